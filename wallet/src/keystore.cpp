@@ -1,1 +1,393 @@
-// placeholder
+// Encrypted key store: XChaCha20-Poly1305 under Argon2id, in SQLite (WAL, explicit transactions).
+#include "medallion/wallet/keystore.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace medallion::wallet {
+namespace {
+
+constexpr int kFormatVersion = 1;
+constexpr int kSchemaVersion = 1;
+constexpr char kSeedRecord[] = "wallet-seed";
+constexpr char kSeedPurpose[] = "bip39-entropy+seed";
+constexpr char kKdfName[] = "argon2id13";
+// Upper bounds accepted when reading parameters back (a tampered file must not be able to
+// demand gigabytes of memory).
+constexpr uint64_t kMaxOpslimit = 16;
+constexpr uint64_t kMaxMemlimit = 1ull << 30;
+
+// Numbered schema migrations; index i moves the schema from version i to i + 1.
+constexpr const char* kMigrations[] = {
+    R"sql(
+CREATE TABLE sealed_secrets (
+  name TEXT PRIMARY KEY,
+  purpose TEXT NOT NULL,
+  format_version INTEGER NOT NULL,
+  kdf TEXT NOT NULL,
+  opslimit INTEGER NOT NULL,
+  memlimit INTEGER NOT NULL,
+  salt BLOB NOT NULL,
+  nonce BLOB NOT NULL,
+  ciphertext BLOB NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE public_records (
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (kind, name)
+);
+)sql",
+};
+
+// RAII prepared statement.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) s_ = nullptr;
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  bool ok() const { return s_ != nullptr; }
+  sqlite3_stmt* get() { return s_; }
+  void BindText(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  void BindBlob(int i, ByteView v) {
+    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  void BindInt(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
+  int Step() { return sqlite3_step(s_); }
+  std::string Text(int i) {
+    auto p = sqlite3_column_text(s_, i);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s_, i))) : "";
+  }
+  Bytes Blob(int i) {
+    auto p = static_cast<const uint8_t*>(sqlite3_column_blob(s_, i));
+    return p ? Bytes(p, p + sqlite3_column_bytes(s_, i)) : Bytes{};
+  }
+  int64_t Int(int i) { return sqlite3_column_int64(s_, i); }
+  std::string Error() const { return sqlite3_errmsg(db_); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+};
+
+Status Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown";
+    sqlite3_free(err);
+    return Status::Unavailable("keystore: sqlite: " + msg);
+  }
+  return Status::Ok();
+}
+
+// Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back on any error.
+template <typename F>
+Status InTransaction(sqlite3* db, F&& body) {
+  MDL_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
+  Status st = body();
+  if (!st.ok()) {
+    (void)Exec(db, "ROLLBACK");
+    return st;
+  }
+  Status c = Exec(db, "COMMIT");
+  if (!c.ok()) (void)Exec(db, "ROLLBACK");
+  return c;
+}
+
+Status Migrate(sqlite3* db) {
+  MDL_RETURN_IF_ERROR(Exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)"));
+  return InTransaction(db, [&]() -> Status {
+    Stmt q(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    if (!q.ok() || q.Step() != SQLITE_ROW) return Status::DataLoss("keystore: cannot read schema version");
+    const int64_t current = q.Int(0);
+    if (current > kSchemaVersion) {
+      return Status::FailedPrecondition("keystore: schema version " + std::to_string(current) +
+                                        " is newer than this build supports");
+    }
+    for (int64_t v = current; v < kSchemaVersion; ++v) {
+      MDL_RETURN_IF_ERROR(Exec(db, kMigrations[v]));
+      Stmt ins(db, "INSERT INTO schema_migrations (version) VALUES (?)");
+      ins.BindInt(1, v + 1);
+      if (ins.Step() != SQLITE_DONE) return Status::Unavailable("keystore: " + ins.Error());
+    }
+    return Status::Ok();
+  });
+}
+
+Result<sqlite3*> OpenDb(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Status::Unavailable("keystore: cannot open " + path + ": " + msg);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  // WAL with FULL sync: an acknowledged write survives power loss and kill -9.
+  Status st = Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+  if (!st.ok()) {
+    sqlite3_close(db);
+    return Status::DataLoss("keystore: " + path + " is not a key store (" + st.message() + ")");
+  }
+  return db;
+}
+
+// Associated data: format version, record name and purpose, KDF name and parameters.
+std::string AssociatedData(std::string_view name, std::string_view purpose, const KdfParams& p) {
+  return "medallion.keystore.v" + std::to_string(kFormatVersion) + "\n" + std::string(name) + "\n" +
+         std::string(purpose) + "\n" + kKdfName + "\n" + std::to_string(p.opslimit) + "\n" +
+         std::to_string(p.memlimit);
+}
+
+Result<SecretBytes> DeriveKey(std::string_view passphrase, ByteView salt, const KdfParams& p) {
+  SecretBytes key(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+  if (crypto_pwhash(key.RevealMutable().data(), key.size(), passphrase.data(), passphrase.size(), salt.data(),
+                    p.opslimit, static_cast<size_t>(p.memlimit), crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    return Status::ResourceExhausted("keystore: Argon2id ran out of memory");
+  }
+  return key;
+}
+
+bool ParamsInBounds(const KdfParams& p) {
+  return p.opslimit >= crypto_pwhash_OPSLIMIT_MIN && p.opslimit <= kMaxOpslimit &&
+         p.memlimit >= crypto_pwhash_MEMLIMIT_MIN && p.memlimit <= kMaxMemlimit;
+}
+
+struct SealedRecord {
+  std::string purpose;
+  KdfParams params;
+  Bytes salt, nonce, ciphertext;
+};
+
+Result<SealedRecord> Seal(Env env, std::string_view name, std::string_view purpose, ByteView plaintext,
+                          std::string_view passphrase, const KdfParams& params) {
+  SealedRecord r{std::string(purpose), params, env.rng->RandomBytes(crypto_pwhash_SALTBYTES),
+                 env.rng->RandomBytes(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES), {}};
+  MDL_ASSIGN_OR_RETURN(SecretBytes key, DeriveKey(passphrase, r.salt, params));
+  const std::string ad = AssociatedData(name, purpose, params);
+  r.ciphertext.resize(plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  unsigned long long clen = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(r.ciphertext.data(), &clen, plaintext.data(), plaintext.size(),
+                                             reinterpret_cast<const uint8_t*>(ad.data()), ad.size(), nullptr,
+                                             r.nonce.data(), key.Reveal().data());
+  r.ciphertext.resize(clen);
+  return r;
+}
+
+Result<SecretBytes> OpenRecord(std::string_view name, const SealedRecord& r, std::string_view passphrase) {
+  if (!ParamsInBounds(r.params) || r.salt.size() != crypto_pwhash_SALTBYTES ||
+      r.nonce.size() != crypto_aead_xchacha20poly1305_ietf_NPUBBYTES ||
+      r.ciphertext.size() < crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+    return Status::DataLoss("keystore: record '" + std::string(name) + "' is malformed");
+  }
+  MDL_ASSIGN_OR_RETURN(SecretBytes key, DeriveKey(passphrase, r.salt, r.params));
+  const std::string ad = AssociatedData(name, r.purpose, r.params);
+  SecretBytes plain(r.ciphertext.size() - crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  unsigned long long plen = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain.RevealMutable().data(), &plen, nullptr, r.ciphertext.data(),
+                                                 r.ciphertext.size(), reinterpret_cast<const uint8_t*>(ad.data()),
+                                                 ad.size(), r.nonce.data(), key.Reveal().data()) != 0) {
+    return Status::Unauthenticated("keystore: wrong passphrase or tampered key store");
+  }
+  return plain;
+}
+
+Result<SealedRecord> ReadRecord(sqlite3* db, std::string_view name) {
+  Stmt q(db,
+         "SELECT purpose, format_version, kdf, opslimit, memlimit, salt, nonce, ciphertext FROM sealed_secrets "
+         "WHERE name = ?");
+  if (!q.ok()) return Status::DataLoss("keystore: not a key store");
+  q.BindText(1, name);
+  if (q.Step() != SQLITE_ROW) return Status::DataLoss("keystore: record '" + std::string(name) + "' is missing");
+  if (q.Int(1) != kFormatVersion || q.Text(2) != kKdfName) {
+    return Status::DataLoss("keystore: record '" + std::string(name) + "' has an unknown format");
+  }
+  if (q.Int(3) < 0 || q.Int(4) < 0) return Status::DataLoss("keystore: record parameters out of bounds");
+  SealedRecord r{q.Text(0), KdfParams{static_cast<uint64_t>(q.Int(3)), static_cast<uint64_t>(q.Int(4))}, q.Blob(5),
+                 q.Blob(6), q.Blob(7)};
+  return r;
+}
+
+Status WriteRecord(sqlite3* db, Env env, std::string_view name, const SealedRecord& r) {
+  Stmt q(db,
+         "INSERT OR REPLACE INTO sealed_secrets (name, purpose, format_version, kdf, opslimit, memlimit, salt, nonce, "
+         "ciphertext, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)");
+  if (!q.ok()) return Status::Unavailable("keystore: " + q.Error());
+  q.BindText(1, name);
+  q.BindText(2, r.purpose);
+  q.BindInt(3, kFormatVersion);
+  q.BindText(4, kKdfName);
+  q.BindInt(5, static_cast<int64_t>(r.params.opslimit));
+  q.BindInt(6, static_cast<int64_t>(r.params.memlimit));
+  q.BindBlob(7, r.salt);
+  q.BindBlob(8, r.nonce);
+  q.BindBlob(9, r.ciphertext);
+  q.BindInt(10, env.clock->NowSeconds());
+  if (q.Step() != SQLITE_DONE) return Status::Unavailable("keystore: " + q.Error());
+  return Status::Ok();
+}
+
+// Plaintext layout of the seed record: len(entropy) || entropy || seed.
+SecretBytes EncodeSecret(const WalletSecret& s) {
+  SecretBytes out(1 + s.entropy.size() + s.seed.size());
+  auto o = out.RevealMutable();
+  o[0] = static_cast<uint8_t>(s.entropy.size());
+  std::memcpy(o.data() + 1, s.entropy.Reveal().data(), s.entropy.size());
+  std::memcpy(o.data() + 1 + s.entropy.size(), s.seed.Reveal().data(), s.seed.size());
+  return out;
+}
+
+Result<WalletSecret> DecodeSecret(ByteView p) {
+  if (p.empty() || p.size() != 1u + p[0] + 64u) return Status::DataLoss("keystore: seed record has a bad layout");
+  WalletSecret s;
+  s.entropy = SecretBytes::CopyFrom(p.subspan(1, p[0]));
+  s.seed = SecretBytes::CopyFrom(p.subspan(1 + p[0]));
+  return s;
+}
+
+}  // namespace
+
+KdfParams KdfParams::Moderate() {
+  return {crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE};
+}
+KdfParams KdfParams::Interactive() {
+  return {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};
+}
+KdfParams KdfParams::ForTests() { return {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN}; }
+
+Result<std::unique_ptr<KeyStore>> KeyStore::Create(const std::string& path, std::string_view passphrase,
+                                                   const WalletSecret& secret, KdfParams params, Env env) {
+  if (passphrase.empty()) return Status::InvalidArgument("keystore: the passphrase must not be empty");
+  if (!ParamsInBounds(params)) return Status::InvalidArgument("keystore: KDF parameters out of bounds");
+  if (secret.seed.size() != 64 || secret.entropy.size() > 64) {
+    return Status::InvalidArgument("keystore: a wallet secret is a 64-byte seed and its entropy");
+  }
+  if (sodium_init() < 0) return Status::Internal("sodium_init failed");
+  // Create the file ourselves so that it is 0600 from its first byte; SQLite gives the
+  // -wal and -shm files the same mode.
+  int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return Status::AlreadyExists("keystore: " + path + " already exists");
+    return Status::Unavailable("keystore: cannot create " + path + ": " + std::strerror(errno));
+  }
+  ::close(fd);
+  auto cleanup = [&] {
+    ::unlink(path.c_str());
+    ::unlink((path + "-wal").c_str());
+    ::unlink((path + "-shm").c_str());
+  };
+  auto db = OpenDb(path);
+  if (!db) {
+    cleanup();
+    return db.error();
+  }
+  std::unique_ptr<KeyStore> store(new KeyStore(path, *db, env));
+  Status st = Migrate(*db);
+  if (st.ok()) {
+    SecretBytes plain = EncodeSecret(secret);
+    auto sealed = Seal(env, kSeedRecord, kSeedPurpose, plain.Reveal(), passphrase, params);
+    st = sealed ? InTransaction(*db, [&] { return WriteRecord(*db, env, kSeedRecord, *sealed); }) : sealed.error();
+  }
+  if (!st.ok()) {
+    store.reset();
+    cleanup();
+    return st;
+  }
+  return store;
+}
+
+Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path, Env env) {
+  struct stat sb;
+  if (::stat(path.c_str(), &sb) != 0) return Status::NotFound("keystore: " + path + " does not exist");
+  if ((sb.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(sb.st_mode & 07777));
+    return Status::FailedPrecondition("keystore: " + path + " has mode " + mode +
+                                      "; it must not be readable by others (chmod 600)");
+  }
+  if (sodium_init() < 0) return Status::Internal("sodium_init failed");
+  MDL_ASSIGN_OR_RETURN(sqlite3 * db, OpenDb(path));
+  std::unique_ptr<KeyStore> store(new KeyStore(path, db, env));
+  {
+    Stmt q(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='sealed_secrets'");
+    if (!q.ok() || q.Step() != SQLITE_ROW) return Status::DataLoss("keystore: " + path + " is not a key store");
+  }
+  MDL_RETURN_IF_ERROR(Migrate(db));
+  return store;
+}
+
+KeyStore::~KeyStore() { sqlite3_close(db_); }
+
+Result<WalletSecret> KeyStore::Unlock(std::string_view passphrase) const {
+  MDL_ASSIGN_OR_RETURN(SealedRecord r, ReadRecord(db_, kSeedRecord));
+  if (r.purpose != kSeedPurpose) return Status::Unauthenticated("keystore: wrong passphrase or tampered key store");
+  MDL_ASSIGN_OR_RETURN(SecretBytes plain, OpenRecord(kSeedRecord, r, passphrase));
+  return DecodeSecret(plain.Reveal());
+}
+
+Status KeyStore::ChangePassphrase(std::string_view old_passphrase, std::string_view new_passphrase,
+                                  KdfParams params) {
+  if (new_passphrase.empty()) return Status::InvalidArgument("keystore: the new passphrase must not be empty");
+  if (!ParamsInBounds(params)) return Status::InvalidArgument("keystore: KDF parameters out of bounds");
+  return InTransaction(db_, [&]() -> Status {
+    std::vector<std::string> names;
+    {
+      Stmt q(db_, "SELECT name FROM sealed_secrets ORDER BY name");
+      while (q.Step() == SQLITE_ROW) names.push_back(q.Text(0));
+    }
+    for (const auto& name : names) {
+      MDL_ASSIGN_OR_RETURN(SealedRecord r, ReadRecord(db_, name));
+      MDL_ASSIGN_OR_RETURN(SecretBytes plain, OpenRecord(name, r, old_passphrase));
+      MDL_ASSIGN_OR_RETURN(SealedRecord fresh, Seal(env_, name, r.purpose, plain.Reveal(), new_passphrase, params));
+      MDL_RETURN_IF_ERROR(WriteRecord(db_, env_, name, fresh));
+    }
+    return Status::Ok();
+  });
+}
+
+Status KeyStore::PutPublic(std::string_view kind, std::string_view name, std::string_view value) {
+  return InTransaction(db_, [&]() -> Status {
+    Stmt q(db_, "INSERT OR REPLACE INTO public_records (kind, name, value) VALUES (?,?,?)");
+    q.BindText(1, kind);
+    q.BindText(2, name);
+    q.BindText(3, value);
+    if (q.Step() != SQLITE_DONE) return Status::Unavailable("keystore: " + q.Error());
+    return Status::Ok();
+  });
+}
+
+Result<std::string> KeyStore::GetPublic(std::string_view kind, std::string_view name) const {
+  Stmt q(db_, "SELECT value FROM public_records WHERE kind = ? AND name = ?");
+  q.BindText(1, kind);
+  q.BindText(2, name);
+  if (q.Step() != SQLITE_ROW) return Status::NotFound("keystore: no " + std::string(kind) + " '" + std::string(name) + "'");
+  return q.Text(0);
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> KeyStore::ListPublic(std::string_view kind) const {
+  Stmt q(db_, "SELECT name, value FROM public_records WHERE kind = ? ORDER BY name");
+  q.BindText(1, kind);
+  std::vector<std::pair<std::string, std::string>> out;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) out.emplace_back(q.Text(0), q.Text(1));
+  if (rc != SQLITE_DONE) return Status::Unavailable("keystore: " + q.Error());
+  return out;
+}
+
+Result<KdfParams> KeyStore::SeedKdfParams() const {
+  MDL_ASSIGN_OR_RETURN(SealedRecord r, ReadRecord(db_, kSeedRecord));
+  return r.params;
+}
+
+}  // namespace medallion::wallet

@@ -15,6 +15,10 @@
 
 namespace medallion::jcs {
 
+// Deepest nesting of arrays and objects accepted by the parser and the serializer; a bound so
+// that hostile input cannot exhaust the stack. The outermost container is depth 1.
+inline constexpr int kMaxDepth = 256;
+
 // Parses `json_text` strictly (duplicate keys, lone surrogates, invalid UTF-8, NaN/Infinity
 // and trailing garbage are invalid_argument) and returns its canonical form.
 Result<std::string> Canonicalize(std::string_view json_text);
@@ -24,7 +28,11 @@ Result<std::string> Canonicalize(std::string_view json_text);
 // string that is not valid UTF-8 is invalid_argument.
 Result<std::string> Canonicalize(const nlohmann::json& value);
 
-// Strict parse with the same rules as Canonicalize(std::string_view).
+// Strict parse with the same rules as Canonicalize(std::string_view). Every number is read as
+// an IEEE-754 double, as RFC 8785 §3.2.2.3 requires (so 9007199254740993 becomes
+// 9007199254740992, as in JSON.parse). An integer literal that a double represents exactly
+// stays an integer in the result; any other number is stored as its nearest double. Hence
+// Canonicalize(*ParseStrict(t)) equals Canonicalize(t).
 Result<nlohmann::json> ParseStrict(std::string_view json_text);
 
 // ES2015 Number.prototype.toString of a finite double (RFC 8785 §3.2.2.3). REQUIRES: finite.

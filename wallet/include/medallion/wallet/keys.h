@@ -1,0 +1,70 @@
+// Purpose-scoped and pairwise keys on Medallion's documented derivation paths
+// (docs/wallet.md), and signing / verification for Ed25519 (EdDSA) and secp256k1 (ES256K).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "medallion/core/bytes.h"
+#include "medallion/core/secret.h"
+#include "medallion/core/status.h"
+#include "medallion/wallet/hd_key.h"
+
+namespace medallion::wallet {
+
+// SLIP-10/BIP-32 purpose level of every Medallion path: 0x4D444C = "MDL" (5063756').
+inline constexpr uint32_t kMedallionPurpose = 0x4D444C;
+
+// What a key is for. The numeric value is the role level of the derivation path.
+enum class KeyPurpose : uint32_t {
+  kAuthentication = 0,      // Ed25519: DID authentication, sign-in challenges
+  kAssertion = 1,           // Ed25519: credential and prescription signing (assertionMethod)
+  kKeyAgreement = 2,        // X25519 (SLIP-10 curve25519): keyAgreement, sealed data locations
+  kDidUpdate = 3,           // Ed25519: did:mdl update operations (pre-rotation chain)
+  kRecoveryCommitment = 4,  // Ed25519: did:mdl recovery key, committed in the create operation
+  kEs256k = 5,              // secp256k1 (BIP-32): ES256K JOSE signatures
+  kDevice = 6,              // Ed25519: a paired phone's device key (derived on the phone's own seed)
+};
+std::string_view KeyPurposeName(KeyPurpose purpose);
+Result<KeyPurpose> ParseKeyPurpose(std::string_view name);
+Curve CurveForPurpose(KeyPurpose purpose);
+
+// The path of a purpose key: m/5063756'/account'/purpose'/index' (all hardened; secp256k1
+// keys too, so no xpub can derive a sibling).
+std::string PurposeKeyPath(uint32_t account, KeyPurpose purpose, uint32_t index);
+// The pairwise key of relationship number `relationship` (0, 1, 2, ... in creation order,
+// so that a restored wallet rediscovers them with a gap limit, like BIP-44 accounts):
+// m/5063756'/account'/7'/relationship'/purpose'. REQUIRES: relationship < 2^31.
+std::string PairwiseKeyPath(uint32_t account, uint32_t relationship, KeyPurpose purpose);
+inline constexpr uint32_t kPairwiseRole = 7;
+
+enum class SignatureAlg { kEdDSA, kES256K };
+std::string_view SignatureAlgName(SignatureAlg alg);  // "EdDSA", "ES256K" (JOSE names)
+Result<SignatureAlg> ParseSignatureAlg(std::string_view name);
+
+// A key pair for signing. Move-only.
+struct SigningKey {
+  SignatureAlg alg = SignatureAlg::kEdDSA;
+  SecretBytes private_key;  // Ed25519: the 32-byte seed; secp256k1: the 32-byte scalar
+  Bytes public_key;         // Ed25519: 32 bytes; secp256k1: 33-byte compressed point
+};
+
+// Derives the key at `path` from a BIP-39 seed: Ed25519 by SLIP-10, ES256K by BIP-32.
+Result<SigningKey> DeriveSigningKey(ByteView seed, SignatureAlg alg, std::string_view path);
+// The signing key of an extended key (Ed25519 or secp256k1 with a private part).
+Result<SigningKey> SigningKeyFromExtended(const ExtendedKey& key);
+
+// EdDSA: Ed25519 (RFC 8032 §5.1.6) over the message, 64 bytes.
+// ES256K: ECDSA over SHA-256(message) with RFC 6979 nonces, 64-byte r||s (RFC 7518 §3.4
+// layout; RFC 8812 §3.2), always low-S.
+Result<Bytes> Sign(const SigningKey& key, ByteView message);
+
+// True only for a valid signature. ES256K accepts high-S signatures by normalizing them
+// first (many signers do not produce low-S). A malformed key or signature is `false`.
+bool Verify(SignatureAlg alg, ByteView public_key, ByteView message, ByteView signature);
+
+// Public key of a secp256k1 key in compressed form, from compressed or uncompressed input.
+Result<Bytes> CompressSecp256k1PublicKey(ByteView public_key);
+
+}  // namespace medallion::wallet
