@@ -1,1 +1,560 @@
-// placeholder
+// `medallion wallet ...`: create, restore and inspect a wallet; derive, sign and verify;
+// split the seed into SLIP-39 shares and combine them; change the key store passphrase.
+#include "cli_wallet.h"
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <iostream>
+
+#include "cli_util.h"
+#include "medallion/core/encoding.h"
+#include "medallion/did/did_key.h"
+#include "medallion/wallet/bip39.h"
+#include "medallion/wallet/hd_key.h"
+#include "medallion/wallet/keys.h"
+#include "medallion/wallet/keystore.h"
+#include "medallion/wallet/slip39.h"
+
+namespace medallion::cli {
+namespace {
+
+using nlohmann::json;
+using wallet::Curve;
+using wallet::KeyPurpose;
+
+constexpr const char* kStoreEnv = "MEDALLION_PASSPHRASE";
+
+Result<wallet::KdfParams> ParseKdf(const std::string& name) {
+  if (name == "moderate") return wallet::KdfParams::Moderate();
+  if (name == "interactive") return wallet::KdfParams::Interactive();
+  if (name == "test") return wallet::KdfParams::ForTests();
+  return Status::InvalidArgument("--kdf must be moderate, interactive or test");
+}
+
+// The BIP-39 seed from a mnemonic file and an optional BIP-39 passphrase file.
+Result<SecretBytes> SeedFromFiles(const std::string& mnemonic_file, const std::string& passphrase_file) {
+  MDL_ASSIGN_OR_RETURN(SecretString mnemonic, ReadMnemonicFile(mnemonic_file));
+  SecretString pass;
+  if (!passphrase_file.empty()) {
+    MDL_ASSIGN_OR_RETURN(pass, ReadSecretFile(passphrase_file));
+  }
+  return wallet::bip39::MnemonicToSeed(mnemonic.Reveal(), pass.Reveal());
+}
+
+Result<wallet::WalletSecret> UnlockStore(const std::string& store, const std::string& passphrase_file) {
+  MDL_ASSIGN_OR_RETURN(auto ks, wallet::KeyStore::Open(store, DefaultEnv()));
+  MDL_ASSIGN_OR_RETURN(SecretString pass, GetPassphrase(passphrase_file, kStoreEnv, "Key store passphrase", false));
+  return ks->Unlock(pass.Reveal());
+}
+
+// Where a command gets its seed: --store (unlocked) or --mnemonic-file.
+struct SeedSource {
+  std::string store;
+  std::string mnemonic_file;
+  std::string passphrase_file;  // store passphrase with --store, BIP-39 passphrase with --mnemonic-file
+  void Add(CLI::App* cmd) {
+    cmd->add_option("--store", store, "Key store file (see `wallet init`)");
+    cmd->add_option("--mnemonic-file", mnemonic_file, "File holding a BIP-39 mnemonic");
+    cmd->add_option("--passphrase-file", passphrase_file,
+                    "With --store: the key store passphrase (else $MEDALLION_PASSPHRASE or a prompt). "
+                    "With --mnemonic-file: the BIP-39 passphrase");
+  }
+  Result<SecretBytes> Seed() const {
+    if (!store.empty() && !mnemonic_file.empty()) return Status::InvalidArgument("give --store or --mnemonic-file, not both");
+    if (!mnemonic_file.empty()) return SeedFromFiles(mnemonic_file, passphrase_file);
+    if (!store.empty()) {
+      MDL_ASSIGN_OR_RETURN(wallet::WalletSecret s, UnlockStore(store, passphrase_file));
+      return std::move(s.seed);
+    }
+    return Status::InvalidArgument("give --store or --mnemonic-file");
+  }
+};
+
+json KeyJson(const wallet::ExtendedKey& k, const std::string& path, bool with_private) {
+  json j = {{"path", path}, {"curve", std::string(wallet::CurveName(k.curve()))}};
+  if (with_private) j["private_key"] = HexEncode(k.private_key().Reveal());
+  j["public_key"] = HexEncode(k.public_key());
+  if (with_private) j["chain_code"] = HexEncode(k.chain_code());
+  if (k.curve() == Curve::kSecp256k1) {
+    if (with_private) j["xprv"] = wallet::SerializeXprv(k).Reveal();
+    j["xpub"] = wallet::SerializeXpub(k);
+  }
+  return j;
+}
+
+// The public identity of a wallet: one key per purpose (account `account`, index 0) and the
+// did:key DIDs of its authentication (Ed25519) and ES256K (secp256k1) keys.
+Result<json> PublicIdentity(ByteView seed, uint32_t account) {
+  json keys = json::array();
+  json dids = json::object();
+  for (KeyPurpose p : {KeyPurpose::kAuthentication, KeyPurpose::kAssertion, KeyPurpose::kKeyAgreement,
+                       KeyPurpose::kDidUpdate, KeyPurpose::kRecoveryCommitment, KeyPurpose::kEs256k}) {
+    const std::string path = wallet::PurposeKeyPath(account, p, 0);
+    MDL_ASSIGN_OR_RETURN(wallet::ExtendedKey k, wallet::DeriveFromSeed(wallet::CurveForPurpose(p), seed, path));
+    did::KeyType type = k.curve() == Curve::kEd25519     ? did::KeyType::kEd25519
+                        : k.curve() == Curve::kSecp256k1 ? did::KeyType::kSecp256k1
+                                                         : did::KeyType::kX25519;
+    MDL_ASSIGN_OR_RETURN(std::string multikey, did::MultikeyFromPublicKey(type, k.public_key()));
+    keys.push_back({{"purpose", std::string(wallet::KeyPurposeName(p))},
+                    {"path", path},
+                    {"curve", std::string(wallet::CurveName(k.curve()))},
+                    {"public_key", HexEncode(k.public_key())},
+                    {"public_key_multibase", multikey}});
+    if (p == KeyPurpose::kAuthentication) dids["ed25519"] = "did:key:" + multikey;
+    if (p == KeyPurpose::kEs256k) dids["secp256k1"] = "did:key:" + multikey;
+  }
+  return json{{"account", account}, {"keys", keys}, {"dids", dids}};
+}
+
+void PrintIdentityText(const json& id) {
+  std::cout << "Account " << id["account"].get<uint32_t>() << "\n";
+  for (const auto& k : id["keys"]) {
+    std::printf("  %-15s %-10s %s\n                  %s\n", k["purpose"].get<std::string>().c_str(),
+                k["curve"].get<std::string>().c_str(), k["path"].get<std::string>().c_str(),
+                k["public_key_multibase"].get<std::string>().c_str());
+  }
+  std::cout << "DIDs\n  " << id["dids"]["ed25519"].get<std::string>() << "\n  "
+            << id["dids"]["secp256k1"].get<std::string>() << "\n";
+}
+
+Status CreateStore(const std::string& store, const std::string& passphrase_file, const std::string& kdf,
+                   const SecretString& mnemonic, const std::string& bip39_passphrase_file) {
+  MDL_ASSIGN_OR_RETURN(wallet::KdfParams params, ParseKdf(kdf));
+  SecretString bip39_pass;
+  if (!bip39_passphrase_file.empty()) {
+    MDL_ASSIGN_OR_RETURN(bip39_pass, ReadSecretFile(bip39_passphrase_file));
+  }
+  wallet::WalletSecret secret;
+  MDL_ASSIGN_OR_RETURN(secret.entropy, wallet::bip39::MnemonicToEntropy(mnemonic.Reveal()));
+  MDL_ASSIGN_OR_RETURN(secret.seed, wallet::bip39::MnemonicToSeed(mnemonic.Reveal(), bip39_pass.Reveal()));
+  MDL_ASSIGN_OR_RETURN(SecretString pass, GetPassphrase(passphrase_file, kStoreEnv, "New key store passphrase", true));
+  MDL_ASSIGN_OR_RETURN(auto ks, wallet::KeyStore::Create(store, pass.Reveal(), secret, params, DefaultEnv()));
+  MDL_ASSIGN_OR_RETURN(json id, PublicIdentity(secret.seed.Reveal(), 0));
+  return ks->PutPublic("identity", "account-0", id.dump());
+}
+
+Result<std::vector<wallet::slip39::GroupSpec>> ParseGroups(const std::vector<std::string>& specs) {
+  std::vector<wallet::slip39::GroupSpec> out;
+  for (const auto& s : specs) {
+    unsigned t = 0, n = 0;
+    char extra = 0;
+    if (std::sscanf(s.c_str(), "%uof%u%c", &t, &n, &extra) != 2 || t == 0 || n == 0 || t > 16 || n > 16) {
+      return Status::InvalidArgument("group '" + s + "' must look like 2of3 (at most 16 shares)");
+    }
+    out.push_back({static_cast<uint8_t>(t), static_cast<uint8_t>(n)});
+  }
+  return out;
+}
+
+}  // namespace
+
+void AddWalletCommands(CLI::App& app, int& rc) {
+  CLI::App* w = app.add_subcommand("wallet", "Keys: BIP-39 mnemonics, HD derivation, signatures, recovery shares");
+  w->require_subcommand(1);
+
+  // wallet init
+  {
+    auto* cmd = w->add_subcommand("init", "Create a new wallet: a fresh mnemonic sealed in an encrypted key store");
+    struct O {
+      std::string store, passphrase_file, bip39_passphrase_file, kdf = "moderate", mnemonic_out;
+      int words = 24;
+      bool json = false;
+    };
+    auto o = std::make_shared<O>();
+    cmd->add_option("--store", o->store, "Key store file to create (mode 0600)")->required();
+    cmd->add_option("--words", o->words, "Mnemonic length: 12, 15, 18, 21 or 24")->check(CLI::IsMember({12, 15, 18, 21, 24}));
+    cmd->add_option("--passphrase-file", o->passphrase_file, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+    cmd->add_option("--bip39-passphrase-file", o->bip39_passphrase_file, "Optional BIP-39 passphrase (the '25th word')");
+    cmd->add_option("--kdf", o->kdf, "Argon2id cost: moderate (default), interactive, test");
+    cmd->add_option("--mnemonic-out", o->mnemonic_out, "Write the mnemonic to this file (mode 0600) instead of stdout");
+    cmd->add_flag("--json", o->json, "JSON output");
+    cmd->callback([o, &rc] {
+      SystemRng rng;
+      auto mnemonic = wallet::bip39::GenerateMnemonic(rng, o->words / 3 * 32);
+      if (!mnemonic) return void(rc = ReportError(mnemonic.error()));
+      Status st = CreateStore(o->store, o->passphrase_file, o->kdf, *mnemonic, o->bip39_passphrase_file);
+      if (!st.ok()) return void(rc = ReportError(st));
+      if (!o->mnemonic_out.empty()) {
+        st = WriteFileAtomic(o->mnemonic_out, mnemonic->Reveal() + "\n", false);
+        if (!st.ok()) return void(rc = ReportError(st));
+      }
+      const bool show = o->mnemonic_out.empty();
+      if (o->json) {
+        json j = {{"store", o->store}};
+        if (show) j["mnemonic"] = mnemonic->Reveal();
+        PrintJson(j);
+      } else {
+        std::cout << "Created " << o->store << "\n";
+        if (show) {
+          std::cerr << "Write these words down and keep them offline; they restore every key:\n";
+          std::cout << mnemonic->Reveal() << "\n";
+        }
+      }
+    });
+  }
+
+  // wallet restore
+  {
+    auto* cmd = w->add_subcommand("restore", "Recreate a key store from a BIP-39 mnemonic");
+    struct O {
+      std::string store, mnemonic_file, passphrase_file, bip39_passphrase_file, kdf = "moderate";
+    };
+    auto o = std::make_shared<O>();
+    cmd->add_option("--store", o->store, "Key store file to create")->required();
+    cmd->add_option("--mnemonic-file", o->mnemonic_file, "File holding the mnemonic")->required();
+    cmd->add_option("--passphrase-file", o->passphrase_file, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+    cmd->add_option("--bip39-passphrase-file", o->bip39_passphrase_file, "Optional BIP-39 passphrase");
+    cmd->add_option("--kdf", o->kdf, "Argon2id cost: moderate (default), interactive, test");
+    cmd->callback([o, &rc] {
+      auto mnemonic = ReadMnemonicFile(o->mnemonic_file);
+      if (!mnemonic) return void(rc = ReportError(mnemonic.error()));
+      Status st = CreateStore(o->store, o->passphrase_file, o->kdf, *mnemonic, o->bip39_passphrase_file);
+      if (!st.ok()) return void(rc = ReportError(st));
+      std::cout << "Restored " << o->store << "\n";
+    });
+  }
+
+  // wallet show
+  {
+    auto* cmd = w->add_subcommand("show", "Show the public keys per purpose and the wallet's did:key DIDs");
+    struct O {
+      SeedSource src;
+      uint32_t account = 0;
+      bool json = false;
+    };
+    auto o = std::make_shared<O>();
+    o->src.Add(cmd);
+    cmd->add_option("--account", o->account, "Account number (default 0)")->check(CLI::Range(0u, 0x7fffffffu));
+    cmd->add_flag("--json", o->json, "JSON output");
+    cmd->callback([o, &rc] {
+      auto seed = o->src.Seed();
+      if (!seed) return void(rc = ReportError(seed.error()));
+      auto id = PublicIdentity(seed->Reveal(), o->account);
+      if (!id) return void(rc = ReportError(id.error()));
+      if (o->json) {
+        PrintJson(*id);
+      } else {
+        PrintIdentityText(*id);
+      }
+    });
+  }
+
+  // wallet derive
+  {
+    auto* cmd = w->add_subcommand("derive", "Derive a key at a BIP-32 / SLIP-10 path (prints private material)");
+    struct O {
+      SeedSource src;
+      std::string curve = "ed25519", path;
+      bool json = false, public_only = false;
+    };
+    auto o = std::make_shared<O>();
+    o->src.Add(cmd);
+    cmd->add_option("--curve", o->curve, "ed25519 (SLIP-10, hardened only), secp256k1 (BIP-32) or curve25519 (SLIP-10)");
+    cmd->add_option("--path", o->path, "Derivation path, e.g. m/44'/0'/0'")->required();
+    cmd->add_flag("--public-only", o->public_only, "Omit private key, chain code and xprv");
+    cmd->add_flag("--json", o->json, "JSON output: {path, curve, private_key, public_key, chain_code[, xprv, xpub]}");
+    cmd->callback([o, &rc] {
+      auto curve = wallet::ParseCurve(o->curve);
+      if (!curve) return void(rc = ReportError(curve.error()));
+      auto seed = o->src.Seed();
+      if (!seed) return void(rc = ReportError(seed.error()));
+      auto k = wallet::DeriveFromSeed(*curve, seed->Reveal(), o->path);
+      if (!k) return void(rc = ReportError(k.error()));
+      json j = KeyJson(*k, o->path, !o->public_only);
+      if (o->json) {
+        PrintJson(j);
+      } else {
+        for (auto& [key, value] : j.items()) std::cout << key << ": " << value.get<std::string>() << "\n";
+      }
+    });
+  }
+
+  // wallet sign
+  {
+    auto* cmd = w->add_subcommand("sign", "Sign a file's bytes with EdDSA (Ed25519) or ES256K (secp256k1, SHA-256)");
+    struct O {
+      SeedSource src;
+      std::string alg, path, purpose, in;
+      bool json = false;
+    };
+    auto o = std::make_shared<O>();
+    o->src.Add(cmd);
+    cmd->add_option("--alg", o->alg, "EdDSA or ES256K")->required();
+    cmd->add_option("--path", o->path, "Derivation path of the signing key");
+    cmd->add_option("--purpose", o->purpose, "Instead of --path: a purpose key (authentication, assertion, did-update, recovery, es256k)");
+    cmd->add_option("--in", o->in, "File whose raw bytes are signed")->required();
+    cmd->add_flag("--json", o->json, "JSON output: {alg, signature, public_key}");
+    cmd->callback([o, &rc] {
+      auto alg = wallet::ParseSignatureAlg(o->alg);
+      if (!alg) return void(rc = ReportError(alg.error()));
+      std::string path = o->path;
+      if (path.empty() == o->purpose.empty()) return void(rc = ReportError(Status::InvalidArgument("give --path or --purpose")));
+      if (!o->purpose.empty()) {
+        auto p = wallet::ParseKeyPurpose(o->purpose);
+        if (!p) return void(rc = ReportError(p.error()));
+        path = wallet::PurposeKeyPath(0, *p, 0);
+      }
+      auto msg = ReadFileBytes(o->in);
+      if (!msg) return void(rc = ReportError(msg.error()));
+      auto seed = o->src.Seed();
+      if (!seed) return void(rc = ReportError(seed.error()));
+      auto key = wallet::DeriveSigningKey(seed->Reveal(), *alg, path);
+      if (!key) return void(rc = ReportError(key.error()));
+      auto sig = wallet::Sign(*key, *msg);
+      if (!sig) return void(rc = ReportError(sig.error()));
+      if (o->json) {
+        PrintJson({{"alg", std::string(wallet::SignatureAlgName(*alg))},
+                   {"signature", HexEncode(*sig)},
+                   {"public_key", HexEncode(key->public_key)}});
+      } else {
+        std::cout << HexEncode(*sig) << "\n";
+      }
+    });
+  }
+
+  // wallet verify
+  {
+    auto* cmd = w->add_subcommand("verify", "Verify a signature; exit 0 only if it is valid (1 invalid, 2 bad input)");
+    struct O {
+      std::string alg, public_key, in, signature;
+      bool json = false;
+    };
+    auto o = std::make_shared<O>();
+    cmd->add_option("--alg", o->alg, "EdDSA or ES256K")->required();
+    cmd->add_option("--public-key", o->public_key, "Public key, hex (Ed25519 32 bytes; secp256k1 33 or 65 bytes)")->required();
+    cmd->add_option("--in", o->in, "File whose raw bytes were signed")->required();
+    cmd->add_option("--signature", o->signature, "Signature, hex (64 bytes)")->required();
+    cmd->add_flag("--json", o->json, "JSON output: {valid}");
+    cmd->callback([o, &rc] {
+      auto alg = wallet::ParseSignatureAlg(o->alg);
+      if (!alg) return void(rc = ReportError(alg.error()));
+      auto pk = HexDecode(o->public_key);
+      if (!pk) return void(rc = ReportError(Status::InvalidArgument("--public-key: " + pk.error().message())));
+      auto sig = HexDecode(o->signature);
+      if (!sig) return void(rc = ReportError(Status::InvalidArgument("--signature: " + sig.error().message())));
+      if (sig->size() != 64) return void(rc = ReportError(Status::InvalidArgument("--signature must be 64 bytes")));
+      auto msg = ReadFileBytes(o->in);
+      if (!msg) return void(rc = ReportError(msg.error()));
+      const bool valid = wallet::Verify(*alg, *pk, *msg, *sig);
+      if (o->json) {
+        PrintJson({{"valid", valid}});
+      } else {
+        std::cout << (valid ? "valid" : "INVALID") << "\n";
+      }
+      rc = valid ? kExitOk : kExitFalse;
+    });
+  }
+
+  // wallet mnemonic
+  {
+    auto* cmd = w->add_subcommand("mnemonic", "Print a new BIP-39 mnemonic (or the one for given entropy)");
+    struct O {
+      int words = 24;
+      std::string entropy;
+      bool json = false;
+    };
+    auto o = std::make_shared<O>();
+    cmd->add_option("--words", o->words, "12, 15, 18, 21 or 24")->check(CLI::IsMember({12, 15, 18, 21, 24}));
+    cmd->add_option("--entropy", o->entropy, "Entropy in hex (16-32 bytes) instead of fresh randomness");
+    cmd->add_flag("--json", o->json, "JSON output: {mnemonic, entropy}");
+    cmd->callback([o, &rc] {
+      SecretBytes entropy;
+      if (o->entropy.empty()) {
+        SystemRng rng;
+        entropy = rng.RandomSecret(static_cast<size_t>(o->words / 3 * 4));
+      } else {
+        auto e = HexDecode(o->entropy);
+        if (!e) return void(rc = ReportError(Status::InvalidArgument("--entropy: " + e.error().message())));
+        entropy = SecretBytes::CopyFrom(*e);
+        SecureWipe(e->data(), e->size());
+      }
+      auto m = wallet::bip39::MnemonicFromEntropy(entropy.Reveal());
+      if (!m) return void(rc = ReportError(m.error()));
+      if (o->json) {
+        PrintJson({{"mnemonic", m->Reveal()}, {"entropy", HexEncode(entropy.Reveal())}});
+      } else {
+        std::cout << m->Reveal() << "\n";
+      }
+    });
+  }
+
+  // wallet seed
+  {
+    auto* cmd = w->add_subcommand("seed", "Print the BIP-39 seed of a mnemonic (validated, NFKD-normalized)");
+    struct O {
+      std::string mnemonic_file, passphrase_file;
+      bool json = false;
+    };
+    auto o = std::make_shared<O>();
+    cmd->add_option("--mnemonic-file", o->mnemonic_file, "File holding the mnemonic")->required();
+    cmd->add_option("--passphrase-file", o->passphrase_file, "File holding the BIP-39 passphrase");
+    cmd->add_flag("--json", o->json, "JSON output: {seed}");
+    cmd->callback([o, &rc] {
+      auto seed = SeedFromFiles(o->mnemonic_file, o->passphrase_file);
+      if (!seed) return void(rc = ReportError(seed.error()));
+      if (o->json) {
+        PrintJson({{"seed", HexEncode(seed->Reveal())}});
+      } else {
+        std::cout << HexEncode(seed->Reveal()) << "\n";
+      }
+    });
+  }
+
+  // wallet split
+  {
+    auto* cmd = w->add_subcommand("split", "Split the wallet's entropy into SLIP-39 Shamir shares for guardians");
+    struct O {
+      std::string store, mnemonic_file, passphrase_file, share_passphrase_file, out_dir;
+      std::vector<std::string> groups;
+      unsigned group_threshold = 1;
+      bool json = false;
+    };
+    auto o = std::make_shared<O>();
+    cmd->add_option("--store", o->store, "Key store to split (its passphrase via --passphrase-file / env / prompt)");
+    cmd->add_option("--mnemonic-file", o->mnemonic_file, "Or: the BIP-39 mnemonic to split");
+    cmd->add_option("--passphrase-file", o->passphrase_file, "Key store passphrase (with --store)");
+    cmd->add_option("--groups", o->groups, "Groups as MofN, e.g. --groups 2of3 --groups 1of1")->required();
+    cmd->add_option("--group-threshold", o->group_threshold, "How many groups must take part (default 1)");
+    cmd->add_option("--share-passphrase-file", o->share_passphrase_file, "SLIP-39 passphrase protecting the shares (ASCII)");
+    cmd->add_option("--out-dir", o->out_dir, "Write each share to <dir>/share-<group>-<member>.txt (mode 0600)");
+    cmd->add_flag("--json", o->json, "JSON output: {groups: [[share...]...]}");
+    cmd->callback([o, &rc] {
+      SecretBytes entropy;
+      if (!o->mnemonic_file.empty()) {
+        auto m = ReadMnemonicFile(o->mnemonic_file);
+        if (!m) return void(rc = ReportError(m.error()));
+        auto e = wallet::bip39::MnemonicToEntropy(m->Reveal());
+        if (!e) return void(rc = ReportError(e.error()));
+        entropy = std::move(*e);
+      } else if (!o->store.empty()) {
+        auto s = UnlockStore(o->store, o->passphrase_file);
+        if (!s) return void(rc = ReportError(s.error()));
+        entropy = std::move(s->entropy);
+      } else {
+        return void(rc = ReportError(Status::InvalidArgument("give --store or --mnemonic-file")));
+      }
+      auto groups = ParseGroups(o->groups);
+      if (!groups) return void(rc = ReportError(groups.error()));
+      SecretString share_pass;
+      if (!o->share_passphrase_file.empty()) {
+        auto p = ReadSecretFile(o->share_passphrase_file);
+        if (!p) return void(rc = ReportError(p.error()));
+        share_pass = std::move(*p);
+      }
+      SystemRng rng;
+      auto shares = wallet::slip39::Split(entropy.Reveal(), share_pass.Reveal(),
+                                          static_cast<uint8_t>(o->group_threshold), *groups, rng);
+      if (!shares) return void(rc = ReportError(shares.error()));
+      json out = json::array();
+      for (size_t g = 0; g < shares->size(); ++g) {
+        json group = json::array();
+        for (size_t m = 0; m < (*shares)[g].size(); ++m) {
+          const std::string& share = (*shares)[g][m].Reveal();
+          if (!o->out_dir.empty()) {
+            std::filesystem::create_directories(o->out_dir);
+            const std::string file =
+                o->out_dir + "/share-" + std::to_string(g + 1) + "-" + std::to_string(m + 1) + ".txt";
+            Status st = WriteFileAtomic(file, share + "\n", false);
+            if (!st.ok()) return void(rc = ReportError(st));
+            group.push_back(file);
+          } else {
+            group.push_back(share);
+          }
+        }
+        out.push_back(group);
+      }
+      if (o->json) {
+        PrintJson({{"group_threshold", o->group_threshold}, {"groups", out}});
+      } else {
+        for (size_t g = 0; g < out.size(); ++g) {
+          std::cout << "Group " << g + 1 << " (" << o->groups[g] << "):\n";
+          for (const auto& s : out[g]) std::cout << "  " << s.get<std::string>() << "\n";
+        }
+      }
+    });
+  }
+
+  // wallet combine
+  {
+    auto* cmd = w->add_subcommand("combine", "Combine SLIP-39 shares back into the wallet's mnemonic (or a new store)");
+    struct O {
+      std::vector<std::string> share_files;
+      std::string share_passphrase_file, store, passphrase_file, kdf = "moderate", mnemonic_out;
+      bool json = false;
+    };
+    auto o = std::make_shared<O>();
+    cmd->add_option("--share-file", o->share_files, "A file holding one share (repeat)")->required();
+    cmd->add_option("--share-passphrase-file", o->share_passphrase_file, "SLIP-39 passphrase of the shares");
+    cmd->add_option("--store", o->store, "Restore straight into this new key store");
+    cmd->add_option("--passphrase-file", o->passphrase_file, "Passphrase of the new key store (with --store)");
+    cmd->add_option("--kdf", o->kdf, "Argon2id cost of the new store: moderate, interactive, test");
+    cmd->add_option("--mnemonic-out", o->mnemonic_out, "Write the recovered mnemonic to this file (mode 0600)");
+    cmd->add_flag("--json", o->json, "JSON output: {mnemonic} (without --store)");
+    cmd->callback([o, &rc] {
+      std::vector<std::string> shares;
+      for (const auto& f : o->share_files) {
+        auto s = ReadSecretFile(f);
+        if (!s) return void(rc = ReportError(s.error()));
+        shares.push_back(s->Reveal());
+      }
+      SecretString share_pass;
+      if (!o->share_passphrase_file.empty()) {
+        auto p = ReadSecretFile(o->share_passphrase_file);
+        if (!p) return void(rc = ReportError(p.error()));
+        share_pass = std::move(*p);
+      }
+      auto secret = wallet::slip39::Combine(shares, share_pass.Reveal());
+      for (auto& s : shares) SecureWipe(s.data(), s.size());
+      if (!secret) return void(rc = ReportError(secret.error()));
+      auto mnemonic = wallet::bip39::MnemonicFromEntropy(secret->Reveal());
+      if (!mnemonic) return void(rc = ReportError(mnemonic.error()));
+      if (!o->store.empty()) {
+        Status st = CreateStore(o->store, o->passphrase_file, o->kdf, *mnemonic, "");
+        if (!st.ok()) return void(rc = ReportError(st));
+        std::cout << "Restored " << o->store << " from " << shares.size() << " shares\n";
+        return;
+      }
+      if (!o->mnemonic_out.empty()) {
+        Status st = WriteFileAtomic(o->mnemonic_out, mnemonic->Reveal() + "\n", false);
+        if (!st.ok()) return void(rc = ReportError(st));
+        std::cout << "Recovered mnemonic written to " << o->mnemonic_out << "\n";
+        return;
+      }
+      if (o->json) {
+        PrintJson({{"mnemonic", mnemonic->Reveal()}});
+      } else {
+        std::cout << mnemonic->Reveal() << "\n";
+      }
+    });
+  }
+
+  // wallet passwd
+  {
+    auto* cmd = w->add_subcommand("passwd", "Change the key store passphrase (re-seals with fresh salt and nonce)");
+    struct O {
+      std::string store, passphrase_file, new_passphrase_file, kdf = "moderate";
+    };
+    auto o = std::make_shared<O>();
+    cmd->add_option("--store", o->store, "Key store file")->required();
+    cmd->add_option("--passphrase-file", o->passphrase_file, "Current passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+    cmd->add_option("--new-passphrase-file", o->new_passphrase_file, "New passphrase (else $MEDALLION_NEW_PASSPHRASE or a prompt)");
+    cmd->add_option("--kdf", o->kdf, "Argon2id cost: moderate (default), interactive, test");
+    cmd->callback([o, &rc] {
+      auto params = ParseKdf(o->kdf);
+      if (!params) return void(rc = ReportError(params.error()));
+      auto ks = wallet::KeyStore::Open(o->store, DefaultEnv());
+      if (!ks) return void(rc = ReportError(ks.error()));
+      auto old_pass = GetPassphrase(o->passphrase_file, kStoreEnv, "Current passphrase", false);
+      if (!old_pass) return void(rc = ReportError(old_pass.error()));
+      auto new_pass = GetPassphrase(o->new_passphrase_file, "MEDALLION_NEW_PASSPHRASE", "New passphrase", true);
+      if (!new_pass) return void(rc = ReportError(new_pass.error()));
+      Status st = (*ks)->ChangePassphrase(old_pass->Reveal(), new_pass->Reveal(), *params);
+      if (!st.ok()) return void(rc = ReportError(st));
+      std::cout << "Passphrase changed\n";
+    });
+  }
+}
+
+}  // namespace medallion::cli
