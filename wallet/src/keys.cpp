@@ -59,14 +59,32 @@ Result<SignatureAlg> ParseSignatureAlg(std::string_view name) {
 
 Result<SigningKey> SigningKeyFromExtended(const ExtendedKey& key) {
   if (!key.has_private_key()) return Status::InvalidArgument("key has no private part");
-  SigningKey out;
   switch (key.curve()) {
-    case Curve::kEd25519: out.alg = SignatureAlg::kEdDSA; break;
-    case Curve::kSecp256k1: out.alg = SignatureAlg::kES256K; break;
-    case Curve::kCurve25519: return Status::InvalidArgument("curve25519 keys are for key agreement, not signing");
+    case Curve::kEd25519: return MakeSigningKey(SignatureAlg::kEdDSA, key.private_key().Reveal());
+    case Curve::kSecp256k1: return MakeSigningKey(SignatureAlg::kES256K, key.private_key().Reveal());
+    case Curve::kCurve25519: break;
   }
-  out.private_key = key.private_key().Clone();
-  out.public_key = key.public_key();
+  return Status::InvalidArgument("curve25519 keys are for key agreement, not signing");
+}
+
+Result<SigningKey> MakeSigningKey(SignatureAlg alg, ByteView private_key) {
+  if (private_key.size() != 32) return Status::InvalidArgument("signing keys are 32 bytes");
+  SigningKey out;
+  out.alg = alg;
+  out.private_key = SecretBytes::CopyFrom(private_key);
+  if (alg == SignatureAlg::kEdDSA) {
+    out.public_key.resize(crypto_sign_PUBLICKEYBYTES);
+    out.expanded = SecretBytes(crypto_sign_SECRETKEYBYTES);
+    crypto_sign_seed_keypair(out.public_key.data(), out.expanded.RevealMutable().data(), private_key.data());
+    return out;
+  }
+  secp256k1_pubkey pk;
+  if (secp256k1_ec_pubkey_create(Secp256k1Context(), &pk, private_key.data()) != 1) {
+    return Status::InvalidArgument("secp256k1: private key out of range");
+  }
+  out.public_key.resize(33);
+  size_t len = 33;
+  secp256k1_ec_pubkey_serialize(Secp256k1Context(), out.public_key.data(), &len, &pk, SECP256K1_EC_COMPRESSED);
   return out;
 }
 
@@ -79,10 +97,14 @@ Result<SigningKey> DeriveSigningKey(ByteView seed, SignatureAlg alg, std::string
 Result<Bytes> Sign(const SigningKey& key, ByteView message) {
   if (key.private_key.size() != 32) return Status::InvalidArgument("signing key must be 32 bytes");
   if (key.alg == SignatureAlg::kEdDSA) {
+    Bytes sig(crypto_sign_BYTES);
+    if (key.expanded.size() == crypto_sign_SECRETKEYBYTES) {
+      crypto_sign_detached(sig.data(), nullptr, message.data(), message.size(), key.expanded.Reveal().data());
+      return sig;
+    }
     Bytes pk(crypto_sign_PUBLICKEYBYTES);
     SecretBytes sk(crypto_sign_SECRETKEYBYTES);
     crypto_sign_seed_keypair(pk.data(), sk.RevealMutable().data(), key.private_key.Reveal().data());
-    Bytes sig(crypto_sign_BYTES);
     crypto_sign_detached(sig.data(), nullptr, message.data(), message.size(), sk.Reveal().data());
     return sig;
   }

@@ -48,7 +48,14 @@ struct SigningKey {
   SignatureAlg alg = SignatureAlg::kEdDSA;
   SecretBytes private_key;  // Ed25519: the 32-byte seed; secp256k1: the 32-byte scalar
   Bytes public_key;         // Ed25519: 32 bytes; secp256k1: 33-byte compressed point
+  // Ed25519 only: libsodium's 64-byte expanded secret key, computed once so that signing
+  // costs one signature, not a key expansion too (empty until MakeSigningKey fills it).
+  SecretBytes expanded;
 };
+
+// A signing key from its raw private key (and the public key computed from it).
+// Errors: invalid_argument for a key of the wrong length or out of range.
+Result<SigningKey> MakeSigningKey(SignatureAlg alg, ByteView private_key);
 
 // Derives the key at `path` from a BIP-39 seed: Ed25519 by SLIP-10, ES256K by BIP-32.
 Result<SigningKey> DeriveSigningKey(ByteView seed, SignatureAlg alg, std::string_view path);
