@@ -128,6 +128,15 @@ void BM_RawSecp256k1Verify(benchmark::State& state) {
 }
 BENCHMARK(BM_RawSecp256k1Verify);
 
+// One SecretBytes allocation: sodium_malloc maps guard pages and mlocks; derivations make several.
+void BM_SecretBytesAlloc(benchmark::State& state) {
+  for (auto _ : state) {
+    SecretBytes s(32);
+    benchmark::DoNotOptimize(s.Reveal().data());
+  }
+}
+BENCHMARK(BM_SecretBytesAlloc);
+
 void BM_Sha256(benchmark::State& state) {
   Bytes data(static_cast<size_t>(state.range(0)), 0x5a);
   for (auto _ : state) benchmark::DoNotOptimize(Sha256(data));
