@@ -1,0 +1,132 @@
+// Log: the ledger node's in-process core. One sequencer thread takes validated entries from
+// a bounded queue, writes each batch to the LeafStore in one transaction (one fsync) with the
+// nodes it completes and a freshly signed checkpoint, and only then completes the callers'
+// futures with each entry's index and leaf hash.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "medallion/core/env.h"
+#include "medallion/core/status.h"
+#include "medallion/ledger/checkpoint.h"
+#include "medallion/ledger/entry.h"
+#include "medallion/ledger/merkle.h"
+#include "medallion/ledger/signed_note.h"
+#include "medallion/ledger/store.h"
+
+namespace medallion::ledger {
+
+struct LogOptions {
+  // Entries waiting for the sequencer; beyond this Append answers resource_exhausted.
+  size_t max_queue = 65536;
+  // Entries per transaction at most.
+  size_t max_batch = 4096;
+  // Checked before an entry is queued; nullptr: schema only. Not owned; must outlive the Log.
+  const ValidatorRegistry* validators = nullptr;
+  // A dispense nullifier may appear once in the whole log (already_exists otherwise).
+  bool unique_nullifiers = true;
+};
+
+struct AppendResult {
+  uint64_t index = 0;
+  Hash leaf_hash{};
+};
+
+struct VerifyReport {
+  bool ok = true;
+  uint64_t leaves = 0;       // leaves recomputed
+  uint64_t checkpoints = 0;  // checkpoints checked
+  // The first leaf index whose stored data disagrees with the recomputation (an edited
+  // entry, leaf hash or node), or the size of the first bad checkpoint.
+  std::optional<uint64_t> first_bad_index;
+  std::string problem;
+};
+
+class Log {
+ public:
+  // Opens the log over `store` (owned), signing checkpoints with `signer`, whose name is the
+  // log's origin. Rebuilds the right border from O(log n) stored nodes and checks that the
+  // latest checkpoint matches it (data_loss otherwise); signs the empty tree's checkpoint on
+  // first use. Starts the sequencer thread.
+  static Result<std::unique_ptr<Log>> Open(std::unique_ptr<LeafStore> store, Ed25519NoteSigner signer,
+                                           Env env, LogOptions options = {});
+  // Stops accepting appends, commits what is queued, joins the sequencer.
+  ~Log();
+  Log(const Log&) = delete;
+  Log& operator=(const Log&) = delete;
+
+  const std::string& origin() const { return signer_.name(); }
+  // The log's verifier key ("name+id+base64(0x01||key)").
+  std::string VerifierKey() const { return signer_.Verifier().VerifierKey(); }
+  Ed25519NoteVerifier Verifier() const { return signer_.Verifier(); }
+
+  // Parses, schema-checks and validates `json_entry` in the caller's thread, then queues it.
+  // The future completes after the batch holding it is committed, with its index and leaf
+  // hash; or at once with invalid_argument / the validator's error / resource_exhausted
+  // (queue full) / unavailable (log closing); or after commit failure with the store's error.
+  // already_exists for a repeated dispense nullifier. Thread-safe.
+  std::future<Result<AppendResult>> Append(std::string_view json_entry);
+  // Queues a schema-checked entry (validators still run).
+  std::future<Result<AppendResult>> Append(Entry entry);
+  // Append and wait.
+  Result<AppendResult> AppendSync(std::string_view json_entry) { return Append(json_entry).get(); }
+
+  // The committed tree size (the latest checkpoint's).
+  uint64_t Size() const;
+  // The latest signed checkpoint note (C2SP tlog-checkpoint).
+  std::string CheckpointNote() const;
+  Checkpoint LatestCheckpoint() const;
+
+  // RFC 9162 proofs against committed sizes. invalid_argument for sizes beyond Size() or out
+  // of order. O(log n) store reads.
+  Result<Proof> InclusionProof(uint64_t index, uint64_t size);
+  Result<Proof> ConsistencyProof(uint64_t first, uint64_t second);
+  // Canonical entries [start, end); invalid_argument if end > Size() or end - start > 1000.
+  Result<std::vector<StoredLeaf>> Entries(uint64_t start, uint64_t end);
+  // Indices of entries carrying `key`, ascending, after `after` (-1: from the start).
+  Result<std::vector<uint64_t>> FindByKey(const EntryKey& key, int64_t after = -1, size_t limit = 100);
+
+  // Recomputes every leaf hash from the stored entry, every stored node from the leaves and
+  // every stored checkpoint's root and signature; reports the first disagreement. Reads the
+  // whole store; safe while appends continue (it checks the committed prefix).
+  Result<VerifyReport> VerifyStorage();
+
+ private:
+  struct Pending {
+    Entry entry;
+    std::promise<Result<AppendResult>> done;
+  };
+  Log(std::unique_ptr<LeafStore> store, Ed25519NoteSigner signer, Env env, LogOptions options);
+  void Run();
+  void CommitBatch(std::vector<Pending>& batch);
+  Result<std::string> SignCheckpoint(uint64_t size, const Hash& root) const;
+
+  std::unique_ptr<LeafStore> store_;
+  Ed25519NoteSigner signer_;
+  Env env_;
+  LogOptions options_;
+
+  // Sequencer state: only the sequencer thread touches range_.
+  CompactRange range_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;
+  bool closing_ = false;
+  uint64_t committed_size_ = 0;
+  std::string checkpoint_note_;
+  Checkpoint checkpoint_;
+
+  std::thread sequencer_;
+};
+
+}  // namespace medallion::ledger

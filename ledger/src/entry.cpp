@@ -1,0 +1,330 @@
+// Entry schemas (see docs/ledger.md) and the validator registry.
+#include "medallion/ledger/entry.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <optional>
+#include <set>
+
+#include "medallion/core/encoding.h"
+#include "medallion/core/jcs.h"
+
+namespace medallion::ledger {
+namespace {
+
+using nlohmann::json;
+
+constexpr uint64_t kMaxSafeInteger = (uint64_t{1} << 53) - 1;  // exact in a double (RFC 8785)
+
+enum class Kind { kDid, kHash, kB64u, kEnum, kUint, kTime };
+
+struct Field {
+  const char* name;
+  Kind kind;
+  bool required;
+  std::vector<std::string_view> values = {};  // kEnum
+  uint64_t min = 0;                           // kB64u: decoded bytes; kUint: value
+  uint64_t max = 0;
+  std::optional<KeyKind> key = std::nullopt;  // lookup key this field provides
+};
+
+// Pseudonyms and identifiers: 16 to 64 random bytes, base64url.
+Field Pseudonym(const char* name, bool req = true) { return {name, Kind::kB64u, req, {}, 16, 64}; }
+// Raw signatures (Ed25519: 64, ECDSA P-256 / secp256k1 r||s: 64), up to 128 bytes.
+Field Sig() { return {"sig", Kind::kB64u, true, {}, 64, 128}; }
+Field Time(const char* name, bool req = true) { return {name, Kind::kTime, req, {}, 0, kMaxSafeInteger}; }
+Field HashF(const char* name, bool req = true, std::optional<KeyKind> key = std::nullopt) {
+  return {name, Kind::kHash, req, {}, 0, 0, key};
+}
+Field Did(const char* name, bool req = true) { return {name, Kind::kDid, req, {}, 0, 0, KeyKind::kDid}; }
+Field Enum(const char* name, std::vector<std::string_view> values, bool req = true) {
+  return {name, Kind::kEnum, req, std::move(values)};
+}
+
+using CrossCheck = std::function<Status(const json&)>;
+
+struct Schema {
+  EntryType type;
+  std::vector<Field> fields;
+  CrossCheck cross = nullptr;
+};
+
+bool Has(const json& j, const char* k) { return j.contains(k); }
+uint64_t U(const json& j, const char* k) { return j.at(k).get<uint64_t>(); }
+
+const std::vector<Schema>& Schemas() {
+  static const std::vector<Schema> kSchemas = {
+      {EntryType::kDidOp,
+       {Did("did"), Enum("op", {"create", "update", "rotate", "deactivate"}),
+        {"seq", Kind::kUint, true, {}, 0, kMaxSafeInteger}, HashF("prev", false), HashF("doc", false),
+        {"update_key", Kind::kB64u, false, {}, 32, 97}, Sig(), Time("ts")},
+       [](const json& j) -> Status {
+         const std::string op = j.at("op");
+         if (op == "create") {
+           if (U(j, "seq") != 0) return Status::InvalidArgument("create must have seq 0");
+           if (Has(j, "prev")) return Status::InvalidArgument("create must not have prev");
+         } else if (!Has(j, "prev") || U(j, "seq") == 0) {
+           return Status::InvalidArgument(op + " needs prev and seq > 0");
+         }
+         if ((op == "deactivate") == Has(j, "doc")) {
+           return Status::InvalidArgument("doc is required except for deactivate, where it is refused");
+         }
+         if ((op == "create" || op == "rotate") && !Has(j, "update_key")) {
+           return Status::InvalidArgument(op + " needs update_key");
+         }
+         return Status::Ok();
+       }},
+      {EntryType::kAnchor,
+       {HashF("hash"), Enum("kind", {"credential", "document", "batch", "status_list", "key_event"}),
+        Did("by", false), Time("ts")}},
+      {EntryType::kConsent,
+       {HashF("receipt"), Pseudonym("subject"), Did("controller"),
+        Enum("purpose", {"treatment", "research", "payment", "operations", "public_health", "emergency"}),
+        Enum("action", {"grant", "revoke"}), HashF("scope"), Time("expires", false), Sig(), Time("ts")},
+       [](const json& j) -> Status {
+         if (Has(j, "expires") && U(j, "expires") <= U(j, "ts")) {
+           return Status::InvalidArgument("expires must be after ts");
+         }
+         if (j.at("action") == "revoke" && Has(j, "expires")) {
+           return Status::InvalidArgument("a revocation has no expiry");
+         }
+         return Status::Ok();
+       }},
+      {EntryType::kRelationship,
+       {{"rel", Kind::kB64u, true, {}, 16, 32, KeyKind::kRelationship}, Pseudonym("a"), Pseudonym("b"),
+        Enum("kind", {"patient_provider", "guardian", "delegate", "care_team"}),
+        Enum("action", {"open", "close"}), Sig(), Time("ts")},
+       [](const json& j) -> Status {
+         if (j.at("a") == j.at("b")) return Status::InvalidArgument("a and b must differ");
+         return Status::Ok();
+       }},
+      {EntryType::kStatus,
+       {HashF("credential"), Did("issuer"), Enum("status", {"active", "suspended", "revoked"}),
+        HashF("list", false), {"index", Kind::kUint, false, {}, 0, kMaxSafeInteger}, Sig(), Time("ts")},
+       [](const json& j) -> Status {
+         if (Has(j, "list") != Has(j, "index")) return Status::InvalidArgument("list and index go together");
+         return Status::Ok();
+       }},
+      {EntryType::kDispense,
+       {HashF("nullifier", true, KeyKind::kNullifier), HashF("rx"), Did("pharmacy"),
+        {"qty", Kind::kUint, true, {}, 1, 10000}, Sig(), Time("ts")}},
+  };
+  return kSchemas;
+}
+
+// W3C DID Core §3.1: "did:" method-name ":" method-specific-id; no path, query or fragment.
+bool IsDid(const std::string& s) {
+  if (s.size() < 7 || s.size() > 256 || s.compare(0, 4, "did:") != 0) return false;
+  size_t colon = s.find(':', 4);
+  if (colon == std::string::npos || colon == 4) return false;
+  for (size_t i = 4; i < colon; ++i) {
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
+  }
+  if (colon + 1 >= s.size() || s.back() == ':') return false;
+  for (size_t i = colon + 1; i < s.size(); ++i) {
+    char c = s[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '-' || c == '_' || c == ':';
+    if (c == '%') {
+      ok = i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+           std::isxdigit(static_cast<unsigned char>(s[i + 2]));
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool IsLowerHex32(const std::string& s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+std::string Join(const std::vector<std::string_view>& v) {
+  std::string out;
+  for (auto s : v) out += (out.empty() ? "" : ", ") + std::string(s);
+  return out;
+}
+
+Status CheckField(const Field& f, const json& v) {
+  const std::string name = f.name;
+  switch (f.kind) {
+    case Kind::kUint:
+    case Kind::kTime: {
+      if (!v.is_number_integer() || (v.is_number_integer() && !v.is_number_unsigned() && v.get<int64_t>() < 0)) {
+        return Status::InvalidArgument("field \"" + name + "\" must be a non-negative integer");
+      }
+      uint64_t x = v.get<uint64_t>();
+      uint64_t max = f.max ? f.max : kMaxSafeInteger;
+      if (x < f.min || x > max) {
+        return Status::InvalidArgument("field \"" + name + "\" must be in [" + std::to_string(f.min) + ", " +
+                                       std::to_string(max) + "]");
+      }
+      return Status::Ok();
+    }
+    default:
+      break;
+  }
+  if (!v.is_string()) return Status::InvalidArgument("field \"" + name + "\" must be a string");
+  const std::string& s = v.get_ref<const std::string&>();
+  switch (f.kind) {
+    case Kind::kDid:
+      if (!IsDid(s)) return Status::InvalidArgument("field \"" + name + "\" must be a DID without path, query or fragment");
+      break;
+    case Kind::kHash:
+      if (!IsLowerHex32(s)) return Status::InvalidArgument("field \"" + name + "\" must be 64 lower-case hex digits");
+      break;
+    case Kind::kB64u: {
+      auto b = Base64UrlDecode(s);
+      if (!b || b->size() < f.min || b->size() > f.max) {
+        return Status::InvalidArgument("field \"" + name + "\" must be base64url (no padding) of " +
+                                       std::to_string(f.min) + ".." + std::to_string(f.max) + " bytes");
+      }
+      break;
+    }
+    case Kind::kEnum:
+      if (std::find(f.values.begin(), f.values.end(), s) == f.values.end()) {
+        return Status::InvalidArgument("field \"" + name + "\" must be one of: " + Join(f.values));
+      }
+      break;
+    default:
+      break;
+  }
+  return Status::Ok();
+}
+
+Status Prefix(std::string_view type, const Status& s) {
+  return Status(s.code(), "entry " + std::string(type) + ": " + s.message());
+}
+
+}  // namespace
+
+std::string_view EntryTypeName(EntryType type) {
+  switch (type) {
+    case EntryType::kDidOp: return "did.op";
+    case EntryType::kAnchor: return "anchor";
+    case EntryType::kConsent: return "consent";
+    case EntryType::kRelationship: return "relationship";
+    case EntryType::kStatus: return "status";
+    case EntryType::kDispense: return "dispense";
+  }
+  Panic("bad EntryType");
+}
+
+Result<EntryType> EntryTypeFromName(std::string_view name) {
+  for (int i = 0; i < kEntryTypeCount; ++i) {
+    if (EntryTypeName(static_cast<EntryType>(i)) == name) return static_cast<EntryType>(i);
+  }
+  return Status::InvalidArgument("unknown entry type \"" + std::string(name) + "\"");
+}
+
+std::string_view KeyKindName(KeyKind kind) {
+  switch (kind) {
+    case KeyKind::kDid: return "did";
+    case KeyKind::kNullifier: return "nullifier";
+    case KeyKind::kRelationship: return "relationship";
+  }
+  Panic("bad KeyKind");
+}
+
+Result<KeyKind> KeyKindFromName(std::string_view name) {
+  for (int i = 0; i < 3; ++i) {
+    if (KeyKindName(static_cast<KeyKind>(i)) == name) return static_cast<KeyKind>(i);
+  }
+  return Status::InvalidArgument("unknown key kind \"" + std::string(name) + "\"");
+}
+
+Result<Entry> ParseEntry(std::string_view json_text) {
+  if (json_text.size() > kMaxEntryBytes) {
+    return Status::InvalidArgument("entry: " + std::to_string(json_text.size()) + " bytes, limit " +
+                                   std::to_string(kMaxEntryBytes));
+  }
+  auto parsed = jcs::ParseStrict(json_text);
+  if (!parsed) return Status::InvalidArgument("entry: not strict JSON: " + parsed.error().message());
+  return EntryFromJson(*parsed);
+}
+
+Result<Entry> EntryFromJson(const json& j) {
+  if (!j.is_object()) return Status::InvalidArgument("entry: must be a JSON object");
+  auto t = j.find("type");
+  if (t == j.end() || !t->is_string()) return Status::InvalidArgument("entry: missing \"type\"");
+  const std::string type_name = t->get<std::string>();
+  auto type = EntryTypeFromName(type_name);
+  if (!type) return Status::InvalidArgument("entry: " + type.error().message());
+  auto v = j.find("v");
+  if (v == j.end() || !v->is_number_integer() || v->get<int64_t>() != kEntryVersion) {
+    return Status::InvalidArgument("entry " + type_name + ": \"v\" must be 1");
+  }
+  const Schema* schema = nullptr;
+  for (const Schema& s : Schemas()) {
+    if (s.type == *type) schema = &s;
+  }
+  MDL_CHECK(schema != nullptr);
+
+  Entry e;
+  e.type = *type;
+  std::set<EntryKey> keys;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (it.key() == "type" || it.key() == "v") continue;
+    const Field* f = nullptr;
+    for (const Field& cand : schema->fields) {
+      if (it.key() == cand.name) f = &cand;
+    }
+    if (f == nullptr) {
+      return Status::InvalidArgument("entry " + type_name + ": unknown field \"" + it.key() +
+                                     "\" (free text and extra fields are refused)");
+    }
+    Status st = CheckField(*f, it.value());
+    if (!st.ok()) return Prefix(type_name, st);
+    if (f->key) keys.insert({*f->key, it.value().get<std::string>()});
+  }
+  for (const Field& f : schema->fields) {
+    if (f.required && !j.contains(f.name)) {
+      return Status::InvalidArgument("entry " + type_name + ": missing field \"" + f.name + "\"");
+    }
+  }
+  if (schema->cross) {
+    Status st = schema->cross(j);
+    if (!st.ok()) return Prefix(type_name, st);
+  }
+  MDL_ASSIGN_OR_RETURN(e.canonical, jcs::Canonicalize(j));
+  if (e.canonical.size() > kMaxEntryBytes) {
+    return Status::InvalidArgument("entry " + type_name + ": canonical form is " +
+                                   std::to_string(e.canonical.size()) + " bytes, limit " +
+                                   std::to_string(kMaxEntryBytes));
+  }
+  e.keys.assign(keys.begin(), keys.end());
+  return e;
+}
+
+void ValidatorRegistry::Register(EntryType type, Validator validator) {
+  std::lock_guard<std::mutex> lock(mu_);
+  validators_[type].push_back(std::move(validator));
+}
+
+Status ValidatorRegistry::Validate(const Entry& entry) const {
+  std::vector<Validator> vs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = validators_.find(entry.type);
+    if (it != validators_.end()) vs = it->second;
+  }
+  if (vs.empty()) {
+    if (require_all_) {
+      return Status::FailedPrecondition("entry " + std::string(EntryTypeName(entry.type)) +
+                                        ": no validator registered");
+    }
+    return Status::Ok();
+  }
+  auto body = jcs::ParseStrict(entry.canonical);
+  if (!body) return Status::Internal("entry: canonical form does not parse: " + body.error().message());
+  for (const Validator& v : vs) {
+    MDL_RETURN_IF_ERROR(v(entry, *body));
+  }
+  return Status::Ok();
+}
+
+}  // namespace medallion::ledger

@@ -1,0 +1,269 @@
+// Log: sequencer, checkpoints, proofs and storage verification.
+#include "medallion/ledger/log.h"
+
+#include <set>
+
+namespace medallion::ledger {
+namespace {
+
+constexpr uint64_t kMaxEntriesPerRead = 1000;
+constexpr uint64_t kVerifyChunk = 4096;
+
+template <typename T>
+std::future<T> Ready(T value) {
+  std::promise<T> p;
+  p.set_value(std::move(value));
+  return p.get_future();
+}
+
+}  // namespace
+
+Log::Log(std::unique_ptr<LeafStore> store, Ed25519NoteSigner signer, Env env, LogOptions options)
+    : store_(std::move(store)), signer_(std::move(signer)), env_(env), options_(options) {}
+
+Result<std::unique_ptr<Log>> Log::Open(std::unique_ptr<LeafStore> store, Ed25519NoteSigner signer, Env env,
+                                       LogOptions options) {
+  MDL_CHECK(store != nullptr);
+  MDL_CHECK(options.max_batch > 0 && options.max_queue > 0);
+  std::unique_ptr<Log> log(new Log(std::move(store), std::move(signer), env, options));
+  MDL_ASSIGN_OR_RETURN(uint64_t size, log->store_->Size());
+  std::vector<Hash> border;
+  for (auto [level, index] : CompactRange::BorderNodes(size)) {
+    Hash h;
+    Status st = log->store_->GetNode(level, index, &h);
+    if (!st.ok()) return Status::DataLoss("ledger: border node missing: " + st.message());
+    border.push_back(h);
+  }
+  log->range_ = CompactRange(size, std::move(border));
+  const Hash root = log->range_.Root();
+
+  MDL_ASSIGN_OR_RETURN(auto latest, log->store_->LatestCheckpoint());
+  if (!latest) {
+    if (size != 0) return Status::DataLoss("ledger: leaves stored but no checkpoint");
+    MDL_ASSIGN_OR_RETURN(std::string note, log->SignCheckpoint(0, root));
+    latest = StoredCheckpoint{0, note};
+    MDL_RETURN_IF_ERROR(log->store_->PutCheckpoint(*latest));
+  }
+  auto verifier = log->signer_.Verifier();
+  auto cp = OpenCheckpoint(latest->note, verifier, log->origin(), nullptr);
+  if (!cp) return Status::DataLoss("ledger: latest checkpoint does not verify: " + cp.error().message());
+  if (cp->checkpoint.size != size || cp->checkpoint.root != root) {
+    return Status::DataLoss("ledger: latest checkpoint (size " + std::to_string(cp->checkpoint.size) +
+                            ") does not match the stored tree (size " + std::to_string(size) + ")");
+  }
+  log->committed_size_ = size;
+  log->checkpoint_note_ = latest->note;
+  log->checkpoint_ = cp->checkpoint;
+  log->sequencer_ = std::thread([raw = log.get()] { raw->Run(); });
+  return log;
+}
+
+Log::~Log() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closing_ = true;
+  }
+  cv_.notify_all();
+  if (sequencer_.joinable()) sequencer_.join();
+}
+
+std::future<Result<AppendResult>> Log::Append(std::string_view json_entry) {
+  auto entry = ParseEntry(json_entry);
+  if (!entry) return Ready(Result<AppendResult>(entry.error()));
+  return Append(std::move(entry).value());
+}
+
+std::future<Result<AppendResult>> Log::Append(Entry entry) {
+  if (options_.validators != nullptr) {
+    Status st = options_.validators->Validate(entry);
+    if (!st.ok()) return Ready(Result<AppendResult>(st));
+  }
+  std::future<Result<AppendResult>> f;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closing_) return Ready(Result<AppendResult>(Status::Unavailable("ledger: log is closing")));
+    if (queue_.size() >= options_.max_queue) {
+      return Ready(Result<AppendResult>(Status::ResourceExhausted("ledger: append queue is full")));
+    }
+    queue_.push_back(Pending{std::move(entry), {}});
+    f = queue_.back().done.get_future();
+  }
+  cv_.notify_one();
+  return f;
+}
+
+void Log::Run() {
+  while (true) {
+    std::vector<Pending> batch;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // closing and drained
+      size_t n = std::min(queue_.size(), options_.max_batch);
+      batch.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    CommitBatch(batch);
+  }
+}
+
+void Log::CommitBatch(std::vector<Pending>& batch) {
+  CompactRange range = range_;
+  AppendBatch write;
+  std::vector<std::pair<Pending*, AppendResult>> accepted;
+  std::set<std::string> nullifiers;
+  for (Pending& p : batch) {
+    bool duplicate = false;
+    if (options_.unique_nullifiers) {
+      for (const EntryKey& k : p.entry.keys) {
+        if (k.kind != KeyKind::kNullifier) continue;
+        auto seen = store_->FindByKey(k, -1, 1);
+        if (!seen) {
+          p.done.set_value(seen.error());
+          duplicate = true;
+        } else if (!seen->empty() || !nullifiers.insert(k.value).second) {
+          p.done.set_value(Status::AlreadyExists("ledger: nullifier already recorded"));
+          duplicate = true;
+        }
+        break;
+      }
+    }
+    if (duplicate) continue;
+    AppendResult r{range.size(), HashLeaf(AsBytes(p.entry.canonical))};
+    for (const auto& n : range.Append(r.leaf_hash)) {
+      if (n.level > 0) write.nodes.push_back(n);
+    }
+    for (const EntryKey& k : p.entry.keys) write.keys.emplace_back(k, r.index);
+    write.leaves.push_back(StoredLeaf{r.index, r.leaf_hash, std::move(p.entry.canonical)});
+    accepted.emplace_back(&p, r);
+  }
+  if (accepted.empty()) return;
+
+  const Hash root = range.Root();
+  auto note = SignCheckpoint(range.size(), root);
+  Status st = note ? Status::Ok() : note.error();
+  if (st.ok()) {
+    write.checkpoint = StoredCheckpoint{range.size(), *note};
+    st = store_->Append(write);
+  }
+  if (!st.ok()) {
+    // Nothing was written: the tree stays as it was and every caller learns why.
+    for (auto& [p, r] : accepted) p->done.set_value(st);
+    return;
+  }
+  range_ = std::move(range);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    committed_size_ = range_.size();
+    checkpoint_note_ = *note;
+    checkpoint_ = Checkpoint{origin(), range_.size(), root, {}};
+  }
+  for (auto& [p, r] : accepted) p->done.set_value(r);
+}
+
+Result<std::string> Log::SignCheckpoint(uint64_t size, const Hash& root) const {
+  Checkpoint cp{origin(), size, root, {}};
+  return signer_.SignNote(cp.ToText());
+}
+
+uint64_t Log::Size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return committed_size_;
+}
+
+std::string Log::CheckpointNote() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return checkpoint_note_;
+}
+
+Checkpoint Log::LatestCheckpoint() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return checkpoint_;
+}
+
+Result<Proof> Log::InclusionProof(uint64_t index, uint64_t size) {
+  if (size > Size()) return Status::InvalidArgument("ledger: size " + std::to_string(size) + " beyond the log");
+  return ledger::InclusionProof(*store_, index, size);
+}
+
+Result<Proof> Log::ConsistencyProof(uint64_t first, uint64_t second) {
+  if (second > Size()) return Status::InvalidArgument("ledger: size " + std::to_string(second) + " beyond the log");
+  return ledger::ConsistencyProof(*store_, first, second);
+}
+
+Result<std::vector<StoredLeaf>> Log::Entries(uint64_t start, uint64_t end) {
+  if (start > end || end > Size()) return Status::InvalidArgument("ledger: entry range outside the log");
+  if (end - start > kMaxEntriesPerRead) {
+    return Status::InvalidArgument("ledger: at most " + std::to_string(kMaxEntriesPerRead) + " entries per read");
+  }
+  return store_->GetLeaves(start, end);
+}
+
+Result<std::vector<uint64_t>> Log::FindByKey(const EntryKey& key, int64_t after, size_t limit) {
+  MDL_ASSIGN_OR_RETURN(auto found, store_->FindByKey(key, after, limit));
+  // Only committed, checkpointed indices (the store never holds more, but be explicit).
+  uint64_t size = Size();
+  std::erase_if(found, [&](uint64_t i) { return i >= size; });
+  return found;
+}
+
+Result<VerifyReport> Log::VerifyStorage() {
+  VerifyReport report;
+  const uint64_t size = Size();
+  const Ed25519NoteVerifier verifier = signer_.Verifier();
+  MDL_ASSIGN_OR_RETURN(auto checkpoints, store_->GetCheckpoints(0, SIZE_MAX));
+  size_t next_cp = 0;
+  CompactRange range;
+  auto fail = [&](uint64_t index, std::string problem) {
+    report.ok = false;
+    report.first_bad_index = index;
+    report.problem = std::move(problem);
+    return report;
+  };
+  auto check_checkpoints = [&]() -> std::optional<VerifyReport> {
+    while (next_cp < checkpoints.size() && checkpoints[next_cp].size == range.size()) {
+      const StoredCheckpoint& c = checkpoints[next_cp++];
+      auto opened = OpenCheckpoint(c.note, verifier, origin(), nullptr);
+      if (!opened) return fail(c.size, "checkpoint at size " + std::to_string(c.size) + ": " + opened.error().message());
+      if (opened->checkpoint.size != c.size) return fail(c.size, "checkpoint row size differs from its note");
+      if (opened->checkpoint.root != range.Root()) {
+        return fail(c.size, "checkpoint at size " + std::to_string(c.size) + ": root differs from the recomputed tree");
+      }
+      ++report.checkpoints;
+    }
+    return std::nullopt;
+  };
+  if (auto bad = check_checkpoints()) return *bad;
+  for (uint64_t start = 0; start < size; start += kVerifyChunk) {
+    uint64_t end = std::min(size, start + kVerifyChunk);
+    auto leaves = store_->GetLeaves(start, end);
+    if (!leaves) return fail(start, "cannot read leaves: " + leaves.error().message());
+    for (const StoredLeaf& l : *leaves) {
+      Hash h = HashLeaf(AsBytes(l.entry));
+      if (h != l.leaf_hash) return fail(l.index, "leaf " + std::to_string(l.index) + ": entry does not hash to its leaf hash");
+      if (!ParseEntry(l.entry)) return fail(l.index, "leaf " + std::to_string(l.index) + ": entry fails its schema");
+      for (const auto& n : range.Append(h)) {
+        if (n.level == 0) continue;
+        Hash stored;
+        Status st = store_->GetNode(n.level, n.index, &stored);
+        uint64_t first = n.index << n.level;
+        if (!st.ok() || stored != n.hash) {
+          return fail(first, "node (" + std::to_string(n.level) + ", " + std::to_string(n.index) +
+                                 ") over leaves [" + std::to_string(first) + ", " +
+                                 std::to_string((n.index + 1) << n.level) + ") differs: a leaf in it was edited");
+        }
+      }
+      ++report.leaves;
+      if (auto bad = check_checkpoints()) return *bad;
+    }
+  }
+  if (next_cp < checkpoints.size() && checkpoints[next_cp].size <= size) {
+    return fail(checkpoints[next_cp].size, "checkpoint at a size that is not in the tree");
+  }
+  return report;
+}
+
+}  // namespace medallion::ledger

@@ -1,0 +1,154 @@
+// Entry schemas: one valid example per type, canonical bytes, and a negative test per rule.
+#include <catch2/catch.hpp>
+
+#include "medallion/core/encoding.h"
+#include "medallion/ledger/entry.h"
+#include "test_util.h"
+
+namespace medallion::ledger {
+namespace {
+
+using nlohmann::json;
+
+const std::string kH1(64, 'a');
+const std::string kH2(64, 'b');
+const std::string kSig = Base64UrlEncode(Bytes(64, 7));
+const std::string kPn1 = Base64UrlEncode(Bytes(32, 1));
+const std::string kPn2 = Base64UrlEncode(Bytes(32, 2));
+const std::string kDid = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+
+json Valid(EntryType t) {
+  switch (t) {
+    case EntryType::kDidOp:
+      return {{"type", "did.op"}, {"v", 1}, {"did", kDid}, {"op", "create"}, {"seq", 0},
+              {"doc", kH1}, {"update_key", Base64UrlEncode(Bytes(32, 3))}, {"sig", kSig}, {"ts", 1700000000}};
+    case EntryType::kAnchor:
+      return {{"type", "anchor"}, {"v", 1}, {"hash", kH1}, {"kind", "document"}, {"ts", 1700000000}};
+    case EntryType::kConsent:
+      return {{"type", "consent"}, {"v", 1}, {"receipt", kH1}, {"subject", kPn1}, {"controller", kDid},
+              {"purpose", "research"}, {"action", "grant"}, {"scope", kH2}, {"expires", 1800000000},
+              {"sig", kSig}, {"ts", 1700000000}};
+    case EntryType::kRelationship:
+      return {{"type", "relationship"}, {"v", 1}, {"rel", Base64UrlEncode(Bytes(16, 9))}, {"a", kPn1},
+              {"b", kPn2}, {"kind", "guardian"}, {"action", "open"}, {"sig", kSig}, {"ts", 1700000000}};
+    case EntryType::kStatus:
+      return {{"type", "status"}, {"v", 1}, {"credential", kH1}, {"issuer", kDid}, {"status", "revoked"},
+              {"list", kH2}, {"index", 42}, {"sig", kSig}, {"ts", 1700000000}};
+    case EntryType::kDispense:
+      return {{"type", "dispense"}, {"v", 1}, {"nullifier", kH1}, {"rx", kH2}, {"pharmacy", kDid},
+              {"qty", 30}, {"sig", kSig}, {"ts", 1700000000}};
+  }
+  return {};
+}
+
+TEST_CASE("every entry type has a valid example", "[ledger][entry]") {
+  for (int i = 0; i < kEntryTypeCount; ++i) {
+    auto t = static_cast<EntryType>(i);
+    INFO(EntryTypeName(t));
+    auto e = ParseEntry(Valid(t).dump(2));
+    REQUIRE(e);
+    CHECK(e->type == t);
+    CHECK(*EntryTypeFromName(EntryTypeName(t)) == t);
+    // Canonical: sorted keys, no white space; re-parsing gives the same bytes.
+    CHECK(e->canonical.find(' ') == std::string::npos);
+    CHECK(ParseEntry(e->canonical)->canonical == e->canonical);
+  }
+  auto d = ParseEntry(Valid(EntryType::kDispense).dump());
+  REQUIRE(d);
+  CHECK(d->canonical.rfind("{\"nullifier\":", 0) == 0);
+  CHECK(d->keys == std::vector<EntryKey>{{KeyKind::kDid, kDid}, {KeyKind::kNullifier, kH1}});
+  auto r = ParseEntry(Valid(EntryType::kRelationship).dump());
+  REQUIRE(r);
+  CHECK(r->keys == std::vector<EntryKey>{{KeyKind::kRelationship, Base64UrlEncode(Bytes(16, 9))}});
+}
+
+struct Bad {
+  const char* what;
+  EntryType type;
+  std::function<void(json&)> edit;
+  const char* message_part;
+};
+
+TEST_CASE("schema rules refuse bad entries with a clear error", "[ledger][entry]") {
+  std::vector<Bad> cases = {
+      {"unknown field", EntryType::kAnchor, [](json& j) { j["note"] = "x"; }, "unknown field \"note\""},
+      {"free text in a hash", EntryType::kAnchor, [](json& j) { j["hash"] = "patient has diabetes"; }, "\"hash\""},
+      {"upper-case hex", EntryType::kAnchor, [](json& j) { j["hash"] = std::string(64, 'A'); }, "\"hash\""},
+      {"enum", EntryType::kAnchor, [](json& j) { j["kind"] = "diagnosis"; }, "one of"},
+      {"missing field", EntryType::kAnchor, [](json& j) { j.erase("ts"); }, "missing field \"ts\""},
+      {"float", EntryType::kAnchor, [](json& j) { j["ts"] = 1.5; }, "integer"},
+      {"negative", EntryType::kAnchor, [](json& j) { j["ts"] = -1; }, "non-negative"},
+      {"too large integer", EntryType::kAnchor, [](json& j) { j["ts"] = uint64_t{1} << 60; }, "\"ts\""},
+      {"string integer", EntryType::kAnchor, [](json& j) { j["ts"] = "1700000000"; }, "integer"},
+      {"nested object", EntryType::kAnchor, [](json& j) { j["by"] = json::object(); }, "\"by\""},
+      {"array", EntryType::kAnchor, [](json& j) { j["hash"] = json::array({kH1}); }, "\"hash\""},
+      {"bad DID", EntryType::kAnchor, [](json& j) { j["by"] = "did:key:abc#frag"; }, "DID"},
+      {"not a DID", EntryType::kAnchor, [](json& j) { j["by"] = "John Smith"; }, "DID"},
+      {"version", EntryType::kAnchor, [](json& j) { j["v"] = 2; }, "\"v\""},
+      {"no version", EntryType::kAnchor, [](json& j) { j.erase("v"); }, "\"v\""},
+      {"unknown type", EntryType::kAnchor, [](json& j) { j["type"] = "note"; }, "unknown entry type"},
+      {"pseudonym too short", EntryType::kConsent, [](json& j) { j["subject"] = "AAAA"; }, "\"subject\""},
+      {"pseudonym with padding", EntryType::kConsent, [](json& j) { j["subject"] = kPn1 + "="; }, "\"subject\""},
+      {"expiry before ts", EntryType::kConsent, [](json& j) { j["expires"] = 1; }, "expires"},
+      {"revocation with expiry", EntryType::kConsent, [](json& j) { j["action"] = "revoke"; }, "revocation"},
+      {"short signature", EntryType::kConsent, [](json& j) { j["sig"] = Base64UrlEncode(Bytes(10, 1)); }, "\"sig\""},
+      {"create with prev", EntryType::kDidOp, [](json& j) { j["prev"] = kH2; }, "prev"},
+      {"update without prev", EntryType::kDidOp, [](json& j) { j["op"] = "update"; j["seq"] = 1; }, "prev"},
+      {"deactivate with doc", EntryType::kDidOp,
+       [](json& j) { j["op"] = "deactivate"; j["seq"] = 3; j["prev"] = kH2; }, "doc"},
+      {"create without key", EntryType::kDidOp, [](json& j) { j.erase("update_key"); }, "update_key"},
+      {"same parties", EntryType::kRelationship, [](json& j) { j["b"] = kPn1; }, "differ"},
+      {"list without index", EntryType::kStatus, [](json& j) { j.erase("index"); }, "together"},
+      {"zero quantity", EntryType::kDispense, [](json& j) { j["qty"] = 0; }, "\"qty\""},
+      {"drug name", EntryType::kDispense, [](json& j) { j["drug"] = "oxycodone"; }, "unknown field"},
+  };
+  for (const Bad& b : cases) {
+    INFO(b.what);
+    json j = Valid(b.type);
+    b.edit(j);
+    auto r = ParseEntry(j.dump());
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code() == StatusCode::kInvalidArgument);
+    INFO(r.error().message());
+    CHECK(r.error().message().find(b.message_part) != std::string::npos);
+  }
+}
+
+TEST_CASE("entry text limits", "[ledger][entry]") {
+  CHECK_FALSE(ParseEntry(std::string(kMaxEntryBytes + 1, ' ')));
+  CHECK_FALSE(ParseEntry("[]"));
+  CHECK_FALSE(ParseEntry("{\"type\":\"anchor\""));
+  CHECK_FALSE(ParseEntry("not json"));
+  std::string dup = Valid(EntryType::kAnchor).dump();
+  dup.insert(1, "\"ts\":1,");
+  CHECK_FALSE(ParseEntry(dup));
+  std::string padded = Valid(EntryType::kAnchor).dump();
+  padded.insert(1, std::string(kMaxEntryBytes, ' '));
+  auto r = ParseEntry(padded);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message().find("limit 4096") != std::string::npos);
+}
+
+TEST_CASE("validator registry", "[ledger][entry]") {
+  auto consent = *ParseEntry(Valid(EntryType::kConsent).dump());
+  auto anchor = *ParseEntry(Valid(EntryType::kAnchor).dump());
+  ValidatorRegistry open;
+  CHECK(open.Validate(consent).ok());
+  ValidatorRegistry strict(true);
+  CHECK(strict.Validate(consent).code() == StatusCode::kFailedPrecondition);
+  int calls = 0;
+  strict.Register(EntryType::kConsent, [&](const Entry& e, const json& body) {
+    ++calls;
+    CHECK(e.type == EntryType::kConsent);
+    if (body.at("purpose") != "treatment") return Status::PermissionDenied("purpose not allowed");
+    return Status::Ok();
+  });
+  CHECK(strict.Validate(consent).code() == StatusCode::kPermissionDenied);
+  CHECK(calls == 1);
+  CHECK(strict.Validate(anchor).code() == StatusCode::kFailedPrecondition);
+  strict.Register(EntryType::kAnchor, [](const Entry&, const json&) { return Status::Ok(); });
+  CHECK(strict.Validate(anchor).ok());
+}
+
+}  // namespace
+}  // namespace medallion::ledger
