@@ -2,6 +2,8 @@
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
 
 #include "cli_demo.h"
 #include "cli_util.h"
@@ -29,6 +31,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return medallion::cli::kExitUsage;
+  } catch (const std::exception& e) {
+    // No command should throw; this is the last line of defence against an abort.
+    std::fprintf(stderr, "medallion: internal error: %s\n", e.what());
+    return medallion::cli::kExitFalse;
   }
   return rc;
 }
