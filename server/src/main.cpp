@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "cli_demo.h"
+#include "cli_ledger.h"
 #include "cli_util.h"
 #include "cli_wallet.h"
 
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int rc = medallion::cli::kExitOk;
   medallion::cli::AddWalletCommands(app, rc);
+  medallion::cli::AddLedgerCommands(app, rc);
   medallion::cli::AddDemoCommand(app, rc);
   try {
     app.parse(argc, argv);

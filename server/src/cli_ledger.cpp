@@ -1,0 +1,416 @@
+// `medallion ledger ...`: run a ledger node or a witness, append, read with proofs, check
+// checkpoints as a client, and verify a node's storage offline.
+#include "cli_ledger.h"
+
+#include <fcntl.h>
+#include <httplib.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli_util.h"
+#include "medallion/core/encoding.h"
+#include "medallion/ledger/checkpoint.h"
+#include "medallion/ledger/log.h"
+#include "medallion/ledger/store.h"
+#include "medallion/ledger/witness.h"
+#include "medallion/server/http.h"
+#include "medallion/server/ledger_client.h"
+#include "medallion/server/ledger_http.h"
+
+namespace medallion::cli {
+namespace {
+
+using nlohmann::json;
+
+std::atomic<httplib::Server*> g_server{nullptr};
+
+void OnSignal(int) {
+  if (httplib::Server* s = g_server.load()) s->stop();
+}
+
+// Creates `path` with mode 0600 holding `content`; never overwrites.
+Status WriteNewSecretFile(const std::string& path, std::string_view content) {
+  int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Unavailable("cannot create " + path + ": " + std::strerror(errno));
+  bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) && ::fsync(fd) == 0;
+  ok = (::close(fd) == 0) && ok;
+  if (!ok) {
+    ::unlink(path.c_str());
+    return Status::Unavailable("cannot write " + path);
+  }
+  return Status::Ok();
+}
+
+// A 32-byte Ed25519 seed kept as hex in `path`, created on first use.
+Result<SecretBytes> LoadOrCreateSeed(const std::string& path, bool* created) {
+  *created = false;
+  if (::access(path.c_str(), F_OK) != 0) {
+    SystemRng rng;
+    SecretBytes seed = rng.RandomSecret(32);
+    MDL_RETURN_IF_ERROR(WriteNewSecretFile(path, HexEncode(seed.Reveal()) + "\n"));
+    *created = true;
+    return seed;
+  }
+  MDL_ASSIGN_OR_RETURN(SecretString text, ReadSecretFile(path));
+  auto seed = HexDecode(text.Reveal());
+  if (!seed || seed->size() != 32) return Status::InvalidArgument(path + " must hold a 32-byte hex seed");
+  SecretBytes out = SecretBytes::CopyFrom(*seed);
+  SecureWipe(seed->data(), seed->size());
+  return out;
+}
+
+// Runs `server` on `listen` until SIGINT/SIGTERM. Prints `banner` (plus the URL) first.
+int Serve(httplib::Server& server, const std::string& listen, json banner, bool as_json) {
+  auto addr = server::ParseListenAddress(listen);
+  if (!addr) return ReportError(addr.error());
+  int port = addr->port;
+  if (port == 0) {
+    port = server.bind_to_any_port(addr->host);
+  } else if (!server.bind_to_port(addr->host, port)) {
+    port = -1;
+  }
+  if (port <= 0) return ReportError(Status::Unavailable("cannot listen on " + listen));
+  banner["url"] = "http://" + addr->host + ":" + std::to_string(port);
+  if (as_json) {
+    std::cout << banner.dump() << std::endl;
+  } else {
+    for (auto& [k, v] : banner.items()) std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+    std::cout << std::flush;
+  }
+  g_server = &server;
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  server.listen_after_bind();
+  g_server = nullptr;
+  return kExitOk;
+}
+
+struct ClientOptions {
+  std::string url = "http://127.0.0.1:8080";
+  std::string log_key;
+  std::vector<std::string> witness_keys;
+  int min_witnesses = -1;
+  std::string state_file;
+  void Add(CLI::App* cmd, bool need_key) {
+    cmd->add_option("--url", url, "Ledger node base URL (default http://127.0.0.1:8080)");
+    auto* k = cmd->add_option("--log-key", log_key, "The log's verifier key (printed by `ledger serve`, GET /ledger/v1/key)");
+    if (need_key) k->required();
+    cmd->add_option("--witness-key", witness_keys, "A witness's verifier key (repeat)");
+    cmd->add_option("--min-witnesses", min_witnesses, "Cosignatures required (default: all --witness-key)");
+    cmd->add_option("--state", state_file, "File keeping the last trusted checkpoint (refuses rollback across runs)");
+  }
+  Result<server::LedgerClient> MakeClient() const {
+    MDL_ASSIGN_OR_RETURN(ledger::Ed25519NoteVerifier key, ledger::Ed25519NoteVerifier::FromVerifierKey(log_key));
+    ledger::WitnessPolicy policy;
+    for (const auto& w : witness_keys) {
+      MDL_ASSIGN_OR_RETURN(ledger::CosignatureV1Verifier v, ledger::CosignatureV1Verifier::FromVerifierKey(w));
+      policy.witnesses.push_back(std::move(v));
+    }
+    policy.threshold = min_witnesses < 0 ? policy.witnesses.size() : static_cast<size_t>(min_witnesses);
+    if (policy.threshold > policy.witnesses.size()) {
+      return Status::InvalidArgument("--min-witnesses exceeds the number of --witness-key");
+    }
+    std::string trusted;
+    if (!state_file.empty() && ::access(state_file.c_str(), F_OK) == 0) {
+      MDL_ASSIGN_OR_RETURN(Bytes b, ReadFileBytes(state_file));
+      trusted = ToString(b);
+    }
+    const std::string origin = key.name();
+    ledger::LogVerifier verifier(std::move(key), origin, std::move(policy), trusted);
+    if (!trusted.empty() && !verifier.trusted()) {
+      return Status::FailedPrecondition("the saved checkpoint in " + state_file + " no longer verifies");
+    }
+    return server::LedgerClient(url, std::move(verifier));
+  }
+  Status SaveState(const server::LedgerClient& client) const {
+    if (state_file.empty()) return Status::Ok();
+    std::ofstream out(state_file + ".tmp", std::ios::binary | std::ios::trunc);
+    out << client.verifier().trusted_note();
+    out.close();
+    if (!out || std::rename((state_file + ".tmp").c_str(), state_file.c_str()) != 0) {
+      return Status::Unavailable("cannot write " + state_file);
+    }
+    return Status::Ok();
+  }
+};
+
+json ProvenJson(const server::ProvenEntry& e) {
+  json proof = json::array();
+  for (const auto& h : e.inclusion_proof) proof.push_back(HexEncode(h));
+  return {{"index", e.index},
+          {"leaf_hash", HexEncode(e.leaf_hash)},
+          {"entry", json::parse(e.entry)},
+          {"tree_size", e.tree_size},
+          {"inclusion_proof", proof}};
+}
+
+}  // namespace
+
+void AddLedgerCommands(CLI::App& app, int& rc) {
+  CLI::App* l = app.add_subcommand("ledger", "The ledger node: append-only verifiable log, witnesses, proofs");
+  l->require_subcommand(1);
+
+  // ledger serve
+  {
+    auto* cmd = l->add_subcommand("serve", "Run a ledger node (HTTP API in docs/ledger.md)");
+    struct O {
+      std::string db = "ledger.db", key_file = "ledger.key", origin = "medallion.example/ledger", listen = "127.0.0.1:8080";
+      std::vector<std::string> witnesses;
+      bool json = false;
+    };
+    auto o = std::make_shared<O>();
+    cmd->add_option("--db", o->db, "SQLite database of the log (created if missing)");
+    cmd->add_option("--key-file", o->key_file, "The log's Ed25519 seed, hex (created 0600 if missing)");
+    cmd->add_option("--origin", o->origin, "The log's origin line (checkpoint first line, note key name)");
+    cmd->add_option("--listen", o->listen, "HOST:PORT (port 0 picks a free one)");
+    cmd->add_option("--witness", o->witnesses, "A witness to ask for cosignatures: URL=VERIFIER_KEY (repeat)");
+    cmd->add_flag("--json", o->json, "Print the banner (origin, verifier key, URL) as one JSON line");
+    cmd->callback([o, &rc] {
+      if (!ledger::IsValidNoteKeyName(o->origin)) {
+        return void(rc = ReportError(Status::InvalidArgument("--origin is not a valid note key name")));
+      }
+      bool created = false;
+      auto seed = LoadOrCreateSeed(o->key_file, &created);
+      if (!seed) return void(rc = ReportError(seed.error()));
+      std::vector<server::WitnessEndpoint> witnesses;
+      for (const auto& w : o->witnesses) {
+        const size_t eq = w.find('=');
+        if (eq == std::string::npos) return void(rc = ReportError(Status::InvalidArgument("--witness must be URL=VERIFIER_KEY")));
+        auto key = ledger::CosignatureV1Verifier::FromVerifierKey(w.substr(eq + 1));
+        if (!key) return void(rc = ReportError(key.error()));
+        witnesses.push_back({w.substr(0, eq), std::move(*key)});
+      }
+      auto store = ledger::SqliteLeafStore::Open(o->db);
+      if (!store) return void(rc = ReportError(store.error()));
+      auto log = ledger::Log::Open(std::move(*store), ledger::Ed25519NoteSigner::FromSeed(o->origin, seed->Reveal()),
+                                   DefaultEnv());
+      if (!log) return void(rc = ReportError(log.error()));
+      std::unique_ptr<server::CosignatureCollector> collector;
+      if (!witnesses.empty()) collector = std::make_unique<server::CosignatureCollector>(log->get(), witnesses);
+      httplib::Server http;
+      server::ConfigureServer(http);
+      server::RegisterLedgerRoutes(http, log->get(), nullptr, collector.get());
+      json banner = {{"role", "ledger"},
+                     {"origin", (*log)->origin()},
+                     {"verifier_key", (*log)->VerifierKey()},
+                     {"size", (*log)->Size()}};
+      if (created) banner["key_file_created"] = o->key_file;
+      rc = Serve(http, o->listen, banner, o->json);
+    });
+  }
+
+  // ledger witness
+  {
+    auto* cmd = l->add_subcommand("witness", "Run a witness (c2sp.org/tlog-witness add-checkpoint) for named logs");
+    struct O {
+      std::string db = "witness.db", key_file = "witness.key", name = "witness.medallion.example", listen = "127.0.0.1:8081";
+      std::vector<std::string> logs;
+      bool json = false;
+    };
+    auto o = std::make_shared<O>();
+    cmd->add_option("--db", o->db, "SQLite database of the witness state (created if missing)");
+    cmd->add_option("--key-file", o->key_file, "The witness's Ed25519 seed, hex (created 0600 if missing)");
+    cmd->add_option("--name", o->name, "The witness's key name");
+    cmd->add_option("--log", o->logs, "Verifier key of a log to witness (repeat)")->required();
+    cmd->add_option("--listen", o->listen, "HOST:PORT (port 0 picks a free one)");
+    cmd->add_flag("--json", o->json, "Print the banner as one JSON line");
+    cmd->callback([o, &rc] {
+      if (!ledger::IsValidNoteKeyName(o->name)) {
+        return void(rc = ReportError(Status::InvalidArgument("--name is not a valid note key name")));
+      }
+      bool created = false;
+      auto seed = LoadOrCreateSeed(o->key_file, &created);
+      if (!seed) return void(rc = ReportError(seed.error()));
+      std::vector<ledger::Witness::KnownLog> logs;
+      for (const auto& k : o->logs) {
+        auto v = ledger::Ed25519NoteVerifier::FromVerifierKey(k);
+        if (!v) return void(rc = ReportError(v.error()));
+        logs.push_back({v->name(), std::move(*v)});
+      }
+      auto store = ledger::SqliteLeafStore::Open(o->db);
+      if (!store) return void(rc = ReportError(store.error()));
+      auto signer = ledger::CosignatureV1Signer::FromSeed(o->name, seed->Reveal());
+      const std::string vkey = signer.Verifier().VerifierKey();
+      ledger::Witness witness(store->get(), std::move(signer), DefaultEnv(), std::move(logs));
+      httplib::Server http;
+      server::ConfigureServer(http);
+      server::RegisterLedgerRoutes(http, nullptr, &witness, nullptr);
+      rc = Serve(http, o->listen, {{"role", "witness"}, {"name", o->name}, {"verifier_key", vkey}}, o->json);
+    });
+  }
+
+  // ledger append
+  {
+    auto* cmd = l->add_subcommand("append", "Append an entry (or {\"entries\": [...]}) and print its index and leaf hash");
+    struct O {
+      std::string url = "http://127.0.0.1:8080", file, entry;
+    };
+    auto o = std::make_shared<O>();
+    cmd->add_option("--url", o->url, "Ledger node base URL");
+    cmd->add_option("--file", o->file, "File holding the JSON entry or batch");
+    cmd->add_option("--entry", o->entry, "The JSON entry itself");
+    cmd->callback([o, &rc] {
+      std::string body = o->entry;
+      if (!o->file.empty()) {
+        auto b = ReadFileBytes(o->file);
+        if (!b) return void(rc = ReportError(b.error()));
+        body = ToString(*b);
+      }
+      if (body.empty()) return void(rc = ReportError(Status::InvalidArgument("give --file or --entry")));
+      httplib::Client c(o->url);
+      auto res = c.Post("/ledger/v1/entries", body, "application/json");
+      if (!res) return void(rc = ReportError(Status::Unavailable("cannot reach " + o->url)));
+      std::cout << res->body << "\n";
+      if (res->status != 200) rc = ReportError(server::StatusFromHttpError(res->status, res->body));
+    });
+  }
+
+  // ledger checkpoint
+  {
+    auto* cmd = l->add_subcommand("checkpoint", "Fetch and verify the latest checkpoint (signature, witnesses, consistency)");
+    auto o = std::make_shared<ClientOptions>();
+    o->Add(cmd, true);
+    auto as_json = std::make_shared<bool>(false);
+    cmd->add_flag("--json", *as_json, "JSON output");
+    cmd->callback([o, as_json, &rc] {
+      auto client = o->MakeClient();
+      if (!client) return void(rc = ReportError(client.error()));
+      auto cp = client->Refresh();
+      if (!cp) return void(rc = ReportError(cp.error()));
+      Status st = o->SaveState(*client);
+      if (!st.ok()) return void(rc = ReportError(st));
+      if (*as_json) {
+        PrintJson({{"origin", cp->origin}, {"size", cp->size}, {"root", HexEncode(cp->root)}, {"note", client->verifier().trusted_note()}});
+      } else {
+        std::cout << client->verifier().trusted_note();
+      }
+    });
+  }
+
+  // ledger get
+  {
+    auto* cmd = l->add_subcommand("get", "Read entries by range or key, each with a verified inclusion proof");
+    auto o = std::make_shared<ClientOptions>();
+    o->Add(cmd, true);
+    struct Q {
+      uint64_t start = 0, end = 0;
+      std::string kind, value;
+    };
+    auto q = std::make_shared<Q>();
+    cmd->add_option("--start", q->start, "First index");
+    cmd->add_option("--end", q->end, "One past the last index");
+    cmd->add_option("--kind", q->kind, "Look up by key: did, nullifier or relationship");
+    cmd->add_option("--value", q->value, "The key's value");
+    cmd->callback([o, q, &rc] {
+      auto client = o->MakeClient();
+      if (!client) return void(rc = ReportError(client.error()));
+      auto cp = client->Refresh();
+      if (!cp) return void(rc = ReportError(cp.error()));
+      Result<std::vector<server::ProvenEntry>> entries = Status::InvalidArgument("give --start/--end or --kind/--value");
+      if (!q->kind.empty()) {
+        auto kind = ledger::KeyKindFromName(q->kind);
+        if (!kind) return void(rc = ReportError(kind.error()));
+        entries = client->Lookup({*kind, q->value});
+      } else if (q->end > q->start) {
+        entries = client->Entries(q->start, q->end);
+      }
+      if (!entries) return void(rc = ReportError(entries.error()));
+      json out = json::array();
+      for (const auto& e : *entries) out.push_back(ProvenJson(e));
+      PrintJson({{"checkpoint_size", cp->size}, {"entries", out}});
+      Status st = o->SaveState(*client);
+      if (!st.ok()) rc = ReportError(st);
+    });
+  }
+
+  // ledger proof
+  {
+    auto* cmd = l->add_subcommand("proof", "Verify that a leaf is in the log (--index, --leaf-hash), or, with --state, that the log only grew");
+    auto o = std::make_shared<ClientOptions>();
+    o->Add(cmd, true);
+    struct Q {
+      uint64_t index = 0;
+      std::string leaf_hash;
+    };
+    auto q = std::make_shared<Q>();
+    cmd->add_option("--index", q->index, "Leaf index for an inclusion proof");
+    cmd->add_option("--leaf-hash", q->leaf_hash, "The leaf hash (hex) expected at --index");
+    cmd->callback([o, q, &rc] {
+      auto client = o->MakeClient();
+      if (!client) return void(rc = ReportError(client.error()));
+      auto before = client->verifier().trusted();
+      auto cp = client->Refresh();
+      if (!cp) return void(rc = ReportError(cp.error()));
+      if (!q->leaf_hash.empty()) {
+        auto h = HexDecode(q->leaf_hash);
+        if (!h || h->size() != 32) return void(rc = ReportError(Status::InvalidArgument("--leaf-hash must be 32 bytes hex")));
+        ledger::Hash hash;
+        std::copy(h->begin(), h->end(), hash.begin());
+        Status st = client->VerifyIncluded(q->index, hash);
+        if (!st.ok()) return void(rc = ReportError(st));
+        std::cout << "entry " << q->index << " is in the log at size " << cp->size << " (inclusion proof verified)\n";
+      } else {
+        std::cout << "checkpoint of size " << cp->size << " is consistent with the trusted size "
+                  << (before ? before->size : 0) << "\n";
+      }
+      Status st = o->SaveState(*client);
+      if (!st.ok()) rc = ReportError(st);
+    });
+  }
+
+  // ledger verify
+  {
+    auto* cmd = l->add_subcommand("verify", "Recompute the tree from storage and check every stored checkpoint (offline)");
+    struct O {
+      std::string db = "ledger.db", key_file = "ledger.key", origin = "medallion.example/ledger";
+      bool json = false;
+    };
+    auto o = std::make_shared<O>();
+    cmd->add_option("--db", o->db, "SQLite database of the log");
+    cmd->add_option("--key-file", o->key_file, "The log's seed file");
+    cmd->add_option("--origin", o->origin, "The log's origin");
+    cmd->add_flag("--json", o->json, "JSON output");
+    cmd->callback([o, &rc] {
+      if (::access(o->db.c_str(), F_OK) != 0) return void(rc = ReportError(Status::NotFound(o->db + " does not exist")));
+      auto seed = ReadSecretFile(o->key_file);
+      if (!seed) return void(rc = ReportError(seed.error()));
+      auto raw = HexDecode(seed->Reveal());
+      if (!raw || raw->size() != 32) return void(rc = ReportError(Status::InvalidArgument("bad key file")));
+      auto store = ledger::SqliteLeafStore::Open(o->db);
+      if (!store) return void(rc = ReportError(store.error()));
+      auto log = ledger::Log::Open(std::move(*store), ledger::Ed25519NoteSigner::FromSeed(o->origin, *raw), DefaultEnv());
+      SecureWipe(raw->data(), raw->size());
+      if (!log) {
+        if (o->json) PrintJson({{"ok", false}, {"problem", log.error().ToString()}});
+        return void(rc = ReportError(log.error()));
+      }
+      auto report = (*log)->VerifyStorage();
+      if (!report) return void(rc = ReportError(report.error()));
+      json j = {{"ok", report->ok}, {"leaves", report->leaves}, {"checkpoints", report->checkpoints}};
+      if (report->first_bad_index) j["first_bad_index"] = *report->first_bad_index;
+      if (!report->problem.empty()) j["problem"] = report->problem;
+      if (o->json) {
+        PrintJson(j);
+      } else if (report->ok) {
+        std::cout << "ok: " << report->leaves << " leaves and " << report->checkpoints << " checkpoints verified\n";
+      } else {
+        std::cout << "CORRUPT at index " << (report->first_bad_index ? std::to_string(*report->first_bad_index) : "?")
+                  << ": " << report->problem << "\n";
+      }
+      rc = report->ok ? kExitOk : kExitFalse;
+    });
+  }
+}
+
+}  // namespace medallion::cli
