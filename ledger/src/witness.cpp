@@ -82,6 +82,14 @@ Result<std::string> Witness::AddCheckpoint(std::string_view body, uint64_t* curr
     if (current_size) *current_size = have;
     return Status::AlreadyExists("add-checkpoint: witness is at size " + std::to_string(have));
   }
+  // c2sp.org/tlog-witness §add-checkpoint: "If the old size matches the checkpoint size, the
+  // witness MUST check that the root hashes are also identical. If they don't match, the
+  // witness MUST respond with a 409 Conflict".
+  if (state && req.old_size == cp.size && state->root != cp.root) {
+    if (current_size) *current_size = have;
+    return Status::AlreadyExists("add-checkpoint: a different root for size " + std::to_string(cp.size) +
+                                 " was already cosigned");
+  }
   if (req.old_size == 0) {
     if (!req.proof.empty()) return Status::FailedPrecondition("add-checkpoint: proof from size 0 must be empty");
   } else {

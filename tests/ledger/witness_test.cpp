@@ -75,10 +75,17 @@ TEST_CASE("witness add-checkpoint", "[ledger][witness]") {
   REQUIRE_FALSE(r);
   CHECK(AddCheckpointHttpStatus(r.error()) == 422);
   CHECK((*(*store)->GetWitnessState("log.example"))->size == 12);
-  // A fork at the same size: proof from 12 to 12 is empty and roots differ: 422.
+  // A fork at the size the witness holds: c2sp.org/tlog-witness says 409 Conflict, with the
+  // witness's size, and the state does not move.
   Checkpoint fork{"log.example", 12, Leaf(77), {}};
+  current = 0;
   auto forked = witness.AddCheckpoint("old 12\n\n" + world.log.SignNote(fork.ToText()), &current);
-  CHECK(AddCheckpointHttpStatus(forked.error()) == 422);
+  REQUIRE_FALSE(forked);
+  CHECK(AddCheckpointHttpStatus(forked.error()) == 409);
+  CHECK(current == 12);
+  CHECK((*(*store)->GetWitnessState("log.example"))->root == RootFromLeaves(std::span(world.leaves).first(12)));
+  // The same checkpoint again is cosigned again (same size, same root).
+  CHECK(witness.AddCheckpoint("old 12\n\n" + world.Note(12), &current).has_value());
   // Old size beyond the checkpoint: 400.
   CHECK(AddCheckpointHttpStatus(witness.AddCheckpoint(world.Body(0, 3).replace(4, 1, "9"), &current).error()) == 400);
   // Unknown log: 404. Forged signature: 403. Garbage: 400.

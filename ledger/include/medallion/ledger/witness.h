@@ -36,7 +36,8 @@ std::string FormatAddCheckpointRequest(const AddCheckpointRequest& request);
 //   invalid_argument    400  malformed body, or old size > checkpoint size
 //   not_found           404  unknown origin
 //   unauthenticated     403  the log's signature does not verify
-//   already_exists      409  old size is not the size last cosigned (see *current_size)
+//   already_exists      409  old size is not the size last cosigned (see *current_size), or
+//                            the same size as last cosigned with a different root
 //   failed_precondition 422  the consistency proof does not verify
 int AddCheckpointHttpStatus(const Status& status);
 
