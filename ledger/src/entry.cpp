@@ -18,7 +18,7 @@ using nlohmann::json;
 
 constexpr uint64_t kMaxSafeInteger = (uint64_t{1} << 53) - 1;  // exact in a double (RFC 8785)
 
-enum class Kind { kDid, kHash, kB64u, kEnum, kUint, kTime };
+enum class Kind { kDid, kHash, kB64u, kEnum, kUint, kTime, kUrl };
 
 struct Field {
   const char* name;
@@ -56,10 +56,15 @@ uint64_t U(const json& j, const char* k) { return j.at(k).get<uint64_t>(); }
 
 const std::vector<Schema>& Schemas() {
   static const std::vector<Schema> kSchemas = {
+      // did:mdl operations (docs/did-mdl.md). Keys are base64url multicodec public keys:
+      // Ed25519 0xed01 + 32 bytes (34), X25519 0xec01 + 32 (34), secp256k1 0xe701 + 33 (35).
       {EntryType::kDidOp,
-       {Did("did"), Enum("op", {"create", "update", "rotate", "deactivate"}),
-        {"seq", Kind::kUint, true, {}, 0, kMaxSafeInteger}, HashF("prev", false), HashF("doc", false),
-        {"update_key", Kind::kB64u, false, {}, 32, 97}, Sig(), Time("ts")},
+       {Did("did"), Enum("op", {"create", "update", "recover", "deactivate"}),
+        {"seq", Kind::kUint, true, {}, 0, kMaxSafeInteger}, HashF("prev", false),
+        {"key", Kind::kB64u, true, {}, 34, 34}, HashF("next", false), HashF("recovery", false),
+        {"auth", Kind::kB64u, false, {}, 34, 34}, {"assert", Kind::kB64u, false, {}, 34, 34},
+        {"agree", Kind::kB64u, false, {}, 34, 34}, {"es256k", Kind::kB64u, false, {}, 35, 35},
+        {"device", Kind::kB64u, false, {}, 34, 34}, {"service", Kind::kUrl, false}, Sig(), Time("ts")},
        [](const json& j) -> Status {
          const std::string op = j.at("op");
          if (op == "create") {
@@ -68,11 +73,20 @@ const std::vector<Schema>& Schemas() {
          } else if (!Has(j, "prev") || U(j, "seq") == 0) {
            return Status::InvalidArgument(op + " needs prev and seq > 0");
          }
-         if ((op == "deactivate") == Has(j, "doc")) {
-           return Status::InvalidArgument("doc is required except for deactivate, where it is refused");
+         const bool deactivate = op == "deactivate";
+         for (const char* f : {"next", "auth", "assert"}) {
+           if (Has(j, f) == deactivate) {
+             return Status::InvalidArgument(std::string(f) + " is required except for deactivate, where it is refused");
+           }
          }
-         if ((op == "create" || op == "rotate") && !Has(j, "update_key")) {
-           return Status::InvalidArgument(op + " needs update_key");
+         if (deactivate) {
+           for (const char* f : {"agree", "es256k", "device", "service"}) {
+             if (Has(j, f)) return Status::InvalidArgument(std::string("deactivate carries no ") + f);
+           }
+         }
+         const bool needs_recovery = op == "create" || op == "recover";
+         if (Has(j, "recovery") != needs_recovery) {
+           return Status::InvalidArgument("recovery is required for create and recover and refused otherwise");
          }
          return Status::Ok();
        }},
@@ -137,6 +151,44 @@ bool IsDid(const std::string& s) {
   return true;
 }
 
+// A service endpoint: https://host[:port][/path] with a conservative character set, no
+// userinfo, query or fragment; plain http only for loopback hosts. At most 200 characters.
+bool IsServiceUrl(const std::string& s) {
+  if (s.size() > 200) return false;
+  std::string rest;
+  bool https = false;
+  if (s.rfind("https://", 0) == 0) {
+    https = true;
+    rest = s.substr(8);
+  } else if (s.rfind("http://", 0) == 0) {
+    rest = s.substr(7);
+  } else {
+    return false;
+  }
+  const size_t slash = rest.find('/');
+  const std::string authority = rest.substr(0, slash);
+  const std::string path = slash == std::string::npos ? "" : rest.substr(slash);
+  const size_t colon = authority.rfind(':');
+  const std::string host = authority.substr(0, colon);
+  if (host.empty() || host.size() > 253) return false;
+  for (char c : host) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-')) return false;
+  }
+  if (colon != std::string::npos) {
+    const std::string port = authority.substr(colon + 1);
+    if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit) || std::stoi(port) > 65535) {
+      return false;
+    }
+  }
+  for (char c : path) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '-' || c == '_' || c == '~')) {
+      return false;
+    }
+  }
+  if (path.find("..") != std::string::npos) return false;
+  return https || host == "127.0.0.1" || host == "localhost";
+}
+
 bool IsLowerHex32(const std::string& s) {
   return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
@@ -173,6 +225,11 @@ Status CheckField(const Field& f, const json& v) {
   switch (f.kind) {
     case Kind::kDid:
       if (!IsDid(s)) return Status::InvalidArgument("field \"" + name + "\" must be a DID without path, query or fragment");
+      break;
+    case Kind::kUrl:
+      if (!IsServiceUrl(s)) {
+        return Status::InvalidArgument("field \"" + name + "\" must be an https URL (http only on loopback), no query");
+      }
       break;
     case Kind::kHash:
       if (!IsLowerHex32(s)) return Status::InvalidArgument("field \"" + name + "\" must be 64 lower-case hex digits");

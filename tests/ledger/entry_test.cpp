@@ -16,12 +16,15 @@ const std::string kSig = Base64UrlEncode(Bytes(64, 7));
 const std::string kPn1 = Base64UrlEncode(Bytes(32, 1));
 const std::string kPn2 = Base64UrlEncode(Bytes(32, 2));
 const std::string kDid = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+// A multicodec Ed25519 public key (0xed 0x01 + 32 bytes), base64url.
+const std::string kKey = Base64UrlEncode(Concat(Bytes{0xed, 0x01}, Bytes(32, 3)));
 
 json Valid(EntryType t) {
   switch (t) {
     case EntryType::kDidOp:
       return {{"type", "did.op"}, {"v", 1}, {"did", kDid}, {"op", "create"}, {"seq", 0},
-              {"doc", kH1}, {"update_key", Base64UrlEncode(Bytes(32, 3))}, {"sig", kSig}, {"ts", 1700000000}};
+              {"key", kKey}, {"next", kH1}, {"recovery", kH2}, {"auth", kKey}, {"assert", kKey},
+              {"service", "https://container.example/alice"}, {"sig", kSig}, {"ts", 1700000000}};
     case EntryType::kAnchor:
       return {{"type", "anchor"}, {"v", 1}, {"hash", kH1}, {"kind", "document"}, {"ts", 1700000000}};
     case EntryType::kConsent:
@@ -94,9 +97,17 @@ TEST_CASE("schema rules refuse bad entries with a clear error", "[ledger][entry]
       {"short signature", EntryType::kConsent, [](json& j) { j["sig"] = Base64UrlEncode(Bytes(10, 1)); }, "\"sig\""},
       {"create with prev", EntryType::kDidOp, [](json& j) { j["prev"] = kH2; }, "prev"},
       {"update without prev", EntryType::kDidOp, [](json& j) { j["op"] = "update"; j["seq"] = 1; }, "prev"},
-      {"deactivate with doc", EntryType::kDidOp,
-       [](json& j) { j["op"] = "deactivate"; j["seq"] = 3; j["prev"] = kH2; }, "doc"},
-      {"create without key", EntryType::kDidOp, [](json& j) { j.erase("update_key"); }, "update_key"},
+      {"deactivate with keys", EntryType::kDidOp,
+       [](json& j) { j["op"] = "deactivate"; j["seq"] = 3; j["prev"] = kH2; j.erase("recovery"); }, "next"},
+      {"create without key", EntryType::kDidOp, [](json& j) { j.erase("key"); }, "\"key\""},
+      {"create without recovery", EntryType::kDidOp, [](json& j) { j.erase("recovery"); }, "recovery"},
+      {"update with recovery", EntryType::kDidOp,
+       [](json& j) { j["op"] = "update"; j["seq"] = 1; j["prev"] = kH2; }, "recovery"},
+      {"short key", EntryType::kDidOp, [](json& j) { j["auth"] = Base64UrlEncode(Bytes(33, 1)); }, "\"auth\""},
+      {"service with query", EntryType::kDidOp, [](json& j) { j["service"] = "https://a.example/x?y=1"; }, "service"},
+      {"plain http service", EntryType::kDidOp, [](json& j) { j["service"] = "http://a.example/x"; }, "service"},
+      {"service with userinfo", EntryType::kDidOp, [](json& j) { j["service"] = "https://u@a.example/"; }, "service"},
+      {"service path traversal", EntryType::kDidOp, [](json& j) { j["service"] = "https://a.example/../x"; }, "service"},
       {"same parties", EntryType::kRelationship, [](json& j) { j["b"] = kPn1; }, "differ"},
       {"list without index", EntryType::kStatus, [](json& j) { j.erase("index"); }, "together"},
       {"zero quantity", EntryType::kDispense, [](json& j) { j["qty"] = 0; }, "\"qty\""},
