@@ -16,8 +16,10 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli_ledger_options.h"
 #include "cli_util.h"
 #include "medallion/core/encoding.h"
+#include "medallion/did/did_mdl.h"
 #include "medallion/ledger/checkpoint.h"
 #include "medallion/ledger/log.h"
 #include "medallion/ledger/store.h"
@@ -96,55 +98,6 @@ int Serve(httplib::Server& server, const std::string& listen, json banner, bool 
   return kExitOk;
 }
 
-struct ClientOptions {
-  std::string url = "http://127.0.0.1:8080";
-  std::string log_key;
-  std::vector<std::string> witness_keys;
-  int min_witnesses = -1;
-  std::string state_file;
-  void Add(CLI::App* cmd, bool need_key) {
-    cmd->add_option("--url", url, "Ledger node base URL (default http://127.0.0.1:8080)");
-    auto* k = cmd->add_option("--log-key", log_key, "The log's verifier key (printed by `ledger serve`, GET /ledger/v1/key)");
-    if (need_key) k->required();
-    cmd->add_option("--witness-key", witness_keys, "A witness's verifier key (repeat)");
-    cmd->add_option("--min-witnesses", min_witnesses, "Cosignatures required (default: all --witness-key)");
-    cmd->add_option("--state", state_file, "File keeping the last trusted checkpoint (refuses rollback across runs)");
-  }
-  Result<server::LedgerClient> MakeClient() const {
-    MDL_ASSIGN_OR_RETURN(ledger::Ed25519NoteVerifier key, ledger::Ed25519NoteVerifier::FromVerifierKey(log_key));
-    ledger::WitnessPolicy policy;
-    for (const auto& w : witness_keys) {
-      MDL_ASSIGN_OR_RETURN(ledger::CosignatureV1Verifier v, ledger::CosignatureV1Verifier::FromVerifierKey(w));
-      policy.witnesses.push_back(std::move(v));
-    }
-    policy.threshold = min_witnesses < 0 ? policy.witnesses.size() : static_cast<size_t>(min_witnesses);
-    if (policy.threshold > policy.witnesses.size()) {
-      return Status::InvalidArgument("--min-witnesses exceeds the number of --witness-key");
-    }
-    std::string trusted;
-    if (!state_file.empty() && ::access(state_file.c_str(), F_OK) == 0) {
-      MDL_ASSIGN_OR_RETURN(Bytes b, ReadFileBytes(state_file));
-      trusted = ToString(b);
-    }
-    const std::string origin = key.name();
-    ledger::LogVerifier verifier(std::move(key), origin, std::move(policy), trusted);
-    if (!trusted.empty() && !verifier.trusted()) {
-      return Status::FailedPrecondition("the saved checkpoint in " + state_file + " no longer verifies");
-    }
-    return server::LedgerClient(url, std::move(verifier));
-  }
-  Status SaveState(const server::LedgerClient& client) const {
-    if (state_file.empty()) return Status::Ok();
-    std::ofstream out(state_file + ".tmp", std::ios::binary | std::ios::trunc);
-    out << client.verifier().trusted_note();
-    out.close();
-    if (!out || std::rename((state_file + ".tmp").c_str(), state_file.c_str()) != 0) {
-      return Status::Unavailable("cannot write " + state_file);
-    }
-    return Status::Ok();
-  }
-};
-
 json ProvenJson(const server::ProvenEntry& e) {
   json proof = json::array();
   for (const auto& h : e.inclusion_proof) proof.push_back(HexEncode(h));
@@ -193,8 +146,13 @@ void AddLedgerCommands(CLI::App& app, int& rc) {
       }
       auto store = ledger::SqliteLeafStore::Open(o->db);
       if (!store) return void(rc = ReportError(store.error()));
+      // Semantic checks other modules own (docs/ledger.md §validators).
+      ledger::ValidatorRegistry validators;
+      did::mdl::RegisterLedgerValidator(validators);
+      ledger::LogOptions options;
+      options.validators = &validators;
       auto log = ledger::Log::Open(std::move(*store), ledger::Ed25519NoteSigner::FromSeed(o->origin, seed->Reveal()),
-                                   DefaultEnv());
+                                   DefaultEnv(), options);
       if (!log) return void(rc = ReportError(log.error()));
       std::unique_ptr<server::CosignatureCollector> collector;
       if (!witnesses.empty()) collector = std::make_unique<server::CosignatureCollector>(log->get(), witnesses);

@@ -14,6 +14,8 @@ namespace {
 
 using nlohmann::json;
 
+constexpr int kMaxLookupPages = 100;  // 100 matches a page
+
 StatusCode CodeFromName(std::string_view name) {
   for (int c = 1; c <= static_cast<int>(StatusCode::kUnavailable); ++c) {
     if (StatusCodeName(static_cast<StatusCode>(c)) == name) return static_cast<StatusCode>(c);
@@ -145,36 +147,44 @@ Status LedgerClient::VerifyIncluded(uint64_t index, const ledger::Hash& leaf_has
 Result<std::vector<ProvenEntry>> LedgerClient::Lookup(const ledger::EntryKey& key) {
   const auto& trusted = verifier_.trusted();
   if (!trusted) return Status::FailedPrecondition("no trusted checkpoint yet (Refresh first)");
-  httplib::Params params{{"kind", std::string(ledger::KeyKindName(key.kind))},
-                         {"value", key.value},
-                         {"size", std::to_string(trusted->size)}};
-  MDL_ASSIGN_OR_RETURN(json j, GetJson(httplib::append_query_params("/ledger/v1/lookup", params)));
-  if (!j.contains("matches") || !j["matches"].is_array()) return Status::DataLoss("ledger answer: no matches");
   std::vector<ProvenEntry> out;
-  for (const auto& m : j["matches"]) {
-    ProvenEntry e;
-    if (!m.contains("index") || !m["index"].is_number_unsigned() || !m.contains("entry") || !m["entry"].is_string() ||
-        !m.contains("inclusion_proof") || !m["inclusion_proof"].is_array()) {
-      return Status::DataLoss("ledger answer: malformed match");
+  int64_t after = -1;
+  for (int page = 0; page < kMaxLookupPages; ++page) {
+    httplib::Params params{{"kind", std::string(ledger::KeyKindName(key.kind))},
+                           {"value", key.value},
+                           {"size", std::to_string(trusted->size)}};
+    if (after >= 0) params.emplace("after", std::to_string(after));
+    MDL_ASSIGN_OR_RETURN(json j, GetJson(httplib::append_query_params("/ledger/v1/lookup", params)));
+    if (!j.contains("matches") || !j["matches"].is_array()) return Status::DataLoss("ledger answer: no matches");
+    for (const auto& m : j["matches"]) {
+      ProvenEntry e;
+      if (!m.contains("index") || !m["index"].is_number_unsigned() || !m.contains("entry") || !m["entry"].is_string() ||
+          !m.contains("inclusion_proof") || !m["inclusion_proof"].is_array()) {
+        return Status::DataLoss("ledger answer: malformed match");
+      }
+      e.index = m["index"].get<uint64_t>();
+      if (static_cast<int64_t>(e.index) <= after) return Status::DataLoss("ledger answer: matches out of order");
+      e.entry = m["entry"].get<std::string>();
+      e.leaf_hash = ledger::HashLeaf(AsBytes(e.entry));  // recomputed, never taken on trust
+      for (const auto& h : m["inclusion_proof"]) {
+        MDL_ASSIGN_OR_RETURN(ledger::Hash hash, HashFromHex(h));
+        e.inclusion_proof.push_back(hash);
+      }
+      e.tree_size = trusted->size;
+      MDL_RETURN_IF_ERROR(verifier_.VerifyInclusion(e.index, e.leaf_hash, e.inclusion_proof));
+      // The entry must really carry the key it was found under.
+      auto parsed = ledger::ParseEntry(e.entry);
+      if (!parsed) return Status::DataLoss("ledger answer: stored entry fails its schema");
+      if (std::find(parsed->keys.begin(), parsed->keys.end(), key) == parsed->keys.end()) {
+        return Status::DataLoss("ledger answer: entry " + std::to_string(e.index) + " does not carry the key");
+      }
+      after = static_cast<int64_t>(e.index);
+      out.push_back(std::move(e));
     }
-    e.index = m["index"].get<uint64_t>();
-    e.entry = m["entry"].get<std::string>();
-    e.leaf_hash = ledger::HashLeaf(AsBytes(e.entry));  // recomputed, never taken on trust
-    for (const auto& h : m["inclusion_proof"]) {
-      MDL_ASSIGN_OR_RETURN(ledger::Hash hash, HashFromHex(h));
-      e.inclusion_proof.push_back(hash);
-    }
-    e.tree_size = trusted->size;
-    MDL_RETURN_IF_ERROR(verifier_.VerifyInclusion(e.index, e.leaf_hash, e.inclusion_proof));
-    // The entry must really carry the key it was found under.
-    auto parsed = ledger::ParseEntry(e.entry);
-    if (!parsed) return Status::DataLoss("ledger answer: stored entry fails its schema");
-    if (std::find(parsed->keys.begin(), parsed->keys.end(), key) == parsed->keys.end()) {
-      return Status::DataLoss("ledger answer: entry " + std::to_string(e.index) + " does not carry the key");
-    }
-    out.push_back(std::move(e));
+    if (!j.value("more", false)) return out;
+    if (j["matches"].empty()) return Status::DataLoss("ledger answer: more promised but no matches");
   }
-  return out;
+  return Status::ResourceExhausted("more than " + std::to_string(kMaxLookupPages * 100) + " entries carry this key");
 }
 
 Result<std::vector<ProvenEntry>> LedgerClient::Entries(uint64_t start, uint64_t end) {

@@ -90,11 +90,22 @@ void HandleLookup(ledger::Log* log, const httplib::Request& req, httplib::Respon
     size = *s;
   }
   if (size > log->Size()) return SendError(res, Status::InvalidArgument("size beyond the log"));
-  auto indices = log->FindByKey({*kind, value}, -1, kMaxLookupMatches);
+  int64_t after = -1;
+  if (req.has_param("after")) {
+    auto a = QueryU64(req, "after");
+    if (!a) return SendError(res, a.error());
+    after = static_cast<int64_t>(*a);
+  }
+  auto indices = log->FindByKey({*kind, value}, after, kMaxLookupMatches + 1);
   if (!indices) return SendError(res, indices.error());
   json matches = json::array();
+  bool more = false;
   for (uint64_t index : *indices) {
     if (index >= size) break;
+    if (matches.size() == kMaxLookupMatches) {
+      more = true;
+      break;
+    }
     auto leaves = log->Entries(index, index + 1);
     if (!leaves) return SendError(res, leaves.error());
     auto proof = log->InclusionProof(index, size);
@@ -105,7 +116,7 @@ void HandleLookup(ledger::Log* log, const httplib::Request& req, httplib::Respon
                        {"entry", leaf.entry},
                        {"inclusion_proof", HashesJson(*proof)}});
   }
-  SendJson(res, {{"size", size}, {"matches", matches}});
+  SendJson(res, {{"size", size}, {"matches", matches}, {"more", more}});
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "cli_demo.h"
+#include "cli_did.h"
 #include "cli_ledger.h"
 #include "cli_util.h"
 #include "cli_wallet.h"
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   int rc = medallion::cli::kExitOk;
   medallion::cli::AddWalletCommands(app, rc);
   medallion::cli::AddLedgerCommands(app, rc);
+  medallion::cli::AddDidCommands(app, rc);
   medallion::cli::AddDemoCommand(app, rc);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,404 @@
+// `medallion did ...`: create and manage a did:mdl from a wallet, resolve any DID, and run a
+// resolver over HTTP.
+#include "cli_did.h"
+
+#include <httplib.h>
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli_ledger_options.h"
+#include "cli_util.h"
+#include "medallion/core/encoding.h"
+#include "medallion/did/did_key.h"
+#include "medallion/did/did_mdl.h"
+#include "medallion/did/resolver.h"
+#include "medallion/server/did_http.h"
+#include "medallion/server/http.h"
+#include "medallion/wallet/hd_key.h"
+#include "medallion/wallet/keys.h"
+#include "medallion/wallet/keystore.h"
+
+namespace medallion::cli {
+namespace {
+
+using nlohmann::json;
+using wallet::KeyPurpose;
+
+constexpr uint32_t kUpdateChainStride = 1000;  // update keys after recovery k start at 1000*(k+1)
+constexpr uint32_t kScanWindow = 32;
+constexpr uint32_t kScanChains = 9;
+
+std::atomic<httplib::Server*> g_resolver_server{nullptr};
+void OnResolverSignal(int) {
+  if (httplib::Server* s = g_resolver_server.load()) s->stop();
+}
+
+// A wallet unlocked for DID operations.
+struct Controller {
+  SecretBytes seed;
+  uint32_t account = 0;
+
+  Result<wallet::SigningKey> Key(KeyPurpose purpose, uint32_t index) const {
+    return wallet::DeriveSigningKey(seed.Reveal(), wallet::SignatureAlg::kEdDSA,
+                                    wallet::PurposeKeyPath(account, purpose, index));
+  }
+  Result<Bytes> PublicKey(KeyPurpose purpose, uint32_t index) const {
+    MDL_ASSIGN_OR_RETURN(auto k, wallet::DeriveFromSeed(wallet::CurveForPurpose(purpose), seed.Reveal(),
+                                                       wallet::PurposeKeyPath(account, purpose, index)));
+    return k.public_key();
+  }
+  did::mdl::OpSigner Signer(std::shared_ptr<wallet::SigningKey> key) const {
+    return {key->public_key, [key](ByteView m) { return wallet::Sign(*key, m); }};
+  }
+  // The key set of generation `index`: authentication, assertion, key agreement, ES256K.
+  Result<did::mdl::KeySet> Keys(uint32_t index, const did::mdl::KeySet* keep) const {
+    did::mdl::KeySet ks;
+    MDL_ASSIGN_OR_RETURN(ks.authentication, PublicKey(KeyPurpose::kAuthentication, index));
+    MDL_ASSIGN_OR_RETURN(ks.assertion, PublicKey(KeyPurpose::kAssertion, index));
+    MDL_ASSIGN_OR_RETURN(ks.key_agreement, PublicKey(KeyPurpose::kKeyAgreement, index));
+    MDL_ASSIGN_OR_RETURN(ks.es256k, PublicKey(KeyPurpose::kEs256k, index));
+    if (keep != nullptr) {
+      ks.device = keep->device;
+      ks.service = keep->service;
+    }
+    return ks;
+  }
+  // Finds the index of the key of `purpose` whose commitment (or, with `raw`, public key)
+  // matches, scanning the first keys of each update chain. Errors: not_found.
+  Result<uint32_t> Find(KeyPurpose purpose, const std::function<bool(const Bytes&)>& match) const {
+    for (uint32_t chain = 0; chain < kScanChains; ++chain) {
+      for (uint32_t i = chain * kUpdateChainStride; i < chain * kUpdateChainStride + kScanWindow; ++i) {
+        MDL_ASSIGN_OR_RETURN(Bytes pk, PublicKey(purpose, i));
+        if (match(pk)) return i;
+      }
+    }
+    return Status::NotFound("this wallet holds no " + std::string(wallet::KeyPurposeName(purpose)) +
+                            " key for that DID (wrong wallet or account?)");
+  }
+};
+
+Result<Controller> Unlock(const std::string& store, const std::string& passphrase_file, uint32_t account) {
+  MDL_ASSIGN_OR_RETURN(auto ks, wallet::KeyStore::Open(store, DefaultEnv()));
+  MDL_ASSIGN_OR_RETURN(SecretString pass, GetPassphrase(passphrase_file, "MEDALLION_PASSPHRASE", "Key store passphrase", false));
+  MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret, ks->Unlock(pass.Reveal()));
+  return Controller{std::move(secret.seed), account};
+}
+
+struct WalletOptions {
+  std::string store;
+  std::string passphrase_file;
+  uint32_t account = 0;
+  void Add(CLI::App* cmd) {
+    cmd->add_option("--store", store, "The controller's wallet key store")->required();
+    cmd->add_option("--passphrase-file", passphrase_file, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+    cmd->add_option("--account", account, "Wallet account (default 0)");
+  }
+};
+
+// The DID's current state, replayed from proven ledger operations.
+Result<did::mdl::State> CurrentState(server::LedgerClient& client, const std::string& did, std::vector<did::mdl::Ignored>* ignored) {
+  auto shared = std::shared_ptr<server::LedgerClient>(&client, [](server::LedgerClient*) {});
+  uint64_t size = 0;
+  MDL_ASSIGN_OR_RETURN(auto ops, server::MakeLedgerOpFetcher(shared)(did, &size));
+  did::mdl::Replay replay = did::mdl::ReplayOperations(did, ops);
+  if (ignored) *ignored = replay.ignored;
+  if (!replay.state) return Status::NotFound(did + " has no valid create operation on the ledger");
+  return *replay.state;
+}
+
+// Appends an operation and waits until a verified checkpoint includes it.
+Result<json> Submit(server::LedgerClient& client, const std::string& canonical) {
+  MDL_ASSIGN_OR_RETURN(ledger::AppendResult r, client.Append(json::parse(canonical)));
+  MDL_ASSIGN_OR_RETURN(ledger::Checkpoint cp, client.Refresh());
+  if (r.index >= cp.size) return Status::Unavailable("the operation is not yet in a checkpoint the witness policy accepts");
+  MDL_RETURN_IF_ERROR(client.VerifyIncluded(r.index, r.leaf_hash));
+  return json{{"index", r.index}, {"leaf_hash", HexEncode(r.leaf_hash)}, {"checkpoint_size", cp.size}};
+}
+
+// The shared body of update-style commands: unlock, replay, build, submit, print.
+using Builder = std::function<Result<did::mdl::BuiltOp>(const Controller&, const did::mdl::State&)>;
+int RunUpdate(const WalletOptions& w, const ClientOptions& l, const std::string& did, bool as_json, const Builder& build) {
+  auto ctl = Unlock(w.store, w.passphrase_file, w.account);
+  if (!ctl) return ReportError(ctl.error());
+  std::string target = did;
+  if (target.empty()) {
+    auto ks = wallet::KeyStore::Open(w.store, DefaultEnv());
+    auto saved = ks ? (*ks)->GetPublic("did", "mdl") : Result<std::string>(ks.error());
+    if (!saved) return ReportError(Status::InvalidArgument("give --did (no did:mdl saved in " + w.store + ")"));
+    target = *saved;
+  }
+  auto client = l.MakeClient();
+  if (!client) return ReportError(client.error());
+  auto state = CurrentState(*client, target, nullptr);
+  if (!state) return ReportError(state.error());
+  auto op = build(*ctl, *state);
+  if (!op) return ReportError(op.error());
+  auto result = Submit(*client, op->canonical);
+  if (!result) return ReportError(result.error());
+  Status st = l.SaveState(*client);
+  if (!st.ok()) return ReportError(st);
+  (*result)["did"] = target;
+  (*result)["operation"] = json::parse(op->canonical);
+  if (as_json) {
+    PrintJson(*result);
+  } else {
+    std::cout << (*result)["operation"]["op"].get<std::string>() << " of " << target << " recorded at ledger index "
+              << (*result)["index"] << "\n";
+  }
+  return kExitOk;
+}
+
+std::shared_ptr<wallet::SigningKey> Shared(wallet::SigningKey k) { return std::make_shared<wallet::SigningKey>(std::move(k)); }
+
+}  // namespace
+
+void AddDidCommands(CLI::App& app, int& rc) {
+  CLI::App* d = app.add_subcommand("did", "Decentralized identifiers: did:mdl on the ledger, did:key, did:web");
+  d->require_subcommand(1);
+
+  // did create
+  {
+    auto* cmd = d->add_subcommand("create", "Create a did:mdl from a wallet and anchor it on the ledger");
+    auto w = std::make_shared<WalletOptions>();
+    auto l = std::make_shared<ClientOptions>();
+    auto service = std::make_shared<std::string>();
+    auto as_json = std::make_shared<bool>(false);
+    w->Add(cmd);
+    l->Add(cmd, true, "--ledger");
+    cmd->add_option("--service", *service, "The owner's container base URL (https; http only on loopback)");
+    cmd->add_flag("--json", *as_json, "JSON output");
+    cmd->callback([w, l, service, as_json, &rc] {
+      auto ctl = Unlock(w->store, w->passphrase_file, w->account);
+      if (!ctl) return void(rc = ReportError(ctl.error()));
+      auto keys = ctl->Keys(0, nullptr);
+      if (!keys) return void(rc = ReportError(keys.error()));
+      keys->service = *service;
+      auto u0 = ctl->Key(KeyPurpose::kDidUpdate, 0);
+      auto u1 = ctl->PublicKey(KeyPurpose::kDidUpdate, 1);
+      auto r0 = ctl->PublicKey(KeyPurpose::kRecoveryCommitment, 0);
+      if (!u0 || !u1 || !r0) return void(rc = ReportError(Status::Internal("key derivation failed")));
+      auto op = did::mdl::BuildCreate(*keys, ctl->Signer(Shared(std::move(*u0))), did::mdl::KeyCommitment(*u1),
+                                      did::mdl::KeyCommitment(*r0), DefaultEnv().clock->NowSeconds());
+      if (!op) return void(rc = ReportError(op.error()));
+      auto client = l->MakeClient();
+      if (!client) return void(rc = ReportError(client.error()));
+      auto result = Submit(*client, op->canonical);
+      if (!result) return void(rc = ReportError(result.error()));
+      (void)l->SaveState(*client);
+      auto ks = wallet::KeyStore::Open(w->store, DefaultEnv());
+      if (ks) (void)(*ks)->PutPublic("did", "mdl", op->did);
+      (*result)["did"] = op->did;
+      (*result)["operation"] = json::parse(op->canonical);
+      if (*as_json) {
+        PrintJson(*result);
+      } else {
+        std::cout << op->did << "\n";
+      }
+    });
+  }
+
+  // did resolve
+  {
+    auto* cmd = d->add_subcommand("resolve", "Resolve a DID to its W3C DID Resolution result (exit 1 if it does not resolve)");
+    auto l = std::make_shared<ClientOptions>();
+    struct O {
+      std::string did, version_id, version_time;
+      uint64_t ledger_position = 0;
+      bool document_only = false;
+    };
+    auto o = std::make_shared<O>();
+    cmd->add_option("did", o->did, "The DID")->required();
+    l->Add(cmd, false, "--ledger");
+    cmd->add_option("--version-id", o->version_id, "A past version (did:mdl: the operation sequence number)");
+    cmd->add_option("--version-time", o->version_time, "The version in force at this time (2026-01-31T12:00:00Z)");
+    cmd->add_option("--ledger-position", o->ledger_position, "did:mdl: as of this ledger index (a postmark)");
+    cmd->add_flag("--document", o->document_only, "Print only the DID document");
+    cmd->callback([l, o, &rc] {
+      did::Resolver resolver;
+      if (did::DidMethod(o->did) == "mdl") {
+        if (l->log_key.empty()) return void(rc = ReportError(Status::InvalidArgument("did:mdl needs --ledger and --log-key")));
+        auto client = l->MakeClient();
+        if (!client) return void(rc = ReportError(client.error()));
+        resolver.Register(did::mdl::MakeMdlResolver(
+            server::MakeLedgerOpFetcher(std::make_shared<server::LedgerClient>(std::move(*client)))));
+      }
+      did::ResolutionOptions options;
+      if (!o->version_id.empty()) options.version_id = o->version_id;
+      if (!o->version_time.empty()) {
+        auto t = server::ParseXmlDateTime(o->version_time);
+        if (!t) return void(rc = ReportError(t.error()));
+        options.version_time = *t;
+      }
+      if (o->ledger_position > 0) options.ledger_position = o->ledger_position;
+      did::ResolutionResult r = resolver.Resolve(o->did, options);
+      json j = r.ToJson();
+      PrintJson(o->document_only ? j["didDocument"] : j);
+      if (!r.ok()) rc = r.error == did::kInvalidDid || r.error == did::kInvalidOptions ? kExitUsage : kExitFalse;
+    });
+  }
+
+  // did rotate
+  {
+    auto* cmd = d->add_subcommand("rotate", "Rotate the signing keys of a did:mdl (and the update key, pre-rotated)");
+    auto w = std::make_shared<WalletOptions>();
+    auto l = std::make_shared<ClientOptions>();
+    auto did = std::make_shared<std::string>();
+    auto as_json = std::make_shared<bool>(false);
+    w->Add(cmd);
+    l->Add(cmd, true, "--ledger");
+    cmd->add_option("--did", *did, "The DID (default: the one saved in the store)");
+    cmd->add_flag("--json", *as_json, "JSON output");
+    cmd->callback([w, l, did, as_json, &rc] {
+      rc = RunUpdate(*w, *l, *did, *as_json, [](const Controller& c, const did::mdl::State& s) -> Result<did::mdl::BuiltOp> {
+        MDL_ASSIGN_OR_RETURN(uint32_t u, c.Find(KeyPurpose::kDidUpdate, [&](const Bytes& pk) {
+                               return did::mdl::KeyCommitment(pk) == s.next_commitment;
+                             }));
+        MDL_ASSIGN_OR_RETURN(uint32_t gen, c.Find(KeyPurpose::kAssertion, [&](const Bytes& pk) { return pk == s.keys.assertion; }));
+        MDL_ASSIGN_OR_RETURN(did::mdl::KeySet keys, c.Keys(gen + 1, &s.keys));
+        MDL_ASSIGN_OR_RETURN(auto key, c.Key(KeyPurpose::kDidUpdate, u));
+        MDL_ASSIGN_OR_RETURN(Bytes next, c.PublicKey(KeyPurpose::kDidUpdate, u + 1));
+        return did::mdl::BuildUpdate(s, keys, c.Signer(Shared(std::move(key))), did::mdl::KeyCommitment(next),
+                                     DefaultEnv().clock->NowSeconds());
+      });
+    });
+  }
+
+  // did add-key / add-service: updates that keep the signing keys.
+  for (const char* name : {"add-key", "add-service"}) {
+    const bool is_key = std::string(name) == "add-key";
+    auto* cmd = d->add_subcommand(name, is_key ? "Add (or replace) the device key of a did:mdl: a paired phone's Ed25519 key"
+                                               : "Set the container service endpoint of a did:mdl");
+    auto w = std::make_shared<WalletOptions>();
+    auto l = std::make_shared<ClientOptions>();
+    auto did = std::make_shared<std::string>();
+    auto value = std::make_shared<std::string>();
+    auto as_json = std::make_shared<bool>(false);
+    w->Add(cmd);
+    l->Add(cmd, true, "--ledger");
+    cmd->add_option("--did", *did, "The DID (default: the one saved in the store)");
+    if (is_key) {
+      cmd->add_option("--public-key", *value, "The device key: Multikey (z6Mk...) or 32-byte hex")->required();
+    } else {
+      cmd->add_option("--url", *value, "The container base URL")->required();
+    }
+    cmd->add_flag("--json", *as_json, "JSON output");
+    cmd->callback([w, l, did, value, as_json, is_key, &rc] {
+      rc = RunUpdate(*w, *l, *did, *as_json, [&](const Controller& c, const did::mdl::State& s) -> Result<did::mdl::BuiltOp> {
+        did::mdl::KeySet keys = s.keys;
+        if (is_key) {
+          Bytes pk;
+          if (!value->empty() && (*value)[0] == 'z') {
+            MDL_ASSIGN_OR_RETURN(did::DidKey k, did::ParseMultikey(*value));
+            if (k.type != did::KeyType::kEd25519) return Status::InvalidArgument("a device key is an Ed25519 key");
+            pk = k.public_key;
+          } else {
+            MDL_ASSIGN_OR_RETURN(pk, HexDecode(*value));
+          }
+          if (pk.size() != 32) return Status::InvalidArgument("a device key is 32 bytes");
+          keys.device = pk;
+        } else {
+          keys.service = *value;
+        }
+        MDL_ASSIGN_OR_RETURN(uint32_t u, c.Find(KeyPurpose::kDidUpdate, [&](const Bytes& pk) {
+                               return did::mdl::KeyCommitment(pk) == s.next_commitment;
+                             }));
+        MDL_ASSIGN_OR_RETURN(auto key, c.Key(KeyPurpose::kDidUpdate, u));
+        MDL_ASSIGN_OR_RETURN(Bytes next, c.PublicKey(KeyPurpose::kDidUpdate, u + 1));
+        return did::mdl::BuildUpdate(s, keys, c.Signer(Shared(std::move(key))), did::mdl::KeyCommitment(next),
+                                     DefaultEnv().clock->NowSeconds());
+      });
+    });
+  }
+
+  // did recover
+  {
+    auto* cmd = d->add_subcommand("recover", "Take a did:mdl back with its recovery key (e.g. a wallet restored from SLIP-39 shares)");
+    auto w = std::make_shared<WalletOptions>();
+    auto l = std::make_shared<ClientOptions>();
+    auto did = std::make_shared<std::string>();
+    auto as_json = std::make_shared<bool>(false);
+    w->Add(cmd);
+    l->Add(cmd, true, "--ledger");
+    cmd->add_option("--did", *did, "The DID to recover")->required();
+    cmd->add_flag("--json", *as_json, "JSON output");
+    cmd->callback([w, l, did, as_json, &rc] {
+      rc = RunUpdate(*w, *l, *did, *as_json, [](const Controller& c, const did::mdl::State& s) -> Result<did::mdl::BuiltOp> {
+        MDL_ASSIGN_OR_RETURN(uint32_t r, c.Find(KeyPurpose::kRecoveryCommitment, [&](const Bytes& pk) {
+                               return did::mdl::KeyCommitment(pk) == s.recovery_commitment;
+                             }));
+        // Fresh signing keys and a fresh update chain that no thief can have seen.
+        const uint32_t base = (r + 1) * kUpdateChainStride;
+        if (r + 1 >= kScanChains) return Status::ResourceExhausted("too many recoveries for this wallet account");
+        MDL_ASSIGN_OR_RETURN(did::mdl::KeySet keys, c.Keys(base, &s.keys));
+        MDL_ASSIGN_OR_RETURN(auto key, c.Key(KeyPurpose::kRecoveryCommitment, r));
+        MDL_ASSIGN_OR_RETURN(Bytes next, c.PublicKey(KeyPurpose::kDidUpdate, base));
+        MDL_ASSIGN_OR_RETURN(Bytes next_recovery, c.PublicKey(KeyPurpose::kRecoveryCommitment, r + 1));
+        return did::mdl::BuildRecover(s, keys, c.Signer(Shared(std::move(key))), did::mdl::KeyCommitment(next),
+                                      did::mdl::KeyCommitment(next_recovery), DefaultEnv().clock->NowSeconds());
+      });
+      if (rc == kExitOk) {
+        auto ks = wallet::KeyStore::Open(w->store, DefaultEnv());
+        if (ks) (void)(*ks)->PutPublic("did", "mdl", *did);
+      }
+    });
+  }
+
+  // did deactivate
+  {
+    auto* cmd = d->add_subcommand("deactivate", "Deactivate a did:mdl for good");
+    auto w = std::make_shared<WalletOptions>();
+    auto l = std::make_shared<ClientOptions>();
+    auto did = std::make_shared<std::string>();
+    auto as_json = std::make_shared<bool>(false);
+    w->Add(cmd);
+    l->Add(cmd, true, "--ledger");
+    cmd->add_option("--did", *did, "The DID (default: the one saved in the store)");
+    cmd->add_flag("--json", *as_json, "JSON output");
+    cmd->callback([w, l, did, as_json, &rc] {
+      rc = RunUpdate(*w, *l, *did, *as_json, [](const Controller& c, const did::mdl::State& s) -> Result<did::mdl::BuiltOp> {
+        MDL_ASSIGN_OR_RETURN(uint32_t u, c.Find(KeyPurpose::kDidUpdate, [&](const Bytes& pk) {
+                               return did::mdl::KeyCommitment(pk) == s.next_commitment;
+                             }));
+        MDL_ASSIGN_OR_RETURN(auto key, c.Key(KeyPurpose::kDidUpdate, u));
+        return did::mdl::BuildDeactivate(s, c.Signer(Shared(std::move(key))), DefaultEnv().clock->NowSeconds());
+      });
+    });
+  }
+
+  // did resolver (HTTP)
+  {
+    auto* cmd = d->add_subcommand("resolver", "Serve GET /1.0/identifiers/{did} (did:key, did:mdl via a verified ledger)");
+    auto l = std::make_shared<ClientOptions>();
+    auto listen = std::make_shared<std::string>("127.0.0.1:8090");
+    l->Add(cmd, true, "--ledger");
+    cmd->add_option("--listen", *listen, "HOST:PORT (port 0 picks a free one)");
+    cmd->callback([l, listen, &rc] {
+      auto client = l->MakeClient();
+      if (!client) return void(rc = ReportError(client.error()));
+      did::Resolver resolver;
+      resolver.Register(did::mdl::MakeMdlResolver(
+          server::MakeLedgerOpFetcher(std::make_shared<server::LedgerClient>(std::move(*client)))));
+      httplib::Server http;
+      server::ConfigureServer(http);
+      server::RegisterResolverRoutes(http, resolver);
+      auto addr = server::ParseListenAddress(*listen);
+      if (!addr) return void(rc = ReportError(addr.error()));
+      int port = addr->port == 0 ? http.bind_to_any_port(addr->host) : (http.bind_to_port(addr->host, addr->port) ? addr->port : -1);
+      if (port <= 0) return void(rc = ReportError(Status::Unavailable("cannot listen on " + *listen)));
+      std::cout << json{{"role", "resolver"}, {"url", "http://" + addr->host + ":" + std::to_string(port)}}.dump() << std::endl;
+      g_resolver_server = &http;
+      struct sigaction sa {};
+      sa.sa_handler = OnResolverSignal;
+      sigaction(SIGINT, &sa, nullptr);
+      sigaction(SIGTERM, &sa, nullptr);
+      http.listen_after_bind();
+      g_resolver_server = nullptr;
+    });
+  }
+}
+
+}  // namespace medallion::cli

@@ -1,0 +1,33 @@
+// Command-line options of a verifying ledger client, shared by `ledger` and `did` commands.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "medallion/core/status.h"
+#include "medallion/server/ledger_client.h"
+
+namespace CLI {
+class App;
+}
+
+namespace medallion::cli {
+
+// --url, --log-key, --witness-key (repeat), --min-witnesses, --state.
+struct ClientOptions {
+  std::string url = "http://127.0.0.1:8080";
+  std::string log_key;
+  std::vector<std::string> witness_keys;
+  int min_witnesses = -1;
+  std::string state_file;
+  // `prefix` names the URL option ("--url" for ledger commands, "--ledger" for did commands).
+  void Add(CLI::App* cmd, bool need_key, const char* url_option = "--url");
+  // A client pinned to the log key, with the witness policy and the trusted checkpoint saved
+  // in --state (if any). Errors: invalid_argument for bad keys; failed_precondition if the
+  // saved checkpoint no longer verifies.
+  Result<server::LedgerClient> MakeClient() const;
+  // Saves the client's trusted checkpoint to --state (no-op without it).
+  Status SaveState(const server::LedgerClient& client) const;
+};
+
+}  // namespace medallion::cli
