@@ -27,8 +27,14 @@ bool ValidSecp256k1Point(ByteView key) {
 Status CheckKey(KeyType type, ByteView key) {
   switch (type) {
     case KeyType::kEd25519:
+      if (key.size() != 32) return Status::InvalidArgument("Ed25519 keys are 32 bytes");
+      // Canonical, on the curve, in the main subgroup, not of small order (libsodium).
+      if (crypto_core_ed25519_is_valid_point(key.data()) != 1) {
+        return Status::InvalidArgument("Ed25519 key is not a canonical point of the main subgroup (small order, non-canonical or off the curve)");
+      }
+      return Status::Ok();
     case KeyType::kX25519:
-      if (key.size() != 32) return Status::InvalidArgument(std::string(KeyTypeName(type)) + " keys are 32 bytes");
+      if (key.size() != 32) return Status::InvalidArgument("X25519 keys are 32 bytes");
       return Status::Ok();
     case KeyType::kSecp256k1:
       if (!ValidSecp256k1Point(key)) return Status::InvalidArgument("not a compressed secp256k1 public key");
@@ -89,7 +95,7 @@ Result<Bytes> Ed25519ToX25519PublicKey(ByteView ed25519_public_key) {
   if (ed25519_public_key.size() != crypto_sign_PUBLICKEYBYTES) return Status::InvalidArgument("Ed25519 keys are 32 bytes");
   Bytes out(crypto_scalarmult_curve25519_BYTES);
   if (crypto_sign_ed25519_pk_to_curve25519(out.data(), ed25519_public_key.data()) != 0) {
-    return Status::InvalidArgument("Ed25519 key is not a valid curve point");
+    return Status::InvalidArgument("Ed25519 key is small-order, non-canonical or not on the curve");
   }
   return out;
 }

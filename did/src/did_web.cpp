@@ -2,10 +2,9 @@
 // Specification, §"Method-specific identifier", §"Create (Register)", §"Read (Resolve)").
 #include "medallion/did/did_web.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <charconv>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 namespace medallion::did {
@@ -26,7 +25,8 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
   size_t start = 0;
   while (true) {
     const size_t at = s.find(sep, start);
-    out.push_back(s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
+    out.push_back(
+        s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start));
     if (at == std::string_view::npos) return out;
     start = at + 1;
   }
@@ -43,15 +43,19 @@ bool IsNumericLabel(std::string_view label) {
 // RFC 1035 §2.3.1 / RFC 1123 §2.1 host names, lower case only, no IP addresses.
 Status CheckHost(std::string_view host) {
   if (host.empty()) return Status::InvalidArgument("did:web: empty host");
-  if (host.size() > kMaxHostLength) return Status::InvalidArgument("did:web: host longer than 253 characters");
+  if (host.size() > kMaxHostLength)
+    return Status::InvalidArgument("did:web: host longer than 253 characters");
   const std::vector<std::string_view> labels = Split(host, '.');
   bool all_numeric = true;
   for (std::string_view label : labels) {
-    if (label.empty()) return Status::InvalidArgument("did:web: host has an empty label (or a trailing dot)");
-    if (label.size() > kMaxLabelLength) return Status::InvalidArgument("did:web: host label longer than 63 characters");
+    if (label.empty())
+      return Status::InvalidArgument("did:web: host has an empty label (or a trailing dot)");
+    if (label.size() > kMaxLabelLength)
+      return Status::InvalidArgument("did:web: host label longer than 63 characters");
     for (char c : label) {
       if (c >= 'A' && c <= 'Z') {
-        return Status::InvalidArgument("did:web: host must be lower case (DNS names are case-insensitive, DIDs are not)");
+        return Status::InvalidArgument(
+            "did:web: host must be lower case (DNS names are case-insensitive, DIDs are not)");
       }
       if (!IsLowerAlnum(c) && c != '-') {
         return Status::InvalidArgument("did:web: host may contain only a-z, 0-9, '-' and '.'");
@@ -65,7 +69,8 @@ Status CheckHost(std::string_view host) {
   // RFC 3696 §2: a top-level domain is never all-numeric, so a numeric last label is an IP
   // address in disguise; all-numeric labels cover the hex and octal forms.
   if (all_numeric || std::all_of(labels.back().begin(), labels.back().end(), IsDigit)) {
-    return Status::InvalidArgument("did:web: IP addresses are not allowed (did:web §Method-specific identifier)");
+    return Status::InvalidArgument(
+        "did:web: IP addresses are not allowed (did:web §Method-specific identifier)");
   }
   if (labels.size() < 2 && host != "localhost") {
     return Status::InvalidArgument("did:web: host must be a fully qualified domain name");
@@ -75,13 +80,17 @@ Status CheckHost(std::string_view host) {
 
 // 1..65535, decimal, no leading zero, not the default 443.
 Result<int> ParsePort(std::string_view digits) {
-  if (digits.empty() || digits.size() > 5 || digits[0] == '0' || !std::all_of(digits.begin(), digits.end(), IsDigit)) {
-    return Status::InvalidArgument("did:web: port must be a decimal number 1-65535 without leading zeros");
+  if (digits.empty() || digits.size() > 5 || digits[0] == '0' ||
+      !std::all_of(digits.begin(), digits.end(), IsDigit)) {
+    return Status::InvalidArgument(
+        "did:web: port must be a decimal number 1-65535 without leading zeros");
   }
   int port = 0;
   std::from_chars(digits.data(), digits.data() + digits.size(), port);
   if (port < 1 || port > 65535) return Status::InvalidArgument("did:web: port out of range");
-  if (port == 443) return Status::InvalidArgument("did:web: the default port 443 must be omitted (RFC 3986 §6.2.3)");
+  if (port == 443)
+    return Status::InvalidArgument(
+        "did:web: the default port 443 must be omitted (RFC 3986 §6.2.3)");
   return port;
 }
 
@@ -94,7 +103,8 @@ Status CheckSegments(const std::vector<std::string_view>& segments) {
     }
   }
   if (segments.size() == 1 && segments[0] == kWellKnown) {
-    return Status::InvalidArgument("did:web: the path '.well-known' alone would alias the host's own DID");
+    return Status::InvalidArgument(
+        "did:web: the path '.well-known' alone would alias the host's own DID");
   }
   return Status::Ok();
 }
@@ -170,7 +180,8 @@ Result<std::string> DidWebToUrl(std::string_view did) {
   if (pct != std::string_view::npos) {
     std::string_view rest = authority.substr(pct);
     if (rest.substr(0, 3) != "%3A") {
-      return Status::InvalidArgument("did:web: the only percent-encoding allowed in the host is %3A before a port");
+      return Status::InvalidArgument(
+          "did:web: the only percent-encoding allowed in the host is %3A before a port");
     }
     MDL_ASSIGN_OR_RETURN(loc.port, ParsePort(rest.substr(3)));
   }
@@ -183,17 +194,21 @@ Result<std::string> DidWebToUrl(std::string_view did) {
 
 Result<std::string> UrlToDidWeb(std::string_view url) {
   constexpr std::string_view kScheme = "https://";
-  if (!StartsWithNoCase(url, kScheme)) return Status::InvalidArgument("did:web: the URL must be https:// (did:web §Read step 3)");
+  if (!StartsWithNoCase(url, kScheme))
+    return Status::InvalidArgument("did:web: the URL must be https:// (did:web §Read step 3)");
   std::string_view rest = url.substr(kScheme.size());
   if (rest.find_first_of("?#") != std::string_view::npos) {
     return Status::InvalidArgument("did:web: the URL must not have a query or fragment");
   }
-  if (rest.find('%') != std::string_view::npos) return Status::InvalidArgument("did:web: percent-encoding is not allowed");
+  if (rest.find('%') != std::string_view::npos)
+    return Status::InvalidArgument("did:web: percent-encoding is not allowed");
   const size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
-  if (authority.find('@') != std::string_view::npos) return Status::InvalidArgument("did:web: userinfo is not allowed");
-  if (!authority.empty() && authority.front() == '[') return Status::InvalidArgument("did:web: IP addresses are not allowed");
+  if (authority.find('@') != std::string_view::npos)
+    return Status::InvalidArgument("did:web: userinfo is not allowed");
+  if (!authority.empty() && authority.front() == '[')
+    return Status::InvalidArgument("did:web: IP addresses are not allowed");
 
   WebLocation loc;
   const size_t colon = authority.find(':');
@@ -213,19 +228,21 @@ Result<std::string> UrlToDidWeb(std::string_view url) {
     // The host's own DID (did:web §"Create (Register)": the well-known URL).
   } else {
     if (path.size() <= suffix.size() || path.substr(path.size() - suffix.size()) != suffix) {
-      return Status::InvalidArgument("did:web: the URL path must be /.well-known/did.json or /<path>/did.json");
+      return Status::InvalidArgument(
+          "did:web: the URL path must be /.well-known/did.json or /<path>/did.json");
     }
     std::string_view dir = path.substr(1, path.size() - suffix.size() - 1);
     loc.segments = Split(dir, '/');
     MDL_RETURN_IF_ERROR(CheckSegments(loc.segments));
   }
   std::string did = ToDid(loc);
-  if (!IsValidDid(did)) return Status::InvalidArgument("did:web: the URL does not make a valid DID");
+  if (!IsValidDid(did))
+    return Status::InvalidArgument("did:web: the URL does not make a valid DID");
   return did;
 }
 
-DidWebResolver::DidWebResolver(std::shared_ptr<DocumentFetcher> fetcher, Env env, int64_t cache_ttl_millis,
-                               size_t max_cache_entries)
+DidWebResolver::DidWebResolver(std::shared_ptr<DocumentFetcher> fetcher, Env env,
+                               int64_t cache_ttl_millis, size_t max_cache_entries)
     : fetcher_(std::move(fetcher)),
       clock_(env.clock),
       cache_ttl_millis_(cache_ttl_millis),
@@ -241,13 +258,15 @@ void DidWebResolver::ClearCache() {
   cache_.clear();
 }
 
-ResolutionResult DidWebResolver::Resolve(std::string_view did_view, const ResolutionOptions& options) {
+ResolutionResult DidWebResolver::Resolve(std::string_view did_view,
+                                         const ResolutionOptions& options) {
   const std::string did(did_view);
   auto url = DidWebToUrl(did);
   if (!url) return ResolutionResult::Error(kInvalidDid, url.error().message());
   if (options.version_id || options.version_time || options.ledger_position) {
     return Failure(kFeatureNotSupported, did,
-                   "did:web keeps no document history; versionId, versionTime and ledger positions are not supported");
+                   "did:web keeps no document history; versionId, versionTime and ledger positions "
+                   "are not supported");
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -267,9 +286,12 @@ ResolutionResult DidWebResolver::FetchAndCheck(const std::string& did, const std
   if (!body) {
     const Status& st = body.error();
     switch (st.code()) {
-      case StatusCode::kNotFound: return Failure(kNotFound, did, "no DID document at " + url);
-      case StatusCode::kInvalidArgument: return Failure(kInvalidDidDocument, did, url + ": " + st.message());
-      default: return Failure(kInternalError, did, url + ": " + st.ToString());
+      case StatusCode::kNotFound:
+        return Failure(kNotFound, did, "no DID document at " + url);
+      case StatusCode::kInvalidArgument:
+        return Failure(kInvalidDidDocument, did, url + ": " + st.message());
+      default:
+        return Failure(kInternalError, did, url + ": " + st.ToString());
     }
   }
   if (body->size() > kDidWebMaxDocumentBytes) {
@@ -282,23 +304,28 @@ ResolutionResult DidWebResolver::FetchAndCheck(const std::string& did, const std
   // did:web §"Read (Resolve)": the id of the document must be the DID being resolved, else
   // any host could publish a document for another (or a path could speak for its host).
   if (doc->id != did) {
-    return Failure(kInvalidDidDocument, did, url + ": document id '" + doc->id.substr(0, 256) + "' is not the DID resolved");
+    return Failure(kInvalidDidDocument, did,
+                   url + ": document id '" + doc->id.substr(0, 256) + "' is not the DID resolved");
   }
   ResolutionResult r;
   r.document = std::move(*doc);
   return r;
 }
 
-void DidWebResolver::Store(const std::string& did, const ResolutionResult& result, int64_t now_millis) {
-  const int64_t ttl = result.ok() ? cache_ttl_millis_ : std::min(cache_ttl_millis_, kDidWebErrorCacheMillis);
+void DidWebResolver::Store(const std::string& did, const ResolutionResult& result,
+                           int64_t now_millis) {
+  const int64_t ttl =
+      result.ok() ? cache_ttl_millis_ : std::min(cache_ttl_millis_, kDidWebErrorCacheMillis);
   if (ttl <= 0) return;
   std::lock_guard<std::mutex> lock(mu_);
   if (cache_.size() >= max_cache_entries_ && cache_.find(did) == cache_.end()) {
-    std::erase_if(cache_, [&](const auto& kv) { return kv.second.expires_at_millis <= now_millis; });
+    std::erase_if(cache_,
+                  [&](const auto& kv) { return kv.second.expires_at_millis <= now_millis; });
     while (cache_.size() >= max_cache_entries_) {
-      auto soonest = std::min_element(cache_.begin(), cache_.end(), [](const auto& a, const auto& b) {
-        return a.second.expires_at_millis < b.second.expires_at_millis;
-      });
+      auto soonest =
+          std::min_element(cache_.begin(), cache_.end(), [](const auto& a, const auto& b) {
+            return a.second.expires_at_millis < b.second.expires_at_millis;
+          });
       cache_.erase(soonest);
     }
   }

@@ -22,7 +22,8 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 // TLS 1.2 suites allowed by did:web §"In-transit Security" (ECDHE, AEAD); TLS 1.3 suites are
 // all AEAD with ephemeral keys and stay at OpenSSL's defaults.
 constexpr const char* kTls12Ciphers = "ECDHE+AESGCM:ECDHE+CHACHA20";
-constexpr const char* kAccept = "application/did+json, application/did+ld+json;q=0.9, application/json;q=0.8";
+constexpr const char* kAccept =
+    "application/did+json, application/did+ld+json;q=0.9, application/json;q=0.8";
 
 char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 std::string ToLower(std::string_view s) {
@@ -44,7 +45,9 @@ bool IsIpAddress(const std::string& host) {
   return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
 
-bool IsLoopbackHost(const ParsedUrl& u) { return u.host == "127.0.0.1" || u.host == "localhost" || u.host == "::1"; }
+bool IsLoopbackHost(const ParsedUrl& u) {
+  return u.host == "127.0.0.1" || u.host == "localhost" || u.host == "::1";
+}
 
 // An absolute http(s) URL. Refuses userinfo, fragments and anything outside printable ASCII
 // (httplib writes the target into the request line).
@@ -58,18 +61,24 @@ Result<ParsedUrl> ParseUrl(std::string_view url) {
   if (sep == std::string_view::npos) return Status::InvalidArgument("not an absolute URL");
   ParsedUrl u;
   u.scheme = ToLower(url.substr(0, sep));
-  if (u.scheme != "https" && u.scheme != "http") return Status::InvalidArgument("URL scheme must be https");
+  if (u.scheme != "https" && u.scheme != "http")
+    return Status::InvalidArgument("URL scheme must be https");
   std::string_view rest = url.substr(sep + 3);
   const size_t end_of_authority = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, end_of_authority);
-  std::string_view target = end_of_authority == std::string_view::npos ? std::string_view() : rest.substr(end_of_authority);
-  if (target.find('#') != std::string_view::npos) return Status::InvalidArgument("URL must not have a fragment");
+  std::string_view target = end_of_authority == std::string_view::npos
+                                ? std::string_view()
+                                : rest.substr(end_of_authority);
+  if (target.find('#') != std::string_view::npos)
+    return Status::InvalidArgument("URL must not have a fragment");
   u.target = target.empty() || target[0] != '/' ? "/" + std::string(target) : std::string(target);
-  if (authority.find('@') != std::string_view::npos) return Status::InvalidArgument("URL must not have userinfo");
+  if (authority.find('@') != std::string_view::npos)
+    return Status::InvalidArgument("URL must not have userinfo");
   std::string_view port_text;
   if (!authority.empty() && authority[0] == '[') {
     const size_t close = authority.find(']');
-    if (close == std::string_view::npos) return Status::InvalidArgument("unterminated IPv6 literal in URL");
+    if (close == std::string_view::npos)
+      return Status::InvalidArgument("unterminated IPv6 literal in URL");
     u.host = ToLower(authority.substr(1, close - 1));
     std::string_view after = authority.substr(close + 1);
     if (!after.empty()) {
@@ -77,7 +86,8 @@ Result<ParsedUrl> ParseUrl(std::string_view url) {
       port_text = after.substr(1);
     }
     unsigned char buf[16];
-    if (inet_pton(AF_INET6, u.host.c_str(), buf) != 1) return Status::InvalidArgument("malformed IPv6 literal in URL");
+    if (inet_pton(AF_INET6, u.host.c_str(), buf) != 1)
+      return Status::InvalidArgument("malformed IPv6 literal in URL");
   } else {
     const size_t colon = authority.find(':');
     u.host = ToLower(authority.substr(0, colon));
@@ -93,7 +103,8 @@ Result<ParsedUrl> ParseUrl(std::string_view url) {
   u.port = u.scheme == "https" ? 443 : 80;
   if (!port_text.empty() || authority.back() == ':') {
     auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), u.port);
-    if (port_text.empty() || ec != std::errc() || p != port_text.data() + port_text.size() || u.port < 1 || u.port > 65535) {
+    if (port_text.empty() || ec != std::errc() || p != port_text.data() + port_text.size() ||
+        u.port < 1 || u.port > 65535) {
       return Status::InvalidArgument("malformed port in URL");
     }
   }
@@ -108,18 +119,23 @@ bool SameOrigin(const ParsedUrl& a, const ParsedUrl& b) {
 Result<ParsedUrl> FollowRedirect(const ParsedUrl& from, const std::string& location) {
   if (location.empty()) return Status::Unavailable("redirect without a Location");
   if (location[0] == '/' && (location.size() == 1 || location[1] != '/')) {
-    std::string origin = from.scheme + "://" + (from.host.find(':') != std::string::npos ? "[" + from.host + "]" : from.host) +
-                         ":" + std::to_string(from.port);
+    std::string origin =
+        from.scheme + "://" +
+        (from.host.find(':') != std::string::npos ? "[" + from.host + "]" : from.host) + ":" +
+        std::to_string(from.port);
     return ParseUrl(origin + location);
   }
   auto to = ParseUrl(location);
   if (!to || !SameOrigin(from, *to)) {
-    return Status::InvalidArgument("redirect to another origin refused: " + location.substr(0, 200));
+    return Status::InvalidArgument("redirect to another origin refused: " +
+                                   location.substr(0, 200));
   }
   return to;
 }
 
-bool IsRedirect(int status) { return status == 301 || status == 302 || status == 303 || status == 307 || status == 308; }
+bool IsRedirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
 
 // application/json or application/<anything>+json, parameters ignored.
 bool IsJsonMediaType(std::string_view value) {
@@ -130,7 +146,8 @@ bool IsJsonMediaType(std::string_view value) {
   constexpr std::string_view kApplication = "application/";
   constexpr std::string_view kJsonSuffix = "+json";
   if (v == "application/json") return true;
-  return v.size() > kApplication.size() + kJsonSuffix.size() && v.compare(0, kApplication.size(), kApplication) == 0 &&
+  return v.size() > kApplication.size() + kJsonSuffix.size() &&
+         v.compare(0, kApplication.size(), kApplication) == 0 &&
          v.compare(v.size() - kJsonSuffix.size(), kJsonSuffix.size(), kJsonSuffix) == 0;
 }
 
@@ -158,7 +175,8 @@ std::string RegexEscape(std::string_view s) {
 
 }  // namespace
 
-HttpsDocumentFetcher::HttpsDocumentFetcher(HttpsFetcherOptions options) : options_(std::move(options)) {
+HttpsDocumentFetcher::HttpsDocumentFetcher(HttpsFetcherOptions options)
+    : options_(std::move(options)) {
   MDL_CHECK(options_.max_body_bytes > 0);
   MDL_CHECK(options_.max_redirects >= 0);
 }
@@ -168,7 +186,8 @@ namespace {
 Result<Hop> FetchOnce(const HttpsFetcherOptions& options, const ParsedUrl& u, SteadyTime deadline) {
   const bool loopback = IsLoopbackHost(u);
   if (u.scheme == "http" && !(options.allow_insecure_loopback && loopback)) {
-    return Status::InvalidArgument("plain http is refused (allowed only for loopback hosts in development mode)");
+    return Status::InvalidArgument(
+        "plain http is refused (allowed only for loopback hosts in development mode)");
   }
   const bool plain = u.scheme == "http" || (options.allow_insecure_loopback && loopback);
   if (std::chrono::steady_clock::now() >= deadline) return Status::Unavailable("fetch timed out");
@@ -182,11 +201,13 @@ Result<Hop> FetchOnce(const HttpsFetcherOptions& options, const ParsedUrl& u, St
     SSL_CTX* ctx = ssl->ssl_context();
     if (ctx == nullptr) return Status::Internal("cannot create a TLS context");
     X509_VERIFY_PARAM* param = SSL_CTX_get0_param(ctx);
-    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
-    const int host_ok = u.ip_literal ? X509_VERIFY_PARAM_set1_ip_asc(param, u.host.c_str())
-                                     : X509_VERIFY_PARAM_set1_host(param, u.host.c_str(), u.host.size());
-    if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 || SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1 ||
-        host_ok != 1) {
+    X509_VERIFY_PARAM_set_hostflags(
+        param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
+    const int host_ok = u.ip_literal
+                            ? X509_VERIFY_PARAM_set1_ip_asc(param, u.host.c_str())
+                            : X509_VERIFY_PARAM_set1_host(param, u.host.c_str(), u.host.size());
+    if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+        SSL_CTX_set_cipher_list(ctx, kTls12Ciphers) != 1 || host_ok != 1) {
       return Status::Internal("cannot configure TLS");
     }
     ssl->enable_server_certificate_verification(true);
@@ -244,11 +265,15 @@ Result<Hop> FetchOnce(const HttpsFetcherOptions& options, const ParsedUrl& u, St
   const std::string where = u.scheme + "://" + u.host + ":" + std::to_string(u.port) + u.target;
   switch (stop) {
     case Stop::kTooLarge:
-      return Status::InvalidArgument(where + ": body larger than " + std::to_string(options.max_body_bytes) + " bytes");
+      return Status::InvalidArgument(where + ": body larger than " +
+                                     std::to_string(options.max_body_bytes) + " bytes");
     case Stop::kWrongType:
-      return Status::InvalidArgument(where + ": Content-Type '" + content_type.substr(0, 100) + "' is not JSON");
-    case Stop::kTimeout: return Status::Unavailable(where + ": fetch timed out");
-    case Stop::kNone: break;
+      return Status::InvalidArgument(where + ": Content-Type '" + content_type.substr(0, 100) +
+                                     "' is not JSON");
+    case Stop::kTimeout:
+      return Status::Unavailable(where + ": fetch timed out");
+    case Stop::kNone:
+      break;
   }
   if (status == 0) {
     std::string why = httplib::to_string(res.error());
@@ -264,7 +289,8 @@ Result<Hop> FetchOnce(const HttpsFetcherOptions& options, const ParsedUrl& u, St
     hop.redirect = true;
     return hop;
   }
-  if (status == 404 || status == 410) return Status::NotFound(where + ": HTTP " + std::to_string(status));
+  if (status == 404 || status == 410)
+    return Status::NotFound(where + ": HTTP " + std::to_string(status));
   if (status != 200) return Status::Unavailable(where + ": HTTP " + std::to_string(status));
   if (!res) return Status::Unavailable(where + ": " + httplib::to_string(res.error()));
   hop.body = std::move(body);
@@ -274,12 +300,14 @@ Result<Hop> FetchOnce(const HttpsFetcherOptions& options, const ParsedUrl& u, St
 }  // namespace
 
 Result<std::string> HttpsDocumentFetcher::Fetch(const std::string& url) {
-  const SteadyTime deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options_.total_timeout_seconds);
+  const SteadyTime deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(options_.total_timeout_seconds);
   MDL_ASSIGN_OR_RETURN(ParsedUrl target, ParseUrl(url));
   for (int redirects = 0;; ++redirects) {
     MDL_ASSIGN_OR_RETURN(Hop hop, FetchOnce(options_, target, deadline));
     if (!hop.redirect) return std::move(hop.body);
-    if (redirects >= options_.max_redirects) return Status::Unavailable(url + ": too many redirects");
+    if (redirects >= options_.max_redirects)
+      return Status::Unavailable(url + ": too many redirects");
     target = std::move(hop.next);
   }
 }
@@ -294,35 +322,37 @@ Result<std::string> DidWebDocumentPath(std::string_view path) {
     const size_t slash = std::min(path.find('/', start), path.size());
     std::string_view segment = path.substr(start, slash - start);
     if (!did::IsValidDidWebPathSegment(segment)) {
-      return Status::InvalidArgument("did:web path segment '" + std::string(segment.substr(0, 64)) +
-                                     "' must be non-empty, A-Z a-z 0-9 . - _ only, and not '.' or '..'");
+      return Status::InvalidArgument(
+          "did:web path segment '" + std::string(segment.substr(0, 64)) +
+          "' must be non-empty, A-Z a-z 0-9 . - _ only, and not '.' or '..'");
     }
     out += "/";
     out += segment;
     start = slash + 1;
   }
-  if (out == "/.well-known") return Status::InvalidArgument("the did:web path '.well-known' is the host's own DID");
+  if (out == "/.well-known")
+    return Status::InvalidArgument("the did:web path '.well-known' is the host's own DID");
   return out + "/did.json";
 }
 
-void RegisterDidWebDocument(httplib::Server& server, std::function<did::DidDocument()> current_document,
-                            std::string path) {
+void RegisterDidWebDocument(httplib::Server& server,
+                            std::function<did::DidDocument()> current_document, std::string path) {
   auto route = DidWebDocumentPath(path);
   if (!route) Panic("RegisterDidWebDocument: " + route.error().message());
   MDL_CHECK(current_document != nullptr);
-  server.Get(RegexEscape(*route),
-             [route = *route, current_document = std::move(current_document)](const httplib::Request&,
-                                                                               httplib::Response& res) {
-               const did::DidDocument doc = current_document();
-               auto url = did::DidWebToUrl(doc.id);
-               if (!url || PathOf(*url) != route) {
-                 return SendError(res, Status::Internal("the published DID document's id '" + doc.id.substr(0, 256) +
-                                                        "' is not a did:web served at " + route));
-               }
-               res.set_header("Access-Control-Allow-Origin", "*");
-               res.set_content(doc.ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                               "application/did+json");
-             });
+  server.Get(RegexEscape(*route), [route = *route, current_document = std::move(current_document)](
+                                      const httplib::Request&, httplib::Response& res) {
+    const did::DidDocument doc = current_document();
+    auto url = did::DidWebToUrl(doc.id);
+    if (!url || PathOf(*url) != route) {
+      return SendError(
+          res, Status::Internal("the published DID document's id '" + doc.id.substr(0, 256) +
+                                "' is not a did:web served at " + route));
+    }
+    res.set_header("Access-Control-Allow-Origin", "*");
+    res.set_content(doc.ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                    "application/did+json");
+  });
 }
 
 }  // namespace medallion::server

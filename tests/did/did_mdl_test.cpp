@@ -235,6 +235,22 @@ TEST_CASE("did:mdl recovery and deactivation", "[did][mdl]") {
   Replay d = chain.Play(create.did);
   CHECK(d.state->deactivated);
   CHECK(ToDocument(*d.state).verification_methods.empty());
+  // A deactivated DID cannot be used to sign: dereferencing its old keys fails.
+  Resolver resolver;
+  resolver.Register(MakeMdlResolver([&](std::string_view, uint64_t* size) -> Result<std::vector<OpRecord>> {
+    *size = 100;
+    return chain.ops;
+  }));
+  auto deref = resolver.DereferenceMethod(create.did + "#" + *MultikeyFromPublicKey(KeyType::kEd25519, S1.pk),
+                                          Relationship::kAssertionMethod);
+  REQUIRE_FALSE(deref);
+  CHECK(deref.error().code() == StatusCode::kFailedPrecondition);
+  CHECK(resolver.Resolve(create.did).metadata.deactivated);
+  // ...but as of a position before the deactivation, its keys were valid.
+  CHECK(resolver.DereferenceMethod(create.did + "#" + *MultikeyFromPublicKey(KeyType::kEd25519, S1.pk),
+                                   Relationship::kAssertionMethod, {.ledger_position = chain.ops.back().index})
+            .has_value());
+
   auto after = BuildUpdate(s2, Keys(A1, S1), U3.Signer(), KeyCommitment(U0.pk), kT0 + 60);
   chain.Add(after->canonical);
   CHECK(chain.Play(create.did).ignored.back().reason == "after_deactivation");

@@ -78,6 +78,10 @@ class DocumentFetcher {
   virtual Result<std::string> Fetch(const std::string& url) = 0;
 };
 
+// Longest time a fetch error is cached, and the default bound on cached DIDs.
+inline constexpr int64_t kDidWebErrorCacheMillis = 5'000;
+inline constexpr size_t kDidWebDefaultMaxCacheEntries = 1024;
+
 // did:web resolution (did:web §"Read (Resolve)") with a cache.
 //
 // Results, as DID Resolution §4 prescribes:
@@ -104,9 +108,6 @@ class DocumentFetcher {
 // fetch twice; the later answer wins.
 //
 // Thread-safe. The fetch runs without the cache lock held.
-inline constexpr int64_t kDidWebErrorCacheMillis = 5'000;
-inline constexpr size_t kDidWebDefaultMaxCacheEntries = 1024;
-
 class DidWebResolver final : public MethodResolver {
  public:
   // REQUIRES: fetcher != nullptr, env.clock != nullptr (and outlives the resolver),

@@ -78,7 +78,7 @@ Result<std::string> DidWebDocumentPath(std::string_view path);
 // server cannot know the name it is reached by behind a proxy).
 // REQUIRES: DidWebDocumentPath(path) succeeds (validate configuration with it first);
 // current_document is thread-safe.
-void RegisterDidWebDocument(httplib::Server& server, std::function<did::DidDocument()> current_document,
-                            std::string path);
+void RegisterDidWebDocument(httplib::Server& server,
+                            std::function<did::DidDocument()> current_document, std::string path);
 
 }  // namespace medallion::server
