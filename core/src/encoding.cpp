@@ -5,6 +5,7 @@
 #include <array>
 
 #include "medallion/core/hash.h"
+#include "medallion/core/secret.h"
 
 namespace medallion {
 namespace {
@@ -107,11 +108,15 @@ Result<Bytes> HexDecode(std::string_view text) {
   return out;
 }
 
+// The base58 functions carry extended private keys (xprv), so every intermediate buffer is
+// wiped before it is freed (ScopedWipe), and buffers are sized up front so that no reallocation
+// leaves a copy behind.
 std::string Base58Encode(ByteView data) {
   size_t zeros = 0;
   while (zeros < data.size() && data[zeros] == 0) ++zeros;
   // log(256)/log(58) ≈ 1.365
   std::vector<uint8_t> b58((data.size() - zeros) * 138 / 100 + 1, 0);
+  ScopedWipe wipe_b58(b58);
   size_t length = 0;
   for (size_t i = zeros; i < data.size(); ++i) {
     int carry = data[i];
@@ -124,7 +129,9 @@ std::string Base58Encode(ByteView data) {
     length = j;
   }
   auto it = b58.begin() + static_cast<std::ptrdiff_t>(b58.size() - length);
-  std::string out(zeros, '1');
+  std::string out;
+  out.reserve(zeros + length);
+  out.append(zeros, '1');
   for (; it != b58.end(); ++it) out += kBase58Alphabet[*it];
   return out;
 }
@@ -134,6 +141,7 @@ Result<Bytes> Base58Decode(std::string_view text) {
   size_t zeros = 0;
   while (zeros < text.size() && text[zeros] == '1') ++zeros;
   std::vector<uint8_t> b256((text.size() - zeros) * 733 / 1000 + 1, 0);
+  ScopedWipe wipe_b256(b256);
   size_t length = 0;
   for (size_t i = zeros; i < text.size(); ++i) {
     int carry = rev[static_cast<uint8_t>(text[i])];
@@ -146,20 +154,28 @@ Result<Bytes> Base58Decode(std::string_view text) {
     }
     length = j;
   }
-  Bytes out(zeros, 0);
+  Bytes out;
+  out.reserve(zeros + length);
+  out.assign(zeros, 0);
   out.insert(out.end(), b256.end() - static_cast<std::ptrdiff_t>(length), b256.end());
   return out;
 }
 
 std::string Base58CheckEncode(ByteView payload) {
   Hash256 check = Sha256d(payload);
-  Bytes full(payload.begin(), payload.end());
+  Bytes full;
+  full.reserve(payload.size() + 4);
+  ScopedWipe wipe_full(full);
+  full.assign(payload.begin(), payload.end());
   full.insert(full.end(), check.begin(), check.begin() + 4);
   return Base58Encode(full);
 }
 
+// The decoded payload is returned in a plain vector: callers holding secrets (ParseExtendedKey)
+// copy it into SecretBytes and wipe it.
 Result<Bytes> Base58CheckDecode(std::string_view text) {
   MDL_ASSIGN_OR_RETURN(Bytes full, Base58Decode(text));
+  ScopedWipe wipe_full(full);
   if (full.size() < 4) return Status::InvalidArgument("base58check: too short");
   ByteView payload(full.data(), full.size() - 4);
   Hash256 check = Sha256d(payload);

@@ -57,6 +57,14 @@ void SecureWipe(void* data, size_t size) {
   if (data != nullptr && size > 0) sodium_memzero(data, size);
 }
 
+void SecretString::WipeString(std::string& s) noexcept {
+  // resize() within the capacity never reallocates, and makes every byte of the buffer part
+  // of the string, so the wipe stays inside the object's own memory.
+  s.resize(s.capacity());
+  SecureWipe(s.data(), s.size());
+  s.clear();
+}
+
 bool ConstantTimeEqual(ByteView a, ByteView b) {
   if (a.size() != b.size()) return false;
   if (a.empty()) return true;

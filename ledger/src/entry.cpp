@@ -91,7 +91,7 @@ const std::vector<Schema>& Schemas() {
          return Status::Ok();
        }},
       {EntryType::kAnchor,
-       {HashF("hash"), Enum("kind", {"credential", "document", "batch", "status_list", "key_event"}),
+       {HashF("hash", true, KeyKind::kHash), Enum("kind", {"credential", "document", "batch", "status_list", "key_event"}),
         Did("by", false), Time("ts")}},
       {EntryType::kConsent,
        {HashF("receipt"), Pseudonym("subject"), Did("controller"),
@@ -283,12 +283,13 @@ std::string_view KeyKindName(KeyKind kind) {
     case KeyKind::kDid: return "did";
     case KeyKind::kNullifier: return "nullifier";
     case KeyKind::kRelationship: return "relationship";
+    case KeyKind::kHash: return "hash";
   }
   Panic("bad KeyKind");
 }
 
 Result<KeyKind> KeyKindFromName(std::string_view name) {
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < kKeyKindCount; ++i) {
     if (KeyKindName(static_cast<KeyKind>(i)) == name) return static_cast<KeyKind>(i);
   }
   return Status::InvalidArgument("unknown key kind \"" + std::string(name) + "\"");

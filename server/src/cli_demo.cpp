@@ -1,12 +1,19 @@
 // `medallion demo`: the main job. Until the role servers land (issue 8) it walks through what
 // exists: wallets for a patient and a physician, their keys and DIDs, a signed and verified
 // prescription digest, SLIP-39 recovery through guardians, and a passphrase change. Every
-// step is checked; any failed check makes the command exit 1.
+// step is checked; any failed check makes the command exit 1. Each run writes into a fresh
+// folder of its own, so nothing from an earlier run (or anything else in --out) is ever
+// deleted or overwritten.
 #include "cli_demo.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 
@@ -44,7 +51,9 @@ class Narrator {
     return Check(st.ok(), what + (st.ok() ? "" : " (" + st.ToString() + ")"));
   }
   void Artifact(const std::string& name, const std::string& content, bool secret = false) {
-    Status st = WriteFileAtomic(out_ + "/" + name, content, !secret);
+    // Overwrite: demo-passphrase.txt is rewritten after the passphrase change (the run folder
+    // is fresh, so nothing else can be in the way).
+    Status st = WriteFileAtomic(out_ + "/" + name, content, !secret, /*overwrite=*/true);
     Ok(st, "wrote " + out_ + "/" + name);
   }
   int failures() const { return failures_; }
@@ -88,8 +97,30 @@ Result<json> Identity(ByteView seed) {
   return id;
 }
 
-int RunDemo(const std::string& out_dir, bool quiet) {
-  fs::create_directories(out_dir);
+// Creates a new folder <out_dir>/run-YYYYMMDD-HHMMSS (UTC; "-2", "-3", ... if taken), mode
+// 0700 since it receives secret files. Errors: invalid_argument if `out_dir` cannot be created.
+Result<std::string> MakeRunFolder(const std::string& out_dir) {
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (!ec && !fs::is_directory(out_dir, ec)) ec = std::make_error_code(std::errc::not_a_directory);
+  if (ec) return Status::InvalidArgument("cannot create directory " + out_dir + ": " + ec.message());
+  const std::time_t now = static_cast<std::time_t>(DefaultEnv().clock->NowSeconds());
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "run-%Y%m%d-%H%M%S", &utc);
+  for (int n = 1; n <= 100; ++n) {
+    const std::string dir = out_dir + "/" + stamp + (n == 1 ? "" : "-" + std::to_string(n));
+    if (::mkdir(dir.c_str(), 0700) == 0) return dir;
+    if (errno != EEXIST) return Status::InvalidArgument("cannot create directory " + dir + ": " + std::strerror(errno));
+  }
+  return Status::Unavailable("cannot find a free run folder name in " + out_dir);
+}
+
+int RunDemo(const std::string& out_root, bool quiet) {
+  auto run_dir = MakeRunFolder(out_root);
+  if (!run_dir) return ReportError(run_dir.error());
+  const std::string& out_dir = *run_dir;
   Narrator n(out_dir, quiet);
   SystemRng rng;
   const std::string passphrase = HexEncode(rng.RandomBytes(16));
@@ -102,25 +133,26 @@ int RunDemo(const std::string& out_dir, bool quiet) {
     Person p;
     p.name = name;
     p.store_path = out_dir + "/" + name + "-keystore.db";
-    fs::remove(p.store_path);
-    fs::remove(p.store_path + "-wal");
-    fs::remove(p.store_path + "-shm");
     auto m = wallet::bip39::GenerateMnemonic(rng, 256);
-    if (!n.Ok(m.status(), std::string(name) + ": 24-word BIP-39 mnemonic generated")) return 1;
+    if (!n.Ok(m.status(), std::string(name) + ": 24-word BIP-39 mnemonic generated")) return kExitFalse;
     p.mnemonic = std::move(*m);
     wallet::WalletSecret secret;
-    secret.entropy = std::move(*wallet::bip39::MnemonicToEntropy(p.mnemonic.Reveal()));
-    secret.seed = std::move(*wallet::bip39::MnemonicToSeed(p.mnemonic.Reveal(), ""));
+    auto entropy = wallet::bip39::MnemonicToEntropy(p.mnemonic.Reveal());
+    if (!n.Ok(entropy.status(), std::string(name) + ": mnemonic decodes to its entropy")) return kExitFalse;
+    secret.entropy = std::move(*entropy);
+    auto seed = wallet::bip39::MnemonicToSeed(p.mnemonic.Reveal(), "");
+    if (!n.Ok(seed.status(), std::string(name) + ": BIP-39 seed computed")) return kExitFalse;
+    secret.seed = std::move(*seed);
     auto ks = wallet::KeyStore::Create(p.store_path, passphrase, secret, wallet::KdfParams::Interactive(),
                                        DefaultEnv());
     if (!n.Ok(ks.status(), std::string(name) + ": seed sealed in " + p.store_path +
                                " (XChaCha20-Poly1305 under Argon2id, mode 0600)")) {
-      return 1;
+      return kExitFalse;
     }
     auto id = Identity(secret.seed.Reveal());
-    if (!n.Ok(id.status(), std::string(name) + ": purpose keys derived")) return 1;
+    if (!n.Ok(id.status(), std::string(name) + ": purpose keys derived")) return kExitFalse;
     p.identity = *id;
-    n.Artifact(std::string(name) + "-identity.json", p.identity.dump(2) + "\n");
+    n.Artifact(std::string(name) + "-identity.json", DumpJson(p.identity, 2) + "\n");
     people.push_back(std::move(p));
   }
   n.Artifact("demo-passphrase.txt", passphrase + "\n", true);
@@ -150,57 +182,66 @@ int RunDemo(const std::string& out_dir, bool quiet) {
              {"quantity", 30},
              {"refills", 1}};
   auto canonical = jcs::Canonicalize(rx);
-  if (!n.Ok(canonical.status(), "prescription canonicalized with JCS (RFC 8785)")) return 1;
+  if (!n.Ok(canonical.status(), "prescription canonicalized with JCS (RFC 8785)")) return kExitFalse;
   n.Artifact("prescription-digest.json", *canonical);
-  auto unlocked = (*wallet::KeyStore::Open(people[1].store_path, DefaultEnv()))->Unlock(passphrase);
-  if (!n.Ok(unlocked.status(), "physician unlocks her key store")) return 1;
+  std::string tampered = *canonical;
+  const size_t quantity_at = tampered.find("\"quantity\":30");
+  if (!n.Check(quantity_at != std::string::npos, "the canonical form holds \"quantity\":30")) return kExitFalse;
+  tampered.replace(quantity_at, 13, "\"quantity\":90");
+  auto physician_store = wallet::KeyStore::Open(people[1].store_path, DefaultEnv());
+  if (!n.Ok(physician_store.status(), "physician opens her key store")) return kExitFalse;
+  auto unlocked = (*physician_store)->Unlock(passphrase);
+  if (!n.Ok(unlocked.status(), "physician unlocks her key store")) return kExitFalse;
   json sigs = json::array();
   for (auto alg : {wallet::SignatureAlg::kEdDSA, wallet::SignatureAlg::kES256K}) {
     const auto purpose = alg == wallet::SignatureAlg::kEdDSA ? wallet::KeyPurpose::kAssertion : wallet::KeyPurpose::kEs256k;
     auto key = wallet::DeriveSigningKey(unlocked->seed.Reveal(), alg, wallet::PurposeKeyPath(0, purpose, 0));
-    if (!n.Ok(key.status(), "derived the " + std::string(wallet::SignatureAlgName(alg)) + " key")) return 1;
+    if (!n.Ok(key.status(), "derived the " + std::string(wallet::SignatureAlgName(alg)) + " key")) return kExitFalse;
     auto sig = wallet::Sign(*key, AsBytes(*canonical));
-    if (!n.Ok(sig.status(), "signed with " + std::string(wallet::SignatureAlgName(alg)))) return 1;
+    if (!n.Ok(sig.status(), "signed with " + std::string(wallet::SignatureAlgName(alg)))) return kExitFalse;
     n.Check(wallet::Verify(alg, key->public_key, AsBytes(*canonical), *sig),
             std::string(wallet::SignatureAlgName(alg)) + " signature verifies");
-    std::string tampered = *canonical;
-    tampered.replace(tampered.find("\"quantity\":30"), 13, "\"quantity\":90");
     n.Check(!wallet::Verify(alg, key->public_key, AsBytes(tampered), *sig),
             "the same signature over a quantity changed to 90 is refused");
     sigs.push_back({{"alg", std::string(wallet::SignatureAlgName(alg))},
                     {"public_key", HexEncode(key->public_key)},
                     {"signature", HexEncode(*sig)}});
   }
-  n.Artifact("prescription-signatures.json", sigs.dump(2) + "\n");
+  n.Artifact("prescription-signatures.json", DumpJson(sigs, 2) + "\n");
 
   n.Step("4. The patient names guardians: SLIP-39 shares, any 2 of 3 restore her wallet");
-  auto patient = (*wallet::KeyStore::Open(people[0].store_path, DefaultEnv()))->Unlock(passphrase);
-  if (!n.Ok(patient.status(), "patient unlocks her key store")) return 1;
+  auto patient_store = wallet::KeyStore::Open(people[0].store_path, DefaultEnv());
+  if (!n.Ok(patient_store.status(), "patient opens her key store")) return kExitFalse;
+  auto patient = (*patient_store)->Unlock(passphrase);
+  if (!n.Ok(patient.status(), "patient unlocks her key store")) return kExitFalse;
   auto shares = wallet::slip39::Split(patient->entropy.Reveal(), "", 1, {{2, 3}}, rng);
-  if (!n.Ok(shares.status(), "split into 3 shares (family, physician, a delegate service)")) return 1;
+  if (!n.Ok(shares.status(), "split into 3 shares (family, physician, a delegate service)")) return kExitFalse;
+  if (!n.Check(shares->size() == 1 && (*shares)[0].size() == 3, "one group of three shares")) return kExitFalse;
   for (size_t i = 0; i < 3; ++i) {
     n.Artifact("guardian-share-" + std::to_string(i + 1) + ".txt", (*shares)[0][i].Reveal() + "\n", true);
   }
   auto one = wallet::slip39::Combine({(*shares)[0][0].Reveal()}, "");
   n.Check(!one.has_value(), "one share alone restores nothing" + (one ? "" : " (" + one.error().message() + ")"));
   auto two = wallet::slip39::Combine({(*shares)[0][2].Reveal(), (*shares)[0][0].Reveal()}, "");
-  if (!n.Ok(two.status(), "shares 3 and 1 combine")) return 1;
+  if (!n.Ok(two.status(), "shares 3 and 1 combine")) return kExitFalse;
   auto restored_mnemonic = wallet::bip39::MnemonicFromEntropy(two->Reveal());
+  if (!n.Ok(restored_mnemonic.status(), "the combined entropy is a BIP-39 mnemonic again")) return kExitFalse;
   auto restored_seed = wallet::bip39::MnemonicToSeed(restored_mnemonic->Reveal(), "");
+  if (!n.Ok(restored_seed.status(), "the restored mnemonic gives a seed")) return kExitFalse;
   auto restored_id = Identity(restored_seed->Reveal());
   n.Check(restored_id.has_value() && (*restored_id)["did"] == people[0].identity["did"],
           "the restored wallet has the same DID and keys: " + people[0].identity["did"].get<std::string>());
 
   n.Step("5. The patient changes her key store passphrase");
-  auto ks = wallet::KeyStore::Open(people[0].store_path, DefaultEnv());
+  auto& ks = *patient_store;
   const std::string new_pass = HexEncode(rng.RandomBytes(16));
-  n.Ok((*ks)->ChangePassphrase("wrong passphrase", new_pass, wallet::KdfParams::Interactive()).ok()
+  n.Ok(ks->ChangePassphrase("wrong passphrase", new_pass, wallet::KdfParams::Interactive()).ok()
            ? Status::Internal("a wrong passphrase was accepted")
            : Status::Ok(),
        "a wrong current passphrase is refused and changes nothing");
-  n.Ok((*ks)->ChangePassphrase(passphrase, new_pass, wallet::KdfParams::Interactive()), "passphrase changed");
-  n.Check(!(*ks)->Unlock(passphrase).has_value(), "the old passphrase no longer opens the store");
-  n.Check((*ks)->Unlock(new_pass).has_value(), "the new passphrase does");
+  n.Ok(ks->ChangePassphrase(passphrase, new_pass, wallet::KdfParams::Interactive()), "passphrase changed");
+  n.Check(!ks->Unlock(passphrase).has_value(), "the old passphrase no longer opens the store");
+  n.Check(ks->Unlock(new_pass).has_value(), "the new passphrase does");
   n.Artifact("demo-passphrase.txt", "patient: " + new_pass + "\nphysician: " + passphrase + "\n", true);
 
   n.Step(n.failures() == 0 ? "All checks passed" : std::to_string(n.failures()) + " check(s) FAILED");
@@ -214,7 +255,9 @@ void AddDemoCommand(CLI::App& app, int& rc) {
   auto* cmd = app.add_subcommand("demo", "Run the Medallion walk-through on embedded defaults (exit 1 if any check fails)");
   auto out = std::make_shared<std::string>("medallion-demo");
   auto quiet = std::make_shared<bool>(false);
-  cmd->add_option("--out", *out, "Folder for the artifacts (default ./medallion-demo)");
+  cmd->add_option("--out", *out,
+                  "Folder for the artifacts (default ./medallion-demo). Each run writes to a new subfolder "
+                  "DIR/run-YYYYMMDD-HHMMSS (UTC), so nothing already in DIR is deleted or overwritten");
   cmd->add_flag("--quiet", *quiet, "Print nothing but errors");
   cmd->callback([out, quiet, &rc] { rc = RunDemo(*out, *quiet); });
 }

@@ -5,8 +5,16 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
+#include <string_view>
 
 #include "cli_util.h"
 #include "medallion/core/encoding.h"
@@ -25,12 +33,35 @@ using wallet::Curve;
 using wallet::KeyPurpose;
 
 constexpr const char* kStoreEnv = "MEDALLION_PASSPHRASE";
+constexpr const char* kAllowTestKdfEnv = "MEDALLION_ALLOW_TEST_KDF";
 
 Result<wallet::KdfParams> ParseKdf(const std::string& name) {
   if (name == "moderate") return wallet::KdfParams::Moderate();
   if (name == "interactive") return wallet::KdfParams::Interactive();
-  if (name == "test") return wallet::KdfParams::ForTests();
+  if (name == "test") {
+    // The libsodium minimum protects nothing against an offline guess: only test suites may
+    // ask for it, explicitly.
+    const char* allow = std::getenv(kAllowTestKdfEnv);
+    if (allow == nullptr || std::string_view(allow) != "1") {
+      return Status::InvalidArgument("--kdf test is for test suites only (it needs " + std::string(kAllowTestKdfEnv) +
+                                     "=1); use moderate or interactive");
+    }
+    return wallet::KdfParams::ForTests();
+  }
   return Status::InvalidArgument("--kdf must be moderate, interactive or test");
+}
+
+// Fails with already_exists if `path` exists (even as a dangling symlink): checked before any
+// passphrase is asked for; KeyStore::Create's O_EXCL is what really guarantees it.
+Status RequireAbsent(const std::string& path) {
+  struct stat sb;
+  if (::lstat(path.c_str(), &sb) == 0) return Status::AlreadyExists(path + " already exists; not overwriting it");
+  return Status::Ok();
+}
+
+// Removes a key store and its SQLite side files.
+void RemoveStoreFiles(const std::string& store) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((store + suffix).c_str());
 }
 
 // The BIP-39 seed from a mnemonic file and an optional BIP-39 passphrase file.
@@ -43,10 +74,17 @@ Result<SecretBytes> SeedFromFiles(const std::string& mnemonic_file, const std::s
   return wallet::bip39::MnemonicToSeed(mnemonic.Reveal(), pass.Reveal());
 }
 
-Result<wallet::WalletSecret> UnlockStore(const std::string& store, const std::string& passphrase_file) {
-  MDL_ASSIGN_OR_RETURN(auto ks, wallet::KeyStore::Open(store, DefaultEnv()));
+// Unlocks `store`. On failure, `*source` tells whether opening the file failed (a file that is
+// not a usable key store: exit 2) or unlocking it (wrong passphrase, tampered record: exit 1).
+Result<wallet::WalletSecret> UnlockStore(const std::string& store, const std::string& passphrase_file,
+                                         ErrorSource* source) {
+  auto ks = wallet::KeyStore::Open(store, DefaultEnv());
+  if (!ks) {
+    *source = ErrorSource::kOpeningStore;
+    return ks.error();
+  }
   MDL_ASSIGN_OR_RETURN(SecretString pass, GetPassphrase(passphrase_file, kStoreEnv, "Key store passphrase", false));
-  return ks->Unlock(pass.Reveal());
+  return (*ks)->Unlock(pass.Reveal());
 }
 
 // Where a command gets its seed: --store (unlocked) or --mnemonic-file.
@@ -61,14 +99,18 @@ struct SeedSource {
                     "With --store: the key store passphrase (else $MEDALLION_PASSPHRASE or a prompt). "
                     "With --mnemonic-file: the BIP-39 passphrase");
   }
-  Result<SecretBytes> Seed() const {
+  // Checks the combination of options (before any file is read).
+  Status Validate() const {
     if (!store.empty() && !mnemonic_file.empty()) return Status::InvalidArgument("give --store or --mnemonic-file, not both");
+    if (store.empty() && mnemonic_file.empty()) return Status::InvalidArgument("give --store or --mnemonic-file");
+    return Status::Ok();
+  }
+  // On failure `*source` is set as by UnlockStore.
+  Result<SecretBytes> Seed(ErrorSource* source) const {
+    MDL_RETURN_IF_ERROR(Validate());
     if (!mnemonic_file.empty()) return SeedFromFiles(mnemonic_file, passphrase_file);
-    if (!store.empty()) {
-      MDL_ASSIGN_OR_RETURN(wallet::WalletSecret s, UnlockStore(store, passphrase_file));
-      return std::move(s.seed);
-    }
-    return Status::InvalidArgument("give --store or --mnemonic-file");
+    MDL_ASSIGN_OR_RETURN(wallet::WalletSecret s, UnlockStore(store, passphrase_file, source));
+    return std::move(s.seed);
   }
 };
 
@@ -119,33 +161,87 @@ void PrintIdentityText(const json& id) {
             << id["dids"]["secp256k1"].get<std::string>() << "\n";
 }
 
-Status CreateStore(const std::string& store, const std::string& passphrase_file, const std::string& kdf,
-                   const SecretString& mnemonic, const std::string& bip39_passphrase_file) {
-  MDL_ASSIGN_OR_RETURN(wallet::KdfParams params, ParseKdf(kdf));
-  SecretString bip39_pass;
+// What creating a key store needs besides the mnemonic, gathered (and the passphrase asked
+// for) before anything is written.
+struct NewStore {
+  std::string path;
+  wallet::KdfParams params;
+  SecretString passphrase;
+  SecretString bip39_passphrase;
+};
+
+// Checks the options of a command that creates `store` and gets its passphrases.
+Result<NewStore> PrepareStore(const std::string& store, const std::string& passphrase_file, const std::string& kdf,
+                              const std::string& bip39_passphrase_file) {
+  NewStore n;
+  n.path = store;
+  MDL_ASSIGN_OR_RETURN(n.params, ParseKdf(kdf));
+  MDL_RETURN_IF_ERROR(RequireAbsent(store));
   if (!bip39_passphrase_file.empty()) {
-    MDL_ASSIGN_OR_RETURN(bip39_pass, ReadSecretFile(bip39_passphrase_file));
+    MDL_ASSIGN_OR_RETURN(n.bip39_passphrase, ReadSecretFile(bip39_passphrase_file));
   }
-  wallet::WalletSecret secret;
-  MDL_ASSIGN_OR_RETURN(secret.entropy, wallet::bip39::MnemonicToEntropy(mnemonic.Reveal()));
-  MDL_ASSIGN_OR_RETURN(secret.seed, wallet::bip39::MnemonicToSeed(mnemonic.Reveal(), bip39_pass.Reveal()));
-  MDL_ASSIGN_OR_RETURN(SecretString pass, GetPassphrase(passphrase_file, kStoreEnv, "New key store passphrase", true));
-  MDL_ASSIGN_OR_RETURN(auto ks, wallet::KeyStore::Create(store, pass.Reveal(), secret, params, DefaultEnv()));
-  MDL_ASSIGN_OR_RETURN(json id, PublicIdentity(secret.seed.Reveal(), 0));
-  return ks->PutPublic("identity", "account-0", id.dump());
+  MDL_ASSIGN_OR_RETURN(n.passphrase, GetPassphrase(passphrase_file, kStoreEnv, "New key store passphrase", true));
+  if (n.passphrase.empty()) return Status::InvalidArgument("the key store passphrase must not be empty");
+  return n;
 }
 
+// Creates the store holding `mnemonic`'s wallet and its public identity. On failure no store
+// is left behind, even if the failure comes after the file was created.
+Status CreateStore(const NewStore& n, const SecretString& mnemonic) {
+  wallet::WalletSecret secret;
+  MDL_ASSIGN_OR_RETURN(secret.entropy, wallet::bip39::MnemonicToEntropy(mnemonic.Reveal()));
+  MDL_ASSIGN_OR_RETURN(secret.seed, wallet::bip39::MnemonicToSeed(mnemonic.Reveal(), n.bip39_passphrase.Reveal()));
+  MDL_ASSIGN_OR_RETURN(json id, PublicIdentity(secret.seed.Reveal(), 0));
+  MDL_ASSIGN_OR_RETURN(auto ks,
+                       wallet::KeyStore::Create(n.path, n.passphrase.Reveal(), secret, n.params, DefaultEnv()));
+  Status st = ks->PutPublic("identity", "account-0", DumpJson(id));
+  if (!st.ok()) {
+    ks.reset();
+    RemoveStoreFiles(n.path);
+  }
+  return st;
+}
+
+// One number of a group spec: decimal digits only, 1..16 (SLIP-0039 §Notation).
+std::optional<uint8_t> ParseShareCount(std::string_view text) {
+  unsigned v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < 1 ||
+      v > wallet::slip39::kMaxShareCount) {
+    return std::nullopt;
+  }
+  return static_cast<uint8_t>(v);  // in 1..16: no truncation
+}
+
+// --groups MofN: M of N shares restore the group; 1 <= M <= N <= 16, and 1ofN only for N = 1
+// (SLIP-0039 §Generating the shares: a 1-of-N group would hand out N copies of the secret).
 Result<std::vector<wallet::slip39::GroupSpec>> ParseGroups(const std::vector<std::string>& specs) {
+  if (specs.empty() || specs.size() > wallet::slip39::kMaxShareCount) {
+    return Status::InvalidArgument("give 1 to 16 --groups");
+  }
   std::vector<wallet::slip39::GroupSpec> out;
   for (const auto& s : specs) {
-    unsigned t = 0, n = 0;
-    char extra = 0;
-    if (std::sscanf(s.c_str(), "%uof%u%c", &t, &n, &extra) != 2 || t == 0 || n == 0 || t > 16 || n > 16) {
-      return Status::InvalidArgument("group '" + s + "' must look like 2of3 (at most 16 shares)");
-    }
-    out.push_back({static_cast<uint8_t>(t), static_cast<uint8_t>(n)});
+    const size_t of = s.find("of");
+    const auto bad = [&](const std::string& why) { return Status::InvalidArgument("group '" + s + "': " + why); };
+    if (of == std::string::npos) return bad("must look like 2of3 (M of N shares, at most 16)");
+    const auto t = ParseShareCount(std::string_view(s).substr(0, of));
+    const auto n = ParseShareCount(std::string_view(s).substr(of + 2));
+    if (!t || !n) return bad("must look like 2of3 (M of N shares, each 1 to 16)");
+    if (*t > *n) return bad("the threshold is larger than the number of shares");
+    if (*t == 1 && *n > 1) return bad("1 of " + std::to_string(*n) + " would be copies of the secret; use 1of1");
+    out.push_back({*t, *n});
   }
   return out;
+}
+
+// The signing curve of an algorithm.
+Curve CurveForAlg(wallet::SignatureAlg alg) {
+  return alg == wallet::SignatureAlg::kEdDSA ? Curve::kEd25519 : Curve::kSecp256k1;
+}
+
+// Removes the files in `written` (a partial set of shares is worse than none).
+void RemoveFiles(const std::vector<std::string>& written) {
+  for (const auto& f : written) ::unlink(f.c_str());
 }
 
 }  // namespace
@@ -167,20 +263,34 @@ void AddWalletCommands(CLI::App& app, int& rc) {
     cmd->add_option("--words", o->words, "Mnemonic length: 12, 15, 18, 21 or 24")->check(CLI::IsMember({12, 15, 18, 21, 24}));
     cmd->add_option("--passphrase-file", o->passphrase_file, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
     cmd->add_option("--bip39-passphrase-file", o->bip39_passphrase_file, "Optional BIP-39 passphrase (the '25th word')");
-    cmd->add_option("--kdf", o->kdf, "Argon2id cost: moderate (default), interactive, test");
-    cmd->add_option("--mnemonic-out", o->mnemonic_out, "Write the mnemonic to this file (mode 0600) instead of stdout");
-    cmd->add_flag("--json", o->json, "JSON output");
+    cmd->add_option("--kdf", o->kdf,
+                    "Argon2id cost: moderate (default), interactive, or test (test suites only: needs "
+                    "MEDALLION_ALLOW_TEST_KDF=1)");
+    cmd->add_option("--mnemonic-out", o->mnemonic_out,
+                    "Write the mnemonic to this new file (mode 0600; never overwritten) instead of stdout");
+    cmd->add_flag("--json", o->json, "JSON output: {store, mnemonic} ({store} with --mnemonic-out)");
     cmd->callback([o, &rc] {
+      auto n = PrepareStore(o->store, o->passphrase_file, o->kdf, o->bip39_passphrase_file);
+      if (!n) return void(rc = ReportError(n.error()));
       SystemRng rng;
       auto mnemonic = wallet::bip39::GenerateMnemonic(rng, o->words / 3 * 32);
       if (!mnemonic) return void(rc = ReportError(mnemonic.error()));
-      Status st = CreateStore(o->store, o->passphrase_file, o->kdf, *mnemonic, o->bip39_passphrase_file);
-      if (!st.ok()) return void(rc = ReportError(st));
-      if (!o->mnemonic_out.empty()) {
-        st = WriteFileAtomic(o->mnemonic_out, mnemonic->Reveal() + "\n", false);
+      // The mnemonic is the only backup: it is written (or shown) and the store exists, or
+      // neither. The file comes first and is removed again if the store cannot be created.
+      const bool show = o->mnemonic_out.empty();
+      if (!show) {
+        SecretString line(mnemonic->Reveal() + "\n");
+        Status st = WriteFileAtomic(o->mnemonic_out, line.Reveal(), false, /*overwrite=*/false);
         if (!st.ok()) return void(rc = ReportError(st));
       }
-      const bool show = o->mnemonic_out.empty();
+      Status st = CreateStore(*n, *mnemonic);
+      if (!st.ok()) {
+        if (!show) ::unlink(o->mnemonic_out.c_str());
+        return void(rc = ReportError(st));
+      }
+      // A closed stdout must be an error we can act on, not a SIGPIPE that kills us between
+      // creating the store and showing its only backup.
+      std::signal(SIGPIPE, SIG_IGN);
       if (o->json) {
         json j = {{"store", o->store}};
         if (show) j["mnemonic"] = mnemonic->Reveal();
@@ -191,6 +301,13 @@ void AddWalletCommands(CLI::App& app, int& rc) {
           std::cerr << "Write these words down and keep them offline; they restore every key:\n";
           std::cout << mnemonic->Reveal() << "\n";
         }
+      }
+      if (st = FlushStdout(); !st.ok()) {
+        if (show) {
+          RemoveStoreFiles(o->store);
+          st = Status::Unavailable(st.message() + "; the mnemonic was not shown, so " + o->store + " was removed");
+        }
+        return void(rc = ReportError(st));
       }
     });
   }
@@ -206,11 +323,13 @@ void AddWalletCommands(CLI::App& app, int& rc) {
     cmd->add_option("--mnemonic-file", o->mnemonic_file, "File holding the mnemonic")->required();
     cmd->add_option("--passphrase-file", o->passphrase_file, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
     cmd->add_option("--bip39-passphrase-file", o->bip39_passphrase_file, "Optional BIP-39 passphrase");
-    cmd->add_option("--kdf", o->kdf, "Argon2id cost: moderate (default), interactive, test");
+    cmd->add_option("--kdf", o->kdf, "Argon2id cost: moderate (default), interactive, test (test suites only)");
     cmd->callback([o, &rc] {
       auto mnemonic = ReadMnemonicFile(o->mnemonic_file);
       if (!mnemonic) return void(rc = ReportError(mnemonic.error()));
-      Status st = CreateStore(o->store, o->passphrase_file, o->kdf, *mnemonic, o->bip39_passphrase_file);
+      auto n = PrepareStore(o->store, o->passphrase_file, o->kdf, o->bip39_passphrase_file);
+      if (!n) return void(rc = ReportError(n.error()));
+      Status st = CreateStore(*n, *mnemonic);
       if (!st.ok()) return void(rc = ReportError(st));
       std::cout << "Restored " << o->store << "\n";
     });
@@ -229,8 +348,9 @@ void AddWalletCommands(CLI::App& app, int& rc) {
     cmd->add_option("--account", o->account, "Account number (default 0)")->check(CLI::Range(0u, 0x7fffffffu));
     cmd->add_flag("--json", o->json, "JSON output");
     cmd->callback([o, &rc] {
-      auto seed = o->src.Seed();
-      if (!seed) return void(rc = ReportError(seed.error()));
+      ErrorSource source = ErrorSource::kCommand;
+      auto seed = o->src.Seed(&source);
+      if (!seed) return void(rc = ReportError(seed.error(), source));
       auto id = PublicIdentity(seed->Reveal(), o->account);
       if (!id) return void(rc = ReportError(id.error()));
       if (o->json) {
@@ -258,8 +378,9 @@ void AddWalletCommands(CLI::App& app, int& rc) {
     cmd->callback([o, &rc] {
       auto curve = wallet::ParseCurve(o->curve);
       if (!curve) return void(rc = ReportError(curve.error()));
-      auto seed = o->src.Seed();
-      if (!seed) return void(rc = ReportError(seed.error()));
+      ErrorSource source = ErrorSource::kCommand;
+      auto seed = o->src.Seed(&source);
+      if (!seed) return void(rc = ReportError(seed.error(), source));
       auto k = wallet::DeriveFromSeed(*curve, seed->Reveal(), o->path);
       if (!k) return void(rc = ReportError(k.error()));
       json j = KeyJson(*k, o->path, !o->public_only);
@@ -281,25 +402,45 @@ void AddWalletCommands(CLI::App& app, int& rc) {
     };
     auto o = std::make_shared<O>();
     o->src.Add(cmd);
-    cmd->add_option("--alg", o->alg, "EdDSA or ES256K")->required();
+    cmd->add_option("--alg", o->alg, "EdDSA or ES256K (with --purpose: the purpose's curve, see docs/wallet.md)")
+        ->required();
     cmd->add_option("--path", o->path, "Derivation path of the signing key");
-    cmd->add_option("--purpose", o->purpose, "Instead of --path: a purpose key (authentication, assertion, did-update, recovery, es256k)");
-    cmd->add_option("--in", o->in, "File whose raw bytes are signed")->required();
+    cmd->add_option("--purpose", o->purpose,
+                    "Instead of --path: a purpose key of account 0 (authentication, assertion, did-update, recovery "
+                    "with EdDSA; es256k with ES256K; key-agreement keys cannot sign)");
+    cmd->add_option("--in", o->in, "Regular file whose raw bytes are signed")->required();
     cmd->add_flag("--json", o->json, "JSON output: {alg, signature, public_key}");
     cmd->callback([o, &rc] {
       auto alg = wallet::ParseSignatureAlg(o->alg);
       if (!alg) return void(rc = ReportError(alg.error()));
       std::string path = o->path;
-      if (path.empty() == o->purpose.empty()) return void(rc = ReportError(Status::InvalidArgument("give --path or --purpose")));
+      if (path.empty() == o->purpose.empty()) {
+        return void(rc = ReportError(Status::InvalidArgument("give exactly one of --path and --purpose")));
+      }
       if (!o->purpose.empty()) {
         auto p = wallet::ParseKeyPurpose(o->purpose);
         if (!p) return void(rc = ReportError(p.error()));
+        // A purpose key has one curve (docs/wallet.md): signing "as the assertion key" with
+        // another algorithm would use a key nobody published.
+        const Curve curve = wallet::CurveForPurpose(*p);
+        if (curve == Curve::kCurve25519) {
+          return void(rc = ReportError(Status::InvalidArgument(
+                          "--purpose " + o->purpose + " is an X25519 key-agreement key; it cannot sign")));
+        }
+        if (curve != CurveForAlg(*alg)) {
+          const char* want = curve == Curve::kEd25519 ? "EdDSA" : "ES256K";
+          return void(rc = ReportError(Status::InvalidArgument("--purpose " + o->purpose + " is a " +
+                                                               std::string(wallet::CurveName(curve)) +
+                                                               " key; sign with --alg " + want)));
+        }
         path = wallet::PurposeKeyPath(0, *p, 0);
       }
+      if (Status st = o->src.Validate(); !st.ok()) return void(rc = ReportError(st));
       auto msg = ReadFileBytes(o->in);
       if (!msg) return void(rc = ReportError(msg.error()));
-      auto seed = o->src.Seed();
-      if (!seed) return void(rc = ReportError(seed.error()));
+      ErrorSource source = ErrorSource::kCommand;
+      auto seed = o->src.Seed(&source);
+      if (!seed) return void(rc = ReportError(seed.error(), source));
       auto key = wallet::DeriveSigningKey(seed->Reveal(), *alg, path);
       if (!key) return void(rc = ReportError(key.error()));
       auto sig = wallet::Sign(*key, *msg);
@@ -323,8 +464,10 @@ void AddWalletCommands(CLI::App& app, int& rc) {
     };
     auto o = std::make_shared<O>();
     cmd->add_option("--alg", o->alg, "EdDSA or ES256K")->required();
-    cmd->add_option("--public-key", o->public_key, "Public key, hex (Ed25519 32 bytes; secp256k1 33 or 65 bytes)")->required();
-    cmd->add_option("--in", o->in, "File whose raw bytes were signed")->required();
+    cmd->add_option("--public-key", o->public_key,
+                    "Public key, hex (Ed25519 32 bytes; secp256k1 33 bytes 02/03 or 65 bytes 04)")
+        ->required();
+    cmd->add_option("--in", o->in, "Regular file whose raw bytes were signed")->required();
     cmd->add_option("--signature", o->signature, "Signature, hex (64 bytes)")->required();
     cmd->add_flag("--json", o->json, "JSON output: {valid}");
     cmd->callback([o, &rc] {
@@ -352,23 +495,36 @@ void AddWalletCommands(CLI::App& app, int& rc) {
     auto* cmd = w->add_subcommand("mnemonic", "Print a new BIP-39 mnemonic (or the one for given entropy)");
     struct O {
       int words = 24;
-      std::string entropy;
+      std::string entropy, entropy_file;
       bool json = false;
     };
     auto o = std::make_shared<O>();
     cmd->add_option("--words", o->words, "12, 15, 18, 21 or 24")->check(CLI::IsMember({12, 15, 18, 21, 24}));
-    cmd->add_option("--entropy", o->entropy, "Entropy in hex (16-32 bytes) instead of fresh randomness");
+    auto* file_opt = cmd->add_option("--entropy-file", o->entropy_file,
+                                     "File holding the entropy in hex (16-32 bytes) instead of fresh randomness");
+    cmd->add_option("--entropy", o->entropy,
+                    "Entropy in hex on the command line: for test vectors only (argv is visible to other "
+                    "processes and kept in shell history); use --entropy-file for a real secret")
+        ->excludes(file_opt);
     cmd->add_flag("--json", o->json, "JSON output: {mnemonic, entropy}");
     cmd->callback([o, &rc] {
       SecretBytes entropy;
-      if (o->entropy.empty()) {
-        SystemRng rng;
-        entropy = rng.RandomSecret(static_cast<size_t>(o->words / 3 * 4));
-      } else {
-        auto e = HexDecode(o->entropy);
-        if (!e) return void(rc = ReportError(Status::InvalidArgument("--entropy: " + e.error().message())));
+      if (!o->entropy.empty() || !o->entropy_file.empty()) {
+        SecretString text;
+        if (!o->entropy_file.empty()) {
+          auto t = ReadSecretFile(o->entropy_file);
+          if (!t) return void(rc = ReportError(t.error()));
+          text = std::move(*t);
+        } else {
+          text = SecretString(std::string(o->entropy));
+        }
+        auto e = HexDecode(text.Reveal());
+        if (!e) return void(rc = ReportError(Status::InvalidArgument("entropy: " + e.error().message())));
         entropy = SecretBytes::CopyFrom(*e);
         SecureWipe(e->data(), e->size());
+      } else {
+        SystemRng rng;
+        entropy = rng.RandomSecret(static_cast<size_t>(o->words / 3 * 4));
       }
       auto m = wallet::bip39::MnemonicFromEntropy(entropy.Reveal());
       if (!m) return void(rc = ReportError(m.error()));
@@ -412,15 +568,45 @@ void AddWalletCommands(CLI::App& app, int& rc) {
       bool json = false;
     };
     auto o = std::make_shared<O>();
-    cmd->add_option("--store", o->store, "Key store to split (its passphrase via --passphrase-file / env / prompt)");
-    cmd->add_option("--mnemonic-file", o->mnemonic_file, "Or: the BIP-39 mnemonic to split");
-    cmd->add_option("--passphrase-file", o->passphrase_file, "Key store passphrase (with --store)");
-    cmd->add_option("--groups", o->groups, "Groups as MofN, e.g. --groups 2of3 --groups 1of1")->required();
-    cmd->add_option("--group-threshold", o->group_threshold, "How many groups must take part (default 1)");
+    auto* store_opt = cmd->add_option("--store", o->store,
+                                      "Key store to split (its passphrase via --passphrase-file / env / prompt)");
+    cmd->add_option("--mnemonic-file", o->mnemonic_file, "Or: the BIP-39 mnemonic to split")->excludes(store_opt);
+    cmd->add_option("--passphrase-file", o->passphrase_file,
+                    "Key store passphrase (with --store only: the shares hold the entropy, never a BIP-39 "
+                    "passphrase)");
+    cmd->add_option("--groups", o->groups, "Groups as MofN, e.g. --groups 2of3 --groups 3of5 (1 <= M <= N <= 16)")
+        ->required();
+    cmd->add_option("--group-threshold", o->group_threshold, "How many groups must take part (1-16, default 1)")
+        ->check(CLI::Range(1u, 16u));
     cmd->add_option("--share-passphrase-file", o->share_passphrase_file, "SLIP-39 passphrase protecting the shares (ASCII)");
-    cmd->add_option("--out-dir", o->out_dir, "Write each share to <dir>/share-<group>-<member>.txt (mode 0600)");
-    cmd->add_flag("--json", o->json, "JSON output: {groups: [[share...]...]}");
+    cmd->add_option("--out-dir", o->out_dir,
+                    "Write each share to <dir>/share-<group>-<member>.txt (mode 0600; existing files are never "
+                    "overwritten)");
+    cmd->add_flag("--json", o->json, "JSON output: {group_threshold, groups: [[share or file...]...]}");
     cmd->callback([o, &rc] {
+      // Every argument is checked before the store is unlocked.
+      if (o->store.empty() == o->mnemonic_file.empty()) {
+        return void(rc = ReportError(Status::InvalidArgument("give exactly one of --store and --mnemonic-file")));
+      }
+      if (!o->mnemonic_file.empty() && !o->passphrase_file.empty()) {
+        return void(rc = ReportError(Status::InvalidArgument(
+                        "--passphrase-file is the key store passphrase and needs --store; the shares hold the "
+                        "entropy, not a BIP-39 passphrase (protect them with --share-passphrase-file)")));
+      }
+      auto groups = ParseGroups(o->groups);
+      if (!groups) return void(rc = ReportError(groups.error()));
+      if (o->group_threshold < 1 || o->group_threshold > groups->size()) {
+        return void(rc = ReportError(Status::InvalidArgument(
+                        "--group-threshold " + std::to_string(o->group_threshold) + " must be between 1 and the " +
+                        std::to_string(groups->size()) + " group(s) given")));
+      }
+      const auto group_threshold = static_cast<uint8_t>(o->group_threshold);  // 1..16, checked above
+      SecretString share_pass;
+      if (!o->share_passphrase_file.empty()) {
+        auto p = ReadSecretFile(o->share_passphrase_file);
+        if (!p) return void(rc = ReportError(p.error()));
+        share_pass = std::move(*p);
+      }
       SecretBytes entropy;
       if (!o->mnemonic_file.empty()) {
         auto m = ReadMnemonicFile(o->mnemonic_file);
@@ -428,36 +614,42 @@ void AddWalletCommands(CLI::App& app, int& rc) {
         auto e = wallet::bip39::MnemonicToEntropy(m->Reveal());
         if (!e) return void(rc = ReportError(e.error()));
         entropy = std::move(*e);
-      } else if (!o->store.empty()) {
-        auto s = UnlockStore(o->store, o->passphrase_file);
-        if (!s) return void(rc = ReportError(s.error()));
-        entropy = std::move(s->entropy);
       } else {
-        return void(rc = ReportError(Status::InvalidArgument("give --store or --mnemonic-file")));
-      }
-      auto groups = ParseGroups(o->groups);
-      if (!groups) return void(rc = ReportError(groups.error()));
-      SecretString share_pass;
-      if (!o->share_passphrase_file.empty()) {
-        auto p = ReadSecretFile(o->share_passphrase_file);
-        if (!p) return void(rc = ReportError(p.error()));
-        share_pass = std::move(*p);
+        ErrorSource source = ErrorSource::kCommand;
+        auto s = UnlockStore(o->store, o->passphrase_file, &source);
+        if (!s) return void(rc = ReportError(s.error(), source));
+        entropy = std::move(s->entropy);
       }
       SystemRng rng;
-      auto shares = wallet::slip39::Split(entropy.Reveal(), share_pass.Reveal(),
-                                          static_cast<uint8_t>(o->group_threshold), *groups, rng);
+      auto shares = wallet::slip39::Split(entropy.Reveal(), share_pass.Reveal(), group_threshold, *groups, rng);
       if (!shares) return void(rc = ReportError(shares.error()));
+      if (!o->out_dir.empty()) {
+        std::error_code ec;
+        std::filesystem::create_directories(o->out_dir, ec);
+        if (!ec && !std::filesystem::is_directory(o->out_dir, ec)) {
+          ec = std::make_error_code(std::errc::not_a_directory);
+        }
+        if (ec) {
+          return void(rc = ReportError(
+                          Status::InvalidArgument("cannot create directory " + o->out_dir + ": " + ec.message())));
+        }
+      }
       json out = json::array();
+      std::vector<std::string> written;
       for (size_t g = 0; g < shares->size(); ++g) {
         json group = json::array();
         for (size_t m = 0; m < (*shares)[g].size(); ++m) {
           const std::string& share = (*shares)[g][m].Reveal();
           if (!o->out_dir.empty()) {
-            std::filesystem::create_directories(o->out_dir);
             const std::string file =
                 o->out_dir + "/share-" + std::to_string(g + 1) + "-" + std::to_string(m + 1) + ".txt";
-            Status st = WriteFileAtomic(file, share + "\n", false);
-            if (!st.ok()) return void(rc = ReportError(st));
+            SecretString line(share + "\n");
+            Status st = WriteFileAtomic(file, line.Reveal(), false, /*overwrite=*/false);
+            if (!st.ok()) {
+              RemoveFiles(written);
+              return void(rc = ReportError(st));
+            }
+            written.push_back(file);
             group.push_back(file);
           } else {
             group.push_back(share);
@@ -481,23 +673,45 @@ void AddWalletCommands(CLI::App& app, int& rc) {
     auto* cmd = w->add_subcommand("combine", "Combine SLIP-39 shares back into the wallet's mnemonic (or a new store)");
     struct O {
       std::vector<std::string> share_files;
-      std::string share_passphrase_file, store, passphrase_file, kdf = "moderate", mnemonic_out;
+      std::string share_passphrase_file, store, passphrase_file, bip39_passphrase_file, kdf = "moderate", mnemonic_out;
       bool json = false;
     };
     auto o = std::make_shared<O>();
     cmd->add_option("--share-file", o->share_files, "A file holding one share (repeat)")->required();
     cmd->add_option("--share-passphrase-file", o->share_passphrase_file, "SLIP-39 passphrase of the shares");
-    cmd->add_option("--store", o->store, "Restore straight into this new key store");
-    cmd->add_option("--passphrase-file", o->passphrase_file, "Passphrase of the new key store (with --store)");
-    cmd->add_option("--kdf", o->kdf, "Argon2id cost of the new store: moderate, interactive, test");
-    cmd->add_option("--mnemonic-out", o->mnemonic_out, "Write the recovered mnemonic to this file (mode 0600)");
+    auto* store_opt = cmd->add_option("--store", o->store, "Restore straight into this new key store");
+    cmd->add_option("--passphrase-file", o->passphrase_file, "Passphrase of the new key store (with --store)")
+        ->needs(store_opt);
+    cmd->add_option("--bip39-passphrase-file", o->bip39_passphrase_file,
+                    "The wallet's BIP-39 passphrase, if it had one (with --store; it is not in the shares)")
+        ->needs(store_opt);
+    cmd->add_option("--kdf", o->kdf, "Argon2id cost of the new store: moderate, interactive, test (test suites only)")
+        ->needs(store_opt);
+    cmd->add_option("--mnemonic-out", o->mnemonic_out,
+                    "Write the recovered mnemonic to this new file (mode 0600; never overwritten)")
+        ->excludes(store_opt);
     cmd->add_flag("--json", o->json, "JSON output: {mnemonic} (without --store)");
     cmd->callback([o, &rc] {
+      std::optional<NewStore> n;
+      if (!o->store.empty()) {
+        auto prepared = PrepareStore(o->store, o->passphrase_file, o->kdf, o->bip39_passphrase_file);
+        if (!prepared) return void(rc = ReportError(prepared.error()));
+        n = std::move(*prepared);
+      } else if (!o->mnemonic_out.empty()) {
+        if (Status st = RequireAbsent(o->mnemonic_out); !st.ok()) return void(rc = ReportError(st));
+      }
       std::vector<std::string> shares;
+      shares.reserve(o->share_files.size());
+      struct WipeAll {
+        std::vector<std::string>& v;
+        ~WipeAll() {
+          for (auto& s : v) SecretString::WipeString(s);
+        }
+      } wipe_shares{shares};
       for (const auto& f : o->share_files) {
         auto s = ReadSecretFile(f);
         if (!s) return void(rc = ReportError(s.error()));
-        shares.push_back(s->Reveal());
+        shares.push_back(std::move(s->RevealMutable()));
       }
       SecretString share_pass;
       if (!o->share_passphrase_file.empty()) {
@@ -506,18 +720,18 @@ void AddWalletCommands(CLI::App& app, int& rc) {
         share_pass = std::move(*p);
       }
       auto secret = wallet::slip39::Combine(shares, share_pass.Reveal());
-      for (auto& s : shares) SecureWipe(s.data(), s.size());
       if (!secret) return void(rc = ReportError(secret.error()));
       auto mnemonic = wallet::bip39::MnemonicFromEntropy(secret->Reveal());
       if (!mnemonic) return void(rc = ReportError(mnemonic.error()));
       if (!o->store.empty()) {
-        Status st = CreateStore(o->store, o->passphrase_file, o->kdf, *mnemonic, "");
+        Status st = CreateStore(*n, *mnemonic);
         if (!st.ok()) return void(rc = ReportError(st));
         std::cout << "Restored " << o->store << " from " << shares.size() << " shares\n";
         return;
       }
       if (!o->mnemonic_out.empty()) {
-        Status st = WriteFileAtomic(o->mnemonic_out, mnemonic->Reveal() + "\n", false);
+        SecretString line(mnemonic->Reveal() + "\n");
+        Status st = WriteFileAtomic(o->mnemonic_out, line.Reveal(), false, /*overwrite=*/false);
         if (!st.ok()) return void(rc = ReportError(st));
         std::cout << "Recovered mnemonic written to " << o->mnemonic_out << "\n";
         return;
@@ -540,12 +754,12 @@ void AddWalletCommands(CLI::App& app, int& rc) {
     cmd->add_option("--store", o->store, "Key store file")->required();
     cmd->add_option("--passphrase-file", o->passphrase_file, "Current passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
     cmd->add_option("--new-passphrase-file", o->new_passphrase_file, "New passphrase (else $MEDALLION_NEW_PASSPHRASE or a prompt)");
-    cmd->add_option("--kdf", o->kdf, "Argon2id cost: moderate (default), interactive, test");
+    cmd->add_option("--kdf", o->kdf, "Argon2id cost: moderate (default), interactive, test (test suites only)");
     cmd->callback([o, &rc] {
       auto params = ParseKdf(o->kdf);
       if (!params) return void(rc = ReportError(params.error()));
       auto ks = wallet::KeyStore::Open(o->store, DefaultEnv());
-      if (!ks) return void(rc = ReportError(ks.error()));
+      if (!ks) return void(rc = ReportError(ks.error(), ErrorSource::kOpeningStore));
       auto old_pass = GetPassphrase(o->passphrase_file, kStoreEnv, "Current passphrase", false);
       if (!old_pass) return void(rc = ReportError(old_pass.error()));
       auto new_pass = GetPassphrase(o->new_passphrase_file, "MEDALLION_NEW_PASSPHRASE", "New passphrase", true);

@@ -34,6 +34,8 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/medallion-wallet-cli.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 umask 022 # so that "created 0600" is the CLI's doing, not the umask's
 unset MEDALLION_PASSPHRASE MEDALLION_NEW_PASSPHRASE
+# --kdf test (the libsodium minimum) is refused unless a test suite asks for it explicitly.
+export MEDALLION_ALLOW_TEST_KDF=1
 
 PASSED=0
 FAILED=0
@@ -656,15 +658,17 @@ if command -v sqlite3 >/dev/null; then
   expect_error "an unrelated SQLite database: 'not a key store', exit != 0" nonzero "not a key store"
   expect_unchanged "an unrelated SQLite database: left byte-identical (no WAL switch, no tables)" "$F" "$F_DIGEST"
 
-  # Tampering with the sealed record: each edit gives a clear error and exit 1.
-  tamper() { # NAME SQL REGEX
-    local T=$TMP/tampered.db
+  # Tampering with the sealed record: each edit gives a clear error and exit 1 (a tampered
+  # store). A schema newer than this build is refused when the file is opened, before any
+  # passphrase is used: unusable input, exit 2 (README, exit codes).
+  tamper() { # NAME SQL REGEX [EXIT]
+    local T=$TMP/tampered.db code=${4:-1}
     rm -f "$T" "$T-wal" "$T-shm"
     cp "$S1" "$T"
     chmod 600 "$T"
     sqlite3 "$T" "$2"
     run wallet show --store "$T" --passphrase-file "$TMP/pass1.txt" --json
-    expect_error "tampered store ($1): clear error, exit 1" 1 "$3"
+    expect_error "tampered store ($1): clear error, exit $code" "$code" "$3"
   }
   tamper "one ciphertext byte flipped" \
     "UPDATE sealed_secrets SET ciphertext = substr(ciphertext, 1, 10) || CAST(x'ff' AS BLOB) || substr(ciphertext, 12)" "tamper"
@@ -677,7 +681,7 @@ if command -v sqlite3 >/dev/null; then
   tamper "format version 2" "UPDATE sealed_secrets SET format_version = 2" "format|version"
   tamper "seed record deleted" "DELETE FROM sealed_secrets" "missing"
   tamper "ciphertext truncated" "UPDATE sealed_secrets SET ciphertext = substr(ciphertext, 1, 8)" "malformed|tamper"
-  tamper "schema from the future" "INSERT INTO schema_migrations (version) VALUES (99)" "newer|version"
+  tamper "schema from the future" "INSERT INTO schema_migrations (version) VALUES (99)" "newer|version" 2
 else
   echo "skip - unrelated SQLite database and tampered records (need the sqlite3 shell)"
 fi

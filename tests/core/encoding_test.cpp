@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "medallion/core/encoding.h"
+#include "medallion/core/env.h"
 #include "medallion/core/status.h"
 #include "test_util.h"
 
@@ -32,6 +33,22 @@ TEST_CASE("base58btc", "[core][encoding]") {
   std::string bad = check;
   bad.back() = bad.back() == 'a' ? 'b' : 'a';
   CHECK_FALSE(Base58CheckDecode(bad).has_value());
+}
+
+TEST_CASE("base58check round-trips extended-key-sized payloads", "[core][encoding]") {
+  // 78-byte BIP-32 payloads (and leading zero bytes) through the wiping code paths.
+  SeededRng rng(7);
+  for (size_t zeros : {0u, 1u, 5u}) {
+    Bytes payload(zeros, 0);
+    Bytes rest = rng.RandomBytes(78 - zeros);
+    payload.insert(payload.end(), rest.begin(), rest.end());
+    const std::string text = Base58CheckEncode(payload);
+    CHECK(text.substr(0, zeros) == std::string(zeros, '1'));
+    auto back = Base58CheckDecode(text);
+    REQUIRE(back.has_value());
+    CHECK(*back == payload);
+    CHECK(*Base58Decode(Base58Encode(payload)) == payload);
+  }
 }
 
 TEST_CASE("base64url is strict", "[core][encoding]") {

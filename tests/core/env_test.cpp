@@ -1,8 +1,15 @@
-// Env: fake clock and seeded RNG are deterministic; Uniform is in range.
+// Env: fake clock and seeded RNG are deterministic; Uniform is in range. Secret containers:
+// SecretString moves leave nothing behind, ScopedWipe wipes on every exit path.
 #include <catch2/catch.hpp>
 
 #include "medallion/core/encoding.h"
 #include "medallion/core/env.h"
+#include "medallion/core/secret.h"
+
+#include <algorithm>
+#include <array>
+#include <string>
+#include <vector>
 
 using namespace medallion;
 
@@ -29,4 +36,49 @@ TEST_CASE("SeededRng is reproducible and never repeats a block", "[core][env]") 
   }
   SystemRng sys;
   CHECK(sys.RandomBytes(32) != sys.RandomBytes(32));
+}
+
+TEST_CASE("SecretString moves and wipes", "[core][secret]") {
+  // Short (in-object, SSO) and long (heap) strings take different paths through a move.
+  for (const std::string& text : {std::string("short"), std::string(200, 'x')}) {
+    INFO(text.size());
+    std::string source = text;
+    SecretString a(std::move(source));
+    CHECK(source.empty());
+    CHECK(a.Reveal() == text);
+    SecretString b(std::move(a));
+    CHECK(a.empty());
+    CHECK(b.Reveal() == text);
+    SecretString c;
+    c = std::move(b);
+    CHECK(b.empty());
+    CHECK(c.Reveal() == text);
+  }
+  std::string s = "passphrase";
+  s.reserve(100);
+  const size_t capacity = s.capacity();
+  SecretString::WipeString(s);
+  CHECK(s.empty());
+  CHECK(s.capacity() == capacity);  // wiped in place, not reallocated
+  s.resize(capacity);
+  CHECK(std::all_of(s.begin(), s.end(), [](char ch) { return ch == '\0'; }));
+}
+
+TEST_CASE("ScopedWipe wipes on every exit path", "[core][secret]") {
+  std::array<uint8_t, 8> a;
+  std::vector<uint32_t> v(4, 0xffffffffu);
+  auto fill_and_leave = [&](bool early) {
+    ScopedWipe wipe_a(a);
+    ScopedWipe wipe_v(v);
+    a.fill(0xaa);
+    if (early) return 1;
+    return 2;
+  };
+  CHECK(fill_and_leave(true) == 1);
+  CHECK(std::all_of(a.begin(), a.end(), [](uint8_t b) { return b == 0; }));
+  CHECK(std::all_of(v.begin(), v.end(), [](uint32_t w) { return w == 0; }));
+  v.assign(4, 0xffffffffu);
+  CHECK(fill_and_leave(false) == 2);
+  CHECK(std::all_of(a.begin(), a.end(), [](uint8_t b) { return b == 0; }));
+  CHECK(std::all_of(v.begin(), v.end(), [](uint32_t w) { return w == 0; }));
 }

@@ -105,3 +105,44 @@ TEST_CASE("Curve25519 keys cannot sign", "[wallet][keys]") {
   REQUIRE(k.has_value());
   CHECK_FALSE(SigningKeyFromExtended(*k).has_value());
 }
+
+TEST_CASE("ES256K verify takes compressed and uncompressed keys, not hybrid ones", "[wallet][keys][es256k]") {
+  auto k = DeriveSigningKey(kSeed, SignatureAlg::kES256K, PurposeKeyPath(0, KeyPurpose::kEs256k, 0));
+  REQUIRE(k.has_value());
+  const Bytes msg = ToBytes("prescription hash");
+  auto sig = Sign(*k, msg);
+  REQUIRE(sig.has_value());
+  secp256k1_pubkey pk;
+  REQUIRE(secp256k1_ec_pubkey_parse(secp256k1_context_static, &pk, k->public_key.data(), k->public_key.size()) == 1);
+  Bytes uncompressed(65);
+  size_t len = uncompressed.size();
+  REQUIRE(secp256k1_ec_pubkey_serialize(secp256k1_context_static, uncompressed.data(), &len, &pk,
+                                        SECP256K1_EC_UNCOMPRESSED) == 1);
+  REQUIRE(uncompressed[0] == 0x04);
+  CHECK(Verify(SignatureAlg::kES256K, k->public_key, msg, *sig));
+  CHECK(Verify(SignatureAlg::kES256K, uncompressed, msg, *sig));
+  CHECK(*CompressSecp256k1PublicKey(uncompressed) == k->public_key);
+
+  // SEC 1 "hybrid" form: 0x06 (even y) or 0x07 (odd y) || x || y. libsecp256k1 parses it, so
+  // only our own check keeps it out.
+  Bytes hybrid = uncompressed;
+  hybrid[0] = (uncompressed[64] & 1) ? 0x07 : 0x06;
+  secp256k1_pubkey parsed;
+  REQUIRE(secp256k1_ec_pubkey_parse(secp256k1_context_static, &parsed, hybrid.data(), hybrid.size()) == 1);
+  CHECK_FALSE(Verify(SignatureAlg::kES256K, hybrid, msg, *sig));
+  CHECK_FALSE(CompressSecp256k1PublicKey(hybrid).has_value());
+  Bytes wrong_parity = hybrid;
+  wrong_parity[0] ^= 1;
+  CHECK_FALSE(Verify(SignatureAlg::kES256K, wrong_parity, msg, *sig));
+
+  // Prefixes and lengths that do not go together.
+  Bytes long_compressed = k->public_key;
+  long_compressed.resize(65);
+  CHECK_FALSE(Verify(SignatureAlg::kES256K, long_compressed, msg, *sig));
+  Bytes short_uncompressed(uncompressed.begin(), uncompressed.begin() + 33);
+  CHECK_FALSE(Verify(SignatureAlg::kES256K, short_uncompressed, msg, *sig));
+  Bytes bad_prefix = k->public_key;
+  bad_prefix[0] = 0x05;
+  CHECK_FALSE(Verify(SignatureAlg::kES256K, bad_prefix, msg, *sig));
+  CHECK_FALSE(Verify(SignatureAlg::kES256K, Bytes{}, msg, *sig));
+}

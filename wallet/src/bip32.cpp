@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 
@@ -131,20 +132,20 @@ ExtendedKey ExtendedKey::Clone() const {
 Result<ExtendedKey> MasterKeyFromSeed(Curve curve, ByteView seed) {
   if (seed.size() < 16 || seed.size() > 64) return Status::InvalidArgument("seed must be 16 to 64 bytes");
   const char* key = SeedKey(curve);
-  auto i = HmacSha512(AsBytes(key), seed);
+  // I holds the master private key and chain code: wiped on every return path.
+  std::array<uint8_t, 64> i = HmacSha512(AsBytes(key), seed);
+  ScopedWipe wipe_i(i);
   // SLIP-10 §"Master key generation": for secp256k1, an IL of 0 or >= n is retried with I
   // as the new data (BIP-32 would call the seed invalid; the two agree on every real seed).
   while (curve == Curve::kSecp256k1 && !Secp256k1ScalarValid(ByteView(i.data(), 32))) {
-    auto next = HmacSha512(AsBytes(key), i);
-    SecureWipe(i.data(), i.size());
+    std::array<uint8_t, 64> next = HmacSha512(AsBytes(key), i);
+    ScopedWipe wipe_next(next);
     i = next;
   }
   SecretBytes priv = SecretBytes::CopyFrom(ByteView(i.data(), 32));
   auto pub = PublicFromPrivate(curve, priv.Reveal());
   if (!pub) return pub.error();
-  ExtendedKey k = ExtendedKeyAccess::Make(curve, 0, 0, 0, ByteView(i.data() + 32, 32), std::move(priv), std::move(*pub));
-  SecureWipe(i.data(), i.size());
-  return k;
+  return ExtendedKeyAccess::Make(curve, 0, 0, 0, ByteView(i.data() + 32, 32), std::move(priv), std::move(*pub));
 }
 
 Result<ExtendedKey> DeriveChild(const ExtendedKey& parent, uint32_t index) {
@@ -158,12 +159,10 @@ Result<ExtendedKey> DeriveChild(const ExtendedKey& parent, uint32_t index) {
     return Status::InvalidArgument("bip32: hardened child of a public key");
   }
   // data = 0x00 || ser256(k) || ser32(i) (hardened) or serP(K) || ser32(i) (normal).
-  // A stack buffer, wiped before every return (sodium_malloc per call would cost ~13 µs).
+  // Stack buffers, wiped on every return path by ScopedWipe (sodium_malloc per call would
+  // cost ~13 µs).
   std::array<uint8_t, 37> d{};
-  struct Wipe {
-    std::array<uint8_t, 37>& b;
-    ~Wipe() { SecureWipe(b.data(), b.size()); }
-  } wipe_d{d};
+  ScopedWipe wipe_d(d);
   if (hardened) {
     d[0] = 0;
     std::memcpy(d.data() + 1, parent.private_key().Reveal().data(), 32);
@@ -171,7 +170,8 @@ Result<ExtendedKey> DeriveChild(const ExtendedKey& parent, uint32_t index) {
     std::memcpy(d.data(), parent.public_key().data(), 33);
   }
   PutU32(d.data() + 33, index);
-  auto i = HmacSha512(parent.chain_code(), d);
+  std::array<uint8_t, 64> i = HmacSha512(parent.chain_code(), d);
+  ScopedWipe wipe_i(i);
 
   for (;;) {
     ByteView il(i.data(), 32);
@@ -179,10 +179,8 @@ Result<ExtendedKey> DeriveChild(const ExtendedKey& parent, uint32_t index) {
       SecretBytes priv = SecretBytes::CopyFrom(il);
       auto pub = PublicFromPrivate(parent.curve(), priv.Reveal());
       if (!pub) return pub.error();
-      ExtendedKey k = ExtendedKeyAccess::Make(parent.curve(), parent.depth() + 1, parent.Fingerprint(), index,
-                                              ByteView(i.data() + 32, 32), std::move(priv), std::move(*pub));
-      SecureWipe(i.data(), i.size());
-      return k;
+      return ExtendedKeyAccess::Make(parent.curve(), parent.depth() + 1, parent.Fingerprint(), index,
+                                     ByteView(i.data() + 32, 32), std::move(priv), std::move(*pub));
     }
     bool valid = Secp256k1ScalarValid(il) || std::all_of(il.begin(), il.end(), [](uint8_t b) { return b == 0; });
     if (valid && parent.has_private_key()) {
@@ -191,10 +189,8 @@ Result<ExtendedKey> DeriveChild(const ExtendedKey& parent, uint32_t index) {
       if (secp256k1_ec_seckey_tweak_add(Secp256k1Context(), priv.RevealMutable().data(), il.data()) == 1) {
         auto pub = PublicFromPrivate(Curve::kSecp256k1, priv.Reveal());
         if (!pub) return pub.error();
-        ExtendedKey k = ExtendedKeyAccess::Make(Curve::kSecp256k1, parent.depth() + 1, parent.Fingerprint(), index,
-                                                ByteView(i.data() + 32, 32), std::move(priv), std::move(*pub));
-        SecureWipe(i.data(), i.size());
-        return k;
+        return ExtendedKeyAccess::Make(Curve::kSecp256k1, parent.depth() + 1, parent.Fingerprint(), index,
+                                       ByteView(i.data() + 32, 32), std::move(priv), std::move(*pub));
       }
     } else if (valid) {
       secp256k1_pubkey pk;
@@ -215,7 +211,9 @@ Result<ExtendedKey> DeriveChild(const ExtendedKey& parent, uint32_t index) {
     d[0] = 0x01;
     std::memcpy(d.data() + 1, i.data() + 32, 32);
     PutU32(d.data() + 33, index);
-    i = HmacSha512(parent.chain_code(), d);
+    std::array<uint8_t, 64> next = HmacSha512(parent.chain_code(), d);
+    ScopedWipe wipe_next(next);
+    i = next;
   }
 }
 

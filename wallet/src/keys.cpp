@@ -8,6 +8,18 @@
 #include "secp256k1_context.h"
 
 namespace medallion::wallet {
+namespace {
+
+// SEC 1 v2 §2.3.3 encodings we accept: compressed (0x02/0x03, 33 bytes) and uncompressed
+// (0x04, 65 bytes). libsecp256k1's parser also takes the "hybrid" form (0x06/0x07, 65 bytes),
+// which no JOSE or did:key producer emits; refusing it keeps one key from having three spellings.
+bool IsStandardSecp256k1Encoding(ByteView public_key) {
+  if (public_key.size() == 33) return public_key[0] == 0x02 || public_key[0] == 0x03;
+  if (public_key.size() == 65) return public_key[0] == 0x04;
+  return false;
+}
+
+}  // namespace
 
 std::string_view KeyPurposeName(KeyPurpose purpose) {
   switch (purpose) {
@@ -122,7 +134,8 @@ Result<Bytes> Sign(const SigningKey& key, ByteView message) {
 
 Result<Bytes> CompressSecp256k1PublicKey(ByteView public_key) {
   secp256k1_pubkey pk;
-  if (secp256k1_ec_pubkey_parse(Secp256k1Context(), &pk, public_key.data(), public_key.size()) != 1) {
+  if (!IsStandardSecp256k1Encoding(public_key) ||
+      secp256k1_ec_pubkey_parse(Secp256k1Context(), &pk, public_key.data(), public_key.size()) != 1) {
     return Status::InvalidArgument("secp256k1: invalid public key");
   }
   Bytes out(33);
@@ -138,7 +151,7 @@ bool Verify(SignatureAlg alg, ByteView public_key, ByteView message, ByteView si
     return crypto_sign_verify_detached(signature.data(), message.data(), message.size(), public_key.data()) == 0;
   }
   secp256k1_pubkey pk;
-  if (public_key.empty() ||
+  if (!IsStandardSecp256k1Encoding(public_key) ||
       secp256k1_ec_pubkey_parse(Secp256k1Context(), &pk, public_key.data(), public_key.size()) != 1) {
     return false;
   }

@@ -7,7 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <utility>
+#include <cstdio>
 #include <cstring>
 
 namespace medallion::wallet {
@@ -47,25 +51,34 @@ CREATE TABLE public_records (
 )sql",
 };
 
-// RAII prepared statement.
+#ifdef SQLITE_OPEN_NOFOLLOW
+constexpr int kNoFollow = SQLITE_OPEN_NOFOLLOW;  // refuse a symlink as the database file
+#else
+constexpr int kNoFollow = 0;  // SQLite < 3.31: the lstat() checks in Open() still refuse symlinks
+#endif
+
+// RAII prepared statement. A failed prepare or bind makes Step() return SQLITE_MISUSE, so a
+// caller that checks Step() has checked every earlier call too.
 class Stmt {
  public:
   Stmt(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) s_ = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) {
+      sqlite3_finalize(s_);
+      s_ = nullptr;
+    }
   }
   ~Stmt() { sqlite3_finalize(s_); }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
   bool ok() const { return s_ != nullptr; }
-  sqlite3_stmt* get() { return s_; }
   void BindText(int i, std::string_view v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    Check(ok() ? sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT) : SQLITE_MISUSE);
   }
   void BindBlob(int i, ByteView v) {
-    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    Check(ok() ? sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT) : SQLITE_MISUSE);
   }
-  void BindInt(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
-  int Step() { return sqlite3_step(s_); }
+  void BindInt(int i, int64_t v) { Check(ok() ? sqlite3_bind_int64(s_, i, v) : SQLITE_MISUSE); }
+  int Step() { return ok() && bind_ok_ ? sqlite3_step(s_) : SQLITE_MISUSE; }
   std::string Text(int i) {
     auto p = sqlite3_column_text(s_, i);
     return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s_, i))) : "";
@@ -75,11 +88,13 @@ class Stmt {
     return p ? Bytes(p, p + sqlite3_column_bytes(s_, i)) : Bytes{};
   }
   int64_t Int(int i) { return sqlite3_column_int64(s_, i); }
-  std::string Error() const { return sqlite3_errmsg(db_); }
+  std::string Error() const { return ok() && !bind_ok_ ? "cannot bind a parameter" : sqlite3_errmsg(db_); }
 
  private:
+  void Check(int rc) { bind_ok_ = bind_ok_ && rc == SQLITE_OK; }
   sqlite3* db_;
   sqlite3_stmt* s_ = nullptr;
+  bool bind_ok_ = true;
 };
 
 Status Exec(sqlite3* db, const char* sql) {
@@ -110,7 +125,7 @@ Status Migrate(sqlite3* db) {
   MDL_RETURN_IF_ERROR(Exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)"));
   return InTransaction(db, [&]() -> Status {
     Stmt q(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-    if (!q.ok() || q.Step() != SQLITE_ROW) return Status::DataLoss("keystore: cannot read schema version");
+    if (q.Step() != SQLITE_ROW) return Status::DataLoss("keystore: cannot read schema version");
     const int64_t current = q.Int(0);
     if (current > kSchemaVersion) {
       return Status::FailedPrecondition("keystore: schema version " + std::to_string(current) +
@@ -126,21 +141,148 @@ Status Migrate(sqlite3* db) {
   });
 }
 
-Result<sqlite3*> OpenDb(const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return Status::Unavailable("keystore: cannot open " + path + ": " + msg);
+// Closes a connection when it goes out of scope unless release()d.
+struct DbCloser {
+  sqlite3* db;
+  ~DbCloser() { sqlite3_close(db); }
+  sqlite3* release() { return std::exchange(db, nullptr); }
+};
+
+// The status for an SQLite error `rc` (`what` describes it) met while reading `path`: a file
+// SQLite cannot read as a database, or one without our tables, is not a key store (data_loss);
+// anything else (busy, I/O, out of memory) is unavailable.
+Status SqliteReadError(const std::string& path, int rc, const std::string& what) {
+  switch (rc & 0xff) {
+    case SQLITE_NOTADB:
+    case SQLITE_CORRUPT:
+    case SQLITE_FORMAT:
+    case SQLITE_ERROR:  // e.g. "no such table"
+    case SQLITE_EMPTY:
+      return Status::DataLoss("keystore: " + path + " is not a key store (" + what + ")");
+    default: return Status::Unavailable("keystore: cannot read " + path + ": " + what);
   }
-  sqlite3_busy_timeout(db, 5000);
-  // WAL with FULL sync: an acknowledged write survives power loss and kill -9.
-  Status st = Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
-  if (!st.ok()) {
-    sqlite3_close(db);
-    return Status::DataLoss("keystore: " + path + " is not a key store (" + st.message() + ")");
+}
+
+// Fails unless `path` still names the file whose lstat() was `expected` (it was not replaced
+// between the checks of Open() and SQLite opening it).
+Status CheckSameFile(const std::string& path, const struct stat& expected) {
+  struct stat now;
+  if (::lstat(path.c_str(), &now) != 0 || now.st_dev != expected.st_dev || now.st_ino != expected.st_ino) {
+    return Status::FailedPrecondition("keystore: " + path + " was replaced while it was being opened");
   }
-  return db;
+  return Status::Ok();
+}
+
+// A "file:" URI for `path` with every byte outside [A-Za-z0-9/._-] percent-encoded, so that
+// '?', '#', '%' and non-UTF-8 bytes in a file name cannot change its meaning (SQLite URI
+// filenames, https://sqlite.org/uri.html).
+std::string FileUri(const std::string& path, const char* query) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string uri = path.starts_with('/') ? "file://" : "file:";
+  for (unsigned char c : path) {
+    if (std::isalnum(c) || c == '/' || c == '.' || c == '_' || c == '-') {
+      uri += static_cast<char>(c);
+    } else {
+      uri += '%';
+      uri += kHex[c >> 4];
+      uri += kHex[c & 15];
+    }
+  }
+  return uri + "?" + query;
+}
+
+// Checks, without writing anything, that `path` is a key store: an SQLite file (header read
+// here, so no SQLite code runs on other files) with both of our tables and a schema no newer
+// than this build. Without a -wal file the database is read with immutable=1, which creates no
+// -wal or -shm either (a plain read-only connection would leave both beside a WAL-mode file).
+// No -wal means no open WAL connection, hence no checkpoint writing the file while we read it
+// without locks; with a -wal its pages matter, so a normal read-only connection reads them.
+Status CheckIsKeyStore(const std::string& path, const struct stat& checked) {
+  {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+    if (fd < 0) return Status::Unavailable("keystore: cannot read " + path + ": " + std::strerror(errno));
+    char header[16] = {};
+    ssize_t n;
+    do {
+      n = ::pread(fd, header, sizeof header, 0);
+    } while (n < 0 && errno == EINTR);
+    const int err = errno;
+    ::close(fd);
+    if (n < 0) return Status::Unavailable("keystore: cannot read " + path + ": " + std::strerror(err));
+    if (n == 0) return Status::DataLoss("keystore: " + path + " is not a key store (an empty file)");
+    if (n != static_cast<ssize_t>(sizeof header) || std::memcmp(header, "SQLite format 3", 16) != 0) {
+      return Status::DataLoss("keystore: " + path + " is not a key store (not an SQLite database)");
+    }
+  }
+  struct stat wal;
+  const bool has_wal = ::lstat((path + "-wal").c_str(), &wal) == 0;
+  sqlite3* raw = nullptr;
+  constexpr int kReadOnly = SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX | kNoFollow;
+  const int rc = has_wal ? sqlite3_open_v2(path.c_str(), &raw, kReadOnly, nullptr)
+                         : sqlite3_open_v2(FileUri(path, "immutable=1").c_str(), &raw, kReadOnly | SQLITE_OPEN_URI,
+                                           nullptr);
+  DbCloser db{raw};
+  if (rc != SQLITE_OK) return SqliteReadError(path, rc, raw ? sqlite3_errmsg(raw) : "out of memory");
+  MDL_RETURN_IF_ERROR(CheckSameFile(path, checked));
+  sqlite3_busy_timeout(db.db, 5000);
+  {
+    Stmt q(db.db,
+           "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('sealed_secrets', "
+           "'schema_migrations')");
+    if (q.Step() != SQLITE_ROW) return SqliteReadError(path, sqlite3_errcode(db.db), sqlite3_errmsg(db.db));
+    if (q.Int(0) != 2) return Status::DataLoss("keystore: " + path + " is not a key store (no key store tables)");
+  }
+  Stmt v(db.db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  if (v.Step() != SQLITE_ROW) return SqliteReadError(path, sqlite3_errcode(db.db), sqlite3_errmsg(db.db));
+  if (v.Int(0) > kSchemaVersion) {
+    return Status::FailedPrecondition("keystore: " + path + " has schema version " + std::to_string(v.Int(0)) +
+                                      ", newer than this build supports");
+  }
+  return Status::Ok();
+}
+
+// Opens `path` (which must exist) read-write and sets the pragmas every connection uses.
+// `checked`, if given, is the lstat() the caller vetted: the file opened must be that one.
+Result<sqlite3*> OpenDb(const std::string& path, const struct stat* checked) {
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | kNoFollow, nullptr);
+  DbCloser db{raw};
+  if (rc != SQLITE_OK) {
+    return Status::Unavailable("keystore: cannot open " + path + ": " + (raw ? sqlite3_errmsg(raw) : "out of memory"));
+  }
+  if (checked != nullptr) MDL_RETURN_IF_ERROR(CheckSameFile(path, *checked));
+  sqlite3_busy_timeout(db.db, 5000);
+  // WAL with FULL sync: an acknowledged write survives power loss and kill -9. secure_delete:
+  // a re-sealed record overwrites the old ciphertext instead of leaving it in a free page.
+  Status st = Exec(db.db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+                          "PRAGMA secure_delete=ON;");
+  if (!st.ok()) return Status::DataLoss("keystore: " + path + " is not a key store (" + st.message() + ")");
+  return db.release();
+}
+
+// Refuses a store file that is missing, a symlink (O_NOFOLLOW semantics), not a regular file,
+// owned by another user, or readable or writable by group or others. Stores its lstat().
+Status CheckStoreFile(const std::string& path, struct stat* sb) {
+  if (::lstat(path.c_str(), sb) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return Status::NotFound("keystore: " + path + " does not exist");
+    return Status::Unavailable("keystore: cannot stat " + path + ": " + std::strerror(errno));
+  }
+  if (S_ISLNK(sb->st_mode)) {
+    return Status::FailedPrecondition("keystore: " + path + " is a symbolic link; give the key store file itself");
+  }
+  if (!S_ISREG(sb->st_mode)) return Status::FailedPrecondition("keystore: " + path + " is not a regular file");
+  if (sb->st_uid != ::geteuid()) {
+    return Status::FailedPrecondition("keystore: " + path + " is owned by uid " + std::to_string(sb->st_uid) +
+                                      ", not by the user running this (uid " + std::to_string(::geteuid()) + ")");
+  }
+  if ((sb->st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(sb->st_mode & 07777));
+    return Status::FailedPrecondition("keystore: " + path + " has mode " + mode +
+                                      "; it must not be readable or writable by group or others (chmod 600)");
+  }
+  return Status::Ok();
 }
 
 // Associated data: format version, record name and purpose, KDF name and parameters.
@@ -207,9 +349,14 @@ Result<SealedRecord> ReadRecord(sqlite3* db, std::string_view name) {
   Stmt q(db,
          "SELECT purpose, format_version, kdf, opslimit, memlimit, salt, nonce, ciphertext FROM sealed_secrets "
          "WHERE name = ?");
-  if (!q.ok()) return Status::DataLoss("keystore: not a key store");
   q.BindText(1, name);
-  if (q.Step() != SQLITE_ROW) return Status::DataLoss("keystore: record '" + std::string(name) + "' is missing");
+  const int rc = q.Step();
+  if (rc == SQLITE_DONE) return Status::DataLoss("keystore: record '" + std::string(name) + "' is missing");
+  if (rc != SQLITE_ROW) {
+    const std::string what = "keystore: cannot read record '" + std::string(name) + "': " + q.Error();
+    const int code = sqlite3_errcode(db) & 0xff;
+    return code == SQLITE_CORRUPT || code == SQLITE_NOTADB ? Status::DataLoss(what) : Status::Unavailable(what);
+  }
   if (q.Int(1) != kFormatVersion || q.Text(2) != kKdfName) {
     return Status::DataLoss("keystore: record '" + std::string(name) + "' has an unknown format");
   }
@@ -275,19 +422,29 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Create(const std::string& path, std:
   }
   if (sodium_init() < 0) return Status::Internal("sodium_init failed");
   // Create the file ourselves so that it is 0600 from its first byte; SQLite gives the
-  // -wal and -shm files the same mode.
-  int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+  // -wal and -shm files the same mode. O_EXCL also refuses an existing symlink.
+  int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
-    if (errno == EEXIST) return Status::AlreadyExists("keystore: " + path + " already exists");
-    return Status::Unavailable("keystore: cannot create " + path + ": " + std::strerror(errno));
+    const int err = errno;
+    const std::string why = "keystore: cannot create " + path + ": " + std::strerror(err);
+    if (err == EEXIST) return Status::AlreadyExists("keystore: " + path + " already exists");
+    if (err == ENOENT || err == ENOTDIR) return Status::NotFound(why);
+    if (err == EACCES || err == EPERM || err == EROFS) return Status::PermissionDenied(why);
+    return Status::Unavailable(why);
   }
+  struct stat created;
+  const bool stat_ok = ::fstat(fd, &created) == 0;
   ::close(fd);
   auto cleanup = [&] {
     ::unlink(path.c_str());
     ::unlink((path + "-wal").c_str());
     ::unlink((path + "-shm").c_str());
   };
-  auto db = OpenDb(path);
+  if (!stat_ok) {
+    cleanup();
+    return Status::Unavailable("keystore: cannot stat " + path);
+  }
+  auto db = OpenDb(path, &created);
   if (!db) {
     cleanup();
     return db.error();
@@ -309,20 +466,13 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Create(const std::string& path, std:
 
 Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path, Env env) {
   struct stat sb;
-  if (::stat(path.c_str(), &sb) != 0) return Status::NotFound("keystore: " + path + " does not exist");
-  if ((sb.st_mode & 077) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(sb.st_mode & 07777));
-    return Status::FailedPrecondition("keystore: " + path + " has mode " + mode +
-                                      "; it must not be readable by others (chmod 600)");
-  }
+  MDL_RETURN_IF_ERROR(CheckStoreFile(path, &sb));
   if (sodium_init() < 0) return Status::Internal("sodium_init failed");
-  MDL_ASSIGN_OR_RETURN(sqlite3 * db, OpenDb(path));
+  // Read-only first: a file that is not a key store (or one from a newer build) is refused
+  // before anything could write to it (no WAL switch, no schema_migrations table).
+  MDL_RETURN_IF_ERROR(CheckIsKeyStore(path, sb));
+  MDL_ASSIGN_OR_RETURN(sqlite3 * db, OpenDb(path, &sb));
   std::unique_ptr<KeyStore> store(new KeyStore(path, db, env));
-  {
-    Stmt q(db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name='sealed_secrets'");
-    if (!q.ok() || q.Step() != SQLITE_ROW) return Status::DataLoss("keystore: " + path + " is not a key store");
-  }
   MDL_RETURN_IF_ERROR(Migrate(db));
   return store;
 }
@@ -340,20 +490,48 @@ Status KeyStore::ChangePassphrase(std::string_view old_passphrase, std::string_v
                                   KdfParams params) {
   if (new_passphrase.empty()) return Status::InvalidArgument("keystore: the new passphrase must not be empty");
   if (!ParamsInBounds(params)) return Status::InvalidArgument("keystore: KDF parameters out of bounds");
-  return InTransaction(db_, [&]() -> Status {
+  Status st = InTransaction(db_, [&]() -> Status {
     std::vector<std::string> names;
     {
       Stmt q(db_, "SELECT name FROM sealed_secrets ORDER BY name");
-      while (q.Step() == SQLITE_ROW) names.push_back(q.Text(0));
+      int rc;
+      while ((rc = q.Step()) == SQLITE_ROW) names.push_back(q.Text(0));
+      if (rc != SQLITE_DONE) return Status::Unavailable("keystore: cannot list records: " + q.Error());
     }
+    // The seed record first: it must exist and open under the old passphrase before any other
+    // record is touched (a store without it is not one we can vouch for).
+    auto seed = std::find(names.begin(), names.end(), kSeedRecord);
+    if (seed == names.end()) return Status::DataLoss("keystore: record '" + std::string(kSeedRecord) + "' is missing");
+    std::rotate(names.begin(), seed, seed + 1);
+    // Open every record before sealing any, so that a failure anywhere changes nothing even
+    // before the transaction rolls back.
+    struct Opened {
+      std::string name, purpose;
+      SecretBytes plain;
+    };
+    std::vector<Opened> opened;
     for (const auto& name : names) {
       MDL_ASSIGN_OR_RETURN(SealedRecord r, ReadRecord(db_, name));
+      if (name == kSeedRecord && r.purpose != kSeedPurpose) {
+        return Status::Unauthenticated("keystore: wrong passphrase or tampered key store");
+      }
       MDL_ASSIGN_OR_RETURN(SecretBytes plain, OpenRecord(name, r, old_passphrase));
-      MDL_ASSIGN_OR_RETURN(SealedRecord fresh, Seal(env_, name, r.purpose, plain.Reveal(), new_passphrase, params));
-      MDL_RETURN_IF_ERROR(WriteRecord(db_, env_, name, fresh));
+      if (name == kSeedRecord) MDL_RETURN_IF_ERROR(DecodeSecret(plain.Reveal()).status());
+      opened.push_back({name, r.purpose, std::move(plain)});
+    }
+    for (const auto& o : opened) {
+      MDL_ASSIGN_OR_RETURN(SealedRecord fresh, Seal(env_, o.name, o.purpose, o.plain.Reveal(), new_passphrase, params));
+      MDL_RETURN_IF_ERROR(WriteRecord(db_, env_, o.name, fresh));
     }
     return Status::Ok();
   });
+  if (!st.ok()) return st;
+  // Committed. Move the new records into the database file and empty the WAL, so the frames
+  // holding the old ciphertext do not linger in it (secure_delete already zeroed the old cells
+  // in the database pages). Best effort: if another connection is reading, the checkpoint
+  // cannot finish now and happens when the last connection closes; the change stands.
+  (void)Exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)");
+  return Status::Ok();
 }
 
 Status KeyStore::PutPublic(std::string_view kind, std::string_view name, std::string_view value) {
@@ -371,7 +549,9 @@ Result<std::string> KeyStore::GetPublic(std::string_view kind, std::string_view 
   Stmt q(db_, "SELECT value FROM public_records WHERE kind = ? AND name = ?");
   q.BindText(1, kind);
   q.BindText(2, name);
-  if (q.Step() != SQLITE_ROW) return Status::NotFound("keystore: no " + std::string(kind) + " '" + std::string(name) + "'");
+  const int rc = q.Step();
+  if (rc == SQLITE_DONE) return Status::NotFound("keystore: no " + std::string(kind) + " '" + std::string(name) + "'");
+  if (rc != SQLITE_ROW) return Status::Unavailable("keystore: " + q.Error());
   return q.Text(0);
 }
 

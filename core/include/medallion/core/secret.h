@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 
 #include "medallion/core/bytes.h"
 
@@ -41,23 +42,48 @@ class SecretBytes {
 // Wipes a buffer the compiler cannot optimise the wipe away from (sodium_memzero).
 void SecureWipe(void* data, size_t size);
 
-// A std::string that wipes its buffer on destruction (passphrases, mnemonics).
+// Wipes a fixed-size buffer of key material (a std::array, a std::vector) when it goes out of
+// scope, on every return path. Holds a reference: `buffer` must outlive the guard.
+template <typename Buffer>
+class ScopedWipe {
+ public:
+  explicit ScopedWipe(Buffer& buffer) : buffer_(buffer) {}
+  ~ScopedWipe() { SecureWipe(buffer_.data(), buffer_.size() * sizeof(*buffer_.data())); }
+  ScopedWipe(const ScopedWipe&) = delete;
+  ScopedWipe& operator=(const ScopedWipe&) = delete;
+
+ private:
+  Buffer& buffer_;
+};
+
+// A std::string that wipes its whole buffer (capacity, not only size) on destruction
+// (passphrases, mnemonics). Moving wipes the moved-from buffer too: a short string lives inside
+// the std::string object (small-string optimisation), so a move copies it and would otherwise
+// leave the bytes behind. Appending through RevealMutable() may reallocate and leave an unwiped
+// copy in freed memory: reserve() the final size first.
 class SecretString {
  public:
   SecretString() = default;
-  explicit SecretString(std::string s) : s_(std::move(s)) {}
-  ~SecretString() { SecureWipe(s_.data(), s_.size()); }
+  // Takes `s`'s buffer and wipes what is left in `s`.
+  explicit SecretString(std::string&& s) noexcept : s_(std::move(s)) { WipeString(s); }
+  ~SecretString() { WipeString(s_); }
   SecretString(const SecretString&) = delete;
   SecretString& operator=(const SecretString&) = delete;
-  SecretString(SecretString&& o) noexcept : s_(std::move(o.s_)) {}
+  SecretString(SecretString&& o) noexcept : s_(std::move(o.s_)) { WipeString(o.s_); }
   SecretString& operator=(SecretString&& o) noexcept {
-    SecureWipe(s_.data(), s_.size());
-    s_ = std::move(o.s_);
+    if (this != &o) {
+      WipeString(s_);
+      s_ = std::move(o.s_);
+      WipeString(o.s_);
+    }
     return *this;
   }
   const std::string& Reveal() const { return s_; }
   std::string& RevealMutable() { return s_; }
   bool empty() const { return s_.empty(); }
+
+  // Wipes every byte of `s`'s buffer, up to its capacity, and empties it (keeps the buffer).
+  static void WipeString(std::string& s) noexcept;
 
  private:
   std::string s_;

@@ -32,8 +32,9 @@ std::string_view EntryTypeName(EntryType type);
 Result<EntryType> EntryTypeFromName(std::string_view name);
 
 // What an entry can be looked up by.
-enum class KeyKind : int { kDid = 0, kNullifier = 1, kRelationship = 2 };
-std::string_view KeyKindName(KeyKind kind);  // "did", "nullifier", "relationship"
+enum class KeyKind : int { kDid = 0, kNullifier = 1, kRelationship = 2, kHash = 3 };
+inline constexpr int kKeyKindCount = 4;
+std::string_view KeyKindName(KeyKind kind);  // "did", "nullifier", "relationship", "hash"
 Result<KeyKind> KeyKindFromName(std::string_view name);
 
 struct EntryKey {

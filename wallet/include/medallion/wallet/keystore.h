@@ -4,7 +4,8 @@
 // crypto_aead_xchacha20poly1305_ietf) under a key from Argon2id (crypto_pwhash, parameters
 // and salt stored beside the record). The associated data binds the format version, the
 // record's name and purpose, and the KDF parameters, so a moved, relabelled or re-parameterised
-// record fails to open. The file is created with mode 0600 and refused if others can read it.
+// record fails to open. The file is created with mode 0600 and refused if group or others can
+// access it, if it is a symlink or if another user owns it.
 #pragma once
 
 #include <cstdint>
@@ -41,14 +42,20 @@ struct WalletSecret {
 class KeyStore {
  public:
   // Creates a new store file at `path` holding `secret`, sealed under `passphrase`.
-  // Errors: already_exists if the file exists; invalid_argument for an empty passphrase;
-  // unavailable for I/O errors. On failure no file is left behind.
+  // Errors: already_exists if the file (or a symlink) exists; not_found if its directory does
+  // not; permission_denied if it cannot be created there; invalid_argument for an empty
+  // passphrase or out-of-bounds parameters; unavailable for I/O errors. On failure no file is
+  // left behind. Connections use WAL, synchronous=FULL and secure_delete.
   static Result<std::unique_ptr<KeyStore>> Create(const std::string& path, std::string_view passphrase,
                                                   const WalletSecret& secret, KdfParams params, Env env);
 
-  // Opens an existing store without unlocking it. Errors: not_found; failed_precondition if
-  // the file is readable by group or others, or its schema is newer than this build;
-  // data_loss if it is not a key store.
+  // Opens an existing store without unlocking it. The file must be a regular file (a symlink
+  // is refused, as with O_NOFOLLOW), owned by the effective user and not accessible by group or
+  // others. It is first opened read-only and must hold the key store tables: a file that is
+  // not a key store is never written to. Errors: not_found; failed_precondition for a symlink,
+  // a non-regular file, another owner, a group/other mode bit, a schema newer than this build,
+  // or a file replaced while being opened; data_loss if it is not a key store (not SQLite,
+  // corrupt, or without our tables); unavailable for I/O errors.
   static Result<std::unique_ptr<KeyStore>> Open(const std::string& path, Env env);
 
   ~KeyStore();
@@ -60,9 +67,12 @@ class KeyStore {
   // record is missing or its parameters are out of bounds. Thread-compatible.
   Result<WalletSecret> Unlock(std::string_view passphrase) const;
 
-  // Re-seals every record under `new_passphrase` with fresh salts and nonces, in one
-  // transaction: on any error nothing changes. Errors as Unlock, plus invalid_argument for
-  // an empty new passphrase.
+  // Re-seals every record under `new_passphrase` with fresh salts and nonces, all or nothing:
+  // the wallet-seed record must exist and open under `old_passphrase`, then every record is
+  // opened before any is re-sealed, and all writes happen in one transaction. Afterwards the
+  // WAL is checkpointed and truncated (best effort) so the old ciphertext does not linger.
+  // Errors as Unlock (data_loss if the wallet-seed record is missing), plus invalid_argument
+  // for an empty new passphrase or out-of-bounds parameters, unavailable for SQLite errors.
   Status ChangePassphrase(std::string_view old_passphrase, std::string_view new_passphrase, KdfParams params);
 
   // Public (not secret) records kept beside the seed: DIDs, relationship indices, ...
