@@ -1,1 +1,153 @@
+// VC Data Model 2.0 checks, license and prescription credentials, FHIR MedicationRequest.
 #include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "medallion/claims/credentials.h"
+
+using namespace medallion;
+using namespace medallion::claims;
+using nlohmann::json;
+
+namespace {
+
+const std::string kSociety = "did:web:board.example";
+const std::string kPhysician = "did:mdl:8nEg3V7HkeMj6AN11JJ2Jk6W6F7MMp8jPwZY6bP7oECw";
+const std::string kPatient = "did:mdl:5sQq8H2Mp1rV9kYyxkQ6eWj2oXy7mVZ2T8ZsNRhJf4Cd";
+
+json MedicationRequest() {
+  return json::parse(R"({
+    "resourceType": "MedicationRequest",
+    "status": "active",
+    "intent": "order",
+    "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "1049502",
+                                              "display": "oxycodone 5 MG Oral Tablet"}]},
+    "subject": {"reference": "Patient/p1"},
+    "requester": {"reference": "Practitioner/dr1"},
+    "authoredOn": "2026-11-23",
+    "dosageInstruction": [{"text": "1 tablet every 6 hours as needed"}],
+    "dispenseRequest": {"quantity": {"value": 20, "unit": "tablet"}, "numberOfRepeatsAllowed": 1}
+  })");
+}
+
+json License() {
+  LicenseClaims c{kPhysician, "MD-12345", "US-MA", "MD", "Internal Medicine", {"II", "III"}, "2026-01-01T00:00:00Z",
+                  "2028-01-01T00:00:00Z"};
+  json status = json::array({{{"id", "https://board.example/status/1#7"},
+                              {"type", "BitstringStatusListEntry"},
+                              {"statusPurpose", "revocation"},
+                              {"statusListIndex", "7"},
+                              {"statusListCredential", "https://board.example/status/1"}}});
+  return *BuildLicenseCredential("urn:uuid:0b8c7a1e-1111-4c0a-9a44-3f3cf0a1b2c3", kSociety, c, status);
+}
+
+}  // namespace
+
+TEST_CASE("License credential shape", "[claims][credentials]") {
+  json vc = License();
+  CHECK(CheckLicenseCredential(vc).ok());
+  CHECK(IssuerOf(vc) == kSociety);
+  CHECK(CheckCredential(vc, 1'800'000'000).ok());
+  CHECK(CheckCredential(vc, 1'700'000'000).code() == StatusCode::kFailedPrecondition);  // not yet valid
+  CHECK(CheckCredential(vc, 1'900'000'000).code() == StatusCode::kFailedPrecondition);  // expired
+
+  struct Bad {
+    const char* what;
+    std::function<void(json&)> edit;
+  };
+  const Bad cases[] = {
+      {"v1 context", [](json& j) { j["@context"][0] = "https://www.w3.org/2018/credentials/v1"; }},
+      {"unknown context", [](json& j) { j["@context"].push_back("https://evil.example/ctx"); }},
+      {"no VC type", [](json& j) { j["type"] = {"MedicalLicenseCredential"}; }},
+      {"issuer not a DID", [](json& j) { j["issuer"] = "board"; }},
+      {"two subjects", [](json& j) { j["credentialSubject"] = {j["credentialSubject"], j["credentialSubject"]}; }},
+      {"bad date", [](json& j) { j["validFrom"] = "yesterday"; }},
+      {"local time", [](json& j) { j["validFrom"] = "2026-01-01T00:00:00+02:00"; }},
+      {"until before from", [](json& j) { j["validUntil"] = "2025-01-01T00:00:00Z"; }},
+      {"schedule I", [](json& j) { j["credentialSubject"]["controlledSubstanceSchedules"] = {"I"}; }},
+      {"no license number", [](json& j) { j["credentialSubject"].erase("licenseNumber"); }},
+      {"subject not a DID", [](json& j) { j["credentialSubject"]["id"] = "Dr. House"; }},
+  };
+  for (const auto& b : cases) {
+    INFO(b.what);
+    json j = vc;
+    b.edit(j);
+    CHECK(CheckLicenseCredential(j).code() == StatusCode::kInvalidArgument);
+  }
+}
+
+TEST_CASE("FHIR R4 MedicationRequest: required elements and the prescription profile", "[claims][fhir]") {
+  CHECK(CheckMedicationRequest(MedicationRequest()).ok());
+  struct Bad {
+    const char* what;
+    std::function<void(json&)> edit;
+  };
+  const Bad cases[] = {
+      {"resourceType", [](json& j) { j["resourceType"] = "Observation"; }},
+      {"no status", [](json& j) { j.erase("status"); }},
+      {"status outside the value set", [](json& j) { j["status"] = "pending"; }},
+      {"no intent", [](json& j) { j.erase("intent"); }},
+      {"intent plan", [](json& j) { j["intent"] = "plan"; }},
+      {"no medication", [](json& j) { j.erase("medicationCodeableConcept"); }},
+      {"medication by reference", [](json& j) { j["medicationReference"] = {{"reference", "Medication/1"}}; }},
+      {"no RxNorm", [](json& j) { j["medicationCodeableConcept"]["coding"][0]["system"] = "http://snomed.info/sct"; }},
+      {"non-numeric RxNorm", [](json& j) { j["medicationCodeableConcept"]["coding"][0]["code"] = "oxy"; }},
+      {"no subject", [](json& j) { j.erase("subject"); }},
+      {"subject not a reference", [](json& j) { j["subject"] = "Patient/p1"; }},
+      {"no requester", [](json& j) { j.erase("requester"); }},
+      {"no authoredOn", [](json& j) { j.erase("authoredOn"); }},
+      {"no dosage", [](json& j) { j["dosageInstruction"] = json::array(); }},
+      {"no quantity", [](json& j) { j["dispenseRequest"].erase("quantity"); }},
+      {"zero quantity", [](json& j) { j["dispenseRequest"]["quantity"]["value"] = 0; }},
+      {"negative repeats", [](json& j) { j["dispenseRequest"]["numberOfRepeatsAllowed"] = -1; }},
+      {"not an object", [](json& j) { j = json::array(); }},
+  };
+  for (const auto& b : cases) {
+    INFO(b.what);
+    json j = MedicationRequest();
+    b.edit(j);
+    Status st = CheckMedicationRequest(j);
+    CHECK(st.code() == StatusCode::kInvalidArgument);
+    CHECK_THAT(st.message(), Catch::StartsWith("fhir:"));
+  }
+}
+
+TEST_CASE("Prescription credential: subject, schedule, license evidence", "[claims][credentials]") {
+  json license = License();
+  json request = MedicationRequest();
+  PrescriptionClaims c{kPatient, kPhysician, &request, "II", &license, "2026-11-23T00:00:00Z", "2027-05-23T00:00:00Z"};
+  auto vc = BuildPrescriptionCredential("urn:uuid:6f1e2b3a-2222-4d0b-8b55-4a4d01b2c3d4", c);
+  REQUIRE(vc);
+  CHECK(CheckPrescriptionCredential(*vc).ok());
+  CHECK(*AllowedFills(*vc) == 2);
+  CHECK((*vc)["credentialSubject"]["controlledSubstanceSchedule"] == "II");
+  auto d1 = CredentialDigest(*vc);
+  REQUIRE(d1);
+  // The digest is over JCS: member order does not matter, content does.
+  json reordered = json::parse(vc->dump());
+  CHECK(*CredentialDigest(reordered) == *d1);
+
+  SECTION("the evidence digest binds the embedded license") {
+    (*vc)["evidence"][0]["licenseCredential"]["credentialSubject"]["controlledSubstanceSchedules"] = {"II", "III", "IV"};
+    CHECK(CheckPrescriptionCredential(*vc).code() == StatusCode::kInvalidArgument);
+  }
+  SECTION("bad schedule") {
+    c.schedule = "VI";
+    CHECK_FALSE(BuildPrescriptionCredential("urn:uuid:x", c).has_value());
+  }
+  SECTION("bad FHIR inside") {
+    (*vc)["credentialSubject"]["prescription"]["intent"] = "proposal";
+    CHECK_THAT(CheckPrescriptionCredential(*vc).message(), Catch::StartsWith("fhir:"));
+  }
+}
+
+TEST_CASE("The Medallion JSON-LD context parses and defines the credential terms", "[claims][context]") {
+  json ctx = json::parse(MedallionContextDocument());
+  const json& terms = ctx["@context"];
+  for (const char* t : {"MedicalLicenseCredential", "PrescriptionCredential", "licenseNumber", "jurisdiction",
+                        "controlledSubstanceSchedules", "prescription", "licenseCredential"}) {
+    INFO(t);
+    CHECK(terms.contains(t));
+  }
+  CHECK(terms["@protected"] == true);
+}
