@@ -287,7 +287,10 @@ size_t CosignatureCollector::RunOnce() {
     }
   }
   std::lock_guard<std::mutex> lock(mu_);
-  if (cp->size > cosigned_size_ || (cp->size == cosigned_size_ && gathered >= cosigned_count_)) {
+  // Keep serving an older cosigned checkpoint rather than a newer one nobody cosigned (the
+  // witnesses may be down): clients that require cosignatures can still refresh.
+  const bool newer = cp->size > cosigned_size_ && (gathered > 0 || cosigned_count_ == 0);
+  if (newer || (cp->size == cosigned_size_ && gathered >= cosigned_count_)) {
     cosigned_note_ = note + lines;
     cosigned_size_ = cp->size;
     cosigned_count_ = gathered;
