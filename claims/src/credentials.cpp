@@ -193,7 +193,9 @@ Status CheckMedicationRequest(const json& r) {
   }
   if (dr->contains("numberOfRepeatsAllowed")) {
     const json& n = (*dr)["numberOfRepeatsAllowed"];
-    if (!n.is_number_unsigned() || n.get<uint64_t>() > 99) return Fhir("dispenseRequest.numberOfRepeatsAllowed must be 0..99");
+    if (!n.is_number_integer() || n.get<int64_t>() < 0 || n.get<int64_t>() > 99) {
+      return Fhir("dispenseRequest.numberOfRepeatsAllowed must be an integer 0..99");
+    }
   }
   return Status::Ok();
 }

@@ -1,1 +1,278 @@
+// The pharmacy pipeline end to end in process: a society's license, a physician's did:mdl
+// with a paired phone, a controlled-substance prescription with a proof set, the postmark on a
+// real ledger, holder-bound presentations, dispensing and every refusal with its reason.
 #include <catch2/catch.hpp>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "medallion/claims/credentials.h"
+#include "medallion/claims/data_integrity.h"
+#include "medallion/claims/pharmacy.h"
+#include "medallion/claims/presentation.h"
+#include "medallion/core/encoding.h"
+#include "medallion/did/did_key.h"
+#include "medallion/did/did_mdl.h"
+#include "medallion/ledger/log.h"
+#include "medallion/ledger/store.h"
+
+using namespace medallion;
+using namespace medallion::claims;
+using nlohmann::json;
+
+namespace {
+
+struct Key {
+  Bytes pk = Bytes(32);
+  Bytes sk = Bytes(64);
+  explicit Key(uint8_t b) {
+    Bytes seed(32, b);
+    if (sodium_init() < 0) std::abort();
+    crypto_sign_seed_keypair(pk.data(), sk.data(), seed.data());
+  }
+  std::string Multikey() const { return *did::MultikeyFromPublicKey(did::KeyType::kEd25519, pk); }
+  std::string DidKey() const { return "did:key:" + Multikey(); }
+  Signer SignerFor(const std::string& did) const {
+    Signer s;
+    s.alg = Alg::kEdDSA;
+    s.verification_method = did + "#" + Multikey();
+    s.public_key = pk;
+    Bytes sk_copy = sk;
+    s.sign = [sk_copy](ByteView m) -> Result<Bytes> {
+      Bytes sig(64);
+      crypto_sign_detached(sig.data(), nullptr, m.data(), m.size(), sk_copy.data());
+      return sig;
+    };
+    return s;
+  }
+  did::mdl::OpSigner OpSigner() const {
+    Bytes sk_copy = sk;
+    return {pk, [sk_copy](ByteView m) -> Result<Bytes> {
+              Bytes sig(64);
+              crypto_sign_detached(sig.data(), nullptr, m.data(), m.size(), sk_copy.data());
+              return sig;
+            }};
+  }
+};
+
+constexpr int64_t kNow = 1'790'000'000;  // 2026-09-21
+
+json MedicationRequest(int repeats) {
+  return {{"resourceType", "MedicationRequest"},
+          {"status", "active"},
+          {"intent", "order"},
+          {"medicationCodeableConcept",
+           {{"coding", {{{"system", "http://www.nlm.nih.gov/research/umls/rxnorm"}, {"code", "1049502"}}}}}},
+          {"subject", {{"reference", "Patient/p1"}}},
+          {"requester", {{"reference", "Practitioner/dr1"}}},
+          {"authoredOn", "2026-09-21"},
+          {"dosageInstruction", {{{"text", "1 tablet every 6 hours as needed"}}}},
+          {"dispenseRequest", {{"quantity", {{"value", 20}, {"unit", "tablet"}}}, {"numberOfRepeatsAllowed", repeats}}}};
+}
+
+struct World {
+  std::filesystem::path dir;
+  FakeClock clock{kNow * 1000};
+  SeededRng rng{7};
+  Env env{&clock, &rng};
+  ledger::ValidatorRegistry validators;
+  std::unique_ptr<ledger::Log> log;
+  did::Resolver resolver;
+  Key society{1}, patient{2}, pharmacy{3}, other_pharmacy{4};
+  Key u0{10}, u1{11}, r0{12}, auth{13}, assertion{14}, phone{15};
+  std::string physician;
+  std::set<std::string> revoked;
+  SecretBytes secret = SecretBytes::CopyFrom(Bytes(32, 0x55));
+  SecretBytes other_secret = SecretBytes::CopyFrom(Bytes(32, 0x66));
+  ChallengeStore challenges{env};
+
+  World() {
+    dir = std::filesystem::temp_directory_path() / ("medallion-rx-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    did::mdl::RegisterLedgerValidator(validators);
+    ledger::LogOptions o;
+    o.validators = &validators;
+    auto store = ledger::SqliteLeafStore::Open((dir / "ledger.db").string());
+    log = std::move(*ledger::Log::Open(std::move(*store), ledger::Ed25519NoteSigner::FromSeed("ledger.test", Bytes(32, 9)), env, o));
+    // The physician's did:mdl with her phone's key, on the ledger.
+    did::mdl::KeySet keys;
+    keys.authentication = auth.pk;
+    keys.assertion = assertion.pk;
+    keys.device = phone.pk;
+    auto create = did::mdl::BuildCreate(keys, u0.OpSigner(), did::mdl::KeyCommitment(u1.pk), did::mdl::KeyCommitment(r0.pk), kNow - 86400);
+    REQUIRE(create);
+    physician = create->did;
+    REQUIRE(log->AppendSync(create->canonical));
+    resolver.Register(did::mdl::MakeMdlResolver([this](std::string_view d, uint64_t* size) -> Result<std::vector<did::mdl::OpRecord>> {
+      *size = log->Size();
+      MDL_ASSIGN_OR_RETURN(auto idx, log->FindByKey({ledger::KeyKind::kDid, std::string(d)}));
+      std::vector<did::mdl::OpRecord> ops;
+      for (uint64_t i : idx) ops.push_back({i, (*log->Entries(i, i + 1))[0].entry});
+      return ops;
+    }));
+  }
+  ~World() {
+    log.reset();
+    std::filesystem::remove_all(dir);
+  }
+
+  json License(std::vector<std::string> schedules = {"II", "III"}) {
+    LicenseClaims c{physician, "MD-12345", "US-MA", "MD", "Internal Medicine", schedules, "2026-01-01T00:00:00Z", "2028-01-01T00:00:00Z"};
+    auto vc = BuildLicenseCredential("urn:uuid:license-1", society.DidKey(), c, nullptr);
+    INFO((vc ? "" : vc.error().ToString()));
+    REQUIRE(vc);
+    ProofOptions o;
+    o.created = did::XmlDateTime(kNow - 3600);
+    return *AddProof(*vc, society.SignerFor(society.DidKey()), o);
+  }
+
+  // A prescription signed by the physician (and her phone for a controlled substance),
+  // postmarked on the ledger.
+  json Prescription(const std::string& schedule, bool phone_proof = true, bool postmark = true, int repeats = 1,
+                    const std::string& id = "urn:uuid:rx-1") {
+    json license = License();
+    json request = MedicationRequest(repeats);
+    PrescriptionClaims c{patient.DidKey(), physician, &request, schedule, &license, "2026-09-20T00:00:00Z", "2027-03-20T00:00:00Z"};
+    auto vc = BuildPrescriptionCredential(id, c);
+    REQUIRE(vc);
+    ProofOptions o;
+    o.created = did::XmlDateTime(kNow - 60);
+    json signed_vc = *AddProof(*vc, assertion.SignerFor(physician), o);
+    if (phone_proof) signed_vc = *AddProof(signed_vc, phone.SignerFor(physician), o);
+    if (postmark) {
+      json anchor = {{"type", "anchor"}, {"v", 1}, {"hash", HexEncode(*CredentialDigest(signed_vc))}, {"kind", "credential"},
+                     {"by", physician}, {"ts", kNow - 30}};
+      REQUIRE(log->AppendSync(anchor.dump()));
+    }
+    return signed_vc;
+  }
+
+  PharmacyConfig Config(const Key& k, const SecretBytes& s) {
+    PharmacyConfig c;
+    c.pharmacy_did = k.DidKey();
+    c.domain = "https://pharmacy.example";
+    c.receipt_signer = k.SignerFor(k.DidKey());
+    c.trusted_license_issuers = {society.DidKey()};
+    c.pseudonym_secret = &s;
+    return c;
+  }
+
+  json Present(const json& rx, const std::string& domain = "https://pharmacy.example") {
+    Challenge ch = challenges.Issue(domain);
+    auto vp = PresentCredentials({rx}, patient.DidKey(), patient.SignerFor(patient.DidKey()), ch, did::XmlDateTime(kNow));
+    REQUIRE(vp);
+    return *vp;
+  }
+
+  DispenseResult Fill(const json& vp, const PharmacyConfig& config, bool approved = true) {
+    auto port = MakeInProcessLedgerPort(log.get());
+    return VerifyAndDispense(
+        vp, config, resolver, challenges, *port,
+        [this](const json& license) -> Status {
+          if (revoked.count(license.value("id", ""))) return Status::FailedPrecondition("revoked");
+          return Status::Ok();
+        },
+        [approved](const json&) { return approved ? Status::Ok() : Status::PermissionDenied("the patient declined"); }, env);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("Pharmacy: a controlled-substance prescription is filled once per allowed fill", "[claims][pharmacy]") {
+  World w;
+  json rx = w.Prescription("II");
+  PharmacyConfig config = w.Config(w.pharmacy, w.secret);
+
+  DispenseResult first = w.Fill(w.Present(rx), config);
+  INFO(first.ToJson().dump(2));
+  REQUIRE(first.ok());
+  CHECK(first.fill == 1);
+  CHECK(first.fills_allowed == 2);
+  json receipt = json::parse(first.receipt_json);
+  CHECK(receipt["credentialSubject"]["ledgerIndex"] == first.dispense_index);
+  // The receipt verifies as the pharmacy's credential.
+  CHECK(VerifyProofs(receipt, w.resolver, {}).has_value());
+  // The dispense record on the ledger says nothing of patient, drug or pharmacy DID.
+  std::string record = (*w.log->Entries(first.dispense_index, first.dispense_index + 1))[0].entry;
+  CHECK(record.find(w.patient.DidKey()) == std::string::npos);
+  CHECK(record.find(w.pharmacy.DidKey()) == std::string::npos);
+  CHECK(record.find("1049502") == std::string::npos);
+  CHECK(record.find(first.prescription_digest) == std::string::npos);
+
+  DispenseResult second = w.Fill(w.Present(rx), config);
+  REQUIRE(second.ok());
+  CHECK(second.fill == 2);
+  DispenseResult third = w.Fill(w.Present(rx), config);
+  CHECK(third.reason == rx_reason::kAlreadyDispensed);
+
+  // The same prescription at another pharmacy is refused with its own code.
+  DispenseResult elsewhere = w.Fill(w.Present(rx), w.Config(w.other_pharmacy, w.other_secret));
+  CHECK(elsewhere.reason == rx_reason::kDispensedElsewhere);
+}
+
+TEST_CASE("Pharmacy: each refusal has its reason and writes nothing", "[claims][pharmacy]") {
+  World w;
+  PharmacyConfig config = w.Config(w.pharmacy, w.secret);
+  auto refused = [&](const json& vp, const char* reason, bool approved = true) {
+    const uint64_t before = w.log->Size();
+    DispenseResult r = w.Fill(vp, config, approved);
+    INFO(r.ToJson().dump(2));
+    CHECK(r.reason == std::string(reason));
+    CHECK(w.log->Size() == before);
+  };
+  SECTION("replayed presentation") {
+    json vp = w.Present(w.Prescription(""));
+    REQUIRE(w.Fill(vp, config).ok());
+    refused(vp, rx_reason::kChallenge);
+  }
+  SECTION("presentation for another verifier") { refused(w.Present(w.Prescription(""), "https://evil.example"), rx_reason::kChallenge); }
+  SECTION("tampered presentation") {
+    json vp = w.Present(w.Prescription(""));
+    vp["holder"] = w.pharmacy.DidKey();
+    refused(vp, rx_reason::kHolderBinding);
+  }
+  SECTION("tampered prescription") {
+    json rx = w.Prescription("");
+    rx["credentialSubject"]["prescription"]["dispenseRequest"]["quantity"]["value"] = 200;
+    refused(w.Present(rx), rx_reason::kPrescriptionProof);
+  }
+  SECTION("controlled substance without the phone's proof") { refused(w.Present(w.Prescription("II", false)), rx_reason::kPhoneProofMissing); }
+  SECTION("controlled substance without the patient's approval") { refused(w.Present(w.Prescription("II")), rx_reason::kPatientApprovalMissing, false); }
+  SECTION("revoked license") {
+    w.revoked.insert("urn:uuid:license-1");
+    refused(w.Present(w.Prescription("")), rx_reason::kLicenseRevoked);
+  }
+  SECTION("schedule not covered") { refused(w.Present(w.Prescription("IV")), rx_reason::kScheduleNotCovered); }
+  SECTION("no postmark") { refused(w.Present(w.Prescription("", true, false)), rx_reason::kPostmarkMissing); }
+  SECTION("untrusted licensing body") {
+    config.trusted_license_issuers = {"did:web:other-board.example"};
+    refused(w.Present(w.Prescription("")), rx_reason::kLicenseIssuerUntrusted);
+  }
+  SECTION("expired prescription") {
+    w.clock.Set((kNow + 365LL * 86400) * 1000);
+    refused(w.Present(w.Prescription("")), rx_reason::kPrescriptionExpired);
+  }
+}
+
+TEST_CASE("Challenges are single use and expire", "[claims][presentation]") {
+  FakeClock clock(1'000'000);
+  SeededRng rng(1);
+  ChallengeStore store(Env{&clock, &rng}, 60, 3);
+  Challenge a = store.Issue("https://a.example");
+  CHECK(store.Consume(a.nonce, "https://a.example").ok());
+  CHECK_THAT(store.Consume(a.nonce, "https://a.example").message(), Catch::StartsWith("challenge_unknown"));
+  Challenge b = store.Issue("https://a.example");
+  CHECK_THAT(store.Consume(b.nonce, "https://b.example").message(), Catch::StartsWith("domain_mismatch"));
+  Challenge c = store.Issue("https://a.example");
+  clock.Advance(61'000);
+  CHECK_THAT(store.Consume(c.nonce, "https://a.example").message(), Catch::StartsWith("challenge_expired"));
+  // Bounded: issuing more than the limit drops the oldest.
+  Challenge d1 = store.Issue("x"), d2 = store.Issue("x"), d3 = store.Issue("x"), d4 = store.Issue("x");
+  CHECK_FALSE(store.Consume(d1.nonce, "x").ok());
+  CHECK(store.Consume(d4.nonce, "x").ok());
+}

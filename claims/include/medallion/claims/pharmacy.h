@@ -1,0 +1,118 @@
+// The pharmacy's verification pipeline (docs/credentials.md §"Pharmacy verification"):
+// holder binding → prescription proofs → issuer DID resolution → license proof → license
+// status → schedule covered → postmark inclusion → remaining fills → dispense record →
+// signed receipt. One function, a structured result, a reason code for every failure.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "medallion/claims/presentation.h"
+#include "medallion/claims/signer.h"
+#include "medallion/core/env.h"
+#include "medallion/core/secret.h"
+#include "medallion/did/resolver.h"
+#include "medallion/ledger/entry.h"
+#include "medallion/ledger/log.h"
+
+namespace medallion::claims {
+
+// Reason codes (stable strings; "ok" on success).
+namespace rx_reason {
+inline constexpr char kOk[] = "ok";
+inline constexpr char kMalformed[] = "presentation_malformed";
+inline constexpr char kHolderBinding[] = "holder_binding_failed";
+inline constexpr char kChallenge[] = "challenge_refused";
+inline constexpr char kNotPrescription[] = "not_a_prescription";
+inline constexpr char kPrescriptionExpired[] = "prescription_expired";
+inline constexpr char kPrescriptionProof[] = "prescription_proof_invalid";
+inline constexpr char kPhoneProofMissing[] = "controlled_substance_phone_proof_missing";
+inline constexpr char kIssuerUnresolved[] = "issuer_unresolved";
+inline constexpr char kLicenseProof[] = "license_proof_invalid";
+inline constexpr char kLicenseIssuerUntrusted[] = "license_issuer_untrusted";
+inline constexpr char kLicenseNotPrescriber[] = "license_not_for_prescriber";
+inline constexpr char kLicenseExpired[] = "license_expired";
+inline constexpr char kLicenseRevoked[] = "license_revoked";
+inline constexpr char kLicenseSuspended[] = "license_suspended";
+inline constexpr char kLicenseStatusUnavailable[] = "license_status_unavailable";
+inline constexpr char kScheduleNotCovered[] = "schedule_not_covered";
+inline constexpr char kPostmarkMissing[] = "postmark_missing";
+inline constexpr char kPostmarkInvalid[] = "postmark_invalid";
+inline constexpr char kAlreadyDispensed[] = "already_dispensed";
+inline constexpr char kDispensedElsewhere[] = "dispensed_elsewhere";
+inline constexpr char kLedgerUnavailable[] = "ledger_unavailable";
+inline constexpr char kPatientApprovalMissing[] = "controlled_substance_patient_approval_missing";
+}  // namespace rx_reason
+
+// What the pipeline needs from the ledger. Implementations verify everything they return
+// against a checkpoint that satisfies their witness policy (server::LedgerClient does).
+class LedgerPort {
+ public:
+  virtual ~LedgerPort() = default;
+  struct Record {
+    uint64_t index = 0;
+    std::string entry;  // canonical JSON, inclusion proven
+  };
+  // Entries indexed under `key`, in ledger order, each proven included.
+  virtual Result<std::vector<Record>> Find(const ledger::EntryKey& key) = 0;
+  // Appends an entry; returns its index once durable (already_exists for a used nullifier).
+  virtual Result<ledger::AppendResult> Append(const nlohmann::json& entry) = 0;
+  // The checkpoint note the proofs were checked against (for the receipt).
+  virtual std::string TrustedCheckpoint() = 0;
+};
+
+// License status: OK if active; failed_precondition "revoked" / "suspended"; unavailable if it
+// cannot be determined (the status list could not be fetched or verified).
+using LicenseStatusCheck = std::function<Status(const nlohmann::json& license_vc)>;
+
+struct PharmacyConfig {
+  std::string pharmacy_did;
+  std::string domain;                              // the verifier's origin for challenges
+  Signer receipt_signer;                           // the pharmacy's assertion key
+  std::vector<std::string> trusted_license_issuers;  // medical societies (DIDs)
+  const SecretBytes* pseudonym_secret = nullptr;   // 32 bytes: derives the pharmacy's per-prescription pseudonyms
+  int64_t max_clock_skew = 300;
+};
+
+struct StepResult {
+  std::string step;
+  bool ok = false;
+  std::string detail;
+};
+
+struct DispenseResult {
+  std::string reason = rx_reason::kOk;  // rx_reason::*
+  std::string detail;
+  std::vector<StepResult> steps;
+  uint32_t fill = 0;          // 1-based fill number dispensed
+  uint32_t fills_allowed = 0;
+  uint64_t dispense_index = 0;  // ledger index of the dispense record
+  std::string prescription_digest;  // hex
+  std::string receipt_json;   // the signed receipt (a DispenseReceipt credential), JSON text
+  bool ok() const { return reason == rx_reason::kOk; }
+  nlohmann::json ToJson() const;
+};
+
+// Nullifier of fill `n` (0-based) of a prescription: HMAC-SHA-256 keyed with a key derived
+// from the prescription's canonical bytes, so only holders of the prescription can compute it
+// and the ledger learns nothing about patient, drug or pharmacy (hex).
+Result<std::string> DispenseNullifier(const nlohmann::json& prescription_vc, uint32_t n);
+
+// Runs the whole pipeline on a presentation and, if everything holds, dispenses the next fill:
+// appends the dispense record and returns the signed receipt. `approval_check`, if set, is
+// called for controlled substances to confirm the patient's phone approved this fill (returns
+// OK or permission_denied). Nothing is written unless every check passed.
+DispenseResult VerifyAndDispense(const nlohmann::json& presentation, const PharmacyConfig& config,
+                                 const did::Resolver& resolver, ChallengeStore& challenges, LedgerPort& ledger,
+                                 const LicenseStatusCheck& license_status,
+                                 const std::function<Status(const nlohmann::json& prescription)>& approval_check, Env env);
+
+// A LedgerPort over an in-process Log (the ledger node itself, tests): entries are read from
+// the log's committed state; appends wait for durability.
+std::unique_ptr<LedgerPort> MakeInProcessLedgerPort(ledger::Log* log);
+
+}  // namespace medallion::claims
