@@ -202,3 +202,28 @@ TEST_CASE("did:mdl over a ledger node: create, rotate, resolve, refuse lies", "[
 }
 
 }  // namespace medallion::server
+
+#include "medallion/claims/credentials.h"
+#include "medallion/server/issuer_http.h"
+
+namespace medallion::server {
+
+TEST_CASE("An issuer serves the Medallion context and its status lists", "[server][issuer][http]") {
+  int version = 1;
+  Running http([&](httplib::Server& s) {
+    RegisterCredentialContext(s);
+    RegisterStatusListCredential(s, "/status/1", [&] { return nlohmann::json{{"version", version}}; });
+  });
+  httplib::Client c(http.Url());
+  auto ctx = c.Get("/credentials/v1");
+  REQUIRE(ctx);
+  CHECK(ctx->status == 200);
+  CHECK(ctx->get_header_value("Content-Type") == "application/ld+json");
+  CHECK(ctx->body == claims::MedallionContextDocument());
+  CHECK(nlohmann::json::parse(c.Get("/status/1")->body)["version"] == 1);
+  version = 2;
+  CHECK(nlohmann::json::parse(c.Get("/status/1")->body)["version"] == 2);
+  CHECK(c.Get("/status/2")->status == 404);
+}
+
+}  // namespace medallion::server
