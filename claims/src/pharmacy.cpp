@@ -336,6 +336,29 @@ DispenseResult VerifyAndDispense(const json& vp, const PharmacyConfig& config, c
   return out;
 }
 
+LicenseStatusCheck MakeLicenseStatusCheck(StatusChecker& checker) {
+  return [&checker](const json& license) -> Status {
+    auto cs = license.find("credentialStatus");
+    if (cs == license.end()) return Status::Unavailable("the license carries no status entry");
+    std::vector<json> entries;
+    if (cs->is_array()) {
+      entries.assign(cs->begin(), cs->end());
+    } else {
+      entries.push_back(*cs);
+    }
+    if (entries.empty()) return Status::Unavailable("the license carries no status entry");
+    Status suspended = Status::Ok();
+    for (const auto& entry : entries) {
+      auto r = checker.Check(entry);
+      if (!r) return Status::Unavailable("status list: " + r.error().message());
+      if (!r->set) continue;
+      if (r->purpose == StatusPurpose::kRevocation) return Status::FailedPrecondition("revoked (" + r->list_url + ")");
+      suspended = Status::FailedPrecondition("suspended (" + r->list_url + ")");
+    }
+    return suspended;
+  };
+}
+
 std::unique_ptr<LedgerPort> MakeInProcessLedgerPort(ledger::Log* log) { return std::make_unique<InProcessLedgerPort>(log); }
 
 }  // namespace medallion::claims

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -275,4 +276,117 @@ TEST_CASE("Challenges are single use and expire", "[claims][presentation]") {
   Challenge d1 = store.Issue("x"), d2 = store.Issue("x"), d3 = store.Issue("x"), d4 = store.Issue("x");
   CHECK_FALSE(store.Consume(d1.nonce, "x").ok());
   CHECK(store.Consume(d4.nonce, "x").ok());
+}
+
+namespace {
+
+// Serves the society's status list credentials (secured with Data Integrity) from memory.
+struct ListServer final : StatusListFetcher {
+  std::map<std::string, std::string> documents;
+  bool down = false;
+  Result<std::string> Fetch(const std::string& url) override {
+    if (down) return Status::Unavailable("connection refused");
+    auto it = documents.find(url);
+    if (it == documents.end()) return Status::NotFound(url);
+    return it->second;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("Pharmacy: license status through signed Bitstring Status Lists", "[claims][pharmacy][status-list]") {
+  World w;
+  StatusListConfig cfg{"https://board.example/status/revocation", "https://board.example/status/suspension"};
+  auto issuer = StatusListIssuer::Create(cfg);
+  REQUIRE(issuer);
+  auto index = issuer->Assign(w.rng);
+  REQUIRE(index);
+  ListServer lists;
+  auto publish = [&] {
+    for (auto purpose : {StatusPurpose::kRevocation, StatusPurpose::kSuspension}) {
+      StatusListCredentialOptions o;
+      o.issuer = w.society.DidKey();
+      o.valid_from = did::XmlDateTime(kNow - 60);
+      auto vc = issuer->StatusListCredential(purpose, o);
+      REQUIRE(vc);
+      ProofOptions po;
+      po.created = did::XmlDateTime(kNow - 60);
+      auto secured = AddProof(*vc, w.society.SignerFor(w.society.DidKey()), po);
+      REQUIRE(secured);
+      lists.documents[purpose == StatusPurpose::kRevocation ? cfg.revocation_list_url : cfg.suspension_list_url] = secured->dump();
+    }
+  };
+  publish();
+  // The status list credential must be signed by the licensing body itself.
+  StatusChecker checker(lists, w.clock, [&](const json& list) -> Status {
+    auto proofs = VerifyProofs(list, w.resolver, {});
+    if (!proofs) return proofs.error();
+    for (const auto& p : *proofs) {
+      if (p.controller != w.society.DidKey()) return Status::Unauthenticated("not signed by the licensing body");
+    }
+    return Status::Ok();
+  });
+  LicenseStatusCheck status = MakeLicenseStatusCheck(checker);
+
+  // A license carrying its status entries, and a prescription embedding it.
+  json entries = *issuer->CredentialStatus(*index);
+  LicenseClaims c{w.physician, "MD-777", "US-MA", "MD", "Family Medicine", {"II"}, "2026-01-01T00:00:00Z", "2028-01-01T00:00:00Z"};
+  auto license = BuildLicenseCredential("urn:uuid:license-2", w.society.DidKey(), c, entries);
+  REQUIRE(license);
+  ProofOptions o;
+  o.created = did::XmlDateTime(kNow - 3600);
+  json signed_license = *AddProof(*license, w.society.SignerFor(w.society.DidKey()), o);
+  CHECK(status(signed_license).ok());
+
+  SECTION("revoked") {
+    REQUIRE(issuer->Revoke(*index).ok());
+    publish();
+    checker.Clear();
+    Status st = status(signed_license);
+    CHECK(st.code() == StatusCode::kFailedPrecondition);
+    CHECK_THAT(st.message(), Catch::StartsWith("revoked"));
+  }
+  SECTION("suspended, then reinstated") {
+    REQUIRE(issuer->Suspend(*index).ok());
+    publish();
+    checker.Clear();
+    CHECK_THAT(status(signed_license).message(), Catch::StartsWith("suspended"));
+    REQUIRE(issuer->Reinstate(*index).ok());
+    publish();
+    checker.Clear();
+    CHECK(status(signed_license).ok());
+  }
+  SECTION("lists unreachable: unavailable, never 'active'") {
+    lists.down = true;
+    checker.Clear();
+    CHECK(status(signed_license).code() == StatusCode::kUnavailable);
+  }
+  SECTION("a list signed by someone else is refused") {
+    StatusListCredentialOptions so;
+    so.issuer = w.pharmacy.DidKey();
+    auto forged = issuer->StatusListCredential(StatusPurpose::kRevocation, so);
+    ProofOptions po;
+    lists.documents[cfg.revocation_list_url] = AddProof(*forged, w.pharmacy.SignerFor(w.pharmacy.DidKey()), po)->dump();
+    checker.Clear();
+    CHECK(status(signed_license).code() == StatusCode::kUnavailable);
+  }
+  SECTION("through the pipeline: the suspended license gets its own reason") {
+    REQUIRE(issuer->Suspend(*index).ok());
+    publish();
+    checker.Clear();
+    // A prescription whose evidence is this license.
+    json request = MedicationRequest(0);
+    PrescriptionClaims pc{w.patient.DidKey(), w.physician, &request, "", &signed_license, "2026-09-20T00:00:00Z", ""};
+    json rx = *BuildPrescriptionCredential("urn:uuid:rx-status", pc);
+    ProofOptions ro;
+    ro.created = did::XmlDateTime(kNow - 60);
+    rx = *AddProof(rx, w.assertion.SignerFor(w.physician), ro);
+    json anchor = {{"type", "anchor"}, {"v", 1}, {"hash", HexEncode(*CredentialDigest(rx))}, {"kind", "credential"},
+                   {"by", w.physician}, {"ts", kNow - 30}};
+    REQUIRE(w.log->AppendSync(anchor.dump()));
+    auto port = MakeInProcessLedgerPort(w.log.get());
+    PharmacyConfig config = w.Config(w.pharmacy, w.secret);
+    DispenseResult r = VerifyAndDispense(w.Present(rx), config, w.resolver, w.challenges, *port, status, nullptr, w.env);
+    CHECK(r.reason == std::string(rx_reason::kLicenseSuspended));
+  }
 }

@@ -13,6 +13,7 @@
 
 #include "medallion/claims/presentation.h"
 #include "medallion/claims/signer.h"
+#include "medallion/claims/status_list.h"
 #include "medallion/core/env.h"
 #include "medallion/core/secret.h"
 #include "medallion/did/resolver.h"
@@ -68,6 +69,13 @@ class LedgerPort {
 // License status: OK if active; failed_precondition "revoked" / "suspended"; unavailable if it
 // cannot be determined (the status list could not be fetched or verified).
 using LicenseStatusCheck = std::function<Status(const nlohmann::json& license_vc)>;
+
+// License status through Bitstring Status Lists: every entry of the license's
+// credentialStatus is checked with `checker` (which fetches, verifies and caches the lists).
+// A set revocation bit is failed_precondition "revoked", a set suspension bit "suspended";
+// a license without a status entry, or a list that cannot be fetched or verified, is
+// unavailable. `checker` must outlive the returned function.
+LicenseStatusCheck MakeLicenseStatusCheck(StatusChecker& checker);
 
 struct PharmacyConfig {
   std::string pharmacy_did;
