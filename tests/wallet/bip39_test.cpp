@@ -92,3 +92,23 @@ TEST_CASE("BIP-39 generation covers every size and round-trips", "[wallet][bip39
   CHECK_FALSE(bip39::GenerateMnemonic(rng, 100).has_value());
   CHECK_FALSE(bip39::GenerateMnemonic(rng, 512).has_value());
 }
+
+TEST_CASE("BIP-39 seeds for every language's trezor vectors (NFKD of the sentence)", "[wallet][bip39][vectors]") {
+  // Generation and checksum validation use the English list; a sentence in any language still
+  // hashes to its seed (BIP-39 §"From mnemonic to seed"), which exercises NFKD on composed
+  // Latin letters, Hangul and the Japanese ideographic space.
+  auto doc = medallion::testing::ReadJsonVector("bip39/trezor-vectors.json");
+  size_t rows = 0;
+  for (auto& [language, vectors] : doc.items()) {
+    for (const auto& v : vectors) {
+      INFO(language << ": " << v[1].get<std::string>());
+      auto seed = bip39::MnemonicToSeed(v[1].get<std::string>(), "TREZOR");
+      REQUIRE(seed.has_value());
+      CHECK(HexEncode(seed->Reveal()) == v[2].get<std::string>());
+      auto master = MasterKeyFromSeed(Curve::kSecp256k1, seed->Reveal());
+      CHECK(SerializeXprv(*master).Reveal() == v[3].get<std::string>());
+      ++rows;
+    }
+  }
+  CHECK(rows == 12 * 24);
+}
