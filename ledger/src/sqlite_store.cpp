@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <mutex>
+#include <unordered_map>
 
 namespace medallion::ledger {
 namespace {
@@ -39,13 +40,22 @@ CREATE TABLE witness_state(
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
-// A prepared statement, reset on destruction.
+// A prepared statement: owned (finalized on destruction), or borrowed from the store's
+// statement cache (reset and unbound on destruction, so it holds no read transaction open).
 class Stmt {
  public:
   Stmt(sqlite3* db, const char* sql) : db_(db) {
     if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) s_ = nullptr;
   }
-  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(sqlite3* db, sqlite3_stmt* cached) : db_(db), s_(cached), owned_(false) {}
+  ~Stmt() {
+    if (owned_) {
+      sqlite3_finalize(s_);
+    } else if (s_ != nullptr) {
+      sqlite3_reset(s_);
+      sqlite3_clear_bindings(s_);
+    }
+  }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
   bool ok() const { return s_ != nullptr; }
@@ -84,6 +94,7 @@ class Stmt {
  private:
   sqlite3* db_;
   sqlite3_stmt* s_ = nullptr;
+  bool owned_ = true;
 };
 
 Status Exec(sqlite3* db, const char* sql) {
@@ -107,8 +118,26 @@ bool ToHash(const Bytes& b, Hash* out) {
 struct SqliteLeafStore::Impl {
   std::mutex mu;
   sqlite3* db = nullptr;
+  // Statements of the hot paths (node reads for proofs, batch inserts, the size and key
+  // lookups), prepared once: preparing costs more than running them. Keyed by the SQL
+  // literal's address; used under `mu` only.
+  std::unordered_map<const char*, sqlite3_stmt*> cache;
   ~Impl() {
+    for (auto& [sql, s] : cache) sqlite3_finalize(s);
     if (db) sqlite3_close(db);
+  }
+  // A cached statement for `sql` (a string literal), ready for binding. REQUIRES: mu held.
+  Stmt Cached(const char* sql) {
+    auto it = cache.find(sql);
+    if (it == cache.end()) {
+      sqlite3_stmt* s = nullptr;
+      if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) {
+        sqlite3_finalize(s);
+        return Stmt(db, static_cast<sqlite3_stmt*>(nullptr));
+      }
+      it = cache.emplace(sql, s).first;
+    }
+    return Stmt(db, it->second);
   }
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back on error.
   template <typename F>
@@ -124,7 +153,7 @@ struct SqliteLeafStore::Impl {
     return st;
   }
   Result<uint64_t> SizeLocked() {
-    Stmt s(db, "SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves");
+    Stmt s = Cached("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves");
     if (!s.ok() || s.Step() != SQLITE_ROW) return s.Error("size");
     return static_cast<uint64_t>(s.Int(0));
   }
@@ -175,7 +204,6 @@ Result<uint64_t> SqliteLeafStore::Size() {
 
 Status SqliteLeafStore::Append(const AppendBatch& batch) {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  sqlite3* db = impl_->db;
   return impl_->Transaction([&]() -> Status {
     MDL_ASSIGN_OR_RETURN(uint64_t size, impl_->SizeLocked());
     for (size_t i = 0; i < batch.leaves.size(); ++i) {
@@ -184,9 +212,9 @@ Status SqliteLeafStore::Append(const AppendBatch& batch) {
                                           ", expected " + std::to_string(size + i));
       }
     }
-    Stmt leaf(db, "INSERT INTO leaves(idx, leaf_hash, entry) VALUES(?, ?, ?)");
-    Stmt node(db, "INSERT INTO nodes(level, idx, hash) VALUES(?, ?, ?)");
-    Stmt key(db, "INSERT OR IGNORE INTO entry_keys(kind, value, idx) VALUES(?, ?, ?)");
+    Stmt leaf = impl_->Cached("INSERT INTO leaves(idx, leaf_hash, entry) VALUES(?, ?, ?)");
+    Stmt node = impl_->Cached("INSERT INTO nodes(level, idx, hash) VALUES(?, ?, ?)");
+    Stmt key = impl_->Cached("INSERT OR IGNORE INTO entry_keys(kind, value, idx) VALUES(?, ?, ?)");
     if (!leaf.ok() || !node.ok() || !key.ok()) return leaf.Error("prepare");
     for (const StoredLeaf& l : batch.leaves) {
       leaf.Bind(1, static_cast<int64_t>(l.index)).Bind(2, l.leaf_hash).Bind(3, AsBytes(l.entry));
@@ -205,7 +233,7 @@ Status SqliteLeafStore::Append(const AppendBatch& batch) {
       key.Reset();
     }
     if (batch.checkpoint) {
-      Stmt s(db, "INSERT OR REPLACE INTO checkpoints(size, note) VALUES(?, ?)");
+      Stmt s = impl_->Cached("INSERT OR REPLACE INTO checkpoints(size, note) VALUES(?, ?)");
       s.Bind(1, static_cast<int64_t>(batch.checkpoint->size)).BindText(2, batch.checkpoint->note);
       if (s.Step() != SQLITE_DONE) return s.Error("insert checkpoint");
     }
@@ -215,8 +243,8 @@ Status SqliteLeafStore::Append(const AppendBatch& batch) {
 
 Status SqliteLeafStore::GetNode(uint32_t level, uint64_t index, Hash* out) {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  Stmt s(impl_->db, level == 0 ? "SELECT leaf_hash FROM leaves WHERE idx = ?2"
-                               : "SELECT hash FROM nodes WHERE level = ?1 AND idx = ?2");
+  Stmt s = level == 0 ? impl_->Cached("SELECT leaf_hash FROM leaves WHERE idx = ?2")
+                      : impl_->Cached("SELECT hash FROM nodes WHERE level = ?1 AND idx = ?2");
   if (!s.ok()) return s.Error("prepare");
   if (level != 0) s.Bind(1, level);
   s.Bind(2, static_cast<int64_t>(index));
@@ -258,7 +286,7 @@ Result<std::vector<StoredLeaf>> SqliteLeafStore::GetLeaves(uint64_t start, uint6
 
 Result<std::vector<uint64_t>> SqliteLeafStore::FindByKey(const EntryKey& key, int64_t after, size_t limit) {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  Stmt s(impl_->db, "SELECT idx FROM entry_keys WHERE kind = ? AND value = ? AND idx > ? ORDER BY idx LIMIT ?");
+  Stmt s = impl_->Cached("SELECT idx FROM entry_keys WHERE kind = ? AND value = ? AND idx > ? ORDER BY idx LIMIT ?");
   if (!s.ok()) return s.Error("prepare");
   s.Bind(1, static_cast<int>(key.kind)).BindText(2, key.value).Bind(3, after).Bind(4, static_cast<int64_t>(limit));
   std::vector<uint64_t> out;
