@@ -3,6 +3,8 @@
 
 #include <httplib.h>
 
+#include <mutex>
+
 #include <nlohmann/json.hpp>
 
 #include "medallion/core/encoding.h"
@@ -210,6 +212,39 @@ Result<std::vector<ProvenEntry>> LedgerClient::Entries(uint64_t start, uint64_t 
     out.push_back(std::move(e));
   }
   return out;
+}
+
+namespace {
+
+class RemoteLedgerPort final : public claims::LedgerPort {
+ public:
+  explicit RemoteLedgerPort(std::shared_ptr<LedgerClient> client) : client_(std::move(client)) {}
+  Result<std::vector<Record>> Find(const ledger::EntryKey& key) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    MDL_RETURN_IF_ERROR(client_->Refresh().status());
+    MDL_ASSIGN_OR_RETURN(std::vector<ProvenEntry> entries, client_->Lookup(key));
+    std::vector<Record> out;
+    for (auto& e : entries) out.push_back({e.index, std::move(e.entry)});
+    return out;
+  }
+  Result<ledger::AppendResult> Append(const json& entry) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return client_->Append(entry);
+  }
+  std::string TrustedCheckpoint() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return client_->verifier().trusted_note();
+  }
+
+ private:
+  std::mutex mu_;
+  std::shared_ptr<LedgerClient> client_;
+};
+
+}  // namespace
+
+std::unique_ptr<claims::LedgerPort> MakeLedgerPort(std::shared_ptr<LedgerClient> client) {
+  return std::make_unique<RemoteLedgerPort>(std::move(client));
 }
 
 }  // namespace medallion::server

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "medallion/core/encoding.h"
+#include "medallion/core/hash.h"
 #include "medallion/did/did_mdl.h"
 #include "medallion/did/resolver.h"
 #include "medallion/ledger/log.h"
@@ -224,6 +225,35 @@ TEST_CASE("An issuer serves the Medallion context and its status lists", "[serve
   version = 2;
   CHECK(nlohmann::json::parse(c.Get("/status/1")->body)["version"] == 2);
   CHECK(c.Get("/status/2")->status == 404);
+}
+
+}  // namespace medallion::server
+
+namespace medallion::server {
+
+TEST_CASE("The pharmacy's remote ledger port proves what it returns", "[server][pharmacy][http]") {
+  Node node;
+  Running ledger_http([&](httplib::Server& s) { RegisterLedgerRoutes(s, node.log.get(), nullptr, nullptr); });
+  auto port = MakeLedgerPort(std::make_shared<LedgerClient>(ledger_http.Url(), node.Verifier()));
+  const std::string digest = HexEncode(Sha256(AsBytes("a prescription")));
+  json anchor = {{"type", "anchor"}, {"v", 1}, {"hash", digest}, {"kind", "credential"}, {"ts", 1'790'000'000}};
+  auto appended = port->Append(anchor);
+  REQUIRE(appended);
+  auto found = port->Find({ledger::KeyKind::kHash, digest});
+  REQUIRE(found);
+  REQUIRE(found->size() == 1);
+  CHECK((*found)[0].index == appended->index);
+  CHECK(port->TrustedCheckpoint().find("ledger.test\n") == 0);
+  // A nullifier can be used once.
+  json dispense = {{"type", "dispense"}, {"v", 1}, {"nullifier", digest}, {"rx", digest}, {"pharmacy", "did:web:pharmacy.example"},
+                   {"qty", 1}, {"sig", Base64UrlEncode(Bytes(64, 1))}, {"ts", 1'790'000'000}};
+  REQUIRE(port->Append(dispense));
+  auto again = port->Append(dispense);
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code() == StatusCode::kAlreadyExists);
+  // A port that requires a witness nobody provides finds nothing.
+  auto strict = MakeLedgerPort(std::make_shared<LedgerClient>(ledger_http.Url(), node.Verifier(1)));
+  CHECK_FALSE(strict->Find({ledger::KeyKind::kHash, digest}).has_value());
 }
 
 }  // namespace medallion::server

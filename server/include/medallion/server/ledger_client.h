@@ -10,6 +10,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "medallion/claims/pharmacy.h"
 #include "medallion/ledger/entry.h"
 #include "medallion/ledger/log.h"
 #include "medallion/ledger/witness.h"
@@ -63,6 +64,11 @@ class LedgerClient {
   std::string base_url_;
   ledger::LogVerifier verifier_;
 };
+
+// The pharmacy pipeline's view of a remote ledger: every Find refreshes the trusted
+// checkpoint (signature, witness policy, consistency) and returns only entries whose inclusion
+// proof verifies against it; TrustedCheckpoint is that checkpoint's note. Thread-safe.
+std::unique_ptr<claims::LedgerPort> MakeLedgerPort(std::shared_ptr<LedgerClient> client);
 
 // Parses an HTTP error body {"error", "error_description"} into a Status (data_loss if it is
 // not one). Exposed for the other HTTP clients.
