@@ -79,7 +79,28 @@ struct Controller {
     return Status::NotFound("this wallet holds no " + std::string(wallet::KeyPurposeName(purpose)) +
                             " key for that DID (wrong wallet or account?)");
   }
+  // The update key `state` committed to (pre-rotation), as a signer.
+  Result<did::mdl::OpSigner> CommittedUpdateSigner(const did::mdl::State& state, uint32_t* index) const;
+  // An update of `state` to `keys`, signed by the committed update key, committing to the next.
+  Result<did::mdl::BuiltOp> Update(const did::mdl::State& state, const did::mdl::KeySet& keys) const;
 };
+
+std::shared_ptr<wallet::SigningKey> Shared(wallet::SigningKey k) { return std::make_shared<wallet::SigningKey>(std::move(k)); }
+
+Result<did::mdl::OpSigner> Controller::CommittedUpdateSigner(const did::mdl::State& state, uint32_t* index) const {
+  MDL_ASSIGN_OR_RETURN(*index, Find(KeyPurpose::kDidUpdate, [&](const Bytes& pk) {
+                         return did::mdl::KeyCommitment(pk) == state.next_commitment;
+                       }));
+  MDL_ASSIGN_OR_RETURN(auto key, Key(KeyPurpose::kDidUpdate, *index));
+  return Signer(Shared(std::move(key)));
+}
+
+Result<did::mdl::BuiltOp> Controller::Update(const did::mdl::State& state, const did::mdl::KeySet& keys) const {
+  uint32_t u = 0;
+  MDL_ASSIGN_OR_RETURN(did::mdl::OpSigner signer, CommittedUpdateSigner(state, &u));
+  MDL_ASSIGN_OR_RETURN(Bytes next, PublicKey(KeyPurpose::kDidUpdate, u + 1));
+  return did::mdl::BuildUpdate(state, keys, signer, did::mdl::KeyCommitment(next), DefaultEnv().clock->NowSeconds());
+}
 
 Result<Controller> Unlock(const std::string& store, const std::string& passphrase_file, uint32_t account) {
   MDL_ASSIGN_OR_RETURN(auto ks, wallet::KeyStore::Open(store, DefaultEnv()));
@@ -151,8 +172,6 @@ int RunUpdate(const WalletOptions& w, const ClientOptions& l, const std::string&
   }
   return kExitOk;
 }
-
-std::shared_ptr<wallet::SigningKey> Shared(wallet::SigningKey k) { return std::make_shared<wallet::SigningKey>(std::move(k)); }
 
 }  // namespace
 
@@ -254,15 +273,9 @@ void AddDidCommands(CLI::App& app, int& rc) {
     cmd->add_flag("--json", *as_json, "JSON output");
     cmd->callback([w, l, did, as_json, &rc] {
       rc = RunUpdate(*w, *l, *did, *as_json, [](const Controller& c, const did::mdl::State& s) -> Result<did::mdl::BuiltOp> {
-        MDL_ASSIGN_OR_RETURN(uint32_t u, c.Find(KeyPurpose::kDidUpdate, [&](const Bytes& pk) {
-                               return did::mdl::KeyCommitment(pk) == s.next_commitment;
-                             }));
         MDL_ASSIGN_OR_RETURN(uint32_t gen, c.Find(KeyPurpose::kAssertion, [&](const Bytes& pk) { return pk == s.keys.assertion; }));
         MDL_ASSIGN_OR_RETURN(did::mdl::KeySet keys, c.Keys(gen + 1, &s.keys));
-        MDL_ASSIGN_OR_RETURN(auto key, c.Key(KeyPurpose::kDidUpdate, u));
-        MDL_ASSIGN_OR_RETURN(Bytes next, c.PublicKey(KeyPurpose::kDidUpdate, u + 1));
-        return did::mdl::BuildUpdate(s, keys, c.Signer(Shared(std::move(key))), did::mdl::KeyCommitment(next),
-                                     DefaultEnv().clock->NowSeconds());
+        return c.Update(s, keys);
       });
     });
   }
@@ -303,13 +316,7 @@ void AddDidCommands(CLI::App& app, int& rc) {
         } else {
           keys.service = *value;
         }
-        MDL_ASSIGN_OR_RETURN(uint32_t u, c.Find(KeyPurpose::kDidUpdate, [&](const Bytes& pk) {
-                               return did::mdl::KeyCommitment(pk) == s.next_commitment;
-                             }));
-        MDL_ASSIGN_OR_RETURN(auto key, c.Key(KeyPurpose::kDidUpdate, u));
-        MDL_ASSIGN_OR_RETURN(Bytes next, c.PublicKey(KeyPurpose::kDidUpdate, u + 1));
-        return did::mdl::BuildUpdate(s, keys, c.Signer(Shared(std::move(key))), did::mdl::KeyCommitment(next),
-                                     DefaultEnv().clock->NowSeconds());
+        return c.Update(s, keys);
       });
     });
   }
@@ -360,11 +367,9 @@ void AddDidCommands(CLI::App& app, int& rc) {
     cmd->add_flag("--json", *as_json, "JSON output");
     cmd->callback([w, l, did, as_json, &rc] {
       rc = RunUpdate(*w, *l, *did, *as_json, [](const Controller& c, const did::mdl::State& s) -> Result<did::mdl::BuiltOp> {
-        MDL_ASSIGN_OR_RETURN(uint32_t u, c.Find(KeyPurpose::kDidUpdate, [&](const Bytes& pk) {
-                               return did::mdl::KeyCommitment(pk) == s.next_commitment;
-                             }));
-        MDL_ASSIGN_OR_RETURN(auto key, c.Key(KeyPurpose::kDidUpdate, u));
-        return did::mdl::BuildDeactivate(s, c.Signer(Shared(std::move(key))), DefaultEnv().clock->NowSeconds());
+        uint32_t u = 0;
+        MDL_ASSIGN_OR_RETURN(did::mdl::OpSigner signer, c.CommittedUpdateSigner(s, &u));
+        return did::mdl::BuildDeactivate(s, signer, DefaultEnv().clock->NowSeconds());
       });
     });
   }
