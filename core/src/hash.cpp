@@ -4,6 +4,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <string>
+
 #include "medallion/core/status.h"
 
 namespace medallion {
@@ -32,8 +34,22 @@ const EVP_MD* Ripemd160Md() {
 
 }  // namespace
 
-Hash256 Sha256(ByteView data) { return Digest<32>(EVP_sha256(), data); }
-std::array<uint8_t, 64> Sha512(ByteView data) { return Digest<64>(EVP_sha512(), data); }
+// Explicitly fetched once: EVP_sha256() makes OpenSSL 3 look the implementation up on every
+// EVP_Digest call, which tripled the cost of hashing a 65-byte Merkle node (docs/benchmarks.md).
+const EVP_MD* FetchedMd(const char* name) {
+  const EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+  if (md == nullptr) Panic(std::string("OpenSSL has no ") + name);
+  return md;
+}
+
+Hash256 Sha256(ByteView data) {
+  static const EVP_MD* md = FetchedMd("SHA256");
+  return Digest<32>(md, data);
+}
+std::array<uint8_t, 64> Sha512(ByteView data) {
+  static const EVP_MD* md = FetchedMd("SHA512");
+  return Digest<64>(md, data);
+}
 Hash256 Sha256d(ByteView data) {
   Hash256 h = Sha256(data);
   return Sha256(h);
