@@ -122,6 +122,25 @@ struct WalletOptions {
   }
 };
 
+// The options every DID-changing command shares: wallet, verifying ledger client, --did, --json.
+struct UpdateOptions {
+  WalletOptions wallet;
+  ClientOptions ledger;
+  std::string did;
+  bool as_json = false;
+};
+
+std::shared_ptr<UpdateOptions> AddUpdateOptions(CLI::App* cmd, bool did_required) {
+  auto o = std::make_shared<UpdateOptions>();
+  o->wallet.Add(cmd);
+  o->ledger.Add(cmd, true, "--ledger");
+  auto* d = cmd->add_option("--did", o->did, did_required ? "The DID" : "The DID (default: the one saved in the store)");
+  if (did_required) d->required();
+  cmd->add_flag("--json", o->as_json, "JSON output");
+  return o;
+}
+
+
 // The DID's current state, replayed from proven ledger operations.
 Result<did::mdl::State> CurrentState(server::LedgerClient& client, const std::string& did, std::vector<did::mdl::Ignored>* ignored) {
   auto shared = std::shared_ptr<server::LedgerClient>(&client, [](server::LedgerClient*) {});
@@ -265,16 +284,9 @@ void AddDidCommands(CLI::App& app, int& rc) {
   // did rotate
   {
     auto* cmd = d->add_subcommand("rotate", "Rotate the signing keys of a did:mdl (and the update key, pre-rotated)");
-    auto w = std::make_shared<WalletOptions>();
-    auto l = std::make_shared<ClientOptions>();
-    auto did = std::make_shared<std::string>();
-    auto as_json = std::make_shared<bool>(false);
-    w->Add(cmd);
-    l->Add(cmd, true, "--ledger");
-    cmd->add_option("--did", *did, "The DID (default: the one saved in the store)");
-    cmd->add_flag("--json", *as_json, "JSON output");
-    cmd->callback([w, l, did, as_json, &rc] {
-      rc = RunUpdate(*w, *l, *did, *as_json, [](const Controller& c, const did::mdl::State& s) -> Result<did::mdl::BuiltOp> {
+    auto o = AddUpdateOptions(cmd, false);
+    cmd->callback([o, &rc] {
+      rc = RunUpdate(o->wallet, o->ledger, o->did, o->as_json, [](const Controller& c, const did::mdl::State& s) -> Result<did::mdl::BuiltOp> {
         MDL_ASSIGN_OR_RETURN(uint32_t gen, c.Find(KeyPurpose::kAssertion, [&](const Bytes& pk) { return pk == s.keys.assertion; }));
         MDL_ASSIGN_OR_RETURN(did::mdl::KeySet keys, c.Keys(gen + 1, &s.keys));
         return c.Update(s, keys);
@@ -287,22 +299,15 @@ void AddDidCommands(CLI::App& app, int& rc) {
     const bool is_key = std::string(name) == "add-key";
     auto* cmd = d->add_subcommand(name, is_key ? "Add (or replace) the device key of a did:mdl: a paired phone's Ed25519 key"
                                                : "Set the container service endpoint of a did:mdl");
-    auto w = std::make_shared<WalletOptions>();
-    auto l = std::make_shared<ClientOptions>();
-    auto did = std::make_shared<std::string>();
+    auto o = AddUpdateOptions(cmd, false);
     auto value = std::make_shared<std::string>();
-    auto as_json = std::make_shared<bool>(false);
-    w->Add(cmd);
-    l->Add(cmd, true, "--ledger");
-    cmd->add_option("--did", *did, "The DID (default: the one saved in the store)");
     if (is_key) {
       cmd->add_option("--public-key", *value, "The device key: Multikey (z6Mk...) or 32-byte hex")->required();
     } else {
       cmd->add_option("--url", *value, "The container base URL")->required();
     }
-    cmd->add_flag("--json", *as_json, "JSON output");
-    cmd->callback([w, l, did, value, as_json, is_key, &rc] {
-      rc = RunUpdate(*w, *l, *did, *as_json, [&](const Controller& c, const did::mdl::State& s) -> Result<did::mdl::BuiltOp> {
+    cmd->callback([o, value, is_key, &rc] {
+      rc = RunUpdate(o->wallet, o->ledger, o->did, o->as_json, [&](const Controller& c, const did::mdl::State& s) -> Result<did::mdl::BuiltOp> {
         did::mdl::KeySet keys = s.keys;
         if (is_key) {
           Bytes pk;
@@ -326,16 +331,9 @@ void AddDidCommands(CLI::App& app, int& rc) {
   // did recover
   {
     auto* cmd = d->add_subcommand("recover", "Take a did:mdl back with its recovery key (e.g. a wallet restored from SLIP-39 shares)");
-    auto w = std::make_shared<WalletOptions>();
-    auto l = std::make_shared<ClientOptions>();
-    auto did = std::make_shared<std::string>();
-    auto as_json = std::make_shared<bool>(false);
-    w->Add(cmd);
-    l->Add(cmd, true, "--ledger");
-    cmd->add_option("--did", *did, "The DID to recover")->required();
-    cmd->add_flag("--json", *as_json, "JSON output");
-    cmd->callback([w, l, did, as_json, &rc] {
-      rc = RunUpdate(*w, *l, *did, *as_json, [](const Controller& c, const did::mdl::State& s) -> Result<did::mdl::BuiltOp> {
+    auto o = AddUpdateOptions(cmd, true);
+    cmd->callback([o, &rc] {
+      rc = RunUpdate(o->wallet, o->ledger, o->did, o->as_json, [](const Controller& c, const did::mdl::State& s) -> Result<did::mdl::BuiltOp> {
         MDL_ASSIGN_OR_RETURN(uint32_t r, c.Find(KeyPurpose::kRecoveryCommitment, [&](const Bytes& pk) {
                                return did::mdl::KeyCommitment(pk) == s.recovery_commitment;
                              }));
@@ -350,8 +348,8 @@ void AddDidCommands(CLI::App& app, int& rc) {
                                       did::mdl::KeyCommitment(next_recovery), DefaultEnv().clock->NowSeconds());
       });
       if (rc == kExitOk) {
-        auto ks = wallet::KeyStore::Open(w->store, DefaultEnv());
-        if (ks) (void)(*ks)->PutPublic("did", "mdl", *did);
+        auto ks = wallet::KeyStore::Open(o->wallet.store, DefaultEnv());
+        if (ks) (void)(*ks)->PutPublic("did", "mdl", o->did);
       }
     });
   }
@@ -359,16 +357,9 @@ void AddDidCommands(CLI::App& app, int& rc) {
   // did deactivate
   {
     auto* cmd = d->add_subcommand("deactivate", "Deactivate a did:mdl for good");
-    auto w = std::make_shared<WalletOptions>();
-    auto l = std::make_shared<ClientOptions>();
-    auto did = std::make_shared<std::string>();
-    auto as_json = std::make_shared<bool>(false);
-    w->Add(cmd);
-    l->Add(cmd, true, "--ledger");
-    cmd->add_option("--did", *did, "The DID (default: the one saved in the store)");
-    cmd->add_flag("--json", *as_json, "JSON output");
-    cmd->callback([w, l, did, as_json, &rc] {
-      rc = RunUpdate(*w, *l, *did, *as_json, [](const Controller& c, const did::mdl::State& s) -> Result<did::mdl::BuiltOp> {
+    auto o = AddUpdateOptions(cmd, false);
+    cmd->callback([o, &rc] {
+      rc = RunUpdate(o->wallet, o->ledger, o->did, o->as_json, [](const Controller& c, const did::mdl::State& s) -> Result<did::mdl::BuiltOp> {
         uint32_t u = 0;
         MDL_ASSIGN_OR_RETURN(did::mdl::OpSigner signer, c.CommittedUpdateSigner(s, &u));
         return did::mdl::BuildDeactivate(s, signer, DefaultEnv().clock->NowSeconds());
