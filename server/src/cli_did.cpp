@@ -32,10 +32,6 @@ constexpr uint32_t kUpdateChainStride = 1000;  // update keys after recovery k s
 constexpr uint32_t kScanWindow = 32;
 constexpr uint32_t kScanChains = 9;
 
-std::atomic<httplib::Server*> g_resolver_server{nullptr};
-void OnResolverSignal(int) {
-  if (httplib::Server* s = g_resolver_server.load()) s->stop();
-}
 
 // A wallet unlocked for DID operations.
 struct Controller {
@@ -383,18 +379,7 @@ void AddDidCommands(CLI::App& app, int& rc) {
       httplib::Server http;
       server::ConfigureServer(http);
       server::RegisterResolverRoutes(http, resolver);
-      auto addr = server::ParseListenAddress(*listen);
-      if (!addr) return void(rc = ReportError(addr.error()));
-      int port = addr->port == 0 ? http.bind_to_any_port(addr->host) : (http.bind_to_port(addr->host, addr->port) ? addr->port : -1);
-      if (port <= 0) return void(rc = ReportError(Status::Unavailable("cannot listen on " + *listen)));
-      std::cout << json{{"role", "resolver"}, {"url", "http://" + addr->host + ":" + std::to_string(port)}}.dump() << std::endl;
-      g_resolver_server = &http;
-      struct sigaction sa {};
-      sa.sa_handler = OnResolverSignal;
-      sigaction(SIGINT, &sa, nullptr);
-      sigaction(SIGTERM, &sa, nullptr);
-      http.listen_after_bind();
-      g_resolver_server = nullptr;
+      rc = Serve(http, *listen, {{"role", "resolver"}}, true);
     });
   }
 }

@@ -33,11 +33,6 @@ namespace {
 
 using nlohmann::json;
 
-std::atomic<httplib::Server*> g_server{nullptr};
-
-void OnSignal(int) {
-  if (httplib::Server* s = g_server.load()) s->stop();
-}
 
 // Creates `path` with mode 0600 holding `content`; never overwrites.
 Status WriteNewSecretFile(const std::string& path, std::string_view content) {
@@ -70,33 +65,6 @@ Result<SecretBytes> LoadOrCreateSeed(const std::string& path, bool* created) {
   return out;
 }
 
-// Runs `server` on `listen` until SIGINT/SIGTERM. Prints `banner` (plus the URL) first.
-int Serve(httplib::Server& server, const std::string& listen, json banner, bool as_json) {
-  auto addr = server::ParseListenAddress(listen);
-  if (!addr) return ReportError(addr.error());
-  int port = addr->port;
-  if (port == 0) {
-    port = server.bind_to_any_port(addr->host);
-  } else if (!server.bind_to_port(addr->host, port)) {
-    port = -1;
-  }
-  if (port <= 0) return ReportError(Status::Unavailable("cannot listen on " + listen));
-  banner["url"] = "http://" + addr->host + ":" + std::to_string(port);
-  if (as_json) {
-    std::cout << banner.dump() << std::endl;
-  } else {
-    for (auto& [k, v] : banner.items()) std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
-    std::cout << std::flush;
-  }
-  g_server = &server;
-  struct sigaction sa {};
-  sa.sa_handler = OnSignal;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  server.listen_after_bind();
-  g_server = nullptr;
-  return kExitOk;
-}
 
 json ProvenJson(const server::ProvenEntry& e) {
   json proof = json::array();

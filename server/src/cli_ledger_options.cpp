@@ -1,17 +1,60 @@
 // Verifying ledger-client options for the command line.
 #include "cli_ledger_options.h"
 
+#include <httplib.h>
+#include <signal.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <iostream>
+#include <nlohmann/json.hpp>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
 
 #include "cli_util.h"
+#include "medallion/server/http.h"
 #include "medallion/ledger/checkpoint.h"
 #include "medallion/ledger/signed_note.h"
 
 namespace medallion::cli {
+namespace {
+std::atomic<httplib::Server*> g_server{nullptr};
+
+void OnSignal(int) {
+  if (httplib::Server* s = g_server.load()) s->stop();
+}
+}  // namespace
+
+// Runs `server` on `listen` until SIGINT/SIGTERM. Prints `banner` (plus the URL) first.
+int Serve(httplib::Server& server, const std::string& listen, nlohmann::json banner, bool as_json) {
+  auto addr = server::ParseListenAddress(listen);
+  if (!addr) return ReportError(addr.error());
+  int port = addr->port;
+  if (port == 0) {
+    port = server.bind_to_any_port(addr->host);
+  } else if (!server.bind_to_port(addr->host, port)) {
+    port = -1;
+  }
+  if (port <= 0) return ReportError(Status::Unavailable("cannot listen on " + listen));
+  banner["url"] = "http://" + addr->host + ":" + std::to_string(port);
+  if (as_json) {
+    std::cout << banner.dump() << std::endl;
+  } else {
+    for (auto& [k, v] : banner.items()) std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+    std::cout << std::flush;
+  }
+  g_server = &server;
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  server.listen_after_bind();
+  g_server = nullptr;
+  return kExitOk;
+}
+
 
 void ClientOptions::Add(CLI::App* cmd, bool need_key, const char* url_option) {
   cmd->add_option(url_option, url, "Ledger node base URL (default http://127.0.0.1:8080)");

@@ -7,8 +7,13 @@
 #include "medallion/core/status.h"
 #include "medallion/server/ledger_client.h"
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace CLI {
 class App;
+}
+namespace httplib {
+class Server;
 }
 
 namespace medallion::cli {
@@ -29,5 +34,10 @@ struct ClientOptions {
   // Saves the client's trusted checkpoint to --state (no-op without it).
   Status SaveState(const server::LedgerClient& client) const;
 };
+
+// Binds `server` to `listen` (HOST:PORT; port 0 picks one), prints `banner` plus the URL (one
+// JSON line with `as_json`, else key: value lines) and serves until SIGINT/SIGTERM. Returns the
+// exit code. Every `medallion` server role runs through here.
+int Serve(httplib::Server& server, const std::string& listen, nlohmann::json banner, bool as_json);
 
 }  // namespace medallion::cli
