@@ -60,11 +60,32 @@ std::optional<std::string> PartyId(const json& doc, const char* key) {
 // The shape VC-JOSE-COSE §3.1.1 / §3.1.2 secure: a VC Data Model 2.0 credential (with an issuer)
 // or presentation, without the VC-JWT 1.1 `vc` / `vp` claims. Returns the issuer (holder) id,
 // "" for a presentation without a holder.
+std::string_view TypFor(JwtKind kind) {
+  switch (kind) {
+    case JwtKind::kCredential: return kVcJwtType;
+    case JwtKind::kPresentation: return kVpJwtType;
+    case JwtKind::kDidAuth: return kDidAuthJwtType;
+  }
+  MDL_CHECK(false);
+  return {};
+}
+
 Result<std::string> CheckDocument(JwtKind kind, const json& doc) {
   auto invalid = [](const std::string& d) {
     return Fail(StatusCode::kInvalidArgument, jwt_reason::kPayloadInvalid, d);
   };
   if (!doc.is_object()) return invalid("the payload is not a JSON object");
+  if (kind == JwtKind::kDidAuth) {
+    // docs/uma.md §"Claim tokens": `sub` is the DID whose control is proven; no VC payload.
+    auto sub = doc.find("sub");
+    if (sub == doc.end() || !sub->is_string() || !did::IsValidDid(sub->get<std::string>())) {
+      return invalid("`sub` must be a DID");
+    }
+    if (doc.contains("@context") || doc.contains("vc") || doc.contains("vp")) {
+      return invalid("a DID authentication token carries no credential or presentation");
+    }
+    return sub->get<std::string>();
+  }
   // VC-JOSE-COSE §"JOSE Header Parameters and JWT Claims": "The JWT Claim Names vc and vp MUST
   // NOT be present."
   if (doc.contains("vc") || doc.contains("vp")) {
@@ -125,13 +146,13 @@ Result<std::string> SignJwt(JwtKind kind, const json& document, const Signer& si
                                    *party + "' is not the signer's DID " + kid->did);
   }
   for (const char* claim : {"iss", "iat", "nbf", "exp", "aud", "nonce", "jti", "cnf"}) {
+    if (kind == JwtKind::kDidAuth && std::string_view(claim) == "cnf") continue;
     if (document.contains(claim)) {
       return Status::InvalidArgument(std::string("the document already has a `") + claim + "` member");
     }
   }
-  json header = {{"alg", AlgName(signer.alg)}, {"kid", signer.verification_method},
-                 {"typ", kind == JwtKind::kCredential ? kVcJwtType : kVpJwtType}};
-  if (options.content_type) header["cty"] = kind == JwtKind::kCredential ? "vc" : "vp";
+  json header = {{"alg", AlgName(signer.alg)}, {"kid", signer.verification_method}, {"typ", TypFor(kind)}};
+  if (options.content_type && kind != JwtKind::kDidAuth) header["cty"] = kind == JwtKind::kCredential ? "vc" : "vp";
   json payload = document;
   payload["iss"] = party->empty() ? kid->did : *party;
   if (options.issued_at != 0) payload["iat"] = options.issued_at;
@@ -193,7 +214,7 @@ Result<json> VerifyJwt(JwtKind kind, std::string_view jws, const did::Resolver& 
   }
   // VC-JOSE-COSE §3.1.1 / §3.1.2: typ vc+jwt / vp+jwt; we require it (explicit typing, RFC 8725
   // §3.11), so a credential token cannot pass as a presentation or as some other JWT.
-  const std::string expected_typ = std::string(kind == JwtKind::kCredential ? kVcJwtType : kVpJwtType);
+  const std::string expected_typ = std::string(TypFor(kind));
   auto typ_it = header.find("typ");
   if (typ_it == header.end() || !typ_it->is_string() ||
       NormalizeMediaType(typ_it->get<std::string>()) != "application/" + expected_typ) {
@@ -202,6 +223,9 @@ Result<json> VerifyJwt(JwtKind kind, std::string_view jws, const did::Resolver& 
   // "When present, the cty header parameter SHOULD be vc" (vp): any other content type (a
   // nested JWT, say) is not something this verifier unwraps.
   if (auto cty = header.find("cty"); cty != header.end()) {
+    if (kind == JwtKind::kDidAuth) {
+      return Fail(StatusCode::kInvalidArgument, jwt_reason::kCtyUnsupported, "a did-auth+jwt has no cty");
+    }
     const std::string expected_cty = kind == JwtKind::kCredential ? "application/vc" : "application/vp";
     if (!cty->is_string() || NormalizeMediaType(cty->get<std::string>()) != expected_cty) {
       return Fail(StatusCode::kInvalidArgument, jwt_reason::kCtyUnsupported,
@@ -245,6 +269,7 @@ Result<json> VerifyJwt(JwtKind kind, std::string_view jws, const did::Resolver& 
   // and authentication for presentations.
   const did::Relationship relationship =
       kind == JwtKind::kCredential ? did::Relationship::kAssertionMethod : did::Relationship::kAuthentication;
+  // kDidAuth and kPresentation both prove control: authentication methods only.
   auto vm = resolver.DereferenceMethod(kid, relationship, options.resolution);
   if (!vm) return Fail(vm.error().code(), reason::kMethodUnresolved, vm.error().message());
   const bool key_fits = (alg == Alg::kEdDSA && vm->key_type == did::KeyType::kEd25519) ||

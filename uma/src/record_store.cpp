@@ -1,8 +1,6 @@
 // FHIR R4 resource store on SQLite (WAL, explicit transactions, numbered migrations).
 #include "medallion/uma/record_store.h"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
@@ -10,6 +8,7 @@
 #include "medallion/core/encoding.h"
 #include "medallion/core/jcs.h"
 #include "medallion/did/resolver.h"
+#include "sqlite_util.h"
 
 namespace medallion::uma {
 namespace {
@@ -88,56 +87,12 @@ std::string PatientOf(const json& r) {
   return "";
 }
 
-Status Exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string m = err ? err : "unknown";
-    sqlite3_free(err);
-    return Status::Unavailable("records: sqlite: " + m);
-  }
-  return Status::Ok();
-}
-
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) { ok_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) == SQLITE_OK; }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  bool ok() const { return ok_; }
-  Stmt& Text(int i, std::string_view v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& Int(int i, int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
-    return *this;
-  }
-  int Step() { return sqlite3_step(s_); }
-  std::string Col(int i) {
-    auto p = sqlite3_column_text(s_, i);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s_, i))) : "";
-  }
-  int64_t ColInt(int i) { return sqlite3_column_int64(s_, i); }
-  Status Error() const { return Status::Unavailable(std::string("records: sqlite: ") + sqlite3_errmsg(db_)); }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* s_ = nullptr;
-  bool ok_ = false;
-};
+constexpr std::string_view kWhat = "records";
+using sql::Stmt;
 
 template <typename F>
 Status InTransaction(sqlite3* db, F&& body) {
-  MDL_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
-  Status st = body();
-  if (!st.ok()) {
-    (void)Exec(db, "ROLLBACK");
-    return st;
-  }
-  st = Exec(db, "COMMIT");
-  if (!st.ok()) (void)Exec(db, "ROLLBACK");
-  return st;
+  return sql::InTransaction(db, kWhat, std::forward<F>(body));
 }
 
 Result<std::string> Serialize(const json& r) {
@@ -194,29 +149,8 @@ Status ValidateResource(const json& r) {
 
 Result<std::unique_ptr<RecordStore>> RecordStore::Open(const std::string& path, Env env) {
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
-    std::string m = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    return Status::Unavailable("records: cannot open " + path + ": " + m);
-  }
-  std::unique_ptr<RecordStore> store(new RecordStore(db, env));
-  sqlite3_busy_timeout(db, 5000);
-  MDL_RETURN_IF_ERROR(Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
-  MDL_RETURN_IF_ERROR(Exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)"));
-  MDL_RETURN_IF_ERROR(InTransaction(db, [&]() -> Status {
-    Stmt q(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-    if (!q.ok() || q.Step() != SQLITE_ROW) return Status::DataLoss("records: cannot read the schema version");
-    const int64_t have = q.ColInt(0);
-    const int64_t want = static_cast<int64_t>(std::size(kMigrations));
-    if (have > want) return Status::FailedPrecondition("records: database schema is newer than this build");
-    for (int64_t v = have; v < want; ++v) {
-      MDL_RETURN_IF_ERROR(Exec(db, kMigrations[v]));
-      Stmt ins(db, "INSERT INTO schema_migrations (version) VALUES (?)");
-      if (ins.Int(1, v + 1).Step() != SQLITE_DONE) return ins.Error();
-    }
-    return Status::Ok();
-  }));
-  return store;
+  MDL_RETURN_IF_ERROR(sql::OpenDatabase(path, kWhat, kMigrations, &db));
+  return std::unique_ptr<RecordStore>(new RecordStore(db, env));
 }
 
 RecordStore::~RecordStore() { sqlite3_close(db_); }

@@ -31,6 +31,10 @@ namespace medallion::claims {
 // the `cty` values they allow.
 inline constexpr std::string_view kVcJwtType = "vc+jwt";
 inline constexpr std::string_view kVpJwtType = "vp+jwt";
+// A DID authentication token (Medallion, docs/uma.md §"Claim tokens"): a JWT whose `sub` is a DID
+// and whose key is one of that DID's authentication methods — proof of control of the DID for
+// one audience and nonce (the UMA claim token, the owner's sign-in, approvals).
+inline constexpr std::string_view kDidAuthJwtType = "did-auth+jwt";
 
 // A bound on a compact JWS a verifier accepts (the header, payload and signature together).
 inline constexpr size_t kMaxJwtBytes = 256 * 1024;
@@ -55,7 +59,7 @@ inline constexpr std::string_view kAudienceMismatch = "audience_mismatch";
 inline constexpr std::string_view kNonceMismatch = "nonce_mismatch";
 }  // namespace jwt_reason
 
-enum class JwtKind { kCredential, kPresentation };  // typ vc+jwt, vp+jwt
+enum class JwtKind { kCredential, kPresentation, kDidAuth };  // typ vc+jwt, vp+jwt, did-auth+jwt
 
 struct JwtSignOptions {
   int64_t issued_at = 0;   // `iat` (POSIX seconds); 0 = omit
@@ -67,7 +71,8 @@ struct JwtSignOptions {
   bool content_type = false;  // add `cty` "vc" / "vp" (VC-JOSE-COSE §3.1.1: optional)
 };
 
-// Secures `document` (a credential for kCredential, a presentation for kPresentation) as a
+// Secures `document` (a credential for kCredential, a presentation for kPresentation, a claims
+// object whose `sub` is the signer's DID for kDidAuth) as a
 // compact JWS: protected header {alg, kid = signer.verification_method, typ[, cty]}, payload =
 // the document with `iss` = the issuer (holder) id and the JWT claims of `options`, both
 // serialized with RFC 8785 JCS. The signer's DID must be the credential's issuer (the

@@ -1,0 +1,218 @@
+// The container's UMA 2.0 authorization server (Kantara "UMA 2.0 Grant for OAuth 2.0
+// Authorization" and "Federated Authorization for UMA 2.0", both 2018-01-07): client
+// registration (RFC 7591), protection API tokens (PATs), resource registration, permission
+// tickets, the token endpoint (UMA grant with claims pushed as DID-signed tokens and verifiable
+// presentations, PCTs, RPT upgrade), introspection (RFC 7662 with `permissions`), revocation
+// (RFC 7009), the owner's private policies, approvals of pending requests, and the hash-chained
+// accounting of disclosures with consent receipts and log batches anchored on the ledger.
+//
+// Every method is transport-neutral: it takes what the HTTP request carried (form fields,
+// bearer token, client credentials, JSON body) and returns the protocol's answer (status, JSON
+// body) — server/uma_http.cpp only moves bytes. Tokens are random 256-bit strings; only their
+// SHA-256 is stored. Thread-safe (one SQLite connection, serialized).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "medallion/claims/pharmacy.h"
+#include "medallion/claims/signer.h"
+#include "medallion/core/env.h"
+#include "medallion/core/secret.h"
+#include "medallion/core/status.h"
+#include "medallion/did/resolver.h"
+#include "medallion/uma/policy.h"
+
+namespace medallion::ledger {
+class ValidatorRegistry;
+}
+
+namespace medallion::uma {
+
+// UMA Grant §3.3.1.
+inline constexpr char kUmaTicketGrant[] = "urn:ietf:params:oauth:grant-type:uma-ticket";
+// The claim token formats this server accepts (docs/uma.md §"Claim tokens").
+inline constexpr char kClaimTokenDidAuth[] = "urn:medallion:uma:claim-token-format:did-auth-jwt";
+inline constexpr char kClaimTokenVp[] = "urn:medallion:uma:claim-token-format:vp-jwt";
+// UMA FedAuthz §1.3.1: the scope of a protection API access token.
+inline constexpr char kProtectionScope[] = "uma_protection";
+// The credential type a physician's license has (claims/credentials.h).
+inline constexpr char kLicenseCredentialType[] = "MedicalLicenseCredential";
+
+// A protocol answer: the HTTP status the specification prescribes and the JSON body (for
+// errors {"error", "error_description", ...}). `headers` carries e.g. WWW-Authenticate.
+struct Reply {
+  int status = 200;
+  nlohmann::json body = nlohmann::json::object();
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool ok() const { return status >= 200 && status < 300; }
+};
+
+// Client authentication at the token, introspection and revocation endpoints (RFC 6749 §2.3.1:
+// client_secret_basic or client_secret_post), as the transport extracted it.
+struct ClientCredentials {
+  std::string client_id;
+  std::string client_secret;
+  bool present() const { return !client_id.empty(); }
+};
+
+struct AuthorizationServerOptions {
+  std::string issuer;     // the server's base URL (no trailing '/'): `as_uri`, and the audience of claim tokens
+  std::string owner_did;  // the container's owner: signs in, approves, controls the receipts
+  std::string realm = "medallion";
+  std::vector<std::string> trusted_issuers;  // medical societies whose licenses count (DIDs)
+  const did::Resolver* resolver = nullptr;   // REQUIRES: set; outlives the server
+  claims::LicenseStatusCheck license_status;  // REQUIRES: set (OK = active)
+  // Receipts on the ledger (optional): consent grants/revocations and disclosure-log batches.
+  // With a ledger, `owner_signer` (the owner's assertion key) signs the consent entries and
+  // `pseudonym_secret` (32 bytes) derives the per-relationship pseudonyms they name.
+  claims::LedgerPort* ledger = nullptr;
+  claims::Signer owner_signer;
+  const SecretBytes* pseudonym_secret = nullptr;
+  // Lifetimes in seconds.
+  int64_t ticket_ttl = 300;
+  int64_t rpt_ttl = 3600;
+  int64_t pct_ttl = 30 * 86400;
+  int64_t pat_ttl = 86400;
+  int64_t session_ttl = 3600;
+  int64_t challenge_ttl = 300;
+  int64_t max_claim_token_age = 600;  // a claim token's exp - iat, and how old its iat may be
+  int64_t approval_poll_interval = 5;  // `interval` of request_submitted (UMA Grant §3.3.6)
+  int64_t max_clock_skew = 120;
+  size_t log_batch = 64;  // disclosure-log entries per ledger anchor (AnchorDisclosures anchors what is pending)
+};
+
+// What the resource server learns when an RPT grants a request (for its release log entry).
+struct Access {
+  std::string requesting_party;  // DID
+  std::string client_id;
+  std::string token_hash;  // hex SHA-256 of the RPT (never the token)
+  bool owner = false;      // the owner's own session
+};
+
+class AuthorizationServer {
+ public:
+  // Opens or creates the consent database at `path` (WAL, synchronous=FULL, migrations).
+  // Errors: invalid_argument for unusable options; the database's errors.
+  static Result<std::unique_ptr<AuthorizationServer>> Open(const std::string& path, AuthorizationServerOptions options,
+                                                           Env env);
+  ~AuthorizationServer();
+  AuthorizationServer(const AuthorizationServer&) = delete;
+  AuthorizationServer& operator=(const AuthorizationServer&) = delete;
+
+  const AuthorizationServerOptions& options() const { return options_; }
+
+  // UMA Grant §2 / FedAuthz §2: the /.well-known/uma2-configuration document (RFC 8414
+  // metadata plus uma_profiles_supported, claims formats, permission_endpoint,
+  // resource_registration_endpoint), paths relative to `issuer`.
+  nlohmann::json Discovery() const;
+
+  // --- Clients (RFC 7591 §3.1-3.2) ---
+  // Registers a client from its metadata. A resource server (metadata `scope` containing
+  // uma_protection) needs the owner's session as the initial access token (RFC 7591 §3);
+  // requesting parties' clients register openly. token_endpoint_auth_method must be
+  // client_secret_basic (default) or client_secret_post; grant_types are checked against what
+  // the client may use. 201 with client_id, client_secret (shown once), the metadata; 400
+  // invalid_client_metadata / invalid_redirect_uri; 401 invalid_token for a bad initial token.
+  Reply RegisterClient(const nlohmann::json& metadata, std::string_view initial_access_token);
+  // In-process registration of a resource server the container itself runs (no HTTP).
+  Result<std::pair<std::string, SecretString>> RegisterResourceServer(const std::string& name);
+
+  // --- Token endpoint (RFC 6749 §3.2) ---
+  // grant_type=client_credentials with scope uma_protection: a PAT for a resource-server
+  // client (RFC 6749 §4.4, FedAuthz §1.3.1). grant_type=urn:ietf:params:oauth:grant-type:
+  // uma-ticket: UMA Grant §3.3.1-§3.3.6 (ticket, claim_token + claim_token_format, pct, rpt,
+  // scope). `form` holds each parameter once (the transport refuses repeats).
+  Reply Token(const std::map<std::string, std::string>& form, const ClientCredentials& client);
+
+  // --- Protection API (FedAuthz §3-§5), each with the PAT as bearer token ---
+  Reply CreateResource(std::string_view pat, const nlohmann::json& description);
+  Reply ReadResource(std::string_view pat, std::string_view id);
+  Reply UpdateResource(std::string_view pat, std::string_view id, const nlohmann::json& description);
+  Reply DeleteResource(std::string_view pat, std::string_view id);
+  Reply ListResources(std::string_view pat);
+  // FedAuthz §4: a permission ticket for one permission object or an array of them; every
+  // resource must be registered by this PAT's resource server, every scope registered on it.
+  Reply RequestPermission(std::string_view pat, const nlohmann::json& body);
+  // FedAuthz §5 / RFC 7662 §2: introspection of an RPT by the resource server (PAT).
+  // Permissions are limited to the caller's resources; anything else is {"active": false}.
+  Reply Introspect(std::string_view pat, std::string_view token);
+  // RFC 7009 §2: the client that holds a token (RPT or PCT) revokes it; 200 also for unknown
+  // tokens (§2.2).
+  Reply Revoke(const ClientCredentials& client, std::string_view token);
+
+  // The resource server's check in one call (what a co-located resource server does instead
+  // of an introspection round trip): whether `bearer` (an RPT, or the owner's session) grants
+  // `scope` on `resource_id`. On refusal the reply is the 401 of UMA Grant §3.2 with a fresh
+  // permission ticket in WWW-Authenticate (or 403 if no ticket can be issued).
+  Result<Access> Authorize(std::string_view pat, std::string_view bearer, const std::string& resource_id,
+                           const std::string& scope, Reply* refusal);
+  // Records a release in the accounting of disclosures (resource server → AS): what was
+  // returned to whom. `what` names the records (e.g. "MedicationRequest/abc").
+  Status RecordRelease(const Access& access, const std::string& resource_id, const std::string& scope,
+                       const std::vector<std::string>& what);
+
+  // --- The owner (docs/uma.md §"Owner API") ---
+  // A sign-in challenge: {"nonce", "audience", "expires"}.
+  Reply OwnerChallenge();
+  // Exchanges a did-auth+jwt of the owner's DID (aud = issuer, nonce = an unused challenge) for
+  // a session token: {"access_token", "token_type": "Bearer", "expires_in"}.
+  Reply OwnerSignIn(std::string_view did_auth_jwt);
+  // OK if `session` is a live owner session; unauthenticated otherwise.
+  Status CheckOwner(std::string_view session);
+
+  Reply AddPolicy(std::string_view session, const nlohmann::json& policy);
+  Reply ListPolicies(std::string_view session);
+  Reply GetPolicy(std::string_view session, std::string_view id);
+  // Revokes a policy: its RPTs (and PCT-backed grants) stop working; a revoke receipt is
+  // anchored when a ledger is configured.
+  Reply DeletePolicy(std::string_view session, std::string_view id);
+  Reply ListRequests(std::string_view session, std::string_view status_filter);
+  // The owner's decision on a pending request ("approve" / "deny").
+  Reply DecideAsOwner(std::string_view session, std::string_view request_id, std::string_view decision);
+  // A decision signed by an approver (the owner's phone, a co-approving provider): a
+  // did-auth+jwt with aud = issuer, nonce = the request's hash, and the claims
+  // {"request": id, "decision": "approve"|"deny"}. The signed token is kept as the receipt.
+  Reply DecideSigned(std::string_view request_id, std::string_view decision_token);
+  // The accounting of disclosures: entries after `after_seq`, at most `limit`, and the chain
+  // head; `export` form is the whole log with the ledger anchors, verifiable offline.
+  Reply ReadDisclosures(std::string_view session, uint64_t after_seq, size_t limit);
+  Reply ExportDisclosures(std::string_view session);
+  // Anchors the log's head on the ledger if entries are pending since the last anchor.
+  Reply AnchorDisclosures(std::string_view session);
+  // The consent receipts (grants and revocations) with their ledger indexes.
+  Reply ListReceipts(std::string_view session);
+
+  // Anchors pending disclosure entries once `log_batch` have accumulated (called after
+  // writes; also usable from a timer). Errors only if the ledger refuses.
+  Status MaybeAnchor(bool force);
+
+ private:
+  class Impl;
+  AuthorizationServer(std::unique_ptr<Impl> impl, AuthorizationServerOptions options);
+  // The parts that run with the server's lock held.
+  Reply UmaGrant(const std::map<std::string, std::string>& form, const std::string& client_id);
+  Reply RequestPermissionLocked(const std::string& resource_server, const nlohmann::json& body);
+  Status MaybeAnchorLocked(bool force);
+  Result<nlohmann::json> AnchorConsent(const Policy& policy, const std::string& action, const std::string& receipt_hash);
+  std::unique_ptr<Impl> impl_;
+  AuthorizationServerOptions options_;
+};
+
+// Checks an exported disclosure log (ExportDisclosures' body) offline: every entry's hash,
+// the chain, and that each anchor's hash is the chain head at its sequence number. Returns the
+// number of entries. Errors: data_loss naming the first bad entry.
+Result<uint64_t> VerifyDisclosureExport(const nlohmann::json& exported);
+
+// The ledger validator for `consent` entries (docs/ledger.md): `sig` by `controller`'s
+// assertion key (resolved through `resolver`, which must outlive the registry) over the JCS of
+// the entry without `sig`.
+void RegisterConsentValidator(ledger::ValidatorRegistry& registry, const did::Resolver& resolver);
+
+}  // namespace medallion::uma

@@ -1,0 +1,1659 @@
+// The UMA 2.0 authorization server: storage, the protocol endpoints, claims gathering, owner
+// API and the accounting of disclosures. See the header for the specifications followed.
+#include "medallion/uma/authorization_server.h"
+
+#include <algorithm>
+#include <mutex>
+#include <set>
+#include <sstream>
+
+#include "medallion/claims/credentials.h"
+#include "medallion/claims/data_integrity.h"
+#include "medallion/claims/jose.h"
+#include "medallion/core/encoding.h"
+#include "medallion/core/hash.h"
+#include "medallion/core/jcs.h"
+#include "medallion/ledger/entry.h"
+#include "sqlite_util.h"
+
+namespace medallion::uma {
+namespace {
+
+using nlohmann::json;
+using sql::Stmt;
+
+constexpr std::string_view kWhat = "consent";
+constexpr size_t kMaxTokenBytes = 512;          // our own opaque tokens are 43 characters
+constexpr size_t kMaxClaimTokenBytes = 256 * 1024;
+constexpr size_t kMaxPermissionsPerTicket = 64;
+constexpr size_t kMaxScopesPerResource = 64;
+constexpr size_t kMaxResourcesPerServer = 100000;
+constexpr size_t kMaxPendingRequests = 1000;
+constexpr const char* kClaimDid = "urn:medallion:uma:claim:did";
+constexpr const char* kClaimPurpose = "urn:medallion:uma:claim:purpose_of_use";
+
+constexpr const char* kMigrations[] = {
+    R"sql(
+CREATE TABLE clients (
+  client_id TEXT PRIMARY KEY,
+  secret_hash BLOB NOT NULL,
+  kind TEXT NOT NULL,            -- 'resource_server' | 'client'
+  metadata TEXT NOT NULL,
+  created INTEGER NOT NULL
+);
+CREATE TABLE tokens (
+  hash BLOB PRIMARY KEY,         -- SHA-256 of the token; the token itself is never stored
+  kind TEXT NOT NULL,            -- 'pat' | 'rpt' | 'pct' | 'session'
+  client_id TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  data TEXT NOT NULL,
+  issued INTEGER NOT NULL,
+  expires INTEGER NOT NULL,
+  revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX tokens_live ON tokens(kind, revoked, expires);
+CREATE TABLE resources (
+  id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  description TEXT NOT NULL,
+  created INTEGER NOT NULL
+);
+CREATE INDEX resources_by_client ON resources(client_id);
+CREATE TABLE tickets (
+  hash BLOB PRIMARY KEY,
+  client_id TEXT NOT NULL,       -- the resource server that asked for it
+  data TEXT NOT NULL,
+  issued INTEGER NOT NULL,
+  expires INTEGER NOT NULL,
+  used INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX tickets_expiry ON tickets(expires);
+CREATE TABLE challenges (
+  nonce TEXT PRIMARY KEY,
+  expires INTEGER NOT NULL
+);
+CREATE TABLE policies (
+  id TEXT PRIMARY KEY,
+  body TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  revoked INTEGER              -- NULL while in force
+);
+CREATE TABLE requests (
+  id TEXT PRIMARY KEY,
+  hash TEXT NOT NULL,
+  data TEXT NOT NULL,
+  status TEXT NOT NULL,          -- 'pending' | 'approved' | 'denied'
+  created INTEGER NOT NULL,
+  decided INTEGER
+);
+CREATE INDEX requests_by_status ON requests(status, created);
+CREATE TABLE receipts (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  policy_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  receipt TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  ledger TEXT NOT NULL,          -- JSON array of ledger indexes (empty without a ledger)
+  created INTEGER NOT NULL
+);
+CREATE TABLE disclosures (
+  seq INTEGER PRIMARY KEY,
+  entry TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE TABLE anchors (
+  seq INTEGER PRIMARY KEY,       -- the last disclosure entry the anchor covers
+  hash TEXT NOT NULL,
+  ledger_index INTEGER NOT NULL,
+  ts INTEGER NOT NULL
+);
+)sql",
+};
+
+// --- replies ---
+
+Reply Json(int status, json body) {
+  Reply r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+Reply Error(int status, std::string error, std::string description, json extra = json::object()) {
+  json body = {{"error", std::move(error)}, {"error_description", std::move(description)}};
+  for (auto& [k, v] : extra.items()) body[k] = v;
+  return Json(status, std::move(body));
+}
+
+// RFC 6750 §3.1: a missing or unusable bearer token at a protected endpoint.
+Reply InvalidToken(const std::string& realm, const std::string& description) {
+  Reply r = Error(401, "invalid_token", description);
+  r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"" + realm + "\", error=\"invalid_token\"");
+  return r;
+}
+
+Reply Internal(const Status& st) { return Error(500, "server_error", st.message()); }
+
+std::string HexHash(std::string_view text) { return HexEncode(Sha256(AsBytes(text))); }
+Hash256 TokenHash(std::string_view token) { return Sha256(AsBytes(token)); }
+
+bool Contains(const std::vector<std::string>& v, std::string_view s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+std::vector<std::string> SplitSpaces(std::string_view s) {
+  std::vector<std::string> out;
+  std::istringstream in{std::string(s)};
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+json PartyToJson(const RequestingParty& p, const json& credentials_full) {
+  json creds = json::array();
+  for (const VerifiedCredential& c : p.credentials) {
+    creds.push_back({{"types", c.types}, {"issuer", c.issuer}, {"id", c.id}, {"digest", c.digest}});
+  }
+  return {{"did", p.did}, {"purpose", p.purpose}, {"credentials", creds}, {"vcs", credentials_full}};
+}
+
+RequestingParty PartyFromJson(const json& j) {
+  RequestingParty p;
+  p.did = j.value("did", "");
+  p.purpose = j.value("purpose", "");
+  for (const json& c : j.value("credentials", json::array())) {
+    p.credentials.push_back({c.at("types").get<std::vector<std::string>>(), c.at("issuer"), c.at("id"), c.at("digest")});
+  }
+  return p;
+}
+
+json PermissionsToJson(const std::vector<GrantedPermission>& perms) {
+  json out = json::array();
+  for (const auto& g : perms) {
+    out.push_back({{"resource_id", g.resource_id}, {"resource_scopes", g.scopes}, {"policies", g.policy_ids}});
+  }
+  return out;
+}
+
+std::vector<GrantedPermission> PermissionsFromJson(const json& j) {
+  std::vector<GrantedPermission> out;
+  for (const json& p : j) {
+    out.push_back({p.at("resource_id"), p.at("resource_scopes").get<std::vector<std::string>>(),
+                   p.value("policies", std::vector<std::string>{})});
+  }
+  return out;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+class AuthorizationServer::Impl {
+ public:
+  Impl(sqlite3* db, const AuthorizationServerOptions& o, Env env) : db_(db), o_(o), env_(env) {}
+  ~Impl() { sqlite3_close(db_); }
+
+  sqlite3* db_;
+  const AuthorizationServerOptions& o_;
+  Env env_;
+  std::mutex mu_;  // serializes read-modify-write sequences (SQLite serializes statements)
+
+  int64_t Now() const { return env_.clock->NowSeconds(); }
+  std::string NewToken() { return Base64UrlEncode(env_.rng->RandomBytes(32)); }
+  std::string NewId() { return Base64UrlEncode(env_.rng->RandomBytes(16)); }
+
+  template <typename F>
+  Status Tx(F&& body) {
+    return sql::InTransaction(db_, kWhat, std::forward<F>(body));
+  }
+
+  // --- tokens ---
+
+  struct TokenRow {
+    std::string kind, client_id, subject;
+    json data;
+    int64_t issued = 0, expires = 0;
+  };
+
+  Status InsertToken(const std::string& token, const std::string& kind, const std::string& client_id,
+                     const std::string& subject, const json& data, int64_t ttl) {
+    const Hash256 h = TokenHash(token);
+    Stmt ins(db_, "INSERT INTO tokens (hash, kind, client_id, subject, data, issued, expires) VALUES (?,?,?,?,?,?,?)", kWhat);
+    ins.Blob(1, h.data(), h.size()).Text(2, kind).Text(3, client_id).Text(4, subject).Text(5, data.dump()).Int(6, Now()).Int(
+        7, Now() + ttl);
+    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    return Status::Ok();
+  }
+
+  // A live token (not expired, not revoked) of `kind`; nullopt otherwise. The lookup is by
+  // hash, so the comparison of secrets is the hash index's, never a byte-by-byte compare of the
+  // token.
+  std::optional<TokenRow> LiveToken(std::string_view token, std::string_view kind) {
+    if (token.empty() || token.size() > kMaxTokenBytes) return std::nullopt;
+    const Hash256 h = TokenHash(token);
+    Stmt q(db_, "SELECT kind, client_id, subject, data, issued, expires FROM tokens WHERE hash = ? AND revoked = 0", kWhat);
+    q.Blob(1, h.data(), h.size());
+    if (q.Step() != SQLITE_ROW) return std::nullopt;
+    TokenRow row{q.Col(0), q.Col(1), q.Col(2), json::parse(q.Col(3), nullptr, false), q.ColInt(4), q.ColInt(5)};
+    if (row.kind != kind || row.expires <= Now() || row.data.is_discarded()) return std::nullopt;
+    return row;
+  }
+
+  Status RevokeTokenHash(const Hash256& h) {
+    Stmt up(db_, "UPDATE tokens SET revoked = 1 WHERE hash = ?", kWhat);
+    if (up.Blob(1, h.data(), h.size()).Step() != SQLITE_DONE) return up.Error();
+    return Status::Ok();
+  }
+
+  // --- clients ---
+
+  struct ClientRow {
+    std::string kind;
+    json metadata;
+  };
+
+  // RFC 6749 §2.3.1: the secret is compared as a hash, in constant time.
+  std::optional<ClientRow> Authenticate(const ClientCredentials& c) {
+    if (!c.present() || c.client_id.size() > kMaxTokenBytes || c.client_secret.size() > kMaxTokenBytes) return std::nullopt;
+    Stmt q(db_, "SELECT secret_hash, kind, metadata FROM clients WHERE client_id = ?", kWhat);
+    q.Text(1, c.client_id);
+    if (q.Step() != SQLITE_ROW) return std::nullopt;
+    std::string stored = q.ColBlob(0);
+    const Hash256 given = TokenHash(c.client_secret);
+    if (stored.size() != given.size() || !ConstantTimeEqual(AsBytes(stored), given)) return std::nullopt;
+    return ClientRow{q.Col(1), json::parse(q.Col(2), nullptr, false)};
+  }
+
+  // The resource server a PAT speaks for ("" if the PAT is not live).
+  std::string PatClient(std::string_view pat) {
+    auto row = LiveToken(pat, "pat");
+    return row ? row->client_id : "";
+  }
+
+  // --- resources ---
+
+  struct ResourceRow {
+    std::string client_id;
+    std::string owner;
+    json description;
+  };
+
+  std::optional<ResourceRow> Resource(std::string_view id) {
+    Stmt q(db_, "SELECT client_id, owner, description FROM resources WHERE id = ?", kWhat);
+    q.Text(1, id);
+    if (q.Step() != SQLITE_ROW) return std::nullopt;
+    return ResourceRow{q.Col(0), q.Col(1), json::parse(q.Col(2))};
+  }
+
+  // --- the accounting of disclosures ---
+
+  // Appends a hash-chained entry: hash = SHA-256(JCS(entry with seq, ts and prev)).
+  Status Log(json entry) {
+    Stmt head(db_, "SELECT seq, hash FROM disclosures ORDER BY seq DESC LIMIT 1", kWhat);
+    uint64_t seq = 1;
+    std::string prev(64, '0');
+    if (head.Step() == SQLITE_ROW) {
+      seq = static_cast<uint64_t>(head.ColInt(0)) + 1;
+      prev = head.Col(1);
+    }
+    entry["seq"] = seq;
+    entry["ts"] = Now();
+    entry["prev"] = prev;
+    MDL_ASSIGN_OR_RETURN(std::string canonical, jcs::Canonicalize(entry));
+    const std::string hash = HexHash(canonical);
+    Stmt ins(db_, "INSERT INTO disclosures (seq, entry, hash) VALUES (?,?,?)", kWhat);
+    ins.Int(1, static_cast<int64_t>(seq)).Text(2, canonical).Text(3, hash);
+    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    return Status::Ok();
+  }
+
+  // --- policies ---
+
+  std::vector<Policy> ActivePolicies() {
+    std::vector<Policy> out;
+    Stmt q(db_, "SELECT id, body FROM policies WHERE revoked IS NULL ORDER BY id", kWhat);
+    while (q.Step() == SQLITE_ROW) {
+      auto p = PolicyFromJson(json::parse(q.Col(1)));
+      if (!p) continue;  // cannot happen: bodies are stored after PolicyFromJson
+      p->id = q.Col(0);
+      out.push_back(std::move(*p));
+    }
+    return out;
+  }
+
+  // --- claims gathering (docs/uma.md §"Claim tokens") ---
+
+  struct Claims {
+    RequestingParty party;
+    json vcs = json::array();  // the verified credentials, kept for re-checks behind a PCT
+  };
+
+  Status CheckCredentialClaim(const json& vc, const std::string& holder, int64_t now, VerifiedCredential* out) {
+    if (!vc.is_object()) return Status::InvalidArgument("credential_malformed: a credential is a JSON object");
+    MDL_RETURN_IF_ERROR(claims::CheckCredential(vc, now, o_.max_clock_skew));
+    claims::ProofCheckOptions po;
+    po.now = now;
+    po.max_clock_skew = o_.max_clock_skew;
+    MDL_ASSIGN_OR_RETURN(auto proofs, claims::VerifyProofs(vc, *o_.resolver, po));
+    const std::string issuer = claims::IssuerOf(vc);
+    if (proofs.empty() || std::none_of(proofs.begin(), proofs.end(), [&](const auto& p) { return p.controller == issuer; })) {
+      return Status::PermissionDenied("issuer_proof_missing: no proof by the issuer " + issuer);
+    }
+    // VC Data Model 2.0 §4.5: the presentation's holder must be the subject.
+    const json& subject = vc.at("credentialSubject");
+    if (!subject.is_object() || subject.value("id", "") != holder) {
+      return Status::PermissionDenied("holder_binding: the credential's subject is not the presentation's holder");
+    }
+    out->types.clear();
+    const json& types = vc.at("type");
+    if (types.is_array()) {
+      for (const json& t : types) {
+        if (t.is_string()) out->types.push_back(t);
+      }
+    } else if (types.is_string()) {
+      out->types.push_back(types);
+    }
+    if (Contains(out->types, kLicenseCredentialType)) {
+      MDL_RETURN_IF_ERROR(claims::CheckLicenseCredential(vc));
+      if (!Contains(o_.trusted_issuers, issuer)) {
+        return Status::PermissionDenied("untrusted_issuer: " + issuer + " is not a trusted license issuer");
+      }
+      Status st = o_.license_status(vc);
+      if (!st.ok()) return Status(st.code(), "license_status: " + st.message());
+    }
+    out->issuer = issuer;
+    out->id = vc.value("id", "");
+    MDL_ASSIGN_OR_RETURN(Hash256 digest, claims::CredentialDigest(vc));
+    out->digest = HexEncode(digest);
+    return Status::Ok();
+  }
+
+  // Verifies a pushed claim token bound to `ticket` (its nonce) and this server (aud).
+  Result<Claims> VerifyClaimToken(std::string_view format, std::string_view token, const std::string& ticket) {
+    if (token.size() > kMaxClaimTokenBytes) return Status::InvalidArgument("claim_token_malformed: too large");
+    const int64_t now = Now();
+    claims::JwtCheckOptions co;
+    co.now = now;
+    co.max_clock_skew = o_.max_clock_skew;
+    co.expected_audience = o_.issuer;
+    co.expected_nonce = ticket;
+    claims::VerifiedJwt info;
+    Claims out;
+    const bool vp = format == kClaimTokenVp;
+    if (!vp && format != kClaimTokenDidAuth) {
+      return Status::InvalidArgument("unsupported_claim_token_format: " + std::string(format));
+    }
+    MDL_ASSIGN_OR_RETURN(json payload, claims::VerifyJwt(vp ? claims::JwtKind::kPresentation : claims::JwtKind::kDidAuth,
+                                                         token, *o_.resolver, co, &info));
+    // The token is single-use through its nonce (the ticket is consumed); a short life bounds
+    // what a stolen one is worth before then.
+    if (!info.issued_at || !info.expires) return Status::InvalidArgument("claim_token_malformed: iat and exp are required");
+    if (*info.expires - *info.issued_at > o_.max_claim_token_age || now - *info.issued_at > o_.max_claim_token_age) {
+      return Status::FailedPrecondition("claim_token_too_old: a claim token lives at most " +
+                                        std::to_string(o_.max_claim_token_age) + " s");
+    }
+    out.party.did = info.controller;
+    if (auto it = payload.find("purpose_of_use"); it != payload.end()) {
+      if (!it->is_string() || !IsPurposeOfUse(it->get<std::string>())) {
+        return Status::InvalidArgument("purpose_invalid: purpose_of_use is not a known purpose of use");
+      }
+      out.party.purpose = it->get<std::string>();
+    }
+    if (vp) {
+      json vcs = json::array();
+      if (auto it = payload.find("verifiableCredential"); it != payload.end()) {
+        vcs = it->is_array() ? *it : json::array({*it});
+      }
+      if (vcs.size() > 16) return Status::InvalidArgument("claim_token_malformed: too many credentials");
+      for (const json& vc : vcs) {
+        VerifiedCredential c;
+        MDL_RETURN_IF_ERROR(CheckCredentialClaim(vc, out.party.did, now, &c));
+        out.party.credentials.push_back(std::move(c));
+        out.vcs.push_back(vc);
+      }
+    }
+    return out;
+  }
+
+  // Merges newly proven claims into what the ticket chain already knows. The DID cannot
+  // change within one chain.
+  Status Merge(Claims& have, Claims&& add) {
+    if (!have.party.did.empty() && have.party.did != add.party.did) {
+      return Status::PermissionDenied("subject_mismatch: the claim token proves a different DID than earlier claims");
+    }
+    have.party.did = add.party.did;
+    if (!add.party.purpose.empty()) have.party.purpose = add.party.purpose;
+    for (size_t i = 0; i < add.party.credentials.size(); ++i) {
+      const auto& c = add.party.credentials[i];
+      const bool dup = std::any_of(have.party.credentials.begin(), have.party.credentials.end(),
+                                   [&](const VerifiedCredential& x) { return x.digest == c.digest; });
+      if (dup) continue;
+      have.party.credentials.push_back(c);
+      have.vcs.push_back(add.vcs[i]);
+    }
+    return Status::Ok();
+  }
+
+  // A PCT's claims, with every credential checked again (a license revoked since is dropped).
+  Claims ClaimsFromPct(const json& data) {
+    Claims c;
+    c.party.did = data.at("did");
+    c.party.purpose = data.value("purpose", "");
+    for (const json& vc : data.value("vcs", json::array())) {
+      VerifiedCredential v;
+      if (CheckCredentialClaim(vc, c.party.did, Now(), &v).ok()) {
+        c.party.credentials.push_back(std::move(v));
+        c.vcs.push_back(vc);
+      }
+    }
+    return c;
+  }
+
+  json RequiredClaims() const {
+    json formats = {kClaimTokenDidAuth, kClaimTokenVp};
+    return json::array({
+        {{"name", "did"}, {"friendly_name", "Proof of control of the requesting party's DID"},
+         {"claim_type", kClaimDid}, {"claim_token_format", formats}},
+        {{"name", "license"}, {"friendly_name", "A medical license credential"},
+         {"claim_type", kLicenseCredentialType}, {"claim_token_format", {kClaimTokenVp}},
+         {"issuer", o_.trusted_issuers}},
+        {{"name", "purpose_of_use"}, {"friendly_name", "The purpose of use"},
+         {"claim_type", kClaimPurpose}, {"claim_token_format", formats}},
+    });
+  }
+
+  // --- tickets ---
+
+  // Stores a ticket; `data` carries the requested permissions and, for rotated tickets, the
+  // claims gathered so far and the client the chain belongs to.
+  Result<std::string> IssueTicket(const std::string& rs_client, const json& data) {
+    const std::string ticket = NewToken();
+    const Hash256 h = TokenHash(ticket);
+    // Expired tickets are dropped as new ones are made, so the table stays small.
+    Stmt gc(db_, "DELETE FROM tickets WHERE expires < ?", kWhat);
+    if (gc.Int(1, Now() - 3600).Step() != SQLITE_DONE) return gc.Error();
+    Stmt ins(db_, "INSERT INTO tickets (hash, client_id, data, issued, expires) VALUES (?,?,?,?,?)", kWhat);
+    ins.Blob(1, h.data(), h.size()).Text(2, rs_client).Text(3, data.dump()).Int(4, Now()).Int(5, Now() + o_.ticket_ttl);
+    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    return ticket;
+  }
+
+  // Consumes a ticket (single use). not_found: unknown or used; failed_precondition: expired.
+  Result<std::pair<std::string, json>> ConsumeTicket(std::string_view ticket) {
+    if (ticket.empty() || ticket.size() > kMaxTokenBytes) return Status::NotFound("unknown ticket");
+    const Hash256 h = TokenHash(ticket);
+    Stmt q(db_, "SELECT client_id, data, expires, used FROM tickets WHERE hash = ?", kWhat);
+    q.Blob(1, h.data(), h.size());
+    if (q.Step() != SQLITE_ROW) return Status::NotFound("unknown ticket");
+    if (q.ColInt(3) != 0) return Status::NotFound("the ticket was already used");
+    std::pair<std::string, json> out{q.Col(0), json::parse(q.Col(1))};
+    const bool expired = q.ColInt(2) <= Now();
+    Stmt use(db_, "UPDATE tickets SET used = 1 WHERE hash = ? AND used = 0", kWhat);
+    if (use.Blob(1, h.data(), h.size()).Step() != SQLITE_DONE) return use.Error();
+    if (sqlite3_changes(db_) != 1) return Status::NotFound("the ticket was already used");
+    if (expired) return Status::FailedPrecondition("the ticket has expired");
+    return out;
+  }
+
+  // --- requests awaiting approval ---
+
+  json RequestSummary(const std::string& id, const RequestingParty& party, const std::string& client_id,
+                      const std::vector<GrantedPermission>& perms, const std::vector<std::string>& approvers, int64_t created) {
+    json resources = json::array();
+    for (const auto& g : perms) {
+      auto r = Resource(g.resource_id);
+      resources.push_back({{"resource_id", g.resource_id},
+                           {"name", r ? r->description.value("name", "") : ""},
+                           {"type", r ? r->description.value("type", "") : ""},
+                           {"resource_scopes", g.scopes}});
+    }
+    return {{"id", id},           {"requesting_party", party.did}, {"client_id", client_id},
+            {"purpose", party.purpose}, {"permissions", resources}, {"approvers", approvers},
+            {"credentials", PartyToJson(party, json::array())["credentials"]}, {"created", created}};
+  }
+
+  // The approver names a DID resolves to for this container ("owner" for the owner's DID).
+  std::vector<std::string> ApproverNames(const std::string& did) const {
+    std::vector<std::string> names = {did};
+    if (did == o_.owner_did) names.emplace_back(kOwnerApprover);
+    return names;
+  }
+
+  // Records one approver's decision; settles the request when every approver approved or
+  // anyone denied. Runs inside a transaction.
+  Reply RecordDecision(const std::string& request_id, const std::vector<std::string>& as, const std::string& decision,
+                       const json& evidence) {
+    Stmt q(db_, "SELECT hash, data, status FROM requests WHERE id = ?", kWhat);
+    q.Text(1, request_id);
+    if (q.Step() != SQLITE_ROW) return Error(404, "not_found", "no such request");
+    const std::string hash = q.Col(0);
+    json data = json::parse(q.Col(1));
+    if (q.Col(2) != "pending") return Error(409, "already_decided", "the request was already " + q.Col(2));
+    const std::vector<std::string> approvers = data["summary"]["approvers"];
+    std::string who;
+    for (const std::string& a : as) {
+      if (Contains(approvers, a)) who = a;
+    }
+    if (who.empty()) return Error(403, "not_an_approver", "this party is not an approver of the request");
+    if (data["approvals"].contains(who)) return Error(409, "already_decided", "this approver has already decided");
+    data["approvals"][who] = {{"decision", decision}, {"at", Now()}, {"evidence", evidence}};
+    std::string status = "pending";
+    if (decision == "deny") {
+      status = "denied";
+    } else if (std::all_of(approvers.begin(), approvers.end(), [&](const std::string& a) { return data["approvals"].contains(a); })) {
+      status = "approved";
+    }
+    Stmt up(db_, "UPDATE requests SET data = ?, status = ?, decided = ? WHERE id = ?", kWhat);
+    up.Text(1, data.dump()).Text(2, status).Int(3, status == "pending" ? 0 : Now()).Text(4, request_id);
+    if (up.Step() != SQLITE_DONE) return Internal(up.Error());
+    Status logged = Log({{"event", "approval"}, {"request", request_id}, {"request_hash", hash}, {"approver", who},
+                         {"decision", decision}, {"status", status}});
+    if (!logged.ok()) return Internal(logged);
+    return Json(200, {{"id", request_id}, {"status", status}, {"approver", who}});
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+
+AuthorizationServer::AuthorizationServer(std::unique_ptr<Impl> impl, AuthorizationServerOptions options)
+    : impl_(std::move(impl)), options_(std::move(options)) {}
+
+AuthorizationServer::~AuthorizationServer() = default;
+
+Result<std::unique_ptr<AuthorizationServer>> AuthorizationServer::Open(const std::string& path,
+                                                                       AuthorizationServerOptions options, Env env) {
+  if (options.issuer.empty() || options.issuer.back() == '/') {
+    return Status::InvalidArgument("uma: the issuer is a base URL without a trailing '/'");
+  }
+  if (!did::IsValidDid(options.owner_did)) return Status::InvalidArgument("uma: the owner is not a DID");
+  if (options.resolver == nullptr || !options.license_status) {
+    return Status::InvalidArgument("uma: a resolver and a license status check are required");
+  }
+  if (options.ledger != nullptr &&
+      (!options.owner_signer.sign || options.pseudonym_secret == nullptr || options.pseudonym_secret->size() != 32)) {
+    return Status::InvalidArgument("uma: ledger receipts need the owner's signer and a 32-byte pseudonym secret");
+  }
+  sqlite3* db = nullptr;
+  MDL_RETURN_IF_ERROR(sql::OpenDatabase(path, kWhat, kMigrations, &db));
+  std::unique_ptr<AuthorizationServer> as(new AuthorizationServer(nullptr, std::move(options)));
+  as->impl_ = std::make_unique<Impl>(db, as->options_, env);
+  return as;
+}
+
+json AuthorizationServer::Discovery() const {
+  const std::string& i = options_.issuer;
+  // RFC 8414 §2 + UMA Grant §2 + FedAuthz §2.
+  return {
+      {"issuer", i},
+      {"token_endpoint", i + "/token"},
+      {"registration_endpoint", i + "/register"},
+      {"introspection_endpoint", i + "/introspect"},
+      {"revocation_endpoint", i + "/revoke"},
+      {"permission_endpoint", i + "/uma/permission"},
+      {"resource_registration_endpoint", i + "/uma/resource_set"},
+      {"grant_types_supported", {kUmaTicketGrant, "client_credentials"}},
+      {"token_endpoint_auth_methods_supported", {"client_secret_basic", "client_secret_post"}},
+      {"introspection_endpoint_auth_methods_supported", {"bearer"}},
+      {"revocation_endpoint_auth_methods_supported", {"client_secret_basic", "client_secret_post"}},
+      {"response_types_supported", json::array()},
+      {"scopes_supported", {kProtectionScope}},
+      {"uma_profiles_supported", json::array()},
+      {"claim_token_profiles_supported", {kClaimTokenDidAuth, kClaimTokenVp}},
+      {"service_documentation", i + "/docs/uma"},
+  };
+}
+
+// --- clients ---
+
+Reply AuthorizationServer::RegisterClient(const json& metadata, std::string_view initial_access_token) {
+  if (!metadata.is_object()) return Error(400, "invalid_client_metadata", "the metadata is a JSON object");
+  // RFC 7591 §2: the members we act on, each checked for type.
+  std::string kind = "client";
+  if (auto s = metadata.find("scope"); s != metadata.end()) {
+    if (!s->is_string()) return Error(400, "invalid_client_metadata", "scope is a string");
+    for (const std::string& sc : SplitSpaces(s->get<std::string>())) {
+      if (sc == kProtectionScope) {
+        kind = "resource_server";
+      } else {
+        return Error(400, "invalid_client_metadata", "unknown scope '" + sc + "'");
+      }
+    }
+  }
+  std::string method = "client_secret_basic";
+  if (auto m = metadata.find("token_endpoint_auth_method"); m != metadata.end()) {
+    if (!m->is_string() || (*m != "client_secret_basic" && *m != "client_secret_post")) {
+      return Error(400, "invalid_client_metadata",
+                   "token_endpoint_auth_method must be client_secret_basic or client_secret_post (clients authenticate)");
+    }
+    method = m->get<std::string>();
+  }
+  std::vector<std::string> grants = {kind == "resource_server" ? "client_credentials" : kUmaTicketGrant};
+  if (auto g = metadata.find("grant_types"); g != metadata.end()) {
+    if (!g->is_array() || g->empty()) return Error(400, "invalid_client_metadata", "grant_types is a non-empty array");
+    grants.clear();
+    for (const json& v : *g) {
+      if (!v.is_string()) return Error(400, "invalid_client_metadata", "grant_types holds strings");
+      const bool allowed = kind == "resource_server" ? v == "client_credentials" : v == kUmaTicketGrant;
+      if (!allowed) return Error(400, "invalid_client_metadata", "grant type '" + v.get<std::string>() + "' is not available");
+      grants.push_back(v);
+    }
+  }
+  if (auto r = metadata.find("redirect_uris"); r != metadata.end()) {
+    if (!r->is_array()) return Error(400, "invalid_redirect_uri", "redirect_uris is an array");
+    for (const json& u : *r) {
+      if (!u.is_string() || (u.get<std::string>().rfind("https://", 0) != 0 && u.get<std::string>().rfind("http://127.0.0.1", 0) != 0 &&
+                             u.get<std::string>().rfind("http://localhost", 0) != 0)) {
+        return Error(400, "invalid_redirect_uri", "redirect URIs are https (or loopback http)");
+      }
+    }
+  }
+  std::string name = "unnamed client";
+  if (auto n = metadata.find("client_name"); n != metadata.end()) {
+    if (!n->is_string() || n->get<std::string>().size() > 256) return Error(400, "invalid_client_metadata", "client_name is a short string");
+    name = n->get<std::string>();
+  }
+  // RFC 7591 §3: registering a resource server for this container is the owner's act.
+  if (kind == "resource_server" && !CheckOwner(initial_access_token).ok()) {
+    return InvalidToken(options_.realm, "registering a resource server needs the owner's session as initial access token");
+  }
+  json stored = {{"client_name", name}, {"token_endpoint_auth_method", method}, {"grant_types", grants}};
+  if (metadata.contains("redirect_uris")) stored["redirect_uris"] = metadata["redirect_uris"];
+  if (kind == "resource_server") stored["scope"] = kProtectionScope;
+
+  const std::string client_id = impl_->NewId();
+  std::string secret = impl_->NewToken();
+  const Hash256 h = TokenHash(secret);
+  const int64_t now = impl_->Now();
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Status st = impl_->Tx([&]() -> Status {
+    Stmt ins(impl_->db_, "INSERT INTO clients (client_id, secret_hash, kind, metadata, created) VALUES (?,?,?,?,?)", kWhat);
+    ins.Text(1, client_id).Blob(2, h.data(), h.size()).Text(3, kind).Text(4, stored.dump()).Int(5, now);
+    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    return impl_->Log({{"event", "client.register"}, {"client_id", client_id}, {"kind", kind}, {"client_name", name}});
+  });
+  if (!st.ok()) return Internal(st);
+  json body = stored;
+  body["client_id"] = client_id;
+  body["client_secret"] = secret;
+  body["client_id_issued_at"] = now;
+  body["client_secret_expires_at"] = 0;
+  SecretString::WipeString(secret);
+  return Json(201, std::move(body));
+}
+
+Result<std::pair<std::string, SecretString>> AuthorizationServer::RegisterResourceServer(const std::string& name) {
+  const std::string client_id = impl_->NewId();
+  SecretString secret(impl_->NewToken());
+  const Hash256 h = TokenHash(secret.Reveal());
+  json stored = {{"client_name", name}, {"token_endpoint_auth_method", "client_secret_basic"},
+                 {"grant_types", {"client_credentials"}}, {"scope", kProtectionScope}};
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  MDL_RETURN_IF_ERROR(impl_->Tx([&]() -> Status {
+    Stmt ins(impl_->db_, "INSERT INTO clients (client_id, secret_hash, kind, metadata, created) VALUES (?,?,'resource_server',?,?)", kWhat);
+    ins.Text(1, client_id).Blob(2, h.data(), h.size()).Text(3, stored.dump()).Int(4, impl_->Now());
+    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    return impl_->Log({{"event", "client.register"}, {"client_id", client_id}, {"kind", "resource_server"}, {"client_name", name}});
+  }));
+  return std::make_pair(client_id, std::move(secret));
+}
+
+
+// --- token endpoint ---
+
+Reply AuthorizationServer::Token(const std::map<std::string, std::string>& form, const ClientCredentials& credentials) {
+  auto param = [&](const char* k) -> std::string {
+    auto it = form.find(k);
+    return it == form.end() ? "" : it->second;
+  };
+  // RFC 6749 §5.2: client authentication failed → 401 invalid_client.
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  auto client = impl_->Authenticate(credentials);
+  if (!client) {
+    Reply r = Error(401, "invalid_client", "client authentication failed");
+    r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"" + options_.realm + "\"");
+    return r;
+  }
+  const std::string grant_type = param("grant_type");
+  const std::vector<std::string> grants = client->metadata.value("grant_types", std::vector<std::string>{});
+  if (grant_type.empty()) return Error(400, "invalid_request", "grant_type is required");
+  if (grant_type != kUmaTicketGrant && grant_type != "client_credentials") {
+    return Error(400, "unsupported_grant_type", "grant_type '" + grant_type + "' is not supported");
+  }
+  if (!Contains(grants, grant_type)) return Error(400, "unauthorized_client", "this client may not use " + grant_type);
+
+  if (grant_type == "client_credentials") {
+    // FedAuthz §1.3.1: the PAT, scope uma_protection, for a resource server of this owner.
+    const std::vector<std::string> scopes = SplitSpaces(param("scope"));
+    if (scopes.size() != 1 || scopes[0] != kProtectionScope) {
+      return Error(400, "invalid_scope", "a resource server asks for scope uma_protection");
+    }
+    const std::string pat = impl_->NewToken();
+    Status st = impl_->Tx([&]() -> Status {
+      return impl_->InsertToken(pat, "pat", credentials.client_id, options_.owner_did, {{"scope", kProtectionScope}},
+                                options_.pat_ttl);
+    });
+    if (!st.ok()) return Internal(st);
+    return Json(200, {{"access_token", pat}, {"token_type", "Bearer"}, {"expires_in", options_.pat_ttl},
+                      {"scope", kProtectionScope}});
+  }
+  return UmaGrant(form, credentials.client_id);
+}
+
+Reply AuthorizationServer::UmaGrant(const std::map<std::string, std::string>& form, const std::string& client_id) {
+  auto param = [&](const char* k) -> std::string {
+    auto it = form.find(k);
+    return it == form.end() ? "" : it->second;
+  };
+  Impl& im = *impl_;
+  const std::string ticket = param("ticket");
+  const std::string claim_token = param("claim_token");
+  const std::string claim_token_format = param("claim_token_format");
+  const std::string pct = param("pct");
+  const std::string rpt = param("rpt");
+  // UMA Grant §3.3.1: ticket REQUIRED.
+  if (ticket.empty()) return Error(400, "invalid_request", "ticket is required");
+  if (!claim_token.empty() && claim_token_format.empty()) {
+    return Error(400, "invalid_request", "claim_token_format is required with claim_token");
+  }
+  if (claim_token.empty() && !claim_token_format.empty()) {
+    return Error(400, "invalid_request", "claim_token_format without claim_token");
+  }
+
+  Reply reply;
+  json log_entry = {{"event", "decision"}, {"client_id", client_id}};
+  Status st = im.Tx([&]() -> Status {
+    // UMA Grant §3.3.6: an invalid, expired or used ticket is invalid_grant (the ticket is
+    // consumed either way: single use).
+    auto consumed = im.ConsumeTicket(ticket);
+    if (!consumed) {
+      reply = Error(400, "invalid_grant", consumed.error().message());
+      log_entry["outcome"] = "invalid_grant";
+      log_entry["reason"] = consumed.error().message();
+      return Status::Ok();
+    }
+    const std::string rs_client = consumed->first;
+    json state = consumed->second;
+    // A rotated ticket belongs to the client it was rotated for.
+    if (state.contains("client") && state["client"] != client_id) {
+      reply = Error(400, "invalid_grant", "the ticket was issued to another client");
+      log_entry["outcome"] = "invalid_grant";
+      log_entry["reason"] = "ticket of another client";
+      return Status::Ok();
+    }
+    state["client"] = client_id;
+    Impl::Claims claims;
+    if (state.contains("party")) {
+      claims.party = PartyFromJson(state["party"]);
+      claims.vcs = state["party"].value("vcs", json::array());
+    }
+
+    // Rotates the ticket with the chain's state (need_info, request_submitted).
+    auto rotate = [&]() -> Result<std::string> {
+      state["party"] = PartyToJson(claims.party, claims.vcs);
+      return im.IssueTicket(rs_client, state);
+    };
+    auto need_info = [&](const std::string& why) -> Status {
+      MDL_ASSIGN_OR_RETURN(std::string next, rotate());
+      reply = Error(403, "need_info", why,
+                    {{"ticket", next}, {"required_claims", im.RequiredClaims()}});
+      log_entry["outcome"] = "need_info";
+      log_entry["reason"] = why;
+      return Status::Ok();
+    };
+
+    // Claims: a PCT (UMA Grant §3.3.1 "pct"), then a pushed claim token.
+    if (!pct.empty()) {
+      auto row = im.LiveToken(pct, "pct");
+      if (!row || row->client_id != client_id) {
+        reply = Error(400, "invalid_grant", "the pct is not valid for this client");
+        log_entry["outcome"] = "invalid_grant";
+        log_entry["reason"] = "bad pct";
+        return Status::Ok();
+      }
+      Impl::Claims from_pct = im.ClaimsFromPct(row->data);
+      if (Status m = im.Merge(claims, std::move(from_pct)); !m.ok()) {
+        reply = Error(400, "invalid_grant", m.message());
+        log_entry["outcome"] = "invalid_grant";
+        log_entry["reason"] = m.message();
+        return Status::Ok();
+      }
+    }
+    bool pushed = false;
+    if (!claim_token.empty()) {
+      auto verified = im.VerifyClaimToken(claim_token_format, claim_token, ticket);
+      if (!verified) {
+        log_entry["claim_token_refused"] = verified.error().message();
+        return need_info("the claim token was refused: " + verified.error().message());
+      }
+      if (Status m = im.Merge(claims, std::move(*verified)); !m.ok()) return need_info(m.message());
+      pushed = true;
+    }
+    if (claims.party.did.empty()) return need_info("the requesting party must prove control of a DID");
+    log_entry["requesting_party"] = claims.party.did;
+    log_entry["purpose"] = claims.party.purpose;
+
+    // The permissions asked for: the ticket's, the `scope` parameter's (UMA Grant §3.3.4:
+    // each must be a scope registered on a resource of the ticket, else invalid_scope), and
+    // an upgraded RPT's.
+    std::map<std::string, std::set<std::string>> wanted;
+    std::map<std::string, ResourceRef> refs;
+    for (const json& p : state.at("permissions")) {
+      const std::string id = p.at("resource_id");
+      auto res = im.Resource(id);
+      if (!res) continue;  // deleted since the ticket was issued
+      refs[id] = {id, res->description.value("type", ""),
+                  res->description.value("resource_scopes", std::vector<std::string>{})};
+      for (const json& s : p.at("resource_scopes")) wanted[id].insert(s.get<std::string>());
+    }
+    for (const std::string& s : SplitSpaces(param("scope"))) {
+      bool known = false;
+      for (auto& [id, ref] : refs) {
+        if (Contains(ref.scopes, s)) {
+          wanted[id].insert(s);
+          known = true;
+        }
+      }
+      if (!known) {
+        reply = Error(400, "invalid_scope", "scope '" + s + "' is not registered on the requested resources");
+        log_entry["outcome"] = "invalid_scope";
+        return Status::Ok();
+      }
+    }
+    std::optional<Impl::TokenRow> old_rpt;
+    if (!rpt.empty()) {
+      old_rpt = im.LiveToken(rpt, "rpt");
+      if (!old_rpt || old_rpt->client_id != client_id || old_rpt->subject != claims.party.did) {
+        reply = Error(400, "invalid_grant", "the rpt to upgrade is not valid for this client and requesting party");
+        log_entry["outcome"] = "invalid_grant";
+        log_entry["reason"] = "bad rpt";
+        return Status::Ok();
+      }
+      // Its permissions are asked for again, not carried blindly: policies may have changed.
+      for (const GrantedPermission& g : PermissionsFromJson(old_rpt->data.at("permissions"))) {
+        auto res = im.Resource(g.resource_id);
+        if (!res) continue;
+        refs[g.resource_id] = {g.resource_id, res->description.value("type", ""),
+                               res->description.value("resource_scopes", std::vector<std::string>{})};
+        wanted[g.resource_id].insert(g.scopes.begin(), g.scopes.end());
+      }
+    }
+    std::vector<RequestedPermission> requested;
+    for (auto& [id, scopes] : wanted) requested.push_back({refs[id], {scopes.begin(), scopes.end()}});
+    json asked = json::array();
+    for (const auto& r : requested) asked.push_back({{"resource_id", r.resource.id}, {"resource_scopes", r.scopes}});
+    log_entry["requested"] = asked;
+
+    // UMA Grant §3.3.4: the assessment against the owner's policies.
+    Decision d = Evaluate(im.ActivePolicies(), requested, claims.party, options_.trusted_issuers, im.Now());
+    log_entry["explanation"] = d.explanation;
+
+    if (d.outcome == Decision::Outcome::kDeny && claims.party.credentials.empty() && !state.value("asked_credentials", false)) {
+      // The same answer for everyone who has shown no credential yet, whatever the policies
+      // say: the client learns nothing about them, and a license holder gets to show hers.
+      state["asked_credentials"] = true;
+      return need_info("no permission on the claims so far; a credential may be required");
+    }
+    if (d.outcome == Decision::Outcome::kDeny) {
+      reply = Error(403, "request_denied", "the request was denied");
+      log_entry["outcome"] = "request_denied";
+      return Status::Ok();
+    }
+    if (d.outcome == Decision::Outcome::kApprovalRequired) {
+      std::string request_id = state.value("request", "");
+      std::string status = "pending";
+      if (!request_id.empty()) {
+        Stmt q(im.db_, "SELECT status, data FROM requests WHERE id = ?", kWhat);
+        q.Text(1, request_id);
+        if (q.Step() == SQLITE_ROW) {
+          status = q.Col(0);
+          // Only what was put before the approvers can be granted by their approval.
+          json approved = json::parse(q.Col(1))["summary"]["permissions"];
+          if (status == "approved") {
+            std::vector<GrantedPermission> kept;
+            for (GrantedPermission g : d.permissions) {
+              std::vector<std::string> ok;
+              for (const json& a : approved) {
+                if (a["resource_id"] != g.resource_id) continue;
+                for (const std::string& s : g.scopes) {
+                  if (Contains(a["resource_scopes"].get<std::vector<std::string>>(), s)) ok.push_back(s);
+                }
+              }
+              if (!ok.empty()) {
+                g.scopes = ok;
+                kept.push_back(g);
+              }
+            }
+            d.permissions = kept;
+            d.outcome = kept.empty() ? Decision::Outcome::kDeny : Decision::Outcome::kPermit;
+          }
+        } else {
+          request_id.clear();
+        }
+      }
+      if (status == "denied" || d.outcome == Decision::Outcome::kDeny) {
+        reply = Error(403, "request_denied", "the request was denied");
+        log_entry["outcome"] = "request_denied";
+        log_entry["request"] = request_id;
+        return Status::Ok();
+      }
+      if (d.outcome == Decision::Outcome::kApprovalRequired) {
+        if (request_id.empty()) {
+          Stmt count(im.db_, "SELECT COUNT(*) FROM requests WHERE status = 'pending'", kWhat);
+          if (count.Step() == SQLITE_ROW && static_cast<size_t>(count.ColInt(0)) >= kMaxPendingRequests) {
+            reply = Error(503, "temporarily_unavailable", "too many requests are awaiting the owner's decision");
+            return Status::Ok();
+          }
+          request_id = im.NewId();
+          json summary = im.RequestSummary(request_id, claims.party, client_id, d.permissions, d.approvers, im.Now());
+          MDL_ASSIGN_OR_RETURN(std::string canonical, jcs::Canonicalize(summary));
+          const std::string hash = HexHash(canonical);
+          Stmt ins(im.db_, "INSERT INTO requests (id, hash, data, status, created) VALUES (?,?,?,'pending',?)", kWhat);
+          ins.Text(1, request_id).Text(2, hash).Text(3, json({{"summary", summary}, {"approvals", json::object()}}).dump()).Int(4, im.Now());
+          if (ins.Step() != SQLITE_DONE) return ins.Error();
+          state["request"] = request_id;
+        }
+        MDL_ASSIGN_OR_RETURN(std::string next, rotate());
+        // UMA Grant §3.3.6: request_submitted with a new ticket and the polling interval.
+        reply = Error(403, "request_submitted", "the request awaits the approval of its approvers",
+                      {{"ticket", next}, {"interval", options_.approval_poll_interval}});
+        log_entry["outcome"] = "request_submitted";
+        log_entry["request"] = request_id;
+        return Status::Ok();
+      }
+    }
+
+    // UMA Grant §3.3.5: the RPT (and a PCT when claims were pushed).
+    const std::string new_rpt = im.NewToken();
+    json data = {{"permissions", PermissionsToJson(d.permissions)}, {"purpose", claims.party.purpose}};
+    MDL_RETURN_IF_ERROR(im.InsertToken(new_rpt, "rpt", client_id, claims.party.did, data, options_.rpt_ttl));
+    json body = {{"access_token", new_rpt}, {"token_type", "Bearer"}, {"expires_in", options_.rpt_ttl}};
+    if (old_rpt) {
+      // The old token's permissions were asked for again and are in the new one (as far as the
+      // policies still allow): it is superseded.
+      MDL_RETURN_IF_ERROR(im.RevokeTokenHash(TokenHash(rpt)));
+      body["upgraded"] = true;
+    }
+    if (pushed) {
+      const std::string new_pct = im.NewToken();
+      json pct_data = PartyToJson(claims.party, claims.vcs);
+      MDL_RETURN_IF_ERROR(im.InsertToken(new_pct, "pct", client_id, claims.party.did, pct_data, options_.pct_ttl));
+      body["pct"] = new_pct;
+    }
+    reply = Json(200, std::move(body));
+    log_entry["outcome"] = "granted";
+    log_entry["granted"] = PermissionsToJson(d.permissions);
+    log_entry["rpt_hash"] = HexEncode(TokenHash(new_rpt));
+    return Status::Ok();
+  });
+  if (!st.ok()) return Internal(st);
+  // The decision is logged in its own transaction: a refusal's ticket consumption and its log
+  // entry are both kept, and a failure to log is reported (the answer stands: the log is
+  // append-only and its gaps would show as a broken chain, which never happens silently).
+  Status logged = im.Tx([&]() { return im.Log(log_entry); });
+  if (!logged.ok()) return Internal(logged);
+  (void)MaybeAnchorLocked(false);
+  return reply;
+}
+
+// --- protection API ---
+
+namespace {
+
+// FedAuthz §3.1: a resource description.
+Result<json> ResourceDescription(const json& d) {
+  if (!d.is_object()) return Status::InvalidArgument("a resource description is a JSON object");
+  json out = json::object();
+  auto scopes = d.find("resource_scopes");
+  if (scopes == d.end() || !scopes->is_array() || scopes->empty() || scopes->size() > kMaxScopesPerResource) {
+    return Status::InvalidArgument("resource_scopes is a non-empty array of strings");
+  }
+  std::set<std::string> seen;
+  for (const json& s : *scopes) {
+    if (!s.is_string() || s.get_ref<const std::string&>().empty() || s.get_ref<const std::string&>().size() > 256 ||
+        s.get_ref<const std::string&>().find(' ') != std::string::npos) {
+      return Status::InvalidArgument("resource_scopes holds scope strings without spaces");
+    }
+    seen.insert(s.get<std::string>());
+  }
+  out["resource_scopes"] = std::vector<std::string>(seen.begin(), seen.end());
+  for (const char* k : {"description", "icon_uri", "name", "type"}) {
+    auto it = d.find(k);
+    if (it == d.end()) continue;
+    if (!it->is_string() || it->get_ref<const std::string&>().size() > 1024) {
+      return Status::InvalidArgument(std::string(k) + " is a string of at most 1024 bytes");
+    }
+    out[k] = *it;
+  }
+  return out;
+}
+
+}  // namespace
+
+Reply AuthorizationServer::CreateResource(std::string_view pat, const json& description) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  const std::string rs = impl_->PatClient(pat);
+  if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
+  auto d = ResourceDescription(description);
+  if (!d) return Error(400, "invalid_request", d.error().message());
+  const std::string id = impl_->NewId();
+  Status st = impl_->Tx([&]() -> Status {
+    Stmt count(impl_->db_, "SELECT COUNT(*) FROM resources WHERE client_id = ?", kWhat);
+    if (count.Text(1, rs).Step() == SQLITE_ROW && static_cast<size_t>(count.ColInt(0)) >= kMaxResourcesPerServer) {
+      return Status::ResourceExhausted("too many resources");
+    }
+    Stmt ins(impl_->db_, "INSERT INTO resources (id, client_id, owner, description, created) VALUES (?,?,?,?,?)", kWhat);
+    ins.Text(1, id).Text(2, rs).Text(3, options_.owner_did).Text(4, d->dump()).Int(5, impl_->Now());
+    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    return Status::Ok();
+  });
+  if (st.code() == StatusCode::kResourceExhausted) return Error(400, "invalid_request", st.message());
+  if (!st.ok()) return Internal(st);
+  return Json(201, {{"_id", id}, {"user_access_policy_uri", options_.issuer + "/owner/v1/policies"}});
+}
+
+Reply AuthorizationServer::ReadResource(std::string_view pat, std::string_view id) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  const std::string rs = impl_->PatClient(pat);
+  if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
+  auto r = impl_->Resource(id);
+  // Another server's resource reads as absent (FedAuthz §3.2: not_found).
+  if (!r || r->client_id != rs) return Error(404, "not_found", "no such resource");
+  json body = r->description;
+  body["_id"] = std::string(id);
+  return Json(200, std::move(body));
+}
+
+Reply AuthorizationServer::UpdateResource(std::string_view pat, std::string_view id, const json& description) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  const std::string rs = impl_->PatClient(pat);
+  if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
+  auto d = ResourceDescription(description);
+  if (!d) return Error(400, "invalid_request", d.error().message());
+  auto r = impl_->Resource(id);
+  if (!r || r->client_id != rs) return Error(404, "not_found", "no such resource");
+  Status st = impl_->Tx([&]() -> Status {
+    Stmt up(impl_->db_, "UPDATE resources SET description = ? WHERE id = ? AND client_id = ?", kWhat);
+    if (up.Text(1, d->dump()).Text(2, id).Text(3, rs).Step() != SQLITE_DONE) return up.Error();
+    return Status::Ok();
+  });
+  if (!st.ok()) return Internal(st);
+  return Json(200, {{"_id", std::string(id)}});
+}
+
+Reply AuthorizationServer::DeleteResource(std::string_view pat, std::string_view id) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  const std::string rs = impl_->PatClient(pat);
+  if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
+  auto r = impl_->Resource(id);
+  if (!r || r->client_id != rs) return Error(404, "not_found", "no such resource");
+  Status st = impl_->Tx([&]() -> Status {
+    Stmt del(impl_->db_, "DELETE FROM resources WHERE id = ? AND client_id = ?", kWhat);
+    if (del.Text(1, id).Text(2, rs).Step() != SQLITE_DONE) return del.Error();
+    return Status::Ok();
+  });
+  if (!st.ok()) return Internal(st);
+  return Json(204, json::object());
+}
+
+Reply AuthorizationServer::ListResources(std::string_view pat) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  const std::string rs = impl_->PatClient(pat);
+  if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
+  json ids = json::array();
+  Stmt q(impl_->db_, "SELECT id FROM resources WHERE client_id = ? ORDER BY created, id", kWhat);
+  q.Text(1, rs);
+  while (q.Step() == SQLITE_ROW) ids.push_back(q.Col(0));
+  return Json(200, std::move(ids));
+}
+
+Reply AuthorizationServer::RequestPermission(std::string_view pat, const json& body) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  const std::string rs = impl_->PatClient(pat);
+  if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
+  return RequestPermissionLocked(rs, body);
+}
+
+Reply AuthorizationServer::RequestPermissionLocked(const std::string& rs, const json& body) {
+  // FedAuthz §4.1: one permission object or an array of them.
+  json list = body.is_array() ? body : json::array({body});
+  if (list.empty() || list.size() > kMaxPermissionsPerTicket) {
+    return Error(400, "invalid_request", "one to 64 permission requests");
+  }
+  json permissions = json::array();
+  for (const json& p : list) {
+    if (!p.is_object() || !p.contains("resource_id") || !p["resource_id"].is_string()) {
+      return Error(400, "invalid_resource_id", "each permission names a resource_id");
+    }
+    const std::string id = p["resource_id"];
+    auto r = impl_->Resource(id);
+    // The resource must be this resource server's, for this owner (FedAuthz §4.3).
+    if (!r || r->client_id != rs || r->owner != options_.owner_did) {
+      return Error(400, "invalid_resource_id", "resource '" + id + "' is not registered by this resource server");
+    }
+    const std::vector<std::string> registered = r->description.value("resource_scopes", std::vector<std::string>{});
+    auto scopes = p.find("resource_scopes");
+    if (scopes == p.end() || !scopes->is_array() || scopes->empty()) {
+      return Error(400, "invalid_scope", "resource_scopes is a non-empty array");
+    }
+    std::set<std::string> want;
+    for (const json& s : *scopes) {
+      if (!s.is_string() || !Contains(registered, s.get<std::string>())) {
+        return Error(400, "invalid_scope", "a requested scope is not registered on resource '" + id + "'");
+      }
+      want.insert(s.get<std::string>());
+    }
+    permissions.push_back({{"resource_id", id}, {"resource_scopes", std::vector<std::string>(want.begin(), want.end())}});
+  }
+  Result<std::string> ticket = Status::Internal("unset");
+  Status st = impl_->Tx([&]() -> Status {
+    ticket = impl_->IssueTicket(rs, {{"permissions", permissions}});
+    return ticket.status();
+  });
+  if (!st.ok()) return Internal(st);
+  return Json(201, {{"ticket", *ticket}});
+}
+
+Reply AuthorizationServer::Introspect(std::string_view pat, std::string_view token) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  const std::string rs = impl_->PatClient(pat);
+  if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
+  if (token.empty()) return Error(400, "invalid_request", "token is required");
+  // RFC 7662 §2.2: anything not active for this caller is just {"active": false}.
+  auto row = impl_->LiveToken(token, "rpt");
+  if (!row) return Json(200, {{"active", false}});
+  json perms = json::array();
+  for (const GrantedPermission& g : PermissionsFromJson(row->data.at("permissions"))) {
+    auto r = impl_->Resource(g.resource_id);
+    if (!r || r->client_id != rs) continue;
+    // FedAuthz §5.1.1: resource_id, resource_scopes, exp.
+    perms.push_back({{"resource_id", g.resource_id}, {"resource_scopes", g.scopes}, {"exp", row->expires}});
+  }
+  if (perms.empty()) return Json(200, {{"active", false}});
+  return Json(200, {{"active", true},
+                    {"exp", row->expires},
+                    {"iat", row->issued},
+                    {"client_id", row->client_id},
+                    {"sub", row->subject},
+                    {"iss", options_.issuer},
+                    {"token_type", "Bearer"},
+                    {"permissions", perms}});
+}
+
+Reply AuthorizationServer::Revoke(const ClientCredentials& credentials, std::string_view token) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  if (!impl_->Authenticate(credentials)) {
+    Reply r = Error(401, "invalid_client", "client authentication failed");
+    r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"" + options_.realm + "\"");
+    return r;
+  }
+  if (token.empty()) return Error(400, "invalid_request", "token is required");
+  if (token.size() > kMaxTokenBytes) return Json(200, json::object());
+  const Hash256 h = TokenHash(token);
+  Stmt q(impl_->db_, "SELECT kind, client_id, subject FROM tokens WHERE hash = ?", kWhat);
+  q.Blob(1, h.data(), h.size());
+  // RFC 7009 §2.2: an unknown (or already invalid) token is answered 200 like a revoked one.
+  if (q.Step() != SQLITE_ROW) return Json(200, json::object());
+  const std::string kind = q.Col(0), owner_client = q.Col(1), subject = q.Col(2);
+  // RFC 7009 §2.1: only the client the token was issued to may revoke it.
+  if (owner_client != credentials.client_id || (kind != "rpt" && kind != "pct" && kind != "pat")) {
+    return Error(400, "unauthorized_client", "the token was not issued to this client");
+  }
+  Status st = impl_->Tx([&]() -> Status {
+    MDL_RETURN_IF_ERROR(impl_->RevokeTokenHash(h));
+    return impl_->Log({{"event", "token.revoke"}, {"kind", kind}, {"client_id", owner_client}, {"requesting_party", subject},
+                       {"token_hash", HexEncode(h)}});
+  });
+  if (!st.ok()) return Internal(st);
+  return Json(200, json::object());
+}
+
+Result<Access> AuthorizationServer::Authorize(std::string_view pat, std::string_view bearer, const std::string& resource_id,
+                                              const std::string& scope, Reply* refusal) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  const std::string rs = impl_->PatClient(pat);
+  if (rs.empty()) return Status::Unauthenticated("the resource server's PAT is not valid");
+  if (!bearer.empty()) {
+    if (auto session = impl_->LiveToken(bearer, "session")) {
+      return Access{options_.owner_did, "owner", HexEncode(TokenHash(bearer)), true};
+    }
+    if (auto row = impl_->LiveToken(bearer, "rpt")) {
+      for (const GrantedPermission& g : PermissionsFromJson(row->data.at("permissions"))) {
+        if (g.resource_id == resource_id && Contains(g.scopes, scope)) {
+          return Access{row->subject, row->client_id, HexEncode(TokenHash(bearer)), false};
+        }
+      }
+    }
+  }
+  // UMA Grant §3.2: no token, or one without this permission → a permission ticket.
+  Reply ticket = RequestPermissionLocked(rs, {{"resource_id", resource_id}, {"resource_scopes", {scope}}});
+  if (!ticket.ok()) {
+    *refusal = Error(403, "insufficient_scope", "no permission ticket can be issued for this resource");
+    return Status::PermissionDenied("no ticket");
+  }
+  Reply r = Error(401, "unauthorized", "an RPT with the permission is required; ask the authorization server",
+                  {{"ticket", ticket.body["ticket"]}, {"as_uri", options_.issuer}});
+  // UMA Grant §3.2 (example): WWW-Authenticate: UMA realm, as_uri, ticket.
+  r.headers.emplace_back("WWW-Authenticate", "UMA realm=\"" + options_.realm + "\", as_uri=\"" + options_.issuer +
+                                                 "\", ticket=\"" + ticket.body["ticket"].get<std::string>() + "\"");
+  *refusal = std::move(r);
+  return Status::PermissionDenied("no permission");
+}
+
+Status AuthorizationServer::RecordRelease(const Access& access, const std::string& resource_id, const std::string& scope,
+                                          const std::vector<std::string>& what) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  MDL_RETURN_IF_ERROR(impl_->Tx([&]() {
+    return impl_->Log({{"event", "release"}, {"requesting_party", access.requesting_party}, {"client_id", access.client_id},
+                       {"owner", access.owner}, {"resource_id", resource_id}, {"scope", scope}, {"records", what},
+                       {"rpt_hash", access.token_hash}});
+  }));
+  return MaybeAnchorLocked(false);
+}
+
+// --- the owner ---
+
+Reply AuthorizationServer::OwnerChallenge() {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  const std::string nonce = impl_->NewToken();
+  const int64_t expires = impl_->Now() + options_.challenge_ttl;
+  Status st = impl_->Tx([&]() -> Status {
+    Stmt gc(impl_->db_, "DELETE FROM challenges WHERE expires <= ?", kWhat);
+    if (gc.Int(1, impl_->Now()).Step() != SQLITE_DONE) return gc.Error();
+    Stmt count(impl_->db_, "SELECT COUNT(*) FROM challenges", kWhat);
+    if (count.Step() == SQLITE_ROW && count.ColInt(0) >= 10000) return Status::ResourceExhausted("too many open challenges");
+    Stmt ins(impl_->db_, "INSERT INTO challenges (nonce, expires) VALUES (?,?)", kWhat);
+    if (ins.Text(1, nonce).Int(2, expires).Step() != SQLITE_DONE) return ins.Error();
+    return Status::Ok();
+  });
+  if (st.code() == StatusCode::kResourceExhausted) return Error(503, "temporarily_unavailable", st.message());
+  if (!st.ok()) return Internal(st);
+  return Json(200, {{"nonce", nonce}, {"audience", options_.issuer}, {"expires", expires}, {"did", options_.owner_did}});
+}
+
+namespace {
+
+// The claims of a did-auth+jwt addressed to `audience`, with iat/exp required and bounded.
+Result<json> VerifyDidAuth(std::string_view token, const AuthorizationServerOptions& o, int64_t now,
+                           const std::string& nonce, claims::VerifiedJwt* info) {
+  if (token.empty() || token.size() > kMaxClaimTokenBytes) return Status::InvalidArgument("jwt_malformed: missing or too large");
+  claims::JwtCheckOptions co;
+  co.now = now;
+  co.max_clock_skew = o.max_clock_skew;
+  co.expected_audience = o.issuer;
+  co.expected_nonce = nonce;
+  MDL_ASSIGN_OR_RETURN(json payload, claims::VerifyJwt(claims::JwtKind::kDidAuth, token, *o.resolver, co, info));
+  if (!info->issued_at || !info->expires || *info->expires - *info->issued_at > o.max_claim_token_age ||
+      now - *info->issued_at > o.max_claim_token_age) {
+    return Status::FailedPrecondition("claim_token_too_old: iat and exp are required, at most " +
+                                      std::to_string(o.max_claim_token_age) + " s apart");
+  }
+  return payload;
+}
+
+}  // namespace
+
+Reply AuthorizationServer::OwnerSignIn(std::string_view did_auth_jwt) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  claims::VerifiedJwt info;
+  auto payload = VerifyDidAuth(did_auth_jwt, options_, impl_->Now(), "", &info);
+  if (!payload) return Error(401, "invalid_grant", "the sign-in token was refused: " + payload.error().message());
+  if (info.controller != options_.owner_did) {
+    (void)impl_->Tx([&]() { return impl_->Log({{"event", "owner.signin"}, {"did", info.controller}, {"outcome", "refused"}}); });
+    return Error(403, "access_denied", "only the container's owner signs in here");
+  }
+  const std::string nonce = payload->value("nonce", "");
+  const std::string session = impl_->NewToken();
+  Reply reply;
+  Status st = impl_->Tx([&]() -> Status {
+    // The challenge is single use and must be live.
+    Stmt del(impl_->db_, "DELETE FROM challenges WHERE nonce = ? AND expires > ?", kWhat);
+    if (del.Text(1, nonce).Int(2, impl_->Now()).Step() != SQLITE_DONE) return del.Error();
+    if (sqlite3_changes(impl_->db_) != 1) {
+      reply = Error(401, "invalid_grant", "the challenge is unknown, used or expired");
+      return Status::Ok();
+    }
+    MDL_RETURN_IF_ERROR(impl_->InsertToken(session, "session", "owner", options_.owner_did, json::object(), options_.session_ttl));
+    MDL_RETURN_IF_ERROR(impl_->Log({{"event", "owner.signin"}, {"did", info.controller}, {"outcome", "session"},
+                                    {"session_hash", HexEncode(TokenHash(session))}}));
+    reply = Json(200, {{"access_token", session}, {"token_type", "Bearer"}, {"expires_in", options_.session_ttl}});
+    return Status::Ok();
+  });
+  if (!st.ok()) return Internal(st);
+  return reply;
+}
+
+Status AuthorizationServer::CheckOwner(std::string_view session) {
+  if (!impl_->LiveToken(session, "session")) return Status::Unauthenticated("the owner's session is required");
+  return Status::Ok();
+}
+
+#define MDL_OWNER_ONLY(session)                                                          \
+  std::lock_guard<std::mutex> lock(impl_->mu_);                                          \
+  if (!CheckOwner(session).ok()) {                                                       \
+    return InvalidToken(options_.realm, "the owner's session is required (sign in)");    \
+  }
+
+namespace {
+
+std::string ScopeHash(const Policy& p) {
+  json scope = {{"resource_ids", p.resource_ids}, {"resource_types", p.resource_types}, {"scopes", p.scopes}};
+  return HexHash(*jcs::Canonicalize(scope));
+}
+
+}  // namespace
+
+// Consent receipts (docs/uma.md §"Receipts"): the receipt document is kept here; its hash goes
+// to the ledger in a signed `consent` entry per purpose of use.
+Result<json> AuthorizationServer::AnchorConsent(const Policy& p, const std::string& action, const std::string& receipt_hash) {
+  json indexes = json::array();
+  if (options_.ledger == nullptr || p.effect != Policy::Effect::kPermit) return indexes;
+  MDL_ASSIGN_OR_RETURN(std::string subjects, jcs::Canonicalize(PolicyToJson(p)["subjects"]));
+  const Hash256 mac = HmacSha256(options_.pseudonym_secret->Reveal(), AsBytes("medallion consent subject\n" + subjects));
+  const std::string pseudonym = Base64UrlEncode(ByteView(mac.data(), 16));
+  const int64_t now = impl_->Now();
+  for (const std::string& purpose : p.purposes) {
+    json entry = {{"type", "consent"}, {"v", 1},          {"receipt", receipt_hash}, {"subject", pseudonym},
+                  {"controller", options_.owner_did}, {"purpose", purpose}, {"action", action},
+                  {"scope", ScopeHash(p)},            {"ts", now}};
+    if (action == "grant" && p.not_after > now) entry["expires"] = p.not_after;
+    MDL_ASSIGN_OR_RETURN(std::string canonical, jcs::Canonicalize(entry));
+    MDL_ASSIGN_OR_RETURN(Bytes sig, options_.owner_signer.sign(AsBytes(canonical)));
+    entry["sig"] = Base64UrlEncode(sig);
+    MDL_ASSIGN_OR_RETURN(ledger::AppendResult appended, options_.ledger->Append(entry));
+    indexes.push_back(appended.index);
+  }
+  return indexes;
+}
+
+Reply AuthorizationServer::AddPolicy(std::string_view session, const json& body) {
+  MDL_OWNER_ONLY(session);
+  auto policy = PolicyFromJson(body);
+  if (!policy) return Error(400, "invalid_request", policy.error().message());
+  policy->id = impl_->NewId();
+  const json stored = PolicyToJson(*policy);
+  const int64_t now = impl_->Now();
+  json receipt = {{"type", "ConsentReceipt"}, {"v", 1},        {"action", "grant"}, {"controller", options_.owner_did},
+                  {"container", options_.issuer}, {"policy", stored}, {"issued", now}};
+  const std::string receipt_hash = HexHash(*jcs::Canonicalize(receipt));
+  // The ledger first: if it refuses, nothing is stored and the owner is told.
+  auto indexes = AnchorConsent(*policy, "grant", receipt_hash);
+  if (!indexes) return Error(503, "temporarily_unavailable", "the consent receipt could not be anchored: " + indexes.error().message());
+  Status st = impl_->Tx([&]() -> Status {
+    Stmt ins(impl_->db_, "INSERT INTO policies (id, body, created) VALUES (?,?,?)", kWhat);
+    if (ins.Text(1, policy->id).Text(2, stored.dump()).Int(3, now).Step() != SQLITE_DONE) return ins.Error();
+    Stmt rec(impl_->db_, "INSERT INTO receipts (policy_id, action, receipt, hash, ledger, created) VALUES (?,?,?,?,?,?)", kWhat);
+    rec.Text(1, policy->id).Text(2, "grant").Text(3, receipt.dump()).Text(4, receipt_hash).Text(5, indexes->dump()).Int(6, now);
+    if (rec.Step() != SQLITE_DONE) return rec.Error();
+    return impl_->Log({{"event", "policy.add"}, {"policy", stored}, {"receipt", receipt_hash}, {"ledger", *indexes}});
+  });
+  if (!st.ok()) return Internal(st);
+  json out = stored;
+  out["receipt"] = {{"hash", receipt_hash}, {"ledger_indexes", *indexes}};
+  return Json(201, std::move(out));
+}
+
+Reply AuthorizationServer::ListPolicies(std::string_view session) {
+  MDL_OWNER_ONLY(session);
+  json out = json::array();
+  for (const Policy& p : impl_->ActivePolicies()) out.push_back(PolicyToJson(p));
+  return Json(200, std::move(out));
+}
+
+Reply AuthorizationServer::GetPolicy(std::string_view session, std::string_view id) {
+  MDL_OWNER_ONLY(session);
+  for (const Policy& p : impl_->ActivePolicies()) {
+    if (p.id == id) return Json(200, PolicyToJson(p));
+  }
+  return Error(404, "not_found", "no such policy");
+}
+
+Reply AuthorizationServer::DeletePolicy(std::string_view session, std::string_view id) {
+  MDL_OWNER_ONLY(session);
+  std::optional<Policy> policy;
+  for (Policy& p : impl_->ActivePolicies()) {
+    if (p.id == id) policy = std::move(p);
+  }
+  if (!policy) return Error(404, "not_found", "no such policy");
+  std::string grant_hash;
+  {
+    Stmt q(impl_->db_, "SELECT hash FROM receipts WHERE policy_id = ? AND action = 'grant'", kWhat);
+    if (q.Text(1, id).Step() == SQLITE_ROW) grant_hash = q.Col(0);
+  }
+  const int64_t now = impl_->Now();
+  json receipt = {{"type", "ConsentReceipt"}, {"v", 1}, {"action", "revoke"}, {"controller", options_.owner_did},
+                  {"container", options_.issuer}, {"policy_id", std::string(id)}, {"grant", grant_hash}, {"issued", now}};
+  const std::string receipt_hash = HexHash(*jcs::Canonicalize(receipt));
+  // The ledger's revoke names the grant's receipt (docs/ledger.md: a revoke matches a grant).
+  auto indexes = AnchorConsent(*policy, "revoke", grant_hash);
+  if (!indexes) return Error(503, "temporarily_unavailable", "the revocation could not be anchored: " + indexes.error().message());
+  size_t revoked_tokens = 0;
+  Status st = impl_->Tx([&]() -> Status {
+    Stmt up(impl_->db_, "UPDATE policies SET revoked = ? WHERE id = ? AND revoked IS NULL", kWhat);
+    if (up.Int(1, now).Text(2, id).Step() != SQLITE_DONE) return up.Error();
+    Stmt rec(impl_->db_, "INSERT INTO receipts (policy_id, action, receipt, hash, ledger, created) VALUES (?,?,?,?,?,?)", kWhat);
+    rec.Text(1, id).Text(2, "revoke").Text(3, receipt.dump()).Text(4, receipt_hash).Text(5, indexes->dump()).Int(6, now);
+    if (rec.Step() != SQLITE_DONE) return rec.Error();
+    // Every live RPT that any of this policy's grants went into stops working now.
+    std::vector<std::string> hashes;
+    {
+      Stmt q(impl_->db_, "SELECT hash, data FROM tokens WHERE kind = 'rpt' AND revoked = 0 AND expires > ?", kWhat);
+      q.Int(1, now);
+      while (q.Step() == SQLITE_ROW) {
+        json data = json::parse(q.Col(1));
+        for (const GrantedPermission& g : PermissionsFromJson(data.at("permissions"))) {
+          if (Contains(g.policy_ids, id)) {
+            hashes.push_back(q.ColBlob(0));
+            break;
+          }
+        }
+      }
+    }
+    for (const std::string& h : hashes) {
+      Stmt r(impl_->db_, "UPDATE tokens SET revoked = 1 WHERE hash = ?", kWhat);
+      if (r.Blob(1, h.data(), h.size()).Step() != SQLITE_DONE) return r.Error();
+    }
+    revoked_tokens = hashes.size();
+    return impl_->Log({{"event", "policy.revoke"}, {"policy_id", std::string(id)}, {"receipt", receipt_hash},
+                       {"ledger", *indexes}, {"tokens_revoked", revoked_tokens}});
+  });
+  if (!st.ok()) return Internal(st);
+  return Json(200, {{"id", std::string(id)}, {"revoked", true}, {"tokens_revoked", revoked_tokens},
+                    {"receipt", {{"hash", receipt_hash}, {"ledger_indexes", *indexes}}}});
+}
+
+Reply AuthorizationServer::ListRequests(std::string_view session, std::string_view status_filter) {
+  MDL_OWNER_ONLY(session);
+  if (!status_filter.empty() && status_filter != "pending" && status_filter != "approved" && status_filter != "denied") {
+    return Error(400, "invalid_request", "status is pending, approved or denied");
+  }
+  json out = json::array();
+  Stmt q(impl_->db_, "SELECT id, hash, data, status, created, decided FROM requests ORDER BY created, id", kWhat);
+  while (q.Step() == SQLITE_ROW) {
+    if (!status_filter.empty() && q.Col(3) != status_filter) continue;
+    json data = json::parse(q.Col(2));
+    json approvals = json::object();
+    for (auto& [who, a] : data["approvals"].items()) approvals[who] = {{"decision", a["decision"]}, {"at", a["at"]}};
+    out.push_back({{"id", q.Col(0)}, {"hash", q.Col(1)}, {"status", q.Col(3)}, {"summary", data["summary"]},
+                   {"approvals", approvals}, {"created", q.ColInt(4)}});
+  }
+  return Json(200, std::move(out));
+}
+
+Reply AuthorizationServer::DecideAsOwner(std::string_view session, std::string_view request_id, std::string_view decision) {
+  MDL_OWNER_ONLY(session);
+  if (decision != "approve" && decision != "deny") return Error(400, "invalid_request", "decision is approve or deny");
+  Reply reply;
+  Status st = impl_->Tx([&]() -> Status {
+    reply = impl_->RecordDecision(std::string(request_id), {kOwnerApprover}, std::string(decision),
+                                  {{"method", "owner_session"}, {"session_hash", HexEncode(TokenHash(session))}});
+    return Status::Ok();
+  });
+  if (!st.ok()) return Internal(st);
+  (void)MaybeAnchorLocked(false);
+  return reply;
+}
+
+Reply AuthorizationServer::DecideSigned(std::string_view request_id, std::string_view decision_token) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  std::string hash;
+  {
+    Stmt q(impl_->db_, "SELECT hash FROM requests WHERE id = ?", kWhat);
+    if (q.Text(1, request_id).Step() != SQLITE_ROW) return Error(404, "not_found", "no such request");
+    hash = q.Col(0);
+  }
+  claims::VerifiedJwt info;
+  // The decision is bound to this request's content by its hash (the nonce).
+  auto payload = VerifyDidAuth(decision_token, options_, impl_->Now(), hash, &info);
+  if (!payload) return Error(401, "invalid_token", "the signed decision was refused: " + payload.error().message());
+  const std::string decision = payload->value("decision", "");
+  if (payload->value("request", "") != request_id || (decision != "approve" && decision != "deny")) {
+    return Error(400, "invalid_request", "the token names another request or no decision");
+  }
+  Reply reply;
+  Status st = impl_->Tx([&]() -> Status {
+    reply = impl_->RecordDecision(std::string(request_id), impl_->ApproverNames(info.controller), decision,
+                                  {{"method", "signed"}, {"kid", info.kid}, {"token", std::string(decision_token)}});
+    return Status::Ok();
+  });
+  if (!st.ok()) return Internal(st);
+  (void)MaybeAnchorLocked(false);
+  return reply;
+}
+
+Reply AuthorizationServer::ReadDisclosures(std::string_view session, uint64_t after_seq, size_t limit) {
+  MDL_OWNER_ONLY(session);
+  limit = std::clamp<size_t>(limit, 1, 1000);
+  json entries = json::array();
+  Stmt q(impl_->db_, "SELECT entry, hash FROM disclosures WHERE seq > ? ORDER BY seq LIMIT ?", kWhat);
+  q.Int(1, static_cast<int64_t>(after_seq)).Int(2, static_cast<int64_t>(limit));
+  while (q.Step() == SQLITE_ROW) {
+    json e = json::parse(q.Col(0));
+    e["hash"] = q.Col(1);
+    entries.push_back(std::move(e));
+  }
+  json head = {{"seq", 0}, {"hash", std::string(64, '0')}};
+  Stmt h(impl_->db_, "SELECT seq, hash FROM disclosures ORDER BY seq DESC LIMIT 1", kWhat);
+  if (h.Step() == SQLITE_ROW) head = {{"seq", h.ColInt(0)}, {"hash", h.Col(1)}};
+  return Json(200, {{"entries", entries}, {"head", head}});
+}
+
+Reply AuthorizationServer::ExportDisclosures(std::string_view session) {
+  MDL_OWNER_ONLY(session);
+  json entries = json::array();
+  Stmt q(impl_->db_, "SELECT entry, hash FROM disclosures ORDER BY seq", kWhat);
+  while (q.Step() == SQLITE_ROW) entries.push_back({{"entry", json::parse(q.Col(0))}, {"hash", q.Col(1)}});
+  json anchors = json::array();
+  Stmt a(impl_->db_, "SELECT seq, hash, ledger_index, ts FROM anchors ORDER BY seq", kWhat);
+  while (a.Step() == SQLITE_ROW) {
+    anchors.push_back({{"seq", a.ColInt(0)}, {"hash", a.Col(1)}, {"ledger_index", a.ColInt(2)}, {"ts", a.ColInt(3)}});
+  }
+  return Json(200, {{"format", "medallion-disclosure-log/1"}, {"owner", options_.owner_did}, {"container", options_.issuer},
+                    {"entries", entries}, {"anchors", anchors}});
+}
+
+Reply AuthorizationServer::AnchorDisclosures(std::string_view session) {
+  MDL_OWNER_ONLY(session);
+  if (options_.ledger == nullptr) return Error(409, "no_ledger", "this container has no ledger configured");
+  Status st = MaybeAnchorLocked(true);
+  if (!st.ok()) return Error(503, "temporarily_unavailable", st.message());
+  Stmt a(impl_->db_, "SELECT seq, hash, ledger_index, ts FROM anchors ORDER BY seq DESC LIMIT 1", kWhat);
+  if (a.Step() != SQLITE_ROW) return Json(200, {{"anchored", false}});
+  return Json(200, {{"seq", a.ColInt(0)}, {"hash", a.Col(1)}, {"ledger_index", a.ColInt(2)}, {"ts", a.ColInt(3)}});
+}
+
+Reply AuthorizationServer::ListReceipts(std::string_view session) {
+  MDL_OWNER_ONLY(session);
+  json out = json::array();
+  Stmt q(impl_->db_, "SELECT seq, policy_id, action, receipt, hash, ledger, created FROM receipts ORDER BY seq", kWhat);
+  while (q.Step() == SQLITE_ROW) {
+    out.push_back({{"policy_id", q.Col(1)}, {"action", q.Col(2)}, {"receipt", json::parse(q.Col(3))}, {"hash", q.Col(4)},
+                   {"ledger_indexes", json::parse(q.Col(5))}, {"created", q.ColInt(6)}});
+  }
+  return Json(200, std::move(out));
+}
+
+#undef MDL_OWNER_ONLY
+
+Status AuthorizationServer::MaybeAnchor(bool force) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  return MaybeAnchorLocked(force);
+}
+
+// REQUIRES: impl_->mu_ held.
+Status AuthorizationServer::MaybeAnchorLocked(bool force) {
+  if (options_.ledger == nullptr) return Status::Ok();
+  int64_t last = 0;
+  {
+    Stmt a(impl_->db_, "SELECT COALESCE(MAX(seq), 0) FROM anchors", kWhat);
+    if (a.Step() == SQLITE_ROW) last = a.ColInt(0);
+  }
+  Stmt h(impl_->db_, "SELECT seq, hash FROM disclosures ORDER BY seq DESC LIMIT 1", kWhat);
+  if (h.Step() != SQLITE_ROW) return Status::Ok();
+  const int64_t seq = h.ColInt(0);
+  const std::string hash = h.Col(1);
+  const int64_t pending = seq - last;
+  if (pending <= 0 || (!force && static_cast<size_t>(pending) < options_.log_batch)) return Status::Ok();
+  // The chain head commits to every entry before it: one anchor covers the batch.
+  json entry = {{"type", "anchor"}, {"v", 1}, {"hash", hash}, {"kind", "batch"}, {"ts", impl_->Now()}};
+  MDL_ASSIGN_OR_RETURN(ledger::AppendResult appended, options_.ledger->Append(entry));
+  return impl_->Tx([&]() -> Status {
+    Stmt ins(impl_->db_, "INSERT INTO anchors (seq, hash, ledger_index, ts) VALUES (?,?,?,?)", kWhat);
+    ins.Int(1, seq).Text(2, hash).Int(3, static_cast<int64_t>(appended.index)).Int(4, impl_->Now());
+    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    return Status::Ok();
+  });
+}
+
+Result<uint64_t> VerifyDisclosureExport(const json& exported) {
+  if (!exported.is_object() || exported.value("format", "") != "medallion-disclosure-log/1" ||
+      !exported.contains("entries") || !exported["entries"].is_array()) {
+    return Status::InvalidArgument("not a medallion-disclosure-log/1 export");
+  }
+  std::string prev(64, '0');
+  std::map<uint64_t, std::string> heads;
+  uint64_t n = 0;
+  for (const json& item : exported["entries"]) {
+    ++n;
+    if (!item.is_object() || !item.contains("entry") || !item["entry"].is_object() || !item.contains("hash")) {
+      return Status::DataLoss("entry " + std::to_string(n) + ": malformed");
+    }
+    const json& e = item["entry"];
+    if (e.value("seq", uint64_t{0}) != n) return Status::DataLoss("entry " + std::to_string(n) + ": sequence gap");
+    if (e.value("prev", "") != prev) return Status::DataLoss("entry " + std::to_string(n) + ": does not chain to its predecessor");
+    auto canonical = jcs::Canonicalize(e);
+    if (!canonical || HexHash(*canonical) != item["hash"]) {
+      return Status::DataLoss("entry " + std::to_string(n) + ": hash mismatch (edited)");
+    }
+    prev = item["hash"];
+    heads[n] = prev;
+  }
+  for (const json& a : exported.value("anchors", json::array())) {
+    const uint64_t seq = a.value("seq", uint64_t{0});
+    auto it = heads.find(seq);
+    if (it == heads.end() || it->second != a.value("hash", "")) {
+      return Status::DataLoss("anchor at " + std::to_string(seq) + ": not the chain head there");
+    }
+  }
+  return n;
+}
+
+void RegisterConsentValidator(ledger::ValidatorRegistry& registry, const did::Resolver& resolver) {
+  registry.Register(ledger::EntryType::kConsent, [&resolver](const ledger::Entry&, const json& body) -> Status {
+    json unsigned_entry = body;
+    unsigned_entry.erase("sig");
+    MDL_ASSIGN_OR_RETURN(std::string canonical, jcs::Canonicalize(unsigned_entry));
+    auto sig = Base64UrlDecode(body.at("sig").get<std::string>());
+    if (!sig || sig->size() != 64) return Status::InvalidArgument("consent: sig is a 64-byte signature");
+    const std::string controller = body.at("controller");
+    did::ResolutionResult r = resolver.Resolve(controller);
+    if (!r.ok()) return Status::FailedPrecondition("consent: the controller does not resolve: " + r.error);
+    for (const std::string& id : r.document->assertion_method) {
+      const did::VerificationMethod* vm = r.document->FindMethod(id);
+      if (vm == nullptr) continue;
+      const claims::Alg alg = vm->key_type == did::KeyType::kSecp256k1 ? claims::Alg::kES256K : claims::Alg::kEdDSA;
+      if (vm->key_type != did::KeyType::kEd25519 && vm->key_type != did::KeyType::kSecp256k1) continue;
+      if (claims::VerifySignature(alg, vm->public_key, AsBytes(canonical), *sig)) return Status::Ok();
+    }
+    return Status::PermissionDenied("consent: sig is not by an assertion key of the controller");
+  });
+}
+
+}  // namespace medallion::uma
