@@ -696,6 +696,29 @@ Result<std::pair<std::string, SecretString>> AuthorizationServer::RegisterResour
 }
 
 
+Result<std::string> AuthorizationServer::InternalPat(const std::string& name) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  std::string client_id;
+  {
+    Stmt q(impl_->db_, "SELECT client_id FROM clients WHERE kind = 'internal' AND json_extract(metadata, '$.client_name') = ?", kWhat);
+    if (q.Text(1, name).Step() == SQLITE_ROW) client_id = q.Col(0);
+  }
+  const std::string pat = impl_->NewToken();
+  MDL_RETURN_IF_ERROR(impl_->Tx([&]() -> Status {
+    if (client_id.empty()) {
+      client_id = impl_->NewId();
+      // No usable secret: an internal client only ever gets PATs through this call.
+      const Hash256 none = TokenHash(impl_->NewToken());
+      json stored = {{"client_name", name}, {"grant_types", json::array()}, {"scope", kProtectionScope}};
+      Stmt ins(impl_->db_, "INSERT INTO clients (client_id, secret_hash, kind, metadata, created) VALUES (?,?,'internal',?,?)", kWhat);
+      ins.Text(1, client_id).Blob(2, none.data(), none.size()).Text(3, stored.dump()).Int(4, impl_->Now());
+      if (ins.Step() != SQLITE_DONE) return ins.Error();
+    }
+    return impl_->InsertToken(pat, "pat", client_id, options_.owner_did, {{"scope", kProtectionScope}}, options_.pat_ttl);
+  }));
+  return pat;
+}
+
 // --- token endpoint ---
 
 Reply AuthorizationServer::Token(const std::map<std::string, std::string>& form, const ClientCredentials& credentials) {

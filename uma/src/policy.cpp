@@ -71,8 +71,12 @@ bool Applies(const Policy& p, const ResourceRef& resource, const std::string& sc
                    [&](const SubjectRule& r) { return SubjectMatches(r, party, trusted); })) {
     return false;
   }
+  // A type matches exactly, or by its last path segment ("MedicationRequest" for
+  // "http://hl7.org/fhir/StructureDefinition/MedicationRequest").
+  const std::string short_type = resource.type.substr(resource.type.find_last_of('/') + 1);
   const bool resource_ok = Contains(p.resource_ids, resource.id) || Contains(p.resource_types, "*") ||
-                           (!resource.type.empty() && Contains(p.resource_types, resource.type));
+                           (!resource.type.empty() &&
+                            (Contains(p.resource_types, resource.type) || Contains(p.resource_types, short_type)));
   if (!resource_ok) return false;
   if (!p.scopes.empty() && !Contains(p.scopes, scope)) return false;
   if (!p.purposes.empty() && !Contains(p.purposes, party.purpose)) return false;

@@ -123,6 +123,10 @@ class AuthorizationServer {
   Reply RegisterClient(const nlohmann::json& metadata, std::string_view initial_access_token);
   // In-process registration of a resource server the container itself runs (no HTTP).
   Result<std::pair<std::string, SecretString>> RegisterResourceServer(const std::string& name);
+  // A PAT for the container's own resource server called `name` (created on first use, the
+  // same client across restarts so its registered resources stay its own). In-process only:
+  // this is the trusted path the co-located FHIR server takes instead of client credentials.
+  Result<std::string> InternalPat(const std::string& name);
 
   // --- Token endpoint (RFC 6749 §3.2) ---
   // grant_type=client_credentials with scope uma_protection: a PAT for a resource-server

@@ -33,7 +33,7 @@ struct Policy {
   enum class Effect { kPermit, kDeny } effect = Effect::kPermit;
   std::vector<SubjectRule> subjects;         // any of them; at least one
   std::vector<std::string> resource_ids;     // UMA resource ids ...
-  std::vector<std::string> resource_types;   // ... or resource types; "*" = every resource
+  std::vector<std::string> resource_types;   // ... or resource types (exact, or the last path segment); "*" = all
   std::vector<std::string> scopes;           // empty = every scope
   std::vector<std::string> purposes;         // permit: at least one; deny: empty = every purpose
   int64_t not_before = 0;                    // POSIX seconds, 0 = no bound

@@ -1,0 +1,180 @@
+// A consent world for the uma tests, the HTTP tests and the interop fixture: a medical
+// society, a physician with a license, a stranger, a patient who owns a container (the UMA
+// authorization server + FHIR record store in a temporary folder), a fake clock and a seeded
+// RNG, and builders for the claim tokens a requesting party's client pushes.
+#pragma once
+
+#include <sodium.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "medallion/claims/credentials.h"
+#include "medallion/claims/data_integrity.h"
+#include "medallion/claims/jose.h"
+#include "medallion/core/encoding.h"
+#include "medallion/did/did_key.h"
+#include "medallion/uma/authorization_server.h"
+#include "medallion/uma/record_store.h"
+
+namespace medallion::testing {
+
+struct UmaKey {
+  Bytes pk = Bytes(32);
+  Bytes sk = Bytes(64);
+  explicit UmaKey(uint8_t b) {
+    Bytes seed(32, b);
+    if (sodium_init() < 0) std::abort();
+    crypto_sign_seed_keypair(pk.data(), sk.data(), seed.data());
+  }
+  std::string Multikey() const { return *did::MultikeyFromPublicKey(did::KeyType::kEd25519, pk); }
+  std::string Did() const { return "did:key:" + Multikey(); }
+  std::string Kid() const { return Did() + "#" + Multikey(); }
+  claims::Signer Signer() const {
+    claims::Signer s;
+    s.alg = claims::Alg::kEdDSA;
+    s.verification_method = Kid();
+    s.public_key = pk;
+    Bytes sk_copy = sk;
+    s.sign = [sk_copy](ByteView m) -> Result<Bytes> {
+      Bytes sig(64);
+      crypto_sign_detached(sig.data(), nullptr, m.data(), m.size(), sk_copy.data());
+      return sig;
+    };
+    return s;
+  }
+  // The private key as an RFC 8037 OKP JWK.
+  nlohmann::json PrivateJwk() const {
+    return {{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", Base64UrlEncode(pk)}, {"d", Base64UrlEncode(ByteView(sk.data(), 32))}};
+  }
+};
+
+inline constexpr int64_t kUmaNow = 1'790'000'000;  // 2026-09-21
+
+inline uint64_t NextSeed() {
+  static std::atomic<uint64_t> seed{11};
+  return seed++;
+}
+
+struct UmaWorld {
+  std::filesystem::path dir;
+  FakeClock clock{kUmaNow * 1000};
+  SeededRng rng{NextSeed()};  // each world its own stream: two containers never share tokens
+  Env env{&clock, &rng};
+  did::Resolver resolver;
+  UmaKey society{1}, physician{2}, stranger{3}, patient{4}, provider{5}, rogue_society{6};
+  std::set<std::string> revoked;  // license ids the society has revoked
+  std::unique_ptr<uma::AuthorizationServer> as;
+  std::unique_ptr<uma::RecordStore> records;
+  std::string issuer = "https://patient.example";
+  claims::LedgerPort* ledger = nullptr;
+  SecretBytes pseudonym_secret = SecretBytes::CopyFrom(Bytes(32, 0x42));
+
+  explicit UmaWorld(const std::string& tag = "uma", claims::LedgerPort* ledger_port = nullptr) : ledger(ledger_port) {
+    static std::atomic<int> counter{0};
+    dir = std::filesystem::temp_directory_path() /
+          ("medallion-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    Open();
+  }
+  ~UmaWorld() {
+    as.reset();
+    records.reset();
+    std::filesystem::remove_all(dir);
+  }
+
+  uma::AuthorizationServerOptions Options() {
+    uma::AuthorizationServerOptions o;
+    o.issuer = issuer;
+    o.owner_did = patient.Did();
+    o.trusted_issuers = {society.Did()};
+    o.resolver = &resolver;
+    o.license_status = [this](const nlohmann::json& vc) -> Status {
+      if (revoked.count(vc.value("id", ""))) return Status::FailedPrecondition("revoked");
+      return Status::Ok();
+    };
+    if (ledger != nullptr) {
+      o.ledger = ledger;
+      o.owner_signer = patient.Signer();
+      o.pseudonym_secret = &pseudonym_secret;
+    }
+    return o;
+  }
+
+  void Open() {
+    as.reset();
+    records.reset();
+    auto a = uma::AuthorizationServer::Open((dir / "consent.db").string(), Options(), env);
+    if (!a) throw std::runtime_error(a.error().ToString());
+    as = std::move(*a);
+    auto r = uma::RecordStore::Open((dir / "records.db").string(), env);
+    if (!r) throw std::runtime_error(r.error().ToString());
+    records = std::move(*r);
+  }
+
+  int64_t Now() const { return clock.NowSeconds(); }
+  void Advance(int64_t seconds) { clock.Advance(seconds * 1000); }
+
+  // A Data-Integrity-secured license for `holder` from `issuer_key`.
+  nlohmann::json License(const UmaKey& holder, const std::string& id = "urn:uuid:license-1",
+                         const UmaKey* issuer_key = nullptr) {
+    const UmaKey& by = issuer_key ? *issuer_key : society;
+    claims::LicenseClaims c{holder.Did(), "MD-12345", "US-MA", "MD", "Internal Medicine", {"II", "III"},
+                            "2026-01-01T00:00:00Z", "2028-01-01T00:00:00Z"};
+    auto vc = claims::BuildLicenseCredential(id, by.Did(), c, nullptr);
+    if (!vc) throw std::runtime_error(vc.error().ToString());
+    claims::ProofOptions o;
+    o.created = did::XmlDateTime(kUmaNow - 3600);
+    return *claims::AddProof(*vc, by.Signer(), o);
+  }
+
+  // A did-auth+jwt claim token (docs/uma.md §"Claim tokens").
+  std::string DidAuth(const UmaKey& who, const std::string& nonce, const std::string& purpose = "treatment",
+                      const std::string& audience = "", int64_t lifetime = 300, nlohmann::json extra = nlohmann::json::object()) {
+    nlohmann::json doc = {{"sub", who.Did()}};
+    if (!purpose.empty()) doc["purpose_of_use"] = purpose;
+    for (auto& [k, v] : extra.items()) doc[k] = v;
+    claims::JwtSignOptions o;
+    o.issued_at = Now();
+    o.expires = Now() + lifetime;
+    o.audience = audience.empty() ? issuer : audience;
+    o.nonce = nonce;
+    o.jwt_id = Base64UrlEncode(rng.RandomBytes(12));
+    return *claims::SignJwt(claims::JwtKind::kDidAuth, doc, who.Signer(), o);
+  }
+
+  // A vp+jwt presenting `credentials` as `holder`, signed by `signer` (normally the holder).
+  std::string Vp(const UmaKey& holder, const std::vector<nlohmann::json>& credentials, const std::string& nonce,
+                 const std::string& purpose = "treatment", const UmaKey* signer = nullptr, const std::string& audience = "") {
+    nlohmann::json vp = {{"@context", {claims::kVcContextV2}},
+                         {"type", {"VerifiablePresentation"}},
+                         {"holder", holder.Did()},
+                         {"verifiableCredential", credentials}};
+    if (!purpose.empty()) vp["purpose_of_use"] = purpose;
+    claims::JwtSignOptions o;
+    o.issued_at = Now();
+    o.expires = Now() + 300;
+    o.audience = audience.empty() ? issuer : audience;
+    o.nonce = nonce;
+    claims::Signer s = (signer ? *signer : holder).Signer();
+    if (signer != nullptr) s.verification_method = holder.Kid();  // a forgery: the holder's kid, another key
+    return *claims::SignJwt(claims::JwtKind::kPresentation, vp, s, o);
+  }
+
+  // The owner's session.
+  std::string OwnerSession() {
+    uma::Reply ch = as->OwnerChallenge();
+    uma::Reply s = as->OwnerSignIn(DidAuth(patient, ch.body["nonce"], ""));
+    if (!s.ok()) throw std::runtime_error(s.body.dump());
+    return s.body["access_token"];
+  }
+};
+
+}  // namespace medallion::testing
