@@ -119,7 +119,7 @@ struct UmaWorld {
     records = std::move(*r);
   }
 
-  int64_t Now() const { return clock.NowSeconds(); }
+  int64_t Now() const { return env.clock->NowSeconds(); }
   void Advance(int64_t seconds) { clock.Advance(seconds * 1000); }
 
   // A Data-Integrity-secured license for `holder` from `issuer_key`.
