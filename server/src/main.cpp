@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "cli_container.h"
 #include "cli_demo.h"
 #include "cli_did.h"
 #include "cli_ledger.h"
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   medallion::cli::AddWalletCommands(app, rc);
   medallion::cli::AddLedgerCommands(app, rc);
   medallion::cli::AddDidCommands(app, rc);
+  medallion::cli::AddContainerCommands(app, rc);
   medallion::cli::AddDemoCommand(app, rc);
   try {
     app.parse(argc, argv);

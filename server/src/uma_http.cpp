@@ -257,9 +257,11 @@ std::string TypeUri(const std::string& type) { return "http://hl7.org/fhir/Struc
 }  // namespace
 
 Result<std::unique_ptr<FhirResourceServer>> FhirResourceServer::Create(uma::AuthorizationServer& as,
-                                                                       uma::RecordStore& records) {
+                                                                       uma::RecordStore& records, PatSource pat_source) {
   std::unique_ptr<FhirResourceServer> rs(new FhirResourceServer(as, records));
-  MDL_ASSIGN_OR_RETURN(rs->pat_, as.InternalPat(kServerName));
+  uma::AuthorizationServer* a = &as;
+  rs->pat_source_ = pat_source ? std::move(pat_source) : PatSource([a] { return a->InternalPat(kServerName); });
+  MDL_ASSIGN_OR_RETURN(rs->pat_, rs->pat_source_());
   // After a restart the same internal client finds its resources again.
   uma::Reply list = as.ListResources(rs->pat_);
   if (!list.ok()) return Status::Internal("fhir: cannot list the registered resources: " + list.body.dump());
@@ -308,7 +310,7 @@ void FhirResourceServer::RegisterRoutes(httplib::Server& server) {
     auto access = self->as_.Authorize(self->Pat(), BearerToken(req), resource_id, scope, &refusal);
     if (!access && access.error().code() == StatusCode::kUnauthenticated) {
       // The PAT expired: take a new one and ask again.
-      auto pat = self->as_.InternalPat(kServerName);
+      auto pat = self->pat_source_();
       if (pat) {
         std::lock_guard<std::mutex> lock(self->mu_);
         self->pat_ = *pat;

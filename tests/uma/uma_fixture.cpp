@@ -36,7 +36,21 @@ int main() {
                                {"subject", {{"reference", "Patient/p1"}}}});
   auto condition = w.records->Create({{"resourceType", "Condition"}, {"subject", {{"reference", "Patient/p1"}}},
                                       {"code", {{"text", "Hypertension"}}}});
-  auto fhir = server::FhirResourceServer::Create(*w.as, *w.records);
+  const std::string session = w.OwnerSession();
+  // The FHIR server runs as an ordinary resource-server client the owner registered (RFC 7591)
+  // and takes its PAT with client_credentials — the credentials the spec-only client gets too.
+  uma::Reply rs = w.as->RegisterClient({{"client_name", "fhir resource server"}, {"scope", "uma_protection"}}, session);
+  if (!rs.ok()) {
+    std::cerr << "uma_fixture: registration failed\n";
+    return 1;
+  }
+  const uma::ClientCredentials rs_client{rs.body["client_id"], rs.body["client_secret"]};
+  uma::AuthorizationServer* as = w.as.get();
+  auto fhir = server::FhirResourceServer::Create(*w.as, *w.records, [as, rs_client]() -> Result<std::string> {
+    uma::Reply t = as->Token({{"grant_type", "client_credentials"}, {"scope", "uma_protection"}}, rs_client);
+    if (!t.ok()) return Status::Unauthenticated(t.body.dump());
+    return t.body["access_token"].get<std::string>();
+  });
   if (!rx || !condition || !fhir) {
     std::cerr << "uma_fixture: setup failed\n";
     return 1;
@@ -44,15 +58,13 @@ int main() {
   server::RegisterUmaRoutes(http, *w.as);
   (*fhir)->RegisterRoutes(http);
 
-  const std::string session = w.OwnerSession();
   uma::Reply policy = w.as->AddPolicy(session, {{"effect", "permit"},
                                                 {"subjects", {{{"credential_type", "MedicalLicenseCredential"}}}},
                                                 {"resource_types", {"MedicationRequest"}},
                                                 {"scopes", {"read", "search"}},
                                                 {"purposes", {"treatment"}},
                                                 {"note", "licensed physicians, for treatment"}});
-  uma::Reply rs = w.as->RegisterClient({{"client_name", "lab resource server"}, {"scope", "uma_protection"}}, session);
-  if (!policy.ok() || !rs.ok()) {
+  if (!policy.ok()) {
     std::cerr << "uma_fixture: policy or client failed\n";
     return 1;
   }

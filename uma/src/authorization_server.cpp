@@ -617,6 +617,11 @@ Reply AuthorizationServer::RegisterClient(const json& metadata, std::string_view
       }
     }
   }
+  // RFC 7591 §3: registering a resource server for this container is the owner's act; the
+  // initial access token is checked before anything else is said about the request.
+  if (kind == "resource_server" && !CheckOwner(initial_access_token).ok()) {
+    return InvalidToken(options_.realm, "registering a resource server needs the owner's session as initial access token");
+  }
   std::string method = "client_secret_basic";
   if (auto m = metadata.find("token_endpoint_auth_method"); m != metadata.end()) {
     if (!m->is_string() || (*m != "client_secret_basic" && *m != "client_secret_post")) {
@@ -649,10 +654,6 @@ Reply AuthorizationServer::RegisterClient(const json& metadata, std::string_view
   if (auto n = metadata.find("client_name"); n != metadata.end()) {
     if (!n->is_string() || n->get<std::string>().size() > 256) return Error(400, "invalid_client_metadata", "client_name is a short string");
     name = n->get<std::string>();
-  }
-  // RFC 7591 §3: registering a resource server for this container is the owner's act.
-  if (kind == "resource_server" && !CheckOwner(initial_access_token).ok()) {
-    return InvalidToken(options_.realm, "registering a resource server needs the owner's session as initial access token");
   }
   json stored = {{"client_name", name}, {"token_endpoint_auth_method", method}, {"grant_types", grants}};
   if (metadata.contains("redirect_uris")) stored["redirect_uris"] = metadata["redirect_uris"];

@@ -6,6 +6,7 @@
 // protocol is uma::AuthorizationServer's.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -35,8 +36,14 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as);
 // release is written to the accounting of disclosures.
 class FhirResourceServer {
  public:
+  // Where the server's PAT comes from: by default the container's internal resource-server
+  // client (AuthorizationServer::InternalPat); a deployment that registered the FHIR server as
+  // an ordinary client (RFC 7591 + client_credentials) passes its own. Called again when the
+  // PAT expires.
+  using PatSource = std::function<Result<std::string>()>;
   // Registers (or finds, after a restart) the resources. `as` and `records` must outlive it.
-  static Result<std::unique_ptr<FhirResourceServer>> Create(uma::AuthorizationServer& as, uma::RecordStore& records);
+  static Result<std::unique_ptr<FhirResourceServer>> Create(uma::AuthorizationServer& as, uma::RecordStore& records,
+                                                            PatSource pat_source = {});
   // The UMA resource id of a FHIR type ("" if not a stored type).
   std::string ResourceIdFor(std::string_view type) const;
   // Registers GET/POST /fhir/{type}, GET/PUT /fhir/{type}/{id}, GET /fhir/{type}/{id}/_history/{vid}.
@@ -45,6 +52,7 @@ class FhirResourceServer {
  private:
   FhirResourceServer(uma::AuthorizationServer& as, uma::RecordStore& records) : as_(as), records_(records) {}
   std::string Pat();
+  PatSource pat_source_;
   uma::AuthorizationServer& as_;
   uma::RecordStore& records_;
   std::map<std::string, std::string, std::less<>> resource_ids_;  // FHIR type → UMA resource id

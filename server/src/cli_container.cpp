@@ -1,0 +1,376 @@
+// `medallion container serve`: a personal container (the UMA authorization server, the FHIR
+// record store it protects, the owner API) on one port. `medallion consent ...`: the owner's
+// side over HTTP — sign in with the wallet's DID key, policies, pending requests, decisions,
+// the accounting of disclosures and its offline verification.
+#include "cli_container.h"
+
+#include <CLI/CLI.hpp>
+#include <httplib.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_ledger_options.h"
+#include "cli_util.h"
+#include "medallion/claims/credentials.h"
+#include "medallion/claims/data_integrity.h"
+#include "medallion/claims/jose.h"
+#include "medallion/claims/status_list.h"
+#include "medallion/core/encoding.h"
+#include "medallion/core/hash.h"
+#include "medallion/did/did_key.h"
+#include "medallion/did/did_mdl.h"
+#include "medallion/did/did_web.h"
+#include "medallion/server/did_http.h"
+#include "medallion/server/did_web_http.h"
+#include "medallion/server/http.h"
+#include "medallion/server/ledger_client.h"
+#include "medallion/server/uma_http.h"
+#include "medallion/wallet/keys.h"
+#include "medallion/wallet/keystore.h"
+
+namespace medallion::cli {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+using wallet::KeyPurpose;
+
+// The owner's keys from her wallet: the authentication key (did:key, sign-in), which did:key
+// also lists under assertionMethod (consent receipts), and the pseudonym secret.
+struct OwnerKeys {
+  std::shared_ptr<wallet::SigningKey> auth;
+  std::string did;
+  std::string kid;
+  SecretBytes pseudonym_secret;
+  claims::Signer Signer() const {
+    claims::Signer s;
+    s.alg = claims::Alg::kEdDSA;
+    s.verification_method = kid;
+    s.public_key = auth->public_key;
+    auto key = auth;
+    s.sign = [key](ByteView m) { return wallet::Sign(*key, m); };
+    return s;
+  }
+};
+
+Result<OwnerKeys> UnlockOwner(const std::string& store, const std::string& passphrase_file, uint32_t account) {
+  auto ks = wallet::KeyStore::Open(store, DefaultEnv());
+  if (!ks) return Status::InvalidArgument(ks.error().ToString());
+  MDL_ASSIGN_OR_RETURN(SecretString pass, GetPassphrase(passphrase_file, "MEDALLION_PASSPHRASE", "Key store passphrase", false));
+  MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret, (*ks)->Unlock(pass.Reveal()));
+  MDL_ASSIGN_OR_RETURN(wallet::SigningKey key,
+                       wallet::DeriveSigningKey(secret.seed.Reveal(), wallet::SignatureAlg::kEdDSA,
+                                                wallet::PurposeKeyPath(account, KeyPurpose::kAuthentication, 0)));
+  OwnerKeys o;
+  o.auth = std::make_shared<wallet::SigningKey>(std::move(key));
+  MDL_ASSIGN_OR_RETURN(std::string multikey, did::MultikeyFromPublicKey(did::KeyType::kEd25519, o.auth->public_key));
+  o.did = "did:key:" + multikey;
+  o.kid = o.did + "#" + multikey;
+  // Consent pseudonyms: a key of their own, derived from the seed, never stored.
+  const Hash256 mac = HmacSha256(secret.seed.Reveal(), AsBytes("medallion consent pseudonyms v1"));
+  o.pseudonym_secret = SecretBytes::CopyFrom(mac);
+  return o;
+}
+
+// Status lists over HTTP(S) for the license check.
+class HttpStatusListFetcher final : public claims::StatusListFetcher {
+ public:
+  explicit HttpStatusListFetcher(server::HttpsFetcherOptions o) : fetcher_(std::move(o)) {}
+  Result<std::string> Fetch(const std::string& url) override { return fetcher_.Fetch(url); }
+
+ private:
+  server::HttpsDocumentFetcher fetcher_;
+};
+
+struct ServeOptions {
+  std::string dir;
+  std::string listen = "127.0.0.1:8090";
+  std::string public_url;
+  std::string owner;
+  std::string store, passphrase_file;
+  uint32_t account = 0;
+  std::vector<std::string> trusted;
+  bool allow_insecure_loopback = false;
+  std::string ca_file;
+  bool use_ledger = false;
+};
+
+int RunServe(const ServeOptions& o, const ClientOptions& l, bool as_json) {
+  std::error_code ec;
+  fs::create_directories(o.dir, ec);
+  if (ec) return ReportError(Status::InvalidArgument("cannot create " + o.dir + ": " + ec.message()));
+  fs::permissions(o.dir, fs::perms::owner_all, ec);
+
+  std::optional<OwnerKeys> keys;
+  if (!o.store.empty()) {
+    auto k = UnlockOwner(o.store, o.passphrase_file, o.account);
+    if (!k) return ReportError(k.error());
+    keys = std::move(*k);
+  }
+  const std::string owner = !o.owner.empty() ? o.owner : keys ? keys->did : "";
+  if (owner.empty()) return ReportError(Status::InvalidArgument("--owner DID or --store (the owner's wallet) is required"));
+  for (const std::string& t : o.trusted) {
+    if (!did::IsValidDid(t)) return ReportError(Status::InvalidArgument("--trust: '" + t + "' is not a DID"));
+  }
+  auto listen = server::ParseListenAddress(o.listen);
+  if (!listen) return ReportError(listen.error());
+
+  server::HttpsFetcherOptions fo;
+  fo.allow_insecure_loopback = o.allow_insecure_loopback;
+  fo.ca_file = o.ca_file;
+  did::Resolver resolver;
+  resolver.Register(std::make_shared<did::DidWebResolver>(std::make_shared<server::HttpsDocumentFetcher>(fo), DefaultEnv(), 300'000));
+  std::shared_ptr<server::LedgerClient> ledger_client;
+  std::unique_ptr<claims::LedgerPort> ledger_port;
+  if (o.use_ledger) {
+    auto client = l.MakeClient();
+    if (!client) return ReportError(client.error());
+    ledger_client = std::make_shared<server::LedgerClient>(std::move(*client));
+    resolver.Register(did::mdl::MakeMdlResolver(server::MakeLedgerOpFetcher(ledger_client)));
+    ledger_port = server::MakeLedgerPort(ledger_client);
+  }
+  HttpStatusListFetcher status_fetcher(fo);
+  const std::vector<std::string> trusted = o.trusted;
+  claims::StatusChecker checker(status_fetcher, *DefaultEnv().clock, [&resolver, trusted](const json& list) -> Status {
+    const std::string issuer = claims::IssuerOf(list);
+    if (std::find(trusted.begin(), trusted.end(), issuer) == trusted.end()) {
+      return Status::PermissionDenied("the status list's issuer is not trusted");
+    }
+    claims::ProofCheckOptions po;
+    po.now = DefaultEnv().clock->NowSeconds();
+    auto proofs = claims::VerifyProofs(list, resolver, po);
+    if (!proofs) return proofs.error();
+    for (const auto& p : *proofs) {
+      if (p.controller == issuer) return Status::Ok();
+    }
+    return Status::PermissionDenied("no proof by the status list's issuer");
+  });
+
+  uma::AuthorizationServerOptions ao;
+  ao.owner_did = owner;
+  ao.trusted_issuers = o.trusted;
+  ao.resolver = &resolver;
+  ao.license_status = claims::MakeLicenseStatusCheck(checker);
+  if (ledger_port) {
+    if (!keys || owner != keys->did) {
+      return ReportError(Status::InvalidArgument("consent receipts on the ledger need the owner's wallet (--store) and her did:key"));
+    }
+    ao.ledger = ledger_port.get();
+    ao.owner_signer = keys->Signer();
+    ao.pseudonym_secret = &keys->pseudonym_secret;
+  }
+
+  httplib::Server http;
+  server::ConfigureServer(http);
+  // The issuer must be known before the server opens: bind first when the port is chosen by
+  // the system.
+  int port = listen->port;
+  if (port == 0) {
+    port = http.bind_to_any_port(listen->host);
+    if (port <= 0) return ReportError(Status::Unavailable("cannot bind " + o.listen));
+  }
+  ao.issuer = !o.public_url.empty() ? o.public_url : "http://" + listen->host + ":" + std::to_string(port);
+  while (!ao.issuer.empty() && ao.issuer.back() == '/') ao.issuer.pop_back();
+
+  auto as = uma::AuthorizationServer::Open((fs::path(o.dir) / "consent.db").string(), ao, DefaultEnv());
+  if (!as) return ReportError(as.error());
+  auto records = uma::RecordStore::Open((fs::path(o.dir) / "records.db").string(), DefaultEnv());
+  if (!records) return ReportError(records.error());
+  auto fhir = server::FhirResourceServer::Create(**as, **records);
+  if (!fhir) return ReportError(fhir.error());
+  server::RegisterUmaRoutes(http, **as);
+  (*fhir)->RegisterRoutes(http);
+
+  json banner = {{"role", "container"}, {"owner", owner}, {"issuer", ao.issuer}, {"fhir", ao.issuer + "/fhir"},
+                 {"trusted_issuers", o.trusted}, {"ledger_receipts", ledger_port != nullptr}};
+  if (listen->port == 0) {
+    // Already bound: serve on the chosen port.
+    banner["url"] = ao.issuer;
+    if (as_json) {
+      std::cout << banner.dump() << std::endl;
+    } else {
+      for (auto& [k, v] : banner.items()) std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+      std::cout.flush();
+    }
+    return http.listen_after_bind() ? 0 : 1;
+  }
+  return Serve(http, o.listen, banner, as_json);
+}
+
+// --- the owner's client ---
+
+struct OwnerClient {
+  std::string url;
+  std::string session_file;
+  void Add(CLI::App* cmd, bool need_session = true) {
+    cmd->add_option("--url", url, "The container's base URL")->required();
+    auto* s = cmd->add_option("--session-file", session_file, "File holding the owner's session token (from `consent signin`)");
+    if (need_session) s->required();
+  }
+};
+
+Result<std::pair<int, json>> Call(const std::string& url, const std::string& method, const std::string& path,
+                                  const std::string& bearer, const json* body) {
+  httplib::Client c(url);
+  c.set_connection_timeout(5);
+  c.set_read_timeout(30);
+  httplib::Headers h;
+  if (!bearer.empty()) h.emplace("Authorization", "Bearer " + bearer);
+  httplib::Result r = method == "GET"      ? c.Get(path.c_str(), h)
+                      : method == "DELETE" ? c.Delete(path.c_str(), h)
+                                           : c.Post(path.c_str(), h, body ? body->dump() : "{}", "application/json");
+  if (!r) return Status::Unavailable("cannot reach " + url + ": " + httplib::to_string(r.error()));
+  json j = r->body.empty() ? json::object() : json::parse(r->body, nullptr, false);
+  if (j.is_discarded()) return Status::Unavailable("the container answered with something other than JSON");
+  return std::make_pair(r->status, j);
+}
+
+// Prints a reply; non-2xx replies are errors (exit 1, or 2 for a 4xx caused by our input).
+int Show(const Result<std::pair<int, json>>& r, bool as_json) {
+  if (!r) return ReportError(r.error());
+  const auto& [status, body] = *r;
+  if (status >= 300) {
+    const std::string msg = body.value("error", "error") + ": " + body.value("error_description", "");
+    return ReportError(status == 401 || status == 403 ? Status::PermissionDenied(msg)
+                       : status >= 500               ? Status::Unavailable(msg)
+                                                     : Status::InvalidArgument(msg));
+  }
+  (void)as_json;
+  PrintJson(body);
+  return 0;
+}
+
+Result<std::string> Session(const OwnerClient& c) {
+  MDL_ASSIGN_OR_RETURN(SecretString s, ReadSecretFile(c.session_file));
+  std::string t = s.Reveal();
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+  return t;
+}
+
+}  // namespace
+
+void AddContainerCommands(CLI::App& app, int& rc) {
+  auto* container = app.add_subcommand("container", "A personal container: UMA authorization server + FHIR records");
+  container->require_subcommand(1);
+  {
+    auto o = std::make_shared<ServeOptions>();
+    auto l = std::make_shared<ClientOptions>();
+    auto as_json = std::make_shared<bool>(false);
+    auto* cmd = container->add_subcommand("serve", "Serve the container (docs/uma.md)");
+    cmd->add_option("--dir", o->dir, "Data folder (consent.db, records.db), created 0700")->required();
+    cmd->add_option("--listen", o->listen, "HOST:PORT (default 127.0.0.1:8090; port 0 picks one)");
+    cmd->add_option("--public-url", o->public_url, "The URL clients use (the issuer; default http://HOST:PORT)");
+    cmd->add_option("--owner", o->owner, "The owner's DID (default: the did:key of --store's authentication key)");
+    cmd->add_option("--store", o->store, "The owner's wallet key store (sign consent receipts, derive pseudonyms)");
+    cmd->add_option("--passphrase-file", o->passphrase_file, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+    cmd->add_option("--account", o->account, "Wallet account (default 0)");
+    cmd->add_option("--trust", o->trusted, "A medical society whose licenses count (DID; repeat)");
+    cmd->add_flag("--allow-insecure-loopback", o->allow_insecure_loopback,
+                  "Development: fetch did:web documents and status lists on 127.0.0.1/localhost over plain HTTP");
+    cmd->add_option("--ca-file", o->ca_file, "PEM CAs for did:web and status lists (default: the system store)");
+    cmd->add_flag("--ledger-receipts", o->use_ledger, "Anchor consent receipts and disclosure batches on the ledger");
+    l->Add(cmd, false, "--ledger");
+    cmd->add_flag("--json", *as_json, "Print the banner as one JSON line");
+    cmd->callback([o, l, as_json, &rc] { rc = RunServe(*o, *l, *as_json); });
+  }
+
+  auto* consent = app.add_subcommand("consent", "The owner's side of her container: policies, approvals, disclosures");
+  consent->require_subcommand(1);
+  {
+    auto c = std::make_shared<OwnerClient>();
+    auto store = std::make_shared<std::string>(), pass = std::make_shared<std::string>();
+    auto account = std::make_shared<uint32_t>(0);
+    auto* cmd = consent->add_subcommand("signin", "Sign in with the wallet's DID key; writes the session token (0600)");
+    c->Add(cmd);
+    cmd->add_option("--store", *store, "The owner's wallet key store")->required();
+    cmd->add_option("--passphrase-file", *pass, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+    cmd->add_option("--account", *account, "Wallet account (default 0)");
+    cmd->callback([c, store, pass, account, &rc] {
+      auto keys = UnlockOwner(*store, *pass, *account);
+      if (!keys) return void(rc = ReportError(keys.error()));
+      auto ch = Call(c->url, "POST", "/owner/v1/challenge", "", nullptr);
+      if (!ch || ch->first != 200) return void(rc = Show(ch, true));
+      claims::JwtSignOptions so;
+      const int64_t now = DefaultEnv().clock->NowSeconds();
+      so.issued_at = now;
+      so.expires = now + 120;
+      so.audience = ch->second.value("audience", "");
+      so.nonce = ch->second.value("nonce", "");
+      auto token = claims::SignJwt(claims::JwtKind::kDidAuth, {{"sub", keys->did}}, keys->Signer(), so);
+      if (!token) return void(rc = ReportError(token.error()));
+      json body = {{"token", *token}};
+      auto s = Call(c->url, "POST", "/owner/v1/session", "", &body);
+      if (!s || s->first != 200) return void(rc = Show(s, true));
+      Status st = WriteFileAtomic(c->session_file, s->second["access_token"].get<std::string>() + "\n", false, true);
+      if (!st.ok()) return void(rc = ReportError(st));
+      PrintJson({{"did", keys->did}, {"session_file", c->session_file}, {"expires_in", s->second["expires_in"]}});
+      rc = 0;
+    });
+  }
+  auto simple = [&](const char* name, const char* help, std::string method, std::function<std::string(const std::vector<std::string>&)> path,
+                    std::vector<std::string> positionals, bool has_body = false, json fixed_body = nullptr) {
+    auto c = std::make_shared<OwnerClient>();
+    auto args = std::make_shared<std::vector<std::string>>(positionals.size());
+    auto body_text = std::make_shared<std::string>();
+    auto* cmd = consent->add_subcommand(name, help);
+    c->Add(cmd);
+    for (size_t i = 0; i < positionals.size(); ++i) cmd->add_option(positionals[i], (*args)[i], positionals[i])->required();
+    if (has_body) cmd->add_option("--policy", *body_text, "The policy as JSON, or @FILE")->required();
+    cmd->callback([c, args, body_text, method, path, has_body, fixed_body, &rc] {
+      auto session = Session(*c);
+      if (!session) return void(rc = ReportError(session.error()));
+      json body;
+      if (has_body) {
+        std::string text = *body_text;
+        if (!text.empty() && text[0] == '@') {
+          auto bytes = ReadFileBytes(text.substr(1));
+          if (!bytes) return void(rc = ReportError(bytes.error()));
+          text = ToString(*bytes);
+        }
+        body = json::parse(text, nullptr, false);
+        if (body.is_discarded()) return void(rc = ReportError(Status::InvalidArgument("--policy is not JSON")));
+      }
+      if (!fixed_body.is_null()) body = fixed_body;
+      const bool send = has_body || !fixed_body.is_null();
+      rc = Show(Call(c->url, method, path(*args), *session, send ? &body : nullptr), true);
+    });
+    return cmd;
+  };
+  simple("policies", "List the policies", "GET", [](auto&) { return std::string("/owner/v1/policies"); }, {});
+  simple("add-policy", "Add a policy (docs/uma.md §Policies)", "POST", [](auto&) { return std::string("/owner/v1/policies"); }, {},
+         true);
+  simple("revoke-policy", "Revoke a policy (its tokens stop working; a revoke receipt is anchored)", "DELETE",
+         [](auto& a) { return "/owner/v1/policies/" + a[0]; }, {"id"});
+  simple("requests", "Requests awaiting approval", "GET", [](auto&) { return std::string("/owner/v1/requests?status=pending"); }, {});
+  simple("approve", "Approve a pending request", "POST", [](auto& a) { return "/owner/v1/requests/" + a[0] + "/decision"; },
+         {"id"}, false, json{{"decision", "approve"}});
+  simple("deny", "Deny a pending request", "POST", [](auto& a) { return "/owner/v1/requests/" + a[0] + "/decision"; }, {"id"},
+         false, json{{"decision", "deny"}});
+  simple("log", "The accounting of disclosures (first 1000 entries)", "GET",
+         [](auto&) { return std::string("/owner/v1/disclosures?after=0&limit=1000"); }, {});
+  simple("export", "Export the disclosure log with its anchors (verify with `consent verify-export`)", "GET",
+         [](auto&) { return std::string("/owner/v1/disclosures/export"); }, {});
+  simple("anchor", "Anchor the disclosure log's head on the ledger now", "POST",
+         [](auto&) { return std::string("/owner/v1/disclosures/anchor"); }, {});
+  simple("receipts", "Consent receipts with their ledger indexes", "GET", [](auto&) { return std::string("/owner/v1/receipts"); }, {});
+  {
+    auto file = std::make_shared<std::string>();
+    auto* cmd = consent->add_subcommand("verify-export", "Check an exported disclosure log offline (hashes, chain, anchors)");
+    cmd->add_option("file", *file, "The export (JSON)")->required();
+    cmd->callback([file, &rc] {
+      auto bytes = ReadFileBytes(*file);
+      if (!bytes) return void(rc = ReportError(bytes.error()));
+      json j = json::parse(ToString(*bytes), nullptr, false);
+      if (j.is_discarded()) return void(rc = ReportError(Status::InvalidArgument("not JSON")));
+      auto n = uma::VerifyDisclosureExport(j);
+      if (!n) return void(rc = ReportError(n.error()));
+      PrintJson({{"ok", true}, {"entries", *n}, {"anchors", j.value("anchors", json::array()).size()}});
+      rc = 0;
+    });
+  }
+}
+
+}  // namespace medallion::cli
