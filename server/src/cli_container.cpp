@@ -234,7 +234,8 @@ int Show(const Result<std::pair<int, json>>& r, bool as_json) {
   const auto& [status, body] = *r;
   if (status >= 300) {
     const std::string msg = body.value("error", "error") + ": " + body.value("error_description", "");
-    return ReportError(status == 401 || status == 403 ? Status::PermissionDenied(msg)
+    return ReportError(status == 401 ? Status::Unauthenticated(msg)
+                       : status == 403 ? Status::PermissionDenied(msg)
                        : status >= 500               ? Status::Unavailable(msg)
                                                      : Status::InvalidArgument(msg));
   }
