@@ -27,6 +27,7 @@
 #include "medallion/server/http.h"
 #include "medallion/server/ledger_client.h"
 #include "medallion/server/ledger_http.h"
+#include "medallion/uma/authorization_server.h"
 
 namespace medallion::cli {
 namespace {
@@ -117,11 +118,30 @@ void AddLedgerCommands(CLI::App& app, int& rc) {
       // Semantic checks other modules own (docs/ledger.md §validators).
       ledger::ValidatorRegistry validators;
       did::mdl::RegisterLedgerValidator(validators);
+      // Consent receipts are signed by their controller: did:key, or a did:mdl read from this
+      // very log (committed entries only).
+      ledger::Log* committed = nullptr;
+      did::Resolver resolver;
+      resolver.Register(did::mdl::MakeMdlResolver(
+          [&committed](std::string_view d, uint64_t* size) -> Result<std::vector<did::mdl::OpRecord>> {
+            if (committed == nullptr) return Status::Unavailable("the log is not open yet");
+            *size = committed->Size();
+            MDL_ASSIGN_OR_RETURN(auto indexes, committed->FindByKey({ledger::KeyKind::kDid, std::string(d)}));
+            std::vector<did::mdl::OpRecord> ops;
+            for (uint64_t i : indexes) {
+              if (i >= *size) continue;
+              MDL_ASSIGN_OR_RETURN(auto entries, committed->Entries(i, i + 1));
+              ops.push_back({i, entries[0].entry});
+            }
+            return ops;
+          }));
+      uma::RegisterConsentValidator(validators, resolver);
       ledger::LogOptions options;
       options.validators = &validators;
       auto log = ledger::Log::Open(std::move(*store), ledger::Ed25519NoteSigner::FromSeed(o->origin, seed->Reveal()),
                                    DefaultEnv(), options);
       if (!log) return void(rc = ReportError(log.error()));
+      committed = log->get();
       std::unique_ptr<server::CosignatureCollector> collector;
       if (!witnesses.empty()) collector = std::make_unique<server::CosignatureCollector>(log->get(), witnesses);
       httplib::Server http;
