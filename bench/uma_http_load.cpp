@@ -502,7 +502,7 @@ int main(int argc, char** argv) {
     return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
   };
   auto round3 = [](double x) { return std::round(x * 1000) / 1000; };
-  json out = {{"mode", o.mode_name},
+  nlohmann::ordered_json out = {{"mode", o.mode_name},
               {"threads", o.threads},
               {"seconds", round3(elapsed)},
               {"ops", all.ops},
@@ -514,7 +514,7 @@ int main(int argc, char** argv) {
               {"errors", all.errors},
               {"cpu_cores_busy", std::round(cpu / elapsed * 100) / 100}};
   if (o.mode == Mode::kGrant) {
-    json phases = json::object();
+    nlohmann::ordered_json phases = nlohmann::ordered_json::object();
     for (int p = 0; p < kPhases; ++p) {
       double sum = 0;
       for (double x : all.phase_ms[p]) sum += x;

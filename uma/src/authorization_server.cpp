@@ -728,8 +728,11 @@ Reply AuthorizationServer::Token(const std::map<std::string, std::string>& form,
     return it == form.end() ? "" : it->second;
   };
   // RFC 6749 §5.2: client authentication failed → 401 invalid_client.
-  std::lock_guard<std::mutex> lock(impl_->mu_);
-  auto client = impl_->Authenticate(credentials);
+  std::optional<Impl::ClientRow> client;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu_);
+    client = impl_->Authenticate(credentials);
+  }
   if (!client) {
     Reply r = Error(401, "invalid_client", "client authentication failed");
     r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"" + options_.realm + "\"");
@@ -750,6 +753,7 @@ Reply AuthorizationServer::Token(const std::map<std::string, std::string>& form,
       return Error(400, "invalid_scope", "a resource server asks for scope uma_protection");
     }
     const std::string pat = impl_->NewToken();
+    std::lock_guard<std::mutex> lock(impl_->mu_);
     Status st = impl_->Tx([&]() -> Status {
       return impl_->InsertToken(pat, "pat", credentials.client_id, options_.owner_did, {{"scope", kProtectionScope}},
                                 options_.pat_ttl);
@@ -781,6 +785,21 @@ Reply AuthorizationServer::UmaGrant(const std::map<std::string, std::string>& fo
     return Error(400, "invalid_request", "claim_token_format without claim_token");
   }
 
+  // What costs time — signatures, DID resolution, status lists — is checked before the lock,
+  // so one slow society server does not stall every other request to this container.
+  std::optional<Result<Impl::Claims>> verified;
+  if (!claim_token.empty()) verified = im.VerifyClaimToken(claim_token_format, claim_token, ticket);
+  std::optional<Impl::Claims> pct_claims;
+  if (!pct.empty()) {
+    std::optional<Impl::TokenRow> row;
+    {
+      std::lock_guard<std::mutex> lock(im.mu_);
+      row = im.LiveToken(pct, "pct");
+    }
+    if (row && row->client_id == client_id) pct_claims = im.ClaimsFromPct(row->data);
+  }
+
+  std::lock_guard<std::mutex> lock(im.mu_);
   Reply reply;
   json log_entry = {{"event", "decision"}, {"client_id", client_id}};
   Status st = im.Tx([&]() -> Status {
@@ -825,15 +844,15 @@ Reply AuthorizationServer::UmaGrant(const std::map<std::string, std::string>& fo
 
     // Claims: a PCT (UMA Grant §3.3.1 "pct"), then a pushed claim token.
     if (!pct.empty()) {
+      // Still live now that the lock is held (it may have been revoked meanwhile).
       auto row = im.LiveToken(pct, "pct");
-      if (!row || row->client_id != client_id) {
+      if (!row || row->client_id != client_id || !pct_claims) {
         reply = Error(400, "invalid_grant", "the pct is not valid for this client");
         log_entry["outcome"] = "invalid_grant";
         log_entry["reason"] = "bad pct";
         return Status::Ok();
       }
-      Impl::Claims from_pct = im.ClaimsFromPct(row->data);
-      if (Status m = im.Merge(claims, std::move(from_pct)); !m.ok()) {
+      if (Status m = im.Merge(claims, std::move(*pct_claims)); !m.ok()) {
         reply = Error(400, "invalid_grant", m.message());
         log_entry["outcome"] = "invalid_grant";
         log_entry["reason"] = m.message();
@@ -841,13 +860,12 @@ Reply AuthorizationServer::UmaGrant(const std::map<std::string, std::string>& fo
       }
     }
     bool pushed = false;
-    if (!claim_token.empty()) {
-      auto verified = im.VerifyClaimToken(claim_token_format, claim_token, ticket);
-      if (!verified) {
-        log_entry["claim_token_refused"] = verified.error().message();
-        return need_info("the claim token was refused: " + verified.error().message());
+    if (verified) {
+      if (!*verified) {
+        log_entry["claim_token_refused"] = verified->error().message();
+        return need_info("the claim token was refused: " + verified->error().message());
       }
-      if (Status m = im.Merge(claims, std::move(*verified)); !m.ok()) return need_info(m.message());
+      if (Status m = im.Merge(claims, std::move(**verified)); !m.ok()) return need_info(m.message());
       pushed = true;
     }
     if (claims.party.did.empty()) return need_info("the requesting party must prove control of a DID");
@@ -1315,9 +1333,9 @@ Result<json> VerifyDidAuth(std::string_view token, const AuthorizationServerOpti
 }  // namespace
 
 Reply AuthorizationServer::OwnerSignIn(std::string_view did_auth_jwt) {
-  std::lock_guard<std::mutex> lock(impl_->mu_);
   claims::VerifiedJwt info;
   auto payload = VerifyDidAuth(did_auth_jwt, options_, impl_->Now(), "", &info);
+  std::lock_guard<std::mutex> lock(impl_->mu_);
   if (!payload) return Error(401, "invalid_grant", "the sign-in token was refused: " + payload.error().message());
   if (info.controller != options_.owner_did) {
     (void)impl_->Tx([&]() { return impl_->Log({{"event", "owner.signin"}, {"did", info.controller}, {"outcome", "refused"}}); });

@@ -200,7 +200,7 @@ class AuthorizationServer {
  private:
   class Impl;
   AuthorizationServer(std::unique_ptr<Impl> impl, AuthorizationServerOptions options);
-  // The parts that run with the server's lock held.
+  // The UMA grant (takes the lock after the claim checks); the others run with it held.
   Reply UmaGrant(const std::map<std::string, std::string>& form, const std::string& client_id);
   Reply RequestPermissionLocked(const std::string& resource_server, const nlohmann::json& body);
   Status MaybeAnchorLocked(bool force);
