@@ -1,0 +1,556 @@
+// The authorization server's private parts shared by its source files: storage schema,
+// reply helpers, token hashing, and the Impl (database, claims gathering, tickets, the
+// disclosure log). Private to the uma module.
+#pragma once
+
+#include <algorithm>
+#include <mutex>
+#include <set>
+#include <sstream>
+
+#include "medallion/claims/credentials.h"
+#include "medallion/claims/data_integrity.h"
+#include "medallion/claims/jose.h"
+#include "medallion/core/encoding.h"
+#include "medallion/core/hash.h"
+#include "medallion/core/jcs.h"
+#include "medallion/uma/authorization_server.h"
+#include "sqlite_util.h"
+
+namespace medallion::uma {
+
+using nlohmann::json;
+using sql::Stmt;
+
+namespace internal {
+
+inline constexpr std::string_view kWhat = "consent";
+inline constexpr size_t kMaxTokenBytes = 512;          // our own opaque tokens are 43 characters
+inline constexpr size_t kMaxClaimTokenBytes = 256 * 1024;
+inline constexpr size_t kMaxPermissionsPerTicket = 64;
+inline constexpr size_t kMaxScopesPerResource = 64;
+inline constexpr size_t kMaxResourcesPerServer = 100000;
+inline constexpr size_t kMaxPendingRequests = 1000;
+inline constexpr const char* kClaimDid = "urn:medallion:uma:claim:did";
+inline constexpr const char* kClaimPurpose = "urn:medallion:uma:claim:purpose_of_use";
+
+inline constexpr const char* kMigrations[] = {
+    R"sql(
+CREATE TABLE clients (
+  client_id TEXT PRIMARY KEY,
+  secret_hash BLOB NOT NULL,
+  kind TEXT NOT NULL,            -- 'resource_server' | 'client'
+  metadata TEXT NOT NULL,
+  created INTEGER NOT NULL
+);
+CREATE TABLE tokens (
+  hash BLOB PRIMARY KEY,         -- SHA-256 of the token; the token itself is never stored
+  kind TEXT NOT NULL,            -- 'pat' | 'rpt' | 'pct' | 'session'
+  client_id TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  data TEXT NOT NULL,
+  issued INTEGER NOT NULL,
+  expires INTEGER NOT NULL,
+  revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX tokens_live ON tokens(kind, revoked, expires);
+CREATE TABLE resources (
+  id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  description TEXT NOT NULL,
+  created INTEGER NOT NULL
+);
+CREATE INDEX resources_by_client ON resources(client_id);
+CREATE TABLE tickets (
+  hash BLOB PRIMARY KEY,
+  client_id TEXT NOT NULL,       -- the resource server that asked for it
+  data TEXT NOT NULL,
+  issued INTEGER NOT NULL,
+  expires INTEGER NOT NULL,
+  used INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX tickets_expiry ON tickets(expires);
+CREATE TABLE challenges (
+  nonce TEXT PRIMARY KEY,
+  expires INTEGER NOT NULL
+);
+CREATE TABLE policies (
+  id TEXT PRIMARY KEY,
+  body TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  revoked INTEGER              -- NULL while in force
+);
+CREATE TABLE requests (
+  id TEXT PRIMARY KEY,
+  hash TEXT NOT NULL,
+  data TEXT NOT NULL,
+  status TEXT NOT NULL,          -- 'pending' | 'approved' | 'denied'
+  created INTEGER NOT NULL,
+  decided INTEGER
+);
+CREATE INDEX requests_by_status ON requests(status, created);
+CREATE TABLE receipts (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  policy_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  receipt TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  ledger TEXT NOT NULL,          -- JSON array of ledger indexes (empty without a ledger)
+  created INTEGER NOT NULL
+);
+CREATE TABLE disclosures (
+  seq INTEGER PRIMARY KEY,
+  entry TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE TABLE anchors (
+  seq INTEGER PRIMARY KEY,       -- the last disclosure entry the anchor covers
+  hash TEXT NOT NULL,
+  ledger_index INTEGER NOT NULL,
+  ts INTEGER NOT NULL
+);
+)sql",
+};
+
+// --- replies ---
+
+inline Reply Json(int status, json body) {
+  Reply r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+inline Reply Error(int status, std::string error, std::string description, json extra = json::object()) {
+  json body = {{"error", std::move(error)}, {"error_description", std::move(description)}};
+  for (auto& [k, v] : extra.items()) body[k] = v;
+  return Json(status, std::move(body));
+}
+
+// RFC 6750 §3.1: a missing or unusable bearer token at a protected endpoint.
+inline Reply InvalidToken(const std::string& realm, const std::string& description) {
+  Reply r = Error(401, "invalid_token", description);
+  r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"" + realm + "\", error=\"invalid_token\"");
+  return r;
+}
+
+inline Reply Internal(const Status& st) { return Error(500, "server_error", st.message()); }
+
+inline std::string HexHash(std::string_view text) { return HexEncode(Sha256(AsBytes(text))); }
+inline Hash256 TokenHash(std::string_view token) { return Sha256(AsBytes(token)); }
+
+inline bool Contains(const std::vector<std::string>& v, std::string_view s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+inline std::vector<std::string> SplitSpaces(std::string_view s) {
+  std::vector<std::string> out;
+  std::istringstream in{std::string(s)};
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+inline json PartyToJson(const RequestingParty& p, const json& credentials_full) {
+  json creds = json::array();
+  for (const VerifiedCredential& c : p.credentials) {
+    creds.push_back({{"types", c.types}, {"issuer", c.issuer}, {"id", c.id}, {"digest", c.digest}});
+  }
+  return {{"did", p.did}, {"purpose", p.purpose}, {"credentials", creds}, {"vcs", credentials_full}};
+}
+
+inline RequestingParty PartyFromJson(const json& j) {
+  RequestingParty p;
+  p.did = j.value("did", "");
+  p.purpose = j.value("purpose", "");
+  for (const json& c : j.value("credentials", json::array())) {
+    p.credentials.push_back({c.at("types").get<std::vector<std::string>>(), c.at("issuer"), c.at("id"), c.at("digest")});
+  }
+  return p;
+}
+
+inline json PermissionsToJson(const std::vector<GrantedPermission>& perms) {
+  json out = json::array();
+  for (const auto& g : perms) {
+    out.push_back({{"resource_id", g.resource_id}, {"resource_scopes", g.scopes}, {"policies", g.policy_ids}});
+  }
+  return out;
+}
+
+inline std::vector<GrantedPermission> PermissionsFromJson(const json& j) {
+  std::vector<GrantedPermission> out;
+  for (const json& p : j) {
+    out.push_back({p.at("resource_id"), p.at("resource_scopes").get<std::vector<std::string>>(),
+                   p.value("policies", std::vector<std::string>{})});
+  }
+  return out;
+}
+
+}  // namespace internal
+
+using namespace internal;
+
+class AuthorizationServer::Impl {
+ public:
+  Impl(sqlite3* db, const AuthorizationServerOptions& o, Env env) : db_(db), o_(o), env_(env) {}
+  ~Impl() { sqlite3_close(db_); }
+
+  sqlite3* db_;
+  const AuthorizationServerOptions& o_;
+  Env env_;
+  std::mutex mu_;  // serializes read-modify-write sequences (SQLite serializes statements)
+
+  int64_t Now() const { return env_.clock->NowSeconds(); }
+  std::string NewToken() { return Base64UrlEncode(env_.rng->RandomBytes(32)); }
+  std::string NewId() { return Base64UrlEncode(env_.rng->RandomBytes(16)); }
+
+  template <typename F>
+  Status Tx(F&& body) {
+    return sql::InTransaction(db_, kWhat, std::forward<F>(body));
+  }
+
+  // --- tokens ---
+
+  struct TokenRow {
+    std::string kind, client_id, subject;
+    json data;
+    int64_t issued = 0, expires = 0;
+  };
+
+  Status InsertToken(const std::string& token, const std::string& kind, const std::string& client_id,
+                     const std::string& subject, const json& data, int64_t ttl) {
+    const Hash256 h = TokenHash(token);
+    Stmt ins(db_, "INSERT INTO tokens (hash, kind, client_id, subject, data, issued, expires) VALUES (?,?,?,?,?,?,?)", kWhat);
+    ins.Blob(1, h.data(), h.size()).Text(2, kind).Text(3, client_id).Text(4, subject).Text(5, data.dump()).Int(6, Now()).Int(
+        7, Now() + ttl);
+    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    return Status::Ok();
+  }
+
+  // A live token (not expired, not revoked) of `kind`; nullopt otherwise. The lookup is by
+  // hash, so the comparison of secrets is the hash index's, never a byte-by-byte compare of the
+  // token.
+  std::optional<TokenRow> LiveToken(std::string_view token, std::string_view kind) {
+    if (token.empty() || token.size() > kMaxTokenBytes) return std::nullopt;
+    const Hash256 h = TokenHash(token);
+    Stmt q(db_, "SELECT kind, client_id, subject, data, issued, expires FROM tokens WHERE hash = ? AND revoked = 0", kWhat);
+    q.Blob(1, h.data(), h.size());
+    if (q.Step() != SQLITE_ROW) return std::nullopt;
+    TokenRow row{q.Col(0), q.Col(1), q.Col(2), json::parse(q.Col(3), nullptr, false), q.ColInt(4), q.ColInt(5)};
+    if (row.kind != kind || row.expires <= Now() || row.data.is_discarded()) return std::nullopt;
+    return row;
+  }
+
+  Status RevokeTokenHash(const Hash256& h) {
+    Stmt up(db_, "UPDATE tokens SET revoked = 1 WHERE hash = ?", kWhat);
+    if (up.Blob(1, h.data(), h.size()).Step() != SQLITE_DONE) return up.Error();
+    return Status::Ok();
+  }
+
+  // --- clients ---
+
+  struct ClientRow {
+    std::string kind;
+    json metadata;
+  };
+
+  // RFC 6749 §2.3.1: the secret is compared as a hash, in constant time.
+  std::optional<ClientRow> Authenticate(const ClientCredentials& c) {
+    if (!c.present() || c.client_id.size() > kMaxTokenBytes || c.client_secret.size() > kMaxTokenBytes) return std::nullopt;
+    Stmt q(db_, "SELECT secret_hash, kind, metadata FROM clients WHERE client_id = ?", kWhat);
+    q.Text(1, c.client_id);
+    if (q.Step() != SQLITE_ROW) return std::nullopt;
+    std::string stored = q.ColBlob(0);
+    const Hash256 given = TokenHash(c.client_secret);
+    if (stored.size() != given.size() || !ConstantTimeEqual(AsBytes(stored), given)) return std::nullopt;
+    return ClientRow{q.Col(1), json::parse(q.Col(2), nullptr, false)};
+  }
+
+  // The resource server a PAT speaks for ("" if the PAT is not live).
+  std::string PatClient(std::string_view pat) {
+    auto row = LiveToken(pat, "pat");
+    return row ? row->client_id : "";
+  }
+
+  // --- resources ---
+
+  struct ResourceRow {
+    std::string client_id;
+    std::string owner;
+    json description;
+  };
+
+  std::optional<ResourceRow> Resource(std::string_view id) {
+    Stmt q(db_, "SELECT client_id, owner, description FROM resources WHERE id = ?", kWhat);
+    q.Text(1, id);
+    if (q.Step() != SQLITE_ROW) return std::nullopt;
+    return ResourceRow{q.Col(0), q.Col(1), json::parse(q.Col(2))};
+  }
+
+  // --- the accounting of disclosures ---
+
+  // Appends a hash-chained entry: hash = SHA-256(JCS(entry with seq, ts and prev)).
+  Status Log(json entry) {
+    Stmt head(db_, "SELECT seq, hash FROM disclosures ORDER BY seq DESC LIMIT 1", kWhat);
+    uint64_t seq = 1;
+    std::string prev(64, '0');
+    if (head.Step() == SQLITE_ROW) {
+      seq = static_cast<uint64_t>(head.ColInt(0)) + 1;
+      prev = head.Col(1);
+    }
+    entry["seq"] = seq;
+    entry["ts"] = Now();
+    entry["prev"] = prev;
+    MDL_ASSIGN_OR_RETURN(std::string canonical, jcs::Canonicalize(entry));
+    const std::string hash = HexHash(canonical);
+    Stmt ins(db_, "INSERT INTO disclosures (seq, entry, hash) VALUES (?,?,?)", kWhat);
+    ins.Int(1, static_cast<int64_t>(seq)).Text(2, canonical).Text(3, hash);
+    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    return Status::Ok();
+  }
+
+  // --- policies ---
+
+  std::vector<Policy> ActivePolicies() {
+    std::vector<Policy> out;
+    Stmt q(db_, "SELECT id, body FROM policies WHERE revoked IS NULL ORDER BY id", kWhat);
+    while (q.Step() == SQLITE_ROW) {
+      auto p = PolicyFromJson(json::parse(q.Col(1)));
+      if (!p) continue;  // cannot happen: bodies are stored after PolicyFromJson
+      p->id = q.Col(0);
+      out.push_back(std::move(*p));
+    }
+    return out;
+  }
+
+  // --- claims gathering (docs/uma.md §"Claim tokens") ---
+
+  struct Claims {
+    RequestingParty party;
+    json vcs = json::array();  // the verified credentials, kept for re-checks behind a PCT
+  };
+
+  Status CheckCredentialClaim(const json& vc, const std::string& holder, int64_t now, VerifiedCredential* out) {
+    if (!vc.is_object()) return Status::InvalidArgument("credential_malformed: a credential is a JSON object");
+    MDL_RETURN_IF_ERROR(claims::CheckCredential(vc, now, o_.max_clock_skew));
+    claims::ProofCheckOptions po;
+    po.now = now;
+    po.max_clock_skew = o_.max_clock_skew;
+    MDL_ASSIGN_OR_RETURN(auto proofs, claims::VerifyProofs(vc, *o_.resolver, po));
+    const std::string issuer = claims::IssuerOf(vc);
+    if (proofs.empty() || std::none_of(proofs.begin(), proofs.end(), [&](const auto& p) { return p.controller == issuer; })) {
+      return Status::PermissionDenied("issuer_proof_missing: no proof by the issuer " + issuer);
+    }
+    // VC Data Model 2.0 §4.5: the presentation's holder must be the subject.
+    const json& subject = vc.at("credentialSubject");
+    if (!subject.is_object() || subject.value("id", "") != holder) {
+      return Status::PermissionDenied("holder_binding: the credential's subject is not the presentation's holder");
+    }
+    out->types.clear();
+    const json& types = vc.at("type");
+    if (types.is_array()) {
+      for (const json& t : types) {
+        if (t.is_string()) out->types.push_back(t);
+      }
+    } else if (types.is_string()) {
+      out->types.push_back(types);
+    }
+    if (Contains(out->types, kLicenseCredentialType)) {
+      MDL_RETURN_IF_ERROR(claims::CheckLicenseCredential(vc));
+      if (!Contains(o_.trusted_issuers, issuer)) {
+        return Status::PermissionDenied("untrusted_issuer: " + issuer + " is not a trusted license issuer");
+      }
+      Status st = o_.license_status(vc);
+      if (!st.ok()) return Status(st.code(), "license_status: " + st.message());
+    }
+    out->issuer = issuer;
+    out->id = vc.value("id", "");
+    MDL_ASSIGN_OR_RETURN(Hash256 digest, claims::CredentialDigest(vc));
+    out->digest = HexEncode(digest);
+    return Status::Ok();
+  }
+
+  // Verifies a pushed claim token bound to `ticket` (its nonce) and this server (aud).
+  Result<Claims> VerifyClaimToken(std::string_view format, std::string_view token, const std::string& ticket) {
+    if (token.size() > kMaxClaimTokenBytes) return Status::InvalidArgument("claim_token_malformed: too large");
+    const int64_t now = Now();
+    claims::JwtCheckOptions co;
+    co.now = now;
+    co.max_clock_skew = o_.max_clock_skew;
+    co.expected_audience = o_.issuer;
+    co.expected_nonce = ticket;
+    claims::VerifiedJwt info;
+    Claims out;
+    const bool vp = format == kClaimTokenVp;
+    if (!vp && format != kClaimTokenDidAuth) {
+      return Status::InvalidArgument("unsupported_claim_token_format: " + std::string(format));
+    }
+    MDL_ASSIGN_OR_RETURN(json payload, claims::VerifyJwt(vp ? claims::JwtKind::kPresentation : claims::JwtKind::kDidAuth,
+                                                         token, *o_.resolver, co, &info));
+    // The token is single-use through its nonce (the ticket is consumed); a short life bounds
+    // what a stolen one is worth before then.
+    if (!info.issued_at || !info.expires) return Status::InvalidArgument("claim_token_malformed: iat and exp are required");
+    if (*info.expires - *info.issued_at > o_.max_claim_token_age || now - *info.issued_at > o_.max_claim_token_age) {
+      return Status::FailedPrecondition("claim_token_too_old: a claim token lives at most " +
+                                        std::to_string(o_.max_claim_token_age) + " s");
+    }
+    out.party.did = info.controller;
+    if (auto it = payload.find("purpose_of_use"); it != payload.end()) {
+      if (!it->is_string() || !IsPurposeOfUse(it->get<std::string>())) {
+        return Status::InvalidArgument("purpose_invalid: purpose_of_use is not a known purpose of use");
+      }
+      out.party.purpose = it->get<std::string>();
+    }
+    if (vp) {
+      json vcs = json::array();
+      if (auto it = payload.find("verifiableCredential"); it != payload.end()) {
+        vcs = it->is_array() ? *it : json::array({*it});
+      }
+      if (vcs.size() > 16) return Status::InvalidArgument("claim_token_malformed: too many credentials");
+      for (const json& vc : vcs) {
+        VerifiedCredential c;
+        MDL_RETURN_IF_ERROR(CheckCredentialClaim(vc, out.party.did, now, &c));
+        out.party.credentials.push_back(std::move(c));
+        out.vcs.push_back(vc);
+      }
+    }
+    return out;
+  }
+
+  // Merges newly proven claims into what the ticket chain already knows. The DID cannot
+  // change within one chain.
+  Status Merge(Claims& have, Claims&& add) {
+    if (!have.party.did.empty() && have.party.did != add.party.did) {
+      return Status::PermissionDenied("subject_mismatch: the claim token proves a different DID than earlier claims");
+    }
+    have.party.did = add.party.did;
+    if (!add.party.purpose.empty()) have.party.purpose = add.party.purpose;
+    for (size_t i = 0; i < add.party.credentials.size(); ++i) {
+      const auto& c = add.party.credentials[i];
+      const bool dup = std::any_of(have.party.credentials.begin(), have.party.credentials.end(),
+                                   [&](const VerifiedCredential& x) { return x.digest == c.digest; });
+      if (dup) continue;
+      have.party.credentials.push_back(c);
+      have.vcs.push_back(add.vcs[i]);
+    }
+    return Status::Ok();
+  }
+
+  // A PCT's claims, with every credential checked again (a license revoked since is dropped).
+  Claims ClaimsFromPct(const json& data) {
+    Claims c;
+    c.party.did = data.at("did");
+    c.party.purpose = data.value("purpose", "");
+    for (const json& vc : data.value("vcs", json::array())) {
+      VerifiedCredential v;
+      if (CheckCredentialClaim(vc, c.party.did, Now(), &v).ok()) {
+        c.party.credentials.push_back(std::move(v));
+        c.vcs.push_back(vc);
+      }
+    }
+    return c;
+  }
+
+  json RequiredClaims() const {
+    json formats = {kClaimTokenDidAuth, kClaimTokenVp};
+    return json::array({
+        {{"name", "did"}, {"friendly_name", "Proof of control of the requesting party's DID"},
+         {"claim_type", kClaimDid}, {"claim_token_format", formats}},
+        {{"name", "license"}, {"friendly_name", "A medical license credential"},
+         {"claim_type", kLicenseCredentialType}, {"claim_token_format", {kClaimTokenVp}},
+         {"issuer", o_.trusted_issuers}},
+        {{"name", "purpose_of_use"}, {"friendly_name", "The purpose of use"},
+         {"claim_type", kClaimPurpose}, {"claim_token_format", formats}},
+    });
+  }
+
+  // --- tickets ---
+
+  // Stores a ticket; `data` carries the requested permissions and, for rotated tickets, the
+  // claims gathered so far and the client the chain belongs to.
+  Result<std::string> IssueTicket(const std::string& rs_client, const json& data) {
+    const std::string ticket = NewToken();
+    const Hash256 h = TokenHash(ticket);
+    // Expired tickets are dropped as new ones are made, so the table stays small.
+    Stmt gc(db_, "DELETE FROM tickets WHERE expires < ?", kWhat);
+    if (gc.Int(1, Now() - 3600).Step() != SQLITE_DONE) return gc.Error();
+    Stmt ins(db_, "INSERT INTO tickets (hash, client_id, data, issued, expires) VALUES (?,?,?,?,?)", kWhat);
+    ins.Blob(1, h.data(), h.size()).Text(2, rs_client).Text(3, data.dump()).Int(4, Now()).Int(5, Now() + o_.ticket_ttl);
+    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    return ticket;
+  }
+
+  // Consumes a ticket (single use). not_found: unknown or used; failed_precondition: expired.
+  Result<std::pair<std::string, json>> ConsumeTicket(std::string_view ticket) {
+    if (ticket.empty() || ticket.size() > kMaxTokenBytes) return Status::NotFound("unknown ticket");
+    const Hash256 h = TokenHash(ticket);
+    Stmt q(db_, "SELECT client_id, data, expires, used FROM tickets WHERE hash = ?", kWhat);
+    q.Blob(1, h.data(), h.size());
+    if (q.Step() != SQLITE_ROW) return Status::NotFound("unknown ticket");
+    if (q.ColInt(3) != 0) return Status::NotFound("the ticket was already used");
+    std::pair<std::string, json> out{q.Col(0), json::parse(q.Col(1))};
+    const bool expired = q.ColInt(2) <= Now();
+    Stmt use(db_, "UPDATE tickets SET used = 1 WHERE hash = ? AND used = 0", kWhat);
+    if (use.Blob(1, h.data(), h.size()).Step() != SQLITE_DONE) return use.Error();
+    if (sqlite3_changes(db_) != 1) return Status::NotFound("the ticket was already used");
+    if (expired) return Status::FailedPrecondition("the ticket has expired");
+    return out;
+  }
+
+  // --- requests awaiting approval ---
+
+  json RequestSummary(const std::string& id, const RequestingParty& party, const std::string& client_id,
+                      const std::vector<GrantedPermission>& perms, const std::vector<std::string>& approvers, int64_t created) {
+    json resources = json::array();
+    for (const auto& g : perms) {
+      auto r = Resource(g.resource_id);
+      resources.push_back({{"resource_id", g.resource_id},
+                           {"name", r ? r->description.value("name", "") : ""},
+                           {"type", r ? r->description.value("type", "") : ""},
+                           {"resource_scopes", g.scopes}});
+    }
+    return {{"id", id},           {"requesting_party", party.did}, {"client_id", client_id},
+            {"purpose", party.purpose}, {"permissions", resources}, {"approvers", approvers},
+            {"credentials", PartyToJson(party, json::array())["credentials"]}, {"created", created}};
+  }
+
+  // The approver names a DID resolves to for this container ("owner" for the owner's DID).
+  std::vector<std::string> ApproverNames(const std::string& did) const {
+    std::vector<std::string> names = {did};
+    if (did == o_.owner_did) names.emplace_back(kOwnerApprover);
+    return names;
+  }
+
+  // Records one approver's decision; settles the request when every approver approved or
+  // anyone denied. Runs inside a transaction.
+  Reply RecordDecision(const std::string& request_id, const std::vector<std::string>& as, const std::string& decision,
+                       const json& evidence) {
+    Stmt q(db_, "SELECT hash, data, status FROM requests WHERE id = ?", kWhat);
+    q.Text(1, request_id);
+    if (q.Step() != SQLITE_ROW) return Error(404, "not_found", "no such request");
+    const std::string hash = q.Col(0);
+    json data = json::parse(q.Col(1));
+    if (q.Col(2) != "pending") return Error(409, "already_decided", "the request was already " + q.Col(2));
+    const std::vector<std::string> approvers = data["summary"]["approvers"];
+    std::string who;
+    for (const std::string& a : as) {
+      if (Contains(approvers, a)) who = a;
+    }
+    if (who.empty()) return Error(403, "not_an_approver", "this party is not an approver of the request");
+    if (data["approvals"].contains(who)) return Error(409, "already_decided", "this approver has already decided");
+    data["approvals"][who] = {{"decision", decision}, {"at", Now()}, {"evidence", evidence}};
+    std::string status = "pending";
+    if (decision == "deny") {
+      status = "denied";
+    } else if (std::all_of(approvers.begin(), approvers.end(), [&](const std::string& a) { return data["approvals"].contains(a); })) {
+      status = "approved";
+    }
+    Stmt up(db_, "UPDATE requests SET data = ?, status = ?, decided = ? WHERE id = ?", kWhat);
+    up.Text(1, data.dump()).Text(2, status).Int(3, status == "pending" ? 0 : Now()).Text(4, request_id);
+    if (up.Step() != SQLITE_DONE) return Internal(up.Error());
+    Status logged = Log({{"event", "approval"}, {"request", request_id}, {"request_hash", hash}, {"approver", who},
+                         {"decision", decision}, {"status", status}});
+    if (!logged.ok()) return Internal(logged);
+    return Json(200, {{"id", request_id}, {"status", status}, {"approver", who}});
+  }
+};
+
+}  // namespace medallion::uma
