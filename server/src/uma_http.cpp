@@ -243,6 +243,37 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
   server.Get("/owner/v1/receipts", [a](const httplib::Request& req, httplib::Response& res) {
     Send(res, a->ListReceipts(BearerToken(req)));
   });
+
+  // Devices (docs/mobile-bridge.md): pairing offers and the device list for the owner; the
+  // phone's half of pairing, its session, its queue and its decisions.
+  server.Post("/owner/v1/pairings", [a](const httplib::Request& req, httplib::Response& res) {
+    Send(res, a->CreatePairing(BearerToken(req)));
+  });
+  server.Get("/owner/v1/devices", [a](const httplib::Request& req, httplib::Response& res) {
+    Send(res, a->ListDevices(BearerToken(req)));
+  });
+  server.Delete(R"(/owner/v1/devices/([A-Za-z0-9_-]{1,64}))", [a](const httplib::Request& req, httplib::Response& res) {
+    Send(res, a->RevokeDevice(BearerToken(req), req.matches[1].str()));
+  });
+  server.Post("/pairing/v1/complete", [a](const httplib::Request& req, httplib::Response& res) {
+    auto body = JsonBody(req);
+    if (!body) return BadRequest(res, body.error().message());
+    Send(res, a->CompletePairing(*body));
+  });
+  server.Post("/device/v1/challenge", [a](const httplib::Request&, httplib::Response& res) { Send(res, a->OwnerChallenge()); });
+  server.Post("/device/v1/session", [a](const httplib::Request& req, httplib::Response& res) {
+    auto body = JsonBody(req);
+    if (!body) return BadRequest(res, body.error().message());
+    Send(res, a->DeviceSignIn(*body));
+  });
+  server.Get("/device/v1/requests", [a](const httplib::Request& req, httplib::Response& res) {
+    Send(res, a->DeviceRequests(BearerToken(req)));
+  });
+  server.Post(R"(/device/v1/requests/([A-Za-z0-9_-]{1,64})/decision)", [a](const httplib::Request& req, httplib::Response& res) {
+    auto body = JsonBody(req);
+    if (!body) return BadRequest(res, body.error().message());
+    Send(res, a->DeviceDecide(BearerToken(req), req.matches[1].str(), *body));
+  });
 }
 
 // --- FHIR ---

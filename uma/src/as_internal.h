@@ -111,6 +111,25 @@ CREATE TABLE anchors (
   ts INTEGER NOT NULL
 );
 )sql",
+    // 2: the owner's devices (docs/mobile-bridge.md).
+    R"sql(
+CREATE TABLE pairings (
+  id TEXT PRIMARY KEY,
+  secret_hash BLOB NOT NULL,
+  expires INTEGER NOT NULL,
+  used INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created INTEGER NOT NULL
+);
+CREATE TABLE devices (
+  id TEXT PRIMARY KEY,
+  public_key BLOB NOT NULL,
+  name TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  revoked INTEGER               -- NULL while in use
+);
+ALTER TABLE requests ADD COLUMN kind TEXT NOT NULL DEFAULT 'consent';
+)sql",
 };
 
 // --- replies ---
@@ -507,7 +526,7 @@ class AuthorizationServer::Impl {
                            {"type", r ? r->description.value("type", "") : ""},
                            {"resource_scopes", g.scopes}});
     }
-    return {{"id", id},           {"requesting_party", party.did}, {"client_id", client_id},
+    return {{"id", id},           {"kind", kRequestConsent}, {"requesting_party", party.did}, {"client_id", client_id},
             {"purpose", party.purpose}, {"permissions", resources}, {"approvers", approvers},
             {"credentials", PartyToJson(party, json::array())["credentials"]}, {"created", created}};
   }

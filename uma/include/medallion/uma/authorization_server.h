@@ -86,7 +86,20 @@ struct AuthorizationServerOptions {
   int64_t approval_poll_interval = 5;  // `interval` of request_submitted (UMA Grant §3.3.6)
   int64_t max_clock_skew = 120;
   size_t log_batch = 64;  // disclosure-log entries per ledger anchor (AnchorDisclosures anchors what is pending)
+  // Devices: how long a pairing offer lives, and wrong proofs before it is burned.
+  int64_t pairing_ttl = 300;
+  int64_t max_pairing_attempts = 5;
+  // Called when a device is paired (add = true) or revoked: publishes or withdraws the device
+  // key as a verification method of the owner's DID (a did:mdl update). Pairing fails, and
+  // nothing is stored, if it fails. Unset: the device is only the container's approver.
+  std::function<Status(ByteView device_public_key, bool add)> device_key_hook;
 };
+
+// The kinds of request the owner's phone approves (docs/mobile-bridge.md §"Approvals").
+inline constexpr char kRequestConsent[] = "consent";
+inline constexpr char kRequestPrescriptionCosign[] = "prescription_cosign";
+inline constexpr char kRequestFill[] = "fill";
+inline constexpr char kRequestRecovery[] = "recovery";
 
 // What the resource server learns when an RPT grants a request (for its release log entry).
 struct Access {
@@ -192,6 +205,37 @@ class AuthorizationServer {
   Reply AnchorDisclosures(std::string_view session);
   // The consent receipts (grants and revocations) with their ledger indexes.
   Reply ListReceipts(std::string_view session);
+
+  // --- The owner's devices: pairing and approvals on the phone (docs/mobile-bridge.md) ---
+  // A one-time pairing offer: {"pairing_id", "secret", "expires", "uri"}; the URI is what the
+  // container shows as a QR code.
+  Reply CreatePairing(std::string_view session);
+  // The phone's half: {"pairing_id", "device_key" (Multikey), "device_name", "mac", "sig"},
+  // where mac = HMAC-SHA-256(secret, T) and sig = Ed25519(device key, T) over the transcript
+  // T = JCS({"type": "medallion-pairing/1", "container", "pairing_id", "device_key",
+  // "device_name"}). Unknown, used, expired or burned offers and wrong proofs are refused; a
+  // wrong proof counts against the offer. 201 {"device_id", "owner", "container"}.
+  Reply CompletePairing(const nlohmann::json& body);
+  Reply ListDevices(std::string_view session);
+  // Revokes a device: its sessions end, its key leaves the owner's DID (through the hook).
+  Reply RevokeDevice(std::string_view session, std::string_view device_id);
+  // A device session: {"device_id", "nonce" (from OwnerChallenge), "sig"} with sig over
+  // JCS({"type": "medallion-device-session/1", "container", "device_id", "nonce"}).
+  Reply DeviceSignIn(const nlohmann::json& body);
+  // Pending requests the owner must decide, with their summaries, hashes and what to sign.
+  Reply DeviceRequests(std::string_view device_session);
+  // The phone's decision: {"decision", "sig", "result"?}, sig over JCS({"type":
+  // "medallion-decision/1", "container", "request", "hash", "decision"}); for a request whose
+  // payload asks for a signature, `result` is the signed document (a Data Integrity proof by
+  // the device's verification method, or a did-auth+jwt) and is verified before it is kept.
+  Reply DeviceDecide(std::string_view device_session, std::string_view request_id, const nlohmann::json& body);
+  // Queues a request for the owner's approval (another part of the container: a prescription
+  // to co-sign, a fill to authorize, a recovery). `summary` is shown to the owner; `payload`
+  // may carry {"sign": {"format": "data_integrity" | "did-auth+jwt", "verification_method",
+  // "document" | "claims"}}. Returns the request id.
+  Result<std::string> QueueApproval(const std::string& kind, const nlohmann::json& summary, const nlohmann::json& payload);
+  // A request's state: {"id", "kind", "status", "hash", "summary", "approvals", "result"?}.
+  Result<nlohmann::json> GetRequest(std::string_view request_id);
 
   // Anchors pending disclosure entries once `log_batch` have accumulated (called after
   // writes; also usable from a timer). Errors only if the ledger refuses.

@@ -1,0 +1,388 @@
+// The owner's devices: pairing offers, device sessions, the approval queue as the phone sees
+// it, and the verification of the phone's signed decisions (docs/mobile-bridge.md).
+#include "as_internal.h"
+#include "medallion/did/did_key.h"
+
+namespace medallion::uma {
+namespace {
+
+constexpr const char* kPairingType = "medallion-pairing/1";
+constexpr const char* kSessionType = "medallion-device-session/1";
+constexpr const char* kDecisionType = "medallion-decision/1";
+constexpr size_t kMaxDevices = 16;
+
+std::string FormEncode(std::string_view v) {
+  std::string out;
+  static const char* kHex = "0123456789ABCDEF";
+  for (unsigned char c : v) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+Result<Bytes> DecodeSig(const json& body, const char* member, size_t size) {
+  auto it = body.find(member);
+  if (it == body.end() || !it->is_string()) return Status::InvalidArgument(std::string(member) + " is required");
+  MDL_ASSIGN_OR_RETURN(Bytes b, Base64UrlDecode(it->get<std::string>()));
+  if (b.size() != size) return Status::InvalidArgument(std::string(member) + " has the wrong length");
+  return b;
+}
+
+bool VerifyEd25519(ByteView key, std::string_view message, ByteView sig) {
+  return claims::VerifySignature(claims::Alg::kEdDSA, key, AsBytes(message), sig);
+}
+
+}  // namespace
+
+Reply AuthorizationServer::CreatePairing(std::string_view session) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  if (!CheckOwner(session).ok()) return InvalidToken(options_.realm, "the owner's session is required (sign in)");
+  const std::string id = impl_->NewId();
+  std::string secret = impl_->NewToken();
+  const Hash256 h = TokenHash(secret);
+  const int64_t expires = impl_->Now() + options_.pairing_ttl;
+  Status st = impl_->Tx([&]() -> Status {
+    Stmt gc(impl_->db_, "DELETE FROM pairings WHERE expires < ?", kWhat);
+    if (gc.Int(1, impl_->Now() - 86400).Step() != SQLITE_DONE) return gc.Error();
+    Stmt ins(impl_->db_, "INSERT INTO pairings (id, secret_hash, expires, created) VALUES (?,?,?,?)", kWhat);
+    ins.Text(1, id).Blob(2, h.data(), h.size()).Int(3, expires).Int(4, impl_->Now());
+    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    return impl_->Log({{"event", "device.pairing_offer"}, {"pairing_id", id}, {"expires", expires}});
+  });
+  if (!st.ok()) return Internal(st);
+  // The QR code's content: everything the phone needs, once.
+  const std::string uri = "medallion-pair://v1?url=" + FormEncode(options_.issuer) + "&id=" + id + "&secret=" + secret +
+                          "&expires=" + std::to_string(expires);
+  Reply r = Json(201, {{"pairing_id", id}, {"secret", secret}, {"expires", expires}, {"uri", uri}});
+  SecretString::WipeString(secret);
+  return r;
+}
+
+Reply AuthorizationServer::CompletePairing(const json& body) {
+  if (!body.is_object()) return Error(400, "invalid_request", "the body is a JSON object");
+  for (const char* k : {"pairing_id", "device_key", "device_name"}) {
+    if (!body.contains(k) || !body[k].is_string() || body[k].get_ref<const std::string&>().empty() ||
+        body[k].get_ref<const std::string&>().size() > 256) {
+      return Error(400, "invalid_request", std::string(k) + " is a non-empty string");
+    }
+  }
+  const std::string pairing_id = body["pairing_id"], device_key = body["device_key"], name = body["device_name"];
+  auto key = did::ParseMultikey(device_key);
+  if (!key || key->type != did::KeyType::kEd25519) return Error(400, "invalid_request", "device_key is an Ed25519 Multikey");
+  auto mac = DecodeSig(body, "mac", 32);
+  auto sig = DecodeSig(body, "sig", 64);
+  if (!mac || !sig) return Error(400, "invalid_request", !mac ? mac.error().message() : sig.error().message());
+  const json transcript = {{"type", kPairingType}, {"container", options_.issuer}, {"pairing_id", pairing_id},
+                           {"device_key", device_key}, {"device_name", name}};
+  const std::string t = *jcs::Canonicalize(transcript);
+
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Reply reply;
+  bool hook_added = false;
+  Status st = impl_->Tx([&]() -> Status {
+    Stmt q(impl_->db_, "SELECT secret_hash, expires, used, attempts FROM pairings WHERE id = ?", kWhat);
+    if (q.Text(1, pairing_id).Step() != SQLITE_ROW) {
+      reply = Error(400, "invalid_grant", "unknown pairing");
+      return Status::Ok();
+    }
+    const std::string secret_hash = q.ColBlob(0);
+    const int64_t expires = q.ColInt(1), used = q.ColInt(2), attempts = q.ColInt(3);
+    if (used != 0 || attempts >= options_.max_pairing_attempts) {
+      reply = Error(400, "invalid_grant", "the pairing offer was already used or burned");
+      return Status::Ok();
+    }
+    if (expires <= impl_->Now()) {
+      reply = Error(400, "invalid_grant", "the pairing offer has expired");
+      return Status::Ok();
+    }
+    // The container keeps only H = SHA-256(secret); the phone, which read the secret from the
+    // QR code, computes H too and keys the MAC with it. Knowing the secret (or, within the
+    // offer's few minutes, reading this database) is what pairing takes.
+    const Hash256 expected = HmacSha256(AsBytes(secret_hash), AsBytes(t));
+    const bool mac_ok = ConstantTimeEqual(expected, *mac);
+    const bool sig_ok = VerifyEd25519(key->public_key, t, *sig);
+    if (!mac_ok || !sig_ok) {
+      Stmt bump(impl_->db_, "UPDATE pairings SET attempts = attempts + 1 WHERE id = ?", kWhat);
+      if (bump.Text(1, pairing_id).Step() != SQLITE_DONE) return bump.Error();
+      MDL_RETURN_IF_ERROR(impl_->Log({{"event", "device.pairing_refused"}, {"pairing_id", pairing_id},
+                                      {"reason", !mac_ok ? "wrong secret" : "bad device signature"}}));
+      reply = Error(400, "invalid_grant", !mac_ok ? "the pairing proof is wrong" : "the device signature does not verify");
+      return Status::Ok();
+    }
+    Stmt count(impl_->db_, "SELECT COUNT(*) FROM devices WHERE revoked IS NULL", kWhat);
+    if (count.Step() == SQLITE_ROW && static_cast<size_t>(count.ColInt(0)) >= kMaxDevices) {
+      reply = Error(409, "too_many_devices", "revoke a device first");
+      return Status::Ok();
+    }
+    Stmt use(impl_->db_, "UPDATE pairings SET used = 1 WHERE id = ? AND used = 0", kWhat);
+    if (use.Text(1, pairing_id).Step() != SQLITE_DONE || sqlite3_changes(impl_->db_) != 1) {
+      reply = Error(400, "invalid_grant", "the pairing offer was already used");
+      return Status::Ok();
+    }
+    // The DID first: if the device cannot be published, the pairing does not happen.
+    if (options_.device_key_hook) {
+      Status published = options_.device_key_hook(key->public_key, true);
+      if (!published.ok()) return Status::Unavailable("the device key could not be added to the owner's DID: " + published.message());
+      hook_added = true;
+    }
+    const std::string device_id = impl_->NewId();
+    Stmt ins(impl_->db_, "INSERT INTO devices (id, public_key, name, created) VALUES (?,?,?,?)", kWhat);
+    ins.Text(1, device_id).Blob(2, key->public_key.data(), key->public_key.size()).Text(3, name).Int(4, impl_->Now());
+    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    MDL_RETURN_IF_ERROR(impl_->Log({{"event", "device.paired"}, {"device_id", device_id}, {"device_key", device_key},
+                                    {"device_name", name}, {"pairing_id", pairing_id}}));
+    reply = Json(201, {{"device_id", device_id}, {"owner", options_.owner_did}, {"container", options_.issuer}});
+    return Status::Ok();
+  });
+  if (!st.ok()) {
+    if (hook_added) (void)options_.device_key_hook(key->public_key, false);
+    return st.code() == StatusCode::kUnavailable ? Error(503, "temporarily_unavailable", st.message()) : Internal(st);
+  }
+  return reply;
+}
+
+Reply AuthorizationServer::ListDevices(std::string_view session) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  if (!CheckOwner(session).ok()) return InvalidToken(options_.realm, "the owner's session is required (sign in)");
+  json out = json::array();
+  Stmt q(impl_->db_, "SELECT id, public_key, name, created, revoked FROM devices ORDER BY created, id", kWhat);
+  while (q.Step() == SQLITE_ROW) {
+    const std::string pk = q.ColBlob(1);
+    json d = {{"id", q.Col(0)},
+              {"device_key", *did::MultikeyFromPublicKey(did::KeyType::kEd25519, AsBytes(pk))},
+              {"name", q.Col(2)},
+              {"created", q.ColInt(3)}};
+    d["revoked"] = q.ColInt(4) != 0 ? json(q.ColInt(4)) : json(nullptr);
+    out.push_back(std::move(d));
+  }
+  return Json(200, std::move(out));
+}
+
+Reply AuthorizationServer::RevokeDevice(std::string_view session, std::string_view device_id) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  if (!CheckOwner(session).ok()) return InvalidToken(options_.realm, "the owner's session is required (sign in)");
+  std::string pk;
+  {
+    Stmt q(impl_->db_, "SELECT public_key FROM devices WHERE id = ? AND revoked IS NULL", kWhat);
+    if (q.Text(1, device_id).Step() != SQLITE_ROW) return Error(404, "not_found", "no such device in use");
+    pk = q.ColBlob(0);
+  }
+  // The key leaves the DID first: a lost phone must stop being trusted by everyone, not just
+  // by this container.
+  if (options_.device_key_hook) {
+    Status withdrawn = options_.device_key_hook(AsBytes(pk), false);
+    if (!withdrawn.ok()) return Error(503, "temporarily_unavailable", "the device key could not be removed from the DID: " + withdrawn.message());
+  }
+  Status st = impl_->Tx([&]() -> Status {
+    Stmt up(impl_->db_, "UPDATE devices SET revoked = ? WHERE id = ?", kWhat);
+    if (up.Int(1, impl_->Now()).Text(2, device_id).Step() != SQLITE_DONE) return up.Error();
+    Stmt kill(impl_->db_, "UPDATE tokens SET revoked = 1 WHERE kind = 'device' AND subject = ?", kWhat);
+    if (kill.Text(1, device_id).Step() != SQLITE_DONE) return kill.Error();
+    return impl_->Log({{"event", "device.revoked"}, {"device_id", std::string(device_id)}});
+  });
+  if (!st.ok()) return Internal(st);
+  return Json(200, {{"id", std::string(device_id)}, {"revoked", true}});
+}
+
+Reply AuthorizationServer::DeviceSignIn(const json& body) {
+  if (!body.is_object() || !body.contains("device_id") || !body["device_id"].is_string() || !body.contains("nonce") ||
+      !body["nonce"].is_string()) {
+    return Error(400, "invalid_request", "the body is {\"device_id\", \"nonce\", \"sig\"}");
+  }
+  auto sig = DecodeSig(body, "sig", 64);
+  if (!sig) return Error(400, "invalid_request", sig.error().message());
+  const std::string device_id = body["device_id"], nonce = body["nonce"];
+  const std::string statement = *jcs::Canonicalize(
+      json{{"type", kSessionType}, {"container", options_.issuer}, {"device_id", device_id}, {"nonce", nonce}});
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  std::string pk;
+  {
+    Stmt q(impl_->db_, "SELECT public_key FROM devices WHERE id = ? AND revoked IS NULL", kWhat);
+    if (q.Text(1, device_id).Step() != SQLITE_ROW) return Error(401, "invalid_grant", "unknown or revoked device");
+    pk = q.ColBlob(0);
+  }
+  if (!VerifyEd25519(AsBytes(pk), statement, *sig)) return Error(401, "invalid_grant", "the device signature does not verify");
+  const std::string session = impl_->NewToken();
+  Reply reply;
+  Status st = impl_->Tx([&]() -> Status {
+    Stmt del(impl_->db_, "DELETE FROM challenges WHERE nonce = ? AND expires > ?", kWhat);
+    if (del.Text(1, nonce).Int(2, impl_->Now()).Step() != SQLITE_DONE) return del.Error();
+    if (sqlite3_changes(impl_->db_) != 1) {
+      reply = Error(401, "invalid_grant", "the challenge is unknown, used or expired");
+      return Status::Ok();
+    }
+    MDL_RETURN_IF_ERROR(impl_->InsertToken(session, "device", "device", device_id, json::object(), options_.session_ttl));
+    reply = Json(200, {{"access_token", session}, {"token_type", "Bearer"}, {"expires_in", options_.session_ttl}});
+    return Status::Ok();
+  });
+  if (!st.ok()) return Internal(st);
+  return reply;
+}
+
+Reply AuthorizationServer::DeviceRequests(std::string_view device_session) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  if (!impl_->LiveToken(device_session, "device")) return InvalidToken(options_.realm, "a device session is required");
+  json out = json::array();
+  Stmt q(impl_->db_, "SELECT id, hash, data, kind, created FROM requests WHERE status = 'pending' ORDER BY created, id", kWhat);
+  while (q.Step() == SQLITE_ROW) {
+    json data = json::parse(q.Col(2));
+    const auto approvers = data["summary"].value("approvers", std::vector<std::string>{});
+    if (!Contains(approvers, kOwnerApprover) || data["approvals"].contains(kOwnerApprover)) continue;
+    json item = {{"id", q.Col(0)}, {"kind", q.Col(3)}, {"hash", q.Col(1)}, {"summary", data["summary"]}, {"created", q.ColInt(4)}};
+    if (data.contains("payload")) item["payload"] = data["payload"];
+    out.push_back(std::move(item));
+  }
+  return Json(200, std::move(out));
+}
+
+Reply AuthorizationServer::DeviceDecide(std::string_view device_session, std::string_view request_id, const json& body) {
+  if (!body.is_object() || !body.contains("decision") || !body["decision"].is_string()) {
+    return Error(400, "invalid_request", "the body is {\"decision\", \"sig\", \"result\"?}");
+  }
+  const std::string decision = body["decision"];
+  if (decision != "approve" && decision != "deny") return Error(400, "invalid_request", "decision is approve or deny");
+  auto sig = DecodeSig(body, "sig", 64);
+  if (!sig) return Error(400, "invalid_request", sig.error().message());
+
+  std::string device_id, pk, hash, kind;
+  json data;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu_);
+    auto session = impl_->LiveToken(device_session, "device");
+    if (!session) return InvalidToken(options_.realm, "a device session is required");
+    device_id = session->subject;
+    Stmt d(impl_->db_, "SELECT public_key FROM devices WHERE id = ? AND revoked IS NULL", kWhat);
+    if (d.Text(1, device_id).Step() != SQLITE_ROW) return InvalidToken(options_.realm, "the device was revoked");
+    pk = d.ColBlob(0);
+    Stmt q(impl_->db_, "SELECT hash, data, kind FROM requests WHERE id = ?", kWhat);
+    if (q.Text(1, request_id).Step() != SQLITE_ROW) return Error(404, "not_found", "no such request");
+    hash = q.Col(0);
+    data = json::parse(q.Col(1));
+    kind = q.Col(2);
+  }
+  // The signed decision names the container, the request and its content hash.
+  const std::string statement = *jcs::Canonicalize(json{{"type", kDecisionType},
+                                                        {"container", options_.issuer},
+                                                        {"request", std::string(request_id)},
+                                                        {"hash", hash},
+                                                        {"decision", decision}});
+  if (!VerifyEd25519(AsBytes(pk), statement, *sig)) {
+    return Error(401, "invalid_grant", "the decision signature does not verify with this device's key");
+  }
+  // A request that asks for a signature is approved only with a valid one, by this device.
+  json result;
+  if (decision == "approve" && data.contains("payload") && data["payload"].contains("sign")) {
+    const json& sign = data["payload"]["sign"];
+    const std::string vm = sign.value("verification_method", "");
+    if (!body.contains("result")) return Error(400, "invalid_request", "this request needs the signed result");
+    auto method = options_.resolver->DereferenceMethod(vm, std::nullopt);
+    if (!method || method->public_key != Bytes(pk.begin(), pk.end())) {
+      return Error(400, "invalid_request", "the verification method to sign with is not this device's key");
+    }
+    const int64_t now = impl_->Now();
+    if (sign.value("format", "") == "data_integrity") {
+      const json& doc = body["result"];
+      json unsigned_doc = doc;
+      // The document must be the one put before the owner, plus proofs.
+      json original = sign.at("document");
+      unsigned_doc.erase("proof");
+      json original_unsigned = original;
+      original_unsigned.erase("proof");
+      if (!doc.is_object() || unsigned_doc != original_unsigned) {
+        return Error(400, "invalid_request", "the signed document is not the one to sign");
+      }
+      claims::ProofCheckOptions po;
+      po.now = now;
+      auto proofs = claims::VerifyProofs(doc, *options_.resolver, po);
+      if (!proofs) return Error(400, "invalid_request", "the signed document does not verify: " + proofs.error().message());
+      if (std::none_of(proofs->begin(), proofs->end(), [&](const auto& p) { return p.verification_method == vm; })) {
+        return Error(400, "invalid_request", "no proof by the device's verification method");
+      }
+      result = doc;
+    } else if (sign.value("format", "") == "did-auth+jwt") {
+      if (!body["result"].is_string()) return Error(400, "invalid_request", "the result is a compact JWS");
+      claims::JwtCheckOptions co;
+      co.now = now;
+      claims::VerifiedJwt info;
+      auto payload = claims::VerifyJwt(claims::JwtKind::kDidAuth, body["result"].get<std::string>(), *options_.resolver, co, &info);
+      if (!payload) return Error(400, "invalid_request", "the signed token does not verify: " + payload.error().message());
+      if (info.kid != vm) return Error(400, "invalid_request", "the token is not signed by the device's verification method");
+      for (auto& [k, v] : sign.value("claims", json::object()).items()) {
+        if (!payload->contains(k) || (*payload)[k] != v) return Error(400, "invalid_request", "the token's claim " + k + " differs");
+      }
+      result = body["result"];
+    } else {
+      return Error(500, "server_error", "unknown signature format in the request");
+    }
+  }
+
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Reply reply;
+  Status st = impl_->Tx([&]() -> Status {
+    reply = impl_->RecordDecision(std::string(request_id), {kOwnerApprover}, decision,
+                                  {{"method", "device"}, {"device_id", device_id}, {"statement", statement},
+                                   {"sig", Base64UrlEncode(*sig)}});
+    if (reply.ok() && !result.is_null()) {
+      Stmt q(impl_->db_, "SELECT data FROM requests WHERE id = ?", kWhat);
+      if (q.Text(1, request_id).Step() != SQLITE_ROW) return q.Error();
+      json d = json::parse(q.Col(0));
+      d["result"] = result;
+      Stmt up(impl_->db_, "UPDATE requests SET data = ? WHERE id = ?", kWhat);
+      if (up.Text(1, d.dump()).Text(2, request_id).Step() != SQLITE_DONE) return up.Error();
+    }
+    return Status::Ok();
+  });
+  if (!st.ok()) return Internal(st);
+  (void)MaybeAnchorLocked(false);
+  return reply;
+}
+
+Result<std::string> AuthorizationServer::QueueApproval(const std::string& kind, const json& summary, const json& payload) {
+  if (kind != kRequestPrescriptionCosign && kind != kRequestFill && kind != kRequestRecovery && kind != kRequestConsent) {
+    return Status::InvalidArgument("unknown request kind '" + kind + "'");
+  }
+  if (payload.contains("sign")) {
+    const json& sign = payload["sign"];
+    const std::string format = sign.value("format", "");
+    if ((format != "data_integrity" && format != "did-auth+jwt") || !sign.contains("verification_method")) {
+      return Status::InvalidArgument("payload.sign needs format data_integrity or did-auth+jwt and a verification_method");
+    }
+  }
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  const std::string id = impl_->NewId();
+  json s = summary;
+  s["id"] = id;
+  s["kind"] = kind;
+  s["approvers"] = {kOwnerApprover};
+  s["created"] = impl_->Now();
+  if (payload.contains("sign")) s["sign"] = payload["sign"];  // what is signed is part of what is approved
+  MDL_ASSIGN_OR_RETURN(std::string canonical, jcs::Canonicalize(s));
+  const std::string hash = HexHash(canonical);
+  MDL_RETURN_IF_ERROR(impl_->Tx([&]() -> Status {
+    Stmt ins(impl_->db_, "INSERT INTO requests (id, hash, data, status, created, kind) VALUES (?,?,?,'pending',?,?)", kWhat);
+    ins.Text(1, id).Text(2, hash).Text(3, json({{"summary", s}, {"approvals", json::object()}, {"payload", payload}}).dump())
+        .Int(4, impl_->Now()).Text(5, kind);
+    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    return impl_->Log({{"event", "approval.queued"}, {"request", id}, {"kind", kind}, {"request_hash", hash}});
+  }));
+  return id;
+}
+
+Result<json> AuthorizationServer::GetRequest(std::string_view request_id) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Stmt q(impl_->db_, "SELECT hash, data, status, kind FROM requests WHERE id = ?", kWhat);
+  if (q.Text(1, request_id).Step() != SQLITE_ROW) return Status::NotFound("no such request");
+  json data = json::parse(q.Col(1));
+  json out = {{"id", std::string(request_id)}, {"hash", q.Col(0)}, {"status", q.Col(2)}, {"kind", q.Col(3)},
+              {"summary", data["summary"]}, {"approvals", data["approvals"]}};
+  if (data.contains("result")) out["result"] = data["result"];
+  return out;
+}
+
+}  // namespace medallion::uma
