@@ -313,7 +313,8 @@ Reply AuthorizationServer::DeviceDecide(std::string_view device_session, std::st
       auto payload = claims::VerifyJwt(claims::JwtKind::kDidAuth, body["result"].get<std::string>(), *options_.resolver, co, &info);
       if (!payload) return Error(400, "invalid_request", "the signed token does not verify: " + payload.error().message());
       if (info.kid != vm) return Error(400, "invalid_request", "the token is not signed by the device's verification method");
-      for (auto& [k, v] : sign.value("claims", json::object()).items()) {
+      const json wanted = sign.value("claims", json::object());  // a named value: items() of a temporary dangles
+      for (auto& [k, v] : wanted.items()) {
         if (!payload->contains(k) || (*payload)[k] != v) return Error(400, "invalid_request", "the token's claim " + k + " differs");
       }
       result = body["result"];

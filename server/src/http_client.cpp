@@ -1,0 +1,55 @@
+// HttpCall over cpp-httplib.
+#include "medallion/server/http_client.h"
+
+#include <httplib.h>
+
+namespace medallion::server {
+
+Result<HttpReply> HttpCall(std::string_view method, const std::string& url, const std::string& bearer,
+                           const std::string& body, const std::string& content_type, int timeout_seconds,
+                           const std::string& ca_file) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return Status::InvalidArgument("not an absolute URL: " + url);
+  const std::string scheme = url.substr(0, scheme_end);
+  if (scheme != "http" && scheme != "https") return Status::InvalidArgument("only http and https URLs: " + url);
+  const size_t path_start = url.find('/', scheme_end + 3);
+  const std::string origin = url.substr(0, path_start);
+  const std::string path = path_start == std::string::npos ? "/" : url.substr(path_start);
+  if (origin.size() <= scheme_end + 3) return Status::InvalidArgument("no host in " + url);
+
+  httplib::Client client(origin);
+  client.set_connection_timeout(timeout_seconds);
+  client.set_read_timeout(timeout_seconds);
+  client.set_write_timeout(timeout_seconds);
+  if (scheme == "https") {
+    client.enable_server_certificate_verification(true);
+    if (!ca_file.empty()) client.set_ca_cert_path(ca_file.c_str());
+  }
+  httplib::Headers headers;
+  if (!bearer.empty()) headers.emplace("Authorization", "Bearer " + bearer);
+  constexpr size_t kMaxBody = 4 << 20;
+  std::string received;
+  bool too_large = false;
+  auto receiver = [&](const char* data, size_t n) {
+    if (received.size() + n > kMaxBody) {
+      too_large = true;
+      return false;
+    }
+    received.append(data, n);
+    return true;
+  };
+  auto call = [&]() -> httplib::Result {
+    if (method == "GET") return client.Get(path.c_str(), headers, receiver);
+    if (method == "DELETE") return client.Delete(path.c_str(), headers, body, content_type.c_str());
+    return client.Post(path.c_str(), headers, body, content_type.c_str());
+  };
+  if (method != "GET" && method != "DELETE" && method != "POST") return Status::InvalidArgument("unsupported method");
+  httplib::Result r = call();
+  if (r && method != "GET") received = r->body;
+  if (too_large) return Status::Unavailable("the answer from " + origin + " is larger than 4 MiB");
+  if (!r) return Status::Unavailable("cannot reach " + origin + ": " + httplib::to_string(r.error()));
+  if (received.size() > kMaxBody) return Status::Unavailable("the answer from " + origin + " is larger than 4 MiB");
+  return HttpReply{r->status, std::move(received)};
+}
+
+}  // namespace medallion::server
