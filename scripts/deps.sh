@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   build-essential cmake pkg-config ccache git
   libsodium-dev libsecp256k1-dev libcpp-httplib-dev libsqlite3-dev sqlite3 nlohmann-json3-dev
-  catch2 libssl-dev libcli11-dev libutf8proc-dev libbenchmark-dev zlib1g-dev
+  catch2 libssl-dev libcli11-dev libutf8proc-dev libbenchmark-dev zlib1g-dev valgrind
 )
 
 missing=()

@@ -356,6 +356,11 @@ void AddContainerCommands(CLI::App& app, int& rc) {
          [](auto&) { return std::string("/owner/v1/disclosures/export"); }, {});
   simple("anchor", "Anchor the disclosure log's head on the ledger now", "POST",
          [](auto&) { return std::string("/owner/v1/disclosures/anchor"); }, {});
+  simple("pair", "A one-time pairing offer for a phone: its URI is the QR code (docs/mobile-bridge.md)", "POST",
+         [](auto&) { return std::string("/owner/v1/pairings"); }, {});
+  simple("devices", "The paired devices", "GET", [](auto&) { return std::string("/owner/v1/devices"); }, {});
+  simple("revoke-device", "Revoke a device (lost phone): its key leaves the DID, its sessions end", "DELETE",
+         [](auto& a) { return "/owner/v1/devices/" + a[0]; }, {"id"});
   simple("receipts", "Consent receipts with their ledger indexes", "GET", [](auto&) { return std::string("/owner/v1/receipts"); }, {});
   {
     auto file = std::make_shared<std::string>();

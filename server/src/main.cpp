@@ -9,6 +9,7 @@
 #include "cli_demo.h"
 #include "cli_did.h"
 #include "cli_ledger.h"
+#include "cli_phone.h"
 #include "cli_util.h"
 #include "cli_wallet.h"
 
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   medallion::cli::AddLedgerCommands(app, rc);
   medallion::cli::AddDidCommands(app, rc);
   medallion::cli::AddContainerCommands(app, rc);
+  medallion::cli::AddPhoneCommands(app, rc);
   medallion::cli::AddDemoCommand(app, rc);
   try {
     app.parse(argc, argv);

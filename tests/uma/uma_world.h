@@ -7,11 +7,15 @@
 #include <sodium.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -19,6 +23,8 @@
 #include "medallion/claims/data_integrity.h"
 #include "medallion/claims/jose.h"
 #include "medallion/core/encoding.h"
+#include "medallion/core/hash.h"
+#include "medallion/core/jcs.h"
 #include "medallion/did/did_key.h"
 #include "medallion/uma/authorization_server.h"
 #include "medallion/uma/record_store.h"
@@ -57,6 +63,58 @@ struct UmaKey {
 
 inline constexpr int64_t kUmaNow = 1'790'000'000;  // 2026-09-21
 
+// did:example:<name> documents whose Ed25519 keys a test sets (e.g. an owner's paired
+// devices, published as the device-key hook would on a did:mdl).
+class ExampleDids final : public did::MethodResolver {
+ public:
+  std::string_view method() const override { return "example"; }
+  void Add(const std::string& did, const Bytes& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    keys_[did].push_back(key);
+  }
+  void Remove(const std::string& did, ByteView key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& v = keys_[did];
+    v.erase(std::remove_if(v.begin(), v.end(), [&](const Bytes& k) { return std::equal(k.begin(), k.end(), key.begin(), key.end()); }),
+            v.end());
+  }
+  did::ResolutionResult Resolve(std::string_view d, const did::ResolutionOptions&) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = keys_.find(std::string(d));
+    if (it == keys_.end()) return did::ResolutionResult::Error("notFound", "no such did:example");
+    did::DidDocument doc;
+    doc.id = std::string(d);
+    for (const Bytes& k : it->second) {
+      (void)did::AddKey(doc, did::KeyType::kEd25519, k, {did::Relationship::kAuthentication, did::Relationship::kAssertionMethod});
+    }
+    did::ResolutionResult r;
+    r.document = std::move(doc);
+    return r;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::vector<Bytes>> keys_;
+};
+
+// The phone's half of pairing (docs/mobile-bridge.md), as the bridge computes it.
+inline nlohmann::json PairingProof(const std::string& container, const std::string& pairing_id, const std::string& secret,
+                                   const UmaKey& device, const std::string& name = "test phone") {
+  const std::string multikey = device.Multikey();
+  const std::string t = *jcs::Canonicalize(nlohmann::json{{"type", "medallion-pairing/1"}, {"container", container},
+                                                          {"pairing_id", pairing_id}, {"device_key", multikey},
+                                                          {"device_name", name}});
+  const Hash256 key = Sha256(AsBytes(secret));
+  const Hash256 mac = HmacSha256(key, AsBytes(t));
+  return {{"pairing_id", pairing_id}, {"device_key", multikey}, {"device_name", name}, {"mac", Base64UrlEncode(mac)},
+          {"sig", Base64UrlEncode(*device.Signer().sign(AsBytes(t)))}};
+}
+
+// A device's signature over a JCS statement.
+inline std::string DeviceSig(const UmaKey& device, const nlohmann::json& statement) {
+  return Base64UrlEncode(*device.Signer().sign(AsBytes(*jcs::Canonicalize(statement))));
+}
+
 inline uint64_t NextSeed() {
   static std::atomic<uint64_t> seed{11};
   return seed++;
@@ -75,6 +133,9 @@ struct UmaWorld {
   std::string issuer = "https://patient.example";
   claims::LedgerPort* ledger = nullptr;
   SecretBytes pseudonym_secret = SecretBytes::CopyFrom(Bytes(32, 0x42));
+  std::shared_ptr<ExampleDids> example = std::make_shared<ExampleDids>();
+  std::function<Status(ByteView, bool)> device_key_hook;  // set before Open() to publish devices
+  int64_t pairing_ttl = 300;
 
   explicit UmaWorld(const std::string& tag = "uma", claims::LedgerPort* ledger_port = nullptr) : ledger(ledger_port) {
     static std::atomic<int> counter{0};
@@ -82,6 +143,7 @@ struct UmaWorld {
           ("medallion-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
+    resolver.Register(example);
     Open();
   }
   ~UmaWorld() {
@@ -100,6 +162,8 @@ struct UmaWorld {
       if (revoked.count(vc.value("id", ""))) return Status::FailedPrecondition("revoked");
       return Status::Ok();
     };
+    o.device_key_hook = device_key_hook;
+    o.pairing_ttl = pairing_ttl;
     if (ledger != nullptr) {
       o.ledger = ledger;
       o.owner_signer = patient.Signer();

@@ -1,0 +1,186 @@
+// `medallion phone`: a command-line phone built only on the mobile bridge's C ABI
+// (medallion/bridge.h) — what an iOS or Android app does, from a terminal: create or restore
+// the phone's wallet, pair with a container, list what awaits a decision, approve or deny.
+// Nothing here touches the wallet, claims or HTTP code directly.
+#include "cli_phone.h"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "cli_util.h"
+#include "medallion/bridge.h"
+
+namespace medallion::cli {
+namespace {
+
+// A string the bridge returned, freed (and wiped) by mdl_string_free.
+struct BridgeString {
+  char* s = nullptr;
+  ~BridgeString() { mdl_string_free(s); }
+  std::string str() const { return s ? s : ""; }
+};
+
+struct PhoneDeleter {
+  void operator()(mdl_phone* p) const { mdl_phone_destroy(p); }
+};
+using Phone = std::unique_ptr<mdl_phone, PhoneDeleter>;
+
+// Exit codes as everywhere: 2 for unusable input, 1 for a refusal or failure.
+int Fail(mdl_status st, const std::string& what, const mdl_phone* phone) {
+  std::cerr << "medallion: phone " << what << ": " << mdl_status_name(st);
+  if (phone != nullptr && *mdl_phone_last_error(phone) != '\0') std::cerr << ": " << mdl_phone_last_error(phone);
+  std::cerr << "\n";
+  return st == MDL_ERR_INVALID_ARGUMENT || st == MDL_ERR_NOT_FOUND || st == MDL_ERR_ALREADY_EXISTS ? 2 : 1;
+}
+
+struct StoreOptions {
+  std::string store, passphrase_file;
+  void Add(CLI::App* cmd) {
+    cmd->add_option("--store", store, "The phone's key store")->required();
+    cmd->add_option("--passphrase-file", passphrase_file, "Its passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+  }
+};
+
+int Open(const StoreOptions& o, Phone* out) {
+  auto pass = GetPassphrase(o.passphrase_file, "MEDALLION_PASSPHRASE", "Phone passphrase", false);
+  if (!pass) return ReportError(pass.error());
+  mdl_phone* p = nullptr;
+  mdl_status st = mdl_phone_open(o.store.c_str(), reinterpret_cast<const uint8_t*>(pass->Reveal().data()),
+                                 pass->Reveal().size(), &p);
+  if (st != MDL_OK) return Fail(st, "open", nullptr);
+  out->reset(p);
+  return 0;
+}
+
+mdl_kdf KdfFor(const std::string& name) {
+  if (name == "test") return MDL_KDF_TEST;
+  if (name == "interactive") return MDL_KDF_INTERACTIVE;
+  return MDL_KDF_MODERATE;
+}
+
+int Show(mdl_phone* p) {
+  BridgeString did, key, pairing;
+  if (mdl_status st = mdl_phone_did(p, &did.s); st != MDL_OK) return Fail(st, "did", p);
+  if (mdl_status st = mdl_phone_device_key(p, &key.s); st != MDL_OK) return Fail(st, "device key", p);
+  std::cout << "{\"did\":\"" << did.str() << "\",\"device_key\":\"" << key.str() << "\"";
+  if (mdl_phone_pairing(p, &pairing.s) == MDL_OK) std::cout << ",\"pairing\":" << pairing.str();
+  std::cout << "}\n";
+  return 0;
+}
+
+}  // namespace
+
+void AddPhoneCommands(CLI::App& app, int& rc) {
+  auto* phone = app.add_subcommand("phone", "A command-line phone on the mobile bridge's C ABI (docs/mobile-bridge.md)");
+  phone->require_subcommand(1);
+  {
+    auto o = std::make_shared<StoreOptions>();
+    auto kdf = std::make_shared<std::string>("moderate");
+    auto mnemonic_out = std::make_shared<std::string>();
+    auto* cmd = phone->add_subcommand("init", "Create the phone's wallet and device key");
+    o->Add(cmd);
+    cmd->add_option("--kdf", *kdf, "moderate (default), interactive, or test (MEDALLION_ALLOW_TEST_KDF=1)");
+    cmd->add_option("--mnemonic-out", *mnemonic_out, "Write the mnemonic to this file (0600) instead of stdout");
+    cmd->callback([o, kdf, mnemonic_out, &rc] {
+      auto pass = GetPassphrase(o->passphrase_file, "MEDALLION_PASSPHRASE", "New phone passphrase", true);
+      if (!pass) return void(rc = ReportError(pass.error()));
+      mdl_phone* raw = nullptr;
+      BridgeString words;
+      mdl_status st = mdl_phone_create(o->store.c_str(), reinterpret_cast<const uint8_t*>(pass->Reveal().data()),
+                                       pass->Reveal().size(), KdfFor(*kdf), &raw, &words.s);
+      if (st != MDL_OK) return void(rc = Fail(st, "init", nullptr));
+      Phone p(raw);
+      if (!mnemonic_out->empty()) {
+        Status w = WriteFileAtomic(*mnemonic_out, words.str() + "\n", false, false);
+        if (!w.ok()) return void(rc = ReportError(w));
+      } else {
+        std::cerr << "mnemonic (write it down, it is shown once): " << words.str() << "\n";
+      }
+      rc = Show(p.get());
+    });
+  }
+  {
+    auto o = std::make_shared<StoreOptions>();
+    auto kdf = std::make_shared<std::string>("moderate");
+    auto mnemonic_file = std::make_shared<std::string>();
+    auto* cmd = phone->add_subcommand("restore", "Restore the phone's wallet from a mnemonic (a new device key)");
+    o->Add(cmd);
+    cmd->add_option("--kdf", *kdf, "moderate (default), interactive, or test");
+    cmd->add_option("--mnemonic-file", *mnemonic_file, "The mnemonic")->required();
+    cmd->callback([o, kdf, mnemonic_file, &rc] {
+      auto words = ReadMnemonicFile(*mnemonic_file);
+      if (!words) return void(rc = ReportError(words.error()));
+      auto pass = GetPassphrase(o->passphrase_file, "MEDALLION_PASSPHRASE", "New phone passphrase", true);
+      if (!pass) return void(rc = ReportError(pass.error()));
+      mdl_phone* raw = nullptr;
+      mdl_status st = mdl_phone_restore(o->store.c_str(), reinterpret_cast<const uint8_t*>(pass->Reveal().data()),
+                                        pass->Reveal().size(), KdfFor(*kdf), words->Reveal().data(), words->Reveal().size(), &raw);
+      if (st != MDL_OK) return void(rc = Fail(st, "restore", nullptr));
+      Phone p(raw);
+      rc = Show(p.get());
+    });
+  }
+  {
+    auto o = std::make_shared<StoreOptions>();
+    auto* cmd = phone->add_subcommand("show", "The phone's DID, device key and pairing");
+    o->Add(cmd);
+    cmd->callback([o, &rc] {
+      Phone p;
+      if ((rc = Open(*o, &p)) != 0) return;
+      rc = Show(p.get());
+    });
+  }
+  {
+    auto o = std::make_shared<StoreOptions>();
+    auto uri = std::make_shared<std::string>(), name = std::make_shared<std::string>("medallion phone");
+    auto* cmd = phone->add_subcommand("pair", "Pair with a container from its pairing URI (the QR code)");
+    o->Add(cmd);
+    cmd->add_option("--uri", *uri, "medallion-pair://v1?...")->required();
+    cmd->add_option("--name", *name, "This device's name as the owner will see it");
+    cmd->callback([o, uri, name, &rc] {
+      Phone p;
+      if ((rc = Open(*o, &p)) != 0) return;
+      BridgeString out;
+      mdl_status st = mdl_phone_pair(p.get(), uri->c_str(), name->c_str(), &out.s);
+      if (st != MDL_OK) return void(rc = Fail(st, "pair", p.get()));
+      std::cout << out.str() << "\n";
+      rc = 0;
+    });
+  }
+  {
+    auto o = std::make_shared<StoreOptions>();
+    auto* cmd = phone->add_subcommand("pending", "Requests awaiting a decision (JSON, each with a human \"text\")");
+    o->Add(cmd);
+    cmd->callback([o, &rc] {
+      Phone p;
+      if ((rc = Open(*o, &p)) != 0) return;
+      BridgeString out;
+      mdl_status st = mdl_phone_pending(p.get(), &out.s);
+      if (st != MDL_OK) return void(rc = Fail(st, "pending", p.get()));
+      std::cout << out.str() << "\n";
+      rc = 0;
+    });
+  }
+  for (const char* verb : {"approve", "deny"}) {
+    auto o = std::make_shared<StoreOptions>();
+    auto id = std::make_shared<std::string>();
+    const bool approve = std::string(verb) == "approve";
+    auto* cmd = phone->add_subcommand(verb, approve ? "Approve a request (signing what it asks for)" : "Deny a request");
+    o->Add(cmd);
+    cmd->add_option("id", *id, "The request id (from `phone pending`)")->required();
+    cmd->callback([o, id, approve, &rc] {
+      Phone p;
+      if ((rc = Open(*o, &p)) != 0) return;
+      BridgeString out;
+      mdl_status st = mdl_phone_decide(p.get(), id->c_str(), approve ? 1 : 0, &out.s);
+      if (st != MDL_OK) return void(rc = Fail(st, approve ? "approve" : "deny", p.get()));
+      std::cout << out.str() << "\n";
+      rc = 0;
+    });
+  }
+}
+
+}  // namespace medallion::cli

@@ -1,0 +1,237 @@
+// The owner's devices in process: pairing (and each refusal), device sessions, approvals from
+// the phone with signed results, revocation, and the consent flow decided on the phone.
+#include <catch2/catch.hpp>
+
+#include "uma/uma_world.h"
+
+using namespace medallion;
+using namespace medallion::uma;
+using medallion::testing::DeviceSig;
+using medallion::testing::PairingProof;
+using medallion::testing::UmaKey;
+using medallion::testing::UmaWorld;
+using nlohmann::json;
+
+namespace {
+
+constexpr char kOwnerDid[] = "did:example:owner";
+
+struct Phone {
+  UmaWorld& w;
+  UmaKey key;
+  std::string device_id, session;
+  Phone(UmaWorld& world, uint8_t seed) : w(world), key(seed) {}
+  Reply Pair(const json& offer) {
+    Reply r = w.as->CompletePairing(PairingProof(w.issuer, offer["pairing_id"], offer["secret"], key));
+    if (r.status == 201) device_id = r.body["device_id"];
+    return r;
+  }
+  Reply SignIn() {
+    std::string nonce = w.as->OwnerChallenge().body["nonce"];
+    Reply r = w.as->DeviceSignIn({{"device_id", device_id}, {"nonce", nonce},
+                                  {"sig", DeviceSig(key, {{"type", "medallion-device-session/1"}, {"container", w.issuer},
+                                                          {"device_id", device_id}, {"nonce", nonce}})}});
+    if (r.ok()) session = r.body["access_token"];
+    return r;
+  }
+  json Decision(const std::string& id, const std::string& hash, const std::string& decision) const {
+    return {{"decision", decision},
+            {"sig", DeviceSig(key, {{"type", "medallion-decision/1"}, {"container", w.issuer}, {"request", id}, {"hash", hash},
+                                    {"decision", decision}})}};
+  }
+};
+
+// A world whose owner publishes paired device keys on did:example:owner (the hook).
+struct DeviceWorld {
+  UmaWorld w{"uma-devices"};
+  std::string session;
+  DeviceWorld() {
+    w.device_key_hook = [this](ByteView key, bool add) -> Status {
+      if (add) {
+        w.example->Add(kOwnerDid, Bytes(key.begin(), key.end()));
+      } else {
+        w.example->Remove(kOwnerDid, key);
+      }
+      return Status::Ok();
+    };
+    w.Open();
+    session = w.OwnerSession();
+  }
+  json Offer() {
+    Reply r = w.as->CreatePairing(session);
+    REQUIRE(r.status == 201);
+    return r.body;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("pairing: the offer, the proof, and every refusal", "[uma][devices]") {
+  DeviceWorld d;
+  UmaWorld& w = d.w;
+  json offer = d.Offer();
+  CHECK(offer["uri"].get<std::string>().rfind("medallion-pair://v1?url=https%3A%2F%2Fpatient.example&id=", 0) == 0);
+  CHECK(w.as->CreatePairing("not-a-session").status == 401);
+
+  Phone phone(w, 30), thief(w, 31);
+  // A guessed secret, and a proof by a key other than the one named, are refused and counted.
+  json guessed = PairingProof(w.issuer, offer["pairing_id"], "guessed-secret", phone.key);
+  CHECK(w.as->CompletePairing(guessed).body["error_description"] == "the pairing proof is wrong");
+  json forged = PairingProof(w.issuer, offer["pairing_id"], offer["secret"], phone.key);
+  forged["sig"] = PairingProof(w.issuer, offer["pairing_id"], offer["secret"], thief.key)["sig"];
+  CHECK(w.as->CompletePairing(forged).body["error_description"] == "the device signature does not verify");
+  // The transcript binds the container: a proof made for another container fails.
+  json elsewhere = PairingProof("https://other.example", offer["pairing_id"], offer["secret"], phone.key);
+  CHECK(w.as->CompletePairing(elsewhere).status == 400);
+
+  REQUIRE(phone.Pair(offer).status == 201);
+  CHECK(w.example->Resolve(kOwnerDid, {}).document->verification_methods.size() == 1);  // published on the DID
+  // Reused.
+  Phone second(w, 32);
+  CHECK(second.Pair(offer).body["error_description"] == "the pairing offer was already used or burned");
+
+  // Expired.
+  json late = d.Offer();
+  w.Advance(301);
+  CHECK(second.Pair(late).body["error_description"] == "the pairing offer has expired");
+  // Burned after five wrong proofs, even with the right secret afterwards.
+  d.session = w.OwnerSession();
+  json burned = d.Offer();
+  for (int i = 0; i < 5; ++i) w.as->CompletePairing(PairingProof(w.issuer, burned["pairing_id"], "guess-" + std::to_string(i), second.key));
+  CHECK(second.Pair(burned).status == 400);
+  // Malformed input.
+  CHECK(w.as->CompletePairing(json::array()).status == 400);
+  CHECK(w.as->CompletePairing({{"pairing_id", "x"}, {"device_key", "nope"}, {"device_name", "n"}, {"mac", "AA"}, {"sig", "AA"}}).status ==
+        400);
+  CHECK(w.as->CompletePairing({{"pairing_id", "unknown"}, {"device_key", second.key.Multikey()}, {"device_name", "n"},
+                               {"mac", Base64UrlEncode(Bytes(32))}, {"sig", Base64UrlEncode(Bytes(64))}})
+            .body["error_description"] == "unknown pairing");
+
+  Reply devices = w.as->ListDevices(d.session);
+  REQUIRE(devices.body.size() == 1);
+  CHECK(devices.body[0]["device_key"] == phone.key.Multikey());
+}
+
+TEST_CASE("the phone decides: signed decisions, co-signatures, revocation", "[uma][devices]") {
+  DeviceWorld d;
+  UmaWorld& w = d.w;
+  Phone phone(w, 40);
+  REQUIRE(phone.Pair(d.Offer()).status == 201);
+  CHECK(w.as->DeviceRequests("").status == 401);
+  REQUIRE(phone.SignIn().ok());
+  // A session needs a live challenge and the device's key.
+  Phone impostor(w, 41);
+  impostor.device_id = phone.device_id;
+  CHECK(impostor.SignIn().status == 401);
+
+  const std::string vm = std::string(kOwnerDid) + "#" + phone.key.Multikey();
+  const json credential = {{"@context", {claims::kVcContextV2}},
+                           {"type", {"VerifiableCredential"}},
+                           {"issuer", kOwnerDid},
+                           {"credentialSubject", {{"id", "did:example:patient"}}}};
+  auto cosign = w.as->QueueApproval(kRequestPrescriptionCosign, {{"text", "Co-sign"}},
+                                    {{"sign", {{"format", "data_integrity"}, {"verification_method", vm}, {"document", credential}}}});
+  auto fill = w.as->QueueApproval(kRequestFill, {{"text", "Fill"}},
+                                  {{"sign", {{"format", "did-auth+jwt"}, {"verification_method", vm},
+                                             {"claims", {{"aud", "https://pharmacy.example"}, {"prescription", "abc"}}}}}});
+  auto recovery = w.as->QueueApproval(kRequestRecovery, {{"text", "Recover"}}, json::object());
+  REQUIRE((cosign && fill && recovery));
+  CHECK_FALSE(w.as->QueueApproval("party", json::object(), json::object()));
+
+  Reply pending = w.as->DeviceRequests(phone.session);
+  REQUIRE(pending.body.size() == 3);
+  std::map<std::string, std::string> hash;
+  for (const json& r : pending.body) hash[r["id"]] = r["hash"];
+
+  // The co-signature: without the signed document, with a tampered one, or signed by another
+  // key, it is refused; with the device's proof it is approved and kept.
+  json no_result = phone.Decision(*cosign, hash[*cosign], "approve");
+  CHECK(w.as->DeviceDecide(phone.session, *cosign, no_result).body["error_description"] == "this request needs the signed result");
+  claims::ProofOptions po;
+  po.created = did::XmlDateTime(w.Now());
+  claims::Signer device_signer = phone.key.Signer();
+  device_signer.verification_method = vm;
+  json signed_doc = *claims::AddProof(credential, device_signer, po);
+  json tampered = signed_doc;
+  tampered["credentialSubject"]["id"] = "did:example:mallory";
+  json with = no_result;
+  with["result"] = tampered;
+  CHECK(w.as->DeviceDecide(phone.session, *cosign, with).status == 400);
+  claims::Signer other = impostor.key.Signer();
+  other.verification_method = vm;
+  with["result"] = *claims::AddProof(credential, other, po);
+  CHECK(w.as->DeviceDecide(phone.session, *cosign, with).status == 400);
+  // A decision signed by another key, or over another hash, is refused.
+  json wrong_sig = impostor.Decision(*cosign, hash[*cosign], "approve");
+  wrong_sig["result"] = signed_doc;
+  CHECK(w.as->DeviceDecide(phone.session, *cosign, wrong_sig).status == 401);
+  json wrong_hash = phone.Decision(*cosign, std::string(64, '0'), "approve");
+  wrong_hash["result"] = signed_doc;
+  CHECK(w.as->DeviceDecide(phone.session, *cosign, wrong_hash).status == 401);
+  with["result"] = signed_doc;
+  Reply ok = w.as->DeviceDecide(phone.session, *cosign, with);
+  INFO(ok.body.dump());
+  REQUIRE(ok.status == 200);
+  CHECK(ok.body["status"] == "approved");
+  auto state = w.as->GetRequest(*cosign);
+  REQUIRE(state);
+  CHECK((*state)["result"] == signed_doc);
+  CHECK((*state)["approvals"]["owner"]["evidence"]["method"] == "device");
+
+  // The fill authorization: a did-auth+jwt by the device's method with the requested claims.
+  json fill_decision = phone.Decision(*fill, hash[*fill], "approve");
+  claims::JwtSignOptions jo;
+  jo.issued_at = w.Now();
+  jo.expires = w.Now() + 300;
+  jo.audience = "https://pharmacy.example";
+  fill_decision["result"] = *claims::SignJwt(claims::JwtKind::kDidAuth, {{"sub", kOwnerDid}, {"prescription", "xyz"}}, device_signer, jo);
+  CHECK(w.as->DeviceDecide(phone.session, *fill, fill_decision).body["error_description"] == "the token's claim prescription differs");
+  fill_decision["result"] = *claims::SignJwt(claims::JwtKind::kDidAuth, {{"sub", kOwnerDid}, {"prescription", "abc"}}, device_signer, jo);
+  CHECK(w.as->DeviceDecide(phone.session, *fill, fill_decision).body["status"] == "approved");
+
+  // Deny needs no result.
+  CHECK(w.as->DeviceDecide(phone.session, *recovery, phone.Decision(*recovery, hash[*recovery], "deny")).body["status"] == "denied");
+  CHECK(w.as->DeviceRequests(phone.session).body.empty());
+
+  // A lost phone: revoked by the owner, its key leaves the DID, its session ends.
+  REQUIRE(w.as->RevokeDevice(d.session, phone.device_id).status == 200);
+  CHECK(w.example->Resolve(kOwnerDid, {}).document->verification_methods.empty());
+  CHECK(w.as->DeviceRequests(phone.session).status == 401);
+  CHECK(phone.SignIn().status == 401);
+  CHECK(w.as->RevokeDevice(d.session, phone.device_id).status == 404);
+  // A new phone pairs and takes over.
+  Phone replacement(w, 42);
+  REQUIRE(replacement.Pair(d.Offer()).status == 201);
+  REQUIRE(replacement.SignIn().ok());
+}
+
+TEST_CASE("a consent request awaiting the owner is decided on the phone", "[uma][devices]") {
+  DeviceWorld d;
+  UmaWorld& w = d.w;
+  Phone phone(w, 50);
+  REQUIRE(phone.Pair(d.Offer()).status == 201);
+  REQUIRE(phone.SignIn().ok());
+  std::string pat = *w.as->InternalPat("fhir");
+  Reply res = w.as->CreateResource(pat, {{"name", "Allergies"}, {"type", "http://hl7.org/fhir/StructureDefinition/AllergyIntolerance"},
+                                         {"resource_scopes", {"read"}}});
+  REQUIRE(w.as->AddPolicy(d.session, {{"effect", "permit"}, {"subjects", {{{"did", w.physician.Did()}}}},
+                                      {"resource_types", {"AllergyIntolerance"}}, {"purposes", {"treatment"}},
+                                      {"owner_approval", true}})
+              .ok());
+  Reply client = w.as->RegisterClient({{"client_name", "dr"}}, "");
+  ClientCredentials cc{client.body["client_id"], client.body["client_secret"]};
+  std::string t = w.as->RequestPermission(pat, {{"resource_id", res.body["_id"]}, {"resource_scopes", {"read"}}}).body["ticket"];
+  t = w.as->Token({{"grant_type", kUmaTicketGrant}, {"ticket", t}}, cc).body["ticket"];
+  Reply submitted = w.as->Token({{"grant_type", kUmaTicketGrant}, {"ticket", t}, {"claim_token", w.DidAuth(w.physician, t)},
+                                 {"claim_token_format", kClaimTokenDidAuth}},
+                                cc);
+  REQUIRE(submitted.body["error"] == "request_submitted");
+  Reply pending = w.as->DeviceRequests(phone.session);
+  REQUIRE(pending.body.size() == 1);
+  CHECK(pending.body[0]["kind"] == "consent");
+  CHECK(pending.body[0]["summary"]["requesting_party"] == w.physician.Did());
+  const std::string id = pending.body[0]["id"];
+  CHECK(w.as->DeviceDecide(phone.session, id, phone.Decision(id, pending.body[0]["hash"], "approve")).body["status"] == "approved");
+  Reply granted = w.as->Token({{"grant_type", kUmaTicketGrant}, {"ticket", submitted.body["ticket"]}}, cc);
+  CHECK(granted.status == 200);
+}
