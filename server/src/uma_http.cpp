@@ -247,7 +247,16 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
   // Devices (docs/mobile-bridge.md): pairing offers and the device list for the owner; the
   // phone's half of pairing, its session, its queue and its decisions.
   server.Post("/owner/v1/pairings", [a](const httplib::Request& req, httplib::Response& res) {
-    Send(res, a->CreatePairing(BearerToken(req)));
+    int64_t ttl = 0;
+    if (!req.body.empty()) {
+      auto body = JsonBody(req);
+      if (!body || !body->is_object()) return BadRequest(res, "the body is {} or {\"ttl\": seconds}");
+      if (body->contains("ttl")) {
+        if (!(*body)["ttl"].is_number_integer()) return BadRequest(res, "ttl is an integer");
+        ttl = (*body)["ttl"].get<int64_t>();
+      }
+    }
+    Send(res, a->CreatePairing(BearerToken(req), ttl));
   });
   server.Get("/owner/v1/devices", [a](const httplib::Request& req, httplib::Response& res) {
     Send(res, a->ListDevices(BearerToken(req)));

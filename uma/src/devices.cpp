@@ -40,13 +40,16 @@ bool VerifyEd25519(ByteView key, std::string_view message, ByteView sig) {
 
 }  // namespace
 
-Reply AuthorizationServer::CreatePairing(std::string_view session) {
+Reply AuthorizationServer::CreatePairing(std::string_view session, int64_t ttl_seconds) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
   if (!CheckOwner(session).ok()) return InvalidToken(options_.realm, "the owner's session is required (sign in)");
+  if (ttl_seconds < 0 || ttl_seconds > options_.pairing_ttl) {
+    return Error(400, "invalid_request", "ttl is between 1 and " + std::to_string(options_.pairing_ttl) + " seconds");
+  }
   const std::string id = impl_->NewId();
   std::string secret = impl_->NewToken();
   const Hash256 h = TokenHash(secret);
-  const int64_t expires = impl_->Now() + options_.pairing_ttl;
+  const int64_t expires = impl_->Now() + (ttl_seconds > 0 ? ttl_seconds : options_.pairing_ttl);
   Status st = impl_->Tx([&]() -> Status {
     Stmt gc(impl_->db_, "DELETE FROM pairings WHERE expires < ?", kWhat);
     if (gc.Int(1, impl_->Now() - 86400).Step() != SQLITE_DONE) return gc.Error();

@@ -208,8 +208,9 @@ class AuthorizationServer {
 
   // --- The owner's devices: pairing and approvals on the phone (docs/mobile-bridge.md) ---
   // A one-time pairing offer: {"pairing_id", "secret", "expires", "uri"}; the URI is what the
-  // container shows as a QR code.
-  Reply CreatePairing(std::string_view session);
+  // container shows as a QR code. `ttl_seconds` in (0, pairing_ttl] shortens its life (0: the
+  // default pairing_ttl).
+  Reply CreatePairing(std::string_view session, int64_t ttl_seconds = 0);
   // The phone's half: {"pairing_id", "device_key" (Multikey), "device_name", "mac", "sig"},
   // where mac = HMAC-SHA-256(secret, T) and sig = Ed25519(device key, T) over the transcript
   // T = JCS({"type": "medallion-pairing/1", "container", "pairing_id", "device_key",
