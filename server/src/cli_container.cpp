@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_did.h"
 #include "cli_ledger_options.h"
 #include "cli_util.h"
 #include "medallion/claims/credentials.h"
@@ -38,38 +39,59 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 using wallet::KeyPurpose;
 
-// The owner's keys from her wallet: the authentication key (did:key, sign-in), which did:key
-// also lists under assertionMethod (consent receipts), and the pseudonym secret.
+// The owner's keys from her wallet. For a did:key owner the authentication key is the DID and
+// (did:key lists it under assertionMethod too) signs the receipts; for a did:mdl owner the
+// generation `key_index` authentication and assertion keys are used, named by their Multikey
+// fragments. The pseudonym secret is derived from the seed and never stored.
 struct OwnerKeys {
-  std::shared_ptr<wallet::SigningKey> auth;
-  std::string did;
-  std::string kid;
+  std::shared_ptr<wallet::SigningKey> auth, assertion;
+  std::string did;       // the owner's DID (the wallet's did:key unless --owner names a did:mdl)
+  std::string auth_kid, assertion_kid;
+  SecretBytes seed;
   SecretBytes pseudonym_secret;
-  claims::Signer Signer() const {
+  static claims::Signer SignerOf(const std::shared_ptr<wallet::SigningKey>& key, const std::string& kid) {
     claims::Signer s;
     s.alg = claims::Alg::kEdDSA;
     s.verification_method = kid;
-    s.public_key = auth->public_key;
-    auto key = auth;
+    s.public_key = key->public_key;
     s.sign = [key](ByteView m) { return wallet::Sign(*key, m); };
     return s;
   }
+  claims::Signer Signer() const { return SignerOf(assertion, assertion_kid); }
+  claims::Signer AuthSigner() const { return SignerOf(auth, auth_kid); }
 };
 
-Result<OwnerKeys> UnlockOwner(const std::string& store, const std::string& passphrase_file, uint32_t account) {
+Result<OwnerKeys> UnlockOwner(const std::string& store, const std::string& passphrase_file, uint32_t account,
+                              const std::string& owner_did = "", uint32_t key_index = 0) {
   auto ks = wallet::KeyStore::Open(store, DefaultEnv());
   if (!ks) return Status::InvalidArgument(ks.error().ToString());
   MDL_ASSIGN_OR_RETURN(SecretString pass, GetPassphrase(passphrase_file, "MEDALLION_PASSPHRASE", "Key store passphrase", false));
   MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret, (*ks)->Unlock(pass.Reveal()));
-  MDL_ASSIGN_OR_RETURN(wallet::SigningKey key,
-                       wallet::DeriveSigningKey(secret.seed.Reveal(), wallet::SignatureAlg::kEdDSA,
-                                                wallet::PurposeKeyPath(account, KeyPurpose::kAuthentication, 0)));
+  const bool mdl = !owner_did.empty() && did::DidMethod(owner_did) == "mdl";
+  if (!owner_did.empty() && !mdl && did::DidMethod(owner_did) != "key") {
+    return Status::InvalidArgument("the owner's DID is a did:key of the wallet or a did:mdl it controls");
+  }
+  auto derive = [&](KeyPurpose p, uint32_t index) {
+    return wallet::DeriveSigningKey(secret.seed.Reveal(), wallet::SignatureAlg::kEdDSA, wallet::PurposeKeyPath(account, p, index));
+  };
   OwnerKeys o;
-  o.auth = std::make_shared<wallet::SigningKey>(std::move(key));
-  MDL_ASSIGN_OR_RETURN(std::string multikey, did::MultikeyFromPublicKey(did::KeyType::kEd25519, o.auth->public_key));
-  o.did = "did:key:" + multikey;
-  o.kid = o.did + "#" + multikey;
-  // Consent pseudonyms: a key of their own, derived from the seed, never stored.
+  MDL_ASSIGN_OR_RETURN(wallet::SigningKey auth, derive(KeyPurpose::kAuthentication, mdl ? key_index : 0));
+  o.auth = std::make_shared<wallet::SigningKey>(std::move(auth));
+  MDL_ASSIGN_OR_RETURN(std::string auth_mk, did::MultikeyFromPublicKey(did::KeyType::kEd25519, o.auth->public_key));
+  if (mdl) {
+    MDL_ASSIGN_OR_RETURN(wallet::SigningKey assertion, derive(KeyPurpose::kAssertion, key_index));
+    o.assertion = std::make_shared<wallet::SigningKey>(std::move(assertion));
+    MDL_ASSIGN_OR_RETURN(std::string as_mk, did::MultikeyFromPublicKey(did::KeyType::kEd25519, o.assertion->public_key));
+    o.did = owner_did;
+    o.auth_kid = owner_did + "#" + auth_mk;
+    o.assertion_kid = owner_did + "#" + as_mk;
+  } else {
+    o.did = "did:key:" + auth_mk;
+    if (!owner_did.empty() && owner_did != o.did) return Status::InvalidArgument("--owner is not this wallet's did:key");
+    o.assertion = o.auth;
+    o.auth_kid = o.assertion_kid = o.did + "#" + auth_mk;
+  }
+  o.seed = SecretBytes::CopyFrom(secret.seed.Reveal());
   const Hash256 mac = HmacSha256(secret.seed.Reveal(), AsBytes("medallion consent pseudonyms v1"));
   o.pseudonym_secret = SecretBytes::CopyFrom(mac);
   return o;
@@ -92,6 +114,7 @@ struct ServeOptions {
   std::string owner;
   std::string store, passphrase_file;
   uint32_t account = 0;
+  uint32_t key_index = 0;
   std::vector<std::string> trusted;
   bool allow_insecure_loopback = false;
   std::string ca_file;
@@ -106,7 +129,7 @@ int RunServe(const ServeOptions& o, const ClientOptions& l, bool as_json) {
 
   std::optional<OwnerKeys> keys;
   if (!o.store.empty()) {
-    auto k = UnlockOwner(o.store, o.passphrase_file, o.account);
+    auto k = UnlockOwner(o.store, o.passphrase_file, o.account, o.owner, o.key_index);
     if (!k) return ReportError(k.error());
     keys = std::move(*k);
   }
@@ -155,12 +178,19 @@ int RunServe(const ServeOptions& o, const ClientOptions& l, bool as_json) {
   ao.resolver = &resolver;
   ao.license_status = claims::MakeLicenseStatusCheck(checker);
   if (ledger_port) {
-    if (!keys || owner != keys->did) {
-      return ReportError(Status::InvalidArgument("consent receipts on the ledger need the owner's wallet (--store) and her did:key"));
-    }
+    if (!keys) return ReportError(Status::InvalidArgument("consent receipts on the ledger need the owner's wallet (--store)"));
     ao.ledger = ledger_port.get();
     ao.owner_signer = keys->Signer();
     ao.pseudonym_secret = &keys->pseudonym_secret;
+  }
+  // A did:mdl owner's paired phone becomes the device key of her DID (docs/mobile-bridge.md).
+  if (keys && ledger_client && did::DidMethod(owner) == "mdl") {
+    const OwnerKeys* k = &*keys;
+    std::shared_ptr<server::LedgerClient> lc = ledger_client;
+    const uint32_t account = o.account;
+    ao.device_key_hook = [k, lc, account, owner](ByteView key, bool add) {
+      return SetDidDeviceKey(k->seed, account, *lc, owner, key, add);
+    };
   }
 
   httplib::Server http;
@@ -268,6 +298,7 @@ void AddContainerCommands(CLI::App& app, int& rc) {
     cmd->add_option("--store", o->store, "The owner's wallet key store (sign consent receipts, derive pseudonyms)");
     cmd->add_option("--passphrase-file", o->passphrase_file, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
     cmd->add_option("--account", o->account, "Wallet account (default 0)");
+    cmd->add_option("--key-index", o->key_index, "did:mdl owner: the generation of her authentication/assertion keys (default 0)");
     cmd->add_option("--trust", o->trusted, "A medical society whose licenses count (DID; repeat)");
     cmd->add_flag("--allow-insecure-loopback", o->allow_insecure_loopback,
                   "Development: fetch did:web documents and status lists on 127.0.0.1/localhost over plain HTTP");
@@ -283,14 +314,17 @@ void AddContainerCommands(CLI::App& app, int& rc) {
   {
     auto c = std::make_shared<OwnerClient>();
     auto store = std::make_shared<std::string>(), pass = std::make_shared<std::string>();
-    auto account = std::make_shared<uint32_t>(0);
+    auto account = std::make_shared<uint32_t>(0), key_index = std::make_shared<uint32_t>(0);
+    auto owner = std::make_shared<std::string>();
     auto* cmd = consent->add_subcommand("signin", "Sign in with the wallet's DID key; writes the session token (0600)");
     c->Add(cmd);
     cmd->add_option("--store", *store, "The owner's wallet key store")->required();
     cmd->add_option("--passphrase-file", *pass, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
     cmd->add_option("--account", *account, "Wallet account (default 0)");
-    cmd->callback([c, store, pass, account, &rc] {
-      auto keys = UnlockOwner(*store, *pass, *account);
+    cmd->add_option("--did", *owner, "Sign in as this did:mdl (default: the wallet's did:key)");
+    cmd->add_option("--key-index", *key_index, "did:mdl: the generation of the authentication key (default 0)");
+    cmd->callback([c, store, pass, account, owner, key_index, &rc] {
+      auto keys = UnlockOwner(*store, *pass, *account, *owner, *key_index);
       if (!keys) return void(rc = ReportError(keys.error()));
       auto ch = Call(c->url, "POST", "/owner/v1/challenge", "", nullptr);
       if (!ch || ch->first != 200) return void(rc = Show(ch, true));
@@ -300,7 +334,7 @@ void AddContainerCommands(CLI::App& app, int& rc) {
       so.expires = now + 120;
       so.audience = ch->second.value("audience", "");
       so.nonce = ch->second.value("nonce", "");
-      auto token = claims::SignJwt(claims::JwtKind::kDidAuth, {{"sub", keys->did}}, keys->Signer(), so);
+      auto token = claims::SignJwt(claims::JwtKind::kDidAuth, {{"sub", keys->did}}, keys->AuthSigner(), so);
       if (!token) return void(rc = ReportError(token.error()));
       json body = {{"token", *token}};
       auto s = Call(c->url, "POST", "/owner/v1/session", "", &body);

@@ -192,6 +192,25 @@ int RunUpdate(const WalletOptions& w, const ClientOptions& l, const std::string&
 
 }  // namespace
 
+Status SetDidDeviceKey(const SecretBytes& seed, uint32_t account, server::LedgerClient& client, const std::string& did,
+                       ByteView device_key, bool add) {
+  Controller c{SecretBytes::CopyFrom(seed.Reveal()), account};
+  MDL_ASSIGN_OR_RETURN(did::mdl::State state, CurrentState(client, did, nullptr));
+  did::mdl::KeySet keys = state.keys;
+  if (add) {
+    keys.device = Bytes(device_key.begin(), device_key.end());
+  } else {
+    // Only the key being revoked is withdrawn; a newer phone's key stays.
+    if (keys.device != Bytes(device_key.begin(), device_key.end())) return Status::Ok();
+    keys.device.clear();
+  }
+  if (keys == state.keys) return Status::Ok();
+  MDL_ASSIGN_OR_RETURN(did::mdl::BuiltOp op, c.Update(state, keys));
+  MDL_ASSIGN_OR_RETURN(json submitted, Submit(client, op.canonical));
+  (void)submitted;
+  return Status::Ok();
+}
+
 void AddDidCommands(CLI::App& app, int& rc) {
   CLI::App* d = app.add_subcommand("did", "Decentralized identifiers: did:mdl on the ledger, did:key, did:web");
   d->require_subcommand(1);
