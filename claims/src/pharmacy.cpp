@@ -7,6 +7,7 @@
 
 #include "medallion/claims/credentials.h"
 #include "medallion/claims/data_integrity.h"
+#include "medallion/claims/jose.h"
 #include "medallion/core/encoding.h"
 #include "medallion/core/hash.h"
 #include "medallion/core/jcs.h"
@@ -360,5 +361,28 @@ LicenseStatusCheck MakeLicenseStatusCheck(StatusChecker& checker) {
 }
 
 std::unique_ptr<LedgerPort> MakeInProcessLedgerPort(ledger::Log* log) { return std::make_unique<InProcessLedgerPort>(log); }
+
+Status VerifyFillAuthorization(std::string_view token, const json& prescription_vc, const std::string& pharmacy_domain,
+                               const did::Resolver& resolver, int64_t now) {
+  if (token.empty()) return Status::PermissionDenied("no fill authorization from the patient's phone");
+  JwtCheckOptions co;
+  co.now = now;
+  co.expected_audience = pharmacy_domain;
+  VerifiedJwt info;
+  auto payload = VerifyJwt(JwtKind::kDidAuth, token, resolver, co, &info);
+  if (!payload) return Status::PermissionDenied("fill authorization: " + payload.error().message());
+  const json& subject = prescription_vc.at("credentialSubject");
+  const std::string patient = subject.is_object() ? subject.value("id", "") : "";
+  if (info.controller != patient) return Status::PermissionDenied("fill authorization: not signed by the prescription's patient");
+  auto doc = resolver.Resolve(patient);
+  if (!doc.ok() || !Listed(doc.document->authentication, info.kid) || !Listed(doc.document->assertion_method, info.kid)) {
+    return Status::PermissionDenied("fill authorization: not signed with the patient's phone (device) key");
+  }
+  MDL_ASSIGN_OR_RETURN(Hash256 digest, CredentialDigest(prescription_vc));
+  if (payload->value("prescription", "") != HexEncode(digest)) {
+    return Status::PermissionDenied("fill authorization: for another prescription");
+  }
+  return Status::Ok();
+}
 
 }  // namespace medallion::claims

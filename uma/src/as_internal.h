@@ -15,7 +15,7 @@
 #include "medallion/core/hash.h"
 #include "medallion/core/jcs.h"
 #include "medallion/uma/authorization_server.h"
-#include "sqlite_util.h"
+#include "medallion/core/sqlite_util.h"
 
 namespace medallion::uma {
 

@@ -8,7 +8,7 @@
 #include "medallion/core/encoding.h"
 #include "medallion/core/jcs.h"
 #include "medallion/did/resolver.h"
-#include "sqlite_util.h"
+#include "medallion/core/sqlite_util.h"
 
 namespace medallion::uma {
 namespace {

@@ -119,6 +119,14 @@ DispenseResult VerifyAndDispense(const nlohmann::json& presentation, const Pharm
                                  const LicenseStatusCheck& license_status,
                                  const std::function<Status(const nlohmann::json& prescription)>& approval_check, Env env);
 
+// The patient's phone approval of a controlled-substance fill (docs/mobile-bridge.md): a
+// did-auth+jwt whose signer is the prescription's subject (the patient) and whose key is her
+// DID's device key — a method listed under both authentication and assertionMethod — with
+// aud = the pharmacy's domain and the claim "prescription" = the hex digest of the
+// prescription credential (CredentialDigest). OK, or permission_denied naming what failed.
+Status VerifyFillAuthorization(std::string_view token, const nlohmann::json& prescription_vc, const std::string& pharmacy_domain,
+                               const did::Resolver& resolver, int64_t now);
+
 // A LedgerPort over an in-process Log (the ledger node itself, tests): entries are read from
 // the log's committed state; appends wait for durability.
 std::unique_ptr<LedgerPort> MakeInProcessLedgerPort(ledger::Log* log);

@@ -1,6 +1,6 @@
-// SQLite helpers shared by the uma module's stores (records, consent): statements with typed
-// binds, explicit IMMEDIATE transactions, and opening a database in WAL mode with numbered
-// migrations. Private to the module.
+// SQLite helpers for the modules' stores (records, consent, the society): statements with
+// typed binds, explicit IMMEDIATE transactions, and opening a database in WAL mode with
+// numbered migrations. Header-only: a module that includes it links SQLite::SQLite3.
 #pragma once
 
 #include <sqlite3.h>
@@ -10,7 +10,7 @@
 
 #include "medallion/core/status.h"
 
-namespace medallion::uma::sql {
+namespace medallion::sql {
 
 // `what` names the store in error messages ("records", "consent").
 inline Status Exec(sqlite3* db, const char* statement, std::string_view what) {
@@ -117,4 +117,4 @@ Status OpenDatabase(const std::string& path, std::string_view what, const char* 
   return Status::Ok();
 }
 
-}  // namespace medallion::uma::sql
+}  // namespace medallion::sql

@@ -1,0 +1,87 @@
+// A medical society as an issuer: it verifies a physician once — proof of control of her DID
+// plus a match against its licensing directory — issues her MedicalLicenseCredential with
+// revocation and suspension entries on its Bitstring Status Lists, and later revokes, suspends
+// or reinstates it. State (issued licenses, the lists, open challenges) is in SQLite (WAL,
+// synchronous=FULL), so a revocation survives a restart. Never sees patient data.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "medallion/claims/signer.h"
+#include "medallion/claims/status_list.h"
+#include "medallion/core/env.h"
+#include "medallion/core/status.h"
+#include "medallion/did/resolver.h"
+
+struct sqlite3;
+
+namespace medallion::claims {
+
+// One licensee in the society's directory (loaded from a JSON file:
+// [{"license_number", "name", "jurisdiction", "license_type", "specialty", "schedules": [...],
+// "valid_until": "2028-01-01T00:00:00Z"}]).
+struct DirectoryEntry {
+  std::string license_number;
+  std::string name;
+  std::string jurisdiction;
+  std::string license_type;
+  std::string specialty;
+  std::vector<std::string> schedules;
+  std::string valid_until;
+};
+// Errors: invalid_argument naming the entry and member.
+Result<std::vector<DirectoryEntry>> ParseDirectory(const nlohmann::json& j);
+
+struct SocietyOptions {
+  std::string did;        // the society's DID (did:web)
+  Signer signer;          // its assertion key
+  std::string base_url;   // where it publishes: <base_url>/status/revocation, /status/suspension
+  std::vector<DirectoryEntry> directory;
+  int64_t challenge_ttl = 300;
+  uint64_t status_list_length = kStatusListMinEntries;
+};
+
+class Society {
+ public:
+  static Result<std::unique_ptr<Society>> Open(const std::string& path, SocietyOptions options, Env env);
+  ~Society();
+  Society(const Society&) = delete;
+  Society& operator=(const Society&) = delete;
+
+  // A single-use onboarding challenge: {"nonce", "audience" (the society's DID), "expires"}.
+  Result<nlohmann::json> Challenge();
+
+  // Onboards a physician: `proof` is a did-auth+jwt (aud = the society's DID, nonce = an unused
+  // challenge) by the DID to license; `license_number` and `name` must match a directory entry
+  // (name compared case-insensitively). One live license per license number: onboarding again
+  // returns a new credential and revokes the previous one. Returns the signed credential.
+  // Errors: unauthenticated (proof), not_found (no directory match — the same answer for a
+  // wrong number or name), failed_precondition (a revoked number is not re-licensed).
+  Result<nlohmann::json> Onboard(std::string_view proof, const std::string& license_number, const std::string& name,
+                                 const did::Resolver& resolver);
+
+  // "revoke" (final), "suspend", "reinstate". Errors: not_found, invalid_argument,
+  // failed_precondition (a revoked license).
+  Status SetStatus(const std::string& license_id, const std::string& action);
+
+  // The signed status list credential of `purpose` (valid one day, ttl 60 s).
+  Result<nlohmann::json> StatusListCredential(StatusPurpose purpose);
+  // Issued licenses: [{"id", "did", "license_number", "status", "issued"}].
+  Result<nlohmann::json> Licenses();
+
+  const SocietyOptions& options() const { return options_; }
+
+ private:
+  Society(sqlite3* db, SocietyOptions options, Env env);
+  Result<StatusListIssuer> LoadLists();
+  Status SaveLists(const StatusListIssuer& lists);
+  sqlite3* db_;
+  SocietyOptions options_;
+  Env env_;
+};
+
+}  // namespace medallion::claims
