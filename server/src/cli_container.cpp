@@ -15,6 +15,7 @@
 #include "cli_did.h"
 #include "cli_ledger_options.h"
 #include "cli_util.h"
+#include "cli_verifier.h"
 #include "medallion/claims/credentials.h"
 #include "medallion/claims/data_integrity.h"
 #include "medallion/claims/jose.h"
@@ -97,16 +98,6 @@ Result<OwnerKeys> UnlockOwner(const std::string& store, const std::string& passp
   return o;
 }
 
-// Status lists over HTTP(S) for the license check.
-class HttpStatusListFetcher final : public claims::StatusListFetcher {
- public:
-  explicit HttpStatusListFetcher(server::HttpsFetcherOptions o) : fetcher_(std::move(o)) {}
-  Result<std::string> Fetch(const std::string& url) override { return fetcher_.Fetch(url); }
-
- private:
-  server::HttpsDocumentFetcher fetcher_;
-};
-
 struct ServeOptions {
   std::string dir;
   std::string listen = "127.0.0.1:8090";
@@ -115,9 +106,7 @@ struct ServeOptions {
   std::string store, passphrase_file;
   uint32_t account = 0;
   uint32_t key_index = 0;
-  std::vector<std::string> trusted;
-  bool allow_insecure_loopback = false;
-  std::string ca_file;
+  VerifierOptions verifier;
   bool use_ledger = false;
 };
 
@@ -135,48 +124,28 @@ int RunServe(const ServeOptions& o, const ClientOptions& l, bool as_json) {
   }
   const std::string owner = !o.owner.empty() ? o.owner : keys ? keys->did : "";
   if (owner.empty()) return ReportError(Status::InvalidArgument("--owner DID or --store (the owner's wallet) is required"));
-  for (const std::string& t : o.trusted) {
-    if (!did::IsValidDid(t)) return ReportError(Status::InvalidArgument("--trust: '" + t + "' is not a DID"));
-  }
+  if (Status st = o.verifier.Check(); !st.ok()) return ReportError(st);
   auto listen = server::ParseListenAddress(o.listen);
   if (!listen) return ReportError(listen.error());
 
-  server::HttpsFetcherOptions fo;
-  fo.allow_insecure_loopback = o.allow_insecure_loopback;
-  fo.ca_file = o.ca_file;
-  did::Resolver resolver;
-  resolver.Register(std::make_shared<did::DidWebResolver>(std::make_shared<server::HttpsDocumentFetcher>(fo), DefaultEnv(), 300'000));
   std::shared_ptr<server::LedgerClient> ledger_client;
   std::unique_ptr<claims::LedgerPort> ledger_port;
-  if (o.use_ledger) {
+  if (!l.log_key.empty()) {
     auto client = l.MakeClient();
     if (!client) return ReportError(client.error());
     ledger_client = std::make_shared<server::LedgerClient>(std::move(*client));
-    resolver.Register(did::mdl::MakeMdlResolver(server::MakeLedgerOpFetcher(ledger_client)));
-    ledger_port = server::MakeLedgerPort(ledger_client);
+    if (o.use_ledger) ledger_port = server::MakeLedgerPort(ledger_client);
+  } else if (o.use_ledger) {
+    return ReportError(Status::InvalidArgument("--ledger-receipts needs --ledger and --log-key"));
   }
-  HttpStatusListFetcher status_fetcher(fo);
-  const std::vector<std::string> trusted = o.trusted;
-  claims::StatusChecker checker(status_fetcher, *DefaultEnv().clock, [&resolver, trusted](const json& list) -> Status {
-    const std::string issuer = claims::IssuerOf(list);
-    if (std::find(trusted.begin(), trusted.end(), issuer) == trusted.end()) {
-      return Status::PermissionDenied("the status list's issuer is not trusted");
-    }
-    claims::ProofCheckOptions po;
-    po.now = DefaultEnv().clock->NowSeconds();
-    auto proofs = claims::VerifyProofs(list, resolver, po);
-    if (!proofs) return proofs.error();
-    for (const auto& p : *proofs) {
-      if (p.controller == issuer) return Status::Ok();
-    }
-    return Status::PermissionDenied("no proof by the status list's issuer");
-  });
+  Verifier verifier(o.verifier, ledger_client);
+  did::Resolver& resolver = verifier.resolver();
 
   uma::AuthorizationServerOptions ao;
   ao.owner_did = owner;
-  ao.trusted_issuers = o.trusted;
+  ao.trusted_issuers = o.verifier.trusted;
   ao.resolver = &resolver;
-  ao.license_status = claims::MakeLicenseStatusCheck(checker);
+  ao.license_status = verifier.LicenseStatus();
   if (ledger_port) {
     if (!keys) return ReportError(Status::InvalidArgument("consent receipts on the ledger need the owner's wallet (--store)"));
     ao.ledger = ledger_port.get();
@@ -215,7 +184,7 @@ int RunServe(const ServeOptions& o, const ClientOptions& l, bool as_json) {
   (*fhir)->RegisterRoutes(http);
 
   json banner = {{"role", "container"}, {"owner", owner}, {"issuer", ao.issuer}, {"fhir", ao.issuer + "/fhir"},
-                 {"trusted_issuers", o.trusted}, {"ledger_receipts", ledger_port != nullptr}};
+                 {"trusted_issuers", o.verifier.trusted}, {"ledger_receipts", ledger_port != nullptr}};
   if (listen->port == 0) {
     // Already bound: serve on the chosen port.
     banner["url"] = ao.issuer;
@@ -299,10 +268,7 @@ void AddContainerCommands(CLI::App& app, int& rc) {
     cmd->add_option("--passphrase-file", o->passphrase_file, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
     cmd->add_option("--account", o->account, "Wallet account (default 0)");
     cmd->add_option("--key-index", o->key_index, "did:mdl owner: the generation of her authentication/assertion keys (default 0)");
-    cmd->add_option("--trust", o->trusted, "A medical society whose licenses count (DID; repeat)");
-    cmd->add_flag("--allow-insecure-loopback", o->allow_insecure_loopback,
-                  "Development: fetch did:web documents and status lists on 127.0.0.1/localhost over plain HTTP");
-    cmd->add_option("--ca-file", o->ca_file, "PEM CAs for did:web and status lists (default: the system store)");
+    o->verifier.Add(cmd);
     cmd->add_flag("--ledger-receipts", o->use_ledger, "Anchor consent receipts and disclosure batches on the ledger");
     l->Add(cmd, false, "--ledger");
     cmd->add_flag("--json", *as_json, "Print the banner as one JSON line");
