@@ -125,8 +125,6 @@ int RunServe(const ServeOptions& o, const ClientOptions& l, bool as_json) {
   const std::string owner = !o.owner.empty() ? o.owner : keys ? keys->did : "";
   if (owner.empty()) return ReportError(Status::InvalidArgument("--owner DID or --store (the owner's wallet) is required"));
   if (Status st = o.verifier.Check(); !st.ok()) return ReportError(st);
-  auto listen = server::ParseListenAddress(o.listen);
-  if (!listen) return ReportError(listen.error());
 
   std::shared_ptr<server::LedgerClient> ledger_client;
   std::unique_ptr<claims::LedgerPort> ledger_port;
@@ -164,14 +162,10 @@ int RunServe(const ServeOptions& o, const ClientOptions& l, bool as_json) {
 
   httplib::Server http;
   server::ConfigureServer(http);
-  // The issuer must be known before the server opens: bind first when the port is chosen by
-  // the system.
-  int port = listen->port;
-  if (port == 0) {
-    port = http.bind_to_any_port(listen->host);
-    if (port <= 0) return ReportError(Status::Unavailable("cannot bind " + o.listen));
-  }
-  ao.issuer = !o.public_url.empty() ? o.public_url : "http://" + listen->host + ":" + std::to_string(port);
+  // The issuer must be known before the server opens: bind first.
+  auto bound = Bind(http, o.listen);
+  if (!bound) return ReportError(bound.error());
+  ao.issuer = !o.public_url.empty() ? o.public_url : *bound;
   while (!ao.issuer.empty() && ao.issuer.back() == '/') ao.issuer.pop_back();
 
   auto as = uma::AuthorizationServer::Open((fs::path(o.dir) / "consent.db").string(), ao, DefaultEnv());
@@ -185,18 +179,7 @@ int RunServe(const ServeOptions& o, const ClientOptions& l, bool as_json) {
 
   json banner = {{"role", "container"}, {"owner", owner}, {"issuer", ao.issuer}, {"fhir", ao.issuer + "/fhir"},
                  {"trusted_issuers", o.verifier.trusted}, {"ledger_receipts", ledger_port != nullptr}};
-  if (listen->port == 0) {
-    // Already bound: serve on the chosen port.
-    banner["url"] = ao.issuer;
-    if (as_json) {
-      std::cout << banner.dump() << std::endl;
-    } else {
-      for (auto& [k, v] : banner.items()) std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
-      std::cout.flush();
-    }
-    return http.listen_after_bind() ? 0 : 1;
-  }
-  return Serve(http, o.listen, banner, as_json);
+  return ServeBound(http, *bound, banner, as_json);
 }
 
 // --- the owner's client ---

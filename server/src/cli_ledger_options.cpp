@@ -27,18 +27,20 @@ void OnSignal(int) {
 }
 }  // namespace
 
-// Runs `server` on `listen` until SIGINT/SIGTERM. Prints `banner` (plus the URL) first.
-int Serve(httplib::Server& server, const std::string& listen, nlohmann::json banner, bool as_json) {
-  auto addr = server::ParseListenAddress(listen);
-  if (!addr) return ReportError(addr.error());
-  int port = addr->port;
+Result<std::string> Bind(httplib::Server& server, const std::string& listen) {
+  MDL_ASSIGN_OR_RETURN(server::ListenAddress addr, server::ParseListenAddress(listen));
+  int port = addr.port;
   if (port == 0) {
-    port = server.bind_to_any_port(addr->host);
-  } else if (!server.bind_to_port(addr->host, port)) {
+    port = server.bind_to_any_port(addr.host);
+  } else if (!server.bind_to_port(addr.host, port)) {
     port = -1;
   }
-  if (port <= 0) return ReportError(Status::Unavailable("cannot listen on " + listen));
-  banner["url"] = "http://" + addr->host + ":" + std::to_string(port);
+  if (port <= 0) return Status::Unavailable("cannot listen on " + listen);
+  return "http://" + addr.host + ":" + std::to_string(port);
+}
+
+int ServeBound(httplib::Server& server, const std::string& url, nlohmann::json banner, bool as_json) {
+  banner["url"] = url;
   if (as_json) {
     std::cout << banner.dump() << std::endl;
   } else {
@@ -55,6 +57,11 @@ int Serve(httplib::Server& server, const std::string& listen, nlohmann::json ban
   return kExitOk;
 }
 
+int Serve(httplib::Server& server, const std::string& listen, nlohmann::json banner, bool as_json) {
+  auto url = Bind(server, listen);
+  if (!url) return ReportError(url.error());
+  return ServeBound(server, *url, std::move(banner), as_json);
+}
 
 void ClientOptions::Add(CLI::App* cmd, bool need_key, const char* url_option) {
   cmd->add_option(url_option, url, "Ledger node base URL (default http://127.0.0.1:8080)");

@@ -39,5 +39,9 @@ struct ClientOptions {
 // JSON line with `as_json`, else key: value lines) and serves until SIGINT/SIGTERM. Returns the
 // exit code. Every `medallion` server role runs through here.
 int Serve(httplib::Server& server, const std::string& listen, nlohmann::json banner, bool as_json);
+// The two halves of Serve, for roles that must know their URL before they can be built (a
+// did:web, an authorization server's issuer): Bind returns "http://HOST:PORT".
+Result<std::string> Bind(httplib::Server& server, const std::string& listen);
+int ServeBound(httplib::Server& server, const std::string& url, nlohmann::json banner, bool as_json);
 
 }  // namespace medallion::cli

@@ -7,6 +7,9 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "medallion/claims/society.h"
+#include "medallion/did/resolver.h"
+
 namespace httplib {
 class Server;
 }
@@ -21,5 +24,14 @@ void RegisterCredentialContext(httplib::Server& server);
 // `current` on every request so that revocations show at once. `path` starts with '/'.
 void RegisterStatusListCredential(httplib::Server& server, const std::string& path,
                                   std::function<nlohmann::json()> current);
+
+// The society's service (docs/credentials.md §"The society"): POST /society/v1/challenge;
+// POST /society/v1/licenses {"proof" (did-auth+jwt, aud = the society's DID, nonce = a
+// challenge), "license_number", "name"} → 201 the license; with `Authorization: Bearer
+// <admin token>`: GET /society/v1/licenses and POST /society/v1/licenses/{id}/status
+// {"action": "revoke" | "suspend" | "reinstate"}; GET /status/revocation and /status/suspension
+// (the signed lists). `society`, `resolver` must outlive `server`.
+void RegisterSocietyRoutes(httplib::Server& server, claims::Society& society, const did::Resolver& resolver,
+                           std::string admin_token);
 
 }  // namespace medallion::server
