@@ -36,6 +36,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -428,6 +429,7 @@ int main(int argc, char** argv) {
   // --- load ---
   std::vector<Worker> stats(o.threads);
   std::atomic<int> ready{0};
+  std::mutex setup_mu;
   std::atomic<bool> go{false};
   SteadyClock::time_point t0, deadline;
   std::vector<std::thread> pool;
@@ -436,9 +438,19 @@ int main(int argc, char** argv) {
       Worker& s = stats[i];
       RequestingClient c(w, s);
       std::string rpt;
-      // Untimed per-thread setup: a registration (grant, resource) and an RPT (resource).
-      bool ok = o.mode == Mode::kIntrospect || c.Register();
-      if (ok && o.mode == Mode::kResource) ok = c.RoundTrip(&rpt, false);
+      // Untimed per-thread setup, one thread at a time: the connection (a discovery GET), a
+      // registration (grant, resource) and an RPT (resource). One at a time because
+      // cpp-httplib 0.11 listens with a backlog of 5: N clients connecting at once overflow
+      // the accept queue and some connections are reset (docs/benchmarks.md, issue 6).
+      bool ok;
+      {
+        std::lock_guard<std::mutex> one_at_a_time(setup_mu);
+        auto d = c.http().Get("/.well-known/uma2-configuration");
+        ok = d && d->status == 200;
+        if (!ok) s.Error(Describe(d, "discovery (want 200)"));
+        if (ok && o.mode != Mode::kIntrospect) ok = c.Register();
+        if (ok && o.mode == Mode::kResource) ok = c.RoundTrip(&rpt, false);
+      }
       s.requests = 0;
       ++ready;
       while (!go.load()) std::this_thread::sleep_for(std::chrono::microseconds(200));

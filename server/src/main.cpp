@@ -10,6 +10,7 @@
 #include "cli_did.h"
 #include "cli_ledger.h"
 #include "cli_phone.h"
+#include "cli_roles.h"
 #include "cli_util.h"
 #include "cli_wallet.h"
 
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
   medallion::cli::AddDidCommands(app, rc);
   medallion::cli::AddContainerCommands(app, rc);
   medallion::cli::AddPhoneCommands(app, rc);
+  medallion::cli::AddRoleCommands(app, rc);
   medallion::cli::AddDemoCommand(app, rc);
   try {
     app.parse(argc, argv);

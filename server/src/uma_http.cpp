@@ -244,6 +244,37 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
     Send(res, a->ListReceipts(BearerToken(req)));
   });
 
+  // The inbox (anyone delivers a credential addressed to the owner), her credential store and
+  // her notifications (long polling: ?after=<seq>&wait=<seconds ≤ 30>).
+  server.Post("/inbox/v1/credentials", [a](const httplib::Request& req, httplib::Response& res) {
+    auto body = JsonBody(req);
+    if (!body) return BadRequest(res, body.error().message());
+    Send(res, a->DeliverCredential(*body));
+  });
+  server.Get("/owner/v1/credentials", [a](const httplib::Request& req, httplib::Response& res) {
+    Send(res, a->ListCredentials(BearerToken(req)));
+  });
+  server.Post("/owner/v1/credentials", [a](const httplib::Request& req, httplib::Response& res) {
+    if (!a->CheckOwner(BearerToken(req)).ok()) return Send(res, a->ListCredentials(""));
+    auto body = JsonBody(req);
+    if (!body) return BadRequest(res, body.error().message());
+    Send(res, a->StoreCredential(BearerToken(req), *body));
+  });
+  server.Get("/owner/v1/events", [a](const httplib::Request& req, httplib::Response& res) {
+    uint64_t after = 0, wait = 0;
+    if (req.has_param("after")) {
+      auto v = QueryU64(req, "after");
+      if (!v) return BadRequest(res, v.error().message());
+      after = *v;
+    }
+    if (req.has_param("wait")) {
+      auto v = QueryU64(req, "wait");
+      if (!v) return BadRequest(res, v.error().message());
+      wait = std::min<uint64_t>(*v, 30);
+    }
+    Send(res, a->Events(BearerToken(req), after, static_cast<int>(wait)));
+  });
+
   // Devices (docs/mobile-bridge.md): pairing offers and the device list for the owner; the
   // phone's half of pairing, its session, its queue and its decisions.
   server.Post("/owner/v1/pairings", [a](const httplib::Request& req, httplib::Response& res) {

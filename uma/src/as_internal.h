@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <condition_variable>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -130,6 +131,17 @@ CREATE TABLE devices (
 );
 ALTER TABLE requests ADD COLUMN kind TEXT NOT NULL DEFAULT 'consent';
 )sql",
+    // 3: the owner's credential store (received through the inbox, or kept by her).
+    R"sql(
+CREATE TABLE credentials (
+  id TEXT PRIMARY KEY,          -- the digest (hex SHA-256 of the canonical credential)
+  vc TEXT NOT NULL,
+  issuer TEXT NOT NULL,
+  types TEXT NOT NULL,
+  source TEXT NOT NULL,         -- 'inbox' | 'owner'
+  received INTEGER NOT NULL
+);
+)sql",
 };
 
 // --- replies ---
@@ -216,6 +228,8 @@ class AuthorizationServer::Impl {
   const AuthorizationServerOptions& o_;
   Env env_;
   std::mutex mu_;  // serializes read-modify-write sequences (SQLite serializes statements)
+  // Wakes the owner's long-polling event readers when the log grows (notifications).
+  std::condition_variable log_grew_;
 
   int64_t Now() const { return env_.clock->NowSeconds(); }
   std::string NewToken() { return Base64UrlEncode(env_.rng->RandomBytes(32)); }
@@ -323,6 +337,7 @@ class AuthorizationServer::Impl {
     Stmt ins(db_, "INSERT INTO disclosures (seq, entry, hash) VALUES (?,?,?)", kWhat);
     ins.Int(1, static_cast<int64_t>(seq)).Text(2, canonical).Text(3, hash);
     if (ins.Step() != SQLITE_DONE) return ins.Error();
+    log_grew_.notify_all();
     return Status::Ok();
   }
 

@@ -238,6 +238,20 @@ class AuthorizationServer {
   // A request's state: {"id", "kind", "status", "hash", "summary", "approvals", "result"?}.
   Result<nlohmann::json> GetRequest(std::string_view request_id);
 
+  // --- Credentials and notifications ---
+  // The container's inbox (anyone may deliver): a credential whose subject is the owner and
+  // that carries a valid proof by its issuer is kept (a prescription written for her, a
+  // dispense receipt). 201 {"id" (its digest)}; 400 with the reason otherwise.
+  Reply DeliverCredential(const nlohmann::json& credential);
+  // The owner keeps any credential she holds or issued (after the same proof check).
+  Reply StoreCredential(std::string_view session, const nlohmann::json& credential);
+  Reply ListCredentials(std::string_view session);
+  // The owner's notifications: log events after `after_seq` that she wants to hear about — a
+  // request awaiting approval, a new disclosure, a new credential (prescription), a new
+  // device — as {"events": [{"seq", "type", "detail"}], "next"}. Waits up to `wait_seconds`
+  // (≤ 30) for one to happen (long polling).
+  Reply Events(std::string_view session, uint64_t after_seq, int wait_seconds);
+
   // Anchors pending disclosure entries once `log_batch` have accumulated (called after
   // writes; also usable from a timer). Errors only if the ledger refuses.
   Status MaybeAnchor(bool force);
@@ -249,6 +263,7 @@ class AuthorizationServer {
   Reply UmaGrant(const std::map<std::string, std::string>& form, const std::string& client_id);
   Reply RequestPermissionLocked(const std::string& resource_server, const nlohmann::json& body);
   Status MaybeAnchorLocked(bool force);
+  Reply StoreCredentialFrom(const std::string& source, const nlohmann::json& credential);
   Result<nlohmann::json> AnchorConsent(const Policy& policy, const std::string& action, const std::string& receipt_hash);
   std::unique_ptr<Impl> impl_;
   AuthorizationServerOptions options_;
