@@ -215,7 +215,7 @@ Result<json> Society::StatusListCredential(StatusPurpose purpose) {
   o.issuer = options_.did;
   o.valid_from = did::XmlDateTime(now - 60);
   o.valid_until = did::XmlDateTime(now + 86400);
-  o.ttl_millis = 60'000;
+  o.ttl_millis = options_.status_ttl_millis;
   MDL_ASSIGN_OR_RETURN(json list, lists.StatusListCredential(purpose, o));
   ProofOptions po;
   po.created = did::XmlDateTime(now - 60);

@@ -1,265 +1,703 @@
-// `medallion demo`: the main job. Until the role servers land (issue 8) it walks through what
-// exists: wallets for a patient and a physician, their keys and DIDs, a signed and verified
-// prescription digest, SLIP-39 recovery through guardians, and a passphrase change. Every
-// step is checked; any failed check makes the command exit 1. Each run writes into a fresh
-// folder of its own, so nothing from an earlier run (or anything else in --out) is ever
-// deleted or overwritten.
+// `medallion demo`: the prescription flow of the design, every role its own process on
+// loopback (ledger, medical society, the patient's and the physician's containers, two
+// pharmacies) and both phones driven through `medallion phone`. The demo itself plays the
+// people's apps: it holds their wallets, signs what they sign and talks HTTP to the roles. It
+// narrates each step, checks everything, writes every artifact to a fresh run folder with an
+// index.json, and exits 1 if any check fails. `medallion up` starts the same roles and waits.
 #include "cli_demo.h"
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
+#include <signal.h>
 #include <sys/stat.h>
 
-#include <cerrno>
-#include <cstring>
+#include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
+#include <nlohmann/json.hpp>
+
+#include "cli_ledger_options.h"
 #include "cli_util.h"
+#include "demo_procs.h"
+#include "medallion/claims/credentials.h"
+#include "medallion/claims/data_integrity.h"
+#include "medallion/claims/jose.h"
+#include "medallion/claims/presentation.h"
 #include "medallion/core/encoding.h"
 #include "medallion/core/hash.h"
-#include "medallion/core/jcs.h"
 #include "medallion/did/did_key.h"
+#include "medallion/did/did_mdl.h"
+#include "medallion/ledger/signed_note.h"
+#include "medallion/server/did_http.h"
+#include "medallion/server/http_client.h"
+#include "medallion/server/ledger_client.h"
+#include "medallion/uma/authorization_server.h"
+#include "medallion/uma/policy.h"
 #include "medallion/wallet/bip39.h"
-#include "medallion/wallet/hd_key.h"
 #include "medallion/wallet/keys.h"
 #include "medallion/wallet/keystore.h"
-#include "medallion/wallet/slip39.h"
 
 namespace medallion::cli {
 namespace {
 
 using nlohmann::json;
 namespace fs = std::filesystem;
+using wallet::KeyPurpose;
+
+// --- narration and artifacts ---
 
 class Narrator {
  public:
-  Narrator(std::string out_dir, bool quiet) : out_(std::move(out_dir)), quiet_(quiet) {}
-  void Step(const std::string& title) { Say("\n== " + title); }
+  Narrator(std::string dir, bool quiet) : dir_(std::move(dir)), quiet_(quiet) {}
+  void Step(int n, const std::string& title) {
+    step_ = n;
+    Say("\n== Step " + std::to_string(n) + ". " + title);
+  }
   void Say(const std::string& line) {
     transcript_ += line + "\n";
-    if (!quiet_) std::cout << line << "\n";
+    if (!quiet_) std::cout << line << std::endl;
   }
   bool Check(bool ok, const std::string& what) {
     Say(std::string(ok ? "  [ok]   " : "  [FAIL] ") + what);
     if (!ok) ++failures_;
     return ok;
   }
-  bool Ok(const Status& st, const std::string& what) {
-    return Check(st.ok(), what + (st.ok() ? "" : " (" + st.ToString() + ")"));
+  bool Ok(const Status& st, const std::string& what) { return Check(st.ok(), what + (st.ok() ? "" : " (" + st.ToString() + ")")); }
+  // One file per object; recorded in index.json with its kind and the step that made it.
+  void Artifact(const std::string& name, const std::string& kind, const std::string& content) {
+    Status st = WriteFileAtomic(dir_ + "/" + name, content, true, true);
+    if (!st.ok()) Check(false, "write " + name + ": " + st.ToString());
+    index_.push_back({{"file", name}, {"kind", kind}, {"step", step_}});
   }
-  void Artifact(const std::string& name, const std::string& content, bool secret = false) {
-    // Overwrite: demo-passphrase.txt is rewritten after the passphrase change (the run folder
-    // is fresh, so nothing else can be in the way).
-    Status st = WriteFileAtomic(out_ + "/" + name, content, !secret, /*overwrite=*/true);
-    Ok(st, "wrote " + out_ + "/" + name);
-  }
+  void Json(const std::string& name, const std::string& kind, const json& j) { Artifact(name, kind, j.dump(2) + "\n"); }
   int failures() const { return failures_; }
+  const std::string& dir() const { return dir_; }
+  json index() const { return index_; }
   const std::string& transcript() const { return transcript_; }
 
  private:
-  std::string out_;
+  std::string dir_;
   bool quiet_;
   std::string transcript_;
+  json index_ = json::array();
   int failures_ = 0;
+  int step_ = 0;
 };
+
+// --- people and their wallets ---
 
 struct Person {
-  std::string name;
-  std::string store_path;
-  SecretString mnemonic;
-  json identity;
+  std::string name, store, passphrase;
+  SecretBytes seed;
+  std::string did;  // did:mdl for patient and physician, did:key otherwise
+  std::shared_ptr<wallet::SigningKey> auth, assertion;
+  std::string Kid(const std::shared_ptr<wallet::SigningKey>& k) const {
+    return did + "#" + *did::MultikeyFromPublicKey(did::KeyType::kEd25519, k->public_key);
+  }
+  claims::Signer Signer(const std::shared_ptr<wallet::SigningKey>& k) const {
+    claims::Signer s;
+    s.alg = claims::Alg::kEdDSA;
+    s.verification_method = Kid(k);
+    s.public_key = k->public_key;
+    s.sign = [k](ByteView m) { return wallet::Sign(*k, m); };
+    return s;
+  }
+  std::map<std::string, std::string> Env() const { return {{"MEDALLION_PASSPHRASE", passphrase}}; }
 };
 
-Result<json> Identity(ByteView seed) {
-  json id;
-  for (auto p : {wallet::KeyPurpose::kAuthentication, wallet::KeyPurpose::kAssertion,
-                 wallet::KeyPurpose::kKeyAgreement, wallet::KeyPurpose::kEs256k}) {
-    const std::string path = wallet::PurposeKeyPath(0, p, 0);
-    MDL_ASSIGN_OR_RETURN(auto k, wallet::DeriveFromSeed(wallet::CurveForPurpose(p), seed, path));
-    const did::KeyType type = k.curve() == wallet::Curve::kEd25519     ? did::KeyType::kEd25519
-                              : k.curve() == wallet::Curve::kSecp256k1 ? did::KeyType::kSecp256k1
-                                                                       : did::KeyType::kX25519;
-    MDL_ASSIGN_OR_RETURN(std::string mk, did::MultikeyFromPublicKey(type, k.public_key()));
-    id["keys"][std::string(wallet::KeyPurposeName(p))] = {{"path", path}, {"publicKeyMultibase", mk}};
-    if (p == wallet::KeyPurpose::kAuthentication) id["did"] = "did:key:" + mk;
-    if (p == wallet::KeyPurpose::kEs256k) id["did_es256k"] = "did:key:" + mk;
-  }
-  // Pairwise keys: one per relationship, unlinkable to the main DID.
-  for (uint32_t rel = 0; rel < 2; ++rel) {
-    const std::string path = wallet::PairwiseKeyPath(0, rel, wallet::KeyPurpose::kAuthentication);
-    MDL_ASSIGN_OR_RETURN(auto k, wallet::DeriveFromSeed(wallet::Curve::kEd25519, seed, path));
-    MDL_ASSIGN_OR_RETURN(std::string d, did::DidKeyFromPublicKey(did::KeyType::kEd25519, k.public_key()));
-    id["pairwise"].push_back({{"relationship", rel}, {"path", path}, {"did", d}});
-  }
-  return id;
+Result<Person> NewPerson(const std::string& name, const std::string& dir, Rng& rng) {
+  Person p;
+  p.name = name;
+  p.store = dir + "/" + name + ".wallet";
+  p.passphrase = Base64UrlEncode(rng.RandomBytes(18));
+  MDL_ASSIGN_OR_RETURN(SecretString words, wallet::bip39::GenerateMnemonic(rng, 256));
+  MDL_ASSIGN_OR_RETURN(SecretBytes entropy, wallet::bip39::MnemonicToEntropy(words.Reveal()));
+  MDL_ASSIGN_OR_RETURN(SecretBytes seed, wallet::bip39::MnemonicToSeed(words.Reveal(), ""));
+  p.seed = SecretBytes::CopyFrom(seed.Reveal());
+  wallet::WalletSecret secret{std::move(entropy), std::move(seed)};
+  MDL_ASSIGN_OR_RETURN(auto ks, wallet::KeyStore::Create(p.store, p.passphrase, secret, wallet::KdfParams::Interactive(), DefaultEnv()));
+  auto derive = [&](KeyPurpose purpose) {
+    return wallet::DeriveSigningKey(p.seed.Reveal(), wallet::SignatureAlg::kEdDSA, wallet::PurposeKeyPath(0, purpose, 0));
+  };
+  MDL_ASSIGN_OR_RETURN(wallet::SigningKey a, derive(KeyPurpose::kAuthentication));
+  MDL_ASSIGN_OR_RETURN(wallet::SigningKey s, derive(KeyPurpose::kAssertion));
+  p.auth = std::make_shared<wallet::SigningKey>(std::move(a));
+  p.assertion = std::make_shared<wallet::SigningKey>(std::move(s));
+  MDL_ASSIGN_OR_RETURN(p.did, did::DidKeyFromPublicKey(did::KeyType::kEd25519, p.auth->public_key));
+  return p;
 }
 
-// Creates a new folder <out_dir>/run-YYYYMMDD-HHMMSS (UTC; "-2", "-3", ... if taken), mode
-// 0700 since it receives secret files. Errors: invalid_argument if `out_dir` cannot be created.
-Result<std::string> MakeRunFolder(const std::string& out_dir) {
-  std::error_code ec;
-  fs::create_directories(out_dir, ec);
-  if (!ec && !fs::is_directory(out_dir, ec)) ec = std::make_error_code(std::errc::not_a_directory);
-  if (ec) return Status::InvalidArgument("cannot create directory " + out_dir + ": " + ec.message());
-  const std::time_t now = static_cast<std::time_t>(DefaultEnv().clock->NowSeconds());
-  std::tm utc{};
-  gmtime_r(&now, &utc);
+// --- HTTP as the apps speak it ---
+
+struct Answer {
+  int status = 0;
+  json body;
+};
+
+Result<Answer> Call(const std::string& method, const std::string& url, const std::string& bearer = "", const json* body = nullptr) {
+  MDL_ASSIGN_OR_RETURN(server::HttpReply r, server::HttpCall(method, url, bearer, body ? body->dump() : ""));
+  json j = r.body.empty() ? json::object() : json::parse(r.body, nullptr, false);
+  if (j.is_discarded()) return Status::Unavailable(url + " answered with something other than JSON");
+  return Answer{r.status, j};
+}
+
+Result<Answer> PostForm(const std::string& url, const std::string& form) {
+  MDL_ASSIGN_OR_RETURN(server::HttpReply r, server::HttpCall("POST", url, "", form, "application/x-www-form-urlencoded"));
+  json j = json::parse(r.body, nullptr, false);
+  if (j.is_discarded()) return Status::Unavailable(url + " answered with something other than JSON");
+  return Answer{r.status, j};
+}
+
+std::string FormEncode(std::string_view v) {
+  std::string out;
+  static const char* kHex = "0123456789ABCDEF";
+  for (unsigned char c : v) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+int64_t Now() { return DefaultEnv().clock->NowSeconds(); }
+
+// A did-auth+jwt for `audience` and `nonce` by the person's authentication key.
+Result<std::string> DidAuth(const Person& p, const std::string& audience, const std::string& nonce, json extra = json::object()) {
+  json doc = {{"sub", p.did}};
+  for (auto& [k, v] : extra.items()) doc[k] = v;
+  claims::JwtSignOptions o;
+  o.issued_at = Now();
+  o.expires = Now() + 120;
+  o.audience = audience;
+  o.nonce = nonce;
+  return claims::SignJwt(claims::JwtKind::kDidAuth, doc, p.Signer(p.auth), o);
+}
+
+// Signs in to a container as its owner.
+Result<std::string> SignIn(const Person& p, const std::string& container) {
+  MDL_ASSIGN_OR_RETURN(Answer ch, Call("POST", container + "/owner/v1/challenge"));
+  MDL_ASSIGN_OR_RETURN(std::string token, DidAuth(p, ch.body.value("audience", ""), ch.body.value("nonce", "")));
+  json body = {{"token", token}};
+  MDL_ASSIGN_OR_RETURN(Answer s, Call("POST", container + "/owner/v1/session", "", &body));
+  if (s.status != 200) return Status::PermissionDenied("sign-in refused: " + s.body.dump());
+  return s.body["access_token"].get<std::string>();
+}
+
+// --- the roles ---
+
+struct Roles {
+  std::string exe = SelfExe();
+  std::string dir;
+  std::map<std::string, Process> procs;
+  std::map<std::string, std::vector<std::string>> args;  // to restart each on the same port
+  std::map<std::string, std::map<std::string, std::string>> envs;
+
+  Result<json> Start(const std::string& name, std::vector<std::string> a, std::map<std::string, std::string> env = {}) {
+    a.insert(a.begin(), exe);
+    MDL_ASSIGN_OR_RETURN(Process p, Process::Start(a, env, dir + "/logs/" + name + ".log"));
+    json banner = p.banner();
+    // Later restarts listen where the first start did.
+    const std::string url = banner.value("url", "");
+    for (size_t i = 0; i + 1 < a.size(); ++i) {
+      if (a[i] == "--listen") a[i + 1] = url.substr(url.find("://") + 3);
+    }
+    args[name] = a;
+    envs[name] = env;
+    procs[name] = std::move(p);
+    return banner;
+  }
+  Status RestartAll() {
+    // Everything stops, then everything comes back from its disk state.
+    for (auto& [name, p] : procs) p.Stop();
+    for (const std::string name : {"ledger", "society", "patient-container", "physician-container", "pharmacy-a", "pharmacy-b"}) {
+      if (!args.count(name)) continue;
+      MDL_ASSIGN_OR_RETURN(Process p, Process::Start(args[name], envs[name], dir + "/logs/" + name + ".log"));
+      procs[name] = std::move(p);
+    }
+    return Status::Ok();
+  }
+  void StopAll() {
+    for (auto& [name, p] : procs) p.Stop();
+  }
+  Result<std::string> Phone(const std::vector<std::string>& a, const std::string& passphrase) {
+    std::vector<std::string> full = {exe, "phone"};
+    full.insert(full.end(), a.begin(), a.end());
+    MDL_ASSIGN_OR_RETURN(RunResult r, RunCommand(full, {{"MEDALLION_PASSPHRASE", passphrase}}));
+    if (r.exit_code != 0) return Status::FailedPrecondition("medallion phone " + a[0] + ": " + r.err);
+    return r.out;
+  }
+  Result<std::string> Cli(const std::vector<std::string>& a, const std::map<std::string, std::string>& env) {
+    std::vector<std::string> full = {exe};
+    full.insert(full.end(), a.begin(), a.end());
+    MDL_ASSIGN_OR_RETURN(RunResult r, RunCommand(full, env));
+    if (r.exit_code != 0) return Status::FailedPrecondition("medallion " + a[0] + " " + a[1] + ": " + r.err);
+    return r.out;
+  }
+};
+
+// The UMA client the physician's app runs (UMA 2.0 Grant §3): from the resource server's 401
+// to an RPT, pushing her license presentation.
+struct UmaClient {
+  std::string container;
+  std::string client_id, client_secret;
+  std::string pct;
+
+  Status Register() {
+    json meta = {{"client_name", "Dr. app"}, {"grant_types", {uma::kUmaTicketGrant}}, {"token_endpoint_auth_method", "client_secret_post"}};
+    MDL_ASSIGN_OR_RETURN(Answer r, Call("POST", container + "/register", "", &meta));
+    if (r.status != 201) return Status::Unavailable("registration refused: " + r.body.dump());
+    client_id = r.body["client_id"];
+    client_secret = r.body["client_secret"];
+    return Status::Ok();
+  }
+  // POST /token with the ticket (and optional claim token); the answer as is.
+  Result<Answer> Token(const std::string& ticket, const std::string& claim_token = "") {
+    std::string form = "grant_type=" + FormEncode(uma::kUmaTicketGrant) + "&ticket=" + FormEncode(ticket) + "&client_id=" +
+                       FormEncode(client_id) + "&client_secret=" + FormEncode(client_secret);
+    if (!claim_token.empty()) form += "&claim_token=" + claim_token + "&claim_token_format=" + FormEncode(uma::kClaimTokenVp);
+    if (claim_token.empty() && !pct.empty()) form += "&pct=" + FormEncode(pct);
+    return PostForm(container + "/token", form);
+  }
+  // The full grant for a ticket: need_info → the license presentation → RPT (or the refusal).
+  Result<Answer> Grant(const std::string& ticket, const Person& physician, const json& license) {
+    MDL_ASSIGN_OR_RETURN(Answer first, Token(ticket));
+    if (first.status == 200 || first.body.value("error", "") != "need_info") return first;
+    const std::string next = first.body["ticket"];
+    json vp = {{"@context", {claims::kVcContextV2}}, {"type", {"VerifiablePresentation"}}, {"holder", physician.did},
+               {"verifiableCredential", {license}}, {"purpose_of_use", "treatment"}};
+    claims::JwtSignOptions o;
+    o.issued_at = Now();
+    o.expires = Now() + 300;
+    o.audience = container;
+    o.nonce = next;
+    MDL_ASSIGN_OR_RETURN(std::string token, claims::SignJwt(claims::JwtKind::kPresentation, vp, physician.Signer(physician.auth), o));
+    MDL_ASSIGN_OR_RETURN(Answer r, Token(next, token));
+    if (r.status == 200 && r.body.contains("pct")) pct = r.body["pct"];
+    return r;
+  }
+};
+
+json MedicationRequest(const std::string& rxnorm, const std::string& text, int repeats, const std::string& patient_ref) {
+  return {{"resourceType", "MedicationRequest"},
+          {"status", "active"},
+          {"intent", "order"},
+          {"medicationCodeableConcept",
+           {{"coding", {{{"system", "http://www.nlm.nih.gov/research/umls/rxnorm"}, {"code", rxnorm}, {"display", text}}}},
+            {"text", text}}},
+          {"subject", {{"reference", patient_ref}}},
+          {"requester", {{"reference", "Practitioner/dr-rivera"}}},
+          {"authoredOn", did::XmlDateTime(Now()).substr(0, 10)},
+          {"dosageInstruction", {{{"text", "1 tablet every 6 hours as needed for pain"}}}},
+          {"dispenseRequest", {{"quantity", {{"value", 20}, {"unit", "tablet"}}}, {"numberOfRepeatsAllowed", repeats}}}};
+}
+
+std::string RunFolder(const std::string& out) {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
   char stamp[32];
-  std::strftime(stamp, sizeof stamp, "run-%Y%m%d-%H%M%S", &utc);
-  for (int n = 1; n <= 100; ++n) {
-    const std::string dir = out_dir + "/" + stamp + (n == 1 ? "" : "-" + std::to_string(n));
-    if (::mkdir(dir.c_str(), 0700) == 0) return dir;
-    if (errno != EEXIST) return Status::InvalidArgument("cannot create directory " + dir + ": " + std::strerror(errno));
-  }
-  return Status::Unavailable("cannot find a free run folder name in " + out_dir);
+  std::strftime(stamp, sizeof stamp, "run-%Y%m%d-%H%M%S", &tm);
+  std::string dir = out + "/" + stamp;
+  for (int i = 2; fs::exists(dir); ++i) dir = out + "/" + stamp + "-" + std::to_string(i);
+  return dir;
 }
 
-int RunDemo(const std::string& out_root, bool quiet) {
-  auto run_dir = MakeRunFolder(out_root);
-  if (!run_dir) return ReportError(run_dir.error());
-  const std::string& out_dir = *run_dir;
-  Narrator n(out_dir, quiet);
+// --- the flow ---
+
+struct Demo {
+  Narrator& n;
+  Roles roles;
   SystemRng rng;
-  const std::string passphrase = HexEncode(rng.RandomBytes(16));
-  n.Say("Medallion demo: wallets, keys and DIDs, signatures, guardian recovery.");
-  n.Say("Artifacts go to " + out_dir + "/ (secret files are mode 0600).");
+  Person society, physician, patient, pharmacy_a, pharmacy_b;
+  std::string ledger_url, log_key, origin;
+  std::shared_ptr<server::LedgerClient> ledger;
+  json society_banner;
+  std::string society_did, society_url;
+  std::string patient_box, physician_box, pharmacy_a_url, pharmacy_b_url, pharmacy_a_domain, pharmacy_b_domain;
+  std::string patient_phone_store, physician_phone_store, patient_device, physician_device;
+  std::string patient_session, physician_session;
+  json license;
+  bool restart = false;
 
-  n.Step("1. A patient and a physician each create a wallet");
-  std::vector<Person> people;
-  for (const char* name : {"patient", "physician"}) {
-    Person p;
-    p.name = name;
-    p.store_path = out_dir + "/" + name + "-keystore.db";
-    auto m = wallet::bip39::GenerateMnemonic(rng, 256);
-    if (!n.Ok(m.status(), std::string(name) + ": 24-word BIP-39 mnemonic generated")) return kExitFalse;
-    p.mnemonic = std::move(*m);
-    wallet::WalletSecret secret;
-    auto entropy = wallet::bip39::MnemonicToEntropy(p.mnemonic.Reveal());
-    if (!n.Ok(entropy.status(), std::string(name) + ": mnemonic decodes to its entropy")) return kExitFalse;
-    secret.entropy = std::move(*entropy);
-    auto seed = wallet::bip39::MnemonicToSeed(p.mnemonic.Reveal(), "");
-    if (!n.Ok(seed.status(), std::string(name) + ": BIP-39 seed computed")) return kExitFalse;
-    secret.seed = std::move(*seed);
-    auto ks = wallet::KeyStore::Create(p.store_path, passphrase, secret, wallet::KdfParams::Interactive(),
-                                       DefaultEnv());
-    if (!n.Ok(ks.status(), std::string(name) + ": seed sealed in " + p.store_path +
-                               " (XChaCha20-Poly1305 under Argon2id, mode 0600)")) {
-      return kExitFalse;
+  explicit Demo(Narrator& narrator) : n(narrator) { roles.dir = n.dir(); }
+
+  std::vector<std::string> LedgerArgs() const { return {"--ledger", ledger_url, "--log-key", log_key}; }
+
+  Result<std::string> Pair(const std::string& box, const std::string& session, const std::string& phone_store,
+                           const std::string& passphrase, const std::string& who) {
+    MDL_ASSIGN_OR_RETURN(Answer offer, Call("POST", box + "/owner/v1/pairings", session));
+    if (offer.status != 201) return Status::Unavailable("no pairing offer: " + offer.body.dump());
+    n.Say("  " + who + "'s container shows a pairing QR code: " + offer.body["uri"].get<std::string>().substr(0, 48) + "...");
+    MDL_ASSIGN_OR_RETURN(std::string init, roles.Phone({"init", "--store", phone_store, "--kdf", "interactive", "--mnemonic-out", phone_store + ".words"}, passphrase));
+    MDL_ASSIGN_OR_RETURN(std::string paired, roles.Phone({"pair", "--store", phone_store, "--uri", offer.body["uri"], "--name", who + "'s phone"}, passphrase));
+    (void)paired;
+    return json::parse(init)["device_key"].get<std::string>();
+  }
+
+  // Queues an approval on `box` for the owner's phone, approves it with `medallion phone`, and
+  // returns the request's final state (with the signed result).
+  Result<json> PhoneApproves(const std::string& box, const std::string& session, const json& request, const std::string& phone_store,
+                             const std::string& passphrase) {
+    MDL_ASSIGN_OR_RETURN(Answer q, Call("POST", box + "/owner/v1/approvals", session, &request));
+    if (q.status != 201) return Status::Unavailable("the approval was not queued: " + q.body.dump());
+    const std::string id = q.body["id"];
+    MDL_ASSIGN_OR_RETURN(std::string pending, roles.Phone({"pending", "--store", phone_store}, passphrase));
+    for (const json& item : json::parse(pending)) {
+      if (item["id"] == id) n.Say("    phone shows: \"" + item.value("text", "") + "\"");
     }
-    auto id = Identity(secret.seed.Reveal());
-    if (!n.Ok(id.status(), std::string(name) + ": purpose keys derived")) return kExitFalse;
-    p.identity = *id;
-    n.Artifact(std::string(name) + "-identity.json", DumpJson(p.identity, 2) + "\n");
-    people.push_back(std::move(p));
+    MDL_ASSIGN_OR_RETURN(std::string decided, roles.Phone({"approve", "--store", phone_store, id}, passphrase));
+    (void)decided;
+    MDL_ASSIGN_OR_RETURN(Answer state, Call("GET", box + "/owner/v1/approvals/" + id, session));
+    if (state.status != 200) return Status::Unavailable("cannot read the approval: " + state.body.dump());
+    return state.body;
   }
-  n.Artifact("demo-passphrase.txt", passphrase + "\n", true);
 
-  n.Step("2. Their keys and DIDs");
-  for (const auto& p : people) {
-    n.Say("  " + p.name + ": " + p.identity["did"].get<std::string>());
-    for (auto& [purpose, k] : p.identity["keys"].items()) {
-      n.Say("    " + purpose + std::string(16 - std::min<size_t>(15, purpose.size()), ' ') +
-            k["path"].get<std::string>() + "  " + k["publicKeyMultibase"].get<std::string>());
+  Result<json> WritePrescription(const std::string& rx_id, const json& request, const std::string& schedule, int step_files) {
+    claims::PrescriptionClaims c{patient.did, physician.did, const_cast<json*>(&request), schedule, &license,
+                                 did::XmlDateTime(Now() - 60), did::XmlDateTime(Now() + 180 * 86400)};
+    MDL_ASSIGN_OR_RETURN(json unsigned_vc, claims::BuildPrescriptionCredential(rx_id, c));
+    claims::ProofOptions po;
+    po.created = did::XmlDateTime(Now() - 30);
+    MDL_ASSIGN_OR_RETURN(json signed_vc, claims::AddProof(unsigned_vc, physician.Signer(physician.assertion), po));
+    n.Check(true, "signed by Dr. Rivera's assertion key (" + physician.Kid(physician.assertion).substr(0, 40) + "...)");
+    if (!schedule.empty()) {
+      json request_body = {{"kind", uma::kRequestPrescriptionCosign},
+                           {"summary", {{"text", "Co-sign the prescription of " + request["medicationCodeableConcept"]["text"].get<std::string>() +
+                                                     " (schedule " + schedule + ") for " + patient.did.substr(0, 24) + "..."}}},
+                           {"payload", {{"sign", {{"format", "data_integrity"}, {"verification_method", physician.did + "#" + physician_device},
+                                                  {"document", signed_vc}}}}}};
+      MDL_ASSIGN_OR_RETURN(json state, PhoneApproves(physician_box, physician_session, request_body, physician_phone_store, physician.passphrase));
+      n.Check(state["status"] == "approved" && state.contains("result"), "her phone co-signed (controlled substance, schedule " + schedule + ")");
+      signed_vc = state["result"];
     }
-    for (const auto& pw : p.identity["pairwise"]) {
-      n.Say("    pairwise #" + std::to_string(pw["relationship"].get<int>()) + "     " + pw["did"].get<std::string>());
+    // The postmark: the credential's hash on the ledger, by the physician.
+    MDL_ASSIGN_OR_RETURN(Hash256 digest, claims::CredentialDigest(signed_vc));
+    json anchor = {{"type", "anchor"}, {"v", 1}, {"hash", HexEncode(digest)}, {"kind", "credential"}, {"by", physician.did}, {"ts", Now()}};
+    MDL_ASSIGN_OR_RETURN(ledger::AppendResult appended, ledger->Append(anchor));
+    n.Check(true, "postmarked on the ledger at index " + std::to_string(appended.index) + " (hash " + HexEncode(digest).substr(0, 16) + "...)");
+    // Both containers keep it.
+    MDL_ASSIGN_OR_RETURN(Answer kept, Call("POST", physician_box + "/owner/v1/credentials", physician_session, &signed_vc));
+    n.Check(kept.status == 201, "kept in Dr. Rivera's container");
+    MDL_ASSIGN_OR_RETURN(Answer delivered, Call("POST", patient_box + "/inbox/v1/credentials", "", &signed_vc));
+    n.Check(delivered.status == 201, "delivered to the patient's container (inbox: subject and issuer proof checked)");
+    (void)step_files;
+    return signed_vc;
+  }
+
+  // The patient presents `rx` at a pharmacy, with her phone's fill authorization when the drug
+  // is controlled. Returns the pharmacy's answer.
+  Result<Answer> Present(const json& rx, const std::string& pharmacy_url, const std::string& domain, const std::string& label) {
+    MDL_ASSIGN_OR_RETURN(Answer ch, Call("POST", pharmacy_url + "/pharmacy/v1/challenge"));
+    claims::Challenge challenge{ch.body["nonce"], ch.body["domain"], ch.body["expires"]};
+    MDL_ASSIGN_OR_RETURN(json vp, claims::PresentCredentials({rx}, patient.did, patient.Signer(patient.auth), challenge, did::XmlDateTime(Now())));
+    n.Json("presentation-" + label + ".json", "presentation", vp);
+    json body = {{"presentation", vp}};
+    const std::string schedule = rx["credentialSubject"].value("controlledSubstanceSchedule", "");
+    if (!schedule.empty()) {
+      MDL_ASSIGN_OR_RETURN(Hash256 digest, claims::CredentialDigest(rx));
+      json request_body = {{"kind", uma::kRequestFill},
+                           {"summary", {{"text", "Fill your prescription of " + rx["credentialSubject"]["prescription"]["medicationCodeableConcept"]["text"].get<std::string>() +
+                                                     " at " + domain}}},
+                           {"payload", {{"sign", {{"format", "did-auth+jwt"}, {"verification_method", patient.did + "#" + patient_device},
+                                                  {"claims", {{"aud", domain}, {"prescription", HexEncode(digest)}}}}}}}};
+      MDL_ASSIGN_OR_RETURN(json state, PhoneApproves(patient_box, patient_session, request_body, patient_phone_store, patient.passphrase));
+      if (state.contains("result")) {
+        body["fill_authorization"] = state["result"];
+        n.Artifact("fill-authorization-" + label + ".jwt", "fill-authorization", state["result"].get<std::string>() + "\n");
+      }
     }
-    auto parsed = did::ParseDidKey(p.identity["did"].get<std::string>());
-    n.Check(parsed.has_value(), p.name + "'s did:key parses back to its Ed25519 key");
+    return Call("POST", pharmacy_url + "/pharmacy/v1/dispense", "", &body);
   }
-  n.Check(people[0].identity["did"] != people[1].identity["did"], "the two people have different DIDs");
-  n.Check(people[0].identity["pairwise"][0]["did"] != people[0].identity["pairwise"][1]["did"],
-          "each relationship gets its own pairwise DID");
 
-  n.Step("3. The physician signs a prescription digest; anyone verifies it");
-  json rx = {{"type", "PrescriptionDigest"},
-             {"patient", people[0].identity["did"]},
-             {"prescriber", people[1].identity["did"]},
-             {"medication", {{"system", "http://www.nlm.nih.gov/research/umls/rxnorm"}, {"code", "197361"}}},
-             {"quantity", 30},
-             {"refills", 1}};
-  auto canonical = jcs::Canonicalize(rx);
-  if (!n.Ok(canonical.status(), "prescription canonicalized with JCS (RFC 8785)")) return kExitFalse;
-  n.Artifact("prescription-digest.json", *canonical);
-  std::string tampered = *canonical;
-  const size_t quantity_at = tampered.find("\"quantity\":30");
-  if (!n.Check(quantity_at != std::string::npos, "the canonical form holds \"quantity\":30")) return kExitFalse;
-  tampered.replace(quantity_at, 13, "\"quantity\":90");
-  auto physician_store = wallet::KeyStore::Open(people[1].store_path, DefaultEnv());
-  if (!n.Ok(physician_store.status(), "physician opens her key store")) return kExitFalse;
-  auto unlocked = (*physician_store)->Unlock(passphrase);
-  if (!n.Ok(unlocked.status(), "physician unlocks her key store")) return kExitFalse;
-  json sigs = json::array();
-  for (auto alg : {wallet::SignatureAlg::kEdDSA, wallet::SignatureAlg::kES256K}) {
-    const auto purpose = alg == wallet::SignatureAlg::kEdDSA ? wallet::KeyPurpose::kAssertion : wallet::KeyPurpose::kEs256k;
-    auto key = wallet::DeriveSigningKey(unlocked->seed.Reveal(), alg, wallet::PurposeKeyPath(0, purpose, 0));
-    if (!n.Ok(key.status(), "derived the " + std::string(wallet::SignatureAlgName(alg)) + " key")) return kExitFalse;
-    auto sig = wallet::Sign(*key, AsBytes(*canonical));
-    if (!n.Ok(sig.status(), "signed with " + std::string(wallet::SignatureAlgName(alg)))) return kExitFalse;
-    n.Check(wallet::Verify(alg, key->public_key, AsBytes(*canonical), *sig),
-            std::string(wallet::SignatureAlgName(alg)) + " signature verifies");
-    n.Check(!wallet::Verify(alg, key->public_key, AsBytes(tampered), *sig),
-            "the same signature over a quantity changed to 90 is refused");
-    sigs.push_back({{"alg", std::string(wallet::SignatureAlgName(alg))},
-                    {"public_key", HexEncode(key->public_key)},
-                    {"signature", HexEncode(*sig)}});
+  Status Run() {
+    // ---------------------------------------------------------------------------------------
+    n.Step(1, "The parties, their identities and the ledger");
+    MDL_ASSIGN_OR_RETURN(society, NewPerson("society", n.dir() + "/society", rng));
+    MDL_ASSIGN_OR_RETURN(physician, NewPerson("physician", n.dir() + "/physician", rng));
+    MDL_ASSIGN_OR_RETURN(patient, NewPerson("patient", n.dir() + "/patient", rng));
+    MDL_ASSIGN_OR_RETURN(pharmacy_a, NewPerson("pharmacy-a", n.dir() + "/pharmacy-a", rng));
+    MDL_ASSIGN_OR_RETURN(pharmacy_b, NewPerson("pharmacy-b", n.dir() + "/pharmacy-b", rng));
+    n.Check(true, "five wallets (BIP-39 seeds in encrypted key stores): society, Dr. Rivera, Alice, two pharmacies");
+    MDL_ASSIGN_OR_RETURN(json lb, roles.Start("ledger", {"ledger", "serve", "--db", n.dir() + "/ledger/ledger.db", "--key-file",
+                                                         n.dir() + "/ledger/ledger.key", "--origin", "demo.medallion.health/ledger",
+                                                         "--listen", "127.0.0.1:0", "--json"}));
+    ledger_url = lb["url"];
+    log_key = lb["verifier_key"];
+    origin = lb["origin"];
+    n.Say("  ledger node (its own process) at " + ledger_url);
+    ClientOptions lo;
+    lo.url = ledger_url;
+    lo.log_key = log_key;
+    MDL_ASSIGN_OR_RETURN(server::LedgerClient client, lo.MakeClient());
+    ledger = std::make_shared<server::LedgerClient>(std::move(client));
+    for (Person* p : {&physician, &patient}) {
+      MDL_ASSIGN_OR_RETURN(std::string out, roles.Cli({"did", "create", "--store", p->store, "--ledger", ledger_url, "--log-key", log_key}, p->Env()));
+      p->did = out.substr(0, out.find_last_not_of(" \n") + 1);
+      n.Check(p->did.rfind("did:mdl:", 0) == 0, p->name + "'s lifelong did:mdl on the ledger: " + p->did);
+      n.Artifact(p->name + "-did.txt", "did", p->did + "\n");
+    }
+    json directory = json::array({{{"license_number", "MA-MD-204812"}, {"name", "Dr. Elena Rivera"}, {"jurisdiction", "US-MA"},
+                                   {"license_type", "MD"}, {"specialty", "Internal Medicine"}, {"schedules", {"II", "III", "IV", "V"}},
+                                   {"valid_until", did::XmlDateTime(Now() + 2 * 365 * 86400)}}});
+    MDL_RETURN_IF_ERROR(WriteFileAtomic(n.dir() + "/society/directory.json", directory.dump(2), true, true));
+    MDL_ASSIGN_OR_RETURN(society_banner, roles.Start("society", {"issuer", "serve", "--dir", n.dir() + "/society/data", "--store", society.store,
+                                                                 "--directory", n.dir() + "/society/directory.json", "--listen", "127.0.0.1:0",
+                                                                 "--status-ttl-ms", "1000", "--json", "--ledger", ledger_url, "--log-key", log_key},
+                                                     society.Env()));
+    society_did = society_banner["did"];
+    society_url = society_banner["url"];
+    n.Check(society_did.rfind("did:web:localhost", 0) == 0, "the Massachusetts medical society publishes " + society_did);
+    MDL_ASSIGN_OR_RETURN(Answer did_doc, Call("GET", society_url + "/.well-known/did.json"));
+    n.Json("society-did.json", "did-document", did_doc.body);
+
+    // ---------------------------------------------------------------------------------------
+    n.Step(2, "Dr. Rivera proves her identity to the society and receives her license");
+    MDL_ASSIGN_OR_RETURN(Answer ch, Call("POST", society_url + "/society/v1/challenge"));
+    MDL_ASSIGN_OR_RETURN(std::string proof, DidAuth(physician, society_did, ch.body["nonce"]));
+    json onboard = {{"proof", proof}, {"license_number", "MA-MD-204812"}, {"name", "Dr. Elena Rivera"}};
+    MDL_ASSIGN_OR_RETURN(Answer lic, Call("POST", society_url + "/society/v1/licenses", "", &onboard));
+    n.Check(lic.status == 201, "the society matched her DID proof and its directory entry and issued a MedicalLicenseCredential");
+    license = lic.body;
+    n.Json("license.json", "credential", license);
+    json wrong = {{"proof", proof}, {"license_number", "MA-MD-000000"}, {"name", "Dr. Elena Rivera"}};
+    MDL_ASSIGN_OR_RETURN(Answer replay, Call("POST", society_url + "/society/v1/licenses", "", &wrong));
+    n.Check(replay.status >= 400, "a replayed proof (or an unknown license number) gets nothing (" + replay.body.value("error", "") + ")");
+
+    // ---------------------------------------------------------------------------------------
+    n.Step(3, "Dr. Rivera signs in to Alice's container with her DID and license");
+    std::vector<std::string> box_common = {"--listen", "127.0.0.1:0", "--json", "--ledger-receipts", "--trust", society_did,
+                                           "--allow-insecure-loopback"};
+    for (auto& s : LedgerArgs()) box_common.push_back(s);
+    {
+      std::vector<std::string> a = {"container", "serve", "--dir", n.dir() + "/patient/container", "--store", patient.store, "--owner", patient.did};
+      a.insert(a.end(), box_common.begin(), box_common.end());
+      MDL_ASSIGN_OR_RETURN(json b, roles.Start("patient-container", a, patient.Env()));
+      patient_box = b["url"];
+    }
+    {
+      std::vector<std::string> a = {"container", "serve", "--dir", n.dir() + "/physician/container", "--store", physician.store, "--owner", physician.did};
+      a.insert(a.end(), box_common.begin(), box_common.end());
+      MDL_ASSIGN_OR_RETURN(json b, roles.Start("physician-container", a, physician.Env()));
+      physician_box = b["url"];
+    }
+    n.Say("  Alice's container " + patient_box + ", Dr. Rivera's container " + physician_box + " (each its own process)");
+    MDL_ASSIGN_OR_RETURN(patient_session, SignIn(patient, patient_box));
+    MDL_ASSIGN_OR_RETURN(physician_session, SignIn(physician, physician_box));
+    n.Check(true, "each signs in to her own container with a DID-auth challenge");
+    MDL_ASSIGN_OR_RETURN(physician_device, Pair(physician_box, physician_session, n.dir() + "/physician/phone.wallet", physician.passphrase, "Dr. Rivera"));
+    MDL_ASSIGN_OR_RETURN(patient_device, Pair(patient_box, patient_session, n.dir() + "/patient/phone.wallet", patient.passphrase, "Alice"));
+    physician_phone_store = n.dir() + "/physician/phone.wallet";
+    patient_phone_store = n.dir() + "/patient/phone.wallet";
+    n.Check(true, "both phones paired: their keys are now device keys of the two did:mdl documents");
+    json policy = {{"effect", "permit"},
+                   {"subjects", {{{"credential_type", "MedicalLicenseCredential"}, {"issuers", {society_did}}}}},
+                   {"resource_types", {"MedicationRequest"}},
+                   {"scopes", {"read", "search", "create"}},
+                   {"purposes", {"treatment"}},
+                   {"note", "licensed physicians of the Massachusetts society, for my treatment"}};
+    MDL_ASSIGN_OR_RETURN(Answer pol, Call("POST", patient_box + "/owner/v1/policies", patient_session, &policy));
+    n.Check(pol.status == 201, "Alice's private policy: licensed physicians may read and write her medication requests, for treatment");
+    n.Json("consent-receipt.json", "consent-receipt", pol.body["receipt"]);
+
+    UmaClient uma{patient_box};
+    MDL_RETURN_IF_ERROR(uma.Register());
+    const json request = MedicationRequest("1049621", "oxycodone 5 mg oral tablet", 1, "Patient/alice");
+    MDL_ASSIGN_OR_RETURN(Answer first, Call("POST", patient_box + "/fhir/MedicationRequest", "", &request));
+    n.Check(first.status == 401 && first.body.contains("ticket"), "without a token her container answers 401 with a UMA permission ticket");
+    MDL_ASSIGN_OR_RETURN(Answer granted, uma.Grant(first.body["ticket"], physician, license));
+    n.Check(granted.status == 200, "need_info, then her license presentation: the container checked the license with the society's status list and Alice's policy → RPT");
+    if (granted.status != 200) return Status::FailedPrecondition("no RPT: " + granted.body.dump());
+    const std::string rpt = granted.body["access_token"];
+
+    // ---------------------------------------------------------------------------------------
+    n.Step(4, "Dr. Rivera writes the prescription, signs it (her phone co-signs), stores and postmarks it");
+    MDL_ASSIGN_OR_RETURN(Answer created, Call("POST", patient_box + "/fhir/MedicationRequest", rpt, &request));
+    n.Check(created.status == 201, "MedicationRequest/" + created.body.value("id", "?") + " written to Alice's FHIR record store with the RPT");
+    n.Json("medication-request.json", "fhir", created.body);
+    MDL_ASSIGN_OR_RETURN(json rx, WritePrescription("urn:uuid:" + HexEncode(rng.RandomBytes(16)), created.body, "II", 0));
+    n.Json("prescription.json", "credential", rx);
+
+    if (restart) {
+      n.Say("\n  -- every process is stopped and started again (state on disk only) --");
+      MDL_RETURN_IF_ERROR(roles.RestartAll());
+      MDL_ASSIGN_OR_RETURN(Answer creds, Call("GET", patient_box + "/owner/v1/credentials", patient_session));
+      n.Check(creds.status == 200 && creds.body.size() == 1, "after the restart: Alice's session, her container and the prescription are all still there");
+    }
+
+    // ---------------------------------------------------------------------------------------
+    n.Step(5, "Alice presents the prescription to a pharmacy of her choice");
+    for (auto [person, name, url, domain] : {std::tuple{&pharmacy_a, "pharmacy-a", &pharmacy_a_url, &pharmacy_a_domain},
+                                             std::tuple{&pharmacy_b, "pharmacy-b", &pharmacy_b_url, &pharmacy_b_domain}}) {
+      std::vector<std::string> a = {"pharmacy", "serve", "--dir", n.dir() + "/" + name + "/data", "--store", person->store, "--listen", "127.0.0.1:0",
+                                    "--json", "--trust", society_did, "--allow-insecure-loopback"};
+      for (auto& s : LedgerArgs()) a.push_back(s);
+      MDL_ASSIGN_OR_RETURN(json b, roles.Start(name, a, person->Env()));
+      *url = b["url"];
+      *domain = b["domain"];
+      person->did = b["did"];
+    }
+    n.Say("  pharmacies: Main St " + pharmacy_a_url + ", Elm St " + pharmacy_b_url);
+    MDL_ASSIGN_OR_RETURN(Answer fill1, Present(rx, pharmacy_a_url, pharmacy_a_domain, "fill-1"));
+    n.Check(fill1.status == 200, "holder-bound presentation (Alice's DID key, the pharmacy's challenge) + her phone's fill authorization");
+
+    // ---------------------------------------------------------------------------------------
+    n.Step(6, "The pharmacy verifies everything, dispenses and records the fill");
+    if (fill1.status == 200) {
+      for (const json& s : fill1.body.value("steps", json::array())) n.Say("    " + s.value("step", "") + ": " + s.value("detail", ""));
+      const json receipt = fill1.body.value("receipt", json::object());
+      n.Json("dispense-receipt-1.json", "receipt", receipt);
+      MDL_ASSIGN_OR_RETURN(Answer kept, Call("POST", patient_box + "/owner/v1/credentials", patient_session, &receipt));
+      n.Check(kept.status == 201, "Alice keeps the pharmacy's signed dispense receipt in her container" +
+                                      (kept.status == 201 ? std::string() : " (" + kept.body.dump() + ")"));
+    }
+    MDL_ASSIGN_OR_RETURN(Answer fill2, Present(rx, pharmacy_a_url, pharmacy_a_domain, "fill-2"));
+    n.Check(fill2.status == 200, "the one refill is dispensed (fill 2 of 2)");
+    MDL_ASSIGN_OR_RETURN(Answer fill3, Present(rx, pharmacy_a_url, pharmacy_a_domain, "fill-3"));
+    n.Check(fill3.status == 422 && fill3.body.value("error", "") == "already_dispensed",
+            "a third fill is refused: " + fill3.body.value("error", "?"));
+    MDL_ASSIGN_OR_RETURN(Answer elsewhere, Present(rx, pharmacy_b_url, pharmacy_b_domain, "elsewhere"));
+    n.Check(elsewhere.status == 422 && elsewhere.body.value("error", "") == "dispensed_elsewhere",
+            "the same prescription at another pharmacy is refused: " + elsewhere.body.value("error", "?"));
+    n.Json("refusal-third-fill.json", "refusal", fill3.body);
+    n.Json("refusal-other-pharmacy.json", "refusal", elsewhere.body);
+
+    // A request outside Alice's policy: her conditions.
+    MDL_ASSIGN_OR_RETURN(Answer cond, Call("GET", patient_box + "/fhir/Condition?patient=alice", rpt));
+    if (cond.status == 401 && cond.body.contains("ticket")) {
+      MDL_ASSIGN_OR_RETURN(Answer denied, uma.Grant(cond.body["ticket"], physician, license));
+      n.Check(denied.status == 403 && denied.body.value("error", "") == "request_denied",
+              "Dr. Rivera asks for Alice's conditions: outside her policy → " + denied.body.value("error", "?") + " (the policy itself stays private)");
+      n.Json("refusal-outside-policy.json", "refusal", denied.body);
+    } else {
+      n.Check(false, "a request outside the policy gets a ticket first");
+    }
+
+    // ---------------------------------------------------------------------------------------
+    n.Step(7, "The society revokes Dr. Rivera's license; her new prescription is refused");
+    MDL_ASSIGN_OR_RETURN(SecretString admin, ReadSecretFile(n.dir() + "/society/data/admin.token"));
+    std::string admin_token = admin.Reveal();
+    while (!admin_token.empty() && admin_token.back() == '\n') admin_token.pop_back();
+    json action = {{"action", "revoke"}};
+    MDL_ASSIGN_OR_RETURN(Answer rev, Call("POST", society_url + "/society/v1/licenses/" + license["id"].get<std::string>() + "/status", admin_token, &action));
+    n.Check(rev.status == 200, "revoked on the society's status list");
+    MDL_ASSIGN_OR_RETURN(Answer list, Call("GET", society_url + "/status/revocation"));
+    n.Json("status-list-revocation.json", "status-list", list.body);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the lists' ttl in this demo: 1 s
+    const json request2 = MedicationRequest("308182", "amoxicillin 500 mg oral capsule", 0, "Patient/alice");
+    MDL_ASSIGN_OR_RETURN(json rx2, WritePrescription("urn:uuid:" + HexEncode(rng.RandomBytes(16)), request2, "", 0));
+    n.Json("prescription-after-revocation.json", "credential", rx2);
+    MDL_ASSIGN_OR_RETURN(Answer refused, Present(rx2, pharmacy_a_url, pharmacy_a_domain, "after-revocation"));
+    n.Check(refused.status == 422 && refused.body.value("error", "") == "license_revoked",
+            "the pharmacy refuses it: " + refused.body.value("error", "?"));
+    n.Json("refusal-revoked-license.json", "refusal", refused.body);
+
+    // ---------------------------------------------------------------------------------------
+    n.Step(8, "Dispute: each side proves from its receipts and the ledger what was signed, when");
+    MDL_ASSIGN_OR_RETURN(Hash256 digest, claims::CredentialDigest(rx));
+    MDL_RETURN_IF_ERROR(ledger->Refresh().status());
+    MDL_ASSIGN_OR_RETURN(auto postmarks, ledger->Lookup({ledger::KeyKind::kHash, HexEncode(digest)}));
+    n.Check(postmarks.size() == 1, "Dr. Rivera: the prescription's postmark is at ledger index " +
+                                       (postmarks.empty() ? std::string("?") : std::to_string(postmarks[0].index)) + ", inclusion proven against a signed checkpoint");
+    if (!postmarks.empty()) {
+      json proof = json::array();
+      for (const auto& h : postmarks[0].inclusion_proof) proof.push_back(HexEncode(h));
+      n.Json("postmark-proof.json", "inclusion-proof",
+             {{"index", postmarks[0].index}, {"tree_size", postmarks[0].tree_size}, {"entry", json::parse(postmarks[0].entry)},
+              {"leaf_hash", HexEncode(postmarks[0].leaf_hash)}, {"inclusion_proof", proof}});
+    }
+    if (fill1.status == 200) {
+      json receipt = fill1.body.value("receipt", json::object());
+      did::Resolver resolver;
+      claims::ProofCheckOptions po;
+      po.now = Now();
+      auto proofs = claims::VerifyProofs(receipt, resolver, po);
+      n.Check(proofs.has_value(), "Alice: the dispense receipt is signed by Main St Pharmacy (" + pharmacy_a.did.substr(0, 28) + "...)" +
+                                      (proofs ? "" : ": " + proofs.error().ToString()));
+      const uint64_t idx = fill1.body.value("dispense_index", uint64_t{0});
+      MDL_ASSIGN_OR_RETURN(auto record, ledger->Entries(idx, idx + 1));
+      n.Check(record.size() == 1 && json::parse(record[0].entry)["type"] == "dispense",
+              "the dispense record at index " + std::to_string(idx) + " is proven on the ledger (it names neither Alice nor the drug)");
+    }
+    MDL_ASSIGN_OR_RETURN(Answer receipts, Call("GET", patient_box + "/owner/v1/receipts", patient_session));
+    bool consent_proven = receipts.status == 200 && !receipts.body.empty();
+    for (const json& r : receipts.body) {
+      for (const json& i : r["ledger_indexes"]) {
+        auto e = ledger->Entries(i.get<uint64_t>(), i.get<uint64_t>() + 1);
+        consent_proven = consent_proven && e.has_value() && json::parse((*e)[0].entry)["receipt"] == r["hash"];
+      }
+    }
+    n.Check(consent_proven, "Alice: her consent receipt is on the ledger, signed by her DID");
+    MDL_ASSIGN_OR_RETURN(Answer anchor, Call("POST", patient_box + "/owner/v1/disclosures/anchor", patient_session));
+    MDL_ASSIGN_OR_RETURN(Answer log, Call("GET", patient_box + "/owner/v1/disclosures/export", patient_session));
+    auto verified = uma::VerifyDisclosureExport(log.body);
+    n.Check(anchor.status == 200 && verified.has_value(), "her accounting of disclosures (" + std::to_string(verified ? *verified : 0) +
+                                                       " hash-chained entries) verifies and its head is anchored at ledger index " +
+                                                       std::to_string(anchor.body.value("ledger_index", 0)));
+    n.Json("disclosure-log.json", "disclosure-log", log.body);
+    MDL_ASSIGN_OR_RETURN(Answer events, Call("GET", patient_box + "/owner/v1/events?after=0", patient_session));
+    n.Check(!events.body.value("events", json::array()).empty(), "her notifications: " + std::to_string(events.body["events"].size()) +
+                                                                      " (requests awaiting approval, disclosures, new prescriptions)");
+    n.Json("notifications.json", "notifications", events.body);
+    MDL_ASSIGN_OR_RETURN(ledger::Checkpoint cp, ledger->Refresh());
+    n.Artifact("checkpoint.txt", "checkpoint", ledger->verifier().trusted_note());
+    n.Check(true, "final checkpoint: " + std::to_string(cp.size) + " entries");
+    return Status::Ok();
   }
-  n.Artifact("prescription-signatures.json", DumpJson(sigs, 2) + "\n");
+};
 
-  n.Step("4. The patient names guardians: SLIP-39 shares, any 2 of 3 restore her wallet");
-  auto patient_store = wallet::KeyStore::Open(people[0].store_path, DefaultEnv());
-  if (!n.Ok(patient_store.status(), "patient opens her key store")) return kExitFalse;
-  auto patient = (*patient_store)->Unlock(passphrase);
-  if (!n.Ok(patient.status(), "patient unlocks her key store")) return kExitFalse;
-  auto shares = wallet::slip39::Split(patient->entropy.Reveal(), "", 1, {{2, 3}}, rng);
-  if (!n.Ok(shares.status(), "split into 3 shares (family, physician, a delegate service)")) return kExitFalse;
-  if (!n.Check(shares->size() == 1 && (*shares)[0].size() == 3, "one group of three shares")) return kExitFalse;
-  for (size_t i = 0; i < 3; ++i) {
-    n.Artifact("guardian-share-" + std::to_string(i + 1) + ".txt", (*shares)[0][i].Reveal() + "\n", true);
+int RunDemo(const std::string& out, bool quiet, bool restart) {
+  const std::string dir = RunFolder(out);
+  std::error_code ec;
+  for (const char* sub : {"", "/logs", "/ledger", "/society", "/physician", "/patient", "/pharmacy-a", "/pharmacy-b"}) {
+    fs::create_directories(dir + sub, ec);
+    if (ec) return ReportError(Status::InvalidArgument("cannot create " + dir + sub + ": " + ec.message()));
+    ::chmod((dir + sub).c_str(), 0700);
   }
-  auto one = wallet::slip39::Combine({(*shares)[0][0].Reveal()}, "");
-  n.Check(!one.has_value(), "one share alone restores nothing" + (one ? "" : " (" + one.error().message() + ")"));
-  auto two = wallet::slip39::Combine({(*shares)[0][2].Reveal(), (*shares)[0][0].Reveal()}, "");
-  if (!n.Ok(two.status(), "shares 3 and 1 combine")) return kExitFalse;
-  auto restored_mnemonic = wallet::bip39::MnemonicFromEntropy(two->Reveal());
-  if (!n.Ok(restored_mnemonic.status(), "the combined entropy is a BIP-39 mnemonic again")) return kExitFalse;
-  auto restored_seed = wallet::bip39::MnemonicToSeed(restored_mnemonic->Reveal(), "");
-  if (!n.Ok(restored_seed.status(), "the restored mnemonic gives a seed")) return kExitFalse;
-  auto restored_id = Identity(restored_seed->Reveal());
-  n.Check(restored_id.has_value() && (*restored_id)["did"] == people[0].identity["did"],
-          "the restored wallet has the same DID and keys: " + people[0].identity["did"].get<std::string>());
-
-  n.Step("5. The patient changes her key store passphrase");
-  auto& ks = *patient_store;
-  const std::string new_pass = HexEncode(rng.RandomBytes(16));
-  n.Ok(ks->ChangePassphrase("wrong passphrase", new_pass, wallet::KdfParams::Interactive()).ok()
-           ? Status::Internal("a wrong passphrase was accepted")
-           : Status::Ok(),
-       "a wrong current passphrase is refused and changes nothing");
-  n.Ok(ks->ChangePassphrase(passphrase, new_pass, wallet::KdfParams::Interactive()), "passphrase changed");
-  n.Check(!ks->Unlock(passphrase).has_value(), "the old passphrase no longer opens the store");
-  n.Check(ks->Unlock(new_pass).has_value(), "the new passphrase does");
-  n.Artifact("demo-passphrase.txt", "patient: " + new_pass + "\nphysician: " + passphrase + "\n", true);
-
-  n.Step(n.failures() == 0 ? "All checks passed" : std::to_string(n.failures()) + " check(s) FAILED");
-  n.Artifact("transcript.txt", n.transcript());
+  Narrator n(dir, quiet);
+  n.Say("Medallion demo: a prescription from a physician's DID to a pharmacy's dispense record.");
+  n.Say("Run folder: " + dir);
+  const auto started = std::chrono::steady_clock::now();
+  Demo demo(n);
+  demo.restart = restart;
+  Status st = demo.Run();
+  if (!st.ok()) n.Check(false, "the flow stopped: " + st.ToString());
+  demo.roles.StopAll();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  json index = {{"run", dir},
+                {"files", n.index()},
+                {"ledger", {{"url", demo.ledger_url}, {"verifier_key", demo.log_key}, {"origin", demo.origin},
+                            {"checkpoint", "checkpoint.txt"}}},
+                {"parties", {{"society", demo.society_did}, {"physician", demo.physician.did}, {"patient", demo.patient.did},
+                             {"pharmacy_a", demo.pharmacy_a.did}, {"pharmacy_b", demo.pharmacy_b.did}}},
+                {"checks_failed", n.failures()},
+                {"seconds", seconds}};
+  (void)WriteFileAtomic(dir + "/index.json", index.dump(2) + "\n", true, true);
+  n.Say(std::string("\n") + (n.failures() == 0 ? "All checks passed" : std::to_string(n.failures()) + " check(s) FAILED") + " in " +
+        std::to_string(static_cast<int>(seconds)) + " s. Artifacts: " + dir + "/index.json");
+  (void)WriteFileAtomic(dir + "/transcript.txt", n.transcript(), true, true);
   return n.failures() == 0 ? kExitOk : kExitFalse;
 }
 
 }  // namespace
 
 void AddDemoCommand(CLI::App& app, int& rc) {
-  auto* cmd = app.add_subcommand("demo", "Run the Medallion walk-through on embedded defaults (exit 1 if any check fails)");
+  auto* cmd = app.add_subcommand("demo", "Run the prescription flow with every role in its own process (exit 1 if any check fails)");
   auto out = std::make_shared<std::string>("medallion-demo");
   auto quiet = std::make_shared<bool>(false);
+  auto restart = std::make_shared<bool>(false);
   cmd->add_option("--out", *out,
                   "Folder for the artifacts (default ./medallion-demo). Each run writes to a new subfolder "
                   "DIR/run-YYYYMMDD-HHMMSS (UTC), so nothing already in DIR is deleted or overwritten");
   cmd->add_flag("--quiet", *quiet, "Print nothing but errors");
-  cmd->callback([out, quiet, &rc] { rc = RunDemo(*out, *quiet); });
+  cmd->add_flag("--restart", *restart, "Stop and restart every process after step 4 (state must survive)");
+  cmd->callback([out, quiet, restart, &rc] { rc = RunDemo(*out, *quiet, *restart); });
 }
 
 }  // namespace medallion::cli

@@ -88,6 +88,7 @@ Result<std::string> AdminToken(const std::string& path) {
 
 struct IssuerOptions {
   std::string dir, store, passphrase_file, directory, listen = "127.0.0.1:8070", public_host = "localhost", admin_token_file;
+  int64_t status_ttl_ms = 60'000;
   bool as_json = false;
 };
 
@@ -124,6 +125,7 @@ int RunIssuer(const IssuerOptions& o, const ClientOptions& l) {
   so.signer = SignerOf(keys->assertion, kid);
   so.base_url = origin;
   so.directory = *directory;
+  so.status_ttl_millis = o.status_ttl_ms;
   auto society = claims::Society::Open((fs::path(o.dir) / "society.db").string(), so, DefaultEnv());
   if (!society) return ReportError(society.error());
   // Physicians prove control of their DID: did:key, did:web, and did:mdl when a ledger is given.
@@ -199,6 +201,7 @@ void AddRoleCommands(CLI::App& app, int& rc) {
     cmd->add_option("--listen", o->listen, "HOST:PORT (default 127.0.0.1:8070; port 0 picks one)");
     cmd->add_option("--public-host", o->public_host, "The host name in the did:web (default localhost)");
     cmd->add_option("--admin-token-file", o->admin_token_file, "Admin token (created 0600 if missing; default DIR/admin.token)");
+    cmd->add_option("--status-ttl-ms", o->status_ttl_ms, "How long verifiers may cache a status list (default 60000)");
     cmd->add_flag("--json", o->as_json, "Print the banner as one JSON line");
     l->Add(cmd, false, "--ledger");
     cmd->callback([o, l, &rc] { rc = RunIssuer(*o, *l); });

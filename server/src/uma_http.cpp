@@ -275,6 +275,26 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
     Send(res, a->Events(BearerToken(req), after, static_cast<int>(wait)));
   });
 
+  // The owner's own approval requests for her phone (a prescription to co-sign, a fill to
+  // authorize): queue one, read its state and result.
+  server.Post("/owner/v1/approvals", [a](const httplib::Request& req, httplib::Response& res) {
+    if (!a->CheckOwner(BearerToken(req)).ok()) return Send(res, a->ListCredentials(""));
+    auto body = JsonBody(req);
+    if (!body || !body->is_object() || !(*body)["kind"].is_string()) {
+      return BadRequest(res, "the body is {\"kind\", \"summary\", \"payload\"}");
+    }
+    auto id = a->QueueApproval((*body)["kind"], body->value("summary", nlohmann::json::object()),
+                               body->value("payload", nlohmann::json::object()));
+    if (!id) return SendError(res, id.error());
+    SendJson(res, {{"id", *id}}, 201);
+  });
+  server.Get(R"(/owner/v1/approvals/([A-Za-z0-9_-]{1,64}))", [a](const httplib::Request& req, httplib::Response& res) {
+    if (!a->CheckOwner(BearerToken(req)).ok()) return Send(res, a->ListCredentials(""));
+    auto r = a->GetRequest(req.matches[1].str());
+    if (!r) return SendError(res, r.error());
+    SendJson(res, *r);
+  });
+
   // Devices (docs/mobile-bridge.md): pairing offers and the device list for the owner; the
   // phone's half of pairing, its session, its queue and its decisions.
   server.Post("/owner/v1/pairings", [a](const httplib::Request& req, httplib::Response& res) {

@@ -43,6 +43,8 @@ struct SocietyOptions {
   std::vector<DirectoryEntry> directory;
   int64_t challenge_ttl = 300;
   uint64_t status_list_length = kStatusListMinEntries;
+  // How long verifiers may cache a list (credentialSubject.ttl): how soon a revocation shows.
+  int64_t status_ttl_millis = 60'000;
 };
 
 class Society {
@@ -68,7 +70,7 @@ class Society {
   // failed_precondition (a revoked license).
   Status SetStatus(const std::string& license_id, const std::string& action);
 
-  // The signed status list credential of `purpose` (valid one day, ttl 60 s).
+  // The signed status list credential of `purpose` (valid one day, ttl status_ttl_millis).
   Result<nlohmann::json> StatusListCredential(StatusPurpose purpose);
   // Issued licenses: [{"id", "did", "license_number", "status", "issued"}].
   Result<nlohmann::json> Licenses();
