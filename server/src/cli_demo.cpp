@@ -605,6 +605,7 @@ struct Demo {
     MDL_ASSIGN_OR_RETURN(auto postmarks, ledger->Lookup({ledger::KeyKind::kHash, HexEncode(digest)}));
     n.Check(postmarks.size() == 1, "Dr. Rivera: the prescription's postmark is at ledger index " +
                                        (postmarks.empty() ? std::string("?") : std::to_string(postmarks[0].index)) + ", inclusion proven against a signed checkpoint");
+    n.Artifact("postmark-checkpoint.txt", "checkpoint", ledger->verifier().trusted_note());
     if (!postmarks.empty()) {
       json proof = json::array();
       for (const auto& h : postmarks[0].inclusion_proof) proof.push_back(HexEncode(h));
