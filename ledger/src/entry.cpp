@@ -109,9 +109,22 @@ const std::vector<Schema>& Schemas() {
       {EntryType::kRelationship,
        {{"rel", Kind::kB64u, true, {}, 16, 32, KeyKind::kRelationship}, Pseudonym("a"), Pseudonym("b"),
         Enum("kind", {"patient_provider", "guardian", "delegate", "care_team"}),
-        Enum("action", {"open", "close"}), Sig(), Time("ts")},
+        // open/status/close by the provider (a); accept/reject/delete by the patient (b).
+        Enum("action", {"open", "status", "close", "accept", "reject", "delete"}),
+        Enum("status", {"active", "suspended", "ended"}, false),
+        {"loc", Kind::kB64u, false, {}, 48, 1024},  // the data location, sealed to the patient (open)
+        HashF("data", false),                       // hash of the shared data subset (open)
+        Sig(), Time("ts")},
        [](const json& j) -> Status {
          if (j.at("a") == j.at("b")) return Status::InvalidArgument("a and b must differ");
+         const std::string action = j.at("action");
+         if (action == "status" && !Has(j, "status")) return Status::InvalidArgument("a status entry names the status");
+         if (action != "open" && (Has(j, "loc") || Has(j, "data"))) {
+           return Status::InvalidArgument("loc and data belong to open");
+         }
+         if (action != "open" && action != "status" && Has(j, "status")) {
+           return Status::InvalidArgument("only the provider's open and status entries carry a status");
+         }
          return Status::Ok();
        }},
       {EntryType::kStatus,

@@ -28,6 +28,7 @@
 #include "medallion/server/ledger_client.h"
 #include "medallion/server/ledger_http.h"
 #include "medallion/uma/authorization_server.h"
+#include "medallion/uma/relationship.h"
 
 namespace medallion::cli {
 namespace {
@@ -136,6 +137,7 @@ void AddLedgerCommands(CLI::App& app, int& rc) {
             return ops;
           }));
       uma::RegisterConsentValidator(validators, resolver);
+      uma::RegisterRelationshipValidator(validators);
       ledger::LogOptions options;
       options.validators = &validators;
       auto log = ledger::Log::Open(std::move(*store), ledger::Ed25519NoteSigner::FromSeed(o->origin, seed->Reveal()),

@@ -10,6 +10,7 @@
 #include "cli_did.h"
 #include "cli_ledger.h"
 #include "cli_phone.h"
+#include "cli_relationship.h"
 #include "cli_roles.h"
 #include "cli_util.h"
 #include "cli_wallet.h"
@@ -29,6 +30,7 @@ int main(int argc, char** argv) {
   medallion::cli::AddContainerCommands(app, rc);
   medallion::cli::AddPhoneCommands(app, rc);
   medallion::cli::AddRoleCommands(app, rc);
+  medallion::cli::AddRelationshipCommands(app, rc);
   medallion::cli::AddDemoCommand(app, rc);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,206 @@
+// Relationship pointers on the ledger: building, validating, replaying, rebuilding from a seed.
+#include "medallion/uma/relationship.h"
+
+#include <sodium.h>
+
+#include <nlohmann/json.hpp>
+
+#include "medallion/core/encoding.h"
+#include "medallion/core/hash.h"
+#include "medallion/core/jcs.h"
+#include "medallion/ledger/entry.h"
+#include "medallion/wallet/keys.h"
+
+namespace medallion::uma {
+namespace {
+
+using nlohmann::json;
+
+Result<Bytes> PseudonymKey(const std::string& pseudonym) {
+  MDL_ASSIGN_OR_RETURN(Bytes key, Base64UrlDecode(pseudonym));
+  if (key.size() != crypto_sign_PUBLICKEYBYTES) return Status::InvalidArgument("a pseudonym is a 32-byte Ed25519 key");
+  return key;
+}
+
+Result<json> Sign(json entry, const PairwiseKey& key) {
+  MDL_ASSIGN_OR_RETURN(std::string canonical, jcs::Canonicalize(entry));
+  Bytes sig(crypto_sign_BYTES);
+  crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(),
+                       key.private_key.Reveal().data());
+  entry["sig"] = Base64UrlEncode(sig);
+  return entry;
+}
+
+// Whose action it is: "a" (the provider) or "b" (the patient).
+const char* Actor(const std::string& action) {
+  return action == "accept" || action == "reject" || action == "delete" ? "b" : "a";
+}
+
+bool SignedBy(const json& entry, const std::string& field) {
+  json body = entry;
+  body.erase("sig");
+  auto canonical = jcs::Canonicalize(body);
+  auto sig = Base64UrlDecode(entry.value("sig", ""));
+  auto key = PseudonymKey(entry.value(field, ""));
+  return canonical && sig && key && sig->size() == crypto_sign_BYTES &&
+         crypto_sign_verify_detached(sig->data(), reinterpret_cast<const unsigned char*>(canonical->data()), canonical->size(),
+                                     key->data()) == 0;
+}
+
+}  // namespace
+
+std::string PairwiseKey::Pseudonym() const { return Base64UrlEncode(public_key); }
+
+Result<PairwiseKey> DerivePairwiseKey(ByteView seed, uint32_t index) {
+  MDL_ASSIGN_OR_RETURN(wallet::SigningKey k, wallet::DeriveSigningKey(seed, wallet::SignatureAlg::kEdDSA,
+                                                                     wallet::PairwiseKeyPath(0, index, wallet::KeyPurpose::kAuthentication)));
+  PairwiseKey out;
+  out.public_key = k.public_key;
+  out.private_key = SecretBytes(crypto_sign_SECRETKEYBYTES);
+  Bytes pk(crypto_sign_PUBLICKEYBYTES);
+  crypto_sign_seed_keypair(pk.data(), out.private_key.RevealMutable().data(), k.private_key.Reveal().data());
+  return out;
+}
+
+std::string RelationshipId(const std::string& patient_pseudonym) {
+  const Hash256 h = Sha256(AsBytes("medallion relationship v1\n" + patient_pseudonym));
+  return Base64UrlEncode(ByteView(h.data(), 16));
+}
+
+Result<json> BuildOpen(const PairwiseKey& provider, const std::string& patient_pseudonym, const std::string& kind,
+                       const std::string& location, const std::string& data_hash_hex, int64_t ts) {
+  MDL_ASSIGN_OR_RETURN(Bytes patient_key, PseudonymKey(patient_pseudonym));
+  // The location is for the patient only: sealed to her pseudonym's X25519 form (RFC 7748 via
+  // libsodium's birational map), so the ledger holds ciphertext.
+  unsigned char x25519[crypto_box_PUBLICKEYBYTES];
+  if (crypto_sign_ed25519_pk_to_curve25519(x25519, patient_key.data()) != 0) {
+    return Status::InvalidArgument("the patient's pseudonym is not a usable key");
+  }
+  if (location.empty() || location.size() > 900) return Status::InvalidArgument("a location of 1 to 900 bytes");
+  Bytes sealed(crypto_box_SEALBYTES + location.size());
+  crypto_box_seal(sealed.data(), reinterpret_cast<const unsigned char*>(location.data()), location.size(), x25519);
+  json entry = {{"type", "relationship"}, {"v", 1}, {"rel", RelationshipId(patient_pseudonym)}, {"a", provider.Pseudonym()},
+                {"b", patient_pseudonym}, {"kind", kind}, {"action", "open"}, {"status", "active"},
+                {"loc", Base64UrlEncode(sealed)}, {"data", data_hash_hex}, {"ts", ts}};
+  return Sign(std::move(entry), provider);
+}
+
+Result<json> BuildStatus(const PairwiseKey& provider, const std::string& patient_pseudonym, const std::string& kind,
+                         const std::string& status, int64_t ts) {
+  json entry = {{"type", "relationship"}, {"v", 1}, {"rel", RelationshipId(patient_pseudonym)}, {"a", provider.Pseudonym()},
+                {"b", patient_pseudonym}, {"kind", kind}, {"action", "status"}, {"status", status}, {"ts", ts}};
+  return Sign(std::move(entry), provider);
+}
+
+Result<json> BuildPatientAction(const PairwiseKey& patient, const std::string& provider_pseudonym, const std::string& kind,
+                                const std::string& action, int64_t ts) {
+  if (action != "accept" && action != "reject" && action != "delete") {
+    return Status::InvalidArgument("the patient accepts, rejects or deletes");
+  }
+  json entry = {{"type", "relationship"}, {"v", 1}, {"rel", RelationshipId(patient.Pseudonym())}, {"a", provider_pseudonym},
+                {"b", patient.Pseudonym()}, {"kind", kind}, {"action", action}, {"ts", ts}};
+  return Sign(std::move(entry), patient);
+}
+
+void RegisterRelationshipValidator(ledger::ValidatorRegistry& registry) {
+  registry.Register(ledger::EntryType::kRelationship, [](const ledger::Entry&, const json& body) -> Status {
+    const std::string action = body.at("action");
+    if (body.at("rel") != RelationshipId(body.at("b"))) {
+      return Status::InvalidArgument("relationship: rel is not derived from the patient's pseudonym");
+    }
+    if (!SignedBy(body, Actor(action))) {
+      return Status::PermissionDenied(std::string("relationship: ") + action + " must be signed by " +
+                                      (std::string(Actor(action)) == "a" ? "the provider (a)" : "the patient (b)"));
+    }
+    return Status::Ok();
+  });
+}
+
+Result<Relationship> Replay(const std::vector<std::pair<uint64_t, std::string>>& entries, const PairwiseKey* patient) {
+  Relationship r;
+  bool open = false;
+  for (const auto& [index, text] : entries) {
+    json e = json::parse(text, nullptr, false);
+    auto ignore = [&](const std::string& why) { r.ignored.push_back("index " + std::to_string(index) + ": " + why); };
+    if (!e.is_object() || e.value("type", "") != "relationship") {
+      ignore("not a relationship entry");
+      continue;
+    }
+    const std::string action = e.value("action", "");
+    if (!SignedBy(e, Actor(action))) {
+      ignore(action + " not signed by its party");
+      continue;
+    }
+    if (r.deleted) {
+      ignore("after delete");
+      continue;
+    }
+    if (action == "open") {
+      if (open) {
+        ignore("a second open");
+        continue;
+      }
+      open = true;
+      r.id = e.value("rel", "");
+      r.provider = e.value("a", "");
+      r.patient = e.value("b", "");
+      r.kind = e.value("kind", "");
+      r.status = e.value("status", "active");
+      r.data_hash = e.value("data", "");
+      if (patient != nullptr && patient->Pseudonym() == r.patient && e.contains("loc")) {
+        auto sealed = Base64UrlDecode(e["loc"].get<std::string>());
+        unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
+        if (sealed && sealed->size() > crypto_box_SEALBYTES &&
+            crypto_sign_ed25519_pk_to_curve25519(pk, patient->public_key.data()) == 0 &&
+            crypto_sign_ed25519_sk_to_curve25519(sk, patient->private_key.Reveal().data()) == 0) {
+          std::string plain(sealed->size() - crypto_box_SEALBYTES, '\0');
+          if (crypto_box_seal_open(reinterpret_cast<unsigned char*>(plain.data()), sealed->data(), sealed->size(), pk, sk) == 0) {
+            r.location = plain;
+          }
+          sodium_memzero(sk, sizeof sk);
+        }
+      }
+      r.indexes.push_back(index);
+      continue;
+    }
+    if (!open) {
+      ignore(action + " before open");
+      continue;
+    }
+    if (e.value("a", "") != r.provider || e.value("b", "") != r.patient) {
+      ignore("names other parties");
+      continue;
+    }
+    if (action == "status") {
+      r.status = e.value("status", r.status);
+    } else if (action == "close") {
+      r.status = "ended";
+    } else if (action == "accept" || action == "reject") {
+      r.patient_decision = action == "accept" ? "accepted" : "rejected";
+    } else if (action == "delete") {
+      r.deleted = true;
+    }
+    r.indexes.push_back(index);
+  }
+  if (!open) return Status::NotFound("no open entry for this relationship");
+  return r;
+}
+
+Result<std::vector<Relationship>> RebuildFromSeed(ByteView seed, const RelationshipLookup& lookup, uint32_t gap) {
+  std::vector<Relationship> out;
+  uint32_t empty_run = 0;
+  for (uint32_t i = 0; empty_run < gap && i < (1u << 20); ++i) {
+    MDL_ASSIGN_OR_RETURN(PairwiseKey key, DerivePairwiseKey(seed, i));
+    MDL_ASSIGN_OR_RETURN(auto entries, lookup(RelationshipId(key.Pseudonym())));
+    if (entries.empty()) {
+      ++empty_run;
+      continue;
+    }
+    empty_run = 0;
+    auto r = Replay(entries, &key);
+    if (r) out.push_back(std::move(*r));
+  }
+  return out;
+}
+
+}  // namespace medallion::uma
