@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -686,7 +687,99 @@ int RunDemo(const std::string& out, bool quiet, bool restart) {
   return n.failures() == 0 ? kExitOk : kExitFalse;
 }
 
+std::atomic<bool> g_up_stop{false};
+void OnUpSignal(int) { g_up_stop = true; }
+
+// `medallion up`: the same roles as the demo, started and left running for interactive use.
+int RunUp(const std::string& out) {
+  const std::string dir = RunFolder(out);
+  std::error_code ec;
+  for (const char* sub : {"", "/logs", "/ledger", "/society", "/physician", "/patient", "/pharmacy"}) {
+    fs::create_directories(dir + sub, ec);
+    if (ec) return ReportError(Status::InvalidArgument("cannot create " + dir + sub + ": " + ec.message()));
+    ::chmod((dir + sub).c_str(), 0700);
+  }
+  Narrator n(dir, true);
+  Demo d(n);
+  auto run = [&]() -> Status {
+    MDL_ASSIGN_OR_RETURN(d.society, NewPerson("society", dir + "/society", d.rng));
+    MDL_ASSIGN_OR_RETURN(d.physician, NewPerson("physician", dir + "/physician", d.rng));
+    MDL_ASSIGN_OR_RETURN(d.patient, NewPerson("patient", dir + "/patient", d.rng));
+    MDL_ASSIGN_OR_RETURN(d.pharmacy_a, NewPerson("pharmacy", dir + "/pharmacy", d.rng));
+    for (Person* p : {&d.society, &d.physician, &d.patient, &d.pharmacy_a}) {
+      MDL_RETURN_IF_ERROR(WriteFileAtomic(fs::path(p->store).parent_path().string() + "/passphrase.txt", p->passphrase + "\n", false, true));
+    }
+    MDL_ASSIGN_OR_RETURN(json lb, d.roles.Start("ledger", {"ledger", "serve", "--db", dir + "/ledger/ledger.db", "--key-file", dir + "/ledger/ledger.key",
+                                                           "--origin", "local.medallion.health/ledger", "--listen", "127.0.0.1:0", "--json"}));
+    d.ledger_url = lb["url"];
+    d.log_key = lb["verifier_key"];
+    for (Person* p : {&d.physician, &d.patient}) {
+      MDL_ASSIGN_OR_RETURN(std::string o, d.roles.Cli({"did", "create", "--store", p->store, "--ledger", d.ledger_url, "--log-key", d.log_key}, p->Env()));
+      p->did = o.substr(0, o.find_last_not_of(" \n") + 1);
+    }
+    json directory = json::array({{{"license_number", "MA-MD-204812"}, {"name", "Dr. Elena Rivera"}, {"jurisdiction", "US-MA"},
+                                   {"license_type", "MD"}, {"specialty", "Internal Medicine"}, {"schedules", {"II", "III", "IV", "V"}},
+                                   {"valid_until", did::XmlDateTime(Now() + 2 * 365 * 86400)}}});
+    MDL_RETURN_IF_ERROR(WriteFileAtomic(dir + "/society/directory.json", directory.dump(2), true, true));
+    MDL_ASSIGN_OR_RETURN(json sb, d.roles.Start("society", {"issuer", "serve", "--dir", dir + "/society/data", "--store", d.society.store, "--directory",
+                                                            dir + "/society/directory.json", "--listen", "127.0.0.1:0", "--json", "--ledger",
+                                                            d.ledger_url, "--log-key", d.log_key},
+                                                d.society.Env()));
+    const std::string society_did = sb["did"];
+    std::vector<std::string> common = {"--listen", "127.0.0.1:0", "--json", "--ledger-receipts", "--trust", society_did,
+                                       "--allow-insecure-loopback", "--ledger", d.ledger_url, "--log-key", d.log_key};
+    json table = json::array();
+    table.push_back({{"role", "ledger"}, {"url", d.ledger_url}, {"log_key", d.log_key}});
+    table.push_back({{"role", "society (issuer)"}, {"url", sb["url"]}, {"did", society_did}, {"admin_token", dir + "/society/data/admin.token"}});
+    for (Person* p : {&d.patient, &d.physician}) {
+      std::vector<std::string> a = {"container", "serve", "--dir", dir + "/" + p->name + "/container", "--store", p->store, "--owner", p->did};
+      a.insert(a.end(), common.begin(), common.end());
+      MDL_ASSIGN_OR_RETURN(json b, d.roles.Start(p->name + "-container", a, p->Env()));
+      table.push_back({{"role", p->name + "'s container"}, {"url", b["url"]}, {"owner", p->did}, {"wallet", p->store},
+                       {"passphrase_file", fs::path(p->store).parent_path().string() + "/passphrase.txt"}});
+    }
+    std::vector<std::string> a = {"pharmacy", "serve", "--dir", dir + "/pharmacy/data", "--store", d.pharmacy_a.store, "--listen", "127.0.0.1:0",
+                                  "--json", "--trust", society_did, "--allow-insecure-loopback", "--ledger", d.ledger_url, "--log-key", d.log_key};
+    MDL_ASSIGN_OR_RETURN(json pb, d.roles.Start("pharmacy", a, d.pharmacy_a.Env()));
+    table.push_back({{"role", "pharmacy"}, {"url", pb["url"]}, {"did", pb["did"]}});
+    MDL_RETURN_IF_ERROR(WriteFileAtomic(dir + "/up.json", table.dump(2) + "\n", true, true));
+    std::cout << "Medallion is up (" << dir << "). Every role is its own process; logs in " << dir << "/logs.\n\n";
+    for (const json& r : table) {
+      std::cout << "  " << r["role"].get<std::string>() << "\n";
+      for (auto& [k, v] : r.items()) {
+        if (k != "role") std::cout << "      " << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+      }
+    }
+    std::cout << "\nTry:\n  MEDALLION_PASSPHRASE=$(cat " << dir << "/patient/passphrase.txt) medallion consent signin --url "
+              << table[2]["url"].get<std::string>() << " --store " << d.patient.store << " --did " << d.patient.did
+              << " --session-file s.txt\n  medallion consent pair --url " << table[2]["url"].get<std::string>()
+              << " --session-file s.txt\n\nCtrl-C stops everything.\n"
+              << std::flush;
+    return Status::Ok();
+  };
+  Status st = run();
+  if (!st.ok()) {
+    d.roles.StopAll();
+    return ReportError(st);
+  }
+  struct sigaction sa {};
+  sa.sa_handler = OnUpSignal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  while (!g_up_stop) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  d.roles.StopAll();
+  std::cout << "stopped\n";
+  return kExitOk;
+}
+
 }  // namespace
+
+void AddUpCommand(CLI::App& app, int& rc) {
+  auto* cmd = app.add_subcommand("up", "Start a local deployment (ledger, society, two containers, a pharmacy) and keep it running");
+  auto out = std::make_shared<std::string>("medallion-up");
+  cmd->add_option("--out", *out, "Folder for the roles' state (a new DIR/run-... each time; default ./medallion-up)");
+  cmd->callback([out, &rc] { rc = RunUp(*out); });
+}
 
 void AddDemoCommand(CLI::App& app, int& rc) {
   auto* cmd = app.add_subcommand("demo", "Run the prescription flow with every role in its own process (exit 1 if any check fails)");

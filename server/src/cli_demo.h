@@ -1,4 +1,4 @@
-// Registration of `medallion demo`.
+// Registration of `medallion demo` and `medallion up`.
 #pragma once
 
 namespace CLI {
@@ -7,4 +7,5 @@ class App;
 
 namespace medallion::cli {
 void AddDemoCommand(CLI::App& app, int& rc);
+void AddUpCommand(CLI::App& app, int& rc);
 }  // namespace medallion::cli

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   medallion::cli::AddRoleCommands(app, rc);
   medallion::cli::AddRelationshipCommands(app, rc);
   medallion::cli::AddDemoCommand(app, rc);
+  medallion::cli::AddUpCommand(app, rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
