@@ -107,6 +107,7 @@ struct ServeOptions {
   uint32_t account = 0;
   uint32_t key_index = 0;
   VerifierOptions verifier;
+  TlsOptions tls;
   bool use_ledger = false;
 };
 
@@ -160,8 +161,9 @@ int RunServe(const ServeOptions& o, const ClientOptions& l, bool as_json) {
     };
   }
 
-  httplib::Server http;
-  server::ConfigureServer(http);
+  auto made = server::MakeHttpServer(o.tls.cert, o.tls.key);
+  if (!made) return ReportError(made.error());
+  httplib::Server& http = **made;
   // The issuer must be known before the server opens: bind first.
   auto bound = Bind(http, o.listen);
   if (!bound) return ReportError(bound.error());
@@ -252,6 +254,7 @@ void AddContainerCommands(CLI::App& app, int& rc) {
     cmd->add_option("--account", o->account, "Wallet account (default 0)");
     cmd->add_option("--key-index", o->key_index, "did:mdl owner: the generation of her authentication/assertion keys (default 0)");
     o->verifier.Add(cmd);
+    o->tls.Add(cmd);
     cmd->add_flag("--ledger-receipts", o->use_ledger, "Anchor consent receipts and disclosure batches on the ledger");
     l->Add(cmd, false, "--ledger");
     cmd->add_flag("--json", *as_json, "Print the banner as one JSON line");

@@ -36,7 +36,8 @@ Result<std::string> Bind(httplib::Server& server, const std::string& listen) {
     port = -1;
   }
   if (port <= 0) return Status::Unavailable("cannot listen on " + listen);
-  return "http://" + addr.host + ":" + std::to_string(port);
+  const bool tls = dynamic_cast<httplib::SSLServer*>(&server) != nullptr;
+  return std::string(tls ? "https://" : "http://") + addr.host + ":" + std::to_string(port);
 }
 
 int ServeBound(httplib::Server& server, const std::string& url, nlohmann::json banner, bool as_json) {
@@ -61,6 +62,11 @@ int Serve(httplib::Server& server, const std::string& listen, nlohmann::json ban
   auto url = Bind(server, listen);
   if (!url) return ReportError(url.error());
   return ServeBound(server, *url, std::move(banner), as_json);
+}
+
+void TlsOptions::Add(CLI::App* cmd) {
+  cmd->add_option("--tls-cert", cert, "PEM certificate chain: serve HTTPS (for a role exposed beyond loopback)");
+  cmd->add_option("--tls-key", key, "PEM private key of --tls-cert");
 }
 
 void ClientOptions::Add(CLI::App* cmd, bool need_key, const char* url_option) {

@@ -35,6 +35,12 @@ struct ClientOptions {
   Status SaveState(const server::LedgerClient& client) const;
 };
 
+// --tls-cert / --tls-key: plain HTTP on loopback by default, TLS when exposed.
+struct TlsOptions {
+  std::string cert, key;
+  void Add(CLI::App* cmd);
+};
+
 // Binds `server` to `listen` (HOST:PORT; port 0 picks one), prints `banner` plus the URL (one
 // JSON line with `as_json`, else key: value lines) and serves until SIGINT/SIGTERM. Returns the
 // exit code. Every `medallion` server role runs through here.

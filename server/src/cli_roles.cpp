@@ -89,6 +89,7 @@ Result<std::string> AdminToken(const std::string& path) {
 struct IssuerOptions {
   std::string dir, store, passphrase_file, directory, listen = "127.0.0.1:8070", public_host = "localhost", admin_token_file;
   int64_t status_ttl_ms = 60'000;
+  TlsOptions tls;
   bool as_json = false;
 };
 
@@ -105,8 +106,9 @@ int RunIssuer(const IssuerOptions& o, const ClientOptions& l) {
   auto token = AdminToken(o.admin_token_file.empty() ? (fs::path(o.dir) / "admin.token").string() : o.admin_token_file);
   if (!token) return ReportError(token.error());
 
-  httplib::Server http;
-  server::ConfigureServer(http);
+  auto made = server::MakeHttpServer(o.tls.cert, o.tls.key);
+  if (!made) return ReportError(made.error());
+  httplib::Server& http = **made;
   auto bound = Bind(http, o.listen);
   if (!bound) return ReportError(bound.error());
   // did:web of the bound origin (did:web names a host, not an IP: "localhost" on loopback).
@@ -148,6 +150,7 @@ int RunIssuer(const IssuerOptions& o, const ClientOptions& l) {
 struct PharmacyOptions {
   std::string dir, store, passphrase_file, listen = "127.0.0.1:8060", domain;
   VerifierOptions verifier;
+  TlsOptions tls;
   bool as_json = false;
 };
 
@@ -164,8 +167,9 @@ int RunPharmacy(const PharmacyOptions& o, const ClientOptions& l) {
   const std::string multikey = *did::MultikeyFromPublicKey(did::KeyType::kEd25519, keys->auth->public_key);
   const std::string did = "did:key:" + multikey;
 
-  httplib::Server http;
-  server::ConfigureServer(http);
+  auto made = server::MakeHttpServer(o.tls.cert, o.tls.key);
+  if (!made) return ReportError(made.error());
+  httplib::Server& http = **made;
   auto bound = Bind(http, o.listen);
   if (!bound) return ReportError(bound.error());
   claims::ChallengeStore challenges(DefaultEnv());
@@ -201,6 +205,7 @@ void AddRoleCommands(CLI::App& app, int& rc) {
     cmd->add_option("--listen", o->listen, "HOST:PORT (default 127.0.0.1:8070; port 0 picks one)");
     cmd->add_option("--public-host", o->public_host, "The host name in the did:web (default localhost)");
     cmd->add_option("--admin-token-file", o->admin_token_file, "Admin token (created 0600 if missing; default DIR/admin.token)");
+    o->tls.Add(cmd);
     cmd->add_option("--status-ttl-ms", o->status_ttl_ms, "How long verifiers may cache a status list (default 60000)");
     cmd->add_flag("--json", o->as_json, "Print the banner as one JSON line");
     l->Add(cmd, false, "--ledger");
@@ -218,6 +223,7 @@ void AddRoleCommands(CLI::App& app, int& rc) {
     cmd->add_option("--listen", o->listen, "HOST:PORT (default 127.0.0.1:8060; port 0 picks one)");
     cmd->add_option("--domain", o->domain, "The origin presentations are bound to (default the bound URL)");
     o->verifier.Add(cmd);
+    o->tls.Add(cmd);
     l->Add(cmd, true, "--ledger");
     cmd->add_flag("--json", o->as_json, "Print the banner as one JSON line");
     cmd->callback([o, l, &rc] { rc = RunPharmacy(*o, *l); });

@@ -40,6 +40,22 @@ void SendError(httplib::Response& res, const Status& status) {
   SendError(res, http, StatusCodeName(status.code()), status.message());
 }
 
+Result<std::unique_ptr<httplib::Server>> MakeHttpServer(const std::string& tls_cert_file, const std::string& tls_key_file) {
+  if (tls_cert_file.empty() != tls_key_file.empty()) {
+    return Status::InvalidArgument("TLS needs both a certificate and a key");
+  }
+  std::unique_ptr<httplib::Server> server;
+  if (tls_cert_file.empty()) {
+    server = std::make_unique<httplib::Server>();
+  } else {
+    auto tls = std::make_unique<httplib::SSLServer>(tls_cert_file.c_str(), tls_key_file.c_str());
+    if (!tls->is_valid()) return Status::InvalidArgument("cannot use the TLS certificate or key (" + tls_cert_file + ")");
+    server = std::move(tls);
+  }
+  ConfigureServer(*server);
+  return server;
+}
+
 void ConfigureServer(httplib::Server& server) {
   server.set_payload_max_length(kMaxRequestBody);
   // Small JSON answers must not wait ~40 ms for the peer's delayed ACK (Nagle): measured in

@@ -36,6 +36,10 @@ inline constexpr size_t kMaxRequestBody = 1 << 20;
 // no exception escaping a handler, short timeouts, a small thread pool.
 void ConfigureServer(httplib::Server& server);
 
+// A plain server, or — with a certificate chain and key (PEM files) — a TLS one, for a role
+// exposed beyond loopback. Errors: invalid_argument if the files do not make a usable context.
+Result<std::unique_ptr<httplib::Server>> MakeHttpServer(const std::string& tls_cert_file, const std::string& tls_key_file);
+
 // "127.0.0.1:8080" or ":8080" → host and port. Errors: invalid_argument.
 struct ListenAddress {
   std::string host;
