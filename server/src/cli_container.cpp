@@ -7,7 +7,12 @@
 #include <CLI/CLI.hpp>
 #include <httplib.h>
 
+#include <signal.h>
+
+#include <atomic>
 #include <filesystem>
+#include <set>
+#include <thread>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -111,77 +116,141 @@ struct ServeOptions {
   bool use_ledger = false;
 };
 
-int RunServe(const ServeOptions& o, const ClientOptions& l, bool as_json) {
-  std::error_code ec;
-  fs::create_directories(o.dir, ec);
-  if (ec) return ReportError(Status::InvalidArgument("cannot create " + o.dir + ": " + ec.message()));
-  fs::permissions(o.dir, fs::perms::owner_all, ec);
-
+// One personal container: its keys, ledger access, verifier, HTTP server, authorization
+// server, record store and FHIR server. Members are destroyed in reverse order: the FHIR server
+// and the stores go before the HTTP server, which has stopped by then.
+struct Container {
   std::optional<OwnerKeys> keys;
-  if (!o.store.empty()) {
-    auto k = UnlockOwner(o.store, o.passphrase_file, o.account, o.owner, o.key_index);
-    if (!k) return ReportError(k.error());
-    keys = std::move(*k);
-  }
-  const std::string owner = !o.owner.empty() ? o.owner : keys ? keys->did : "";
-  if (owner.empty()) return ReportError(Status::InvalidArgument("--owner DID or --store (the owner's wallet) is required"));
-  if (Status st = o.verifier.Check(); !st.ok()) return ReportError(st);
-
   std::shared_ptr<server::LedgerClient> ledger_client;
   std::unique_ptr<claims::LedgerPort> ledger_port;
-  if (!l.log_key.empty()) {
-    auto client = l.MakeClient();
-    if (!client) return ReportError(client.error());
-    ledger_client = std::make_shared<server::LedgerClient>(std::move(*client));
-    if (o.use_ledger) ledger_port = server::MakeLedgerPort(ledger_client);
-  } else if (o.use_ledger) {
-    return ReportError(Status::InvalidArgument("--ledger-receipts needs --ledger and --log-key"));
+  std::unique_ptr<Verifier> verifier;
+  std::unique_ptr<httplib::Server> http;
+  std::string url;
+  std::unique_ptr<uma::AuthorizationServer> as;
+  std::unique_ptr<uma::RecordStore> records;
+  std::unique_ptr<server::FhirResourceServer> fhir;
+  json banner;
+};
+
+Result<std::unique_ptr<Container>> BuildContainer(const ServeOptions& o, const ClientOptions& l) {
+  std::error_code ec;
+  fs::create_directories(o.dir, ec);
+  if (ec) return Status::InvalidArgument("cannot create " + o.dir + ": " + ec.message());
+  fs::permissions(o.dir, fs::perms::owner_all, ec);
+  auto c = std::make_unique<Container>();
+  if (!o.store.empty()) {
+    MDL_ASSIGN_OR_RETURN(OwnerKeys k, UnlockOwner(o.store, o.passphrase_file, o.account, o.owner, o.key_index));
+    c->keys = std::move(k);
   }
-  Verifier verifier(o.verifier, ledger_client);
-  did::Resolver& resolver = verifier.resolver();
+  const std::string owner = !o.owner.empty() ? o.owner : c->keys ? c->keys->did : "";
+  if (owner.empty()) return Status::InvalidArgument("--owner DID or --store (the owner's wallet) is required");
+  MDL_RETURN_IF_ERROR(o.verifier.Check());
+  if (!l.log_key.empty()) {
+    MDL_ASSIGN_OR_RETURN(server::LedgerClient client, l.MakeClient());
+    c->ledger_client = std::make_shared<server::LedgerClient>(std::move(client));
+    if (o.use_ledger) c->ledger_port = server::MakeLedgerPort(c->ledger_client);
+  } else if (o.use_ledger) {
+    return Status::InvalidArgument("--ledger-receipts needs --ledger and --log-key");
+  }
+  c->verifier = std::make_unique<Verifier>(o.verifier, c->ledger_client);
 
   uma::AuthorizationServerOptions ao;
   ao.owner_did = owner;
   ao.trusted_issuers = o.verifier.trusted;
-  ao.resolver = &resolver;
-  ao.license_status = verifier.LicenseStatus();
-  if (ledger_port) {
-    if (!keys) return ReportError(Status::InvalidArgument("consent receipts on the ledger need the owner's wallet (--store)"));
-    ao.ledger = ledger_port.get();
-    ao.owner_signer = keys->Signer();
-    ao.pseudonym_secret = &keys->pseudonym_secret;
+  ao.resolver = &c->verifier->resolver();
+  ao.license_status = c->verifier->LicenseStatus();
+  if (c->ledger_port) {
+    if (!c->keys) return Status::InvalidArgument("consent receipts on the ledger need the owner's wallet (--store)");
+    ao.ledger = c->ledger_port.get();
+    ao.owner_signer = c->keys->Signer();
+    ao.pseudonym_secret = &c->keys->pseudonym_secret;
   }
   // A did:mdl owner's paired phone becomes the device key of her DID (docs/mobile-bridge.md).
-  if (keys && ledger_client && did::DidMethod(owner) == "mdl") {
-    const OwnerKeys* k = &*keys;
-    std::shared_ptr<server::LedgerClient> lc = ledger_client;
+  if (c->keys && c->ledger_client && did::DidMethod(owner) == "mdl") {
+    const OwnerKeys* k = &*c->keys;
+    std::shared_ptr<server::LedgerClient> lc = c->ledger_client;
     const uint32_t account = o.account;
     ao.device_key_hook = [k, lc, account, owner](ByteView key, bool add) {
       return SetDidDeviceKey(k->seed, account, *lc, owner, key, add);
     };
   }
-
-  auto made = server::MakeHttpServer(o.tls.cert, o.tls.key);
-  if (!made) return ReportError(made.error());
-  httplib::Server& http = **made;
+  MDL_ASSIGN_OR_RETURN(c->http, server::MakeHttpServer(o.tls.cert, o.tls.key));
   // The issuer must be known before the server opens: bind first.
-  auto bound = Bind(http, o.listen);
-  if (!bound) return ReportError(bound.error());
-  ao.issuer = !o.public_url.empty() ? o.public_url : *bound;
+  MDL_ASSIGN_OR_RETURN(c->url, Bind(*c->http, o.listen));
+  ao.issuer = !o.public_url.empty() ? o.public_url : c->url;
   while (!ao.issuer.empty() && ao.issuer.back() == '/') ao.issuer.pop_back();
+  MDL_ASSIGN_OR_RETURN(c->as, uma::AuthorizationServer::Open((fs::path(o.dir) / "consent.db").string(), ao, DefaultEnv()));
+  MDL_ASSIGN_OR_RETURN(c->records, uma::RecordStore::Open((fs::path(o.dir) / "records.db").string(), DefaultEnv()));
+  MDL_ASSIGN_OR_RETURN(c->fhir, server::FhirResourceServer::Create(*c->as, *c->records));
+  server::RegisterUmaRoutes(*c->http, *c->as);
+  c->fhir->RegisterRoutes(*c->http);
+  c->banner = {{"role", "container"}, {"owner", owner}, {"issuer", ao.issuer}, {"fhir", ao.issuer + "/fhir"},
+               {"trusted_issuers", o.verifier.trusted}, {"ledger_receipts", c->ledger_port != nullptr}};
+  return c;
+}
 
-  auto as = uma::AuthorizationServer::Open((fs::path(o.dir) / "consent.db").string(), ao, DefaultEnv());
-  if (!as) return ReportError(as.error());
-  auto records = uma::RecordStore::Open((fs::path(o.dir) / "records.db").string(), DefaultEnv());
-  if (!records) return ReportError(records.error());
-  auto fhir = server::FhirResourceServer::Create(**as, **records);
-  if (!fhir) return ReportError(fhir.error());
-  server::RegisterUmaRoutes(http, **as);
-  (*fhir)->RegisterRoutes(http);
+int RunServe(const ServeOptions& o, const ClientOptions& l, bool as_json) {
+  auto c = BuildContainer(o, l);
+  if (!c) return ReportError(c.error());
+  return ServeBound(*(*c)->http, (*c)->url, (*c)->banner, as_json);
+}
 
-  json banner = {{"role", "container"}, {"owner", owner}, {"issuer", ao.issuer}, {"fhir", ao.issuer + "/fhir"},
-                 {"trusted_issuers", o.verifier.trusted}, {"ledger_receipts", ledger_port != nullptr}};
-  return ServeBound(http, *bound, banner, as_json);
+std::atomic<bool> g_host_stop{false};
+void OnHostSignal(int) { g_host_stop = true; }
+
+// `medallion host serve --config host.json`: many containers in one process, each with its
+// own databases, keys, authorization server and port (docs/roles.md §"Container host").
+int RunHost(const std::string& config_path) {
+  auto bytes = ReadFileBytes(config_path);
+  if (!bytes) return ReportError(bytes.error());
+  json cfg = json::parse(ToString(*bytes), nullptr, false);
+  if (!cfg.is_object() || !cfg.contains("containers") || !cfg["containers"].is_array() || cfg["containers"].empty()) {
+    return ReportError(Status::InvalidArgument(config_path + ": {\"containers\": [...]} is required"));
+  }
+  ClientOptions l;
+  if (cfg.contains("ledger")) {
+    l.url = cfg["ledger"].value("url", l.url);
+    l.log_key = cfg["ledger"].value("log_key", "");
+  }
+  std::vector<std::unique_ptr<Container>> containers;
+  json listing = json::array();
+  std::set<std::string> names;
+  for (const json& e : cfg["containers"]) {
+    if (!e.is_object() || !e.contains("name") || !e["name"].is_string() || !names.insert(e["name"].get<std::string>()).second) {
+      return ReportError(Status::InvalidArgument("each container has a unique name"));
+    }
+    ServeOptions o;
+    o.dir = e.value("dir", "");
+    o.store = e.value("store", "");
+    o.passphrase_file = e.value("passphrase_file", "");
+    o.owner = e.value("owner", "");
+    o.key_index = e.value("key_index", 0u);
+    o.listen = e.value("listen", "127.0.0.1:0");
+    o.public_url = e.value("public_url", "");
+    o.verifier.trusted = cfg.value("trust", std::vector<std::string>{});
+    o.verifier.allow_insecure_loopback = cfg.value("allow_insecure_loopback", false);
+    o.use_ledger = cfg.value("ledger_receipts", false);
+    if (cfg.contains("tls")) {
+      o.tls.cert = cfg["tls"].value("cert", "");
+      o.tls.key = cfg["tls"].value("key", "");
+    }
+    if (o.dir.empty()) return ReportError(Status::InvalidArgument("container " + e["name"].get<std::string>() + ": dir is required"));
+    auto c = BuildContainer(o, l);
+    if (!c) return ReportError(Status(c.error().code(), e["name"].get<std::string>() + ": " + c.error().message()));
+    listing.push_back({{"name", e["name"]}, {"url", (*c)->url}, {"owner", (*c)->banner["owner"]}});
+    containers.push_back(std::move(*c));
+  }
+  std::cout << json{{"role", "host"}, {"containers", listing}}.dump() << std::endl;
+  std::vector<std::thread> threads;
+  for (auto& c : containers) threads.emplace_back([s = c->http.get()] { s->listen_after_bind(); });
+  struct sigaction sa {};
+  sa.sa_handler = OnHostSignal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  while (!g_host_stop) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  for (auto& c : containers) c->http->stop();
+  for (auto& t : threads) t.join();
+  return kExitOk;
 }
 
 // --- the owner's client ---
@@ -259,6 +328,16 @@ void AddContainerCommands(CLI::App& app, int& rc) {
     l->Add(cmd, false, "--ledger");
     cmd->add_flag("--json", *as_json, "Print the banner as one JSON line");
     cmd->callback([o, l, as_json, &rc] { rc = RunServe(*o, *l, *as_json); });
+  }
+
+  auto* host = app.add_subcommand("host", "A container host: many personal containers in one process, each isolated");
+  host->require_subcommand(1);
+  {
+    auto config = std::make_shared<std::string>();
+    auto* cmd = host->add_subcommand("serve", "Serve every container of a host configuration (docs/roles.md)");
+    cmd->add_option("--config", *config, "host.json: {ledger, trust, ledger_receipts, allow_insecure_loopback, tls, containers: [...]}")
+        ->required();
+    cmd->callback([config, &rc] { rc = RunHost(*config); });
   }
 
   auto* consent = app.add_subcommand("consent", "The owner's side of her container: policies, approvals, disclosures");
