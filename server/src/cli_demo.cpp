@@ -29,6 +29,7 @@
 #include "medallion/claims/presentation.h"
 #include "medallion/core/encoding.h"
 #include "medallion/core/hash.h"
+#include "medallion/core/jcs.h"
 #include "medallion/did/did_key.h"
 #include "medallion/did/did_mdl.h"
 #include "medallion/ledger/signed_note.h"
@@ -37,6 +38,7 @@
 #include "medallion/server/ledger_client.h"
 #include "medallion/uma/authorization_server.h"
 #include "medallion/uma/policy.h"
+#include "medallion/uma/relationship.h"
 #include "medallion/wallet/bip39.h"
 #include "medallion/wallet/keys.h"
 #include "medallion/wallet/keystore.h"
@@ -524,6 +526,22 @@ struct Demo {
     n.Json("medication-request.json", "fhir", created.body);
     MDL_ASSIGN_OR_RETURN(json rx, WritePrescription("urn:uuid:" + HexEncode(rng.RandomBytes(16)), created.body, "II", 0));
     n.Json("prescription.json", "credential", rx);
+    {
+      // The relationship (MedRec): Alice gives Dr. Rivera a pairwise pseudonym; she opens the
+      // relationship on the ledger with the data location sealed to Alice; Alice accepts.
+      MDL_ASSIGN_OR_RETURN(uma::PairwiseKey alice_pw, uma::DerivePairwiseKey(patient.seed.Reveal(), 0));
+      MDL_ASSIGN_OR_RETURN(uma::PairwiseKey dr_pw, uma::DerivePairwiseKey(physician.seed.Reveal(), 0));
+      MDL_ASSIGN_OR_RETURN(std::string shared, jcs::Canonicalize(created.body));
+      MDL_ASSIGN_OR_RETURN(json open, uma::BuildOpen(dr_pw, alice_pw.Pseudonym(), "patient_provider",
+                                                     patient_box + "/fhir/MedicationRequest/" + created.body.value("id", ""),
+                                                     HexEncode(Sha256(AsBytes(shared))), Now()));
+      MDL_ASSIGN_OR_RETURN(ledger::AppendResult opened, ledger->Append(open));
+      MDL_ASSIGN_OR_RETURN(json accept, uma::BuildPatientAction(alice_pw, dr_pw.Pseudonym(), "patient_provider", "accept", Now()));
+      MDL_ASSIGN_OR_RETURN(ledger::AppendResult accepted, ledger->Append(accept));
+      n.Check(true, "relationship opened by Dr. Rivera (index " + std::to_string(opened.index) + ", location sealed to Alice) and accepted by Alice (index " +
+                        std::to_string(accepted.index) + "), between pairwise pseudonyms only");
+      n.Json("relationship-open.json", "ledger-entry", open);
+    }
 
     if (restart) {
       n.Say("\n  -- every process is stopped and started again (state on disk only) --");
@@ -647,6 +665,22 @@ struct Demo {
     n.Check(!events.body.value("events", json::array()).empty(), "her notifications: " + std::to_string(events.body["events"].size()) +
                                                                       " (requests awaiting approval, disclosures, new prescriptions)");
     n.Json("notifications.json", "notifications", events.body);
+    // Alice's container is gone: her relationships come back from her seed and the ledger.
+    MDL_RETURN_IF_ERROR(ledger->Refresh().status());
+    auto rebuilt = uma::RebuildFromSeed(patient.seed.Reveal(), [&](const std::string& id) -> Result<std::vector<std::pair<uint64_t, std::string>>> {
+      MDL_ASSIGN_OR_RETURN(auto proven, ledger->Lookup({ledger::KeyKind::kRelationship, id}));
+      std::vector<std::pair<uint64_t, std::string>> out;
+      for (auto& e : proven) out.emplace_back(e.index, e.entry);
+      return out;
+    });
+    n.Check(rebuilt.has_value() && rebuilt->size() == 1 && (*rebuilt)[0].patient_decision == "accepted" &&
+                (*rebuilt)[0].location.find(patient_box) == 0,
+            "Alice rebuilds her relationships from her seed and the ledger alone: 1 found, accepted, its location opened");
+    if (rebuilt && !rebuilt->empty()) {
+      n.Json("relationships-rebuilt.json", "relationships",
+             {{"rel", (*rebuilt)[0].id}, {"status", (*rebuilt)[0].status}, {"patient_decision", (*rebuilt)[0].patient_decision},
+              {"location", (*rebuilt)[0].location}, {"ledger_indexes", (*rebuilt)[0].indexes}});
+    }
     MDL_ASSIGN_OR_RETURN(ledger::Checkpoint cp, ledger->Refresh());
     n.Artifact("checkpoint.txt", "checkpoint", ledger->verifier().trusted_note());
     n.Check(true, "final checkpoint: " + std::to_string(cp.size) + " entries");
