@@ -2,6 +2,8 @@
 // the phone with signed results, revocation, and the consent flow decided on the phone.
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 #include "uma/uma_world.h"
 
 using namespace medallion;
@@ -234,4 +236,41 @@ TEST_CASE("a consent request awaiting the owner is decided on the phone", "[uma]
   CHECK(w.as->DeviceDecide(phone.session, id, phone.Decision(id, pending.body[0]["hash"], "approve")).body["status"] == "approved");
   Reply granted = w.as->Token({{"grant_type", kUmaTicketGrant}, {"ticket", submitted.body["ticket"]}}, cc);
   CHECK(granted.status == 200);
+}
+
+TEST_CASE("the inbox keeps only credentials for the owner; notifications wait for news", "[uma][inbox]") {
+  UmaWorld w;
+  const std::string session = w.OwnerSession();
+  const json mine = w.License(w.patient, "urn:uuid:for-patient");
+  const json theirs = w.License(w.physician, "urn:uuid:for-physician");
+  json tampered = mine;
+  tampered["credentialSubject"]["specialty"] = "Forged";
+  CHECK(w.as->DeliverCredential(theirs).body["error_description"] == "the credential's subject is not this container's owner");
+  CHECK(w.as->DeliverCredential(tampered).status == 400);
+  CHECK(w.as->DeliverCredential(json::array()).status == 400);
+  Reply first = w.as->Events(session, 0, 0);
+  const uint64_t next = first.body["next"];
+  REQUIRE(w.as->DeliverCredential(mine).status == 201);
+  CHECK(w.as->DeliverCredential(mine).status == 201);  // idempotent
+  Reply list = w.as->ListCredentials(session);
+  REQUIRE(list.body.size() == 1);
+  CHECK(list.body[0]["source"] == "inbox");
+  CHECK(w.as->ListCredentials("x").status == 401);
+  // The owner keeps a credential about someone else (one she holds or issued) too.
+  CHECK(w.as->StoreCredential(session, theirs).status == 201);
+  CHECK(w.as->StoreCredential("x", theirs).status == 401);
+
+  Reply events = w.as->Events(session, next, 0);
+  REQUIRE(events.body["events"].size() == 1);
+  CHECK(events.body["events"][0]["type"] == "new_credential");
+  // Long polling: a delivery from another thread wakes the reader.
+  const uint64_t after = events.body["next"];
+  std::thread later([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    (void)w.as->DeliverCredential(w.License(w.patient, "urn:uuid:later"));
+  });
+  Reply woke = w.as->Events(session, after, 10);
+  later.join();
+  CHECK(woke.body["events"].size() == 1);
+  CHECK(w.as->Events("x", 0, 0).status == 401);
 }
