@@ -681,6 +681,12 @@ struct Demo {
              {{"rel", (*rebuilt)[0].id}, {"status", (*rebuilt)[0].status}, {"patient_decision", (*rebuilt)[0].patient_decision},
               {"location", (*rebuilt)[0].location}, {"ledger_indexes", (*rebuilt)[0].indexes}});
     }
+    // The two did:mdl documents as they stand now (with the phones' device keys), resolved
+    // through the verifying ledger client.
+    for (const Person* p : {&physician, &patient}) {
+      MDL_ASSIGN_OR_RETURN(std::string doc, roles.Cli({"did", "resolve", p->did, "--ledger", ledger_url, "--log-key", log_key}, {}));
+      n.Json(p->name + "-did-resolution.json", "did-resolution", json::parse(doc));
+    }
     MDL_ASSIGN_OR_RETURN(ledger::Checkpoint cp, ledger->Refresh());
     n.Artifact("checkpoint.txt", "checkpoint", ledger->verifier().trusted_note());
     n.Check(true, "final checkpoint: " + std::to_string(cp.size) + " entries");

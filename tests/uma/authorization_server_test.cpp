@@ -270,6 +270,18 @@ TEST_CASE("security: tickets, tokens, claims and containers", "[uma][security]")
     CHECK(t.body["error"] == "invalid_resource_id");
     CHECK(w.as->ReadResource(other_pat, s.resource).status == 404);
     CHECK(w.as->DeleteResource(other_pat, s.resource).status == 404);
+    CHECK(w.as->UpdateResource(other_pat, s.resource, {{"resource_scopes", {"read"}}}).status == 404);
+    CHECK(w.as->ListResources(other_pat).body.empty());
+    // FedAuthz §3.2: the owning server updates, lists and deletes; descriptions are checked.
+    CHECK(w.as->UpdateResource(s.pat, s.resource, {{"name", "Renamed"}, {"resource_scopes", {"read", "search"}}}).status == 200);
+    CHECK(w.as->ReadResource(s.pat, s.resource).body["name"] == "Renamed");
+    CHECK(w.as->UpdateResource(s.pat, s.resource, {{"name", "no scopes"}}).status == 400);
+    CHECK(w.as->CreateResource(s.pat, {{"resource_scopes", {"has space"}}}).status == 400);
+    CHECK(w.as->ListResources(s.pat).body == json::array({s.resource}));
+    Reply extra = w.as->CreateResource(s.pat, {{"resource_scopes", {"read"}}});
+    REQUIRE(extra.status == 201);
+    CHECK(w.as->DeleteResource(s.pat, extra.body["_id"].get<std::string>()).status == 204);
+    CHECK(w.as->ReadResource(s.pat, extra.body["_id"].get<std::string>()).status == 404);
     // Unregistered scope, bad PAT.
     CHECK(w.as->RequestPermission(s.pat, {{"resource_id", s.resource}, {"resource_scopes", {"delete"}}}).body["error"] ==
           "invalid_scope");
