@@ -12,4 +12,13 @@ bool VerifySignature(Alg alg, ByteView public_key, ByteView message, ByteView si
                         message, signature);
 }
 
+Signer WalletSigner(std::shared_ptr<const wallet::SigningKey> key, std::string verification_method) {
+  Signer s;
+  s.alg = key->alg == wallet::SignatureAlg::kES256K ? Alg::kES256K : Alg::kEdDSA;
+  s.verification_method = std::move(verification_method);
+  s.public_key = key->public_key;
+  s.sign = [key](ByteView m) { return wallet::Sign(*key, m); };
+  return s;
+}
+
 }  // namespace medallion::claims

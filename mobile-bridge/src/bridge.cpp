@@ -483,12 +483,7 @@ mdl_status mdl_phone_decide(mdl_phone* phone, const char* request_id, int32_t ap
     const json payload = item->value("payload", json::object());
     if (approve && payload.contains("sign")) {
       const json& sign = payload["sign"];
-      medallion::claims::Signer signer;
-      signer.alg = medallion::claims::Alg::kEdDSA;
-      signer.verification_method = sign.value("verification_method", "");
-      signer.public_key = phone->device->public_key;
-      auto key = phone->device;
-      signer.sign = [key](ByteView m) { return wallet::Sign(*key, m); };
+      medallion::claims::Signer signer = medallion::claims::WalletSigner(phone->device, sign.value("verification_method", ""));
       const int64_t now = medallion::DefaultEnv().clock->NowSeconds();
       if (sign.value("format", "") == "data_integrity") {
         medallion::claims::ProofOptions po;

@@ -55,16 +55,8 @@ struct OwnerKeys {
   std::string auth_kid, assertion_kid;
   SecretBytes seed;
   SecretBytes pseudonym_secret;
-  static claims::Signer SignerOf(const std::shared_ptr<wallet::SigningKey>& key, const std::string& kid) {
-    claims::Signer s;
-    s.alg = claims::Alg::kEdDSA;
-    s.verification_method = kid;
-    s.public_key = key->public_key;
-    s.sign = [key](ByteView m) { return wallet::Sign(*key, m); };
-    return s;
-  }
-  claims::Signer Signer() const { return SignerOf(assertion, assertion_kid); }
-  claims::Signer AuthSigner() const { return SignerOf(auth, auth_kid); }
+  claims::Signer Signer() const { return claims::WalletSigner(assertion, assertion_kid); }
+  claims::Signer AuthSigner() const { return claims::WalletSigner(auth, auth_kid); }
 };
 
 Result<OwnerKeys> UnlockOwner(const std::string& store, const std::string& passphrase_file, uint32_t account,

@@ -100,14 +100,7 @@ struct Person {
   std::string Kid(const std::shared_ptr<wallet::SigningKey>& k) const {
     return did + "#" + *did::MultikeyFromPublicKey(did::KeyType::kEd25519, k->public_key);
   }
-  claims::Signer Signer(const std::shared_ptr<wallet::SigningKey>& k) const {
-    claims::Signer s;
-    s.alg = claims::Alg::kEdDSA;
-    s.verification_method = Kid(k);
-    s.public_key = k->public_key;
-    s.sign = [k](ByteView m) { return wallet::Sign(*k, m); };
-    return s;
-  }
+  claims::Signer Signer(const std::shared_ptr<wallet::SigningKey>& k) const { return claims::WalletSigner(k, Kid(k)); }
   std::map<std::string, std::string> Env() const { return {{"MEDALLION_PASSPHRASE", passphrase}}; }
 };
 
@@ -152,21 +145,6 @@ Result<Answer> PostForm(const std::string& url, const std::string& form) {
   json j = json::parse(r.body, nullptr, false);
   if (j.is_discarded()) return Status::Unavailable(url + " answered with something other than JSON");
   return Answer{r.status, j};
-}
-
-std::string FormEncode(std::string_view v) {
-  std::string out;
-  static const char* kHex = "0123456789ABCDEF";
-  for (unsigned char c : v) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 int64_t Now() { return DefaultEnv().clock->NowSeconds(); }
@@ -262,10 +240,10 @@ struct UmaClient {
   }
   // POST /token with the ticket (and optional claim token); the answer as is.
   Result<Answer> Token(const std::string& ticket, const std::string& claim_token = "") {
-    std::string form = "grant_type=" + FormEncode(uma::kUmaTicketGrant) + "&ticket=" + FormEncode(ticket) + "&client_id=" +
-                       FormEncode(client_id) + "&client_secret=" + FormEncode(client_secret);
-    if (!claim_token.empty()) form += "&claim_token=" + claim_token + "&claim_token_format=" + FormEncode(uma::kClaimTokenVp);
-    if (claim_token.empty() && !pct.empty()) form += "&pct=" + FormEncode(pct);
+    std::string form = "grant_type=" + PercentEncode(uma::kUmaTicketGrant) + "&ticket=" + PercentEncode(ticket) + "&client_id=" +
+                       PercentEncode(client_id) + "&client_secret=" + PercentEncode(client_secret);
+    if (!claim_token.empty()) form += "&claim_token=" + claim_token + "&claim_token_format=" + PercentEncode(uma::kClaimTokenVp);
+    if (claim_token.empty() && !pct.empty()) form += "&pct=" + PercentEncode(pct);
     return PostForm(container + "/token", form);
   }
   // The full grant for a ticket: need_info → the license presentation → RPT (or the refusal).

@@ -57,15 +57,6 @@ Result<RoleKeys> UnlockRole(const std::string& store, const std::string& passphr
   return k;
 }
 
-claims::Signer SignerOf(const std::shared_ptr<wallet::SigningKey>& key, const std::string& kid) {
-  claims::Signer s;
-  s.alg = claims::Alg::kEdDSA;
-  s.verification_method = kid;
-  s.public_key = key->public_key;
-  s.sign = [key](ByteView m) { return wallet::Sign(*key, m); };
-  return s;
-}
-
 Status PrepareDir(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -124,7 +115,7 @@ int RunIssuer(const IssuerOptions& o, const ClientOptions& l) {
 
   claims::SocietyOptions so;
   so.did = *did;
-  so.signer = SignerOf(keys->assertion, kid);
+  so.signer = claims::WalletSigner(keys->assertion, kid);
   so.base_url = origin;
   so.directory = *directory;
   so.status_ttl_millis = o.status_ttl_ms;
@@ -176,7 +167,7 @@ int RunPharmacy(const PharmacyOptions& o, const ClientOptions& l) {
   server::PharmacyService svc;
   svc.config.pharmacy_did = did;
   svc.config.domain = o.domain.empty() ? *bound : o.domain;
-  svc.config.receipt_signer = SignerOf(keys->auth, did + "#" + multikey);
+  svc.config.receipt_signer = claims::WalletSigner(keys->auth, did + "#" + multikey);
   svc.config.trusted_license_issuers = o.verifier.trusted;
   svc.config.pseudonym_secret = &keys->derived;
   svc.resolver = &verifier.resolver();

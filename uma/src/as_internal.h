@@ -496,6 +496,14 @@ class AuthorizationServer::Impl {
     });
   }
 
+  // Consumes a live owner/device sign-in challenge (single use). False if unknown, used or
+  // expired. Runs inside a transaction.
+  Result<bool> ConsumeChallenge(const std::string& nonce) {
+    Stmt del(db_, "DELETE FROM challenges WHERE nonce = ? AND expires > ?", kWhat);
+    if (del.Text(1, nonce).Int(2, Now()).Step() != SQLITE_DONE) return del.Error();
+    return sqlite3_changes(db_) == 1;
+  }
+
   // --- tickets ---
 
   // Stores a ticket; `data` carries the requested permissions and, for rotated tickets, the

@@ -802,9 +802,8 @@ Reply AuthorizationServer::OwnerSignIn(std::string_view did_auth_jwt) {
   Reply reply;
   Status st = impl_->Tx([&]() -> Status {
     // The challenge is single use and must be live.
-    Stmt del(impl_->db_, "DELETE FROM challenges WHERE nonce = ? AND expires > ?", kWhat);
-    if (del.Text(1, nonce).Int(2, impl_->Now()).Step() != SQLITE_DONE) return del.Error();
-    if (sqlite3_changes(impl_->db_) != 1) {
+    MDL_ASSIGN_OR_RETURN(bool live, impl_->ConsumeChallenge(nonce));
+    if (!live) {
       reply = Error(401, "invalid_grant", "the challenge is unknown, used or expired");
       return Status::Ok();
     }

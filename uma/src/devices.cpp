@@ -11,21 +11,6 @@ constexpr const char* kSessionType = "medallion-device-session/1";
 constexpr const char* kDecisionType = "medallion-decision/1";
 constexpr size_t kMaxDevices = 16;
 
-std::string FormEncode(std::string_view v) {
-  std::string out;
-  static const char* kHex = "0123456789ABCDEF";
-  for (unsigned char c : v) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 Result<Bytes> DecodeSig(const json& body, const char* member, size_t size) {
   auto it = body.find(member);
   if (it == body.end() || !it->is_string()) return Status::InvalidArgument(std::string(member) + " is required");
@@ -60,7 +45,7 @@ Reply AuthorizationServer::CreatePairing(std::string_view session, int64_t ttl_s
   });
   if (!st.ok()) return Internal(st);
   // The QR code's content: everything the phone needs, once.
-  const std::string uri = "medallion-pair://v1?url=" + FormEncode(options_.issuer) + "&id=" + id + "&secret=" + secret +
+  const std::string uri = "medallion-pair://v1?url=" + PercentEncode(options_.issuer) + "&id=" + id + "&secret=" + secret +
                           "&expires=" + std::to_string(expires);
   Reply r = Json(201, {{"pairing_id", id}, {"secret", secret}, {"expires", expires}, {"uri", uri}});
   SecretString::WipeString(secret);
@@ -214,9 +199,8 @@ Reply AuthorizationServer::DeviceSignIn(const json& body) {
   const std::string session = impl_->NewToken();
   Reply reply;
   Status st = impl_->Tx([&]() -> Status {
-    Stmt del(impl_->db_, "DELETE FROM challenges WHERE nonce = ? AND expires > ?", kWhat);
-    if (del.Text(1, nonce).Int(2, impl_->Now()).Step() != SQLITE_DONE) return del.Error();
-    if (sqlite3_changes(impl_->db_) != 1) {
+    MDL_ASSIGN_OR_RETURN(bool live, impl_->ConsumeChallenge(nonce));
+    if (!live) {
       reply = Error(401, "invalid_grant", "the challenge is unknown, used or expired");
       return Status::Ok();
     }

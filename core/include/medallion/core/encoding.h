@@ -26,6 +26,10 @@ Result<Bytes> Base58CheckDecode(std::string_view text);
 // RFC 4648 §5 base64url without padding. Decode rejects '=', characters outside the
 // alphabet, a length of 1 mod 4, and non-zero trailing bits (non-canonical encodings).
 std::string Base64UrlEncode(ByteView data);
+
+// RFC 3986 §2.1 percent-encoding of everything but the unreserved characters (§2.3): safe for
+// a query value or an application/x-www-form-urlencoded value.
+std::string PercentEncode(std::string_view text);
 Result<Bytes> Base64UrlDecode(std::string_view text);
 // RFC 4648 §4 base64 with padding (C2SP signed notes, RFC 6962 test data). Strict: padding
 // required, trailing bits zero.
