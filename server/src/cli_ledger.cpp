@@ -90,9 +90,11 @@ void AddLedgerCommands(CLI::App& app, int& rc) {
     struct O {
       std::string db = "ledger.db", key_file = "ledger.key", origin = "medallion.example/ledger", listen = "127.0.0.1:8080";
       std::vector<std::string> witnesses;
+      TlsOptions tls;
       bool json = false;
     };
     auto o = std::make_shared<O>();
+    o->tls.Add(cmd);
     cmd->add_option("--db", o->db, "SQLite database of the log (created if missing)");
     cmd->add_option("--key-file", o->key_file, "The log's Ed25519 seed, hex (created 0600 if missing)");
     cmd->add_option("--origin", o->origin, "The log's origin line (checkpoint first line, note key name)");
@@ -146,8 +148,9 @@ void AddLedgerCommands(CLI::App& app, int& rc) {
       committed = log->get();
       std::unique_ptr<server::CosignatureCollector> collector;
       if (!witnesses.empty()) collector = std::make_unique<server::CosignatureCollector>(log->get(), witnesses);
-      httplib::Server http;
-      server::ConfigureServer(http);
+      auto made = server::MakeHttpServer(o->tls.cert, o->tls.key);
+      if (!made) return void(rc = ReportError(made.error()));
+      httplib::Server& http = **made;
       server::RegisterLedgerRoutes(http, log->get(), nullptr, collector.get());
       json banner = {{"role", "ledger"},
                      {"origin", (*log)->origin()},
@@ -164,9 +167,11 @@ void AddLedgerCommands(CLI::App& app, int& rc) {
     struct O {
       std::string db = "witness.db", key_file = "witness.key", name = "witness.medallion.example", listen = "127.0.0.1:8081";
       std::vector<std::string> logs;
+      TlsOptions tls;
       bool json = false;
     };
     auto o = std::make_shared<O>();
+    o->tls.Add(cmd);
     cmd->add_option("--db", o->db, "SQLite database of the witness state (created if missing)");
     cmd->add_option("--key-file", o->key_file, "The witness's Ed25519 seed, hex (created 0600 if missing)");
     cmd->add_option("--name", o->name, "The witness's key name");
@@ -191,8 +196,9 @@ void AddLedgerCommands(CLI::App& app, int& rc) {
       auto signer = ledger::CosignatureV1Signer::FromSeed(o->name, seed->Reveal());
       const std::string vkey = signer.Verifier().VerifierKey();
       ledger::Witness witness(store->get(), std::move(signer), DefaultEnv(), std::move(logs));
-      httplib::Server http;
-      server::ConfigureServer(http);
+      auto made = server::MakeHttpServer(o->tls.cert, o->tls.key);
+      if (!made) return void(rc = ReportError(made.error()));
+      httplib::Server& http = **made;
       server::RegisterLedgerRoutes(http, nullptr, &witness, nullptr);
       rc = Serve(http, o->listen, {{"role", "witness"}, {"name", o->name}, {"verifier_key", vkey}}, o->json);
     });
