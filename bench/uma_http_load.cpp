@@ -141,23 +141,8 @@ int64_t NowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// application/x-www-form-urlencoded value (unreserved characters kept).
-std::string FormEncode(std::string_view v) {
-  std::string out;
-  for (unsigned char ch : v) {
-    if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
-      out += static_cast<char>(ch);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", ch);
-      out += buf;
-    }
-  }
-  return out;
-}
-
 std::string Basic(const std::string& id, const std::string& secret) {
-  return "Basic " + Base64Encode(AsBytes(FormEncode(id) + ":" + FormEncode(secret)));
+  return "Basic " + Base64Encode(AsBytes(PercentEncode(id) + ":" + PercentEncode(secret)));
 }
 
 double CpuSeconds() {
@@ -237,7 +222,7 @@ class RequestingClient {
 
   // The full round trip; the RPT in *rpt. `timed`: record each step's latency.
   bool RoundTrip(std::string* rpt, bool timed) {
-    const std::string grant = "grant_type=" + FormEncode(uma::kUmaTicketGrant);
+    const std::string grant = "grant_type=" + PercentEncode(uma::kUmaTicketGrant);
     auto t = SteadyClock::now();
     auto mark = [&](Phase p) {
       if (timed) stats_.phase_ms[p].push_back(MsSince(t));
@@ -256,7 +241,7 @@ class RequestingClient {
     mark(kGet401);
 
     // UMA Grant §3.3.1 without claims → 403 need_info with a rotated ticket (§3.3.6).
-    auto r2 = http_.Post("/token", {{"Authorization", basic_}}, grant + "&ticket=" + FormEncode(ticket),
+    auto r2 = http_.Post("/token", {{"Authorization", basic_}}, grant + "&ticket=" + PercentEncode(ticket),
                          "application/x-www-form-urlencoded");
     ++stats_.requests;
     json need = r2 ? json::parse(r2->body, nullptr, false) : json();
@@ -273,8 +258,8 @@ class RequestingClient {
     mark(kSignVp);
 
     auto r3 = http_.Post("/token", {{"Authorization", basic_}},
-                         grant + "&ticket=" + FormEncode(ticket2) + "&claim_token=" + FormEncode(vp) +
-                             "&claim_token_format=" + FormEncode(uma::kClaimTokenVp),
+                         grant + "&ticket=" + PercentEncode(ticket2) + "&claim_token=" + PercentEncode(vp) +
+                             "&claim_token_format=" + PercentEncode(uma::kClaimTokenVp),
                          "application/x-www-form-urlencoded");
     ++stats_.requests;
     json ok = r3 ? json::parse(r3->body, nullptr, false) : json();
@@ -455,7 +440,7 @@ int main(int argc, char** argv) {
       ++ready;
       while (!go.load()) std::this_thread::sleep_for(std::chrono::microseconds(200));
       if (!ok) return;
-      const std::string intro_body = "token=" + FormEncode(shared_rpt);
+      const std::string intro_body = "token=" + PercentEncode(shared_rpt);
       const httplib::Headers intro_headers = {{"Authorization", "Bearer " + pat}};
       while (SteadyClock::now() < deadline) {
         const auto start = SteadyClock::now();

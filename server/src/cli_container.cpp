@@ -61,10 +61,7 @@ struct OwnerKeys {
 
 Result<OwnerKeys> UnlockOwner(const std::string& store, const std::string& passphrase_file, uint32_t account,
                               const std::string& owner_did = "", uint32_t key_index = 0) {
-  auto ks = wallet::KeyStore::Open(store, DefaultEnv());
-  if (!ks) return Status::InvalidArgument(ks.error().ToString());
-  MDL_ASSIGN_OR_RETURN(SecretString pass, GetPassphrase(passphrase_file, "MEDALLION_PASSPHRASE", "Key store passphrase", false));
-  MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret, (*ks)->Unlock(pass.Reveal()));
+  MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret, OpenAndUnlock(store, passphrase_file));
   const bool mdl = !owner_did.empty() && did::DidMethod(owner_did) == "mdl";
   if (!owner_did.empty() && !mdl && did::DidMethod(owner_did) != "key") {
     return Status::InvalidArgument("the owner's DID is a did:key of the wallet or a did:mdl it controls");

@@ -279,6 +279,24 @@ json MedicationRequest(const std::string& rxnorm, const std::string& text, int r
           {"dispenseRequest", {{"quantity", {{"value", 20}, {"unit", "tablet"}}}, {"numberOfRepeatsAllowed", repeats}}}};
 }
 
+// The society's licensing directory in the demo and in `up`: Dr. Rivera.
+json SocietyDirectory() {
+  return json::array({{{"license_number", "MA-MD-204812"}, {"name", "Dr. Elena Rivera"}, {"jurisdiction", "US-MA"},
+                       {"license_type", "MD"}, {"specialty", "Internal Medicine"}, {"schedules", {"II", "III", "IV", "V"}},
+                       {"valid_until", did::XmlDateTime(Now() + 2 * 365 * 86400)}}});
+}
+
+// The run folder with the subfolders each party and role writes to (0700).
+Status MakeRunFolders(const std::string& dir, std::initializer_list<const char*> subs) {
+  std::error_code ec;
+  for (const char* sub : subs) {
+    fs::create_directories(dir + sub, ec);
+    if (ec) return Status::InvalidArgument("cannot create " + dir + sub + ": " + ec.message());
+    ::chmod((dir + sub).c_str(), 0700);
+  }
+  return Status::Ok();
+}
+
 std::string RunFolder(const std::string& out) {
   std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -424,9 +442,7 @@ struct Demo {
       n.Check(p->did.rfind("did:mdl:", 0) == 0, p->name + "'s lifelong did:mdl on the ledger: " + p->did);
       n.Artifact(p->name + "-did.txt", "did", p->did + "\n");
     }
-    json directory = json::array({{{"license_number", "MA-MD-204812"}, {"name", "Dr. Elena Rivera"}, {"jurisdiction", "US-MA"},
-                                   {"license_type", "MD"}, {"specialty", "Internal Medicine"}, {"schedules", {"II", "III", "IV", "V"}},
-                                   {"valid_until", did::XmlDateTime(Now() + 2 * 365 * 86400)}}});
+    json directory = SocietyDirectory();
     MDL_RETURN_IF_ERROR(WriteFileAtomic(n.dir() + "/society/directory.json", directory.dump(2), true, true));
     MDL_ASSIGN_OR_RETURN(society_banner, roles.Start("society", {"issuer", "serve", "--dir", n.dir() + "/society/data", "--store", society.store,
                                                                  "--directory", n.dir() + "/society/directory.json", "--listen", "127.0.0.1:0",
@@ -674,11 +690,9 @@ struct Demo {
 
 int RunDemo(const std::string& out, bool quiet, bool restart) {
   const std::string dir = RunFolder(out);
-  std::error_code ec;
-  for (const char* sub : {"", "/logs", "/ledger", "/society", "/physician", "/patient", "/pharmacy-a", "/pharmacy-b"}) {
-    fs::create_directories(dir + sub, ec);
-    if (ec) return ReportError(Status::InvalidArgument("cannot create " + dir + sub + ": " + ec.message()));
-    ::chmod((dir + sub).c_str(), 0700);
+  if (Status st = MakeRunFolders(dir, {"", "/logs", "/ledger", "/society", "/physician", "/patient", "/pharmacy-a", "/pharmacy-b"});
+      !st.ok()) {
+    return ReportError(st);
   }
   Narrator n(dir, quiet);
   n.Say("Medallion demo: a prescription from a physician's DID to a pharmacy's dispense record.");
@@ -711,11 +725,8 @@ void OnUpSignal(int) { g_up_stop = true; }
 // `medallion up`: the same roles as the demo, started and left running for interactive use.
 int RunUp(const std::string& out) {
   const std::string dir = RunFolder(out);
-  std::error_code ec;
-  for (const char* sub : {"", "/logs", "/ledger", "/society", "/physician", "/patient", "/pharmacy"}) {
-    fs::create_directories(dir + sub, ec);
-    if (ec) return ReportError(Status::InvalidArgument("cannot create " + dir + sub + ": " + ec.message()));
-    ::chmod((dir + sub).c_str(), 0700);
+  if (Status st = MakeRunFolders(dir, {"", "/logs", "/ledger", "/society", "/physician", "/patient", "/pharmacy"}); !st.ok()) {
+    return ReportError(st);
   }
   Narrator n(dir, true);
   Demo d(n);
@@ -735,9 +746,7 @@ int RunUp(const std::string& out) {
       MDL_ASSIGN_OR_RETURN(std::string o, d.roles.Cli({"did", "create", "--store", p->store, "--ledger", d.ledger_url, "--log-key", d.log_key}, p->Env()));
       p->did = o.substr(0, o.find_last_not_of(" \n") + 1);
     }
-    json directory = json::array({{{"license_number", "MA-MD-204812"}, {"name", "Dr. Elena Rivera"}, {"jurisdiction", "US-MA"},
-                                   {"license_type", "MD"}, {"specialty", "Internal Medicine"}, {"schedules", {"II", "III", "IV", "V"}},
-                                   {"valid_until", did::XmlDateTime(Now() + 2 * 365 * 86400)}}});
+    json directory = SocietyDirectory();
     MDL_RETURN_IF_ERROR(WriteFileAtomic(dir + "/society/directory.json", directory.dump(2), true, true));
     MDL_ASSIGN_OR_RETURN(json sb, d.roles.Start("society", {"issuer", "serve", "--dir", dir + "/society/data", "--store", d.society.store, "--directory",
                                                             dir + "/society/directory.json", "--listen", "127.0.0.1:0", "--json", "--ledger",

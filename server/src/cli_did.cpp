@@ -99,11 +99,8 @@ Result<did::mdl::BuiltOp> Controller::Update(const did::mdl::State& state, const
 }
 
 Result<Controller> Unlock(const std::string& store, const std::string& passphrase_file, uint32_t account) {
-  auto ks = wallet::KeyStore::Open(store, DefaultEnv());
   // A store that cannot be opened is unusable input (exit 2), as for the wallet commands.
-  if (!ks) return Status::InvalidArgument(ks.error().ToString());
-  MDL_ASSIGN_OR_RETURN(SecretString pass, GetPassphrase(passphrase_file, "MEDALLION_PASSPHRASE", "Key store passphrase", false));
-  MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret, (*ks)->Unlock(pass.Reveal()));
+  MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret, OpenAndUnlock(store, passphrase_file));
   return Controller{std::move(secret.seed), account};
 }
 

@@ -22,10 +22,7 @@ namespace {
 using nlohmann::json;
 
 Result<SecretBytes> Seed(const std::string& store, const std::string& passphrase_file) {
-  auto ks = wallet::KeyStore::Open(store, DefaultEnv());
-  if (!ks) return Status::InvalidArgument(ks.error().ToString());
-  MDL_ASSIGN_OR_RETURN(SecretString pass, GetPassphrase(passphrase_file, "MEDALLION_PASSPHRASE", "Key store passphrase", false));
-  MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret, (*ks)->Unlock(pass.Reveal()));
+  MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret, OpenAndUnlock(store, passphrase_file));
   return std::move(secret.seed);
 }
 

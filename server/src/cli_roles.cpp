@@ -42,10 +42,7 @@ struct RoleKeys {
 };
 
 Result<RoleKeys> UnlockRole(const std::string& store, const std::string& passphrase_file, const std::string& label) {
-  auto ks = wallet::KeyStore::Open(store, DefaultEnv());
-  if (!ks) return Status::InvalidArgument(ks.error().ToString());
-  MDL_ASSIGN_OR_RETURN(SecretString pass, GetPassphrase(passphrase_file, "MEDALLION_PASSPHRASE", "Key store passphrase", false));
-  MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret, (*ks)->Unlock(pass.Reveal()));
+  MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret, OpenAndUnlock(store, passphrase_file));
   RoleKeys k;
   MDL_ASSIGN_OR_RETURN(wallet::SigningKey auth, wallet::DeriveSigningKey(secret.seed.Reveal(), wallet::SignatureAlg::kEdDSA,
                                                                          wallet::PurposeKeyPath(0, KeyPurpose::kAuthentication, 0)));

@@ -264,4 +264,11 @@ Status FlushStdout() {
   return Status::Ok();
 }
 
+Result<wallet::WalletSecret> OpenAndUnlock(const std::string& store, const std::string& passphrase_file) {
+  auto ks = wallet::KeyStore::Open(store, DefaultEnv());
+  if (!ks) return Status::InvalidArgument(ks.error().ToString());
+  MDL_ASSIGN_OR_RETURN(SecretString pass, GetPassphrase(passphrase_file, "MEDALLION_PASSPHRASE", "Key store passphrase", false));
+  return (*ks)->Unlock(pass.Reveal());
+}
+
 }  // namespace medallion::cli

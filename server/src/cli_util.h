@@ -11,6 +11,7 @@
 #include "medallion/core/bytes.h"
 #include "medallion/core/secret.h"
 #include "medallion/core/status.h"
+#include "medallion/wallet/keystore.h"
 
 namespace medallion::cli {
 
@@ -49,6 +50,11 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, bool publ
 // A key store passphrase: from `file` if given, else $`env_var`, else a no-echo prompt on the
 // terminal (at most 1024 bytes; twice when `confirm`, compared in constant time).
 // Errors: invalid_argument if none can be had or the two entries differ.
+// Opens and unlocks a key store: a file that is not a usable key store is invalid_argument
+// (exit 2), a wrong passphrase unauthenticated (exit 1). The passphrase comes from
+// `passphrase_file`, else $MEDALLION_PASSPHRASE, else a prompt.
+Result<wallet::WalletSecret> OpenAndUnlock(const std::string& store, const std::string& passphrase_file);
+
 Result<SecretString> GetPassphrase(const std::string& file, const char* env_var, const std::string& prompt,
                                    bool confirm);
 

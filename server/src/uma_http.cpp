@@ -81,6 +81,15 @@ Result<uma::ClientCredentials> ClientAuth(const httplib::Request& req, std::map<
 
 void BadRequest(httplib::Response& res, const std::string& why) { SendError(res, 400, "invalid_request", why); }
 
+// RFC 6750 §3.1: the owner's session is missing or not live. Sent before a body is looked at,
+// so nothing is said about the request to someone who is not the owner.
+void OwnerRequired(httplib::Response& res, const uma::AuthorizationServer& a) {
+  res.set_header("WWW-Authenticate", "Bearer realm=\"" + a.options().realm + "\", error=\"invalid_token\"");
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("Pragma", "no-cache");
+  SendError(res, 401, "invalid_token", "the owner's session is required (sign in)");
+}
+
 }  // namespace
 
 Result<std::map<std::string, std::string>> ParseForm(std::string_view body) {
@@ -196,9 +205,7 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
     Send(res, a->ListPolicies(BearerToken(req)));
   });
   server.Post("/owner/v1/policies", [a](const httplib::Request& req, httplib::Response& res) {
-    // The session is checked before the body is looked at: nothing about policies is said
-    // to someone who is not the owner.
-    if (!a->CheckOwner(BearerToken(req)).ok()) return Send(res, a->ListPolicies(""));
+    if (!a->CheckOwner(BearerToken(req)).ok()) return OwnerRequired(res, *a);
     auto body = JsonBody(req);
     if (!body) return BadRequest(res, body.error().message());
     Send(res, a->AddPolicy(BearerToken(req), *body));
@@ -213,7 +220,7 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
     Send(res, a->ListRequests(BearerToken(req), req.get_param_value("status")));
   });
   server.Post(R"(/owner/v1/requests/([A-Za-z0-9_-]{1,64})/decision)", [a](const httplib::Request& req, httplib::Response& res) {
-    if (!a->CheckOwner(BearerToken(req)).ok()) return Send(res, a->ListRequests("", ""));
+    if (!a->CheckOwner(BearerToken(req)).ok()) return OwnerRequired(res, *a);
     auto body = JsonBody(req);
     if (!body || !body->is_object() || !(*body)["decision"].is_string()) {
       return BadRequest(res, "the body is {\"decision\": \"approve\" | \"deny\"}");
@@ -255,7 +262,7 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
     Send(res, a->ListCredentials(BearerToken(req)));
   });
   server.Post("/owner/v1/credentials", [a](const httplib::Request& req, httplib::Response& res) {
-    if (!a->CheckOwner(BearerToken(req)).ok()) return Send(res, a->ListCredentials(""));
+    if (!a->CheckOwner(BearerToken(req)).ok()) return OwnerRequired(res, *a);
     auto body = JsonBody(req);
     if (!body) return BadRequest(res, body.error().message());
     Send(res, a->StoreCredential(BearerToken(req), *body));
@@ -278,7 +285,7 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
   // The owner's own approval requests for her phone (a prescription to co-sign, a fill to
   // authorize): queue one, read its state and result.
   server.Post("/owner/v1/approvals", [a](const httplib::Request& req, httplib::Response& res) {
-    if (!a->CheckOwner(BearerToken(req)).ok()) return Send(res, a->ListCredentials(""));
+    if (!a->CheckOwner(BearerToken(req)).ok()) return OwnerRequired(res, *a);
     auto body = JsonBody(req);
     if (!body || !body->is_object() || !(*body)["kind"].is_string()) {
       return BadRequest(res, "the body is {\"kind\", \"summary\", \"payload\"}");
@@ -289,7 +296,7 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
     SendJson(res, {{"id", *id}}, 201);
   });
   server.Get(R"(/owner/v1/approvals/([A-Za-z0-9_-]{1,64}))", [a](const httplib::Request& req, httplib::Response& res) {
-    if (!a->CheckOwner(BearerToken(req)).ok()) return Send(res, a->ListCredentials(""));
+    if (!a->CheckOwner(BearerToken(req)).ok()) return OwnerRequired(res, *a);
     auto r = a->GetRequest(req.matches[1].str());
     if (!r) return SendError(res, r.error());
     SendJson(res, *r);

@@ -17,15 +17,7 @@ cleanup() {
 trap cleanup EXIT
 export MEDALLION_PASSPHRASE=consent-cli-test MEDALLION_ALLOW_TEST_KDF=1
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
-json_get() { node -e 'const j=JSON.parse(require("fs").readFileSync(0,"utf8"));let v=j;for(const k of process.argv[1].split("."))v=v?.[k];console.log(typeof v==="object"?JSON.stringify(v):v)' "$1"; }
-# Node 20's fetch (no curl on a fresh Debian).
-http_get() { node -e 'fetch(process.argv[1]).then(r=>r.text()).then(t=>process.stdout.write(t))' "$1"; }
-http_status() { node -e 'fetch(process.argv[1]).then(r=>console.log(r.status))' "$1"; }
-wait_for() { for _ in $(seq 1 200); do [[ -s "$1" ]] && return 0; sleep 0.05; done; return 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cd "$WORK"
 "$M" ledger serve --db ledger.db --key-file ledger.key --origin consent-cli.test/ledger --listen 127.0.0.1:0 --json >ledger.out 2>ledger.err &
@@ -92,5 +84,4 @@ echo "forged-token" >forged.txt
 [[ "$(http_status "$URL/owner/v1/disclosures")" == 401 ]] && ok "the owner API needs a session" || bad "owner API open"
 set -e
 
-echo "$pass passed, $fail failed"
-[[ $fail == 0 ]]
+finish

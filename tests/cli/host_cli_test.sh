@@ -9,10 +9,7 @@ WORK="$(mktemp -d)"
 PID=""
 trap '[[ -n "$PID" ]] && kill $PID 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 export MEDALLION_ALLOW_TEST_KDF=1
-pass=0; fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
-http_status() { node -e 'fetch(process.argv[1],{headers:{authorization:"Bearer "+(process.argv[2]||"")}}).then(r=>console.log(r.status))' "$1" "${2:-}"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$WORK"
 for who in alice bob; do
   echo "pass-$who" >"$who.pass"
@@ -43,5 +40,4 @@ kill -TERM $PID
 set +e; wait $PID 2>/dev/null; rc=$?; set -e
 [[ $rc == 0 ]] && ok "the host stops cleanly on SIGTERM (exit 0)" || bad "host exit $rc"
 PID=""
-echo "$pass passed, $fail failed"
-[[ $fail == 0 ]]
+finish

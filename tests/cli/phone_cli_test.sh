@@ -18,12 +18,7 @@ cleanup() {
 trap cleanup EXIT
 export MEDALLION_PASSPHRASE=phone-cli-test MEDALLION_ALLOW_TEST_KDF=1
 
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
-json_get() { node -e 'const j=JSON.parse(require("fs").readFileSync(0,"utf8"));let v=j;for(const k of process.argv[1].split("."))v=v?.[k];console.log(typeof v==="object"?JSON.stringify(v):v)' "$1"; }
-wait_for() { for _ in $(seq 1 200); do [[ -s "$1" ]] && return 0; sleep 0.05; done; return 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 cd "$WORK"
 "$M" ledger serve --db ledger.db --key-file ledger.key --origin phone-cli.test/ledger --listen 127.0.0.1:0 --json >ledger.out 2>ledger.err &
@@ -92,5 +87,4 @@ SHARES=(shares/*)
 "$M" phone pair --store phone3.db --uri "$(json_get uri <offer3.json)" >/dev/null && ok "the new phone pairs" || bad "pair new phone"
 [[ "$("$M" phone pending --store phone3.db)" == "[]" ]] && ok "and can act" || bad "new phone pending"
 
-echo "$pass passed, $fail failed"
-[[ $fail == 0 ]]
+finish

@@ -11,10 +11,7 @@ WORK="$(mktemp -d)"
 PID=""
 trap '[[ -n "$PID" ]] && kill $PID 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 export MEDALLION_PASSPHRASE=rel-cli-test MEDALLION_ALLOW_TEST_KDF=1
-pass=0; fail=0
-ok() { pass=$((pass + 1)); echo "ok   - $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL - $1"; }
-json_get() { node -e 'const j=JSON.parse(require("fs").readFileSync(0,"utf8"));let v=j;for(const k of process.argv[1].split("."))v=v?.[k];console.log(typeof v==="object"?JSON.stringify(v):v)' "$1"; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$WORK"
 "$M" ledger serve --db l.db --key-file l.key --origin rel.test/ledger --listen 127.0.0.1:0 --json >l.out 2>l.err &
 PID=$!
@@ -39,5 +36,4 @@ echo '{"resourceType":"Bundle","type":"collection"}' >shared.json
 [[ "$(node -e 'console.log(JSON.parse(require("fs").readFileSync("list.json")).length)')" == 1 ]] && ok "exactly her relationship" || bad "count"
 "$M" relationship list --store dr.db "${L[@]}" >dr-list.json
 [[ "$(cat dr-list.json)" == "[]" ]] && ok "the provider's seed finds none of hers" || bad "provider list"
-echo "$pass passed, $fail failed"
-[[ $fail == 0 ]]
+finish

@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "medallion/core/encoding.h"
 #include "medallion/server/http.h"
 #include "medallion/server/uma_http.h"
 #include "uma/uma_world.h"
@@ -43,21 +44,6 @@ struct Container {
   }
   std::string Url() const { return "http://127.0.0.1:" + std::to_string(port); }
 };
-
-// application/x-www-form-urlencoded value encoding (unreserved characters kept).
-std::string FormEncode(std::string_view v) {
-  std::string out;
-  for (unsigned char ch : v) {
-    if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
-      out += static_cast<char>(ch);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", ch);
-      out += buf;
-    }
-  }
-  return out;
-}
 
 httplib::Headers Bearer(const std::string& t) { return {{"Authorization", "Bearer " + t}}; }
 
@@ -132,7 +118,7 @@ TEST_CASE("the UMA grant and the FHIR server over HTTP", "[uma][http]") {
   auto repeated = http.Post("/token", {{"Authorization", basic}}, "grant_type=x&grant_type=y", "application/x-www-form-urlencoded");
   CHECK(repeated->status == 400);
   auto two_methods = http.Post("/token", {{"Authorization", basic}},
-                               "grant_type=" + FormEncode(uma::kUmaTicketGrant) + "&client_id=x",
+                               "grant_type=" + PercentEncode(uma::kUmaTicketGrant) + "&client_id=x",
                                "application/x-www-form-urlencoded");
   CHECK(two_methods->status == 400);
   auto no_auth = http.Post("/token", "grant_type=client_credentials", "application/x-www-form-urlencoded");
@@ -145,14 +131,14 @@ TEST_CASE("the UMA grant and the FHIR server over HTTP", "[uma][http]") {
     CHECK(r->get_header_value("Cache-Control") == "no-store");
     return std::make_pair(r->status, json::parse(r->body));
   };
-  const std::string grant = "grant_type=" + FormEncode(uma::kUmaTicketGrant);
+  const std::string grant = "grant_type=" + PercentEncode(uma::kUmaTicketGrant);
   auto [s1, need] = token(grant + "&ticket=" + ticket);
   CHECK(s1 == 403);
   REQUIRE(need["error"] == "need_info");
   const std::string t2 = need["ticket"];
   const std::string vp = w.Vp(w.physician, {w.License(w.physician)}, t2);
   auto [s2, ok] = token(grant + "&ticket=" + t2 + "&claim_token=" + vp + "&claim_token_format=" +
-                        FormEncode(uma::kClaimTokenVp));
+                        PercentEncode(uma::kClaimTokenVp));
   INFO(ok.dump());
   REQUIRE(s2 == 200);
   const std::string rpt = ok["access_token"];
