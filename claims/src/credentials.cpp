@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "medallion/core/encoding.h"
+#include "medallion/core/env.h"
 #include "medallion/core/jcs.h"
 #include "medallion/did/document.h"
 
@@ -260,6 +261,15 @@ Result<uint32_t> AllowedFills(const json& vc) {
     repeats = r["dispenseRequest"]["numberOfRepeatsAllowed"].get<uint64_t>();
   }
   return static_cast<uint32_t>(1 + repeats);
+}
+
+std::string NewCredentialId(Rng& rng) {
+  Bytes b = rng.RandomBytes(16);
+  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);  // version 4 (RFC 9562 §5.4)
+  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);  // variant 10 (RFC 9562 §4.1)
+  const std::string hex = HexEncode(b);             // lowercase
+  return "urn:uuid:" + hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) +
+         "-" + hex.substr(20, 12);
 }
 
 }  // namespace medallion::claims

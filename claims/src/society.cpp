@@ -176,7 +176,7 @@ Result<json> Society::Onboard(std::string_view proof, const std::string& license
 
     MDL_ASSIGN_OR_RETURN(uint64_t index, lists.Assign(*env_.rng));
     MDL_ASSIGN_OR_RETURN(json status, lists.CredentialStatus(index));
-    const std::string id = "urn:uuid:" + HexEncode(env_.rng->RandomBytes(16));
+    const std::string id = NewCredentialId(*env_.rng);
     LicenseClaims c{info.controller, entry->license_number, entry->jurisdiction, entry->license_type, entry->specialty,
                     entry->schedules, did::XmlDateTime(now), entry->valid_until};
     MDL_ASSIGN_OR_RETURN(json unsigned_vc, BuildLicenseCredential(id, options_.did, c, status));

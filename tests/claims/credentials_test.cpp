@@ -3,7 +3,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <array>
+#include <regex>
+#include <set>
+
 #include "medallion/claims/credentials.h"
+#include "medallion/core/env.h"
 
 using namespace medallion;
 using namespace medallion::claims;
@@ -150,4 +155,29 @@ TEST_CASE("The Medallion JSON-LD context parses and defines the credential terms
     CHECK(terms.contains(t));
   }
   CHECK(terms["@protected"] == true);
+}
+
+TEST_CASE("Credential ids are RFC 9562 version 4 UUID URNs", "[claims][credentials][uuid]") {
+  // RFC 9562 §4: 8-4-4-4-12 hex digits (§4 recommends lowercase output); §4.1 variant 10xx;
+  // §5.4 version 4 with the other 122 bits random.
+  const std::regex form("^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+  SeededRng seeded(9562);
+  SystemRng system;
+  for (Rng* rng : {static_cast<Rng*>(&seeded), static_cast<Rng*>(&system)}) {
+    std::set<std::string> seen;
+    std::set<char> variants;
+    std::array<int, 16> nibble_counts{};  // of the first random hex digit: all values must occur
+    for (int i = 0; i < 5000; ++i) {
+      const std::string id = NewCredentialId(*rng);
+      INFO(id);
+      REQUIRE(id.size() == 45);
+      REQUIRE(std::regex_match(id, form));
+      REQUIRE(id[9 + 14] == '4');  // version nibble
+      variants.insert(id[9 + 19]);
+      ++nibble_counts[std::stoi(id.substr(9, 1), nullptr, 16)];
+      REQUIRE(seen.insert(id).second);
+    }
+    CHECK(variants == std::set<char>{'8', '9', 'a', 'b'});
+    for (int c : nibble_counts) CHECK(c > 0);
+  }
 }

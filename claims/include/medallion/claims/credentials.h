@@ -12,6 +12,10 @@
 #include "medallion/core/hash.h"
 #include "medallion/core/status.h"
 
+namespace medallion {
+class Rng;
+}
+
 namespace medallion::claims {
 
 inline constexpr char kVcContextV2[] = "https://www.w3.org/ns/credentials/v2";
@@ -29,6 +33,11 @@ const std::string& MedallionContextDocument();
 Status CheckCredential(const nlohmann::json& vc, int64_t now = 0, int64_t skew = 300);
 // The issuer DID of a credential ("" if malformed).
 std::string IssuerOf(const nlohmann::json& vc);
+
+// A fresh credential `id`: a random (version 4) UUID as a URN in RFC 9562 form (§4, §5.4;
+// RFC 9562 §4 "hexadecimal ... lowercase"), "urn:uuid:xxxxxxxx-xxxx-4xxx-Yxxx-xxxxxxxxxxxx" with
+// Y in 8, 9, a, b (variant 10xx), from 122 random bits of `rng`. Thread-safe if `rng` is.
+std::string NewCredentialId(Rng& rng);
 
 // Controlled-substance schedules (US CSA): "II", "III", "IV", "V" ("I" is never prescribable).
 bool IsSchedule(const std::string& s);
