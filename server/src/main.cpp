@@ -4,6 +4,8 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <vector>
 
 #include "cli_container.h"
 #include "cli_demo.h"
@@ -13,7 +15,34 @@
 #include "cli_relationship.h"
 #include "cli_roles.h"
 #include "cli_util.h"
+#include "cli_vc.h"
 #include "cli_wallet.h"
+
+namespace {
+
+// If the command line holds words no command took (`medallion bogus`, `medallion wallet bogus
+// --help`), names the first on stderr and returns kExitUsage; else returns -1. CLI11 would
+// otherwise answer with the parent's help (exit 0) or "A subcommand is required", without the
+// word.
+int ReportUnknownWords(CLI::App& app) {
+  const std::vector<std::string> extra = app.remaining(/*recurse=*/true);
+  if (extra.empty()) return -1;
+  CLI::App* at = &app;
+  std::string path = "medallion";
+  for (;;) {
+    const std::vector<CLI::App*> subs = at->get_subcommands();
+    if (subs.empty()) break;
+    at = subs.back();
+    path += " " + at->get_name();
+  }
+  const std::string& word = extra.front();
+  const bool option = !word.empty() && word[0] == '-';
+  std::fprintf(stderr, "medallion: unknown %s '%s' for '%s' (see '%s --help')\n",
+               option ? "option" : "command or argument", word.c_str(), path.c_str(), path.c_str());
+  return medallion::cli::kExitUsage;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   // No core dumps: a crash must not write key material to disk.
@@ -31,17 +60,21 @@ int main(int argc, char** argv) {
   medallion::cli::AddPhoneCommands(app, rc);
   medallion::cli::AddRoleCommands(app, rc);
   medallion::cli::AddRelationshipCommands(app, rc);
+  medallion::cli::AddVcCommands(app, rc);
   medallion::cli::AddDemoCommand(app, rc);
   medallion::cli::AddUpCommand(app, rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
+    if (int unknown = ReportUnknownWords(app); unknown >= 0) return unknown;
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    if (int unknown = ReportUnknownWords(app); unknown >= 0) return unknown;
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    if (int unknown = ReportUnknownWords(app); unknown >= 0) return unknown;
     app.exit(e);
     return medallion::cli::kExitUsage;
   } catch (const std::exception& e) {

@@ -353,5 +353,36 @@ for c in "${HELP_CMDS[@]}"; do
   if [[ $RC == 0 && -n $OUT ]]; then ok "medallion $c --help"; else bad "medallion $c --help" "expected exit 0 and help text"; fi
 done
 
+
+# ------------------------------------------------------------------------------------------------
+# Unknown words (issue 12): named in the error, exit 2, never the parent's help.
+
+run bogus
+if [[ $RC == 2 && $ERR == *"'bogus'"* ]]; then ok "medallion bogus: exit 2 naming 'bogus'"; else bad "medallion bogus: exit 2 naming 'bogus'"; fi
+run wallet bogus
+if [[ $RC == 2 && $ERR == *"'bogus'"* ]]; then ok "medallion wallet bogus: exit 2 naming 'bogus'"; else bad "medallion wallet bogus: exit 2 naming 'bogus'"; fi
+run wallet bogus --help
+if [[ $RC == 2 && $ERR == *"'bogus'"* && $OUT != *Usage* ]]; then
+  ok "medallion wallet bogus --help: exit 2 naming 'bogus', no help"
+else
+  bad "medallion wallet bogus --help: exit 2 naming 'bogus', no help"
+fi
+run --help bogus
+if [[ $RC == 2 && $ERR == *"'bogus'"* && $OUT != *Usage* ]]; then ok "medallion --help bogus: exit 2 naming 'bogus'"; else bad "medallion --help bogus: exit 2 naming 'bogus'"; fi
+run ledger bogus-sub --help
+if [[ $RC == 2 && $ERR == *"'bogus-sub'"* ]]; then ok "medallion ledger bogus-sub --help: exit 2 naming it"; else bad "medallion ledger bogus-sub --help: exit 2 naming it"; fi
+# Every command group's --help is its own help, not the top-level one.
+for g in $(subcommands_of); do
+  run "$g" --help
+  usage_line=$(grep -m1 '^Usage:' <<<"$OUT" || true)
+  if [[ $RC == 0 && "$usage_line " == *" $g "* ]]; then ok "medallion $g --help is $g's help"; else bad "medallion $g --help is $g's help"; fi
+done
+run vc --help
+if [[ $RC == 0 && $OUT == *issue* && $OUT == *verify* && $OUT == *present* && $OUT == *status* ]]; then
+  ok "medallion vc --help lists issue, verify, present, status"
+else
+  bad "medallion vc --help lists issue, verify, present, status"
+fi
+
 echo "$PASSED passed, $FAILED failed"
 [[ $FAILED == 0 ]]
