@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "medallion/core/encoding.h"
 #include "medallion/core/hash.h"
 #include "medallion/core/status.h"
 
@@ -61,6 +62,13 @@ Env DefaultEnv() {
   static SystemClock clock;
   static SystemRng rng;
   return Env{&clock, &rng};
+}
+
+std::string Rng::RandomId(size_t n) {
+  for (;;) {
+    std::string id = Base64UrlEncode(RandomBytes(n));
+    if (!id.empty() && id[0] != '-') return id;
+  }
 }
 
 }  // namespace medallion

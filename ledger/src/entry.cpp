@@ -33,7 +33,9 @@ struct Field {
 // Pseudonyms and identifiers: 16 to 64 random bytes, base64url.
 Field Pseudonym(const char* name, bool req = true) { return {name, Kind::kB64u, req, {}, 16, 64}; }
 // Raw signatures (Ed25519: 64, ECDSA P-256 / secp256k1 r||s: 64), up to 128 bytes.
-Field Sig() { return {"sig", Kind::kB64u, true, {}, 64, 128}; }
+Field Sig(bool req = true) { return {"sig", Kind::kB64u, req, {}, 64, 128}; }
+// A raw Ed25519 public key used as a pseudonymous signer (32 bytes).
+Field Ed25519Key(const char* name, bool req = true) { return {name, Kind::kB64u, req, {}, 32, 32}; }
 Field Time(const char* name, bool req = true) { return {name, Kind::kTime, req, {}, 0, kMaxSafeInteger}; }
 Field HashF(const char* name, bool req = true, std::optional<KeyKind> key = std::nullopt) {
   return {name, Kind::kHash, req, {}, 0, 0, key};
@@ -92,9 +94,18 @@ const std::vector<Schema>& Schemas() {
        }},
       {EntryType::kAnchor,
        {HashF("hash", true, KeyKind::kHash), Enum("kind", {"credential", "document", "batch", "status_list", "key_event"}),
-        Did("by", false), Time("ts")}},
+        Did("by", false), Ed25519Key("key", false), Sig(false), Time("ts")},
+       [](const json& j) -> Status {
+         // The author is a DID (`by`) or a pseudonymous key (`key`), never both; `sig` exactly
+         // when there is an author (checked by the registered validator).
+         if (Has(j, "by") && Has(j, "key")) return Status::InvalidArgument("an anchor has \"by\" or \"key\", not both");
+         if (Has(j, "sig") != (Has(j, "by") || Has(j, "key"))) {
+           return Status::InvalidArgument("an anchor has \"sig\" exactly when it has an author (\"by\" or \"key\")");
+         }
+         return Status::Ok();
+       }},
       {EntryType::kConsent,
-       {HashF("receipt"), Pseudonym("subject"), Did("controller"),
+       {HashF("receipt"), Pseudonym("subject"), Ed25519Key("controller"),
         Enum("purpose", {"treatment", "research", "payment", "operations", "public_health", "emergency"}),
         Enum("action", {"grant", "revoke"}), HashF("scope"), Time("expires", false), Sig(), Time("ts")},
        [](const json& j) -> Status {

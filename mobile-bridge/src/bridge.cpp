@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "medallion/core/json.h"
+
 #include "medallion/claims/data_integrity.h"
 #include "medallion/claims/jose.h"
 #include "medallion/core/encoding.h"
@@ -178,10 +180,17 @@ Result<json> Container(mdl_phone& p, const char* method, const std::string& path
                        const json* body) {
   MDL_ASSIGN_OR_RETURN(medallion::server::HttpReply r,
                        medallion::server::HttpCall(method, p.container + path, bearer, body ? body->dump() : ""));
-  json j = r.body.empty() ? json::object() : json::parse(r.body, nullptr, false);
-  if (j.is_discarded()) return Status::Unavailable("the container answered with something other than JSON");
+  // The container's answer is outside input too: bounded in size and depth (core/json.h).
+  json j = json::object();
+  if (!r.body.empty()) {
+    auto parsed = medallion::ParseJson(r.body, medallion::JsonLimits{4u << 20, 64});
+    if (!parsed) return Status::Unavailable("the container's answer is not usable JSON: " + parsed.error().message());
+    j = std::move(*parsed);
+  }
   if (r.status >= 200 && r.status < 300) return j;
-  const std::string why = j.is_object() ? j.value("error", "error") + ": " + j.value("error_description", "") : "error";
+  const std::string error = medallion::OptionalString(j, "error", "error").value_or("error");
+  const std::string description = medallion::OptionalString(j, "error_description").value_or("");
+  const std::string why = error + ": " + description;
   switch (r.status) {
     case 400: return Status::InvalidArgument(why);
     case 401: return Status::Unauthenticated(why);
@@ -456,7 +465,12 @@ mdl_status mdl_phone_pending(mdl_phone* phone, char** out_json) {
     if (phone == nullptr || out_json == nullptr) return Status::InvalidArgument("NULL argument");
     MDL_ASSIGN_OR_RETURN(json items, DeviceCall(*phone, "GET", "/device/v1/requests", nullptr));
     if (!items.is_array()) return Status::Unavailable("the container's queue is not a list");
-    for (json& item : items) item["text"] = HumanText(item);
+    for (json& item : items) {
+      if (!item.is_object()) return Status::Unavailable("the container's queue holds something other than requests");
+      item["text"] = HumanText(item);
+      // bridge.h promises a payload on every item: a consent request carries none of its own.
+      if (!item.contains("payload") || item["payload"].is_null()) item["payload"] = json::object();
+    }
     *out_json = Dup(items.dump());
     return *out_json ? Status::Ok() : Status::ResourceExhausted("out of memory");
   });

@@ -275,11 +275,11 @@ int Show(const Result<std::pair<int, json>>& r, bool as_json) {
   if (!r) return ReportError(r.error());
   const auto& [status, body] = *r;
   if (status >= 300) {
-    const std::string msg = body.value("error", "error") + ": " + body.value("error_description", "");
-    return ReportError(status == 401 ? Status::Unauthenticated(msg)
-                       : status == 403 ? Status::PermissionDenied(msg)
-                       : status >= 500               ? Status::Unavailable(msg)
-                                                     : Status::InvalidArgument(msg));
+    const std::string error = body.is_object() && body.contains("error") && body["error"].is_string() ? body["error"].get<std::string>() : "";
+    const std::string description = body.is_object() && body.contains("error_description") && body["error_description"].is_string()
+                                        ? body["error_description"].get<std::string>()
+                                        : "";
+    return ReportError(StatusFromHttpError(status, error, description));
   }
   (void)as_json;
   PrintJson(body);
@@ -372,7 +372,10 @@ void AddContainerCommands(CLI::App& app, int& rc) {
     auto body_text = std::make_shared<std::string>();
     auto* cmd = consent->add_subcommand(name, help);
     c->Add(cmd);
-    for (size_t i = 0; i < positionals.size(); ++i) cmd->add_option(positionals[i], (*args)[i], positionals[i])->required();
+    // Each positional is also an option (`--id ID`, `--id=ID`); `-- ID` passes any id safely.
+    for (size_t i = 0; i < positionals.size(); ++i) {
+      cmd->add_option(positionals[i] + ",--" + positionals[i], (*args)[i], "The " + positionals[i])->required();
+    }
     if (has_body) cmd->add_option("--policy", *body_text, "The policy as JSON, or @FILE")->required();
     cmd->callback([c, args, body_text, method, path, has_body, fixed_body, &rc] {
       auto session = Session(*c);

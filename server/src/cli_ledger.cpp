@@ -18,6 +18,7 @@
 
 #include "cli_ledger_options.h"
 #include "cli_util.h"
+#include "medallion/claims/ledger_entries.h"
 #include "medallion/core/encoding.h"
 #include "medallion/did/did_mdl.h"
 #include "medallion/ledger/checkpoint.h"
@@ -121,8 +122,9 @@ void AddLedgerCommands(CLI::App& app, int& rc) {
       // Semantic checks other modules own (docs/ledger.md §validators).
       ledger::ValidatorRegistry validators;
       did::mdl::RegisterLedgerValidator(validators);
-      // Consent receipts are signed by their controller: did:key, or a did:mdl read from this
-      // very log (committed entries only).
+      // Authors of signed entries (anchor.by, status.issuer, dispense.pharmacy) resolve as did:key
+      // or as a did:mdl read from this very log (committed entries only); the node fetches
+      // nothing from the network, so a did:web author is refused (docs/ledger.md).
       ledger::Log* committed = nullptr;
       did::Resolver resolver;
       resolver.Register(did::mdl::MakeMdlResolver(
@@ -138,7 +140,8 @@ void AddLedgerCommands(CLI::App& app, int& rc) {
             }
             return ops;
           }));
-      uma::RegisterConsentValidator(validators, resolver);
+      // Every entry type that names an author: anchor (by/key), consent, status, dispense.
+      claims::RegisterAuthorValidators(validators, resolver);
       uma::RegisterRelationshipValidator(validators);
       ledger::LogOptions options;
       options.validators = &validators;

@@ -29,13 +29,7 @@ void OnSignal(int) {
 
 Result<std::string> Bind(httplib::Server& server, const std::string& listen) {
   MDL_ASSIGN_OR_RETURN(server::ListenAddress addr, server::ParseListenAddress(listen));
-  int port = addr.port;
-  if (port == 0) {
-    port = server.bind_to_any_port(addr.host);
-  } else if (!server.bind_to_port(addr.host, port)) {
-    port = -1;
-  }
-  if (port <= 0) return Status::Unavailable("cannot listen on " + listen);
+  MDL_ASSIGN_OR_RETURN(int port, server::BindServer(server, addr.host, addr.port));
   const bool tls = dynamic_cast<httplib::SSLServer*>(&server) != nullptr;
   return std::string(tls ? "https://" : "http://") + addr.host + ":" + std::to_string(port);
 }

@@ -50,7 +50,15 @@ int Open(const StoreOptions& o, Phone* out) {
   mdl_phone* p = nullptr;
   mdl_status st = mdl_phone_open(o.store.c_str(), reinterpret_cast<const uint8_t*>(pass->Reveal().data()),
                                  pass->Reveal().size(), &p);
-  if (st != MDL_OK) return Fail(st, "open", nullptr);
+  if (st != MDL_OK) {
+    // Name the store, and what a refusal means: the passphrase (or a tampered store).
+    std::string what = "open " + o.store;
+    if (st == MDL_ERR_UNAUTHENTICATED) {
+      what += " (the passphrase " + std::string(o.passphrase_file.empty() ? "given" : "in " + o.passphrase_file) +
+              " does not open it, or the store was tampered with)";
+    }
+    return Fail(st, what, nullptr);
+  }
   out->reset(p);
   return 0;
 }
@@ -170,7 +178,9 @@ void AddPhoneCommands(CLI::App& app, int& rc) {
     const bool approve = std::string(verb) == "approve";
     auto* cmd = phone->add_subcommand(verb, approve ? "Approve a request (signing what it asks for)" : "Deny a request");
     o->Add(cmd);
-    cmd->add_option("id", *id, "The request id (from `phone pending`)")->required();
+    // Positional or --id; an id is never drawn with a leading '-', and `-- ID` or `--id=ID`
+    // pass any id safely.
+    cmd->add_option("id,--id", *id, "The request id (from `phone pending`)")->required();
     cmd->callback([o, id, approve, &rc] {
       Phone p;
       if ((rc = Open(*o, &p)) != 0) return;

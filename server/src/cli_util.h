@@ -31,6 +31,11 @@ enum class ErrorSource { kCommand, kOpeningStore };
 int ExitCodeFor(const Status& st, ErrorSource source = ErrorSource::kCommand);
 // Prints "medallion: <status>" on stderr and returns ExitCodeFor(st, source).
 int ReportError(const Status& st, ErrorSource source = ErrorSource::kCommand);
+// The Status for a server's JSON error answer: the HTTP status picks the code (404 not_found,
+// 409 already_exists, 401, 403, 412, 5xx unavailable, other 4xx invalid_argument); the message
+// is the description, prefixed with the server's error name only when that differs from the
+// code's own name.
+Status StatusFromHttpError(int http_status, const std::string& error, const std::string& description);
 
 // The bytes of the regular file `path` (a directory, FIFO or device is invalid_argument).
 // Errors: not_found, permission_denied, invalid_argument, unavailable (read error).

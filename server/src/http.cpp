@@ -1,9 +1,17 @@
 // Shared HTTP conventions: error bodies, the Status → HTTP table, server defaults.
 #include "medallion/server/http.h"
 
+#include "connection_guard.h"
+#include "medallion/core/json.h"
+
 #include <httplib.h>
 
+#include <sys/socket.h>
+
+#include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 namespace medallion::server {
@@ -56,8 +64,58 @@ Result<std::unique_ptr<httplib::Server>> MakeHttpServer(const std::string& tls_c
   return server;
 }
 
+namespace {
+
+// httplib's listening socket (a protected member), reached through a derived class's member
+// pointer: the only way to raise the listen backlog the compiled library fixes at 5.
+struct ListenSocketOf : httplib::Server {
+  static int Get(httplib::Server& s) { return static_cast<int>((s.*(&ListenSocketOf::svr_sock_)).load()); }
+};
+
+}  // namespace
+
+Result<int> BindServer(httplib::Server& server, const std::string& host, int port, ConnectionLimits limits) {
+  errno = 0;
+  int bound = port;
+  if (port == 0) {
+    bound = server.bind_to_any_port(host);
+  } else if (!server.bind_to_port(host, port)) {
+    bound = -1;
+  }
+  const int err = errno;
+  if (bound <= 0) {
+    if (err == EADDRINUSE) {
+      return Status::InvalidArgument("cannot listen on " + host + ":" + std::to_string(port) +
+                                     ": the port is already in use");
+    }
+    return Status::InvalidArgument("cannot listen on " + host + ":" + std::to_string(port) +
+                                   (err != 0 ? std::string(": ") + std::strerror(err) : std::string()));
+  }
+  const int fd = ListenSocketOf::Get(server);
+  // Linux takes a second listen() on a listening socket as a new backlog (capped by somaxconn).
+  if (fd >= 0) ::listen(fd, kListenBacklog);
+  ConnectionGuard::Instance().Watch(fd, bound, limits);
+  return bound;
+}
+
 void ConfigureServer(httplib::Server& server) {
   server.set_payload_max_length(kMaxRequestBody);
+  // httplib's default socket options add SO_REUSEPORT, with which a second server on a taken
+  // port starts and the kernel splits the connections between the two. SO_REUSEADDR alone
+  // allows a quick restart (TIME_WAIT) and still refuses a second listener.
+  server.set_socket_options([](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  // Progress marks for the connection guard (connection_guard.h): the request's line and
+  // headers are in; the response is written.
+  server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+    ConnectionGuard::Instance().RequestReceived(req.local_port, req.remote_addr, req.remote_port);
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  server.set_logger([](const httplib::Request& req, const httplib::Response&) {
+    ConnectionGuard::Instance().ResponseWritten(req.local_port, req.remote_addr, req.remote_port);
+  });
   // Small JSON answers must not wait ~40 ms for the peer's delayed ACK (Nagle): measured in
   // docs/benchmarks.md, 177 → 8,400 single appends/s.
   server.set_tcp_nodelay(true);
@@ -83,6 +141,29 @@ void ConfigureServer(httplib::Server& server) {
     res.body.clear();
     SendError(res, 500, "internal", "internal error");
   });
+}
+
+bool IsJsonMediaType(const httplib::Request& req) {
+  std::string ct = req.get_header_value("Content-Type");
+  const size_t semi = ct.find(';');
+  if (semi != std::string::npos) ct.resize(semi);
+  while (!ct.empty() && (ct.back() == ' ' || ct.back() == '\t')) ct.pop_back();
+  for (char& c : ct) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (ct == "application/json") return true;
+  return ct.rfind("application/", 0) == 0 && ct.size() > 17 && ct.compare(ct.size() - 5, 5, "+json") == 0;
+}
+
+std::optional<nlohmann::json> ReadJsonBody(const httplib::Request& req, httplib::Response& res, std::string_view error) {
+  if (!IsJsonMediaType(req)) {
+    SendError(res, 415, "unsupported_media_type", "the body must be application/json");
+    return std::nullopt;
+  }
+  auto body = ParseJson(req.body, JsonLimits{kMaxRequestBody, 64});
+  if (!body) {
+    SendError(res, 400, error, "the body is not usable JSON: " + body.error().message());
+    return std::nullopt;
+  }
+  return std::move(*body);
 }
 
 Result<ListenAddress> ParseListenAddress(std::string_view text) {

@@ -45,7 +45,9 @@ void RegisterSocietyRoutes(httplib::Server& server, claims::Society& society, co
     SendJson(res, *c);
   });
   server.Post("/society/v1/licenses", [s, r](const httplib::Request& req, httplib::Response& res) {
-    nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+    auto parsed = ReadJsonBody(req, res);
+    if (!parsed) return;
+    nlohmann::json& body = *parsed;
     if (!body.is_object() || !body["proof"].is_string() || !body["license_number"].is_string() || !body["name"].is_string()) {
       return SendError(res, 400, "invalid_request", "the body is {\"proof\", \"license_number\", \"name\"}");
     }
@@ -61,7 +63,9 @@ void RegisterSocietyRoutes(httplib::Server& server, claims::Society& society, co
   });
   server.Post(R"(/society/v1/licenses/([A-Za-z0-9:._-]{1,128})/status)", [s, admin](const httplib::Request& req, httplib::Response& res) {
     if (!admin(req)) return SendError(res, 401, "invalid_token", "the society's admin token is required");
-    nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+    auto parsed = ReadJsonBody(req, res);
+    if (!parsed) return;
+    nlohmann::json& body = *parsed;
     if (!body.is_object() || !body["action"].is_string()) return SendError(res, 400, "invalid_request", "the body is {\"action\"}");
     Status st = s->SetStatus(req.matches[1].str(), body["action"]);
     if (!st.ok()) return SendError(res, st);

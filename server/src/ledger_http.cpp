@@ -8,6 +8,7 @@
 
 #include "medallion/core/encoding.h"
 #include "medallion/core/jcs.h"
+#include "medallion/ledger/entry.h"
 #include "medallion/ledger/merkle.h"
 #include "medallion/ledger/signed_note.h"
 #include "medallion/server/http.h"
@@ -35,10 +36,18 @@ json AppendJson(const ledger::AppendResult& r) {
 // batch is schema-checked before any is queued, so a malformed batch changes nothing.
 void HandleAppend(ledger::Log* log, CosignatureCollector* collector, const httplib::Request& req,
                   httplib::Response& res) {
+  if (!IsJsonMediaType(req)) return SendError(res, 415, "unsupported_media_type", "entries are application/json");
   auto body = jcs::ParseStrict(req.body);
   if (!body) return SendError(res, body.error());
   if (!body->is_object()) return SendError(res, Status::InvalidArgument("body must be a JSON object"));
   const bool batch = body->contains("entries");
+  // docs/ledger.md: an entry is at most 4096 bytes as received (whitespace counts); a single
+  // entry's received text is the whole body. (Each entry of a batch is held to 4096 canonical
+  // bytes, and the batch to the 1 MiB body limit.)
+  if (!batch && req.body.size() > ledger::kMaxEntryBytes) {
+    return SendError(res, Status::InvalidArgument("entry: " + std::to_string(req.body.size()) + " bytes received, limit " +
+                                                  std::to_string(ledger::kMaxEntryBytes)));
+  }
   std::vector<ledger::Entry> entries;
   if (batch) {
     const json& list = (*body)["entries"];

@@ -40,10 +40,9 @@ std::string BearerToken(const httplib::Request& req) {
   return token;
 }
 
-Result<json> JsonBody(const httplib::Request& req) {
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded()) return Status::InvalidArgument("the body is not JSON");
-  return body;
+// The JSON body (ReadJsonBody: media type, size, depth); on failure the error is sent.
+std::optional<json> JsonBody(const httplib::Request& req, httplib::Response& res, std::string_view error = "invalid_request") {
+  return ReadJsonBody(req, res, error);
 }
 
 bool IsFormRequest(const httplib::Request& req) {
@@ -126,8 +125,8 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
 
   // RFC 7591 §3.
   server.Post("/register", [a](const httplib::Request& req, httplib::Response& res) {
-    auto body = JsonBody(req);
-    if (!body) return SendError(res, 400, "invalid_client_metadata", body.error().message());
+    auto body = JsonBody(req, res, "invalid_client_metadata");
+    if (!body) return;
     Send(res, a->RegisterClient(*body, BearerToken(req)));
   });
 
@@ -161,8 +160,8 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
 
   // FedAuthz §3.2: resource registration.
   server.Post("/uma/resource_set", [a](const httplib::Request& req, httplib::Response& res) {
-    auto body = JsonBody(req);
-    if (!body) return BadRequest(res, body.error().message());
+    auto body = JsonBody(req, res);
+    if (!body) return;
     Send(res, a->CreateResource(BearerToken(req), *body));
   });
   server.Get("/uma/resource_set", [a](const httplib::Request& req, httplib::Response& res) {
@@ -172,8 +171,8 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
     Send(res, a->ReadResource(BearerToken(req), req.matches[1].str()));
   });
   server.Put(R"(/uma/resource_set/([A-Za-z0-9_-]{1,64}))", [a](const httplib::Request& req, httplib::Response& res) {
-    auto body = JsonBody(req);
-    if (!body) return BadRequest(res, body.error().message());
+    auto body = JsonBody(req, res);
+    if (!body) return;
     Send(res, a->UpdateResource(BearerToken(req), req.matches[1].str(), *body));
   });
   server.Delete(R"(/uma/resource_set/([A-Za-z0-9_-]{1,64}))", [a](const httplib::Request& req, httplib::Response& res) {
@@ -182,23 +181,25 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
 
   // FedAuthz §4: permission tickets.
   server.Post("/uma/permission", [a](const httplib::Request& req, httplib::Response& res) {
-    auto body = JsonBody(req);
-    if (!body) return BadRequest(res, body.error().message());
+    auto body = JsonBody(req, res);
+    if (!body) return;
     Send(res, a->RequestPermission(BearerToken(req), *body));
   });
 
   // An approver's signed decision (the phone, a co-approving provider).
   server.Post(R"(/uma/requests/([A-Za-z0-9_-]{1,64})/decision)", [a](const httplib::Request& req, httplib::Response& res) {
-    auto body = JsonBody(req);
-    if (!body || !body->is_object() || !(*body)["token"].is_string()) return BadRequest(res, "the body is {\"token\": <did-auth+jwt>}");
+    auto body = JsonBody(req, res);
+    if (!body) return;
+    if (!body->is_object() || !(*body)["token"].is_string()) return BadRequest(res, "the body is {\"token\": <did-auth+jwt>}");
     Send(res, a->DecideSigned(req.matches[1].str(), (*body)["token"].get<std::string>()));
   });
 
   // The owner API.
   server.Post("/owner/v1/challenge", [a](const httplib::Request&, httplib::Response& res) { Send(res, a->OwnerChallenge()); });
   server.Post("/owner/v1/session", [a](const httplib::Request& req, httplib::Response& res) {
-    auto body = JsonBody(req);
-    if (!body || !body->is_object() || !(*body)["token"].is_string()) return BadRequest(res, "the body is {\"token\": <did-auth+jwt>}");
+    auto body = JsonBody(req, res);
+    if (!body) return;
+    if (!body->is_object() || !(*body)["token"].is_string()) return BadRequest(res, "the body is {\"token\": <did-auth+jwt>}");
     Send(res, a->OwnerSignIn((*body)["token"].get<std::string>()));
   });
   server.Get("/owner/v1/policies", [a](const httplib::Request& req, httplib::Response& res) {
@@ -206,8 +207,8 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
   });
   server.Post("/owner/v1/policies", [a](const httplib::Request& req, httplib::Response& res) {
     if (!a->CheckOwner(BearerToken(req)).ok()) return OwnerRequired(res, *a);
-    auto body = JsonBody(req);
-    if (!body) return BadRequest(res, body.error().message());
+    auto body = JsonBody(req, res);
+    if (!body) return;
     Send(res, a->AddPolicy(BearerToken(req), *body));
   });
   server.Get(R"(/owner/v1/policies/([A-Za-z0-9_-]{1,64}))", [a](const httplib::Request& req, httplib::Response& res) {
@@ -221,8 +222,9 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
   });
   server.Post(R"(/owner/v1/requests/([A-Za-z0-9_-]{1,64})/decision)", [a](const httplib::Request& req, httplib::Response& res) {
     if (!a->CheckOwner(BearerToken(req)).ok()) return OwnerRequired(res, *a);
-    auto body = JsonBody(req);
-    if (!body || !body->is_object() || !(*body)["decision"].is_string()) {
+    auto body = JsonBody(req, res);
+    if (!body) return;
+    if (!body->is_object() || !(*body)["decision"].is_string()) {
       return BadRequest(res, "the body is {\"decision\": \"approve\" | \"deny\"}");
     }
     Send(res, a->DecideAsOwner(BearerToken(req), req.matches[1].str(), (*body)["decision"].get<std::string>()));
@@ -254,8 +256,8 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
   // The inbox (anyone delivers a credential addressed to the owner), her credential store and
   // her notifications (long polling: ?after=<seq>&wait=<seconds ≤ 30>).
   server.Post("/inbox/v1/credentials", [a](const httplib::Request& req, httplib::Response& res) {
-    auto body = JsonBody(req);
-    if (!body) return BadRequest(res, body.error().message());
+    auto body = JsonBody(req, res);
+    if (!body) return;
     Send(res, a->DeliverCredential(*body));
   });
   server.Get("/owner/v1/credentials", [a](const httplib::Request& req, httplib::Response& res) {
@@ -263,8 +265,8 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
   });
   server.Post("/owner/v1/credentials", [a](const httplib::Request& req, httplib::Response& res) {
     if (!a->CheckOwner(BearerToken(req)).ok()) return OwnerRequired(res, *a);
-    auto body = JsonBody(req);
-    if (!body) return BadRequest(res, body.error().message());
+    auto body = JsonBody(req, res);
+    if (!body) return;
     Send(res, a->StoreCredential(BearerToken(req), *body));
   });
   server.Get("/owner/v1/events", [a](const httplib::Request& req, httplib::Response& res) {
@@ -286,8 +288,9 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
   // authorize): queue one, read its state and result.
   server.Post("/owner/v1/approvals", [a](const httplib::Request& req, httplib::Response& res) {
     if (!a->CheckOwner(BearerToken(req)).ok()) return OwnerRequired(res, *a);
-    auto body = JsonBody(req);
-    if (!body || !body->is_object() || !(*body)["kind"].is_string()) {
+    auto body = JsonBody(req, res);
+    if (!body) return;
+    if (!body->is_object() || !(*body)["kind"].is_string()) {
       return BadRequest(res, "the body is {\"kind\", \"summary\", \"payload\"}");
     }
     auto id = a->QueueApproval((*body)["kind"], body->value("summary", nlohmann::json::object()),
@@ -307,8 +310,9 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
   server.Post("/owner/v1/pairings", [a](const httplib::Request& req, httplib::Response& res) {
     int64_t ttl = 0;
     if (!req.body.empty()) {
-      auto body = JsonBody(req);
-      if (!body || !body->is_object()) return BadRequest(res, "the body is {} or {\"ttl\": seconds}");
+      auto body = JsonBody(req, res);
+      if (!body) return;
+      if (!body->is_object()) return BadRequest(res, "the body is {} or {\"ttl\": seconds}");
       if (body->contains("ttl")) {
         if (!(*body)["ttl"].is_number_integer()) return BadRequest(res, "ttl is an integer");
         ttl = (*body)["ttl"].get<int64_t>();
@@ -323,22 +327,22 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
     Send(res, a->RevokeDevice(BearerToken(req), req.matches[1].str()));
   });
   server.Post("/pairing/v1/complete", [a](const httplib::Request& req, httplib::Response& res) {
-    auto body = JsonBody(req);
-    if (!body) return BadRequest(res, body.error().message());
+    auto body = JsonBody(req, res);
+    if (!body) return;
     Send(res, a->CompletePairing(*body));
   });
   server.Post("/device/v1/challenge", [a](const httplib::Request&, httplib::Response& res) { Send(res, a->OwnerChallenge()); });
   server.Post("/device/v1/session", [a](const httplib::Request& req, httplib::Response& res) {
-    auto body = JsonBody(req);
-    if (!body) return BadRequest(res, body.error().message());
+    auto body = JsonBody(req, res);
+    if (!body) return;
     Send(res, a->DeviceSignIn(*body));
   });
   server.Get("/device/v1/requests", [a](const httplib::Request& req, httplib::Response& res) {
     Send(res, a->DeviceRequests(BearerToken(req)));
   });
   server.Post(R"(/device/v1/requests/([A-Za-z0-9_-]{1,64})/decision)", [a](const httplib::Request& req, httplib::Response& res) {
-    auto body = JsonBody(req);
-    if (!body) return BadRequest(res, body.error().message());
+    auto body = JsonBody(req, res);
+    if (!body) return;
     Send(res, a->DeviceDecide(BearerToken(req), req.matches[1].str(), *body));
   });
 }
@@ -491,8 +495,8 @@ void FhirResourceServer::RegisterRoutes(httplib::Server& server) {
     const std::string type = req.matches[1];
     auto access = guard(req, res, type, kScopeCreate);
     if (!access) return;
-    auto body = JsonBody(req);
-    if (!body) return BadRequest(res, body.error().message());
+    auto body = JsonBody(req, res);
+    if (!body) return;
     if (!body->is_object() || body->value("resourceType", "") != type) {
       return BadRequest(res, "the body's resourceType must be " + type);
     }
@@ -510,8 +514,8 @@ void FhirResourceServer::RegisterRoutes(httplib::Server& server) {
     const std::string type = req.matches[1], id = req.matches[2];
     auto access = guard(req, res, type, kScopeUpdate);
     if (!access) return;
-    auto body = JsonBody(req);
-    if (!body) return BadRequest(res, body.error().message());
+    auto body = JsonBody(req, res);
+    if (!body) return;
     std::optional<uint64_t> if_match;
     if (req.has_header("If-Match")) {
       std::string v = req.get_header_value("If-Match");

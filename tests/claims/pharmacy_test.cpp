@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "medallion/claims/ledger_entries.h"
 #include "medallion/claims/credentials.h"
 #include "medallion/claims/data_integrity.h"
 #include "medallion/claims/pharmacy.h"
@@ -148,6 +149,7 @@ struct World {
     if (postmark) {
       json anchor = {{"type", "anchor"}, {"v", 1}, {"hash", HexEncode(*CredentialDigest(signed_vc))}, {"kind", "credential"},
                      {"by", physician}, {"ts", kNow - 30}};
+      anchor = *SignLedgerEntry(anchor, assertion.SignerFor(physician));  // the schema: `by` signs
       REQUIRE(log->AppendSync(anchor.dump()));
     }
     return signed_vc;
@@ -383,6 +385,7 @@ TEST_CASE("Pharmacy: license status through signed Bitstring Status Lists", "[cl
     rx = *AddProof(rx, w.assertion.SignerFor(w.physician), ro);
     json anchor = {{"type", "anchor"}, {"v", 1}, {"hash", HexEncode(*CredentialDigest(rx))}, {"kind", "credential"},
                    {"by", w.physician}, {"ts", kNow - 30}};
+    anchor = *SignLedgerEntry(anchor, w.assertion.SignerFor(w.physician));
     REQUIRE(w.log->AppendSync(anchor.dump()));
     auto port = MakeInProcessLedgerPort(w.log.get());
     PharmacyConfig config = w.Config(w.pharmacy, w.secret);

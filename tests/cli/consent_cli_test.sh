@@ -46,8 +46,9 @@ POLICY='{"effect":"permit","subjects":[{"credential_type":"MedicalLicenseCredent
 PID_="$(json_get id <added.json)"
 [[ "$(json_get receipt.ledger_indexes <added.json)" == "[0,1]" ]] && ok "two consent receipts (one per purpose) on the ledger" || bad "receipts $(cat added.json)"
 "$M" ledger get --url "$LURL" --log-key "$VK" --start 0 --end 2 >entries.json && ok "the ledger proves the receipts" || bad "ledger get"
-node -e 'const j=JSON.parse(require("fs").readFileSync(0,"utf8"));process.exit(j.entries.length===2&&j.entries.every(e=>{const x=typeof e.entry==="string"?JSON.parse(e.entry):e.entry;return x.type==="consent"&&x.controller===process.argv[1]&&x.action==="grant"})?0:1)' "$OWNER" <entries.json \
-  && ok "the entries are the owner's signed grants" || bad "consent entries"
+"$M" consent receipts "${S[@]}" >receipts0.json
+node -e 'const fs=require("fs");const j=JSON.parse(fs.readFileSync(0,"utf8"));const r=JSON.parse(fs.readFileSync("receipts0.json","utf8"));process.exit(j.entries.length===2&&j.entries.every(e=>{const x=typeof e.entry==="string"?JSON.parse(e.entry):e.entry;const t=JSON.stringify(x);return x.type==="consent"&&x.controller===r[0].signer&&!t.includes(process.argv[1])&&!t.includes("did:")&&x.action==="grant"})?0:1)' "$OWNER" <entries.json \
+  && ok "the entries are grants signed by the receipt's pseudonymous key, naming no DID" || bad "consent entries"
 [[ "$("$M" consent policies "${S[@]}" | json_get 0.id)" == "$PID_" ]] && ok "policies lists it" || bad "policies"
 echo "$POLICY" >policy.json
 "$M" consent add-policy "${S[@]}" --policy @policy.json >/dev/null && ok "add-policy from a file" || bad "add-policy @file"

@@ -28,7 +28,7 @@ json Valid(EntryType t) {
     case EntryType::kAnchor:
       return {{"type", "anchor"}, {"v", 1}, {"hash", kH1}, {"kind", "document"}, {"ts", 1700000000}};
     case EntryType::kConsent:
-      return {{"type", "consent"}, {"v", 1}, {"receipt", kH1}, {"subject", kPn1}, {"controller", kDid},
+      return {{"type", "consent"}, {"v", 1}, {"receipt", kH1}, {"subject", kPn1}, {"controller", kPn1},
               {"purpose", "research"}, {"action", "grant"}, {"scope", kH2}, {"expires", 1800000000},
               {"sig", kSig}, {"ts", 1700000000}};
     case EntryType::kRelationship:

@@ -231,3 +231,50 @@ TEST_CASE("the FHIR server finds its resources again after a restart", "[uma][ht
   const std::string pat = *w.as->InternalPat("medallion-fhir");
   CHECK(w.as->ListResources(pat).body.size() == 5);
 }
+
+// Issue 12: one request with 100,000 nested arrays used to overflow the container's stack (the
+// parser built it; an error message dump()ed it). Every JSON entry point now refuses it with a
+// 400 before building anything, and the container goes on serving.
+TEST_CASE("JSON nested 100,000 deep is refused at every entry point, and the container survives", "[uma][http][hardening]") {
+  Container c;
+  httplib::Client http(c.Url());
+  const std::string session = c.w.OwnerSession();
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  struct Case {
+    const char* path;
+    std::string body;
+    bool owner;
+  };
+  const std::vector<Case> cases = {
+      {"/inbox/v1/credentials", "{\"@context\":[\"https://www.w3.org/ns/credentials/v2\"," + deep + "]}", false},
+      {"/owner/v1/approvals", "{\"kind\":\"recovery\",\"summary\":{\"text\":\"x\"},\"payload\":" + deep + "}", true},
+      {"/owner/v1/approvals", "{\"kind\":\"recovery\",\"summary\":" + deep + "}", true},
+      {"/owner/v1/credentials", deep, true},
+      {"/owner/v1/policies", deep, true},
+      {"/register", deep, false},
+      {"/uma/permission", deep, false},
+      {"/pairing/v1/complete", deep, false},
+      {"/device/v1/session", deep, false},
+      {"/fhir/MedicationRequest", deep, true},
+  };
+  for (const Case& k : cases) {
+    INFO(k.path);
+    auto r = http.Post(k.path, k.owner ? Bearer(session) : httplib::Headers{}, k.body,
+                       std::string(k.path).rfind("/fhir", 0) == 0 ? "application/fhir+json" : "application/json");
+    REQUIRE(r);
+    CHECK(r->status == 400);
+    auto body = json::parse(r->body, nullptr, false);
+    REQUIRE(body.is_object());
+    CHECK(body.contains("error"));
+    // The answer never echoes the hostile value.
+    CHECK(r->body.size() < 1000);
+  }
+  // Still serving.
+  auto discovery = http.Get("/.well-known/uma2-configuration");
+  REQUIRE(discovery);
+  CHECK(discovery->status == 200);
+  // A body that is not JSON at all, and one that is not application/json.
+  auto form = http.Post("/owner/v1/policies", Bearer(session), "{}", "application/x-www-form-urlencoded");
+  REQUIRE(form);
+  CHECK(form->status == 415);
+}

@@ -1,5 +1,6 @@
 // The UMA authorization server in process: the grant end to end, claims gathering, approvals,
 // policies, the accounting of disclosures, ledger receipts, and every refusal the issue lists.
+#include "medallion/claims/ledger_entries.h"
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -542,7 +543,7 @@ TEST_CASE("consent receipts and disclosure batches are anchored on the ledger", 
   Env env{&clock, &rng};
   did::Resolver resolver;
   ledger::ValidatorRegistry validators;
-  RegisterConsentValidator(validators, resolver);
+  claims::RegisterAuthorValidators(validators, resolver);
   ledger::LogOptions lo;
   lo.validators = &validators;
   auto store = ledger::SqliteLeafStore::Open((dir / "ledger.db").string());
@@ -559,7 +560,18 @@ TEST_CASE("consent receipts and disclosure batches are anchored on the ledger", 
     auto entry = json::parse((*(*log)->Entries(0, 1))[0].entry);
     CHECK(entry["type"] == "consent");
     CHECK(entry["action"] == "grant");
-    CHECK(entry["controller"] == w.patient.Did());
+    // The controller is a per-receipt pseudonymous key, never her DID; the receipt list binds it
+    // to her DID with a signature by her assertion key.
+    CHECK(entry["controller"] == receipts.body[0]["signer"]);
+    CHECK(entry.dump().find(w.patient.Did()) == std::string::npos);
+    CHECK(entry.dump().find("did:") == std::string::npos);
+    {
+      const json& proof = receipts.body[0]["signer_proof"];
+      auto proof_sig = Base64UrlDecode(proof["signature"].get<std::string>());
+      REQUIRE(proof_sig);
+      CHECK(proof["message"] == SignerBindingMessage(entry["controller"].get<std::string>(), entry["receipt"].get<std::string>()));
+      CHECK(claims::VerifySignature(claims::Alg::kEdDSA, w.patient.Signer().public_key, AsBytes(proof["message"].get<std::string>()), *proof_sig));
+    }
     CHECK(entry["receipt"] == receipts.body[0]["hash"]);
     CHECK(entry["purpose"] == "treatment");
     // The pseudonym is not the DID, and the receipt hash is the hash of the receipt kept here.
@@ -581,6 +593,17 @@ TEST_CASE("consent receipts and disclosure batches are anchored on the ledger", 
     CHECK(anchor["type"] == "anchor");
     CHECK(anchor["kind"] == "batch");
     CHECK(anchor["hash"] == a.body["hash"]);
+    // Signed by its own pseudonymous key, which names nobody.
+    CHECK(anchor.contains("key"));
+    CHECK(anchor.contains("sig"));
+    CHECK_FALSE(anchor.contains("by"));
+    // A forged anchor (another key's signature) is refused by the node's validator.
+    {
+      json forged_anchor = anchor;
+      forged_anchor["ts"] = testing::kUmaNow + 5;
+      forged_anchor["sig"] = Base64UrlEncode(Bytes(64, 1));
+      CHECK_FALSE(port->Append(forged_anchor));
+    }
     Reply exported = w.as->ExportDisclosures(s.session);
     CHECK(VerifyDisclosureExport(exported.body));
     CHECK(exported.body["anchors"].size() == 1);
@@ -592,6 +615,7 @@ TEST_CASE("consent receipts and disclosure batches are anchored on the ledger", 
     auto revoke = json::parse((*(*log)->Entries(last, last + 1))[0].entry);
     CHECK(revoke["action"] == "revoke");
     CHECK(revoke["receipt"] == entry["receipt"]);
+    CHECK(revoke["controller"] == entry["controller"]);  // the grant's key revokes it
   }
   log->reset();
   std::filesystem::remove_all(dir);

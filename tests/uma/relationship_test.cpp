@@ -92,7 +92,9 @@ TEST_CASE("relationships: each action by its own party, replayed in order, rebui
   CHECK(r->status == "suspended");
   CHECK(r->patient_decision == "accepted");
   CHECK(r->location == "https://dr.example/records/alice");  // only the patient opens it
-  CHECK(r->data_hash == data);
+  CHECK(r->data_hash != data);  // salted: the ledger never shows the plain data hash
+  REQUIRE_FALSE(r->data_salt.empty());
+  CHECK(r->data_hash == DataCommitment(r->data_salt, data));
   CHECK(r->ignored.empty());
   // The ledger holds no plain location.
   for (const auto& [i, e] : l.Find(RelationshipId(p))) CHECK(e.find("dr.example") == std::string::npos);
@@ -127,4 +129,24 @@ TEST_CASE("relationships: each action by its own party, replayed in order, rebui
     return l.Find(rel);
   }, 2);
   CHECK(short_gap->size() == 0);
+}
+
+TEST_CASE("relationships: the same data in two relationships of one patient does not link them", "[uma][relationship]") {
+  const Bytes patient_seed(64, 0x44), provider_seed(64, 0x55);
+  PairwiseKey p0 = *DerivePairwiseKey(patient_seed, 0);
+  PairwiseKey p1 = *DerivePairwiseKey(patient_seed, 1);
+  PairwiseKey dr = *DerivePairwiseKey(provider_seed, 0);
+  const std::string data = HexEncode(Sha256(AsBytes("the same shared record set")));
+  auto a = BuildOpen(dr, p0.Pseudonym(), "patient_provider", "https://dr.example/a", data, 1'790'000'000);
+  auto b = BuildOpen(dr, p1.Pseudonym(), "patient_provider", "https://dr.example/a", data, 1'790'000'000);
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK((*a)["data"] != (*b)["data"]);
+  CHECK((*a)["data"] != data);
+  CHECK((*b)["data"] != data);
+  // And the plain hash is nowhere in either entry.
+  CHECK(a->dump().find(data) == std::string::npos);
+  CHECK(b->dump().find(data) == std::string::npos);
+  // A data hash that is not 64 lower-case hex digits is refused.
+  CHECK_FALSE(BuildOpen(dr, p0.Pseudonym(), "patient_provider", "https://dr.example/a", "ABC", 1'790'000'000));
 }

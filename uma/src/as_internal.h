@@ -233,7 +233,7 @@ class AuthorizationServer::Impl {
 
   int64_t Now() const { return env_.clock->NowSeconds(); }
   std::string NewToken() { return Base64UrlEncode(env_.rng->RandomBytes(32)); }
-  std::string NewId() { return Base64UrlEncode(env_.rng->RandomBytes(16)); }
+  std::string NewId() { return env_.rng->RandomId(16); }
 
   template <typename F>
   Status Tx(F&& body) {

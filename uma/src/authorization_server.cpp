@@ -4,6 +4,8 @@
 
 #include "as_internal.h"
 #include "medallion/ledger/entry.h"
+#include "medallion/core/secret.h"
+#include "medallion/wallet/keys.h"
 
 namespace medallion::uma {
 
@@ -835,10 +837,45 @@ std::string ScopeHash(const Policy& p) {
   return HexHash(*jcs::Canonicalize(scope));
 }
 
+// A pseudonymous Ed25519 signer for one ledger record: its seed is HMAC(pseudonym secret,
+// label), so the owner (who holds the secret, derived from her seed) can re-derive it and prove
+// the key hers, while the key itself names nobody and links nothing across records.
+Result<wallet::SigningKey> PseudonymousKey(const SecretBytes& secret, const std::string& label) {
+  Hash256 seed = HmacSha256(secret.Reveal(), AsBytes("medallion ledger signer\n" + label));
+  ScopedWipe wipe(seed);
+  return wallet::MakeSigningKey(wallet::SignatureAlg::kEdDSA, ByteView(seed.data(), seed.size()));
+}
+
+Result<json> SignPseudonymously(json entry, const char* key_field, const SecretBytes& secret, const std::string& label) {
+  MDL_ASSIGN_OR_RETURN(wallet::SigningKey key, PseudonymousKey(secret, label));
+  entry[key_field] = Base64UrlEncode(key.public_key);
+  entry.erase("sig");
+  MDL_ASSIGN_OR_RETURN(std::string canonical, jcs::Canonicalize(entry));
+  MDL_ASSIGN_OR_RETURN(Bytes sig, wallet::Sign(key, AsBytes(canonical)));
+  entry["sig"] = Base64UrlEncode(sig);
+  return entry;
+}
+
 }  // namespace
+
+std::string ConsentSignerLabel(std::string_view grant_receipt_hash) {
+  return "consent " + std::string(grant_receipt_hash);
+}
+std::string SignerBindingMessage(std::string_view signer, std::string_view receipt_hash) {
+  return "medallion ledger signer binding\nsigner " + std::string(signer) + "\nreceipt " + std::string(receipt_hash) + "\n";
+}
+std::string DisclosureAnchorLabel(int64_t seq) { return "disclosure anchor " + std::to_string(seq); }
+
+Result<std::string> PseudonymousPublicKey(const SecretBytes& secret, const std::string& label) {
+  MDL_ASSIGN_OR_RETURN(wallet::SigningKey key, PseudonymousKey(secret, label));
+  return Base64UrlEncode(key.public_key);
+}
 
 // Consent receipts (docs/uma.md §"Receipts"): the receipt document is kept here; its hash goes
 // to the ledger in a signed `consent` entry per purpose of use.
+// The entries are signed by a per-receipt pseudonymous key (the grant's receipt hash labels it, so
+// a revocation is signed by the same key as its grant); the owner's DID appears only in the
+// receipt document she keeps.
 Result<json> AuthorizationServer::AnchorConsent(const Policy& p, const std::string& action, const std::string& receipt_hash) {
   json indexes = json::array();
   if (options_.ledger == nullptr || p.effect != Policy::Effect::kPermit) return indexes;
@@ -847,13 +884,11 @@ Result<json> AuthorizationServer::AnchorConsent(const Policy& p, const std::stri
   const std::string pseudonym = Base64UrlEncode(ByteView(mac.data(), 16));
   const int64_t now = impl_->Now();
   for (const std::string& purpose : p.purposes) {
-    json entry = {{"type", "consent"}, {"v", 1},          {"receipt", receipt_hash}, {"subject", pseudonym},
-                  {"controller", options_.owner_did}, {"purpose", purpose}, {"action", action},
-                  {"scope", ScopeHash(p)},            {"ts", now}};
+    json entry = {{"type", "consent"}, {"v", 1},     {"receipt", receipt_hash}, {"subject", pseudonym},
+                  {"purpose", purpose}, {"action", action}, {"scope", ScopeHash(p)},    {"ts", now}};
     if (action == "grant" && p.not_after > now) entry["expires"] = p.not_after;
-    MDL_ASSIGN_OR_RETURN(std::string canonical, jcs::Canonicalize(entry));
-    MDL_ASSIGN_OR_RETURN(Bytes sig, options_.owner_signer.sign(AsBytes(canonical)));
-    entry["sig"] = Base64UrlEncode(sig);
+    MDL_ASSIGN_OR_RETURN(entry, SignPseudonymously(std::move(entry), "controller", *options_.pseudonym_secret,
+                                                   ConsentSignerLabel(receipt_hash)));
     MDL_ASSIGN_OR_RETURN(ledger::AppendResult appended, options_.ledger->Append(entry));
     indexes.push_back(appended.index);
   }
@@ -1061,8 +1096,22 @@ Reply AuthorizationServer::ListReceipts(std::string_view session) {
   json out = json::array();
   Stmt q(impl_->db_, "SELECT seq, policy_id, action, receipt, hash, ledger, created FROM receipts ORDER BY seq", kWhat);
   while (q.Step() == SQLITE_ROW) {
-    out.push_back({{"policy_id", q.Col(1)}, {"action", q.Col(2)}, {"receipt", json::parse(q.Col(3))}, {"hash", q.Col(4)},
-                   {"ledger_indexes", json::parse(q.Col(5))}, {"created", q.ColInt(6)}});
+    json item = {{"policy_id", q.Col(1)}, {"action", q.Col(2)}, {"receipt", json::parse(q.Col(3))}, {"hash", q.Col(4)},
+                 {"ledger_indexes", json::parse(q.Col(5))}, {"created", q.ColInt(6)}};
+    // The pseudonymous key that signed the ledger entries, and the owner's signature binding it
+    // to her DID: what she shows to prove the entries hers (docs/uma.md §Receipts).
+    if (options_.pseudonym_secret != nullptr && options_.owner_signer.sign) {
+      const std::string grant = item["action"] == "revoke" ? item["receipt"].value("grant", "") : item["hash"].get<std::string>();
+      auto signer = PseudonymousPublicKey(*options_.pseudonym_secret, ConsentSignerLabel(grant));
+      if (!signer) return Internal(signer.error());
+      auto proof = options_.owner_signer.sign(AsBytes(SignerBindingMessage(*signer, grant)));
+      if (!proof) return Internal(proof.error());
+      item["signer"] = *signer;
+      item["signer_proof"] = {{"verification_method", options_.owner_signer.verification_method},
+                              {"message", SignerBindingMessage(*signer, grant)},
+                              {"signature", Base64UrlEncode(*proof)}};
+    }
+    out.push_back(std::move(item));
   }
   return Json(200, std::move(out));
 }
@@ -1089,7 +1138,9 @@ Status AuthorizationServer::MaybeAnchorLocked(bool force) {
   const int64_t pending = seq - last;
   if (pending <= 0 || (!force && static_cast<size_t>(pending) < options_.log_batch)) return Status::Ok();
   // The chain head commits to every entry before it: one anchor covers the batch.
+  // Signed by a pseudonymous key of this anchor alone (docs/uma.md §"Accounting of disclosures").
   json entry = {{"type", "anchor"}, {"v", 1}, {"hash", hash}, {"kind", "batch"}, {"ts", impl_->Now()}};
+  MDL_ASSIGN_OR_RETURN(entry, SignPseudonymously(std::move(entry), "key", *options_.pseudonym_secret, DisclosureAnchorLabel(seq)));
   MDL_ASSIGN_OR_RETURN(ledger::AppendResult appended, options_.ledger->Append(entry));
   return impl_->Tx([&]() -> Status {
     Stmt ins(impl_->db_, "INSERT INTO anchors (seq, hash, ledger_index, ts) VALUES (?,?,?,?)", kWhat);
@@ -1130,27 +1181,6 @@ Result<uint64_t> VerifyDisclosureExport(const json& exported) {
     }
   }
   return n;
-}
-
-void RegisterConsentValidator(ledger::ValidatorRegistry& registry, const did::Resolver& resolver) {
-  registry.Register(ledger::EntryType::kConsent, [&resolver](const ledger::Entry&, const json& body) -> Status {
-    json unsigned_entry = body;
-    unsigned_entry.erase("sig");
-    MDL_ASSIGN_OR_RETURN(std::string canonical, jcs::Canonicalize(unsigned_entry));
-    auto sig = Base64UrlDecode(body.at("sig").get<std::string>());
-    if (!sig || sig->size() != 64) return Status::InvalidArgument("consent: sig is a 64-byte signature");
-    const std::string controller = body.at("controller");
-    did::ResolutionResult r = resolver.Resolve(controller);
-    if (!r.ok()) return Status::FailedPrecondition("consent: the controller does not resolve: " + r.error);
-    for (const std::string& id : r.document->assertion_method) {
-      const did::VerificationMethod* vm = r.document->FindMethod(id);
-      if (vm == nullptr) continue;
-      const claims::Alg alg = vm->key_type == did::KeyType::kSecp256k1 ? claims::Alg::kES256K : claims::Alg::kEdDSA;
-      if (vm->key_type != did::KeyType::kEd25519 && vm->key_type != did::KeyType::kSecp256k1) continue;
-      if (claims::VerifySignature(alg, vm->public_key, AsBytes(canonical), *sig)) return Status::Ok();
-    }
-    return Status::PermissionDenied("consent: sig is not by an assertion key of the controller");
-  });
 }
 
 }  // namespace medallion::uma

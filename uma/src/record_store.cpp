@@ -159,7 +159,7 @@ Result<json> RecordStore::Create(const json& resource) {
   MDL_RETURN_IF_ERROR(ValidateResource(resource));
   if (resource.contains("id")) return Status::InvalidArgument("fhir: create assigns the id; the resource must not carry one");
   json r = resource;
-  r["id"] = Base64UrlEncode(env_.rng->RandomBytes(12));
+  r["id"] = env_.rng->RandomId(12);
   // Ids are base64url; keep them in the FHIR id alphabet by mapping '_' → '.'.
   std::string id = r["id"];
   std::replace(id.begin(), id.end(), '_', '.');

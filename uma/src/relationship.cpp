@@ -8,6 +8,7 @@
 #include "medallion/core/encoding.h"
 #include "medallion/core/hash.h"
 #include "medallion/core/jcs.h"
+#include "medallion/core/json.h"
 #include "medallion/ledger/entry.h"
 #include "medallion/wallet/keys.h"
 
@@ -62,6 +63,19 @@ Result<PairwiseKey> DerivePairwiseKey(ByteView seed, uint32_t index) {
   return out;
 }
 
+static bool IsLowerHex64(const std::string& s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+std::string DataCommitment(const std::string& salt, const std::string& data_hash_hex) {
+  const Hash256 h = Sha256(AsBytes("medallion relationship data v1\n" + salt + "\n" + data_hash_hex));
+  return HexEncode(h);
+}
+
 std::string RelationshipId(const std::string& patient_pseudonym) {
   const Hash256 h = Sha256(AsBytes("medallion relationship v1\n" + patient_pseudonym));
   return Base64UrlEncode(ByteView(h.data(), 16));
@@ -76,12 +90,21 @@ Result<json> BuildOpen(const PairwiseKey& provider, const std::string& patient_p
   if (crypto_sign_ed25519_pk_to_curve25519(x25519, patient_key.data()) != 0) {
     return Status::InvalidArgument("the patient's pseudonym is not a usable key");
   }
-  if (location.empty() || location.size() > 900) return Status::InvalidArgument("a location of 1 to 900 bytes");
-  Bytes sealed(crypto_box_SEALBYTES + location.size());
-  crypto_box_seal(sealed.data(), reinterpret_cast<const unsigned char*>(location.data()), location.size(), x25519);
-  json entry = {{"type", "relationship"}, {"v", 1}, {"rel", RelationshipId(patient_pseudonym)}, {"a", provider.Pseudonym()},
+  if (location.empty() || location.size() > 800) return Status::InvalidArgument("a location of 1 to 800 bytes");
+  if (!IsLowerHex64(data_hash_hex)) return Status::InvalidArgument("the data hash is 64 lower-case hex digits");
+  // The data commitment is salted per relationship (the salt is sealed to the patient with the
+  // location), so two relationships over the same data carry unrelated values. The salt is a
+  // keyed hash of the relationship id under the provider's pairwise key: fresh for every
+  // relationship, never guessable by the ledger's readers.
+  const std::string rel = RelationshipId(patient_pseudonym);
+  const Hash256 salt_full = HmacSha256(provider.private_key.Reveal(), AsBytes("medallion relationship data salt\n" + rel));
+  const std::string salt = Base64UrlEncode(ByteView(salt_full.data(), 16));
+  const std::string plain = json{{"location", location}, {"salt", salt}}.dump();
+  Bytes sealed(crypto_box_SEALBYTES + plain.size());
+  crypto_box_seal(sealed.data(), reinterpret_cast<const unsigned char*>(plain.data()), plain.size(), x25519);
+  json entry = {{"type", "relationship"}, {"v", 1}, {"rel", rel}, {"a", provider.Pseudonym()},
                 {"b", patient_pseudonym}, {"kind", kind}, {"action", "open"}, {"status", "active"},
-                {"loc", Base64UrlEncode(sealed)}, {"data", data_hash_hex}, {"ts", ts}};
+                {"loc", Base64UrlEncode(sealed)}, {"data", DataCommitment(salt, data_hash_hex)}, {"ts", ts}};
   return Sign(std::move(entry), provider);
 }
 
@@ -155,7 +178,11 @@ Result<Relationship> Replay(const std::vector<std::pair<uint64_t, std::string>>&
             crypto_sign_ed25519_sk_to_curve25519(sk, patient->private_key.Reveal().data()) == 0) {
           std::string plain(sealed->size() - crypto_box_SEALBYTES, '\0');
           if (crypto_box_seal_open(reinterpret_cast<unsigned char*>(plain.data()), sealed->data(), sealed->size(), pk, sk) == 0) {
-            r.location = plain;
+            auto opened = ParseJson(plain, JsonLimits{1024, 2});
+            if (opened && opened->is_object()) {
+              r.location = OptionalString(*opened, "location").value_or("");
+              r.data_salt = OptionalString(*opened, "salt").value_or("");
+            }
           }
           sodium_memzero(sk, sizeof sk);
         }

@@ -123,7 +123,8 @@ MDL_BRIDGE_API mdl_status mdl_phone_pairing(mdl_phone* phone, char** out_json);
 
 /* The requests awaiting this person's decision, as a JSON array; each item has "id", "kind"
  * (consent, prescription_cosign, fill, recovery), "hash" (of what is approved), "summary" (the
- * container's structured summary), "text" (a human sentence to show) and "payload". */
+ * container's structured summary), "text" (a human sentence to show) and "payload" (what the
+ * approval asks the phone to sign; {} when it asks for nothing but the decision, as for consent). */
 MDL_BRIDGE_API mdl_status mdl_phone_pending(mdl_phone* phone, char** out_json);
 
 /* Decides a request: approve != 0 approves, 0 denies. The device signs the decision over the

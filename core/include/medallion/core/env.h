@@ -49,6 +49,10 @@ class Rng {
     Fill(b);
     return b;
   }
+  // An identifier of `n` random bytes in base64url (no padding) that never begins with '-', so
+  // that no command line reads it as an option: a draw that would is drawn again (uniform over
+  // the remaining ids). Used for every id a person or a script may pass as an argument.
+  std::string RandomId(size_t n);
   SecretBytes RandomSecret(size_t n) {
     SecretBytes s(n);
     Fill(s.RevealMutable());

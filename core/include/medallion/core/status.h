@@ -90,6 +90,11 @@ class [[nodiscard]] Result {
     if (!has_value()) Panic("Result::value() on error: " + error().ToString());
     return std::move(std::get<0>(v_));
   }
+  // std::expected::value_or: the value, or `fallback` on error.
+  template <typename U>
+  T value_or(U&& fallback) const& {
+    return has_value() ? std::get<0>(v_) : static_cast<T>(std::forward<U>(fallback));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }

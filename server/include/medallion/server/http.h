@@ -4,12 +4,15 @@
 // Only the server module includes httplib.h; this header forward-declares what it needs.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 
 #include "medallion/core/status.h"
 
@@ -32,9 +35,41 @@ void SendJson(httplib::Response& res, const nlohmann::json& body, int http_statu
 // Largest request body any Medallion endpoint accepts (1 MiB); larger bodies get 413.
 inline constexpr size_t kMaxRequestBody = 1 << 20;
 
+// True if the request's Content-Type is application/json or application/<anything>+json
+// (parameters such as charset allowed).
+bool IsJsonMediaType(const httplib::Request& req);
+
+// The body of a JSON request, read through core/json.h (ParseJson: size and nesting bounded,
+// never thrown): a wrong Content-Type gets 415 unsupported_media_type, an unusable body 400
+// with `error` ("invalid_request" by default). nullopt when an error was sent.
+std::optional<nlohmann::json> ReadJsonBody(const httplib::Request& req, httplib::Response& res,
+                                           std::string_view error = "invalid_request");
+
 // Applies Medallion's defaults to a server: body limit, JSON 404/405/413/500 handlers,
 // no exception escaping a handler, short timeouts, a small thread pool.
 void ConfigureServer(httplib::Server& server);
+
+// The listen backlog of every Medallion server (httplib's own is 5, which drops bursts of new
+// connections).
+inline constexpr int kListenBacklog = 1024;
+
+// What one client may hold of a server (enforced by the connection guard, server/src/
+// connection_guard.h): time to deliver a request's line and headers, from accept or from the
+// previous response; time from then until the response is written (body, handler, response;
+// the longest long poll is 30 s); connections per client address and per listener.
+struct ConnectionLimits {
+  std::chrono::milliseconds request_timeout{10'000};
+  std::chrono::milliseconds exchange_timeout{60'000};
+  size_t max_per_address = 48;  // below the 64 workers: one address never holds them all
+  size_t max_total = 512;
+};
+
+// Binds a configured server to host:port (0: any free port) and returns the port: without
+// SO_REUSEPORT (ConfigureServer), with a listen backlog of kListenBacklog, and watched by the
+// connection guard with `limits` (per-request time, connections per client address and in
+// total; connection_guard.h). Errors: invalid_argument naming the address, "the port is already
+// in use" when it is.
+Result<int> BindServer(httplib::Server& server, const std::string& host, int port, ConnectionLimits limits = {});
 
 // A plain server, or — with a certificate chain and key (PEM files) — a TLS one, for a role
 // exposed beyond loopback. Errors: invalid_argument if the files do not make a usable context.

@@ -274,9 +274,16 @@ class AuthorizationServer {
 // number of entries. Errors: data_loss naming the first bad entry.
 Result<uint64_t> VerifyDisclosureExport(const nlohmann::json& exported);
 
-// The ledger validator for `consent` entries (docs/ledger.md): `sig` by `controller`'s
-// assertion key (resolved through `resolver`, which must outlive the registry) over the JCS of
-// the entry without `sig`.
-void RegisterConsentValidator(ledger::ValidatorRegistry& registry, const did::Resolver& resolver);
+// The pseudonymous signers of the container's ledger records (docs/uma.md §Receipts): each is
+// an Ed25519 key whose seed is HMAC(pseudonym secret, label); the owner re-derives it to prove a
+// record hers. Labels: a consent grant and its revocation share the grant receipt's hash; each
+// disclosure-log anchor has its own sequence number. The node checks the signatures with
+// claims::RegisterAuthorValidators.
+std::string ConsentSignerLabel(std::string_view grant_receipt_hash);
+std::string DisclosureAnchorLabel(int64_t seq);
+// What the owner signs with her DID's assertion key to bind a pseudonymous signer to herself
+// (ListReceipts' "signer_proof"): "medallion ledger signer binding\nsigner <key>\nreceipt <hash>\n".
+std::string SignerBindingMessage(std::string_view signer, std::string_view receipt_hash);
+Result<std::string> PseudonymousPublicKey(const SecretBytes& secret, const std::string& label);
 
 }  // namespace medallion::uma

@@ -37,6 +37,11 @@ Result<PairwiseKey> DerivePairwiseKey(ByteView seed, uint32_t index);
 // || pseudonym)[0..16]).
 std::string RelationshipId(const std::string& patient_pseudonym);
 
+// The `data` of an open entry: hex SHA-256("medallion relationship data v1\n" || salt || "\n" ||
+// data_hash_hex), with a per-relationship salt sealed to the patient beside the location, so
+// equal data in two relationships does not link them.
+std::string DataCommitment(const std::string& salt, const std::string& data_hash_hex);
+
 // Ledger entries (canonical JSON objects, signed). The provider opens with the patient's
 // pseudonym (which the patient gave her) and seals `location` to it.
 Result<nlohmann::json> BuildOpen(const PairwiseKey& provider, const std::string& patient_pseudonym, const std::string& kind,
@@ -61,7 +66,8 @@ struct Relationship {
   std::string patient_decision;  // "", accepted, rejected
   bool deleted = false;
   std::string location;          // opened, for the patient only ("" if not openable)
-  std::string data_hash;
+  std::string data_hash;          // the ledger's `data`: DataCommitment(salt, SHA-256 of the data)
+  std::string data_salt;          // opened with the location, for the patient only
   std::vector<uint64_t> indexes;  // the ledger entries applied
   std::vector<std::string> ignored;
 };
