@@ -3,11 +3,16 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "medallion/claims/credentials.h"
 #include "medallion/claims/data_integrity.h"
 #include "medallion/claims/jose.h"
+#include "medallion/claims/sd_jwt.h"
 #include "medallion/core/encoding.h"
 #include "medallion/core/hash.h"
 #include "medallion/core/jcs.h"
@@ -21,10 +26,16 @@ using nlohmann::json;
 constexpr char kNullifierTag[] = "medallion/rx-nullifier/v1";
 constexpr char kPseudonymTag[] = "medallion/pharmacy-pseudonym/v1";
 
-// Key of the per-prescription HMACs: SHA-256(tag || canonical prescription bytes).
+// Key of the per-prescription HMACs: SHA-256(tag || the prescription's id). The id is a random
+// urn:uuid known only to those who hold the prescription, in either form (the Data Integrity
+// credential's `id`, the SD-JWT VC's `jti`), so both forms share one set of nullifiers.
+Result<Hash256> NullifierKey(const std::string& id) {
+  if (id.empty()) return Status::InvalidArgument("the prescription has no id");
+  return Sha256(Concat(AsBytes(kNullifierTag), AsBytes(id)));
+}
 Result<Hash256> PrescriptionKey(const json& vc) {
-  MDL_ASSIGN_OR_RETURN(std::string canonical, jcs::Canonicalize(vc));
-  return Sha256(Concat(AsBytes(kNullifierTag), AsBytes(canonical)));
+  if (!vc.is_object() || !vc.contains("id") || !vc["id"].is_string()) return Status::InvalidArgument("the prescription has no id");
+  return NullifierKey(vc["id"].get<std::string>());
 }
 
 std::string Hex(ByteView b) { return HexEncode(b); }
@@ -48,9 +59,9 @@ struct Pseudonym {
   Bytes public_key;
 };
 
-Result<Pseudonym> PharmacyPseudonym(const SecretBytes& secret, const Hash256& digest) {
+Result<Pseudonym> PharmacyPseudonym(const SecretBytes& secret, const Hash256& rx_key) {
   Pseudonym p;
-  auto mac = HmacSha256(secret.Reveal(), Concat(AsBytes(kPseudonymTag), digest));
+  auto mac = HmacSha256(secret.Reveal(), Concat(AsBytes(kPseudonymTag), rx_key));
   p.seed = SecretBytes::CopyFrom(mac);
   SecureWipe(mac.data(), mac.size());
   p.public_key.resize(crypto_sign_PUBLICKEYBYTES);
@@ -110,6 +121,7 @@ json DispenseResult::ToJson() const {
     j["prescription_digest"] = prescription_digest;
     j["receipt"] = json::parse(receipt_json);
   }
+  if (!disclosed.empty()) j["disclosed"] = disclosed;
   return j;
 }
 
@@ -119,60 +131,252 @@ Result<std::string> DispenseNullifier(const json& prescription_vc, uint32_t n) {
   return Hex(mac);
 }
 
-DispenseResult VerifyAndDispense(const json& vp, const PharmacyConfig& config, const did::Resolver& resolver,
-                                 ChallengeStore& challenges, LedgerPort& ledger, const LicenseStatusCheck& license_status,
-                                 const std::function<Status(const json&)>& approval_check, Env env) {
+namespace {
+
+// What the two front ends (a Data Integrity presentation, an SD-JWT VC presentation) establish
+// about the presented prescription before the shared checks and the dispense.
+struct RxFacts {
+  std::string prescriber;
+  std::string schedule;      // "" for a non-controlled drug
+  const json* license = nullptr;
+  std::string holder;        // the receipt's subject ("" if the patient did not disclose it)
+  Hash256 rx_key{};          // NullifierKey of the prescription's id
+  uint32_t fills_allowed = 0;
+  json quantity;
+  std::optional<uint64_t> postmark_index;
+  std::function<Status()> patient_approval;  // controlled substances
+};
+
+// One run of the pipeline: the steps passed so far and the refusal, if any.
+class Pipeline {
+ public:
+  Pipeline(const PharmacyConfig& config, const did::Resolver& resolver, LedgerPort& ledger, Env env)
+      : config_(config), resolver_(resolver), ledger_(ledger), env_(env), now_(env.clock->NowSeconds()) {}
   DispenseResult out;
-  const int64_t now = env.clock->NowSeconds();
-  auto step = [&](const char* name, bool ok, std::string detail = "") {
-    out.steps.push_back({name, ok, detail});
+  int64_t now() const { return now_; }
+  bool Step(const char* name, bool ok, std::string detail = "") {
+    out.steps.push_back({name, ok, std::move(detail)});
     return ok;
-  };
-  auto fail = [&](const char* reason, const char* name, std::string detail) {
-    step(name, false, detail);
+  }
+  DispenseResult Fail(const char* reason, const char* name, std::string detail) {
+    Step(name, false, detail);
     out.reason = reason;
     out.detail = std::move(detail);
     return out;
-  };
-  if (config.pseudonym_secret == nullptr || config.pseudonym_secret->size() != 32) {
-    return fail(rx_reason::kMalformed, "configuration", "the pharmacy has no pseudonym secret");
   }
+  bool Configured() const { return config_.pseudonym_secret != nullptr && config_.pseudonym_secret->size() == 32; }
+
+  // The postmark of `digest_hex` by `prescriber`, looked up first (quietly) so that the
+  // prescriber's keys are resolved as of the postmark: a key rotated away later still counts
+  // for what it signed before. Errors: the ledger's.
+  Result<std::optional<uint64_t>> FindPostmark(const std::string& digest_hex, const std::string& prescriber, int64_t* ts = nullptr) {
+    MDL_ASSIGN_OR_RETURN(auto postmarks, ledger_.Find({ledger::KeyKind::kHash, digest_hex}));
+    for (const auto& r : postmarks) {
+      auto e = jcs::ParseStrict(r.entry);
+      if (e && e->value("type", "") == "anchor" && e->value("kind", "") == "credential" && e->value("by", prescriber) == prescriber) {
+        if (ts != nullptr && (*e)["ts"].is_number_integer()) *ts = (*e)["ts"].get<int64_t>();
+        return std::optional<uint64_t>(r.index);
+      }
+    }
+    return std::optional<uint64_t>();
+  }
+  static did::ResolutionOptions AsOf(const std::optional<uint64_t>& postmark, const std::string& prescriber) {
+    did::ResolutionOptions as_of;
+    if (postmark && did::DidMethod(prescriber) == "mdl") as_of.ledger_position = *postmark + 1;
+    return as_of;
+  }
+
+  // Issuer DID resolution (as of the postmark): not deactivated. Sets `doc`.
+  bool ResolveIssuer(const std::string& prescriber, const did::ResolutionOptions& as_of, did::ResolutionResult& doc) {
+    doc = resolver_.Resolve(prescriber, as_of);
+    if (!doc.ok() || doc.metadata.deactivated) {
+      Fail(rx_reason::kIssuerUnresolved, "issuer_resolution",
+           doc.ok() ? prescriber + " is deactivated" : doc.error + ": " + doc.error_message);
+      return false;
+    }
+    return Step("issuer_resolution", true, prescriber + (doc.metadata.version_id ? " version " + *doc.metadata.version_id : ""));
+  }
+
+  // Steps 4-11, the same for both forms: license proof and status, schedule, postmark, fills,
+  // the patient's approval, the dispense record and the receipt.
+  DispenseResult Finish(const RxFacts& f, const LicenseStatusCheck& license_status) {
+    // 4. The license credential (evidence) and its proof.
+    const json& license = *f.license;
+    if (Status st = CheckLicenseCredential(license); !st.ok()) return Fail(rx_reason::kLicenseProof, "license_proof", st.message());
+    const std::string society = IssuerOf(license);
+    if (!Listed(config_.trusted_license_issuers, society)) {
+      return Fail(rx_reason::kLicenseIssuerUntrusted, "license_proof", society + " is not a licensing body this pharmacy trusts");
+    }
+    ProofCheckOptions lo;
+    lo.expected_purpose = "assertionMethod";
+    lo.now = now_;
+    lo.max_clock_skew = config_.max_clock_skew;
+    auto license_proofs = VerifyProofs(license, resolver_, lo);
+    if (!license_proofs) return Fail(rx_reason::kLicenseProof, "license_proof", license_proofs.error().message());
+    for (const auto& p : *license_proofs) {
+      if (p.controller != society) return Fail(rx_reason::kLicenseProof, "license_proof", "a license proof is not by its issuer");
+    }
+    if (license["credentialSubject"].value("id", "") != f.prescriber) {
+      return Fail(rx_reason::kLicenseNotPrescriber, "license_proof", "the license is not the prescriber's");
+    }
+    if (Status st = CheckCredential(license, now_, config_.max_clock_skew); !st.ok()) {
+      return Fail(rx_reason::kLicenseExpired, "license_proof", st.message());
+    }
+    Step("license_proof", true, "issued by " + society);
+
+    // 5. License status (revocation and suspension lists).
+    Status status = license_status ? license_status(license) : Status::Unavailable("no status checker configured");
+    if (!status.ok()) {
+      const std::string& m = status.message();
+      const char* reason = status.code() == StatusCode::kFailedPrecondition && m.find("suspend") != std::string::npos
+                               ? rx_reason::kLicenseSuspended
+                           : status.code() == StatusCode::kFailedPrecondition ? rx_reason::kLicenseRevoked
+                                                                              : rx_reason::kLicenseStatusUnavailable;
+      return Fail(reason, "license_status", m);
+    }
+    Step("license_status", true, "active");
+
+    // 6. The license covers the schedule.
+    if (!f.schedule.empty()) {
+      const json& covered = license["credentialSubject"].value("controlledSubstanceSchedules", json::array());
+      if (std::find(covered.begin(), covered.end(), f.schedule) == covered.end()) {
+        return Fail(rx_reason::kScheduleNotCovered, "schedule", "the license does not cover schedule " + f.schedule);
+      }
+    }
+    Step("schedule", true, f.schedule.empty() ? "not a controlled substance" : "schedule " + f.schedule + " covered");
+
+    // 7. The postmark: the prescription's digest anchored on the ledger (inclusion proven).
+    if (!f.postmark_index) return Fail(rx_reason::kPostmarkMissing, "postmark", "no anchor of " + out.prescription_digest);
+    Step("postmark", true, "ledger index " + std::to_string(*f.postmark_index));
+
+    // 8. Remaining fills from the ledger's dispense records.
+    out.fills_allowed = f.fills_allowed;
+    auto me = PharmacyPseudonym(*config_.pseudonym_secret, f.rx_key);
+    if (!me) return Fail(rx_reason::kMalformed, "fills", me.error().message());
+    std::optional<uint32_t> next;
+    std::string nullifier;
+    for (uint32_t n = 0; n < f.fills_allowed; ++n) {
+      const std::string nf = Hex(HmacSha256(f.rx_key, AsBytes("fill:" + std::to_string(n))));
+      auto used = ledger_.Find({ledger::KeyKind::kNullifier, nf});
+      if (!used) return Fail(rx_reason::kLedgerUnavailable, "fills", used.error().message());
+      if (used->empty()) {
+        next = n;
+        nullifier = nf;
+        break;
+      }
+      if (n == 0) {
+        auto first = jcs::ParseStrict((*used)[0].entry);
+        if (!first || first->value("pharmacy", "") != me->did) {
+          return Fail(rx_reason::kDispensedElsewhere, "fills", "this prescription is being filled at another pharmacy");
+        }
+      }
+    }
+    if (!next) return Fail(rx_reason::kAlreadyDispensed, "fills", "all " + std::to_string(f.fills_allowed) + " fill(s) dispensed");
+    Step("fills", true, "fill " + std::to_string(*next + 1) + " of " + std::to_string(f.fills_allowed));
+
+    // 9. Controlled substances: the patient's phone approved this fill.
+    if (!f.schedule.empty()) {
+      Status approved = f.patient_approval ? f.patient_approval() : Status::PermissionDenied("no approval");
+      if (!approved.ok()) return Fail(rx_reason::kPatientApprovalMissing, "patient_approval", approved.message());
+      Step("patient_approval", true, "approved on the patient's phone");
+    }
+
+    // 10. The dispense record: nullifier, an unlinkable commitment, the pharmacy's pseudonym.
+    auto commitment = HmacSha256(f.rx_key, AsBytes("commitment"));
+    json record = {{"type", "dispense"},
+                   {"v", 1},
+                   {"nullifier", nullifier},
+                   {"rx", Hex(commitment)},
+                   {"pharmacy", me->did},
+                   {"qty", f.quantity.is_number_integer() ? f.quantity.get<uint64_t>() : 1},
+                   {"ts", now_}};
+    auto to_sign = jcs::Canonicalize(record);
+    auto sig = SignWithSeed(me->seed, *to_sign);
+    record["sig"] = *sig;
+    auto appended = ledger_.Append(record);
+    if (!appended) {
+      if (appended.error().code() == StatusCode::kAlreadyExists) {
+        return Fail(rx_reason::kAlreadyDispensed, "dispense", "another pharmacy or request used this fill first");
+      }
+      return Fail(rx_reason::kLedgerUnavailable, "dispense", appended.error().message());
+    }
+    out.fill = *next + 1;
+    out.dispense_index = appended->index;
+    // The receipt must name a checkpoint that includes the record, so that it proves its own
+    // record: wait (bounded) until the ledger's checkpoint covers it and it is proven there.
+    bool proven = false;
+    for (int attempt = 0; attempt < 100 && !proven; ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      auto found = ledger_.Find({ledger::KeyKind::kNullifier, nullifier});
+      proven = found.has_value() &&
+               std::any_of(found->begin(), found->end(), [&](const LedgerPort::Record& r) { return r.index == appended->index; });
+    }
+    if (!proven) return Fail(rx_reason::kLedgerUnavailable, "dispense", "the dispense record is not covered by a checkpoint yet");
+    Step("dispense", true, "dispense record at ledger index " + std::to_string(appended->index) + ", proven in the checkpoint");
+
+    // 11. The signed receipt.
+    json subject = {{"prescriptionDigest", out.prescription_digest},
+                    {"fill", out.fill},
+                    {"fillsAllowed", out.fills_allowed},
+                    {"ledgerIndex", out.dispense_index},
+                    {"checkpoint", ledger_.TrustedCheckpoint()}};
+    if (!f.holder.empty()) subject["id"] = f.holder;
+    json receipt = {{"@context", {kVcContextV2, kMedallionContext}},
+                    {"type", {"VerifiableCredential", "DispenseReceipt"}},
+                    {"issuer", config_.pharmacy_did},
+                    {"validFrom", did::XmlDateTime(now_)},
+                    {"credentialSubject", subject}};
+    ProofOptions ro;
+    ro.created = did::XmlDateTime(now_);
+    auto signed_receipt = AddProof(receipt, config_.receipt_signer, ro);
+    if (!signed_receipt) return Fail(rx_reason::kMalformed, "receipt", signed_receipt.error().message());
+    out.receipt_json = signed_receipt->dump();
+    Step("receipt", true, "signed by " + config_.pharmacy_did);
+    return out;
+  }
+
+ private:
+  const PharmacyConfig& config_;
+  const did::Resolver& resolver_;
+  LedgerPort& ledger_;
+  Env env_;
+  int64_t now_;
+};
+
+}  // namespace
+
+DispenseResult VerifyAndDispense(const json& vp, const PharmacyConfig& config, const did::Resolver& resolver,
+                                 ChallengeStore& challenges, LedgerPort& ledger, const LicenseStatusCheck& license_status,
+                                 const std::function<Status(const json&)>& approval_check, Env env) {
+  Pipeline p(config, resolver, ledger, env);
+  const int64_t now = p.now();
+  if (!p.Configured()) return p.Fail(rx_reason::kMalformed, "configuration", "the pharmacy has no pseudonym secret");
 
   // 1. Holder binding and challenge.
   auto presented = VerifyPresentation(vp, resolver, challenges, config.domain, now);
   if (!presented) {
     const std::string& m = presented.error().message();
     const bool challenge = m.rfind("challenge_", 0) == 0 || m.rfind("domain_mismatch", 0) == 0;
-    return fail(challenge ? rx_reason::kChallenge : rx_reason::kHolderBinding, "holder_binding", m);
+    return p.Fail(challenge ? rx_reason::kChallenge : rx_reason::kHolderBinding, "holder_binding", m);
   }
-  step("holder_binding", true, presented->holder);
+  p.Step("holder_binding", true, presented->holder);
   const json* rx = FindPrescription(presented->credentials);
-  if (rx == nullptr) return fail(rx_reason::kNotPrescription, "prescription", "exactly one PrescriptionCredential expected");
-  if (Status st = CheckPrescriptionCredential(*rx); !st.ok()) return fail(rx_reason::kNotPrescription, "prescription", st.message());
+  if (rx == nullptr) return p.Fail(rx_reason::kNotPrescription, "prescription", "exactly one PrescriptionCredential expected");
+  if (Status st = CheckPrescriptionCredential(*rx); !st.ok()) return p.Fail(rx_reason::kNotPrescription, "prescription", st.message());
   if (Status st = CheckCredential(*rx, now, config.max_clock_skew); !st.ok()) {
-    return fail(rx_reason::kPrescriptionExpired, "prescription", st.message());
+    return p.Fail(rx_reason::kPrescriptionExpired, "prescription", st.message());
   }
-  const std::string prescriber = IssuerOf(*rx);
+  RxFacts f;
+  f.prescriber = IssuerOf(*rx);
   const json& subject = (*rx)["credentialSubject"];
-  const std::string schedule = subject.value("controlledSubstanceSchedule", "");
+  f.schedule = subject.value("controlledSubstanceSchedule", "");
   auto digest = CredentialDigest(*rx);
-  if (!digest) return fail(rx_reason::kMalformed, "prescription", digest.error().message());
-  out.prescription_digest = Hex(*digest);
-
-  // The postmark is looked up first (quietly) so that the prescriber's keys are resolved as of
-  // the postmark: a key rotated away later still counts for what it signed before.
-  auto postmarks = ledger.Find({ledger::KeyKind::kHash, out.prescription_digest});
-  if (!postmarks) return fail(rx_reason::kLedgerUnavailable, "postmark", postmarks.error().message());
-  std::optional<uint64_t> postmark_index;
-  for (const auto& r : *postmarks) {
-    auto e = jcs::ParseStrict(r.entry);
-    if (e && e->value("type", "") == "anchor" && e->value("kind", "") == "credential" && e->value("by", prescriber) == prescriber) {
-      postmark_index = r.index;
-      break;
-    }
-  }
-  did::ResolutionOptions as_of;
-  if (postmark_index && did::DidMethod(prescriber) == "mdl") as_of.ledger_position = *postmark_index + 1;
+  if (!digest) return p.Fail(rx_reason::kMalformed, "prescription", digest.error().message());
+  p.out.prescription_digest = Hex(*digest);
+  auto postmark = p.FindPostmark(p.out.prescription_digest, f.prescriber);
+  if (!postmark) return p.Fail(rx_reason::kLedgerUnavailable, "postmark", postmark.error().message());
+  f.postmark_index = *postmark;
+  const did::ResolutionOptions as_of = Pipeline::AsOf(f.postmark_index, f.prescriber);
 
   // 2. Prescription proofs (a proof set: the physician's assertion key, and for a controlled
   //    substance also her phone's key).
@@ -182,159 +386,202 @@ DispenseResult VerifyAndDispense(const json& vp, const PharmacyConfig& config, c
   po.max_clock_skew = config.max_clock_skew;
   po.resolution = as_of;
   auto proofs = VerifyProofs(*rx, resolver, po);
-  if (!proofs) return fail(rx_reason::kPrescriptionProof, "prescription_proofs", proofs.error().message());
-  for (const auto& p : *proofs) {
-    if (p.controller != prescriber) return fail(rx_reason::kPrescriptionProof, "prescription_proofs", "a proof is not by the prescriber");
+  if (!proofs) return p.Fail(rx_reason::kPrescriptionProof, "prescription_proofs", proofs.error().message());
+  for (const auto& pr : *proofs) {
+    if (pr.controller != f.prescriber) return p.Fail(rx_reason::kPrescriptionProof, "prescription_proofs", "a proof is not by the prescriber");
   }
-  step("prescription_proofs", true, std::to_string(proofs->size()) + " proof(s) by " + prescriber);
+  p.Step("prescription_proofs", true, std::to_string(proofs->size()) + " proof(s) by " + f.prescriber);
 
-  // 3. Issuer DID resolution (as of the postmark): not deactivated; identify the phone key.
-  did::ResolutionResult issuer_doc = resolver.Resolve(prescriber, as_of);
-  if (!issuer_doc.ok() || issuer_doc.metadata.deactivated) {
-    return fail(rx_reason::kIssuerUnresolved, "issuer_resolution",
-                issuer_doc.ok() ? prescriber + " is deactivated" : issuer_doc.error + ": " + issuer_doc.error_message);
-  }
-  step("issuer_resolution", true, prescriber + (issuer_doc.metadata.version_id ? " version " + *issuer_doc.metadata.version_id : ""));
-  if (!schedule.empty()) {
-    // The phone's device key is listed under both authentication and assertionMethod.
+  // 3. Issuer DID resolution; a controlled substance needs the phone's proof: the device key is
+  //    listed under both authentication and assertionMethod.
+  did::ResolutionResult issuer_doc;
+  if (!p.ResolveIssuer(f.prescriber, as_of, issuer_doc)) return p.out;
+  if (!f.schedule.empty()) {
     bool phone = false;
-    for (const auto& p : *proofs) {
-      phone |= Listed(issuer_doc.document->authentication, p.verification_method) &&
-               Listed(issuer_doc.document->assertion_method, p.verification_method);
+    for (const auto& pr : *proofs) {
+      phone |= Listed(issuer_doc.document->authentication, pr.verification_method) &&
+               Listed(issuer_doc.document->assertion_method, pr.verification_method);
     }
     if (proofs->size() < 2 || !phone) {
-      return fail(rx_reason::kPhoneProofMissing, "prescription_proofs", "schedule " + schedule + " needs the prescriber's phone proof");
+      return p.Fail(rx_reason::kPhoneProofMissing, "prescription_proofs", "schedule " + f.schedule + " needs the prescriber's phone proof");
     }
   }
-
-  // 4. The license credential (evidence) and its proof.
-  const json& license = (*rx)["evidence"][0]["licenseCredential"];
-  if (Status st = CheckLicenseCredential(license); !st.ok()) return fail(rx_reason::kLicenseProof, "license_proof", st.message());
-  const std::string society = IssuerOf(license);
-  if (!Listed(config.trusted_license_issuers, society)) {
-    return fail(rx_reason::kLicenseIssuerUntrusted, "license_proof", society + " is not a licensing body this pharmacy trusts");
-  }
-  ProofCheckOptions lo;
-  lo.expected_purpose = "assertionMethod";
-  lo.now = now;
-  lo.max_clock_skew = config.max_clock_skew;
-  auto license_proofs = VerifyProofs(license, resolver, lo);
-  if (!license_proofs) return fail(rx_reason::kLicenseProof, "license_proof", license_proofs.error().message());
-  for (const auto& p : *license_proofs) {
-    if (p.controller != society) return fail(rx_reason::kLicenseProof, "license_proof", "a license proof is not by its issuer");
-  }
-  if (license["credentialSubject"].value("id", "") != prescriber) {
-    return fail(rx_reason::kLicenseNotPrescriber, "license_proof", "the license is not the prescriber's");
-  }
-  if (Status st = CheckCredential(license, now, config.max_clock_skew); !st.ok()) {
-    return fail(rx_reason::kLicenseExpired, "license_proof", st.message());
-  }
-  step("license_proof", true, "issued by " + society);
-
-  // 5. License status (revocation and suspension lists).
-  Status status = license_status ? license_status(license) : Status::Unavailable("no status checker configured");
-  if (!status.ok()) {
-    const std::string& m = status.message();
-    const char* reason = status.code() == StatusCode::kFailedPrecondition && m.find("suspend") != std::string::npos
-                             ? rx_reason::kLicenseSuspended
-                         : status.code() == StatusCode::kFailedPrecondition ? rx_reason::kLicenseRevoked
-                                                                            : rx_reason::kLicenseStatusUnavailable;
-    return fail(reason, "license_status", m);
-  }
-  step("license_status", true, "active");
-
-  // 6. The license covers the schedule.
-  if (!schedule.empty()) {
-    const json& covered = license["credentialSubject"].value("controlledSubstanceSchedules", json::array());
-    if (std::find(covered.begin(), covered.end(), schedule) == covered.end()) {
-      return fail(rx_reason::kScheduleNotCovered, "schedule", "the license does not cover schedule " + schedule);
-    }
-  }
-  step("schedule", true, schedule.empty() ? "not a controlled substance" : "schedule " + schedule + " covered");
-
-  // 7. The postmark: the prescription's digest anchored on the ledger (inclusion proven).
-  if (!postmark_index) return fail(rx_reason::kPostmarkMissing, "postmark", "no anchor of " + out.prescription_digest);
-  step("postmark", true, "ledger index " + std::to_string(*postmark_index));
-
-  // 8. Remaining fills from the ledger's dispense records.
   auto allowed = AllowedFills(*rx);
-  if (!allowed) return fail(rx_reason::kMalformed, "fills", allowed.error().message());
-  out.fills_allowed = *allowed;
-  auto me = PharmacyPseudonym(*config.pseudonym_secret, *digest);
-  if (!me) return fail(rx_reason::kMalformed, "fills", me.error().message());
-  std::optional<uint32_t> next;
-  std::string nullifier;
-  for (uint32_t n = 0; n < *allowed; ++n) {
-    auto nf = DispenseNullifier(*rx, n);
-    if (!nf) return fail(rx_reason::kMalformed, "fills", nf.error().message());
-    auto used = ledger.Find({ledger::KeyKind::kNullifier, *nf});
-    if (!used) return fail(rx_reason::kLedgerUnavailable, "fills", used.error().message());
-    if (used->empty()) {
-      next = n;
-      nullifier = *nf;
-      break;
-    }
-    if (n == 0) {
-      auto first = jcs::ParseStrict((*used)[0].entry);
-      if (!first || first->value("pharmacy", "") != me->did) {
-        return fail(rx_reason::kDispensedElsewhere, "fills", "this prescription is being filled at another pharmacy");
-      }
-    }
-  }
-  if (!next) return fail(rx_reason::kAlreadyDispensed, "fills", "all " + std::to_string(*allowed) + " fill(s) dispensed");
-  step("fills", true, "fill " + std::to_string(*next + 1) + " of " + std::to_string(*allowed));
-
-  // 9. Controlled substances: the patient's phone approved this fill.
-  if (!schedule.empty()) {
-    Status approved = approval_check ? approval_check(*rx) : Status::PermissionDenied("no approval");
-    if (!approved.ok()) return fail(rx_reason::kPatientApprovalMissing, "patient_approval", approved.message());
-    step("patient_approval", true, "approved on the patient's phone");
-  }
-
-  // 10. The dispense record: nullifier, an unlinkable commitment, the pharmacy's pseudonym.
+  if (!allowed) return p.Fail(rx_reason::kMalformed, "fills", allowed.error().message());
   auto key = PrescriptionKey(*rx);
-  auto commitment = HmacSha256(*key, AsBytes("commitment"));
-  const json quantity = subject["prescription"]["dispenseRequest"]["quantity"]["value"];
-  json record = {{"type", "dispense"},
-                 {"v", 1},
-                 {"nullifier", nullifier},
-                 {"rx", Hex(commitment)},
-                 {"pharmacy", me->did},
-                 {"qty", quantity.is_number_integer() ? quantity.get<uint64_t>() : 1},
-                 {"ts", now}};
-  auto to_sign = jcs::Canonicalize(record);
-  auto sig = SignWithSeed(me->seed, *to_sign);
-  record["sig"] = *sig;
-  auto appended = ledger.Append(record);
-  if (!appended) {
-    if (appended.error().code() == StatusCode::kAlreadyExists) {
-      return fail(rx_reason::kAlreadyDispensed, "dispense", "another pharmacy or request used this fill first");
-    }
-    return fail(rx_reason::kLedgerUnavailable, "dispense", appended.error().message());
-  }
-  out.fill = *next + 1;
-  out.dispense_index = appended->index;
-  step("dispense", true, "dispense record at ledger index " + std::to_string(appended->index));
+  if (!key) return p.Fail(rx_reason::kMalformed, "fills", key.error().message());
+  f.rx_key = *key;
+  f.fills_allowed = *allowed;
+  f.license = &(*rx)["evidence"][0]["licenseCredential"];
+  f.holder = presented->holder;
+  f.quantity = subject["prescription"]["dispenseRequest"]["quantity"]["value"];
+  f.patient_approval = [&] { return approval_check ? approval_check(*rx) : Status::PermissionDenied("no approval"); };
+  return p.Finish(f, license_status);
+}
 
-  // 11. The signed receipt.
-  json receipt = {{"@context", {kVcContextV2, kMedallionContext}},
-                  {"type", {"VerifiableCredential", "DispenseReceipt"}},
-                  {"issuer", config.pharmacy_did},
-                  {"validFrom", did::XmlDateTime(now)},
-                  {"credentialSubject",
-                   {{"id", presented->holder},
-                    {"prescriptionDigest", out.prescription_digest},
-                    {"fill", out.fill},
-                    {"fillsAllowed", out.fills_allowed},
-                    {"ledgerIndex", out.dispense_index},
-                    {"checkpoint", ledger.TrustedCheckpoint()}}}};
-  ProofOptions ro;
-  ro.created = did::XmlDateTime(now);
-  auto signed_receipt = AddProof(receipt, config.receipt_signer, ro);
-  if (!signed_receipt) return fail(rx_reason::kMalformed, "receipt", signed_receipt.error().message());
-  out.receipt_json = signed_receipt->dump();
-  step("receipt", true, "signed by " + config.pharmacy_did);
-  return out;
+
+// --- the SD-JWT VC form ---
+
+namespace {
+
+// Members of the MedicationRequest a pharmacy does not need to dispense.
+constexpr const char* kHiddenFhir[] = {"subject", "requester", "authoredOn", "dosageInstruction", "id",
+                                       "meta",    "note",      "reasonCode", "identifier",        "encounter"};
+
+// The payload of a compact JWS, parsed but not verified.
+Result<json> UnverifiedPayload(std::string_view jws) {
+  const size_t d1 = jws.find('.');
+  const size_t d2 = d1 == std::string_view::npos ? d1 : jws.find('.', d1 + 1);
+  if (d2 == std::string_view::npos) return Status::InvalidArgument("not a compact JWS");
+  MDL_ASSIGN_OR_RETURN(Bytes payload, Base64UrlDecode(jws.substr(d1 + 1, d2 - d1 - 1)));
+  MDL_ASSIGN_OR_RETURN(json j, jcs::ParseStrict(ToString(payload)));
+  if (!j.is_object()) return Status::InvalidArgument("the JWS payload is not an object");
+  return j;
+}
+
+// The prescriber's phone co-signature of the SD-JWT with `digest_hex`, checked as of `at`.
+Status VerifyCosignature(std::string_view token, const std::string& prescriber, const std::string& digest_hex,
+                         const did::ResolutionResult& doc, const did::Resolver& resolver, const did::ResolutionOptions& as_of,
+                         int64_t at) {
+  if (token.empty()) return Status::PermissionDenied("no co-signature by the prescriber's phone");
+  JwtCheckOptions co;
+  co.now = at;
+  co.expected_audience = kCosignAudience;
+  co.resolution = as_of;
+  VerifiedJwt info;
+  auto payload = VerifyJwt(JwtKind::kDidAuth, token, resolver, co, &info);
+  if (!payload) return Status::PermissionDenied("co-signature: " + payload.error().message());
+  if (info.controller != prescriber) return Status::PermissionDenied("co-signature: not by the prescriber");
+  if (!Listed(doc.document->authentication, info.kid) || !Listed(doc.document->assertion_method, info.kid)) {
+    return Status::PermissionDenied("co-signature: not by the prescriber's phone (device) key");
+  }
+  if (payload->value("prescription", "") != digest_hex) return Status::PermissionDenied("co-signature: for another prescription");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::string> IssuePrescriptionSdJwt(const json& vc, const Signer& prescriber, const std::string& holder_pseudonym,
+                                           int64_t valid_until, const Env& env) {
+  MDL_RETURN_IF_ERROR(CheckPrescriptionCredential(vc));
+  if (!vc.contains("id") || !vc["id"].is_string()) return Status::InvalidArgument("the prescription has no id");
+  MDL_ASSIGN_OR_RETURN(Bytes holder, Base64UrlDecode(holder_pseudonym));
+  if (holder.size() != 32) return Status::InvalidArgument("the holder pseudonym is not an Ed25519 public key");
+  const json& subject = vc["credentialSubject"];
+  json payload = {{"vct", kPrescriptionVct},
+                  {"iss", IssuerOf(vc)},
+                  {"jti", vc["id"]},
+                  {"exp", valid_until},
+                  {"sub", subject.value("id", "")},
+                  {"prescription", subject["prescription"]},
+                  {"license", vc["evidence"][0]["licenseCredential"]}};
+  const std::string schedule = subject.value("controlledSubstanceSchedule", "");
+  if (!schedule.empty()) payload["controlledSubstanceSchedule"] = schedule;
+  SdJwtIssueOptions o;
+  o.disclosable = {"/sub"};
+  for (const char* member : kHiddenFhir) {
+    if (payload["prescription"].contains(member)) o.disclosable.push_back(std::string("/prescription/") + member);
+  }
+  o.min_decoys = 1;
+  o.max_decoys = 3;
+  o.holder = HolderKey{Alg::kEdDSA, holder};
+  return IssueSdJwt(payload, prescriber, o, env);
+}
+
+std::vector<std::string> PharmacyReveal(const json& holder_payload) {
+  if (holder_payload.is_object() && holder_payload.contains("controlledSubstanceSchedule")) return {"/sub"};
+  return {};
+}
+
+std::string SdJwtDigest(std::string_view sd_jwt) {
+  const std::string_view issuer_jwt = sd_jwt.substr(0, sd_jwt.find('~'));
+  return Hex(Sha256(AsBytes(issuer_jwt)));
+}
+
+DispenseResult VerifyAndDispenseSdJwt(const SdJwtDispenseRequest& request, const PharmacyConfig& config,
+                                      const did::Resolver& resolver, ChallengeStore& challenges, LedgerPort& ledger,
+                                      const LicenseStatusCheck& license_status, Env env) {
+  Pipeline p(config, resolver, ledger, env);
+  const int64_t now = p.now();
+  if (!p.Configured()) return p.Fail(rx_reason::kMalformed, "configuration", "the pharmacy has no pseudonym secret");
+  const std::string& pres = request.presentation;
+  if (pres.empty() || pres.size() > kMaxSdJwtBytes || pres.back() == '~' || pres.find('~') == std::string::npos) {
+    return p.Fail(rx_reason::kHolderBinding, "holder_binding", "an SD-JWT with a key binding JWT is required");
+  }
+  // 1. The challenge: the KB-JWT's nonce, consumed once (before anything else is checked).
+  auto kb = UnverifiedPayload(std::string_view(pres).substr(pres.rfind('~') + 1));
+  if (!kb || !(*kb)["nonce"].is_string()) return p.Fail(rx_reason::kHolderBinding, "holder_binding", "the key binding JWT has no nonce");
+  const std::string nonce = (*kb)["nonce"];
+  if (Status st = challenges.Consume(nonce, config.domain); !st.ok()) return p.Fail(rx_reason::kChallenge, "holder_binding", st.message());
+  auto issued = UnverifiedPayload(std::string_view(pres).substr(0, pres.find('~')));
+  if (!issued || !(*issued)["iss"].is_string()) return p.Fail(rx_reason::kMalformed, "prescription", "the SD-JWT has no issuer");
+  RxFacts f;
+  f.prescriber = (*issued)["iss"];
+  p.out.prescription_digest = SdJwtDigest(pres);
+  int64_t postmark_ts = 0;
+  auto postmark = p.FindPostmark(p.out.prescription_digest, f.prescriber, &postmark_ts);
+  if (!postmark) return p.Fail(rx_reason::kLedgerUnavailable, "postmark", postmark.error().message());
+  f.postmark_index = *postmark;
+  const did::ResolutionOptions as_of = Pipeline::AsOf(f.postmark_index, f.prescriber);
+
+  // 2. The SD-JWT: issuer signature (as of the postmark), disclosures, key binding.
+  SdJwtVerifyOptions vo;
+  vo.expected_vct = kPrescriptionVct;
+  vo.expected_audience = config.domain;
+  vo.expected_nonce = nonce;
+  vo.resolution = as_of;
+  auto verified = VerifySdJwt(pres, resolver, vo, *env.clock);
+  if (!verified) {
+    const std::string code(ReasonCode(verified.error()));
+    const char* reason = code.rfind("kb_", 0) == 0 || code == sd_jwt_reason::kNonceMismatch || code == sd_jwt_reason::kAudienceMismatch ||
+                                 code == sd_jwt_reason::kSdHashMismatch || code == sd_jwt_reason::kCnfMissing
+                             ? rx_reason::kHolderBinding
+                         : code == sd_jwt_reason::kExpired || code == sd_jwt_reason::kNotYetValid ? rx_reason::kPrescriptionExpired
+                         : code == sd_jwt_reason::kSignatureInvalid || code == sd_jwt_reason::kIssuerUnresolved ||
+                                 code == sd_jwt_reason::kIssuerMismatch || code == sd_jwt_reason::kAlgMismatch
+                             ? rx_reason::kPrescriptionProof
+                             : rx_reason::kMalformed;
+    return p.Fail(reason, "holder_binding", verified.error().message());
+  }
+  p.out.disclosed = verified->disclosed;
+  p.Step("holder_binding", true, "SD-JWT VC bound to the presenter's key; " + std::to_string(verified->disclosed.size()) + " claim(s) disclosed");
+  auto payload = jcs::ParseStrict(verified->payload_json);
+  if (!payload || verified->issuer != f.prescriber) return p.Fail(rx_reason::kMalformed, "prescription", "the SD-JWT payload");
+  // The disclosed prescription: what a pharmacy needs to dispense.
+  const json& rx = (*payload)["prescription"];
+  const json* quantity = rx.is_object() && rx["dispenseRequest"].is_object() && rx["dispenseRequest"]["quantity"].is_object()
+                             ? &rx["dispenseRequest"]["quantity"]["value"] : nullptr;
+  const json* repeats = rx.is_object() && rx["dispenseRequest"].is_object() ? &rx["dispenseRequest"]["numberOfRepeatsAllowed"] : nullptr;
+  if (!rx.is_object() || rx.value("resourceType", "") != "MedicationRequest" || !rx["medicationCodeableConcept"].is_object() ||
+      quantity == nullptr || !quantity->is_number_integer() || quantity->get<int64_t>() <= 0 || repeats == nullptr ||
+      !repeats->is_number_integer() || repeats->get<int64_t>() < 0 || repeats->get<int64_t>() > 99 || !(*payload)["jti"].is_string() ||
+      !(*payload)["license"].is_object()) {
+    return p.Fail(rx_reason::kNotPrescription, "prescription", "medication, quantity, repeats, jti and license must be disclosed");
+  }
+  f.schedule = payload->value("controlledSubstanceSchedule", "");
+  p.Step("prescription_proofs", true, "signed by " + f.prescriber + " (" + verified->verification_method + ")");
+
+  // 3. Issuer DID; a controlled substance needs the prescriber's phone co-signature.
+  did::ResolutionResult issuer_doc;
+  if (!p.ResolveIssuer(f.prescriber, as_of, issuer_doc)) return p.out;
+  if (!f.schedule.empty()) {
+    Status cosigned = VerifyCosignature(request.cosignature, f.prescriber, p.out.prescription_digest, issuer_doc, resolver, as_of,
+                                        postmark_ts > 0 ? postmark_ts : now);
+    if (!cosigned.ok()) return p.Fail(rx_reason::kPhoneProofMissing, "prescription_proofs", cosigned.message());
+  }
+  auto key = NullifierKey((*payload)["jti"].get<std::string>());
+  if (!key) return p.Fail(rx_reason::kMalformed, "fills", key.error().message());
+  f.rx_key = *key;
+  f.fills_allowed = 1 + static_cast<uint32_t>(repeats->get<int64_t>());
+  f.quantity = *quantity;
+  f.license = &(*payload)["license"];
+  f.holder = payload->value("sub", "");
+  const std::string digest = p.out.prescription_digest;
+  f.patient_approval = [&] {
+    if (f.holder.empty()) return Status::PermissionDenied("the patient's DID was not disclosed: her phone's approval cannot be checked");
+    return VerifyFillAuthorizationFor(request.fill_authorization, f.holder, digest, config.domain, resolver, now);
+  };
+  return p.Finish(f, license_status);
 }
 
 LicenseStatusCheck MakeLicenseStatusCheck(StatusChecker& checker) {
@@ -364,6 +611,14 @@ std::unique_ptr<LedgerPort> MakeInProcessLedgerPort(ledger::Log* log) { return s
 
 Status VerifyFillAuthorization(std::string_view token, const json& prescription_vc, const std::string& pharmacy_domain,
                                const did::Resolver& resolver, int64_t now) {
+  const json& subject = prescription_vc.at("credentialSubject");
+  const std::string patient = subject.is_object() ? subject.value("id", "") : "";
+  MDL_ASSIGN_OR_RETURN(Hash256 digest, CredentialDigest(prescription_vc));
+  return VerifyFillAuthorizationFor(token, patient, HexEncode(digest), pharmacy_domain, resolver, now);
+}
+
+Status VerifyFillAuthorizationFor(std::string_view token, const std::string& patient, const std::string& digest_hex,
+                                  const std::string& pharmacy_domain, const did::Resolver& resolver, int64_t now) {
   if (token.empty()) return Status::PermissionDenied("no fill authorization from the patient's phone");
   JwtCheckOptions co;
   co.now = now;
@@ -371,17 +626,12 @@ Status VerifyFillAuthorization(std::string_view token, const json& prescription_
   VerifiedJwt info;
   auto payload = VerifyJwt(JwtKind::kDidAuth, token, resolver, co, &info);
   if (!payload) return Status::PermissionDenied("fill authorization: " + payload.error().message());
-  const json& subject = prescription_vc.at("credentialSubject");
-  const std::string patient = subject.is_object() ? subject.value("id", "") : "";
   if (info.controller != patient) return Status::PermissionDenied("fill authorization: not signed by the prescription's patient");
   auto doc = resolver.Resolve(patient);
   if (!doc.ok() || !Listed(doc.document->authentication, info.kid) || !Listed(doc.document->assertion_method, info.kid)) {
     return Status::PermissionDenied("fill authorization: not signed with the patient's phone (device) key");
   }
-  MDL_ASSIGN_OR_RETURN(Hash256 digest, CredentialDigest(prescription_vc));
-  if (payload->value("prescription", "") != HexEncode(digest)) {
-    return Status::PermissionDenied("fill authorization: for another prescription");
-  }
+  if (payload->value("prescription", "") != digest_hex) return Status::PermissionDenied("fill authorization: for another prescription");
   return Status::Ok();
 }
 

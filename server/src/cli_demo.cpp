@@ -23,10 +23,14 @@
 #include "cli_ledger_options.h"
 #include "cli_util.h"
 #include "demo_procs.h"
+#include "flow.h"
+#include "medallion/claims/ledger_entries.h"
 #include "medallion/claims/credentials.h"
 #include "medallion/claims/data_integrity.h"
 #include "medallion/claims/jose.h"
 #include "medallion/claims/presentation.h"
+#include "medallion/claims/sd_jwt.h"
+#include "medallion/claims/pharmacy.h"
 #include "medallion/core/encoding.h"
 #include "medallion/core/hash.h"
 #include "medallion/core/jcs.h"
@@ -65,6 +69,8 @@ class Narrator {
   }
   bool Check(bool ok, const std::string& what) {
     Say(std::string(ok ? "  [ok]   " : "  [FAIL] ") + what);
+    // --quiet still names every failed check (on stderr), with its step.
+    if (!ok && quiet_) std::cerr << "[FAIL] step " << step_ << ": " << what << std::endl;
     if (!ok) ++failures_;
     return ok;
   }
@@ -92,15 +98,13 @@ class Narrator {
 
 // --- people and their wallets ---
 
-struct Person {
+using flow::Answer;
+using flow::Call;
+using flow::Now;
+
+// A party of the demo: her wallet (key store file and passphrase) and her keys.
+struct Person : flow::Party {
   std::string name, store, passphrase;
-  SecretBytes seed;
-  std::string did;  // did:mdl for patient and physician, did:key otherwise
-  std::shared_ptr<wallet::SigningKey> auth, assertion;
-  std::string Kid(const std::shared_ptr<wallet::SigningKey>& k) const {
-    return did + "#" + *did::MultikeyFromPublicKey(did::KeyType::kEd25519, k->public_key);
-  }
-  claims::Signer Signer(const std::shared_ptr<wallet::SigningKey>& k) const { return claims::WalletSigner(k, Kid(k)); }
   std::map<std::string, std::string> Env() const { return {{"MEDALLION_PASSPHRASE", passphrase}}; }
 };
 
@@ -112,63 +116,11 @@ Result<Person> NewPerson(const std::string& name, const std::string& dir, Rng& r
   MDL_ASSIGN_OR_RETURN(SecretString words, wallet::bip39::GenerateMnemonic(rng, 256));
   MDL_ASSIGN_OR_RETURN(SecretBytes entropy, wallet::bip39::MnemonicToEntropy(words.Reveal()));
   MDL_ASSIGN_OR_RETURN(SecretBytes seed, wallet::bip39::MnemonicToSeed(words.Reveal(), ""));
-  p.seed = SecretBytes::CopyFrom(seed.Reveal());
+  MDL_ASSIGN_OR_RETURN(flow::Party keys, flow::PartyFromSeed(seed.Reveal(), ""));
+  static_cast<flow::Party&>(p) = std::move(keys);
   wallet::WalletSecret secret{std::move(entropy), std::move(seed)};
   MDL_ASSIGN_OR_RETURN(auto ks, wallet::KeyStore::Create(p.store, p.passphrase, secret, wallet::KdfParams::Interactive(), DefaultEnv()));
-  auto derive = [&](KeyPurpose purpose) {
-    return wallet::DeriveSigningKey(p.seed.Reveal(), wallet::SignatureAlg::kEdDSA, wallet::PurposeKeyPath(0, purpose, 0));
-  };
-  MDL_ASSIGN_OR_RETURN(wallet::SigningKey a, derive(KeyPurpose::kAuthentication));
-  MDL_ASSIGN_OR_RETURN(wallet::SigningKey s, derive(KeyPurpose::kAssertion));
-  p.auth = std::make_shared<wallet::SigningKey>(std::move(a));
-  p.assertion = std::make_shared<wallet::SigningKey>(std::move(s));
-  MDL_ASSIGN_OR_RETURN(p.did, did::DidKeyFromPublicKey(did::KeyType::kEd25519, p.auth->public_key));
   return p;
-}
-
-// --- HTTP as the apps speak it ---
-
-struct Answer {
-  int status = 0;
-  json body;
-};
-
-Result<Answer> Call(const std::string& method, const std::string& url, const std::string& bearer = "", const json* body = nullptr) {
-  MDL_ASSIGN_OR_RETURN(server::HttpReply r, server::HttpCall(method, url, bearer, body ? body->dump() : ""));
-  json j = r.body.empty() ? json::object() : json::parse(r.body, nullptr, false);
-  if (j.is_discarded()) return Status::Unavailable(url + " answered with something other than JSON");
-  return Answer{r.status, j};
-}
-
-Result<Answer> PostForm(const std::string& url, const std::string& form) {
-  MDL_ASSIGN_OR_RETURN(server::HttpReply r, server::HttpCall("POST", url, "", form, "application/x-www-form-urlencoded"));
-  json j = json::parse(r.body, nullptr, false);
-  if (j.is_discarded()) return Status::Unavailable(url + " answered with something other than JSON");
-  return Answer{r.status, j};
-}
-
-int64_t Now() { return DefaultEnv().clock->NowSeconds(); }
-
-// A did-auth+jwt for `audience` and `nonce` by the person's authentication key.
-Result<std::string> DidAuth(const Person& p, const std::string& audience, const std::string& nonce, json extra = json::object()) {
-  json doc = {{"sub", p.did}};
-  for (auto& [k, v] : extra.items()) doc[k] = v;
-  claims::JwtSignOptions o;
-  o.issued_at = Now();
-  o.expires = Now() + 120;
-  o.audience = audience;
-  o.nonce = nonce;
-  return claims::SignJwt(claims::JwtKind::kDidAuth, doc, p.Signer(p.auth), o);
-}
-
-// Signs in to a container as its owner.
-Result<std::string> SignIn(const Person& p, const std::string& container) {
-  MDL_ASSIGN_OR_RETURN(Answer ch, Call("POST", container + "/owner/v1/challenge"));
-  MDL_ASSIGN_OR_RETURN(std::string token, DidAuth(p, ch.body.value("audience", ""), ch.body.value("nonce", "")));
-  json body = {{"token", token}};
-  MDL_ASSIGN_OR_RETURN(Answer s, Call("POST", container + "/owner/v1/session", "", &body));
-  if (s.status != 200) return Status::PermissionDenied("sign-in refused: " + s.body.dump());
-  return s.body["access_token"].get<std::string>();
 }
 
 // --- the roles ---
@@ -223,62 +175,6 @@ struct Roles {
   }
 };
 
-// The UMA client the physician's app runs (UMA 2.0 Grant §3): from the resource server's 401
-// to an RPT, pushing her license presentation.
-struct UmaClient {
-  std::string container;
-  std::string client_id, client_secret;
-  std::string pct;
-
-  Status Register() {
-    json meta = {{"client_name", "Dr. app"}, {"grant_types", {uma::kUmaTicketGrant}}, {"token_endpoint_auth_method", "client_secret_post"}};
-    MDL_ASSIGN_OR_RETURN(Answer r, Call("POST", container + "/register", "", &meta));
-    if (r.status != 201) return Status::Unavailable("registration refused: " + r.body.dump());
-    client_id = r.body["client_id"];
-    client_secret = r.body["client_secret"];
-    return Status::Ok();
-  }
-  // POST /token with the ticket (and optional claim token); the answer as is.
-  Result<Answer> Token(const std::string& ticket, const std::string& claim_token = "") {
-    std::string form = "grant_type=" + PercentEncode(uma::kUmaTicketGrant) + "&ticket=" + PercentEncode(ticket) + "&client_id=" +
-                       PercentEncode(client_id) + "&client_secret=" + PercentEncode(client_secret);
-    if (!claim_token.empty()) form += "&claim_token=" + claim_token + "&claim_token_format=" + PercentEncode(uma::kClaimTokenVp);
-    if (claim_token.empty() && !pct.empty()) form += "&pct=" + PercentEncode(pct);
-    return PostForm(container + "/token", form);
-  }
-  // The full grant for a ticket: need_info → the license presentation → RPT (or the refusal).
-  Result<Answer> Grant(const std::string& ticket, const Person& physician, const json& license) {
-    MDL_ASSIGN_OR_RETURN(Answer first, Token(ticket));
-    if (first.status == 200 || first.body.value("error", "") != "need_info") return first;
-    const std::string next = first.body["ticket"];
-    json vp = {{"@context", {claims::kVcContextV2}}, {"type", {"VerifiablePresentation"}}, {"holder", physician.did},
-               {"verifiableCredential", {license}}, {"purpose_of_use", "treatment"}};
-    claims::JwtSignOptions o;
-    o.issued_at = Now();
-    o.expires = Now() + 300;
-    o.audience = container;
-    o.nonce = next;
-    MDL_ASSIGN_OR_RETURN(std::string token, claims::SignJwt(claims::JwtKind::kPresentation, vp, physician.Signer(physician.auth), o));
-    MDL_ASSIGN_OR_RETURN(Answer r, Token(next, token));
-    if (r.status == 200 && r.body.contains("pct")) pct = r.body["pct"];
-    return r;
-  }
-};
-
-json MedicationRequest(const std::string& rxnorm, const std::string& text, int repeats, const std::string& patient_ref) {
-  return {{"resourceType", "MedicationRequest"},
-          {"status", "active"},
-          {"intent", "order"},
-          {"medicationCodeableConcept",
-           {{"coding", {{{"system", "http://www.nlm.nih.gov/research/umls/rxnorm"}, {"code", rxnorm}, {"display", text}}}},
-            {"text", text}}},
-          {"subject", {{"reference", patient_ref}}},
-          {"requester", {{"reference", "Practitioner/dr-rivera"}}},
-          {"authoredOn", did::XmlDateTime(Now()).substr(0, 10)},
-          {"dosageInstruction", {{{"text", "1 tablet every 6 hours as needed for pain"}}}},
-          {"dispenseRequest", {{"quantity", {{"value", 20}, {"unit", "tablet"}}}, {"numberOfRepeatsAllowed", repeats}}}};
-}
-
 // The society's licensing directory in the demo and in `up`: Dr. Rivera.
 json SocietyDirectory() {
   return json::array({{{"license_number", "MA-MD-204812"}, {"name", "Dr. Elena Rivera"}, {"jurisdiction", "US-MA"},
@@ -324,6 +220,12 @@ struct Demo {
   std::string patient_session, physician_session;
   json license;
   bool restart = false;
+  // The pharmacy copies (SD-JWT VC) of the prescriptions, by credential id, with the phone's
+  // co-signature for a controlled substance.
+  struct Copy {
+    std::string sd_jwt, cosignature;
+  };
+  std::map<std::string, Copy> copies;
 
   explicit Demo(Narrator& narrator) : n(narrator) { roles.dir = n.dir(); }
 
@@ -341,78 +243,115 @@ struct Demo {
   }
 
   // Queues an approval on `box` for the owner's phone, approves it with `medallion phone`, and
-  // returns the request's final state (with the signed result).
+  // returns the signed result.
   Result<json> PhoneApproves(const std::string& box, const std::string& session, const json& request, const std::string& phone_store,
                              const std::string& passphrase) {
-    MDL_ASSIGN_OR_RETURN(Answer q, Call("POST", box + "/owner/v1/approvals", session, &request));
-    if (q.status != 201) return Status::Unavailable("the approval was not queued: " + q.body.dump());
-    const std::string id = q.body["id"];
+    MDL_ASSIGN_OR_RETURN(std::string id, flow::QueueApproval(box, session, request));
     MDL_ASSIGN_OR_RETURN(std::string pending, roles.Phone({"pending", "--store", phone_store}, passphrase));
     for (const json& item : json::parse(pending)) {
       if (item["id"] == id) n.Say("    phone shows: \"" + item.value("text", "") + "\"");
     }
-    MDL_ASSIGN_OR_RETURN(std::string decided, roles.Phone({"approve", "--store", phone_store, id}, passphrase));
+    // "--" first: an id may begin with "-".
+    MDL_ASSIGN_OR_RETURN(std::string decided, roles.Phone({"approve", "--store", phone_store, "--", id}, passphrase));
     (void)decided;
-    MDL_ASSIGN_OR_RETURN(Answer state, Call("GET", box + "/owner/v1/approvals/" + id, session));
-    if (state.status != 200) return Status::Unavailable("cannot read the approval: " + state.body.dump());
-    return state.body;
+    return flow::ApprovedResult(box, session, id);
   }
 
-  Result<json> WritePrescription(const std::string& rx_id, const json& request, const std::string& schedule, int step_files) {
-    claims::PrescriptionClaims c{patient.did, physician.did, const_cast<json*>(&request), schedule, &license,
-                                 did::XmlDateTime(Now() - 60), did::XmlDateTime(Now() + 180 * 86400)};
-    MDL_ASSIGN_OR_RETURN(json unsigned_vc, claims::BuildPrescriptionCredential(rx_id, c));
-    claims::ProofOptions po;
-    po.created = did::XmlDateTime(Now() - 30);
-    MDL_ASSIGN_OR_RETURN(json signed_vc, claims::AddProof(unsigned_vc, physician.Signer(physician.assertion), po));
+  Result<json> WritePrescription(const std::string& rx_id, const json& request, const std::string& schedule) {
+    MDL_ASSIGN_OR_RETURN(json signed_vc, flow::SignPrescription(physician, patient.did, request, schedule, license, rx_id));
     n.Check(true, "signed by Dr. Rivera's assertion key (" + physician.Kid(physician.assertion).substr(0, 40) + "...)");
     if (!schedule.empty()) {
-      json request_body = {{"kind", uma::kRequestPrescriptionCosign},
-                           {"summary", {{"text", "Co-sign the prescription of " + request["medicationCodeableConcept"]["text"].get<std::string>() +
-                                                     " (schedule " + schedule + ") for " + patient.did.substr(0, 24) + "..."}}},
-                           {"payload", {{"sign", {{"format", "data_integrity"}, {"verification_method", physician.did + "#" + physician_device},
-                                                  {"document", signed_vc}}}}}};
-      MDL_ASSIGN_OR_RETURN(json state, PhoneApproves(physician_box, physician_session, request_body, physician_phone_store, physician.passphrase));
-      n.Check(state["status"] == "approved" && state.contains("result"), "her phone co-signed (controlled substance, schedule " + schedule + ")");
-      signed_vc = state["result"];
+      auto cosigned = PhoneApproves(physician_box, physician_session, flow::CosignRequest(physician.did + "#" + physician_device, signed_vc, patient.did),
+                                    physician_phone_store, physician.passphrase);
+      n.Check(cosigned.has_value(), "her phone co-signed (controlled substance, schedule " + schedule + ")");
+      MDL_RETURN_IF_ERROR(cosigned.status());
+      signed_vc = *cosigned;
     }
-    // The postmark: the credential's hash on the ledger, by the physician.
+    // The postmark: the credential's hash on the ledger, signed by the physician.
     MDL_ASSIGN_OR_RETURN(Hash256 digest, claims::CredentialDigest(signed_vc));
-    json anchor = {{"type", "anchor"}, {"v", 1}, {"hash", HexEncode(digest)}, {"kind", "credential"}, {"by", physician.did}, {"ts", Now()}};
-    MDL_ASSIGN_OR_RETURN(ledger::AppendResult appended, ledger->Append(anchor));
-    n.Check(true, "postmarked on the ledger at index " + std::to_string(appended.index) + " (hash " + HexEncode(digest).substr(0, 16) + "...)");
-    // Both containers keep it.
-    MDL_ASSIGN_OR_RETURN(Answer kept, Call("POST", physician_box + "/owner/v1/credentials", physician_session, &signed_vc));
-    n.Check(kept.status == 201, "kept in Dr. Rivera's container");
-    MDL_ASSIGN_OR_RETURN(Answer delivered, Call("POST", patient_box + "/inbox/v1/credentials", "", &signed_vc));
-    n.Check(delivered.status == 201, "delivered to the patient's container (inbox: subject and issuer proof checked)");
-    (void)step_files;
+    MDL_ASSIGN_OR_RETURN(uint64_t index, flow::Postmark(*ledger, HexEncode(digest), physician));
+    n.Check(true, "postmarked on the ledger at index " + std::to_string(index) + " (hash " + HexEncode(digest).substr(0, 16) + "...)");
+    Status delivered = flow::KeepAndDeliver(signed_vc, physician_box, physician_session, patient_box);
+    n.Ok(delivered, "kept in Dr. Rivera's container and delivered to the patient's (inbox: subject and issuer proof checked)");
+    // The pharmacy copy: an SD-JWT VC bound to Alice's pairwise pseudonym for Dr. Rivera, from
+    // which she discloses only what a pharmacy needs.
+    MDL_ASSIGN_OR_RETURN(std::string pseudonym, flow::HolderPseudonym(patient.seed.Reveal(), 0));
+    MDL_ASSIGN_OR_RETURN(std::string sd, flow::IssuePharmacyCopy(physician, signed_vc, pseudonym));
+    Copy copy{sd, ""};
+    if (!schedule.empty()) {
+      auto cosigned = PhoneApproves(physician_box, physician_session,
+                                    flow::SdCosignRequest(physician.did + "#" + physician_device, sd,
+                                                          request["medicationCodeableConcept"].value("text", "")),
+                                    physician_phone_store, physician.passphrase);
+      n.Check(cosigned.has_value() && cosigned->is_string(), "her phone co-signed the pharmacy copy (SD-JWT VC) as well");
+      MDL_RETURN_IF_ERROR(cosigned.status());
+      copy.cosignature = cosigned->get<std::string>();
+    }
+    MDL_ASSIGN_OR_RETURN(uint64_t sd_index, flow::Postmark(*ledger, claims::SdJwtDigest(sd), physician));
+    n.Check(true, "its pharmacy copy (SD-JWT VC, bound to Alice's pairwise key) postmarked at index " + std::to_string(sd_index));
+    copies[signed_vc["id"].get<std::string>()] = copy;
     return signed_vc;
   }
 
   // The patient presents `rx` at a pharmacy, with her phone's fill authorization when the drug
   // is controlled. Returns the pharmacy's answer.
-  Result<Answer> Present(const json& rx, const std::string& pharmacy_url, const std::string& domain, const std::string& label) {
-    MDL_ASSIGN_OR_RETURN(Answer ch, Call("POST", pharmacy_url + "/pharmacy/v1/challenge"));
-    claims::Challenge challenge{ch.body["nonce"], ch.body["domain"], ch.body["expires"]};
-    MDL_ASSIGN_OR_RETURN(json vp, claims::PresentCredentials({rx}, patient.did, patient.Signer(patient.auth), challenge, did::XmlDateTime(Now())));
-    n.Json("presentation-" + label + ".json", "presentation", vp);
-    json body = {{"presentation", vp}};
-    const std::string schedule = rx["credentialSubject"].value("controlledSubstanceSchedule", "");
-    if (!schedule.empty()) {
-      MDL_ASSIGN_OR_RETURN(Hash256 digest, claims::CredentialDigest(rx));
-      json request_body = {{"kind", uma::kRequestFill},
-                           {"summary", {{"text", "Fill your prescription of " + rx["credentialSubject"]["prescription"]["medicationCodeableConcept"]["text"].get<std::string>() +
-                                                     " at " + domain}}},
-                           {"payload", {{"sign", {{"format", "did-auth+jwt"}, {"verification_method", patient.did + "#" + patient_device},
-                                                  {"claims", {{"aud", domain}, {"prescription", HexEncode(digest)}}}}}}}};
-      MDL_ASSIGN_OR_RETURN(json state, PhoneApproves(patient_box, patient_session, request_body, patient_phone_store, patient.passphrase));
-      if (state.contains("result")) {
-        body["fill_authorization"] = state["result"];
-        n.Artifact("fill-authorization-" + label + ".jwt", "fill-authorization", state["result"].get<std::string>() + "\n");
+  Result<Answer> Present(const json& rx, const std::string& pharmacy_url, const std::string& label, bool sd = true) {
+    MDL_ASSIGN_OR_RETURN(claims::Challenge challenge, flow::PharmacyChallenge(pharmacy_url));
+    json body;
+    std::string digest_hex;
+    if (sd) {
+      // Minimal disclosure: the SD-JWT VC with only what the pharmacy needs, key-bound to its challenge.
+      const Copy& copy = copies.at(rx["id"].get<std::string>());
+      std::vector<std::string> revealed, hidden;
+      MDL_ASSIGN_OR_RETURN(std::string presented, flow::PresentPharmacyCopy(copy.sd_jwt, patient.seed.Reveal(), 0, challenge, &revealed, &hidden));
+      n.Artifact("presentation-" + label + ".sd-jwt", "presentation", presented + "\n");
+      MDL_ASSIGN_OR_RETURN(claims::SdJwtHolderView view, claims::InspectSdJwt(copy.sd_jwt));
+      json visible = json::array();
+      const json payload = json::parse(view.payload_json);  // a named value: items() of a temporary dangles
+      for (auto& [k, v] : payload.items()) {
+        if (k == "prescription") {
+          for (auto& [fk, fv] : v.items()) {
+            if (std::find(hidden.begin(), hidden.end(), "/prescription/" + fk) == hidden.end()) visible.push_back("/prescription/" + fk);
+          }
+        } else if (std::find(hidden.begin(), hidden.end(), "/" + k) == hidden.end()) {
+          visible.push_back("/" + k);
+        }
       }
+      n.Json("disclosed-" + label + ".json", "disclosure",
+             {{"format", "dc+sd-jwt"}, {"pharmacy_receives", visible}, {"revealed_disclosures", revealed}, {"hidden", hidden}});
+      body = {{"sd_jwt", presented}};
+      if (!copy.cosignature.empty()) body["cosignature"] = copy.cosignature;
+      digest_hex = claims::SdJwtDigest(copy.sd_jwt);
+    } else {
+      MDL_ASSIGN_OR_RETURN(json vp, flow::PresentPrescription(rx, patient, challenge));
+      n.Json("presentation-" + label + ".json", "presentation", vp);
+      body = {{"presentation", vp}};
+      MDL_ASSIGN_OR_RETURN(Hash256 digest, claims::CredentialDigest(rx));
+      digest_hex = HexEncode(digest);
     }
-    return Call("POST", pharmacy_url + "/pharmacy/v1/dispense", "", &body);
+    const json& subject = rx["credentialSubject"];
+    if (!subject.value("controlledSubstanceSchedule", "").empty()) {
+      const json request = flow::FillRequest(patient.did + "#" + patient_device, challenge.domain, digest_hex,
+                                             subject["prescription"]["medicationCodeableConcept"].value("text", ""));
+      MDL_ASSIGN_OR_RETURN(json approval, PhoneApproves(patient_box, patient_session, request, patient_phone_store, patient.passphrase));
+      body["fill_authorization"] = approval;
+      n.Artifact("fill-authorization-" + label + ".jwt", "fill-authorization", approval.get<std::string>() + "\n");
+    }
+    return flow::Dispense(pharmacy_url, body);
+  }
+
+  // Writes the inclusion proof of ledger entry `index` against the checkpoint in
+  // `checkpoint_file` (which the caller wrote from the same trusted state) as `name`.
+  Status ProofArtifact(const std::string& name, uint64_t index, const std::string& checkpoint_file) {
+    auto entries = ledger->Entries(index, index + 1);
+    if (!n.Ok(entries.status(), "inclusion proof of ledger index " + std::to_string(index))) return Status::Ok();
+    json proof = json::array();
+    const server::ProvenEntry& e = (*entries)[0];
+    for (const auto& h : e.inclusion_proof) proof.push_back(HexEncode(h));
+    n.Json(name, "inclusion-proof",
+           {{"index", index}, {"tree_size", e.tree_size}, {"entry", json::parse(e.entry)},
+            {"leaf_hash", HexEncode(e.leaf_hash)}, {"inclusion_proof", proof}, {"checkpoint", checkpoint_file}});
+    return Status::Ok();
   }
 
   Status Run() {
@@ -456,16 +395,12 @@ struct Demo {
 
     // ---------------------------------------------------------------------------------------
     n.Step(2, "Dr. Rivera proves her identity to the society and receives her license");
-    MDL_ASSIGN_OR_RETURN(Answer ch, Call("POST", society_url + "/society/v1/challenge"));
-    MDL_ASSIGN_OR_RETURN(std::string proof, DidAuth(physician, society_did, ch.body["nonce"]));
-    json onboard = {{"proof", proof}, {"license_number", "MA-MD-204812"}, {"name", "Dr. Elena Rivera"}};
-    MDL_ASSIGN_OR_RETURN(Answer lic, Call("POST", society_url + "/society/v1/licenses", "", &onboard));
+    MDL_ASSIGN_OR_RETURN(Answer lic, flow::Onboard(physician, society_url, "MA-MD-204812", "Dr. Elena Rivera"));
     n.Check(lic.status == 201, "the society matched her DID proof and its directory entry and issued a MedicalLicenseCredential");
     license = lic.body;
     n.Json("license.json", "credential", license);
-    json wrong = {{"proof", proof}, {"license_number", "MA-MD-000000"}, {"name", "Dr. Elena Rivera"}};
-    MDL_ASSIGN_OR_RETURN(Answer replay, Call("POST", society_url + "/society/v1/licenses", "", &wrong));
-    n.Check(replay.status >= 400, "a replayed proof (or an unknown license number) gets nothing (" + replay.body.value("error", "") + ")");
+    MDL_ASSIGN_OR_RETURN(Answer replay, flow::Onboard(physician, society_url, "MA-MD-000000", "Dr. Elena Rivera"));
+    n.Check(replay.status >= 400, "an unknown license number gets nothing (" + replay.body.value("error", "") + ")");
 
     // ---------------------------------------------------------------------------------------
     n.Step(3, "Dr. Rivera signs in to Alice's container with her DID and license");
@@ -485,8 +420,8 @@ struct Demo {
       physician_box = b["url"];
     }
     n.Say("  Alice's container " + patient_box + ", Dr. Rivera's container " + physician_box + " (each its own process)");
-    MDL_ASSIGN_OR_RETURN(patient_session, SignIn(patient, patient_box));
-    MDL_ASSIGN_OR_RETURN(physician_session, SignIn(physician, physician_box));
+    MDL_ASSIGN_OR_RETURN(patient_session, flow::OwnerSignIn(patient, patient_box));
+    MDL_ASSIGN_OR_RETURN(physician_session, flow::OwnerSignIn(physician, physician_box));
     n.Check(true, "each signs in to her own container with a DID-auth challenge");
     MDL_ASSIGN_OR_RETURN(physician_device, Pair(physician_box, physician_session, n.dir() + "/physician/phone.wallet", physician.passphrase, "Dr. Rivera"));
     MDL_ASSIGN_OR_RETURN(patient_device, Pair(patient_box, patient_session, n.dir() + "/patient/phone.wallet", patient.passphrase, "Alice"));
@@ -503,9 +438,9 @@ struct Demo {
     n.Check(pol.status == 201, "Alice's private policy: licensed physicians may read and write her medication requests, for treatment");
     n.Json("consent-receipt.json", "consent-receipt", pol.body["receipt"]);
 
-    UmaClient uma{patient_box};
+    flow::UmaClient uma{patient_box};
     MDL_RETURN_IF_ERROR(uma.Register());
-    const json request = MedicationRequest("1049621", "oxycodone 5 mg oral tablet", 1, "Patient/alice");
+    const json request = flow::MedicationRequest("1049621", "oxycodone 5 mg oral tablet", 1, "Patient/alice");
     MDL_ASSIGN_OR_RETURN(Answer first, Call("POST", patient_box + "/fhir/MedicationRequest", "", &request));
     n.Check(first.status == 401 && first.body.contains("ticket"), "without a token her container answers 401 with a UMA permission ticket");
     MDL_ASSIGN_OR_RETURN(Answer granted, uma.Grant(first.body["ticket"], physician, license));
@@ -518,8 +453,10 @@ struct Demo {
     MDL_ASSIGN_OR_RETURN(Answer created, Call("POST", patient_box + "/fhir/MedicationRequest", rpt, &request));
     n.Check(created.status == 201, "MedicationRequest/" + created.body.value("id", "?") + " written to Alice's FHIR record store with the RPT");
     n.Json("medication-request.json", "fhir", created.body);
-    MDL_ASSIGN_OR_RETURN(json rx, WritePrescription("urn:uuid:" + HexEncode(rng.RandomBytes(16)), created.body, "II", 0));
+    MDL_ASSIGN_OR_RETURN(json rx, WritePrescription("urn:uuid:" + HexEncode(rng.RandomBytes(16)), created.body, "II"));
     n.Json("prescription.json", "credential", rx);
+    n.Artifact("prescription.sd-jwt", "credential", copies[rx["id"].get<std::string>()].sd_jwt + "\n");
+    n.Artifact("prescription-cosignature.jwt", "co-signature", copies[rx["id"].get<std::string>()].cosignature + "\n");
     {
       // The relationship (MedRec): Alice gives Dr. Rivera a pairwise pseudonym; she opens the
       // relationship on the ledger with the data location sealed to Alice; Alice accepts.
@@ -557,27 +494,30 @@ struct Demo {
       person->did = b["did"];
     }
     n.Say("  pharmacies: Main St " + pharmacy_a_url + ", Elm St " + pharmacy_b_url);
-    MDL_ASSIGN_OR_RETURN(Answer fill1, Present(rx, pharmacy_a_url, pharmacy_a_domain, "fill-1"));
-    n.Check(fill1.status == 200, "holder-bound presentation (Alice's DID key, the pharmacy's challenge) + her phone's fill authorization");
+    MDL_ASSIGN_OR_RETURN(Answer fill1, Present(rx, pharmacy_a_url, "fill-1"));
+    n.Check(fill1.status == 200, "SD-JWT VC presentation (key binding to the pharmacy's challenge, only what a pharmacy needs disclosed) + her phone's fill authorization");
 
     // ---------------------------------------------------------------------------------------
     n.Step(6, "The pharmacy verifies everything, dispenses and records the fill");
     if (fill1.status == 200) {
       for (const json& s : fill1.body.value("steps", json::array())) n.Say("    " + s.value("step", "") + ": " + s.value("detail", ""));
+      n.Check(fill1.body.value("disclosed", json::array()) == json::array({"/sub"}),
+              "the pharmacy received the medication, quantity, repeats, prescriber, license and nullifier input, and of the hidden claims only "
+              "Alice's DID (for her phone's approval): " + fill1.body.value("disclosed", json::array()).dump());
       const json receipt = fill1.body.value("receipt", json::object());
       n.Json("dispense-receipt-1.json", "receipt", receipt);
       MDL_ASSIGN_OR_RETURN(Answer kept, Call("POST", patient_box + "/owner/v1/credentials", patient_session, &receipt));
       n.Check(kept.status == 201, "Alice keeps the pharmacy's signed dispense receipt in her container" +
                                       (kept.status == 201 ? std::string() : " (" + kept.body.dump() + ")"));
     }
-    MDL_ASSIGN_OR_RETURN(Answer fill2, Present(rx, pharmacy_a_url, pharmacy_a_domain, "fill-2"));
-    n.Check(fill2.status == 200, "the one refill is dispensed (fill 2 of 2)");
-    MDL_ASSIGN_OR_RETURN(Answer fill3, Present(rx, pharmacy_a_url, pharmacy_a_domain, "fill-3"));
+    MDL_ASSIGN_OR_RETURN(Answer fill2, Present(rx, pharmacy_a_url, "fill-2", false));
+    n.Check(fill2.status == 200, "the one refill is dispensed (fill 2 of 2), this time from the full credential: both forms share one set of nullifiers");
+    MDL_ASSIGN_OR_RETURN(Answer fill3, Present(rx, pharmacy_a_url, "fill-3"));
     n.Check(fill3.status == 422 && fill3.body.value("error", "") == "already_dispensed",
             "a third fill is refused: " + fill3.body.value("error", "?"));
-    MDL_ASSIGN_OR_RETURN(Answer elsewhere, Present(rx, pharmacy_b_url, pharmacy_b_domain, "elsewhere"));
+    MDL_ASSIGN_OR_RETURN(Answer elsewhere, Present(rx, pharmacy_b_url, "elsewhere", false));
     n.Check(elsewhere.status == 422 && elsewhere.body.value("error", "") == "dispensed_elsewhere",
-            "the same prescription at another pharmacy is refused: " + elsewhere.body.value("error", "?"));
+            "the same prescription at another pharmacy, in its full (Data Integrity) form, is refused: " + elsewhere.body.value("error", "?"));
     n.Json("refusal-third-fill.json", "refusal", fill3.body);
     n.Json("refusal-other-pharmacy.json", "refusal", elsewhere.body);
 
@@ -597,16 +537,15 @@ struct Demo {
     MDL_ASSIGN_OR_RETURN(SecretString admin, ReadSecretFile(n.dir() + "/society/data/admin.token"));
     std::string admin_token = admin.Reveal();
     while (!admin_token.empty() && admin_token.back() == '\n') admin_token.pop_back();
-    json action = {{"action", "revoke"}};
-    MDL_ASSIGN_OR_RETURN(Answer rev, Call("POST", society_url + "/society/v1/licenses/" + license["id"].get<std::string>() + "/status", admin_token, &action));
+    MDL_ASSIGN_OR_RETURN(Answer rev, flow::SetLicenseStatus(society_url, admin_token, license["id"].get<std::string>(), "revoke"));
     n.Check(rev.status == 200, "revoked on the society's status list");
     MDL_ASSIGN_OR_RETURN(Answer list, Call("GET", society_url + "/status/revocation"));
     n.Json("status-list-revocation.json", "status-list", list.body);
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the lists' ttl in this demo: 1 s
-    const json request2 = MedicationRequest("308182", "amoxicillin 500 mg oral capsule", 0, "Patient/alice");
-    MDL_ASSIGN_OR_RETURN(json rx2, WritePrescription("urn:uuid:" + HexEncode(rng.RandomBytes(16)), request2, "", 0));
+    const json request2 = flow::MedicationRequest("308182", "amoxicillin 500 mg oral capsule", 0, "Patient/alice");
+    MDL_ASSIGN_OR_RETURN(json rx2, WritePrescription("urn:uuid:" + HexEncode(rng.RandomBytes(16)), request2, ""));
     n.Json("prescription-after-revocation.json", "credential", rx2);
-    MDL_ASSIGN_OR_RETURN(Answer refused, Present(rx2, pharmacy_a_url, pharmacy_a_domain, "after-revocation"));
+    MDL_ASSIGN_OR_RETURN(Answer refused, Present(rx2, pharmacy_a_url, "after-revocation"));
     n.Check(refused.status == 422 && refused.body.value("error", "") == "license_revoked",
             "the pharmacy refuses it: " + refused.body.value("error", "?"));
     n.Json("refusal-revoked-license.json", "refusal", refused.body);
@@ -638,13 +577,23 @@ struct Demo {
       MDL_ASSIGN_OR_RETURN(auto record, ledger->Entries(idx, idx + 1));
       n.Check(record.size() == 1 && json::parse(record[0].entry)["type"] == "dispense",
               "the dispense record at index " + std::to_string(idx) + " is proven on the ledger (it names neither Alice nor the drug)");
+      MDL_RETURN_IF_ERROR(ProofArtifact("dispense-proof-1.json", idx, "proofs-checkpoint.txt"));
+      // The receipt's own checkpoint includes the record it names.
+      // (A C2SP checkpoint: origin, then the tree size, on the second line.)
+      const std::string note = receipt["credentialSubject"].value("checkpoint", "");
+      const size_t line2 = note.find('\n');
+      const uint64_t cp_size = line2 == std::string::npos ? 0 : std::strtoull(note.c_str() + line2 + 1, nullptr, 10);
+      n.Check(cp_size > idx, "the receipt's checkpoint (size " + std::to_string(cp_size) + ") includes its record (index " + std::to_string(idx) + ")");
     }
     MDL_ASSIGN_OR_RETURN(Answer receipts, Call("GET", patient_box + "/owner/v1/receipts", patient_session));
     bool consent_proven = receipts.status == 200 && !receipts.body.empty();
+    int receipt_proofs = 0;
     for (const json& r : receipts.body) {
       for (const json& i : r["ledger_indexes"]) {
         auto e = ledger->Entries(i.get<uint64_t>(), i.get<uint64_t>() + 1);
         consent_proven = consent_proven && e.has_value() && json::parse((*e)[0].entry)["receipt"] == r["hash"];
+        MDL_RETURN_IF_ERROR(ProofArtifact("consent-receipt-proof-" + std::to_string(++receipt_proofs) + ".json", i.get<uint64_t>(),
+                                          "proofs-checkpoint.txt"));
       }
     }
     n.Check(consent_proven, "Alice: her consent receipt is on the ledger, signed by her DID");
@@ -659,6 +608,15 @@ struct Demo {
     n.Check(!events.body.value("events", json::array()).empty(), "her notifications: " + std::to_string(events.body["events"].size()) +
                                                                       " (requests awaiting approval, disclosures, new prescriptions)");
     n.Json("notifications.json", "notifications", events.body);
+    // Her DID operations, and Dr. Rivera's, each with its inclusion proof.
+    for (const Person* p : {&physician, &patient}) {
+      MDL_ASSIGN_OR_RETURN(auto ops, ledger->Lookup({ledger::KeyKind::kDid, p->did}));
+      for (size_t i = 0; i < ops.size(); ++i) {
+        MDL_RETURN_IF_ERROR(ProofArtifact(p->name + "-did-op-proof-" + std::to_string(i + 1) + ".json", ops[i].index, "proofs-checkpoint.txt"));
+      }
+      n.Check(!ops.empty(), p->name + "'s " + std::to_string(ops.size()) + " DID operation(s) proven on the ledger");
+    }
+    n.Artifact("proofs-checkpoint.txt", "checkpoint", ledger->verifier().trusted_note());
     // Alice's container is gone: her relationships come back from her seed and the ledger.
     MDL_RETURN_IF_ERROR(ledger->Refresh().status());
     auto rebuilt = uma::RebuildFromSeed(patient.seed.Reveal(), [&](const std::string& id) -> Result<std::vector<std::pair<uint64_t, std::string>>> {
@@ -715,8 +673,55 @@ int RunDemo(const std::string& out, bool quiet, bool restart) {
   (void)WriteFileAtomic(dir + "/index.json", index.dump(2) + "\n", true, true);
   n.Say(std::string("\n") + (n.failures() == 0 ? "All checks passed" : std::to_string(n.failures()) + " check(s) FAILED") + " in " +
         std::to_string(static_cast<int>(seconds)) + " s. Artifacts: " + dir + "/index.json");
+  if (quiet && n.failures() > 0) std::cerr << n.failures() << " check(s) FAILED; the transcript: " << dir << "/transcript.txt" << std::endl;
   (void)WriteFileAtomic(dir + "/transcript.txt", n.transcript(), true, true);
   return n.failures() == 0 ? kExitOk : kExitFalse;
+}
+
+// The commands that walk `medallion up` through the whole prescription flow by hand, one
+// block per role (docs/roles.md "The flow by hand"). `table` is up.json.
+std::string TryBlock(const std::string& dir, const json& table, const Person& patient, const Person& physician) {
+  auto url = [&](const std::string& role) {
+    for (const json& r : table) {
+      if (r["role"] == role) return r["url"].get<std::string>();
+    }
+    return std::string();
+  };
+  const std::string L = url("ledger"), K = table[0]["log_key"], S = url("society (issuer)"), PB = url("patient's container"),
+                    DB = url("physician's container"), PH = url("pharmacy");
+  const std::string dr = " --store " + physician.store + " --passphrase-file " + dir + "/physician/passphrase.txt --did " + physician.did;
+  const std::string alice = " --store " + patient.store + " --passphrase-file " + dir + "/patient/passphrase.txt --did " + patient.did;
+  const std::string led = " --ledger " + L + " --log-key " + K;
+  std::string t = "\nTry (in an empty folder; every step of `medallion demo` by hand):\n";
+  t += "\n  # the patient: sign in, pair a phone, allow licensed physicians to write medication requests\n";
+  t += "  medallion consent signin --url " + PB + alice + " --session-file alice.session\n";
+  t += "  medallion consent pair --url " + PB + " --session-file alice.session    # its \"uri\" is the QR code\n";
+  t += "  medallion phone init --store alice-phone.db --kdf interactive --mnemonic-out alice-phone.words\n";
+  t += "  medallion phone pair --store alice-phone.db --uri URI\n";
+  t += "  medallion consent add-policy --url " + PB + " --session-file alice.session --policy "
+       "'{\"effect\":\"permit\",\"subjects\":[{\"credential_type\":\"MedicalLicenseCredential\",\"issuers\":[\"" +
+       table[1]["did"].get<std::string>() +
+       "\"]}],\"resource_types\":[\"MedicationRequest\"],\"scopes\":[\"read\",\"search\",\"create\"],\"purposes\":[\"treatment\"]}'\n";
+  t += "\n  # the physician: license, her own container and phone, sign in to Alice's container, write, prescribe, deliver\n";
+  t += "  medallion issuer onboard --url " + S + dr + " --license-number MA-MD-204812 --name 'Dr. Elena Rivera' --out license.json\n";
+  t += "  medallion consent signin --url " + DB + dr + " --session-file dr.session\n";
+  t += "  medallion consent pair --url " + DB + " --session-file dr.session\n";
+  t += "  medallion phone init --store dr-phone.db --kdf interactive --mnemonic-out dr-phone.words && medallion phone pair --store dr-phone.db --uri URI\n";
+  t += "  medallion physician signin --url " + PB + dr + " --license license.json --session-file dr-uma.json\n";
+  t += "  medallion physician write --session-file dr-uma.json --in medication-request.json --out stored.json\n";
+  t += "  medallion physician prescribe" + dr + " --license license.json --request stored.json --patient " + patient.did +
+       " --schedule II --container " + DB + " --session-file dr.session --out draft.json" + led + "\n";
+  t += "  medallion phone approve --store dr-phone.db -- ID     # the co-signature\n";
+  t += "  medallion physician deliver --draft draft.json" + dr + " --session-file dr.session --patient-container " + PB +
+       " --out rx.json" + led + "\n";
+  t += "\n  # the patient at the pharmacy\n";
+  t += "  medallion pharmacy present --url " + PH + alice + " --container " + PB + " --session-file alice.session --out presentation.json" + led + "\n";
+  t += "  medallion phone approve --store alice-phone.db -- ID  # the fill\n";
+  t += "  medallion pharmacy dispense --presentation presentation.json --session-file alice.session --out receipt.json\n";
+  t += "\n  # the society\n";
+  t += "  medallion issuer revoke --url " + S + " --admin-token-file " + dir + "/society/data/admin.token --license license.json\n";
+  t += "  medallion issuer suspend|reinstate --url " + S + " --admin-token-file " + dir + "/society/data/admin.token --license license.json\n";
+  return t;
 }
 
 std::atomic<bool> g_up_stop{false};
@@ -749,7 +754,7 @@ int RunUp(const std::string& out) {
     json directory = SocietyDirectory();
     MDL_RETURN_IF_ERROR(WriteFileAtomic(dir + "/society/directory.json", directory.dump(2), true, true));
     MDL_ASSIGN_OR_RETURN(json sb, d.roles.Start("society", {"issuer", "serve", "--dir", dir + "/society/data", "--store", d.society.store, "--directory",
-                                                            dir + "/society/directory.json", "--listen", "127.0.0.1:0", "--json", "--ledger",
+                                                            dir + "/society/directory.json", "--listen", "127.0.0.1:0", "--json", "--status-ttl-ms", "1000", "--ledger",
                                                             d.ledger_url, "--log-key", d.log_key},
                                                 d.society.Env()));
     const std::string society_did = sb["did"];
@@ -770,6 +775,8 @@ int RunUp(const std::string& out) {
     MDL_ASSIGN_OR_RETURN(json pb, d.roles.Start("pharmacy", a, d.pharmacy_a.Env()));
     table.push_back({{"role", "pharmacy"}, {"url", pb["url"]}, {"did", pb["did"]}});
     MDL_RETURN_IF_ERROR(WriteFileAtomic(dir + "/up.json", table.dump(2) + "\n", true, true));
+    const json example = flow::MedicationRequest("1049621", "oxycodone 5 mg oral tablet", 1, "Patient/alice");
+    MDL_RETURN_IF_ERROR(WriteFileAtomic(dir + "/medication-request.json", example.dump(2) + "\n", true, true));
     std::cout << "Medallion is up (" << dir << "). Every role is its own process; logs in " << dir << "/logs.\n\n";
     for (const json& r : table) {
       std::cout << "  " << r["role"].get<std::string>() << "\n";
@@ -777,11 +784,7 @@ int RunUp(const std::string& out) {
         if (k != "role") std::cout << "      " << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
       }
     }
-    std::cout << "\nTry:\n  MEDALLION_PASSPHRASE=$(cat " << dir << "/patient/passphrase.txt) medallion consent signin --url "
-              << table[2]["url"].get<std::string>() << " --store " << d.patient.store << " --did " << d.patient.did
-              << " --session-file s.txt\n  medallion consent pair --url " << table[2]["url"].get<std::string>()
-              << " --session-file s.txt\n\nCtrl-C stops everything.\n"
-              << std::flush;
+    std::cout << TryBlock(dir, table, d.patient, d.physician) << "\nCtrl-C stops everything.\n" << std::flush;
     return Status::Ok();
   };
   Status st = run();

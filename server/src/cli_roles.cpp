@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli_flow.h"
 #include "cli_ledger_options.h"
 #include "cli_util.h"
 #include "cli_verifier.h"
@@ -216,6 +217,7 @@ void AddRoleCommands(CLI::App& app, int& rc) {
     cmd->add_flag("--json", o->as_json, "Print the banner as one JSON line");
     cmd->callback([o, l, &rc] { rc = RunPharmacy(*o, *l); });
   }
+  AddFlowCommands(app, issuer, pharmacy, rc);
 }
 
 }  // namespace medallion::cli

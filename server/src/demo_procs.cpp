@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,6 +46,14 @@ std::string ReadAvailable(int fd) {
   return out;
 }
 
+// In the child, right after fork: it dies with its parent (PR_SET_PDEATHSIG), also if the
+// parent died before the prctl took effect (the parent-pid check), so that a `demo` killed by
+// SIGTERM or an `up` killed by SIGKILL leaves no servers behind.
+void DieWithParent(pid_t parent) {
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != parent) _exit(127);
+}
+
 }  // namespace
 
 std::string SelfExe() {
@@ -83,9 +92,11 @@ Result<Process> Process::Start(const std::vector<std::string>& args, const std::
     close(out[1]);
     return Status::Unavailable("cannot open " + log_path);
   }
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) return Status::Unavailable("fork failed");
   if (pid == 0) {
+    DieWithParent(parent);
     dup2(out[1], STDOUT_FILENO);
     dup2(log, STDERR_FILENO);
     const int devnull = open("/dev/null", O_RDONLY);
@@ -141,9 +152,11 @@ Result<RunResult> RunCommand(const std::vector<std::string>& args, const std::ma
   Exec ex(args, env);
   int out[2], err[2];
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) return Status::Unavailable("pipe failed");
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) return Status::Unavailable("fork failed");
   if (pid == 0) {
+    DieWithParent(parent);
     dup2(out[1], STDOUT_FILENO);
     dup2(err[1], STDERR_FILENO);
     const int devnull = open("/dev/null", O_RDONLY);

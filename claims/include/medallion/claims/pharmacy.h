@@ -101,6 +101,7 @@ struct DispenseResult {
   uint64_t dispense_index = 0;  // ledger index of the dispense record
   std::string prescription_digest;  // hex
   std::string receipt_json;   // the signed receipt (a DispenseReceipt credential), JSON text
+  std::vector<std::string> disclosed;  // SD-JWT VC: JSON Pointers of the claims the patient revealed
   bool ok() const { return reason == rx_reason::kOk; }
   nlohmann::json ToJson() const;
 };
@@ -126,6 +127,49 @@ DispenseResult VerifyAndDispense(const nlohmann::json& presentation, const Pharm
 // prescription credential (CredentialDigest). OK, or permission_denied naming what failed.
 Status VerifyFillAuthorization(std::string_view token, const nlohmann::json& prescription_vc, const std::string& pharmacy_domain,
                                const did::Resolver& resolver, int64_t now);
+
+// --- Minimal disclosure: the prescription as an SD-JWT VC (docs/credentials.md) ---
+
+// `vct` of the pharmacy copy of a prescription, and the `aud` of the prescriber's phone
+// co-signature over it.
+inline constexpr char kPrescriptionVct[] = "https://w3id.org/medallion/credentials/v1/PrescriptionCredential";
+inline constexpr char kCosignAudience[] = "medallion:prescription-cosign";
+
+// The pharmacy copy of a PrescriptionCredential (Data Integrity form, checked), signed by the
+// prescriber's assertion key as an SD-JWT VC bound to the patient's `holder_pseudonym` (her
+// pairwise key for this physician, base64url Ed25519, as in relationships): `iss`, `jti` (the
+// credential's id: the nullifier input), `exp` = `valid_until`, `prescription` (FHIR),
+// `controlledSubstanceSchedule`, `license` (the secured license credential) always disclosed;
+// `sub` (the patient's DID) and the MedicationRequest's subject, requester, authoredOn,
+// dosageInstruction, id, meta, note, reasonCode, identifier and encounter selectively
+// disclosable, with decoys. Errors: invalid_argument; the signer's.
+Result<std::string> IssuePrescriptionSdJwt(const nlohmann::json& prescription_vc, const Signer& prescriber,
+                                           const std::string& holder_pseudonym, int64_t valid_until, const Env& env);
+// What a patient reveals at a pharmacy, as JSON Pointers into the holder's view: "/sub" for a
+// controlled substance (her phone's fill approval is checked against her DID), else nothing.
+std::vector<std::string> PharmacyReveal(const nlohmann::json& holder_payload);
+// The SD-JWT's digest: hex SHA-256 of its issuer-signed JWT (the text before the first "~").
+// The postmark, and the subject of the phone co-signature and of the fill authorization.
+std::string SdJwtDigest(std::string_view sd_jwt);
+
+struct SdJwtDispenseRequest {
+  std::string presentation;        // SD-JWT+KB, the KB-JWT for the pharmacy's challenge and domain
+  std::string cosignature;         // controlled: did-auth+jwt by the prescriber's device key
+  std::string fill_authorization;  // controlled: did-auth+jwt by the patient's device key
+};
+// The pipeline for an SD-JWT VC presentation: the challenge (the KB-JWT's nonce, consumed
+// once), the postmark of SdJwtDigest, VerifySdJwt (issuer signature as of the postmark, the
+// disclosures, KB-JWT with aud = the domain, nonce, sd_hash, freshness), the prescription's
+// disclosed shape, the issuer's DID, for a controlled substance the co-signature (aud
+// kCosignAudience, `prescription` = the digest, by a key under both authentication and
+// assertionMethod, valid at the postmark's time), then the same checks and dispense as
+// VerifyAndDispense. `disclosed` lists what the patient revealed.
+DispenseResult VerifyAndDispenseSdJwt(const SdJwtDispenseRequest& request, const PharmacyConfig& config,
+                                      const did::Resolver& resolver, ChallengeStore& challenges, LedgerPort& ledger,
+                                      const LicenseStatusCheck& license_status, Env env);
+// VerifyFillAuthorization for a patient DID and a prescription digest (hex) given directly.
+Status VerifyFillAuthorizationFor(std::string_view token, const std::string& patient_did, const std::string& digest_hex,
+                                  const std::string& pharmacy_domain, const did::Resolver& resolver, int64_t now);
 
 // A LedgerPort over an in-process Log (the ledger node itself, tests): entries are read from
 // the log's committed state; appends wait for durability.
