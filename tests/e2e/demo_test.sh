@@ -3,13 +3,15 @@
 # processes over HTTP (ledger, society, two containers, two pharmacies, two phones), including
 # the refusals and a restart of every process after step 4; then the run is re-verified from
 # its artifacts alone with independent commands: the disclosure log offline, and the
-# prescription's postmark against the ledger's final checkpoint.
+# prescription's postmark against the ledger's final checkpoint; every other inclusion proof;
+# the receipt's checkpoint; what the SD-JWT VC presentation disclosed; --quiet naming a failed
+# check; and no process left behind after SIGTERM to `demo` or SIGKILL to `up`.
 # Usage: demo_test.sh <path-to-medallion>. Ends with "N passed, M failed".
-set -euo pipefail
+set -uo pipefail
 M="${1:?usage: demo_test.sh <path-to-medallion>}"
 M="$(cd "$(dirname "$M")" && pwd)/$(basename "$M")"
 WORK="$(mktemp -d)"
-trap 'rm -rf "$WORK"' EXIT
+trap 'pkill -KILL -f -- "$WORK/" 2>/dev/null; rm -rf "$WORK"' EXIT
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); echo "ok   - $1"; }
@@ -31,19 +33,74 @@ for r in "already_dispensed" "dispensed_elsewhere" "license_revoked" "request_de
   grep -rq "\"$r\"" "$RUN"/refusal-*.json && ok "refusal recorded: $r" || bad "refusal $r"
 done
 "$M" consent verify-export "$RUN/disclosure-log.json" >/dev/null && ok "the disclosure log verifies offline" || bad "verify-export"
-# The postmark's inclusion proof against the checkpoint it was proven with, recomputed by node (RFC 9162 §2.1.3.2).
+# Every inclusion proof in the run (the postmark, the dispense record, the consent receipts, both
+# parties' DID operations) against the checkpoint it names, recomputed by node (RFC 9162
+# §2.1.3.2), with the leaf hash recomputed from the entry (RFC 9162 §2.1.1).
 node -e '
 const fs=require("fs"),crypto=require("crypto"),path=require("path");const run=process.argv[1];
-const p=JSON.parse(fs.readFileSync(path.join(run,"postmark-proof.json")));
-const note=fs.readFileSync(path.join(run,"postmark-checkpoint.txt"),"utf8").split("\n");
-const size=BigInt(note[1]);const root=Buffer.from(note[2],"base64");
+const ix=JSON.parse(fs.readFileSync(path.join(run,"index.json")));
 const h=(...b)=>crypto.createHash("sha256").update(Buffer.concat(b)).digest();
-let fn=BigInt(p.index),sn=BigInt(p.tree_size)-1n;let r=Buffer.from(p.leaf_hash,"hex");
-for(const x of p.inclusion_proof.map(s=>Buffer.from(s,"hex"))){ if(sn===0n)process.exit(2);
- if((fn&1n)===1n||fn===sn){ r=h(Buffer.from([1]),x,r); if((fn&1n)===0n){ while((fn&1n)===0n&&fn!==0n){fn>>=1n;sn>>=1n;} } }
- else { r=h(Buffer.from([1]),r,x); } fn>>=1n; sn>>=1n; }
-if(sn!==0n)process.exit(3);
-if(BigInt(p.tree_size)!==size)process.exit(4);
-process.exit(r.equals(root)?0:5);' "$RUN" && ok "the postmark inclusion proof recomputes (node, RFC 9162)" || bad "postmark proof"
+const names=[];let bad=[];
+for(const f of ix.files.filter(f=>f.kind==="inclusion-proof")){
+ const p=JSON.parse(fs.readFileSync(path.join(run,f.file)));
+ const note=fs.readFileSync(path.join(run,p.checkpoint||"postmark-checkpoint.txt"),"utf8").split("\n");
+ const size=BigInt(note[1]);const root=Buffer.from(note[2],"base64");
+ const leaf=h(Buffer.from([0]),Buffer.from(JSON.stringify(p.entry)));
+ if(!leaf.equals(Buffer.from(p.leaf_hash,"hex"))){bad.push(f.file+": leaf hash");continue;}
+ let fn=BigInt(p.index),sn=BigInt(p.tree_size)-1n;let r=leaf;let ok=true;
+ for(const x of p.inclusion_proof.map(s=>Buffer.from(s,"hex"))){ if(sn===0n){ok=false;break;}
+  if((fn&1n)===1n||fn===sn){ r=h(Buffer.from([1]),x,r); if((fn&1n)===0n){ while((fn&1n)===0n&&fn!==0n){fn>>=1n;sn>>=1n;} } }
+  else { r=h(Buffer.from([1]),r,x); } fn>>=1n; sn>>=1n; }
+ if(!ok||sn!==0n||BigInt(p.tree_size)!==size||!r.equals(root)){bad.push(f.file+": proof");continue;}
+ names.push(f.file);}
+for(const want of [/^postmark-proof/,/^dispense-proof/,/^consent-receipt-proof/,/^physician-did-op-proof/,/^patient-did-op-proof/])
+ if(!names.some(n=>want.test(n)))bad.push("no verified proof matching "+want);
+if(bad.length){console.error(bad.join("\n"));process.exit(1)}
+console.log(names.length+" proofs");' "$RUN" >"$WORK/proofs.out" 2>&1 && ok "every inclusion proof recomputes in node (RFC 9162): $(cat "$WORK/proofs.out")" || { bad "inclusion proofs"; cat "$WORK/proofs.out"; }
+# The dispense receipt proves its own record: its checkpoint includes its ledgerIndex.
+node -e '
+const s=JSON.parse(require("fs").readFileSync(process.argv[1])).credentialSubject;
+const size=BigInt(s.checkpoint.split("\n")[1]);process.exit(size>BigInt(s.ledgerIndex)?0:1)' "$RUN/dispense-receipt-1.json" &&
+  ok "the dispense receipt's checkpoint includes its record" || bad "receipt checkpoint does not include its record"
+# Minimal disclosure: the SD-JWT VC presentation carries no disclosure of what stays hidden.
+node -e '
+const fs=require("fs"),path=require("path");const run=process.argv[1];
+const d=JSON.parse(fs.readFileSync(path.join(run,"disclosed-fill-1.json")));
+const pres=fs.readFileSync(path.join(run,"presentation-fill-1.sd-jwt"),"utf8").trim().split("~");
+const names=pres.slice(1,-1).map(x=>JSON.parse(Buffer.from(x,"base64url").toString())).map(a=>a.length===3?a[1]:null);
+let bad=[];
+for(const h of ["/prescription/subject","/prescription/dosageInstruction","/prescription/requester"]) if(!d.hidden.includes(h))bad.push("not hidden: "+h);
+for(const n of ["subject","dosageInstruction","requester","authoredOn"]) if(names.includes(n))bad.push("disclosed: "+n);
+for(const n of ["/prescription/medicationCodeableConcept","/prescription/dispenseRequest","/license","/jti","/iss"]) if(!d.pharmacy_receives.includes(n))bad.push("not received: "+n);
+if(!pres[pres.length-1].includes("."))bad.push("no KB-JWT");
+if(bad.length){console.error(bad.join("\n"));process.exit(1)}' "$RUN" && ok "the pharmacy received an SD-JWT VC with the medication, quantity, license and nullifier input, key-bound; the patient and dosage stayed hidden" || bad "minimal disclosure"
+
+# --quiet names the failed check: the ledger dies under a running demo.
+mkdir -p "$WORK/q"
+"$M" demo --quiet --out "$WORK/q" >"$WORK/q.out" 2>"$WORK/q.err" &
+QPID=$!
+for _ in $(seq 1 200); do pgrep -f -- "$WORK/q/run-.*/ledger/ledger.db" >/dev/null && break; sleep 0.05; done
+sleep 0.5
+pkill -KILL -f -- "$WORK/q/run-.*/ledger/ledger.db"
+wait "$QPID"; qrc=$?
+[[ $qrc == 1 ]] && grep -q "\[FAIL\] step" "$WORK/q.err" && ok "demo --quiet prints the failed check: $(head -1 "$WORK/q.err" | cut -c1-100)" || { bad "demo --quiet failure rc=$qrc"; cat "$WORK/q.err"; }
+# No orphans: SIGTERM to a running demo, SIGKILL to `up`.
+mkdir -p "$WORK/t" "$WORK/u"
+"$M" demo --quiet --out "$WORK/t" >/dev/null 2>&1 &
+TPID=$!
+for _ in $(seq 1 400); do [[ "$(pgrep -f -- "$WORK/t/run-" | wc -l)" -ge 3 ]] && break; sleep 0.05; done
+before="$(pgrep -f -- "$WORK/t/run-" | wc -l)"
+kill -TERM "$TPID"; wait "$TPID" 2>/dev/null
+for _ in $(seq 1 100); do [[ "$(pgrep -f -- "$WORK/t/run-" | wc -l)" == 0 ]] && break; sleep 0.05; done
+after="$(pgrep -f -- "$WORK/t/run-" | wc -l)"
+[[ $before -ge 3 && $after == 0 ]] && ok "SIGTERM to demo: $before child processes before, none after" || bad "SIGTERM to demo: $before before, $after after"
+"$M" up --out "$WORK/u" >"$WORK/u.out" 2>&1 &
+UPID=$!
+for _ in $(seq 1 600); do grep -q "Ctrl-C stops everything" "$WORK/u.out" && break; sleep 0.05; done
+before="$(pgrep -f -- "$WORK/u/run-" | wc -l)"
+kill -KILL "$UPID"; wait "$UPID" 2>/dev/null
+for _ in $(seq 1 100); do [[ "$(pgrep -f -- "$WORK/u/run-" | wc -l)" == 0 ]] && break; sleep 0.05; done
+after="$(pgrep -f -- "$WORK/u/run-" | wc -l)"
+[[ $before -ge 5 && $after == 0 ]] && ok "SIGKILL to up: $before roles before, none after" || { bad "SIGKILL to up: $before before, $after after"; pkill -KILL -f -- "$WORK/u/run-"; }
 echo "$pass passed, $fail failed"
 [[ $fail == 0 ]]
