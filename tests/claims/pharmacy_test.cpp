@@ -15,7 +15,9 @@
 #include "medallion/claims/credentials.h"
 #include "medallion/claims/data_integrity.h"
 #include "medallion/claims/pharmacy.h"
+#include "medallion/claims/jose.h"
 #include "medallion/claims/presentation.h"
+#include "medallion/claims/sd_jwt.h"
 #include "medallion/core/encoding.h"
 #include "medallion/did/did_key.h"
 #include "medallion/did/did_mdl.h"
@@ -391,5 +393,192 @@ TEST_CASE("Pharmacy: license status through signed Bitstring Status Lists", "[cl
     PharmacyConfig config = w.Config(w.pharmacy, w.secret);
     DispenseResult r = VerifyAndDispense(w.Present(rx), config, w.resolver, w.challenges, *port, status, nullptr, w.env);
     CHECK(r.reason == std::string(rx_reason::kLicenseSuspended));
+  }
+}
+
+namespace {
+
+// The SD-JWT VC form (docs/credentials.md "Minimal disclosure at the pharmacy"): the pharmacy
+// copy of a prescription bound to the patient's pairwise key, the phone's co-signature, the
+// postmark of its digest, and presentations with a KB-JWT for a challenge.
+struct SdWorld : World {
+  Key holder{20};
+  std::string Pseudonym() const { return Base64UrlEncode(holder.pk); }
+
+  std::string Copy(const json& rx, bool postmark = true) {
+    auto sd = IssuePrescriptionSdJwt(rx, assertion.SignerFor(physician), Pseudonym(), kNow + 30 * 86400, env);
+    INFO((sd ? "" : sd.error().ToString()));
+    REQUIRE(sd);
+    if (postmark) {
+      json anchor = {{"type", "anchor"}, {"v", 1}, {"hash", SdJwtDigest(*sd)}, {"kind", "credential"}, {"by", physician}, {"ts", kNow - 30}};
+      anchor = *SignLedgerEntry(anchor, assertion.SignerFor(physician));
+      REQUIRE(log->AppendSync(anchor.dump()));
+    }
+    return *sd;
+  }
+  // A did-auth+jwt by `key` of `did` with aud and the "prescription" digest claim.
+  std::string DidAuth(const Key& key, const std::string& did, const std::string& aud, const std::string& digest) {
+    JwtSignOptions o;
+    o.issued_at = kNow - 20;
+    o.expires = kNow + 580;
+    o.audience = aud;
+    auto t = SignJwt(JwtKind::kDidAuth, json{{"sub", did}, {"prescription", digest}}, key.SignerFor(did), o);
+    REQUIRE(t);
+    return *t;
+  }
+  std::string Cosign(const std::string& sd, const Key& key) { return DidAuth(key, physician, kCosignAudience, SdJwtDigest(sd)); }
+
+  std::string PresentCopy(const std::string& sd, std::vector<std::string> reveal, const std::string& domain = "https://pharmacy.example",
+                          bool key_binding = true) {
+    Challenge ch = challenges.Issue(domain);
+    SdJwtPresentOptions o;
+    o.reveal = std::move(reveal);
+    o.audience = domain;
+    o.nonce = ch.nonce;
+    const Signer s = holder.SignerFor(holder.DidKey());
+    auto p = PresentSdJwt(sd, o, key_binding ? &s : nullptr, env);
+    INFO((p ? "" : p.error().ToString()));
+    REQUIRE(p);
+    return *p;
+  }
+
+  DispenseResult FillSd(const SdJwtDispenseRequest& r, const PharmacyConfig& config) {
+    auto port = MakeInProcessLedgerPort(log.get());
+    return VerifyAndDispenseSdJwt(r, config, resolver, challenges, *port,
+                                  [this](const json& license) -> Status {
+                                    if (revoked.count(license.value("id", ""))) return Status::FailedPrecondition("revoked");
+                                    return Status::Ok();
+                                  },
+                                  env);
+  }
+  // The whole request for a controlled substance: copy presented with /sub, co-signature, the
+  // patient's fill authorization.
+  SdJwtDispenseRequest Request(const std::string& sd, const std::string& domain = "https://pharmacy.example") {
+    return {PresentCopy(sd, {"/sub"}, domain), Cosign(sd, phone), DidAuth(patient, patient.DidKey(), domain, SdJwtDigest(sd))};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("Pharmacy: the SD-JWT VC copy discloses only what dispensing needs", "[claims][pharmacy][sd-jwt]") {
+  SdWorld w;
+  json rx = w.Prescription("II");
+  const std::string sd = w.Copy(rx);
+  PharmacyConfig config = w.Config(w.pharmacy, w.secret);
+
+  // What the holder can hide: the patient's DID and everything of the MedicationRequest a
+  // pharmacy does not need.
+  auto view = InspectSdJwt(sd);
+  REQUIRE(view);
+  for (const char* p : {"/sub", "/prescription/subject", "/prescription/requester", "/prescription/authoredOn", "/prescription/dosageInstruction"}) {
+    CHECK(std::find(view->disclosable.begin(), view->disclosable.end(), p) != view->disclosable.end());
+  }
+  CHECK(PharmacyReveal(json::parse(view->payload_json)) == std::vector<std::string>{"/sub"});
+
+  SdJwtDispenseRequest first = w.Request(sd);
+  // Nothing hidden travels: no disclosure of the dosage, the FHIR subject or the requester.
+  CHECK(first.presentation.find("1 tablet every 6 hours") == std::string::npos);
+  for (size_t a = first.presentation.find('~'), b; a != std::string::npos && (b = first.presentation.find('~', a + 1)) != std::string::npos; a = b) {
+    auto d = DecodeDisclosure(first.presentation.substr(a + 1, b - a - 1));
+    REQUIRE(d);
+    CHECK(d->name.value_or("") == "sub");
+  }
+  DispenseResult r1 = w.FillSd(first, config);
+  INFO(r1.ToJson().dump(2));
+  REQUIRE(r1.ok());
+  CHECK(r1.fill == 1);
+  CHECK(r1.fills_allowed == 2);
+  CHECK(r1.disclosed == std::vector<std::string>{"/sub"});
+  CHECK(r1.prescription_digest == SdJwtDigest(sd));
+  // The receipt's checkpoint includes the record it names.
+  json receipt = json::parse(r1.receipt_json);
+  const std::string note = receipt["credentialSubject"]["checkpoint"];
+  CHECK(std::stoull(note.substr(note.find('\n') + 1)) > r1.dispense_index);
+  CHECK(receipt["credentialSubject"]["id"] == w.patient.DidKey());
+
+  // Both forms share one set of nullifiers: the refill from the full credential is fill 2,
+  // and the copy cannot be filled a third time, nor elsewhere.
+  DispenseResult r2 = w.Fill(w.Present(rx), config);
+  REQUIRE(r2.ok());
+  CHECK(r2.fill == 2);
+  CHECK(w.FillSd(w.Request(sd), config).reason == rx_reason::kAlreadyDispensed);
+  CHECK(w.FillSd(w.Request(sd), w.Config(w.other_pharmacy, w.other_secret)).reason == rx_reason::kDispensedElsewhere);
+}
+
+TEST_CASE("Pharmacy: SD-JWT VC refusals, each with its reason, nothing written", "[claims][pharmacy][sd-jwt]") {
+  SdWorld w;
+  PharmacyConfig config = w.Config(w.pharmacy, w.secret);
+  auto refused = [&](const SdJwtDispenseRequest& r, const char* reason) {
+    const uint64_t before = w.log->Size();
+    DispenseResult d = w.FillSd(r, config);
+    INFO(d.ToJson().dump(2));
+    CHECK(d.reason == std::string(reason));
+    CHECK(w.log->Size() == before);
+  };
+  SECTION("replayed presentation") {
+    const std::string sd = w.Copy(w.Prescription(""));
+    SdJwtDispenseRequest r{w.PresentCopy(sd, {}), "", ""};
+    REQUIRE(w.FillSd(r, config).ok());
+    refused(r, rx_reason::kChallenge);
+  }
+  SECTION("a challenge of another verifier") {
+    const std::string sd = w.Copy(w.Prescription(""));
+    refused({w.PresentCopy(sd, {}, "https://evil.example"), "", ""}, rx_reason::kChallenge);
+  }
+  SECTION("no key binding") {
+    const std::string sd = w.Copy(w.Prescription(""));
+    refused({w.PresentCopy(sd, {}, "https://pharmacy.example", false), "", ""}, rx_reason::kHolderBinding);
+  }
+  SECTION("tampered issuer-signed JWT") {
+    std::string sd = w.Copy(w.Prescription(""));
+    std::string p = w.PresentCopy(sd, {});
+    const size_t sig = p.find('.', p.find('.') + 1) + 5;  // in the issuer's signature
+    p[sig] = p[sig] == 'A' ? 'B' : 'A';
+    refused({p, "", ""}, rx_reason::kPrescriptionProof);
+  }
+  SECTION("controlled substance without the phone's co-signature") {
+    const std::string sd = w.Copy(w.Prescription("II"));
+    SdJwtDispenseRequest r = w.Request(sd);
+    r.cosignature.clear();
+    refused(r, rx_reason::kPhoneProofMissing);
+  }
+  SECTION("co-signed by the assertion key instead of the phone") {
+    const std::string sd = w.Copy(w.Prescription("II"));
+    SdJwtDispenseRequest r = w.Request(sd);
+    r.cosignature = w.Cosign(sd, w.assertion);
+    refused(r, rx_reason::kPhoneProofMissing);
+  }
+  SECTION("a co-signature of another prescription") {
+    const std::string sd = w.Copy(w.Prescription("II"));
+    const std::string other = w.Copy(w.Prescription("II", true, true, 1, "urn:uuid:rx-2"));
+    SdJwtDispenseRequest r = w.Request(sd);
+    r.cosignature = w.Cosign(other, w.phone);
+    refused(r, rx_reason::kPhoneProofMissing);
+  }
+  SECTION("controlled substance, the patient's DID withheld") {
+    const std::string sd = w.Copy(w.Prescription("II"));
+    SdJwtDispenseRequest r = w.Request(sd);
+    r.presentation = w.PresentCopy(sd, {});
+    refused(r, rx_reason::kPatientApprovalMissing);
+  }
+  SECTION("controlled substance without the patient's approval") {
+    const std::string sd = w.Copy(w.Prescription("II"));
+    SdJwtDispenseRequest r = w.Request(sd);
+    r.fill_authorization.clear();
+    refused(r, rx_reason::kPatientApprovalMissing);
+  }
+  SECTION("no postmark of the copy") {
+    const std::string sd = w.Copy(w.Prescription(""), false);
+    refused({w.PresentCopy(sd, {}), "", ""}, rx_reason::kPostmarkMissing);
+  }
+  SECTION("revoked license") {
+    w.revoked.insert("urn:uuid:license-1");
+    const std::string sd = w.Copy(w.Prescription(""));
+    refused({w.PresentCopy(sd, {}), "", ""}, rx_reason::kLicenseRevoked);
+  }
+  SECTION("untrusted licensing body") {
+    config.trusted_license_issuers = {"did:web:other-board.example"};
+    const std::string sd = w.Copy(w.Prescription(""));
+    refused({w.PresentCopy(sd, {}), "", ""}, rx_reason::kLicenseIssuerUntrusted);
   }
 }
