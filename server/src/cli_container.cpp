@@ -121,7 +121,18 @@ struct Container {
   json banner;
 };
 
+Result<std::unique_ptr<Container>> BuildContainerIn(const ServeOptions& o, const ClientOptions& l);
+
+// A container that fails to start leaves nothing behind: a --dir it created is removed again.
 Result<std::unique_ptr<Container>> BuildContainer(const ServeOptions& o, const ClientOptions& l) {
+  std::error_code ec;
+  const bool existed = fs::exists(o.dir, ec);
+  auto c = BuildContainerIn(o, l);
+  if (!c && !existed) fs::remove_all(o.dir, ec);
+  return c;
+}
+
+Result<std::unique_ptr<Container>> BuildContainerIn(const ServeOptions& o, const ClientOptions& l) {
   std::error_code ec;
   fs::create_directories(o.dir, ec);
   if (ec) return Status::InvalidArgument("cannot create " + o.dir + ": " + ec.message());

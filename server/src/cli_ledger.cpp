@@ -346,7 +346,11 @@ void AddLedgerCommands(CLI::App& app, int& rc) {
       if (!raw || raw->size() != 32) return void(rc = ReportError(Status::InvalidArgument("bad key file")));
       auto store = ledger::SqliteLeafStore::Open(o->db);
       if (!store) return void(rc = ReportError(store.error()));
-      auto log = ledger::Log::Open(std::move(*store), ledger::Ed25519NoteSigner::FromSeed(o->origin, *raw), DefaultEnv());
+      // Opened even when the latest checkpoint disagrees with the tree, to locate the damage.
+      ledger::LogOptions verify_options;
+      verify_options.open_damaged_for_verify = true;
+      auto log = ledger::Log::Open(std::move(*store), ledger::Ed25519NoteSigner::FromSeed(o->origin, *raw), DefaultEnv(),
+                                   verify_options);
       SecureWipe(raw->data(), raw->size());
       if (!log) {
         if (o->json) PrintJson({{"ok", false}, {"problem", log.error().ToString()}});

@@ -30,8 +30,14 @@ using Phone = std::unique_ptr<mdl_phone, PhoneDeleter>;
 
 // Exit codes as everywhere: 2 for unusable input, 1 for a refusal or failure.
 int Fail(mdl_status st, const std::string& what, const mdl_phone* phone) {
-  std::cerr << "medallion: phone " << what << ": " << mdl_status_name(st);
-  if (phone != nullptr && *mdl_phone_last_error(phone) != '\0') std::cerr << ": " << mdl_phone_last_error(phone);
+  const std::string name = mdl_status_name(st);
+  std::cerr << "medallion: phone " << what << ": " << name;
+  if (phone != nullptr && *mdl_phone_last_error(phone) != '\0') {
+    // The bridge's message may begin with the same code: say it once.
+    std::string detail = mdl_phone_last_error(phone);
+    if (detail.rfind(name + ": ", 0) == 0) detail.erase(0, name.size() + 2);
+    std::cerr << ": " << detail;
+  }
   std::cerr << "\n";
   return st == MDL_ERR_INVALID_ARGUMENT || st == MDL_ERR_NOT_FOUND || st == MDL_ERR_ALREADY_EXISTS ? 2 : 1;
 }

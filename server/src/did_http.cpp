@@ -3,6 +3,8 @@
 
 #include <httplib.h>
 
+#include <cctype>
+
 #include <ctime>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -29,8 +31,45 @@ Result<int64_t> ParseXmlDateTime(std::string_view text) {
   return static_cast<int64_t>(timegm(&tm));
 }
 
+// What the client's Accept asks for (W3C DID Resolution, HTTP(S) binding): the resolution
+// result, the DID document alone, or something this resolver cannot produce.
+enum class Wanted { kResult, kDocument, kUnsupported };
+
+Wanted FromAccept(const std::string& accept) {
+  if (accept.empty()) return Wanted::kResult;
+  size_t start = 0;
+  while (start <= accept.size()) {
+    size_t comma = accept.find(',', start);
+    if (comma == std::string::npos) comma = accept.size();
+    std::string range = accept.substr(start, comma - start);
+    start = comma + 1;
+    std::string lower;
+    for (char c : range) if (c != ' ' && c != '\t') lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower.find(";q=0") != std::string::npos && lower.find(";q=0.") == std::string::npos) continue;  // q=0: not acceptable
+    const std::string type = lower.substr(0, lower.find(';'));
+    if (type == "application/did+json" || type == "application/did+ld+json" || type == "application/did") return Wanted::kDocument;
+    if (type == "*/*" || type == "application/*" || type == "application/json" || type == "application/did-resolution" ||
+        (type == "application/ld+json" && (lower.find("profile") == std::string::npos || lower.find("did-resolution") != std::string::npos))) {
+      return Wanted::kResult;
+    }
+    if (comma == accept.size()) break;
+  }
+  return Wanted::kUnsupported;
+}
+
 void RegisterResolverRoutes(httplib::Server& server, const did::Resolver& resolver) {
   server.Get(R"(/1\.0/identifiers/(.+))", [&resolver](const httplib::Request& req, httplib::Response& res) {
+    const Wanted wanted = FromAccept(req.get_header_value("Accept"));
+    if (wanted == Wanted::kUnsupported) {
+      res.status = 406;
+      res.set_content(did::ResolutionResult::Error(did::kRepresentationNotSupported,
+                                                   "Accept names no representation this resolver produces "
+                                                   "(application/did+json, or the resolution result)")
+                          .ToJson()
+                          .dump(),
+                      "application/ld+json;profile=\"https://w3id.org/did-resolution\"");
+      return;
+    }
     const std::string did = httplib::detail::decode_url(req.matches[1].str(), false);
     did::ResolutionOptions options;
     if (req.has_param("versionId")) options.version_id = req.get_param_value("versionId");
@@ -62,6 +101,11 @@ void RegisterResolverRoutes(httplib::Server& server, const did::Resolver& resolv
       status = 410;
     }
     res.status = status;
+    if (wanted == Wanted::kDocument && r.ok()) {
+      // The DID document alone, as application/did+json (DID Core §6.2).
+      res.set_content(r.ToJson()["didDocument"].dump(), "application/did+json");
+      return;
+    }
     res.set_content(r.ToJson().dump(), "application/ld+json;profile=\"https://w3id.org/did-resolution\"");
   });
 }

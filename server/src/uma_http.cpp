@@ -179,6 +179,29 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
     Send(res, a->DeleteResource(BearerToken(req), req.matches[1].str()));
   });
 
+  // FedAuthz §3.2 / §4: a method an endpoint does not support is 405 with Allow.
+  auto not_allowed = [&server](const std::string& pattern, const std::string& allow, std::initializer_list<const char*> methods) {
+    auto h = [allow](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Allow", allow);
+      SendError(res, 405, "method_not_allowed", "this endpoint allows " + allow);
+    };
+    for (const char* m : methods) {
+      const std::string method(m);
+      if (method == "GET") server.Get(pattern, h);
+      if (method == "POST") server.Post(pattern, h);
+      if (method == "PUT") server.Put(pattern, h);
+      if (method == "PATCH") server.Patch(pattern, h);
+      if (method == "DELETE") server.Delete(pattern, h);
+    }
+  };
+  not_allowed("/uma/resource_set", "GET, POST", {"PUT", "PATCH", "DELETE"});
+  not_allowed(R"(/uma/resource_set/([A-Za-z0-9_-]{1,64}))", "GET, PUT, DELETE", {"POST", "PATCH"});
+  not_allowed("/uma/permission", "POST", {"GET", "PUT", "PATCH", "DELETE"});
+  not_allowed("/token", "POST", {"GET", "PUT", "PATCH", "DELETE"});
+  not_allowed("/introspect", "POST", {"GET", "PUT", "PATCH", "DELETE"});
+  not_allowed("/revoke", "POST", {"GET", "PUT", "PATCH", "DELETE"});
+  not_allowed("/register", "POST", {"GET", "PUT", "PATCH", "DELETE"});
+
   // FedAuthz §4: permission tickets.
   server.Post("/uma/permission", [a](const httplib::Request& req, httplib::Response& res) {
     auto body = JsonBody(req, res);

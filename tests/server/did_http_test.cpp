@@ -107,6 +107,34 @@ did::mdl::KeySet Keys(const Key& a, const Key& s) {
   return k;
 }
 
+// W3C DID Resolution, HTTP(S) binding: Accept picks the representation (issue 12: it was
+// ignored). application/did+json → the DID document alone; the resolution result by default;
+// anything else → 406 representationNotSupported.
+TEST_CASE("the resolver honours Accept", "[server][did][http]") {
+  did::Resolver resolver;  // did:key is always there
+  Running http([&](httplib::Server& s) { RegisterResolverRoutes(s, resolver); });
+  httplib::Client c(http.Url());
+  const std::string path = "/1.0/identifiers/did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+  auto plain = c.Get(path.c_str());
+  REQUIRE(plain);
+  CHECK(plain->status == 200);
+  CHECK(json::parse(plain->body).contains("didResolutionMetadata"));
+  auto doc = c.Get(path.c_str(), {{"Accept", "application/did+json"}});
+  REQUIRE(doc);
+  CHECK(doc->status == 200);
+  CHECK(doc->get_header_value("Content-Type") == "application/did+json");
+  const json d = json::parse(doc->body);
+  CHECK(d["id"] == "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK");
+  CHECK_FALSE(d.contains("didResolutionMetadata"));
+  auto result = c.Get(path.c_str(), {{"Accept", "application/ld+json;profile=\"https://w3id.org/did-resolution\""}});
+  REQUIRE(result);
+  CHECK(json::parse(result->body).contains("didDocument"));
+  auto unsupported = c.Get(path.c_str(), {{"Accept", "text/html"}});
+  REQUIRE(unsupported);
+  CHECK(unsupported->status == 406);
+  CHECK(json::parse(unsupported->body)["didResolutionMetadata"]["error"] == "representationNotSupported");
+}
+
 }  // namespace
 
 TEST_CASE("did:mdl over a ledger node: create, rotate, resolve, refuse lies", "[server][did][http]") {

@@ -965,6 +965,24 @@ TEST_CASE("medallion ledger verify reports an edited row at its index (exit 1)",
     CHECK(bad.exit_code == 1);
     CHECK(json::parse(bad.out)["first_bad_index"] == 7);
   }
+  SECTION("the last leaf's hash edited (issue 12: the open failed and no index was named)") {
+    Sql(db, "UPDATE leaves SET leaf_hash = x'" + HexEncode(ledger::HashLeaf(AsBytes("x"))) + "' WHERE idx = 24");
+    Run bad = RunCli(args + " --json");
+    INFO(bad.out);
+    CHECK(bad.exit_code == 1);
+    CHECK(json::parse(bad.out)["first_bad_index"] == 24);
+    Run text = RunCli(args);
+    CHECK(text.out.find("CORRUPT at index 24") != std::string::npos);
+  }
+  SECTION("the last leaf's entry and hash edited together") {
+    const json forged = Anchor(99);
+    Sql(db, "UPDATE leaves SET entry = '" + Canon(forged) + "', leaf_hash = x'" + HexEncode(ledger::HashLeaf(AsBytes(Canon(forged)))) +
+                "' WHERE idx = 24");
+    Run bad = RunCli(args + " --json");
+    INFO(bad.out);
+    CHECK(bad.exit_code == 1);
+    CHECK(json::parse(bad.out)["first_bad_index"] == 24);
+  }
   SECTION("an edited checkpoint") {
     Sql(db, "UPDATE checkpoints SET note = replace(note, '" + std::string(kOrigin) + "', 'ledger.example/other') WHERE size = 8");
     Run bad = RunCli(args + " --json");

@@ -273,6 +273,14 @@ TEST_CASE("JSON nested 100,000 deep is refused at every entry point, and the con
   auto discovery = http.Get("/.well-known/uma2-configuration");
   REQUIRE(discovery);
   CHECK(discovery->status == 200);
+  // FedAuthz §3.2: an unsupported method is 405 with Allow, not 404.
+  auto put_permission = http.Put("/uma/permission", "{}", "application/json");
+  REQUIRE(put_permission);
+  CHECK(put_permission->status == 405);
+  CHECK(put_permission->get_header_value("Allow") == "POST");
+  auto post_resource = http.Post("/uma/resource_set/abc", "{}", "application/json");
+  REQUIRE(post_resource);
+  CHECK(post_resource->status == 405);
   // A body that is not JSON at all, and one that is not application/json.
   auto form = http.Post("/owner/v1/policies", Bearer(session), "{}", "application/x-www-form-urlencoded");
   REQUIRE(form);

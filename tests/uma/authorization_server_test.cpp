@@ -620,3 +620,26 @@ TEST_CASE("consent receipts and disclosure batches are anchored on the ledger", 
   log->reset();
   std::filesystem::remove_all(dir);
 }
+
+// Issue 12's conformance findings: FedAuthz §3.2.1 Location, §4.1 zero or more scopes, and a
+// discovery document with no value outside RFC 8414's registries.
+TEST_CASE("resource registration has a Location; a ticket may ask for zero scopes; discovery is registry-clean", "[uma]") {
+  UmaWorld w("uma-conformance");
+  Setup s(w);
+  Reply r = w.as->CreateResource(s.pat, {{"name", "Allergies"}, {"type", kType}, {"resource_scopes", {"read"}}});
+  REQUIRE(r.status == 201);
+  bool has_location = false;
+  for (const auto& [k, v] : r.headers) {
+    if (k == "Location") has_location = v == w.as->options().issuer + "/uma/resource_set/" + r.body["_id"].get<std::string>();
+  }
+  CHECK(has_location);
+  Reply t = w.as->RequestPermission(s.pat, {{"resource_id", s.resource}, {"resource_scopes", json::array()}});
+  CHECK(t.status == 201);
+  CHECK(t.body.contains("ticket"));
+  Reply bad = w.as->RequestPermission(s.pat, {{"resource_id", s.resource}, {"resource_scopes", "read"}});
+  CHECK(bad.status == 400);
+  const json d = w.as->Discovery();
+  CHECK_FALSE(d.contains("introspection_endpoint_auth_methods_supported"));
+  CHECK_FALSE(d.contains("uma_profiles_supported"));
+  CHECK(d.dump().find("\"bearer\"") == std::string::npos);
+}

@@ -38,7 +38,10 @@ Result<std::unique_ptr<AuthorizationServer>> AuthorizationServer::Open(const std
 
 json AuthorizationServer::Discovery() const {
   const std::string& i = options_.issuer;
-  // RFC 8414 §2 + UMA Grant §2 + FedAuthz §2.
+  // RFC 8414 §2 + UMA Grant §2 + FedAuthz §2. Introspection takes the PAT as a bearer token
+  // (FedAuthz §5), which is no method of RFC 8414's registry, so
+  // introspection_endpoint_auth_methods_supported is omitted (§2: "determined by other means");
+  // no UMA profile is implemented, so uma_profiles_supported (optional) is omitted too.
   return {
       {"issuer", i},
       {"token_endpoint", i + "/token"},
@@ -49,11 +52,9 @@ json AuthorizationServer::Discovery() const {
       {"resource_registration_endpoint", i + "/uma/resource_set"},
       {"grant_types_supported", {kUmaTicketGrant, "client_credentials"}},
       {"token_endpoint_auth_methods_supported", {"client_secret_basic", "client_secret_post"}},
-      {"introspection_endpoint_auth_methods_supported", {"bearer"}},
       {"revocation_endpoint_auth_methods_supported", {"client_secret_basic", "client_secret_post"}},
       {"response_types_supported", json::array()},
       {"scopes_supported", {kProtectionScope}},
-      {"uma_profiles_supported", json::array()},
       {"claim_token_profiles_supported", {kClaimTokenDidAuth, kClaimTokenVp}},
       {"service_documentation", i + "/docs/uma"},
   };
@@ -546,7 +547,10 @@ Reply AuthorizationServer::CreateResource(std::string_view pat, const json& desc
   });
   if (st.code() == StatusCode::kResourceExhausted) return Error(400, "invalid_request", st.message());
   if (!st.ok()) return Internal(st);
-  return Json(201, {{"_id", id}, {"user_access_policy_uri", options_.issuer + "/owner/v1/policies"}});
+  // FedAuthz §3.2.1: the new resource's location.
+  Reply created = Json(201, {{"_id", id}, {"user_access_policy_uri", options_.issuer + "/owner/v1/policies"}});
+  created.headers.emplace_back("Location", options_.issuer + "/uma/resource_set/" + id);
+  return created;
 }
 
 Reply AuthorizationServer::ReadResource(std::string_view pat, std::string_view id) {
@@ -630,8 +634,9 @@ Reply AuthorizationServer::RequestPermissionLocked(const std::string& rs, const 
     }
     const std::vector<std::string> registered = r->description.value("resource_scopes", std::vector<std::string>{});
     auto scopes = p.find("resource_scopes");
-    if (scopes == p.end() || !scopes->is_array() || scopes->empty()) {
-      return Error(400, "invalid_scope", "resource_scopes is a non-empty array");
+    // FedAuthz §4.1: "zero or more" scope identifiers.
+    if (scopes == p.end() || !scopes->is_array()) {
+      return Error(400, "invalid_scope", "resource_scopes is an array (of zero or more scopes)");
     }
     std::set<std::string> want;
     for (const json& s : *scopes) {

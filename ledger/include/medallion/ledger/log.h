@@ -34,6 +34,10 @@ struct LogOptions {
   const ValidatorRegistry* validators = nullptr;
   // A dispense nullifier may appear once in the whole log (already_exists otherwise).
   bool unique_nullifiers = true;
+  // For VerifyStorage only (`ledger verify`): open even when the latest checkpoint disagrees
+  // with the stored tree, so that the damage can be located leaf by leaf; no sequencer runs and
+  // every Append fails with unavailable.
+  bool open_damaged_for_verify = false;
 };
 
 struct AppendResult {
