@@ -439,23 +439,26 @@ Result<json> UnverifiedPayload(std::string_view jws) {
   return j;
 }
 
-// The prescriber's phone co-signature of the SD-JWT with `digest_hex`, checked as of `at`.
-Status VerifyCosignature(std::string_view token, const std::string& prescriber, const std::string& digest_hex,
-                         const did::ResolutionResult& doc, const did::Resolver& resolver, const did::ResolutionOptions& as_of,
-                         int64_t at) {
-  if (token.empty()) return Status::PermissionDenied("no co-signature by the prescriber's phone");
+// A phone's approval: a did-auth+jwt for `audience` by a device key of `did` (a method under
+// both authentication and assertionMethod, resolved with `as_of`) whose claim "prescription" is
+// `digest_hex`, valid at `at`. OK, or permission_denied prefixed with `what`.
+Status VerifyDeviceApproval(std::string_view token, const char* what, const std::string& did, const std::string& digest_hex,
+                            const std::string& audience, const did::Resolver& resolver, const did::ResolutionOptions& as_of, int64_t at) {
+  const std::string prefix = std::string(what) + ": ";
+  if (token.empty()) return Status::PermissionDenied(prefix + "missing");
   JwtCheckOptions co;
   co.now = at;
-  co.expected_audience = kCosignAudience;
+  co.expected_audience = audience;
   co.resolution = as_of;
   VerifiedJwt info;
   auto payload = VerifyJwt(JwtKind::kDidAuth, token, resolver, co, &info);
-  if (!payload) return Status::PermissionDenied("co-signature: " + payload.error().message());
-  if (info.controller != prescriber) return Status::PermissionDenied("co-signature: not by the prescriber");
-  if (!Listed(doc.document->authentication, info.kid) || !Listed(doc.document->assertion_method, info.kid)) {
-    return Status::PermissionDenied("co-signature: not by the prescriber's phone (device) key");
+  if (!payload) return Status::PermissionDenied(prefix + payload.error().message());
+  if (info.controller != did) return Status::PermissionDenied(prefix + "not signed by " + did);
+  auto doc = resolver.Resolve(did, as_of);
+  if (!doc.ok() || !Listed(doc.document->authentication, info.kid) || !Listed(doc.document->assertion_method, info.kid)) {
+    return Status::PermissionDenied(prefix + "not signed with the phone's (device) key");
   }
-  if (payload->value("prescription", "") != digest_hex) return Status::PermissionDenied("co-signature: for another prescription");
+  if (payload->value("prescription", "") != digest_hex) return Status::PermissionDenied(prefix + "for another prescription");
   return Status::Ok();
 }
 
@@ -565,8 +568,8 @@ DispenseResult VerifyAndDispenseSdJwt(const SdJwtDispenseRequest& request, const
   did::ResolutionResult issuer_doc;
   if (!p.ResolveIssuer(f.prescriber, as_of, issuer_doc)) return p.out;
   if (!f.schedule.empty()) {
-    Status cosigned = VerifyCosignature(request.cosignature, f.prescriber, p.out.prescription_digest, issuer_doc, resolver, as_of,
-                                        postmark_ts > 0 ? postmark_ts : now);
+    Status cosigned = VerifyDeviceApproval(request.cosignature, "the prescriber's phone co-signature", f.prescriber,
+                                           p.out.prescription_digest, kCosignAudience, resolver, as_of, postmark_ts > 0 ? postmark_ts : now);
     if (!cosigned.ok()) return p.Fail(rx_reason::kPhoneProofMissing, "prescription_proofs", cosigned.message());
   }
   auto key = NullifierKey((*payload)["jti"].get<std::string>());
@@ -619,20 +622,7 @@ Status VerifyFillAuthorization(std::string_view token, const json& prescription_
 
 Status VerifyFillAuthorizationFor(std::string_view token, const std::string& patient, const std::string& digest_hex,
                                   const std::string& pharmacy_domain, const did::Resolver& resolver, int64_t now) {
-  if (token.empty()) return Status::PermissionDenied("no fill authorization from the patient's phone");
-  JwtCheckOptions co;
-  co.now = now;
-  co.expected_audience = pharmacy_domain;
-  VerifiedJwt info;
-  auto payload = VerifyJwt(JwtKind::kDidAuth, token, resolver, co, &info);
-  if (!payload) return Status::PermissionDenied("fill authorization: " + payload.error().message());
-  if (info.controller != patient) return Status::PermissionDenied("fill authorization: not signed by the prescription's patient");
-  auto doc = resolver.Resolve(patient);
-  if (!doc.ok() || !Listed(doc.document->authentication, info.kid) || !Listed(doc.document->assertion_method, info.kid)) {
-    return Status::PermissionDenied("fill authorization: not signed with the patient's phone (device) key");
-  }
-  if (payload->value("prescription", "") != digest_hex) return Status::PermissionDenied("fill authorization: for another prescription");
-  return Status::Ok();
+  return VerifyDeviceApproval(token, "fill authorization by the patient's phone", patient, digest_hex, pharmacy_domain, resolver, {}, now);
 }
 
 }  // namespace medallion::claims
