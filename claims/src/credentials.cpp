@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "medallion/core/json.h"
 #include "medallion/core/encoding.h"
 #include "medallion/core/env.h"
 #include "medallion/core/jcs.h"
@@ -91,7 +92,7 @@ Status CheckCredential(const json& vc, int64_t now, int64_t skew) {
   }
   for (const auto& c : *ctx) {
     if (!c.is_string() || (c != kVcContextV2 && c != kMedallionContext && c != "https://w3id.org/security/data-integrity/v2")) {
-      return Malformed("unknown @context " + c.dump() + ": verifiers here use known contexts only, offline");
+      return Malformed("unknown @context " + DescribeJsonValue(c) + ": verifiers here use known contexts only, offline");
     }
   }
   if (!HasType(vc, "VerifiableCredential")) return Malformed("type must include VerifiableCredential (§4.5)");
@@ -146,7 +147,7 @@ Status CheckLicenseCredential(const json& vc) {
     const json& sch = s["controlledSubstanceSchedules"];
     if (!sch.is_array()) return Malformed("controlledSubstanceSchedules must be an array");
     for (const auto& x : sch) {
-      if (!x.is_string() || !IsSchedule(x.get<std::string>())) return Malformed("unknown controlled-substance schedule " + x.dump());
+      if (!x.is_string() || !IsSchedule(x.get<std::string>())) return Malformed("unknown controlled-substance schedule " + DescribeJsonValue(x));
     }
   }
   return Status::Ok();

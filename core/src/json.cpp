@@ -81,6 +81,16 @@ std::string_view JsonTypeName(const json& value) {
   return "unknown";
 }
 
+std::string DescribeJsonValue(const json& value) {
+  if (value.is_string()) {
+    const std::string& v = value.get_ref<const std::string&>();
+    if (v.size() <= 64) return json(v).dump(-1, ' ', true, json::error_handler_t::replace);
+    return json(v.substr(0, 64)).dump(-1, ' ', true, json::error_handler_t::replace) + "...";
+  }
+  if (value.is_number() || value.is_boolean() || value.is_null()) return value.dump();
+  return std::string(JsonTypeName(value));
+}
+
 namespace {
 
 const json* Find(const json& obj, std::string_view name) {

@@ -136,9 +136,19 @@ void ConfigureServer(httplib::Server& server) {
       default: SendError(res, res.status, "error", "request failed"); break;
     }
   });
-  server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    // Handlers return Status; an exception here is a bug. Never leak its text.
+  server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    // Handlers read requests through core/json.h's accessors and return Status; an exception
+    // here is a bug. A JSON type or range error can only come from reading the request, so it
+    // is the client's 400 (never a 500 an unauthenticated caller can provoke). Never leak text.
     res.body.clear();
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const nlohmann::json::type_error&) {
+      return SendError(res, 400, "invalid_request", "a member of the request has the wrong type");
+    } catch (const nlohmann::json::out_of_range&) {
+      return SendError(res, 400, "invalid_request", "a member of the request is missing or out of range");
+    } catch (...) {
+    }
     SendError(res, 500, "internal", "internal error");
   });
 }

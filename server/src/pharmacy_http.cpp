@@ -19,7 +19,9 @@ void RegisterPharmacyRoutes(httplib::Server& server, PharmacyService& service) {
   // {"presentation", "fill_authorization"?}: a Data Integrity presentation; or {"sd_jwt",
   // "cosignature"?, "fill_authorization"?}: the SD-JWT VC form (docs/credentials.md).
   server.Post("/pharmacy/v1/dispense", [p](const httplib::Request& req, httplib::Response& res) {
-    nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+    auto parsed = ReadJsonBody(req, res);
+    if (!parsed) return;
+    const nlohmann::json& body = *parsed;
     const bool sd = body.is_object() && body.contains("sd_jwt");
     if (!body.is_object() || (sd ? !body["sd_jwt"].is_string() : !(body.contains("presentation") && body["presentation"].is_object()))) {
       return SendError(res, 400, "invalid_request", "the body is {\"presentation\", \"fill_authorization\"?} or {\"sd_jwt\", \"cosignature\"?, \"fill_authorization\"?}");

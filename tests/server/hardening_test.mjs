@@ -147,6 +147,26 @@ const hex32 = (s) => crypto.createHash('sha256').update(s).digest('hex');
   ok(form.status === 415 && form.json?.error === 'unsupported_media_type', `a POST that is not application/json gets 415 (${form.status})`);
   ok((await size()) === n2, 'neither changed the log');
 
+  // 4b. The pharmacy, unauthenticated: wrong member types are a 400 naming the member, never a 500.
+  spawnSync(M, ['wallet', 'init', '--store', 'ph.db', '--kdf', 'test', '--mnemonic-out', 'ph.words'], { cwd: work, env: { ...process.env, MEDALLION_PASSPHRASE: 'ph', MEDALLION_ALLOW_TEST_KDF: '1' } });
+  const phOut = join(work, 'ph.out');
+  const ph = spawn('bash', ['-c', `exec "${M}" pharmacy serve --dir ph --store ph.db --listen 127.0.0.1:0 --ledger ${url} --log-key '${banner.verifier_key}' --trust did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK --json >ph.out 2>ph.err`], { cwd: work, env: { ...process.env, MEDALLION_PASSPHRASE: 'ph', MEDALLION_ALLOW_TEST_KDF: '1' } });
+  children.push(ph);
+  let phUrl = null;
+  for (let i = 0; i < 200 && !phUrl; i++) { try { const t = readFileSync(phOut, 'utf8'); if (t.includes('\n')) phUrl = JSON.parse(t.split('\n')[0]).url; } catch {} if (!phUrl) await sleep(50); }
+  ok(phUrl !== null, `the pharmacy serves (${phUrl})`);
+  if (phUrl) {
+    const dispense = (body) => request(`${phUrl}/pharmacy/v1/dispense`, { method: 'POST', body });
+    const wrongType = await dispense(JSON.stringify({ presentation: {}, fill_authorization: 1 }));
+    ok(wrongType.status === 400 && /fill_authorization/.test(wrongType.json?.error_description || ''), `{"presentation":{},"fill_authorization":1} is a 400 naming the member (${wrongType.status} ${wrongType.json?.error_description})`);
+    const deep = await dispense('{"presentation":' + '['.repeat(100000) + ']'.repeat(100000) + '}');
+    ok(deep.status === 400, `a presentation nested 100,000 deep is a 400 (${deep.status})`);
+    const notJson = await request(`${phUrl}/pharmacy/v1/dispense`, { method: 'POST', body: '{}', type: 'text/plain' });
+    ok(notJson.status === 415, `a body that is not application/json is a 415 (${notJson.status})`);
+    const alive = await request(`${phUrl}/pharmacy/v1/challenge`, { method: 'POST', body: '{}' });
+    ok(alive.status === 200, 'the pharmacy still answers');
+  }
+
   // 5. Slow clients: 70 connections from 127.0.0.2, a header line every 2 s, for at most 40 s.
   const slow = [];
   let closedByServer = 0;

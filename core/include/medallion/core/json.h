@@ -57,4 +57,8 @@ Result<std::vector<std::string>> OptionalStringArray(const nlohmann::json& obj, 
 // Short, safe description of a value's JSON type ("an array") for error messages.
 std::string_view JsonTypeName(const nlohmann::json& value);
 
+// What an error message may say about an untrusted value: a string quoted and cut to 64 bytes,
+// a number or boolean as itself, a container by its type only ("an array"). Never recursive.
+std::string DescribeJsonValue(const nlohmann::json& value);
+
 }  // namespace medallion
