@@ -539,7 +539,13 @@ void AddVcCommands(CLI::App& app, int& rc) {
         ->check(CLI::Range(int64_t{0}, claims::kMaxClockSkewSeconds));
     o->verifier.Add(cmd);
     o->ledger.Add(cmd, /*need_key=*/false, "--ledger");
+    cmd->footer(
+        "Issuers are resolved offline for did:key, over HTTPS for did:web (--allow-insecure-loopback, --ca-file) and "
+        "through a verifying ledger client for did:mdl (--ledger URL --log-key KEY). With --trust, every credential's "
+        "issuer must be one of the DIDs given (else reason issuer_untrusted). Output: JSON with valid, reason "
+        "(\"ok\" or a reason code), format, kind, issuer.");
     cmd->callback([o, &rc] {
+      if (Status st = o->verifier.Check(); !st.ok()) return void(rc = Fail(st));
       auto in = ReadInput(o->in);
       if (!in) return void(rc = Fail(in.error()));
       if (o->challenge.empty() != o->domain.empty()) {
@@ -559,6 +565,23 @@ void AddVcCommands(CLI::App& app, int& rc) {
         r = in->presentation ? VerifyJwtPresentation(in->token, ctx) : VerifyJwtCredential(in->token, ctx);
       } else {
         r = VerifySdJwtToken(in->token, in->presentation, ctx);
+      }
+      if (r.valid && !o->verifier.trusted.empty()) {
+        // --trust: every credential's issuer must be one of them.
+        std::vector<std::string> issuers;
+        if (r.info.contains("issuer")) issuers.push_back(r.info["issuer"].get<std::string>());
+        if (r.info.contains("credentials")) {
+          for (const json& c : r.info["credentials"]) issuers.push_back(c.value("issuer", ""));
+        }
+        const auto& t = o->verifier.trusted;
+        for (const std::string& issuer : issuers) {
+          if (std::find(t.begin(), t.end(), issuer) == t.end()) {
+            Outcome u = Outcome::Fail("issuer_untrusted", "the issuer '" + issuer + "' is not given with --trust");
+            u.info = r.info;
+            r = std::move(u);
+            break;
+          }
+        }
       }
       json out = {{"valid", r.valid},
                   {"reason", r.reason},

@@ -127,6 +127,11 @@ run vc verify --in cred.jwt
 expect_valid "verify jwt"
 [[ $(field format) == jwt && $(field issuer) == "$ISSUER_DID" ]] && ok "verify jwt: format and issuer" || bad "verify jwt: format and issuer"
 
+run vc verify --in cred.di.json --trust "$ISSUER_DID"
+expect_valid "verify di --trust the issuer"
+run vc verify --in cred.di.json --trust "$HOLDER_DID"
+expect_invalid "verify di --trust someone else: issuer_untrusted" issuer_untrusted
+
 run vc issue --format jwt --in unsigned.json --store issuer.db --purpose es256k
 save cred.es256k.jwt
 run vc verify --in cred.es256k.jwt
