@@ -29,7 +29,10 @@ fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/medallion-vc-cli.XXXXXX")
 SERVER_PID=''
 cleanup() {
-  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+  if [[ -n $SERVER_PID ]]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
   rm -rf "$TMP"
 }
 trap cleanup EXIT
