@@ -453,7 +453,7 @@ struct Demo {
     MDL_ASSIGN_OR_RETURN(Answer created, Call("POST", patient_box + "/fhir/MedicationRequest", rpt, &request));
     n.Check(created.status == 201, "MedicationRequest/" + created.body.value("id", "?") + " written to Alice's FHIR record store with the RPT");
     n.Json("medication-request.json", "fhir", created.body);
-    MDL_ASSIGN_OR_RETURN(json rx, WritePrescription("urn:uuid:" + HexEncode(rng.RandomBytes(16)), created.body, "II"));
+    MDL_ASSIGN_OR_RETURN(json rx, WritePrescription(claims::NewCredentialId(rng), created.body, "II"));
     n.Json("prescription.json", "credential", rx);
     n.Artifact("prescription.sd-jwt", "credential", copies[rx["id"].get<std::string>()].sd_jwt + "\n");
     n.Artifact("prescription-cosignature.jwt", "co-signature", copies[rx["id"].get<std::string>()].cosignature + "\n");
@@ -543,7 +543,7 @@ struct Demo {
     n.Json("status-list-revocation.json", "status-list", list.body);
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the lists' ttl in this demo: 1 s
     const json request2 = flow::MedicationRequest("308182", "amoxicillin 500 mg oral capsule", 0, "Patient/alice");
-    MDL_ASSIGN_OR_RETURN(json rx2, WritePrescription("urn:uuid:" + HexEncode(rng.RandomBytes(16)), request2, ""));
+    MDL_ASSIGN_OR_RETURN(json rx2, WritePrescription(claims::NewCredentialId(rng), request2, ""));
     n.Json("prescription-after-revocation.json", "credential", rx2);
     MDL_ASSIGN_OR_RETURN(Answer refused, Present(rx2, pharmacy_a_url, "after-revocation"));
     n.Check(refused.status == 422 && refused.body.value("error", "") == "license_revoked",

@@ -196,7 +196,7 @@ Result<json> RunPrescribe(PrescribeOptions& o) {
   MDL_ASSIGN_OR_RETURN(json license, ReadJson(o.license));
   MDL_ASSIGN_OR_RETURN(json request, ReadJson(o.request));
   SystemRng rng;
-  const std::string id = o.id.empty() ? "urn:uuid:" + HexEncode(rng.RandomBytes(16)) : o.id;
+  const std::string id = o.id.empty() ? claims::NewCredentialId(rng) : o.id;
   MDL_ASSIGN_OR_RETURN(json signed_vc, flow::SignPrescription(physician, o.patient, request, o.schedule, license, id));
   json draft = {{"credential", signed_vc}, {"patient", o.patient}, {"container", o.container}};
   json next = json::array();
