@@ -1,6 +1,8 @@
 // Bounded JSON parsing and non-throwing member access (core/json.h).
 #include "medallion/core/json.h"
 
+#include <nlohmann/json.hpp>
+
 #include <vector>
 
 namespace medallion {
