@@ -709,13 +709,16 @@ std::string TryBlock(const std::string& dir, const json& table, const Person& pa
   t += "  medallion phone init --store dr-phone.db --kdf interactive --mnemonic-out dr-phone.words && medallion phone pair --store dr-phone.db --uri URI\n";
   t += "  medallion physician signin --url " + PB + dr + " --license license.json --session-file dr-uma.json\n";
   t += "  medallion physician write --session-file dr-uma.json --in medication-request.json --out stored.json\n";
+  t += "  medallion relationship pseudonym --store " + patient.store + " --passphrase-file " + dir +
+       "/patient/passphrase.txt    # Alice's pseudonym for Dr. Rivera: PSEUDONYM\n";
   t += "  medallion physician prescribe" + dr + " --license license.json --request stored.json --patient " + patient.did +
-       " --schedule II --container " + DB + " --session-file dr.session --out draft.json" + led + "\n";
-  t += "  medallion phone approve --store dr-phone.db -- ID     # the co-signature\n";
+       " --schedule II --holder PSEUDONYM --container " + DB + " --session-file dr.session --out draft.json" + led + "\n";
+  t += "  medallion phone approve --store dr-phone.db -- ID     # each co-signature id printed\n";
   t += "  medallion physician deliver --draft draft.json" + dr + " --session-file dr.session --patient-container " + PB +
-       " --out rx.json" + led + "\n";
+       " --out rx.json --copy-out rx.copy.json" + led + "\n";
   t += "\n  # the patient at the pharmacy\n";
-  t += "  medallion pharmacy present --url " + PH + alice + " --container " + PB + " --session-file alice.session --out presentation.json" + led + "\n";
+  t += "  medallion pharmacy present --url " + PH + alice + " --container " + PB +
+       " --session-file alice.session --copy rx.copy.json --out presentation.json" + led + "    # without --copy: the full credential\n";
   t += "  medallion phone approve --store alice-phone.db -- ID  # the fill\n";
   t += "  medallion pharmacy dispense --presentation presentation.json --session-file alice.session --out receipt.json\n";
   t += "\n  # the society\n";
