@@ -11,7 +11,7 @@
 //     Reads the node's entries and checks that every acknowledged entry is at its index with
 //     the same leaf hash, and that the stored entry hashes to it. Prints a summary; exit 1 on
 //     any mismatch.
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { appendFileSync, readFileSync, existsSync } from 'node:fs';
 
 const [mode, url, ackFile, ...rest] = process.argv.slice(2);
@@ -30,13 +30,30 @@ function sha256hex(s) {
   return createHash('sha256').update(s).digest('hex');
 }
 
+// A did:key pharmacy (multicodec ed25519-pub 0xed01, base58btc multibase).
+const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+function base58(bytes) {
+  let v = BigInt('0x' + Buffer.from(bytes).toString('hex'));
+  let out = '';
+  while (v > 0n) { out = B58[Number(v % 58n)] + out; v /= 58n; }
+  for (const b of bytes) { if (b === 0) out = '1' + out; else break; }
+  return out;
+}
+const PHARMACY = (() => {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+  return { privateKey, did: 'did:key:z' + base58(Buffer.concat([Buffer.from([0xed, 0x01]), raw])) };
+})();
+
 function makeEntry(tag, n) {
   if (n % 7 === 3) {
-    return {
+    // The node checks that `pharmacy` signed it (docs/ledger.md): a did:key pharmacy signs.
+    const entry = {
       type: 'dispense', v: 1, nullifier: sha256hex('nullifier ' + tag), rx: sha256hex('rx ' + tag),
-      pharmacy: 'did:web:pharmacy.example', qty: 1 + (n % 90), sig: Buffer.alloc(64, n % 256).toString('base64url'),
-      ts: 1700000000 + n,
+      pharmacy: PHARMACY.did, qty: 1 + (n % 90), ts: 1700000000 + n,
     };
+    entry.sig = sign(null, Buffer.from(canonical(entry)), PHARMACY.privateKey).toString('base64url');
+    return entry;
   }
   return { type: 'anchor', v: 1, hash: sha256hex('anchor ' + tag), kind: 'document', ts: 1700000000 + n };
 }
