@@ -205,17 +205,26 @@ class ConnectionGuard::Impl {
       by_address[{key.local_port, key.peer}].emplace_back(c.first_seen, &key);
       by_listener[key.local_port].emplace_back(c.first_seen, &key);
     }
-    auto shed = [&](std::vector<std::pair<Clock::time_point, const Key*>>& list, size_t keep) {
+    auto shed = [&](std::vector<std::pair<Clock::time_point, const Key*>>& list, const ConnectionLimits& limits,
+                    size_t keep) {
       if (list.size() <= keep) return;
-      // The oldest keep their place; the newest go.
+      // The oldest keep their place; of the newest, those open for shed_after go (a younger one
+      // may be a burst queued for a worker; a later scan sees it again if it stays).
       std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-      for (size_t i = keep; i < list.size(); ++i) close(*list[i].second, conns_[*list[i].second]);
+      for (size_t i = keep; i < list.size(); ++i) {
+        Conn& c = conns_[*list[i].second];
+        if (now - c.first_seen >= limits.shed_after) close(*list[i].second, c);
+      }
     };
-    for (auto& [addr, list] : by_address) shed(list, listeners_[addr.first].limits.max_per_address);
+    for (auto& [addr, list] : by_address) {
+      const ConnectionLimits& limits = listeners_[addr.first].limits;
+      shed(list, limits, limits.max_per_address);
+    }
     for (auto& [port, list] : by_listener) {
       list.erase(std::remove_if(list.begin(), list.end(), [&](const auto& e) { return conns_[*e.second].closed; }),
                  list.end());
-      shed(list, listeners_[port].limits.max_total);
+      const ConnectionLimits& limits = listeners_[port].limits;
+      shed(list, limits, limits.max_total);
     }
   }
 

@@ -106,7 +106,8 @@ const hex32 = (s) => crypto.createHash('sha256').update(s).digest('hex');
   const before = listenOverflows();
   const burst = await Promise.all(Array.from({ length: 200 }, () => request(`${url}/ledger/v1/checkpoint`)));
   const after = listenOverflows();
-  ok(burst.every((r) => r.status === 200), `200 simultaneous connections all answered (${burst.filter((r) => r.status === 200).length}/200)`);
+  const refused = [...new Set(burst.filter((r) => r.status !== 200).map((r) => r.error || r.status))];
+  ok(burst.every((r) => r.status === 200), `200 simultaneous connections all answered (${burst.filter((r) => r.status === 200).length}/200${refused.length ? '; others: ' + refused.join(', ') : ''})`);
   ok(before !== null && after === before, `no listen-queue overflow (TcpExtListenOverflows ${before} → ${after})`);
 
   // 3. Validators for every entry type that names an author.

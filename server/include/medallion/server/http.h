@@ -56,12 +56,15 @@ inline constexpr int kListenBacklog = 1024;
 // What one client may hold of a server (enforced by the connection guard, server/src/
 // connection_guard.h): time to deliver a request's line and headers, from accept or from the
 // previous response; time from then until the response is written (body, handler, response;
-// the longest long poll is 30 s); connections per client address and per listener.
+// the longest long poll is 30 s); connections per client address and per listener. Over a
+// count limit, the newest connections open for at least `shed_after` are closed: a burst of
+// short requests queued for a worker is served, a client that holds connections open is not.
 struct ConnectionLimits {
   std::chrono::milliseconds request_timeout{10'000};
   std::chrono::milliseconds exchange_timeout{60'000};
   size_t max_per_address = 48;  // below the 64 workers: one address never holds them all
   size_t max_total = 512;
+  std::chrono::milliseconds shed_after{2'000};
 };
 
 // Binds a configured server to host:port (0: any free port) and returns the port: without
