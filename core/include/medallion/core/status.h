@@ -31,10 +31,25 @@ enum class StatusCode : int {
 // Stable snake_case name of a code ("invalid_argument"), used in JSON errors and logs.
 std::string_view StatusCodeName(StatusCode code);
 
+// A Status may also carry a reason: a stable snake_case code that refines `code` for callers
+// that act on the failure ("license_expired", "invalid_grant", "challenge_used"). Code that
+// decides by reason reads reason(), never the message text. By convention a reasoned message
+// reads "<reason>: <detail>" (WithReason builds it so), and the reason lists of each module
+// (claims::reason, rx_reason, uma::oauth_error, ...) are its vocabulary.
 class [[nodiscard]] Status {
  public:
   Status() = default;  // OK
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
+  Status(StatusCode code, std::string message, std::string reason)
+      : code_(code), message_(std::move(message)), reason_(std::move(reason)) {}
+
+  // A failure with `reason` and the message "<reason>: <detail>" (just the reason if detail is
+  // empty). REQUIRES: code is not kOk; reason is not empty.
+  static Status WithReason(StatusCode code, std::string_view reason, std::string_view detail) {
+    std::string message(reason);
+    if (!detail.empty()) message.append(": ").append(detail);
+    return Status(code, std::move(message), std::string(reason));
+  }
 
   static Status Ok() { return Status(); }
   static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
@@ -51,12 +66,24 @@ class [[nodiscard]] Status {
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }
   const std::string& message() const { return message_; }
+  // The machine-readable reason, "" when none was given (see above).
+  const std::string& reason() const { return reason_; }
+  // The message without its "<reason>: " prefix (the whole message when there is none).
+  std::string_view detail() const {
+    std::string_view m(message_);
+    if (!reason_.empty() && m.size() >= reason_.size() && m.substr(0, reason_.size()) == reason_) {
+      m.remove_prefix(reason_.size());
+      if (m.substr(0, 2) == ": ") m.remove_prefix(2);
+    }
+    return m;
+  }
   // "invalid_argument: bad checksum"
   std::string ToString() const;
 
  private:
   StatusCode code_ = StatusCode::kOk;
   std::string message_;
+  std::string reason_;
 };
 
 // Aborts with a message: for programmer misuse only, never for bad input.
