@@ -11,7 +11,7 @@
 #include "medallion/claims/data_integrity.h"
 #include "medallion/claims/jose.h"
 #include "medallion/core/encoding.h"
-#include "medallion/core/sqlite_util.h"
+#include "medallion/storage/sqlite.h"
 
 namespace medallion::claims {
 namespace {

@@ -33,6 +33,29 @@ int HttpStatusFor(StatusCode code) {
   return 500;
 }
 
+namespace {
+
+// Protocol reasons whose HTTP status is not the one of their Status code.
+struct ReasonStatus {
+  std::string_view reason;
+  int http;
+};
+constexpr ReasonStatus kReasonHttpStatus[] = {
+    {"too_many_devices", 409},  // resource_exhausted, but the owner must revoke a device first
+    {"no_ledger", 409},         // failed_precondition, of the container's configuration
+};
+
+}  // namespace
+
+int HttpStatusFor(const Status& status) {
+  if (!status.reason().empty()) {
+    for (const auto& r : kReasonHttpStatus) {
+      if (r.reason == status.reason()) return r.http;
+    }
+  }
+  return HttpStatusFor(status.code());
+}
+
 void SendJson(httplib::Response& res, const nlohmann::json& body, int http_status) {
   res.status = http_status;
   res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
@@ -43,9 +66,20 @@ void SendError(httplib::Response& res, int http_status, std::string_view error, 
 }
 
 void SendError(httplib::Response& res, const Status& status) {
-  const int http = HttpStatusFor(status.code());
+  const int http = HttpStatusFor(status);
   if (http == 503) res.set_header("Retry-After", "1");
-  SendError(res, http, StatusCodeName(status.code()), status.message());
+  nlohmann::json body = {{"error", std::string(StatusCodeName(status.code()))}, {"error_description", status.message()}};
+  if (!status.reason().empty()) body["reason"] = status.reason();
+  SendJson(res, body, http);
+}
+
+void SendOAuthError(httplib::Response& res, const Status& status, const nlohmann::json& extra) {
+  const int http = HttpStatusFor(status);
+  if (http == 503) res.set_header("Retry-After", "1");
+  nlohmann::json body = extra.is_object() ? extra : nlohmann::json::object();
+  body["error"] = status.reason().empty() ? std::string(StatusCodeName(status.code())) : status.reason();
+  body["error_description"] = std::string(status.detail());
+  SendJson(res, body, http);
 }
 
 Result<std::unique_ptr<httplib::Server>> MakeHttpServer(const std::string& tls_cert_file, const std::string& tls_key_file) {

@@ -3,6 +3,10 @@
 
 #include <httplib.h>
 
+#include <nlohmann/json.hpp>
+
+#include "medallion/core/json.h"
+
 namespace medallion::server {
 
 Result<HttpReply> HttpCall(std::string_view method, const std::string& url, const std::string& bearer,
@@ -50,6 +54,36 @@ Result<HttpReply> HttpCall(std::string_view method, const std::string& url, cons
   if (!r) return Status::Unavailable("cannot reach " + origin + ": " + httplib::to_string(r.error()));
   if (received.size() > kMaxBody) return Status::Unavailable("the answer from " + origin + " is larger than 4 MiB");
   return HttpReply{r->status, std::move(received)};
+}
+
+Status StatusFromHttpReply(const HttpReply& reply) {
+  StatusCode code = StatusCode::kInvalidArgument;
+  if (reply.status == 401) code = StatusCode::kUnauthenticated;
+  else if (reply.status == 403) code = StatusCode::kPermissionDenied;
+  else if (reply.status == 404) code = StatusCode::kNotFound;
+  else if (reply.status == 409) code = StatusCode::kAlreadyExists;
+  else if (reply.status == 412) code = StatusCode::kFailedPrecondition;
+  else if (reply.status >= 500 || reply.status < 400) code = StatusCode::kUnavailable;
+  std::string error, description, reason;
+  auto body = ParseJson(reply.body, JsonLimits{4u << 20, 64});
+  if (body && body->is_object()) {
+    error = OptionalString(*body, "error").value_or("");
+    description = OptionalString(*body, "error_description").value_or("");
+    reason = OptionalString(*body, "reason").value_or("");
+  }
+  const bool code_name = !error.empty() && [&] {
+    for (int c = 0; c <= static_cast<int>(StatusCode::kUnavailable); ++c) {
+      if (StatusCodeName(static_cast<StatusCode>(c)) == error) return true;
+    }
+    return false;
+  }();
+  if (reason.empty() && !code_name) reason = error;
+  if (description.empty()) description = error.empty() ? "HTTP " + std::to_string(reply.status) : error;
+  if (reason.empty()) return Status(code, description);
+  // A reasoned message reads "<reason>: <detail>" (core/status.h); SendError's descriptions
+  // already do.
+  if (description.rfind(reason, 0) == 0) return Status(code, description, reason);
+  return Status::WithReason(code, reason, description);
 }
 
 }  // namespace medallion::server

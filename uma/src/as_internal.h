@@ -16,7 +16,7 @@
 #include "medallion/core/hash.h"
 #include "medallion/core/jcs.h"
 #include "medallion/uma/authorization_server.h"
-#include "medallion/core/sqlite_util.h"
+#include "medallion/storage/sqlite.h"
 
 namespace medallion::uma {
 

@@ -8,7 +8,7 @@
 #include "medallion/core/encoding.h"
 #include "medallion/core/jcs.h"
 #include "medallion/did/resolver.h"
-#include "medallion/core/sqlite_util.h"
+#include "medallion/storage/sqlite.h"
 
 namespace medallion::uma {
 namespace {

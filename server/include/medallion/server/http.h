@@ -26,9 +26,19 @@ namespace medallion::server {
 
 // The one table mapping a Status code to an HTTP status.
 int HttpStatusFor(StatusCode code);
+// The HTTP status of a failure: by its code (above), except for the few protocol reasons whose
+// specification prescribes another status for that code (the table in http.cpp).
+int HttpStatusFor(const Status& status);
 
-// Writes {"error": <code name>, "error_description": <message>} with the mapped status.
+// Writes {"error": <code name>, "error_description": <message>} with the mapped status, and
+// "reason": <status.reason()> when the status has one (clients restore it: StatusFromHttpReply
+// in http_client.h).
 void SendError(httplib::Response& res, const Status& status);
+// An OAuth 2.0 / UMA error (RFC 6749 §5.2, UMA Grant §3.3.6): {"error": <reason>,
+// "error_description": <detail>} plus the members of `extra` (a JSON object: ticket,
+// required_claims, interval, ...), with HttpStatusFor(status). REQUIRES: !status.ok(); a status
+// without a reason sends its code name as the error.
+void SendOAuthError(httplib::Response& res, const Status& status, const nlohmann::json& extra);
 void SendError(httplib::Response& res, int http_status, std::string_view error, std::string_view description);
 void SendJson(httplib::Response& res, const nlohmann::json& body, int http_status = 200);
 

@@ -23,4 +23,12 @@ Result<HttpReply> HttpCall(std::string_view method, const std::string& url, cons
                            const std::string& body = "", const std::string& content_type = "application/json",
                            int timeout_seconds = 15, const std::string& ca_file = "");
 
+// The Status of a reply that is not 2xx, as the server meant it: the code from the HTTP
+// status (400 invalid_argument, 401 unauthenticated, 403 permission_denied, 404 not_found, 409
+// already_exists, 412 failed_precondition, 5xx unavailable), the reason from the body's
+// "reason" member — or its "error" member when that is a protocol error ("invalid_grant") and
+// not a code name — and the message from "error_description". A body that is not a bounded
+// JSON object still gives the code. REQUIRES: reply.status is not 2xx.
+Status StatusFromHttpReply(const HttpReply& reply);
+
 }  // namespace medallion::server

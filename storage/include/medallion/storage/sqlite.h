@@ -1,0 +1,74 @@
+// The one SQLite helper of every store (records, consent, the society, the key store, the
+// ledger's leaves): statements with typed binds, explicit IMMEDIATE transactions, and opening a
+// database in WAL mode with synchronous=FULL and numbered migrations. The target
+// `medallion::storage` links SQLite; a module that includes this header links that target.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "medallion/core/status.h"
+
+namespace medallion::sql {
+
+// Runs one or more statements with no result rows. `what` names the store in error messages
+// ("records", "consent"). Errors: unavailable with SQLite's message.
+Status Exec(sqlite3* db, const char* statement, std::string_view what);
+
+// A prepared statement. Binds are 1-based, columns 0-based (SQLite's convention). A statement
+// that did not prepare reports ok() false and every Step() fails; Error() names the cause.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* statement, std::string_view what = "store");
+  ~Stmt();
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  bool ok() const { return ok_; }
+  Stmt& Text(int i, std::string_view v);
+  Stmt& Blob(int i, const void* p, size_t n);
+  Stmt& Int(int i, int64_t v);
+  Stmt& Null(int i);
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int Step();
+  // Ready to run again with new binds (bindings cleared).
+  void Reset();
+  std::string Col(int i);
+  std::string ColBlob(int i);
+  int64_t ColInt(int i);
+  bool ColIsNull(int i);
+  // unavailable: "<what>: sqlite: <SQLite's message>".
+  Status Error() const;
+
+ private:
+  sqlite3* db_;
+  std::string_view what_;
+  sqlite3_stmt* s_ = nullptr;
+  bool ok_ = false;
+};
+
+// Runs `body` in BEGIN IMMEDIATE ... COMMIT; rolls back if it fails or the commit does.
+template <typename F>
+Status InTransaction(sqlite3* db, std::string_view what, F&& body) {
+  MDL_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE", what));
+  Status st = body();
+  if (!st.ok()) {
+    (void)Exec(db, "ROLLBACK", what);
+    return st;
+  }
+  st = Exec(db, "COMMIT", what);
+  if (!st.ok()) (void)Exec(db, "ROLLBACK", what);
+  return st;
+}
+
+// Opens (creating) `path` serialized (FULLMUTEX), WAL with synchronous=FULL and secure_delete,
+// and applies the migrations it has not seen, each numbered by its position (1-based) in
+// `migrations`, in one transaction. On success *out owns the handle (sqlite3_close it).
+// Errors: unavailable (cannot open), failed_precondition (a newer schema), data_loss.
+Status OpenDatabase(const std::string& path, std::string_view what, std::span<const char* const> migrations,
+                    sqlite3** out);
+
+}  // namespace medallion::sql

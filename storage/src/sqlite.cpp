@@ -1,0 +1,101 @@
+// The SQLite helper (medallion/storage/sqlite.h).
+#include "medallion/storage/sqlite.h"
+
+namespace medallion::sql {
+
+Status Exec(sqlite3* db, const char* statement, std::string_view what) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, statement, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string m = err ? err : "unknown";
+    sqlite3_free(err);
+    return Status::Unavailable(std::string(what) + ": sqlite: " + m);
+  }
+  return Status::Ok();
+}
+
+Stmt::Stmt(sqlite3* db, const char* statement, std::string_view what) : db_(db), what_(what) {
+  ok_ = sqlite3_prepare_v2(db, statement, -1, &s_, nullptr) == SQLITE_OK;
+}
+
+Stmt::~Stmt() { sqlite3_finalize(s_); }
+
+Stmt& Stmt::Text(int i, std::string_view v) {
+  sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Stmt& Stmt::Blob(int i, const void* p, size_t n) {
+  sqlite3_bind_blob(s_, i, p, static_cast<int>(n), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Stmt& Stmt::Int(int i, int64_t v) {
+  sqlite3_bind_int64(s_, i, v);
+  return *this;
+}
+
+Stmt& Stmt::Null(int i) {
+  sqlite3_bind_null(s_, i);
+  return *this;
+}
+
+int Stmt::Step() { return ok_ ? sqlite3_step(s_) : SQLITE_ERROR; }
+
+void Stmt::Reset() {
+  if (!ok_) return;
+  sqlite3_reset(s_);
+  sqlite3_clear_bindings(s_);
+}
+
+std::string Stmt::Col(int i) {
+  auto p = sqlite3_column_text(s_, i);
+  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s_, i))) : "";
+}
+
+std::string Stmt::ColBlob(int i) {
+  auto p = static_cast<const char*>(sqlite3_column_blob(s_, i));
+  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s_, i))) : "";
+}
+
+int64_t Stmt::ColInt(int i) { return sqlite3_column_int64(s_, i); }
+
+bool Stmt::ColIsNull(int i) { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
+
+Status Stmt::Error() const { return Status::Unavailable(std::string(what_) + ": sqlite: " + sqlite3_errmsg(db_)); }
+
+Status OpenDatabase(const std::string& path, std::string_view what, std::span<const char* const> migrations,
+                    sqlite3** out) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+      SQLITE_OK) {
+    std::string m = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return Status::Unavailable(std::string(what) + ": cannot open " + path + ": " + m);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  Status st = Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;", what);
+  if (st.ok()) st = Exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)", what);
+  if (st.ok()) {
+    st = InTransaction(db, what, [&]() -> Status {
+      Stmt q(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", what);
+      if (q.Step() != SQLITE_ROW) return Status::DataLoss(std::string(what) + ": cannot read the schema version");
+      const int64_t have = q.ColInt(0);
+      const auto want = static_cast<int64_t>(migrations.size());
+      if (have > want) return Status::FailedPrecondition(std::string(what) + ": database schema is newer than this build");
+      for (int64_t v = have; v < want; ++v) {
+        MDL_RETURN_IF_ERROR(Exec(db, migrations[static_cast<size_t>(v)], what));
+        Stmt ins(db, "INSERT INTO schema_migrations (version) VALUES (?)", what);
+        if (ins.Int(1, v + 1).Step() != SQLITE_DONE) return ins.Error();
+      }
+      return Status::Ok();
+    });
+  }
+  if (!st.ok()) {
+    sqlite3_close(db);
+    return st;
+  }
+  *out = db;
+  return Status::Ok();
+}
+
+}  // namespace medallion::sql
