@@ -176,6 +176,14 @@ std::string QueryParam(const std::string& query, const std::string& key) {
 }
 
 // A JSON answer from the container; maps HTTP errors to statuses with the server's reason.
+// The container's answers are outside input: a member of the wrong type is an error naming it
+// (unavailable: the container, not the caller, is at fault), never an exception.
+template <typename T>
+Result<T> FromContainer(Result<T> r) {
+  if (r) return r;
+  return Status::Unavailable("the container's answer is not usable: " + r.error().message());
+}
+
 Result<json> Container(mdl_phone& p, const char* method, const std::string& path, const std::string& bearer,
                        const json* body) {
   MDL_ASSIGN_OR_RETURN(medallion::server::HttpReply r,
@@ -210,7 +218,7 @@ Status EnsureSession(mdl_phone& p, bool fresh) {
   if (p.container.empty()) return Status::FailedPrecondition("not paired with a container");
   if (!fresh && !p.session.Reveal().empty()) return Status::Ok();
   MDL_ASSIGN_OR_RETURN(json ch, Container(p, "POST", "/device/v1/challenge", "", nullptr));
-  const std::string nonce = ch.value("nonce", "");
+  MDL_ASSIGN_OR_RETURN(const std::string nonce, FromContainer(medallion::RequiredString(ch, "nonce")));
   MDL_ASSIGN_OR_RETURN(std::string statement,
                        medallion::jcs::Canonicalize(json{{"type", "medallion-device-session/1"},
                                                          {"container", p.container},
@@ -218,7 +226,8 @@ Status EnsureSession(mdl_phone& p, bool fresh) {
                                                          {"nonce", nonce}}));
   json body = {{"device_id", p.device_id}, {"nonce", nonce}, {"sig", SignB64(p, statement)}};
   MDL_ASSIGN_OR_RETURN(json s, Container(p, "POST", "/device/v1/session", "", &body));
-  p.session = SecretString(s.value("access_token", ""));
+  MDL_ASSIGN_OR_RETURN(std::string token, FromContainer(medallion::RequiredString(s, "access_token")));
+  p.session = SecretString(std::move(token));
   return Status::Ok();
 }
 
@@ -233,36 +242,79 @@ Result<json> DeviceCall(mdl_phone& p, const char* method, const std::string& pat
   return r;
 }
 
+// A member for display: the string, or `fallback` when absent or not a string.
+std::string Text(const json& obj, const char* name, const std::string& fallback) {
+  if (!obj.is_object()) return fallback;
+  auto it = obj.find(name);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+// A member for display: the array, or an empty one.
+const json& List(const json& obj, const char* name) {
+  static const json kEmpty = json::array();
+  if (!obj.is_object()) return kEmpty;
+  auto it = obj.find(name);
+  return it != obj.end() && it->is_array() ? *it : kEmpty;
+}
+
 std::string Join(const json& list) {
   std::string out;
   if (!list.is_array()) return out;
   for (size_t i = 0; i < list.size(); ++i) {
     if (i > 0) out += i + 1 == list.size() ? " and " : ", ";
-    out += list[i].is_string() ? list[i].get<std::string>() : list[i].dump();
+    out += list[i].is_string() ? list[i].get<std::string>() : medallion::DescribeJsonValue(list[i]);
   }
   return out;
 }
 
-// The sentence the phone shows for a request.
+// The sentence the phone shows for a request (a summary the container sent malformed reads as
+// "?"s, never as an error).
 std::string HumanText(const json& item) {
-  const json& s = item.value("summary", json::object());
+  static const json kNone = json::object();
+  auto it = item.find("summary");
+  const json& s = it != item.end() && it->is_object() ? *it : kNone;
   if (s.contains("text") && s["text"].is_string()) return s["text"];
-  const std::string kind = item.value("kind", "");
+  const std::string kind = Text(item, "kind", "");
   if (kind == "consent") {
     std::string what;
-    for (const json& p : s.value("permissions", json::array())) {
+    for (const json& p : List(s, "permissions")) {
       if (!what.empty()) what += "; ";
-      what += Join(p.value("resource_scopes", json::array())) + " " + p.value("name", p.value("resource_id", "?"));
+      what += Join(List(p, "resource_scopes")) + " " + Text(p, "name", Text(p, "resource_id", "?"));
     }
-    std::string who = s.value("requesting_party", "someone");
-    for (const json& c : s.value("credentials", json::array())) {
-      if (c.contains("types") && c["types"].dump().find("MedicalLicenseCredential") != std::string::npos) {
-        who += " (licensed physician, by " + c.value("issuer", "?") + ")";
-      }
+    std::string who = Text(s, "requesting_party", "someone");
+    for (const json& c : List(s, "credentials")) {
+      bool license = false;
+      for (const json& t : List(c, "types")) license = license || t == "MedicalLicenseCredential";
+      if (license) who += " (licensed physician, by " + Text(c, "issuer", "?") + ")";
     }
-    return who + " asks to " + what + " for " + s.value("purpose", "an unstated purpose") + ".";
+    return who + " asks to " + what + " for " + Text(s, "purpose", "an unstated purpose") + ".";
   }
   return "A " + kind + " request awaits your decision.";
+}
+
+// An item of the container's approval queue (docs/mobile-bridge.md §"Approvals"): an object with
+// string id, hash and kind, and an object (or null) payload and summary.
+Status CheckQueueItem(const json& item) {
+  if (!item.is_object()) return Status::Unavailable("the container's queue holds something other than requests");
+  for (const char* name : {"id", "hash", "kind"}) {
+    MDL_RETURN_IF_ERROR(FromContainer(medallion::RequiredString(item, name)).status());
+  }
+  for (const char* name : {"payload", "summary"}) {
+    auto it = item.find(name);
+    if (it != item.end() && !it->is_null() && !it->is_object()) {
+      return Status::Unavailable(std::string("the container's answer is not usable: '") + name +
+                                 "' must be an object");
+    }
+  }
+  return Status::Ok();
+}
+
+// The approval queue, every item checked.
+Result<json> Queue(mdl_phone& p) {
+  MDL_ASSIGN_OR_RETURN(json items, DeviceCall(p, "GET", "/device/v1/requests", nullptr));
+  if (!items.is_array()) return Status::Unavailable("the container's queue is not a list");
+  for (const json& item : items) MDL_RETURN_IF_ERROR(CheckQueueItem(item));
+  return items;
 }
 
 }  // namespace
@@ -440,7 +492,12 @@ mdl_status mdl_phone_pair(mdl_phone* phone, const char* pairing_uri, const char*
       }
       return r.error();
     }
-    phone->device_id = r->value("device_id", "");
+    auto device_id = FromContainer(medallion::RequiredString(*r, "device_id"));
+    if (!device_id) {
+      phone->container = previous;
+      return device_id.error();
+    }
+    phone->device_id = *device_id;
     phone->session = SecretString();
     MDL_RETURN_IF_ERROR(phone->store->PutPublic("pairing", "container", url));
     MDL_RETURN_IF_ERROR(phone->store->PutPublic("pairing", "device_id", phone->device_id));
@@ -463,10 +520,8 @@ mdl_status mdl_phone_pending(mdl_phone* phone, char** out_json) {
   if (out_json != nullptr) *out_json = nullptr;
   return Guard(phone, [&]() -> Status {
     if (phone == nullptr || out_json == nullptr) return Status::InvalidArgument("NULL argument");
-    MDL_ASSIGN_OR_RETURN(json items, DeviceCall(*phone, "GET", "/device/v1/requests", nullptr));
-    if (!items.is_array()) return Status::Unavailable("the container's queue is not a list");
+    MDL_ASSIGN_OR_RETURN(json items, Queue(*phone));
     for (json& item : items) {
-      if (!item.is_object()) return Status::Unavailable("the container's queue holds something other than requests");
       item["text"] = HumanText(item);
       // bridge.h promises a payload on every item: a consent request carries none of its own.
       if (!item.contains("payload") || item["payload"].is_null()) item["payload"] = json::object();
@@ -480,10 +535,10 @@ mdl_status mdl_phone_decide(mdl_phone* phone, const char* request_id, int32_t ap
   if (out_json != nullptr) *out_json = nullptr;
   return Guard(phone, [&]() -> Status {
     if (phone == nullptr || request_id == nullptr || out_json == nullptr) return Status::InvalidArgument("NULL argument");
-    MDL_ASSIGN_OR_RETURN(json items, DeviceCall(*phone, "GET", "/device/v1/requests", nullptr));
+    MDL_ASSIGN_OR_RETURN(json items, Queue(*phone));
     const json* item = nullptr;
     for (const json& i : items) {
-      if (i.value("id", "") == request_id) item = &i;
+      if (i["id"] == request_id) item = &i;
     }
     if (item == nullptr) return Status::NotFound("no pending request with that id");
     const std::string decision = approve ? "approve" : "deny";
@@ -491,27 +546,30 @@ mdl_status mdl_phone_decide(mdl_phone* phone, const char* request_id, int32_t ap
                          medallion::jcs::Canonicalize(json{{"type", "medallion-decision/1"},
                                                            {"container", phone->container},
                                                            {"request", request_id},
-                                                           {"hash", item->value("hash", "")},
+                                                           {"hash", (*item)["hash"]},
                                                            {"decision", decision}}));
     json body = {{"decision", decision}, {"sig", SignB64(*phone, statement)}};
-    const json payload = item->value("payload", json::object());
+    MDL_ASSIGN_OR_RETURN(const json payload, FromContainer(medallion::OptionalObject(*item, "payload")));
     if (approve && payload.contains("sign")) {
-      const json& sign = payload["sign"];
-      medallion::claims::Signer signer = medallion::claims::WalletSigner(phone->device, sign.value("verification_method", ""));
+      MDL_ASSIGN_OR_RETURN(const json sign, FromContainer(medallion::RequiredObject(payload, "sign")));
+      MDL_ASSIGN_OR_RETURN(const std::string vm_id, FromContainer(medallion::RequiredString(sign, "verification_method")));
+      MDL_ASSIGN_OR_RETURN(const std::string format, FromContainer(medallion::RequiredString(sign, "format")));
+      medallion::claims::Signer signer = medallion::claims::WalletSigner(phone->device, vm_id);
       const int64_t now = medallion::DefaultEnv().clock->NowSeconds();
-      if (sign.value("format", "") == "data_integrity") {
+      if (format == "data_integrity") {
+        MDL_ASSIGN_OR_RETURN(const json document, FromContainer(medallion::RequiredObject(sign, "document")));
         medallion::claims::ProofOptions po;
         po.created = medallion::did::XmlDateTime(now);
-        MDL_ASSIGN_OR_RETURN(json signed_doc, medallion::claims::AddProof(sign.at("document"), signer, po));
+        MDL_ASSIGN_OR_RETURN(json signed_doc, medallion::claims::AddProof(document, signer, po));
         body["result"] = signed_doc;
-      } else if (sign.value("format", "") == "did-auth+jwt") {
+      } else if (format == "did-auth+jwt") {
         auto vm = medallion::did::ParseDidUrl(signer.verification_method);
         if (!vm) return Status::InvalidArgument("the verification method to sign with is not a DID URL");
         json doc = {{"sub", vm->did}};
         medallion::claims::JwtSignOptions jo;
         jo.issued_at = now;
         jo.expires = now + 600;
-        const json wanted = sign.value("claims", json::object());  // a named value: items() of a temporary dangles
+        MDL_ASSIGN_OR_RETURN(const json wanted, FromContainer(medallion::OptionalObject(sign, "claims")));
         for (auto& [k, v] : wanted.items()) {
           if (k == "aud" && v.is_string()) {
             jo.audience = v;
@@ -530,6 +588,10 @@ mdl_status mdl_phone_decide(mdl_phone* phone, const char* request_id, int32_t ap
       }
     }
     MDL_ASSIGN_OR_RETURN(json answer, DeviceCall(*phone, "POST", std::string("/device/v1/requests/") + request_id + "/decision", &body));
+    if (!answer.is_object()) {
+      return Status::Unavailable("the container's answer to the decision is " + std::string(medallion::JsonTypeName(answer)) +
+                                 ", not an object");
+    }
     *out_json = Dup(answer.dump());
     return *out_json ? Status::Ok() : Status::ResourceExhausted("out of memory");
   });
