@@ -526,6 +526,25 @@ TEST_CASE("revoking a policy stops its tokens; the disclosure log is a verifiabl
   json dropped = exported.body;
   dropped["entries"].erase(dropped["entries"].begin() + 1);
   CHECK_FALSE(VerifyDisclosureExport(dropped));
+  // An export is outside input: members of the wrong type are a refusal, never an exception.
+  json wrong_seq = exported.body;
+  wrong_seq["entries"][0]["entry"]["seq"] = "1";
+  CHECK_FALSE(VerifyDisclosureExport(wrong_seq));
+  json wrong_prev = exported.body;
+  wrong_prev["entries"][1]["entry"]["prev"] = 7;
+  CHECK_FALSE(VerifyDisclosureExport(wrong_prev));
+  json wrong_hash = exported.body;
+  wrong_hash["entries"][0]["hash"] = 7;
+  CHECK_FALSE(VerifyDisclosureExport(wrong_hash));
+  json wrong_format = exported.body;
+  wrong_format["format"] = 1;
+  CHECK_FALSE(VerifyDisclosureExport(wrong_format));
+  json wrong_anchors = exported.body;
+  wrong_anchors["anchors"] = json::array({"x", 5, json{{"seq", "1"}, {"hash", 2}}});
+  CHECK_FALSE(VerifyDisclosureExport(wrong_anchors));
+  json anchors_object = exported.body;
+  anchors_object["anchors"] = json{{"seq", 1}};
+  CHECK_FALSE(VerifyDisclosureExport(anchors_object));
 
   // Everything survives a restart.
   w.Open();

@@ -248,6 +248,9 @@ TEST_CASE("the inbox keeps only credentials for the owner; notifications wait fo
   CHECK(w.as->DeliverCredential(theirs).body["error_description"] == "the credential's subject is not this container's owner");
   CHECK(w.as->DeliverCredential(tampered).status == 400);
   CHECK(w.as->DeliverCredential(json::array()).status == 400);
+  json numeric_subject = mine;
+  numeric_subject["credentialSubject"]["id"] = 5;
+  CHECK(w.as->DeliverCredential(numeric_subject).status == 400);
   Reply first = w.as->Events(session, 0, 0);
   const uint64_t next = first.body["next"];
   REQUIRE(w.as->DeliverCredential(mine).status == 201);

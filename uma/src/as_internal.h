@@ -169,6 +169,14 @@ inline Reply InvalidToken(const std::string& realm, const std::string& descripti
 inline Reply Internal(const Status& st) { return Error(500, "server_error", st.message()); }
 
 inline std::string HexHash(std::string_view text) { return HexEncode(Sha256(AsBytes(text))); }
+
+// A string member of outside JSON for comparison: "" when `j` is not an object or the member is
+// absent or not a string (never throws, unlike json::value on a wrong type).
+inline std::string StringOr(const json& j, const char* name, std::string fallback = "") {
+  if (!j.is_object()) return fallback;
+  auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
 inline Hash256 TokenHash(std::string_view token) { return Sha256(AsBytes(token)); }
 
 inline bool Contains(const std::vector<std::string>& v, std::string_view s) { return std::find(v.begin(), v.end(), s) != v.end(); }
@@ -375,7 +383,7 @@ class AuthorizationServer::Impl {
     }
     // VC Data Model 2.0 §4.5: the presentation's holder must be the subject.
     const json& subject = vc.at("credentialSubject");
-    if (!subject.is_object() || subject.value("id", "") != holder) {
+    if (!subject.is_object() || StringOr(subject, "id") != holder) {
       return Status::PermissionDenied("holder_binding: the credential's subject is not the presentation's holder");
     }
     out->types.clear();
@@ -396,7 +404,8 @@ class AuthorizationServer::Impl {
       if (!st.ok()) return Status(st.code(), "license_status: " + st.message());
     }
     out->issuer = issuer;
-    out->id = vc.value("id", "");
+    if (vc.contains("id") && !vc["id"].is_string()) return Status::InvalidArgument("credential_malformed: 'id' must be a string");
+    out->id = StringOr(vc, "id");
     MDL_ASSIGN_OR_RETURN(Hash256 digest, claims::CredentialDigest(vc));
     out->digest = HexEncode(digest);
     return Status::Ok();

@@ -804,7 +804,7 @@ Reply AuthorizationServer::OwnerSignIn(std::string_view did_auth_jwt) {
     (void)impl_->Tx([&]() { return impl_->Log({{"event", "owner.signin"}, {"did", info.controller}, {"outcome", "refused"}}); });
     return Error(403, "access_denied", "only the container's owner signs in here");
   }
-  const std::string nonce = payload->value("nonce", "");
+  const std::string nonce = StringOr(*payload, "nonce");
   const std::string session = impl_->NewToken();
   Reply reply;
   Status st = impl_->Tx([&]() -> Status {
@@ -1040,8 +1040,8 @@ Reply AuthorizationServer::DecideSigned(std::string_view request_id, std::string
   // The decision is bound to this request's content by its hash (the nonce).
   auto payload = VerifyDidAuth(decision_token, options_, impl_->Now(), hash, &info);
   if (!payload) return Error(401, "invalid_token", "the signed decision was refused: " + payload.error().message());
-  const std::string decision = payload->value("decision", "");
-  if (payload->value("request", "") != request_id || (decision != "approve" && decision != "deny")) {
+  const std::string decision = StringOr(*payload, "decision");
+  if (StringOr(*payload, "request") != request_id || (decision != "approve" && decision != "deny")) {
     return Error(400, "invalid_request", "the token names another request or no decision");
   }
   Reply reply;
@@ -1156,7 +1156,7 @@ Status AuthorizationServer::MaybeAnchorLocked(bool force) {
 }
 
 Result<uint64_t> VerifyDisclosureExport(const json& exported) {
-  if (!exported.is_object() || exported.value("format", "") != "medallion-disclosure-log/1" ||
+  if (!exported.is_object() || StringOr(exported, "format") != "medallion-disclosure-log/1" ||
       !exported.contains("entries") || !exported["entries"].is_array()) {
     return Status::InvalidArgument("not a medallion-disclosure-log/1 export");
   }
@@ -1165,12 +1165,16 @@ Result<uint64_t> VerifyDisclosureExport(const json& exported) {
   uint64_t n = 0;
   for (const json& item : exported["entries"]) {
     ++n;
-    if (!item.is_object() || !item.contains("entry") || !item["entry"].is_object() || !item.contains("hash")) {
+    if (!item.is_object() || !item.contains("entry") || !item["entry"].is_object() || !item.contains("hash") ||
+        !item["hash"].is_string()) {
       return Status::DataLoss("entry " + std::to_string(n) + ": malformed");
     }
     const json& e = item["entry"];
-    if (e.value("seq", uint64_t{0}) != n) return Status::DataLoss("entry " + std::to_string(n) + ": sequence gap");
-    if (e.value("prev", "") != prev) return Status::DataLoss("entry " + std::to_string(n) + ": does not chain to its predecessor");
+    const auto seq = e.find("seq");
+    if (seq == e.end() || !seq->is_number_integer() || seq->get<int64_t>() < 0 || seq->get<uint64_t>() != n) {
+      return Status::DataLoss("entry " + std::to_string(n) + ": sequence gap");
+    }
+    if (StringOr(e, "prev") != prev) return Status::DataLoss("entry " + std::to_string(n) + ": does not chain to its predecessor");
     auto canonical = jcs::Canonicalize(e);
     if (!canonical || HexHash(*canonical) != item["hash"]) {
       return Status::DataLoss("entry " + std::to_string(n) + ": hash mismatch (edited)");
@@ -1178,10 +1182,13 @@ Result<uint64_t> VerifyDisclosureExport(const json& exported) {
     prev = item["hash"];
     heads[n] = prev;
   }
-  for (const json& a : exported.value("anchors", json::array())) {
-    const uint64_t seq = a.value("seq", uint64_t{0});
+  const auto anchors = exported.find("anchors");
+  if (anchors != exported.end() && !anchors->is_array()) return Status::DataLoss("anchors: not a list");
+  for (const json& a : anchors != exported.end() ? *anchors : json::array()) {
+    const auto at = a.is_object() ? a.find("seq") : a.end();
+    const uint64_t seq = at != a.end() && at->is_number_integer() && at->get<int64_t>() >= 0 ? at->get<uint64_t>() : 0;
     auto it = heads.find(seq);
-    if (it == heads.end() || it->second != a.value("hash", "")) {
+    if (it == heads.end() || it->second != StringOr(a, "hash")) {
       return Status::DataLoss("anchor at " + std::to_string(seq) + ": not the chain head there");
     }
   }

@@ -275,13 +275,14 @@ Reply AuthorizationServer::DeviceDecide(std::string_view device_session, std::st
     const int64_t now = impl_->Now();
     if (sign.value("format", "") == "data_integrity") {
       const json& doc = body["result"];
+      if (!doc.is_object()) return Error(400, "invalid_request", "'result' must be an object (the signed document)");
       json unsigned_doc = doc;
       // The document must be the one put before the owner, plus proofs.
       json original = sign.at("document");
       unsigned_doc.erase("proof");
       json original_unsigned = original;
       original_unsigned.erase("proof");
-      if (!doc.is_object() || unsigned_doc != original_unsigned) {
+      if (unsigned_doc != original_unsigned) {
         return Error(400, "invalid_request", "the signed document is not the one to sign");
       }
       claims::ProofCheckOptions po;

@@ -39,7 +39,7 @@ Reply AuthorizationServer::StoreCredentialFrom(const std::string& source, const 
   if (Status st = claims::CheckCredential(credential, 0); !st.ok()) return Error(400, "invalid_credential", st.message());
   // The inbox takes only what is addressed to the owner.
   const json& subject = credential.at("credentialSubject");
-  if (source == "inbox" && (!subject.is_object() || subject.value("id", "") != options_.owner_did)) {
+  if (source == "inbox" && (!subject.is_object() || internal::StringOr(subject, "id") != options_.owner_did)) {
     return Error(400, "invalid_credential", "the credential's subject is not this container's owner");
   }
   claims::ProofCheckOptions po;
