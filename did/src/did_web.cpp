@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "medallion/core/json.h"
+
 namespace medallion::did {
 namespace {
 
@@ -297,9 +299,11 @@ ResolutionResult DidWebResolver::FetchAndCheck(const std::string& did, const std
   if (body->size() > kDidWebMaxDocumentBytes) {
     return Failure(kInvalidDidDocument, did, url + ": document larger than 64 KiB");
   }
-  nlohmann::json j = nlohmann::json::parse(*body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Failure(kInvalidDidDocument, did, url + ": not JSON");
-  auto doc = DidDocument::FromJson(j);
+  // Bounded parse (core/json.h): a hostile host's deeply nested document is refused without
+  // recursion.
+  auto j = ParseJson(*body);
+  if (!j) return Failure(kInvalidDidDocument, did, url + ": not JSON: " + j.error().message());
+  auto doc = DidDocument::FromJson(*j);
   if (!doc) return Failure(kInvalidDidDocument, did, url + ": " + doc.error().message());
   // did:web §"Read (Resolve)": the id of the document must be the DID being resolved, else
   // any host could publish a document for another (or a path could speak for its host).

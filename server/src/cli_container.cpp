@@ -27,6 +27,7 @@
 #include "medallion/claims/status_list.h"
 #include "medallion/core/encoding.h"
 #include "medallion/core/hash.h"
+#include "medallion/core/json.h"
 #include "medallion/did/did_key.h"
 #include "medallion/did/did_mdl.h"
 #include "medallion/did/did_web.h"
@@ -203,7 +204,7 @@ void OnHostSignal(int) { g_host_stop = true; }
 int RunHost(const std::string& config_path) {
   auto bytes = ReadFileBytes(config_path);
   if (!bytes) return ReportError(bytes.error());
-  json cfg = json::parse(ToString(*bytes), nullptr, false);
+  json cfg = ParseJson(ToString(*bytes)).value_or(json());
   if (!cfg.is_object() || !cfg.contains("containers") || !cfg["containers"].is_array() || cfg["containers"].empty()) {
     return ReportError(Status::InvalidArgument(config_path + ": {\"containers\": [...]} is required"));
   }
@@ -276,9 +277,10 @@ Result<std::pair<int, json>> Call(const std::string& url, const std::string& met
                       : method == "DELETE" ? c.Delete(path.c_str(), h)
                                            : c.Post(path.c_str(), h, body ? body->dump() : "{}", "application/json");
   if (!r) return Status::Unavailable("cannot reach " + url + ": " + httplib::to_string(r.error()));
-  json j = r->body.empty() ? json::object() : json::parse(r->body, nullptr, false);
-  if (j.is_discarded()) return Status::Unavailable("the container answered with something other than JSON");
-  return std::make_pair(r->status, j);
+  if (r->body.empty()) return std::make_pair(r->status, json::object());
+  auto j = ParseJson(r->body, JsonLimits{size_t{64} << 20, 64});
+  if (!j) return Status::Unavailable("the container answered with something other than bounded JSON: " + j.error().message());
+  return std::make_pair(r->status, std::move(*j));
 }
 
 // Prints a reply; non-2xx replies are errors (exit 1, or 2 for a 4xx caused by our input).
@@ -399,8 +401,9 @@ void AddContainerCommands(CLI::App& app, int& rc) {
           if (!bytes) return void(rc = ReportError(bytes.error()));
           text = ToString(*bytes);
         }
-        body = json::parse(text, nullptr, false);
-        if (body.is_discarded()) return void(rc = ReportError(Status::InvalidArgument("--policy is not JSON")));
+        auto parsed = ParseJson(text);
+        if (!parsed) return void(rc = ReportError(Status::InvalidArgument("--policy is not JSON: " + parsed.error().message())));
+        body = std::move(*parsed);
       }
       if (!fixed_body.is_null()) body = fixed_body;
       const bool send = has_body || !fixed_body.is_null();
@@ -437,8 +440,10 @@ void AddContainerCommands(CLI::App& app, int& rc) {
     cmd->callback([file, &rc] {
       auto bytes = ReadFileBytes(*file);
       if (!bytes) return void(rc = ReportError(bytes.error()));
-      json j = json::parse(ToString(*bytes), nullptr, false);
-      if (j.is_discarded()) return void(rc = ReportError(Status::InvalidArgument("not JSON")));
+      // An export runs to many megabytes; its nesting is bounded like any outside JSON.
+      auto parsed = ParseJson(ToString(*bytes), JsonLimits{size_t{1} << 30, 64});
+      if (!parsed) return void(rc = ReportError(Status::InvalidArgument(*file + ": not JSON: " + parsed.error().message())));
+      const json& j = *parsed;
       auto n = uma::VerifyDisclosureExport(j);
       if (!n) return void(rc = ReportError(n.error()));
       PrintJson({{"ok", true}, {"entries", *n}, {"anchors", j.value("anchors", json::array()).size()}});

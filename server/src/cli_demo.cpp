@@ -294,12 +294,14 @@ struct Demo {
   }
 
   // The patient presents `rx` at a pharmacy, with her phone's fill authorization when the drug
-  // is controlled. Returns the pharmacy's answer.
-  Result<Answer> Present(const json& rx, const std::string& pharmacy_url, const std::string& label, bool sd = true) {
+  // is controlled. Returns the pharmacy's answer. Every presentation to a pharmacy — the refill
+  // and the refused attempt elsewhere too — is the SD-JWT VC copy: no pharmacy ever receives the
+  // full prescription (the Data Integrity form shares its nullifiers: claims_tests).
+  Result<Answer> Present(const json& rx, const std::string& pharmacy_url, const std::string& label) {
     MDL_ASSIGN_OR_RETURN(claims::Challenge challenge, flow::PharmacyChallenge(pharmacy_url));
     json body;
     std::string digest_hex;
-    if (sd) {
+    {
       // Minimal disclosure: the SD-JWT VC with only what the pharmacy needs, key-bound to its challenge.
       const Copy& copy = copies.at(rx["id"].get<std::string>());
       std::vector<std::string> revealed, hidden;
@@ -322,12 +324,6 @@ struct Demo {
       body = {{"sd_jwt", presented}};
       if (!copy.cosignature.empty()) body["cosignature"] = copy.cosignature;
       digest_hex = claims::SdJwtDigest(copy.sd_jwt);
-    } else {
-      MDL_ASSIGN_OR_RETURN(json vp, flow::PresentPrescription(rx, patient, challenge));
-      n.Json("presentation-" + label + ".json", "presentation", vp);
-      body = {{"presentation", vp}};
-      MDL_ASSIGN_OR_RETURN(Hash256 digest, claims::CredentialDigest(rx));
-      digest_hex = HexEncode(digest);
     }
     const json& subject = rx["credentialSubject"];
     if (!subject.value("controlledSubstanceSchedule", "").empty()) {
@@ -510,14 +506,14 @@ struct Demo {
       n.Check(kept.status == 201, "Alice keeps the pharmacy's signed dispense receipt in her container" +
                                       (kept.status == 201 ? std::string() : " (" + kept.body.dump() + ")"));
     }
-    MDL_ASSIGN_OR_RETURN(Answer fill2, Present(rx, pharmacy_a_url, "fill-2", false));
-    n.Check(fill2.status == 200, "the one refill is dispensed (fill 2 of 2), this time from the full credential: both forms share one set of nullifiers");
+    MDL_ASSIGN_OR_RETURN(Answer fill2, Present(rx, pharmacy_a_url, "fill-2"));
+    n.Check(fill2.status == 200, "the one refill is dispensed (fill 2 of 2), again from the minimal SD-JWT VC copy");
     MDL_ASSIGN_OR_RETURN(Answer fill3, Present(rx, pharmacy_a_url, "fill-3"));
     n.Check(fill3.status == 422 && fill3.body.value("error", "") == "already_dispensed",
             "a third fill is refused: " + fill3.body.value("error", "?"));
-    MDL_ASSIGN_OR_RETURN(Answer elsewhere, Present(rx, pharmacy_b_url, "elsewhere", false));
+    MDL_ASSIGN_OR_RETURN(Answer elsewhere, Present(rx, pharmacy_b_url, "elsewhere"));
     n.Check(elsewhere.status == 422 && elsewhere.body.value("error", "") == "dispensed_elsewhere",
-            "the same prescription at another pharmacy, in its full (Data Integrity) form, is refused: " + elsewhere.body.value("error", "?"));
+            "the same prescription at another pharmacy is refused: " + elsewhere.body.value("error", "?"));
     n.Json("refusal-third-fill.json", "refusal", fill3.body);
     n.Json("refusal-other-pharmacy.json", "refusal", elsewhere.body);
 

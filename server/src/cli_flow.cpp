@@ -20,6 +20,7 @@
 #include "medallion/claims/sd_jwt.h"
 #include "medallion/core/encoding.h"
 #include "medallion/core/hash.h"
+#include "medallion/core/json.h"
 
 namespace medallion::cli {
 namespace {
@@ -29,9 +30,9 @@ using flow::Answer;
 
 Result<json> ReadJson(const std::string& path) {
   MDL_ASSIGN_OR_RETURN(Bytes b, ReadFileBytes(path));
-  json j = json::parse(ToString(b), nullptr, false);
-  if (j.is_discarded()) return Status::InvalidArgument(path + " is not JSON");
-  return j;
+  auto j = ParseJson(ToString(b), JsonLimits{size_t{64} << 20, 64});
+  if (!j) return Status::InvalidArgument(path + " is not JSON: " + j.error().message());
+  return std::move(*j);
 }
 
 Status WriteJson(const std::string& path, const json& j) { return WriteFileAtomic(path, DumpJson(j, 2) + "\n", false, true); }
@@ -326,6 +327,9 @@ Result<json> RunPresent(PresentOptions& o) {
     if (!rx.is_object() || !rx["credentialSubject"].is_object()) return Status::InvalidArgument("not a prescription credential");
     MDL_ASSIGN_OR_RETURN(json vp, flow::PresentPrescription(rx, patient, challenge));
     state["body"] = {{"presentation", vp}};
+    // Said plainly: this path hands the pharmacy every claim of the prescription.
+    out["warning"] = "the full prescription (every claim, your DID included) is disclosed to the pharmacy; "
+                     "present the SD-JWT VC copy with --copy to disclose only what dispensing needs";
     MDL_ASSIGN_OR_RETURN(Hash256 digest, claims::CredentialDigest(rx));
     digest_hex = HexEncode(digest);
     const json& subject = rx["credentialSubject"];
@@ -488,6 +492,7 @@ void AddFlowCommands(CLI::App& app, CLI::App* issuer, CLI::App* pharmacy, int& r
       rc = Finish(RunPresent(*o), o->as_json, [](const json& j) {
         std::string t = "presentation for " + j.value("pharmacy", "") + " written to " + j.value("presentation", "");
         if (j.contains("approval")) t += "\nyour phone must approve the fill: approval " + j["approval"].get<std::string>();
+        if (j.contains("warning")) t += "\nnote: " + j["warning"].get<std::string>();
         return t;
       });
     });

@@ -18,6 +18,7 @@
 #include "medallion/claims/society.h"
 #include "medallion/core/encoding.h"
 #include "medallion/core/hash.h"
+#include "medallion/core/json.h"
 #include "medallion/did/did_key.h"
 #include "medallion/did/did_web.h"
 #include "medallion/server/did_web_http.h"
@@ -88,9 +89,9 @@ int RunIssuer(const IssuerOptions& o, const ClientOptions& l) {
   if (!keys) return ReportError(keys.error());
   auto dir_bytes = ReadFileBytes(o.directory);
   if (!dir_bytes) return ReportError(dir_bytes.error());
-  json dir_json = json::parse(ToString(*dir_bytes), nullptr, false);
-  if (dir_json.is_discarded()) return ReportError(Status::InvalidArgument(o.directory + " is not JSON"));
-  auto directory = claims::ParseDirectory(dir_json);
+  auto dir_json = ParseJson(ToString(*dir_bytes), JsonLimits{size_t{64} << 20, 64});
+  if (!dir_json) return ReportError(Status::InvalidArgument(o.directory + " is not JSON: " + dir_json.error().message()));
+  auto directory = claims::ParseDirectory(*dir_json);
   if (!directory) return ReportError(directory.error());
   auto token = AdminToken(o.admin_token_file.empty() ? (fs::path(o.dir) / "admin.token").string() : o.admin_token_file);
   if (!token) return ReportError(token.error());

@@ -10,6 +10,7 @@
 #include "medallion/claims/sd_jwt.h"
 #include "medallion/core/encoding.h"
 #include "medallion/core/env.h"
+#include "medallion/core/json.h"
 #include "medallion/did/did_key.h"
 #include "medallion/server/http_client.h"
 #include "medallion/uma/authorization_server.h"
@@ -52,9 +53,12 @@ Result<Party> PartyFromStore(const std::string& store, const std::string& passph
 namespace {
 
 Result<Answer> Parse(const std::string& url, const server::HttpReply& r) {
-  json j = r.body.empty() ? json::object() : json::parse(r.body, nullptr, false);
-  if (j.is_discarded()) return Status::Unavailable(url + " answered with something other than JSON");
-  return Answer{r.status, j};
+  if (r.body.empty()) return Answer{r.status, json::object()};
+  // Bounded like every parse of outside JSON (core/json.h): a hostile server's 100,000-deep
+  // answer is refused, not recursed into.
+  auto j = ParseJson(r.body, JsonLimits{size_t{64} << 20, 64});
+  if (!j) return Status::Unavailable(url + " answered with something other than bounded JSON: " + j.error().message());
+  return Answer{r.status, std::move(*j)};
 }
 
 Result<Answer> PostForm(const std::string& url, const std::string& form) {

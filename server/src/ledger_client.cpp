@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "medallion/core/encoding.h"
+#include "medallion/core/json.h"
 #include "medallion/ledger/checkpoint.h"
 #include "medallion/ledger/merkle.h"
 
@@ -53,10 +54,18 @@ httplib::Client MakeClient(const std::string& base_url) {
   return c;
 }
 
+// A ledger's answer is outside input: bounded nesting (no recursion on hostile depth), and a
+// size cap above any answer a node gives (entry listings run to megabytes). Never throws; a
+// malformed answer is a discarded value.
+json ParseAnswer(std::string_view body) {
+  auto j = ParseJson(body, JsonLimits{size_t{64} << 20, 64});
+  return j ? std::move(*j) : json(json::value_t::discarded);
+}
+
 }  // namespace
 
 Status StatusFromHttpError(int http_status, const std::string& body) {
-  json j = json::parse(body, nullptr, false);
+  json j = ParseAnswer(body);
   if (j.is_object() && j.contains("error") && j["error"].is_string()) {
     std::string desc = j.value("error_description", "");
     return Status(CodeFromName(j["error"].get<std::string>()), desc.empty() ? j["error"].get<std::string>() : desc);
@@ -79,7 +88,7 @@ Result<std::string> LedgerClient::Get(const std::string& path_and_query) {
 
 Result<json> LedgerClient::GetJson(const std::string& path_and_query) {
   MDL_ASSIGN_OR_RETURN(std::string body, Get(path_and_query));
-  json j = json::parse(body, nullptr, false);
+  json j = ParseAnswer(body);
   if (j.is_discarded() || !j.is_object()) return Status::DataLoss("ledger answer is not a JSON object");
   return j;
 }
@@ -102,7 +111,7 @@ Result<ledger::AppendResult> LedgerClient::Append(const json& entry) {
   auto res = c.Post("/ledger/v1/entries", entry.dump(), "application/json");
   if (!res) return Status::Unavailable("ledger " + base_url_ + " unreachable: " + httplib::to_string(res.error()));
   if (res->status != 200) return StatusFromHttpError(res->status, res->body);
-  json j = json::parse(res->body, nullptr, false);
+  json j = ParseAnswer(res->body);
   if (!j.is_object()) return Status::DataLoss("ledger answer is not a JSON object");
   return AppendResultFromJson(j);
 }
@@ -112,7 +121,7 @@ Result<std::vector<Result<ledger::AppendResult>>> LedgerClient::AppendBatch(cons
   auto res = c.Post("/ledger/v1/entries", json{{"entries", entries}}.dump(), "application/json");
   if (!res) return Status::Unavailable("ledger " + base_url_ + " unreachable: " + httplib::to_string(res.error()));
   if (res->status != 200) return StatusFromHttpError(res->status, res->body);
-  json j = json::parse(res->body, nullptr, false);
+  json j = ParseAnswer(res->body);
   if (!j.is_object() || !j.contains("results") || !j["results"].is_array() || j["results"].size() != entries.size()) {
     return Status::DataLoss("ledger answer: results do not match the batch");
   }

@@ -103,6 +103,16 @@ for (const call of ['challenge', 'session', 'requests']) {
 }
 const pending = await phone(['pending']);
 ok(pending.code === 0 && /r1/.test(pending.out), `pending with good answers lists the request (exit ${pending.code} ${pending.err})`);
+// bridge.h promises a payload on every item: a consent request that comes without one gets {}.
+good.requests.push({ id: 'r2', hash: 'h2', kind: 'consent', summary: { text: 'Dr. Example asks again.' } });
+const listed = await phone(['pending']);
+let items = null;
+try { items = JSON.parse(listed.out); } catch { items = null; }
+ok(Array.isArray(items) && items.length === 2 &&
+   items.every((i) => i.payload !== null && typeof i.payload === 'object' && !Array.isArray(i.payload)) &&
+   Object.keys(items[1].payload).length === 0 && typeof items[1].text === 'string',
+   `every pending item carries a payload object, {} for a consent request without one (${listed.out.slice(0, 160)})`);
+good.requests.pop();
 
 // A decision: the queue or the decision's answer hostile.
 for (const [call, mode] of [['requests', 'deep'], ['requests', 'wrong'], ['decision', 'deep'], ['decision', 'big'], ['decision', 'wrong']]) {

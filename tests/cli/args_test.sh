@@ -46,6 +46,11 @@ set +e
 code=$?
 set -e
 [[ $code == 2 ]] && ! grep -q "is required" err.txt && ok "consent revoke-device -- -ID reaches the container" || bad "revoke-device: exit $code $(cat err.txt)"
+set +e
+"$M" consent revoke-device "${S[@]}" --id=-abcDEF >out.txt 2>err.txt
+code=$?
+set -e
+[[ $code == 2 ]] && ! grep -q "is required" err.txt && ok "consent revoke-device --id=-ID reaches the container" || bad "revoke-device --id: exit $code $(cat err.txt)"
 
 # The phone: an id beginning with '-' is parsed as the id (the phone is not paired, so the bridge
 # refuses with failed_precondition, not a usage error about the id).
@@ -57,6 +62,11 @@ for verb in approve deny; do
   code=$?
   set -e
   ! grep -q "is required" err.txt && grep -q "phone $verb" err.txt && [[ "$(grep -o failed_precondition err.txt | wc -l)" == 1 ]] && ok "phone $verb -- -ID reaches the bridge ($(head -c 80 err.txt))" || bad "phone $verb: exit $code $(cat err.txt)"
+  set +e
+  "$M" phone "$verb" --store phone.db --passphrase-file phone.pass --id=-z361UEg6iZOpIzKe3n4GA >out.txt 2>err.txt
+  code=$?
+  set -e
+  ! grep -q "is required" err.txt && grep -q "failed_precondition" err.txt && ok "phone $verb --id=-ID reaches the bridge" || bad "phone $verb --id: exit $code $(cat err.txt)"
 done
 # A wrong passphrase names the store and the passphrase file.
 echo "wrong" >wrong.pass
@@ -73,4 +83,26 @@ code=$?
 set -e
 [[ $code == 2 ]] && grep -q "already in use" err.txt && ok "a taken port: exit 2, said so" || bad "taken port: exit $code $(cat err.txt)"
 [[ ! -e newbox ]] && ok "the failed container left no --dir" || bad "newbox left behind"
+
+# Every other role refuses a taken port the same way (no SO_REUSEPORT): the resolver, the
+# pharmacy, the society and a witness, each on the ledger's port.
+"$M" ledger serve --db l.db --key-file l.key --origin args.test/l --listen 127.0.0.1:0 --json >ledger.out 2>ledger.err &
+PIDS+=($!)
+wait_for ledger.out || { cat ledger.err; exit 1; }
+LURL="$(json_get url <ledger.out)"
+LKEY="$(json_get verifier_key <ledger.out)"
+LPORT="${LURL##*:}"
+echo '[]' >directory.json
+taken() { # taken NAME ARGS...: the role exits 2 and says the port is in use
+  local name="$1"; shift
+  set +e
+  "$M" "$@" --listen "127.0.0.1:$LPORT" >out.txt 2>err.txt
+  local code=$?
+  set -e
+  [[ $code == 2 ]] && grep -q "already in use" err.txt && ok "$name on a taken port: exit 2, said so" || bad "$name taken port: exit $code $(cat err.txt)"
+}
+taken "did resolver" did resolver --ledger "$LURL" --log-key "$LKEY"
+taken "pharmacy serve" pharmacy serve --dir ph --store owner.db --ledger "$LURL" --log-key "$LKEY"
+taken "issuer serve" issuer serve --dir soc --store owner.db --directory directory.json --ledger "$LURL" --log-key "$LKEY"
+taken "ledger witness" ledger witness --db w.db --key-file w.key --log "$LKEY"
 finish

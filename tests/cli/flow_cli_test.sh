@@ -94,6 +94,8 @@ grep -q dosageInstruction present-1.json && grep -q '"/prescription/subject"' pr
 "$M" pharmacy dispense --presentation p-1.json --session-file alice.session >/dev/null 2>again.err
 rc=$?; [[ $rc == 1 ]] && grep -q challenge_refused again.err && ok "the same presentation again is refused (challenge_refused)" || bad "replay rc=$rc $(cat again.err)"
 fill 2 && [[ "$(json_get fill <dispense-2.json)" == 2 ]] && ok "the refill from the full credential in her container: fill 2 of 2 (one set of nullifiers)" || bad "fill 2: $(cat dispense-2.err)"
+grep -Eq '"warning": ?"the full prescription' present-2.json && ! grep -q '"warning"' present-1.json &&
+  ok "presenting the full credential says that every claim is disclosed (none said for the copy)" || bad "no full-disclosure warning: $(cat present-2.json)"
 fill 3 --copy rx.copy.json; rc=$?
 [[ $rc == 1 ]] && grep -q already_dispensed dispense-3.err && ok "a third fill is refused: already_dispensed" || bad "third fill rc=$rc $(cat dispense-3.err)"
 

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,28 @@ TEST_CASE("SeededRng is reproducible and never repeats a block", "[core][env]") 
   }
   SystemRng sys;
   CHECK(sys.RandomBytes(32) != sys.RandomBytes(32));
+}
+
+// Issue 12: about 1 base64url id in 64 began with '-', and a command line read it as an option.
+TEST_CASE("RandomId never begins with '-' and stays base64url of n bytes", "[core][env]") {
+  SeededRng rng(7);
+  std::set<std::string> seen;
+  size_t first_underscore = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const std::string id = rng.RandomId(16);
+    REQUIRE(id.size() == 22);  // 16 bytes, unpadded
+    REQUIRE(id[0] != '-');
+    REQUIRE(id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == std::string::npos);
+    auto bytes = Base64UrlDecode(id);
+    REQUIRE(bytes);
+    CHECK(bytes->size() == 16);
+    seen.insert(id);
+    if (id[0] == '_') ++first_underscore;
+  }
+  CHECK(seen.size() == 20000);
+  // The other 63 first characters keep their share (1/63 each, ~317 of 20,000 for '_').
+  CHECK(first_underscore > 200);
+  CHECK(first_underscore < 450);
 }
 
 TEST_CASE("SecretString moves and wipes", "[core][secret]") {

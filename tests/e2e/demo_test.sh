@@ -73,6 +73,9 @@ for(const h of ["/prescription/subject","/prescription/dosageInstruction","/pres
 for(const n of ["subject","dosageInstruction","requester","authoredOn"]) if(names.includes(n))bad.push("disclosed: "+n);
 for(const n of ["/prescription/medicationCodeableConcept","/prescription/dispenseRequest","/license","/jti","/iss"]) if(!d.pharmacy_receives.includes(n))bad.push("not received: "+n);
 if(!pres[pres.length-1].includes("."))bad.push("no KB-JWT");
+// No pharmacy ever received the full prescription: every presentation is an SD-JWT VC.
+for(const f of fs.readdirSync(run)) if(/^presentation-.*\.json$/.test(f))bad.push("a full presentation was sent: "+f);
+for(const l of ["fill-1","fill-2","fill-3","elsewhere","after-revocation"]) if(!fs.existsSync(path.join(run,"presentation-"+l+".sd-jwt")))bad.push("no SD-JWT presentation: "+l);
 if(bad.length){console.error(bad.join("\n"));process.exit(1)}' "$RUN" && ok "the pharmacy received an SD-JWT VC with the medication, quantity, license and nullifier input, key-bound; the patient and dosage stayed hidden" || bad "minimal disclosure"
 
 # --quiet names the failed check: the ledger dies under a running demo.

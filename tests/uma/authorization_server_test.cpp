@@ -625,7 +625,21 @@ TEST_CASE("consent receipts and disclosure batches are anchored on the ledger", 
     }
     Reply exported = w.as->ExportDisclosures(s.session);
     CHECK(VerifyDisclosureExport(exported.body));
-    CHECK(exported.body["anchors"].size() == 1);
+    REQUIRE(exported.body["anchors"].size() == 1);
+    {
+      // The export binds the anchor's pseudonymous key to her DID: the key is the one on the
+      // ledger, and her signature over the binding message verifies.
+      const json& exported_anchor = exported.body["anchors"][0];
+      CHECK(exported_anchor["signer"] == anchor["key"]);
+      const json& proof = exported_anchor["signer_proof"];
+      CHECK(proof["message"] == SignerBindingMessage(anchor["key"].get<std::string>(), anchor["hash"].get<std::string>()));
+      auto proof_sig = Base64UrlDecode(proof["signature"].get<std::string>());
+      REQUIRE(proof_sig);
+      CHECK(claims::VerifySignature(claims::Alg::kEdDSA, w.patient.Signer().public_key, AsBytes(proof["message"].get<std::string>()),
+                                    *proof_sig));
+      CHECK_FALSE(claims::VerifySignature(claims::Alg::kEdDSA, w.stranger.Signer().public_key,
+                                          AsBytes(proof["message"].get<std::string>()), *proof_sig));
+    }
 
     // Revoking the policy anchors a revoke naming the grant's receipt.
     Reply policies = w.as->ListPolicies(s.session);

@@ -139,6 +139,14 @@ TEST_CASE("the phone decides: signed decisions, co-signatures, revocation", "[um
   auto recovery = w.as->QueueApproval(kRequestRecovery, {{"text", "Recover"}}, json::object());
   REQUIRE((cosign && fill && recovery));
   CHECK_FALSE(w.as->QueueApproval("party", json::object(), json::object()));
+  // Wrong-typed members of the owner's request are refused by name, never thrown.
+  auto array_summary = w.as->QueueApproval(kRequestFill, json::array({1}), json::object());
+  REQUIRE_FALSE(array_summary);
+  CHECK(array_summary.error().message() == "'summary' must be an object");
+  auto text_sign = w.as->QueueApproval(kRequestFill, json::object(), {{"sign", "x"}});
+  REQUIRE_FALSE(text_sign);
+  CHECK(text_sign.error().message() == "'payload.sign' must be an object");
+  CHECK_FALSE(w.as->QueueApproval(kRequestFill, json::object(), json::array()));
 
   Reply pending = w.as->DeviceRequests(phone.session);
   REQUIRE(pending.body.size() == 3);

@@ -1080,7 +1080,22 @@ Reply AuthorizationServer::ExportDisclosures(std::string_view session) {
   json anchors = json::array();
   Stmt a(impl_->db_, "SELECT seq, hash, ledger_index, ts FROM anchors ORDER BY seq", kWhat);
   while (a.Step() == SQLITE_ROW) {
-    anchors.push_back({{"seq", a.ColInt(0)}, {"hash", a.Col(1)}, {"ledger_index", a.ColInt(2)}, {"ts", a.ColInt(3)}});
+    json anchor = {{"seq", a.ColInt(0)}, {"hash", a.Col(1)}, {"ledger_index", a.ColInt(2)}, {"ts", a.ColInt(3)}};
+    // As for consent receipts: the anchor's pseudonymous key and the owner's signature binding
+    // it to this chain head, so that she can prove the ledger's anchor hers without the ledger
+    // naming her (docs/uma.md §"Accounting of disclosures").
+    if (options_.pseudonym_secret != nullptr && options_.owner_signer.sign) {
+      auto signer = PseudonymousPublicKey(*options_.pseudonym_secret, DisclosureAnchorLabel(a.ColInt(0)));
+      if (!signer) return Internal(signer.error());
+      const std::string message = SignerBindingMessage(*signer, a.Col(1));
+      auto proof = options_.owner_signer.sign(AsBytes(message));
+      if (!proof) return Internal(proof.error());
+      anchor["signer"] = *signer;
+      anchor["signer_proof"] = {{"verification_method", options_.owner_signer.verification_method},
+                                {"message", message},
+                                {"signature", Base64UrlEncode(*proof)}};
+    }
+    anchors.push_back(std::move(anchor));
   }
   return Json(200, {{"format", "medallion-disclosure-log/1"}, {"owner", options_.owner_did}, {"container", options_.issuer},
                     {"entries", entries}, {"anchors", anchors}});

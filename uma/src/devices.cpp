@@ -336,9 +336,14 @@ Result<std::string> AuthorizationServer::QueueApproval(const std::string& kind, 
   if (kind != kRequestPrescriptionCosign && kind != kRequestFill && kind != kRequestRecovery && kind != kRequestConsent) {
     return Status::InvalidArgument("unknown request kind '" + kind + "'");
   }
+  // Outside input (the owner's API): each member's type is checked before use and named in the
+  // refusal.
+  if (!summary.is_object()) return Status::InvalidArgument("'summary' must be an object");
+  if (!payload.is_object()) return Status::InvalidArgument("'payload' must be an object");
   if (payload.contains("sign")) {
     const json& sign = payload["sign"];
-    const std::string format = sign.value("format", "");
+    if (!sign.is_object()) return Status::InvalidArgument("'payload.sign' must be an object");
+    const std::string format = internal::StringOr(sign, "format");
     if ((format != "data_integrity" && format != "did-auth+jwt") || !sign.contains("verification_method")) {
       return Status::InvalidArgument("payload.sign needs format data_integrity or did-auth+jwt and a verification_method");
     }
