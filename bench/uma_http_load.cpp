@@ -49,7 +49,7 @@
 #include "medallion/core/encoding.h"
 #include "medallion/did/did_key.h"
 #include "medallion/did/resolver.h"
-#include "medallion/server/http.h"
+#include "medallion/http/http.h"
 #include "medallion/server/uma_http.h"
 #include "medallion/uma/authorization_server.h"
 #include "medallion/uma/record_store.h"

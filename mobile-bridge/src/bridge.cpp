@@ -20,7 +20,7 @@
 #include "medallion/core/jcs.h"
 #include "medallion/did/did_key.h"
 #include "medallion/did/resolver.h"
-#include "medallion/server/http_client.h"
+#include "medallion/http/http_client.h"
 #include "medallion/wallet/bip39.h"
 #include "medallion/wallet/keys.h"
 #include "medallion/wallet/keystore.h"

@@ -33,7 +33,7 @@
 #include "medallion/did/did_web.h"
 #include "medallion/server/did_http.h"
 #include "medallion/server/did_web_http.h"
-#include "medallion/server/http.h"
+#include "medallion/http/http.h"
 #include "medallion/server/ledger_client.h"
 #include "medallion/server/uma_http.h"
 #include "medallion/wallet/keys.h"

@@ -38,7 +38,7 @@
 #include "medallion/did/did_mdl.h"
 #include "medallion/ledger/signed_note.h"
 #include "medallion/server/did_http.h"
-#include "medallion/server/http_client.h"
+#include "medallion/http/http_client.h"
 #include "medallion/server/ledger_client.h"
 #include "medallion/uma/authorization_server.h"
 #include "medallion/uma/policy.h"

@@ -17,7 +17,7 @@
 #include "medallion/did/did_mdl.h"
 #include "medallion/did/resolver.h"
 #include "medallion/server/did_http.h"
-#include "medallion/server/http.h"
+#include "medallion/http/http.h"
 #include "medallion/wallet/hd_key.h"
 #include "medallion/wallet/keys.h"
 #include "medallion/wallet/keystore.h"

@@ -25,7 +25,7 @@
 #include "medallion/ledger/log.h"
 #include "medallion/ledger/store.h"
 #include "medallion/ledger/witness.h"
-#include "medallion/server/http.h"
+#include "medallion/http/http.h"
 #include "medallion/server/ledger_client.h"
 #include "medallion/server/ledger_http.h"
 #include "medallion/uma/authorization_server.h"

@@ -14,7 +14,7 @@
 #include <fstream>
 
 #include "cli_util.h"
-#include "medallion/server/http.h"
+#include "medallion/http/http.h"
 #include "medallion/ledger/checkpoint.h"
 #include "medallion/ledger/signed_note.h"
 

@@ -22,7 +22,7 @@
 #include "medallion/did/did_key.h"
 #include "medallion/did/did_web.h"
 #include "medallion/server/did_web_http.h"
-#include "medallion/server/http.h"
+#include "medallion/http/http.h"
 #include "medallion/server/issuer_http.h"
 #include "medallion/server/ledger_client.h"
 #include "medallion/server/pharmacy_http.h"

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "medallion/core/jcs.h"
-#include "medallion/server/http.h"
+#include "medallion/http/http.h"
 
 namespace medallion::server {
 

@@ -12,7 +12,7 @@
 #include "medallion/core/env.h"
 #include "medallion/core/json.h"
 #include "medallion/did/did_key.h"
-#include "medallion/server/http_client.h"
+#include "medallion/http/http_client.h"
 #include "medallion/uma/authorization_server.h"
 #include "medallion/uma/relationship.h"
 #include "medallion/wallet/hd_key.h"

@@ -8,7 +8,7 @@
 #include "medallion/claims/credentials.h"
 #include "medallion/core/bytes.h"
 #include "medallion/core/status.h"
-#include "medallion/server/http.h"
+#include "medallion/http/http.h"
 
 namespace medallion::server {
 

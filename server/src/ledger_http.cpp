@@ -11,7 +11,7 @@
 #include "medallion/ledger/entry.h"
 #include "medallion/ledger/merkle.h"
 #include "medallion/ledger/signed_note.h"
-#include "medallion/server/http.h"
+#include "medallion/http/http.h"
 
 namespace medallion::server {
 namespace {

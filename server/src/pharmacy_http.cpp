@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "medallion/core/json.h"
-#include "medallion/server/http.h"
+#include "medallion/http/http.h"
 
 namespace medallion::server {
 

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "medallion/core/encoding.h"
-#include "medallion/server/http.h"
+#include "medallion/http/http.h"
 
 namespace medallion::server {
 namespace {

@@ -8,7 +8,7 @@
 #include <iostream>
 #include <thread>
 
-#include "medallion/server/http.h"
+#include "medallion/http/http.h"
 #include "medallion/server/uma_http.h"
 #include "uma/uma_world.h"
 

@@ -19,7 +19,7 @@
 #include "medallion/ledger/log.h"
 #include "medallion/ledger/store.h"
 #include "medallion/server/did_http.h"
-#include "medallion/server/http.h"
+#include "medallion/http/http.h"
 #include "medallion/server/ledger_client.h"
 #include "medallion/server/ledger_http.h"
 

@@ -24,7 +24,7 @@
 #include "medallion/core/env.h"
 #include "medallion/did/did_web.h"
 #include "medallion/did/resolver.h"
-#include "medallion/server/http.h"
+#include "medallion/http/http.h"
 
 using namespace medallion;
 using namespace medallion::did;

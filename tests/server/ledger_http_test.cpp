@@ -31,7 +31,7 @@
 #include "medallion/ledger/signed_note.h"
 #include "medallion/ledger/store.h"
 #include "medallion/ledger/witness.h"
-#include "medallion/server/http.h"
+#include "medallion/http/http.h"
 #include "medallion/server/ledger_client.h"
 #include "medallion/server/ledger_http.h"
 #include "test_util.h"

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "medallion/core/encoding.h"
-#include "medallion/server/http.h"
+#include "medallion/http/http.h"
 #include "medallion/server/uma_http.h"
 #include "uma/uma_world.h"
 

@@ -25,7 +25,7 @@
 #include <cstddef>
 #include <string>
 
-#include "medallion/server/http.h"
+#include "medallion/http/http.h"
 
 namespace medallion::server {
 

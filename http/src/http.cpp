@@ -1,5 +1,5 @@
 // Shared HTTP conventions: error bodies, the Status → HTTP table, server defaults.
-#include "medallion/server/http.h"
+#include "medallion/http/http.h"
 
 #include "connection_guard.h"
 #include "medallion/core/json.h"

@@ -1,7 +1,8 @@
 // HTTP conventions shared by every Medallion role: the one Status → HTTP table, JSON errors
 // ({"error", "error_description"}), request size limits and the server lifecycle.
 //
-// Only the server module includes httplib.h; this header forward-declares what it needs.
+// Only http/ and roles/ include httplib.h; this header forward-declares what it needs. (The
+// namespace is still medallion::server, as before the split into http/, roles/ and cli/.)
 #pragma once
 
 #include <chrono>
@@ -63,7 +64,7 @@ void ConfigureServer(httplib::Server& server);
 // connections).
 inline constexpr int kListenBacklog = 1024;
 
-// What one client may hold of a server (enforced by the connection guard, server/src/
+// What one client may hold of a server (enforced by the connection guard, http/src/
 // connection_guard.h): time to deliver a request's line and headers, from accept or from the
 // previous response; time from then until the response is written (body, handler, response;
 // the longest long poll is 30 s); connections per client address and per listener. Over a

@@ -1,5 +1,5 @@
 // HttpCall over cpp-httplib.
-#include "medallion/server/http_client.h"
+#include "medallion/http/http_client.h"
 
 #include <httplib.h>
 
