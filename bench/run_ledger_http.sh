@@ -16,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR="$(cd "${1:-build}" && pwd)"
-MEDALLION="$BUILD_DIR/server/medallion"
+MEDALLION="$BUILD_DIR/cli/medallion"
 LOAD="$BUILD_DIR/bench/ledger_http_load"
 THREADS="${THREADS:-8}"
 SECONDS_PER_RUN="${SECONDS_PER_RUN:-10}"

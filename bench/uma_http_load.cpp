@@ -50,7 +50,7 @@
 #include "medallion/did/did_key.h"
 #include "medallion/did/resolver.h"
 #include "medallion/http/http.h"
-#include "medallion/server/uma_http.h"
+#include "medallion/roles/uma_http.h"
 #include "medallion/uma/authorization_server.h"
 #include "medallion/uma/record_store.h"
 

@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh --no-npm
 bash scripts/build.sh -DMEDALLION_BUILD_TESTS=OFF -DMEDALLION_BUILD_BENCH=OFF
-exec "${MEDALLION_BUILD_DIR:-build}/server/medallion" demo "$@"
+exec "${MEDALLION_BUILD_DIR:-build}/cli/medallion" demo "$@"

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "medallion/http/http.h"
-#include "medallion/server/uma_http.h"
+#include "medallion/roles/uma_http.h"
 #include "uma/uma_world.h"
 
 using namespace medallion;

@@ -3,11 +3,11 @@
 # e2e:demo) N times in a row and stops at the first failure, printing how many runs passed in a
 # row and the failing run's output. A flaky step (a race, an id that looks like an option, a
 # port) shows up here long before it shows up in CI.
-# Usage: demo_repeat.sh [N (default 100)] [path-to-medallion (default build/server/medallion)]
+# Usage: demo_repeat.sh [N (default 100)] [path-to-medallion (default build/cli/medallion)]
 set -uo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 N="${1:-100}"
-M="${2:-$HERE/../../build/server/medallion}"
+M="${2:-$HERE/../../build/cli/medallion}"
 [[ "$N" =~ ^[1-9][0-9]*$ ]] || { echo "usage: demo_repeat.sh [N] [path-to-medallion]" >&2; exit 2; }
 [[ -x "$M" ]] || { echo "demo_repeat.sh: no medallion at $M (build it, or give its path)" >&2; exit 2; }
 started=$SECONDS

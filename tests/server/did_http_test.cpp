@@ -18,10 +18,10 @@
 #include "medallion/did/resolver.h"
 #include "medallion/ledger/log.h"
 #include "medallion/ledger/store.h"
-#include "medallion/server/did_http.h"
+#include "medallion/roles/did_http.h"
 #include "medallion/http/http.h"
-#include "medallion/server/ledger_client.h"
-#include "medallion/server/ledger_http.h"
+#include "medallion/roles/ledger_client.h"
+#include "medallion/roles/ledger_http.h"
 
 namespace medallion::server {
 namespace {
@@ -233,7 +233,7 @@ TEST_CASE("did:mdl over a ledger node: create, rotate, resolve, refuse lies", "[
 }  // namespace medallion::server
 
 #include "medallion/claims/credentials.h"
-#include "medallion/server/issuer_http.h"
+#include "medallion/roles/issuer_http.h"
 
 namespace medallion::server {
 

@@ -3,7 +3,7 @@
 // HttpsDocumentFetcher + DidWebResolver resolving did:web:localhost%3A<port> against it; then
 // every way the fetch must fail (untrusted CA, wrong name, plain HTTP, oversized body, foreign
 // redirect, wrong media type, a document for another DID).
-#include "medallion/server/did_web_http.h"
+#include "medallion/roles/did_web_http.h"
 
 #include <httplib.h>
 #include <openssl/evp.h>

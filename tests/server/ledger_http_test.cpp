@@ -32,8 +32,8 @@
 #include "medallion/ledger/store.h"
 #include "medallion/ledger/witness.h"
 #include "medallion/http/http.h"
-#include "medallion/server/ledger_client.h"
-#include "medallion/server/ledger_http.h"
+#include "medallion/roles/ledger_client.h"
+#include "medallion/roles/ledger_http.h"
 #include "test_util.h"
 
 namespace medallion::server {

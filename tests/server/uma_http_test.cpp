@@ -8,7 +8,7 @@
 
 #include "medallion/core/encoding.h"
 #include "medallion/http/http.h"
-#include "medallion/server/uma_http.h"
+#include "medallion/roles/uma_http.h"
 #include "uma/uma_world.h"
 
 using namespace medallion;

@@ -3,8 +3,8 @@
 // https://<host>/.well-known/did.json or https://<host>/<path>/did.json.
 //
 // This unit holds the pure DID <-> URL rules and a resolver over an injected DocumentFetcher;
-// the HTTPS fetcher and the publishing endpoint live in the server module
-// (medallion/server/did_web_http.h), the only module that may speak HTTP.
+// the HTTPS fetcher and the publishing endpoint live in the roles module
+// (medallion/roles/did_web_http.h), the only module that may speak HTTP.
 #pragma once
 
 #include <cstddef>

@@ -1,0 +1,242 @@
+// `medallion container serve`: a personal container (the UMA authorization server, the FHIR
+// record store it protects, the owner API) on one port. `medallion consent ...`: the owner's
+// side over HTTP — sign in with the wallet's DID key, policies, pending requests, decisions,
+// the accounting of disclosures and its offline verification.
+#include "cli_container.h"
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_ledger_options.h"
+#include "cli_util.h"
+#include "medallion/claims/jose.h"
+#include "medallion/core/encoding.h"
+#include "medallion/core/env.h"
+#include "medallion/core/json.h"
+#include "medallion/http/http_client.h"
+#include "medallion/roles/container.h"
+#include "medallion/uma/authorization_server.h"
+
+namespace medallion::cli {
+namespace {
+
+using nlohmann::json;
+
+using roles::UnlockOwner;
+
+// `medallion host serve --config host.json`: many containers in one process, each with its
+// own databases, keys, authorization server and port (docs/roles.md §"Container host").
+int RunHost(const std::string& config_path) {
+  auto bytes = ReadFileBytes(config_path);
+  if (!bytes) return ReportError(bytes.error());
+  json cfg = ParseJson(ToString(*bytes)).value_or(json());
+  auto options = roles::ParseHostConfig(cfg, config_path);
+  if (!options) return ReportError(options.error());
+  roles::HostRole host(std::move(*options), DefaultEnv());
+  return ServeRole(host, true);
+}
+
+// --- the owner's client ---
+
+struct OwnerClient {
+  std::string url;
+  std::string session_file;
+  void Add(CLI::App* cmd, bool need_session = true) {
+    cmd->add_option("--url", url, "The container's base URL")->required();
+    auto* s = cmd->add_option("--session-file", session_file, "File holding the owner's session token (from `consent signin`)");
+    if (need_session) s->required();
+  }
+};
+
+Result<std::pair<int, json>> Call(const std::string& url, const std::string& method, const std::string& path,
+                                  const std::string& bearer, const json* body) {
+  const std::string sent = method == "POST" ? (body ? body->dump() : "{}") : "";
+  auto r = server::HttpCall(method, url + path, bearer, sent, "application/json", 30);
+  if (!r) {
+    if (r.error().code() == StatusCode::kUnavailable) return r.error();
+    return Status::Unavailable("cannot reach " + url + ": " + r.error().message());
+  }
+  if (r->body.empty()) return std::make_pair(r->status, json::object());
+  auto j = ParseJson(r->body, JsonLimits{size_t{64} << 20, 64});
+  if (!j) return Status::Unavailable("the container answered with something other than bounded JSON: " + j.error().message());
+  return std::make_pair(r->status, std::move(*j));
+}
+
+// Prints a reply; non-2xx replies are errors (exit 1, or 2 for a 4xx caused by our input).
+int Show(const Result<std::pair<int, json>>& r, bool as_json) {
+  if (!r) return ReportError(r.error());
+  const auto& [status, body] = *r;
+  if (status >= 300) {
+    const std::string error = body.is_object() && body.contains("error") && body["error"].is_string() ? body["error"].get<std::string>() : "";
+    const std::string description = body.is_object() && body.contains("error_description") && body["error_description"].is_string()
+                                        ? body["error_description"].get<std::string>()
+                                        : "";
+    return ReportError(StatusFromHttpError(status, error, description));
+  }
+  (void)as_json;
+  PrintJson(body);
+  return 0;
+}
+
+Result<std::string> Session(const OwnerClient& c) {
+  MDL_ASSIGN_OR_RETURN(SecretString s, ReadSecretFile(c.session_file));
+  std::string t = s.Reveal();
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+  return t;
+}
+
+}  // namespace
+
+void AddContainerCommands(CLI::App& app, int& rc) {
+  auto* container = app.add_subcommand("container", "A personal container: UMA authorization server + FHIR records");
+  container->require_subcommand(1);
+  {
+    auto o = std::make_shared<roles::ContainerOptions>();
+    auto l = std::make_shared<ClientOptions>();
+    auto as_json = std::make_shared<bool>(false);
+    auto* cmd = container->add_subcommand("serve", "Serve the container (docs/uma.md)");
+    cmd->add_option("--dir", o->dir, "Data folder (consent.db, records.db), created 0700")->required();
+    cmd->add_option("--listen", o->listen, "HOST:PORT (default 127.0.0.1:8090; port 0 picks one)");
+    cmd->add_option("--public-url", o->public_url, "The URL clients use (the issuer; default http://HOST:PORT)");
+    cmd->add_option("--owner", o->owner, "The owner's DID (default: the did:key of --store's authentication key)");
+    cmd->add_option("--store", o->store, "The owner's wallet key store (sign consent receipts, derive pseudonyms)");
+    cmd->add_option("--passphrase-file", o->passphrase_file, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+    cmd->add_option("--account", o->account, "Wallet account (default 0)");
+    cmd->add_option("--key-index", o->key_index, "did:mdl owner: the generation of her authentication/assertion keys (default 0)");
+    AddVerifierOptions(cmd, o->verifier);
+    AddTlsOptions(cmd, o->tls);
+    cmd->add_flag("--ledger-receipts", o->use_ledger, "Anchor consent receipts and disclosure batches on the ledger");
+    l->Add(cmd, false, "--ledger");
+    cmd->add_flag("--json", *as_json, "Print the banner as one JSON line");
+    cmd->callback([o, l, as_json, &rc] {
+      roles::ContainerOptions co = *o;
+      co.ledger = *l;
+      roles::ContainerRole role(std::move(co), DefaultEnv());
+      rc = ServeRole(role, *as_json);
+    });
+  }
+
+  auto* host = app.add_subcommand("host", "A container host: many personal containers in one process, each isolated");
+  host->require_subcommand(1);
+  {
+    auto config = std::make_shared<std::string>();
+    auto* cmd = host->add_subcommand("serve", "Serve every container of a host configuration (docs/roles.md)");
+    cmd->add_option("--config", *config, "host.json: {ledger, trust, ledger_receipts, allow_insecure_loopback, tls, containers: [...]}")
+        ->required();
+    cmd->callback([config, &rc] { rc = RunHost(*config); });
+  }
+
+  auto* consent = app.add_subcommand("consent", "The owner's side of her container: policies, approvals, disclosures");
+  consent->require_subcommand(1);
+  {
+    auto c = std::make_shared<OwnerClient>();
+    auto store = std::make_shared<std::string>(), pass = std::make_shared<std::string>();
+    auto account = std::make_shared<uint32_t>(0), key_index = std::make_shared<uint32_t>(0);
+    auto owner = std::make_shared<std::string>();
+    auto* cmd = consent->add_subcommand("signin", "Sign in with the wallet's DID key; writes the session token (0600)");
+    c->Add(cmd);
+    cmd->add_option("--store", *store, "The owner's wallet key store")->required();
+    cmd->add_option("--passphrase-file", *pass, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+    cmd->add_option("--account", *account, "Wallet account (default 0)");
+    cmd->add_option("--did", *owner, "Sign in as this did:mdl (default: the wallet's did:key)");
+    cmd->add_option("--key-index", *key_index, "did:mdl: the generation of the authentication key (default 0)");
+    cmd->callback([c, store, pass, account, owner, key_index, &rc] {
+      auto keys = UnlockOwner(*store, *pass, *account, *owner, *key_index);
+      if (!keys) return void(rc = ReportError(keys.error()));
+      auto ch = Call(c->url, "POST", "/owner/v1/challenge", "", nullptr);
+      if (!ch || ch->first != 200) return void(rc = Show(ch, true));
+      claims::JwtSignOptions so;
+      const int64_t now = DefaultEnv().clock->NowSeconds();
+      so.issued_at = now;
+      so.expires = now + 120;
+      so.audience = ch->second.value("audience", "");
+      so.nonce = ch->second.value("nonce", "");
+      auto token = claims::SignJwt(claims::JwtKind::kDidAuth, {{"sub", keys->did}}, keys->AuthSigner(), so);
+      if (!token) return void(rc = ReportError(token.error()));
+      json body = {{"token", *token}};
+      auto s = Call(c->url, "POST", "/owner/v1/session", "", &body);
+      if (!s || s->first != 200) return void(rc = Show(s, true));
+      Status st = WriteFileAtomic(c->session_file, s->second["access_token"].get<std::string>() + "\n", false, true);
+      if (!st.ok()) return void(rc = ReportError(st));
+      PrintJson({{"did", keys->did}, {"session_file", c->session_file}, {"expires_in", s->second["expires_in"]}});
+      rc = 0;
+    });
+  }
+  auto simple = [&](const char* name, const char* help, std::string method, std::function<std::string(const std::vector<std::string>&)> path,
+                    std::vector<std::string> positionals, bool has_body = false, json fixed_body = nullptr) {
+    auto c = std::make_shared<OwnerClient>();
+    auto args = std::make_shared<std::vector<std::string>>(positionals.size());
+    auto body_text = std::make_shared<std::string>();
+    auto* cmd = consent->add_subcommand(name, help);
+    c->Add(cmd);
+    // Each positional is also an option (`--id ID`, `--id=ID`); `-- ID` passes any id safely.
+    for (size_t i = 0; i < positionals.size(); ++i) {
+      cmd->add_option(positionals[i] + ",--" + positionals[i], (*args)[i], "The " + positionals[i])->required();
+    }
+    if (has_body) cmd->add_option("--policy", *body_text, "The policy as JSON, or @FILE")->required();
+    cmd->callback([c, args, body_text, method, path, has_body, fixed_body, &rc] {
+      auto session = Session(*c);
+      if (!session) return void(rc = ReportError(session.error()));
+      json body;
+      if (has_body) {
+        std::string text = *body_text;
+        if (!text.empty() && text[0] == '@') {
+          auto bytes = ReadFileBytes(text.substr(1));
+          if (!bytes) return void(rc = ReportError(bytes.error()));
+          text = ToString(*bytes);
+        }
+        auto parsed = ParseJson(text);
+        if (!parsed) return void(rc = ReportError(Status::InvalidArgument("--policy is not JSON: " + parsed.error().message())));
+        body = std::move(*parsed);
+      }
+      if (!fixed_body.is_null()) body = fixed_body;
+      const bool send = has_body || !fixed_body.is_null();
+      rc = Show(Call(c->url, method, path(*args), *session, send ? &body : nullptr), true);
+    });
+    return cmd;
+  };
+  simple("policies", "List the policies", "GET", [](auto&) { return std::string("/owner/v1/policies"); }, {});
+  simple("add-policy", "Add a policy (docs/uma.md §Policies)", "POST", [](auto&) { return std::string("/owner/v1/policies"); }, {},
+         true);
+  simple("revoke-policy", "Revoke a policy (its tokens stop working; a revoke receipt is anchored)", "DELETE",
+         [](auto& a) { return "/owner/v1/policies/" + a[0]; }, {"id"});
+  simple("requests", "Requests awaiting approval", "GET", [](auto&) { return std::string("/owner/v1/requests?status=pending"); }, {});
+  simple("approve", "Approve a pending request", "POST", [](auto& a) { return "/owner/v1/requests/" + a[0] + "/decision"; },
+         {"id"}, false, json{{"decision", "approve"}});
+  simple("deny", "Deny a pending request", "POST", [](auto& a) { return "/owner/v1/requests/" + a[0] + "/decision"; }, {"id"},
+         false, json{{"decision", "deny"}});
+  simple("log", "The accounting of disclosures (first 1000 entries)", "GET",
+         [](auto&) { return std::string("/owner/v1/disclosures?after=0&limit=1000"); }, {});
+  simple("export", "Export the disclosure log with its anchors (verify with `consent verify-export`)", "GET",
+         [](auto&) { return std::string("/owner/v1/disclosures/export"); }, {});
+  simple("anchor", "Anchor the disclosure log's head on the ledger now", "POST",
+         [](auto&) { return std::string("/owner/v1/disclosures/anchor"); }, {});
+  simple("pair", "A one-time pairing offer for a phone: its URI is the QR code (docs/mobile-bridge.md)", "POST",
+         [](auto&) { return std::string("/owner/v1/pairings"); }, {});
+  simple("devices", "The paired devices", "GET", [](auto&) { return std::string("/owner/v1/devices"); }, {});
+  simple("revoke-device", "Revoke a device (lost phone): its key leaves the DID, its sessions end", "DELETE",
+         [](auto& a) { return "/owner/v1/devices/" + a[0]; }, {"id"});
+  simple("receipts", "Consent receipts with their ledger indexes", "GET", [](auto&) { return std::string("/owner/v1/receipts"); }, {});
+  {
+    auto file = std::make_shared<std::string>();
+    auto* cmd = consent->add_subcommand("verify-export", "Check an exported disclosure log offline (hashes, chain, anchors)");
+    cmd->add_option("file", *file, "The export (JSON)")->required();
+    cmd->callback([file, &rc] {
+      auto bytes = ReadFileBytes(*file);
+      if (!bytes) return void(rc = ReportError(bytes.error()));
+      // An export runs to many megabytes; its nesting is bounded like any outside JSON.
+      auto parsed = ParseJson(ToString(*bytes), JsonLimits{size_t{1} << 30, 64});
+      if (!parsed) return void(rc = ReportError(Status::InvalidArgument(*file + ": not JSON: " + parsed.error().message())));
+      const json& j = *parsed;
+      auto n = uma::VerifyDisclosureExport(j);
+      if (!n) return void(rc = ReportError(n.error()));
+      PrintJson({{"ok", true}, {"entries", *n}, {"anchors", j.value("anchors", json::array()).size()}});
+      rc = 0;
+    });
+  }
+}
+
+}  // namespace medallion::cli

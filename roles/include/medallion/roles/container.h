@@ -1,0 +1,139 @@
+// The container role: one owner's personal container (the UMA authorization server, the FHIR
+// record store it protects, the owner API) on a listener of its own or mounted under a path
+// prefix of a shared server; and the host role, many containers in one process.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "medallion/claims/signer.h"
+#include "medallion/core/env.h"
+#include "medallion/core/secret.h"
+#include "medallion/core/status.h"
+#include "medallion/roles/options.h"
+#include "medallion/roles/role.h"
+#include "medallion/roles/verifier.h"
+#include "medallion/wallet/keys.h"
+
+namespace medallion::claims {
+class LedgerPort;
+}
+namespace medallion::uma {
+class AuthorizationServer;
+class RecordStore;
+}  // namespace medallion::uma
+namespace medallion::server {
+class FhirResourceServer;
+}
+
+namespace medallion::roles {
+
+class MountedRoutes;
+
+// The owner's keys from her wallet. For a did:key owner the authentication key is the DID and
+// (did:key lists it under assertionMethod too) signs the receipts; for a did:mdl owner the
+// generation `key_index` authentication and assertion keys are used, named by their Multikey
+// fragments. The pseudonym secret is derived from the seed and never stored.
+struct OwnerKeys {
+  std::shared_ptr<wallet::SigningKey> auth, assertion;
+  std::string did;  // the owner's DID (the wallet's did:key unless owner_did names a did:mdl)
+  std::string auth_kid, assertion_kid;
+  SecretBytes seed;
+  SecretBytes pseudonym_secret;
+  claims::Signer Signer() const { return claims::WalletSigner(assertion, assertion_kid); }
+  claims::Signer AuthSigner() const { return claims::WalletSigner(auth, auth_kid); }
+};
+
+// Opens and unlocks the owner's wallet (OpenAndUnlock, files.h) and derives her keys.
+// Errors: the key store's; invalid_argument if `owner_did` is neither empty, the wallet's
+// did:key nor a did:mdl.
+Result<OwnerKeys> UnlockOwner(const std::string& store, const std::string& passphrase_file, uint32_t account,
+                              const std::string& owner_did = "", uint32_t key_index = 0);
+
+struct ContainerOptions {
+  std::string dir;  // consent.db, records.db; created 0700 (removed again if Start fails)
+  std::string listen = "127.0.0.1:8090";
+  std::string public_url;  // the issuer (default: the bound URL)
+  std::string owner;       // the owner's DID (default: the did:key of `store`)
+  std::string store, passphrase_file;
+  uint32_t account = 0;
+  uint32_t key_index = 0;
+  VerifierOptions verifier;
+  TlsFiles tls;
+  bool use_ledger = false;      // anchor consent receipts and disclosure batches
+  LedgerClientOptions ledger;  // used when ledger.log_key is set
+};
+
+class ContainerRole final : public Role {
+ public:
+  ContainerRole(ContainerOptions options, Env env);
+  ~ContainerRole() override;
+
+  // Builds the container and serves it on its own listener (options.listen). Errors: unusable
+  // options (invalid_argument), the wallet's, the port's, the databases'.
+  Status Start() override;
+
+  // Builds the container and registers its routes on `server` under `prefix` ("/c/alice":
+  // a slash, then letters, digits, '-', '_', '/'; no trailing slash), so that many containers
+  // share one listener and one worker pool. The issuer is options.public_url if set, else
+  // `base_url` + `prefix`. Requests are served by the caller's server; this role has no
+  // listener (port() is 0). Errors: as Start, and invalid_argument for a bad prefix.
+  // REQUIRES: called once, instead of Start; `server` outlives this role's use of it.
+  Status Mount(httplib::Server& server, const std::string& prefix, const std::string& base_url);
+
+  // The container's issuer URL (after Start or Mount).
+  const std::string& issuer() const { return issuer_; }
+
+ private:
+  Status Prepare();                         // keys, ledger client, verifier: before any binding
+  Status Open(const std::string& base_url);  // the databases and services, named by `base_url`
+
+  ContainerOptions options_;
+  Env env_;
+  std::optional<OwnerKeys> keys_;
+  std::string owner_;
+  std::shared_ptr<server::LedgerClient> ledger_client_;
+  std::unique_ptr<claims::LedgerPort> ledger_port_;
+  std::unique_ptr<Verifier> verifier_;
+  std::string issuer_;
+  std::unique_ptr<uma::AuthorizationServer> as_;
+  std::unique_ptr<uma::RecordStore> records_;
+  std::unique_ptr<server::FhirResourceServer> fhir_;
+  std::unique_ptr<MountedRoutes> mounted_;
+};
+
+// A container host: named containers, each with its own databases, keys, authorization server
+// and port (docs/roles.md §"Container host").
+struct HostOptions {
+  std::vector<std::pair<std::string, ContainerOptions>> containers;  // (name, options)
+};
+
+// The options of a host configuration (host.json: {ledger: {url, log_key}, trust,
+// allow_insecure_loopback, ledger_receipts, tls: {cert, key}, containers: [{name, dir, store,
+// passphrase_file, owner, key_index, listen, public_url}]}); `config_path` names it in errors.
+// Errors: invalid_argument for a missing or empty container list, a container without a
+// unique name or without a dir.
+Result<HostOptions> ParseHostConfig(const nlohmann::json& config, const std::string& config_path);
+
+class HostRole final : public Role {
+ public:
+  HostRole(HostOptions options, Env env);
+  ~HostRole() override;
+  // Starts every container; on the first failure (named "<name>: ...") the started ones stop.
+  // The banner lists {name, url, owner} per container.
+  Status Start() override;
+  void Stop() override;
+
+ private:
+  HostOptions options_;
+  Env env_;
+  std::vector<std::unique_ptr<ContainerRole>> containers_;
+};
+
+}  // namespace medallion::roles

@@ -1,0 +1,310 @@
+// HTTP handlers of the ledger node and the witness, and the cosignature collector.
+// Handlers are thin: parse, call the ledger module, map the Result (house style).
+#include "medallion/roles/ledger_http.h"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "medallion/core/encoding.h"
+#include "medallion/core/jcs.h"
+#include "medallion/ledger/entry.h"
+#include "medallion/ledger/merkle.h"
+#include "medallion/ledger/signed_note.h"
+#include "medallion/http/http.h"
+
+namespace medallion::server {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kMaxBatchEntries = 1000;
+constexpr uint64_t kMaxEntriesPerRead = 1000;
+constexpr size_t kMaxLookupMatches = 100;
+
+json HashesJson(const ledger::Proof& proof) {
+  json out = json::array();
+  for (const auto& h : proof) out.push_back(HexEncode(h));
+  return out;
+}
+
+json AppendJson(const ledger::AppendResult& r) {
+  return {{"index", r.index}, {"leaf_hash", HexEncode(r.leaf_hash)}};
+}
+
+// POST /ledger/v1/entries: one entry, or {"entries": [...]} (at most 1000). Every entry of a
+// batch is schema-checked before any is queued, so a malformed batch changes nothing.
+void HandleAppend(ledger::Log* log, CosignatureCollector* collector, const httplib::Request& req,
+                  httplib::Response& res) {
+  if (!IsJsonMediaType(req)) return SendError(res, 415, "unsupported_media_type", "entries are application/json");
+  auto body = jcs::ParseStrict(req.body);
+  if (!body) return SendError(res, body.error());
+  if (!body->is_object()) return SendError(res, Status::InvalidArgument("body must be a JSON object"));
+  const bool batch = body->contains("entries");
+  // docs/ledger.md: an entry is at most 4096 bytes as received (whitespace counts); a single
+  // entry's received text is the whole body. (Each entry of a batch is held to 4096 canonical
+  // bytes, and the batch to the 1 MiB body limit.)
+  if (!batch && req.body.size() > ledger::kMaxEntryBytes) {
+    return SendError(res, Status::InvalidArgument("entry: " + std::to_string(req.body.size()) + " bytes received, limit " +
+                                                  std::to_string(ledger::kMaxEntryBytes)));
+  }
+  std::vector<ledger::Entry> entries;
+  if (batch) {
+    const json& list = (*body)["entries"];
+    if (body->size() != 1 || !list.is_array() || list.empty() || list.size() > kMaxBatchEntries) {
+      return SendError(res, Status::InvalidArgument("a batch is {\"entries\": [1 to 1000 entries]}"));
+    }
+    for (size_t i = 0; i < list.size(); ++i) {
+      auto e = ledger::EntryFromJson(list[i]);
+      if (!e) return SendError(res, Status::InvalidArgument("entries[" + std::to_string(i) + "]: " + e.error().message()));
+      entries.push_back(std::move(*e));
+    }
+  } else {
+    auto e = ledger::EntryFromJson(*body);
+    if (!e) return SendError(res, e.error());
+    entries.push_back(std::move(*e));
+  }
+  std::vector<std::future<Result<ledger::AppendResult>>> futures;
+  futures.reserve(entries.size());
+  for (auto& e : entries) futures.push_back(log->Append(std::move(e)));
+  json results = json::array();
+  Status first_error;
+  for (auto& f : futures) {
+    Result<ledger::AppendResult> r = f.get();
+    if (r) {
+      results.push_back(AppendJson(*r));
+    } else {
+      if (first_error.ok()) first_error = r.error();
+      results.push_back({{"error", std::string(StatusCodeName(r.error().code()))},
+                         {"error_description", r.error().message()}});
+    }
+  }
+  if (collector != nullptr) collector->Kick();
+  if (!batch) {
+    if (!first_error.ok()) return SendError(res, first_error);
+    return SendJson(res, results[0]);
+  }
+  SendJson(res, {{"results", results}});
+}
+
+void HandleLookup(ledger::Log* log, const httplib::Request& req, httplib::Response& res) {
+  auto kind = ledger::KeyKindFromName(req.get_param_value("kind"));
+  if (!kind) return SendError(res, kind.error());
+  const std::string value = req.get_param_value("value");
+  if (value.empty() || value.size() > 256) return SendError(res, Status::InvalidArgument("value must be 1 to 256 bytes"));
+  uint64_t size = log->Size();
+  if (req.has_param("size")) {
+    auto s = QueryU64(req, "size");
+    if (!s) return SendError(res, s.error());
+    size = *s;
+  }
+  if (size > log->Size()) return SendError(res, Status::InvalidArgument("size beyond the log"));
+  int64_t after = -1;
+  if (req.has_param("after")) {
+    auto a = QueryU64(req, "after");
+    if (!a) return SendError(res, a.error());
+    after = static_cast<int64_t>(*a);
+  }
+  auto indices = log->FindByKey({*kind, value}, after, kMaxLookupMatches + 1);
+  if (!indices) return SendError(res, indices.error());
+  json matches = json::array();
+  bool more = false;
+  for (uint64_t index : *indices) {
+    if (index >= size) break;
+    if (matches.size() == kMaxLookupMatches) {
+      more = true;
+      break;
+    }
+    auto leaves = log->Entries(index, index + 1);
+    if (!leaves) return SendError(res, leaves.error());
+    auto proof = log->InclusionProof(index, size);
+    if (!proof) return SendError(res, proof.error());
+    const auto& leaf = (*leaves)[0];
+    matches.push_back({{"index", index},
+                       {"leaf_hash", HexEncode(leaf.leaf_hash)},
+                       {"entry", leaf.entry},
+                       {"inclusion_proof", HashesJson(*proof)}});
+  }
+  SendJson(res, {{"size", size}, {"matches", matches}, {"more", more}});
+}
+
+}  // namespace
+
+void RegisterLedgerRoutes(httplib::Server& server, ledger::Log* log, ledger::Witness* witness,
+                          CosignatureCollector* collector) {
+  if (log != nullptr) {
+    server.Post("/ledger/v1/entries", [log, collector](const httplib::Request& req, httplib::Response& res) {
+      HandleAppend(log, collector, req, res);
+    });
+    server.Get("/ledger/v1/checkpoint", [log, collector](const httplib::Request&, httplib::Response& res) {
+      res.set_content(collector ? collector->CosignedNote() : log->CheckpointNote(), "text/plain; charset=utf-8");
+    });
+    server.Get("/ledger/v1/key", [log](const httplib::Request&, httplib::Response& res) {
+      SendJson(res, {{"origin", log->origin()},
+                     {"verifier_key", log->VerifierKey()},
+                     {"public_key", HexEncode(log->Verifier().public_key())}});
+    });
+    server.Get("/ledger/v1/proof/inclusion", [log](const httplib::Request& req, httplib::Response& res) {
+      auto index = QueryU64(req, "index");
+      if (!index) return SendError(res, index.error());
+      auto size = QueryU64(req, "size");
+      if (!size) return SendError(res, size.error());
+      auto proof = log->InclusionProof(*index, *size);
+      if (!proof) return SendError(res, proof.error());
+      SendJson(res, {{"hashes", HashesJson(*proof)}});
+    });
+    server.Get("/ledger/v1/proof/consistency", [log](const httplib::Request& req, httplib::Response& res) {
+      auto first = QueryU64(req, "first");
+      if (!first) return SendError(res, first.error());
+      auto second = QueryU64(req, "second");
+      if (!second) return SendError(res, second.error());
+      auto proof = log->ConsistencyProof(*first, *second);
+      if (!proof) return SendError(res, proof.error());
+      SendJson(res, {{"hashes", HashesJson(*proof)}});
+    });
+    server.Get("/ledger/v1/entries", [log](const httplib::Request& req, httplib::Response& res) {
+      auto start = QueryU64(req, "start");
+      if (!start) return SendError(res, start.error());
+      auto end = QueryU64(req, "end");
+      if (!end) return SendError(res, end.error());
+      if (*end < *start || *end - *start > kMaxEntriesPerRead) {
+        return SendError(res, Status::InvalidArgument("need start <= end and at most 1000 entries"));
+      }
+      auto leaves = log->Entries(*start, *end);
+      if (!leaves) return SendError(res, leaves.error());
+      json out = json::array();
+      for (const auto& l : *leaves) {
+        out.push_back({{"index", l.index}, {"leaf_hash", HexEncode(l.leaf_hash)}, {"entry", l.entry}});
+      }
+      SendJson(res, {{"entries", out}});
+    });
+    server.Get("/ledger/v1/lookup", [log](const httplib::Request& req, httplib::Response& res) {
+      HandleLookup(log, req, res);
+    });
+  }
+  if (witness != nullptr) {
+    // c2sp.org/tlog-witness: POST /add-checkpoint. 200 with the cosignature line; 409 with
+    // the witness's size as text/x.tlog.size; 400/403/404/422 with a plain-text reason.
+    server.Post("/add-checkpoint", [witness](const httplib::Request& req, httplib::Response& res) {
+      uint64_t current = 0;
+      auto line = witness->AddCheckpoint(req.body, &current);
+      if (line) {
+        res.set_content(*line, "text/plain; charset=utf-8");
+        return;
+      }
+      res.status = ledger::AddCheckpointHttpStatus(line.error());
+      if (res.status == 409) {
+        res.set_content(std::to_string(current) + "\n", "text/x.tlog.size");
+      } else {
+        res.set_content(line.error().message() + "\n", "text/plain; charset=utf-8");
+      }
+    });
+  }
+}
+
+CosignatureCollector::CosignatureCollector(ledger::Log* log, std::vector<WitnessEndpoint> witnesses, int interval_ms)
+    : log_(log), witnesses_(std::move(witnesses)), interval_ms_(interval_ms), witness_size_(witnesses_.size(), 0) {
+  cosigned_note_ = log_->CheckpointNote();
+  thread_ = std::thread([this] { Loop(); });
+}
+
+CosignatureCollector::~CosignatureCollector() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+std::string CosignatureCollector::CosignedNote() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return cosigned_note_;
+}
+
+void CosignatureCollector::Kick() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    kicked_ = true;
+  }
+  cv_.notify_all();
+}
+
+void CosignatureCollector::Loop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    cv_.wait_for(lock, std::chrono::milliseconds(interval_ms_), [this] { return stop_ || kicked_; });
+    if (stop_) break;
+    kicked_ = false;
+    const bool stale = cosigned_size_ != log_->Size() || cosigned_count_ < witnesses_.size();
+    if (!stale) continue;
+    lock.unlock();
+    RunOnce();
+    lock.lock();
+  }
+}
+
+size_t CosignatureCollector::RunOnce() {
+  std::lock_guard<std::mutex> round(round_mu_);
+  const std::string note = log_->CheckpointNote();
+  auto parsed = ledger::ParseNote(note);
+  if (!parsed) return 0;
+  auto cp = ledger::ParseCheckpoint(parsed->text);
+  if (!cp) return 0;
+  std::string lines;
+  size_t gathered = 0;
+  for (size_t w = 0; w < witnesses_.size(); ++w) {
+    // Two tries: the second with the size the witness told us in a 409.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      ledger::AddCheckpointRequest request;
+      request.old_size = witness_size_[w] <= cp->size ? witness_size_[w] : 0;
+      if (request.old_size > 0 && request.old_size < cp->size) {
+        auto proof = log_->ConsistencyProof(request.old_size, cp->size);
+        if (!proof) break;
+        request.proof = std::move(*proof);
+      }
+      request.note = note;
+      httplib::Client client(witnesses_[w].url);
+      client.set_connection_timeout(2, 0);
+      client.set_read_timeout(5, 0);
+      auto res = client.Post("/add-checkpoint", ledger::FormatAddCheckpointRequest(request), "text/plain");
+      if (!res) break;
+      if (res->status == 200) {
+        // Keep only a line that really is this witness's cosignature of this checkpoint.
+        auto check = ledger::ParseNote(parsed->text + "\n" + res->body);
+        if (check && check->signatures.size() == 1 &&
+            witnesses_[w].key.Verify(parsed->text, check->signatures[0].signature) &&
+            check->signatures[0].key_id == witnesses_[w].key.key_id()) {
+          lines += res->body;
+          if (!lines.empty() && lines.back() != '\n') lines += '\n';
+          witness_size_[w] = cp->size;
+          ++gathered;
+        }
+        break;
+      }
+      if (res->status == 409) {
+        uint64_t size = 0;
+        try {
+          size = std::stoull(res->body);
+        } catch (...) {
+          break;
+        }
+        witness_size_[w] = size;
+        continue;
+      }
+      break;
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  // Keep serving an older cosigned checkpoint rather than a newer one nobody cosigned (the
+  // witnesses may be down): clients that require cosignatures can still refresh.
+  const bool newer = cp->size > cosigned_size_ && (gathered > 0 || cosigned_count_ == 0);
+  if (newer || (cp->size == cosigned_size_ && gathered >= cosigned_count_)) {
+    cosigned_note_ = note + lines;
+    cosigned_size_ = cp->size;
+    cosigned_count_ = gathered;
+  }
+  return gathered;
+}
+
+}  // namespace medallion::server

@@ -1,0 +1,38 @@
+// Routes served under a path prefix of another server: a role registers its routes on a
+// MountedRoutes (an httplib::Server that is never bound) exactly as on a listener of its own,
+// and the shared server hands each request under the prefix to it, in the shared server's
+// worker, with the prefix taken off the path.
+//
+// cpp-httplib (0.11) has no sub-router; its protected process_request() serves one request
+// from any Stream, so the request is replayed from memory (headers and the body the shared
+// server already read) and the answer is taken from the response the inner server logs.
+#pragma once
+
+#include <httplib.h>
+
+#include <string>
+
+#include "medallion/core/status.h"
+
+namespace medallion::roles {
+
+class MountedRoutes : public httplib::Server {
+ public:
+  // With Medallion's server defaults (ConfigureServer: JSON errors, body limit, exception
+  // handler); the logger is this class's own.
+  MountedRoutes();
+
+  // OK if `prefix` can be mounted: "/" then letters, digits, '-', '_' and inner '/'.
+  // Errors: invalid_argument.
+  static Status CheckPrefix(const std::string& prefix);
+
+  // Registers on `outer`, for GET, POST, PUT, PATCH, DELETE and OPTIONS, the paths `prefix` and
+  // `prefix`/..., answered by this server's routes. REQUIRES: CheckPrefix(prefix) is OK; this
+  // object outlives `outer`'s serving.
+  void MountOn(httplib::Server& outer, const std::string& prefix);
+
+ private:
+  void Dispatch(const std::string& prefix, const httplib::Request& req, httplib::Response& res);
+};
+
+}  // namespace medallion::roles
