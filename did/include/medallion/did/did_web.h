@@ -4,7 +4,7 @@
 //
 // This unit holds the pure DID <-> URL rules and a resolver over an injected DocumentFetcher;
 // the HTTPS fetcher and the publishing endpoint live in the roles module
-// (medallion/roles/did_web_http.h), the only module that may speak HTTP.
+// (medallion/roles/did_web_http.h); only http/ and roles/ speak HTTP.
 #pragma once
 
 #include <cstddef>
