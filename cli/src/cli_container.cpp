@@ -54,7 +54,8 @@ struct OwnerClient {
 Result<std::pair<int, json>> Call(const std::string& url, const std::string& method, const std::string& path,
                                   const std::string& bearer, const json* body) {
   const std::string sent = method == "POST" ? (body ? body->dump() : "{}") : "";
-  auto r = server::HttpCall(method, url + path, bearer, sent, "application/json", 30);
+  // An export of the disclosure log runs to many megabytes (bounded JSON below: 64 MiB).
+  auto r = server::HttpCall(method, url + path, bearer, sent, "application/json", 30, "", size_t{64} << 20);
   if (!r) {
     if (r.error().code() == StatusCode::kUnavailable) return r.error();
     return Status::Unavailable("cannot reach " + url + ": " + r.error().message());

@@ -11,7 +11,7 @@ namespace medallion::server {
 
 Result<HttpReply> HttpCall(std::string_view method, const std::string& url, const std::string& bearer,
                            const std::string& body, const std::string& content_type, int timeout_seconds,
-                           const std::string& ca_file) {
+                           const std::string& ca_file, size_t max_body) {
   const size_t scheme_end = url.find("://");
   if (scheme_end == std::string::npos) return Status::InvalidArgument("not an absolute URL: " + url);
   const std::string scheme = url.substr(0, scheme_end);
@@ -31,11 +31,12 @@ Result<HttpReply> HttpCall(std::string_view method, const std::string& url, cons
   }
   httplib::Headers headers;
   if (!bearer.empty()) headers.emplace("Authorization", "Bearer " + bearer);
-  constexpr size_t kMaxBody = 4 << 20;
+  const std::string limit =
+      max_body % (1 << 20) == 0 ? std::to_string(max_body >> 20) + " MiB" : std::to_string(max_body) + " bytes";
   std::string received;
   bool too_large = false;
   auto receiver = [&](const char* data, size_t n) {
-    if (received.size() + n > kMaxBody) {
+    if (received.size() + n > max_body) {
       too_large = true;
       return false;
     }
@@ -50,9 +51,9 @@ Result<HttpReply> HttpCall(std::string_view method, const std::string& url, cons
   if (method != "GET" && method != "DELETE" && method != "POST") return Status::InvalidArgument("unsupported method");
   httplib::Result r = call();
   if (r && method != "GET") received = r->body;
-  if (too_large) return Status::Unavailable("the answer from " + origin + " is larger than 4 MiB");
+  if (too_large) return Status::Unavailable("the answer from " + origin + " is larger than " + limit);
   if (!r) return Status::Unavailable("cannot reach " + origin + ": " + httplib::to_string(r.error()));
-  if (received.size() > kMaxBody) return Status::Unavailable("the answer from " + origin + " is larger than 4 MiB");
+  if (received.size() > max_body) return Status::Unavailable("the answer from " + origin + " is larger than " + limit);
   return HttpReply{r->status, std::move(received)};
 }
 
