@@ -146,27 +146,41 @@ CREATE TABLE credentials (
 
 // --- replies ---
 
-inline Reply Json(int status, json body) {
+// A successful answer: plain, a created object, or nothing to return.
+inline Reply Answer(json body) {
   Reply r;
-  r.status = status;
   r.body = std::move(body);
   return r;
 }
+inline Reply Created(json body) {
+  Reply r = Answer(std::move(body));
+  r.success = Reply::Success::kCreated;
+  return r;
+}
+inline Reply Empty() {
+  Reply r;
+  r.success = Reply::Success::kEmpty;
+  return r;
+}
 
-inline Reply Error(int status, std::string error, std::string description, json extra = json::object()) {
-  json body = {{"error", std::move(error)}, {"error_description", std::move(description)}};
-  for (auto& [k, v] : extra.items()) body[k] = v;
-  return Json(status, std::move(body));
+// A refusal: `code` is the generic class, `error` the OAuth 2.0 / UMA error code (the status's
+// reason and the body's "error"), `extra` further members of the error object.
+inline Reply Error(StatusCode code, std::string error, std::string description, json extra = json::object()) {
+  Reply r;
+  r.status = Status::WithReason(code, error, description);
+  r.body = {{"error", std::move(error)}, {"error_description", std::move(description)}};
+  for (auto& [k, v] : extra.items()) r.body[k] = v;
+  return r;
 }
 
 // RFC 6750 §3.1: a missing or unusable bearer token at a protected endpoint.
 inline Reply InvalidToken(const std::string& realm, const std::string& description) {
-  Reply r = Error(401, "invalid_token", description);
+  Reply r = Error(StatusCode::kUnauthenticated, "invalid_token", description);
   r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"" + realm + "\", error=\"invalid_token\"");
   return r;
 }
 
-inline Reply Internal(const Status& st) { return Error(500, "server_error", st.message()); }
+inline Reply Internal(const Status& st) { return Error(StatusCode::kInternal, "server_error", st.message()); }
 
 inline std::string HexHash(std::string_view text) { return HexEncode(Sha256(AsBytes(text))); }
 
@@ -576,17 +590,17 @@ class AuthorizationServer::Impl {
                        const json& evidence) {
     Stmt q(db_, "SELECT hash, data, status FROM requests WHERE id = ?", kWhat);
     q.Text(1, request_id);
-    if (q.Step() != SQLITE_ROW) return Error(404, "not_found", "no such request");
+    if (q.Step() != SQLITE_ROW) return Error(StatusCode::kNotFound, "not_found", "no such request");
     const std::string hash = q.Col(0);
     json data = json::parse(q.Col(1));
-    if (q.Col(2) != "pending") return Error(409, "already_decided", "the request was already " + q.Col(2));
+    if (q.Col(2) != "pending") return Error(StatusCode::kAlreadyExists, "already_decided", "the request was already " + q.Col(2));
     const std::vector<std::string> approvers = data["summary"]["approvers"];
     std::string who;
     for (const std::string& a : as) {
       if (Contains(approvers, a)) who = a;
     }
-    if (who.empty()) return Error(403, "not_an_approver", "this party is not an approver of the request");
-    if (data["approvals"].contains(who)) return Error(409, "already_decided", "this approver has already decided");
+    if (who.empty()) return Error(StatusCode::kPermissionDenied, "not_an_approver", "this party is not an approver of the request");
+    if (data["approvals"].contains(who)) return Error(StatusCode::kAlreadyExists, "already_decided", "this approver has already decided");
     data["approvals"][who] = {{"decision", decision}, {"at", Now()}, {"evidence", evidence}};
     std::string status = "pending";
     if (decision == "deny") {
@@ -600,7 +614,7 @@ class AuthorizationServer::Impl {
     Status logged = Log({{"event", "approval"}, {"request", request_id}, {"request_hash", hash}, {"approver", who},
                          {"decision", decision}, {"status", status}});
     if (!logged.ok()) return Internal(logged);
-    return Json(200, {{"id", request_id}, {"status", status}, {"approver", who}});
+    return Answer({{"id", request_id}, {"status", status}, {"approver", who}});
   }
 };
 

@@ -63,16 +63,16 @@ json AuthorizationServer::Discovery() const {
 // --- clients ---
 
 Reply AuthorizationServer::RegisterClient(const json& metadata, std::string_view initial_access_token) {
-  if (!metadata.is_object()) return Error(400, "invalid_client_metadata", "the metadata is a JSON object");
+  if (!metadata.is_object()) return Error(StatusCode::kInvalidArgument, "invalid_client_metadata", "the metadata is a JSON object");
   // RFC 7591 §2: the members we act on, each checked for type.
   std::string kind = "client";
   if (auto s = metadata.find("scope"); s != metadata.end()) {
-    if (!s->is_string()) return Error(400, "invalid_client_metadata", "scope is a string");
+    if (!s->is_string()) return Error(StatusCode::kInvalidArgument, "invalid_client_metadata", "scope is a string");
     for (const std::string& sc : SplitSpaces(s->get<std::string>())) {
       if (sc == kProtectionScope) {
         kind = "resource_server";
       } else {
-        return Error(400, "invalid_client_metadata", "unknown scope '" + sc + "'");
+        return Error(StatusCode::kInvalidArgument, "invalid_client_metadata", "unknown scope '" + sc + "'");
       }
     }
   }
@@ -84,34 +84,34 @@ Reply AuthorizationServer::RegisterClient(const json& metadata, std::string_view
   std::string method = "client_secret_basic";
   if (auto m = metadata.find("token_endpoint_auth_method"); m != metadata.end()) {
     if (!m->is_string() || (*m != "client_secret_basic" && *m != "client_secret_post")) {
-      return Error(400, "invalid_client_metadata",
+      return Error(StatusCode::kInvalidArgument, "invalid_client_metadata",
                    "token_endpoint_auth_method must be client_secret_basic or client_secret_post (clients authenticate)");
     }
     method = m->get<std::string>();
   }
   std::vector<std::string> grants = {kind == "resource_server" ? "client_credentials" : kUmaTicketGrant};
   if (auto g = metadata.find("grant_types"); g != metadata.end()) {
-    if (!g->is_array() || g->empty()) return Error(400, "invalid_client_metadata", "grant_types is a non-empty array");
+    if (!g->is_array() || g->empty()) return Error(StatusCode::kInvalidArgument, "invalid_client_metadata", "grant_types is a non-empty array");
     grants.clear();
     for (const json& v : *g) {
-      if (!v.is_string()) return Error(400, "invalid_client_metadata", "grant_types holds strings");
+      if (!v.is_string()) return Error(StatusCode::kInvalidArgument, "invalid_client_metadata", "grant_types holds strings");
       const bool allowed = kind == "resource_server" ? v == "client_credentials" : v == kUmaTicketGrant;
-      if (!allowed) return Error(400, "invalid_client_metadata", "grant type '" + v.get<std::string>() + "' is not available");
+      if (!allowed) return Error(StatusCode::kInvalidArgument, "invalid_client_metadata", "grant type '" + v.get<std::string>() + "' is not available");
       grants.push_back(v);
     }
   }
   if (auto r = metadata.find("redirect_uris"); r != metadata.end()) {
-    if (!r->is_array()) return Error(400, "invalid_redirect_uri", "redirect_uris is an array");
+    if (!r->is_array()) return Error(StatusCode::kInvalidArgument, "invalid_redirect_uri", "redirect_uris is an array");
     for (const json& u : *r) {
       if (!u.is_string() || (u.get<std::string>().rfind("https://", 0) != 0 && u.get<std::string>().rfind("http://127.0.0.1", 0) != 0 &&
                              u.get<std::string>().rfind("http://localhost", 0) != 0)) {
-        return Error(400, "invalid_redirect_uri", "redirect URIs are https (or loopback http)");
+        return Error(StatusCode::kInvalidArgument, "invalid_redirect_uri", "redirect URIs are https (or loopback http)");
       }
     }
   }
   std::string name = "unnamed client";
   if (auto n = metadata.find("client_name"); n != metadata.end()) {
-    if (!n->is_string() || n->get<std::string>().size() > 256) return Error(400, "invalid_client_metadata", "client_name is a short string");
+    if (!n->is_string() || n->get<std::string>().size() > 256) return Error(StatusCode::kInvalidArgument, "invalid_client_metadata", "client_name is a short string");
     name = n->get<std::string>();
   }
   json stored = {{"client_name", name}, {"token_endpoint_auth_method", method}, {"grant_types", grants}};
@@ -136,7 +136,7 @@ Reply AuthorizationServer::RegisterClient(const json& metadata, std::string_view
   body["client_id_issued_at"] = now;
   body["client_secret_expires_at"] = 0;
   SecretString::WipeString(secret);
-  return Json(201, std::move(body));
+  return Created(std::move(body));
 }
 
 Result<std::pair<std::string, SecretString>> AuthorizationServer::RegisterResourceServer(const std::string& name) {
@@ -193,23 +193,23 @@ Reply AuthorizationServer::Token(const std::map<std::string, std::string>& form,
     client = impl_->Authenticate(credentials);
   }
   if (!client) {
-    Reply r = Error(401, "invalid_client", "client authentication failed");
+    Reply r = Error(StatusCode::kUnauthenticated, "invalid_client", "client authentication failed");
     r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"" + options_.realm + "\"");
     return r;
   }
   const std::string grant_type = param("grant_type");
   const std::vector<std::string> grants = client->metadata.value("grant_types", std::vector<std::string>{});
-  if (grant_type.empty()) return Error(400, "invalid_request", "grant_type is required");
+  if (grant_type.empty()) return Error(StatusCode::kInvalidArgument, "invalid_request", "grant_type is required");
   if (grant_type != kUmaTicketGrant && grant_type != "client_credentials") {
-    return Error(400, "unsupported_grant_type", "grant_type '" + grant_type + "' is not supported");
+    return Error(StatusCode::kInvalidArgument, "unsupported_grant_type", "grant_type '" + grant_type + "' is not supported");
   }
-  if (!Contains(grants, grant_type)) return Error(400, "unauthorized_client", "this client may not use " + grant_type);
+  if (!Contains(grants, grant_type)) return Error(StatusCode::kInvalidArgument, "unauthorized_client", "this client may not use " + grant_type);
 
   if (grant_type == "client_credentials") {
     // FedAuthz §1.3.1: the PAT, scope uma_protection, for a resource server of this owner.
     const std::vector<std::string> scopes = SplitSpaces(param("scope"));
     if (scopes.size() != 1 || scopes[0] != kProtectionScope) {
-      return Error(400, "invalid_scope", "a resource server asks for scope uma_protection");
+      return Error(StatusCode::kInvalidArgument, "invalid_scope", "a resource server asks for scope uma_protection");
     }
     const std::string pat = impl_->NewToken();
     std::lock_guard<std::mutex> lock(impl_->mu_);
@@ -218,7 +218,7 @@ Reply AuthorizationServer::Token(const std::map<std::string, std::string>& form,
                                 options_.pat_ttl);
     });
     if (!st.ok()) return Internal(st);
-    return Json(200, {{"access_token", pat}, {"token_type", "Bearer"}, {"expires_in", options_.pat_ttl},
+    return Answer({{"access_token", pat}, {"token_type", "Bearer"}, {"expires_in", options_.pat_ttl},
                       {"scope", kProtectionScope}});
   }
   return UmaGrant(form, credentials.client_id);
@@ -236,12 +236,12 @@ Reply AuthorizationServer::UmaGrant(const std::map<std::string, std::string>& fo
   const std::string pct = param("pct");
   const std::string rpt = param("rpt");
   // UMA Grant §3.3.1: ticket REQUIRED.
-  if (ticket.empty()) return Error(400, "invalid_request", "ticket is required");
+  if (ticket.empty()) return Error(StatusCode::kInvalidArgument, "invalid_request", "ticket is required");
   if (!claim_token.empty() && claim_token_format.empty()) {
-    return Error(400, "invalid_request", "claim_token_format is required with claim_token");
+    return Error(StatusCode::kInvalidArgument, "invalid_request", "claim_token_format is required with claim_token");
   }
   if (claim_token.empty() && !claim_token_format.empty()) {
-    return Error(400, "invalid_request", "claim_token_format without claim_token");
+    return Error(StatusCode::kInvalidArgument, "invalid_request", "claim_token_format without claim_token");
   }
 
   // What costs time — signatures, DID resolution, status lists — is checked before the lock,
@@ -266,7 +266,7 @@ Reply AuthorizationServer::UmaGrant(const std::map<std::string, std::string>& fo
     // consumed either way: single use).
     auto consumed = im.ConsumeTicket(ticket);
     if (!consumed) {
-      reply = Error(400, "invalid_grant", consumed.error().message());
+      reply = Error(StatusCode::kInvalidArgument, "invalid_grant", consumed.error().message());
       log_entry["outcome"] = "invalid_grant";
       log_entry["reason"] = consumed.error().message();
       return Status::Ok();
@@ -275,7 +275,7 @@ Reply AuthorizationServer::UmaGrant(const std::map<std::string, std::string>& fo
     json state = consumed->second;
     // A rotated ticket belongs to the client it was rotated for.
     if (state.contains("client") && state["client"] != client_id) {
-      reply = Error(400, "invalid_grant", "the ticket was issued to another client");
+      reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "the ticket was issued to another client");
       log_entry["outcome"] = "invalid_grant";
       log_entry["reason"] = "ticket of another client";
       return Status::Ok();
@@ -294,7 +294,7 @@ Reply AuthorizationServer::UmaGrant(const std::map<std::string, std::string>& fo
     };
     auto need_info = [&](const std::string& why) -> Status {
       MDL_ASSIGN_OR_RETURN(std::string next, rotate());
-      reply = Error(403, "need_info", why,
+      reply = Error(StatusCode::kPermissionDenied, "need_info", why,
                     {{"ticket", next}, {"required_claims", im.RequiredClaims()}});
       log_entry["outcome"] = "need_info";
       log_entry["reason"] = why;
@@ -306,13 +306,13 @@ Reply AuthorizationServer::UmaGrant(const std::map<std::string, std::string>& fo
       // Still live now that the lock is held (it may have been revoked meanwhile).
       auto row = im.LiveToken(pct, "pct");
       if (!row || row->client_id != client_id || !pct_claims) {
-        reply = Error(400, "invalid_grant", "the pct is not valid for this client");
+        reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "the pct is not valid for this client");
         log_entry["outcome"] = "invalid_grant";
         log_entry["reason"] = "bad pct";
         return Status::Ok();
       }
       if (Status m = im.Merge(claims, std::move(*pct_claims)); !m.ok()) {
-        reply = Error(400, "invalid_grant", m.message());
+        reply = Error(StatusCode::kInvalidArgument, "invalid_grant", m.message());
         log_entry["outcome"] = "invalid_grant";
         log_entry["reason"] = m.message();
         return Status::Ok();
@@ -353,7 +353,7 @@ Reply AuthorizationServer::UmaGrant(const std::map<std::string, std::string>& fo
         }
       }
       if (!known) {
-        reply = Error(400, "invalid_scope", "scope '" + s + "' is not registered on the requested resources");
+        reply = Error(StatusCode::kInvalidArgument, "invalid_scope", "scope '" + s + "' is not registered on the requested resources");
         log_entry["outcome"] = "invalid_scope";
         return Status::Ok();
       }
@@ -362,7 +362,7 @@ Reply AuthorizationServer::UmaGrant(const std::map<std::string, std::string>& fo
     if (!rpt.empty()) {
       old_rpt = im.LiveToken(rpt, "rpt");
       if (!old_rpt || old_rpt->client_id != client_id || old_rpt->subject != claims.party.did) {
-        reply = Error(400, "invalid_grant", "the rpt to upgrade is not valid for this client and requesting party");
+        reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "the rpt to upgrade is not valid for this client and requesting party");
         log_entry["outcome"] = "invalid_grant";
         log_entry["reason"] = "bad rpt";
         return Status::Ok();
@@ -393,7 +393,7 @@ Reply AuthorizationServer::UmaGrant(const std::map<std::string, std::string>& fo
       return need_info("no permission on the claims so far; a credential may be required");
     }
     if (d.outcome == Decision::Outcome::kDeny) {
-      reply = Error(403, "request_denied", "the request was denied");
+      reply = Error(StatusCode::kPermissionDenied, "request_denied", "the request was denied");
       log_entry["outcome"] = "request_denied";
       return Status::Ok();
     }
@@ -430,7 +430,7 @@ Reply AuthorizationServer::UmaGrant(const std::map<std::string, std::string>& fo
         }
       }
       if (status == "denied" || d.outcome == Decision::Outcome::kDeny) {
-        reply = Error(403, "request_denied", "the request was denied");
+        reply = Error(StatusCode::kPermissionDenied, "request_denied", "the request was denied");
         log_entry["outcome"] = "request_denied";
         log_entry["request"] = request_id;
         return Status::Ok();
@@ -439,7 +439,7 @@ Reply AuthorizationServer::UmaGrant(const std::map<std::string, std::string>& fo
         if (request_id.empty()) {
           Stmt count(im.db_, "SELECT COUNT(*) FROM requests WHERE status = 'pending'", kWhat);
           if (count.Step() == SQLITE_ROW && static_cast<size_t>(count.ColInt(0)) >= kMaxPendingRequests) {
-            reply = Error(503, "temporarily_unavailable", "too many requests are awaiting the owner's decision");
+            reply = Error(StatusCode::kUnavailable, "temporarily_unavailable", "too many requests are awaiting the owner's decision");
             return Status::Ok();
           }
           request_id = im.NewId();
@@ -453,7 +453,7 @@ Reply AuthorizationServer::UmaGrant(const std::map<std::string, std::string>& fo
         }
         MDL_ASSIGN_OR_RETURN(std::string next, rotate());
         // UMA Grant §3.3.6: request_submitted with a new ticket and the polling interval.
-        reply = Error(403, "request_submitted", "the request awaits the approval of its approvers",
+        reply = Error(StatusCode::kPermissionDenied, "request_submitted", "the request awaits the approval of its approvers",
                       {{"ticket", next}, {"interval", options_.approval_poll_interval}});
         log_entry["outcome"] = "request_submitted";
         log_entry["request"] = request_id;
@@ -478,7 +478,7 @@ Reply AuthorizationServer::UmaGrant(const std::map<std::string, std::string>& fo
       MDL_RETURN_IF_ERROR(im.InsertToken(new_pct, "pct", client_id, claims.party.did, pct_data, options_.pct_ttl));
       body["pct"] = new_pct;
     }
-    reply = Json(200, std::move(body));
+    reply = Answer(std::move(body));
     log_entry["outcome"] = "granted";
     log_entry["granted"] = PermissionsToJson(d.permissions);
     log_entry["rpt_hash"] = HexEncode(TokenHash(new_rpt));
@@ -533,7 +533,7 @@ Reply AuthorizationServer::CreateResource(std::string_view pat, const json& desc
   const std::string rs = impl_->PatClient(pat);
   if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
   auto d = ResourceDescription(description);
-  if (!d) return Error(400, "invalid_request", d.error().message());
+  if (!d) return Error(StatusCode::kInvalidArgument, "invalid_request", d.error().message());
   const std::string id = impl_->NewId();
   Status st = impl_->Tx([&]() -> Status {
     Stmt count(impl_->db_, "SELECT COUNT(*) FROM resources WHERE client_id = ?", kWhat);
@@ -545,10 +545,10 @@ Reply AuthorizationServer::CreateResource(std::string_view pat, const json& desc
     if (ins.Step() != SQLITE_DONE) return ins.Error();
     return Status::Ok();
   });
-  if (st.code() == StatusCode::kResourceExhausted) return Error(400, "invalid_request", st.message());
+  if (st.code() == StatusCode::kResourceExhausted) return Error(StatusCode::kInvalidArgument, "invalid_request", st.message());
   if (!st.ok()) return Internal(st);
   // FedAuthz §3.2.1: the new resource's location.
-  Reply created = Json(201, {{"_id", id}, {"user_access_policy_uri", options_.issuer + "/owner/v1/policies"}});
+  Reply created = Created({{"_id", id}, {"user_access_policy_uri", options_.issuer + "/owner/v1/policies"}});
   created.headers.emplace_back("Location", options_.issuer + "/uma/resource_set/" + id);
   return created;
 }
@@ -559,10 +559,10 @@ Reply AuthorizationServer::ReadResource(std::string_view pat, std::string_view i
   if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
   auto r = impl_->Resource(id);
   // Another server's resource reads as absent (FedAuthz §3.2: not_found).
-  if (!r || r->client_id != rs) return Error(404, "not_found", "no such resource");
+  if (!r || r->client_id != rs) return Error(StatusCode::kNotFound, "not_found", "no such resource");
   json body = r->description;
   body["_id"] = std::string(id);
-  return Json(200, std::move(body));
+  return Answer(std::move(body));
 }
 
 Reply AuthorizationServer::UpdateResource(std::string_view pat, std::string_view id, const json& description) {
@@ -570,16 +570,16 @@ Reply AuthorizationServer::UpdateResource(std::string_view pat, std::string_view
   const std::string rs = impl_->PatClient(pat);
   if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
   auto d = ResourceDescription(description);
-  if (!d) return Error(400, "invalid_request", d.error().message());
+  if (!d) return Error(StatusCode::kInvalidArgument, "invalid_request", d.error().message());
   auto r = impl_->Resource(id);
-  if (!r || r->client_id != rs) return Error(404, "not_found", "no such resource");
+  if (!r || r->client_id != rs) return Error(StatusCode::kNotFound, "not_found", "no such resource");
   Status st = impl_->Tx([&]() -> Status {
     Stmt up(impl_->db_, "UPDATE resources SET description = ? WHERE id = ? AND client_id = ?", kWhat);
     if (up.Text(1, d->dump()).Text(2, id).Text(3, rs).Step() != SQLITE_DONE) return up.Error();
     return Status::Ok();
   });
   if (!st.ok()) return Internal(st);
-  return Json(200, {{"_id", std::string(id)}});
+  return Answer({{"_id", std::string(id)}});
 }
 
 Reply AuthorizationServer::DeleteResource(std::string_view pat, std::string_view id) {
@@ -587,14 +587,14 @@ Reply AuthorizationServer::DeleteResource(std::string_view pat, std::string_view
   const std::string rs = impl_->PatClient(pat);
   if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
   auto r = impl_->Resource(id);
-  if (!r || r->client_id != rs) return Error(404, "not_found", "no such resource");
+  if (!r || r->client_id != rs) return Error(StatusCode::kNotFound, "not_found", "no such resource");
   Status st = impl_->Tx([&]() -> Status {
     Stmt del(impl_->db_, "DELETE FROM resources WHERE id = ? AND client_id = ?", kWhat);
     if (del.Text(1, id).Text(2, rs).Step() != SQLITE_DONE) return del.Error();
     return Status::Ok();
   });
   if (!st.ok()) return Internal(st);
-  return Json(204, json::object());
+  return Empty();
 }
 
 Reply AuthorizationServer::ListResources(std::string_view pat) {
@@ -605,7 +605,7 @@ Reply AuthorizationServer::ListResources(std::string_view pat) {
   Stmt q(impl_->db_, "SELECT id FROM resources WHERE client_id = ? ORDER BY created, id", kWhat);
   q.Text(1, rs);
   while (q.Step() == SQLITE_ROW) ids.push_back(q.Col(0));
-  return Json(200, std::move(ids));
+  return Answer(std::move(ids));
 }
 
 Reply AuthorizationServer::RequestPermission(std::string_view pat, const json& body) {
@@ -619,29 +619,29 @@ Reply AuthorizationServer::RequestPermissionLocked(const std::string& rs, const 
   // FedAuthz §4.1: one permission object or an array of them.
   json list = body.is_array() ? body : json::array({body});
   if (list.empty() || list.size() > kMaxPermissionsPerTicket) {
-    return Error(400, "invalid_request", "one to 64 permission requests");
+    return Error(StatusCode::kInvalidArgument, "invalid_request", "one to 64 permission requests");
   }
   json permissions = json::array();
   for (const json& p : list) {
     if (!p.is_object() || !p.contains("resource_id") || !p["resource_id"].is_string()) {
-      return Error(400, "invalid_resource_id", "each permission names a resource_id");
+      return Error(StatusCode::kInvalidArgument, "invalid_resource_id", "each permission names a resource_id");
     }
     const std::string id = p["resource_id"];
     auto r = impl_->Resource(id);
     // The resource must be this resource server's, for this owner (FedAuthz §4.3).
     if (!r || r->client_id != rs || r->owner != options_.owner_did) {
-      return Error(400, "invalid_resource_id", "resource '" + id + "' is not registered by this resource server");
+      return Error(StatusCode::kInvalidArgument, "invalid_resource_id", "resource '" + id + "' is not registered by this resource server");
     }
     const std::vector<std::string> registered = r->description.value("resource_scopes", std::vector<std::string>{});
     auto scopes = p.find("resource_scopes");
     // FedAuthz §4.1: "zero or more" scope identifiers.
     if (scopes == p.end() || !scopes->is_array()) {
-      return Error(400, "invalid_scope", "resource_scopes is an array (of zero or more scopes)");
+      return Error(StatusCode::kInvalidArgument, "invalid_scope", "resource_scopes is an array (of zero or more scopes)");
     }
     std::set<std::string> want;
     for (const json& s : *scopes) {
       if (!s.is_string() || !Contains(registered, s.get<std::string>())) {
-        return Error(400, "invalid_scope", "a requested scope is not registered on resource '" + id + "'");
+        return Error(StatusCode::kInvalidArgument, "invalid_scope", "a requested scope is not registered on resource '" + id + "'");
       }
       want.insert(s.get<std::string>());
     }
@@ -653,17 +653,17 @@ Reply AuthorizationServer::RequestPermissionLocked(const std::string& rs, const 
     return ticket.status();
   });
   if (!st.ok()) return Internal(st);
-  return Json(201, {{"ticket", *ticket}});
+  return Created({{"ticket", *ticket}});
 }
 
 Reply AuthorizationServer::Introspect(std::string_view pat, std::string_view token) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
   const std::string rs = impl_->PatClient(pat);
   if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
-  if (token.empty()) return Error(400, "invalid_request", "token is required");
+  if (token.empty()) return Error(StatusCode::kInvalidArgument, "invalid_request", "token is required");
   // RFC 7662 §2.2: anything not active for this caller is just {"active": false}.
   auto row = impl_->LiveToken(token, "rpt");
-  if (!row) return Json(200, {{"active", false}});
+  if (!row) return Answer({{"active", false}});
   json perms = json::array();
   for (const GrantedPermission& g : PermissionsFromJson(row->data.at("permissions"))) {
     auto r = impl_->Resource(g.resource_id);
@@ -671,8 +671,8 @@ Reply AuthorizationServer::Introspect(std::string_view pat, std::string_view tok
     // FedAuthz §5.1.1: resource_id, resource_scopes, exp.
     perms.push_back({{"resource_id", g.resource_id}, {"resource_scopes", g.scopes}, {"exp", row->expires}});
   }
-  if (perms.empty()) return Json(200, {{"active", false}});
-  return Json(200, {{"active", true},
+  if (perms.empty()) return Answer({{"active", false}});
+  return Answer({{"active", true},
                     {"exp", row->expires},
                     {"iat", row->issued},
                     {"client_id", row->client_id},
@@ -685,21 +685,21 @@ Reply AuthorizationServer::Introspect(std::string_view pat, std::string_view tok
 Reply AuthorizationServer::Revoke(const ClientCredentials& credentials, std::string_view token) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
   if (!impl_->Authenticate(credentials)) {
-    Reply r = Error(401, "invalid_client", "client authentication failed");
+    Reply r = Error(StatusCode::kUnauthenticated, "invalid_client", "client authentication failed");
     r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"" + options_.realm + "\"");
     return r;
   }
-  if (token.empty()) return Error(400, "invalid_request", "token is required");
-  if (token.size() > kMaxTokenBytes) return Json(200, json::object());
+  if (token.empty()) return Error(StatusCode::kInvalidArgument, "invalid_request", "token is required");
+  if (token.size() > kMaxTokenBytes) return Answer(json::object());
   const Hash256 h = TokenHash(token);
   Stmt q(impl_->db_, "SELECT kind, client_id, subject FROM tokens WHERE hash = ?", kWhat);
   q.Blob(1, h.data(), h.size());
   // RFC 7009 §2.2: an unknown (or already invalid) token is answered 200 like a revoked one.
-  if (q.Step() != SQLITE_ROW) return Json(200, json::object());
+  if (q.Step() != SQLITE_ROW) return Answer(json::object());
   const std::string kind = q.Col(0), owner_client = q.Col(1), subject = q.Col(2);
   // RFC 7009 §2.1: only the client the token was issued to may revoke it.
   if (owner_client != credentials.client_id || (kind != "rpt" && kind != "pct" && kind != "pat")) {
-    return Error(400, "unauthorized_client", "the token was not issued to this client");
+    return Error(StatusCode::kInvalidArgument, "unauthorized_client", "the token was not issued to this client");
   }
   Status st = impl_->Tx([&]() -> Status {
     MDL_RETURN_IF_ERROR(impl_->RevokeTokenHash(h));
@@ -707,7 +707,7 @@ Reply AuthorizationServer::Revoke(const ClientCredentials& credentials, std::str
                        {"token_hash", HexEncode(h)}});
   });
   if (!st.ok()) return Internal(st);
-  return Json(200, json::object());
+  return Answer(json::object());
 }
 
 Result<Access> AuthorizationServer::Authorize(std::string_view pat, std::string_view bearer, const std::string& resource_id,
@@ -730,10 +730,10 @@ Result<Access> AuthorizationServer::Authorize(std::string_view pat, std::string_
   // UMA Grant §3.2: no token, or one without this permission → a permission ticket.
   Reply ticket = RequestPermissionLocked(rs, {{"resource_id", resource_id}, {"resource_scopes", {scope}}});
   if (!ticket.ok()) {
-    *refusal = Error(403, "insufficient_scope", "no permission ticket can be issued for this resource");
+    *refusal = Error(StatusCode::kPermissionDenied, "insufficient_scope", "no permission ticket can be issued for this resource");
     return Status::PermissionDenied("no ticket");
   }
-  Reply r = Error(401, "unauthorized", "an RPT with the permission is required; ask the authorization server",
+  Reply r = Error(StatusCode::kUnauthenticated, "unauthorized", "an RPT with the permission is required; ask the authorization server",
                   {{"ticket", ticket.body["ticket"]}, {"as_uri", options_.issuer}});
   // UMA Grant §3.2 (example): WWW-Authenticate: UMA realm, as_uri, ticket.
   r.headers.emplace_back("WWW-Authenticate", "UMA realm=\"" + options_.realm + "\", as_uri=\"" + options_.issuer +
@@ -768,9 +768,9 @@ Reply AuthorizationServer::OwnerChallenge() {
     if (ins.Text(1, nonce).Int(2, expires).Step() != SQLITE_DONE) return ins.Error();
     return Status::Ok();
   });
-  if (st.code() == StatusCode::kResourceExhausted) return Error(503, "temporarily_unavailable", st.message());
+  if (st.code() == StatusCode::kResourceExhausted) return Error(StatusCode::kUnavailable, "temporarily_unavailable", st.message());
   if (!st.ok()) return Internal(st);
-  return Json(200, {{"nonce", nonce}, {"audience", options_.issuer}, {"expires", expires}, {"did", options_.owner_did}});
+  return Answer({{"nonce", nonce}, {"audience", options_.issuer}, {"expires", expires}, {"did", options_.owner_did}});
 }
 
 namespace {
@@ -799,10 +799,10 @@ Reply AuthorizationServer::OwnerSignIn(std::string_view did_auth_jwt) {
   claims::VerifiedJwt info;
   auto payload = VerifyDidAuth(did_auth_jwt, options_, impl_->Now(), "", &info);
   std::lock_guard<std::mutex> lock(impl_->mu_);
-  if (!payload) return Error(401, "invalid_grant", "the sign-in token was refused: " + payload.error().message());
+  if (!payload) return Error(StatusCode::kUnauthenticated, "invalid_grant", "the sign-in token was refused: " + payload.error().message());
   if (info.controller != options_.owner_did) {
     (void)impl_->Tx([&]() { return impl_->Log({{"event", "owner.signin"}, {"did", info.controller}, {"outcome", "refused"}}); });
-    return Error(403, "access_denied", "only the container's owner signs in here");
+    return Error(StatusCode::kPermissionDenied, "access_denied", "only the container's owner signs in here");
   }
   const std::string nonce = StringOr(*payload, "nonce");
   const std::string session = impl_->NewToken();
@@ -811,13 +811,13 @@ Reply AuthorizationServer::OwnerSignIn(std::string_view did_auth_jwt) {
     // The challenge is single use and must be live.
     MDL_ASSIGN_OR_RETURN(bool live, impl_->ConsumeChallenge(nonce));
     if (!live) {
-      reply = Error(401, "invalid_grant", "the challenge is unknown, used or expired");
+      reply = Error(StatusCode::kUnauthenticated, "invalid_grant", "the challenge is unknown, used or expired");
       return Status::Ok();
     }
     MDL_RETURN_IF_ERROR(impl_->InsertToken(session, "session", "owner", options_.owner_did, json::object(), options_.session_ttl));
     MDL_RETURN_IF_ERROR(impl_->Log({{"event", "owner.signin"}, {"did", info.controller}, {"outcome", "session"},
                                     {"session_hash", HexEncode(TokenHash(session))}}));
-    reply = Json(200, {{"access_token", session}, {"token_type", "Bearer"}, {"expires_in", options_.session_ttl}});
+    reply = Answer({{"access_token", session}, {"token_type", "Bearer"}, {"expires_in", options_.session_ttl}});
     return Status::Ok();
   });
   if (!st.ok()) return Internal(st);
@@ -903,7 +903,7 @@ Result<json> AuthorizationServer::AnchorConsent(const Policy& p, const std::stri
 Reply AuthorizationServer::AddPolicy(std::string_view session, const json& body) {
   MDL_OWNER_ONLY(session);
   auto policy = PolicyFromJson(body);
-  if (!policy) return Error(400, "invalid_request", policy.error().message());
+  if (!policy) return Error(StatusCode::kInvalidArgument, "invalid_request", policy.error().message());
   policy->id = impl_->NewId();
   const json stored = PolicyToJson(*policy);
   const int64_t now = impl_->Now();
@@ -912,7 +912,7 @@ Reply AuthorizationServer::AddPolicy(std::string_view session, const json& body)
   const std::string receipt_hash = HexHash(*jcs::Canonicalize(receipt));
   // The ledger first: if it refuses, nothing is stored and the owner is told.
   auto indexes = AnchorConsent(*policy, "grant", receipt_hash);
-  if (!indexes) return Error(503, "temporarily_unavailable", "the consent receipt could not be anchored: " + indexes.error().message());
+  if (!indexes) return Error(StatusCode::kUnavailable, "temporarily_unavailable", "the consent receipt could not be anchored: " + indexes.error().message());
   Status st = impl_->Tx([&]() -> Status {
     Stmt ins(impl_->db_, "INSERT INTO policies (id, body, created) VALUES (?,?,?)", kWhat);
     if (ins.Text(1, policy->id).Text(2, stored.dump()).Int(3, now).Step() != SQLITE_DONE) return ins.Error();
@@ -924,22 +924,22 @@ Reply AuthorizationServer::AddPolicy(std::string_view session, const json& body)
   if (!st.ok()) return Internal(st);
   json out = stored;
   out["receipt"] = {{"hash", receipt_hash}, {"ledger_indexes", *indexes}};
-  return Json(201, std::move(out));
+  return Created(std::move(out));
 }
 
 Reply AuthorizationServer::ListPolicies(std::string_view session) {
   MDL_OWNER_ONLY(session);
   json out = json::array();
   for (const Policy& p : impl_->ActivePolicies()) out.push_back(PolicyToJson(p));
-  return Json(200, std::move(out));
+  return Answer(std::move(out));
 }
 
 Reply AuthorizationServer::GetPolicy(std::string_view session, std::string_view id) {
   MDL_OWNER_ONLY(session);
   for (const Policy& p : impl_->ActivePolicies()) {
-    if (p.id == id) return Json(200, PolicyToJson(p));
+    if (p.id == id) return Answer(PolicyToJson(p));
   }
-  return Error(404, "not_found", "no such policy");
+  return Error(StatusCode::kNotFound, "not_found", "no such policy");
 }
 
 Reply AuthorizationServer::DeletePolicy(std::string_view session, std::string_view id) {
@@ -948,7 +948,7 @@ Reply AuthorizationServer::DeletePolicy(std::string_view session, std::string_vi
   for (Policy& p : impl_->ActivePolicies()) {
     if (p.id == id) policy = std::move(p);
   }
-  if (!policy) return Error(404, "not_found", "no such policy");
+  if (!policy) return Error(StatusCode::kNotFound, "not_found", "no such policy");
   std::string grant_hash;
   {
     Stmt q(impl_->db_, "SELECT hash FROM receipts WHERE policy_id = ? AND action = 'grant'", kWhat);
@@ -960,7 +960,7 @@ Reply AuthorizationServer::DeletePolicy(std::string_view session, std::string_vi
   const std::string receipt_hash = HexHash(*jcs::Canonicalize(receipt));
   // The ledger's revoke names the grant's receipt (docs/ledger.md: a revoke matches a grant).
   auto indexes = AnchorConsent(*policy, "revoke", grant_hash);
-  if (!indexes) return Error(503, "temporarily_unavailable", "the revocation could not be anchored: " + indexes.error().message());
+  if (!indexes) return Error(StatusCode::kUnavailable, "temporarily_unavailable", "the revocation could not be anchored: " + indexes.error().message());
   size_t revoked_tokens = 0;
   Status st = impl_->Tx([&]() -> Status {
     Stmt up(impl_->db_, "UPDATE policies SET revoked = ? WHERE id = ? AND revoked IS NULL", kWhat);
@@ -992,14 +992,14 @@ Reply AuthorizationServer::DeletePolicy(std::string_view session, std::string_vi
                        {"ledger", *indexes}, {"tokens_revoked", revoked_tokens}});
   });
   if (!st.ok()) return Internal(st);
-  return Json(200, {{"id", std::string(id)}, {"revoked", true}, {"tokens_revoked", revoked_tokens},
+  return Answer({{"id", std::string(id)}, {"revoked", true}, {"tokens_revoked", revoked_tokens},
                     {"receipt", {{"hash", receipt_hash}, {"ledger_indexes", *indexes}}}});
 }
 
 Reply AuthorizationServer::ListRequests(std::string_view session, std::string_view status_filter) {
   MDL_OWNER_ONLY(session);
   if (!status_filter.empty() && status_filter != "pending" && status_filter != "approved" && status_filter != "denied") {
-    return Error(400, "invalid_request", "status is pending, approved or denied");
+    return Error(StatusCode::kInvalidArgument, "invalid_request", "status is pending, approved or denied");
   }
   json out = json::array();
   Stmt q(impl_->db_, "SELECT id, hash, data, status, created, decided FROM requests ORDER BY created, id", kWhat);
@@ -1011,12 +1011,12 @@ Reply AuthorizationServer::ListRequests(std::string_view session, std::string_vi
     out.push_back({{"id", q.Col(0)}, {"hash", q.Col(1)}, {"status", q.Col(3)}, {"summary", data["summary"]},
                    {"approvals", approvals}, {"created", q.ColInt(4)}});
   }
-  return Json(200, std::move(out));
+  return Answer(std::move(out));
 }
 
 Reply AuthorizationServer::DecideAsOwner(std::string_view session, std::string_view request_id, std::string_view decision) {
   MDL_OWNER_ONLY(session);
-  if (decision != "approve" && decision != "deny") return Error(400, "invalid_request", "decision is approve or deny");
+  if (decision != "approve" && decision != "deny") return Error(StatusCode::kInvalidArgument, "invalid_request", "decision is approve or deny");
   Reply reply;
   Status st = impl_->Tx([&]() -> Status {
     reply = impl_->RecordDecision(std::string(request_id), {kOwnerApprover}, std::string(decision),
@@ -1033,16 +1033,16 @@ Reply AuthorizationServer::DecideSigned(std::string_view request_id, std::string
   std::string hash;
   {
     Stmt q(impl_->db_, "SELECT hash FROM requests WHERE id = ?", kWhat);
-    if (q.Text(1, request_id).Step() != SQLITE_ROW) return Error(404, "not_found", "no such request");
+    if (q.Text(1, request_id).Step() != SQLITE_ROW) return Error(StatusCode::kNotFound, "not_found", "no such request");
     hash = q.Col(0);
   }
   claims::VerifiedJwt info;
   // The decision is bound to this request's content by its hash (the nonce).
   auto payload = VerifyDidAuth(decision_token, options_, impl_->Now(), hash, &info);
-  if (!payload) return Error(401, "invalid_token", "the signed decision was refused: " + payload.error().message());
+  if (!payload) return Error(StatusCode::kUnauthenticated, "invalid_token", "the signed decision was refused: " + payload.error().message());
   const std::string decision = StringOr(*payload, "decision");
   if (StringOr(*payload, "request") != request_id || (decision != "approve" && decision != "deny")) {
-    return Error(400, "invalid_request", "the token names another request or no decision");
+    return Error(StatusCode::kInvalidArgument, "invalid_request", "the token names another request or no decision");
   }
   Reply reply;
   Status st = impl_->Tx([&]() -> Status {
@@ -1069,7 +1069,7 @@ Reply AuthorizationServer::ReadDisclosures(std::string_view session, uint64_t af
   json head = {{"seq", 0}, {"hash", std::string(64, '0')}};
   Stmt h(impl_->db_, "SELECT seq, hash FROM disclosures ORDER BY seq DESC LIMIT 1", kWhat);
   if (h.Step() == SQLITE_ROW) head = {{"seq", h.ColInt(0)}, {"hash", h.Col(1)}};
-  return Json(200, {{"entries", entries}, {"head", head}});
+  return Answer({{"entries", entries}, {"head", head}});
 }
 
 Reply AuthorizationServer::ExportDisclosures(std::string_view session) {
@@ -1082,18 +1082,18 @@ Reply AuthorizationServer::ExportDisclosures(std::string_view session) {
   while (a.Step() == SQLITE_ROW) {
     anchors.push_back({{"seq", a.ColInt(0)}, {"hash", a.Col(1)}, {"ledger_index", a.ColInt(2)}, {"ts", a.ColInt(3)}});
   }
-  return Json(200, {{"format", "medallion-disclosure-log/1"}, {"owner", options_.owner_did}, {"container", options_.issuer},
+  return Answer({{"format", "medallion-disclosure-log/1"}, {"owner", options_.owner_did}, {"container", options_.issuer},
                     {"entries", entries}, {"anchors", anchors}});
 }
 
 Reply AuthorizationServer::AnchorDisclosures(std::string_view session) {
   MDL_OWNER_ONLY(session);
-  if (options_.ledger == nullptr) return Error(409, "no_ledger", "this container has no ledger configured");
+  if (options_.ledger == nullptr) return Error(StatusCode::kFailedPrecondition, "no_ledger", "this container has no ledger configured");
   Status st = MaybeAnchorLocked(true);
-  if (!st.ok()) return Error(503, "temporarily_unavailable", st.message());
+  if (!st.ok()) return Error(StatusCode::kUnavailable, "temporarily_unavailable", st.message());
   Stmt a(impl_->db_, "SELECT seq, hash, ledger_index, ts FROM anchors ORDER BY seq DESC LIMIT 1", kWhat);
-  if (a.Step() != SQLITE_ROW) return Json(200, {{"anchored", false}});
-  return Json(200, {{"seq", a.ColInt(0)}, {"hash", a.Col(1)}, {"ledger_index", a.ColInt(2)}, {"ts", a.ColInt(3)}});
+  if (a.Step() != SQLITE_ROW) return Answer({{"anchored", false}});
+  return Answer({{"seq", a.ColInt(0)}, {"hash", a.Col(1)}, {"ledger_index", a.ColInt(2)}, {"ts", a.ColInt(3)}});
 }
 
 Reply AuthorizationServer::ListReceipts(std::string_view session) {
@@ -1118,7 +1118,7 @@ Reply AuthorizationServer::ListReceipts(std::string_view session) {
     }
     out.push_back(std::move(item));
   }
-  return Json(200, std::move(out));
+  return Answer(std::move(out));
 }
 
 #undef MDL_OWNER_ONLY

@@ -34,25 +34,25 @@ Reply AuthorizationServer::StoreCredential(std::string_view session, const json&
 }
 
 Reply AuthorizationServer::StoreCredentialFrom(const std::string& source, const json& credential) {
-  if (!credential.is_object()) return Error(400, "invalid_request", "a credential is a JSON object");
+  if (!credential.is_object()) return Error(StatusCode::kInvalidArgument, "invalid_request", "a credential is a JSON object");
   const int64_t now = impl_->Now();
-  if (Status st = claims::CheckCredential(credential, 0); !st.ok()) return Error(400, "invalid_credential", st.message());
+  if (Status st = claims::CheckCredential(credential, 0); !st.ok()) return Error(StatusCode::kInvalidArgument, "invalid_credential", st.message());
   // The inbox takes only what is addressed to the owner.
   const json& subject = credential.at("credentialSubject");
   if (source == "inbox" && (!subject.is_object() || internal::StringOr(subject, "id") != options_.owner_did)) {
-    return Error(400, "invalid_credential", "the credential's subject is not this container's owner");
+    return Error(StatusCode::kInvalidArgument, "invalid_credential", "the credential's subject is not this container's owner");
   }
   claims::ProofCheckOptions po;
   po.now = now;
   po.max_clock_skew = options_.max_clock_skew;
   auto proofs = claims::VerifyProofs(credential, *options_.resolver, po);
-  if (!proofs) return Error(400, "invalid_credential", proofs.error().message());
+  if (!proofs) return Error(StatusCode::kInvalidArgument, "invalid_credential", proofs.error().message());
   const std::string issuer = claims::IssuerOf(credential);
   if (std::none_of(proofs->begin(), proofs->end(), [&](const auto& p) { return p.controller == issuer; })) {
-    return Error(400, "invalid_credential", "no proof by the issuer");
+    return Error(StatusCode::kInvalidArgument, "invalid_credential", "no proof by the issuer");
   }
   auto digest = claims::CredentialDigest(credential);
-  if (!digest) return Error(400, "invalid_credential", digest.error().message());
+  if (!digest) return Error(StatusCode::kInvalidArgument, "invalid_credential", digest.error().message());
   const std::string id = HexEncode(*digest);
   json types = credential.at("type").is_array() ? credential.at("type") : json::array({credential.at("type")});
   std::lock_guard<std::mutex> lock(impl_->mu_);
@@ -65,7 +65,7 @@ Reply AuthorizationServer::StoreCredentialFrom(const std::string& source, const 
                        {"credential", id}, {"issuer", issuer}, {"types", types}});
   });
   if (!st.ok()) return Internal(st);
-  return Json(201, {{"id", id}});
+  return Created({{"id", id}});
 }
 
 Reply AuthorizationServer::ListCredentials(std::string_view session) {
@@ -77,7 +77,7 @@ Reply AuthorizationServer::ListCredentials(std::string_view session) {
     out.push_back({{"id", q.Col(0)}, {"credential", json::parse(q.Col(1))}, {"issuer", q.Col(2)},
                    {"types", json::parse(q.Col(3))}, {"source", q.Col(4)}, {"received", q.ColInt(5)}});
   }
-  return Json(200, std::move(out));
+  return Answer(std::move(out));
 }
 
 Reply AuthorizationServer::Events(std::string_view session, uint64_t after_seq, int wait_seconds) {
@@ -100,7 +100,7 @@ Reply AuthorizationServer::Events(std::string_view session, uint64_t after_seq, 
       events.push_back({{"seq", next}, {"type", type}, {"detail", detail}});
     }
     if (!events.empty() || std::chrono::steady_clock::now() >= deadline) {
-      return Json(200, {{"events", events}, {"next", next}});
+      return Answer({{"events", events}, {"next", next}});
     }
     after_seq = next;
     impl_->log_grew_.wait_until(lock, deadline);
