@@ -664,3 +664,58 @@ TEST_CASE("resource registration has a Location; a ticket may ask for zero scope
   CHECK_FALSE(d.contains("uma_profiles_supported"));
   CHECK(d.dump().find("\"bearer\"") == std::string::npos);
 }
+
+// Request bodies are outside input: a member of the wrong type is a 400 with the protocol's
+// error code, never an exception.
+TEST_CASE("wrong types in request bodies are refused, never thrown", "[uma][wrong-type]") {
+  UmaWorld w("uma-wrong-types");
+  Setup s(w);
+  const json bad_values[] = {json(7), json(-1.5), json::array(), json::object(), json(nullptr), json(true), json("x y")};
+  auto refused = [](const Reply& r, const char* error) {
+    INFO(r.body.dump());
+    CHECK(Http(r) == 400);
+    CHECK(r.status.code() == StatusCode::kInvalidArgument);
+    CHECK(r.status.reason() == error);
+    CHECK(r.body["error"] == error);
+  };
+  for (const json& v : bad_values) {
+    INFO(v.dump());
+    for (const char* member : {"scope", "token_endpoint_auth_method", "grant_types", "client_name"}) {
+      if (v == json("x y") && std::string(member) == "client_name") continue;  // a valid name
+      INFO(member);
+      refused(w.as->RegisterClient({{member, v}}, s.session), "invalid_client_metadata");
+    }
+    refused(w.as->RegisterClient({{"redirect_uris", {v}}}, ""), "invalid_redirect_uri");
+    for (const char* member : {"resource_scopes", "name", "type", "description", "icon_uri"}) {
+      if (v == json("x y") && std::string(member) != "resource_scopes") continue;
+      json d = {{"resource_scopes", {"read"}}};
+      d[member] = v;
+      INFO(member);
+      refused(w.as->CreateResource(s.pat, d), "invalid_request");
+      refused(w.as->UpdateResource(s.pat, s.resource, d), "invalid_request");
+    }
+    refused(w.as->RequestPermission(s.pat, {{"resource_id", v}, {"resource_scopes", {"read"}}}), "invalid_resource_id");
+    refused(w.as->RequestPermission(s.pat, {{"resource_id", s.resource}, {"resource_scopes", {v}}}), "invalid_scope");
+    for (const char* member : {"effect", "subjects", "resource_types", "scopes", "purposes", "owner_approval"}) {
+      json policy = {{"effect", "permit"},
+                     {"subjects", {{{"credential_type", "MedicalLicenseCredential"}}}},
+                     {"resource_types", {"MedicationRequest"}},
+                     {"purposes", {"treatment"}}};
+      policy[member] = v;
+      const std::string m = member;
+      if ((m == "scopes" && v == json::array()) || (m == "owner_approval" && v.is_boolean())) continue;  // valid
+      INFO(member);
+      refused(w.as->AddPolicy(s.session, policy), "invalid_request");
+    }
+    json credential = {{"@context", {claims::kVcContextV2}},
+                       {"type", {"VerifiableCredential"}},
+                       {"issuer", w.society.Did()},
+                       {"credentialSubject", {{"id", w.patient.Did()}}}};
+    for (const char* member : {"type", "credentialSubject", "issuer", "@context"}) {
+      json c = credential;
+      c[member] = v;
+      INFO(member);
+      refused(w.as->DeliverCredential(c), "invalid_credential");
+    }
+  }
+}

@@ -279,3 +279,73 @@ TEST_CASE("the inbox keeps only credentials for the owner; notifications wait fo
   CHECK(woke.body["events"].size() == 1);
   CHECK(Http(w.as->Events("x", 0, 0)) == 401);
 }
+
+TEST_CASE("wrong types in device bodies and queued requests are refused, never thrown", "[uma][devices][wrong-type]") {
+  DeviceWorld d;
+  UmaWorld& w = d.w;
+  Phone phone(w, 50);
+  REQUIRE(Http(phone.Pair(d.Offer())) == 201);
+  REQUIRE(phone.SignIn().ok());
+
+  // The phone's bodies: each member of the wrong type is a 400 invalid_request.
+  const json offer = d.Offer();
+  json pairing = PairingProof(w.issuer, offer["pairing_id"], offer["secret"], phone.key);
+  const json bad_values[] = {json(7), json::array(), json::object(), json(nullptr), json(true)};
+  for (const char* member : {"pairing_id", "device_key", "device_name", "mac", "sig"}) {
+    for (const json& v : bad_values) {
+      json body = pairing;
+      body[member] = v;
+      Reply r = w.as->CompletePairing(body);
+      INFO(member << " = " << v.dump());
+      CHECK(Http(r) == 400);
+      CHECK(r.status.reason() == "invalid_request");
+    }
+  }
+  for (const char* member : {"device_id", "nonce", "sig"}) {
+    for (const json& v : bad_values) {
+      json body = {{"device_id", phone.device_id}, {"nonce", "n"}, {"sig", Base64UrlEncode(Bytes(64))}};
+      body[member] = v;
+      INFO(member << " = " << v.dump());
+      CHECK(w.as->DeviceSignIn(body).status.reason() == "invalid_request");
+    }
+  }
+
+  // Queued requests: a summary, payload or sign request of the wrong type is refused when it is
+  // queued (invalid_argument naming the member), so the phone's decision never meets it.
+  const std::string vm = std::string(kOwnerDid) + "#" + phone.key.Multikey();
+  CHECK(w.as->QueueApproval(kRequestFill, "text", json::object()).error().message() == "'summary' must be an object");
+  CHECK(w.as->QueueApproval(kRequestFill, json::object(), json::array()).error().message() == "'payload' must be an object");
+  const json bad_signs[] = {
+      json("sign"),
+      {{"format", 7}, {"verification_method", vm}},
+      {{"format", "did-auth+jwt"}, {"verification_method", 7}},
+      {{"format", "did-auth+jwt"}, {"verification_method", vm}, {"claims", "aud"}},
+      {{"format", "data_integrity"}, {"verification_method", vm}},
+      {{"format", "data_integrity"}, {"verification_method", vm}, {"document", "doc"}},
+  };
+  for (const json& sign : bad_signs) {
+    auto id = w.as->QueueApproval(kRequestFill, json::object(), {{"sign", sign}});
+    INFO(sign.dump());
+    REQUIRE_FALSE(id);
+    CHECK(id.error().code() == StatusCode::kInvalidArgument);
+  }
+
+  // The decision's members of the wrong type.
+  auto fill = w.as->QueueApproval(kRequestFill, {{"text", "Fill"}},
+                                  {{"sign", {{"format", "did-auth+jwt"}, {"verification_method", vm},
+                                             {"claims", {{"aud", "https://pharmacy.example"}}}}}});
+  REQUIRE(fill);
+  const std::string hash = w.as->GetRequest(*fill)->at("hash");
+  for (const json& v : bad_values) {
+    json decision = phone.Decision(*fill, hash, "approve");
+    decision["decision"] = v;
+    CHECK(w.as->DeviceDecide(phone.session, *fill, decision).status.reason() == "invalid_request");
+    decision = phone.Decision(*fill, hash, "approve");
+    decision["sig"] = v;
+    CHECK(w.as->DeviceDecide(phone.session, *fill, decision).status.reason() == "invalid_request");
+    decision = phone.Decision(*fill, hash, "approve");
+    decision["result"] = v;
+    CHECK(w.as->DeviceDecide(phone.session, *fill, decision).status.reason() == "invalid_request");
+  }
+  CHECK(w.as->GetRequest(*fill)->at("status") == "pending");
+}

@@ -191,6 +191,14 @@ inline std::string StringOr(const json& j, const char* name, std::string fallbac
   auto it = j.find(name);
   return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
 }
+// A member of outside JSON: null when `j` is not an object or has no such member (never
+// throws, unlike json::at).
+inline const json& MemberOr(const json& j, const char* name) {
+  static const json kAbsent;
+  if (!j.is_object()) return kAbsent;
+  auto it = j.find(name);
+  return it == j.end() ? kAbsent : *it;
+}
 inline Hash256 TokenHash(std::string_view token) { return Sha256(AsBytes(token)); }
 
 inline bool Contains(const std::vector<std::string>& v, std::string_view s) { return std::find(v.begin(), v.end(), s) != v.end(); }
@@ -396,12 +404,12 @@ class AuthorizationServer::Impl {
       return Status::PermissionDenied("issuer_proof_missing: no proof by the issuer " + issuer);
     }
     // VC Data Model 2.0 §4.5: the presentation's holder must be the subject.
-    const json& subject = vc.at("credentialSubject");
+    const json& subject = MemberOr(vc, "credentialSubject");
     if (!subject.is_object() || StringOr(subject, "id") != holder) {
       return Status::PermissionDenied("holder_binding: the credential's subject is not the presentation's holder");
     }
     out->types.clear();
-    const json& types = vc.at("type");
+    const json& types = MemberOr(vc, "type");
     if (types.is_array()) {
       for (const json& t : types) {
         if (t.is_string()) out->types.push_back(t);

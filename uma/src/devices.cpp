@@ -23,6 +23,29 @@ bool VerifyEd25519(ByteView key, std::string_view message, ByteView sig) {
   return claims::VerifySignature(claims::Alg::kEdDSA, key, AsBytes(message), sig);
 }
 
+// A queued request's {"sign": {"format", "verification_method", "document" | "claims"}}: each
+// member of the type the phone's answer is checked against, so the check never meets a surprise.
+Status CheckSignRequest(const json& sign) {
+  if (!sign.is_object()) return Status::InvalidArgument("'payload.sign' must be an object");
+  const std::string format = StringOr(sign, "format");
+  if (format != "data_integrity" && format != "did-auth+jwt") {
+    return Status::InvalidArgument("payload.sign needs format data_integrity or did-auth+jwt and a verification_method");
+  }
+  if (!sign.contains("verification_method")) {
+    return Status::InvalidArgument("payload.sign needs format data_integrity or did-auth+jwt and a verification_method");
+  }
+  if (!sign["verification_method"].is_string()) {
+    return Status::InvalidArgument("'payload.sign.verification_method' must be a string");
+  }
+  if (format == "data_integrity" && !MemberOr(sign, "document").is_object()) {
+    return Status::InvalidArgument("'payload.sign.document' must be an object (the document to sign)");
+  }
+  if (sign.contains("claims") && !sign["claims"].is_object()) {
+    return Status::InvalidArgument("'payload.sign.claims' must be an object");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Reply AuthorizationServer::CreatePairing(std::string_view session, int64_t ttl_seconds) {
@@ -266,19 +289,19 @@ Reply AuthorizationServer::DeviceDecide(std::string_view device_session, std::st
   json result;
   if (decision == "approve" && data.contains("payload") && data["payload"].contains("sign")) {
     const json& sign = data["payload"]["sign"];
-    const std::string vm = sign.value("verification_method", "");
+    const std::string vm = StringOr(sign, "verification_method");
     if (!body.contains("result")) return Error(StatusCode::kInvalidArgument, "invalid_request", "this request needs the signed result");
     auto method = options_.resolver->DereferenceMethod(vm, std::nullopt);
     if (!method || method->public_key != Bytes(pk.begin(), pk.end())) {
       return Error(StatusCode::kInvalidArgument, "invalid_request", "the verification method to sign with is not this device's key");
     }
     const int64_t now = impl_->Now();
-    if (sign.value("format", "") == "data_integrity") {
+    if (StringOr(sign, "format") == "data_integrity") {
       const json& doc = body["result"];
       if (!doc.is_object()) return Error(StatusCode::kInvalidArgument, "invalid_request", "'result' must be an object (the signed document)");
       json unsigned_doc = doc;
       // The document must be the one put before the owner, plus proofs.
-      json original = sign.at("document");
+      json original = MemberOr(sign, "document");
       unsigned_doc.erase("proof");
       json original_unsigned = original;
       original_unsigned.erase("proof");
@@ -293,7 +316,7 @@ Reply AuthorizationServer::DeviceDecide(std::string_view device_session, std::st
         return Error(StatusCode::kInvalidArgument, "invalid_request", "no proof by the device's verification method");
       }
       result = doc;
-    } else if (sign.value("format", "") == "did-auth+jwt") {
+    } else if (StringOr(sign, "format") == "did-auth+jwt") {
       if (!body["result"].is_string()) return Error(StatusCode::kInvalidArgument, "invalid_request", "the result is a compact JWS");
       claims::JwtCheckOptions co;
       co.now = now;
@@ -301,7 +324,7 @@ Reply AuthorizationServer::DeviceDecide(std::string_view device_session, std::st
       auto payload = claims::VerifyJwt(claims::JwtKind::kDidAuth, body["result"].get<std::string>(), *options_.resolver, co, &info);
       if (!payload) return Error(StatusCode::kInvalidArgument, "invalid_request", "the signed token does not verify: " + payload.error().message());
       if (info.kid != vm) return Error(StatusCode::kInvalidArgument, "invalid_request", "the token is not signed by the device's verification method");
-      const json wanted = sign.value("claims", json::object());  // a named value: items() of a temporary dangles
+      const json wanted = MemberOr(sign, "claims");  // a named value: items() of a temporary dangles
       for (auto& [k, v] : wanted.items()) {
         if (!payload->contains(k) || (*payload)[k] != v) return Error(StatusCode::kInvalidArgument, "invalid_request", "the token's claim " + k + " differs");
       }
@@ -336,13 +359,9 @@ Result<std::string> AuthorizationServer::QueueApproval(const std::string& kind, 
   if (kind != kRequestPrescriptionCosign && kind != kRequestFill && kind != kRequestRecovery && kind != kRequestConsent) {
     return Status::InvalidArgument("unknown request kind '" + kind + "'");
   }
-  if (payload.contains("sign")) {
-    const json& sign = payload["sign"];
-    const std::string format = sign.value("format", "");
-    if ((format != "data_integrity" && format != "did-auth+jwt") || !sign.contains("verification_method")) {
-      return Status::InvalidArgument("payload.sign needs format data_integrity or did-auth+jwt and a verification_method");
-    }
-  }
+  if (!summary.is_object() && !summary.is_null()) return Status::InvalidArgument("'summary' must be an object");
+  if (!payload.is_object()) return Status::InvalidArgument("'payload' must be an object");
+  if (payload.contains("sign")) MDL_RETURN_IF_ERROR(CheckSignRequest(payload["sign"]));
   std::lock_guard<std::mutex> lock(impl_->mu_);
   const std::string id = impl_->NewId();
   json s = summary;

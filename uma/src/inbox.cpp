@@ -38,8 +38,8 @@ Reply AuthorizationServer::StoreCredentialFrom(const std::string& source, const 
   const int64_t now = impl_->Now();
   if (Status st = claims::CheckCredential(credential, 0); !st.ok()) return Error(StatusCode::kInvalidArgument, "invalid_credential", st.message());
   // The inbox takes only what is addressed to the owner.
-  const json& subject = credential.at("credentialSubject");
-  if (source == "inbox" && (!subject.is_object() || internal::StringOr(subject, "id") != options_.owner_did)) {
+  const json& subject = MemberOr(credential, "credentialSubject");
+  if (source == "inbox" && (!subject.is_object() || StringOr(subject, "id") != options_.owner_did)) {
     return Error(StatusCode::kInvalidArgument, "invalid_credential", "the credential's subject is not this container's owner");
   }
   claims::ProofCheckOptions po;
@@ -54,7 +54,8 @@ Reply AuthorizationServer::StoreCredentialFrom(const std::string& source, const 
   auto digest = claims::CredentialDigest(credential);
   if (!digest) return Error(StatusCode::kInvalidArgument, "invalid_credential", digest.error().message());
   const std::string id = HexEncode(*digest);
-  json types = credential.at("type").is_array() ? credential.at("type") : json::array({credential.at("type")});
+  const json& type = MemberOr(credential, "type");  // CheckCredential: present, a string or an array
+  json types = type.is_array() ? type : json::array({type});
   std::lock_guard<std::mutex> lock(impl_->mu_);
   Status st = impl_->Tx([&]() -> Status {
     Stmt ins(impl_->db_, "INSERT OR IGNORE INTO credentials (id, vc, issuer, types, source, received) VALUES (?,?,?,?,?,?)", kWhat);
