@@ -17,6 +17,7 @@
 #include "medallion/core/jcs.h"
 #include "medallion/uma/authorization_server.h"
 #include "medallion/storage/sqlite.h"
+#include "schema.h"
 
 namespace medallion::uma {
 
@@ -35,114 +36,6 @@ inline constexpr size_t kMaxPendingRequests = 1000;
 inline constexpr const char* kClaimDid = "urn:medallion:uma:claim:did";
 inline constexpr const char* kClaimPurpose = "urn:medallion:uma:claim:purpose_of_use";
 
-inline constexpr const char* kMigrations[] = {
-    R"sql(
-CREATE TABLE clients (
-  client_id TEXT PRIMARY KEY,
-  secret_hash BLOB NOT NULL,
-  kind TEXT NOT NULL,            -- 'resource_server' | 'client'
-  metadata TEXT NOT NULL,
-  created INTEGER NOT NULL
-);
-CREATE TABLE tokens (
-  hash BLOB PRIMARY KEY,         -- SHA-256 of the token; the token itself is never stored
-  kind TEXT NOT NULL,            -- 'pat' | 'rpt' | 'pct' | 'session'
-  client_id TEXT NOT NULL,
-  subject TEXT NOT NULL,
-  data TEXT NOT NULL,
-  issued INTEGER NOT NULL,
-  expires INTEGER NOT NULL,
-  revoked INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX tokens_live ON tokens(kind, revoked, expires);
-CREATE TABLE resources (
-  id TEXT PRIMARY KEY,
-  client_id TEXT NOT NULL,
-  owner TEXT NOT NULL,
-  description TEXT NOT NULL,
-  created INTEGER NOT NULL
-);
-CREATE INDEX resources_by_client ON resources(client_id);
-CREATE TABLE tickets (
-  hash BLOB PRIMARY KEY,
-  client_id TEXT NOT NULL,       -- the resource server that asked for it
-  data TEXT NOT NULL,
-  issued INTEGER NOT NULL,
-  expires INTEGER NOT NULL,
-  used INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX tickets_expiry ON tickets(expires);
-CREATE TABLE challenges (
-  nonce TEXT PRIMARY KEY,
-  expires INTEGER NOT NULL
-);
-CREATE TABLE policies (
-  id TEXT PRIMARY KEY,
-  body TEXT NOT NULL,
-  created INTEGER NOT NULL,
-  revoked INTEGER              -- NULL while in force
-);
-CREATE TABLE requests (
-  id TEXT PRIMARY KEY,
-  hash TEXT NOT NULL,
-  data TEXT NOT NULL,
-  status TEXT NOT NULL,          -- 'pending' | 'approved' | 'denied'
-  created INTEGER NOT NULL,
-  decided INTEGER
-);
-CREATE INDEX requests_by_status ON requests(status, created);
-CREATE TABLE receipts (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  policy_id TEXT NOT NULL,
-  action TEXT NOT NULL,
-  receipt TEXT NOT NULL,
-  hash TEXT NOT NULL,
-  ledger TEXT NOT NULL,          -- JSON array of ledger indexes (empty without a ledger)
-  created INTEGER NOT NULL
-);
-CREATE TABLE disclosures (
-  seq INTEGER PRIMARY KEY,
-  entry TEXT NOT NULL,
-  hash TEXT NOT NULL
-);
-CREATE TABLE anchors (
-  seq INTEGER PRIMARY KEY,       -- the last disclosure entry the anchor covers
-  hash TEXT NOT NULL,
-  ledger_index INTEGER NOT NULL,
-  ts INTEGER NOT NULL
-);
-)sql",
-    // 2: the owner's devices (docs/mobile-bridge.md).
-    R"sql(
-CREATE TABLE pairings (
-  id TEXT PRIMARY KEY,
-  secret_hash BLOB NOT NULL,
-  expires INTEGER NOT NULL,
-  used INTEGER NOT NULL DEFAULT 0,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  created INTEGER NOT NULL
-);
-CREATE TABLE devices (
-  id TEXT PRIMARY KEY,
-  public_key BLOB NOT NULL,
-  name TEXT NOT NULL,
-  created INTEGER NOT NULL,
-  revoked INTEGER               -- NULL while in use
-);
-ALTER TABLE requests ADD COLUMN kind TEXT NOT NULL DEFAULT 'consent';
-)sql",
-    // 3: the owner's credential store (received through the inbox, or kept by her).
-    R"sql(
-CREATE TABLE credentials (
-  id TEXT PRIMARY KEY,          -- the digest (hex SHA-256 of the canonical credential)
-  vc TEXT NOT NULL,
-  issuer TEXT NOT NULL,
-  types TEXT NOT NULL,
-  source TEXT NOT NULL,         -- 'inbox' | 'owner'
-  received INTEGER NOT NULL
-);
-)sql",
-};
 
 // --- replies ---
 
@@ -251,12 +144,14 @@ using namespace internal;
 
 class AuthorizationServer::Impl {
  public:
-  Impl(sqlite3* db, const AuthorizationServerOptions& o, Env env) : db_(db), o_(o), env_(env) {}
+  Impl(sqlite3* db, const AuthorizationServerOptions& o, Env env)
+      : db_(db), o_(o), env_(env), tickets_(NewSqliteTicketStore(db)) {}
   ~Impl() { sqlite3_close(db_); }
 
   sqlite3* db_;
   const AuthorizationServerOptions& o_;
   Env env_;
+  std::unique_ptr<TicketStore> tickets_;
   std::mutex mu_;  // serializes read-modify-write sequences (SQLite serializes statements)
   // Wakes the owner's long-polling event readers when the log grows (notifications).
   std::condition_variable log_grew_;
@@ -537,36 +432,16 @@ class AuthorizationServer::Impl {
 
   // --- tickets ---
 
-  // Stores a ticket; `data` carries the requested permissions and, for rotated tickets, the
-  // claims gathered so far and the client the chain belongs to.
+  // Issues a ticket for `rs_client`; `data` carries the requested permissions and, for rotated
+  // tickets, the claims gathered so far and the client the chain belongs to.
   Result<std::string> IssueTicket(const std::string& rs_client, const json& data) {
-    const std::string ticket = NewToken();
-    const Hash256 h = TokenHash(ticket);
-    // Expired tickets are dropped as new ones are made, so the table stays small.
-    Stmt gc(db_, "DELETE FROM tickets WHERE expires < ?", kWhat);
-    if (gc.Int(1, Now() - 3600).Step() != SQLITE_DONE) return gc.Error();
-    Stmt ins(db_, "INSERT INTO tickets (hash, client_id, data, issued, expires) VALUES (?,?,?,?,?)", kWhat);
-    ins.Blob(1, h.data(), h.size()).Text(2, rs_client).Text(3, data.dump()).Int(4, Now()).Int(5, Now() + o_.ticket_ttl);
-    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    std::string ticket = NewToken();
+    MDL_RETURN_IF_ERROR(tickets_->Put(ticket, rs_client, data, Now(), Now() + o_.ticket_ttl));
     return ticket;
   }
 
   // Consumes a ticket (single use). not_found: unknown or used; failed_precondition: expired.
-  Result<std::pair<std::string, json>> ConsumeTicket(std::string_view ticket) {
-    if (ticket.empty() || ticket.size() > kMaxTokenBytes) return Status::NotFound("unknown ticket");
-    const Hash256 h = TokenHash(ticket);
-    Stmt q(db_, "SELECT client_id, data, expires, used FROM tickets WHERE hash = ?", kWhat);
-    q.Blob(1, h.data(), h.size());
-    if (q.Step() != SQLITE_ROW) return Status::NotFound("unknown ticket");
-    if (q.ColInt(3) != 0) return Status::NotFound("the ticket was already used");
-    std::pair<std::string, json> out{q.Col(0), json::parse(q.Col(1))};
-    const bool expired = q.ColInt(2) <= Now();
-    Stmt use(db_, "UPDATE tickets SET used = 1 WHERE hash = ? AND used = 0", kWhat);
-    if (use.Blob(1, h.data(), h.size()).Step() != SQLITE_DONE) return use.Error();
-    if (sqlite3_changes(db_) != 1) return Status::NotFound("the ticket was already used");
-    if (expired) return Status::FailedPrecondition("the ticket has expired");
-    return out;
-  }
+  Result<std::pair<std::string, json>> ConsumeTicket(std::string_view ticket) { return tickets_->Consume(ticket, Now()); }
 
   // --- requests awaiting approval ---
 

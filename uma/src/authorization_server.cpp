@@ -30,7 +30,7 @@ Result<std::unique_ptr<AuthorizationServer>> AuthorizationServer::Open(const std
     return Status::InvalidArgument("uma: ledger receipts need the owner's signer and a 32-byte pseudonym secret");
   }
   sqlite3* db = nullptr;
-  MDL_RETURN_IF_ERROR(sql::OpenDatabase(path, kWhat, kMigrations, &db));
+  MDL_RETURN_IF_ERROR(sql::OpenDatabase(path, kWhat, Migrations(), &db));
   std::unique_ptr<AuthorizationServer> as(new AuthorizationServer(nullptr, std::move(options)));
   as->impl_ = std::make_unique<Impl>(db, as->options_, env);
   return as;

@@ -1,0 +1,148 @@
+// The consent database's schema, numbered migrations composed from the parts' tables. The
+// tables, their columns and the migration numbers are those of every earlier release (a
+// database made by any of them opens unchanged); each part owns the fragments it names.
+#pragma once
+
+#include <span>
+#include <string>
+
+#include "tickets.h"
+
+namespace medallion::uma::internal {
+
+// Migration 1. RFC 7591 clients (the clients part).
+inline constexpr char kClientsV1[] = R"sql(
+CREATE TABLE clients (
+  client_id TEXT PRIMARY KEY,
+  secret_hash BLOB NOT NULL,
+  kind TEXT NOT NULL,            -- 'resource_server' | 'client'
+  metadata TEXT NOT NULL,
+  created INTEGER NOT NULL
+);
+)sql";
+// Migration 1. Tokens by hash: PATs, RPTs, PCTs, sessions (the tokens part).
+inline constexpr char kTokensV1[] = R"sql(
+CREATE TABLE tokens (
+  hash BLOB PRIMARY KEY,         -- SHA-256 of the token; the token itself is never stored
+  kind TEXT NOT NULL,            -- 'pat' | 'rpt' | 'pct' | 'session'
+  client_id TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  data TEXT NOT NULL,
+  issued INTEGER NOT NULL,
+  expires INTEGER NOT NULL,
+  revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX tokens_live ON tokens(kind, revoked, expires);
+)sql";
+// Migration 1. Registered resources (the resources part).
+inline constexpr char kResourcesV1[] = R"sql(
+CREATE TABLE resources (
+  id TEXT PRIMARY KEY,
+  client_id TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  description TEXT NOT NULL,
+  created INTEGER NOT NULL
+);
+CREATE INDEX resources_by_client ON resources(client_id);
+)sql";
+// Migration 1. Sign-in challenges (the tokens part: they become sessions).
+inline constexpr char kChallengesV1[] = R"sql(
+CREATE TABLE challenges (
+  nonce TEXT PRIMARY KEY,
+  expires INTEGER NOT NULL
+);
+)sql";
+// Migration 1. The owner's policies (the policies part).
+inline constexpr char kPoliciesV1[] = R"sql(
+CREATE TABLE policies (
+  id TEXT PRIMARY KEY,
+  body TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  revoked INTEGER              -- NULL while in force
+);
+)sql";
+// Migration 1. Requests awaiting approval (the approvals part).
+inline constexpr char kRequestsV1[] = R"sql(
+CREATE TABLE requests (
+  id TEXT PRIMARY KEY,
+  hash TEXT NOT NULL,
+  data TEXT NOT NULL,
+  status TEXT NOT NULL,          -- 'pending' | 'approved' | 'denied'
+  created INTEGER NOT NULL,
+  decided INTEGER
+);
+CREATE INDEX requests_by_status ON requests(status, created);
+)sql";
+// Migration 1. Consent receipts (the policies part).
+inline constexpr char kReceiptsV1[] = R"sql(
+CREATE TABLE receipts (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  policy_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  receipt TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  ledger TEXT NOT NULL,          -- JSON array of ledger indexes (empty without a ledger)
+  created INTEGER NOT NULL
+);
+)sql";
+// Migration 1. The accounting of disclosures (the disclosure-log part).
+inline constexpr char kDisclosuresV1[] = R"sql(
+CREATE TABLE disclosures (
+  seq INTEGER PRIMARY KEY,
+  entry TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+)sql";
+// Migration 1. Its ledger anchors (the disclosure-log part).
+inline constexpr char kAnchorsV1[] = R"sql(
+CREATE TABLE anchors (
+  seq INTEGER PRIMARY KEY,       -- the last disclosure entry the anchor covers
+  hash TEXT NOT NULL,
+  ledger_index INTEGER NOT NULL,
+  ts INTEGER NOT NULL
+);
+)sql";
+// Migration 2: pairing offers and devices (the devices part).
+inline constexpr char kDevicesV2[] = R"sql(
+CREATE TABLE pairings (
+  id TEXT PRIMARY KEY,
+  secret_hash BLOB NOT NULL,
+  expires INTEGER NOT NULL,
+  used INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created INTEGER NOT NULL
+);
+CREATE TABLE devices (
+  id TEXT PRIMARY KEY,
+  public_key BLOB NOT NULL,
+  name TEXT NOT NULL,
+  created INTEGER NOT NULL,
+  revoked INTEGER               -- NULL while in use
+);
+)sql";
+// Migration 2: request kinds (the approvals part).
+inline constexpr char kRequestKindsV2[] = R"sql(
+ALTER TABLE requests ADD COLUMN kind TEXT NOT NULL DEFAULT 'consent';
+)sql";
+// Migration 3: the owner's credential store (the inbox part).
+inline constexpr char kCredentialsV3[] = R"sql(
+CREATE TABLE credentials (
+  id TEXT PRIMARY KEY,          -- the digest (hex SHA-256 of the canonical credential)
+  vc TEXT NOT NULL,
+  issuer TEXT NOT NULL,
+  types TEXT NOT NULL,
+  source TEXT NOT NULL,         -- 'inbox' | 'owner'
+  received INTEGER NOT NULL
+);
+)sql";
+
+// The migrations, numbered by position (storage/sqlite.h: OpenDatabase).
+inline std::span<const char* const> Migrations() {
+  static const std::string v1 = std::string(kClientsV1) + kTokensV1 + kResourcesV1 + kTicketsV1 + kChallengesV1 +
+                                kPoliciesV1 + kRequestsV1 + kReceiptsV1 + kDisclosuresV1 + kAnchorsV1;
+  static const std::string v2 = std::string(kDevicesV2) + kRequestKindsV2;
+  static const char* const list[] = {v1.c_str(), v2.c_str(), kCredentialsV3};
+  return list;
+}
+
+}  // namespace medallion::uma::internal
