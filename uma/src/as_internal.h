@@ -33,6 +33,7 @@ inline constexpr size_t kMaxPermissionsPerTicket = 64;
 inline constexpr size_t kMaxScopesPerResource = 64;
 inline constexpr size_t kMaxResourcesPerServer = 100000;
 inline constexpr size_t kMaxPendingRequests = 1000;
+inline constexpr size_t kMaxOpenChallenges = 10000;
 inline constexpr const char* kClaimDid = "urn:medallion:uma:claim:did";
 inline constexpr const char* kClaimPurpose = "urn:medallion:uma:claim:purpose_of_use";
 
@@ -145,13 +146,14 @@ using namespace internal;
 class AuthorizationServer::Impl {
  public:
   Impl(sqlite3* db, const AuthorizationServerOptions& o, Env env)
-      : db_(db), o_(o), env_(env), tickets_(NewSqliteTicketStore(db)) {}
+      : db_(db), o_(o), env_(env), tickets_(NewSqliteTicketStore(db)), tokens_(NewSqliteTokenStore(db)) {}
   ~Impl() { sqlite3_close(db_); }
 
   sqlite3* db_;
   const AuthorizationServerOptions& o_;
   Env env_;
   std::unique_ptr<TicketStore> tickets_;
+  std::unique_ptr<TokenStore> tokens_;
   std::mutex mu_;  // serializes read-modify-write sequences (SQLite serializes statements)
   // Wakes the owner's long-polling event readers when the log grows (notifications).
   std::condition_variable log_grew_;
@@ -167,41 +169,19 @@ class AuthorizationServer::Impl {
 
   // --- tokens ---
 
-  struct TokenRow {
-    std::string kind, client_id, subject;
-    json data;
-    int64_t issued = 0, expires = 0;
-  };
+  using TokenRow = internal::TokenRow;
 
   Status InsertToken(const std::string& token, const std::string& kind, const std::string& client_id,
                      const std::string& subject, const json& data, int64_t ttl) {
-    const Hash256 h = TokenHash(token);
-    Stmt ins(db_, "INSERT INTO tokens (hash, kind, client_id, subject, data, issued, expires) VALUES (?,?,?,?,?,?,?)", kWhat);
-    ins.Blob(1, h.data(), h.size()).Text(2, kind).Text(3, client_id).Text(4, subject).Text(5, data.dump()).Int(6, Now()).Int(
-        7, Now() + ttl);
-    if (ins.Step() != SQLITE_DONE) return ins.Error();
-    return Status::Ok();
+    return tokens_->Insert(token, {kind, client_id, subject, data, Now(), Now() + ttl});
   }
 
-  // A live token (not expired, not revoked) of `kind`; nullopt otherwise. The lookup is by
-  // hash, so the comparison of secrets is the hash index's, never a byte-by-byte compare of the
-  // token.
+  // A live token (not expired, not revoked) of `kind`; nullopt otherwise.
   std::optional<TokenRow> LiveToken(std::string_view token, std::string_view kind) {
-    if (token.empty() || token.size() > kMaxTokenBytes) return std::nullopt;
-    const Hash256 h = TokenHash(token);
-    Stmt q(db_, "SELECT kind, client_id, subject, data, issued, expires FROM tokens WHERE hash = ? AND revoked = 0", kWhat);
-    q.Blob(1, h.data(), h.size());
-    if (q.Step() != SQLITE_ROW) return std::nullopt;
-    TokenRow row{q.Col(0), q.Col(1), q.Col(2), json::parse(q.Col(3), nullptr, false), q.ColInt(4), q.ColInt(5)};
-    if (row.kind != kind || row.expires <= Now() || row.data.is_discarded()) return std::nullopt;
-    return row;
+    return tokens_->Live(token, kind, Now());
   }
 
-  Status RevokeTokenHash(const Hash256& h) {
-    Stmt up(db_, "UPDATE tokens SET revoked = 1 WHERE hash = ?", kWhat);
-    if (up.Blob(1, h.data(), h.size()).Step() != SQLITE_DONE) return up.Error();
-    return Status::Ok();
-  }
+  Status RevokeTokenHash(const Hash256& h) { return tokens_->Revoke(h); }
 
   // --- clients ---
 
@@ -424,11 +404,7 @@ class AuthorizationServer::Impl {
 
   // Consumes a live owner/device sign-in challenge (single use). False if unknown, used or
   // expired. Runs inside a transaction.
-  Result<bool> ConsumeChallenge(const std::string& nonce) {
-    Stmt del(db_, "DELETE FROM challenges WHERE nonce = ? AND expires > ?", kWhat);
-    if (del.Text(1, nonce).Int(2, Now()).Step() != SQLITE_DONE) return del.Error();
-    return sqlite3_changes(db_) == 1;
-  }
+  Result<bool> ConsumeChallenge(const std::string& nonce) { return tokens_->ConsumeChallenge(nonce, Now()); }
 
   // --- tickets ---
 

@@ -424,11 +424,10 @@ Reply AuthorizationServer::Revoke(const ClientCredentials& credentials, std::str
   if (token.empty()) return Error(StatusCode::kInvalidArgument, "invalid_request", "token is required");
   if (token.size() > kMaxTokenBytes) return Answer(json::object());
   const Hash256 h = TokenHash(token);
-  Stmt q(impl_->db_, "SELECT kind, client_id, subject FROM tokens WHERE hash = ?", kWhat);
-  q.Blob(1, h.data(), h.size());
+  const std::optional<TokenRow> row = impl_->tokens_->Find(h);
   // RFC 7009 §2.2: an unknown (or already invalid) token is answered 200 like a revoked one.
-  if (q.Step() != SQLITE_ROW) return Answer(json::object());
-  const std::string kind = q.Col(0), owner_client = q.Col(1), subject = q.Col(2);
+  if (!row) return Answer(json::object());
+  const std::string kind = row->kind, owner_client = row->client_id, subject = row->subject;
   // RFC 7009 §2.1: only the client the token was issued to may revoke it.
   if (owner_client != credentials.client_id || (kind != "rpt" && kind != "pct" && kind != "pat")) {
     return Error(StatusCode::kInvalidArgument, "unauthorized_client", "the token was not issued to this client");
@@ -492,13 +491,7 @@ Reply AuthorizationServer::OwnerChallenge() {
   const std::string nonce = impl_->NewToken();
   const int64_t expires = impl_->Now() + options_.challenge_ttl;
   Status st = impl_->Tx([&]() -> Status {
-    Stmt gc(impl_->db_, "DELETE FROM challenges WHERE expires <= ?", kWhat);
-    if (gc.Int(1, impl_->Now()).Step() != SQLITE_DONE) return gc.Error();
-    Stmt count(impl_->db_, "SELECT COUNT(*) FROM challenges", kWhat);
-    if (count.Step() == SQLITE_ROW && count.ColInt(0) >= 10000) return Status::ResourceExhausted("too many open challenges");
-    Stmt ins(impl_->db_, "INSERT INTO challenges (nonce, expires) VALUES (?,?)", kWhat);
-    if (ins.Text(1, nonce).Int(2, expires).Step() != SQLITE_DONE) return ins.Error();
-    return Status::Ok();
+    return impl_->tokens_->PutChallenge(nonce, expires, impl_->Now(), kMaxOpenChallenges);
   });
   if (st.code() == StatusCode::kResourceExhausted) return Error(StatusCode::kUnavailable, "temporarily_unavailable", st.message());
   if (!st.ok()) return Internal(st);
@@ -701,25 +694,13 @@ Reply AuthorizationServer::DeletePolicy(std::string_view session, std::string_vi
     rec.Text(1, id).Text(2, "revoke").Text(3, receipt.dump()).Text(4, receipt_hash).Text(5, indexes->dump()).Int(6, now);
     if (rec.Step() != SQLITE_DONE) return rec.Error();
     // Every live RPT that any of this policy's grants went into stops working now.
-    std::vector<std::string> hashes;
-    {
-      Stmt q(impl_->db_, "SELECT hash, data FROM tokens WHERE kind = 'rpt' AND revoked = 0 AND expires > ?", kWhat);
-      q.Int(1, now);
-      while (q.Step() == SQLITE_ROW) {
-        json data = json::parse(q.Col(1));
-        for (const GrantedPermission& g : PermissionsFromJson(data.at("permissions"))) {
-          if (Contains(g.policy_ids, id)) {
-            hashes.push_back(q.ColBlob(0));
-            break;
-          }
-        }
+    auto granted_by_policy = [&](const json& data) {
+      for (const GrantedPermission& g : PermissionsFromJson(MemberOr(data, "permissions"))) {
+        if (Contains(g.policy_ids, id)) return true;
       }
-    }
-    for (const std::string& h : hashes) {
-      Stmt r(impl_->db_, "UPDATE tokens SET revoked = 1 WHERE hash = ?", kWhat);
-      if (r.Blob(1, h.data(), h.size()).Step() != SQLITE_DONE) return r.Error();
-    }
-    revoked_tokens = hashes.size();
+      return false;
+    };
+    MDL_ASSIGN_OR_RETURN(revoked_tokens, impl_->tokens_->RevokeRpts(now, granted_by_policy));
     return impl_->Log({{"event", "policy.revoke"}, {"policy_id", std::string(id)}, {"receipt", receipt_hash},
                        {"ledger", *indexes}, {"tokens_revoked", revoked_tokens}});
   });

@@ -193,8 +193,7 @@ Reply AuthorizationServer::RevokeDevice(std::string_view session, std::string_vi
   Status st = impl_->Tx([&]() -> Status {
     Stmt up(impl_->db_, "UPDATE devices SET revoked = ? WHERE id = ?", kWhat);
     if (up.Int(1, impl_->Now()).Text(2, device_id).Step() != SQLITE_DONE) return up.Error();
-    Stmt kill(impl_->db_, "UPDATE tokens SET revoked = 1 WHERE kind = 'device' AND subject = ?", kWhat);
-    if (kill.Text(1, device_id).Step() != SQLITE_DONE) return kill.Error();
+    MDL_RETURN_IF_ERROR(impl_->tokens_->RevokeDeviceSessions(device_id));
     return impl_->Log({{"event", "device.revoked"}, {"device_id", std::string(device_id)}});
   });
   if (!st.ok()) return Internal(st);

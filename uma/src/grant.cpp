@@ -38,7 +38,7 @@ class GrantFlow {
   void VerifyClaimsUnlocked() {
     if (!claim_token_.empty()) verified_ = im_.VerifyClaimToken(claim_token_format_, claim_token_, ticket_);
     if (pct_.empty()) return;
-    std::optional<AuthorizationServer::Impl::TokenRow> row;
+    std::optional<TokenRow> row;
     {
       std::lock_guard<std::mutex> lock(im_.mu_);
       row = im_.LiveToken(pct_, "pct");
@@ -322,7 +322,7 @@ class GrantFlow {
   std::map<std::string, std::set<std::string>> wanted_;
   std::map<std::string, ResourceRef> refs_;
   std::vector<RequestedPermission> requested_;
-  std::optional<Impl::TokenRow> old_rpt_;
+  std::optional<TokenRow> old_rpt_;
   Decision decision_;
   Reply reply_;
   json log_entry_;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "tickets.h"
+#include "tokens.h"
 
 namespace medallion::uma::internal {
 
@@ -20,20 +21,6 @@ CREATE TABLE clients (
   created INTEGER NOT NULL
 );
 )sql";
-// Migration 1. Tokens by hash: PATs, RPTs, PCTs, sessions (the tokens part).
-inline constexpr char kTokensV1[] = R"sql(
-CREATE TABLE tokens (
-  hash BLOB PRIMARY KEY,         -- SHA-256 of the token; the token itself is never stored
-  kind TEXT NOT NULL,            -- 'pat' | 'rpt' | 'pct' | 'session'
-  client_id TEXT NOT NULL,
-  subject TEXT NOT NULL,
-  data TEXT NOT NULL,
-  issued INTEGER NOT NULL,
-  expires INTEGER NOT NULL,
-  revoked INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX tokens_live ON tokens(kind, revoked, expires);
-)sql";
 // Migration 1. Registered resources (the resources part).
 inline constexpr char kResourcesV1[] = R"sql(
 CREATE TABLE resources (
@@ -44,13 +31,6 @@ CREATE TABLE resources (
   created INTEGER NOT NULL
 );
 CREATE INDEX resources_by_client ON resources(client_id);
-)sql";
-// Migration 1. Sign-in challenges (the tokens part: they become sessions).
-inline constexpr char kChallengesV1[] = R"sql(
-CREATE TABLE challenges (
-  nonce TEXT PRIMARY KEY,
-  expires INTEGER NOT NULL
-);
 )sql";
 // Migration 1. The owner's policies (the policies part).
 inline constexpr char kPoliciesV1[] = R"sql(
