@@ -146,7 +146,8 @@ using namespace internal;
 class AuthorizationServer::Impl {
  public:
   Impl(sqlite3* db, const AuthorizationServerOptions& o, Env env)
-      : db_(db), o_(o), env_(env), tickets_(NewSqliteTicketStore(db)), tokens_(NewSqliteTokenStore(db)) {}
+      : db_(db), o_(o), env_(env), tickets_(NewSqliteTicketStore(db)), tokens_(NewSqliteTokenStore(db)),
+        resources_(NewSqliteResourceStore(db)) {}
   ~Impl() { sqlite3_close(db_); }
 
   sqlite3* db_;
@@ -154,6 +155,7 @@ class AuthorizationServer::Impl {
   Env env_;
   std::unique_ptr<TicketStore> tickets_;
   std::unique_ptr<TokenStore> tokens_;
+  std::unique_ptr<ResourceStore> resources_;
   std::mutex mu_;  // serializes read-modify-write sequences (SQLite serializes statements)
   // Wakes the owner's long-polling event readers when the log grows (notifications).
   std::condition_variable log_grew_;
@@ -210,18 +212,9 @@ class AuthorizationServer::Impl {
 
   // --- resources ---
 
-  struct ResourceRow {
-    std::string client_id;
-    std::string owner;
-    json description;
-  };
+  using ResourceRow = internal::ResourceRow;
 
-  std::optional<ResourceRow> Resource(std::string_view id) {
-    Stmt q(db_, "SELECT client_id, owner, description FROM resources WHERE id = ?", kWhat);
-    q.Text(1, id);
-    if (q.Step() != SQLITE_ROW) return std::nullopt;
-    return ResourceRow{q.Col(0), q.Col(1), json::parse(q.Col(2))};
-  }
+  std::optional<ResourceRow> Resource(std::string_view id) { return resources_->Get(id); }
 
   // --- the accounting of disclosures ---
 

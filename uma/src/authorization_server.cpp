@@ -268,14 +268,7 @@ Reply AuthorizationServer::CreateResource(std::string_view pat, const json& desc
   if (!d) return Error(StatusCode::kInvalidArgument, "invalid_request", d.error().message());
   const std::string id = impl_->NewId();
   Status st = impl_->Tx([&]() -> Status {
-    Stmt count(impl_->db_, "SELECT COUNT(*) FROM resources WHERE client_id = ?", kWhat);
-    if (count.Text(1, rs).Step() == SQLITE_ROW && static_cast<size_t>(count.ColInt(0)) >= kMaxResourcesPerServer) {
-      return Status::ResourceExhausted("too many resources");
-    }
-    Stmt ins(impl_->db_, "INSERT INTO resources (id, client_id, owner, description, created) VALUES (?,?,?,?,?)", kWhat);
-    ins.Text(1, id).Text(2, rs).Text(3, options_.owner_did).Text(4, d->dump()).Int(5, impl_->Now());
-    if (ins.Step() != SQLITE_DONE) return ins.Error();
-    return Status::Ok();
+    return impl_->resources_->Create(id, {rs, options_.owner_did, *d}, impl_->Now(), kMaxResourcesPerServer);
   });
   if (st.code() == StatusCode::kResourceExhausted) return Error(StatusCode::kInvalidArgument, "invalid_request", st.message());
   if (!st.ok()) return Internal(st);
@@ -306,9 +299,7 @@ Reply AuthorizationServer::UpdateResource(std::string_view pat, std::string_view
   auto r = impl_->Resource(id);
   if (!r || r->client_id != rs) return Error(StatusCode::kNotFound, "not_found", "no such resource");
   Status st = impl_->Tx([&]() -> Status {
-    Stmt up(impl_->db_, "UPDATE resources SET description = ? WHERE id = ? AND client_id = ?", kWhat);
-    if (up.Text(1, d->dump()).Text(2, id).Text(3, rs).Step() != SQLITE_DONE) return up.Error();
-    return Status::Ok();
+    return impl_->resources_->Update(id, rs, *d);
   });
   if (!st.ok()) return Internal(st);
   return Answer({{"_id", std::string(id)}});
@@ -321,9 +312,7 @@ Reply AuthorizationServer::DeleteResource(std::string_view pat, std::string_view
   auto r = impl_->Resource(id);
   if (!r || r->client_id != rs) return Error(StatusCode::kNotFound, "not_found", "no such resource");
   Status st = impl_->Tx([&]() -> Status {
-    Stmt del(impl_->db_, "DELETE FROM resources WHERE id = ? AND client_id = ?", kWhat);
-    if (del.Text(1, id).Text(2, rs).Step() != SQLITE_DONE) return del.Error();
-    return Status::Ok();
+    return impl_->resources_->Delete(id, rs);
   });
   if (!st.ok()) return Internal(st);
   return Empty();
@@ -334,9 +323,7 @@ Reply AuthorizationServer::ListResources(std::string_view pat) {
   const std::string rs = impl_->PatClient(pat);
   if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
   json ids = json::array();
-  Stmt q(impl_->db_, "SELECT id FROM resources WHERE client_id = ? ORDER BY created, id", kWhat);
-  q.Text(1, rs);
-  while (q.Step() == SQLITE_ROW) ids.push_back(q.Col(0));
+  for (std::string& id : impl_->resources_->List(rs)) ids.push_back(std::move(id));
   return Answer(std::move(ids));
 }
 

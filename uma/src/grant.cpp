@@ -144,7 +144,7 @@ class GrantFlow {
 
   // Adds `scopes` on a registered resource to what is asked for (a resource with no scope is
   // asked for only if `even_empty`: an upgraded RPT's resources are).
-  void Want(const std::string& id, const Impl::ResourceRow& res, const std::vector<std::string>& scopes,
+  void Want(const std::string& id, const ResourceRow& res, const std::vector<std::string>& scopes,
             bool even_empty) {
     refs_[id] = {id, res.description.value("type", ""),
                  res.description.value("resource_scopes", std::vector<std::string>{})};

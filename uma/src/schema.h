@@ -7,6 +7,7 @@
 #include <string>
 
 #include "tickets.h"
+#include "resources.h"
 #include "tokens.h"
 
 namespace medallion::uma::internal {
@@ -20,17 +21,6 @@ CREATE TABLE clients (
   metadata TEXT NOT NULL,
   created INTEGER NOT NULL
 );
-)sql";
-// Migration 1. Registered resources (the resources part).
-inline constexpr char kResourcesV1[] = R"sql(
-CREATE TABLE resources (
-  id TEXT PRIMARY KEY,
-  client_id TEXT NOT NULL,
-  owner TEXT NOT NULL,
-  description TEXT NOT NULL,
-  created INTEGER NOT NULL
-);
-CREATE INDEX resources_by_client ON resources(client_id);
 )sql";
 // Migration 1. The owner's policies (the policies part).
 inline constexpr char kPoliciesV1[] = R"sql(
