@@ -146,13 +146,15 @@ using namespace internal;
 class AuthorizationServer::Impl {
  public:
   Impl(sqlite3* db, const AuthorizationServerOptions& o, Env env)
-      : db_(db), o_(o), env_(env), tickets_(NewSqliteTicketStore(db)), tokens_(NewSqliteTokenStore(db)),
+      : db_(db), o_(o), env_(env), clients_(NewSqliteClientStore(db)),
+        tickets_(NewSqliteTicketStore(db)), tokens_(NewSqliteTokenStore(db)),
         resources_(NewSqliteResourceStore(db)) {}
   ~Impl() { sqlite3_close(db_); }
 
   sqlite3* db_;
   const AuthorizationServerOptions& o_;
   Env env_;
+  std::unique_ptr<ClientStore> clients_;
   std::unique_ptr<TicketStore> tickets_;
   std::unique_ptr<TokenStore> tokens_;
   std::unique_ptr<ResourceStore> resources_;
@@ -187,21 +189,11 @@ class AuthorizationServer::Impl {
 
   // --- clients ---
 
-  struct ClientRow {
-    std::string kind;
-    json metadata;
-  };
+  using ClientRow = internal::ClientRow;
 
-  // RFC 6749 §2.3.1: the secret is compared as a hash, in constant time.
   std::optional<ClientRow> Authenticate(const ClientCredentials& c) {
-    if (!c.present() || c.client_id.size() > kMaxTokenBytes || c.client_secret.size() > kMaxTokenBytes) return std::nullopt;
-    Stmt q(db_, "SELECT secret_hash, kind, metadata FROM clients WHERE client_id = ?", kWhat);
-    q.Text(1, c.client_id);
-    if (q.Step() != SQLITE_ROW) return std::nullopt;
-    std::string stored = q.ColBlob(0);
-    const Hash256 given = TokenHash(c.client_secret);
-    if (stored.size() != given.size() || !ConstantTimeEqual(AsBytes(stored), given)) return std::nullopt;
-    return ClientRow{q.Col(1), json::parse(q.Col(2), nullptr, false)};
+    if (!c.present()) return std::nullopt;
+    return clients_->Authenticate(c.client_id, c.client_secret);
   }
 
   // The resource server a PAT speaks for ("" if the PAT is not live).

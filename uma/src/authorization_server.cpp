@@ -124,9 +124,7 @@ Reply AuthorizationServer::RegisterClient(const json& metadata, std::string_view
   const int64_t now = impl_->Now();
   std::lock_guard<std::mutex> lock(impl_->mu_);
   Status st = impl_->Tx([&]() -> Status {
-    Stmt ins(impl_->db_, "INSERT INTO clients (client_id, secret_hash, kind, metadata, created) VALUES (?,?,?,?,?)", kWhat);
-    ins.Text(1, client_id).Blob(2, h.data(), h.size()).Text(3, kind).Text(4, stored.dump()).Int(5, now);
-    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    MDL_RETURN_IF_ERROR(impl_->clients_->Insert(client_id, h, kind, stored, now));
     return impl_->Log({{"event", "client.register"}, {"client_id", client_id}, {"kind", kind}, {"client_name", name}});
   });
   if (!st.ok()) return Internal(st);
@@ -147,9 +145,8 @@ Result<std::pair<std::string, SecretString>> AuthorizationServer::RegisterResour
                  {"grant_types", {"client_credentials"}}, {"scope", kProtectionScope}};
   std::lock_guard<std::mutex> lock(impl_->mu_);
   MDL_RETURN_IF_ERROR(impl_->Tx([&]() -> Status {
-    Stmt ins(impl_->db_, "INSERT INTO clients (client_id, secret_hash, kind, metadata, created) VALUES (?,?,'resource_server',?,?)", kWhat);
-    ins.Text(1, client_id).Blob(2, h.data(), h.size()).Text(3, stored.dump()).Int(4, impl_->Now());
-    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    // (not MDL_RETURN_IF_ERROR: this runs inside one, whose local it would shadow)
+    if (Status st = impl_->clients_->Insert(client_id, h, "resource_server", stored, impl_->Now()); !st.ok()) return st;
     return impl_->Log({{"event", "client.register"}, {"client_id", client_id}, {"kind", "resource_server"}, {"client_name", name}});
   }));
   return std::make_pair(client_id, std::move(secret));
@@ -158,11 +155,7 @@ Result<std::pair<std::string, SecretString>> AuthorizationServer::RegisterResour
 
 Result<std::string> AuthorizationServer::InternalPat(const std::string& name) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
-  std::string client_id;
-  {
-    Stmt q(impl_->db_, "SELECT client_id FROM clients WHERE kind = 'internal' AND json_extract(metadata, '$.client_name') = ?", kWhat);
-    if (q.Text(1, name).Step() == SQLITE_ROW) client_id = q.Col(0);
-  }
+  std::string client_id = impl_->clients_->InternalClient(name);
   const std::string pat = impl_->NewToken();
   MDL_RETURN_IF_ERROR(impl_->Tx([&]() -> Status {
     if (client_id.empty()) {
@@ -170,9 +163,7 @@ Result<std::string> AuthorizationServer::InternalPat(const std::string& name) {
       // No usable secret: an internal client only ever gets PATs through this call.
       const Hash256 none = TokenHash(impl_->NewToken());
       json stored = {{"client_name", name}, {"grant_types", json::array()}, {"scope", kProtectionScope}};
-      Stmt ins(impl_->db_, "INSERT INTO clients (client_id, secret_hash, kind, metadata, created) VALUES (?,?,'internal',?,?)", kWhat);
-      ins.Text(1, client_id).Blob(2, none.data(), none.size()).Text(3, stored.dump()).Int(4, impl_->Now());
-      if (ins.Step() != SQLITE_DONE) return ins.Error();
+      if (Status st = impl_->clients_->Insert(client_id, none, "internal", stored, impl_->Now()); !st.ok()) return st;
     }
     return impl_->InsertToken(pat, "pat", client_id, options_.owner_did, {{"scope", kProtectionScope}}, options_.pat_ttl);
   }));
@@ -187,7 +178,7 @@ Reply AuthorizationServer::Token(const std::map<std::string, std::string>& form,
     return it == form.end() ? "" : it->second;
   };
   // RFC 6749 §5.2: client authentication failed → 401 invalid_client.
-  std::optional<Impl::ClientRow> client;
+  std::optional<ClientRow> client;
   {
     std::lock_guard<std::mutex> lock(impl_->mu_);
     client = impl_->Authenticate(credentials);

@@ -7,21 +7,12 @@
 #include <string>
 
 #include "tickets.h"
+#include "clients.h"
 #include "resources.h"
 #include "tokens.h"
 
 namespace medallion::uma::internal {
 
-// Migration 1. RFC 7591 clients (the clients part).
-inline constexpr char kClientsV1[] = R"sql(
-CREATE TABLE clients (
-  client_id TEXT PRIMARY KEY,
-  secret_hash BLOB NOT NULL,
-  kind TEXT NOT NULL,            -- 'resource_server' | 'client'
-  metadata TEXT NOT NULL,
-  created INTEGER NOT NULL
-);
-)sql";
 // Migration 1. The owner's policies (the policies part).
 inline constexpr char kPoliciesV1[] = R"sql(
 CREATE TABLE policies (
