@@ -148,7 +148,8 @@ class AuthorizationServer::Impl {
   Impl(sqlite3* db, const AuthorizationServerOptions& o, Env env)
       : db_(db), o_(o), env_(env), clients_(NewSqliteClientStore(db)),
         tickets_(NewSqliteTicketStore(db)), tokens_(NewSqliteTokenStore(db)),
-        resources_(NewSqliteResourceStore(db)) {}
+        resources_(NewSqliteResourceStore(db)),
+        log_(NewSqliteDisclosureLog(db)) {}
   ~Impl() { sqlite3_close(db_); }
 
   sqlite3* db_;
@@ -158,6 +159,7 @@ class AuthorizationServer::Impl {
   std::unique_ptr<TicketStore> tickets_;
   std::unique_ptr<TokenStore> tokens_;
   std::unique_ptr<ResourceStore> resources_;
+  std::unique_ptr<DisclosureLog> log_;
   std::mutex mu_;  // serializes read-modify-write sequences (SQLite serializes statements)
   // Wakes the owner's long-polling event readers when the log grows (notifications).
   std::condition_variable log_grew_;
@@ -210,23 +212,9 @@ class AuthorizationServer::Impl {
 
   // --- the accounting of disclosures ---
 
-  // Appends a hash-chained entry: hash = SHA-256(JCS(entry with seq, ts and prev)).
+  // Appends a hash-chained entry (disclosure_log.h) and wakes the event readers.
   Status Log(json entry) {
-    Stmt head(db_, "SELECT seq, hash FROM disclosures ORDER BY seq DESC LIMIT 1", kWhat);
-    uint64_t seq = 1;
-    std::string prev(64, '0');
-    if (head.Step() == SQLITE_ROW) {
-      seq = static_cast<uint64_t>(head.ColInt(0)) + 1;
-      prev = head.Col(1);
-    }
-    entry["seq"] = seq;
-    entry["ts"] = Now();
-    entry["prev"] = prev;
-    MDL_ASSIGN_OR_RETURN(std::string canonical, jcs::Canonicalize(entry));
-    const std::string hash = HexHash(canonical);
-    Stmt ins(db_, "INSERT INTO disclosures (seq, entry, hash) VALUES (?,?,?)", kWhat);
-    ins.Int(1, static_cast<int64_t>(seq)).Text(2, canonical).Text(3, hash);
-    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    MDL_RETURN_IF_ERROR(log_->Append(std::move(entry), Now()));
     log_grew_.notify_all();
     return Status::Ok();
   }

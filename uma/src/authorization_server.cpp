@@ -540,6 +540,10 @@ Status AuthorizationServer::CheckOwner(std::string_view session) {
 
 namespace {
 
+json AnchorJson(const LogAnchor& a) {
+  return {{"seq", a.seq}, {"hash", a.hash}, {"ledger_index", a.ledger_index}, {"ts", a.ts}};
+}
+
 std::string ScopeHash(const Policy& p) {
   json scope = {{"resource_ids", p.resource_ids}, {"resource_types", p.resource_types}, {"scopes", p.scopes}};
   return HexHash(*jcs::Canonicalize(scope));
@@ -749,30 +753,25 @@ Reply AuthorizationServer::DecideSigned(std::string_view request_id, std::string
 Reply AuthorizationServer::ReadDisclosures(std::string_view session, uint64_t after_seq, size_t limit) {
   MDL_OWNER_ONLY(session);
   limit = std::clamp<size_t>(limit, 1, 1000);
+  auto read = impl_->log_->Read(static_cast<int64_t>(after_seq), limit);
+  if (!read) return Internal(read.error());
   json entries = json::array();
-  Stmt q(impl_->db_, "SELECT entry, hash FROM disclosures WHERE seq > ? ORDER BY seq LIMIT ?", kWhat);
-  q.Int(1, static_cast<int64_t>(after_seq)).Int(2, static_cast<int64_t>(limit));
-  while (q.Step() == SQLITE_ROW) {
-    json e = json::parse(q.Col(0));
-    e["hash"] = q.Col(1);
-    entries.push_back(std::move(e));
+  for (LogEntry& e : *read) {
+    e.entry["hash"] = e.hash;
+    entries.push_back(std::move(e.entry));
   }
-  json head = {{"seq", 0}, {"hash", std::string(64, '0')}};
-  Stmt h(impl_->db_, "SELECT seq, hash FROM disclosures ORDER BY seq DESC LIMIT 1", kWhat);
-  if (h.Step() == SQLITE_ROW) head = {{"seq", h.ColInt(0)}, {"hash", h.Col(1)}};
-  return Answer({{"entries", entries}, {"head", head}});
+  const LogEntry h = impl_->log_->Head();
+  return Answer({{"entries", entries}, {"head", {{"seq", h.seq}, {"hash", h.hash}}}});
 }
 
 Reply AuthorizationServer::ExportDisclosures(std::string_view session) {
   MDL_OWNER_ONLY(session);
+  auto read = impl_->log_->Read(0, std::nullopt);
+  if (!read) return Internal(read.error());
   json entries = json::array();
-  Stmt q(impl_->db_, "SELECT entry, hash FROM disclosures ORDER BY seq", kWhat);
-  while (q.Step() == SQLITE_ROW) entries.push_back({{"entry", json::parse(q.Col(0))}, {"hash", q.Col(1)}});
+  for (LogEntry& e : *read) entries.push_back({{"entry", std::move(e.entry)}, {"hash", e.hash}});
   json anchors = json::array();
-  Stmt a(impl_->db_, "SELECT seq, hash, ledger_index, ts FROM anchors ORDER BY seq", kWhat);
-  while (a.Step() == SQLITE_ROW) {
-    anchors.push_back({{"seq", a.ColInt(0)}, {"hash", a.Col(1)}, {"ledger_index", a.ColInt(2)}, {"ts", a.ColInt(3)}});
-  }
+  for (const LogAnchor& a : impl_->log_->Anchors()) anchors.push_back(AnchorJson(a));
   return Answer({{"format", "medallion-disclosure-log/1"}, {"owner", options_.owner_did}, {"container", options_.issuer},
                     {"entries", entries}, {"anchors", anchors}});
 }
@@ -782,9 +781,9 @@ Reply AuthorizationServer::AnchorDisclosures(std::string_view session) {
   if (options_.ledger == nullptr) return Error(StatusCode::kFailedPrecondition, "no_ledger", "this container has no ledger configured");
   Status st = MaybeAnchorLocked(true);
   if (!st.ok()) return Error(StatusCode::kUnavailable, "temporarily_unavailable", st.message());
-  Stmt a(impl_->db_, "SELECT seq, hash, ledger_index, ts FROM anchors ORDER BY seq DESC LIMIT 1", kWhat);
-  if (a.Step() != SQLITE_ROW) return Answer({{"anchored", false}});
-  return Answer({{"seq", a.ColInt(0)}, {"hash", a.Col(1)}, {"ledger_index", a.ColInt(2)}, {"ts", a.ColInt(3)}});
+  const std::optional<LogAnchor> last = impl_->log_->LastAnchor();
+  if (!last) return Answer({{"anchored", false}});
+  return Answer(AnchorJson(*last));
 }
 
 Reply AuthorizationServer::ListReceipts(std::string_view session) {
@@ -822,15 +821,12 @@ Status AuthorizationServer::MaybeAnchor(bool force) {
 // REQUIRES: impl_->mu_ held.
 Status AuthorizationServer::MaybeAnchorLocked(bool force) {
   if (options_.ledger == nullptr) return Status::Ok();
-  int64_t last = 0;
-  {
-    Stmt a(impl_->db_, "SELECT COALESCE(MAX(seq), 0) FROM anchors", kWhat);
-    if (a.Step() == SQLITE_ROW) last = a.ColInt(0);
-  }
-  Stmt h(impl_->db_, "SELECT seq, hash FROM disclosures ORDER BY seq DESC LIMIT 1", kWhat);
-  if (h.Step() != SQLITE_ROW) return Status::Ok();
-  const int64_t seq = h.ColInt(0);
-  const std::string hash = h.Col(1);
+  const std::optional<LogAnchor> last_anchor = impl_->log_->LastAnchor();
+  const int64_t last = last_anchor ? last_anchor->seq : 0;
+  const LogEntry head = impl_->log_->Head();
+  if (head.seq == 0) return Status::Ok();
+  const int64_t seq = head.seq;
+  const std::string hash = head.hash;
   const int64_t pending = seq - last;
   if (pending <= 0 || (!force && static_cast<size_t>(pending) < options_.log_batch)) return Status::Ok();
   // The chain head commits to every entry before it: one anchor covers the batch.
@@ -838,12 +834,8 @@ Status AuthorizationServer::MaybeAnchorLocked(bool force) {
   json entry = {{"type", "anchor"}, {"v", 1}, {"hash", hash}, {"kind", "batch"}, {"ts", impl_->Now()}};
   MDL_ASSIGN_OR_RETURN(entry, SignPseudonymously(std::move(entry), "key", *options_.pseudonym_secret, DisclosureAnchorLabel(seq)));
   MDL_ASSIGN_OR_RETURN(ledger::AppendResult appended, options_.ledger->Append(entry));
-  return impl_->Tx([&]() -> Status {
-    Stmt ins(impl_->db_, "INSERT INTO anchors (seq, hash, ledger_index, ts) VALUES (?,?,?,?)", kWhat);
-    ins.Int(1, seq).Text(2, hash).Int(3, static_cast<int64_t>(appended.index)).Int(4, impl_->Now());
-    if (ins.Step() != SQLITE_DONE) return ins.Error();
-    return Status::Ok();
-  });
+  return impl_->Tx(
+      [&]() { return impl_->log_->AddAnchor({seq, hash, static_cast<int64_t>(appended.index), impl_->Now()}); });
 }
 
 Result<uint64_t> VerifyDisclosureExport(const json& exported) {

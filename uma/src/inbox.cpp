@@ -89,14 +89,13 @@ Reply AuthorizationServer::Events(std::string_view session, uint64_t after_seq, 
   for (;;) {
     json events = json::array();
     uint64_t next = after_seq;
-    Stmt q(impl_->db_, "SELECT seq, entry FROM disclosures WHERE seq > ? ORDER BY seq LIMIT 500", kWhat);
-    q.Int(1, static_cast<int64_t>(after_seq));
-    while (q.Step() == SQLITE_ROW) {
-      next = static_cast<uint64_t>(q.ColInt(0));
-      json e = json::parse(q.Col(1));
-      const std::string type = NotificationType(e);
+    auto read = impl_->log_->Read(static_cast<int64_t>(after_seq), 500);
+    if (!read) return Internal(read.error());
+    for (LogEntry& e : *read) {
+      next = static_cast<uint64_t>(e.seq);
+      const std::string type = NotificationType(e.entry);
       if (type.empty()) continue;
-      json detail = e;
+      json detail = std::move(e.entry);
       for (const char* k : {"prev", "seq"}) detail.erase(k);
       events.push_back({{"seq", next}, {"type", type}, {"detail", detail}});
     }

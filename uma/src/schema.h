@@ -8,6 +8,7 @@
 
 #include "tickets.h"
 #include "clients.h"
+#include "disclosure_log.h"
 #include "resources.h"
 #include "tokens.h"
 
@@ -44,23 +45,6 @@ CREATE TABLE receipts (
   hash TEXT NOT NULL,
   ledger TEXT NOT NULL,          -- JSON array of ledger indexes (empty without a ledger)
   created INTEGER NOT NULL
-);
-)sql";
-// Migration 1. The accounting of disclosures (the disclosure-log part).
-inline constexpr char kDisclosuresV1[] = R"sql(
-CREATE TABLE disclosures (
-  seq INTEGER PRIMARY KEY,
-  entry TEXT NOT NULL,
-  hash TEXT NOT NULL
-);
-)sql";
-// Migration 1. Its ledger anchors (the disclosure-log part).
-inline constexpr char kAnchorsV1[] = R"sql(
-CREATE TABLE anchors (
-  seq INTEGER PRIMARY KEY,       -- the last disclosure entry the anchor covers
-  hash TEXT NOT NULL,
-  ledger_index INTEGER NOT NULL,
-  ts INTEGER NOT NULL
 );
 )sql";
 // Migration 2: pairing offers and devices (the devices part).
