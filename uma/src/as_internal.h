@@ -149,7 +149,8 @@ class AuthorizationServer::Impl {
       : db_(db), o_(o), env_(env), clients_(NewSqliteClientStore(db)),
         tickets_(NewSqliteTicketStore(db)), tokens_(NewSqliteTokenStore(db)),
         resources_(NewSqliteResourceStore(db)),
-        log_(NewSqliteDisclosureLog(db)) {}
+        log_(NewSqliteDisclosureLog(db)),
+        policies_(NewSqlitePolicyStore(db)) {}
   ~Impl() { sqlite3_close(db_); }
 
   sqlite3* db_;
@@ -160,6 +161,7 @@ class AuthorizationServer::Impl {
   std::unique_ptr<TokenStore> tokens_;
   std::unique_ptr<ResourceStore> resources_;
   std::unique_ptr<DisclosureLog> log_;
+  std::unique_ptr<PolicyStore> policies_;
   std::mutex mu_;  // serializes read-modify-write sequences (SQLite serializes statements)
   // Wakes the owner's long-polling event readers when the log grows (notifications).
   std::condition_variable log_grew_;
@@ -221,17 +223,7 @@ class AuthorizationServer::Impl {
 
   // --- policies ---
 
-  std::vector<Policy> ActivePolicies() {
-    std::vector<Policy> out;
-    Stmt q(db_, "SELECT id, body FROM policies WHERE revoked IS NULL ORDER BY id", kWhat);
-    while (q.Step() == SQLITE_ROW) {
-      auto p = PolicyFromJson(json::parse(q.Col(1)));
-      if (!p) continue;  // cannot happen: bodies are stored after PolicyFromJson
-      p->id = q.Col(0);
-      out.push_back(std::move(*p));
-    }
-    return out;
-  }
+  std::vector<Policy> ActivePolicies() { return policies_->Active(); }
 
   // --- claims gathering (docs/uma.md §"Claim tokens") ---
 

@@ -621,11 +621,8 @@ Reply AuthorizationServer::AddPolicy(std::string_view session, const json& body)
   auto indexes = AnchorConsent(*policy, "grant", receipt_hash);
   if (!indexes) return Error(StatusCode::kUnavailable, "temporarily_unavailable", "the consent receipt could not be anchored: " + indexes.error().message());
   Status st = impl_->Tx([&]() -> Status {
-    Stmt ins(impl_->db_, "INSERT INTO policies (id, body, created) VALUES (?,?,?)", kWhat);
-    if (ins.Text(1, policy->id).Text(2, stored.dump()).Int(3, now).Step() != SQLITE_DONE) return ins.Error();
-    Stmt rec(impl_->db_, "INSERT INTO receipts (policy_id, action, receipt, hash, ledger, created) VALUES (?,?,?,?,?,?)", kWhat);
-    rec.Text(1, policy->id).Text(2, "grant").Text(3, receipt.dump()).Text(4, receipt_hash).Text(5, indexes->dump()).Int(6, now);
-    if (rec.Step() != SQLITE_DONE) return rec.Error();
+    MDL_RETURN_IF_ERROR(impl_->policies_->Add(*policy, stored, now));
+    MDL_RETURN_IF_ERROR(impl_->policies_->AddReceipt({policy->id, "grant", receipt, receipt_hash, *indexes, now}));
     return impl_->Log({{"event", "policy.add"}, {"policy", stored}, {"receipt", receipt_hash}, {"ledger", *indexes}});
   });
   if (!st.ok()) return Internal(st);
@@ -656,11 +653,7 @@ Reply AuthorizationServer::DeletePolicy(std::string_view session, std::string_vi
     if (p.id == id) policy = std::move(p);
   }
   if (!policy) return Error(StatusCode::kNotFound, "not_found", "no such policy");
-  std::string grant_hash;
-  {
-    Stmt q(impl_->db_, "SELECT hash FROM receipts WHERE policy_id = ? AND action = 'grant'", kWhat);
-    if (q.Text(1, id).Step() == SQLITE_ROW) grant_hash = q.Col(0);
-  }
+  const std::string grant_hash = impl_->policies_->GrantReceiptHash(id);
   const int64_t now = impl_->Now();
   json receipt = {{"type", "ConsentReceipt"}, {"v", 1}, {"action", "revoke"}, {"controller", options_.owner_did},
                   {"container", options_.issuer}, {"policy_id", std::string(id)}, {"grant", grant_hash}, {"issued", now}};
@@ -670,11 +663,8 @@ Reply AuthorizationServer::DeletePolicy(std::string_view session, std::string_vi
   if (!indexes) return Error(StatusCode::kUnavailable, "temporarily_unavailable", "the revocation could not be anchored: " + indexes.error().message());
   size_t revoked_tokens = 0;
   Status st = impl_->Tx([&]() -> Status {
-    Stmt up(impl_->db_, "UPDATE policies SET revoked = ? WHERE id = ? AND revoked IS NULL", kWhat);
-    if (up.Int(1, now).Text(2, id).Step() != SQLITE_DONE) return up.Error();
-    Stmt rec(impl_->db_, "INSERT INTO receipts (policy_id, action, receipt, hash, ledger, created) VALUES (?,?,?,?,?,?)", kWhat);
-    rec.Text(1, id).Text(2, "revoke").Text(3, receipt.dump()).Text(4, receipt_hash).Text(5, indexes->dump()).Int(6, now);
-    if (rec.Step() != SQLITE_DONE) return rec.Error();
+    MDL_RETURN_IF_ERROR(impl_->policies_->Revoke(id, now));
+    MDL_RETURN_IF_ERROR(impl_->policies_->AddReceipt({std::string(id), "revoke", receipt, receipt_hash, *indexes, now}));
     // Every live RPT that any of this policy's grants went into stops working now.
     auto granted_by_policy = [&](const json& data) {
       for (const GrantedPermission& g : PermissionsFromJson(MemberOr(data, "permissions"))) {
@@ -789,14 +779,15 @@ Reply AuthorizationServer::AnchorDisclosures(std::string_view session) {
 Reply AuthorizationServer::ListReceipts(std::string_view session) {
   MDL_OWNER_ONLY(session);
   json out = json::array();
-  Stmt q(impl_->db_, "SELECT seq, policy_id, action, receipt, hash, ledger, created FROM receipts ORDER BY seq", kWhat);
-  while (q.Step() == SQLITE_ROW) {
-    json item = {{"policy_id", q.Col(1)}, {"action", q.Col(2)}, {"receipt", json::parse(q.Col(3))}, {"hash", q.Col(4)},
-                 {"ledger_indexes", json::parse(q.Col(5))}, {"created", q.ColInt(6)}};
+  auto receipts = impl_->policies_->Receipts();
+  if (!receipts) return Internal(receipts.error());
+  for (const ReceiptRow& r : *receipts) {
+    json item = {{"policy_id", r.policy_id}, {"action", r.action}, {"receipt", r.receipt}, {"hash", r.hash},
+                 {"ledger_indexes", r.ledger}, {"created", r.created}};
     // The pseudonymous key that signed the ledger entries, and the owner's signature binding it
     // to her DID: what she shows to prove the entries hers (docs/uma.md §Receipts).
     if (options_.pseudonym_secret != nullptr && options_.owner_signer.sign) {
-      const std::string grant = item["action"] == "revoke" ? item["receipt"].value("grant", "") : item["hash"].get<std::string>();
+      const std::string grant = r.action == "revoke" ? StringOr(r.receipt, "grant") : r.hash;
       auto signer = PseudonymousPublicKey(*options_.pseudonym_secret, ConsentSignerLabel(grant));
       if (!signer) return Internal(signer.error());
       auto proof = options_.owner_signer.sign(AsBytes(SignerBindingMessage(*signer, grant)));

@@ -9,20 +9,12 @@
 #include "tickets.h"
 #include "clients.h"
 #include "disclosure_log.h"
+#include "policies.h"
 #include "resources.h"
 #include "tokens.h"
 
 namespace medallion::uma::internal {
 
-// Migration 1. The owner's policies (the policies part).
-inline constexpr char kPoliciesV1[] = R"sql(
-CREATE TABLE policies (
-  id TEXT PRIMARY KEY,
-  body TEXT NOT NULL,
-  created INTEGER NOT NULL,
-  revoked INTEGER              -- NULL while in force
-);
-)sql";
 // Migration 1. Requests awaiting approval (the approvals part).
 inline constexpr char kRequestsV1[] = R"sql(
 CREATE TABLE requests (
@@ -34,18 +26,6 @@ CREATE TABLE requests (
   decided INTEGER
 );
 CREATE INDEX requests_by_status ON requests(status, created);
-)sql";
-// Migration 1. Consent receipts (the policies part).
-inline constexpr char kReceiptsV1[] = R"sql(
-CREATE TABLE receipts (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  policy_id TEXT NOT NULL,
-  action TEXT NOT NULL,
-  receipt TEXT NOT NULL,
-  hash TEXT NOT NULL,
-  ledger TEXT NOT NULL,          -- JSON array of ledger indexes (empty without a ledger)
-  created INTEGER NOT NULL
-);
 )sql";
 // Migration 2: pairing offers and devices (the devices part).
 inline constexpr char kDevicesV2[] = R"sql(
