@@ -150,7 +150,8 @@ class AuthorizationServer::Impl {
         tickets_(NewSqliteTicketStore(db)), tokens_(NewSqliteTokenStore(db)),
         resources_(NewSqliteResourceStore(db)),
         log_(NewSqliteDisclosureLog(db)),
-        policies_(NewSqlitePolicyStore(db)) {}
+        policies_(NewSqlitePolicyStore(db)),
+        credentials_(NewSqliteCredentialStore(db)) {}
   ~Impl() { sqlite3_close(db_); }
 
   sqlite3* db_;
@@ -162,6 +163,7 @@ class AuthorizationServer::Impl {
   std::unique_ptr<ResourceStore> resources_;
   std::unique_ptr<DisclosureLog> log_;
   std::unique_ptr<PolicyStore> policies_;
+  std::unique_ptr<CredentialStore> credentials_;
   std::mutex mu_;  // serializes read-modify-write sequences (SQLite serializes statements)
   // Wakes the owner's long-polling event readers when the log grows (notifications).
   std::condition_variable log_grew_;

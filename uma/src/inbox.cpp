@@ -58,10 +58,8 @@ Reply AuthorizationServer::StoreCredentialFrom(const std::string& source, const 
   json types = type.is_array() ? type : json::array({type});
   std::lock_guard<std::mutex> lock(impl_->mu_);
   Status st = impl_->Tx([&]() -> Status {
-    Stmt ins(impl_->db_, "INSERT OR IGNORE INTO credentials (id, vc, issuer, types, source, received) VALUES (?,?,?,?,?,?)", kWhat);
-    ins.Text(1, id).Text(2, credential.dump()).Text(3, issuer).Text(4, types.dump()).Text(5, source).Int(6, now);
-    if (ins.Step() != SQLITE_DONE) return ins.Error();
-    if (sqlite3_changes(impl_->db_) == 0) return Status::Ok();  // already kept
+    MDL_ASSIGN_OR_RETURN(bool added, impl_->credentials_->Add({id, credential, issuer, types, source, now}));
+    if (!added) return Status::Ok();  // already kept
     return impl_->Log({{"event", source == "inbox" ? "credential.received" : "credential.stored"},
                        {"credential", id}, {"issuer", issuer}, {"types", types}});
   });
@@ -72,11 +70,12 @@ Reply AuthorizationServer::StoreCredentialFrom(const std::string& source, const 
 Reply AuthorizationServer::ListCredentials(std::string_view session) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
   if (!CheckOwner(session).ok()) return InvalidToken(options_.realm, "the owner's session is required (sign in)");
+  auto kept = impl_->credentials_->List();
+  if (!kept) return Internal(kept.error());
   json out = json::array();
-  Stmt q(impl_->db_, "SELECT id, vc, issuer, types, source, received FROM credentials ORDER BY received, id", kWhat);
-  while (q.Step() == SQLITE_ROW) {
-    out.push_back({{"id", q.Col(0)}, {"credential", json::parse(q.Col(1))}, {"issuer", q.Col(2)},
-                   {"types", json::parse(q.Col(3))}, {"source", q.Col(4)}, {"received", q.ColInt(5)}});
+  for (CredentialRow& c : *kept) {
+    out.push_back({{"id", c.id}, {"credential", std::move(c.vc)}, {"issuer", c.issuer}, {"types", std::move(c.types)},
+                   {"source", c.source}, {"received", c.received}});
   }
   return Answer(std::move(out));
 }

@@ -6,11 +6,12 @@
 #include <span>
 #include <string>
 
-#include "tickets.h"
 #include "clients.h"
+#include "credentials.h"
 #include "disclosure_log.h"
 #include "policies.h"
 #include "resources.h"
+#include "tickets.h"
 #include "tokens.h"
 
 namespace medallion::uma::internal {
@@ -48,17 +49,6 @@ CREATE TABLE devices (
 // Migration 2: request kinds (the approvals part).
 inline constexpr char kRequestKindsV2[] = R"sql(
 ALTER TABLE requests ADD COLUMN kind TEXT NOT NULL DEFAULT 'consent';
-)sql";
-// Migration 3: the owner's credential store (the inbox part).
-inline constexpr char kCredentialsV3[] = R"sql(
-CREATE TABLE credentials (
-  id TEXT PRIMARY KEY,          -- the digest (hex SHA-256 of the canonical credential)
-  vc TEXT NOT NULL,
-  issuer TEXT NOT NULL,
-  types TEXT NOT NULL,
-  source TEXT NOT NULL,         -- 'inbox' | 'owner'
-  received INTEGER NOT NULL
-);
 )sql";
 
 // The migrations, numbered by position (storage/sqlite.h: OpenDatabase).
