@@ -16,16 +16,19 @@ namespace {
 
 using nlohmann::json;
 
+// The one conversion of the authorization server's answers to HTTP: a failure's status through
+// the Status → HTTP table, a success as 200, 201 (created) or 204 (nothing to return).
 void Send(httplib::Response& res, const uma::Reply& reply) {
   for (const auto& [k, v] : reply.headers) res.set_header(k, v);
   // RFC 6749 §5.1: token responses are not cached.
   res.set_header("Cache-Control", "no-store");
   res.set_header("Pragma", "no-cache");
-  if (reply.status == 204) {
+  if (!reply.ok()) return SendJson(res, reply.body, HttpStatusFor(reply.status));
+  if (reply.success == uma::Reply::Success::kEmpty) {
     res.status = 204;
     return;
   }
-  SendJson(res, reply.body, reply.status);
+  SendJson(res, reply.body, reply.success == uma::Reply::Success::kCreated ? 201 : 200);
 }
 
 // RFC 6750 §2.1: "Authorization: Bearer <token>" (scheme case-insensitive). "" if absent.
@@ -443,7 +446,10 @@ void FhirResourceServer::RegisterRoutes(httplib::Server& server) {
       access = self->as_.Authorize(self->Pat(), BearerToken(req), resource_id, scope, &refusal);
     }
     if (!access) {
-      if (refusal.status == 200) refusal = {500, {{"error", "server_error"}, {"error_description", access.error().message()}}, {}};
+      if (refusal.ok()) {
+        refusal.status = Status::WithReason(StatusCode::kInternal, "server_error", access.error().message());
+        refusal.body = {{"error", "server_error"}, {"error_description", access.error().message()}};
+      }
       Send(res, refusal);
       return std::nullopt;
     }

@@ -62,9 +62,8 @@ for m in core storage wallet ledger did claims uma cli mobile-bridge; do
   check "$m/ includes httplib.h (only http/ and roles/ may)" "$(includes "$m" 'httplib\.h')"
 done
 
-# TODO(issue 13): uma/ names no HTTP status (its failures are Status codes with OAuth/UMA
-# reasons; http/ maps them). Being added with the uma/ rework.
-# check "uma/ names an HTTP status" "$(grep -rEn '...' uma)"
+# uma/ names no HTTP status either: that rule is its own test, arch:uma-no-http
+# (tests/arch/uma_no_http.sh).
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures boundary violation(s)"

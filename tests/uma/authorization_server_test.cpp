@@ -9,10 +9,12 @@
 #include "medallion/core/jcs.h"
 #include "medallion/ledger/log.h"
 #include "medallion/ledger/store.h"
+#include "uma/reply_http.h"
 #include "uma/uma_world.h"
 
 using namespace medallion;
 using namespace medallion::uma;
+using medallion::testing::Http;
 using medallion::testing::UmaKey;
 using medallion::testing::UmaWorld;
 using nlohmann::json;
@@ -29,10 +31,10 @@ struct Setup {
     pat = *w.as->InternalPat("fhir");
     Reply r = w.as->CreateResource(pat, {{"name", "Medication requests"}, {"type", kType},
                                          {"resource_scopes", {"read", "search", "create", "update"}}});
-    REQUIRE(r.status == 201);
+    REQUIRE(Http(r) == 201);
     resource = r.body["_id"];
     Reply c = w.as->RegisterClient({{"client_name", "Dr. app"}}, "");
-    REQUIRE(c.status == 201);
+    REQUIRE(Http(c) == 201);
     client_id = c.body["client_id"];
     client_secret = c.body["client_secret"];
     session = w.OwnerSession();
@@ -43,13 +45,13 @@ struct Setup {
                                           {"scopes", {"read", "search"}},
                                           {"purposes", {"treatment"}},
                                           {"note", "SECRET-NOTE my GP and any licensed doctor"}});
-      REQUIRE(p.status == 201);
+      REQUIRE(Http(p) == 201);
     }
   }
   ClientCredentials Client() const { return {client_id, client_secret}; }
   std::string Ticket(std::vector<std::string> scopes = {"read"}) {
     Reply t = w.as->RequestPermission(pat, {{"resource_id", resource}, {"resource_scopes", scopes}});
-    REQUIRE(t.status == 201);
+    REQUIRE(Http(t) == 201);
     return t.body["ticket"];
   }
   Reply Token(std::map<std::string, std::string> form) {
@@ -206,7 +208,7 @@ TEST_CASE("the UMA grant end to end: ticket, need_info, claims, RPT, introspecti
   const json license = w.License(w.physician);
   Reply r = s.Grant(w.physician, license);
   INFO(r.body.dump());
-  REQUIRE(r.status == 200);
+  REQUIRE(Http(r) == 200);
   const std::string rpt = r.body["access_token"];
   CHECK(r.body["token_type"] == "Bearer");
   REQUIRE(r.body.contains("pct"));
@@ -223,22 +225,22 @@ TEST_CASE("the UMA grant end to end: ticket, need_info, claims, RPT, introspecti
   CHECK(access->requesting_party == w.physician.Did());
   // Not for a scope it was not granted: 401 with a ticket (UMA Grant §3.2).
   CHECK_FALSE(w.as->Authorize(s.pat, rpt, s.resource, "update", &refusal));
-  CHECK(refusal.status == 401);
+  CHECK(Http(refusal) == 401);
   REQUIRE(refusal.headers.size() == 1);
   CHECK(refusal.headers[0].second.rfind("UMA realm=\"medallion\", as_uri=\"https://patient.example\", ticket=\"", 0) == 0);
 
   // The PCT stands in for the claims next time.
   std::string ticket = s.Ticket();
   Reply again = s.Token({{"ticket", ticket}, {"pct", r.body["pct"]}});
-  CHECK(again.status == 200);
+  CHECK(Http(again) == 200);
 
   // RFC 7009: revoked by its client, then useless.
-  CHECK(w.as->Revoke(s.Client(), rpt).status == 200);
+  CHECK(Http(w.as->Revoke(s.Client(), rpt)) == 200);
   CHECK(w.as->Introspect(s.pat, rpt).body == json({{"active", false}}));
   CHECK_FALSE(w.as->Authorize(s.pat, rpt, s.resource, "read", &refusal));
   // Unknown tokens: 200 as well (RFC 7009 §2.2); wrong client credentials: 401.
-  CHECK(w.as->Revoke(s.Client(), "no-such-token").status == 200);
-  CHECK(w.as->Revoke({s.client_id, "wrong"}, rpt).status == 401);
+  CHECK(Http(w.as->Revoke(s.Client(), "no-such-token")) == 200);
+  CHECK(Http(w.as->Revoke({s.client_id, "wrong"}, rpt)) == 401);
 }
 
 TEST_CASE("security: tickets, tokens, claims and containers", "[uma][security]") {
@@ -251,7 +253,7 @@ TEST_CASE("security: tickets, tokens, claims and containers", "[uma][security]")
     std::string t = s.Ticket();
     CHECK(s.Token({{"ticket", t}}).body["error"] == "need_info");
     Reply again = s.Token({{"ticket", t}});
-    CHECK(again.status == 400);
+    CHECK(Http(again) == 400);
     CHECK(again.body["error"] == "invalid_grant");
   }
   SECTION("an expired ticket and an expired RPT") {
@@ -259,7 +261,7 @@ TEST_CASE("security: tickets, tokens, claims and containers", "[uma][security]")
     w.Advance(301);
     CHECK(s.Token({{"ticket", t}}).body["error"] == "invalid_grant");
     Reply r = s.Grant(w.physician, license);
-    REQUIRE(r.status == 200);
+    REQUIRE(Http(r) == 200);
     w.Advance(3601);
     CHECK(w.as->Introspect(s.pat, r.body["access_token"].get<std::string>()).body["active"] == false);
     CHECK_FALSE(w.as->Authorize(s.pat, r.body["access_token"].get<std::string>(), s.resource, "read", &refusal));
@@ -267,26 +269,26 @@ TEST_CASE("security: tickets, tokens, claims and containers", "[uma][security]")
   SECTION("no ticket for another resource server's resource") {
     std::string other_pat = *w.as->InternalPat("other-rs");
     Reply t = w.as->RequestPermission(other_pat, {{"resource_id", s.resource}, {"resource_scopes", {"read"}}});
-    CHECK(t.status == 400);
+    CHECK(Http(t) == 400);
     CHECK(t.body["error"] == "invalid_resource_id");
-    CHECK(w.as->ReadResource(other_pat, s.resource).status == 404);
-    CHECK(w.as->DeleteResource(other_pat, s.resource).status == 404);
-    CHECK(w.as->UpdateResource(other_pat, s.resource, {{"resource_scopes", {"read"}}}).status == 404);
+    CHECK(Http(w.as->ReadResource(other_pat, s.resource)) == 404);
+    CHECK(Http(w.as->DeleteResource(other_pat, s.resource)) == 404);
+    CHECK(Http(w.as->UpdateResource(other_pat, s.resource, {{"resource_scopes", {"read"}}})) == 404);
     CHECK(w.as->ListResources(other_pat).body.empty());
     // FedAuthz §3.2: the owning server updates, lists and deletes; descriptions are checked.
-    CHECK(w.as->UpdateResource(s.pat, s.resource, {{"name", "Renamed"}, {"resource_scopes", {"read", "search"}}}).status == 200);
+    CHECK(Http(w.as->UpdateResource(s.pat, s.resource, {{"name", "Renamed"}, {"resource_scopes", {"read", "search"}}})) == 200);
     CHECK(w.as->ReadResource(s.pat, s.resource).body["name"] == "Renamed");
-    CHECK(w.as->UpdateResource(s.pat, s.resource, {{"name", "no scopes"}}).status == 400);
-    CHECK(w.as->CreateResource(s.pat, {{"resource_scopes", {"has space"}}}).status == 400);
+    CHECK(Http(w.as->UpdateResource(s.pat, s.resource, {{"name", "no scopes"}})) == 400);
+    CHECK(Http(w.as->CreateResource(s.pat, {{"resource_scopes", {"has space"}}})) == 400);
     CHECK(w.as->ListResources(s.pat).body == json::array({s.resource}));
     Reply extra = w.as->CreateResource(s.pat, {{"resource_scopes", {"read"}}});
-    REQUIRE(extra.status == 201);
-    CHECK(w.as->DeleteResource(s.pat, extra.body["_id"].get<std::string>()).status == 204);
-    CHECK(w.as->ReadResource(s.pat, extra.body["_id"].get<std::string>()).status == 404);
+    REQUIRE(Http(extra) == 201);
+    CHECK(Http(w.as->DeleteResource(s.pat, extra.body["_id"].get<std::string>())) == 204);
+    CHECK(Http(w.as->ReadResource(s.pat, extra.body["_id"].get<std::string>())) == 404);
     // Unregistered scope, bad PAT.
     CHECK(w.as->RequestPermission(s.pat, {{"resource_id", s.resource}, {"resource_scopes", {"delete"}}}).body["error"] ==
           "invalid_scope");
-    CHECK(w.as->RequestPermission("forged", {{"resource_id", s.resource}, {"resource_scopes", {"read"}}}).status == 401);
+    CHECK(Http(w.as->RequestPermission("forged", {{"resource_id", s.resource}, {"resource_scopes", {"read"}}})) == 401);
   }
   SECTION("a rotated ticket stays with its client") {
     std::string t = s.Ticket();
@@ -303,7 +305,7 @@ TEST_CASE("security: tickets, tokens, claims and containers", "[uma][security]")
     };
     auto refused = [&](const Reply& r, const std::string& reason) {
       INFO(r.body.dump());
-      CHECK(r.status == 403);
+      CHECK(Http(r) == 403);
       CHECK(r.body["error"] == "need_info");
       CHECK(r.body["error_description"].get<std::string>().find(reason) != std::string::npos);
       CHECK_FALSE(r.body.contains("access_token"));
@@ -332,13 +334,13 @@ TEST_CASE("security: tickets, tokens, claims and containers", "[uma][security]")
   }
   SECTION("an RPT upgrade cannot escalate scopes") {
     Reply r = s.Grant(w.physician, license);
-    REQUIRE(r.status == 200);
+    REQUIRE(Http(r) == 200);
     const std::string old_rpt = r.body["access_token"];
     // "update" is registered on the resource but no policy permits it: the upgraded token
     // carries "read" only, and the superseded one stops working.
     Reply up = s.Token({{"ticket", s.Ticket({"read"})}, {"pct", r.body["pct"]}, {"rpt", old_rpt}, {"scope", "update"}});
     INFO(up.body.dump());
-    REQUIRE(up.status == 200);
+    REQUIRE(Http(up) == 200);
     CHECK(up.body["upgraded"] == true);
     Reply in = w.as->Introspect(s.pat, up.body["access_token"].get<std::string>());
     REQUIRE(in.body["permissions"].size() == 1);
@@ -352,7 +354,7 @@ TEST_CASE("security: tickets, tokens, claims and containers", "[uma][security]")
     // Someone else's RPT cannot be upgraded, nor their PCT used.
     Reply other = w.as->RegisterClient({{"client_name", "other"}}, "");
     ClientCredentials oc{other.body["client_id"], other.body["client_secret"]};
-    CHECK(w.as->Token({{"grant_type", kUmaTicketGrant}, {"ticket", s.Ticket()}, {"rpt", up.body["access_token"]}}, oc).status != 200);
+    CHECK(Http(w.as->Token({{"grant_type", kUmaTicketGrant}, {"ticket", s.Ticket()}, {"rpt", up.body["access_token"]}}, oc)) != 200);
     CHECK(w.as->Token({{"grant_type", kUmaTicketGrant}, {"ticket", s.Ticket()}, {"pct", r.body["pct"]}}, oc).body["error"] ==
           "invalid_grant");
   }
@@ -374,48 +376,48 @@ TEST_CASE("security: tickets, tokens, claims and containers", "[uma][security]")
     }
     // The owner API refuses without a session, and says nothing else.
     Reply list = w.as->ListPolicies("");
-    CHECK(list.status == 401);
+    CHECK(Http(list) == 401);
     CHECK(list.body.dump().find("SECRET") == std::string::npos);
-    CHECK(w.as->ListPolicies("forged-session").status == 401);
-    CHECK(w.as->ReadDisclosures(s.pat, 0, 10).status == 401);  // a PAT is not the owner's session
+    CHECK(Http(w.as->ListPolicies("forged-session")) == 401);
+    CHECK(Http(w.as->ReadDisclosures(s.pat, 0, 10)) == 401);  // a PAT is not the owner's session
   }
   SECTION("one container's tokens are useless at another") {
     Reply r = s.Grant(w.physician, license);
-    REQUIRE(r.status == 200);
+    REQUIRE(Http(r) == 200);
     UmaWorld other("uma-other");
     Setup s2(other);
     CHECK(other.as->Introspect(s2.pat, r.body["access_token"].get<std::string>()).body["active"] == false);
     CHECK_FALSE(other.as->Authorize(s2.pat, r.body["access_token"].get<std::string>(), s2.resource, "read", &refusal));
-    CHECK(other.as->Introspect(s.pat, "x").status == 401);         // the first container's PAT
-    CHECK(other.as->ListPolicies(s.session).status == 401);        // its owner session
+    CHECK(Http(other.as->Introspect(s.pat, "x")) == 401);         // the first container's PAT
+    CHECK(Http(other.as->ListPolicies(s.session)) == 401);        // its owner session
     CHECK(other.as->Token({{"grant_type", kUmaTicketGrant}, {"ticket", s.Ticket()}}, s2.Client()).body["error"] ==
           "invalid_grant");                                         // its tickets
-    CHECK(other.as->Token({{"grant_type", kUmaTicketGrant}, {"ticket", s2.Ticket()}}, s.Client()).status == 401);  // its clients
+    CHECK(Http(other.as->Token({{"grant_type", kUmaTicketGrant}, {"ticket", s2.Ticket()}}, s.Client())) == 401);  // its clients
   }
   SECTION("owner sign-in: single-use challenge, only the owner") {
     Reply ch = w.as->OwnerChallenge();
     const std::string token = w.DidAuth(w.patient, ch.body["nonce"], "");
-    CHECK(w.as->OwnerSignIn(token).status == 200);
-    CHECK(w.as->OwnerSignIn(token).status == 401);  // replay
+    CHECK(Http(w.as->OwnerSignIn(token)) == 200);
+    CHECK(Http(w.as->OwnerSignIn(token)) == 401);  // replay
     Reply ch2 = w.as->OwnerChallenge();
-    CHECK(w.as->OwnerSignIn(w.DidAuth(w.physician, ch2.body["nonce"], "")).status == 403);
-    CHECK(w.as->OwnerSignIn(w.DidAuth(w.patient, "never-issued", "")).status == 401);
+    CHECK(Http(w.as->OwnerSignIn(w.DidAuth(w.physician, ch2.body["nonce"], ""))) == 403);
+    CHECK(Http(w.as->OwnerSignIn(w.DidAuth(w.patient, "never-issued", ""))) == 401);
     Reply ch3 = w.as->OwnerChallenge();
     w.Advance(301);
-    CHECK(w.as->OwnerSignIn(w.DidAuth(w.patient, ch3.body["nonce"], "")).status == 401);
+    CHECK(Http(w.as->OwnerSignIn(w.DidAuth(w.patient, ch3.body["nonce"], ""))) == 401);
   }
   SECTION("registering a resource server takes the owner's session") {
-    CHECK(w.as->RegisterClient({{"scope", "uma_protection"}}, "").status == 401);
+    CHECK(Http(w.as->RegisterClient({{"scope", "uma_protection"}}, "")) == 401);
     Reply rs = w.as->RegisterClient({{"scope", "uma_protection"}}, s.session);
-    REQUIRE(rs.status == 201);
+    REQUIRE(Http(rs) == 201);
     Reply pat = w.as->Token({{"grant_type", "client_credentials"}, {"scope", "uma_protection"}},
                             {rs.body["client_id"], rs.body["client_secret"]});
-    CHECK(pat.status == 200);
+    CHECK(Http(pat) == 200);
     // A requesting party's client gets no PAT.
     CHECK(w.as->Token({{"grant_type", "client_credentials"}, {"scope", "uma_protection"}}, s.Client()).body["error"] ==
           "unauthorized_client");
-    CHECK(w.as->RegisterClient({{"token_endpoint_auth_method", "none"}}, "").status == 400);
-    CHECK(w.as->RegisterClient({{"grant_types", {"password"}}}, "").status == 400);
+    CHECK(Http(w.as->RegisterClient({{"token_endpoint_auth_method", "none"}}, "")) == 400);
+    CHECK(Http(w.as->RegisterClient({{"grant_types", {"password"}}}, "")) == 400);
     CHECK(w.as->RegisterClient({{"redirect_uris", {"http://evil.example/cb"}}}, "").body["error"] == "invalid_redirect_uri");
   }
 }
@@ -430,7 +432,7 @@ TEST_CASE("approvals: request_submitted, the owner's decision, co-approvers, den
                                         {"purposes", {"treatment"}},
                                         {"owner_approval", true},
                                         {"co_approvers", {w.provider.Did()}}});
-  REQUIRE(p.status == 201);
+  REQUIRE(Http(p) == 201);
   auto submit = [&]() {
     std::string t = s.Token({{"ticket", s.Ticket()}}).body["ticket"];
     Reply r = s.Token({{"ticket", t}, {"claim_token", w.DidAuth(w.physician, t)}, {"claim_token_format", kClaimTokenDidAuth}});
@@ -450,22 +452,22 @@ TEST_CASE("approvals: request_submitted, the owner's decision, co-approvers, den
 
   // The owner approves; the provider still has to.
   CHECK(w.as->DecideAsOwner(s.session, id, "approve").body["status"] == "pending");
-  CHECK(w.as->DecideAsOwner(s.session, id, "approve").status == 409);  // once
+  CHECK(Http(w.as->DecideAsOwner(s.session, id, "approve")) == 409);  // once
   poll = s.Token({{"ticket", poll.body["ticket"]}});
   CHECK(poll.body["error"] == "request_submitted");
   // The provider's signed decision must name this request and its hash, and come from an approver.
   auto decision = [&](const UmaKey& who, const std::string& nonce, const std::string& req, const std::string& what) {
     return w.DidAuth(who, nonce, "", "", 300, {{"request", req}, {"decision", what}});
   };
-  CHECK(w.as->DecideSigned(id, decision(w.provider, "wrong-hash", id, "approve")).status == 401);
-  CHECK(w.as->DecideSigned(id, decision(w.stranger, hash, id, "approve")).status == 403);
-  CHECK(w.as->DecideSigned(id, decision(w.provider, hash, "other", "approve")).status == 400);
+  CHECK(Http(w.as->DecideSigned(id, decision(w.provider, "wrong-hash", id, "approve"))) == 401);
+  CHECK(Http(w.as->DecideSigned(id, decision(w.stranger, hash, id, "approve"))) == 403);
+  CHECK(Http(w.as->DecideSigned(id, decision(w.provider, hash, "other", "approve"))) == 400);
   Reply ok = w.as->DecideSigned(id, decision(w.provider, hash, id, "approve"));
-  REQUIRE(ok.status == 200);
+  REQUIRE(Http(ok) == 200);
   CHECK(ok.body["status"] == "approved");
   Reply granted = s.Token({{"ticket", poll.body["ticket"]}});
   INFO(granted.body.dump());
-  REQUIRE(granted.status == 200);
+  REQUIRE(Http(granted) == 200);
 
   // A second request, denied by the owner.
   Reply r2 = submit();
@@ -474,7 +476,7 @@ TEST_CASE("approvals: request_submitted, the owner's decision, co-approvers, den
   REQUIRE(!id2.empty());
   CHECK(w.as->DecideAsOwner(s.session, id2, "deny").body["status"] == "denied");
   CHECK(s.Token({{"ticket", r2.body["ticket"]}}).body["error"] == "request_denied");
-  CHECK(w.as->DecideAsOwner(s.session, id2, "maybe").status == 400);
+  CHECK(Http(w.as->DecideAsOwner(s.session, id2, "maybe")) == 400);
 }
 
 TEST_CASE("revoking a policy stops its tokens; the disclosure log is a verifiable chain", "[uma][log]") {
@@ -482,7 +484,7 @@ TEST_CASE("revoking a policy stops its tokens; the disclosure log is a verifiabl
   Setup s(w);
   const json license = w.License(w.physician);
   Reply r = s.Grant(w.physician, license);
-  REQUIRE(r.status == 200);
+  REQUIRE(Http(r) == 200);
   const std::string rpt = r.body["access_token"];
   Reply refusal;
   auto access = w.as->Authorize(s.pat, rpt, s.resource, "read", &refusal);
@@ -492,10 +494,10 @@ TEST_CASE("revoking a policy stops its tokens; the disclosure log is a verifiabl
   Reply policies = w.as->ListPolicies(s.session);
   REQUIRE(policies.body.size() == 1);
   Reply del = w.as->DeletePolicy(s.session, policies.body[0]["id"].get<std::string>());
-  REQUIRE(del.status == 200);
+  REQUIRE(Http(del) == 200);
   CHECK(del.body["tokens_revoked"] == 1);
   CHECK_FALSE(w.as->Authorize(s.pat, rpt, s.resource, "read", &refusal));
-  CHECK(w.as->GetPolicy(s.session, policies.body[0]["id"].get<std::string>()).status == 404);
+  CHECK(Http(w.as->GetPolicy(s.session, policies.body[0]["id"].get<std::string>())) == 404);
 
   Reply log = w.as->ReadDisclosures(s.session, 0, 1000);
   std::set<std::string> events;
@@ -607,7 +609,7 @@ TEST_CASE("consent receipts and disclosure batches are anchored on the ledger", 
 
     // Disclosure batches: anchoring on demand writes the chain head.
     Reply a = w.as->AnchorDisclosures(s.session);
-    REQUIRE(a.status == 200);
+    REQUIRE(Http(a) == 200);
     auto anchor = json::parse((*(*log)->Entries(a.body["ledger_index"], a.body["ledger_index"].get<uint64_t>() + 1))[0].entry);
     CHECK(anchor["type"] == "anchor");
     CHECK(anchor["kind"] == "batch");
@@ -643,7 +645,7 @@ TEST_CASE("consent receipts and disclosure batches are anchored on the ledger", 
 
     // Revoking the policy anchors a revoke naming the grant's receipt.
     Reply policies = w.as->ListPolicies(s.session);
-    REQUIRE(w.as->DeletePolicy(s.session, policies.body[0]["id"].get<std::string>()).status == 200);
+    REQUIRE(Http(w.as->DeletePolicy(s.session, policies.body[0]["id"].get<std::string>())) == 200);
     const uint64_t last = (*log)->Size() - 1;
     auto revoke = json::parse((*(*log)->Entries(last, last + 1))[0].entry);
     CHECK(revoke["action"] == "revoke");
@@ -660,19 +662,74 @@ TEST_CASE("resource registration has a Location; a ticket may ask for zero scope
   UmaWorld w("uma-conformance");
   Setup s(w);
   Reply r = w.as->CreateResource(s.pat, {{"name", "Allergies"}, {"type", kType}, {"resource_scopes", {"read"}}});
-  REQUIRE(r.status == 201);
+  REQUIRE(Http(r) == 201);
   bool has_location = false;
   for (const auto& [k, v] : r.headers) {
     if (k == "Location") has_location = v == w.as->options().issuer + "/uma/resource_set/" + r.body["_id"].get<std::string>();
   }
   CHECK(has_location);
   Reply t = w.as->RequestPermission(s.pat, {{"resource_id", s.resource}, {"resource_scopes", json::array()}});
-  CHECK(t.status == 201);
+  CHECK(Http(t) == 201);
   CHECK(t.body.contains("ticket"));
   Reply bad = w.as->RequestPermission(s.pat, {{"resource_id", s.resource}, {"resource_scopes", "read"}});
-  CHECK(bad.status == 400);
+  CHECK(Http(bad) == 400);
   const json d = w.as->Discovery();
   CHECK_FALSE(d.contains("introspection_endpoint_auth_methods_supported"));
   CHECK_FALSE(d.contains("uma_profiles_supported"));
   CHECK(d.dump().find("\"bearer\"") == std::string::npos);
+}
+
+// Request bodies are outside input: a member of the wrong type is a 400 with the protocol's
+// error code, never an exception.
+TEST_CASE("wrong types in request bodies are refused, never thrown", "[uma][wrong-type]") {
+  UmaWorld w("uma-wrong-types");
+  Setup s(w);
+  const json bad_values[] = {json(7), json(-1.5), json::array(), json::object(), json(nullptr), json(true), json("x y")};
+  auto refused = [](const Reply& r, const char* error) {
+    INFO(r.body.dump());
+    CHECK(Http(r) == 400);
+    CHECK(r.status.code() == StatusCode::kInvalidArgument);
+    CHECK(r.status.reason() == error);
+    CHECK(r.body["error"] == error);
+  };
+  for (const json& v : bad_values) {
+    INFO(v.dump());
+    for (const char* member : {"scope", "token_endpoint_auth_method", "grant_types", "client_name"}) {
+      if (v == json("x y") && std::string(member) == "client_name") continue;  // a valid name
+      INFO(member);
+      refused(w.as->RegisterClient({{member, v}}, s.session), "invalid_client_metadata");
+    }
+    refused(w.as->RegisterClient({{"redirect_uris", {v}}}, ""), "invalid_redirect_uri");
+    for (const char* member : {"resource_scopes", "name", "type", "description", "icon_uri"}) {
+      if (v == json("x y") && std::string(member) != "resource_scopes") continue;
+      json d = {{"resource_scopes", {"read"}}};
+      d[member] = v;
+      INFO(member);
+      refused(w.as->CreateResource(s.pat, d), "invalid_request");
+      refused(w.as->UpdateResource(s.pat, s.resource, d), "invalid_request");
+    }
+    refused(w.as->RequestPermission(s.pat, {{"resource_id", v}, {"resource_scopes", {"read"}}}), "invalid_resource_id");
+    refused(w.as->RequestPermission(s.pat, {{"resource_id", s.resource}, {"resource_scopes", {v}}}), "invalid_scope");
+    for (const char* member : {"effect", "subjects", "resource_types", "scopes", "purposes", "owner_approval"}) {
+      json policy = {{"effect", "permit"},
+                     {"subjects", {{{"credential_type", "MedicalLicenseCredential"}}}},
+                     {"resource_types", {"MedicationRequest"}},
+                     {"purposes", {"treatment"}}};
+      policy[member] = v;
+      const std::string m = member;
+      if ((m == "scopes" && v == json::array()) || (m == "owner_approval" && v.is_boolean())) continue;  // valid
+      INFO(member);
+      refused(w.as->AddPolicy(s.session, policy), "invalid_request");
+    }
+    json credential = {{"@context", {claims::kVcContextV2}},
+                       {"type", {"VerifiableCredential"}},
+                       {"issuer", w.society.Did()},
+                       {"credentialSubject", {{"id", w.patient.Did()}}}};
+    for (const char* member : {"type", "credentialSubject", "issuer", "@context"}) {
+      json c = credential;
+      c[member] = v;
+      INFO(member);
+      refused(w.as->DeliverCredential(c), "invalid_credential");
+    }
+  }
 }

@@ -4,10 +4,12 @@
 
 #include <thread>
 
+#include "uma/reply_http.h"
 #include "uma/uma_world.h"
 
 using namespace medallion;
 using namespace medallion::uma;
+using medallion::testing::Http;
 using medallion::testing::DeviceSig;
 using medallion::testing::PairingProof;
 using medallion::testing::UmaKey;
@@ -25,7 +27,7 @@ struct Phone {
   Phone(UmaWorld& world, uint8_t seed) : w(world), key(seed) {}
   Reply Pair(const json& offer) {
     Reply r = w.as->CompletePairing(PairingProof(w.issuer, offer["pairing_id"], offer["secret"], key));
-    if (r.status == 201) device_id = r.body["device_id"];
+    if (Http(r) == 201) device_id = r.body["device_id"];
     return r;
   }
   Reply SignIn() {
@@ -61,7 +63,7 @@ struct DeviceWorld {
   }
   json Offer() {
     Reply r = w.as->CreatePairing(session);
-    REQUIRE(r.status == 201);
+    REQUIRE(Http(r) == 201);
     return r.body;
   }
 };
@@ -73,7 +75,7 @@ TEST_CASE("pairing: the offer, the proof, and every refusal", "[uma][devices]") 
   UmaWorld& w = d.w;
   json offer = d.Offer();
   CHECK(offer["uri"].get<std::string>().rfind("medallion-pair://v1?url=https%3A%2F%2Fpatient.example&id=", 0) == 0);
-  CHECK(w.as->CreatePairing("not-a-session").status == 401);
+  CHECK(Http(w.as->CreatePairing("not-a-session")) == 401);
 
   Phone phone(w, 30), thief(w, 31);
   // A guessed secret, and a proof by a key other than the one named, are refused and counted.
@@ -84,9 +86,9 @@ TEST_CASE("pairing: the offer, the proof, and every refusal", "[uma][devices]") 
   CHECK(w.as->CompletePairing(forged).body["error_description"] == "the device signature does not verify");
   // The transcript binds the container: a proof made for another container fails.
   json elsewhere = PairingProof("https://other.example", offer["pairing_id"], offer["secret"], phone.key);
-  CHECK(w.as->CompletePairing(elsewhere).status == 400);
+  CHECK(Http(w.as->CompletePairing(elsewhere)) == 400);
 
-  REQUIRE(phone.Pair(offer).status == 201);
+  REQUIRE(Http(phone.Pair(offer)) == 201);
   CHECK(w.example->Resolve(kOwnerDid, {}).document->verification_methods.size() == 1);  // published on the DID
   // Reused.
   Phone second(w, 32);
@@ -100,10 +102,10 @@ TEST_CASE("pairing: the offer, the proof, and every refusal", "[uma][devices]") 
   d.session = w.OwnerSession();
   json burned = d.Offer();
   for (int i = 0; i < 5; ++i) w.as->CompletePairing(PairingProof(w.issuer, burned["pairing_id"], "guess-" + std::to_string(i), second.key));
-  CHECK(second.Pair(burned).status == 400);
+  CHECK(Http(second.Pair(burned)) == 400);
   // Malformed input.
-  CHECK(w.as->CompletePairing(json::array()).status == 400);
-  CHECK(w.as->CompletePairing({{"pairing_id", "x"}, {"device_key", "nope"}, {"device_name", "n"}, {"mac", "AA"}, {"sig", "AA"}}).status ==
+  CHECK(Http(w.as->CompletePairing(json::array())) == 400);
+  CHECK(Http(w.as->CompletePairing({{"pairing_id", "x"}, {"device_key", "nope"}, {"device_name", "n"}, {"mac", "AA"}, {"sig", "AA"}})) ==
         400);
   CHECK(w.as->CompletePairing({{"pairing_id", "unknown"}, {"device_key", second.key.Multikey()}, {"device_name", "n"},
                                {"mac", Base64UrlEncode(Bytes(32))}, {"sig", Base64UrlEncode(Bytes(64))}})
@@ -118,13 +120,13 @@ TEST_CASE("the phone decides: signed decisions, co-signatures, revocation", "[um
   DeviceWorld d;
   UmaWorld& w = d.w;
   Phone phone(w, 40);
-  REQUIRE(phone.Pair(d.Offer()).status == 201);
-  CHECK(w.as->DeviceRequests("").status == 401);
+  REQUIRE(Http(phone.Pair(d.Offer())) == 201);
+  CHECK(Http(w.as->DeviceRequests("")) == 401);
   REQUIRE(phone.SignIn().ok());
   // A session needs a live challenge and the device's key.
   Phone impostor(w, 41);
   impostor.device_id = phone.device_id;
-  CHECK(impostor.SignIn().status == 401);
+  CHECK(Http(impostor.SignIn()) == 401);
 
   const std::string vm = std::string(kOwnerDid) + "#" + phone.key.Multikey();
   const json credential = {{"@context", {claims::kVcContextV2}},
@@ -166,22 +168,22 @@ TEST_CASE("the phone decides: signed decisions, co-signatures, revocation", "[um
   tampered["credentialSubject"]["id"] = "did:example:mallory";
   json with = no_result;
   with["result"] = tampered;
-  CHECK(w.as->DeviceDecide(phone.session, *cosign, with).status == 400);
+  CHECK(Http(w.as->DeviceDecide(phone.session, *cosign, with)) == 400);
   claims::Signer other = impostor.key.Signer();
   other.verification_method = vm;
   with["result"] = *claims::AddProof(credential, other, po);
-  CHECK(w.as->DeviceDecide(phone.session, *cosign, with).status == 400);
+  CHECK(Http(w.as->DeviceDecide(phone.session, *cosign, with)) == 400);
   // A decision signed by another key, or over another hash, is refused.
   json wrong_sig = impostor.Decision(*cosign, hash[*cosign], "approve");
   wrong_sig["result"] = signed_doc;
-  CHECK(w.as->DeviceDecide(phone.session, *cosign, wrong_sig).status == 401);
+  CHECK(Http(w.as->DeviceDecide(phone.session, *cosign, wrong_sig)) == 401);
   json wrong_hash = phone.Decision(*cosign, std::string(64, '0'), "approve");
   wrong_hash["result"] = signed_doc;
-  CHECK(w.as->DeviceDecide(phone.session, *cosign, wrong_hash).status == 401);
+  CHECK(Http(w.as->DeviceDecide(phone.session, *cosign, wrong_hash)) == 401);
   with["result"] = signed_doc;
   Reply ok = w.as->DeviceDecide(phone.session, *cosign, with);
   INFO(ok.body.dump());
-  REQUIRE(ok.status == 200);
+  REQUIRE(Http(ok) == 200);
   CHECK(ok.body["status"] == "approved");
   auto state = w.as->GetRequest(*cosign);
   REQUIRE(state);
@@ -204,14 +206,14 @@ TEST_CASE("the phone decides: signed decisions, co-signatures, revocation", "[um
   CHECK(w.as->DeviceRequests(phone.session).body.empty());
 
   // A lost phone: revoked by the owner, its key leaves the DID, its session ends.
-  REQUIRE(w.as->RevokeDevice(d.session, phone.device_id).status == 200);
+  REQUIRE(Http(w.as->RevokeDevice(d.session, phone.device_id)) == 200);
   CHECK(w.example->Resolve(kOwnerDid, {}).document->verification_methods.empty());
-  CHECK(w.as->DeviceRequests(phone.session).status == 401);
-  CHECK(phone.SignIn().status == 401);
-  CHECK(w.as->RevokeDevice(d.session, phone.device_id).status == 404);
+  CHECK(Http(w.as->DeviceRequests(phone.session)) == 401);
+  CHECK(Http(phone.SignIn()) == 401);
+  CHECK(Http(w.as->RevokeDevice(d.session, phone.device_id)) == 404);
   // A new phone pairs and takes over.
   Phone replacement(w, 42);
-  REQUIRE(replacement.Pair(d.Offer()).status == 201);
+  REQUIRE(Http(replacement.Pair(d.Offer())) == 201);
   REQUIRE(replacement.SignIn().ok());
 }
 
@@ -219,7 +221,7 @@ TEST_CASE("a consent request awaiting the owner is decided on the phone", "[uma]
   DeviceWorld d;
   UmaWorld& w = d.w;
   Phone phone(w, 50);
-  REQUIRE(phone.Pair(d.Offer()).status == 201);
+  REQUIRE(Http(phone.Pair(d.Offer())) == 201);
   REQUIRE(phone.SignIn().ok());
   std::string pat = *w.as->InternalPat("fhir");
   Reply res = w.as->CreateResource(pat, {{"name", "Allergies"}, {"type", "http://hl7.org/fhir/StructureDefinition/AllergyIntolerance"},
@@ -243,7 +245,7 @@ TEST_CASE("a consent request awaiting the owner is decided on the phone", "[uma]
   const std::string id = pending.body[0]["id"];
   CHECK(w.as->DeviceDecide(phone.session, id, phone.Decision(id, pending.body[0]["hash"], "approve")).body["status"] == "approved");
   Reply granted = w.as->Token({{"grant_type", kUmaTicketGrant}, {"ticket", submitted.body["ticket"]}}, cc);
-  CHECK(granted.status == 200);
+  CHECK(Http(granted) == 200);
 }
 
 TEST_CASE("the inbox keeps only credentials for the owner; notifications wait for news", "[uma][inbox]") {
@@ -254,22 +256,22 @@ TEST_CASE("the inbox keeps only credentials for the owner; notifications wait fo
   json tampered = mine;
   tampered["credentialSubject"]["specialty"] = "Forged";
   CHECK(w.as->DeliverCredential(theirs).body["error_description"] == "the credential's subject is not this container's owner");
-  CHECK(w.as->DeliverCredential(tampered).status == 400);
-  CHECK(w.as->DeliverCredential(json::array()).status == 400);
+  CHECK(Http(w.as->DeliverCredential(tampered)) == 400);
+  CHECK(Http(w.as->DeliverCredential(json::array())) == 400);
   json numeric_subject = mine;
   numeric_subject["credentialSubject"]["id"] = 5;
-  CHECK(w.as->DeliverCredential(numeric_subject).status == 400);
+  CHECK(Http(w.as->DeliverCredential(numeric_subject)) == 400);
   Reply first = w.as->Events(session, 0, 0);
   const uint64_t next = first.body["next"];
-  REQUIRE(w.as->DeliverCredential(mine).status == 201);
-  CHECK(w.as->DeliverCredential(mine).status == 201);  // idempotent
+  REQUIRE(Http(w.as->DeliverCredential(mine)) == 201);
+  CHECK(Http(w.as->DeliverCredential(mine)) == 201);  // idempotent
   Reply list = w.as->ListCredentials(session);
   REQUIRE(list.body.size() == 1);
   CHECK(list.body[0]["source"] == "inbox");
-  CHECK(w.as->ListCredentials("x").status == 401);
+  CHECK(Http(w.as->ListCredentials("x")) == 401);
   // The owner keeps a credential about someone else (one she holds or issued) too.
-  CHECK(w.as->StoreCredential(session, theirs).status == 201);
-  CHECK(w.as->StoreCredential("x", theirs).status == 401);
+  CHECK(Http(w.as->StoreCredential(session, theirs)) == 201);
+  CHECK(Http(w.as->StoreCredential("x", theirs)) == 401);
 
   Reply events = w.as->Events(session, next, 0);
   REQUIRE(events.body["events"].size() == 1);
@@ -283,5 +285,75 @@ TEST_CASE("the inbox keeps only credentials for the owner; notifications wait fo
   Reply woke = w.as->Events(session, after, 10);
   later.join();
   CHECK(woke.body["events"].size() == 1);
-  CHECK(w.as->Events("x", 0, 0).status == 401);
+  CHECK(Http(w.as->Events("x", 0, 0)) == 401);
+}
+
+TEST_CASE("wrong types in device bodies and queued requests are refused, never thrown", "[uma][devices][wrong-type]") {
+  DeviceWorld d;
+  UmaWorld& w = d.w;
+  Phone phone(w, 50);
+  REQUIRE(Http(phone.Pair(d.Offer())) == 201);
+  REQUIRE(phone.SignIn().ok());
+
+  // The phone's bodies: each member of the wrong type is a 400 invalid_request.
+  const json offer = d.Offer();
+  json pairing = PairingProof(w.issuer, offer["pairing_id"], offer["secret"], phone.key);
+  const json bad_values[] = {json(7), json::array(), json::object(), json(nullptr), json(true)};
+  for (const char* member : {"pairing_id", "device_key", "device_name", "mac", "sig"}) {
+    for (const json& v : bad_values) {
+      json body = pairing;
+      body[member] = v;
+      Reply r = w.as->CompletePairing(body);
+      INFO(member << " = " << v.dump());
+      CHECK(Http(r) == 400);
+      CHECK(r.status.reason() == "invalid_request");
+    }
+  }
+  for (const char* member : {"device_id", "nonce", "sig"}) {
+    for (const json& v : bad_values) {
+      json body = {{"device_id", phone.device_id}, {"nonce", "n"}, {"sig", Base64UrlEncode(Bytes(64))}};
+      body[member] = v;
+      INFO(member << " = " << v.dump());
+      CHECK(w.as->DeviceSignIn(body).status.reason() == "invalid_request");
+    }
+  }
+
+  // Queued requests: a summary, payload or sign request of the wrong type is refused when it is
+  // queued (invalid_argument naming the member), so the phone's decision never meets it.
+  const std::string vm = std::string(kOwnerDid) + "#" + phone.key.Multikey();
+  CHECK(w.as->QueueApproval(kRequestFill, "text", json::object()).error().message() == "'summary' must be an object");
+  CHECK(w.as->QueueApproval(kRequestFill, json::object(), json::array()).error().message() == "'payload' must be an object");
+  const json bad_signs[] = {
+      json("sign"),
+      {{"format", 7}, {"verification_method", vm}},
+      {{"format", "did-auth+jwt"}, {"verification_method", 7}},
+      {{"format", "did-auth+jwt"}, {"verification_method", vm}, {"claims", "aud"}},
+      {{"format", "data_integrity"}, {"verification_method", vm}},
+      {{"format", "data_integrity"}, {"verification_method", vm}, {"document", "doc"}},
+  };
+  for (const json& sign : bad_signs) {
+    auto id = w.as->QueueApproval(kRequestFill, json::object(), {{"sign", sign}});
+    INFO(sign.dump());
+    REQUIRE_FALSE(id);
+    CHECK(id.error().code() == StatusCode::kInvalidArgument);
+  }
+
+  // The decision's members of the wrong type.
+  auto fill = w.as->QueueApproval(kRequestFill, {{"text", "Fill"}},
+                                  {{"sign", {{"format", "did-auth+jwt"}, {"verification_method", vm},
+                                             {"claims", {{"aud", "https://pharmacy.example"}}}}}});
+  REQUIRE(fill);
+  const std::string hash = w.as->GetRequest(*fill)->at("hash");
+  for (const json& v : bad_values) {
+    json decision = phone.Decision(*fill, hash, "approve");
+    decision["decision"] = v;
+    CHECK(w.as->DeviceDecide(phone.session, *fill, decision).status.reason() == "invalid_request");
+    decision = phone.Decision(*fill, hash, "approve");
+    decision["sig"] = v;
+    CHECK(w.as->DeviceDecide(phone.session, *fill, decision).status.reason() == "invalid_request");
+    decision = phone.Decision(*fill, hash, "approve");
+    decision["result"] = v;
+    CHECK(w.as->DeviceDecide(phone.session, *fill, decision).status.reason() == "invalid_request");
+  }
+  CHECK(w.as->GetRequest(*fill)->at("status") == "pending");
 }

@@ -17,6 +17,7 @@
 #include "medallion/core/jcs.h"
 #include "medallion/uma/authorization_server.h"
 #include "medallion/storage/sqlite.h"
+#include "schema.h"
 
 namespace medallion::uma {
 
@@ -32,141 +33,48 @@ inline constexpr size_t kMaxPermissionsPerTicket = 64;
 inline constexpr size_t kMaxScopesPerResource = 64;
 inline constexpr size_t kMaxResourcesPerServer = 100000;
 inline constexpr size_t kMaxPendingRequests = 1000;
+inline constexpr size_t kMaxOpenChallenges = 10000;
 inline constexpr const char* kClaimDid = "urn:medallion:uma:claim:did";
 inline constexpr const char* kClaimPurpose = "urn:medallion:uma:claim:purpose_of_use";
 
-inline constexpr const char* kMigrations[] = {
-    R"sql(
-CREATE TABLE clients (
-  client_id TEXT PRIMARY KEY,
-  secret_hash BLOB NOT NULL,
-  kind TEXT NOT NULL,            -- 'resource_server' | 'client'
-  metadata TEXT NOT NULL,
-  created INTEGER NOT NULL
-);
-CREATE TABLE tokens (
-  hash BLOB PRIMARY KEY,         -- SHA-256 of the token; the token itself is never stored
-  kind TEXT NOT NULL,            -- 'pat' | 'rpt' | 'pct' | 'session'
-  client_id TEXT NOT NULL,
-  subject TEXT NOT NULL,
-  data TEXT NOT NULL,
-  issued INTEGER NOT NULL,
-  expires INTEGER NOT NULL,
-  revoked INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX tokens_live ON tokens(kind, revoked, expires);
-CREATE TABLE resources (
-  id TEXT PRIMARY KEY,
-  client_id TEXT NOT NULL,
-  owner TEXT NOT NULL,
-  description TEXT NOT NULL,
-  created INTEGER NOT NULL
-);
-CREATE INDEX resources_by_client ON resources(client_id);
-CREATE TABLE tickets (
-  hash BLOB PRIMARY KEY,
-  client_id TEXT NOT NULL,       -- the resource server that asked for it
-  data TEXT NOT NULL,
-  issued INTEGER NOT NULL,
-  expires INTEGER NOT NULL,
-  used INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX tickets_expiry ON tickets(expires);
-CREATE TABLE challenges (
-  nonce TEXT PRIMARY KEY,
-  expires INTEGER NOT NULL
-);
-CREATE TABLE policies (
-  id TEXT PRIMARY KEY,
-  body TEXT NOT NULL,
-  created INTEGER NOT NULL,
-  revoked INTEGER              -- NULL while in force
-);
-CREATE TABLE requests (
-  id TEXT PRIMARY KEY,
-  hash TEXT NOT NULL,
-  data TEXT NOT NULL,
-  status TEXT NOT NULL,          -- 'pending' | 'approved' | 'denied'
-  created INTEGER NOT NULL,
-  decided INTEGER
-);
-CREATE INDEX requests_by_status ON requests(status, created);
-CREATE TABLE receipts (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  policy_id TEXT NOT NULL,
-  action TEXT NOT NULL,
-  receipt TEXT NOT NULL,
-  hash TEXT NOT NULL,
-  ledger TEXT NOT NULL,          -- JSON array of ledger indexes (empty without a ledger)
-  created INTEGER NOT NULL
-);
-CREATE TABLE disclosures (
-  seq INTEGER PRIMARY KEY,
-  entry TEXT NOT NULL,
-  hash TEXT NOT NULL
-);
-CREATE TABLE anchors (
-  seq INTEGER PRIMARY KEY,       -- the last disclosure entry the anchor covers
-  hash TEXT NOT NULL,
-  ledger_index INTEGER NOT NULL,
-  ts INTEGER NOT NULL
-);
-)sql",
-    // 2: the owner's devices (docs/mobile-bridge.md).
-    R"sql(
-CREATE TABLE pairings (
-  id TEXT PRIMARY KEY,
-  secret_hash BLOB NOT NULL,
-  expires INTEGER NOT NULL,
-  used INTEGER NOT NULL DEFAULT 0,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  created INTEGER NOT NULL
-);
-CREATE TABLE devices (
-  id TEXT PRIMARY KEY,
-  public_key BLOB NOT NULL,
-  name TEXT NOT NULL,
-  created INTEGER NOT NULL,
-  revoked INTEGER               -- NULL while in use
-);
-ALTER TABLE requests ADD COLUMN kind TEXT NOT NULL DEFAULT 'consent';
-)sql",
-    // 3: the owner's credential store (received through the inbox, or kept by her).
-    R"sql(
-CREATE TABLE credentials (
-  id TEXT PRIMARY KEY,          -- the digest (hex SHA-256 of the canonical credential)
-  vc TEXT NOT NULL,
-  issuer TEXT NOT NULL,
-  types TEXT NOT NULL,
-  source TEXT NOT NULL,         -- 'inbox' | 'owner'
-  received INTEGER NOT NULL
-);
-)sql",
-};
 
 // --- replies ---
 
-inline Reply Json(int status, json body) {
+// A successful answer: plain, a created object, or nothing to return.
+inline Reply Answer(json body) {
   Reply r;
-  r.status = status;
   r.body = std::move(body);
   return r;
 }
+inline Reply Created(json body) {
+  Reply r = Answer(std::move(body));
+  r.success = Reply::Success::kCreated;
+  return r;
+}
+inline Reply Empty() {
+  Reply r;
+  r.success = Reply::Success::kEmpty;
+  return r;
+}
 
-inline Reply Error(int status, std::string error, std::string description, json extra = json::object()) {
-  json body = {{"error", std::move(error)}, {"error_description", std::move(description)}};
-  for (auto& [k, v] : extra.items()) body[k] = v;
-  return Json(status, std::move(body));
+// A refusal: `code` is the generic class, `error` the OAuth 2.0 / UMA error code (the status's
+// reason and the body's "error"), `extra` further members of the error object.
+inline Reply Error(StatusCode code, std::string error, std::string description, json extra = json::object()) {
+  Reply r;
+  r.status = Status::WithReason(code, error, description);
+  r.body = {{"error", std::move(error)}, {"error_description", std::move(description)}};
+  for (auto& [k, v] : extra.items()) r.body[k] = v;
+  return r;
 }
 
 // RFC 6750 §3.1: a missing or unusable bearer token at a protected endpoint.
 inline Reply InvalidToken(const std::string& realm, const std::string& description) {
-  Reply r = Error(401, "invalid_token", description);
+  Reply r = Error(StatusCode::kUnauthenticated, "invalid_token", description);
   r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"" + realm + "\", error=\"invalid_token\"");
   return r;
 }
 
-inline Reply Internal(const Status& st) { return Error(500, "server_error", st.message()); }
+inline Reply Internal(const Status& st) { return Error(StatusCode::kInternal, "server_error", st.message()); }
 
 inline std::string HexHash(std::string_view text) { return HexEncode(Sha256(AsBytes(text))); }
 
@@ -176,6 +84,14 @@ inline std::string StringOr(const json& j, const char* name, std::string fallbac
   if (!j.is_object()) return fallback;
   auto it = j.find(name);
   return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+// A member of outside JSON: null when `j` is not an object or has no such member (never
+// throws, unlike json::at).
+inline const json& MemberOr(const json& j, const char* name) {
+  static const json kAbsent;
+  if (!j.is_object()) return kAbsent;
+  auto it = j.find(name);
+  return it == j.end() ? kAbsent : *it;
 }
 inline Hash256 TokenHash(std::string_view token) { return Sha256(AsBytes(token)); }
 
@@ -229,12 +145,25 @@ using namespace internal;
 
 class AuthorizationServer::Impl {
  public:
-  Impl(sqlite3* db, const AuthorizationServerOptions& o, Env env) : db_(db), o_(o), env_(env) {}
+  Impl(sqlite3* db, const AuthorizationServerOptions& o, Env env)
+      : db_(db), o_(o), env_(env), clients_(NewSqliteClientStore(db)),
+        tickets_(NewSqliteTicketStore(db)), tokens_(NewSqliteTokenStore(db)),
+        resources_(NewSqliteResourceStore(db)),
+        log_(NewSqliteDisclosureLog(db)),
+        policies_(NewSqlitePolicyStore(db)),
+        credentials_(NewSqliteCredentialStore(db)) {}
   ~Impl() { sqlite3_close(db_); }
 
   sqlite3* db_;
   const AuthorizationServerOptions& o_;
   Env env_;
+  std::unique_ptr<ClientStore> clients_;
+  std::unique_ptr<TicketStore> tickets_;
+  std::unique_ptr<TokenStore> tokens_;
+  std::unique_ptr<ResourceStore> resources_;
+  std::unique_ptr<DisclosureLog> log_;
+  std::unique_ptr<PolicyStore> policies_;
+  std::unique_ptr<CredentialStore> credentials_;
   std::mutex mu_;  // serializes read-modify-write sequences (SQLite serializes statements)
   // Wakes the owner's long-polling event readers when the log grows (notifications).
   std::condition_variable log_grew_;
@@ -250,59 +179,27 @@ class AuthorizationServer::Impl {
 
   // --- tokens ---
 
-  struct TokenRow {
-    std::string kind, client_id, subject;
-    json data;
-    int64_t issued = 0, expires = 0;
-  };
+  using TokenRow = internal::TokenRow;
 
   Status InsertToken(const std::string& token, const std::string& kind, const std::string& client_id,
                      const std::string& subject, const json& data, int64_t ttl) {
-    const Hash256 h = TokenHash(token);
-    Stmt ins(db_, "INSERT INTO tokens (hash, kind, client_id, subject, data, issued, expires) VALUES (?,?,?,?,?,?,?)", kWhat);
-    ins.Blob(1, h.data(), h.size()).Text(2, kind).Text(3, client_id).Text(4, subject).Text(5, data.dump()).Int(6, Now()).Int(
-        7, Now() + ttl);
-    if (ins.Step() != SQLITE_DONE) return ins.Error();
-    return Status::Ok();
+    return tokens_->Insert(token, {kind, client_id, subject, data, Now(), Now() + ttl});
   }
 
-  // A live token (not expired, not revoked) of `kind`; nullopt otherwise. The lookup is by
-  // hash, so the comparison of secrets is the hash index's, never a byte-by-byte compare of the
-  // token.
+  // A live token (not expired, not revoked) of `kind`; nullopt otherwise.
   std::optional<TokenRow> LiveToken(std::string_view token, std::string_view kind) {
-    if (token.empty() || token.size() > kMaxTokenBytes) return std::nullopt;
-    const Hash256 h = TokenHash(token);
-    Stmt q(db_, "SELECT kind, client_id, subject, data, issued, expires FROM tokens WHERE hash = ? AND revoked = 0", kWhat);
-    q.Blob(1, h.data(), h.size());
-    if (q.Step() != SQLITE_ROW) return std::nullopt;
-    TokenRow row{q.Col(0), q.Col(1), q.Col(2), json::parse(q.Col(3), nullptr, false), q.ColInt(4), q.ColInt(5)};
-    if (row.kind != kind || row.expires <= Now() || row.data.is_discarded()) return std::nullopt;
-    return row;
+    return tokens_->Live(token, kind, Now());
   }
 
-  Status RevokeTokenHash(const Hash256& h) {
-    Stmt up(db_, "UPDATE tokens SET revoked = 1 WHERE hash = ?", kWhat);
-    if (up.Blob(1, h.data(), h.size()).Step() != SQLITE_DONE) return up.Error();
-    return Status::Ok();
-  }
+  Status RevokeTokenHash(const Hash256& h) { return tokens_->Revoke(h); }
 
   // --- clients ---
 
-  struct ClientRow {
-    std::string kind;
-    json metadata;
-  };
+  using ClientRow = internal::ClientRow;
 
-  // RFC 6749 §2.3.1: the secret is compared as a hash, in constant time.
   std::optional<ClientRow> Authenticate(const ClientCredentials& c) {
-    if (!c.present() || c.client_id.size() > kMaxTokenBytes || c.client_secret.size() > kMaxTokenBytes) return std::nullopt;
-    Stmt q(db_, "SELECT secret_hash, kind, metadata FROM clients WHERE client_id = ?", kWhat);
-    q.Text(1, c.client_id);
-    if (q.Step() != SQLITE_ROW) return std::nullopt;
-    std::string stored = q.ColBlob(0);
-    const Hash256 given = TokenHash(c.client_secret);
-    if (stored.size() != given.size() || !ConstantTimeEqual(AsBytes(stored), given)) return std::nullopt;
-    return ClientRow{q.Col(1), json::parse(q.Col(2), nullptr, false)};
+    if (!c.present()) return std::nullopt;
+    return clients_->Authenticate(c.client_id, c.client_secret);
   }
 
   // The resource server a PAT speaks for ("" if the PAT is not live).
@@ -313,55 +210,22 @@ class AuthorizationServer::Impl {
 
   // --- resources ---
 
-  struct ResourceRow {
-    std::string client_id;
-    std::string owner;
-    json description;
-  };
+  using ResourceRow = internal::ResourceRow;
 
-  std::optional<ResourceRow> Resource(std::string_view id) {
-    Stmt q(db_, "SELECT client_id, owner, description FROM resources WHERE id = ?", kWhat);
-    q.Text(1, id);
-    if (q.Step() != SQLITE_ROW) return std::nullopt;
-    return ResourceRow{q.Col(0), q.Col(1), json::parse(q.Col(2))};
-  }
+  std::optional<ResourceRow> Resource(std::string_view id) { return resources_->Get(id); }
 
   // --- the accounting of disclosures ---
 
-  // Appends a hash-chained entry: hash = SHA-256(JCS(entry with seq, ts and prev)).
+  // Appends a hash-chained entry (disclosure_log.h) and wakes the event readers.
   Status Log(json entry) {
-    Stmt head(db_, "SELECT seq, hash FROM disclosures ORDER BY seq DESC LIMIT 1", kWhat);
-    uint64_t seq = 1;
-    std::string prev(64, '0');
-    if (head.Step() == SQLITE_ROW) {
-      seq = static_cast<uint64_t>(head.ColInt(0)) + 1;
-      prev = head.Col(1);
-    }
-    entry["seq"] = seq;
-    entry["ts"] = Now();
-    entry["prev"] = prev;
-    MDL_ASSIGN_OR_RETURN(std::string canonical, jcs::Canonicalize(entry));
-    const std::string hash = HexHash(canonical);
-    Stmt ins(db_, "INSERT INTO disclosures (seq, entry, hash) VALUES (?,?,?)", kWhat);
-    ins.Int(1, static_cast<int64_t>(seq)).Text(2, canonical).Text(3, hash);
-    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    MDL_RETURN_IF_ERROR(log_->Append(std::move(entry), Now()));
     log_grew_.notify_all();
     return Status::Ok();
   }
 
   // --- policies ---
 
-  std::vector<Policy> ActivePolicies() {
-    std::vector<Policy> out;
-    Stmt q(db_, "SELECT id, body FROM policies WHERE revoked IS NULL ORDER BY id", kWhat);
-    while (q.Step() == SQLITE_ROW) {
-      auto p = PolicyFromJson(json::parse(q.Col(1)));
-      if (!p) continue;  // cannot happen: bodies are stored after PolicyFromJson
-      p->id = q.Col(0);
-      out.push_back(std::move(*p));
-    }
-    return out;
-  }
+  std::vector<Policy> ActivePolicies() { return policies_->Active(); }
 
   // --- claims gathering (docs/uma.md §"Claim tokens") ---
 
@@ -382,12 +246,12 @@ class AuthorizationServer::Impl {
       return Status::PermissionDenied("issuer_proof_missing: no proof by the issuer " + issuer);
     }
     // VC Data Model 2.0 §4.5: the presentation's holder must be the subject.
-    const json& subject = vc.at("credentialSubject");
+    const json& subject = MemberOr(vc, "credentialSubject");
     if (!subject.is_object() || StringOr(subject, "id") != holder) {
       return Status::PermissionDenied("holder_binding: the credential's subject is not the presentation's holder");
     }
     out->types.clear();
-    const json& types = vc.at("type");
+    const json& types = MemberOr(vc, "type");
     if (types.is_array()) {
       for (const json& t : types) {
         if (t.is_string()) out->types.push_back(t);
@@ -507,44 +371,20 @@ class AuthorizationServer::Impl {
 
   // Consumes a live owner/device sign-in challenge (single use). False if unknown, used or
   // expired. Runs inside a transaction.
-  Result<bool> ConsumeChallenge(const std::string& nonce) {
-    Stmt del(db_, "DELETE FROM challenges WHERE nonce = ? AND expires > ?", kWhat);
-    if (del.Text(1, nonce).Int(2, Now()).Step() != SQLITE_DONE) return del.Error();
-    return sqlite3_changes(db_) == 1;
-  }
+  Result<bool> ConsumeChallenge(const std::string& nonce) { return tokens_->ConsumeChallenge(nonce, Now()); }
 
   // --- tickets ---
 
-  // Stores a ticket; `data` carries the requested permissions and, for rotated tickets, the
-  // claims gathered so far and the client the chain belongs to.
+  // Issues a ticket for `rs_client`; `data` carries the requested permissions and, for rotated
+  // tickets, the claims gathered so far and the client the chain belongs to.
   Result<std::string> IssueTicket(const std::string& rs_client, const json& data) {
-    const std::string ticket = NewToken();
-    const Hash256 h = TokenHash(ticket);
-    // Expired tickets are dropped as new ones are made, so the table stays small.
-    Stmt gc(db_, "DELETE FROM tickets WHERE expires < ?", kWhat);
-    if (gc.Int(1, Now() - 3600).Step() != SQLITE_DONE) return gc.Error();
-    Stmt ins(db_, "INSERT INTO tickets (hash, client_id, data, issued, expires) VALUES (?,?,?,?,?)", kWhat);
-    ins.Blob(1, h.data(), h.size()).Text(2, rs_client).Text(3, data.dump()).Int(4, Now()).Int(5, Now() + o_.ticket_ttl);
-    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    std::string ticket = NewToken();
+    MDL_RETURN_IF_ERROR(tickets_->Put(ticket, rs_client, data, Now(), Now() + o_.ticket_ttl));
     return ticket;
   }
 
   // Consumes a ticket (single use). not_found: unknown or used; failed_precondition: expired.
-  Result<std::pair<std::string, json>> ConsumeTicket(std::string_view ticket) {
-    if (ticket.empty() || ticket.size() > kMaxTokenBytes) return Status::NotFound("unknown ticket");
-    const Hash256 h = TokenHash(ticket);
-    Stmt q(db_, "SELECT client_id, data, expires, used FROM tickets WHERE hash = ?", kWhat);
-    q.Blob(1, h.data(), h.size());
-    if (q.Step() != SQLITE_ROW) return Status::NotFound("unknown ticket");
-    if (q.ColInt(3) != 0) return Status::NotFound("the ticket was already used");
-    std::pair<std::string, json> out{q.Col(0), json::parse(q.Col(1))};
-    const bool expired = q.ColInt(2) <= Now();
-    Stmt use(db_, "UPDATE tickets SET used = 1 WHERE hash = ? AND used = 0", kWhat);
-    if (use.Blob(1, h.data(), h.size()).Step() != SQLITE_DONE) return use.Error();
-    if (sqlite3_changes(db_) != 1) return Status::NotFound("the ticket was already used");
-    if (expired) return Status::FailedPrecondition("the ticket has expired");
-    return out;
-  }
+  Result<std::pair<std::string, json>> ConsumeTicket(std::string_view ticket) { return tickets_->Consume(ticket, Now()); }
 
   // --- requests awaiting approval ---
 
@@ -576,17 +416,17 @@ class AuthorizationServer::Impl {
                        const json& evidence) {
     Stmt q(db_, "SELECT hash, data, status FROM requests WHERE id = ?", kWhat);
     q.Text(1, request_id);
-    if (q.Step() != SQLITE_ROW) return Error(404, "not_found", "no such request");
+    if (q.Step() != SQLITE_ROW) return Error(StatusCode::kNotFound, "not_found", "no such request");
     const std::string hash = q.Col(0);
     json data = json::parse(q.Col(1));
-    if (q.Col(2) != "pending") return Error(409, "already_decided", "the request was already " + q.Col(2));
+    if (q.Col(2) != "pending") return Error(StatusCode::kAlreadyExists, "already_decided", "the request was already " + q.Col(2));
     const std::vector<std::string> approvers = data["summary"]["approvers"];
     std::string who;
     for (const std::string& a : as) {
       if (Contains(approvers, a)) who = a;
     }
-    if (who.empty()) return Error(403, "not_an_approver", "this party is not an approver of the request");
-    if (data["approvals"].contains(who)) return Error(409, "already_decided", "this approver has already decided");
+    if (who.empty()) return Error(StatusCode::kPermissionDenied, "not_an_approver", "this party is not an approver of the request");
+    if (data["approvals"].contains(who)) return Error(StatusCode::kAlreadyExists, "already_decided", "this approver has already decided");
     data["approvals"][who] = {{"decision", decision}, {"at", Now()}, {"evidence", evidence}};
     std::string status = "pending";
     if (decision == "deny") {
@@ -600,7 +440,7 @@ class AuthorizationServer::Impl {
     Status logged = Log({{"event", "approval"}, {"request", request_id}, {"request_hash", hash}, {"approver", who},
                          {"decision", decision}, {"status", status}});
     if (!logged.ok()) return Internal(logged);
-    return Json(200, {{"id", request_id}, {"status", status}, {"approver", who}});
+    return Answer({{"id", request_id}, {"status", status}, {"approver", who}});
   }
 };
 

@@ -30,7 +30,7 @@ Result<std::unique_ptr<AuthorizationServer>> AuthorizationServer::Open(const std
     return Status::InvalidArgument("uma: ledger receipts need the owner's signer and a 32-byte pseudonym secret");
   }
   sqlite3* db = nullptr;
-  MDL_RETURN_IF_ERROR(sql::OpenDatabase(path, kWhat, kMigrations, &db));
+  MDL_RETURN_IF_ERROR(sql::OpenDatabase(path, kWhat, Migrations(), &db));
   std::unique_ptr<AuthorizationServer> as(new AuthorizationServer(nullptr, std::move(options)));
   as->impl_ = std::make_unique<Impl>(db, as->options_, env);
   return as;
@@ -63,16 +63,16 @@ json AuthorizationServer::Discovery() const {
 // --- clients ---
 
 Reply AuthorizationServer::RegisterClient(const json& metadata, std::string_view initial_access_token) {
-  if (!metadata.is_object()) return Error(400, "invalid_client_metadata", "the metadata is a JSON object");
+  if (!metadata.is_object()) return Error(StatusCode::kInvalidArgument, "invalid_client_metadata", "the metadata is a JSON object");
   // RFC 7591 §2: the members we act on, each checked for type.
   std::string kind = "client";
   if (auto s = metadata.find("scope"); s != metadata.end()) {
-    if (!s->is_string()) return Error(400, "invalid_client_metadata", "scope is a string");
+    if (!s->is_string()) return Error(StatusCode::kInvalidArgument, "invalid_client_metadata", "scope is a string");
     for (const std::string& sc : SplitSpaces(s->get<std::string>())) {
       if (sc == kProtectionScope) {
         kind = "resource_server";
       } else {
-        return Error(400, "invalid_client_metadata", "unknown scope '" + sc + "'");
+        return Error(StatusCode::kInvalidArgument, "invalid_client_metadata", "unknown scope '" + sc + "'");
       }
     }
   }
@@ -84,34 +84,34 @@ Reply AuthorizationServer::RegisterClient(const json& metadata, std::string_view
   std::string method = "client_secret_basic";
   if (auto m = metadata.find("token_endpoint_auth_method"); m != metadata.end()) {
     if (!m->is_string() || (*m != "client_secret_basic" && *m != "client_secret_post")) {
-      return Error(400, "invalid_client_metadata",
+      return Error(StatusCode::kInvalidArgument, "invalid_client_metadata",
                    "token_endpoint_auth_method must be client_secret_basic or client_secret_post (clients authenticate)");
     }
     method = m->get<std::string>();
   }
   std::vector<std::string> grants = {kind == "resource_server" ? "client_credentials" : kUmaTicketGrant};
   if (auto g = metadata.find("grant_types"); g != metadata.end()) {
-    if (!g->is_array() || g->empty()) return Error(400, "invalid_client_metadata", "grant_types is a non-empty array");
+    if (!g->is_array() || g->empty()) return Error(StatusCode::kInvalidArgument, "invalid_client_metadata", "grant_types is a non-empty array");
     grants.clear();
     for (const json& v : *g) {
-      if (!v.is_string()) return Error(400, "invalid_client_metadata", "grant_types holds strings");
+      if (!v.is_string()) return Error(StatusCode::kInvalidArgument, "invalid_client_metadata", "grant_types holds strings");
       const bool allowed = kind == "resource_server" ? v == "client_credentials" : v == kUmaTicketGrant;
-      if (!allowed) return Error(400, "invalid_client_metadata", "grant type '" + v.get<std::string>() + "' is not available");
+      if (!allowed) return Error(StatusCode::kInvalidArgument, "invalid_client_metadata", "grant type '" + v.get<std::string>() + "' is not available");
       grants.push_back(v);
     }
   }
   if (auto r = metadata.find("redirect_uris"); r != metadata.end()) {
-    if (!r->is_array()) return Error(400, "invalid_redirect_uri", "redirect_uris is an array");
+    if (!r->is_array()) return Error(StatusCode::kInvalidArgument, "invalid_redirect_uri", "redirect_uris is an array");
     for (const json& u : *r) {
       if (!u.is_string() || (u.get<std::string>().rfind("https://", 0) != 0 && u.get<std::string>().rfind("http://127.0.0.1", 0) != 0 &&
                              u.get<std::string>().rfind("http://localhost", 0) != 0)) {
-        return Error(400, "invalid_redirect_uri", "redirect URIs are https (or loopback http)");
+        return Error(StatusCode::kInvalidArgument, "invalid_redirect_uri", "redirect URIs are https (or loopback http)");
       }
     }
   }
   std::string name = "unnamed client";
   if (auto n = metadata.find("client_name"); n != metadata.end()) {
-    if (!n->is_string() || n->get<std::string>().size() > 256) return Error(400, "invalid_client_metadata", "client_name is a short string");
+    if (!n->is_string() || n->get<std::string>().size() > 256) return Error(StatusCode::kInvalidArgument, "invalid_client_metadata", "client_name is a short string");
     name = n->get<std::string>();
   }
   json stored = {{"client_name", name}, {"token_endpoint_auth_method", method}, {"grant_types", grants}};
@@ -124,9 +124,7 @@ Reply AuthorizationServer::RegisterClient(const json& metadata, std::string_view
   const int64_t now = impl_->Now();
   std::lock_guard<std::mutex> lock(impl_->mu_);
   Status st = impl_->Tx([&]() -> Status {
-    Stmt ins(impl_->db_, "INSERT INTO clients (client_id, secret_hash, kind, metadata, created) VALUES (?,?,?,?,?)", kWhat);
-    ins.Text(1, client_id).Blob(2, h.data(), h.size()).Text(3, kind).Text(4, stored.dump()).Int(5, now);
-    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    MDL_RETURN_IF_ERROR(impl_->clients_->Insert(client_id, h, kind, stored, now));
     return impl_->Log({{"event", "client.register"}, {"client_id", client_id}, {"kind", kind}, {"client_name", name}});
   });
   if (!st.ok()) return Internal(st);
@@ -136,7 +134,7 @@ Reply AuthorizationServer::RegisterClient(const json& metadata, std::string_view
   body["client_id_issued_at"] = now;
   body["client_secret_expires_at"] = 0;
   SecretString::WipeString(secret);
-  return Json(201, std::move(body));
+  return Created(std::move(body));
 }
 
 Result<std::pair<std::string, SecretString>> AuthorizationServer::RegisterResourceServer(const std::string& name) {
@@ -147,9 +145,8 @@ Result<std::pair<std::string, SecretString>> AuthorizationServer::RegisterResour
                  {"grant_types", {"client_credentials"}}, {"scope", kProtectionScope}};
   std::lock_guard<std::mutex> lock(impl_->mu_);
   MDL_RETURN_IF_ERROR(impl_->Tx([&]() -> Status {
-    Stmt ins(impl_->db_, "INSERT INTO clients (client_id, secret_hash, kind, metadata, created) VALUES (?,?,'resource_server',?,?)", kWhat);
-    ins.Text(1, client_id).Blob(2, h.data(), h.size()).Text(3, stored.dump()).Int(4, impl_->Now());
-    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    // (not MDL_RETURN_IF_ERROR: this runs inside one, whose local it would shadow)
+    if (Status st = impl_->clients_->Insert(client_id, h, "resource_server", stored, impl_->Now()); !st.ok()) return st;
     return impl_->Log({{"event", "client.register"}, {"client_id", client_id}, {"kind", "resource_server"}, {"client_name", name}});
   }));
   return std::make_pair(client_id, std::move(secret));
@@ -158,11 +155,7 @@ Result<std::pair<std::string, SecretString>> AuthorizationServer::RegisterResour
 
 Result<std::string> AuthorizationServer::InternalPat(const std::string& name) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
-  std::string client_id;
-  {
-    Stmt q(impl_->db_, "SELECT client_id FROM clients WHERE kind = 'internal' AND json_extract(metadata, '$.client_name') = ?", kWhat);
-    if (q.Text(1, name).Step() == SQLITE_ROW) client_id = q.Col(0);
-  }
+  std::string client_id = impl_->clients_->InternalClient(name);
   const std::string pat = impl_->NewToken();
   MDL_RETURN_IF_ERROR(impl_->Tx([&]() -> Status {
     if (client_id.empty()) {
@@ -170,9 +163,7 @@ Result<std::string> AuthorizationServer::InternalPat(const std::string& name) {
       // No usable secret: an internal client only ever gets PATs through this call.
       const Hash256 none = TokenHash(impl_->NewToken());
       json stored = {{"client_name", name}, {"grant_types", json::array()}, {"scope", kProtectionScope}};
-      Stmt ins(impl_->db_, "INSERT INTO clients (client_id, secret_hash, kind, metadata, created) VALUES (?,?,'internal',?,?)", kWhat);
-      ins.Text(1, client_id).Blob(2, none.data(), none.size()).Text(3, stored.dump()).Int(4, impl_->Now());
-      if (ins.Step() != SQLITE_DONE) return ins.Error();
+      if (Status st = impl_->clients_->Insert(client_id, none, "internal", stored, impl_->Now()); !st.ok()) return st;
     }
     return impl_->InsertToken(pat, "pat", client_id, options_.owner_did, {{"scope", kProtectionScope}}, options_.pat_ttl);
   }));
@@ -187,29 +178,29 @@ Reply AuthorizationServer::Token(const std::map<std::string, std::string>& form,
     return it == form.end() ? "" : it->second;
   };
   // RFC 6749 §5.2: client authentication failed → 401 invalid_client.
-  std::optional<Impl::ClientRow> client;
+  std::optional<ClientRow> client;
   {
     std::lock_guard<std::mutex> lock(impl_->mu_);
     client = impl_->Authenticate(credentials);
   }
   if (!client) {
-    Reply r = Error(401, "invalid_client", "client authentication failed");
+    Reply r = Error(StatusCode::kUnauthenticated, "invalid_client", "client authentication failed");
     r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"" + options_.realm + "\"");
     return r;
   }
   const std::string grant_type = param("grant_type");
   const std::vector<std::string> grants = client->metadata.value("grant_types", std::vector<std::string>{});
-  if (grant_type.empty()) return Error(400, "invalid_request", "grant_type is required");
+  if (grant_type.empty()) return Error(StatusCode::kInvalidArgument, "invalid_request", "grant_type is required");
   if (grant_type != kUmaTicketGrant && grant_type != "client_credentials") {
-    return Error(400, "unsupported_grant_type", "grant_type '" + grant_type + "' is not supported");
+    return Error(StatusCode::kInvalidArgument, "unsupported_grant_type", "grant_type '" + grant_type + "' is not supported");
   }
-  if (!Contains(grants, grant_type)) return Error(400, "unauthorized_client", "this client may not use " + grant_type);
+  if (!Contains(grants, grant_type)) return Error(StatusCode::kInvalidArgument, "unauthorized_client", "this client may not use " + grant_type);
 
   if (grant_type == "client_credentials") {
     // FedAuthz §1.3.1: the PAT, scope uma_protection, for a resource server of this owner.
     const std::vector<std::string> scopes = SplitSpaces(param("scope"));
     if (scopes.size() != 1 || scopes[0] != kProtectionScope) {
-      return Error(400, "invalid_scope", "a resource server asks for scope uma_protection");
+      return Error(StatusCode::kInvalidArgument, "invalid_scope", "a resource server asks for scope uma_protection");
     }
     const std::string pat = impl_->NewToken();
     std::lock_guard<std::mutex> lock(impl_->mu_);
@@ -218,281 +209,13 @@ Reply AuthorizationServer::Token(const std::map<std::string, std::string>& form,
                                 options_.pat_ttl);
     });
     if (!st.ok()) return Internal(st);
-    return Json(200, {{"access_token", pat}, {"token_type", "Bearer"}, {"expires_in", options_.pat_ttl},
+    return Answer({{"access_token", pat}, {"token_type", "Bearer"}, {"expires_in", options_.pat_ttl},
                       {"scope", kProtectionScope}});
   }
   return UmaGrant(form, credentials.client_id);
 }
 
-Reply AuthorizationServer::UmaGrant(const std::map<std::string, std::string>& form, const std::string& client_id) {
-  auto param = [&](const char* k) -> std::string {
-    auto it = form.find(k);
-    return it == form.end() ? "" : it->second;
-  };
-  Impl& im = *impl_;
-  const std::string ticket = param("ticket");
-  const std::string claim_token = param("claim_token");
-  const std::string claim_token_format = param("claim_token_format");
-  const std::string pct = param("pct");
-  const std::string rpt = param("rpt");
-  // UMA Grant §3.3.1: ticket REQUIRED.
-  if (ticket.empty()) return Error(400, "invalid_request", "ticket is required");
-  if (!claim_token.empty() && claim_token_format.empty()) {
-    return Error(400, "invalid_request", "claim_token_format is required with claim_token");
-  }
-  if (claim_token.empty() && !claim_token_format.empty()) {
-    return Error(400, "invalid_request", "claim_token_format without claim_token");
-  }
-
-  // What costs time — signatures, DID resolution, status lists — is checked before the lock,
-  // so one slow society server does not stall every other request to this container.
-  std::optional<Result<Impl::Claims>> verified;
-  if (!claim_token.empty()) verified = im.VerifyClaimToken(claim_token_format, claim_token, ticket);
-  std::optional<Impl::Claims> pct_claims;
-  if (!pct.empty()) {
-    std::optional<Impl::TokenRow> row;
-    {
-      std::lock_guard<std::mutex> lock(im.mu_);
-      row = im.LiveToken(pct, "pct");
-    }
-    if (row && row->client_id == client_id) pct_claims = im.ClaimsFromPct(row->data);
-  }
-
-  std::lock_guard<std::mutex> lock(im.mu_);
-  Reply reply;
-  json log_entry = {{"event", "decision"}, {"client_id", client_id}};
-  Status st = im.Tx([&]() -> Status {
-    // UMA Grant §3.3.6: an invalid, expired or used ticket is invalid_grant (the ticket is
-    // consumed either way: single use).
-    auto consumed = im.ConsumeTicket(ticket);
-    if (!consumed) {
-      reply = Error(400, "invalid_grant", consumed.error().message());
-      log_entry["outcome"] = "invalid_grant";
-      log_entry["reason"] = consumed.error().message();
-      return Status::Ok();
-    }
-    const std::string rs_client = consumed->first;
-    json state = consumed->second;
-    // A rotated ticket belongs to the client it was rotated for.
-    if (state.contains("client") && state["client"] != client_id) {
-      reply = Error(400, "invalid_grant", "the ticket was issued to another client");
-      log_entry["outcome"] = "invalid_grant";
-      log_entry["reason"] = "ticket of another client";
-      return Status::Ok();
-    }
-    state["client"] = client_id;
-    Impl::Claims claims;
-    if (state.contains("party")) {
-      claims.party = PartyFromJson(state["party"]);
-      claims.vcs = state["party"].value("vcs", json::array());
-    }
-
-    // Rotates the ticket with the chain's state (need_info, request_submitted).
-    auto rotate = [&]() -> Result<std::string> {
-      state["party"] = PartyToJson(claims.party, claims.vcs);
-      return im.IssueTicket(rs_client, state);
-    };
-    auto need_info = [&](const std::string& why) -> Status {
-      MDL_ASSIGN_OR_RETURN(std::string next, rotate());
-      reply = Error(403, "need_info", why,
-                    {{"ticket", next}, {"required_claims", im.RequiredClaims()}});
-      log_entry["outcome"] = "need_info";
-      log_entry["reason"] = why;
-      return Status::Ok();
-    };
-
-    // Claims: a PCT (UMA Grant §3.3.1 "pct"), then a pushed claim token.
-    if (!pct.empty()) {
-      // Still live now that the lock is held (it may have been revoked meanwhile).
-      auto row = im.LiveToken(pct, "pct");
-      if (!row || row->client_id != client_id || !pct_claims) {
-        reply = Error(400, "invalid_grant", "the pct is not valid for this client");
-        log_entry["outcome"] = "invalid_grant";
-        log_entry["reason"] = "bad pct";
-        return Status::Ok();
-      }
-      if (Status m = im.Merge(claims, std::move(*pct_claims)); !m.ok()) {
-        reply = Error(400, "invalid_grant", m.message());
-        log_entry["outcome"] = "invalid_grant";
-        log_entry["reason"] = m.message();
-        return Status::Ok();
-      }
-    }
-    bool pushed = false;
-    if (verified) {
-      if (!*verified) {
-        log_entry["claim_token_refused"] = verified->error().message();
-        return need_info("the claim token was refused: " + verified->error().message());
-      }
-      if (Status m = im.Merge(claims, std::move(**verified)); !m.ok()) return need_info(m.message());
-      pushed = true;
-    }
-    if (claims.party.did.empty()) return need_info("the requesting party must prove control of a DID");
-    log_entry["requesting_party"] = claims.party.did;
-    log_entry["purpose"] = claims.party.purpose;
-
-    // The permissions asked for: the ticket's, the `scope` parameter's (UMA Grant §3.3.4:
-    // each must be a scope registered on a resource of the ticket, else invalid_scope), and
-    // an upgraded RPT's.
-    std::map<std::string, std::set<std::string>> wanted;
-    std::map<std::string, ResourceRef> refs;
-    for (const json& p : state.at("permissions")) {
-      const std::string id = p.at("resource_id");
-      auto res = im.Resource(id);
-      if (!res) continue;  // deleted since the ticket was issued
-      refs[id] = {id, res->description.value("type", ""),
-                  res->description.value("resource_scopes", std::vector<std::string>{})};
-      for (const json& s : p.at("resource_scopes")) wanted[id].insert(s.get<std::string>());
-    }
-    for (const std::string& s : SplitSpaces(param("scope"))) {
-      bool known = false;
-      for (auto& [id, ref] : refs) {
-        if (Contains(ref.scopes, s)) {
-          wanted[id].insert(s);
-          known = true;
-        }
-      }
-      if (!known) {
-        reply = Error(400, "invalid_scope", "scope '" + s + "' is not registered on the requested resources");
-        log_entry["outcome"] = "invalid_scope";
-        return Status::Ok();
-      }
-    }
-    std::optional<Impl::TokenRow> old_rpt;
-    if (!rpt.empty()) {
-      old_rpt = im.LiveToken(rpt, "rpt");
-      if (!old_rpt || old_rpt->client_id != client_id || old_rpt->subject != claims.party.did) {
-        reply = Error(400, "invalid_grant", "the rpt to upgrade is not valid for this client and requesting party");
-        log_entry["outcome"] = "invalid_grant";
-        log_entry["reason"] = "bad rpt";
-        return Status::Ok();
-      }
-      // Its permissions are asked for again, not carried blindly: policies may have changed.
-      for (const GrantedPermission& g : PermissionsFromJson(old_rpt->data.at("permissions"))) {
-        auto res = im.Resource(g.resource_id);
-        if (!res) continue;
-        refs[g.resource_id] = {g.resource_id, res->description.value("type", ""),
-                               res->description.value("resource_scopes", std::vector<std::string>{})};
-        wanted[g.resource_id].insert(g.scopes.begin(), g.scopes.end());
-      }
-    }
-    std::vector<RequestedPermission> requested;
-    for (auto& [id, scopes] : wanted) requested.push_back({refs[id], {scopes.begin(), scopes.end()}});
-    json asked = json::array();
-    for (const auto& r : requested) asked.push_back({{"resource_id", r.resource.id}, {"resource_scopes", r.scopes}});
-    log_entry["requested"] = asked;
-
-    // UMA Grant §3.3.4: the assessment against the owner's policies.
-    Decision d = Evaluate(im.ActivePolicies(), requested, claims.party, options_.trusted_issuers, im.Now());
-    log_entry["explanation"] = d.explanation;
-
-    if (d.outcome == Decision::Outcome::kDeny && claims.party.credentials.empty() && !state.value("asked_credentials", false)) {
-      // The same answer for everyone who has shown no credential yet, whatever the policies
-      // say: the client learns nothing about them, and a license holder gets to show hers.
-      state["asked_credentials"] = true;
-      return need_info("no permission on the claims so far; a credential may be required");
-    }
-    if (d.outcome == Decision::Outcome::kDeny) {
-      reply = Error(403, "request_denied", "the request was denied");
-      log_entry["outcome"] = "request_denied";
-      return Status::Ok();
-    }
-    if (d.outcome == Decision::Outcome::kApprovalRequired) {
-      std::string request_id = state.value("request", "");
-      std::string status = "pending";
-      if (!request_id.empty()) {
-        Stmt q(im.db_, "SELECT status, data FROM requests WHERE id = ?", kWhat);
-        q.Text(1, request_id);
-        if (q.Step() == SQLITE_ROW) {
-          status = q.Col(0);
-          // Only what was put before the approvers can be granted by their approval.
-          json approved = json::parse(q.Col(1))["summary"]["permissions"];
-          if (status == "approved") {
-            std::vector<GrantedPermission> kept;
-            for (GrantedPermission g : d.permissions) {
-              std::vector<std::string> ok;
-              for (const json& a : approved) {
-                if (a["resource_id"] != g.resource_id) continue;
-                for (const std::string& s : g.scopes) {
-                  if (Contains(a["resource_scopes"].get<std::vector<std::string>>(), s)) ok.push_back(s);
-                }
-              }
-              if (!ok.empty()) {
-                g.scopes = ok;
-                kept.push_back(g);
-              }
-            }
-            d.permissions = kept;
-            d.outcome = kept.empty() ? Decision::Outcome::kDeny : Decision::Outcome::kPermit;
-          }
-        } else {
-          request_id.clear();
-        }
-      }
-      if (status == "denied" || d.outcome == Decision::Outcome::kDeny) {
-        reply = Error(403, "request_denied", "the request was denied");
-        log_entry["outcome"] = "request_denied";
-        log_entry["request"] = request_id;
-        return Status::Ok();
-      }
-      if (d.outcome == Decision::Outcome::kApprovalRequired) {
-        if (request_id.empty()) {
-          Stmt count(im.db_, "SELECT COUNT(*) FROM requests WHERE status = 'pending'", kWhat);
-          if (count.Step() == SQLITE_ROW && static_cast<size_t>(count.ColInt(0)) >= kMaxPendingRequests) {
-            reply = Error(503, "temporarily_unavailable", "too many requests are awaiting the owner's decision");
-            return Status::Ok();
-          }
-          request_id = im.NewId();
-          json summary = im.RequestSummary(request_id, claims.party, client_id, d.permissions, d.approvers, im.Now());
-          MDL_ASSIGN_OR_RETURN(std::string canonical, jcs::Canonicalize(summary));
-          const std::string hash = HexHash(canonical);
-          Stmt ins(im.db_, "INSERT INTO requests (id, hash, data, status, created) VALUES (?,?,?,'pending',?)", kWhat);
-          ins.Text(1, request_id).Text(2, hash).Text(3, json({{"summary", summary}, {"approvals", json::object()}}).dump()).Int(4, im.Now());
-          if (ins.Step() != SQLITE_DONE) return ins.Error();
-          state["request"] = request_id;
-        }
-        MDL_ASSIGN_OR_RETURN(std::string next, rotate());
-        // UMA Grant §3.3.6: request_submitted with a new ticket and the polling interval.
-        reply = Error(403, "request_submitted", "the request awaits the approval of its approvers",
-                      {{"ticket", next}, {"interval", options_.approval_poll_interval}});
-        log_entry["outcome"] = "request_submitted";
-        log_entry["request"] = request_id;
-        return Status::Ok();
-      }
-    }
-
-    // UMA Grant §3.3.5: the RPT (and a PCT when claims were pushed).
-    const std::string new_rpt = im.NewToken();
-    json data = {{"permissions", PermissionsToJson(d.permissions)}, {"purpose", claims.party.purpose}};
-    MDL_RETURN_IF_ERROR(im.InsertToken(new_rpt, "rpt", client_id, claims.party.did, data, options_.rpt_ttl));
-    json body = {{"access_token", new_rpt}, {"token_type", "Bearer"}, {"expires_in", options_.rpt_ttl}};
-    if (old_rpt) {
-      // The old token's permissions were asked for again and are in the new one (as far as the
-      // policies still allow): it is superseded.
-      MDL_RETURN_IF_ERROR(im.RevokeTokenHash(TokenHash(rpt)));
-      body["upgraded"] = true;
-    }
-    if (pushed) {
-      const std::string new_pct = im.NewToken();
-      json pct_data = PartyToJson(claims.party, claims.vcs);
-      MDL_RETURN_IF_ERROR(im.InsertToken(new_pct, "pct", client_id, claims.party.did, pct_data, options_.pct_ttl));
-      body["pct"] = new_pct;
-    }
-    reply = Json(200, std::move(body));
-    log_entry["outcome"] = "granted";
-    log_entry["granted"] = PermissionsToJson(d.permissions);
-    log_entry["rpt_hash"] = HexEncode(TokenHash(new_rpt));
-    return Status::Ok();
-  });
-  if (!st.ok()) return Internal(st);
-  // The decision is logged in its own transaction: a refusal's ticket consumption and its log
-  // entry are both kept, and a failure to log is reported (the answer stands: the log is
-  // append-only and its gaps would show as a broken chain, which never happens silently).
-  Status logged = im.Tx([&]() { return im.Log(log_entry); });
-  if (!logged.ok()) return Internal(logged);
-  (void)MaybeAnchorLocked(false);
-  return reply;
-}
+// UmaGrant: grant.cpp.
 
 // --- protection API ---
 
@@ -533,22 +256,15 @@ Reply AuthorizationServer::CreateResource(std::string_view pat, const json& desc
   const std::string rs = impl_->PatClient(pat);
   if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
   auto d = ResourceDescription(description);
-  if (!d) return Error(400, "invalid_request", d.error().message());
+  if (!d) return Error(StatusCode::kInvalidArgument, "invalid_request", d.error().message());
   const std::string id = impl_->NewId();
   Status st = impl_->Tx([&]() -> Status {
-    Stmt count(impl_->db_, "SELECT COUNT(*) FROM resources WHERE client_id = ?", kWhat);
-    if (count.Text(1, rs).Step() == SQLITE_ROW && static_cast<size_t>(count.ColInt(0)) >= kMaxResourcesPerServer) {
-      return Status::ResourceExhausted("too many resources");
-    }
-    Stmt ins(impl_->db_, "INSERT INTO resources (id, client_id, owner, description, created) VALUES (?,?,?,?,?)", kWhat);
-    ins.Text(1, id).Text(2, rs).Text(3, options_.owner_did).Text(4, d->dump()).Int(5, impl_->Now());
-    if (ins.Step() != SQLITE_DONE) return ins.Error();
-    return Status::Ok();
+    return impl_->resources_->Create(id, {rs, options_.owner_did, *d}, impl_->Now(), kMaxResourcesPerServer);
   });
-  if (st.code() == StatusCode::kResourceExhausted) return Error(400, "invalid_request", st.message());
+  if (st.code() == StatusCode::kResourceExhausted) return Error(StatusCode::kInvalidArgument, "invalid_request", st.message());
   if (!st.ok()) return Internal(st);
   // FedAuthz §3.2.1: the new resource's location.
-  Reply created = Json(201, {{"_id", id}, {"user_access_policy_uri", options_.issuer + "/owner/v1/policies"}});
+  Reply created = Created({{"_id", id}, {"user_access_policy_uri", options_.issuer + "/owner/v1/policies"}});
   created.headers.emplace_back("Location", options_.issuer + "/uma/resource_set/" + id);
   return created;
 }
@@ -559,10 +275,10 @@ Reply AuthorizationServer::ReadResource(std::string_view pat, std::string_view i
   if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
   auto r = impl_->Resource(id);
   // Another server's resource reads as absent (FedAuthz §3.2: not_found).
-  if (!r || r->client_id != rs) return Error(404, "not_found", "no such resource");
+  if (!r || r->client_id != rs) return Error(StatusCode::kNotFound, "not_found", "no such resource");
   json body = r->description;
   body["_id"] = std::string(id);
-  return Json(200, std::move(body));
+  return Answer(std::move(body));
 }
 
 Reply AuthorizationServer::UpdateResource(std::string_view pat, std::string_view id, const json& description) {
@@ -570,16 +286,14 @@ Reply AuthorizationServer::UpdateResource(std::string_view pat, std::string_view
   const std::string rs = impl_->PatClient(pat);
   if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
   auto d = ResourceDescription(description);
-  if (!d) return Error(400, "invalid_request", d.error().message());
+  if (!d) return Error(StatusCode::kInvalidArgument, "invalid_request", d.error().message());
   auto r = impl_->Resource(id);
-  if (!r || r->client_id != rs) return Error(404, "not_found", "no such resource");
+  if (!r || r->client_id != rs) return Error(StatusCode::kNotFound, "not_found", "no such resource");
   Status st = impl_->Tx([&]() -> Status {
-    Stmt up(impl_->db_, "UPDATE resources SET description = ? WHERE id = ? AND client_id = ?", kWhat);
-    if (up.Text(1, d->dump()).Text(2, id).Text(3, rs).Step() != SQLITE_DONE) return up.Error();
-    return Status::Ok();
+    return impl_->resources_->Update(id, rs, *d);
   });
   if (!st.ok()) return Internal(st);
-  return Json(200, {{"_id", std::string(id)}});
+  return Answer({{"_id", std::string(id)}});
 }
 
 Reply AuthorizationServer::DeleteResource(std::string_view pat, std::string_view id) {
@@ -587,14 +301,12 @@ Reply AuthorizationServer::DeleteResource(std::string_view pat, std::string_view
   const std::string rs = impl_->PatClient(pat);
   if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
   auto r = impl_->Resource(id);
-  if (!r || r->client_id != rs) return Error(404, "not_found", "no such resource");
+  if (!r || r->client_id != rs) return Error(StatusCode::kNotFound, "not_found", "no such resource");
   Status st = impl_->Tx([&]() -> Status {
-    Stmt del(impl_->db_, "DELETE FROM resources WHERE id = ? AND client_id = ?", kWhat);
-    if (del.Text(1, id).Text(2, rs).Step() != SQLITE_DONE) return del.Error();
-    return Status::Ok();
+    return impl_->resources_->Delete(id, rs);
   });
   if (!st.ok()) return Internal(st);
-  return Json(204, json::object());
+  return Empty();
 }
 
 Reply AuthorizationServer::ListResources(std::string_view pat) {
@@ -602,10 +314,8 @@ Reply AuthorizationServer::ListResources(std::string_view pat) {
   const std::string rs = impl_->PatClient(pat);
   if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
   json ids = json::array();
-  Stmt q(impl_->db_, "SELECT id FROM resources WHERE client_id = ? ORDER BY created, id", kWhat);
-  q.Text(1, rs);
-  while (q.Step() == SQLITE_ROW) ids.push_back(q.Col(0));
-  return Json(200, std::move(ids));
+  for (std::string& id : impl_->resources_->List(rs)) ids.push_back(std::move(id));
+  return Answer(std::move(ids));
 }
 
 Reply AuthorizationServer::RequestPermission(std::string_view pat, const json& body) {
@@ -619,29 +329,29 @@ Reply AuthorizationServer::RequestPermissionLocked(const std::string& rs, const 
   // FedAuthz §4.1: one permission object or an array of them.
   json list = body.is_array() ? body : json::array({body});
   if (list.empty() || list.size() > kMaxPermissionsPerTicket) {
-    return Error(400, "invalid_request", "one to 64 permission requests");
+    return Error(StatusCode::kInvalidArgument, "invalid_request", "one to 64 permission requests");
   }
   json permissions = json::array();
   for (const json& p : list) {
     if (!p.is_object() || !p.contains("resource_id") || !p["resource_id"].is_string()) {
-      return Error(400, "invalid_resource_id", "each permission names a resource_id");
+      return Error(StatusCode::kInvalidArgument, "invalid_resource_id", "each permission names a resource_id");
     }
     const std::string id = p["resource_id"];
     auto r = impl_->Resource(id);
     // The resource must be this resource server's, for this owner (FedAuthz §4.3).
     if (!r || r->client_id != rs || r->owner != options_.owner_did) {
-      return Error(400, "invalid_resource_id", "resource '" + id + "' is not registered by this resource server");
+      return Error(StatusCode::kInvalidArgument, "invalid_resource_id", "resource '" + id + "' is not registered by this resource server");
     }
     const std::vector<std::string> registered = r->description.value("resource_scopes", std::vector<std::string>{});
     auto scopes = p.find("resource_scopes");
     // FedAuthz §4.1: "zero or more" scope identifiers.
     if (scopes == p.end() || !scopes->is_array()) {
-      return Error(400, "invalid_scope", "resource_scopes is an array (of zero or more scopes)");
+      return Error(StatusCode::kInvalidArgument, "invalid_scope", "resource_scopes is an array (of zero or more scopes)");
     }
     std::set<std::string> want;
     for (const json& s : *scopes) {
       if (!s.is_string() || !Contains(registered, s.get<std::string>())) {
-        return Error(400, "invalid_scope", "a requested scope is not registered on resource '" + id + "'");
+        return Error(StatusCode::kInvalidArgument, "invalid_scope", "a requested scope is not registered on resource '" + id + "'");
       }
       want.insert(s.get<std::string>());
     }
@@ -653,17 +363,17 @@ Reply AuthorizationServer::RequestPermissionLocked(const std::string& rs, const 
     return ticket.status();
   });
   if (!st.ok()) return Internal(st);
-  return Json(201, {{"ticket", *ticket}});
+  return Created({{"ticket", *ticket}});
 }
 
 Reply AuthorizationServer::Introspect(std::string_view pat, std::string_view token) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
   const std::string rs = impl_->PatClient(pat);
   if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
-  if (token.empty()) return Error(400, "invalid_request", "token is required");
+  if (token.empty()) return Error(StatusCode::kInvalidArgument, "invalid_request", "token is required");
   // RFC 7662 §2.2: anything not active for this caller is just {"active": false}.
   auto row = impl_->LiveToken(token, "rpt");
-  if (!row) return Json(200, {{"active", false}});
+  if (!row) return Answer({{"active", false}});
   json perms = json::array();
   for (const GrantedPermission& g : PermissionsFromJson(row->data.at("permissions"))) {
     auto r = impl_->Resource(g.resource_id);
@@ -671,8 +381,8 @@ Reply AuthorizationServer::Introspect(std::string_view pat, std::string_view tok
     // FedAuthz §5.1.1: resource_id, resource_scopes, exp.
     perms.push_back({{"resource_id", g.resource_id}, {"resource_scopes", g.scopes}, {"exp", row->expires}});
   }
-  if (perms.empty()) return Json(200, {{"active", false}});
-  return Json(200, {{"active", true},
+  if (perms.empty()) return Answer({{"active", false}});
+  return Answer({{"active", true},
                     {"exp", row->expires},
                     {"iat", row->issued},
                     {"client_id", row->client_id},
@@ -685,21 +395,20 @@ Reply AuthorizationServer::Introspect(std::string_view pat, std::string_view tok
 Reply AuthorizationServer::Revoke(const ClientCredentials& credentials, std::string_view token) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
   if (!impl_->Authenticate(credentials)) {
-    Reply r = Error(401, "invalid_client", "client authentication failed");
+    Reply r = Error(StatusCode::kUnauthenticated, "invalid_client", "client authentication failed");
     r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"" + options_.realm + "\"");
     return r;
   }
-  if (token.empty()) return Error(400, "invalid_request", "token is required");
-  if (token.size() > kMaxTokenBytes) return Json(200, json::object());
+  if (token.empty()) return Error(StatusCode::kInvalidArgument, "invalid_request", "token is required");
+  if (token.size() > kMaxTokenBytes) return Answer(json::object());
   const Hash256 h = TokenHash(token);
-  Stmt q(impl_->db_, "SELECT kind, client_id, subject FROM tokens WHERE hash = ?", kWhat);
-  q.Blob(1, h.data(), h.size());
+  const std::optional<TokenRow> row = impl_->tokens_->Find(h);
   // RFC 7009 §2.2: an unknown (or already invalid) token is answered 200 like a revoked one.
-  if (q.Step() != SQLITE_ROW) return Json(200, json::object());
-  const std::string kind = q.Col(0), owner_client = q.Col(1), subject = q.Col(2);
+  if (!row) return Answer(json::object());
+  const std::string kind = row->kind, owner_client = row->client_id, subject = row->subject;
   // RFC 7009 §2.1: only the client the token was issued to may revoke it.
   if (owner_client != credentials.client_id || (kind != "rpt" && kind != "pct" && kind != "pat")) {
-    return Error(400, "unauthorized_client", "the token was not issued to this client");
+    return Error(StatusCode::kInvalidArgument, "unauthorized_client", "the token was not issued to this client");
   }
   Status st = impl_->Tx([&]() -> Status {
     MDL_RETURN_IF_ERROR(impl_->RevokeTokenHash(h));
@@ -707,7 +416,7 @@ Reply AuthorizationServer::Revoke(const ClientCredentials& credentials, std::str
                        {"token_hash", HexEncode(h)}});
   });
   if (!st.ok()) return Internal(st);
-  return Json(200, json::object());
+  return Answer(json::object());
 }
 
 Result<Access> AuthorizationServer::Authorize(std::string_view pat, std::string_view bearer, const std::string& resource_id,
@@ -730,10 +439,10 @@ Result<Access> AuthorizationServer::Authorize(std::string_view pat, std::string_
   // UMA Grant §3.2: no token, or one without this permission → a permission ticket.
   Reply ticket = RequestPermissionLocked(rs, {{"resource_id", resource_id}, {"resource_scopes", {scope}}});
   if (!ticket.ok()) {
-    *refusal = Error(403, "insufficient_scope", "no permission ticket can be issued for this resource");
+    *refusal = Error(StatusCode::kPermissionDenied, "insufficient_scope", "no permission ticket can be issued for this resource");
     return Status::PermissionDenied("no ticket");
   }
-  Reply r = Error(401, "unauthorized", "an RPT with the permission is required; ask the authorization server",
+  Reply r = Error(StatusCode::kUnauthenticated, "unauthorized", "an RPT with the permission is required; ask the authorization server",
                   {{"ticket", ticket.body["ticket"]}, {"as_uri", options_.issuer}});
   // UMA Grant §3.2 (example): WWW-Authenticate: UMA realm, as_uri, ticket.
   r.headers.emplace_back("WWW-Authenticate", "UMA realm=\"" + options_.realm + "\", as_uri=\"" + options_.issuer +
@@ -760,17 +469,11 @@ Reply AuthorizationServer::OwnerChallenge() {
   const std::string nonce = impl_->NewToken();
   const int64_t expires = impl_->Now() + options_.challenge_ttl;
   Status st = impl_->Tx([&]() -> Status {
-    Stmt gc(impl_->db_, "DELETE FROM challenges WHERE expires <= ?", kWhat);
-    if (gc.Int(1, impl_->Now()).Step() != SQLITE_DONE) return gc.Error();
-    Stmt count(impl_->db_, "SELECT COUNT(*) FROM challenges", kWhat);
-    if (count.Step() == SQLITE_ROW && count.ColInt(0) >= 10000) return Status::ResourceExhausted("too many open challenges");
-    Stmt ins(impl_->db_, "INSERT INTO challenges (nonce, expires) VALUES (?,?)", kWhat);
-    if (ins.Text(1, nonce).Int(2, expires).Step() != SQLITE_DONE) return ins.Error();
-    return Status::Ok();
+    return impl_->tokens_->PutChallenge(nonce, expires, impl_->Now(), kMaxOpenChallenges);
   });
-  if (st.code() == StatusCode::kResourceExhausted) return Error(503, "temporarily_unavailable", st.message());
+  if (st.code() == StatusCode::kResourceExhausted) return Error(StatusCode::kUnavailable, "temporarily_unavailable", st.message());
   if (!st.ok()) return Internal(st);
-  return Json(200, {{"nonce", nonce}, {"audience", options_.issuer}, {"expires", expires}, {"did", options_.owner_did}});
+  return Answer({{"nonce", nonce}, {"audience", options_.issuer}, {"expires", expires}, {"did", options_.owner_did}});
 }
 
 namespace {
@@ -799,10 +502,10 @@ Reply AuthorizationServer::OwnerSignIn(std::string_view did_auth_jwt) {
   claims::VerifiedJwt info;
   auto payload = VerifyDidAuth(did_auth_jwt, options_, impl_->Now(), "", &info);
   std::lock_guard<std::mutex> lock(impl_->mu_);
-  if (!payload) return Error(401, "invalid_grant", "the sign-in token was refused: " + payload.error().message());
+  if (!payload) return Error(StatusCode::kUnauthenticated, "invalid_grant", "the sign-in token was refused: " + payload.error().message());
   if (info.controller != options_.owner_did) {
     (void)impl_->Tx([&]() { return impl_->Log({{"event", "owner.signin"}, {"did", info.controller}, {"outcome", "refused"}}); });
-    return Error(403, "access_denied", "only the container's owner signs in here");
+    return Error(StatusCode::kPermissionDenied, "access_denied", "only the container's owner signs in here");
   }
   const std::string nonce = StringOr(*payload, "nonce");
   const std::string session = impl_->NewToken();
@@ -811,13 +514,13 @@ Reply AuthorizationServer::OwnerSignIn(std::string_view did_auth_jwt) {
     // The challenge is single use and must be live.
     MDL_ASSIGN_OR_RETURN(bool live, impl_->ConsumeChallenge(nonce));
     if (!live) {
-      reply = Error(401, "invalid_grant", "the challenge is unknown, used or expired");
+      reply = Error(StatusCode::kUnauthenticated, "invalid_grant", "the challenge is unknown, used or expired");
       return Status::Ok();
     }
     MDL_RETURN_IF_ERROR(impl_->InsertToken(session, "session", "owner", options_.owner_did, json::object(), options_.session_ttl));
     MDL_RETURN_IF_ERROR(impl_->Log({{"event", "owner.signin"}, {"did", info.controller}, {"outcome", "session"},
                                     {"session_hash", HexEncode(TokenHash(session))}}));
-    reply = Json(200, {{"access_token", session}, {"token_type", "Bearer"}, {"expires_in", options_.session_ttl}});
+    reply = Answer({{"access_token", session}, {"token_type", "Bearer"}, {"expires_in", options_.session_ttl}});
     return Status::Ok();
   });
   if (!st.ok()) return Internal(st);
@@ -836,6 +539,10 @@ Status AuthorizationServer::CheckOwner(std::string_view session) {
   }
 
 namespace {
+
+json AnchorJson(const LogAnchor& a) {
+  return {{"seq", a.seq}, {"hash", a.hash}, {"ledger_index", a.ledger_index}, {"ts", a.ts}};
+}
 
 std::string ScopeHash(const Policy& p) {
   json scope = {{"resource_ids", p.resource_ids}, {"resource_types", p.resource_types}, {"scopes", p.scopes}};
@@ -903,7 +610,7 @@ Result<json> AuthorizationServer::AnchorConsent(const Policy& p, const std::stri
 Reply AuthorizationServer::AddPolicy(std::string_view session, const json& body) {
   MDL_OWNER_ONLY(session);
   auto policy = PolicyFromJson(body);
-  if (!policy) return Error(400, "invalid_request", policy.error().message());
+  if (!policy) return Error(StatusCode::kInvalidArgument, "invalid_request", policy.error().message());
   policy->id = impl_->NewId();
   const json stored = PolicyToJson(*policy);
   const int64_t now = impl_->Now();
@@ -912,34 +619,31 @@ Reply AuthorizationServer::AddPolicy(std::string_view session, const json& body)
   const std::string receipt_hash = HexHash(*jcs::Canonicalize(receipt));
   // The ledger first: if it refuses, nothing is stored and the owner is told.
   auto indexes = AnchorConsent(*policy, "grant", receipt_hash);
-  if (!indexes) return Error(503, "temporarily_unavailable", "the consent receipt could not be anchored: " + indexes.error().message());
+  if (!indexes) return Error(StatusCode::kUnavailable, "temporarily_unavailable", "the consent receipt could not be anchored: " + indexes.error().message());
   Status st = impl_->Tx([&]() -> Status {
-    Stmt ins(impl_->db_, "INSERT INTO policies (id, body, created) VALUES (?,?,?)", kWhat);
-    if (ins.Text(1, policy->id).Text(2, stored.dump()).Int(3, now).Step() != SQLITE_DONE) return ins.Error();
-    Stmt rec(impl_->db_, "INSERT INTO receipts (policy_id, action, receipt, hash, ledger, created) VALUES (?,?,?,?,?,?)", kWhat);
-    rec.Text(1, policy->id).Text(2, "grant").Text(3, receipt.dump()).Text(4, receipt_hash).Text(5, indexes->dump()).Int(6, now);
-    if (rec.Step() != SQLITE_DONE) return rec.Error();
+    MDL_RETURN_IF_ERROR(impl_->policies_->Add(*policy, stored, now));
+    MDL_RETURN_IF_ERROR(impl_->policies_->AddReceipt({policy->id, "grant", receipt, receipt_hash, *indexes, now}));
     return impl_->Log({{"event", "policy.add"}, {"policy", stored}, {"receipt", receipt_hash}, {"ledger", *indexes}});
   });
   if (!st.ok()) return Internal(st);
   json out = stored;
   out["receipt"] = {{"hash", receipt_hash}, {"ledger_indexes", *indexes}};
-  return Json(201, std::move(out));
+  return Created(std::move(out));
 }
 
 Reply AuthorizationServer::ListPolicies(std::string_view session) {
   MDL_OWNER_ONLY(session);
   json out = json::array();
   for (const Policy& p : impl_->ActivePolicies()) out.push_back(PolicyToJson(p));
-  return Json(200, std::move(out));
+  return Answer(std::move(out));
 }
 
 Reply AuthorizationServer::GetPolicy(std::string_view session, std::string_view id) {
   MDL_OWNER_ONLY(session);
   for (const Policy& p : impl_->ActivePolicies()) {
-    if (p.id == id) return Json(200, PolicyToJson(p));
+    if (p.id == id) return Answer(PolicyToJson(p));
   }
-  return Error(404, "not_found", "no such policy");
+  return Error(StatusCode::kNotFound, "not_found", "no such policy");
 }
 
 Reply AuthorizationServer::DeletePolicy(std::string_view session, std::string_view id) {
@@ -948,58 +652,39 @@ Reply AuthorizationServer::DeletePolicy(std::string_view session, std::string_vi
   for (Policy& p : impl_->ActivePolicies()) {
     if (p.id == id) policy = std::move(p);
   }
-  if (!policy) return Error(404, "not_found", "no such policy");
-  std::string grant_hash;
-  {
-    Stmt q(impl_->db_, "SELECT hash FROM receipts WHERE policy_id = ? AND action = 'grant'", kWhat);
-    if (q.Text(1, id).Step() == SQLITE_ROW) grant_hash = q.Col(0);
-  }
+  if (!policy) return Error(StatusCode::kNotFound, "not_found", "no such policy");
+  const std::string grant_hash = impl_->policies_->GrantReceiptHash(id);
   const int64_t now = impl_->Now();
   json receipt = {{"type", "ConsentReceipt"}, {"v", 1}, {"action", "revoke"}, {"controller", options_.owner_did},
                   {"container", options_.issuer}, {"policy_id", std::string(id)}, {"grant", grant_hash}, {"issued", now}};
   const std::string receipt_hash = HexHash(*jcs::Canonicalize(receipt));
   // The ledger's revoke names the grant's receipt (docs/ledger.md: a revoke matches a grant).
   auto indexes = AnchorConsent(*policy, "revoke", grant_hash);
-  if (!indexes) return Error(503, "temporarily_unavailable", "the revocation could not be anchored: " + indexes.error().message());
+  if (!indexes) return Error(StatusCode::kUnavailable, "temporarily_unavailable", "the revocation could not be anchored: " + indexes.error().message());
   size_t revoked_tokens = 0;
   Status st = impl_->Tx([&]() -> Status {
-    Stmt up(impl_->db_, "UPDATE policies SET revoked = ? WHERE id = ? AND revoked IS NULL", kWhat);
-    if (up.Int(1, now).Text(2, id).Step() != SQLITE_DONE) return up.Error();
-    Stmt rec(impl_->db_, "INSERT INTO receipts (policy_id, action, receipt, hash, ledger, created) VALUES (?,?,?,?,?,?)", kWhat);
-    rec.Text(1, id).Text(2, "revoke").Text(3, receipt.dump()).Text(4, receipt_hash).Text(5, indexes->dump()).Int(6, now);
-    if (rec.Step() != SQLITE_DONE) return rec.Error();
+    MDL_RETURN_IF_ERROR(impl_->policies_->Revoke(id, now));
+    MDL_RETURN_IF_ERROR(impl_->policies_->AddReceipt({std::string(id), "revoke", receipt, receipt_hash, *indexes, now}));
     // Every live RPT that any of this policy's grants went into stops working now.
-    std::vector<std::string> hashes;
-    {
-      Stmt q(impl_->db_, "SELECT hash, data FROM tokens WHERE kind = 'rpt' AND revoked = 0 AND expires > ?", kWhat);
-      q.Int(1, now);
-      while (q.Step() == SQLITE_ROW) {
-        json data = json::parse(q.Col(1));
-        for (const GrantedPermission& g : PermissionsFromJson(data.at("permissions"))) {
-          if (Contains(g.policy_ids, id)) {
-            hashes.push_back(q.ColBlob(0));
-            break;
-          }
-        }
+    auto granted_by_policy = [&](const json& data) {
+      for (const GrantedPermission& g : PermissionsFromJson(MemberOr(data, "permissions"))) {
+        if (Contains(g.policy_ids, id)) return true;
       }
-    }
-    for (const std::string& h : hashes) {
-      Stmt r(impl_->db_, "UPDATE tokens SET revoked = 1 WHERE hash = ?", kWhat);
-      if (r.Blob(1, h.data(), h.size()).Step() != SQLITE_DONE) return r.Error();
-    }
-    revoked_tokens = hashes.size();
+      return false;
+    };
+    MDL_ASSIGN_OR_RETURN(revoked_tokens, impl_->tokens_->RevokeRpts(now, granted_by_policy));
     return impl_->Log({{"event", "policy.revoke"}, {"policy_id", std::string(id)}, {"receipt", receipt_hash},
                        {"ledger", *indexes}, {"tokens_revoked", revoked_tokens}});
   });
   if (!st.ok()) return Internal(st);
-  return Json(200, {{"id", std::string(id)}, {"revoked", true}, {"tokens_revoked", revoked_tokens},
+  return Answer({{"id", std::string(id)}, {"revoked", true}, {"tokens_revoked", revoked_tokens},
                     {"receipt", {{"hash", receipt_hash}, {"ledger_indexes", *indexes}}}});
 }
 
 Reply AuthorizationServer::ListRequests(std::string_view session, std::string_view status_filter) {
   MDL_OWNER_ONLY(session);
   if (!status_filter.empty() && status_filter != "pending" && status_filter != "approved" && status_filter != "denied") {
-    return Error(400, "invalid_request", "status is pending, approved or denied");
+    return Error(StatusCode::kInvalidArgument, "invalid_request", "status is pending, approved or denied");
   }
   json out = json::array();
   Stmt q(impl_->db_, "SELECT id, hash, data, status, created, decided FROM requests ORDER BY created, id", kWhat);
@@ -1011,12 +696,12 @@ Reply AuthorizationServer::ListRequests(std::string_view session, std::string_vi
     out.push_back({{"id", q.Col(0)}, {"hash", q.Col(1)}, {"status", q.Col(3)}, {"summary", data["summary"]},
                    {"approvals", approvals}, {"created", q.ColInt(4)}});
   }
-  return Json(200, std::move(out));
+  return Answer(std::move(out));
 }
 
 Reply AuthorizationServer::DecideAsOwner(std::string_view session, std::string_view request_id, std::string_view decision) {
   MDL_OWNER_ONLY(session);
-  if (decision != "approve" && decision != "deny") return Error(400, "invalid_request", "decision is approve or deny");
+  if (decision != "approve" && decision != "deny") return Error(StatusCode::kInvalidArgument, "invalid_request", "decision is approve or deny");
   Reply reply;
   Status st = impl_->Tx([&]() -> Status {
     reply = impl_->RecordDecision(std::string(request_id), {kOwnerApprover}, std::string(decision),
@@ -1033,16 +718,16 @@ Reply AuthorizationServer::DecideSigned(std::string_view request_id, std::string
   std::string hash;
   {
     Stmt q(impl_->db_, "SELECT hash FROM requests WHERE id = ?", kWhat);
-    if (q.Text(1, request_id).Step() != SQLITE_ROW) return Error(404, "not_found", "no such request");
+    if (q.Text(1, request_id).Step() != SQLITE_ROW) return Error(StatusCode::kNotFound, "not_found", "no such request");
     hash = q.Col(0);
   }
   claims::VerifiedJwt info;
   // The decision is bound to this request's content by its hash (the nonce).
   auto payload = VerifyDidAuth(decision_token, options_, impl_->Now(), hash, &info);
-  if (!payload) return Error(401, "invalid_token", "the signed decision was refused: " + payload.error().message());
+  if (!payload) return Error(StatusCode::kUnauthenticated, "invalid_token", "the signed decision was refused: " + payload.error().message());
   const std::string decision = StringOr(*payload, "decision");
   if (StringOr(*payload, "request") != request_id || (decision != "approve" && decision != "deny")) {
-    return Error(400, "invalid_request", "the token names another request or no decision");
+    return Error(StatusCode::kInvalidArgument, "invalid_request", "the token names another request or no decision");
   }
   Reply reply;
   Status st = impl_->Tx([&]() -> Status {
@@ -1058,36 +743,33 @@ Reply AuthorizationServer::DecideSigned(std::string_view request_id, std::string
 Reply AuthorizationServer::ReadDisclosures(std::string_view session, uint64_t after_seq, size_t limit) {
   MDL_OWNER_ONLY(session);
   limit = std::clamp<size_t>(limit, 1, 1000);
+  auto read = impl_->log_->Read(static_cast<int64_t>(after_seq), limit);
+  if (!read) return Internal(read.error());
   json entries = json::array();
-  Stmt q(impl_->db_, "SELECT entry, hash FROM disclosures WHERE seq > ? ORDER BY seq LIMIT ?", kWhat);
-  q.Int(1, static_cast<int64_t>(after_seq)).Int(2, static_cast<int64_t>(limit));
-  while (q.Step() == SQLITE_ROW) {
-    json e = json::parse(q.Col(0));
-    e["hash"] = q.Col(1);
-    entries.push_back(std::move(e));
+  for (LogEntry& e : *read) {
+    e.entry["hash"] = e.hash;
+    entries.push_back(std::move(e.entry));
   }
-  json head = {{"seq", 0}, {"hash", std::string(64, '0')}};
-  Stmt h(impl_->db_, "SELECT seq, hash FROM disclosures ORDER BY seq DESC LIMIT 1", kWhat);
-  if (h.Step() == SQLITE_ROW) head = {{"seq", h.ColInt(0)}, {"hash", h.Col(1)}};
-  return Json(200, {{"entries", entries}, {"head", head}});
+  const LogEntry h = impl_->log_->Head();
+  return Answer({{"entries", entries}, {"head", {{"seq", h.seq}, {"hash", h.hash}}}});
 }
 
 Reply AuthorizationServer::ExportDisclosures(std::string_view session) {
   MDL_OWNER_ONLY(session);
+  auto read = impl_->log_->Read(0, std::nullopt);
+  if (!read) return Internal(read.error());
   json entries = json::array();
-  Stmt q(impl_->db_, "SELECT entry, hash FROM disclosures ORDER BY seq", kWhat);
-  while (q.Step() == SQLITE_ROW) entries.push_back({{"entry", json::parse(q.Col(0))}, {"hash", q.Col(1)}});
+  for (LogEntry& e : *read) entries.push_back({{"entry", std::move(e.entry)}, {"hash", e.hash}});
   json anchors = json::array();
-  Stmt a(impl_->db_, "SELECT seq, hash, ledger_index, ts FROM anchors ORDER BY seq", kWhat);
-  while (a.Step() == SQLITE_ROW) {
-    json anchor = {{"seq", a.ColInt(0)}, {"hash", a.Col(1)}, {"ledger_index", a.ColInt(2)}, {"ts", a.ColInt(3)}};
+  for (const LogAnchor& a : impl_->log_->Anchors()) {
+    json anchor = AnchorJson(a);
     // As for consent receipts: the anchor's pseudonymous key and the owner's signature binding
     // it to this chain head, so that she can prove the ledger's anchor hers without the ledger
     // naming her (docs/uma.md §"Accounting of disclosures").
     if (options_.pseudonym_secret != nullptr && options_.owner_signer.sign) {
-      auto signer = PseudonymousPublicKey(*options_.pseudonym_secret, DisclosureAnchorLabel(a.ColInt(0)));
+      auto signer = PseudonymousPublicKey(*options_.pseudonym_secret, DisclosureAnchorLabel(a.seq));
       if (!signer) return Internal(signer.error());
-      const std::string message = SignerBindingMessage(*signer, a.Col(1));
+      const std::string message = SignerBindingMessage(*signer, a.hash);
       auto proof = options_.owner_signer.sign(AsBytes(message));
       if (!proof) return Internal(proof.error());
       anchor["signer"] = *signer;
@@ -1097,31 +779,32 @@ Reply AuthorizationServer::ExportDisclosures(std::string_view session) {
     }
     anchors.push_back(std::move(anchor));
   }
-  return Json(200, {{"format", "medallion-disclosure-log/1"}, {"owner", options_.owner_did}, {"container", options_.issuer},
+  return Answer({{"format", "medallion-disclosure-log/1"}, {"owner", options_.owner_did}, {"container", options_.issuer},
                     {"entries", entries}, {"anchors", anchors}});
 }
 
 Reply AuthorizationServer::AnchorDisclosures(std::string_view session) {
   MDL_OWNER_ONLY(session);
-  if (options_.ledger == nullptr) return Error(409, "no_ledger", "this container has no ledger configured");
+  if (options_.ledger == nullptr) return Error(StatusCode::kFailedPrecondition, "no_ledger", "this container has no ledger configured");
   Status st = MaybeAnchorLocked(true);
-  if (!st.ok()) return Error(503, "temporarily_unavailable", st.message());
-  Stmt a(impl_->db_, "SELECT seq, hash, ledger_index, ts FROM anchors ORDER BY seq DESC LIMIT 1", kWhat);
-  if (a.Step() != SQLITE_ROW) return Json(200, {{"anchored", false}});
-  return Json(200, {{"seq", a.ColInt(0)}, {"hash", a.Col(1)}, {"ledger_index", a.ColInt(2)}, {"ts", a.ColInt(3)}});
+  if (!st.ok()) return Error(StatusCode::kUnavailable, "temporarily_unavailable", st.message());
+  const std::optional<LogAnchor> last = impl_->log_->LastAnchor();
+  if (!last) return Answer({{"anchored", false}});
+  return Answer(AnchorJson(*last));
 }
 
 Reply AuthorizationServer::ListReceipts(std::string_view session) {
   MDL_OWNER_ONLY(session);
   json out = json::array();
-  Stmt q(impl_->db_, "SELECT seq, policy_id, action, receipt, hash, ledger, created FROM receipts ORDER BY seq", kWhat);
-  while (q.Step() == SQLITE_ROW) {
-    json item = {{"policy_id", q.Col(1)}, {"action", q.Col(2)}, {"receipt", json::parse(q.Col(3))}, {"hash", q.Col(4)},
-                 {"ledger_indexes", json::parse(q.Col(5))}, {"created", q.ColInt(6)}};
+  auto receipts = impl_->policies_->Receipts();
+  if (!receipts) return Internal(receipts.error());
+  for (const ReceiptRow& r : *receipts) {
+    json item = {{"policy_id", r.policy_id}, {"action", r.action}, {"receipt", r.receipt}, {"hash", r.hash},
+                 {"ledger_indexes", r.ledger}, {"created", r.created}};
     // The pseudonymous key that signed the ledger entries, and the owner's signature binding it
     // to her DID: what she shows to prove the entries hers (docs/uma.md §Receipts).
     if (options_.pseudonym_secret != nullptr && options_.owner_signer.sign) {
-      const std::string grant = item["action"] == "revoke" ? item["receipt"].value("grant", "") : item["hash"].get<std::string>();
+      const std::string grant = r.action == "revoke" ? StringOr(r.receipt, "grant") : r.hash;
       auto signer = PseudonymousPublicKey(*options_.pseudonym_secret, ConsentSignerLabel(grant));
       if (!signer) return Internal(signer.error());
       auto proof = options_.owner_signer.sign(AsBytes(SignerBindingMessage(*signer, grant)));
@@ -1133,7 +816,7 @@ Reply AuthorizationServer::ListReceipts(std::string_view session) {
     }
     out.push_back(std::move(item));
   }
-  return Json(200, std::move(out));
+  return Answer(std::move(out));
 }
 
 #undef MDL_OWNER_ONLY
@@ -1146,15 +829,12 @@ Status AuthorizationServer::MaybeAnchor(bool force) {
 // REQUIRES: impl_->mu_ held.
 Status AuthorizationServer::MaybeAnchorLocked(bool force) {
   if (options_.ledger == nullptr) return Status::Ok();
-  int64_t last = 0;
-  {
-    Stmt a(impl_->db_, "SELECT COALESCE(MAX(seq), 0) FROM anchors", kWhat);
-    if (a.Step() == SQLITE_ROW) last = a.ColInt(0);
-  }
-  Stmt h(impl_->db_, "SELECT seq, hash FROM disclosures ORDER BY seq DESC LIMIT 1", kWhat);
-  if (h.Step() != SQLITE_ROW) return Status::Ok();
-  const int64_t seq = h.ColInt(0);
-  const std::string hash = h.Col(1);
+  const std::optional<LogAnchor> last_anchor = impl_->log_->LastAnchor();
+  const int64_t last = last_anchor ? last_anchor->seq : 0;
+  const LogEntry head = impl_->log_->Head();
+  if (head.seq == 0) return Status::Ok();
+  const int64_t seq = head.seq;
+  const std::string hash = head.hash;
   const int64_t pending = seq - last;
   if (pending <= 0 || (!force && static_cast<size_t>(pending) < options_.log_batch)) return Status::Ok();
   // The chain head commits to every entry before it: one anchor covers the batch.
@@ -1162,12 +842,8 @@ Status AuthorizationServer::MaybeAnchorLocked(bool force) {
   json entry = {{"type", "anchor"}, {"v", 1}, {"hash", hash}, {"kind", "batch"}, {"ts", impl_->Now()}};
   MDL_ASSIGN_OR_RETURN(entry, SignPseudonymously(std::move(entry), "key", *options_.pseudonym_secret, DisclosureAnchorLabel(seq)));
   MDL_ASSIGN_OR_RETURN(ledger::AppendResult appended, options_.ledger->Append(entry));
-  return impl_->Tx([&]() -> Status {
-    Stmt ins(impl_->db_, "INSERT INTO anchors (seq, hash, ledger_index, ts) VALUES (?,?,?,?)", kWhat);
-    ins.Int(1, seq).Text(2, hash).Int(3, static_cast<int64_t>(appended.index)).Int(4, impl_->Now());
-    if (ins.Step() != SQLITE_DONE) return ins.Error();
-    return Status::Ok();
-  });
+  return impl_->Tx(
+      [&]() { return impl_->log_->AddAnchor({seq, hash, static_cast<int64_t>(appended.index), impl_->Now()}); });
 }
 
 Result<uint64_t> VerifyDisclosureExport(const json& exported) {

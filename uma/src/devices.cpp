@@ -23,13 +23,36 @@ bool VerifyEd25519(ByteView key, std::string_view message, ByteView sig) {
   return claims::VerifySignature(claims::Alg::kEdDSA, key, AsBytes(message), sig);
 }
 
+// A queued request's {"sign": {"format", "verification_method", "document" | "claims"}}: each
+// member of the type the phone's answer is checked against, so the check never meets a surprise.
+Status CheckSignRequest(const json& sign) {
+  if (!sign.is_object()) return Status::InvalidArgument("'payload.sign' must be an object");
+  const std::string format = StringOr(sign, "format");
+  if (format != "data_integrity" && format != "did-auth+jwt") {
+    return Status::InvalidArgument("payload.sign needs format data_integrity or did-auth+jwt and a verification_method");
+  }
+  if (!sign.contains("verification_method")) {
+    return Status::InvalidArgument("payload.sign needs format data_integrity or did-auth+jwt and a verification_method");
+  }
+  if (!sign["verification_method"].is_string()) {
+    return Status::InvalidArgument("'payload.sign.verification_method' must be a string");
+  }
+  if (format == "data_integrity" && !MemberOr(sign, "document").is_object()) {
+    return Status::InvalidArgument("'payload.sign.document' must be an object (the document to sign)");
+  }
+  if (sign.contains("claims") && !sign["claims"].is_object()) {
+    return Status::InvalidArgument("'payload.sign.claims' must be an object");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Reply AuthorizationServer::CreatePairing(std::string_view session, int64_t ttl_seconds) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
   if (!CheckOwner(session).ok()) return InvalidToken(options_.realm, "the owner's session is required (sign in)");
   if (ttl_seconds < 0 || ttl_seconds > options_.pairing_ttl) {
-    return Error(400, "invalid_request", "ttl is between 1 and " + std::to_string(options_.pairing_ttl) + " seconds");
+    return Error(StatusCode::kInvalidArgument, "invalid_request", "ttl is between 1 and " + std::to_string(options_.pairing_ttl) + " seconds");
   }
   const std::string id = impl_->NewId();
   std::string secret = impl_->NewToken();
@@ -47,25 +70,25 @@ Reply AuthorizationServer::CreatePairing(std::string_view session, int64_t ttl_s
   // The QR code's content: everything the phone needs, once.
   const std::string uri = "medallion-pair://v1?url=" + PercentEncode(options_.issuer) + "&id=" + id + "&secret=" + secret +
                           "&expires=" + std::to_string(expires);
-  Reply r = Json(201, {{"pairing_id", id}, {"secret", secret}, {"expires", expires}, {"uri", uri}});
+  Reply r = Created({{"pairing_id", id}, {"secret", secret}, {"expires", expires}, {"uri", uri}});
   SecretString::WipeString(secret);
   return r;
 }
 
 Reply AuthorizationServer::CompletePairing(const json& body) {
-  if (!body.is_object()) return Error(400, "invalid_request", "the body is a JSON object");
+  if (!body.is_object()) return Error(StatusCode::kInvalidArgument, "invalid_request", "the body is a JSON object");
   for (const char* k : {"pairing_id", "device_key", "device_name"}) {
     if (!body.contains(k) || !body[k].is_string() || body[k].get_ref<const std::string&>().empty() ||
         body[k].get_ref<const std::string&>().size() > 256) {
-      return Error(400, "invalid_request", std::string(k) + " is a non-empty string");
+      return Error(StatusCode::kInvalidArgument, "invalid_request", std::string(k) + " is a non-empty string");
     }
   }
   const std::string pairing_id = body["pairing_id"], device_key = body["device_key"], name = body["device_name"];
   auto key = did::ParseMultikey(device_key);
-  if (!key || key->type != did::KeyType::kEd25519) return Error(400, "invalid_request", "device_key is an Ed25519 Multikey");
+  if (!key || key->type != did::KeyType::kEd25519) return Error(StatusCode::kInvalidArgument, "invalid_request", "device_key is an Ed25519 Multikey");
   auto mac = DecodeSig(body, "mac", 32);
   auto sig = DecodeSig(body, "sig", 64);
-  if (!mac || !sig) return Error(400, "invalid_request", !mac ? mac.error().message() : sig.error().message());
+  if (!mac || !sig) return Error(StatusCode::kInvalidArgument, "invalid_request", !mac ? mac.error().message() : sig.error().message());
   const json transcript = {{"type", kPairingType}, {"container", options_.issuer}, {"pairing_id", pairing_id},
                            {"device_key", device_key}, {"device_name", name}};
   const std::string t = *jcs::Canonicalize(transcript);
@@ -76,17 +99,17 @@ Reply AuthorizationServer::CompletePairing(const json& body) {
   Status st = impl_->Tx([&]() -> Status {
     Stmt q(impl_->db_, "SELECT secret_hash, expires, used, attempts FROM pairings WHERE id = ?", kWhat);
     if (q.Text(1, pairing_id).Step() != SQLITE_ROW) {
-      reply = Error(400, "invalid_grant", "unknown pairing");
+      reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "unknown pairing");
       return Status::Ok();
     }
     const std::string secret_hash = q.ColBlob(0);
     const int64_t expires = q.ColInt(1), used = q.ColInt(2), attempts = q.ColInt(3);
     if (used != 0 || attempts >= options_.max_pairing_attempts) {
-      reply = Error(400, "invalid_grant", "the pairing offer was already used or burned");
+      reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "the pairing offer was already used or burned");
       return Status::Ok();
     }
     if (expires <= impl_->Now()) {
-      reply = Error(400, "invalid_grant", "the pairing offer has expired");
+      reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "the pairing offer has expired");
       return Status::Ok();
     }
     // The container keeps only H = SHA-256(secret); the phone, which read the secret from the
@@ -100,17 +123,17 @@ Reply AuthorizationServer::CompletePairing(const json& body) {
       if (bump.Text(1, pairing_id).Step() != SQLITE_DONE) return bump.Error();
       MDL_RETURN_IF_ERROR(impl_->Log({{"event", "device.pairing_refused"}, {"pairing_id", pairing_id},
                                       {"reason", !mac_ok ? "wrong secret" : "bad device signature"}}));
-      reply = Error(400, "invalid_grant", !mac_ok ? "the pairing proof is wrong" : "the device signature does not verify");
+      reply = Error(StatusCode::kInvalidArgument, "invalid_grant", !mac_ok ? "the pairing proof is wrong" : "the device signature does not verify");
       return Status::Ok();
     }
     Stmt count(impl_->db_, "SELECT COUNT(*) FROM devices WHERE revoked IS NULL", kWhat);
     if (count.Step() == SQLITE_ROW && static_cast<size_t>(count.ColInt(0)) >= kMaxDevices) {
-      reply = Error(409, "too_many_devices", "revoke a device first");
+      reply = Error(StatusCode::kResourceExhausted, "too_many_devices", "revoke a device first");
       return Status::Ok();
     }
     Stmt use(impl_->db_, "UPDATE pairings SET used = 1 WHERE id = ? AND used = 0", kWhat);
     if (use.Text(1, pairing_id).Step() != SQLITE_DONE || sqlite3_changes(impl_->db_) != 1) {
-      reply = Error(400, "invalid_grant", "the pairing offer was already used");
+      reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "the pairing offer was already used");
       return Status::Ok();
     }
     // The DID first: if the device cannot be published, the pairing does not happen.
@@ -125,12 +148,12 @@ Reply AuthorizationServer::CompletePairing(const json& body) {
     if (ins.Step() != SQLITE_DONE) return ins.Error();
     MDL_RETURN_IF_ERROR(impl_->Log({{"event", "device.paired"}, {"device_id", device_id}, {"device_key", device_key},
                                     {"device_name", name}, {"pairing_id", pairing_id}}));
-    reply = Json(201, {{"device_id", device_id}, {"owner", options_.owner_did}, {"container", options_.issuer}});
+    reply = Created({{"device_id", device_id}, {"owner", options_.owner_did}, {"container", options_.issuer}});
     return Status::Ok();
   });
   if (!st.ok()) {
     if (hook_added) (void)options_.device_key_hook(key->public_key, false);
-    return st.code() == StatusCode::kUnavailable ? Error(503, "temporarily_unavailable", st.message()) : Internal(st);
+    return st.code() == StatusCode::kUnavailable ? Error(StatusCode::kUnavailable, "temporarily_unavailable", st.message()) : Internal(st);
   }
   return reply;
 }
@@ -149,7 +172,7 @@ Reply AuthorizationServer::ListDevices(std::string_view session) {
     d["revoked"] = q.ColInt(4) != 0 ? json(q.ColInt(4)) : json(nullptr);
     out.push_back(std::move(d));
   }
-  return Json(200, std::move(out));
+  return Answer(std::move(out));
 }
 
 Reply AuthorizationServer::RevokeDevice(std::string_view session, std::string_view device_id) {
@@ -158,33 +181,32 @@ Reply AuthorizationServer::RevokeDevice(std::string_view session, std::string_vi
   std::string pk;
   {
     Stmt q(impl_->db_, "SELECT public_key FROM devices WHERE id = ? AND revoked IS NULL", kWhat);
-    if (q.Text(1, device_id).Step() != SQLITE_ROW) return Error(404, "not_found", "no such device in use");
+    if (q.Text(1, device_id).Step() != SQLITE_ROW) return Error(StatusCode::kNotFound, "not_found", "no such device in use");
     pk = q.ColBlob(0);
   }
   // The key leaves the DID first: a lost phone must stop being trusted by everyone, not just
   // by this container.
   if (options_.device_key_hook) {
     Status withdrawn = options_.device_key_hook(AsBytes(pk), false);
-    if (!withdrawn.ok()) return Error(503, "temporarily_unavailable", "the device key could not be removed from the DID: " + withdrawn.message());
+    if (!withdrawn.ok()) return Error(StatusCode::kUnavailable, "temporarily_unavailable", "the device key could not be removed from the DID: " + withdrawn.message());
   }
   Status st = impl_->Tx([&]() -> Status {
     Stmt up(impl_->db_, "UPDATE devices SET revoked = ? WHERE id = ?", kWhat);
     if (up.Int(1, impl_->Now()).Text(2, device_id).Step() != SQLITE_DONE) return up.Error();
-    Stmt kill(impl_->db_, "UPDATE tokens SET revoked = 1 WHERE kind = 'device' AND subject = ?", kWhat);
-    if (kill.Text(1, device_id).Step() != SQLITE_DONE) return kill.Error();
+    MDL_RETURN_IF_ERROR(impl_->tokens_->RevokeDeviceSessions(device_id));
     return impl_->Log({{"event", "device.revoked"}, {"device_id", std::string(device_id)}});
   });
   if (!st.ok()) return Internal(st);
-  return Json(200, {{"id", std::string(device_id)}, {"revoked", true}});
+  return Answer({{"id", std::string(device_id)}, {"revoked", true}});
 }
 
 Reply AuthorizationServer::DeviceSignIn(const json& body) {
   if (!body.is_object() || !body.contains("device_id") || !body["device_id"].is_string() || !body.contains("nonce") ||
       !body["nonce"].is_string()) {
-    return Error(400, "invalid_request", "the body is {\"device_id\", \"nonce\", \"sig\"}");
+    return Error(StatusCode::kInvalidArgument, "invalid_request", "the body is {\"device_id\", \"nonce\", \"sig\"}");
   }
   auto sig = DecodeSig(body, "sig", 64);
-  if (!sig) return Error(400, "invalid_request", sig.error().message());
+  if (!sig) return Error(StatusCode::kInvalidArgument, "invalid_request", sig.error().message());
   const std::string device_id = body["device_id"], nonce = body["nonce"];
   const std::string statement = *jcs::Canonicalize(
       json{{"type", kSessionType}, {"container", options_.issuer}, {"device_id", device_id}, {"nonce", nonce}});
@@ -192,20 +214,20 @@ Reply AuthorizationServer::DeviceSignIn(const json& body) {
   std::string pk;
   {
     Stmt q(impl_->db_, "SELECT public_key FROM devices WHERE id = ? AND revoked IS NULL", kWhat);
-    if (q.Text(1, device_id).Step() != SQLITE_ROW) return Error(401, "invalid_grant", "unknown or revoked device");
+    if (q.Text(1, device_id).Step() != SQLITE_ROW) return Error(StatusCode::kUnauthenticated, "invalid_grant", "unknown or revoked device");
     pk = q.ColBlob(0);
   }
-  if (!VerifyEd25519(AsBytes(pk), statement, *sig)) return Error(401, "invalid_grant", "the device signature does not verify");
+  if (!VerifyEd25519(AsBytes(pk), statement, *sig)) return Error(StatusCode::kUnauthenticated, "invalid_grant", "the device signature does not verify");
   const std::string session = impl_->NewToken();
   Reply reply;
   Status st = impl_->Tx([&]() -> Status {
     MDL_ASSIGN_OR_RETURN(bool live, impl_->ConsumeChallenge(nonce));
     if (!live) {
-      reply = Error(401, "invalid_grant", "the challenge is unknown, used or expired");
+      reply = Error(StatusCode::kUnauthenticated, "invalid_grant", "the challenge is unknown, used or expired");
       return Status::Ok();
     }
     MDL_RETURN_IF_ERROR(impl_->InsertToken(session, "device", "device", device_id, json::object(), options_.session_ttl));
-    reply = Json(200, {{"access_token", session}, {"token_type", "Bearer"}, {"expires_in", options_.session_ttl}});
+    reply = Answer({{"access_token", session}, {"token_type", "Bearer"}, {"expires_in", options_.session_ttl}});
     return Status::Ok();
   });
   if (!st.ok()) return Internal(st);
@@ -225,17 +247,17 @@ Reply AuthorizationServer::DeviceRequests(std::string_view device_session) {
     if (data.contains("payload")) item["payload"] = data["payload"];
     out.push_back(std::move(item));
   }
-  return Json(200, std::move(out));
+  return Answer(std::move(out));
 }
 
 Reply AuthorizationServer::DeviceDecide(std::string_view device_session, std::string_view request_id, const json& body) {
   if (!body.is_object() || !body.contains("decision") || !body["decision"].is_string()) {
-    return Error(400, "invalid_request", "the body is {\"decision\", \"sig\", \"result\"?}");
+    return Error(StatusCode::kInvalidArgument, "invalid_request", "the body is {\"decision\", \"sig\", \"result\"?}");
   }
   const std::string decision = body["decision"];
-  if (decision != "approve" && decision != "deny") return Error(400, "invalid_request", "decision is approve or deny");
+  if (decision != "approve" && decision != "deny") return Error(StatusCode::kInvalidArgument, "invalid_request", "decision is approve or deny");
   auto sig = DecodeSig(body, "sig", 64);
-  if (!sig) return Error(400, "invalid_request", sig.error().message());
+  if (!sig) return Error(StatusCode::kInvalidArgument, "invalid_request", sig.error().message());
 
   std::string device_id, pk, hash, kind;
   json data;
@@ -248,7 +270,7 @@ Reply AuthorizationServer::DeviceDecide(std::string_view device_session, std::st
     if (d.Text(1, device_id).Step() != SQLITE_ROW) return InvalidToken(options_.realm, "the device was revoked");
     pk = d.ColBlob(0);
     Stmt q(impl_->db_, "SELECT hash, data, kind FROM requests WHERE id = ?", kWhat);
-    if (q.Text(1, request_id).Step() != SQLITE_ROW) return Error(404, "not_found", "no such request");
+    if (q.Text(1, request_id).Step() != SQLITE_ROW) return Error(StatusCode::kNotFound, "not_found", "no such request");
     hash = q.Col(0);
     data = json::parse(q.Col(1));
     kind = q.Col(2);
@@ -260,54 +282,54 @@ Reply AuthorizationServer::DeviceDecide(std::string_view device_session, std::st
                                                         {"hash", hash},
                                                         {"decision", decision}});
   if (!VerifyEd25519(AsBytes(pk), statement, *sig)) {
-    return Error(401, "invalid_grant", "the decision signature does not verify with this device's key");
+    return Error(StatusCode::kUnauthenticated, "invalid_grant", "the decision signature does not verify with this device's key");
   }
   // A request that asks for a signature is approved only with a valid one, by this device.
   json result;
   if (decision == "approve" && data.contains("payload") && data["payload"].contains("sign")) {
     const json& sign = data["payload"]["sign"];
-    const std::string vm = sign.value("verification_method", "");
-    if (!body.contains("result")) return Error(400, "invalid_request", "this request needs the signed result");
+    const std::string vm = StringOr(sign, "verification_method");
+    if (!body.contains("result")) return Error(StatusCode::kInvalidArgument, "invalid_request", "this request needs the signed result");
     auto method = options_.resolver->DereferenceMethod(vm, std::nullopt);
     if (!method || method->public_key != Bytes(pk.begin(), pk.end())) {
-      return Error(400, "invalid_request", "the verification method to sign with is not this device's key");
+      return Error(StatusCode::kInvalidArgument, "invalid_request", "the verification method to sign with is not this device's key");
     }
     const int64_t now = impl_->Now();
-    if (sign.value("format", "") == "data_integrity") {
+    if (StringOr(sign, "format") == "data_integrity") {
       const json& doc = body["result"];
-      if (!doc.is_object()) return Error(400, "invalid_request", "'result' must be an object (the signed document)");
+      if (!doc.is_object()) return Error(StatusCode::kInvalidArgument, "invalid_request", "'result' must be an object (the signed document)");
       json unsigned_doc = doc;
       // The document must be the one put before the owner, plus proofs.
-      json original = sign.at("document");
+      json original = MemberOr(sign, "document");
       unsigned_doc.erase("proof");
       json original_unsigned = original;
       original_unsigned.erase("proof");
       if (unsigned_doc != original_unsigned) {
-        return Error(400, "invalid_request", "the signed document is not the one to sign");
+        return Error(StatusCode::kInvalidArgument, "invalid_request", "the signed document is not the one to sign");
       }
       claims::ProofCheckOptions po;
       po.now = now;
       auto proofs = claims::VerifyProofs(doc, *options_.resolver, po);
-      if (!proofs) return Error(400, "invalid_request", "the signed document does not verify: " + proofs.error().message());
+      if (!proofs) return Error(StatusCode::kInvalidArgument, "invalid_request", "the signed document does not verify: " + proofs.error().message());
       if (std::none_of(proofs->begin(), proofs->end(), [&](const auto& p) { return p.verification_method == vm; })) {
-        return Error(400, "invalid_request", "no proof by the device's verification method");
+        return Error(StatusCode::kInvalidArgument, "invalid_request", "no proof by the device's verification method");
       }
       result = doc;
-    } else if (sign.value("format", "") == "did-auth+jwt") {
-      if (!body["result"].is_string()) return Error(400, "invalid_request", "the result is a compact JWS");
+    } else if (StringOr(sign, "format") == "did-auth+jwt") {
+      if (!body["result"].is_string()) return Error(StatusCode::kInvalidArgument, "invalid_request", "the result is a compact JWS");
       claims::JwtCheckOptions co;
       co.now = now;
       claims::VerifiedJwt info;
       auto payload = claims::VerifyJwt(claims::JwtKind::kDidAuth, body["result"].get<std::string>(), *options_.resolver, co, &info);
-      if (!payload) return Error(400, "invalid_request", "the signed token does not verify: " + payload.error().message());
-      if (info.kid != vm) return Error(400, "invalid_request", "the token is not signed by the device's verification method");
-      const json wanted = sign.value("claims", json::object());  // a named value: items() of a temporary dangles
+      if (!payload) return Error(StatusCode::kInvalidArgument, "invalid_request", "the signed token does not verify: " + payload.error().message());
+      if (info.kid != vm) return Error(StatusCode::kInvalidArgument, "invalid_request", "the token is not signed by the device's verification method");
+      const json wanted = MemberOr(sign, "claims");  // a named value: items() of a temporary dangles
       for (auto& [k, v] : wanted.items()) {
-        if (!payload->contains(k) || (*payload)[k] != v) return Error(400, "invalid_request", "the token's claim " + k + " differs");
+        if (!payload->contains(k) || (*payload)[k] != v) return Error(StatusCode::kInvalidArgument, "invalid_request", "the token's claim " + k + " differs");
       }
       result = body["result"];
     } else {
-      return Error(500, "server_error", "unknown signature format in the request");
+      return Error(StatusCode::kInternal, "server_error", "unknown signature format in the request");
     }
   }
 
@@ -336,18 +358,9 @@ Result<std::string> AuthorizationServer::QueueApproval(const std::string& kind, 
   if (kind != kRequestPrescriptionCosign && kind != kRequestFill && kind != kRequestRecovery && kind != kRequestConsent) {
     return Status::InvalidArgument("unknown request kind '" + kind + "'");
   }
-  // Outside input (the owner's API): each member's type is checked before use and named in the
-  // refusal.
-  if (!summary.is_object()) return Status::InvalidArgument("'summary' must be an object");
+  if (!summary.is_object() && !summary.is_null()) return Status::InvalidArgument("'summary' must be an object");
   if (!payload.is_object()) return Status::InvalidArgument("'payload' must be an object");
-  if (payload.contains("sign")) {
-    const json& sign = payload["sign"];
-    if (!sign.is_object()) return Status::InvalidArgument("'payload.sign' must be an object");
-    const std::string format = internal::StringOr(sign, "format");
-    if ((format != "data_integrity" && format != "did-auth+jwt") || !sign.contains("verification_method")) {
-      return Status::InvalidArgument("payload.sign needs format data_integrity or did-auth+jwt and a verification_method");
-    }
-  }
+  if (payload.contains("sign")) MDL_RETURN_IF_ERROR(CheckSignRequest(payload["sign"]));
   std::lock_guard<std::mutex> lock(impl_->mu_);
   const std::string id = impl_->NewId();
   json s = summary;

@@ -34,50 +34,50 @@ Reply AuthorizationServer::StoreCredential(std::string_view session, const json&
 }
 
 Reply AuthorizationServer::StoreCredentialFrom(const std::string& source, const json& credential) {
-  if (!credential.is_object()) return Error(400, "invalid_request", "a credential is a JSON object");
+  if (!credential.is_object()) return Error(StatusCode::kInvalidArgument, "invalid_request", "a credential is a JSON object");
   const int64_t now = impl_->Now();
-  if (Status st = claims::CheckCredential(credential, 0); !st.ok()) return Error(400, "invalid_credential", st.message());
+  if (Status st = claims::CheckCredential(credential, 0); !st.ok()) return Error(StatusCode::kInvalidArgument, "invalid_credential", st.message());
   // The inbox takes only what is addressed to the owner.
-  const json& subject = credential.at("credentialSubject");
-  if (source == "inbox" && (!subject.is_object() || internal::StringOr(subject, "id") != options_.owner_did)) {
-    return Error(400, "invalid_credential", "the credential's subject is not this container's owner");
+  const json& subject = MemberOr(credential, "credentialSubject");
+  if (source == "inbox" && (!subject.is_object() || StringOr(subject, "id") != options_.owner_did)) {
+    return Error(StatusCode::kInvalidArgument, "invalid_credential", "the credential's subject is not this container's owner");
   }
   claims::ProofCheckOptions po;
   po.now = now;
   po.max_clock_skew = options_.max_clock_skew;
   auto proofs = claims::VerifyProofs(credential, *options_.resolver, po);
-  if (!proofs) return Error(400, "invalid_credential", proofs.error().message());
+  if (!proofs) return Error(StatusCode::kInvalidArgument, "invalid_credential", proofs.error().message());
   const std::string issuer = claims::IssuerOf(credential);
   if (std::none_of(proofs->begin(), proofs->end(), [&](const auto& p) { return p.controller == issuer; })) {
-    return Error(400, "invalid_credential", "no proof by the issuer");
+    return Error(StatusCode::kInvalidArgument, "invalid_credential", "no proof by the issuer");
   }
   auto digest = claims::CredentialDigest(credential);
-  if (!digest) return Error(400, "invalid_credential", digest.error().message());
+  if (!digest) return Error(StatusCode::kInvalidArgument, "invalid_credential", digest.error().message());
   const std::string id = HexEncode(*digest);
-  json types = credential.at("type").is_array() ? credential.at("type") : json::array({credential.at("type")});
+  const json& type = MemberOr(credential, "type");  // CheckCredential: present, a string or an array
+  json types = type.is_array() ? type : json::array({type});
   std::lock_guard<std::mutex> lock(impl_->mu_);
   Status st = impl_->Tx([&]() -> Status {
-    Stmt ins(impl_->db_, "INSERT OR IGNORE INTO credentials (id, vc, issuer, types, source, received) VALUES (?,?,?,?,?,?)", kWhat);
-    ins.Text(1, id).Text(2, credential.dump()).Text(3, issuer).Text(4, types.dump()).Text(5, source).Int(6, now);
-    if (ins.Step() != SQLITE_DONE) return ins.Error();
-    if (sqlite3_changes(impl_->db_) == 0) return Status::Ok();  // already kept
+    MDL_ASSIGN_OR_RETURN(bool added, impl_->credentials_->Add({id, credential, issuer, types, source, now}));
+    if (!added) return Status::Ok();  // already kept
     return impl_->Log({{"event", source == "inbox" ? "credential.received" : "credential.stored"},
                        {"credential", id}, {"issuer", issuer}, {"types", types}});
   });
   if (!st.ok()) return Internal(st);
-  return Json(201, {{"id", id}});
+  return Created({{"id", id}});
 }
 
 Reply AuthorizationServer::ListCredentials(std::string_view session) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
   if (!CheckOwner(session).ok()) return InvalidToken(options_.realm, "the owner's session is required (sign in)");
+  auto kept = impl_->credentials_->List();
+  if (!kept) return Internal(kept.error());
   json out = json::array();
-  Stmt q(impl_->db_, "SELECT id, vc, issuer, types, source, received FROM credentials ORDER BY received, id", kWhat);
-  while (q.Step() == SQLITE_ROW) {
-    out.push_back({{"id", q.Col(0)}, {"credential", json::parse(q.Col(1))}, {"issuer", q.Col(2)},
-                   {"types", json::parse(q.Col(3))}, {"source", q.Col(4)}, {"received", q.ColInt(5)}});
+  for (CredentialRow& c : *kept) {
+    out.push_back({{"id", c.id}, {"credential", std::move(c.vc)}, {"issuer", c.issuer}, {"types", std::move(c.types)},
+                   {"source", c.source}, {"received", c.received}});
   }
-  return Json(200, std::move(out));
+  return Answer(std::move(out));
 }
 
 Reply AuthorizationServer::Events(std::string_view session, uint64_t after_seq, int wait_seconds) {
@@ -88,19 +88,18 @@ Reply AuthorizationServer::Events(std::string_view session, uint64_t after_seq, 
   for (;;) {
     json events = json::array();
     uint64_t next = after_seq;
-    Stmt q(impl_->db_, "SELECT seq, entry FROM disclosures WHERE seq > ? ORDER BY seq LIMIT 500", kWhat);
-    q.Int(1, static_cast<int64_t>(after_seq));
-    while (q.Step() == SQLITE_ROW) {
-      next = static_cast<uint64_t>(q.ColInt(0));
-      json e = json::parse(q.Col(1));
-      const std::string type = NotificationType(e);
+    auto read = impl_->log_->Read(static_cast<int64_t>(after_seq), 500);
+    if (!read) return Internal(read.error());
+    for (LogEntry& e : *read) {
+      next = static_cast<uint64_t>(e.seq);
+      const std::string type = NotificationType(e.entry);
       if (type.empty()) continue;
-      json detail = e;
+      json detail = std::move(e.entry);
       for (const char* k : {"prev", "seq"}) detail.erase(k);
       events.push_back({{"seq", next}, {"type", type}, {"detail", detail}});
     }
     if (!events.empty() || std::chrono::steady_clock::now() >= deadline) {
-      return Json(200, {{"events", events}, {"next", next}});
+      return Answer({{"events", events}, {"next", next}});
     }
     after_seq = next;
     impl_->log_grew_.wait_until(lock, deadline);

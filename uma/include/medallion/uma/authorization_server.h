@@ -7,8 +7,8 @@
 // accounting of disclosures with consent receipts and log batches anchored on the ledger.
 //
 // Every method is transport-neutral: it takes what the HTTP request carried (form fields,
-// bearer token, client credentials, JSON body) and returns the protocol's answer (status, JSON
-// body) — server/uma_http.cpp only moves bytes. Tokens are random 256-bit strings; only their
+// bearer token, client credentials, JSON body) and returns the protocol's answer (a Status with
+// the OAuth/UMA error code as its reason, the JSON body) — server/uma_http.cpp only moves bytes. Tokens are random 256-bit strings; only their
 // SHA-256 is stored. Thread-safe (one SQLite connection, serialized).
 #pragma once
 
@@ -45,13 +45,21 @@ inline constexpr char kProtectionScope[] = "uma_protection";
 // The credential type a physician's license has (claims/credentials.h).
 inline constexpr char kLicenseCredentialType[] = "MedicalLicenseCredential";
 
-// A protocol answer: the HTTP status the specification prescribes and the JSON body (for
-// errors {"error", "error_description", ...}). `headers` carries e.g. WWW-Authenticate.
+// A protocol answer, free of any transport's numbers. On success, `success` says what kind
+// (a plain answer, a created object, or nothing to return) and `body` is the answer. On failure
+// `status` is the failure: its code the generic class (invalid_argument, unauthenticated,
+// permission_denied, ...) and its reason the OAuth 2.0 / UMA error code (invalid_grant,
+// need_info, request_submitted, invalid_token, ...; RFC 6749 §5.2, UMA Grant §3.3.6), and `body`
+// is the protocol's error object {"error", "error_description", ...} with its extra members
+// (a ticket, required_claims, interval). `headers` carries e.g. WWW-Authenticate. The HTTP
+// binding maps `status` through the one Status → HTTP table (server/http.h).
 struct Reply {
-  int status = 200;
+  enum class Success : uint8_t { kOk, kCreated, kEmpty };
+  Status status;  // OK, or the failure with its OAuth/UMA error code as reason()
+  Success success = Success::kOk;
   nlohmann::json body = nlohmann::json::object();
   std::vector<std::pair<std::string, std::string>> headers;
-  bool ok() const { return status >= 200 && status < 300; }
+  bool ok() const { return status.ok(); }
 };
 
 // Client authentication at the token, introspection and revocation endpoints (RFC 6749 §2.3.1:
@@ -131,8 +139,9 @@ class AuthorizationServer {
   // uma_protection) needs the owner's session as the initial access token (RFC 7591 §3);
   // requesting parties' clients register openly. token_endpoint_auth_method must be
   // client_secret_basic (default) or client_secret_post; grant_types are checked against what
-  // the client may use. 201 with client_id, client_secret (shown once), the metadata; 400
-  // invalid_client_metadata / invalid_redirect_uri; 401 invalid_token for a bad initial token.
+  // the client may use. Created with client_id, client_secret (shown once), the metadata;
+  // invalid_client_metadata / invalid_redirect_uri (invalid_argument); invalid_token
+  // (unauthenticated) for a bad initial token.
   Reply RegisterClient(const nlohmann::json& metadata, std::string_view initial_access_token);
   // In-process registration of a resource server the container itself runs (no HTTP).
   Result<std::pair<std::string, SecretString>> RegisterResourceServer(const std::string& name);
@@ -160,14 +169,15 @@ class AuthorizationServer {
   // FedAuthz §5 / RFC 7662 §2: introspection of an RPT by the resource server (PAT).
   // Permissions are limited to the caller's resources; anything else is {"active": false}.
   Reply Introspect(std::string_view pat, std::string_view token);
-  // RFC 7009 §2: the client that holds a token (RPT or PCT) revokes it; 200 also for unknown
+  // RFC 7009 §2: the client that holds a token (RPT or PCT) revokes it; OK also for unknown
   // tokens (§2.2).
   Reply Revoke(const ClientCredentials& client, std::string_view token);
 
   // The resource server's check in one call (what a co-located resource server does instead
   // of an introspection round trip): whether `bearer` (an RPT, or the owner's session) grants
-  // `scope` on `resource_id`. On refusal the reply is the 401 of UMA Grant §3.2 with a fresh
-  // permission ticket in WWW-Authenticate (or 403 if no ticket can be issued).
+  // `scope` on `resource_id`. On refusal the reply is UMA Grant §3.2's "unauthorized"
+  // (unauthenticated) with a fresh permission ticket in WWW-Authenticate (or insufficient_scope,
+  // permission_denied, if no ticket can be issued).
   Result<Access> Authorize(std::string_view pat, std::string_view bearer, const std::string& resource_id,
                            const std::string& scope, Reply* refusal);
   // Records a release in the accounting of disclosures (resource server → AS): what was
@@ -215,7 +225,7 @@ class AuthorizationServer {
   // where mac = HMAC-SHA-256(secret, T) and sig = Ed25519(device key, T) over the transcript
   // T = JCS({"type": "medallion-pairing/1", "container", "pairing_id", "device_key",
   // "device_name"}). Unknown, used, expired or burned offers and wrong proofs are refused; a
-  // wrong proof counts against the offer. 201 {"device_id", "owner", "container"}.
+  // wrong proof counts against the offer. Created {"device_id", "owner", "container"}.
   Reply CompletePairing(const nlohmann::json& body);
   Reply ListDevices(std::string_view session);
   // Revokes a device: its sessions end, its key leaves the owner's DID (through the hook).
@@ -241,7 +251,7 @@ class AuthorizationServer {
   // --- Credentials and notifications ---
   // The container's inbox (anyone may deliver): a credential whose subject is the owner and
   // that carries a valid proof by its issuer is kept (a prescription written for her, a
-  // dispense receipt). 201 {"id" (its digest)}; 400 with the reason otherwise.
+  // dispense receipt). Created {"id" (its digest)}; invalid_credential otherwise.
   Reply DeliverCredential(const nlohmann::json& credential);
   // The owner keeps any credential she holds or issued (after the same proof check).
   Reply StoreCredential(std::string_view session, const nlohmann::json& credential);
@@ -258,6 +268,7 @@ class AuthorizationServer {
 
  private:
   class Impl;
+  friend class GrantFlow;  // the UMA grant's steps (grant.cpp)
   AuthorizationServer(std::unique_ptr<Impl> impl, AuthorizationServerOptions options);
   // The UMA grant (takes the lock after the claim checks); the others run with it held.
   Reply UmaGrant(const std::map<std::string, std::string>& form, const std::string& client_id);

@@ -1,0 +1,55 @@
+// The owner's credential store: credentials delivered to her inbox or kept by her, each under
+// its digest. Private to the uma module.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "medallion/core/status.h"
+
+namespace medallion::uma::internal {
+
+// Migration 3: the credential table (schema.h composes the migrations).
+inline constexpr char kCredentialsV3[] = R"sql(
+CREATE TABLE credentials (
+  id TEXT PRIMARY KEY,          -- the digest (hex SHA-256 of the canonical credential)
+  vc TEXT NOT NULL,
+  issuer TEXT NOT NULL,
+  types TEXT NOT NULL,
+  source TEXT NOT NULL,         -- 'inbox' | 'owner'
+  received INTEGER NOT NULL
+);
+)sql";
+
+// A kept credential: its digest (hex SHA-256 of the canonical credential), the credential, its
+// issuer and types, where it came from ('inbox' | 'owner') and when.
+struct CredentialRow {
+  std::string id;
+  nlohmann::json vc;
+  std::string issuer;
+  nlohmann::json types;
+  std::string source;
+  int64_t received = 0;
+};
+
+// Where the authorization server keeps the owner's credentials. Not synchronized: the server
+// calls it with its lock held (writes inside its transactions).
+class CredentialStore {
+ public:
+  virtual ~CredentialStore() = default;
+  // Keeps `row` unless a credential with its id is kept already: true if it is new.
+  virtual Result<bool> Add(const CredentialRow& row) = 0;
+  // Every kept credential, oldest first. Errors: data_loss for a stored one that is not JSON.
+  virtual Result<std::vector<CredentialRow>> List() = 0;
+};
+
+// The credentials table of the consent database `db` (borrowed; outlives the store).
+std::unique_ptr<CredentialStore> NewSqliteCredentialStore(sqlite3* db);
+
+}  // namespace medallion::uma::internal

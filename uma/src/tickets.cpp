@@ -1,0 +1,57 @@
+// The SQLite ticket store.
+#include "tickets.h"
+
+#include "medallion/core/hash.h"
+#include "medallion/storage/sqlite.h"
+
+namespace medallion::uma::internal {
+namespace {
+
+using nlohmann::json;
+using sql::Stmt;
+
+constexpr std::string_view kWhat = "consent";
+constexpr size_t kMaxTicketBytes = 512;  // our tickets are 43 characters
+
+class SqliteTicketStore final : public TicketStore {
+ public:
+  explicit SqliteTicketStore(sqlite3* db) : db_(db) {}
+
+  Status Put(std::string_view ticket, const std::string& rs_client, const json& data, int64_t now,
+             int64_t expires) override {
+    const Hash256 h = Sha256(AsBytes(ticket));
+    // Expired tickets are dropped as new ones are made, so the table stays small.
+    Stmt gc(db_, "DELETE FROM tickets WHERE expires < ?", kWhat);
+    if (gc.Int(1, now - 3600).Step() != SQLITE_DONE) return gc.Error();
+    Stmt ins(db_, "INSERT INTO tickets (hash, client_id, data, issued, expires) VALUES (?,?,?,?,?)", kWhat);
+    ins.Blob(1, h.data(), h.size()).Text(2, rs_client).Text(3, data.dump()).Int(4, now).Int(5, expires);
+    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    return Status::Ok();
+  }
+
+  Result<std::pair<std::string, json>> Consume(std::string_view ticket, int64_t now) override {
+    if (ticket.empty() || ticket.size() > kMaxTicketBytes) return Status::NotFound("unknown ticket");
+    const Hash256 h = Sha256(AsBytes(ticket));
+    Stmt q(db_, "SELECT client_id, data, expires, used FROM tickets WHERE hash = ?", kWhat);
+    q.Blob(1, h.data(), h.size());
+    if (q.Step() != SQLITE_ROW) return Status::NotFound("unknown ticket");
+    if (q.ColInt(3) != 0) return Status::NotFound("the ticket was already used");
+    std::pair<std::string, json> out{q.Col(0), json::parse(q.Col(1), nullptr, false)};
+    if (out.second.is_discarded()) return Status::DataLoss("consent: a stored ticket is not JSON");
+    const bool expired = q.ColInt(2) <= now;
+    Stmt use(db_, "UPDATE tickets SET used = 1 WHERE hash = ? AND used = 0", kWhat);
+    if (use.Blob(1, h.data(), h.size()).Step() != SQLITE_DONE) return use.Error();
+    if (sqlite3_changes(db_) != 1) return Status::NotFound("the ticket was already used");
+    if (expired) return Status::FailedPrecondition("the ticket has expired");
+    return out;
+  }
+
+ private:
+  sqlite3* db_;
+};
+
+}  // namespace
+
+std::unique_ptr<TicketStore> NewSqliteTicketStore(sqlite3* db) { return std::make_unique<SqliteTicketStore>(db); }
+
+}  // namespace medallion::uma::internal
