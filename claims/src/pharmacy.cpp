@@ -227,12 +227,11 @@ class Pipeline {
     // 5. License status (revocation and suspension lists).
     Status status = license_status ? license_status(license) : Status::Unavailable("no status checker configured");
     if (!status.ok()) {
-      const std::string& m = status.message();
-      const char* reason = status.code() == StatusCode::kFailedPrecondition && m.find("suspend") != std::string::npos
-                               ? rx_reason::kLicenseSuspended
+      // A failed_precondition without a reason is a revocation (LicenseStatusCheck's contract).
+      const char* reason = status.reason() == rx_reason::kLicenseSuspended ? rx_reason::kLicenseSuspended
                            : status.code() == StatusCode::kFailedPrecondition ? rx_reason::kLicenseRevoked
                                                                               : rx_reason::kLicenseStatusUnavailable;
-      return Fail(reason, "license_status", m);
+      return Fail(reason, "license_status", status.message());
     }
     Step("license_status", true, "active");
 
@@ -355,9 +354,11 @@ DispenseResult VerifyAndDispense(const json& vp, const PharmacyConfig& config, c
   // 1. Holder binding and challenge.
   auto presented = VerifyPresentation(vp, resolver, challenges, config.domain, now);
   if (!presented) {
-    const std::string& m = presented.error().message();
-    const bool challenge = m.rfind("challenge_", 0) == 0 || m.rfind("domain_mismatch", 0) == 0;
-    return p.Fail(challenge ? rx_reason::kChallenge : rx_reason::kHolderBinding, "holder_binding", m);
+    const std::string& why = presented.error().reason();
+    const bool challenge = why == presentation_reason::kChallengeUnknown || why == presentation_reason::kChallengeExpired ||
+                           why == presentation_reason::kDomainMismatch;
+    return p.Fail(challenge ? rx_reason::kChallenge : rx_reason::kHolderBinding, "holder_binding",
+                  presented.error().message());
   }
   p.Step("holder_binding", true, presented->holder);
   const json* rx = FindPrescription(presented->credentials);
@@ -590,21 +591,26 @@ DispenseResult VerifyAndDispenseSdJwt(const SdJwtDispenseRequest& request, const
 LicenseStatusCheck MakeLicenseStatusCheck(StatusChecker& checker) {
   return [&checker](const json& license) -> Status {
     auto cs = license.find("credentialStatus");
-    if (cs == license.end()) return Status::Unavailable("the license carries no status entry");
+    auto unavailable = [](std::string m) {
+      return Status(StatusCode::kUnavailable, std::move(m), rx_reason::kLicenseStatusUnavailable);
+    };
+    if (cs == license.end()) return unavailable("the license carries no status entry");
     std::vector<json> entries;
     if (cs->is_array()) {
       entries.assign(cs->begin(), cs->end());
     } else {
       entries.push_back(*cs);
     }
-    if (entries.empty()) return Status::Unavailable("the license carries no status entry");
+    if (entries.empty()) return unavailable("the license carries no status entry");
     Status suspended = Status::Ok();
     for (const auto& entry : entries) {
       auto r = checker.Check(entry);
-      if (!r) return Status::Unavailable("status list: " + r.error().message());
+      if (!r) return unavailable("status list: " + r.error().message());
       if (!r->set) continue;
-      if (r->purpose == StatusPurpose::kRevocation) return Status::FailedPrecondition("revoked (" + r->list_url + ")");
-      suspended = Status::FailedPrecondition("suspended (" + r->list_url + ")");
+      if (r->purpose == StatusPurpose::kRevocation) {
+        return Status(StatusCode::kFailedPrecondition, "revoked (" + r->list_url + ")", rx_reason::kLicenseRevoked);
+      }
+      suspended = Status(StatusCode::kFailedPrecondition, "suspended (" + r->list_url + ")", rx_reason::kLicenseSuspended);
     }
     return suspended;
   };

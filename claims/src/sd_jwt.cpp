@@ -33,7 +33,7 @@ constexpr size_t kSaltBytes = 16;
 constexpr int kMaxProcessingDepth = 2 * jcs::kMaxDepth;
 
 Status Fail(StatusCode code, std::string_view why, std::string_view detail) {
-  return Status(code, std::string(why) + ": " + std::string(detail));
+  return Status(code, std::string(why) + ": " + std::string(detail), std::string(why));
 }
 Status Invalid(std::string_view why, std::string_view detail) {
   return Fail(StatusCode::kInvalidArgument, why, detail);

@@ -51,6 +51,11 @@ namespace {
 
 constexpr uint32_t kAccount = 0;
 
+// The container's "reason" for a refused pairing (uma/src/devices.cpp; docs/mobile-bridge.md):
+// the same strings on both sides of the wire, restored by StatusFromHttpReply.
+constexpr std::string_view kPairingExpired = "pairing_expired";
+constexpr std::string_view kPairingUsed = "pairing_used";
+
 mdl_status Code(const Status& st) {
   switch (st.code()) {
     case StatusCode::kOk: return MDL_OK;
@@ -199,13 +204,16 @@ Result<json> Container(mdl_phone& p, const char* method, const std::string& path
   const std::string error = medallion::OptionalString(j, "error", "error").value_or("error");
   const std::string description = medallion::OptionalString(j, "error_description").value_or("");
   const std::string why = error + ": " + description;
+  // The reason as the server's clients read it (its "reason", or a protocol error such as
+  // invalid_grant); the code from the bridge's own table (409 is a precondition for the phone).
+  const std::string reason = medallion::server::StatusFromHttpReply(r).reason();
   switch (r.status) {
-    case 400: return Status::InvalidArgument(why);
-    case 401: return Status::Unauthenticated(why);
-    case 403: return Status::PermissionDenied(why);
-    case 404: return Status::NotFound(why);
-    case 409: return Status::FailedPrecondition(why);
-    default: return Status::Unavailable(why);
+    case 400: return Status(StatusCode::kInvalidArgument, why, reason);
+    case 401: return Status(StatusCode::kUnauthenticated, why, reason);
+    case 403: return Status(StatusCode::kPermissionDenied, why, reason);
+    case 404: return Status(StatusCode::kNotFound, why, reason);
+    case 409: return Status(StatusCode::kFailedPrecondition, why, reason);
+    default: return Status(StatusCode::kUnavailable, why, reason);
   }
 }
 
@@ -484,11 +492,12 @@ mdl_status mdl_phone_pair(mdl_phone* phone, const char* pairing_uri, const char*
     if (!r) {
       phone->container = previous;
       if (r.error().code() == StatusCode::kInvalidArgument) {
-        const std::string m = r.error().message();
-        if (m.find("expired") != std::string::npos || m.find("used") != std::string::npos) {
-          return Status::FailedPrecondition(m);
-        }
-        return Status::Unauthenticated(m);
+        // The container's typed reasons (docs/mobile-bridge.md "Pairing refusals"): a spent or
+        // expired offer is a precondition, anything else a failed proof.
+        const std::string& why = r.error().reason();
+        const StatusCode code = why == kPairingExpired || why == kPairingUsed ? StatusCode::kFailedPrecondition
+                                                                              : StatusCode::kUnauthenticated;
+        return Status(code, r.error().message(), why);
       }
       return r.error();
     }
