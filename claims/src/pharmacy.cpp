@@ -202,7 +202,7 @@ class Pipeline {
   DispenseResult Finish(const RxFacts& f, const LicenseStatusCheck& license_status) {
     // 4. The license credential (evidence) and its proof.
     const json& license = *f.license;
-    if (Status st = CheckLicenseCredential(license); !st.ok()) return Fail(rx_reason::kLicenseProof, "license_proof", st.message());
+    if (Status st = CheckLicenseCredential(license); !st.ok()) return Fail(rx_reason::kLicenseMalformed, "license_proof", st.message());
     const std::string society = IssuerOf(license);
     if (!Listed(config_.trusted_license_issuers, society)) {
       return Fail(rx_reason::kLicenseIssuerUntrusted, "license_proof", society + " is not a licensing body this pharmacy trusts");
@@ -220,7 +220,10 @@ class Pipeline {
       return Fail(rx_reason::kLicenseNotPrescriber, "license_proof", "the license is not the prescriber's");
     }
     if (Status st = CheckCredential(license, now_, config_.max_clock_skew); !st.ok()) {
-      return Fail(rx_reason::kLicenseExpired, "license_proof", st.message());
+      const char* reason = st.reason() == vc_reason::kExpired       ? rx_reason::kLicenseExpired
+                           : st.reason() == vc_reason::kNotYetValid ? rx_reason::kLicenseNotYetValid
+                                                                    : rx_reason::kLicenseMalformed;
+      return Fail(reason, "license_proof", st.message());
     }
     Step("license_proof", true, "issued by " + society);
 
