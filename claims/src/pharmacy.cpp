@@ -1,8 +1,6 @@
 // The pharmacy verification pipeline and dispense records (docs/credentials.md).
 #include "medallion/claims/pharmacy.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -17,6 +15,7 @@
 #include "medallion/core/hash.h"
 #include "medallion/core/jcs.h"
 #include "medallion/did/did_key.h"
+#include "medallion/wallet/keys.h"
 
 namespace medallion::claims {
 namespace {
@@ -64,20 +63,14 @@ Result<Pseudonym> PharmacyPseudonym(const SecretBytes& secret, const Hash256& rx
   auto mac = HmacSha256(secret.Reveal(), Concat(AsBytes(kPseudonymTag), rx_key));
   p.seed = SecretBytes::CopyFrom(mac);
   SecureWipe(mac.data(), mac.size());
-  p.public_key.resize(crypto_sign_PUBLICKEYBYTES);
-  SecretBytes sk(crypto_sign_SECRETKEYBYTES);
-  crypto_sign_seed_keypair(p.public_key.data(), sk.RevealMutable().data(), p.seed.Reveal().data());
+  MDL_ASSIGN_OR_RETURN(wallet::SigningKey key, wallet::MakeSigningKey(wallet::SignatureAlg::kEdDSA, p.seed.Reveal()));
+  p.public_key = key.public_key;
   MDL_ASSIGN_OR_RETURN(p.did, did::DidKeyFromPublicKey(did::KeyType::kEd25519, p.public_key));
   return p;
 }
 
 Result<std::string> SignWithSeed(const SecretBytes& seed, const std::string& message) {
-  Bytes pk(crypto_sign_PUBLICKEYBYTES);
-  SecretBytes sk(crypto_sign_SECRETKEYBYTES);
-  crypto_sign_seed_keypair(pk.data(), sk.RevealMutable().data(), seed.Reveal().data());
-  Bytes sig(crypto_sign_BYTES);
-  crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const uint8_t*>(message.data()), message.size(),
-                       sk.Reveal().data());
+  MDL_ASSIGN_OR_RETURN(Bytes sig, wallet::SignEd25519WithSeed(seed.Reveal(), AsBytes(message)));
   return Base64UrlEncode(sig);
 }
 
