@@ -170,8 +170,8 @@ Result<Relationship> Replay(const std::vector<std::pair<uint64_t, std::string>>&
                          ? wallet::OpenSealedToEd25519(*key, *sealed)
                          : Result<SecretBytes>(Status::Unauthenticated("no sealed location"));
         if (plain) {
-          const auto text = plain->Reveal();
-          auto opened = ParseJson(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()), JsonLimits{1024, 2});
+          const auto bytes = plain->Reveal();
+          auto opened = ParseJson(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), JsonLimits{1024, 2});
           if (opened && opened->is_object()) {
             r.location = OptionalString(*opened, "location").value_or("");
             r.data_salt = OptionalString(*opened, "salt").value_or("");
