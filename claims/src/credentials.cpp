@@ -20,7 +20,9 @@ using nlohmann::json;
 
 constexpr char kRxNormSystem[] = "http://www.nlm.nih.gov/research/umls/rxnorm";
 
-Status Malformed(const std::string& what) { return Status::InvalidArgument("vc_malformed: " + what); }
+Status Malformed(const std::string& what) {
+  return Status::WithReason(StatusCode::kInvalidArgument, vc_reason::kMalformed, what);
+}
 
 // XML Schema dateTime in UTC as VC DM 2.0 §4.9 uses it ("2026-01-01T00:00:00Z"); returns
 // POSIX seconds or nullopt.
@@ -66,7 +68,9 @@ const std::vector<std::string> kStatuses = {"active",    "on-hold", "cancelled",
 const std::vector<std::string> kIntents = {"proposal",     "plan",         "order",          "original-order",
                                            "reflex-order", "filler-order", "instance-order", "option"};
 
-Status Fhir(const std::string& what) { return Status::InvalidArgument("fhir: MedicationRequest." + what); }
+Status Fhir(const std::string& what) {
+  return Status::WithReason(StatusCode::kInvalidArgument, vc_reason::kFhir, "MedicationRequest." + what);
+}
 
 bool IsReference(const json& j) {
   return j.is_object() && j.contains("reference") && j["reference"].is_string() && !j["reference"].get<std::string>().empty();
@@ -108,8 +112,14 @@ Status CheckCredential(const json& vc, int64_t now, int64_t skew) {
   }
   if (from && until && *until < *from) return Malformed("validUntil is before validFrom");
   if (now > 0) {
-    if (from && now + skew < *from) return Status::FailedPrecondition("vc_not_yet_valid: valid from " + vc["validFrom"].get<std::string>());
-    if (until && now - skew > *until) return Status::FailedPrecondition("vc_expired: valid until " + vc["validUntil"].get<std::string>());
+    if (from && now + skew < *from) {
+      return Status::WithReason(StatusCode::kFailedPrecondition, vc_reason::kNotYetValid,
+                                "valid from " + vc["validFrom"].get<std::string>());
+    }
+    if (until && now - skew > *until) {
+      return Status::WithReason(StatusCode::kFailedPrecondition, vc_reason::kExpired,
+                                "valid until " + vc["validUntil"].get<std::string>());
+    }
   }
   return Status::Ok();
 }
@@ -154,7 +164,7 @@ Status CheckLicenseCredential(const json& vc) {
 }
 
 Status CheckMedicationRequest(const json& r) {
-  if (!r.is_object()) return Status::InvalidArgument("fhir: a MedicationRequest is a JSON object");
+  if (!r.is_object()) return Status::WithReason(StatusCode::kInvalidArgument, vc_reason::kFhir, "a MedicationRequest is a JSON object");
   if (r.value("resourceType", "") != "MedicationRequest") return Fhir("resourceType must be MedicationRequest");
   // Required elements (R4 cardinality 1..1): status, intent, medication[x], subject.
   if (!r.contains("status") || !r["status"].is_string() ||

@@ -23,7 +23,7 @@ constexpr size_t kMaxProofs = 16;
 constexpr size_t kEd25519SignatureBytes = 64;
 
 Status Fail(StatusCode code, std::string_view why, const std::string& detail) {
-  return Status(code, std::string(why) + ": " + detail);
+  return Status(code, std::string(why) + ": " + detail, std::string(why));
 }
 
 // Howard Hinnant's days_from_civil: days since 1970-01-01 of a proleptic Gregorian date.
@@ -116,15 +116,7 @@ Status CheckUniqueIds(const std::vector<json>& proofs) {
 
 }  // namespace
 
-std::string_view ReasonCode(const Status& status) {
-  const std::string& m = status.message();
-  size_t colon = m.find(':');
-  if (status.ok() || colon == std::string::npos || colon == 0) return {};
-  for (size_t i = 0; i < colon; ++i) {
-    if (!((m[i] >= 'a' && m[i] <= 'z') || m[i] == '_')) return {};
-  }
-  return std::string_view(m).substr(0, colon);
-}
+std::string_view ReasonCode(const Status& status) { return status.reason(); }
 
 Result<int64_t> ParseDateTimeStamp(std::string_view t) {
   auto bad = [&] { return Status::InvalidArgument("'" + std::string(t) + "' is not an XML Schema dateTimeStamp"); };

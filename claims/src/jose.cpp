@@ -22,7 +22,7 @@ constexpr std::string_view kCredentialsV2Context = "https://www.w3.org/ns/creden
 constexpr size_t kSignatureBytes = 64;  // EdDSA (RFC 8032) and ES256K r||s (RFC 8812 §3.2)
 
 Status Fail(StatusCode code, std::string_view why, const std::string& detail) {
-  return Status(code, std::string(why) + ": " + detail);
+  return Status(code, std::string(why) + ": " + detail, std::string(why));
 }
 Status Malformed(const std::string& detail) {
   return Fail(StatusCode::kInvalidArgument, jwt_reason::kMalformed, detail);

@@ -1,8 +1,6 @@
 // The pharmacy verification pipeline and dispense records (docs/credentials.md).
 #include "medallion/claims/pharmacy.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 #include <chrono>
 #include <thread>
@@ -17,6 +15,7 @@
 #include "medallion/core/hash.h"
 #include "medallion/core/jcs.h"
 #include "medallion/did/did_key.h"
+#include "medallion/wallet/keys.h"
 
 namespace medallion::claims {
 namespace {
@@ -64,20 +63,14 @@ Result<Pseudonym> PharmacyPseudonym(const SecretBytes& secret, const Hash256& rx
   auto mac = HmacSha256(secret.Reveal(), Concat(AsBytes(kPseudonymTag), rx_key));
   p.seed = SecretBytes::CopyFrom(mac);
   SecureWipe(mac.data(), mac.size());
-  p.public_key.resize(crypto_sign_PUBLICKEYBYTES);
-  SecretBytes sk(crypto_sign_SECRETKEYBYTES);
-  crypto_sign_seed_keypair(p.public_key.data(), sk.RevealMutable().data(), p.seed.Reveal().data());
+  MDL_ASSIGN_OR_RETURN(wallet::SigningKey key, wallet::MakeSigningKey(wallet::SignatureAlg::kEdDSA, p.seed.Reveal()));
+  p.public_key = key.public_key;
   MDL_ASSIGN_OR_RETURN(p.did, did::DidKeyFromPublicKey(did::KeyType::kEd25519, p.public_key));
   return p;
 }
 
 Result<std::string> SignWithSeed(const SecretBytes& seed, const std::string& message) {
-  Bytes pk(crypto_sign_PUBLICKEYBYTES);
-  SecretBytes sk(crypto_sign_SECRETKEYBYTES);
-  crypto_sign_seed_keypair(pk.data(), sk.RevealMutable().data(), seed.Reveal().data());
-  Bytes sig(crypto_sign_BYTES);
-  crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const uint8_t*>(message.data()), message.size(),
-                       sk.Reveal().data());
+  MDL_ASSIGN_OR_RETURN(Bytes sig, wallet::SignEd25519WithSeed(seed.Reveal(), AsBytes(message)));
   return Base64UrlEncode(sig);
 }
 
@@ -202,7 +195,7 @@ class Pipeline {
   DispenseResult Finish(const RxFacts& f, const LicenseStatusCheck& license_status) {
     // 4. The license credential (evidence) and its proof.
     const json& license = *f.license;
-    if (Status st = CheckLicenseCredential(license); !st.ok()) return Fail(rx_reason::kLicenseProof, "license_proof", st.message());
+    if (Status st = CheckLicenseCredential(license); !st.ok()) return Fail(rx_reason::kLicenseMalformed, "license_proof", st.message());
     const std::string society = IssuerOf(license);
     if (!Listed(config_.trusted_license_issuers, society)) {
       return Fail(rx_reason::kLicenseIssuerUntrusted, "license_proof", society + " is not a licensing body this pharmacy trusts");
@@ -220,19 +213,21 @@ class Pipeline {
       return Fail(rx_reason::kLicenseNotPrescriber, "license_proof", "the license is not the prescriber's");
     }
     if (Status st = CheckCredential(license, now_, config_.max_clock_skew); !st.ok()) {
-      return Fail(rx_reason::kLicenseExpired, "license_proof", st.message());
+      const char* reason = st.reason() == vc_reason::kExpired       ? rx_reason::kLicenseExpired
+                           : st.reason() == vc_reason::kNotYetValid ? rx_reason::kLicenseNotYetValid
+                                                                    : rx_reason::kLicenseMalformed;
+      return Fail(reason, "license_proof", st.message());
     }
     Step("license_proof", true, "issued by " + society);
 
     // 5. License status (revocation and suspension lists).
     Status status = license_status ? license_status(license) : Status::Unavailable("no status checker configured");
     if (!status.ok()) {
-      const std::string& m = status.message();
-      const char* reason = status.code() == StatusCode::kFailedPrecondition && m.find("suspend") != std::string::npos
-                               ? rx_reason::kLicenseSuspended
+      // A failed_precondition without a reason is a revocation (LicenseStatusCheck's contract).
+      const char* reason = status.reason() == rx_reason::kLicenseSuspended ? rx_reason::kLicenseSuspended
                            : status.code() == StatusCode::kFailedPrecondition ? rx_reason::kLicenseRevoked
                                                                               : rx_reason::kLicenseStatusUnavailable;
-      return Fail(reason, "license_status", m);
+      return Fail(reason, "license_status", status.message());
     }
     Step("license_status", true, "active");
 
@@ -355,9 +350,11 @@ DispenseResult VerifyAndDispense(const json& vp, const PharmacyConfig& config, c
   // 1. Holder binding and challenge.
   auto presented = VerifyPresentation(vp, resolver, challenges, config.domain, now);
   if (!presented) {
-    const std::string& m = presented.error().message();
-    const bool challenge = m.rfind("challenge_", 0) == 0 || m.rfind("domain_mismatch", 0) == 0;
-    return p.Fail(challenge ? rx_reason::kChallenge : rx_reason::kHolderBinding, "holder_binding", m);
+    const std::string& why = presented.error().reason();
+    const bool challenge = why == presentation_reason::kChallengeUnknown || why == presentation_reason::kChallengeExpired ||
+                           why == presentation_reason::kDomainMismatch;
+    return p.Fail(challenge ? rx_reason::kChallenge : rx_reason::kHolderBinding, "holder_binding",
+                  presented.error().message());
   }
   p.Step("holder_binding", true, presented->holder);
   const json* rx = FindPrescription(presented->credentials);
@@ -590,21 +587,26 @@ DispenseResult VerifyAndDispenseSdJwt(const SdJwtDispenseRequest& request, const
 LicenseStatusCheck MakeLicenseStatusCheck(StatusChecker& checker) {
   return [&checker](const json& license) -> Status {
     auto cs = license.find("credentialStatus");
-    if (cs == license.end()) return Status::Unavailable("the license carries no status entry");
+    auto unavailable = [](std::string m) {
+      return Status(StatusCode::kUnavailable, std::move(m), rx_reason::kLicenseStatusUnavailable);
+    };
+    if (cs == license.end()) return unavailable("the license carries no status entry");
     std::vector<json> entries;
     if (cs->is_array()) {
       entries.assign(cs->begin(), cs->end());
     } else {
       entries.push_back(*cs);
     }
-    if (entries.empty()) return Status::Unavailable("the license carries no status entry");
+    if (entries.empty()) return unavailable("the license carries no status entry");
     Status suspended = Status::Ok();
     for (const auto& entry : entries) {
       auto r = checker.Check(entry);
-      if (!r) return Status::Unavailable("status list: " + r.error().message());
+      if (!r) return unavailable("status list: " + r.error().message());
       if (!r->set) continue;
-      if (r->purpose == StatusPurpose::kRevocation) return Status::FailedPrecondition("revoked (" + r->list_url + ")");
-      suspended = Status::FailedPrecondition("suspended (" + r->list_url + ")");
+      if (r->purpose == StatusPurpose::kRevocation) {
+        return Status(StatusCode::kFailedPrecondition, "revoked (" + r->list_url + ")", rx_reason::kLicenseRevoked);
+      }
+      suspended = Status(StatusCode::kFailedPrecondition, "suspended (" + r->list_url + ")", rx_reason::kLicenseSuspended);
     }
     return suspended;
   };

@@ -36,11 +36,19 @@ Challenge ChallengeStore::Issue(const std::string& domain) {
 Status ChallengeStore::Consume(const std::string& nonce, const std::string& domain) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = open_.find(nonce);
-  if (it == open_.end()) return Status::PermissionDenied("challenge_unknown: not issued here, or already used");
+  if (it == open_.end()) {
+    return Status::WithReason(StatusCode::kPermissionDenied, presentation_reason::kChallengeUnknown,
+                              "not issued here, or already used");
+  }
   Challenge c = it->second.challenge;
   open_.erase(it);  // single use, whatever happens next
-  if (c.expires < env_.clock->NowSeconds()) return Status::PermissionDenied("challenge_expired");
-  if (c.domain != domain) return Status::PermissionDenied("domain_mismatch: challenge issued for " + c.domain);
+  if (c.expires < env_.clock->NowSeconds()) {
+    return Status::WithReason(StatusCode::kPermissionDenied, presentation_reason::kChallengeExpired, "");
+  }
+  if (c.domain != domain) {
+    return Status::WithReason(StatusCode::kPermissionDenied, presentation_reason::kDomainMismatch,
+                              "challenge issued for " + c.domain);
+  }
   return Status::Ok();
 }
 
@@ -60,7 +68,9 @@ Result<json> PresentCredentials(const std::vector<json>& credentials, const std:
 
 Result<VerifiedPresentation> VerifyPresentation(const json& vp, const did::Resolver& resolver, ChallengeStore& challenges,
                                                 const std::string& domain, int64_t now) {
-  auto fail = [](const std::string& m) { return Status::PermissionDenied("holder_binding: " + m); };
+  auto fail = [](const std::string& m) {
+    return Status::WithReason(StatusCode::kPermissionDenied, presentation_reason::kHolderBinding, m);
+  };
   if (!vp.is_object() || !vp.contains("type") || !vp.contains("holder") || !vp["holder"].is_string() ||
       !vp.contains("verifiableCredential") || !vp["verifiableCredential"].is_array()) {
     return fail("not a VerifiablePresentation with a holder and credentials");

@@ -2,8 +2,6 @@
 // (RFC 9901; SD-JWT VC, draft-ietf-oauth-sd-jwt-vc).
 #include "medallion/claims/sd_jwt.h"
 
-#include <secp256k1.h>
-
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -33,7 +31,7 @@ constexpr size_t kSaltBytes = 16;
 constexpr int kMaxProcessingDepth = 2 * jcs::kMaxDepth;
 
 Status Fail(StatusCode code, std::string_view why, std::string_view detail) {
-  return Status(code, std::string(why) + ": " + std::string(detail));
+  return Status(code, std::string(why) + ": " + std::string(detail), std::string(why));
 }
 Status Invalid(std::string_view why, std::string_view detail) {
   return Fail(StatusCode::kInvalidArgument, why, detail);
@@ -137,16 +135,13 @@ Result<json> PublicJwk(Alg alg, ByteView public_key) {
     if (public_key.size() != 32) return Status::InvalidArgument("Ed25519 public key must be 32 bytes");
     return json{{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", Base64UrlEncode(public_key)}};
   }
-  secp256k1_pubkey point;
-  if (public_key.size() != 33 || !secp256k1_ec_pubkey_parse(secp256k1_context_static, &point, public_key.data(), 33))
-    return Status::InvalidArgument("secp256k1 public key must be a 33-byte compressed point");
-  uint8_t full[65];
-  size_t len = sizeof full;
-  secp256k1_ec_pubkey_serialize(secp256k1_context_static, full, &len, &point, SECP256K1_EC_UNCOMPRESSED);
+  auto full = public_key.size() == 33 ? wallet::DecompressSecp256k1PublicKey(public_key)
+                                      : Result<Bytes>(Status::InvalidArgument("not 33 bytes"));
+  if (!full) return Status::InvalidArgument("secp256k1 public key must be a 33-byte compressed point");
   return json{{"kty", "EC"},
               {"crv", "secp256k1"},
-              {"x", Base64UrlEncode(ByteView(full + 1, 32))},
-              {"y", Base64UrlEncode(ByteView(full + 33, 32))}};
+              {"x", Base64UrlEncode(ByteView(*full).subspan(1, 32))},
+              {"y", Base64UrlEncode(ByteView(*full).subspan(33, 32))}};
 }
 
 std::optional<Alg> AlgForKeyType(did::KeyType type) {

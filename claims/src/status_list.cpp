@@ -21,7 +21,7 @@ namespace rc = status_reason;
 constexpr std::string_view kStateFormat = "medallion-bitstring-status-list/1";
 
 Status Fail(StatusCode code, std::string_view why, std::string_view detail) {
-  return Status(code, std::string(why) + ": " + std::string(detail));
+  return Status(code, std::string(why) + ": " + std::string(detail), std::string(why));
 }
 
 // A string member, or "" when absent or not a string.

@@ -1,10 +1,9 @@
 // did:key encoding and parsing (did-method-key, multibase base58btc, multicodec).
 #include "medallion/did/did_key.h"
 
-#include <secp256k1.h>
-#include <sodium.h>
-
 #include "medallion/core/encoding.h"
+#include "medallion/wallet/keys.h"
+#include "medallion/wallet/seal.h"
 
 namespace medallion::did {
 namespace {
@@ -18,18 +17,14 @@ uint64_t CodecOf(KeyType type) {
   return 0;
 }
 
-bool ValidSecp256k1Point(ByteView key) {
-  static const secp256k1_context* ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
-  secp256k1_pubkey pk;
-  return key.size() == 33 && secp256k1_ec_pubkey_parse(ctx, &pk, key.data(), key.size()) == 1;
-}
+bool ValidSecp256k1Point(ByteView key) { return key.size() == 33 && wallet::IsValidSecp256k1PublicKey(key); }
 
 Status CheckKey(KeyType type, ByteView key) {
   switch (type) {
     case KeyType::kEd25519:
       if (key.size() != 32) return Status::InvalidArgument("Ed25519 keys are 32 bytes");
       // Canonical, on the curve, in the main subgroup, not of small order (libsodium).
-      if (crypto_core_ed25519_is_valid_point(key.data()) != 1) {
+      if (!wallet::IsValidEd25519PublicKey(key)) {
         return Status::InvalidArgument("Ed25519 key is not a canonical point of the main subgroup (small order, non-canonical or off the curve)");
       }
       return Status::Ok();
@@ -92,12 +87,7 @@ Result<DidKey> ParseDidKey(std::string_view did) {
 }
 
 Result<Bytes> Ed25519ToX25519PublicKey(ByteView ed25519_public_key) {
-  if (ed25519_public_key.size() != crypto_sign_PUBLICKEYBYTES) return Status::InvalidArgument("Ed25519 keys are 32 bytes");
-  Bytes out(crypto_scalarmult_curve25519_BYTES);
-  if (crypto_sign_ed25519_pk_to_curve25519(out.data(), ed25519_public_key.data()) != 0) {
-    return Status::InvalidArgument("Ed25519 key is small-order, non-canonical or not on the curve");
-  }
-  return out;
+  return wallet::Ed25519PublicKeyToX25519(ed25519_public_key);
 }
 
 }  // namespace medallion::did

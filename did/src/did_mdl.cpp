@@ -1,14 +1,13 @@
 // did:mdl operations, validation, replay and resolution (docs/did-mdl.md).
 #include "medallion/did/did_mdl.h"
 
-#include <sodium.h>
-
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "medallion/core/encoding.h"
 #include "medallion/core/jcs.h"
 #include "medallion/ledger/entry.h"
+#include "medallion/wallet/keys.h"
 
 namespace medallion::did::mdl {
 namespace {
@@ -94,7 +93,7 @@ Result<Hash256> HashField(const json& op, const char* field) {
 Result<BuiltOp> Finish(json op, const OpSigner& signer) {
   MDL_ASSIGN_OR_RETURN(std::string input, SigningInput(op));
   MDL_ASSIGN_OR_RETURN(Bytes sig, signer.sign(AsBytes(input)));
-  if (sig.size() != crypto_sign_BYTES) return Status::Internal("did:mdl: signer returned a malformed signature");
+  if (sig.size() != wallet::kSignatureBytes) return Status::Internal("did:mdl: signer returned a malformed signature");
   op["sig"] = Base64UrlEncode(sig);
   if (op["op"] == "create") {
     MDL_ASSIGN_OR_RETURN(std::string did, DeriveDid(op));
@@ -197,9 +196,8 @@ Status CheckOperation(const json& op) {
   }
   MDL_ASSIGN_OR_RETURN(std::string input, SigningInput(op));
   auto sig = Base64UrlDecode(op.at("sig").get<std::string>());
-  if (!sig || sig->size() != crypto_sign_BYTES ||
-      crypto_sign_verify_detached(sig->data(), reinterpret_cast<const uint8_t*>(input.data()), input.size(),
-                                  key.data()) != 0) {
+  if (!sig || sig->size() != wallet::kSignatureBytes ||
+      !wallet::Verify(wallet::SignatureAlg::kEdDSA, key, AsBytes(input), *sig)) {
     return Status::Unauthenticated("did:mdl: the operation's signature does not verify under its key");
   }
   if (op.at("op") == "create") {

@@ -1,12 +1,11 @@
 // C2SP tlog-checkpoint parsing and tlog-cosignature/1.0 witness cosignatures.
 #include "medallion/ledger/checkpoint.h"
 
-#include <sodium.h>
-
 #include <charconv>
 #include <set>
 
 #include "medallion/core/encoding.h"
+#include "medallion/wallet/keys.h"
 #include "text_util.h"
 
 namespace medallion::ledger {
@@ -119,8 +118,7 @@ bool CosignatureV1Verifier::Verify(std::string_view text, ByteView signature) co
   for (int i = 0; i < 8; ++i) t = (t << 8) | signature[i];
   if (t > kMaxTimestamp) return false;
   std::string msg = CosignedMessage(text, t);
-  return crypto_sign_verify_detached(signature.data() + 8, reinterpret_cast<const uint8_t*>(msg.data()),
-                                     msg.size(), public_key_.data()) == 0;
+  return wallet::Verify(wallet::SignatureAlg::kEdDSA, public_key_, AsBytes(msg), signature.subspan(8));
 }
 
 std::string CosignatureV1Verifier::VerifierKey() const {

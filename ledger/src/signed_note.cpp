@@ -1,7 +1,5 @@
-// C2SP signed-note parsing, Ed25519 signing and verification (libsodium).
+// C2SP signed-note parsing, Ed25519 signing and verification (through wallet/keys.h).
 #include "medallion/ledger/signed_note.h"
-
-#include <sodium.h>
 
 #include <cstdio>
 #include <set>
@@ -14,10 +12,6 @@ namespace medallion::ledger {
 namespace {
 
 constexpr std::string_view kSigPrefix = "\xE2\x80\x94 ";  // U+2014 em dash, space
-
-void EnsureSodium() {
-  if (sodium_init() < 0) Panic("sodium_init failed");
-}
 
 std::string KeyIdHex(uint32_t id) {
   char buf[9];
@@ -155,10 +149,8 @@ Result<Ed25519NoteVerifier> Ed25519NoteVerifier::FromVerifierKey(std::string_vie
 }
 
 bool Ed25519NoteVerifier::Verify(std::string_view text, ByteView signature) const {
-  EnsureSodium();
   if (signature.size() != kEd25519SignatureBytes) return false;
-  return crypto_sign_verify_detached(signature.data(), reinterpret_cast<const uint8_t*>(text.data()),
-                                     text.size(), public_key_.data()) == 0;
+  return wallet::Verify(wallet::SignatureAlg::kEdDSA, public_key_, AsBytes(text), signature);
 }
 
 std::string Ed25519NoteVerifier::VerifierKey() const {
@@ -170,20 +162,19 @@ std::string Ed25519NoteVerifier::VerifierKey() const {
 // ---- Ed25519NoteSigner ----
 
 Ed25519NoteSigner Ed25519NoteSigner::FromSeed(std::string name, ByteView seed) {
-  EnsureSodium();
   MDL_CHECK(IsValidNoteKeyName(name));
-  MDL_CHECK(seed.size() == crypto_sign_SEEDBYTES);
+  MDL_CHECK(seed.size() == wallet::kEd25519SeedBytes);
   Ed25519NoteSigner s;
   s.name_ = std::move(name);
-  s.secret_key_ = SecretBytes(crypto_sign_SECRETKEYBYTES);
-  s.public_key_.resize(crypto_sign_PUBLICKEYBYTES);
-  crypto_sign_seed_keypair(s.public_key_.data(), s.secret_key_.RevealMutable().data(), seed.data());
-  s.key_id_ = NoteKeyId(s.name_, kNoteAlgEd25519, s.public_key_);
+  auto key = wallet::MakeSigningKey(wallet::SignatureAlg::kEdDSA, seed);
+  MDL_CHECK(key.has_value());  // every 32-byte seed is an Ed25519 key
+  s.key_ = std::move(key).value();
+  s.key_id_ = NoteKeyId(s.name_, kNoteAlgEd25519, s.key_.public_key);
   return s;
 }
 
 Ed25519NoteSigner Ed25519NoteSigner::Generate(std::string name, Rng& rng) {
-  SecretBytes seed = rng.RandomSecret(crypto_sign_SEEDBYTES);
+  SecretBytes seed = rng.RandomSecret(wallet::kEd25519SeedBytes);
   return FromSeed(std::move(name), seed.Reveal());
 }
 
@@ -196,7 +187,7 @@ Result<Ed25519NoteSigner> Ed25519NoteSigner::FromSignerKey(std::string_view skey
   uint32_t id;
   if (!ParseKeyIdHex(parts[3], &id)) return Status::InvalidArgument("signer key: bad key ID");
   auto key = Base64Decode(parts[4]);
-  if (!key || key->size() != 1 + crypto_sign_SEEDBYTES || (*key)[0] != kNoteAlgEd25519) {
+  if (!key || key->size() != 1 + wallet::kEd25519SeedBytes || (*key)[0] != kNoteAlgEd25519) {
     if (key) SecureWipe(key->data(), key->size());
     return Status::InvalidArgument("signer key: bad key encoding");
   }
@@ -207,10 +198,9 @@ Result<Ed25519NoteSigner> Ed25519NoteSigner::FromSignerKey(std::string_view skey
 }
 
 Bytes Ed25519NoteSigner::SignRaw(std::string_view text) const {
-  Bytes sig(crypto_sign_BYTES);
-  crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const uint8_t*>(text.data()), text.size(),
-                       secret_key_.Reveal().data());
-  return sig;
+  auto sig = wallet::Sign(key_, AsBytes(text));
+  MDL_CHECK(sig.has_value());  // an EdDSA key made by FromSeed always signs
+  return std::move(sig).value();
 }
 
 std::string Ed25519NoteSigner::SignatureLine(std::string_view text) const {
@@ -227,7 +217,7 @@ std::string Ed25519NoteSigner::SignNote(std::string_view text) const {
 
 SecretString Ed25519NoteSigner::SignerKey() const {
   Bytes k{kNoteAlgEd25519};
-  auto seed = secret_key_.Reveal().first(crypto_sign_SEEDBYTES);
+  auto seed = key_.private_key.Reveal();
   k.insert(k.end(), seed.begin(), seed.end());
   SecretString out("PRIVATE+KEY+" + name_ + "+" + KeyIdHex(key_id_) + "+" + Base64Encode(k));
   SecureWipe(k.data(), k.size());

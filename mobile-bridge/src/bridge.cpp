@@ -2,8 +2,6 @@
 // No exception crosses the boundary: every entry point catches everything.
 #include "medallion/bridge.h"
 
-#include <sodium.h>
-
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -16,8 +14,10 @@
 #include "medallion/claims/data_integrity.h"
 #include "medallion/claims/jose.h"
 #include "medallion/core/encoding.h"
+#include "medallion/core/env.h"
 #include "medallion/core/hash.h"
 #include "medallion/core/jcs.h"
+#include "medallion/core/secret.h"
 #include "medallion/did/did_key.h"
 #include "medallion/did/resolver.h"
 #include "medallion/http/http_client.h"
@@ -36,6 +36,7 @@ using nlohmann::json;
 namespace wallet = medallion::wallet;
 
 struct mdl_phone {
+  medallion::Env env;  // clock and RNG: everything below the C ABI takes them from here
   std::unique_ptr<wallet::KeyStore> store;
   std::shared_ptr<wallet::SigningKey> device;
   std::shared_ptr<wallet::SigningKey> auth;
@@ -50,6 +51,15 @@ struct mdl_phone {
 namespace {
 
 constexpr uint32_t kAccount = 0;
+
+// The one place the bridge reaches for the process's clock and RNG: the C ABI is the edge
+// (core/env.h: only main() and its like call DefaultEnv); every function below takes an Env.
+medallion::Env EdgeEnv() { return medallion::DefaultEnv(); }
+
+// The container's "reason" for a refused pairing (uma/src/devices.cpp; docs/mobile-bridge.md):
+// the same strings on both sides of the wire, restored by StatusFromHttpReply.
+constexpr std::string_view kPairingExpired = "pairing_expired";
+constexpr std::string_view kPairingUsed = "pairing_used";
 
 mdl_status Code(const Status& st) {
   switch (st.code()) {
@@ -128,18 +138,20 @@ Status LoadKeys(mdl_phone& p, const SecretBytes& seed) {
 }
 
 Status CreateStore(const char* path, const uint8_t* pass, size_t pass_len, mdl_kdf kdf, const SecretString& mnemonic,
-                   mdl_phone** out) {
+                   medallion::Env env, mdl_phone** out) {
   MDL_ASSIGN_OR_RETURN(wallet::KdfParams params, Kdf(kdf));
   MDL_ASSIGN_OR_RETURN(SecretBytes entropy, wallet::bip39::MnemonicToEntropy(mnemonic.Reveal()));
   MDL_ASSIGN_OR_RETURN(SecretBytes seed, wallet::bip39::MnemonicToSeed(mnemonic.Reveal(), ""));
   wallet::WalletSecret secret{std::move(entropy), std::move(seed)};
   const std::string_view passphrase(reinterpret_cast<const char*>(pass), pass_len);
   auto p = std::make_unique<mdl_phone>();
-  MDL_ASSIGN_OR_RETURN(p->store, wallet::KeyStore::Create(path, passphrase, secret, params, medallion::DefaultEnv()));
+  p->env = env;
+  MDL_ASSIGN_OR_RETURN(p->store, wallet::KeyStore::Create(path, passphrase, secret, params, env));
   // A fresh device index for every install: hardened indexes are 31-bit.
-  uint32_t index = 0;
-  randombytes_buf(&index, sizeof index);
-  index &= 0x7fffffffu;
+  uint8_t random[4];
+  env.rng->Fill(random);
+  const uint32_t index = ((uint32_t{random[0]} << 24) | (uint32_t{random[1]} << 16) | (uint32_t{random[2]} << 8) | random[3]) &
+                         0x7fffffffu;
   MDL_RETURN_IF_ERROR(p->store->PutPublic("device", "index", std::to_string(index)));
   MDL_RETURN_IF_ERROR(LoadKeys(*p, secret.seed));
   *out = p.release();
@@ -199,13 +211,16 @@ Result<json> Container(mdl_phone& p, const char* method, const std::string& path
   const std::string error = medallion::OptionalString(j, "error", "error").value_or("error");
   const std::string description = medallion::OptionalString(j, "error_description").value_or("");
   const std::string why = error + ": " + description;
+  // The reason as the server's clients read it (its "reason", or a protocol error such as
+  // invalid_grant); the code from the bridge's own table (409 is a precondition for the phone).
+  const std::string reason = medallion::server::StatusFromHttpReply(r).reason();
   switch (r.status) {
-    case 400: return Status::InvalidArgument(why);
-    case 401: return Status::Unauthenticated(why);
-    case 403: return Status::PermissionDenied(why);
-    case 404: return Status::NotFound(why);
-    case 409: return Status::FailedPrecondition(why);
-    default: return Status::Unavailable(why);
+    case 400: return Status(StatusCode::kInvalidArgument, why, reason);
+    case 401: return Status(StatusCode::kUnauthenticated, why, reason);
+    case 403: return Status(StatusCode::kPermissionDenied, why, reason);
+    case 404: return Status(StatusCode::kNotFound, why, reason);
+    case 409: return Status(StatusCode::kFailedPrecondition, why, reason);
+    default: return Status(StatusCode::kUnavailable, why, reason);
   }
 }
 
@@ -342,7 +357,7 @@ const char* mdl_status_name(mdl_status status) {
 
 void mdl_string_free(char* s) {
   if (s == nullptr) return;
-  sodium_memzero(s, std::strlen(s));
+  medallion::SecureWipe(s, std::strlen(s));
   std::free(s);
 }
 
@@ -354,11 +369,10 @@ mdl_status mdl_phone_create(const char* store_path, const uint8_t* passphrase, s
     if (store_path == nullptr || out_phone == nullptr || out_mnemonic == nullptr || !ValidBytes(passphrase, passphrase_len)) {
       return Status::InvalidArgument("NULL argument");
     }
-    if (sodium_init() < 0) return Status::Internal("libsodium");
-    medallion::SystemRng rng;
-    MDL_ASSIGN_OR_RETURN(SecretString mnemonic, wallet::bip39::GenerateMnemonic(rng, 256));
+    const medallion::Env env = EdgeEnv();
+    MDL_ASSIGN_OR_RETURN(SecretString mnemonic, wallet::bip39::GenerateMnemonic(*env.rng, 256));
     mdl_phone* phone = nullptr;
-    MDL_RETURN_IF_ERROR(CreateStore(store_path, passphrase, passphrase_len, kdf, mnemonic, &phone));
+    MDL_RETURN_IF_ERROR(CreateStore(store_path, passphrase, passphrase_len, kdf, mnemonic, env, &phone));
     char* m = Dup(mnemonic.Reveal());
     if (m == nullptr) {
       mdl_phone_destroy(phone);
@@ -377,10 +391,9 @@ mdl_status mdl_phone_restore(const char* store_path, const uint8_t* passphrase, 
     if (store_path == nullptr || out_phone == nullptr || mnemonic == nullptr || !ValidBytes(passphrase, passphrase_len)) {
       return Status::InvalidArgument("NULL argument");
     }
-    if (sodium_init() < 0) return Status::Internal("libsodium");
     SecretString words(std::string(mnemonic, mnemonic_len));
     MDL_RETURN_IF_ERROR(wallet::bip39::ValidateMnemonic(words.Reveal()));
-    return CreateStore(store_path, passphrase, passphrase_len, kdf, words, out_phone);
+    return CreateStore(store_path, passphrase, passphrase_len, kdf, words, EdgeEnv(), out_phone);
   });
 }
 
@@ -390,9 +403,9 @@ mdl_status mdl_phone_open(const char* store_path, const uint8_t* passphrase, siz
     if (store_path == nullptr || out_phone == nullptr || !ValidBytes(passphrase, passphrase_len)) {
       return Status::InvalidArgument("NULL argument");
     }
-    if (sodium_init() < 0) return Status::Internal("libsodium");
     auto p = std::make_unique<mdl_phone>();
-    MDL_ASSIGN_OR_RETURN(p->store, wallet::KeyStore::Open(store_path, medallion::DefaultEnv()));
+    p->env = EdgeEnv();
+    MDL_ASSIGN_OR_RETURN(p->store, wallet::KeyStore::Open(store_path, p->env));
     MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret,
                          p->store->Unlock(std::string_view(reinterpret_cast<const char*>(passphrase), passphrase_len)));
     MDL_RETURN_IF_ERROR(LoadKeys(*p, secret.seed));
@@ -464,7 +477,7 @@ mdl_status mdl_phone_pair(mdl_phone* phone, const char* pairing_uri, const char*
     } catch (...) {
       return Status::InvalidArgument("expires is not a number");
     }
-    if (exp <= medallion::DefaultEnv().clock->NowSeconds()) return Status::FailedPrecondition("the pairing offer has expired");
+    if (exp <= phone->env.clock->NowSeconds()) return Status::FailedPrecondition("the pairing offer has expired");
     // The transcript binds the container, the offer and the new device key (docs/mobile-bridge.md).
     MDL_ASSIGN_OR_RETURN(std::string t, medallion::jcs::Canonicalize(json{{"type", "medallion-pairing/1"},
                                                                           {"container", url},
@@ -484,11 +497,12 @@ mdl_status mdl_phone_pair(mdl_phone* phone, const char* pairing_uri, const char*
     if (!r) {
       phone->container = previous;
       if (r.error().code() == StatusCode::kInvalidArgument) {
-        const std::string m = r.error().message();
-        if (m.find("expired") != std::string::npos || m.find("used") != std::string::npos) {
-          return Status::FailedPrecondition(m);
-        }
-        return Status::Unauthenticated(m);
+        // The container's typed reasons (docs/mobile-bridge.md "Pairing refusals"): a spent or
+        // expired offer is a precondition, anything else a failed proof.
+        const std::string& why = r.error().reason();
+        const StatusCode code = why == kPairingExpired || why == kPairingUsed ? StatusCode::kFailedPrecondition
+                                                                              : StatusCode::kUnauthenticated;
+        return Status(code, r.error().message(), why);
       }
       return r.error();
     }
@@ -555,7 +569,7 @@ mdl_status mdl_phone_decide(mdl_phone* phone, const char* request_id, int32_t ap
       MDL_ASSIGN_OR_RETURN(const std::string vm_id, FromContainer(medallion::RequiredString(sign, "verification_method")));
       MDL_ASSIGN_OR_RETURN(const std::string format, FromContainer(medallion::RequiredString(sign, "format")));
       medallion::claims::Signer signer = medallion::claims::WalletSigner(phone->device, vm_id);
-      const int64_t now = medallion::DefaultEnv().clock->NowSeconds();
+      const int64_t now = phone->env.clock->NowSeconds();
       if (format == "data_integrity") {
         MDL_ASSIGN_OR_RETURN(const json document, FromContainer(medallion::RequiredObject(sign, "document")));
         medallion::claims::ProofOptions po;

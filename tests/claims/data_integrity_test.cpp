@@ -580,9 +580,18 @@ TEST_CASE("ParseDateTimeStamp follows XML Schema dateTimeStamp", "[claims][datet
   }
 }
 
-TEST_CASE("ReasonCode reads the prefix of a failure", "[claims][di]") {
+TEST_CASE("ReasonCode is the Status's reason, never read from the message", "[claims][di]") {
   CHECK(ReasonCode(Status::Ok()).empty());
-  CHECK(ReasonCode(Status::InvalidArgument("proof_malformed: x")) == "proof_malformed");
-  CHECK(ReasonCode(Status::InvalidArgument("Not a reason: x")).empty());
+  CHECK(ReasonCode(Status::WithReason(StatusCode::kInvalidArgument, "proof_malformed", "x")) == "proof_malformed");
+  CHECK(ReasonCode(Status::InvalidArgument("proof_malformed: x")).empty());
   CHECK(ReasonCode(Status::InvalidArgument("no colon")).empty());
+}
+
+TEST_CASE("every verification failure carries its reason as Status::reason()", "[claims][di]") {
+  json doc = {{"@context", {"https://www.w3.org/ns/credentials/v2"}}, {"type", {"VerifiableCredential"}}};
+  ProofCheckOptions o;
+  auto r = VerifyProofs(doc, KeyResolver(), o);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().reason() == reason::kProofMissing);
+  CHECK(r.error().message().rfind(std::string(reason::kProofMissing) + ": ", 0) == 0);
 }

@@ -125,11 +125,16 @@ struct World {
     std::filesystem::remove_all(dir);
   }
 
+  // The license the next Prescription() embeds: valid 2026-2028 unless these say otherwise.
+  std::string license_valid_from = "2026-01-01T00:00:00Z", license_valid_until = "2028-01-01T00:00:00Z";
+  bool license_malformed = false;  // signed without its licenseNumber
+
   json License(std::vector<std::string> schedules = {"II", "III"}) {
-    LicenseClaims c{physician, "MD-12345", "US-MA", "MD", "Internal Medicine", schedules, "2026-01-01T00:00:00Z", "2028-01-01T00:00:00Z"};
+    LicenseClaims c{physician, "MD-12345", "US-MA", "MD", "Internal Medicine", schedules, license_valid_from, license_valid_until};
     auto vc = BuildLicenseCredential("urn:uuid:license-1", society.DidKey(), c, nullptr);
     INFO((vc ? "" : vc.error().ToString()));
     REQUIRE(vc);
+    if (license_malformed) (*vc)["credentialSubject"].erase("licenseNumber");
     ProofOptions o;
     o.created = did::XmlDateTime(kNow - 3600);
     return *AddProof(*vc, society.SignerFor(society.DidKey()), o);
@@ -261,6 +266,20 @@ TEST_CASE("Pharmacy: each refusal has its reason and writes nothing", "[claims][
   SECTION("expired prescription") {
     w.clock.Set((kNow + 365LL * 86400) * 1000);
     refused(w.Present(w.Prescription("")), rx_reason::kPrescriptionExpired);
+  }
+  // Three different license failures, three different codes (none is license_expired but the
+  // expired one).
+  SECTION("expired license") {
+    w.license_valid_until = "2026-06-01T00:00:00Z";
+    refused(w.Present(w.Prescription("")), rx_reason::kLicenseExpired);
+  }
+  SECTION("license not yet valid") {
+    w.license_valid_from = "2027-01-01T00:00:00Z";
+    refused(w.Present(w.Prescription("")), rx_reason::kLicenseNotYetValid);
+  }
+  SECTION("malformed license") {
+    w.license_malformed = true;
+    refused(w.Present(w.Prescription("")), rx_reason::kLicenseMalformed);
   }
 }
 

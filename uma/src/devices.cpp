@@ -99,17 +99,17 @@ Reply AuthorizationServer::CompletePairing(const json& body) {
   Status st = impl_->Tx([&]() -> Status {
     Stmt q(impl_->db_, "SELECT secret_hash, expires, used, attempts FROM pairings WHERE id = ?", kWhat);
     if (q.Text(1, pairing_id).Step() != SQLITE_ROW) {
-      reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "unknown pairing");
+      reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "unknown pairing", {{"reason", "pairing_unknown"}});
       return Status::Ok();
     }
     const std::string secret_hash = q.ColBlob(0);
     const int64_t expires = q.ColInt(1), used = q.ColInt(2), attempts = q.ColInt(3);
     if (used != 0 || attempts >= options_.max_pairing_attempts) {
-      reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "the pairing offer was already used or burned");
+      reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "the pairing offer was already used or burned", {{"reason", "pairing_used"}});
       return Status::Ok();
     }
     if (expires <= impl_->Now()) {
-      reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "the pairing offer has expired");
+      reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "the pairing offer has expired", {{"reason", "pairing_expired"}});
       return Status::Ok();
     }
     // The container keeps only H = SHA-256(secret); the phone, which read the secret from the
@@ -133,7 +133,7 @@ Reply AuthorizationServer::CompletePairing(const json& body) {
     }
     Stmt use(impl_->db_, "UPDATE pairings SET used = 1 WHERE id = ? AND used = 0", kWhat);
     if (use.Text(1, pairing_id).Step() != SQLITE_DONE || sqlite3_changes(impl_->db_) != 1) {
-      reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "the pairing offer was already used");
+      reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "the pairing offer was already used", {{"reason", "pairing_used"}});
       return Status::Ok();
     }
     // The DID first: if the device cannot be published, the pairing does not happen.

@@ -1,8 +1,6 @@
 // Relationship pointers on the ledger: building, validating, replaying, rebuilding from a seed.
 #include "medallion/uma/relationship.h"
 
-#include <sodium.h>
-
 #include <nlohmann/json.hpp>
 
 #include "medallion/core/encoding.h"
@@ -11,6 +9,7 @@
 #include "medallion/core/json.h"
 #include "medallion/ledger/entry.h"
 #include "medallion/wallet/keys.h"
+#include "medallion/wallet/seal.h"
 
 namespace medallion::uma {
 namespace {
@@ -19,15 +18,15 @@ using nlohmann::json;
 
 Result<Bytes> PseudonymKey(const std::string& pseudonym) {
   MDL_ASSIGN_OR_RETURN(Bytes key, Base64UrlDecode(pseudonym));
-  if (key.size() != crypto_sign_PUBLICKEYBYTES) return Status::InvalidArgument("a pseudonym is a 32-byte Ed25519 key");
+  if (key.size() != wallet::kEd25519PublicKeyBytes) return Status::InvalidArgument("a pseudonym is a 32-byte Ed25519 key");
   return key;
 }
 
 Result<json> Sign(json entry, const PairwiseKey& key) {
   MDL_ASSIGN_OR_RETURN(std::string canonical, jcs::Canonicalize(entry));
-  Bytes sig(crypto_sign_BYTES);
-  crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(),
-                       key.private_key.Reveal().data());
+  // PairwiseKey keeps libsodium's 64-byte secret key: its first half is the Ed25519 seed.
+  MDL_ASSIGN_OR_RETURN(Bytes sig, wallet::SignEd25519WithSeed(key.private_key.Reveal().first(wallet::kEd25519SeedBytes),
+                                                              AsBytes(canonical)));
   entry["sig"] = Base64UrlEncode(sig);
   return entry;
 }
@@ -43,9 +42,8 @@ bool SignedBy(const json& entry, const std::string& field) {
   auto canonical = jcs::Canonicalize(body);
   auto sig = Base64UrlDecode(entry.value("sig", ""));
   auto key = PseudonymKey(entry.value(field, ""));
-  return canonical && sig && key && sig->size() == crypto_sign_BYTES &&
-         crypto_sign_verify_detached(sig->data(), reinterpret_cast<const unsigned char*>(canonical->data()), canonical->size(),
-                                     key->data()) == 0;
+  return canonical && sig && key && sig->size() == wallet::kSignatureBytes &&
+         wallet::Verify(wallet::SignatureAlg::kEdDSA, *key, AsBytes(*canonical), *sig);
 }
 
 }  // namespace
@@ -57,9 +55,7 @@ Result<PairwiseKey> DerivePairwiseKey(ByteView seed, uint32_t index) {
                                                                      wallet::PairwiseKeyPath(0, index, wallet::KeyPurpose::kAuthentication)));
   PairwiseKey out;
   out.public_key = k.public_key;
-  out.private_key = SecretBytes(crypto_sign_SECRETKEYBYTES);
-  Bytes pk(crypto_sign_PUBLICKEYBYTES);
-  crypto_sign_seed_keypair(pk.data(), out.private_key.RevealMutable().data(), k.private_key.Reveal().data());
+  out.private_key = std::move(k.expanded);  // libsodium's 64-byte form (MakeSigningKey fills it)
   return out;
 }
 
@@ -86,10 +82,7 @@ Result<json> BuildOpen(const PairwiseKey& provider, const std::string& patient_p
   MDL_ASSIGN_OR_RETURN(Bytes patient_key, PseudonymKey(patient_pseudonym));
   // The location is for the patient only: sealed to her pseudonym's X25519 form (RFC 7748 via
   // libsodium's birational map), so the ledger holds ciphertext.
-  unsigned char x25519[crypto_box_PUBLICKEYBYTES];
-  if (crypto_sign_ed25519_pk_to_curve25519(x25519, patient_key.data()) != 0) {
-    return Status::InvalidArgument("the patient's pseudonym is not a usable key");
-  }
+  if (!wallet::Ed25519PublicKeyToX25519(patient_key)) return Status::InvalidArgument("the patient's pseudonym is not a usable key");
   if (location.empty() || location.size() > 800) return Status::InvalidArgument("a location of 1 to 800 bytes");
   if (!IsLowerHex64(data_hash_hex)) return Status::InvalidArgument("the data hash is 64 lower-case hex digits");
   // The data commitment is salted per relationship (the salt is sealed to the patient with the
@@ -100,8 +93,7 @@ Result<json> BuildOpen(const PairwiseKey& provider, const std::string& patient_p
   const Hash256 salt_full = HmacSha256(provider.private_key.Reveal(), AsBytes("medallion relationship data salt\n" + rel));
   const std::string salt = Base64UrlEncode(ByteView(salt_full.data(), 16));
   const std::string plain = json{{"location", location}, {"salt", salt}}.dump();
-  Bytes sealed(crypto_box_SEALBYTES + plain.size());
-  crypto_box_seal(sealed.data(), reinterpret_cast<const unsigned char*>(plain.data()), plain.size(), x25519);
+  MDL_ASSIGN_OR_RETURN(Bytes sealed, wallet::SealToEd25519(patient_key, AsBytes(plain)));
   json entry = {{"type", "relationship"}, {"v", 1}, {"rel", rel}, {"a", provider.Pseudonym()},
                 {"b", patient_pseudonym}, {"kind", kind}, {"action", "open"}, {"status", "active"},
                 {"loc", Base64UrlEncode(sealed)}, {"data", DataCommitment(salt, data_hash_hex)}, {"ts", ts}};
@@ -172,19 +164,18 @@ Result<Relationship> Replay(const std::vector<std::pair<uint64_t, std::string>>&
       r.data_hash = e.value("data", "");
       if (patient != nullptr && patient->Pseudonym() == r.patient && e.contains("loc")) {
         auto sealed = Base64UrlDecode(e["loc"].get<std::string>());
-        unsigned char pk[crypto_box_PUBLICKEYBYTES], sk[crypto_box_SECRETKEYBYTES];
-        if (sealed && sealed->size() > crypto_box_SEALBYTES &&
-            crypto_sign_ed25519_pk_to_curve25519(pk, patient->public_key.data()) == 0 &&
-            crypto_sign_ed25519_sk_to_curve25519(sk, patient->private_key.Reveal().data()) == 0) {
-          std::string plain(sealed->size() - crypto_box_SEALBYTES, '\0');
-          if (crypto_box_seal_open(reinterpret_cast<unsigned char*>(plain.data()), sealed->data(), sealed->size(), pk, sk) == 0) {
-            auto opened = ParseJson(plain, JsonLimits{1024, 2});
-            if (opened && opened->is_object()) {
-              r.location = OptionalString(*opened, "location").value_or("");
-              r.data_salt = OptionalString(*opened, "salt").value_or("");
-            }
+        auto key = wallet::MakeSigningKey(wallet::SignatureAlg::kEdDSA,
+                                          patient->private_key.Reveal().first(wallet::kEd25519SeedBytes));
+        auto plain = sealed && key && sealed->size() > wallet::kSealOverheadBytes
+                         ? wallet::OpenSealedToEd25519(*key, *sealed)
+                         : Result<SecretBytes>(Status::Unauthenticated("no sealed location"));
+        if (plain) {
+          const auto bytes = plain->Reveal();
+          auto opened = ParseJson(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), JsonLimits{1024, 2});
+          if (opened && opened->is_object()) {
+            r.location = OptionalString(*opened, "location").value_or("");
+            r.data_salt = OptionalString(*opened, "salt").value_or("");
           }
-          sodium_memzero(sk, sizeof sk);
         }
       }
       r.indexes.push_back(index);

@@ -144,6 +144,38 @@ Result<Bytes> CompressSecp256k1PublicKey(ByteView public_key) {
   return out;
 }
 
+Result<Bytes> DecompressSecp256k1PublicKey(ByteView public_key) {
+  secp256k1_pubkey pk;
+  if (!IsStandardSecp256k1Encoding(public_key) ||
+      secp256k1_ec_pubkey_parse(Secp256k1Context(), &pk, public_key.data(), public_key.size()) != 1) {
+    return Status::InvalidArgument("secp256k1: invalid public key");
+  }
+  Bytes out(65);
+  size_t len = out.size();
+  secp256k1_ec_pubkey_serialize(Secp256k1Context(), out.data(), &len, &pk, SECP256K1_EC_UNCOMPRESSED);
+  return out;
+}
+
+bool IsValidEd25519PublicKey(ByteView public_key) {
+  return public_key.size() == crypto_core_ed25519_BYTES && crypto_core_ed25519_is_valid_point(public_key.data()) == 1;
+}
+
+bool IsValidSecp256k1PublicKey(ByteView public_key) {
+  secp256k1_pubkey pk;
+  return IsStandardSecp256k1Encoding(public_key) &&
+         secp256k1_ec_pubkey_parse(Secp256k1Context(), &pk, public_key.data(), public_key.size()) == 1;
+}
+
+Result<Bytes> SignEd25519WithSeed(ByteView seed, ByteView message) {
+  if (seed.size() != crypto_sign_SEEDBYTES) return Status::InvalidArgument("Ed25519 seeds are 32 bytes");
+  Bytes pk(crypto_sign_PUBLICKEYBYTES);
+  SecretBytes sk(crypto_sign_SECRETKEYBYTES);
+  crypto_sign_seed_keypair(pk.data(), sk.RevealMutable().data(), seed.data());
+  Bytes sig(crypto_sign_BYTES);
+  crypto_sign_detached(sig.data(), nullptr, message.data(), message.size(), sk.Reveal().data());
+  return sig;
+}
+
 bool Verify(SignatureAlg alg, ByteView public_key, ByteView message, ByteView signature) {
   if (signature.size() != 64) return false;
   if (alg == SignatureAlg::kEdDSA) {

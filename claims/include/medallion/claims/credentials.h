@@ -23,6 +23,14 @@ inline constexpr char kVcContextV2[] = "https://www.w3.org/ns/credentials/v2";
 inline constexpr char kMedallionContext[] = "https://w3id.org/medallion/credentials/v1";
 const std::string& MedallionContextDocument();
 
+// Reason codes of CheckCredential and the credential-type checks (Status::reason()).
+namespace vc_reason {
+inline constexpr char kMalformed[] = "vc_malformed";
+inline constexpr char kNotYetValid[] = "vc_not_yet_valid";
+inline constexpr char kExpired[] = "vc_expired";
+inline constexpr char kFhir[] = "fhir";
+}  // namespace vc_reason
+
 // VC Data Model 2.0 §4 basic checks of a credential: @context starts with the v2 context
 // (and every other context is one we know: offline verifiers never fetch contexts), `type`
 // includes VerifiableCredential, `issuer` is a URL/DID (or an object with one as `id`),

@@ -2,8 +2,8 @@
 // Cryptosuites v1.0 §3.3), including proof sets and proof chains (VC Data Integrity 1.0 §2.1.2,
 // §4.3 "Add Proof Set/Chain", §4.5 "Verify Proof Sets and Chains").
 //
-// Failures of verification carry a reason code as the prefix of the Status message
-// ("signature_invalid: proof 1 ..."); ReasonCode() extracts it. The codes are listed in
+// Failures of verification carry a reason code (Status::reason(), also the prefix of the
+// message: "signature_invalid: proof 1 ..."); ReasonCode() returns it. The codes are listed in
 // `reason` below and are stable: the pharmacy pipeline and the CLI report them as they are.
 #pragma once
 
@@ -28,7 +28,7 @@ inline constexpr std::string_view kDataIntegrityProof = "DataIntegrityProof";
 // The largest bound a caller may set on clock skew (seconds); a larger one is misuse.
 inline constexpr int64_t kMaxClockSkewSeconds = 900;
 
-// Reason codes of proof and token verification failures (the Status message prefix).
+// Reason codes of proof and token verification failures (Status::reason()).
 namespace reason {
 inline constexpr std::string_view kProofMissing = "proof_missing";
 inline constexpr std::string_view kProofMalformed = "proof_malformed";
@@ -46,7 +46,8 @@ inline constexpr std::string_view kContextMismatch = "context_mismatch";
 inline constexpr std::string_view kPreviousProofMissing = "previous_proof_missing";
 }  // namespace reason
 
-// The reason code of a failure produced by this module ("" for OK or a message without one).
+// The reason code of a failure: status.reason(), "" for OK or a failure without one. Never
+// parsed from the message text.
 std::string_view ReasonCode(const Status& status);
 
 // XML Schema 1.1 dateTimeStamp ("2023-02-24T23:36:38Z", "2023-02-24T23:36:38.5+01:00"): the

@@ -36,6 +36,8 @@ inline constexpr char kIssuerUnresolved[] = "issuer_unresolved";
 inline constexpr char kLicenseProof[] = "license_proof_invalid";
 inline constexpr char kLicenseIssuerUntrusted[] = "license_issuer_untrusted";
 inline constexpr char kLicenseNotPrescriber[] = "license_not_for_prescriber";
+inline constexpr char kLicenseMalformed[] = "license_malformed";  // not a MedicalLicenseCredential
+inline constexpr char kLicenseNotYetValid[] = "license_not_yet_valid";
 inline constexpr char kLicenseExpired[] = "license_expired";
 inline constexpr char kLicenseRevoked[] = "license_revoked";
 inline constexpr char kLicenseSuspended[] = "license_suspended";
@@ -66,15 +68,17 @@ class LedgerPort {
   virtual std::string TrustedCheckpoint() = 0;
 };
 
-// License status: OK if active; failed_precondition "revoked" / "suspended"; unavailable if it
-// cannot be determined (the status list could not be fetched or verified).
+// License status: OK if active; failed_precondition with reason rx_reason::kLicenseRevoked or
+// kLicenseSuspended (a failed_precondition without a reason counts as revoked); unavailable if
+// it cannot be determined (the status list could not be fetched or verified).
 using LicenseStatusCheck = std::function<Status(const nlohmann::json& license_vc)>;
 
 // License status through Bitstring Status Lists: every entry of the license's
 // credentialStatus is checked with `checker` (which fetches, verifies and caches the lists).
-// A set revocation bit is failed_precondition "revoked", a set suspension bit "suspended";
-// a license without a status entry, or a list that cannot be fetched or verified, is
-// unavailable. `checker` must outlive the returned function.
+// A set revocation bit is failed_precondition "revoked (<list url>)" with reason
+// license_revoked, a set suspension bit "suspended (...)" with reason license_suspended; a
+// license without a status entry, or a list that cannot be fetched or verified, is unavailable
+// (reason license_status_unavailable). `checker` must outlive the returned function.
 LicenseStatusCheck MakeLicenseStatusCheck(StatusChecker& checker);
 
 struct PharmacyConfig {

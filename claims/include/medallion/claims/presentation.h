@@ -19,6 +19,15 @@
 
 namespace medallion::claims {
 
+// Reason codes of ChallengeStore::Consume and VerifyPresentation (Status::reason(), also the
+// message prefix).
+namespace presentation_reason {
+inline constexpr char kChallengeUnknown[] = "challenge_unknown";
+inline constexpr char kChallengeExpired[] = "challenge_expired";
+inline constexpr char kDomainMismatch[] = "domain_mismatch";
+inline constexpr char kHolderBinding[] = "holder_binding";
+}  // namespace presentation_reason
+
 struct Challenge {
   std::string nonce;   // 128 random bits, base64url
   std::string domain;  // the verifier's origin
@@ -32,7 +41,7 @@ class ChallengeStore {
   // A fresh challenge for `domain`. When the store is full, expired challenges are dropped
   // first, then the oldest.
   Challenge Issue(const std::string& domain);
-  // Consumes a challenge. Errors (permission_denied, with the reason as message prefix):
+  // Consumes a challenge. Errors (permission_denied, with a presentation_reason):
   // "challenge_unknown" (never issued, or already used: replay), "challenge_expired",
   // "domain_mismatch".
   Status Consume(const std::string& nonce, const std::string& domain);

@@ -18,6 +18,7 @@
 #include "medallion/core/env.h"
 #include "medallion/core/secret.h"
 #include "medallion/core/status.h"
+#include "medallion/wallet/keys.h"
 
 namespace medallion::ledger {
 
@@ -97,8 +98,8 @@ class Ed25519NoteSigner {
 
   const std::string& name() const { return name_; }
   uint32_t key_id() const { return key_id_; }
-  const Bytes& public_key() const { return public_key_; }
-  Ed25519NoteVerifier Verifier() const { return {name_, public_key_}; }
+  const Bytes& public_key() const { return key_.public_key; }
+  Ed25519NoteVerifier Verifier() const { return {name_, key_.public_key}; }
   // The raw Ed25519 signature over `text`.
   Bytes SignRaw(std::string_view text) const;
   // The signature line for `text`: "— name base64(id || sig)\n".
@@ -110,8 +111,7 @@ class Ed25519NoteSigner {
  private:
   Ed25519NoteSigner() = default;
   std::string name_;
-  SecretBytes secret_key_;  // libsodium's 64-byte seed || public key
-  Bytes public_key_;
+  wallet::SigningKey key_;  // EdDSA: the seed, its public key and expanded key
   uint32_t key_id_ = 0;
 };
 

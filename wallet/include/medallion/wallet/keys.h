@@ -73,5 +73,26 @@ bool Verify(SignatureAlg alg, ByteView public_key, ByteView message, ByteView si
 
 // Public key of a secp256k1 key in compressed form, from compressed or uncompressed input.
 Result<Bytes> CompressSecp256k1PublicKey(ByteView public_key);
+// The same key uncompressed (SEC 1 v2 §2.3.3: 0x04 || x || y, 65 bytes), from compressed or
+// uncompressed input. Errors: invalid_argument for anything that is not a point on the curve.
+Result<Bytes> DecompressSecp256k1PublicKey(ByteView public_key);
+
+// Sizes of RFC 8032 Ed25519 keys and of the signatures of both algorithms (64 bytes).
+inline constexpr size_t kEd25519PublicKeyBytes = 32;
+inline constexpr size_t kEd25519SeedBytes = 32;
+inline constexpr size_t kSignatureBytes = 64;
+
+// True iff `public_key` is 32 bytes encoding a canonical Ed25519 point of the main subgroup
+// that is not of small order (what a signature check can rely on). Thread-safe.
+bool IsValidEd25519PublicKey(ByteView public_key);
+
+// True iff `public_key` is a compressed (33 bytes) or uncompressed (65 bytes) SEC 1 encoding of a
+// secp256k1 point. Thread-safe.
+bool IsValidSecp256k1PublicKey(ByteView public_key);
+
+// Ed25519 over `message` with a key given by its 32-byte seed (RFC 8032 §5.1.5-6), for callers
+// that hold a seed rather than a SigningKey. Errors: invalid_argument for a seed that is not
+// 32 bytes.
+Result<Bytes> SignEd25519WithSeed(ByteView seed, ByteView message);
 
 }  // namespace medallion::wallet
