@@ -10,6 +10,7 @@
 
 #include "medallion/claims/ledger_entries.h"
 #include "medallion/core/hash.h"
+#include "medallion/core/json.h"
 #include "medallion/did/did_key.h"
 #include "medallion/did/did_web.h"
 #include "medallion/roles/did_controller.h"
@@ -171,35 +172,80 @@ Result<HostOptions> ParseHostConfig(const json& cfg, const std::string& config_p
   if (!cfg.is_object() || !cfg.contains("containers") || !cfg["containers"].is_array() || cfg["containers"].empty()) {
     return Status::InvalidArgument(config_path + ": {\"containers\": [...]} is required");
   }
+  // Every member read through core/json.h: a wrong type is a refusal naming the member.
+  auto named = [&](const Status& st) { return Status(st.code(), config_path + ": " + st.message()); };
   LedgerClientOptions l;
-  if (cfg.contains("ledger")) {
-    l.url = cfg["ledger"].value("url", l.url);
-    l.log_key = cfg["ledger"].value("log_key", "");
-  }
   HostOptions host;
+  TlsFiles tls;
+  std::vector<std::string> trusted;
+  bool insecure = false, receipts = false;
+  {
+    auto ledger = OptionalObject(cfg, "ledger");
+    if (!ledger) return named(ledger.error());
+    auto url = OptionalString(*ledger, "url", l.url);
+    auto key = OptionalString(*ledger, "log_key", "");
+    auto tls_json = OptionalObject(cfg, "tls");
+    auto listen = OptionalString(cfg, "listen", "");
+    auto trust = OptionalStringArray(cfg, "trust");
+    auto loopback = OptionalBool(cfg, "allow_insecure_loopback", false);
+    auto anchor = OptionalBool(cfg, "ledger_receipts", false);
+    for (const Status& st : {url.status(), key.status(), tls_json.status(), listen.status(), trust.status(),
+                             loopback.status(), anchor.status()}) {
+      if (!st.ok()) return named(st);
+    }
+    auto cert = OptionalString(*tls_json, "cert", "");
+    auto tls_key = OptionalString(*tls_json, "key", "");
+    if (!cert) return named(cert.error());
+    if (!tls_key) return named(tls_key.error());
+    l.url = *url;
+    l.log_key = *key;
+    tls = {*cert, *tls_key};
+    host.listen = *listen;
+    host.tls = tls;
+    trusted = *trust;
+    insecure = *loopback;
+    receipts = *anchor;
+  }
   std::set<std::string> names;
   for (const json& e : cfg["containers"]) {
     if (!e.is_object() || !e.contains("name") || !e["name"].is_string() || !names.insert(e["name"].get<std::string>()).second) {
       return Status::InvalidArgument("each container has a unique name");
     }
+    const std::string name = e["name"];
+    auto in = [&](const Status& st) { return Status(st.code(), "container " + name + ": " + st.message()); };
     ContainerOptions o;
-    o.dir = e.value("dir", "");
-    o.store = e.value("store", "");
-    o.passphrase_file = e.value("passphrase_file", "");
-    o.owner = e.value("owner", "");
-    o.key_index = e.value("key_index", 0u);
-    o.listen = e.value("listen", "127.0.0.1:0");
-    o.public_url = e.value("public_url", "");
-    o.verifier.trusted = cfg.value("trust", std::vector<std::string>{});
-    o.verifier.allow_insecure_loopback = cfg.value("allow_insecure_loopback", false);
-    o.use_ledger = cfg.value("ledger_receipts", false);
-    if (cfg.contains("tls")) {
-      o.tls.cert = cfg["tls"].value("cert", "");
-      o.tls.key = cfg["tls"].value("key", "");
+    auto dir = OptionalString(e, "dir", "");
+    auto store = OptionalString(e, "store", "");
+    auto pass = OptionalString(e, "passphrase_file", "");
+    auto owner = OptionalString(e, "owner", "");
+    auto key_index = OptionalInt(e, "key_index", 0);
+    auto listen = OptionalString(e, "listen", "");
+    auto public_url = OptionalString(e, "public_url", "");
+    for (const Status& st : {dir.status(), store.status(), pass.status(), owner.status(), key_index.status(),
+                             listen.status(), public_url.status()}) {
+      if (!st.ok()) return in(st);
     }
+    if (*key_index < 0 || *key_index > 0x7fffffff) return in(Status::InvalidArgument("'key_index' is out of range"));
+    if (!host.listen.empty()) {
+      if (!listen->empty()) return in(Status::InvalidArgument("'listen' goes with a port per container; this host shares its 'listen'"));
+      if (name.empty() || name.size() > 64 || name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {
+        return in(Status::InvalidArgument("the name is its path (/c/NAME): letters, digits, '-', '_', at most 64"));
+      }
+    }
+    o.dir = *dir;
+    o.store = *store;
+    o.passphrase_file = *pass;
+    o.owner = *owner;
+    o.key_index = static_cast<uint32_t>(*key_index);
+    o.listen = listen->empty() ? "127.0.0.1:0" : *listen;
+    o.public_url = *public_url;
+    o.verifier.trusted = trusted;
+    o.verifier.allow_insecure_loopback = insecure;
+    o.use_ledger = receipts;
+    o.tls = tls;
     o.ledger = l;
-    if (o.dir.empty()) return Status::InvalidArgument("container " + e["name"].get<std::string>() + ": dir is required");
-    host.containers.emplace_back(e["name"].get<std::string>(), std::move(o));
+    if (o.dir.empty()) return Status::InvalidArgument("container " + name + ": dir is required");
+    host.containers.emplace_back(name, std::move(o));
   }
   return host;
 }
@@ -210,6 +256,11 @@ HostRole::~HostRole() { Stop(); }
 
 Status HostRole::Start() {
   json listing = json::array();
+  if (!options_.listen.empty()) {
+    MDL_RETURN_IF_ERROR(StartShared(&listing));
+    banner_ = {{"role", "host"}, {"containers", listing}};
+    return Status::Ok();
+  }
   for (auto& [name, o] : options_.containers) {
     auto c = std::make_unique<ContainerRole>(o, env_);
     if (Status st = c->Start(); !st.ok()) {
@@ -224,7 +275,27 @@ Status HostRole::Start() {
   return Status::Ok();
 }
 
+// One listener and one worker pool for every container, each mounted under /c/<name>
+// (ContainerRole::Mount): a host of many containers no longer costs a port and a thread pool
+// each.
+Status HostRole::StartShared(json* listing) {
+  MDL_ASSIGN_OR_RETURN(std::unique_ptr<httplib::Server> server, MakeServer(options_.tls));
+  MDL_RETURN_IF_ERROR(Bind(std::move(server), options_.listen));
+  for (auto& [name, o] : options_.containers) {
+    auto c = std::make_unique<ContainerRole>(o, env_);
+    if (Status st = c->Mount(listener(), "/c/" + name, url()); !st.ok()) {
+      containers_.clear();
+      return Status(st.code(), name + ": " + st.message());
+    }
+    listing->push_back({{"name", name}, {"url", c->issuer()}, {"owner", c->banner()["owner"]}});
+    containers_.push_back(std::move(c));
+  }
+  Serve();
+  return Status::Ok();
+}
+
 void HostRole::Stop() {
+  Role::Stop();  // the shared listener, if any
   for (auto& c : containers_) c->Stop();
 }
 

@@ -114,7 +114,12 @@ void MountedRoutes::Dispatch(const std::string& prefix, const httplib::Request& 
   }
   res.status = answer.status;
   for (const auto& [name, value] : answer.headers) {
-    if (Copied(name)) res.headers.emplace(name, value);
+    if (!Copied(name)) continue;
+    // A path-absolute Location (RFC 9110 §10.2.2) names a path of the container: under the mount
+    // it lives below the prefix.
+    const bool relative_location = strcasecmp(name.c_str(), "Location") == 0 && !value.empty() && value[0] == '/' &&
+                                   (value.size() < 2 || value[1] != '/');
+    res.headers.emplace(name, relative_location ? prefix + value : value);
   }
   res.body = std::move(answer.body);
 }

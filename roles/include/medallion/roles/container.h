@@ -108,17 +108,22 @@ class ContainerRole final : public Role {
   std::unique_ptr<MountedRoutes> mounted_;
 };
 
-// A container host: named containers, each with its own databases, keys, authorization server
-// and port (docs/roles.md §"Container host").
+// A container host: named containers, each with its own databases, keys and authorization
+// server (docs/roles.md §"Container host"). Each has a port of its own, or — with `listen` —
+// all share one listener and one worker pool, each under the path /c/<name>.
 struct HostOptions {
   std::vector<std::pair<std::string, ContainerOptions>> containers;  // (name, options)
+  std::string listen;  // HOST:PORT of the shared listener; empty: a port per container
+  TlsFiles tls;        // of the shared listener
 };
 
-// The options of a host configuration (host.json: {ledger: {url, log_key}, trust,
+// The options of a host configuration (host.json: {listen, ledger: {url, log_key}, trust,
 // allow_insecure_loopback, ledger_receipts, tls: {cert, key}, containers: [{name, dir, store,
 // passphrase_file, owner, key_index, listen, public_url}]}); `config_path` names it in errors.
-// Errors: invalid_argument for a missing or empty container list, a container without a
-// unique name or without a dir.
+// Members of the wrong type are refused by name, never thrown. Errors: invalid_argument for a
+// missing or empty container list, a container without a unique name or without a dir, a name
+// that is not a path segment (letters, digits, '-', '_'; at most 64) when `listen` is shared,
+// a container `listen` next to a shared one.
 Result<HostOptions> ParseHostConfig(const nlohmann::json& config, const std::string& config_path);
 
 class HostRole final : public Role {
@@ -131,6 +136,8 @@ class HostRole final : public Role {
   void Stop() override;
 
  private:
+  Status StartShared(nlohmann::json* listing);
+
   HostOptions options_;
   Env env_;
   std::vector<std::unique_ptr<ContainerRole>> containers_;

@@ -48,6 +48,8 @@ class Role {
   Status Bind(std::unique_ptr<httplib::Server> server, const std::string& listen);
   // Starts serving the bound listener on the role's thread. REQUIRES: Bind succeeded.
   void Serve();
+  // The bound listener, for registering routes between Bind and Serve. REQUIRES: Bind succeeded.
+  httplib::Server& listener() { return *http_; }
 
   nlohmann::json banner_;
 
