@@ -89,36 +89,177 @@ Result<std::string> Session(const OwnerClient& c) {
   return t;
 }
 
+// `container serve`.
+void AddContainerServe(CLI::App* container, int& rc) {
+  auto o = std::make_shared<roles::ContainerOptions>();
+  auto l = std::make_shared<ClientOptions>();
+  auto as_json = std::make_shared<bool>(false);
+  auto* cmd = container->add_subcommand("serve", "Serve the container (docs/uma.md)");
+  cmd->add_option("--dir", o->dir, "Data folder (consent.db, records.db), created 0700")->required();
+  cmd->add_option("--listen", o->listen, "HOST:PORT (default 127.0.0.1:8090; port 0 picks one)");
+  cmd->add_option("--public-url", o->public_url, "The URL clients use (the issuer; default http://HOST:PORT)");
+  cmd->add_option("--owner", o->owner, "The owner's DID (default: the did:key of --store's authentication key)");
+  cmd->add_option("--store", o->store, "The owner's wallet key store (sign consent receipts, derive pseudonyms)");
+  cmd->add_option("--passphrase-file", o->passphrase_file, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+  cmd->add_option("--account", o->account, "Wallet account (default 0)");
+  cmd->add_option("--key-index", o->key_index, "did:mdl owner: the generation of her authentication/assertion keys (default 0)");
+  AddVerifierOptions(cmd, o->verifier);
+  AddTlsOptions(cmd, o->tls);
+  cmd->add_flag("--ledger-receipts", o->use_ledger, "Anchor consent receipts and disclosure batches on the ledger");
+  l->Add(cmd, false, "--ledger");
+  cmd->add_flag("--json", *as_json, "Print the banner as one JSON line");
+  cmd->callback([o, l, as_json, &rc] {
+    roles::ContainerOptions co = *o;
+    co.ledger = *l;
+    roles::ContainerRole role(std::move(co), DefaultEnv());
+    rc = ServeRole(role, *as_json);
+  });
+}
+
+// `consent signin`.
+struct SigninOptions {
+  OwnerClient client;
+  std::string store, pass, owner;
+  uint32_t account = 0, key_index = 0;
+};
+
+int RunSignin(const SigninOptions& o) {
+  auto keys = UnlockOwner(o.store, o.pass, o.account, o.owner, o.key_index);
+  if (!keys) return ReportError(keys.error());
+  auto ch = Call(o.client.url, "POST", "/owner/v1/challenge", "", nullptr);
+  if (!ch || ch->first != 200) return Show(ch, true);
+  claims::JwtSignOptions so;
+  const int64_t now = DefaultEnv().clock->NowSeconds();
+  so.issued_at = now;
+  so.expires = now + 120;
+  so.audience = ch->second.value("audience", "");
+  so.nonce = ch->second.value("nonce", "");
+  auto token = claims::SignJwt(claims::JwtKind::kDidAuth, {{"sub", keys->did}}, keys->AuthSigner(), so);
+  if (!token) return ReportError(token.error());
+  json body = {{"token", *token}};
+  auto s = Call(o.client.url, "POST", "/owner/v1/session", "", &body);
+  if (!s || s->first != 200) return Show(s, true);
+  Status st = WriteFileAtomic(o.client.session_file, s->second["access_token"].get<std::string>() + "\n", false, true);
+  if (!st.ok()) return ReportError(st);
+  PrintJson({{"did", keys->did}, {"session_file", o.client.session_file}, {"expires_in", s->second["expires_in"]}});
+  return 0;
+}
+
+void AddSignin(CLI::App* consent, int& rc) {
+  auto o = std::make_shared<SigninOptions>();
+  auto* cmd = consent->add_subcommand("signin", "Sign in with the wallet's DID key; writes the session token (0600)");
+  o->client.Add(cmd);
+  cmd->add_option("--store", o->store, "The owner's wallet key store")->required();
+  cmd->add_option("--passphrase-file", o->pass, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+  cmd->add_option("--account", o->account, "Wallet account (default 0)");
+  cmd->add_option("--did", o->owner, "Sign in as this did:mdl (default: the wallet's did:key)");
+  cmd->add_option("--key-index", o->key_index, "did:mdl: the generation of the authentication key (default 0)");
+  cmd->callback([o, &rc] { rc = RunSignin(*o); });
+}
+
+// A consent command that is one call to the owner API: `method` on `path(positionals)`, with
+// --policy as the body (`has_body`) or `fixed_body`.
+struct OwnerCall {
+  std::string method;
+  std::function<std::string(const std::vector<std::string>&)> path;
+  bool has_body = false;
+  json fixed_body;
+};
+
+int RunOwnerCall(const OwnerClient& c, const OwnerCall& call, const std::vector<std::string>& args,
+                 const std::string& body_text) {
+  auto session = Session(c);
+  if (!session) return ReportError(session.error());
+  json body;
+  if (call.has_body) {
+    std::string text = body_text;
+    if (!text.empty() && text[0] == '@') {
+      auto bytes = ReadFileBytes(text.substr(1));
+      if (!bytes) return ReportError(bytes.error());
+      text = ToString(*bytes);
+    }
+    auto parsed = ParseJson(text);
+    if (!parsed) return ReportError(Status::InvalidArgument("--policy is not JSON: " + parsed.error().message()));
+    body = std::move(*parsed);
+  }
+  if (!call.fixed_body.is_null()) body = call.fixed_body;
+  const bool send = call.has_body || !call.fixed_body.is_null();
+  return Show(Call(c.url, call.method, call.path(args), *session, send ? &body : nullptr), true);
+}
+
+void AddOwnerCall(CLI::App* consent, int& rc, const char* name, const char* help, std::string method,
+                  std::function<std::string(const std::vector<std::string>&)> path,
+                  std::vector<std::string> positionals, bool has_body = false, json fixed_body = nullptr) {
+  auto c = std::make_shared<OwnerClient>();
+  auto args = std::make_shared<std::vector<std::string>>(positionals.size());
+  auto body_text = std::make_shared<std::string>();
+  auto call = std::make_shared<OwnerCall>(OwnerCall{std::move(method), std::move(path), has_body, std::move(fixed_body)});
+  auto* cmd = consent->add_subcommand(name, help);
+  c->Add(cmd);
+  // Each positional is also an option (`--id ID`, `--id=ID`); `-- ID` passes any id safely.
+  for (size_t i = 0; i < positionals.size(); ++i) {
+    cmd->add_option(positionals[i] + ",--" + positionals[i], (*args)[i], "The " + positionals[i])->required();
+  }
+  if (has_body) cmd->add_option("--policy", *body_text, "The policy as JSON, or @FILE")->required();
+  cmd->callback([c, args, body_text, call, &rc] { rc = RunOwnerCall(*c, *call, *args, *body_text); });
+}
+
+void AddOwnerCalls(CLI::App* consent, int& rc) {
+  AddOwnerCall(consent, rc, "policies", "List the policies", "GET", [](auto&) { return std::string("/owner/v1/policies"); }, {});
+  AddOwnerCall(consent, rc, "add-policy", "Add a policy (docs/uma.md §Policies)", "POST",
+               [](auto&) { return std::string("/owner/v1/policies"); }, {}, true);
+  AddOwnerCall(consent, rc, "revoke-policy", "Revoke a policy (its tokens stop working; a revoke receipt is anchored)",
+               "DELETE", [](auto& a) { return "/owner/v1/policies/" + a[0]; }, {"id"});
+  AddOwnerCall(consent, rc, "requests", "Requests awaiting approval", "GET",
+               [](auto&) { return std::string("/owner/v1/requests?status=pending"); }, {});
+  AddOwnerCall(consent, rc, "approve", "Approve a pending request", "POST",
+               [](auto& a) { return "/owner/v1/requests/" + a[0] + "/decision"; }, {"id"}, false,
+               json{{"decision", "approve"}});
+  AddOwnerCall(consent, rc, "deny", "Deny a pending request", "POST",
+               [](auto& a) { return "/owner/v1/requests/" + a[0] + "/decision"; }, {"id"}, false,
+               json{{"decision", "deny"}});
+  AddOwnerCall(consent, rc, "log", "The accounting of disclosures (first 1000 entries)", "GET",
+               [](auto&) { return std::string("/owner/v1/disclosures?after=0&limit=1000"); }, {});
+  AddOwnerCall(consent, rc, "export", "Export the disclosure log with its anchors (verify with `consent verify-export`)",
+               "GET", [](auto&) { return std::string("/owner/v1/disclosures/export"); }, {});
+  AddOwnerCall(consent, rc, "anchor", "Anchor the disclosure log's head on the ledger now", "POST",
+               [](auto&) { return std::string("/owner/v1/disclosures/anchor"); }, {});
+  AddOwnerCall(consent, rc, "pair", "A one-time pairing offer for a phone: its URI is the QR code (docs/mobile-bridge.md)",
+               "POST", [](auto&) { return std::string("/owner/v1/pairings"); }, {});
+  AddOwnerCall(consent, rc, "devices", "The paired devices", "GET", [](auto&) { return std::string("/owner/v1/devices"); }, {});
+  AddOwnerCall(consent, rc, "revoke-device", "Revoke a device (lost phone): its key leaves the DID, its sessions end",
+               "DELETE", [](auto& a) { return "/owner/v1/devices/" + a[0]; }, {"id"});
+  AddOwnerCall(consent, rc, "receipts", "Consent receipts with their ledger indexes", "GET",
+               [](auto&) { return std::string("/owner/v1/receipts"); }, {});
+}
+
+// `consent verify-export`.
+int RunVerifyExport(const std::string& file) {
+  auto bytes = ReadFileBytes(file);
+  if (!bytes) return ReportError(bytes.error());
+  // An export runs to many megabytes; its nesting is bounded like any outside JSON.
+  auto parsed = ParseJson(ToString(*bytes), JsonLimits{size_t{1} << 30, 64});
+  if (!parsed) return ReportError(Status::InvalidArgument(file + ": not JSON: " + parsed.error().message()));
+  const json& j = *parsed;
+  auto n = uma::VerifyDisclosureExport(j);
+  if (!n) return ReportError(n.error());
+  PrintJson({{"ok", true}, {"entries", *n}, {"anchors", j.value("anchors", json::array()).size()}});
+  return 0;
+}
+
+void AddVerifyExport(CLI::App* consent, int& rc) {
+  auto file = std::make_shared<std::string>();
+  auto* cmd = consent->add_subcommand("verify-export", "Check an exported disclosure log offline (hashes, chain, anchors)");
+  cmd->add_option("file", *file, "The export (JSON)")->required();
+  cmd->callback([file, &rc] { rc = RunVerifyExport(*file); });
+}
+
 }  // namespace
 
 void AddContainerCommands(CLI::App& app, int& rc) {
   auto* container = app.add_subcommand("container", "A personal container: UMA authorization server + FHIR records");
   container->require_subcommand(1);
-  {
-    auto o = std::make_shared<roles::ContainerOptions>();
-    auto l = std::make_shared<ClientOptions>();
-    auto as_json = std::make_shared<bool>(false);
-    auto* cmd = container->add_subcommand("serve", "Serve the container (docs/uma.md)");
-    cmd->add_option("--dir", o->dir, "Data folder (consent.db, records.db), created 0700")->required();
-    cmd->add_option("--listen", o->listen, "HOST:PORT (default 127.0.0.1:8090; port 0 picks one)");
-    cmd->add_option("--public-url", o->public_url, "The URL clients use (the issuer; default http://HOST:PORT)");
-    cmd->add_option("--owner", o->owner, "The owner's DID (default: the did:key of --store's authentication key)");
-    cmd->add_option("--store", o->store, "The owner's wallet key store (sign consent receipts, derive pseudonyms)");
-    cmd->add_option("--passphrase-file", o->passphrase_file, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
-    cmd->add_option("--account", o->account, "Wallet account (default 0)");
-    cmd->add_option("--key-index", o->key_index, "did:mdl owner: the generation of her authentication/assertion keys (default 0)");
-    AddVerifierOptions(cmd, o->verifier);
-    AddTlsOptions(cmd, o->tls);
-    cmd->add_flag("--ledger-receipts", o->use_ledger, "Anchor consent receipts and disclosure batches on the ledger");
-    l->Add(cmd, false, "--ledger");
-    cmd->add_flag("--json", *as_json, "Print the banner as one JSON line");
-    cmd->callback([o, l, as_json, &rc] {
-      roles::ContainerOptions co = *o;
-      co.ledger = *l;
-      roles::ContainerRole role(std::move(co), DefaultEnv());
-      rc = ServeRole(role, *as_json);
-    });
-  }
+  AddContainerServe(container, rc);
 
   auto* host = app.add_subcommand("host", "A container host: many personal containers in one process, each isolated");
   host->require_subcommand(1);
@@ -132,112 +273,9 @@ void AddContainerCommands(CLI::App& app, int& rc) {
 
   auto* consent = app.add_subcommand("consent", "The owner's side of her container: policies, approvals, disclosures");
   consent->require_subcommand(1);
-  {
-    auto c = std::make_shared<OwnerClient>();
-    auto store = std::make_shared<std::string>(), pass = std::make_shared<std::string>();
-    auto account = std::make_shared<uint32_t>(0), key_index = std::make_shared<uint32_t>(0);
-    auto owner = std::make_shared<std::string>();
-    auto* cmd = consent->add_subcommand("signin", "Sign in with the wallet's DID key; writes the session token (0600)");
-    c->Add(cmd);
-    cmd->add_option("--store", *store, "The owner's wallet key store")->required();
-    cmd->add_option("--passphrase-file", *pass, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
-    cmd->add_option("--account", *account, "Wallet account (default 0)");
-    cmd->add_option("--did", *owner, "Sign in as this did:mdl (default: the wallet's did:key)");
-    cmd->add_option("--key-index", *key_index, "did:mdl: the generation of the authentication key (default 0)");
-    cmd->callback([c, store, pass, account, owner, key_index, &rc] {
-      auto keys = UnlockOwner(*store, *pass, *account, *owner, *key_index);
-      if (!keys) return void(rc = ReportError(keys.error()));
-      auto ch = Call(c->url, "POST", "/owner/v1/challenge", "", nullptr);
-      if (!ch || ch->first != 200) return void(rc = Show(ch, true));
-      claims::JwtSignOptions so;
-      const int64_t now = DefaultEnv().clock->NowSeconds();
-      so.issued_at = now;
-      so.expires = now + 120;
-      so.audience = ch->second.value("audience", "");
-      so.nonce = ch->second.value("nonce", "");
-      auto token = claims::SignJwt(claims::JwtKind::kDidAuth, {{"sub", keys->did}}, keys->AuthSigner(), so);
-      if (!token) return void(rc = ReportError(token.error()));
-      json body = {{"token", *token}};
-      auto s = Call(c->url, "POST", "/owner/v1/session", "", &body);
-      if (!s || s->first != 200) return void(rc = Show(s, true));
-      Status st = WriteFileAtomic(c->session_file, s->second["access_token"].get<std::string>() + "\n", false, true);
-      if (!st.ok()) return void(rc = ReportError(st));
-      PrintJson({{"did", keys->did}, {"session_file", c->session_file}, {"expires_in", s->second["expires_in"]}});
-      rc = 0;
-    });
-  }
-  auto simple = [&](const char* name, const char* help, std::string method, std::function<std::string(const std::vector<std::string>&)> path,
-                    std::vector<std::string> positionals, bool has_body = false, json fixed_body = nullptr) {
-    auto c = std::make_shared<OwnerClient>();
-    auto args = std::make_shared<std::vector<std::string>>(positionals.size());
-    auto body_text = std::make_shared<std::string>();
-    auto* cmd = consent->add_subcommand(name, help);
-    c->Add(cmd);
-    // Each positional is also an option (`--id ID`, `--id=ID`); `-- ID` passes any id safely.
-    for (size_t i = 0; i < positionals.size(); ++i) {
-      cmd->add_option(positionals[i] + ",--" + positionals[i], (*args)[i], "The " + positionals[i])->required();
-    }
-    if (has_body) cmd->add_option("--policy", *body_text, "The policy as JSON, or @FILE")->required();
-    cmd->callback([c, args, body_text, method, path, has_body, fixed_body, &rc] {
-      auto session = Session(*c);
-      if (!session) return void(rc = ReportError(session.error()));
-      json body;
-      if (has_body) {
-        std::string text = *body_text;
-        if (!text.empty() && text[0] == '@') {
-          auto bytes = ReadFileBytes(text.substr(1));
-          if (!bytes) return void(rc = ReportError(bytes.error()));
-          text = ToString(*bytes);
-        }
-        auto parsed = ParseJson(text);
-        if (!parsed) return void(rc = ReportError(Status::InvalidArgument("--policy is not JSON: " + parsed.error().message())));
-        body = std::move(*parsed);
-      }
-      if (!fixed_body.is_null()) body = fixed_body;
-      const bool send = has_body || !fixed_body.is_null();
-      rc = Show(Call(c->url, method, path(*args), *session, send ? &body : nullptr), true);
-    });
-    return cmd;
-  };
-  simple("policies", "List the policies", "GET", [](auto&) { return std::string("/owner/v1/policies"); }, {});
-  simple("add-policy", "Add a policy (docs/uma.md §Policies)", "POST", [](auto&) { return std::string("/owner/v1/policies"); }, {},
-         true);
-  simple("revoke-policy", "Revoke a policy (its tokens stop working; a revoke receipt is anchored)", "DELETE",
-         [](auto& a) { return "/owner/v1/policies/" + a[0]; }, {"id"});
-  simple("requests", "Requests awaiting approval", "GET", [](auto&) { return std::string("/owner/v1/requests?status=pending"); }, {});
-  simple("approve", "Approve a pending request", "POST", [](auto& a) { return "/owner/v1/requests/" + a[0] + "/decision"; },
-         {"id"}, false, json{{"decision", "approve"}});
-  simple("deny", "Deny a pending request", "POST", [](auto& a) { return "/owner/v1/requests/" + a[0] + "/decision"; }, {"id"},
-         false, json{{"decision", "deny"}});
-  simple("log", "The accounting of disclosures (first 1000 entries)", "GET",
-         [](auto&) { return std::string("/owner/v1/disclosures?after=0&limit=1000"); }, {});
-  simple("export", "Export the disclosure log with its anchors (verify with `consent verify-export`)", "GET",
-         [](auto&) { return std::string("/owner/v1/disclosures/export"); }, {});
-  simple("anchor", "Anchor the disclosure log's head on the ledger now", "POST",
-         [](auto&) { return std::string("/owner/v1/disclosures/anchor"); }, {});
-  simple("pair", "A one-time pairing offer for a phone: its URI is the QR code (docs/mobile-bridge.md)", "POST",
-         [](auto&) { return std::string("/owner/v1/pairings"); }, {});
-  simple("devices", "The paired devices", "GET", [](auto&) { return std::string("/owner/v1/devices"); }, {});
-  simple("revoke-device", "Revoke a device (lost phone): its key leaves the DID, its sessions end", "DELETE",
-         [](auto& a) { return "/owner/v1/devices/" + a[0]; }, {"id"});
-  simple("receipts", "Consent receipts with their ledger indexes", "GET", [](auto&) { return std::string("/owner/v1/receipts"); }, {});
-  {
-    auto file = std::make_shared<std::string>();
-    auto* cmd = consent->add_subcommand("verify-export", "Check an exported disclosure log offline (hashes, chain, anchors)");
-    cmd->add_option("file", *file, "The export (JSON)")->required();
-    cmd->callback([file, &rc] {
-      auto bytes = ReadFileBytes(*file);
-      if (!bytes) return void(rc = ReportError(bytes.error()));
-      // An export runs to many megabytes; its nesting is bounded like any outside JSON.
-      auto parsed = ParseJson(ToString(*bytes), JsonLimits{size_t{1} << 30, 64});
-      if (!parsed) return void(rc = ReportError(Status::InvalidArgument(*file + ": not JSON: " + parsed.error().message())));
-      const json& j = *parsed;
-      auto n = uma::VerifyDisclosureExport(j);
-      if (!n) return void(rc = ReportError(n.error()));
-      PrintJson({{"ok", true}, {"entries", *n}, {"anchors", j.value("anchors", json::array()).size()}});
-      rc = 0;
-    });
-  }
+  AddSignin(consent, rc);
+  AddOwnerCalls(consent, rc);
+  AddVerifyExport(consent, rc);
 }
 
 }  // namespace medallion::cli

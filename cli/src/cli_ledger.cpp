@@ -47,216 +47,246 @@ json ProvenJson(const server::ProvenEntry& e) {
           {"inclusion_proof", proof}};
 }
 
+// `ledger serve`.
+struct LedgerServeOptions : roles::LedgerNodeOptions {
+  bool json = false;
+};
+
+void AddLedgerServe(CLI::App* parent, int& rc) {
+  auto* cmd = parent->add_subcommand("serve", "Run a ledger node (HTTP API in docs/ledger.md)");
+  auto o = std::make_shared<LedgerServeOptions>();
+  AddTlsOptions(cmd, o->tls);
+  cmd->add_option("--db", o->db, "SQLite database of the log (created if missing)");
+  cmd->add_option("--key-file", o->key_file, "The log's Ed25519 seed, hex (created 0600 if missing)");
+  cmd->add_option("--origin", o->origin, "The log's origin line (checkpoint first line, note key name)");
+  cmd->add_option("--listen", o->listen, "HOST:PORT (port 0 picks a free one)");
+  cmd->add_option("--witness", o->witnesses, "A witness to ask for cosignatures: URL=VERIFIER_KEY (repeat)");
+  cmd->add_flag("--json", o->json, "Print the banner (origin, verifier key, URL) as one JSON line");
+  cmd->callback([o, &rc] {
+    roles::LedgerNodeRole node(*o, DefaultEnv());
+    rc = ServeRole(node, o->json);
+  });
+}
+
+// `ledger witness`.
+struct LedgerWitnessOptions : roles::WitnessOptions {
+  bool json = false;
+};
+
+void AddLedgerWitness(CLI::App* parent, int& rc) {
+  auto* cmd = parent->add_subcommand("witness", "Run a witness (c2sp.org/tlog-witness add-checkpoint) for named logs");
+  auto o = std::make_shared<LedgerWitnessOptions>();
+  AddTlsOptions(cmd, o->tls);
+  cmd->add_option("--db", o->db, "SQLite database of the witness state (created if missing)");
+  cmd->add_option("--key-file", o->key_file, "The witness's Ed25519 seed, hex (created 0600 if missing)");
+  cmd->add_option("--name", o->name, "The witness's key name");
+  cmd->add_option("--log", o->logs, "Verifier key of a log to witness (repeat)")->required();
+  cmd->add_option("--listen", o->listen, "HOST:PORT (port 0 picks a free one)");
+  cmd->add_flag("--json", o->json, "Print the banner as one JSON line");
+  cmd->callback([o, &rc] {
+    roles::WitnessRole witness(*o, DefaultEnv());
+    rc = ServeRole(witness, o->json);
+  });
+}
+
+// `ledger append`.
+struct LedgerAppendOptions {
+  std::string url = "http://127.0.0.1:8080", file, entry;
+};
+
+int RunLedgerAppend(const LedgerAppendOptions& o) {
+  std::string body = o.entry;
+  if (!o.file.empty()) {
+    auto b = ReadFileBytes(o.file);
+    if (!b) return ReportError(b.error());
+    body = ToString(*b);
+  }
+  if (body.empty()) return ReportError(Status::InvalidArgument("give --file or --entry"));
+  auto res = server::HttpCall("POST", o.url + "/ledger/v1/entries", "", body);
+  if (!res) return ReportError(Status::Unavailable("cannot reach " + o.url));
+  std::cout << res->body << "\n";
+  if (res->status != 200) return ReportError(server::StatusFromHttpError(res->status, res->body));
+  return kExitOk;
+}
+
+void AddLedgerAppend(CLI::App* parent, int& rc) {
+  auto* cmd = parent->add_subcommand("append", "Append an entry (or {\"entries\": [...]}) and print its index and leaf hash");
+  auto o = std::make_shared<LedgerAppendOptions>();
+  cmd->add_option("--url", o->url, "Ledger node base URL");
+  cmd->add_option("--file", o->file, "File holding the JSON entry or batch");
+  cmd->add_option("--entry", o->entry, "The JSON entry itself");
+  cmd->callback([o, &rc] { rc = RunLedgerAppend(*o); });
+}
+
+// kExitOk for an ok `st`, else what ReportError(st) returns.
+int ExitStatus(const Status& st) { return st.ok() ? kExitOk : ReportError(st); }
+
+// `ledger checkpoint`.
+struct LedgerCheckpointOptions {
+  ClientOptions client;
+  bool json = false;
+};
+
+int RunLedgerCheckpoint(const LedgerCheckpointOptions& o) {
+  auto client = o.client.MakeClient();
+  if (!client) return ReportError(client.error());
+  auto cp = client->Refresh();
+  if (!cp) return ReportError(cp.error());
+  Status st = o.client.SaveState(*client);
+  if (!st.ok()) return ReportError(st);
+  if (o.json) {
+    PrintJson({{"origin", cp->origin}, {"size", cp->size}, {"root", HexEncode(cp->root)}, {"note", client->verifier().trusted_note()}});
+  } else {
+    std::cout << client->verifier().trusted_note();
+  }
+  return kExitOk;
+}
+
+void AddLedgerCheckpoint(CLI::App* parent, int& rc) {
+  auto* cmd = parent->add_subcommand("checkpoint", "Fetch and verify the latest checkpoint (signature, witnesses, consistency)");
+  auto o = std::make_shared<LedgerCheckpointOptions>();
+  o->client.Add(cmd, true);
+  cmd->add_flag("--json", o->json, "JSON output");
+  cmd->callback([o, &rc] { rc = RunLedgerCheckpoint(*o); });
+}
+
+// `ledger get`.
+struct LedgerGetOptions {
+  ClientOptions client;
+  uint64_t start = 0, end = 0;
+  std::string kind, value;
+};
+
+int RunLedgerGet(const LedgerGetOptions& o) {
+  auto client = o.client.MakeClient();
+  if (!client) return ReportError(client.error());
+  auto cp = client->Refresh();
+  if (!cp) return ReportError(cp.error());
+  Result<std::vector<server::ProvenEntry>> entries = Status::InvalidArgument("give --start/--end or --kind/--value");
+  if (!o.kind.empty()) {
+    auto kind = ledger::KeyKindFromName(o.kind);
+    if (!kind) return ReportError(kind.error());
+    entries = client->Lookup({*kind, o.value});
+  } else if (o.end > o.start) {
+    entries = client->Entries(o.start, o.end);
+  }
+  if (!entries) return ReportError(entries.error());
+  json out = json::array();
+  for (const auto& e : *entries) out.push_back(ProvenJson(e));
+  PrintJson({{"checkpoint_size", cp->size}, {"entries", out}});
+  return ExitStatus(o.client.SaveState(*client));
+}
+
+void AddLedgerGet(CLI::App* parent, int& rc) {
+  auto* cmd = parent->add_subcommand("get", "Read entries by range or key, each with a verified inclusion proof");
+  auto o = std::make_shared<LedgerGetOptions>();
+  o->client.Add(cmd, true);
+  cmd->add_option("--start", o->start, "First index");
+  cmd->add_option("--end", o->end, "One past the last index");
+  cmd->add_option("--kind", o->kind, "Look up by key: did, nullifier or relationship");
+  cmd->add_option("--value", o->value, "The key's value");
+  cmd->callback([o, &rc] { rc = RunLedgerGet(*o); });
+}
+
+// `ledger proof`.
+struct LedgerProofOptions {
+  ClientOptions client;
+  uint64_t index = 0;
+  std::string leaf_hash;
+};
+
+int RunLedgerProof(const LedgerProofOptions& o) {
+  auto client = o.client.MakeClient();
+  if (!client) return ReportError(client.error());
+  auto before = client->verifier().trusted();
+  auto cp = client->Refresh();
+  if (!cp) return ReportError(cp.error());
+  if (!o.leaf_hash.empty()) {
+    auto h = HexDecode(o.leaf_hash);
+    if (!h || h->size() != 32) return ReportError(Status::InvalidArgument("--leaf-hash must be 32 bytes hex"));
+    ledger::Hash hash;
+    std::copy(h->begin(), h->end(), hash.begin());
+    Status st = client->VerifyIncluded(o.index, hash);
+    if (!st.ok()) return ReportError(st);
+    std::cout << "entry " << o.index << " is in the log at size " << cp->size << " (inclusion proof verified)\n";
+  } else {
+    std::cout << "checkpoint of size " << cp->size << " is consistent with the trusted size "
+              << (before ? before->size : 0) << "\n";
+  }
+  return ExitStatus(o.client.SaveState(*client));
+}
+
+void AddLedgerProof(CLI::App* parent, int& rc) {
+  auto* cmd = parent->add_subcommand("proof", "Verify that a leaf is in the log (--index, --leaf-hash), or, with --state, that the log only grew");
+  auto o = std::make_shared<LedgerProofOptions>();
+  o->client.Add(cmd, true);
+  cmd->add_option("--index", o->index, "Leaf index for an inclusion proof");
+  cmd->add_option("--leaf-hash", o->leaf_hash, "The leaf hash (hex) expected at --index");
+  cmd->callback([o, &rc] { rc = RunLedgerProof(*o); });
+}
+
+// `ledger verify`.
+struct LedgerVerifyOptions {
+  std::string db = "ledger.db", key_file = "ledger.key", origin = "medallion.example/ledger";
+  bool json = false;
+};
+
+int RunLedgerVerify(const LedgerVerifyOptions& o) {
+  if (::access(o.db.c_str(), F_OK) != 0) return ReportError(Status::NotFound(o.db + " does not exist"));
+  auto seed = ReadSecretFile(o.key_file);
+  if (!seed) return ReportError(seed.error());
+  auto raw = HexDecode(seed->Reveal());
+  if (!raw || raw->size() != 32) return ReportError(Status::InvalidArgument("bad key file"));
+  auto store = ledger::SqliteLeafStore::Open(o.db);
+  if (!store) return ReportError(store.error());
+  // Opened even when the latest checkpoint disagrees with the tree, to locate the damage.
+  ledger::LogOptions verify_options;
+  verify_options.open_damaged_for_verify = true;
+  auto log = ledger::Log::Open(std::move(*store), ledger::Ed25519NoteSigner::FromSeed(o.origin, *raw), DefaultEnv(),
+                               verify_options);
+  SecureWipe(raw->data(), raw->size());
+  if (!log) {
+    if (o.json) PrintJson({{"ok", false}, {"problem", log.error().ToString()}});
+    return ReportError(log.error());
+  }
+  auto report = (*log)->VerifyStorage();
+  if (!report) return ReportError(report.error());
+  json j = {{"ok", report->ok}, {"leaves", report->leaves}, {"checkpoints", report->checkpoints}};
+  if (report->first_bad_index) j["first_bad_index"] = *report->first_bad_index;
+  if (!report->problem.empty()) j["problem"] = report->problem;
+  if (o.json) {
+    PrintJson(j);
+  } else if (report->ok) {
+    std::cout << "ok: " << report->leaves << " leaves and " << report->checkpoints << " checkpoints verified\n";
+  } else {
+    std::cout << "CORRUPT at index " << (report->first_bad_index ? std::to_string(*report->first_bad_index) : "?")
+              << ": " << report->problem << "\n";
+  }
+  return report->ok ? kExitOk : kExitFalse;
+}
+
+void AddLedgerVerify(CLI::App* parent, int& rc) {
+  auto* cmd = parent->add_subcommand("verify", "Recompute the tree from storage and check every stored checkpoint (offline)");
+  auto o = std::make_shared<LedgerVerifyOptions>();
+  cmd->add_option("--db", o->db, "SQLite database of the log");
+  cmd->add_option("--key-file", o->key_file, "The log's seed file");
+  cmd->add_option("--origin", o->origin, "The log's origin");
+  cmd->add_flag("--json", o->json, "JSON output");
+  cmd->callback([o, &rc] { rc = RunLedgerVerify(*o); });
+}
+
 }  // namespace
 
 void AddLedgerCommands(CLI::App& app, int& rc) {
   CLI::App* l = app.add_subcommand("ledger", "The ledger node: append-only verifiable log, witnesses, proofs");
   l->require_subcommand(1);
-
-  // ledger serve
-  {
-    auto* cmd = l->add_subcommand("serve", "Run a ledger node (HTTP API in docs/ledger.md)");
-    struct O : roles::LedgerNodeOptions {
-      bool json = false;
-    };
-    auto o = std::make_shared<O>();
-    AddTlsOptions(cmd, o->tls);
-    cmd->add_option("--db", o->db, "SQLite database of the log (created if missing)");
-    cmd->add_option("--key-file", o->key_file, "The log's Ed25519 seed, hex (created 0600 if missing)");
-    cmd->add_option("--origin", o->origin, "The log's origin line (checkpoint first line, note key name)");
-    cmd->add_option("--listen", o->listen, "HOST:PORT (port 0 picks a free one)");
-    cmd->add_option("--witness", o->witnesses, "A witness to ask for cosignatures: URL=VERIFIER_KEY (repeat)");
-    cmd->add_flag("--json", o->json, "Print the banner (origin, verifier key, URL) as one JSON line");
-    cmd->callback([o, &rc] {
-      roles::LedgerNodeRole node(*o, DefaultEnv());
-      rc = ServeRole(node, o->json);
-    });
-  }
-
-  // ledger witness
-  {
-    auto* cmd = l->add_subcommand("witness", "Run a witness (c2sp.org/tlog-witness add-checkpoint) for named logs");
-    struct O : roles::WitnessOptions {
-      bool json = false;
-    };
-    auto o = std::make_shared<O>();
-    AddTlsOptions(cmd, o->tls);
-    cmd->add_option("--db", o->db, "SQLite database of the witness state (created if missing)");
-    cmd->add_option("--key-file", o->key_file, "The witness's Ed25519 seed, hex (created 0600 if missing)");
-    cmd->add_option("--name", o->name, "The witness's key name");
-    cmd->add_option("--log", o->logs, "Verifier key of a log to witness (repeat)")->required();
-    cmd->add_option("--listen", o->listen, "HOST:PORT (port 0 picks a free one)");
-    cmd->add_flag("--json", o->json, "Print the banner as one JSON line");
-    cmd->callback([o, &rc] {
-      roles::WitnessRole witness(*o, DefaultEnv());
-      rc = ServeRole(witness, o->json);
-    });
-  }
-
-  // ledger append
-  {
-    auto* cmd = l->add_subcommand("append", "Append an entry (or {\"entries\": [...]}) and print its index and leaf hash");
-    struct O {
-      std::string url = "http://127.0.0.1:8080", file, entry;
-    };
-    auto o = std::make_shared<O>();
-    cmd->add_option("--url", o->url, "Ledger node base URL");
-    cmd->add_option("--file", o->file, "File holding the JSON entry or batch");
-    cmd->add_option("--entry", o->entry, "The JSON entry itself");
-    cmd->callback([o, &rc] {
-      std::string body = o->entry;
-      if (!o->file.empty()) {
-        auto b = ReadFileBytes(o->file);
-        if (!b) return void(rc = ReportError(b.error()));
-        body = ToString(*b);
-      }
-      if (body.empty()) return void(rc = ReportError(Status::InvalidArgument("give --file or --entry")));
-      auto res = server::HttpCall("POST", o->url + "/ledger/v1/entries", "", body);
-      if (!res) return void(rc = ReportError(Status::Unavailable("cannot reach " + o->url)));
-      std::cout << res->body << "\n";
-      if (res->status != 200) rc = ReportError(server::StatusFromHttpError(res->status, res->body));
-    });
-  }
-
-  // ledger checkpoint
-  {
-    auto* cmd = l->add_subcommand("checkpoint", "Fetch and verify the latest checkpoint (signature, witnesses, consistency)");
-    auto o = std::make_shared<ClientOptions>();
-    o->Add(cmd, true);
-    auto as_json = std::make_shared<bool>(false);
-    cmd->add_flag("--json", *as_json, "JSON output");
-    cmd->callback([o, as_json, &rc] {
-      auto client = o->MakeClient();
-      if (!client) return void(rc = ReportError(client.error()));
-      auto cp = client->Refresh();
-      if (!cp) return void(rc = ReportError(cp.error()));
-      Status st = o->SaveState(*client);
-      if (!st.ok()) return void(rc = ReportError(st));
-      if (*as_json) {
-        PrintJson({{"origin", cp->origin}, {"size", cp->size}, {"root", HexEncode(cp->root)}, {"note", client->verifier().trusted_note()}});
-      } else {
-        std::cout << client->verifier().trusted_note();
-      }
-    });
-  }
-
-  // ledger get
-  {
-    auto* cmd = l->add_subcommand("get", "Read entries by range or key, each with a verified inclusion proof");
-    auto o = std::make_shared<ClientOptions>();
-    o->Add(cmd, true);
-    struct Q {
-      uint64_t start = 0, end = 0;
-      std::string kind, value;
-    };
-    auto q = std::make_shared<Q>();
-    cmd->add_option("--start", q->start, "First index");
-    cmd->add_option("--end", q->end, "One past the last index");
-    cmd->add_option("--kind", q->kind, "Look up by key: did, nullifier or relationship");
-    cmd->add_option("--value", q->value, "The key's value");
-    cmd->callback([o, q, &rc] {
-      auto client = o->MakeClient();
-      if (!client) return void(rc = ReportError(client.error()));
-      auto cp = client->Refresh();
-      if (!cp) return void(rc = ReportError(cp.error()));
-      Result<std::vector<server::ProvenEntry>> entries = Status::InvalidArgument("give --start/--end or --kind/--value");
-      if (!q->kind.empty()) {
-        auto kind = ledger::KeyKindFromName(q->kind);
-        if (!kind) return void(rc = ReportError(kind.error()));
-        entries = client->Lookup({*kind, q->value});
-      } else if (q->end > q->start) {
-        entries = client->Entries(q->start, q->end);
-      }
-      if (!entries) return void(rc = ReportError(entries.error()));
-      json out = json::array();
-      for (const auto& e : *entries) out.push_back(ProvenJson(e));
-      PrintJson({{"checkpoint_size", cp->size}, {"entries", out}});
-      Status st = o->SaveState(*client);
-      if (!st.ok()) rc = ReportError(st);
-    });
-  }
-
-  // ledger proof
-  {
-    auto* cmd = l->add_subcommand("proof", "Verify that a leaf is in the log (--index, --leaf-hash), or, with --state, that the log only grew");
-    auto o = std::make_shared<ClientOptions>();
-    o->Add(cmd, true);
-    struct Q {
-      uint64_t index = 0;
-      std::string leaf_hash;
-    };
-    auto q = std::make_shared<Q>();
-    cmd->add_option("--index", q->index, "Leaf index for an inclusion proof");
-    cmd->add_option("--leaf-hash", q->leaf_hash, "The leaf hash (hex) expected at --index");
-    cmd->callback([o, q, &rc] {
-      auto client = o->MakeClient();
-      if (!client) return void(rc = ReportError(client.error()));
-      auto before = client->verifier().trusted();
-      auto cp = client->Refresh();
-      if (!cp) return void(rc = ReportError(cp.error()));
-      if (!q->leaf_hash.empty()) {
-        auto h = HexDecode(q->leaf_hash);
-        if (!h || h->size() != 32) return void(rc = ReportError(Status::InvalidArgument("--leaf-hash must be 32 bytes hex")));
-        ledger::Hash hash;
-        std::copy(h->begin(), h->end(), hash.begin());
-        Status st = client->VerifyIncluded(q->index, hash);
-        if (!st.ok()) return void(rc = ReportError(st));
-        std::cout << "entry " << q->index << " is in the log at size " << cp->size << " (inclusion proof verified)\n";
-      } else {
-        std::cout << "checkpoint of size " << cp->size << " is consistent with the trusted size "
-                  << (before ? before->size : 0) << "\n";
-      }
-      Status st = o->SaveState(*client);
-      if (!st.ok()) rc = ReportError(st);
-    });
-  }
-
-  // ledger verify
-  {
-    auto* cmd = l->add_subcommand("verify", "Recompute the tree from storage and check every stored checkpoint (offline)");
-    struct O {
-      std::string db = "ledger.db", key_file = "ledger.key", origin = "medallion.example/ledger";
-      bool json = false;
-    };
-    auto o = std::make_shared<O>();
-    cmd->add_option("--db", o->db, "SQLite database of the log");
-    cmd->add_option("--key-file", o->key_file, "The log's seed file");
-    cmd->add_option("--origin", o->origin, "The log's origin");
-    cmd->add_flag("--json", o->json, "JSON output");
-    cmd->callback([o, &rc] {
-      if (::access(o->db.c_str(), F_OK) != 0) return void(rc = ReportError(Status::NotFound(o->db + " does not exist")));
-      auto seed = ReadSecretFile(o->key_file);
-      if (!seed) return void(rc = ReportError(seed.error()));
-      auto raw = HexDecode(seed->Reveal());
-      if (!raw || raw->size() != 32) return void(rc = ReportError(Status::InvalidArgument("bad key file")));
-      auto store = ledger::SqliteLeafStore::Open(o->db);
-      if (!store) return void(rc = ReportError(store.error()));
-      // Opened even when the latest checkpoint disagrees with the tree, to locate the damage.
-      ledger::LogOptions verify_options;
-      verify_options.open_damaged_for_verify = true;
-      auto log = ledger::Log::Open(std::move(*store), ledger::Ed25519NoteSigner::FromSeed(o->origin, *raw), DefaultEnv(),
-                                   verify_options);
-      SecureWipe(raw->data(), raw->size());
-      if (!log) {
-        if (o->json) PrintJson({{"ok", false}, {"problem", log.error().ToString()}});
-        return void(rc = ReportError(log.error()));
-      }
-      auto report = (*log)->VerifyStorage();
-      if (!report) return void(rc = ReportError(report.error()));
-      json j = {{"ok", report->ok}, {"leaves", report->leaves}, {"checkpoints", report->checkpoints}};
-      if (report->first_bad_index) j["first_bad_index"] = *report->first_bad_index;
-      if (!report->problem.empty()) j["problem"] = report->problem;
-      if (o->json) {
-        PrintJson(j);
-      } else if (report->ok) {
-        std::cout << "ok: " << report->leaves << " leaves and " << report->checkpoints << " checkpoints verified\n";
-      } else {
-        std::cout << "CORRUPT at index " << (report->first_bad_index ? std::to_string(*report->first_bad_index) : "?")
-                  << ": " << report->problem << "\n";
-      }
-      rc = report->ok ? kExitOk : kExitFalse;
-    });
-  }
+  AddLedgerServe(l, rc);
+  AddLedgerWitness(l, rc);
+  AddLedgerAppend(l, rc);
+  AddLedgerCheckpoint(l, rc);
+  AddLedgerGet(l, rc);
+  AddLedgerProof(l, rc);
+  AddLedgerVerify(l, rc);
 }
 
 }  // namespace medallion::cli

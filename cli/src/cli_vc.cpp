@@ -425,6 +425,356 @@ std::string IssuerOfInput(const Input& in) {
 // exit 2 (OpenAndUnlock reports it as invalid_argument already).
 int Fail(const Status& st) { return ReportError(st); }
 
+// `vc issue`.
+struct VcIssueOptions {
+  KeySource key;
+  std::string format, in, out, vct, holder;
+  std::vector<std::string> sd;
+  int64_t valid_seconds = 0;
+};
+
+int RunVcIssue(const VcIssueOptions& o) {
+  if (Status st = o.key.Validate(); !st.ok()) return Fail(st);
+  const bool sd_jwt = o.format == "sd-jwt";
+  if (!sd_jwt && (!o.sd.empty() || !o.vct.empty() || !o.holder.empty())) {
+    return Fail(Status::InvalidArgument("--sd, --vct and --holder go with --format sd-jwt"));
+  }
+  auto raw = ReadFileBytes(o.in);
+  if (!raw) return Fail(raw.error());
+  auto doc = jcs::ParseStrict(std::string_view(reinterpret_cast<const char*>(raw->data()), raw->size()));
+  if (!doc) return Fail(Status::InvalidArgument(o.in + " is not valid JSON: " + doc.error().message()));
+  if (!doc->is_object()) return Fail(Status::InvalidArgument(o.in + " is not a JSON object"));
+  std::optional<claims::HolderKey> holder;
+  if (!o.holder.empty()) {
+    auto dk = did::ParseDidKey(DidOf(o.holder));
+    if (!dk || dk->type == did::KeyType::kX25519) {
+      return Fail(Status::InvalidArgument("--holder must be an Ed25519 or secp256k1 did:key"));
+    }
+    holder = claims::HolderKey{dk->type == did::KeyType::kEd25519 ? claims::Alg::kEdDSA : claims::Alg::kES256K,
+                               dk->public_key};
+  }
+  auto signer = o.key.Load();
+  if (!signer) return Fail(signer.error());
+  const std::string did = DidOf(signer->verification_method);
+  const int64_t now = Now();
+  std::string text;
+  if (!sd_jwt) {
+    // The issuer is the key's DID unless the document names it (then they must agree).
+    if (!doc->contains("issuer")) (*doc)["issuer"] = did;
+    if (claims::IssuerOf(*doc) != did) {
+      return Fail(Status::InvalidArgument("the credential's issuer '" + claims::IssuerOf(*doc) +
+                                                    "' is not the key's DID '" + did +
+                                                    "' (give --verification-method)"));
+    }
+    if (Status st = claims::CheckCredential(*doc); !st.ok()) return Fail(st);
+  }
+  if (o.format == "di") {
+    claims::ProofOptions po;
+    po.created = did::XmlDateTime(now);
+    auto secured = claims::AddProof(*doc, *signer, po);
+    if (!secured) return Fail(secured.error());
+    text = DumpJson(*secured, 2);
+  } else if (o.format == "jwt") {
+    claims::JwtSignOptions jo;
+    jo.issued_at = now;
+    if (o.valid_seconds > 0) jo.expires = now + o.valid_seconds;
+    auto token = claims::SignJwt(claims::JwtKind::kCredential, *doc, *signer, jo);
+    if (!token) return Fail(token.error());
+    text = *token;
+  } else {
+    if (!o.vct.empty()) (*doc)["vct"] = o.vct;
+    if (!doc->contains("vct")) {
+      return Fail(Status::InvalidArgument("an SD-JWT VC needs a `vct`: give --vct or put one in " + o.in));
+    }
+    if (o.valid_seconds > 0) (*doc)["exp"] = now + o.valid_seconds;
+    claims::SdJwtIssueOptions so;
+    for (const std::string& p : o.sd) so.disclosable.push_back(p.empty() || p[0] != '/' ? "/" + p : p);
+    so.holder = holder;
+    auto token = claims::IssueSdJwt(*doc, *signer, so, DefaultEnv());
+    if (!token) return Fail(token.error());
+    text = *token;
+  }
+  if (Status st = Emit(o.out, text); !st.ok()) return Fail(st);
+  return kExitOk;
+}
+
+void AddVcIssue(CLI::App* parent, int& rc) {
+  auto* cmd = parent->add_subcommand("issue", "Secure an unsigned credential: di (eddsa-jcs-2022), jwt (vc+jwt) or sd-jwt");
+  auto o = std::make_shared<VcIssueOptions>();
+  cmd->add_option("--format", o->format, "di, jwt or sd-jwt")->required()->check(CLI::IsMember({"di", "jwt", "sd-jwt"}));
+  cmd->add_option("--in", o->in, "The unsigned credential (JSON; for sd-jwt the SD-JWT VC payload, or a credential)")
+      ->required();
+  cmd->add_option("--out", o->out, "Write the secured credential here (never overwritten) instead of stdout");
+  o->key.Add(cmd, "assertion");
+  cmd->add_option("--sd", o->sd,
+                  "sd-jwt: a selectively disclosable claim, a JSON Pointer (/credentialSubject/name) or a top-level "
+                  "name (repeat)");
+  cmd->add_option("--vct", o->vct, "sd-jwt: the credential type `vct` when the payload has none");
+  cmd->add_option("--holder", o->holder, "sd-jwt: the holder's did:key, bound as cnf.jwk (needed for `vc present`)");
+  cmd->add_option("--expires-in", o->valid_seconds, "jwt / sd-jwt: `exp` this many seconds from now (default: none)");
+  cmd->callback([o, &rc] { rc = RunVcIssue(*o); });
+}
+
+// `vc verify`.
+struct VcVerifyOptions {
+  std::string in, challenge, domain;
+  VerifierOptions verifier;
+  ClientOptions ledger;
+  int64_t skew = 300;
+};
+
+int RunVcVerify(const VcVerifyOptions& o) {
+  if (Status st = o.verifier.Check(); !st.ok()) return Fail(st);
+  auto in = ReadInput(o.in);
+  if (!in) return Fail(in.error());
+  if (o.challenge.empty() != o.domain.empty()) {
+    return Fail(Status::InvalidArgument("give --challenge and --domain together"));
+  }
+  if (in->presentation && o.challenge.empty()) {
+    return Fail(Status::InvalidArgument("a presentation is verified against --challenge and --domain"));
+  }
+  auto ledger = MaybeLedger(o.ledger);
+  if (!ledger) return Fail(ledger.error());
+  Verifier verifier(o.verifier, *ledger);
+  VerifyContext ctx{&verifier.resolver(), o.challenge, o.domain, o.skew};
+  Outcome r;
+  if (in->format == Format::kDataIntegrity) {
+    r = in->presentation ? VerifyDiPresentation(in->document, ctx) : VerifyDiCredential(in->document, ctx);
+  } else if (in->format == Format::kJwt) {
+    r = in->presentation ? VerifyJwtPresentation(in->token, ctx) : VerifyJwtCredential(in->token, ctx);
+  } else {
+    r = VerifySdJwtToken(in->token, in->presentation, ctx);
+  }
+  if (r.valid && !o.verifier.trusted.empty()) {
+    // --trust: every credential's issuer must be one of them.
+    std::vector<std::string> issuers;
+    if (r.info.contains("issuer")) issuers.push_back(r.info["issuer"].get<std::string>());
+    if (r.info.contains("credentials")) {
+      for (const json& c : r.info["credentials"]) issuers.push_back(c.value("issuer", ""));
+    }
+    const auto& t = o.verifier.trusted;
+    for (const std::string& issuer : issuers) {
+      if (std::find(t.begin(), t.end(), issuer) == t.end()) {
+        Outcome u = Outcome::Fail("issuer_untrusted", "the issuer '" + issuer + "' is not given with --trust");
+        u.info = r.info;
+        r = std::move(u);
+        break;
+      }
+    }
+  }
+  json out = {{"valid", r.valid},
+              {"reason", r.reason},
+              {"format", FormatName(in->format)},
+              {"kind", in->presentation ? "presentation" : "credential"}};
+  if (!r.detail.empty()) out["detail"] = r.detail;
+  for (auto& [k, v] : r.info.items()) out[k] = v;
+  PrintJson(out);
+  return r.valid ? kExitOk : kExitFalse;
+}
+
+void AddVcVerify(CLI::App* parent, int& rc) {
+  auto* cmd = parent->add_subcommand(
+      "verify", "Verify a credential or presentation in any format; exit 0 only if valid (1 invalid, 2 bad input)");
+  auto o = std::make_shared<VcVerifyOptions>();
+  cmd->add_option("--in", o->in, "The credential or presentation: JSON (Data Integrity), a vc+jwt / vp+jwt, an SD-JWT")
+      ->required();
+  cmd->add_option("--challenge", o->challenge, "Presentations: the challenge (nonce) the holder must have signed");
+  cmd->add_option("--domain", o->domain, "Presentations: the verifier's domain (audience)");
+  cmd->add_option("--max-clock-skew", o->skew, "Seconds of tolerance on validity times (0..900, default 300)")
+      ->check(CLI::Range(int64_t{0}, claims::kMaxClockSkewSeconds));
+  AddVerifierOptions(cmd, o->verifier);
+  o->ledger.Add(cmd, /*need_key=*/false, "--ledger");
+  cmd->footer(
+      "Issuers are resolved offline for did:key, over HTTPS for did:web (--allow-insecure-loopback, --ca-file) and "
+      "through a verifying ledger client for did:mdl (--ledger URL --log-key KEY). With --trust, every credential's "
+      "issuer must be one of the DIDs given (else reason issuer_untrusted). Output: JSON with valid, reason "
+      "(\"ok\" or a reason code), format, kind, issuer.");
+  cmd->callback([o, &rc] { rc = RunVcVerify(*o); });
+}
+
+// `vc present`.
+struct VcPresentOptions {
+  KeySource key;
+  std::vector<std::string> in;
+  std::vector<std::string> reveal;
+  std::string challenge, domain, out;
+};
+
+int RunVcPresent(const VcPresentOptions& o) {
+  if (Status st = o.key.Validate(); !st.ok()) return Fail(st);
+  if (o.challenge.empty() || o.domain.empty()) {
+    return Fail(Status::InvalidArgument("--challenge and --domain must not be empty"));
+  }
+  std::vector<Input> inputs;
+  for (const std::string& path : o.in) {
+    auto in = ReadInput(path);
+    if (!in) return Fail(in.error());
+    if (in->presentation) return Fail(Status::InvalidArgument(path + " is already a presentation"));
+    if (!inputs.empty() && in->format != inputs[0].format) {
+      return Fail(Status::InvalidArgument("every --in must be of one format"));
+    }
+    inputs.push_back(std::move(*in));
+  }
+  const Format format = inputs[0].format;
+  if (format == Format::kSdJwt && inputs.size() != 1) {
+    return Fail(Status::InvalidArgument("an SD-JWT presentation carries one SD-JWT"));
+  }
+  if (format != Format::kSdJwt && !o.reveal.empty()) {
+    return Fail(Status::InvalidArgument("--reveal goes with an SD-JWT"));
+  }
+  auto signer = o.key.Load();
+  if (!signer) return Fail(signer.error());
+  const std::string holder = DidOf(signer->verification_method);
+  const int64_t now = Now();
+  std::string text;
+  if (format == Format::kDataIntegrity) {
+    std::vector<json> creds;
+    for (const Input& in : inputs) creds.push_back(in.document);
+    auto vp = claims::PresentCredentials(creds, holder, *signer, claims::Challenge{o.challenge, o.domain, 0},
+                                         did::XmlDateTime(now));
+    if (!vp) return Fail(vp.error());
+    text = DumpJson(*vp, 2);
+  } else if (format == Format::kJwt) {
+    // VC-JOSE-COSE §3.1.2: credentials in a vp+jwt are EnvelopedVerifiableCredentials.
+    json creds = json::array();
+    for (const Input& in : inputs) {
+      creds.push_back({{"@context", json::array({claims::kVcContextV2})},
+                       {"id", std::string(kEnvelopedJwtPrefix) + in.token},
+                       {"type", "EnvelopedVerifiableCredential"}});
+    }
+    json vp = {{"@context", json::array({claims::kVcContextV2})},
+               {"type", json::array({"VerifiablePresentation"})},
+               {"holder", holder},
+               {"verifiableCredential", creds}};
+    claims::JwtSignOptions jo;
+    jo.issued_at = now;
+    jo.audience = o.domain;
+    jo.nonce = o.challenge;
+    auto token = claims::SignJwt(claims::JwtKind::kPresentation, vp, *signer, jo);
+    if (!token) return Fail(token.error());
+    text = *token;
+  } else {
+    claims::SdJwtPresentOptions so;
+    so.audience = o.domain;
+    so.nonce = o.challenge;
+    if (o.reveal.empty()) {
+      auto view = claims::InspectSdJwt(inputs[0].token);
+      if (!view) return Fail(view.error());
+      so.reveal = view->disclosable;
+    } else {
+      for (const std::string& p : o.reveal) so.reveal.push_back(p.empty() || p[0] != '/' ? "/" + p : p);
+    }
+    auto token = claims::PresentSdJwt(inputs[0].token, so, &*signer, DefaultEnv());
+    if (!token) return Fail(token.error());
+    text = *token;
+  }
+  if (Status st = Emit(o.out, text); !st.ok()) return Fail(st);
+  return kExitOk;
+}
+
+void AddVcPresent(CLI::App* parent, int& rc) {
+  auto* cmd = parent->add_subcommand(
+      "present", "Make a holder-bound presentation of credentials for a verifier's challenge and domain");
+  auto o = std::make_shared<VcPresentOptions>();
+  cmd->add_option("--in", o->in,
+                  "A credential to present (repeat for Data Integrity and vc+jwt; one SD-JWT); all of one format")
+      ->required();
+  cmd->add_option("--challenge", o->challenge, "The verifier's challenge (nonce)")->required();
+  cmd->add_option("--domain", o->domain, "The verifier's domain (audience)")->required();
+  cmd->add_option("--reveal", o->reveal,
+                  "sd-jwt: a disclosable claim to reveal, JSON Pointer or top-level name (repeat; default: all)");
+  cmd->add_option("--out", o->out, "Write the presentation here (never overwritten) instead of stdout");
+  o->key.Add(cmd, "authentication");
+  cmd->callback([o, &rc] { rc = RunVcPresent(*o); });
+}
+
+// `vc status`.
+struct VcStatusOptions {
+  std::string in;
+  VerifierOptions verifier;
+  ClientOptions ledger;
+};
+
+int RunVcStatus(const VcStatusOptions& o) {
+  if (Status st = o.verifier.Check(); !st.ok()) return Fail(st);
+  auto in = ReadInput(o.in);
+  if (!in) return Fail(in.error());
+  auto entries = CredentialStatusOf(*in);
+  if (!entries) return Fail(entries.error());
+  // Whose lists count: --trust, else the credential's own issuer.
+  VerifierOptions vo = o.verifier;
+  if (vo.trusted.empty()) {
+    const std::string issuer = IssuerOfInput(*in);
+    if (issuer.empty()) return Fail(Status::InvalidArgument("the credential names no issuer"));
+    vo.trusted.push_back(issuer);
+  }
+  auto ledger = MaybeLedger(o.ledger);
+  if (!ledger) return Fail(ledger.error());
+  Verifier verifier(vo, *ledger);
+  server::HttpsFetcherOptions fo;
+  fo.allow_insecure_loopback = vo.allow_insecure_loopback;
+  fo.ca_file = vo.ca_file;
+  fo.max_body_bytes = size_t{32} << 20;
+  StatusFetcher fetcher(fo);
+  const std::vector<std::string> trusted = vo.trusted;
+  did::Resolver& resolver = verifier.resolver();
+  claims::StatusChecker checker(fetcher, *DefaultEnv().clock, [&](const json& list) -> Status {
+    const std::string issuer = claims::IssuerOf(list);
+    if (std::find(trusted.begin(), trusted.end(), issuer) == trusted.end()) {
+      return Status::PermissionDenied("the status list's issuer '" + issuer + "' is not trusted");
+    }
+    claims::ProofCheckOptions po;
+    po.now = Now();
+    MDL_ASSIGN_OR_RETURN(std::vector<claims::VerifiedProof> proofs, claims::VerifyProofs(list, resolver, po));
+    for (const auto& p : proofs) {
+      if (p.controller == issuer) return Status::Ok();
+    }
+    return Status::PermissionDenied("no proof by the status list's issuer");
+  });
+  json results = json::array();
+  bool valid = true;
+  std::string reason = "ok";
+  std::string detail;
+  for (const json& entry : *entries) {
+    auto s = checker.Check(entry);
+    if (!s) {
+      if (s.error().code() == StatusCode::kInvalidArgument && claims::ReasonCode(s.error()) ==
+                                                                  claims::status_reason::kMalformedValue) {
+        return Fail(s.error());
+      }
+      valid = false;
+      if (reason == "ok") {
+        reason = std::string(claims::ReasonCode(s.error()));
+        if (reason.empty()) reason = "status_unavailable";
+        detail = s.error().message();
+      }
+      results.push_back({{"entry", entry}, {"error", s.error().message()}});
+      continue;
+    }
+    const std::string purpose(claims::StatusPurposeName(s->purpose));
+    results.push_back({{"purpose", purpose}, {"index", s->index}, {"set", s->set}, {"list", s->list_url}});
+    if (s->set) {
+      valid = false;
+      if (reason == "ok" || reason == "suspended") reason = s->purpose == claims::StatusPurpose::kRevocation ? "revoked" : "suspended";
+    }
+  }
+  json out = {{"valid", valid}, {"reason", reason}, {"format", FormatName(in->format)}, {"entries", results}};
+  if (!detail.empty()) out["detail"] = detail;
+  PrintJson(out);
+  return valid ? kExitOk : kExitFalse;
+}
+
+void AddVcStatus(CLI::App* parent, int& rc) {
+  auto* cmd = parent->add_subcommand(
+      "status", "Check a credential's Bitstring Status List entries; exit 0 only if none is set (1 revoked, suspended "
+                "or unknown; 2 bad input)");
+  auto o = std::make_shared<VcStatusOptions>();
+  cmd->add_option("--in", o->in, "The credential (any format) whose credentialStatus is checked")->required();
+  AddVerifierOptions(cmd, o->verifier);
+  o->ledger.Add(cmd, /*need_key=*/false, "--ledger");
+  cmd->callback([o, &rc] { rc = RunVcStatus(*o); });
+}
+
 }  // namespace
 
 void AddVcCommands(CLI::App& app, int& rc) {
@@ -432,343 +782,10 @@ void AddVcCommands(CLI::App& app, int& rc) {
       "vc", "Verifiable credentials: issue, verify, present and status-check (Data Integrity, vc+jwt, SD-JWT VC)");
   vc->require_subcommand(1);
 
-  // vc issue
-  {
-    auto* cmd = vc->add_subcommand("issue", "Secure an unsigned credential: di (eddsa-jcs-2022), jwt (vc+jwt) or sd-jwt");
-    struct O {
-      KeySource key;
-      std::string format, in, out, vct, holder;
-      std::vector<std::string> sd;
-      int64_t valid_seconds = 0;
-    };
-    auto o = std::make_shared<O>();
-    cmd->add_option("--format", o->format, "di, jwt or sd-jwt")->required()->check(CLI::IsMember({"di", "jwt", "sd-jwt"}));
-    cmd->add_option("--in", o->in, "The unsigned credential (JSON; for sd-jwt the SD-JWT VC payload, or a credential)")
-        ->required();
-    cmd->add_option("--out", o->out, "Write the secured credential here (never overwritten) instead of stdout");
-    o->key.Add(cmd, "assertion");
-    cmd->add_option("--sd", o->sd,
-                    "sd-jwt: a selectively disclosable claim, a JSON Pointer (/credentialSubject/name) or a top-level "
-                    "name (repeat)");
-    cmd->add_option("--vct", o->vct, "sd-jwt: the credential type `vct` when the payload has none");
-    cmd->add_option("--holder", o->holder, "sd-jwt: the holder's did:key, bound as cnf.jwk (needed for `vc present`)");
-    cmd->add_option("--expires-in", o->valid_seconds, "jwt / sd-jwt: `exp` this many seconds from now (default: none)");
-    cmd->callback([o, &rc] {
-      if (Status st = o->key.Validate(); !st.ok()) return void(rc = Fail(st));
-      const bool sd_jwt = o->format == "sd-jwt";
-      if (!sd_jwt && (!o->sd.empty() || !o->vct.empty() || !o->holder.empty())) {
-        return void(rc = Fail(Status::InvalidArgument("--sd, --vct and --holder go with --format sd-jwt")));
-      }
-      auto raw = ReadFileBytes(o->in);
-      if (!raw) return void(rc = Fail(raw.error()));
-      auto doc = jcs::ParseStrict(std::string_view(reinterpret_cast<const char*>(raw->data()), raw->size()));
-      if (!doc) return void(rc = Fail(Status::InvalidArgument(o->in + " is not valid JSON: " + doc.error().message())));
-      if (!doc->is_object()) return void(rc = Fail(Status::InvalidArgument(o->in + " is not a JSON object")));
-      std::optional<claims::HolderKey> holder;
-      if (!o->holder.empty()) {
-        auto dk = did::ParseDidKey(DidOf(o->holder));
-        if (!dk || dk->type == did::KeyType::kX25519) {
-          return void(rc = Fail(Status::InvalidArgument("--holder must be an Ed25519 or secp256k1 did:key")));
-        }
-        holder = claims::HolderKey{dk->type == did::KeyType::kEd25519 ? claims::Alg::kEdDSA : claims::Alg::kES256K,
-                                   dk->public_key};
-      }
-      auto signer = o->key.Load();
-      if (!signer) return void(rc = Fail(signer.error()));
-      const std::string did = DidOf(signer->verification_method);
-      const int64_t now = Now();
-      std::string text;
-      if (!sd_jwt) {
-        // The issuer is the key's DID unless the document names it (then they must agree).
-        if (!doc->contains("issuer")) (*doc)["issuer"] = did;
-        if (claims::IssuerOf(*doc) != did) {
-          return void(rc = Fail(Status::InvalidArgument("the credential's issuer '" + claims::IssuerOf(*doc) +
-                                                        "' is not the key's DID '" + did +
-                                                        "' (give --verification-method)")));
-        }
-        if (Status st = claims::CheckCredential(*doc); !st.ok()) return void(rc = Fail(st));
-      }
-      if (o->format == "di") {
-        claims::ProofOptions po;
-        po.created = did::XmlDateTime(now);
-        auto secured = claims::AddProof(*doc, *signer, po);
-        if (!secured) return void(rc = Fail(secured.error()));
-        text = DumpJson(*secured, 2);
-      } else if (o->format == "jwt") {
-        claims::JwtSignOptions jo;
-        jo.issued_at = now;
-        if (o->valid_seconds > 0) jo.expires = now + o->valid_seconds;
-        auto token = claims::SignJwt(claims::JwtKind::kCredential, *doc, *signer, jo);
-        if (!token) return void(rc = Fail(token.error()));
-        text = *token;
-      } else {
-        if (!o->vct.empty()) (*doc)["vct"] = o->vct;
-        if (!doc->contains("vct")) {
-          return void(rc = Fail(Status::InvalidArgument("an SD-JWT VC needs a `vct`: give --vct or put one in " + o->in)));
-        }
-        if (o->valid_seconds > 0) (*doc)["exp"] = now + o->valid_seconds;
-        claims::SdJwtIssueOptions so;
-        for (const std::string& p : o->sd) so.disclosable.push_back(p.empty() || p[0] != '/' ? "/" + p : p);
-        so.holder = holder;
-        auto token = claims::IssueSdJwt(*doc, *signer, so, DefaultEnv());
-        if (!token) return void(rc = Fail(token.error()));
-        text = *token;
-      }
-      if (Status st = Emit(o->out, text); !st.ok()) return void(rc = Fail(st));
-      rc = kExitOk;
-    });
-  }
-
-  // vc verify
-  {
-    auto* cmd = vc->add_subcommand(
-        "verify", "Verify a credential or presentation in any format; exit 0 only if valid (1 invalid, 2 bad input)");
-    struct O {
-      std::string in, challenge, domain;
-      VerifierOptions verifier;
-      ClientOptions ledger;
-      int64_t skew = 300;
-    };
-    auto o = std::make_shared<O>();
-    cmd->add_option("--in", o->in, "The credential or presentation: JSON (Data Integrity), a vc+jwt / vp+jwt, an SD-JWT")
-        ->required();
-    cmd->add_option("--challenge", o->challenge, "Presentations: the challenge (nonce) the holder must have signed");
-    cmd->add_option("--domain", o->domain, "Presentations: the verifier's domain (audience)");
-    cmd->add_option("--max-clock-skew", o->skew, "Seconds of tolerance on validity times (0..900, default 300)")
-        ->check(CLI::Range(int64_t{0}, claims::kMaxClockSkewSeconds));
-    AddVerifierOptions(cmd, o->verifier);
-    o->ledger.Add(cmd, /*need_key=*/false, "--ledger");
-    cmd->footer(
-        "Issuers are resolved offline for did:key, over HTTPS for did:web (--allow-insecure-loopback, --ca-file) and "
-        "through a verifying ledger client for did:mdl (--ledger URL --log-key KEY). With --trust, every credential's "
-        "issuer must be one of the DIDs given (else reason issuer_untrusted). Output: JSON with valid, reason "
-        "(\"ok\" or a reason code), format, kind, issuer.");
-    cmd->callback([o, &rc] {
-      if (Status st = o->verifier.Check(); !st.ok()) return void(rc = Fail(st));
-      auto in = ReadInput(o->in);
-      if (!in) return void(rc = Fail(in.error()));
-      if (o->challenge.empty() != o->domain.empty()) {
-        return void(rc = Fail(Status::InvalidArgument("give --challenge and --domain together")));
-      }
-      if (in->presentation && o->challenge.empty()) {
-        return void(rc = Fail(Status::InvalidArgument("a presentation is verified against --challenge and --domain")));
-      }
-      auto ledger = MaybeLedger(o->ledger);
-      if (!ledger) return void(rc = Fail(ledger.error()));
-      Verifier verifier(o->verifier, *ledger);
-      VerifyContext ctx{&verifier.resolver(), o->challenge, o->domain, o->skew};
-      Outcome r;
-      if (in->format == Format::kDataIntegrity) {
-        r = in->presentation ? VerifyDiPresentation(in->document, ctx) : VerifyDiCredential(in->document, ctx);
-      } else if (in->format == Format::kJwt) {
-        r = in->presentation ? VerifyJwtPresentation(in->token, ctx) : VerifyJwtCredential(in->token, ctx);
-      } else {
-        r = VerifySdJwtToken(in->token, in->presentation, ctx);
-      }
-      if (r.valid && !o->verifier.trusted.empty()) {
-        // --trust: every credential's issuer must be one of them.
-        std::vector<std::string> issuers;
-        if (r.info.contains("issuer")) issuers.push_back(r.info["issuer"].get<std::string>());
-        if (r.info.contains("credentials")) {
-          for (const json& c : r.info["credentials"]) issuers.push_back(c.value("issuer", ""));
-        }
-        const auto& t = o->verifier.trusted;
-        for (const std::string& issuer : issuers) {
-          if (std::find(t.begin(), t.end(), issuer) == t.end()) {
-            Outcome u = Outcome::Fail("issuer_untrusted", "the issuer '" + issuer + "' is not given with --trust");
-            u.info = r.info;
-            r = std::move(u);
-            break;
-          }
-        }
-      }
-      json out = {{"valid", r.valid},
-                  {"reason", r.reason},
-                  {"format", FormatName(in->format)},
-                  {"kind", in->presentation ? "presentation" : "credential"}};
-      if (!r.detail.empty()) out["detail"] = r.detail;
-      for (auto& [k, v] : r.info.items()) out[k] = v;
-      PrintJson(out);
-      rc = r.valid ? kExitOk : kExitFalse;
-    });
-  }
-
-  // vc present
-  {
-    auto* cmd = vc->add_subcommand(
-        "present", "Make a holder-bound presentation of credentials for a verifier's challenge and domain");
-    struct O {
-      KeySource key;
-      std::vector<std::string> in;
-      std::vector<std::string> reveal;
-      std::string challenge, domain, out;
-    };
-    auto o = std::make_shared<O>();
-    cmd->add_option("--in", o->in,
-                    "A credential to present (repeat for Data Integrity and vc+jwt; one SD-JWT); all of one format")
-        ->required();
-    cmd->add_option("--challenge", o->challenge, "The verifier's challenge (nonce)")->required();
-    cmd->add_option("--domain", o->domain, "The verifier's domain (audience)")->required();
-    cmd->add_option("--reveal", o->reveal,
-                    "sd-jwt: a disclosable claim to reveal, JSON Pointer or top-level name (repeat; default: all)");
-    cmd->add_option("--out", o->out, "Write the presentation here (never overwritten) instead of stdout");
-    o->key.Add(cmd, "authentication");
-    cmd->callback([o, &rc] {
-      if (Status st = o->key.Validate(); !st.ok()) return void(rc = Fail(st));
-      if (o->challenge.empty() || o->domain.empty()) {
-        return void(rc = Fail(Status::InvalidArgument("--challenge and --domain must not be empty")));
-      }
-      std::vector<Input> inputs;
-      for (const std::string& path : o->in) {
-        auto in = ReadInput(path);
-        if (!in) return void(rc = Fail(in.error()));
-        if (in->presentation) return void(rc = Fail(Status::InvalidArgument(path + " is already a presentation")));
-        if (!inputs.empty() && in->format != inputs[0].format) {
-          return void(rc = Fail(Status::InvalidArgument("every --in must be of one format")));
-        }
-        inputs.push_back(std::move(*in));
-      }
-      const Format format = inputs[0].format;
-      if (format == Format::kSdJwt && inputs.size() != 1) {
-        return void(rc = Fail(Status::InvalidArgument("an SD-JWT presentation carries one SD-JWT")));
-      }
-      if (format != Format::kSdJwt && !o->reveal.empty()) {
-        return void(rc = Fail(Status::InvalidArgument("--reveal goes with an SD-JWT")));
-      }
-      auto signer = o->key.Load();
-      if (!signer) return void(rc = Fail(signer.error()));
-      const std::string holder = DidOf(signer->verification_method);
-      const int64_t now = Now();
-      std::string text;
-      if (format == Format::kDataIntegrity) {
-        std::vector<json> creds;
-        for (const Input& in : inputs) creds.push_back(in.document);
-        auto vp = claims::PresentCredentials(creds, holder, *signer, claims::Challenge{o->challenge, o->domain, 0},
-                                             did::XmlDateTime(now));
-        if (!vp) return void(rc = Fail(vp.error()));
-        text = DumpJson(*vp, 2);
-      } else if (format == Format::kJwt) {
-        // VC-JOSE-COSE §3.1.2: credentials in a vp+jwt are EnvelopedVerifiableCredentials.
-        json creds = json::array();
-        for (const Input& in : inputs) {
-          creds.push_back({{"@context", json::array({claims::kVcContextV2})},
-                           {"id", std::string(kEnvelopedJwtPrefix) + in.token},
-                           {"type", "EnvelopedVerifiableCredential"}});
-        }
-        json vp = {{"@context", json::array({claims::kVcContextV2})},
-                   {"type", json::array({"VerifiablePresentation"})},
-                   {"holder", holder},
-                   {"verifiableCredential", creds}};
-        claims::JwtSignOptions jo;
-        jo.issued_at = now;
-        jo.audience = o->domain;
-        jo.nonce = o->challenge;
-        auto token = claims::SignJwt(claims::JwtKind::kPresentation, vp, *signer, jo);
-        if (!token) return void(rc = Fail(token.error()));
-        text = *token;
-      } else {
-        claims::SdJwtPresentOptions so;
-        so.audience = o->domain;
-        so.nonce = o->challenge;
-        if (o->reveal.empty()) {
-          auto view = claims::InspectSdJwt(inputs[0].token);
-          if (!view) return void(rc = Fail(view.error()));
-          so.reveal = view->disclosable;
-        } else {
-          for (const std::string& p : o->reveal) so.reveal.push_back(p.empty() || p[0] != '/' ? "/" + p : p);
-        }
-        auto token = claims::PresentSdJwt(inputs[0].token, so, &*signer, DefaultEnv());
-        if (!token) return void(rc = Fail(token.error()));
-        text = *token;
-      }
-      if (Status st = Emit(o->out, text); !st.ok()) return void(rc = Fail(st));
-      rc = kExitOk;
-    });
-  }
-
-  // vc status
-  {
-    auto* cmd = vc->add_subcommand(
-        "status", "Check a credential's Bitstring Status List entries; exit 0 only if none is set (1 revoked, suspended "
-                  "or unknown; 2 bad input)");
-    struct O {
-      std::string in;
-      VerifierOptions verifier;
-      ClientOptions ledger;
-    };
-    auto o = std::make_shared<O>();
-    cmd->add_option("--in", o->in, "The credential (any format) whose credentialStatus is checked")->required();
-    AddVerifierOptions(cmd, o->verifier);
-    o->ledger.Add(cmd, /*need_key=*/false, "--ledger");
-    cmd->callback([o, &rc] {
-      if (Status st = o->verifier.Check(); !st.ok()) return void(rc = Fail(st));
-      auto in = ReadInput(o->in);
-      if (!in) return void(rc = Fail(in.error()));
-      auto entries = CredentialStatusOf(*in);
-      if (!entries) return void(rc = Fail(entries.error()));
-      // Whose lists count: --trust, else the credential's own issuer.
-      VerifierOptions vo = o->verifier;
-      if (vo.trusted.empty()) {
-        const std::string issuer = IssuerOfInput(*in);
-        if (issuer.empty()) return void(rc = Fail(Status::InvalidArgument("the credential names no issuer")));
-        vo.trusted.push_back(issuer);
-      }
-      auto ledger = MaybeLedger(o->ledger);
-      if (!ledger) return void(rc = Fail(ledger.error()));
-      Verifier verifier(vo, *ledger);
-      server::HttpsFetcherOptions fo;
-      fo.allow_insecure_loopback = vo.allow_insecure_loopback;
-      fo.ca_file = vo.ca_file;
-      fo.max_body_bytes = size_t{32} << 20;
-      StatusFetcher fetcher(fo);
-      const std::vector<std::string> trusted = vo.trusted;
-      did::Resolver& resolver = verifier.resolver();
-      claims::StatusChecker checker(fetcher, *DefaultEnv().clock, [&](const json& list) -> Status {
-        const std::string issuer = claims::IssuerOf(list);
-        if (std::find(trusted.begin(), trusted.end(), issuer) == trusted.end()) {
-          return Status::PermissionDenied("the status list's issuer '" + issuer + "' is not trusted");
-        }
-        claims::ProofCheckOptions po;
-        po.now = Now();
-        MDL_ASSIGN_OR_RETURN(std::vector<claims::VerifiedProof> proofs, claims::VerifyProofs(list, resolver, po));
-        for (const auto& p : proofs) {
-          if (p.controller == issuer) return Status::Ok();
-        }
-        return Status::PermissionDenied("no proof by the status list's issuer");
-      });
-      json results = json::array();
-      bool valid = true;
-      std::string reason = "ok";
-      std::string detail;
-      for (const json& entry : *entries) {
-        auto s = checker.Check(entry);
-        if (!s) {
-          if (s.error().code() == StatusCode::kInvalidArgument && claims::ReasonCode(s.error()) ==
-                                                                      claims::status_reason::kMalformedValue) {
-            return void(rc = Fail(s.error()));
-          }
-          valid = false;
-          if (reason == "ok") {
-            reason = std::string(claims::ReasonCode(s.error()));
-            if (reason.empty()) reason = "status_unavailable";
-            detail = s.error().message();
-          }
-          results.push_back({{"entry", entry}, {"error", s.error().message()}});
-          continue;
-        }
-        const std::string purpose(claims::StatusPurposeName(s->purpose));
-        results.push_back({{"purpose", purpose}, {"index", s->index}, {"set", s->set}, {"list", s->list_url}});
-        if (s->set) {
-          valid = false;
-          if (reason == "ok" || reason == "suspended") reason = s->purpose == claims::StatusPurpose::kRevocation ? "revoked" : "suspended";
-        }
-      }
-      json out = {{"valid", valid}, {"reason", reason}, {"format", FormatName(in->format)}, {"entries", results}};
-      if (!detail.empty()) out["detail"] = detail;
-      PrintJson(out);
-      rc = valid ? kExitOk : kExitFalse;
-    });
-  }
+  AddVcIssue(vc, rc);
+  AddVcVerify(vc, rc);
+  AddVcPresent(vc, rc);
+  AddVcStatus(vc, rc);
 }
 
 }  // namespace medallion::cli
