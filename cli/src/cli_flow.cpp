@@ -374,9 +374,8 @@ CLI::App* Json(CLI::App* cmd, bool& as_json) {
   return cmd;
 }
 
-}  // namespace
-
-void AddFlowCommands(CLI::App& app, CLI::App* issuer, CLI::App* pharmacy, int& rc) {
+// The society's steps: onboard a physician, revoke/suspend/reinstate a license.
+void AddIssuerFlow(CLI::App* issuer, int& rc) {
   {
     auto o = std::make_shared<OnboardOptions>();
     auto* cmd = Json(issuer->add_subcommand("onboard", "Physician: prove your DID to the society and receive your license credential"), o->as_json);
@@ -404,7 +403,10 @@ void AddFlowCommands(CLI::App& app, CLI::App* issuer, CLI::App* pharmacy, int& r
       rc = Finish(RunSetStatus(*o, act), o->as_json, [](const json& j) { return j.value("id", "") + ": " + j.value("action", "") + "d"; });
     });
   }
+}
 
+// The physician's steps: sign in to a patient's container, write, prescribe, deliver.
+void AddPhysicianFlow(CLI::App& app, int& rc) {
   auto* physician = app.add_subcommand("physician", "A physician's steps: sign in to a patient's container, write, prescribe, deliver");
   physician->require_subcommand(1);
   {
@@ -475,6 +477,10 @@ void AddFlowCommands(CLI::App& app, CLI::App* issuer, CLI::App* pharmacy, int& r
       });
     });
   }
+}
+
+// The patient's steps at a pharmacy: present, dispense.
+void AddPharmacyFlow(CLI::App* pharmacy, int& rc) {
   {
     auto o = std::make_shared<PresentOptions>();
     auto* cmd = Json(pharmacy->add_subcommand("present", "Patient: present a prescription for the pharmacy's challenge (and queue your phone's fill approval)"), o->as_json);
@@ -509,6 +515,14 @@ void AddFlowCommands(CLI::App& app, CLI::App* issuer, CLI::App* pharmacy, int& r
       });
     });
   }
+}
+
+}  // namespace
+
+void AddFlowCommands(CLI::App& app, CLI::App* issuer, CLI::App* pharmacy, int& rc) {
+  AddIssuerFlow(issuer, rc);
+  AddPhysicianFlow(app, rc);
+  AddPharmacyFlow(pharmacy, rc);
 }
 
 }  // namespace medallion::cli
