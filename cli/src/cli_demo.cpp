@@ -16,6 +16,7 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -297,13 +298,13 @@ struct Demo {
   // is controlled. Returns the pharmacy's answer. Every presentation to a pharmacy — the refill
   // and the refused attempt elsewhere too — is the SD-JWT VC copy: no pharmacy ever receives the
   // full prescription (the Data Integrity form shares its nullifiers: claims_tests).
-  Result<Answer> Present(const json& rx, const std::string& pharmacy_url, const std::string& label) {
+  Result<Answer> Present(const json& prescription, const std::string& pharmacy_url, const std::string& label) {
     MDL_ASSIGN_OR_RETURN(claims::Challenge challenge, flow::PharmacyChallenge(pharmacy_url));
     json body;
     std::string digest_hex;
     {
       // Minimal disclosure: the SD-JWT VC with only what the pharmacy needs, key-bound to its challenge.
-      const Copy& copy = copies.at(rx["id"].get<std::string>());
+      const Copy& copy = copies.at(prescription["id"].get<std::string>());
       std::vector<std::string> revealed, hidden;
       MDL_ASSIGN_OR_RETURN(std::string presented, flow::PresentPharmacyCopy(copy.sd_jwt, patient.seed.Reveal(), 0, challenge, &revealed, &hidden));
       n.Artifact("presentation-" + label + ".sd-jwt", "presentation", presented + "\n");
@@ -325,7 +326,7 @@ struct Demo {
       if (!copy.cosignature.empty()) body["cosignature"] = copy.cosignature;
       digest_hex = claims::SdJwtDigest(copy.sd_jwt);
     }
-    const json& subject = rx["credentialSubject"];
+    const json& subject = prescription["credentialSubject"];
     if (!subject.value("controlledSubstanceSchedule", "").empty()) {
       const json request = flow::FillRequest(patient.did + "#" + patient_device, challenge.domain, digest_hex,
                                              subject["prescription"]["medicationCodeableConcept"].value("text", ""));
@@ -350,7 +351,24 @@ struct Demo {
     return Status::Ok();
   }
 
+  // Carried from one step to the next: the physician's UMA client, request and RPT at Alice's container (step 3), the
+  // prescription (step 4) and the pharmacy's answer to its first fill (step 6).
+  std::optional<flow::UmaClient> uma_client;  // the physician's UMA client at Alice's container
+  json med_request;                           // the MedicationRequest she is allowed to write
+  std::string rpt;
+  json rx;
+  Answer fill1;
+
   Status Run() {
+    for (Status (Demo::*step)() : {&Demo::Step1, &Demo::Step2, &Demo::Step3, &Demo::Step4, &Demo::Step5, &Demo::Step6,
+                                   &Demo::Step7, &Demo::Step8}) {
+      MDL_RETURN_IF_ERROR((this->*step)());
+    }
+    return Status::Ok();
+  }
+
+  // Step 1: The parties, their identities and the ledger.
+  Status Step1() {
     // ---------------------------------------------------------------------------------------
     n.Step(1, "The parties, their identities and the ledger");
     MDL_ASSIGN_OR_RETURN(society, NewPerson("society", n.dir() + "/society", rng));
@@ -388,7 +406,11 @@ struct Demo {
     n.Check(society_did.rfind("did:web:localhost", 0) == 0, "the Massachusetts medical society publishes " + society_did);
     MDL_ASSIGN_OR_RETURN(Answer did_doc, Call("GET", society_url + "/.well-known/did.json"));
     n.Json("society-did.json", "did-document", did_doc.body);
+    return Status::Ok();
+  }
 
+  // Step 2: Dr. Rivera proves her identity to the society and receives her license.
+  Status Step2() {
     // ---------------------------------------------------------------------------------------
     n.Step(2, "Dr. Rivera proves her identity to the society and receives her license");
     MDL_ASSIGN_OR_RETURN(Answer lic, flow::Onboard(physician, society_url, "MA-MD-204812", "Dr. Elena Rivera"));
@@ -397,7 +419,11 @@ struct Demo {
     n.Json("license.json", "credential", license);
     MDL_ASSIGN_OR_RETURN(Answer replay, flow::Onboard(physician, society_url, "MA-MD-000000", "Dr. Elena Rivera"));
     n.Check(replay.status >= 400, "an unknown license number gets nothing (" + replay.body.value("error", "") + ")");
+    return Status::Ok();
+  }
 
+  // Step 3: Dr. Rivera signs in to Alice's container with her DID and license.
+  Status Step3() {
     // ---------------------------------------------------------------------------------------
     n.Step(3, "Dr. Rivera signs in to Alice's container with her DID and license");
     std::vector<std::string> box_common = {"--listen", "127.0.0.1:0", "--json", "--ledger-receipts", "--trust", society_did,
@@ -434,22 +460,26 @@ struct Demo {
     n.Check(pol.status == 201, "Alice's private policy: licensed physicians may read and write her medication requests, for treatment");
     n.Json("consent-receipt.json", "consent-receipt", pol.body["receipt"]);
 
-    flow::UmaClient uma{patient_box};
-    MDL_RETURN_IF_ERROR(uma.Register());
-    const json request = flow::MedicationRequest("1049621", "oxycodone 5 mg oral tablet", 1, "Patient/alice");
-    MDL_ASSIGN_OR_RETURN(Answer first, Call("POST", patient_box + "/fhir/MedicationRequest", "", &request));
+    uma_client.emplace(patient_box);
+    MDL_RETURN_IF_ERROR(uma_client->Register());
+    med_request = flow::MedicationRequest("1049621", "oxycodone 5 mg oral tablet", 1, "Patient/alice");
+    MDL_ASSIGN_OR_RETURN(Answer first, Call("POST", patient_box + "/fhir/MedicationRequest", "", &med_request));
     n.Check(first.status == 401 && first.body.contains("ticket"), "without a token her container answers 401 with a UMA permission ticket");
-    MDL_ASSIGN_OR_RETURN(Answer granted, uma.Grant(first.body["ticket"], physician, license));
+    MDL_ASSIGN_OR_RETURN(Answer granted, uma_client->Grant(first.body["ticket"], physician, license));
     n.Check(granted.status == 200, "need_info, then her license presentation: the container checked the license with the society's status list and Alice's policy → RPT");
     if (granted.status != 200) return Status::FailedPrecondition("no RPT: " + granted.body.dump());
-    const std::string rpt = granted.body["access_token"];
+    rpt = granted.body["access_token"];
+    return Status::Ok();
+  }
 
+  // Step 4: Dr. Rivera writes the prescription, signs it (her phone co-signs), stores and postmarks it.
+  Status Step4() {
     // ---------------------------------------------------------------------------------------
     n.Step(4, "Dr. Rivera writes the prescription, signs it (her phone co-signs), stores and postmarks it");
-    MDL_ASSIGN_OR_RETURN(Answer created, Call("POST", patient_box + "/fhir/MedicationRequest", rpt, &request));
+    MDL_ASSIGN_OR_RETURN(Answer created, Call("POST", patient_box + "/fhir/MedicationRequest", rpt, &med_request));
     n.Check(created.status == 201, "MedicationRequest/" + created.body.value("id", "?") + " written to Alice's FHIR record store with the RPT");
     n.Json("medication-request.json", "fhir", created.body);
-    MDL_ASSIGN_OR_RETURN(json rx, WritePrescription(claims::NewCredentialId(rng), created.body, "II"));
+    MDL_ASSIGN_OR_RETURN(rx, WritePrescription(claims::NewCredentialId(rng), created.body, "II"));
     n.Json("prescription.json", "credential", rx);
     n.Artifact("prescription.sd-jwt", "credential", copies[rx["id"].get<std::string>()].sd_jwt + "\n");
     n.Artifact("prescription-cosignature.jwt", "co-signature", copies[rx["id"].get<std::string>()].cosignature + "\n");
@@ -476,7 +506,11 @@ struct Demo {
       MDL_ASSIGN_OR_RETURN(Answer creds, Call("GET", patient_box + "/owner/v1/credentials", patient_session));
       n.Check(creds.status == 200 && creds.body.size() == 1, "after the restart: Alice's session, her container and the prescription are all still there");
     }
+    return Status::Ok();
+  }
 
+  // Step 5: Alice presents the prescription to a pharmacy of her choice.
+  Status Step5() {
     // ---------------------------------------------------------------------------------------
     n.Step(5, "Alice presents the prescription to a pharmacy of her choice");
     for (auto [person, name, url, domain] : {std::tuple{&pharmacy_a, "pharmacy-a", &pharmacy_a_url, &pharmacy_a_domain},
@@ -490,9 +524,13 @@ struct Demo {
       person->did = b["did"];
     }
     n.Say("  pharmacies: Main St " + pharmacy_a_url + ", Elm St " + pharmacy_b_url);
-    MDL_ASSIGN_OR_RETURN(Answer fill1, Present(rx, pharmacy_a_url, "fill-1"));
+    MDL_ASSIGN_OR_RETURN(fill1, Present(rx, pharmacy_a_url, "fill-1"));
     n.Check(fill1.status == 200, "SD-JWT VC presentation (key binding to the pharmacy's challenge, only what a pharmacy needs disclosed) + her phone's fill authorization");
+    return Status::Ok();
+  }
 
+  // Step 6: The pharmacy verifies everything, dispenses and records the fill.
+  Status Step6() {
     // ---------------------------------------------------------------------------------------
     n.Step(6, "The pharmacy verifies everything, dispenses and records the fill");
     if (fill1.status == 200) {
@@ -520,14 +558,18 @@ struct Demo {
     // A request outside Alice's policy: her conditions.
     MDL_ASSIGN_OR_RETURN(Answer cond, Call("GET", patient_box + "/fhir/Condition?patient=alice", rpt));
     if (cond.status == 401 && cond.body.contains("ticket")) {
-      MDL_ASSIGN_OR_RETURN(Answer denied, uma.Grant(cond.body["ticket"], physician, license));
+      MDL_ASSIGN_OR_RETURN(Answer denied, uma_client->Grant(cond.body["ticket"], physician, license));
       n.Check(denied.status == 403 && denied.body.value("error", "") == "request_denied",
               "Dr. Rivera asks for Alice's conditions: outside her policy → " + denied.body.value("error", "?") + " (the policy itself stays private)");
       n.Json("refusal-outside-policy.json", "refusal", denied.body);
     } else {
       n.Check(false, "a request outside the policy gets a ticket first");
     }
+    return Status::Ok();
+  }
 
+  // Step 7: The society revokes Dr. Rivera's license; her new prescription is refused.
+  Status Step7() {
     // ---------------------------------------------------------------------------------------
     n.Step(7, "The society revokes Dr. Rivera's license; her new prescription is refused");
     MDL_ASSIGN_OR_RETURN(SecretString admin, ReadSecretFile(n.dir() + "/society/data/admin.token"));
@@ -545,7 +587,11 @@ struct Demo {
     n.Check(refused.status == 422 && refused.body.value("error", "") == "license_revoked",
             "the pharmacy refuses it: " + refused.body.value("error", "?"));
     n.Json("refusal-revoked-license.json", "refusal", refused.body);
+    return Status::Ok();
+  }
 
+  // Step 8: Dispute: each side proves from its receipts and the ledger what was signed, when.
+  Status Step8() {
     // ---------------------------------------------------------------------------------------
     n.Step(8, "Dispute: each side proves from its receipts and the ledger what was signed, when");
     MDL_ASSIGN_OR_RETURN(Hash256 digest, claims::CredentialDigest(rx));
