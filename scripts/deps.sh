@@ -8,6 +8,8 @@ APT_PACKAGES=(
   build-essential cmake pkg-config ccache git
   libsodium-dev libsecp256k1-dev libcpp-httplib-dev libsqlite3-dev sqlite3 nlohmann-json3-dev
   catch2 libssl-dev libcli11-dev libutf8proc-dev libbenchmark-dev zlib1g-dev valgrind
+  libcbor-dev libqrencode-dev
+  chromium fonts-dejavu-core
 )
 
 missing=()
@@ -27,8 +29,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 if [ "${1:-}" != "--no-npm" ]; then
-  # Independent implementations for the interop suites, pinned by package-lock.json.
-  for dir in tests/interop; do
+  # Independent implementations for the interop suites, and Playwright + axe-core for the browser
+  # tests (which drive Debian's chromium), pinned by package-lock.json.
+  for dir in tests/interop tests/browser; do
+    [ -f "$dir/package.json" ] || continue
     if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
       echo "deps: npm ci in $dir"
       (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
