@@ -7,6 +7,8 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <iostream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -123,11 +125,21 @@ struct SigninOptions {
   uint32_t account = 0, key_index = 0;
 };
 
-int RunSignin(const SigninOptions& o) {
+// Signs in to the container at `url` as the owner of `o.store` (DID-auth, docs/uma.md §"Owner
+// API"): the owner session's answer {"access_token", "expires_in"}. On a refusal the error is
+// printed, `*rc` holds the exit code and nullopt is returned.
+std::optional<json> OwnerSignIn(const std::string& url, const SigninOptions& o, std::string* did, int* rc) {
   auto keys = UnlockOwner(o.store, o.pass, o.account, o.owner, o.key_index);
-  if (!keys) return ReportError(keys.error());
-  auto ch = Call(o.client.url, "POST", "/owner/v1/challenge", "", nullptr);
-  if (!ch || ch->first != 200) return Show(ch, true);
+  if (!keys) {
+    *rc = ReportError(keys.error());
+    return std::nullopt;
+  }
+  *did = keys->did;
+  auto ch = Call(url, "POST", "/owner/v1/challenge", "", nullptr);
+  if (!ch || ch->first != 200) {
+    *rc = Show(ch, true);
+    return std::nullopt;
+  }
   claims::JwtSignOptions so;
   const int64_t now = DefaultEnv().clock->NowSeconds();
   so.issued_at = now;
@@ -135,14 +147,63 @@ int RunSignin(const SigninOptions& o) {
   so.audience = ch->second.value("audience", "");
   so.nonce = ch->second.value("nonce", "");
   auto token = claims::SignJwt(claims::JwtKind::kDidAuth, {{"sub", keys->did}}, keys->AuthSigner(), so);
-  if (!token) return ReportError(token.error());
+  if (!token) {
+    *rc = ReportError(token.error());
+    return std::nullopt;
+  }
   json body = {{"token", *token}};
-  auto s = Call(o.client.url, "POST", "/owner/v1/session", "", &body);
-  if (!s || s->first != 200) return Show(s, true);
-  Status st = WriteFileAtomic(o.client.session_file, s->second["access_token"].get<std::string>() + "\n", false, true);
+  auto s = Call(url, "POST", "/owner/v1/session", "", &body);
+  if (!s || s->first != 200) {
+    *rc = Show(s, true);
+    return std::nullopt;
+  }
+  return s->second;
+}
+
+int RunSignin(const SigninOptions& o) {
+  std::string did;
+  int rc = 0;
+  auto s = OwnerSignIn(o.client.url, o, &did, &rc);
+  if (!s) return rc;
+  Status st = WriteFileAtomic(o.client.session_file, (*s)["access_token"].get<std::string>() + "\n", false, true);
   if (!st.ok()) return ReportError(st);
-  PrintJson({{"did", keys->did}, {"session_file", o.client.session_file}, {"expires_in", s->second["expires_in"]}});
+  PrintJson({{"did", did}, {"session_file", o.client.session_file}, {"expires_in", (*s)["expires_in"]}});
   return 0;
+}
+
+// `container login-link`: signs in with the wallet (DID-auth) and asks the container for a
+// one-time link that registers a passkey in a browser and signs it in (docs/web.md).
+int RunLoginLink(const SigninOptions& o, bool as_json) {
+  std::string did;
+  int rc = 0;
+  auto s = OwnerSignIn(o.client.url, o, &did, &rc);
+  if (!s) return rc;
+  auto link = Call(o.client.url, "POST", "/web/v1/links", (*s)["access_token"].get<std::string>(), nullptr);
+  if (!link || link->first != 201) return Show(link, true);
+  if (as_json) {
+    PrintJson({{"did", did}, {"link", link->second["link"]}, {"expires_in", link->second["expires_in"]}});
+  } else {
+    std::cout << link->second["link"].get<std::string>() << "\n"
+              << "Open it in your browser within " << link->second["expires_in"].get<int64_t>() / 60
+              << " minutes to register a passkey; it works once.\n";
+  }
+  return 0;
+}
+
+void AddLoginLink(CLI::App* container, int& rc) {
+  auto o = std::make_shared<SigninOptions>();
+  auto as_json = std::make_shared<bool>(false);
+  auto* cmd = container->add_subcommand(
+      "login-link", "Print a one-time, short-lived link that registers a passkey in your browser and signs it in");
+  o->client.url = "http://127.0.0.1:8090";
+  cmd->add_option("--url", o->client.url, "The container's base URL (default http://127.0.0.1:8090)");
+  cmd->add_option("--store", o->store, "The owner's wallet key store")->required();
+  cmd->add_option("--passphrase-file", o->pass, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+  cmd->add_option("--account", o->account, "Wallet account (default 0)");
+  cmd->add_option("--did", o->owner, "Sign in as this did:mdl (default: the wallet's did:key)");
+  cmd->add_option("--key-index", o->key_index, "did:mdl: the generation of the authentication key (default 0)");
+  cmd->add_flag("--json", *as_json, "Print {did, link, expires_in} as JSON");
+  cmd->callback([o, as_json, &rc] { rc = RunLoginLink(*o, *as_json); });
 }
 
 void AddSignin(CLI::App* consent, int& rc) {
@@ -260,6 +321,7 @@ void AddContainerCommands(CLI::App& app, int& rc) {
   auto* container = app.add_subcommand("container", "A personal container: UMA authorization server + FHIR records");
   container->require_subcommand(1);
   AddContainerServe(container, rc);
+  AddLoginLink(container, rc);
 
   auto* host = app.add_subcommand("host", "A container host: many personal containers in one process, each isolated");
   host->require_subcommand(1);

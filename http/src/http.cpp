@@ -132,6 +132,15 @@ Result<int> BindServer(httplib::Server& server, const std::string& host, int por
   return bound;
 }
 
+void SetPreRoutingHandler(httplib::Server& server,
+                          std::function<bool(const httplib::Request&, httplib::Response&)> handler) {
+  server.set_pre_routing_handler([handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+    ConnectionGuard::Instance().RequestReceived(req.local_port, req.remote_addr, req.remote_port);
+    if (handler && handler(req, res)) return httplib::Server::HandlerResponse::Handled;
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+}
+
 void ConfigureServer(httplib::Server& server) {
   server.set_payload_max_length(kMaxRequestBody);
   // httplib's default socket options add SO_REUSEPORT, with which a second server on a taken
@@ -143,10 +152,7 @@ void ConfigureServer(httplib::Server& server) {
   });
   // Progress marks for the connection guard (connection_guard.h): the request's line and
   // headers are in; the response is written.
-  server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
-    ConnectionGuard::Instance().RequestReceived(req.local_port, req.remote_addr, req.remote_port);
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
+  SetPreRoutingHandler(server, nullptr);
   server.set_logger([](const httplib::Request& req, const httplib::Response&) {
     ConnectionGuard::Instance().ResponseWritten(req.local_port, req.remote_addr, req.remote_port);
   });

@@ -20,6 +20,7 @@
 #include "medallion/uma/authorization_server.h"
 #include "medallion/uma/record_store.h"
 #include "mounted_routes.h"
+#include "web_http.h"
 
 namespace medallion::roles {
 
@@ -92,6 +93,13 @@ Status ContainerRole::Prepare() {
   return Status::Ok();
 }
 
+std::string ContainerRole::AppUrl() const { return web_ ? web_->AppUrl() : ""; }
+
+Result<std::string> ContainerRole::SetupLink() {
+  if (!web_) return Status::FailedPrecondition("the container is not started");
+  return web_->SetupLink();
+}
+
 Status ContainerRole::Open(const std::string& base_url) {
   const ContainerOptions& o = options_;
   uma::AuthorizationServerOptions ao;
@@ -126,6 +134,21 @@ Status ContainerRole::Open(const std::string& base_url) {
   return Status::Ok();
 }
 
+Status ContainerRole::OpenWeb(const std::string& origin, const std::string& prefix) {
+  ContainerWebOptions wo;
+  wo.origin = !options_.web_origin.empty() ? options_.web_origin : WebOriginFor(origin);
+  while (!wo.origin.empty() && wo.origin.back() == '/') wo.origin.pop_back();
+  wo.base_path = prefix;
+  wo.tls = !options_.tls.cert.empty();
+  wo.owner_did = owner_;
+  wo.display_name = "Medallion container" + (prefix.empty() ? std::string() : " " + prefix);
+  MDL_ASSIGN_OR_RETURN(web_, ContainerWeb::Open(options_.dir, *as_, ledger_client_, wo, env_));
+  MDL_ASSIGN_OR_RETURN(std::string link, web_->SetupLink());
+  banner_["app"] = web_->AppUrl();
+  banner_["setup_link"] = link;
+  return Status::Ok();
+}
+
 Status ContainerRole::Start() {
   // A container that fails to start leaves nothing behind: a dir it created is removed again.
   std::error_code ec;
@@ -137,6 +160,8 @@ Status ContainerRole::Start() {
     // The issuer must be known before the authorization server opens: bind first.
     MDL_RETURN_IF_ERROR(Bind(std::move(http), options_.listen));
     MDL_RETURN_IF_ERROR(Open(url()));
+    MDL_RETURN_IF_ERROR(OpenWeb(url(), ""));
+    web_->RegisterRoutes(server);
     server::RegisterUmaRoutes(server, *as_);
     fhir_->RegisterRoutes(server);
     return Status::Ok();
@@ -158,7 +183,9 @@ Status ContainerRole::Mount(httplib::Server& server, const std::string& prefix, 
     std::string base = base_url;
     while (!base.empty() && base.back() == '/') base.pop_back();
     MDL_RETURN_IF_ERROR(Open(base + prefix));
+    MDL_RETURN_IF_ERROR(OpenWeb(base, prefix));
     mounted_ = std::make_unique<MountedRoutes>();
+    web_->RegisterRoutes(*mounted_);
     server::RegisterUmaRoutes(*mounted_, *as_);
     fhir_->RegisterRoutes(*mounted_);
     mounted_->MountOn(server, prefix);
@@ -268,7 +295,8 @@ Status HostRole::Start() {
       containers_.clear();
       return Status(st.code(), name + ": " + st.message());
     }
-    listing.push_back({{"name", name}, {"url", c->url()}, {"owner", c->banner()["owner"]}});
+    listing.push_back({{"name", name}, {"url", c->url()}, {"owner", c->banner()["owner"]},
+                       {"app", c->banner().value("app", "")}, {"setup_link", c->banner().value("setup_link", "")}});
     containers_.push_back(std::move(c));
   }
   banner_ = {{"role", "host"}, {"containers", listing}};
@@ -287,7 +315,8 @@ Status HostRole::StartShared(json* listing) {
       containers_.clear();
       return Status(st.code(), name + ": " + st.message());
     }
-    listing->push_back({{"name", name}, {"url", c->issuer()}, {"owner", c->banner()["owner"]}});
+    listing->push_back({{"name", name}, {"url", c->issuer()}, {"owner", c->banner()["owner"]},
+                        {"app", c->banner().value("app", "")}, {"setup_link", c->banner().value("setup_link", "")}});
     containers_.push_back(std::move(c));
   }
   Serve();

@@ -527,6 +527,36 @@ Reply AuthorizationServer::OwnerSignIn(std::string_view did_auth_jwt) {
   return reply;
 }
 
+Result<std::string> AuthorizationServer::OpenOwnerSession(std::string_view method, int64_t ttl_seconds) {
+  if (ttl_seconds <= 0 || ttl_seconds > options_.session_ttl) ttl_seconds = options_.session_ttl;
+  const std::string session = impl_->NewToken();
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Status st = impl_->Tx([&]() -> Status {
+    MDL_RETURN_IF_ERROR(impl_->InsertToken(session, "session", "owner", options_.owner_did, json::object(), ttl_seconds));
+    return impl_->Log({{"event", "owner.signin"}, {"did", options_.owner_did}, {"outcome", "session"},
+                       {"method", std::string(method)}, {"session_hash", HexEncode(TokenHash(session))}});
+  });
+  if (!st.ok()) return st;
+  return session;
+}
+
+Status AuthorizationServer::EndOwnerSession(std::string_view session) {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  if (!impl_->LiveToken(session, "session")) return Status::Ok();
+  return impl_->Tx([&]() -> Status {
+    MDL_RETURN_IF_ERROR(impl_->RevokeTokenHash(TokenHash(session)));
+    return impl_->Log({{"event", "owner.signout"}, {"session_hash", HexEncode(TokenHash(session))}});
+  });
+}
+
+Status AuthorizationServer::EndOwnerSessions() {
+  std::lock_guard<std::mutex> lock(impl_->mu_);
+  return impl_->Tx([&]() -> Status {
+    MDL_ASSIGN_OR_RETURN(size_t ended, impl_->tokens_->RevokeKind("session", impl_->Now()));
+    return impl_->Log({{"event", "owner.signout"}, {"everywhere", true}, {"sessions", ended}});
+  });
+}
+
 Status AuthorizationServer::CheckOwner(std::string_view session) {
   if (!impl_->LiveToken(session, "session")) return Status::Unauthenticated("the owner's session is required");
   return Status::Ok();

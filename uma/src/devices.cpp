@@ -355,7 +355,8 @@ Reply AuthorizationServer::DeviceDecide(std::string_view device_session, std::st
 }
 
 Result<std::string> AuthorizationServer::QueueApproval(const std::string& kind, const json& summary, const json& payload) {
-  if (kind != kRequestPrescriptionCosign && kind != kRequestFill && kind != kRequestRecovery && kind != kRequestConsent) {
+  if (kind != kRequestPrescriptionCosign && kind != kRequestFill && kind != kRequestRecovery && kind != kRequestConsent &&
+      kind != kRequestBrowserSignIn) {
     return Status::InvalidArgument("unknown request kind '" + kind + "'");
   }
   if (!summary.is_object() && !summary.is_null()) return Status::InvalidArgument("'summary' must be an object");

@@ -74,6 +74,12 @@ class SqliteTokenStore final : public TokenStore {
     return Status::Ok();
   }
 
+  Result<size_t> RevokeKind(std::string_view kind, int64_t now) override {
+    Stmt kill(db_, "UPDATE tokens SET revoked = 1 WHERE kind = ? AND revoked = 0 AND expires > ?", kWhat);
+    if (kill.Text(1, kind).Int(2, now).Step() != SQLITE_DONE) return kill.Error();
+    return static_cast<size_t>(sqlite3_changes(db_));
+  }
+
   Status PutChallenge(const std::string& nonce, int64_t expires, int64_t now, size_t max_open) override {
     Stmt gc(db_, "DELETE FROM challenges WHERE expires <= ?", kWhat);
     if (gc.Int(1, now).Step() != SQLITE_DONE) return gc.Error();

@@ -67,6 +67,8 @@ class TokenStore {
   virtual Result<size_t> RevokeRpts(int64_t now, const std::function<bool(const nlohmann::json& data)>& matches) = 0;
   // Revokes the sessions of device `device_id`.
   virtual Status RevokeDeviceSessions(std::string_view device_id) = 0;
+  // Revokes every live token of `kind`; how many were live.
+  virtual Result<size_t> RevokeKind(std::string_view kind, int64_t now) = 0;
   // Keeps a sign-in challenge until `expires`, after dropping those expired at `now`.
   // Errors: resource_exhausted when `max_open` are open; the database's.
   virtual Status PutChallenge(const std::string& nonce, int64_t expires, int64_t now, size_t max_open) = 0;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,6 +60,13 @@ std::optional<nlohmann::json> ReadJsonBody(const httplib::Request& req, httplib:
 // Applies Medallion's defaults to a server: body limit, JSON 404/405/413/500 handlers,
 // no exception escaping a handler, short timeouts, a small thread pool.
 void ConfigureServer(httplib::Server& server);
+
+// Installs `handler` as the server's pre-routing step, after the connection guard's progress
+// mark that ConfigureServer installs (httplib keeps one pre-routing handler; this keeps both).
+// `handler` returns true when it answered the request itself (routing stops). REQUIRES:
+// ConfigureServer(server) was called.
+void SetPreRoutingHandler(httplib::Server& server,
+                          std::function<bool(const httplib::Request&, httplib::Response&)> handler);
 
 // The listen backlog of every Medallion server (httplib's own is 5, which drops bursts of new
 // connections).

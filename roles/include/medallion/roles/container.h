@@ -35,6 +35,7 @@ class FhirResourceServer;
 namespace medallion::roles {
 
 class MountedRoutes;
+class ContainerWeb;
 
 // The owner's keys from her wallet. For a did:key owner the authentication key is the DID and
 // (did:key lists it under assertionMethod too) signs the receipts; for a did:mdl owner the
@@ -68,6 +69,9 @@ struct ContainerOptions {
   TlsFiles tls;
   bool use_ledger = false;      // anchor consent receipts and disclosure batches
   LedgerClientOptions ledger;  // used when ledger.log_key is set
+  // The origin of the owner's web app (docs/web.md), "http://localhost:8090": its host is the
+  // WebAuthn RP ID. Default: the served URL with a loopback address written "localhost".
+  std::string web_origin;
 };
 
 class ContainerRole final : public Role {
@@ -89,10 +93,16 @@ class ContainerRole final : public Role {
 
   // The container's issuer URL (after Start or Mount).
   const std::string& issuer() const { return issuer_; }
+  // The owner's web app, "<origin><prefix>/" (after Start or Mount).
+  std::string AppUrl() const;
+  // A new one-time link that registers a passkey in the owner's browser and signs her in
+  // (docs/web.md). Errors: failed_precondition before Start/Mount; the store's.
+  Result<std::string> SetupLink();
 
  private:
   Status Prepare();                         // keys, ledger client, verifier: before any binding
   Status Open(const std::string& base_url);  // the databases and services, named by `base_url`
+  Status OpenWeb(const std::string& origin, const std::string& prefix);  // the browser side
 
   ContainerOptions options_;
   Env env_;
@@ -106,6 +116,7 @@ class ContainerRole final : public Role {
   std::unique_ptr<uma::RecordStore> records_;
   std::unique_ptr<server::FhirResourceServer> fhir_;
   std::unique_ptr<MountedRoutes> mounted_;
+  std::unique_ptr<ContainerWeb> web_;
 };
 
 // A container host: named containers, each with its own databases, keys and authorization

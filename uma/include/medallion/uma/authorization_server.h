@@ -108,6 +108,7 @@ inline constexpr char kRequestConsent[] = "consent";
 inline constexpr char kRequestPrescriptionCosign[] = "prescription_cosign";
 inline constexpr char kRequestFill[] = "fill";
 inline constexpr char kRequestRecovery[] = "recovery";
+inline constexpr char kRequestBrowserSignIn[] = "browser_signin";  // "Sign in from a browser?"
 
 // What the resource server learns when an RPT grants a request (for its release log entry).
 struct Access {
@@ -193,6 +194,15 @@ class AuthorizationServer {
   Reply OwnerSignIn(std::string_view did_auth_jwt);
   // OK if `session` is a live owner session; unauthenticated otherwise.
   Status CheckOwner(std::string_view session);
+  // An owner session for a sign-in the container checked itself — a passkey assertion or her
+  // phone's approval, in the browser (roles/src/web_http.cpp) — logged as "owner.signin" with
+  // `method`. `ttl_seconds` in (0, session_ttl]; 0 means session_ttl.
+  Result<std::string> OpenOwnerSession(std::string_view method, int64_t ttl_seconds = 0);
+  // Ends one owner session (sign out); OK if it was not live.
+  Status EndOwnerSession(std::string_view session);
+  // Ends every owner session, CLI and browser alike (sign out everywhere). Device sessions of
+  // paired phones stay.
+  Status EndOwnerSessions();
 
   Reply AddPolicy(std::string_view session, const nlohmann::json& policy);
   Reply ListPolicies(std::string_view session);

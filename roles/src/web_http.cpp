@@ -1,0 +1,689 @@
+// The browser side of a container (docs/web.md).
+#include "web_http.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "medallion/core/encoding.h"
+#include "medallion/core/hash.h"
+#include "medallion/core/json.h"
+#include "medallion/http/http.h"
+#include "medallion/roles/ledger_client.h"
+#include "medallion/uma/authorization_server.h"
+#include "medallion/web/assets.h"
+#include "medallion/web/qr.h"
+
+// The patient's app, embedded at build time from web/apps/patient (roles/CMakeLists.txt).
+extern const medallion::web::AssetBundle medallion_patient_app;
+
+namespace medallion::roles {
+
+using nlohmann::json;
+using server::SendError;
+using server::SendJson;
+
+namespace {
+
+constexpr char kCookie[] = "mdl_session";
+constexpr int64_t kPhoneAttemptTtl = 120;  // seconds her phone has to answer a browser sign-in
+constexpr size_t kMaxWebAuthnMember = 16 * 1024;
+
+// The value of cookie `name` in the request's Cookie headers ("" if absent).
+std::string CookieValue(const httplib::Request& req, std::string_view name) {
+  auto range = req.headers.equal_range("Cookie");
+  for (auto it = range.first; it != range.second; ++it) {
+    std::string_view rest = it->second;
+    while (!rest.empty()) {
+      size_t end = rest.find(';');
+      std::string_view part = rest.substr(0, end);
+      while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+      const size_t eq = part.find('=');
+      if (eq != std::string_view::npos && part.substr(0, eq) == name) return std::string(part.substr(eq + 1));
+      if (end == std::string_view::npos) break;
+      rest.remove_prefix(end + 1);
+    }
+  }
+  return "";
+}
+
+// A string member, or "" when absent or not a string (never thrown).
+std::string StringOr(const json& obj, const char* name) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(name);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+bool IsUnsafe(const std::string& method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
+
+// A member of a WebAuthn JSON object as bytes (base64url, RFC 4648 §5, unpadded).
+Result<Bytes> B64Member(const json& obj, const char* name, bool optional = false) {
+  auto it = obj.find(name);
+  if (it == obj.end() || it->is_null()) {
+    if (optional) return Bytes{};
+    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed, std::string("'") + name + "' is required");
+  }
+  if (!it->is_string() || it->get_ref<const std::string&>().size() > kMaxWebAuthnMember) {
+    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed,
+                              std::string("'") + name + "' must be a base64url string");
+  }
+  auto bytes = Base64UrlDecode(it->get<std::string>());
+  if (!bytes) {
+    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed, std::string("'") + name + "' is not base64url");
+  }
+  return *bytes;
+}
+
+// The credential object of a body: {"credential": {"id", "rawId", "type": "public-key",
+// "response": {...}}}; the response object.
+Result<const json*> CredentialResponse(const json& body, Bytes* raw_id) {
+  auto c = body.find("credential");
+  if (c == body.end() || !c->is_object()) {
+    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed, "'credential' must be an object");
+  }
+  if (StringOr(*c, "type") != "public-key") {
+    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed, "credential.type must be \"public-key\"");
+  }
+  MDL_ASSIGN_OR_RETURN(*raw_id, B64Member(*c, "rawId"));
+  auto r = c->find("response");
+  if (r == c->end() || !r->is_object()) {
+    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed, "credential.response must be an object");
+  }
+  return &*r;
+}
+
+// The challenge a clientDataJSON names (so the server can find and consume it).
+Result<Bytes> ChallengeOf(ByteView client_data_json) {
+  auto cd = ParseJsonObject(ToString(client_data_json), "clientDataJSON", {.max_bytes = kMaxWebAuthnMember, .max_depth = 8});
+  if (!cd) return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed, cd.error().message());
+  return B64Member(*cd, "challenge");
+}
+
+json PasskeyJson(const web::Passkey& p) {
+  return {{"id", p.id},
+          {"name", p.name},
+          {"alg", p.alg == webauthn::kCoseEdDsa ? "EdDSA" : p.alg == webauthn::kCoseEs256 ? "ES256" : "?"},
+          {"created_at", p.created_at},
+          {"last_used_at", p.last_used_at},
+          {"backed_up", p.backed_up}};
+}
+
+// A request's client address (rate limits).
+std::string Address(const httplib::Request& req) { return req.remote_addr.empty() ? "?" : req.remote_addr; }
+
+}  // namespace
+
+std::string WebOriginFor(const std::string& url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return url;
+  const std::string scheme = url.substr(0, scheme_end);
+  std::string rest = url.substr(scheme_end + 3);
+  rest = rest.substr(0, rest.find('/'));
+  std::string host = rest, port;
+  if (!rest.empty() && rest.front() == '[') {
+    const size_t close = rest.find(']');
+    host = rest.substr(0, close + 1);
+    if (close + 1 < rest.size() && rest[close + 1] == ':') port = rest.substr(close + 2);
+  } else if (const size_t colon = rest.rfind(':'); colon != std::string::npos) {
+    host = rest.substr(0, colon);
+    port = rest.substr(colon + 1);
+  }
+  if (host == "127.0.0.1" || host == "[::1]" || host == "0.0.0.0" || host == "[::]") host = "localhost";
+  return scheme + "://" + host + (port.empty() ? "" : ":" + port);
+}
+
+// The handlers, with access to the ContainerWeb they serve.
+class ContainerWeb::Handlers {
+ public:
+  explicit Handlers(ContainerWeb& w) : w_(w) {}
+
+  // --- sessions and cookies ---
+
+  std::string CookieHeader(const std::string& value, int64_t max_age) const {
+    const std::string path = w_.options_.base_path.empty() ? "/" : w_.options_.base_path + "/";
+    std::string c = std::string(kCookie) + "=" + value + "; Path=" + path + "; Max-Age=" + std::to_string(max_age) +
+                    "; HttpOnly; SameSite=Strict";
+    if (w_.options_.tls) c += "; Secure";
+    return c;
+  }
+
+  // Signs the browser in: a new session, its cookie, and {"signed_in", "csrf"}.
+  void SignIn(httplib::Response& res, const std::string& method, int status = 200, json extra = json::object()) {
+    auto s = w_.store_->CreateSession(method);
+    if (!s) return SendError(res, s.error());
+    res.set_header("Set-Cookie", CookieHeader(s->id, w_.store_->options().absolute_timeout_s));
+    extra["signed_in"] = true;
+    extra["csrf"] = s->csrf_token;
+    SendJson(res, extra, status);
+  }
+
+  // The owner session standing for a live browser session (a new one when there is none or it
+  // ended).
+  Result<std::string> OwnerSessionFor(const web::SessionInfo& info) {
+    std::lock_guard<std::mutex> lock(w_.mu_);
+    auto it = w_.owner_sessions_.find(info.session_hash);
+    if (it != w_.owner_sessions_.end() && w_.as_.CheckOwner(it->second).ok()) return it->second;
+    const int64_t left = info.expires_at - w_.env_.clock->NowSeconds();
+    MDL_ASSIGN_OR_RETURN(std::string token, w_.as_.OpenOwnerSession("browser " + info.method, std::max<int64_t>(left, 1)));
+    w_.owner_sessions_[info.session_hash] = token;
+    return token;
+  }
+
+  // Same origin: the Origin header names this app's origin, or (without Origin) the fetch
+  // metadata says same-origin.
+  bool SameOrigin(const httplib::Request& req) const {
+    const std::string origin = req.get_header_value("Origin");
+    if (!origin.empty()) return origin == w_.options_.origin;
+    return req.get_header_value("Sec-Fetch-Site") == "same-origin";
+  }
+
+  // Sign-in steps (no session yet) must come from the app's own origin too: no other site can
+  // start or finish a ceremony for the browser (login CSRF). Sends the error; false then.
+  bool RequireSameOrigin(const httplib::Request& req, httplib::Response& res) {
+    if (SameOrigin(req)) return true;
+    SendError(res, Status::WithReason(StatusCode::kPermissionDenied, web::kCsrfInvalid,
+                                      "sign-in requests must come from this app's own origin"));
+    return false;
+  }
+
+  // The browser session of a request, with the CSRF rule for unsafe methods. nullopt when an
+  // error was sent.
+  std::optional<web::SessionInfo> Session(const httplib::Request& req, httplib::Response& res) {
+    const std::string id = CookieValue(req, kCookie);
+    if (id.empty()) {
+      SendError(res, Status::WithReason(StatusCode::kUnauthenticated, web::kSessionUnknown, "sign in first"));
+      return std::nullopt;
+    }
+    if (IsUnsafe(req.method)) {
+      if (!SameOrigin(req)) {
+        SendError(res, Status::WithReason(StatusCode::kPermissionDenied, web::kCsrfInvalid,
+                                          "a state-changing request must come from this app's own origin"));
+        return std::nullopt;
+      }
+      Status csrf = w_.store_->CheckCsrf(id, req.get_header_value("X-CSRF-Token"));
+      if (!csrf.ok()) {
+        SendError(res, csrf);
+        return std::nullopt;
+      }
+    } else if (const std::string origin = req.get_header_value("Origin"); !origin.empty() && origin != w_.options_.origin) {
+      SendError(res, Status::WithReason(StatusCode::kPermissionDenied, web::kCsrfInvalid, "another origin may not use this session"));
+      return std::nullopt;
+    }
+    auto info = w_.store_->Touch(id);
+    if (!info) {
+      res.set_header("Set-Cookie", CookieHeader("", 0));
+      SendError(res, info.error());
+      return std::nullopt;
+    }
+    return *info;
+  }
+
+  // --- the cookie's bridge to the owner API and her FHIR records ---
+
+  // Pre-routing: a request to /owner/v1/ or /fhir/ without an Authorization header but with
+  // the session cookie is checked (origin, CSRF, session) and then carries the owner's session
+  // as its bearer. Everything else passes unchanged.
+  bool Bridge(const httplib::Request& req, httplib::Response& res) {
+    const bool owner_api = req.path.rfind("/owner/v1/", 0) == 0 || req.path.rfind("/fhir/", 0) == 0;
+    if (!owner_api || req.has_header("Authorization") || CookieValue(req, kCookie).empty()) {
+      return false;
+    }
+    auto info = Session(req, res);
+    if (!info) return true;
+    auto token = OwnerSessionFor(*info);
+    if (!token) {
+      SendError(res, token.error());
+      return true;
+    }
+    // The Request is the server's own mutable object for this exchange; httplib hands it to
+    // the pre-routing handler as const.
+    const_cast<httplib::Request&>(req).headers.emplace("Authorization", "Bearer " + *token);
+    return false;
+  }
+
+  // --- /web/v1 ---
+
+  void State(const httplib::Request& req, httplib::Response& res) {
+    json out = {{"signed_in", false},
+                {"owner", {{"did", w_.options_.owner_did}}},
+                {"rp_id", w_.rp_.rp_id},
+                {"origin", w_.options_.origin}};
+    auto passkeys = w_.store_->ListPasskeys();
+    out["passkeys"] = passkeys ? passkeys->size() : 0;
+    const std::string id = CookieValue(req, kCookie);
+    if (!id.empty()) {
+      if (auto info = w_.store_->Touch(id)) {
+        out["signed_in"] = true;
+        out["csrf"] = web::CsrfTokenFor(id);
+        out["session"] = {{"method", info->method}, {"created_at", info->created_at}, {"expires_at", info->expires_at}};
+        if (auto token = OwnerSessionFor(*info)) {
+          uma::Reply devices = w_.as_.ListDevices(*token);
+          if (devices.ok() && devices.body.is_array()) out["devices"] = devices.body.size();
+          else if (devices.ok() && devices.body.contains("devices")) out["devices"] = devices.body["devices"].size();
+        }
+      } else {
+        res.set_header("Set-Cookie", CookieHeader("", 0));
+      }
+    }
+    res.set_header("Cache-Control", "no-store");
+    SendJson(res, out);
+  }
+
+  json CreationOptions(const Bytes& challenge) {
+    json exclude = json::array();
+    if (auto list = w_.store_->ListPasskeys()) {
+      for (const web::Passkey& p : *list) exclude.push_back({{"type", "public-key"}, {"id", p.id}});
+    }
+    const Hash256 uh = Sha256(AsBytes("medallion webauthn user\n" + w_.options_.owner_did));
+    return {{"challenge", Base64UrlEncode(challenge)},
+            {"rp", {{"id", w_.rp_.rp_id}, {"name", "Medallion"}}},
+            {"user",
+             {{"id", Base64UrlEncode(ByteView(uh.data(), 16))},
+              {"name", w_.options_.display_name},
+              {"displayName", w_.options_.display_name}}},
+            {"pubKeyCredParams", {{{"type", "public-key"}, {"alg", webauthn::kCoseEdDsa}}, {{"type", "public-key"}, {"alg", webauthn::kCoseEs256}}}},
+            {"timeout", w_.store_->options().challenge_ttl_s * 1000},
+            {"attestation", "none"},
+            {"authenticatorSelection", {{"residentKey", "required"}, {"requireResidentKey", true}, {"userVerification", "preferred"}}},
+            {"excludeCredentials", exclude}};
+  }
+
+  void RegisterOptions(const httplib::Request& req, httplib::Response& res) {
+    if (!RequireSameOrigin(req, res)) return;
+    auto body = server::ReadJsonBody(req, res);
+    if (!body) return;
+    std::string ceremony;
+    if (body->contains("link")) {
+      const std::string link = StringOr(*body, "link");
+      if (Status rl = w_.store_->CountSignInAttempt(Address(req)); !rl.ok()) return SendError(res, rl);
+      if (Status st = w_.store_->ConsumeLink(link, web::LinkPurpose::kRegisterPasskey); !st.ok()) return SendError(res, st);
+      ceremony = "register-link";
+    } else {
+      if (!Session(req, res)) return;
+      ceremony = "register-session";
+    }
+    auto challenge = w_.store_->NewChallenge(ceremony);
+    if (!challenge) return SendError(res, challenge.error());
+    res.set_header("Cache-Control", "no-store");
+    SendJson(res, CreationOptions(*challenge));
+  }
+
+  void Register(const httplib::Request& req, httplib::Response& res) {
+    if (!RequireSameOrigin(req, res)) return;
+    auto body = server::ReadJsonBody(req, res);
+    if (!body) return;
+    webauthn::RegistrationResponse r;
+    auto response = CredentialResponse(*body, &r.raw_id);
+    if (!response) return SendError(res, response.error());
+    auto cdj = B64Member(**response, "clientDataJSON");
+    auto att = B64Member(**response, "attestationObject");
+    if (!cdj) return SendError(res, cdj.error());
+    if (!att) return SendError(res, att.error());
+    r.client_data_json = *cdj;
+    r.attestation_object = *att;
+    std::string name = StringOr(*body, "name");
+    if (name.size() > 64) return SendError(res, Status::InvalidArgument("a passkey's name has at most 64 characters"));
+    if (name.empty()) name = "Passkey";
+    auto challenge = ChallengeOf(r.client_data_json);
+    if (!challenge) return SendError(res, challenge.error());
+    // The ceremony began with a setup link (the browser is signed in after it) or in a session
+    // (another passkey for a signed-in owner, who must still be signed in).
+    bool via_link = true;
+    Status consumed = w_.store_->ConsumeChallenge(*challenge, "register-link");
+    if (!consumed.ok() && consumed.reason() == web::kChallengeUnknown) {
+      via_link = false;
+      if (!Session(req, res)) return;
+      consumed = w_.store_->ConsumeChallenge(*challenge, "register-session");
+    }
+    if (!consumed.ok()) return SendError(res, consumed);
+    auto cred = webauthn::VerifyRegistration(w_.rp_, *challenge, r);
+    if (!cred) return SendError(res, cred.error());
+    web::Passkey p;
+    p.id = Base64UrlEncode(cred->id);
+    p.name = name;
+    p.cose_public_key = cred->cose_public_key;
+    p.alg = cred->alg;
+    p.sign_count = cred->sign_count;
+    p.user_verified = cred->user_verified;
+    p.backup_eligible = cred->backup_eligible;
+    p.backed_up = cred->backed_up;
+    p.aaguid = cred->aaguid;
+    p.created_at = w_.env_.clock->NowSeconds();
+    if (Status st = w_.store_->AddPasskey(p); !st.ok()) return SendError(res, st);
+    json out = {{"passkey", PasskeyJson(p)}};
+    if (via_link) return SignIn(res, "passkey:" + p.id, 201, out);
+    SendJson(res, out, 201);
+  }
+
+  void SignInOptions(const httplib::Request& req, httplib::Response& res) {
+    if (!RequireSameOrigin(req, res)) return;
+    if (Status rl = w_.store_->CountSignInAttempt(Address(req)); !rl.ok()) return SendError(res, rl);
+    auto challenge = w_.store_->NewChallenge("signin");
+    if (!challenge) return SendError(res, challenge.error());
+    res.set_header("Cache-Control", "no-store");
+    SendJson(res, {{"challenge", Base64UrlEncode(*challenge)},
+                   {"rpId", w_.rp_.rp_id},
+                   {"timeout", w_.store_->options().challenge_ttl_s * 1000},
+                   {"userVerification", "preferred"},
+                   {"allowCredentials", json::array()}});
+  }
+
+  void SignInPasskey(const httplib::Request& req, httplib::Response& res) {
+    if (!RequireSameOrigin(req, res)) return;
+    auto body = server::ReadJsonBody(req, res);
+    if (!body) return;
+    if (Status rl = w_.store_->CountSignInAttempt(Address(req)); !rl.ok()) return SendError(res, rl);
+    webauthn::AssertionResponse a;
+    auto response = CredentialResponse(*body, &a.raw_id);
+    if (!response) return SendError(res, response.error());
+    for (auto [name, out, optional] : {std::tuple{"clientDataJSON", &a.client_data_json, false},
+                                       std::tuple{"authenticatorData", &a.authenticator_data, false},
+                                       std::tuple{"signature", &a.signature, false},
+                                       std::tuple{"userHandle", &a.user_handle, true}}) {
+      auto v = B64Member(**response, name, optional);
+      if (!v) return SendError(res, v.error());
+      *out = std::move(*v);
+    }
+    auto challenge = ChallengeOf(a.client_data_json);
+    if (!challenge) return SendError(res, challenge.error());
+    if (Status st = w_.store_->ConsumeChallenge(*challenge, "signin"); !st.ok()) return SendError(res, st);
+    const std::string id = Base64UrlEncode(a.raw_id);
+    auto passkey = w_.store_->GetPasskey(id);
+    if (!passkey) {
+      return SendError(res, Status::WithReason(StatusCode::kUnauthenticated, web::kPasskeyUnknown,
+                                               "this passkey is not registered here (or was revoked)"));
+    }
+    webauthn::Credential stored;
+    stored.id = a.raw_id;
+    stored.cose_public_key = passkey->cose_public_key;
+    stored.alg = passkey->alg;
+    stored.sign_count = passkey->sign_count;
+    const Hash256 uh = Sha256(AsBytes("medallion webauthn user\n" + w_.options_.owner_did));
+    auto count = webauthn::VerifyAssertion(w_.rp_, *challenge, stored, ByteView(uh.data(), 16), a);
+    if (!count) return SendError(res, count.error());
+    if (Status st = w_.store_->RecordUse(id, *count); !st.ok()) return SendError(res, st);
+    SignIn(res, "passkey:" + id);
+  }
+
+  void SignInPhone(const httplib::Request& req, httplib::Response& res) {
+    if (!RequireSameOrigin(req, res)) return;
+    if (Status rl = w_.store_->CountSignInAttempt(Address(req)); !rl.ok()) return SendError(res, rl);
+    std::string agent = req.get_header_value("User-Agent").substr(0, 120);
+    json summary = {{"text", "Sign in to your container from a browser?"},
+                    {"browser", agent},
+                    {"address", Address(req)}};
+    auto id = w_.as_.QueueApproval(uma::kRequestBrowserSignIn, summary, json::object());
+    if (!id) return SendError(res, id.error());
+    const std::string attempt = w_.env_.rng->RandomId(32);
+    {
+      std::lock_guard<std::mutex> lock(w_.mu_);
+      const int64_t now = w_.env_.clock->NowSeconds();
+      std::erase_if(w_.phone_attempts_, [now](const auto& kv) { return kv.second.expires_at < now - 3600; });
+      w_.phone_attempts_[HexEncode(Sha256(AsBytes(attempt)))] = {*id, now + kPhoneAttemptTtl, false};
+    }
+    SendJson(res, {{"attempt", attempt}, {"request_id", *id}, {"expires_in", kPhoneAttemptTtl}}, 202);
+  }
+
+  void SignInPhonePoll(const httplib::Request& req, httplib::Response& res) {
+    if (!RequireSameOrigin(req, res)) return;
+    auto body = server::ReadJsonBody(req, res);
+    if (!body) return;
+    const std::string key = HexEncode(Sha256(AsBytes(StringOr(*body, "attempt"))));
+    PhoneAttempt attempt;
+    {
+      std::lock_guard<std::mutex> lock(w_.mu_);
+      auto it = w_.phone_attempts_.find(key);
+      if (it == w_.phone_attempts_.end() || it->second.done) {
+        return SendError(res, Status::WithReason(StatusCode::kUnauthenticated, web::kLinkUnknown, "no such sign-in attempt"));
+      }
+      attempt = it->second;
+    }
+    auto state = w_.as_.GetRequest(attempt.request_id);
+    if (!state) return SendError(res, state.error());
+    const std::string status = StringOr(*state, "status");
+    if (status == "approved") {
+      {
+        std::lock_guard<std::mutex> lock(w_.mu_);
+        auto it = w_.phone_attempts_.find(key);
+        if (it == w_.phone_attempts_.end() || it->second.done) {
+          return SendError(res, Status::WithReason(StatusCode::kUnauthenticated, web::kLinkUsed, "this sign-in attempt was used"));
+        }
+        it->second.done = true;
+      }
+      return SignIn(res, "phone");
+    }
+    if (status == "denied") return SendJson(res, {{"status", "denied"}});
+    if (w_.env_.clock->NowSeconds() > attempt.expires_at) return SendJson(res, {{"status", "expired"}});
+    SendJson(res, {{"status", "pending"}});
+  }
+
+  void SignOut(const httplib::Request& req, httplib::Response& res, bool everywhere) {
+    auto info = Session(req, res);
+    if (!info) return;
+    if (everywhere) {
+      auto ended = w_.store_->EndAllSessions();
+      if (!ended) return SendError(res, ended.error());
+      if (Status st = w_.as_.EndOwnerSessions(); !st.ok()) return SendError(res, st);
+      std::lock_guard<std::mutex> lock(w_.mu_);
+      w_.owner_sessions_.clear();
+    } else {
+      if (Status st = w_.store_->EndSession(CookieValue(req, kCookie)); !st.ok()) return SendError(res, st);
+      std::string token;
+      {
+        std::lock_guard<std::mutex> lock(w_.mu_);
+        auto it = w_.owner_sessions_.find(info->session_hash);
+        if (it != w_.owner_sessions_.end()) {
+          token = it->second;
+          w_.owner_sessions_.erase(it);
+        }
+      }
+      if (!token.empty()) (void)w_.as_.EndOwnerSession(token);
+    }
+    res.set_header("Set-Cookie", CookieHeader("", 0));
+    SendJson(res, {{"signed_in", false}});
+  }
+
+  void ListPasskeys(const httplib::Request& req, httplib::Response& res) {
+    if (!Session(req, res)) return;
+    auto list = w_.store_->ListPasskeys();
+    if (!list) return SendError(res, list.error());
+    json out = json::array();
+    for (const web::Passkey& p : *list) out.push_back(PasskeyJson(p));
+    SendJson(res, {{"passkeys", out}});
+  }
+
+  void RevokePasskey(const httplib::Request& req, httplib::Response& res) {
+    if (!Session(req, res)) return;
+    if (Status st = w_.store_->RevokePasskey(req.matches[1].str()); !st.ok()) return SendError(res, st);
+    res.status = 204;
+  }
+
+  // Server-Sent Events (HTML Living Standard §9.2): the owner's notifications, resumed after
+  // Last-Event-ID. One response lasts at most ~45 s (under the connection guard's exchange
+  // limit); the browser reconnects by itself after `retry`.
+  void Events(const httplib::Request& req, httplib::Response& res) {
+    auto info = Session(req, res);
+    if (!info) return;
+    auto token = OwnerSessionFor(*info);
+    if (!token) return SendError(res, token.error());
+    uint64_t after = 0;
+    const std::string last = req.has_header("Last-Event-ID") ? req.get_header_value("Last-Event-ID")
+                                                              : req.get_param_value("after");
+    if (!last.empty() && last.size() < 20 && std::all_of(last.begin(), last.end(), ::isdigit)) after = std::stoull(last);
+    res.set_header("Cache-Control", "no-store");
+    res.set_header("X-Accel-Buffering", "no");
+    auto deadline = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now() +
+                                                                           std::chrono::seconds(45));
+    auto cursor = std::make_shared<uint64_t>(after);
+    auto started = std::make_shared<bool>(false);
+    uma::AuthorizationServer* as = &w_.as_;
+    const std::string owner = *token;
+    res.set_chunked_content_provider("text/event-stream", [as, owner, deadline, cursor, started](size_t, httplib::DataSink& sink) {
+      if (!*started) {
+        *started = true;
+        const std::string hello = "retry: 1000\n: medallion events\n\n";
+        return sink.write(hello.data(), hello.size());
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= *deadline) {
+        sink.done();
+        return true;
+      }
+      const int wait = static_cast<int>(std::min<int64_t>(
+          10, std::chrono::duration_cast<std::chrono::seconds>(*deadline - now).count()));
+      uma::Reply r = as->Events(owner, *cursor, std::max(wait, 0));
+      if (!r.ok()) {
+        const std::string bye = "event: signed_out\ndata: {}\n\n";
+        sink.write(bye.data(), bye.size());
+        sink.done();
+        return true;
+      }
+      std::string out;
+      for (const json& e : r.body.value("events", json::array())) {
+        out += "id: " + std::to_string(e.value("seq", uint64_t{0})) + "\nevent: " + e.value("type", "event") +
+               "\ndata: " + e.dump() + "\n\n";
+      }
+      *cursor = r.body.value("next", *cursor);
+      if (out.empty()) out = ": keep-alive\n\n";
+      return sink.write(out.data(), out.size());
+    });
+  }
+
+  void Pairing(const httplib::Request& req, httplib::Response& res) {
+    auto info = Session(req, res);
+    if (!info) return;
+    auto token = OwnerSessionFor(*info);
+    if (!token) return SendError(res, token.error());
+    uma::Reply offer = w_.as_.CreatePairing(*token);
+    if (!offer.ok()) return SendJson(res, offer.body, server::HttpStatusFor(offer.status));
+    const std::string uri = StringOr(offer.body, "uri");
+    auto svg = web::QrSvg(uri, "QR code to pair your phone");
+    if (!svg) return SendError(res, svg.error());
+    res.set_header("Cache-Control", "no-store");
+    SendJson(res, {{"uri", uri},
+                   {"expires", offer.body.value("expires", json())},
+                   {"qr_svg", *svg}},
+             201);
+  }
+
+  // The accounting of disclosures checked for her: the hash chain of the export, each anchor's
+  // chain head, and — with a ledger — each anchor's entry proven in the log (RFC 9162
+  // §2.1.3.2 inclusion, against a verified checkpoint) and naming that head.
+  void VerifyDisclosures(const httplib::Request& req, httplib::Response& res) {
+    auto info = Session(req, res);
+    if (!info) return;
+    auto token = OwnerSessionFor(*info);
+    if (!token) return SendError(res, token.error());
+    uma::Reply exported = w_.as_.ExportDisclosures(*token);
+    if (!exported.ok()) return SendJson(res, exported.body, server::HttpStatusFor(exported.status));
+    auto entries = uma::VerifyDisclosureExport(exported.body);
+    if (!entries) {
+      return SendJson(res, {{"valid", false}, {"reason", "chain_broken"}, {"detail", entries.error().message()}});
+    }
+    json anchors = json::array();
+    bool all_included = true;
+    for (const json& a : exported.body.value("anchors", json::array())) {
+      json row = {{"seq", a.value("seq", 0)}, {"ledger_index", a.value("ledger_index", json())}, {"hash", a.value("hash", "")}};
+      if (w_.ledger_ && a.contains("ledger_index") && a["ledger_index"].is_number_unsigned()) {
+        const uint64_t index = a["ledger_index"];
+        Status ok = w_.ledger_->Refresh().status();
+        std::string why;
+        bool included = false;
+        if (ok.ok()) {
+          auto proven = w_.ledger_->Entries(index, index + 1);
+          if (proven && proven->size() == 1) {
+            included = (*proven)[0].entry.find(a.value("hash", "-")) != std::string::npos;
+            if (!included) why = "the ledger entry names another chain head";
+          } else {
+            why = proven ? "not in the log yet" : proven.error().message();
+          }
+        } else {
+          why = ok.message();
+        }
+        row["included"] = included;
+        if (!why.empty()) row["detail"] = why;
+        all_included = all_included && included;
+      } else {
+        row["included"] = nullptr;  // no ledger configured: the chain alone was checked
+      }
+      anchors.push_back(std::move(row));
+    }
+    json out = {{"valid", all_included}, {"entries", *entries}, {"anchors", anchors}, {"ledger", w_.ledger_ != nullptr}};
+    if (!all_included) out["reason"] = "anchor_not_proven";
+    SendJson(res, out);
+  }
+
+  // POST /web/v1/links with the owner's bearer session (from a DID-auth sign-in: medallion
+  // container login-link): a one-time setup link.
+  void Link(const httplib::Request& req, httplib::Response& res) {
+    std::string bearer = req.get_header_value("Authorization");
+    if (bearer.size() < 7 || !std::equal(bearer.begin(), bearer.begin() + 7, "Bearer ", [](char x, char y) {
+          return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+        })) {
+      return SendError(res, Status::Unauthenticated("the owner's session is required (medallion container login-link)"));
+    }
+    if (!w_.as_.CheckOwner(bearer.substr(7)).ok()) {
+      return SendError(res, Status::Unauthenticated("the owner's session is required (medallion container login-link)"));
+    }
+    auto link = w_.SetupLink();
+    if (!link) return SendError(res, link.error());
+    res.set_header("Cache-Control", "no-store");
+    SendJson(res, {{"link", *link}, {"expires_in", w_.store_->options().link_ttl_s}}, 201);
+  }
+
+ private:
+  ContainerWeb& w_;
+};
+
+ContainerWeb::ContainerWeb(uma::AuthorizationServer& as, std::shared_ptr<server::LedgerClient> ledger,
+                           ContainerWebOptions options, Env env)
+    : as_(as), ledger_(std::move(ledger)), options_(std::move(options)), env_(env) {}
+
+ContainerWeb::~ContainerWeb() = default;
+
+Result<std::unique_ptr<ContainerWeb>> ContainerWeb::Open(const std::string& dir, uma::AuthorizationServer& as,
+                                                         std::shared_ptr<server::LedgerClient> ledger,
+                                                         ContainerWebOptions options, Env env) {
+  std::unique_ptr<ContainerWeb> w(new ContainerWeb(as, std::move(ledger), std::move(options), env));
+  const std::string& origin = w->options_.origin;
+  const size_t host_start = origin.find("://");
+  if (host_start == std::string::npos) return Status::InvalidArgument("the web origin must be scheme://host[:port]");
+  std::string host = origin.substr(host_start + 3);
+  if (!host.empty() && host.front() == '[') return Status::InvalidArgument("a WebAuthn relying party needs a host name, not an IP address");
+  host = host.substr(0, host.find(':'));
+  w->rp_.rp_id = host;
+  w->rp_.origins = {origin};
+  MDL_ASSIGN_OR_RETURN(w->store_, web::BrowserStore::Open((std::filesystem::path(dir) / "web.sqlite").string(), w->env_));
+  return w;
+}
+
+Result<std::string> ContainerWeb::SetupLink() {
+  MDL_ASSIGN_OR_RETURN(std::string token, store_->CreateLink(web::LinkPurpose::kRegisterPasskey));
+  return AppUrl() + "#setup=" + token;
+}
+
+void ContainerWeb::RegisterRoutes(httplib::Server& server) {
+  auto h = std::make_shared<Handlers>(*this);
+  web::ServeApp(server, medallion_patient_app, options_.tls);
+  server::SetPreRoutingHandler(server, [h](const httplib::Request& req, httplib::Response& res) { return h->Bridge(req, res); });
+  server.Get("/web/v1/state", [h](const httplib::Request& req, httplib::Response& res) { h->State(req, res); });
+  server.Post("/web/v1/passkeys/register/options", [h](const httplib::Request& req, httplib::Response& res) { h->RegisterOptions(req, res); });
+  server.Post("/web/v1/passkeys/register", [h](const httplib::Request& req, httplib::Response& res) { h->Register(req, res); });
+  server.Get("/web/v1/passkeys", [h](const httplib::Request& req, httplib::Response& res) { h->ListPasskeys(req, res); });
+  server.Delete(R"(/web/v1/passkeys/([A-Za-z0-9_-]{1,1400}))", [h](const httplib::Request& req, httplib::Response& res) { h->RevokePasskey(req, res); });
+  server.Post("/web/v1/signin/options", [h](const httplib::Request& req, httplib::Response& res) { h->SignInOptions(req, res); });
+  server.Post("/web/v1/signin", [h](const httplib::Request& req, httplib::Response& res) { h->SignInPasskey(req, res); });
+  server.Post("/web/v1/signin/phone", [h](const httplib::Request& req, httplib::Response& res) { h->SignInPhone(req, res); });
+  server.Post("/web/v1/signin/phone/poll", [h](const httplib::Request& req, httplib::Response& res) { h->SignInPhonePoll(req, res); });
+  server.Post("/web/v1/signout", [h](const httplib::Request& req, httplib::Response& res) { h->SignOut(req, res, false); });
+  server.Post("/web/v1/signout-all", [h](const httplib::Request& req, httplib::Response& res) { h->SignOut(req, res, true); });
+  server.Get("/web/v1/events", [h](const httplib::Request& req, httplib::Response& res) { h->Events(req, res); });
+  server.Post("/web/v1/pairing", [h](const httplib::Request& req, httplib::Response& res) { h->Pairing(req, res); });
+  server.Post("/web/v1/disclosures/verify", [h](const httplib::Request& req, httplib::Response& res) { h->VerifyDisclosures(req, res); });
+  server.Post("/web/v1/links", [h](const httplib::Request& req, httplib::Response& res) { h->Link(req, res); });
+}
+
+}  // namespace medallion::roles

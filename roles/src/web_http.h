@@ -1,0 +1,87 @@
+// The browser side of a container (docs/web.md): the patient's app at "/", passkey sign-in
+// (WebAuthn Level 3, verified here through webauthn/), sign-in approved on her paired phone,
+// browser sessions in HttpOnly SameSite=Strict cookies with CSRF tokens, the owner API and her
+// own FHIR records reachable with that cookie, her notifications as Server-Sent Events, the
+// pairing QR code and the disclosure log's check.
+#pragma once
+
+#include <httplib.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "medallion/core/env.h"
+#include "medallion/core/status.h"
+#include "medallion/web/sessions.h"
+#include "medallion/webauthn/webauthn.h"
+
+namespace medallion::uma {
+class AuthorizationServer;
+}
+namespace medallion::server {
+class LedgerClient;
+}
+
+namespace medallion::roles {
+
+struct ContainerWebOptions {
+  std::string origin;     // the app's origin, "http://localhost:8090" (no path, no trailing '/')
+  std::string base_path;  // "" for a container of its own, "/c/alice" when mounted
+  bool tls = false;
+  std::string owner_did;
+  std::string display_name;  // shown by the authenticator ("Alice's container")
+};
+
+// The web origin for a served URL: the same scheme and port, with 127.0.0.1 / ::1 / 0.0.0.0
+// written as "localhost" (WebAuthn needs a domain as its RP ID: Chromium refuses an IP
+// address). "http://127.0.0.1:8090/c/a" → "http://localhost:8090".
+std::string WebOriginFor(const std::string& url);
+
+class ContainerWeb {
+ public:
+  // Opens (or creates) `dir`/web.sqlite. `as` (and `ledger`, which may be null) outlive this.
+  static Result<std::unique_ptr<ContainerWeb>> Open(const std::string& dir, uma::AuthorizationServer& as,
+                                                    std::shared_ptr<server::LedgerClient> ledger,
+                                                    ContainerWebOptions options, Env env);
+  ~ContainerWeb();
+
+  // Registers the app, /web/v1/... and the cookie's bridge to the owner API on `server` (the
+  // container's own listener, or its MountedRoutes). Call before the other routes' owners
+  // register theirs; sets the server's pre- and post-routing handlers.
+  void RegisterRoutes(httplib::Server& server);
+
+  // A one-time link that registers a passkey and signs the browser in:
+  // "<origin><base>/#setup=<token>", live for SessionOptions::link_ttl_s.
+  Result<std::string> SetupLink();
+
+  // The app's URL, "<origin><base>/".
+  std::string AppUrl() const { return options_.origin + options_.base_path + "/"; }
+
+ private:
+  ContainerWeb(uma::AuthorizationServer& as, std::shared_ptr<server::LedgerClient> ledger, ContainerWebOptions options,
+               Env env);
+  class Handlers;
+  friend class Handlers;
+
+  uma::AuthorizationServer& as_;
+  std::shared_ptr<server::LedgerClient> ledger_;
+  ContainerWebOptions options_;
+  Env env_;
+  webauthn::RelyingParty rp_;
+  std::unique_ptr<web::BrowserStore> store_;
+
+  // The owner session standing for each browser session (by session hash), in memory only:
+  // after a restart a live browser session gets a new one.
+  std::mutex mu_;
+  std::map<std::string, std::string> owner_sessions_;
+  struct PhoneAttempt {
+    std::string request_id;
+    int64_t expires_at = 0;
+    bool done = false;
+  };
+  std::map<std::string, PhoneAttempt> phone_attempts_;  // by hex SHA-256 of the attempt token
+};
+
+}  // namespace medallion::roles
