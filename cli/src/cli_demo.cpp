@@ -734,7 +734,10 @@ std::string TryBlock(const std::string& dir, const json& table, const Person& pa
   const std::string dr = " --store " + physician.store + " --passphrase-file " + dir + "/physician/passphrase.txt --did " + physician.did;
   const std::string alice = " --store " + patient.store + " --passphrase-file " + dir + "/patient/passphrase.txt --did " + patient.did;
   const std::string led = " --ledger " + L + " --log-key " + K;
-  std::string t = "\nTry (in an empty folder; every step of `medallion demo` by hand):\n";
+  std::string t = "\nIn a browser: open Alice's sign-in link above (it works once, for 10 minutes) to register a\n"
+                  "passkey and use her container; another link any time:\n"
+                  "  medallion container login-link --url " + PB + alice + "\n";
+  t += "\nTry (in an empty folder; every step of `medallion demo` by hand):\n";
   t += "\n  # the patient: sign in, pair a phone, allow licensed physicians to write medication requests\n";
   t += "  medallion consent signin --url " + PB + alice + " --session-file alice.session\n";
   t += "  medallion consent pair --url " + PB + " --session-file alice.session    # its \"uri\" is the QR code\n";
@@ -812,8 +815,11 @@ int RunUp(const std::string& out) {
       std::vector<std::string> a = {"container", "serve", "--dir", dir + "/" + p->name + "/container", "--store", p->store, "--owner", p->did};
       a.insert(a.end(), common.begin(), common.end());
       MDL_ASSIGN_OR_RETURN(json b, d.roles.Start(p->name + "-container", a, p->Env()));
+      // Her app in a browser (docs/web.md): the URL, and a one-time link that registers a
+      // passkey and signs her in (`medallion container login-link` makes another).
       table.push_back({{"role", p->name + "'s container"}, {"url", b["url"]}, {"owner", p->did}, {"wallet", p->store},
-                       {"passphrase_file", fs::path(p->store).parent_path().string() + "/passphrase.txt"}});
+                       {"passphrase_file", fs::path(p->store).parent_path().string() + "/passphrase.txt"},
+                       {"app", b.value("app", "")}, {"sign_in_link", b.value("setup_link", "")}});
     }
     std::vector<std::string> a = {"pharmacy", "serve", "--dir", dir + "/pharmacy/data", "--store", d.pharmacy_a.store, "--listen", "127.0.0.1:0",
                                   "--json", "--trust", society_did, "--allow-insecure-loopback", "--ledger", d.ledger_url, "--log-key", d.log_key};
