@@ -142,6 +142,7 @@ Status ContainerRole::OpenWeb(const std::string& origin, const std::string& pref
   wo.tls = !options_.tls.cert.empty();
   wo.owner_did = owner_;
   wo.display_name = "Medallion container" + (prefix.empty() ? std::string() : " " + prefix);
+  if (keys_) wo.seed = &keys_->seed;
   MDL_ASSIGN_OR_RETURN(web_, ContainerWeb::Open(options_.dir, *as_, ledger_client_, wo, env_));
   MDL_ASSIGN_OR_RETURN(std::string link, web_->SetupLink());
   banner_["app"] = web_->AppUrl();

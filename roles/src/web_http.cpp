@@ -14,6 +14,7 @@
 #include "medallion/http/http.h"
 #include "medallion/roles/ledger_client.h"
 #include "medallion/uma/authorization_server.h"
+#include "medallion/uma/relationship.h"
 #include "medallion/web/assets.h"
 #include "medallion/web/qr.h"
 
@@ -616,6 +617,84 @@ class ContainerWeb::Handlers {
     SendJson(res, out);
   }
 
+  // --- relationships on the ledger (docs/relationships.md), from her seed ---
+
+  // nullopt (an error sent) without the seed or the ledger.
+  bool CanRelate(httplib::Response& res) {
+    if (w_.options_.seed != nullptr && w_.ledger_) return true;
+    SendError(res, Status::FailedPrecondition(
+                       "relationships need the owner's wallet (--store) and a ledger (--ledger, --log-key)"));
+    return false;
+  }
+
+  Result<std::vector<uma::Relationship>> Relationships() {
+    MDL_RETURN_IF_ERROR(w_.ledger_->Refresh().status());
+    server::LedgerClient* client = w_.ledger_.get();
+    return uma::RebuildFromSeed(w_.options_.seed->Reveal(),
+                                [client](const std::string& id) -> Result<std::vector<std::pair<uint64_t, std::string>>> {
+                                  MDL_ASSIGN_OR_RETURN(auto proven, client->Lookup({ledger::KeyKind::kRelationship, id}));
+                                  std::vector<std::pair<uint64_t, std::string>> out;
+                                  for (auto& e : proven) out.emplace_back(e.index, e.entry);
+                                  return out;
+                                });
+  }
+
+  void ListRelationships(const httplib::Request& req, httplib::Response& res) {
+    if (!Session(req, res) || !CanRelate(res)) return;
+    auto list = Relationships();
+    if (!list) return SendError(res, list.error());
+    json out = json::array();
+    for (const uma::Relationship& r : *list) {
+      out.push_back({{"rel", r.id}, {"provider", r.provider}, {"pseudonym", r.patient}, {"kind", r.kind},
+                     {"status", r.status}, {"patient_decision", r.patient_decision}, {"deleted", r.deleted},
+                     {"location", r.location}, {"ledger_indexes", r.indexes}});
+    }
+    SendJson(res, {{"relationships", out}});
+  }
+
+  // A fresh pseudonym to give a provider: the first index with nothing on the ledger.
+  void NewPseudonym(const httplib::Request& req, httplib::Response& res) {
+    if (!Session(req, res) || !CanRelate(res)) return;
+    auto list = Relationships();
+    if (!list) return SendError(res, list.error());
+    for (uint32_t i = 0; i < 10'000; ++i) {
+      auto key = uma::DerivePairwiseKey(w_.options_.seed->Reveal(), i);
+      if (!key) return SendError(res, key.error());
+      const std::string p = key->Pseudonym();
+      if (std::none_of(list->begin(), list->end(), [&](const uma::Relationship& r) { return r.patient == p; })) {
+        return SendJson(res, {{"pseudonym", p}, {"index", i}}, 201);
+      }
+    }
+    SendError(res, Status::ResourceExhausted("no unused pseudonym"));
+  }
+
+  // Her decision on a relationship: {"rel", "action": accept | reject | delete}, signed with
+  // the pairwise key of that relationship and appended to the ledger.
+  void DecideRelationship(const httplib::Request& req, httplib::Response& res) {
+    if (!Session(req, res) || !CanRelate(res)) return;
+    auto body = server::ReadJsonBody(req, res);
+    if (!body) return;
+    const std::string rel = StringOr(*body, "rel"), action = StringOr(*body, "action");
+    if (action != "accept" && action != "reject" && action != "delete") {
+      return SendError(res, Status::InvalidArgument("'action' must be accept, reject or delete"));
+    }
+    auto list = Relationships();
+    if (!list) return SendError(res, list.error());
+    auto it = std::find_if(list->begin(), list->end(), [&](const uma::Relationship& r) { return r.id == rel; });
+    if (it == list->end()) return SendError(res, Status::NotFound("no relationship '" + rel.substr(0, 64) + "' of yours"));
+    for (uint32_t i = 0; i < 10'000; ++i) {
+      auto key = uma::DerivePairwiseKey(w_.options_.seed->Reveal(), i);
+      if (!key) return SendError(res, key.error());
+      if (key->Pseudonym() != it->patient) continue;
+      auto entry = uma::BuildPatientAction(*key, it->provider, it->kind, action, w_.env_.clock->NowSeconds());
+      if (!entry) return SendError(res, entry.error());
+      auto appended = w_.ledger_->Append(*entry);
+      if (!appended) return SendError(res, appended.error());
+      return SendJson(res, {{"rel", rel}, {"action", action}, {"ledger_index", appended->index}});
+    }
+    SendError(res, Status::NotFound("the relationship's pseudonym is not one of this seed's"));
+  }
+
   // POST /web/v1/links with the owner's bearer session (from a DID-auth sign-in: medallion
   // container login-link): a one-time setup link.
   void Link(const httplib::Request& req, httplib::Response& res) {
@@ -683,6 +762,9 @@ void ContainerWeb::RegisterRoutes(httplib::Server& server) {
   server.Get("/web/v1/events", [h](const httplib::Request& req, httplib::Response& res) { h->Events(req, res); });
   server.Post("/web/v1/pairing", [h](const httplib::Request& req, httplib::Response& res) { h->Pairing(req, res); });
   server.Post("/web/v1/disclosures/verify", [h](const httplib::Request& req, httplib::Response& res) { h->VerifyDisclosures(req, res); });
+  server.Get("/web/v1/relationships", [h](const httplib::Request& req, httplib::Response& res) { h->ListRelationships(req, res); });
+  server.Post("/web/v1/relationships/pseudonym", [h](const httplib::Request& req, httplib::Response& res) { h->NewPseudonym(req, res); });
+  server.Post("/web/v1/relationships/decision", [h](const httplib::Request& req, httplib::Response& res) { h->DecideRelationship(req, res); });
   server.Post("/web/v1/links", [h](const httplib::Request& req, httplib::Response& res) { h->Link(req, res); });
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "medallion/core/env.h"
+#include "medallion/core/secret.h"
 #include "medallion/core/status.h"
 #include "medallion/web/sessions.h"
 #include "medallion/webauthn/webauthn.h"
@@ -32,6 +33,9 @@ struct ContainerWebOptions {
   bool tls = false;
   std::string owner_did;
   std::string display_name;  // shown by the authenticator ("Alice's container")
+  // The owner's seed (from her wallet, when the container holds it): her pairwise pseudonyms
+  // for relationships on the ledger (uma/relationship.h). Null: the relationships page says so.
+  const SecretBytes* seed = nullptr;
 };
 
 // The web origin for a served URL: the same scheme and port, with 127.0.0.1 / ::1 / 0.0.0.0
