@@ -20,7 +20,7 @@ namespace medallion::webauthn {
 namespace {
 
 // CBOR bounds. A "none" attestation object nests two levels, a COSE key one; extensions a few.
-constexpr size_t kMaxCborDepth = 16;
+constexpr size_t kMaxCborDepth = 16;  // nested containers
 constexpr size_t kMaxCborItems = 4096;
 // clientDataJSON is one flat object (§5.8.1); a little nesting for future members.
 constexpr int kMaxClientDataDepth = 8;
@@ -90,7 +90,7 @@ void Complete(void* ctx) {
 // A definite container of `children` items (a map counts keys and values).
 void Open(void* ctx, uint64_t children) {
   CborScan* s = Scan(ctx);
-  if (s->open.size() >= kMaxCborDepth) return Problem(ctx, "CBOR nested too deeply");
+  if (s->open.size() > kMaxCborDepth) return Problem(ctx, "CBOR nested too deeply");
   // Every item takes at least one byte: a larger count is a lie that would make cbor_load
   // allocate for it.
   if (children > s->remaining) return Problem(ctx, "CBOR container longer than its input");
