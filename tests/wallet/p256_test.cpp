@@ -51,7 +51,8 @@ Bytes DerSignature(const Bytes& r, const Bytes& s) {
 
 }  // namespace
 
-TEST_CASE("ES256 verifies the RFC 6979 §A.2.5 P-256/SHA-256 signatures", "[wallet][p256][vectors]") {
+TEST_CASE("ES256 verifies the RFC 6979 §A.2.5 P-256/SHA-256 signatures",
+          "[wallet][p256][vectors]") {
   CHECK(IsValidP256PublicKey(kUx, kUy));
   CHECK(VerifyEs256P256(kUx, kUy, AsBytes("sample"), DerSignature(kSampleR, kSampleS)));
   CHECK(VerifyEs256P256(kUx, kUy, AsBytes("test"), DerSignature(kTestR, kTestS)));
@@ -76,7 +77,7 @@ TEST_CASE("ES256 refuses malformed DER signatures", "[wallet][p256]") {
   REQUIRE(VerifyEs256P256(kUx, kUy, AsBytes("test"), good));
   auto refused = [&](const Bytes& sig) { return !VerifyEs256P256(kUx, kUy, AsBytes("test"), sig); };
   CHECK(refused({}));
-  CHECK(refused(Concat(kTestR, kTestS)));  // raw r || s (the JOSE layout) is not DER
+  CHECK(refused(Concat(kTestR, kTestS)));     // raw r || s (the JOSE layout) is not DER
   CHECK(refused(Concat(good, Bytes{0x00})));  // trailing byte
   Bytes truncated(good.begin(), good.end() - 1);
   CHECK(refused(truncated));

@@ -109,9 +109,9 @@ Bytes SignP256(const Bytes& d, ByteView message) {
 
 Bytes Es256CoseKey(const Bytes& x, const Bytes& y) {
   auto e = Entries();
-  Add(e, Int(1), Int(2));     // kty: EC2
-  Add(e, Int(3), Int(-7));    // alg: ES256
-  Add(e, Int(-1), Int(1));    // crv: P-256
+  Add(e, Int(1), Int(2));   // kty: EC2
+  Add(e, Int(3), Int(-7));  // alg: ES256
+  Add(e, Int(-1), Int(1));  // crv: P-256
   Add(e, Int(-2), Blob(x));
   Add(e, Int(-3), Blob(y));
   return Encode(Map(std::move(e)));
@@ -119,9 +119,9 @@ Bytes Es256CoseKey(const Bytes& x, const Bytes& y) {
 
 Bytes EdDsaCoseKey(ByteView x) {
   auto e = Entries();
-  Add(e, Int(1), Int(1));     // kty: OKP
-  Add(e, Int(3), Int(-8));    // alg: EdDSA
-  Add(e, Int(-1), Int(6));    // crv: Ed25519
+  Add(e, Int(1), Int(1));   // kty: OKP
+  Add(e, Int(3), Int(-8));  // alg: EdDSA
+  Add(e, Int(-1), Int(6));  // crv: Ed25519
   Add(e, Int(-2), Blob(x));
   return Encode(Map(std::move(e)));
 }
@@ -361,11 +361,11 @@ TEST_CASE("Authenticator data checks: RP ID, UP, UV, BE/BS, AT", "[webauthn][aut
   auto with_at = AssertEs256(AuthData(kRpId, kUp | kAt, 1, Attested(kCredId, cose)),
                              ClientDataText("webauthn.get", kChallenge));
   CHECK(ReasonOf(VerifyAssertion(Rp(), kChallenge, c, {}, with_at)) == kMalformed);
-  auto wrong_rp = AssertEs256(AuthData("example.org", kUp, 1),
-                              ClientDataText("webauthn.get", kChallenge));
+  auto wrong_rp =
+      AssertEs256(AuthData("example.org", kUp, 1), ClientDataText("webauthn.get", kChallenge));
   CHECK(ReasonOf(VerifyAssertion(Rp(), kChallenge, c, {}, wrong_rp)) == kRpIdMismatch);
-  auto wrong_type = AssertEs256(AuthData(kRpId, kUp, 1),
-                                ClientDataText("webauthn.create", kChallenge));
+  auto wrong_type =
+      AssertEs256(AuthData(kRpId, kUp, 1), ClientDataText("webauthn.create", kChallenge));
   CHECK(ReasonOf(VerifyAssertion(Rp(), kChallenge, c, {}, wrong_type)) == kWrongType);
 }
 
@@ -379,8 +379,8 @@ TEST_CASE("Authenticator data framing: truncation, trailing bytes, extensions, I
   };
   Bytes full = AuthData(kRpId, kUp | kAt, 0, Attested(kCredId, cose));
   REQUIRE(reg_auth_data(full).has_value());
-  for (size_t cut : {size_t{0}, size_t{36}, size_t{37}, size_t{40}, size_t{54}, size_t{60},
-                     full.size() - 1}) {
+  for (size_t cut :
+       {size_t{0}, size_t{36}, size_t{37}, size_t{40}, size_t{54}, size_t{60}, full.size() - 1}) {
     INFO("cut at " << cut);
     CHECK(ReasonOf(reg_auth_data(Bytes(full.begin(), full.begin() + cut))) == kMalformed);
   }
@@ -393,7 +393,8 @@ TEST_CASE("Authenticator data framing: truncation, trailing bytes, extensions, I
   Bytes with_ext = AuthData(kRpId, kUp | kAt | kEd, 0, Concat(Attested(kCredId, cose), ext_map));
   CHECK(reg_auth_data(with_ext).has_value());
   CHECK(ReasonOf(reg_auth_data(Concat(with_ext, Bytes{0xa0}))) == kMalformed);
-  Bytes ext_array = AuthData(kRpId, kUp | kAt | kEd, 0, Concat(Attested(kCredId, cose), Bytes{0x80}));
+  Bytes ext_array =
+      AuthData(kRpId, kUp | kAt | kEd, 0, Concat(Attested(kCredId, cose), Bytes{0x80}));
   CHECK(ReasonOf(reg_auth_data(ext_array)) == kMalformed);
   Bytes ext_missing = AuthData(kRpId, kUp | kAt | kEd, 0, Attested(kCredId, cose));
   CHECK(ReasonOf(reg_auth_data(ext_missing)) == kMalformed);
@@ -495,6 +496,16 @@ TEST_CASE("Attestation formats: only none, with an empty attStmt", "[webauthn][a
   CHECK(packed.error().code() == StatusCode::kInvalidArgument);
   CHECK(ReasonOf(VerifyRegistration(Rp(), kChallenge, Register(cose, kUp | kAt, "None"))) ==
         kAttestationUnsupported);
+  // A format name that is not UTF-8 is invalid CBOR (RFC 8949 §3.1: text strings are UTF-8;
+  // libcbor checks it); a long one is cut in the message.
+  auto odd = VerifyRegistration(Rp(), kChallenge, Register(cose, kUp | kAt, "\xff\xfe\x01"));
+  REQUIRE_FALSE(odd.has_value());
+  CHECK(odd.error().reason() == kMalformed);
+  auto long_fmt =
+      VerifyRegistration(Rp(), kChallenge, Register(cose, kUp | kAt, std::string(500, 'p')));
+  REQUIRE_FALSE(long_fmt.has_value());
+  CHECK(long_fmt.error().reason() == kAttestationUnsupported);
+  CHECK(long_fmt.error().message().size() < 200);
   auto stmt = Entries();
   Add(stmt, Text("alg"), Int(-7));
   RegistrationResponse r = Register(cose);

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cbor.h>
 
+#include <set>
 #include <string>
 
 #include "medallion/core/encoding.h"
@@ -153,7 +154,8 @@ TEST_CASE("WebAuthn L3 §16: a 1023-byte credential ID registers and authenticat
   auto cred = VerifyRegistration(rp, Field(v, "registration", "challenge"), Registration(v));
   REQUIRE(cred.has_value());
   CHECK(cred->id.size() == kMaxCredentialIdBytes);
-  auto count = VerifyAssertion(rp, Field(v, "authentication", "challenge"), *cred, {}, Assertion(v));
+  auto count =
+      VerifyAssertion(rp, Field(v, "authentication", "challenge"), *cred, {}, Assertion(v));
   REQUIRE(count.has_value());
   CHECK(*count == 0);
 }
@@ -161,8 +163,8 @@ TEST_CASE("WebAuthn L3 §16: a 1023-byte credential ID registers and authenticat
 TEST_CASE("WebAuthn L3 §16: crossOrigin and topOrigin ceremonies are refused",
           "[webauthn][vectors]") {
   RelyingParty rp = ExampleOrg();
-  for (const char* id : {"sctn-test-vectors-none-es256-crossOrigin",
-                         "sctn-test-vectors-none-es256-topOrigin"}) {
+  for (const char* id :
+       {"sctn-test-vectors-none-es256-crossOrigin", "sctn-test-vectors-none-es256-topOrigin"}) {
     INFO(id);
     const auto& v = Vector(id);
     auto reg = VerifyRegistration(rp, Field(v, "registration", "challenge"), Registration(v));
@@ -175,8 +177,10 @@ TEST_CASE("WebAuthn L3 §16: crossOrigin and topOrigin ceremonies are refused",
   }
 }
 
-TEST_CASE("WebAuthn L3 §16: attestation formats other than none are refused; their ES256 and "
-          "Ed25519 assertions verify", "[webauthn][vectors]") {
+TEST_CASE(
+    "WebAuthn L3 §16: attestation formats other than none are refused; their ES256 and "
+    "Ed25519 assertions verify",
+    "[webauthn][vectors]") {
   RelyingParty rp = ExampleOrg();
   struct Case {
     const char* id;
@@ -211,8 +215,8 @@ TEST_CASE("WebAuthn L3 §16: attestation formats other than none are refused; th
       continue;
     }
     REQUIRE(cred.alg == c.alg);
-    auto count = VerifyAssertion(rp, Field(v, "authentication", "challenge"), cred, {},
-                                 Assertion(v));
+    auto count =
+        VerifyAssertion(rp, Field(v, "authentication", "challenge"), cred, {}, Assertion(v));
     REQUIRE(count.has_value());
     CHECK(*count == 0);
     AssertionResponse tampered = Assertion(v);
@@ -221,4 +225,58 @@ TEST_CASE("WebAuthn L3 §16: attestation formats other than none are refused; th
               .error()
               .reason() == kSignatureInvalid);
   }
+}
+
+TEST_CASE("Every one-byte change to the §16.2 ceremony is refused or harmless",
+          "[webauthn][vectors][mutation]") {
+  // Robustness over the official bytes: no crash, no exception, and every refusal carries one of
+  // the module's reasons. A change to the signed data never verifies.
+  const auto& v = Vector("sctn-test-vectors-none-es256");
+  RelyingParty rp = ExampleOrg();
+  const Bytes reg_challenge = Field(v, "registration", "challenge");
+  const Bytes auth_challenge = Field(v, "authentication", "challenge");
+  const std::set<std::string> reasons = {kMalformed,
+                                         kWrongType,
+                                         kChallengeMismatch,
+                                         kOriginMismatch,
+                                         kRpIdMismatch,
+                                         kUserNotPresent,
+                                         kUserNotVerified,
+                                         kAttestationUnsupported,
+                                         kAlgorithmUnsupported,
+                                         kSignatureInvalid,
+                                         kCounterRegression,
+                                         kCredentialMismatch};
+  auto cred = VerifyRegistration(rp, reg_challenge, Registration(v));
+  REQUIRE(cred.has_value());
+  size_t refused = 0;
+  for (uint8_t delta : {uint8_t{0x01}, uint8_t{0x80}, uint8_t{0xff}}) {
+    const Bytes att = Field(v, "registration", "attestationObject");
+    for (size_t i = 0; i < att.size(); ++i) {
+      RegistrationResponse r = Registration(v);
+      r.attestation_object[i] ^= delta;
+      auto result = VerifyRegistration(rp, reg_challenge, r);
+      if (!result) {
+        ++refused;
+        CHECK(reasons.count(result.error().reason()) == 1);
+      }
+    }
+    const Bytes auth_data = Field(v, "authentication", "authenticatorData");
+    for (size_t i = 0; i < auth_data.size(); ++i) {
+      AssertionResponse a = Assertion(v);
+      a.authenticator_data[i] ^= delta;
+      auto result = VerifyAssertion(rp, auth_challenge, *cred, {}, a);
+      REQUIRE_FALSE(result.has_value());
+      CHECK(reasons.count(result.error().reason()) == 1);
+    }
+    const Bytes sig = Field(v, "authentication", "signature");
+    for (size_t i = 0; i < sig.size(); ++i) {
+      AssertionResponse a = Assertion(v);
+      a.signature[i] ^= delta;
+      auto result = VerifyAssertion(rp, auth_challenge, *cred, {}, a);
+      REQUIRE_FALSE(result.has_value());
+      CHECK(result.error().reason() == kSignatureInvalid);
+    }
+  }
+  CHECK(refused > 0);
 }

@@ -70,9 +70,7 @@ PkeyPtr P256PublicKey(ByteView x32, ByteView y32) {
 
 }  // namespace
 
-bool IsValidP256PublicKey(ByteView x32, ByteView y32) {
-  return P256PublicKey(x32, y32) != nullptr;
-}
+bool IsValidP256PublicKey(ByteView x32, ByteView y32) { return P256PublicKey(x32, y32) != nullptr; }
 
 bool VerifyEs256P256(ByteView x32, ByteView y32, ByteView message, ByteView der_signature) {
   if (der_signature.empty() || der_signature.size() > kMaxDerSignatureBytes) return false;
@@ -80,8 +78,8 @@ bool VerifyEs256P256(ByteView x32, ByteView y32, ByteView message, ByteView der_
   if (!key) return false;
   MdCtxPtr md(EVP_MD_CTX_new());
   if (!md) return false;
-  if (EVP_DigestVerifyInit_ex(md.get(), nullptr, "SHA256", nullptr, nullptr, key.get(),
-                              nullptr) != 1) {
+  if (EVP_DigestVerifyInit_ex(md.get(), nullptr, "SHA256", nullptr, nullptr, key.get(), nullptr) !=
+      1) {
     return false;
   }
   // OpenSSL's ECDSA verification decodes the DER, re-encodes it and compares, so BER forms

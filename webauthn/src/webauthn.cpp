@@ -198,13 +198,13 @@ Result<cbor_item_t*> MapValue(const cbor_item_t* map, Match matches, std::string
 
 Result<cbor_item_t*> TextKeyValue(const cbor_item_t* map, std::string_view key,
                                   std::string_view what) {
-  return MapValue(map, [key](const cbor_item_t* k) { return IsText(k, key); }, what);
+  return MapValue(
+      map, [key](const cbor_item_t* k) { return IsText(k, key); }, what);
 }
 
 Result<cbor_item_t*> IntKeyValue(const cbor_item_t* map, int64_t key, std::string_view what) {
   return MapValue(
-      map, [key](const cbor_item_t* k) { return CborInt(k) == std::optional<int64_t>(key); },
-      what);
+      map, [key](const cbor_item_t* k) { return CborInt(k) == std::optional<int64_t>(key); }, what);
 }
 
 ByteView CborBytes(const cbor_item_t* item) {
@@ -253,8 +253,8 @@ Result<AuthenticatorData> ParseAuthenticatorData(ByteView data) {
     ad.credential_id = data.subspan(offset, id_len);
     offset += id_len;
     size_t key_len = 0;
-    MDL_ASSIGN_OR_RETURN(CborPtr key, DecodeCbor(data.subspan(offset), "credential public key",
-                                                 &key_len));
+    MDL_ASSIGN_OR_RETURN(CborPtr key,
+                         DecodeCbor(data.subspan(offset), "credential public key", &key_len));
     ad.credential_public_key = data.subspan(offset, key_len);
     offset += key_len;
   }
@@ -403,7 +403,9 @@ Result<Credential> VerifyRegistration(const RelyingParty& rp, ByteView expected_
   MDL_ASSIGN_OR_RETURN(cbor_item_t * att_stmt, TextKeyValue(att.get(), "attStmt", kWhat));
   MDL_ASSIGN_OR_RETURN(cbor_item_t * auth_data_item, TextKeyValue(att.get(), "authData", kWhat));
   if (fmt == nullptr || !cbor_isa_string(fmt)) return Malformed(kWhat, "fmt must be a text string");
-  if (att_stmt == nullptr || !cbor_isa_map(att_stmt)) return Malformed(kWhat, "attStmt must be a map");
+  if (att_stmt == nullptr || !cbor_isa_map(att_stmt)) {
+    return Malformed(kWhat, "attStmt must be a map");
+  }
   if (auth_data_item == nullptr || !IsBytes(auth_data_item)) {
     return Malformed(kWhat, "authData must be a byte string");
   }
@@ -424,9 +426,9 @@ Result<Credential> VerifyRegistration(const RelyingParty& rp, ByteView expected_
   if (!IsText(fmt, "none")) {
     std::string name(reinterpret_cast<const char*>(cbor_string_handle(fmt)),
                      std::min<size_t>(cbor_string_length(fmt), 32));
-    return Refuse(kAttestationUnsupported,
-                  "attestation format " + DescribeJsonValue(nlohmann::json(name)) +
-                      " is not accepted, only \"none\"");
+    return Refuse(kAttestationUnsupported, "attestation format " +
+                                               DescribeJsonValue(nlohmann::json(name)) +
+                                               " is not accepted, only \"none\"");
   }
   if (cbor_map_size(att_stmt) != 0) return Malformed(kWhat, "a \"none\" attStmt must be empty");
   // §7.1 step 27 (an ID registered to another user) and step 28 (storing) are the caller's.
@@ -474,10 +476,10 @@ Result<uint32_t> VerifyAssertion(const RelyingParty& rp, ByteView expected_chall
   }
   Hash256 client_data_hash = Sha256(response.client_data_json);
   Bytes signed_data = Concat(response.authenticator_data, client_data_hash);
-  bool valid = key.alg == kCoseEs256
-                   ? wallet::VerifyEs256P256(key.x, key.y, signed_data, response.signature)
-                   : wallet::Verify(wallet::SignatureAlg::kEdDSA, key.x, signed_data,
-                                    response.signature);
+  bool valid =
+      key.alg == kCoseEs256
+          ? wallet::VerifyEs256P256(key.x, key.y, signed_data, response.signature)
+          : wallet::Verify(wallet::SignatureAlg::kEdDSA, key.x, signed_data, response.signature);
   if (!valid) return Refuse(kSignatureInvalid, "the assertion signature does not verify");
   // §7.2 step 23 / §6.1.1: once either count is non-zero, counts must strictly increase.
   if ((ad.sign_count != 0 || stored.sign_count != 0) && ad.sign_count <= stored.sign_count) {
