@@ -140,7 +140,7 @@ Bytes AuthData(const std::string& rp_id, uint8_t flags, uint32_t count, ByteView
   return out;
 }
 
-// Attested credential data (§6.5.2): aaguid, credentialIdLength, credentialId, the COSE key.
+// Attested credential data (§6.5.1): aaguid, credentialIdLength, credentialId, the COSE key.
 Bytes Attested(ByteView cred_id, ByteView cose_key) {
   Bytes out(16, 0xAA);
   out.push_back(uint8_t(cred_id.size() >> 8));
@@ -323,7 +323,7 @@ TEST_CASE("clientDataJSON checks: type, challenge, origin, cross-origin, encodin
                           std::string(kMaxClientDataJsonBytes, 'a') + "\"}")) == kMalformed);
   CHECK(ReasonOf(reg_with("{\"type\":\"webauthn.create\",\"challenge\":\"\xff\xfe\"}")) ==
         kMalformed);  // not UTF-8
-  // Extra members are allowed (§5.8.1.2: clients may add them).
+  // Extra members are allowed (§5.8.1.1: future versions may add them).
   CHECK(reg_with(ClientDataText("webauthn.create", kChallenge, kOrigin,
                                 ",\"other_keys_can_be_added_here\":\"x\""))
             .has_value());
@@ -398,7 +398,7 @@ TEST_CASE("Authenticator data framing: truncation, trailing bytes, extensions, I
   CHECK(ReasonOf(reg_auth_data(ext_array)) == kMalformed);
   Bytes ext_missing = AuthData(kRpId, kUp | kAt | kEd, 0, Attested(kCredId, cose));
   CHECK(ReasonOf(reg_auth_data(ext_missing)) == kMalformed);
-  // Credential ID length: 1023 is the most (§7.1 step 26); the ID must be rawId.
+  // Credential ID length: 1023 is the most (§7.1 step 22); the ID must be rawId.
   Bytes long_id(1023, 0x5A);
   RegistrationResponse r = Register(cose);
   r.raw_id = long_id;

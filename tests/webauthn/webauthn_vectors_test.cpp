@@ -58,7 +58,7 @@ AssertionResponse Assertion(const nlohmann::json& v) {
 
 // The credential of a registration this module refuses (another attestation format, or
 // cross-origin), read out of the attestation object independently of VerifyRegistration:
-// authData from the CBOR map, then the COSE key after the credential ID (§6.5.2; the vectors
+// authData from the CBOR map, then the COSE key after the credential ID (§6.5.1; the vectors
 // carry no extensions).
 Credential CredentialFromAttestation(const nlohmann::json& v) {
   Bytes att = Field(v, "registration", "attestationObject");
@@ -184,8 +184,9 @@ TEST_CASE(
   RelyingParty rp = ExampleOrg();
   struct Case {
     const char* id;
-    const char* registration_reason;  // credential algorithm first (§7.1 step 19), then fmt
-    int64_t alg;                      // 0: a credential algorithm we do not accept
+    const char*
+        registration_reason;  // credential algorithm first (§7.1 step 20), then fmt (step 21)
+    int64_t alg;              // 0: a credential algorithm we do not accept
   };
   const Case cases[] = {
       {"sctn-test-vectors-packed-self-es256", kAttestationUnsupported, kCoseEs256},

@@ -1,7 +1,8 @@
 // WebAuthn Level 3 relying-party verification: the registration (§7.1) and authentication
 // (§7.2) ceremonies, authenticator data (§6.1), "none" attestation (§8.7) and COSE credential
-// public keys (RFC 9052 §7, RFC 9053). CBOR (RFC 8949) is read with libcbor: a streaming pass
-// checks each item's shape and bounds first, then cbor_load builds it.
+// public keys (RFC 9052 §7, RFC 9053). Step numbers are those of the Level 3 editor's draft at
+// w3c/webauthn 146d0db (the source of tests/vectors/webauthn/). CBOR (RFC 8949) is read with
+// libcbor: a streaming pass checks each item's shape and bounds first, then cbor_load builds it.
 #include "medallion/webauthn/webauthn.h"
 
 #include <cbor.h>
@@ -221,7 +222,7 @@ struct AuthenticatorData {
   ByteView rp_id_hash;
   uint8_t flags = 0;
   uint32_t sign_count = 0;
-  // Attested credential data (§6.5.2), when the AT flag is set.
+  // Attested credential data (§6.5.1), when the AT flag is set.
   ByteView aaguid;
   ByteView credential_id;
   ByteView credential_public_key;
@@ -247,7 +248,7 @@ Result<AuthenticatorData> ParseAuthenticatorData(ByteView data) {
     offset += kAaguidBytes;
     size_t id_len = size_t(data[offset]) << 8 | size_t(data[offset + 1]);
     offset += 2;
-    // §7.1 step 26: credential IDs longer than 1023 bytes are refused.
+    // §7.1 step 22: credential IDs longer than 1023 bytes are refused.
     if (id_len > kMaxCredentialIdBytes) return Malformed(kWhat, "credential ID over 1023 bytes");
     if (data.size() - offset < id_len) return Malformed(kWhat, "credential ID truncated");
     ad.credential_id = data.subspan(offset, id_len);
@@ -268,7 +269,7 @@ Result<AuthenticatorData> ParseAuthenticatorData(ByteView data) {
   return ad;
 }
 
-// The checks §7.1 steps 13-16 and §7.2 steps 15-18 share: rpIdHash, UP, UV, and BS only with BE.
+// The checks §7.1 steps 14-17 and §7.2 steps 15-18 share: rpIdHash, UP, UV, and BS only with BE.
 Status CheckAuthenticatorData(const RelyingParty& rp, const AuthenticatorData& ad) {
   Hash256 expected = Sha256(AsBytes(rp.rp_id));
   if (!ConstantTimeEqual(ad.rp_id_hash, expected)) {
@@ -287,7 +288,7 @@ Status CheckAuthenticatorData(const RelyingParty& rp, const AuthenticatorData& a
 
 // ---- clientDataJSON (§5.8.1) ----
 
-// §7.1 steps 5-10 / §7.2 steps 9-14: parse, then type, challenge, origin, cross-origin.
+// §7.1 steps 5-11 / §7.2 steps 8-14: parse, then type, challenge, origin, cross-origin.
 Status CheckClientData(const RelyingParty& rp, ByteView expected_challenge, ByteView json,
                        std::string_view expected_type) {
   constexpr std::string_view kWhat = "clientDataJSON";
@@ -322,7 +323,7 @@ Status CheckClientData(const RelyingParty& rp, ByteView expected_challenge, Byte
   }
   auto cross_origin = OptionalBool(c, "crossOrigin", false);
   if (!cross_origin) return Malformed(kWhat, cross_origin.error().message());
-  // §7.1 step 10 / §7.2 step 14: this RP is never embedded in another site's frame.
+  // §7.1 steps 10-11 / §7.2 steps 13-14: this RP is never embedded in another site's frame.
   if (*cross_origin || c.contains("topOrigin")) {
     return Refuse(kOriginMismatch, "cross-origin ceremonies are not accepted");
   }
@@ -389,10 +390,10 @@ Result<CoseKey> ParseCoseKey(ByteView cose_key) {
 
 Result<Credential> VerifyRegistration(const RelyingParty& rp, ByteView expected_challenge,
                                       const RegistrationResponse& response) {
-  // §7.1 steps 5-10.
+  // §7.1 steps 5-11.
   MDL_RETURN_IF_ERROR(
       CheckClientData(rp, expected_challenge, response.client_data_json, "webauthn.create"));
-  // §7.1 step 12: decode the attestation object (§6.5.4) into fmt, authData and attStmt.
+  // §7.1 step 13: decode the attestation object (§6.5.4) into fmt, authData and attStmt.
   constexpr std::string_view kWhat = "attestation object";
   if (response.attestation_object.size() > kMaxAttestationObjectBytes) {
     return Malformed(kWhat, "too large");
@@ -411,7 +412,7 @@ Result<Credential> VerifyRegistration(const RelyingParty& rp, ByteView expected_
   }
   ByteView auth_data_bytes = CborBytes(auth_data_item);
   MDL_ASSIGN_OR_RETURN(AuthenticatorData ad, ParseAuthenticatorData(auth_data_bytes));
-  // §7.1 steps 13-16.
+  // §7.1 steps 14-17.
   MDL_RETURN_IF_ERROR(CheckAuthenticatorData(rp, ad));
   if (!(ad.flags & kFlagAt)) {
     return Malformed("authenticator data", "no attested credential data (AT clear)");
@@ -420,9 +421,9 @@ Result<Credential> VerifyRegistration(const RelyingParty& rp, ByteView expected_
   if (!ConstantTimeEqual(ad.credential_id, response.raw_id)) {
     return Refuse(kCredentialMismatch, "rawId is not the credential ID in authData");
   }
-  // §7.1 step 19: the credential public key's algorithm is one of ours.
+  // §7.1 step 20: the credential public key's algorithm is one of ours.
   MDL_ASSIGN_OR_RETURN(CoseKey key, ParseCoseKey(ad.credential_public_key));
-  // §7.1 steps 22-23: only the "none" format (§8.7), whose attStmt is an empty map.
+  // §7.1 step 21: only the "none" format (§8.7), whose attStmt is an empty map.
   if (!IsText(fmt, "none")) {
     std::string name(reinterpret_cast<const char*>(cbor_string_handle(fmt)),
                      std::min<size_t>(cbor_string_length(fmt), 32));
@@ -431,7 +432,7 @@ Result<Credential> VerifyRegistration(const RelyingParty& rp, ByteView expected_
                                                " is not accepted, only \"none\"");
   }
   if (cbor_map_size(att_stmt) != 0) return Malformed(kWhat, "a \"none\" attStmt must be empty");
-  // §7.1 step 27 (an ID registered to another user) and step 28 (storing) are the caller's.
+  // §7.1 step 23 (an ID registered to another user) and step 25 (storing) are the caller's.
   Credential credential;
   credential.id.assign(ad.credential_id.begin(), ad.credential_id.end());
   credential.cose_public_key.assign(ad.credential_public_key.begin(),
@@ -448,7 +449,7 @@ Result<Credential> VerifyRegistration(const RelyingParty& rp, ByteView expected_
 Result<uint32_t> VerifyAssertion(const RelyingParty& rp, ByteView expected_challenge,
                                  const Credential& stored, ByteView expected_user_handle,
                                  const AssertionResponse& response) {
-  // §7.2 steps 5-7: the credential is the stored one, and belongs to the expected user.
+  // §7.2 steps 5-6: the credential is the stored one, and belongs to the expected user.
   if (!ConstantTimeEqual(response.raw_id, stored.id)) {
     return Refuse(kCredentialMismatch, "rawId is not the stored credential's ID");
   }
@@ -456,7 +457,7 @@ Result<uint32_t> VerifyAssertion(const RelyingParty& rp, ByteView expected_chall
       !ConstantTimeEqual(response.user_handle, expected_user_handle)) {
     return Refuse(kCredentialMismatch, "userHandle is not the expected user's");
   }
-  // §7.2 steps 9-14.
+  // §7.2 steps 8-14.
   MDL_RETURN_IF_ERROR(
       CheckClientData(rp, expected_challenge, response.client_data_json, "webauthn.get"));
   MDL_ASSIGN_OR_RETURN(AuthenticatorData ad, ParseAuthenticatorData(response.authenticator_data));
@@ -469,7 +470,7 @@ Result<uint32_t> VerifyAssertion(const RelyingParty& rp, ByteView expected_chall
   if (((ad.flags & kFlagBe) != 0) != stored.backup_eligible) {
     return Refuse(kCredentialMismatch, "the BE flag differs from the registered credential's");
   }
-  // §7.2 steps 21-22: the signature over authenticatorData || SHA-256(clientDataJSON).
+  // §7.2 steps 20-21: the signature over authenticatorData || SHA-256(clientDataJSON).
   MDL_ASSIGN_OR_RETURN(CoseKey key, ParseCoseKey(stored.cose_public_key));
   if (key.alg != stored.alg) {
     return Refuse(kAlgorithmUnsupported, "the stored key's algorithm is not the stored alg");
@@ -481,7 +482,7 @@ Result<uint32_t> VerifyAssertion(const RelyingParty& rp, ByteView expected_chall
           ? wallet::VerifyEs256P256(key.x, key.y, signed_data, response.signature)
           : wallet::Verify(wallet::SignatureAlg::kEdDSA, key.x, signed_data, response.signature);
   if (!valid) return Refuse(kSignatureInvalid, "the assertion signature does not verify");
-  // §7.2 step 23 / §6.1.1: once either count is non-zero, counts must strictly increase.
+  // §7.2 step 22 / §6.1.1: once either count is non-zero, counts must strictly increase.
   if ((ad.sign_count != 0 || stored.sign_count != 0) && ad.sign_count <= stored.sign_count) {
     return Refuse(kCounterRegression, "signCount " + std::to_string(ad.sign_count) +
                                           " is not greater than the stored " +

@@ -38,7 +38,7 @@ inline constexpr char kCredentialMismatch[] = "credential_mismatch";   // rawId 
 // are invalid_argument (the input cannot be used); every other reason is unauthenticated (the
 // ceremony was understood and failed a check).
 
-// Input bounds, checked before anything is parsed. Credential IDs: WebAuthn L3 §7.1 step 26.
+// Input bounds, checked before anything is parsed. Credential IDs: WebAuthn L3 §7.1 step 22.
 inline constexpr size_t kMaxAttestationObjectBytes = 64 * 1024;
 inline constexpr size_t kMaxAuthenticatorDataBytes = 64 * 1024;
 inline constexpr size_t kMaxClientDataJsonBytes = 16 * 1024;
