@@ -10,6 +10,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "medallion/core/encoding.h"
