@@ -178,7 +178,7 @@ TEST_CASE("WebAuthn L3 §16: crossOrigin and topOrigin ceremonies are refused",
 }
 
 TEST_CASE(
-    "WebAuthn L3 §16: attestation formats other than none are refused; their ES256 and "
+    "WebAuthn L3 §16: attestation formats other than none are refused, their ES256 and "
     "Ed25519 assertions verify",
     "[webauthn][vectors]") {
   RelyingParty rp = ExampleOrg();
