@@ -7,6 +7,7 @@
 #   - roles/ never includes or links cli;
 #   - mobile-bridge/ includes and links neither roles nor cli (only http's client and the
 #     domain modules);
+#   - webauthn/ includes and links only core and wallet among our modules;
 #   - httplib.h is included only in http/ and roles/ (and tests/, bench/).
 # Usage: boundaries.sh [SOURCE_DIR (default: the repository holding this script)]
 set -u
@@ -57,8 +58,17 @@ check "roles/ links cli" "$(links roles 'cli|server')"
 check "mobile-bridge/ includes roles or cli" "$(includes mobile-bridge 'medallion/(roles|cli|server)/|cli_[a-z_]+\.h')"
 check "mobile-bridge/ links roles or cli" "$(links mobile-bridge 'roles|cli|server')"
 
+# webauthn/: pure relying-party checks over core and wallet (the crypto boundary), nothing else.
+check "webauthn/ includes a module other than core and wallet" \
+  "$(includes webauthn 'medallion/(storage|ledger|did|claims|uma|http|roles|cli|server|web|bridge)/|medallion/bridge\.h')"
+check "webauthn/ links a module other than core and wallet" \
+  "$(links webauthn 'storage|ledger|did|claims|uma|http|roles|cli|server|web|bridge')"
+# Only wallet/ and core/ reach the crypto libraries.
+check "webauthn/ includes a crypto library (only wallet/ and core/ may)" \
+  "$(includes webauthn 'sodium\.h|secp256k1|openssl/')"
+
 # cpp-httplib only behind http/ and roles/.
-for m in core storage wallet ledger did claims uma cli mobile-bridge; do
+for m in core storage wallet ledger did claims uma cli mobile-bridge webauthn; do
   check "$m/ includes httplib.h (only http/ and roles/ may)" "$(includes "$m" 'httplib\.h')"
 done
 

@@ -1,5 +1,6 @@
 // Purpose-scoped and pairwise keys on Medallion's documented derivation paths
-// (docs/wallet.md), and signing / verification for Ed25519 (EdDSA) and secp256k1 (ES256K).
+// (docs/wallet.md), and signing / verification for Ed25519 (EdDSA) and secp256k1 (ES256K);
+// verification only for P-256 (ES256, WebAuthn credentials).
 #pragma once
 
 #include <cstdint>
@@ -89,6 +90,22 @@ bool IsValidEd25519PublicKey(ByteView public_key);
 // True iff `public_key` is a compressed (33 bytes) or uncompressed (65 bytes) SEC 1 encoding of a
 // secp256k1 point. Thread-safe.
 bool IsValidSecp256k1PublicKey(ByteView public_key);
+
+// ES256 (RFC 7518 §3.4 / RFC 9053 §2.1, COSE alg -7): ECDSA over NIST P-256 with SHA-256,
+// through OpenSSL 3 (wallet/src/p256.cpp). Coordinates are 32-byte big-endian integers.
+inline constexpr size_t kP256CoordinateBytes = 32;
+
+// True iff (x32, y32) are 32 bytes each and name a point of P-256 (SEC 1 v2 §3.2.2.1: both
+// coordinates below the field prime, on the curve, not the point at infinity; the cofactor
+// is 1, so any such point is in the group). Thread-safe.
+bool IsValidP256PublicKey(ByteView x32, ByteView y32);
+
+// True only for a valid ECDSA P-256 / SHA-256 signature over `message` (hashed here) by the
+// key (x32, y32). `der_signature` is an ASN.1 DER ECDSA-Sig-Value (SEC 1 v2 §C.8, the
+// WebAuthn §6.5.5 encoding): BER variants, trailing bytes and r or s outside [1, n-1] are
+// refused. High-S signatures are accepted (ES256 has no low-S rule and authenticators
+// produce both). An invalid key is `false`. Thread-safe.
+bool VerifyEs256P256(ByteView x32, ByteView y32, ByteView message, ByteView der_signature);
 
 // Ed25519 over `message` with a key given by its 32-byte seed (RFC 8032 §5.1.5-6), for callers
 // that hold a seed rather than a SigningKey. Errors: invalid_argument for a seed that is not

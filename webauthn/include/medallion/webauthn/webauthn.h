@@ -9,6 +9,7 @@
 // Every refusal is a Status with a reason code (below) and a message naming what failed.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -33,6 +34,16 @@ inline constexpr char kSignatureInvalid[] = "signature_invalid";
 inline constexpr char kCounterRegression[] = "counter_regression";     // §6.1.1
 inline constexpr char kCredentialMismatch[] = "credential_mismatch";   // rawId / userHandle
 
+// Status codes of the refusals: kMalformed, kAttestationUnsupported and kAlgorithmUnsupported
+// are invalid_argument (the input cannot be used); every other reason is unauthenticated (the
+// ceremony was understood and failed a check).
+
+// Input bounds, checked before anything is parsed. Credential IDs: WebAuthn L3 §7.1 step 22.
+inline constexpr size_t kMaxAttestationObjectBytes = 64 * 1024;
+inline constexpr size_t kMaxAuthenticatorDataBytes = 64 * 1024;
+inline constexpr size_t kMaxClientDataJsonBytes = 16 * 1024;
+inline constexpr size_t kMaxCredentialIdBytes = 1023;
+
 // COSE algorithm identifiers (IANA COSE Algorithms registry).
 inline constexpr int64_t kCoseEs256 = -7;
 inline constexpr int64_t kCoseEdDsa = -8;
@@ -44,6 +55,20 @@ struct RelyingParty {
   std::vector<std::string> origins;
   bool require_user_verification = false;
 };
+
+// A credential public key this module accepts (COSE_Key, RFC 9052 §7): EC2 (kty 2) on P-256
+// (crv 1) with alg -7, or OKP (kty 1) on Ed25519 (crv 6) with alg -8 (RFC 9053 §2.1, §2.2,
+// §7.1, §7.2).
+struct CoseKey {
+  int64_t alg = 0;  // kCoseEs256 or kCoseEdDsa
+  Bytes x;          // 32 bytes
+  Bytes y;          // ES256: 32 bytes; EdDSA: empty
+};
+
+// Parses `cose_key`, exactly one CBOR map (no trailing bytes), and checks it: alg, kty and crv
+// one of the two pairs above (kAlgorithmUnsupported otherwise), coordinates of 32 bytes that
+// are a valid P-256 point or a valid Ed25519 key, no private key member (kMalformed otherwise).
+Result<CoseKey> ParseCoseKey(ByteView cose_key);
 
 // A registered credential as the relying party stores it.
 struct Credential {
