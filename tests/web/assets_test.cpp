@@ -21,7 +21,8 @@ using nlohmann::json;
 namespace {
 
 std::string TestAppFile(const std::string& rel) {
-  const std::filesystem::path dir = std::filesystem::path(MEDALLION_SOURCE_DIR) / "tests" / "web" / "testapp";
+  const std::filesystem::path dir =
+      std::filesystem::path(MEDALLION_SOURCE_DIR) / "tests" / "web" / "testapp";
   return testing::ReadFile((dir / rel).string());
 }
 
@@ -63,7 +64,8 @@ class AppServer {
     });
     server_.Post("/api/refuse", [](const httplib::Request&, httplib::Response& res) {
       // (Status built directly: GCC 12 reports a false -Warray-bounds for WithReason inlined here.)
-      server::SendError(res, Status(StatusCode::kPermissionDenied, "csrf_invalid: refused", "csrf_invalid"));
+      server::SendError(
+          res, Status(StatusCode::kPermissionDenied, "csrf_invalid: refused", "csrf_invalid"));
     });
     web::ServeApp(server_, web_test_app, /*tls=*/false);
     auto port = server::BindServer(server_, "127.0.0.1", 0);
@@ -100,13 +102,12 @@ void CheckJsonNotFound(const httplib::Result& r, bool by_app) {
 TEST_CASE("the embedded bundle holds the test app, sorted, with types and ETags", "[web][assets]") {
   const web::AssetBundle& b = web_test_app;
   REQUIRE(b.count == 5);  // .hidden.txt is skipped
-  for (size_t i = 1; i < b.count; ++i) CHECK(std::string_view(b.assets[i - 1].path) < std::string_view(b.assets[i].path));
+  for (size_t i = 1; i < b.count; ++i)
+    CHECK(std::string_view(b.assets[i - 1].path) < std::string_view(b.assets[i].path));
 
   const std::pair<const char*, const char*> files[] = {
-      {"index.html", "text/html; charset=utf-8"},
-      {"js/app.js", "text/javascript; charset=utf-8"},
-      {"css/app.css", "text/css; charset=utf-8"},
-      {"icons/logo.svg", "image/svg+xml"},
+      {"index.html", "text/html; charset=utf-8"}, {"js/app.js", "text/javascript; charset=utf-8"},
+      {"css/app.css", "text/css; charset=utf-8"}, {"icons/logo.svg", "image/svg+xml"},
       {"empty.txt", "text/plain; charset=utf-8"},
   };
   for (const auto& [path, type] : files) {
@@ -221,10 +222,11 @@ TEST_CASE("ServeApp serves the app with caching and the security headers", "[web
   }
 
   SECTION("paths that would leave the bundle are JSON 404s with the headers") {
-    for (const char* path : {"/app/../x", "/app/%2e%2e/x", "/app/%2E%2E/%2E%2E/etc/passwd", "/app/js/../index.html",
-                             "/app/./index.html", "/app//index.html", "/app/js//app.js", "/app/%2findex.html",
-                             "/app/js%5capp.js", "/app/index.html%00", "/app/", "/app/missing.js", "/app/.hidden.txt",
-                             "/app/js"}) {
+    for (const char* path :
+         {"/app/../x", "/app/%2e%2e/x", "/app/%2E%2E/%2E%2E/etc/passwd", "/app/js/../index.html",
+          "/app/./index.html", "/app//index.html", "/app/js//app.js", "/app/%2findex.html",
+          "/app/js%5capp.js", "/app/index.html%00", "/app/", "/app/missing.js", "/app/.hidden.txt",
+          "/app/js"}) {
       INFO(path);
       CheckJsonNotFound(http.Get(path), true);
     }
@@ -249,7 +251,8 @@ TEST_CASE("ServeApp serves the app with caching and the security headers", "[web
     REQUIRE(wrong_method);
     CHECK(wrong_method->status >= 400);
     CheckSecurityHeaders(wrong_method->headers, false);
-    auto too_large = http.Post("/api/refuse", std::string(server::kMaxRequestBody + 1, 'x'), "application/json");
+    auto too_large =
+        http.Post("/api/refuse", std::string(server::kMaxRequestBody + 1, 'x'), "application/json");
     if (too_large) {  // httplib may close the connection before the client has sent it all
       CHECK(too_large->status == 413);
       CheckSecurityHeaders(too_large->headers, false);
@@ -257,7 +260,8 @@ TEST_CASE("ServeApp serves the app with caching and the security headers", "[web
   }
 }
 
-TEST_CASE("ServeApp with TLS adds Strict-Transport-Security to every response", "[web][assets][http]") {
+TEST_CASE("ServeApp with TLS adds Strict-Transport-Security to every response",
+          "[web][assets][http]") {
   // The header does not depend on the transport: a plain server told tls=true shows it.
   httplib::Server s;
   server::ConfigureServer(s);
@@ -279,7 +283,8 @@ TEST_CASE("ServeApp with TLS adds Strict-Transport-Security to every response", 
   CheckSecurityHeaders(missing->headers, true);
 }
 
-TEST_CASE("ServeApp with a bundle without index.html answers / with a JSON 404", "[web][assets][http]") {
+TEST_CASE("ServeApp with a bundle without index.html answers / with a JSON 404",
+          "[web][assets][http]") {
   static const unsigned char kJs[] = {'1'};
   static const web::Asset kOnly[] = {{"a.js", "text/javascript; charset=utf-8", kJs, 1, "\"00\""}};
   httplib::Server s;

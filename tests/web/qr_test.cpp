@@ -52,8 +52,9 @@ std::set<std::pair<int, int>> DarkModules(const std::string& svg, int* side) {
 }
 
 std::set<std::pair<int, int>> Reference(const std::string& text, int* width) {
-  QRcode* code = QRcode_encodeData(static_cast<int>(text.size()), reinterpret_cast<const unsigned char*>(text.data()),
-                                   0, QR_ECLEVEL_M);
+  QRcode* code =
+      QRcode_encodeData(static_cast<int>(text.size()),
+                        reinterpret_cast<const unsigned char*>(text.data()), 0, QR_ECLEVEL_M);
   REQUIRE(code != nullptr);
   *width = code->width;
   std::set<std::pair<int, int>> dark;
@@ -69,8 +70,9 @@ std::set<std::pair<int, int>> Reference(const std::string& text, int* width) {
 }  // namespace
 
 TEST_CASE("QrSvg draws libqrencode's modules with a quiet zone", "[web][qr]") {
-  const std::string text = GENERATE(std::string("mdl-pair:https://127.0.0.1:8443/c/alice?offer=Zm9vYmFy#k=abc"),
-                                    std::string("A"), std::string(1000, 'x'), std::string("bytes\0with\xffNUL", 15));
+  const std::string text =
+      GENERATE(std::string("mdl-pair:https://127.0.0.1:8443/c/alice?offer=Zm9vYmFy#k=abc"),
+               std::string("A"), std::string(1000, 'x'), std::string("bytes\0with\xffNUL", 15));
   auto svg = web::QrSvg(text, "Pairing code");
   REQUIRE(svg);
   int side = 0, width = 0;
@@ -83,8 +85,8 @@ TEST_CASE("QrSvg draws libqrencode's modules with a quiet zone", "[web][qr]") {
   CHECK(svg->find("aria-label=\"Pairing code\"") != std::string::npos);
   CHECK(svg->find("<title>Pairing code</title>") != std::string::npos);
   CHECK(svg->find("shape-rendering=\"crispEdges\"") != std::string::npos);
-  CHECK(svg->find("<rect width=\"" + std::to_string(side) + "\" height=\"" + std::to_string(side) + "\" fill=\"#fff\"/>") !=
-        std::string::npos);
+  CHECK(svg->find("<rect width=\"" + std::to_string(side) + "\" height=\"" + std::to_string(side) +
+                  "\" fill=\"#fff\"/>") != std::string::npos);
   // One path, no sizes in pixels: the page sizes the image.
   CHECK(svg->find("<path") == svg->rfind("<path"));
   CHECK(svg->find("px") == std::string::npos);

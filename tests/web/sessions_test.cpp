@@ -64,7 +64,8 @@ std::string ReadAll(const fs::path& p) {
 
 fs::path TempDir(const std::string& tag) {
   SystemRng rng;
-  const fs::path dir = fs::temp_directory_path() / ("medallion-web-" + tag + "-" + HexEncode(rng.RandomBytes(6)));
+  const fs::path dir =
+      fs::temp_directory_path() / ("medallion-web-" + tag + "-" + HexEncode(rng.RandomBytes(6)));
   fs::create_directories(dir);
   return dir;
 }
@@ -81,21 +82,24 @@ TEST_CASE("one-time links: single use, lifetime, purpose", "[web][sessions][link
   CHECK(*other != *link);
 
   // The other purpose does not know it, and does not spend it.
-  CheckRefused(w.store->ConsumeLink(*link, LinkPurpose::kSignIn), StatusCode::kUnauthenticated, web::kLinkUnknown);
-  CHECK(w.store->ConsumeLink(*link, LinkPurpose::kRegisterPasskey).ok());
-  CheckRefused(w.store->ConsumeLink(*link, LinkPurpose::kRegisterPasskey), StatusCode::kUnauthenticated,
-               web::kLinkUsed);
-  CheckRefused(w.store->ConsumeLink("never-issued", LinkPurpose::kRegisterPasskey), StatusCode::kUnauthenticated,
+  CheckRefused(w.store->ConsumeLink(*link, LinkPurpose::kSignIn), StatusCode::kUnauthenticated,
                web::kLinkUnknown);
-  CheckRefused(w.store->ConsumeLink("", LinkPurpose::kSignIn), StatusCode::kUnauthenticated, web::kLinkUnknown);
+  CHECK(w.store->ConsumeLink(*link, LinkPurpose::kRegisterPasskey).ok());
+  CheckRefused(w.store->ConsumeLink(*link, LinkPurpose::kRegisterPasskey),
+               StatusCode::kUnauthenticated, web::kLinkUsed);
+  CheckRefused(w.store->ConsumeLink("never-issued", LinkPurpose::kRegisterPasskey),
+               StatusCode::kUnauthenticated, web::kLinkUnknown);
+  CheckRefused(w.store->ConsumeLink("", LinkPurpose::kSignIn), StatusCode::kUnauthenticated,
+               web::kLinkUnknown);
 
   // Lifetime: live until link_ttl_s, then expired.
   auto signin = w.store->CreateLink(LinkPurpose::kSignIn);
   REQUIRE(signin);
   w.Advance(w.store->options().link_ttl_s);
-  CheckRefused(w.store->ConsumeLink(*signin, LinkPurpose::kSignIn), StatusCode::kUnauthenticated, web::kLinkExpired);
-  CheckRefused(w.store->ConsumeLink(*other, LinkPurpose::kRegisterPasskey), StatusCode::kUnauthenticated,
+  CheckRefused(w.store->ConsumeLink(*signin, LinkPurpose::kSignIn), StatusCode::kUnauthenticated,
                web::kLinkExpired);
+  CheckRefused(w.store->ConsumeLink(*other, LinkPurpose::kRegisterPasskey),
+               StatusCode::kUnauthenticated, web::kLinkExpired);
   auto fresh = w.store->CreateLink(LinkPurpose::kSignIn);
   REQUIRE(fresh);
   w.Advance(w.store->options().link_ttl_s - 1);
@@ -111,16 +115,21 @@ TEST_CASE("WebAuthn challenges: single use, lifetime, ceremony", "[web][sessions
   REQUIRE(d);
   CHECK(*c != *d);
 
-  CheckRefused(w.store->ConsumeChallenge(*c, "signin"), StatusCode::kUnauthenticated, web::kChallengeUnknown);
+  CheckRefused(w.store->ConsumeChallenge(*c, "signin"), StatusCode::kUnauthenticated,
+               web::kChallengeUnknown);
   CHECK(w.store->ConsumeChallenge(*c, "register").ok());
-  CheckRefused(w.store->ConsumeChallenge(*c, "register"), StatusCode::kUnauthenticated, web::kChallengeUsed);
+  CheckRefused(w.store->ConsumeChallenge(*c, "register"), StatusCode::kUnauthenticated,
+               web::kChallengeUsed);
   Bytes forged = *d;
   forged[0] ^= 1;
-  CheckRefused(w.store->ConsumeChallenge(forged, "signin"), StatusCode::kUnauthenticated, web::kChallengeUnknown);
-  CheckRefused(w.store->ConsumeChallenge(Bytes{}, "signin"), StatusCode::kUnauthenticated, web::kChallengeUnknown);
+  CheckRefused(w.store->ConsumeChallenge(forged, "signin"), StatusCode::kUnauthenticated,
+               web::kChallengeUnknown);
+  CheckRefused(w.store->ConsumeChallenge(Bytes{}, "signin"), StatusCode::kUnauthenticated,
+               web::kChallengeUnknown);
 
   w.Advance(w.store->options().challenge_ttl_s);
-  CheckRefused(w.store->ConsumeChallenge(*d, "signin"), StatusCode::kUnauthenticated, web::kChallengeExpired);
+  CheckRefused(w.store->ConsumeChallenge(*d, "signin"), StatusCode::kUnauthenticated,
+               web::kChallengeExpired);
 
   auto e = w.store->NewChallenge("signin");
   REQUIRE(e);
@@ -165,10 +174,14 @@ TEST_CASE("passkeys: add, list, get, duplicate, rename, use, revoke", "[web][ses
 
   // Input checks.
   CHECK(w.store->AddPasskey(MakePasskey("", "x")).code() == StatusCode::kInvalidArgument);
-  CHECK(w.store->AddPasskey(MakePasskey("not base64url!", "x")).code() == StatusCode::kInvalidArgument);
-  CHECK(w.store->AddPasskey(MakePasskey("cred-C", std::string(65, 'n'))).code() == StatusCode::kInvalidArgument);
-  CHECK(w.store->AddPasskey(MakePasskey("cred-C", "bad\nname")).code() == StatusCode::kInvalidArgument);
-  CHECK(w.store->AddPasskey(MakePasskey("cred-C", "\xff\xfe")).code() == StatusCode::kInvalidArgument);
+  CHECK(w.store->AddPasskey(MakePasskey("not base64url!", "x")).code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(w.store->AddPasskey(MakePasskey("cred-C", std::string(65, 'n'))).code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(w.store->AddPasskey(MakePasskey("cred-C", "bad\nname")).code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(w.store->AddPasskey(MakePasskey("cred-C", "\xff\xfe")).code() ==
+        StatusCode::kInvalidArgument);
   std::string sixty_four_accents;
   for (int i = 0; i < 64; ++i) sixty_four_accents += "\xc3\xa9";  // é: 64 characters, 128 bytes
   CHECK(w.store->AddPasskey(MakePasskey("cred-C", sixty_four_accents)).ok());
@@ -180,7 +193,8 @@ TEST_CASE("passkeys: add, list, get, duplicate, rename, use, revoke", "[web][ses
   CHECK(w.store->RenamePasskey("cred_B", "Work phone").ok());
   CHECK(w.store->GetPasskey("cred_B")->name == "Work phone");
   CheckRefused(w.store->RenamePasskey("nope", "x"), StatusCode::kNotFound, web::kPasskeyUnknown);
-  CHECK(w.store->RenamePasskey("cred_B", std::string(65, 'n')).code() == StatusCode::kInvalidArgument);
+  CHECK(w.store->RenamePasskey("cred_B", std::string(65, 'n')).code() ==
+        StatusCode::kInvalidArgument);
 
   // RecordUse.
   w.Advance(100);
@@ -201,8 +215,10 @@ TEST_CASE("passkeys: add, list, get, duplicate, rename, use, revoke", "[web][ses
   REQUIRE(by_b);
   REQUIRE(by_link);
   CHECK(w.store->RevokePasskey("cred-A").ok());
-  CheckRefused(w.store->Touch(by_a->id).status(), StatusCode::kUnauthenticated, web::kSessionUnknown);
-  CheckRefused(w.store->Touch(by_a2->id).status(), StatusCode::kUnauthenticated, web::kSessionUnknown);
+  CheckRefused(w.store->Touch(by_a->id).status(), StatusCode::kUnauthenticated,
+               web::kSessionUnknown);
+  CheckRefused(w.store->Touch(by_a2->id).status(), StatusCode::kUnauthenticated,
+               web::kSessionUnknown);
   CHECK(w.store->Touch(by_b->id));
   CHECK(w.store->Touch(by_link->id));
   CheckRefused(w.store->GetPasskey("cred-A").error(), StatusCode::kNotFound, web::kPasskeyUnknown);
@@ -243,7 +259,8 @@ TEST_CASE("sessions: idle and absolute timeouts, sliding idle, sign-out", "[web]
       CHECK(t->session_hash == s->info.session_hash);
     }
     w.Advance(1000 - 9 * 99);  // exactly the absolute timeout
-    CheckRefused(w.store->Touch(s->id).status(), StatusCode::kUnauthenticated, web::kSessionExpired);
+    CheckRefused(w.store->Touch(s->id).status(), StatusCode::kUnauthenticated,
+                 web::kSessionExpired);
   }
   SECTION("idle timeout") {
     w.Advance(99);
@@ -256,9 +273,11 @@ TEST_CASE("sessions: idle and absolute timeouts, sliding idle, sign-out", "[web]
     CHECK(live->empty());
   }
   SECTION("unknown sessions") {
-    CheckRefused(w.store->Touch("nope").status(), StatusCode::kUnauthenticated, web::kSessionUnknown);
+    CheckRefused(w.store->Touch("nope").status(), StatusCode::kUnauthenticated,
+                 web::kSessionUnknown);
     CheckRefused(w.store->Touch("").status(), StatusCode::kUnauthenticated, web::kSessionUnknown);
-    CheckRefused(w.store->Touch(s->info.session_hash).status(), StatusCode::kUnauthenticated, web::kSessionUnknown);
+    CheckRefused(w.store->Touch(s->info.session_hash).status(), StatusCode::kUnauthenticated,
+                 web::kSessionUnknown);
   }
   SECTION("EndSession and EndAllSessions") {
     w.Advance(1);
@@ -276,14 +295,17 @@ TEST_CASE("sessions: idle and absolute timeouts, sliding idle, sign-out", "[web]
     CHECK(w.store->EndSession(s->id).ok());
     CHECK(w.store->EndSession(s->id).ok());  // already ended: still OK
     CHECK(w.store->EndSession("never-was").ok());
-    CheckRefused(w.store->Touch(s->id).status(), StatusCode::kUnauthenticated, web::kSessionUnknown);
+    CheckRefused(w.store->Touch(s->id).status(), StatusCode::kUnauthenticated,
+                 web::kSessionUnknown);
     CHECK(w.store->Touch(t->id));
 
     auto ended = w.store->EndAllSessions();
     REQUIRE(ended);
     CHECK(*ended == 2);
-    CheckRefused(w.store->Touch(t->id).status(), StatusCode::kUnauthenticated, web::kSessionUnknown);
-    CheckRefused(w.store->Touch(u->id).status(), StatusCode::kUnauthenticated, web::kSessionUnknown);
+    CheckRefused(w.store->Touch(t->id).status(), StatusCode::kUnauthenticated,
+                 web::kSessionUnknown);
+    CheckRefused(w.store->Touch(u->id).status(), StatusCode::kUnauthenticated,
+                 web::kSessionUnknown);
     CHECK(w.store->ListSessions()->empty());
     CHECK(*w.store->EndAllSessions() == 0);
   }
@@ -306,12 +328,14 @@ TEST_CASE("CSRF tokens: derived from the session id, compared exactly", "[web][s
   CHECK(a->csrf_token.size() == 43);
   CHECK(w.store->CheckCsrf(a->id, a->csrf_token).ok());
   CHECK(w.store->CheckCsrf(b->id, b->csrf_token).ok());
-  CheckRefused(w.store->CheckCsrf(a->id, b->csrf_token), StatusCode::kPermissionDenied, web::kCsrfInvalid);
+  CheckRefused(w.store->CheckCsrf(a->id, b->csrf_token), StatusCode::kPermissionDenied,
+               web::kCsrfInvalid);
   CheckRefused(w.store->CheckCsrf(a->id, ""), StatusCode::kPermissionDenied, web::kCsrfInvalid);
   std::string wrong = a->csrf_token;
   wrong.back() = wrong.back() == 'A' ? 'B' : 'A';
   CheckRefused(w.store->CheckCsrf(a->id, wrong), StatusCode::kPermissionDenied, web::kCsrfInvalid);
-  CheckRefused(w.store->CheckCsrf(a->id, a->csrf_token + "x"), StatusCode::kPermissionDenied, web::kCsrfInvalid);
+  CheckRefused(w.store->CheckCsrf(a->id, a->csrf_token + "x"), StatusCode::kPermissionDenied,
+               web::kCsrfInvalid);
   CheckRefused(w.store->CheckCsrf(a->id, a->id), StatusCode::kPermissionDenied, web::kCsrfInvalid);
 }
 
@@ -322,29 +346,37 @@ TEST_CASE("sign-in rate limit: a sliding window per address", "[web][sessions][r
     CHECK(w.store->CountSignInAttempt("203.0.113.7").ok());
     w.Advance(10);  // attempts at t = 0, 10, ..., 90
   }
-  CheckRefused(w.store->CountSignInAttempt("203.0.113.7"), StatusCode::kResourceExhausted, web::kRateLimited);
+  CheckRefused(w.store->CountSignInAttempt("203.0.113.7"), StatusCode::kResourceExhausted,
+               web::kRateLimited);
   // Another address has its own window.
   CHECK(w.store->CountSignInAttempt("198.51.100.1").ok());
   // Refused attempts are not counted: at t = 300 the first attempt (t = 0) has left the window.
   w.Advance(300 - 100);
   CHECK(w.store->CountSignInAttempt("203.0.113.7").ok());
-  CheckRefused(w.store->CountSignInAttempt("203.0.113.7"), StatusCode::kResourceExhausted, web::kRateLimited);
+  CheckRefused(w.store->CountSignInAttempt("203.0.113.7"), StatusCode::kResourceExhausted,
+               web::kRateLimited);
   w.Advance(10);  // t = 310: the attempt at t = 10 has left
   CHECK(w.store->CountSignInAttempt("203.0.113.7").ok());
-  CheckRefused(w.store->CountSignInAttempt("203.0.113.7"), StatusCode::kResourceExhausted, web::kRateLimited);
+  CheckRefused(w.store->CountSignInAttempt("203.0.113.7"), StatusCode::kResourceExhausted,
+               web::kRateLimited);
   w.Advance(1000);
   for (int i = 0; i < 10; ++i) CHECK(w.store->CountSignInAttempt("203.0.113.7").ok());
-  CheckRefused(w.store->CountSignInAttempt("203.0.113.7"), StatusCode::kResourceExhausted, web::kRateLimited);
+  CheckRefused(w.store->CountSignInAttempt("203.0.113.7"), StatusCode::kResourceExhausted,
+               web::kRateLimited);
 
   // Many addresses: stale ones are swept, live ones kept.
-  for (int i = 0; i < 5000; ++i) CHECK(w.store->CountSignInAttempt("10.0." + std::to_string(i)).ok());
+  for (int i = 0; i < 5000; ++i)
+    CHECK(w.store->CountSignInAttempt("10.0." + std::to_string(i)).ok());
   w.Advance(301);
-  for (int i = 0; i < 5000; ++i) REQUIRE(w.store->CountSignInAttempt("10.1." + std::to_string(i)).ok());
+  for (int i = 0; i < 5000; ++i)
+    REQUIRE(w.store->CountSignInAttempt("10.1." + std::to_string(i)).ok());
   for (int i = 0; i < 9; ++i) CHECK(w.store->CountSignInAttempt("10.1.0").ok());
-  CheckRefused(w.store->CountSignInAttempt("10.1.0"), StatusCode::kResourceExhausted, web::kRateLimited);
+  CheckRefused(w.store->CountSignInAttempt("10.1.0"), StatusCode::kResourceExhausted,
+               web::kRateLimited);
 }
 
-TEST_CASE("the database holds no session id, CSRF token, link token or challenge", "[web][sessions][privacy]") {
+TEST_CASE("the database holds no session id, CSRF token, link token or challenge",
+          "[web][sessions][privacy]") {
   const fs::path dir = TempDir("secrets");
   const fs::path db = dir / "web.sqlite";
   std::vector<std::string> secrets;
@@ -414,8 +446,10 @@ TEST_CASE("reopening keeps passkeys and sessions", "[web][sessions]") {
   {
     World w(db);
     CHECK(w.store->ListPasskeys()->empty());
-    CheckRefused(w.store->Touch(session_id).status(), StatusCode::kUnauthenticated, web::kSessionUnknown);
-    CheckRefused(w.store->ConsumeLink(link, LinkPurpose::kSignIn), StatusCode::kUnauthenticated, web::kLinkUsed);
+    CheckRefused(w.store->Touch(session_id).status(), StatusCode::kUnauthenticated,
+                 web::kSessionUnknown);
+    CheckRefused(w.store->ConsumeLink(link, LinkPurpose::kSignIn), StatusCode::kUnauthenticated,
+                 web::kLinkUsed);
   }
   fs::remove_all(dir);
 }
@@ -427,7 +461,8 @@ TEST_CASE("BrowserStore::Open refuses non-positive options and unusable paths", 
   web::SessionOptions o;
   o.idle_timeout_s = 0;
   CHECK(BrowserStore::Open(":memory:", env, o).error().code() == StatusCode::kInvalidArgument);
-  CHECK(BrowserStore::Open("/nonexistent-dir/x/web.sqlite", env).error().code() == StatusCode::kUnavailable);
+  CHECK(BrowserStore::Open("/nonexistent-dir/x/web.sqlite", env).error().code() ==
+        StatusCode::kUnavailable);
 }
 
 TEST_CASE("BrowserStore is safe to use from several threads", "[web][sessions][threads]") {

@@ -32,11 +32,13 @@ void ReplaceHeader(httplib::Response& res, const char* name, const char* value) 
 // no empty, "." or ".." segment (so no "//" and no leading '/'), no NUL, no backslash.
 bool IsBundlePath(std::string_view path) {
   if (path.empty() || path.size() > 1024) return false;
-  if (path.find('\0') != std::string_view::npos || path.find('\\') != std::string_view::npos) return false;
+  if (path.find('\0') != std::string_view::npos || path.find('\\') != std::string_view::npos)
+    return false;
   size_t start = 0;
   while (true) {
     const size_t slash = path.find('/', start);
-    const std::string_view seg = path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    const std::string_view seg = path.substr(
+        start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
     if (seg.empty() || seg == "." || seg == "..") return false;
     if (slash == std::string_view::npos) return true;
     start = slash + 1;
@@ -61,12 +63,15 @@ bool NoneMatch(std::string_view header, std::string_view etag) {
   return false;
 }
 
-bool IsHtml(const Asset& asset) { return std::string_view(asset.media_type).substr(0, 9) == "text/html"; }
+bool IsHtml(const Asset& asset) {
+  return std::string_view(asset.media_type).substr(0, 9) == "text/html";
+}
 
 void SendAsset(const httplib::Request& req, httplib::Response& res, const Asset& asset) {
   res.set_header("ETag", asset.etag);
   res.set_header("Cache-Control", IsHtml(asset) ? "no-cache" : "max-age=3600");
-  if (req.has_header("If-None-Match") && NoneMatch(req.get_header_value("If-None-Match"), asset.etag)) {
+  if (req.has_header("If-None-Match") &&
+      NoneMatch(req.get_header_value("If-None-Match"), asset.etag)) {
     res.status = 304;
     return;
   }
@@ -74,15 +79,18 @@ void SendAsset(const httplib::Request& req, httplib::Response& res, const Asset&
   res.set_content(reinterpret_cast<const char*>(asset.data), asset.size, asset.media_type);
 }
 
-void NotFound(httplib::Response& res) { server::SendError(res, 404, "not_found", "no such file in the app"); }
+void NotFound(httplib::Response& res) {
+  server::SendError(res, 404, "not_found", "no such file in the app");
+}
 
 }  // namespace
 
 const Asset* FindAsset(const AssetBundle& bundle, std::string_view path) {
   if (bundle.assets == nullptr || bundle.count == 0) return nullptr;
   const Asset* end = bundle.assets + bundle.count;
-  const Asset* it = std::lower_bound(bundle.assets, end, path,
-                                     [](const Asset& a, std::string_view p) { return std::string_view(a.path) < p; });
+  const Asset* it = std::lower_bound(
+      bundle.assets, end, path,
+      [](const Asset& a, std::string_view p) { return std::string_view(a.path) < p; });
   if (it == end || std::string_view(it->path) != path) return nullptr;
   return it;
 }

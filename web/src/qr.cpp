@@ -21,11 +21,21 @@ struct QrFree {
 void AppendXmlEscaped(std::string& out, std::string_view text) {
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         // XML 1.0 forbids most control characters even escaped: a title is text, so drop them.
         if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') break;
@@ -39,13 +49,14 @@ void AppendXmlEscaped(std::string& out, std::string_view text) {
 Result<std::string> QrSvg(std::string_view text, std::string_view title) {
   if (text.empty()) return Status::InvalidArgument("qr: nothing to encode");
   if (text.size() > kMaxBytesLevelM) {
-    return Status::InvalidArgument("qr: " + std::to_string(text.size()) + " bytes is too long for a QR code (at most " +
+    return Status::InvalidArgument("qr: " + std::to_string(text.size()) +
+                                   " bytes is too long for a QR code (at most " +
                                    std::to_string(kMaxBytesLevelM) + ")");
   }
   errno = 0;
-  std::unique_ptr<QRcode, QrFree> code(QRcode_encodeData(static_cast<int>(text.size()),
-                                                         reinterpret_cast<const unsigned char*>(text.data()), 0,
-                                                         QR_ECLEVEL_M));
+  std::unique_ptr<QRcode, QrFree> code(
+      QRcode_encodeData(static_cast<int>(text.size()),
+                        reinterpret_cast<const unsigned char*>(text.data()), 0, QR_ECLEVEL_M));
   if (!code) {
     if (errno == ERANGE) return Status::InvalidArgument("qr: the text is too long for a QR code");
     return Status::Internal("qr: libqrencode failed");
@@ -61,7 +72,8 @@ Result<std::string> QrSvg(std::string_view text, std::string_view title) {
   AppendXmlEscaped(svg, title);
   svg += "\" shape-rendering=\"crispEdges\"><title>";
   AppendXmlEscaped(svg, title);
-  svg += "</title><rect width=\"" + dim + "\" height=\"" + dim + "\" fill=\"#fff\"/><path fill=\"#000\" d=\"";
+  svg += "</title><rect width=\"" + dim + "\" height=\"" + dim +
+         "\" fill=\"#fff\"/><path fill=\"#000\" d=\"";
   // Each run of dark modules in a row is one rectangle: M x y h n v1 h-n z.
   for (int y = 0; y < width; ++y) {
     const unsigned char* row = code->data + static_cast<size_t>(y) * static_cast<size_t>(width);

@@ -75,7 +75,8 @@ std::string HashHex(std::string_view secret) { return HashHex(AsBytes(secret)); 
 bool IsBase64UrlId(std::string_view id) {
   if (id.empty() || id.size() > kMaxCredentialId) return false;
   for (char c : id) {
-    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -109,23 +110,27 @@ Status CheckPasskeyName(std::string_view name) {
     if (cp < kMinOfLength[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
       return Status::InvalidArgument("passkey name: not UTF-8");
     }
-    if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0)) return Status::InvalidArgument("passkey name: control character");
+    if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0))
+      return Status::InvalidArgument("passkey name: control character");
     i += len;
     ++chars;
   }
   if (chars > kMaxPasskeyName) {
-    return Status::InvalidArgument("passkey name: at most " + std::to_string(kMaxPasskeyName) + " characters");
+    return Status::InvalidArgument("passkey name: at most " + std::to_string(kMaxPasskeyName) +
+                                   " characters");
   }
   return Status::Ok();
 }
 
 Status PasskeyUnknown(std::string_view id) {
-  return Status::WithReason(StatusCode::kNotFound, kPasskeyUnknown, "no live passkey " + std::string(id.substr(0, 64)));
+  return Status::WithReason(StatusCode::kNotFound, kPasskeyUnknown,
+                            "no live passkey " + std::string(id.substr(0, 64)));
 }
 
 // The passkeys columns, in the order ReadPasskey reads them.
 constexpr char kPasskeyColumns[] =
-    "id, name, cose_public_key, alg, sign_count, user_verified, backup_eligible, backed_up, aaguid, created_at, "
+    "id, name, cose_public_key, alg, sign_count, user_verified, backup_eligible, backed_up, "
+    "aaguid, created_at, "
     "last_used_at";
 
 Passkey ReadPasskey(Stmt& q) {
@@ -171,8 +176,8 @@ struct BrowserStore::Impl {
 
   // SQL condition (on the sessions table) of a live session at time ?1.
   std::string LiveCondition() const {
-    return "ended_at IS NULL AND expires_at > ?1 AND last_seen_at + " + std::to_string(options.idle_timeout_s) +
-           " > ?1";
+    return "ended_at IS NULL AND expires_at > ?1 AND last_seen_at + " +
+           std::to_string(options.idle_timeout_s) + " > ?1";
   }
 
   // Deletes what is long dead: links, challenges and sessions past kKeepExpired.
@@ -199,11 +204,15 @@ struct BrowserStore::Impl {
 BrowserStore::BrowserStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 BrowserStore::~BrowserStore() = default;
 
-Result<std::unique_ptr<BrowserStore>> BrowserStore::Open(const std::string& path, Env& env, SessionOptions options) {
-  if (env.clock == nullptr || env.rng == nullptr) Panic("BrowserStore::Open: the Env needs a clock and an RNG");
-  if (options.idle_timeout_s <= 0 || options.absolute_timeout_s <= 0 || options.challenge_ttl_s <= 0 ||
-      options.link_ttl_s <= 0 || options.max_signin_attempts <= 0 || options.signin_window_s <= 0) {
-    return Status::InvalidArgument("browser store: timeouts, lifetimes and limits must be positive");
+Result<std::unique_ptr<BrowserStore>> BrowserStore::Open(const std::string& path, Env& env,
+                                                         SessionOptions options) {
+  if (env.clock == nullptr || env.rng == nullptr)
+    Panic("BrowserStore::Open: the Env needs a clock and an RNG");
+  if (options.idle_timeout_s <= 0 || options.absolute_timeout_s <= 0 ||
+      options.challenge_ttl_s <= 0 || options.link_ttl_s <= 0 || options.max_signin_attempts <= 0 ||
+      options.signin_window_s <= 0) {
+    return Status::InvalidArgument(
+        "browser store: timeouts, lifetimes and limits must be positive");
   }
   sqlite3* db = nullptr;
   MDL_RETURN_IF_ERROR(sql::OpenDatabase(path, kWhat, kMigrations, &db));
@@ -220,8 +229,11 @@ Result<std::string> BrowserStore::CreateLink(LinkPurpose purpose) {
   const int64_t now = impl_->Now();
   const Status st = sql::InTransaction(impl_->db, kWhat, [&]() -> Status {
     MDL_RETURN_IF_ERROR(impl_->CollectGarbage(now));
-    Stmt ins(impl_->db, "INSERT INTO links (token_hash, purpose, expires_at) VALUES (?, ?, ?)", kWhat);
-    ins.Text(1, HashHex(token)).Int(2, static_cast<int64_t>(purpose)).Int(3, now + impl_->options.link_ttl_s);
+    Stmt ins(impl_->db, "INSERT INTO links (token_hash, purpose, expires_at) VALUES (?, ?, ?)",
+             kWhat);
+    ins.Text(1, HashHex(token))
+        .Int(2, static_cast<int64_t>(purpose))
+        .Int(3, now + impl_->options.link_ttl_s);
     if (ins.Step() != SQLITE_DONE) return ins.Error();
     return Status::Ok();
   });
@@ -241,8 +253,10 @@ Status BrowserStore::ConsumeLink(std::string_view token, LinkPurpose purpose) {
     if (rc == SQLITE_DONE || q.ColInt(0) != static_cast<int64_t>(purpose)) {
       return Status::WithReason(StatusCode::kUnauthenticated, kLinkUnknown, "no such link");
     }
-    if (!q.ColIsNull(2)) return Status::WithReason(StatusCode::kUnauthenticated, kLinkUsed, "the link was used");
-    if (now >= q.ColInt(1)) return Status::WithReason(StatusCode::kUnauthenticated, kLinkExpired, "the link expired");
+    if (!q.ColIsNull(2))
+      return Status::WithReason(StatusCode::kUnauthenticated, kLinkUsed, "the link was used");
+    if (now >= q.ColInt(1))
+      return Status::WithReason(StatusCode::kUnauthenticated, kLinkExpired, "the link expired");
     Stmt use(impl_->db, "UPDATE links SET used_at = ? WHERE token_hash = ?", kWhat);
     if (use.Int(1, now).Text(2, hash).Step() != SQLITE_DONE) return use.Error();
     return Status::Ok();
@@ -260,7 +274,9 @@ Result<Bytes> BrowserStore::NewChallenge(std::string_view ceremony) {
   const int64_t now = impl_->Now();
   const Status st = sql::InTransaction(impl_->db, kWhat, [&]() -> Status {
     MDL_RETURN_IF_ERROR(impl_->CollectGarbage(now));
-    Stmt ins(impl_->db, "INSERT INTO challenges (challenge_hash, ceremony, expires_at) VALUES (?, ?, ?)", kWhat);
+    Stmt ins(impl_->db,
+             "INSERT INTO challenges (challenge_hash, ceremony, expires_at) VALUES (?, ?, ?)",
+             kWhat);
     ins.Text(1, HashHex(challenge)).Text(2, ceremony).Int(3, now + impl_->options.challenge_ttl_s);
     if (ins.Step() != SQLITE_DONE) return ins.Error();
     return Status::Ok();
@@ -274,17 +290,21 @@ Status BrowserStore::ConsumeChallenge(ByteView challenge, std::string_view cerem
   const int64_t now = impl_->Now();
   const std::string hash = HashHex(challenge);
   return sql::InTransaction(impl_->db, kWhat, [&]() -> Status {
-    Stmt q(impl_->db, "SELECT ceremony, expires_at, used_at FROM challenges WHERE challenge_hash = ?", kWhat);
+    Stmt q(impl_->db,
+           "SELECT ceremony, expires_at, used_at FROM challenges WHERE challenge_hash = ?", kWhat);
     const int rc = q.Text(1, hash).Step();
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return q.Error();
     if (rc == SQLITE_DONE || q.Col(0) != ceremony) {
-      return Status::WithReason(StatusCode::kUnauthenticated, kChallengeUnknown, "no such challenge");
+      return Status::WithReason(StatusCode::kUnauthenticated, kChallengeUnknown,
+                                "no such challenge");
     }
     if (!q.ColIsNull(2)) {
-      return Status::WithReason(StatusCode::kUnauthenticated, kChallengeUsed, "the challenge was used");
+      return Status::WithReason(StatusCode::kUnauthenticated, kChallengeUsed,
+                                "the challenge was used");
     }
     if (now >= q.ColInt(1)) {
-      return Status::WithReason(StatusCode::kUnauthenticated, kChallengeExpired, "the challenge expired");
+      return Status::WithReason(StatusCode::kUnauthenticated, kChallengeExpired,
+                                "the challenge expired");
     }
     Stmt use(impl_->db, "UPDATE challenges SET used_at = ? WHERE challenge_hash = ?", kWhat);
     if (use.Int(1, now).Text(2, hash).Step() != SQLITE_DONE) return use.Error();
@@ -295,7 +315,8 @@ Status BrowserStore::ConsumeChallenge(ByteView challenge, std::string_view cerem
 // --- Passkeys ---
 
 Status BrowserStore::AddPasskey(const Passkey& passkey) {
-  if (!IsBase64UrlId(passkey.id)) return Status::InvalidArgument("passkey: the id must be base64url, 1 to 1364 characters");
+  if (!IsBase64UrlId(passkey.id))
+    return Status::InvalidArgument("passkey: the id must be base64url, 1 to 1364 characters");
   MDL_RETURN_IF_ERROR(CheckPasskeyName(passkey.name));
   if (passkey.cose_public_key.empty()) return Status::InvalidArgument("passkey: no public key");
   std::lock_guard lock(impl_->mu);
@@ -303,12 +324,16 @@ Status BrowserStore::AddPasskey(const Passkey& passkey) {
   return sql::InTransaction(impl_->db, kWhat, [&]() -> Status {
     Stmt q(impl_->db, "SELECT 1 FROM passkeys WHERE id = ?", kWhat);
     const int rc = q.Text(1, passkey.id).Step();
-    if (rc == SQLITE_ROW) return Status::AlreadyExists("passkey " + passkey.id.substr(0, 64) + " is already registered");
+    if (rc == SQLITE_ROW)
+      return Status::AlreadyExists("passkey " + passkey.id.substr(0, 64) +
+                                   " is already registered");
     if (rc != SQLITE_DONE) return q.Error();
-    Stmt ins(impl_->db,
-             "INSERT INTO passkeys (id, name, cose_public_key, alg, sign_count, user_verified, backup_eligible, "
-             "backed_up, aaguid, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-             kWhat);
+    Stmt ins(
+        impl_->db,
+        "INSERT INTO passkeys (id, name, cose_public_key, alg, sign_count, user_verified, "
+        "backup_eligible, "
+        "backed_up, aaguid, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        kWhat);
     ins.Text(1, passkey.id)
         .Text(2, passkey.name)
         .Blob(3, passkey.cose_public_key.data(), passkey.cose_public_key.size())
@@ -328,7 +353,8 @@ Status BrowserStore::AddPasskey(const Passkey& passkey) {
 Result<std::vector<Passkey>> BrowserStore::ListPasskeys() {
   std::lock_guard lock(impl_->mu);
   Stmt q(impl_->db,
-         (std::string("SELECT ") + kPasskeyColumns + " FROM passkeys WHERE revoked_at IS NULL ORDER BY created_at, rowid")
+         (std::string("SELECT ") + kPasskeyColumns +
+          " FROM passkeys WHERE revoked_at IS NULL ORDER BY created_at, rowid")
              .c_str(),
          kWhat);
   std::vector<Passkey> out;
@@ -341,7 +367,10 @@ Result<std::vector<Passkey>> BrowserStore::ListPasskeys() {
 Result<Passkey> BrowserStore::GetPasskey(std::string_view id) {
   std::lock_guard lock(impl_->mu);
   Stmt q(impl_->db,
-         (std::string("SELECT ") + kPasskeyColumns + " FROM passkeys WHERE id = ? AND revoked_at IS NULL").c_str(), kWhat);
+         (std::string("SELECT ") + kPasskeyColumns +
+          " FROM passkeys WHERE id = ? AND revoked_at IS NULL")
+             .c_str(),
+         kWhat);
   const int rc = q.Text(1, id).Step();
   if (rc == SQLITE_ROW) return ReadPasskey(q);
   if (rc != SQLITE_DONE) return q.Error();
@@ -352,8 +381,10 @@ Status BrowserStore::RecordUse(std::string_view id, uint32_t sign_count) {
   std::lock_guard lock(impl_->mu);
   const int64_t now = impl_->Now();
   return sql::InTransaction(impl_->db, kWhat, [&]() -> Status {
-    Stmt up(impl_->db, "UPDATE passkeys SET sign_count = ?, last_used_at = ? WHERE id = ? AND revoked_at IS NULL",
-            kWhat);
+    Stmt up(
+        impl_->db,
+        "UPDATE passkeys SET sign_count = ?, last_used_at = ? WHERE id = ? AND revoked_at IS NULL",
+        kWhat);
     if (up.Int(1, sign_count).Int(2, now).Text(3, id).Step() != SQLITE_DONE) return up.Error();
     if (sqlite3_changes(impl_->db) == 0) return PasskeyUnknown(id);
     return Status::Ok();
@@ -364,11 +395,14 @@ Status BrowserStore::RevokePasskey(std::string_view id) {
   std::lock_guard lock(impl_->mu);
   const int64_t now = impl_->Now();
   return sql::InTransaction(impl_->db, kWhat, [&]() -> Status {
-    Stmt up(impl_->db, "UPDATE passkeys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", kWhat);
+    Stmt up(impl_->db, "UPDATE passkeys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+            kWhat);
     if (up.Int(1, now).Text(2, id).Step() != SQLITE_DONE) return up.Error();
     if (sqlite3_changes(impl_->db) == 0) return PasskeyUnknown(id);
-    Stmt end(impl_->db, "UPDATE sessions SET ended_at = ? WHERE method = ? AND ended_at IS NULL", kWhat);
-    if (end.Int(1, now).Text(2, "passkey:" + std::string(id)).Step() != SQLITE_DONE) return end.Error();
+    Stmt end(impl_->db, "UPDATE sessions SET ended_at = ? WHERE method = ? AND ended_at IS NULL",
+             kWhat);
+    if (end.Int(1, now).Text(2, "passkey:" + std::string(id)).Step() != SQLITE_DONE)
+      return end.Error();
     return Status::Ok();
   });
 }
@@ -387,7 +421,8 @@ Status BrowserStore::RenamePasskey(std::string_view id, std::string_view name) {
 // --- Browser sessions ---
 
 Result<NewSession> BrowserStore::CreateSession(std::string_view method) {
-  if (method.empty() || method.size() > 2048) return Status::InvalidArgument("session: a sign-in method is required");
+  if (method.empty() || method.size() > 2048)
+    return Status::InvalidArgument("session: a sign-in method is required");
   std::lock_guard lock(impl_->mu);
   NewSession out;
   out.id = Base64UrlEncode(impl_->env.rng->RandomBytes(kSecretBytes));
@@ -401,9 +436,14 @@ Result<NewSession> BrowserStore::CreateSession(std::string_view method) {
   const Status st = sql::InTransaction(impl_->db, kWhat, [&]() -> Status {
     MDL_RETURN_IF_ERROR(impl_->CollectGarbage(now));
     Stmt ins(impl_->db,
-             "INSERT INTO sessions (session_hash, method, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+             "INSERT INTO sessions (session_hash, method, created_at, last_seen_at, expires_at) "
+             "VALUES (?, ?, ?, ?, ?)",
              kWhat);
-    ins.Text(1, out.info.session_hash).Text(2, method).Int(3, now).Int(4, now).Int(5, out.info.expires_at);
+    ins.Text(1, out.info.session_hash)
+        .Text(2, method)
+        .Int(3, now)
+        .Int(4, now)
+        .Int(5, out.info.expires_at);
     if (ins.Step() != SQLITE_DONE) return ins.Error();
     return Status::Ok();
   });
@@ -418,7 +458,10 @@ Result<SessionInfo> BrowserStore::Touch(std::string_view session_id) {
   SessionInfo info;
   const Status st = sql::InTransaction(impl_->db, kWhat, [&]() -> Status {
     Stmt q(impl_->db,
-           (std::string("SELECT ") + kSessionColumns + ", ended_at FROM sessions WHERE session_hash = ?").c_str(), kWhat);
+           (std::string("SELECT ") + kSessionColumns +
+            ", ended_at FROM sessions WHERE session_hash = ?")
+               .c_str(),
+           kWhat);
     const int rc = q.Text(1, hash).Step();
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return q.Error();
     if (rc == SQLITE_DONE || !q.ColIsNull(5)) {
@@ -426,10 +469,12 @@ Result<SessionInfo> BrowserStore::Touch(std::string_view session_id) {
     }
     info = ReadSession(q);
     if (now >= info.expires_at) {
-      return Status::WithReason(StatusCode::kUnauthenticated, kSessionExpired, "the session reached its time limit");
+      return Status::WithReason(StatusCode::kUnauthenticated, kSessionExpired,
+                                "the session reached its time limit");
     }
     if (now >= info.last_seen_at + impl_->options.idle_timeout_s) {
-      return Status::WithReason(StatusCode::kUnauthenticated, kSessionIdle, "the session was idle too long");
+      return Status::WithReason(StatusCode::kUnauthenticated, kSessionIdle,
+                                "the session was idle too long");
     }
     info.last_seen_at = now;
     Stmt up(impl_->db, "UPDATE sessions SET last_seen_at = ? WHERE session_hash = ?", kWhat);
@@ -443,7 +488,8 @@ Result<SessionInfo> BrowserStore::Touch(std::string_view session_id) {
 Status BrowserStore::CheckCsrf(std::string_view session_id, std::string_view csrf_token) {
   const std::string expected = CsrfTokenFor(session_id);
   if (csrf_token.empty() || !ConstantTimeEqual(AsBytes(expected), AsBytes(csrf_token))) {
-    return Status::WithReason(StatusCode::kPermissionDenied, kCsrfInvalid, "missing or wrong CSRF token");
+    return Status::WithReason(StatusCode::kPermissionDenied, kCsrfInvalid,
+                              "missing or wrong CSRF token");
   }
   return Status::Ok();
 }
@@ -452,7 +498,8 @@ Status BrowserStore::EndSession(std::string_view session_id) {
   std::lock_guard lock(impl_->mu);
   const int64_t now = impl_->Now();
   return sql::InTransaction(impl_->db, kWhat, [&]() -> Status {
-    Stmt up(impl_->db, "UPDATE sessions SET ended_at = ? WHERE session_hash = ? AND ended_at IS NULL", kWhat);
+    Stmt up(impl_->db,
+            "UPDATE sessions SET ended_at = ? WHERE session_hash = ? AND ended_at IS NULL", kWhat);
     if (up.Int(1, now).Text(2, HashHex(session_id)).Step() != SQLITE_DONE) return up.Error();
     return Status::Ok();
   });
@@ -463,7 +510,8 @@ Result<int> BrowserStore::EndAllSessions() {
   const int64_t now = impl_->Now();
   int live = 0;
   const Status st = sql::InTransaction(impl_->db, kWhat, [&]() -> Status {
-    Stmt count(impl_->db, ("SELECT COUNT(*) FROM sessions WHERE " + impl_->LiveCondition()).c_str(), kWhat);
+    Stmt count(impl_->db, ("SELECT COUNT(*) FROM sessions WHERE " + impl_->LiveCondition()).c_str(),
+               kWhat);
     if (count.Int(1, now).Step() != SQLITE_ROW) return count.Error();
     live = static_cast<int>(count.ColInt(0));
     Stmt up(impl_->db, "UPDATE sessions SET ended_at = ? WHERE ended_at IS NULL", kWhat);
@@ -478,8 +526,8 @@ Result<std::vector<SessionInfo>> BrowserStore::ListSessions() {
   std::lock_guard lock(impl_->mu);
   const int64_t now = impl_->Now();
   Stmt q(impl_->db,
-         (std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE " + impl_->LiveCondition() +
-          " ORDER BY created_at DESC, rowid DESC")
+         (std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE " +
+          impl_->LiveCondition() + " ORDER BY created_at DESC, rowid DESC")
              .c_str(),
          kWhat);
   q.Int(1, now);
@@ -508,13 +556,15 @@ Status BrowserStore::CountSignInAttempt(std::string_view address) {
     impl_->sweep_above = std::max(kSweepAbove, 2 * attempts.size());
   }
   auto it = attempts.find(address);
-  if (it == attempts.end()) it = attempts.emplace(std::string(address), std::deque<int64_t>()).first;
+  if (it == attempts.end())
+    it = attempts.emplace(std::string(address), std::deque<int64_t>()).first;
   std::deque<int64_t>& times = it->second;
   while (!times.empty() && times.front() <= window_start) times.pop_front();
   if (times.size() >= static_cast<size_t>(impl_->options.max_signin_attempts)) {
     const int64_t retry = times.front() + impl_->options.signin_window_s - now;
-    return Status::WithReason(StatusCode::kResourceExhausted, kRateLimited,
-                              "too many sign-in attempts; try again in " + std::to_string(retry) + " s");
+    return Status::WithReason(
+        StatusCode::kResourceExhausted, kRateLimited,
+        "too many sign-in attempts; try again in " + std::to_string(retry) + " s");
   }
   times.push_back(now);
   return Status::Ok();
