@@ -303,3 +303,49 @@ TEST_CASE("ServeApp with a bundle without index.html answers / with a JSON 404",
   REQUIRE(js);
   CHECK(js->body == "1");
 }
+
+TEST_CASE("ServeAppAt serves the app under a path prefix", "[web][assets][http]") {
+  httplib::Server s;
+  server::ConfigureServer(s);
+  for (const char* bad :
+       {"c", "/", "/c/", "/c//x", "/c/../x", "/c/./x", "/c/a b", "/c/%2e", "/c\\x"}) {
+    INFO(bad);
+    CHECK(web::ServeAppAt(s, bad, web_test_app, false).code() == StatusCode::kInvalidArgument);
+  }
+  REQUIRE(web::ServeAppAt(s, "/c/alice", web_test_app, false).ok());
+  REQUIRE(web::ServeAppAt(s, "/c/bob.x", web_test_app, false).ok());
+  auto port = server::BindServer(s, "127.0.0.1", 0);
+  REQUIRE(port);
+  std::thread t([&] { s.listen_after_bind(); });
+  while (!s.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  httplib::Client http("127.0.0.1", *port);
+  auto index = http.Get("/c/alice/");
+  auto js = http.Get("/c/bob.x/app/js/app.js");
+  auto bare = http.Get("/c/alice");
+  auto head_bare = http.Head("/c/bob.x");
+  auto root = http.Get("/");
+  auto root_app = http.Get("/app/js/app.js");
+  auto dot_is_literal = http.Get("/c/bobXx/");
+  auto traversal = http.Get("/c/alice/app/%2e%2e/%2e%2e/x");
+  s.stop();
+  t.join();
+
+  REQUIRE(index);
+  CHECK(index->status == 200);
+  CHECK(index->body == TestAppFile("index.html"));
+  CheckSecurityHeaders(index->headers, false);
+  REQUIRE(js);
+  CHECK(js->status == 200);
+  CHECK(js->body == TestAppFile("js/app.js"));
+  REQUIRE(bare);
+  CHECK(bare->status == 308);
+  CHECK(bare->get_header_value("Location") == "/c/alice/");
+  CheckSecurityHeaders(bare->headers, false);
+  REQUIRE(head_bare);
+  CHECK(head_bare->status == 308);
+  CHECK(head_bare->get_header_value("Location") == "/c/bob.x/");
+  CheckJsonNotFound(root, false);
+  CheckJsonNotFound(root_app, false);
+  CheckJsonNotFound(dot_is_literal, false);
+  CheckJsonNotFound(traversal, true);
+}

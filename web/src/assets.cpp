@@ -63,6 +63,17 @@ bool NoneMatch(std::string_view header, std::string_view etag) {
   return false;
 }
 
+// "/seg/seg": each segment of [A-Za-z0-9._~-], not "." or "..".
+bool IsPrefix(std::string_view prefix) {
+  if (prefix.size() < 2 || prefix.size() > 256 || prefix.front() != '/') return false;
+  for (char c : prefix) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '~' || c == '-' || c == '/';
+    if (!ok) return false;
+  }
+  return IsBundlePath(prefix.substr(1));
+}
+
 bool IsHtml(const Asset& asset) {
   return std::string_view(asset.media_type).substr(0, 9) == "text/html";
 }
@@ -106,15 +117,38 @@ void SetSecurityHeaders(httplib::Response& res, bool tls) {
 }
 
 void ServeApp(httplib::Server& server, const AssetBundle& bundle, bool tls) {
+  const Status st = ServeAppAt(server, "", bundle, tls);
+  MDL_CHECK(st.ok());
+}
+
+Status ServeAppAt(httplib::Server& server, std::string_view prefix, const AssetBundle& bundle,
+                  bool tls) {
+  if (!prefix.empty() && !IsPrefix(prefix)) {
+    return Status::InvalidArgument("web app prefix '" + std::string(prefix.substr(0, 64)) +
+                                   "' is not '/' followed by segments of [A-Za-z0-9._~-]");
+  }
+  // Only '.' of the allowed characters is special in a regular expression.
+  std::string pattern;
+  for (char c : prefix) {
+    if (c == '.') pattern += '\\';
+    pattern += c;
+  }
   // The bundle (two words) is copied; the assets it points to are generated static data.
   const AssetBundle b = bundle;
   // GET handlers also answer HEAD (httplib writes the headers without the body).
-  server.Get("/", [b](const httplib::Request& req, httplib::Response& res) {
+  server.Get(pattern + "/", [b](const httplib::Request& req, httplib::Response& res) {
     const Asset* index = FindAsset(b, "index.html");
     if (index == nullptr) return NotFound(res);
     SendAsset(req, res, *index);
   });
-  server.Get(R"(/app/(.*))", [b](const httplib::Request& req, httplib::Response& res) {
+  if (!prefix.empty()) {
+    server.Get(pattern, [location = std::string(prefix) + "/"](const httplib::Request&,
+                                                               httplib::Response& res) {
+      res.status = 308;
+      res.set_header("Location", location);
+    });
+  }
+  server.Get(pattern + "/app/(.*)", [b](const httplib::Request& req, httplib::Response& res) {
     // httplib has percent-decoded the path, so "/app/%2e%2e/x" arrives here as "/app/../x".
     const std::string path = req.matches[1].str();
     const Asset* asset = IsBundlePath(path) ? FindAsset(b, path) : nullptr;
@@ -125,6 +159,7 @@ void ServeApp(httplib::Server& server, const AssetBundle& bundle, bool tls) {
   // writes: handlers' answers, the error handler's 4xx/5xx (after it filled the body), 304s.
   server.set_post_routing_handler(
       [tls](const httplib::Request&, httplib::Response& res) { SetSecurityHeaders(res, tls); });
+  return Status::Ok();
 }
 
 }  // namespace medallion::web
