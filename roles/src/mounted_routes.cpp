@@ -91,7 +91,16 @@ void MountedRoutes::Dispatch(const std::string& prefix, const httplib::Request& 
   // The raw target without the prefix (the path was matched decoded; the prefix has no
   // characters that percent-encoding would change, so the raw target starts with it too).
   std::string target = req.target.compare(0, prefix.size(), prefix) == 0 ? req.target.substr(prefix.size()) : "";
-  if (target.empty() || target[0] == '?') target = "/" + target;
+  if (target.empty() || target[0] == '?') {
+    // The bare prefix of a page: 308 to "<prefix>/", so that the page's relative URLs resolve
+    // under the prefix (RFC 9110 §15.4.9).
+    if (req.method == "GET" || req.method == "HEAD") {
+      res.status = 308;
+      res.set_header("Location", prefix + "/" + target);
+      return;
+    }
+    target = "/" + target;
+  }
   if (target[0] != '/') {
     server::SendError(res, 404, "not_found", "no such endpoint");
     return;

@@ -522,6 +522,23 @@ class ContainerWeb::Handlers {
     auto started = std::make_shared<bool>(false);
     uma::AuthorizationServer* as = &w_.as_;
     const std::string owner = *token;
+    if (!w_.options_.base_path.empty()) {
+      // Mounted on a host, an answer is replayed from memory (mounted_routes.h), so it cannot
+      // stream: what happens within 20 s is one finished event-stream response, and the
+      // browser's EventSource reconnects after `retry` with Last-Event-ID.
+      uma::Reply r = as->Events(owner, after, 20);
+      std::string out = "retry: 500\n\n";
+      if (r.ok()) {
+        for (const json& e : r.body.value("events", json::array())) {
+          out += "id: " + std::to_string(e.value("seq", uint64_t{0})) + "\nevent: " + e.value("type", "event") +
+                 "\ndata: " + e.dump() + "\n\n";
+        }
+      } else {
+        out += "event: signed_out\ndata: {}\n\n";
+      }
+      res.set_content(out, "text/event-stream");
+      return;
+    }
     res.set_chunked_content_provider("text/event-stream", [as, owner, deadline, cursor, started](size_t, httplib::DataSink& sink) {
       if (!*started) {
         *started = true;

@@ -2,13 +2,15 @@
 # The module boundaries (docs/architecture.md §Modules), checked over the include graph and the
 # CMake link lists. Fails, naming each offending line, if a forbidden dependency appears:
 #   - the lower modules (core storage wallet ledger did claims uma) never include or link
-#     medallion/http, medallion/roles or medallion/cli;
-#   - http/ includes and links none of roles, cli, uma, claims;
+#     medallion/http, medallion/web, medallion/roles or medallion/cli;
+#   - http/ includes and links none of roles, cli, uma, claims, web;
+#   - web/ (the browser foundation) includes and links none of roles, cli, uma, claims: only
+#     core, storage and http;
 #   - roles/ never includes or links cli;
 #   - mobile-bridge/ includes and links neither roles nor cli (only http's client and the
 #     domain modules);
 #   - webauthn/ includes and links only core and wallet among our modules;
-#   - httplib.h is included only in http/ and roles/ (and tests/, bench/).
+#   - httplib.h is included only in http/, web/ and roles/ (and tests/, bench/).
 # Usage: boundaries.sh [SOURCE_DIR (default: the repository holding this script)]
 set -u
 ROOT="${1:-$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -42,13 +44,17 @@ check() {  # description output
 
 # The lower modules never reach the served layers.
 for m in core storage wallet ledger did claims uma; do
-  check "$m/ includes an upper layer (http, roles, cli)" "$(includes "$m" 'medallion/(http|roles|cli|server)/')"
-  check "$m/ links an upper layer (http, roles, cli)" "$(links "$m" 'http|roles|cli|server')"
+  check "$m/ includes an upper layer (http, web, roles, cli)" "$(includes "$m" 'medallion/(http|web|roles|cli|server)/')"
+  check "$m/ links an upper layer (http, web, roles, cli)" "$(links "$m" 'http|web|roles|cli|server')"
 done
 
 # http/: core, cpp-httplib, OpenSSL and nlohmann only.
-check "http/ includes roles, cli, uma or claims" "$(includes http 'medallion/(roles|cli|server|uma|claims)/')"
-check "http/ links roles, cli, uma or claims" "$(links http 'roles|cli|server|uma|claims')"
+check "http/ includes roles, cli, uma, claims or web" "$(includes http 'medallion/(roles|cli|server|uma|claims|web)/')"
+check "http/ links roles, cli, uma, claims or web" "$(links http 'roles|cli|server|uma|claims|web')"
+
+# web/: core, storage, http (and cpp-httplib, libqrencode, nlohmann) only.
+check "web/ includes roles, cli, uma or claims" "$(includes web 'medallion/(roles|cli|server|uma|claims)/')"
+check "web/ links roles, cli, uma or claims" "$(links web 'roles|cli|server|uma|claims')"
 
 # roles/ never depends on the command line.
 check "roles/ includes cli" "$(includes roles 'medallion/cli/|cli_[a-z_]+\.h|CLI/')"
@@ -67,9 +73,9 @@ check "webauthn/ links a module other than core and wallet" \
 check "webauthn/ includes a crypto library (only wallet/ and core/ may)" \
   "$(includes webauthn 'sodium\.h|secp256k1|openssl/')"
 
-# cpp-httplib only behind http/ and roles/.
+# cpp-httplib only behind http/, web/ and roles/.
 for m in core storage wallet ledger did claims uma cli mobile-bridge webauthn; do
-  check "$m/ includes httplib.h (only http/ and roles/ may)" "$(includes "$m" 'httplib\.h')"
+  check "$m/ includes httplib.h (only http/, web/ and roles/ may)" "$(includes "$m" 'httplib\.h')"
 done
 
 # uma/ names no HTTP status either: that rule is its own test, arch:uma-no-http

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "medallion/core/status.h"
+
 namespace httplib {
 class Server;
 struct Response;
@@ -53,5 +55,14 @@ void SetSecurityHeaders(httplib::Response& res, bool tls);
 // the post-routing handler). An unknown /app/ path is a JSON 404. Paths that would leave the
 // bundle ("..", "//", NUL, backslash) are 404.
 void ServeApp(httplib::Server& server, const AssetBundle& bundle, bool tls);
+
+// ServeApp under a path prefix of a shared server (a container mounted at "/c/<name>" on a
+// host): "<prefix>/" is index.html, "<prefix>/app/<path>" each asset, and "<prefix>" redirects
+// (308) to "<prefix>/", so that the page's relative URLs ("app/js/app.js") resolve under the
+// prefix. The post-routing handler is the server's (one per server: the same `tls` for every
+// call). `prefix` is "" (ServeApp) or '/'-separated segments of [A-Za-z0-9._~-], each after a
+// '/', with no trailing '/', no "." or ".." segment. Errors: invalid_argument for another prefix.
+Status ServeAppAt(httplib::Server& server, std::string_view prefix, const AssetBundle& bundle,
+                  bool tls);
 
 }  // namespace medallion::web
