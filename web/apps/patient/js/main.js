@@ -146,6 +146,7 @@ const LINKS = {
 function startEvents() {
   stopEvents();
   if (typeof EventSource === 'undefined') return;
+  if (!ctx.eventsSince) ctx.eventsSince = Math.floor(Date.now() / 1000) - 2;
   const es = new EventSource('web/v1/events');
   ctx.events = es;
   for (const type of EVENT_TYPES) {
@@ -157,8 +158,8 @@ function startEvents() {
       } catch {
         detail = {};
       }
-      // Only what happened after this page opened is news.
-      if (!ctx.eventsReady) return;
+      // Only what happened after this page opened is news (the stream may replay older events).
+      if (typeof detail.ts === 'number' && detail.ts < ctx.eventsSince) return;
       const text = eventText(type, detail);
       toast(text, LINKS[type] && currentRoute() !== LINKS[type][0].slice(1) ? LINKS[type] : null);
       announce(text);
@@ -166,11 +167,6 @@ function startEvents() {
       window.dispatchEvent(new CustomEvent('medallion:event', { detail: { type, detail } }));
     });
   }
-  es.addEventListener('open', () => {
-    window.setTimeout(() => {
-      ctx.eventsReady = true;
-    }, 1500);
-  });
   es.addEventListener('error', async () => {
     if (es.readyState === EventSource.CLOSED) {
       try {
@@ -188,7 +184,6 @@ function startEvents() {
 function stopEvents() {
   if (ctx.events) ctx.events.close();
   ctx.events = null;
-  ctx.eventsReady = false;
 }
 
 async function refreshBadge() {
@@ -208,6 +203,7 @@ async function signedIn() {
   ctx.ownerDid = (ctx.state.owner && ctx.state.owner.did) || '';
   ctx.setupToken = '';
   if (ctx.state.signed_in) {
+    ctx.eventsSince = Math.floor(Date.now() / 1000) - 2;
     startEvents();
     refreshBadge();
     const route = currentRoute();

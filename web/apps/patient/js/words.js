@@ -165,7 +165,7 @@ export function policySentence(p, ownerDid) {
   const why = p.effect === 'deny' && !(p.purposes || []).length ? 'for any reason' : listWords((p.purposes || []).map(purposeWords), 'or');
   let when = '';
   if (p.not_before) when += ` from ${day(p.not_before)}`;
-  if (p.not_after) when += ` until ${day(p.not_after)}`;
+  if (p.not_after) when += ` until ${day(p.not_after - 1)}`; // not_after is exclusive: the last second allowed
   let s;
   if (p.effect === 'deny') {
     s = `${capital(who)} may never ${verbs(p.scopes)} ${what} ${why}${when}`;
