@@ -167,6 +167,11 @@ function startEvents() {
       window.dispatchEvent(new CustomEvent('medallion:event', { detail: { type, detail } }));
     });
   }
+  // The server ends the stream with `signed_out` when the session is gone.
+  es.addEventListener('signed_out', () => {
+    es.close();
+    if (ctx.state && ctx.state.signed_in) onSignedOut();
+  });
   es.addEventListener('error', async () => {
     if (es.readyState === EventSource.CLOSED) {
       try {
@@ -190,7 +195,8 @@ async function refreshBadge() {
   const badge = document.getElementById('requests-badge');
   try {
     const pending = await api.get('owner/v1/requests?status=pending');
-    const n = Array.isArray(pending) ? pending.length : 0;
+    // Consent requests only: the phone decides the others (sign-ins, co-signatures, fills).
+    const n = Array.isArray(pending) ? pending.filter((r) => !r.summary || !r.summary.kind || r.summary.kind === 'consent').length : 0;
     badge.hidden = n === 0;
     badge.textContent = n ? `${n} waiting` : '';
   } catch {
@@ -226,6 +232,10 @@ async function signOut(everywhere = false) {
 
 function onSignedOut(message = 'Your session has ended. Sign in again.') {
   stopEvents();
+  // Notifications name people and records: they leave with the session.
+  clear(document.getElementById('toasts'));
+  clear(document.getElementById('announce'));
+  document.getElementById('requests-badge').hidden = true;
   api.setCsrf('');
   ctx.state = { ...(ctx.state || {}), signed_in: false };
   ctx.signinMessage = message;

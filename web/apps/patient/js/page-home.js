@@ -176,8 +176,9 @@ export async function render(main, ctx) {
       const list = await loadType(type);
       if (selected !== type) return;
       clear(panel);
-      if (!list.length) panel.append(h('p', { class: 'empty' }, 'Nothing here yet.'));
-      else panel.append(h('ul', { class: 'cards', 'aria-label': `${list.length} records, newest first` }, list.map((r) => recordCard(r, written, ctx.ownerDid))));
+      const label = (RECORD_TYPES.find(([t]) => t === type) || [type, type])[1];
+      panel.append(h('h2', { class: 'panel-title' }, `${label}: ${list.length || 'none yet'}`));
+      if (list.length) panel.append(h('ul', { class: 'cards', 'aria-label': `${list.length} records, newest first` }, list.map((r) => recordCard(r, written, ctx.ownerDid))));
     } catch (err) {
       clear(panel).append(h('p', { class: 'error' }, errorWords(err)));
     } finally {

@@ -24,7 +24,7 @@ function rxCard(item, ctx) {
   const dosage = (mr.dosageInstruction || []).map((d) => d.text).filter(Boolean);
   const schedule = s.controlledSubstanceSchedule;
   return h('li', { class: 'card rx' },
-    h('h3', {}, med),
+    h('h2', { class: 'card-title' }, med),
     h('dl', { class: 'facts' },
       h('dt', {}, 'Prescribed by'), h('dd', {}, prescriber, ls.licenseNumber ? ` — license ${ls.licenseNumber}` : ''),
       h('dt', {}, 'Fills'), h('dd', {}, `${fills} in all (${repeats === 0 ? 'no refills' : `${repeats} refill${repeats === 1 ? '' : 's'}`})`),

@@ -9,7 +9,7 @@ function receiptCard(r, ctx) {
   const grant = r.action === 'grant';
   const idx = r.ledger_indexes || [];
   return h('li', { class: 'card receipt' },
-    h('h3', {}, grant ? 'You allowed access' : 'You revoked a rule'),
+    h('h2', { class: 'card-title' }, grant ? 'You allowed access' : 'You revoked a rule'),
     h('p', { class: 'meta' }, h('time', { datetime: isoAttr(r.created) }, when(r.created))),
     policy ? h('p', {}, policySentence(policy, ctx.ownerDid)) : h('p', {}, 'Rule ', h('code', { class: 'mono' }, r.policy_id), ' stopped applying.'),
     h('p', {}, idx.length ? `Recorded on the public ledger at position${idx.length === 1 ? '' : 's'} ${idx.join(', ')}, without your name: only you can prove it is yours.` : 'Not recorded on a ledger (this container has no ledger, or the rule only refuses access).'),

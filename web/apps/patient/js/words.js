@@ -141,6 +141,11 @@ export function toDate(t) {
 }
 
 export function when(t) {
+  // A FHIR date without a time ("2026-12-01") is a day, not midnight UTC.
+  if (typeof t === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(t)) {
+    const [y, m, dd] = t.split('-').map(Number);
+    return new Date(y, m - 1, dd).toLocaleDateString(undefined, { dateStyle: 'medium' });
+  }
   const d = toDate(t);
   if (!d) return 'unknown time';
   return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
