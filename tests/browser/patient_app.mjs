@@ -139,7 +139,7 @@ async function visit(page, route, heading) {
     window.location.hash = r;
   }, route);
   await page.getByRole('heading', { level: 1, name: heading }).waitFor({ timeout: 15000 });
-  await page.waitForLoadState('networkidle').catch(() => {});
+  await page.locator('#main:not([aria-busy])').waitFor({ timeout: 15000 });
 }
 
 async function pageCheck(page, route, heading, name) {

@@ -75,6 +75,23 @@ async function render({ focus = true } = {}) {
   document.getElementById('nav').hidden = !signed;
   document.getElementById('top-actions').hidden = !signed;
   clear(main);
+  main.setAttribute('aria-busy', 'true');
+  try {
+    await renderPage(signed, seq);
+  } finally {
+    if (seq === renderSeq) main.removeAttribute('aria-busy');
+  }
+  if (seq !== renderSeq) return;
+  if (focus) {
+    const h1 = main.querySelector('h1');
+    if (h1) {
+      h1.setAttribute('tabindex', '-1');
+      h1.focus({ preventScroll: false });
+    }
+  }
+}
+
+async function renderPage(signed, seq) {
   if (!signed) {
     document.title = 'Sign in — Medallion';
     await signin.render(main, ctx);
@@ -91,14 +108,6 @@ async function render({ focus = true } = {}) {
       if (seq !== renderSeq) return;
       clear(main);
       main.append(h('h1', { tabindex: '-1' }, ROUTES[route].title), h('p', { class: 'error', role: 'alert' }, errorWords(err)));
-    }
-  }
-  if (seq !== renderSeq) return;
-  if (focus) {
-    const h1 = main.querySelector('h1');
-    if (h1) {
-      h1.setAttribute('tabindex', '-1');
-      h1.focus({ preventScroll: false });
     }
   }
 }
