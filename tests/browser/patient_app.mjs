@@ -341,7 +341,7 @@ async function main() {
   check(policies2.length === 1 && policies2[0].id !== policies1[0].id && !policies2[0].owner_approval, 'the edit replaced the rule (a new id, the old one revoked)', JSON.stringify(policies2));
   const granted = await ask('dr-uma-3.json');
   check(granted.code === 0, 'after the edit, the physician’s request is granted without waiting', `${granted.code} ${granted.stderr}`);
-  const wrote = await run(M, ['physician', 'write', '--session-file', 'dr-uma-3.json', '--in', await medicationRequestFile(), '--out', 'stored.json', '--json'], ENV);
+  const wrote = await run(M, ['physician', 'write', '--session-file', 'dr-uma-3.json', '--store', 'dr.wallet', '--in', await medicationRequestFile(), '--out', 'stored.json', '--json'], ENV);
   check(wrote.code === 0, 'the physician writes a MedicationRequest into Alice’s records', wrote.stderr);
   await visit(page, 'sharing', 'Sharing');
   await page.locator('.policy').first().getByRole('button', { name: /^Revoke/ }).click();
@@ -435,11 +435,11 @@ async function main() {
   check(Boolean(pending), 'the phone shows the browser sign-in request', JSON.stringify(pending));
   if (pending) {
     await cli(['phone', 'approve', '--store', 'alice-phone.db', '--', pending.id || pending.request_id], 'phone approve (browser sign-in)');
-    check(await page.getByRole('heading', { level: 1, name: 'Your records' }).waitFor({ timeout: 20000 }).then(() => true, () => false), 'approving on the phone signs the browser in');
+    check(await page.locator('#nav').waitFor({ state: 'visible', timeout: 20000 }).then(() => true, () => false), 'approving on the phone signs the browser in');
   }
   if (!(await page.locator('#nav').isVisible())) {
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Your records' }).waitFor({ timeout: 15000 });
+    await page.locator('#nav').waitFor({ state: 'visible', timeout: 15000 });
   }
 
   // Another owner's session cannot read this container.
@@ -482,14 +482,14 @@ async function main() {
     await cdp.send('WebAuthn.removeCredential', { authenticatorId, credentialId: c.credentialId });
     await cdp.send('WebAuthn.addCredential', { authenticatorId, credential: { ...c, signCount: c.signCount + 100 } });
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
-    const back = await page.getByRole('heading', { level: 1, name: 'Your records' }).waitFor({ timeout: 15000 }).then(() => true, () => false);
+    const back = await page.locator('#nav').waitFor({ state: 'visible', timeout: 15000 }).then(() => true, () => false);
     if (!back) {
       console.log(`# after the counter regression the passkey no longer signs in: ${await page.locator('#signin-message').innerText().catch(() => '')}`);
       // The server may disable a passkey after a regression; sign in with the phone instead.
       await page.getByRole('button', { name: 'Approve on my phone' }).click();
       const p2 = await waitFor(async () => (json((await run(M, ['phone', 'pending', '--store', 'alice-phone.db'], ENV)).stdout) || []).find((x) => JSON.stringify(x).includes('browser_signin')), { timeout: 15000, interval: 500 });
       if (p2) await run(M, ['phone', 'approve', '--store', 'alice-phone.db', '--', p2.id || p2.request_id], ENV);
-      await page.getByRole('heading', { level: 1, name: 'Your records' }).waitFor({ timeout: 20000 }).catch(() => {});
+      await page.locator('#nav').waitFor({ state: 'visible', timeout: 20000 }).catch(() => {});
     }
     check(await page.locator('#nav').isVisible(), 'signed in again after the counter check');
   }
