@@ -53,8 +53,8 @@ function toast(text, link) {
   const item = h('div', { class: 'toast' }, h('p', {}, text, link ? [' ', h('a', { href: link[0] }, link[1])] : null), close);
   close.addEventListener('click', () => item.remove());
   box.append(item);
-  while (box.children.length > 5) box.firstElementChild.remove();
-  window.setTimeout(() => item.remove(), 20000);
+  while (box.children.length > 3) box.firstElementChild.remove();
+  window.setTimeout(() => item.remove(), 15000);
 }
 
 function go(route) {
@@ -169,6 +169,11 @@ function startEvents() {
       }
       // Only what happened after this page opened is news (the stream may replay older events).
       if (typeof detail.ts === 'number' && detail.ts < ctx.eventsSince) return;
+      // Her own reads and writes from this page are not news to her.
+      if (type === 'new_disclosure' && detail.requesting_party === ctx.ownerDid) {
+        window.dispatchEvent(new CustomEvent('medallion:event', { detail: { type, detail } }));
+        return;
+      }
       const text = eventText(type, detail);
       toast(text, LINKS[type] && currentRoute() !== LINKS[type][0].slice(1) ? LINKS[type] : null);
       announce(text);

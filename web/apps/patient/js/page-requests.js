@@ -14,7 +14,7 @@ const KINDS = {
   recovery: 'A recovery of your identity',
 };
 
-function requestCard(r, ctx, reload) {
+function requestCard(r, ctx, reload, done) {
   const s = r.summary || {};
   const who = capital(didWords(s.requesting_party, ctx.ownerDid));
   const creds = (s.credentials || []).map(credentialWords);
@@ -28,7 +28,7 @@ function requestCard(r, ctx, reload) {
       await api.post(`owner/v1/requests/${encodeURIComponent(r.id)}/decision`, { decision });
       const text = decision === 'approve' ? `You approved the request from ${didWords(s.requesting_party, ctx.ownerDid)}.` : `You denied the request from ${didWords(s.requesting_party, ctx.ownerDid)}.`;
       ctx.announce(text);
-      ctx.toast(text);
+      done.replaceChildren(h('p', { class: 'ok' }, text));
       ctx.refreshBadge();
       await reload();
     } catch (err) {
@@ -71,11 +71,13 @@ function decidedItem(r, ctx) {
 
 export async function render(main, ctx) {
   const pendingBox = h('div', { id: 'pending-requests', 'aria-live': 'polite' });
+  const done = h('div', { class: 'message', id: 'requests-status' });
   const decidedBox = h('div', {});
   const phoneBox = h('div', {});
   main.append(
     h('h1', {}, 'Requests'),
     h('p', { class: 'lead' }, 'When a sharing rule says “ask me first”, requests wait here for you. New ones appear on their own.'),
+    done,
     h('h2', {}, 'Waiting for you'), pendingBox,
     phoneBox,
     h('h2', {}, 'Decided'), decidedBox);
@@ -89,7 +91,7 @@ export async function render(main, ctx) {
     const decided = list.filter((r) => r.status !== 'pending').slice(-20).reverse();
     clear(pendingBox);
     if (!pending.length) pendingBox.append(h('p', { class: 'empty' }, 'No request is waiting for you.'));
-    else pendingBox.append(h('ul', { class: 'cards' }, pending.slice().reverse().map((r) => requestCard(r, ctx, reload))));
+    else pendingBox.append(h('ul', { class: 'cards' }, pending.slice().reverse().map((r) => requestCard(r, ctx, reload, done))));
     clear(phoneBox);
     if (onPhone.length) {
       phoneBox.append(h('h2', {}, 'Waiting for your phone'),
