@@ -133,6 +133,16 @@ async function shoot(page, name) {
   await page.setViewportSize({ width: 1280, height: 900 });
 }
 
+// Whether `text` reached the live region (#announce) or a notification within 15 s.
+async function notified(page, text) {
+  return page.waitForFunction((t) => {
+    window.__heard = window.__heard || '';
+    const a = document.getElementById('announce').textContent;
+    if (a && !window.__heard.includes(a)) window.__heard += `${a}\n`;
+    return window.__heard.includes(t) || document.getElementById('toasts').textContent.includes(t);
+  }, text, { timeout: 15000, polling: 50 }).then(() => true, () => false);
+}
+
 // Goes to a page of the app and waits for its heading.
 async function visit(page, route, heading) {
   await page.evaluate((r) => {
@@ -305,8 +315,7 @@ async function main() {
   const ask = (file) => run(M, ['physician', 'signin', '--url', origin, '--store', 'dr.wallet', '--did', roles.drDid, '--license', 'license.json', '--session-file', file, '--scope', 'read', '--json'], ENV);
   const asked = await ask('dr-uma-1.json');
   check(asked.code !== 0 && /request_submitted/.test(asked.stdout + asked.stderr), 'the physician’s request waits for Alice (request_submitted)', `${asked.code} ${asked.stdout} ${asked.stderr}`);
-  const toast = page.locator('#toasts .toast', { hasText: 'New request' });
-  check(await toast.first().waitFor({ timeout: 15000 }).then(() => true, () => false), 'a notification arrives live (Server-Sent Events) in the live region');
+  check(await notified(page, 'New request'), 'the request is announced live (Server-Sent Events → a polite live region)');
   const reqCard = page.locator('.request').first();
   check(await reqCard.waitFor({ timeout: 15000 }).then(() => true, () => false), 'the pending request appears without reloading');
   const cardText = await reqCard.innerText().catch(() => '');
@@ -362,7 +371,7 @@ async function main() {
     const pr = await run(M, ['physician', 'prescribe', '--store', 'dr.wallet', '--did', roles.drDid, '--license', 'license.json', '--request', 'stored.json', '--patient', roles.aliceDid, '--container', dr.url, '--session-file', 'dr.session', '--out', 'draft.json', ...L], ENV);
     const dl = pr.code === 0 ? await run(M, ['physician', 'deliver', '--draft', 'draft.json', '--store', 'dr.wallet', '--did', roles.drDid, '--session-file', 'dr.session', '--patient-container', origin, '--out', 'rx.json', ...L], ENV) : pr;
     check(dl.code === 0, 'the physician prescribes and delivers to Alice’s inbox (CLI)', `${dl.code} ${dl.stderr}`);
-    check(await page.locator('#toasts .toast', { hasText: 'prescription' }).first().waitFor({ timeout: 15000 }).then(() => true, () => false), 'the new prescription is announced live');
+    check(await page.locator('#toasts .toast', { hasText: 'prescription' }).first().waitFor({ timeout: 15000 }).then(() => true, () => false), 'the new prescription arrives live as a notification (on another page)');
     await visit(page, 'prescriptions', 'Prescriptions');
     const rx = page.locator('.rx').first();
     const rxText = await rx.innerText().catch(() => '');
@@ -420,7 +429,7 @@ async function main() {
   const paired = await cli(['phone', 'pair', '--store', 'alice-phone.db', '--uri', uri, '--name', 'Alice’s phone'], 'medallion phone pair with the URI from the page');
   check(paired.code === 0, 'the phone pairs with the URI shown on the page');
   check(await page.locator('.device', { hasText: 'Alice’s phone' }).waitFor({ timeout: 15000 }).then(() => true, () => false), 'the phone appears in the device list without reloading');
-  check(await page.locator('#toasts .toast', { hasText: 'new device was paired' }).first().isVisible().catch(() => false), 'a “new device” notification arrived live');
+  check(await notified(page, 'new device was paired'), 'the new device is announced live');
   await pageCheck(page, 'devices', 'Devices and sign-in', 'devices');
 
   // Sign in by approving on the phone.

@@ -14,7 +14,11 @@ export function h(tag, attrs = {}, ...children) {
       for (const [dk, dv] of Object.entries(v)) el.dataset[dk] = dv;
     } else if (k === 'value' && 'value' in el) {
       el.value = v;
-    } else if (k === 'checked' || k === 'selected' || k === 'disabled' || k === 'required' || k === 'readOnly') {
+    } else if (k === 'checked' || k === 'selected') {
+      // The default too, so that form.reset() comes back to it.
+      el[k] = Boolean(v);
+      el[k === 'checked' ? 'defaultChecked' : 'defaultSelected'] = Boolean(v);
+    } else if (k === 'disabled' || k === 'required' || k === 'readOnly') {
       el[k] = Boolean(v);
     } else if (k === 'style') {
       throw new Error('no inline styles (CSP style-src self)');

@@ -175,7 +175,9 @@ function startEvents() {
         return;
       }
       const text = eventText(type, detail);
-      toast(text, LINKS[type] && currentRoute() !== LINKS[type][0].slice(1) ? LINKS[type] : null);
+      // On the page the news belongs to, the page itself updates: announce it, no notification.
+      const here = LINKS[type] && currentRoute() === LINKS[type][0].slice(1);
+      if (!here) toast(text, LINKS[type] || null);
       announce(text);
       refreshBadge();
       window.dispatchEvent(new CustomEvent('medallion:event', { detail: { type, detail } }));
