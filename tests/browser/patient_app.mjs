@@ -194,6 +194,11 @@ async function main() {
   check(headers['x-content-type-options'] === 'nosniff' && headers['x-frame-options'] === 'DENY' && headers['referrer-policy'] === 'no-referrer',
     'GET / carries nosniff, X-Frame-Options DENY and Referrer-Policy no-referrer', JSON.stringify(headers));
   await page.getByRole('heading', { level: 1, name: 'Welcome to your health container' }).waitFor();
+  await page.keyboard.press('Tab');
+  const skip = await page.evaluate(() => document.activeElement && document.activeElement.textContent);
+  await page.keyboard.press('Enter');
+  const focused = await page.evaluate(() => document.activeElement && document.activeElement.tagName);
+  check(skip === 'Skip to content' && focused === 'H1', 'keyboard: the first Tab reaches the skip link, Enter moves focus to the page’s heading', `${skip} → ${focused}`);
   check(!page.url().includes('setup='), 'the setup token leaves the address bar at once', page.url());
   await axe(page, 'setup');
   await shoot(page, 'setup');
@@ -430,6 +435,24 @@ async function main() {
   check(paired.code === 0, 'the phone pairs with the URI shown on the page');
   check(await page.locator('.device', { hasText: 'Alice’s phone' }).waitFor({ timeout: 15000 }).then(() => true, () => false), 'the phone appears in the device list without reloading');
   check(await notified(page, 'new device was paired'), 'the new device is announced live');
+  // Another passkey (from a signed-in session), then removed. The authenticator holds one
+  // credential per site and the container excludes it, so it is set aside meanwhile.
+  {
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    const first = credentials[0];
+    await cdp.send('WebAuthn.removeCredential', { authenticatorId, credentialId: first.credentialId });
+    await page.getByLabel('Name for the new passkey').fill('Spare key');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    const added = await page.locator('.passkey', { hasText: 'Spare key' }).waitFor({ timeout: 15000 }).then(() => true, () => false);
+    check(added && await page.locator('.passkey').count() === 2, 'a second passkey is added from the Devices page (signed-in ceremony)', await page.locator('#devices-status').innerText().catch(() => ''));
+    await page.locator('.passkey', { hasText: 'Spare key' }).getByRole('button', { name: /^Remove/ }).click();
+    await page.getByText('The passkey “Spare key” was removed.').waitFor({ timeout: 10000 }).catch(() => {});
+    const left = (await page.evaluate(() => fetch('web/v1/passkeys').then((r) => r.json()))).passkeys || [];
+    check(left.length === 1 && left[0].name === 'Test laptop', 'removing it leaves only the first passkey', JSON.stringify(left.map((p) => p.name)));
+    const spare = (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
+    for (const c of spare) await cdp.send('WebAuthn.removeCredential', { authenticatorId, credentialId: c.credentialId });
+    await cdp.send('WebAuthn.addCredential', { authenticatorId, credential: first });
+  }
   await pageCheck(page, 'devices', 'Devices and sign-in', 'devices');
 
   // Sign in by approving on the phone.
