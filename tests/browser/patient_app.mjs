@@ -258,7 +258,7 @@ async function main() {
   await page.getByLabel('How strong is it?').selectOption('severe');
   await page.getByLabel('Anything else? (optional)').fill('Worse in the evening');
   await page.getByRole('button', { name: 'Add to my records' }).click();
-  await page.getByText('Added to your observations.').waitFor({ timeout: 10000 });
+  await page.locator('main').getByText('Added to your observations.').waitFor({ timeout: 10000 });
   const obsTab = page.getByRole('tab', { name: 'Observations' });
   check(await obsTab.getAttribute('aria-selected') === 'true', 'after adding, the Observations tab is selected');
   const card = page.locator('.record', { hasText: 'Headache behind the eyes' });
@@ -308,7 +308,7 @@ async function main() {
   await axe(page, 'sharing-form');
   await shoot(page, 'sharing-form');
   await form.getByRole('button', { name: 'Add this rule' }).click();
-  await page.getByText('Your new rule is in force.').waitFor({ timeout: 15000 });
+  await page.locator('main').getByText('Your new rule is in force.').waitFor({ timeout: 15000 });
   const policies1 = await page.evaluate(() => fetch('owner/v1/policies').then((r) => r.json()));
   check(policies1.length === 1 && policies1[0].owner_approval === true && policies1[0].not_after > 0 && policies1[0].subjects[0].credential_type === 'MedicalLicenseCredential',
     'the rule is stored as the policy JSON the container takes', JSON.stringify(policies1));
@@ -316,7 +316,7 @@ async function main() {
 
   // Requests: the physician asks; the request arrives live (SSE), Alice approves; again, denies.
   await visit(page, 'requests', 'Requests');
-  check(await page.getByText('No request is waiting for you.').isVisible(), 'no request waits at first');
+  check(await page.locator('main').getByText('No request is waiting for you.').isVisible(), 'no request waits at first');
   const ask = (file) => run(M, ['physician', 'signin', '--url', origin, '--store', 'dr.wallet', '--did', roles.drDid, '--license', 'license.json', '--session-file', file, '--scope', 'read', '--json'], ENV);
   const asked = await ask('dr-uma-1.json');
   check(asked.code !== 0 && /request_submitted/.test(asked.stdout + asked.stderr), 'the physician’s request waits for Alice (request_submitted)', `${asked.code} ${asked.stdout} ${asked.stderr}`);
@@ -330,27 +330,27 @@ async function main() {
   await axe(page, 'requests');
   await shoot(page, 'requests');
   await reqCard.getByRole('button', { name: 'Approve' }).click();
-  await page.getByText('No request is waiting for you.').waitFor({ timeout: 10000 });
+  await page.locator('main').getByText('No request is waiting for you.').waitFor({ timeout: 10000 });
   const decided1 = await page.evaluate(() => fetch('owner/v1/requests').then((r) => r.json()));
   check(decided1.length === 1 && decided1[0].status === 'approved', 'Approve → the request is approved', JSON.stringify(decided1.map((r) => r.status)));
   const asked2 = await ask('dr-uma-2.json');
   check(asked2.code !== 0, 'a second request waits as well');
   await page.locator('.request').first().waitFor({ timeout: 15000 });
   await page.locator('.request').first().getByRole('button', { name: 'Deny' }).click();
-  await page.getByText('No request is waiting for you.').waitFor({ timeout: 10000 });
+  await page.locator('main').getByText('No request is waiting for you.').waitFor({ timeout: 10000 });
   const decided2 = await page.evaluate(() => fetch('owner/v1/requests').then((r) => r.json()));
   const statuses = decided2.map((r) => r.status).sort().join(',');
   check(statuses === 'approved,denied', 'Deny → the request is denied', statuses);
-  check(await page.getByText(/^Denied/).count() >= 1 && await page.getByText(/^Approved/).count() >= 1, 'both decisions are listed under “Decided”');
+  check(await page.locator('main').getByText(/^Denied/).count() >= 1 && await page.locator('main').getByText(/^Approved/).count() >= 1, 'both decisions are listed under “Decided”');
   await pageCheck(page, 'requests', 'Requests', 'requests');
 
   // Edit the rule (no more approval): the next request is granted at once; revoke it: refused.
   await visit(page, 'sharing', 'Sharing');
   await page.locator('.policy').first().getByRole('button', { name: /^Change/ }).click();
-  check(await page.getByText('Your container cannot change a rule in place').isVisible(), 'editing says it is revoke + create');
+  check(await page.locator('main').getByText('Your container cannot change a rule in place').isVisible(), 'editing says it is revoke + create');
   await page.locator('#policy-form').getByLabel('Ask me before each access').uncheck();
   await page.locator('#policy-form').getByRole('button', { name: 'Save changes' }).click();
-  await page.getByText('Your rule was changed').waitFor({ timeout: 15000 });
+  await page.locator('main').getByText('Your rule was changed').waitFor({ timeout: 15000 });
   const policies2 = await page.evaluate(() => fetch('owner/v1/policies').then((r) => r.json()));
   check(policies2.length === 1 && policies2[0].id !== policies1[0].id && !policies2[0].owner_approval, 'the edit replaced the rule (a new id, the old one revoked)', JSON.stringify(policies2));
   const granted = await ask('dr-uma-3.json');
@@ -359,8 +359,8 @@ async function main() {
   check(wrote.code === 0, 'the physician writes a MedicationRequest into Alice’s records', wrote.stderr);
   await visit(page, 'sharing', 'Sharing');
   await page.locator('.policy').first().getByRole('button', { name: /^Revoke/ }).click();
-  await page.getByText('The rule is revoked.').waitFor({ timeout: 15000 });
-  check(await page.getByText('You have no sharing rules').isVisible(), 'after revoking, no rule is left');
+  await page.locator('main').getByText('The rule is revoked.').waitFor({ timeout: 15000 });
+  check(await page.locator('main').getByText('You have no sharing rules').isVisible(), 'after revoking, no rule is left');
   const refused = await ask('dr-uma-4.json');
   check(refused.code !== 0 && /request_denied|need_info/.test(refused.stdout + refused.stderr), 'after revoking, a new request is refused', `${refused.code} ${refused.stdout} ${refused.stderr}`);
 
@@ -418,7 +418,7 @@ async function main() {
 
   // Devices: pair a phone with the QR code's URI; the device appears (live).
   await visit(page, 'devices', 'Devices and sign-in');
-  check(await page.getByText('No phone is paired.').isVisible(), 'no phone is paired at first');
+  check(await page.locator('main').getByText('No phone is paired.').isVisible(), 'no phone is paired at first');
   await page.getByRole('button', { name: 'Pair a phone' }).click();
   const qr = page.locator('#pairing-qr');
   await qr.waitFor({ timeout: 10000 });
@@ -446,7 +446,7 @@ async function main() {
     const added = await page.locator('.passkey', { hasText: 'Spare key' }).waitFor({ timeout: 15000 }).then(() => true, () => false);
     check(added && await page.locator('.passkey').count() === 2, 'a second passkey is added from the Devices page (signed-in ceremony)', await page.locator('#devices-status').innerText().catch(() => ''));
     await page.locator('.passkey', { hasText: 'Spare key' }).getByRole('button', { name: /^Remove/ }).click();
-    await page.getByText('The passkey “Spare key” was removed.').waitFor({ timeout: 10000 }).catch(() => {});
+    await page.locator('main').getByText('The passkey “Spare key” was removed.').waitFor({ timeout: 10000 }).catch(() => {});
     const left = (await page.evaluate(() => fetch('web/v1/passkeys').then((r) => r.json()))).passkeys || [];
     check(left.length === 1 && left[0].name === 'Test laptop', 'removing it leaves only the first passkey', JSON.stringify(left.map((p) => p.name)));
     const spare = (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
@@ -531,7 +531,7 @@ async function main() {
   const oldCookie = (await context.cookies(origin)).find((c) => c.name === 'mdl_session');
   await page.getByRole('button', { name: 'Sign out everywhere' }).click();
   await page.getByRole('heading', { level: 1, name: 'Sign in to your health container' }).waitFor({ timeout: 10000 });
-  check(await page.getByText('You are signed out everywhere').isVisible(), 'Sign out everywhere: the page says so');
+  check(await page.locator('main').getByText('You are signed out everywhere').isVisible(), 'Sign out everywhere: the page says so');
   const oldState = await fetch(`${origin}/owner/v1/policies`, { headers: { Cookie: `mdl_session=${oldCookie && oldCookie.value}` } });
   check(oldState.status === 401, 'the old browser session no longer opens anything', oldState.status);
   const bearer = await fetch(`${origin}/owner/v1/policies`, { headers: { Authorization: `Bearer ${aliceBearer}` } });
