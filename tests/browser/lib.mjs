@@ -112,8 +112,15 @@ export function writeJson(name, value) {
 }
 
 let cleaned = false;
-export async function cleanup({ keep = false } = {}) {
-  if (cleaned) return;
+let cleaning = null;
+// Stops every process started here and removes the temp folder; every caller waits for the
+// same work (the walk and a signal handler may both call it).
+export function cleanup(opts = {}) {
+  if (!cleaning) cleaning = stopAll(opts);
+  return cleaning;
+}
+
+async function stopAll({ keep = false }) {
   cleaned = true;
   const waits = [];
   for (const c of children) {
@@ -140,7 +147,13 @@ export async function cleanup({ keep = false } = {}) {
     }));
   }
   await Promise.all(waits);
-  if (!keep) rmSync(work, { recursive: true, force: true });
+  if (!keep) {
+    try {
+      rmSync(work, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    } catch (err) {
+      console.log(`# could not remove ${work}: ${err.message}`);
+    }
+  }
 }
 
 // Last resort: a synchronous kill when node exits without cleanup() having run.
@@ -170,4 +183,20 @@ export async function waitFor(fn, { timeout = 15000, interval = 200 } = {}) {
     await sleep(interval);
   }
   return last;
+}
+
+const stopHooks = [];
+// Something to stop first when the suite is stopped from outside (the browser).
+export function onStop(fn) {
+  stopHooks.push(fn);
+}
+
+// Stopped from outside (Ctrl-C, ctest's kill): stop the browser and the roles, remove the folder.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(sig, async () => {
+    console.log(`not ok - stopped by ${sig}`);
+    for (const fn of stopHooks) await Promise.resolve().then(fn).catch(() => {});
+    await cleanup({ keep: Boolean(process.env.MEDALLION_KEEP_TMP) });
+    process.exit(1);
+  });
 }

@@ -12,7 +12,7 @@ import { chromium, request as pwRequest } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
-import { ok, notOk, check, summary, work, freePort, startRole, run, json, cleanup, sleep, waitFor } from './lib.mjs';
+import { ok, notOk, check, summary, work, freePort, startRole, run, json, cleanup, sleep, waitFor, onStop } from './lib.mjs';
 
 const M = resolve(process.argv[2] || '');
 if (!process.argv[2]) {
@@ -179,7 +179,9 @@ async function main() {
   const link = await setupLink(alice);
   check(link.startsWith(`${origin}/#setup=`), 'a setup link for the browser (container serve / container login-link)', link);
 
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true });
+  // Our own signal handlers (lib.mjs) stop the browser, the roles and remove the folder.
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
+  onStop(() => browser.close());
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'Europe/Berlin' });
   const { page, cdp, authenticatorId } = await newPage(context, origin, 'alice');
 
