@@ -539,6 +539,33 @@ async function main() {
   const bearer = await fetch(`${origin}/owner/v1/policies`, { headers: { Authorization: `Bearer ${aliceBearer}` } });
   check(bearer.status === 401, 'the owner session of her wallet (CLI) ended too', bearer.status);
 
+  // The same app mounted under /c/<name>/ on a shared host listener: every URL is relative.
+  {
+    await cli(['wallet', 'init', '--store', 'carol.wallet', '--kdf', 'test', '--mnemonic-out', 'carol.words'], 'wallet init carol');
+    writeFileSync(join(work, 'carol.pass'), ENV.MEDALLION_PASSPHRASE);
+    const port = await freePort();
+    const base = `http://localhost:${port}/c/carol`;
+    writeFileSync(join(work, 'host.json'), JSON.stringify({ listen: `127.0.0.1:${port}`, containers: [{ name: 'carol', dir: join(work, 'carol-box'), store: join(work, 'carol.wallet'), passphrase_file: join(work, 'carol.pass'), public_url: base }] }));
+    const host = await startRole(M, 'host', ['host', 'serve', '--config', 'host.json'], ENV);
+    const carol = (host.banner.containers || [])[0] || {};
+    const hostLink = carol.setup_link || '';
+    check(hostLink.startsWith(`${base}/#setup=`), 'host serve: the mounted container prints its setup link', hostLink);
+    const hctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const { page: hp } = await newPage(hctx, `http://localhost:${port}`, 'carol');
+    const paths = [];
+    hp.on('request', (r) => paths.push(new URL(r.url()).pathname));
+    await hp.goto(hostLink);
+    await hp.getByRole('button', { name: 'Create a passkey on this device' }).click();
+    const ok2 = await hp.getByRole('heading', { level: 1, name: 'Your records' }).waitFor({ timeout: 15000 }).then(() => true, () => false);
+    await hp.locator('#main:not([aria-busy])').waitFor({ timeout: 15000 }).catch(() => {});
+    const outside = paths.filter((p) => !p.startsWith('/c/carol/'));
+    check(ok2 && outside.length === 0, 'under /c/carol/ the app loads, registers and signs in, and asks nothing outside its base', outside.slice(0, 5).join(' '));
+    const hc = (await hctx.cookies(`http://localhost:${port}/c/carol/`)).find((c) => c.name === 'mdl_session');
+    check(hc && hc.path === '/c/carol/', 'the mounted container’s cookie is scoped to its base path', hc && hc.path);
+    await axe(hp, 'home under /c/<name>/');
+    await hctx.close();
+  }
+
   // Every response of the container carried the CSP; no CSP violation; no console error.
   check(responsesWithoutCsp.length === 0 && responsesSeen.count > 20, `the CSP header on every response the browser got (${responsesSeen.count})`, responsesWithoutCsp.slice(0, 5).join(' | '));
   const violations = await cspViolations(page);
