@@ -152,11 +152,20 @@ const LINKS = {
   new_device: ['#devices', 'See devices'],
 };
 
-function startEvents() {
+async function startEvents() {
   stopEvents();
   if (typeof EventSource === 'undefined') return;
   if (!ctx.eventsSince) ctx.eventsSince = Math.floor(Date.now() / 1000) - 2;
-  const es = new EventSource('web/v1/events');
+  // Start at the log's head: without Last-Event-ID the stream would replay every event.
+  let after = '';
+  try {
+    const page = await api.get('owner/v1/disclosures?after=9007199254740991&limit=1');
+    if (page && page.head && Number.isInteger(page.head.seq)) after = `?after=${page.head.seq}`;
+  } catch {
+    after = '';
+  }
+  if (ctx.events || !(ctx.state && ctx.state.signed_in)) return;
+  const es = new EventSource(`web/v1/events${after}`);
   ctx.events = es;
   for (const type of EVENT_TYPES) {
     es.addEventListener(type, (ev) => {
