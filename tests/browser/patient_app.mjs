@@ -159,6 +159,10 @@ async function pageCheck(page, route, heading, name) {
   check(await page.locator('main').count() === 1, `${name}: one <main> landmark`);
   await axe(page, name);
   await shoot(page, name);
+  await page.setViewportSize({ width: 360, height: 800 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  check(overflow <= 0, `${name}: nothing scrolls sideways at 360 px`, `${overflow} px too wide`);
 }
 
 // --- the walk ----------------------------------------------------------------------------------
