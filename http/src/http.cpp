@@ -43,6 +43,7 @@ struct ReasonStatus {
 constexpr ReasonStatus kReasonHttpStatus[] = {
     {"too_many_devices", 409},  // resource_exhausted, but the owner must revoke a device first
     {"no_ledger", 409},         // failed_precondition, of the container's configuration
+    {"rate_limited", 429},      // resource_exhausted for one client (RFC 6585 §4)
 };
 
 }  // namespace

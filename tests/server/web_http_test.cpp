@@ -438,6 +438,24 @@ TEST_CASE("web: passkey registration, sign-in, replay, counter regression, CSRF,
   }
 }
 
+TEST_CASE("web: sign-in attempts are rate-limited per client address", "[server][web]") {
+  Served c("rate");
+  Browser b(c.url, c.origin);
+  int ok = 0, limited = 0;
+  for (int i = 0; i < 25; ++i) {
+    auto r = b.Post("/web/v1/signin/options", json::object());
+    REQUIRE(r);
+    if (r->status == 200) ++ok;
+    if (r->status == 429 && Body(r)["reason"] == "rate_limited") ++limited;
+  }
+  CHECK(ok == 20);
+  CHECK(limited == 5);
+  // The phone's way in counts too.
+  auto phone = b.Post("/web/v1/signin/phone", json::object());
+  REQUIRE(phone);
+  CHECK(phone->status == 429);
+}
+
 TEST_CASE("web: links from the owner's bearer session; phone sign-in attempts", "[server][web]") {
   Served c("links");
   httplib::Client http(c.url);
