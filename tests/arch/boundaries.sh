@@ -3,6 +3,8 @@
 # CMake link lists. Fails, naming each offending line, if a forbidden dependency appears:
 #   - the lower modules (core storage wallet ledger did claims uma) never include or link
 #     medallion/http, medallion/roles or medallion/cli;
+#   - storage/ includes and links core alone (wallet links storage: core <- storage <- wallet, so
+#     anything more would be a cycle);
 #   - http/ includes and links none of roles, cli, uma, claims;
 #   - roles/ never includes or links cli;
 #   - mobile-bridge/ includes and links neither roles nor cli (only http's client and the
@@ -45,6 +47,12 @@ for m in core storage wallet ledger did claims uma; do
   check "$m/ includes an upper layer (http, roles, cli)" "$(includes "$m" 'medallion/(http|roles|cli|server)/')"
   check "$m/ links an upper layer (http, roles, cli)" "$(links "$m" 'http|roles|cli|server')"
 done
+
+# storage/: core and SQLite only; wallet, and every module above it, links storage.
+check "storage/ includes a module other than core" \
+  "$(includes storage 'medallion/(wallet|ledger|did|claims|uma|http|roles|cli|server|web|webauthn)/|medallion/bridge\.h')"
+check "storage/ links a module other than core" \
+  "$(links storage 'wallet|ledger|did|claims|uma|http|roles|cli|server|web|webauthn|bridge')"
 
 # http/: core, cpp-httplib, OpenSSL and nlohmann only.
 check "http/ includes roles, cli, uma or claims" "$(includes http 'medallion/(roles|cli|server|uma|claims)/')"
