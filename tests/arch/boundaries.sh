@@ -3,13 +3,13 @@
 # CMake link lists. Fails, naming each offending line, if a forbidden dependency appears:
 #   - the lower modules (core storage wallet ledger did claims uma) never include or link
 #     medallion/http, medallion/roles or medallion/cli;
-#   - storage/ includes and links core alone (wallet links storage: core <- storage <- wallet, so
-#     anything more would be a cycle);
 #   - http/ includes and links none of roles, cli, uma, claims;
 #   - roles/ never includes or links cli;
 #   - mobile-bridge/ includes and links neither roles nor cli (only http's client and the
 #     domain modules);
 #   - webauthn/ includes and links only core and wallet among our modules;
+#   - storage/ includes and links core alone (wallet links storage: core <- storage <- wallet, so
+#     anything more would be a cycle);
 #   - httplib.h is included only in http/ and roles/ (and tests/, bench/).
 # Usage: boundaries.sh [SOURCE_DIR (default: the repository holding this script)]
 set -u
