@@ -7,9 +7,9 @@
 #   - roles/ never includes or links cli;
 #   - mobile-bridge/ includes and links neither roles nor cli (only http's client and the
 #     domain modules);
-#   - webauthn/ includes and links only core and wallet among our modules;
 #   - storage/ includes and links core alone (wallet links storage: core <- storage <- wallet, so
 #     anything more would be a cycle);
+#   - webauthn/ includes and links only core and wallet among our modules;
 #   - httplib.h is included only in http/ and roles/ (and tests/, bench/).
 # Usage: boundaries.sh [SOURCE_DIR (default: the repository holding this script)]
 set -u
