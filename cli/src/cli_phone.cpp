@@ -85,118 +85,162 @@ int Show(mdl_phone* p) {
   return 0;
 }
 
+// `phone init`.
+struct PhoneInitOptions : StoreOptions {
+  std::string kdf = "moderate", mnemonic_out;
+};
+
+int RunPhoneInit(const PhoneInitOptions& o) {
+  auto pass = GetPassphrase(o.passphrase_file, "MEDALLION_PASSPHRASE", "New phone passphrase", true);
+  if (!pass) return ReportError(pass.error());
+  mdl_phone* raw = nullptr;
+  BridgeString words;
+  mdl_status st = mdl_phone_create(o.store.c_str(), reinterpret_cast<const uint8_t*>(pass->Reveal().data()),
+                                   pass->Reveal().size(), KdfFor(o.kdf), &raw, &words.s);
+  if (st != MDL_OK) return Fail(st, "init", nullptr);
+  Phone p(raw);
+  if (!o.mnemonic_out.empty()) {
+    Status w = WriteFileAtomic(o.mnemonic_out, words.str() + "\n", false, false);
+    if (!w.ok()) return ReportError(w);
+  } else {
+    std::cerr << "mnemonic (write it down, it is shown once): " << words.str() << "\n";
+  }
+  return Show(p.get());
+}
+
+void AddPhoneInit(CLI::App* parent, int& rc) {
+  auto o = std::make_shared<PhoneInitOptions>();
+  auto* cmd = parent->add_subcommand("init", "Create the phone's wallet and device key");
+  o->Add(cmd);
+  cmd->add_option("--kdf", o->kdf, "moderate (default), interactive, or test (MEDALLION_ALLOW_TEST_KDF=1)");
+  cmd->add_option("--mnemonic-out", o->mnemonic_out, "Write the mnemonic to this file (0600) instead of stdout");
+  cmd->callback([o, &rc] { rc = RunPhoneInit(*o); });
+}
+
+// `phone restore`.
+struct PhoneRestoreOptions : StoreOptions {
+  std::string kdf = "moderate", mnemonic_file;
+};
+
+int RunPhoneRestore(const PhoneRestoreOptions& o) {
+  auto words = ReadMnemonicFile(o.mnemonic_file);
+  if (!words) return ReportError(words.error());
+  auto pass = GetPassphrase(o.passphrase_file, "MEDALLION_PASSPHRASE", "New phone passphrase", true);
+  if (!pass) return ReportError(pass.error());
+  mdl_phone* raw = nullptr;
+  mdl_status st = mdl_phone_restore(o.store.c_str(), reinterpret_cast<const uint8_t*>(pass->Reveal().data()),
+                                    pass->Reveal().size(), KdfFor(o.kdf), words->Reveal().data(), words->Reveal().size(),
+                                    &raw);
+  if (st != MDL_OK) return Fail(st, "restore", nullptr);
+  Phone p(raw);
+  return Show(p.get());
+}
+
+void AddPhoneRestore(CLI::App* parent, int& rc) {
+  auto o = std::make_shared<PhoneRestoreOptions>();
+  auto* cmd = parent->add_subcommand("restore", "Restore the phone's wallet from a mnemonic (a new device key)");
+  o->Add(cmd);
+  cmd->add_option("--kdf", o->kdf, "moderate (default), interactive, or test");
+  cmd->add_option("--mnemonic-file", o->mnemonic_file, "The mnemonic")->required();
+  cmd->callback([o, &rc] { rc = RunPhoneRestore(*o); });
+}
+
+// `phone show`.
+int RunPhoneShow(const StoreOptions& o) {
+  Phone p;
+  if (int rc = Open(o, &p); rc != 0) return rc;
+  return Show(p.get());
+}
+
+void AddPhoneShow(CLI::App* parent, int& rc) {
+  auto o = std::make_shared<StoreOptions>();
+  auto* cmd = parent->add_subcommand("show", "The phone's DID, device key and pairing");
+  o->Add(cmd);
+  cmd->callback([o, &rc] { rc = RunPhoneShow(*o); });
+}
+
+// `phone pair`.
+struct PhonePairOptions : StoreOptions {
+  std::string uri, name = "medallion phone";
+};
+
+int RunPhonePair(const PhonePairOptions& o) {
+  Phone p;
+  if (int rc = Open(o, &p); rc != 0) return rc;
+  BridgeString out;
+  mdl_status st = mdl_phone_pair(p.get(), o.uri.c_str(), o.name.c_str(), &out.s);
+  if (st != MDL_OK) return Fail(st, "pair", p.get());
+  std::cout << out.str() << "\n";
+  return 0;
+}
+
+void AddPhonePair(CLI::App* parent, int& rc) {
+  auto o = std::make_shared<PhonePairOptions>();
+  auto* cmd = parent->add_subcommand("pair", "Pair with a container from its pairing URI (the QR code)");
+  o->Add(cmd);
+  cmd->add_option("--uri", o->uri, "medallion-pair://v1?...")->required();
+  cmd->add_option("--name", o->name, "This device's name as the owner will see it");
+  cmd->callback([o, &rc] { rc = RunPhonePair(*o); });
+}
+
+// `phone pending`.
+int RunPhonePending(const StoreOptions& o) {
+  Phone p;
+  if (int rc = Open(o, &p); rc != 0) return rc;
+  BridgeString out;
+  mdl_status st = mdl_phone_pending(p.get(), &out.s);
+  if (st != MDL_OK) return Fail(st, "pending", p.get());
+  std::cout << out.str() << "\n";
+  return 0;
+}
+
+void AddPhonePending(CLI::App* parent, int& rc) {
+  auto o = std::make_shared<StoreOptions>();
+  auto* cmd = parent->add_subcommand("pending", "Requests awaiting a decision (JSON, each with a human \"text\")");
+  o->Add(cmd);
+  cmd->callback([o, &rc] { rc = RunPhonePending(*o); });
+}
+
+// `phone approve` and `phone deny`.
+struct PhoneDecideOptions : StoreOptions {
+  std::string id;
+  bool approve = false;
+};
+
+int RunPhoneDecide(const PhoneDecideOptions& o) {
+  Phone p;
+  if (int rc = Open(o, &p); rc != 0) return rc;
+  BridgeString out;
+  mdl_status st = mdl_phone_decide(p.get(), o.id.c_str(), o.approve ? 1 : 0, &out.s);
+  if (st != MDL_OK) return Fail(st, o.approve ? "approve" : "deny", p.get());
+  std::cout << out.str() << "\n";
+  return 0;
+}
+
+void AddPhoneDecide(CLI::App* parent, bool approve, int& rc) {
+  auto o = std::make_shared<PhoneDecideOptions>();
+  o->approve = approve;
+  auto* cmd = parent->add_subcommand(approve ? "approve" : "deny",
+                                     approve ? "Approve a request (signing what it asks for)" : "Deny a request");
+  o->Add(cmd);
+  // Positional or --id; an id is never drawn with a leading '-', and `-- ID` or `--id=ID`
+  // pass any id safely.
+  cmd->add_option("id,--id", o->id, "The request id (from `phone pending`)")->required();
+  cmd->callback([o, &rc] { rc = RunPhoneDecide(*o); });
+}
+
 }  // namespace
 
 void AddPhoneCommands(CLI::App& app, int& rc) {
   auto* phone = app.add_subcommand("phone", "A command-line phone on the mobile bridge's C ABI (docs/mobile-bridge.md)");
   phone->require_subcommand(1);
-  {
-    auto o = std::make_shared<StoreOptions>();
-    auto kdf = std::make_shared<std::string>("moderate");
-    auto mnemonic_out = std::make_shared<std::string>();
-    auto* cmd = phone->add_subcommand("init", "Create the phone's wallet and device key");
-    o->Add(cmd);
-    cmd->add_option("--kdf", *kdf, "moderate (default), interactive, or test (MEDALLION_ALLOW_TEST_KDF=1)");
-    cmd->add_option("--mnemonic-out", *mnemonic_out, "Write the mnemonic to this file (0600) instead of stdout");
-    cmd->callback([o, kdf, mnemonic_out, &rc] {
-      auto pass = GetPassphrase(o->passphrase_file, "MEDALLION_PASSPHRASE", "New phone passphrase", true);
-      if (!pass) return void(rc = ReportError(pass.error()));
-      mdl_phone* raw = nullptr;
-      BridgeString words;
-      mdl_status st = mdl_phone_create(o->store.c_str(), reinterpret_cast<const uint8_t*>(pass->Reveal().data()),
-                                       pass->Reveal().size(), KdfFor(*kdf), &raw, &words.s);
-      if (st != MDL_OK) return void(rc = Fail(st, "init", nullptr));
-      Phone p(raw);
-      if (!mnemonic_out->empty()) {
-        Status w = WriteFileAtomic(*mnemonic_out, words.str() + "\n", false, false);
-        if (!w.ok()) return void(rc = ReportError(w));
-      } else {
-        std::cerr << "mnemonic (write it down, it is shown once): " << words.str() << "\n";
-      }
-      rc = Show(p.get());
-    });
-  }
-  {
-    auto o = std::make_shared<StoreOptions>();
-    auto kdf = std::make_shared<std::string>("moderate");
-    auto mnemonic_file = std::make_shared<std::string>();
-    auto* cmd = phone->add_subcommand("restore", "Restore the phone's wallet from a mnemonic (a new device key)");
-    o->Add(cmd);
-    cmd->add_option("--kdf", *kdf, "moderate (default), interactive, or test");
-    cmd->add_option("--mnemonic-file", *mnemonic_file, "The mnemonic")->required();
-    cmd->callback([o, kdf, mnemonic_file, &rc] {
-      auto words = ReadMnemonicFile(*mnemonic_file);
-      if (!words) return void(rc = ReportError(words.error()));
-      auto pass = GetPassphrase(o->passphrase_file, "MEDALLION_PASSPHRASE", "New phone passphrase", true);
-      if (!pass) return void(rc = ReportError(pass.error()));
-      mdl_phone* raw = nullptr;
-      mdl_status st = mdl_phone_restore(o->store.c_str(), reinterpret_cast<const uint8_t*>(pass->Reveal().data()),
-                                        pass->Reveal().size(), KdfFor(*kdf), words->Reveal().data(), words->Reveal().size(), &raw);
-      if (st != MDL_OK) return void(rc = Fail(st, "restore", nullptr));
-      Phone p(raw);
-      rc = Show(p.get());
-    });
-  }
-  {
-    auto o = std::make_shared<StoreOptions>();
-    auto* cmd = phone->add_subcommand("show", "The phone's DID, device key and pairing");
-    o->Add(cmd);
-    cmd->callback([o, &rc] {
-      Phone p;
-      if ((rc = Open(*o, &p)) != 0) return;
-      rc = Show(p.get());
-    });
-  }
-  {
-    auto o = std::make_shared<StoreOptions>();
-    auto uri = std::make_shared<std::string>(), name = std::make_shared<std::string>("medallion phone");
-    auto* cmd = phone->add_subcommand("pair", "Pair with a container from its pairing URI (the QR code)");
-    o->Add(cmd);
-    cmd->add_option("--uri", *uri, "medallion-pair://v1?...")->required();
-    cmd->add_option("--name", *name, "This device's name as the owner will see it");
-    cmd->callback([o, uri, name, &rc] {
-      Phone p;
-      if ((rc = Open(*o, &p)) != 0) return;
-      BridgeString out;
-      mdl_status st = mdl_phone_pair(p.get(), uri->c_str(), name->c_str(), &out.s);
-      if (st != MDL_OK) return void(rc = Fail(st, "pair", p.get()));
-      std::cout << out.str() << "\n";
-      rc = 0;
-    });
-  }
-  {
-    auto o = std::make_shared<StoreOptions>();
-    auto* cmd = phone->add_subcommand("pending", "Requests awaiting a decision (JSON, each with a human \"text\")");
-    o->Add(cmd);
-    cmd->callback([o, &rc] {
-      Phone p;
-      if ((rc = Open(*o, &p)) != 0) return;
-      BridgeString out;
-      mdl_status st = mdl_phone_pending(p.get(), &out.s);
-      if (st != MDL_OK) return void(rc = Fail(st, "pending", p.get()));
-      std::cout << out.str() << "\n";
-      rc = 0;
-    });
-  }
-  for (const char* verb : {"approve", "deny"}) {
-    auto o = std::make_shared<StoreOptions>();
-    auto id = std::make_shared<std::string>();
-    const bool approve = std::string(verb) == "approve";
-    auto* cmd = phone->add_subcommand(verb, approve ? "Approve a request (signing what it asks for)" : "Deny a request");
-    o->Add(cmd);
-    // Positional or --id; an id is never drawn with a leading '-', and `-- ID` or `--id=ID`
-    // pass any id safely.
-    cmd->add_option("id,--id", *id, "The request id (from `phone pending`)")->required();
-    cmd->callback([o, id, approve, &rc] {
-      Phone p;
-      if ((rc = Open(*o, &p)) != 0) return;
-      BridgeString out;
-      mdl_status st = mdl_phone_decide(p.get(), id->c_str(), approve ? 1 : 0, &out.s);
-      if (st != MDL_OK) return void(rc = Fail(st, approve ? "approve" : "deny", p.get()));
-      std::cout << out.str() << "\n";
-      rc = 0;
-    });
-  }
+  AddPhoneInit(phone, rc);
+  AddPhoneRestore(phone, rc);
+  AddPhoneShow(phone, rc);
+  AddPhonePair(phone, rc);
+  AddPhonePending(phone, rc);
+  AddPhoneDecide(phone, /*approve=*/true, rc);
+  AddPhoneDecide(phone, /*approve=*/false, rc);
 }
 
 }  // namespace medallion::cli

@@ -9,6 +9,8 @@
 #   - roles/ never includes or links cli;
 #   - mobile-bridge/ includes and links neither roles nor cli (only http's client and the
 #     domain modules);
+#   - storage/ includes and links core alone (wallet links storage: core <- storage <- wallet, so
+#     anything more would be a cycle);
 #   - webauthn/ includes and links only core and wallet among our modules;
 #   - httplib.h is included only in http/, web/ and roles/ (and tests/, bench/).
 # Usage: boundaries.sh [SOURCE_DIR (default: the repository holding this script)]
@@ -47,6 +49,12 @@ for m in core storage wallet ledger did claims uma; do
   check "$m/ includes an upper layer (http, web, roles, cli)" "$(includes "$m" 'medallion/(http|web|roles|cli|server)/')"
   check "$m/ links an upper layer (http, web, roles, cli)" "$(links "$m" 'http|web|roles|cli|server')"
 done
+
+# storage/: core and SQLite only; wallet, and every module above it, links storage.
+check "storage/ includes a module other than core" \
+  "$(includes storage 'medallion/(wallet|ledger|did|claims|uma|http|roles|cli|server|web|webauthn)/|medallion/bridge\.h')"
+check "storage/ links a module other than core" \
+  "$(links storage 'wallet|ledger|did|claims|uma|http|roles|cli|server|web|webauthn|bridge')"
 
 # http/: core, cpp-httplib, OpenSSL and nlohmann only.
 check "http/ includes roles, cli, uma, claims or web" "$(includes http 'medallion/(roles|cli|server|uma|claims|web)/')"

@@ -151,7 +151,9 @@ class AuthorizationServer::Impl {
         resources_(NewSqliteResourceStore(db)),
         log_(NewSqliteDisclosureLog(db)),
         policies_(NewSqlitePolicyStore(db)),
-        credentials_(NewSqliteCredentialStore(db)) {}
+        credentials_(NewSqliteCredentialStore(db)),
+        requests_(NewSqliteRequestStore(db)),
+        devices_(NewSqliteDeviceStore(db)) {}
   ~Impl() { sqlite3_close(db_); }
 
   sqlite3* db_;
@@ -164,6 +166,8 @@ class AuthorizationServer::Impl {
   std::unique_ptr<DisclosureLog> log_;
   std::unique_ptr<PolicyStore> policies_;
   std::unique_ptr<CredentialStore> credentials_;
+  std::unique_ptr<RequestStore> requests_;
+  std::unique_ptr<DeviceStore> devices_;
   std::mutex mu_;  // serializes read-modify-write sequences (SQLite serializes statements)
   // Wakes the owner's long-polling event readers when the log grows (notifications).
   std::condition_variable log_grew_;
@@ -414,12 +418,14 @@ class AuthorizationServer::Impl {
   // anyone denied. Runs inside a transaction.
   Reply RecordDecision(const std::string& request_id, const std::vector<std::string>& as, const std::string& decision,
                        const json& evidence) {
-    Stmt q(db_, "SELECT hash, data, status FROM requests WHERE id = ?", kWhat);
-    q.Text(1, request_id);
-    if (q.Step() != SQLITE_ROW) return Error(StatusCode::kNotFound, "not_found", "no such request");
-    const std::string hash = q.Col(0);
-    json data = json::parse(q.Col(1));
-    if (q.Col(2) != "pending") return Error(StatusCode::kAlreadyExists, "already_decided", "the request was already " + q.Col(2));
+    auto row = requests_->Get(request_id);
+    if (!row) {
+      if (row.error().code() == StatusCode::kNotFound) return Error(StatusCode::kNotFound, "not_found", "no such request");
+      return Internal(row.error());
+    }
+    const std::string hash = row->hash;
+    json& data = row->data;
+    if (row->status != "pending") return Error(StatusCode::kAlreadyExists, "already_decided", "the request was already " + row->status);
     const std::vector<std::string> approvers = data["summary"]["approvers"];
     std::string who;
     for (const std::string& a : as) {
@@ -434,9 +440,8 @@ class AuthorizationServer::Impl {
     } else if (std::all_of(approvers.begin(), approvers.end(), [&](const std::string& a) { return data["approvals"].contains(a); })) {
       status = "approved";
     }
-    Stmt up(db_, "UPDATE requests SET data = ?, status = ?, decided = ? WHERE id = ?", kWhat);
-    up.Text(1, data.dump()).Text(2, status).Int(3, status == "pending" ? 0 : Now()).Text(4, request_id);
-    if (up.Step() != SQLITE_DONE) return Internal(up.Error());
+    Status st = requests_->Decide(request_id, data, status, status == "pending" ? 0 : Now());
+    if (!st.ok()) return Internal(st);
     Status logged = Log({{"event", "approval"}, {"request", request_id}, {"request_hash", hash}, {"approver", who},
                          {"decision", decision}, {"status", status}});
     if (!logged.ok()) return Internal(logged);

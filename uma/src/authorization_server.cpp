@@ -717,14 +717,15 @@ Reply AuthorizationServer::ListRequests(std::string_view session, std::string_vi
     return Error(StatusCode::kInvalidArgument, "invalid_request", "status is pending, approved or denied");
   }
   json out = json::array();
-  Stmt q(impl_->db_, "SELECT id, hash, data, status, created, decided FROM requests ORDER BY created, id", kWhat);
-  while (q.Step() == SQLITE_ROW) {
-    if (!status_filter.empty() && q.Col(3) != status_filter) continue;
-    json data = json::parse(q.Col(2));
+  auto rows = impl_->requests_->List(/*pending_only=*/false);
+  if (!rows) return Internal(rows.error());
+  for (RequestRow& row : *rows) {
+    if (!status_filter.empty() && row.status != status_filter) continue;
+    json& data = row.data;
     json approvals = json::object();
     for (auto& [who, a] : data["approvals"].items()) approvals[who] = {{"decision", a["decision"]}, {"at", a["at"]}};
-    out.push_back({{"id", q.Col(0)}, {"hash", q.Col(1)}, {"status", q.Col(3)}, {"summary", data["summary"]},
-                   {"approvals", approvals}, {"created", q.ColInt(4)}});
+    out.push_back({{"id", row.id}, {"hash", row.hash}, {"status", row.status}, {"summary", data["summary"]},
+                   {"approvals", approvals}, {"created", row.created}});
   }
   return Answer(std::move(out));
 }
@@ -747,9 +748,9 @@ Reply AuthorizationServer::DecideSigned(std::string_view request_id, std::string
   std::lock_guard<std::mutex> lock(impl_->mu_);
   std::string hash;
   {
-    Stmt q(impl_->db_, "SELECT hash FROM requests WHERE id = ?", kWhat);
-    if (q.Text(1, request_id).Step() != SQLITE_ROW) return Error(StatusCode::kNotFound, "not_found", "no such request");
-    hash = q.Col(0);
+    auto row = impl_->requests_->Get(request_id);
+    if (!row) return Error(StatusCode::kNotFound, "not_found", "no such request");
+    hash = row->hash;
   }
   claims::VerifiedJwt info;
   // The decision is bound to this request's content by its hash (the nonce).

@@ -59,11 +59,7 @@ Reply AuthorizationServer::CreatePairing(std::string_view session, int64_t ttl_s
   const Hash256 h = TokenHash(secret);
   const int64_t expires = impl_->Now() + (ttl_seconds > 0 ? ttl_seconds : options_.pairing_ttl);
   Status st = impl_->Tx([&]() -> Status {
-    Stmt gc(impl_->db_, "DELETE FROM pairings WHERE expires < ?", kWhat);
-    if (gc.Int(1, impl_->Now() - 86400).Step() != SQLITE_DONE) return gc.Error();
-    Stmt ins(impl_->db_, "INSERT INTO pairings (id, secret_hash, expires, created) VALUES (?,?,?,?)", kWhat);
-    ins.Text(1, id).Blob(2, h.data(), h.size()).Int(3, expires).Int(4, impl_->Now());
-    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    MDL_RETURN_IF_ERROR(impl_->devices_->PutPairing(id, h, expires, impl_->Now()));
     return impl_->Log({{"event", "device.pairing_offer"}, {"pairing_id", id}, {"expires", expires}});
   });
   if (!st.ok()) return Internal(st);
@@ -97,14 +93,15 @@ Reply AuthorizationServer::CompletePairing(const json& body) {
   Reply reply;
   bool hook_added = false;
   Status st = impl_->Tx([&]() -> Status {
-    Stmt q(impl_->db_, "SELECT secret_hash, expires, used, attempts FROM pairings WHERE id = ?", kWhat);
-    if (q.Text(1, pairing_id).Step() != SQLITE_ROW) {
+    auto pairing = impl_->devices_->FindPairing(pairing_id);
+    if (!pairing && pairing.error().code() != StatusCode::kNotFound) return pairing.error();
+    if (!pairing) {
       reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "unknown pairing", {{"reason", "pairing_unknown"}});
       return Status::Ok();
     }
-    const std::string secret_hash = q.ColBlob(0);
-    const int64_t expires = q.ColInt(1), used = q.ColInt(2), attempts = q.ColInt(3);
-    if (used != 0 || attempts >= options_.max_pairing_attempts) {
+    const Hash256& secret_hash = pairing->secret_hash;
+    const int64_t expires = pairing->expires, attempts = pairing->attempts;
+    if (pairing->used || attempts >= options_.max_pairing_attempts) {
       reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "the pairing offer was already used or burned", {{"reason", "pairing_used"}});
       return Status::Ok();
     }
@@ -115,24 +112,23 @@ Reply AuthorizationServer::CompletePairing(const json& body) {
     // The container keeps only H = SHA-256(secret); the phone, which read the secret from the
     // QR code, computes H too and keys the MAC with it. Knowing the secret (or, within the
     // offer's few minutes, reading this database) is what pairing takes.
-    const Hash256 expected = HmacSha256(AsBytes(secret_hash), AsBytes(t));
+    const Hash256 expected = HmacSha256(secret_hash, AsBytes(t));
     const bool mac_ok = ConstantTimeEqual(expected, *mac);
     const bool sig_ok = VerifyEd25519(key->public_key, t, *sig);
     if (!mac_ok || !sig_ok) {
-      Stmt bump(impl_->db_, "UPDATE pairings SET attempts = attempts + 1 WHERE id = ?", kWhat);
-      if (bump.Text(1, pairing_id).Step() != SQLITE_DONE) return bump.Error();
+      MDL_RETURN_IF_ERROR(impl_->devices_->BurnAttempt(pairing_id));
       MDL_RETURN_IF_ERROR(impl_->Log({{"event", "device.pairing_refused"}, {"pairing_id", pairing_id},
                                       {"reason", !mac_ok ? "wrong secret" : "bad device signature"}}));
       reply = Error(StatusCode::kInvalidArgument, "invalid_grant", !mac_ok ? "the pairing proof is wrong" : "the device signature does not verify");
       return Status::Ok();
     }
-    Stmt count(impl_->db_, "SELECT COUNT(*) FROM devices WHERE revoked IS NULL", kWhat);
-    if (count.Step() == SQLITE_ROW && static_cast<size_t>(count.ColInt(0)) >= kMaxDevices) {
+    MDL_ASSIGN_OR_RETURN(size_t devices, impl_->devices_->CountActive());
+    if (devices >= kMaxDevices) {
       reply = Error(StatusCode::kResourceExhausted, "too_many_devices", "revoke a device first");
       return Status::Ok();
     }
-    Stmt use(impl_->db_, "UPDATE pairings SET used = 1 WHERE id = ? AND used = 0", kWhat);
-    if (use.Text(1, pairing_id).Step() != SQLITE_DONE || sqlite3_changes(impl_->db_) != 1) {
+    MDL_ASSIGN_OR_RETURN(bool consumed, impl_->devices_->ConsumePairing(pairing_id));
+    if (!consumed) {
       reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "the pairing offer was already used", {{"reason", "pairing_used"}});
       return Status::Ok();
     }
@@ -143,9 +139,7 @@ Reply AuthorizationServer::CompletePairing(const json& body) {
       hook_added = true;
     }
     const std::string device_id = impl_->NewId();
-    Stmt ins(impl_->db_, "INSERT INTO devices (id, public_key, name, created) VALUES (?,?,?,?)", kWhat);
-    ins.Text(1, device_id).Blob(2, key->public_key.data(), key->public_key.size()).Text(3, name).Int(4, impl_->Now());
-    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    MDL_RETURN_IF_ERROR(impl_->devices_->AddDevice(device_id, key->public_key, name, impl_->Now()));
     MDL_RETURN_IF_ERROR(impl_->Log({{"event", "device.paired"}, {"device_id", device_id}, {"device_key", device_key},
                                     {"device_name", name}, {"pairing_id", pairing_id}}));
     reply = Created({{"device_id", device_id}, {"owner", options_.owner_did}, {"container", options_.issuer}});
@@ -162,14 +156,14 @@ Reply AuthorizationServer::ListDevices(std::string_view session) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
   if (!CheckOwner(session).ok()) return InvalidToken(options_.realm, "the owner's session is required (sign in)");
   json out = json::array();
-  Stmt q(impl_->db_, "SELECT id, public_key, name, created, revoked FROM devices ORDER BY created, id", kWhat);
-  while (q.Step() == SQLITE_ROW) {
-    const std::string pk = q.ColBlob(1);
-    json d = {{"id", q.Col(0)},
-              {"device_key", *did::MultikeyFromPublicKey(did::KeyType::kEd25519, AsBytes(pk))},
-              {"name", q.Col(2)},
-              {"created", q.ColInt(3)}};
-    d["revoked"] = q.ColInt(4) != 0 ? json(q.ColInt(4)) : json(nullptr);
+  auto devices = impl_->devices_->ListDevices();
+  if (!devices) return Internal(devices.error());
+  for (const DeviceRow& row : *devices) {
+    json d = {{"id", row.id},
+              {"device_key", *did::MultikeyFromPublicKey(did::KeyType::kEd25519, row.public_key)},
+              {"name", row.name},
+              {"created", row.created}};
+    d["revoked"] = row.revoked != 0 ? json(row.revoked) : json(nullptr);
     out.push_back(std::move(d));
   }
   return Answer(std::move(out));
@@ -178,21 +172,16 @@ Reply AuthorizationServer::ListDevices(std::string_view session) {
 Reply AuthorizationServer::RevokeDevice(std::string_view session, std::string_view device_id) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
   if (!CheckOwner(session).ok()) return InvalidToken(options_.realm, "the owner's session is required (sign in)");
-  std::string pk;
-  {
-    Stmt q(impl_->db_, "SELECT public_key FROM devices WHERE id = ? AND revoked IS NULL", kWhat);
-    if (q.Text(1, device_id).Step() != SQLITE_ROW) return Error(StatusCode::kNotFound, "not_found", "no such device in use");
-    pk = q.ColBlob(0);
-  }
+  auto pk = impl_->devices_->ActiveKey(device_id);
+  if (!pk) return Error(StatusCode::kNotFound, "not_found", "no such device in use");
   // The key leaves the DID first: a lost phone must stop being trusted by everyone, not just
   // by this container.
   if (options_.device_key_hook) {
-    Status withdrawn = options_.device_key_hook(AsBytes(pk), false);
+    Status withdrawn = options_.device_key_hook(*pk, false);
     if (!withdrawn.ok()) return Error(StatusCode::kUnavailable, "temporarily_unavailable", "the device key could not be removed from the DID: " + withdrawn.message());
   }
   Status st = impl_->Tx([&]() -> Status {
-    Stmt up(impl_->db_, "UPDATE devices SET revoked = ? WHERE id = ?", kWhat);
-    if (up.Int(1, impl_->Now()).Text(2, device_id).Step() != SQLITE_DONE) return up.Error();
+    MDL_RETURN_IF_ERROR(impl_->devices_->Revoke(device_id, impl_->Now()));
     MDL_RETURN_IF_ERROR(impl_->tokens_->RevokeDeviceSessions(device_id));
     return impl_->Log({{"event", "device.revoked"}, {"device_id", std::string(device_id)}});
   });
@@ -211,13 +200,9 @@ Reply AuthorizationServer::DeviceSignIn(const json& body) {
   const std::string statement = *jcs::Canonicalize(
       json{{"type", kSessionType}, {"container", options_.issuer}, {"device_id", device_id}, {"nonce", nonce}});
   std::lock_guard<std::mutex> lock(impl_->mu_);
-  std::string pk;
-  {
-    Stmt q(impl_->db_, "SELECT public_key FROM devices WHERE id = ? AND revoked IS NULL", kWhat);
-    if (q.Text(1, device_id).Step() != SQLITE_ROW) return Error(StatusCode::kUnauthenticated, "invalid_grant", "unknown or revoked device");
-    pk = q.ColBlob(0);
-  }
-  if (!VerifyEd25519(AsBytes(pk), statement, *sig)) return Error(StatusCode::kUnauthenticated, "invalid_grant", "the device signature does not verify");
+  auto pk = impl_->devices_->ActiveKey(device_id);
+  if (!pk) return Error(StatusCode::kUnauthenticated, "invalid_grant", "unknown or revoked device");
+  if (!VerifyEd25519(*pk, statement, *sig)) return Error(StatusCode::kUnauthenticated, "invalid_grant", "the device signature does not verify");
   const std::string session = impl_->NewToken();
   Reply reply;
   Status st = impl_->Tx([&]() -> Status {
@@ -238,12 +223,13 @@ Reply AuthorizationServer::DeviceRequests(std::string_view device_session) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
   if (!impl_->LiveToken(device_session, "device")) return InvalidToken(options_.realm, "a device session is required");
   json out = json::array();
-  Stmt q(impl_->db_, "SELECT id, hash, data, kind, created FROM requests WHERE status = 'pending' ORDER BY created, id", kWhat);
-  while (q.Step() == SQLITE_ROW) {
-    json data = json::parse(q.Col(2));
+  auto pending = impl_->requests_->List(/*pending_only=*/true);
+  if (!pending) return Internal(pending.error());
+  for (RequestRow& row : *pending) {
+    json& data = row.data;
     const auto approvers = data["summary"].value("approvers", std::vector<std::string>{});
     if (!Contains(approvers, kOwnerApprover) || data["approvals"].contains(kOwnerApprover)) continue;
-    json item = {{"id", q.Col(0)}, {"kind", q.Col(3)}, {"hash", q.Col(1)}, {"summary", data["summary"]}, {"created", q.ColInt(4)}};
+    json item = {{"id", row.id}, {"kind", row.kind}, {"hash", row.hash}, {"summary", data["summary"]}, {"created", row.created}};
     if (data.contains("payload")) item["payload"] = data["payload"];
     out.push_back(std::move(item));
   }
@@ -259,21 +245,22 @@ Reply AuthorizationServer::DeviceDecide(std::string_view device_session, std::st
   auto sig = DecodeSig(body, "sig", 64);
   if (!sig) return Error(StatusCode::kInvalidArgument, "invalid_request", sig.error().message());
 
-  std::string device_id, pk, hash, kind;
+  std::string device_id, hash, kind;
+  Bytes pk;
   json data;
   {
     std::lock_guard<std::mutex> lock(impl_->mu_);
     auto session = impl_->LiveToken(device_session, "device");
     if (!session) return InvalidToken(options_.realm, "a device session is required");
     device_id = session->subject;
-    Stmt d(impl_->db_, "SELECT public_key FROM devices WHERE id = ? AND revoked IS NULL", kWhat);
-    if (d.Text(1, device_id).Step() != SQLITE_ROW) return InvalidToken(options_.realm, "the device was revoked");
-    pk = d.ColBlob(0);
-    Stmt q(impl_->db_, "SELECT hash, data, kind FROM requests WHERE id = ?", kWhat);
-    if (q.Text(1, request_id).Step() != SQLITE_ROW) return Error(StatusCode::kNotFound, "not_found", "no such request");
-    hash = q.Col(0);
-    data = json::parse(q.Col(1));
-    kind = q.Col(2);
+    auto key = impl_->devices_->ActiveKey(device_id);
+    if (!key) return InvalidToken(options_.realm, "the device was revoked");
+    pk = std::move(*key);
+    auto row = impl_->requests_->Get(request_id);
+    if (!row) return Error(StatusCode::kNotFound, "not_found", "no such request");
+    hash = row->hash;
+    data = std::move(row->data);
+    kind = row->kind;
   }
   // The signed decision names the container, the request and its content hash.
   const std::string statement = *jcs::Canonicalize(json{{"type", kDecisionType},
@@ -281,7 +268,7 @@ Reply AuthorizationServer::DeviceDecide(std::string_view device_session, std::st
                                                         {"request", std::string(request_id)},
                                                         {"hash", hash},
                                                         {"decision", decision}});
-  if (!VerifyEd25519(AsBytes(pk), statement, *sig)) {
+  if (!VerifyEd25519(pk, statement, *sig)) {
     return Error(StatusCode::kUnauthenticated, "invalid_grant", "the decision signature does not verify with this device's key");
   }
   // A request that asks for a signature is approved only with a valid one, by this device.
@@ -291,7 +278,7 @@ Reply AuthorizationServer::DeviceDecide(std::string_view device_session, std::st
     const std::string vm = StringOr(sign, "verification_method");
     if (!body.contains("result")) return Error(StatusCode::kInvalidArgument, "invalid_request", "this request needs the signed result");
     auto method = options_.resolver->DereferenceMethod(vm, std::nullopt);
-    if (!method || method->public_key != Bytes(pk.begin(), pk.end())) {
+    if (!method || method->public_key != pk) {
       return Error(StatusCode::kInvalidArgument, "invalid_request", "the verification method to sign with is not this device's key");
     }
     const int64_t now = impl_->Now();
@@ -340,12 +327,9 @@ Reply AuthorizationServer::DeviceDecide(std::string_view device_session, std::st
                                   {{"method", "device"}, {"device_id", device_id}, {"statement", statement},
                                    {"sig", Base64UrlEncode(*sig)}});
     if (reply.ok() && !result.is_null()) {
-      Stmt q(impl_->db_, "SELECT data FROM requests WHERE id = ?", kWhat);
-      if (q.Text(1, request_id).Step() != SQLITE_ROW) return q.Error();
-      json d = json::parse(q.Col(0));
-      d["result"] = result;
-      Stmt up(impl_->db_, "UPDATE requests SET data = ? WHERE id = ?", kWhat);
-      if (up.Text(1, d.dump()).Text(2, request_id).Step() != SQLITE_DONE) return up.Error();
+      MDL_ASSIGN_OR_RETURN(RequestRow decided, impl_->requests_->Get(request_id));
+      decided.data["result"] = result;
+      MDL_RETURN_IF_ERROR(impl_->requests_->PutData(request_id, decided.data));
     }
     return Status::Ok();
   });
@@ -373,10 +357,9 @@ Result<std::string> AuthorizationServer::QueueApproval(const std::string& kind, 
   MDL_ASSIGN_OR_RETURN(std::string canonical, jcs::Canonicalize(s));
   const std::string hash = HexHash(canonical);
   MDL_RETURN_IF_ERROR(impl_->Tx([&]() -> Status {
-    Stmt ins(impl_->db_, "INSERT INTO requests (id, hash, data, status, created, kind) VALUES (?,?,?,'pending',?,?)", kWhat);
-    ins.Text(1, id).Text(2, hash).Text(3, json({{"summary", s}, {"approvals", json::object()}, {"payload", payload}}).dump())
-        .Int(4, impl_->Now()).Text(5, kind);
-    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    Status inserted = impl_->requests_->Insert(
+        id, kind, hash, json({{"summary", s}, {"approvals", json::object()}, {"payload", payload}}), impl_->Now());
+    if (!inserted.ok()) return inserted;
     return impl_->Log({{"event", "approval.queued"}, {"request", id}, {"kind", kind}, {"request_hash", hash}});
   }));
   return id;
@@ -384,10 +367,10 @@ Result<std::string> AuthorizationServer::QueueApproval(const std::string& kind, 
 
 Result<json> AuthorizationServer::GetRequest(std::string_view request_id) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
-  Stmt q(impl_->db_, "SELECT hash, data, status, kind FROM requests WHERE id = ?", kWhat);
-  if (q.Text(1, request_id).Step() != SQLITE_ROW) return Status::NotFound("no such request");
-  json data = json::parse(q.Col(1));
-  json out = {{"id", std::string(request_id)}, {"hash", q.Col(0)}, {"status", q.Col(2)}, {"kind", q.Col(3)},
+  auto row = impl_->requests_->Get(request_id);
+  if (!row) return row.error();
+  json& data = row->data;
+  json out = {{"id", std::string(request_id)}, {"hash", row->hash}, {"status", row->status}, {"kind", row->kind},
               {"summary", data["summary"]}, {"approvals", data["approvals"]}};
   if (data.contains("result")) out["result"] = data["result"];
   return out;

@@ -229,21 +229,19 @@ class GrantFlow {
   // The state of the chain's request for approval, if it has one ("" and "pending" if not).
   std::string RequestStatus(std::string& request_id) {
     if (request_id.empty()) return "pending";
-    Stmt q(im_.db_, "SELECT status, data FROM requests WHERE id = ?", kWhat);
-    q.Text(1, request_id);
-    if (q.Step() != SQLITE_ROW) {
+    auto row = im_.requests_->Get(request_id);
+    if (!row) {
       request_id.clear();
       return "pending";
     }
-    const std::string status = q.Col(0);
-    if (status == "approved") KeepApproved(json::parse(q.Col(1))["summary"]["permissions"]);
-    return status;
+    if (row->status == "approved") KeepApproved(row->data["summary"]["permissions"]);
+    return row->status;
   }
 
   // Puts a new request before its approvers; false (and the answer) when too many wait.
   Result<bool> SubmitRequest(std::string& request_id) {
-    Stmt count(im_.db_, "SELECT COUNT(*) FROM requests WHERE status = 'pending'", kWhat);
-    if (count.Step() == SQLITE_ROW && static_cast<size_t>(count.ColInt(0)) >= kMaxPendingRequests) {
+    MDL_ASSIGN_OR_RETURN(size_t pending, im_.requests_->CountPending());
+    if (pending >= kMaxPendingRequests) {
       reply_ = Error(StatusCode::kUnavailable, "temporarily_unavailable", "too many requests are awaiting the owner's decision");
       return false;
     }
@@ -251,10 +249,9 @@ class GrantFlow {
     json summary = im_.RequestSummary(request_id, claims_.party, client_id_, decision_.permissions, decision_.approvers,
                                       im_.Now());
     MDL_ASSIGN_OR_RETURN(std::string canonical, jcs::Canonicalize(summary));
-    Stmt ins(im_.db_, "INSERT INTO requests (id, hash, data, status, created) VALUES (?,?,?,'pending',?)", kWhat);
-    ins.Text(1, request_id).Text(2, HexHash(canonical));
-    ins.Text(3, json({{"summary", summary}, {"approvals", json::object()}}).dump()).Int(4, im_.Now());
-    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    MDL_RETURN_IF_ERROR(im_.requests_->Insert(request_id, kRequestConsent, HexHash(canonical),
+                                              json({{"summary", summary}, {"approvals", json::object()}}),
+                                              im_.Now()));
     state_["request"] = request_id;
     return true;
   }

@@ -14,6 +14,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "medallion/storage/sqlite.h"
+
 namespace medallion::wallet {
 namespace {
 
@@ -57,85 +59,43 @@ constexpr int kNoFollow = SQLITE_OPEN_NOFOLLOW;  // refuse a symlink as the data
 constexpr int kNoFollow = 0;  // SQLite < 3.31: the lstat() checks in Open() still refuse symlinks
 #endif
 
-// RAII prepared statement. A failed prepare or bind makes Step() return SQLITE_MISUSE, so a
-// caller that checks Step() has checked every earlier call too.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) {
-      sqlite3_finalize(s_);
-      s_ = nullptr;
-    }
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  bool ok() const { return s_ != nullptr; }
-  void BindText(int i, std::string_view v) {
-    Check(ok() ? sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT) : SQLITE_MISUSE);
-  }
-  void BindBlob(int i, ByteView v) {
-    Check(ok() ? sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT) : SQLITE_MISUSE);
-  }
-  void BindInt(int i, int64_t v) { Check(ok() ? sqlite3_bind_int64(s_, i, v) : SQLITE_MISUSE); }
-  int Step() { return ok() && bind_ok_ ? sqlite3_step(s_) : SQLITE_MISUSE; }
-  std::string Text(int i) {
-    auto p = sqlite3_column_text(s_, i);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s_, i))) : "";
-  }
-  Bytes Blob(int i) {
-    auto p = static_cast<const uint8_t*>(sqlite3_column_blob(s_, i));
-    return p ? Bytes(p, p + sqlite3_column_bytes(s_, i)) : Bytes{};
-  }
-  int64_t Int(int i) { return sqlite3_column_int64(s_, i); }
-  std::string Error() const { return ok() && !bind_ok_ ? "cannot bind a parameter" : sqlite3_errmsg(db_); }
+// The one SQLite helper (storage/sqlite.h); its messages name the key store ("keystore: sqlite:
+// ..."), as this file's own did.
+using sql::Stmt;
+constexpr std::string_view kWhat = "keystore";
 
- private:
-  void Check(int rc) { bind_ok_ = bind_ok_ && rc == SQLITE_OK; }
-  sqlite3* db_;
-  sqlite3_stmt* s_ = nullptr;
-  bool bind_ok_ = true;
-};
-
-Status Exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string msg = err ? err : "unknown";
-    sqlite3_free(err);
-    return Status::Unavailable("keystore: sqlite: " + msg);
-  }
-  return Status::Ok();
-}
+Status Exec(sqlite3* db, const char* statement) { return sql::Exec(db, statement, kWhat); }
 
 // Runs `body` inside BEGIN IMMEDIATE ... COMMIT; rolls back on any error.
 template <typename F>
 Status InTransaction(sqlite3* db, F&& body) {
-  MDL_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
-  Status st = body();
-  if (!st.ok()) {
-    (void)Exec(db, "ROLLBACK");
-    return st;
-  }
-  Status c = Exec(db, "COMMIT");
-  if (!c.ok()) (void)Exec(db, "ROLLBACK");
-  return c;
+  return sql::InTransaction(db, kWhat, std::forward<F>(body));
+}
+
+// SQLite's message for the last failure on `db` (what error texts quote).
+std::string ErrorText(sqlite3* db) { return sqlite3_errmsg(db); }
+
+// A BLOB column as bytes.
+Bytes ColBytes(Stmt& q, int i) {
+  const std::string b = q.ColBlob(i);
+  return Bytes(b.begin(), b.end());
 }
 
 Status Migrate(sqlite3* db) {
   MDL_RETURN_IF_ERROR(Exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)"));
   return InTransaction(db, [&]() -> Status {
-    Stmt q(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    Stmt q(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", kWhat);
     if (q.Step() != SQLITE_ROW) return Status::DataLoss("keystore: cannot read schema version");
-    const int64_t current = q.Int(0);
+    const int64_t current = q.ColInt(0);
     if (current > kSchemaVersion) {
       return Status::FailedPrecondition("keystore: schema version " + std::to_string(current) +
                                         " is newer than this build supports");
     }
     for (int64_t v = current; v < kSchemaVersion; ++v) {
       MDL_RETURN_IF_ERROR(Exec(db, kMigrations[v]));
-      Stmt ins(db, "INSERT INTO schema_migrations (version) VALUES (?)");
-      ins.BindInt(1, v + 1);
-      if (ins.Step() != SQLITE_DONE) return Status::Unavailable("keystore: " + ins.Error());
+      Stmt ins(db, "INSERT INTO schema_migrations (version) VALUES (?)", kWhat);
+      ins.Int(1, v + 1);
+      if (ins.Step() != SQLITE_DONE) return Status::Unavailable("keystore: " + ErrorText(db));
     }
     return Status::Ok();
   });
@@ -228,14 +188,14 @@ Status CheckIsKeyStore(const std::string& path, const struct stat& checked) {
   {
     Stmt q(db.db,
            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('sealed_secrets', "
-           "'schema_migrations')");
+           "'schema_migrations')", kWhat);
     if (q.Step() != SQLITE_ROW) return SqliteReadError(path, sqlite3_errcode(db.db), sqlite3_errmsg(db.db));
-    if (q.Int(0) != 2) return Status::DataLoss("keystore: " + path + " is not a key store (no key store tables)");
+    if (q.ColInt(0) != 2) return Status::DataLoss("keystore: " + path + " is not a key store (no key store tables)");
   }
-  Stmt v(db.db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  Stmt v(db.db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", kWhat);
   if (v.Step() != SQLITE_ROW) return SqliteReadError(path, sqlite3_errcode(db.db), sqlite3_errmsg(db.db));
-  if (v.Int(0) > kSchemaVersion) {
-    return Status::FailedPrecondition("keystore: " + path + " has schema version " + std::to_string(v.Int(0)) +
+  if (v.ColInt(0) > kSchemaVersion) {
+    return Status::FailedPrecondition("keystore: " + path + " has schema version " + std::to_string(v.ColInt(0)) +
                                       ", newer than this build supports");
   }
   return Status::Ok();
@@ -348,40 +308,40 @@ Result<SecretBytes> OpenRecord(std::string_view name, const SealedRecord& r, std
 Result<SealedRecord> ReadRecord(sqlite3* db, std::string_view name) {
   Stmt q(db,
          "SELECT purpose, format_version, kdf, opslimit, memlimit, salt, nonce, ciphertext FROM sealed_secrets "
-         "WHERE name = ?");
-  q.BindText(1, name);
+         "WHERE name = ?", kWhat);
+  q.Text(1, name);
   const int rc = q.Step();
   if (rc == SQLITE_DONE) return Status::DataLoss("keystore: record '" + std::string(name) + "' is missing");
   if (rc != SQLITE_ROW) {
-    const std::string what = "keystore: cannot read record '" + std::string(name) + "': " + q.Error();
+    const std::string what = "keystore: cannot read record '" + std::string(name) + "': " + ErrorText(db);
     const int code = sqlite3_errcode(db) & 0xff;
     return code == SQLITE_CORRUPT || code == SQLITE_NOTADB ? Status::DataLoss(what) : Status::Unavailable(what);
   }
-  if (q.Int(1) != kFormatVersion || q.Text(2) != kKdfName) {
+  if (q.ColInt(1) != kFormatVersion || q.Col(2) != kKdfName) {
     return Status::DataLoss("keystore: record '" + std::string(name) + "' has an unknown format");
   }
-  if (q.Int(3) < 0 || q.Int(4) < 0) return Status::DataLoss("keystore: record parameters out of bounds");
-  SealedRecord r{q.Text(0), KdfParams{static_cast<uint64_t>(q.Int(3)), static_cast<uint64_t>(q.Int(4))}, q.Blob(5),
-                 q.Blob(6), q.Blob(7)};
+  if (q.ColInt(3) < 0 || q.ColInt(4) < 0) return Status::DataLoss("keystore: record parameters out of bounds");
+  SealedRecord r{q.Col(0), KdfParams{static_cast<uint64_t>(q.ColInt(3)), static_cast<uint64_t>(q.ColInt(4))}, ColBytes(q, 5),
+                 ColBytes(q, 6), ColBytes(q, 7)};
   return r;
 }
 
 Status WriteRecord(sqlite3* db, Env env, std::string_view name, const SealedRecord& r) {
   Stmt q(db,
          "INSERT OR REPLACE INTO sealed_secrets (name, purpose, format_version, kdf, opslimit, memlimit, salt, nonce, "
-         "ciphertext, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)");
-  if (!q.ok()) return Status::Unavailable("keystore: " + q.Error());
-  q.BindText(1, name);
-  q.BindText(2, r.purpose);
-  q.BindInt(3, kFormatVersion);
-  q.BindText(4, kKdfName);
-  q.BindInt(5, static_cast<int64_t>(r.params.opslimit));
-  q.BindInt(6, static_cast<int64_t>(r.params.memlimit));
-  q.BindBlob(7, r.salt);
-  q.BindBlob(8, r.nonce);
-  q.BindBlob(9, r.ciphertext);
-  q.BindInt(10, env.clock->NowSeconds());
-  if (q.Step() != SQLITE_DONE) return Status::Unavailable("keystore: " + q.Error());
+         "ciphertext, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)", kWhat);
+  if (!q.ok()) return Status::Unavailable("keystore: " + ErrorText(db));
+  q.Text(1, name);
+  q.Text(2, r.purpose);
+  q.Int(3, kFormatVersion);
+  q.Text(4, kKdfName);
+  q.Int(5, static_cast<int64_t>(r.params.opslimit));
+  q.Int(6, static_cast<int64_t>(r.params.memlimit));
+  q.Blob(7, r.salt.data(), r.salt.size());
+  q.Blob(8, r.nonce.data(), r.nonce.size());
+  q.Blob(9, r.ciphertext.data(), r.ciphertext.size());
+  q.Int(10, env.clock->NowSeconds());
+  if (q.Step() != SQLITE_DONE) return Status::Unavailable("keystore: " + ErrorText(db));
   return Status::Ok();
 }
 
@@ -493,10 +453,10 @@ Status KeyStore::ChangePassphrase(std::string_view old_passphrase, std::string_v
   Status st = InTransaction(db_, [&]() -> Status {
     std::vector<std::string> names;
     {
-      Stmt q(db_, "SELECT name FROM sealed_secrets ORDER BY name");
+      Stmt q(db_, "SELECT name FROM sealed_secrets ORDER BY name", kWhat);
       int rc;
-      while ((rc = q.Step()) == SQLITE_ROW) names.push_back(q.Text(0));
-      if (rc != SQLITE_DONE) return Status::Unavailable("keystore: cannot list records: " + q.Error());
+      while ((rc = q.Step()) == SQLITE_ROW) names.push_back(q.Col(0));
+      if (rc != SQLITE_DONE) return Status::Unavailable("keystore: cannot list records: " + ErrorText(db_));
     }
     // The seed record first: it must exist and open under the old passphrase before any other
     // record is touched (a store without it is not one we can vouch for).
@@ -536,32 +496,32 @@ Status KeyStore::ChangePassphrase(std::string_view old_passphrase, std::string_v
 
 Status KeyStore::PutPublic(std::string_view kind, std::string_view name, std::string_view value) {
   return InTransaction(db_, [&]() -> Status {
-    Stmt q(db_, "INSERT OR REPLACE INTO public_records (kind, name, value) VALUES (?,?,?)");
-    q.BindText(1, kind);
-    q.BindText(2, name);
-    q.BindText(3, value);
-    if (q.Step() != SQLITE_DONE) return Status::Unavailable("keystore: " + q.Error());
+    Stmt q(db_, "INSERT OR REPLACE INTO public_records (kind, name, value) VALUES (?,?,?)", kWhat);
+    q.Text(1, kind);
+    q.Text(2, name);
+    q.Text(3, value);
+    if (q.Step() != SQLITE_DONE) return Status::Unavailable("keystore: " + ErrorText(db_));
     return Status::Ok();
   });
 }
 
 Result<std::string> KeyStore::GetPublic(std::string_view kind, std::string_view name) const {
-  Stmt q(db_, "SELECT value FROM public_records WHERE kind = ? AND name = ?");
-  q.BindText(1, kind);
-  q.BindText(2, name);
+  Stmt q(db_, "SELECT value FROM public_records WHERE kind = ? AND name = ?", kWhat);
+  q.Text(1, kind);
+  q.Text(2, name);
   const int rc = q.Step();
   if (rc == SQLITE_DONE) return Status::NotFound("keystore: no " + std::string(kind) + " '" + std::string(name) + "'");
-  if (rc != SQLITE_ROW) return Status::Unavailable("keystore: " + q.Error());
-  return q.Text(0);
+  if (rc != SQLITE_ROW) return Status::Unavailable("keystore: " + ErrorText(db_));
+  return q.Col(0);
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> KeyStore::ListPublic(std::string_view kind) const {
-  Stmt q(db_, "SELECT name, value FROM public_records WHERE kind = ? ORDER BY name");
-  q.BindText(1, kind);
+  Stmt q(db_, "SELECT name, value FROM public_records WHERE kind = ? ORDER BY name", kWhat);
+  q.Text(1, kind);
   std::vector<std::pair<std::string, std::string>> out;
   int rc;
-  while ((rc = q.Step()) == SQLITE_ROW) out.emplace_back(q.Text(0), q.Text(1));
-  if (rc != SQLITE_DONE) return Status::Unavailable("keystore: " + q.Error());
+  while ((rc = q.Step()) == SQLITE_ROW) out.emplace_back(q.Col(0), q.Col(1));
+  if (rc != SQLITE_DONE) return Status::Unavailable("keystore: " + ErrorText(db_));
   return out;
 }
 

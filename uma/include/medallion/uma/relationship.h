@@ -57,7 +57,8 @@ void RegisterRelationshipValidator(ledger::ValidatorRegistry& registry);
 
 // A relationship as its entries, in ledger order, leave it. Entries by the wrong party or out
 // of order (anything before `open`, anything after `delete`, a second `open`) are ignored and
-// reported, as did:mdl replay does.
+// reported, as did:mdl replay does; so are malformed ones (not JSON, not a relationship entry, a
+// member missing or of the wrong type, an unknown action). Never throws.
 struct Relationship {
   std::string id;
   std::string provider, patient;  // pseudonyms
