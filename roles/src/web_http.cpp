@@ -29,7 +29,6 @@ using server::SendJson;
 
 namespace {
 
-constexpr char kCookie[] = "mdl_session";
 constexpr int64_t kPhoneAttemptTtl = 120;  // seconds her phone has to answer a browser sign-in
 constexpr size_t kMaxWebAuthnMember = 16 * 1024;
 
@@ -145,7 +144,7 @@ class ContainerWeb::Handlers {
 
   std::string CookieHeader(const std::string& value, int64_t max_age) const {
     const std::string path = w_.options_.base_path.empty() ? "/" : w_.options_.base_path + "/";
-    std::string c = std::string(kCookie) + "=" + value + "; Path=" + path + "; Max-Age=" + std::to_string(max_age) +
+    std::string c = w_.cookie_name_ + "=" + value + "; Path=" + path + "; Max-Age=" + std::to_string(max_age) +
                     "; HttpOnly; SameSite=Strict";
     if (w_.options_.tls) c += "; Secure";
     return c;
@@ -193,7 +192,7 @@ class ContainerWeb::Handlers {
   // The browser session of a request, with the CSRF rule for unsafe methods. nullopt when an
   // error was sent.
   std::optional<web::SessionInfo> Session(const httplib::Request& req, httplib::Response& res) {
-    const std::string id = CookieValue(req, kCookie);
+    const std::string id = CookieValue(req, w_.cookie_name_);
     if (id.empty()) {
       SendError(res, Status::WithReason(StatusCode::kUnauthenticated, web::kSessionUnknown, "sign in first"));
       return std::nullopt;
@@ -229,7 +228,7 @@ class ContainerWeb::Handlers {
   // as its bearer. Everything else passes unchanged.
   bool Bridge(const httplib::Request& req, httplib::Response& res) {
     const bool owner_api = req.path.rfind("/owner/v1/", 0) == 0 || req.path.rfind("/fhir/", 0) == 0;
-    if (!owner_api || req.has_header("Authorization") || CookieValue(req, kCookie).empty()) {
+    if (!owner_api || req.has_header("Authorization") || CookieValue(req, w_.cookie_name_).empty()) {
       return false;
     }
     auto info = Session(req, res);
@@ -254,7 +253,7 @@ class ContainerWeb::Handlers {
                 {"origin", w_.options_.origin}};
     auto passkeys = w_.store_->ListPasskeys();
     out["passkeys"] = passkeys ? passkeys->size() : 0;
-    const std::string id = CookieValue(req, kCookie);
+    const std::string id = CookieValue(req, w_.cookie_name_);
     if (!id.empty()) {
       if (auto info = w_.store_->Touch(id)) {
         out["signed_in"] = true;
@@ -471,7 +470,7 @@ class ContainerWeb::Handlers {
       std::lock_guard<std::mutex> lock(w_.mu_);
       w_.owner_sessions_.clear();
     } else {
-      if (Status st = w_.store_->EndSession(CookieValue(req, kCookie)); !st.ok()) return SendError(res, st);
+      if (Status st = w_.store_->EndSession(CookieValue(req, w_.cookie_name_)); !st.ok()) return SendError(res, st);
       std::string token;
       {
         std::lock_guard<std::mutex> lock(w_.mu_);
@@ -751,6 +750,11 @@ Result<std::unique_ptr<ContainerWeb>> ContainerWeb::Open(const std::string& dir,
   if (!host.empty() && host.front() == '[') return Status::InvalidArgument("a WebAuthn relying party needs a host name, not an IP address");
   host = host.substr(0, host.find(':'));
   w->rp_.rp_id = host;
+  // Browsers keep cookies per host, not per port: the port is in the name, so that containers
+  // on one host name (medallion up: localhost:A, localhost:B) do not replace each other's.
+  const size_t colon = origin.rfind(':');
+  const std::string port = colon > host_start + 2 ? origin.substr(colon + 1) : (w->options_.tls ? "443" : "80");
+  w->cookie_name_ = "mdl_session_" + port;
   w->rp_.origins = {origin};
   web::SessionOptions so;
   so.max_signin_attempts = 20;  // per client address in 5 minutes: ceremonies begun, links, phone requests

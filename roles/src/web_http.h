@@ -74,6 +74,7 @@ class ContainerWeb {
   ContainerWebOptions options_;
   Env env_;
   webauthn::RelyingParty rp_;
+  std::string cookie_name_;  // "mdl_session_<port>"
   std::unique_ptr<web::BrowserStore> store_;
 
   // The owner session standing for each browser session (by session hash), in memory only:

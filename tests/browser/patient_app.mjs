@@ -214,12 +214,12 @@ async function main() {
   const reg = await regResponse;
   check(reg.status() === 201, 'POST web/v1/passkeys/register → 201', reg.status());
   const setCookie = (await reg.headerValue('set-cookie')) || '';
-  check(/mdl_session=/.test(setCookie) && /HttpOnly/i.test(setCookie) && /SameSite=Strict/i.test(setCookie) && !/;\s*Secure/i.test(setCookie),
-    'the session cookie: HttpOnly; SameSite=Strict; not Secure on http', setCookie.replace(/mdl_session=[^;]+/, 'mdl_session=…'));
+  check(/mdl_session_\d+=/.test(setCookie) && /HttpOnly/i.test(setCookie) && /SameSite=Strict/i.test(setCookie) && !/;\s*Secure/i.test(setCookie),
+    'the session cookie: HttpOnly; SameSite=Strict; not Secure on http', setCookie.replace(/(mdl_session_\d+)=[^;]+/, '$1=…'));
   await page.getByRole('heading', { level: 1, name: 'Your records' }).waitFor({ timeout: 15000 });
   ok('the passkey is registered and the browser signed in (setup link)');
   const cookies = await context.cookies(origin);
-  const session = cookies.find((c) => c.name === 'mdl_session');
+  const session = cookies.find((c) => c.name.startsWith('mdl_session_'));
   check(session && session.httpOnly && session.sameSite === 'Strict' && !session.secure, 'the browser holds mdl_session as HttpOnly, SameSite=Strict, not Secure', JSON.stringify(session && { ...session, value: '…' }));
   check(!(await page.evaluate(() => document.cookie)).includes('mdl_session'), 'the page cannot read the session cookie');
 
@@ -231,7 +231,7 @@ async function main() {
   {
     const rc = await pwRequest.newContext({ extraHTTPHeaders: { Origin: origin } });
     const again = await rc.post(`${origin}/web/v1/passkeys/register`, { headers: { 'Content-Type': 'application/json' }, data: registrationBody || '{}' });
-    check(again.status() >= 400 && again.status() < 500 && !(again.headers()['set-cookie'] || '').includes('mdl_session='),
+    check(again.status() >= 400 && again.status() < 500 && !(again.headers()['set-cookie'] || '').includes('mdl_session_'),
       'a replayed registration (same attestation, same challenge) is refused, and signs nobody in', `${again.status()} ${await again.text()}`);
     await rc.dispose();
   }
@@ -254,7 +254,7 @@ async function main() {
   {
     const rc = await pwRequest.newContext({ extraHTTPHeaders: { Origin: origin } });
     const again = await rc.post(`${origin}/web/v1/signin`, { headers: { 'Content-Type': 'application/json' }, data: assertionBody || '{}' });
-    check(again.status() >= 400 && again.status() < 500 && !(again.headers()['set-cookie'] || '').includes('mdl_session='),
+    check(again.status() >= 400 && again.status() < 500 && !(again.headers()['set-cookie'] || '').includes('mdl_session_'),
       'a replayed assertion (the same signed challenge) is refused', `${again.status()} ${await again.text()}`);
     await rc.dispose();
   }
@@ -292,8 +292,8 @@ async function main() {
     check(JSON.stringify(before) === JSON.stringify(after), '… and nothing changed (the policies are the same)');
     // The right token from another origin (no same-origin Origin, no Sec-Fetch-Site) is refused too.
     const csrf = stateNow.csrf;
-    const cookie = (await context.cookies(origin)).find((c) => c.name === 'mdl_session');
-    const cross = await fetch(`${origin}/owner/v1/policies`, { method: 'POST', headers: { 'Content-Type': 'application/json', Cookie: `mdl_session=${cookie.value}`, 'X-CSRF-Token': csrf || '', Origin: 'http://evil.example' }, body: JSON.stringify(policy) }).catch((e) => ({ status: String(e) }));
+    const cookie = (await context.cookies(origin)).find((c) => c.name.startsWith('mdl_session_'));
+    const cross = await fetch(`${origin}/owner/v1/policies`, { method: 'POST', headers: { 'Content-Type': 'application/json', Cookie: `${cookie.name}=${cookie.value}`, 'X-CSRF-Token': csrf || '', Origin: 'http://evil.example' }, body: JSON.stringify(policy) }).catch((e) => ({ status: String(e) }));
     check(cross.status === 403, 'the right token from another Origin → 403', cross.status);
   }
 
@@ -489,9 +489,9 @@ async function main() {
     await drPage.getByLabel('Name for this passkey').fill('Dr. Rivera’s laptop');
     await drPage.getByRole('button', { name: 'Create a passkey on this device' }).click();
     await drPage.getByRole('heading', { level: 1, name: 'Your records' }).waitFor({ timeout: 15000 });
-    const drCookie = (await drContext.cookies(dr.url)).find((c) => c.name === 'mdl_session');
+    const drCookie = (await drContext.cookies(dr.url)).find((c) => c.name.startsWith('mdl_session_'));
     const drState = await drPage.evaluate(() => fetch('web/v1/state').then((r) => r.json()));
-    const h = { Cookie: `mdl_session=${drCookie.value}` };
+    const h = { Cookie: `${drCookie.name}=${drCookie.value}` };
     const st = await fetch(`${origin}/web/v1/state`, { headers: h }).then((r) => r.json());
     const pol = await fetch(`${origin}/owner/v1/policies`, { headers: h });
     const rec = await fetch(`${origin}/fhir/Observation`, { headers: h });
@@ -534,11 +534,11 @@ async function main() {
 
   // Sign out everywhere: this browser, and the owner's bearer sessions, all end.
   await visit(page, 'devices', 'Devices and sign-in');
-  const oldCookie = (await context.cookies(origin)).find((c) => c.name === 'mdl_session');
+  const oldCookie = (await context.cookies(origin)).find((c) => c.name.startsWith('mdl_session_'));
   await page.getByRole('button', { name: 'Sign out everywhere' }).click();
   await page.getByRole('heading', { level: 1, name: 'Sign in to your health container' }).waitFor({ timeout: 10000 });
   check(await page.locator('main').getByText('You are signed out everywhere').isVisible(), 'Sign out everywhere: the page says so');
-  const oldState = await fetch(`${origin}/owner/v1/policies`, { headers: { Cookie: `mdl_session=${oldCookie && oldCookie.value}` } });
+  const oldState = await fetch(`${origin}/owner/v1/policies`, { headers: { Cookie: `${oldCookie && oldCookie.name}=${oldCookie && oldCookie.value}` } });
   check(oldState.status === 401, 'the old browser session no longer opens anything', oldState.status);
   const bearer = await fetch(`${origin}/owner/v1/policies`, { headers: { Authorization: `Bearer ${aliceBearer}` } });
   check(bearer.status === 401, 'the owner session of her wallet (CLI) ended too', bearer.status);
@@ -564,7 +564,7 @@ async function main() {
     await hp.locator('#main:not([aria-busy])').waitFor({ timeout: 15000 }).catch(() => {});
     const outside = paths.filter((p) => !p.startsWith('/c/carol/'));
     check(ok2 && outside.length === 0, 'under /c/carol/ the app loads, registers and signs in, and asks nothing outside its base', outside.slice(0, 5).join(' '));
-    const hc = (await hctx.cookies(`http://localhost:${port}/c/carol/`)).find((c) => c.name === 'mdl_session');
+    const hc = (await hctx.cookies(`http://localhost:${port}/c/carol/`)).find((c) => c.name.startsWith('mdl_session_'));
     check(hc && hc.path === '/c/carol/', 'the mounted container’s cookie is scoped to its base path', hc && hc.path);
     await axe(hp, 'home under /c/<name>/');
     await hctx.close();

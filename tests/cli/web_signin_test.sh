@@ -26,11 +26,11 @@ web() {
     const [m, url, origin, body, cookie, csrf] = process.argv.slice(1);
     const headers = {"content-type": "application/json"};
     if (origin) headers.origin = origin;
-    if (cookie) headers.cookie = "mdl_session=" + cookie;
+    if (cookie) headers.cookie = "mdl_session_" + new URL(url).port + "=" + cookie;
     if (csrf) headers["x-csrf-token"] = csrf;
     fetch(url, {method: m, headers, body: m === "GET" ? undefined : (body || "{}")}).then(async r => {
       const set = r.headers.get("set-cookie") || "";
-      const c = /^mdl_session=([^;]*)/.exec(set);
+      const c = /^mdl_session_[0-9]+=([^;]*)/.exec(set);
       let b = await r.text(); try { b = JSON.parse(b); } catch {}
       console.log(JSON.stringify({status: r.status, cookie: c ? c[1] : "", set_cookie: set, body: b}));
     });' "$@"

@@ -135,22 +135,23 @@ struct Authenticator {
 
 // A browser: one origin, its cookie jar of one cookie, its CSRF token.
 struct Browser {
-  std::string base, origin, cookie, csrf;
+  std::string base, origin, cookie, csrf, name;
   httplib::Client http;
-  explicit Browser(const std::string& b, const std::string& o) : base(b), origin(o), http(b) {}
+  explicit Browser(const std::string& b, const std::string& o)
+      : base(b), origin(o), name("mdl_session_" + o.substr(o.rfind(':') + 1)), http(b) {}
 
   httplib::Headers Headers(bool with_origin = true, bool with_csrf = true) const {
     httplib::Headers h;
     if (with_origin) h.emplace("Origin", origin);
-    if (!cookie.empty()) h.emplace("Cookie", "mdl_session=" + cookie);
+    if (!cookie.empty()) h.emplace("Cookie", name + "=" + cookie);
     if (with_csrf && !csrf.empty()) h.emplace("X-CSRF-Token", csrf);
     return h;
   }
   // Takes the session cookie of a Set-Cookie answer.
   void Keep(const httplib::Result& r) {
     const std::string set = r->get_header_value("Set-Cookie");
-    if (set.rfind("mdl_session=", 0) != 0) return;
-    cookie = set.substr(12, set.find(';') - 12);
+    if (set.rfind(name + "=", 0) != 0) return;
+    cookie = set.substr(name.size() + 1, set.find(';') - name.size() - 1);
     auto body = json::parse(r->body, nullptr, false);
     if (body.is_object() && body.contains("csrf")) csrf = body["csrf"];
   }
@@ -301,7 +302,7 @@ TEST_CASE("web: passkey registration, sign-in, replay, counter regression, CSRF,
     CHECK(no_csrf->status == 403);
     CHECK(Body(no_csrf)["reason"] == "csrf_invalid");
     auto other_origin = b.http.Post("/owner/v1/policies",
-                                    httplib::Headers{{"Origin", "http://evil.example"}, {"Cookie", "mdl_session=" + b.cookie},
+                                    httplib::Headers{{"Origin", "http://evil.example"}, {"Cookie", b.name + "=" + b.cookie},
                                                      {"X-CSRF-Token", b.csrf}},
                                     policy.dump(), "application/json");
     REQUIRE(other_origin);
@@ -387,8 +388,11 @@ TEST_CASE("web: passkey registration, sign-in, replay, counter regression, CSRF,
     REQUIRE(oreg);
     REQUIRE(oreg->status == 201);
     ob.Keep(oreg);
+    // Two containers on one host name keep separate cookies (browsers ignore the port).
+    CHECK(ob.name != b.name);
+    CHECK(oreg->get_header_value("Set-Cookie").rfind(ob.name + "=", 0) == 0);
     Browser stranger(c.url, c.origin);
-    stranger.cookie = ob.cookie;
+    stranger.cookie = ob.cookie;  // under this container's cookie name: a stolen value
     stranger.csrf = ob.csrf;
     auto cross = stranger.Get("/owner/v1/policies");
     REQUIRE(cross);

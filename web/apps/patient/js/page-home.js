@@ -117,9 +117,10 @@ function symptomForm(ctx, onAdded) {
     try {
       await api.call('POST', 'fhir/Observation', obs, { contentType: 'application/fhir+json' });
       form.reset();
+      // Show the new entry first (the Observations tab), then say so.
+      await onAdded();
       status.replaceChildren(h('p', { class: 'ok' }, 'Added to your observations.'));
       ctx.announce('Your symptom report was added to your observations.');
-      await onAdded();
     } catch (err) {
       status.replaceChildren(h('p', { class: 'error' }, errorWords(err)), details('Technical details', h('pre', { class: 'mono' }, errorDetail(err))));
     } finally {
