@@ -422,6 +422,30 @@ async function main() {
     'Receipts: two grants and two revocations, with their ledger positions', `${receipts.length}: ${receipts.map((t) => t.split('\n')[0]).join(', ')}`);
   await pageCheck(page, 'receipts', 'Receipts', 'receipts');
 
+  // Relationships: she gives a new provider a fresh pseudonym; the provider opens a relationship
+  // with it on the ledger (CLI); her container finds it from her seed; she accepts it.
+  await visit(page, 'relationships', 'Relationships');
+  check(await page.getByText('No provider has opened a relationship with you yet.').count() === 1, 'Relationships: none yet');
+  await page.getByRole('button', { name: 'A new pseudonym for a provider' }).click();
+  const pseudonymCode = page.locator('section code.mono').first();
+  await pseudonymCode.waitFor({ timeout: 10000 });
+  const pseudonym = (await pseudonymCode.innerText()).trim();
+  check(/^[A-Za-z0-9_-]{43}$/.test(pseudonym), 'Relationships: a fresh pairwise pseudonym to give a provider', pseudonym);
+  writeFileSync(join(work, 'shared.json'), JSON.stringify({ resourceType: 'Bundle', type: 'collection' }));
+  await cli(['relationship', 'open', '--store', 'dr.wallet', '--patient', pseudonym, '--location', 'https://dr-rivera.example/records/alice',
+    '--data-file', 'shared.json', ...roles.L], 'relationship open (the provider)');
+  await visit(page, 'home', 'Your records');
+  await visit(page, 'relationships', 'Relationships');
+  const relCard = page.locator('#relationships .card');
+  check(await relCard.count() === 1 && /Waiting for your answer/.test(await relCard.first().innerText()),
+    'Relationships: the provider\u2019s relationship is found from her seed and the ledger, waiting for her', await page.locator('#relationships').innerText());
+  check(/dr-rivera\.example/.test(await relCard.first().innerText()), 'Relationships: the sealed location is opened for her');
+  await relCard.first().getByRole('button', { name: 'Accept' }).click();
+  check(await notified(page, 'recorded on the ledger'), 'Relationships: accepting is recorded on the ledger');
+  await page.getByText('You accepted it.').waitFor({ timeout: 10000 }).catch(() => {});
+  check(await page.getByText('You accepted it.').count() === 1, 'Relationships: the card says she accepted it');
+  await pageCheck(page, 'relationships', 'Relationships', 'relationships');
+
   // Devices: pair a phone with the QR code's URI; the device appears (live).
   await visit(page, 'devices', 'Devices and sign-in');
   check(await page.locator('main').getByText('No phone is paired.').isVisible(), 'no phone is paired at first');
@@ -575,7 +599,7 @@ async function main() {
   const violations = await cspViolations(page);
   check(violations.length === 0, 'no CSP violation', violations.join(' | '));
   check(consoleErrors.length === 0, 'no console error and no uncaught exception', consoleErrors.slice(0, 5).join(' | '));
-  check(['setup', 'signin', 'home', 'sharing', 'requests', 'prescriptions', 'disclosures', 'receipts', 'devices'].every((n) => axeSeen.includes(n)), 'axe ran on every page');
+  check(['setup', 'signin', 'home', 'sharing', 'requests', 'prescriptions', 'disclosures', 'receipts', 'relationships', 'devices'].every((n) => axeSeen.includes(n)), 'axe ran on every page');
   console.log(`# screenshots in ${SHOTS}`);
 }
 

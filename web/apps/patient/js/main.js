@@ -11,6 +11,7 @@ import * as disclosures from './page-disclosures.js';
 import * as prescriptions from './page-prescriptions.js';
 import * as devices from './page-devices.js';
 import * as receipts from './page-receipts.js';
+import * as relationships from './page-relationships.js';
 
 const ROUTES = {
   home: { title: 'Your records', page: home },
@@ -20,6 +21,7 @@ const ROUTES = {
   prescriptions: { title: 'Prescriptions', page: prescriptions },
   devices: { title: 'Devices and sign-in', page: devices },
   receipts: { title: 'Receipts', page: receipts },
+  relationships: { title: 'Relationships', page: relationships },
 };
 
 const main = document.getElementById('main');
