@@ -633,6 +633,57 @@ class ContainerWeb::Handlers {
     SendJson(res, out);
   }
 
+  // Her consent receipts checked for her: each ledger index a receipt names holds an entry
+  // proven included (RFC 9162 §2.1.3.2, against a verified checkpoint) that carries the
+  // receipt's hash, signed (the node checked it: claims::RegisterAuthorValidators) by the
+  // pseudonymous key her signer_proof binds to her DID.
+  void VerifyReceipts(const httplib::Request& req, httplib::Response& res) {
+    auto info = Session(req, res);
+    if (!info) return;
+    auto token = OwnerSessionFor(*info);
+    if (!token) return SendError(res, token.error());
+    uma::Reply receipts = w_.as_.ListReceipts(*token);
+    if (!receipts.ok()) return SendJson(res, receipts.body, server::HttpStatusFor(receipts.status));
+    if (!w_.ledger_) return SendJson(res, {{"ledger", false}, {"receipts", json::array()}});
+    if (auto cp = w_.ledger_->Refresh(); !cp) {
+      return SendJson(res, {{"ledger", true}, {"valid", false}, {"reason", "checkpoint_unverified"}, {"detail", cp.error().message()}});
+    }
+    json out = json::array();
+    bool all = true;
+    for (const json& r : receipts.body.is_array() ? receipts.body : json::array()) {
+      // A revocation's ledger entry names the grant it ends (docs/uma.md §Receipts).
+      const std::string hash = StringOr(r, "hash"), signer = StringOr(r, "signer");
+      const std::string named = StringOr(r, "action") == "revoke" ? StringOr(r.value("receipt", json::object()), "grant") : hash;
+      json row = {{"hash", hash}, {"entries", json::array()}};
+      bool ok = true;
+      for (const json& i : r.value("ledger_indexes", json::array())) {
+        if (!i.is_number_unsigned()) continue;
+        const uint64_t index = i.get<uint64_t>();
+        auto proven = w_.ledger_->Entries(index, index + 1);
+        json e = {{"index", index}};
+        if (!proven || proven->size() != 1) {
+          e["included"] = false;
+          e["detail"] = proven ? "not in the log at the verified checkpoint" : proven.error().message();
+          ok = false;
+        } else {
+          const std::string& entry = (*proven)[0].entry;
+          const bool names_hash = !named.empty() && entry.find("\"receipt\":\"" + named + "\"") != std::string::npos;
+          const bool by_signer = signer.empty() || entry.find(signer) != std::string::npos;
+          e["included"] = true;
+          e["tree_size"] = (*proven)[0].tree_size;
+          e["names_receipt"] = names_hash;
+          e["by_her_pseudonymous_key"] = by_signer;
+          ok = ok && names_hash && by_signer;
+        }
+        row["entries"].push_back(std::move(e));
+      }
+      row["valid"] = ok;
+      all = all && ok;
+      out.push_back(std::move(row));
+    }
+    SendJson(res, {{"ledger", true}, {"valid", all}, {"receipts", out}});
+  }
+
   // --- relationships on the ledger (docs/relationships.md), from her seed ---
 
   // nullopt (an error sent) without the seed or the ledger.
@@ -785,6 +836,7 @@ void ContainerWeb::RegisterRoutes(httplib::Server& server) {
   server.Get("/web/v1/events", [h](const httplib::Request& req, httplib::Response& res) { h->Events(req, res); });
   server.Post("/web/v1/pairing", [h](const httplib::Request& req, httplib::Response& res) { h->Pairing(req, res); });
   server.Post("/web/v1/disclosures/verify", [h](const httplib::Request& req, httplib::Response& res) { h->VerifyDisclosures(req, res); });
+  server.Post("/web/v1/receipts/verify", [h](const httplib::Request& req, httplib::Response& res) { h->VerifyReceipts(req, res); });
   server.Get("/web/v1/relationships", [h](const httplib::Request& req, httplib::Response& res) { h->ListRelationships(req, res); });
   server.Post("/web/v1/relationships/pseudonym", [h](const httplib::Request& req, httplib::Response& res) { h->NewPseudonym(req, res); });
   server.Post("/web/v1/relationships/decision", [h](const httplib::Request& req, httplib::Response& res) { h->DecideRelationship(req, res); });

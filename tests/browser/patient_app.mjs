@@ -420,6 +420,11 @@ async function main() {
   const receipts = await page.locator('.receipt').allInnerTexts();
   check(receipts.length === 4 && receipts.filter((t) => /You allowed access/.test(t)).length === 2 && receipts.some((t) => /public ledger at position/.test(t)),
     'Receipts: two grants and two revocations, with their ledger positions', `${receipts.length}: ${receipts.map((t) => t.split('\n')[0]).join(', ')}`);
+  await page.locator('.receipt .proof.ok, .receipt .proof.error').first().waitFor({ timeout: 15000 }).catch(() => {});
+  await page.waitForFunction(() => ![...document.querySelectorAll('.receipt .proof')].some((p) => /Checking/.test(p.textContent)), null, { timeout: 15000 }).catch(() => {});
+  const proofs = await page.locator('.receipt .proof').allInnerTexts();
+  check(proofs.length === 4 && proofs.every((t) => /^Verified: the ledger holds/.test(t)),
+    'Receipts: each receipt\u2019s ledger entries are proven in the log and shown as verified', proofs.join(' | '));
   await pageCheck(page, 'receipts', 'Receipts', 'receipts');
 
   // Relationships: she gives a new provider a fresh pseudonym; the provider opens a relationship
