@@ -111,6 +111,24 @@ json PasskeyJson(const web::Passkey& p) {
           {"backed_up", p.backed_up}};
 }
 
+// The WebAuthn user handle of the container's owner (§14.6.1: no personal data): 16 bytes of
+// SHA-256("medallion webauthn user\n" || her DID).
+Bytes UserHandle(const std::string& owner_did) {
+  const Hash256 h = Sha256(AsBytes("medallion webauthn user\n" + owner_did));
+  return Bytes(h.begin(), h.begin() + 16);
+}
+
+// The events of an AuthorizationServer::Events answer as Server-Sent Events (HTML §9.2.5):
+// "id: <seq>", "event: <type>", "data: <the event as JSON>", one block each.
+std::string SseEvents(const json& answer) {
+  std::string out;
+  for (const json& e : answer.value("events", json::array())) {
+    out += "id: " + std::to_string(e.value("seq", uint64_t{0})) + "\nevent: " + e.value("type", "event") +
+           "\ndata: " + e.dump() + "\n\n";
+  }
+  return out;
+}
+
 // A request's client address (rate limits).
 std::string Address(const httplib::Request& req) { return req.remote_addr.empty() ? "?" : req.remote_addr; }
 
@@ -277,11 +295,10 @@ class ContainerWeb::Handlers {
     if (auto list = w_.store_->ListPasskeys()) {
       for (const web::Passkey& p : *list) exclude.push_back({{"type", "public-key"}, {"id", p.id}});
     }
-    const Hash256 uh = Sha256(AsBytes("medallion webauthn user\n" + w_.options_.owner_did));
     return {{"challenge", Base64UrlEncode(challenge)},
             {"rp", {{"id", w_.rp_.rp_id}, {"name", "Medallion"}}},
             {"user",
-             {{"id", Base64UrlEncode(ByteView(uh.data(), 16))},
+             {{"id", Base64UrlEncode(UserHandle(w_.options_.owner_did))},
               {"name", w_.options_.display_name},
               {"displayName", w_.options_.display_name}}},
             {"pubKeyCredParams", {{{"type", "public-key"}, {"alg", webauthn::kCoseEdDsa}}, {{"type", "public-key"}, {"alg", webauthn::kCoseEs256}}}},
@@ -401,8 +418,7 @@ class ContainerWeb::Handlers {
     stored.cose_public_key = passkey->cose_public_key;
     stored.alg = passkey->alg;
     stored.sign_count = passkey->sign_count;
-    const Hash256 uh = Sha256(AsBytes("medallion webauthn user\n" + w_.options_.owner_did));
-    auto count = webauthn::VerifyAssertion(w_.rp_, *challenge, stored, ByteView(uh.data(), 16), a);
+    auto count = webauthn::VerifyAssertion(w_.rp_, *challenge, stored, UserHandle(w_.options_.owner_did), a);
     if (!count) return SendError(res, count.error());
     if (Status st = w_.store_->RecordUse(id, *count); !st.ok()) return SendError(res, st);
     SignIn(res, "passkey:" + id);
@@ -528,10 +544,7 @@ class ContainerWeb::Handlers {
       uma::Reply r = as->Events(owner, after, 20);
       std::string out = "retry: 500\n\n";
       if (r.ok()) {
-        for (const json& e : r.body.value("events", json::array())) {
-          out += "id: " + std::to_string(e.value("seq", uint64_t{0})) + "\nevent: " + e.value("type", "event") +
-                 "\ndata: " + e.dump() + "\n\n";
-        }
+        out += SseEvents(r.body);
       } else {
         out += "event: signed_out\ndata: {}\n\n";
       }
@@ -558,11 +571,7 @@ class ContainerWeb::Handlers {
         sink.done();
         return true;
       }
-      std::string out;
-      for (const json& e : r.body.value("events", json::array())) {
-        out += "id: " + std::to_string(e.value("seq", uint64_t{0})) + "\nevent: " + e.value("type", "event") +
-               "\ndata: " + e.dump() + "\n\n";
-      }
+      std::string out = SseEvents(r.body);
       *cursor = r.body.value("next", *cursor);
       if (out.empty()) out = ": keep-alive\n\n";
       return sink.write(out.data(), out.size());
