@@ -665,6 +665,15 @@ int RunWalletSplit(const WalletSplitOptions& o) {
     }
     out.push_back(group);
   }
+  if (!o.store.empty()) {
+    // The layout (never a share) stays with the wallet: her container shows her guardians' state.
+    json layout = {{"group_threshold", o.group_threshold}, {"groups", json::array()}, {"created", DefaultEnv().clock->NowSeconds()}};
+    for (const auto& g : *groups) layout["groups"].push_back({{"threshold", g.member_threshold}, {"count", g.member_count}});
+    if (Status st = roles::RecordGuardianShares(o.store, layout); !st.ok()) {
+      RemoveFiles(written);
+      return ReportError(st);
+    }
+  }
   if (o.json) {
     PrintJson({{"group_threshold", o.group_threshold}, {"groups", out}});
   } else {

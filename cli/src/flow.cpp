@@ -213,17 +213,6 @@ Result<json> SignPrescription(const Party& physician, const std::string& patient
   return claims::AddProof(unsigned_vc, physician.Signer(physician.assertion), po);
 }
 
-Result<std::string> DeviceMethod(const did::Resolver& resolver, const std::string& did) {
-  did::ResolutionResult r = resolver.Resolve(did);
-  if (!r.ok()) return Status::Unavailable("cannot resolve " + did + ": " + r.error + " " + r.error_message);
-  for (const std::string& m : r.document->authentication) {
-    if (std::find(r.document->assertion_method.begin(), r.document->assertion_method.end(), m) != r.document->assertion_method.end()) {
-      return m;
-    }
-  }
-  return Status::NotFound(did + " has no paired phone (no device key)");
-}
-
 json CosignRequest(const std::string& device_method, const json& signed_vc, const std::string& patient_did) {
   const json& subject = signed_vc["credentialSubject"];
   const std::string text = subject["prescription"]["medicationCodeableConcept"].value("text", "a medication");
@@ -307,24 +296,8 @@ Result<std::string> PresentPharmacyCopy(const std::string& sd_jwt, ByteView seed
 
 // --- at the pharmacy ---
 
-Result<claims::Challenge> PharmacyChallenge(const std::string& pharmacy_url) {
-  MDL_ASSIGN_OR_RETURN(Answer ch, Call("POST", pharmacy_url + "/pharmacy/v1/challenge"));
-  if (ch.status != 200 || !ch.body["nonce"].is_string() || !ch.body["domain"].is_string() || !ch.body["expires"].is_number_integer()) {
-    return Status::Unavailable("no challenge from the pharmacy: " + Why(ch));
-  }
-  return claims::Challenge{ch.body["nonce"], ch.body["domain"], ch.body["expires"]};
-}
-
 Result<json> PresentPrescription(const json& rx, const Party& patient, const claims::Challenge& challenge) {
   return claims::PresentCredentials({rx}, patient.did, patient.Signer(patient.auth), challenge, did::XmlDateTime(Now()));
-}
-
-json FillRequest(const std::string& device_method, const std::string& domain, const std::string& digest_hex,
-                 const std::string& medication) {
-  return {{"kind", uma::kRequestFill},
-          {"summary", {{"text", "Fill your prescription of " + medication + " at " + domain}}},
-          {"payload", {{"sign", {{"format", "did-auth+jwt"}, {"verification_method", device_method},
-                                 {"claims", {{"aud", domain}, {"prescription", digest_hex}}}}}}}};
 }
 
 Result<Answer> Dispense(const std::string& pharmacy_url, const json& body) {

@@ -20,6 +20,7 @@
 #include "medallion/core/status.h"
 #include "medallion/did/resolver.h"
 #include "medallion/roles/ledger_client.h"
+#include "medallion/roles/patient_rx.h"
 #include "medallion/wallet/keys.h"
 
 namespace medallion::cli::flow {
@@ -90,9 +91,10 @@ json MedicationRequest(const std::string& rxnorm, const std::string& text, int r
 // co-signed. `schedule` is "" for a non-controlled drug.
 Result<json> SignPrescription(const Party& physician, const std::string& patient_did, const json& request,
                               const std::string& schedule, const json& license, const std::string& id);
-// The verification method listed under both authentication and assertionMethod of `did`: her
-// paired phone's device key. not_found if she has no phone.
-Result<std::string> DeviceMethod(const did::Resolver& resolver, const std::string& did);
+// DeviceMethod, FillRequest and the pharmacy's challenge: roles/patient_rx.h (shared with the
+// container's web app).
+using roles::DeviceMethod;
+using roles::FillRequest;
 // The approval request that asks the physician's phone to co-sign `signed_vc`.
 json CosignRequest(const std::string& device_method, const json& signed_vc, const std::string& patient_did);
 // Queues an approval at the owner's container; its id.
@@ -125,13 +127,11 @@ Result<std::string> PresentPharmacyCopy(const std::string& sd_jwt, ByteView seed
 
 // --- at the pharmacy ---
 
-Result<claims::Challenge> PharmacyChallenge(const std::string& pharmacy_url);
+inline Result<claims::Challenge> PharmacyChallenge(const std::string& pharmacy_url) {
+  return roles::FetchPharmacyChallenge(pharmacy_url);
+}
 // A holder-bound presentation (Data Integrity) of the prescription for the challenge.
 Result<json> PresentPrescription(const json& rx, const Party& patient, const claims::Challenge& challenge);
-// The approval request that asks the patient's phone to authorize the fill of the prescription
-// with `digest_hex` at `domain`.
-json FillRequest(const std::string& device_method, const std::string& domain, const std::string& digest_hex,
-                 const std::string& medication);
 // POST /pharmacy/v1/dispense.
 Result<Answer> Dispense(const std::string& pharmacy_url, const json& body);
 

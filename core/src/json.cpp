@@ -67,6 +67,19 @@ Result<json> ParseJsonObject(std::string_view text, std::string_view what, JsonL
   return std::move(*parsed);
 }
 
+std::string StringOr(const json& j, const char* name, std::string fallback) {
+  if (!j.is_object()) return fallback;
+  auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+const json& MemberOr(const json& j, const char* name) {
+  static const json kAbsent;
+  if (!j.is_object()) return kAbsent;
+  auto it = j.find(name);
+  return it == j.end() ? kAbsent : *it;
+}
+
 std::string_view JsonTypeName(const json& value) {
   switch (value.type()) {
     case json::value_t::null: return "null";

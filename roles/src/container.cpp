@@ -142,7 +142,14 @@ Status ContainerRole::OpenWeb(const std::string& origin, const std::string& pref
   wo.tls = !options_.tls.cert.empty();
   wo.owner_did = owner_;
   wo.display_name = "Medallion container" + (prefix.empty() ? std::string() : " " + prefix);
-  if (keys_) wo.seed = &keys_->seed;
+  if (keys_) {
+    wo.seed = &keys_->seed;
+    wo.prescriptions.holder_signer = keys_->AuthSigner();
+  }
+  wo.prescriptions.holder_did = owner_;
+  wo.prescriptions.resolver = &verifier_->resolver();
+  wo.prescriptions.license_status = verifier_->LicenseStatus();
+  wo.store = options_.store;
   MDL_ASSIGN_OR_RETURN(web_, ContainerWeb::Open(options_.dir, *as_, ledger_client_, wo, env_));
   MDL_ASSIGN_OR_RETURN(std::string link, web_->SetupLink());
   banner_["app"] = web_->AppUrl();

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "medallion/core/env.h"
+#include "medallion/core/json.h"
 
 namespace medallion::roles {
 namespace {
@@ -231,5 +232,21 @@ Result<wallet::WalletSecret> OpenAndUnlock(const std::string& store, const std::
   return (*ks)->Unlock(pass.Reveal());
 }
 
+Status RecordGuardianShares(const std::string& store, const nlohmann::json& layout) {
+  MDL_ASSIGN_OR_RETURN(auto ks, wallet::KeyStore::Open(store, DefaultEnv()));
+  return ks->PutPublic("recovery", "guardian_shares", layout.dump());
+}
+
+Result<nlohmann::json> GuardianShares(const std::string& store) {
+  MDL_ASSIGN_OR_RETURN(auto ks, wallet::KeyStore::Open(store, DefaultEnv()));
+  auto text = ks->GetPublic("recovery", "guardian_shares");
+  if (!text) {
+    if (text.error().code() == StatusCode::kNotFound) return nlohmann::json();
+    return text.error();
+  }
+  auto layout = ParseJson(*text, JsonLimits{size_t{64} << 10, 8});
+  if (!layout) return Status::DataLoss("the guardian-share record of " + store + " is not JSON");
+  return *layout;
+}
 
 }  // namespace medallion::roles

@@ -12,6 +12,7 @@
 #include "medallion/core/hash.h"
 #include "medallion/core/json.h"
 #include "medallion/http/http.h"
+#include "medallion/roles/files.h"
 #include "medallion/roles/ledger_client.h"
 #include "medallion/uma/authorization_server.h"
 #include "medallion/uma/relationship.h"
@@ -50,12 +51,6 @@ std::string CookieValue(const httplib::Request& req, std::string_view name) {
   return "";
 }
 
-// A string member, or "" when absent or not a string (never thrown).
-std::string StringOr(const json& obj, const char* name) {
-  if (!obj.is_object()) return "";
-  auto it = obj.find(name);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
-}
 
 bool IsUnsafe(const std::string& method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
 
@@ -690,7 +685,57 @@ class ContainerWeb::Handlers {
       all = all && ok;
       out.push_back(std::move(row));
     }
-    SendJson(res, {{"ledger", true}, {"valid", all}, {"receipts", out}});
+    auto dispensed = w_.desk_.VerifyDispenseReceipts(*token);
+    if (!dispensed) return SendError(res, dispensed.error());
+    for (const json& d : *dispensed) all = all && d.value("valid", false);
+    SendJson(res, {{"ledger", true}, {"valid", all}, {"receipts", out}, {"dispense_receipts", *dispensed}});
+  }
+
+  // --- prescriptions at a pharmacy (web_rx.h) ---
+
+  // The owner session of the request's browser session (CSRF checked for unsafe methods);
+  // nullopt when an error was sent.
+  std::optional<std::string> OwnerToken(const httplib::Request& req, httplib::Response& res) {
+    auto info = Session(req, res);
+    if (!info) return std::nullopt;
+    auto token = OwnerSessionFor(*info);
+    if (!token) {
+      SendError(res, token.error());
+      return std::nullopt;
+    }
+    return *token;
+  }
+
+  void ListPrescriptions(const httplib::Request& req, httplib::Response& res) {
+    auto token = OwnerToken(req, res);
+    if (!token) return;
+    auto list = w_.desk_.List(*token);
+    if (!list) return SendError(res, list.error());
+    SendJson(res, *list);
+  }
+
+  void Present(const httplib::Request& req, httplib::Response& res, bool poll) {
+    auto token = OwnerToken(req, res);
+    if (!token) return;
+    auto body = server::ReadJsonBody(req, res);
+    if (!body) return;
+    auto answer = poll ? w_.desk_.Poll(*token, *body) : w_.desk_.Present(*token, *body);
+    if (!answer) return SendError(res, answer.error());
+    SendJson(res, answer->body, answer->http);
+  }
+
+  // Her recovery: the layout of her guardian shares (never a share) from her wallet's public
+  // records, and her paired phones' count.
+  void Recovery(const httplib::Request& req, httplib::Response& res) {
+    auto token = OwnerToken(req, res);
+    if (!token) return;
+    json out = {{"wallet", !w_.options_.store.empty()}, {"guardian_shares", nullptr}, {"owner", w_.options_.owner_did}};
+    if (!w_.options_.store.empty()) {
+      auto layout = GuardianShares(w_.options_.store);
+      if (!layout) return SendError(res, layout.error());
+      out["guardian_shares"] = *layout;
+    }
+    SendJson(res, out);
   }
 
   // --- relationships on the ledger (docs/relationships.md), from her seed ---
@@ -795,7 +840,8 @@ class ContainerWeb::Handlers {
 
 ContainerWeb::ContainerWeb(uma::AuthorizationServer& as, std::shared_ptr<server::LedgerClient> ledger,
                            ContainerWebOptions options, Env env)
-    : as_(as), ledger_(std::move(ledger)), options_(std::move(options)), env_(env) {}
+    : as_(as), ledger_(std::move(ledger)), options_(std::move(options)), env_(env),
+      desk_(as, ledger_, options_.prescriptions, env) {}
 
 ContainerWeb::~ContainerWeb() = default;
 
@@ -849,6 +895,10 @@ void ContainerWeb::RegisterRoutes(httplib::Server& server) {
   server.Get("/web/v1/relationships", [h](const httplib::Request& req, httplib::Response& res) { h->ListRelationships(req, res); });
   server.Post("/web/v1/relationships/pseudonym", [h](const httplib::Request& req, httplib::Response& res) { h->NewPseudonym(req, res); });
   server.Post("/web/v1/relationships/decision", [h](const httplib::Request& req, httplib::Response& res) { h->DecideRelationship(req, res); });
+  server.Get("/web/v1/prescriptions", [h](const httplib::Request& req, httplib::Response& res) { h->ListPrescriptions(req, res); });
+  server.Post("/web/v1/prescriptions/present", [h](const httplib::Request& req, httplib::Response& res) { h->Present(req, res, false); });
+  server.Post("/web/v1/prescriptions/present/poll", [h](const httplib::Request& req, httplib::Response& res) { h->Present(req, res, true); });
+  server.Get("/web/v1/recovery", [h](const httplib::Request& req, httplib::Response& res) { h->Recovery(req, res); });
   server.Post("/web/v1/links", [h](const httplib::Request& req, httplib::Response& res) { h->Link(req, res); });
 }
 

@@ -17,6 +17,7 @@
 #include "medallion/core/status.h"
 #include "medallion/web/sessions.h"
 #include "medallion/webauthn/webauthn.h"
+#include "web_rx.h"
 
 namespace medallion::uma {
 class AuthorizationServer;
@@ -36,6 +37,11 @@ struct ContainerWebOptions {
   // The owner's seed (from her wallet, when the container holds it): her pairwise pseudonyms
   // for relationships on the ledger (uma/relationship.h). Null: the relationships page says so.
   const SecretBytes* seed = nullptr;
+  // Her prescriptions at a pharmacy (web_rx.h): her authentication key, the resolver of her
+  // DID's phone key, the prescribers' license status.
+  PrescriptionDeskOptions prescriptions;
+  // Her key store's path ("" without one): the layout of her guardian shares (files.h).
+  std::string store;
 };
 
 // The web origin for a served URL: the same scheme and port, with 127.0.0.1 / ::1 / 0.0.0.0
@@ -76,6 +82,7 @@ class ContainerWeb {
   webauthn::RelyingParty rp_;
   std::string cookie_name_;  // "mdl_session_<port>"
   std::unique_ptr<web::BrowserStore> store_;
+  PrescriptionDesk desk_;
 
   // The owner session standing for each browser session (by session hash), in memory only:
   // after a restart a live browser session gets a new one.

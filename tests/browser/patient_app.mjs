@@ -58,7 +58,9 @@ async function startRoles() {
   };
   const alice = await box('alice', 'alice.wallet', aliceDid);
   const dr = await box('dr', 'dr.wallet', drDid);
-  return { ledger, L, society, alice, dr, aliceDid, drDid };
+  await cli(['wallet', 'init', '--store', 'pharmacy.wallet', '--kdf', 'test', '--mnemonic-out', 'pharmacy.words'], 'wallet init pharmacy');
+  const pharmacy = await startRole(M, 'pharmacy', ['pharmacy', 'serve', '--dir', 'pharmacy', '--store', 'pharmacy.wallet', '--listen', '127.0.0.1:0', '--json', '--trust', society.banner.did, '--allow-insecure-loopback', ...L], ENV);
+  return { ledger, L, society, alice, dr, aliceDid, drDid, pharmacy };
 }
 
 // A one-time setup link: the line `container serve` prints, else `container login-link`.
@@ -366,7 +368,8 @@ async function main() {
   await visit(page, 'sharing', 'Sharing');
   await page.locator('.policy').first().getByRole('button', { name: /^Revoke/ }).click();
   await page.locator('main').getByText('The rule is revoked.').waitFor({ timeout: 15000 });
-  check(await page.locator('main').getByText('You have no sharing rules').isVisible(), 'after revoking, no rule is left');
+  // The page says "revoked" and then reloads the list: wait for the list.
+  check(await page.locator('main').getByText('You have no sharing rules').waitFor({ timeout: 10000 }).then(() => true, () => false), 'after revoking, no rule is left');
   const refused = await ask('dr-uma-4.json');
   check(refused.code !== 0 && /request_denied|need_info/.test(refused.stdout + refused.stderr), 'after revoking, a new request is refused', `${refused.code} ${refused.stdout} ${refused.stderr}`);
 
@@ -387,7 +390,31 @@ async function main() {
     const rx = page.locator('.rx').first();
     const rxText = await rx.innerText().catch(() => '');
     check(/amoxicillin/.test(rxText) && /Prescribed by/.test(rxText) && /Fills/.test(rxText) && /Postmark/.test(rxText), 'Prescriptions: medication, prescriber, fills, postmark', rxText);
+    check(/License active/.test(rxText) && /0 of \d+ used/.test(rxText), 'Prescriptions: the prescriber’s license checked active now, no fill used on the ledger yet', rxText);
     await pageCheck(page, 'prescriptions', 'Prescriptions', 'prescriptions');
+    // Present it to a pharmacy: a bad address is refused in words, nothing sent; the pharmacy's
+    // address dispenses it, check by check; the ledger's count of fills moves.
+    await rx.getByRole('button', { name: 'Present to a pharmacy' }).click();
+    const where = rx.getByLabel('The pharmacy’s address or link');
+    await where.fill('ftp://pharmacy.example');
+    expectingErrors = true;
+    await rx.getByRole('button', { name: 'Present', exact: true }).click();
+    await rx.locator('.present-form .error').waitFor({ timeout: 10000 }).catch(() => {});
+    check(/https:\/\/ or http:\/\//.test(await rx.locator('.present-form .message').innerText().catch(() => '')), 'Present: a non-web address is refused with a clear error', await rx.locator('.present-form .message').innerText().catch(() => ''));
+    expectingErrors = false;
+    await where.fill(`${roles.pharmacy.banner.url}/#present`);
+    await shoot(page, 'prescriptions-present');
+    await rx.getByRole('button', { name: 'Present', exact: true }).click();
+    const outcomeBox = rx.locator('.rx-outcome');
+    check(await outcomeBox.waitFor({ timeout: 30000 }).then(() => true, () => false), 'Present: the pharmacy answers on the page');
+    const outcomeText = await outcomeBox.innerText().catch(() => '');
+    const checks = await outcomeBox.locator('.checks li').allInnerTexts();
+    check(/^Dispensed: fill 1 of \d+/.test(outcomeText) && checks.length >= 8 && checks.every((t) => /^Passed:/.test(t)) && checks.some((t) => /license is active/.test(t)),
+      'Present: dispensed, with each of the pharmacy’s checks shown passed in words', outcomeText);
+    await axe(page, 'prescriptions-dispensed');
+    await shoot(page, 'prescriptions-dispensed');
+    await visit(page, 'prescriptions', 'Prescriptions');
+    check(/1 of \d+ used/.test(await page.locator('.rx').first().locator('.fills').innerText().catch(() => '')), 'Prescriptions: the fill now counts as used (the ledger’s nullifier found by her container)', await page.locator('.rx').first().locator('.fills').innerText().catch(() => ''));
   }
 
   // Who saw what: the timeline, filters, export, verify.
@@ -417,12 +444,16 @@ async function main() {
 
   // Receipts.
   await visit(page, 'receipts', 'Receipts');
-  const receipts = await page.locator('.receipt').allInnerTexts();
+  const dispenseProof = page.locator('.receipt.dispense .proof');
+  await page.waitForFunction(() => ![...document.querySelectorAll('.receipt.dispense .proof')].some((p) => /Checking/.test(p.textContent)), null, { timeout: 15000 }).catch(() => {});
+  check(await page.locator('.receipt.dispense').count() === 1 && /amoxicillin/.test(await page.locator('.receipt.dispense').innerText()) && /^Verified: the ledger holds the dispense record/.test(await dispenseProof.innerText().catch(() => '')),
+    'Receipts: the pharmacy’s dispense receipt, its ledger record proven and shown as verified', await page.locator('.receipt.dispense').innerText().catch(() => ''));
+  const receipts = await page.locator('.receipt:not(.dispense)').allInnerTexts();
   check(receipts.length === 4 && receipts.filter((t) => /You allowed access/.test(t)).length === 2 && receipts.some((t) => /public ledger at position/.test(t)),
     'Receipts: two grants and two revocations, with their ledger positions', `${receipts.length}: ${receipts.map((t) => t.split('\n')[0]).join(', ')}`);
   await page.locator('.receipt .proof.ok, .receipt .proof.error').first().waitFor({ timeout: 15000 }).catch(() => {});
   await page.waitForFunction(() => ![...document.querySelectorAll('.receipt .proof')].some((p) => /Checking/.test(p.textContent)), null, { timeout: 15000 }).catch(() => {});
-  const proofs = await page.locator('.receipt .proof').allInnerTexts();
+  const proofs = await page.locator('.receipt:not(.dispense) .proof').allInnerTexts();
   check(proofs.length === 4 && proofs.every((t) => /^Verified: the ledger holds/.test(t)),
     'Receipts: each receipt\u2019s ledger entries are proven in the log and shown as verified', proofs.join(' | '));
   await pageCheck(page, 'receipts', 'Receipts', 'receipts');
@@ -451,8 +482,17 @@ async function main() {
   check(await page.getByText('You accepted it.').count() === 1, 'Relationships: the card says she accepted it');
   await pageCheck(page, 'relationships', 'Relationships', 'relationships');
 
-  // Devices: pair a phone with the QR code's URI; the device appears (live).
+  // Devices: her recovery — no guardian shares, then split (CLI) into 2 of 3 and shown.
   await visit(page, 'devices', 'Devices and sign-in');
+  await page.locator('#recovery').waitFor({ timeout: 10000 }).catch(() => {});
+  check(await page.locator('#guardians-none').count() === 1, 'Devices: her key is not split among guardians yet, said plainly', await page.locator('#recovery').innerText().catch(() => ''));
+  await cli(['wallet', 'split', '--store', 'alice.wallet', '--groups', '2of3', '--out-dir', 'alice-shares'], 'wallet split (guardian shares)');
+  await visit(page, 'home', 'Your records');
+  await visit(page, 'devices', 'Devices and sign-in');
+  await page.locator('#recovery').waitFor({ timeout: 10000 }).catch(() => {});
+  check(/3 guardians hold a share each of your key; any 2 of them together can restore it/.test(await page.locator('#guardians-state').innerText().catch(() => '')),
+    'Devices: the guardian shares’ state (how many, threshold) and how to recover', await page.locator('#recovery').innerText().catch(() => ''));
+  // Devices: pair a phone with the QR code's URI; the device appears (live).
   check(await page.locator('main').getByText('No phone is paired.').isVisible(), 'no phone is paired at first');
   await page.getByRole('button', { name: 'Pair a phone' }).click();
   const qr = page.locator('#pairing-qr');

@@ -15,6 +15,7 @@
 #include "medallion/core/encoding.h"
 #include "medallion/core/hash.h"
 #include "medallion/core/jcs.h"
+#include "medallion/core/json.h"
 #include "medallion/uma/authorization_server.h"
 #include "medallion/storage/sqlite.h"
 #include "schema.h"
@@ -78,21 +79,6 @@ inline Reply Internal(const Status& st) { return Error(StatusCode::kInternal, "s
 
 inline std::string HexHash(std::string_view text) { return HexEncode(Sha256(AsBytes(text))); }
 
-// A string member of outside JSON for comparison: "" when `j` is not an object or the member is
-// absent or not a string (never throws, unlike json::value on a wrong type).
-inline std::string StringOr(const json& j, const char* name, std::string fallback = "") {
-  if (!j.is_object()) return fallback;
-  auto it = j.find(name);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
-}
-// A member of outside JSON: null when `j` is not an object or has no such member (never
-// throws, unlike json::at).
-inline const json& MemberOr(const json& j, const char* name) {
-  static const json kAbsent;
-  if (!j.is_object()) return kAbsent;
-  auto it = j.find(name);
-  return it == j.end() ? kAbsent : *it;
-}
 inline Hash256 TokenHash(std::string_view token) { return Sha256(AsBytes(token)); }
 
 inline bool Contains(const std::vector<std::string>& v, std::string_view s) { return std::find(v.begin(), v.end(), s) != v.end(); }

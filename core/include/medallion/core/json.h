@@ -54,6 +54,12 @@ Result<nlohmann::json> OptionalArray(const nlohmann::json& obj, std::string_view
 // An optional array whose elements must all be strings.
 Result<std::vector<std::string>> OptionalStringArray(const nlohmann::json& obj, std::string_view name);
 
+// Lenient reads of outside JSON for comparisons and display, never throwing (unlike
+// json::value or json::at on a wrong type): a string member, or `fallback` when `j` is not an
+// object or the member is absent or not a string; a member, or null.
+std::string StringOr(const nlohmann::json& j, const char* name, std::string fallback = "");
+const nlohmann::json& MemberOr(const nlohmann::json& j, const char* name);
+
 // Short, safe description of a value's JSON type ("an array") for error messages.
 std::string_view JsonTypeName(const nlohmann::json& value);
 

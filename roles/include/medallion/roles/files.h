@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json.hpp>
+
 #include "medallion/core/bytes.h"
 #include "medallion/core/secret.h"
 #include "medallion/core/status.h"
@@ -37,5 +39,12 @@ Result<SecretString> GetPassphrase(const std::string& file, const char* env_var,
 // (exit 2), a wrong passphrase unauthenticated (exit 1). The passphrase comes from
 // `passphrase_file`, else $MEDALLION_PASSPHRASE, else a prompt.
 Result<wallet::WalletSecret> OpenAndUnlock(const std::string& store, const std::string& passphrase_file);
+
+// The layout of the guardian shares last split from a key store (`wallet split --store`), kept
+// beside the seed as a public record — never a share: {"group_threshold", "groups":
+// [{"threshold", "count"}], "created" (POSIX seconds)}. Her container shows it (docs/web.md).
+Status RecordGuardianShares(const std::string& store, const nlohmann::json& layout);
+// That record, or null when the wallet was never split. Errors: the key store's.
+Result<nlohmann::json> GuardianShares(const std::string& store);
 
 }  // namespace medallion::roles

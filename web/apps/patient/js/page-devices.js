@@ -121,7 +121,35 @@ function pairingBox(ctx, onPaired) {
   return box;
 }
 
+// Her recovery (web/v1/recovery): the layout of her guardian shares (never a share) and how
+// she gets her identity back if she loses this container's wallet or her phone.
+function recoveryBox(r, devices) {
+  const g = r && r.guardian_shares;
+  const groups = (g && g.groups) || [];
+  const total = groups.reduce((n, x) => n + x.count, 0);
+  let state;
+  if (!r || !r.wallet) {
+    state = h('p', {}, 'This container does not hold your wallet, so it cannot tell whether your key is split among guardians.');
+  } else if (!g) {
+    state = h('p', { class: 'notice', id: 'guardians-none' }, 'Your key is not split among guardians yet. If you lose your wallet and its recovery words, nobody can give your identity back.');
+  } else if (groups.length === 1) {
+    state = h('p', { class: 'ok', id: 'guardians-state' }, `${total} guardian${total === 1 ? ' holds a share' : 's hold a share each'} of your key; any ${groups[0].threshold} of them together can restore it. Split `, h('time', { datetime: isoAttr(g.created) }, when(g.created)), '.');
+  } else {
+    state = h('p', { class: 'ok', id: 'guardians-state' }, `${total} guardians in ${groups.length} groups hold shares of your key; ${g.group_threshold} group${g.group_threshold === 1 ? '' : 's'} must take part (`,
+      groups.map((x, i) => `${i ? ', ' : ''}${x.threshold} of ${x.count}`).join(''), '). Split ', h('time', { datetime: isoAttr(g.created) }, when(g.created)), '.');
+  }
+  return h('div', { class: 'card stack', id: 'recovery' },
+    state,
+    h('h3', {}, 'How to recover'),
+    h('ol', { class: 'steps' },
+      h('li', {}, 'With your recovery words: restore your wallet from them on a new computer (', h('code', { class: 'mono' }, 'medallion wallet restore'), ').'),
+      h('li', {}, g ? 'Without them: ask enough of your guardians for their shares and combine them (' : 'To let guardians help later: split your key into shares for people you trust (', h('code', { class: 'mono' }, g ? 'medallion wallet combine --share-file …' : 'medallion wallet split --store … --groups 2of3'), ').'),
+      h('li', {}, devices ? 'Lost a phone? Remove it above: its key leaves your identity at once, and nothing it signs is accepted after that.' : 'Pair a phone, so a lost computer is not the only key that approves for you.')),
+    h('p', { class: 'meta' }, 'Your container never holds a guardian’s share; it only remembers how many you made.'));
+}
+
 export async function render(main, ctx) {
+  const recoveryHolder = h('div', {});
   const deviceBox = h('div', { id: 'device-list' });
   const passkeyBox = h('div', { id: 'passkey-list' });
   const status = h('div', { role: 'status', class: 'message', id: 'devices-status' });
@@ -173,9 +201,15 @@ export async function render(main, ctx) {
     h('h2', {}, 'Your passkeys'),
     h('p', {}, 'Passkeys sign you in to this page. Remove one you no longer use.'),
     passkeyBox, addForm,
+    h('h2', {}, 'Recovery'),
+    recoveryHolder,
     h('h2', {}, 'This browser'),
     session ? h('p', {}, 'Signed in ', h('time', { datetime: isoAttr(session.created_at) }, when(session.created_at)), session.expires_at ? [', until ', h('time', { datetime: isoAttr(session.expires_at) }, when(session.expires_at)), ' at the latest'] : '', '.') : null,
     h('div', { class: 'actions' }, signout, signoutAll),
     ctx.ownerDid ? details('Your identity (DID)', h('code', { class: 'mono' }, ctx.ownerDid)) : null);
-  await Promise.all([reloadDevices(), reloadPasskeys()]);
+  const reloadRecovery = async () => {
+    const [r, list] = await Promise.all([api.get('web/v1/recovery').catch(() => null), api.get('owner/v1/devices')]);
+    clear(recoveryHolder).append(recoveryBox(r, (list || []).filter((d) => !d.revoked).length));
+  };
+  await Promise.all([reloadDevices(), reloadPasskeys(), reloadRecovery()]);
 }

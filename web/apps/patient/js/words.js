@@ -110,7 +110,31 @@ const REASONS = {
   no_paired_phone: 'No phone is paired with your container yet.',
   pairing_used: 'That pairing code was already used.',
   pairing_expired: 'That pairing code has expired.',
+  no_wallet: 'Your container does not hold your wallet, so it cannot show a prescription for you.',
+  no_phone: 'This is a controlled substance: pair your phone first (Devices), so it can approve each fill.',
+  pharmacy_unavailable: 'The pharmacy could not be reached. Check its address and try again.',
 };
+
+// A pharmacy's checks (claims/pharmacy.h), each in plain words.
+export const RX_STEPS = {
+  configuration: 'The pharmacy is set up to dispense',
+  prescription: 'It is a prescription',
+  holder_binding: 'You are the patient it was written for',
+  prescription_proofs: 'The prescriber’s signature (and, for a controlled substance, her phone’s)',
+  issuer_resolution: 'The prescriber’s identity',
+  license_proof: 'The prescriber’s license was issued by a trusted medical society',
+  license_status: 'The license is active now (not revoked or suspended)',
+  schedule: 'The license covers this controlled substance',
+  postmark: 'The prescription is stamped on the public ledger',
+  fills: 'A fill is left',
+  patient_approval: 'You approved this fill on your phone',
+  dispense: 'The fill is recorded on the public ledger',
+  receipt: 'The pharmacy signed your receipt',
+};
+
+export function rxStepWords(step) {
+  return RX_STEPS[step] || step;
+}
 
 // A sentence for an error; the technical detail is kept for a <details>.
 export function errorWords(err) {

@@ -1,0 +1,96 @@
+// The patient's prescriptions in her browser (docs/web.md §Prescriptions): each
+// PrescriptionCredential in her container with its fills used on the ledger and the
+// prescriber's license status now; presenting one to a pharmacy from her container (the
+// pharmacy's challenge, a presentation signed by her authentication key, her phone's approval
+// of a controlled-substance fill, the dispense) with the pharmacy's answer step by step; the
+// pharmacy's dispense receipt kept in her container and proven against the ledger.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "medallion/claims/pharmacy.h"
+#include "medallion/claims/signer.h"
+#include "medallion/core/env.h"
+#include "medallion/core/status.h"
+#include "medallion/did/resolver.h"
+
+namespace medallion::uma {
+class AuthorizationServer;
+}
+namespace medallion::server {
+class LedgerClient;
+}
+
+namespace medallion::roles {
+
+struct PrescriptionDeskOptions {
+  std::string holder_did;          // the owner's DID: the presentations' holder
+  claims::Signer holder_signer;    // her authentication key; no `sign` function without her wallet
+  const did::Resolver* resolver = nullptr;   // her DID's phone key (controlled substances)
+  claims::LicenseStatusCheck license_status; // the prescriber's license now; unset: "unknown"
+};
+
+// An answer for the page: the HTTP status (200, 201 or 202) and the JSON body.
+struct DeskAnswer {
+  int http = 200;
+  nlohmann::json body;
+};
+
+class PrescriptionDesk {
+ public:
+  // `as` and `ledger` (which may be null) outlive the desk.
+  PrescriptionDesk(uma::AuthorizationServer& as, std::shared_ptr<server::LedgerClient> ledger,
+                   PrescriptionDeskOptions options, Env env);
+
+  // {"prescriptions": [{"id", "medication", "controlled", "fills_allowed", "fills_used"?,
+  // "fills": [{"n", "used", "ledger_index"?}]?, "license": {"status", "detail"?}}],
+  // "can_present", "ledger"}. `owner_session` is the owner's session token.
+  Result<nlohmann::json> List(const std::string& owner_session);
+
+  // {"credential": <id>, "pharmacy": <base URL>}: the presentation goes to the pharmacy now
+  // (200 with the outcome below), or — a controlled substance — her phone is asked first (202
+  // {"status": "awaiting_phone", "attempt", "request_id", "expires_in"}). The outcome:
+  // {"status": "dispensed", "result", "receipt_id"?} or {"status": "refused", "error",
+  // "error_description", "result"}, `result` being the pharmacy's answer with its steps.
+  // Errors: invalid_argument (body), not_found (no such prescription), failed_precondition
+  // (no wallet, no paired phone), unavailable (the pharmacy cannot be reached).
+  Result<DeskAnswer> Present(const std::string& owner_session, const nlohmann::json& body);
+
+  // {"attempt"}: {"status": "pending" | "denied" | "expired"}, or — her phone approved — the
+  // dispense's outcome as for Present. An attempt is used once.
+  Result<DeskAnswer> Poll(const std::string& owner_session, const nlohmann::json& body);
+
+  // Her dispense receipts, each checked against the ledger (CheckDispenseReceipt):
+  // [{"id", "valid", ...}]. An empty array without a ledger.
+  Result<nlohmann::json> VerifyDispenseReceipts(const std::string& owner_session);
+
+ private:
+  struct Attempt {
+    std::string request_id, pharmacy, credential_id;
+    nlohmann::json body;
+    int64_t expires_at = 0;
+    bool done = false;
+  };
+  Result<nlohmann::json> Credentials(const std::string& owner_session);
+  Result<DeskAnswer> Dispense(const std::string& owner_session, const std::string& pharmacy, const nlohmann::json& body);
+  nlohmann::json LicenseNow(const nlohmann::json& prescription_vc);
+
+  uma::AuthorizationServer& as_;
+  std::shared_ptr<server::LedgerClient> ledger_;
+  PrescriptionDeskOptions options_;
+  Env env_;
+  std::mutex mu_;
+  std::map<std::string, Attempt> attempts_;  // by hex SHA-256 of the attempt token
+};
+
+// A pharmacy's base URL from what the patient typed or scanned: http(s) only, no user info,
+// the fragment and a trailing '/' dropped. invalid_argument otherwise.
+Result<std::string> PharmacyBaseUrl(const std::string& typed);
+
+}  // namespace medallion::roles
