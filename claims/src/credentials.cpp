@@ -140,6 +140,8 @@ Result<json> BuildLicenseCredential(const std::string& id, const std::string& is
              {"validFrom", c.valid_from},
              {"credentialSubject", subject}};
   if (!c.valid_until.empty()) vc["validUntil"] = c.valid_until;
+  // `name` is a term of the VC 2.0 context (schema.org/name).
+  if (!c.name.empty()) vc["credentialSubject"]["name"] = c.name;
   if (!status_entries.is_null()) vc["credentialStatus"] = status_entries;
   MDL_RETURN_IF_ERROR(CheckLicenseCredential(vc));
   return vc;

@@ -178,7 +178,7 @@ Result<json> Society::Onboard(std::string_view proof, const std::string& license
     MDL_ASSIGN_OR_RETURN(json status, lists.CredentialStatus(index));
     const std::string id = NewCredentialId(*env_.rng);
     LicenseClaims c{info.controller, entry->license_number, entry->jurisdiction, entry->license_type, entry->specialty,
-                    entry->schedules, did::XmlDateTime(now), entry->valid_until};
+                    entry->schedules, did::XmlDateTime(now), entry->valid_until, entry->name};
     MDL_ASSIGN_OR_RETURN(json unsigned_vc, BuildLicenseCredential(id, options_.did, c, status));
     ProofOptions po;
     po.created = did::XmlDateTime(now);

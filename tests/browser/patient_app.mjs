@@ -334,6 +334,8 @@ async function main() {
   const cardText = await reqCard.innerText().catch(() => '');
   check(/medical license/.test(cardText) && /medication requests/.test(cardText) && /treatment/i.test(cardText) && /How long/.test(cardText),
     'the request says who (a license holder), what, why and how long in plain words', cardText);
+  check(/^Dr\. Elena Rivera asks for access/.test(cardText) && /Licensed MD \(Internal Medicine\), US-MA, license MA-MD-204812/.test(cardText) && /License active/.test(cardText),
+    'the request names the physician from her license credential, with the license and its status', cardText);
   check(/\d+ waiting/.test(await page.locator('#requests-badge').innerText()), 'the nav shows how many requests wait');
   await axe(page, 'requests');
   await shoot(page, 'requests');

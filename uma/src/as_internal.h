@@ -93,7 +93,9 @@ inline std::vector<std::string> SplitSpaces(std::string_view s) {
 inline json PartyToJson(const RequestingParty& p, const json& credentials_full) {
   json creds = json::array();
   for (const VerifiedCredential& c : p.credentials) {
-    creds.push_back({{"types", c.types}, {"issuer", c.issuer}, {"id", c.id}, {"digest", c.digest}});
+    json facts = json::object();
+    for (const auto& [k, v] : c.facts) facts[k] = v;
+    creds.push_back({{"types", c.types}, {"issuer", c.issuer}, {"id", c.id}, {"digest", c.digest}, {"facts", facts}});
   }
   return {{"did", p.did}, {"purpose", p.purpose}, {"credentials", creds}, {"vcs", credentials_full}};
 }
@@ -103,7 +105,14 @@ inline RequestingParty PartyFromJson(const json& j) {
   p.did = j.value("did", "");
   p.purpose = j.value("purpose", "");
   for (const json& c : j.value("credentials", json::array())) {
-    p.credentials.push_back({c.at("types").get<std::vector<std::string>>(), c.at("issuer"), c.at("id"), c.at("digest")});
+    VerifiedCredential v{c.at("types").get<std::vector<std::string>>(), c.at("issuer"), c.at("id"), c.at("digest"), {}};
+    const json& facts = MemberOr(c, "facts");
+    if (facts.is_object()) {
+      for (const auto& [k, value] : facts.items()) {
+        if (value.is_string()) v.facts.emplace_back(k, value.get<std::string>());
+      }
+    }
+    p.credentials.push_back(std::move(v));
   }
   return p;
 }
@@ -256,6 +265,12 @@ class AuthorizationServer::Impl {
       }
       Status st = o_.license_status(vc);
       if (!st.ok()) return Status(st.code(), "license_status: " + st.message());
+      out->facts.clear();
+      for (const char* f : {"name", "licenseNumber", "licenseType", "specialty", "jurisdiction"}) {
+        const std::string v = StringOr(subject, f);
+        if (!v.empty()) out->facts.emplace_back(f, v.substr(0, 200));
+      }
+      out->facts.emplace_back("status", "active");
     }
     out->issuer = issuer;
     if (vc.contains("id") && !vc["id"].is_string()) return Status::InvalidArgument("credential_malformed: 'id' must be a string");

@@ -58,6 +58,7 @@ struct LicenseClaims {
   std::string specialty;      // e.g. "Internal Medicine"
   std::vector<std::string> schedules;  // controlled-substance schedules the license covers
   std::string valid_from, valid_until;  // XML datetimes
+  std::string name;  // the physician's name as the society's directory holds it ("": left out)
 };
 
 // An unsecured MedicalLicenseCredential (secure it with a Data Integrity proof).

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -56,6 +57,9 @@ struct VerifiedCredential {
   std::string issuer;
   std::string id;
   std::string digest;  // hex SHA-256 of the canonical credential
+  // What the owner is shown about its subject (a license's name, licenseNumber, licenseType,
+  // specialty, jurisdiction): member name → value, strings only.
+  std::vector<std::pair<std::string, std::string>> facts;
 };
 
 // What the authorization server knows about the requesting party.

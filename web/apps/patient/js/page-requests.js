@@ -16,8 +16,16 @@ const KINDS = {
 
 function requestCard(r, ctx, reload, done) {
   const s = r.summary || {};
-  const who = capital(didWords(s.requesting_party, ctx.ownerDid));
+  // A physician's license names her (the society's directory) and was checked active — not
+  // revoked or suspended — when she asked.
+  const license = (s.credentials || []).find((c) => (c.types || []).includes('MedicalLicenseCredential'));
+  const lf = (license && license.facts) || {};
+  const who = lf.name || capital(didWords(s.requesting_party, ctx.ownerDid));
   const creds = (s.credentials || []).map(credentialWords);
+  const licenseLine = license
+    ? [`Licensed ${lf.licenseType || 'physician'}${lf.specialty ? ` (${lf.specialty})` : ''}${lf.jurisdiction ? `, ${lf.jurisdiction}` : ''}${lf.licenseNumber ? `, license ${lf.licenseNumber}` : ''}, from ${didWords(license.issuer)}. `,
+      h('strong', { class: 'license-status' }, lf.status === 'active' ? 'License active' : 'License status unknown'), lf.status === 'active' ? ' (checked when they asked: not revoked, not suspended).' : '.']
+    : null;
   const perms = s.permissions || [];
   const what = perms.map((p) => `${listWords((p.resource_scopes || []).map(scopeWords))} in ${typePlural(p.type || p.name)}`);
   const others = (s.approvers || []).filter((a) => a !== 'owner');
@@ -46,6 +54,8 @@ function requestCard(r, ctx, reload, done) {
     h('h3', { id: `req-${r.id}-title` }, `${who} asks for access`),
     h('dl', { class: 'facts' },
       h('dt', {}, 'Who'), h('dd', {}, who, creds.length ? `, who showed ${listWords(creds)}` : ', who showed no credential'),
+      licenseLine ? [h('dt', {}, 'License'), h('dd', {}, licenseLine)] : null,
+      h('dt', {}, 'Identifier'), h('dd', {}, capital(didWords(s.requesting_party, ctx.ownerDid))),
       h('dt', {}, 'What'), h('dd', {}, what.length ? `To ${listWords(what)}` : 'Nothing specific'),
       h('dt', {}, 'Why'), h('dd', {}, capital(purposeWords(s.purpose))),
       h('dt', {}, 'How long'), h('dd', {}, 'Until you revoke the sharing rule it falls under; each access pass lasts at most one hour and is renewed only while your rules allow it.'),
