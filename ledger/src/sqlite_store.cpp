@@ -6,7 +6,9 @@
 
 #include <cstring>
 #include <mutex>
-#include <unordered_map>
+#include <optional>
+
+#include "medallion/storage/sqlite.h"
 
 namespace medallion::ledger {
 namespace {
@@ -40,74 +42,20 @@ CREATE TABLE witness_state(
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
-// A prepared statement: owned (finalized on destruction), or borrowed from the store's
-// statement cache (reset and unbound on destruction, so it holds no read transaction open).
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK) s_ = nullptr;
-  }
-  Stmt(sqlite3* db, sqlite3_stmt* cached) : db_(db), s_(cached), owned_(false) {}
-  ~Stmt() {
-    if (owned_) {
-      sqlite3_finalize(s_);
-    } else if (s_ != nullptr) {
-      sqlite3_reset(s_);
-      sqlite3_clear_bindings(s_);
-    }
-  }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  bool ok() const { return s_ != nullptr; }
-  Stmt& Bind(int i, int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
-    return *this;
-  }
-  Stmt& Bind(int i, ByteView b) {
-    sqlite3_bind_blob(s_, i, b.data(), static_cast<int>(b.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& BindText(int i, std::string_view t) {
-    sqlite3_bind_text(s_, i, t.data(), static_cast<int>(t.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  // SQLITE_ROW, SQLITE_DONE or an error code.
-  int Step() { return sqlite3_step(s_); }
-  // Makes the statement ready for new bindings (prepared once, run per row).
-  void Reset() {
-    sqlite3_reset(s_);
-    sqlite3_clear_bindings(s_);
-  }
-  int64_t Int(int col) { return sqlite3_column_int64(s_, col); }
-  Bytes Blob(int col) {
-    auto p = static_cast<const uint8_t*>(sqlite3_column_blob(s_, col));
-    return Bytes(p, p + sqlite3_column_bytes(s_, col));
-  }
-  std::string Text(int col) {
-    auto p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
-    return p ? std::string(p, sqlite3_column_bytes(s_, col)) : std::string();
-  }
-  Status Error(const char* what) const {
-    return Status::Unavailable(std::string("sqlite: ") + what + ": " + sqlite3_errmsg(db_));
-  }
+// Statements, the statement cache and transactions are storage's (storage/sqlite.h). A failed
+// statement still reads "sqlite: <operation>: <SQLite's message>"; a failed Exec (pragmas,
+// migrations, BEGIN/COMMIT) reads as storage words it, "ledger: sqlite: <SQLite's message>".
+using sql::Stmt;
+constexpr std::string_view kWhat = "ledger";
 
- private:
-  sqlite3* db_;
-  sqlite3_stmt* s_ = nullptr;
-  bool owned_ = true;
-};
+Status Exec(sqlite3* db, const char* statement) { return sql::Exec(db, statement, kWhat); }
 
-Status Exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-    std::string m = err ? err : "unknown";
-    sqlite3_free(err);
-    return Status::Unavailable(std::string("sqlite: ") + m);
-  }
-  return Status::Ok();
+// unavailable: "sqlite: <op>: <SQLite's message for the last failure on db>".
+Status SqlError(sqlite3* db, const char* op) {
+  return Status::Unavailable(std::string("sqlite: ") + op + ": " + sqlite3_errmsg(db));
 }
 
-bool ToHash(const Bytes& b, Hash* out) {
+bool ToHash(const std::string& b, Hash* out) {
   if (b.size() != kHashSize) return false;
   std::memcpy(out->data(), b.data(), kHashSize);
   return true;
@@ -119,43 +67,23 @@ struct SqliteLeafStore::Impl {
   std::mutex mu;
   sqlite3* db = nullptr;
   // Statements of the hot paths (node reads for proofs, batch inserts, the size and key
-  // lookups), prepared once: preparing costs more than running them. Keyed by the SQL
-  // literal's address; used under `mu` only.
-  std::unordered_map<const char*, sqlite3_stmt*> cache;
+  // lookups), prepared once: preparing costs more than running them. Used under `mu` only.
+  std::optional<sql::StmtCache> cache;
   ~Impl() {
-    for (auto& [sql, s] : cache) sqlite3_finalize(s);
+    cache.reset();  // its statements are finalized before the connection closes
     if (db) sqlite3_close(db);
   }
   // A cached statement for `sql` (a string literal), ready for binding. REQUIRES: mu held.
-  Stmt Cached(const char* sql) {
-    auto it = cache.find(sql);
-    if (it == cache.end()) {
-      sqlite3_stmt* s = nullptr;
-      if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) {
-        sqlite3_finalize(s);
-        return Stmt(db, static_cast<sqlite3_stmt*>(nullptr));
-      }
-      it = cache.emplace(sql, s).first;
-    }
-    return Stmt(db, it->second);
-  }
+  Stmt Cached(const char* sql) { return cache->Get(sql); }
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back on error.
   template <typename F>
   Status Transaction(F&& body) {
-    MDL_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE"));
-    Status st = body();
-    if (!st.ok()) {
-      (void)Exec(db, "ROLLBACK");
-      return st;
-    }
-    st = Exec(db, "COMMIT");
-    if (!st.ok()) (void)Exec(db, "ROLLBACK");
-    return st;
+    return sql::InTransaction(db, kWhat, std::forward<F>(body));
   }
   Result<uint64_t> SizeLocked() {
     Stmt s = Cached("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves");
-    if (!s.ok() || s.Step() != SQLITE_ROW) return s.Error("size");
-    return static_cast<uint64_t>(s.Int(0));
+    if (!s.ok() || s.Step() != SQLITE_ROW) return SqlError(db, "size");
+    return static_cast<uint64_t>(s.ColInt(0));
   }
 };
 
@@ -179,9 +107,9 @@ Result<std::unique_ptr<SqliteLeafStore>> SqliteLeafStore::Open(const std::string
   MDL_RETURN_IF_ERROR(Exec(impl->db, "PRAGMA foreign_keys=ON"));
   int version;
   {
-    Stmt s(impl->db, "PRAGMA user_version");
-    if (!s.ok() || s.Step() != SQLITE_ROW) return s.Error("user_version");
-    version = static_cast<int>(s.Int(0));
+    Stmt s(impl->db, "PRAGMA user_version", kWhat);
+    if (!s.ok() || s.Step() != SQLITE_ROW) return SqlError(impl->db, "user_version");
+    version = static_cast<int>(s.ColInt(0));
   }
   if (version > kSchemaVersion) {
     return Status::DataLoss("ledger database schema " + std::to_string(version) +
@@ -194,6 +122,7 @@ Result<std::unique_ptr<SqliteLeafStore>> SqliteLeafStore::Open(const std::string
     });
     if (!st.ok()) return Status::Unavailable("migration " + std::to_string(v + 1) + ": " + st.message());
   }
+  impl->cache.emplace(impl->db, kWhat);
   return std::unique_ptr<SqliteLeafStore>(new SqliteLeafStore(std::move(impl)));
 }
 
@@ -215,27 +144,27 @@ Status SqliteLeafStore::Append(const AppendBatch& batch) {
     Stmt leaf = impl_->Cached("INSERT INTO leaves(idx, leaf_hash, entry) VALUES(?, ?, ?)");
     Stmt node = impl_->Cached("INSERT INTO nodes(level, idx, hash) VALUES(?, ?, ?)");
     Stmt key = impl_->Cached("INSERT OR IGNORE INTO entry_keys(kind, value, idx) VALUES(?, ?, ?)");
-    if (!leaf.ok() || !node.ok() || !key.ok()) return leaf.Error("prepare");
+    if (!leaf.ok() || !node.ok() || !key.ok()) return SqlError(impl_->db, "prepare");
     for (const StoredLeaf& l : batch.leaves) {
-      leaf.Bind(1, static_cast<int64_t>(l.index)).Bind(2, l.leaf_hash).Bind(3, AsBytes(l.entry));
-      if (leaf.Step() != SQLITE_DONE) return leaf.Error("insert leaf");
+      leaf.Int(1, static_cast<int64_t>(l.index)).Blob(2, l.leaf_hash).Blob(3, AsBytes(l.entry));
+      if (leaf.Step() != SQLITE_DONE) return SqlError(impl_->db, "insert leaf");
       leaf.Reset();
     }
     for (const CompactRange::Node& n : batch.nodes) {
       if (n.level == 0) continue;  // level 0 is the leaves table
-      node.Bind(1, n.level).Bind(2, static_cast<int64_t>(n.index)).Bind(3, n.hash);
-      if (node.Step() != SQLITE_DONE) return node.Error("insert node");
+      node.Int(1, n.level).Int(2, static_cast<int64_t>(n.index)).Blob(3, n.hash);
+      if (node.Step() != SQLITE_DONE) return SqlError(impl_->db, "insert node");
       node.Reset();
     }
     for (const auto& [k, idx] : batch.keys) {
-      key.Bind(1, static_cast<int>(k.kind)).BindText(2, k.value).Bind(3, static_cast<int64_t>(idx));
-      if (key.Step() != SQLITE_DONE) return key.Error("insert key");
+      key.Int(1, static_cast<int>(k.kind)).Text(2, k.value).Int(3, static_cast<int64_t>(idx));
+      if (key.Step() != SQLITE_DONE) return SqlError(impl_->db, "insert key");
       key.Reset();
     }
     if (batch.checkpoint) {
       Stmt s = impl_->Cached("INSERT OR REPLACE INTO checkpoints(size, note) VALUES(?, ?)");
-      s.Bind(1, static_cast<int64_t>(batch.checkpoint->size)).BindText(2, batch.checkpoint->note);
-      if (s.Step() != SQLITE_DONE) return s.Error("insert checkpoint");
+      s.Int(1, static_cast<int64_t>(batch.checkpoint->size)).Text(2, batch.checkpoint->note);
+      if (s.Step() != SQLITE_DONE) return SqlError(impl_->db, "insert checkpoint");
     }
     return Status::Ok();
   });
@@ -245,15 +174,15 @@ Status SqliteLeafStore::GetNode(uint32_t level, uint64_t index, Hash* out) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   Stmt s = level == 0 ? impl_->Cached("SELECT leaf_hash FROM leaves WHERE idx = ?2")
                       : impl_->Cached("SELECT hash FROM nodes WHERE level = ?1 AND idx = ?2");
-  if (!s.ok()) return s.Error("prepare");
-  if (level != 0) s.Bind(1, level);
-  s.Bind(2, static_cast<int64_t>(index));
+  if (!s.ok()) return SqlError(impl_->db, "prepare");
+  if (level != 0) s.Int(1, level);
+  s.Int(2, static_cast<int64_t>(index));
   int rc = s.Step();
   if (rc == SQLITE_DONE) {
     return Status::NotFound("node (" + std::to_string(level) + ", " + std::to_string(index) + ")");
   }
-  if (rc != SQLITE_ROW) return s.Error("get node");
-  if (!ToHash(s.Blob(0), out)) return Status::DataLoss("node hash is not 32 bytes");
+  if (rc != SQLITE_ROW) return SqlError(impl_->db, "get node");
+  if (!ToHash(s.ColBlob(0), out)) return Status::DataLoss("node hash is not 32 bytes");
   return Status::Ok();
 }
 
@@ -264,22 +193,23 @@ Result<std::vector<StoredLeaf>> SqliteLeafStore::GetLeaves(uint64_t start, uint6
     return Status::InvalidArgument("leaves: range [" + std::to_string(start) + ", " + std::to_string(end) +
                                    ") outside the log of size " + std::to_string(size));
   }
-  Stmt s(impl_->db, "SELECT idx, leaf_hash, entry FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx");
-  if (!s.ok()) return s.Error("prepare");
-  s.Bind(1, static_cast<int64_t>(start)).Bind(2, static_cast<int64_t>(end));
+  Stmt s(impl_->db,
+         "SELECT idx, leaf_hash, entry FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx", kWhat);
+  if (!s.ok()) return SqlError(impl_->db, "prepare");
+  s.Int(1, static_cast<int64_t>(start)).Int(2, static_cast<int64_t>(end));
   std::vector<StoredLeaf> out;
   out.reserve(end - start);
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) {
     StoredLeaf l;
-    l.index = static_cast<uint64_t>(s.Int(0));
-    Bytes h = s.Blob(1);
-    if (!ToHash(h, &l.leaf_hash)) return Status::DataLoss("leaf hash is not 32 bytes at " + std::to_string(l.index));
-    Bytes e = s.Blob(2);
-    l.entry.assign(e.begin(), e.end());
+    l.index = static_cast<uint64_t>(s.ColInt(0));
+    if (!ToHash(s.ColBlob(1), &l.leaf_hash)) {
+      return Status::DataLoss("leaf hash is not 32 bytes at " + std::to_string(l.index));
+    }
+    l.entry = s.ColBlob(2);
     out.push_back(std::move(l));
   }
-  if (rc != SQLITE_DONE) return s.Error("get leaves");
+  if (rc != SQLITE_DONE) return SqlError(impl_->db, "get leaves");
   if (out.size() != end - start) return Status::DataLoss("leaves: rows missing in [" + std::to_string(start) + ", " + std::to_string(end) + ")");
   return out;
 }
@@ -287,58 +217,63 @@ Result<std::vector<StoredLeaf>> SqliteLeafStore::GetLeaves(uint64_t start, uint6
 Result<std::vector<uint64_t>> SqliteLeafStore::FindByKey(const EntryKey& key, int64_t after, size_t limit) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   Stmt s = impl_->Cached("SELECT idx FROM entry_keys WHERE kind = ? AND value = ? AND idx > ? ORDER BY idx LIMIT ?");
-  if (!s.ok()) return s.Error("prepare");
-  s.Bind(1, static_cast<int>(key.kind)).BindText(2, key.value).Bind(3, after).Bind(4, static_cast<int64_t>(limit));
+  if (!s.ok()) return SqlError(impl_->db, "prepare");
+  s.Int(1, static_cast<int>(key.kind)).Text(2, key.value).Int(3, after);
+  s.Int(4, static_cast<int64_t>(limit));
   std::vector<uint64_t> out;
   int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(static_cast<uint64_t>(s.Int(0)));
-  if (rc != SQLITE_DONE) return s.Error("find by key");
+  while ((rc = s.Step()) == SQLITE_ROW) out.push_back(static_cast<uint64_t>(s.ColInt(0)));
+  if (rc != SQLITE_DONE) return SqlError(impl_->db, "find by key");
   return out;
 }
 
 Result<std::optional<StoredCheckpoint>> SqliteLeafStore::LatestCheckpoint() {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  Stmt s(impl_->db, "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1");
-  if (!s.ok()) return s.Error("prepare");
+  Stmt s(impl_->db, "SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1", kWhat);
+  if (!s.ok()) return SqlError(impl_->db, "prepare");
   int rc = s.Step();
   if (rc == SQLITE_DONE) return std::optional<StoredCheckpoint>();
-  if (rc != SQLITE_ROW) return s.Error("latest checkpoint");
-  return std::optional<StoredCheckpoint>(StoredCheckpoint{static_cast<uint64_t>(s.Int(0)), s.Text(1)});
+  if (rc != SQLITE_ROW) return SqlError(impl_->db, "latest checkpoint");
+  return std::optional<StoredCheckpoint>(
+      StoredCheckpoint{static_cast<uint64_t>(s.ColInt(0)), s.Col(1)});
 }
 
 Result<std::vector<StoredCheckpoint>> SqliteLeafStore::GetCheckpoints(uint64_t from_size, size_t limit) {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  Stmt s(impl_->db, "SELECT size, note FROM checkpoints WHERE size >= ? ORDER BY size LIMIT ?");
-  if (!s.ok()) return s.Error("prepare");
-  s.Bind(1, static_cast<int64_t>(from_size)).Bind(2, static_cast<int64_t>(limit));
+  Stmt s(impl_->db, "SELECT size, note FROM checkpoints WHERE size >= ? ORDER BY size LIMIT ?",
+         kWhat);
+  if (!s.ok()) return SqlError(impl_->db, "prepare");
+  s.Int(1, static_cast<int64_t>(from_size)).Int(2, static_cast<int64_t>(limit));
   std::vector<StoredCheckpoint> out;
   int rc;
-  while ((rc = s.Step()) == SQLITE_ROW) out.push_back({static_cast<uint64_t>(s.Int(0)), s.Text(1)});
-  if (rc != SQLITE_DONE) return s.Error("checkpoints");
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    out.push_back({static_cast<uint64_t>(s.ColInt(0)), s.Col(1)});
+  }
+  if (rc != SQLITE_DONE) return SqlError(impl_->db, "checkpoints");
   return out;
 }
 
 Status SqliteLeafStore::PutCheckpoint(const StoredCheckpoint& checkpoint) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   return impl_->Transaction([&]() -> Status {
-    Stmt s(impl_->db, "INSERT OR REPLACE INTO checkpoints(size, note) VALUES(?, ?)");
-    s.Bind(1, static_cast<int64_t>(checkpoint.size)).BindText(2, checkpoint.note);
-    if (s.Step() != SQLITE_DONE) return s.Error("put checkpoint");
+    Stmt s(impl_->db, "INSERT OR REPLACE INTO checkpoints(size, note) VALUES(?, ?)", kWhat);
+    s.Int(1, static_cast<int64_t>(checkpoint.size)).Text(2, checkpoint.note);
+    if (s.Step() != SQLITE_DONE) return SqlError(impl_->db, "put checkpoint");
     return Status::Ok();
   });
 }
 
 Result<std::optional<LeafStore::WitnessState>> SqliteLeafStore::GetWitnessState(const std::string& origin) {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  Stmt s(impl_->db, "SELECT size, root FROM witness_state WHERE origin = ?");
-  if (!s.ok()) return s.Error("prepare");
-  s.BindText(1, origin);
+  Stmt s(impl_->db, "SELECT size, root FROM witness_state WHERE origin = ?", kWhat);
+  if (!s.ok()) return SqlError(impl_->db, "prepare");
+  s.Text(1, origin);
   int rc = s.Step();
   if (rc == SQLITE_DONE) return std::optional<WitnessState>();
-  if (rc != SQLITE_ROW) return s.Error("witness state");
+  if (rc != SQLITE_ROW) return SqlError(impl_->db, "witness state");
   WitnessState w;
-  w.size = static_cast<uint64_t>(s.Int(0));
-  if (!ToHash(s.Blob(1), &w.root)) return Status::DataLoss("witness root is not 32 bytes");
+  w.size = static_cast<uint64_t>(s.ColInt(0));
+  if (!ToHash(s.ColBlob(1), &w.root)) return Status::DataLoss("witness root is not 32 bytes");
   return std::optional<WitnessState>(w);
 }
 
@@ -346,18 +281,19 @@ Status SqliteLeafStore::CompareAndSetWitnessState(const std::string& origin, std
                                                   const WitnessState& state) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   return impl_->Transaction([&]() -> Status {
-    Stmt get(impl_->db, "SELECT size FROM witness_state WHERE origin = ?");
-    get.BindText(1, origin);
+    Stmt get(impl_->db, "SELECT size FROM witness_state WHERE origin = ?", kWhat);
+    get.Text(1, origin);
     int rc = get.Step();
     std::optional<uint64_t> current;
-    if (rc == SQLITE_ROW) current = static_cast<uint64_t>(get.Int(0));
-    else if (rc != SQLITE_DONE) return get.Error("witness state");
+    if (rc == SQLITE_ROW) current = static_cast<uint64_t>(get.ColInt(0));
+    else if (rc != SQLITE_DONE) return SqlError(impl_->db, "witness state");
     if (current != expected_size) {
       return Status::FailedPrecondition("witness state for " + origin + " changed");
     }
-    Stmt put(impl_->db, "INSERT OR REPLACE INTO witness_state(origin, size, root) VALUES(?, ?, ?)");
-    put.BindText(1, origin).Bind(2, static_cast<int64_t>(state.size)).Bind(3, state.root);
-    if (put.Step() != SQLITE_DONE) return put.Error("put witness state");
+    Stmt put(impl_->db,
+             "INSERT OR REPLACE INTO witness_state(origin, size, root) VALUES(?, ?, ?)", kWhat);
+    put.Text(1, origin).Int(2, static_cast<int64_t>(state.size)).Blob(3, state.root);
+    if (put.Step() != SQLITE_DONE) return SqlError(impl_->db, "put witness state");
     return Status::Ok();
   });
 }

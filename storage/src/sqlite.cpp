@@ -17,7 +17,17 @@ Stmt::Stmt(sqlite3* db, const char* statement, std::string_view what) : db_(db),
   ok_ = sqlite3_prepare_v2(db, statement, -1, &s_, nullptr) == SQLITE_OK;
 }
 
-Stmt::~Stmt() { sqlite3_finalize(s_); }
+Stmt::Stmt(sqlite3* db, sqlite3_stmt* cached, std::string_view what)
+    : db_(db), what_(what), s_(cached), ok_(cached != nullptr), owned_(false) {}
+
+Stmt::~Stmt() {
+  if (owned_) {
+    sqlite3_finalize(s_);
+  } else if (s_ != nullptr) {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+}
 
 Stmt& Stmt::Text(int i, std::string_view v) {
   sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
@@ -62,6 +72,27 @@ int64_t Stmt::ColInt(int i) { return sqlite3_column_int64(s_, i); }
 bool Stmt::ColIsNull(int i) { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
 
 Status Stmt::Error() const { return Status::Unavailable(std::string(what_) + ": sqlite: " + sqlite3_errmsg(db_)); }
+
+StmtCache::StmtCache(sqlite3* db, std::string_view what) : db_(db), what_(what) {}
+
+StmtCache::~StmtCache() {
+  for (auto& [statement, s] : stmts_) sqlite3_finalize(s);
+}
+
+Stmt StmtCache::Get(const char* statement) {
+  auto it = stmts_.find(statement);
+  if (it == stmts_.end()) {
+    sqlite3_stmt* s = nullptr;
+    const int rc =
+        sqlite3_prepare_v3(db_, statement, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(s);
+      return Stmt(db_, static_cast<sqlite3_stmt*>(nullptr), what_);
+    }
+    it = stmts_.emplace(statement, s).first;
+  }
+  return Stmt(db_, it->second, what_);
+}
 
 Status OpenDatabase(const std::string& path, std::string_view what, std::span<const char* const> migrations,
                     sqlite3** out) {

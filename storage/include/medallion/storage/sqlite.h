@@ -1,6 +1,7 @@
 // The one SQLite helper of every store (records, consent, the society, the key store, the
-// ledger's leaves): statements with typed binds, explicit IMMEDIATE transactions, and opening a
-// database in WAL mode with synchronous=FULL and numbered migrations. The target
+// ledger's leaves): statements with typed binds, a cache of prepared statements for hot paths,
+// explicit IMMEDIATE transactions, and opening a database in WAL mode with synchronous=FULL and
+// numbered migrations. The target
 // `medallion::storage` links SQLite; a module that includes this header links that target.
 #pragma once
 
@@ -10,7 +11,9 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
+#include "medallion/core/bytes.h"
 #include "medallion/core/status.h"
 
 namespace medallion::sql {
@@ -19,17 +22,22 @@ namespace medallion::sql {
 // ("records", "consent"). Errors: unavailable with SQLite's message.
 Status Exec(sqlite3* db, const char* statement, std::string_view what);
 
+class StmtCache;
+
 // A prepared statement. Binds are 1-based, columns 0-based (SQLite's convention). A statement
 // that did not prepare reports ok() false and every Step() fails; Error() names the cause.
+// Owned (prepared here, finalized on destruction) or borrowed from a StmtCache (see there).
 class Stmt {
  public:
   Stmt(sqlite3* db, const char* statement, std::string_view what = "store");
+  // Owned: finalizes. Borrowed: resets and clears the bindings, so it holds no read open.
   ~Stmt();
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
   bool ok() const { return ok_; }
   Stmt& Text(int i, std::string_view v);
   Stmt& Blob(int i, const void* p, size_t n);
+  Stmt& Blob(int i, ByteView v) { return Blob(i, v.data(), v.size()); }
   Stmt& Int(int i, int64_t v);
   Stmt& Null(int i);
   // SQLITE_ROW, SQLITE_DONE or an error code.
@@ -44,10 +52,37 @@ class Stmt {
   Status Error() const;
 
  private:
+  friend class StmtCache;
+  // Borrows `cached` (nullptr: a statement that did not prepare).
+  Stmt(sqlite3* db, sqlite3_stmt* cached, std::string_view what);
+
   sqlite3* db_;
   std::string_view what_;
   sqlite3_stmt* s_ = nullptr;
   bool ok_ = false;
+  bool owned_ = true;
+};
+
+// Statements prepared once (SQLITE_PREPARE_PERSISTENT) and kept for the life of the cache, for
+// hot paths where preparing costs more than running. Keyed by the statement's address: pass
+// string literals. Not thread safe (the caller serializes, as it does the connection).
+// REQUIRES: destroyed before `db` is closed.
+class StmtCache {
+ public:
+  StmtCache(sqlite3* db, std::string_view what = "store");
+  // Finalizes every cached statement.
+  ~StmtCache();
+  StmtCache(const StmtCache&) = delete;
+  StmtCache& operator=(const StmtCache&) = delete;
+  // The cached statement for `statement`, prepared on first use, borrowed and ready to bind; a
+  // failed prepare is not cached (ok() false, Error() says why). REQUIRES: the Stmt dies before
+  // this cache and before the next Get of the same statement.
+  Stmt Get(const char* statement);
+
+ private:
+  sqlite3* db_;
+  std::string_view what_;
+  std::unordered_map<const char*, sqlite3_stmt*> stmts_;
 };
 
 // Runs `body` in BEGIN IMMEDIATE ... COMMIT; rolls back if it fails or the commit does.
