@@ -318,6 +318,62 @@ TEST_CASE("web: passkey registration, sign-in, replay, counter regression, CSRF,
     REQUIRE(records);
     CHECK(records->status == 200);
 
+    // Prescriptions at a pharmacy and her recovery (web_rx.h): bad input is a clear 4xx JSON
+    // error and changes nothing.
+    {
+      const size_t kept = Body(b.Get("/owner/v1/credentials")).size();
+      auto list = b.Get("/web/v1/prescriptions");
+      REQUIRE(list);
+      CHECK(list->status == 200);
+      CHECK(Body(list)["prescriptions"].empty());
+      CHECK(Body(list)["can_present"] == false);  // no wallet in this container
+      auto refused = [&](const json& body, int status, const std::string& words) {
+        auto r = b.Post("/web/v1/prescriptions/present", body);
+        REQUIRE(r);
+        CHECK(r->status == status);
+        const json e = Body(r);
+        CHECK(e["error"].is_string());
+        CHECK(e["error_description"].get<std::string>().find(words) != std::string::npos);
+      };
+      refused(json::object(), 400, "'credential'");
+      refused({{"credential", 7}, {"pharmacy", "http://localhost:1"}}, 400, "'credential'");
+      refused({{"credential", "x"}}, 400, "'pharmacy'");
+      refused({{"credential", "x"}, {"pharmacy", "ftp://pharmacy.example"}}, 400, "https://");
+      refused({{"credential", "x"}, {"pharmacy", "http://eve:secret@pharmacy.example/"}}, 400, "user name");
+      refused({{"credential", "x"}, {"pharmacy", "https://"}}, 400, "no host");
+      refused({{"credential", "x"}, {"pharmacy", "http://localhost:1"}}, 412, "wallet");
+      auto unsigned_post = b.Post("/web/v1/prescriptions/present", {{"credential", "x"}, {"pharmacy", "http://localhost:1"}}, true, false);
+      REQUIRE(unsigned_post);
+      CHECK(unsigned_post->status == 403);
+      auto text = b.http.Post("/web/v1/prescriptions/present", b.Headers(), "not json", "application/json");
+      REQUIRE(text);
+      CHECK(text->status == 400);
+      CHECK(Body(text)["error"] == "invalid_request");
+      auto form = b.http.Post("/web/v1/prescriptions/present", b.Headers(), "credential=x", "application/x-www-form-urlencoded");
+      REQUIRE(form);
+      CHECK(form->status >= 400);
+      CHECK(form->status < 500);
+      auto big = b.http.Post("/web/v1/prescriptions/present", b.Headers(), std::string(2 << 20, '['), "application/json");
+      REQUIRE(big);
+      CHECK(big->status >= 400);
+      CHECK(big->status < 500);
+      auto poll = b.Post("/web/v1/prescriptions/present/poll", {{"attempt", "nobody's"}});
+      REQUIRE(poll);
+      CHECK(poll->status == 404);
+      CHECK(Body(b.Get("/owner/v1/credentials")).size() == kept);
+      auto recovery = b.Get("/web/v1/recovery");
+      REQUIRE(recovery);
+      CHECK(recovery->status == 200);
+      CHECK(Body(recovery)["wallet"] == false);
+      CHECK(Body(recovery)["guardian_shares"].is_null());
+      httplib::Client anonymous(c.url);
+      for (const char* path : {"/web/v1/prescriptions", "/web/v1/recovery"}) {
+        auto r = anonymous.Get(path);
+        REQUIRE(r);
+        CHECK(r->status == 401);
+      }
+    }
+
     // The cookie never stands for anyone at the UMA endpoints of third parties.
     auto token = b.http.Post("/token", b.Headers(), "grant_type=client_credentials", "application/x-www-form-urlencoded");
     REQUIRE(token);
