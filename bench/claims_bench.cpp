@@ -44,9 +44,11 @@ struct Fixture {
   Fixture() {
     Bytes seed(32, 7);
     auto key = *wallet::MakeSigningKey(wallet::SignatureAlg::kEdDSA, seed);
-    const std::string multikey = *did::MultikeyFromPublicKey(did::KeyType::kEd25519, key.public_key);
+    const std::string multikey =
+        *did::MultikeyFromPublicKey(did::KeyType::kEd25519, key.public_key);
     did = "did:key:" + multikey;
-    signer = claims::WalletSigner(std::make_shared<const wallet::SigningKey>(std::move(key)), did + "#" + multikey);
+    signer = claims::WalletSigner(std::make_shared<const wallet::SigningKey>(std::move(key)),
+                                  did + "#" + multikey);
     credential = {{"@context", json::array({claims::kVcContextV2})},
                   {"id", "urn:uuid:2c3f5a1e-8d0b-4c7e-9a3f-6b1d2e4f5a6b"},
                   {"type", json::array({"VerifiableCredential"})},
@@ -65,7 +67,8 @@ Fixture& F() {
 }
 
 void BM_RawEd25519Sign(benchmark::State& state) {
-  unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES], sig[crypto_sign_BYTES];
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES],
+      sig[crypto_sign_BYTES];
   crypto_sign_keypair(pk, sk);
   const Bytes msg(kRawMessageBytes, 0x42);
   for (auto _ : state) {
@@ -76,7 +79,8 @@ void BM_RawEd25519Sign(benchmark::State& state) {
 BENCHMARK(BM_RawEd25519Sign);
 
 void BM_RawEd25519Verify(benchmark::State& state) {
-  unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES], sig[crypto_sign_BYTES];
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES],
+      sig[crypto_sign_BYTES];
   crypto_sign_keypair(pk, sk);
   const Bytes msg(kRawMessageBytes, 0x42);
   crypto_sign_detached(sig, nullptr, msg.data(), msg.size(), sk);
@@ -93,7 +97,8 @@ BENCHMARK(BM_RawEd25519Verify);
 void BM_DidKeyDereference(benchmark::State& state) {
   Fixture& f = F();
   for (auto _ : state) {
-    auto r = f.resolver.DereferenceMethod(f.signer.verification_method, did::Relationship::kAssertionMethod);
+    auto r = f.resolver.DereferenceMethod(f.signer.verification_method,
+                                          did::Relationship::kAssertionMethod);
     if (!r) state.SkipWithError("DereferenceMethod failed");
     benchmark::DoNotOptimize(r);
   }
@@ -142,7 +147,8 @@ void BM_JwtVerify(benchmark::State& state) {
   Fixture& f = F();
   claims::JwtSignOptions jo;
   jo.issued_at = 1'780'000'000;
-  const std::string token = *claims::SignJwt(claims::JwtKind::kCredential, f.credential, f.signer, jo);
+  const std::string token =
+      *claims::SignJwt(claims::JwtKind::kCredential, f.credential, f.signer, jo);
   claims::JwtCheckOptions co;
   co.now = 1'780'000'100;
   for (auto _ : state) {

@@ -44,7 +44,8 @@ namespace {
 
 fs::path DataDir() {
   const char* env = std::getenv("MEDALLION_BENCH_DATA_DIR");
-  fs::path dir = env != nullptr && *env != '\0' ? fs::path(env) : fs::path(MEDALLION_BENCH_DATA_DIR);
+  fs::path dir =
+      env != nullptr && *env != '\0' ? fs::path(env) : fs::path(MEDALLION_BENCH_DATA_DIR);
   fs::create_directories(dir);
   return dir;
 }
@@ -69,7 +70,9 @@ void MustOk(const Status& st, const char* what) {
   }
 }
 
-Ed25519NoteSigner BenchKey() { return Ed25519NoteSigner::FromSeed("bench.medallion.example/ledger", Bytes(32, 0x42)); }
+Ed25519NoteSigner BenchKey() {
+  return Ed25519NoteSigner::FromSeed("bench.medallion.example/ledger", Bytes(32, 0x42));
+}
 
 SystemClock g_clock;
 SystemRng g_rng;
@@ -78,10 +81,12 @@ Env BenchEnv() { return Env{&g_clock, &g_rng}; }
 // A valid `anchor` entry, distinct for each i, already in RFC 8785 canonical form (members
 // sorted), ~150 bytes: the typical small entry of the ledger.
 std::string AnchorEntry(uint64_t i) {
-  static const std::string kPrefix = HexEncode(Sha256(AsBytes("medallion ledger bench"))).substr(0, 48);
+  static const std::string kPrefix =
+      HexEncode(Sha256(AsBytes("medallion ledger bench"))).substr(0, 48);
   char tail[17];
   std::snprintf(tail, sizeof tail, "%016llx", static_cast<unsigned long long>(i));
-  return "{\"hash\":\"" + kPrefix + tail + "\",\"kind\":\"document\",\"ts\":" + std::to_string(1700000000 + i % 100000000) +
+  return "{\"hash\":\"" + kPrefix + tail +
+         "\",\"kind\":\"document\",\"ts\":" + std::to_string(1700000000 + i % 100000000) +
          ",\"type\":\"anchor\",\"v\":1}";
 }
 
@@ -91,9 +96,11 @@ double EntriesPerCommit(const fs::path& db, uint64_t first_size) {
   double out = 0;
   if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
     sqlite3_stmt* s = nullptr;
-    const std::string sql = "SELECT (SELECT COUNT(*) FROM leaves), (SELECT COUNT(*) FROM checkpoints WHERE size > " +
-                            std::to_string(first_size) + ")";
-    if (sqlite3_prepare_v2(h, sql.c_str(), -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+    const std::string sql =
+        "SELECT (SELECT COUNT(*) FROM leaves), (SELECT COUNT(*) FROM checkpoints WHERE size > " +
+        std::to_string(first_size) + ")";
+    if (sqlite3_prepare_v2(h, sql.c_str(), -1, &s, nullptr) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW) {
       const double leaves = static_cast<double>(sqlite3_column_int64(s, 0));
       const double commits = static_cast<double>(sqlite3_column_int64(s, 1));
       if (commits > 0) out = leaves / commits;
@@ -197,19 +204,22 @@ std::unique_ptr<Log> OpenTree(uint64_t size) {
   RemoveDb(db);
   // The generated entries must be what the Log would store.
   for (uint64_t i : {0ull, 1ull, 123456789ull}) {
-    if (Must(jcs::Canonicalize(std::string_view(AnchorEntry(i))), "canonicalize") != AnchorEntry(i) ||
+    if (Must(jcs::Canonicalize(std::string_view(AnchorEntry(i))), "canonicalize") !=
+            AnchorEntry(i) ||
         !ParseEntry(AnchorEntry(i))) {
       std::fprintf(stderr, "bench entry is not a canonical anchor\n");
       std::abort();
     }
   }
   const auto t0 = std::chrono::steady_clock::now();
-  std::fprintf(stderr, "building %s (%llu leaves) ...\n", db.c_str(), static_cast<unsigned long long>(size));
+  std::fprintf(stderr, "building %s (%llu leaves) ...\n", db.c_str(),
+               static_cast<unsigned long long>(size));
   auto store = Must(SqliteLeafStore::Open(db.string()), "create tree");
   constexpr uint64_t kChunk = 65536;
   CompactRange range;
   const Ed25519NoteSigner signer = BenchKey();
-  MustOk(store->PutCheckpoint({0, signer.SignNote(Checkpoint{signer.name(), 0, EmptyRoot(), {}}.ToText())}),
+  MustOk(store->PutCheckpoint(
+             {0, signer.SignNote(Checkpoint{signer.name(), 0, EmptyRoot(), {}}.ToText())}),
          "empty checkpoint");
   for (uint64_t start = 0; start < size; start += kChunk) {
     const uint64_t end = std::min(size, start + kChunk);
@@ -225,13 +235,14 @@ std::unique_ptr<Log> OpenTree(uint64_t size) {
       batch.leaves.push_back(StoredLeaf{i, leaf, std::move(entry)});
     }
     if (end == size) {
-      batch.checkpoint = StoredCheckpoint{size, signer.SignNote(Checkpoint{signer.name(), size, range.Root(), {}}.ToText())};
+      batch.checkpoint = StoredCheckpoint{
+          size, signer.SignNote(Checkpoint{signer.name(), size, range.Root(), {}}.ToText())};
     }
     MustOk(store->Append(batch), "append chunk");
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::fprintf(stderr, "built %s in %.1f s (%.0f leaves/s), %.0f MB\n", db.c_str(), secs, size / secs,
-               static_cast<double>(fs::file_size(db)) / 1e6);
+  std::fprintf(stderr, "built %s in %.1f s (%.0f leaves/s), %.0f MB\n", db.c_str(), secs,
+               size / secs, static_cast<double>(fs::file_size(db)) / 1e6);
   return Must(Log::Open(std::move(store), BenchKey(), BenchEnv()), "open built tree");
 }
 
@@ -259,7 +270,8 @@ Log& Tree(uint64_t size) {
 Log& WarmTree(uint64_t size, const char* benchmark) {
   static std::set<std::pair<uint64_t, std::string>> warmed;
   Log& log = Tree(size);
-  if (warmed.insert({size, benchmark}).second) WarmPageCache(DataDir() / ("tree-" + std::to_string(size) + ".db"));
+  if (warmed.insert({size, benchmark}).second)
+    WarmPageCache(DataDir() / ("tree-" + std::to_string(size) + ".db"));
   return log;
 }
 
@@ -280,9 +292,14 @@ void BM_InclusionProof(benchmark::State& state) {
     benchmark::DoNotOptimize(proof);
   }
   state.SetItemsProcessed(state.iterations());
-  state.counters["hashes_per_proof"] = state.iterations() ? static_cast<double>(hashes) / state.iterations() : 0;
+  state.counters["hashes_per_proof"] =
+      state.iterations() ? static_cast<double>(hashes) / state.iterations() : 0;
 }
-BENCHMARK(BM_InclusionProof)->Arg(1000000)->Arg(10000000)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_InclusionProof)
+    ->Arg(1000000)
+    ->Arg(10000000)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 // Consistency proof from a random earlier size to the full tree.
 void BM_ConsistencyProof(benchmark::State& state) {
@@ -300,9 +317,14 @@ void BM_ConsistencyProof(benchmark::State& state) {
     benchmark::DoNotOptimize(proof);
   }
   state.SetItemsProcessed(state.iterations());
-  state.counters["hashes_per_proof"] = state.iterations() ? static_cast<double>(hashes) / state.iterations() : 0;
+  state.counters["hashes_per_proof"] =
+      state.iterations() ? static_cast<double>(hashes) / state.iterations() : 0;
 }
-BENCHMARK(BM_ConsistencyProof)->Arg(1000000)->Arg(10000000)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ConsistencyProof)
+    ->Arg(1000000)
+    ->Arg(10000000)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 // ---------------------------------------------------------------------------------------------
 // Hashing, for comparison.

@@ -51,30 +51,41 @@ Options Parse(int argc, char** argv) {
       if (i + 1 >= argc) Usage(("missing value for " + a).c_str());
       return argv[++i];
     };
-    if (a == "--url") o.url = value();
-    else if (a == "--threads") o.threads = std::atoi(value().c_str());
-    else if (a == "--batch") o.batch = std::atoi(value().c_str());
-    else if (a == "--count") o.count = std::atoll(value().c_str());
-    else if (a == "--seconds") o.seconds = std::atof(value().c_str());
-    else if (a == "--json") o.json = true;
-    else if (a == "--nagle") o.nagle = true;
-    else Usage(("unknown argument " + a).c_str());
+    if (a == "--url")
+      o.url = value();
+    else if (a == "--threads")
+      o.threads = std::atoi(value().c_str());
+    else if (a == "--batch")
+      o.batch = std::atoi(value().c_str());
+    else if (a == "--count")
+      o.count = std::atoll(value().c_str());
+    else if (a == "--seconds")
+      o.seconds = std::atof(value().c_str());
+    else if (a == "--json")
+      o.json = true;
+    else if (a == "--nagle")
+      o.nagle = true;
+    else
+      Usage(("unknown argument " + a).c_str());
   }
-  const bool loopback = o.url.rfind("http://127.0.0.1:", 0) == 0 || o.url.rfind("http://localhost:", 0) == 0 ||
+  const bool loopback = o.url.rfind("http://127.0.0.1:", 0) == 0 ||
+                        o.url.rfind("http://localhost:", 0) == 0 ||
                         o.url.rfind("http://[::1]:", 0) == 0;
   if (!loopback) Usage("--url must be http://127.0.0.1:PORT (loopback only)");
   if (o.threads < 1 || o.threads > 256) Usage("--threads must be 1..256");
   if (o.batch < 1 || o.batch > 100000) Usage("--batch must be 1..100000");
-  if (o.count < 1 || o.seconds <= 0 || o.seconds > 600) Usage("--count must be > 0 and --seconds in (0, 600]");
+  if (o.count < 1 || o.seconds <= 0 || o.seconds > 600)
+    Usage("--count must be > 0 and --seconds in (0, 600]");
   return o;
 }
 
 // A valid `anchor` entry, distinct per (run, thread, i).
 std::string AnchorEntry(const std::string& prefix, unsigned thread, unsigned long long i) {
   char hash[65];
-  std::snprintf(hash, sizeof hash, "%s%04x%012llx", prefix.c_str(), thread & 0xffff, i & 0xffffffffffffULL);
-  return std::string("{\"type\":\"anchor\",\"v\":1,\"hash\":\"") + hash + "\",\"kind\":\"document\",\"ts\":" +
-         std::to_string(1700000000 + (i % 100000000)) + "}";
+  std::snprintf(hash, sizeof hash, "%s%04x%012llx", prefix.c_str(), thread & 0xffff,
+                i & 0xffffffffffffULL);
+  return std::string("{\"type\":\"anchor\",\"v\":1,\"hash\":\"") + hash +
+         "\",\"kind\":\"document\",\"ts\":" + std::to_string(1700000000 + (i % 100000000)) + "}";
 }
 
 size_t CountOf(const std::string& haystack, const char* needle) {
@@ -103,14 +114,16 @@ int main(int argc, char** argv) {
   // A random 48-hex-digit prefix per run, so repeated runs append new entries.
   std::random_device rd;
   char prefix[49];
-  std::snprintf(prefix, sizeof prefix, "%08x%08x%08x%08x%08x%08x", rd(), rd(), rd(), rd(), rd(), rd());
+  std::snprintf(prefix, sizeof prefix, "%08x%08x%08x%08x%08x%08x", rd(), rd(), rd(), rd(), rd(),
+                rd());
 
   std::atomic<long long> claimed{0};
   std::atomic<bool> stop{false};
   std::vector<ThreadResult> results(o.threads);
   std::vector<std::thread> pool;
   const auto t0 = Clock::now();
-  const auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
+  const auto deadline =
+      t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.seconds));
 
   for (int t = 0; t < o.threads; ++t) {
     pool.emplace_back([&, t] {
@@ -153,10 +166,12 @@ int main(int argc, char** argv) {
           continue;
         }
         // Count acknowledged entries without a JSON parse (the client shares the CPU).
-        const long long acked = o.batch == 1 ? 1 : static_cast<long long>(CountOf(res->body, "\"leaf_hash\""));
+        const long long acked =
+            o.batch == 1 ? 1 : static_cast<long long>(CountOf(res->body, "\"leaf_hash\""));
         if (acked != o.batch) {
           ++r.failures;
-          if (r.first_failure.empty()) r.first_failure = "batch partly refused: " + res->body.substr(0, 200);
+          if (r.first_failure.empty())
+            r.first_failure = "batch partly refused: " + res->body.substr(0, 200);
         }
         r.entries += acked;
         r.latency_ms.push_back(ms);
@@ -177,19 +192,22 @@ int main(int argc, char** argv) {
   std::sort(all.latency_ms.begin(), all.latency_ms.end());
   auto pct = [&](double p) {
     if (all.latency_ms.empty()) return 0.0;
-    return all.latency_ms[std::min(all.latency_ms.size() - 1, static_cast<size_t>(p * all.latency_ms.size()))];
+    return all.latency_ms[std::min(all.latency_ms.size() - 1,
+                                   static_cast<size_t>(p * all.latency_ms.size()))];
   };
   const double eps = all.entries / elapsed, rps = all.requests / elapsed;
   if (o.json) {
     std::printf(
-        "{\"threads\":%d,\"batch\":%d,\"entries\":%lld,\"requests\":%lld,\"failures\":%lld,\"seconds\":%.3f,"
+        "{\"threads\":%d,\"batch\":%d,\"entries\":%lld,\"requests\":%lld,\"failures\":%lld,"
+        "\"seconds\":%.3f,"
         "\"appends_per_s\":%.0f,\"requests_per_s\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f}\n",
-        o.threads, o.batch, all.entries, all.requests, all.failures, elapsed, eps, rps, pct(0.5), pct(0.99));
+        o.threads, o.batch, all.entries, all.requests, all.failures, elapsed, eps, rps, pct(0.5),
+        pct(0.99));
   } else {
-    std::printf("threads %d  batch %d  entries %lld  requests %lld  failures %lld  %.2f s\n", o.threads, o.batch,
-                all.entries, all.requests, all.failures, elapsed);
-    std::printf("durable appends/s %.0f  requests/s %.0f  latency p50 %.3f ms  p99 %.3f ms\n", eps, rps, pct(0.5),
-                pct(0.99));
+    std::printf("threads %d  batch %d  entries %lld  requests %lld  failures %lld  %.2f s\n",
+                o.threads, o.batch, all.entries, all.requests, all.failures, elapsed);
+    std::printf("durable appends/s %.0f  requests/s %.0f  latency p50 %.3f ms  p99 %.3f ms\n", eps,
+                rps, pct(0.5), pct(0.99));
   }
   if (all.failures > 0) std::fprintf(stderr, "first failure: %s\n", all.first_failure.c_str());
   return all.failures > 0 ? 1 : 0;

@@ -76,10 +76,11 @@ struct Options {
 };
 
 [[noreturn]] void Usage(const std::string& why) {
-  std::fprintf(stderr,
-               "%s\nusage: uma_http_load --mode grant|introspect|resource [--threads N] [--seconds S] "
-               "[--data-dir DIR] [--keep-data]\n",
-               why.c_str());
+  std::fprintf(
+      stderr,
+      "%s\nusage: uma_http_load --mode grant|introspect|resource [--threads N] [--seconds S] "
+      "[--data-dir DIR] [--keep-data]\n",
+      why.c_str());
   std::exit(2);
 }
 
@@ -91,17 +92,27 @@ Options Parse(int argc, char** argv) {
       if (i + 1 >= argc) Usage("missing value for " + a);
       return argv[++i];
     };
-    if (a == "--mode") o.mode_name = value();
-    else if (a == "--threads") o.threads = std::atoi(value().c_str());
-    else if (a == "--seconds") o.seconds = std::atof(value().c_str());
-    else if (a == "--data-dir") o.data_dir = value();
-    else if (a == "--keep-data") o.keep_data = true;
-    else Usage("unknown argument " + a);
+    if (a == "--mode")
+      o.mode_name = value();
+    else if (a == "--threads")
+      o.threads = std::atoi(value().c_str());
+    else if (a == "--seconds")
+      o.seconds = std::atof(value().c_str());
+    else if (a == "--data-dir")
+      o.data_dir = value();
+    else if (a == "--keep-data")
+      o.keep_data = true;
+    else
+      Usage("unknown argument " + a);
   }
-  if (o.mode_name == "grant") o.mode = Mode::kGrant;
-  else if (o.mode_name == "introspect") o.mode = Mode::kIntrospect;
-  else if (o.mode_name == "resource") o.mode = Mode::kResource;
-  else Usage("--mode must be grant, introspect or resource");
+  if (o.mode_name == "grant")
+    o.mode = Mode::kGrant;
+  else if (o.mode_name == "introspect")
+    o.mode = Mode::kIntrospect;
+  else if (o.mode_name == "resource")
+    o.mode = Mode::kResource;
+  else
+    Usage("--mode must be grant, introspect or resource");
   if (o.threads < 1 || o.threads > 256) Usage("--threads must be 1..256");
   if (o.seconds <= 0 || o.seconds > 600) Usage("--seconds must be in (0, 600]");
   return o;
@@ -138,7 +149,9 @@ struct Party {
 }
 
 int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 std::string Basic(const std::string& id, const std::string& secret) {
@@ -156,7 +169,8 @@ const json kMedicationRequest = {
     {"status", "active"},
     {"intent", "order"},
     {"medicationCodeableConcept",
-     {{"coding", {{{"system", "http://www.nlm.nih.gov/research/umls/rxnorm"}, {"code", "1049502"}}}}}},
+     {{"coding",
+       {{{"system", "http://www.nlm.nih.gov/research/umls/rxnorm"}, {"code", "1049502"}}}}}},
     {"subject", {{"reference", "Patient/p1"}}}};
 
 // What the requesting party's client knows.
@@ -170,8 +184,8 @@ struct World {
 
 // The steps of one grant round trip (latencies kept per step).
 enum Phase { kGet401, kTokenNeedInfo, kSignVp, kTokenRpt, kGetRecord, kPhases };
-constexpr const char* kPhaseNames[kPhases] = {"get_401", "token_need_info", "client_sign_vp", "token_rpt",
-                                              "get_record"};
+constexpr const char* kPhaseNames[kPhases] = {"get_401", "token_need_info", "client_sign_vp",
+                                              "token_rpt", "get_record"};
 
 struct Worker {
   long long ops = 0;
@@ -210,7 +224,8 @@ class RequestingClient {
   httplib::Client& http() { return http_; }
 
   bool Register() {
-    auto r = http_.Post("/register", json{{"client_name", "uma_http_load"}}.dump(), "application/json");
+    auto r =
+        http_.Post("/register", json{{"client_name", "uma_http_load"}}.dump(), "application/json");
     if (!r || r->status != 201) {
       stats_.Error(Describe(r, "register"));
       return false;
@@ -241,8 +256,9 @@ class RequestingClient {
     mark(kGet401);
 
     // UMA Grant §3.3.1 without claims → 403 need_info with a rotated ticket (§3.3.6).
-    auto r2 = http_.Post("/token", {{"Authorization", basic_}}, grant + "&ticket=" + PercentEncode(ticket),
-                         "application/x-www-form-urlencoded");
+    auto r2 =
+        http_.Post("/token", {{"Authorization", basic_}},
+                   grant + "&ticket=" + PercentEncode(ticket), "application/x-www-form-urlencoded");
     ++stats_.requests;
     json need = r2 ? json::parse(r2->body, nullptr, false) : json();
     if (!r2 || r2->status != 403 || !need.is_object() || need.value("error", "") != "need_info" ||
@@ -258,7 +274,8 @@ class RequestingClient {
     mark(kSignVp);
 
     auto r3 = http_.Post("/token", {{"Authorization", basic_}},
-                         grant + "&ticket=" + PercentEncode(ticket2) + "&claim_token=" + PercentEncode(vp) +
+                         grant + "&ticket=" + PercentEncode(ticket2) +
+                             "&claim_token=" + PercentEncode(vp) +
                              "&claim_token_format=" + PercentEncode(uma::kClaimTokenVp),
                          "application/x-www-form-urlencoded");
     ++stats_.requests;
@@ -324,8 +341,8 @@ int main(int argc, char** argv) {
   if (port <= 0) Die("cannot bind 127.0.0.1");
   const std::string issuer = "http://127.0.0.1:" + std::to_string(port);
 
-  const std::filesystem::path dir =
-      std::filesystem::path(o.data_dir) / ("uma-http-" + o.mode_name + "-" + std::to_string(::getpid()));
+  const std::filesystem::path dir = std::filesystem::path(o.data_dir) /
+                                    ("uma-http-" + o.mode_name + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
 
@@ -336,7 +353,9 @@ int main(int argc, char** argv) {
   ao.owner_did = patient.Did();
   ao.trusted_issuers = {society.Did()};
   ao.resolver = &resolver;
-  ao.license_status = [](const json&) { return Status::Ok(); };  // a status list lookup is not measured here
+  ao.license_status = [](const json&) {
+    return Status::Ok();
+  };  // a status list lookup is not measured here
   auto as_or = uma::AuthorizationServer::Open((dir / "consent.db").string(), ao, env);
   if (!as_or) Die("authorization server: " + as_or.error().ToString());
   std::unique_ptr<uma::AuthorizationServer> as = std::move(*as_or);
@@ -354,26 +373,31 @@ int main(int argc, char** argv) {
   so.expires = so.issued_at + 300;
   so.audience = issuer;
   so.nonce = challenge.body["nonce"];
-  auto signin_jwt = claims::SignJwt(claims::JwtKind::kDidAuth, {{"sub", patient.Did()}}, patient.Signer(), so);
+  auto signin_jwt =
+      claims::SignJwt(claims::JwtKind::kDidAuth, {{"sub", patient.Did()}}, patient.Signer(), so);
   if (!signin_jwt) Die("owner sign-in token: " + signin_jwt.error().ToString());
   uma::Reply signin = as->OwnerSignIn(*signin_jwt);
   if (!signin.ok()) Die("owner sign-in: " + signin.body.dump());
   const std::string session = signin.body["access_token"];
-  uma::Reply rs = as->RegisterClient({{"client_name", "fhir resource server"}, {"scope", uma::kProtectionScope}}, session);
+  uma::Reply rs = as->RegisterClient(
+      {{"client_name", "fhir resource server"}, {"scope", uma::kProtectionScope}}, session);
   if (!rs.ok()) Die("resource server registration: " + rs.body.dump());
   const uma::ClientCredentials rs_client{rs.body["client_id"], rs.body["client_secret"]};
   uma::AuthorizationServer* as_ptr = as.get();
-  auto fhir = server::FhirResourceServer::Create(*as, *records, [as_ptr, rs_client]() -> Result<std::string> {
-    uma::Reply t = as_ptr->Token({{"grant_type", "client_credentials"}, {"scope", uma::kProtectionScope}}, rs_client);
-    if (!t.ok()) return Status::Unauthenticated(t.body.dump());
-    return t.body["access_token"].get<std::string>();
-  });
+  auto fhir = server::FhirResourceServer::Create(
+      *as, *records, [as_ptr, rs_client]() -> Result<std::string> {
+        uma::Reply t = as_ptr->Token(
+            {{"grant_type", "client_credentials"}, {"scope", uma::kProtectionScope}}, rs_client);
+        if (!t.ok()) return Status::Unauthenticated(t.body.dump());
+        return t.body["access_token"].get<std::string>();
+      });
   if (!fhir) Die("fhir server: " + fhir.error().ToString());
-  uma::Reply policy = as->AddPolicy(session, {{"effect", "permit"},
-                                              {"subjects", {{{"credential_type", uma::kLicenseCredentialType}}}},
-                                              {"resource_types", {"MedicationRequest"}},
-                                              {"scopes", {"read", "search"}},
-                                              {"purposes", {"treatment"}}});
+  uma::Reply policy =
+      as->AddPolicy(session, {{"effect", "permit"},
+                              {"subjects", {{{"credential_type", uma::kLicenseCredentialType}}}},
+                              {"resource_types", {"MedicationRequest"}},
+                              {"scopes", {"read", "search"}},
+                              {"purposes", {"treatment"}}});
   if (!policy.ok()) Die("policy: " + policy.body.dump());
   server::RegisterUmaRoutes(http, *as);
   (*fhir)->RegisterRoutes(http);
@@ -387,8 +411,14 @@ int main(int argc, char** argv) {
   w.rs_basic = Basic(rs_client.client_id, rs_client.client_secret);
   w.physician = &physician;
   {
-    claims::LicenseClaims c{physician.Did(), "MD-12345", "US-MA", "MD", "Internal Medicine", {"II", "III"},
-                            "2026-01-01T00:00:00Z", "2036-01-01T00:00:00Z"};
+    claims::LicenseClaims c{physician.Did(),
+                            "MD-12345",
+                            "US-MA",
+                            "MD",
+                            "Internal Medicine",
+                            {"II", "III"},
+                            "2026-01-01T00:00:00Z",
+                            "2036-01-01T00:00:00Z"};
     auto vc = claims::BuildLicenseCredential("urn:uuid:license-bench", society.Did(), c, nullptr);
     if (!vc) Die("license: " + vc.error().ToString());
     claims::ProofOptions po;
@@ -404,9 +434,10 @@ int main(int argc, char** argv) {
     Worker setup;
     RequestingClient c(w, setup);
     if (!c.Register() || !c.RoundTrip(&shared_rpt, false)) Die("setup: " + setup.first_error);
-    auto t = c.http().Post("/token", {{"Authorization", w.rs_basic}},
-                           "grant_type=client_credentials&scope=" + std::string(uma::kProtectionScope),
-                           "application/x-www-form-urlencoded");
+    auto t =
+        c.http().Post("/token", {{"Authorization", w.rs_basic}},
+                      "grant_type=client_credentials&scope=" + std::string(uma::kProtectionScope),
+                      "application/x-www-form-urlencoded");
     if (!t || t->status != 200) Die("setup: " + Describe(t, "PAT (client_credentials)"));
     pat = json::parse(t->body)["access_token"];
   }
@@ -453,7 +484,8 @@ int main(int argc, char** argv) {
             done = c.ReadRecord(rpt);
             break;
           case Mode::kIntrospect: {
-            auto r = c.http().Post("/introspect", intro_headers, intro_body, "application/x-www-form-urlencoded");
+            auto r = c.http().Post("/introspect", intro_headers, intro_body,
+                                   "application/x-www-form-urlencoded");
             ++s.requests;
             done = r && r->status == 200 && r->body.find("\"active\":true") != std::string::npos;
             if (!done) s.Error(Describe(r, "introspect (want 200 active)"));
@@ -472,7 +504,8 @@ int main(int argc, char** argv) {
   while (ready.load() < o.threads) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   const double cpu0 = CpuSeconds();
   t0 = SteadyClock::now();
-  deadline = t0 + std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(o.seconds));
+  deadline = t0 + std::chrono::duration_cast<SteadyClock::duration>(
+                      std::chrono::duration<double>(o.seconds));
   go = true;
   for (auto& th : pool) th.join();
   const double elapsed = std::chrono::duration<double>(SteadyClock::now() - t0).count();
@@ -491,7 +524,8 @@ int main(int argc, char** argv) {
     all.errors += s.errors;
     if (all.first_error.empty()) all.first_error = s.first_error;
     all.latency_ms.insert(all.latency_ms.end(), s.latency_ms.begin(), s.latency_ms.end());
-    for (int p = 0; p < kPhases; ++p) all.phase_ms[p].insert(all.phase_ms[p].end(), s.phase_ms[p].begin(), s.phase_ms[p].end());
+    for (int p = 0; p < kPhases; ++p)
+      all.phase_ms[p].insert(all.phase_ms[p].end(), s.phase_ms[p].begin(), s.phase_ms[p].end());
   }
   auto pct = [](std::vector<double>& v, double p) {
     if (v.empty()) return 0.0;
@@ -500,23 +534,24 @@ int main(int argc, char** argv) {
   };
   auto round3 = [](double x) { return std::round(x * 1000) / 1000; };
   nlohmann::ordered_json out = {{"mode", o.mode_name},
-              {"threads", o.threads},
-              {"seconds", round3(elapsed)},
-              {"ops", all.ops},
-              {"ops_per_s", std::round(all.ops / elapsed * 10) / 10},
-              {"requests", all.requests},
-              {"requests_per_s", std::round(all.requests / elapsed)},
-              {"p50_ms", round3(pct(all.latency_ms, 0.5))},
-              {"p99_ms", round3(pct(all.latency_ms, 0.99))},
-              {"errors", all.errors},
-              {"cpu_cores_busy", std::round(cpu / elapsed * 100) / 100}};
+                                {"threads", o.threads},
+                                {"seconds", round3(elapsed)},
+                                {"ops", all.ops},
+                                {"ops_per_s", std::round(all.ops / elapsed * 10) / 10},
+                                {"requests", all.requests},
+                                {"requests_per_s", std::round(all.requests / elapsed)},
+                                {"p50_ms", round3(pct(all.latency_ms, 0.5))},
+                                {"p99_ms", round3(pct(all.latency_ms, 0.99))},
+                                {"errors", all.errors},
+                                {"cpu_cores_busy", std::round(cpu / elapsed * 100) / 100}};
   if (o.mode == Mode::kGrant) {
     nlohmann::ordered_json phases = nlohmann::ordered_json::object();
     for (int p = 0; p < kPhases; ++p) {
       double sum = 0;
       for (double x : all.phase_ms[p]) sum += x;
       const double mean = all.phase_ms[p].empty() ? 0 : sum / all.phase_ms[p].size();
-      phases[kPhaseNames[p]] = {{"p50_ms", round3(pct(all.phase_ms[p], 0.5))}, {"mean_ms", round3(mean)}};
+      phases[kPhaseNames[p]] = {{"p50_ms", round3(pct(all.phase_ms[p], 0.5))},
+                                {"mean_ms", round3(mean)}};
     }
     out["phases"] = phases;
   }

@@ -21,7 +21,8 @@ const Bytes kMessage(256, 0x42);
 void BM_Bip32HardenedChild(benchmark::State& state) {
   auto master = *MasterKeyFromSeed(Curve::kSecp256k1, Seed());
   uint32_t i = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(DeriveChild(master, kHardened | (i++ & 0x7fffffff)));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(DeriveChild(master, kHardened | (i++ & 0x7fffffff)));
 }
 BENCHMARK(BM_Bip32HardenedChild);
 
@@ -35,7 +36,8 @@ BENCHMARK(BM_Bip32PublicChild);
 void BM_Slip10Ed25519Child(benchmark::State& state) {
   auto master = *MasterKeyFromSeed(Curve::kEd25519, Seed());
   uint32_t i = 0;
-  for (auto _ : state) benchmark::DoNotOptimize(DeriveChild(master, kHardened | (i++ & 0x7fffffff)));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(DeriveChild(master, kHardened | (i++ & 0x7fffffff)));
 }
 BENCHMARK(BM_Slip10Ed25519Child);
 
@@ -48,12 +50,19 @@ void BM_PurposeKeyFromSeed(benchmark::State& state) {
 BENCHMARK(BM_PurposeKeyFromSeed);
 
 void BM_Bip39Seed(benchmark::State& state) {
-  const std::string m = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+  const std::string m =
+      "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon "
+      "about";
   for (auto _ : state) benchmark::DoNotOptimize(bip39::MnemonicToSeed(m, "TREZOR"));
 }
 BENCHMARK(BM_Bip39Seed)->Unit(benchmark::kMillisecond);
 
-SigningKey Key(SignatureAlg alg) { return *DeriveSigningKey(Seed(), alg, PurposeKeyPath(0, alg == SignatureAlg::kEdDSA ? KeyPurpose::kAssertion : KeyPurpose::kEs256k, 0)); }
+SigningKey Key(SignatureAlg alg) {
+  return *DeriveSigningKey(
+      Seed(), alg,
+      PurposeKeyPath(0, alg == SignatureAlg::kEdDSA ? KeyPurpose::kAssertion : KeyPurpose::kEs256k,
+                     0));
+}
 
 void BM_EdDSASign(benchmark::State& state) {
   SigningKey k = Key(SignatureAlg::kEdDSA);
@@ -64,7 +73,8 @@ BENCHMARK(BM_EdDSASign);
 void BM_EdDSAVerify(benchmark::State& state) {
   SigningKey k = Key(SignatureAlg::kEdDSA);
   Bytes sig = *Sign(k, kMessage);
-  for (auto _ : state) benchmark::DoNotOptimize(Verify(SignatureAlg::kEdDSA, k.public_key, kMessage, sig));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(Verify(SignatureAlg::kEdDSA, k.public_key, kMessage, sig));
 }
 BENCHMARK(BM_EdDSAVerify);
 
@@ -84,7 +94,9 @@ void BM_RawSodiumVerify(benchmark::State& state) {
   SigningKey k = Key(SignatureAlg::kEdDSA);
   crypto_sign_seed_keypair(pk, sk, k.private_key.Reveal().data());
   crypto_sign_detached(sig, nullptr, kMessage.data(), kMessage.size(), sk);
-  for (auto _ : state) benchmark::DoNotOptimize(crypto_sign_verify_detached(sig, kMessage.data(), kMessage.size(), pk));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(
+        crypto_sign_verify_detached(sig, kMessage.data(), kMessage.size(), pk));
 }
 BENCHMARK(BM_RawSodiumVerify);
 
@@ -97,7 +109,8 @@ BENCHMARK(BM_ES256KSign);
 void BM_ES256KVerify(benchmark::State& state) {
   SigningKey k = Key(SignatureAlg::kES256K);
   Bytes sig = *Sign(k, kMessage);
-  for (auto _ : state) benchmark::DoNotOptimize(Verify(SignatureAlg::kES256K, k.public_key, kMessage, sig));
+  for (auto _ : state)
+    benchmark::DoNotOptimize(Verify(SignatureAlg::kES256K, k.public_key, kMessage, sig));
 }
 BENCHMARK(BM_ES256KVerify);
 
@@ -122,8 +135,10 @@ void BM_RawSecp256k1Verify(benchmark::State& state) {
   secp256k1_ecdsa_signature sig;
   secp256k1_ecdsa_sign(ctx, &sig, digest.data(), k.private_key.Reveal().data(), nullptr, nullptr);
   secp256k1_pubkey pk;
-  if (secp256k1_ec_pubkey_parse(ctx, &pk, k.public_key.data(), k.public_key.size()) != 1) state.SkipWithError("parse");
-  for (auto _ : state) benchmark::DoNotOptimize(secp256k1_ecdsa_verify(ctx, &sig, digest.data(), &pk));
+  if (secp256k1_ec_pubkey_parse(ctx, &pk, k.public_key.data(), k.public_key.size()) != 1)
+    state.SkipWithError("parse");
+  for (auto _ : state)
+    benchmark::DoNotOptimize(secp256k1_ecdsa_verify(ctx, &sig, digest.data(), &pk));
   secp256k1_context_destroy(ctx);
 }
 BENCHMARK(BM_RawSecp256k1Verify);

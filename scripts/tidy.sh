@@ -5,7 +5,8 @@
 # config makes an error fails — a function over 120 lines in uma/, http/, roles/, cli/ or
 # mobile-bridge/, or a bug-prone finding anywhere.
 # Usage: scripts/tidy.sh [file.cpp ...]   (default: every production .cpp)
-# Long: about a minute per 10 files on 2 cores; ctest runs the upper layers as `tidy:upper`.
+# Long: about a minute per 10 files on 2 cores, so ctest does not run it; run it before a commit
+# that touches uma/, http/, roles/, cli/ or mobile-bridge/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR="${MEDALLION_BUILD_DIR:-build}"

@@ -11,7 +11,9 @@
 
 namespace medallion::testing {
 
-inline std::string VectorPath(const std::string& rel) { return std::string(MEDALLION_VECTORS_DIR) + "/" + rel; }
+inline std::string VectorPath(const std::string& rel) {
+  return std::string(MEDALLION_VECTORS_DIR) + "/" + rel;
+}
 
 inline std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -21,7 +23,9 @@ inline std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-inline nlohmann::json ReadJsonVector(const std::string& rel) { return nlohmann::json::parse(ReadFile(VectorPath(rel))); }
+inline nlohmann::json ReadJsonVector(const std::string& rel) {
+  return nlohmann::json::parse(ReadFile(VectorPath(rel)));
+}
 
 inline Bytes Hex(std::string_view h) {
   auto r = HexDecode(h);

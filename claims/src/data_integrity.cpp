@@ -55,7 +55,8 @@ Result<std::vector<json>> ProofList(const json& document) {
     out.push_back(*it);
   } else if (it->is_array()) {
     for (const json& p : *it) {
-      if (!p.is_object()) return Status::InvalidArgument("every member of `proof` must be an object");
+      if (!p.is_object())
+        return Status::InvalidArgument("every member of `proof` must be an object");
       out.push_back(p);
     }
   } else {
@@ -84,14 +85,16 @@ std::vector<std::string> Strings(const json& v) {
 }
 
 // The proofs named by `previous` (VC Data Integrity §4.3 steps 5-6, §4.5 steps 3.2-3.3).
-Result<json> MatchingProofs(const std::vector<std::string>& previous, const std::vector<json>& all) {
+Result<json> MatchingProofs(const std::vector<std::string>& previous,
+                            const std::vector<json>& all) {
   json matching = json::array();
   for (const std::string& id : previous) {
     auto it = std::find_if(all.begin(), all.end(), [&](const json& p) {
       auto pid = p.find("id");
       return pid != p.end() && pid->is_string() && pid->get<std::string>() == id;
     });
-    if (it == all.end()) return Status::InvalidArgument("no proof with id '" + id + "' in the proof set");
+    if (it == all.end())
+      return Status::InvalidArgument("no proof with id '" + id + "' in the proof set");
     matching.push_back(*it);
   }
   return matching;
@@ -109,7 +112,8 @@ Status CheckUniqueIds(const std::vector<json>& proofs) {
   }
   std::sort(ids.begin(), ids.end());
   if (std::adjacent_find(ids.begin(), ids.end()) != ids.end()) {
-    return Status::InvalidArgument("two proofs share the id '" + *std::adjacent_find(ids.begin(), ids.end()) + "'");
+    return Status::InvalidArgument("two proofs share the id '" +
+                                   *std::adjacent_find(ids.begin(), ids.end()) + "'");
   }
   return Status::Ok();
 }
@@ -119,7 +123,9 @@ Status CheckUniqueIds(const std::vector<json>& proofs) {
 std::string_view ReasonCode(const Status& status) { return status.reason(); }
 
 Result<int64_t> ParseDateTimeStamp(std::string_view t) {
-  auto bad = [&] { return Status::InvalidArgument("'" + std::string(t) + "' is not an XML Schema dateTimeStamp"); };
+  auto bad = [&] {
+    return Status::InvalidArgument("'" + std::string(t) + "' is not an XML Schema dateTimeStamp");
+  };
   size_t i = 0;
   auto digits = [&](size_t n, int* out) {
     if (t.size() - i < n) return false;
@@ -140,9 +146,9 @@ Result<int64_t> ParseDateTimeStamp(std::string_view t) {
   };
   // XSD 1.1 §3.3.7 lexical space, restricted to four-digit years (0000-9999).
   int year, month, day, hour, minute, second;
-  if (!digits(4, &year) || !literal('-') || !digits(2, &month) || !literal('-') || !digits(2, &day) ||
-      !literal('T') || !digits(2, &hour) || !literal(':') || !digits(2, &minute) || !literal(':') ||
-      !digits(2, &second)) {
+  if (!digits(4, &year) || !literal('-') || !digits(2, &month) || !literal('-') ||
+      !digits(2, &day) || !literal('T') || !digits(2, &hour) || !literal(':') ||
+      !digits(2, &minute) || !literal(':') || !digits(2, &second)) {
     return bad();
   }
   bool fraction_nonzero = false;
@@ -175,8 +181,8 @@ Result<int64_t> ParseDateTimeStamp(std::string_view t) {
     return bad();
   }
   if (i != t.size()) return bad();
-  return DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 + hour * 3600 +
-         minute * 60 + second - offset;
+  return DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
+         hour * 3600 + minute * 60 + second - offset;
 }
 
 Result<JcsHashData> EddsaJcs2022HashData(const json& proof_config, const json& unsecured_document) {
@@ -197,10 +203,13 @@ Result<JcsHashData> EddsaJcs2022HashData(const json& proof_config, const json& u
 }
 
 Result<json> AddProof(const json& document, const Signer& signer, const ProofOptions& options) {
-  if (!document.is_object()) return Status::InvalidArgument("a secured document must be a JSON object");
-  if (signer.alg != Alg::kEdDSA) return Status::InvalidArgument("eddsa-jcs-2022 needs an Ed25519 (EdDSA) signer");
+  if (!document.is_object())
+    return Status::InvalidArgument("a secured document must be a JSON object");
+  if (signer.alg != Alg::kEdDSA)
+    return Status::InvalidArgument("eddsa-jcs-2022 needs an Ed25519 (EdDSA) signer");
   MDL_CHECK(static_cast<bool>(signer.sign));
-  if (signer.verification_method.empty()) return Status::InvalidArgument("the signer has no verification method");
+  if (signer.verification_method.empty())
+    return Status::InvalidArgument("the signer has no verification method");
   if (options.proof_purpose.empty()) return Status::InvalidArgument("a proof needs a proofPurpose");
   if (options.proof_purpose == "authentication" && options.challenge.empty()) {
     return Status::InvalidArgument("an authentication proof must carry the verifier's challenge");
@@ -215,7 +224,8 @@ Result<json> AddProof(const json& document, const Signer& signer, const ProofOpt
   if (!options.id.empty()) {
     for (const json& p : all_proofs) {
       if (p.value("id", json()) == options.id) {
-        return Status::InvalidArgument("the document already has a proof with id '" + options.id + "'");
+        return Status::InvalidArgument("the document already has a proof with id '" + options.id +
+                                       "'");
       }
     }
   }
@@ -247,7 +257,8 @@ Result<json> AddProof(const json& document, const Signer& signer, const ProofOpt
 
   MDL_ASSIGN_OR_RETURN(JcsHashData h, EddsaJcs2022HashData(proof, input));
   MDL_ASSIGN_OR_RETURN(Bytes signature, signer.sign(h.hash_data));  // §3.3.6
-  if (signature.size() != kEd25519SignatureBytes) return Status::Internal("the signer returned a malformed signature");
+  if (signature.size() != kEd25519SignatureBytes)
+    return Status::Internal("the signer returned a malformed signature");
   proof["proofValue"] = MultibaseEncode(Multibase::kBase58Btc, signature);  // §3.3.1 step 6
 
   if (all_proofs.empty()) {
@@ -264,9 +275,9 @@ Result<json> AddProof(const json& document, const Signer& signer, const ProofOpt
 namespace {
 
 // One proof of a set: VC Data Integrity §4.4 steps 3-8 and eddsa-jcs-2022 §3.3.2.
-Result<VerifiedProof> VerifyOne(size_t index, const json& proof, const std::vector<json>& all_proofs,
-                                const json& base_document, const did::Resolver& resolver,
-                                const ProofCheckOptions& options) {
+Result<VerifiedProof> VerifyOne(size_t index, const json& proof,
+                                const std::vector<json>& all_proofs, const json& base_document,
+                                const did::Resolver& resolver, const ProofCheckOptions& options) {
   const std::string who = Label(index, proof);
   auto malformed = [&](const std::string& what) {
     return Fail(StatusCode::kInvalidArgument, reason::kProofMalformed, who + ": " + what);
@@ -280,23 +291,28 @@ Result<VerifiedProof> VerifyOne(size_t index, const json& proof, const std::vect
   const std::string* type = str("type");
   if (type == nullptr) return malformed("`type` is missing or not a string");
   if (*type != kDataIntegrityProof) {
-    return Fail(StatusCode::kInvalidArgument, reason::kCryptosuiteUnsupported, who + ": proof type '" + *type + "'");
+    return Fail(StatusCode::kInvalidArgument, reason::kCryptosuiteUnsupported,
+                who + ": proof type '" + *type + "'");
   }
   const std::string* suite = str("cryptosuite");
   if (suite == nullptr) return malformed("`cryptosuite` is missing or not a string");
   if (*suite != kEddsaJcs2022) {
-    return Fail(StatusCode::kInvalidArgument, reason::kCryptosuiteUnsupported, who + ": cryptosuite '" + *suite + "'");
+    return Fail(StatusCode::kInvalidArgument, reason::kCryptosuiteUnsupported,
+                who + ": cryptosuite '" + *suite + "'");
   }
   const std::string* method = str("verificationMethod");
   if (method == nullptr) return malformed("`verificationMethod` is missing or not a string");
   const std::string* purpose = str("proofPurpose");
-  if (purpose == nullptr || purpose->empty()) return malformed("`proofPurpose` is missing or not a string");
+  if (purpose == nullptr || purpose->empty())
+    return malformed("`proofPurpose` is missing or not a string");
   const std::string* proof_value = str("proofValue");
   if (proof_value == nullptr) return malformed("`proofValue` is missing or not a string");
   for (const char* key : {"created", "expires", "challenge", "nonce", "id"}) {
-    if (proof.contains(key) && !proof[key].is_string()) return malformed(std::string("`") + key + "` is not a string");
+    if (proof.contains(key) && !proof[key].is_string())
+      return malformed(std::string("`") + key + "` is not a string");
   }
-  if (proof.contains("domain") && !StringOrStrings(proof["domain"])) return malformed("`domain` is not a string");
+  if (proof.contains("domain") && !StringOrStrings(proof["domain"]))
+    return malformed("`domain` is not a string");
   if (proof.contains("previousProof") && !StringOrStrings(proof["previousProof"])) {
     return malformed("`previousProof` is not a string or a list of strings");
   }
@@ -312,7 +328,8 @@ Result<VerifiedProof> VerifyOne(size_t index, const json& proof, const std::vect
     expires = *t;
   }
   // §3.3.2 step 3: a multibase base58btc value; Ed25519 signatures are 64 bytes.
-  if (proof_value->empty() || (*proof_value)[0] != 'z') return malformed("`proofValue` is not multibase base58btc");
+  if (proof_value->empty() || (*proof_value)[0] != 'z')
+    return malformed("`proofValue` is not multibase base58btc");
   auto signature = MultibaseDecode(*proof_value);
   if (!signature || signature->size() != kEd25519SignatureBytes) {
     return malformed("`proofValue` does not decode to a 64-byte Ed25519 signature");
@@ -328,22 +345,27 @@ Result<VerifiedProof> VerifyOne(size_t index, const json& proof, const std::vect
     if (proof.contains("domain")) {
       for (const std::string& d : Strings(proof["domain"])) ok = ok || d == options.expected_domain;
     }
-    if (!ok) return Fail(StatusCode::kPermissionDenied, reason::kDomainMismatch, who + ": not for this domain");
+    if (!ok)
+      return Fail(StatusCode::kPermissionDenied, reason::kDomainMismatch,
+                  who + ": not for this domain");
   }
   if (!options.expected_challenge.empty()) {
     const std::string* challenge = str("challenge");
     if (challenge == nullptr || *challenge != options.expected_challenge) {
-      return Fail(StatusCode::kPermissionDenied, reason::kChallengeMismatch, who + ": not the expected challenge");
+      return Fail(StatusCode::kPermissionDenied, reason::kChallengeMismatch,
+                  who + ": not the expected challenge");
     }
   }
 
   // §2.1 created/expires against the verifier's clock, with bounded skew.
   if (options.now != 0) {
     if (proof.contains("created") && created > options.now + options.max_clock_skew) {
-      return Fail(StatusCode::kFailedPrecondition, reason::kProofNotYetValid, who + ": created in the future");
+      return Fail(StatusCode::kFailedPrecondition, reason::kProofNotYetValid,
+                  who + ": created in the future");
     }
     if (proof.contains("expires") && options.now - options.max_clock_skew > expires) {
-      return Fail(StatusCode::kFailedPrecondition, reason::kProofExpired, who + ": expired " + *str("expires"));
+      return Fail(StatusCode::kFailedPrecondition, reason::kProofExpired,
+                  who + ": expired " + *str("expires"));
     }
   }
 
@@ -352,7 +374,8 @@ Result<VerifiedProof> VerifyOne(size_t index, const json& proof, const std::vect
   if (proof.contains("previousProof")) {
     auto matching = MatchingProofs(Strings(proof["previousProof"]), all_proofs);
     if (!matching) {
-      return Fail(StatusCode::kInvalidArgument, reason::kPreviousProofMissing, who + ": " + matching.error().message());
+      return Fail(StatusCode::kInvalidArgument, reason::kPreviousProofMissing,
+                  who + ": " + matching.error().message());
     }
     unsecured["proof"] = std::move(*matching);
   }
@@ -363,9 +386,11 @@ Result<VerifiedProof> VerifyOne(size_t index, const json& proof, const std::vect
   // §3.3.2 step 4: the proof's @context must be a prefix of the document's, and replaces it.
   if (proof_options.contains("@context")) {
     std::vector<json> proof_ctx = ContextList(proof_options["@context"]);
-    std::vector<json> doc_ctx =
-        base_document.contains("@context") ? ContextList(base_document["@context"]) : std::vector<json>{};
-    if (proof_ctx.size() > doc_ctx.size() || !std::equal(proof_ctx.begin(), proof_ctx.end(), doc_ctx.begin())) {
+    std::vector<json> doc_ctx = base_document.contains("@context")
+                                    ? ContextList(base_document["@context"])
+                                    : std::vector<json>{};
+    if (proof_ctx.size() > doc_ctx.size() ||
+        !std::equal(proof_ctx.begin(), proof_ctx.end(), doc_ctx.begin())) {
       return Fail(StatusCode::kInvalidArgument, reason::kContextMismatch,
                   who + ": the document's @context does not start with the proof's");
     }
@@ -380,7 +405,8 @@ Result<VerifiedProof> VerifyOne(size_t index, const json& proof, const std::vect
                 who + ": '" + *purpose + "' is not a proof purpose");
   }
   auto vm = resolver.DereferenceMethod(*method, *relationship, options.resolution);
-  if (!vm) return Fail(vm.error().code(), reason::kMethodUnresolved, who + ": " + vm.error().message());
+  if (!vm)
+    return Fail(vm.error().code(), reason::kMethodUnresolved, who + ": " + vm.error().message());
   if (vm->key_type != did::KeyType::kEd25519) {
     return Fail(StatusCode::kInvalidArgument, reason::kMethodUnresolved,
                 who + ": " + *method + " is not an Ed25519 key");
@@ -390,7 +416,8 @@ Result<VerifiedProof> VerifyOne(size_t index, const json& proof, const std::vect
   auto h = EddsaJcs2022HashData(proof_options, unsecured);
   if (!h) return malformed(h.error().message());
   if (!VerifySignature(Alg::kEdDSA, vm->public_key, h->hash_data, *signature)) {
-    return Fail(StatusCode::kUnauthenticated, reason::kSignatureInvalid, who + ": the signature does not verify");
+    return Fail(StatusCode::kUnauthenticated, reason::kSignatureInvalid,
+                who + ": the signature does not verify");
   }
   VerifiedProof out;
   out.id = proof.value("id", "");
@@ -403,11 +430,13 @@ Result<VerifiedProof> VerifyOne(size_t index, const json& proof, const std::vect
 
 }  // namespace
 
-Result<std::vector<VerifiedProof>> VerifyProofs(const json& secured_document, const did::Resolver& resolver,
+Result<std::vector<VerifiedProof>> VerifyProofs(const json& secured_document,
+                                                const did::Resolver& resolver,
                                                 const ProofCheckOptions& options) {
   MDL_CHECK(options.max_clock_skew >= 0 && options.max_clock_skew <= kMaxClockSkewSeconds);
   if (!secured_document.is_object()) {
-    return Fail(StatusCode::kInvalidArgument, reason::kProofMalformed, "a secured document must be a JSON object");
+    return Fail(StatusCode::kInvalidArgument, reason::kProofMalformed,
+                "a secured document must be a JSON object");
   }
   if (options.expected_purpose == "authentication" && options.expected_challenge.empty()) {
     return Fail(StatusCode::kInvalidArgument, reason::kChallengeMismatch,
@@ -418,7 +447,8 @@ Result<std::vector<VerifiedProof>> VerifyProofs(const json& secured_document, co
     return Fail(StatusCode::kInvalidArgument, reason::kProofMissing, "the document has no proof");
   }
   auto proofs = ProofList(secured_document);
-  if (!proofs) return Fail(StatusCode::kInvalidArgument, reason::kProofMalformed, proofs.error().message());
+  if (!proofs)
+    return Fail(StatusCode::kInvalidArgument, reason::kProofMalformed, proofs.error().message());
   if (proofs->size() > kMaxProofs) {
     return Fail(StatusCode::kInvalidArgument, reason::kProofMalformed, "more than 16 proofs");
   }
@@ -429,7 +459,8 @@ Result<std::vector<VerifiedProof>> VerifyProofs(const json& secured_document, co
   base.erase("proof");
   std::vector<VerifiedProof> verified;
   for (size_t i = 0; i < proofs->size(); ++i) {
-    MDL_ASSIGN_OR_RETURN(VerifiedProof v, VerifyOne(i, (*proofs)[i], *proofs, base, resolver, options));
+    MDL_ASSIGN_OR_RETURN(VerifiedProof v,
+                         VerifyOne(i, (*proofs)[i], *proofs, base, resolver, options));
     verified.push_back(std::move(v));
   }
   return verified;

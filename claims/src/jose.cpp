@@ -32,7 +32,8 @@ Status Malformed(const std::string& detail) {
 // stands for "application/" + value.
 std::string NormalizeMediaType(std::string_view v) {
   std::string out(v);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   if (out.find('/') == std::string::npos) out = "application/" + out;
   return out;
 }
@@ -42,7 +43,8 @@ bool HasType(const json& doc, std::string_view wanted) {
   if (it == doc.end()) return false;
   if (it->is_string()) return *it == wanted;
   if (!it->is_array()) return false;
-  return std::any_of(it->begin(), it->end(), [&](const json& t) { return t.is_string() && t == wanted; });
+  return std::any_of(it->begin(), it->end(),
+                     [&](const json& t) { return t.is_string() && t == wanted; });
 }
 
 // The id of `issuer` / `holder`: a string, or an object's `id` (VC Data Model 2.0 §4.7, §5.2).
@@ -62,9 +64,12 @@ std::optional<std::string> PartyId(const json& doc, const char* key) {
 // "" for a presentation without a holder.
 std::string_view TypFor(JwtKind kind) {
   switch (kind) {
-    case JwtKind::kCredential: return kVcJwtType;
-    case JwtKind::kPresentation: return kVpJwtType;
-    case JwtKind::kDidAuth: return kDidAuthJwtType;
+    case JwtKind::kCredential:
+      return kVcJwtType;
+    case JwtKind::kPresentation:
+      return kVpJwtType;
+    case JwtKind::kDidAuth:
+      return kDidAuthJwtType;
   }
   MDL_CHECK(false);
   return {};
@@ -97,13 +102,16 @@ Result<std::string> CheckDocument(JwtKind kind, const json& doc) {
     return invalid("@context must be an array starting with " + std::string(kCredentialsV2Context));
   }
   if (kind == JwtKind::kCredential) {
-    if (!HasType(doc, "VerifiableCredential")) return invalid("type does not include VerifiableCredential");
+    if (!HasType(doc, "VerifiableCredential"))
+      return invalid("type does not include VerifiableCredential");
     std::optional<std::string> issuer = PartyId(doc, "issuer");
     if (!issuer || issuer->empty()) return invalid("the credential has no issuer id");
-    if (!doc.contains("credentialSubject")) return invalid("the credential has no credentialSubject");
+    if (!doc.contains("credentialSubject"))
+      return invalid("the credential has no credentialSubject");
     return *issuer;
   }
-  if (!HasType(doc, "VerifiablePresentation")) return invalid("type does not include VerifiablePresentation");
+  if (!HasType(doc, "VerifiablePresentation"))
+    return invalid("type does not include VerifiablePresentation");
   std::optional<std::string> holder = PartyId(doc, "holder");
   if (holder && holder->empty()) return invalid("holder has no id");
   return holder.value_or("");
@@ -132,27 +140,33 @@ Result<json> DecodeJsonPart(std::string_view part, const char* what) {
 
 }  // namespace
 
-Result<std::string> SignJwt(JwtKind kind, const json& document, const Signer& signer, const JwtSignOptions& options) {
+Result<std::string> SignJwt(JwtKind kind, const json& document, const Signer& signer,
+                            const JwtSignOptions& options) {
   MDL_CHECK(static_cast<bool>(signer.sign));
   auto party = CheckDocument(kind, document);
   if (!party) return Status::InvalidArgument(party.error().message());
   auto kid = did::ParseDidUrl(signer.verification_method);
   if (!kid || kid->fragment.empty() || !kid->path.empty() || !kid->query.empty()) {
-    return Status::InvalidArgument("the signer's verification method is not an absolute DID URL with a fragment");
+    return Status::InvalidArgument(
+        "the signer's verification method is not an absolute DID URL with a fragment");
   }
   // The key must belong to the party the token speaks for (VC-JOSE-COSE §"iss", §"kid").
   if (!party->empty() && *party != kid->did) {
-    return Status::InvalidArgument("the " + std::string(kind == JwtKind::kCredential ? "issuer" : "holder") + " '" +
-                                   *party + "' is not the signer's DID " + kid->did);
+    return Status::InvalidArgument("the " +
+                                   std::string(kind == JwtKind::kCredential ? "issuer" : "holder") +
+                                   " '" + *party + "' is not the signer's DID " + kid->did);
   }
   for (const char* claim : {"iss", "iat", "nbf", "exp", "aud", "nonce", "jti", "cnf"}) {
     if (kind == JwtKind::kDidAuth && std::string_view(claim) == "cnf") continue;
     if (document.contains(claim)) {
-      return Status::InvalidArgument(std::string("the document already has a `") + claim + "` member");
+      return Status::InvalidArgument(std::string("the document already has a `") + claim +
+                                     "` member");
     }
   }
-  json header = {{"alg", AlgName(signer.alg)}, {"kid", signer.verification_method}, {"typ", TypFor(kind)}};
-  if (options.content_type && kind != JwtKind::kDidAuth) header["cty"] = kind == JwtKind::kCredential ? "vc" : "vp";
+  json header = {
+      {"alg", AlgName(signer.alg)}, {"kid", signer.verification_method}, {"typ", TypFor(kind)}};
+  if (options.content_type && kind != JwtKind::kDidAuth)
+    header["cty"] = kind == JwtKind::kCredential ? "vc" : "vp";
   json payload = document;
   payload["iss"] = party->empty() ? kid->did : *party;
   if (options.issued_at != 0) payload["iat"] = options.issued_at;
@@ -165,9 +179,11 @@ Result<std::string> SignJwt(JwtKind kind, const json& document, const Signer& si
   MDL_ASSIGN_OR_RETURN(std::string header_text, jcs::Canonicalize(header));
   MDL_ASSIGN_OR_RETURN(std::string payload_text, jcs::Canonicalize(payload));
   // RFC 7515 §5.1: signing input = BASE64URL(header) '.' BASE64URL(payload).
-  std::string signing_input = Base64UrlEncode(AsBytes(header_text)) + "." + Base64UrlEncode(AsBytes(payload_text));
+  std::string signing_input =
+      Base64UrlEncode(AsBytes(header_text)) + "." + Base64UrlEncode(AsBytes(payload_text));
   MDL_ASSIGN_OR_RETURN(Bytes signature, signer.sign(AsBytes(signing_input)));
-  if (signature.size() != kSignatureBytes) return Status::Internal("the signer returned a malformed signature");
+  if (signature.size() != kSignatureBytes)
+    return Status::Internal("the signer returned a malformed signature");
   return signing_input + "." + Base64UrlEncode(signature);
 }
 
@@ -191,7 +207,8 @@ Result<json> VerifyJwt(JwtKind kind, std::string_view jws, const did::Resolver& 
                    signature_b64 = jws.substr(d2 + 1);
   if (header_b64.empty() || payload_b64.empty()) return Malformed("an empty header or payload");
   if (signature_b64.empty()) {
-    return Fail(StatusCode::kInvalidArgument, jwt_reason::kAlgNotAllowed, "an unsecured JWS (empty signature)");
+    return Fail(StatusCode::kInvalidArgument, jwt_reason::kAlgNotAllowed,
+                "an unsecured JWS (empty signature)");
   }
 
   MDL_ASSIGN_OR_RETURN(json header, DecodeJsonPart(header_b64, "the JOSE header"));
@@ -218,15 +235,18 @@ Result<json> VerifyJwt(JwtKind kind, std::string_view jws, const did::Resolver& 
   auto typ_it = header.find("typ");
   if (typ_it == header.end() || !typ_it->is_string() ||
       NormalizeMediaType(typ_it->get<std::string>()) != "application/" + expected_typ) {
-    return Fail(StatusCode::kInvalidArgument, jwt_reason::kTypMismatch, "typ must be " + expected_typ);
+    return Fail(StatusCode::kInvalidArgument, jwt_reason::kTypMismatch,
+                "typ must be " + expected_typ);
   }
   // "When present, the cty header parameter SHOULD be vc" (vp): any other content type (a
   // nested JWT, say) is not something this verifier unwraps.
   if (auto cty = header.find("cty"); cty != header.end()) {
     if (kind == JwtKind::kDidAuth) {
-      return Fail(StatusCode::kInvalidArgument, jwt_reason::kCtyUnsupported, "a did-auth+jwt has no cty");
+      return Fail(StatusCode::kInvalidArgument, jwt_reason::kCtyUnsupported,
+                  "a did-auth+jwt has no cty");
     }
-    const std::string expected_cty = kind == JwtKind::kCredential ? "application/vc" : "application/vp";
+    const std::string expected_cty =
+        kind == JwtKind::kCredential ? "application/vc" : "application/vp";
     if (!cty->is_string() || NormalizeMediaType(cty->get<std::string>()) != expected_cty) {
       return Fail(StatusCode::kInvalidArgument, jwt_reason::kCtyUnsupported,
                   "cty must be absent or " + expected_cty.substr(12));
@@ -239,7 +259,8 @@ Result<json> VerifyJwt(JwtKind kind, std::string_view jws, const did::Resolver& 
   const std::string kid = kid_it->get<std::string>();
   auto kid_url = did::ParseDidUrl(kid);
   if (!kid_url || kid_url->fragment.empty() || !kid_url->path.empty() || !kid_url->query.empty()) {
-    return Fail(StatusCode::kInvalidArgument, jwt_reason::kKidInvalid, "kid '" + kid + "' is not an absolute DID URL");
+    return Fail(StatusCode::kInvalidArgument, jwt_reason::kKidInvalid,
+                "kid '" + kid + "' is not an absolute DID URL");
   }
 
   MDL_ASSIGN_OR_RETURN(json payload, DecodeJsonPart(payload_b64, "the payload"));
@@ -253,11 +274,13 @@ Result<json> VerifyJwt(JwtKind kind, std::string_view jws, const did::Resolver& 
     if (!it->is_string()) return Malformed("`iss` is not a string");
     iss = it->get<std::string>();
     if (!party.empty() && *iss != party) {
-      return Fail(StatusCode::kPermissionDenied, jwt_reason::kIssMismatch, "iss '" + *iss + "' is not '" + party + "'");
+      return Fail(StatusCode::kPermissionDenied, jwt_reason::kIssMismatch,
+                  "iss '" + *iss + "' is not '" + party + "'");
     }
   }
   if (auto it = header.find("iss"); it != header.end() && (!iss || *it != *iss)) {
-    return Fail(StatusCode::kPermissionDenied, jwt_reason::kIssMismatch, "the header's iss differs from the claim");
+    return Fail(StatusCode::kPermissionDenied, jwt_reason::kIssMismatch,
+                "the header's iss differs from the claim");
   }
   const std::string signer_did = !party.empty() ? party : iss.value_or(kid_url->did);
   if (kid_url->did != signer_did) {
@@ -267,8 +290,9 @@ Result<json> VerifyJwt(JwtKind kind, std::string_view jws, const did::Resolver& 
 
   // VC-JOSE-COSE §"kid" with DID Core §7.2: the method, under assertionMethod for credentials
   // and authentication for presentations.
-  const did::Relationship relationship =
-      kind == JwtKind::kCredential ? did::Relationship::kAssertionMethod : did::Relationship::kAuthentication;
+  const did::Relationship relationship = kind == JwtKind::kCredential
+                                             ? did::Relationship::kAssertionMethod
+                                             : did::Relationship::kAuthentication;
   // kDidAuth and kPresentation both prove control: authentication methods only.
   auto vm = resolver.DereferenceMethod(kid, relationship, options.resolution);
   if (!vm) return Fail(vm.error().code(), reason::kMethodUnresolved, vm.error().message());
@@ -276,7 +300,8 @@ Result<json> VerifyJwt(JwtKind kind, std::string_view jws, const did::Resolver& 
                         (alg == Alg::kES256K && vm->key_type == did::KeyType::kSecp256k1);
   if (!key_fits) {
     return Fail(StatusCode::kInvalidArgument, jwt_reason::kAlgKeyMismatch,
-                "alg " + std::string(AlgName(alg)) + " with a " + std::string(did::KeyTypeName(vm->key_type)) + " key");
+                "alg " + std::string(AlgName(alg)) + " with a " +
+                    std::string(did::KeyTypeName(vm->key_type)) + " key");
   }
 
   // RFC 7515 §5.2 steps 6-8.
@@ -285,7 +310,8 @@ Result<json> VerifyJwt(JwtKind kind, std::string_view jws, const did::Resolver& 
   std::string_view signing_input = jws.substr(0, d2);
   if (signature->size() != kSignatureBytes ||
       !VerifySignature(alg, vm->public_key, AsBytes(signing_input), *signature)) {
-    return Fail(StatusCode::kUnauthenticated, reason::kSignatureInvalid, "the JWS signature does not verify");
+    return Fail(StatusCode::kUnauthenticated, reason::kSignatureInvalid,
+                "the JWS signature does not verify");
   }
 
   // RFC 7519 §4.1.4-4.1.6 with bounded clock skew.
@@ -293,10 +319,12 @@ Result<json> VerifyJwt(JwtKind kind, std::string_view jws, const did::Resolver& 
   MDL_ASSIGN_OR_RETURN(std::optional<int64_t> nbf, NumericDate(payload, "nbf"));
   MDL_ASSIGN_OR_RETURN(std::optional<int64_t> exp, NumericDate(payload, "exp"));
   if (exp && now - skew >= *exp) {
-    return Fail(StatusCode::kFailedPrecondition, jwt_reason::kExpired, "exp " + did::XmlDateTime(*exp) + " has passed");
+    return Fail(StatusCode::kFailedPrecondition, jwt_reason::kExpired,
+                "exp " + did::XmlDateTime(*exp) + " has passed");
   }
   if (nbf && *nbf > now + skew) {
-    return Fail(StatusCode::kFailedPrecondition, jwt_reason::kNotYetValid, "nbf " + did::XmlDateTime(*nbf));
+    return Fail(StatusCode::kFailedPrecondition, jwt_reason::kNotYetValid,
+                "nbf " + did::XmlDateTime(*nbf));
   }
   if (iat && *iat > now + skew) {
     return Fail(StatusCode::kFailedPrecondition, jwt_reason::kNotYetValid, "issued in the future");
@@ -329,17 +357,20 @@ Result<json> VerifyJwt(JwtKind kind, std::string_view jws, const did::Resolver& 
     if (auto it = payload.find("aud"); it != payload.end()) {
       if (it->is_string()) ok = *it == options.expected_audience;
       if (it->is_array()) {
-        ok = std::any_of(it->begin(), it->end(), [&](const json& a) { return a == options.expected_audience; });
+        ok = std::any_of(it->begin(), it->end(),
+                         [&](const json& a) { return a == options.expected_audience; });
       }
     }
     if (!ok) {
-      return Fail(StatusCode::kPermissionDenied, jwt_reason::kAudienceMismatch, "not addressed to this verifier");
+      return Fail(StatusCode::kPermissionDenied, jwt_reason::kAudienceMismatch,
+                  "not addressed to this verifier");
     }
   }
   if (!options.expected_nonce.empty()) {
     auto it = payload.find("nonce");
     if (it == payload.end() || *it != options.expected_nonce) {
-      return Fail(StatusCode::kPermissionDenied, jwt_reason::kNonceMismatch, "not the expected nonce");
+      return Fail(StatusCode::kPermissionDenied, jwt_reason::kNonceMismatch,
+                  "not the expected nonce");
     }
   }
 

@@ -33,7 +33,8 @@ Result<Hash256> NullifierKey(const std::string& id) {
   return Sha256(Concat(AsBytes(kNullifierTag), AsBytes(id)));
 }
 Result<Hash256> PrescriptionKey(const json& vc) {
-  if (!vc.is_object() || !vc.contains("id") || !vc["id"].is_string()) return Status::InvalidArgument("the prescription has no id");
+  if (!vc.is_object() || !vc.contains("id") || !vc["id"].is_string())
+    return Status::InvalidArgument("the prescription has no id");
   return NullifierKey(vc["id"].get<std::string>());
 }
 
@@ -43,7 +44,8 @@ const json* FindPrescription(const std::vector<json>& credentials) {
   const json* found = nullptr;
   for (const auto& vc : credentials) {
     const json& t = vc.contains("type") ? vc["type"] : json();
-    const bool is_rx = t.is_array() && std::find(t.begin(), t.end(), "PrescriptionCredential") != t.end();
+    const bool is_rx =
+        t.is_array() && std::find(t.begin(), t.end(), "PrescriptionCredential") != t.end();
     if (is_rx) {
       if (found != nullptr) return nullptr;  // exactly one prescription per presentation
       found = &vc;
@@ -63,7 +65,8 @@ Result<Pseudonym> PharmacyPseudonym(const SecretBytes& secret, const Hash256& rx
   auto mac = HmacSha256(secret.Reveal(), Concat(AsBytes(kPseudonymTag), rx_key));
   p.seed = SecretBytes::CopyFrom(mac);
   SecureWipe(mac.data(), mac.size());
-  MDL_ASSIGN_OR_RETURN(wallet::SigningKey key, wallet::MakeSigningKey(wallet::SignatureAlg::kEdDSA, p.seed.Reveal()));
+  MDL_ASSIGN_OR_RETURN(wallet::SigningKey key,
+                       wallet::MakeSigningKey(wallet::SignatureAlg::kEdDSA, p.seed.Reveal()));
   p.public_key = key.public_key;
   MDL_ASSIGN_OR_RETURN(p.did, did::DidKeyFromPublicKey(did::KeyType::kEd25519, p.public_key));
   return p;
@@ -94,7 +97,9 @@ class InProcessLedgerPort final : public LedgerPort {
       if (indices.size() < 100) return out;
     }
   }
-  Result<ledger::AppendResult> Append(const json& entry) override { return log_->AppendSync(entry.dump()); }
+  Result<ledger::AppendResult> Append(const json& entry) override {
+    return log_->AppendSync(entry.dump());
+  }
   std::string TrustedCheckpoint() override { return log_->CheckpointNote(); }
 
  private:
@@ -105,7 +110,8 @@ class InProcessLedgerPort final : public LedgerPort {
 
 json DispenseResult::ToJson() const {
   json steps_json = json::array();
-  for (const auto& s : steps) steps_json.push_back({{"step", s.step}, {"ok", s.ok}, {"detail", s.detail}});
+  for (const auto& s : steps)
+    steps_json.push_back({{"step", s.step}, {"ok", s.ok}, {"detail", s.detail}});
   json j = {{"reason", reason}, {"detail", detail}, {"steps", steps_json}};
   if (ok()) {
     j["fill"] = fill;
@@ -130,10 +136,10 @@ namespace {
 // about the presented prescription before the shared checks and the dispense.
 struct RxFacts {
   std::string prescriber;
-  std::string schedule;      // "" for a non-controlled drug
+  std::string schedule;  // "" for a non-controlled drug
   const json* license = nullptr;
-  std::string holder;        // the receipt's subject ("" if the patient did not disclose it)
-  Hash256 rx_key{};          // NullifierKey of the prescription's id
+  std::string holder;  // the receipt's subject ("" if the patient did not disclose it)
+  Hash256 rx_key{};    // NullifierKey of the prescription's id
   uint32_t fills_allowed = 0;
   json quantity;
   std::optional<uint64_t> postmark_index;
@@ -144,7 +150,11 @@ struct RxFacts {
 class Pipeline {
  public:
   Pipeline(const PharmacyConfig& config, const did::Resolver& resolver, LedgerPort& ledger, Env env)
-      : config_(config), resolver_(resolver), ledger_(ledger), env_(env), now_(env.clock->NowSeconds()) {}
+      : config_(config),
+        resolver_(resolver),
+        ledger_(ledger),
+        env_(env),
+        now_(env.clock->NowSeconds()) {}
   DispenseResult out;
   int64_t now() const { return now_; }
   bool Step(const char* name, bool ok, std::string detail = "") {
@@ -157,37 +167,46 @@ class Pipeline {
     out.detail = std::move(detail);
     return out;
   }
-  bool Configured() const { return config_.pseudonym_secret != nullptr && config_.pseudonym_secret->size() == 32; }
+  bool Configured() const {
+    return config_.pseudonym_secret != nullptr && config_.pseudonym_secret->size() == 32;
+  }
 
   // The postmark of `digest_hex` by `prescriber`, looked up first (quietly) so that the
   // prescriber's keys are resolved as of the postmark: a key rotated away later still counts
   // for what it signed before. Errors: the ledger's.
-  Result<std::optional<uint64_t>> FindPostmark(const std::string& digest_hex, const std::string& prescriber, int64_t* ts = nullptr) {
+  Result<std::optional<uint64_t>> FindPostmark(const std::string& digest_hex,
+                                               const std::string& prescriber,
+                                               int64_t* ts = nullptr) {
     MDL_ASSIGN_OR_RETURN(auto postmarks, ledger_.Find({ledger::KeyKind::kHash, digest_hex}));
     for (const auto& r : postmarks) {
       auto e = jcs::ParseStrict(r.entry);
-      if (e && e->value("type", "") == "anchor" && e->value("kind", "") == "credential" && e->value("by", prescriber) == prescriber) {
+      if (e && e->value("type", "") == "anchor" && e->value("kind", "") == "credential" &&
+          e->value("by", prescriber) == prescriber) {
         if (ts != nullptr && (*e)["ts"].is_number_integer()) *ts = (*e)["ts"].get<int64_t>();
         return std::optional<uint64_t>(r.index);
       }
     }
     return std::optional<uint64_t>();
   }
-  static did::ResolutionOptions AsOf(const std::optional<uint64_t>& postmark, const std::string& prescriber) {
+  static did::ResolutionOptions AsOf(const std::optional<uint64_t>& postmark,
+                                     const std::string& prescriber) {
     did::ResolutionOptions as_of;
     if (postmark && did::DidMethod(prescriber) == "mdl") as_of.ledger_position = *postmark + 1;
     return as_of;
   }
 
   // Issuer DID resolution (as of the postmark): not deactivated. Sets `doc`.
-  bool ResolveIssuer(const std::string& prescriber, const did::ResolutionOptions& as_of, did::ResolutionResult& doc) {
+  bool ResolveIssuer(const std::string& prescriber, const did::ResolutionOptions& as_of,
+                     did::ResolutionResult& doc) {
     doc = resolver_.Resolve(prescriber, as_of);
     if (!doc.ok() || doc.metadata.deactivated) {
       Fail(rx_reason::kIssuerUnresolved, "issuer_resolution",
            doc.ok() ? prescriber + " is deactivated" : doc.error + ": " + doc.error_message);
       return false;
     }
-    return Step("issuer_resolution", true, prescriber + (doc.metadata.version_id ? " version " + *doc.metadata.version_id : ""));
+    return Step(
+        "issuer_resolution", true,
+        prescriber + (doc.metadata.version_id ? " version " + *doc.metadata.version_id : ""));
   }
 
   // Steps 4-11, the same for both forms: license proof and status, schedule, postmark, fills,
@@ -195,22 +214,28 @@ class Pipeline {
   DispenseResult Finish(const RxFacts& f, const LicenseStatusCheck& license_status) {
     // 4. The license credential (evidence) and its proof.
     const json& license = *f.license;
-    if (Status st = CheckLicenseCredential(license); !st.ok()) return Fail(rx_reason::kLicenseMalformed, "license_proof", st.message());
+    if (Status st = CheckLicenseCredential(license); !st.ok())
+      return Fail(rx_reason::kLicenseMalformed, "license_proof", st.message());
     const std::string society = IssuerOf(license);
     if (!Listed(config_.trusted_license_issuers, society)) {
-      return Fail(rx_reason::kLicenseIssuerUntrusted, "license_proof", society + " is not a licensing body this pharmacy trusts");
+      return Fail(rx_reason::kLicenseIssuerUntrusted, "license_proof",
+                  society + " is not a licensing body this pharmacy trusts");
     }
     ProofCheckOptions lo;
     lo.expected_purpose = "assertionMethod";
     lo.now = now_;
     lo.max_clock_skew = config_.max_clock_skew;
     auto license_proofs = VerifyProofs(license, resolver_, lo);
-    if (!license_proofs) return Fail(rx_reason::kLicenseProof, "license_proof", license_proofs.error().message());
+    if (!license_proofs)
+      return Fail(rx_reason::kLicenseProof, "license_proof", license_proofs.error().message());
     for (const auto& p : *license_proofs) {
-      if (p.controller != society) return Fail(rx_reason::kLicenseProof, "license_proof", "a license proof is not by its issuer");
+      if (p.controller != society)
+        return Fail(rx_reason::kLicenseProof, "license_proof",
+                    "a license proof is not by its issuer");
     }
     if (license["credentialSubject"].value("id", "") != f.prescriber) {
-      return Fail(rx_reason::kLicenseNotPrescriber, "license_proof", "the license is not the prescriber's");
+      return Fail(rx_reason::kLicenseNotPrescriber, "license_proof",
+                  "the license is not the prescriber's");
     }
     if (Status st = CheckCredential(license, now_, config_.max_clock_skew); !st.ok()) {
       const char* reason = st.reason() == vc_reason::kExpired       ? rx_reason::kLicenseExpired
@@ -221,27 +246,34 @@ class Pipeline {
     Step("license_proof", true, "issued by " + society);
 
     // 5. License status (revocation and suspension lists).
-    Status status = license_status ? license_status(license) : Status::Unavailable("no status checker configured");
+    Status status = license_status ? license_status(license)
+                                   : Status::Unavailable("no status checker configured");
     if (!status.ok()) {
       // A failed_precondition without a reason is a revocation (LicenseStatusCheck's contract).
-      const char* reason = status.reason() == rx_reason::kLicenseSuspended ? rx_reason::kLicenseSuspended
-                           : status.code() == StatusCode::kFailedPrecondition ? rx_reason::kLicenseRevoked
-                                                                              : rx_reason::kLicenseStatusUnavailable;
+      const char* reason =
+          status.reason() == rx_reason::kLicenseSuspended    ? rx_reason::kLicenseSuspended
+          : status.code() == StatusCode::kFailedPrecondition ? rx_reason::kLicenseRevoked
+                                                             : rx_reason::kLicenseStatusUnavailable;
       return Fail(reason, "license_status", status.message());
     }
     Step("license_status", true, "active");
 
     // 6. The license covers the schedule.
     if (!f.schedule.empty()) {
-      const json& covered = license["credentialSubject"].value("controlledSubstanceSchedules", json::array());
+      const json& covered =
+          license["credentialSubject"].value("controlledSubstanceSchedules", json::array());
       if (std::find(covered.begin(), covered.end(), f.schedule) == covered.end()) {
-        return Fail(rx_reason::kScheduleNotCovered, "schedule", "the license does not cover schedule " + f.schedule);
+        return Fail(rx_reason::kScheduleNotCovered, "schedule",
+                    "the license does not cover schedule " + f.schedule);
       }
     }
-    Step("schedule", true, f.schedule.empty() ? "not a controlled substance" : "schedule " + f.schedule + " covered");
+    Step("schedule", true,
+         f.schedule.empty() ? "not a controlled substance" : "schedule " + f.schedule + " covered");
 
     // 7. The postmark: the prescription's digest anchored on the ledger (inclusion proven).
-    if (!f.postmark_index) return Fail(rx_reason::kPostmarkMissing, "postmark", "no anchor of " + out.prescription_digest);
+    if (!f.postmark_index)
+      return Fail(rx_reason::kPostmarkMissing, "postmark",
+                  "no anchor of " + out.prescription_digest);
     Step("postmark", true, "ledger index " + std::to_string(*f.postmark_index));
 
     // 8. Remaining fills from the ledger's dispense records.
@@ -262,17 +294,23 @@ class Pipeline {
       if (n == 0) {
         auto first = jcs::ParseStrict((*used)[0].entry);
         if (!first || first->value("pharmacy", "") != me->did) {
-          return Fail(rx_reason::kDispensedElsewhere, "fills", "this prescription is being filled at another pharmacy");
+          return Fail(rx_reason::kDispensedElsewhere, "fills",
+                      "this prescription is being filled at another pharmacy");
         }
       }
     }
-    if (!next) return Fail(rx_reason::kAlreadyDispensed, "fills", "all " + std::to_string(f.fills_allowed) + " fill(s) dispensed");
-    Step("fills", true, "fill " + std::to_string(*next + 1) + " of " + std::to_string(f.fills_allowed));
+    if (!next)
+      return Fail(rx_reason::kAlreadyDispensed, "fills",
+                  "all " + std::to_string(f.fills_allowed) + " fill(s) dispensed");
+    Step("fills", true,
+         "fill " + std::to_string(*next + 1) + " of " + std::to_string(f.fills_allowed));
 
     // 9. Controlled substances: the patient's phone approved this fill.
     if (!f.schedule.empty()) {
-      Status approved = f.patient_approval ? f.patient_approval() : Status::PermissionDenied("no approval");
-      if (!approved.ok()) return Fail(rx_reason::kPatientApprovalMissing, "patient_approval", approved.message());
+      Status approved =
+          f.patient_approval ? f.patient_approval() : Status::PermissionDenied("no approval");
+      if (!approved.ok())
+        return Fail(rx_reason::kPatientApprovalMissing, "patient_approval", approved.message());
       Step("patient_approval", true, "approved on the patient's phone");
     }
 
@@ -291,7 +329,8 @@ class Pipeline {
     auto appended = ledger_.Append(record);
     if (!appended) {
       if (appended.error().code() == StatusCode::kAlreadyExists) {
-        return Fail(rx_reason::kAlreadyDispensed, "dispense", "another pharmacy or request used this fill first");
+        return Fail(rx_reason::kAlreadyDispensed, "dispense",
+                    "another pharmacy or request used this fill first");
       }
       return Fail(rx_reason::kLedgerUnavailable, "dispense", appended.error().message());
     }
@@ -304,10 +343,15 @@ class Pipeline {
       if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
       auto found = ledger_.Find({ledger::KeyKind::kNullifier, nullifier});
       proven = found.has_value() &&
-               std::any_of(found->begin(), found->end(), [&](const LedgerPort::Record& r) { return r.index == appended->index; });
+               std::any_of(found->begin(), found->end(),
+                           [&](const LedgerPort::Record& r) { return r.index == appended->index; });
     }
-    if (!proven) return Fail(rx_reason::kLedgerUnavailable, "dispense", "the dispense record is not covered by a checkpoint yet");
-    Step("dispense", true, "dispense record at ledger index " + std::to_string(appended->index) + ", proven in the checkpoint");
+    if (!proven)
+      return Fail(rx_reason::kLedgerUnavailable, "dispense",
+                  "the dispense record is not covered by a checkpoint yet");
+    Step("dispense", true,
+         "dispense record at ledger index " + std::to_string(appended->index) +
+             ", proven in the checkpoint");
 
     // 11. The signed receipt.
     json subject = {{"prescriptionDigest", out.prescription_digest},
@@ -324,7 +368,8 @@ class Pipeline {
     ProofOptions ro;
     ro.created = did::XmlDateTime(now_);
     auto signed_receipt = AddProof(receipt, config_.receipt_signer, ro);
-    if (!signed_receipt) return Fail(rx_reason::kMalformed, "receipt", signed_receipt.error().message());
+    if (!signed_receipt)
+      return Fail(rx_reason::kMalformed, "receipt", signed_receipt.error().message());
     out.receipt_json = signed_receipt->dump();
     Step("receipt", true, "signed by " + config_.pharmacy_did);
     return out;
@@ -340,26 +385,33 @@ class Pipeline {
 
 }  // namespace
 
-DispenseResult VerifyAndDispense(const json& vp, const PharmacyConfig& config, const did::Resolver& resolver,
-                                 ChallengeStore& challenges, LedgerPort& ledger, const LicenseStatusCheck& license_status,
-                                 const std::function<Status(const json&)>& approval_check, Env env) {
+DispenseResult VerifyAndDispense(const json& vp, const PharmacyConfig& config,
+                                 const did::Resolver& resolver, ChallengeStore& challenges,
+                                 LedgerPort& ledger, const LicenseStatusCheck& license_status,
+                                 const std::function<Status(const json&)>& approval_check,
+                                 Env env) {
   Pipeline p(config, resolver, ledger, env);
   const int64_t now = p.now();
-  if (!p.Configured()) return p.Fail(rx_reason::kMalformed, "configuration", "the pharmacy has no pseudonym secret");
+  if (!p.Configured())
+    return p.Fail(rx_reason::kMalformed, "configuration", "the pharmacy has no pseudonym secret");
 
   // 1. Holder binding and challenge.
   auto presented = VerifyPresentation(vp, resolver, challenges, config.domain, now);
   if (!presented) {
     const std::string& why = presented.error().reason();
-    const bool challenge = why == presentation_reason::kChallengeUnknown || why == presentation_reason::kChallengeExpired ||
+    const bool challenge = why == presentation_reason::kChallengeUnknown ||
+                           why == presentation_reason::kChallengeExpired ||
                            why == presentation_reason::kDomainMismatch;
     return p.Fail(challenge ? rx_reason::kChallenge : rx_reason::kHolderBinding, "holder_binding",
                   presented.error().message());
   }
   p.Step("holder_binding", true, presented->holder);
   const json* rx = FindPrescription(presented->credentials);
-  if (rx == nullptr) return p.Fail(rx_reason::kNotPrescription, "prescription", "exactly one PrescriptionCredential expected");
-  if (Status st = CheckPrescriptionCredential(*rx); !st.ok()) return p.Fail(rx_reason::kNotPrescription, "prescription", st.message());
+  if (rx == nullptr)
+    return p.Fail(rx_reason::kNotPrescription, "prescription",
+                  "exactly one PrescriptionCredential expected");
+  if (Status st = CheckPrescriptionCredential(*rx); !st.ok())
+    return p.Fail(rx_reason::kNotPrescription, "prescription", st.message());
   if (Status st = CheckCredential(*rx, now, config.max_clock_skew); !st.ok()) {
     return p.Fail(rx_reason::kPrescriptionExpired, "prescription", st.message());
   }
@@ -371,7 +423,8 @@ DispenseResult VerifyAndDispense(const json& vp, const PharmacyConfig& config, c
   if (!digest) return p.Fail(rx_reason::kMalformed, "prescription", digest.error().message());
   p.out.prescription_digest = Hex(*digest);
   auto postmark = p.FindPostmark(p.out.prescription_digest, f.prescriber);
-  if (!postmark) return p.Fail(rx_reason::kLedgerUnavailable, "postmark", postmark.error().message());
+  if (!postmark)
+    return p.Fail(rx_reason::kLedgerUnavailable, "postmark", postmark.error().message());
   f.postmark_index = *postmark;
   const did::ResolutionOptions as_of = Pipeline::AsOf(f.postmark_index, f.prescriber);
 
@@ -383,11 +436,15 @@ DispenseResult VerifyAndDispense(const json& vp, const PharmacyConfig& config, c
   po.max_clock_skew = config.max_clock_skew;
   po.resolution = as_of;
   auto proofs = VerifyProofs(*rx, resolver, po);
-  if (!proofs) return p.Fail(rx_reason::kPrescriptionProof, "prescription_proofs", proofs.error().message());
+  if (!proofs)
+    return p.Fail(rx_reason::kPrescriptionProof, "prescription_proofs", proofs.error().message());
   for (const auto& pr : *proofs) {
-    if (pr.controller != f.prescriber) return p.Fail(rx_reason::kPrescriptionProof, "prescription_proofs", "a proof is not by the prescriber");
+    if (pr.controller != f.prescriber)
+      return p.Fail(rx_reason::kPrescriptionProof, "prescription_proofs",
+                    "a proof is not by the prescriber");
   }
-  p.Step("prescription_proofs", true, std::to_string(proofs->size()) + " proof(s) by " + f.prescriber);
+  p.Step("prescription_proofs", true,
+         std::to_string(proofs->size()) + " proof(s) by " + f.prescriber);
 
   // 3. Issuer DID resolution; a controlled substance needs the phone's proof: the device key is
   //    listed under both authentication and assertionMethod.
@@ -400,7 +457,8 @@ DispenseResult VerifyAndDispense(const json& vp, const PharmacyConfig& config, c
                Listed(issuer_doc.document->assertion_method, pr.verification_method);
     }
     if (proofs->size() < 2 || !phone) {
-      return p.Fail(rx_reason::kPhoneProofMissing, "prescription_proofs", "schedule " + f.schedule + " needs the prescriber's phone proof");
+      return p.Fail(rx_reason::kPhoneProofMissing, "prescription_proofs",
+                    "schedule " + f.schedule + " needs the prescriber's phone proof");
     }
   }
   auto allowed = AllowedFills(*rx);
@@ -412,18 +470,20 @@ DispenseResult VerifyAndDispense(const json& vp, const PharmacyConfig& config, c
   f.license = &(*rx)["evidence"][0]["licenseCredential"];
   f.holder = presented->holder;
   f.quantity = subject["prescription"]["dispenseRequest"]["quantity"]["value"];
-  f.patient_approval = [&] { return approval_check ? approval_check(*rx) : Status::PermissionDenied("no approval"); };
+  f.patient_approval = [&] {
+    return approval_check ? approval_check(*rx) : Status::PermissionDenied("no approval");
+  };
   return p.Finish(f, license_status);
 }
-
 
 // --- the SD-JWT VC form ---
 
 namespace {
 
 // Members of the MedicationRequest a pharmacy does not need to dispense.
-constexpr const char* kHiddenFhir[] = {"subject", "requester", "authoredOn", "dosageInstruction", "id",
-                                       "meta",    "note",      "reasonCode", "identifier",        "encounter"};
+constexpr const char* kHiddenFhir[] = {"subject",    "requester", "authoredOn", "dosageInstruction",
+                                       "id",         "meta",      "note",       "reasonCode",
+                                       "identifier", "encounter"};
 
 // The payload of a compact JWS, parsed but not verified.
 Result<json> UnverifiedPayload(std::string_view jws) {
@@ -439,8 +499,10 @@ Result<json> UnverifiedPayload(std::string_view jws) {
 // A phone's approval: a did-auth+jwt for `audience` by a device key of `did` (a method under
 // both authentication and assertionMethod, resolved with `as_of`) whose claim "prescription" is
 // `digest_hex`, valid at `at`. OK, or permission_denied prefixed with `what`.
-Status VerifyDeviceApproval(std::string_view token, const char* what, const std::string& did, const std::string& digest_hex,
-                            const std::string& audience, const did::Resolver& resolver, const did::ResolutionOptions& as_of, int64_t at) {
+Status VerifyDeviceApproval(std::string_view token, const char* what, const std::string& did,
+                            const std::string& digest_hex, const std::string& audience,
+                            const did::Resolver& resolver, const did::ResolutionOptions& as_of,
+                            int64_t at) {
   const std::string prefix = std::string(what) + ": ";
   if (token.empty()) return Status::PermissionDenied(prefix + "missing");
   JwtCheckOptions co;
@@ -452,21 +514,26 @@ Status VerifyDeviceApproval(std::string_view token, const char* what, const std:
   if (!payload) return Status::PermissionDenied(prefix + payload.error().message());
   if (info.controller != did) return Status::PermissionDenied(prefix + "not signed by " + did);
   auto doc = resolver.Resolve(did, as_of);
-  if (!doc.ok() || !Listed(doc.document->authentication, info.kid) || !Listed(doc.document->assertion_method, info.kid)) {
+  if (!doc.ok() || !Listed(doc.document->authentication, info.kid) ||
+      !Listed(doc.document->assertion_method, info.kid)) {
     return Status::PermissionDenied(prefix + "not signed with the phone's (device) key");
   }
-  if (payload->value("prescription", "") != digest_hex) return Status::PermissionDenied(prefix + "for another prescription");
+  if (payload->value("prescription", "") != digest_hex)
+    return Status::PermissionDenied(prefix + "for another prescription");
   return Status::Ok();
 }
 
 }  // namespace
 
-Result<std::string> IssuePrescriptionSdJwt(const json& vc, const Signer& prescriber, const std::string& holder_pseudonym,
-                                           int64_t valid_until, const Env& env) {
+Result<std::string> IssuePrescriptionSdJwt(const json& vc, const Signer& prescriber,
+                                           const std::string& holder_pseudonym, int64_t valid_until,
+                                           const Env& env) {
   MDL_RETURN_IF_ERROR(CheckPrescriptionCredential(vc));
-  if (!vc.contains("id") || !vc["id"].is_string()) return Status::InvalidArgument("the prescription has no id");
+  if (!vc.contains("id") || !vc["id"].is_string())
+    return Status::InvalidArgument("the prescription has no id");
   MDL_ASSIGN_OR_RETURN(Bytes holder, Base64UrlDecode(holder_pseudonym));
-  if (holder.size() != 32) return Status::InvalidArgument("the holder pseudonym is not an Ed25519 public key");
+  if (holder.size() != 32)
+    return Status::InvalidArgument("the holder pseudonym is not an Ed25519 public key");
   const json& subject = vc["credentialSubject"];
   json payload = {{"vct", kPrescriptionVct},
                   {"iss", IssuerOf(vc)},
@@ -480,7 +547,8 @@ Result<std::string> IssuePrescriptionSdJwt(const json& vc, const Signer& prescri
   SdJwtIssueOptions o;
   o.disclosable = {"/sub"};
   for (const char* member : kHiddenFhir) {
-    if (payload["prescription"].contains(member)) o.disclosable.push_back(std::string("/prescription/") + member);
+    if (payload["prescription"].contains(member))
+      o.disclosable.push_back(std::string("/prescription/") + member);
   }
   o.min_decoys = 1;
   o.max_decoys = 3;
@@ -489,7 +557,8 @@ Result<std::string> IssuePrescriptionSdJwt(const json& vc, const Signer& prescri
 }
 
 std::vector<std::string> PharmacyReveal(const json& holder_payload) {
-  if (holder_payload.is_object() && holder_payload.contains("controlledSubstanceSchedule")) return {"/sub"};
+  if (holder_payload.is_object() && holder_payload.contains("controlledSubstanceSchedule"))
+    return {"/sub"};
   return {};
 }
 
@@ -498,29 +567,37 @@ std::string SdJwtDigest(std::string_view sd_jwt) {
   return Hex(Sha256(AsBytes(issuer_jwt)));
 }
 
-DispenseResult VerifyAndDispenseSdJwt(const SdJwtDispenseRequest& request, const PharmacyConfig& config,
-                                      const did::Resolver& resolver, ChallengeStore& challenges, LedgerPort& ledger,
+DispenseResult VerifyAndDispenseSdJwt(const SdJwtDispenseRequest& request,
+                                      const PharmacyConfig& config, const did::Resolver& resolver,
+                                      ChallengeStore& challenges, LedgerPort& ledger,
                                       const LicenseStatusCheck& license_status, Env env) {
   Pipeline p(config, resolver, ledger, env);
   const int64_t now = p.now();
-  if (!p.Configured()) return p.Fail(rx_reason::kMalformed, "configuration", "the pharmacy has no pseudonym secret");
+  if (!p.Configured())
+    return p.Fail(rx_reason::kMalformed, "configuration", "the pharmacy has no pseudonym secret");
   const std::string& pres = request.presentation;
-  if (pres.empty() || pres.size() > kMaxSdJwtBytes || pres.back() == '~' || pres.find('~') == std::string::npos) {
-    return p.Fail(rx_reason::kHolderBinding, "holder_binding", "an SD-JWT with a key binding JWT is required");
+  if (pres.empty() || pres.size() > kMaxSdJwtBytes || pres.back() == '~' ||
+      pres.find('~') == std::string::npos) {
+    return p.Fail(rx_reason::kHolderBinding, "holder_binding",
+                  "an SD-JWT with a key binding JWT is required");
   }
   // 1. The challenge: the KB-JWT's nonce, consumed once (before anything else is checked).
   auto kb = UnverifiedPayload(std::string_view(pres).substr(pres.rfind('~') + 1));
-  if (!kb || !(*kb)["nonce"].is_string()) return p.Fail(rx_reason::kHolderBinding, "holder_binding", "the key binding JWT has no nonce");
+  if (!kb || !(*kb)["nonce"].is_string())
+    return p.Fail(rx_reason::kHolderBinding, "holder_binding", "the key binding JWT has no nonce");
   const std::string nonce = (*kb)["nonce"];
-  if (Status st = challenges.Consume(nonce, config.domain); !st.ok()) return p.Fail(rx_reason::kChallenge, "holder_binding", st.message());
+  if (Status st = challenges.Consume(nonce, config.domain); !st.ok())
+    return p.Fail(rx_reason::kChallenge, "holder_binding", st.message());
   auto issued = UnverifiedPayload(std::string_view(pres).substr(0, pres.find('~')));
-  if (!issued || !(*issued)["iss"].is_string()) return p.Fail(rx_reason::kMalformed, "prescription", "the SD-JWT has no issuer");
+  if (!issued || !(*issued)["iss"].is_string())
+    return p.Fail(rx_reason::kMalformed, "prescription", "the SD-JWT has no issuer");
   RxFacts f;
   f.prescriber = (*issued)["iss"];
   p.out.prescription_digest = SdJwtDigest(pres);
   int64_t postmark_ts = 0;
   auto postmark = p.FindPostmark(p.out.prescription_digest, f.prescriber, &postmark_ts);
-  if (!postmark) return p.Fail(rx_reason::kLedgerUnavailable, "postmark", postmark.error().message());
+  if (!postmark)
+    return p.Fail(rx_reason::kLedgerUnavailable, "postmark", postmark.error().message());
   f.postmark_index = *postmark;
   const did::ResolutionOptions as_of = Pipeline::AsOf(f.postmark_index, f.prescriber);
 
@@ -533,41 +610,58 @@ DispenseResult VerifyAndDispenseSdJwt(const SdJwtDispenseRequest& request, const
   auto verified = VerifySdJwt(pres, resolver, vo, *env.clock);
   if (!verified) {
     const std::string code(ReasonCode(verified.error()));
-    const char* reason = code.rfind("kb_", 0) == 0 || code == sd_jwt_reason::kNonceMismatch || code == sd_jwt_reason::kAudienceMismatch ||
-                                 code == sd_jwt_reason::kSdHashMismatch || code == sd_jwt_reason::kCnfMissing
-                             ? rx_reason::kHolderBinding
-                         : code == sd_jwt_reason::kExpired || code == sd_jwt_reason::kNotYetValid ? rx_reason::kPrescriptionExpired
-                         : code == sd_jwt_reason::kSignatureInvalid || code == sd_jwt_reason::kIssuerUnresolved ||
-                                 code == sd_jwt_reason::kIssuerMismatch || code == sd_jwt_reason::kAlgMismatch
-                             ? rx_reason::kPrescriptionProof
-                             : rx_reason::kMalformed;
+    const char* reason =
+        code.rfind("kb_", 0) == 0 || code == sd_jwt_reason::kNonceMismatch ||
+                code == sd_jwt_reason::kAudienceMismatch ||
+                code == sd_jwt_reason::kSdHashMismatch || code == sd_jwt_reason::kCnfMissing
+            ? rx_reason::kHolderBinding
+        : code == sd_jwt_reason::kExpired || code == sd_jwt_reason::kNotYetValid
+            ? rx_reason::kPrescriptionExpired
+        : code == sd_jwt_reason::kSignatureInvalid || code == sd_jwt_reason::kIssuerUnresolved ||
+                code == sd_jwt_reason::kIssuerMismatch || code == sd_jwt_reason::kAlgMismatch
+            ? rx_reason::kPrescriptionProof
+            : rx_reason::kMalformed;
     return p.Fail(reason, "holder_binding", verified.error().message());
   }
   p.out.disclosed = verified->disclosed;
-  p.Step("holder_binding", true, "SD-JWT VC bound to the presenter's key; " + std::to_string(verified->disclosed.size()) + " claim(s) disclosed");
+  p.Step("holder_binding", true,
+         "SD-JWT VC bound to the presenter's key; " + std::to_string(verified->disclosed.size()) +
+             " claim(s) disclosed");
   auto payload = jcs::ParseStrict(verified->payload_json);
-  if (!payload || verified->issuer != f.prescriber) return p.Fail(rx_reason::kMalformed, "prescription", "the SD-JWT payload");
+  if (!payload || verified->issuer != f.prescriber)
+    return p.Fail(rx_reason::kMalformed, "prescription", "the SD-JWT payload");
   // The disclosed prescription: what a pharmacy needs to dispense.
   const json& rx = (*payload)["prescription"];
-  const json* quantity = rx.is_object() && rx["dispenseRequest"].is_object() && rx["dispenseRequest"]["quantity"].is_object()
-                             ? &rx["dispenseRequest"]["quantity"]["value"] : nullptr;
-  const json* repeats = rx.is_object() && rx["dispenseRequest"].is_object() ? &rx["dispenseRequest"]["numberOfRepeatsAllowed"] : nullptr;
-  if (!rx.is_object() || rx.value("resourceType", "") != "MedicationRequest" || !rx["medicationCodeableConcept"].is_object() ||
-      quantity == nullptr || !quantity->is_number_integer() || quantity->get<int64_t>() <= 0 || repeats == nullptr ||
-      !repeats->is_number_integer() || repeats->get<int64_t>() < 0 || repeats->get<int64_t>() > 99 || !(*payload)["jti"].is_string() ||
+  const json* quantity = rx.is_object() && rx["dispenseRequest"].is_object() &&
+                                 rx["dispenseRequest"]["quantity"].is_object()
+                             ? &rx["dispenseRequest"]["quantity"]["value"]
+                             : nullptr;
+  const json* repeats = rx.is_object() && rx["dispenseRequest"].is_object()
+                            ? &rx["dispenseRequest"]["numberOfRepeatsAllowed"]
+                            : nullptr;
+  if (!rx.is_object() || rx.value("resourceType", "") != "MedicationRequest" ||
+      !rx["medicationCodeableConcept"].is_object() || quantity == nullptr ||
+      !quantity->is_number_integer() || quantity->get<int64_t>() <= 0 || repeats == nullptr ||
+      !repeats->is_number_integer() || repeats->get<int64_t>() < 0 ||
+      repeats->get<int64_t>() > 99 || !(*payload)["jti"].is_string() ||
       !(*payload)["license"].is_object()) {
-    return p.Fail(rx_reason::kNotPrescription, "prescription", "medication, quantity, repeats, jti and license must be disclosed");
+    return p.Fail(rx_reason::kNotPrescription, "prescription",
+                  "medication, quantity, repeats, jti and license must be disclosed");
   }
   f.schedule = payload->value("controlledSubstanceSchedule", "");
-  p.Step("prescription_proofs", true, "signed by " + f.prescriber + " (" + verified->verification_method + ")");
+  p.Step("prescription_proofs", true,
+         "signed by " + f.prescriber + " (" + verified->verification_method + ")");
 
   // 3. Issuer DID; a controlled substance needs the prescriber's phone co-signature.
   did::ResolutionResult issuer_doc;
   if (!p.ResolveIssuer(f.prescriber, as_of, issuer_doc)) return p.out;
   if (!f.schedule.empty()) {
-    Status cosigned = VerifyDeviceApproval(request.cosignature, "the prescriber's phone co-signature", f.prescriber,
-                                           p.out.prescription_digest, kCosignAudience, resolver, as_of, postmark_ts > 0 ? postmark_ts : now);
-    if (!cosigned.ok()) return p.Fail(rx_reason::kPhoneProofMissing, "prescription_proofs", cosigned.message());
+    Status cosigned =
+        VerifyDeviceApproval(request.cosignature, "the prescriber's phone co-signature",
+                             f.prescriber, p.out.prescription_digest, kCosignAudience, resolver,
+                             as_of, postmark_ts > 0 ? postmark_ts : now);
+    if (!cosigned.ok())
+      return p.Fail(rx_reason::kPhoneProofMissing, "prescription_proofs", cosigned.message());
   }
   auto key = NullifierKey((*payload)["jti"].get<std::string>());
   if (!key) return p.Fail(rx_reason::kMalformed, "fills", key.error().message());
@@ -578,8 +672,11 @@ DispenseResult VerifyAndDispenseSdJwt(const SdJwtDispenseRequest& request, const
   f.holder = payload->value("sub", "");
   const std::string digest = p.out.prescription_digest;
   f.patient_approval = [&] {
-    if (f.holder.empty()) return Status::PermissionDenied("the patient's DID was not disclosed: her phone's approval cannot be checked");
-    return VerifyFillAuthorizationFor(request.fill_authorization, f.holder, digest, config.domain, resolver, now);
+    if (f.holder.empty())
+      return Status::PermissionDenied(
+          "the patient's DID was not disclosed: her phone's approval cannot be checked");
+    return VerifyFillAuthorizationFor(request.fill_authorization, f.holder, digest, config.domain,
+                                      resolver, now);
   };
   return p.Finish(f, license_status);
 }
@@ -604,27 +701,35 @@ LicenseStatusCheck MakeLicenseStatusCheck(StatusChecker& checker) {
       if (!r) return unavailable("status list: " + r.error().message());
       if (!r->set) continue;
       if (r->purpose == StatusPurpose::kRevocation) {
-        return Status(StatusCode::kFailedPrecondition, "revoked (" + r->list_url + ")", rx_reason::kLicenseRevoked);
+        return Status(StatusCode::kFailedPrecondition, "revoked (" + r->list_url + ")",
+                      rx_reason::kLicenseRevoked);
       }
-      suspended = Status(StatusCode::kFailedPrecondition, "suspended (" + r->list_url + ")", rx_reason::kLicenseSuspended);
+      suspended = Status(StatusCode::kFailedPrecondition, "suspended (" + r->list_url + ")",
+                         rx_reason::kLicenseSuspended);
     }
     return suspended;
   };
 }
 
-std::unique_ptr<LedgerPort> MakeInProcessLedgerPort(ledger::Log* log) { return std::make_unique<InProcessLedgerPort>(log); }
+std::unique_ptr<LedgerPort> MakeInProcessLedgerPort(ledger::Log* log) {
+  return std::make_unique<InProcessLedgerPort>(log);
+}
 
-Status VerifyFillAuthorization(std::string_view token, const json& prescription_vc, const std::string& pharmacy_domain,
-                               const did::Resolver& resolver, int64_t now) {
+Status VerifyFillAuthorization(std::string_view token, const json& prescription_vc,
+                               const std::string& pharmacy_domain, const did::Resolver& resolver,
+                               int64_t now) {
   const json& subject = prescription_vc.at("credentialSubject");
   const std::string patient = subject.is_object() ? subject.value("id", "") : "";
   MDL_ASSIGN_OR_RETURN(Hash256 digest, CredentialDigest(prescription_vc));
-  return VerifyFillAuthorizationFor(token, patient, HexEncode(digest), pharmacy_domain, resolver, now);
+  return VerifyFillAuthorizationFor(token, patient, HexEncode(digest), pharmacy_domain, resolver,
+                                    now);
 }
 
-Status VerifyFillAuthorizationFor(std::string_view token, const std::string& patient, const std::string& digest_hex,
-                                  const std::string& pharmacy_domain, const did::Resolver& resolver, int64_t now) {
-  return VerifyDeviceApproval(token, "fill authorization by the patient's phone", patient, digest_hex, pharmacy_domain, resolver, {}, now);
+Status VerifyFillAuthorizationFor(std::string_view token, const std::string& patient,
+                                  const std::string& digest_hex, const std::string& pharmacy_domain,
+                                  const did::Resolver& resolver, int64_t now) {
+  return VerifyDeviceApproval(token, "fill authorization by the patient's phone", patient,
+                              digest_hex, pharmacy_domain, resolver, {}, now);
 }
 
 }  // namespace medallion::claims

@@ -43,7 +43,8 @@ Status ChallengeStore::Consume(const std::string& nonce, const std::string& doma
   Challenge c = it->second.challenge;
   open_.erase(it);  // single use, whatever happens next
   if (c.expires < env_.clock->NowSeconds()) {
-    return Status::WithReason(StatusCode::kPermissionDenied, presentation_reason::kChallengeExpired, "");
+    return Status::WithReason(StatusCode::kPermissionDenied, presentation_reason::kChallengeExpired,
+                              "");
   }
   if (c.domain != domain) {
     return Status::WithReason(StatusCode::kPermissionDenied, presentation_reason::kDomainMismatch,
@@ -52,8 +53,9 @@ Status ChallengeStore::Consume(const std::string& nonce, const std::string& doma
   return Status::Ok();
 }
 
-Result<json> PresentCredentials(const std::vector<json>& credentials, const std::string& holder, const Signer& holder_key,
-                                const Challenge& challenge, const std::string& created) {
+Result<json> PresentCredentials(const std::vector<json>& credentials, const std::string& holder,
+                                const Signer& holder_key, const Challenge& challenge,
+                                const std::string& created) {
   json vp = {{"@context", {kVcContextV2, kMedallionContext}},
              {"type", {"VerifiablePresentation"}},
              {"holder", holder},
@@ -66,19 +68,23 @@ Result<json> PresentCredentials(const std::vector<json>& credentials, const std:
   return AddProof(vp, holder_key, o);
 }
 
-Result<VerifiedPresentation> VerifyPresentation(const json& vp, const did::Resolver& resolver, ChallengeStore& challenges,
+Result<VerifiedPresentation> VerifyPresentation(const json& vp, const did::Resolver& resolver,
+                                                ChallengeStore& challenges,
                                                 const std::string& domain, int64_t now) {
   auto fail = [](const std::string& m) {
-    return Status::WithReason(StatusCode::kPermissionDenied, presentation_reason::kHolderBinding, m);
+    return Status::WithReason(StatusCode::kPermissionDenied, presentation_reason::kHolderBinding,
+                              m);
   };
-  if (!vp.is_object() || !vp.contains("type") || !vp.contains("holder") || !vp["holder"].is_string() ||
-      !vp.contains("verifiableCredential") || !vp["verifiableCredential"].is_array()) {
+  if (!vp.is_object() || !vp.contains("type") || !vp.contains("holder") ||
+      !vp["holder"].is_string() || !vp.contains("verifiableCredential") ||
+      !vp["verifiableCredential"].is_array()) {
     return fail("not a VerifiablePresentation with a holder and credentials");
   }
   // The challenge first: a presentation whose challenge is unknown or used is refused before
   // any expensive work, and a valid one is burnt even if the rest fails (no second try).
   auto proof = vp.find("proof");
-  if (proof == vp.end() || !proof->is_object() || !proof->contains("challenge") || !(*proof)["challenge"].is_string()) {
+  if (proof == vp.end() || !proof->is_object() || !proof->contains("challenge") ||
+      !(*proof)["challenge"].is_string()) {
     return fail("the presentation needs exactly one authentication proof with a challenge");
   }
   MDL_RETURN_IF_ERROR(challenges.Consume((*proof)["challenge"].get<std::string>(), domain));
@@ -90,12 +96,13 @@ Result<VerifiedPresentation> VerifyPresentation(const json& vp, const did::Resol
   auto verified = VerifyProofs(vp, resolver, o);
   if (!verified) return fail(verified.error().message());
   const std::string holder = vp["holder"].get<std::string>();
-  if (verified->size() != 1 || (*verified)[0].controller != holder) return fail("the proof is not by the holder");
+  if (verified->size() != 1 || (*verified)[0].controller != holder)
+    return fail("the proof is not by the holder");
   VerifiedPresentation out;
   out.holder = holder;
   for (const auto& vc : vp["verifiableCredential"]) {
-    if (!vc.is_object() || !vc.contains("credentialSubject") || !vc["credentialSubject"].is_object() ||
-        vc["credentialSubject"].value("id", "") != holder) {
+    if (!vc.is_object() || !vc.contains("credentialSubject") ||
+        !vc["credentialSubject"].is_object() || vc["credentialSubject"].value("id", "") != holder) {
       return fail("a presented credential is not about the holder");
     }
     out.credentials.push_back(vc);

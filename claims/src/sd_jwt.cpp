@@ -48,11 +48,13 @@ Result<std::string> Dump(const json& value) {
 }
 
 // Base64url segment → strict JSON (I-JSON: no duplicate member names, RFC 7493 §2.3).
-Result<json> DecodeJsonSegment(std::string_view segment, std::string_view why, std::string_view what) {
+Result<json> DecodeJsonSegment(std::string_view segment, std::string_view why,
+                               std::string_view what) {
   auto bytes = Base64UrlDecode(segment);
   if (!bytes) return Invalid(why, std::string(what) + " is not base64url");
   auto parsed = jcs::ParseStrict(ToString(*bytes));
-  if (!parsed) return Invalid(why, std::string(what) + " is not strict JSON: " + parsed.error().message());
+  if (!parsed)
+    return Invalid(why, std::string(what) + " is not strict JSON: " + parsed.error().message());
   return std::move(parsed).value();
 }
 
@@ -69,7 +71,8 @@ namespace jws {
 // RFC 8725 §3.1: an explicit allow-list; "none" and every other name are refused.
 Result<Alg> AlgFromHeader(const json& header) {
   auto it = header.find("alg");
-  if (it == header.end() || !it->is_string()) return Invalid(rc::kAlgUnsupported, "header has no string alg");
+  if (it == header.end() || !it->is_string())
+    return Invalid(rc::kAlgUnsupported, "header has no string alg");
   const auto& name = it->get_ref<const std::string&>();
   if (name == "EdDSA") return Alg::kEdDSA;
   if (name == "ES256K") return Alg::kES256K;
@@ -91,7 +94,8 @@ Result<Parsed> Parse(std::string_view compact, std::string_view why) {
   const size_t d2 = d1 == std::string_view::npos ? d1 : compact.find('.', d1 + 1);
   if (d2 == std::string_view::npos || compact.find('.', d2 + 1) != std::string_view::npos)
     return Invalid(why, "a compact JWS has exactly three parts");
-  const std::string_view h = compact.substr(0, d1), p = compact.substr(d1 + 1, d2 - d1 - 1), s = compact.substr(d2 + 1);
+  const std::string_view h = compact.substr(0, d1), p = compact.substr(d1 + 1, d2 - d1 - 1),
+                         s = compact.substr(d2 + 1);
   if (h.empty() || p.empty() || s.empty()) return Invalid(why, "empty JWS part");
   Parsed out;
   MDL_ASSIGN_OR_RETURN(out.header, DecodeJsonSegment(h, why, "JWS header"));
@@ -112,11 +116,13 @@ Result<Parsed> Parse(std::string_view compact, std::string_view why) {
 Result<std::string> Sign(const json& header, const json& payload, const Signer& signer) {
   MDL_ASSIGN_OR_RETURN(std::string header_text, Dump(header));
   MDL_ASSIGN_OR_RETURN(std::string payload_text, Dump(payload));
-  std::string input = Base64UrlEncode(AsBytes(header_text)) + "." + Base64UrlEncode(AsBytes(payload_text));
+  std::string input =
+      Base64UrlEncode(AsBytes(header_text)) + "." + Base64UrlEncode(AsBytes(payload_text));
   if (!signer.sign) Panic("claims::Signer without a sign callback");
   MDL_ASSIGN_OR_RETURN(Bytes signature, signer.sign(AsBytes(input)));
   if (signature.size() != 64)
-    return Status::Internal("signer returned a signature of " + std::to_string(signature.size()) + " bytes");
+    return Status::Internal("signer returned a signature of " + std::to_string(signature.size()) +
+                            " bytes");
   return input + "." + Base64UrlEncode(signature);
 }
 
@@ -132,12 +138,14 @@ bool Verify(const Parsed& jws, ByteView public_key) {
 
 Result<json> PublicJwk(Alg alg, ByteView public_key) {
   if (alg == Alg::kEdDSA) {
-    if (public_key.size() != 32) return Status::InvalidArgument("Ed25519 public key must be 32 bytes");
+    if (public_key.size() != 32)
+      return Status::InvalidArgument("Ed25519 public key must be 32 bytes");
     return json{{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", Base64UrlEncode(public_key)}};
   }
   auto full = public_key.size() == 33 ? wallet::DecompressSecp256k1PublicKey(public_key)
                                       : Result<Bytes>(Status::InvalidArgument("not 33 bytes"));
-  if (!full) return Status::InvalidArgument("secp256k1 public key must be a 33-byte compressed point");
+  if (!full)
+    return Status::InvalidArgument("secp256k1 public key must be a 33-byte compressed point");
   return json{{"kty", "EC"},
               {"crv", "secp256k1"},
               {"x", Base64UrlEncode(ByteView(*full).subspan(1, 32))},
@@ -167,14 +175,19 @@ std::string EscapeToken(std::string_view token) {
   return out;
 }
 
-std::string Child(const std::string& pointer, std::string_view token) { return pointer + "/" + EscapeToken(token); }
-std::string Child(const std::string& pointer, size_t index) { return pointer + "/" + std::to_string(index); }
+std::string Child(const std::string& pointer, std::string_view token) {
+  return pointer + "/" + EscapeToken(token);
+}
+std::string Child(const std::string& pointer, size_t index) {
+  return pointer + "/" + std::to_string(index);
+}
 
 // RFC 6901 §3/§4: "" is the root; otherwise '/'-separated tokens with ~0 and ~1 escapes.
 Result<std::vector<std::string>> SplitPointer(std::string_view pointer) {
   std::vector<std::string> tokens;
   if (pointer.empty()) return tokens;
-  if (pointer[0] != '/') return Status::InvalidArgument("JSON Pointer must start with '/': " + std::string(pointer));
+  if (pointer[0] != '/')
+    return Status::InvalidArgument("JSON Pointer must start with '/': " + std::string(pointer));
   std::string current;
   for (size_t i = 1; i <= pointer.size(); ++i) {
     if (i == pointer.size() || pointer[i] == '/') {
@@ -203,8 +216,9 @@ std::string JoinPointer(const std::vector<std::string>& tokens) {
 
 // True when `pointer` is `ancestor` or lies below it.
 bool IsAtOrBelow(std::string_view pointer, std::string_view ancestor) {
-  return pointer == ancestor || (pointer.size() > ancestor.size() && pointer.substr(0, ancestor.size()) == ancestor &&
-                                 pointer[ancestor.size()] == '/');
+  return pointer == ancestor ||
+         (pointer.size() > ancestor.size() && pointer.substr(0, ancestor.size()) == ancestor &&
+          pointer[ancestor.size()] == '/');
 }
 
 // Whether `tokens` name a value in `root` (array indices in RFC 6901 canonical form).
@@ -233,8 +247,8 @@ bool PointerExists(const json& root, const std::vector<std::string>& tokens) {
 // We apply it to every SD-JWT: a verifier must not take expiry, issuer or holder key from a
 // value the holder can withhold.
 bool IsNonDisclosable(std::string_view name) {
-  return name == "iss" || name == "nbf" || name == "exp" || name == "cnf" || name == "vct" || name == "vct#integrity" ||
-         name == "status";
+  return name == "iss" || name == "nbf" || name == "exp" || name == "cnf" || name == "vct" ||
+         name == "vct#integrity" || name == "status";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -242,10 +256,12 @@ bool IsNonDisclosable(std::string_view name) {
 // ---------------------------------------------------------------------------------------------
 
 Result<json> DecodeDisclosureArray(std::string_view encoded) {
-  MDL_ASSIGN_OR_RETURN(json arr, DecodeJsonSegment(encoded, rc::kDisclosureMalformed, "disclosure"));
+  MDL_ASSIGN_OR_RETURN(json arr,
+                       DecodeJsonSegment(encoded, rc::kDisclosureMalformed, "disclosure"));
   if (!arr.is_array() || (arr.size() != 2 && arr.size() != 3))
     return Invalid(rc::kDisclosureMalformed, "disclosure is not a JSON array of 2 or 3 elements");
-  if (!arr[0].is_string()) return Invalid(rc::kDisclosureMalformed, "disclosure salt is not a string");
+  if (!arr[0].is_string())
+    return Invalid(rc::kDisclosureMalformed, "disclosure salt is not a string");
   if (arr.size() == 3 && !arr[1].is_string())
     return Invalid(rc::kDisclosureMalformed, "disclosure claim name is not a string");
   return arr;
@@ -265,7 +281,8 @@ struct Parts {
 };
 
 Result<Parts> Split(std::string_view text) {
-  if (text.size() > kMaxSdJwtBytes) return Malformed("SD-JWT larger than " + std::to_string(kMaxSdJwtBytes) + " bytes");
+  if (text.size() > kMaxSdJwtBytes)
+    return Malformed("SD-JWT larger than " + std::to_string(kMaxSdJwtBytes) + " bytes");
   const size_t last = text.rfind('~');
   if (last == std::string_view::npos) return Malformed("no '~' separator: not an SD-JWT");
   Parts out;
@@ -276,9 +293,10 @@ Result<Parts> Split(std::string_view text) {
   bool first = true;
   while (true) {
     const size_t tilde = rest.find('~', start);
-    std::string_view part =
-        rest.substr(start, tilde == std::string_view::npos ? std::string_view::npos : tilde - start);
-    if (part.empty()) return Malformed(first ? "empty issuer-signed JWT" : "empty disclosure (\"~~\")");
+    std::string_view part = rest.substr(
+        start, tilde == std::string_view::npos ? std::string_view::npos : tilde - start);
+    if (part.empty())
+      return Malformed(first ? "empty issuer-signed JWT" : "empty disclosure (\"~~\")");
     if (first)
       out.jwt = part;
     else
@@ -341,7 +359,8 @@ class Processor {
     // §7.1 (step 3): every disclosure must be referenced (directly or via another disclosure).
     for (const auto& r : records_) {
       if (!r.used)
-        return Invalid(rc::kDisclosureUnreferenced, "disclosure " + r.digest + " is not referenced by any digest");
+        return Invalid(rc::kDisclosureUnreferenced,
+                       "disclosure " + r.digest + " is not referenced by any digest");
     }
     return Status::Ok();
   }
@@ -354,7 +373,8 @@ class Processor {
   Result<Record*> Claim(const json& digest) {
     if (!digest.is_string()) return Malformed("a digest is not a string");
     const auto& d = digest.get_ref<const std::string&>();
-    if (!seen_.insert(d).second) return Invalid(rc::kDigestDuplicate, "digest " + d + " appears more than once");
+    if (!seen_.insert(d).second)
+      return Invalid(rc::kDigestDuplicate, "digest " + d + " appears more than once");
     auto it = by_digest_.find(d);
     if (it == by_digest_.end()) return static_cast<Record*>(nullptr);
     return &records_[it->second];
@@ -376,16 +396,19 @@ class Processor {
       for (const json& d : digests) {
         MDL_ASSIGN_OR_RETURN(Record * r, Claim(d));
         if (r == nullptr) continue;
-        if (!r->name) return Invalid(rc::kDisclosureMalformed, "an array-element disclosure is referenced from _sd");
+        if (!r->name)
+          return Invalid(rc::kDisclosureMalformed,
+                         "an array-element disclosure is referenced from _sd");
         const std::string& name = *r->name;
         // §7.1 (step 3): the names `_sd` and `...` cannot be disclosed. `_sd_alg` at the
         // top level would masquerade as the hash-algorithm claim, so it is refused too.
         if (name == "_sd" || name == "..." || (depth == 0 && name == "_sd_alg"))
-          return Invalid(rc::kClaimNameReserved, "disclosure uses the reserved claim name \"" + name + "\"");
+          return Invalid(rc::kClaimNameReserved,
+                         "disclosure uses the reserved claim name \"" + name + "\"");
         // §7.1 (step 3): a disclosed name must not already exist at this level.
         if (node.contains(name))
-          return Invalid(rc::kClaimNameCollision,
-                         "claim \"" + name.substr(0, 64) + "\" is disclosed twice or also in clear");
+          return Invalid(rc::kClaimNameCollision, "claim \"" + name.substr(0, 64) +
+                                                      "\" is disclosed twice or also in clear");
         r->used = true;
         r->pointer = Child(pointer, name);
         node[name] = r->value;
@@ -405,7 +428,8 @@ class Processor {
         MDL_ASSIGN_OR_RETURN(Record * r, Claim(element["..."]));
         if (r == nullptr) continue;  // decoy or withheld: the element is removed
         if (r->name)
-          return Invalid(rc::kDisclosureMalformed, "an object-property disclosure is referenced from an array");
+          return Invalid(rc::kDisclosureMalformed,
+                         "an object-property disclosure is referenced from an array");
         r->used = true;
         r->pointer = Child(pointer, out.size());
         out.push_back(r->value);
@@ -441,7 +465,8 @@ Result<Processed> ParseAndProcess(std::string_view text) {
   // SD-JWT VC §3.2.2.2: these claims must come from the signed payload itself.
   for (const auto& r : out.processor.records()) {
     if (r.name && r.pointer == Child("", *r.name) && IsNonDisclosable(*r.name))
-      return Invalid(rc::kClaimNotDisclosable, "claim \"" + *r.name + "\" must not be selectively disclosed");
+      return Invalid(rc::kClaimNotDisclosable,
+                     "claim \"" + *r.name + "\" must not be selectively disclosed");
   }
   return out;
 }
@@ -479,7 +504,8 @@ class Packer {
         MDL_ASSIGN_OR_RETURN(json packed, Pack(child, p));
         if (disclosable_.count(p)) {
           // §4.2.1: [salt, claim name, claim value]; §4.2.6: a value may hold further digests.
-          MDL_ASSIGN_OR_RETURN(std::string digest, Disclose(json::array({Salt(), key, std::move(packed)})));
+          MDL_ASSIGN_OR_RETURN(std::string digest,
+                               Disclose(json::array({Salt(), key, std::move(packed)})));
           used_.insert(p);
           digests.push_back(std::move(digest));
         } else {
@@ -503,7 +529,8 @@ class Packer {
         MDL_ASSIGN_OR_RETURN(json packed, Pack(value[i], p));
         if (disclosable_.count(p)) {
           // §4.2.2: [salt, array element]; §4.2.4.2: replaced by {"...": digest} in place.
-          MDL_ASSIGN_OR_RETURN(std::string digest, Disclose(json::array({Salt(), std::move(packed)})));
+          MDL_ASSIGN_OR_RETURN(std::string digest,
+                               Disclose(json::array({Salt(), std::move(packed)})));
           used_.insert(p);
           out.push_back(json{{"...", std::move(digest)}});
           any = true;
@@ -513,7 +540,8 @@ class Packer {
       }
       if (any) {
         for (uint32_t n = DecoyCount(); n > 0; --n) {
-          const auto pos = static_cast<std::ptrdiff_t>(rng_.Uniform(static_cast<uint32_t>(out.size() + 1)));
+          const auto pos =
+              static_cast<std::ptrdiff_t>(rng_.Uniform(static_cast<uint32_t>(out.size() + 1)));
           out.insert(out.begin() + pos, json{{"...", DecoyDigest()}});
         }
       }
@@ -551,7 +579,8 @@ class Packer {
 };
 
 // NumericDate (RFC 7519 §2) claim, if present.
-Result<std::optional<int64_t>> NumericDate(const json& payload, const char* name, std::string_view why) {
+Result<std::optional<int64_t>> NumericDate(const json& payload, const char* name,
+                                           std::string_view why) {
   auto it = payload.find(name);
   if (it == payload.end()) return std::optional<int64_t>();
   if (!it->is_number()) return Invalid(why, std::string(name) + " is not a NumericDate");
@@ -573,8 +602,9 @@ Result<HolderKey> CnfKey(const json& payload) {
 bool AudienceMatches(const json& aud, const std::string& expected) {
   if (aud.is_string()) return aud.get_ref<const std::string&>() == expected;
   if (aud.is_array()) {
-    return std::any_of(aud.begin(), aud.end(),
-                       [&](const json& a) { return a.is_string() && a.get_ref<const std::string&>() == expected; });
+    return std::any_of(aud.begin(), aud.end(), [&](const json& a) {
+      return a.is_string() && a.get_ref<const std::string&>() == expected;
+    });
   }
   return false;
 }
@@ -602,7 +632,8 @@ Result<HolderKey> HolderKeyFromJwk(const json& jwk) {
   // RFC 7517 §4 / RFC 7518 §6.2.2, §6.3.2; RFC 8037 §2: a public key carries no private member.
   for (const char* secret : {"d", "p", "q", "dp", "dq", "qi", "k"}) {
     if (jwk.contains(secret))
-      return Status::InvalidArgument(std::string("JWK carries the private member \"") + secret + "\"");
+      return Status::InvalidArgument(std::string("JWK carries the private member \"") + secret +
+                                     "\"");
   }
   auto str = [&](const char* name) -> std::string {
     auto it = jwk.find(name);
@@ -612,7 +643,8 @@ Result<HolderKey> HolderKeyFromJwk(const json& jwk) {
   auto coordinate = [&](const char* name) -> Result<Bytes> {
     auto b = Base64UrlDecode(str(name));
     if (!b || b->size() != 32)
-      return Status::InvalidArgument(std::string("JWK member ") + name + " is not 32 base64url bytes");
+      return Status::InvalidArgument(std::string("JWK member ") + name +
+                                     " is not 32 base64url bytes");
     return std::move(*b);
   };
   HolderKey key;
@@ -636,8 +668,8 @@ Result<HolderKey> HolderKeyFromJwk(const json& jwk) {
   return Status::InvalidArgument("JWK is not OKP/Ed25519 or EC/secp256k1");
 }
 
-Result<std::string> IssueSdJwt(const json& payload, const Signer& issuer, const SdJwtIssueOptions& options,
-                               const Env& env) {
+Result<std::string> IssueSdJwt(const json& payload, const Signer& issuer,
+                               const SdJwtIssueOptions& options, const Env& env) {
   if (!payload.is_object()) return Status::InvalidArgument("SD-JWT payload must be a JSON object");
   if (options.min_decoys > options.max_decoys || options.max_decoys > 1000)
     return Status::InvalidArgument("decoys: need min_decoys <= max_decoys <= 1000");
@@ -652,11 +684,13 @@ Result<std::string> IssueSdJwt(const json& payload, const Signer& issuer, const 
   if (auto it = claims.find("iss"); it == claims.end()) {
     claims["iss"] = kid->did;
   } else if (!it->is_string() || it->get_ref<const std::string&>() != kid->did) {
-    return Status::InvalidArgument("payload iss is not the DID of the issuer key (" + kid->did + ")");
+    return Status::InvalidArgument("payload iss is not the DID of the issuer key (" + kid->did +
+                                   ")");
   }
   if (!claims.contains("iat")) claims["iat"] = env.clock->NowSeconds();
   if (options.holder) {
-    if (claims.contains("cnf")) return Status::InvalidArgument("payload already has cnf and a holder key was given");
+    if (claims.contains("cnf"))
+      return Status::InvalidArgument("payload already has cnf and a holder key was given");
     MDL_ASSIGN_OR_RETURN(json jwk, PublicJwk(options.holder->alg, options.holder->public_key));
     claims["cnf"] = json{{"jwk", std::move(jwk)}};
   }
@@ -670,7 +704,8 @@ Result<std::string> IssueSdJwt(const json& payload, const Signer& issuer, const 
   std::set<std::string> disclosable;
   for (const auto& p : options.disclosable) {
     MDL_ASSIGN_OR_RETURN(auto tokens, SplitPointer(p));
-    if (tokens.empty()) return Status::InvalidArgument("the payload root cannot be selectively disclosable");
+    if (tokens.empty())
+      return Status::InvalidArgument("the payload root cannot be selectively disclosable");
     if (tokens.size() == 1 && IsNonDisclosable(tokens[0]))
       return Status::InvalidArgument("claim \"" + tokens[0] +
                                      "\" must not be selectively disclosable (SD-JWT VC §3.2.2.2)");
@@ -680,12 +715,14 @@ Result<std::string> IssueSdJwt(const json& payload, const Signer& issuer, const 
   Packer packer(disclosable, options, *env.rng);
   MDL_ASSIGN_OR_RETURN(json packed, packer.Pack(claims, ""));
   for (const auto& p : disclosable) {
-    if (!packer.used().count(p)) return Status::InvalidArgument("disclosable pointer names no claim: " + p);
+    if (!packer.used().count(p))
+      return Status::InvalidArgument("disclosable pointer names no claim: " + p);
   }
   if (!disclosable.empty()) packed["_sd_alg"] = kSdAlg;
 
   // SD-JWT VC §3.2.1: typ dc+sd-jwt; kid names the verification method of the iss DID.
-  const json header = {{"alg", AlgName(issuer.alg)}, {"typ", options.typ}, {"kid", issuer.verification_method}};
+  const json header = {
+      {"alg", AlgName(issuer.alg)}, {"typ", options.typ}, {"kid", issuer.verification_method}};
   MDL_ASSIGN_OR_RETURN(std::string jwt, jws::Sign(header, packed, issuer));
   // RFC 9901 §4: "<Issuer-signed JWT>~<Disclosure 1>~...~<Disclosure N>~".
   std::string out = jwt + "~";
@@ -702,16 +739,18 @@ Result<SdJwtHolderView> InspectSdJwt(std::string_view sd_jwt) {
   return view;
 }
 
-Result<std::string> PresentSdJwt(std::string_view issued, const SdJwtPresentOptions& options, const Signer* holder,
-                                 const Env& env) {
+Result<std::string> PresentSdJwt(std::string_view issued, const SdJwtPresentOptions& options,
+                                 const Signer* holder, const Env& env) {
   MDL_ASSIGN_OR_RETURN(Processed p, ParseAndProcess(issued));
-  if (!p.parts.kb_jwt.empty()) return Status::InvalidArgument("the SD-JWT already carries a Key Binding JWT");
+  if (!p.parts.kb_jwt.empty())
+    return Status::InvalidArgument("the SD-JWT already carries a Key Binding JWT");
 
   // RFC 9901 §7.2: reveal the chosen disclosures and every disclosure above them.
   std::vector<bool> chosen(p.processor.records().size(), false);
   for (const auto& pointer : options.reveal) {
     MDL_ASSIGN_OR_RETURN(auto tokens, SplitPointer(pointer));
-    if (!PointerExists(p.payload, tokens)) return Status::InvalidArgument("reveal pointer names no claim: " + pointer);
+    if (!PointerExists(p.payload, tokens))
+      return Status::InvalidArgument("reveal pointer names no claim: " + pointer);
     const std::string canonical = JoinPointer(tokens);
     for (size_t i = 0; i < chosen.size(); ++i) {
       if (IsAtOrBelow(canonical, p.processor.records()[i].pointer)) chosen[i] = true;
@@ -741,7 +780,8 @@ Result<std::string> PresentSdJwt(std::string_view issued, const SdJwtPresentOpti
 
 Result<VerifiedSdJwt> VerifySdJwt(std::string_view presentation, const did::Resolver& resolver,
                                   const SdJwtVerifyOptions& options, const Clock& clock) {
-  if (options.require_key_binding && (options.expected_nonce.empty() || options.expected_audience.empty()))
+  if (options.require_key_binding &&
+      (options.expected_nonce.empty() || options.expected_audience.empty()))
     return Status::InvalidArgument("options: key binding requires an expected nonce and audience");
   const int64_t now = clock.NowSeconds();
   const int64_t skew = options.max_clock_skew_seconds;
@@ -753,11 +793,13 @@ Result<VerifiedSdJwt> VerifySdJwt(std::string_view presentation, const did::Reso
   const json& signed_payload = jwt.payload;
   if (!options.expected_typ.empty()) {
     auto typ = header.find("typ");
-    if (typ == header.end() || !typ->is_string() || typ->get_ref<const std::string&>() != options.expected_typ)
+    if (typ == header.end() || !typ->is_string() ||
+        typ->get_ref<const std::string&>() != options.expected_typ)
       return Invalid(rc::kTypInvalid, "header typ is not \"" + options.expected_typ + "\"");
   }
   auto iss_it = signed_payload.find("iss");
-  if (iss_it == signed_payload.end() || !iss_it->is_string()) return Malformed("payload has no string iss");
+  if (iss_it == signed_payload.end() || !iss_it->is_string())
+    return Malformed("payload has no string iss");
   const std::string iss = iss_it->get<std::string>();
   auto kid_it = header.find("kid");
   if (kid_it == header.end() || !kid_it->is_string()) return Malformed("header has no string kid");
@@ -767,14 +809,18 @@ Result<VerifiedSdJwt> VerifySdJwt(std::string_view presentation, const did::Reso
   if (!kid_url || kid_url->fragment.empty())
     return Invalid(rc::kIssuerUnresolved, "kid is not a DID URL with a fragment");
   if (kid_url->did != iss)
-    return Fail(StatusCode::kUnauthenticated, rc::kIssuerMismatch, "kid " + kid + " is not a key of iss " + iss);
-  auto method = resolver.DereferenceMethod(kid, did::Relationship::kAssertionMethod, options.resolution);
+    return Fail(StatusCode::kUnauthenticated, rc::kIssuerMismatch,
+                "kid " + kid + " is not a key of iss " + iss);
+  auto method =
+      resolver.DereferenceMethod(kid, did::Relationship::kAssertionMethod, options.resolution);
   if (!method) return Fail(method.error().code(), rc::kIssuerUnresolved, method.error().message());
   const auto method_alg = AlgForKeyType(method->key_type);
   if (!method_alg || *method_alg != jwt.alg)
-    return Fail(StatusCode::kUnauthenticated, rc::kAlgMismatch, "alg does not match the key type of " + kid);
+    return Fail(StatusCode::kUnauthenticated, rc::kAlgMismatch,
+                "alg does not match the key type of " + kid);
   if (!jws::Verify(jwt, method->public_key))
-    return Fail(StatusCode::kUnauthenticated, rc::kSignatureInvalid, "issuer signature does not verify");
+    return Fail(StatusCode::kUnauthenticated, rc::kSignatureInvalid,
+                "issuer signature does not verify");
 
   // §7.1 steps 3-4: disclosures (after the signature, so that no work is spent on forgeries).
   Processor processor;
@@ -783,7 +829,8 @@ Result<VerifiedSdJwt> VerifySdJwt(std::string_view presentation, const did::Reso
   MDL_RETURN_IF_ERROR(processor.Run(payload));
   for (const auto& r : processor.records()) {
     if (r.name && r.pointer == Child("", *r.name) && IsNonDisclosable(*r.name))
-      return Invalid(rc::kClaimNotDisclosable, "claim \"" + *r.name + "\" must not be selectively disclosed");
+      return Invalid(rc::kClaimNotDisclosable,
+                     "claim \"" + *r.name + "\" must not be selectively disclosed");
   }
 
   // §7.1 (step 5) / RFC 7519 §4.1.4-§4.1.6: validity, from the signed payload.
@@ -791,16 +838,19 @@ Result<VerifiedSdJwt> VerifySdJwt(std::string_view presentation, const did::Reso
   MDL_ASSIGN_OR_RETURN(auto nbf, NumericDate(signed_payload, "nbf", rc::kMalformed));
   MDL_ASSIGN_OR_RETURN(auto iat, NumericDate(signed_payload, "iat", rc::kMalformed));
   if (exp && now >= *exp + skew)
-    return Fail(StatusCode::kFailedPrecondition, rc::kExpired, "exp " + std::to_string(*exp) + " has passed");
+    return Fail(StatusCode::kFailedPrecondition, rc::kExpired,
+                "exp " + std::to_string(*exp) + " has passed");
   if (nbf && now + skew < *nbf)
-    return Fail(StatusCode::kFailedPrecondition, rc::kNotYetValid, "nbf " + std::to_string(*nbf) + " is ahead");
+    return Fail(StatusCode::kFailedPrecondition, rc::kNotYetValid,
+                "nbf " + std::to_string(*nbf) + " is ahead");
   if (iat && now + skew < *iat)
-    return Fail(StatusCode::kFailedPrecondition, rc::kNotYetValid, "iat " + std::to_string(*iat) + " is ahead");
+    return Fail(StatusCode::kFailedPrecondition, rc::kNotYetValid,
+                "iat " + std::to_string(*iat) + " is ahead");
 
   VerifiedSdJwt out;
   auto header_typ = header.find("typ");
-  const bool vc =
-      header_typ != header.end() && header_typ->is_string() && header_typ->get_ref<const std::string&>() == kSdJwtVcTyp;
+  const bool vc = header_typ != header.end() && header_typ->is_string() &&
+                  header_typ->get_ref<const std::string&>() == kSdJwtVcTyp;
   if (auto vct = signed_payload.find("vct"); vct != signed_payload.end()) {
     if (!vct->is_string()) return Malformed("vct is not a string");
     out.vct = vct->get<std::string>();
@@ -812,15 +862,18 @@ Result<VerifiedSdJwt> VerifySdJwt(std::string_view presentation, const did::Reso
 
   // §7.3: the Key Binding JWT.
   if (parts.kb_jwt.empty()) {
-    if (options.require_key_binding) return Fail(StatusCode::kUnauthenticated, rc::kKbMissing, "no Key Binding JWT");
+    if (options.require_key_binding)
+      return Fail(StatusCode::kUnauthenticated, rc::kKbMissing, "no Key Binding JWT");
   } else {
     MDL_ASSIGN_OR_RETURN(jws::Parsed kb, jws::Parse(parts.kb_jwt, rc::kKbMalformed));
     auto typ = kb.header.find("typ");
-    if (typ == kb.header.end() || !typ->is_string() || typ->get_ref<const std::string&>() != kKbJwtTyp)
+    if (typ == kb.header.end() || !typ->is_string() ||
+        typ->get_ref<const std::string&>() != kKbJwtTyp)
       return Invalid(rc::kKbMalformed, "KB-JWT typ is not kb+jwt");
     const json& claims = kb.payload;
     for (const char* name : {"aud", "nonce", "sd_hash"}) {
-      if (!claims.contains(name)) return Invalid(rc::kKbMalformed, std::string("KB-JWT has no ") + name);
+      if (!claims.contains(name))
+        return Invalid(rc::kKbMalformed, std::string("KB-JWT has no ") + name);
     }
     if (!claims["nonce"].is_string() || !claims["sd_hash"].is_string())
       return Invalid(rc::kKbMalformed, "KB-JWT nonce and sd_hash must be strings");
@@ -828,17 +881,23 @@ Result<VerifiedSdJwt> VerifySdJwt(std::string_view presentation, const did::Reso
     if (!kb_iat) return Invalid(rc::kKbMalformed, "KB-JWT has no iat");
     MDL_ASSIGN_OR_RETURN(HolderKey holder, CnfKey(signed_payload));
     if (holder.alg != kb.alg)
-      return Fail(StatusCode::kUnauthenticated, rc::kAlgMismatch, "KB-JWT alg does not match cnf.jwk");
+      return Fail(StatusCode::kUnauthenticated, rc::kAlgMismatch,
+                  "KB-JWT alg does not match cnf.jwk");
     if (!jws::Verify(kb, holder.public_key))
       return Fail(StatusCode::kUnauthenticated, rc::kKbSignatureInvalid,
                   "KB-JWT signature does not verify with cnf.jwk");
     // §4.3.1: sd_hash over the SD-JWT as presented (issuer JWT and disclosures, final '~').
     if (claims["sd_hash"].get_ref<const std::string&>() != Digest(parts.presented))
-      return Fail(StatusCode::kUnauthenticated, rc::kSdHashMismatch, "sd_hash does not match the presented SD-JWT");
-    if (!options.expected_nonce.empty() && claims["nonce"].get_ref<const std::string&>() != options.expected_nonce)
-      return Fail(StatusCode::kPermissionDenied, rc::kNonceMismatch, "KB-JWT nonce is not the expected one");
-    if (!options.expected_audience.empty() && !AudienceMatches(claims["aud"], options.expected_audience))
-      return Fail(StatusCode::kPermissionDenied, rc::kAudienceMismatch, "KB-JWT aud is not this verifier");
+      return Fail(StatusCode::kUnauthenticated, rc::kSdHashMismatch,
+                  "sd_hash does not match the presented SD-JWT");
+    if (!options.expected_nonce.empty() &&
+        claims["nonce"].get_ref<const std::string&>() != options.expected_nonce)
+      return Fail(StatusCode::kPermissionDenied, rc::kNonceMismatch,
+                  "KB-JWT nonce is not the expected one");
+    if (!options.expected_audience.empty() &&
+        !AudienceMatches(claims["aud"], options.expected_audience))
+      return Fail(StatusCode::kPermissionDenied, rc::kAudienceMismatch,
+                  "KB-JWT aud is not this verifier");
     // §7.3: iat within an acceptable window.
     if (*kb_iat < now - options.kb_max_age_seconds - skew)
       return Fail(StatusCode::kFailedPrecondition, rc::kKbStale,

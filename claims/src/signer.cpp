@@ -8,11 +8,13 @@ namespace medallion::claims {
 std::string_view AlgName(Alg alg) { return alg == Alg::kEdDSA ? "EdDSA" : "ES256K"; }
 
 bool VerifySignature(Alg alg, ByteView public_key, ByteView message, ByteView signature) {
-  return wallet::Verify(alg == Alg::kEdDSA ? wallet::SignatureAlg::kEdDSA : wallet::SignatureAlg::kES256K, public_key,
-                        message, signature);
+  return wallet::Verify(
+      alg == Alg::kEdDSA ? wallet::SignatureAlg::kEdDSA : wallet::SignatureAlg::kES256K, public_key,
+      message, signature);
 }
 
-Signer WalletSigner(std::shared_ptr<const wallet::SigningKey> key, std::string verification_method) {
+Signer WalletSigner(std::shared_ptr<const wallet::SigningKey> key,
+                    std::string verification_method) {
   Signer s;
   s.alg = key->alg == wallet::SignatureAlg::kES256K ? Alg::kES256K : Alg::kEdDSA;
   s.verification_method = std::move(verification_method);

@@ -52,7 +52,8 @@ std::string Lower(std::string s) {
 Result<std::string> Str(const json& e, const char* k, size_t i) {
   auto it = e.find(k);
   if (it == e.end() || !it->is_string() || it->get_ref<const std::string&>().empty()) {
-    return Status::InvalidArgument("directory entry " + std::to_string(i) + ": " + k + " is a non-empty string");
+    return Status::InvalidArgument("directory entry " + std::to_string(i) + ": " + k +
+                                   " is a non-empty string");
   }
   return it->get<std::string>();
 }
@@ -64,7 +65,8 @@ Result<std::vector<DirectoryEntry>> ParseDirectory(const json& j) {
   std::vector<DirectoryEntry> out;
   for (size_t i = 0; i < j.size(); ++i) {
     const json& e = j[i];
-    if (!e.is_object()) return Status::InvalidArgument("directory entry " + std::to_string(i) + " is not an object");
+    if (!e.is_object())
+      return Status::InvalidArgument("directory entry " + std::to_string(i) + " is not an object");
     DirectoryEntry d;
     MDL_ASSIGN_OR_RETURN(d.license_number, Str(e, "license_number", i));
     MDL_ASSIGN_OR_RETURN(d.name, Str(e, "name", i));
@@ -75,7 +77,8 @@ Result<std::vector<DirectoryEntry>> ParseDirectory(const json& j) {
     MDL_RETURN_IF_ERROR(ParseDateTimeStamp(d.valid_until).status());
     for (const json& s : e.value("schedules", json::array())) {
       if (!s.is_string() || !IsSchedule(s.get<std::string>())) {
-        return Status::InvalidArgument("directory entry " + std::to_string(i) + ": schedules are II, III, IV or V");
+        return Status::InvalidArgument("directory entry " + std::to_string(i) +
+                                       ": schedules are II, III, IV or V");
       }
       d.schedules.push_back(s);
     }
@@ -84,10 +87,12 @@ Result<std::vector<DirectoryEntry>> ParseDirectory(const json& j) {
   return out;
 }
 
-Society::Society(sqlite3* db, SocietyOptions options, Env env) : db_(db), options_(std::move(options)), env_(env) {}
+Society::Society(sqlite3* db, SocietyOptions options, Env env)
+    : db_(db), options_(std::move(options)), env_(env) {}
 Society::~Society() { sqlite3_close(db_); }
 
-Result<std::unique_ptr<Society>> Society::Open(const std::string& path, SocietyOptions options, Env env) {
+Result<std::unique_ptr<Society>> Society::Open(const std::string& path, SocietyOptions options,
+                                               Env env) {
   if (!did::IsValidDid(options.did) || !options.signer.sign || options.base_url.empty()) {
     return Status::InvalidArgument("society: a DID, a signer and a base URL are required");
   }
@@ -136,15 +141,17 @@ Result<json> Society::Challenge() {
   return json{{"nonce", nonce}, {"audience", options_.did}, {"expires", expires}};
 }
 
-Result<json> Society::Onboard(std::string_view proof, const std::string& license_number, const std::string& name,
-                              const did::Resolver& resolver) {
+Result<json> Society::Onboard(std::string_view proof, const std::string& license_number,
+                              const std::string& name, const did::Resolver& resolver) {
   const int64_t now = env_.clock->NowSeconds();
   JwtCheckOptions co;
   co.now = now;
   co.expected_audience = options_.did;
   VerifiedJwt info;
   auto payload = VerifyJwt(JwtKind::kDidAuth, proof, resolver, co, &info);
-  if (!payload) return Status::Unauthenticated("the proof of DID control was refused: " + payload.error().message());
+  if (!payload)
+    return Status::Unauthenticated("the proof of DID control was refused: " +
+                                   payload.error().message());
   if (!info.issued_at || !info.expires || *info.expires - *info.issued_at > 600) {
     return Status::Unauthenticated("the proof needs iat and exp at most 600 s apart");
   }
@@ -157,18 +164,22 @@ Result<json> Society::Onboard(std::string_view proof, const std::string& license
   Status st = sql::InTransaction(db_, kWhat, [&]() -> Status {
     Stmt del(db_, "DELETE FROM challenges WHERE nonce = ? AND expires > ?", kWhat);
     if (del.Text(1, nonce).Int(2, now).Step() != SQLITE_DONE) return del.Error();
-    if (sqlite3_changes(db_) != 1) return Status::Unauthenticated("the challenge is unknown, used or expired");
-    if (entry == nullptr) return Status::NotFound("no directory entry matches that license number and name");
+    if (sqlite3_changes(db_) != 1)
+      return Status::Unauthenticated("the challenge is unknown, used or expired");
+    if (entry == nullptr)
+      return Status::NotFound("no directory entry matches that license number and name");
     MDL_ASSIGN_OR_RETURN(StatusListIssuer lists, LoadLists());
     // One live license per number: the previous one is revoked (and a revoked number stays out).
     std::vector<uint64_t> previous;
     {
-      Stmt q(db_, "SELECT status_index FROM licenses WHERE license_number = ? AND superseded = 0", kWhat);
+      Stmt q(db_, "SELECT status_index FROM licenses WHERE license_number = ? AND superseded = 0",
+             kWhat);
       q.Text(1, license_number);
       while (q.Step() == SQLITE_ROW) previous.push_back(static_cast<uint64_t>(q.ColInt(0)));
     }
     for (uint64_t i : previous) {
-      if (lists.State(i).revoked) return Status::FailedPrecondition("this license number was revoked");
+      if (lists.State(i).revoked)
+        return Status::FailedPrecondition("this license number was revoked");
     }
     for (uint64_t i : previous) MDL_RETURN_IF_ERROR(lists.Revoke(i));
     Stmt sup(db_, "UPDATE licenses SET superseded = 1 WHERE license_number = ?", kWhat);
@@ -177,14 +188,23 @@ Result<json> Society::Onboard(std::string_view proof, const std::string& license
     MDL_ASSIGN_OR_RETURN(uint64_t index, lists.Assign(*env_.rng));
     MDL_ASSIGN_OR_RETURN(json status, lists.CredentialStatus(index));
     const std::string id = NewCredentialId(*env_.rng);
-    LicenseClaims c{info.controller, entry->license_number, entry->jurisdiction, entry->license_type, entry->specialty,
-                    entry->schedules, did::XmlDateTime(now), entry->valid_until, entry->name};
+    LicenseClaims c{info.controller,       entry->license_number, entry->jurisdiction,
+                    entry->license_type,   entry->specialty,      entry->schedules,
+                    did::XmlDateTime(now), entry->valid_until,    entry->name};
     MDL_ASSIGN_OR_RETURN(json unsigned_vc, BuildLicenseCredential(id, options_.did, c, status));
     ProofOptions po;
     po.created = did::XmlDateTime(now);
     MDL_ASSIGN_OR_RETURN(vc, AddProof(unsigned_vc, options_.signer, po));
-    Stmt ins(db_, "INSERT INTO licenses (id, did, license_number, status_index, vc, issued) VALUES (?,?,?,?,?,?)", kWhat);
-    ins.Text(1, id).Text(2, info.controller).Text(3, license_number).Int(4, static_cast<int64_t>(index)).Text(5, vc.dump()).Int(6, now);
+    Stmt ins(db_,
+             "INSERT INTO licenses (id, did, license_number, status_index, vc, issued) VALUES "
+             "(?,?,?,?,?,?)",
+             kWhat);
+    ins.Text(1, id)
+        .Text(2, info.controller)
+        .Text(3, license_number)
+        .Int(4, static_cast<int64_t>(index))
+        .Text(5, vc.dump())
+        .Int(6, now);
     if (ins.Step() != SQLITE_DONE) return ins.Error();
     return SaveLists(lists);
   });
@@ -225,13 +245,17 @@ Result<json> Society::StatusListCredential(StatusPurpose purpose) {
 Result<json> Society::Licenses() {
   MDL_ASSIGN_OR_RETURN(StatusListIssuer lists, LoadLists());
   json out = json::array();
-  Stmt q(db_, "SELECT id, did, license_number, status_index, issued FROM licenses ORDER BY issued, id", kWhat);
+  Stmt q(db_,
+         "SELECT id, did, license_number, status_index, issued FROM licenses ORDER BY issued, id",
+         kWhat);
   while (q.Step() == SQLITE_ROW) {
     const StatusEntryState s = lists.State(static_cast<uint64_t>(q.ColInt(3)));
     out.push_back({{"id", q.Col(0)},
                    {"did", q.Col(1)},
                    {"license_number", q.Col(2)},
-                   {"status", s.revoked ? "revoked" : s.suspended ? "suspended" : "active"},
+                   {"status", s.revoked     ? "revoked"
+                              : s.suspended ? "suspended"
+                                            : "active"},
                    {"issued", q.ColInt(4)}});
   }
   return out;

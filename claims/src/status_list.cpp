@@ -36,8 +36,9 @@ bool HasType(const json& object, std::string_view type) {
   if (it == object.end()) return false;
   if (it->is_string()) return it->get_ref<const std::string&>() == type;
   if (it->is_array()) {
-    return std::any_of(it->begin(), it->end(),
-                       [&](const json& t) { return t.is_string() && t.get_ref<const std::string&>() == type; });
+    return std::any_of(it->begin(), it->end(), [&](const json& t) {
+      return t.is_string() && t.get_ref<const std::string&>() == type;
+    });
   }
   return false;
 }
@@ -62,7 +63,8 @@ std::string_view StatusPurposeName(StatusPurpose purpose) {
 Result<StatusPurpose> ParseStatusPurpose(std::string_view name) {
   if (name == "revocation") return StatusPurpose::kRevocation;
   if (name == "suspension") return StatusPurpose::kSuspension;
-  return Status::InvalidArgument("unsupported statusPurpose \"" + std::string(name.substr(0, 32)) + "\"");
+  return Status::InvalidArgument("unsupported statusPurpose \"" + std::string(name.substr(0, 32)) +
+                                 "\"");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -136,7 +138,8 @@ Result<Bitstring> DecodeBitstring(std::string_view encoded_list, size_t max_byte
     z.next_out = out.data() + used;
     z.avail_out = static_cast<uInt>(out.size() - used);
     rc = inflate(&z, Z_NO_FLUSH);
-    if (rc != Z_OK) break;  // Z_STREAM_END, or Z_DATA_ERROR / Z_NEED_DICT / Z_MEM_ERROR / Z_BUF_ERROR
+    if (rc != Z_OK)
+      break;  // Z_STREAM_END, or Z_DATA_ERROR / Z_NEED_DICT / Z_MEM_ERROR / Z_BUF_ERROR
     if (z.avail_out != 0 && z.avail_in == 0) {
       rc = Z_BUF_ERROR;  // input exhausted before the end of the stream: truncated
       break;
@@ -146,8 +149,10 @@ Result<Bitstring> DecodeBitstring(std::string_view encoded_list, size_t max_byte
   const uInt trailing = z.avail_in;
   inflateEnd(&z);
   if (produced > max_bytes)
-    return Status::ResourceExhausted("encodedList decompresses to more than " + std::to_string(max_bytes) + " bytes");
-  if (rc != Z_STREAM_END) return Status::InvalidArgument("encodedList is not a complete, valid gzip stream");
+    return Status::ResourceExhausted("encodedList decompresses to more than " +
+                                     std::to_string(max_bytes) + " bytes");
+  if (rc != Z_STREAM_END)
+    return Status::InvalidArgument("encodedList is not a complete, valid gzip stream");
   if (trailing != 0) return Status::InvalidArgument("encodedList has data after the gzip member");
   out.resize(produced);
   return Bitstring(std::move(out));
@@ -164,7 +169,8 @@ Status CheckConfig(const StatusListConfig& c) {
     return Status::InvalidArgument("status list URLs must not be empty");
   if (c.revocation_list_url == c.suspension_list_url)
     return Status::InvalidArgument("the revocation and suspension lists need different URLs");
-  if (c.length < kStatusListMinEntries || c.length % 8 != 0 || c.length > uint64_t{kStatusListMaxBytes} * 8)
+  if (c.length < kStatusListMinEntries || c.length % 8 != 0 ||
+      c.length > uint64_t{kStatusListMaxBytes} * 8)
     return Status::InvalidArgument("status list length must be a multiple of 8 in [131072, 2^27]");
   return Status::Ok();
 }
@@ -211,7 +217,8 @@ Result<StatusListIssuer> StatusListIssuer::Deserialize(std::string_view text) {
       !s["assigned_count"].is_number_unsigned())
     return Status::DataLoss("status list state: bad length or count");
   config.length = s["length"].get<uint64_t>();
-  if (auto st = CheckConfig(config); !st.ok()) return Status::DataLoss("status list state: " + st.message());
+  if (auto st = CheckConfig(config); !st.ok())
+    return Status::DataLoss("status list state: " + st.message());
   StatusListIssuer out;
   out.config_ = config;
   auto dec = [&](const char* name, Bitstring* into) -> Status {
@@ -297,25 +304,30 @@ Status StatusListIssuer::Revoke(uint64_t index) {
 
 Status StatusListIssuer::Suspend(uint64_t index) {
   const StatusEntryState s = State(index);
-  if (!s.assigned) return Status::NotFound("status list index " + std::to_string(index) + " is not assigned");
-  if (s.revoked) return Status::FailedPrecondition("status list index " + std::to_string(index) + " is revoked");
+  if (!s.assigned)
+    return Status::NotFound("status list index " + std::to_string(index) + " is not assigned");
+  if (s.revoked)
+    return Status::FailedPrecondition("status list index " + std::to_string(index) + " is revoked");
   suspended_.Set(index, true);
   return Status::Ok();
 }
 
 Status StatusListIssuer::Reinstate(uint64_t index) {
   const StatusEntryState s = State(index);
-  if (!s.assigned) return Status::NotFound("status list index " + std::to_string(index) + " is not assigned");
+  if (!s.assigned)
+    return Status::NotFound("status list index " + std::to_string(index) + " is not assigned");
   // §2.2: revocation "is not reversible"; only a suspension is lifted.
   if (s.revoked)
-    return Status::FailedPrecondition("status list index " + std::to_string(index) + " is revoked for good");
+    return Status::FailedPrecondition("status list index " + std::to_string(index) +
+                                      " is revoked for good");
   suspended_.Set(index, false);
   return Status::Ok();
 }
 
-Result<json> StatusListIssuer::StatusListCredential(StatusPurpose purpose,
-                                                    const StatusListCredentialOptions& options) const {
-  if (options.issuer.empty()) return Status::InvalidArgument("status list credential needs an issuer");
+Result<json> StatusListIssuer::StatusListCredential(
+    StatusPurpose purpose, const StatusListCredentialOptions& options) const {
+  if (options.issuer.empty())
+    return Status::InvalidArgument("status list credential needs an issuer");
   if (options.ttl_millis < 0) return Status::InvalidArgument("ttl must not be negative");
   const std::string& url = UrlOf(purpose);
   MDL_ASSIGN_OR_RETURN(std::string encoded, EncodeBitstring(bits(purpose)));
@@ -324,11 +336,12 @@ Result<json> StatusListIssuer::StatusListCredential(StatusPurpose purpose,
                   {"statusPurpose", StatusPurposeName(purpose)},
                   {"encodedList", std::move(encoded)}};
   if (options.ttl_millis > 0) subject["ttl"] = options.ttl_millis;
-  json credential = {{"@context", json::array({"https://www.w3.org/ns/credentials/v2"})},
-                     {"id", url},
-                     {"type", json::array({"VerifiableCredential", "BitstringStatusListCredential"})},
-                     {"issuer", options.issuer},
-                     {"credentialSubject", std::move(subject)}};
+  json credential = {
+      {"@context", json::array({"https://www.w3.org/ns/credentials/v2"})},
+      {"id", url},
+      {"type", json::array({"VerifiableCredential", "BitstringStatusListCredential"})},
+      {"issuer", options.issuer},
+      {"credentialSubject", std::move(subject)}};
   if (!options.valid_from.empty()) {
     MDL_RETURN_IF_ERROR(ParseDateTimeStamp(options.valid_from).status());
     credential["validFrom"] = options.valid_from;
@@ -344,8 +357,8 @@ Result<json> StatusListIssuer::StatusListCredential(StatusPurpose purpose,
 // StatusChecker.
 // ---------------------------------------------------------------------------------------------
 
-StatusChecker::StatusChecker(StatusListFetcher& fetcher, const Clock& clock, StatusListProofCheck proof_check,
-                             StatusCheckerOptions options)
+StatusChecker::StatusChecker(StatusListFetcher& fetcher, const Clock& clock,
+                             StatusListProofCheck proof_check, StatusCheckerOptions options)
     : fetcher_(fetcher), clock_(clock), proof_check_(std::move(proof_check)), options_(options) {
   MDL_CHECK(proof_check_ != nullptr);
 }
@@ -364,22 +377,27 @@ Result<StatusChecker::CachedList> StatusChecker::FetchList(const std::string& ur
   using rc::kVerificationError;
   // §3.2 step 4: dereference the URL...
   auto text = fetcher_.Fetch(url);
-  if (!text) return Fail(StatusCode::kUnavailable, rc::kRetrievalError, url + ": " + text.error().message());
+  if (!text)
+    return Fail(StatusCode::kUnavailable, rc::kRetrievalError, url + ": " + text.error().message());
   if (text->size() > options_.max_document_bytes)
-    return Fail(StatusCode::kUnavailable, rc::kRetrievalError, url + ": document larger than the bound");
+    return Fail(StatusCode::kUnavailable, rc::kRetrievalError,
+                url + ": document larger than the bound");
   auto parsed = jcs::ParseStrict(*text);
   if (!parsed || !parsed->is_object())
     return Fail(StatusCode::kInvalidArgument, kVerificationError, url + ": not a JSON object");
   const json& doc = *parsed;
   // ... and ensure that all proofs verify.
   if (Status st = proof_check_(doc); !st.ok())
-    return Fail(StatusCode::kUnauthenticated, kVerificationError, url + ": proof check failed: " + st.message());
+    return Fail(StatusCode::kUnauthenticated, kVerificationError,
+                url + ": proof check failed: " + st.message());
 
   // §2.2: the shape of a BitstringStatusListCredential.
   if (!HasType(doc, "BitstringStatusListCredential"))
-    return Fail(StatusCode::kInvalidArgument, kVerificationError, url + ": not a BitstringStatusListCredential");
+    return Fail(StatusCode::kInvalidArgument, kVerificationError,
+                url + ": not a BitstringStatusListCredential");
   if (doc.contains("id") && StringMember(doc, "id") != url)
-    return Fail(StatusCode::kInvalidArgument, kVerificationError, url + ": the credential id names another list");
+    return Fail(StatusCode::kInvalidArgument, kVerificationError,
+                url + ": the credential id names another list");
   const int64_t now_ms = clock_.NowMillis();
   int64_t expires_ms = now_ms + options_.default_ttl_millis;
   // §7.2 "Validity Periods".
@@ -387,7 +405,8 @@ Result<StatusChecker::CachedList> StatusChecker::FetchList(const std::string& ur
     auto t = ParseDateTimeStamp(StringMember(doc, "validFrom"));
     if (!t) return Fail(StatusCode::kInvalidArgument, kVerificationError, url + ": bad validFrom");
     if (now_ms / 1000 < *t)
-      return Fail(StatusCode::kFailedPrecondition, kVerificationError, url + ": list is not valid yet");
+      return Fail(StatusCode::kFailedPrecondition, kVerificationError,
+                  url + ": list is not valid yet");
   }
   int64_t valid_until_ms = INT64_MAX;
   if (doc.contains("validUntil")) {
@@ -399,7 +418,8 @@ Result<StatusChecker::CachedList> StatusChecker::FetchList(const std::string& ur
   }
   auto subject_it = doc.find("credentialSubject");
   if (subject_it == doc.end() || !subject_it->is_object())
-    return Fail(StatusCode::kInvalidArgument, kVerificationError, url + ": credentialSubject is not an object");
+    return Fail(StatusCode::kInvalidArgument, kVerificationError,
+                url + ": credentialSubject is not an object");
   const json& subject = *subject_it;
   if (!HasType(subject, "BitstringStatusList"))
     return Fail(StatusCode::kInvalidArgument, kVerificationError,
@@ -412,23 +432,28 @@ Result<StatusChecker::CachedList> StatusChecker::FetchList(const std::string& ur
              std::all_of(p->begin(), p->end(), [](const json& v) { return v.is_string(); })) {
     list.purposes = p->get<std::vector<std::string>>();
   } else {
-    return Fail(StatusCode::kInvalidArgument, kVerificationError, url + ": statusPurpose is not one or more strings");
+    return Fail(StatusCode::kInvalidArgument, kVerificationError,
+                url + ": statusPurpose is not one or more strings");
   }
   auto encoded = subject.find("encodedList");
   if (encoded == subject.end() || !encoded->is_string())
     return Fail(StatusCode::kInvalidArgument, kVerificationError, url + ": no encodedList");
   // §3.2 step 8 / §3.4, bounded.
-  auto bits = DecodeBitstring(encoded->get_ref<const std::string&>(), options_.max_decompressed_bytes);
-  if (!bits) return Fail(bits.error().code(), kVerificationError, url + ": " + bits.error().message());
+  auto bits =
+      DecodeBitstring(encoded->get_ref<const std::string&>(), options_.max_decompressed_bytes);
+  if (!bits)
+    return Fail(bits.error().code(), kVerificationError, url + ": " + bits.error().message());
   // §3.2 step 9 (statusSize is 1).
   if (bits->size() < options_.min_entries)
-    return Fail(
-        StatusCode::kFailedPrecondition, rc::kListLengthError,
-        url + ": " + std::to_string(bits->size()) + " entries, fewer than " + std::to_string(options_.min_entries));
+    return Fail(StatusCode::kFailedPrecondition, rc::kListLengthError,
+                url + ": " + std::to_string(bits->size()) + " entries, fewer than " +
+                    std::to_string(options_.min_entries));
   if (auto ttl = subject.find("ttl"); ttl != subject.end()) {
     if (!ttl->is_number() || ttl->get<double>() < 0)
-      return Fail(StatusCode::kInvalidArgument, kVerificationError, url + ": ttl is not a non-negative number");
-    const double capped = std::min(ttl->get<double>(), static_cast<double>(options_.max_ttl_millis));
+      return Fail(StatusCode::kInvalidArgument, kVerificationError,
+                  url + ": ttl is not a non-negative number");
+    const double capped =
+        std::min(ttl->get<double>(), static_cast<double>(options_.max_ttl_millis));
     expires_ms = now_ms + static_cast<int64_t>(capped);
   }
   list.expires_at_millis = std::min(expires_ms, valid_until_ms);
@@ -443,14 +468,17 @@ Result<EntryStatus> StatusChecker::Check(const json& entry) {
     return Fail(StatusCode::kInvalidArgument, kMalformedValue, "not a BitstringStatusListEntry");
   EntryStatus out;
   auto purpose = ParseStatusPurpose(StringMember(entry, "statusPurpose"));
-  if (!purpose) return Fail(StatusCode::kInvalidArgument, kMalformedValue, purpose.error().message());
+  if (!purpose)
+    return Fail(StatusCode::kInvalidArgument, kMalformedValue, purpose.error().message());
   out.purpose = *purpose;
   auto index = ParseIndex(entry.contains("statusListIndex") ? entry["statusListIndex"] : json());
   if (!index) return Fail(StatusCode::kInvalidArgument, kMalformedValue, index.error().message());
   out.index = *index;
   out.list_url = StringMember(entry, "statusListCredential");
-  if (out.list_url.empty()) return Fail(StatusCode::kInvalidArgument, kMalformedValue, "no statusListCredential URL");
-  if (auto size = entry.find("statusSize"); size != entry.end() && !(size->is_number_integer() && *size == 1))
+  if (out.list_url.empty())
+    return Fail(StatusCode::kInvalidArgument, kMalformedValue, "no statusListCredential URL");
+  if (auto size = entry.find("statusSize");
+      size != entry.end() && !(size->is_number_integer() && *size == 1))
     return Fail(StatusCode::kInvalidArgument, kMalformedValue, "only statusSize 1 is supported");
 
   auto evaluate = [&](const CachedList& list) -> Result<EntryStatus> {

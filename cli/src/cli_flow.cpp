@@ -24,8 +24,8 @@
 namespace medallion::cli {
 namespace {
 
-using nlohmann::json;
 using flow::Answer;
+using nlohmann::json;
 
 Result<json> ReadJson(const std::string& path) {
   MDL_ASSIGN_OR_RETURN(Bytes b, ReadFileBytes(path));
@@ -34,13 +34,17 @@ Result<json> ReadJson(const std::string& path) {
   return std::move(*j);
 }
 
-Status WriteJson(const std::string& path, const json& j) { return WriteFileAtomic(path, DumpJson(j, 2) + "\n", false, true); }
+Status WriteJson(const std::string& path, const json& j) {
+  return WriteFileAtomic(path, DumpJson(j, 2) + "\n", false, true);
+}
 
 // A refusal by a server: 4xx is a negative answer about what we sent (exit 1), not unusable
 // input of this command; its error code leads the message.
 Status Refused(const std::string& what, const Answer& a) {
-  const std::string msg = what + ": " + a.body.value("error", std::to_string(a.status)) +
-                          (a.body.contains("error_description") ? " (" + a.body.value("error_description", "") + ")" : "");
+  const std::string msg =
+      what + ": " + a.body.value("error", std::to_string(a.status)) +
+      (a.body.contains("error_description") ? " (" + a.body.value("error_description", "") + ")"
+                                            : "");
   return a.status >= 500 ? Status::Unavailable(msg) : Status::FailedPrecondition(msg);
 }
 
@@ -54,7 +58,8 @@ int Emit(bool as_json, const json& j, const std::string& text) {
   return kExitOk;
 }
 
-int Finish(const Result<json>& r, bool as_json, const std::function<std::string(const json&)>& text) {
+int Finish(const Result<json>& r, bool as_json,
+           const std::function<std::string(const json&)>& text) {
   if (!r) return ReportError(r.error());
   return Emit(as_json, *r, text(*r));
 }
@@ -64,8 +69,11 @@ struct Who {
   std::string store, passphrase_file, did;
   void Add(CLI::App* cmd, const char* whose) {
     cmd->add_option("--store", store, std::string(whose) + " wallet key store")->required();
-    cmd->add_option("--passphrase-file", passphrase_file, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
-    cmd->add_option("--did", did, std::string(whose) + " DID (did:mdl, from `medallion did create`)")->required();
+    cmd->add_option("--passphrase-file", passphrase_file,
+                    "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+    cmd->add_option("--did", did,
+                    std::string(whose) + " DID (did:mdl, from `medallion did create`)")
+        ->required();
   }
   Result<flow::Party> Open() const { return flow::PartyFromStore(store, passphrase_file, did); }
 };
@@ -108,7 +116,10 @@ Result<json> RunOnboard(const OnboardOptions& o) {
   MDL_ASSIGN_OR_RETURN(Answer a, flow::Onboard(physician, o.url, o.license_number, o.name));
   if (a.status != 201) return Refused("the society refused", a);
   MDL_RETURN_IF_ERROR(WriteJson(o.out, a.body));
-  return json{{"license_id", a.body.value("id", "")}, {"subject", physician.did}, {"issuer", claims::IssuerOf(a.body)}, {"file", o.out}};
+  return json{{"license_id", a.body.value("id", "")},
+              {"subject", physician.did},
+              {"issuer", claims::IssuerOf(a.body)},
+              {"file", o.out}};
 }
 
 struct StatusOptions {
@@ -119,7 +130,8 @@ struct StatusOptions {
 Result<json> RunSetStatus(const StatusOptions& o, const std::string& action) {
   std::string id = o.id;
   if (id.empty()) {
-    if (o.license_file.empty()) return Status::InvalidArgument("--license FILE or --id ID is required");
+    if (o.license_file.empty())
+      return Status::InvalidArgument("--license FILE or --id ID is required");
     MDL_ASSIGN_OR_RETURN(json license, ReadJson(o.license_file));
     id = license.value("id", "");
   }
@@ -146,15 +158,21 @@ Result<json> RunSignin(const SigninOptions& o) {
   // scope it needs (UMA Grant §3.2): a create for "create", a search otherwise.
   const json empty = json::object();
   const std::string path = "/fhir/" + o.resource;
-  MDL_ASSIGN_OR_RETURN(Answer probe, o.scope == "create" ? flow::Call("POST", o.url + path, "", &empty) : flow::Call("GET", o.url + path));
-  if (probe.status != 401 || !probe.body["ticket"].is_string()) return Refused("no permission ticket from " + o.url, probe);
+  MDL_ASSIGN_OR_RETURN(Answer probe, o.scope == "create"
+                                         ? flow::Call("POST", o.url + path, "", &empty)
+                                         : flow::Call("GET", o.url + path));
+  if (probe.status != 401 || !probe.body["ticket"].is_string())
+    return Refused("no permission ticket from " + o.url, probe);
   MDL_ASSIGN_OR_RETURN(Answer granted, uma.Grant(probe.body["ticket"], physician, license));
   if (granted.status != 200) return Refused("the patient's container refused", granted);
   json session = uma.ToJson();
   session["did"] = physician.did;
   session["license"] = license;
   MDL_RETURN_IF_ERROR(WriteFileAtomic(o.session_file, DumpJson(session, 2) + "\n", false, true));
-  return json{{"container", o.url}, {"session_file", o.session_file}, {"scope", o.scope}, {"resource", o.resource}};
+  return json{{"container", o.url},
+              {"session_file", o.session_file},
+              {"scope", o.scope},
+              {"resource", o.resource}};
 }
 
 struct WriteOptions {
@@ -166,13 +184,17 @@ Result<json> RunWrite(const WriteOptions& o) {
   MDL_ASSIGN_OR_RETURN(json session, ReadJson(o.session_file));
   MDL_ASSIGN_OR_RETURN(flow::UmaClient uma, flow::UmaClient::FromJson(session));
   MDL_ASSIGN_OR_RETURN(json resource, ReadJson(o.in));
-  if (!resource.is_object() || !resource["resourceType"].is_string()) return Status::InvalidArgument(o.in + " is not a FHIR resource");
+  if (!resource.is_object() || !resource["resourceType"].is_string())
+    return Status::InvalidArgument(o.in + " is not a FHIR resource");
   const std::string path = "/fhir/" + resource["resourceType"].get<std::string>();
   // The RPT is used as is; only when the container asks again is the wallet opened.
   MDL_ASSIGN_OR_RETURN(Answer a, flow::Call("POST", uma.container + path, uma.rpt, &resource));
   if (a.status == 401 && a.body["ticket"].is_string()) {
-    if (o.store.empty()) return Status::FailedPrecondition("the RPT no longer suffices: give --store to present the license again");
-    MDL_ASSIGN_OR_RETURN(flow::Party physician, flow::PartyFromStore(o.store, o.passphrase_file, session.value("did", "")));
+    if (o.store.empty())
+      return Status::FailedPrecondition(
+          "the RPT no longer suffices: give --store to present the license again");
+    MDL_ASSIGN_OR_RETURN(flow::Party physician, flow::PartyFromStore(o.store, o.passphrase_file,
+                                                                     session.value("did", "")));
     MDL_ASSIGN_OR_RETURN(a, uma.Request("POST", path, &resource, physician, session["license"]));
     json updated = uma.ToJson();
     updated["did"] = session["did"];
@@ -197,14 +219,18 @@ Result<json> RunPrescribe(PrescribeOptions& o) {
   MDL_ASSIGN_OR_RETURN(json request, ReadJson(o.request));
   SystemRng rng;
   const std::string id = o.id.empty() ? claims::NewCredentialId(rng) : o.id;
-  MDL_ASSIGN_OR_RETURN(json signed_vc, flow::SignPrescription(physician, o.patient, request, o.schedule, license, id));
+  MDL_ASSIGN_OR_RETURN(json signed_vc, flow::SignPrescription(physician, o.patient, request,
+                                                              o.schedule, license, id));
   json draft = {{"credential", signed_vc}, {"patient", o.patient}, {"container", o.container}};
   json next = json::array();
   if (!o.schedule.empty()) {
     MDL_RETURN_IF_ERROR(o.resolving.Open());
-    MDL_ASSIGN_OR_RETURN(std::string device, flow::DeviceMethod(o.resolving.verifier->resolver(), physician.did));
+    MDL_ASSIGN_OR_RETURN(std::string device,
+                         flow::DeviceMethod(o.resolving.verifier->resolver(), physician.did));
     MDL_ASSIGN_OR_RETURN(std::string session, ReadToken(o.session_file));
-    MDL_ASSIGN_OR_RETURN(std::string approval, flow::QueueApproval(o.container, session, flow::CosignRequest(device, signed_vc, o.patient)));
+    MDL_ASSIGN_OR_RETURN(std::string approval,
+                         flow::QueueApproval(o.container, session,
+                                             flow::CosignRequest(device, signed_vc, o.patient)));
     draft["cosign_approval"] = approval;
     next.push_back("medallion phone approve --store PHONE_STORE -- " + approval);
   }
@@ -213,10 +239,13 @@ Result<json> RunPrescribe(PrescribeOptions& o) {
     MDL_ASSIGN_OR_RETURN(std::string copy, flow::IssuePharmacyCopy(physician, signed_vc, o.holder));
     draft["sd_jwt"] = copy;
     if (!o.schedule.empty()) {
-      MDL_ASSIGN_OR_RETURN(std::string device, flow::DeviceMethod(o.resolving.verifier->resolver(), physician.did));
+      MDL_ASSIGN_OR_RETURN(std::string device,
+                           flow::DeviceMethod(o.resolving.verifier->resolver(), physician.did));
       MDL_ASSIGN_OR_RETURN(std::string session, ReadToken(o.session_file));
       const std::string medication = request["medicationCodeableConcept"].value("text", "");
-      MDL_ASSIGN_OR_RETURN(std::string approval, flow::QueueApproval(o.container, session, flow::SdCosignRequest(device, copy, medication)));
+      MDL_ASSIGN_OR_RETURN(std::string approval,
+                           flow::QueueApproval(o.container, session,
+                                               flow::SdCosignRequest(device, copy, medication)));
       draft["sd_cosign_approval"] = approval;
       next.push_back("medallion phone approve --store PHONE_STORE -- " + approval);
     }
@@ -253,17 +282,26 @@ Result<json> RunDeliver(DeliverOptions& o) {
   }
   MDL_RETURN_IF_ERROR(o.resolving.Open());
   MDL_ASSIGN_OR_RETURN(Hash256 digest, claims::CredentialDigest(vc));
-  MDL_ASSIGN_OR_RETURN(uint64_t index, flow::Postmark(*o.resolving.client, HexEncode(digest), physician));
+  MDL_ASSIGN_OR_RETURN(uint64_t index,
+                       flow::Postmark(*o.resolving.client, HexEncode(digest), physician));
   MDL_RETURN_IF_ERROR(flow::KeepAndDeliver(vc, container, session, o.patient_container));
   MDL_RETURN_IF_ERROR(WriteJson(o.out, vc));
-  json result = {{"credential", o.out}, {"digest", HexEncode(digest)}, {"postmark_index", index}, {"delivered_to", o.patient_container}};
+  json result = {{"credential", o.out},
+                 {"digest", HexEncode(digest)},
+                 {"postmark_index", index},
+                 {"delivered_to", o.patient_container}};
   if (draft["sd_jwt"].is_string()) {
-    if (o.copy_out.empty()) return Status::InvalidArgument("the draft has a pharmacy copy: --copy-out is required");
+    if (o.copy_out.empty())
+      return Status::InvalidArgument("the draft has a pharmacy copy: --copy-out is required");
     json copy = {{"sd_jwt", draft["sd_jwt"]}};
     if (draft["sd_cosign_approval"].is_string()) {
-      MDL_ASSIGN_OR_RETURN(copy["cosignature"], flow::ApprovedResult(container, session, draft["sd_cosign_approval"]));
+      MDL_ASSIGN_OR_RETURN(copy["cosignature"],
+                           flow::ApprovedResult(container, session, draft["sd_cosign_approval"]));
     }
-    MDL_ASSIGN_OR_RETURN(uint64_t copy_index, flow::Postmark(*o.resolving.client, claims::SdJwtDigest(draft["sd_jwt"].get<std::string>()), physician));
+    MDL_ASSIGN_OR_RETURN(
+        uint64_t copy_index,
+        flow::Postmark(*o.resolving.client, claims::SdJwtDigest(draft["sd_jwt"].get<std::string>()),
+                       physician));
     MDL_RETURN_IF_ERROR(WriteJson(o.copy_out, copy));
     result["copy"] = o.copy_out;
     result["copy_postmark_index"] = copy_index;
@@ -284,11 +322,13 @@ struct PresentOptions {
 // The newest PrescriptionCredential in the owner's container.
 Result<json> NewestPrescription(const std::string& container, const std::string& session) {
   MDL_ASSIGN_OR_RETURN(Answer a, flow::Call("GET", container + "/owner/v1/credentials", session));
-  if (a.status != 200 || !a.body.is_array()) return Refused("cannot list the credentials in " + container, a);
+  if (a.status != 200 || !a.body.is_array())
+    return Refused("cannot list the credentials in " + container, a);
   for (auto it = a.body.rbegin(); it != a.body.rend(); ++it) {
     const json& vc = it->contains("credential") ? (*it)["credential"] : *it;
     const json& t = vc.contains("type") ? vc["type"] : json();
-    if (t.is_array() && std::find(t.begin(), t.end(), "PrescriptionCredential") != t.end()) return vc;
+    if (t.is_array() && std::find(t.begin(), t.end(), "PrescriptionCredential") != t.end())
+      return vc;
   }
   return Status::NotFound("no prescription in " + container);
 }
@@ -303,10 +343,13 @@ Result<json> RunPresent(PresentOptions& o) {
   if (!o.copy.empty()) {
     // Minimal disclosure: the SD-JWT VC copy, key-bound to the challenge by her pairwise key.
     MDL_ASSIGN_OR_RETURN(json copy, ReadJson(o.copy));
-    if (!copy.is_object() || !copy["sd_jwt"].is_string()) return Status::InvalidArgument(o.copy + " is not a pharmacy copy");
+    if (!copy.is_object() || !copy["sd_jwt"].is_string())
+      return Status::InvalidArgument(o.copy + " is not a pharmacy copy");
     const std::string sd = copy["sd_jwt"];
     std::vector<std::string> revealed, hidden;
-    MDL_ASSIGN_OR_RETURN(std::string presented, flow::PresentPharmacyCopy(sd, patient.seed.Reveal(), o.pairwise_index, challenge, &revealed, &hidden));
+    MDL_ASSIGN_OR_RETURN(std::string presented,
+                         flow::PresentPharmacyCopy(sd, patient.seed.Reveal(), o.pairwise_index,
+                                                   challenge, &revealed, &hidden));
     state["body"] = {{"sd_jwt", presented}};
     if (copy["cosignature"].is_string()) state["body"]["cosignature"] = copy["cosignature"];
     out["disclosed"] = revealed;
@@ -323,12 +366,14 @@ Result<json> RunPresent(PresentOptions& o) {
     } else {
       MDL_ASSIGN_OR_RETURN(rx, NewestPrescription(o.container, session));
     }
-    if (!rx.is_object() || !rx["credentialSubject"].is_object()) return Status::InvalidArgument("not a prescription credential");
+    if (!rx.is_object() || !rx["credentialSubject"].is_object())
+      return Status::InvalidArgument("not a prescription credential");
     MDL_ASSIGN_OR_RETURN(json vp, flow::PresentPrescription(rx, patient, challenge));
     state["body"] = {{"presentation", vp}};
     // Said plainly: this path hands the pharmacy every claim of the prescription.
-    out["warning"] = "the full prescription (every claim, your DID included) is disclosed to the pharmacy; "
-                     "present the SD-JWT VC copy with --copy to disclose only what dispensing needs";
+    out["warning"] =
+        "the full prescription (every claim, your DID included) is disclosed to the pharmacy; "
+        "present the SD-JWT VC copy with --copy to disclose only what dispensing needs";
     MDL_ASSIGN_OR_RETURN(Hash256 digest, claims::CredentialDigest(rx));
     digest_hex = HexEncode(digest);
     const json& subject = rx["credentialSubject"];
@@ -337,11 +382,16 @@ Result<json> RunPresent(PresentOptions& o) {
   }
   if (!schedule.empty()) {
     MDL_RETURN_IF_ERROR(o.resolving.Open());
-    MDL_ASSIGN_OR_RETURN(std::string device, flow::DeviceMethod(o.resolving.verifier->resolver(), patient.did));
-    MDL_ASSIGN_OR_RETURN(std::string approval, flow::QueueApproval(o.container, session, flow::FillRequest(device, challenge.domain, digest_hex, medication)));
+    MDL_ASSIGN_OR_RETURN(std::string device,
+                         flow::DeviceMethod(o.resolving.verifier->resolver(), patient.did));
+    MDL_ASSIGN_OR_RETURN(
+        std::string approval,
+        flow::QueueApproval(o.container, session,
+                            flow::FillRequest(device, challenge.domain, digest_hex, medication)));
     state["fill_approval"] = approval;
     out["approval"] = approval;
-    out["next"] = {"medallion phone approve --store PHONE_STORE -- " + approval, "medallion pharmacy dispense --presentation " + o.out + " ..."};
+    out["next"] = {"medallion phone approve --store PHONE_STORE -- " + approval,
+                   "medallion pharmacy dispense --presentation " + o.out + " ..."};
   }
   MDL_RETURN_IF_ERROR(WriteJson(o.out, state));
   return out;
@@ -355,17 +405,22 @@ struct DispenseOptions {
 Result<json> RunDispense(const DispenseOptions& o) {
   MDL_ASSIGN_OR_RETURN(json state, ReadJson(o.presentation));
   if (!state.is_object() || !state["pharmacy"].is_string() || !state["body"].is_object()) {
-    return Status::InvalidArgument(o.presentation + " is not a presentation from `pharmacy present`");
+    return Status::InvalidArgument(o.presentation +
+                                   " is not a presentation from `pharmacy present`");
   }
   json body = state["body"];
   if (state["fill_approval"].is_string()) {
-    if (o.session_file.empty()) return Status::InvalidArgument("a controlled substance: --session-file is needed to collect the phone's approval");
+    if (o.session_file.empty())
+      return Status::InvalidArgument(
+          "a controlled substance: --session-file is needed to collect the phone's approval");
     MDL_ASSIGN_OR_RETURN(std::string session, ReadToken(o.session_file));
-    MDL_ASSIGN_OR_RETURN(body["fill_authorization"], flow::ApprovedResult(state["container"], session, state["fill_approval"]));
+    MDL_ASSIGN_OR_RETURN(body["fill_authorization"],
+                         flow::ApprovedResult(state["container"], session, state["fill_approval"]));
   }
   MDL_ASSIGN_OR_RETURN(Answer a, flow::Dispense(state["pharmacy"], body));
   if (a.status != 200) return Refused("the pharmacy refused", a);
-  if (!o.out.empty()) MDL_RETURN_IF_ERROR(WriteJson(o.out, a.body.value("receipt", json::object())));
+  if (!o.out.empty())
+    MDL_RETURN_IF_ERROR(WriteJson(o.out, a.body.value("receipt", json::object())));
   return a.body;
 }
 
@@ -378,83 +433,129 @@ CLI::App* Json(CLI::App* cmd, bool& as_json) {
 void AddIssuerFlow(CLI::App* issuer, int& rc) {
   {
     auto o = std::make_shared<OnboardOptions>();
-    auto* cmd = Json(issuer->add_subcommand("onboard", "Physician: prove your DID to the society and receive your license credential"), o->as_json);
+    auto* cmd =
+        Json(issuer->add_subcommand(
+                 "onboard",
+                 "Physician: prove your DID to the society and receive your license credential"),
+             o->as_json);
     cmd->add_option("--url", o->url, "The society's base URL")->required();
     o->who.Add(cmd, "The physician's");
-    cmd->add_option("--license-number", o->license_number, "Your license number in the society's directory")->required();
+    cmd->add_option("--license-number", o->license_number,
+                    "Your license number in the society's directory")
+        ->required();
     cmd->add_option("--name", o->name, "Your name as in the directory")->required();
-    cmd->add_option("--out", o->out, "Where to write the license credential (JSON; never overwritten)")->required();
+    cmd->add_option("--out", o->out,
+                    "Where to write the license credential (JSON; never overwritten)")
+        ->required();
     cmd->callback([o, &rc] {
       rc = Finish(RunOnboard(*o), o->as_json, [](const json& j) {
-        return "license " + j.value("license_id", "") + " issued by " + j.value("issuer", "") + " to " + j.value("subject", "") + "; written to " +
-               j.value("file", "");
+        return "license " + j.value("license_id", "") + " issued by " + j.value("issuer", "") +
+               " to " + j.value("subject", "") + "; written to " + j.value("file", "");
       });
     });
   }
   for (const char* action : {"revoke", "suspend", "reinstate"}) {
     auto o = std::make_shared<StatusOptions>();
-    auto* cmd = Json(issuer->add_subcommand(action, std::string("Society: ") + action + " a license (admin token)"), o->as_json);
+    auto* cmd = Json(issuer->add_subcommand(
+                         action, std::string("Society: ") + action + " a license (admin token)"),
+                     o->as_json);
     cmd->add_option("--url", o->url, "The society's base URL")->required();
-    cmd->add_option("--admin-token-file", o->admin_token_file, "The society's admin token (DIR/admin.token)")->required();
+    cmd->add_option("--admin-token-file", o->admin_token_file,
+                    "The society's admin token (DIR/admin.token)")
+        ->required();
     cmd->add_option("--license", o->license_file, "The license credential (JSON), or:");
     cmd->add_option("--id", o->id, "The license's id");
     const std::string act = action;
     cmd->callback([o, act, &rc] {
-      rc = Finish(RunSetStatus(*o, act), o->as_json, [](const json& j) { return j.value("id", "") + ": " + j.value("action", "") + "d"; });
+      rc = Finish(RunSetStatus(*o, act), o->as_json, [](const json& j) {
+        return j.value("id", "") + ": " + j.value("action", "") + "d";
+      });
     });
   }
 }
 
 // The physician's steps: sign in to a patient's container, write, prescribe, deliver.
 void AddPhysicianFlow(CLI::App& app, int& rc) {
-  auto* physician = app.add_subcommand("physician", "A physician's steps: sign in to a patient's container, write, prescribe, deliver");
+  auto* physician = app.add_subcommand(
+      "physician",
+      "A physician's steps: sign in to a patient's container, write, prescribe, deliver");
   physician->require_subcommand(1);
   {
     auto o = std::make_shared<SigninOptions>();
-    auto* cmd = Json(physician->add_subcommand("signin", "Sign in to a patient's container with your license (UMA grant → RPT)"), o->as_json);
+    auto* cmd =
+        Json(physician->add_subcommand(
+                 "signin", "Sign in to a patient's container with your license (UMA grant → RPT)"),
+             o->as_json);
     cmd->add_option("--url", o->url, "The patient's container")->required();
     o->who.Add(cmd, "The physician's");
-    cmd->add_option("--license", o->license, "Your license credential (from `issuer onboard`)")->required();
-    cmd->add_option("--session-file", o->session_file, "Where to keep the UMA session (client, RPT, PCT; 0600)")->required();
-    cmd->add_option("--scope", o->scope, "create (default), read or search")->check(CLI::IsMember({"create", "read", "search"}));
-    cmd->add_option("--resource", o->resource, "The FHIR resource type (default MedicationRequest)");
+    cmd->add_option("--license", o->license, "Your license credential (from `issuer onboard`)")
+        ->required();
+    cmd->add_option("--session-file", o->session_file,
+                    "Where to keep the UMA session (client, RPT, PCT; 0600)")
+        ->required();
+    cmd->add_option("--scope", o->scope, "create (default), read or search")
+        ->check(CLI::IsMember({"create", "read", "search"}));
+    cmd->add_option("--resource", o->resource,
+                    "The FHIR resource type (default MedicationRequest)");
     cmd->callback([o, &rc] {
       rc = Finish(RunSignin(*o), o->as_json, [](const json& j) {
-        return "signed in to " + j.value("container", "") + " (" + j.value("scope", "") + " " + j.value("resource", "") + "); session in " +
-               j.value("session_file", "");
+        return "signed in to " + j.value("container", "") + " (" + j.value("scope", "") + " " +
+               j.value("resource", "") + "); session in " + j.value("session_file", "");
       });
     });
   }
   {
     auto o = std::make_shared<WriteOptions>();
-    auto* cmd = Json(physician->add_subcommand("write", "Write a FHIR resource (a MedicationRequest) into the patient's record store with the RPT"), o->as_json);
-    cmd->add_option("--session-file", o->session_file, "The UMA session from `physician signin`")->required();
+    auto* cmd = Json(physician->add_subcommand("write",
+                                               "Write a FHIR resource (a MedicationRequest) into "
+                                               "the patient's record store with the RPT"),
+                     o->as_json);
+    cmd->add_option("--session-file", o->session_file, "The UMA session from `physician signin`")
+        ->required();
     cmd->add_option("--in", o->in, "The resource (JSON)")->required();
     cmd->add_option("--out", o->out, "Where to write the stored resource (with its id)");
-    cmd->add_option("--store", o->store, "Your wallet, to present the license again if the container asks");
-    cmd->add_option("--passphrase-file", o->passphrase_file, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+    cmd->add_option("--store", o->store,
+                    "Your wallet, to present the license again if the container asks");
+    cmd->add_option("--passphrase-file", o->passphrase_file,
+                    "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
     cmd->callback([o, &rc] {
-      rc = Finish(RunWrite(*o), o->as_json, [](const json& j) { return j.value("resourceType", "") + "/" + j.value("id", "") + " written"; });
+      rc = Finish(RunWrite(*o), o->as_json, [](const json& j) {
+        return j.value("resourceType", "") + "/" + j.value("id", "") + " written";
+      });
     });
   }
   {
     auto o = std::make_shared<PrescribeOptions>();
-    auto* cmd = Json(physician->add_subcommand("prescribe", "Sign a prescription credential; for a controlled substance queue your phone's co-signature"), o->as_json);
+    auto* cmd = Json(physician->add_subcommand("prescribe",
+                                               "Sign a prescription credential; for a controlled "
+                                               "substance queue your phone's co-signature"),
+                     o->as_json);
     o->who.Add(cmd, "The physician's");
     cmd->add_option("--license", o->license, "Your license credential")->required();
-    cmd->add_option("--request", o->request, "The MedicationRequest as stored (from `physician write --out`)")->required();
+    cmd->add_option("--request", o->request,
+                    "The MedicationRequest as stored (from `physician write --out`)")
+        ->required();
     cmd->add_option("--patient", o->patient, "The patient's DID")->required();
-    cmd->add_option("--schedule", o->schedule, "Controlled substance schedule (II..V); omit otherwise");
+    cmd->add_option("--schedule", o->schedule,
+                    "Controlled substance schedule (II..V); omit otherwise");
     cmd->add_option("--id", o->id, "The credential's id (default a random urn:uuid)");
-    cmd->add_option("--holder", o->holder, "The patient's pairwise pseudonym: also issue the pharmacy copy (SD-JWT VC) bound to it");
-    cmd->add_option("--container", o->container, "Your own container (the co-signature queue)")->required();
-    cmd->add_option("--session-file", o->session_file, "Your owner session there (`consent signin`)")->required();
-    cmd->add_option("--out", o->out, "Where to write the draft for `physician deliver`")->required();
+    cmd->add_option(
+        "--holder", o->holder,
+        "The patient's pairwise pseudonym: also issue the pharmacy copy (SD-JWT VC) bound to it");
+    cmd->add_option("--container", o->container, "Your own container (the co-signature queue)")
+        ->required();
+    cmd->add_option("--session-file", o->session_file,
+                    "Your owner session there (`consent signin`)")
+        ->required();
+    cmd->add_option("--out", o->out, "Where to write the draft for `physician deliver`")
+        ->required();
     o->resolving.ledger.Add(cmd, false, "--ledger");
     cmd->callback([o, &rc] {
       rc = Finish(RunPrescribe(*o), o->as_json, [](const json& j) {
-        std::string t = "prescription " + j.value("id", "") + " signed; draft in " + j.value("draft", "");
-        for (const auto& a : j.value("approvals", json::array())) t += "\nyour phone must co-sign: approval " + a.get<std::string>();
+        std::string t =
+            "prescription " + j.value("id", "") + " signed; draft in " + j.value("draft", "");
+        for (const auto& a : j.value("approvals", json::array()))
+          t += "\nyour phone must co-sign: approval " + a.get<std::string>();
         for (const auto& n : j["next"]) t += "\nnext: " + n.get<std::string>();
         return t;
       });
@@ -462,18 +563,28 @@ void AddPhysicianFlow(CLI::App& app, int& rc) {
   }
   {
     auto o = std::make_shared<DeliverOptions>();
-    auto* cmd = Json(physician->add_subcommand("deliver", "Collect the co-signature, postmark the prescription, keep it and deliver it to the patient"), o->as_json);
+    auto* cmd =
+        Json(physician->add_subcommand("deliver",
+                                       "Collect the co-signature, postmark the prescription, keep "
+                                       "it and deliver it to the patient"),
+             o->as_json);
     cmd->add_option("--draft", o->draft, "The draft from `physician prescribe`")->required();
     o->who.Add(cmd, "The physician's");
-    cmd->add_option("--session-file", o->session_file, "Your owner session in your container")->required();
-    cmd->add_option("--patient-container", o->patient_container, "The patient's container (its inbox)")->required();
+    cmd->add_option("--session-file", o->session_file, "Your owner session in your container")
+        ->required();
+    cmd->add_option("--patient-container", o->patient_container,
+                    "The patient's container (its inbox)")
+        ->required();
     cmd->add_option("--out", o->out, "Where to write the delivered credential")->required();
-    cmd->add_option("--copy-out", o->copy_out, "Where to write the pharmacy copy (SD-JWT VC and co-signature) for the patient");
+    cmd->add_option(
+        "--copy-out", o->copy_out,
+        "Where to write the pharmacy copy (SD-JWT VC and co-signature) for the patient");
     o->resolving.ledger.Add(cmd, true, "--ledger");
     cmd->callback([o, &rc] {
       rc = Finish(RunDeliver(*o), o->as_json, [](const json& j) {
-        return "postmarked at ledger index " + std::to_string(j.value("postmark_index", 0)) + " and delivered to " + j.value("delivered_to", "") +
-               "; written to " + j.value("credential", "");
+        return "postmarked at ledger index " + std::to_string(j.value("postmark_index", 0)) +
+               " and delivered to " + j.value("delivered_to", "") + "; written to " +
+               j.value("credential", "");
       });
     });
   }
@@ -483,20 +594,32 @@ void AddPhysicianFlow(CLI::App& app, int& rc) {
 void AddPharmacyFlow(CLI::App* pharmacy, int& rc) {
   {
     auto o = std::make_shared<PresentOptions>();
-    auto* cmd = Json(pharmacy->add_subcommand("present", "Patient: present a prescription for the pharmacy's challenge (and queue your phone's fill approval)"), o->as_json);
+    auto* cmd = Json(pharmacy->add_subcommand("present",
+                                              "Patient: present a prescription for the pharmacy's "
+                                              "challenge (and queue your phone's fill approval)"),
+                     o->as_json);
     cmd->add_option("--url", o->url, "The pharmacy's base URL")->required();
     o->who.Add(cmd, "The patient's");
     cmd->add_option("--container", o->container, "Your container")->required();
-    cmd->add_option("--session-file", o->session_file, "Your owner session there (`consent signin`)")->required();
-    cmd->add_option("--rx", o->rx, "The prescription credential (default: the newest in your container)");
-    cmd->add_option("--copy", o->copy, "Present the pharmacy copy (SD-JWT VC, from `physician deliver --copy-out`): minimal disclosure");
-    cmd->add_option("--pairwise-index", o->pairwise_index, "The relationship whose pairwise key the copy is bound to (default 0)");
-    cmd->add_option("--out", o->out, "Where to write the presentation for `pharmacy dispense`")->required();
+    cmd->add_option("--session-file", o->session_file,
+                    "Your owner session there (`consent signin`)")
+        ->required();
+    cmd->add_option("--rx", o->rx,
+                    "The prescription credential (default: the newest in your container)");
+    cmd->add_option("--copy", o->copy,
+                    "Present the pharmacy copy (SD-JWT VC, from `physician deliver --copy-out`): "
+                    "minimal disclosure");
+    cmd->add_option("--pairwise-index", o->pairwise_index,
+                    "The relationship whose pairwise key the copy is bound to (default 0)");
+    cmd->add_option("--out", o->out, "Where to write the presentation for `pharmacy dispense`")
+        ->required();
     o->resolving.ledger.Add(cmd, false, "--ledger");
     cmd->callback([o, &rc] {
       rc = Finish(RunPresent(*o), o->as_json, [](const json& j) {
-        std::string t = "presentation for " + j.value("pharmacy", "") + " written to " + j.value("presentation", "");
-        if (j.contains("approval")) t += "\nyour phone must approve the fill: approval " + j["approval"].get<std::string>();
+        std::string t = "presentation for " + j.value("pharmacy", "") + " written to " +
+                        j.value("presentation", "");
+        if (j.contains("approval"))
+          t += "\nyour phone must approve the fill: approval " + j["approval"].get<std::string>();
         if (j.contains("warning")) t += "\nnote: " + j["warning"].get<std::string>();
         return t;
       });
@@ -504,14 +627,20 @@ void AddPharmacyFlow(CLI::App* pharmacy, int& rc) {
   }
   {
     auto o = std::make_shared<DispenseOptions>();
-    auto* cmd = Json(pharmacy->add_subcommand("dispense", "Hand the presentation to the pharmacy: it verifies everything and dispenses, or refuses"), o->as_json);
-    cmd->add_option("--presentation", o->presentation, "The file from `pharmacy present`")->required();
-    cmd->add_option("--session-file", o->session_file, "Your owner session (to collect the phone's fill approval)");
+    auto* cmd = Json(pharmacy->add_subcommand("dispense",
+                                              "Hand the presentation to the pharmacy: it verifies "
+                                              "everything and dispenses, or refuses"),
+                     o->as_json);
+    cmd->add_option("--presentation", o->presentation, "The file from `pharmacy present`")
+        ->required();
+    cmd->add_option("--session-file", o->session_file,
+                    "Your owner session (to collect the phone's fill approval)");
     cmd->add_option("--out", o->out, "Where to write the signed dispense receipt");
     cmd->callback([o, &rc] {
       rc = Finish(RunDispense(*o), o->as_json, [](const json& j) {
-        return "dispensed: fill " + std::to_string(j.value("fill", 0)) + " of " + std::to_string(j.value("fills_allowed", 0)) +
-               ", dispense record at ledger index " + std::to_string(j.value("dispense_index", 0));
+        return "dispensed: fill " + std::to_string(j.value("fill", 0)) + " of " +
+               std::to_string(j.value("fills_allowed", 0)) + ", dispense record at ledger index " +
+               std::to_string(j.value("dispense_index", 0));
       });
     });
   }

@@ -36,7 +36,6 @@ namespace {
 
 using nlohmann::json;
 
-
 json ProvenJson(const server::ProvenEntry& e) {
   json proof = json::array();
   for (const auto& h : e.inclusion_proof) proof.push_back(HexEncode(h));
@@ -57,10 +56,13 @@ void AddLedgerServe(CLI::App* parent, int& rc) {
   auto o = std::make_shared<LedgerServeOptions>();
   AddTlsOptions(cmd, o->tls);
   cmd->add_option("--db", o->db, "SQLite database of the log (created if missing)");
-  cmd->add_option("--key-file", o->key_file, "The log's Ed25519 seed, hex (created 0600 if missing)");
-  cmd->add_option("--origin", o->origin, "The log's origin line (checkpoint first line, note key name)");
+  cmd->add_option("--key-file", o->key_file,
+                  "The log's Ed25519 seed, hex (created 0600 if missing)");
+  cmd->add_option("--origin", o->origin,
+                  "The log's origin line (checkpoint first line, note key name)");
   cmd->add_option("--listen", o->listen, "HOST:PORT (port 0 picks a free one)");
-  cmd->add_option("--witness", o->witnesses, "A witness to ask for cosignatures: URL=VERIFIER_KEY (repeat)");
+  cmd->add_option("--witness", o->witnesses,
+                  "A witness to ask for cosignatures: URL=VERIFIER_KEY (repeat)");
   cmd->add_flag("--json", o->json, "Print the banner (origin, verifier key, URL) as one JSON line");
   cmd->callback([o, &rc] {
     roles::LedgerNodeRole node(*o, DefaultEnv());
@@ -74,11 +76,13 @@ struct LedgerWitnessOptions : roles::WitnessOptions {
 };
 
 void AddLedgerWitness(CLI::App* parent, int& rc) {
-  auto* cmd = parent->add_subcommand("witness", "Run a witness (c2sp.org/tlog-witness add-checkpoint) for named logs");
+  auto* cmd = parent->add_subcommand(
+      "witness", "Run a witness (c2sp.org/tlog-witness add-checkpoint) for named logs");
   auto o = std::make_shared<LedgerWitnessOptions>();
   AddTlsOptions(cmd, o->tls);
   cmd->add_option("--db", o->db, "SQLite database of the witness state (created if missing)");
-  cmd->add_option("--key-file", o->key_file, "The witness's Ed25519 seed, hex (created 0600 if missing)");
+  cmd->add_option("--key-file", o->key_file,
+                  "The witness's Ed25519 seed, hex (created 0600 if missing)");
   cmd->add_option("--name", o->name, "The witness's key name");
   cmd->add_option("--log", o->logs, "Verifier key of a log to witness (repeat)")->required();
   cmd->add_option("--listen", o->listen, "HOST:PORT (port 0 picks a free one)");
@@ -110,7 +114,8 @@ int RunLedgerAppend(const LedgerAppendOptions& o) {
 }
 
 void AddLedgerAppend(CLI::App* parent, int& rc) {
-  auto* cmd = parent->add_subcommand("append", "Append an entry (or {\"entries\": [...]}) and print its index and leaf hash");
+  auto* cmd = parent->add_subcommand(
+      "append", "Append an entry (or {\"entries\": [...]}) and print its index and leaf hash");
   auto o = std::make_shared<LedgerAppendOptions>();
   cmd->add_option("--url", o->url, "Ledger node base URL");
   cmd->add_option("--file", o->file, "File holding the JSON entry or batch");
@@ -135,7 +140,10 @@ int RunLedgerCheckpoint(const LedgerCheckpointOptions& o) {
   Status st = o.client.SaveState(*client);
   if (!st.ok()) return ReportError(st);
   if (o.json) {
-    PrintJson({{"origin", cp->origin}, {"size", cp->size}, {"root", HexEncode(cp->root)}, {"note", client->verifier().trusted_note()}});
+    PrintJson({{"origin", cp->origin},
+               {"size", cp->size},
+               {"root", HexEncode(cp->root)},
+               {"note", client->verifier().trusted_note()}});
   } else {
     std::cout << client->verifier().trusted_note();
   }
@@ -143,7 +151,8 @@ int RunLedgerCheckpoint(const LedgerCheckpointOptions& o) {
 }
 
 void AddLedgerCheckpoint(CLI::App* parent, int& rc) {
-  auto* cmd = parent->add_subcommand("checkpoint", "Fetch and verify the latest checkpoint (signature, witnesses, consistency)");
+  auto* cmd = parent->add_subcommand(
+      "checkpoint", "Fetch and verify the latest checkpoint (signature, witnesses, consistency)");
   auto o = std::make_shared<LedgerCheckpointOptions>();
   o->client.Add(cmd, true);
   cmd->add_flag("--json", o->json, "JSON output");
@@ -162,7 +171,8 @@ int RunLedgerGet(const LedgerGetOptions& o) {
   if (!client) return ReportError(client.error());
   auto cp = client->Refresh();
   if (!cp) return ReportError(cp.error());
-  Result<std::vector<server::ProvenEntry>> entries = Status::InvalidArgument("give --start/--end or --kind/--value");
+  Result<std::vector<server::ProvenEntry>> entries =
+      Status::InvalidArgument("give --start/--end or --kind/--value");
   if (!o.kind.empty()) {
     auto kind = ledger::KeyKindFromName(o.kind);
     if (!kind) return ReportError(kind.error());
@@ -178,7 +188,8 @@ int RunLedgerGet(const LedgerGetOptions& o) {
 }
 
 void AddLedgerGet(CLI::App* parent, int& rc) {
-  auto* cmd = parent->add_subcommand("get", "Read entries by range or key, each with a verified inclusion proof");
+  auto* cmd = parent->add_subcommand(
+      "get", "Read entries by range or key, each with a verified inclusion proof");
   auto o = std::make_shared<LedgerGetOptions>();
   o->client.Add(cmd, true);
   cmd->add_option("--start", o->start, "First index");
@@ -203,12 +214,14 @@ int RunLedgerProof(const LedgerProofOptions& o) {
   if (!cp) return ReportError(cp.error());
   if (!o.leaf_hash.empty()) {
     auto h = HexDecode(o.leaf_hash);
-    if (!h || h->size() != 32) return ReportError(Status::InvalidArgument("--leaf-hash must be 32 bytes hex"));
+    if (!h || h->size() != 32)
+      return ReportError(Status::InvalidArgument("--leaf-hash must be 32 bytes hex"));
     ledger::Hash hash;
     std::copy(h->begin(), h->end(), hash.begin());
     Status st = client->VerifyIncluded(o.index, hash);
     if (!st.ok()) return ReportError(st);
-    std::cout << "entry " << o.index << " is in the log at size " << cp->size << " (inclusion proof verified)\n";
+    std::cout << "entry " << o.index << " is in the log at size " << cp->size
+              << " (inclusion proof verified)\n";
   } else {
     std::cout << "checkpoint of size " << cp->size << " is consistent with the trusted size "
               << (before ? before->size : 0) << "\n";
@@ -217,7 +230,9 @@ int RunLedgerProof(const LedgerProofOptions& o) {
 }
 
 void AddLedgerProof(CLI::App* parent, int& rc) {
-  auto* cmd = parent->add_subcommand("proof", "Verify that a leaf is in the log (--index, --leaf-hash), or, with --state, that the log only grew");
+  auto* cmd = parent->add_subcommand("proof",
+                                     "Verify that a leaf is in the log (--index, --leaf-hash), or, "
+                                     "with --state, that the log only grew");
   auto o = std::make_shared<LedgerProofOptions>();
   o->client.Add(cmd, true);
   cmd->add_option("--index", o->index, "Leaf index for an inclusion proof");
@@ -232,7 +247,8 @@ struct LedgerVerifyOptions {
 };
 
 int RunLedgerVerify(const LedgerVerifyOptions& o) {
-  if (::access(o.db.c_str(), F_OK) != 0) return ReportError(Status::NotFound(o.db + " does not exist"));
+  if (::access(o.db.c_str(), F_OK) != 0)
+    return ReportError(Status::NotFound(o.db + " does not exist"));
   auto seed = ReadSecretFile(o.key_file);
   if (!seed) return ReportError(seed.error());
   auto raw = HexDecode(seed->Reveal());
@@ -242,8 +258,9 @@ int RunLedgerVerify(const LedgerVerifyOptions& o) {
   // Opened even when the latest checkpoint disagrees with the tree, to locate the damage.
   ledger::LogOptions verify_options;
   verify_options.open_damaged_for_verify = true;
-  auto log = ledger::Log::Open(std::move(*store), ledger::Ed25519NoteSigner::FromSeed(o.origin, *raw), DefaultEnv(),
-                               verify_options);
+  auto log =
+      ledger::Log::Open(std::move(*store), ledger::Ed25519NoteSigner::FromSeed(o.origin, *raw),
+                        DefaultEnv(), verify_options);
   SecureWipe(raw->data(), raw->size());
   if (!log) {
     if (o.json) PrintJson({{"ok", false}, {"problem", log.error().ToString()}});
@@ -257,16 +274,19 @@ int RunLedgerVerify(const LedgerVerifyOptions& o) {
   if (o.json) {
     PrintJson(j);
   } else if (report->ok) {
-    std::cout << "ok: " << report->leaves << " leaves and " << report->checkpoints << " checkpoints verified\n";
+    std::cout << "ok: " << report->leaves << " leaves and " << report->checkpoints
+              << " checkpoints verified\n";
   } else {
-    std::cout << "CORRUPT at index " << (report->first_bad_index ? std::to_string(*report->first_bad_index) : "?")
-              << ": " << report->problem << "\n";
+    std::cout << "CORRUPT at index "
+              << (report->first_bad_index ? std::to_string(*report->first_bad_index) : "?") << ": "
+              << report->problem << "\n";
   }
   return report->ok ? kExitOk : kExitFalse;
 }
 
 void AddLedgerVerify(CLI::App* parent, int& rc) {
-  auto* cmd = parent->add_subcommand("verify", "Recompute the tree from storage and check every stored checkpoint (offline)");
+  auto* cmd = parent->add_subcommand(
+      "verify", "Recompute the tree from storage and check every stored checkpoint (offline)");
   auto o = std::make_shared<LedgerVerifyOptions>();
   cmd->add_option("--db", o->db, "SQLite database of the log");
   cmd->add_option("--key-file", o->key_file, "The log's seed file");
@@ -278,7 +298,8 @@ void AddLedgerVerify(CLI::App* parent, int& rc) {
 }  // namespace
 
 void AddLedgerCommands(CLI::App& app, int& rc) {
-  CLI::App* l = app.add_subcommand("ledger", "The ledger node: append-only verifiable log, witnesses, proofs");
+  CLI::App* l = app.add_subcommand(
+      "ledger", "The ledger node: append-only verifiable log, witnesses, proofs");
   l->require_subcommand(1);
   AddLedgerServe(l, rc);
   AddLedgerWitness(l, rc);

@@ -39,14 +39,17 @@ int Fail(mdl_status st, const std::string& what, const mdl_phone* phone) {
     std::cerr << ": " << detail;
   }
   std::cerr << "\n";
-  return st == MDL_ERR_INVALID_ARGUMENT || st == MDL_ERR_NOT_FOUND || st == MDL_ERR_ALREADY_EXISTS ? 2 : 1;
+  return st == MDL_ERR_INVALID_ARGUMENT || st == MDL_ERR_NOT_FOUND || st == MDL_ERR_ALREADY_EXISTS
+             ? 2
+             : 1;
 }
 
 struct StoreOptions {
   std::string store, passphrase_file;
   void Add(CLI::App* cmd) {
     cmd->add_option("--store", store, "The phone's key store")->required();
-    cmd->add_option("--passphrase-file", passphrase_file, "Its passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+    cmd->add_option("--passphrase-file", passphrase_file,
+                    "Its passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
   }
 };
 
@@ -54,13 +57,15 @@ int Open(const StoreOptions& o, Phone* out) {
   auto pass = GetPassphrase(o.passphrase_file, "MEDALLION_PASSPHRASE", "Phone passphrase", false);
   if (!pass) return ReportError(pass.error());
   mdl_phone* p = nullptr;
-  mdl_status st = mdl_phone_open(o.store.c_str(), reinterpret_cast<const uint8_t*>(pass->Reveal().data()),
-                                 pass->Reveal().size(), &p);
+  mdl_status st =
+      mdl_phone_open(o.store.c_str(), reinterpret_cast<const uint8_t*>(pass->Reveal().data()),
+                     pass->Reveal().size(), &p);
   if (st != MDL_OK) {
     // Name the store, and what a refusal means: the passphrase (or a tampered store).
     std::string what = "open " + o.store;
     if (st == MDL_ERR_UNAUTHENTICATED) {
-      what += " (the passphrase " + std::string(o.passphrase_file.empty() ? "given" : "in " + o.passphrase_file) +
+      what += " (the passphrase " +
+              std::string(o.passphrase_file.empty() ? "given" : "in " + o.passphrase_file) +
               " does not open it, or the store was tampered with)";
     }
     return Fail(st, what, nullptr);
@@ -78,7 +83,8 @@ mdl_kdf KdfFor(const std::string& name) {
 int Show(mdl_phone* p) {
   BridgeString did, key, pairing;
   if (mdl_status st = mdl_phone_did(p, &did.s); st != MDL_OK) return Fail(st, "did", p);
-  if (mdl_status st = mdl_phone_device_key(p, &key.s); st != MDL_OK) return Fail(st, "device key", p);
+  if (mdl_status st = mdl_phone_device_key(p, &key.s); st != MDL_OK)
+    return Fail(st, "device key", p);
   std::cout << "{\"did\":\"" << did.str() << "\",\"device_key\":\"" << key.str() << "\"";
   if (mdl_phone_pairing(p, &pairing.s) == MDL_OK) std::cout << ",\"pairing\":" << pairing.str();
   std::cout << "}\n";
@@ -91,12 +97,14 @@ struct PhoneInitOptions : StoreOptions {
 };
 
 int RunPhoneInit(const PhoneInitOptions& o) {
-  auto pass = GetPassphrase(o.passphrase_file, "MEDALLION_PASSPHRASE", "New phone passphrase", true);
+  auto pass =
+      GetPassphrase(o.passphrase_file, "MEDALLION_PASSPHRASE", "New phone passphrase", true);
   if (!pass) return ReportError(pass.error());
   mdl_phone* raw = nullptr;
   BridgeString words;
-  mdl_status st = mdl_phone_create(o.store.c_str(), reinterpret_cast<const uint8_t*>(pass->Reveal().data()),
-                                   pass->Reveal().size(), KdfFor(o.kdf), &raw, &words.s);
+  mdl_status st =
+      mdl_phone_create(o.store.c_str(), reinterpret_cast<const uint8_t*>(pass->Reveal().data()),
+                       pass->Reveal().size(), KdfFor(o.kdf), &raw, &words.s);
   if (st != MDL_OK) return Fail(st, "init", nullptr);
   Phone p(raw);
   if (!o.mnemonic_out.empty()) {
@@ -112,8 +120,10 @@ void AddPhoneInit(CLI::App* parent, int& rc) {
   auto o = std::make_shared<PhoneInitOptions>();
   auto* cmd = parent->add_subcommand("init", "Create the phone's wallet and device key");
   o->Add(cmd);
-  cmd->add_option("--kdf", o->kdf, "moderate (default), interactive, or test (MEDALLION_ALLOW_TEST_KDF=1)");
-  cmd->add_option("--mnemonic-out", o->mnemonic_out, "Write the mnemonic to this file (0600) instead of stdout");
+  cmd->add_option("--kdf", o->kdf,
+                  "moderate (default), interactive, or test (MEDALLION_ALLOW_TEST_KDF=1)");
+  cmd->add_option("--mnemonic-out", o->mnemonic_out,
+                  "Write the mnemonic to this file (0600) instead of stdout");
   cmd->callback([o, &rc] { rc = RunPhoneInit(*o); });
 }
 
@@ -125,12 +135,13 @@ struct PhoneRestoreOptions : StoreOptions {
 int RunPhoneRestore(const PhoneRestoreOptions& o) {
   auto words = ReadMnemonicFile(o.mnemonic_file);
   if (!words) return ReportError(words.error());
-  auto pass = GetPassphrase(o.passphrase_file, "MEDALLION_PASSPHRASE", "New phone passphrase", true);
+  auto pass =
+      GetPassphrase(o.passphrase_file, "MEDALLION_PASSPHRASE", "New phone passphrase", true);
   if (!pass) return ReportError(pass.error());
   mdl_phone* raw = nullptr;
-  mdl_status st = mdl_phone_restore(o.store.c_str(), reinterpret_cast<const uint8_t*>(pass->Reveal().data()),
-                                    pass->Reveal().size(), KdfFor(o.kdf), words->Reveal().data(), words->Reveal().size(),
-                                    &raw);
+  mdl_status st = mdl_phone_restore(
+      o.store.c_str(), reinterpret_cast<const uint8_t*>(pass->Reveal().data()),
+      pass->Reveal().size(), KdfFor(o.kdf), words->Reveal().data(), words->Reveal().size(), &raw);
   if (st != MDL_OK) return Fail(st, "restore", nullptr);
   Phone p(raw);
   return Show(p.get());
@@ -138,7 +149,8 @@ int RunPhoneRestore(const PhoneRestoreOptions& o) {
 
 void AddPhoneRestore(CLI::App* parent, int& rc) {
   auto o = std::make_shared<PhoneRestoreOptions>();
-  auto* cmd = parent->add_subcommand("restore", "Restore the phone's wallet from a mnemonic (a new device key)");
+  auto* cmd = parent->add_subcommand(
+      "restore", "Restore the phone's wallet from a mnemonic (a new device key)");
   o->Add(cmd);
   cmd->add_option("--kdf", o->kdf, "moderate (default), interactive, or test");
   cmd->add_option("--mnemonic-file", o->mnemonic_file, "The mnemonic")->required();
@@ -176,7 +188,8 @@ int RunPhonePair(const PhonePairOptions& o) {
 
 void AddPhonePair(CLI::App* parent, int& rc) {
   auto o = std::make_shared<PhonePairOptions>();
-  auto* cmd = parent->add_subcommand("pair", "Pair with a container from its pairing URI (the QR code)");
+  auto* cmd =
+      parent->add_subcommand("pair", "Pair with a container from its pairing URI (the QR code)");
   o->Add(cmd);
   cmd->add_option("--uri", o->uri, "medallion-pair://v1?...")->required();
   cmd->add_option("--name", o->name, "This device's name as the owner will see it");
@@ -196,7 +209,8 @@ int RunPhonePending(const StoreOptions& o) {
 
 void AddPhonePending(CLI::App* parent, int& rc) {
   auto o = std::make_shared<StoreOptions>();
-  auto* cmd = parent->add_subcommand("pending", "Requests awaiting a decision (JSON, each with a human \"text\")");
+  auto* cmd = parent->add_subcommand(
+      "pending", "Requests awaiting a decision (JSON, each with a human \"text\")");
   o->Add(cmd);
   cmd->callback([o, &rc] { rc = RunPhonePending(*o); });
 }
@@ -220,8 +234,9 @@ int RunPhoneDecide(const PhoneDecideOptions& o) {
 void AddPhoneDecide(CLI::App* parent, bool approve, int& rc) {
   auto o = std::make_shared<PhoneDecideOptions>();
   o->approve = approve;
-  auto* cmd = parent->add_subcommand(approve ? "approve" : "deny",
-                                     approve ? "Approve a request (signing what it asks for)" : "Deny a request");
+  auto* cmd = parent->add_subcommand(
+      approve ? "approve" : "deny",
+      approve ? "Approve a request (signing what it asks for)" : "Deny a request");
   o->Add(cmd);
   // Positional or --id; an id is never drawn with a leading '-', and `-- ID` or `--id=ID`
   // pass any id safely.
@@ -232,7 +247,8 @@ void AddPhoneDecide(CLI::App* parent, bool approve, int& rc) {
 }  // namespace
 
 void AddPhoneCommands(CLI::App& app, int& rc) {
-  auto* phone = app.add_subcommand("phone", "A command-line phone on the mobile bridge's C ABI (docs/mobile-bridge.md)");
+  auto* phone = app.add_subcommand(
+      "phone", "A command-line phone on the mobile bridge's C ABI (docs/mobile-bridge.md)");
   phone->require_subcommand(1);
   AddPhoneInit(phone, rc);
   AddPhoneRestore(phone, rc);

@@ -32,7 +32,8 @@ struct Common {
   ClientOptions ledger;
   void Add(CLI::App* cmd, bool with_ledger = true) {
     cmd->add_option("--store", store, "Your wallet key store")->required();
-    cmd->add_option("--passphrase-file", passphrase_file, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+    cmd->add_option("--passphrase-file", passphrase_file,
+                    "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
     cmd->add_option("--index", index, "Your pairwise key index for this relationship (default 0)");
     if (with_ledger) ledger.Add(cmd, true, "--ledger");
   }
@@ -58,13 +59,16 @@ Result<uma::PairwiseKey> PairwiseKeyOf(const Common& c) {
 int RunRelationshipPseudonym(const Common& c) {
   auto key = PairwiseKeyOf(c);
   if (!key) return ReportError(key.error());
-  PrintJson({{"pseudonym", key->Pseudonym()}, {"rel", uma::RelationshipId(key->Pseudonym())}, {"index", c.index}});
+  PrintJson({{"pseudonym", key->Pseudonym()},
+             {"rel", uma::RelationshipId(key->Pseudonym())},
+             {"index", c.index}});
   return kExitOk;
 }
 
 void AddRelationshipPseudonym(CLI::App* parent, int& rc) {
   auto c = std::make_shared<Common>();
-  auto* cmd = parent->add_subcommand("pseudonym", "Patient: the pairwise pseudonym to give a provider (one per relationship)");
+  auto* cmd = parent->add_subcommand(
+      "pseudonym", "Patient: the pairwise pseudonym to give a provider (one per relationship)");
   c->Add(cmd, false);
   cmd->callback([c, &rc] { rc = RunRelationshipPseudonym(*c); });
 }
@@ -85,12 +89,16 @@ int RunRelationshipOpen(const RelationshipOpenOptions& o) {
 
 void AddRelationshipOpen(CLI::App* parent, int& rc) {
   auto o = std::make_shared<RelationshipOpenOptions>();
-  auto* cmd = parent->add_subcommand("open", "Provider: open a relationship with a patient's pseudonym");
+  auto* cmd =
+      parent->add_subcommand("open", "Provider: open a relationship with a patient's pseudonym");
   o->Add(cmd);
   cmd->add_option("--patient", o->patient, "The patient's pseudonym")->required();
   cmd->add_option("--kind", o->kind, "patient_provider (default), guardian, delegate, care_team");
-  cmd->add_option("--location", o->location, "Where the shared data lives (sealed to the patient)")->required();
-  cmd->add_option("--data-file", o->data_file, "The shared data subset (its SHA-256 goes on the ledger)")->required();
+  cmd->add_option("--location", o->location, "Where the shared data lives (sealed to the patient)")
+      ->required();
+  cmd->add_option("--data-file", o->data_file,
+                  "The shared data subset (its SHA-256 goes on the ledger)")
+      ->required();
   cmd->callback([o, &rc] { rc = RunRelationshipOpen(*o); });
 }
 
@@ -102,12 +110,14 @@ struct RelationshipStatusOptions : Common {
 int RunRelationshipStatus(const RelationshipStatusOptions& o) {
   auto key = PairwiseKeyOf(o);
   if (!key) return ReportError(key.error());
-  return Submit(o, uma::BuildStatus(*key, o.patient, o.kind, o.status, DefaultEnv().clock->NowSeconds()));
+  return Submit(
+      o, uma::BuildStatus(*key, o.patient, o.kind, o.status, DefaultEnv().clock->NowSeconds()));
 }
 
 void AddRelationshipStatus(CLI::App* parent, int& rc) {
   auto o = std::make_shared<RelationshipStatusOptions>();
-  auto* cmd = parent->add_subcommand("status", "Provider: set the relationship's status (active, suspended, ended)");
+  auto* cmd = parent->add_subcommand(
+      "status", "Provider: set the relationship's status (active, suspended, ended)");
   o->Add(cmd);
   cmd->add_option("--patient", o->patient, "The patient's pseudonym")->required();
   cmd->add_option("--kind", o->kind, "As opened");
@@ -124,7 +134,8 @@ struct RelationshipActionOptions : Common {
 int RunRelationshipAction(const RelationshipActionOptions& o) {
   auto key = PairwiseKeyOf(o);
   if (!key) return ReportError(key.error());
-  return Submit(o, uma::BuildPatientAction(*key, o.provider, o.kind, o.action, DefaultEnv().clock->NowSeconds()));
+  return Submit(o, uma::BuildPatientAction(*key, o.provider, o.kind, o.action,
+                                           DefaultEnv().clock->NowSeconds()));
 }
 
 void AddRelationshipAction(CLI::App* parent, const std::string& action, int& rc) {
@@ -148,18 +159,28 @@ int RunRelationshipList(const RelationshipListOptions& o) {
   auto client = o.ledger.MakeClient();
   if (!client) return ReportError(client.error());
   if (auto cp = client->Refresh(); !cp) return ReportError(cp.error());
-  auto list = uma::RebuildFromSeed(seed->Reveal(), [&](const std::string& id) -> Result<std::vector<std::pair<uint64_t, std::string>>> {
-    MDL_ASSIGN_OR_RETURN(auto proven, client->Lookup({ledger::KeyKind::kRelationship, id}));
-    std::vector<std::pair<uint64_t, std::string>> out;
-    for (auto& e : proven) out.emplace_back(e.index, e.entry);
-    return out;
-  }, o.gap);
+  auto list = uma::RebuildFromSeed(
+      seed->Reveal(),
+      [&](const std::string& id) -> Result<std::vector<std::pair<uint64_t, std::string>>> {
+        MDL_ASSIGN_OR_RETURN(auto proven, client->Lookup({ledger::KeyKind::kRelationship, id}));
+        std::vector<std::pair<uint64_t, std::string>> out;
+        for (auto& e : proven) out.emplace_back(e.index, e.entry);
+        return out;
+      },
+      o.gap);
   if (!list) return ReportError(list.error());
   json out = json::array();
   for (const auto& r : *list) {
-    out.push_back({{"rel", r.id}, {"provider", r.provider}, {"kind", r.kind}, {"status", r.status},
-                   {"patient_decision", r.patient_decision}, {"deleted", r.deleted}, {"location", r.location},
-                   {"data", r.data_hash}, {"ledger_indexes", r.indexes}, {"ignored", r.ignored}});
+    out.push_back({{"rel", r.id},
+                   {"provider", r.provider},
+                   {"kind", r.kind},
+                   {"status", r.status},
+                   {"patient_decision", r.patient_decision},
+                   {"deleted", r.deleted},
+                   {"location", r.location},
+                   {"data", r.data_hash},
+                   {"ledger_indexes", r.indexes},
+                   {"ignored", r.ignored}});
   }
   PrintJson(out);
   return kExitOk;
@@ -167,7 +188,8 @@ int RunRelationshipList(const RelationshipListOptions& o) {
 
 void AddRelationshipList(CLI::App* parent, int& rc) {
   auto o = std::make_shared<RelationshipListOptions>();
-  auto* cmd = parent->add_subcommand("list", "Patient: rebuild your relationships from your seed and the ledger");
+  auto* cmd = parent->add_subcommand(
+      "list", "Patient: rebuild your relationships from your seed and the ledger");
   o->Add(cmd);
   cmd->add_option("--gap", o->gap, "Stop after this many unused pseudonyms in a row (default 20)");
   cmd->callback([o, &rc] { rc = RunRelationshipList(*o); });
@@ -176,7 +198,8 @@ void AddRelationshipList(CLI::App* parent, int& rc) {
 }  // namespace
 
 void AddRelationshipCommands(CLI::App& app, int& rc) {
-  auto* rel = app.add_subcommand("relationship", "Patient-provider relationships on the ledger (docs/relationships.md)");
+  auto* rel = app.add_subcommand(
+      "relationship", "Patient-provider relationships on the ledger (docs/relationships.md)");
   rel->require_subcommand(1);
   AddRelationshipPseudonym(rel, rc);
   AddRelationshipOpen(rel, rc);

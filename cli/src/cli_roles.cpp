@@ -26,21 +26,29 @@ struct PharmacyOptions : roles::PharmacyOptions {
 }  // namespace
 
 void AddRoleCommands(CLI::App& app, int& rc) {
-  auto* issuer = app.add_subcommand("issuer", "A medical society: onboarding, license credentials, status lists");
+  auto* issuer = app.add_subcommand(
+      "issuer", "A medical society: onboarding, license credentials, status lists");
   issuer->require_subcommand(1);
   {
     auto o = std::make_shared<IssuerOptions>();
     auto l = std::make_shared<ClientOptions>();
-    auto* cmd = issuer->add_subcommand("serve", "Serve the society (did:web, context, status lists, onboarding)");
-    cmd->add_option("--dir", o->dir, "Data folder (society.db, admin.token), created 0700")->required();
+    auto* cmd = issuer->add_subcommand(
+        "serve", "Serve the society (did:web, context, status lists, onboarding)");
+    cmd->add_option("--dir", o->dir, "Data folder (society.db, admin.token), created 0700")
+        ->required();
     cmd->add_option("--store", o->store, "The society's wallet key store")->required();
-    cmd->add_option("--passphrase-file", o->passphrase_file, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
-    cmd->add_option("--directory", o->directory, "Licensing directory (JSON; docs/credentials.md)")->required();
+    cmd->add_option("--passphrase-file", o->passphrase_file,
+                    "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+    cmd->add_option("--directory", o->directory, "Licensing directory (JSON; docs/credentials.md)")
+        ->required();
     cmd->add_option("--listen", o->listen, "HOST:PORT (default 127.0.0.1:8070; port 0 picks one)");
-    cmd->add_option("--public-host", o->public_host, "The host name in the did:web (default localhost)");
-    cmd->add_option("--admin-token-file", o->admin_token_file, "Admin token (created 0600 if missing; default DIR/admin.token)");
+    cmd->add_option("--public-host", o->public_host,
+                    "The host name in the did:web (default localhost)");
+    cmd->add_option("--admin-token-file", o->admin_token_file,
+                    "Admin token (created 0600 if missing; default DIR/admin.token)");
     AddTlsOptions(cmd, o->tls);
-    cmd->add_option("--status-ttl-ms", o->status_ttl_ms, "How long verifiers may cache a status list (default 60000)");
+    cmd->add_option("--status-ttl-ms", o->status_ttl_ms,
+                    "How long verifiers may cache a status list (default 60000)");
     cmd->add_flag("--json", o->as_json, "Print the banner as one JSON line");
     l->Add(cmd, false, "--ledger");
     cmd->callback([o, l, &rc] {
@@ -50,7 +58,8 @@ void AddRoleCommands(CLI::App& app, int& rc) {
       rc = ServeRole(society, o->as_json);
     });
   }
-  auto* pharmacy = app.add_subcommand("pharmacy", "A pharmacy: verifies presented prescriptions and dispenses once");
+  auto* pharmacy = app.add_subcommand(
+      "pharmacy", "A pharmacy: verifies presented prescriptions and dispenses once");
   pharmacy->require_subcommand(1);
   {
     auto o = std::make_shared<PharmacyOptions>();
@@ -58,9 +67,11 @@ void AddRoleCommands(CLI::App& app, int& rc) {
     auto* cmd = pharmacy->add_subcommand("serve", "Serve the pharmacy (challenges, dispensing)");
     cmd->add_option("--dir", o->dir, "Data folder, created 0700")->required();
     cmd->add_option("--store", o->store, "The pharmacy's wallet key store")->required();
-    cmd->add_option("--passphrase-file", o->passphrase_file, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+    cmd->add_option("--passphrase-file", o->passphrase_file,
+                    "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
     cmd->add_option("--listen", o->listen, "HOST:PORT (default 127.0.0.1:8060; port 0 picks one)");
-    cmd->add_option("--domain", o->domain, "The origin presentations are bound to (default the bound URL)");
+    cmd->add_option("--domain", o->domain,
+                    "The origin presentations are bound to (default the bound URL)");
     AddVerifierOptions(cmd, o->verifier);
     AddTlsOptions(cmd, o->tls);
     l->Add(cmd, true, "--ledger");

@@ -21,14 +21,18 @@ namespace medallion::cli {
 
 int ExitCodeFor(const Status& st, ErrorSource source) {
   switch (st.code()) {
-    case StatusCode::kOk: return kExitOk;
+    case StatusCode::kOk:
+      return kExitOk;
     case StatusCode::kInvalidArgument:
     case StatusCode::kNotFound:
     case StatusCode::kAlreadyExists:
-    case StatusCode::kPermissionDenied: return kExitUsage;
+    case StatusCode::kPermissionDenied:
+      return kExitUsage;
     case StatusCode::kDataLoss:
-    case StatusCode::kFailedPrecondition: return source == ErrorSource::kOpeningStore ? kExitUsage : kExitFalse;
-    default: return kExitFalse;
+    case StatusCode::kFailedPrecondition:
+      return source == ErrorSource::kOpeningStore ? kExitUsage : kExitFalse;
+    default:
+      return kExitFalse;
   }
 }
 
@@ -37,18 +41,26 @@ int ReportError(const Status& st, ErrorSource source) {
   return ExitCodeFor(st, source);
 }
 
-Status StatusFromHttpError(int http_status, const std::string& error, const std::string& description) {
+Status StatusFromHttpError(int http_status, const std::string& error,
+                           const std::string& description) {
   StatusCode code = StatusCode::kInvalidArgument;
-  if (http_status == 401) code = StatusCode::kUnauthenticated;
-  else if (http_status == 403) code = StatusCode::kPermissionDenied;
-  else if (http_status == 404) code = StatusCode::kNotFound;
-  else if (http_status == 409) code = StatusCode::kAlreadyExists;
-  else if (http_status == 412) code = StatusCode::kFailedPrecondition;
-  else if (http_status >= 500) code = StatusCode::kUnavailable;
+  if (http_status == 401)
+    code = StatusCode::kUnauthenticated;
+  else if (http_status == 403)
+    code = StatusCode::kPermissionDenied;
+  else if (http_status == 404)
+    code = StatusCode::kNotFound;
+  else if (http_status == 409)
+    code = StatusCode::kAlreadyExists;
+  else if (http_status == 412)
+    code = StatusCode::kFailedPrecondition;
+  else if (http_status >= 500)
+    code = StatusCode::kUnavailable;
   // The server's own error name is kept when it says more than the code ("invalid_grant"), and
   // never repeated ("not_found: not_found: ...").
   std::string message = description.empty() ? error : description;
-  if (!error.empty() && error != StatusCodeName(code) && !description.empty()) message = error + ": " + description;
+  if (!error.empty() && error != StatusCodeName(code) && !description.empty())
+    message = error + ": " + description;
   return Status(code, message);
 }
 

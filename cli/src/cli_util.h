@@ -18,7 +18,8 @@ namespace medallion::cli {
 
 // Exit codes of every command (README, "The medallion command").
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFalse = 1;  // a negative answer: bad signature, wrong passphrase, tampered store
+inline constexpr int kExitFalse =
+    1;  // a negative answer: bad signature, wrong passphrase, tampered store
 inline constexpr int kExitUsage = 2;  // bad arguments or unusable input
 
 // Where an error came from. The key store reports a file that is not a key store as
@@ -36,7 +37,8 @@ int ReportError(const Status& st, ErrorSource source = ErrorSource::kCommand);
 // 409 already_exists, 401, 403, 412, 5xx unavailable, other 4xx invalid_argument); the message
 // is the description, prefixed with the server's error name only when that differs from the
 // code's own name.
-Status StatusFromHttpError(int http_status, const std::string& error, const std::string& description);
+Status StatusFromHttpError(int http_status, const std::string& error,
+                           const std::string& description);
 
 // Files and secrets (medallion/roles/files.h), shared with the served roles.
 using roles::GetPassphrase;

@@ -43,7 +43,8 @@ constexpr std::string_view kEnvelopedJwtPrefix = "data:application/vc+jwt,";
 
 // Where a signing command gets its key: a purpose key of a key store, or a path of a mnemonic.
 struct KeySource {
-  std::string store, purpose, mnemonic_file, path, alg = "EdDSA", passphrase_file, verification_method;
+  std::string store, purpose, mnemonic_file, path, alg = "EdDSA", passphrase_file,
+                                                   verification_method;
 
   void Add(CLI::App* cmd, const std::string& default_purpose) {
     purpose = default_purpose;
@@ -51,24 +52,32 @@ struct KeySource {
     cmd->add_option("--purpose", purpose,
                     "With --store: the purpose key to sign with (default " + default_purpose +
                         "; es256k signs ES256K, jwt and sd-jwt only)");
-    cmd->add_option("--mnemonic-file", mnemonic_file, "Or: a file holding a BIP-39 mnemonic (with --path)");
+    cmd->add_option("--mnemonic-file", mnemonic_file,
+                    "Or: a file holding a BIP-39 mnemonic (with --path)");
     cmd->add_option("--path", path, "With --mnemonic-file: the derivation path of the key");
     cmd->add_option("--alg", alg, "With --mnemonic-file: EdDSA (default) or ES256K");
-    cmd->add_option("--passphrase-file", passphrase_file,
-                    "With --store: the key store passphrase (else $MEDALLION_PASSPHRASE or a prompt). "
-                    "With --mnemonic-file: the BIP-39 passphrase");
-    cmd->add_option("--verification-method", verification_method,
-                    "The DID URL the key is published under (default: the key's did:key, did:key:z...#z...)");
+    cmd->add_option(
+        "--passphrase-file", passphrase_file,
+        "With --store: the key store passphrase (else $MEDALLION_PASSPHRASE or a prompt). "
+        "With --mnemonic-file: the BIP-39 passphrase");
+    cmd->add_option(
+        "--verification-method", verification_method,
+        "The DID URL the key is published under (default: the key's did:key, did:key:z...#z...)");
   }
 
   // Checks the combination of options before anything is read. invalid_argument.
   Status Validate() const {
-    if (store.empty() == mnemonic_file.empty()) return Status::InvalidArgument("give exactly one of --store and --mnemonic-file");
-    if (!mnemonic_file.empty() && path.empty()) return Status::InvalidArgument("--mnemonic-file needs --path");
-    if (!store.empty() && !path.empty()) return Status::InvalidArgument("--path goes with --mnemonic-file; use --purpose with --store");
-    if (!verification_method.empty() &&
-        (verification_method.rfind("did:", 0) != 0 || verification_method.find('#') == std::string::npos)) {
-      return Status::InvalidArgument("--verification-method must be an absolute DID URL (did:...#fragment)");
+    if (store.empty() == mnemonic_file.empty())
+      return Status::InvalidArgument("give exactly one of --store and --mnemonic-file");
+    if (!mnemonic_file.empty() && path.empty())
+      return Status::InvalidArgument("--mnemonic-file needs --path");
+    if (!store.empty() && !path.empty())
+      return Status::InvalidArgument(
+          "--path goes with --mnemonic-file; use --purpose with --store");
+    if (!verification_method.empty() && (verification_method.rfind("did:", 0) != 0 ||
+                                         verification_method.find('#') == std::string::npos)) {
+      return Status::InvalidArgument(
+          "--verification-method must be an absolute DID URL (did:...#fragment)");
     }
     return Status::Ok();
   }
@@ -84,9 +93,11 @@ struct KeySource {
       MDL_ASSIGN_OR_RETURN(wallet::KeyPurpose p, wallet::ParseKeyPurpose(purpose));
       const wallet::Curve curve = wallet::CurveForPurpose(p);
       if (curve == wallet::Curve::kCurve25519) {
-        return Status::InvalidArgument("--purpose " + purpose + " is an X25519 key-agreement key; it cannot sign");
+        return Status::InvalidArgument("--purpose " + purpose +
+                                       " is an X25519 key-agreement key; it cannot sign");
       }
-      sig_alg = curve == wallet::Curve::kEd25519 ? wallet::SignatureAlg::kEdDSA : wallet::SignatureAlg::kES256K;
+      sig_alg = curve == wallet::Curve::kEd25519 ? wallet::SignatureAlg::kEdDSA
+                                                 : wallet::SignatureAlg::kES256K;
       key_path = wallet::PurposeKeyPath(0, p, 0);
       MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret, OpenAndUnlock(store, passphrase_file));
       seed = std::move(secret.seed);
@@ -99,11 +110,12 @@ struct KeySource {
       }
       MDL_ASSIGN_OR_RETURN(seed, wallet::bip39::MnemonicToSeed(mnemonic.Reveal(), pass.Reveal()));
     }
-    MDL_ASSIGN_OR_RETURN(wallet::SigningKey key, wallet::DeriveSigningKey(seed.Reveal(), sig_alg, key_path));
+    MDL_ASSIGN_OR_RETURN(wallet::SigningKey key,
+                         wallet::DeriveSigningKey(seed.Reveal(), sig_alg, key_path));
     std::string vm = verification_method;
     if (vm.empty()) {
-      const did::KeyType type =
-          sig_alg == wallet::SignatureAlg::kEdDSA ? did::KeyType::kEd25519 : did::KeyType::kSecp256k1;
+      const did::KeyType type = sig_alg == wallet::SignatureAlg::kEdDSA ? did::KeyType::kEd25519
+                                                                        : did::KeyType::kSecp256k1;
       MDL_ASSIGN_OR_RETURN(std::string multikey, did::MultikeyFromPublicKey(type, key.public_key));
       vm = "did:key:" + multikey + "#" + multikey;
     }
@@ -122,9 +134,12 @@ int64_t Now() { return DefaultEnv().clock->NowSeconds(); }
 enum class Format { kDataIntegrity, kJwt, kSdJwt };
 const char* FormatName(Format f) {
   switch (f) {
-    case Format::kDataIntegrity: return "di";
-    case Format::kJwt: return "jwt";
-    case Format::kSdJwt: return "sd-jwt";
+    case Format::kDataIntegrity:
+      return "di";
+    case Format::kJwt:
+      return "jwt";
+    case Format::kSdJwt:
+      return "sd-jwt";
   }
   return "?";
 }
@@ -141,19 +156,22 @@ bool HasType(const json& doc, std::string_view type) {
   if (t == doc.end()) return false;
   if (t->is_string()) return t->get<std::string>() == type;
   if (!t->is_array()) return false;
-  return std::any_of(t->begin(), t->end(), [&](const json& v) { return v.is_string() && v.get<std::string>() == type; });
+  return std::any_of(t->begin(), t->end(),
+                     [&](const json& v) { return v.is_string() && v.get<std::string>() == type; });
 }
 
 bool IsBase64UrlText(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
   });
 }
 
 // The decoded JSON object of one base64url segment of a compact JWS. invalid_argument.
 Result<json> DecodeJwsPart(std::string_view part) {
   MDL_ASSIGN_OR_RETURN(Bytes raw, Base64UrlDecode(part));
-  MDL_ASSIGN_OR_RETURN(json j, jcs::ParseStrict(std::string_view(reinterpret_cast<const char*>(raw.data()), raw.size())));
+  MDL_ASSIGN_OR_RETURN(json j, jcs::ParseStrict(std::string_view(
+                                   reinterpret_cast<const char*>(raw.data()), raw.size())));
   if (!j.is_object()) return Status::InvalidArgument("a JWS part is not a JSON object");
   return j;
 }
@@ -163,7 +181,8 @@ Result<json> DecodeJwsPart(std::string_view part) {
 Result<Input> ReadInput(const std::string& path) {
   MDL_ASSIGN_OR_RETURN(Bytes raw, ReadFileBytes(path));
   std::string text(raw.begin(), raw.end());
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ' || text.back() == '\t')) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ' ||
+                           text.back() == '\t')) {
     text.pop_back();
   }
   size_t start = text.find_first_not_of(" \t\r\n");
@@ -174,22 +193,27 @@ Result<Input> ReadInput(const std::string& path) {
     auto doc = jcs::ParseStrict(text);
     if (!doc) return Status::InvalidArgument(path + " is not valid JSON: " + doc.error().message());
     if (!doc->is_object() || !doc->contains("@context")) {
-      return Status::InvalidArgument(path + " is not a verifiable credential or presentation (no @context)");
+      return Status::InvalidArgument(
+          path + " is not a verifiable credential or presentation (no @context)");
     }
     in.presentation = HasType(*doc, "VerifiablePresentation");
     if (!in.presentation && !HasType(*doc, "VerifiableCredential")) {
-      return Status::InvalidArgument(path + " is not a verifiable credential or presentation (type)");
+      return Status::InvalidArgument(path +
+                                     " is not a verifiable credential or presentation (type)");
     }
     in.document = std::move(*doc);
     return in;
   }
-  if (text.size() > claims::kMaxSdJwtBytes) return Status::InvalidArgument(path + " is too large for a token");
+  if (text.size() > claims::kMaxSdJwtBytes)
+    return Status::InvalidArgument(path + " is too large for a token");
   if (text.find('~') != std::string::npos) {
     // SD-JWT: "<jws>~<disclosure>~...~[<kb-jwt>]".
     const std::string jws = text.substr(0, text.find('~'));
-    if (std::count(jws.begin(), jws.end(), '.') != 2) return Status::InvalidArgument(path + " is not an SD-JWT");
+    if (std::count(jws.begin(), jws.end(), '.') != 2)
+      return Status::InvalidArgument(path + " is not an SD-JWT");
     auto header = DecodeJwsPart(jws.substr(0, jws.find('.')));
-    if (!header) return Status::InvalidArgument(path + " is not an SD-JWT: " + header.error().message());
+    if (!header)
+      return Status::InvalidArgument(path + " is not an SD-JWT: " + header.error().message());
     in.format = Format::kSdJwt;
     in.token = text;
     in.presentation = text.back() != '~';  // a trailing KB-JWT
@@ -202,10 +226,12 @@ Result<Input> ReadInput(const std::string& path) {
     }
     auto header = DecodeJwsPart(text.substr(0, a));
     auto payload = DecodeJwsPart(text.substr(a + 1, b - a - 1));
-    if (!header || !payload) return Status::InvalidArgument(path + " is not a JWT with JSON header and payload");
+    if (!header || !payload)
+      return Status::InvalidArgument(path + " is not a JWT with JSON header and payload");
     in.format = Format::kJwt;
     in.token = text;
-    in.presentation = header->value("typ", "") == claims::kVpJwtType || HasType(*payload, "VerifiablePresentation");
+    in.presentation = header->value("typ", "") == claims::kVpJwtType ||
+                      HasType(*payload, "VerifiablePresentation");
     in.document = std::move(*payload);
     return in;
   }
@@ -214,7 +240,8 @@ Result<Input> ReadInput(const std::string& path) {
 
 // Writes `text` (plus a newline) to --out (0644, never overwritten) or stdout.
 Status Emit(const std::string& out, const std::string& text) {
-  if (!out.empty()) return WriteFileAtomic(out, text + "\n", /*public_file=*/true, /*overwrite=*/false);
+  if (!out.empty())
+    return WriteFileAtomic(out, text + "\n", /*public_file=*/true, /*overwrite=*/false);
   std::cout << text << "\n";
   return FlushStdout();
 }
@@ -270,7 +297,8 @@ Outcome VerifyDiCredential(const json& vc, const VerifyContext& ctx) {
     methods.push_back(p.verification_method);
     by_issuer = by_issuer || p.controller == issuer;
   }
-  if (!by_issuer) return Outcome::Fail("proof_not_by_issuer", "no proof is by the issuer " + issuer);
+  if (!by_issuer)
+    return Outcome::Fail("proof_not_by_issuer", "no proof is by the issuer " + issuer);
   Outcome o;
   o.info = {{"issuer", issuer}, {"verification_methods", methods}};
   if (vc.contains("credentialSubject") && vc["credentialSubject"].is_object() &&
@@ -290,12 +318,14 @@ Outcome VerifyPresentedCredentials(const json& vp, const VerifyContext& ctx) {
   for (size_t i = 0; i < list.size(); ++i) {
     const json& c = list[i];
     Outcome r;
-    if (c.is_object() && HasType(c, "EnvelopedVerifiableCredential") && c.value("id", "").rfind(kEnvelopedJwtPrefix, 0) == 0) {
+    if (c.is_object() && HasType(c, "EnvelopedVerifiableCredential") &&
+        c.value("id", "").rfind(kEnvelopedJwtPrefix, 0) == 0) {
       r = VerifyJwtCredential(c["id"].get<std::string>().substr(kEnvelopedJwtPrefix.size()), ctx);
     } else if (c.is_object()) {
       r = VerifyDiCredential(c, ctx);
     } else {
-      r = Outcome::Fail("presentation_malformed", "credential " + std::to_string(i) + " is not an object");
+      r = Outcome::Fail("presentation_malformed",
+                        "credential " + std::to_string(i) + " is not an object");
     }
     if (!r.valid) {
       r.detail = "credential " + std::to_string(i) + ": " + r.detail;
@@ -321,8 +351,10 @@ Outcome VerifyDiPresentation(const json& vp, const VerifyContext& ctx) {
   if (vp.contains("holder") && vp["holder"].is_string()) holder = vp["holder"].get<std::string>();
   if (vp.contains("holder") && vp["holder"].is_object()) holder = vp["holder"].value("id", "");
   const bool by_holder =
-      std::any_of(proofs->begin(), proofs->end(), [&](const claims::VerifiedProof& p) { return p.controller == holder; });
-  if (holder.empty() || !by_holder) return Outcome::Fail("holder_binding_failed", "no proof is by the holder '" + holder + "'");
+      std::any_of(proofs->begin(), proofs->end(),
+                  [&](const claims::VerifiedProof& p) { return p.controller == holder; });
+  if (holder.empty() || !by_holder)
+    return Outcome::Fail("holder_binding_failed", "no proof is by the holder '" + holder + "'");
   Outcome o = VerifyPresentedCredentials(vp, ctx);
   if (!o.valid) return o;
   o.info["holder"] = holder;
@@ -403,7 +435,8 @@ Result<json> CredentialStatusOf(const Input& in) {
     MDL_ASSIGN_OR_RETURN(claims::SdJwtHolderView view, claims::InspectSdJwt(in.token));
     MDL_ASSIGN_OR_RETURN(doc, jcs::ParseStrict(view.payload_json));
   }
-  if (in.presentation) return Status::InvalidArgument("vc status takes a credential, not a presentation");
+  if (in.presentation)
+    return Status::InvalidArgument("vc status takes a credential, not a presentation");
   auto s = doc.find("credentialStatus");
   if (s == doc.end()) return Status::InvalidArgument("the credential has no credentialStatus");
   json entries = s->is_array() ? *s : json::array({*s});
@@ -441,8 +474,10 @@ int RunVcIssue(const VcIssueOptions& o) {
   }
   auto raw = ReadFileBytes(o.in);
   if (!raw) return Fail(raw.error());
-  auto doc = jcs::ParseStrict(std::string_view(reinterpret_cast<const char*>(raw->data()), raw->size()));
-  if (!doc) return Fail(Status::InvalidArgument(o.in + " is not valid JSON: " + doc.error().message()));
+  auto doc =
+      jcs::ParseStrict(std::string_view(reinterpret_cast<const char*>(raw->data()), raw->size()));
+  if (!doc)
+    return Fail(Status::InvalidArgument(o.in + " is not valid JSON: " + doc.error().message()));
   if (!doc->is_object()) return Fail(Status::InvalidArgument(o.in + " is not a JSON object"));
   std::optional<claims::HolderKey> holder;
   if (!o.holder.empty()) {
@@ -450,8 +485,9 @@ int RunVcIssue(const VcIssueOptions& o) {
     if (!dk || dk->type == did::KeyType::kX25519) {
       return Fail(Status::InvalidArgument("--holder must be an Ed25519 or secp256k1 did:key"));
     }
-    holder = claims::HolderKey{dk->type == did::KeyType::kEd25519 ? claims::Alg::kEdDSA : claims::Alg::kES256K,
-                               dk->public_key};
+    holder = claims::HolderKey{
+        dk->type == did::KeyType::kEd25519 ? claims::Alg::kEdDSA : claims::Alg::kES256K,
+        dk->public_key};
   }
   auto signer = o.key.Load();
   if (!signer) return Fail(signer.error());
@@ -463,8 +499,8 @@ int RunVcIssue(const VcIssueOptions& o) {
     if (!doc->contains("issuer")) (*doc)["issuer"] = did;
     if (claims::IssuerOf(*doc) != did) {
       return Fail(Status::InvalidArgument("the credential's issuer '" + claims::IssuerOf(*doc) +
-                                                    "' is not the key's DID '" + did +
-                                                    "' (give --verification-method)"));
+                                          "' is not the key's DID '" + did +
+                                          "' (give --verification-method)"));
     }
     if (Status st = claims::CheckCredential(*doc); !st.ok()) return Fail(st);
   }
@@ -484,11 +520,13 @@ int RunVcIssue(const VcIssueOptions& o) {
   } else {
     if (!o.vct.empty()) (*doc)["vct"] = o.vct;
     if (!doc->contains("vct")) {
-      return Fail(Status::InvalidArgument("an SD-JWT VC needs a `vct`: give --vct or put one in " + o.in));
+      return Fail(
+          Status::InvalidArgument("an SD-JWT VC needs a `vct`: give --vct or put one in " + o.in));
     }
     if (o.valid_seconds > 0) (*doc)["exp"] = now + o.valid_seconds;
     claims::SdJwtIssueOptions so;
-    for (const std::string& p : o.sd) so.disclosable.push_back(p.empty() || p[0] != '/' ? "/" + p : p);
+    for (const std::string& p : o.sd)
+      so.disclosable.push_back(p.empty() || p[0] != '/' ? "/" + p : p);
     so.holder = holder;
     auto token = claims::IssueSdJwt(*doc, *signer, so, DefaultEnv());
     if (!token) return Fail(token.error());
@@ -499,19 +537,28 @@ int RunVcIssue(const VcIssueOptions& o) {
 }
 
 void AddVcIssue(CLI::App* parent, int& rc) {
-  auto* cmd = parent->add_subcommand("issue", "Secure an unsigned credential: di (eddsa-jcs-2022), jwt (vc+jwt) or sd-jwt");
+  auto* cmd = parent->add_subcommand(
+      "issue", "Secure an unsigned credential: di (eddsa-jcs-2022), jwt (vc+jwt) or sd-jwt");
   auto o = std::make_shared<VcIssueOptions>();
-  cmd->add_option("--format", o->format, "di, jwt or sd-jwt")->required()->check(CLI::IsMember({"di", "jwt", "sd-jwt"}));
-  cmd->add_option("--in", o->in, "The unsigned credential (JSON; for sd-jwt the SD-JWT VC payload, or a credential)")
+  cmd->add_option("--format", o->format, "di, jwt or sd-jwt")
+      ->required()
+      ->check(CLI::IsMember({"di", "jwt", "sd-jwt"}));
+  cmd->add_option(
+         "--in", o->in,
+         "The unsigned credential (JSON; for sd-jwt the SD-JWT VC payload, or a credential)")
       ->required();
-  cmd->add_option("--out", o->out, "Write the secured credential here (never overwritten) instead of stdout");
+  cmd->add_option("--out", o->out,
+                  "Write the secured credential here (never overwritten) instead of stdout");
   o->key.Add(cmd, "assertion");
   cmd->add_option("--sd", o->sd,
-                  "sd-jwt: a selectively disclosable claim, a JSON Pointer (/credentialSubject/name) or a top-level "
+                  "sd-jwt: a selectively disclosable claim, a JSON Pointer "
+                  "(/credentialSubject/name) or a top-level "
                   "name (repeat)");
   cmd->add_option("--vct", o->vct, "sd-jwt: the credential type `vct` when the payload has none");
-  cmd->add_option("--holder", o->holder, "sd-jwt: the holder's did:key, bound as cnf.jwk (needed for `vc present`)");
-  cmd->add_option("--expires-in", o->valid_seconds, "jwt / sd-jwt: `exp` this many seconds from now (default: none)");
+  cmd->add_option("--holder", o->holder,
+                  "sd-jwt: the holder's did:key, bound as cnf.jwk (needed for `vc present`)");
+  cmd->add_option("--expires-in", o->valid_seconds,
+                  "jwt / sd-jwt: `exp` this many seconds from now (default: none)");
   cmd->callback([o, &rc] { rc = RunVcIssue(*o); });
 }
 
@@ -531,7 +578,8 @@ int RunVcVerify(const VcVerifyOptions& o) {
     return Fail(Status::InvalidArgument("give --challenge and --domain together"));
   }
   if (in->presentation && o.challenge.empty()) {
-    return Fail(Status::InvalidArgument("a presentation is verified against --challenge and --domain"));
+    return Fail(
+        Status::InvalidArgument("a presentation is verified against --challenge and --domain"));
   }
   auto ledger = MaybeLedger(o.ledger);
   if (!ledger) return Fail(ledger.error());
@@ -539,9 +587,11 @@ int RunVcVerify(const VcVerifyOptions& o) {
   VerifyContext ctx{&verifier.resolver(), o.challenge, o.domain, o.skew};
   Outcome r;
   if (in->format == Format::kDataIntegrity) {
-    r = in->presentation ? VerifyDiPresentation(in->document, ctx) : VerifyDiCredential(in->document, ctx);
+    r = in->presentation ? VerifyDiPresentation(in->document, ctx)
+                         : VerifyDiCredential(in->document, ctx);
   } else if (in->format == Format::kJwt) {
-    r = in->presentation ? VerifyJwtPresentation(in->token, ctx) : VerifyJwtCredential(in->token, ctx);
+    r = in->presentation ? VerifyJwtPresentation(in->token, ctx)
+                         : VerifyJwtCredential(in->token, ctx);
   } else {
     r = VerifySdJwtToken(in->token, in->presentation, ctx);
   }
@@ -555,7 +605,8 @@ int RunVcVerify(const VcVerifyOptions& o) {
     const auto& t = o.verifier.trusted;
     for (const std::string& issuer : issuers) {
       if (std::find(t.begin(), t.end(), issuer) == t.end()) {
-        Outcome u = Outcome::Fail("issuer_untrusted", "the issuer '" + issuer + "' is not given with --trust");
+        Outcome u = Outcome::Fail("issuer_untrusted",
+                                  "the issuer '" + issuer + "' is not given with --trust");
         u.info = r.info;
         r = std::move(u);
         break;
@@ -573,21 +624,29 @@ int RunVcVerify(const VcVerifyOptions& o) {
 }
 
 void AddVcVerify(CLI::App* parent, int& rc) {
-  auto* cmd = parent->add_subcommand(
-      "verify", "Verify a credential or presentation in any format; exit 0 only if valid (1 invalid, 2 bad input)");
+  auto* cmd = parent->add_subcommand("verify",
+                                     "Verify a credential or presentation in any format; exit 0 "
+                                     "only if valid (1 invalid, 2 bad input)");
   auto o = std::make_shared<VcVerifyOptions>();
-  cmd->add_option("--in", o->in, "The credential or presentation: JSON (Data Integrity), a vc+jwt / vp+jwt, an SD-JWT")
+  cmd->add_option(
+         "--in", o->in,
+         "The credential or presentation: JSON (Data Integrity), a vc+jwt / vp+jwt, an SD-JWT")
       ->required();
-  cmd->add_option("--challenge", o->challenge, "Presentations: the challenge (nonce) the holder must have signed");
+  cmd->add_option("--challenge", o->challenge,
+                  "Presentations: the challenge (nonce) the holder must have signed");
   cmd->add_option("--domain", o->domain, "Presentations: the verifier's domain (audience)");
-  cmd->add_option("--max-clock-skew", o->skew, "Seconds of tolerance on validity times (0..900, default 300)")
+  cmd->add_option("--max-clock-skew", o->skew,
+                  "Seconds of tolerance on validity times (0..900, default 300)")
       ->check(CLI::Range(int64_t{0}, claims::kMaxClockSkewSeconds));
   AddVerifierOptions(cmd, o->verifier);
   o->ledger.Add(cmd, /*need_key=*/false, "--ledger");
   cmd->footer(
-      "Issuers are resolved offline for did:key, over HTTPS for did:web (--allow-insecure-loopback, --ca-file) and "
-      "through a verifying ledger client for did:mdl (--ledger URL --log-key KEY). With --trust, every credential's "
-      "issuer must be one of the DIDs given (else reason issuer_untrusted). Output: JSON with valid, reason "
+      "Issuers are resolved offline for did:key, over HTTPS for did:web "
+      "(--allow-insecure-loopback, --ca-file) and "
+      "through a verifying ledger client for did:mdl (--ledger URL --log-key KEY). With --trust, "
+      "every credential's "
+      "issuer must be one of the DIDs given (else reason issuer_untrusted). Output: JSON with "
+      "valid, reason "
       "(\"ok\" or a reason code), format, kind, issuer.");
   cmd->callback([o, &rc] { rc = RunVcVerify(*o); });
 }
@@ -630,8 +689,8 @@ int RunVcPresent(const VcPresentOptions& o) {
   if (format == Format::kDataIntegrity) {
     std::vector<json> creds;
     for (const Input& in : inputs) creds.push_back(in.document);
-    auto vp = claims::PresentCredentials(creds, holder, *signer, claims::Challenge{o.challenge, o.domain, 0},
-                                         did::XmlDateTime(now));
+    auto vp = claims::PresentCredentials(
+        creds, holder, *signer, claims::Challenge{o.challenge, o.domain, 0}, did::XmlDateTime(now));
     if (!vp) return Fail(vp.error());
     text = DumpJson(*vp, 2);
   } else if (format == Format::kJwt) {
@@ -662,7 +721,8 @@ int RunVcPresent(const VcPresentOptions& o) {
       if (!view) return Fail(view.error());
       so.reveal = view->disclosable;
     } else {
-      for (const std::string& p : o.reveal) so.reveal.push_back(p.empty() || p[0] != '/' ? "/" + p : p);
+      for (const std::string& p : o.reveal)
+        so.reveal.push_back(p.empty() || p[0] != '/' ? "/" + p : p);
     }
     auto token = claims::PresentSdJwt(inputs[0].token, so, &*signer, DefaultEnv());
     if (!token) return Fail(token.error());
@@ -674,16 +734,20 @@ int RunVcPresent(const VcPresentOptions& o) {
 
 void AddVcPresent(CLI::App* parent, int& rc) {
   auto* cmd = parent->add_subcommand(
-      "present", "Make a holder-bound presentation of credentials for a verifier's challenge and domain");
+      "present",
+      "Make a holder-bound presentation of credentials for a verifier's challenge and domain");
   auto o = std::make_shared<VcPresentOptions>();
   cmd->add_option("--in", o->in,
-                  "A credential to present (repeat for Data Integrity and vc+jwt; one SD-JWT); all of one format")
+                  "A credential to present (repeat for Data Integrity and vc+jwt; one SD-JWT); all "
+                  "of one format")
       ->required();
   cmd->add_option("--challenge", o->challenge, "The verifier's challenge (nonce)")->required();
   cmd->add_option("--domain", o->domain, "The verifier's domain (audience)")->required();
   cmd->add_option("--reveal", o->reveal,
-                  "sd-jwt: a disclosable claim to reveal, JSON Pointer or top-level name (repeat; default: all)");
-  cmd->add_option("--out", o->out, "Write the presentation here (never overwritten) instead of stdout");
+                  "sd-jwt: a disclosable claim to reveal, JSON Pointer or top-level name (repeat; "
+                  "default: all)");
+  cmd->add_option("--out", o->out,
+                  "Write the presentation here (never overwritten) instead of stdout");
   o->key.Add(cmd, "authentication");
   cmd->callback([o, &rc] { rc = RunVcPresent(*o); });
 }
@@ -725,7 +789,8 @@ int RunVcStatus(const VcStatusOptions& o) {
     }
     claims::ProofCheckOptions po;
     po.now = Now();
-    MDL_ASSIGN_OR_RETURN(std::vector<claims::VerifiedProof> proofs, claims::VerifyProofs(list, resolver, po));
+    MDL_ASSIGN_OR_RETURN(std::vector<claims::VerifiedProof> proofs,
+                         claims::VerifyProofs(list, resolver, po));
     for (const auto& p : proofs) {
       if (p.controller == issuer) return Status::Ok();
     }
@@ -738,8 +803,8 @@ int RunVcStatus(const VcStatusOptions& o) {
   for (const json& entry : *entries) {
     auto s = checker.Check(entry);
     if (!s) {
-      if (s.error().code() == StatusCode::kInvalidArgument && claims::ReasonCode(s.error()) ==
-                                                                  claims::status_reason::kMalformedValue) {
+      if (s.error().code() == StatusCode::kInvalidArgument &&
+          claims::ReasonCode(s.error()) == claims::status_reason::kMalformedValue) {
         return Fail(s.error());
       }
       valid = false;
@@ -752,24 +817,31 @@ int RunVcStatus(const VcStatusOptions& o) {
       continue;
     }
     const std::string purpose(claims::StatusPurposeName(s->purpose));
-    results.push_back({{"purpose", purpose}, {"index", s->index}, {"set", s->set}, {"list", s->list_url}});
+    results.push_back(
+        {{"purpose", purpose}, {"index", s->index}, {"set", s->set}, {"list", s->list_url}});
     if (s->set) {
       valid = false;
-      if (reason == "ok" || reason == "suspended") reason = s->purpose == claims::StatusPurpose::kRevocation ? "revoked" : "suspended";
+      if (reason == "ok" || reason == "suspended")
+        reason = s->purpose == claims::StatusPurpose::kRevocation ? "revoked" : "suspended";
     }
   }
-  json out = {{"valid", valid}, {"reason", reason}, {"format", FormatName(in->format)}, {"entries", results}};
+  json out = {{"valid", valid},
+              {"reason", reason},
+              {"format", FormatName(in->format)},
+              {"entries", results}};
   if (!detail.empty()) out["detail"] = detail;
   PrintJson(out);
   return valid ? kExitOk : kExitFalse;
 }
 
 void AddVcStatus(CLI::App* parent, int& rc) {
-  auto* cmd = parent->add_subcommand(
-      "status", "Check a credential's Bitstring Status List entries; exit 0 only if none is set (1 revoked, suspended "
-                "or unknown; 2 bad input)");
+  auto* cmd = parent->add_subcommand("status",
+                                     "Check a credential's Bitstring Status List entries; exit 0 "
+                                     "only if none is set (1 revoked, suspended "
+                                     "or unknown; 2 bad input)");
   auto o = std::make_shared<VcStatusOptions>();
-  cmd->add_option("--in", o->in, "The credential (any format) whose credentialStatus is checked")->required();
+  cmd->add_option("--in", o->in, "The credential (any format) whose credentialStatus is checked")
+      ->required();
   AddVerifierOptions(cmd, o->verifier);
   o->ledger.Add(cmd, /*need_key=*/false, "--ledger");
   cmd->callback([o, &rc] { rc = RunVcStatus(*o); });
@@ -778,8 +850,9 @@ void AddVcStatus(CLI::App* parent, int& rc) {
 }  // namespace
 
 void AddVcCommands(CLI::App& app, int& rc) {
-  CLI::App* vc = app.add_subcommand(
-      "vc", "Verifiable credentials: issue, verify, present and status-check (Data Integrity, vc+jwt, SD-JWT VC)");
+  CLI::App* vc = app.add_subcommand("vc",
+                                    "Verifiable credentials: issue, verify, present and "
+                                    "status-check (Data Integrity, vc+jwt, SD-JWT VC)");
   vc->require_subcommand(1);
 
   AddVcIssue(vc, rc);

@@ -43,7 +43,8 @@ Result<wallet::KdfParams> ParseKdf(const std::string& name) {
     // ask for it, explicitly.
     const char* allow = std::getenv(kAllowTestKdfEnv);
     if (allow == nullptr || std::string_view(allow) != "1") {
-      return Status::InvalidArgument("--kdf test is for test suites only (it needs " + std::string(kAllowTestKdfEnv) +
+      return Status::InvalidArgument("--kdf test is for test suites only (it needs " +
+                                     std::string(kAllowTestKdfEnv) +
                                      "=1); use moderate or interactive");
     }
     return wallet::KdfParams::ForTests();
@@ -55,7 +56,8 @@ Result<wallet::KdfParams> ParseKdf(const std::string& name) {
 // passphrase is asked for; KeyStore::Create's O_EXCL is what really guarantees it.
 Status RequireAbsent(const std::string& path) {
   struct stat sb;
-  if (::lstat(path.c_str(), &sb) == 0) return Status::AlreadyExists(path + " already exists; not overwriting it");
+  if (::lstat(path.c_str(), &sb) == 0)
+    return Status::AlreadyExists(path + " already exists; not overwriting it");
   return Status::Ok();
 }
 
@@ -65,7 +67,8 @@ void RemoveStoreFiles(const std::string& store) {
 }
 
 // The BIP-39 seed from a mnemonic file and an optional BIP-39 passphrase file.
-Result<SecretBytes> SeedFromFiles(const std::string& mnemonic_file, const std::string& passphrase_file) {
+Result<SecretBytes> SeedFromFiles(const std::string& mnemonic_file,
+                                  const std::string& passphrase_file) {
   MDL_ASSIGN_OR_RETURN(SecretString mnemonic, ReadMnemonicFile(mnemonic_file));
   SecretString pass;
   if (!passphrase_file.empty()) {
@@ -76,14 +79,15 @@ Result<SecretBytes> SeedFromFiles(const std::string& mnemonic_file, const std::s
 
 // Unlocks `store`. On failure, `*source` tells whether opening the file failed (a file that is
 // not a usable key store: exit 2) or unlocking it (wrong passphrase, tampered record: exit 1).
-Result<wallet::WalletSecret> UnlockStore(const std::string& store, const std::string& passphrase_file,
-                                         ErrorSource* source) {
+Result<wallet::WalletSecret> UnlockStore(const std::string& store,
+                                         const std::string& passphrase_file, ErrorSource* source) {
   auto ks = wallet::KeyStore::Open(store, DefaultEnv());
   if (!ks) {
     *source = ErrorSource::kOpeningStore;
     return ks.error();
   }
-  MDL_ASSIGN_OR_RETURN(SecretString pass, GetPassphrase(passphrase_file, kStoreEnv, "Key store passphrase", false));
+  MDL_ASSIGN_OR_RETURN(SecretString pass,
+                       GetPassphrase(passphrase_file, kStoreEnv, "Key store passphrase", false));
   return (*ks)->Unlock(pass.Reveal());
 }
 
@@ -91,18 +95,22 @@ Result<wallet::WalletSecret> UnlockStore(const std::string& store, const std::st
 struct SeedSource {
   std::string store;
   std::string mnemonic_file;
-  std::string passphrase_file;  // store passphrase with --store, BIP-39 passphrase with --mnemonic-file
+  std::string
+      passphrase_file;  // store passphrase with --store, BIP-39 passphrase with --mnemonic-file
   void Add(CLI::App* cmd) {
     cmd->add_option("--store", store, "Key store file (see `wallet init`)");
     cmd->add_option("--mnemonic-file", mnemonic_file, "File holding a BIP-39 mnemonic");
-    cmd->add_option("--passphrase-file", passphrase_file,
-                    "With --store: the key store passphrase (else $MEDALLION_PASSPHRASE or a prompt). "
-                    "With --mnemonic-file: the BIP-39 passphrase");
+    cmd->add_option(
+        "--passphrase-file", passphrase_file,
+        "With --store: the key store passphrase (else $MEDALLION_PASSPHRASE or a prompt). "
+        "With --mnemonic-file: the BIP-39 passphrase");
   }
   // Checks the combination of options (before any file is read).
   Status Validate() const {
-    if (!store.empty() && !mnemonic_file.empty()) return Status::InvalidArgument("give --store or --mnemonic-file, not both");
-    if (store.empty() && mnemonic_file.empty()) return Status::InvalidArgument("give --store or --mnemonic-file");
+    if (!store.empty() && !mnemonic_file.empty())
+      return Status::InvalidArgument("give --store or --mnemonic-file, not both");
+    if (store.empty() && mnemonic_file.empty())
+      return Status::InvalidArgument("give --store or --mnemonic-file");
     return Status::Ok();
   }
   // On failure `*source` is set as by UnlockStore.
@@ -131,10 +139,12 @@ json KeyJson(const wallet::ExtendedKey& k, const std::string& path, bool with_pr
 Result<json> PublicIdentity(ByteView seed, uint32_t account) {
   json keys = json::array();
   json dids = json::object();
-  for (KeyPurpose p : {KeyPurpose::kAuthentication, KeyPurpose::kAssertion, KeyPurpose::kKeyAgreement,
-                       KeyPurpose::kDidUpdate, KeyPurpose::kRecoveryCommitment, KeyPurpose::kEs256k}) {
+  for (KeyPurpose p :
+       {KeyPurpose::kAuthentication, KeyPurpose::kAssertion, KeyPurpose::kKeyAgreement,
+        KeyPurpose::kDidUpdate, KeyPurpose::kRecoveryCommitment, KeyPurpose::kEs256k}) {
     const std::string path = wallet::PurposeKeyPath(account, p, 0);
-    MDL_ASSIGN_OR_RETURN(wallet::ExtendedKey k, wallet::DeriveFromSeed(wallet::CurveForPurpose(p), seed, path));
+    MDL_ASSIGN_OR_RETURN(wallet::ExtendedKey k,
+                         wallet::DeriveFromSeed(wallet::CurveForPurpose(p), seed, path));
     did::KeyType type = k.curve() == Curve::kEd25519     ? did::KeyType::kEd25519
                         : k.curve() == Curve::kSecp256k1 ? did::KeyType::kSecp256k1
                                                          : did::KeyType::kX25519;
@@ -171,8 +181,8 @@ struct NewStore {
 };
 
 // Checks the options of a command that creates `store` and gets its passphrases.
-Result<NewStore> PrepareStore(const std::string& store, const std::string& passphrase_file, const std::string& kdf,
-                              const std::string& bip39_passphrase_file) {
+Result<NewStore> PrepareStore(const std::string& store, const std::string& passphrase_file,
+                              const std::string& kdf, const std::string& bip39_passphrase_file) {
   NewStore n;
   n.path = store;
   MDL_ASSIGN_OR_RETURN(n.params, ParseKdf(kdf));
@@ -180,8 +190,10 @@ Result<NewStore> PrepareStore(const std::string& store, const std::string& passp
   if (!bip39_passphrase_file.empty()) {
     MDL_ASSIGN_OR_RETURN(n.bip39_passphrase, ReadSecretFile(bip39_passphrase_file));
   }
-  MDL_ASSIGN_OR_RETURN(n.passphrase, GetPassphrase(passphrase_file, kStoreEnv, "New key store passphrase", true));
-  if (n.passphrase.empty()) return Status::InvalidArgument("the key store passphrase must not be empty");
+  MDL_ASSIGN_OR_RETURN(n.passphrase,
+                       GetPassphrase(passphrase_file, kStoreEnv, "New key store passphrase", true));
+  if (n.passphrase.empty())
+    return Status::InvalidArgument("the key store passphrase must not be empty");
   return n;
 }
 
@@ -190,10 +202,11 @@ Result<NewStore> PrepareStore(const std::string& store, const std::string& passp
 Status CreateStore(const NewStore& n, const SecretString& mnemonic) {
   wallet::WalletSecret secret;
   MDL_ASSIGN_OR_RETURN(secret.entropy, wallet::bip39::MnemonicToEntropy(mnemonic.Reveal()));
-  MDL_ASSIGN_OR_RETURN(secret.seed, wallet::bip39::MnemonicToSeed(mnemonic.Reveal(), n.bip39_passphrase.Reveal()));
+  MDL_ASSIGN_OR_RETURN(
+      secret.seed, wallet::bip39::MnemonicToSeed(mnemonic.Reveal(), n.bip39_passphrase.Reveal()));
   MDL_ASSIGN_OR_RETURN(json id, PublicIdentity(secret.seed.Reveal(), 0));
-  MDL_ASSIGN_OR_RETURN(auto ks,
-                       wallet::KeyStore::Create(n.path, n.passphrase.Reveal(), secret, n.params, DefaultEnv()));
+  MDL_ASSIGN_OR_RETURN(auto ks, wallet::KeyStore::Create(n.path, n.passphrase.Reveal(), secret,
+                                                         n.params, DefaultEnv()));
   Status st = ks->PutPublic("identity", "account-0", DumpJson(id));
   if (!st.ok()) {
     ks.reset();
@@ -222,13 +235,16 @@ Result<std::vector<wallet::slip39::GroupSpec>> ParseGroups(const std::vector<std
   std::vector<wallet::slip39::GroupSpec> out;
   for (const auto& s : specs) {
     const size_t of = s.find("of");
-    const auto bad = [&](const std::string& why) { return Status::InvalidArgument("group '" + s + "': " + why); };
+    const auto bad = [&](const std::string& why) {
+      return Status::InvalidArgument("group '" + s + "': " + why);
+    };
     if (of == std::string::npos) return bad("must look like 2of3 (M of N shares, at most 16)");
     const auto t = ParseShareCount(std::string_view(s).substr(0, of));
     const auto n = ParseShareCount(std::string_view(s).substr(of + 2));
     if (!t || !n) return bad("must look like 2of3 (M of N shares, each 1 to 16)");
     if (*t > *n) return bad("the threshold is larger than the number of shares");
-    if (*t == 1 && *n > 1) return bad("1 of " + std::to_string(*n) + " would be copies of the secret; use 1of1");
+    if (*t == 1 && *n > 1)
+      return bad("1 of " + std::to_string(*n) + " would be copies of the secret; use 1of1");
     out.push_back({*t, *n});
   }
   return out;
@@ -287,7 +303,8 @@ int RunWalletInit(const WalletInitOptions& o) {
   if (st = FlushStdout(); !st.ok()) {
     if (show) {
       RemoveStoreFiles(o.store);
-      st = Status::Unavailable(st.message() + "; the mnemonic was not shown, so " + o.store + " was removed");
+      st = Status::Unavailable(st.message() + "; the mnemonic was not shown, so " + o.store +
+                               " was removed");
     }
     return ReportError(st);
   }
@@ -295,17 +312,23 @@ int RunWalletInit(const WalletInitOptions& o) {
 }
 
 void AddWalletInit(CLI::App* parent, int& rc) {
-  auto* cmd = parent->add_subcommand("init", "Create a new wallet: a fresh mnemonic sealed in an encrypted key store");
+  auto* cmd = parent->add_subcommand(
+      "init", "Create a new wallet: a fresh mnemonic sealed in an encrypted key store");
   auto o = std::make_shared<WalletInitOptions>();
   cmd->add_option("--store", o->store, "Key store file to create (mode 0600)")->required();
-  cmd->add_option("--words", o->words, "Mnemonic length: 12, 15, 18, 21 or 24")->check(CLI::IsMember({12, 15, 18, 21, 24}));
-  cmd->add_option("--passphrase-file", o->passphrase_file, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
-  cmd->add_option("--bip39-passphrase-file", o->bip39_passphrase_file, "Optional BIP-39 passphrase (the '25th word')");
-  cmd->add_option("--kdf", o->kdf,
-                  "Argon2id cost: moderate (default), interactive, or test (test suites only: needs "
-                  "MEDALLION_ALLOW_TEST_KDF=1)");
-  cmd->add_option("--mnemonic-out", o->mnemonic_out,
-                  "Write the mnemonic to this new file (mode 0600; never overwritten) instead of stdout");
+  cmd->add_option("--words", o->words, "Mnemonic length: 12, 15, 18, 21 or 24")
+      ->check(CLI::IsMember({12, 15, 18, 21, 24}));
+  cmd->add_option("--passphrase-file", o->passphrase_file,
+                  "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+  cmd->add_option("--bip39-passphrase-file", o->bip39_passphrase_file,
+                  "Optional BIP-39 passphrase (the '25th word')");
+  cmd->add_option(
+      "--kdf", o->kdf,
+      "Argon2id cost: moderate (default), interactive, or test (test suites only: needs "
+      "MEDALLION_ALLOW_TEST_KDF=1)");
+  cmd->add_option(
+      "--mnemonic-out", o->mnemonic_out,
+      "Write the mnemonic to this new file (mode 0600; never overwritten) instead of stdout");
   cmd->add_flag("--json", o->json, "JSON output: {store, mnemonic} ({store} with --mnemonic-out)");
   cmd->callback([o, &rc] { rc = RunWalletInit(*o); });
 }
@@ -331,9 +354,12 @@ void AddWalletRestore(CLI::App* parent, int& rc) {
   auto o = std::make_shared<WalletRestoreOptions>();
   cmd->add_option("--store", o->store, "Key store file to create")->required();
   cmd->add_option("--mnemonic-file", o->mnemonic_file, "File holding the mnemonic")->required();
-  cmd->add_option("--passphrase-file", o->passphrase_file, "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
-  cmd->add_option("--bip39-passphrase-file", o->bip39_passphrase_file, "Optional BIP-39 passphrase");
-  cmd->add_option("--kdf", o->kdf, "Argon2id cost: moderate (default), interactive, test (test suites only)");
+  cmd->add_option("--passphrase-file", o->passphrase_file,
+                  "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+  cmd->add_option("--bip39-passphrase-file", o->bip39_passphrase_file,
+                  "Optional BIP-39 passphrase");
+  cmd->add_option("--kdf", o->kdf,
+                  "Argon2id cost: moderate (default), interactive, test (test suites only)");
   cmd->callback([o, &rc] { rc = RunWalletRestore(*o); });
 }
 
@@ -359,10 +385,12 @@ int RunWalletShow(const WalletShowOptions& o) {
 }
 
 void AddWalletShow(CLI::App* parent, int& rc) {
-  auto* cmd = parent->add_subcommand("show", "Show the public keys per purpose and the wallet's did:key DIDs");
+  auto* cmd = parent->add_subcommand(
+      "show", "Show the public keys per purpose and the wallet's did:key DIDs");
   auto o = std::make_shared<WalletShowOptions>();
   o->src.Add(cmd);
-  cmd->add_option("--account", o->account, "Account number (default 0)")->check(CLI::Range(0u, 0x7fffffffu));
+  cmd->add_option("--account", o->account, "Account number (default 0)")
+      ->check(CLI::Range(0u, 0x7fffffffu));
   cmd->add_flag("--json", o->json, "JSON output");
   cmd->callback([o, &rc] { rc = RunWalletShow(*o); });
 }
@@ -386,19 +414,23 @@ int RunWalletDerive(const WalletDeriveOptions& o) {
   if (o.json) {
     PrintJson(j);
   } else {
-    for (auto& [key, value] : j.items()) std::cout << key << ": " << value.get<std::string>() << "\n";
+    for (auto& [key, value] : j.items())
+      std::cout << key << ": " << value.get<std::string>() << "\n";
   }
   return kExitOk;
 }
 
 void AddWalletDerive(CLI::App* parent, int& rc) {
-  auto* cmd = parent->add_subcommand("derive", "Derive a key at a BIP-32 / SLIP-10 path (prints private material)");
+  auto* cmd = parent->add_subcommand(
+      "derive", "Derive a key at a BIP-32 / SLIP-10 path (prints private material)");
   auto o = std::make_shared<WalletDeriveOptions>();
   o->src.Add(cmd);
-  cmd->add_option("--curve", o->curve, "ed25519 (SLIP-10, hardened only), secp256k1 (BIP-32) or curve25519 (SLIP-10)");
+  cmd->add_option("--curve", o->curve,
+                  "ed25519 (SLIP-10, hardened only), secp256k1 (BIP-32) or curve25519 (SLIP-10)");
   cmd->add_option("--path", o->path, "Derivation path, e.g. m/44'/0'/0'")->required();
   cmd->add_flag("--public-only", o->public_only, "Omit private key, chain code and xprv");
-  cmd->add_flag("--json", o->json, "JSON output: {path, curve, private_key, public_key, chain_code[, xprv, xpub]}");
+  cmd->add_flag("--json", o->json,
+                "JSON output: {path, curve, private_key, public_key, chain_code[, xprv, xpub]}");
   cmd->callback([o, &rc] { rc = RunWalletDerive(*o); });
 }
 
@@ -424,13 +456,13 @@ int RunWalletSign(const WalletSignOptions& o) {
     const Curve curve = wallet::CurveForPurpose(*p);
     if (curve == Curve::kCurve25519) {
       return ReportError(Status::InvalidArgument(
-                      "--purpose " + o.purpose + " is an X25519 key-agreement key; it cannot sign"));
+          "--purpose " + o.purpose + " is an X25519 key-agreement key; it cannot sign"));
     }
     if (curve != CurveForAlg(*alg)) {
       const char* want = curve == Curve::kEd25519 ? "EdDSA" : "ES256K";
       return ReportError(Status::InvalidArgument("--purpose " + o.purpose + " is a " +
-                                                           std::string(wallet::CurveName(curve)) +
-                                                           " key; sign with --alg " + want));
+                                                 std::string(wallet::CurveName(curve)) +
+                                                 " key; sign with --alg " + want));
     }
     path = wallet::PurposeKeyPath(0, *p, 0);
   }
@@ -455,14 +487,17 @@ int RunWalletSign(const WalletSignOptions& o) {
 }
 
 void AddWalletSign(CLI::App* parent, int& rc) {
-  auto* cmd = parent->add_subcommand("sign", "Sign a file's bytes with EdDSA (Ed25519) or ES256K (secp256k1, SHA-256)");
+  auto* cmd = parent->add_subcommand(
+      "sign", "Sign a file's bytes with EdDSA (Ed25519) or ES256K (secp256k1, SHA-256)");
   auto o = std::make_shared<WalletSignOptions>();
   o->src.Add(cmd);
-  cmd->add_option("--alg", o->alg, "EdDSA or ES256K (with --purpose: the purpose's curve, see docs/wallet.md)")
+  cmd->add_option("--alg", o->alg,
+                  "EdDSA or ES256K (with --purpose: the purpose's curve, see docs/wallet.md)")
       ->required();
   cmd->add_option("--path", o->path, "Derivation path of the signing key");
   cmd->add_option("--purpose", o->purpose,
-                  "Instead of --path: a purpose key of account 0 (authentication, assertion, did-update, recovery "
+                  "Instead of --path: a purpose key of account 0 (authentication, assertion, "
+                  "did-update, recovery "
                   "with EdDSA; es256k with ES256K; key-agreement keys cannot sign)");
   cmd->add_option("--in", o->in, "Regular file whose raw bytes are signed")->required();
   cmd->add_flag("--json", o->json, "JSON output: {alg, signature, public_key}");
@@ -482,7 +517,8 @@ int RunWalletVerify(const WalletVerifyOptions& o) {
   if (!pk) return ReportError(Status::InvalidArgument("--public-key: " + pk.error().message()));
   auto sig = HexDecode(o.signature);
   if (!sig) return ReportError(Status::InvalidArgument("--signature: " + sig.error().message()));
-  if (sig->size() != 64) return ReportError(Status::InvalidArgument("--signature must be 64 bytes"));
+  if (sig->size() != 64)
+    return ReportError(Status::InvalidArgument("--signature must be 64 bytes"));
   auto msg = ReadFileBytes(o.in);
   if (!msg) return ReportError(msg.error());
   const bool valid = wallet::Verify(*alg, *pk, *msg, *sig);
@@ -495,7 +531,8 @@ int RunWalletVerify(const WalletVerifyOptions& o) {
 }
 
 void AddWalletVerify(CLI::App* parent, int& rc) {
-  auto* cmd = parent->add_subcommand("verify", "Verify a signature; exit 0 only if it is valid (1 invalid, 2 bad input)");
+  auto* cmd = parent->add_subcommand(
+      "verify", "Verify a signature; exit 0 only if it is valid (1 invalid, 2 bad input)");
   auto o = std::make_shared<WalletVerifyOptions>();
   cmd->add_option("--alg", o->alg, "EdDSA or ES256K")->required();
   cmd->add_option("--public-key", o->public_key,
@@ -544,14 +581,18 @@ int RunWalletMnemonic(const WalletMnemonicOptions& o) {
 }
 
 void AddWalletMnemonic(CLI::App* parent, int& rc) {
-  auto* cmd = parent->add_subcommand("mnemonic", "Print a new BIP-39 mnemonic (or the one for given entropy)");
+  auto* cmd = parent->add_subcommand("mnemonic",
+                                     "Print a new BIP-39 mnemonic (or the one for given entropy)");
   auto o = std::make_shared<WalletMnemonicOptions>();
-  cmd->add_option("--words", o->words, "12, 15, 18, 21 or 24")->check(CLI::IsMember({12, 15, 18, 21, 24}));
-  auto* file_opt = cmd->add_option("--entropy-file", o->entropy_file,
-                                   "File holding the entropy in hex (16-32 bytes) instead of fresh randomness");
-  cmd->add_option("--entropy", o->entropy,
-                  "Entropy in hex on the command line: for test vectors only (argv is visible to other "
-                  "processes and kept in shell history); use --entropy-file for a real secret")
+  cmd->add_option("--words", o->words, "12, 15, 18, 21 or 24")
+      ->check(CLI::IsMember({12, 15, 18, 21, 24}));
+  auto* file_opt =
+      cmd->add_option("--entropy-file", o->entropy_file,
+                      "File holding the entropy in hex (16-32 bytes) instead of fresh randomness");
+  cmd->add_option(
+         "--entropy", o->entropy,
+         "Entropy in hex on the command line: for test vectors only (argv is visible to other "
+         "processes and kept in shell history); use --entropy-file for a real secret")
       ->excludes(file_opt);
   cmd->add_flag("--json", o->json, "JSON output: {mnemonic, entropy}");
   cmd->callback([o, &rc] { rc = RunWalletMnemonic(*o); });
@@ -575,7 +616,8 @@ int RunWalletSeed(const WalletSeedOptions& o) {
 }
 
 void AddWalletSeed(CLI::App* parent, int& rc) {
-  auto* cmd = parent->add_subcommand("seed", "Print the BIP-39 seed of a mnemonic (validated, NFKD-normalized)");
+  auto* cmd = parent->add_subcommand(
+      "seed", "Print the BIP-39 seed of a mnemonic (validated, NFKD-normalized)");
   auto o = std::make_shared<WalletSeedOptions>();
   cmd->add_option("--mnemonic-file", o->mnemonic_file, "File holding the mnemonic")->required();
   cmd->add_option("--passphrase-file", o->passphrase_file, "File holding the BIP-39 passphrase");
@@ -598,15 +640,15 @@ int RunWalletSplit(const WalletSplitOptions& o) {
   }
   if (!o.mnemonic_file.empty() && !o.passphrase_file.empty()) {
     return ReportError(Status::InvalidArgument(
-                    "--passphrase-file is the key store passphrase and needs --store; the shares hold the "
-                    "entropy, not a BIP-39 passphrase (protect them with --share-passphrase-file)"));
+        "--passphrase-file is the key store passphrase and needs --store; the shares hold the "
+        "entropy, not a BIP-39 passphrase (protect them with --share-passphrase-file)"));
   }
   auto groups = ParseGroups(o.groups);
   if (!groups) return ReportError(groups.error());
   if (o.group_threshold < 1 || o.group_threshold > groups->size()) {
     return ReportError(Status::InvalidArgument(
-                    "--group-threshold " + std::to_string(o.group_threshold) + " must be between 1 and the " +
-                    std::to_string(groups->size()) + " group(s) given"));
+        "--group-threshold " + std::to_string(o.group_threshold) + " must be between 1 and the " +
+        std::to_string(groups->size()) + " group(s) given"));
   }
   const auto group_threshold = static_cast<uint8_t>(o.group_threshold);  // 1..16, checked above
   SecretString share_pass;
@@ -629,7 +671,8 @@ int RunWalletSplit(const WalletSplitOptions& o) {
     entropy = std::move(s->entropy);
   }
   SystemRng rng;
-  auto shares = wallet::slip39::Split(entropy.Reveal(), share_pass.Reveal(), group_threshold, *groups, rng);
+  auto shares =
+      wallet::slip39::Split(entropy.Reveal(), share_pass.Reveal(), group_threshold, *groups, rng);
   if (!shares) return ReportError(shares.error());
   if (!o.out_dir.empty()) {
     std::error_code ec;
@@ -639,7 +682,7 @@ int RunWalletSplit(const WalletSplitOptions& o) {
     }
     if (ec) {
       return ReportError(
-                      Status::InvalidArgument("cannot create directory " + o.out_dir + ": " + ec.message()));
+          Status::InvalidArgument("cannot create directory " + o.out_dir + ": " + ec.message()));
     }
   }
   json out = json::array();
@@ -667,8 +710,11 @@ int RunWalletSplit(const WalletSplitOptions& o) {
   }
   if (!o.store.empty()) {
     // The layout (never a share) stays with the wallet: her container shows her guardians' state.
-    json layout = {{"group_threshold", o.group_threshold}, {"groups", json::array()}, {"created", DefaultEnv().clock->NowSeconds()}};
-    for (const auto& g : *groups) layout["groups"].push_back({{"threshold", g.member_threshold}, {"count", g.member_count}});
+    json layout = {{"group_threshold", o.group_threshold},
+                   {"groups", json::array()},
+                   {"created", DefaultEnv().clock->NowSeconds()}};
+    for (const auto& g : *groups)
+      layout["groups"].push_back({{"threshold", g.member_threshold}, {"count", g.member_count}});
     if (Status st = roles::RecordGuardianShares(o.store, layout); !st.ok()) {
       RemoveFiles(written);
       return ReportError(st);
@@ -686,30 +732,40 @@ int RunWalletSplit(const WalletSplitOptions& o) {
 }
 
 void AddWalletSplit(CLI::App* parent, int& rc) {
-  auto* cmd = parent->add_subcommand("split", "Split the wallet's entropy into SLIP-39 Shamir shares for guardians");
+  auto* cmd = parent->add_subcommand(
+      "split", "Split the wallet's entropy into SLIP-39 Shamir shares for guardians");
   auto o = std::make_shared<WalletSplitOptions>();
-  auto* store_opt = cmd->add_option("--store", o->store,
-                                    "Key store to split (its passphrase via --passphrase-file / env / prompt)");
-  cmd->add_option("--mnemonic-file", o->mnemonic_file, "Or: the BIP-39 mnemonic to split")->excludes(store_opt);
-  cmd->add_option("--passphrase-file", o->passphrase_file,
-                  "Key store passphrase (with --store only: the shares hold the entropy, never a BIP-39 "
-                  "passphrase)");
-  cmd->add_option("--groups", o->groups, "Groups as MofN, e.g. --groups 2of3 --groups 3of5 (1 <= M <= N <= 16)")
+  auto* store_opt =
+      cmd->add_option("--store", o->store,
+                      "Key store to split (its passphrase via --passphrase-file / env / prompt)");
+  cmd->add_option("--mnemonic-file", o->mnemonic_file, "Or: the BIP-39 mnemonic to split")
+      ->excludes(store_opt);
+  cmd->add_option(
+      "--passphrase-file", o->passphrase_file,
+      "Key store passphrase (with --store only: the shares hold the entropy, never a BIP-39 "
+      "passphrase)");
+  cmd->add_option("--groups", o->groups,
+                  "Groups as MofN, e.g. --groups 2of3 --groups 3of5 (1 <= M <= N <= 16)")
       ->required();
-  cmd->add_option("--group-threshold", o->group_threshold, "How many groups must take part (1-16, default 1)")
+  cmd->add_option("--group-threshold", o->group_threshold,
+                  "How many groups must take part (1-16, default 1)")
       ->check(CLI::Range(1u, 16u));
-  cmd->add_option("--share-passphrase-file", o->share_passphrase_file, "SLIP-39 passphrase protecting the shares (ASCII)");
-  cmd->add_option("--out-dir", o->out_dir,
-                  "Write each share to <dir>/share-<group>-<member>.txt (mode 0600; existing files are never "
-                  "overwritten)");
-  cmd->add_flag("--json", o->json, "JSON output: {group_threshold, groups: [[share or file...]...]}");
+  cmd->add_option("--share-passphrase-file", o->share_passphrase_file,
+                  "SLIP-39 passphrase protecting the shares (ASCII)");
+  cmd->add_option(
+      "--out-dir", o->out_dir,
+      "Write each share to <dir>/share-<group>-<member>.txt (mode 0600; existing files are never "
+      "overwritten)");
+  cmd->add_flag("--json", o->json,
+                "JSON output: {group_threshold, groups: [[share or file...]...]}");
   cmd->callback([o, &rc] { rc = RunWalletSplit(*o); });
 }
 
 // `wallet combine`.
 struct WalletCombineOptions {
   std::vector<std::string> share_files;
-  std::string share_passphrase_file, store, passphrase_file, bip39_passphrase_file, kdf = "moderate", mnemonic_out;
+  std::string share_passphrase_file, store, passphrase_file, bip39_passphrase_file,
+      kdf = "moderate", mnemonic_out;
   bool json = false;
 };
 
@@ -767,17 +823,23 @@ int RunWalletCombine(const WalletCombineOptions& o) {
 }
 
 void AddWalletCombine(CLI::App* parent, int& rc) {
-  auto* cmd = parent->add_subcommand("combine", "Combine SLIP-39 shares back into the wallet's mnemonic (or a new store)");
+  auto* cmd = parent->add_subcommand(
+      "combine", "Combine SLIP-39 shares back into the wallet's mnemonic (or a new store)");
   auto o = std::make_shared<WalletCombineOptions>();
   cmd->add_option("--share-file", o->share_files, "A file holding one share (repeat)")->required();
-  cmd->add_option("--share-passphrase-file", o->share_passphrase_file, "SLIP-39 passphrase of the shares");
-  auto* store_opt = cmd->add_option("--store", o->store, "Restore straight into this new key store");
-  cmd->add_option("--passphrase-file", o->passphrase_file, "Passphrase of the new key store (with --store)")
+  cmd->add_option("--share-passphrase-file", o->share_passphrase_file,
+                  "SLIP-39 passphrase of the shares");
+  auto* store_opt =
+      cmd->add_option("--store", o->store, "Restore straight into this new key store");
+  cmd->add_option("--passphrase-file", o->passphrase_file,
+                  "Passphrase of the new key store (with --store)")
       ->needs(store_opt);
-  cmd->add_option("--bip39-passphrase-file", o->bip39_passphrase_file,
-                  "The wallet's BIP-39 passphrase, if it had one (with --store; it is not in the shares)")
+  cmd->add_option(
+         "--bip39-passphrase-file", o->bip39_passphrase_file,
+         "The wallet's BIP-39 passphrase, if it had one (with --store; it is not in the shares)")
       ->needs(store_opt);
-  cmd->add_option("--kdf", o->kdf, "Argon2id cost of the new store: moderate, interactive, test (test suites only)")
+  cmd->add_option("--kdf", o->kdf,
+                  "Argon2id cost of the new store: moderate, interactive, test (test suites only)")
       ->needs(store_opt);
   cmd->add_option("--mnemonic-out", o->mnemonic_out,
                   "Write the recovered mnemonic to this new file (mode 0600; never overwritten)")
@@ -798,7 +860,8 @@ int RunWalletPasswd(const WalletPasswdOptions& o) {
   if (!ks) return ReportError(ks.error(), ErrorSource::kOpeningStore);
   auto old_pass = GetPassphrase(o.passphrase_file, kStoreEnv, "Current passphrase", false);
   if (!old_pass) return ReportError(old_pass.error());
-  auto new_pass = GetPassphrase(o.new_passphrase_file, "MEDALLION_NEW_PASSPHRASE", "New passphrase", true);
+  auto new_pass =
+      GetPassphrase(o.new_passphrase_file, "MEDALLION_NEW_PASSPHRASE", "New passphrase", true);
   if (!new_pass) return ReportError(new_pass.error());
   Status st = (*ks)->ChangePassphrase(old_pass->Reveal(), new_pass->Reveal(), *params);
   if (!st.ok()) return ReportError(st);
@@ -807,19 +870,24 @@ int RunWalletPasswd(const WalletPasswdOptions& o) {
 }
 
 void AddWalletPasswd(CLI::App* parent, int& rc) {
-  auto* cmd = parent->add_subcommand("passwd", "Change the key store passphrase (re-seals with fresh salt and nonce)");
+  auto* cmd = parent->add_subcommand(
+      "passwd", "Change the key store passphrase (re-seals with fresh salt and nonce)");
   auto o = std::make_shared<WalletPasswdOptions>();
   cmd->add_option("--store", o->store, "Key store file")->required();
-  cmd->add_option("--passphrase-file", o->passphrase_file, "Current passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
-  cmd->add_option("--new-passphrase-file", o->new_passphrase_file, "New passphrase (else $MEDALLION_NEW_PASSPHRASE or a prompt)");
-  cmd->add_option("--kdf", o->kdf, "Argon2id cost: moderate (default), interactive, test (test suites only)");
+  cmd->add_option("--passphrase-file", o->passphrase_file,
+                  "Current passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+  cmd->add_option("--new-passphrase-file", o->new_passphrase_file,
+                  "New passphrase (else $MEDALLION_NEW_PASSPHRASE or a prompt)");
+  cmd->add_option("--kdf", o->kdf,
+                  "Argon2id cost: moderate (default), interactive, test (test suites only)");
   cmd->callback([o, &rc] { rc = RunWalletPasswd(*o); });
 }
 
 }  // namespace
 
 void AddWalletCommands(CLI::App& app, int& rc) {
-  CLI::App* w = app.add_subcommand("wallet", "Keys: BIP-39 mnemonics, HD derivation, signatures, recovery shares");
+  CLI::App* w = app.add_subcommand(
+      "wallet", "Keys: BIP-39 mnemonics, HD derivation, signatures, recovery shares");
   w->require_subcommand(1);
 
   AddWalletInit(w, rc);

@@ -65,7 +65,8 @@ std::string SelfExe() {
 }
 
 Process::~Process() { Stop(); }
-Process::Process(Process&& o) noexcept : pid_(o.pid_), out_fd_(o.out_fd_), banner_(std::move(o.banner_)) {
+Process::Process(Process&& o) noexcept
+    : pid_(o.pid_), out_fd_(o.out_fd_), banner_(std::move(o.banner_)) {
   o.pid_ = -1;
   o.out_fd_ = -1;
 }
@@ -81,11 +82,13 @@ Process& Process::operator=(Process&& o) noexcept {
   return *this;
 }
 
-Result<Process> Process::Start(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+Result<Process> Process::Start(const std::vector<std::string>& args,
+                               const std::map<std::string, std::string>& env,
                                const std::string& log_path, int timeout_seconds) {
   Exec ex(args, env);
   int out[2];
-  if (pipe2(out, O_CLOEXEC) != 0) return Status::Unavailable("pipe: " + std::string(std::strerror(errno)));
+  if (pipe2(out, O_CLOEXEC) != 0)
+    return Status::Unavailable("pipe: " + std::string(std::strerror(errno)));
   const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (log < 0) {
     close(out[0]);
@@ -113,13 +116,19 @@ Result<Process> Process::Start(const std::vector<std::string>& args, const std::
   std::string line;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   while (line.find('\n') == std::string::npos) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-    if (left <= 0) return Status::Unavailable(args.size() > 1 ? args[1] + " " + (args.size() > 2 ? args[2] : "") + ": no banner" : "no banner");
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    if (left <= 0)
+      return Status::Unavailable(
+          args.size() > 1 ? args[1] + " " + (args.size() > 2 ? args[2] : "") + ": no banner"
+                          : "no banner");
     pollfd pfd{p.out_fd_, POLLIN, 0};
     if (poll(&pfd, 1, static_cast<int>(left)) <= 0) continue;
     char buf[4096];
     ssize_t n = read(p.out_fd_, buf, sizeof buf);
-    if (n <= 0) return Status::Unavailable("the process exited before its banner (see " + log_path + ")");
+    if (n <= 0)
+      return Status::Unavailable("the process exited before its banner (see " + log_path + ")");
     line.append(buf, static_cast<size_t>(n));
   }
   p.banner_ = nlohmann::json::parse(line.substr(0, line.find('\n')), nullptr, false);
@@ -147,11 +156,12 @@ void Process::Stop() {
   out_fd_ = -1;
 }
 
-Result<RunResult> RunCommand(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-                             int timeout_seconds) {
+Result<RunResult> RunCommand(const std::vector<std::string>& args,
+                             const std::map<std::string, std::string>& env, int timeout_seconds) {
   Exec ex(args, env);
   int out[2], err[2];
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) return Status::Unavailable("pipe failed");
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
+    return Status::Unavailable("pipe failed");
   const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) return Status::Unavailable("fork failed");

@@ -30,7 +30,8 @@ class Process {
   // Starts `exe args...` with `env` added to the environment, stderr appended to `log_path`,
   // and waits up to `timeout_seconds` for its first stdout line, which must be JSON (the
   // role's banner). Errors: unavailable if it exits or stays silent.
-  static Result<Process> Start(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+  static Result<Process> Start(const std::vector<std::string>& args,
+                               const std::map<std::string, std::string>& env,
                                const std::string& log_path, int timeout_seconds = 30);
   const nlohmann::json& banner() const { return banner_; }
   // SIGTERM, then SIGKILL after 5 s; waits for it.
@@ -49,7 +50,8 @@ struct RunResult {
   std::string err;
 };
 // Runs `exe args...` to completion (at most `timeout_seconds`), capturing stdout and stderr.
-Result<RunResult> RunCommand(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+Result<RunResult> RunCommand(const std::vector<std::string>& args,
+                             const std::map<std::string, std::string>& env,
                              int timeout_seconds = 120);
 
 }  // namespace medallion::cli

@@ -26,26 +26,31 @@ int64_t Now() { return DefaultEnv().clock->NowSeconds(); }
 std::string Party::Kid(const std::shared_ptr<wallet::SigningKey>& key) const {
   return did + "#" + *did::MultikeyFromPublicKey(did::KeyType::kEd25519, key->public_key);
 }
-claims::Signer Party::Signer(const std::shared_ptr<wallet::SigningKey>& key) const { return claims::WalletSigner(key, Kid(key)); }
+claims::Signer Party::Signer(const std::shared_ptr<wallet::SigningKey>& key) const {
+  return claims::WalletSigner(key, Kid(key));
+}
 
 Result<Party> PartyFromSeed(ByteView seed, const std::string& did) {
   Party p;
   p.did = did;
   p.seed = SecretBytes::CopyFrom(seed);
   auto derive = [&](KeyPurpose purpose) {
-    return wallet::DeriveSigningKey(seed, wallet::SignatureAlg::kEdDSA, wallet::PurposeKeyPath(0, purpose, 0));
+    return wallet::DeriveSigningKey(seed, wallet::SignatureAlg::kEdDSA,
+                                    wallet::PurposeKeyPath(0, purpose, 0));
   };
   MDL_ASSIGN_OR_RETURN(wallet::SigningKey a, derive(KeyPurpose::kAuthentication));
   MDL_ASSIGN_OR_RETURN(wallet::SigningKey s, derive(KeyPurpose::kAssertion));
   p.auth = std::make_shared<wallet::SigningKey>(std::move(a));
   p.assertion = std::make_shared<wallet::SigningKey>(std::move(s));
   if (p.did.empty()) {
-    MDL_ASSIGN_OR_RETURN(p.did, did::DidKeyFromPublicKey(did::KeyType::kEd25519, p.auth->public_key));
+    MDL_ASSIGN_OR_RETURN(p.did,
+                         did::DidKeyFromPublicKey(did::KeyType::kEd25519, p.auth->public_key));
   }
   return p;
 }
 
-Result<Party> PartyFromStore(const std::string& store, const std::string& passphrase_file, const std::string& did) {
+Result<Party> PartyFromStore(const std::string& store, const std::string& passphrase_file,
+                             const std::string& did) {
   MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret, OpenAndUnlock(store, passphrase_file));
   return PartyFromSeed(secret.seed.Reveal(), did);
 }
@@ -57,28 +62,35 @@ Result<Answer> Parse(const std::string& url, const server::HttpReply& r) {
   // Bounded like every parse of outside JSON (core/json.h): a hostile server's 100,000-deep
   // answer is refused, not recursed into.
   auto j = ParseJson(r.body, JsonLimits{size_t{64} << 20, 64});
-  if (!j) return Status::Unavailable(url + " answered with something other than bounded JSON: " + j.error().message());
+  if (!j)
+    return Status::Unavailable(
+        url + " answered with something other than bounded JSON: " + j.error().message());
   return Answer{r.status, std::move(*j)};
 }
 
 Result<Answer> PostForm(const std::string& url, const std::string& form) {
-  MDL_ASSIGN_OR_RETURN(server::HttpReply r, server::HttpCall("POST", url, "", form, "application/x-www-form-urlencoded"));
+  MDL_ASSIGN_OR_RETURN(server::HttpReply r, server::HttpCall("POST", url, "", form,
+                                                             "application/x-www-form-urlencoded"));
   return Parse(url, r);
 }
 
 // "error: description" of a refusal, for messages.
 std::string Why(const Answer& a) {
-  return std::to_string(a.status) + " " + a.body.value("error", "") + (a.body.contains("error_description") ? ": " + a.body.value("error_description", "") : "");
+  return std::to_string(a.status) + " " + a.body.value("error", "") +
+         (a.body.contains("error_description") ? ": " + a.body.value("error_description", "") : "");
 }
 
 }  // namespace
 
-Result<Answer> Call(const std::string& method, const std::string& url, const std::string& bearer, const json* body) {
-  MDL_ASSIGN_OR_RETURN(server::HttpReply r, server::HttpCall(method, url, bearer, body ? body->dump() : ""));
+Result<Answer> Call(const std::string& method, const std::string& url, const std::string& bearer,
+                    const json* body) {
+  MDL_ASSIGN_OR_RETURN(server::HttpReply r,
+                       server::HttpCall(method, url, bearer, body ? body->dump() : ""));
   return Parse(url, r);
 }
 
-Result<std::string> DidAuth(const Party& p, const std::string& audience, const std::string& nonce, const json& extra) {
+Result<std::string> DidAuth(const Party& p, const std::string& audience, const std::string& nonce,
+                            const json& extra) {
   json doc = {{"sub", p.did}};
   for (auto& [k, v] : extra.items()) doc[k] = v;
   claims::JwtSignOptions o;
@@ -92,10 +104,12 @@ Result<std::string> DidAuth(const Party& p, const std::string& audience, const s
 Result<std::string> OwnerSignIn(const Party& owner, const std::string& container) {
   MDL_ASSIGN_OR_RETURN(Answer ch, Call("POST", container + "/owner/v1/challenge"));
   if (ch.status != 200) return Status::Unavailable("no sign-in challenge: " + Why(ch));
-  MDL_ASSIGN_OR_RETURN(std::string token, DidAuth(owner, ch.body.value("audience", ""), ch.body.value("nonce", "")));
+  MDL_ASSIGN_OR_RETURN(std::string token,
+                       DidAuth(owner, ch.body.value("audience", ""), ch.body.value("nonce", "")));
   json body = {{"token", token}};
   MDL_ASSIGN_OR_RETURN(Answer s, Call("POST", container + "/owner/v1/session", "", &body));
-  if (s.status != 200 || !s.body["access_token"].is_string()) return Status::PermissionDenied("sign-in refused: " + Why(s));
+  if (s.status != 200 || !s.body["access_token"].is_string())
+    return Status::PermissionDenied("sign-in refused: " + Why(s));
   return s.body["access_token"].get<std::string>();
 }
 
@@ -103,30 +117,35 @@ Result<std::string> OwnerSignIn(const Party& owner, const std::string& container
 
 Result<std::string> SocietyDid(const std::string& society_url) {
   MDL_ASSIGN_OR_RETURN(Answer doc, Call("GET", society_url + "/.well-known/did.json"));
-  if (doc.status != 200 || !doc.body["id"].is_string()) return Status::Unavailable(society_url + " publishes no did:web document");
+  if (doc.status != 200 || !doc.body["id"].is_string())
+    return Status::Unavailable(society_url + " publishes no did:web document");
   return doc.body["id"].get<std::string>();
 }
 
-Result<Answer> Onboard(const Party& physician, const std::string& society_url, const std::string& license_number,
-                       const std::string& name) {
+Result<Answer> Onboard(const Party& physician, const std::string& society_url,
+                       const std::string& license_number, const std::string& name) {
   MDL_ASSIGN_OR_RETURN(std::string society_did, SocietyDid(society_url));
   MDL_ASSIGN_OR_RETURN(Answer ch, Call("POST", society_url + "/society/v1/challenge"));
-  if (ch.status != 200 || !ch.body["nonce"].is_string()) return Status::Unavailable("no onboarding challenge: " + Why(ch));
+  if (ch.status != 200 || !ch.body["nonce"].is_string())
+    return Status::Unavailable("no onboarding challenge: " + Why(ch));
   MDL_ASSIGN_OR_RETURN(std::string proof, DidAuth(physician, society_did, ch.body["nonce"]));
   json onboard = {{"proof", proof}, {"license_number", license_number}, {"name", name}};
   return Call("POST", society_url + "/society/v1/licenses", "", &onboard);
 }
 
-Result<Answer> SetLicenseStatus(const std::string& society_url, const std::string& admin_token, const std::string& license_id,
-                                const std::string& action) {
+Result<Answer> SetLicenseStatus(const std::string& society_url, const std::string& admin_token,
+                                const std::string& license_id, const std::string& action) {
   json body = {{"action", action}};
-  return Call("POST", society_url + "/society/v1/licenses/" + license_id + "/status", admin_token, &body);
+  return Call("POST", society_url + "/society/v1/licenses/" + license_id + "/status", admin_token,
+              &body);
 }
 
 // --- UMA ---
 
 Status UmaClient::Register() {
-  json meta = {{"client_name", "Dr. app"}, {"grant_types", {uma::kUmaTicketGrant}}, {"token_endpoint_auth_method", "client_secret_post"}};
+  json meta = {{"client_name", "Dr. app"},
+               {"grant_types", {uma::kUmaTicketGrant}},
+               {"token_endpoint_auth_method", "client_secret_post"}};
   MDL_ASSIGN_OR_RETURN(Answer r, Call("POST", container + "/register", "", &meta));
   if (r.status != 201) return Status::Unavailable("client registration refused: " + Why(r));
   client_id = r.body.value("client_id", "");
@@ -135,25 +154,34 @@ Status UmaClient::Register() {
 }
 
 Result<Answer> UmaClient::Token(const std::string& ticket, const std::string& claim_token) {
-  std::string form = "grant_type=" + PercentEncode(uma::kUmaTicketGrant) + "&ticket=" + PercentEncode(ticket) + "&client_id=" +
-                     PercentEncode(client_id) + "&client_secret=" + PercentEncode(client_secret);
-  if (!claim_token.empty()) form += "&claim_token=" + claim_token + "&claim_token_format=" + PercentEncode(uma::kClaimTokenVp);
+  std::string form = "grant_type=" + PercentEncode(uma::kUmaTicketGrant) +
+                     "&ticket=" + PercentEncode(ticket) + "&client_id=" + PercentEncode(client_id) +
+                     "&client_secret=" + PercentEncode(client_secret);
+  if (!claim_token.empty())
+    form +=
+        "&claim_token=" + claim_token + "&claim_token_format=" + PercentEncode(uma::kClaimTokenVp);
   if (claim_token.empty() && !pct.empty()) form += "&pct=" + PercentEncode(pct);
   return PostForm(container + "/token", form);
 }
 
-Result<Answer> UmaClient::Grant(const std::string& ticket, const Party& physician, const json& license) {
+Result<Answer> UmaClient::Grant(const std::string& ticket, const Party& physician,
+                                const json& license) {
   MDL_ASSIGN_OR_RETURN(Answer first, Token(ticket));
-  if (first.status != 200 && first.body.value("error", "") == "need_info" && first.body["ticket"].is_string()) {
+  if (first.status != 200 && first.body.value("error", "") == "need_info" &&
+      first.body["ticket"].is_string()) {
     const std::string next = first.body["ticket"];
-    json vp = {{"@context", {claims::kVcContextV2}}, {"type", {"VerifiablePresentation"}}, {"holder", physician.did},
-               {"verifiableCredential", {license}}, {"purpose_of_use", "treatment"}};
+    json vp = {{"@context", {claims::kVcContextV2}},
+               {"type", {"VerifiablePresentation"}},
+               {"holder", physician.did},
+               {"verifiableCredential", {license}},
+               {"purpose_of_use", "treatment"}};
     claims::JwtSignOptions o;
     o.issued_at = Now();
     o.expires = Now() + 300;
     o.audience = container;
     o.nonce = next;
-    MDL_ASSIGN_OR_RETURN(std::string token, claims::SignJwt(claims::JwtKind::kPresentation, vp, physician.Signer(physician.auth), o));
+    MDL_ASSIGN_OR_RETURN(std::string token, claims::SignJwt(claims::JwtKind::kPresentation, vp,
+                                                            physician.Signer(physician.auth), o));
     MDL_ASSIGN_OR_RETURN(first, Token(next, token));
   }
   if (first.status == 200) {
@@ -163,8 +191,8 @@ Result<Answer> UmaClient::Grant(const std::string& ticket, const Party& physicia
   return first;
 }
 
-Result<Answer> UmaClient::Request(const std::string& method, const std::string& path, const json* body, const Party& physician,
-                                  const json& license) {
+Result<Answer> UmaClient::Request(const std::string& method, const std::string& path,
+                                  const json* body, const Party& physician, const json& license) {
   MDL_ASSIGN_OR_RETURN(Answer a, Call(method, container + path, rpt, body));
   if (a.status != 401 || !a.body["ticket"].is_string()) return a;
   MDL_ASSIGN_OR_RETURN(Answer granted, Grant(a.body["ticket"], physician, license));
@@ -173,14 +201,22 @@ Result<Answer> UmaClient::Request(const std::string& method, const std::string& 
 }
 
 json UmaClient::ToJson() const {
-  return {{"container", container}, {"client_id", client_id}, {"client_secret", client_secret}, {"pct", pct}, {"rpt", rpt}};
+  return {{"container", container},
+          {"client_id", client_id},
+          {"client_secret", client_secret},
+          {"pct", pct},
+          {"rpt", rpt}};
 }
 
 Result<UmaClient> UmaClient::FromJson(const json& j) {
   UmaClient c;
-  for (auto [field, name] : {std::pair{&c.container, "container"}, {&c.client_id, "client_id"}, {&c.client_secret, "client_secret"},
-                             {&c.pct, "pct"}, {&c.rpt, "rpt"}}) {
-    if (!j.is_object() || !j.contains(name) || !j[name].is_string()) return Status::InvalidArgument(std::string("the UMA session has no ") + name);
+  for (auto [field, name] : {std::pair{&c.container, "container"},
+                             {&c.client_id, "client_id"},
+                             {&c.client_secret, "client_secret"},
+                             {&c.pct, "pct"},
+                             {&c.rpt, "rpt"}}) {
+    if (!j.is_object() || !j.contains(name) || !j[name].is_string())
+      return Status::InvalidArgument(std::string("the UMA session has no ") + name);
     *field = j[name].get<std::string>();
   }
   return c;
@@ -188,24 +224,36 @@ Result<UmaClient> UmaClient::FromJson(const json& j) {
 
 // --- the prescription ---
 
-json MedicationRequest(const std::string& rxnorm, const std::string& text, int repeats, const std::string& patient_ref) {
-  return {{"resourceType", "MedicationRequest"},
-          {"status", "active"},
-          {"intent", "order"},
-          {"medicationCodeableConcept",
-           {{"coding", {{{"system", "http://www.nlm.nih.gov/research/umls/rxnorm"}, {"code", rxnorm}, {"display", text}}}},
-            {"text", text}}},
-          {"subject", {{"reference", patient_ref}}},
-          {"requester", {{"reference", "Practitioner/dr-rivera"}}},
-          {"authoredOn", did::XmlDateTime(Now()).substr(0, 10)},
-          {"dosageInstruction", {{{"text", "1 tablet every 6 hours as needed for pain"}}}},
-          {"dispenseRequest", {{"quantity", {{"value", 20}, {"unit", "tablet"}}}, {"numberOfRepeatsAllowed", repeats}}}};
+json MedicationRequest(const std::string& rxnorm, const std::string& text, int repeats,
+                       const std::string& patient_ref) {
+  return {
+      {"resourceType", "MedicationRequest"},
+      {"status", "active"},
+      {"intent", "order"},
+      {"medicationCodeableConcept",
+       {{"coding",
+         {{{"system", "http://www.nlm.nih.gov/research/umls/rxnorm"},
+           {"code", rxnorm},
+           {"display", text}}}},
+        {"text", text}}},
+      {"subject", {{"reference", patient_ref}}},
+      {"requester", {{"reference", "Practitioner/dr-rivera"}}},
+      {"authoredOn", did::XmlDateTime(Now()).substr(0, 10)},
+      {"dosageInstruction", {{{"text", "1 tablet every 6 hours as needed for pain"}}}},
+      {"dispenseRequest",
+       {{"quantity", {{"value", 20}, {"unit", "tablet"}}}, {"numberOfRepeatsAllowed", repeats}}}};
 }
 
-Result<json> SignPrescription(const Party& physician, const std::string& patient_did, const json& request,
-                              const std::string& schedule, const json& license, const std::string& id) {
+Result<json> SignPrescription(const Party& physician, const std::string& patient_did,
+                              const json& request, const std::string& schedule, const json& license,
+                              const std::string& id) {
   json fhir = request;
-  claims::PrescriptionClaims c{patient_did, physician.did, &fhir, schedule, &license, did::XmlDateTime(Now() - 60),
+  claims::PrescriptionClaims c{patient_did,
+                               physician.did,
+                               &fhir,
+                               schedule,
+                               &license,
+                               did::XmlDateTime(Now() - 60),
                                did::XmlDateTime(Now() + 180 * 86400)};
   MDL_ASSIGN_OR_RETURN(json unsigned_vc, claims::BuildPrescriptionCredential(id, c));
   claims::ProofOptions po;
@@ -213,43 +261,63 @@ Result<json> SignPrescription(const Party& physician, const std::string& patient
   return claims::AddProof(unsigned_vc, physician.Signer(physician.assertion), po);
 }
 
-json CosignRequest(const std::string& device_method, const json& signed_vc, const std::string& patient_did) {
+json CosignRequest(const std::string& device_method, const json& signed_vc,
+                   const std::string& patient_did) {
   const json& subject = signed_vc["credentialSubject"];
-  const std::string text = subject["prescription"]["medicationCodeableConcept"].value("text", "a medication");
+  const std::string text =
+      subject["prescription"]["medicationCodeableConcept"].value("text", "a medication");
   return {{"kind", uma::kRequestPrescriptionCosign},
-          {"summary", {{"text", "Co-sign the prescription of " + text + " (schedule " + subject.value("controlledSubstanceSchedule", "") +
-                                    ") for " + patient_did.substr(0, 24) + "..."}}},
-          {"payload", {{"sign", {{"format", "data_integrity"}, {"verification_method", device_method}, {"document", signed_vc}}}}}};
+          {"summary",
+           {{"text", "Co-sign the prescription of " + text + " (schedule " +
+                         subject.value("controlledSubstanceSchedule", "") + ") for " +
+                         patient_did.substr(0, 24) + "..."}}},
+          {"payload",
+           {{"sign",
+             {{"format", "data_integrity"},
+              {"verification_method", device_method},
+              {"document", signed_vc}}}}}};
 }
 
-Result<std::string> QueueApproval(const std::string& container, const std::string& session, const json& request) {
-  MDL_ASSIGN_OR_RETURN(Answer q, Call("POST", container + "/owner/v1/approvals", session, &request));
-  if (q.status != 201 || !q.body["id"].is_string()) return Status::Unavailable("the approval was not queued: " + Why(q));
+Result<std::string> QueueApproval(const std::string& container, const std::string& session,
+                                  const json& request) {
+  MDL_ASSIGN_OR_RETURN(Answer q,
+                       Call("POST", container + "/owner/v1/approvals", session, &request));
+  if (q.status != 201 || !q.body["id"].is_string())
+    return Status::Unavailable("the approval was not queued: " + Why(q));
   return q.body["id"].get<std::string>();
 }
 
-Result<json> ApprovedResult(const std::string& container, const std::string& session, const std::string& id) {
+Result<json> ApprovedResult(const std::string& container, const std::string& session,
+                            const std::string& id) {
   MDL_ASSIGN_OR_RETURN(Answer state, Call("GET", container + "/owner/v1/approvals/" + id, session));
-  if (state.status != 200) return Status::Unavailable("cannot read approval " + id + ": " + Why(state));
+  if (state.status != 200)
+    return Status::Unavailable("cannot read approval " + id + ": " + Why(state));
   if (state.body.value("status", "") != "approved" || !state.body.contains("result")) {
-    return Status::FailedPrecondition("approval " + id + " is " + state.body.value("status", "?") + " (approve it on the phone first)");
+    return Status::FailedPrecondition("approval " + id + " is " + state.body.value("status", "?") +
+                                      " (approve it on the phone first)");
   }
   return state.body["result"];
 }
 
-Result<uint64_t> Postmark(server::LedgerClient& ledger, const std::string& digest_hex, const Party& by) {
-  json anchor = {{"type", "anchor"}, {"v", 1}, {"hash", digest_hex}, {"kind", "credential"}, {"by", by.did}, {"ts", Now()}};
+Result<uint64_t> Postmark(server::LedgerClient& ledger, const std::string& digest_hex,
+                          const Party& by) {
+  json anchor = {{"type", "anchor"},     {"v", 1},       {"hash", digest_hex},
+                 {"kind", "credential"}, {"by", by.did}, {"ts", Now()}};
   MDL_ASSIGN_OR_RETURN(anchor, claims::SignLedgerEntry(std::move(anchor), by.Signer(by.assertion)));
   MDL_ASSIGN_OR_RETURN(ledger::AppendResult appended, ledger.Append(anchor));
   return appended.index;
 }
 
-Status KeepAndDeliver(const json& vc, const std::string& physician_box, const std::string& physician_session,
-                      const std::string& patient_box) {
-  MDL_ASSIGN_OR_RETURN(Answer kept, Call("POST", physician_box + "/owner/v1/credentials", physician_session, &vc));
-  if (kept.status != 201) return Status::Unavailable("not kept in the physician's container: " + Why(kept));
-  MDL_ASSIGN_OR_RETURN(Answer delivered, Call("POST", patient_box + "/inbox/v1/credentials", "", &vc));
-  if (delivered.status != 201) return Status::Unavailable("not delivered to the patient's inbox: " + Why(delivered));
+Status KeepAndDeliver(const json& vc, const std::string& physician_box,
+                      const std::string& physician_session, const std::string& patient_box) {
+  MDL_ASSIGN_OR_RETURN(
+      Answer kept, Call("POST", physician_box + "/owner/v1/credentials", physician_session, &vc));
+  if (kept.status != 201)
+    return Status::Unavailable("not kept in the physician's container: " + Why(kept));
+  MDL_ASSIGN_OR_RETURN(Answer delivered,
+                       Call("POST", patient_box + "/inbox/v1/credentials", "", &vc));
+  if (delivered.status != 201)
+    return Status::Unavailable("not delivered to the patient's inbox: " + Why(delivered));
   return Status::Ok();
 }
 
@@ -260,29 +328,42 @@ Result<std::string> HolderPseudonym(ByteView seed, uint32_t index) {
   return key.Pseudonym();
 }
 
-Result<std::string> IssuePharmacyCopy(const Party& physician, const json& rx, const std::string& holder_pseudonym) {
-  return claims::IssuePrescriptionSdJwt(rx, physician.Signer(physician.assertion), holder_pseudonym, Now() + 180 * 86400, DefaultEnv());
+Result<std::string> IssuePharmacyCopy(const Party& physician, const json& rx,
+                                      const std::string& holder_pseudonym) {
+  return claims::IssuePrescriptionSdJwt(rx, physician.Signer(physician.assertion), holder_pseudonym,
+                                        Now() + 180 * 86400, DefaultEnv());
 }
 
-json SdCosignRequest(const std::string& device_method, const std::string& sd_jwt, const std::string& medication) {
-  return {{"kind", uma::kRequestPrescriptionCosign},
-          {"summary", {{"text", "Co-sign the pharmacy copy of the prescription of " + medication}}},
-          {"payload", {{"sign", {{"format", "did-auth+jwt"}, {"verification_method", device_method},
-                                 {"claims", {{"aud", claims::kCosignAudience}, {"prescription", claims::SdJwtDigest(sd_jwt)}}}}}}}};
+json SdCosignRequest(const std::string& device_method, const std::string& sd_jwt,
+                     const std::string& medication) {
+  return {
+      {"kind", uma::kRequestPrescriptionCosign},
+      {"summary", {{"text", "Co-sign the pharmacy copy of the prescription of " + medication}}},
+      {"payload",
+       {{"sign",
+         {{"format", "did-auth+jwt"},
+          {"verification_method", device_method},
+          {"claims",
+           {{"aud", claims::kCosignAudience}, {"prescription", claims::SdJwtDigest(sd_jwt)}}}}}}}};
 }
 
-Result<std::string> PresentPharmacyCopy(const std::string& sd_jwt, ByteView seed, uint32_t index, const claims::Challenge& challenge,
-                                        std::vector<std::string>* revealed, std::vector<std::string>* hidden) {
+Result<std::string> PresentPharmacyCopy(const std::string& sd_jwt, ByteView seed, uint32_t index,
+                                        const claims::Challenge& challenge,
+                                        std::vector<std::string>* revealed,
+                                        std::vector<std::string>* hidden) {
   MDL_ASSIGN_OR_RETURN(claims::SdJwtHolderView view, claims::InspectSdJwt(sd_jwt));
   const json payload = json::parse(view.payload_json);
   claims::SdJwtPresentOptions o;
   o.reveal = claims::PharmacyReveal(payload);
   o.audience = challenge.domain;
   o.nonce = challenge.nonce;
-  MDL_ASSIGN_OR_RETURN(wallet::SigningKey key, wallet::DeriveSigningKey(seed, wallet::SignatureAlg::kEdDSA,
-                                                                        wallet::PairwiseKeyPath(0, index, KeyPurpose::kAuthentication)));
+  MDL_ASSIGN_OR_RETURN(
+      wallet::SigningKey key,
+      wallet::DeriveSigningKey(seed, wallet::SignatureAlg::kEdDSA,
+                               wallet::PairwiseKeyPath(0, index, KeyPurpose::kAuthentication)));
   auto shared = std::make_shared<wallet::SigningKey>(std::move(key));
-  MDL_ASSIGN_OR_RETURN(std::string did, did::DidKeyFromPublicKey(did::KeyType::kEd25519, shared->public_key));
+  MDL_ASSIGN_OR_RETURN(std::string did,
+                       did::DidKeyFromPublicKey(did::KeyType::kEd25519, shared->public_key));
   const claims::Signer holder = claims::WalletSigner(shared, did + "#" + did.substr(8));
   if (revealed != nullptr) *revealed = o.reveal;
   if (hidden != nullptr) {
@@ -296,8 +377,10 @@ Result<std::string> PresentPharmacyCopy(const std::string& sd_jwt, ByteView seed
 
 // --- at the pharmacy ---
 
-Result<json> PresentPrescription(const json& rx, const Party& patient, const claims::Challenge& challenge) {
-  return claims::PresentCredentials({rx}, patient.did, patient.Signer(patient.auth), challenge, did::XmlDateTime(Now()));
+Result<json> PresentPrescription(const json& rx, const Party& patient,
+                                 const claims::Challenge& challenge) {
+  return claims::PresentCredentials({rx}, patient.did, patient.Signer(patient.auth), challenge,
+                                    did::XmlDateTime(Now()));
 }
 
 Result<Answer> Dispense(const std::string& pharmacy_url, const json& body) {

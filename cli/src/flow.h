@@ -40,17 +40,20 @@ struct Party {
 };
 Result<Party> PartyFromSeed(ByteView seed, const std::string& did);
 // Opens the key store (passphrase from the file, else $MEDALLION_PASSPHRASE, else a prompt).
-Result<Party> PartyFromStore(const std::string& store, const std::string& passphrase_file, const std::string& did);
+Result<Party> PartyFromStore(const std::string& store, const std::string& passphrase_file,
+                             const std::string& did);
 
 // An HTTP answer whose body is JSON (an empty body is {}).
 struct Answer {
   int status = 0;
   json body;
 };
-Result<Answer> Call(const std::string& method, const std::string& url, const std::string& bearer = "", const json* body = nullptr);
+Result<Answer> Call(const std::string& method, const std::string& url,
+                    const std::string& bearer = "", const json* body = nullptr);
 
 // A did-auth+jwt by the party's authentication key for `audience` and `nonce`.
-Result<std::string> DidAuth(const Party& p, const std::string& audience, const std::string& nonce, const json& extra = json::object());
+Result<std::string> DidAuth(const Party& p, const std::string& audience, const std::string& nonce,
+                            const json& extra = json::object());
 // Signs in to a container as its owner; the session token.
 Result<std::string> OwnerSignIn(const Party& owner, const std::string& container);
 
@@ -60,11 +63,11 @@ Result<std::string> OwnerSignIn(const Party& owner, const std::string& container
 Result<std::string> SocietyDid(const std::string& society_url);
 // Onboarding: a did-auth proof for the society's challenge, the license number and name. The
 // society's answer (201 with the license credential, or the refusal).
-Result<Answer> Onboard(const Party& physician, const std::string& society_url, const std::string& license_number,
-                       const std::string& name);
+Result<Answer> Onboard(const Party& physician, const std::string& society_url,
+                       const std::string& license_number, const std::string& name);
 // revoke | suspend | reinstate, with the society's admin token.
-Result<Answer> SetLicenseStatus(const std::string& society_url, const std::string& admin_token, const std::string& license_id,
-                                const std::string& action);
+Result<Answer> SetLicenseStatus(const std::string& society_url, const std::string& admin_token,
+                                const std::string& license_id, const std::string& action);
 
 // --- the physician's UMA client (UMA 2.0 Grant §3) ---
 
@@ -77,36 +80,42 @@ struct UmaClient {
   // or the refusal.
   Result<Answer> Grant(const std::string& ticket, const Party& physician, const json& license);
   // A request with the RPT; a 401 with a ticket is granted (with the license) and retried once.
-  Result<Answer> Request(const std::string& method, const std::string& path, const json* body, const Party& physician,
-                         const json& license);
+  Result<Answer> Request(const std::string& method, const std::string& path, const json* body,
+                         const Party& physician, const json& license);
   json ToJson() const;
   static Result<UmaClient> FromJson(const json& j);
 };
 
 // --- the prescription ---
 
-json MedicationRequest(const std::string& rxnorm, const std::string& text, int repeats, const std::string& patient_ref);
+json MedicationRequest(const std::string& rxnorm, const std::string& text, int repeats,
+                       const std::string& patient_ref);
 
 // The PrescriptionCredential (eddsa-jcs-2022 by the physician's assertion key), not yet
 // co-signed. `schedule` is "" for a non-controlled drug.
-Result<json> SignPrescription(const Party& physician, const std::string& patient_did, const json& request,
-                              const std::string& schedule, const json& license, const std::string& id);
+Result<json> SignPrescription(const Party& physician, const std::string& patient_did,
+                              const json& request, const std::string& schedule, const json& license,
+                              const std::string& id);
 // DeviceMethod, FillRequest and the pharmacy's challenge: roles/patient_rx.h (shared with the
 // container's web app).
 using roles::DeviceMethod;
 using roles::FillRequest;
 // The approval request that asks the physician's phone to co-sign `signed_vc`.
-json CosignRequest(const std::string& device_method, const json& signed_vc, const std::string& patient_did);
+json CosignRequest(const std::string& device_method, const json& signed_vc,
+                   const std::string& patient_did);
 // Queues an approval at the owner's container; its id.
-Result<std::string> QueueApproval(const std::string& container, const std::string& session, const json& request);
+Result<std::string> QueueApproval(const std::string& container, const std::string& session,
+                                  const json& request);
 // The approval's state; unavailable unless it was approved with its signed result.
-Result<json> ApprovedResult(const std::string& container, const std::string& session, const std::string& id);
+Result<json> ApprovedResult(const std::string& container, const std::string& session,
+                            const std::string& id);
 // The postmark: the hex digest on the ledger (anchor, kind credential, by the physician and
 // signed by her assertion key, docs/ledger.md). Its ledger index.
-Result<uint64_t> Postmark(server::LedgerClient& ledger, const std::string& digest_hex, const Party& by);
+Result<uint64_t> Postmark(server::LedgerClient& ledger, const std::string& digest_hex,
+                          const Party& by);
 // Keeps the credential in the physician's container and delivers it to the patient's inbox.
-Status KeepAndDeliver(const json& vc, const std::string& physician_box, const std::string& physician_session,
-                      const std::string& patient_box);
+Status KeepAndDeliver(const json& vc, const std::string& physician_box,
+                      const std::string& physician_session, const std::string& patient_box);
 
 // --- minimal disclosure: the pharmacy copy (SD-JWT VC, docs/credentials.md) ---
 
@@ -115,15 +124,19 @@ Status KeepAndDeliver(const json& vc, const std::string& physician_box, const st
 Result<std::string> HolderPseudonym(ByteView seed, uint32_t index);
 // The pharmacy copy of a signed prescription, bound to the patient's pseudonym, by the
 // physician's assertion key.
-Result<std::string> IssuePharmacyCopy(const Party& physician, const json& rx, const std::string& holder_pseudonym);
+Result<std::string> IssuePharmacyCopy(const Party& physician, const json& rx,
+                                      const std::string& holder_pseudonym);
 // The approval request that asks the physician's phone to co-sign the pharmacy copy (a
 // did-auth+jwt over its digest, claims::kCosignAudience).
-json SdCosignRequest(const std::string& device_method, const std::string& sd_jwt, const std::string& medication);
+json SdCosignRequest(const std::string& device_method, const std::string& sd_jwt,
+                     const std::string& medication);
 // The patient's presentation of the copy for the challenge: the disclosures the pharmacy needs
 // (claims::PharmacyReveal) and a KB-JWT by her pairwise key `index`. `hidden`, if set, receives
 // the JSON Pointers of what stayed undisclosed.
-Result<std::string> PresentPharmacyCopy(const std::string& sd_jwt, ByteView seed, uint32_t index, const claims::Challenge& challenge,
-                                        std::vector<std::string>* revealed, std::vector<std::string>* hidden);
+Result<std::string> PresentPharmacyCopy(const std::string& sd_jwt, ByteView seed, uint32_t index,
+                                        const claims::Challenge& challenge,
+                                        std::vector<std::string>* revealed,
+                                        std::vector<std::string>* hidden);
 
 // --- at the pharmacy ---
 
@@ -131,7 +144,8 @@ inline Result<claims::Challenge> PharmacyChallenge(const std::string& pharmacy_u
   return roles::FetchPharmacyChallenge(pharmacy_url);
 }
 // A holder-bound presentation (Data Integrity) of the prescription for the challenge.
-Result<json> PresentPrescription(const json& rx, const Party& patient, const claims::Challenge& challenge);
+Result<json> PresentPrescription(const json& rx, const Party& patient,
+                                 const claims::Challenge& challenge);
 // POST /pharmacy/v1/dispense.
 Result<Answer> Dispense(const std::string& pharmacy_url, const json& body);
 

@@ -12,7 +12,8 @@ namespace {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
 constexpr char kBase58Alphabet[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-constexpr char kBase64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr char kBase64Alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 constexpr char kBase64UrlAlphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -26,7 +27,8 @@ int HexValue(char c) {
 std::array<int8_t, 256> ReverseTable(const char* alphabet) {
   std::array<int8_t, 256> t;
   t.fill(-1);
-  for (int i = 0; alphabet[i] != '\0'; ++i) t[static_cast<uint8_t>(alphabet[i])] = static_cast<int8_t>(i);
+  for (int i = 0; alphabet[i] != '\0'; ++i)
+    t[static_cast<uint8_t>(alphabet[i])] = static_cast<int8_t>(i);
   return t;
 }
 
@@ -61,14 +63,16 @@ std::string Base64EncodeWith(ByteView data, const char* alphabet, bool pad) {
 // trailing bits so that every byte string has exactly one accepted encoding.
 Result<Bytes> Base64DecodeUnpadded(std::string_view text, const std::array<int8_t, 256>& rev,
                                    const char* what) {
-  if (text.size() % 4 == 1) return Status::InvalidArgument(std::string(what) + ": impossible length");
+  if (text.size() % 4 == 1)
+    return Status::InvalidArgument(std::string(what) + ": impossible length");
   Bytes out;
   out.reserve(text.size() * 3 / 4);
   uint32_t acc = 0;
   int bits = 0;
   for (char c : text) {
     int v = rev[static_cast<uint8_t>(c)];
-    if (v < 0) return Status::InvalidArgument(std::string(what) + ": character outside the alphabet");
+    if (v < 0)
+      return Status::InvalidArgument(std::string(what) + ": character outside the alphabet");
     acc = (acc << 6) | static_cast<uint32_t>(v);
     bits += 6;
     if (bits >= 8) {
@@ -185,7 +189,9 @@ Result<Bytes> Base58CheckDecode(std::string_view text) {
   return Bytes(payload.begin(), payload.end());
 }
 
-std::string Base64UrlEncode(ByteView data) { return Base64EncodeWith(data, kBase64UrlAlphabet, false); }
+std::string Base64UrlEncode(ByteView data) {
+  return Base64EncodeWith(data, kBase64UrlAlphabet, false);
+}
 
 Result<Bytes> Base64UrlDecode(std::string_view text) {
   static const auto rev = ReverseTable(kBase64UrlAlphabet);
@@ -204,8 +210,10 @@ Result<Bytes> Base64Decode(std::string_view text) {
 
 std::string MultibaseEncode(Multibase base, ByteView data) {
   switch (base) {
-    case Multibase::kBase58Btc: return "z" + Base58Encode(data);
-    case Multibase::kBase64Url: return "u" + Base64UrlEncode(data);
+    case Multibase::kBase58Btc:
+      return "z" + Base58Encode(data);
+    case Multibase::kBase64Url:
+      return "u" + Base64UrlEncode(data);
   }
   Panic("unknown multibase");
 }
@@ -213,9 +221,12 @@ std::string MultibaseEncode(Multibase base, ByteView data) {
 Result<Bytes> MultibaseDecode(std::string_view text) {
   if (text.empty()) return Status::InvalidArgument("multibase: empty");
   switch (text[0]) {
-    case 'z': return Base58Decode(text.substr(1));
-    case 'u': return Base64UrlDecode(text.substr(1));
-    default: return Status::InvalidArgument("multibase: unsupported base prefix");
+    case 'z':
+      return Base58Decode(text.substr(1));
+    case 'u':
+      return Base64UrlDecode(text.substr(1));
+    default:
+      return Status::InvalidArgument("multibase: unsupported base prefix");
   }
 }
 
@@ -242,7 +253,8 @@ Result<uint64_t> VarintDecode(ByteView data, size_t* consumed) {
       return value;
     }
   }
-  return Status::InvalidArgument(data.size() < 9 ? "varint: truncated" : "varint: longer than 9 bytes");
+  return Status::InvalidArgument(data.size() < 9 ? "varint: truncated"
+                                                 : "varint: longer than 9 bytes");
 }
 
 Bytes MulticodecWrap(uint64_t code, ByteView key) {
@@ -262,7 +274,8 @@ std::string PercentEncode(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (unsigned char c : text) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~') {
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
       out += static_cast<char>(c);
     } else {
       out += '%';

@@ -25,7 +25,8 @@ uint32_t Rng::Uniform(uint32_t upper_bound) {
   for (;;) {
     uint8_t buf[4];
     Fill(buf);
-    uint32_t v = (uint32_t{buf[0]} << 24) | (uint32_t{buf[1]} << 16) | (uint32_t{buf[2]} << 8) | buf[3];
+    uint32_t v =
+        (uint32_t{buf[0]} << 24) | (uint32_t{buf[1]} << 16) | (uint32_t{buf[2]} << 8) | buf[3];
     if (v < limit) return v % upper_bound;
   }
 }

@@ -1,4 +1,5 @@
-// Hashes, HMAC and PBKDF2 through OpenSSL 3 EVP (RIPEMD-160 and PBKDF2 are not in libsodium 1.0.18).
+// Hashes, HMAC and PBKDF2 through OpenSSL 3 EVP (RIPEMD-160 and PBKDF2 are not in
+// libsodium 1.0.18).
 #include "medallion/core/hash.h"
 
 #include <openssl/evp.h>
@@ -15,7 +16,8 @@ template <size_t N>
 std::array<uint8_t, N> Digest(const EVP_MD* md, ByteView data) {
   std::array<uint8_t, N> out{};
   unsigned int len = 0;
-  if (md == nullptr || EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr) != 1 || len != N) {
+  if (md == nullptr || EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr) != 1 ||
+      len != N) {
     Panic("EVP_Digest failed");
   }
   return out;
@@ -63,8 +65,8 @@ std::array<uint8_t, 20> Hash160(ByteView data) {
 Hash256 HmacSha256(ByteView key, ByteView data) {
   Hash256 out{};
   unsigned int len = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(), out.data(), &len) ==
-      nullptr) {
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), data.data(), data.size(),
+           out.data(), &len) == nullptr) {
     Panic("HMAC-SHA256 failed");
   }
   return out;
@@ -73,17 +75,19 @@ Hash256 HmacSha256(ByteView key, ByteView data) {
 std::array<uint8_t, 64> HmacSha512(ByteView key, ByteView data) {
   std::array<uint8_t, 64> out{};
   unsigned int len = 0;
-  if (HMAC(EVP_sha512(), key.data(), static_cast<int>(key.size()), data.data(), data.size(), out.data(), &len) ==
-      nullptr) {
+  if (HMAC(EVP_sha512(), key.data(), static_cast<int>(key.size()), data.data(), data.size(),
+           out.data(), &len) == nullptr) {
     Panic("HMAC-SHA512 failed");
   }
   return out;
 }
 
-SecretBytes Pbkdf2HmacSha512(ByteView password, ByteView salt, uint32_t iterations, size_t out_len) {
+SecretBytes Pbkdf2HmacSha512(ByteView password, ByteView salt, uint32_t iterations,
+                             size_t out_len) {
   SecretBytes out(out_len);
-  if (PKCS5_PBKDF2_HMAC(reinterpret_cast<const char*>(password.data()), static_cast<int>(password.size()),
-                        salt.data(), static_cast<int>(salt.size()), static_cast<int>(iterations), EVP_sha512(),
+  if (PKCS5_PBKDF2_HMAC(reinterpret_cast<const char*>(password.data()),
+                        static_cast<int>(password.size()), salt.data(),
+                        static_cast<int>(salt.size()), static_cast<int>(iterations), EVP_sha512(),
                         static_cast<int>(out_len), out.RevealMutable().data()) != 1) {
     Panic("PBKDF2 failed");
   }

@@ -103,13 +103,27 @@ void AppendString(std::string_view s, std::string* out) {
   for (const char c : s) {
     const auto u = static_cast<uint8_t>(c);
     switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\b': *out += "\\b"; break;
-      case '\t': *out += "\\t"; break;
-      case '\n': *out += "\\n"; break;
-      case '\f': *out += "\\f"; break;
-      case '\r': *out += "\\r"; break;
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\b':
+        *out += "\\b";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\f':
+        *out += "\\f";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
       default:
         if (u < 0x20) {
           *out += "\\u00";
@@ -423,8 +437,8 @@ Result<nlohmann::json> ParseStrict(std::string_view json_text) {
   }
   try {
     StrictSaxBuilder builder;
-    const bool ok = json::sax_parse(json_text.data(), json_text.data() + json_text.size(),
-                                    &builder, json::input_format_t::json, /*strict=*/true,
+    const bool ok = json::sax_parse(json_text.data(), json_text.data() + json_text.size(), &builder,
+                                    json::input_format_t::json, /*strict=*/true,
                                     /*ignore_comments=*/false);
     if (!ok) return Status::InvalidArgument("jcs: " + builder.error());
     return std::move(builder.root());

@@ -26,7 +26,9 @@ int JsonDepth(std::string_view text, int limit) {
       continue;
     }
     switch (c) {
-      case '"': in_string = true; break;
+      case '"':
+        in_string = true;
+        break;
       case '[':
       case '{':
         if (++depth > deepest) deepest = depth;
@@ -37,7 +39,8 @@ int JsonDepth(std::string_view text, int limit) {
         // Unbalanced closers are the parser's to report; never go negative here.
         if (depth > 0) --depth;
         break;
-      default: break;
+      default:
+        break;
     }
   }
   return deepest;
@@ -45,11 +48,13 @@ int JsonDepth(std::string_view text, int limit) {
 
 Result<json> ParseJson(std::string_view text, JsonLimits limits) {
   if (text.size() > limits.max_bytes) {
-    return Status::InvalidArgument("JSON text of " + std::to_string(text.size()) + " bytes is over the limit of " +
+    return Status::InvalidArgument("JSON text of " + std::to_string(text.size()) +
+                                   " bytes is over the limit of " +
                                    std::to_string(limits.max_bytes));
   }
   if (JsonDepth(text, limits.max_depth) > limits.max_depth) {
-    return Status::InvalidArgument("JSON nests deeper than " + std::to_string(limits.max_depth) + " levels");
+    return Status::InvalidArgument("JSON nests deeper than " + std::to_string(limits.max_depth) +
+                                   " levels");
   }
   json out;
   try {
@@ -62,8 +67,11 @@ Result<json> ParseJson(std::string_view text, JsonLimits limits) {
 
 Result<json> ParseJsonObject(std::string_view text, std::string_view what, JsonLimits limits) {
   auto parsed = ParseJson(text, limits);
-  if (!parsed) return Status::InvalidArgument(std::string(what) + " is not usable JSON: " + parsed.error().message());
-  if (!parsed->is_object()) return Status::InvalidArgument(std::string(what) + " must be a JSON object");
+  if (!parsed)
+    return Status::InvalidArgument(std::string(what) +
+                                   " is not usable JSON: " + parsed.error().message());
+  if (!parsed->is_object())
+    return Status::InvalidArgument(std::string(what) + " must be a JSON object");
   return std::move(*parsed);
 }
 
@@ -82,16 +90,25 @@ const json& MemberOr(const json& j, const char* name) {
 
 std::string_view JsonTypeName(const json& value) {
   switch (value.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "an array";
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "a boolean";
+    case json::value_t::null:
+      return "null";
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::array:
+      return "an array";
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::boolean:
+      return "a boolean";
     case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "an integer";
-    case json::value_t::number_float: return "a number";
-    case json::value_t::binary: return "binary";
-    case json::value_t::discarded: return "discarded";
+    case json::value_t::number_unsigned:
+      return "an integer";
+    case json::value_t::number_float:
+      return "a number";
+    case json::value_t::binary:
+      return "binary";
+    case json::value_t::discarded:
+      return "discarded";
   }
   return "unknown";
 }
@@ -115,11 +132,13 @@ const json* Find(const json& obj, std::string_view name) {
 }
 
 Status WrongType(std::string_view name, std::string_view want, const json& got) {
-  return Status::InvalidArgument("'" + std::string(name) + "' must be " + std::string(want) + ", not " +
-                                 std::string(JsonTypeName(got)));
+  return Status::InvalidArgument("'" + std::string(name) + "' must be " + std::string(want) +
+                                 ", not " + std::string(JsonTypeName(got)));
 }
 
-Status Missing(std::string_view name) { return Status::InvalidArgument("'" + std::string(name) + "' is required"); }
+Status Missing(std::string_view name) {
+  return Status::InvalidArgument("'" + std::string(name) + "' is required");
+}
 
 }  // namespace
 
@@ -142,7 +161,8 @@ Result<int64_t> RequiredInt(const json& obj, std::string_view name) {
   if (v == nullptr) return Missing(name);
   if (v->is_number_unsigned()) {
     const uint64_t u = v->get<uint64_t>();
-    if (u > static_cast<uint64_t>(INT64_MAX)) return Status::InvalidArgument("'" + std::string(name) + "' is too large");
+    if (u > static_cast<uint64_t>(INT64_MAX))
+      return Status::InvalidArgument("'" + std::string(name) + "' is too large");
     return static_cast<int64_t>(u);
   }
   if (!v->is_number_integer()) return WrongType(name, "an integer", *v);

@@ -10,14 +10,19 @@ namespace {
 
 uint64_t CodecOf(KeyType type) {
   switch (type) {
-    case KeyType::kEd25519: return multicodec::kEd25519Pub;
-    case KeyType::kSecp256k1: return multicodec::kSecp256k1Pub;
-    case KeyType::kX25519: return multicodec::kX25519Pub;
+    case KeyType::kEd25519:
+      return multicodec::kEd25519Pub;
+    case KeyType::kSecp256k1:
+      return multicodec::kSecp256k1Pub;
+    case KeyType::kX25519:
+      return multicodec::kX25519Pub;
   }
   return 0;
 }
 
-bool ValidSecp256k1Point(ByteView key) { return key.size() == 33 && wallet::IsValidSecp256k1PublicKey(key); }
+bool ValidSecp256k1Point(ByteView key) {
+  return key.size() == 33 && wallet::IsValidSecp256k1PublicKey(key);
+}
 
 Status CheckKey(KeyType type, ByteView key) {
   switch (type) {
@@ -25,14 +30,17 @@ Status CheckKey(KeyType type, ByteView key) {
       if (key.size() != 32) return Status::InvalidArgument("Ed25519 keys are 32 bytes");
       // Canonical, on the curve, in the main subgroup, not of small order (libsodium).
       if (!wallet::IsValidEd25519PublicKey(key)) {
-        return Status::InvalidArgument("Ed25519 key is not a canonical point of the main subgroup (small order, non-canonical or off the curve)");
+        return Status::InvalidArgument(
+            "Ed25519 key is not a canonical point of the main subgroup (small order, non-canonical "
+            "or off the curve)");
       }
       return Status::Ok();
     case KeyType::kX25519:
       if (key.size() != 32) return Status::InvalidArgument("X25519 keys are 32 bytes");
       return Status::Ok();
     case KeyType::kSecp256k1:
-      if (!ValidSecp256k1Point(key)) return Status::InvalidArgument("not a compressed secp256k1 public key");
+      if (!ValidSecp256k1Point(key))
+        return Status::InvalidArgument("not a compressed secp256k1 public key");
       return Status::Ok();
   }
   return Status::InvalidArgument("unknown key type");
@@ -42,9 +50,12 @@ Status CheckKey(KeyType type, ByteView key) {
 
 std::string_view KeyTypeName(KeyType type) {
   switch (type) {
-    case KeyType::kEd25519: return "Ed25519";
-    case KeyType::kSecp256k1: return "secp256k1";
-    case KeyType::kX25519: return "X25519";
+    case KeyType::kEd25519:
+      return "Ed25519";
+    case KeyType::kSecp256k1:
+      return "secp256k1";
+    case KeyType::kX25519:
+      return "X25519";
   }
   return "unknown";
 }
@@ -67,10 +78,18 @@ Result<DidKey> ParseMultikey(std::string_view multibase) {
   MDL_ASSIGN_OR_RETURN(MulticodecValue mc, MulticodecUnwrap(raw));
   KeyType type;
   switch (mc.code) {
-    case multicodec::kEd25519Pub: type = KeyType::kEd25519; break;
-    case multicodec::kSecp256k1Pub: type = KeyType::kSecp256k1; break;
-    case multicodec::kX25519Pub: type = KeyType::kX25519; break;
-    default: return Status::InvalidArgument("did:key: unsupported multicodec 0x" + HexEncode(VarintEncode(mc.code)));
+    case multicodec::kEd25519Pub:
+      type = KeyType::kEd25519;
+      break;
+    case multicodec::kSecp256k1Pub:
+      type = KeyType::kSecp256k1;
+      break;
+    case multicodec::kX25519Pub:
+      type = KeyType::kX25519;
+      break;
+    default:
+      return Status::InvalidArgument("did:key: unsupported multicodec 0x" +
+                                     HexEncode(VarintEncode(mc.code)));
   }
   MDL_RETURN_IF_ERROR(CheckKey(type, mc.data));
   return DidKey{type, std::move(mc.data), std::string(multibase)};

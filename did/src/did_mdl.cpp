@@ -18,19 +18,24 @@ constexpr std::string_view kPrefix = "did:mdl:";
 
 std::string Hex(const Hash256& h) { return HexEncode(h); }
 
-std::string KeyField(uint64_t codec, ByteView key) { return Base64UrlEncode(MulticodecWrap(codec, key)); }
+std::string KeyField(uint64_t codec, ByteView key) {
+  return Base64UrlEncode(MulticodecWrap(codec, key));
+}
 
 // Decodes a base64url multicodec key field and checks its codec and key.
 Result<Bytes> DecodeKey(const json& op, const char* field, uint64_t codec) {
   auto raw = Base64UrlDecode(op.at(field).get<std::string>());
   if (!raw) return Status::InvalidArgument(std::string("did:mdl: ") + field + " is not base64url");
   auto mc = MulticodecUnwrap(*raw);
-  if (!mc || mc->code != codec) return Status::InvalidArgument(std::string("did:mdl: ") + field + " has the wrong key type");
-  KeyType type = codec == multicodec::kEd25519Pub ? KeyType::kEd25519
+  if (!mc || mc->code != codec)
+    return Status::InvalidArgument(std::string("did:mdl: ") + field + " has the wrong key type");
+  KeyType type = codec == multicodec::kEd25519Pub  ? KeyType::kEd25519
                  : codec == multicodec::kX25519Pub ? KeyType::kX25519
                                                    : KeyType::kSecp256k1;
   auto check = MultikeyFromPublicKey(type, mc->data);
-  if (!check) return Status::InvalidArgument(std::string("did:mdl: ") + field + ": " + check.error().message());
+  if (!check)
+    return Status::InvalidArgument(std::string("did:mdl: ") + field + ": " +
+                                   check.error().message());
   return mc->data;
 }
 
@@ -77,7 +82,8 @@ Result<KeySet> KeysOf(const json& op) {
 
 Status CheckKeySet(const KeySet& k) {
   if (k.authentication.size() != 32 || k.assertion.size() != 32) {
-    return Status::InvalidArgument("did:mdl: authentication and assertion keys are 32-byte Ed25519 keys");
+    return Status::InvalidArgument(
+        "did:mdl: authentication and assertion keys are 32-byte Ed25519 keys");
   }
   return Status::Ok();
 }
@@ -93,7 +99,8 @@ Result<Hash256> HashField(const json& op, const char* field) {
 Result<BuiltOp> Finish(json op, const OpSigner& signer) {
   MDL_ASSIGN_OR_RETURN(std::string input, SigningInput(op));
   MDL_ASSIGN_OR_RETURN(Bytes sig, signer.sign(AsBytes(input)));
-  if (sig.size() != wallet::kSignatureBytes) return Status::Internal("did:mdl: signer returned a malformed signature");
+  if (sig.size() != wallet::kSignatureBytes)
+    return Status::Internal("did:mdl: signer returned a malformed signature");
   op["sig"] = Base64UrlEncode(sig);
   if (op["op"] == "create") {
     MDL_ASSIGN_OR_RETURN(std::string did, DeriveDid(op));
@@ -126,11 +133,13 @@ Hash256 KeyCommitment(ByteView ed25519_public_key) {
   return Sha256(MulticodecWrap(multicodec::kEd25519Pub, ed25519_public_key));
 }
 
-Result<BuiltOp> BuildCreate(const KeySet& keys, const OpSigner& update, const Hash256& next_update_commitment,
+Result<BuiltOp> BuildCreate(const KeySet& keys, const OpSigner& update,
+                            const Hash256& next_update_commitment,
                             const Hash256& recovery_commitment, int64_t ts) {
   MDL_RETURN_IF_ERROR(CheckKeySet(keys));
   if (next_update_commitment == KeyCommitment(update.public_key)) {
-    return Status::InvalidArgument("did:mdl: the next update key must differ from the one revealed now");
+    return Status::InvalidArgument(
+        "did:mdl: the next update key must differ from the one revealed now");
   }
   json op = Base("create", nullptr, update, ts);
   op["next"] = Hex(next_update_commitment);
@@ -143,12 +152,14 @@ Result<BuiltOp> BuildCreate(const KeySet& keys, const OpSigner& update, const Ha
 Result<BuiltOp> BuildUpdate(const State& current, const KeySet& keys, const OpSigner& update,
                             const Hash256& next_update_commitment, int64_t ts) {
   MDL_RETURN_IF_ERROR(CheckKeySet(keys));
-  if (current.deactivated) return Status::FailedPrecondition("did:mdl: " + current.did + " is deactivated");
+  if (current.deactivated)
+    return Status::FailedPrecondition("did:mdl: " + current.did + " is deactivated");
   if (KeyCommitment(update.public_key) != current.next_commitment) {
     return Status::InvalidArgument("did:mdl: this is not the committed update key");
   }
   if (next_update_commitment == current.next_commitment) {
-    return Status::InvalidArgument("did:mdl: the next update key must differ from the one revealed now");
+    return Status::InvalidArgument(
+        "did:mdl: the next update key must differ from the one revealed now");
   }
   json op = Base("update", &current, update, ts);
   op["next"] = Hex(next_update_commitment);
@@ -157,15 +168,17 @@ Result<BuiltOp> BuildUpdate(const State& current, const KeySet& keys, const OpSi
 }
 
 Result<BuiltOp> BuildRecover(const State& current, const KeySet& keys, const OpSigner& recovery,
-                             const Hash256& next_update_commitment, const Hash256& new_recovery_commitment,
-                             int64_t ts) {
+                             const Hash256& next_update_commitment,
+                             const Hash256& new_recovery_commitment, int64_t ts) {
   MDL_RETURN_IF_ERROR(CheckKeySet(keys));
-  if (current.deactivated) return Status::FailedPrecondition("did:mdl: " + current.did + " is deactivated");
+  if (current.deactivated)
+    return Status::FailedPrecondition("did:mdl: " + current.did + " is deactivated");
   if (KeyCommitment(recovery.public_key) != current.recovery_commitment) {
     return Status::InvalidArgument("did:mdl: this is not the committed recovery key");
   }
   if (new_recovery_commitment == current.recovery_commitment) {
-    return Status::InvalidArgument("did:mdl: the new recovery key must differ from the one revealed now");
+    return Status::InvalidArgument(
+        "did:mdl: the new recovery key must differ from the one revealed now");
   }
   json op = Base("recover", &current, recovery, ts);
   op["next"] = Hex(next_update_commitment);
@@ -175,10 +188,12 @@ Result<BuiltOp> BuildRecover(const State& current, const KeySet& keys, const OpS
 }
 
 Result<BuiltOp> BuildDeactivate(const State& current, const OpSigner& key, int64_t ts) {
-  if (current.deactivated) return Status::FailedPrecondition("did:mdl: " + current.did + " is already deactivated");
+  if (current.deactivated)
+    return Status::FailedPrecondition("did:mdl: " + current.did + " is already deactivated");
   const Hash256 c = KeyCommitment(key.public_key);
   if (c != current.next_commitment && c != current.recovery_commitment) {
-    return Status::InvalidArgument("did:mdl: deactivation needs the committed update key or the recovery key");
+    return Status::InvalidArgument(
+        "did:mdl: deactivation needs the committed update key or the recovery key");
   }
   return Finish(Base("deactivate", &current, key, ts), key);
 }
@@ -198,22 +213,27 @@ Status CheckOperation(const json& op) {
   auto sig = Base64UrlDecode(op.at("sig").get<std::string>());
   if (!sig || sig->size() != wallet::kSignatureBytes ||
       !wallet::Verify(wallet::SignatureAlg::kEdDSA, key, AsBytes(input), *sig)) {
-    return Status::Unauthenticated("did:mdl: the operation's signature does not verify under its key");
+    return Status::Unauthenticated(
+        "did:mdl: the operation's signature does not verify under its key");
   }
   if (op.at("op") == "create") {
     MDL_ASSIGN_OR_RETURN(std::string derived, DeriveDid(op));
-    if (derived != did) return Status::InvalidArgument("did:mdl: the DID is not derived from its create operation");
+    if (derived != did)
+      return Status::InvalidArgument("did:mdl: the DID is not derived from its create operation");
   }
   return Status::Ok();
 }
 
-Replay ReplayOperations(std::string_view did, const std::vector<OpRecord>& ops, const ReplayOptions& options) {
+Replay ReplayOperations(std::string_view did, const std::vector<OpRecord>& ops,
+                        const ReplayOptions& options) {
   Replay out;
   std::set<std::string> seen;
   std::set<Hash256> revealed;  // commitments of keys revealed so far
   for (const OpRecord& rec : ops) {
     if (options.ledger_position && rec.index >= *options.ledger_position) break;
-    auto ignore = [&](std::string reason) { out.ignored.push_back({rec.index, std::move(reason)}); };
+    auto ignore = [&](std::string reason) {
+      out.ignored.push_back({rec.index, std::move(reason)});
+    };
     if (!seen.insert(rec.canonical).second) {
       ignore("replayed");
       continue;
@@ -329,12 +349,16 @@ DidDocument ToDocument(const State& state) {
   doc.id = state.did;
   if (state.deactivated) return doc;
   const KeySet& k = state.keys;
-  (void)AddKey(doc, KeyType::kEd25519, k.authentication, {Relationship::kAuthentication, Relationship::kCapabilityInvocation});
+  (void)AddKey(doc, KeyType::kEd25519, k.authentication,
+               {Relationship::kAuthentication, Relationship::kCapabilityInvocation});
   (void)AddKey(doc, KeyType::kEd25519, k.assertion, {Relationship::kAssertionMethod});
-  if (!k.key_agreement.empty()) (void)AddKey(doc, KeyType::kX25519, k.key_agreement, {Relationship::kKeyAgreement});
-  if (!k.es256k.empty()) (void)AddKey(doc, KeyType::kSecp256k1, k.es256k, {Relationship::kAssertionMethod});
+  if (!k.key_agreement.empty())
+    (void)AddKey(doc, KeyType::kX25519, k.key_agreement, {Relationship::kKeyAgreement});
+  if (!k.es256k.empty())
+    (void)AddKey(doc, KeyType::kSecp256k1, k.es256k, {Relationship::kAssertionMethod});
   if (!k.device.empty()) {
-    (void)AddKey(doc, KeyType::kEd25519, k.device, {Relationship::kAuthentication, Relationship::kAssertionMethod});
+    (void)AddKey(doc, KeyType::kEd25519, k.device,
+                 {Relationship::kAuthentication, Relationship::kAssertionMethod});
   }
   if (!k.service.empty()) {
     doc.services.push_back({state.did + "#container", "MedallionContainer", k.service});
@@ -346,8 +370,9 @@ DidDocument ToDocument(const State& state) {
 }
 
 void RegisterLedgerValidator(ledger::ValidatorRegistry& registry) {
-  registry.Register(ledger::EntryType::kDidOp,
-                    [](const ledger::Entry&, const json& body) -> Status { return CheckOperation(body); });
+  registry.Register(
+      ledger::EntryType::kDidOp,
+      [](const ledger::Entry&, const json& body) -> Status { return CheckOperation(body); });
 }
 
 namespace {
@@ -360,7 +385,8 @@ class MdlResolver final : public MethodResolver {
   ResolutionResult Resolve(std::string_view did, const ResolutionOptions& options) override {
     const std::string_view id = did.substr(kPrefix.size());
     auto raw = Base58Decode(id);
-    if (!raw || raw->size() != 32) return ResolutionResult::Error(kInvalidDid, "a did:mdl identifier is base58btc of 32 bytes");
+    if (!raw || raw->size() != 32)
+      return ResolutionResult::Error(kInvalidDid, "a did:mdl identifier is base58btc of 32 bytes");
     ReplayOptions ro;
     if (options.version_id) {
       uint64_t v = 0;
@@ -369,7 +395,8 @@ class MdlResolver final : public MethodResolver {
         v = std::stoull(*options.version_id, &pos);
         if (pos != options.version_id->size()) throw std::invalid_argument("trailing");
       } catch (...) {
-        return ResolutionResult::Error(kInvalidOptions, "versionId of a did:mdl is a decimal sequence number");
+        return ResolutionResult::Error(kInvalidOptions,
+                                       "versionId of a did:mdl is a decimal sequence number");
       }
       ro.version_id = v;
     }
@@ -378,16 +405,20 @@ class MdlResolver final : public MethodResolver {
     uint64_t tree_size = 0;
     auto ops = fetcher_(did, &tree_size);
     if (!ops) {
-      if (ops.error().code() == StatusCode::kNotFound) return ResolutionResult::Error(kNotFound, ops.error().message());
+      if (ops.error().code() == StatusCode::kNotFound)
+        return ResolutionResult::Error(kNotFound, ops.error().message());
       return ResolutionResult::Error(kInternalError, "ledger: " + ops.error().ToString());
     }
     Replay replay = ReplayOperations(did, *ops, ro);
     json ignored = json::array();
-    for (const auto& i : replay.ignored) ignored.push_back({{"index", i.index}, {"reason", i.reason}});
+    for (const auto& i : replay.ignored)
+      ignored.push_back({{"index", i.index}, {"reason", i.reason}});
     if (!replay.state) {
-      ResolutionResult r = ResolutionResult::Error(kNotFound, ops->empty() ? "no operations on the ledger"
-                                                                           : "no valid create operation (in the requested version)");
-      r.metadata.extra_json = json{{"ledger", {{"treeSize", tree_size}, {"ignoredOperations", ignored}}}}.dump();
+      ResolutionResult r = ResolutionResult::Error(
+          kNotFound, ops->empty() ? "no operations on the ledger"
+                                  : "no valid create operation (in the requested version)");
+      r.metadata.extra_json =
+          json{{"ledger", {{"treeSize", tree_size}, {"ignoredOperations", ignored}}}}.dump();
       return r;
     }
     const State& st = *replay.state;
@@ -397,7 +428,8 @@ class MdlResolver final : public MethodResolver {
     if (st.seq > 0) r.metadata.updated = XmlDateTime(st.updated);
     r.metadata.deactivated = st.deactivated;
     r.metadata.version_id = std::to_string(st.seq);
-    if (replay.next_version_id) r.metadata.next_version_id = std::to_string(*replay.next_version_id);
+    if (replay.next_version_id)
+      r.metadata.next_version_id = std::to_string(*replay.next_version_id);
     r.metadata.extra_json = json{{"ledger",
                                   {{"treeSize", tree_size},
                                    {"operations", replay.applied},
@@ -415,6 +447,8 @@ class MdlResolver final : public MethodResolver {
 
 }  // namespace
 
-std::shared_ptr<MethodResolver> MakeMdlResolver(OpFetcher fetcher) { return std::make_shared<MdlResolver>(std::move(fetcher)); }
+std::shared_ptr<MethodResolver> MakeMdlResolver(OpFetcher fetcher) {
+  return std::make_shared<MdlResolver>(std::move(fetcher));
+}
 
 }  // namespace medallion::did::mdl

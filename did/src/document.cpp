@@ -17,13 +17,14 @@ bool IsIdChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
 }
 
-constexpr Relationship kAllRelationships[] = {Relationship::kAuthentication, Relationship::kAssertionMethod,
-                                              Relationship::kKeyAgreement, Relationship::kCapabilityInvocation,
-                                              Relationship::kCapabilityDelegation};
+constexpr Relationship kAllRelationships[] = {
+    Relationship::kAuthentication, Relationship::kAssertionMethod, Relationship::kKeyAgreement,
+    Relationship::kCapabilityInvocation, Relationship::kCapabilityDelegation};
 
 Result<std::string> StringField(const json& j, const char* name) {
   auto it = j.find(name);
-  if (it == j.end() || !it->is_string()) return Status::InvalidArgument(std::string("DID document: \"") + name + "\" must be a string");
+  if (it == j.end() || !it->is_string())
+    return Status::InvalidArgument(std::string("DID document: \"") + name + "\" must be a string");
   return it->get<std::string>();
 }
 
@@ -33,15 +34,16 @@ std::string Absolute(const std::string& doc_id, const std::string& ref) {
 }
 
 Result<VerificationMethod> MethodFromJson(const json& m, const std::string& doc_id) {
-  if (!m.is_object()) return Status::InvalidArgument("DID document: a verification method must be an object");
+  if (!m.is_object())
+    return Status::InvalidArgument("DID document: a verification method must be an object");
   VerificationMethod vm;
   MDL_ASSIGN_OR_RETURN(std::string id, StringField(m, "id"));
   vm.id = Absolute(doc_id, id);
   MDL_ASSIGN_OR_RETURN(vm.type, StringField(m, "type"));
   MDL_ASSIGN_OR_RETURN(vm.controller, StringField(m, "controller"));
   if (vm.type != "Multikey") {
-    return Status::InvalidArgument("DID document: verification method " + vm.id + " has unsupported type " + vm.type +
-                                   " (Multikey only)");
+    return Status::InvalidArgument("DID document: verification method " + vm.id +
+                                   " has unsupported type " + vm.type + " (Multikey only)");
   }
   MDL_ASSIGN_OR_RETURN(vm.public_key_multibase, StringField(m, "publicKeyMultibase"));
   auto key = ParseMultikey(vm.public_key_multibase);
@@ -49,8 +51,11 @@ Result<VerificationMethod> MethodFromJson(const json& m, const std::string& doc_
   vm.key_type = key->type;
   vm.public_key = key->public_key;
   auto url = ParseDidUrl(vm.id);
-  if (!url || url->fragment.empty()) return Status::InvalidArgument("DID document: method id " + vm.id + " is not a DID URL with a fragment");
-  if (!IsValidDid(vm.controller)) return Status::InvalidArgument("DID document: controller of " + vm.id + " is not a DID");
+  if (!url || url->fragment.empty())
+    return Status::InvalidArgument("DID document: method id " + vm.id +
+                                   " is not a DID URL with a fragment");
+  if (!IsValidDid(vm.controller))
+    return Status::InvalidArgument("DID document: controller of " + vm.id + " is not a DID");
   return vm;
 }
 
@@ -83,7 +88,8 @@ Result<DidUrl> ParseDidUrl(std::string_view url) {
   DidUrl out;
   const size_t end_of_did = url.find_first_of("/?#");
   out.did = std::string(url.substr(0, end_of_did));
-  if (!IsValidDid(out.did)) return Status::InvalidArgument("not a DID: " + std::string(url.substr(0, 80)));
+  if (!IsValidDid(out.did))
+    return Status::InvalidArgument("not a DID: " + std::string(url.substr(0, 80)));
   if (end_of_did == std::string_view::npos) return out;
   std::string_view rest = url.substr(end_of_did);
   const size_t hash = rest.find('#');
@@ -98,7 +104,8 @@ Result<DidUrl> ParseDidUrl(std::string_view url) {
   }
   out.path = std::string(rest);
   for (char c : out.fragment) {
-    if (static_cast<unsigned char>(c) < 0x21 || c == '#') return Status::InvalidArgument("invalid character in DID URL fragment");
+    if (static_cast<unsigned char>(c) < 0x21 || c == '#')
+      return Status::InvalidArgument("invalid character in DID URL fragment");
   }
   return out;
 }
@@ -111,11 +118,16 @@ std::string_view DidMethod(std::string_view did) {
 
 std::string_view RelationshipName(Relationship r) {
   switch (r) {
-    case Relationship::kAuthentication: return "authentication";
-    case Relationship::kAssertionMethod: return "assertionMethod";
-    case Relationship::kKeyAgreement: return "keyAgreement";
-    case Relationship::kCapabilityInvocation: return "capabilityInvocation";
-    case Relationship::kCapabilityDelegation: return "capabilityDelegation";
+    case Relationship::kAuthentication:
+      return "authentication";
+    case Relationship::kAssertionMethod:
+      return "assertionMethod";
+    case Relationship::kKeyAgreement:
+      return "keyAgreement";
+    case Relationship::kCapabilityInvocation:
+      return "capabilityInvocation";
+    case Relationship::kCapabilityDelegation:
+      return "capabilityDelegation";
   }
   return "";
 }
@@ -133,11 +145,16 @@ const std::vector<std::string>& DidDocument::Ids(Relationship r) const {
 
 std::vector<std::string>& DidDocument::Ids(Relationship r) {
   switch (r) {
-    case Relationship::kAuthentication: return authentication;
-    case Relationship::kAssertionMethod: return assertion_method;
-    case Relationship::kKeyAgreement: return key_agreement;
-    case Relationship::kCapabilityInvocation: return capability_invocation;
-    case Relationship::kCapabilityDelegation: return capability_delegation;
+    case Relationship::kAuthentication:
+      return authentication;
+    case Relationship::kAssertionMethod:
+      return assertion_method;
+    case Relationship::kKeyAgreement:
+      return key_agreement;
+    case Relationship::kCapabilityInvocation:
+      return capability_invocation;
+    case Relationship::kCapabilityDelegation:
+      return capability_delegation;
   }
   Panic("bad Relationship");
 }
@@ -165,11 +182,15 @@ const Service* DidDocument::FindService(std::string_view type) const {
 }
 
 json DidDocument::ToJson() const {
-  json j = {{"@context", {"https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"}}, {"id", id}};
-  if (!controller.empty()) j["controller"] = controller.size() == 1 ? json(controller[0]) : json(controller);
+  json j = {{"@context", {"https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"}},
+            {"id", id}};
+  if (!controller.empty())
+    j["controller"] = controller.size() == 1 ? json(controller[0]) : json(controller);
   json vms = json::array();
   for (const auto& vm : verification_methods) {
-    vms.push_back({{"id", vm.id}, {"type", vm.type}, {"controller", vm.controller},
+    vms.push_back({{"id", vm.id},
+                   {"type", vm.type},
+                   {"controller", vm.controller},
                    {"publicKeyMultibase", vm.public_key_multibase}});
   }
   if (!vms.empty()) j["verificationMethod"] = vms;
@@ -178,7 +199,8 @@ json DidDocument::ToJson() const {
   }
   if (!services.empty()) {
     json ss = json::array();
-    for (const auto& s : services) ss.push_back({{"id", s.id}, {"type", s.type}, {"serviceEndpoint", s.endpoint}});
+    for (const auto& s : services)
+      ss.push_back({{"id", s.id}, {"type", s.type}, {"serviceEndpoint", s.endpoint}});
     j["service"] = ss;
   }
   return j;
@@ -201,26 +223,32 @@ Result<DidDocument> DidDocument::FromJson(const json& j) {
       return Status::InvalidArgument("DID document: controller must be a DID or a list of DIDs");
     }
     for (const auto& c2 : doc.controller) {
-      if (!IsValidDid(c2)) return Status::InvalidArgument("DID document: controller " + c2 + " is not a DID");
+      if (!IsValidDid(c2))
+        return Status::InvalidArgument("DID document: controller " + c2 + " is not a DID");
     }
   }
   if (auto vms = j.find("verificationMethod"); vms != j.end()) {
-    if (!vms->is_array()) return Status::InvalidArgument("DID document: verificationMethod must be an array");
+    if (!vms->is_array())
+      return Status::InvalidArgument("DID document: verificationMethod must be an array");
     for (const auto& m : *vms) {
       MDL_ASSIGN_OR_RETURN(VerificationMethod vm, MethodFromJson(m, doc.id));
-      if (doc.FindMethod(vm.id) != nullptr) return Status::InvalidArgument("DID document: duplicate method id " + vm.id);
+      if (doc.FindMethod(vm.id) != nullptr)
+        return Status::InvalidArgument("DID document: duplicate method id " + vm.id);
       doc.verification_methods.push_back(std::move(vm));
     }
   }
   for (Relationship r : kAllRelationships) {
     auto it = j.find(std::string(RelationshipName(r)));
     if (it == j.end()) continue;
-    if (!it->is_array()) return Status::InvalidArgument("DID document: " + std::string(RelationshipName(r)) + " must be an array");
+    if (!it->is_array())
+      return Status::InvalidArgument("DID document: " + std::string(RelationshipName(r)) +
+                                     " must be an array");
     for (const auto& ref : *it) {
       if (ref.is_string()) {
         const std::string abs = Absolute(doc.id, ref.get<std::string>());
         if (doc.FindMethod(abs) == nullptr) {
-          return Status::InvalidArgument("DID document: " + std::string(RelationshipName(r)) + " refers to unknown method " + abs);
+          return Status::InvalidArgument("DID document: " + std::string(RelationshipName(r)) +
+                                         " refers to unknown method " + abs);
         }
         doc.Ids(r).push_back(abs);
       } else {
@@ -234,7 +262,8 @@ Result<DidDocument> DidDocument::FromJson(const json& j) {
   if (auto ss = j.find("service"); ss != j.end()) {
     if (!ss->is_array()) return Status::InvalidArgument("DID document: service must be an array");
     for (const auto& s : *ss) {
-      if (!s.is_object()) return Status::InvalidArgument("DID document: a service must be an object");
+      if (!s.is_object())
+        return Status::InvalidArgument("DID document: a service must be an object");
       Service svc;
       MDL_ASSIGN_OR_RETURN(std::string sid, StringField(s, "id"));
       svc.id = Absolute(doc.id, sid);
@@ -246,7 +275,8 @@ Result<DidDocument> DidDocument::FromJson(const json& j) {
   return doc;
 }
 
-Status AddKey(DidDocument& doc, KeyType type, ByteView public_key, std::initializer_list<Relationship> relationships) {
+Status AddKey(DidDocument& doc, KeyType type, ByteView public_key,
+              std::initializer_list<Relationship> relationships) {
   MDL_ASSIGN_OR_RETURN(std::string mk, MultikeyFromPublicKey(type, public_key));
   VerificationMethod vm;
   vm.id = doc.id + "#" + mk;

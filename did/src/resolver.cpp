@@ -25,8 +25,8 @@ class DidKeyResolver final : public MethodResolver {
       (void)AddKey(doc, KeyType::kX25519, key->public_key, {Relationship::kKeyAgreement});
     } else {
       (void)AddKey(doc, key->type, key->public_key,
-                   {Relationship::kAuthentication, Relationship::kAssertionMethod, Relationship::kCapabilityInvocation,
-                    Relationship::kCapabilityDelegation});
+                   {Relationship::kAuthentication, Relationship::kAssertionMethod,
+                    Relationship::kCapabilityInvocation, Relationship::kCapabilityDelegation});
       if (key->type == KeyType::kEd25519) {
         auto x = Ed25519ToX25519PublicKey(key->public_key);
         if (!x) return ResolutionResult::Error(kInvalidDid, x.error().message());
@@ -94,7 +94,8 @@ ResolutionResult Resolver::Resolve(std::string_view did, const ResolutionOptions
   if (!IsValidDid(did)) return ResolutionResult::Error(kInvalidDid, "not a valid DID");
   auto it = methods_.find(DidMethod(did));
   if (it == methods_.end()) {
-    return ResolutionResult::Error(kMethodNotSupported, "did:" + std::string(DidMethod(did)) + " is not supported");
+    return ResolutionResult::Error(kMethodNotSupported,
+                                   "did:" + std::string(DidMethod(did)) + " is not supported");
   }
   if (options.version_id && options.version_time) {
     return ResolutionResult::Error(kInvalidOptions, "versionId and versionTime are exclusive");
@@ -102,7 +103,8 @@ ResolutionResult Resolver::Resolve(std::string_view did, const ResolutionOptions
   return it->second->Resolve(did, options);
 }
 
-Result<VerificationMethod> Resolver::DereferenceMethod(std::string_view did_url, std::optional<Relationship> relationship,
+Result<VerificationMethod> Resolver::DereferenceMethod(std::string_view did_url,
+                                                       std::optional<Relationship> relationship,
                                                        const ResolutionOptions& options) const {
   MDL_ASSIGN_OR_RETURN(DidUrl url, ParseDidUrl(did_url));
   if (url.fragment.empty() || !url.path.empty() || !url.query.empty()) {
@@ -111,16 +113,19 @@ Result<VerificationMethod> Resolver::DereferenceMethod(std::string_view did_url,
   ResolutionResult r = Resolve(url.did, options);
   if (!r.ok()) {
     if (r.error == kNotFound) return Status::NotFound(url.did + ": " + r.error_message);
-    if (r.error == kInvalidDid || r.error == kMethodNotSupported) return Status::InvalidArgument(url.did + ": " + r.error + ": " + r.error_message);
+    if (r.error == kInvalidDid || r.error == kMethodNotSupported)
+      return Status::InvalidArgument(url.did + ": " + r.error + ": " + r.error_message);
     return Status::Unavailable(url.did + ": " + r.error + ": " + r.error_message);
   }
   if (r.metadata.deactivated) return Status::FailedPrecondition(url.did + " is deactivated");
-  const VerificationMethod* vm = relationship ? r.document->FindMethodFor("#" + url.fragment, *relationship)
-                                              : r.document->FindMethod("#" + url.fragment);
+  const VerificationMethod* vm = relationship
+                                     ? r.document->FindMethodFor("#" + url.fragment, *relationship)
+                                     : r.document->FindMethod("#" + url.fragment);
   if (vm == nullptr) {
-    return Status::NotFound("no verification method #" + url.fragment +
-                            (relationship ? " under " + std::string(RelationshipName(*relationship)) : std::string()) +
-                            " in " + url.did);
+    return Status::NotFound(
+        "no verification method #" + url.fragment +
+        (relationship ? " under " + std::string(RelationshipName(*relationship)) : std::string()) +
+        " in " + url.did);
   }
   return *vm;
 }

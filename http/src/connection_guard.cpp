@@ -38,11 +38,11 @@ struct Key {
 };
 
 struct Conn {
-  int fd = -1;                // -1 until a scan has found it
-  bool exchanging = false;    // between RequestReceived and ResponseWritten
-  Clock::time_point since;    // start of the current wait (request) or exchange
+  int fd = -1;              // -1 until a scan has found it
+  bool exchanging = false;  // between RequestReceived and ResponseWritten
+  Clock::time_point since;  // start of the current wait (request) or exchange
   Clock::time_point first_seen;
-  uint64_t generation = 0;    // the last scan that found it
+  uint64_t generation = 0;  // the last scan that found it
   bool closed = false;
 };
 
@@ -54,7 +54,8 @@ struct Listener {
 // "127.0.0.1" / "::1" and the port of a socket address, as httplib formats them.
 bool Describe(const sockaddr_storage& sa, socklen_t len, std::string* host, int* port) {
   char buf[NI_MAXHOST];
-  if (getnameinfo(reinterpret_cast<const sockaddr*>(&sa), len, buf, sizeof buf, nullptr, 0, NI_NUMERICHOST) != 0) {
+  if (getnameinfo(reinterpret_cast<const sockaddr*>(&sa), len, buf, sizeof buf, nullptr, 0,
+                  NI_NUMERICHOST) != 0) {
     return false;
   }
   *host = buf;
@@ -76,7 +77,8 @@ bool KeyOf(int fd, Key* key) {
   if (local.ss_family != AF_INET && local.ss_family != AF_INET6) return false;
   if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &plen) != 0) return false;
   std::string ignored;
-  return Describe(local, llen, &ignored, &key->local_port) && Describe(peer, plen, &key->peer, &key->peer_port);
+  return Describe(local, llen, &ignored, &key->local_port) &&
+         Describe(peer, plen, &key->peer, &key->peer_port);
 }
 
 bool IsListening(int fd, int port) {
@@ -146,7 +148,8 @@ class ConnectionGuard::Impl {
         struct stat st;
         if (fstat(static_cast<int>(fd), &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
         Key key;
-        if (KeyOf(static_cast<int>(fd), &key)) found.emplace_back(static_cast<int>(fd), std::move(key));
+        if (KeyOf(static_cast<int>(fd), &key))
+          found.emplace_back(static_cast<int>(fd), std::move(key));
       }
       closedir(d);
     }
@@ -187,7 +190,8 @@ class ConnectionGuard::Impl {
 
   // REQUIRES: mu_ held.
   void Enforce(Clock::time_point now, std::vector<std::pair<int, Key>>* to_close) {
-    std::map<std::pair<int, std::string>, std::vector<std::pair<Clock::time_point, const Key*>>> by_address;
+    std::map<std::pair<int, std::string>, std::vector<std::pair<Clock::time_point, const Key*>>>
+        by_address;
     std::map<int, std::vector<std::pair<Clock::time_point, const Key*>>> by_listener;
     auto close = [&](const Key& key, Conn& c) {
       if (c.closed || c.fd < 0) return;
@@ -205,12 +209,13 @@ class ConnectionGuard::Impl {
       by_address[{key.local_port, key.peer}].emplace_back(c.first_seen, &key);
       by_listener[key.local_port].emplace_back(c.first_seen, &key);
     }
-    auto shed = [&](std::vector<std::pair<Clock::time_point, const Key*>>& list, const ConnectionLimits& limits,
-                    size_t keep) {
+    auto shed = [&](std::vector<std::pair<Clock::time_point, const Key*>>& list,
+                    const ConnectionLimits& limits, size_t keep) {
       if (list.size() <= keep) return;
       // The oldest keep their place; of the newest, those open for shed_after go (a younger one
       // may be a burst queued for a worker; a later scan sees it again if it stays).
-      std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      std::sort(list.begin(), list.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
       for (size_t i = keep; i < list.size(); ++i) {
         Conn& c = conns_[*list[i].second];
         if (now - c.first_seen >= limits.shed_after) close(*list[i].second, c);
@@ -221,7 +226,8 @@ class ConnectionGuard::Impl {
       shed(list, limits, limits.max_per_address);
     }
     for (auto& [port, list] : by_listener) {
-      list.erase(std::remove_if(list.begin(), list.end(), [&](const auto& e) { return conns_[*e.second].closed; }),
+      list.erase(std::remove_if(list.begin(), list.end(),
+                                [&](const auto& e) { return conns_[*e.second].closed; }),
                  list.end());
       const ConnectionLimits& limits = listeners_[port].limits;
       shed(list, limits, limits.max_total);
@@ -244,13 +250,17 @@ ConnectionGuard& ConnectionGuard::Instance() {
   return *guard;
 }
 
-void ConnectionGuard::Watch(int listen_fd, int port, ConnectionLimits limits) { impl_->Watch(listen_fd, port, limits); }
+void ConnectionGuard::Watch(int listen_fd, int port, ConnectionLimits limits) {
+  impl_->Watch(listen_fd, port, limits);
+}
 
-void ConnectionGuard::RequestReceived(int local_port, const std::string& remote_addr, int remote_port) {
+void ConnectionGuard::RequestReceived(int local_port, const std::string& remote_addr,
+                                      int remote_port) {
   impl_->Mark(local_port, remote_addr, remote_port, true);
 }
 
-void ConnectionGuard::ResponseWritten(int local_port, const std::string& remote_addr, int remote_port) {
+void ConnectionGuard::ResponseWritten(int local_port, const std::string& remote_addr,
+                                      int remote_port) {
   impl_->Mark(local_port, remote_addr, remote_port, false);
 }
 

@@ -18,17 +18,28 @@ namespace medallion::server {
 
 int HttpStatusFor(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists: return 409;
-    case StatusCode::kFailedPrecondition: return 412;
-    case StatusCode::kResourceExhausted: return 503;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kDataLoss: return 500;
-    case StatusCode::kInternal: return 500;
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kAlreadyExists:
+      return 409;
+    case StatusCode::kFailedPrecondition:
+      return 412;
+    case StatusCode::kResourceExhausted:
+      return 503;
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kDataLoss:
+      return 500;
+    case StatusCode::kInternal:
+      return 500;
   }
   return 500;
 }
@@ -59,17 +70,21 @@ int HttpStatusFor(const Status& status) {
 
 void SendJson(httplib::Response& res, const nlohmann::json& body, int http_status) {
   res.status = http_status;
-  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
 }
 
-void SendError(httplib::Response& res, int http_status, std::string_view error, std::string_view description) {
-  SendJson(res, {{"error", std::string(error)}, {"error_description", std::string(description)}}, http_status);
+void SendError(httplib::Response& res, int http_status, std::string_view error,
+               std::string_view description) {
+  SendJson(res, {{"error", std::string(error)}, {"error_description", std::string(description)}},
+           http_status);
 }
 
 void SendError(httplib::Response& res, const Status& status) {
   const int http = HttpStatusFor(status);
   if (http == 503) res.set_header("Retry-After", "1");
-  nlohmann::json body = {{"error", std::string(StatusCodeName(status.code()))}, {"error_description", status.message()}};
+  nlohmann::json body = {{"error", std::string(StatusCodeName(status.code()))},
+                         {"error_description", status.message()}};
   if (!status.reason().empty()) body["reason"] = status.reason();
   SendJson(res, body, http);
 }
@@ -78,12 +93,14 @@ void SendOAuthError(httplib::Response& res, const Status& status, const nlohmann
   const int http = HttpStatusFor(status);
   if (http == 503) res.set_header("Retry-After", "1");
   nlohmann::json body = extra.is_object() ? extra : nlohmann::json::object();
-  body["error"] = status.reason().empty() ? std::string(StatusCodeName(status.code())) : status.reason();
+  body["error"] =
+      status.reason().empty() ? std::string(StatusCodeName(status.code())) : status.reason();
   body["error_description"] = std::string(status.detail());
   SendJson(res, body, http);
 }
 
-Result<std::unique_ptr<httplib::Server>> MakeHttpServer(const std::string& tls_cert_file, const std::string& tls_key_file) {
+Result<std::unique_ptr<httplib::Server>> MakeHttpServer(const std::string& tls_cert_file,
+                                                        const std::string& tls_key_file) {
   if (tls_cert_file.empty() != tls_key_file.empty()) {
     return Status::InvalidArgument("TLS needs both a certificate and a key");
   }
@@ -92,7 +109,9 @@ Result<std::unique_ptr<httplib::Server>> MakeHttpServer(const std::string& tls_c
     server = std::make_unique<httplib::Server>();
   } else {
     auto tls = std::make_unique<httplib::SSLServer>(tls_cert_file.c_str(), tls_key_file.c_str());
-    if (!tls->is_valid()) return Status::InvalidArgument("cannot use the TLS certificate or key (" + tls_cert_file + ")");
+    if (!tls->is_valid())
+      return Status::InvalidArgument("cannot use the TLS certificate or key (" + tls_cert_file +
+                                     ")");
     server = std::move(tls);
   }
   ConfigureServer(*server);
@@ -104,12 +123,15 @@ namespace {
 // httplib's listening socket (a protected member), reached through a derived class's member
 // pointer: the only way to raise the listen backlog the compiled library fixes at 5.
 struct ListenSocketOf : httplib::Server {
-  static int Get(httplib::Server& s) { return static_cast<int>((s.*(&ListenSocketOf::svr_sock_)).load()); }
+  static int Get(httplib::Server& s) {
+    return static_cast<int>((s.*(&ListenSocketOf::svr_sock_)).load());
+  }
 };
 
 }  // namespace
 
-Result<int> BindServer(httplib::Server& server, const std::string& host, int port, ConnectionLimits limits) {
+Result<int> BindServer(httplib::Server& server, const std::string& host, int port,
+                       ConnectionLimits limits) {
   errno = 0;
   int bound = port;
   if (port == 0) {
@@ -123,8 +145,9 @@ Result<int> BindServer(httplib::Server& server, const std::string& host, int por
       return Status::InvalidArgument("cannot listen on " + host + ":" + std::to_string(port) +
                                      ": the port is already in use");
     }
-    return Status::InvalidArgument("cannot listen on " + host + ":" + std::to_string(port) +
-                                   (err != 0 ? std::string(": ") + std::strerror(err) : std::string()));
+    return Status::InvalidArgument(
+        "cannot listen on " + host + ":" + std::to_string(port) +
+        (err != 0 ? std::string(": ") + std::strerror(err) : std::string()));
   }
   const int fd = ListenSocketOf::Get(server);
   // Linux takes a second listen() on a listening socket as a new backlog (capped by somaxconn).
@@ -133,9 +156,11 @@ Result<int> BindServer(httplib::Server& server, const std::string& host, int por
   return bound;
 }
 
-void SetPreRoutingHandler(httplib::Server& server,
-                          std::function<bool(const httplib::Request&, httplib::Response&)> handler) {
-  server.set_pre_routing_handler([handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+void SetPreRoutingHandler(
+    httplib::Server& server,
+    std::function<bool(const httplib::Request&, httplib::Response&)> handler) {
+  server.set_pre_routing_handler([handler = std::move(handler)](const httplib::Request& req,
+                                                                httplib::Response& res) {
     ConnectionGuard::Instance().RequestReceived(req.local_port, req.remote_addr, req.remote_port);
     if (handler && handler(req, res)) return httplib::Server::HandlerResponse::Handled;
     return httplib::Server::HandlerResponse::Unhandled;
@@ -170,14 +195,25 @@ void ConfigureServer(httplib::Server& server) {
     // Only fill in a body for errors no handler answered.
     if (!res.body.empty()) return;
     switch (res.status) {
-      case 404: SendError(res, 404, "not_found", "no such endpoint"); break;
-      case 405: SendError(res, 405, "method_not_allowed", "method not allowed on this endpoint"); break;
-      case 413: SendError(res, 413, "request_too_large", "request body over 1 MiB"); break;
-      case 400: SendError(res, 400, "invalid_request", "malformed HTTP request"); break;
-      default: SendError(res, res.status, "error", "request failed"); break;
+      case 404:
+        SendError(res, 404, "not_found", "no such endpoint");
+        break;
+      case 405:
+        SendError(res, 405, "method_not_allowed", "method not allowed on this endpoint");
+        break;
+      case 413:
+        SendError(res, 413, "request_too_large", "request body over 1 MiB");
+        break;
+      case 400:
+        SendError(res, 400, "invalid_request", "malformed HTTP request");
+        break;
+      default:
+        SendError(res, res.status, "error", "request failed");
+        break;
     }
   });
-  server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+  server.set_exception_handler([](const httplib::Request&, httplib::Response& res,
+                                  std::exception_ptr ep) {
     // Handlers read requests through core/json.h's accessors and return Status; an exception
     // here is a bug. A JSON type or range error can only come from reading the request, so it
     // is the client's 400 (never a 500 an unauthenticated caller can provoke). Never leak text.
@@ -187,7 +223,8 @@ void ConfigureServer(httplib::Server& server) {
     } catch (const nlohmann::json::type_error&) {
       return SendError(res, 400, "invalid_request", "a member of the request has the wrong type");
     } catch (const nlohmann::json::out_of_range&) {
-      return SendError(res, 400, "invalid_request", "a member of the request is missing or out of range");
+      return SendError(res, 400, "invalid_request",
+                       "a member of the request is missing or out of range");
     } catch (...) {
     }
     SendError(res, 500, "internal", "internal error");
@@ -201,10 +238,12 @@ bool IsJsonMediaType(const httplib::Request& req) {
   while (!ct.empty() && (ct.back() == ' ' || ct.back() == '\t')) ct.pop_back();
   for (char& c : ct) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (ct == "application/json") return true;
-  return ct.rfind("application/", 0) == 0 && ct.size() > 17 && ct.compare(ct.size() - 5, 5, "+json") == 0;
+  return ct.rfind("application/", 0) == 0 && ct.size() > 17 &&
+         ct.compare(ct.size() - 5, 5, "+json") == 0;
 }
 
-std::optional<nlohmann::json> ReadJsonBody(const httplib::Request& req, httplib::Response& res, std::string_view error) {
+std::optional<nlohmann::json> ReadJsonBody(const httplib::Request& req, httplib::Response& res,
+                                           std::string_view error) {
   if (!IsJsonMediaType(req)) {
     SendError(res, 415, "unsupported_media_type", "the body must be application/json");
     return std::nullopt;
@@ -219,7 +258,8 @@ std::optional<nlohmann::json> ReadJsonBody(const httplib::Request& req, httplib:
 
 Result<ListenAddress> ParseListenAddress(std::string_view text) {
   const size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos) return Status::InvalidArgument("listen address must be HOST:PORT");
+  if (colon == std::string_view::npos)
+    return Status::InvalidArgument("listen address must be HOST:PORT");
   ListenAddress out;
   out.host = std::string(text.substr(0, colon));
   if (out.host.empty()) out.host = "127.0.0.1";
@@ -232,12 +272,14 @@ Result<ListenAddress> ParseListenAddress(std::string_view text) {
 }
 
 Result<uint64_t> QueryU64(const httplib::Request& req, const char* name) {
-  if (!req.has_param(name)) return Status::InvalidArgument(std::string("missing query parameter '") + name + "'");
+  if (!req.has_param(name))
+    return Status::InvalidArgument(std::string("missing query parameter '") + name + "'");
   const std::string v = req.get_param_value(name);
   uint64_t out = 0;
   auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
   if (v.empty() || ec != std::errc() || p != v.data() + v.size() || (v.size() > 1 && v[0] == '0')) {
-    return Status::InvalidArgument(std::string("query parameter '") + name + "' must be an unsigned integer");
+    return Status::InvalidArgument(std::string("query parameter '") + name +
+                                   "' must be an unsigned integer");
   }
   return out;
 }

@@ -42,7 +42,8 @@ Result<Checkpoint> ParseCheckpoint(std::string_view text) {
       return Status::InvalidArgument("checkpoint: control character");
     }
   }
-  if (text.empty() || text.back() != '\n') return Status::InvalidArgument("checkpoint: no final newline");
+  if (text.empty() || text.back() != '\n')
+    return Status::InvalidArgument("checkpoint: no final newline");
   std::vector<std::string_view> lines;
   for (std::string_view rest = text; !rest.empty();) {
     size_t nl = rest.find('\n');
@@ -118,7 +119,8 @@ bool CosignatureV1Verifier::Verify(std::string_view text, ByteView signature) co
   for (int i = 0; i < 8; ++i) t = (t << 8) | signature[i];
   if (t > kMaxTimestamp) return false;
   std::string msg = CosignedMessage(text, t);
-  return wallet::Verify(wallet::SignatureAlg::kEdDSA, public_key_, AsBytes(msg), signature.subspan(8));
+  return wallet::Verify(wallet::SignatureAlg::kEdDSA, public_key_, AsBytes(msg),
+                        signature.subspan(8));
 }
 
 std::string CosignatureV1Verifier::VerifierKey() const {
@@ -143,7 +145,8 @@ CosignatureV1Signer CosignatureV1Signer::Generate(std::string name, Rng& rng) {
   return CosignatureV1Signer(Ed25519NoteSigner::Generate(std::move(name), rng));
 }
 
-std::string CosignatureV1Signer::SignatureLine(std::string_view checkpoint_text, uint64_t timestamp) const {
+std::string CosignatureV1Signer::SignatureLine(std::string_view checkpoint_text,
+                                               uint64_t timestamp) const {
   MDL_CHECK(timestamp <= kMaxTimestamp);
   Bytes payload(8);
   for (int i = 0; i < 8; ++i) payload[i] = static_cast<uint8_t>(timestamp >> (56 - 8 * i));

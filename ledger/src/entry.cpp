@@ -36,11 +36,15 @@ Field Pseudonym(const char* name, bool req = true) { return {name, Kind::kB64u, 
 Field Sig(bool req = true) { return {"sig", Kind::kB64u, req, {}, 64, 128}; }
 // A raw Ed25519 public key used as a pseudonymous signer (32 bytes).
 Field Ed25519Key(const char* name, bool req = true) { return {name, Kind::kB64u, req, {}, 32, 32}; }
-Field Time(const char* name, bool req = true) { return {name, Kind::kTime, req, {}, 0, kMaxSafeInteger}; }
+Field Time(const char* name, bool req = true) {
+  return {name, Kind::kTime, req, {}, 0, kMaxSafeInteger};
+}
 Field HashF(const char* name, bool req = true, std::optional<KeyKind> key = std::nullopt) {
   return {name, Kind::kHash, req, {}, 0, 0, key};
 }
-Field Did(const char* name, bool req = true) { return {name, Kind::kDid, req, {}, 0, 0, KeyKind::kDid}; }
+Field Did(const char* name, bool req = true) {
+  return {name, Kind::kDid, req, {}, 0, 0, KeyKind::kDid};
+}
 Field Enum(const char* name, std::vector<std::string_view> values, bool req = true) {
   return {name, Kind::kEnum, req, std::move(values)};
 }
@@ -61,12 +65,21 @@ const std::vector<Schema>& Schemas() {
       // did:mdl operations (docs/did-mdl.md). Keys are base64url multicodec public keys:
       // Ed25519 0xed01 + 32 bytes (34), X25519 0xec01 + 32 (34), secp256k1 0xe701 + 33 (35).
       {EntryType::kDidOp,
-       {Did("did"), Enum("op", {"create", "update", "recover", "deactivate"}),
-        {"seq", Kind::kUint, true, {}, 0, kMaxSafeInteger}, HashF("prev", false),
-        {"key", Kind::kB64u, true, {}, 34, 34}, HashF("next", false), HashF("recovery", false),
-        {"auth", Kind::kB64u, false, {}, 34, 34}, {"assert", Kind::kB64u, false, {}, 34, 34},
-        {"agree", Kind::kB64u, false, {}, 34, 34}, {"es256k", Kind::kB64u, false, {}, 35, 35},
-        {"device", Kind::kB64u, false, {}, 34, 34}, {"service", Kind::kUrl, false}, Sig(), Time("ts")},
+       {Did("did"),
+        Enum("op", {"create", "update", "recover", "deactivate"}),
+        {"seq", Kind::kUint, true, {}, 0, kMaxSafeInteger},
+        HashF("prev", false),
+        {"key", Kind::kB64u, true, {}, 34, 34},
+        HashF("next", false),
+        HashF("recovery", false),
+        {"auth", Kind::kB64u, false, {}, 34, 34},
+        {"assert", Kind::kB64u, false, {}, 34, 34},
+        {"agree", Kind::kB64u, false, {}, 34, 34},
+        {"es256k", Kind::kB64u, false, {}, 35, 35},
+        {"device", Kind::kB64u, false, {}, 34, 34},
+        {"service", Kind::kUrl, false},
+        Sig(),
+        Time("ts")},
        [](const json& j) -> Status {
          const std::string op = j.at("op");
          if (op == "create") {
@@ -78,36 +91,44 @@ const std::vector<Schema>& Schemas() {
          const bool deactivate = op == "deactivate";
          for (const char* f : {"next", "auth", "assert"}) {
            if (Has(j, f) == deactivate) {
-             return Status::InvalidArgument(std::string(f) + " is required except for deactivate, where it is refused");
+             return Status::InvalidArgument(
+                 std::string(f) + " is required except for deactivate, where it is refused");
            }
          }
          if (deactivate) {
            for (const char* f : {"agree", "es256k", "device", "service"}) {
-             if (Has(j, f)) return Status::InvalidArgument(std::string("deactivate carries no ") + f);
+             if (Has(j, f))
+               return Status::InvalidArgument(std::string("deactivate carries no ") + f);
            }
          }
          const bool needs_recovery = op == "create" || op == "recover";
          if (Has(j, "recovery") != needs_recovery) {
-           return Status::InvalidArgument("recovery is required for create and recover and refused otherwise");
+           return Status::InvalidArgument(
+               "recovery is required for create and recover and refused otherwise");
          }
          return Status::Ok();
        }},
       {EntryType::kAnchor,
-       {HashF("hash", true, KeyKind::kHash), Enum("kind", {"credential", "document", "batch", "status_list", "key_event"}),
+       {HashF("hash", true, KeyKind::kHash),
+        Enum("kind", {"credential", "document", "batch", "status_list", "key_event"}),
         Did("by", false), Ed25519Key("key", false), Sig(false), Time("ts")},
        [](const json& j) -> Status {
          // The author is a DID (`by`) or a pseudonymous key (`key`), never both; `sig` exactly
          // when there is an author (checked by the registered validator).
-         if (Has(j, "by") && Has(j, "key")) return Status::InvalidArgument("an anchor has \"by\" or \"key\", not both");
+         if (Has(j, "by") && Has(j, "key"))
+           return Status::InvalidArgument("an anchor has \"by\" or \"key\", not both");
          if (Has(j, "sig") != (Has(j, "by") || Has(j, "key"))) {
-           return Status::InvalidArgument("an anchor has \"sig\" exactly when it has an author (\"by\" or \"key\")");
+           return Status::InvalidArgument(
+               "an anchor has \"sig\" exactly when it has an author (\"by\" or \"key\")");
          }
          return Status::Ok();
        }},
       {EntryType::kConsent,
        {HashF("receipt"), Pseudonym("subject"), Ed25519Key("controller"),
-        Enum("purpose", {"treatment", "research", "payment", "operations", "public_health", "emergency"}),
-        Enum("action", {"grant", "revoke"}), HashF("scope"), Time("expires", false), Sig(), Time("ts")},
+        Enum("purpose",
+             {"treatment", "research", "payment", "operations", "public_health", "emergency"}),
+        Enum("action", {"grant", "revoke"}), HashF("scope"), Time("expires", false), Sig(),
+        Time("ts")},
        [](const json& j) -> Status {
          if (Has(j, "expires") && U(j, "expires") <= U(j, "ts")) {
            return Status::InvalidArgument("expires must be after ts");
@@ -118,36 +139,52 @@ const std::vector<Schema>& Schemas() {
          return Status::Ok();
        }},
       {EntryType::kRelationship,
-       {{"rel", Kind::kB64u, true, {}, 16, 32, KeyKind::kRelationship}, Pseudonym("a"), Pseudonym("b"),
+       {{"rel", Kind::kB64u, true, {}, 16, 32, KeyKind::kRelationship},
+        Pseudonym("a"),
+        Pseudonym("b"),
         Enum("kind", {"patient_provider", "guardian", "delegate", "care_team"}),
         // open/status/close by the provider (a); accept/reject/delete by the patient (b).
         Enum("action", {"open", "status", "close", "accept", "reject", "delete"}),
         Enum("status", {"active", "suspended", "ended"}, false),
-        {"loc", Kind::kB64u, false, {}, 48, 1024},  // the data location, sealed to the patient (open)
+        {"loc", Kind::kB64u, false, {}, 48, 1024},  // the data location, sealed to the patient
+                                                    // (open)
         HashF("data", false),                       // hash of the shared data subset (open)
-        Sig(), Time("ts")},
+        Sig(),
+        Time("ts")},
        [](const json& j) -> Status {
          if (j.at("a") == j.at("b")) return Status::InvalidArgument("a and b must differ");
          const std::string action = j.at("action");
-         if (action == "status" && !Has(j, "status")) return Status::InvalidArgument("a status entry names the status");
+         if (action == "status" && !Has(j, "status"))
+           return Status::InvalidArgument("a status entry names the status");
          if (action != "open" && (Has(j, "loc") || Has(j, "data"))) {
            return Status::InvalidArgument("loc and data belong to open");
          }
          if (action != "open" && action != "status" && Has(j, "status")) {
-           return Status::InvalidArgument("only the provider's open and status entries carry a status");
+           return Status::InvalidArgument(
+               "only the provider's open and status entries carry a status");
          }
          return Status::Ok();
        }},
       {EntryType::kStatus,
-       {HashF("credential"), Did("issuer"), Enum("status", {"active", "suspended", "revoked"}),
-        HashF("list", false), {"index", Kind::kUint, false, {}, 0, kMaxSafeInteger}, Sig(), Time("ts")},
+       {HashF("credential"),
+        Did("issuer"),
+        Enum("status", {"active", "suspended", "revoked"}),
+        HashF("list", false),
+        {"index", Kind::kUint, false, {}, 0, kMaxSafeInteger},
+        Sig(),
+        Time("ts")},
        [](const json& j) -> Status {
-         if (Has(j, "list") != Has(j, "index")) return Status::InvalidArgument("list and index go together");
+         if (Has(j, "list") != Has(j, "index"))
+           return Status::InvalidArgument("list and index go together");
          return Status::Ok();
        }},
       {EntryType::kDispense,
-       {HashF("nullifier", true, KeyKind::kNullifier), HashF("rx"), Did("pharmacy"),
-        {"qty", Kind::kUint, true, {}, 1, 10000}, Sig(), Time("ts")}},
+       {HashF("nullifier", true, KeyKind::kNullifier),
+        HashF("rx"),
+        Did("pharmacy"),
+        {"qty", Kind::kUint, true, {}, 1, 10000},
+        Sig(),
+        Time("ts")}},
   };
   return kSchemas;
 }
@@ -164,8 +201,8 @@ bool IsDid(const std::string& s) {
   if (colon + 1 >= s.size() || s.back() == ':') return false;
   for (size_t i = colon + 1; i < s.size(); ++i) {
     char c = s[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-              c == '-' || c == '_' || c == ':';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == '_' || c == ':';
     if (c == '%') {
       ok = i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
            std::isxdigit(static_cast<unsigned char>(s[i + 2]));
@@ -200,12 +237,14 @@ bool IsServiceUrl(const std::string& s) {
   }
   if (colon != std::string::npos) {
     const std::string port = authority.substr(colon + 1);
-    if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit) || std::stoi(port) > 65535) {
+    if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), ::isdigit) ||
+        std::stoi(port) > 65535) {
       return false;
     }
   }
   for (char c : path) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '-' || c == '_' || c == '~')) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '-' ||
+          c == '_' || c == '~')) {
       return false;
     }
   }
@@ -230,14 +269,15 @@ Status CheckField(const Field& f, const json& v) {
   switch (f.kind) {
     case Kind::kUint:
     case Kind::kTime: {
-      if (!v.is_number_integer() || (v.is_number_integer() && !v.is_number_unsigned() && v.get<int64_t>() < 0)) {
+      if (!v.is_number_integer() ||
+          (v.is_number_integer() && !v.is_number_unsigned() && v.get<int64_t>() < 0)) {
         return Status::InvalidArgument("field \"" + name + "\" must be a non-negative integer");
       }
       uint64_t x = v.get<uint64_t>();
       uint64_t max = f.max ? f.max : kMaxSafeInteger;
       if (x < f.min || x > max) {
-        return Status::InvalidArgument("field \"" + name + "\" must be in [" + std::to_string(f.min) + ", " +
-                                       std::to_string(max) + "]");
+        return Status::InvalidArgument("field \"" + name + "\" must be in [" +
+                                       std::to_string(f.min) + ", " + std::to_string(max) + "]");
       }
       return Status::Ok();
     }
@@ -248,21 +288,26 @@ Status CheckField(const Field& f, const json& v) {
   const std::string& s = v.get_ref<const std::string&>();
   switch (f.kind) {
     case Kind::kDid:
-      if (!IsDid(s)) return Status::InvalidArgument("field \"" + name + "\" must be a DID without path, query or fragment");
+      if (!IsDid(s))
+        return Status::InvalidArgument("field \"" + name +
+                                       "\" must be a DID without path, query or fragment");
       break;
     case Kind::kUrl:
       if (!IsServiceUrl(s)) {
-        return Status::InvalidArgument("field \"" + name + "\" must be an https URL (http only on loopback), no query");
+        return Status::InvalidArgument("field \"" + name +
+                                       "\" must be an https URL (http only on loopback), no query");
       }
       break;
     case Kind::kHash:
-      if (!IsLowerHex32(s)) return Status::InvalidArgument("field \"" + name + "\" must be 64 lower-case hex digits");
+      if (!IsLowerHex32(s))
+        return Status::InvalidArgument("field \"" + name + "\" must be 64 lower-case hex digits");
       break;
     case Kind::kB64u: {
       auto b = Base64UrlDecode(s);
       if (!b || b->size() < f.min || b->size() > f.max) {
         return Status::InvalidArgument("field \"" + name + "\" must be base64url (no padding) of " +
-                                       std::to_string(f.min) + ".." + std::to_string(f.max) + " bytes");
+                                       std::to_string(f.min) + ".." + std::to_string(f.max) +
+                                       " bytes");
       }
       break;
     }
@@ -285,12 +330,18 @@ Status Prefix(std::string_view type, const Status& s) {
 
 std::string_view EntryTypeName(EntryType type) {
   switch (type) {
-    case EntryType::kDidOp: return "did.op";
-    case EntryType::kAnchor: return "anchor";
-    case EntryType::kConsent: return "consent";
-    case EntryType::kRelationship: return "relationship";
-    case EntryType::kStatus: return "status";
-    case EntryType::kDispense: return "dispense";
+    case EntryType::kDidOp:
+      return "did.op";
+    case EntryType::kAnchor:
+      return "anchor";
+    case EntryType::kConsent:
+      return "consent";
+    case EntryType::kRelationship:
+      return "relationship";
+    case EntryType::kStatus:
+      return "status";
+    case EntryType::kDispense:
+      return "dispense";
   }
   Panic("bad EntryType");
 }
@@ -304,10 +355,14 @@ Result<EntryType> EntryTypeFromName(std::string_view name) {
 
 std::string_view KeyKindName(KeyKind kind) {
   switch (kind) {
-    case KeyKind::kDid: return "did";
-    case KeyKind::kNullifier: return "nullifier";
-    case KeyKind::kRelationship: return "relationship";
-    case KeyKind::kHash: return "hash";
+    case KeyKind::kDid:
+      return "did";
+    case KeyKind::kNullifier:
+      return "nullifier";
+    case KeyKind::kRelationship:
+      return "relationship";
+    case KeyKind::kHash:
+      return "hash";
   }
   Panic("bad KeyKind");
 }
@@ -325,7 +380,8 @@ Result<Entry> ParseEntry(std::string_view json_text) {
                                    std::to_string(kMaxEntryBytes));
   }
   auto parsed = jcs::ParseStrict(json_text);
-  if (!parsed) return Status::InvalidArgument("entry: not strict JSON: " + parsed.error().message());
+  if (!parsed)
+    return Status::InvalidArgument("entry: not strict JSON: " + parsed.error().message());
   return EntryFromJson(*parsed);
 }
 
@@ -402,7 +458,8 @@ Status ValidatorRegistry::Validate(const Entry& entry) const {
     return Status::Ok();
   }
   auto body = jcs::ParseStrict(entry.canonical);
-  if (!body) return Status::Internal("entry: canonical form does not parse: " + body.error().message());
+  if (!body)
+    return Status::Internal("entry: canonical form does not parse: " + body.error().message());
   for (const Validator& v : vs) {
     MDL_RETURN_IF_ERROR(v(entry, *body));
   }

@@ -21,8 +21,8 @@ std::future<T> Ready(T value) {
 Log::Log(std::unique_ptr<LeafStore> store, Ed25519NoteSigner signer, Env env, LogOptions options)
     : store_(std::move(store)), signer_(std::move(signer)), env_(env), options_(options) {}
 
-Result<std::unique_ptr<Log>> Log::Open(std::unique_ptr<LeafStore> store, Ed25519NoteSigner signer, Env env,
-                                       LogOptions options) {
+Result<std::unique_ptr<Log>> Log::Open(std::unique_ptr<LeafStore> store, Ed25519NoteSigner signer,
+                                       Env env, LogOptions options) {
   MDL_CHECK(store != nullptr);
   MDL_CHECK(options.max_batch > 0 && options.max_queue > 0);
   std::unique_ptr<Log> log(new Log(std::move(store), std::move(signer), env, options));
@@ -48,8 +48,10 @@ Result<std::unique_ptr<Log>> Log::Open(std::unique_ptr<LeafStore> store, Ed25519
   auto cp = OpenCheckpoint(latest->note, verifier, log->origin(), nullptr);
   const bool damaged = !cp || cp->checkpoint.size != size || cp->checkpoint.root != root;
   if (damaged && !options.open_damaged_for_verify) {
-    if (!cp) return Status::DataLoss("ledger: latest checkpoint does not verify: " + cp.error().message());
-    return Status::DataLoss("ledger: latest checkpoint (size " + std::to_string(cp->checkpoint.size) +
+    if (!cp)
+      return Status::DataLoss("ledger: latest checkpoint does not verify: " + cp.error().message());
+    return Status::DataLoss("ledger: latest checkpoint (size " +
+                            std::to_string(cp->checkpoint.size) +
                             ") does not match the stored tree (size " + std::to_string(size) + ")");
   }
   log->committed_size_ = size;
@@ -190,19 +192,23 @@ Checkpoint Log::LatestCheckpoint() const {
 }
 
 Result<Proof> Log::InclusionProof(uint64_t index, uint64_t size) {
-  if (size > Size()) return Status::InvalidArgument("ledger: size " + std::to_string(size) + " beyond the log");
+  if (size > Size())
+    return Status::InvalidArgument("ledger: size " + std::to_string(size) + " beyond the log");
   return ledger::InclusionProof(*store_, index, size);
 }
 
 Result<Proof> Log::ConsistencyProof(uint64_t first, uint64_t second) {
-  if (second > Size()) return Status::InvalidArgument("ledger: size " + std::to_string(second) + " beyond the log");
+  if (second > Size())
+    return Status::InvalidArgument("ledger: size " + std::to_string(second) + " beyond the log");
   return ledger::ConsistencyProof(*store_, first, second);
 }
 
 Result<std::vector<StoredLeaf>> Log::Entries(uint64_t start, uint64_t end) {
-  if (start > end || end > Size()) return Status::InvalidArgument("ledger: entry range outside the log");
+  if (start > end || end > Size())
+    return Status::InvalidArgument("ledger: entry range outside the log");
   if (end - start > kMaxEntriesPerRead) {
-    return Status::InvalidArgument("ledger: at most " + std::to_string(kMaxEntriesPerRead) + " entries per read");
+    return Status::InvalidArgument("ledger: at most " + std::to_string(kMaxEntriesPerRead) +
+                                   " entries per read");
   }
   return store_->GetLeaves(start, end);
 }
@@ -233,15 +239,19 @@ Result<VerifyReport> Log::VerifyStorage() {
     while (next_cp < checkpoints.size() && checkpoints[next_cp].size == range.size()) {
       const StoredCheckpoint& c = checkpoints[next_cp++];
       auto opened = OpenCheckpoint(c.note, verifier, origin(), nullptr);
-      if (!opened) return fail(c.size, "checkpoint at size " + std::to_string(c.size) + ": " + opened.error().message());
-      if (opened->checkpoint.size != c.size) return fail(c.size, "checkpoint row size differs from its note");
+      if (!opened)
+        return fail(c.size, "checkpoint at size " + std::to_string(c.size) + ": " +
+                                opened.error().message());
+      if (opened->checkpoint.size != c.size)
+        return fail(c.size, "checkpoint row size differs from its note");
       if (opened->checkpoint.root != range.Root()) {
         // Every stored node and leaf hash agreed, so an entry and its leaf hash were edited
         // together in a leaf no stored node covers yet: one of those since the last good
         // checkpoint (for the log's last leaf, exactly that leaf).
         return fail(last_good_size, "checkpoint at size " + std::to_string(c.size) +
                                         ": root differs from the recomputed tree: a leaf in [" +
-                                        std::to_string(last_good_size) + ", " + std::to_string(c.size) + ") was edited");
+                                        std::to_string(last_good_size) + ", " +
+                                        std::to_string(c.size) + ") was edited");
       }
       last_good_size = c.size;
       ++report.checkpoints;
@@ -255,8 +265,11 @@ Result<VerifyReport> Log::VerifyStorage() {
     if (!leaves) return fail(start, "cannot read leaves: " + leaves.error().message());
     for (const StoredLeaf& l : *leaves) {
       Hash h = HashLeaf(AsBytes(l.entry));
-      if (h != l.leaf_hash) return fail(l.index, "leaf " + std::to_string(l.index) + ": entry does not hash to its leaf hash");
-      if (!ParseEntry(l.entry)) return fail(l.index, "leaf " + std::to_string(l.index) + ": entry fails its schema");
+      if (h != l.leaf_hash)
+        return fail(l.index,
+                    "leaf " + std::to_string(l.index) + ": entry does not hash to its leaf hash");
+      if (!ParseEntry(l.entry))
+        return fail(l.index, "leaf " + std::to_string(l.index) + ": entry fails its schema");
       for (const auto& n : range.Append(h)) {
         if (n.level == 0) continue;
         Hash stored;
@@ -265,7 +278,8 @@ Result<VerifyReport> Log::VerifyStorage() {
         if (!st.ok() || stored != n.hash) {
           return fail(first, "node (" + std::to_string(n.level) + ", " + std::to_string(n.index) +
                                  ") over leaves [" + std::to_string(first) + ", " +
-                                 std::to_string((n.index + 1) << n.level) + ") differs: a leaf in it was edited");
+                                 std::to_string((n.index + 1) << n.level) +
+                                 ") differs: a leaf in it was edited");
         }
       }
       ++report.leaves;

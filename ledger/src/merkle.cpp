@@ -76,7 +76,8 @@ ProofCheck RootFromInclusion(uint64_t index, uint64_t size, const Hash& leaf,
             "index " + std::to_string(index) + " >= size " + std::to_string(size)};
   }
   auto [inner, border] = DecompInclusionProof(index, size);
-  if (proof.size() != static_cast<size_t>(inner + border)) return WrongSize(proof.size(), inner + border);
+  if (proof.size() != static_cast<size_t>(inner + border))
+    return WrongSize(proof.size(), inner + border);
   Hash h = ChainInner(leaf, proof.first(inner), index);
   *root = ChainBorderRight(h, proof.subspan(inner));
   return {};
@@ -168,20 +169,28 @@ Result<Hash> HashFromBytes(ByteView bytes) {
 
 std::string_view ProofErrorName(ProofError e) {
   switch (e) {
-    case ProofError::kNone: return "ok";
-    case ProofError::kIndexOutOfRange: return "index_out_of_range";
-    case ProofError::kSizeOrder: return "size_order";
-    case ProofError::kInvalidSubtree: return "invalid_subtree";
-    case ProofError::kBadHashSize: return "bad_hash_size";
-    case ProofError::kWrongProofSize: return "wrong_proof_size";
-    case ProofError::kRootMismatch: return "root_mismatch";
+    case ProofError::kNone:
+      return "ok";
+    case ProofError::kIndexOutOfRange:
+      return "index_out_of_range";
+    case ProofError::kSizeOrder:
+      return "size_order";
+    case ProofError::kInvalidSubtree:
+      return "invalid_subtree";
+    case ProofError::kBadHashSize:
+      return "bad_hash_size";
+    case ProofError::kWrongProofSize:
+      return "wrong_proof_size";
+    case ProofError::kRootMismatch:
+      return "root_mismatch";
   }
   return "unknown";
 }
 
 Status ProofCheck::ToStatus() const {
   if (ok()) return Status::Ok();
-  return Status::FailedPrecondition("proof: " + std::string(ProofErrorName(error_)) + ": " + detail_);
+  return Status::FailedPrecondition("proof: " + std::string(ProofErrorName(error_)) + ": " +
+                                    detail_);
 }
 
 ProofCheck VerifyInclusion(uint64_t index, uint64_t size, const Hash& leaf_hash,
@@ -213,9 +222,11 @@ ProofCheck VerifyInclusion(uint64_t index, uint64_t size, ByteView leaf_hash,
 ProofCheck VerifyConsistency(uint64_t size1, uint64_t size2, std::span<const Bytes> proof,
                              ByteView root1, ByteView root2) {
   if (size2 < size1) {
-    return {ProofError::kSizeOrder, "size2 " + std::to_string(size2) + " < size1 " + std::to_string(size1)};
+    return {ProofError::kSizeOrder,
+            "size2 " + std::to_string(size2) + " < size1 " + std::to_string(size1)};
   }
-  if (size1 == 0) return {ProofError::kSizeOrder, "consistency proof from an empty tree proves nothing"};
+  if (size1 == 0)
+    return {ProofError::kSizeOrder, "consistency proof from an empty tree proves nothing"};
   if (size1 == size2) {
     if (!proof.empty()) return WrongSize(proof.size(), 0);
     if (!Equal(root1, root2)) return Mismatch("equal sizes with different roots");
@@ -274,7 +285,8 @@ ProofCheck VerifySubtreeInclusion(uint64_t index, uint64_t start, uint64_t end, 
     return {ProofError::kInvalidSubtree,
             "[" + std::to_string(start) + ", " + std::to_string(end) + ") is not a subtree"};
   }
-  if (index < start || index >= end) return {ProofError::kIndexOutOfRange, "index outside the subtree"};
+  if (index < start || index >= end)
+    return {ProofError::kIndexOutOfRange, "index outside the subtree"};
   return VerifyInclusion(index - start, end - start, leaf_hash, proof, subtree_root);
 }
 
@@ -285,7 +297,8 @@ ProofCheck VerifySubtreeConsistency(uint64_t start, uint64_t end, uint64_t size,
     // The empty subtree is in every tree; only its own hash can be checked.
     if (end > size) return {ProofError::kSizeOrder, "subtree ends beyond the tree"};
     if (!proof.empty()) return WrongSize(proof.size(), 0);
-    if (!Equal(subtree_root, EmptyRoot())) return Mismatch("empty subtree hash is not SHA-256(\"\")");
+    if (!Equal(subtree_root, EmptyRoot()))
+      return Mismatch("empty subtree hash is not SHA-256(\"\")");
     return {};
   }
   if (!IsValidSubtree(start, end)) {
@@ -398,8 +411,8 @@ Status SubProof(NodeSource& nodes, uint64_t m, uint64_t begin, uint64_t end, boo
 
 Result<Proof> InclusionProof(NodeSource& nodes, uint64_t index, uint64_t size) {
   if (index >= size) {
-    return Status::InvalidArgument("inclusion proof: index " + std::to_string(index) +
-                                   " >= size " + std::to_string(size));
+    return Status::InvalidArgument("inclusion proof: index " + std::to_string(index) + " >= size " +
+                                   std::to_string(size));
   }
   Proof out;
   MDL_RETURN_IF_ERROR(Path(nodes, index, 0, size, &out));

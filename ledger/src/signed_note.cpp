@@ -97,11 +97,13 @@ Result<Note> ParseNote(std::string_view msg) {
     std::string_view line = sigs.substr(0, nl);
     sigs.remove_prefix(nl + 1);
     if (line.substr(0, kSigPrefix.size()) != kSigPrefix) {
-      return Status::InvalidArgument("note: signature line does not start with an em dash and space");
+      return Status::InvalidArgument(
+          "note: signature line does not start with an em dash and space");
     }
     line.remove_prefix(kSigPrefix.size());
     size_t sp = line.find(' ');
-    if (sp == std::string_view::npos) return Status::InvalidArgument("note: signature line without a key name");
+    if (sp == std::string_view::npos)
+      return Status::InvalidArgument("note: signature line without a key name");
     std::string_view name = line.substr(0, sp);
     if (!IsValidNoteKeyName(name)) return Status::InvalidArgument("note: invalid key name");
     auto raw = Base64Decode(line.substr(sp + 1));
@@ -142,7 +144,8 @@ Result<Ed25519NoteVerifier> Ed25519NoteVerifier::FromVerifierKey(std::string_vie
   if (!key || key->size() != 1 + kEd25519PublicKeyBytes) {
     return Status::InvalidArgument("verifier key: bad key encoding");
   }
-  if ((*key)[0] != kNoteAlgEd25519) return Status::InvalidArgument("verifier key: not an Ed25519 key");
+  if ((*key)[0] != kNoteAlgEd25519)
+    return Status::InvalidArgument("verifier key: not an Ed25519 key");
   Ed25519NoteVerifier v{std::string(parts[0]), ByteView(*key).subspan(1)};
   if (v.key_id() != id) return Status::InvalidArgument("verifier key: key ID does not match");
   return v;

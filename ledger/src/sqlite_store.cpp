@@ -94,7 +94,8 @@ int SqliteLeafStore::SchemaVersion() { return kSchemaVersion; }
 
 Result<std::unique_ptr<SqliteLeafStore>> SqliteLeafStore::Open(const std::string& path) {
   auto impl = std::make_unique<Impl>();
-  if (sqlite3_open_v2(path.c_str(), &impl->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+  if (sqlite3_open_v2(path.c_str(), &impl->db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                       nullptr) != SQLITE_OK) {
     std::string m = impl->db ? sqlite3_errmsg(impl->db) : "out of memory";
     return Status::Unavailable("sqlite: cannot open " + path + ": " + m);
@@ -120,7 +121,8 @@ Result<std::unique_ptr<SqliteLeafStore>> SqliteLeafStore::Open(const std::string
       MDL_RETURN_IF_ERROR(Exec(impl->db, kMigrations[v]));
       return Exec(impl->db, ("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
     });
-    if (!st.ok()) return Status::Unavailable("migration " + std::to_string(v + 1) + ": " + st.message());
+    if (!st.ok())
+      return Status::Unavailable("migration " + std::to_string(v + 1) + ": " + st.message());
   }
   impl->cache.emplace(impl->db, kWhat);
   return std::unique_ptr<SqliteLeafStore>(new SqliteLeafStore(std::move(impl)));
@@ -137,8 +139,9 @@ Status SqliteLeafStore::Append(const AppendBatch& batch) {
     MDL_ASSIGN_OR_RETURN(uint64_t size, impl_->SizeLocked());
     for (size_t i = 0; i < batch.leaves.size(); ++i) {
       if (batch.leaves[i].index != size + i) {
-        return Status::FailedPrecondition("append: leaf index " + std::to_string(batch.leaves[i].index) +
-                                          ", expected " + std::to_string(size + i));
+        return Status::FailedPrecondition("append: leaf index " +
+                                          std::to_string(batch.leaves[i].index) + ", expected " +
+                                          std::to_string(size + i));
       }
     }
     Stmt leaf = impl_->Cached("INSERT INTO leaves(idx, leaf_hash, entry) VALUES(?, ?, ?)");
@@ -190,8 +193,9 @@ Result<std::vector<StoredLeaf>> SqliteLeafStore::GetLeaves(uint64_t start, uint6
   std::lock_guard<std::mutex> lock(impl_->mu);
   MDL_ASSIGN_OR_RETURN(uint64_t size, impl_->SizeLocked());
   if (start > end || end > size) {
-    return Status::InvalidArgument("leaves: range [" + std::to_string(start) + ", " + std::to_string(end) +
-                                   ") outside the log of size " + std::to_string(size));
+    return Status::InvalidArgument("leaves: range [" + std::to_string(start) + ", " +
+                                   std::to_string(end) + ") outside the log of size " +
+                                   std::to_string(size));
   }
   Stmt s(impl_->db,
          "SELECT idx, leaf_hash, entry FROM leaves WHERE idx >= ? AND idx < ? ORDER BY idx", kWhat);
@@ -210,13 +214,17 @@ Result<std::vector<StoredLeaf>> SqliteLeafStore::GetLeaves(uint64_t start, uint6
     out.push_back(std::move(l));
   }
   if (rc != SQLITE_DONE) return SqlError(impl_->db, "get leaves");
-  if (out.size() != end - start) return Status::DataLoss("leaves: rows missing in [" + std::to_string(start) + ", " + std::to_string(end) + ")");
+  if (out.size() != end - start)
+    return Status::DataLoss("leaves: rows missing in [" + std::to_string(start) + ", " +
+                            std::to_string(end) + ")");
   return out;
 }
 
-Result<std::vector<uint64_t>> SqliteLeafStore::FindByKey(const EntryKey& key, int64_t after, size_t limit) {
+Result<std::vector<uint64_t>> SqliteLeafStore::FindByKey(const EntryKey& key, int64_t after,
+                                                         size_t limit) {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  Stmt s = impl_->Cached("SELECT idx FROM entry_keys WHERE kind = ? AND value = ? AND idx > ? ORDER BY idx LIMIT ?");
+  Stmt s = impl_->Cached(
+      "SELECT idx FROM entry_keys WHERE kind = ? AND value = ? AND idx > ? ORDER BY idx LIMIT ?");
   if (!s.ok()) return SqlError(impl_->db, "prepare");
   s.Int(1, static_cast<int>(key.kind)).Text(2, key.value).Int(3, after);
   s.Int(4, static_cast<int64_t>(limit));
@@ -238,7 +246,8 @@ Result<std::optional<StoredCheckpoint>> SqliteLeafStore::LatestCheckpoint() {
       StoredCheckpoint{static_cast<uint64_t>(s.ColInt(0)), s.Col(1)});
 }
 
-Result<std::vector<StoredCheckpoint>> SqliteLeafStore::GetCheckpoints(uint64_t from_size, size_t limit) {
+Result<std::vector<StoredCheckpoint>> SqliteLeafStore::GetCheckpoints(uint64_t from_size,
+                                                                      size_t limit) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   Stmt s(impl_->db, "SELECT size, note FROM checkpoints WHERE size >= ? ORDER BY size LIMIT ?",
          kWhat);
@@ -263,7 +272,8 @@ Status SqliteLeafStore::PutCheckpoint(const StoredCheckpoint& checkpoint) {
   });
 }
 
-Result<std::optional<LeafStore::WitnessState>> SqliteLeafStore::GetWitnessState(const std::string& origin) {
+Result<std::optional<LeafStore::WitnessState>> SqliteLeafStore::GetWitnessState(
+    const std::string& origin) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   Stmt s(impl_->db, "SELECT size, root FROM witness_state WHERE origin = ?", kWhat);
   if (!s.ok()) return SqlError(impl_->db, "prepare");
@@ -277,7 +287,8 @@ Result<std::optional<LeafStore::WitnessState>> SqliteLeafStore::GetWitnessState(
   return std::optional<WitnessState>(w);
 }
 
-Status SqliteLeafStore::CompareAndSetWitnessState(const std::string& origin, std::optional<uint64_t> expected_size,
+Status SqliteLeafStore::CompareAndSetWitnessState(const std::string& origin,
+                                                  std::optional<uint64_t> expected_size,
                                                   const WitnessState& state) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   return impl_->Transaction([&]() -> Status {
@@ -285,13 +296,15 @@ Status SqliteLeafStore::CompareAndSetWitnessState(const std::string& origin, std
     get.Text(1, origin);
     int rc = get.Step();
     std::optional<uint64_t> current;
-    if (rc == SQLITE_ROW) current = static_cast<uint64_t>(get.ColInt(0));
-    else if (rc != SQLITE_DONE) return SqlError(impl_->db, "witness state");
+    if (rc == SQLITE_ROW)
+      current = static_cast<uint64_t>(get.ColInt(0));
+    else if (rc != SQLITE_DONE)
+      return SqlError(impl_->db, "witness state");
     if (current != expected_size) {
       return Status::FailedPrecondition("witness state for " + origin + " changed");
     }
-    Stmt put(impl_->db,
-             "INSERT OR REPLACE INTO witness_state(origin, size, root) VALUES(?, ?, ?)", kWhat);
+    Stmt put(impl_->db, "INSERT OR REPLACE INTO witness_state(origin, size, root) VALUES(?, ?, ?)",
+             kWhat);
     put.Text(1, origin).Int(2, static_cast<int64_t>(state.size)).Blob(3, state.root);
     if (put.Step() != SQLITE_DONE) return SqlError(impl_->db, "put witness state");
     return Status::Ok();

@@ -8,7 +8,8 @@
 namespace medallion::ledger {
 
 Result<AddCheckpointRequest> ParseAddCheckpointRequest(std::string_view body) {
-  if (body.size() > kMaxNoteBytes + 64 * 64) return Status::InvalidArgument("add-checkpoint: body too large");
+  if (body.size() > kMaxNoteBytes + 64 * 64)
+    return Status::InvalidArgument("add-checkpoint: body too large");
   size_t nl = body.find('\n');
   if (nl == std::string_view::npos || body.substr(0, 4) != "old ") {
     return Status::InvalidArgument("add-checkpoint: first line must be \"old <size>\"");
@@ -16,19 +17,22 @@ Result<AddCheckpointRequest> ParseAddCheckpointRequest(std::string_view body) {
   std::string_view num = body.substr(4, nl - 4);
   AddCheckpointRequest req;
   if (num.empty() || (num.size() > 1 && num[0] == '0') ||
-      std::from_chars(num.data(), num.data() + num.size(), req.old_size).ptr != num.data() + num.size()) {
+      std::from_chars(num.data(), num.data() + num.size(), req.old_size).ptr !=
+          num.data() + num.size()) {
     return Status::InvalidArgument("add-checkpoint: bad old size");
   }
   body.remove_prefix(nl + 1);
   while (true) {
     nl = body.find('\n');
-    if (nl == std::string_view::npos) return Status::InvalidArgument("add-checkpoint: missing blank line");
+    if (nl == std::string_view::npos)
+      return Status::InvalidArgument("add-checkpoint: missing blank line");
     std::string_view line = body.substr(0, nl);
     body.remove_prefix(nl + 1);
     if (line.empty()) break;
     if (req.proof.size() == 63) return Status::InvalidArgument("add-checkpoint: proof too long");
     auto h = Base64Decode(line);
-    if (!h || h->size() != kHashSize) return Status::InvalidArgument("add-checkpoint: bad proof hash");
+    if (!h || h->size() != kHashSize)
+      return Status::InvalidArgument("add-checkpoint: bad proof hash");
     req.proof.push_back(*HashFromBytes(*h));
   }
   req.note = std::string(body);
@@ -45,13 +49,20 @@ std::string FormatAddCheckpointRequest(const AddCheckpointRequest& r) {
 
 int AddCheckpointHttpStatus(const Status& s) {
   switch (s.code()) {
-    case StatusCode::kOk: return 200;
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kUnauthenticated: return 403;
-    case StatusCode::kAlreadyExists: return 409;
-    case StatusCode::kFailedPrecondition: return 422;
-    default: return 500;
+    case StatusCode::kOk:
+      return 200;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kUnauthenticated:
+      return 403;
+    case StatusCode::kAlreadyExists:
+      return 409;
+    case StatusCode::kFailedPrecondition:
+      return 422;
+    default:
+      return 500;
   }
 }
 
@@ -74,7 +85,8 @@ Result<std::string> Witness::AddCheckpoint(std::string_view body, uint64_t* curr
     if (opened.error().code() == StatusCode::kInvalidArgument) return opened.error();
     return Status::Unauthenticated("add-checkpoint: " + opened.error().message());
   }
-  if (req.old_size > cp.size) return Status::InvalidArgument("add-checkpoint: old size > checkpoint size");
+  if (req.old_size > cp.size)
+    return Status::InvalidArgument("add-checkpoint: old size > checkpoint size");
 
   MDL_ASSIGN_OR_RETURN(auto state, state_->GetWitnessState(cp.origin));
   uint64_t have = state ? state->size : 0;
@@ -87,11 +99,12 @@ Result<std::string> Witness::AddCheckpoint(std::string_view body, uint64_t* curr
   // witness MUST respond with a 409 Conflict".
   if (state && req.old_size == cp.size && state->root != cp.root) {
     if (current_size) *current_size = have;
-    return Status::AlreadyExists("add-checkpoint: a different root for size " + std::to_string(cp.size) +
-                                 " was already cosigned");
+    return Status::AlreadyExists("add-checkpoint: a different root for size " +
+                                 std::to_string(cp.size) + " was already cosigned");
   }
   if (req.old_size == 0) {
-    if (!req.proof.empty()) return Status::FailedPrecondition("add-checkpoint: proof from size 0 must be empty");
+    if (!req.proof.empty())
+      return Status::FailedPrecondition("add-checkpoint: proof from size 0 must be empty");
   } else {
     ProofCheck c = VerifyConsistency(req.old_size, cp.size, req.proof, state->root, cp.root);
     if (!c.ok()) return Status::FailedPrecondition("add-checkpoint: " + c.ToStatus().message());
@@ -120,7 +133,8 @@ LogVerifier::LogVerifier(Ed25519NoteVerifier log_key, std::string origin, Witnes
   }
 }
 
-Result<Checkpoint> LogVerifier::Update(std::string_view note, std::span<const Hash> consistency_proof) {
+Result<Checkpoint> LogVerifier::Update(std::string_view note,
+                                       std::span<const Hash> consistency_proof) {
   MDL_ASSIGN_OR_RETURN(VerifiedCheckpoint v, OpenCheckpoint(note, log_key_, origin_, &policy_));
   const Checkpoint& cp = v.checkpoint;
   if (trusted_) {
@@ -129,10 +143,12 @@ Result<Checkpoint> LogVerifier::Update(std::string_view note, std::span<const Ha
                                         " after " + std::to_string(trusted_->size));
     }
     if (cp.size == trusted_->size && cp.root != trusted_->root) {
-      return Status::FailedPrecondition("split view: two roots for size " + std::to_string(cp.size));
+      return Status::FailedPrecondition("split view: two roots for size " +
+                                        std::to_string(cp.size));
     }
     if (trusted_->size > 0 && cp.size > trusted_->size) {
-      ProofCheck c = VerifyConsistency(trusted_->size, cp.size, consistency_proof, trusted_->root, cp.root);
+      ProofCheck c =
+          VerifyConsistency(trusted_->size, cp.size, consistency_proof, trusted_->root, cp.root);
       if (!c.ok()) return Status::FailedPrecondition("split view: " + c.ToStatus().message());
     }
   }
@@ -141,9 +157,11 @@ Result<Checkpoint> LogVerifier::Update(std::string_view note, std::span<const Ha
   return cp;
 }
 
-Status LogVerifier::VerifyInclusion(uint64_t index, const Hash& leaf_hash, std::span<const Hash> proof) const {
+Status LogVerifier::VerifyInclusion(uint64_t index, const Hash& leaf_hash,
+                                    std::span<const Hash> proof) const {
   if (!trusted_) return Status::FailedPrecondition("no trusted checkpoint yet");
-  return ledger::VerifyInclusion(index, trusted_->size, leaf_hash, proof, trusted_->root).ToStatus();
+  return ledger::VerifyInclusion(index, trusted_->size, leaf_hash, proof, trusted_->root)
+      .ToStatus();
 }
 
 }  // namespace medallion::ledger

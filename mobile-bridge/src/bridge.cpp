@@ -44,7 +44,7 @@ struct mdl_phone {
   std::string device_multikey;
   std::string container;  // paired container URL ("" = not paired)
   std::string device_id;
-  SecretString session;   // the current device session token
+  SecretString session;  // the current device session token
   std::string last_error;
 };
 
@@ -63,17 +63,28 @@ constexpr std::string_view kPairingUsed = "pairing_used";
 
 mdl_status Code(const Status& st) {
   switch (st.code()) {
-    case StatusCode::kOk: return MDL_OK;
-    case StatusCode::kInvalidArgument: return MDL_ERR_INVALID_ARGUMENT;
-    case StatusCode::kNotFound: return MDL_ERR_NOT_FOUND;
-    case StatusCode::kAlreadyExists: return MDL_ERR_ALREADY_EXISTS;
-    case StatusCode::kPermissionDenied: return MDL_ERR_PERMISSION_DENIED;
-    case StatusCode::kUnauthenticated: return MDL_ERR_UNAUTHENTICATED;
-    case StatusCode::kFailedPrecondition: return MDL_ERR_FAILED_PRECONDITION;
-    case StatusCode::kResourceExhausted: return MDL_ERR_RESOURCE_EXHAUSTED;
-    case StatusCode::kDataLoss: return MDL_ERR_DATA_LOSS;
-    case StatusCode::kUnavailable: return MDL_ERR_UNAVAILABLE;
-    default: return MDL_ERR_INTERNAL;
+    case StatusCode::kOk:
+      return MDL_OK;
+    case StatusCode::kInvalidArgument:
+      return MDL_ERR_INVALID_ARGUMENT;
+    case StatusCode::kNotFound:
+      return MDL_ERR_NOT_FOUND;
+    case StatusCode::kAlreadyExists:
+      return MDL_ERR_ALREADY_EXISTS;
+    case StatusCode::kPermissionDenied:
+      return MDL_ERR_PERMISSION_DENIED;
+    case StatusCode::kUnauthenticated:
+      return MDL_ERR_UNAUTHENTICATED;
+    case StatusCode::kFailedPrecondition:
+      return MDL_ERR_FAILED_PRECONDITION;
+    case StatusCode::kResourceExhausted:
+      return MDL_ERR_RESOURCE_EXHAUSTED;
+    case StatusCode::kDataLoss:
+      return MDL_ERR_DATA_LOSS;
+    case StatusCode::kUnavailable:
+      return MDL_ERR_UNAVAILABLE;
+    default:
+      return MDL_ERR_INTERNAL;
   }
 }
 
@@ -104,16 +115,20 @@ mdl_status Guard(mdl_phone* phone, F&& body) {
 
 Result<wallet::KdfParams> Kdf(mdl_kdf kdf) {
   switch (kdf) {
-    case MDL_KDF_MODERATE: return wallet::KdfParams::Moderate();
-    case MDL_KDF_INTERACTIVE: return wallet::KdfParams::Interactive();
+    case MDL_KDF_MODERATE:
+      return wallet::KdfParams::Moderate();
+    case MDL_KDF_INTERACTIVE:
+      return wallet::KdfParams::Interactive();
     case MDL_KDF_TEST: {
       const char* allow = std::getenv("MEDALLION_ALLOW_TEST_KDF");
       if (allow == nullptr || std::string_view(allow) != "1") {
-        return Status::InvalidArgument("MDL_KDF_TEST needs MEDALLION_ALLOW_TEST_KDF=1 (tests only)");
+        return Status::InvalidArgument(
+            "MDL_KDF_TEST needs MEDALLION_ALLOW_TEST_KDF=1 (tests only)");
       }
       return wallet::KdfParams::ForTests();
     }
-    default: return Status::InvalidArgument("unknown kdf");
+    default:
+      return Status::InvalidArgument("unknown kdf");
   }
 }
 
@@ -123,22 +138,28 @@ Status LoadKeys(mdl_phone& p, const SecretBytes& seed) {
   MDL_ASSIGN_OR_RETURN(std::string index_text, p.store->GetPublic("device", "index"));
   const uint32_t index = static_cast<uint32_t>(std::stoul(index_text));
   MDL_ASSIGN_OR_RETURN(wallet::SigningKey device,
-                       wallet::DeriveSigningKey(seed.Reveal(), wallet::SignatureAlg::kEdDSA,
-                                                wallet::PurposeKeyPath(kAccount, wallet::KeyPurpose::kDevice, index)));
-  MDL_ASSIGN_OR_RETURN(wallet::SigningKey auth,
-                       wallet::DeriveSigningKey(seed.Reveal(), wallet::SignatureAlg::kEdDSA,
-                                                wallet::PurposeKeyPath(kAccount, wallet::KeyPurpose::kAuthentication, 0)));
+                       wallet::DeriveSigningKey(
+                           seed.Reveal(), wallet::SignatureAlg::kEdDSA,
+                           wallet::PurposeKeyPath(kAccount, wallet::KeyPurpose::kDevice, index)));
+  MDL_ASSIGN_OR_RETURN(
+      wallet::SigningKey auth,
+      wallet::DeriveSigningKey(
+          seed.Reveal(), wallet::SignatureAlg::kEdDSA,
+          wallet::PurposeKeyPath(kAccount, wallet::KeyPurpose::kAuthentication, 0)));
   p.device = std::make_shared<wallet::SigningKey>(std::move(device));
   p.auth = std::make_shared<wallet::SigningKey>(std::move(auth));
-  MDL_ASSIGN_OR_RETURN(p.device_multikey, medallion::did::MultikeyFromPublicKey(medallion::did::KeyType::kEd25519, p.device->public_key));
-  MDL_ASSIGN_OR_RETURN(p.did, medallion::did::DidKeyFromPublicKey(medallion::did::KeyType::kEd25519, p.auth->public_key));
+  MDL_ASSIGN_OR_RETURN(p.device_multikey,
+                       medallion::did::MultikeyFromPublicKey(medallion::did::KeyType::kEd25519,
+                                                             p.device->public_key));
+  MDL_ASSIGN_OR_RETURN(p.did, medallion::did::DidKeyFromPublicKey(medallion::did::KeyType::kEd25519,
+                                                                  p.auth->public_key));
   if (auto c = p.store->GetPublic("pairing", "container"); c) p.container = *c;
   if (auto d = p.store->GetPublic("pairing", "device_id"); d) p.device_id = *d;
   return Status::Ok();
 }
 
-Status CreateStore(const char* path, const uint8_t* pass, size_t pass_len, mdl_kdf kdf, const SecretString& mnemonic,
-                   medallion::Env env, mdl_phone** out) {
+Status CreateStore(const char* path, const uint8_t* pass, size_t pass_len, mdl_kdf kdf,
+                   const SecretString& mnemonic, medallion::Env env, mdl_phone** out) {
   MDL_ASSIGN_OR_RETURN(wallet::KdfParams params, Kdf(kdf));
   MDL_ASSIGN_OR_RETURN(SecretBytes entropy, wallet::bip39::MnemonicToEntropy(mnemonic.Reveal()));
   MDL_ASSIGN_OR_RETURN(SecretBytes seed, wallet::bip39::MnemonicToSeed(mnemonic.Reveal(), ""));
@@ -150,7 +171,8 @@ Status CreateStore(const char* path, const uint8_t* pass, size_t pass_len, mdl_k
   // A fresh device index for every install: hardened indexes are 31-bit.
   uint8_t random[4];
   env.rng->Fill(random);
-  const uint32_t index = ((uint32_t{random[0]} << 24) | (uint32_t{random[1]} << 16) | (uint32_t{random[2]} << 8) | random[3]) &
+  const uint32_t index = ((uint32_t{random[0]} << 24) | (uint32_t{random[1]} << 16) |
+                          (uint32_t{random[2]} << 8) | random[3]) &
                          0x7fffffffu;
   MDL_RETURN_IF_ERROR(p->store->PutPublic("device", "index", std::to_string(index)));
   MDL_RETURN_IF_ERROR(LoadKeys(*p, secret.seed));
@@ -196,15 +218,18 @@ Result<T> FromContainer(Result<T> r) {
   return Status::Unavailable("the container's answer is not usable: " + r.error().message());
 }
 
-Result<json> Container(mdl_phone& p, const char* method, const std::string& path, const std::string& bearer,
-                       const json* body) {
-  MDL_ASSIGN_OR_RETURN(medallion::server::HttpReply r,
-                       medallion::server::HttpCall(method, p.container + path, bearer, body ? body->dump() : ""));
+Result<json> Container(mdl_phone& p, const char* method, const std::string& path,
+                       const std::string& bearer, const json* body) {
+  MDL_ASSIGN_OR_RETURN(
+      medallion::server::HttpReply r,
+      medallion::server::HttpCall(method, p.container + path, bearer, body ? body->dump() : ""));
   // The container's answer is outside input too: bounded in size and depth (core/json.h).
   json j = json::object();
   if (!r.body.empty()) {
     auto parsed = medallion::ParseJson(r.body, medallion::JsonLimits{4u << 20, 64});
-    if (!parsed) return Status::Unavailable("the container's answer is not usable JSON: " + parsed.error().message());
+    if (!parsed)
+      return Status::Unavailable("the container's answer is not usable JSON: " +
+                                 parsed.error().message());
     j = std::move(*parsed);
   }
   if (r.status >= 200 && r.status < 300) return j;
@@ -215,12 +240,18 @@ Result<json> Container(mdl_phone& p, const char* method, const std::string& path
   // invalid_grant); the code from the bridge's own table (409 is a precondition for the phone).
   const std::string reason = medallion::server::StatusFromHttpReply(r).reason();
   switch (r.status) {
-    case 400: return Status(StatusCode::kInvalidArgument, why, reason);
-    case 401: return Status(StatusCode::kUnauthenticated, why, reason);
-    case 403: return Status(StatusCode::kPermissionDenied, why, reason);
-    case 404: return Status(StatusCode::kNotFound, why, reason);
-    case 409: return Status(StatusCode::kFailedPrecondition, why, reason);
-    default: return Status(StatusCode::kUnavailable, why, reason);
+    case 400:
+      return Status(StatusCode::kInvalidArgument, why, reason);
+    case 401:
+      return Status(StatusCode::kUnauthenticated, why, reason);
+    case 403:
+      return Status(StatusCode::kPermissionDenied, why, reason);
+    case 404:
+      return Status(StatusCode::kNotFound, why, reason);
+    case 409:
+      return Status(StatusCode::kFailedPrecondition, why, reason);
+    default:
+      return Status(StatusCode::kUnavailable, why, reason);
   }
 }
 
@@ -233,7 +264,8 @@ Status EnsureSession(mdl_phone& p, bool fresh) {
   if (p.container.empty()) return Status::FailedPrecondition("not paired with a container");
   if (!fresh && !p.session.Reveal().empty()) return Status::Ok();
   MDL_ASSIGN_OR_RETURN(json ch, Container(p, "POST", "/device/v1/challenge", "", nullptr));
-  MDL_ASSIGN_OR_RETURN(const std::string nonce, FromContainer(medallion::RequiredString(ch, "nonce")));
+  MDL_ASSIGN_OR_RETURN(const std::string nonce,
+                       FromContainer(medallion::RequiredString(ch, "nonce")));
   MDL_ASSIGN_OR_RETURN(std::string statement,
                        medallion::jcs::Canonicalize(json{{"type", "medallion-device-session/1"},
                                                          {"container", p.container},
@@ -241,13 +273,15 @@ Status EnsureSession(mdl_phone& p, bool fresh) {
                                                          {"nonce", nonce}}));
   json body = {{"device_id", p.device_id}, {"nonce", nonce}, {"sig", SignB64(p, statement)}};
   MDL_ASSIGN_OR_RETURN(json s, Container(p, "POST", "/device/v1/session", "", &body));
-  MDL_ASSIGN_OR_RETURN(std::string token, FromContainer(medallion::RequiredString(s, "access_token")));
+  MDL_ASSIGN_OR_RETURN(std::string token,
+                       FromContainer(medallion::RequiredString(s, "access_token")));
   p.session = SecretString(std::move(token));
   return Status::Ok();
 }
 
 // A device-authenticated call, with one retry on a fresh session if the old one lapsed.
-Result<json> DeviceCall(mdl_phone& p, const char* method, const std::string& path, const json* body) {
+Result<json> DeviceCall(mdl_phone& p, const char* method, const std::string& path,
+                        const json* body) {
   MDL_RETURN_IF_ERROR(EnsureSession(p, false));
   auto r = Container(p, method, path, p.session.Reveal(), body);
   if (!r && r.error().code() == StatusCode::kUnauthenticated) {
@@ -310,7 +344,8 @@ std::string HumanText(const json& item) {
 // An item of the container's approval queue (docs/mobile-bridge.md §"Approvals"): an object with
 // string id, hash and kind, and an object (or null) payload and summary.
 Status CheckQueueItem(const json& item) {
-  if (!item.is_object()) return Status::Unavailable("the container's queue holds something other than requests");
+  if (!item.is_object())
+    return Status::Unavailable("the container's queue holds something other than requests");
   for (const char* name : {"id", "hash", "kind"}) {
     MDL_RETURN_IF_ERROR(FromContainer(medallion::RequiredString(item, name)).status());
   }
@@ -340,18 +375,30 @@ uint32_t mdl_abi_version(void) { return MDL_BRIDGE_ABI_VERSION; }
 
 const char* mdl_status_name(mdl_status status) {
   switch (status) {
-    case MDL_OK: return "ok";
-    case MDL_ERR_INVALID_ARGUMENT: return "invalid_argument";
-    case MDL_ERR_NOT_FOUND: return "not_found";
-    case MDL_ERR_ALREADY_EXISTS: return "already_exists";
-    case MDL_ERR_PERMISSION_DENIED: return "permission_denied";
-    case MDL_ERR_UNAUTHENTICATED: return "unauthenticated";
-    case MDL_ERR_FAILED_PRECONDITION: return "failed_precondition";
-    case MDL_ERR_RESOURCE_EXHAUSTED: return "resource_exhausted";
-    case MDL_ERR_DATA_LOSS: return "data_loss";
-    case MDL_ERR_UNAVAILABLE: return "unavailable";
-    case MDL_ERR_INTERNAL: return "internal";
-    default: return "unknown";
+    case MDL_OK:
+      return "ok";
+    case MDL_ERR_INVALID_ARGUMENT:
+      return "invalid_argument";
+    case MDL_ERR_NOT_FOUND:
+      return "not_found";
+    case MDL_ERR_ALREADY_EXISTS:
+      return "already_exists";
+    case MDL_ERR_PERMISSION_DENIED:
+      return "permission_denied";
+    case MDL_ERR_UNAUTHENTICATED:
+      return "unauthenticated";
+    case MDL_ERR_FAILED_PRECONDITION:
+      return "failed_precondition";
+    case MDL_ERR_RESOURCE_EXHAUSTED:
+      return "resource_exhausted";
+    case MDL_ERR_DATA_LOSS:
+      return "data_loss";
+    case MDL_ERR_UNAVAILABLE:
+      return "unavailable";
+    case MDL_ERR_INTERNAL:
+      return "internal";
+    default:
+      return "unknown";
   }
 }
 
@@ -361,18 +408,21 @@ void mdl_string_free(char* s) {
   std::free(s);
 }
 
-mdl_status mdl_phone_create(const char* store_path, const uint8_t* passphrase, size_t passphrase_len, mdl_kdf kdf,
-                            mdl_phone** out_phone, char** out_mnemonic) {
+mdl_status mdl_phone_create(const char* store_path, const uint8_t* passphrase,
+                            size_t passphrase_len, mdl_kdf kdf, mdl_phone** out_phone,
+                            char** out_mnemonic) {
   if (out_phone != nullptr) *out_phone = nullptr;
   if (out_mnemonic != nullptr) *out_mnemonic = nullptr;
   return Guard(nullptr, [&]() -> Status {
-    if (store_path == nullptr || out_phone == nullptr || out_mnemonic == nullptr || !ValidBytes(passphrase, passphrase_len)) {
+    if (store_path == nullptr || out_phone == nullptr || out_mnemonic == nullptr ||
+        !ValidBytes(passphrase, passphrase_len)) {
       return Status::InvalidArgument("NULL argument");
     }
     const medallion::Env env = EdgeEnv();
     MDL_ASSIGN_OR_RETURN(SecretString mnemonic, wallet::bip39::GenerateMnemonic(*env.rng, 256));
     mdl_phone* phone = nullptr;
-    MDL_RETURN_IF_ERROR(CreateStore(store_path, passphrase, passphrase_len, kdf, mnemonic, env, &phone));
+    MDL_RETURN_IF_ERROR(
+        CreateStore(store_path, passphrase, passphrase_len, kdf, mnemonic, env, &phone));
     char* m = Dup(mnemonic.Reveal());
     if (m == nullptr) {
       mdl_phone_destroy(phone);
@@ -384,11 +434,13 @@ mdl_status mdl_phone_create(const char* store_path, const uint8_t* passphrase, s
   });
 }
 
-mdl_status mdl_phone_restore(const char* store_path, const uint8_t* passphrase, size_t passphrase_len, mdl_kdf kdf,
-                             const char* mnemonic, size_t mnemonic_len, mdl_phone** out_phone) {
+mdl_status mdl_phone_restore(const char* store_path, const uint8_t* passphrase,
+                             size_t passphrase_len, mdl_kdf kdf, const char* mnemonic,
+                             size_t mnemonic_len, mdl_phone** out_phone) {
   if (out_phone != nullptr) *out_phone = nullptr;
   return Guard(nullptr, [&]() -> Status {
-    if (store_path == nullptr || out_phone == nullptr || mnemonic == nullptr || !ValidBytes(passphrase, passphrase_len)) {
+    if (store_path == nullptr || out_phone == nullptr || mnemonic == nullptr ||
+        !ValidBytes(passphrase, passphrase_len)) {
       return Status::InvalidArgument("NULL argument");
     }
     SecretString words(std::string(mnemonic, mnemonic_len));
@@ -397,7 +449,8 @@ mdl_status mdl_phone_restore(const char* store_path, const uint8_t* passphrase, 
   });
 }
 
-mdl_status mdl_phone_open(const char* store_path, const uint8_t* passphrase, size_t passphrase_len, mdl_phone** out_phone) {
+mdl_status mdl_phone_open(const char* store_path, const uint8_t* passphrase, size_t passphrase_len,
+                          mdl_phone** out_phone) {
   if (out_phone != nullptr) *out_phone = nullptr;
   return Guard(nullptr, [&]() -> Status {
     if (store_path == nullptr || out_phone == nullptr || !ValidBytes(passphrase, passphrase_len)) {
@@ -407,7 +460,8 @@ mdl_status mdl_phone_open(const char* store_path, const uint8_t* passphrase, siz
     p->env = EdgeEnv();
     MDL_ASSIGN_OR_RETURN(p->store, wallet::KeyStore::Open(store_path, p->env));
     MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret,
-                         p->store->Unlock(std::string_view(reinterpret_cast<const char*>(passphrase), passphrase_len)));
+                         p->store->Unlock(std::string_view(
+                             reinterpret_cast<const char*>(passphrase), passphrase_len)));
     MDL_RETURN_IF_ERROR(LoadKeys(*p, secret.seed));
     *out_phone = p.release();
     return Status::Ok();
@@ -421,12 +475,15 @@ void mdl_phone_destroy(mdl_phone* phone) {
   }
 }
 
-const char* mdl_phone_last_error(const mdl_phone* phone) { return phone == nullptr ? "" : phone->last_error.c_str(); }
+const char* mdl_phone_last_error(const mdl_phone* phone) {
+  return phone == nullptr ? "" : phone->last_error.c_str();
+}
 
 mdl_status mdl_phone_device_key(mdl_phone* phone, char** out_multikey) {
   if (out_multikey != nullptr) *out_multikey = nullptr;
   return Guard(phone, [&]() -> Status {
-    if (phone == nullptr || out_multikey == nullptr) return Status::InvalidArgument("NULL argument");
+    if (phone == nullptr || out_multikey == nullptr)
+      return Status::InvalidArgument("NULL argument");
     *out_multikey = Dup(phone->device_multikey);
     return *out_multikey ? Status::Ok() : Status::ResourceExhausted("out of memory");
   });
@@ -441,8 +498,8 @@ mdl_status mdl_phone_did(mdl_phone* phone, char** out_did) {
   });
 }
 
-mdl_status mdl_phone_sign(mdl_phone* phone, const uint8_t* message, size_t message_len, uint8_t* out_signature,
-                          size_t out_signature_len) {
+mdl_status mdl_phone_sign(mdl_phone* phone, const uint8_t* message, size_t message_len,
+                          uint8_t* out_signature, size_t out_signature_len) {
   return Guard(phone, [&]() -> Status {
     if (phone == nullptr || out_signature == nullptr || !ValidBytes(message, message_len)) {
       return Status::InvalidArgument("NULL argument");
@@ -454,10 +511,12 @@ mdl_status mdl_phone_sign(mdl_phone* phone, const uint8_t* message, size_t messa
   });
 }
 
-mdl_status mdl_phone_pair(mdl_phone* phone, const char* pairing_uri, const char* device_name, char** out_json) {
+mdl_status mdl_phone_pair(mdl_phone* phone, const char* pairing_uri, const char* device_name,
+                          char** out_json) {
   if (out_json != nullptr) *out_json = nullptr;
   return Guard(phone, [&]() -> Status {
-    if (phone == nullptr || pairing_uri == nullptr || device_name == nullptr || out_json == nullptr) {
+    if (phone == nullptr || pairing_uri == nullptr || device_name == nullptr ||
+        out_json == nullptr) {
       return Status::InvalidArgument("NULL argument");
     }
     const std::string uri = pairing_uri;
@@ -470,20 +529,23 @@ mdl_status mdl_phone_pair(mdl_phone* phone, const char* pairing_uri, const char*
     if (url.empty() || id.empty() || secret.Reveal().empty() || expires.empty()) {
       return Status::InvalidArgument("the pairing URI lacks url, id, secret or expires");
     }
-    if (std::strlen(device_name) == 0 || std::strlen(device_name) > 256) return Status::InvalidArgument("device name");
+    if (std::strlen(device_name) == 0 || std::strlen(device_name) > 256)
+      return Status::InvalidArgument("device name");
     int64_t exp = 0;
     try {
       exp = std::stoll(expires);
     } catch (...) {
       return Status::InvalidArgument("expires is not a number");
     }
-    if (exp <= phone->env.clock->NowSeconds()) return Status::FailedPrecondition("the pairing offer has expired");
+    if (exp <= phone->env.clock->NowSeconds())
+      return Status::FailedPrecondition("the pairing offer has expired");
     // The transcript binds the container, the offer and the new device key (docs/mobile-bridge.md).
-    MDL_ASSIGN_OR_RETURN(std::string t, medallion::jcs::Canonicalize(json{{"type", "medallion-pairing/1"},
-                                                                          {"container", url},
-                                                                          {"pairing_id", id},
-                                                                          {"device_key", phone->device_multikey},
-                                                                          {"device_name", device_name}}));
+    MDL_ASSIGN_OR_RETURN(std::string t,
+                         medallion::jcs::Canonicalize(json{{"type", "medallion-pairing/1"},
+                                                           {"container", url},
+                                                           {"pairing_id", id},
+                                                           {"device_key", phone->device_multikey},
+                                                           {"device_name", device_name}}));
     const medallion::Hash256 key = medallion::Sha256(medallion::AsBytes(secret.Reveal()));
     const medallion::Hash256 mac = medallion::HmacSha256(key, medallion::AsBytes(t));
     json body = {{"pairing_id", id},
@@ -500,8 +562,9 @@ mdl_status mdl_phone_pair(mdl_phone* phone, const char* pairing_uri, const char*
         // The container's typed reasons (docs/mobile-bridge.md "Pairing refusals"): a spent or
         // expired offer is a precondition, anything else a failed proof.
         const std::string& why = r.error().reason();
-        const StatusCode code = why == kPairingExpired || why == kPairingUsed ? StatusCode::kFailedPrecondition
-                                                                              : StatusCode::kUnauthenticated;
+        const StatusCode code = why == kPairingExpired || why == kPairingUsed
+                                    ? StatusCode::kFailedPrecondition
+                                    : StatusCode::kUnauthenticated;
         return Status(code, r.error().message(), why);
       }
       return r.error();
@@ -545,10 +608,12 @@ mdl_status mdl_phone_pending(mdl_phone* phone, char** out_json) {
   });
 }
 
-mdl_status mdl_phone_decide(mdl_phone* phone, const char* request_id, int32_t approve, char** out_json) {
+mdl_status mdl_phone_decide(mdl_phone* phone, const char* request_id, int32_t approve,
+                            char** out_json) {
   if (out_json != nullptr) *out_json = nullptr;
   return Guard(phone, [&]() -> Status {
-    if (phone == nullptr || request_id == nullptr || out_json == nullptr) return Status::InvalidArgument("NULL argument");
+    if (phone == nullptr || request_id == nullptr || out_json == nullptr)
+      return Status::InvalidArgument("NULL argument");
     MDL_ASSIGN_OR_RETURN(json items, Queue(*phone));
     const json* item = nullptr;
     for (const json& i : items) {
@@ -563,27 +628,34 @@ mdl_status mdl_phone_decide(mdl_phone* phone, const char* request_id, int32_t ap
                                                            {"hash", (*item)["hash"]},
                                                            {"decision", decision}}));
     json body = {{"decision", decision}, {"sig", SignB64(*phone, statement)}};
-    MDL_ASSIGN_OR_RETURN(const json payload, FromContainer(medallion::OptionalObject(*item, "payload")));
+    MDL_ASSIGN_OR_RETURN(const json payload,
+                         FromContainer(medallion::OptionalObject(*item, "payload")));
     if (approve && payload.contains("sign")) {
-      MDL_ASSIGN_OR_RETURN(const json sign, FromContainer(medallion::RequiredObject(payload, "sign")));
-      MDL_ASSIGN_OR_RETURN(const std::string vm_id, FromContainer(medallion::RequiredString(sign, "verification_method")));
-      MDL_ASSIGN_OR_RETURN(const std::string format, FromContainer(medallion::RequiredString(sign, "format")));
+      MDL_ASSIGN_OR_RETURN(const json sign,
+                           FromContainer(medallion::RequiredObject(payload, "sign")));
+      MDL_ASSIGN_OR_RETURN(const std::string vm_id,
+                           FromContainer(medallion::RequiredString(sign, "verification_method")));
+      MDL_ASSIGN_OR_RETURN(const std::string format,
+                           FromContainer(medallion::RequiredString(sign, "format")));
       medallion::claims::Signer signer = medallion::claims::WalletSigner(phone->device, vm_id);
       const int64_t now = phone->env.clock->NowSeconds();
       if (format == "data_integrity") {
-        MDL_ASSIGN_OR_RETURN(const json document, FromContainer(medallion::RequiredObject(sign, "document")));
+        MDL_ASSIGN_OR_RETURN(const json document,
+                             FromContainer(medallion::RequiredObject(sign, "document")));
         medallion::claims::ProofOptions po;
         po.created = medallion::did::XmlDateTime(now);
         MDL_ASSIGN_OR_RETURN(json signed_doc, medallion::claims::AddProof(document, signer, po));
         body["result"] = signed_doc;
       } else if (format == "did-auth+jwt") {
         auto vm = medallion::did::ParseDidUrl(signer.verification_method);
-        if (!vm) return Status::InvalidArgument("the verification method to sign with is not a DID URL");
+        if (!vm)
+          return Status::InvalidArgument("the verification method to sign with is not a DID URL");
         json doc = {{"sub", vm->did}};
         medallion::claims::JwtSignOptions jo;
         jo.issued_at = now;
         jo.expires = now + 600;
-        MDL_ASSIGN_OR_RETURN(const json wanted, FromContainer(medallion::OptionalObject(sign, "claims")));
+        MDL_ASSIGN_OR_RETURN(const json wanted,
+                             FromContainer(medallion::OptionalObject(sign, "claims")));
         for (auto& [k, v] : wanted.items()) {
           if (k == "aud" && v.is_string()) {
             jo.audience = v;
@@ -595,16 +667,21 @@ mdl_status mdl_phone_decide(mdl_phone* phone, const char* request_id, int32_t ap
             doc[k] = v;
           }
         }
-        MDL_ASSIGN_OR_RETURN(std::string token, medallion::claims::SignJwt(medallion::claims::JwtKind::kDidAuth, doc, signer, jo));
+        MDL_ASSIGN_OR_RETURN(
+            std::string token,
+            medallion::claims::SignJwt(medallion::claims::JwtKind::kDidAuth, doc, signer, jo));
         body["result"] = token;
       } else {
         return Status::InvalidArgument("the request asks for an unknown kind of signature");
       }
     }
-    MDL_ASSIGN_OR_RETURN(json answer, DeviceCall(*phone, "POST", std::string("/device/v1/requests/") + request_id + "/decision", &body));
+    MDL_ASSIGN_OR_RETURN(
+        json answer,
+        DeviceCall(*phone, "POST", std::string("/device/v1/requests/") + request_id + "/decision",
+                   &body));
     if (!answer.is_object()) {
-      return Status::Unavailable("the container's answer to the decision is " + std::string(medallion::JsonTypeName(answer)) +
-                                 ", not an object");
+      return Status::Unavailable("the container's answer to the decision is " +
+                                 std::string(medallion::JsonTypeName(answer)) + ", not an object");
     }
     *out_json = Dup(answer.dump());
     return *out_json ? Status::Ok() : Status::ResourceExhausted("out of memory");

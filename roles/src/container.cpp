@@ -28,30 +28,36 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 using wallet::KeyPurpose;
 
-Result<OwnerKeys> UnlockOwner(const std::string& store, const std::string& passphrase_file, uint32_t account,
-                              const std::string& owner_did, uint32_t key_index) {
+Result<OwnerKeys> UnlockOwner(const std::string& store, const std::string& passphrase_file,
+                              uint32_t account, const std::string& owner_did, uint32_t key_index) {
   MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret, OpenAndUnlock(store, passphrase_file));
   const bool mdl = !owner_did.empty() && did::DidMethod(owner_did) == "mdl";
   if (!owner_did.empty() && !mdl && did::DidMethod(owner_did) != "key") {
-    return Status::InvalidArgument("the owner's DID is a did:key of the wallet or a did:mdl it controls");
+    return Status::InvalidArgument(
+        "the owner's DID is a did:key of the wallet or a did:mdl it controls");
   }
   auto derive = [&](KeyPurpose p, uint32_t index) {
-    return wallet::DeriveSigningKey(secret.seed.Reveal(), wallet::SignatureAlg::kEdDSA, wallet::PurposeKeyPath(account, p, index));
+    return wallet::DeriveSigningKey(secret.seed.Reveal(), wallet::SignatureAlg::kEdDSA,
+                                    wallet::PurposeKeyPath(account, p, index));
   };
   OwnerKeys o;
-  MDL_ASSIGN_OR_RETURN(wallet::SigningKey auth, derive(KeyPurpose::kAuthentication, mdl ? key_index : 0));
+  MDL_ASSIGN_OR_RETURN(wallet::SigningKey auth,
+                       derive(KeyPurpose::kAuthentication, mdl ? key_index : 0));
   o.auth = std::make_shared<wallet::SigningKey>(std::move(auth));
-  MDL_ASSIGN_OR_RETURN(std::string auth_mk, did::MultikeyFromPublicKey(did::KeyType::kEd25519, o.auth->public_key));
+  MDL_ASSIGN_OR_RETURN(std::string auth_mk,
+                       did::MultikeyFromPublicKey(did::KeyType::kEd25519, o.auth->public_key));
   if (mdl) {
     MDL_ASSIGN_OR_RETURN(wallet::SigningKey assertion, derive(KeyPurpose::kAssertion, key_index));
     o.assertion = std::make_shared<wallet::SigningKey>(std::move(assertion));
-    MDL_ASSIGN_OR_RETURN(std::string as_mk, did::MultikeyFromPublicKey(did::KeyType::kEd25519, o.assertion->public_key));
+    MDL_ASSIGN_OR_RETURN(std::string as_mk, did::MultikeyFromPublicKey(did::KeyType::kEd25519,
+                                                                       o.assertion->public_key));
     o.did = owner_did;
     o.auth_kid = owner_did + "#" + auth_mk;
     o.assertion_kid = owner_did + "#" + as_mk;
   } else {
     o.did = "did:key:" + auth_mk;
-    if (!owner_did.empty() && owner_did != o.did) return Status::InvalidArgument("--owner is not this wallet's did:key");
+    if (!owner_did.empty() && owner_did != o.did)
+      return Status::InvalidArgument("--owner is not this wallet's did:key");
     o.assertion = o.auth;
     o.auth_kid = o.assertion_kid = o.did + "#" + auth_mk;
   }
@@ -61,7 +67,8 @@ Result<OwnerKeys> UnlockOwner(const std::string& store, const std::string& passp
   return o;
 }
 
-ContainerRole::ContainerRole(ContainerOptions options, Env env) : options_(std::move(options)), env_(env) {}
+ContainerRole::ContainerRole(ContainerOptions options, Env env)
+    : options_(std::move(options)), env_(env) {}
 
 // The listener stops first; the services and stores go after it (members in reverse order).
 ContainerRole::~ContainerRole() { Stop(); }
@@ -73,11 +80,13 @@ Status ContainerRole::Prepare() {
   if (ec) return Status::InvalidArgument("cannot create " + o.dir + ": " + ec.message());
   fs::permissions(o.dir, fs::perms::owner_all, ec);
   if (!o.store.empty()) {
-    MDL_ASSIGN_OR_RETURN(OwnerKeys k, UnlockOwner(o.store, o.passphrase_file, o.account, o.owner, o.key_index));
+    MDL_ASSIGN_OR_RETURN(OwnerKeys k,
+                         UnlockOwner(o.store, o.passphrase_file, o.account, o.owner, o.key_index));
     keys_ = std::move(k);
   }
   owner_ = !o.owner.empty() ? o.owner : keys_ ? keys_->did : "";
-  if (owner_.empty()) return Status::InvalidArgument("--owner DID or --store (the owner's wallet) is required");
+  if (owner_.empty())
+    return Status::InvalidArgument("--owner DID or --store (the owner's wallet) is required");
   MDL_RETURN_IF_ERROR(o.verifier.Check());
   if (!o.ledger.log_key.empty()) {
     MDL_ASSIGN_OR_RETURN(server::LedgerClient client, o.ledger.MakeClient());
@@ -88,7 +97,8 @@ Status ContainerRole::Prepare() {
   }
   verifier_ = std::make_unique<Verifier>(o.verifier, ledger_client_);
   if (ledger_port_ && !keys_) {
-    return Status::InvalidArgument("consent receipts on the ledger need the owner's wallet (--store)");
+    return Status::InvalidArgument(
+        "consent receipts on the ledger need the owner's wallet (--store)");
   }
   return Status::Ok();
 }
@@ -125,12 +135,17 @@ Status ContainerRole::Open(const std::string& base_url) {
   ao.issuer = !o.public_url.empty() ? o.public_url : base_url;
   while (!ao.issuer.empty() && ao.issuer.back() == '/') ao.issuer.pop_back();
   issuer_ = ao.issuer;
-  MDL_ASSIGN_OR_RETURN(as_, uma::AuthorizationServer::Open((fs::path(o.dir) / "consent.db").string(), ao, env_));
-  MDL_ASSIGN_OR_RETURN(records_, uma::RecordStore::Open((fs::path(o.dir) / "records.db").string(), env_));
+  MDL_ASSIGN_OR_RETURN(
+      as_, uma::AuthorizationServer::Open((fs::path(o.dir) / "consent.db").string(), ao, env_));
+  MDL_ASSIGN_OR_RETURN(records_,
+                       uma::RecordStore::Open((fs::path(o.dir) / "records.db").string(), env_));
   MDL_ASSIGN_OR_RETURN(fhir_, server::FhirResourceServer::Create(*as_, *records_));
-  banner_ = {{"role", "container"},        {"owner", owner_},
-             {"issuer", ao.issuer},         {"fhir", ao.issuer + "/fhir"},
-             {"trusted_issuers", o.verifier.trusted}, {"ledger_receipts", ledger_port_ != nullptr}};
+  banner_ = {{"role", "container"},
+             {"owner", owner_},
+             {"issuer", ao.issuer},
+             {"fhir", ao.issuer + "/fhir"},
+             {"trusted_issuers", o.verifier.trusted},
+             {"ledger_receipts", ledger_port_ != nullptr}};
   return Status::Ok();
 }
 
@@ -182,7 +197,8 @@ Status ContainerRole::Start() {
   return Status::Ok();
 }
 
-Status ContainerRole::Mount(httplib::Server& server, const std::string& prefix, const std::string& base_url) {
+Status ContainerRole::Mount(httplib::Server& server, const std::string& prefix,
+                            const std::string& base_url) {
   MDL_RETURN_IF_ERROR(MountedRoutes::CheckPrefix(prefix));
   std::error_code ec;
   const bool existed = fs::exists(options_.dir, ec);
@@ -204,11 +220,14 @@ Status ContainerRole::Mount(httplib::Server& server, const std::string& prefix, 
 }
 
 Result<HostOptions> ParseHostConfig(const json& cfg, const std::string& config_path) {
-  if (!cfg.is_object() || !cfg.contains("containers") || !cfg["containers"].is_array() || cfg["containers"].empty()) {
+  if (!cfg.is_object() || !cfg.contains("containers") || !cfg["containers"].is_array() ||
+      cfg["containers"].empty()) {
     return Status::InvalidArgument(config_path + ": {\"containers\": [...]} is required");
   }
   // Every member read through core/json.h: a wrong type is a refusal naming the member.
-  auto named = [&](const Status& st) { return Status(st.code(), config_path + ": " + st.message()); };
+  auto named = [&](const Status& st) {
+    return Status(st.code(), config_path + ": " + st.message());
+  };
   LedgerClientOptions l;
   HostOptions host;
   TlsFiles tls;
@@ -224,8 +243,8 @@ Result<HostOptions> ParseHostConfig(const json& cfg, const std::string& config_p
     auto trust = OptionalStringArray(cfg, "trust");
     auto loopback = OptionalBool(cfg, "allow_insecure_loopback", false);
     auto anchor = OptionalBool(cfg, "ledger_receipts", false);
-    for (const Status& st : {url.status(), key.status(), tls_json.status(), listen.status(), trust.status(),
-                             loopback.status(), anchor.status()}) {
+    for (const Status& st : {url.status(), key.status(), tls_json.status(), listen.status(),
+                             trust.status(), loopback.status(), anchor.status()}) {
       if (!st.ok()) return named(st);
     }
     auto cert = OptionalString(*tls_json, "cert", "");
@@ -243,11 +262,14 @@ Result<HostOptions> ParseHostConfig(const json& cfg, const std::string& config_p
   }
   std::set<std::string> names;
   for (const json& e : cfg["containers"]) {
-    if (!e.is_object() || !e.contains("name") || !e["name"].is_string() || !names.insert(e["name"].get<std::string>()).second) {
+    if (!e.is_object() || !e.contains("name") || !e["name"].is_string() ||
+        !names.insert(e["name"].get<std::string>()).second) {
       return Status::InvalidArgument("each container has a unique name");
     }
     const std::string name = e["name"];
-    auto in = [&](const Status& st) { return Status(st.code(), "container " + name + ": " + st.message()); };
+    auto in = [&](const Status& st) {
+      return Status(st.code(), "container " + name + ": " + st.message());
+    };
     ContainerOptions o;
     auto dir = OptionalString(e, "dir", "");
     auto store = OptionalString(e, "store", "");
@@ -256,15 +278,22 @@ Result<HostOptions> ParseHostConfig(const json& cfg, const std::string& config_p
     auto key_index = OptionalInt(e, "key_index", 0);
     auto listen = OptionalString(e, "listen", "");
     auto public_url = OptionalString(e, "public_url", "");
-    for (const Status& st : {dir.status(), store.status(), pass.status(), owner.status(), key_index.status(),
-                             listen.status(), public_url.status()}) {
+    for (const Status& st : {dir.status(), store.status(), pass.status(), owner.status(),
+                             key_index.status(), listen.status(), public_url.status()}) {
       if (!st.ok()) return in(st);
     }
-    if (*key_index < 0 || *key_index > 0x7fffffff) return in(Status::InvalidArgument("'key_index' is out of range"));
+    if (*key_index < 0 || *key_index > 0x7fffffff)
+      return in(Status::InvalidArgument("'key_index' is out of range"));
     if (!host.listen.empty()) {
-      if (!listen->empty()) return in(Status::InvalidArgument("'listen' goes with a port per container; this host shares its 'listen'"));
-      if (name.empty() || name.size() > 64 || name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos) {
-        return in(Status::InvalidArgument("the name is its path (/c/NAME): letters, digits, '-', '_', at most 64"));
+      if (!listen->empty())
+        return in(Status::InvalidArgument(
+            "'listen' goes with a port per container; this host shares its 'listen'"));
+      if (name.empty() || name.size() > 64 ||
+          name.find_first_not_of(
+              "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
+              std::string::npos) {
+        return in(Status::InvalidArgument(
+            "the name is its path (/c/NAME): letters, digits, '-', '_', at most 64"));
       }
     }
     o.dir = *dir;
@@ -303,8 +332,11 @@ Status HostRole::Start() {
       containers_.clear();
       return Status(st.code(), name + ": " + st.message());
     }
-    listing.push_back({{"name", name}, {"url", c->url()}, {"owner", c->banner()["owner"]},
-                       {"app", c->banner().value("app", "")}, {"setup_link", c->banner().value("setup_link", "")}});
+    listing.push_back({{"name", name},
+                       {"url", c->url()},
+                       {"owner", c->banner()["owner"]},
+                       {"app", c->banner().value("app", "")},
+                       {"setup_link", c->banner().value("setup_link", "")}});
     containers_.push_back(std::move(c));
   }
   banner_ = {{"role", "host"}, {"containers", listing}};
@@ -323,8 +355,11 @@ Status HostRole::StartShared(json* listing) {
       containers_.clear();
       return Status(st.code(), name + ": " + st.message());
     }
-    listing->push_back({{"name", name}, {"url", c->issuer()}, {"owner", c->banner()["owner"]},
-                        {"app", c->banner().value("app", "")}, {"setup_link", c->banner().value("setup_link", "")}});
+    listing->push_back({{"name", name},
+                        {"url", c->issuer()},
+                        {"owner", c->banner()["owner"]},
+                        {"app", c->banner().value("app", "")},
+                        {"setup_link", c->banner().value("setup_link", "")}});
     containers_.push_back(std::move(c));
   }
   Serve();

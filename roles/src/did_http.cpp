@@ -27,7 +27,8 @@ Result<int64_t> ParseXmlDateTime(std::string_view text) {
     while (i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i]))) ++i;
     rest = rest.substr(i);
   }
-  if (rest != "Z" && rest != "+00:00") return Status::InvalidArgument("datetime must be in UTC (Z): " + s);
+  if (rest != "Z" && rest != "+00:00")
+    return Status::InvalidArgument("datetime must be in UTC (Z): " + s);
   return static_cast<int64_t>(timegm(&tm));
 }
 
@@ -44,12 +45,19 @@ Wanted FromAccept(const std::string& accept) {
     std::string range = accept.substr(start, comma - start);
     start = comma + 1;
     std::string lower;
-    for (char c : range) if (c != ' ' && c != '\t') lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower.find(";q=0") != std::string::npos && lower.find(";q=0.") == std::string::npos) continue;  // q=0: not acceptable
+    for (char c : range)
+      if (c != ' ' && c != '\t')
+        lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower.find(";q=0") != std::string::npos && lower.find(";q=0.") == std::string::npos)
+      continue;  // q=0: not acceptable
     const std::string type = lower.substr(0, lower.find(';'));
-    if (type == "application/did+json" || type == "application/did+ld+json" || type == "application/did") return Wanted::kDocument;
-    if (type == "*/*" || type == "application/*" || type == "application/json" || type == "application/did-resolution" ||
-        (type == "application/ld+json" && (lower.find("profile") == std::string::npos || lower.find("did-resolution") != std::string::npos))) {
+    if (type == "application/did+json" || type == "application/did+ld+json" ||
+        type == "application/did")
+      return Wanted::kDocument;
+    if (type == "*/*" || type == "application/*" || type == "application/json" ||
+        type == "application/did-resolution" ||
+        (type == "application/ld+json" && (lower.find("profile") == std::string::npos ||
+                                           lower.find("did-resolution") != std::string::npos))) {
       return Wanted::kResult;
     }
     if (comma == accept.size()) break;
@@ -58,16 +66,18 @@ Wanted FromAccept(const std::string& accept) {
 }
 
 void RegisterResolverRoutes(httplib::Server& server, const did::Resolver& resolver) {
-  server.Get(R"(/1\.0/identifiers/(.+))", [&resolver](const httplib::Request& req, httplib::Response& res) {
+  server.Get(R"(/1\.0/identifiers/(.+))", [&resolver](const httplib::Request& req,
+                                                      httplib::Response& res) {
     const Wanted wanted = FromAccept(req.get_header_value("Accept"));
     if (wanted == Wanted::kUnsupported) {
       res.status = 406;
-      res.set_content(did::ResolutionResult::Error(did::kRepresentationNotSupported,
-                                                   "Accept names no representation this resolver produces "
-                                                   "(application/did+json, or the resolution result)")
-                          .ToJson()
-                          .dump(),
-                      "application/ld+json;profile=\"https://w3id.org/did-resolution\"");
+      res.set_content(
+          did::ResolutionResult::Error(did::kRepresentationNotSupported,
+                                       "Accept names no representation this resolver produces "
+                                       "(application/did+json, or the resolution result)")
+              .ToJson()
+              .dump(),
+          "application/ld+json;profile=\"https://w3id.org/did-resolution\"");
       return;
     }
     const std::string did = httplib::detail::decode_url(req.matches[1].str(), false);
@@ -76,7 +86,9 @@ void RegisterResolverRoutes(httplib::Server& server, const did::Resolver& resolv
     if (req.has_param("versionTime")) {
       auto t = ParseXmlDateTime(req.get_param_value("versionTime"));
       if (!t) {
-        SendJson(res, did::ResolutionResult::Error(did::kInvalidOptions, t.error().message()).ToJson(), 400);
+        SendJson(res,
+                 did::ResolutionResult::Error(did::kInvalidOptions, t.error().message()).ToJson(),
+                 400);
         return;
       }
       options.version_time = *t;
@@ -84,7 +96,9 @@ void RegisterResolverRoutes(httplib::Server& server, const did::Resolver& resolv
     if (req.has_param("ledgerPosition")) {
       auto p = QueryU64(req, "ledgerPosition");
       if (!p) {
-        SendJson(res, did::ResolutionResult::Error(did::kInvalidOptions, p.error().message()).ToJson(), 400);
+        SendJson(res,
+                 did::ResolutionResult::Error(did::kInvalidOptions, p.error().message()).ToJson(),
+                 400);
         return;
       }
       options.ledger_position = *p;
@@ -92,11 +106,16 @@ void RegisterResolverRoutes(httplib::Server& server, const did::Resolver& resolv
     did::ResolutionResult r = resolver.Resolve(did, options);
     int status = 200;
     if (!r.ok()) {
-      if (r.error == did::kInvalidDid || r.error == did::kInvalidOptions) status = 400;
-      else if (r.error == did::kNotFound) status = 404;
-      else if (r.error == did::kMethodNotSupported) status = 501;
-      else if (r.error == did::kRepresentationNotSupported) status = 406;
-      else status = 500;
+      if (r.error == did::kInvalidDid || r.error == did::kInvalidOptions)
+        status = 400;
+      else if (r.error == did::kNotFound)
+        status = 404;
+      else if (r.error == did::kMethodNotSupported)
+        status = 501;
+      else if (r.error == did::kRepresentationNotSupported)
+        status = 406;
+      else
+        status = 500;
     } else if (r.metadata.deactivated) {
       status = 410;
     }
@@ -106,21 +125,25 @@ void RegisterResolverRoutes(httplib::Server& server, const did::Resolver& resolv
       res.set_content(r.ToJson()["didDocument"].dump(), "application/did+json");
       return;
     }
-    res.set_content(r.ToJson().dump(), "application/ld+json;profile=\"https://w3id.org/did-resolution\"");
+    res.set_content(r.ToJson().dump(),
+                    "application/ld+json;profile=\"https://w3id.org/did-resolution\"");
   });
 }
 
 did::mdl::OpFetcher MakeLedgerOpFetcher(std::shared_ptr<LedgerClient> client) {
   auto mu = std::make_shared<std::mutex>();
-  return [client, mu](std::string_view did, uint64_t* tree_size) -> Result<std::vector<did::mdl::OpRecord>> {
+  return [client, mu](std::string_view did,
+                      uint64_t* tree_size) -> Result<std::vector<did::mdl::OpRecord>> {
     std::lock_guard<std::mutex> lock(*mu);
     MDL_ASSIGN_OR_RETURN(ledger::Checkpoint cp, client->Refresh());
     *tree_size = cp.size;
-    MDL_ASSIGN_OR_RETURN(std::vector<ProvenEntry> entries, client->Lookup({ledger::KeyKind::kDid, std::string(did)}));
+    MDL_ASSIGN_OR_RETURN(std::vector<ProvenEntry> entries,
+                         client->Lookup({ledger::KeyKind::kDid, std::string(did)}));
     std::vector<did::mdl::OpRecord> ops;
     for (auto& e : entries) {
       auto body = jcs::ParseStrict(e.entry);
-      if (body && body->is_object() && body->value("type", "") == "did.op" && body->value("did", "") == did) {
+      if (body && body->is_object() && body->value("type", "") == "did.op" &&
+          body->value("did", "") == did) {
         ops.push_back({e.index, std::move(e.entry)});
       }
     }

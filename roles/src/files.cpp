@@ -45,9 +45,12 @@ Result<Bytes> ReadFileBytes(const std::string& path) {
   FdCloser fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY)};
   if (fd.fd < 0) return OpenForReadError(path, errno);
   struct stat sb;
-  if (::fstat(fd.fd, &sb) != 0) return Status::Unavailable("cannot read " + path + ": " + Errno(errno));
-  if (S_ISDIR(sb.st_mode)) return Status::InvalidArgument("cannot read " + path + ": it is a directory");
-  if (!S_ISREG(sb.st_mode)) return Status::InvalidArgument("cannot read " + path + ": not a regular file");
+  if (::fstat(fd.fd, &sb) != 0)
+    return Status::Unavailable("cannot read " + path + ": " + Errno(errno));
+  if (S_ISDIR(sb.st_mode))
+    return Status::InvalidArgument("cannot read " + path + ": it is a directory");
+  if (!S_ISREG(sb.st_mode))
+    return Status::InvalidArgument("cannot read " + path + ": not a regular file");
   Bytes out;
   out.reserve(static_cast<size_t>(sb.st_size));
   std::array<uint8_t, 1 << 16> buf;
@@ -65,8 +68,10 @@ Result<SecretString> ReadSecretFile(const std::string& path) {
   FdCloser fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY)};
   if (fd.fd < 0) return OpenForReadError(path, errno);
   struct stat sb;
-  if (::fstat(fd.fd, &sb) != 0) return Status::Unavailable("cannot read " + path + ": " + Errno(errno));
-  if (S_ISDIR(sb.st_mode)) return Status::InvalidArgument("cannot read " + path + ": it is a directory");
+  if (::fstat(fd.fd, &sb) != 0)
+    return Status::Unavailable("cannot read " + path + ": " + Errno(errno));
+  if (S_ISDIR(sb.st_mode))
+    return Status::InvalidArgument("cannot read " + path + ": it is a directory");
   if (!S_ISREG(sb.st_mode) && !S_ISFIFO(sb.st_mode)) {
     return Status::InvalidArgument("cannot read " + path + ": not a regular file or a pipe");
   }
@@ -96,9 +101,12 @@ Result<SecretString> ReadSecretFile(const std::string& path) {
   return secret;
 }
 
-Status WriteFileAtomic(const std::string& path, std::string_view data, bool public_file, bool overwrite) {
+Status WriteFileAtomic(const std::string& path, std::string_view data, bool public_file,
+                       bool overwrite) {
   const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
   const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
   if (base.empty() || base == "." || base == "..") {
     return Status::InvalidArgument("cannot write " + path + ": not a file name");
@@ -108,7 +116,8 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, bool publ
     return Status::AlreadyExists(path + " already exists; not overwriting it");
   }
   // The temporary file lives in the same directory, so that rename() is atomic.
-  std::string tmp = path.substr(0, slash == std::string::npos ? 0 : slash + 1) + "." + base + ".tmp-XXXXXX";
+  std::string tmp =
+      path.substr(0, slash == std::string::npos ? 0 : slash + 1) + "." + base + ".tmp-XXXXXX";
   const int raw_fd = ::mkostemp(tmp.data(), O_CLOEXEC);
   if (raw_fd < 0) {
     const int err = errno;
@@ -152,7 +161,8 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, bool publ
     // A file system without RENAME_NOREPLACE: link() refuses an existing target too, and
     // ~TempFile then removes the temporary name.
     if (::link(tmp.c_str(), path.c_str()) != 0) {
-      if (errno == EEXIST) return Status::AlreadyExists(path + " already exists; not overwriting it");
+      if (errno == EEXIST)
+        return Status::AlreadyExists(path + " already exists; not overwriting it");
       return io_error("link");
     }
   }
@@ -168,12 +178,14 @@ Result<SecretString> PromptNoEcho(const std::string& prompt) {
   FdCloser fd{::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY)};
   if (fd.fd < 0) return Status::InvalidArgument("no terminal to ask for a passphrase");
   termios old{};
-  if (::tcgetattr(fd.fd, &old) != 0) return Status::InvalidArgument("no terminal to ask for a passphrase");
+  if (::tcgetattr(fd.fd, &old) != 0)
+    return Status::InvalidArgument("no terminal to ask for a passphrase");
   termios noecho = old;
   noecho.c_lflag &= ~static_cast<tcflag_t>(ECHO);
   // tcsetattr succeeds if any one change took effect: read the settings back.
   termios now{};
-  if (::tcsetattr(fd.fd, TCSAFLUSH, &noecho) != 0 || ::tcgetattr(fd.fd, &now) != 0 || (now.c_lflag & ECHO) != 0) {
+  if (::tcsetattr(fd.fd, TCSAFLUSH, &noecho) != 0 || ::tcgetattr(fd.fd, &now) != 0 ||
+      (now.c_lflag & ECHO) != 0) {
     (void)::tcsetattr(fd.fd, TCSAFLUSH, &old);
     return Status::InvalidArgument("cannot turn off echo on the terminal to ask for a passphrase");
   }
@@ -200,16 +212,16 @@ Result<SecretString> PromptNoEcho(const std::string& prompt) {
   if (!restored) return Status::Unavailable("cannot turn echo back on; run `stty echo`");
   if (read_error) return Status::Unavailable("cannot read the passphrase from the terminal");
   if (too_long) {
-    return Status::InvalidArgument("the passphrase is longer than " + std::to_string(kMaxPromptedPassphrase) +
-                                   " bytes");
+    return Status::InvalidArgument("the passphrase is longer than " +
+                                   std::to_string(kMaxPromptedPassphrase) + " bytes");
   }
   return secret;
 }
 
 }  // namespace
 
-Result<SecretString> GetPassphrase(const std::string& file, const char* env_var, const std::string& prompt,
-                                   bool confirm) {
+Result<SecretString> GetPassphrase(const std::string& file, const char* env_var,
+                                   const std::string& prompt, bool confirm) {
   if (!file.empty()) return ReadSecretFile(file);
   if (env_var != nullptr) {
     if (const char* v = std::getenv(env_var); v != nullptr) return SecretString(std::string(v));
@@ -224,11 +236,12 @@ Result<SecretString> GetPassphrase(const std::string& file, const char* env_var,
   return first;
 }
 
-
-Result<wallet::WalletSecret> OpenAndUnlock(const std::string& store, const std::string& passphrase_file) {
+Result<wallet::WalletSecret> OpenAndUnlock(const std::string& store,
+                                           const std::string& passphrase_file) {
   auto ks = wallet::KeyStore::Open(store, DefaultEnv());
   if (!ks) return Status::InvalidArgument(ks.error().ToString());
-  MDL_ASSIGN_OR_RETURN(SecretString pass, GetPassphrase(passphrase_file, "MEDALLION_PASSPHRASE", "Key store passphrase", false));
+  MDL_ASSIGN_OR_RETURN(SecretString pass, GetPassphrase(passphrase_file, "MEDALLION_PASSPHRASE",
+                                                        "Key store passphrase", false));
   return (*ks)->Unlock(pass.Reveal());
 }
 

@@ -30,14 +30,15 @@ void RegisterStatusListCredential(httplib::Server& server, const std::string& pa
   });
 }
 
-void RegisterSocietyRoutes(httplib::Server& server, claims::Society& society, const did::Resolver& resolver,
-                           std::string admin_token) {
+void RegisterSocietyRoutes(httplib::Server& server, claims::Society& society,
+                           const did::Resolver& resolver, std::string admin_token) {
   claims::Society* s = &society;
   const did::Resolver* r = &resolver;
   auto admin = [admin_token](const httplib::Request& req) {
     const std::string h = req.get_header_value("Authorization");
     const std::string want = "Bearer " + admin_token;
-    return !admin_token.empty() && h.size() == want.size() && ConstantTimeEqual(AsBytes(h), AsBytes(want));
+    return !admin_token.empty() && h.size() == want.size() &&
+           ConstantTimeEqual(AsBytes(h), AsBytes(want));
   };
   server.Post("/society/v1/challenge", [s](const httplib::Request&, httplib::Response& res) {
     auto c = s->Challenge();
@@ -48,34 +49,46 @@ void RegisterSocietyRoutes(httplib::Server& server, claims::Society& society, co
     auto parsed = ReadJsonBody(req, res);
     if (!parsed) return;
     nlohmann::json& body = *parsed;
-    if (!body.is_object() || !body["proof"].is_string() || !body["license_number"].is_string() || !body["name"].is_string()) {
-      return SendError(res, 400, "invalid_request", "the body is {\"proof\", \"license_number\", \"name\"}");
+    if (!body.is_object() || !body["proof"].is_string() || !body["license_number"].is_string() ||
+        !body["name"].is_string()) {
+      return SendError(res, 400, "invalid_request",
+                       "the body is {\"proof\", \"license_number\", \"name\"}");
     }
-    auto vc = s->Onboard(body["proof"].get<std::string>(), body["license_number"], body["name"], *r);
+    auto vc =
+        s->Onboard(body["proof"].get<std::string>(), body["license_number"], body["name"], *r);
     if (!vc) return SendError(res, vc.error());
     SendJson(res, *vc, 201);
   });
-  server.Get("/society/v1/licenses", [s, admin](const httplib::Request& req, httplib::Response& res) {
-    if (!admin(req)) return SendError(res, 401, "invalid_token", "the society's admin token is required");
-    auto l = s->Licenses();
-    if (!l) return SendError(res, l.error());
-    SendJson(res, *l);
-  });
-  server.Post(R"(/society/v1/licenses/([A-Za-z0-9:._-]{1,128})/status)", [s, admin](const httplib::Request& req, httplib::Response& res) {
-    if (!admin(req)) return SendError(res, 401, "invalid_token", "the society's admin token is required");
-    auto parsed = ReadJsonBody(req, res);
-    if (!parsed) return;
-    nlohmann::json& body = *parsed;
-    if (!body.is_object() || !body["action"].is_string()) return SendError(res, 400, "invalid_request", "the body is {\"action\"}");
-    Status st = s->SetStatus(req.matches[1].str(), body["action"]);
-    if (!st.ok()) return SendError(res, st);
-    SendJson(res, {{"id", req.matches[1].str()}, {"action", body["action"]}});
-  });
+  server.Get(
+      "/society/v1/licenses", [s, admin](const httplib::Request& req, httplib::Response& res) {
+        if (!admin(req))
+          return SendError(res, 401, "invalid_token", "the society's admin token is required");
+        auto l = s->Licenses();
+        if (!l) return SendError(res, l.error());
+        SendJson(res, *l);
+      });
+  server.Post(R"(/society/v1/licenses/([A-Za-z0-9:._-]{1,128})/status)",
+              [s, admin](const httplib::Request& req, httplib::Response& res) {
+                if (!admin(req))
+                  return SendError(res, 401, "invalid_token",
+                                   "the society's admin token is required");
+                auto parsed = ReadJsonBody(req, res);
+                if (!parsed) return;
+                nlohmann::json& body = *parsed;
+                if (!body.is_object() || !body["action"].is_string())
+                  return SendError(res, 400, "invalid_request", "the body is {\"action\"}");
+                Status st = s->SetStatus(req.matches[1].str(), body["action"]);
+                if (!st.ok()) return SendError(res, st);
+                SendJson(res, {{"id", req.matches[1].str()}, {"action", body["action"]}});
+              });
   for (auto purpose : {claims::StatusPurpose::kRevocation, claims::StatusPurpose::kSuspension}) {
-    RegisterStatusListCredential(server, "/status/" + std::string(claims::StatusPurposeName(purpose)), [s, purpose]() {
-      auto list = s->StatusListCredential(purpose);
-      return list ? *list : nlohmann::json{{"error", "server_error"}, {"error_description", list.error().message()}};
-    });
+    RegisterStatusListCredential(
+        server, "/status/" + std::string(claims::StatusPurposeName(purpose)), [s, purpose]() {
+          auto list = s->StatusListCredential(purpose);
+          return list ? *list
+                      : nlohmann::json{{"error", "server_error"},
+                                       {"error_description", list.error().message()}};
+        });
   }
   RegisterCredentialContext(server);
 }

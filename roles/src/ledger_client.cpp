@@ -39,7 +39,8 @@ Result<ledger::AppendResult> AppendResultFromJson(const json& j) {
   if (j.contains("error")) {
     return Status(CodeFromName(j.value("error", "")), j.value("error_description", ""));
   }
-  if (!j.contains("index") || !j["index"].is_number_unsigned()) return Status::DataLoss("ledger answer: no index");
+  if (!j.contains("index") || !j["index"].is_number_unsigned())
+    return Status::DataLoss("ledger answer: no index");
   ledger::AppendResult r;
   r.index = j["index"].get<uint64_t>();
   MDL_ASSIGN_OR_RETURN(r.leaf_hash, HashFromHex(j.value("leaf_hash", json())));
@@ -68,7 +69,8 @@ Status StatusFromHttpError(int http_status, const std::string& body) {
   json j = ParseAnswer(body);
   if (j.is_object() && j.contains("error") && j["error"].is_string()) {
     std::string desc = j.value("error_description", "");
-    return Status(CodeFromName(j["error"].get<std::string>()), desc.empty() ? j["error"].get<std::string>() : desc);
+    return Status(CodeFromName(j["error"].get<std::string>()),
+                  desc.empty() ? j["error"].get<std::string>() : desc);
   }
   return Status::DataLoss("HTTP " + std::to_string(http_status) + " without a JSON error body");
 }
@@ -81,7 +83,9 @@ LedgerClient::LedgerClient(LedgerClient&&) noexcept = default;
 Result<std::string> LedgerClient::Get(const std::string& path_and_query) {
   auto c = MakeClient(base_url_);
   auto res = c.Get(path_and_query);
-  if (!res) return Status::Unavailable("ledger " + base_url_ + " unreachable: " + httplib::to_string(res.error()));
+  if (!res)
+    return Status::Unavailable("ledger " + base_url_ +
+                               " unreachable: " + httplib::to_string(res.error()));
   if (res->status != 200) return StatusFromHttpError(res->status, res->body);
   return res->body;
 }
@@ -89,7 +93,8 @@ Result<std::string> LedgerClient::Get(const std::string& path_and_query) {
 Result<json> LedgerClient::GetJson(const std::string& path_and_query) {
   MDL_ASSIGN_OR_RETURN(std::string body, Get(path_and_query));
   json j = ParseAnswer(body);
-  if (j.is_discarded() || !j.is_object()) return Status::DataLoss("ledger answer is not a JSON object");
+  if (j.is_discarded() || !j.is_object())
+    return Status::DataLoss("ledger answer is not a JSON object");
   return j;
 }
 
@@ -109,20 +114,26 @@ Result<ledger::Proof> LedgerClient::GetProof(const std::string& path_and_query) 
 Result<ledger::AppendResult> LedgerClient::Append(const json& entry) {
   auto c = MakeClient(base_url_);
   auto res = c.Post("/ledger/v1/entries", entry.dump(), "application/json");
-  if (!res) return Status::Unavailable("ledger " + base_url_ + " unreachable: " + httplib::to_string(res.error()));
+  if (!res)
+    return Status::Unavailable("ledger " + base_url_ +
+                               " unreachable: " + httplib::to_string(res.error()));
   if (res->status != 200) return StatusFromHttpError(res->status, res->body);
   json j = ParseAnswer(res->body);
   if (!j.is_object()) return Status::DataLoss("ledger answer is not a JSON object");
   return AppendResultFromJson(j);
 }
 
-Result<std::vector<Result<ledger::AppendResult>>> LedgerClient::AppendBatch(const std::vector<json>& entries) {
+Result<std::vector<Result<ledger::AppendResult>>> LedgerClient::AppendBatch(
+    const std::vector<json>& entries) {
   auto c = MakeClient(base_url_);
   auto res = c.Post("/ledger/v1/entries", json{{"entries", entries}}.dump(), "application/json");
-  if (!res) return Status::Unavailable("ledger " + base_url_ + " unreachable: " + httplib::to_string(res.error()));
+  if (!res)
+    return Status::Unavailable("ledger " + base_url_ +
+                               " unreachable: " + httplib::to_string(res.error()));
   if (res->status != 200) return StatusFromHttpError(res->status, res->body);
   json j = ParseAnswer(res->body);
-  if (!j.is_object() || !j.contains("results") || !j["results"].is_array() || j["results"].size() != entries.size()) {
+  if (!j.is_object() || !j.contains("results") || !j["results"].is_array() ||
+      j["results"].size() != entries.size()) {
     return Status::DataLoss("ledger answer: results do not match the batch");
   }
   std::vector<Result<ledger::AppendResult>> out;
@@ -140,8 +151,9 @@ Result<ledger::Checkpoint> LedgerClient::Refresh() {
   ledger::Proof proof;
   const auto& trusted = verifier_.trusted();
   if (trusted && trusted->size > 0 && offered->size > trusted->size) {
-    MDL_ASSIGN_OR_RETURN(proof, GetProof("/ledger/v1/proof/consistency?first=" + std::to_string(trusted->size) +
-                                         "&second=" + std::to_string(offered->size)));
+    MDL_ASSIGN_OR_RETURN(
+        proof, GetProof("/ledger/v1/proof/consistency?first=" + std::to_string(trusted->size) +
+                        "&second=" + std::to_string(offered->size)));
   }
   return verifier_.Update(note, proof);
 }
@@ -149,9 +161,12 @@ Result<ledger::Checkpoint> LedgerClient::Refresh() {
 Status LedgerClient::VerifyIncluded(uint64_t index, const ledger::Hash& leaf_hash) {
   const auto& trusted = verifier_.trusted();
   if (!trusted) return Status::FailedPrecondition("no trusted checkpoint yet (Refresh first)");
-  if (index >= trusted->size) return Status::FailedPrecondition("entry " + std::to_string(index) + " is not yet in the trusted checkpoint");
-  MDL_ASSIGN_OR_RETURN(ledger::Proof proof, GetProof("/ledger/v1/proof/inclusion?index=" + std::to_string(index) +
-                                                      "&size=" + std::to_string(trusted->size)));
+  if (index >= trusted->size)
+    return Status::FailedPrecondition("entry " + std::to_string(index) +
+                                      " is not yet in the trusted checkpoint");
+  MDL_ASSIGN_OR_RETURN(ledger::Proof proof,
+                       GetProof("/ledger/v1/proof/inclusion?index=" + std::to_string(index) +
+                                "&size=" + std::to_string(trusted->size)));
   return verifier_.VerifyInclusion(index, leaf_hash, proof);
 }
 
@@ -165,16 +180,20 @@ Result<std::vector<ProvenEntry>> LedgerClient::Lookup(const ledger::EntryKey& ke
                            {"value", key.value},
                            {"size", std::to_string(trusted->size)}};
     if (after >= 0) params.emplace("after", std::to_string(after));
-    MDL_ASSIGN_OR_RETURN(json j, GetJson(httplib::append_query_params("/ledger/v1/lookup", params)));
-    if (!j.contains("matches") || !j["matches"].is_array()) return Status::DataLoss("ledger answer: no matches");
+    MDL_ASSIGN_OR_RETURN(json j,
+                         GetJson(httplib::append_query_params("/ledger/v1/lookup", params)));
+    if (!j.contains("matches") || !j["matches"].is_array())
+      return Status::DataLoss("ledger answer: no matches");
     for (const auto& m : j["matches"]) {
       ProvenEntry e;
-      if (!m.contains("index") || !m["index"].is_number_unsigned() || !m.contains("entry") || !m["entry"].is_string() ||
-          !m.contains("inclusion_proof") || !m["inclusion_proof"].is_array()) {
+      if (!m.contains("index") || !m["index"].is_number_unsigned() || !m.contains("entry") ||
+          !m["entry"].is_string() || !m.contains("inclusion_proof") ||
+          !m["inclusion_proof"].is_array()) {
         return Status::DataLoss("ledger answer: malformed match");
       }
       e.index = m["index"].get<uint64_t>();
-      if (static_cast<int64_t>(e.index) <= after) return Status::DataLoss("ledger answer: matches out of order");
+      if (static_cast<int64_t>(e.index) <= after)
+        return Status::DataLoss("ledger answer: matches out of order");
       e.entry = m["entry"].get<std::string>();
       e.leaf_hash = ledger::HashLeaf(AsBytes(e.entry));  // recomputed, never taken on trust
       for (const auto& h : m["inclusion_proof"]) {
@@ -187,36 +206,43 @@ Result<std::vector<ProvenEntry>> LedgerClient::Lookup(const ledger::EntryKey& ke
       auto parsed = ledger::ParseEntry(e.entry);
       if (!parsed) return Status::DataLoss("ledger answer: stored entry fails its schema");
       if (std::find(parsed->keys.begin(), parsed->keys.end(), key) == parsed->keys.end()) {
-        return Status::DataLoss("ledger answer: entry " + std::to_string(e.index) + " does not carry the key");
+        return Status::DataLoss("ledger answer: entry " + std::to_string(e.index) +
+                                " does not carry the key");
       }
       after = static_cast<int64_t>(e.index);
       out.push_back(std::move(e));
     }
     if (!j.value("more", false)) return out;
-    if (j["matches"].empty()) return Status::DataLoss("ledger answer: more promised but no matches");
+    if (j["matches"].empty())
+      return Status::DataLoss("ledger answer: more promised but no matches");
   }
-  return Status::ResourceExhausted("more than " + std::to_string(kMaxLookupPages * 100) + " entries carry this key");
+  return Status::ResourceExhausted("more than " + std::to_string(kMaxLookupPages * 100) +
+                                   " entries carry this key");
 }
 
 Result<std::vector<ProvenEntry>> LedgerClient::Entries(uint64_t start, uint64_t end) {
   const auto& trusted = verifier_.trusted();
   if (!trusted) return Status::FailedPrecondition("no trusted checkpoint yet (Refresh first)");
-  if (end > trusted->size || start > end) return Status::InvalidArgument("range beyond the trusted checkpoint");
-  MDL_ASSIGN_OR_RETURN(json j, GetJson("/ledger/v1/entries?start=" + std::to_string(start) + "&end=" + std::to_string(end)));
+  if (end > trusted->size || start > end)
+    return Status::InvalidArgument("range beyond the trusted checkpoint");
+  MDL_ASSIGN_OR_RETURN(json j, GetJson("/ledger/v1/entries?start=" + std::to_string(start) +
+                                       "&end=" + std::to_string(end)));
   if (!j.contains("entries") || !j["entries"].is_array() || j["entries"].size() != end - start) {
     return Status::DataLoss("ledger answer: wrong number of entries");
   }
   std::vector<ProvenEntry> out;
   for (uint64_t i = start; i < end; ++i) {
     const json& m = j["entries"][i - start];
-    if (!m.contains("entry") || !m["entry"].is_string()) return Status::DataLoss("ledger answer: malformed entry");
+    if (!m.contains("entry") || !m["entry"].is_string())
+      return Status::DataLoss("ledger answer: malformed entry");
     ProvenEntry e;
     e.index = i;
     e.entry = m["entry"].get<std::string>();
     e.leaf_hash = ledger::HashLeaf(AsBytes(e.entry));
     e.tree_size = trusted->size;
-    MDL_ASSIGN_OR_RETURN(e.inclusion_proof, GetProof("/ledger/v1/proof/inclusion?index=" + std::to_string(i) +
-                                                      "&size=" + std::to_string(trusted->size)));
+    MDL_ASSIGN_OR_RETURN(e.inclusion_proof,
+                         GetProof("/ledger/v1/proof/inclusion?index=" + std::to_string(i) +
+                                  "&size=" + std::to_string(trusted->size)));
     MDL_RETURN_IF_ERROR(verifier_.VerifyInclusion(i, e.leaf_hash, e.inclusion_proof));
     out.push_back(std::move(e));
   }

@@ -36,27 +36,33 @@ json AppendJson(const ledger::AppendResult& r) {
 // batch is schema-checked before any is queued, so a malformed batch changes nothing.
 void HandleAppend(ledger::Log* log, CosignatureCollector* collector, const httplib::Request& req,
                   httplib::Response& res) {
-  if (!IsJsonMediaType(req)) return SendError(res, 415, "unsupported_media_type", "entries are application/json");
+  if (!IsJsonMediaType(req))
+    return SendError(res, 415, "unsupported_media_type", "entries are application/json");
   auto body = jcs::ParseStrict(req.body);
   if (!body) return SendError(res, body.error());
-  if (!body->is_object()) return SendError(res, Status::InvalidArgument("body must be a JSON object"));
+  if (!body->is_object())
+    return SendError(res, Status::InvalidArgument("body must be a JSON object"));
   const bool batch = body->contains("entries");
   // docs/ledger.md: an entry is at most 4096 bytes as received (whitespace counts); a single
   // entry's received text is the whole body. (Each entry of a batch is held to 4096 canonical
   // bytes, and the batch to the 1 MiB body limit.)
   if (!batch && req.body.size() > ledger::kMaxEntryBytes) {
-    return SendError(res, Status::InvalidArgument("entry: " + std::to_string(req.body.size()) + " bytes received, limit " +
+    return SendError(res, Status::InvalidArgument("entry: " + std::to_string(req.body.size()) +
+                                                  " bytes received, limit " +
                                                   std::to_string(ledger::kMaxEntryBytes)));
   }
   std::vector<ledger::Entry> entries;
   if (batch) {
     const json& list = (*body)["entries"];
     if (body->size() != 1 || !list.is_array() || list.empty() || list.size() > kMaxBatchEntries) {
-      return SendError(res, Status::InvalidArgument("a batch is {\"entries\": [1 to 1000 entries]}"));
+      return SendError(res,
+                       Status::InvalidArgument("a batch is {\"entries\": [1 to 1000 entries]}"));
     }
     for (size_t i = 0; i < list.size(); ++i) {
       auto e = ledger::EntryFromJson(list[i]);
-      if (!e) return SendError(res, Status::InvalidArgument("entries[" + std::to_string(i) + "]: " + e.error().message()));
+      if (!e)
+        return SendError(res, Status::InvalidArgument("entries[" + std::to_string(i) +
+                                                      "]: " + e.error().message()));
       entries.push_back(std::move(*e));
     }
   } else {
@@ -91,7 +97,8 @@ void HandleLookup(ledger::Log* log, const httplib::Request& req, httplib::Respon
   auto kind = ledger::KeyKindFromName(req.get_param_value("kind"));
   if (!kind) return SendError(res, kind.error());
   const std::string value = req.get_param_value("value");
-  if (value.empty() || value.size() > 256) return SendError(res, Status::InvalidArgument("value must be 1 to 256 bytes"));
+  if (value.empty() || value.size() > 256)
+    return SendError(res, Status::InvalidArgument("value must be 1 to 256 bytes"));
   uint64_t size = log->Size();
   if (req.has_param("size")) {
     auto s = QueryU64(req, "size");
@@ -133,48 +140,55 @@ void HandleLookup(ledger::Log* log, const httplib::Request& req, httplib::Respon
 void RegisterLedgerRoutes(httplib::Server& server, ledger::Log* log, ledger::Witness* witness,
                           CosignatureCollector* collector) {
   if (log != nullptr) {
-    server.Post("/ledger/v1/entries", [log, collector](const httplib::Request& req, httplib::Response& res) {
-      HandleAppend(log, collector, req, res);
-    });
-    server.Get("/ledger/v1/checkpoint", [log, collector](const httplib::Request&, httplib::Response& res) {
-      res.set_content(collector ? collector->CosignedNote() : log->CheckpointNote(), "text/plain; charset=utf-8");
-    });
+    server.Post("/ledger/v1/entries",
+                [log, collector](const httplib::Request& req, httplib::Response& res) {
+                  HandleAppend(log, collector, req, res);
+                });
+    server.Get("/ledger/v1/checkpoint",
+               [log, collector](const httplib::Request&, httplib::Response& res) {
+                 res.set_content(collector ? collector->CosignedNote() : log->CheckpointNote(),
+                                 "text/plain; charset=utf-8");
+               });
     server.Get("/ledger/v1/key", [log](const httplib::Request&, httplib::Response& res) {
       SendJson(res, {{"origin", log->origin()},
                      {"verifier_key", log->VerifierKey()},
                      {"public_key", HexEncode(log->Verifier().public_key())}});
     });
-    server.Get("/ledger/v1/proof/inclusion", [log](const httplib::Request& req, httplib::Response& res) {
-      auto index = QueryU64(req, "index");
-      if (!index) return SendError(res, index.error());
-      auto size = QueryU64(req, "size");
-      if (!size) return SendError(res, size.error());
-      auto proof = log->InclusionProof(*index, *size);
-      if (!proof) return SendError(res, proof.error());
-      SendJson(res, {{"hashes", HashesJson(*proof)}});
-    });
-    server.Get("/ledger/v1/proof/consistency", [log](const httplib::Request& req, httplib::Response& res) {
-      auto first = QueryU64(req, "first");
-      if (!first) return SendError(res, first.error());
-      auto second = QueryU64(req, "second");
-      if (!second) return SendError(res, second.error());
-      auto proof = log->ConsistencyProof(*first, *second);
-      if (!proof) return SendError(res, proof.error());
-      SendJson(res, {{"hashes", HashesJson(*proof)}});
-    });
+    server.Get("/ledger/v1/proof/inclusion",
+               [log](const httplib::Request& req, httplib::Response& res) {
+                 auto index = QueryU64(req, "index");
+                 if (!index) return SendError(res, index.error());
+                 auto size = QueryU64(req, "size");
+                 if (!size) return SendError(res, size.error());
+                 auto proof = log->InclusionProof(*index, *size);
+                 if (!proof) return SendError(res, proof.error());
+                 SendJson(res, {{"hashes", HashesJson(*proof)}});
+               });
+    server.Get("/ledger/v1/proof/consistency",
+               [log](const httplib::Request& req, httplib::Response& res) {
+                 auto first = QueryU64(req, "first");
+                 if (!first) return SendError(res, first.error());
+                 auto second = QueryU64(req, "second");
+                 if (!second) return SendError(res, second.error());
+                 auto proof = log->ConsistencyProof(*first, *second);
+                 if (!proof) return SendError(res, proof.error());
+                 SendJson(res, {{"hashes", HashesJson(*proof)}});
+               });
     server.Get("/ledger/v1/entries", [log](const httplib::Request& req, httplib::Response& res) {
       auto start = QueryU64(req, "start");
       if (!start) return SendError(res, start.error());
       auto end = QueryU64(req, "end");
       if (!end) return SendError(res, end.error());
       if (*end < *start || *end - *start > kMaxEntriesPerRead) {
-        return SendError(res, Status::InvalidArgument("need start <= end and at most 1000 entries"));
+        return SendError(res,
+                         Status::InvalidArgument("need start <= end and at most 1000 entries"));
       }
       auto leaves = log->Entries(*start, *end);
       if (!leaves) return SendError(res, leaves.error());
       json out = json::array();
       for (const auto& l : *leaves) {
-        out.push_back({{"index", l.index}, {"leaf_hash", HexEncode(l.leaf_hash)}, {"entry", l.entry}});
+        out.push_back(
+            {{"index", l.index}, {"leaf_hash", HexEncode(l.leaf_hash)}, {"entry", l.entry}});
       }
       SendJson(res, {{"entries", out}});
     });
@@ -202,8 +216,12 @@ void RegisterLedgerRoutes(httplib::Server& server, ledger::Log* log, ledger::Wit
   }
 }
 
-CosignatureCollector::CosignatureCollector(ledger::Log* log, std::vector<WitnessEndpoint> witnesses, int interval_ms)
-    : log_(log), witnesses_(std::move(witnesses)), interval_ms_(interval_ms), witness_size_(witnesses_.size(), 0) {
+CosignatureCollector::CosignatureCollector(ledger::Log* log, std::vector<WitnessEndpoint> witnesses,
+                                           int interval_ms)
+    : log_(log),
+      witnesses_(std::move(witnesses)),
+      interval_ms_(interval_ms),
+      witness_size_(witnesses_.size(), 0) {
   cosigned_note_ = log_->CheckpointNote();
   thread_ = std::thread([this] { Loop(); });
 }
@@ -233,7 +251,8 @@ void CosignatureCollector::Kick() {
 void CosignatureCollector::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
-    cv_.wait_for(lock, std::chrono::milliseconds(interval_ms_), [this] { return stop_ || kicked_; });
+    cv_.wait_for(lock, std::chrono::milliseconds(interval_ms_),
+                 [this] { return stop_ || kicked_; });
     if (stop_) break;
     kicked_ = false;
     const bool stale = cosigned_size_ != log_->Size() || cosigned_count_ < witnesses_.size();
@@ -267,7 +286,8 @@ size_t CosignatureCollector::RunOnce() {
       httplib::Client client(witnesses_[w].url);
       client.set_connection_timeout(2, 0);
       client.set_read_timeout(5, 0);
-      auto res = client.Post("/add-checkpoint", ledger::FormatAddCheckpointRequest(request), "text/plain");
+      auto res =
+          client.Post("/add-checkpoint", ledger::FormatAddCheckpointRequest(request), "text/plain");
       if (!res) break;
       if (res->status == 200) {
         // Keep only a line that really is this witness's cosignature of this checkpoint.

@@ -31,7 +31,8 @@ namespace {
 Status WriteNewSecretFile(const std::string& path, std::string_view content) {
   int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
   if (fd < 0) return Status::Unavailable("cannot create " + path + ": " + std::strerror(errno));
-  bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) && ::fsync(fd) == 0;
+  bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
+            ::fsync(fd) == 0;
   ok = (::close(fd) == 0) && ok;
   if (!ok) {
     ::unlink(path.c_str());
@@ -53,26 +54,31 @@ Result<SecretBytes> LoadOrCreateSeed(const std::string& path, bool* created) {
   }
   MDL_ASSIGN_OR_RETURN(SecretString text, ReadSecretFile(path));
   auto seed = HexDecode(text.Reveal());
-  if (!seed || seed->size() != 32) return Status::InvalidArgument(path + " must hold a 32-byte hex seed");
+  if (!seed || seed->size() != 32)
+    return Status::InvalidArgument(path + " must hold a 32-byte hex seed");
   SecretBytes out = SecretBytes::CopyFrom(*seed);
   SecureWipe(seed->data(), seed->size());
   return out;
 }
 
-LedgerNodeRole::LedgerNodeRole(LedgerNodeOptions options, Env env) : options_(std::move(options)), env_(env) {}
+LedgerNodeRole::LedgerNodeRole(LedgerNodeOptions options, Env env)
+    : options_(std::move(options)), env_(env) {}
 
 LedgerNodeRole::~LedgerNodeRole() { Stop(); }
 
 Status LedgerNodeRole::Start() {
   const LedgerNodeOptions& o = options_;
-  if (!ledger::IsValidNoteKeyName(o.origin)) return Status::InvalidArgument("--origin is not a valid note key name");
+  if (!ledger::IsValidNoteKeyName(o.origin))
+    return Status::InvalidArgument("--origin is not a valid note key name");
   bool created = false;
   MDL_ASSIGN_OR_RETURN(SecretBytes seed, LoadOrCreateSeed(o.key_file, &created));
   std::vector<server::WitnessEndpoint> witnesses;
   for (const auto& w : o.witnesses) {
     const size_t eq = w.find('=');
-    if (eq == std::string::npos) return Status::InvalidArgument("--witness must be URL=VERIFIER_KEY");
-    MDL_ASSIGN_OR_RETURN(ledger::CosignatureV1Verifier key, ledger::CosignatureV1Verifier::FromVerifierKey(w.substr(eq + 1)));
+    if (eq == std::string::npos)
+      return Status::InvalidArgument("--witness must be URL=VERIFIER_KEY");
+    MDL_ASSIGN_OR_RETURN(ledger::CosignatureV1Verifier key,
+                         ledger::CosignatureV1Verifier::FromVerifierKey(w.substr(eq + 1)));
     witnesses.push_back({w.substr(0, eq), std::move(key)});
   }
   MDL_ASSIGN_OR_RETURN(auto store, ledger::SqliteLeafStore::Open(o.db));
@@ -88,7 +94,8 @@ Status LedgerNodeRole::Start() {
         ledger::Log* committed = log_.get();
         if (committed == nullptr) return Status::Unavailable("the log is not open yet");
         *size = committed->Size();
-        MDL_ASSIGN_OR_RETURN(auto indexes, committed->FindByKey({ledger::KeyKind::kDid, std::string(d)}));
+        MDL_ASSIGN_OR_RETURN(auto indexes,
+                             committed->FindByKey({ledger::KeyKind::kDid, std::string(d)}));
         std::vector<did::mdl::OpRecord> ops;
         for (uint64_t i : indexes) {
           if (i >= *size) continue;
@@ -102,37 +109,47 @@ Status LedgerNodeRole::Start() {
   uma::RegisterRelationshipValidator(*validators_);
   ledger::LogOptions options;
   options.validators = validators_.get();
-  MDL_ASSIGN_OR_RETURN(log_, ledger::Log::Open(std::move(store), ledger::Ed25519NoteSigner::FromSeed(o.origin, seed.Reveal()),
-                                              env_, options));
-  if (!witnesses.empty()) collector_ = std::make_unique<server::CosignatureCollector>(log_.get(), witnesses);
+  MDL_ASSIGN_OR_RETURN(
+      log_, ledger::Log::Open(std::move(store),
+                              ledger::Ed25519NoteSigner::FromSeed(o.origin, seed.Reveal()), env_,
+                              options));
+  if (!witnesses.empty())
+    collector_ = std::make_unique<server::CosignatureCollector>(log_.get(), witnesses);
   MDL_ASSIGN_OR_RETURN(std::unique_ptr<httplib::Server> made, MakeServer(o.tls));
   server::RegisterLedgerRoutes(*made, log_.get(), nullptr, collector_.get());
-  banner_ = {{"role", "ledger"}, {"origin", log_->origin()}, {"verifier_key", log_->VerifierKey()}, {"size", log_->Size()}};
+  banner_ = {{"role", "ledger"},
+             {"origin", log_->origin()},
+             {"verifier_key", log_->VerifierKey()},
+             {"size", log_->Size()}};
   if (created) banner_["key_file_created"] = o.key_file;
   MDL_RETURN_IF_ERROR(Bind(std::move(made), o.listen));
   Serve();
   return Status::Ok();
 }
 
-WitnessRole::WitnessRole(WitnessOptions options, Env env) : options_(std::move(options)), env_(env) {}
+WitnessRole::WitnessRole(WitnessOptions options, Env env)
+    : options_(std::move(options)), env_(env) {}
 
 WitnessRole::~WitnessRole() { Stop(); }
 
 Status WitnessRole::Start() {
   const WitnessOptions& o = options_;
-  if (!ledger::IsValidNoteKeyName(o.name)) return Status::InvalidArgument("--name is not a valid note key name");
+  if (!ledger::IsValidNoteKeyName(o.name))
+    return Status::InvalidArgument("--name is not a valid note key name");
   bool created = false;
   MDL_ASSIGN_OR_RETURN(SecretBytes seed, LoadOrCreateSeed(o.key_file, &created));
   std::vector<ledger::Witness::KnownLog> logs;
   for (const auto& k : o.logs) {
-    MDL_ASSIGN_OR_RETURN(ledger::Ed25519NoteVerifier v, ledger::Ed25519NoteVerifier::FromVerifierKey(k));
+    MDL_ASSIGN_OR_RETURN(ledger::Ed25519NoteVerifier v,
+                         ledger::Ed25519NoteVerifier::FromVerifierKey(k));
     std::string name = v.name();
     logs.push_back({std::move(name), std::move(v)});
   }
   MDL_ASSIGN_OR_RETURN(store_, ledger::SqliteLeafStore::Open(o.db));
   auto signer = ledger::CosignatureV1Signer::FromSeed(o.name, seed.Reveal());
   const std::string vkey = signer.Verifier().VerifierKey();
-  witness_ = std::make_unique<ledger::Witness>(store_.get(), std::move(signer), env_, std::move(logs));
+  witness_ =
+      std::make_unique<ledger::Witness>(store_.get(), std::move(signer), env_, std::move(logs));
   MDL_ASSIGN_OR_RETURN(std::unique_ptr<httplib::Server> made, MakeServer(o.tls));
   server::RegisterLedgerRoutes(*made, nullptr, witness_.get(), nullptr);
   banner_ = {{"role", "witness"}, {"name", o.name}, {"verifier_key", vkey}};
@@ -141,15 +158,16 @@ Status WitnessRole::Start() {
   return Status::Ok();
 }
 
-ResolverRole::ResolverRole(ResolverOptions options, Env env) : options_(std::move(options)), env_(env) {}
+ResolverRole::ResolverRole(ResolverOptions options, Env env)
+    : options_(std::move(options)), env_(env) {}
 
 ResolverRole::~ResolverRole() { Stop(); }
 
 Status ResolverRole::Start() {
   MDL_ASSIGN_OR_RETURN(server::LedgerClient client, options_.ledger.MakeClient());
   resolver_ = std::make_unique<did::Resolver>();
-  resolver_->Register(
-      did::mdl::MakeMdlResolver(server::MakeLedgerOpFetcher(std::make_shared<server::LedgerClient>(std::move(client)))));
+  resolver_->Register(did::mdl::MakeMdlResolver(
+      server::MakeLedgerOpFetcher(std::make_shared<server::LedgerClient>(std::move(client)))));
   MDL_ASSIGN_OR_RETURN(std::unique_ptr<httplib::Server> made, MakeServer(TlsFiles{}));
   server::RegisterResolverRoutes(*made, *resolver_);
   banner_ = {{"role", "resolver"}};

@@ -13,7 +13,8 @@ namespace {
 // taken from its logger).
 class MemoryStream final : public httplib::Stream {
  public:
-  MemoryStream(std::string request, const httplib::Request& outer) : in_(std::move(request)), outer_(outer) {}
+  MemoryStream(std::string request, const httplib::Request& outer)
+      : in_(std::move(request)), outer_(outer) {}
   bool is_readable() const override { return true; }
   bool is_writable() const override { return true; }
   ssize_t read(char* ptr, size_t size) override {
@@ -45,8 +46,9 @@ thread_local httplib::Response* t_answer = nullptr;
 // Headers of the outer request that must not be replayed: the body is sent whole, the
 // answer is not compressed twice, and httplib sets the address headers itself.
 bool Replayed(const std::string& name) {
-  static const char* const kSkip[] = {"Content-Length", "Transfer-Encoding", "Accept-Encoding", "Connection",
-                                      "REMOTE_ADDR",    "REMOTE_PORT",       "LOCAL_ADDR",      "LOCAL_PORT"};
+  static const char* const kSkip[] = {"Content-Length", "Transfer-Encoding", "Accept-Encoding",
+                                      "Connection",     "REMOTE_ADDR",       "REMOTE_PORT",
+                                      "LOCAL_ADDR",     "LOCAL_PORT"};
   for (const char* s : kSkip) {
     if (strcasecmp(name.c_str(), s) == 0) return false;
   }
@@ -55,8 +57,8 @@ bool Replayed(const std::string& name) {
 
 // Headers of the inner answer the outer server writes itself.
 bool Copied(const std::string& name) {
-  return strcasecmp(name.c_str(), "Content-Length") != 0 && strcasecmp(name.c_str(), "Connection") != 0 &&
-         strcasecmp(name.c_str(), "Keep-Alive") != 0;
+  return strcasecmp(name.c_str(), "Content-Length") != 0 &&
+         strcasecmp(name.c_str(), "Connection") != 0 && strcasecmp(name.c_str(), "Keep-Alive") != 0;
 }
 
 }  // namespace
@@ -71,14 +73,17 @@ MountedRoutes::MountedRoutes() {
 Status MountedRoutes::CheckPrefix(const std::string& prefix) {
   static const std::regex kPrefix("(/[A-Za-z0-9_-]+)+");
   if (!std::regex_match(prefix, kPrefix)) {
-    return Status::InvalidArgument("a mount prefix is /NAME[/NAME...] (letters, digits, '-', '_'): '" + prefix + "'");
+    return Status::InvalidArgument(
+        "a mount prefix is /NAME[/NAME...] (letters, digits, '-', '_'): '" + prefix + "'");
   }
   return Status::Ok();
 }
 
 void MountedRoutes::MountOn(httplib::Server& outer, const std::string& prefix) {
   const std::string pattern = prefix + "(/.*)?";
-  auto handler = [this, prefix](const httplib::Request& req, httplib::Response& res) { Dispatch(prefix, req, res); };
+  auto handler = [this, prefix](const httplib::Request& req, httplib::Response& res) {
+    Dispatch(prefix, req, res);
+  };
   outer.Get(pattern, handler);
   outer.Post(pattern, handler);
   outer.Put(pattern, handler);
@@ -87,10 +92,12 @@ void MountedRoutes::MountOn(httplib::Server& outer, const std::string& prefix) {
   outer.Options(pattern, handler);
 }
 
-void MountedRoutes::Dispatch(const std::string& prefix, const httplib::Request& req, httplib::Response& res) {
+void MountedRoutes::Dispatch(const std::string& prefix, const httplib::Request& req,
+                             httplib::Response& res) {
   // The raw target without the prefix (the path was matched decoded; the prefix has no
   // characters that percent-encoding would change, so the raw target starts with it too).
-  std::string target = req.target.compare(0, prefix.size(), prefix) == 0 ? req.target.substr(prefix.size()) : "";
+  std::string target =
+      req.target.compare(0, prefix.size(), prefix) == 0 ? req.target.substr(prefix.size()) : "";
   if (target.empty() || target[0] == '?') {
     // The bare prefix of a page: 308 to "<prefix>/", so that the page's relative URLs resolve
     // under the prefix (RFC 9110 §15.4.9).
@@ -126,8 +133,8 @@ void MountedRoutes::Dispatch(const std::string& prefix, const httplib::Request& 
     if (!Copied(name)) continue;
     // A path-absolute Location (RFC 9110 §10.2.2) names a path of the container: under the mount
     // it lives below the prefix.
-    const bool relative_location = strcasecmp(name.c_str(), "Location") == 0 && !value.empty() && value[0] == '/' &&
-                                   (value.size() < 2 || value[1] != '/');
+    const bool relative_location = strcasecmp(name.c_str(), "Location") == 0 && !value.empty() &&
+                                   value[0] == '/' && (value.size() < 2 || value[1] != '/');
     res.headers.emplace(name, relative_location ? prefix + value : value);
   }
   res.body = std::move(answer.body);

@@ -13,13 +13,16 @@
 namespace medallion::roles {
 
 Result<server::LedgerClient> LedgerClientOptions::MakeClient() const {
-  MDL_ASSIGN_OR_RETURN(ledger::Ed25519NoteVerifier key, ledger::Ed25519NoteVerifier::FromVerifierKey(log_key));
+  MDL_ASSIGN_OR_RETURN(ledger::Ed25519NoteVerifier key,
+                       ledger::Ed25519NoteVerifier::FromVerifierKey(log_key));
   ledger::WitnessPolicy policy;
   for (const auto& w : witness_keys) {
-    MDL_ASSIGN_OR_RETURN(ledger::CosignatureV1Verifier v, ledger::CosignatureV1Verifier::FromVerifierKey(w));
+    MDL_ASSIGN_OR_RETURN(ledger::CosignatureV1Verifier v,
+                         ledger::CosignatureV1Verifier::FromVerifierKey(w));
     policy.witnesses.push_back(std::move(v));
   }
-  policy.threshold = min_witnesses < 0 ? policy.witnesses.size() : static_cast<size_t>(min_witnesses);
+  policy.threshold =
+      min_witnesses < 0 ? policy.witnesses.size() : static_cast<size_t>(min_witnesses);
   if (policy.threshold > policy.witnesses.size()) {
     return Status::InvalidArgument("--min-witnesses exceeds the number of --witness-key");
   }
@@ -31,7 +34,8 @@ Result<server::LedgerClient> LedgerClientOptions::MakeClient() const {
   const std::string origin = key.name();
   ledger::LogVerifier verifier(std::move(key), origin, std::move(policy), trusted);
   if (!trusted.empty() && !verifier.trusted()) {
-    return Status::FailedPrecondition("the saved checkpoint in " + state_file + " no longer verifies");
+    return Status::FailedPrecondition("the saved checkpoint in " + state_file +
+                                      " no longer verifies");
   }
   return server::LedgerClient(url, std::move(verifier));
 }
@@ -44,7 +48,8 @@ Status LedgerClientOptions::SaveState(const server::LedgerClient& client) const 
     out << client.verifier().trusted_note();
     if (!out) return Status::Unavailable("cannot write " + tmp);
   }
-  if (std::rename(tmp.c_str(), state_file.c_str()) != 0) return Status::Unavailable("cannot write " + state_file);
+  if (std::rename(tmp.c_str(), state_file.c_str()) != 0)
+    return Status::Unavailable("cannot write " + state_file);
   return Status::Ok();
 }
 

@@ -15,22 +15,26 @@ namespace medallion::roles {
 using nlohmann::json;
 
 Result<claims::Challenge> FetchPharmacyChallenge(const std::string& pharmacy_url) {
-  MDL_ASSIGN_OR_RETURN(server::HttpReply r, server::HttpCall("POST", pharmacy_url + "/pharmacy/v1/challenge", "", "{}"));
+  MDL_ASSIGN_OR_RETURN(server::HttpReply r,
+                       server::HttpCall("POST", pharmacy_url + "/pharmacy/v1/challenge", "", "{}"));
   if (r.status != 200) {
     Status st = server::StatusFromHttpReply(r);
-    return Status::Unavailable("no challenge from the pharmacy: " + std::to_string(r.status) + " " + st.message());
+    return Status::Unavailable("no challenge from the pharmacy: " + std::to_string(r.status) + " " +
+                               st.message());
   }
   auto body = ParseJson(r.body, JsonLimits{size_t{64} << 10, 8});
-  if (!body || !body->is_object() || !(*body)["nonce"].is_string() || !(*body)["domain"].is_string() ||
-      !(*body)["expires"].is_number_integer()) {
-    return Status::Unavailable("no challenge from the pharmacy: it answered something else than {nonce, domain, expires}");
+  if (!body || !body->is_object() || !(*body)["nonce"].is_string() ||
+      !(*body)["domain"].is_string() || !(*body)["expires"].is_number_integer()) {
+    return Status::Unavailable(
+        "no challenge from the pharmacy: it answered something else than {nonce, domain, expires}");
   }
   return claims::Challenge{(*body)["nonce"], (*body)["domain"], (*body)["expires"]};
 }
 
 Result<std::string> DeviceMethod(const did::Resolver& resolver, const std::string& did) {
   did::ResolutionResult r = resolver.Resolve(did);
-  if (!r.ok()) return Status::Unavailable("cannot resolve " + did + ": " + r.error + " " + r.error_message);
+  if (!r.ok())
+    return Status::Unavailable("cannot resolve " + did + ": " + r.error + " " + r.error_message);
   for (const std::string& m : r.document->authentication) {
     const auto& am = r.document->assertion_method;
     if (std::find(am.begin(), am.end(), m) != am.end()) return m;
@@ -38,12 +42,15 @@ Result<std::string> DeviceMethod(const did::Resolver& resolver, const std::strin
   return Status::NotFound(did + " has no paired phone (no device key)");
 }
 
-json FillRequest(const std::string& device_method, const std::string& domain, const std::string& digest_hex,
-                 const std::string& medication) {
+json FillRequest(const std::string& device_method, const std::string& domain,
+                 const std::string& digest_hex, const std::string& medication) {
   return {{"kind", uma::kRequestFill},
           {"summary", {{"text", "Fill your prescription of " + medication + " at " + domain}}},
-          {"payload", {{"sign", {{"format", "did-auth+jwt"}, {"verification_method", device_method},
-                                 {"claims", {{"aud", domain}, {"prescription", digest_hex}}}}}}}};
+          {"payload",
+           {{"sign",
+             {{"format", "did-auth+jwt"},
+              {"verification_method", device_method},
+              {"claims", {{"aud", domain}, {"prescription", digest_hex}}}}}}}};
 }
 
 std::string MedicationOf(const json& vc) {
@@ -57,13 +64,15 @@ std::string MedicationOf(const json& vc) {
   return text;
 }
 
-Result<std::vector<FillState>> FillsOnLedger(const json& prescription_vc, server::LedgerClient& ledger) {
+Result<std::vector<FillState>> FillsOnLedger(const json& prescription_vc,
+                                             server::LedgerClient& ledger) {
   MDL_RETURN_IF_ERROR(claims::CheckPrescriptionCredential(prescription_vc));
   MDL_ASSIGN_OR_RETURN(uint32_t allowed, claims::AllowedFills(prescription_vc));
   std::vector<FillState> out;
   for (uint32_t n = 0; n < allowed; ++n) {
     MDL_ASSIGN_OR_RETURN(std::string nullifier, claims::DispenseNullifier(prescription_vc, n));
-    MDL_ASSIGN_OR_RETURN(std::vector<server::ProvenEntry> found, ledger.Lookup({ledger::KeyKind::kNullifier, nullifier}));
+    MDL_ASSIGN_OR_RETURN(std::vector<server::ProvenEntry> found,
+                         ledger.Lookup({ledger::KeyKind::kNullifier, nullifier}));
     FillState f;
     f.n = n;
     f.used = !found.empty();
@@ -73,7 +82,8 @@ Result<std::vector<FillState>> FillsOnLedger(const json& prescription_vc, server
   return out;
 }
 
-json CheckDispenseReceipt(const json& receipt_vc, const json* prescription_vc, server::LedgerClient& ledger) {
+json CheckDispenseReceipt(const json& receipt_vc, const json* prescription_vc,
+                          server::LedgerClient& ledger) {
   const json& subject = MemberOr(receipt_vc, "credentialSubject");
   const json& index = MemberOr(subject, "ledgerIndex");
   const json& fill = MemberOr(subject, "fill");
@@ -95,8 +105,10 @@ json CheckDispenseReceipt(const json& receipt_vc, const json* prescription_vc, s
     return out;
   }
   auto entry = ParseJson((*proven)[0].entry);
-  auto nullifier = claims::DispenseNullifier(*prescription_vc, static_cast<uint32_t>(fill.get<uint64_t>() - 1));
-  const bool names = entry && nullifier && StringOr(*entry, "type") == "dispense" && StringOr(*entry, "nullifier") == *nullifier;
+  auto nullifier =
+      claims::DispenseNullifier(*prescription_vc, static_cast<uint32_t>(fill.get<uint64_t>() - 1));
+  const bool names = entry && nullifier && StringOr(*entry, "type") == "dispense" &&
+                     StringOr(*entry, "nullifier") == *nullifier;
   out["names_her_fill"] = names;
   out["valid"] = names;
   if (!names) out["detail"] = "the ledger entry is not the dispense record of this fill";

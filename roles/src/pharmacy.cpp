@@ -13,7 +13,8 @@
 
 namespace medallion::roles {
 
-PharmacyRole::PharmacyRole(PharmacyOptions options, Env env) : options_(std::move(options)), env_(env) {}
+PharmacyRole::PharmacyRole(PharmacyOptions options, Env env)
+    : options_(std::move(options)), env_(env) {}
 
 PharmacyRole::~PharmacyRole() { Stop(); }
 
@@ -21,13 +22,15 @@ Status PharmacyRole::Start() {
   const PharmacyOptions& o = options_;
   MDL_RETURN_IF_ERROR(PrepareDir(o.dir));
   MDL_RETURN_IF_ERROR(o.verifier.Check());
-  MDL_ASSIGN_OR_RETURN(RoleKeys keys, UnlockRole(o.store, o.passphrase_file, "medallion pharmacy pseudonyms"));
+  MDL_ASSIGN_OR_RETURN(RoleKeys keys,
+                       UnlockRole(o.store, o.passphrase_file, "medallion pharmacy pseudonyms"));
   pseudonym_secret_ = std::move(keys.derived);
   MDL_ASSIGN_OR_RETURN(server::LedgerClient client, o.ledger.MakeClient());
   auto ledger_client = std::make_shared<server::LedgerClient>(std::move(client));
   ledger_port_ = server::MakeLedgerPort(ledger_client);
   verifier_ = std::make_unique<Verifier>(o.verifier, ledger_client);
-  const std::string multikey = *did::MultikeyFromPublicKey(did::KeyType::kEd25519, keys.auth->public_key);
+  const std::string multikey =
+      *did::MultikeyFromPublicKey(did::KeyType::kEd25519, keys.auth->public_key);
   const std::string did = "did:key:" + multikey;
 
   MDL_ASSIGN_OR_RETURN(std::unique_ptr<httplib::Server> made, MakeServer(o.tls));
@@ -47,7 +50,10 @@ Status PharmacyRole::Start() {
   svc.license_status = verifier_->LicenseStatus();
   svc.env = env_;
   server::RegisterPharmacyRoutes(http, svc);
-  banner_ = {{"role", "pharmacy"}, {"did", did}, {"domain", svc.config.domain}, {"trusted", o.verifier.trusted}};
+  banner_ = {{"role", "pharmacy"},
+             {"did", did},
+             {"domain", svc.config.domain},
+             {"trusted", o.verifier.trusted}};
   Serve();
   return Status::Ok();
 }

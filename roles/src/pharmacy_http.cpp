@@ -14,7 +14,10 @@ void RegisterPharmacyRoutes(httplib::Server& server, PharmacyService& service) {
   PharmacyService* p = &service;
   server.Post("/pharmacy/v1/challenge", [p](const httplib::Request&, httplib::Response& res) {
     claims::Challenge c = p->challenges->Issue(p->config.domain);
-    SendJson(res, {{"nonce", c.nonce}, {"domain", c.domain}, {"expires", c.expires}, {"pharmacy", p->config.pharmacy_did}});
+    SendJson(res, {{"nonce", c.nonce},
+                   {"domain", c.domain},
+                   {"expires", c.expires},
+                   {"pharmacy", p->config.pharmacy_did}});
   });
   // {"presentation", "fill_authorization"?}: a Data Integrity presentation; or {"sd_jwt",
   // "cosignature"?, "fill_authorization"?}: the SD-JWT VC form (docs/credentials.md).
@@ -23,30 +26,40 @@ void RegisterPharmacyRoutes(httplib::Server& server, PharmacyService& service) {
     if (!parsed) return;
     const nlohmann::json& body = *parsed;
     const bool sd = body.is_object() && body.contains("sd_jwt");
-    if (!body.is_object() || (sd ? !body["sd_jwt"].is_string() : !(body.contains("presentation") && body["presentation"].is_object()))) {
-      return SendError(res, 400, "invalid_request", "the body is {\"presentation\", \"fill_authorization\"?} or {\"sd_jwt\", \"cosignature\"?, \"fill_authorization\"?}");
+    if (!body.is_object() ||
+        (sd ? !body["sd_jwt"].is_string()
+            : !(body.contains("presentation") && body["presentation"].is_object()))) {
+      return SendError(res, 400, "invalid_request",
+                       "the body is {\"presentation\", \"fill_authorization\"?} or {\"sd_jwt\", "
+                       "\"cosignature\"?, \"fill_authorization\"?}");
     }
     for (const char* member : {"fill_authorization", "cosignature"}) {
       if (body.contains(member) && !body[member].is_string()) {
-        return SendError(res, 400, "invalid_request", std::string(member) + " must be a string (a compact JWS)");
+        return SendError(res, 400, "invalid_request",
+                         std::string(member) + " must be a string (a compact JWS)");
       }
     }
     const std::string fill = body.value("fill_authorization", "");
     const int64_t now = p->env.clock->NowSeconds();
     claims::DispenseResult r;
     if (sd) {
-      claims::SdJwtDispenseRequest sr{body["sd_jwt"].get<std::string>(), body.value("cosignature", ""), fill};
-      r = claims::VerifyAndDispenseSdJwt(sr, p->config, *p->resolver, *p->challenges, *p->ledger, p->license_status, p->env);
+      claims::SdJwtDispenseRequest sr{body["sd_jwt"].get<std::string>(),
+                                      body.value("cosignature", ""), fill};
+      r = claims::VerifyAndDispenseSdJwt(sr, p->config, *p->resolver, *p->challenges, *p->ledger,
+                                         p->license_status, p->env);
     } else {
       r = claims::VerifyAndDispense(
-          body["presentation"], p->config, *p->resolver, *p->challenges, *p->ledger, p->license_status,
+          body["presentation"], p->config, *p->resolver, *p->challenges, *p->ledger,
+          p->license_status,
           [&](const nlohmann::json& prescription) {
-            return claims::VerifyFillAuthorization(fill, prescription, p->config.domain, *p->resolver, now);
+            return claims::VerifyFillAuthorization(fill, prescription, p->config.domain,
+                                                   *p->resolver, now);
           },
           p->env);
     }
     if (r.ok()) return SendJson(res, r.ToJson());
-    SendJson(res, {{"error", r.reason}, {"error_description", r.detail}, {"result", r.ToJson()}}, 422);
+    SendJson(res, {{"error", r.reason}, {"error_description", r.detail}, {"result", r.ToJson()}},
+             422);
   });
 }
 

@@ -14,7 +14,8 @@ Role::~Role() { Stop(); }
 void Role::Stop() {
   if (!thread_.joinable()) return;
   // httplib's stop() does nothing before the listener runs: wait until it does (or has ended).
-  while (!http_->is_running() && !listen_ended_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (!http_->is_running() && !listen_ended_)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   http_->stop();
   thread_.join();
 }

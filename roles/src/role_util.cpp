@@ -13,13 +13,18 @@ namespace medallion::roles {
 namespace fs = std::filesystem;
 using wallet::KeyPurpose;
 
-Result<RoleKeys> UnlockRole(const std::string& store, const std::string& passphrase_file, const std::string& label) {
+Result<RoleKeys> UnlockRole(const std::string& store, const std::string& passphrase_file,
+                            const std::string& label) {
   MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret, OpenAndUnlock(store, passphrase_file));
   RoleKeys k;
-  MDL_ASSIGN_OR_RETURN(wallet::SigningKey auth, wallet::DeriveSigningKey(secret.seed.Reveal(), wallet::SignatureAlg::kEdDSA,
-                                                                         wallet::PurposeKeyPath(0, KeyPurpose::kAuthentication, 0)));
-  MDL_ASSIGN_OR_RETURN(wallet::SigningKey assertion, wallet::DeriveSigningKey(secret.seed.Reveal(), wallet::SignatureAlg::kEdDSA,
-                                                                              wallet::PurposeKeyPath(0, KeyPurpose::kAssertion, 0)));
+  MDL_ASSIGN_OR_RETURN(
+      wallet::SigningKey auth,
+      wallet::DeriveSigningKey(secret.seed.Reveal(), wallet::SignatureAlg::kEdDSA,
+                               wallet::PurposeKeyPath(0, KeyPurpose::kAuthentication, 0)));
+  MDL_ASSIGN_OR_RETURN(
+      wallet::SigningKey assertion,
+      wallet::DeriveSigningKey(secret.seed.Reveal(), wallet::SignatureAlg::kEdDSA,
+                               wallet::PurposeKeyPath(0, KeyPurpose::kAssertion, 0)));
   k.auth = std::make_shared<wallet::SigningKey>(std::move(auth));
   k.assertion = std::make_shared<wallet::SigningKey>(std::move(assertion));
   k.derived = SecretBytes::CopyFrom(HmacSha256(secret.seed.Reveal(), AsBytes(label)));

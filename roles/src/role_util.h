@@ -19,7 +19,8 @@ struct RoleKeys {
 };
 
 // Opens and unlocks the role's wallet (OpenAndUnlock) and derives its keys.
-Result<RoleKeys> UnlockRole(const std::string& store, const std::string& passphrase_file, const std::string& label);
+Result<RoleKeys> UnlockRole(const std::string& store, const std::string& passphrase_file,
+                            const std::string& label);
 
 // Creates `dir` (and its parents) and makes it 0700. Errors: invalid_argument.
 Status PrepareDir(const std::string& dir);

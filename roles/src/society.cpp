@@ -23,7 +23,8 @@ namespace medallion::roles {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-SocietyRole::SocietyRole(SocietyOptions options, Env env) : options_(std::move(options)), env_(env) {}
+SocietyRole::SocietyRole(SocietyOptions options, Env env)
+    : options_(std::move(options)), env_(env) {}
 
 SocietyRole::~SocietyRole() { Stop(); }
 
@@ -33,10 +34,14 @@ Status SocietyRole::Start() {
   MDL_ASSIGN_OR_RETURN(RoleKeys keys, UnlockRole(o.store, o.passphrase_file, "medallion society"));
   MDL_ASSIGN_OR_RETURN(Bytes dir_bytes, ReadFileBytes(o.directory));
   auto dir_json = ParseJson(ToString(dir_bytes), JsonLimits{size_t{64} << 20, 64});
-  if (!dir_json) return Status::InvalidArgument(o.directory + " is not JSON: " + dir_json.error().message());
+  if (!dir_json)
+    return Status::InvalidArgument(o.directory + " is not JSON: " + dir_json.error().message());
   MDL_ASSIGN_OR_RETURN(auto directory, claims::ParseDirectory(*dir_json));
-  MDL_ASSIGN_OR_RETURN(std::string token,
-                       AdminToken(o.admin_token_file.empty() ? (fs::path(o.dir) / "admin.token").string() : o.admin_token_file, env_));
+  MDL_ASSIGN_OR_RETURN(
+      std::string token,
+      AdminToken(o.admin_token_file.empty() ? (fs::path(o.dir) / "admin.token").string()
+                                            : o.admin_token_file,
+                 env_));
 
   MDL_ASSIGN_OR_RETURN(std::unique_ptr<httplib::Server> made, MakeServer(o.tls));
   httplib::Server& http = *made;
@@ -46,9 +51,12 @@ Status SocietyRole::Start() {
   MDL_ASSIGN_OR_RETURN(std::string did, did::UrlToDidWeb(origin));
   did::DidDocument doc;
   doc.id = did;
-  (void)did::AddKey(doc, did::KeyType::kEd25519, keys.assertion->public_key, {did::Relationship::kAssertionMethod});
-  (void)did::AddKey(doc, did::KeyType::kEd25519, keys.auth->public_key, {did::Relationship::kAuthentication});
-  const std::string kid = did + "#" + *did::MultikeyFromPublicKey(did::KeyType::kEd25519, keys.assertion->public_key);
+  (void)did::AddKey(doc, did::KeyType::kEd25519, keys.assertion->public_key,
+                    {did::Relationship::kAssertionMethod});
+  (void)did::AddKey(doc, did::KeyType::kEd25519, keys.auth->public_key,
+                    {did::Relationship::kAuthentication});
+  const std::string kid =
+      did + "#" + *did::MultikeyFromPublicKey(did::KeyType::kEd25519, keys.assertion->public_key);
 
   claims::SocietyOptions so;
   so.did = did;
@@ -56,7 +64,8 @@ Status SocietyRole::Start() {
   so.base_url = origin;
   so.directory = directory;
   so.status_ttl_millis = o.status_ttl_ms;
-  MDL_ASSIGN_OR_RETURN(society_, claims::Society::Open((fs::path(o.dir) / "society.db").string(), so, env_));
+  MDL_ASSIGN_OR_RETURN(society_,
+                       claims::Society::Open((fs::path(o.dir) / "society.db").string(), so, env_));
   // Physicians prove control of their DID: did:key, did:web, and did:mdl when a ledger is given.
   std::shared_ptr<server::LedgerClient> ledger_client;
   if (!o.ledger.log_key.empty()) {
@@ -66,9 +75,13 @@ Status SocietyRole::Start() {
   VerifierOptions vo;
   vo.allow_insecure_loopback = true;
   verifier_ = std::make_unique<Verifier>(vo, ledger_client);
-  server::RegisterDidWebDocument(http, [doc] { return doc; }, "");
+  server::RegisterDidWebDocument(
+      http, [doc] { return doc; }, "");
   server::RegisterSocietyRoutes(http, *society_, verifier_->resolver(), token);
-  banner_ = {{"role", "issuer"}, {"did", did}, {"origin", origin}, {"licenses_in_directory", directory.size()}};
+  banner_ = {{"role", "issuer"},
+             {"did", did},
+             {"origin", origin},
+             {"licenses_in_directory", directory.size()}};
   Serve();
   return Status::Ok();
 }

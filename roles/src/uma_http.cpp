@@ -36,7 +36,8 @@ std::string BearerToken(const httplib::Request& req) {
   const std::string h = req.get_header_value("Authorization");
   if (h.size() < 7) return "";
   std::string scheme = h.substr(0, 7);
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   if (scheme != "bearer ") return "";
   std::string token = h.substr(7);
   while (!token.empty() && token.front() == ' ') token.erase(token.begin());
@@ -44,7 +45,8 @@ std::string BearerToken(const httplib::Request& req) {
 }
 
 // The JSON body (ReadJsonBody: media type, size, depth); on failure the error is sent.
-std::optional<json> JsonBody(const httplib::Request& req, httplib::Response& res, std::string_view error = "invalid_request") {
+std::optional<json> JsonBody(const httplib::Request& req, httplib::Response& res,
+                             std::string_view error = "invalid_request") {
   return ReadJsonBody(req, res, error);
 }
 
@@ -56,14 +58,18 @@ bool IsFormRequest(const httplib::Request& req) {
 
 // RFC 6749 §2.3.1: client_secret_basic (id and secret form-urlencoded, then Basic) or
 // client_secret_post; using both is invalid_request.
-Result<uma::ClientCredentials> ClientAuth(const httplib::Request& req, std::map<std::string, std::string>& form) {
+Result<uma::ClientCredentials> ClientAuth(const httplib::Request& req,
+                                          std::map<std::string, std::string>& form) {
   uma::ClientCredentials c;
   const std::string h = req.get_header_value("Authorization");
-  const bool basic = h.size() > 6 && std::equal(h.begin(), h.begin() + 6, "Basic ", [](char a, char b) {
-                       return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-                     });
+  const bool basic =
+      h.size() > 6 && std::equal(h.begin(), h.begin() + 6, "Basic ", [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) ==
+               std::tolower(static_cast<unsigned char>(b));
+      });
   const bool post = form.count("client_id") > 0 || form.count("client_secret") > 0;
-  if (basic && post) return Status::InvalidArgument("use one client authentication method, not two");
+  if (basic && post)
+    return Status::InvalidArgument("use one client authentication method, not two");
   if (basic) {
     auto decoded = Base64Decode(h.substr(6));
     if (!decoded) return Status::InvalidArgument("malformed Basic credentials");
@@ -81,12 +87,15 @@ Result<uma::ClientCredentials> ClientAuth(const httplib::Request& req, std::map<
   return c;
 }
 
-void BadRequest(httplib::Response& res, const std::string& why) { SendError(res, 400, "invalid_request", why); }
+void BadRequest(httplib::Response& res, const std::string& why) {
+  SendError(res, 400, "invalid_request", why);
+}
 
 // RFC 6750 §3.1: the owner's session is missing or not live. Sent before a body is looked at,
 // so nothing is said about the request to someone who is not the owner.
 void OwnerRequired(httplib::Response& res, const uma::AuthorizationServer& a) {
-  res.set_header("WWW-Authenticate", "Bearer realm=\"" + a.options().realm + "\", error=\"invalid_token\"");
+  res.set_header("WWW-Authenticate",
+                 "Bearer realm=\"" + a.options().realm + "\", error=\"invalid_token\"");
   res.set_header("Cache-Control", "no-store");
   res.set_header("Pragma", "no-cache");
   SendError(res, 401, "invalid_token", "the owner's session is required (sign in)");
@@ -106,8 +115,11 @@ Result<std::map<std::string, std::string>> ParseForm(std::string_view body) {
     const size_t eq = pair.find('=');
     const std::string key = httplib::detail::decode_url(std::string(pair.substr(0, eq)), true);
     const std::string value =
-        eq == std::string_view::npos ? "" : httplib::detail::decode_url(std::string(pair.substr(eq + 1)), true);
-    if (value.empty()) continue;  // RFC 6749 §3.1: "sent without a value MUST be treated as if omitted"
+        eq == std::string_view::npos
+            ? ""
+            : httplib::detail::decode_url(std::string(pair.substr(eq + 1)), true);
+    if (value.empty())
+      continue;  // RFC 6749 §3.1: "sent without a value MUST be treated as if omitted"
     if (!out.emplace(key, value).second) {
       return Status::InvalidArgument("parameter '" + key + "' is repeated (RFC 6749 §3.2)");
     }
@@ -119,12 +131,12 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
   uma::AuthorizationServer* a = &as;
 
   // UMA Grant §2 / FedAuthz §2: discovery.
-  server.Get("/.well-known/uma2-configuration", [a](const httplib::Request&, httplib::Response& res) {
-    SendJson(res, a->Discovery());
-  });
-  server.Get("/.well-known/oauth-authorization-server", [a](const httplib::Request&, httplib::Response& res) {
-    SendJson(res, a->Discovery());
-  });
+  server.Get(
+      "/.well-known/uma2-configuration",
+      [a](const httplib::Request&, httplib::Response& res) { SendJson(res, a->Discovery()); });
+  server.Get(
+      "/.well-known/oauth-authorization-server",
+      [a](const httplib::Request&, httplib::Response& res) { SendJson(res, a->Discovery()); });
 
   // RFC 7591 §3.
   server.Post("/register", [a](const httplib::Request& req, httplib::Response& res) {
@@ -135,7 +147,8 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
 
   // RFC 6749 §3.2 + UMA Grant §3.3.1.
   server.Post("/token", [a](const httplib::Request& req, httplib::Response& res) {
-    if (!IsFormRequest(req)) return BadRequest(res, "the token endpoint takes application/x-www-form-urlencoded");
+    if (!IsFormRequest(req))
+      return BadRequest(res, "the token endpoint takes application/x-www-form-urlencoded");
     auto form = ParseForm(req.body);
     if (!form) return BadRequest(res, form.error().message());
     auto client = ClientAuth(req, *form);
@@ -145,7 +158,8 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
 
   // RFC 7662 §2.1 with the PAT (FedAuthz §5).
   server.Post("/introspect", [a](const httplib::Request& req, httplib::Response& res) {
-    if (!IsFormRequest(req)) return BadRequest(res, "introspection takes application/x-www-form-urlencoded");
+    if (!IsFormRequest(req))
+      return BadRequest(res, "introspection takes application/x-www-form-urlencoded");
     auto form = ParseForm(req.body);
     if (!form) return BadRequest(res, form.error().message());
     Send(res, a->Introspect(BearerToken(req), (*form)["token"]));
@@ -153,7 +167,8 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
 
   // RFC 7009 §2.1.
   server.Post("/revoke", [a](const httplib::Request& req, httplib::Response& res) {
-    if (!IsFormRequest(req)) return BadRequest(res, "revocation takes application/x-www-form-urlencoded");
+    if (!IsFormRequest(req))
+      return BadRequest(res, "revocation takes application/x-www-form-urlencoded");
     auto form = ParseForm(req.body);
     if (!form) return BadRequest(res, form.error().message());
     auto client = ClientAuth(req, *form);
@@ -170,20 +185,24 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
   server.Get("/uma/resource_set", [a](const httplib::Request& req, httplib::Response& res) {
     Send(res, a->ListResources(BearerToken(req)));
   });
-  server.Get(R"(/uma/resource_set/([A-Za-z0-9_-]{1,64}))", [a](const httplib::Request& req, httplib::Response& res) {
-    Send(res, a->ReadResource(BearerToken(req), req.matches[1].str()));
-  });
-  server.Put(R"(/uma/resource_set/([A-Za-z0-9_-]{1,64}))", [a](const httplib::Request& req, httplib::Response& res) {
-    auto body = JsonBody(req, res);
-    if (!body) return;
-    Send(res, a->UpdateResource(BearerToken(req), req.matches[1].str(), *body));
-  });
-  server.Delete(R"(/uma/resource_set/([A-Za-z0-9_-]{1,64}))", [a](const httplib::Request& req, httplib::Response& res) {
-    Send(res, a->DeleteResource(BearerToken(req), req.matches[1].str()));
-  });
+  server.Get(R"(/uma/resource_set/([A-Za-z0-9_-]{1,64}))",
+             [a](const httplib::Request& req, httplib::Response& res) {
+               Send(res, a->ReadResource(BearerToken(req), req.matches[1].str()));
+             });
+  server.Put(R"(/uma/resource_set/([A-Za-z0-9_-]{1,64}))",
+             [a](const httplib::Request& req, httplib::Response& res) {
+               auto body = JsonBody(req, res);
+               if (!body) return;
+               Send(res, a->UpdateResource(BearerToken(req), req.matches[1].str(), *body));
+             });
+  server.Delete(R"(/uma/resource_set/([A-Za-z0-9_-]{1,64}))",
+                [a](const httplib::Request& req, httplib::Response& res) {
+                  Send(res, a->DeleteResource(BearerToken(req), req.matches[1].str()));
+                });
 
   // FedAuthz §3.2 / §4: a method an endpoint does not support is 405 with Allow.
-  auto not_allowed = [&server](const std::string& pattern, const std::string& allow, std::initializer_list<const char*> methods) {
+  auto not_allowed = [&server](const std::string& pattern, const std::string& allow,
+                               std::initializer_list<const char*> methods) {
     auto h = [allow](const httplib::Request&, httplib::Response& res) {
       res.set_header("Allow", allow);
       SendError(res, 405, "method_not_allowed", "this endpoint allows " + allow);
@@ -213,19 +232,24 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
   });
 
   // An approver's signed decision (the phone, a co-approving provider).
-  server.Post(R"(/uma/requests/([A-Za-z0-9_-]{1,64})/decision)", [a](const httplib::Request& req, httplib::Response& res) {
+  server.Post(R"(/uma/requests/([A-Za-z0-9_-]{1,64})/decision)", [a](const httplib::Request& req,
+                                                                     httplib::Response& res) {
     auto body = JsonBody(req, res);
     if (!body) return;
-    if (!body->is_object() || !(*body)["token"].is_string()) return BadRequest(res, "the body is {\"token\": <did-auth+jwt>}");
+    if (!body->is_object() || !(*body)["token"].is_string())
+      return BadRequest(res, "the body is {\"token\": <did-auth+jwt>}");
     Send(res, a->DecideSigned(req.matches[1].str(), (*body)["token"].get<std::string>()));
   });
 
   // The owner API.
-  server.Post("/owner/v1/challenge", [a](const httplib::Request&, httplib::Response& res) { Send(res, a->OwnerChallenge()); });
+  server.Post("/owner/v1/challenge", [a](const httplib::Request&, httplib::Response& res) {
+    Send(res, a->OwnerChallenge());
+  });
   server.Post("/owner/v1/session", [a](const httplib::Request& req, httplib::Response& res) {
     auto body = JsonBody(req, res);
     if (!body) return;
-    if (!body->is_object() || !(*body)["token"].is_string()) return BadRequest(res, "the body is {\"token\": <did-auth+jwt>}");
+    if (!body->is_object() || !(*body)["token"].is_string())
+      return BadRequest(res, "the body is {\"token\": <did-auth+jwt>}");
     Send(res, a->OwnerSignIn((*body)["token"].get<std::string>()));
   });
   server.Get("/owner/v1/policies", [a](const httplib::Request& req, httplib::Response& res) {
@@ -237,24 +261,28 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
     if (!body) return;
     Send(res, a->AddPolicy(BearerToken(req), *body));
   });
-  server.Get(R"(/owner/v1/policies/([A-Za-z0-9_-]{1,64}))", [a](const httplib::Request& req, httplib::Response& res) {
-    Send(res, a->GetPolicy(BearerToken(req), req.matches[1].str()));
-  });
-  server.Delete(R"(/owner/v1/policies/([A-Za-z0-9_-]{1,64}))", [a](const httplib::Request& req, httplib::Response& res) {
-    Send(res, a->DeletePolicy(BearerToken(req), req.matches[1].str()));
-  });
+  server.Get(R"(/owner/v1/policies/([A-Za-z0-9_-]{1,64}))",
+             [a](const httplib::Request& req, httplib::Response& res) {
+               Send(res, a->GetPolicy(BearerToken(req), req.matches[1].str()));
+             });
+  server.Delete(R"(/owner/v1/policies/([A-Za-z0-9_-]{1,64}))",
+                [a](const httplib::Request& req, httplib::Response& res) {
+                  Send(res, a->DeletePolicy(BearerToken(req), req.matches[1].str()));
+                });
   server.Get("/owner/v1/requests", [a](const httplib::Request& req, httplib::Response& res) {
     Send(res, a->ListRequests(BearerToken(req), req.get_param_value("status")));
   });
-  server.Post(R"(/owner/v1/requests/([A-Za-z0-9_-]{1,64})/decision)", [a](const httplib::Request& req, httplib::Response& res) {
-    if (!a->CheckOwner(BearerToken(req)).ok()) return OwnerRequired(res, *a);
-    auto body = JsonBody(req, res);
-    if (!body) return;
-    if (!body->is_object() || !(*body)["decision"].is_string()) {
-      return BadRequest(res, "the body is {\"decision\": \"approve\" | \"deny\"}");
-    }
-    Send(res, a->DecideAsOwner(BearerToken(req), req.matches[1].str(), (*body)["decision"].get<std::string>()));
-  });
+  server.Post(R"(/owner/v1/requests/([A-Za-z0-9_-]{1,64})/decision)",
+              [a](const httplib::Request& req, httplib::Response& res) {
+                if (!a->CheckOwner(BearerToken(req)).ok()) return OwnerRequired(res, *a);
+                auto body = JsonBody(req, res);
+                if (!body) return;
+                if (!body->is_object() || !(*body)["decision"].is_string()) {
+                  return BadRequest(res, "the body is {\"decision\": \"approve\" | \"deny\"}");
+                }
+                Send(res, a->DecideAsOwner(BearerToken(req), req.matches[1].str(),
+                                           (*body)["decision"].get<std::string>()));
+              });
   server.Get("/owner/v1/disclosures", [a](const httplib::Request& req, httplib::Response& res) {
     uint64_t after = 0, limit = 100;
     if (req.has_param("after")) {
@@ -267,14 +295,17 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
       if (!v) return BadRequest(res, v.error().message());
       limit = *v;
     }
-    Send(res, a->ReadDisclosures(BearerToken(req), after, static_cast<size_t>(std::min<uint64_t>(limit, 1000))));
+    Send(res, a->ReadDisclosures(BearerToken(req), after,
+                                 static_cast<size_t>(std::min<uint64_t>(limit, 1000))));
   });
-  server.Get("/owner/v1/disclosures/export", [a](const httplib::Request& req, httplib::Response& res) {
-    Send(res, a->ExportDisclosures(BearerToken(req)));
-  });
-  server.Post("/owner/v1/disclosures/anchor", [a](const httplib::Request& req, httplib::Response& res) {
-    Send(res, a->AnchorDisclosures(BearerToken(req)));
-  });
+  server.Get("/owner/v1/disclosures/export",
+             [a](const httplib::Request& req, httplib::Response& res) {
+               Send(res, a->ExportDisclosures(BearerToken(req)));
+             });
+  server.Post("/owner/v1/disclosures/anchor",
+              [a](const httplib::Request& req, httplib::Response& res) {
+                Send(res, a->AnchorDisclosures(BearerToken(req)));
+              });
   server.Get("/owner/v1/receipts", [a](const httplib::Request& req, httplib::Response& res) {
     Send(res, a->ListReceipts(BearerToken(req)));
   });
@@ -324,12 +355,13 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
     if (!id) return SendError(res, id.error());
     SendJson(res, {{"id", *id}}, 201);
   });
-  server.Get(R"(/owner/v1/approvals/([A-Za-z0-9_-]{1,64}))", [a](const httplib::Request& req, httplib::Response& res) {
-    if (!a->CheckOwner(BearerToken(req)).ok()) return OwnerRequired(res, *a);
-    auto r = a->GetRequest(req.matches[1].str());
-    if (!r) return SendError(res, r.error());
-    SendJson(res, *r);
-  });
+  server.Get(R"(/owner/v1/approvals/([A-Za-z0-9_-]{1,64}))",
+             [a](const httplib::Request& req, httplib::Response& res) {
+               if (!a->CheckOwner(BearerToken(req)).ok()) return OwnerRequired(res, *a);
+               auto r = a->GetRequest(req.matches[1].str());
+               if (!r) return SendError(res, r.error());
+               SendJson(res, *r);
+             });
 
   // Devices (docs/mobile-bridge.md): pairing offers and the device list for the owner; the
   // phone's half of pairing, its session, its queue and its decisions.
@@ -349,15 +381,18 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
   server.Get("/owner/v1/devices", [a](const httplib::Request& req, httplib::Response& res) {
     Send(res, a->ListDevices(BearerToken(req)));
   });
-  server.Delete(R"(/owner/v1/devices/([A-Za-z0-9_-]{1,64}))", [a](const httplib::Request& req, httplib::Response& res) {
-    Send(res, a->RevokeDevice(BearerToken(req), req.matches[1].str()));
-  });
+  server.Delete(R"(/owner/v1/devices/([A-Za-z0-9_-]{1,64}))",
+                [a](const httplib::Request& req, httplib::Response& res) {
+                  Send(res, a->RevokeDevice(BearerToken(req), req.matches[1].str()));
+                });
   server.Post("/pairing/v1/complete", [a](const httplib::Request& req, httplib::Response& res) {
     auto body = JsonBody(req, res);
     if (!body) return;
     Send(res, a->CompletePairing(*body));
   });
-  server.Post("/device/v1/challenge", [a](const httplib::Request&, httplib::Response& res) { Send(res, a->OwnerChallenge()); });
+  server.Post("/device/v1/challenge", [a](const httplib::Request&, httplib::Response& res) {
+    Send(res, a->OwnerChallenge());
+  });
   server.Post("/device/v1/session", [a](const httplib::Request& req, httplib::Response& res) {
     auto body = JsonBody(req, res);
     if (!body) return;
@@ -366,33 +401,39 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
   server.Get("/device/v1/requests", [a](const httplib::Request& req, httplib::Response& res) {
     Send(res, a->DeviceRequests(BearerToken(req)));
   });
-  server.Post(R"(/device/v1/requests/([A-Za-z0-9_-]{1,64})/decision)", [a](const httplib::Request& req, httplib::Response& res) {
-    auto body = JsonBody(req, res);
-    if (!body) return;
-    Send(res, a->DeviceDecide(BearerToken(req), req.matches[1].str(), *body));
-  });
+  server.Post(R"(/device/v1/requests/([A-Za-z0-9_-]{1,64})/decision)",
+              [a](const httplib::Request& req, httplib::Response& res) {
+                auto body = JsonBody(req, res);
+                if (!body) return;
+                Send(res, a->DeviceDecide(BearerToken(req), req.matches[1].str(), *body));
+              });
 }
 
 // --- FHIR ---
 
 namespace {
-constexpr const char* kFhirTypes[] = {"MedicationRequest", "AllergyIntolerance", "Condition", "Observation",
-                                      "DocumentReference"};
+constexpr const char* kFhirTypes[] = {"MedicationRequest", "AllergyIntolerance", "Condition",
+                                      "Observation", "DocumentReference"};
 constexpr char kFhirJson[] = "application/fhir+json";
 constexpr char kServerName[] = "medallion-fhir";
 
-std::string TypeUri(const std::string& type) { return "http://hl7.org/fhir/StructureDefinition/" + type; }
+std::string TypeUri(const std::string& type) {
+  return "http://hl7.org/fhir/StructureDefinition/" + type;
+}
 }  // namespace
 
 Result<std::unique_ptr<FhirResourceServer>> FhirResourceServer::Create(uma::AuthorizationServer& as,
-                                                                       uma::RecordStore& records, PatSource pat_source) {
+                                                                       uma::RecordStore& records,
+                                                                       PatSource pat_source) {
   std::unique_ptr<FhirResourceServer> rs(new FhirResourceServer(as, records));
   uma::AuthorizationServer* a = &as;
-  rs->pat_source_ = pat_source ? std::move(pat_source) : PatSource([a] { return a->InternalPat(kServerName); });
+  rs->pat_source_ =
+      pat_source ? std::move(pat_source) : PatSource([a] { return a->InternalPat(kServerName); });
   MDL_ASSIGN_OR_RETURN(rs->pat_, rs->pat_source_());
   // After a restart the same internal client finds its resources again.
   uma::Reply list = as.ListResources(rs->pat_);
-  if (!list.ok()) return Status::Internal("fhir: cannot list the registered resources: " + list.body.dump());
+  if (!list.ok())
+    return Status::Internal("fhir: cannot list the registered resources: " + list.body.dump());
   for (const json& id : list.body) {
     uma::Reply r = as.ReadResource(rs->pat_, id.get<std::string>());
     if (!r.ok()) continue;
@@ -403,12 +444,15 @@ Result<std::unique_ptr<FhirResourceServer>> FhirResourceServer::Create(uma::Auth
   }
   for (const char* t : kFhirTypes) {
     if (rs->resource_ids_.count(t)) continue;
-    json description = {{"name", std::string("My ") + t + " records"},
-                        {"type", TypeUri(t)},
-                        {"description", std::string("FHIR R4 ") + t + " resources in this container"},
-                        {"resource_scopes", {kScopeRead, kScopeSearch, kScopeCreate, kScopeUpdate}}};
+    json description = {
+        {"name", std::string("My ") + t + " records"},
+        {"type", TypeUri(t)},
+        {"description", std::string("FHIR R4 ") + t + " resources in this container"},
+        {"resource_scopes", {kScopeRead, kScopeSearch, kScopeCreate, kScopeUpdate}}};
     uma::Reply created = as.CreateResource(rs->pat_, description);
-    if (!created.ok()) return Status::Internal("fhir: cannot register " + std::string(t) + ": " + created.body.dump());
+    if (!created.ok())
+      return Status::Internal("fhir: cannot register " + std::string(t) + ": " +
+                              created.body.dump());
     rs->resource_ids_[t] = created.body["_id"];
   }
   return rs;
@@ -447,7 +491,8 @@ void FhirResourceServer::RegisterRoutes(httplib::Server& server) {
     }
     if (!access) {
       if (refusal.ok()) {
-        refusal.status = Status::WithReason(StatusCode::kInternal, "server_error", access.error().message());
+        refusal.status =
+            Status::WithReason(StatusCode::kInternal, "server_error", access.error().message());
         refusal.body = {{"error", "server_error"}, {"error_description", access.error().message()}};
       }
       Send(res, refusal);
@@ -463,20 +508,22 @@ void FhirResourceServer::RegisterRoutes(httplib::Server& server) {
     res.status = status;
     res.set_content(body.dump(), kFhirJson);
   };
-  const std::string types = "(MedicationRequest|AllergyIntolerance|Condition|Observation|DocumentReference)";
+  const std::string types =
+      "(MedicationRequest|AllergyIntolerance|Condition|Observation|DocumentReference)";
 
   // FHIR R4 RESTful API §3.1.0.2 read / §3.1.0.3 vread.
-  server.Get("/fhir/" + types + R"(/([A-Za-z0-9.-]{1,64}))", [=](const httplib::Request& req, httplib::Response& res) {
-    const std::string type = req.matches[1], id = req.matches[2];
-    auto access = guard(req, res, type, kScopeRead);
-    if (!access) return;
-    auto r = self->records_.Read(type, id);
-    if (!r) return SendError(res, r.error());
-    Status logged = release(*access, type, kScopeRead, {type + "/" + id});
-    if (!logged.ok()) return SendError(res, logged);  // no release without its record
-    res.set_header("ETag", "W/\"" + (*r)["meta"]["versionId"].get<std::string>() + "\"");
-    reply(res, *r, 200);
-  });
+  server.Get("/fhir/" + types + R"(/([A-Za-z0-9.-]{1,64}))",
+             [=](const httplib::Request& req, httplib::Response& res) {
+               const std::string type = req.matches[1], id = req.matches[2];
+               auto access = guard(req, res, type, kScopeRead);
+               if (!access) return;
+               auto r = self->records_.Read(type, id);
+               if (!r) return SendError(res, r.error());
+               Status logged = release(*access, type, kScopeRead, {type + "/" + id});
+               if (!logged.ok()) return SendError(res, logged);  // no release without its record
+               res.set_header("ETag", "W/\"" + (*r)["meta"]["versionId"].get<std::string>() + "\"");
+               reply(res, *r, 200);
+             });
   server.Get("/fhir/" + types + R"(/([A-Za-z0-9.-]{1,64})/_history/([0-9]{1,9}))",
              [=](const httplib::Request& req, httplib::Response& res) {
                const std::string type = req.matches[1], id = req.matches[2];
@@ -484,7 +531,8 @@ void FhirResourceServer::RegisterRoutes(httplib::Server& server) {
                if (!access) return;
                auto r = self->records_.ReadVersion(type, id, std::stoull(req.matches[3].str()));
                if (!r) return SendError(res, r.error());
-               Status logged = release(*access, type, kScopeRead, {type + "/" + id + "/_history/" + req.matches[3].str()});
+               Status logged = release(*access, type, kScopeRead,
+                                       {type + "/" + id + "/_history/" + req.matches[3].str()});
                if (!logged.ok()) return SendError(res, logged);
                reply(res, *r, 200);
              });
@@ -492,7 +540,8 @@ void FhirResourceServer::RegisterRoutes(httplib::Server& server) {
   server.Get("/fhir/" + types, [=](const httplib::Request& req, httplib::Response& res) {
     const std::string type = req.matches[1];
     for (const auto& [k, v] : req.params) {
-      if (k != "patient" && k != "_count") return BadRequest(res, "search parameter '" + k + "' is not supported");
+      if (k != "patient" && k != "_count")
+        return BadRequest(res, "search parameter '" + k + "' is not supported");
     }
     auto access = guard(req, res, type, kScopeSearch);
     if (!access) return;
@@ -513,11 +562,18 @@ void FhirResourceServer::RegisterRoutes(httplib::Server& server) {
     std::vector<std::string> what;
     for (const json& r : *found) {
       what.push_back(type + "/" + r["id"].get<std::string>());
-      entries.push_back({{"fullUrl", type + "/" + r["id"].get<std::string>()}, {"resource", r}, {"search", {{"mode", "match"}}}});
+      entries.push_back({{"fullUrl", type + "/" + r["id"].get<std::string>()},
+                         {"resource", r},
+                         {"search", {{"mode", "match"}}}});
     }
     Status logged = release(*access, type, kScopeSearch, what);
     if (!logged.ok()) return SendError(res, logged);
-    reply(res, {{"resourceType", "Bundle"}, {"type", "searchset"}, {"total", entries.size()}, {"entry", entries}}, 200);
+    reply(res,
+          {{"resourceType", "Bundle"},
+           {"type", "searchset"},
+           {"total", entries.size()},
+           {"entry", entries}},
+          200);
   });
   // §3.1.0.5 create.
   server.Post("/fhir/" + types, [=](const httplib::Request& req, httplib::Response& res) {
@@ -539,7 +595,8 @@ void FhirResourceServer::RegisterRoutes(httplib::Server& server) {
     reply(res, *created, 201);
   });
   // §3.1.0.4 update, with If-Match (§3.1.0.4.2 "managing resource contention").
-  server.Put("/fhir/" + types + R"(/([A-Za-z0-9.-]{1,64}))", [=](const httplib::Request& req, httplib::Response& res) {
+  server.Put("/fhir/" + types + R"(/([A-Za-z0-9.-]{1,64}))", [=](const httplib::Request& req,
+                                                                 httplib::Response& res) {
     const std::string type = req.matches[1], id = req.matches[2];
     auto access = guard(req, res, type, kScopeUpdate);
     if (!access) return;
@@ -549,7 +606,8 @@ void FhirResourceServer::RegisterRoutes(httplib::Server& server) {
     if (req.has_header("If-Match")) {
       std::string v = req.get_header_value("If-Match");
       if (v.rfind("W/", 0) == 0) v = v.substr(2);
-      if (v.size() < 3 || v.front() != '"' || v.back() != '"') return BadRequest(res, "If-Match is W/\"<version>\"");
+      if (v.size() < 3 || v.front() != '"' || v.back() != '"')
+        return BadRequest(res, "If-Match is W/\"<version>\"");
       try {
         if_match = std::stoull(v.substr(1, v.size() - 2));
       } catch (...) {

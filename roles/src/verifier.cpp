@@ -49,8 +49,10 @@ Verifier::Verifier(const VerifierOptions& options, std::shared_ptr<server::Ledge
         return Status::PermissionDenied("no proof by the status list's issuer");
       }) {
   resolver_.Register(std::make_shared<did::DidWebResolver>(
-      std::make_shared<server::HttpsDocumentFetcher>(FetcherOptions(options)), DefaultEnv(), 60'000));
-  if (ledger) resolver_.Register(did::mdl::MakeMdlResolver(server::MakeLedgerOpFetcher(std::move(ledger))));
+      std::make_shared<server::HttpsDocumentFetcher>(FetcherOptions(options)), DefaultEnv(),
+      60'000));
+  if (ledger)
+    resolver_.Register(did::mdl::MakeMdlResolver(server::MakeLedgerOpFetcher(std::move(ledger))));
 }
 
 }  // namespace medallion::roles

@@ -43,7 +43,8 @@ std::string CookieValue(const httplib::Request& req, std::string_view name) {
       std::string_view part = rest.substr(0, end);
       while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
       const size_t eq = part.find('=');
-      if (eq != std::string_view::npos && part.substr(0, eq) == name) return std::string(part.substr(eq + 1));
+      if (eq != std::string_view::npos && part.substr(0, eq) == name)
+        return std::string(part.substr(eq + 1));
       if (end == std::string_view::npos) break;
       rest.remove_prefix(end + 1);
     }
@@ -51,15 +52,17 @@ std::string CookieValue(const httplib::Request& req, std::string_view name) {
   return "";
 }
 
-
-bool IsUnsafe(const std::string& method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
+bool IsUnsafe(const std::string& method) {
+  return method != "GET" && method != "HEAD" && method != "OPTIONS";
+}
 
 // A member of a WebAuthn JSON object as bytes (base64url, RFC 4648 §5, unpadded).
 Result<Bytes> B64Member(const json& obj, const char* name, bool optional = false) {
   auto it = obj.find(name);
   if (it == obj.end() || it->is_null()) {
     if (optional) return Bytes{};
-    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed, std::string("'") + name + "' is required");
+    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed,
+                              std::string("'") + name + "' is required");
   }
   if (!it->is_string() || it->get_ref<const std::string&>().size() > kMaxWebAuthnMember) {
     return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed,
@@ -67,7 +70,8 @@ Result<Bytes> B64Member(const json& obj, const char* name, bool optional = false
   }
   auto bytes = Base64UrlDecode(it->get<std::string>());
   if (!bytes) {
-    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed, std::string("'") + name + "' is not base64url");
+    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed,
+                              std::string("'") + name + "' is not base64url");
   }
   return *bytes;
 }
@@ -77,30 +81,38 @@ Result<Bytes> B64Member(const json& obj, const char* name, bool optional = false
 Result<const json*> CredentialResponse(const json& body, Bytes* raw_id) {
   auto c = body.find("credential");
   if (c == body.end() || !c->is_object()) {
-    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed, "'credential' must be an object");
+    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed,
+                              "'credential' must be an object");
   }
   if (StringOr(*c, "type") != "public-key") {
-    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed, "credential.type must be \"public-key\"");
+    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed,
+                              "credential.type must be \"public-key\"");
   }
   MDL_ASSIGN_OR_RETURN(*raw_id, B64Member(*c, "rawId"));
   auto r = c->find("response");
   if (r == c->end() || !r->is_object()) {
-    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed, "credential.response must be an object");
+    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed,
+                              "credential.response must be an object");
   }
   return &*r;
 }
 
 // The challenge a clientDataJSON names (so the server can find and consume it).
 Result<Bytes> ChallengeOf(ByteView client_data_json) {
-  auto cd = ParseJsonObject(ToString(client_data_json), "clientDataJSON", {.max_bytes = kMaxWebAuthnMember, .max_depth = 8});
-  if (!cd) return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed, cd.error().message());
+  auto cd = ParseJsonObject(ToString(client_data_json), "clientDataJSON",
+                            {.max_bytes = kMaxWebAuthnMember, .max_depth = 8});
+  if (!cd)
+    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed,
+                              cd.error().message());
   return B64Member(*cd, "challenge");
 }
 
 json PasskeyJson(const web::Passkey& p) {
   return {{"id", p.id},
           {"name", p.name},
-          {"alg", p.alg == webauthn::kCoseEdDsa ? "EdDSA" : p.alg == webauthn::kCoseEs256 ? "ES256" : "?"},
+          {"alg", p.alg == webauthn::kCoseEdDsa   ? "EdDSA"
+                  : p.alg == webauthn::kCoseEs256 ? "ES256"
+                                                  : "?"},
           {"created_at", p.created_at},
           {"last_used_at", p.last_used_at},
           {"backed_up", p.backed_up}};
@@ -118,14 +130,16 @@ Bytes UserHandle(const std::string& owner_did) {
 std::string SseEvents(const json& answer) {
   std::string out;
   for (const json& e : answer.value("events", json::array())) {
-    out += "id: " + std::to_string(e.value("seq", uint64_t{0})) + "\nevent: " + e.value("type", "event") +
-           "\ndata: " + e.dump() + "\n\n";
+    out += "id: " + std::to_string(e.value("seq", uint64_t{0})) +
+           "\nevent: " + e.value("type", "event") + "\ndata: " + e.dump() + "\n\n";
   }
   return out;
 }
 
 // A request's client address (rate limits).
-std::string Address(const httplib::Request& req) { return req.remote_addr.empty() ? "?" : req.remote_addr; }
+std::string Address(const httplib::Request& req) {
+  return req.remote_addr.empty() ? "?" : req.remote_addr;
+}
 
 }  // namespace
 
@@ -144,7 +158,8 @@ std::string WebOriginFor(const std::string& url) {
     host = rest.substr(0, colon);
     port = rest.substr(colon + 1);
   }
-  if (host == "127.0.0.1" || host == "[::1]" || host == "0.0.0.0" || host == "[::]") host = "localhost";
+  if (host == "127.0.0.1" || host == "[::1]" || host == "0.0.0.0" || host == "[::]")
+    host = "localhost";
   return scheme + "://" + host + (port.empty() ? "" : ":" + port);
 }
 
@@ -157,14 +172,15 @@ class ContainerWeb::Handlers {
 
   std::string CookieHeader(const std::string& value, int64_t max_age) const {
     const std::string path = w_.options_.base_path.empty() ? "/" : w_.options_.base_path + "/";
-    std::string c = w_.cookie_name_ + "=" + value + "; Path=" + path + "; Max-Age=" + std::to_string(max_age) +
-                    "; HttpOnly; SameSite=Strict";
+    std::string c = w_.cookie_name_ + "=" + value + "; Path=" + path +
+                    "; Max-Age=" + std::to_string(max_age) + "; HttpOnly; SameSite=Strict";
     if (w_.options_.tls) c += "; Secure";
     return c;
   }
 
   // Signs the browser in: a new session, its cookie, and {"signed_in", "csrf"}.
-  void SignIn(httplib::Response& res, const std::string& method, int status = 200, json extra = json::object()) {
+  void SignIn(httplib::Response& res, const std::string& method, int status = 200,
+              json extra = json::object()) {
     auto s = w_.store_->CreateSession(method);
     if (!s) return SendError(res, s.error());
     res.set_header("Set-Cookie", CookieHeader(s->id, w_.store_->options().absolute_timeout_s));
@@ -180,7 +196,8 @@ class ContainerWeb::Handlers {
     auto it = w_.owner_sessions_.find(info.session_hash);
     if (it != w_.owner_sessions_.end() && w_.as_.CheckOwner(it->second).ok()) return it->second;
     const int64_t left = info.expires_at - w_.env_.clock->NowSeconds();
-    MDL_ASSIGN_OR_RETURN(std::string token, w_.as_.OpenOwnerSession("browser " + info.method, std::max<int64_t>(left, 1)));
+    MDL_ASSIGN_OR_RETURN(std::string token, w_.as_.OpenOwnerSession("browser " + info.method,
+                                                                    std::max<int64_t>(left, 1)));
     w_.owner_sessions_[info.session_hash] = token;
     return token;
   }
@@ -207,13 +224,15 @@ class ContainerWeb::Handlers {
   std::optional<web::SessionInfo> Session(const httplib::Request& req, httplib::Response& res) {
     const std::string id = CookieValue(req, w_.cookie_name_);
     if (id.empty()) {
-      SendError(res, Status::WithReason(StatusCode::kUnauthenticated, web::kSessionUnknown, "sign in first"));
+      SendError(res, Status::WithReason(StatusCode::kUnauthenticated, web::kSessionUnknown,
+                                        "sign in first"));
       return std::nullopt;
     }
     if (IsUnsafe(req.method)) {
       if (!SameOrigin(req)) {
-        SendError(res, Status::WithReason(StatusCode::kPermissionDenied, web::kCsrfInvalid,
-                                          "a state-changing request must come from this app's own origin"));
+        SendError(res, Status::WithReason(
+                           StatusCode::kPermissionDenied, web::kCsrfInvalid,
+                           "a state-changing request must come from this app's own origin"));
         return std::nullopt;
       }
       Status csrf = w_.store_->CheckCsrf(id, req.get_header_value("X-CSRF-Token"));
@@ -221,8 +240,10 @@ class ContainerWeb::Handlers {
         SendError(res, csrf);
         return std::nullopt;
       }
-    } else if (const std::string origin = req.get_header_value("Origin"); !origin.empty() && origin != w_.options_.origin) {
-      SendError(res, Status::WithReason(StatusCode::kPermissionDenied, web::kCsrfInvalid, "another origin may not use this session"));
+    } else if (const std::string origin = req.get_header_value("Origin");
+               !origin.empty() && origin != w_.options_.origin) {
+      SendError(res, Status::WithReason(StatusCode::kPermissionDenied, web::kCsrfInvalid,
+                                        "another origin may not use this session"));
       return std::nullopt;
     }
     auto info = w_.store_->Touch(id);
@@ -241,7 +262,8 @@ class ContainerWeb::Handlers {
   // as its bearer. Everything else passes unchanged.
   bool Bridge(const httplib::Request& req, httplib::Response& res) {
     const bool owner_api = req.path.rfind("/owner/v1/", 0) == 0 || req.path.rfind("/fhir/", 0) == 0;
-    if (!owner_api || req.has_header("Authorization") || CookieValue(req, w_.cookie_name_).empty()) {
+    if (!owner_api || req.has_header("Authorization") ||
+        CookieValue(req, w_.cookie_name_).empty()) {
       return false;
     }
     auto info = Session(req, res);
@@ -271,11 +293,15 @@ class ContainerWeb::Handlers {
       if (auto info = w_.store_->Touch(id)) {
         out["signed_in"] = true;
         out["csrf"] = web::CsrfTokenFor(id);
-        out["session"] = {{"method", info->method}, {"created_at", info->created_at}, {"expires_at", info->expires_at}};
+        out["session"] = {{"method", info->method},
+                          {"created_at", info->created_at},
+                          {"expires_at", info->expires_at}};
         if (auto token = OwnerSessionFor(*info)) {
           uma::Reply devices = w_.as_.ListDevices(*token);
-          if (devices.ok() && devices.body.is_array()) out["devices"] = devices.body.size();
-          else if (devices.ok() && devices.body.contains("devices")) out["devices"] = devices.body["devices"].size();
+          if (devices.ok() && devices.body.is_array())
+            out["devices"] = devices.body.size();
+          else if (devices.ok() && devices.body.contains("devices"))
+            out["devices"] = devices.body["devices"].size();
         }
       } else {
         res.set_header("Set-Cookie", CookieHeader("", 0));
@@ -296,10 +322,15 @@ class ContainerWeb::Handlers {
              {{"id", Base64UrlEncode(UserHandle(w_.options_.owner_did))},
               {"name", w_.options_.display_name},
               {"displayName", w_.options_.display_name}}},
-            {"pubKeyCredParams", {{{"type", "public-key"}, {"alg", webauthn::kCoseEdDsa}}, {{"type", "public-key"}, {"alg", webauthn::kCoseEs256}}}},
+            {"pubKeyCredParams",
+             {{{"type", "public-key"}, {"alg", webauthn::kCoseEdDsa}},
+              {{"type", "public-key"}, {"alg", webauthn::kCoseEs256}}}},
             {"timeout", w_.store_->options().challenge_ttl_s * 1000},
             {"attestation", "none"},
-            {"authenticatorSelection", {{"residentKey", "required"}, {"requireResidentKey", true}, {"userVerification", "preferred"}}},
+            {"authenticatorSelection",
+             {{"residentKey", "required"},
+              {"requireResidentKey", true},
+              {"userVerification", "preferred"}}},
             {"excludeCredentials", exclude}};
   }
 
@@ -310,8 +341,10 @@ class ContainerWeb::Handlers {
     std::string ceremony;
     if (body->contains("link")) {
       const std::string link = StringOr(*body, "link");
-      if (Status rl = w_.store_->CountSignInAttempt(Address(req)); !rl.ok()) return SendError(res, rl);
-      if (Status st = w_.store_->ConsumeLink(link, web::LinkPurpose::kRegisterPasskey); !st.ok()) return SendError(res, st);
+      if (Status rl = w_.store_->CountSignInAttempt(Address(req)); !rl.ok())
+        return SendError(res, rl);
+      if (Status st = w_.store_->ConsumeLink(link, web::LinkPurpose::kRegisterPasskey); !st.ok())
+        return SendError(res, st);
       ceremony = "register-link";
     } else {
       if (!Session(req, res)) return;
@@ -337,7 +370,8 @@ class ContainerWeb::Handlers {
     r.client_data_json = *cdj;
     r.attestation_object = *att;
     std::string name = StringOr(*body, "name");
-    if (name.size() > 64) return SendError(res, Status::InvalidArgument("a passkey's name has at most 64 characters"));
+    if (name.size() > 64)
+      return SendError(res, Status::InvalidArgument("a passkey's name has at most 64 characters"));
     if (name.empty()) name = "Passkey";
     auto challenge = ChallengeOf(r.client_data_json);
     if (!challenge) return SendError(res, challenge.error());
@@ -372,7 +406,8 @@ class ContainerWeb::Handlers {
 
   void SignInOptions(const httplib::Request& req, httplib::Response& res) {
     if (!RequireSameOrigin(req, res)) return;
-    if (Status rl = w_.store_->CountSignInAttempt(Address(req)); !rl.ok()) return SendError(res, rl);
+    if (Status rl = w_.store_->CountSignInAttempt(Address(req)); !rl.ok())
+      return SendError(res, rl);
     auto challenge = w_.store_->NewChallenge("signin");
     if (!challenge) return SendError(res, challenge.error());
     res.set_header("Cache-Control", "no-store");
@@ -391,29 +426,33 @@ class ContainerWeb::Handlers {
     webauthn::AssertionResponse a;
     auto response = CredentialResponse(*body, &a.raw_id);
     if (!response) return SendError(res, response.error());
-    for (auto [name, out, optional] : {std::tuple{"clientDataJSON", &a.client_data_json, false},
-                                       std::tuple{"authenticatorData", &a.authenticator_data, false},
-                                       std::tuple{"signature", &a.signature, false},
-                                       std::tuple{"userHandle", &a.user_handle, true}}) {
+    for (auto [name, out, optional] :
+         {std::tuple{"clientDataJSON", &a.client_data_json, false},
+          std::tuple{"authenticatorData", &a.authenticator_data, false},
+          std::tuple{"signature", &a.signature, false},
+          std::tuple{"userHandle", &a.user_handle, true}}) {
       auto v = B64Member(**response, name, optional);
       if (!v) return SendError(res, v.error());
       *out = std::move(*v);
     }
     auto challenge = ChallengeOf(a.client_data_json);
     if (!challenge) return SendError(res, challenge.error());
-    if (Status st = w_.store_->ConsumeChallenge(*challenge, "signin"); !st.ok()) return SendError(res, st);
+    if (Status st = w_.store_->ConsumeChallenge(*challenge, "signin"); !st.ok())
+      return SendError(res, st);
     const std::string id = Base64UrlEncode(a.raw_id);
     auto passkey = w_.store_->GetPasskey(id);
     if (!passkey) {
-      return SendError(res, Status::WithReason(StatusCode::kUnauthenticated, web::kPasskeyUnknown,
-                                               "this passkey is not registered here (or was revoked)"));
+      return SendError(res,
+                       Status::WithReason(StatusCode::kUnauthenticated, web::kPasskeyUnknown,
+                                          "this passkey is not registered here (or was revoked)"));
     }
     webauthn::Credential stored;
     stored.id = a.raw_id;
     stored.cose_public_key = passkey->cose_public_key;
     stored.alg = passkey->alg;
     stored.sign_count = passkey->sign_count;
-    auto count = webauthn::VerifyAssertion(w_.rp_, *challenge, stored, UserHandle(w_.options_.owner_did), a);
+    auto count =
+        webauthn::VerifyAssertion(w_.rp_, *challenge, stored, UserHandle(w_.options_.owner_did), a);
     if (!count) return SendError(res, count.error());
     if (Status st = w_.store_->RecordUse(id, *count); !st.ok()) return SendError(res, st);
     SignIn(res, "passkey:" + id);
@@ -421,7 +460,8 @@ class ContainerWeb::Handlers {
 
   void SignInPhone(const httplib::Request& req, httplib::Response& res) {
     if (!RequireSameOrigin(req, res)) return;
-    if (Status rl = w_.store_->CountSignInAttempt(Address(req)); !rl.ok()) return SendError(res, rl);
+    if (Status rl = w_.store_->CountSignInAttempt(Address(req)); !rl.ok())
+      return SendError(res, rl);
     std::string agent = req.get_header_value("User-Agent").substr(0, 120);
     json summary = {{"text", "Sign in to your container from a browser?"},
                     {"browser", agent},
@@ -432,10 +472,13 @@ class ContainerWeb::Handlers {
     {
       std::lock_guard<std::mutex> lock(w_.mu_);
       const int64_t now = w_.env_.clock->NowSeconds();
-      std::erase_if(w_.phone_attempts_, [now](const auto& kv) { return kv.second.expires_at < now - 3600; });
-      w_.phone_attempts_[HexEncode(Sha256(AsBytes(attempt)))] = {*id, now + kPhoneAttemptTtl, false};
+      std::erase_if(w_.phone_attempts_,
+                    [now](const auto& kv) { return kv.second.expires_at < now - 3600; });
+      w_.phone_attempts_[HexEncode(Sha256(AsBytes(attempt)))] = {*id, now + kPhoneAttemptTtl,
+                                                                 false};
     }
-    SendJson(res, {{"attempt", attempt}, {"request_id", *id}, {"expires_in", kPhoneAttemptTtl}}, 202);
+    SendJson(res, {{"attempt", attempt}, {"request_id", *id}, {"expires_in", kPhoneAttemptTtl}},
+             202);
   }
 
   void SignInPhonePoll(const httplib::Request& req, httplib::Response& res) {
@@ -448,7 +491,8 @@ class ContainerWeb::Handlers {
       std::lock_guard<std::mutex> lock(w_.mu_);
       auto it = w_.phone_attempts_.find(key);
       if (it == w_.phone_attempts_.end() || it->second.done) {
-        return SendError(res, Status::WithReason(StatusCode::kUnauthenticated, web::kLinkUnknown, "no such sign-in attempt"));
+        return SendError(res, Status::WithReason(StatusCode::kUnauthenticated, web::kLinkUnknown,
+                                                 "no such sign-in attempt"));
       }
       attempt = it->second;
     }
@@ -460,14 +504,16 @@ class ContainerWeb::Handlers {
         std::lock_guard<std::mutex> lock(w_.mu_);
         auto it = w_.phone_attempts_.find(key);
         if (it == w_.phone_attempts_.end() || it->second.done) {
-          return SendError(res, Status::WithReason(StatusCode::kUnauthenticated, web::kLinkUsed, "this sign-in attempt was used"));
+          return SendError(res, Status::WithReason(StatusCode::kUnauthenticated, web::kLinkUsed,
+                                                   "this sign-in attempt was used"));
         }
         it->second.done = true;
       }
       return SignIn(res, "phone");
     }
     if (status == "denied") return SendJson(res, {{"status", "denied"}});
-    if (w_.env_.clock->NowSeconds() > attempt.expires_at) return SendJson(res, {{"status", "expired"}});
+    if (w_.env_.clock->NowSeconds() > attempt.expires_at)
+      return SendJson(res, {{"status", "expired"}});
     SendJson(res, {{"status", "pending"}});
   }
 
@@ -481,7 +527,8 @@ class ContainerWeb::Handlers {
       std::lock_guard<std::mutex> lock(w_.mu_);
       w_.owner_sessions_.clear();
     } else {
-      if (Status st = w_.store_->EndSession(CookieValue(req, w_.cookie_name_)); !st.ok()) return SendError(res, st);
+      if (Status st = w_.store_->EndSession(CookieValue(req, w_.cookie_name_)); !st.ok())
+        return SendError(res, st);
       std::string token;
       {
         std::lock_guard<std::mutex> lock(w_.mu_);
@@ -508,7 +555,8 @@ class ContainerWeb::Handlers {
 
   void RevokePasskey(const httplib::Request& req, httplib::Response& res) {
     if (!Session(req, res)) return;
-    if (Status st = w_.store_->RevokePasskey(req.matches[1].str()); !st.ok()) return SendError(res, st);
+    if (Status st = w_.store_->RevokePasskey(req.matches[1].str()); !st.ok())
+      return SendError(res, st);
     res.status = 204;
   }
 
@@ -522,12 +570,13 @@ class ContainerWeb::Handlers {
     if (!token) return SendError(res, token.error());
     uint64_t after = 0;
     const std::string last = req.has_header("Last-Event-ID") ? req.get_header_value("Last-Event-ID")
-                                                              : req.get_param_value("after");
-    if (!last.empty() && last.size() < 20 && std::all_of(last.begin(), last.end(), ::isdigit)) after = std::stoull(last);
+                                                             : req.get_param_value("after");
+    if (!last.empty() && last.size() < 20 && std::all_of(last.begin(), last.end(), ::isdigit))
+      after = std::stoull(last);
     res.set_header("Cache-Control", "no-store");
     res.set_header("X-Accel-Buffering", "no");
-    auto deadline = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now() +
-                                                                           std::chrono::seconds(45));
+    auto deadline = std::make_shared<std::chrono::steady_clock::time_point>(
+        std::chrono::steady_clock::now() + std::chrono::seconds(45));
     auto cursor = std::make_shared<uint64_t>(after);
     auto started = std::make_shared<bool>(false);
     uma::AuthorizationServer* as = &w_.as_;
@@ -546,7 +595,8 @@ class ContainerWeb::Handlers {
       res.set_content(out, "text/event-stream");
       return;
     }
-    res.set_chunked_content_provider("text/event-stream", [as, owner, deadline, cursor, started](size_t, httplib::DataSink& sink) {
+    res.set_chunked_content_provider("text/event-stream", [as, owner, deadline, cursor, started](
+                                                              size_t, httplib::DataSink& sink) {
       if (!*started) {
         *started = true;
         const std::string hello = "retry: 1000\n: medallion events\n\n";
@@ -584,9 +634,8 @@ class ContainerWeb::Handlers {
     auto svg = web::QrSvg(uri, "QR code to pair your phone");
     if (!svg) return SendError(res, svg.error());
     res.set_header("Cache-Control", "no-store");
-    SendJson(res, {{"uri", uri},
-                   {"expires", offer.body.value("expires", json())},
-                   {"qr_svg", *svg}},
+    SendJson(res,
+             {{"uri", uri}, {"expires", offer.body.value("expires", json())}, {"qr_svg", *svg}},
              201);
   }
 
@@ -602,12 +651,16 @@ class ContainerWeb::Handlers {
     if (!exported.ok()) return SendJson(res, exported.body, server::HttpStatusFor(exported.status));
     auto entries = uma::VerifyDisclosureExport(exported.body);
     if (!entries) {
-      return SendJson(res, {{"valid", false}, {"reason", "chain_broken"}, {"detail", entries.error().message()}});
+      return SendJson(
+          res,
+          {{"valid", false}, {"reason", "chain_broken"}, {"detail", entries.error().message()}});
     }
     json anchors = json::array();
     bool all_included = true;
     for (const json& a : exported.body.value("anchors", json::array())) {
-      json row = {{"seq", a.value("seq", 0)}, {"ledger_index", a.value("ledger_index", json())}, {"hash", a.value("hash", "")}};
+      json row = {{"seq", a.value("seq", 0)},
+                  {"ledger_index", a.value("ledger_index", json())},
+                  {"hash", a.value("hash", "")}};
       if (w_.ledger_ && a.contains("ledger_index") && a["ledger_index"].is_number_unsigned()) {
         const uint64_t index = a["ledger_index"];
         Status ok = w_.ledger_->Refresh().status();
@@ -632,7 +685,10 @@ class ContainerWeb::Handlers {
       }
       anchors.push_back(std::move(row));
     }
-    json out = {{"valid", all_included}, {"entries", *entries}, {"anchors", anchors}, {"ledger", w_.ledger_ != nullptr}};
+    json out = {{"valid", all_included},
+                {"entries", *entries},
+                {"anchors", anchors},
+                {"ledger", w_.ledger_ != nullptr}};
     if (!all_included) out["reason"] = "anchor_not_proven";
     SendJson(res, out);
   }
@@ -650,14 +706,19 @@ class ContainerWeb::Handlers {
     if (!receipts.ok()) return SendJson(res, receipts.body, server::HttpStatusFor(receipts.status));
     if (!w_.ledger_) return SendJson(res, {{"ledger", false}, {"receipts", json::array()}});
     if (auto cp = w_.ledger_->Refresh(); !cp) {
-      return SendJson(res, {{"ledger", true}, {"valid", false}, {"reason", "checkpoint_unverified"}, {"detail", cp.error().message()}});
+      return SendJson(res, {{"ledger", true},
+                            {"valid", false},
+                            {"reason", "checkpoint_unverified"},
+                            {"detail", cp.error().message()}});
     }
     json out = json::array();
     bool all = true;
     for (const json& r : receipts.body.is_array() ? receipts.body : json::array()) {
       // A revocation's ledger entry names the grant it ends (docs/uma.md §Receipts).
       const std::string hash = StringOr(r, "hash"), signer = StringOr(r, "signer");
-      const std::string named = StringOr(r, "action") == "revoke" ? StringOr(r.value("receipt", json::object()), "grant") : hash;
+      const std::string named = StringOr(r, "action") == "revoke"
+                                    ? StringOr(r.value("receipt", json::object()), "grant")
+                                    : hash;
       json row = {{"hash", hash}, {"entries", json::array()}};
       bool ok = true;
       for (const json& i : r.value("ledger_indexes", json::array())) {
@@ -667,11 +728,13 @@ class ContainerWeb::Handlers {
         json e = {{"index", index}};
         if (!proven || proven->size() != 1) {
           e["included"] = false;
-          e["detail"] = proven ? "not in the log at the verified checkpoint" : proven.error().message();
+          e["detail"] =
+              proven ? "not in the log at the verified checkpoint" : proven.error().message();
           ok = false;
         } else {
           const std::string& entry = (*proven)[0].entry;
-          const bool names_hash = !named.empty() && entry.find("\"receipt\":\"" + named + "\"") != std::string::npos;
+          const bool names_hash =
+              !named.empty() && entry.find("\"receipt\":\"" + named + "\"") != std::string::npos;
           const bool by_signer = signer.empty() || entry.find(signer) != std::string::npos;
           e["included"] = true;
           e["tree_size"] = (*proven)[0].tree_size;
@@ -688,7 +751,9 @@ class ContainerWeb::Handlers {
     auto dispensed = w_.desk_.VerifyDispenseReceipts(*token);
     if (!dispensed) return SendError(res, dispensed.error());
     for (const json& d : *dispensed) all = all && d.value("valid", false);
-    SendJson(res, {{"ledger", true}, {"valid", all}, {"receipts", out}, {"dispense_receipts", *dispensed}});
+    SendJson(
+        res,
+        {{"ledger", true}, {"valid", all}, {"receipts", out}, {"dispense_receipts", *dispensed}});
   }
 
   // --- prescriptions at a pharmacy (web_rx.h) ---
@@ -729,7 +794,9 @@ class ContainerWeb::Handlers {
   void Recovery(const httplib::Request& req, httplib::Response& res) {
     auto token = OwnerToken(req, res);
     if (!token) return;
-    json out = {{"wallet", !w_.options_.store.empty()}, {"guardian_shares", nullptr}, {"owner", w_.options_.owner_did}};
+    json out = {{"wallet", !w_.options_.store.empty()},
+                {"guardian_shares", nullptr},
+                {"owner", w_.options_.owner_did}};
     if (!w_.options_.store.empty()) {
       auto layout = GuardianShares(w_.options_.store);
       if (!layout) return SendError(res, layout.error());
@@ -743,21 +810,24 @@ class ContainerWeb::Handlers {
   // nullopt (an error sent) without the seed or the ledger.
   bool CanRelate(httplib::Response& res) {
     if (w_.options_.seed != nullptr && w_.ledger_) return true;
-    SendError(res, Status::FailedPrecondition(
-                       "relationships need the owner's wallet (--store) and a ledger (--ledger, --log-key)"));
+    SendError(
+        res,
+        Status::FailedPrecondition(
+            "relationships need the owner's wallet (--store) and a ledger (--ledger, --log-key)"));
     return false;
   }
 
   Result<std::vector<uma::Relationship>> Relationships() {
     MDL_RETURN_IF_ERROR(w_.ledger_->Refresh().status());
     server::LedgerClient* client = w_.ledger_.get();
-    return uma::RebuildFromSeed(w_.options_.seed->Reveal(),
-                                [client](const std::string& id) -> Result<std::vector<std::pair<uint64_t, std::string>>> {
-                                  MDL_ASSIGN_OR_RETURN(auto proven, client->Lookup({ledger::KeyKind::kRelationship, id}));
-                                  std::vector<std::pair<uint64_t, std::string>> out;
-                                  for (auto& e : proven) out.emplace_back(e.index, e.entry);
-                                  return out;
-                                });
+    return uma::RebuildFromSeed(
+        w_.options_.seed->Reveal(),
+        [client](const std::string& id) -> Result<std::vector<std::pair<uint64_t, std::string>>> {
+          MDL_ASSIGN_OR_RETURN(auto proven, client->Lookup({ledger::KeyKind::kRelationship, id}));
+          std::vector<std::pair<uint64_t, std::string>> out;
+          for (auto& e : proven) out.emplace_back(e.index, e.entry);
+          return out;
+        });
   }
 
   void ListRelationships(const httplib::Request& req, httplib::Response& res) {
@@ -766,9 +836,15 @@ class ContainerWeb::Handlers {
     if (!list) return SendError(res, list.error());
     json out = json::array();
     for (const uma::Relationship& r : *list) {
-      out.push_back({{"rel", r.id}, {"provider", r.provider}, {"pseudonym", r.patient}, {"kind", r.kind},
-                     {"status", r.status}, {"patient_decision", r.patient_decision}, {"deleted", r.deleted},
-                     {"location", r.location}, {"ledger_indexes", r.indexes}});
+      out.push_back({{"rel", r.id},
+                     {"provider", r.provider},
+                     {"pseudonym", r.patient},
+                     {"kind", r.kind},
+                     {"status", r.status},
+                     {"patient_decision", r.patient_decision},
+                     {"deleted", r.deleted},
+                     {"location", r.location},
+                     {"ledger_indexes", r.indexes}});
     }
     SendJson(res, {{"relationships", out}});
   }
@@ -782,7 +858,8 @@ class ContainerWeb::Handlers {
       auto key = uma::DerivePairwiseKey(w_.options_.seed->Reveal(), i);
       if (!key) return SendError(res, key.error());
       const std::string p = key->Pseudonym();
-      if (std::none_of(list->begin(), list->end(), [&](const uma::Relationship& r) { return r.patient == p; })) {
+      if (std::none_of(list->begin(), list->end(),
+                       [&](const uma::Relationship& r) { return r.patient == p; })) {
         return SendJson(res, {{"pseudonym", p}, {"index", i}}, 201);
       }
     }
@@ -801,13 +878,17 @@ class ContainerWeb::Handlers {
     }
     auto list = Relationships();
     if (!list) return SendError(res, list.error());
-    auto it = std::find_if(list->begin(), list->end(), [&](const uma::Relationship& r) { return r.id == rel; });
-    if (it == list->end()) return SendError(res, Status::NotFound("no relationship '" + rel.substr(0, 64) + "' of yours"));
+    auto it = std::find_if(list->begin(), list->end(),
+                           [&](const uma::Relationship& r) { return r.id == rel; });
+    if (it == list->end())
+      return SendError(res,
+                       Status::NotFound("no relationship '" + rel.substr(0, 64) + "' of yours"));
     for (uint32_t i = 0; i < 10'000; ++i) {
       auto key = uma::DerivePairwiseKey(w_.options_.seed->Reveal(), i);
       if (!key) return SendError(res, key.error());
       if (key->Pseudonym() != it->patient) continue;
-      auto entry = uma::BuildPatientAction(*key, it->provider, it->kind, action, w_.env_.clock->NowSeconds());
+      auto entry = uma::BuildPatientAction(*key, it->provider, it->kind, action,
+                                           w_.env_.clock->NowSeconds());
       if (!entry) return SendError(res, entry.error());
       auto appended = w_.ledger_->Append(*entry);
       if (!appended) return SendError(res, appended.error());
@@ -820,13 +901,19 @@ class ContainerWeb::Handlers {
   // container login-link): a one-time setup link.
   void Link(const httplib::Request& req, httplib::Response& res) {
     std::string bearer = req.get_header_value("Authorization");
-    if (bearer.size() < 7 || !std::equal(bearer.begin(), bearer.begin() + 7, "Bearer ", [](char x, char y) {
-          return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+    if (bearer.size() < 7 ||
+        !std::equal(bearer.begin(), bearer.begin() + 7, "Bearer ", [](char x, char y) {
+          return std::tolower(static_cast<unsigned char>(x)) ==
+                 std::tolower(static_cast<unsigned char>(y));
         })) {
-      return SendError(res, Status::Unauthenticated("the owner's session is required (medallion container login-link)"));
+      return SendError(res,
+                       Status::Unauthenticated(
+                           "the owner's session is required (medallion container login-link)"));
     }
     if (!w_.as_.CheckOwner(bearer.substr(7)).ok()) {
-      return SendError(res, Status::Unauthenticated("the owner's session is required (medallion container login-link)"));
+      return SendError(res,
+                       Status::Unauthenticated(
+                           "the owner's session is required (medallion container login-link)"));
     }
     auto link = w_.SetupLink();
     if (!link) return SendError(res, link.error());
@@ -838,33 +925,43 @@ class ContainerWeb::Handlers {
   ContainerWeb& w_;
 };
 
-ContainerWeb::ContainerWeb(uma::AuthorizationServer& as, std::shared_ptr<server::LedgerClient> ledger,
+ContainerWeb::ContainerWeb(uma::AuthorizationServer& as,
+                           std::shared_ptr<server::LedgerClient> ledger,
                            ContainerWebOptions options, Env env)
-    : as_(as), ledger_(std::move(ledger)), options_(std::move(options)), env_(env),
+    : as_(as),
+      ledger_(std::move(ledger)),
+      options_(std::move(options)),
+      env_(env),
       desk_(as, ledger_, options_.prescriptions, env) {}
 
 ContainerWeb::~ContainerWeb() = default;
 
-Result<std::unique_ptr<ContainerWeb>> ContainerWeb::Open(const std::string& dir, uma::AuthorizationServer& as,
-                                                         std::shared_ptr<server::LedgerClient> ledger,
-                                                         ContainerWebOptions options, Env env) {
+Result<std::unique_ptr<ContainerWeb>> ContainerWeb::Open(
+    const std::string& dir, uma::AuthorizationServer& as,
+    std::shared_ptr<server::LedgerClient> ledger, ContainerWebOptions options, Env env) {
   std::unique_ptr<ContainerWeb> w(new ContainerWeb(as, std::move(ledger), std::move(options), env));
   const std::string& origin = w->options_.origin;
   const size_t host_start = origin.find("://");
-  if (host_start == std::string::npos) return Status::InvalidArgument("the web origin must be scheme://host[:port]");
+  if (host_start == std::string::npos)
+    return Status::InvalidArgument("the web origin must be scheme://host[:port]");
   std::string host = origin.substr(host_start + 3);
-  if (!host.empty() && host.front() == '[') return Status::InvalidArgument("a WebAuthn relying party needs a host name, not an IP address");
+  if (!host.empty() && host.front() == '[')
+    return Status::InvalidArgument("a WebAuthn relying party needs a host name, not an IP address");
   host = host.substr(0, host.find(':'));
   w->rp_.rp_id = host;
   // Browsers keep cookies per host, not per port: the port is in the name, so that containers
   // on one host name (medallion up: localhost:A, localhost:B) do not replace each other's.
   const size_t colon = origin.rfind(':');
-  const std::string port = colon > host_start + 2 ? origin.substr(colon + 1) : (w->options_.tls ? "443" : "80");
+  const std::string port =
+      colon > host_start + 2 ? origin.substr(colon + 1) : (w->options_.tls ? "443" : "80");
   w->cookie_name_ = "mdl_session_" + port;
   w->rp_.origins = {origin};
   web::SessionOptions so;
-  so.max_signin_attempts = 20;  // per client address in 5 minutes: ceremonies begun, links, phone requests
-  MDL_ASSIGN_OR_RETURN(w->store_, web::BrowserStore::Open((std::filesystem::path(dir) / "web.sqlite").string(), w->env_, so));
+  so.max_signin_attempts =
+      20;  // per client address in 5 minutes: ceremonies begun, links, phone requests
+  MDL_ASSIGN_OR_RETURN(
+      w->store_,
+      web::BrowserStore::Open((std::filesystem::path(dir) / "web.sqlite").string(), w->env_, so));
   return w;
 }
 
@@ -876,30 +973,73 @@ Result<std::string> ContainerWeb::SetupLink() {
 void ContainerWeb::RegisterRoutes(httplib::Server& server) {
   auto h = std::make_shared<Handlers>(*this);
   web::ServeApp(server, medallion_patient_app, options_.tls);
-  server::SetPreRoutingHandler(server, [h](const httplib::Request& req, httplib::Response& res) { return h->Bridge(req, res); });
-  server.Get("/web/v1/state", [h](const httplib::Request& req, httplib::Response& res) { h->State(req, res); });
-  server.Post("/web/v1/passkeys/register/options", [h](const httplib::Request& req, httplib::Response& res) { h->RegisterOptions(req, res); });
-  server.Post("/web/v1/passkeys/register", [h](const httplib::Request& req, httplib::Response& res) { h->Register(req, res); });
-  server.Get("/web/v1/passkeys", [h](const httplib::Request& req, httplib::Response& res) { h->ListPasskeys(req, res); });
-  server.Delete(R"(/web/v1/passkeys/([A-Za-z0-9_-]{1,1400}))", [h](const httplib::Request& req, httplib::Response& res) { h->RevokePasskey(req, res); });
-  server.Post("/web/v1/signin/options", [h](const httplib::Request& req, httplib::Response& res) { h->SignInOptions(req, res); });
-  server.Post("/web/v1/signin", [h](const httplib::Request& req, httplib::Response& res) { h->SignInPasskey(req, res); });
-  server.Post("/web/v1/signin/phone", [h](const httplib::Request& req, httplib::Response& res) { h->SignInPhone(req, res); });
-  server.Post("/web/v1/signin/phone/poll", [h](const httplib::Request& req, httplib::Response& res) { h->SignInPhonePoll(req, res); });
-  server.Post("/web/v1/signout", [h](const httplib::Request& req, httplib::Response& res) { h->SignOut(req, res, false); });
-  server.Post("/web/v1/signout-all", [h](const httplib::Request& req, httplib::Response& res) { h->SignOut(req, res, true); });
-  server.Get("/web/v1/events", [h](const httplib::Request& req, httplib::Response& res) { h->Events(req, res); });
-  server.Post("/web/v1/pairing", [h](const httplib::Request& req, httplib::Response& res) { h->Pairing(req, res); });
-  server.Post("/web/v1/disclosures/verify", [h](const httplib::Request& req, httplib::Response& res) { h->VerifyDisclosures(req, res); });
-  server.Post("/web/v1/receipts/verify", [h](const httplib::Request& req, httplib::Response& res) { h->VerifyReceipts(req, res); });
-  server.Get("/web/v1/relationships", [h](const httplib::Request& req, httplib::Response& res) { h->ListRelationships(req, res); });
-  server.Post("/web/v1/relationships/pseudonym", [h](const httplib::Request& req, httplib::Response& res) { h->NewPseudonym(req, res); });
-  server.Post("/web/v1/relationships/decision", [h](const httplib::Request& req, httplib::Response& res) { h->DecideRelationship(req, res); });
-  server.Get("/web/v1/prescriptions", [h](const httplib::Request& req, httplib::Response& res) { h->ListPrescriptions(req, res); });
-  server.Post("/web/v1/prescriptions/present", [h](const httplib::Request& req, httplib::Response& res) { h->Present(req, res, false); });
-  server.Post("/web/v1/prescriptions/present/poll", [h](const httplib::Request& req, httplib::Response& res) { h->Present(req, res, true); });
-  server.Get("/web/v1/recovery", [h](const httplib::Request& req, httplib::Response& res) { h->Recovery(req, res); });
-  server.Post("/web/v1/links", [h](const httplib::Request& req, httplib::Response& res) { h->Link(req, res); });
+  server::SetPreRoutingHandler(server, [h](const httplib::Request& req, httplib::Response& res) {
+    return h->Bridge(req, res);
+  });
+  server.Get("/web/v1/state",
+             [h](const httplib::Request& req, httplib::Response& res) { h->State(req, res); });
+  server.Post(
+      "/web/v1/passkeys/register/options",
+      [h](const httplib::Request& req, httplib::Response& res) { h->RegisterOptions(req, res); });
+  server.Post("/web/v1/passkeys/register",
+              [h](const httplib::Request& req, httplib::Response& res) { h->Register(req, res); });
+  server.Get("/web/v1/passkeys", [h](const httplib::Request& req, httplib::Response& res) {
+    h->ListPasskeys(req, res);
+  });
+  server.Delete(
+      R"(/web/v1/passkeys/([A-Za-z0-9_-]{1,1400}))",
+      [h](const httplib::Request& req, httplib::Response& res) { h->RevokePasskey(req, res); });
+  server.Post("/web/v1/signin/options", [h](const httplib::Request& req, httplib::Response& res) {
+    h->SignInOptions(req, res);
+  });
+  server.Post("/web/v1/signin", [h](const httplib::Request& req, httplib::Response& res) {
+    h->SignInPasskey(req, res);
+  });
+  server.Post("/web/v1/signin/phone", [h](const httplib::Request& req, httplib::Response& res) {
+    h->SignInPhone(req, res);
+  });
+  server.Post(
+      "/web/v1/signin/phone/poll",
+      [h](const httplib::Request& req, httplib::Response& res) { h->SignInPhonePoll(req, res); });
+  server.Post("/web/v1/signout", [h](const httplib::Request& req, httplib::Response& res) {
+    h->SignOut(req, res, false);
+  });
+  server.Post("/web/v1/signout-all", [h](const httplib::Request& req, httplib::Response& res) {
+    h->SignOut(req, res, true);
+  });
+  server.Get("/web/v1/events",
+             [h](const httplib::Request& req, httplib::Response& res) { h->Events(req, res); });
+  server.Post("/web/v1/pairing",
+              [h](const httplib::Request& req, httplib::Response& res) { h->Pairing(req, res); });
+  server.Post(
+      "/web/v1/disclosures/verify",
+      [h](const httplib::Request& req, httplib::Response& res) { h->VerifyDisclosures(req, res); });
+  server.Post("/web/v1/receipts/verify", [h](const httplib::Request& req, httplib::Response& res) {
+    h->VerifyReceipts(req, res);
+  });
+  server.Get("/web/v1/relationships", [h](const httplib::Request& req, httplib::Response& res) {
+    h->ListRelationships(req, res);
+  });
+  server.Post(
+      "/web/v1/relationships/pseudonym",
+      [h](const httplib::Request& req, httplib::Response& res) { h->NewPseudonym(req, res); });
+  server.Post("/web/v1/relationships/decision",
+              [h](const httplib::Request& req, httplib::Response& res) {
+                h->DecideRelationship(req, res);
+              });
+  server.Get("/web/v1/prescriptions", [h](const httplib::Request& req, httplib::Response& res) {
+    h->ListPrescriptions(req, res);
+  });
+  server.Post(
+      "/web/v1/prescriptions/present",
+      [h](const httplib::Request& req, httplib::Response& res) { h->Present(req, res, false); });
+  server.Post(
+      "/web/v1/prescriptions/present/poll",
+      [h](const httplib::Request& req, httplib::Response& res) { h->Present(req, res, true); });
+  server.Get("/web/v1/recovery",
+             [h](const httplib::Request& req, httplib::Response& res) { h->Recovery(req, res); });
+  server.Post("/web/v1/links",
+              [h](const httplib::Request& req, httplib::Response& res) { h->Link(req, res); });
 }
 
 }  // namespace medallion::roles

@@ -52,7 +52,8 @@ std::string WebOriginFor(const std::string& url);
 class ContainerWeb {
  public:
   // Opens (or creates) `dir`/web.sqlite. `as` (and `ledger`, which may be null) outlive this.
-  static Result<std::unique_ptr<ContainerWeb>> Open(const std::string& dir, uma::AuthorizationServer& as,
+  static Result<std::unique_ptr<ContainerWeb>> Open(const std::string& dir,
+                                                    uma::AuthorizationServer& as,
                                                     std::shared_ptr<server::LedgerClient> ledger,
                                                     ContainerWebOptions options, Env env);
   ~ContainerWeb();
@@ -70,8 +71,8 @@ class ContainerWeb {
   std::string AppUrl() const { return options_.origin + options_.base_path + "/"; }
 
  private:
-  ContainerWeb(uma::AuthorizationServer& as, std::shared_ptr<server::LedgerClient> ledger, ContainerWebOptions options,
-               Env env);
+  ContainerWeb(uma::AuthorizationServer& as, std::shared_ptr<server::LedgerClient> ledger,
+               ContainerWebOptions options, Env env);
   class Handlers;
   friend class Handlers;
 

@@ -35,15 +35,19 @@ Result<std::string> PharmacyBaseUrl(const std::string& typed) {
   std::string url = typed;
   url.erase(0, url.find_first_not_of(" \t\r\n"));
   while (!url.empty() && std::isspace(static_cast<unsigned char>(url.back()))) url.pop_back();
-  if (url.empty() || url.size() > kMaxUrl) return Status::InvalidArgument("'pharmacy' must be the pharmacy's address (an http or https URL)");
+  if (url.empty() || url.size() > kMaxUrl)
+    return Status::InvalidArgument(
+        "'pharmacy' must be the pharmacy's address (an http or https URL)");
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
     return Status::InvalidArgument("'pharmacy' must start with https:// or http://");
   }
   if (auto hash = url.find('#'); hash != std::string::npos) url.resize(hash);
-  if (url.find_first_of(" \t\r\n\\") != std::string::npos) return Status::InvalidArgument("'pharmacy' holds spaces or backslashes");
+  if (url.find_first_of(" \t\r\n\\") != std::string::npos)
+    return Status::InvalidArgument("'pharmacy' holds spaces or backslashes");
   const size_t host = url.find("://") + 3;
   const size_t path = url.find('/', host);
-  if (url.substr(host, path == std::string::npos ? std::string::npos : path - host).find('@') != std::string::npos) {
+  if (url.substr(host, path == std::string::npos ? std::string::npos : path - host).find('@') !=
+      std::string::npos) {
     return Status::InvalidArgument("'pharmacy' must not carry a user name or password");
   }
   if (url.size() == host) return Status::InvalidArgument("'pharmacy' names no host");
@@ -51,7 +55,8 @@ Result<std::string> PharmacyBaseUrl(const std::string& typed) {
   return url;
 }
 
-PrescriptionDesk::PrescriptionDesk(uma::AuthorizationServer& as, std::shared_ptr<server::LedgerClient> ledger,
+PrescriptionDesk::PrescriptionDesk(uma::AuthorizationServer& as,
+                                   std::shared_ptr<server::LedgerClient> ledger,
                                    PrescriptionDeskOptions options, Env env)
     : as_(as), ledger_(std::move(ledger)), options_(std::move(options)), env_(env) {}
 
@@ -64,12 +69,15 @@ Result<json> PrescriptionDesk::Credentials(const std::string& owner_session) {
 json PrescriptionDesk::LicenseNow(const json& vc) {
   const json& evidence = MemberOr(vc, "evidence");
   static const json kNone;
-  const json& license = evidence.is_array() && !evidence.empty() ? MemberOr(evidence[0], "licenseCredential") : kNone;
+  const json& license =
+      evidence.is_array() && !evidence.empty() ? MemberOr(evidence[0], "licenseCredential") : kNone;
   if (!options_.license_status || !license.is_object()) return {{"status", "unknown"}};
   Status st = options_.license_status(license);
   if (st.ok()) return {{"status", "active"}};
-  if (st.reason() == claims::rx_reason::kLicenseSuspended) return {{"status", "suspended"}, {"detail", st.message()}};
-  if (st.code() == StatusCode::kFailedPrecondition) return {{"status", "revoked"}, {"detail", st.message()}};
+  if (st.reason() == claims::rx_reason::kLicenseSuspended)
+    return {{"status", "suspended"}, {"detail", st.message()}};
+  if (st.code() == StatusCode::kFailedPrecondition)
+    return {{"status", "revoked"}, {"detail", st.message()}};
   return {{"status", "unknown"}, {"detail", st.message()}};
 }
 
@@ -81,10 +89,12 @@ Result<json> PrescriptionDesk::List(const std::string& owner_session) {
   for (const json& item : kept) {
     if (!HasType(item, "PrescriptionCredential")) continue;
     const json& vc = MemberOr(item, "credential");
-    json row = {{"id", StringOr(item, "id")},
-                {"medication", MedicationOf(vc)},
-                {"controlled", !StringOr(MemberOr(vc, "credentialSubject"), "controlledSubstanceSchedule").empty()},
-                {"license", LicenseNow(vc)}};
+    json row = {
+        {"id", StringOr(item, "id")},
+        {"medication", MedicationOf(vc)},
+        {"controlled",
+         !StringOr(MemberOr(vc, "credentialSubject"), "controlledSubstanceSchedule").empty()},
+        {"license", LicenseNow(vc)}};
     auto allowed = claims::AllowedFills(vc);
     if (allowed) row["fills_allowed"] = *allowed;
     if (!fresh.ok()) {
@@ -108,7 +118,9 @@ Result<json> PrescriptionDesk::List(const std::string& owner_session) {
     }
     out.push_back(std::move(row));
   }
-  return json{{"prescriptions", out}, {"can_present", static_cast<bool>(options_.holder_signer.sign)}, {"ledger", ledger_ != nullptr}};
+  return json{{"prescriptions", out},
+              {"can_present", static_cast<bool>(options_.holder_signer.sign)},
+              {"ledger", ledger_ != nullptr}};
 }
 
 Result<DeskAnswer> PrescriptionDesk::Present(const std::string& owner_session, const json& body) {
@@ -116,41 +128,51 @@ Result<DeskAnswer> PrescriptionDesk::Present(const std::string& owner_session, c
   MDL_ASSIGN_OR_RETURN(std::string typed, RequiredString(body, "pharmacy"));
   MDL_ASSIGN_OR_RETURN(std::string pharmacy, PharmacyBaseUrl(typed));
   if (!options_.holder_signer.sign) {
-    return Status::WithReason(StatusCode::kFailedPrecondition, "no_wallet",
-                              "presenting a prescription needs your wallet in the container (serve it with --store)");
+    return Status::WithReason(
+        StatusCode::kFailedPrecondition, "no_wallet",
+        "presenting a prescription needs your wallet in the container (serve it with --store)");
   }
   MDL_ASSIGN_OR_RETURN(json kept, Credentials(owner_session));
   const json* rx = nullptr;
   for (const json& item : kept) {
-    if (StringOr(item, "id") == id && HasType(item, "PrescriptionCredential")) rx = &MemberOr(item, "credential");
+    if (StringOr(item, "id") == id && HasType(item, "PrescriptionCredential"))
+      rx = &MemberOr(item, "credential");
   }
   if (rx == nullptr) return Status::NotFound("no prescription with that id in your container");
   MDL_ASSIGN_OR_RETURN(claims::Challenge challenge, FetchPharmacyChallenge(pharmacy));
-  MDL_ASSIGN_OR_RETURN(json vp, claims::PresentCredentials({*rx}, options_.holder_did, options_.holder_signer, challenge,
-                                                           did::XmlDateTime(env_.clock->NowSeconds())));
+  MDL_ASSIGN_OR_RETURN(
+      json vp, claims::PresentCredentials({*rx}, options_.holder_did, options_.holder_signer,
+                                          challenge, did::XmlDateTime(env_.clock->NowSeconds())));
   json dispense = {{"presentation", std::move(vp)}};
   if (StringOr(MemberOr(*rx, "credentialSubject"), "controlledSubstanceSchedule").empty()) {
     return Dispense(owner_session, pharmacy, dispense);
   }
   // A controlled substance: her phone authorizes this fill at this pharmacy first.
-  if (options_.resolver == nullptr) return Status::FailedPrecondition("no resolver for your DID's phone key");
+  if (options_.resolver == nullptr)
+    return Status::FailedPrecondition("no resolver for your DID's phone key");
   auto device = DeviceMethod(*options_.resolver, options_.holder_did);
   if (!device) {
-    return Status::WithReason(StatusCode::kFailedPrecondition, "no_phone",
-                              "a controlled substance needs your paired phone's approval: pair a phone first (" +
-                                  device.error().message() + ")");
+    return Status::WithReason(
+        StatusCode::kFailedPrecondition, "no_phone",
+        "a controlled substance needs your paired phone's approval: pair a phone first (" +
+            device.error().message() + ")");
   }
   json request = FillRequest(*device, challenge.domain, id, MedicationOf(*rx));
-  MDL_ASSIGN_OR_RETURN(std::string request_id, as_.QueueApproval(request["kind"], request["summary"], request["payload"]));
+  MDL_ASSIGN_OR_RETURN(std::string request_id,
+                       as_.QueueApproval(request["kind"], request["summary"], request["payload"]));
   const std::string attempt = env_.rng->RandomId(32);
   const int64_t now = env_.clock->NowSeconds();
   {
     std::lock_guard<std::mutex> lock(mu_);
     std::erase_if(attempts_, [now](const auto& kv) { return kv.second.expires_at < now - 3600; });
-    attempts_[HexEncode(Sha256(AsBytes(attempt)))] = {request_id, pharmacy, id, dispense, challenge.expires, false};
+    attempts_[HexEncode(Sha256(AsBytes(attempt)))] = {request_id, pharmacy,          id,
+                                                      dispense,   challenge.expires, false};
   }
-  return DeskAnswer{202, {{"status", "awaiting_phone"}, {"attempt", attempt}, {"request_id", request_id},
-                          {"expires_in", std::max<int64_t>(challenge.expires - now, 0)}}};
+  return DeskAnswer{202,
+                    {{"status", "awaiting_phone"},
+                     {"attempt", attempt},
+                     {"request_id", request_id},
+                     {"expires_in", std::max<int64_t>(challenge.expires - now, 0)}}};
 }
 
 Result<DeskAnswer> PrescriptionDesk::Poll(const std::string& owner_session, const json& body) {
@@ -160,7 +182,8 @@ Result<DeskAnswer> PrescriptionDesk::Poll(const std::string& owner_session, cons
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = attempts_.find(key);
-    if (it == attempts_.end() || it->second.done) return Status::NotFound("no such presentation waiting for your phone");
+    if (it == attempts_.end() || it->second.done)
+      return Status::NotFound("no such presentation waiting for your phone");
     a = it->second;
   }
   MDL_ASSIGN_OR_RETURN(json state, as_.GetRequest(a.request_id));
@@ -170,11 +193,13 @@ Result<DeskAnswer> PrescriptionDesk::Poll(const std::string& owner_session, cons
     if (env_.clock->NowSeconds() > a.expires_at) return DeskAnswer{200, {{"status", "expired"}}};
     return DeskAnswer{200, {{"status", "pending"}}};
   }
-  if (!MemberOr(state, "result").is_string()) return Status::Internal("the phone's approval carries no signed authorization");
+  if (!MemberOr(state, "result").is_string())
+    return Status::Internal("the phone's approval carries no signed authorization");
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = attempts_.find(key);
-    if (it == attempts_.end() || it->second.done) return Status::NotFound("this presentation was already sent");
+    if (it == attempts_.end() || it->second.done)
+      return Status::NotFound("this presentation was already sent");
     it->second.done = true;
   }
   json dispense = a.body;
@@ -182,22 +207,30 @@ Result<DeskAnswer> PrescriptionDesk::Poll(const std::string& owner_session, cons
   return Dispense(owner_session, a.pharmacy, dispense);
 }
 
-Result<DeskAnswer> PrescriptionDesk::Dispense(const std::string& owner_session, const std::string& pharmacy, const json& body) {
+Result<DeskAnswer> PrescriptionDesk::Dispense(const std::string& owner_session,
+                                              const std::string& pharmacy, const json& body) {
   auto reply = server::HttpCall("POST", pharmacy + "/pharmacy/v1/dispense", "", body.dump());
-  if (!reply) return Status::WithReason(StatusCode::kUnavailable, "pharmacy_unavailable", reply.error().message());
+  if (!reply)
+    return Status::WithReason(StatusCode::kUnavailable, "pharmacy_unavailable",
+                              reply.error().message());
   auto answer = ParseJson(reply->body, JsonLimits{size_t{4} << 20, 64});
   if (!answer || !answer->is_object()) {
-    return Status::WithReason(StatusCode::kUnavailable, "pharmacy_unavailable",
-                              "the pharmacy answered " + std::to_string(reply->status) + " without a JSON object");
+    return Status::WithReason(
+        StatusCode::kUnavailable, "pharmacy_unavailable",
+        "the pharmacy answered " + std::to_string(reply->status) + " without a JSON object");
   }
   if (reply->status != 200) {
     if (!MemberOr(*answer, "result").is_object()) {
       Status st = server::StatusFromHttpReply(*reply);
-      return Status::WithReason(StatusCode::kUnavailable, "pharmacy_unavailable",
-                                "the pharmacy answered " + std::to_string(reply->status) + ": " + st.message());
+      return Status::WithReason(
+          StatusCode::kUnavailable, "pharmacy_unavailable",
+          "the pharmacy answered " + std::to_string(reply->status) + ": " + st.message());
     }
-    return DeskAnswer{200, {{"status", "refused"}, {"error", StringOr(*answer, "error")},
-                            {"error_description", StringOr(*answer, "error_description")}, {"result", (*answer)["result"]}}};
+    return DeskAnswer{200,
+                      {{"status", "refused"},
+                       {"error", StringOr(*answer, "error")},
+                       {"error_description", StringOr(*answer, "error_description")},
+                       {"result", (*answer)["result"]}}};
   }
   json out = {{"status", "dispensed"}, {"result", *answer}};
   // Her copy of the pharmacy's signed receipt, kept with her credentials (the issuer's proof is
@@ -219,7 +252,8 @@ Result<json> PrescriptionDesk::VerifyDispenseReceipts(const std::string& owner_s
   if (!ledger_) return out;
   std::map<std::string, const json*> prescriptions;
   for (const json& item : kept) {
-    if (HasType(item, "PrescriptionCredential")) prescriptions[StringOr(item, "id")] = &MemberOr(item, "credential");
+    if (HasType(item, "PrescriptionCredential"))
+      prescriptions[StringOr(item, "id")] = &MemberOr(item, "credential");
   }
   for (const json& item : kept) {
     if (!HasType(item, "DispenseReceipt")) continue;

@@ -30,10 +30,10 @@ class LedgerClient;
 namespace medallion::roles {
 
 struct PrescriptionDeskOptions {
-  std::string holder_did;          // the owner's DID: the presentations' holder
-  claims::Signer holder_signer;    // her authentication key; no `sign` function without her wallet
-  const did::Resolver* resolver = nullptr;   // her DID's phone key (controlled substances)
-  claims::LicenseStatusCheck license_status; // the prescriber's license now; unset: "unknown"
+  std::string holder_did;        // the owner's DID: the presentations' holder
+  claims::Signer holder_signer;  // her authentication key; no `sign` function without her wallet
+  const did::Resolver* resolver = nullptr;    // her DID's phone key (controlled substances)
+  claims::LicenseStatusCheck license_status;  // the prescriber's license now; unset: "unknown"
 };
 
 // An answer for the page: the HTTP status (200, 201 or 202) and the JSON body.
@@ -78,7 +78,8 @@ class PrescriptionDesk {
     bool done = false;
   };
   Result<nlohmann::json> Credentials(const std::string& owner_session);
-  Result<DeskAnswer> Dispense(const std::string& owner_session, const std::string& pharmacy, const nlohmann::json& body);
+  Result<DeskAnswer> Dispense(const std::string& owner_session, const std::string& pharmacy,
+                              const nlohmann::json& body);
   nlohmann::json LicenseNow(const nlohmann::json& prescription_vc);
 
   uma::AuthorizationServer& as_;

@@ -59,7 +59,9 @@ void Stmt::Reset() {
 
 std::string Stmt::Col(int i) {
   auto p = sqlite3_column_text(s_, i);
-  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s_, i))) : "";
+  return p ? std::string(reinterpret_cast<const char*>(p),
+                         static_cast<size_t>(sqlite3_column_bytes(s_, i)))
+           : "";
 }
 
 std::string Stmt::ColBlob(int i) {
@@ -71,7 +73,9 @@ int64_t Stmt::ColInt(int i) { return sqlite3_column_int64(s_, i); }
 
 bool Stmt::ColIsNull(int i) { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
 
-Status Stmt::Error() const { return Status::Unavailable(std::string(what_) + ": sqlite: " + sqlite3_errmsg(db_)); }
+Status Stmt::Error() const {
+  return Status::Unavailable(std::string(what_) + ": sqlite: " + sqlite3_errmsg(db_));
+}
 
 StmtCache::StmtCache(sqlite3* db, std::string_view what) : db_(db), what_(what) {}
 
@@ -83,8 +87,7 @@ Stmt StmtCache::Get(const char* statement) {
   auto it = stmts_.find(statement);
   if (it == stmts_.end()) {
     sqlite3_stmt* s = nullptr;
-    const int rc =
-        sqlite3_prepare_v3(db_, statement, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
+    const int rc = sqlite3_prepare_v3(db_, statement, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
     if (rc != SQLITE_OK) {
       sqlite3_finalize(s);
       return Stmt(db_, static_cast<sqlite3_stmt*>(nullptr), what_);
@@ -94,25 +97,32 @@ Stmt StmtCache::Get(const char* statement) {
   return Stmt(db_, it->second, what_);
 }
 
-Status OpenDatabase(const std::string& path, std::string_view what, std::span<const char* const> migrations,
-                    sqlite3** out) {
+Status OpenDatabase(const std::string& path, std::string_view what,
+                    std::span<const char* const> migrations, sqlite3** out) {
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
-      SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK) {
     std::string m = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
     return Status::Unavailable(std::string(what) + ": cannot open " + path + ": " + m);
   }
   sqlite3_busy_timeout(db, 5000);
-  Status st = Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;", what);
-  if (st.ok()) st = Exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)", what);
+  Status st =
+      Exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON;", what);
+  if (st.ok())
+    st = Exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)",
+              what);
   if (st.ok()) {
     st = InTransaction(db, what, [&]() -> Status {
       Stmt q(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", what);
-      if (q.Step() != SQLITE_ROW) return Status::DataLoss(std::string(what) + ": cannot read the schema version");
+      if (q.Step() != SQLITE_ROW)
+        return Status::DataLoss(std::string(what) + ": cannot read the schema version");
       const int64_t have = q.ColInt(0);
       const auto want = static_cast<int64_t>(migrations.size());
-      if (have > want) return Status::FailedPrecondition(std::string(what) + ": database schema is newer than this build");
+      if (have > want)
+        return Status::FailedPrecondition(std::string(what) +
+                                          ": database schema is newer than this build");
       for (int64_t v = have; v < want; ++v) {
         MDL_RETURN_IF_ERROR(Exec(db, migrations[static_cast<size_t>(v)], what));
         Stmt ins(db, "INSERT INTO schema_migrations (version) VALUES (?)", what);

@@ -42,10 +42,11 @@ int main() {
   json expiring = offer(1);
   json good = offer(0), wrong = offer(0);
   std::string wrong_uri = wrong["uri"];
-  wrong_uri.replace(wrong_uri.find(wrong["secret"].get<std::string>()), wrong["secret"].get<std::string>().size(),
-                    Base64UrlEncode(Bytes(32, 7)));
+  wrong_uri.replace(wrong_uri.find(wrong["secret"].get<std::string>()),
+                    wrong["secret"].get<std::string>().size(), Base64UrlEncode(Bytes(32, 7)));
   std::string expiring_uri = expiring["uri"];
-  expiring_uri = expiring_uri.substr(0, expiring_uri.find("&expires=")) + "&expires=4102444800";  // claims 2100
+  expiring_uri = expiring_uri.substr(0, expiring_uri.find("&expires=")) +
+                 "&expires=4102444800";  // claims 2100
   std::string past_uri = good["uri"].get<std::string>();
   past_uri = past_uri.substr(0, past_uri.find("&expires=")) + "&expires=1000000000";
 
@@ -53,19 +54,28 @@ int main() {
   while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   std::thread queue([&] {
     std::unique_lock<std::mutex> lock(mu);
-    if (!paired_cv.wait_for(lock, std::chrono::seconds(60), [&] { return !device_key.empty(); })) return;
+    if (!paired_cv.wait_for(lock, std::chrono::seconds(60), [&] { return !device_key.empty(); }))
+      return;
     const std::string vm = "did:example:owner#" + device_key;
     lock.unlock();
     const json credential = {{"@context", {claims::kVcContextV2}},
                              {"type", {"VerifiableCredential"}},
                              {"issuer", "did:example:owner"},
                              {"credentialSubject", {{"id", "did:example:patient"}}}};
-    (void)w.as->QueueApproval(uma::kRequestPrescriptionCosign, {{"text", "Co-sign the prescription of oxycodone 5 mg for Alice"}},
-                              {{"sign", {{"format", "data_integrity"}, {"verification_method", vm}, {"document", credential}}}});
-    (void)w.as->QueueApproval(uma::kRequestFill, {{"text", "Authorize the fill at Main St Pharmacy"}},
-                              {{"sign", {{"format", "did-auth+jwt"}, {"verification_method", vm},
-                                         {"claims", {{"aud", "https://pharmacy.example"}, {"prescription", "abc"}}}}}});
-    (void)w.as->QueueApproval(uma::kRequestRecovery, {{"text", "Recover the DID with the guardians' shares"}}, json::object());
+    (void)w.as->QueueApproval(
+        uma::kRequestPrescriptionCosign,
+        {{"text", "Co-sign the prescription of oxycodone 5 mg for Alice"}},
+        {{"sign",
+          {{"format", "data_integrity"}, {"verification_method", vm}, {"document", credential}}}});
+    (void)w.as->QueueApproval(
+        uma::kRequestFill, {{"text", "Authorize the fill at Main St Pharmacy"}},
+        {{"sign",
+          {{"format", "did-auth+jwt"},
+           {"verification_method", vm},
+           {"claims", {{"aud", "https://pharmacy.example"}, {"prescription", "abc"}}}}}});
+    (void)w.as->QueueApproval(uma::kRequestRecovery,
+                              {{"text", "Recover the DID with the guardians' shares"}},
+                              json::object());
   });
 
   std::cout << json{{"base_url", w.issuer},

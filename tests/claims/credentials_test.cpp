@@ -36,14 +36,21 @@ json MedicationRequest() {
 }
 
 json License() {
-  LicenseClaims c{kPhysician, "MD-12345", "US-MA", "MD", "Internal Medicine", {"II", "III"}, "2026-01-01T00:00:00Z",
+  LicenseClaims c{kPhysician,
+                  "MD-12345",
+                  "US-MA",
+                  "MD",
+                  "Internal Medicine",
+                  {"II", "III"},
+                  "2026-01-01T00:00:00Z",
                   "2028-01-01T00:00:00Z"};
   json status = json::array({{{"id", "https://board.example/status/1#7"},
                               {"type", "BitstringStatusListEntry"},
                               {"statusPurpose", "revocation"},
                               {"statusListIndex", "7"},
                               {"statusListCredential", "https://board.example/status/1"}}});
-  return *BuildLicenseCredential("urn:uuid:0b8c7a1e-1111-4c0a-9a44-3f3cf0a1b2c3", kSociety, c, status);
+  return *BuildLicenseCredential("urn:uuid:0b8c7a1e-1111-4c0a-9a44-3f3cf0a1b2c3", kSociety, c,
+                                 status);
 }
 
 }  // namespace
@@ -53,7 +60,8 @@ TEST_CASE("License credential shape", "[claims][credentials]") {
   CHECK(CheckLicenseCredential(vc).ok());
   CHECK(IssuerOf(vc) == kSociety);
   CHECK(CheckCredential(vc, 1'800'000'000).ok());
-  CHECK(CheckCredential(vc, 1'700'000'000).code() == StatusCode::kFailedPrecondition);  // not yet valid
+  CHECK(CheckCredential(vc, 1'700'000'000).code() ==
+        StatusCode::kFailedPrecondition);  // not yet valid
   CHECK(CheckCredential(vc, 1'900'000'000).code() == StatusCode::kFailedPrecondition);  // expired
 
   struct Bad {
@@ -65,11 +73,15 @@ TEST_CASE("License credential shape", "[claims][credentials]") {
       {"unknown context", [](json& j) { j["@context"].push_back("https://evil.example/ctx"); }},
       {"no VC type", [](json& j) { j["type"] = {"MedicalLicenseCredential"}; }},
       {"issuer not a DID", [](json& j) { j["issuer"] = "board"; }},
-      {"two subjects", [](json& j) { j["credentialSubject"] = {j["credentialSubject"], j["credentialSubject"]}; }},
+      {"two subjects",
+       [](json& j) {
+         j["credentialSubject"] = {j["credentialSubject"], j["credentialSubject"]};
+       }},
       {"bad date", [](json& j) { j["validFrom"] = "yesterday"; }},
       {"local time", [](json& j) { j["validFrom"] = "2026-01-01T00:00:00+02:00"; }},
       {"until before from", [](json& j) { j["validUntil"] = "2025-01-01T00:00:00Z"; }},
-      {"schedule I", [](json& j) { j["credentialSubject"]["controlledSubstanceSchedules"] = {"I"}; }},
+      {"schedule I",
+       [](json& j) { j["credentialSubject"]["controlledSubstanceSchedules"] = {"I"}; }},
       {"no license number", [](json& j) { j["credentialSubject"].erase("licenseNumber"); }},
       {"subject not a DID", [](json& j) { j["credentialSubject"]["id"] = "Dr. House"; }},
   };
@@ -81,7 +93,8 @@ TEST_CASE("License credential shape", "[claims][credentials]") {
   }
 }
 
-TEST_CASE("FHIR R4 MedicationRequest: required elements and the prescription profile", "[claims][fhir]") {
+TEST_CASE("FHIR R4 MedicationRequest: required elements and the prescription profile",
+          "[claims][fhir]") {
   CHECK(CheckMedicationRequest(MedicationRequest()).ok());
   struct Bad {
     const char* what;
@@ -94,9 +107,16 @@ TEST_CASE("FHIR R4 MedicationRequest: required elements and the prescription pro
       {"no intent", [](json& j) { j.erase("intent"); }},
       {"intent plan", [](json& j) { j["intent"] = "plan"; }},
       {"no medication", [](json& j) { j.erase("medicationCodeableConcept"); }},
-      {"medication by reference", [](json& j) { j["medicationReference"] = {{"reference", "Medication/1"}}; }},
-      {"no RxNorm", [](json& j) { j["medicationCodeableConcept"]["coding"][0]["system"] = "http://snomed.info/sct"; }},
-      {"non-numeric RxNorm", [](json& j) { j["medicationCodeableConcept"]["coding"][0]["code"] = "oxy"; }},
+      {"medication by reference",
+       [](json& j) {
+         j["medicationReference"] = {{"reference", "Medication/1"}};
+       }},
+      {"no RxNorm",
+       [](json& j) {
+         j["medicationCodeableConcept"]["coding"][0]["system"] = "http://snomed.info/sct";
+       }},
+      {"non-numeric RxNorm",
+       [](json& j) { j["medicationCodeableConcept"]["coding"][0]["code"] = "oxy"; }},
       {"no subject", [](json& j) { j.erase("subject"); }},
       {"subject not a reference", [](json& j) { j["subject"] = "Patient/p1"; }},
       {"no requester", [](json& j) { j.erase("requester"); }},
@@ -120,7 +140,13 @@ TEST_CASE("FHIR R4 MedicationRequest: required elements and the prescription pro
 TEST_CASE("Prescription credential: subject, schedule, license evidence", "[claims][credentials]") {
   json license = License();
   json request = MedicationRequest();
-  PrescriptionClaims c{kPatient, kPhysician, &request, "II", &license, "2026-11-23T00:00:00Z", "2027-05-23T00:00:00Z"};
+  PrescriptionClaims c{kPatient,
+                       kPhysician,
+                       &request,
+                       "II",
+                       &license,
+                       "2026-11-23T00:00:00Z",
+                       "2027-05-23T00:00:00Z"};
   auto vc = BuildPrescriptionCredential("urn:uuid:6f1e2b3a-2222-4d0b-8b55-4a4d01b2c3d4", c);
   REQUIRE(vc);
   CHECK(CheckPrescriptionCredential(*vc).ok());
@@ -133,7 +159,8 @@ TEST_CASE("Prescription credential: subject, schedule, license evidence", "[clai
   CHECK(*CredentialDigest(reordered) == *d1);
 
   SECTION("the evidence digest binds the embedded license") {
-    (*vc)["evidence"][0]["licenseCredential"]["credentialSubject"]["controlledSubstanceSchedules"] = {"II", "III", "IV"};
+    (*vc)["evidence"][0]["licenseCredential"]["credentialSubject"]["controlledSubstanceSchedules"] =
+        {"II", "III", "IV"};
     CHECK(CheckPrescriptionCredential(*vc).code() == StatusCode::kInvalidArgument);
   }
   SECTION("bad schedule") {
@@ -146,11 +173,13 @@ TEST_CASE("Prescription credential: subject, schedule, license evidence", "[clai
   }
 }
 
-TEST_CASE("The Medallion JSON-LD context parses and defines the credential terms", "[claims][context]") {
+TEST_CASE("The Medallion JSON-LD context parses and defines the credential terms",
+          "[claims][context]") {
   json ctx = json::parse(MedallionContextDocument());
   const json& terms = ctx["@context"];
-  for (const char* t : {"MedicalLicenseCredential", "PrescriptionCredential", "licenseNumber", "jurisdiction",
-                        "controlledSubstanceSchedules", "prescription", "licenseCredential"}) {
+  for (const char* t :
+       {"MedicalLicenseCredential", "PrescriptionCredential", "licenseNumber", "jurisdiction",
+        "controlledSubstanceSchedules", "prescription", "licenseCredential"}) {
     INFO(t);
     CHECK(terms.contains(t));
   }
@@ -160,7 +189,8 @@ TEST_CASE("The Medallion JSON-LD context parses and defines the credential terms
 TEST_CASE("Credential ids are RFC 9562 version 4 UUID URNs", "[claims][credentials][uuid]") {
   // RFC 9562 §4: 8-4-4-4-12 hex digits (§4 recommends lowercase output); §4.1 variant 10xx;
   // §5.4 version 4 with the other 122 bits random.
-  const std::regex form("^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+  const std::regex form(
+      "^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
   SeededRng seeded(9562);
   SystemRng system;
   for (Rng* rng : {static_cast<Rng*>(&seeded), static_cast<Rng*>(&system)}) {

@@ -19,9 +19,9 @@
 
 using namespace medallion;
 using namespace medallion::claims;
-using nlohmann::json;
 using medallion::testing::ReadFile;
 using medallion::testing::VectorPath;
+using nlohmann::json;
 
 namespace {
 
@@ -29,13 +29,16 @@ std::string Trimmed(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   return s;
 }
-std::string Vec(const std::string& name) { return Trimmed(ReadFile(VectorPath("eddsa-jcs-2022/" + name))); }
+std::string Vec(const std::string& name) {
+  return Trimmed(ReadFile(VectorPath("eddsa-jcs-2022/" + name)));
+}
 json VecJson(const std::string& name) { return json::parse(Vec(name)); }
 std::string Jcs(const json& j) { return *jcs::Canonicalize(j); }
 
 // An Ed25519 signer whose verification method is `did#multikey` (did:key unless `did` is given).
 Signer EdSigner(const Bytes& seed, const std::string& did = "") {
-  auto key = std::make_shared<wallet::SigningKey>(*wallet::MakeSigningKey(wallet::SignatureAlg::kEdDSA, seed));
+  auto key = std::make_shared<wallet::SigningKey>(
+      *wallet::MakeSigningKey(wallet::SignatureAlg::kEdDSA, seed));
   Signer s;
   s.alg = Alg::kEdDSA;
   s.public_key = key->public_key;
@@ -44,7 +47,9 @@ Signer EdSigner(const Bytes& seed, const std::string& did = "") {
   s.sign = [key](ByteView m) { return wallet::Sign(*key, m); };
   return s;
 }
-Signer EdSigner(uint8_t fill, const std::string& did = "") { return EdSigner(Bytes(32, fill), did); }
+Signer EdSigner(uint8_t fill, const std::string& did = "") {
+  return EdSigner(Bytes(32, fill), did);
+}
 
 // The vector's key: privateKeyMultibase is multibase(multicodec ed25519-priv || seed).
 Bytes VectorSeed() {
@@ -180,7 +185,8 @@ TEST_CASE("AddProof and VerifyProofs round trip", "[claims][di]") {
   }
 }
 
-TEST_CASE("proof sets: the phone's proof signs the document without the first proof", "[claims][di][sets]") {
+TEST_CASE("proof sets: the phone's proof signs the document without the first proof",
+          "[claims][di][sets]") {
   Signer physician = EdSigner(0x11);
   Signer phone = EdSigner(0x22);
   ProofOptions opts;
@@ -192,7 +198,8 @@ TEST_CASE("proof sets: the phone's proof signs the document without the first pr
   REQUIRE((*both)["proof"].is_array());
   REQUIRE((*both)["proof"].size() == 2);
   CHECK((*both)["proof"][0] == (*first)["proof"]);
-  // Ed25519 is deterministic: the second proof equals the phone's proof over the unsecured document.
+  // Ed25519 is deterministic: the second proof equals the phone's proof over the unsecured
+  // document.
   auto alone = AddProof(Credential(), phone, opts);
   REQUIRE(alone);
   CHECK((*both)["proof"][1] == (*alone)["proof"]);
@@ -223,7 +230,8 @@ TEST_CASE("proof sets: the phone's proof signs the document without the first pr
   }
 }
 
-TEST_CASE("proof chains: previousProof signs the document with the proof it names", "[claims][di][chains]") {
+TEST_CASE("proof chains: previousProof signs the document with the proof it names",
+          "[claims][di][chains]") {
   Signer physician = EdSigner(0x11);
   Signer phone = EdSigner(0x22);
   ProofOptions a;
@@ -336,8 +344,8 @@ TEST_CASE("VerifyProofs refuses with one reason code per failure", "[claims][di]
     auto r = VerifyProofs(doc, KeyResolver(), check);
     CHECK(ReasonOf(r) == "context_mismatch");
     doc = secured;
-    doc["@context"] =
-        json::array({"https://www.w3.org/ns/credentials/examples/v2", "https://www.w3.org/ns/credentials/v2"});
+    doc["@context"] = json::array(
+        {"https://www.w3.org/ns/credentials/examples/v2", "https://www.w3.org/ns/credentials/v2"});
     CHECK(ReasonOf(VerifyProofs(doc, KeyResolver(), check)) == "context_mismatch");
     // A context appended after the proof's prefix passes: §3.3.2 step 4.2 hashes the document
     // with the proof's @context in its place (which contexts a verifier accepts is decided above
@@ -403,21 +411,28 @@ TEST_CASE("VerifyProofs refuses with one reason code per failure", "[claims][di]
       return ReasonOf(VerifyProofs(doc, KeyResolver(), check));
     };
     CHECK(malformed([](json& d) { d["proof"] = "z3abc"; }) == "proof_malformed");
-    CHECK(malformed([](json& d) { d["proof"] = json::array({d["proof"], 7}); }) == "proof_malformed");
+    CHECK(malformed([](json& d) {
+            d["proof"] = json::array({d["proof"], 7});
+          }) == "proof_malformed");
     CHECK(malformed([](json& d) { d["proof"].erase("type"); }) == "proof_malformed");
     CHECK(malformed([](json& d) { d["proof"].erase("cryptosuite"); }) == "proof_malformed");
     CHECK(malformed([](json& d) { d["proof"].erase("verificationMethod"); }) == "proof_malformed");
     CHECK(malformed([](json& d) { d["proof"]["proofPurpose"] = 1; }) == "proof_malformed");
     CHECK(malformed([](json& d) { d["proof"].erase("proofValue"); }) == "proof_malformed");
-    CHECK(malformed([](json& d) { d["proof"]["created"] = "2026-01-02 03:04:05"; }) == "proof_malformed");
-    CHECK(malformed([](json& d) { d["proof"]["expires"] = "2026-02-30T00:00:00Z"; }) == "proof_malformed");
+    CHECK(malformed([](json& d) { d["proof"]["created"] = "2026-01-02 03:04:05"; }) ==
+          "proof_malformed");
+    CHECK(malformed([](json& d) { d["proof"]["expires"] = "2026-02-30T00:00:00Z"; }) ==
+          "proof_malformed");
     CHECK(malformed([](json& d) { d["proof"]["challenge"] = 5; }) == "proof_malformed");
     CHECK(malformed([](json& d) { d["proof"]["domain"] = json::array(); }) == "proof_malformed");
-    CHECK(malformed([](json& d) { d["proof"]["previousProof"] = json::object(); }) == "proof_malformed");
+    CHECK(malformed([](json& d) { d["proof"]["previousProof"] = json::object(); }) ==
+          "proof_malformed");
     // proofValue: base58btc multibase of exactly 64 bytes.
     std::string pv = secured["proof"]["proofValue"];
-    CHECK(malformed([&](json& d) { d["proof"]["proofValue"] = "u" + pv.substr(1); }) == "proof_malformed");
-    CHECK(malformed([&](json& d) { d["proof"]["proofValue"] = pv.substr(0, pv.size() - 3); }) == "proof_malformed");
+    CHECK(malformed([&](json& d) { d["proof"]["proofValue"] = "u" + pv.substr(1); }) ==
+          "proof_malformed");
+    CHECK(malformed([&](json& d) { d["proof"]["proofValue"] = pv.substr(0, pv.size() - 3); }) ==
+          "proof_malformed");
     CHECK(malformed([&](json& d) { d["proof"]["proofValue"] = pv + "0"; }) == "proof_malformed");
     CHECK(malformed([&](json& d) { d["proof"]["proofValue"] = ""; }) == "proof_malformed");
     json many = secured;
@@ -430,9 +445,10 @@ TEST_CASE("VerifyProofs refuses with one reason code per failure", "[claims][di]
 
 TEST_CASE("authentication proofs carry the verifier's challenge and domain", "[claims][di][auth]") {
   Signer holder = EdSigner(0x55);
-  json vp = {{"@context", {"https://www.w3.org/ns/credentials/v2"}},
-             {"type", {"VerifiablePresentation"}},
-             {"holder", holder.verification_method.substr(0, holder.verification_method.find('#'))}};
+  json vp = {
+      {"@context", {"https://www.w3.org/ns/credentials/v2"}},
+      {"type", {"VerifiablePresentation"}},
+      {"holder", holder.verification_method.substr(0, holder.verification_method.find('#'))}};
   ProofOptions opts;
   opts.proof_purpose = "authentication";
   opts.challenge = "n-0S6_WzA2Mj";
@@ -525,7 +541,8 @@ TEST_CASE("verification methods are resolved under the proof purpose", "[claims]
   SECTION("a secp256k1 method cannot carry an eddsa-jcs-2022 proof") {
     auto k1 = wallet::MakeSigningKey(wallet::SignatureAlg::kES256K, Bytes(32, 0x01));
     REQUIRE(k1);
-    method->Add("did:test:carol", k1->public_key, {did::Relationship::kAssertionMethod}, did::KeyType::kSecp256k1);
+    method->Add("did:test:carol", k1->public_key, {did::Relationship::kAssertionMethod},
+                did::KeyType::kSecp256k1);
     json doc = *good;
     doc["proof"]["verificationMethod"] =
         "did:test:carol#" + *did::MultikeyFromPublicKey(did::KeyType::kSecp256k1, k1->public_key);
@@ -568,13 +585,29 @@ TEST_CASE("ParseDateTimeStamp follows XML Schema dateTimeStamp", "[claims][datet
   CHECK(*ParseDateTimeStamp("2000-02-29T00:00:00Z") == 951782400);
   CHECK(*ParseDateTimeStamp("2023-02-24T24:00:00Z") == *ParseDateTimeStamp("2023-02-25T00:00:00Z"));
   CHECK(*ParseDateTimeStamp("1969-12-31T23:59:59Z") == -1);
-  for (const char* bad : {"", "2023-02-24", "2023-02-24T23:36:38", "2023-02-24t23:36:38Z", "2023-02-24T23:36:38z",
-                          "2023-2-24T23:36:38Z", "2023-02-24T23:36Z", "2023-02-29T00:00:00Z", "1900-02-29T00:00:00Z",
-                          "2023-13-01T00:00:00Z", "2023-00-01T00:00:00Z", "2023-04-31T00:00:00Z",
-                          "2023-02-24T24:00:01Z", "2023-02-24T23:60:00Z", "2023-02-24T23:00:60Z",
-                          "2023-02-24T23:36:38.Z", "2023-02-24T23:36:38+1:00", "2023-02-24T23:36:38+15:00",
-                          "2023-02-24T23:36:38+14:30", "2023-02-24T23:36:38Z ", " 2023-02-24T23:36:38Z",
-                          "+2023-02-24T23:36:38Z", "20230-02-24T23:36:38Z"}) {
+  for (const char* bad : {"",
+                          "2023-02-24",
+                          "2023-02-24T23:36:38",
+                          "2023-02-24t23:36:38Z",
+                          "2023-02-24T23:36:38z",
+                          "2023-2-24T23:36:38Z",
+                          "2023-02-24T23:36Z",
+                          "2023-02-29T00:00:00Z",
+                          "1900-02-29T00:00:00Z",
+                          "2023-13-01T00:00:00Z",
+                          "2023-00-01T00:00:00Z",
+                          "2023-04-31T00:00:00Z",
+                          "2023-02-24T24:00:01Z",
+                          "2023-02-24T23:60:00Z",
+                          "2023-02-24T23:00:60Z",
+                          "2023-02-24T23:36:38.Z",
+                          "2023-02-24T23:36:38+1:00",
+                          "2023-02-24T23:36:38+15:00",
+                          "2023-02-24T23:36:38+14:30",
+                          "2023-02-24T23:36:38Z ",
+                          " 2023-02-24T23:36:38Z",
+                          "+2023-02-24T23:36:38Z",
+                          "20230-02-24T23:36:38Z"}) {
     INFO(bad);
     CHECK_FALSE(ParseDateTimeStamp(bad));
   }
@@ -582,13 +615,15 @@ TEST_CASE("ParseDateTimeStamp follows XML Schema dateTimeStamp", "[claims][datet
 
 TEST_CASE("ReasonCode is the Status's reason, never read from the message", "[claims][di]") {
   CHECK(ReasonCode(Status::Ok()).empty());
-  CHECK(ReasonCode(Status::WithReason(StatusCode::kInvalidArgument, "proof_malformed", "x")) == "proof_malformed");
+  CHECK(ReasonCode(Status::WithReason(StatusCode::kInvalidArgument, "proof_malformed", "x")) ==
+        "proof_malformed");
   CHECK(ReasonCode(Status::InvalidArgument("proof_malformed: x")).empty());
   CHECK(ReasonCode(Status::InvalidArgument("no colon")).empty());
 }
 
 TEST_CASE("every verification failure carries its reason as Status::reason()", "[claims][di]") {
-  json doc = {{"@context", {"https://www.w3.org/ns/credentials/v2"}}, {"type", {"VerifiableCredential"}}};
+  json doc = {{"@context", {"https://www.w3.org/ns/credentials/v2"}},
+              {"type", {"VerifiableCredential"}}};
   ProofCheckOptions o;
   auto r = VerifyProofs(doc, KeyResolver(), o);
   REQUIRE_FALSE(r.has_value());

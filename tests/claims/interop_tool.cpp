@@ -113,7 +113,8 @@ Result<Signer> MakeSigner(std::string_view alg_name, std::string_view private_he
   MDL_ASSIGN_OR_RETURN(Bytes raw, HexDecode(private_hex));
   MDL_ASSIGN_OR_RETURN(wallet::SigningKey k, wallet::MakeSigningKey(alg, raw));
   auto key = std::make_shared<wallet::SigningKey>(std::move(k));
-  const did::KeyType type = alg == wallet::SignatureAlg::kEdDSA ? did::KeyType::kEd25519 : did::KeyType::kSecp256k1;
+  const did::KeyType type =
+      alg == wallet::SignatureAlg::kEdDSA ? did::KeyType::kEd25519 : did::KeyType::kSecp256k1;
   MDL_ASSIGN_OR_RETURN(std::string mb, did::MultikeyFromPublicKey(type, key->public_key));
   Signer s;
   s.alg = alg == wallet::SignatureAlg::kEdDSA ? Alg::kEdDSA : Alg::kES256K;

@@ -26,7 +26,8 @@ constexpr int64_t kNow = 1767323045;  // 2026-01-02T03:04:05Z
 
 Signer MakeSigner(wallet::SignatureAlg alg, uint8_t fill, const std::string& did = "") {
   auto key = std::make_shared<wallet::SigningKey>(*wallet::MakeSigningKey(alg, Bytes(32, fill)));
-  const did::KeyType type = alg == wallet::SignatureAlg::kEdDSA ? did::KeyType::kEd25519 : did::KeyType::kSecp256k1;
+  const did::KeyType type =
+      alg == wallet::SignatureAlg::kEdDSA ? did::KeyType::kEd25519 : did::KeyType::kSecp256k1;
   Signer s;
   s.alg = alg == wallet::SignatureAlg::kEdDSA ? Alg::kEdDSA : Alg::kES256K;
   s.public_key = key->public_key;
@@ -35,7 +36,9 @@ Signer MakeSigner(wallet::SignatureAlg alg, uint8_t fill, const std::string& did
   s.sign = [key](ByteView m) { return wallet::Sign(*key, m); };
   return s;
 }
-std::string DidOf(const Signer& s) { return s.verification_method.substr(0, s.verification_method.find('#')); }
+std::string DidOf(const Signer& s) {
+  return s.verification_method.substr(0, s.verification_method.find('#'));
+}
 
 json Credential(const std::string& issuer) {
   json vc = json::parse(R"({
@@ -51,7 +54,8 @@ json Credential(const std::string& issuer) {
 }
 
 json Presentation(const std::string& holder) {
-  json vp = {{"@context", {"https://www.w3.org/ns/credentials/v2"}}, {"type", {"VerifiablePresentation"}}};
+  json vp = {{"@context", {"https://www.w3.org/ns/credentials/v2"}},
+             {"type", {"VerifiablePresentation"}}};
   if (!holder.empty()) vp["holder"] = holder;
   return vp;
 }
@@ -70,7 +74,8 @@ JwtCheckOptions At(int64_t now) {
 std::string B64(std::string_view s) { return Base64UrlEncode(AsBytes(s)); }
 
 // A token from raw header and payload texts, signed (or not) by `signer`.
-std::string Token(const std::string& header_text, const std::string& payload_text, const Signer* signer) {
+std::string Token(const std::string& header_text, const std::string& payload_text,
+                  const Signer* signer) {
   std::string input = B64(header_text) + "." + B64(payload_text);
   if (signer == nullptr) return input + ".";
   return input + "." + Base64UrlEncode(*signer->sign(AsBytes(input)));
@@ -125,8 +130,9 @@ class TestMethod final : public did::MethodResolver {
   void Add(const std::string& d, const Signer& s, std::initializer_list<did::Relationship> rels) {
     did::DidDocument& doc = docs_[d];
     doc.id = d;
-    REQUIRE(did::AddKey(doc, s.alg == Alg::kEdDSA ? did::KeyType::kEd25519 : did::KeyType::kSecp256k1, s.public_key,
-                        rels)
+    REQUIRE(did::AddKey(doc,
+                        s.alg == Alg::kEdDSA ? did::KeyType::kEd25519 : did::KeyType::kSecp256k1,
+                        s.public_key, rels)
                 .ok());
   }
 
@@ -148,7 +154,9 @@ TEST_CASE("vc+jwt round trips with EdDSA and ES256K", "[claims][jose]") {
   REQUIRE(jwt);
 
   Parts p = Split(*jwt);
-  CHECK(p.header == json({{"alg", AlgName(issuer.alg)}, {"kid", issuer.verification_method}, {"typ", "vc+jwt"}}));
+  CHECK(
+      p.header ==
+      json({{"alg", AlgName(issuer.alg)}, {"kid", issuer.verification_method}, {"typ", "vc+jwt"}}));
   CHECK(p.payload["iss"] == DidOf(issuer));
   CHECK(p.payload["iat"] == kNow);
   CHECK_FALSE(p.payload.contains("vc"));
@@ -180,7 +188,8 @@ TEST_CASE("vc+jwt round trips with EdDSA and ES256K", "[claims][jose]") {
     json h = Split(*t).header;
     h["typ"] = "application/VC+JWT";
     h["cty"] = "Application/vc";
-    CHECK(VerifyJwt(JwtKind::kCredential, Token(h, Split(*t).payload, &issuer), KeyResolver(), At(kNow)));
+    CHECK(VerifyJwt(JwtKind::kCredential, Token(h, Split(*t).payload, &issuer), KeyResolver(),
+                    At(kNow)));
   }
   SECTION("an issuer object with an id") {
     json v = vc;
@@ -203,7 +212,8 @@ TEST_CASE("ES256K: a high-S signature made elsewhere still verifies", "[claims][
   CHECK(VerifyJwt(JwtKind::kCredential, twin, KeyResolver(), At(kNow)));
   // A DER-encoded or otherwise re-sized signature is not RFC 8812's r||s.
   std::string longer = jwt->substr(0, dot + 1) + Base64UrlEncode(Concat(sig, Bytes{0}));
-  CHECK(ReasonOf(VerifyJwt(JwtKind::kCredential, longer, KeyResolver(), At(kNow))) == "signature_invalid");
+  CHECK(ReasonOf(VerifyJwt(JwtKind::kCredential, longer, KeyResolver(), At(kNow))) ==
+        "signature_invalid");
 }
 
 TEST_CASE("vp+jwt round trips under authentication, with aud and nonce", "[claims][jose][vp]") {
@@ -226,17 +236,19 @@ TEST_CASE("vp+jwt round trips under authentication, with aud and nonce", "[claim
   SECTION("audience_mismatch and nonce_mismatch") {
     JwtCheckOptions c = co;
     c.expected_audience = "https://other.example";
-    CHECK(ReasonOf(VerifyJwt(JwtKind::kPresentation, *jwt, KeyResolver(), c)) == "audience_mismatch");
+    CHECK(ReasonOf(VerifyJwt(JwtKind::kPresentation, *jwt, KeyResolver(), c)) ==
+          "audience_mismatch");
     c = co;
     c.expected_nonce = "replayed";
     CHECK(ReasonOf(VerifyJwt(JwtKind::kPresentation, *jwt, KeyResolver(), c)) == "nonce_mismatch");
     // aud as a list containing the verifier.
     Parts p = Split(*jwt);
     p.payload["aud"] = json::array({"https://a.example", "https://pharmacy.example"});
-    CHECK(VerifyJwt(JwtKind::kPresentation, Token(p.header, p.payload, &holder), KeyResolver(), co));
+    CHECK(
+        VerifyJwt(JwtKind::kPresentation, Token(p.header, p.payload, &holder), KeyResolver(), co));
     p.payload.erase("aud");
-    CHECK(ReasonOf(VerifyJwt(JwtKind::kPresentation, Token(p.header, p.payload, &holder), KeyResolver(), co)) ==
-          "audience_mismatch");
+    CHECK(ReasonOf(VerifyJwt(JwtKind::kPresentation, Token(p.header, p.payload, &holder),
+                             KeyResolver(), co)) == "audience_mismatch");
   }
   SECTION("a presentation without holder: iss names the presenter") {
     auto t = SignJwt(JwtKind::kPresentation, Presentation(""), holder, so);
@@ -248,7 +260,8 @@ TEST_CASE("vp+jwt round trips under authentication, with aud and nonce", "[claim
     CHECK(ReasonOf(VerifyJwt(JwtKind::kCredential, *jwt, KeyResolver(), co)) == "typ_mismatch");
     auto vc = SignJwt(JwtKind::kCredential, Credential(DidOf(holder)), holder, {});
     REQUIRE(vc);
-    CHECK(ReasonOf(VerifyJwt(JwtKind::kPresentation, *vc, KeyResolver(), At(kNow))) == "typ_mismatch");
+    CHECK(ReasonOf(VerifyJwt(JwtKind::kPresentation, *vc, KeyResolver(), At(kNow))) ==
+          "typ_mismatch");
   }
   SECTION("the holder's key must be an authentication key") {
     auto method = std::make_shared<TestMethod>();
@@ -276,7 +289,7 @@ TEST_CASE("VerifyJwt refuses with one reason code per failure", "[claims][jose][
     return VerifyJwt(JwtKind::kCredential, t, KeyResolver(), o);
   };
   auto reason = [&](const std::string& t) { return ReasonOf(verify(t, at)); };
-  auto resigned = [&](const std::function<void(json& h, json& p)>& edit, const Signer* s) {
+  auto resigned = [&](const std::function<void(json & h, json & p)>& edit, const Signer* s) {
     json h = good.header, p = good.payload;
     edit(h, p);
     return Token(h, p, s);
@@ -284,9 +297,12 @@ TEST_CASE("VerifyJwt refuses with one reason code per failure", "[claims][jose][
   REQUIRE(verify(jwt, at));
 
   SECTION("alg_not_allowed: none, MACs, others") {
-    CHECK(reason(resigned([](json& h, json&) { h["alg"] = "none"; }, nullptr)) == "alg_not_allowed");
-    CHECK(reason(resigned([](json& h, json&) { h["alg"] = "none"; }, &issuer)) == "alg_not_allowed");
-    CHECK(reason(resigned([](json& h, json&) { h["alg"] = "EdDSA"; }, nullptr)) == "alg_not_allowed");
+    CHECK(reason(resigned([](json& h, json&) { h["alg"] = "none"; }, nullptr)) ==
+          "alg_not_allowed");
+    CHECK(reason(resigned([](json& h, json&) { h["alg"] = "none"; }, &issuer)) ==
+          "alg_not_allowed");
+    CHECK(reason(resigned([](json& h, json&) { h["alg"] = "EdDSA"; }, nullptr)) ==
+          "alg_not_allowed");
     // HS256 keyed with the issuer's public key: the classic algorithm-confusion forgery.
     json h = good.header;
     h["alg"] = "HS256";
@@ -295,7 +311,8 @@ TEST_CASE("VerifyJwt refuses with one reason code per failure", "[claims][jose][
     CHECK(reason(input + "." + Base64UrlEncode(mac)) == "alg_not_allowed");
     for (const char* alg : {"HS512", "ES256", "RS256", "PS256", "Ed25519", "eddsa", "ES256K-R"}) {
       INFO(alg);
-      CHECK(reason(resigned([&](json& hh, json&) { hh["alg"] = alg; }, &issuer)) == "alg_not_allowed");
+      CHECK(reason(resigned([&](json& hh, json&) { hh["alg"] = alg; }, &issuer)) ==
+            "alg_not_allowed");
     }
     CHECK(reason(resigned([](json& hh, json&) { hh["alg"] = 1; }, &issuer)) == "jwt_malformed");
   }
@@ -310,70 +327,89 @@ TEST_CASE("VerifyJwt refuses with one reason code per failure", "[claims][jose][
   SECTION("typ_mismatch and cty_unsupported") {
     CHECK(reason(resigned([](json& h, json&) { h.erase("typ"); }, &issuer)) == "typ_mismatch");
     CHECK(reason(resigned([](json& h, json&) { h["typ"] = "JWT"; }, &issuer)) == "typ_mismatch");
-    CHECK(reason(resigned([](json& h, json&) { h["typ"] = "vc+sd-jwt"; }, &issuer)) == "typ_mismatch");
-    CHECK(reason(resigned([](json& h, json&) { h["typ"] = "vc-ld+jwt"; }, &issuer)) == "typ_mismatch");
+    CHECK(reason(resigned([](json& h, json&) { h["typ"] = "vc+sd-jwt"; }, &issuer)) ==
+          "typ_mismatch");
+    CHECK(reason(resigned([](json& h, json&) { h["typ"] = "vc-ld+jwt"; }, &issuer)) ==
+          "typ_mismatch");
     CHECK(reason(resigned([](json& h, json&) { h["cty"] = "JWT"; }, &issuer)) == "cty_unsupported");
     CHECK(reason(resigned([](json& h, json&) { h["cty"] = "vp"; }, &issuer)) == "cty_unsupported");
   }
   SECTION("crit_unsupported") {
-    CHECK(reason(resigned([](json& h, json&) { h["crit"] = {"exp"}; }, &issuer)) == "crit_unsupported");
-    CHECK(reason(resigned([](json& h, json&) { h["b64"] = false; }, &issuer)) == "crit_unsupported");
+    CHECK(reason(resigned([](json& h, json&) { h["crit"] = {"exp"}; }, &issuer)) ==
+          "crit_unsupported");
+    CHECK(reason(resigned([](json& h, json&) { h["b64"] = false; }, &issuer)) ==
+          "crit_unsupported");
   }
   SECTION("kid_invalid, kid_not_issuer, method_unresolved") {
     CHECK(reason(resigned([](json& h, json&) { h.erase("kid"); }, &issuer)) == "kid_invalid");
     CHECK(reason(resigned([](json& h, json&) { h["kid"] = 7; }, &issuer)) == "kid_invalid");
     std::string frag = issuer.verification_method.substr(issuer.verification_method.find('#'));
     CHECK(reason(resigned([&](json& h, json&) { h["kid"] = frag; }, &issuer)) == "kid_invalid");
-    CHECK(reason(resigned([&](json& h, json&) { h["kid"] = DidOf(issuer); }, &issuer)) == "kid_invalid");
-    CHECK(reason(resigned([](json& h, json&) { h["kid"] = "https://issuer.example/keys/1"; }, &issuer)) ==
+    CHECK(reason(resigned([&](json& h, json&) { h["kid"] = DidOf(issuer); }, &issuer)) ==
           "kid_invalid");
+    CHECK(reason(resigned([](json& h, json&) { h["kid"] = "https://issuer.example/keys/1"; },
+                          &issuer)) == "kid_invalid");
     // Another DID's key, even a valid signature by it, does not speak for the issuer.
     CHECK(reason(resigned([&](json& h, json&) { h["kid"] = other.verification_method; }, &other)) ==
           "kid_not_issuer");
     CHECK(reason(resigned([&](json& h, json&) { h["kid"] = DidOf(issuer) + "#key-2"; }, &issuer)) ==
           "method_unresolved");
     // An issuer that is not a DID cannot be reached through a DID URL kid.
-    CHECK(reason(resigned([](json&, json& p) {
-                   p["issuer"] = "https://issuer.example";
-                   p["iss"] = "https://issuer.example";
-                 },
-                 &issuer)) == "kid_not_issuer");
+    CHECK(reason(resigned(
+              [](json&, json& p) {
+                p["issuer"] = "https://issuer.example";
+                p["iss"] = "https://issuer.example";
+              },
+              &issuer)) == "kid_not_issuer");
   }
   SECTION("iss_mismatch") {
-    CHECK(reason(resigned([&](json&, json& p) { p["iss"] = DidOf(other); }, &issuer)) == "iss_mismatch");
-    CHECK(reason(resigned([&](json& h, json&) { h["iss"] = DidOf(other); }, &issuer)) == "iss_mismatch");
+    CHECK(reason(resigned([&](json&, json& p) { p["iss"] = DidOf(other); }, &issuer)) ==
+          "iss_mismatch");
+    CHECK(reason(resigned([&](json& h, json&) { h["iss"] = DidOf(other); }, &issuer)) ==
+          "iss_mismatch");
     CHECK(reason(resigned([](json&, json& p) { p["iss"] = 5; }, &issuer)) == "jwt_malformed");
     // iss may be absent; replicated into the header it must equal the claim.
     CHECK(verify(resigned([](json&, json& p) { p.erase("iss"); }, &issuer), at));
     CHECK(verify(resigned([&](json& h, json&) { h["iss"] = DidOf(issuer); }, &issuer), at));
   }
   SECTION("claim_forbidden and payload_invalid") {
-    CHECK(reason(resigned([](json&, json& p) { p["vc"] = json::object(); }, &issuer)) == "claim_forbidden");
-    CHECK(reason(resigned([](json&, json& p) { p["vp"] = json::object(); }, &issuer)) == "claim_forbidden");
+    CHECK(reason(resigned([](json&, json& p) { p["vc"] = json::object(); }, &issuer)) ==
+          "claim_forbidden");
+    CHECK(reason(resigned([](json&, json& p) { p["vp"] = json::object(); }, &issuer)) ==
+          "claim_forbidden");
     CHECK(reason(resigned([](json&, json& p) { p["type"] = "VerifiablePresentation"; }, &issuer)) ==
           "payload_invalid");
-    CHECK(reason(resigned([](json&, json& p) { p["@context"] = {"https://www.w3.org/2018/credentials/v1"}; },
-                          &issuer)) == "payload_invalid");
-    CHECK(reason(resigned([](json&, json& p) { p.erase("@context"); }, &issuer)) == "payload_invalid");
-    CHECK(reason(resigned([](json&, json& p) { p.erase("issuer"); }, &issuer)) == "payload_invalid");
-    CHECK(reason(resigned([](json&, json& p) { p["issuer"] = {{"name", "x"}}; }, &issuer)) == "payload_invalid");
-    CHECK(reason(resigned([](json&, json& p) { p.erase("credentialSubject"); }, &issuer)) == "payload_invalid");
+    CHECK(reason(resigned(
+              [](json&, json& p) { p["@context"] = {"https://www.w3.org/2018/credentials/v1"}; },
+              &issuer)) == "payload_invalid");
+    CHECK(reason(resigned([](json&, json& p) { p.erase("@context"); }, &issuer)) ==
+          "payload_invalid");
+    CHECK(reason(resigned([](json&, json& p) { p.erase("issuer"); }, &issuer)) ==
+          "payload_invalid");
+    CHECK(reason(resigned(
+              [](json&, json& p) {
+                p["issuer"] = {{"name", "x"}};
+              },
+              &issuer)) == "payload_invalid");
+    CHECK(reason(resigned([](json&, json& p) { p.erase("credentialSubject"); }, &issuer)) ==
+          "payload_invalid");
     CHECK(reason(Token(*jcs::Canonicalize(good.header), "[1,2]", &issuer)) == "jwt_malformed");
   }
   SECTION("signature_invalid: tampering and a re-signature with another key") {
-    CHECK(reason(resigned([](json&, json& p) { p["credentialSubject"]["schedules"].push_back("I"); }, &other)) ==
-          "signature_invalid");
+    CHECK(
+        reason(resigned([](json&, json& p) { p["credentialSubject"]["schedules"].push_back("I"); },
+                        &other)) == "signature_invalid");
     // The same payload text with one claim changed, original signature kept.
     json p = good.payload;
     p["credentialSubject"]["licenseNumber"] = "MD-99999";
-    std::string tampered =
-        B64(*jcs::Canonicalize(good.header)) + "." + B64(*jcs::Canonicalize(p)) + "." + good.signature;
+    std::string tampered = B64(*jcs::Canonicalize(good.header)) + "." + B64(*jcs::Canonicalize(p)) +
+                           "." + good.signature;
     CHECK(reason(tampered) == "signature_invalid");
     Bytes sig = *Base64UrlDecode(good.signature);
     sig[5] ^= 0x80;
     CHECK(reason(jwt.substr(0, jwt.rfind('.') + 1) + Base64UrlEncode(sig)) == "signature_invalid");
-    CHECK(reason(jwt.substr(0, jwt.rfind('.') + 1) + Base64UrlEncode(Bytes(sig.begin(), sig.begin() + 63))) ==
-          "signature_invalid");
+    CHECK(reason(jwt.substr(0, jwt.rfind('.') + 1) +
+                 Base64UrlEncode(Bytes(sig.begin(), sig.begin() + 63))) == "signature_invalid");
   }
   SECTION("jwt_malformed: structure, strict base64url, strict JSON") {
     CHECK(reason("") == "jwt_malformed");
@@ -389,13 +425,15 @@ TEST_CASE("VerifyJwt refuses with one reason code per failure", "[claims][jose][
     std64[std64.rfind('.') + 2] = '+';
     CHECK(reason(std64) == "jwt_malformed");  // not the url-safe alphabet
     // Duplicate header members (RFC 7515 §5.2 step 4, RFC 7493 §2.3).
-    std::string dup = R"({"alg":"none","alg":"EdDSA","kid":")" + issuer.verification_method + R"(","typ":"vc+jwt"})";
+    std::string dup = R"({"alg":"none","alg":"EdDSA","kid":")" + issuer.verification_method +
+                      R"(","typ":"vc+jwt"})";
     CHECK(reason(Token(dup, *jcs::Canonicalize(good.payload), &issuer)) == "jwt_malformed");
     std::string dup_payload = *jcs::Canonicalize(good.payload);
     dup_payload.insert(1, R"("issuer":"did:example:evil",)");
     CHECK(reason(Token(*jcs::Canonicalize(good.header), dup_payload, &issuer)) == "jwt_malformed");
     CHECK(reason(Token("not json", *jcs::Canonicalize(good.payload), &issuer)) == "jwt_malformed");
-    CHECK(reason(Token(*jcs::Canonicalize(good.header), "{\"a\":1} x", &issuer)) == "jwt_malformed");
+    CHECK(reason(Token(*jcs::Canonicalize(good.header), "{\"a\":1} x", &issuer)) ==
+          "jwt_malformed");
     CHECK(reason(std::string(kMaxJwtBytes + 1, 'a')) == "jwt_malformed");
   }
   SECTION("jwt_expired, jwt_not_yet_valid, with bounded clock skew") {
@@ -410,7 +448,8 @@ TEST_CASE("VerifyJwt refuses with one reason code per failure", "[claims][jose][
     CHECK(ReasonOf(verify(jwt, strict)) == "jwt_not_yet_valid");
     CHECK(ReasonOf(verify(resigned([](json&, json& p) { p["nbf"] = kNow + 1000; }, &issuer), at)) ==
           "jwt_not_yet_valid");
-    CHECK(reason(resigned([](json&, json& p) { p["exp"] = "tomorrow"; }, &issuer)) == "jwt_malformed");
+    CHECK(reason(resigned([](json&, json& p) { p["exp"] = "tomorrow"; }, &issuer)) ==
+          "jwt_malformed");
     CHECK(reason(resigned([](json&, json& p) { p["iat"] = -1; }, &issuer)) == "jwt_malformed");
     CHECK(verify(resigned([](json&, json& p) { p["exp"] = kNow + 100.5; }, &issuer), at));
   }
@@ -421,10 +460,12 @@ TEST_CASE("VerifyJwt refuses with one reason code per failure", "[claims][jose][
     p.erase("exp");
     std::string t = Token(no_exp_h, p, &issuer);
     CHECK(verify(t, At(*ParseDateTimeStamp("2027-01-01T00:04:59Z"))));
-    CHECK(ReasonOf(verify(t, At(*ParseDateTimeStamp("2027-01-01T00:05:01Z")))) == "credential_expired");
+    CHECK(ReasonOf(verify(t, At(*ParseDateTimeStamp("2027-01-01T00:05:01Z")))) ==
+          "credential_expired");
     p.erase("iat");
     t = Token(no_exp_h, p, &issuer);
-    CHECK(ReasonOf(verify(t, At(*ParseDateTimeStamp("2025-12-31T23:54:59Z")))) == "credential_not_yet_valid");
+    CHECK(ReasonOf(verify(t, At(*ParseDateTimeStamp("2025-12-31T23:54:59Z")))) ==
+          "credential_not_yet_valid");
     p["validUntil"] = "next year";
     CHECK(reason(Token(no_exp_h, p, &issuer)) == "payload_invalid");
   }
@@ -433,7 +474,8 @@ TEST_CASE("VerifyJwt refuses with one reason code per failure", "[claims][jose][
 TEST_CASE("SignJwt refuses what it must not sign", "[claims][jose][negative]") {
   Signer issuer = MakeSigner(wallet::SignatureAlg::kEdDSA, 0x61);
   Signer other = MakeSigner(wallet::SignatureAlg::kEdDSA, 0x62);
-  CHECK_FALSE(SignJwt(JwtKind::kCredential, Credential(DidOf(other)), issuer, {}));  // not the issuer's key
+  CHECK_FALSE(
+      SignJwt(JwtKind::kCredential, Credential(DidOf(other)), issuer, {}));  // not the issuer's key
   CHECK_FALSE(SignJwt(JwtKind::kCredential, Credential("https://issuer.example"), issuer, {}));
   json vc = Credential(DidOf(issuer));
   vc["vc"] = json::object();

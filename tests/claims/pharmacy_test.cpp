@@ -66,16 +66,19 @@ struct Key {
 constexpr int64_t kNow = 1'790'000'000;  // 2026-09-21
 
 json MedicationRequest(int repeats) {
-  return {{"resourceType", "MedicationRequest"},
-          {"status", "active"},
-          {"intent", "order"},
-          {"medicationCodeableConcept",
-           {{"coding", {{{"system", "http://www.nlm.nih.gov/research/umls/rxnorm"}, {"code", "1049502"}}}}}},
-          {"subject", {{"reference", "Patient/p1"}}},
-          {"requester", {{"reference", "Practitioner/dr1"}}},
-          {"authoredOn", "2026-09-21"},
-          {"dosageInstruction", {{{"text", "1 tablet every 6 hours as needed"}}}},
-          {"dispenseRequest", {{"quantity", {{"value", 20}, {"unit", "tablet"}}}, {"numberOfRepeatsAllowed", repeats}}}};
+  return {
+      {"resourceType", "MedicationRequest"},
+      {"status", "active"},
+      {"intent", "order"},
+      {"medicationCodeableConcept",
+       {{"coding",
+         {{{"system", "http://www.nlm.nih.gov/research/umls/rxnorm"}, {"code", "1049502"}}}}}},
+      {"subject", {{"reference", "Patient/p1"}}},
+      {"requester", {{"reference", "Practitioner/dr1"}}},
+      {"authoredOn", "2026-09-21"},
+      {"dosageInstruction", {{{"text", "1 tablet every 6 hours as needed"}}}},
+      {"dispenseRequest",
+       {{"quantity", {{"value", 20}, {"unit", "tablet"}}}, {"numberOfRepeatsAllowed", repeats}}}};
 }
 
 struct World {
@@ -102,23 +105,27 @@ struct World {
     ledger::LogOptions o;
     o.validators = &validators;
     auto store = ledger::SqliteLeafStore::Open((dir / "ledger.db").string());
-    log = std::move(*ledger::Log::Open(std::move(*store), ledger::Ed25519NoteSigner::FromSeed("ledger.test", Bytes(32, 9)), env, o));
+    log = std::move(*ledger::Log::Open(
+        std::move(*store), ledger::Ed25519NoteSigner::FromSeed("ledger.test", Bytes(32, 9)), env,
+        o));
     // The physician's did:mdl with her phone's key, on the ledger.
     did::mdl::KeySet keys;
     keys.authentication = auth.pk;
     keys.assertion = assertion.pk;
     keys.device = phone.pk;
-    auto create = did::mdl::BuildCreate(keys, u0.OpSigner(), did::mdl::KeyCommitment(u1.pk), did::mdl::KeyCommitment(r0.pk), kNow - 86400);
+    auto create = did::mdl::BuildCreate(keys, u0.OpSigner(), did::mdl::KeyCommitment(u1.pk),
+                                        did::mdl::KeyCommitment(r0.pk), kNow - 86400);
     REQUIRE(create);
     physician = create->did;
     REQUIRE(log->AppendSync(create->canonical));
-    resolver.Register(did::mdl::MakeMdlResolver([this](std::string_view d, uint64_t* size) -> Result<std::vector<did::mdl::OpRecord>> {
-      *size = log->Size();
-      MDL_ASSIGN_OR_RETURN(auto idx, log->FindByKey({ledger::KeyKind::kDid, std::string(d)}));
-      std::vector<did::mdl::OpRecord> ops;
-      for (uint64_t i : idx) ops.push_back({i, (*log->Entries(i, i + 1))[0].entry});
-      return ops;
-    }));
+    resolver.Register(did::mdl::MakeMdlResolver(
+        [this](std::string_view d, uint64_t* size) -> Result<std::vector<did::mdl::OpRecord>> {
+          *size = log->Size();
+          MDL_ASSIGN_OR_RETURN(auto idx, log->FindByKey({ledger::KeyKind::kDid, std::string(d)}));
+          std::vector<did::mdl::OpRecord> ops;
+          for (uint64_t i : idx) ops.push_back({i, (*log->Entries(i, i + 1))[0].entry});
+          return ops;
+        }));
   }
   ~World() {
     log.reset();
@@ -126,11 +133,14 @@ struct World {
   }
 
   // The license the next Prescription() embeds: valid 2026-2028 unless these say otherwise.
-  std::string license_valid_from = "2026-01-01T00:00:00Z", license_valid_until = "2028-01-01T00:00:00Z";
+  std::string license_valid_from = "2026-01-01T00:00:00Z",
+              license_valid_until = "2028-01-01T00:00:00Z";
   bool license_malformed = false;  // signed without its licenseNumber
 
   json License(std::vector<std::string> schedules = {"II", "III"}) {
-    LicenseClaims c{physician, "MD-12345", "US-MA", "MD", "Internal Medicine", schedules, license_valid_from, license_valid_until};
+    LicenseClaims c{
+        physician,          "MD-12345",         "US-MA", "MD", "Internal Medicine", schedules,
+        license_valid_from, license_valid_until};
     auto vc = BuildLicenseCredential("urn:uuid:license-1", society.DidKey(), c, nullptr);
     INFO((vc ? "" : vc.error().ToString()));
     REQUIRE(vc);
@@ -142,11 +152,13 @@ struct World {
 
   // A prescription signed by the physician (and her phone for a controlled substance),
   // postmarked on the ledger.
-  json Prescription(const std::string& schedule, bool phone_proof = true, bool postmark = true, int repeats = 1,
-                    const std::string& id = "urn:uuid:rx-1") {
+  json Prescription(const std::string& schedule, bool phone_proof = true, bool postmark = true,
+                    int repeats = 1, const std::string& id = "urn:uuid:rx-1") {
     json license = License();
     json request = MedicationRequest(repeats);
-    PrescriptionClaims c{patient.DidKey(), physician, &request, schedule, &license, "2026-09-20T00:00:00Z", "2027-03-20T00:00:00Z"};
+    PrescriptionClaims c{
+        patient.DidKey(),      physician, &request, schedule, &license, "2026-09-20T00:00:00Z",
+        "2027-03-20T00:00:00Z"};
     auto vc = BuildPrescriptionCredential(id, c);
     REQUIRE(vc);
     ProofOptions o;
@@ -154,8 +166,12 @@ struct World {
     json signed_vc = *AddProof(*vc, assertion.SignerFor(physician), o);
     if (phone_proof) signed_vc = *AddProof(signed_vc, phone.SignerFor(physician), o);
     if (postmark) {
-      json anchor = {{"type", "anchor"}, {"v", 1}, {"hash", HexEncode(*CredentialDigest(signed_vc))}, {"kind", "credential"},
-                     {"by", physician}, {"ts", kNow - 30}};
+      json anchor = {{"type", "anchor"},
+                     {"v", 1},
+                     {"hash", HexEncode(*CredentialDigest(signed_vc))},
+                     {"kind", "credential"},
+                     {"by", physician},
+                     {"ts", kNow - 30}};
       anchor = *SignLedgerEntry(anchor, assertion.SignerFor(physician));  // the schema: `by` signs
       REQUIRE(log->AppendSync(anchor.dump()));
     }
@@ -174,7 +190,8 @@ struct World {
 
   json Present(const json& rx, const std::string& domain = "https://pharmacy.example") {
     Challenge ch = challenges.Issue(domain);
-    auto vp = PresentCredentials({rx}, patient.DidKey(), patient.SignerFor(patient.DidKey()), ch, did::XmlDateTime(kNow));
+    auto vp = PresentCredentials({rx}, patient.DidKey(), patient.SignerFor(patient.DidKey()), ch,
+                                 did::XmlDateTime(kNow));
     REQUIRE(vp);
     return *vp;
   }
@@ -187,13 +204,17 @@ struct World {
           if (revoked.count(license.value("id", ""))) return Status::FailedPrecondition("revoked");
           return Status::Ok();
         },
-        [approved](const json&) { return approved ? Status::Ok() : Status::PermissionDenied("the patient declined"); }, env);
+        [approved](const json&) {
+          return approved ? Status::Ok() : Status::PermissionDenied("the patient declined");
+        },
+        env);
   }
 };
 
 }  // namespace
 
-TEST_CASE("Pharmacy: a controlled-substance prescription is filled once per allowed fill", "[claims][pharmacy]") {
+TEST_CASE("Pharmacy: a controlled-substance prescription is filled once per allowed fill",
+          "[claims][pharmacy]") {
   World w;
   json rx = w.Prescription("II");
   PharmacyConfig config = w.Config(w.pharmacy, w.secret);
@@ -240,7 +261,9 @@ TEST_CASE("Pharmacy: each refusal has its reason and writes nothing", "[claims][
     REQUIRE(w.Fill(vp, config).ok());
     refused(vp, rx_reason::kChallenge);
   }
-  SECTION("presentation for another verifier") { refused(w.Present(w.Prescription(""), "https://evil.example"), rx_reason::kChallenge); }
+  SECTION("presentation for another verifier") {
+    refused(w.Present(w.Prescription(""), "https://evil.example"), rx_reason::kChallenge);
+  }
   SECTION("tampered presentation") {
     json vp = w.Present(w.Prescription(""));
     vp["holder"] = w.pharmacy.DidKey();
@@ -251,14 +274,22 @@ TEST_CASE("Pharmacy: each refusal has its reason and writes nothing", "[claims][
     rx["credentialSubject"]["prescription"]["dispenseRequest"]["quantity"]["value"] = 200;
     refused(w.Present(rx), rx_reason::kPrescriptionProof);
   }
-  SECTION("controlled substance without the phone's proof") { refused(w.Present(w.Prescription("II", false)), rx_reason::kPhoneProofMissing); }
-  SECTION("controlled substance without the patient's approval") { refused(w.Present(w.Prescription("II")), rx_reason::kPatientApprovalMissing, false); }
+  SECTION("controlled substance without the phone's proof") {
+    refused(w.Present(w.Prescription("II", false)), rx_reason::kPhoneProofMissing);
+  }
+  SECTION("controlled substance without the patient's approval") {
+    refused(w.Present(w.Prescription("II")), rx_reason::kPatientApprovalMissing, false);
+  }
   SECTION("revoked license") {
     w.revoked.insert("urn:uuid:license-1");
     refused(w.Present(w.Prescription("")), rx_reason::kLicenseRevoked);
   }
-  SECTION("schedule not covered") { refused(w.Present(w.Prescription("IV")), rx_reason::kScheduleNotCovered); }
-  SECTION("no postmark") { refused(w.Present(w.Prescription("", true, false)), rx_reason::kPostmarkMissing); }
+  SECTION("schedule not covered") {
+    refused(w.Present(w.Prescription("IV")), rx_reason::kScheduleNotCovered);
+  }
+  SECTION("no postmark") {
+    refused(w.Present(w.Prescription("", true, false)), rx_reason::kPostmarkMissing);
+  }
   SECTION("untrusted licensing body") {
     config.trusted_license_issuers = {"did:web:other-board.example"};
     refused(w.Present(w.Prescription("")), rx_reason::kLicenseIssuerUntrusted);
@@ -289,14 +320,18 @@ TEST_CASE("Challenges are single use and expire", "[claims][presentation]") {
   ChallengeStore store(Env{&clock, &rng}, 60, 3);
   Challenge a = store.Issue("https://a.example");
   CHECK(store.Consume(a.nonce, "https://a.example").ok());
-  CHECK_THAT(store.Consume(a.nonce, "https://a.example").message(), Catch::StartsWith("challenge_unknown"));
+  CHECK_THAT(store.Consume(a.nonce, "https://a.example").message(),
+             Catch::StartsWith("challenge_unknown"));
   Challenge b = store.Issue("https://a.example");
-  CHECK_THAT(store.Consume(b.nonce, "https://b.example").message(), Catch::StartsWith("domain_mismatch"));
+  CHECK_THAT(store.Consume(b.nonce, "https://b.example").message(),
+             Catch::StartsWith("domain_mismatch"));
   Challenge c = store.Issue("https://a.example");
   clock.Advance(61'000);
-  CHECK_THAT(store.Consume(c.nonce, "https://a.example").message(), Catch::StartsWith("challenge_expired"));
+  CHECK_THAT(store.Consume(c.nonce, "https://a.example").message(),
+             Catch::StartsWith("challenge_expired"));
   // Bounded: issuing more than the limit drops the oldest.
-  Challenge d1 = store.Issue("x"), d2 = store.Issue("x"), d3 = store.Issue("x"), d4 = store.Issue("x");
+  Challenge d1 = store.Issue("x"), d2 = store.Issue("x"), d3 = store.Issue("x"),
+            d4 = store.Issue("x");
   CHECK_FALSE(store.Consume(d1.nonce, "x").ok());
   CHECK(store.Consume(d4.nonce, "x").ok());
 }
@@ -317,9 +352,11 @@ struct ListServer final : StatusListFetcher {
 
 }  // namespace
 
-TEST_CASE("Pharmacy: license status through signed Bitstring Status Lists", "[claims][pharmacy][status-list]") {
+TEST_CASE("Pharmacy: license status through signed Bitstring Status Lists",
+          "[claims][pharmacy][status-list]") {
   World w;
-  StatusListConfig cfg{"https://board.example/status/revocation", "https://board.example/status/suspension"};
+  StatusListConfig cfg{"https://board.example/status/revocation",
+                       "https://board.example/status/suspension"};
   auto issuer = StatusListIssuer::Create(cfg);
   REQUIRE(issuer);
   auto index = issuer->Assign(w.rng);
@@ -336,7 +373,9 @@ TEST_CASE("Pharmacy: license status through signed Bitstring Status Lists", "[cl
       po.created = did::XmlDateTime(kNow - 60);
       auto secured = AddProof(*vc, w.society.SignerFor(w.society.DidKey()), po);
       REQUIRE(secured);
-      lists.documents[purpose == StatusPurpose::kRevocation ? cfg.revocation_list_url : cfg.suspension_list_url] = secured->dump();
+      lists.documents[purpose == StatusPurpose::kRevocation ? cfg.revocation_list_url
+                                                            : cfg.suspension_list_url] =
+          secured->dump();
     }
   };
   publish();
@@ -345,7 +384,8 @@ TEST_CASE("Pharmacy: license status through signed Bitstring Status Lists", "[cl
     auto proofs = VerifyProofs(list, w.resolver, {});
     if (!proofs) return proofs.error();
     for (const auto& p : *proofs) {
-      if (p.controller != w.society.DidKey()) return Status::Unauthenticated("not signed by the licensing body");
+      if (p.controller != w.society.DidKey())
+        return Status::Unauthenticated("not signed by the licensing body");
     }
     return Status::Ok();
   });
@@ -353,7 +393,14 @@ TEST_CASE("Pharmacy: license status through signed Bitstring Status Lists", "[cl
 
   // A license carrying its status entries, and a prescription embedding it.
   json entries = *issuer->CredentialStatus(*index);
-  LicenseClaims c{w.physician, "MD-777", "US-MA", "MD", "Family Medicine", {"II"}, "2026-01-01T00:00:00Z", "2028-01-01T00:00:00Z"};
+  LicenseClaims c{w.physician,
+                  "MD-777",
+                  "US-MA",
+                  "MD",
+                  "Family Medicine",
+                  {"II"},
+                  "2026-01-01T00:00:00Z",
+                  "2028-01-01T00:00:00Z"};
   auto license = BuildLicenseCredential("urn:uuid:license-2", w.society.DidKey(), c, entries);
   REQUIRE(license);
   ProofOptions o;
@@ -389,7 +436,8 @@ TEST_CASE("Pharmacy: license status through signed Bitstring Status Lists", "[cl
     so.issuer = w.pharmacy.DidKey();
     auto forged = issuer->StatusListCredential(StatusPurpose::kRevocation, so);
     ProofOptions po;
-    lists.documents[cfg.revocation_list_url] = AddProof(*forged, w.pharmacy.SignerFor(w.pharmacy.DidKey()), po)->dump();
+    lists.documents[cfg.revocation_list_url] =
+        AddProof(*forged, w.pharmacy.SignerFor(w.pharmacy.DidKey()), po)->dump();
     checker.Clear();
     CHECK(status(signed_license).code() == StatusCode::kUnavailable);
   }
@@ -399,18 +447,24 @@ TEST_CASE("Pharmacy: license status through signed Bitstring Status Lists", "[cl
     checker.Clear();
     // A prescription whose evidence is this license.
     json request = MedicationRequest(0);
-    PrescriptionClaims pc{w.patient.DidKey(), w.physician, &request, "", &signed_license, "2026-09-20T00:00:00Z", ""};
+    PrescriptionClaims pc{w.patient.DidKey(),     w.physician, &request, "", &signed_license,
+                          "2026-09-20T00:00:00Z", ""};
     json rx = *BuildPrescriptionCredential("urn:uuid:rx-status", pc);
     ProofOptions ro;
     ro.created = did::XmlDateTime(kNow - 60);
     rx = *AddProof(rx, w.assertion.SignerFor(w.physician), ro);
-    json anchor = {{"type", "anchor"}, {"v", 1}, {"hash", HexEncode(*CredentialDigest(rx))}, {"kind", "credential"},
-                   {"by", w.physician}, {"ts", kNow - 30}};
+    json anchor = {{"type", "anchor"},
+                   {"v", 1},
+                   {"hash", HexEncode(*CredentialDigest(rx))},
+                   {"kind", "credential"},
+                   {"by", w.physician},
+                   {"ts", kNow - 30}};
     anchor = *SignLedgerEntry(anchor, w.assertion.SignerFor(w.physician));
     REQUIRE(w.log->AppendSync(anchor.dump()));
     auto port = MakeInProcessLedgerPort(w.log.get());
     PharmacyConfig config = w.Config(w.pharmacy, w.secret);
-    DispenseResult r = VerifyAndDispense(w.Present(rx), config, w.resolver, w.challenges, *port, status, nullptr, w.env);
+    DispenseResult r = VerifyAndDispense(w.Present(rx), config, w.resolver, w.challenges, *port,
+                                         status, nullptr, w.env);
     CHECK(r.reason == std::string(rx_reason::kLicenseSuspended));
   }
 }
@@ -425,29 +479,36 @@ struct SdWorld : World {
   std::string Pseudonym() const { return Base64UrlEncode(holder.pk); }
 
   std::string Copy(const json& rx, bool postmark = true) {
-    auto sd = IssuePrescriptionSdJwt(rx, assertion.SignerFor(physician), Pseudonym(), kNow + 30 * 86400, env);
+    auto sd = IssuePrescriptionSdJwt(rx, assertion.SignerFor(physician), Pseudonym(),
+                                     kNow + 30 * 86400, env);
     INFO((sd ? "" : sd.error().ToString()));
     REQUIRE(sd);
     if (postmark) {
-      json anchor = {{"type", "anchor"}, {"v", 1}, {"hash", SdJwtDigest(*sd)}, {"kind", "credential"}, {"by", physician}, {"ts", kNow - 30}};
+      json anchor = {{"type", "anchor"},     {"v", 1},          {"hash", SdJwtDigest(*sd)},
+                     {"kind", "credential"}, {"by", physician}, {"ts", kNow - 30}};
       anchor = *SignLedgerEntry(anchor, assertion.SignerFor(physician));
       REQUIRE(log->AppendSync(anchor.dump()));
     }
     return *sd;
   }
   // A did-auth+jwt by `key` of `did` with aud and the "prescription" digest claim.
-  std::string DidAuth(const Key& key, const std::string& did, const std::string& aud, const std::string& digest) {
+  std::string DidAuth(const Key& key, const std::string& did, const std::string& aud,
+                      const std::string& digest) {
     JwtSignOptions o;
     o.issued_at = kNow - 20;
     o.expires = kNow + 580;
     o.audience = aud;
-    auto t = SignJwt(JwtKind::kDidAuth, json{{"sub", did}, {"prescription", digest}}, key.SignerFor(did), o);
+    auto t = SignJwt(JwtKind::kDidAuth, json{{"sub", did}, {"prescription", digest}},
+                     key.SignerFor(did), o);
     REQUIRE(t);
     return *t;
   }
-  std::string Cosign(const std::string& sd, const Key& key) { return DidAuth(key, physician, kCosignAudience, SdJwtDigest(sd)); }
+  std::string Cosign(const std::string& sd, const Key& key) {
+    return DidAuth(key, physician, kCosignAudience, SdJwtDigest(sd));
+  }
 
-  std::string PresentCopy(const std::string& sd, std::vector<std::string> reveal, const std::string& domain = "https://pharmacy.example",
+  std::string PresentCopy(const std::string& sd, std::vector<std::string> reveal,
+                          const std::string& domain = "https://pharmacy.example",
                           bool key_binding = true) {
     Challenge ch = challenges.Issue(domain);
     SdJwtPresentOptions o;
@@ -463,23 +524,27 @@ struct SdWorld : World {
 
   DispenseResult FillSd(const SdJwtDispenseRequest& r, const PharmacyConfig& config) {
     auto port = MakeInProcessLedgerPort(log.get());
-    return VerifyAndDispenseSdJwt(r, config, resolver, challenges, *port,
-                                  [this](const json& license) -> Status {
-                                    if (revoked.count(license.value("id", ""))) return Status::FailedPrecondition("revoked");
-                                    return Status::Ok();
-                                  },
-                                  env);
+    return VerifyAndDispenseSdJwt(
+        r, config, resolver, challenges, *port,
+        [this](const json& license) -> Status {
+          if (revoked.count(license.value("id", ""))) return Status::FailedPrecondition("revoked");
+          return Status::Ok();
+        },
+        env);
   }
   // The whole request for a controlled substance: copy presented with /sub, co-signature, the
   // patient's fill authorization.
-  SdJwtDispenseRequest Request(const std::string& sd, const std::string& domain = "https://pharmacy.example") {
-    return {PresentCopy(sd, {"/sub"}, domain), Cosign(sd, phone), DidAuth(patient, patient.DidKey(), domain, SdJwtDigest(sd))};
+  SdJwtDispenseRequest Request(const std::string& sd,
+                               const std::string& domain = "https://pharmacy.example") {
+    return {PresentCopy(sd, {"/sub"}, domain), Cosign(sd, phone),
+            DidAuth(patient, patient.DidKey(), domain, SdJwtDigest(sd))};
   }
 };
 
 }  // namespace
 
-TEST_CASE("Pharmacy: the SD-JWT VC copy discloses only what dispensing needs", "[claims][pharmacy][sd-jwt]") {
+TEST_CASE("Pharmacy: the SD-JWT VC copy discloses only what dispensing needs",
+          "[claims][pharmacy][sd-jwt]") {
   SdWorld w;
   json rx = w.Prescription("II");
   const std::string sd = w.Copy(rx);
@@ -489,15 +554,19 @@ TEST_CASE("Pharmacy: the SD-JWT VC copy discloses only what dispensing needs", "
   // pharmacy does not need.
   auto view = InspectSdJwt(sd);
   REQUIRE(view);
-  for (const char* p : {"/sub", "/prescription/subject", "/prescription/requester", "/prescription/authoredOn", "/prescription/dosageInstruction"}) {
-    CHECK(std::find(view->disclosable.begin(), view->disclosable.end(), p) != view->disclosable.end());
+  for (const char* p : {"/sub", "/prescription/subject", "/prescription/requester",
+                        "/prescription/authoredOn", "/prescription/dosageInstruction"}) {
+    CHECK(std::find(view->disclosable.begin(), view->disclosable.end(), p) !=
+          view->disclosable.end());
   }
   CHECK(PharmacyReveal(json::parse(view->payload_json)) == std::vector<std::string>{"/sub"});
 
   SdJwtDispenseRequest first = w.Request(sd);
   // Nothing hidden travels: no disclosure of the dosage, the FHIR subject or the requester.
   CHECK(first.presentation.find("1 tablet every 6 hours") == std::string::npos);
-  for (size_t a = first.presentation.find('~'), b; a != std::string::npos && (b = first.presentation.find('~', a + 1)) != std::string::npos; a = b) {
+  for (size_t a = first.presentation.find('~'), b;
+       a != std::string::npos && (b = first.presentation.find('~', a + 1)) != std::string::npos;
+       a = b) {
     auto d = DecodeDisclosure(first.presentation.substr(a + 1, b - a - 1));
     REQUIRE(d);
     CHECK(d->name.value_or("") == "sub");
@@ -521,10 +590,12 @@ TEST_CASE("Pharmacy: the SD-JWT VC copy discloses only what dispensing needs", "
   REQUIRE(r2.ok());
   CHECK(r2.fill == 2);
   CHECK(w.FillSd(w.Request(sd), config).reason == rx_reason::kAlreadyDispensed);
-  CHECK(w.FillSd(w.Request(sd), w.Config(w.other_pharmacy, w.other_secret)).reason == rx_reason::kDispensedElsewhere);
+  CHECK(w.FillSd(w.Request(sd), w.Config(w.other_pharmacy, w.other_secret)).reason ==
+        rx_reason::kDispensedElsewhere);
 }
 
-TEST_CASE("Pharmacy: SD-JWT VC refusals, each with its reason, nothing written", "[claims][pharmacy][sd-jwt]") {
+TEST_CASE("Pharmacy: SD-JWT VC refusals, each with its reason, nothing written",
+          "[claims][pharmacy][sd-jwt]") {
   SdWorld w;
   PharmacyConfig config = w.Config(w.pharmacy, w.secret);
   auto refused = [&](const SdJwtDispenseRequest& r, const char* reason) {
@@ -546,7 +617,8 @@ TEST_CASE("Pharmacy: SD-JWT VC refusals, each with its reason, nothing written",
   }
   SECTION("no key binding") {
     const std::string sd = w.Copy(w.Prescription(""));
-    refused({w.PresentCopy(sd, {}, "https://pharmacy.example", false), "", ""}, rx_reason::kHolderBinding);
+    refused({w.PresentCopy(sd, {}, "https://pharmacy.example", false), "", ""},
+            rx_reason::kHolderBinding);
   }
   SECTION("tampered issuer-signed JWT") {
     std::string sd = w.Copy(w.Prescription(""));

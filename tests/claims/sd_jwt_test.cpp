@@ -24,19 +24,22 @@ constexpr int64_t kNow = 1'780'000'000;  // 2026-05-28
 
 // A did:key signer for a fixed private key.
 Signer MakeSigner(Alg alg, uint8_t fill) {
-  const auto walg = alg == Alg::kEdDSA ? wallet::SignatureAlg::kEdDSA : wallet::SignatureAlg::kES256K;
+  const auto walg =
+      alg == Alg::kEdDSA ? wallet::SignatureAlg::kEdDSA : wallet::SignatureAlg::kES256K;
   auto key = std::make_shared<wallet::SigningKey>(*wallet::MakeSigningKey(walg, Bytes(32, fill)));
   const auto type = alg == Alg::kEdDSA ? did::KeyType::kEd25519 : did::KeyType::kSecp256k1;
   Signer s;
   s.alg = alg;
   s.public_key = key->public_key;
-  s.verification_method =
-      *did::DidKeyFromPublicKey(type, key->public_key) + "#" + *did::MultikeyFromPublicKey(type, key->public_key);
+  s.verification_method = *did::DidKeyFromPublicKey(type, key->public_key) + "#" +
+                          *did::MultikeyFromPublicKey(type, key->public_key);
   s.sign = [key](ByteView m) { return wallet::Sign(*key, m); };
   return s;
 }
 
-std::string DidOf(const Signer& s) { return s.verification_method.substr(0, s.verification_method.find('#')); }
+std::string DidOf(const Signer& s) {
+  return s.verification_method.substr(0, s.verification_method.find('#'));
+}
 HolderKey HolderOf(const Signer& s) { return HolderKey{s.alg, s.public_key}; }
 
 struct Fixture {
@@ -74,15 +77,22 @@ json LicensePayload() {
       {"vct", "https://medallion.example/vct/MedicalLicense"},
       {"given_name", "Ada"},
       {"family_name", "Lovelace"},
-      {"license", {{"number", "MD-1234"}, {"jurisdiction", "NY"}, {"schedules", json::array({"II", "III", "IV"})}}},
+      {"license",
+       {{"number", "MD-1234"},
+        {"jurisdiction", "NY"},
+        {"schedules", json::array({"II", "III", "IV"})}}},
       {"address", {{"street_address", "1 Main St"}, {"locality", "Albany"}, {"country", "US"}}},
       {"nationalities", json::array({"US", "DE"})},
       {"exp", kNow + 86400}};
 }
 
-const std::vector<std::string> kDisclosable = {
-    "/given_name",      "/family_name",        "/address", "/address/street_address", "/nationalities/0",
-    "/nationalities/1", "/license/schedules/2"};
+const std::vector<std::string> kDisclosable = {"/given_name",
+                                               "/family_name",
+                                               "/address",
+                                               "/address/street_address",
+                                               "/nationalities/0",
+                                               "/nationalities/1",
+                                               "/license/schedules/2"};
 
 std::string ReasonOf(const Status& s) { return std::string(ReasonCode(s)); }
 template <typename T>
@@ -106,9 +116,12 @@ Disc D(const json& array) {
   return d;
 }
 json Header(const Signer& s) {
-  return json{{"alg", std::string(AlgName(s.alg))}, {"typ", "dc+sd-jwt"}, {"kid", s.verification_method}};
+  return json{
+      {"alg", std::string(AlgName(s.alg))}, {"typ", "dc+sd-jwt"}, {"kid", s.verification_method}};
 }
-json BasePayload(const Signer& s) { return json{{"iss", DidOf(s)}, {"vct", "urn:test"}, {"iat", kNow}}; }
+json BasePayload(const Signer& s) {
+  return json{{"iss", DidOf(s)}, {"vct", "urn:test"}, {"iat", kNow}};
+}
 
 std::vector<std::string> SplitTilde(const std::string& s) {
   std::vector<std::string> parts;
@@ -134,7 +147,8 @@ json JwtPart(const std::string& jwt, int index) {
 }
 
 // secp256k1 group order n, big-endian.
-const Bytes kSecpN = testing::Hex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
+const Bytes kSecpN =
+    testing::Hex("fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
 Bytes HighS(Bytes sig) {  // r || (n - s)
   int borrow = 0;
   for (int i = 31; i >= 0; --i) {
@@ -172,7 +186,8 @@ TEST_CASE("Malformed disclosures are refused", "[claims][sd-jwt]") {
   for (const std::string& bad :
        {B64(json{{"a", 1}}), B64(json::array({"salt"})), B64(json::array({"s", "n", 1, 2})),
         B64(json::array({1, "n", "v"})), B64(json::array({"s", 7, "v"})), std::string("not*base64"),
-        Base64UrlEncode(AsBytes(R"(["s","n","v")")), Base64UrlEncode(AsBytes(R"(["s",{"a":1,"a":2}])"))}) {
+        Base64UrlEncode(AsBytes(R"(["s","n","v")")),
+        Base64UrlEncode(AsBytes(R"(["s",{"a":1,"a":2}])"))}) {
     INFO(bad);
     auto d = DecodeDisclosure(bad);
     REQUIRE_FALSE(d.has_value());
@@ -242,8 +257,8 @@ TEST_CASE("Issue, inspect, present and verify with nested and array claims", "[c
   CHECK(full == expected);
 
   SECTION("a subset with key binding") {
-    auto presented =
-        PresentSdJwt(*issued, f.Present({"/address/street_address", "/nationalities/1"}), &f.holder, f.env);
+    auto presented = PresentSdJwt(
+        *issued, f.Present({"/address/street_address", "/nationalities/1"}), &f.holder, f.env);
     REQUIRE(presented.has_value());
     // street_address brings address along; nothing else.
     CHECK(SplitTilde(*presented).size() == 1 + 3 + 1);
@@ -258,10 +273,12 @@ TEST_CASE("Issue, inspect, present and verify with nested and array claims", "[c
     CHECK_FALSE(p.contains("family_name"));
     CHECK_FALSE(p.contains("_sd"));
     CHECK_FALSE(p.contains("_sd_alg"));
-    CHECK(p["address"] == json{{"street_address", "1 Main St"}, {"locality", "Albany"}, {"country", "US"}});
+    CHECK(p["address"] ==
+          json{{"street_address", "1 Main St"}, {"locality", "Albany"}, {"country", "US"}});
     CHECK(p["nationalities"] == json::array({"DE"}));
     CHECK(p["license"]["schedules"] == json::array({"II", "III"}));
-    CHECK(v->disclosed == std::vector<std::string>{"/address", "/address/street_address", "/nationalities/0"});
+    CHECK(v->disclosed ==
+          std::vector<std::string>{"/address", "/address/street_address", "/nationalities/0"});
   }
   SECTION("everything") {
     auto presented = PresentSdJwt(*issued, f.Present(kDisclosable), &f.holder, f.env);
@@ -285,7 +302,8 @@ TEST_CASE("Issue, inspect, present and verify with nested and array claims", "[c
     REQUIRE(presented.has_value());
     auto v = f.Verify(*presented);
     REQUIRE(v.has_value());
-    CHECK(json::parse(v->payload_json)["address"] == json{{"locality", "Albany"}, {"country", "US"}});
+    CHECK(json::parse(v->payload_json)["address"] ==
+          json{{"locality", "Albany"}, {"country", "US"}});
   }
   SECTION("without key binding, when the verifier does not ask for it") {
     auto presented = PresentSdJwt(*issued, f.Present({"/given_name"}), nullptr, f.env);
@@ -327,9 +345,9 @@ TEST_CASE("ES256K issuer and holder, and a high-S issuer signature", "[claims][s
   const std::string high = jwt.substr(0, dot + 1) + Base64UrlEncode(HighS(sig));
   REQUIRE(high != jwt);
   // The KB-JWT's sd_hash covers the issuer JWT, so present again over the altered JWT.
-  auto re =
-      PresentSdJwt(high + presented->substr(presented->find('~'), presented->rfind('~') - presented->find('~') + 1),
-                   f.Present({"/given_name"}), &f.holder_k, f.env);
+  auto re = PresentSdJwt(high + presented->substr(presented->find('~'),
+                                                  presented->rfind('~') - presented->find('~') + 1),
+                         f.Present({"/given_name"}), &f.holder_k, f.env);
   REQUIRE(re.has_value());
   CHECK(f.Verify(*re).has_value());
 }
@@ -381,7 +399,9 @@ TEST_CASE("Presentation refusals", "[claims][sd-jwt]") {
   io.disclosable = kDisclosable;
   io.holder = HolderOf(f.holder);
   const std::string issued = *IssueSdJwt(LicensePayload(), f.issuer, io, f.env);
-  auto refuse = [&](const SdJwtPresentOptions& o, const Signer* s) { return PresentSdJwt(issued, o, s, f.env); };
+  auto refuse = [&](const SdJwtPresentOptions& o, const Signer* s) {
+    return PresentSdJwt(issued, o, s, f.env);
+  };
   CHECK(CodeOf(refuse(f.Present({"/nope"}), &f.holder)) == StatusCode::kInvalidArgument);
   CHECK(CodeOf(refuse(f.Present({"/nationalities/2"}), &f.holder)) == StatusCode::kInvalidArgument);
   CHECK(CodeOf(refuse(f.Present({"/given_name"}), &f.other)) == StatusCode::kFailedPrecondition);
@@ -394,7 +414,8 @@ TEST_CASE("Presentation refusals", "[claims][sd-jwt]") {
   // No cnf: nothing to bind to.
   SdJwtIssueOptions unbound;
   const std::string plain = *IssueSdJwt(LicensePayload(), f.issuer, unbound, f.env);
-  CHECK(CodeOf(PresentSdJwt(plain, f.Present({}), &f.holder, f.env)) == StatusCode::kFailedPrecondition);
+  CHECK(CodeOf(PresentSdJwt(plain, f.Present({}), &f.holder, f.env)) ==
+        StatusCode::kFailedPrecondition);
 }
 
 TEST_CASE("Verification refusals: issuer JWT", "[claims][sd-jwt]") {
@@ -419,8 +440,8 @@ TEST_CASE("Verification refusals: issuer JWT", "[claims][sd-jwt]") {
     expect("~", rc::kMalformed);
     expect(good + "." + "~", rc::kMalformed);
     expect(std::string(kMaxSdJwtBytes + 1, 'a'), rc::kMalformed);
-    const std::string bad_json = Base64UrlEncode(AsBytes(R"({"alg":"EdDSA","alg":"EdDSA"})")) + "." + B64(p) + "." +
-                                 Base64UrlEncode(Bytes(64, 1));
+    const std::string bad_json = Base64UrlEncode(AsBytes(R"({"alg":"EdDSA","alg":"EdDSA"})")) +
+                                 "." + B64(p) + "." + Base64UrlEncode(Bytes(64, 1));
     expect(bad_json + "~", rc::kMalformed);  // duplicate header member
   }
   SECTION("algorithms and typ") {
@@ -464,7 +485,8 @@ TEST_CASE("Verification refusals: issuer JWT", "[claims][sd-jwt]") {
     const std::string good = Jws(h, p, f.issuer);
     json q2 = p;
     q2["vct"] = "urn:other";
-    const std::string tampered = good.substr(0, good.find('.') + 1) + B64(q2) + good.substr(good.rfind('.'));
+    const std::string tampered =
+        good.substr(0, good.find('.') + 1) + B64(q2) + good.substr(good.rfind('.'));
     expect(tampered + "~", rc::kSignatureInvalid);
     json no_iss = p;
     no_iss.erase("iss");
@@ -527,11 +549,14 @@ TEST_CASE("Verification refusals: disclosures", "[claims][sd-jwt]") {
   CHECK(json::parse(f.Verify(token(p, {name, element}), loose)->payload_json)["nationalities"] ==
         json::array({"DE", "US"}));
 
-  SECTION("duplicate disclosure") { expect(token(p, {name, element, name}), rc::kDisclosureDuplicate); }
+  SECTION("duplicate disclosure") {
+    expect(token(p, {name, element, name}), rc::kDisclosureDuplicate);
+  }
   SECTION("unreferenced or swapped disclosure") {
     const Disc swapped = D(json::array({"c2FsdHNhbHRzYWx0c2FsdA", "given_name", "Eve"}));
     expect(token(p, {swapped}), rc::kDisclosureUnreferenced);
-    expect(token(p, {name, D(json::array({"eHh4eHh4eHh4eHh4eHh4eA", "extra", 1}))}), rc::kDisclosureUnreferenced);
+    expect(token(p, {name, D(json::array({"eHh4eHh4eHh4eHh4eHh4eA", "extra", 1}))}),
+           rc::kDisclosureUnreferenced);
   }
   SECTION("digest twice in one _sd, in two places, or via a disclosure") {
     json q = p;
@@ -542,8 +567,8 @@ TEST_CASE("Verification refusals: disclosures", "[claims][sd-jwt]") {
     q["nationalities"].push_back(json{{"...", element.digest}});
     expect(token(q, {element}), rc::kDigestDuplicate);
     // A disclosed object whose value repeats a digest already in the payload.
-    const Disc nested =
-        D(json::array({"bmVzdG5lc3RuZXN0bmVzdA", "address", json{{"_sd", json::array({name.digest})}}}));
+    const Disc nested = D(json::array(
+        {"bmVzdG5lc3RuZXN0bmVzdA", "address", json{{"_sd", json::array({name.digest})}}}));
     q = p;
     q["_sd"] = json::array({name.digest, nested.digest});
     expect(token(q, {name, nested}), rc::kDigestDuplicate);
@@ -585,7 +610,8 @@ TEST_CASE("Verification refusals: disclosures", "[claims][sd-jwt]") {
     q["nationalities"] = json::array({json{{"...", 5}}});
     expect(token(q, {}), rc::kMalformed);
     expect(token(p, {name, element}) + "bm90LWEtZGlzY2xvc3VyZQ~", rc::kDisclosureMalformed);
-    expect(token(p, {name, element}) + "bm90LWEtand0", rc::kKbMalformed);  // a KB-JWT that is not a JWS
+    expect(token(p, {name, element}) + "bm90LWEtand0",
+           rc::kKbMalformed);  // a KB-JWT that is not a JWS
   }
   SECTION("_sd_alg") {
     json q = p;
@@ -603,7 +629,8 @@ TEST_CASE("Verification refusals: disclosures", "[claims][sd-jwt]") {
       auto v = f.Verify(token(q, {name, bad}), loose);
       REQUIRE_FALSE(v.has_value());
       // iss and vct are missing from the signed payload, which is refused first.
-      CHECK((ReasonOf(v.error()) == rc::kClaimNotDisclosable || ReasonOf(v.error()) == rc::kMalformed));
+      CHECK((ReasonOf(v.error()) == rc::kClaimNotDisclosable ||
+             ReasonOf(v.error()) == rc::kMalformed));
     }
     const Disc exp = D(json::array({"bm9uZGlzY2xvc2FibGViYg", "exp", kNow + 100}));
     json q = p;
@@ -623,7 +650,8 @@ TEST_CASE("Verification refusals: key binding", "[claims][sd-jwt][kb]") {
   io.disclosable = kDisclosable;
   io.holder = HolderOf(f.holder);
   const std::string issued = *IssueSdJwt(LicensePayload(), f.issuer, io, f.env);
-  const std::string presented = *PresentSdJwt(issued, f.Present({"/given_name", "/family_name"}), &f.holder, f.env);
+  const std::string presented =
+      *PresentSdJwt(issued, f.Present({"/given_name", "/family_name"}), &f.holder, f.env);
   REQUIRE(f.Verify(presented).has_value());
   auto expect = [&](const std::string& t, std::string_view reason, SdJwtVerifyOptions o) {
     auto v = f.Verify(t, o);
@@ -636,8 +664,10 @@ TEST_CASE("Verification refusals: key binding", "[claims][sd-jwt][kb]") {
     return sd + Jws(header, payload, s);
   };
   const json kb_header = {{"alg", "EdDSA"}, {"typ", "kb+jwt"}};
-  const json kb_payload = {
-      {"iat", kNow}, {"aud", "https://pharmacy.example"}, {"nonce", "n-0S6_WzA2Mj"}, {"sd_hash", DisclosureDigest(sd)}};
+  const json kb_payload = {{"iat", kNow},
+                           {"aud", "https://pharmacy.example"},
+                           {"nonce", "n-0S6_WzA2Mj"},
+                           {"sd_hash", DisclosureDigest(sd)}};
   REQUIRE(f.Verify(kb_token(kb_header, kb_payload, f.holder)).has_value());
 
   SECTION("sd_hash: a disclosure removed, added or reordered after binding") {
@@ -705,7 +735,8 @@ TEST_CASE("Verification refusals: key binding", "[claims][sd-jwt][kb]") {
       expect(kb_token(kb_header, q, f.holder), rc::kKbMalformed, f.Options());
     }
     expect(sd + kb.substr(0, kb.size() - 5), rc::kKbMalformed, f.Options());
-    expect(presented + "~", rc::kDisclosureMalformed, f.Options());  // the KB-JWT read as a disclosure
+    expect(presented + "~", rc::kDisclosureMalformed,
+           f.Options());  // the KB-JWT read as a disclosure
   }
   SECTION("no cnf in the SD-JWT") {
     const std::string plain = *IssueSdJwt(LicensePayload(), f.issuer, SdJwtIssueOptions{}, f.env);

@@ -40,7 +40,11 @@ using nlohmann::json;
 }
 
 [[noreturn]] void Refuse(const Status& st) {
-  std::cout << json{{"valid", false}, {"reason", std::string(ReasonCode(st))}, {"error", st.ToString()}}.dump() << "\n";
+  std::cout << json{{"valid", false},
+                    {"reason", std::string(ReasonCode(st))},
+                    {"error", st.ToString()}}
+                   .dump()
+            << "\n";
   std::exit(1);
 }
 
@@ -52,20 +56,21 @@ Alg ParseAlgName(const json& v) {
 
 // A did:key signer over a raw private key.
 Signer MakeSigner(const json& key) {
-  if (!key.is_object() || !key.contains("alg") || !key.contains("private_key")) Usage("a key is {alg, private_key}");
+  if (!key.is_object() || !key.contains("alg") || !key.contains("private_key"))
+    Usage("a key is {alg, private_key}");
   const Alg alg = ParseAlgName(key["alg"]);
   auto raw = HexDecode(key["private_key"].get<std::string>());
   if (!raw) Usage("private_key is not hex");
-  auto made =
-      wallet::MakeSigningKey(alg == Alg::kEdDSA ? wallet::SignatureAlg::kEdDSA : wallet::SignatureAlg::kES256K, *raw);
+  auto made = wallet::MakeSigningKey(
+      alg == Alg::kEdDSA ? wallet::SignatureAlg::kEdDSA : wallet::SignatureAlg::kES256K, *raw);
   if (!made) Usage("bad private key: " + made.error().ToString());
   auto sk = std::make_shared<wallet::SigningKey>(std::move(*made));
   const auto type = alg == Alg::kEdDSA ? did::KeyType::kEd25519 : did::KeyType::kSecp256k1;
   Signer s;
   s.alg = alg;
   s.public_key = sk->public_key;
-  s.verification_method =
-      *did::DidKeyFromPublicKey(type, sk->public_key) + "#" + *did::MultikeyFromPublicKey(type, sk->public_key);
+  s.verification_method = *did::DidKeyFromPublicKey(type, sk->public_key) + "#" +
+                          *did::MultikeyFromPublicKey(type, sk->public_key);
   s.sign = [sk](ByteView m) { return wallet::Sign(*sk, m); };
   return s;
 }
@@ -91,7 +96,8 @@ std::string Str(const json& request, const char* name) {
 int Run(int argc, char** argv) {
   if (argc != 2) Usage("one subcommand expected");
   const std::string cmd = argv[1];
-  const std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  const std::string input((std::istreambuf_iterator<char>(std::cin)),
+                          std::istreambuf_iterator<char>());
   json request;
   try {
     request = json::parse(input);
@@ -131,7 +137,10 @@ int Run(int argc, char** argv) {
   if (cmd == "inspect") {
     auto view = InspectSdJwt(Str(request, "sd_jwt"));
     if (!view) Refuse(view.error());
-    std::cout << json{{"payload", json::parse(view->payload_json)}, {"disclosable", view->disclosable}}.dump() << "\n";
+    std::cout << json{{"payload", json::parse(view->payload_json)},
+                      {"disclosable", view->disclosable}}
+                     .dump()
+              << "\n";
     return 0;
   }
   if (cmd == "present") {
@@ -140,7 +149,8 @@ int Run(int argc, char** argv) {
     options.audience = Str(request, "aud");
     options.nonce = Str(request, "nonce");
     std::unique_ptr<Signer> holder;
-    if (request.contains("holder")) holder = std::make_unique<Signer>(MakeSigner(request["holder"]));
+    if (request.contains("holder"))
+      holder = std::make_unique<Signer>(MakeSigner(request["holder"]));
     auto presented = PresentSdJwt(Str(request, "sd_jwt"), options, holder.get(), env);
     if (!presented) Refuse(presented.error());
     std::cout << json{{"presentation", *presented}}.dump() << "\n";

@@ -28,7 +28,8 @@ constexpr int64_t kNowMs = 1'780'000'000'000;
 // The all-zero 16 KiB list: Bitstring Status List v1.0 §A.2 "Status List Verifiable Credential"
 // example encodedList. The same string is what Node prints for
 //   node -e 'console.log("u"+require("zlib").gzipSync(Buffer.alloc(16384)).toString("base64url"))'
-constexpr std::string_view kZeroList = "uH4sIAAAAAAAAA-3BMQEAAADCoPVPbQwfoAAAAAAAAAAAAAAAAAAAAIC3AYbSVKsAQAAA";
+constexpr std::string_view kZeroList =
+    "uH4sIAAAAAAAAA-3BMQEAAADCoPVPbQwfoAAAAAAAAAAAAAAAAAAAAIC3AYbSVKsAQAAA";
 // Bits 0, 7, 8, 1000, 94567 and 131071 set in a 131072-bit list, produced once with Node 20
 // (zlib 1.3.1) by:
 //   node -e 'const z=require("zlib");const b=Buffer.alloc(16384);
@@ -42,7 +43,8 @@ std::string ReasonOf(const Status& s) { return std::string(ReasonCode(s)); }
 
 Bytes Gzip(ByteView data, int window_bits = 15 + 16) {
   z_stream z{};
-  REQUIRE(deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+  REQUIRE(deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) ==
+          Z_OK);
   Bytes out(deflateBound(&z, static_cast<uLong>(data.size())));
   z.next_in = const_cast<Bytef*>(data.data());
   z.avail_in = static_cast<uInt>(data.size());
@@ -89,7 +91,8 @@ TEST_CASE("Bitstring: index 0 is the left-most bit", "[claims][status-list]") {
   CHECK(b.bytes() == Bytes{0x01, 0x40});
 }
 
-TEST_CASE("encodedList matches Node's zlib byte for byte", "[claims][status-list][vectors][interop]") {
+TEST_CASE("encodedList matches Node's zlib byte for byte",
+          "[claims][status-list][vectors][interop]") {
   Bitstring zero(kStatusListMinEntries);
   CHECK(*EncodeBitstring(zero) == kZeroList);
   Bitstring bits(kStatusListMinEntries);
@@ -156,7 +159,8 @@ TEST_CASE("StatusListIssuer: configuration", "[claims][status-list]") {
   CHECK_FALSE(StatusListIssuer::Create(c).has_value());
   c = Config();
   c.length = kStatusListMinEntries * 2;
-  CHECK(StatusListIssuer::Create(c)->bits(StatusPurpose::kRevocation).size() == kStatusListMinEntries * 2);
+  CHECK(StatusListIssuer::Create(c)->bits(StatusPurpose::kRevocation).size() ==
+        kStatusListMinEntries * 2);
 }
 
 TEST_CASE("StatusListIssuer: random assignment without reuse", "[claims][status-list]") {
@@ -199,7 +203,8 @@ TEST_CASE("StatusListIssuer: the last free index, then exhaustion", "[claims][st
   CHECK(full.error().code() == StatusCode::kResourceExhausted);
 }
 
-TEST_CASE("StatusListIssuer: revoke, suspend, reinstate, entries and the list credential", "[claims][status-list]") {
+TEST_CASE("StatusListIssuer: revoke, suspend, reinstate, entries and the list credential",
+          "[claims][status-list]") {
   auto issuer = *StatusListIssuer::Create(Config());
   SeededRng rng(5);
   const uint64_t a = *issuer.Assign(rng), b = *issuer.Assign(rng), c = *issuer.Assign(rng);
@@ -210,7 +215,8 @@ TEST_CASE("StatusListIssuer: revoke, suspend, reinstate, entries and the list cr
   CHECK(issuer.Suspend(unassigned).code() == StatusCode::kNotFound);
   CHECK(issuer.Reinstate(unassigned).code() == StatusCode::kNotFound);
   CHECK(issuer.Revoke(kStatusListMinEntries + 5).code() == StatusCode::kNotFound);
-  CHECK(issuer.Entry(unassigned, StatusPurpose::kRevocation).error().code() == StatusCode::kNotFound);
+  CHECK(issuer.Entry(unassigned, StatusPurpose::kRevocation).error().code() ==
+        StatusCode::kNotFound);
 
   CHECK(issuer.Revoke(a).ok());
   CHECK(issuer.Revoke(a).ok());  // idempotent
@@ -257,14 +263,16 @@ TEST_CASE("StatusListIssuer: revoke, suspend, reinstate, entries and the list cr
   REQUIRE(rev.has_value());
   CHECK(rev->Count() == 1);
   CHECK(rev->Get(a));
-  json sus_cred = *issuer.StatusListCredential(StatusPurpose::kSuspension,
-                                               StatusListCredentialOptions{"did:web:society.example", "", "", 0});
+  json sus_cred = *issuer.StatusListCredential(
+      StatusPurpose::kSuspension,
+      StatusListCredentialOptions{"did:web:society.example", "", "", 0});
   CHECK_FALSE(sus_cred.contains("validFrom"));
   CHECK_FALSE(sus_cred["credentialSubject"].contains("ttl"));
   auto sus = DecodeBitstring(sus_cred["credentialSubject"]["encodedList"].get<std::string>());
   CHECK(sus->Count() == 1);
   CHECK(sus->Get(c));
-  CHECK_FALSE(issuer.StatusListCredential(StatusPurpose::kRevocation, StatusListCredentialOptions{}).has_value());
+  CHECK_FALSE(issuer.StatusListCredential(StatusPurpose::kRevocation, StatusListCredentialOptions{})
+                  .has_value());
   o.valid_until = "tomorrow";
   CHECK_FALSE(issuer.StatusListCredential(StatusPurpose::kRevocation, o).has_value());
 }
@@ -323,12 +331,15 @@ TEST_CASE("StatusChecker: status bits, cache and TTL", "[claims][status-list][ch
   });
   auto issuer = *StatusListIssuer::Create(Config());
   SeededRng rng(1);
-  const uint64_t revoked = *issuer.Assign(rng), fine = *issuer.Assign(rng), suspended = *issuer.Assign(rng);
+  const uint64_t revoked = *issuer.Assign(rng), fine = *issuer.Assign(rng),
+                 suspended = *issuer.Assign(rng);
   REQUIRE(issuer.Revoke(revoked).ok());
   REQUIRE(issuer.Suspend(suspended).ok());
   auto publish = [&](StatusListCredentialOptions o) {
-    fetcher.docs[Config().revocation_list_url] = issuer.StatusListCredential(StatusPurpose::kRevocation, o)->dump();
-    fetcher.docs[Config().suspension_list_url] = issuer.StatusListCredential(StatusPurpose::kSuspension, o)->dump();
+    fetcher.docs[Config().revocation_list_url] =
+        issuer.StatusListCredential(StatusPurpose::kRevocation, o)->dump();
+    fetcher.docs[Config().suspension_list_url] =
+        issuer.StatusListCredential(StatusPurpose::kSuspension, o)->dump();
   };
   StatusListCredentialOptions o;
   o.issuer = "did:web:society.example";
@@ -395,14 +406,15 @@ TEST_CASE("StatusChecker: each failure reason", "[claims][status-list][checker]"
   bool proofs_ok = true;
   StatusCheckerOptions options;
   StatusChecker checker(
-      fetcher, clock, [&](const json&) { return proofs_ok ? Status::Ok() : Status::Unauthenticated("bad proof"); },
+      fetcher, clock,
+      [&](const json&) { return proofs_ok ? Status::Ok() : Status::Unauthenticated("bad proof"); },
       options);
   auto issuer = *StatusListIssuer::Create(Config());
   SeededRng rng(2);
   const uint64_t index = *issuer.Assign(rng);
   const std::string url = Config().revocation_list_url;
-  const json good = *issuer.StatusListCredential(StatusPurpose::kRevocation,
-                                                 StatusListCredentialOptions{"did:web:s.example", "", "", 0});
+  const json good = *issuer.StatusListCredential(
+      StatusPurpose::kRevocation, StatusListCredentialOptions{"did:web:s.example", "", "", 0});
   const json entry = *issuer.Entry(index, StatusPurpose::kRevocation);
   auto with = [&](const json& doc, const json& e) {
     fetcher.docs[url] = doc.dump();

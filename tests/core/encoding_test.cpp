@@ -53,18 +53,18 @@ TEST_CASE("base58check round-trips extended-key-sized payloads", "[core][encodin
 
 TEST_CASE("base64url is strict", "[core][encoding]") {
   // RFC 4648 §10 test vectors, unpadded.
-  const std::pair<const char*, const char*> cases[] = {{"", ""},         {"f", "Zg"},         {"fo", "Zm8"},
-                                                       {"foo", "Zm9v"},  {"foob", "Zm9vYg"},  {"fooba", "Zm9vYmE"},
-                                                       {"foobar", "Zm9vYmFy"}};
+  const std::pair<const char*, const char*> cases[] = {
+      {"", ""},           {"f", "Zg"},          {"fo", "Zm8"},         {"foo", "Zm9v"},
+      {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}};
   for (auto [plain, enc] : cases) {
     CHECK(Base64UrlEncode(AsBytes(plain)) == enc);
     CHECK(ToString(*Base64UrlDecode(enc)) == plain);
   }
   CHECK(Base64UrlEncode(Hex("fbff")) == "-_8");
-  CHECK_FALSE(Base64UrlDecode("Zg==").has_value());   // padding
-  CHECK_FALSE(Base64UrlDecode("Zh").has_value());     // non-zero trailing bits
-  CHECK_FALSE(Base64UrlDecode("Z").has_value());      // impossible length
-  CHECK_FALSE(Base64UrlDecode("+/8").has_value());    // standard alphabet
+  CHECK_FALSE(Base64UrlDecode("Zg==").has_value());    // padding
+  CHECK_FALSE(Base64UrlDecode("Zh").has_value());      // non-zero trailing bits
+  CHECK_FALSE(Base64UrlDecode("Z").has_value());       // impossible length
+  CHECK_FALSE(Base64UrlDecode("+/8").has_value());     // standard alphabet
   CHECK_FALSE(Base64UrlDecode("Zm9v\n").has_value());  // whitespace
 }
 

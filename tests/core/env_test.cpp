@@ -48,7 +48,9 @@ TEST_CASE("RandomId never begins with '-' and stays base64url of n bytes", "[cor
     const std::string id = rng.RandomId(16);
     REQUIRE(id.size() == 22);  // 16 bytes, unpadded
     REQUIRE(id[0] != '-');
-    REQUIRE(id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == std::string::npos);
+    REQUIRE(
+        id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
+        std::string::npos);
     auto bytes = Base64UrlDecode(id);
     REQUIRE(bytes);
     CHECK(bytes->size() == 16);

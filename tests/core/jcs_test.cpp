@@ -23,7 +23,7 @@ namespace {
 
 using nlohmann::json;
 using namespace std::string_view_literals;  // "..."sv: a plain literal would be ambiguous
-                                             // between the text and the json overloads
+                                            // between the text and the json overloads
 
 // Canonical form of JSON text, failing the test with the error if there is none.
 std::string CanonText(std::string_view text) {
@@ -162,13 +162,13 @@ TEST_CASE("JCS number formatting boundaries of the ES2015 algorithm", "[core][jc
       {4.5, "4.5"},
       {2e-3, "0.002"},
       {123.456, "123.456"},
-      {1e20, "100000000000000000000"},    // n = 21: still integer form
-      {1e21, "1e+21"},                    // n = 22: exponent form
+      {1e20, "100000000000000000000"},  // n = 21: still integer form
+      {1e21, "1e+21"},                  // n = 22: exponent form
       {1.5e21, "1.5e+21"},
       {123e18, "123000000000000000000"},
-      {1e-6, "0.000001"},                 // n = -5: still decimal form
+      {1e-6, "0.000001"},  // n = -5: still decimal form
       {1.5e-6, "0.0000015"},
-      {1e-7, "1e-7"},                     // n = -6: exponent form
+      {1e-7, "1e-7"},  // n = -6: exponent form
       {1.25e-7, "1.25e-7"},
       {1e30, "1e+30"},
       {1e-27, "1e-27"},
@@ -191,9 +191,9 @@ TEST_CASE("JCS rejects NaN and Infinity", "[core][jcs][numbers]") {
     RequireValueRejected(json{{"a", 1}, {"b", {1, std::numeric_limits<double>::infinity()}}});
   }
   SECTION("as text") {
-    const std::string_view text = GENERATE("NaN"sv, "-NaN"sv, "Infinity"sv, "-Infinity"sv,
-                                           "[1,NaN]"sv, "{\"a\":Infinity}"sv, "1e400"sv,
-                                           "-1e400"sv, "[1e309]"sv);
+    const std::string_view text =
+        GENERATE("NaN"sv, "-NaN"sv, "Infinity"sv, "-Infinity"sv, "[1,NaN]"sv, "{\"a\":Infinity}"sv,
+                 "1e400"sv, "-1e400"sv, "[1e309]"sv);
     RequireRejected(text);
   }
 }
@@ -277,11 +277,10 @@ TEST_CASE("JCS sorts members by UTF-16 code units", "[core][jcs][sorting]") {
           "{\"\":5,\"1\":7,\"10\":6,\"A\":4,\"a\":2,\"a\\u0000\":8,\"aa\":3,\"b\":1}");
   }
   SECTION("RFC 8785 §3.2.3 example") {
-    const std::string_view text =
-        R"({"\u20ac":"Euro Sign","\r":"Carriage Return",)"
-        R"("\ufb33":"Hebrew Letter Dalet With Dagesh","1":"One",)"
-        R"("\ud83d\ude00":"Emoji: Grinning Face","\u0080":"Control",)"
-        R"("\u00f6":"Latin Small Letter O With Diaeresis"})"sv;
+    const std::string_view text = R"({"\u20ac":"Euro Sign","\r":"Carriage Return",)"
+                                  R"("\ufb33":"Hebrew Letter Dalet With Dagesh","1":"One",)"
+                                  R"("\ud83d\ude00":"Emoji: Grinning Face","\u0080":"Control",)"
+                                  R"("\u00f6":"Latin Small Letter O With Diaeresis"})"sv;
     const std::string canon = CanonText(text);
     std::vector<size_t> positions;
     for (const std::string& key :
@@ -361,23 +360,22 @@ TEST_CASE("JCS strict parser rejects malformed input", "[core][jcs][negative]") 
     RequireRejected(text);
   }
   SECTION("invalid UTF-8") {
-    const std::string_view text = GENERATE(
-        "\"\xff\""sv, "\"\xfe\""sv, "\"\x80\""sv,  // not a lead byte
-        "\"\xc0\xaf\""sv, "\"\xe0\x80\xaf\""sv,    // overlong
-        "\"\xed\xa0\x80\""sv,                      // encoded surrogate U+D800
-        "\"\xf4\x90\x80\x80\""sv,                  // above U+10FFFF
-        "\"\xe2\x82\""sv, "\"\xc3\""sv,            // truncated sequence
-        "{\"\xc3\x28\":1}"sv,                      // bad continuation, in a name
-        "[1,\xa0]"sv,                              // outside any string
-        "\xef\xbb\xbf{}"sv);                       // byte order mark (RFC 8259 §8.1)
+    const std::string_view text =
+        GENERATE("\"\xff\""sv, "\"\xfe\""sv, "\"\x80\""sv,  // not a lead byte
+                 "\"\xc0\xaf\""sv, "\"\xe0\x80\xaf\""sv,    // overlong
+                 "\"\xed\xa0\x80\""sv,                      // encoded surrogate U+D800
+                 "\"\xf4\x90\x80\x80\""sv,                  // above U+10FFFF
+                 "\"\xe2\x82\""sv, "\"\xc3\""sv,            // truncated sequence
+                 "{\"\xc3\x28\":1}"sv,                      // bad continuation, in a name
+                 "[1,\xa0]"sv,                              // outside any string
+                 "\xef\xbb\xbf{}"sv);                       // byte order mark (RFC 8259 §8.1)
     RequireRejected(text);
   }
   SECTION("trailing garbage") {
-    const std::string_view text =
-        GENERATE("{} x"sv, "[1]]"sv, "1 2"sv, "{}{}"sv, "null,"sv, "\"a\"\"b\""sv,
-                 "[] // comment"sv,
-                 // nlohmann's tokenizer takes a NUL byte for the end of input.
-                 "{}\0"sv, "[1]\0garbage"sv, "{\"a\":1}\0{\"a\":2}"sv, "\0"sv, "[\"a\0\"]"sv);
+    const std::string_view text = GENERATE(
+        "{} x"sv, "[1]]"sv, "1 2"sv, "{}{}"sv, "null,"sv, "\"a\"\"b\""sv, "[] // comment"sv,
+        // nlohmann's tokenizer takes a NUL byte for the end of input.
+        "{}\0"sv, "[1]\0garbage"sv, "{\"a\":1}\0{\"a\":2}"sv, "\0"sv, "[\"a\0\"]"sv);
     RequireRejected(text);
   }
   SECTION("truncated input") {
@@ -387,10 +385,9 @@ TEST_CASE("JCS strict parser rejects malformed input", "[core][jcs][negative]") 
     RequireRejected(text);
   }
   SECTION("not JSON") {
-    const std::string_view text =
-        GENERATE("'a'"sv, "{a:1}"sv, "[1,]"sv, "{\"a\":1,}"sv, "01"sv, "+1"sv, ".5"sv,
-                 "0x10"sv, "True"sv, "undefined"sv, "/* c */ {}"sv, "\"a\tb\""sv,
-                 "\"\\x41\""sv, "[1 2]"sv, "{\"a\" 1}"sv);
+    const std::string_view text = GENERATE(
+        "'a'"sv, "{a:1}"sv, "[1,]"sv, "{\"a\":1,}"sv, "01"sv, "+1"sv, ".5"sv, "0x10"sv, "True"sv,
+        "undefined"sv, "/* c */ {}"sv, "\"a\tb\""sv, "\"\\x41\""sv, "[1 2]"sv, "{\"a\" 1}"sv);
     RequireRejected(text);
   }
 }
@@ -428,9 +425,7 @@ TEST_CASE("JCS rejects in-memory values with no canonical form", "[core][jcs][ne
     obj["\xc0\x80"] = 1;
     RequireValueRejected(obj);
   }
-  SECTION("binary values") {
-    RequireValueRejected(json::binary({1, 2, 3}));
-  }
+  SECTION("binary values") { RequireValueRejected(json::binary({1, 2, 3})); }
 }
 
 }  // namespace

@@ -14,7 +14,8 @@ namespace {
 // A verification method's public key: publicKeyBase58, or publicKeyJwk (OKP: x; EC
 // secp256k1: compressed from x and y).
 Bytes PublicKeyOf(const nlohmann::json& vm) {
-  if (vm.contains("publicKeyBase58")) return *Base58Decode(vm["publicKeyBase58"].get<std::string>());
+  if (vm.contains("publicKeyBase58"))
+    return *Base58Decode(vm["publicKeyBase58"].get<std::string>());
   const auto& jwk = vm.at("publicKeyJwk");
   Bytes x = *Base64UrlDecode(jwk.at("x").get<std::string>());
   if (jwk.at("kty") == "OKP") return x;
@@ -46,7 +47,8 @@ TEST_CASE("did:key Ed25519 + X25519 vectors", "[did][didkey][vectors]") {
     auto x = Ed25519ToX25519PublicKey(pk);
     REQUIRE(x.has_value());
     CHECK(*x == PublicKeyOf(v["keyAgreementKeyPair"]));
-    CHECK(*MultikeyFromPublicKey(KeyType::kX25519, *x) == Fragment(v["keyAgreementKeyPair"]["id"].get<std::string>()));
+    CHECK(*MultikeyFromPublicKey(KeyType::kX25519, *x) ==
+          Fragment(v["keyAgreementKeyPair"]["id"].get<std::string>()));
   }
 }
 
@@ -76,10 +78,14 @@ TEST_CASE("did:key X25519 vectors", "[did][didkey][vectors]") {
 }
 
 TEST_CASE("Malformed did:key values are refused", "[did][didkey]") {
-  for (const char* bad : {"", "did:key:", "did:web:example.com", "did:key:6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp",
+  for (const char* bad : {"", "did:key:", "did:web:example.com",
+                          "did:key:6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp",
                           "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooW",
                           "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp#frag",
-                          "did:key:z0OIl", "did:key:uAAAA", "did:key:z2J9gaYxrKVpdoG9A4gRnmpnRCcxU6agDtFVVBVdn1JedouoZN7SzcyREXXzWgt3gGiwpoHq7K68X4m32D8HgzG8wv3sY5j7"}) {
+                          "did:key:z0OIl", "did:key:uAAAA",
+                          "did:key:"
+                          "z2J9gaYxrKVpdoG9A4gRnmpnRCcxU6agDtFVVBVdn1JedouoZN7SzcyREXXzWgt3gGiwpoHq"
+                          "7K68X4m32D8HgzG8wv3sY5j7"}) {
     INFO(bad);
     CHECK_FALSE(ParseDidKey(bad).has_value());
   }

@@ -40,7 +40,8 @@ Bytes X25519Of(const Key& k) {
   return x;
 }
 
-KeySet Keys(const Key& auth, const Key& assertion, std::string service = "https://container.example/alice") {
+KeySet Keys(const Key& auth, const Key& assertion,
+            std::string service = "https://container.example/alice") {
   KeySet ks;
   ks.authentication = auth.pk;
   ks.assertion = assertion.pk;
@@ -54,7 +55,9 @@ struct Chain {
   std::vector<OpRecord> ops;
   uint64_t next_index = 10;
   void Add(const std::string& canonical) { ops.push_back({next_index++, canonical}); }
-  Replay Play(std::string_view did, ReplayOptions o = {}) const { return ReplayOperations(did, ops, o); }
+  Replay Play(std::string_view did, ReplayOptions o = {}) const {
+    return ReplayOperations(did, ops, o);
+  }
 };
 
 const Key U0(10), U1(11), U2(12), U3(13), R0(20), R1(21), A0(30), S0(31), A1(32), S1(33), Thief(99);
@@ -63,7 +66,8 @@ constexpr int64_t kT0 = 1'700'000'000;
 }  // namespace
 
 TEST_CASE("did:mdl create: self-certifying identifier and document", "[did][mdl]") {
-  auto create = BuildCreate(Keys(A0, S0), U0.Signer(), KeyCommitment(U1.pk), KeyCommitment(R0.pk), kT0);
+  auto create =
+      BuildCreate(Keys(A0, S0), U0.Signer(), KeyCommitment(U1.pk), KeyCommitment(R0.pk), kT0);
   REQUIRE(create);
   CHECK(create->did.rfind("did:mdl:z", 0) != 0);  // no multibase prefix: plain base58btc
   CHECK(create->did.rfind("did:mdl:", 0) == 0);
@@ -81,10 +85,13 @@ TEST_CASE("did:mdl create: self-certifying identifier and document", "[did][mdl]
   CHECK(doc.id == create->did);
   REQUIRE(doc.verification_methods.size() == 3);
   CHECK(doc.assertion_method.size() == 1);
-  CHECK(doc.FindMethodFor(doc.assertion_method[0], Relationship::kAssertionMethod)->public_key == S0.pk);
-  CHECK(doc.FindMethodFor(doc.authentication[0], Relationship::kAuthentication)->public_key == A0.pk);
+  CHECK(doc.FindMethodFor(doc.assertion_method[0], Relationship::kAssertionMethod)->public_key ==
+        S0.pk);
+  CHECK(doc.FindMethodFor(doc.authentication[0], Relationship::kAuthentication)->public_key ==
+        A0.pk);
   REQUIRE(doc.FindService("UMAAuthorizationServer"));
-  CHECK(doc.FindService("UMAAuthorizationServer")->endpoint == "https://container.example/alice/uma");
+  CHECK(doc.FindService("UMAAuthorizationServer")->endpoint ==
+        "https://container.example/alice/uma");
   // Round trip through JSON.
   auto back = DidDocument::FromJson(doc.ToJson());
   REQUIRE(back);
@@ -115,7 +122,8 @@ TEST_CASE("did:mdl create: self-certifying identifier and document", "[did][mdl]
 }
 
 TEST_CASE("did:mdl updates follow the pre-rotation chain", "[did][mdl]") {
-  auto create = *BuildCreate(Keys(A0, S0), U0.Signer(), KeyCommitment(U1.pk), KeyCommitment(R0.pk), kT0);
+  auto create =
+      *BuildCreate(Keys(A0, S0), U0.Signer(), KeyCommitment(U1.pk), KeyCommitment(R0.pk), kT0);
   Chain chain;
   chain.Add(create.canonical);
   State s0 = *chain.Play(create.did).state;
@@ -147,7 +155,8 @@ TEST_CASE("did:mdl updates follow the pre-rotation chain", "[did][mdl]") {
   SECTION("a forged update signed by another key is ignored") {
     State fake = s0;
     fake.next_commitment = KeyCommitment(Thief.pk);  // what the thief would need
-    auto forged = BuildUpdate(fake, Keys(Thief, Thief), Thief.Signer(), KeyCommitment(U3.pk), kT0 + 200);
+    auto forged =
+        BuildUpdate(fake, Keys(Thief, Thief), Thief.Signer(), KeyCommitment(U3.pk), kT0 + 200);
     REQUIRE(forged);
     Chain c2;
     c2.Add(create.canonical);
@@ -165,7 +174,8 @@ TEST_CASE("did:mdl updates follow the pre-rotation chain", "[did][mdl]") {
     CHECK(r.ignored[0].reason == "replayed");
   }
   SECTION("conflicting operations: the first in ledger order wins") {
-    auto other = BuildUpdate(s0, Keys(A0, S0, "https://other.example"), U1.Signer(), KeyCommitment(U3.pk), kT0 + 101);
+    auto other = BuildUpdate(s0, Keys(A0, S0, "https://other.example"), U1.Signer(),
+                             KeyCommitment(U3.pk), kT0 + 101);
     REQUIRE(other);
     chain.Add(other->canonical);
     Replay r = chain.Play(create.did);
@@ -177,17 +187,20 @@ TEST_CASE("did:mdl updates follow the pre-rotation chain", "[did][mdl]") {
   SECTION("an update key can be revealed only once") {
     // U1 was revealed by the rotation; an update that reveals it again (with the right seq)
     // is refused, and so is committing to an already revealed key.
-    auto again = BuildUpdate(r1.state.value(), Keys(A1, S1), U2.Signer(), KeyCommitment(U1.pk), kT0 + 300);
+    auto again =
+        BuildUpdate(r1.state.value(), Keys(A1, S1), U2.Signer(), KeyCommitment(U1.pk), kT0 + 300);
     REQUIRE(again);
     chain.Add(again->canonical);
     Replay r = chain.Play(create.did);
     CHECK(r.state->seq == 1);
     REQUIRE(r.ignored.size() == 1);
     CHECK(r.ignored[0].reason == "key_revealed_twice");
-    CHECK_FALSE(BuildUpdate(r1.state.value(), Keys(A1, S1), U2.Signer(), KeyCommitment(U2.pk), kT0).has_value());
+    CHECK_FALSE(BuildUpdate(r1.state.value(), Keys(A1, S1), U2.Signer(), KeyCommitment(U2.pk), kT0)
+                    .has_value());
   }
   SECTION("time may not run backwards") {
-    auto late = BuildUpdate(r1.state.value(), Keys(A1, S1), U2.Signer(), KeyCommitment(U3.pk), kT0 + 1);
+    auto late =
+        BuildUpdate(r1.state.value(), Keys(A1, S1), U2.Signer(), KeyCommitment(U3.pk), kT0 + 1);
     chain.Add(late->canonical);
     Replay r = chain.Play(create.did);
     REQUIRE(r.ignored.size() == 1);
@@ -196,7 +209,8 @@ TEST_CASE("did:mdl updates follow the pre-rotation chain", "[did][mdl]") {
 }
 
 TEST_CASE("did:mdl recovery and deactivation", "[did][mdl]") {
-  auto create = *BuildCreate(Keys(A0, S0), U0.Signer(), KeyCommitment(U1.pk), KeyCommitment(R0.pk), kT0);
+  auto create =
+      *BuildCreate(Keys(A0, S0), U0.Signer(), KeyCommitment(U1.pk), KeyCommitment(R0.pk), kT0);
   Chain chain;
   chain.Add(create.canonical);
   State s0 = *chain.Play(create.did).state;
@@ -207,15 +221,19 @@ TEST_CASE("did:mdl recovery and deactivation", "[did][mdl]") {
   State s1 = *chain.Play(create.did).state;
   CHECK(s1.keys.assertion == Thief.pk);
   // ...and the owner recovers with the recovery key, committing to fresh keys.
-  CHECK_FALSE(BuildRecover(s1, Keys(A1, S1), U3.Signer(), KeyCommitment(U3.pk), KeyCommitment(R1.pk), kT0).has_value());
-  auto recover = BuildRecover(s1, Keys(A1, S1), R0.Signer(), KeyCommitment(U3.pk), KeyCommitment(R1.pk), kT0 + 20);
+  CHECK_FALSE(
+      BuildRecover(s1, Keys(A1, S1), U3.Signer(), KeyCommitment(U3.pk), KeyCommitment(R1.pk), kT0)
+          .has_value());
+  auto recover = BuildRecover(s1, Keys(A1, S1), R0.Signer(), KeyCommitment(U3.pk),
+                              KeyCommitment(R1.pk), kT0 + 20);
   REQUIRE(recover);
   chain.Add(recover->canonical);
   State s2 = *chain.Play(create.did).state;
   CHECK(s2.keys.assertion == S1.pk);
   CHECK(s2.recovery_commitment == KeyCommitment(R1.pk));
   // The thief's next key (U2) no longer works.
-  auto thief_again = *BuildUpdate(s1, Keys(Thief, Thief), U2.Signer(), KeyCommitment(Thief.pk), kT0 + 30);
+  auto thief_again =
+      *BuildUpdate(s1, Keys(Thief, Thief), U2.Signer(), KeyCommitment(Thief.pk), kT0 + 30);
   chain.Add(thief_again.canonical);
   Replay r = chain.Play(create.did);
   CHECK(r.state->keys.assertion == S1.pk);
@@ -224,7 +242,8 @@ TEST_CASE("did:mdl recovery and deactivation", "[did][mdl]") {
   // A recovery key cannot be used twice either.
   State fake = s2;
   fake.recovery_commitment = KeyCommitment(R0.pk);
-  auto reuse = *BuildRecover(fake, Keys(Thief, Thief), R0.Signer(), KeyCommitment(Thief.pk), KeyCommitment(R1.pk), kT0 + 40);
+  auto reuse = *BuildRecover(fake, Keys(Thief, Thief), R0.Signer(), KeyCommitment(Thief.pk),
+                             KeyCommitment(R1.pk), kT0 + 40);
   chain.Add(reuse.canonical);
   CHECK(chain.Play(create.did).ignored.back().reason == "wrong_recovery_key");
 
@@ -237,18 +256,22 @@ TEST_CASE("did:mdl recovery and deactivation", "[did][mdl]") {
   CHECK(ToDocument(*d.state).verification_methods.empty());
   // A deactivated DID cannot be used to sign: dereferencing its old keys fails.
   Resolver resolver;
-  resolver.Register(MakeMdlResolver([&](std::string_view, uint64_t* size) -> Result<std::vector<OpRecord>> {
-    *size = 100;
-    return chain.ops;
-  }));
-  auto deref = resolver.DereferenceMethod(create.did + "#" + *MultikeyFromPublicKey(KeyType::kEd25519, S1.pk),
-                                          Relationship::kAssertionMethod);
+  resolver.Register(
+      MakeMdlResolver([&](std::string_view, uint64_t* size) -> Result<std::vector<OpRecord>> {
+        *size = 100;
+        return chain.ops;
+      }));
+  auto deref = resolver.DereferenceMethod(
+      create.did + "#" + *MultikeyFromPublicKey(KeyType::kEd25519, S1.pk),
+      Relationship::kAssertionMethod);
   REQUIRE_FALSE(deref);
   CHECK(deref.error().code() == StatusCode::kFailedPrecondition);
   CHECK(resolver.Resolve(create.did).metadata.deactivated);
   // ...but as of a position before the deactivation, its keys were valid.
-  CHECK(resolver.DereferenceMethod(create.did + "#" + *MultikeyFromPublicKey(KeyType::kEd25519, S1.pk),
-                                   Relationship::kAssertionMethod, {.ledger_position = chain.ops.back().index})
+  CHECK(resolver
+            .DereferenceMethod(create.did + "#" + *MultikeyFromPublicKey(KeyType::kEd25519, S1.pk),
+                               Relationship::kAssertionMethod,
+                               {.ledger_position = chain.ops.back().index})
             .has_value());
 
   auto after = BuildUpdate(s2, Keys(A1, S1), U3.Signer(), KeyCommitment(U0.pk), kT0 + 60);
@@ -257,7 +280,8 @@ TEST_CASE("did:mdl recovery and deactivation", "[did][mdl]") {
 }
 
 TEST_CASE("did:mdl resolution through the resolver", "[did][mdl]") {
-  auto create = *BuildCreate(Keys(A0, S0), U0.Signer(), KeyCommitment(U1.pk), KeyCommitment(R0.pk), kT0);
+  auto create =
+      *BuildCreate(Keys(A0, S0), U0.Signer(), KeyCommitment(U1.pk), KeyCommitment(R0.pk), kT0);
   Chain chain;
   chain.Add(create.canonical);
   State s0 = *chain.Play(create.did).state;
@@ -265,11 +289,12 @@ TEST_CASE("did:mdl resolution through the resolver", "[did][mdl]") {
   chain.Add(rotate.canonical);
 
   Resolver resolver;
-  resolver.Register(MakeMdlResolver([&](std::string_view did, uint64_t* size) -> Result<std::vector<OpRecord>> {
-    *size = 100;
-    if (did != create.did) return std::vector<OpRecord>{};
-    return chain.ops;
-  }));
+  resolver.Register(
+      MakeMdlResolver([&](std::string_view did, uint64_t* size) -> Result<std::vector<OpRecord>> {
+        *size = 100;
+        if (did != create.did) return std::vector<OpRecord>{};
+        return chain.ops;
+      }));
   auto r = resolver.Resolve(create.did);
   REQUIRE(r.ok());
   json j = r.ToJson();
@@ -282,7 +307,8 @@ TEST_CASE("did:mdl resolution through the resolver", "[did][mdl]") {
   // The rotation test: a signature made with the old assertion key verifies as of its time
   // (its ledger position), and is refused as of now.
   const std::string old_vm = create.did + "#" + *MultikeyFromPublicKey(KeyType::kEd25519, S0.pk);
-  auto then = resolver.DereferenceMethod(old_vm, Relationship::kAssertionMethod, {.ledger_position = chain.ops[1].index});
+  auto then = resolver.DereferenceMethod(old_vm, Relationship::kAssertionMethod,
+                                         {.ledger_position = chain.ops[1].index});
   REQUIRE(then);
   CHECK(then->public_key == S0.pk);
   auto now = resolver.DereferenceMethod(old_vm, Relationship::kAssertionMethod);
@@ -295,5 +321,6 @@ TEST_CASE("did:mdl resolution through the resolver", "[did][mdl]") {
   CHECK(resolver.Resolve(create.did, {.version_id = "x"}).error == kInvalidOptions);
   CHECK(resolver.Resolve("did:example:123").error == kMethodNotSupported);
   CHECK(resolver.Resolve("not a did").error == kInvalidDid);
-  CHECK(resolver.Resolve(create.did, {.version_id = "0", .version_time = kT0}).error == kInvalidOptions);
+  CHECK(resolver.Resolve(create.did, {.version_id = "0", .version_time = kT0}).error ==
+        kInvalidOptions);
 }

@@ -22,24 +22,46 @@ const std::string kKey = Base64UrlEncode(Concat(Bytes{0xed, 0x01}, Bytes(32, 3))
 json Valid(EntryType t) {
   switch (t) {
     case EntryType::kDidOp:
-      return {{"type", "did.op"}, {"v", 1}, {"did", kDid}, {"op", "create"}, {"seq", 0},
-              {"key", kKey}, {"next", kH1}, {"recovery", kH2}, {"auth", kKey}, {"assert", kKey},
-              {"service", "https://container.example/alice"}, {"sig", kSig}, {"ts", 1700000000}};
+      return {{"type", "did.op"},
+              {"v", 1},
+              {"did", kDid},
+              {"op", "create"},
+              {"seq", 0},
+              {"key", kKey},
+              {"next", kH1},
+              {"recovery", kH2},
+              {"auth", kKey},
+              {"assert", kKey},
+              {"service", "https://container.example/alice"},
+              {"sig", kSig},
+              {"ts", 1700000000}};
     case EntryType::kAnchor:
-      return {{"type", "anchor"}, {"v", 1}, {"hash", kH1}, {"kind", "document"}, {"ts", 1700000000}};
+      return {
+          {"type", "anchor"}, {"v", 1}, {"hash", kH1}, {"kind", "document"}, {"ts", 1700000000}};
     case EntryType::kConsent:
-      return {{"type", "consent"}, {"v", 1}, {"receipt", kH1}, {"subject", kPn1}, {"controller", kPn1},
-              {"purpose", "research"}, {"action", "grant"}, {"scope", kH2}, {"expires", 1800000000},
-              {"sig", kSig}, {"ts", 1700000000}};
+      return {{"type", "consent"},     {"v", 1},
+              {"receipt", kH1},        {"subject", kPn1},
+              {"controller", kPn1},    {"purpose", "research"},
+              {"action", "grant"},     {"scope", kH2},
+              {"expires", 1800000000}, {"sig", kSig},
+              {"ts", 1700000000}};
     case EntryType::kRelationship:
-      return {{"type", "relationship"}, {"v", 1}, {"rel", Base64UrlEncode(Bytes(16, 9))}, {"a", kPn1},
-              {"b", kPn2}, {"kind", "guardian"}, {"action", "open"}, {"sig", kSig}, {"ts", 1700000000}};
+      return {{"type", "relationship"},
+              {"v", 1},
+              {"rel", Base64UrlEncode(Bytes(16, 9))},
+              {"a", kPn1},
+              {"b", kPn2},
+              {"kind", "guardian"},
+              {"action", "open"},
+              {"sig", kSig},
+              {"ts", 1700000000}};
     case EntryType::kStatus:
-      return {{"type", "status"}, {"v", 1}, {"credential", kH1}, {"issuer", kDid}, {"status", "revoked"},
-              {"list", kH2}, {"index", 42}, {"sig", kSig}, {"ts", 1700000000}};
+      return {{"type", "status"},    {"v", 1},      {"credential", kH1}, {"issuer", kDid},
+              {"status", "revoked"}, {"list", kH2}, {"index", 42},       {"sig", kSig},
+              {"ts", 1700000000}};
     case EntryType::kDispense:
-      return {{"type", "dispense"}, {"v", 1}, {"nullifier", kH1}, {"rx", kH2}, {"pharmacy", kDid},
-              {"qty", 30}, {"sig", kSig}, {"ts", 1700000000}};
+      return {{"type", "dispense"}, {"v", 1},    {"nullifier", kH1}, {"rx", kH2},
+              {"pharmacy", kDid},   {"qty", 30}, {"sig", kSig},      {"ts", 1700000000}};
   }
   return {};
 }
@@ -74,14 +96,18 @@ struct Bad {
 
 TEST_CASE("schema rules refuse bad entries with a clear error", "[ledger][entry]") {
   std::vector<Bad> cases = {
-      {"unknown field", EntryType::kAnchor, [](json& j) { j["note"] = "x"; }, "unknown field \"note\""},
-      {"free text in a hash", EntryType::kAnchor, [](json& j) { j["hash"] = "patient has diabetes"; }, "\"hash\""},
-      {"upper-case hex", EntryType::kAnchor, [](json& j) { j["hash"] = std::string(64, 'A'); }, "\"hash\""},
+      {"unknown field", EntryType::kAnchor, [](json& j) { j["note"] = "x"; },
+       "unknown field \"note\""},
+      {"free text in a hash", EntryType::kAnchor,
+       [](json& j) { j["hash"] = "patient has diabetes"; }, "\"hash\""},
+      {"upper-case hex", EntryType::kAnchor, [](json& j) { j["hash"] = std::string(64, 'A'); },
+       "\"hash\""},
       {"enum", EntryType::kAnchor, [](json& j) { j["kind"] = "diagnosis"; }, "one of"},
       {"missing field", EntryType::kAnchor, [](json& j) { j.erase("ts"); }, "missing field \"ts\""},
       {"float", EntryType::kAnchor, [](json& j) { j["ts"] = 1.5; }, "integer"},
       {"negative", EntryType::kAnchor, [](json& j) { j["ts"] = -1; }, "non-negative"},
-      {"too large integer", EntryType::kAnchor, [](json& j) { j["ts"] = uint64_t{1} << 60; }, "\"ts\""},
+      {"too large integer", EntryType::kAnchor, [](json& j) { j["ts"] = uint64_t{1} << 60; },
+       "\"ts\""},
       {"string integer", EntryType::kAnchor, [](json& j) { j["ts"] = "1700000000"; }, "integer"},
       {"nested object", EntryType::kAnchor, [](json& j) { j["by"] = json::object(); }, "\"by\""},
       {"array", EntryType::kAnchor, [](json& j) { j["hash"] = json::array({kH1}); }, "\"hash\""},
@@ -89,29 +115,57 @@ TEST_CASE("schema rules refuse bad entries with a clear error", "[ledger][entry]
       {"not a DID", EntryType::kAnchor, [](json& j) { j["by"] = "John Smith"; }, "DID"},
       {"version", EntryType::kAnchor, [](json& j) { j["v"] = 2; }, "\"v\""},
       {"no version", EntryType::kAnchor, [](json& j) { j.erase("v"); }, "\"v\""},
-      {"unknown type", EntryType::kAnchor, [](json& j) { j["type"] = "note"; }, "unknown entry type"},
-      {"pseudonym too short", EntryType::kConsent, [](json& j) { j["subject"] = "AAAA"; }, "\"subject\""},
-      {"pseudonym with padding", EntryType::kConsent, [](json& j) { j["subject"] = kPn1 + "="; }, "\"subject\""},
+      {"unknown type", EntryType::kAnchor, [](json& j) { j["type"] = "note"; },
+       "unknown entry type"},
+      {"pseudonym too short", EntryType::kConsent, [](json& j) { j["subject"] = "AAAA"; },
+       "\"subject\""},
+      {"pseudonym with padding", EntryType::kConsent, [](json& j) { j["subject"] = kPn1 + "="; },
+       "\"subject\""},
       {"expiry before ts", EntryType::kConsent, [](json& j) { j["expires"] = 1; }, "expires"},
-      {"revocation with expiry", EntryType::kConsent, [](json& j) { j["action"] = "revoke"; }, "revocation"},
-      {"short signature", EntryType::kConsent, [](json& j) { j["sig"] = Base64UrlEncode(Bytes(10, 1)); }, "\"sig\""},
+      {"revocation with expiry", EntryType::kConsent, [](json& j) { j["action"] = "revoke"; },
+       "revocation"},
+      {"short signature", EntryType::kConsent,
+       [](json& j) { j["sig"] = Base64UrlEncode(Bytes(10, 1)); }, "\"sig\""},
       {"create with prev", EntryType::kDidOp, [](json& j) { j["prev"] = kH2; }, "prev"},
-      {"update without prev", EntryType::kDidOp, [](json& j) { j["op"] = "update"; j["seq"] = 1; }, "prev"},
+      {"update without prev", EntryType::kDidOp,
+       [](json& j) {
+         j["op"] = "update";
+         j["seq"] = 1;
+       },
+       "prev"},
       {"deactivate with keys", EntryType::kDidOp,
-       [](json& j) { j["op"] = "deactivate"; j["seq"] = 3; j["prev"] = kH2; j.erase("recovery"); }, "next"},
+       [](json& j) {
+         j["op"] = "deactivate";
+         j["seq"] = 3;
+         j["prev"] = kH2;
+         j.erase("recovery");
+       },
+       "next"},
       {"create without key", EntryType::kDidOp, [](json& j) { j.erase("key"); }, "\"key\""},
-      {"create without recovery", EntryType::kDidOp, [](json& j) { j.erase("recovery"); }, "recovery"},
+      {"create without recovery", EntryType::kDidOp, [](json& j) { j.erase("recovery"); },
+       "recovery"},
       {"update with recovery", EntryType::kDidOp,
-       [](json& j) { j["op"] = "update"; j["seq"] = 1; j["prev"] = kH2; }, "recovery"},
-      {"short key", EntryType::kDidOp, [](json& j) { j["auth"] = Base64UrlEncode(Bytes(33, 1)); }, "\"auth\""},
-      {"service with query", EntryType::kDidOp, [](json& j) { j["service"] = "https://a.example/x?y=1"; }, "service"},
-      {"plain http service", EntryType::kDidOp, [](json& j) { j["service"] = "http://a.example/x"; }, "service"},
-      {"service with userinfo", EntryType::kDidOp, [](json& j) { j["service"] = "https://u@a.example/"; }, "service"},
-      {"service path traversal", EntryType::kDidOp, [](json& j) { j["service"] = "https://a.example/../x"; }, "service"},
+       [](json& j) {
+         j["op"] = "update";
+         j["seq"] = 1;
+         j["prev"] = kH2;
+       },
+       "recovery"},
+      {"short key", EntryType::kDidOp, [](json& j) { j["auth"] = Base64UrlEncode(Bytes(33, 1)); },
+       "\"auth\""},
+      {"service with query", EntryType::kDidOp,
+       [](json& j) { j["service"] = "https://a.example/x?y=1"; }, "service"},
+      {"plain http service", EntryType::kDidOp,
+       [](json& j) { j["service"] = "http://a.example/x"; }, "service"},
+      {"service with userinfo", EntryType::kDidOp,
+       [](json& j) { j["service"] = "https://u@a.example/"; }, "service"},
+      {"service path traversal", EntryType::kDidOp,
+       [](json& j) { j["service"] = "https://a.example/../x"; }, "service"},
       {"same parties", EntryType::kRelationship, [](json& j) { j["b"] = kPn1; }, "differ"},
       {"list without index", EntryType::kStatus, [](json& j) { j.erase("index"); }, "together"},
       {"zero quantity", EntryType::kDispense, [](json& j) { j["qty"] = 0; }, "\"qty\""},
-      {"drug name", EntryType::kDispense, [](json& j) { j["drug"] = "oxycodone"; }, "unknown field"},
+      {"drug name", EntryType::kDispense, [](json& j) { j["drug"] = "oxycodone"; },
+       "unknown field"},
   };
   for (const Bad& b : cases) {
     INFO(b.what);

@@ -39,8 +39,8 @@ class TempDir {
 std::string Hex32(uint64_t i) { return HexEncode(Sha256(AsBytes("entry " + std::to_string(i)))); }
 
 std::string Anchor(uint64_t i) {
-  return "{\"type\":\"anchor\",\"v\":1,\"hash\":\"" + Hex32(i) + "\",\"kind\":\"document\",\"ts\":" +
-         std::to_string(1700000000 + i) + "}";
+  return "{\"type\":\"anchor\",\"v\":1,\"hash\":\"" + Hex32(i) +
+         "\",\"kind\":\"document\",\"ts\":" + std::to_string(1700000000 + i) + "}";
 }
 
 std::string Dispense(const std::string& nullifier) {
@@ -50,9 +50,13 @@ std::string Dispense(const std::string& nullifier) {
 }
 
 // The canonical bytes of an entry (std::string is ambiguous between the two overloads).
-std::string Canon(const std::string& json) { return jcs::Canonicalize(std::string_view(json)).value(); }
+std::string Canon(const std::string& json) {
+  return jcs::Canonicalize(std::string_view(json)).value();
+}
 
-Ed25519NoteSigner LogKey() { return Ed25519NoteSigner::FromSeed("ledger.example/test", Bytes(32, 0x42)); }
+Ed25519NoteSigner LogKey() {
+  return Ed25519NoteSigner::FromSeed("ledger.example/test", Bytes(32, 0x42));
+}
 
 struct Fixture {
   TempDir dir;
@@ -115,7 +119,8 @@ TEST_CASE("sqlite store: migrations, batches, nodes, keys", "[ledger][store]") {
   // Witness state is compare-and-set.
   LeafStore::WitnessState w{10, range.Root()};
   CHECK((*store)->CompareAndSetWitnessState("o", std::nullopt, w).ok());
-  CHECK((*store)->CompareAndSetWitnessState("o", std::nullopt, w).code() == StatusCode::kFailedPrecondition);
+  CHECK((*store)->CompareAndSetWitnessState("o", std::nullopt, w).code() ==
+        StatusCode::kFailedPrecondition);
   CHECK((*store)->CompareAndSetWitnessState("o", 10, {12, w.root}).ok());
   CHECK((*(*store)->GetWitnessState("o"))->size == 12);
   store->reset();
@@ -236,12 +241,18 @@ class GatedStore final : public LeafStore {
     ++appends;
     return inner_->Append(b);
   }
-  Status GetNode(uint32_t level, uint64_t index, Hash* out) override { return inner_->GetNode(level, index, out); }
-  Result<std::vector<StoredLeaf>> GetLeaves(uint64_t s, uint64_t e) override { return inner_->GetLeaves(s, e); }
+  Status GetNode(uint32_t level, uint64_t index, Hash* out) override {
+    return inner_->GetNode(level, index, out);
+  }
+  Result<std::vector<StoredLeaf>> GetLeaves(uint64_t s, uint64_t e) override {
+    return inner_->GetLeaves(s, e);
+  }
   Result<std::vector<uint64_t>> FindByKey(const EntryKey& k, int64_t a, size_t n) override {
     return inner_->FindByKey(k, a, n);
   }
-  Result<std::optional<StoredCheckpoint>> LatestCheckpoint() override { return inner_->LatestCheckpoint(); }
+  Result<std::optional<StoredCheckpoint>> LatestCheckpoint() override {
+    return inner_->LatestCheckpoint();
+  }
   Result<std::vector<StoredCheckpoint>> GetCheckpoints(uint64_t f, size_t n) override {
     return inner_->GetCheckpoints(f, n);
   }
@@ -249,7 +260,8 @@ class GatedStore final : public LeafStore {
   Result<std::optional<WitnessState>> GetWitnessState(const std::string& o) override {
     return inner_->GetWitnessState(o);
   }
-  Status CompareAndSetWitnessState(const std::string& o, std::optional<uint64_t> e, const WitnessState& s) override {
+  Status CompareAndSetWitnessState(const std::string& o, std::optional<uint64_t> e,
+                                   const WitnessState& s) override {
     return inner_->CompareAndSetWitnessState(o, e, s);
   }
 
@@ -260,11 +272,13 @@ class GatedStore final : public LeafStore {
   bool open_ = false;
 };
 
-TEST_CASE("log: acknowledged only after commit; full queue is resource_exhausted", "[ledger][log]") {
+TEST_CASE("log: acknowledged only after commit; full queue is resource_exhausted",
+          "[ledger][log]") {
   Fixture fx;
   auto gated = std::make_unique<GatedStore>(std::move(SqliteLeafStore::Open(fx.db)).value());
   GatedStore* gate = gated.get();
-  auto log = Log::Open(std::move(gated), LogKey(), fx.env, LogOptions{.max_queue = 4, .max_batch = 2});
+  auto log =
+      Log::Open(std::move(gated), LogKey(), fx.env, LogOptions{.max_queue = 4, .max_batch = 2});
   REQUIRE(log);
   auto first = (*log)->Append(Anchor(0));
   // Give the sequencer time to take the first entry; it then waits in the store while the
@@ -312,8 +326,8 @@ TEST_CASE("log: reopen keeps the tree; VerifyStorage finds edited rows", "[ledge
   }
   SECTION("edited entry and leaf hash together") {
     std::string e = Canon(Anchor(999));
-    Sql(fx.db, "UPDATE leaves SET entry = '" + e + "', leaf_hash = x'" + HexEncode(HashLeaf(AsBytes(e))) +
-                   "' WHERE idx = 21");
+    Sql(fx.db, "UPDATE leaves SET entry = '" + e + "', leaf_hash = x'" +
+                   HexEncode(HashLeaf(AsBytes(e))) + "' WHERE idx = 21");
     auto log = fx.Open();
     auto r = log->VerifyStorage();
     REQUIRE(r);
@@ -323,8 +337,9 @@ TEST_CASE("log: reopen keeps the tree; VerifyStorage finds edited rows", "[ledge
     CHECK(r->problem.find("[20, 22)") != std::string::npos);
   }
   SECTION("edited checkpoint") {
-    Sql(fx.db, "UPDATE checkpoints SET note = replace(note, 'ledger.example/test', 'ledger.example/tesT') "
-               "WHERE size = 14");
+    Sql(fx.db,
+        "UPDATE checkpoints SET note = replace(note, 'ledger.example/test', 'ledger.example/tesT') "
+        "WHERE size = 14");
     auto log = fx.Open();
     auto r = log->VerifyStorage();
     REQUIRE(r);
@@ -341,8 +356,8 @@ TEST_CASE("log: reopen keeps the tree; VerifyStorage finds edited rows", "[ledge
   }
   SECTION("another key cannot open the log") {
     auto store = SqliteLeafStore::Open(fx.db);
-    auto log = Log::Open(std::move(store).value(), Ed25519NoteSigner::FromSeed("ledger.example/test", Bytes(32, 1)),
-                         fx.env);
+    auto log = Log::Open(std::move(store).value(),
+                         Ed25519NoteSigner::FromSeed("ledger.example/test", Bytes(32, 1)), fx.env);
     CHECK_FALSE(log);
   }
 }

@@ -36,12 +36,15 @@ std::vector<std::filesystem::path> VectorFiles(const std::string& dir) {
   return out;
 }
 
-json Load(const std::filesystem::path& p) { return json::parse(medallion::testing::ReadFile(p.string())); }
+json Load(const std::filesystem::path& p) {
+  return json::parse(medallion::testing::ReadFile(p.string()));
+}
 
 Hash LeafN(uint64_t i) { return HashLeaf(AsBytes("leaf " + std::to_string(i))); }
 
 TEST_CASE("RFC 9162 hashes", "[ledger][merkle]") {
-  CHECK(HexEncode(EmptyRoot()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(HexEncode(EmptyRoot()) ==
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   // transparency-dev/merkle rfc6962 hasher test: leaf "L123456", children "N123"/"N456".
   CHECK(HexEncode(HashLeaf(AsBytes("L123456"))) ==
         "395aa064aa4c29f7010acfe3f25db9485bbd4b91897b6ad7ad547639252b4d56");

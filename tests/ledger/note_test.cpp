@@ -43,7 +43,8 @@ TEST_CASE("signed-note vector verifies", "[ledger][note][vectors]") {
     CHECK(OpenNote(bad, keys).error().code() == StatusCode::kUnauthenticated);
   }
   SECTION("wrong key with the same name is ignored, so nothing verifies") {
-    Ed25519NoteVerifier other("PeterNeumann", Ed25519NoteSigner::FromSeed("x", Seed(7)).public_key());
+    Ed25519NoteVerifier other("PeterNeumann",
+                              Ed25519NoteSigner::FromSeed("x", Seed(7)).public_key());
     const NoteVerifier* other_keys[] = {&other};
     CHECK(OpenNote(note, other_keys).error().code() == StatusCode::kUnauthenticated);
   }
@@ -97,12 +98,17 @@ TEST_CASE("malformed notes are refused", "[ledger][note]") {
 }
 
 TEST_CASE("verifier and signer keys", "[ledger][note]") {
-  CHECK_FALSE(Ed25519NoteVerifier::FromVerifierKey("PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"));
-  CHECK_FALSE(Ed25519NoteVerifier::FromVerifierKey("PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10T"));
+  CHECK_FALSE(Ed25519NoteVerifier::FromVerifierKey(
+      "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"));
+  CHECK_FALSE(Ed25519NoteVerifier::FromVerifierKey(
+      "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10T"));
   CHECK_FALSE(Ed25519NoteVerifier::FromVerifierKey("PeterNeumann+c74f20a3"));
-  CHECK_FALSE(Ed25519NoteVerifier::FromVerifierKey("Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"));
-  CHECK_FALSE(Ed25519NoteSigner::FromSignerKey("PRIVATE+KEY+PeterNeumann+c74f20a4+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"));
-  CHECK_FALSE(Ed25519NoteSigner::FromSignerKey("PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"));
+  CHECK_FALSE(Ed25519NoteVerifier::FromVerifierKey(
+      "Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"));
+  CHECK_FALSE(Ed25519NoteSigner::FromSignerKey(
+      "PRIVATE+KEY+PeterNeumann+c74f20a4+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"));
+  CHECK_FALSE(Ed25519NoteSigner::FromSignerKey(
+      "PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"));
   // A cosignature key is not a note key and vice versa.
   auto w = CosignatureV1Signer::FromSeed("witness.example/w1", Seed(5)).Verifier();
   CHECK_FALSE(Ed25519NoteVerifier::FromVerifierKey(w.VerifierKey()));
@@ -130,10 +136,11 @@ TEST_CASE("checkpoint text", "[ledger][checkpoint]") {
 
   const std::string root = Base64Encode(cp.root);
   for (const std::string& bad : std::vector<std::string>{
-           "", "origin\n1\n", "\n1\n" + root + "\n", "o\n01\n" + root + "\n", "o\n-1\n" + root + "\n",
-           "o\n+1\n" + root + "\n", "o\n1 \n" + root + "\n", "o\n9223372036854775808\n" + root + "\n",
-           "o\n1\n" + root.substr(4) + "\n", "o\n1\n" + root, "o\n1\n" + root + "\n\n",
-           "o\n1\n" + root + "\nbad\tline\n", "o\n1\nAAAA\n"}) {
+           "", "origin\n1\n", "\n1\n" + root + "\n", "o\n01\n" + root + "\n",
+           "o\n-1\n" + root + "\n", "o\n+1\n" + root + "\n", "o\n1 \n" + root + "\n",
+           "o\n9223372036854775808\n" + root + "\n", "o\n1\n" + root.substr(4) + "\n",
+           "o\n1\n" + root, "o\n1\n" + root + "\n\n", "o\n1\n" + root + "\nbad\tline\n",
+           "o\n1\nAAAA\n"}) {
     INFO(bad);
     CHECK_FALSE(ParseCheckpoint(bad));
   }
@@ -155,7 +162,9 @@ TEST_CASE("cosignatures and witness policy", "[ledger][checkpoint][witness]") {
   CHECK(CosignedMessage(text, 1679315147) ==
         "cosignature/v1\ntime 1679315147\nlog.example/ledger\n5\n" + Base64Encode(cp.root) + "\n");
 
-  auto open = [&](const std::string& note) { return OpenCheckpoint(note, log_v, "log.example/ledger", &policy); };
+  auto open = [&](const std::string& note) {
+    return OpenCheckpoint(note, log_v, "log.example/ledger", &policy);
+  };
   CHECK(OpenCheckpoint(signed_note, log_v, "log.example/ledger", nullptr));
   CHECK(open(signed_note).error().code() == StatusCode::kUnauthenticated);  // 0 of 2
   std::string one = signed_note + w1.SignatureLine(text, 1700000000);

@@ -38,7 +38,8 @@ struct World {
 };
 
 TEST_CASE("witness add-checkpoint", "[ledger][witness]") {
-  auto dir = std::filesystem::temp_directory_path() / ("medallion-witness-" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("medallion-witness-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   auto store = SqliteLeafStore::Open((dir / "w.db").string());
@@ -47,8 +48,8 @@ TEST_CASE("witness add-checkpoint", "[ledger][witness]") {
   SeededRng rng(1);
   World world;
   world.Grow(20);
-  Witness witness(store->get(), CosignatureV1Signer::FromSeed("w1.example", Bytes(32, 2)), Env{&clock, &rng},
-                  {{"log.example", world.log.Verifier()}});
+  Witness witness(store->get(), CosignatureV1Signer::FromSeed("w1.example", Bytes(32, 2)),
+                  Env{&clock, &rng}, {{"log.example", world.log.Verifier()}});
 
   uint64_t current = 999;
   // First contact: old size 0, no proof.
@@ -56,7 +57,8 @@ TEST_CASE("witness add-checkpoint", "[ledger][witness]") {
   REQUIRE(line);
   // The cosignature verifies under a policy that names this witness.
   WitnessPolicy policy{{witness.Verifier()}, 1};
-  auto cosigned = OpenCheckpoint(world.Note(5) + *line, world.log.Verifier(), "log.example", &policy);
+  auto cosigned =
+      OpenCheckpoint(world.Note(5) + *line, world.log.Verifier(), "log.example", &policy);
   REQUIRE(cosigned);
   auto note = ParseNote(world.Note(5) + *line);
   CHECK(*CosignatureTimestamp(note->signatures[1]) == 1700000000);
@@ -83,21 +85,26 @@ TEST_CASE("witness add-checkpoint", "[ledger][witness]") {
   REQUIRE_FALSE(forked);
   CHECK(AddCheckpointHttpStatus(forked.error()) == 409);
   CHECK(current == 12);
-  CHECK((*(*store)->GetWitnessState("log.example"))->root == RootFromLeaves(std::span(world.leaves).first(12)));
+  CHECK((*(*store)->GetWitnessState("log.example"))->root ==
+        RootFromLeaves(std::span(world.leaves).first(12)));
   // The same checkpoint again is cosigned again (same size, same root).
   CHECK(witness.AddCheckpoint("old 12\n\n" + world.Note(12), &current).has_value());
   // Old size beyond the checkpoint: 400.
-  CHECK(AddCheckpointHttpStatus(witness.AddCheckpoint(world.Body(0, 3).replace(4, 1, "9"), &current).error()) == 400);
+  CHECK(AddCheckpointHttpStatus(
+            witness.AddCheckpoint(world.Body(0, 3).replace(4, 1, "9"), &current).error()) == 400);
   // Unknown log: 404. Forged signature: 403. Garbage: 400.
   auto other = Ed25519NoteSigner::FromSeed("other.example", Bytes(32, 3));
   Checkpoint ocp{"other.example", 1, Leaf(0), {}};
-  CHECK(AddCheckpointHttpStatus(witness.AddCheckpoint("old 0\n\n" + other.SignNote(ocp.ToText()), &current).error()) == 404);
+  CHECK(AddCheckpointHttpStatus(
+            witness.AddCheckpoint("old 0\n\n" + other.SignNote(ocp.ToText()), &current).error()) ==
+        404);
   auto imposter = Ed25519NoteSigner::FromSeed("log.example", Bytes(32, 4));
   Checkpoint icp{"log.example", 13, RootFromLeaves(std::span(world.leaves).first(13)), {}};
   auto forged = witness.AddCheckpoint("old 0\n\n" + imposter.SignNote(icp.ToText()), &current);
   CHECK(AddCheckpointHttpStatus(forged.error()) == 403);
   CHECK(AddCheckpointHttpStatus(witness.AddCheckpoint("hello", &current).error()) == 400);
-  CHECK(AddCheckpointHttpStatus(witness.AddCheckpoint("old 01\n\n" + world.Note(5), &current).error()) == 400);
+  CHECK(AddCheckpointHttpStatus(
+            witness.AddCheckpoint("old 01\n\n" + world.Note(5), &current).error()) == 400);
   store->reset();
   std::filesystem::remove_all(dir);
 }
@@ -129,10 +136,16 @@ TEST_CASE("client verifier refuses rollback and split view", "[ledger][client]")
   CHECK(client.Update(cosign(world.Note(15)), {}).error().message().find("rollback") == 0);
   // Split view: same size, other root; or a bigger tree not consistent with ours.
   Checkpoint fork{"log.example", 20, Leaf(99), {}};
-  CHECK(client.Update(cosign(world.log.SignNote(fork.ToText())), {}).error().message().find("split view") == 0);
+  CHECK(client.Update(cosign(world.log.SignNote(fork.ToText())), {})
+            .error()
+            .message()
+            .find("split view") == 0);
   Checkpoint fork2{"log.example", 25, Leaf(98), {}};
   auto c2 = *ConsistencyProof(world.tree, 20, 25);
-  CHECK(client.Update(cosign(world.log.SignNote(fork2.ToText())), c2).error().message().find("split view") == 0);
+  CHECK(client.Update(cosign(world.log.SignNote(fork2.ToText())), c2)
+            .error()
+            .message()
+            .find("split view") == 0);
   CHECK(client.trusted()->size == 20);
 
   // The trusted checkpoint survives a restart through trusted_note().

@@ -24,7 +24,8 @@ std::string OwnerDid() {
   unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
   crypto_sign_keypair(pk, sk);
   sodium_memzero(sk, sizeof sk);
-  return "did:key:" + *did::MultikeyFromPublicKey(did::KeyType::kEd25519, Bytes(pk, pk + sizeof pk));
+  return "did:key:" +
+         *did::MultikeyFromPublicKey(did::KeyType::kEd25519, Bytes(pk, pk + sizeof pk));
 }
 
 }  // namespace
@@ -33,7 +34,8 @@ TEST_CASE("two containers mounted under two prefixes share one server", "[server
   SystemClock clock;
   SystemRng rng;
   const Env env{&clock, &rng};
-  const fs::path dir = fs::temp_directory_path() / ("medallion-mount-" + HexEncode(rng.RandomBytes(6)));
+  const fs::path dir =
+      fs::temp_directory_path() / ("medallion-mount-" + HexEncode(rng.RandomBytes(6)));
 
   httplib::Server shared;
   server::ConfigureServer(shared);
@@ -53,7 +55,8 @@ TEST_CASE("two containers mounted under two prefixes share one server", "[server
   CHECK(bob.issuer() == base + "/c/bob");
   CHECK(alice.banner()["owner"] == a.owner);
 
-  roles::ContainerRole bad(roles::ContainerOptions{.dir = (dir / "bad").string(), .owner = OwnerDid()}, env);
+  roles::ContainerRole bad(
+      roles::ContainerOptions{.dir = (dir / "bad").string(), .owner = OwnerDid()}, env);
   CHECK(bad.Mount(shared, "/c/bad/", base).code() == StatusCode::kInvalidArgument);
   CHECK(bad.Mount(shared, "c", base).code() == StatusCode::kInvalidArgument);
 
@@ -61,7 +64,8 @@ TEST_CASE("two containers mounted under two prefixes share one server", "[server
   while (!shared.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
 
   httplib::Client http(base);
-  for (const auto& [prefix, owner] : {std::pair{std::string("/c/alice"), a.owner}, std::pair{std::string("/c/bob"), b.owner}}) {
+  for (const auto& [prefix, owner] :
+       {std::pair{std::string("/c/alice"), a.owner}, std::pair{std::string("/c/bob"), b.owner}}) {
     auto disc = http.Get((prefix + "/.well-known/uma2-configuration").c_str());
     REQUIRE(disc);
     CHECK(disc->status == 200);
@@ -73,7 +77,8 @@ TEST_CASE("two containers mounted under two prefixes share one server", "[server
     auto no_token = http.Get((prefix + "/fhir/MedicationRequest").c_str());
     REQUIRE(no_token);
     CHECK(no_token->status == 401);
-    CHECK(no_token->get_header_value("WWW-Authenticate").rfind("UMA realm=\"medallion\", as_uri=\"" + base + prefix + "\"", 0) == 0);
+    CHECK(no_token->get_header_value("WWW-Authenticate")
+              .rfind("UMA realm=\"medallion\", as_uri=\"" + base + prefix + "\"", 0) == 0);
 
     // A POST with a body reaches the container (the owner's sign-in challenge names its issuer).
     auto challenge = http.Post((prefix + "/owner/v1/challenge").c_str(), "{}", "application/json");

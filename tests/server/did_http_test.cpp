@@ -74,14 +74,16 @@ struct Node {
   std::unique_ptr<ledger::Log> log;
   Node() {
     static std::atomic<int> n{0};
-    dir = fs::temp_directory_path() / ("medallion-did-http-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+    dir = fs::temp_directory_path() /
+          ("medallion-did-http-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
     fs::remove_all(dir);
     fs::create_directories(dir);
     did::mdl::RegisterLedgerValidator(validators);
     ledger::LogOptions o;
     o.validators = &validators;
-    log = std::move(*ledger::Log::Open(std::move(*ledger::SqliteLeafStore::Open((dir / "l.db").string())),
-                                       ledger::Ed25519NoteSigner::FromSeed("ledger.test", Bytes(32, 9)), Env{&clock, &rng}, o));
+    log = std::move(*ledger::Log::Open(
+        std::move(*ledger::SqliteLeafStore::Open((dir / "l.db").string())),
+        ledger::Ed25519NoteSigner::FromSeed("ledger.test", Bytes(32, 9)), Env{&clock, &rng}, o));
   }
   ~Node() {
     log.reset();
@@ -114,7 +116,8 @@ TEST_CASE("the resolver honours Accept", "[server][did][http]") {
   did::Resolver resolver;  // did:key is always there
   Running http([&](httplib::Server& s) { RegisterResolverRoutes(s, resolver); });
   httplib::Client c(http.Url());
-  const std::string path = "/1.0/identifiers/did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+  const std::string path =
+      "/1.0/identifiers/did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
   auto plain = c.Get(path.c_str());
   REQUIRE(plain);
   CHECK(plain->status == 200);
@@ -126,23 +129,29 @@ TEST_CASE("the resolver honours Accept", "[server][did][http]") {
   const json d = json::parse(doc->body);
   CHECK(d["id"] == "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK");
   CHECK_FALSE(d.contains("didResolutionMetadata"));
-  auto result = c.Get(path.c_str(), {{"Accept", "application/ld+json;profile=\"https://w3id.org/did-resolution\""}});
+  auto result =
+      c.Get(path.c_str(),
+            {{"Accept", "application/ld+json;profile=\"https://w3id.org/did-resolution\""}});
   REQUIRE(result);
   CHECK(json::parse(result->body).contains("didDocument"));
   auto unsupported = c.Get(path.c_str(), {{"Accept", "text/html"}});
   REQUIRE(unsupported);
   CHECK(unsupported->status == 406);
-  CHECK(json::parse(unsupported->body)["didResolutionMetadata"]["error"] == "representationNotSupported");
+  CHECK(json::parse(unsupported->body)["didResolutionMetadata"]["error"] ==
+        "representationNotSupported");
 }
 
 }  // namespace
 
-TEST_CASE("did:mdl over a ledger node: create, rotate, resolve, refuse lies", "[server][did][http]") {
+TEST_CASE("did:mdl over a ledger node: create, rotate, resolve, refuse lies",
+          "[server][did][http]") {
   Node node;
-  Running ledger_http([&](httplib::Server& s) { RegisterLedgerRoutes(s, node.log.get(), nullptr, nullptr); });
+  Running ledger_http(
+      [&](httplib::Server& s) { RegisterLedgerRoutes(s, node.log.get(), nullptr, nullptr); });
   LedgerClient writer(ledger_http.Url(), node.Verifier());
 
-  auto create = did::mdl::BuildCreate(Keys(A0, S0), U0.Signer(), did::mdl::KeyCommitment(U1.pk), did::mdl::KeyCommitment(R0.pk), 1'790'000'000);
+  auto create = did::mdl::BuildCreate(Keys(A0, S0), U0.Signer(), did::mdl::KeyCommitment(U1.pk),
+                                      did::mdl::KeyCommitment(R0.pk), 1'790'000'000);
   REQUIRE(create);
   REQUIRE(writer.Append(json::parse(create->canonical)));
   // The ledger's validator refuses a forged operation over HTTP with a JSON error.
@@ -153,22 +162,28 @@ TEST_CASE("did:mdl over a ledger node: create, rotate, resolve, refuse lies", "[
   CHECK(refused.error().code() == StatusCode::kUnauthenticated);
 
   did::Resolver resolver;
-  resolver.Register(did::mdl::MakeMdlResolver(MakeLedgerOpFetcher(std::make_shared<LedgerClient>(ledger_http.Url(), node.Verifier()))));
+  resolver.Register(did::mdl::MakeMdlResolver(
+      MakeLedgerOpFetcher(std::make_shared<LedgerClient>(ledger_http.Url(), node.Verifier()))));
   auto r0 = resolver.Resolve(create->did);
   REQUIRE(r0.ok());
   CHECK(*r0.metadata.version_id == "0");
 
   // Rotate the signing keys: old signatures verify as of their ledger position only.
   did::mdl::State s0 = *did::mdl::ReplayOperations(create->did, {{0, create->canonical}}).state;
-  auto rotate = did::mdl::BuildUpdate(s0, Keys(A1, S1), U1.Signer(), did::mdl::KeyCommitment(U2.pk), 1'790'000'100);
+  auto rotate = did::mdl::BuildUpdate(s0, Keys(A1, S1), U1.Signer(), did::mdl::KeyCommitment(U2.pk),
+                                      1'790'000'100);
   REQUIRE(rotate);
   auto appended = writer.Append(json::parse(rotate->canonical));
   REQUIRE(appended);
   auto r1 = resolver.Resolve(create->did);
   REQUIRE(r1.ok());
   CHECK(*r1.metadata.version_id == "1");
-  const std::string old_vm = create->did + "#" + *did::MultikeyFromPublicKey(did::KeyType::kEd25519, S0.pk);
-  CHECK(resolver.DereferenceMethod(old_vm, did::Relationship::kAssertionMethod, {.ledger_position = appended->index}).has_value());
+  const std::string old_vm =
+      create->did + "#" + *did::MultikeyFromPublicKey(did::KeyType::kEd25519, S0.pk);
+  CHECK(resolver
+            .DereferenceMethod(old_vm, did::Relationship::kAssertionMethod,
+                               {.ledger_position = appended->index})
+            .has_value());
   CHECK_FALSE(resolver.DereferenceMethod(old_vm, did::Relationship::kAssertionMethod).has_value());
 
   SECTION("GET /1.0/identifiers") {
@@ -186,7 +201,9 @@ TEST_CASE("did:mdl over a ledger node: create, rotate, resolve, refuse lies", "[
     CHECK(c.Get("/1.0/identifiers/not-a-did")->status == 400);
     CHECK(c.Get("/1.0/identifiers/did:example:abc")->status == 501);
     CHECK(c.Get("/1.0/identifiers/" + create->did + "?versionTime=yesterday")->status == 400);
-    CHECK(json::parse(c.Get("/1.0/identifiers/did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK")->body)["didDocument"]["id"] ==
+    CHECK(json::parse(
+              c.Get("/1.0/identifiers/did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK")
+                  ->body)["didDocument"]["id"] ==
           "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK");
   }
 
@@ -215,7 +232,8 @@ TEST_CASE("did:mdl over a ledger node: create, rotate, resolve, refuse lies", "[
       });
     });
     did::Resolver lied_to;
-    lied_to.Register(did::mdl::MakeMdlResolver(MakeLedgerOpFetcher(std::make_shared<LedgerClient>(proxy.Url(), node.Verifier()))));
+    lied_to.Register(did::mdl::MakeMdlResolver(
+        MakeLedgerOpFetcher(std::make_shared<LedgerClient>(proxy.Url(), node.Verifier()))));
     auto r = lied_to.Resolve(create->did);
     CHECK(r.error == did::kInternalError);
     CHECK_THAT(r.error_message, Catch::Contains("proof"));
@@ -223,7 +241,8 @@ TEST_CASE("did:mdl over a ledger node: create, rotate, resolve, refuse lies", "[
 
   SECTION("a checkpoint without the required witness cosignatures is refused") {
     did::Resolver strict;
-    strict.Register(did::mdl::MakeMdlResolver(MakeLedgerOpFetcher(std::make_shared<LedgerClient>(ledger_http.Url(), node.Verifier(1)))));
+    strict.Register(did::mdl::MakeMdlResolver(
+        MakeLedgerOpFetcher(std::make_shared<LedgerClient>(ledger_http.Url(), node.Verifier(1)))));
     auto r = strict.Resolve(create->did);
     CHECK(r.error == did::kInternalError);
     CHECK_THAT(r.error_message, Catch::Contains("unauthenticated"));
@@ -241,7 +260,9 @@ TEST_CASE("An issuer serves the Medallion context and its status lists", "[serve
   int version = 1;
   Running http([&](httplib::Server& s) {
     RegisterCredentialContext(s);
-    RegisterStatusListCredential(s, "/status/1", [&] { return nlohmann::json{{"version", version}}; });
+    RegisterStatusListCredential(s, "/status/1", [&] {
+      return nlohmann::json{{"version", version}};
+    });
   });
   httplib::Client c(http.Url());
   auto ctx = c.Get("/credentials/v1");
@@ -261,10 +282,15 @@ namespace medallion::server {
 
 TEST_CASE("The pharmacy's remote ledger port proves what it returns", "[server][pharmacy][http]") {
   Node node;
-  Running ledger_http([&](httplib::Server& s) { RegisterLedgerRoutes(s, node.log.get(), nullptr, nullptr); });
+  Running ledger_http(
+      [&](httplib::Server& s) { RegisterLedgerRoutes(s, node.log.get(), nullptr, nullptr); });
   auto port = MakeLedgerPort(std::make_shared<LedgerClient>(ledger_http.Url(), node.Verifier()));
   const std::string digest = HexEncode(Sha256(AsBytes("a prescription")));
-  json anchor = {{"type", "anchor"}, {"v", 1}, {"hash", digest}, {"kind", "credential"}, {"ts", 1'790'000'000}};
+  json anchor = {{"type", "anchor"},
+                 {"v", 1},
+                 {"hash", digest},
+                 {"kind", "credential"},
+                 {"ts", 1'790'000'000}};
   auto appended = port->Append(anchor);
   REQUIRE(appended);
   auto found = port->Find({ledger::KeyKind::kHash, digest});
@@ -273,8 +299,14 @@ TEST_CASE("The pharmacy's remote ledger port proves what it returns", "[server][
   CHECK((*found)[0].index == appended->index);
   CHECK(port->TrustedCheckpoint().find("ledger.test\n") == 0);
   // A nullifier can be used once.
-  json dispense = {{"type", "dispense"}, {"v", 1}, {"nullifier", digest}, {"rx", digest}, {"pharmacy", "did:web:pharmacy.example"},
-                   {"qty", 1}, {"sig", Base64UrlEncode(Bytes(64, 1))}, {"ts", 1'790'000'000}};
+  json dispense = {{"type", "dispense"},
+                   {"v", 1},
+                   {"nullifier", digest},
+                   {"rx", digest},
+                   {"pharmacy", "did:web:pharmacy.example"},
+                   {"qty", 1},
+                   {"sig", Base64UrlEncode(Bytes(64, 1))},
+                   {"ts", 1'790'000'000}};
   REQUIRE(port->Append(dispense));
   auto again = port->Append(dispense);
   REQUIRE_FALSE(again);

@@ -66,32 +66,49 @@ class TempDir {
   fs::path path_;
 };
 
-ledger::Ed25519NoteSigner LogSigner() { return ledger::Ed25519NoteSigner::FromSeed(kOrigin, kLogSeed); }
+ledger::Ed25519NoteSigner LogSigner() {
+  return ledger::Ed25519NoteSigner::FromSeed(kOrigin, kLogSeed);
+}
 
 // ---- entries ----
 
 std::string Hex32(const std::string& s) { return HexEncode(Sha256(AsBytes(s))); }
 
 json Anchor(uint64_t i, const std::string& by = "") {
-  json j = {{"type", "anchor"}, {"v", 1}, {"hash", Hex32("anchor " + std::to_string(i))},
-            {"kind", "document"}, {"ts", 1700000000 + i}};
+  json j = {{"type", "anchor"},
+            {"v", 1},
+            {"hash", Hex32("anchor " + std::to_string(i))},
+            {"kind", "document"},
+            {"ts", 1700000000 + i}};
   if (!by.empty()) {
     j["by"] = by;
-    j["sig"] = Base64UrlEncode(Bytes(64, 2));  // the schema's shape; these nodes register no validators
+    j["sig"] =
+        Base64UrlEncode(Bytes(64, 2));  // the schema's shape; these nodes register no validators
   }
   return j;
 }
 
 json Dispense(const std::string& nullifier_seed) {
-  return {{"type", "dispense"}, {"v", 1}, {"nullifier", Hex32(nullifier_seed)}, {"rx", Hex32("rx")},
-          {"pharmacy", "did:web:pharmacy.example"}, {"qty", 30}, {"sig", Base64UrlEncode(Bytes(64, 1))},
+  return {{"type", "dispense"},
+          {"v", 1},
+          {"nullifier", Hex32(nullifier_seed)},
+          {"rx", Hex32("rx")},
+          {"pharmacy", "did:web:pharmacy.example"},
+          {"qty", 30},
+          {"sig", Base64UrlEncode(Bytes(64, 1))},
           {"ts", 1700000000}};
 }
 
 json Relationship(const std::string& rel) {
-  return {{"type", "relationship"}, {"v", 1}, {"rel", rel}, {"a", Base64UrlEncode(Bytes(16, 2))},
-          {"b", Base64UrlEncode(Bytes(16, 3))}, {"kind", "patient_provider"}, {"action", "open"},
-          {"sig", Base64UrlEncode(Bytes(64, 4))}, {"ts", 1700000000}};
+  return {{"type", "relationship"},
+          {"v", 1},
+          {"rel", rel},
+          {"a", Base64UrlEncode(Bytes(16, 2))},
+          {"b", Base64UrlEncode(Bytes(16, 3))},
+          {"kind", "patient_provider"},
+          {"action", "open"},
+          {"sig", Base64UrlEncode(Bytes(64, 4))},
+          {"ts", 1700000000}};
 }
 
 std::string Canon(const json& j) { return jcs::Canonicalize(j).value(); }
@@ -134,7 +151,8 @@ class HttpServer {
     REQUIRE(port_ > 0);
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     // stop() before the accept loop runs would be lost; wait for it.
-    for (int i = 0; i < 2000 && !server_.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    for (int i = 0; i < 2000 && !server_.is_running(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     REQUIRE(server_.is_running());
   }
   void Stop() {
@@ -166,9 +184,9 @@ struct WitnessNode {
     auto s = ledger::SqliteLeafStore::Open(dir.File("witness.db"));
     REQUIRE(s);
     store = std::move(s).value();
-    witness = std::make_unique<ledger::Witness>(store.get(), ledger::CosignatureV1Signer::FromSeed(name, seed),
-                                                Env{&clock, &rng},
-                                                std::vector<ledger::Witness::KnownLog>{{kOrigin, LogSigner().Verifier()}});
+    witness = std::make_unique<ledger::Witness>(
+        store.get(), ledger::CosignatureV1Signer::FromSeed(name, seed), Env{&clock, &rng},
+        std::vector<ledger::Witness::KnownLog>{{kOrigin, LogSigner().Verifier()}});
     RegisterLedgerRoutes(http.server(), nullptr, witness.get(), nullptr);
     http.Start();
   }
@@ -191,7 +209,8 @@ struct LogNode {
     REQUIRE(l);
     log = std::move(l).value();
     // A long interval: rounds run on kicks (appends) and on RunOnce.
-    if (!witnesses.empty()) collector = std::make_unique<CosignatureCollector>(log.get(), std::move(witnesses), 3600000);
+    if (!witnesses.empty())
+      collector = std::make_unique<CosignatureCollector>(log.get(), std::move(witnesses), 3600000);
     RegisterLedgerRoutes(http.server(), log.get(), nullptr, collector.get());
     http.Start();
   }
@@ -216,15 +235,17 @@ struct FakeNode {
   HttpServer http;
 
   FakeNode() {
-    http.server().Get("/ledger/v1/checkpoint", [this](const httplib::Request&, httplib::Response& res) {
-      std::lock_guard<std::mutex> lock(mu);
-      res.set_content(note, "text/plain; charset=utf-8");
-    });
-    http.server().Get("/ledger/v1/proof/consistency", [this](const httplib::Request&, httplib::Response& res) {
-      std::lock_guard<std::mutex> lock(mu);
-      ++consistency_requests;
-      res.set_content(consistency.dump(), "application/json");
-    });
+    http.server().Get("/ledger/v1/checkpoint",
+                      [this](const httplib::Request&, httplib::Response& res) {
+                        std::lock_guard<std::mutex> lock(mu);
+                        res.set_content(note, "text/plain; charset=utf-8");
+                      });
+    http.server().Get("/ledger/v1/proof/consistency",
+                      [this](const httplib::Request&, httplib::Response& res) {
+                        std::lock_guard<std::mutex> lock(mu);
+                        ++consistency_requests;
+                        res.set_content(consistency.dump(), "application/json");
+                      });
     http.Start();
   }
   void Serve(std::string n, const ledger::Proof& proof = {}) {
@@ -245,7 +266,8 @@ json Body(const httplib::Result& res) {
 }
 
 // A JSON error answer: status, content type, {"error", "error_description"}.
-void CheckError(const httplib::Result& res, int status, const std::string& error, const std::string& contains = "") {
+void CheckError(const httplib::Result& res, int status, const std::string& error,
+                const std::string& contains = "") {
   REQUIRE(res);
   INFO("status " << res->status << " body " << res->body);
   CHECK(res->status == status);
@@ -254,7 +276,8 @@ void CheckError(const httplib::Result& res, int status, const std::string& error
   REQUIRE(j.is_object());
   CHECK(j.value("error", "") == error);
   CHECK(j.contains("error_description"));
-  if (!contains.empty()) CHECK(j.value("error_description", "").find(contains) != std::string::npos);
+  if (!contains.empty())
+    CHECK(j.value("error_description", "").find(contains) != std::string::npos);
 }
 
 httplib::Result PostJson(httplib::Client& c, const std::string& body) {
@@ -271,13 +294,16 @@ ledger::WitnessPolicy Policy(std::vector<ledger::CosignatureV1Verifier> keys, si
   return ledger::WitnessPolicy{std::move(keys), threshold};
 }
 
-LedgerClient MakeClient(const std::string& url, ledger::WitnessPolicy policy = {}, std::string_view trusted = {}) {
-  return LedgerClient(url, ledger::LogVerifier(LogSigner().Verifier(), kOrigin, std::move(policy), trusted));
+LedgerClient MakeClient(const std::string& url, ledger::WitnessPolicy policy = {},
+                        std::string_view trusted = {}) {
+  return LedgerClient(
+      url, ledger::LogVerifier(LogSigner().Verifier(), kOrigin, std::move(policy), trusted));
 }
 
 // A checkpoint note for an arbitrary (size, root), signed with the log's own key and, if
 // given, cosigned by witnesses: what a compromised log (with colluding witnesses) could serve.
-std::string SignedNote(uint64_t size, const Hash& root, const std::vector<const ledger::CosignatureV1Signer*>& cosigners = {}) {
+std::string SignedNote(uint64_t size, const Hash& root,
+                       const std::vector<const ledger::CosignatureV1Signer*>& cosigners = {}) {
   ledger::Checkpoint cp{kOrigin, size, root, {}};
   std::string note = LogSigner().SignNote(cp.ToText());
   for (const auto* w : cosigners) note += w->SignatureLine(cp.ToText(), 1700000200);
@@ -286,7 +312,8 @@ std::string SignedNote(uint64_t size, const Hash& root, const std::vector<const 
 
 // ---- the /ledger/v1 API ----
 
-TEST_CASE("ledger http: append one entry and a batch and read every route", "[server][ledger][http]") {
+TEST_CASE("ledger http: append one entry and a batch and read every route",
+          "[server][ledger][http]") {
   LogNode node;
   auto c = node.Client();
 
@@ -307,9 +334,10 @@ TEST_CASE("ledger http: append one entry and a batch and read every route", "[se
   // One entry: index and leaf hash = HashLeaf(canonical bytes). Members out of canonical order
   // on the wire do not matter.
   const json e0 = Anchor(0, "did:web:clinic.example");
-  auto r0 = PostJson(c, "{\"v\":1,\"type\":\"anchor\",\"ts\":1700000000,\"kind\":\"document\",\"hash\":\"" +
-                            e0["hash"].get<std::string>() + "\",\"by\":\"did:web:clinic.example\",\"sig\":\"" +
-                            e0["sig"].get<std::string>() + "\"}");
+  auto r0 = PostJson(
+      c, "{\"v\":1,\"type\":\"anchor\",\"ts\":1700000000,\"kind\":\"document\",\"hash\":\"" +
+             e0["hash"].get<std::string>() + "\",\"by\":\"did:web:clinic.example\",\"sig\":\"" +
+             e0["sig"].get<std::string>() + "\"}");
   json a0 = Body(r0);
   CHECK(r0->status == 200);
   CHECK(a0 == json{{"index", 0}, {"leaf_hash", LeafHex(e0)}});
@@ -350,14 +378,16 @@ TEST_CASE("ledger http: append one entry and a batch and read every route", "[se
   for (uint64_t size = 1; size <= n; ++size) {
     const Hash root = ledger::RootFromLeaves(std::span(leaves).first(size));
     for (uint64_t i = 0; i < size; ++i) {
-      auto p = ProofFromJson(Body(c.Get("/ledger/v1/proof/inclusion?index=" + std::to_string(i) + "&size=" + std::to_string(size))));
+      auto p = ProofFromJson(Body(c.Get("/ledger/v1/proof/inclusion?index=" + std::to_string(i) +
+                                        "&size=" + std::to_string(size))));
       CHECK(ledger::VerifyInclusion(i, size, leaves[i], p, root).ok());
     }
   }
   // Consistency proofs between every pair of sizes.
   for (uint64_t m = 1; m <= n; ++m) {
     for (uint64_t k = m; k <= n; ++k) {
-      auto p = ProofFromJson(Body(c.Get("/ledger/v1/proof/consistency?first=" + std::to_string(m) + "&second=" + std::to_string(k))));
+      auto p = ProofFromJson(Body(c.Get("/ledger/v1/proof/consistency?first=" + std::to_string(m) +
+                                        "&second=" + std::to_string(k))));
       CHECK(ledger::VerifyConsistency(m, k, p, ledger::RootFromLeaves(std::span(leaves).first(m)),
                                       ledger::RootFromLeaves(std::span(leaves).first(k)))
                 .ok());
@@ -365,7 +395,8 @@ TEST_CASE("ledger http: append one entry and a batch and read every route", "[se
   }
 
   // Lookups by did, nullifier and relationship id, each with an inclusion proof.
-  auto lookup = [&](const std::string& kind, const std::string& value, const std::string& extra = "") {
+  auto lookup = [&](const std::string& kind, const std::string& value,
+                    const std::string& extra = "") {
     httplib::Params params{{"kind", kind}, {"value", value}};
     return c.Get(httplib::append_query_params("/ledger/v1/lookup", params) + extra);
   };
@@ -378,7 +409,9 @@ TEST_CASE("ledger http: append one entry and a batch and read every route", "[se
     const uint64_t i = m["index"].get<uint64_t>();
     CHECK(m["entry"] == Canon(all[i]));
     CHECK(m["leaf_hash"] == LeafHex(all[i]));
-    CHECK(ledger::VerifyInclusion(i, n, leaves[i], ProofFromJson({{"hashes", m["inclusion_proof"]}}), cp.root).ok());
+    CHECK(ledger::VerifyInclusion(i, n, leaves[i],
+                                  ProofFromJson({{"hashes", m["inclusion_proof"]}}), cp.root)
+              .ok());
   }
   json byNull = Body(lookup("nullifier", Hex32("n1")));
   REQUIRE(byNull["matches"].size() == 1);
@@ -390,13 +423,15 @@ TEST_CASE("ledger http: append one entry and a batch and read every route", "[se
   json early = Body(lookup("did", "did:web:clinic.example", "&size=3"));
   CHECK(early["size"] == 3);
   REQUIRE(early["matches"].size() == 1);
-  CHECK(ledger::VerifyInclusion(0, 3, leaves[0], ProofFromJson({{"hashes", early["matches"][0]["inclusion_proof"]}}),
+  CHECK(ledger::VerifyInclusion(0, 3, leaves[0],
+                                ProofFromJson({{"hashes", early["matches"][0]["inclusion_proof"]}}),
                                 ledger::RootFromLeaves(std::span(leaves).first(3)))
             .ok());
   CHECK(Body(lookup("did", "did:web:nobody.example"))["matches"].empty());
 }
 
-TEST_CASE("ledger http: every negative answers a JSON error and changes nothing", "[server][ledger][http][negative]") {
+TEST_CASE("ledger http: every negative answers a JSON error and changes nothing",
+          "[server][ledger][http][negative]") {
   LogNode node;
   auto c = node.Client();
   for (uint64_t i = 0; i < 5; ++i) REQUIRE(node.log->AppendSync(Canon(Anchor(i))));
@@ -416,7 +451,8 @@ TEST_CASE("ledger http: every negative answers a JSON error and changes nothing"
     std::string dup = Canon(Anchor(9));
     dup.insert(1, "\"v\":1,");
     CheckError(PostJson(c, dup), 400, "invalid_argument");
-    CheckError(PostJson(c, "{\"entries\":[" + Canon(Anchor(9)) + "],\"entries\":[]}"), 400, "invalid_argument");
+    CheckError(PostJson(c, "{\"entries\":[" + Canon(Anchor(9)) + "],\"entries\":[]}"), 400,
+               "invalid_argument");
   }
   SECTION("schema violations") {
     json unknown = Anchor(9);
@@ -453,7 +489,8 @@ TEST_CASE("ledger http: every negative answers a JSON error and changes nothing"
     CheckError(PostJson(c, badLast.dump()), 400, "invalid_argument", "entries[2]");
     CheckError(PostJson(c, json{{"entries", json::array()}}.dump()), 400, "invalid_argument");
     CheckError(PostJson(c, json{{"entries", Anchor(1)}}.dump()), 400, "invalid_argument");
-    CheckError(PostJson(c, json{{"entries", {Anchor(100)}}, {"x", 1}}.dump()), 400, "invalid_argument");
+    CheckError(PostJson(c, json{{"entries", {Anchor(100)}}, {"x", 1}}.dump()), 400,
+               "invalid_argument");
     json tooMany = {{"entries", json::array()}};
     for (int i = 0; i < 1001; ++i) tooMany["entries"].push_back(Anchor(200 + i));
     CheckError(PostJson(c, tooMany.dump()), 400, "invalid_argument");
@@ -461,39 +498,53 @@ TEST_CASE("ledger http: every negative answers a JSON error and changes nothing"
   SECTION("bad query parameters") {
     CheckError(c.Get("/ledger/v1/proof/inclusion?size=3"), 400, "invalid_argument", "index");
     CheckError(c.Get("/ledger/v1/proof/inclusion?index=1"), 400, "invalid_argument", "size");
-    CheckError(c.Get("/ledger/v1/proof/inclusion?index=x&size=3"), 400, "invalid_argument", "index");
-    CheckError(c.Get("/ledger/v1/proof/inclusion?index=01&size=3"), 400, "invalid_argument", "index");
-    CheckError(c.Get("/ledger/v1/proof/inclusion?index=-1&size=3"), 400, "invalid_argument", "index");
-    CheckError(c.Get("/ledger/v1/proof/inclusion?index=1&size=3a"), 400, "invalid_argument", "size");
-    CheckError(c.Get("/ledger/v1/proof/inclusion?index=1&size=99999999999999999999999"), 400, "invalid_argument", "size");
+    CheckError(c.Get("/ledger/v1/proof/inclusion?index=x&size=3"), 400, "invalid_argument",
+               "index");
+    CheckError(c.Get("/ledger/v1/proof/inclusion?index=01&size=3"), 400, "invalid_argument",
+               "index");
+    CheckError(c.Get("/ledger/v1/proof/inclusion?index=-1&size=3"), 400, "invalid_argument",
+               "index");
+    CheckError(c.Get("/ledger/v1/proof/inclusion?index=1&size=3a"), 400, "invalid_argument",
+               "size");
+    CheckError(c.Get("/ledger/v1/proof/inclusion?index=1&size=99999999999999999999999"), 400,
+               "invalid_argument", "size");
     CheckError(c.Get("/ledger/v1/proof/inclusion?index=&size=3"), 400, "invalid_argument", "index");
-    CheckError(c.Get("/ledger/v1/proof/inclusion?index=3&size=3"), 400, "invalid_argument");  // index >= size
+    CheckError(c.Get("/ledger/v1/proof/inclusion?index=3&size=3"), 400,
+               "invalid_argument");  // index >= size
     CheckError(c.Get("/ledger/v1/proof/consistency?first=1"), 400, "invalid_argument", "second");
     CheckError(c.Get("/ledger/v1/proof/consistency?first=4&second=2"), 400, "invalid_argument");
-    CheckError(c.Get("/ledger/v1/proof/consistency?first=0&second=2"), 400, "invalid_argument");  // proves nothing
+    CheckError(c.Get("/ledger/v1/proof/consistency?first=0&second=2"), 400,
+               "invalid_argument");  // proves nothing
     CheckError(c.Get("/ledger/v1/entries?start=0"), 400, "invalid_argument", "end");
     CheckError(c.Get("/ledger/v1/entries?start=3&end=2"), 400, "invalid_argument");
     CheckError(c.Get("/ledger/v1/entries?start=0&end=1001"), 400, "invalid_argument");
     CheckError(c.Get("/ledger/v1/lookup?kind=email&value=x"), 400, "invalid_argument");
     CheckError(c.Get("/ledger/v1/lookup?value=x"), 400, "invalid_argument");
     CheckError(c.Get("/ledger/v1/lookup?kind=did&value="), 400, "invalid_argument");
-    CheckError(c.Get("/ledger/v1/lookup?kind=did&value=" + std::string(257, 'a')), 400, "invalid_argument");
-    CheckError(c.Get("/ledger/v1/lookup?kind=did&value=did:web:a&size=x"), 400, "invalid_argument", "size");
+    CheckError(c.Get("/ledger/v1/lookup?kind=did&value=" + std::string(257, 'a')), 400,
+               "invalid_argument");
+    CheckError(c.Get("/ledger/v1/lookup?kind=did&value=did:web:a&size=x"), 400, "invalid_argument",
+               "size");
   }
   SECTION("sizes beyond the log") {
     const std::string past = std::to_string(n + 1);
-    CheckError(c.Get("/ledger/v1/proof/inclusion?index=0&size=" + past), 400, "invalid_argument", "beyond");
-    CheckError(c.Get("/ledger/v1/proof/consistency?first=1&second=" + past), 400, "invalid_argument", "beyond");
-    CheckError(c.Get("/ledger/v1/proof/consistency?first=" + past + "&second=" + past), 400, "invalid_argument");
+    CheckError(c.Get("/ledger/v1/proof/inclusion?index=0&size=" + past), 400, "invalid_argument",
+               "beyond");
+    CheckError(c.Get("/ledger/v1/proof/consistency?first=1&second=" + past), 400,
+               "invalid_argument", "beyond");
+    CheckError(c.Get("/ledger/v1/proof/consistency?first=" + past + "&second=" + past), 400,
+               "invalid_argument");
     CheckError(c.Get("/ledger/v1/entries?start=0&end=" + past), 400, "invalid_argument");
     CheckError(c.Get("/ledger/v1/entries?start=" + past + "&end=" + past), 400, "invalid_argument");
-    CheckError(c.Get("/ledger/v1/lookup?kind=did&value=did:web:a&size=" + past), 400, "invalid_argument", "beyond");
+    CheckError(c.Get("/ledger/v1/lookup?kind=did&value=did:web:a&size=" + past), 400,
+               "invalid_argument", "beyond");
   }
   SECTION("unknown routes and methods") {
     CheckError(c.Get("/ledger/v1/nothing"), 404, "not_found");
     CheckError(c.Get("/"), 404, "not_found");
     CheckError(c.Post("/ledger/v1/checkpoint", "{}", "application/json"), 404, "not_found");
-    CheckError(c.Post("/add-checkpoint", "old 0\n\n", "text/plain"), 404, "not_found");  // not a witness
+    CheckError(c.Post("/add-checkpoint", "old 0\n\n", "text/plain"), 404,
+               "not_found");  // not a witness
     // A method no route has (httplib answers 404, not 405).
     CheckError(c.Delete("/ledger/v1/entries"), 404, "not_found");
     CheckError(c.Put("/ledger/v1/entries", "{}", "application/json"), 404, "not_found");
@@ -506,7 +557,8 @@ TEST_CASE("ledger http: every negative answers a JSON error and changes nothing"
   CHECK(cp->body == note);
 }
 
-TEST_CASE("ledger http: a batch with a repeated nullifier answers per entry", "[server][ledger][http]") {
+TEST_CASE("ledger http: a batch with a repeated nullifier answers per entry",
+          "[server][ledger][http]") {
   LogNode node;
   auto c = node.Client();
   REQUIRE(node.log->AppendSync(Canon(Dispense("once"))));
@@ -528,13 +580,15 @@ TEST_CASE("ledger client: append refresh inclusion lookup entries", "[server][le
   // Nothing is trusted before Refresh.
   CHECK(client.VerifyIncluded(0, Hash{}).code() == StatusCode::kFailedPrecondition);
   CHECK(client.Entries(0, 0).error().code() == StatusCode::kFailedPrecondition);
-  CHECK(client.Lookup({ledger::KeyKind::kDid, "did:web:a.example"}).error().code() == StatusCode::kFailedPrecondition);
+  CHECK(client.Lookup({ledger::KeyKind::kDid, "did:web:a.example"}).error().code() ==
+        StatusCode::kFailedPrecondition);
 
   auto a0 = client.Append(Anchor(0, "did:web:a.example"));
   REQUIRE(a0);
   CHECK(a0->index == 0);
   CHECK(a0->leaf_hash == LeafOf(Anchor(0, "did:web:a.example")));
-  std::vector<json> batch = {Anchor(1), Dispense("c1"), Anchor(2, "did:web:a.example"), Relationship(Base64UrlEncode(Bytes(20, 5)))};
+  std::vector<json> batch = {Anchor(1), Dispense("c1"), Anchor(2, "did:web:a.example"),
+                             Relationship(Base64UrlEncode(Bytes(20, 5)))};
   auto rb = client.AppendBatch(batch);
   REQUIRE(rb);
   REQUIRE(rb->size() == batch.size());
@@ -565,8 +619,10 @@ TEST_CASE("ledger client: append refresh inclusion lookup entries", "[server][le
   CHECK(client.verifier().trusted()->size == 5);
   CHECK(client.VerifyIncluded(0, a0->leaf_hash).ok());
   CHECK(client.VerifyIncluded(2, LeafOf(Dispense("c1"))).ok());
-  CHECK(client.VerifyIncluded(1, a0->leaf_hash).code() == StatusCode::kFailedPrecondition);  // wrong leaf
-  CHECK(client.VerifyIncluded(5, a0->leaf_hash).code() == StatusCode::kFailedPrecondition);  // not yet trusted
+  CHECK(client.VerifyIncluded(1, a0->leaf_hash).code() ==
+        StatusCode::kFailedPrecondition);  // wrong leaf
+  CHECK(client.VerifyIncluded(5, a0->leaf_hash).code() ==
+        StatusCode::kFailedPrecondition);  // not yet trusted
 
   auto found = client.Lookup({ledger::KeyKind::kDid, "did:web:a.example"});
   REQUIRE(found);
@@ -629,12 +685,17 @@ TEST_CASE("ledger client: append refresh inclusion lookup entries", "[server][le
 
 // ---- witnesses, policies and lying nodes ----
 
-TEST_CASE("ledger client: a hostile node's 100,000-deep answers are refused, not recursed into", "[server][ledger][client]") {
+TEST_CASE("ledger client: a hostile node's 100,000-deep answers are refused, not recursed into",
+          "[server][ledger][client]") {
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   HttpServer hostile;
-  hostile.server().Get(".*", [&](const httplib::Request&, httplib::Response& res) { res.set_content(deep, "application/json"); });
+  hostile.server().Get(".*", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(deep, "application/json");
+  });
   hostile.server().Post(".*", [&](const httplib::Request& req, httplib::Response& res) {
-    res.status = req.body.find("\"entries\"") != std::string::npos ? 400 : 200;  // the batch: a deep error body
+    res.status = req.body.find("\"entries\"") != std::string::npos
+                     ? 400
+                     : 200;  // the batch: a deep error body
     res.set_content(deep, "application/json");
   });
   hostile.Start();
@@ -656,16 +717,20 @@ TEST_CASE("ledger client: a hostile node's 100,000-deep answers are refused, not
 TEST_CASE("connection guard: a listener keeps at most max_total connections", "[server][guard]") {
   httplib::Server server;
   ConfigureServer(server);
-  server.Get("/ping", [](const httplib::Request&, httplib::Response& res) { res.set_content("pong", "text/plain"); });
+  server.Get("/ping", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("pong", "text/plain");
+  });
   ConnectionLimits limits;
   limits.max_total = 4;
   limits.max_per_address = 100;
   limits.shed_after = std::chrono::milliseconds(0);
-  limits.request_timeout = std::chrono::milliseconds(120'000);  // only the count closes anything here
+  limits.request_timeout =
+      std::chrono::milliseconds(120'000);  // only the count closes anything here
   auto port = BindServer(server, "127.0.0.1", 0, limits);
   REQUIRE(port);
   std::thread loop([&] { server.listen_after_bind(); });
-  for (int i = 0; i < 2000 && !server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (int i = 0; i < 2000 && !server.is_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   REQUIRE(server.is_running());
 
   std::vector<int> fds;
@@ -702,7 +767,8 @@ TEST_CASE("connection guard: a listener keeps at most max_total connections", "[
   loop.join();
 }
 
-TEST_CASE("ledger http: two witnesses with a 2-of-2 policy and what a client refuses", "[server][ledger][witness]") {
+TEST_CASE("ledger http: two witnesses with a 2-of-2 policy and what a client refuses",
+          "[server][ledger][witness]") {
   WitnessNode w1("w1.example", kW1Seed);
   WitnessNode w2("w2.example", kW2Seed);
   LogNode node({w1.Endpoint(), w2.Endpoint()});
@@ -731,7 +797,8 @@ TEST_CASE("ledger http: two witnesses with a 2-of-2 policy and what a client ref
   auto cp5 = strict.Refresh();
   REQUIRE(cp5);
   CHECK(cp5->size == 5);
-  auto opened = ledger::OpenCheckpoint(strict.verifier().trusted_note(), LogSigner().Verifier(), kOrigin, &policy2);
+  auto opened = ledger::OpenCheckpoint(strict.verifier().trusted_note(), LogSigner().Verifier(),
+                                       kOrigin, &policy2);
   REQUIRE(opened);
   CHECK(opened->witnesses.size() == 2);
 
@@ -766,7 +833,8 @@ TEST_CASE("ledger http: two witnesses with a 2-of-2 policy and what a client ref
     CHECK_FALSE(c.verifier().trusted());
     // Also a 1-of-1 policy naming only an unknown witness.
     auto lone = ledger::CosignatureV1Signer::FromSeed("w3.example", Bytes(32, 0x98)).Verifier();
-    CHECK(MakeClient(node.http.url(), Policy({lone}, 1)).Refresh().error().code() == StatusCode::kUnauthenticated);
+    CHECK(MakeClient(node.http.url(), Policy({lone}, 1)).Refresh().error().code() ==
+          StatusCode::kUnauthenticated);
     // 1 of {w1, wrong} is enough.
     CHECK(MakeClient(node.http.url(), Policy({w1.key, wrong}, 1)).Refresh());
   }
@@ -777,7 +845,8 @@ TEST_CASE("ledger http: two witnesses with a 2-of-2 policy and what a client ref
     REQUIRE_FALSE(r);
     CHECK(r.error().code() == StatusCode::kUnauthenticated);
     // The right key under the wrong origin.
-    LedgerClient c2(node.http.url(), ledger::LogVerifier(LogSigner().Verifier(), "other.example/log", policy2));
+    LedgerClient c2(node.http.url(),
+                    ledger::LogVerifier(LogSigner().Verifier(), "other.example/log", policy2));
     CHECK_FALSE(c2.Refresh());
     CHECK_FALSE(c2.verifier().trusted());
   }
@@ -876,15 +945,19 @@ TEST_CASE("ledger http: two witnesses with a 2-of-2 policy and what a client ref
 
 // ---- the tlog-witness endpoint ----
 
-std::string AddCheckpointBody(uint64_t old_size, const ledger::Proof& proof, const std::string& note) {
+std::string AddCheckpointBody(uint64_t old_size, const ledger::Proof& proof,
+                              const std::string& note) {
   return ledger::FormatAddCheckpointRequest({old_size, proof, note});
 }
 
-TEST_CASE("witness http: add-checkpoint 200 / 409 / 403 / 404 / 422 / 400", "[server][witness][http]") {
+TEST_CASE("witness http: add-checkpoint 200 / 409 / 403 / 404 / 422 / 400",
+          "[server][witness][http]") {
   WitnessNode w("w1.example", kW1Seed);
   LogNode node;
   httplib::Client c(w.http.url());
-  auto post = [&](const std::string& body) { return c.Post("/add-checkpoint", body, "text/plain"); };
+  auto post = [&](const std::string& body) {
+    return c.Post("/add-checkpoint", body, "text/plain");
+  };
   const auto policy = Policy({w.key}, 1);
 
   for (uint64_t i = 0; i < 5; ++i) REQUIRE(node.log->AppendSync(Canon(Anchor(i))));
@@ -896,7 +969,8 @@ TEST_CASE("witness http: add-checkpoint 200 / 409 / 403 / 404 / 422 / 400", "[se
   REQUIRE(ok->status == 200);
   CHECK(ok->get_header_value("Content-Type").rfind("text/plain", 0) == 0);
   CHECK(ok->body.rfind("\u2014 w1.example ", 0) == 0);
-  auto cosigned = ledger::OpenCheckpoint(note5 + ok->body, LogSigner().Verifier(), kOrigin, &policy);
+  auto cosigned =
+      ledger::OpenCheckpoint(note5 + ok->body, LogSigner().Verifier(), kOrigin, &policy);
   REQUIRE(cosigned);
   auto ts = ledger::CosignatureTimestamp(ledger::ParseNote(note5 + ok->body)->signatures[1]);
   CHECK(*ts == 1700000100);  // the witness's FakeClock
@@ -946,8 +1020,13 @@ TEST_CASE("witness http: add-checkpoint 200 / 409 / 403 / 404 / 422 / 400", "[se
     CHECK(fork->status == 422);
   }
   SECTION("400: malformed") {
-    const std::vector<std::string> bodies = {"hello", "", "old 5\n\n", "old x\n\n" + note9, "old 05\n\n" + note9,
-                                             "old 5\nnot base64!\n\n" + note9, "old 5\n" + note9};
+    const std::vector<std::string> bodies = {"hello",
+                                             "",
+                                             "old 5\n\n",
+                                             "old x\n\n" + note9,
+                                             "old 05\n\n" + note9,
+                                             "old 5\nnot base64!\n\n" + note9,
+                                             "old 5\n" + note9};
     for (const std::string& body : bodies) {
       auto r = post(body);
       REQUIRE(r);
@@ -1001,7 +1080,8 @@ void Sql(const std::string& path, const std::string& sql) {
   REQUIRE(rc == SQLITE_OK);
 }
 
-TEST_CASE("medallion ledger verify reports an edited row at its index (exit 1)", "[server][ledger][cli][verify]") {
+TEST_CASE("medallion ledger verify reports an edited row at its index (exit 1)",
+          "[server][ledger][cli][verify]") {
   TempDir dir;
   const std::string db = dir.File("ledger.db");
   const std::string key = dir.File("ledger.key");
@@ -1012,12 +1092,14 @@ TEST_CASE("medallion ledger verify reports an edited row at its index (exit 1)",
     SeededRng rng(3);
     auto store = ledger::SqliteLeafStore::Open(db);
     REQUIRE(store);
-    auto log = ledger::Log::Open(std::move(store).value(), LogSigner(), Env{&clock, &rng}, ledger::LogOptions{.max_batch = 4});
+    auto log = ledger::Log::Open(std::move(store).value(), LogSigner(), Env{&clock, &rng},
+                                 ledger::LogOptions{.max_batch = 4});
     REQUIRE(log);
     // One by one: every size 1..25 has a stored checkpoint.
     for (uint64_t i = 0; i < 25; ++i) REQUIRE((*log)->AppendSync(Canon(Anchor(i))));
   }
-  const std::string args = "ledger verify --db " + db + " --key-file " + key + " --origin " + kOrigin;
+  const std::string args =
+      "ledger verify --db " + db + " --key-file " + key + " --origin " + kOrigin;
   Run good = RunCli(args + " --json");
   INFO(good.out);
   REQUIRE(good.exit_code == 0);
@@ -1038,14 +1120,16 @@ TEST_CASE("medallion ledger verify reports an edited row at its index (exit 1)",
     CHECK(text.out.find("CORRUPT at index 13") != std::string::npos);
   }
   SECTION("an edited leaf hash") {
-    Sql(db, "UPDATE leaves SET leaf_hash = x'" + HexEncode(ledger::HashLeaf(AsBytes("x"))) + "' WHERE idx = 7");
+    Sql(db, "UPDATE leaves SET leaf_hash = x'" + HexEncode(ledger::HashLeaf(AsBytes("x"))) +
+                "' WHERE idx = 7");
     Run bad = RunCli(args + " --json");
     INFO(bad.out);
     CHECK(bad.exit_code == 1);
     CHECK(json::parse(bad.out)["first_bad_index"] == 7);
   }
   SECTION("the last leaf's hash edited (issue 12: the open failed and no index was named)") {
-    Sql(db, "UPDATE leaves SET leaf_hash = x'" + HexEncode(ledger::HashLeaf(AsBytes("x"))) + "' WHERE idx = 24");
+    Sql(db, "UPDATE leaves SET leaf_hash = x'" + HexEncode(ledger::HashLeaf(AsBytes("x"))) +
+                "' WHERE idx = 24");
     Run bad = RunCli(args + " --json");
     INFO(bad.out);
     CHECK(bad.exit_code == 1);
@@ -1055,15 +1139,16 @@ TEST_CASE("medallion ledger verify reports an edited row at its index (exit 1)",
   }
   SECTION("the last leaf's entry and hash edited together") {
     const json forged = Anchor(99);
-    Sql(db, "UPDATE leaves SET entry = '" + Canon(forged) + "', leaf_hash = x'" + HexEncode(ledger::HashLeaf(AsBytes(Canon(forged)))) +
-                "' WHERE idx = 24");
+    Sql(db, "UPDATE leaves SET entry = '" + Canon(forged) + "', leaf_hash = x'" +
+                HexEncode(ledger::HashLeaf(AsBytes(Canon(forged)))) + "' WHERE idx = 24");
     Run bad = RunCli(args + " --json");
     INFO(bad.out);
     CHECK(bad.exit_code == 1);
     CHECK(json::parse(bad.out)["first_bad_index"] == 24);
   }
   SECTION("an edited checkpoint") {
-    Sql(db, "UPDATE checkpoints SET note = replace(note, '" + std::string(kOrigin) + "', 'ledger.example/other') WHERE size = 8");
+    Sql(db, "UPDATE checkpoints SET note = replace(note, '" + std::string(kOrigin) +
+                "', 'ledger.example/other') WHERE size = 8");
     Run bad = RunCli(args + " --json");
     INFO(bad.out);
     CHECK(bad.exit_code == 1);

@@ -55,7 +55,9 @@ const json kMedicationRequest = {
     {"resourceType", "MedicationRequest"},
     {"status", "active"},
     {"intent", "order"},
-    {"medicationCodeableConcept", {{"coding", {{{"system", "http://www.nlm.nih.gov/research/umls/rxnorm"}, {"code", "1049502"}}}}}},
+    {"medicationCodeableConcept",
+     {{"coding",
+       {{{"system", "http://www.nlm.nih.gov/research/umls/rxnorm"}, {"code", "1049502"}}}}}},
     {"subject", {{"reference", "Patient/p1"}}}};
 
 }  // namespace
@@ -75,15 +77,17 @@ TEST_CASE("the UMA grant and the FHIR server over HTTP", "[uma][http]") {
   UmaWorld& w = c.w;
   httplib::Client http(c.Url());
   const std::string session = w.OwnerSession();
-  REQUIRE(w.as->AddPolicy(session, {{"effect", "permit"},
-                                    {"subjects", {{{"credential_type", "MedicalLicenseCredential"}}}},
-                                    {"resource_types", {"MedicationRequest"}},
-                                    {"scopes", {"read", "search"}},
-                                    {"purposes", {"treatment"}}})
-              .ok());
+  REQUIRE(
+      w.as->AddPolicy(session, {{"effect", "permit"},
+                                {"subjects", {{{"credential_type", "MedicalLicenseCredential"}}}},
+                                {"resource_types", {"MedicationRequest"}},
+                                {"scopes", {"read", "search"}},
+                                {"purposes", {"treatment"}}})
+          .ok());
 
   // The owner writes a record with her session.
-  auto created = http.Post("/fhir/MedicationRequest", Bearer(session), kMedicationRequest.dump(), "application/fhir+json");
+  auto created = http.Post("/fhir/MedicationRequest", Bearer(session), kMedicationRequest.dump(),
+                           "application/fhir+json");
   REQUIRE(created);
   REQUIRE(created->status == 201);
   const json record = json::parse(created->body);
@@ -102,7 +106,8 @@ TEST_CASE("the UMA grant and the FHIR server over HTTP", "[uma][http]") {
   CHECK(no_token->status == 401);
   const std::string www = no_token->get_header_value("WWW-Authenticate");
   REQUIRE(www.rfind("UMA realm=\"medallion\", as_uri=\"" + c.Url() + "\", ticket=\"", 0) == 0);
-  const std::string ticket = www.substr(www.find("ticket=\"") + 8, www.size() - www.find("ticket=\"") - 9);
+  const std::string ticket =
+      www.substr(www.find("ticket=\"") + 8, www.size() - www.find("ticket=\"") - 9);
 
   // A client registers (RFC 7591) and asks for a token.
   auto reg = http.Post("/register", json{{"client_name", "Dr. app"}}.dump(), "application/json");
@@ -115,18 +120,21 @@ TEST_CASE("the UMA grant and the FHIR server over HTTP", "[uma][http]") {
   auto not_form = http.Post("/token", {{"Authorization", basic}}, "{}", "application/json");
   CHECK(not_form->status == 400);
   CHECK(json::parse(not_form->body)["error"] == "invalid_request");
-  auto repeated = http.Post("/token", {{"Authorization", basic}}, "grant_type=x&grant_type=y", "application/x-www-form-urlencoded");
+  auto repeated = http.Post("/token", {{"Authorization", basic}}, "grant_type=x&grant_type=y",
+                            "application/x-www-form-urlencoded");
   CHECK(repeated->status == 400);
   auto two_methods = http.Post("/token", {{"Authorization", basic}},
                                "grant_type=" + PercentEncode(uma::kUmaTicketGrant) + "&client_id=x",
                                "application/x-www-form-urlencoded");
   CHECK(two_methods->status == 400);
-  auto no_auth = http.Post("/token", "grant_type=client_credentials", "application/x-www-form-urlencoded");
+  auto no_auth =
+      http.Post("/token", "grant_type=client_credentials", "application/x-www-form-urlencoded");
   CHECK(no_auth->status == 401);
   CHECK(no_auth->get_header_value("WWW-Authenticate").rfind("Basic", 0) == 0);
 
   auto token = [&](const std::string& body) {
-    auto r = http.Post("/token", {{"Authorization", basic}}, body, "application/x-www-form-urlencoded");
+    auto r =
+        http.Post("/token", {{"Authorization", basic}}, body, "application/x-www-form-urlencoded");
     REQUIRE(r);
     CHECK(r->get_header_value("Cache-Control") == "no-store");
     return std::make_pair(r->status, json::parse(r->body));
@@ -137,8 +145,8 @@ TEST_CASE("the UMA grant and the FHIR server over HTTP", "[uma][http]") {
   REQUIRE(need["error"] == "need_info");
   const std::string t2 = need["ticket"];
   const std::string vp = w.Vp(w.physician, {w.License(w.physician)}, t2);
-  auto [s2, ok] = token(grant + "&ticket=" + t2 + "&claim_token=" + vp + "&claim_token_format=" +
-                        PercentEncode(uma::kClaimTokenVp));
+  auto [s2, ok] = token(grant + "&ticket=" + t2 + "&claim_token=" + vp +
+                        "&claim_token_format=" + PercentEncode(uma::kClaimTokenVp));
   INFO(ok.dump());
   REQUIRE(s2 == 200);
   const std::string rpt = ok["access_token"];
@@ -154,15 +162,19 @@ TEST_CASE("the UMA grant and the FHIR server over HTTP", "[uma][http]") {
   // Write access was never granted.
   json changed = record;
   changed["status"] = "on-hold";
-  CHECK(http.Put("/fhir/MedicationRequest/" + id, Bearer(rpt), changed.dump(), "application/fhir+json")->status == 401);
+  CHECK(http.Put("/fhir/MedicationRequest/" + id, Bearer(rpt), changed.dump(),
+                 "application/fhir+json")
+            ->status == 401);
   // Another type is another resource.
   CHECK(http.Get("/fhir/Condition?patient=p1", Bearer(rpt))->status == 401);
 
   // The owner's update with If-Match: a stale version is refused (412), the current accepted.
-  auto stale = http.Put("/fhir/MedicationRequest/" + id, {{"Authorization", "Bearer " + session}, {"If-Match", "W/\"7\""}},
+  auto stale = http.Put("/fhir/MedicationRequest/" + id,
+                        {{"Authorization", "Bearer " + session}, {"If-Match", "W/\"7\""}},
                         changed.dump(), "application/fhir+json");
   CHECK(stale->status == 412);
-  auto fresh = http.Put("/fhir/MedicationRequest/" + id, {{"Authorization", "Bearer " + session}, {"If-Match", "W/\"1\""}},
+  auto fresh = http.Put("/fhir/MedicationRequest/" + id,
+                        {{"Authorization", "Bearer " + session}, {"If-Match", "W/\"1\""}},
                         changed.dump(), "application/fhir+json");
   CHECK(fresh->status == 200);
   CHECK(fresh->get_header_value("ETag") == "W/\"2\"");
@@ -173,18 +185,20 @@ TEST_CASE("the UMA grant and the FHIR server over HTTP", "[uma][http]") {
   CHECK(bundle["type"] == "searchset");
   CHECK(bundle["total"] == 1);
   CHECK(http.Get("/fhir/MedicationRequest?name=x", Bearer(session))->status == 400);
-  auto invalid = http.Post("/fhir/MedicationRequest", Bearer(session), json{{"resourceType", "MedicationRequest"}}.dump(),
-                           "application/fhir+json");
+  auto invalid =
+      http.Post("/fhir/MedicationRequest", Bearer(session),
+                json{{"resourceType", "MedicationRequest"}}.dump(), "application/fhir+json");
   CHECK(invalid->status == 400);
-  CHECK(json::parse(invalid->body)["error_description"].get<std::string>().find("fhir: MedicationRequest.status") !=
-        std::string::npos);
+  CHECK(json::parse(invalid->body)["error_description"].get<std::string>().find(
+            "fhir: MedicationRequest.status") != std::string::npos);
   CHECK(http.Get("/fhir/Patient/p1", Bearer(session))->status == 404);
 
   // Introspection and revocation over HTTP.
   const std::string pat = *w.as->InternalPat("probe");
   auto intro_none = http.Post("/introspect", "token=" + rpt, "application/x-www-form-urlencoded");
   CHECK(intro_none->status == 401);
-  auto rev = http.Post("/revoke", {{"Authorization", basic}}, "token=" + rpt, "application/x-www-form-urlencoded");
+  auto rev = http.Post("/revoke", {{"Authorization", basic}}, "token=" + rpt,
+                       "application/x-www-form-urlencoded");
   CHECK(rev->status == 200);
   CHECK(http.Get("/fhir/MedicationRequest/" + id, Bearer(rpt))->status == 401);
 
@@ -192,7 +206,8 @@ TEST_CASE("the UMA grant and the FHIR server over HTTP", "[uma][http]") {
   auto no_session = http.Get("/owner/v1/policies");
   CHECK(no_session->status == 401);
   CHECK(no_session->get_header_value("WWW-Authenticate").rfind("Bearer", 0) == 0);
-  CHECK(http.Post("/owner/v1/policies", json{{"effect", "permit"}}.dump(), "application/json")->status == 401);
+  CHECK(http.Post("/owner/v1/policies", json{{"effect", "permit"}}.dump(), "application/json")
+            ->status == 401);
   auto policies = http.Get("/owner/v1/policies", Bearer(session));
   CHECK(json::parse(policies->body).size() == 1);
   auto log = http.Get("/owner/v1/disclosures?after=0&limit=1000", Bearer(session));
@@ -211,7 +226,9 @@ TEST_CASE("the UMA grant and the FHIR server over HTTP", "[uma][http]") {
   auto ch = http.Post("/owner/v1/challenge", "", "application/json");
   REQUIRE(ch->status == 200);
   const std::string nonce = json::parse(ch->body)["nonce"];
-  auto signin = http.Post("/owner/v1/session", json{{"token", w.DidAuth(w.patient, nonce, "")}}.dump(), "application/json");
+  auto signin =
+      http.Post("/owner/v1/session", json{{"token", w.DidAuth(w.patient, nonce, "")}}.dump(),
+                "application/json");
   CHECK(signin->status == 200);
   CHECK(http.Post("/owner/v1/session", "not json", "application/json")->status == 400);
 }
@@ -235,7 +252,8 @@ TEST_CASE("the FHIR server finds its resources again after a restart", "[uma][ht
 // Issue 12: one request with 100,000 nested arrays used to overflow the container's stack (the
 // parser built it; an error message dump()ed it). Every JSON entry point now refuses it with a
 // 400 before building anything, and the container goes on serving.
-TEST_CASE("JSON nested 100,000 deep is refused at every entry point, and the container survives", "[uma][http][hardening]") {
+TEST_CASE("JSON nested 100,000 deep is refused at every entry point, and the container survives",
+          "[uma][http][hardening]") {
   Container c;
   httplib::Client http(c.Url());
   const std::string session = c.w.OwnerSession();
@@ -246,8 +264,10 @@ TEST_CASE("JSON nested 100,000 deep is refused at every entry point, and the con
     bool owner;
   };
   const std::vector<Case> cases = {
-      {"/inbox/v1/credentials", "{\"@context\":[\"https://www.w3.org/ns/credentials/v2\"," + deep + "]}", false},
-      {"/owner/v1/approvals", "{\"kind\":\"recovery\",\"summary\":{\"text\":\"x\"},\"payload\":" + deep + "}", true},
+      {"/inbox/v1/credentials",
+       "{\"@context\":[\"https://www.w3.org/ns/credentials/v2\"," + deep + "]}", false},
+      {"/owner/v1/approvals",
+       "{\"kind\":\"recovery\",\"summary\":{\"text\":\"x\"},\"payload\":" + deep + "}", true},
       {"/owner/v1/approvals", "{\"kind\":\"recovery\",\"summary\":" + deep + "}", true},
       {"/owner/v1/credentials", deep, true},
       {"/owner/v1/policies", deep, true},
@@ -259,8 +279,9 @@ TEST_CASE("JSON nested 100,000 deep is refused at every entry point, and the con
   };
   for (const Case& k : cases) {
     INFO(k.path);
-    auto r = http.Post(k.path, k.owner ? Bearer(session) : httplib::Headers{}, k.body,
-                       std::string(k.path).rfind("/fhir", 0) == 0 ? "application/fhir+json" : "application/json");
+    auto r = http.Post(
+        k.path, k.owner ? Bearer(session) : httplib::Headers{}, k.body,
+        std::string(k.path).rfind("/fhir", 0) == 0 ? "application/fhir+json" : "application/json");
     REQUIRE(r);
     CHECK(r->status == 400);
     auto body = json::parse(r->body, nullptr, false);
@@ -282,7 +303,8 @@ TEST_CASE("JSON nested 100,000 deep is refused at every entry point, and the con
   REQUIRE(post_resource);
   CHECK(post_resource->status == 405);
   // A body that is not JSON at all, and one that is not application/json.
-  auto form = http.Post("/owner/v1/policies", Bearer(session), "{}", "application/x-www-form-urlencoded");
+  auto form =
+      http.Post("/owner/v1/policies", Bearer(session), "{}", "application/x-www-form-urlencoded");
   REQUIRE(form);
   CHECK(form->status == 415);
 }

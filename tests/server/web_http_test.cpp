@@ -29,7 +29,8 @@ std::string OwnerDid() {
   unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
   crypto_sign_keypair(pk, sk);
   sodium_memzero(sk, sizeof sk);
-  return "did:key:" + *did::MultikeyFromPublicKey(did::KeyType::kEd25519, Bytes(pk, pk + sizeof pk));
+  return "did:key:" +
+         *did::MultikeyFromPublicKey(did::KeyType::kEd25519, Bytes(pk, pk + sizeof pk));
 }
 
 // --- CBOR (RFC 8949 §3), only what an attestation object needs ---
@@ -53,7 +54,9 @@ void ByteString(Bytes& out, ByteView b) {
   Head(out, 2, b.size());
   out.insert(out.end(), b.begin(), b.end());
 }
-void Int(Bytes& out, int64_t v) { v >= 0 ? Head(out, 0, static_cast<uint64_t>(v)) : Head(out, 1, static_cast<uint64_t>(-1 - v)); }
+void Int(Bytes& out, int64_t v) {
+  v >= 0 ? Head(out, 0, static_cast<uint64_t>(v)) : Head(out, 1, static_cast<uint64_t>(-1 - v));
+}
 
 void Append(Bytes& out, ByteView b) { out.insert(out.end(), b.begin(), b.end()); }
 void Be32(Bytes& out, uint32_t v) {
@@ -77,8 +80,11 @@ struct Authenticator {
     const Hash256 h = Sha256(AsBytes(rp_id));
     return Bytes(h.begin(), h.end());
   }
-  static std::string ClientData(const std::string& type, const std::string& challenge, const std::string& origin) {
-    return json{{"type", type}, {"challenge", challenge}, {"origin", origin}, {"crossOrigin", false}}.dump();
+  static std::string ClientData(const std::string& type, const std::string& challenge,
+                                const std::string& origin) {
+    return json{
+        {"type", type}, {"challenge", challenge}, {"origin", origin}, {"crossOrigin", false}}
+        .dump();
   }
 
   // navigator.credentials.create() answered: the JSON the app posts.
@@ -94,19 +100,23 @@ struct Authenticator {
     Append(auth, credential_id);
     Bytes cose;  // {1: 1 (OKP), 3: -8 (EdDSA), -1: 6 (Ed25519), -2: x}
     Head(cose, 5, 4);
-    Int(cose, 1), Int(cose, 1), Int(cose, 3), Int(cose, -8), Int(cose, -1), Int(cose, 6), Int(cose, -2);
+    Int(cose, 1), Int(cose, 1), Int(cose, 3), Int(cose, -8), Int(cose, -1), Int(cose, 6),
+        Int(cose, -2);
     ByteString(cose, ByteView(pk, sizeof pk));
     Append(auth, cose);
     Bytes att;
     Head(att, 5, 3);
-    Text(att, "fmt"), Text(att, "none"), Text(att, "attStmt"), Head(att, 5, 0), Text(att, "authData"), ByteString(att, auth);
+    Text(att, "fmt"), Text(att, "none"), Text(att, "attStmt"), Head(att, 5, 0),
+        Text(att, "authData"), ByteString(att, auth);
     const std::string id = Base64UrlEncode(credential_id);
     return {{"name", "Test key"},
             {"credential",
              {{"id", id},
               {"rawId", id},
               {"type", "public-key"},
-              {"response", {{"clientDataJSON", Base64UrlEncode(AsBytes(cdj))}, {"attestationObject", Base64UrlEncode(att)}}}}}};
+              {"response",
+               {{"clientDataJSON", Base64UrlEncode(AsBytes(cdj))},
+                {"attestationObject", Base64UrlEncode(att)}}}}}};
   }
 
   // navigator.credentials.get() answered with signature counter `count`.
@@ -155,8 +165,10 @@ struct Browser {
     auto body = json::parse(r->body, nullptr, false);
     if (body.is_object() && body.contains("csrf")) csrf = body["csrf"];
   }
-  httplib::Result Post(const std::string& path, const json& body, bool with_origin = true, bool with_csrf = true) {
-    return http.Post(path.c_str(), Headers(with_origin, with_csrf), body.dump(), "application/json");
+  httplib::Result Post(const std::string& path, const json& body, bool with_origin = true,
+                       bool with_csrf = true) {
+    return http.Post(path.c_str(), Headers(with_origin, with_csrf), body.dump(),
+                     "application/json");
   }
   httplib::Result Get(const std::string& path) { return http.Get(path.c_str(), Headers()); }
 };
@@ -171,7 +183,8 @@ struct Served {
   std::string url, origin, link_token;
 
   explicit Served(const std::string& name) {
-    dir = fs::temp_directory_path() / ("medallion-web-" + name + "-" + HexEncode(rng.RandomBytes(6)));
+    dir =
+        fs::temp_directory_path() / ("medallion-web-" + name + "-" + HexEncode(rng.RandomBytes(6)));
     roles::ContainerOptions o;
     o.dir = dir.string();
     o.owner = OwnerDid();
@@ -197,11 +210,13 @@ TEST_CASE("web: the banner names the app on localhost and a one-time setup link"
   Served c("banner");
   const std::string port = c.url.substr(c.url.rfind(':') + 1);
   CHECK(c.role->banner()["app"] == "http://localhost:" + port + "/");
-  CHECK(c.role->banner()["setup_link"].get<std::string>().rfind("http://localhost:" + port + "/#setup=", 0) == 0);
+  CHECK(c.role->banner()["setup_link"].get<std::string>().rfind(
+            "http://localhost:" + port + "/#setup=", 0) == 0);
   CHECK(c.link_token.size() >= 40);
 }
 
-TEST_CASE("web: passkey registration, sign-in, replay, counter regression, CSRF, sign-out", "[server][web]") {
+TEST_CASE("web: passkey registration, sign-in, replay, counter regression, CSRF, sign-out",
+          "[server][web]") {
   Served c("flow");
   Browser b(c.url, c.origin);
   Authenticator key;
@@ -210,7 +225,8 @@ TEST_CASE("web: passkey registration, sign-in, replay, counter regression, CSRF,
   auto state = b.Get("/web/v1/state");
   REQUIRE(state);
   CHECK(state->status == 200);
-  CHECK(state->get_header_value("Content-Security-Policy").find("default-src 'self'") != std::string::npos);
+  CHECK(state->get_header_value("Content-Security-Policy").find("default-src 'self'") !=
+        std::string::npos);
   CHECK(state->get_header_value("X-Content-Type-Options") == "nosniff");
   CHECK(state->get_header_value("Referrer-Policy") == "no-referrer");
   CHECK(Body(state)["signed_in"] == false);
@@ -220,7 +236,8 @@ TEST_CASE("web: passkey registration, sign-in, replay, counter regression, CSRF,
   CHECK(!missing->get_header_value("Content-Security-Policy").empty());
 
   // The link's ceremony must come from the app's origin.
-  auto foreign = b.Post("/web/v1/passkeys/register/options", {{"link", c.link_token}}, /*with_origin=*/false);
+  auto foreign =
+      b.Post("/web/v1/passkeys/register/options", {{"link", c.link_token}}, /*with_origin=*/false);
   REQUIRE(foreign);
   CHECK(foreign->status == 403);
   CHECK(Body(foreign)["reason"] == "csrf_invalid");
@@ -250,7 +267,8 @@ TEST_CASE("web: passkey registration, sign-in, replay, counter regression, CSRF,
     auto r2 = b.http.Post("/web/v1/passkeys/register", b.Headers(), "not json", "text/plain");
     REQUIRE(r2);
     CHECK(r2->status == 415);
-    auto r3 = b.http.Post("/web/v1/passkeys/register", b.Headers(), std::string(2 << 20, 'x'), "application/json");
+    auto r3 = b.http.Post("/web/v1/passkeys/register", b.Headers(), std::string(2 << 20, 'x'),
+                          "application/json");
     REQUIRE(r3);
     CHECK(r3->status == 413);
     auto r4 = b.Post("/web/v1/passkeys/register", json{{"credential", "x"}});
@@ -302,7 +320,8 @@ TEST_CASE("web: passkey registration, sign-in, replay, counter regression, CSRF,
     CHECK(no_csrf->status == 403);
     CHECK(Body(no_csrf)["reason"] == "csrf_invalid");
     auto other_origin = b.http.Post("/owner/v1/policies",
-                                    httplib::Headers{{"Origin", "http://evil.example"}, {"Cookie", b.name + "=" + b.cookie},
+                                    httplib::Headers{{"Origin", "http://evil.example"},
+                                                     {"Cookie", b.name + "=" + b.cookie},
                                                      {"X-CSRF-Token", b.csrf}},
                                     policy.dump(), "application/json");
     REQUIRE(other_origin);
@@ -339,21 +358,27 @@ TEST_CASE("web: passkey registration, sign-in, replay, counter regression, CSRF,
       refused({{"credential", 7}, {"pharmacy", "http://localhost:1"}}, 400, "'credential'");
       refused({{"credential", "x"}}, 400, "'pharmacy'");
       refused({{"credential", "x"}, {"pharmacy", "ftp://pharmacy.example"}}, 400, "https://");
-      refused({{"credential", "x"}, {"pharmacy", "http://eve:secret@pharmacy.example/"}}, 400, "user name");
+      refused({{"credential", "x"}, {"pharmacy", "http://eve:secret@pharmacy.example/"}}, 400,
+              "user name");
       refused({{"credential", "x"}, {"pharmacy", "https://"}}, 400, "no host");
       refused({{"credential", "x"}, {"pharmacy", "http://localhost:1"}}, 412, "wallet");
-      auto unsigned_post = b.Post("/web/v1/prescriptions/present", {{"credential", "x"}, {"pharmacy", "http://localhost:1"}}, true, false);
+      auto unsigned_post =
+          b.Post("/web/v1/prescriptions/present",
+                 {{"credential", "x"}, {"pharmacy", "http://localhost:1"}}, true, false);
       REQUIRE(unsigned_post);
       CHECK(unsigned_post->status == 403);
-      auto text = b.http.Post("/web/v1/prescriptions/present", b.Headers(), "not json", "application/json");
+      auto text =
+          b.http.Post("/web/v1/prescriptions/present", b.Headers(), "not json", "application/json");
       REQUIRE(text);
       CHECK(text->status == 400);
       CHECK(Body(text)["error"] == "invalid_request");
-      auto form = b.http.Post("/web/v1/prescriptions/present", b.Headers(), "credential=x", "application/x-www-form-urlencoded");
+      auto form = b.http.Post("/web/v1/prescriptions/present", b.Headers(), "credential=x",
+                              "application/x-www-form-urlencoded");
       REQUIRE(form);
       CHECK(form->status >= 400);
       CHECK(form->status < 500);
-      auto big = b.http.Post("/web/v1/prescriptions/present", b.Headers(), std::string(2 << 20, '['), "application/json");
+      auto big = b.http.Post("/web/v1/prescriptions/present", b.Headers(),
+                             std::string(2 << 20, '['), "application/json");
       REQUIRE(big);
       CHECK(big->status >= 400);
       CHECK(big->status < 500);
@@ -375,7 +400,8 @@ TEST_CASE("web: passkey registration, sign-in, replay, counter regression, CSRF,
     }
 
     // The cookie never stands for anyone at the UMA endpoints of third parties.
-    auto token = b.http.Post("/token", b.Headers(), "grant_type=client_credentials", "application/x-www-form-urlencoded");
+    auto token = b.http.Post("/token", b.Headers(), "grant_type=client_credentials",
+                             "application/x-www-form-urlencoded");
     REQUIRE(token);
     CHECK(token->status != 200);
 
@@ -484,7 +510,8 @@ TEST_CASE("web: passkey registration, sign-in, replay, counter regression, CSRF,
     REQUIRE(list);
     REQUIRE(Body(list)["passkeys"].size() == 1);
     const std::string id = Body(list)["passkeys"][0]["id"];
-    auto no_csrf_delete = third.http.Delete(("/web/v1/passkeys/" + id).c_str(), third.Headers(true, false));
+    auto no_csrf_delete =
+        third.http.Delete(("/web/v1/passkeys/" + id).c_str(), third.Headers(true, false));
     REQUIRE(no_csrf_delete);
     CHECK(no_csrf_delete->status == 403);
     auto del = third.http.Delete(("/web/v1/passkeys/" + id).c_str(), third.Headers());
@@ -523,7 +550,8 @@ TEST_CASE("web: links from the owner's bearer session; phone sign-in attempts", 
   auto none = http.Post("/web/v1/links", "", "application/json");
   REQUIRE(none);
   CHECK(none->status == 401);
-  auto fake = http.Post("/web/v1/links", httplib::Headers{{"Authorization", "Bearer nope"}}, "", "application/json");
+  auto fake = http.Post("/web/v1/links", httplib::Headers{{"Authorization", "Bearer nope"}}, "",
+                        "application/json");
   REQUIRE(fake);
   CHECK(fake->status == 401);
 

@@ -29,8 +29,10 @@ struct Setup {
   std::string pat, resource, client_id, client_secret, session;
   explicit Setup(UmaWorld& world, bool with_policy = true) : w(world) {
     pat = *w.as->InternalPat("fhir");
-    Reply r = w.as->CreateResource(pat, {{"name", "Medication requests"}, {"type", kType},
-                                         {"resource_scopes", {"read", "search", "create", "update"}}});
+    Reply r =
+        w.as->CreateResource(pat, {{"name", "Medication requests"},
+                                   {"type", kType},
+                                   {"resource_scopes", {"read", "search", "create", "update"}}});
     REQUIRE(Http(r) == 201);
     resource = r.body["_id"];
     Reply c = w.as->RegisterClient({{"client_name", "Dr. app"}}, "");
@@ -39,18 +41,20 @@ struct Setup {
     client_secret = c.body["client_secret"];
     session = w.OwnerSession();
     if (with_policy) {
-      Reply p = w.as->AddPolicy(session, {{"effect", "permit"},
-                                          {"subjects", {{{"credential_type", "MedicalLicenseCredential"}}}},
-                                          {"resource_types", {"MedicationRequest"}},
-                                          {"scopes", {"read", "search"}},
-                                          {"purposes", {"treatment"}},
-                                          {"note", "SECRET-NOTE my GP and any licensed doctor"}});
+      Reply p = w.as->AddPolicy(session,
+                                {{"effect", "permit"},
+                                 {"subjects", {{{"credential_type", "MedicalLicenseCredential"}}}},
+                                 {"resource_types", {"MedicationRequest"}},
+                                 {"scopes", {"read", "search"}},
+                                 {"purposes", {"treatment"}},
+                                 {"note", "SECRET-NOTE my GP and any licensed doctor"}});
       REQUIRE(Http(p) == 201);
     }
   }
   ClientCredentials Client() const { return {client_id, client_secret}; }
   std::string Ticket(std::vector<std::string> scopes = {"read"}) {
-    Reply t = w.as->RequestPermission(pat, {{"resource_id", resource}, {"resource_scopes", scopes}});
+    Reply t =
+        w.as->RequestPermission(pat, {{"resource_id", resource}, {"resource_scopes", scopes}});
     REQUIRE(Http(t) == 201);
     return t.body["ticket"];
   }
@@ -59,12 +63,14 @@ struct Setup {
     return w.as->Token(form, Client());
   }
   // need_info first, then the license: returns the final reply.
-  Reply Grant(const UmaKey& who, const json& license, std::map<std::string, std::string> extra = {}) {
+  Reply Grant(const UmaKey& who, const json& license,
+              std::map<std::string, std::string> extra = {}) {
     std::string ticket = Ticket();
     Reply first = Token({{"ticket", ticket}});
     REQUIRE(first.body["error"] == "need_info");
     std::string next = first.body["ticket"];
-    std::map<std::string, std::string> form = {{"ticket", next}, {"claim_token", w.Vp(who, {license}, next)},
+    std::map<std::string, std::string> form = {{"ticket", next},
+                                               {"claim_token", w.Vp(who, {license}, next)},
                                                {"claim_token_format", kClaimTokenVp}};
     for (auto& [k, v] : extra) form[k] = v;
     return Token(form);
@@ -79,10 +85,11 @@ bool MentionsPolicy(const Reply& r) {
 }  // namespace
 
 TEST_CASE("policies are parsed strictly", "[uma][policy]") {
-  const json good = {{"effect", "permit"},
-                     {"subjects", {{{"did", "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"}}}},
-                     {"resource_types", {"MedicationRequest"}},
-                     {"purposes", {"treatment"}}};
+  const json good = {
+      {"effect", "permit"},
+      {"subjects", {{{"did", "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"}}}},
+      {"resource_types", {"MedicationRequest"}},
+      {"purposes", {"treatment"}}};
   REQUIRE(PolicyFromJson(good));
   auto with = [&](const char* k, json v) {
     json j = good;
@@ -97,7 +104,9 @@ TEST_CASE("policies are parsed strictly", "[uma][policy]") {
   CHECK_FALSE(with("effect", nullptr));
   CHECK_FALSE(with("subjects", json::array()));
   CHECK_FALSE(with("subjects", {{{"did", "not-a-did"}}}));
-  CHECK_FALSE(with("subjects", {{{"did", "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"}, {"credential_type", "X"}}}));
+  CHECK_FALSE(
+      with("subjects", {{{"did", "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"},
+                         {"credential_type", "X"}}}));
   CHECK_FALSE(with("subjects", {json::object()}));
   CHECK_FALSE(with("subjects", {{{"credential_type", "X"}, {"issuers", {"nope"}}}}));
   CHECK_FALSE(with("resource_types", nullptr));
@@ -124,7 +133,8 @@ TEST_CASE("policies are parsed strictly", "[uma][policy]") {
   CHECK(PolicyToJson(*p) == good);
 }
 
-TEST_CASE("evaluation: deny overrides, default deny, windows, purposes, approvals, determinism", "[uma][policy]") {
+TEST_CASE("evaluation: deny overrides, default deny, windows, purposes, approvals, determinism",
+          "[uma][policy]") {
   const std::string dr = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
   const std::string society = "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp";
   auto policy = [](const std::string& id, json j) {
@@ -135,15 +145,30 @@ TEST_CASE("evaluation: deny overrides, default deny, windows, purposes, approval
   };
   ResourceRef meds{"r1", kType, {"read", "search", "update"}};
   ResourceRef labs{"r2", "http://hl7.org/fhir/StructureDefinition/Observation", {"read"}};
-  RequestingParty party{dr, {{{"VerifiableCredential", "MedicalLicenseCredential"}, society, "urn:l", "00"}}, "treatment"};
+  RequestingParty party{
+      dr,
+      {{{"VerifiableCredential", "MedicalLicenseCredential"}, society, "urn:l", "00"}},
+      "treatment"};
   std::vector<Policy> ps = {
-      policy("a", {{"effect", "permit"}, {"subjects", {{{"credential_type", "MedicalLicenseCredential"}}}},
-                   {"resource_types", {"MedicationRequest"}}, {"scopes", {"read"}}, {"purposes", {"treatment"}}}),
-      policy("b", {{"effect", "deny"}, {"subjects", {{{"did", dr}}}}, {"resource_ids", {"r1"}}, {"scopes", {"update"}}}),
-      policy("c", {{"effect", "permit"}, {"subjects", {{{"did", dr}}}}, {"resource_ids", {"r1"}}, {"scopes", {"update"}},
+      policy("a", {{"effect", "permit"},
+                   {"subjects", {{{"credential_type", "MedicalLicenseCredential"}}}},
+                   {"resource_types", {"MedicationRequest"}},
+                   {"scopes", {"read"}},
                    {"purposes", {"treatment"}}}),
-      policy("d", {{"effect", "permit"}, {"subjects", {{{"did", dr}}}}, {"resource_types", {"Observation"}},
-                   {"purposes", {"research"}}, {"owner_approval", true}}),
+      policy("b", {{"effect", "deny"},
+                   {"subjects", {{{"did", dr}}}},
+                   {"resource_ids", {"r1"}},
+                   {"scopes", {"update"}}}),
+      policy("c", {{"effect", "permit"},
+                   {"subjects", {{{"did", dr}}}},
+                   {"resource_ids", {"r1"}},
+                   {"scopes", {"update"}},
+                   {"purposes", {"treatment"}}}),
+      policy("d", {{"effect", "permit"},
+                   {"subjects", {{{"did", dr}}}},
+                   {"resource_types", {"Observation"}},
+                   {"purposes", {"research"}},
+                   {"owner_approval", true}}),
   };
   const std::vector<std::string> trusted = {society};
   const int64_t now = 1'790'000'000;
@@ -151,43 +176,63 @@ TEST_CASE("evaluation: deny overrides, default deny, windows, purposes, approval
   Decision d = Evaluate(ps, {{meds, {"read", "update"}}}, party, trusted, now);
   REQUIRE(d.outcome == Decision::Outcome::kPermit);
   REQUIRE(d.permissions.size() == 1);
-  CHECK(d.permissions[0].scopes == std::vector<std::string>{"read"});  // update: b's deny beats c's permit
+  CHECK(d.permissions[0].scopes ==
+        std::vector<std::string>{"read"});  // update: b's deny beats c's permit
   CHECK(d.permissions[0].policy_ids == std::vector<std::string>{"a"});
   CHECK(d.explanation.size() == 2);
 
   // Default deny: no policy for search.
-  CHECK(Evaluate(ps, {{meds, {"search"}}}, party, trusted, now).outcome == Decision::Outcome::kDeny);
+  CHECK(Evaluate(ps, {{meds, {"search"}}}, party, trusted, now).outcome ==
+        Decision::Outcome::kDeny);
   // The credential must come from a trusted issuer.
-  CHECK(Evaluate(ps, {{meds, {"read"}}}, party, {"did:key:other"}, now).outcome == Decision::Outcome::kDeny);
+  CHECK(Evaluate(ps, {{meds, {"read"}}}, party, {"did:key:other"}, now).outcome ==
+        Decision::Outcome::kDeny);
   // An unproven party matches nothing.
-  CHECK(Evaluate(ps, {{meds, {"read"}}}, RequestingParty{}, trusted, now).outcome == Decision::Outcome::kDeny);
+  CHECK(Evaluate(ps, {{meds, {"read"}}}, RequestingParty{}, trusted, now).outcome ==
+        Decision::Outcome::kDeny);
   // Purpose: research is only under d, which needs the owner's approval.
   RequestingParty researcher = party;
   researcher.purpose = "research";
-  CHECK(Evaluate(ps, {{meds, {"read"}}}, researcher, trusted, now).outcome == Decision::Outcome::kDeny);
+  CHECK(Evaluate(ps, {{meds, {"read"}}}, researcher, trusted, now).outcome ==
+        Decision::Outcome::kDeny);
   Decision wait = Evaluate(ps, {{labs, {"read"}}}, researcher, trusted, now);
   CHECK(wait.outcome == Decision::Outcome::kApprovalRequired);
   CHECK(wait.approvers == std::vector<std::string>{"owner"});
 
   // Time window.
-  ps.push_back(policy("e", {{"effect", "permit"}, {"subjects", {{{"did", dr}}}}, {"resource_ids", {"r1"}},
-                            {"scopes", {"search"}}, {"purposes", {"treatment"}}, {"not_before", now + 10}, {"not_after", now + 20}}));
-  CHECK(Evaluate(ps, {{meds, {"search"}}}, party, trusted, now).outcome == Decision::Outcome::kDeny);
-  CHECK(Evaluate(ps, {{meds, {"search"}}}, party, trusted, now + 10).outcome == Decision::Outcome::kPermit);
-  CHECK(Evaluate(ps, {{meds, {"search"}}}, party, trusted, now + 20).outcome == Decision::Outcome::kDeny);
+  ps.push_back(policy("e", {{"effect", "permit"},
+                            {"subjects", {{{"did", dr}}}},
+                            {"resource_ids", {"r1"}},
+                            {"scopes", {"search"}},
+                            {"purposes", {"treatment"}},
+                            {"not_before", now + 10},
+                            {"not_after", now + 20}}));
+  CHECK(Evaluate(ps, {{meds, {"search"}}}, party, trusted, now).outcome ==
+        Decision::Outcome::kDeny);
+  CHECK(Evaluate(ps, {{meds, {"search"}}}, party, trusted, now + 10).outcome ==
+        Decision::Outcome::kPermit);
+  CHECK(Evaluate(ps, {{meds, {"search"}}}, party, trusted, now + 20).outcome ==
+        Decision::Outcome::kDeny);
 
   // Multi-party: the permit with the fewest approvers is the one that waits.
-  ps.push_back(policy("f", {{"effect", "permit"}, {"subjects", {{{"did", dr}}}}, {"resource_ids", {"r2"}}, {"scopes", {"read"}},
-                            {"purposes", {"research"}}, {"owner_approval", true}, {"co_approvers", {society}}}));
+  ps.push_back(policy("f", {{"effect", "permit"},
+                            {"subjects", {{{"did", dr}}}},
+                            {"resource_ids", {"r2"}},
+                            {"scopes", {"read"}},
+                            {"purposes", {"research"}},
+                            {"owner_approval", true},
+                            {"co_approvers", {society}}}));
   wait = Evaluate(ps, {{labs, {"read"}}}, researcher, trusted, now);
   CHECK(wait.approvers == std::vector<std::string>{"owner"});  // d (1 approver) over f (2)
 
   // Deterministic whatever the storage order.
-  Decision reference = Evaluate(ps, {{meds, {"read", "update", "search"}}, {labs, {"read"}}}, party, trusted, now + 15);
+  Decision reference = Evaluate(ps, {{meds, {"read", "update", "search"}}, {labs, {"read"}}}, party,
+                                trusted, now + 15);
   std::mt19937 gen(5);
   for (int i = 0; i < 20; ++i) {
     std::shuffle(ps.begin(), ps.end(), gen);
-    Decision again = Evaluate(ps, {{labs, {"read"}}, {meds, {"search", "update", "read"}}}, party, trusted, now + 15);
+    Decision again = Evaluate(ps, {{labs, {"read"}}, {meds, {"search", "update", "read"}}}, party,
+                              trusted, now + 15);
     CHECK(again.outcome == reference.outcome);
     CHECK(again.explanation.size() == reference.explanation.size());
     REQUIRE(again.permissions.size() == reference.permissions.size());
@@ -198,7 +243,8 @@ TEST_CASE("evaluation: deny overrides, default deny, windows, purposes, approval
   }
 }
 
-TEST_CASE("the UMA grant end to end: ticket, need_info, claims, RPT, introspection, revocation", "[uma][grant]") {
+TEST_CASE("the UMA grant end to end: ticket, need_info, claims, RPT, introspection, revocation",
+          "[uma][grant]") {
   UmaWorld w;
   Setup s(w);
   json disc = w.as->Discovery();
@@ -227,7 +273,8 @@ TEST_CASE("the UMA grant end to end: ticket, need_info, claims, RPT, introspecti
   CHECK_FALSE(w.as->Authorize(s.pat, rpt, s.resource, "update", &refusal));
   CHECK(Http(refusal) == 401);
   REQUIRE(refusal.headers.size() == 1);
-  CHECK(refusal.headers[0].second.rfind("UMA realm=\"medallion\", as_uri=\"https://patient.example\", ticket=\"", 0) == 0);
+  CHECK(refusal.headers[0].second.rfind(
+            "UMA realm=\"medallion\", as_uri=\"https://patient.example\", ticket=\"", 0) == 0);
 
   // The PCT stands in for the claims next time.
   std::string ticket = s.Ticket();
@@ -263,20 +310,26 @@ TEST_CASE("security: tickets, tokens, claims and containers", "[uma][security]")
     Reply r = s.Grant(w.physician, license);
     REQUIRE(Http(r) == 200);
     w.Advance(3601);
-    CHECK(w.as->Introspect(s.pat, r.body["access_token"].get<std::string>()).body["active"] == false);
-    CHECK_FALSE(w.as->Authorize(s.pat, r.body["access_token"].get<std::string>(), s.resource, "read", &refusal));
+    CHECK(w.as->Introspect(s.pat, r.body["access_token"].get<std::string>()).body["active"] ==
+          false);
+    CHECK_FALSE(w.as->Authorize(s.pat, r.body["access_token"].get<std::string>(), s.resource,
+                                "read", &refusal));
   }
   SECTION("no ticket for another resource server's resource") {
     std::string other_pat = *w.as->InternalPat("other-rs");
-    Reply t = w.as->RequestPermission(other_pat, {{"resource_id", s.resource}, {"resource_scopes", {"read"}}});
+    Reply t = w.as->RequestPermission(other_pat,
+                                      {{"resource_id", s.resource}, {"resource_scopes", {"read"}}});
     CHECK(Http(t) == 400);
     CHECK(t.body["error"] == "invalid_resource_id");
     CHECK(Http(w.as->ReadResource(other_pat, s.resource)) == 404);
     CHECK(Http(w.as->DeleteResource(other_pat, s.resource)) == 404);
-    CHECK(Http(w.as->UpdateResource(other_pat, s.resource, {{"resource_scopes", {"read"}}})) == 404);
+    CHECK(Http(w.as->UpdateResource(other_pat, s.resource, {{"resource_scopes", {"read"}}})) ==
+          404);
     CHECK(w.as->ListResources(other_pat).body.empty());
     // FedAuthz §3.2: the owning server updates, lists and deletes; descriptions are checked.
-    CHECK(Http(w.as->UpdateResource(s.pat, s.resource, {{"name", "Renamed"}, {"resource_scopes", {"read", "search"}}})) == 200);
+    CHECK(Http(w.as->UpdateResource(
+              s.pat, s.resource, {{"name", "Renamed"}, {"resource_scopes", {"read", "search"}}})) ==
+          200);
     CHECK(w.as->ReadResource(s.pat, s.resource).body["name"] == "Renamed");
     CHECK(Http(w.as->UpdateResource(s.pat, s.resource, {{"name", "no scopes"}})) == 400);
     CHECK(Http(w.as->CreateResource(s.pat, {{"resource_scopes", {"has space"}}})) == 400);
@@ -286,9 +339,11 @@ TEST_CASE("security: tickets, tokens, claims and containers", "[uma][security]")
     CHECK(Http(w.as->DeleteResource(s.pat, extra.body["_id"].get<std::string>())) == 204);
     CHECK(Http(w.as->ReadResource(s.pat, extra.body["_id"].get<std::string>())) == 404);
     // Unregistered scope, bad PAT.
-    CHECK(w.as->RequestPermission(s.pat, {{"resource_id", s.resource}, {"resource_scopes", {"delete"}}}).body["error"] ==
-          "invalid_scope");
-    CHECK(Http(w.as->RequestPermission("forged", {{"resource_id", s.resource}, {"resource_scopes", {"read"}}})) == 401);
+    CHECK(w.as->RequestPermission(s.pat,
+                                  {{"resource_id", s.resource}, {"resource_scopes", {"delete"}}})
+              .body["error"] == "invalid_scope");
+    CHECK(Http(w.as->RequestPermission(
+              "forged", {{"resource_id", s.resource}, {"resource_scopes", {"read"}}})) == 401);
   }
   SECTION("a rotated ticket stays with its client") {
     std::string t = s.Ticket();
@@ -298,10 +353,13 @@ TEST_CASE("security: tickets, tokens, claims and containers", "[uma][security]")
                                {other.body["client_id"], other.body["client_secret"]});
     CHECK(stolen.body["error"] == "invalid_grant");
   }
-  SECTION("claim tokens for another audience, another ticket, expired, forged, revoked, untrusted") {
-    auto attempt = [&](const std::function<std::string(const std::string&)>& make, const char* format = kClaimTokenVp) {
+  SECTION(
+      "claim tokens for another audience, another ticket, expired, forged, revoked, untrusted") {
+    auto attempt = [&](const std::function<std::string(const std::string&)>& make,
+                       const char* format = kClaimTokenVp) {
       std::string next = s.Token({{"ticket", s.Ticket()}}).body["ticket"];
-      return s.Token({{"ticket", next}, {"claim_token", make(next)}, {"claim_token_format", format}});
+      return s.Token(
+          {{"ticket", next}, {"claim_token", make(next)}, {"claim_token_format", format}});
     };
     auto refused = [&](const Reply& r, const std::string& reason) {
       INFO(r.body.dump());
@@ -310,26 +368,40 @@ TEST_CASE("security: tickets, tokens, claims and containers", "[uma][security]")
       CHECK(r.body["error_description"].get<std::string>().find(reason) != std::string::npos);
       CHECK_FALSE(r.body.contains("access_token"));
     };
-    refused(attempt([&](const std::string& t) { return w.Vp(w.physician, {license}, t, "treatment", nullptr, "https://other.example"); }),
+    refused(attempt([&](const std::string& t) {
+              return w.Vp(w.physician, {license}, t, "treatment", nullptr, "https://other.example");
+            }),
             "audience_mismatch");
     std::string older = s.Ticket();
-    refused(attempt([&](const std::string&) { return w.Vp(w.physician, {license}, older); }), "nonce_mismatch");
-    refused(attempt([&](const std::string& t) { return w.DidAuth(w.physician, t, "treatment", "", 3600); }, kClaimTokenDidAuth),
-            "claim_token_too_old");
-    refused(attempt([&](const std::string& t) { return w.Vp(w.physician, {license}, t, "treatment", &w.stranger); }),
+    refused(attempt([&](const std::string&) { return w.Vp(w.physician, {license}, older); }),
+            "nonce_mismatch");
+    refused(
+        attempt(
+            [&](const std::string& t) { return w.DidAuth(w.physician, t, "treatment", "", 3600); },
+            kClaimTokenDidAuth),
+        "claim_token_too_old");
+    refused(attempt([&](const std::string& t) {
+              return w.Vp(w.physician, {license}, t, "treatment", &w.stranger);
+            }),
             "signature_invalid");
     w.revoked.insert("urn:uuid:license-1");
-    refused(attempt([&](const std::string& t) { return w.Vp(w.physician, {license}, t); }), "license_status");
+    refused(attempt([&](const std::string& t) { return w.Vp(w.physician, {license}, t); }),
+            "license_status");
     w.revoked.clear();
     const json rogue = w.License(w.physician, "urn:uuid:rogue", &w.rogue_society);
-    refused(attempt([&](const std::string& t) { return w.Vp(w.physician, {rogue}, t); }), "untrusted_issuer");
+    refused(attempt([&](const std::string& t) { return w.Vp(w.physician, {rogue}, t); }),
+            "untrusted_issuer");
     const json someone_elses = w.License(w.stranger, "urn:uuid:l-2");
-    refused(attempt([&](const std::string& t) { return w.Vp(w.physician, {someone_elses}, t); }), "holder_binding");
+    refused(attempt([&](const std::string& t) { return w.Vp(w.physician, {someone_elses}, t); }),
+            "holder_binding");
     json tampered = license;
     tampered["credentialSubject"]["specialty"] = "Surgery";
-    refused(attempt([&](const std::string& t) { return w.Vp(w.physician, {tampered}, t); }), "signature_invalid");
-    refused(attempt([&](const std::string&) { return std::string("eyJhbGciOiJub25lIn0.e30."); }), "");
-    Reply unknown = attempt([&](const std::string& t) { return w.Vp(w.physician, {license}, t); }, "urn:x:unknown");
+    refused(attempt([&](const std::string& t) { return w.Vp(w.physician, {tampered}, t); }),
+            "signature_invalid");
+    refused(attempt([&](const std::string&) { return std::string("eyJhbGciOiJub25lIn0.e30."); }),
+            "");
+    Reply unknown = attempt([&](const std::string& t) { return w.Vp(w.physician, {license}, t); },
+                            "urn:x:unknown");
     CHECK(unknown.body["error"] == "need_info");
   }
   SECTION("an RPT upgrade cannot escalate scopes") {
@@ -338,7 +410,10 @@ TEST_CASE("security: tickets, tokens, claims and containers", "[uma][security]")
     const std::string old_rpt = r.body["access_token"];
     // "update" is registered on the resource but no policy permits it: the upgraded token
     // carries "read" only, and the superseded one stops working.
-    Reply up = s.Token({{"ticket", s.Ticket({"read"})}, {"pct", r.body["pct"]}, {"rpt", old_rpt}, {"scope", "update"}});
+    Reply up = s.Token({{"ticket", s.Ticket({"read"})},
+                        {"pct", r.body["pct"]},
+                        {"rpt", old_rpt},
+                        {"scope", "update"}});
     INFO(up.body.dump());
     REQUIRE(Http(up) == 200);
     CHECK(up.body["upgraded"] == true);
@@ -347,31 +422,42 @@ TEST_CASE("security: tickets, tokens, claims and containers", "[uma][security]")
     CHECK(in.body["permissions"][0]["resource_scopes"] == json({"read"}));
     CHECK(w.as->Introspect(s.pat, old_rpt).body["active"] == false);
     // Asking only for what is not permitted is denied outright.
-    CHECK(s.Token({{"ticket", s.Ticket({"update"})}, {"pct", r.body["pct"]}}).body["error"] == "request_denied");
+    CHECK(s.Token({{"ticket", s.Ticket({"update"})}, {"pct", r.body["pct"]}}).body["error"] ==
+          "request_denied");
     // A scope no ticket resource has is invalid_scope (UMA Grant §3.3.6).
     Reply bad = s.Token({{"ticket", s.Ticket()}, {"pct", r.body["pct"]}, {"scope", "delete"}});
     CHECK(bad.body["error"] == "invalid_scope");
     // Someone else's RPT cannot be upgraded, nor their PCT used.
     Reply other = w.as->RegisterClient({{"client_name", "other"}}, "");
     ClientCredentials oc{other.body["client_id"], other.body["client_secret"]};
-    CHECK(Http(w.as->Token({{"grant_type", kUmaTicketGrant}, {"ticket", s.Ticket()}, {"rpt", up.body["access_token"]}}, oc)) != 200);
-    CHECK(w.as->Token({{"grant_type", kUmaTicketGrant}, {"ticket", s.Ticket()}, {"pct", r.body["pct"]}}, oc).body["error"] ==
-          "invalid_grant");
+    CHECK(Http(w.as->Token({{"grant_type", kUmaTicketGrant},
+                            {"ticket", s.Ticket()},
+                            {"rpt", up.body["access_token"]}},
+                           oc)) != 200);
+    CHECK(w.as->Token(
+                  {{"grant_type", kUmaTicketGrant}, {"ticket", s.Ticket()}, {"pct", r.body["pct"]}},
+                  oc)
+              .body["error"] == "invalid_grant");
   }
   SECTION("policy contents never appear in errors") {
     // A stranger with a DID but no license: need_info (uniform), then request_denied.
     std::string t = s.Ticket();
     Reply r1 = s.Token({{"ticket", t}});
     std::string t2 = r1.body["ticket"];
-    Reply r2 = s.Token({{"ticket", t2}, {"claim_token", w.DidAuth(w.stranger, t2)}, {"claim_token_format", kClaimTokenDidAuth}});
+    Reply r2 = s.Token({{"ticket", t2},
+                        {"claim_token", w.DidAuth(w.stranger, t2)},
+                        {"claim_token_format", kClaimTokenDidAuth}});
     CHECK(r2.body["error"] == "need_info");
     std::string t3 = r2.body["ticket"];
-    Reply r3 = s.Token({{"ticket", t3}, {"claim_token", w.DidAuth(w.stranger, t3)}, {"claim_token_format", kClaimTokenDidAuth}});
+    Reply r3 = s.Token({{"ticket", t3},
+                        {"claim_token", w.DidAuth(w.stranger, t3)},
+                        {"claim_token_format", kClaimTokenDidAuth}});
     CHECK(r3.body["error"] == "request_denied");
     for (const Reply* r : {&r1, &r2, &r3}) {
       CHECK_FALSE(MentionsPolicy(*r));
       for (auto& [k, v] : r->body.items()) {
-        CHECK((k == "error" || k == "error_description" || k == "ticket" || k == "required_claims" || k == "interval"));
+        CHECK((k == "error" || k == "error_description" || k == "ticket" ||
+               k == "required_claims" || k == "interval"));
       }
     }
     // The owner API refuses without a session, and says nothing else.
@@ -386,13 +472,16 @@ TEST_CASE("security: tickets, tokens, claims and containers", "[uma][security]")
     REQUIRE(Http(r) == 200);
     UmaWorld other("uma-other");
     Setup s2(other);
-    CHECK(other.as->Introspect(s2.pat, r.body["access_token"].get<std::string>()).body["active"] == false);
-    CHECK_FALSE(other.as->Authorize(s2.pat, r.body["access_token"].get<std::string>(), s2.resource, "read", &refusal));
-    CHECK(Http(other.as->Introspect(s.pat, "x")) == 401);         // the first container's PAT
-    CHECK(Http(other.as->ListPolicies(s.session)) == 401);        // its owner session
-    CHECK(other.as->Token({{"grant_type", kUmaTicketGrant}, {"ticket", s.Ticket()}}, s2.Client()).body["error"] ==
-          "invalid_grant");                                         // its tickets
-    CHECK(Http(other.as->Token({{"grant_type", kUmaTicketGrant}, {"ticket", s2.Ticket()}}, s.Client())) == 401);  // its clients
+    CHECK(other.as->Introspect(s2.pat, r.body["access_token"].get<std::string>()).body["active"] ==
+          false);
+    CHECK_FALSE(other.as->Authorize(s2.pat, r.body["access_token"].get<std::string>(), s2.resource,
+                                    "read", &refusal));
+    CHECK(Http(other.as->Introspect(s.pat, "x")) == 401);   // the first container's PAT
+    CHECK(Http(other.as->ListPolicies(s.session)) == 401);  // its owner session
+    CHECK(other.as->Token({{"grant_type", kUmaTicketGrant}, {"ticket", s.Ticket()}}, s2.Client())
+              .body["error"] == "invalid_grant");  // its tickets
+    CHECK(Http(other.as->Token({{"grant_type", kUmaTicketGrant}, {"ticket", s2.Ticket()}},
+                               s.Client())) == 401);  // its clients
   }
   SECTION("owner sign-in: single-use challenge, only the owner") {
     Reply ch = w.as->OwnerChallenge();
@@ -414,15 +503,18 @@ TEST_CASE("security: tickets, tokens, claims and containers", "[uma][security]")
                             {rs.body["client_id"], rs.body["client_secret"]});
     CHECK(Http(pat) == 200);
     // A requesting party's client gets no PAT.
-    CHECK(w.as->Token({{"grant_type", "client_credentials"}, {"scope", "uma_protection"}}, s.Client()).body["error"] ==
-          "unauthorized_client");
+    CHECK(
+        w.as->Token({{"grant_type", "client_credentials"}, {"scope", "uma_protection"}}, s.Client())
+            .body["error"] == "unauthorized_client");
     CHECK(Http(w.as->RegisterClient({{"token_endpoint_auth_method", "none"}}, "")) == 400);
     CHECK(Http(w.as->RegisterClient({{"grant_types", {"password"}}}, "")) == 400);
-    CHECK(w.as->RegisterClient({{"redirect_uris", {"http://evil.example/cb"}}}, "").body["error"] == "invalid_redirect_uri");
+    CHECK(w.as->RegisterClient({{"redirect_uris", {"http://evil.example/cb"}}}, "").body["error"] ==
+          "invalid_redirect_uri");
   }
 }
 
-TEST_CASE("approvals: request_submitted, the owner's decision, co-approvers, denial", "[uma][approval]") {
+TEST_CASE("approvals: request_submitted, the owner's decision, co-approvers, denial",
+          "[uma][approval]") {
   UmaWorld w;
   Setup s(w, /*with_policy=*/false);
   Reply p = w.as->AddPolicy(s.session, {{"effect", "permit"},
@@ -435,7 +527,9 @@ TEST_CASE("approvals: request_submitted, the owner's decision, co-approvers, den
   REQUIRE(Http(p) == 201);
   auto submit = [&]() {
     std::string t = s.Token({{"ticket", s.Ticket()}}).body["ticket"];
-    Reply r = s.Token({{"ticket", t}, {"claim_token", w.DidAuth(w.physician, t)}, {"claim_token_format", kClaimTokenDidAuth}});
+    Reply r = s.Token({{"ticket", t},
+                       {"claim_token", w.DidAuth(w.physician, t)},
+                       {"claim_token_format", kClaimTokenDidAuth}});
     REQUIRE(r.body["error"] == "request_submitted");
     CHECK(r.body["interval"] == 5);
     return r;
@@ -456,7 +550,8 @@ TEST_CASE("approvals: request_submitted, the owner's decision, co-approvers, den
   poll = s.Token({{"ticket", poll.body["ticket"]}});
   CHECK(poll.body["error"] == "request_submitted");
   // The provider's signed decision must name this request and its hash, and come from an approver.
-  auto decision = [&](const UmaKey& who, const std::string& nonce, const std::string& req, const std::string& what) {
+  auto decision = [&](const UmaKey& who, const std::string& nonce, const std::string& req,
+                      const std::string& what) {
     return w.DidAuth(who, nonce, "", "", 300, {{"request", req}, {"decision", what}});
   };
   CHECK(Http(w.as->DecideSigned(id, decision(w.provider, "wrong-hash", id, "approve"))) == 401);
@@ -479,7 +574,8 @@ TEST_CASE("approvals: request_submitted, the owner's decision, co-approvers, den
   CHECK(Http(w.as->DecideAsOwner(s.session, id2, "maybe")) == 400);
 }
 
-TEST_CASE("revoking a policy stops its tokens; the disclosure log is a verifiable chain", "[uma][log]") {
+TEST_CASE("revoking a policy stops its tokens; the disclosure log is a verifiable chain",
+          "[uma][log]") {
   UmaWorld w;
   Setup s(w);
   const json license = w.License(w.physician);
@@ -502,14 +598,16 @@ TEST_CASE("revoking a policy stops its tokens; the disclosure log is a verifiabl
   Reply log = w.as->ReadDisclosures(s.session, 0, 1000);
   std::set<std::string> events;
   for (const json& e : log.body["entries"]) events.insert(e["event"]);
-  for (const char* e : {"client.register", "owner.signin", "policy.add", "decision", "release", "policy.revoke"}) {
+  for (const char* e :
+       {"client.register", "owner.signin", "policy.add", "decision", "release", "policy.revoke"}) {
     INFO(e);
     CHECK(events.count(e) == 1);
   }
   bool release_found = false;
   for (const json& e : log.body["entries"]) {
     if (e["event"] == "release") {
-      release_found = e["requesting_party"] == w.physician.Did() && e["records"] == json({"MedicationRequest/abc"});
+      release_found = e["requesting_party"] == w.physician.Did() &&
+                      e["records"] == json({"MedicationRequest/abc"});
     }
     // No bearer token is ever logged, only hashes.
     CHECK(e.dump().find(rpt) == std::string::npos);
@@ -551,12 +649,14 @@ TEST_CASE("revoking a policy stops its tokens; the disclosure log is a verifiabl
   // Everything survives a restart.
   w.Open();
   std::string session = w.OwnerSession();
-  CHECK(w.as->ReadDisclosures(session, 0, 1000).body["entries"].size() == log.body["entries"].size() + 1);
+  CHECK(w.as->ReadDisclosures(session, 0, 1000).body["entries"].size() ==
+        log.body["entries"].size() + 1);
 }
 
 TEST_CASE("consent receipts and disclosure batches are anchored on the ledger", "[uma][ledger]") {
   // A real ledger with the consent validator.
-  std::filesystem::path dir = std::filesystem::temp_directory_path() / ("medallion-uma-ledger-" + std::to_string(::getpid()));
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              ("medallion-uma-ledger-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   FakeClock clock{testing::kUmaNow * 1000};
@@ -569,7 +669,8 @@ TEST_CASE("consent receipts and disclosure batches are anchored on the ledger", 
   lo.validators = &validators;
   auto store = ledger::SqliteLeafStore::Open((dir / "ledger.db").string());
   REQUIRE(store);
-  auto log = ledger::Log::Open(std::move(*store), ledger::Ed25519NoteSigner::FromSeed("ledger.test", Bytes(32, 9)), env, lo);
+  auto log = ledger::Log::Open(
+      std::move(*store), ledger::Ed25519NoteSigner::FromSeed("ledger.test", Bytes(32, 9)), env, lo);
   REQUIRE(log);
   auto port = claims::MakeInProcessLedgerPort(log->get());
   {
@@ -590,8 +691,10 @@ TEST_CASE("consent receipts and disclosure batches are anchored on the ledger", 
       const json& proof = receipts.body[0]["signer_proof"];
       auto proof_sig = Base64UrlDecode(proof["signature"].get<std::string>());
       REQUIRE(proof_sig);
-      CHECK(proof["message"] == SignerBindingMessage(entry["controller"].get<std::string>(), entry["receipt"].get<std::string>()));
-      CHECK(claims::VerifySignature(claims::Alg::kEdDSA, w.patient.Signer().public_key, AsBytes(proof["message"].get<std::string>()), *proof_sig));
+      CHECK(proof["message"] == SignerBindingMessage(entry["controller"].get<std::string>(),
+                                                     entry["receipt"].get<std::string>()));
+      CHECK(claims::VerifySignature(claims::Alg::kEdDSA, w.patient.Signer().public_key,
+                                    AsBytes(proof["message"].get<std::string>()), *proof_sig));
     }
     CHECK(entry["receipt"] == receipts.body[0]["hash"]);
     CHECK(entry["purpose"] == "treatment");
@@ -610,7 +713,9 @@ TEST_CASE("consent receipts and disclosure batches are anchored on the ledger", 
     // Disclosure batches: anchoring on demand writes the chain head.
     Reply a = w.as->AnchorDisclosures(s.session);
     REQUIRE(Http(a) == 200);
-    auto anchor = json::parse((*(*log)->Entries(a.body["ledger_index"], a.body["ledger_index"].get<uint64_t>() + 1))[0].entry);
+    auto anchor = json::parse(
+        (*(*log)->Entries(a.body["ledger_index"], a.body["ledger_index"].get<uint64_t>() + 1))[0]
+            .entry);
     CHECK(anchor["type"] == "anchor");
     CHECK(anchor["kind"] == "batch");
     CHECK(anchor["hash"] == a.body["hash"]);
@@ -634,13 +739,15 @@ TEST_CASE("consent receipts and disclosure batches are anchored on the ledger", 
       const json& exported_anchor = exported.body["anchors"][0];
       CHECK(exported_anchor["signer"] == anchor["key"]);
       const json& proof = exported_anchor["signer_proof"];
-      CHECK(proof["message"] == SignerBindingMessage(anchor["key"].get<std::string>(), anchor["hash"].get<std::string>()));
+      CHECK(proof["message"] == SignerBindingMessage(anchor["key"].get<std::string>(),
+                                                     anchor["hash"].get<std::string>()));
       auto proof_sig = Base64UrlDecode(proof["signature"].get<std::string>());
       REQUIRE(proof_sig);
-      CHECK(claims::VerifySignature(claims::Alg::kEdDSA, w.patient.Signer().public_key, AsBytes(proof["message"].get<std::string>()),
-                                    *proof_sig));
+      CHECK(claims::VerifySignature(claims::Alg::kEdDSA, w.patient.Signer().public_key,
+                                    AsBytes(proof["message"].get<std::string>()), *proof_sig));
       CHECK_FALSE(claims::VerifySignature(claims::Alg::kEdDSA, w.stranger.Signer().public_key,
-                                          AsBytes(proof["message"].get<std::string>()), *proof_sig));
+                                          AsBytes(proof["message"].get<std::string>()),
+                                          *proof_sig));
     }
 
     // Revoking the policy anchors a revoke naming the grant's receipt.
@@ -658,20 +765,28 @@ TEST_CASE("consent receipts and disclosure batches are anchored on the ledger", 
 
 // Issue 12's conformance findings: FedAuthz §3.2.1 Location, §4.1 zero or more scopes, and a
 // discovery document with no value outside RFC 8414's registries.
-TEST_CASE("resource registration has a Location; a ticket may ask for zero scopes; discovery is registry-clean", "[uma]") {
+TEST_CASE(
+    "resource registration has a Location; a ticket may ask for zero scopes; discovery is "
+    "registry-clean",
+    "[uma]") {
   UmaWorld w("uma-conformance");
   Setup s(w);
-  Reply r = w.as->CreateResource(s.pat, {{"name", "Allergies"}, {"type", kType}, {"resource_scopes", {"read"}}});
+  Reply r = w.as->CreateResource(
+      s.pat, {{"name", "Allergies"}, {"type", kType}, {"resource_scopes", {"read"}}});
   REQUIRE(Http(r) == 201);
   bool has_location = false;
   for (const auto& [k, v] : r.headers) {
-    if (k == "Location") has_location = v == w.as->options().issuer + "/uma/resource_set/" + r.body["_id"].get<std::string>();
+    if (k == "Location")
+      has_location =
+          v == w.as->options().issuer + "/uma/resource_set/" + r.body["_id"].get<std::string>();
   }
   CHECK(has_location);
-  Reply t = w.as->RequestPermission(s.pat, {{"resource_id", s.resource}, {"resource_scopes", json::array()}});
+  Reply t = w.as->RequestPermission(
+      s.pat, {{"resource_id", s.resource}, {"resource_scopes", json::array()}});
   CHECK(Http(t) == 201);
   CHECK(t.body.contains("ticket"));
-  Reply bad = w.as->RequestPermission(s.pat, {{"resource_id", s.resource}, {"resource_scopes", "read"}});
+  Reply bad =
+      w.as->RequestPermission(s.pat, {{"resource_id", s.resource}, {"resource_scopes", "read"}});
   CHECK(Http(bad) == 400);
   const json d = w.as->Discovery();
   CHECK_FALSE(d.contains("introspection_endpoint_auth_methods_supported"));
@@ -684,7 +799,8 @@ TEST_CASE("resource registration has a Location; a ticket may ask for zero scope
 TEST_CASE("wrong types in request bodies are refused, never thrown", "[uma][wrong-type]") {
   UmaWorld w("uma-wrong-types");
   Setup s(w);
-  const json bad_values[] = {json(7), json(-1.5), json::array(), json::object(), json(nullptr), json(true), json("x y")};
+  const json bad_values[] = {json(7),       json(-1.5), json::array(), json::object(),
+                             json(nullptr), json(true), json("x y")};
   auto refused = [](const Reply& r, const char* error) {
     INFO(r.body.dump());
     CHECK(Http(r) == 400);
@@ -694,7 +810,8 @@ TEST_CASE("wrong types in request bodies are refused, never thrown", "[uma][wron
   };
   for (const json& v : bad_values) {
     INFO(v.dump());
-    for (const char* member : {"scope", "token_endpoint_auth_method", "grant_types", "client_name"}) {
+    for (const char* member :
+         {"scope", "token_endpoint_auth_method", "grant_types", "client_name"}) {
       if (v == json("x y") && std::string(member) == "client_name") continue;  // a valid name
       INFO(member);
       refused(w.as->RegisterClient({{member, v}}, s.session), "invalid_client_metadata");
@@ -708,16 +825,20 @@ TEST_CASE("wrong types in request bodies are refused, never thrown", "[uma][wron
       refused(w.as->CreateResource(s.pat, d), "invalid_request");
       refused(w.as->UpdateResource(s.pat, s.resource, d), "invalid_request");
     }
-    refused(w.as->RequestPermission(s.pat, {{"resource_id", v}, {"resource_scopes", {"read"}}}), "invalid_resource_id");
-    refused(w.as->RequestPermission(s.pat, {{"resource_id", s.resource}, {"resource_scopes", {v}}}), "invalid_scope");
-    for (const char* member : {"effect", "subjects", "resource_types", "scopes", "purposes", "owner_approval"}) {
+    refused(w.as->RequestPermission(s.pat, {{"resource_id", v}, {"resource_scopes", {"read"}}}),
+            "invalid_resource_id");
+    refused(w.as->RequestPermission(s.pat, {{"resource_id", s.resource}, {"resource_scopes", {v}}}),
+            "invalid_scope");
+    for (const char* member :
+         {"effect", "subjects", "resource_types", "scopes", "purposes", "owner_approval"}) {
       json policy = {{"effect", "permit"},
                      {"subjects", {{{"credential_type", "MedicalLicenseCredential"}}}},
                      {"resource_types", {"MedicationRequest"}},
                      {"purposes", {"treatment"}}};
       policy[member] = v;
       const std::string m = member;
-      if ((m == "scopes" && v == json::array()) || (m == "owner_approval" && v.is_boolean())) continue;  // valid
+      if ((m == "scopes" && v == json::array()) || (m == "owner_approval" && v.is_boolean()))
+        continue;  // valid
       INFO(member);
       refused(w.as->AddPolicy(s.session, policy), "invalid_request");
     }

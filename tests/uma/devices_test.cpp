@@ -9,8 +9,8 @@
 
 using namespace medallion;
 using namespace medallion::uma;
-using medallion::testing::Http;
 using medallion::testing::DeviceSig;
+using medallion::testing::Http;
 using medallion::testing::PairingProof;
 using medallion::testing::UmaKey;
 using medallion::testing::UmaWorld;
@@ -26,21 +26,28 @@ struct Phone {
   std::string device_id, session;
   Phone(UmaWorld& world, uint8_t seed) : w(world), key(seed) {}
   Reply Pair(const json& offer) {
-    Reply r = w.as->CompletePairing(PairingProof(w.issuer, offer["pairing_id"], offer["secret"], key));
+    Reply r =
+        w.as->CompletePairing(PairingProof(w.issuer, offer["pairing_id"], offer["secret"], key));
     if (Http(r) == 201) device_id = r.body["device_id"];
     return r;
   }
   Reply SignIn() {
     std::string nonce = w.as->OwnerChallenge().body["nonce"];
-    Reply r = w.as->DeviceSignIn({{"device_id", device_id}, {"nonce", nonce},
-                                  {"sig", DeviceSig(key, {{"type", "medallion-device-session/1"}, {"container", w.issuer},
-                                                          {"device_id", device_id}, {"nonce", nonce}})}});
+    Reply r = w.as->DeviceSignIn({{"device_id", device_id},
+                                  {"nonce", nonce},
+                                  {"sig", DeviceSig(key, {{"type", "medallion-device-session/1"},
+                                                          {"container", w.issuer},
+                                                          {"device_id", device_id},
+                                                          {"nonce", nonce}})}});
     if (r.ok()) session = r.body["access_token"];
     return r;
   }
   json Decision(const std::string& id, const std::string& hash, const std::string& decision) const {
     return {{"decision", decision},
-            {"sig", DeviceSig(key, {{"type", "medallion-decision/1"}, {"container", w.issuer}, {"request", id}, {"hash", hash},
+            {"sig", DeviceSig(key, {{"type", "medallion-decision/1"},
+                                    {"container", w.issuer},
+                                    {"request", id},
+                                    {"hash", hash},
                                     {"decision", decision}})}};
   }
 };
@@ -74,7 +81,8 @@ TEST_CASE("pairing: the offer, the proof, and every refusal", "[uma][devices]") 
   DeviceWorld d;
   UmaWorld& w = d.w;
   json offer = d.Offer();
-  CHECK(offer["uri"].get<std::string>().rfind("medallion-pair://v1?url=https%3A%2F%2Fpatient.example&id=", 0) == 0);
+  CHECK(offer["uri"].get<std::string>().rfind(
+            "medallion-pair://v1?url=https%3A%2F%2Fpatient.example&id=", 0) == 0);
   CHECK(Http(w.as->CreatePairing("not-a-session")) == 401);
 
   Phone phone(w, 30), thief(w, 31);
@@ -83,16 +91,20 @@ TEST_CASE("pairing: the offer, the proof, and every refusal", "[uma][devices]") 
   CHECK(w.as->CompletePairing(guessed).body["error_description"] == "the pairing proof is wrong");
   json forged = PairingProof(w.issuer, offer["pairing_id"], offer["secret"], phone.key);
   forged["sig"] = PairingProof(w.issuer, offer["pairing_id"], offer["secret"], thief.key)["sig"];
-  CHECK(w.as->CompletePairing(forged).body["error_description"] == "the device signature does not verify");
+  CHECK(w.as->CompletePairing(forged).body["error_description"] ==
+        "the device signature does not verify");
   // The transcript binds the container: a proof made for another container fails.
-  json elsewhere = PairingProof("https://other.example", offer["pairing_id"], offer["secret"], phone.key);
+  json elsewhere =
+      PairingProof("https://other.example", offer["pairing_id"], offer["secret"], phone.key);
   CHECK(Http(w.as->CompletePairing(elsewhere)) == 400);
 
   REQUIRE(Http(phone.Pair(offer)) == 201);
-  CHECK(w.example->Resolve(kOwnerDid, {}).document->verification_methods.size() == 1);  // published on the DID
+  CHECK(w.example->Resolve(kOwnerDid, {}).document->verification_methods.size() ==
+        1);  // published on the DID
   // Reused.
   Phone second(w, 32);
-  CHECK(second.Pair(offer).body["error_description"] == "the pairing offer was already used or burned");
+  CHECK(second.Pair(offer).body["error_description"] ==
+        "the pairing offer was already used or burned");
 
   // Expired.
   json late = d.Offer();
@@ -101,14 +113,22 @@ TEST_CASE("pairing: the offer, the proof, and every refusal", "[uma][devices]") 
   // Burned after five wrong proofs, even with the right secret afterwards.
   d.session = w.OwnerSession();
   json burned = d.Offer();
-  for (int i = 0; i < 5; ++i) w.as->CompletePairing(PairingProof(w.issuer, burned["pairing_id"], "guess-" + std::to_string(i), second.key));
+  for (int i = 0; i < 5; ++i)
+    w.as->CompletePairing(
+        PairingProof(w.issuer, burned["pairing_id"], "guess-" + std::to_string(i), second.key));
   CHECK(Http(second.Pair(burned)) == 400);
   // Malformed input.
   CHECK(Http(w.as->CompletePairing(json::array())) == 400);
-  CHECK(Http(w.as->CompletePairing({{"pairing_id", "x"}, {"device_key", "nope"}, {"device_name", "n"}, {"mac", "AA"}, {"sig", "AA"}})) ==
-        400);
-  CHECK(w.as->CompletePairing({{"pairing_id", "unknown"}, {"device_key", second.key.Multikey()}, {"device_name", "n"},
-                               {"mac", Base64UrlEncode(Bytes(32))}, {"sig", Base64UrlEncode(Bytes(64))}})
+  CHECK(Http(w.as->CompletePairing({{"pairing_id", "x"},
+                                    {"device_key", "nope"},
+                                    {"device_name", "n"},
+                                    {"mac", "AA"},
+                                    {"sig", "AA"}})) == 400);
+  CHECK(w.as->CompletePairing({{"pairing_id", "unknown"},
+                               {"device_key", second.key.Multikey()},
+                               {"device_name", "n"},
+                               {"mac", Base64UrlEncode(Bytes(32))},
+                               {"sig", Base64UrlEncode(Bytes(64))}})
             .body["error_description"] == "unknown pairing");
 
   Reply devices = w.as->ListDevices(d.session);
@@ -133,11 +153,16 @@ TEST_CASE("the phone decides: signed decisions, co-signatures, revocation", "[um
                            {"type", {"VerifiableCredential"}},
                            {"issuer", kOwnerDid},
                            {"credentialSubject", {{"id", "did:example:patient"}}}};
-  auto cosign = w.as->QueueApproval(kRequestPrescriptionCosign, {{"text", "Co-sign"}},
-                                    {{"sign", {{"format", "data_integrity"}, {"verification_method", vm}, {"document", credential}}}});
-  auto fill = w.as->QueueApproval(kRequestFill, {{"text", "Fill"}},
-                                  {{"sign", {{"format", "did-auth+jwt"}, {"verification_method", vm},
-                                             {"claims", {{"aud", "https://pharmacy.example"}, {"prescription", "abc"}}}}}});
+  auto cosign = w.as->QueueApproval(
+      kRequestPrescriptionCosign, {{"text", "Co-sign"}},
+      {{"sign",
+        {{"format", "data_integrity"}, {"verification_method", vm}, {"document", credential}}}});
+  auto fill = w.as->QueueApproval(
+      kRequestFill, {{"text", "Fill"}},
+      {{"sign",
+        {{"format", "did-auth+jwt"},
+         {"verification_method", vm},
+         {"claims", {{"aud", "https://pharmacy.example"}, {"prescription", "abc"}}}}}});
   auto recovery = w.as->QueueApproval(kRequestRecovery, {{"text", "Recover"}}, json::object());
   REQUIRE((cosign && fill && recovery));
   CHECK_FALSE(w.as->QueueApproval("party", json::object(), json::object()));
@@ -158,7 +183,8 @@ TEST_CASE("the phone decides: signed decisions, co-signatures, revocation", "[um
   // The co-signature: without the signed document, with a tampered one, or signed by another
   // key, it is refused; with the device's proof it is approved and kept.
   json no_result = phone.Decision(*cosign, hash[*cosign], "approve");
-  CHECK(w.as->DeviceDecide(phone.session, *cosign, no_result).body["error_description"] == "this request needs the signed result");
+  CHECK(w.as->DeviceDecide(phone.session, *cosign, no_result).body["error_description"] ==
+        "this request needs the signed result");
   claims::ProofOptions po;
   po.created = did::XmlDateTime(w.Now());
   claims::Signer device_signer = phone.key.Signer();
@@ -196,13 +222,18 @@ TEST_CASE("the phone decides: signed decisions, co-signatures, revocation", "[um
   jo.issued_at = w.Now();
   jo.expires = w.Now() + 300;
   jo.audience = "https://pharmacy.example";
-  fill_decision["result"] = *claims::SignJwt(claims::JwtKind::kDidAuth, {{"sub", kOwnerDid}, {"prescription", "xyz"}}, device_signer, jo);
-  CHECK(w.as->DeviceDecide(phone.session, *fill, fill_decision).body["error_description"] == "the token's claim prescription differs");
-  fill_decision["result"] = *claims::SignJwt(claims::JwtKind::kDidAuth, {{"sub", kOwnerDid}, {"prescription", "abc"}}, device_signer, jo);
+  fill_decision["result"] = *claims::SignJwt(
+      claims::JwtKind::kDidAuth, {{"sub", kOwnerDid}, {"prescription", "xyz"}}, device_signer, jo);
+  CHECK(w.as->DeviceDecide(phone.session, *fill, fill_decision).body["error_description"] ==
+        "the token's claim prescription differs");
+  fill_decision["result"] = *claims::SignJwt(
+      claims::JwtKind::kDidAuth, {{"sub", kOwnerDid}, {"prescription", "abc"}}, device_signer, jo);
   CHECK(w.as->DeviceDecide(phone.session, *fill, fill_decision).body["status"] == "approved");
 
   // Deny needs no result.
-  CHECK(w.as->DeviceDecide(phone.session, *recovery, phone.Decision(*recovery, hash[*recovery], "deny")).body["status"] == "denied");
+  CHECK(w.as->DeviceDecide(phone.session, *recovery,
+                           phone.Decision(*recovery, hash[*recovery], "deny"))
+            .body["status"] == "denied");
   CHECK(w.as->DeviceRequests(phone.session).body.empty());
 
   // A lost phone: revoked by the owner, its key leaves the DID, its session ends.
@@ -224,17 +255,25 @@ TEST_CASE("a consent request awaiting the owner is decided on the phone", "[uma]
   REQUIRE(Http(phone.Pair(d.Offer())) == 201);
   REQUIRE(phone.SignIn().ok());
   std::string pat = *w.as->InternalPat("fhir");
-  Reply res = w.as->CreateResource(pat, {{"name", "Allergies"}, {"type", "http://hl7.org/fhir/StructureDefinition/AllergyIntolerance"},
-                                         {"resource_scopes", {"read"}}});
-  REQUIRE(w.as->AddPolicy(d.session, {{"effect", "permit"}, {"subjects", {{{"did", w.physician.Did()}}}},
-                                      {"resource_types", {"AllergyIntolerance"}}, {"purposes", {"treatment"}},
+  Reply res = w.as->CreateResource(
+      pat, {{"name", "Allergies"},
+            {"type", "http://hl7.org/fhir/StructureDefinition/AllergyIntolerance"},
+            {"resource_scopes", {"read"}}});
+  REQUIRE(w.as->AddPolicy(d.session, {{"effect", "permit"},
+                                      {"subjects", {{{"did", w.physician.Did()}}}},
+                                      {"resource_types", {"AllergyIntolerance"}},
+                                      {"purposes", {"treatment"}},
                                       {"owner_approval", true}})
               .ok());
   Reply client = w.as->RegisterClient({{"client_name", "dr"}}, "");
   ClientCredentials cc{client.body["client_id"], client.body["client_secret"]};
-  std::string t = w.as->RequestPermission(pat, {{"resource_id", res.body["_id"]}, {"resource_scopes", {"read"}}}).body["ticket"];
+  std::string t = w.as->RequestPermission(
+                          pat, {{"resource_id", res.body["_id"]}, {"resource_scopes", {"read"}}})
+                      .body["ticket"];
   t = w.as->Token({{"grant_type", kUmaTicketGrant}, {"ticket", t}}, cc).body["ticket"];
-  Reply submitted = w.as->Token({{"grant_type", kUmaTicketGrant}, {"ticket", t}, {"claim_token", w.DidAuth(w.physician, t)},
+  Reply submitted = w.as->Token({{"grant_type", kUmaTicketGrant},
+                                 {"ticket", t},
+                                 {"claim_token", w.DidAuth(w.physician, t)},
                                  {"claim_token_format", kClaimTokenDidAuth}},
                                 cc);
   REQUIRE(submitted.body["error"] == "request_submitted");
@@ -243,19 +282,24 @@ TEST_CASE("a consent request awaiting the owner is decided on the phone", "[uma]
   CHECK(pending.body[0]["kind"] == "consent");
   CHECK(pending.body[0]["summary"]["requesting_party"] == w.physician.Did());
   const std::string id = pending.body[0]["id"];
-  CHECK(w.as->DeviceDecide(phone.session, id, phone.Decision(id, pending.body[0]["hash"], "approve")).body["status"] == "approved");
-  Reply granted = w.as->Token({{"grant_type", kUmaTicketGrant}, {"ticket", submitted.body["ticket"]}}, cc);
+  CHECK(
+      w.as->DeviceDecide(phone.session, id, phone.Decision(id, pending.body[0]["hash"], "approve"))
+          .body["status"] == "approved");
+  Reply granted =
+      w.as->Token({{"grant_type", kUmaTicketGrant}, {"ticket", submitted.body["ticket"]}}, cc);
   CHECK(Http(granted) == 200);
 }
 
-TEST_CASE("the inbox keeps only credentials for the owner; notifications wait for news", "[uma][inbox]") {
+TEST_CASE("the inbox keeps only credentials for the owner; notifications wait for news",
+          "[uma][inbox]") {
   UmaWorld w;
   const std::string session = w.OwnerSession();
   const json mine = w.License(w.patient, "urn:uuid:for-patient");
   const json theirs = w.License(w.physician, "urn:uuid:for-physician");
   json tampered = mine;
   tampered["credentialSubject"]["specialty"] = "Forged";
-  CHECK(w.as->DeliverCredential(theirs).body["error_description"] == "the credential's subject is not this container's owner");
+  CHECK(w.as->DeliverCredential(theirs).body["error_description"] ==
+        "the credential's subject is not this container's owner");
   CHECK(Http(w.as->DeliverCredential(tampered)) == 400);
   CHECK(Http(w.as->DeliverCredential(json::array())) == 400);
   json numeric_subject = mine;
@@ -288,7 +332,8 @@ TEST_CASE("the inbox keeps only credentials for the owner; notifications wait fo
   CHECK(Http(w.as->Events("x", 0, 0)) == 401);
 }
 
-TEST_CASE("wrong types in device bodies and queued requests are refused, never thrown", "[uma][devices][wrong-type]") {
+TEST_CASE("wrong types in device bodies and queued requests are refused, never thrown",
+          "[uma][devices][wrong-type]") {
   DeviceWorld d;
   UmaWorld& w = d.w;
   Phone phone(w, 50);
@@ -311,7 +356,8 @@ TEST_CASE("wrong types in device bodies and queued requests are refused, never t
   }
   for (const char* member : {"device_id", "nonce", "sig"}) {
     for (const json& v : bad_values) {
-      json body = {{"device_id", phone.device_id}, {"nonce", "n"}, {"sig", Base64UrlEncode(Bytes(64))}};
+      json body = {
+          {"device_id", phone.device_id}, {"nonce", "n"}, {"sig", Base64UrlEncode(Bytes(64))}};
       body[member] = v;
       INFO(member << " = " << v.dump());
       CHECK(w.as->DeviceSignIn(body).status.reason() == "invalid_request");
@@ -321,8 +367,10 @@ TEST_CASE("wrong types in device bodies and queued requests are refused, never t
   // Queued requests: a summary, payload or sign request of the wrong type is refused when it is
   // queued (invalid_argument naming the member), so the phone's decision never meets it.
   const std::string vm = std::string(kOwnerDid) + "#" + phone.key.Multikey();
-  CHECK(w.as->QueueApproval(kRequestFill, "text", json::object()).error().message() == "'summary' must be an object");
-  CHECK(w.as->QueueApproval(kRequestFill, json::object(), json::array()).error().message() == "'payload' must be an object");
+  CHECK(w.as->QueueApproval(kRequestFill, "text", json::object()).error().message() ==
+        "'summary' must be an object");
+  CHECK(w.as->QueueApproval(kRequestFill, json::object(), json::array()).error().message() ==
+        "'payload' must be an object");
   const json bad_signs[] = {
       json("sign"),
       {{"format", 7}, {"verification_method", vm}},
@@ -340,8 +388,10 @@ TEST_CASE("wrong types in device bodies and queued requests are refused, never t
 
   // The decision's members of the wrong type.
   auto fill = w.as->QueueApproval(kRequestFill, {{"text", "Fill"}},
-                                  {{"sign", {{"format", "did-auth+jwt"}, {"verification_method", vm},
-                                             {"claims", {{"aud", "https://pharmacy.example"}}}}}});
+                                  {{"sign",
+                                    {{"format", "did-auth+jwt"},
+                                     {"verification_method", vm},
+                                     {"claims", {{"aud", "https://pharmacy.example"}}}}}});
   REQUIRE(fill);
   const std::string hash = w.as->GetRequest(*fill)->at("hash");
   for (const json& v : bad_values) {

@@ -16,9 +16,12 @@ using nlohmann::json;
 namespace {
 
 json Allergy(const std::string& patient) {
-  return {{"resourceType", "AllergyIntolerance"},
-          {"patient", {{"reference", patient}}},
-          {"code", {{"coding", {{{"system", "http://www.nlm.nih.gov/research/umls/rxnorm"}, {"code", "7980"}}}}, {"text", "penicillin"}}}};
+  return {
+      {"resourceType", "AllergyIntolerance"},
+      {"patient", {{"reference", patient}}},
+      {"code",
+       {{"coding", {{{"system", "http://www.nlm.nih.gov/research/umls/rxnorm"}, {"code", "7980"}}}},
+        {"text", "penicillin"}}}};
 }
 
 json Observation() {
@@ -30,7 +33,8 @@ json Observation() {
 }
 
 struct Dir {
-  std::filesystem::path path = std::filesystem::temp_directory_path() / ("medallion-records-" + std::to_string(::getpid()));
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("medallion-records-" + std::to_string(::getpid()));
   Dir() {
     std::filesystem::remove_all(path);
     std::filesystem::create_directories(path);
@@ -43,11 +47,21 @@ struct Dir {
 TEST_CASE("FHIR R4 validation of the stored resource types", "[uma][fhir]") {
   CHECK(ValidateResource(Allergy("Patient/alice")).ok());
   CHECK(ValidateResource(Observation()).ok());
-  CHECK(ValidateResource({{"resourceType", "Condition"}, {"subject", {{"reference", "Patient/alice"}}}}).ok());
-  CHECK(ValidateResource({{"resourceType", "DocumentReference"}, {"status", "current"},
-                          {"content", {{{"attachment", {{"contentType", "application/pdf"}, {"url", "Binary/1"}}}}}}}).ok());
-  CHECK(ValidateResource({{"resourceType", "MedicationRequest"}, {"status", "active"}, {"intent", "order"},
-                          {"medicationReference", {{"reference", "Medication/m1"}}}, {"subject", {{"reference", "Patient/alice"}}}}).ok());
+  CHECK(ValidateResource(
+            {{"resourceType", "Condition"}, {"subject", {{"reference", "Patient/alice"}}}})
+            .ok());
+  CHECK(ValidateResource(
+            {{"resourceType", "DocumentReference"},
+             {"status", "current"},
+             {"content",
+              {{{"attachment", {{"contentType", "application/pdf"}, {"url", "Binary/1"}}}}}}})
+            .ok());
+  CHECK(ValidateResource({{"resourceType", "MedicationRequest"},
+                          {"status", "active"},
+                          {"intent", "order"},
+                          {"medicationReference", {{"reference", "Medication/m1"}}},
+                          {"subject", {{"reference", "Patient/alice"}}}})
+            .ok());
   struct Bad {
     const char* what;
     json resource;
@@ -56,16 +70,30 @@ TEST_CASE("FHIR R4 validation of the stored resource types", "[uma][fhir]") {
       {"not an object", json::array()},
       {"unsupported type", {{"resourceType", "Patient"}}},
       {"allergy without patient", {{"resourceType", "AllergyIntolerance"}}},
-      {"patient not a Reference", {{"resourceType", "AllergyIntolerance"}, {"patient", "Patient/alice"}}},
-      {"reference without type", {{"resourceType", "Condition"}, {"subject", {{"reference", "alice"}}}}},
-      {"observation status outside the value set", {{"resourceType", "Observation"}, {"status", "done"}, {"code", {{"text", "x"}}}}},
+      {"patient not a Reference",
+       {{"resourceType", "AllergyIntolerance"}, {"patient", "Patient/alice"}}},
+      {"reference without type",
+       {{"resourceType", "Condition"}, {"subject", {{"reference", "alice"}}}}},
+      {"observation status outside the value set",
+       {{"resourceType", "Observation"}, {"status", "done"}, {"code", {{"text", "x"}}}}},
       {"observation without code", {{"resourceType", "Observation"}, {"status", "final"}}},
-      {"document without content", {{"resourceType", "DocumentReference"}, {"status", "current"}, {"content", json::array()}}},
-      {"document content without attachment", {{"resourceType", "DocumentReference"}, {"status", "current"}, {"content", {json::object()}}}},
-      {"medication both ways", {{"resourceType", "MedicationRequest"}, {"status", "active"}, {"intent", "order"},
-                                {"medicationReference", {{"reference", "Medication/m1"}}}, {"medicationCodeableConcept", {{"text", "x"}}},
-                                {"subject", {{"reference", "Patient/a"}}}}},
-      {"bad id", {{"resourceType", "Condition"}, {"id", "../../etc"}, {"subject", {{"reference", "Patient/a"}}}}},
+      {"document without content",
+       {{"resourceType", "DocumentReference"}, {"status", "current"}, {"content", json::array()}}},
+      {"document content without attachment",
+       {{"resourceType", "DocumentReference"},
+        {"status", "current"},
+        {"content", {json::object()}}}},
+      {"medication both ways",
+       {{"resourceType", "MedicationRequest"},
+        {"status", "active"},
+        {"intent", "order"},
+        {"medicationReference", {{"reference", "Medication/m1"}}},
+        {"medicationCodeableConcept", {{"text", "x"}}},
+        {"subject", {{"reference", "Patient/a"}}}}},
+      {"bad id",
+       {{"resourceType", "Condition"},
+        {"id", "../../etc"},
+        {"subject", {{"reference", "Patient/a"}}}}},
   };
   for (const auto& b : cases) {
     INFO(b.what);
@@ -105,10 +133,14 @@ TEST_CASE("Record store: create, read, versions, search, durability", "[uma][rec
     auto v2 = (*store)->Update("AllergyIntolerance", allergy_id, changed, 1);
     REQUIRE(v2);
     CHECK((*v2)["meta"]["versionId"] == "2");
-    CHECK((*store)->Update("AllergyIntolerance", allergy_id, changed, 1).error().code() == StatusCode::kFailedPrecondition);
-    CHECK((*store)->Update("AllergyIntolerance", "nope", changed).error().code() == StatusCode::kInvalidArgument);
-    CHECK((*store)->Update("Condition", allergy_id, changed).error().code() == StatusCode::kInvalidArgument);
-    CHECK((*(*store)->ReadVersion("AllergyIntolerance", allergy_id, 1)).contains("criticality") == false);
+    CHECK((*store)->Update("AllergyIntolerance", allergy_id, changed, 1).error().code() ==
+          StatusCode::kFailedPrecondition);
+    CHECK((*store)->Update("AllergyIntolerance", "nope", changed).error().code() ==
+          StatusCode::kInvalidArgument);
+    CHECK((*store)->Update("Condition", allergy_id, changed).error().code() ==
+          StatusCode::kInvalidArgument);
+    CHECK((*(*store)->ReadVersion("AllergyIntolerance", allergy_id, 1)).contains("criticality") ==
+          false);
   }
   // Reopened: everything is there.
   auto store = RecordStore::Open(path, env);
@@ -124,5 +156,6 @@ TEST_CASE("Record store: create, read, versions, search, durability", "[uma][rec
   CHECK((*store)->Search("Observation", std::string("Patient/alice"))->size() == 1);
   CHECK((*store)->Search("Observation", std::string("Patient/bob"))->empty());
   CHECK((*store)->Search("Patient", std::nullopt).error().code() == StatusCode::kInvalidArgument);
-  CHECK((*store)->Search("Observation", std::nullopt, 0).error().code() == StatusCode::kInvalidArgument);
+  CHECK((*store)->Search("Observation", std::nullopt, 0).error().code() ==
+        StatusCode::kInvalidArgument);
 }

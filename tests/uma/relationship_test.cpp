@@ -22,7 +22,8 @@ using nlohmann::json;
 namespace {
 
 struct Ledger {
-  std::filesystem::path dir = std::filesystem::temp_directory_path() / ("medallion-rel-" + std::to_string(::getpid()));
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("medallion-rel-" + std::to_string(::getpid()));
   FakeClock clock{1'790'000'000'000};
   SeededRng rng{4};
   ledger::ValidatorRegistry validators;
@@ -34,7 +35,9 @@ struct Ledger {
     ledger::LogOptions o;
     o.validators = &validators;
     auto store = ledger::SqliteLeafStore::Open((dir / "l.db").string());
-    log = std::move(*ledger::Log::Open(std::move(*store), ledger::Ed25519NoteSigner::FromSeed("rel.test", Bytes(32, 3)), Env{&clock, &rng}, o));
+    log = std::move(*ledger::Log::Open(
+        std::move(*store), ledger::Ed25519NoteSigner::FromSeed("rel.test", Bytes(32, 3)),
+        Env{&clock, &rng}, o));
   }
   ~Ledger() {
     log.reset();
@@ -55,7 +58,8 @@ struct Ledger {
 
 }  // namespace
 
-TEST_CASE("relationships: each action by its own party, replayed in order, rebuilt from the seed", "[uma][relationship]") {
+TEST_CASE("relationships: each action by its own party, replayed in order, rebuilt from the seed",
+          "[uma][relationship]") {
   Ledger l;
   const Bytes patient_seed(64, 0x11), provider_seed(64, 0x22), mallory_seed(64, 0x33);
   PairwiseKey patient = *DerivePairwiseKey(patient_seed, 3);
@@ -66,10 +70,13 @@ TEST_CASE("relationships: each action by its own party, replayed in order, rebui
   const int64_t ts = 1'790'000'000;
 
   // Only the provider opens; the patient cannot open one in the provider's name.
-  json forged_open = *BuildOpen(provider, p, "patient_provider", "https://dr.example/records/alice", data, ts);
+  json forged_open =
+      *BuildOpen(provider, p, "patient_provider", "https://dr.example/records/alice", data, ts);
   forged_open["sig"] = (*BuildOpen(mallory, p, "patient_provider", "x", data, ts))["sig"];
   CHECK_FALSE(l.Append(forged_open).ok());
-  REQUIRE(l.Append(BuildOpen(provider, p, "patient_provider", "https://dr.example/records/alice", data, ts)).ok());
+  REQUIRE(l.Append(BuildOpen(provider, p, "patient_provider", "https://dr.example/records/alice",
+                             data, ts))
+              .ok());
   // A rel id not derived from the patient's pseudonym is refused.
   json wrong_rel = *BuildStatus(provider, p, "patient_provider", "suspended", ts + 1);
   wrong_rel["rel"] = Base64UrlEncode(Bytes(16, 1));
@@ -78,12 +85,15 @@ TEST_CASE("relationships: each action by its own party, replayed in order, rebui
   // Status only by the provider; accept/reject/delete only by the patient.
   PairwiseKey as_patient = *DerivePairwiseKey(patient_seed, 3);
   json status_by_patient = *BuildStatus(provider, p, "patient_provider", "suspended", ts + 2);
-  status_by_patient["sig"] = (*BuildPatientAction(as_patient, d, "patient_provider", "accept", ts + 2))["sig"];
+  status_by_patient["sig"] =
+      (*BuildPatientAction(as_patient, d, "patient_provider", "accept", ts + 2))["sig"];
   CHECK_FALSE(l.Append(status_by_patient).ok());
   json accept_by_provider = *BuildPatientAction(patient, d, "patient_provider", "accept", ts + 3);
-  accept_by_provider["sig"] = (*BuildStatus(provider, p, "patient_provider", "active", ts + 3))["sig"];
+  accept_by_provider["sig"] =
+      (*BuildStatus(provider, p, "patient_provider", "active", ts + 3))["sig"];
   CHECK_FALSE(l.Append(accept_by_provider).ok());
-  CHECK_FALSE(l.Append(BuildPatientAction(patient, d, "patient_provider", "status", ts)).ok());  // not a patient action
+  CHECK_FALSE(l.Append(BuildPatientAction(patient, d, "patient_provider", "status", ts))
+                  .ok());  // not a patient action
 
   REQUIRE(l.Append(BuildPatientAction(patient, d, "patient_provider", "accept", ts + 4)).ok());
   REQUIRE(l.Append(BuildStatus(provider, p, "patient_provider", "suspended", ts + 5)).ok());
@@ -99,7 +109,8 @@ TEST_CASE("relationships: each action by its own party, replayed in order, rebui
   CHECK(r->data_hash == DataCommitment(r->data_salt, data));
   CHECK(r->ignored.empty());
   // The ledger holds no plain location.
-  for (const auto& [i, e] : l.Find(RelationshipId(p))) CHECK(e.find("dr.example") == std::string::npos);
+  for (const auto& [i, e] : l.Find(RelationshipId(p)))
+    CHECK(e.find("dr.example") == std::string::npos);
   // Someone else's key cannot open the location.
   auto as_other = Replay(l.Find(RelationshipId(p)), &mallory);
   REQUIRE(as_other);
@@ -115,32 +126,42 @@ TEST_CASE("relationships: each action by its own party, replayed in order, rebui
 
   // A second relationship with another pseudonym of hers, at index 9.
   PairwiseKey patient9 = *DerivePairwiseKey(patient_seed, 9);
-  REQUIRE(l.Append(BuildOpen(provider, patient9.Pseudonym(), "care_team", "https://clinic.example/alice", data, ts + 8)).ok());
+  REQUIRE(l.Append(BuildOpen(provider, patient9.Pseudonym(), "care_team",
+                             "https://clinic.example/alice", data, ts + 8))
+              .ok());
 
   // Her container is gone: from the seed and the ledger alone, both come back (gap limit 20).
-  auto rebuilt = RebuildFromSeed(patient_seed, [&](const std::string& rel) -> Result<std::vector<std::pair<uint64_t, std::string>>> {
-    return l.Find(rel);
-  });
+  auto rebuilt = RebuildFromSeed(
+      patient_seed,
+      [&](const std::string& rel) -> Result<std::vector<std::pair<uint64_t, std::string>>> {
+        return l.Find(rel);
+      });
   REQUIRE(rebuilt);
   REQUIRE(rebuilt->size() == 2);
   CHECK((*rebuilt)[0].deleted);
   CHECK((*rebuilt)[1].kind == "care_team");
   CHECK((*rebuilt)[1].location == "https://clinic.example/alice");
   // With a short gap, the one at index 9 is out of reach: the gap limit matters.
-  auto short_gap = RebuildFromSeed(patient_seed, [&](const std::string& rel) -> Result<std::vector<std::pair<uint64_t, std::string>>> {
-    return l.Find(rel);
-  }, 2);
+  auto short_gap = RebuildFromSeed(
+      patient_seed,
+      [&](const std::string& rel) -> Result<std::vector<std::pair<uint64_t, std::string>>> {
+        return l.Find(rel);
+      },
+      2);
   CHECK(short_gap->size() == 0);
 }
 
-TEST_CASE("relationships: the same data in two relationships of one patient does not link them", "[uma][relationship]") {
+TEST_CASE("relationships: the same data in two relationships of one patient does not link them",
+          "[uma][relationship]") {
   const Bytes patient_seed(64, 0x44), provider_seed(64, 0x55);
   PairwiseKey p0 = *DerivePairwiseKey(patient_seed, 0);
   PairwiseKey p1 = *DerivePairwiseKey(patient_seed, 1);
   PairwiseKey dr = *DerivePairwiseKey(provider_seed, 0);
   const std::string data = HexEncode(Sha256(AsBytes("the same shared record set")));
-  auto a = BuildOpen(dr, p0.Pseudonym(), "patient_provider", "https://dr.example/a", data, 1'790'000'000);
-  auto b = BuildOpen(dr, p1.Pseudonym(), "patient_provider", "https://dr.example/a", data, 1'790'000'000);
+  auto a = BuildOpen(dr, p0.Pseudonym(), "patient_provider", "https://dr.example/a", data,
+                     1'790'000'000);
+  auto b = BuildOpen(dr, p1.Pseudonym(), "patient_provider", "https://dr.example/a", data,
+                     1'790'000'000);
   REQUIRE(a);
   REQUIRE(b);
   CHECK((*a)["data"] != (*b)["data"]);
@@ -150,18 +171,22 @@ TEST_CASE("relationships: the same data in two relationships of one patient does
   CHECK(a->dump().find(data) == std::string::npos);
   CHECK(b->dump().find(data) == std::string::npos);
   // A data hash that is not 64 lower-case hex digits is refused.
-  CHECK_FALSE(BuildOpen(dr, p0.Pseudonym(), "patient_provider", "https://dr.example/a", "ABC", 1'790'000'000));
+  CHECK_FALSE(BuildOpen(dr, p0.Pseudonym(), "patient_provider", "https://dr.example/a", "ABC",
+                        1'790'000'000));
 }
 
-TEST_CASE("relationships: malformed ledger entries are reported by replay and the validator, never thrown",
-          "[uma][relationship]") {
+TEST_CASE(
+    "relationships: malformed ledger entries are reported by replay and the validator, never "
+    "thrown",
+    "[uma][relationship]") {
   const Bytes patient_seed(64, 0x66), provider_seed(64, 0x77);
   PairwiseKey patient = *DerivePairwiseKey(patient_seed, 0);
   PairwiseKey provider = *DerivePairwiseKey(provider_seed, 0);
   const std::string p = patient.Pseudonym(), d = provider.Pseudonym();
   const std::string data = HexEncode(Sha256(AsBytes("the shared subset")));
   const int64_t ts = 1'790'000'000;
-  const json open = *BuildOpen(provider, p, "patient_provider", "https://dr.example/records/bob", data, ts);
+  const json open =
+      *BuildOpen(provider, p, "patient_provider", "https://dr.example/records/bob", data, ts);
   const json status = *BuildStatus(provider, p, "patient_provider", "suspended", ts + 1);
   const json accept = *BuildPatientAction(patient, d, "patient_provider", "accept", ts + 2);
 
@@ -193,14 +218,17 @@ TEST_CASE("relationships: malformed ledger entries are reported by replay and th
       {with(accept, "action", nullptr).dump(), "malformed: 'action' must be a string, not null"},
       {without(accept, "action").dump(), "malformed: 'action' is required"},
       {with(accept, "kind", true).dump(), "malformed: 'kind' must be a string, not a boolean"},
-      {with(accept, "rel", json::object()).dump(), "malformed: 'rel' must be a string, not an object"},
-      {with(open, "loc", json::object()).dump(), "malformed: 'loc' must be a string, not an object"},
+      {with(accept, "rel", json::object()).dump(),
+       "malformed: 'rel' must be a string, not an object"},
+      {with(open, "loc", json::object()).dump(),
+       "malformed: 'loc' must be a string, not an object"},
       {with(open, "data", 1.5).dump(), "malformed: 'data' must be a string, not a number"},
       {with(status, "action", "promote").dump(), "promote not signed by its party"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.text);
-    std::vector<std::pair<uint64_t, std::string>> entries = {{0, open.dump()}, {1, c.text}, {2, accept.dump()}};
+    std::vector<std::pair<uint64_t, std::string>> entries = {
+        {0, open.dump()}, {1, c.text}, {2, accept.dump()}};
     Result<Relationship> r = Status::Internal("not run");
     REQUIRE_NOTHROW(r = Replay(entries, &patient));
     REQUIRE(r);
@@ -223,7 +251,8 @@ TEST_CASE("relationships: malformed ledger entries are reported by replay and th
   CHECK(unknown->indexes == std::vector<uint64_t>{0});
 
   // Malformed opens leave nothing to replay: not_found, still nothing thrown.
-  for (const json& bad : {with(open, "b", 3), without(open, "rel"), with(open, "loc", json::array())}) {
+  for (const json& bad :
+       {with(open, "b", 3), without(open, "rel"), with(open, "loc", json::array())}) {
     Result<Relationship> r = Status::Internal("not run");
     REQUIRE_NOTHROW(r = Replay({{0, bad.dump()}}, &patient));
     CHECK(r.error().code() == StatusCode::kNotFound);
@@ -233,8 +262,8 @@ TEST_CASE("relationships: malformed ledger entries are reported by replay and th
   // real ledger; here it is bypassed to reach the validator with a wrong-typed body).
   ledger::ValidatorRegistry validators;
   RegisterRelationshipValidator(validators);
-  for (const json& bad : {with(status, "b", 3), without(status, "action"), with(status, "rel", nullptr),
-                          with(status, "sig", json::array())}) {
+  for (const json& bad : {with(status, "b", 3), without(status, "action"),
+                          with(status, "rel", nullptr), with(status, "sig", json::array())}) {
     ledger::Entry entry;
     entry.type = ledger::EntryType::kRelationship;
     entry.canonical = bad.dump();

@@ -11,9 +11,12 @@ namespace medallion::testing {
 inline int Http(const uma::Reply& reply) {
   if (!reply.ok()) return server::HttpStatusFor(reply.status);
   switch (reply.success) {
-    case uma::Reply::Success::kCreated: return 201;
-    case uma::Reply::Success::kEmpty: return 204;
-    case uma::Reply::Success::kOk: break;
+    case uma::Reply::Success::kCreated:
+      return 201;
+    case uma::Reply::Success::kEmpty:
+      return 204;
+    case uma::Reply::Success::kOk:
+      break;
   }
   return 200;
 }

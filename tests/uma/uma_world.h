@@ -57,7 +57,10 @@ struct UmaKey {
   }
   // The private key as an RFC 8037 OKP JWK.
   nlohmann::json PrivateJwk() const {
-    return {{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", Base64UrlEncode(pk)}, {"d", Base64UrlEncode(ByteView(sk.data(), 32))}};
+    return {{"kty", "OKP"},
+            {"crv", "Ed25519"},
+            {"x", Base64UrlEncode(pk)},
+            {"d", Base64UrlEncode(ByteView(sk.data(), 32))}};
   }
 };
 
@@ -75,7 +78,10 @@ class ExampleDids final : public did::MethodResolver {
   void Remove(const std::string& did, ByteView key) {
     std::lock_guard<std::mutex> lock(mu_);
     auto& v = keys_[did];
-    v.erase(std::remove_if(v.begin(), v.end(), [&](const Bytes& k) { return std::equal(k.begin(), k.end(), key.begin(), key.end()); }),
+    v.erase(std::remove_if(v.begin(), v.end(),
+                           [&](const Bytes& k) {
+                             return std::equal(k.begin(), k.end(), key.begin(), key.end());
+                           }),
             v.end());
   }
   did::ResolutionResult Resolve(std::string_view d, const did::ResolutionOptions&) override {
@@ -85,7 +91,8 @@ class ExampleDids final : public did::MethodResolver {
     did::DidDocument doc;
     doc.id = std::string(d);
     for (const Bytes& k : it->second) {
-      (void)did::AddKey(doc, did::KeyType::kEd25519, k, {did::Relationship::kAuthentication, did::Relationship::kAssertionMethod});
+      (void)did::AddKey(doc, did::KeyType::kEd25519, k,
+                        {did::Relationship::kAuthentication, did::Relationship::kAssertionMethod});
     }
     did::ResolutionResult r;
     r.document = std::move(doc);
@@ -98,15 +105,21 @@ class ExampleDids final : public did::MethodResolver {
 };
 
 // The phone's half of pairing (docs/mobile-bridge.md), as the bridge computes it.
-inline nlohmann::json PairingProof(const std::string& container, const std::string& pairing_id, const std::string& secret,
-                                   const UmaKey& device, const std::string& name = "test phone") {
+inline nlohmann::json PairingProof(const std::string& container, const std::string& pairing_id,
+                                   const std::string& secret, const UmaKey& device,
+                                   const std::string& name = "test phone") {
   const std::string multikey = device.Multikey();
-  const std::string t = *jcs::Canonicalize(nlohmann::json{{"type", "medallion-pairing/1"}, {"container", container},
-                                                          {"pairing_id", pairing_id}, {"device_key", multikey},
+  const std::string t = *jcs::Canonicalize(nlohmann::json{{"type", "medallion-pairing/1"},
+                                                          {"container", container},
+                                                          {"pairing_id", pairing_id},
+                                                          {"device_key", multikey},
                                                           {"device_name", name}});
   const Hash256 key = Sha256(AsBytes(secret));
   const Hash256 mac = HmacSha256(key, AsBytes(t));
-  return {{"pairing_id", pairing_id}, {"device_key", multikey}, {"device_name", name}, {"mac", Base64UrlEncode(mac)},
+  return {{"pairing_id", pairing_id},
+          {"device_key", multikey},
+          {"device_name", name},
+          {"mac", Base64UrlEncode(mac)},
           {"sig", Base64UrlEncode(*device.Signer().sign(AsBytes(t)))}};
 }
 
@@ -137,7 +150,8 @@ struct UmaWorld {
   std::function<Status(ByteView, bool)> device_key_hook;  // set before Open() to publish devices
   int64_t pairing_ttl = 300;
 
-  explicit UmaWorld(const std::string& tag = "uma", claims::LedgerPort* ledger_port = nullptr) : ledger(ledger_port) {
+  explicit UmaWorld(const std::string& tag = "uma", claims::LedgerPort* ledger_port = nullptr)
+      : ledger(ledger_port) {
     static std::atomic<int> counter{0};
     dir = std::filesystem::temp_directory_path() /
           ("medallion-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
@@ -190,8 +204,14 @@ struct UmaWorld {
   nlohmann::json License(const UmaKey& holder, const std::string& id = "urn:uuid:license-1",
                          const UmaKey* issuer_key = nullptr) {
     const UmaKey& by = issuer_key ? *issuer_key : society;
-    claims::LicenseClaims c{holder.Did(), "MD-12345", "US-MA", "MD", "Internal Medicine", {"II", "III"},
-                            "2026-01-01T00:00:00Z", "2028-01-01T00:00:00Z"};
+    claims::LicenseClaims c{holder.Did(),
+                            "MD-12345",
+                            "US-MA",
+                            "MD",
+                            "Internal Medicine",
+                            {"II", "III"},
+                            "2026-01-01T00:00:00Z",
+                            "2028-01-01T00:00:00Z"};
     auto vc = claims::BuildLicenseCredential(id, by.Did(), c, nullptr);
     if (!vc) throw std::runtime_error(vc.error().ToString());
     claims::ProofOptions o;
@@ -200,8 +220,9 @@ struct UmaWorld {
   }
 
   // A did-auth+jwt claim token (docs/uma.md §"Claim tokens").
-  std::string DidAuth(const UmaKey& who, const std::string& nonce, const std::string& purpose = "treatment",
-                      const std::string& audience = "", int64_t lifetime = 300, nlohmann::json extra = nlohmann::json::object()) {
+  std::string DidAuth(const UmaKey& who, const std::string& nonce,
+                      const std::string& purpose = "treatment", const std::string& audience = "",
+                      int64_t lifetime = 300, nlohmann::json extra = nlohmann::json::object()) {
     nlohmann::json doc = {{"sub", who.Did()}};
     if (!purpose.empty()) doc["purpose_of_use"] = purpose;
     for (auto& [k, v] : extra.items()) doc[k] = v;
@@ -215,8 +236,9 @@ struct UmaWorld {
   }
 
   // A vp+jwt presenting `credentials` as `holder`, signed by `signer` (normally the holder).
-  std::string Vp(const UmaKey& holder, const std::vector<nlohmann::json>& credentials, const std::string& nonce,
-                 const std::string& purpose = "treatment", const UmaKey* signer = nullptr, const std::string& audience = "") {
+  std::string Vp(const UmaKey& holder, const std::vector<nlohmann::json>& credentials,
+                 const std::string& nonce, const std::string& purpose = "treatment",
+                 const UmaKey* signer = nullptr, const std::string& audience = "") {
     nlohmann::json vp = {{"@context", {claims::kVcContextV2}},
                          {"type", {"VerifiablePresentation"}},
                          {"holder", holder.Did()},
@@ -228,7 +250,8 @@ struct UmaWorld {
     o.audience = audience.empty() ? issuer : audience;
     o.nonce = nonce;
     claims::Signer s = (signer ? *signer : holder).Signer();
-    if (signer != nullptr) s.verification_method = holder.Kid();  // a forgery: the holder's kid, another key
+    if (signer != nullptr)
+      s.verification_method = holder.Kid();  // a forgery: the holder's kid, another key
     return *claims::SignJwt(claims::JwtKind::kPresentation, vp, s, o);
   }
 

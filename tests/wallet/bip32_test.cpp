@@ -52,7 +52,8 @@ TEST_CASE("BIP-32 public derivation matches private derivation", "[wallet][bip32
   CHECK_THAT(hardened.error().message(), Catch::Contains("hardened"));
 }
 
-TEST_CASE("BIP-32 vector 5: every invalid extended key rejected with its reason", "[wallet][bip32][vectors]") {
+TEST_CASE("BIP-32 vector 5: every invalid extended key rejected with its reason",
+          "[wallet][bip32][vectors]") {
   auto doc = medallion::testing::ReadJsonVector("bip32/bip32.json");
   REQUIRE(doc["invalid"].size() == 16);
   for (const auto& v : doc["invalid"]) {
@@ -72,7 +73,8 @@ TEST_CASE("BIP-32 vector 5: every invalid extended key rejected with its reason"
 TEST_CASE("Derivation paths parse strictly", "[wallet][bip32]") {
   CHECK(ParsePath("m")->empty());
   CHECK(FormatPath(*ParsePath("m/44'/0h/0H/1/2")) == "m/44'/0'/0'/1/2");
-  for (const char* bad : {"", "44'/0'", "m/", "m//1", "m/01", "m/-1", "m/2147483648", "m/1x", "m/1'/", "n/1"}) {
+  for (const char* bad :
+       {"", "44'/0'", "m/", "m//1", "m/01", "m/-1", "m/2147483648", "m/1x", "m/1'/", "n/1"}) {
     INFO(bad);
     CHECK_FALSE(ParsePath(bad).has_value());
   }

@@ -16,7 +16,8 @@ TEST_CASE("BIP-39 wordlist matches the published file", "[wallet][bip39]") {
   REQUIRE(list.size() == 2048);
   std::string joined;
   for (auto w : list) joined += std::string(w) + "\n";
-  CHECK(HexEncode(Sha256(AsBytes(joined))) == "2f5eed53a4727b4bf8880d8f3f199efc90e58503646d9ff8eff3a2ed3b24dbda");
+  CHECK(HexEncode(Sha256(AsBytes(joined))) ==
+        "2f5eed53a4727b4bf8880d8f3f199efc90e58503646d9ff8eff3a2ed3b24dbda");
   CHECK(std::is_sorted(list.begin(), list.end()));
 }
 
@@ -43,15 +44,21 @@ TEST_CASE("BIP-39 trezor vectors", "[wallet][bip39][vectors]") {
 }
 
 TEST_CASE("BIP-39 rejects bad mnemonics with a reason", "[wallet][bip39]") {
-  const std::string good = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+  const std::string good =
+      "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon "
+      "about";
   CHECK(bip39::ValidateMnemonic(good).ok());
   SECTION("bad checksum") {
-    auto st = bip39::ValidateMnemonic("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon");
+    auto st = bip39::ValidateMnemonic(
+        "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon "
+        "abandon");
     CHECK(st.code() == StatusCode::kInvalidArgument);
     CHECK_THAT(st.message(), Catch::Contains("checksum"));
   }
   SECTION("unknown word") {
-    auto st = bip39::ValidateMnemonic("abandon abandon abandon abandon abandon abandonx abandon abandon abandon abandon abandon about");
+    auto st = bip39::ValidateMnemonic(
+        "abandon abandon abandon abandon abandon abandonx abandon abandon abandon abandon abandon "
+        "about");
     CHECK_THAT(st.message(), Catch::Contains("word 6"));
   }
   SECTION("wrong word count") {
@@ -67,10 +74,17 @@ TEST_CASE("BIP-39 rejects bad mnemonics with a reason", "[wallet][bip39]") {
 }
 
 TEST_CASE("BIP-39 passphrases are NFKD-normalized", "[wallet][bip39]") {
-  const std::string m = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
-  // U+00D1 (composed) vs N + U+0303 (decomposed), and the compatibility ligature U+FB01 "ﬁ" vs "fi".
-  auto composed = bip39::MnemonicToSeed(m, "\xC3\x91" "and\xC3\xBA");
-  auto decomposed = bip39::MnemonicToSeed(m, "N\xCC\x83" "andu\xCC\x81");
+  const std::string m =
+      "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon "
+      "about";
+  // U+00D1 (composed) vs N + U+0303 (decomposed), and the compatibility ligature U+FB01 "ﬁ" vs
+  // "fi".
+  auto composed = bip39::MnemonicToSeed(m,
+                                        "\xC3\x91"
+                                        "and\xC3\xBA");
+  auto decomposed = bip39::MnemonicToSeed(m,
+                                          "N\xCC\x83"
+                                          "andu\xCC\x81");
   REQUIRE(composed.has_value());
   REQUIRE(decomposed.has_value());
   CHECK(HexEncode(composed->Reveal()) == HexEncode(decomposed->Reveal()));
@@ -93,7 +107,8 @@ TEST_CASE("BIP-39 generation covers every size and round-trips", "[wallet][bip39
   CHECK_FALSE(bip39::GenerateMnemonic(rng, 512).has_value());
 }
 
-TEST_CASE("BIP-39 seeds for every language's trezor vectors (NFKD of the sentence)", "[wallet][bip39][vectors]") {
+TEST_CASE("BIP-39 seeds for every language's trezor vectors (NFKD of the sentence)",
+          "[wallet][bip39][vectors]") {
   // Generation and checksum validation use the English list; a sentence in any language still
   // hashes to its seed (BIP-39 §"From mnemonic to seed"), which exercises NFKD on composed
   // Latin letters, Hangul and the Japanese ideographic space.

@@ -13,8 +13,9 @@ using namespace medallion::wallet;
 using medallion::testing::Hex;
 
 namespace {
-const Bytes kSeed = Hex(
-    "5eb00bbddcf069084889a8ab9155568165f5c453ccb85e70811aaed6f6da5fc19a5ac40b389cd370d086206dec8aa6c43daea6690f20ad3d8d48b2d2ce9e38e4");
+const Bytes kSeed =
+    Hex("5eb00bbddcf069084889a8ab9155568165f5c453ccb85e70811aaed6f6da5fc19a5ac40b389cd370d086206dec"
+        "8aa6c43daea6690f20ad3d8d48b2d2ce9e38e4");
 }
 
 TEST_CASE("Purpose and pairwise paths are the documented ones", "[wallet][keys]") {
@@ -24,7 +25,8 @@ TEST_CASE("Purpose and pairwise paths are the documented ones", "[wallet][keys]"
   CHECK(CurveForPurpose(KeyPurpose::kKeyAgreement) == Curve::kCurve25519);
   CHECK(CurveForPurpose(KeyPurpose::kEs256k) == Curve::kSecp256k1);
   for (auto p : {KeyPurpose::kAuthentication, KeyPurpose::kAssertion, KeyPurpose::kKeyAgreement,
-                 KeyPurpose::kDidUpdate, KeyPurpose::kRecoveryCommitment, KeyPurpose::kEs256k, KeyPurpose::kDevice}) {
+                 KeyPurpose::kDidUpdate, KeyPurpose::kRecoveryCommitment, KeyPurpose::kEs256k,
+                 KeyPurpose::kDevice}) {
     CHECK(*ParseKeyPurpose(KeyPurposeName(p)) == p);
   }
   CHECK_FALSE(ParseKeyPurpose("signing").has_value());
@@ -44,7 +46,8 @@ TEST_CASE("Keys for different purposes and relationships are distinct", "[wallet
 }
 
 TEST_CASE("EdDSA signs and verifies; tampering is refused", "[wallet][keys][eddsa]") {
-  auto k = DeriveSigningKey(kSeed, SignatureAlg::kEdDSA, PurposeKeyPath(0, KeyPurpose::kAssertion, 0));
+  auto k =
+      DeriveSigningKey(kSeed, SignatureAlg::kEdDSA, PurposeKeyPath(0, KeyPurpose::kAssertion, 0));
   REQUIRE(k.has_value());
   const Bytes msg = ToBytes("prescription hash");
   auto sig = Sign(*k, msg);
@@ -62,16 +65,20 @@ TEST_CASE("EdDSA signs and verifies; tampering is refused", "[wallet][keys][edds
 TEST_CASE("RFC 8032 §7.1 test 1 reproduces", "[wallet][keys][eddsa][vectors]") {
   SigningKey k;
   k.alg = SignatureAlg::kEdDSA;
-  k.private_key = SecretBytes::CopyFrom(Hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"));
+  k.private_key = SecretBytes::CopyFrom(
+      Hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"));
   auto sig = Sign(k, {});
   REQUIRE(sig.has_value());
   CHECK(HexEncode(*sig) ==
-        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b");
-  CHECK(Verify(SignatureAlg::kEdDSA, Hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"), {}, *sig));
+        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701c"
+        "f9b46bd25bf5f0595bbe24655141438e7a100b");
+  CHECK(Verify(SignatureAlg::kEdDSA,
+               Hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"), {}, *sig));
 }
 
 TEST_CASE("ES256K signs low-S, verifies high-S after normalizing", "[wallet][keys][es256k]") {
-  auto k = DeriveSigningKey(kSeed, SignatureAlg::kES256K, PurposeKeyPath(0, KeyPurpose::kEs256k, 0));
+  auto k =
+      DeriveSigningKey(kSeed, SignatureAlg::kES256K, PurposeKeyPath(0, KeyPurpose::kEs256k, 0));
   REQUIRE(k.has_value());
   CHECK(k->public_key.size() == 33);
   const Bytes msg = ToBytes("hello");
@@ -101,19 +108,23 @@ TEST_CASE("ES256K signs low-S, verifies high-S after normalizing", "[wallet][key
 }
 
 TEST_CASE("Curve25519 keys cannot sign", "[wallet][keys]") {
-  auto k = DeriveFromSeed(Curve::kCurve25519, kSeed, PurposeKeyPath(0, KeyPurpose::kKeyAgreement, 0));
+  auto k =
+      DeriveFromSeed(Curve::kCurve25519, kSeed, PurposeKeyPath(0, KeyPurpose::kKeyAgreement, 0));
   REQUIRE(k.has_value());
   CHECK_FALSE(SigningKeyFromExtended(*k).has_value());
 }
 
-TEST_CASE("ES256K verify takes compressed and uncompressed keys, not hybrid ones", "[wallet][keys][es256k]") {
-  auto k = DeriveSigningKey(kSeed, SignatureAlg::kES256K, PurposeKeyPath(0, KeyPurpose::kEs256k, 0));
+TEST_CASE("ES256K verify takes compressed and uncompressed keys, not hybrid ones",
+          "[wallet][keys][es256k]") {
+  auto k =
+      DeriveSigningKey(kSeed, SignatureAlg::kES256K, PurposeKeyPath(0, KeyPurpose::kEs256k, 0));
   REQUIRE(k.has_value());
   const Bytes msg = ToBytes("prescription hash");
   auto sig = Sign(*k, msg);
   REQUIRE(sig.has_value());
   secp256k1_pubkey pk;
-  REQUIRE(secp256k1_ec_pubkey_parse(secp256k1_context_static, &pk, k->public_key.data(), k->public_key.size()) == 1);
+  REQUIRE(secp256k1_ec_pubkey_parse(secp256k1_context_static, &pk, k->public_key.data(),
+                                    k->public_key.size()) == 1);
   Bytes uncompressed(65);
   size_t len = uncompressed.size();
   REQUIRE(secp256k1_ec_pubkey_serialize(secp256k1_context_static, uncompressed.data(), &len, &pk,
@@ -128,7 +139,8 @@ TEST_CASE("ES256K verify takes compressed and uncompressed keys, not hybrid ones
   Bytes hybrid = uncompressed;
   hybrid[0] = (uncompressed[64] & 1) ? 0x07 : 0x06;
   secp256k1_pubkey parsed;
-  REQUIRE(secp256k1_ec_pubkey_parse(secp256k1_context_static, &parsed, hybrid.data(), hybrid.size()) == 1);
+  REQUIRE(secp256k1_ec_pubkey_parse(secp256k1_context_static, &parsed, hybrid.data(),
+                                    hybrid.size()) == 1);
   CHECK_FALSE(Verify(SignatureAlg::kES256K, hybrid, msg, *sig));
   CHECK_FALSE(CompressSecp256k1PublicKey(hybrid).has_value());
   Bytes wrong_parity = hybrid;

@@ -80,9 +80,11 @@ TEST_CASE("Key store round trip and passphrase change", "[wallet][keystore]") {
   CHECK(wrong.error().code() == StatusCode::kUnauthenticated);
 
   // A wrong old passphrase changes nothing.
-  CHECK((*ks)->ChangePassphrase("nope", "new one", KdfParams::ForTests()).code() == StatusCode::kUnauthenticated);
+  CHECK((*ks)->ChangePassphrase("nope", "new one", KdfParams::ForTests()).code() ==
+        StatusCode::kUnauthenticated);
   CHECK((*ks)->Unlock("correct horse").has_value());
-  CHECK((*ks)->ChangePassphrase("correct horse", "", KdfParams::ForTests()).code() == StatusCode::kInvalidArgument);
+  CHECK((*ks)->ChangePassphrase("correct horse", "", KdfParams::ForTests()).code() ==
+        StatusCode::kInvalidArgument);
 
   REQUIRE((*ks)->ChangePassphrase("correct horse", "battery staple", KdfParams::ForTests()).ok());
   CHECK_FALSE((*ks)->Unlock("correct horse").has_value());
@@ -105,8 +107,8 @@ TEST_CASE("Key store never holds the seed in plaintext", "[wallet][keystore]") {
   }
   std::string all = FileBytes(path) + FileBytes(path + "-wal") + FileBytes(path + "-shm");
   REQUIRE(all.size() > 1000);
-  for (ByteView needle : {secret.seed.Reveal(), secret.entropy.Reveal(), secret.seed.Reveal().first(16),
-                          secret.entropy.Reveal().first(16)}) {
+  for (ByteView needle : {secret.seed.Reveal(), secret.entropy.Reveal(),
+                          secret.seed.Reveal().first(16), secret.entropy.Reveal().first(16)}) {
     std::string raw(needle.begin(), needle.end());
     CHECK(all.find(raw) == std::string::npos);
     std::string hex = HexEncode(needle);
@@ -129,13 +131,18 @@ TEST_CASE("Key store detects tampering and changes nothing", "[wallet][keystore]
     StatusCode expect;
   };
   const Tamper cases[] = {
-      {"ciphertext bit", "UPDATE sealed_secrets SET ciphertext = CAST(zeroblob(length(ciphertext)) AS BLOB)", StatusCode::kUnauthenticated},
+      {"ciphertext bit",
+       "UPDATE sealed_secrets SET ciphertext = CAST(zeroblob(length(ciphertext)) AS BLOB)",
+       StatusCode::kUnauthenticated},
       {"nonce", "UPDATE sealed_secrets SET nonce = zeroblob(24)", StatusCode::kUnauthenticated},
       {"salt", "UPDATE sealed_secrets SET salt = zeroblob(16)", StatusCode::kUnauthenticated},
       {"purpose", "UPDATE sealed_secrets SET purpose = 'other'", StatusCode::kUnauthenticated},
-      {"opslimit", "UPDATE sealed_secrets SET opslimit = opslimit + 1", StatusCode::kUnauthenticated},
-      {"huge memlimit", "UPDATE sealed_secrets SET memlimit = 1099511627776", StatusCode::kDataLoss},
-      {"truncated ciphertext", "UPDATE sealed_secrets SET ciphertext = x'00'", StatusCode::kDataLoss},
+      {"opslimit", "UPDATE sealed_secrets SET opslimit = opslimit + 1",
+       StatusCode::kUnauthenticated},
+      {"huge memlimit", "UPDATE sealed_secrets SET memlimit = 1099511627776",
+       StatusCode::kDataLoss},
+      {"truncated ciphertext", "UPDATE sealed_secrets SET ciphertext = x'00'",
+       StatusCode::kDataLoss},
       {"record renamed", "UPDATE sealed_secrets SET name = 'x'", StatusCode::kDataLoss},
   };
   for (const auto& t : cases) {
@@ -164,15 +171,18 @@ TEST_CASE("Key store refuses unsafe files and bad arguments", "[wallet][keystore
   Env env{&clock, &rng};
   const std::string path = (dir.path / "wallet.db").string();
   WalletSecret secret = MakeSecret(rng);
-  CHECK(KeyStore::Create(path, "", secret, KdfParams::ForTests(), env).error().code() == StatusCode::kInvalidArgument);
+  CHECK(KeyStore::Create(path, "", secret, KdfParams::ForTests(), env).error().code() ==
+        StatusCode::kInvalidArgument);
   CHECK_FALSE(std::filesystem::exists(path));
   REQUIRE(KeyStore::Create(path, "pw", secret, KdfParams::ForTests(), env).has_value());
-  CHECK(KeyStore::Create(path, "pw", secret, KdfParams::ForTests(), env).error().code() == StatusCode::kAlreadyExists);
+  CHECK(KeyStore::Create(path, "pw", secret, KdfParams::ForTests(), env).error().code() ==
+        StatusCode::kAlreadyExists);
   ::chmod(path.c_str(), 0644);
   CHECK(KeyStore::Open(path, env).error().code() == StatusCode::kFailedPrecondition);
   ::chmod(path.c_str(), 0600);
   CHECK(KeyStore::Open(path, env).has_value());
-  CHECK(KeyStore::Open((dir.path / "missing.db").string(), env).error().code() == StatusCode::kNotFound);
+  CHECK(KeyStore::Open((dir.path / "missing.db").string(), env).error().code() ==
+        StatusCode::kNotFound);
   const std::string junk = (dir.path / "junk.db").string();
   {
     std::FILE* f = std::fopen(junk.c_str(), "w");
@@ -195,7 +205,8 @@ struct FileState {
 };
 FileState StateOf(const std::string& path) {
   FileState s{FileBytes(path), false};
-  for (const char* suffix : {"-wal", "-shm", "-journal"}) s.side_files |= std::filesystem::exists(path + suffix);
+  for (const char* suffix : {"-wal", "-shm", "-journal"})
+    s.side_files |= std::filesystem::exists(path + suffix);
   return s;
 }
 
@@ -211,11 +222,13 @@ std::string Ciphertexts(const std::string& path) {
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
   sqlite3_stmt* q = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, "SELECT name, hex(salt), hex(ciphertext) FROM sealed_secrets ORDER BY name", -1, &q,
-                             nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_prepare_v2(
+              db, "SELECT name, hex(salt), hex(ciphertext) FROM sealed_secrets ORDER BY name", -1,
+              &q, nullptr) == SQLITE_OK);
   std::string out;
   while (sqlite3_step(q) == SQLITE_ROW) {
-    for (int i = 0; i < 3; ++i) out += std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, i))) + " ";
+    for (int i = 0; i < 3; ++i)
+      out += std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, i))) + " ";
     out += "\n";
   }
   sqlite3_finalize(q);
@@ -225,7 +238,8 @@ std::string Ciphertexts(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("Key store Open leaves a file that is not a key store exactly as it was", "[wallet][keystore]") {
+TEST_CASE("Key store Open leaves a file that is not a key store exactly as it was",
+          "[wallet][keystore]") {
   TempDir dir;
   FakeClock clock(0);
   SeededRng rng(4);
@@ -235,7 +249,8 @@ TEST_CASE("Key store Open leaves a file that is not a key store exactly as it wa
     std::function<void(const std::string&)> make;
   };
   const Case cases[] = {
-      {"an SQLite database (rollback journal)", [](const std::string& p) { MakeForeignDb(p, false); }},
+      {"an SQLite database (rollback journal)",
+       [](const std::string& p) { MakeForeignDb(p, false); }},
       {"an SQLite database in WAL mode", [](const std::string& p) { MakeForeignDb(p, true); }},
       {"an SQLite database with only a sealed_secrets table",
        [](const std::string& p) {
@@ -272,7 +287,8 @@ TEST_CASE("Key store Open leaves a file that is not a key store exactly as it wa
   }
 }
 
-TEST_CASE("Key store Open refuses symlinks, non-regular files and a newer schema", "[wallet][keystore]") {
+TEST_CASE("Key store Open refuses symlinks, non-regular files and a newer schema",
+          "[wallet][keystore]") {
   TempDir dir;
   FakeClock clock(0);
   SeededRng rng(5);
@@ -339,10 +355,14 @@ TEST_CASE("Key store ChangePassphrase is all or nothing", "[wallet][keystore]") 
   {
     auto ks = KeyStore::Open(path, env);
     REQUIRE(ks.has_value());
-    CHECK((*ks)->ChangePassphrase("pw", "", KdfParams::ForTests()).code() == StatusCode::kInvalidArgument);
-    CHECK((*ks)->ChangePassphrase("pw", "new", KdfParams{1, 1}).code() == StatusCode::kInvalidArgument);
-    CHECK((*ks)->ChangePassphrase("pw", "new", KdfParams{100, 1ull << 40}).code() == StatusCode::kInvalidArgument);
-    CHECK((*ks)->ChangePassphrase("wrong", "new", KdfParams::ForTests()).code() == StatusCode::kUnauthenticated);
+    CHECK((*ks)->ChangePassphrase("pw", "", KdfParams::ForTests()).code() ==
+          StatusCode::kInvalidArgument);
+    CHECK((*ks)->ChangePassphrase("pw", "new", KdfParams{1, 1}).code() ==
+          StatusCode::kInvalidArgument);
+    CHECK((*ks)->ChangePassphrase("pw", "new", KdfParams{100, 1ull << 40}).code() ==
+          StatusCode::kInvalidArgument);
+    CHECK((*ks)->ChangePassphrase("wrong", "new", KdfParams::ForTests()).code() ==
+          StatusCode::kUnauthenticated);
   }
   const std::string sealed = Ciphertexts(path);
 
@@ -357,14 +377,17 @@ TEST_CASE("Key store ChangePassphrase is all or nothing", "[wallet][keystore]") 
       {"no records at all", "DELETE FROM sealed_secrets", StatusCode::kDataLoss},
       // A second record that does not open: the seed (which does) must not be re-sealed alone.
       {"a second record that does not open",
-       "INSERT INTO sealed_secrets SELECT 'aaa-extra', purpose, format_version, kdf, opslimit, memlimit, salt, nonce, "
+       "INSERT INTO sealed_secrets SELECT 'aaa-extra', purpose, format_version, kdf, opslimit, "
+       "memlimit, salt, nonce, "
        "ciphertext, updated_at FROM sealed_secrets WHERE name = 'wallet-seed'",
        StatusCode::kUnauthenticated},
       {"a second record after the seed that does not open",
-       "INSERT INTO sealed_secrets SELECT 'zzz-extra', purpose, format_version, kdf, opslimit, memlimit, salt, nonce, "
+       "INSERT INTO sealed_secrets SELECT 'zzz-extra', purpose, format_version, kdf, opslimit, "
+       "memlimit, salt, nonce, "
        "ciphertext, updated_at FROM sealed_secrets WHERE name = 'wallet-seed'",
        StatusCode::kUnauthenticated},
-      {"seed record purpose relabelled", "UPDATE sealed_secrets SET purpose = 'other'", StatusCode::kUnauthenticated},
+      {"seed record purpose relabelled", "UPDATE sealed_secrets SET purpose = 'other'",
+       StatusCode::kUnauthenticated},
   };
   for (const auto& c : cases) {
     INFO(c.what);
@@ -393,7 +416,8 @@ TEST_CASE("Key store ChangePassphrase is all or nothing", "[wallet][keystore]") 
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
     sqlite3_stmt* q = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db, "SELECT ciphertext FROM sealed_secrets", -1, &q, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT ciphertext FROM sealed_secrets", -1, &q, nullptr) ==
+            SQLITE_OK);
     REQUIRE(sqlite3_step(q) == SQLITE_ROW);
     auto p = static_cast<const uint8_t*>(sqlite3_column_blob(q, 0));
     old_ct.assign(p, p + sqlite3_column_bytes(q, 0));

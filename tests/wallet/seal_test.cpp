@@ -15,12 +15,14 @@ namespace {
 // RFC 8032 §7.1 TEST 1.
 const Bytes kRfcSeed = Hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
 const Bytes kRfcPublic = Hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
-const Bytes kRfcSignature = Hex(
-    "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b");
+const Bytes kRfcSignature =
+    Hex("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701c"
+        "f9b46bd25bf5f0595bbe24655141438e7a100b");
 // The secp256k1 generator G (SEC 2 §2.4.1), compressed and uncompressed.
 const Bytes kG33 = Hex("0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798");
-const Bytes kG65 = Hex(
-    "0479be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798483ada7726a3c4655da4fbfc0e1108a8fd17b448a68554199c47d08ffb10d4b8");
+const Bytes kG65 =
+    Hex("0479be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798483ada7726a3c4655da4fbfc"
+        "0e1108a8fd17b448a68554199c47d08ffb10d4b8");
 }  // namespace
 
 TEST_CASE("Ed25519 point checks and signing with a seed", "[wallet][keys]") {
@@ -74,8 +76,9 @@ TEST_CASE("Sealed boxes open only with the recipient's Ed25519 key", "[wallet][s
   Bytes tampered = *sealed;
   tampered.back() ^= 1;
   CHECK(OpenSealedToEd25519(*alice, tampered).error().code() == StatusCode::kUnauthenticated);
-  CHECK(OpenSealedToEd25519(*alice, ByteView(*sealed).first(kSealOverheadBytes - 1)).error().code() ==
-        StatusCode::kUnauthenticated);
+  CHECK(
+      OpenSealedToEd25519(*alice, ByteView(*sealed).first(kSealOverheadBytes - 1)).error().code() ==
+      StatusCode::kUnauthenticated);
   CHECK_FALSE(SealToEd25519(Bytes(32, 0), AsBytes(plain)).has_value());
   auto es = MakeSigningKey(SignatureAlg::kES256K, Bytes(32, 3));
   REQUIRE(es);

@@ -38,10 +38,10 @@ ALTER TABLE requests ADD COLUMN kind TEXT NOT NULL DEFAULT 'consent';
 // A stored request.
 struct RequestRow {
   std::string id;
-  std::string hash;    // hex SHA-256 of the canonical summary: what a signed decision names
+  std::string hash;     // hex SHA-256 of the canonical summary: what a signed decision names
   nlohmann::json data;  // {"summary", "approvals", "payload"?, "result"?}
-  std::string status;  // 'pending' | 'approved' | 'denied'
-  std::string kind;    // kRequestConsent, kRequestFill, ... (authorization_server.h)
+  std::string status;   // 'pending' | 'approved' | 'denied'
+  std::string kind;     // kRequestConsent, kRequestFill, ... (authorization_server.h)
   int64_t created = 0;
   int64_t decided = 0;  // 0 while pending
 };

@@ -28,7 +28,7 @@ using sql::Stmt;
 namespace internal {
 
 inline constexpr std::string_view kWhat = "consent";
-inline constexpr size_t kMaxTokenBytes = 512;          // our own opaque tokens are 43 characters
+inline constexpr size_t kMaxTokenBytes = 512;  // our own opaque tokens are 43 characters
 inline constexpr size_t kMaxClaimTokenBytes = 256 * 1024;
 inline constexpr size_t kMaxPermissionsPerTicket = 64;
 inline constexpr size_t kMaxScopesPerResource = 64;
@@ -37,7 +37,6 @@ inline constexpr size_t kMaxPendingRequests = 1000;
 inline constexpr size_t kMaxOpenChallenges = 10000;
 inline constexpr const char* kClaimDid = "urn:medallion:uma:claim:did";
 inline constexpr const char* kClaimPurpose = "urn:medallion:uma:claim:purpose_of_use";
-
 
 // --- replies ---
 
@@ -60,7 +59,8 @@ inline Reply Empty() {
 
 // A refusal: `code` is the generic class, `error` the OAuth 2.0 / UMA error code (the status's
 // reason and the body's "error"), `extra` further members of the error object.
-inline Reply Error(StatusCode code, std::string error, std::string description, json extra = json::object()) {
+inline Reply Error(StatusCode code, std::string error, std::string description,
+                   json extra = json::object()) {
   Reply r;
   r.status = Status::WithReason(code, error, description);
   r.body = {{"error", std::move(error)}, {"error_description", std::move(description)}};
@@ -71,17 +71,22 @@ inline Reply Error(StatusCode code, std::string error, std::string description, 
 // RFC 6750 §3.1: a missing or unusable bearer token at a protected endpoint.
 inline Reply InvalidToken(const std::string& realm, const std::string& description) {
   Reply r = Error(StatusCode::kUnauthenticated, "invalid_token", description);
-  r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"" + realm + "\", error=\"invalid_token\"");
+  r.headers.emplace_back("WWW-Authenticate",
+                         "Bearer realm=\"" + realm + "\", error=\"invalid_token\"");
   return r;
 }
 
-inline Reply Internal(const Status& st) { return Error(StatusCode::kInternal, "server_error", st.message()); }
+inline Reply Internal(const Status& st) {
+  return Error(StatusCode::kInternal, "server_error", st.message());
+}
 
 inline std::string HexHash(std::string_view text) { return HexEncode(Sha256(AsBytes(text))); }
 
 inline Hash256 TokenHash(std::string_view token) { return Sha256(AsBytes(token)); }
 
-inline bool Contains(const std::vector<std::string>& v, std::string_view s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+inline bool Contains(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
 
 inline std::vector<std::string> SplitSpaces(std::string_view s) {
   std::vector<std::string> out;
@@ -95,9 +100,14 @@ inline json PartyToJson(const RequestingParty& p, const json& credentials_full) 
   for (const VerifiedCredential& c : p.credentials) {
     json facts = json::object();
     for (const auto& [k, v] : c.facts) facts[k] = v;
-    creds.push_back({{"types", c.types}, {"issuer", c.issuer}, {"id", c.id}, {"digest", c.digest}, {"facts", facts}});
+    creds.push_back({{"types", c.types},
+                     {"issuer", c.issuer},
+                     {"id", c.id},
+                     {"digest", c.digest},
+                     {"facts", facts}});
   }
-  return {{"did", p.did}, {"purpose", p.purpose}, {"credentials", creds}, {"vcs", credentials_full}};
+  return {
+      {"did", p.did}, {"purpose", p.purpose}, {"credentials", creds}, {"vcs", credentials_full}};
 }
 
 inline RequestingParty PartyFromJson(const json& j) {
@@ -105,7 +115,11 @@ inline RequestingParty PartyFromJson(const json& j) {
   p.did = j.value("did", "");
   p.purpose = j.value("purpose", "");
   for (const json& c : j.value("credentials", json::array())) {
-    VerifiedCredential v{c.at("types").get<std::vector<std::string>>(), c.at("issuer"), c.at("id"), c.at("digest"), {}};
+    VerifiedCredential v{c.at("types").get<std::vector<std::string>>(),
+                         c.at("issuer"),
+                         c.at("id"),
+                         c.at("digest"),
+                         {}};
     const json& facts = MemberOr(c, "facts");
     if (facts.is_object()) {
       for (const auto& [k, value] : facts.items()) {
@@ -120,7 +134,9 @@ inline RequestingParty PartyFromJson(const json& j) {
 inline json PermissionsToJson(const std::vector<GrantedPermission>& perms) {
   json out = json::array();
   for (const auto& g : perms) {
-    out.push_back({{"resource_id", g.resource_id}, {"resource_scopes", g.scopes}, {"policies", g.policy_ids}});
+    out.push_back({{"resource_id", g.resource_id},
+                   {"resource_scopes", g.scopes},
+                   {"policies", g.policy_ids}});
   }
   return out;
 }
@@ -141,8 +157,12 @@ using namespace internal;
 class AuthorizationServer::Impl {
  public:
   Impl(sqlite3* db, const AuthorizationServerOptions& o, Env env)
-      : db_(db), o_(o), env_(env), clients_(NewSqliteClientStore(db)),
-        tickets_(NewSqliteTicketStore(db)), tokens_(NewSqliteTokenStore(db)),
+      : db_(db),
+        o_(o),
+        env_(env),
+        clients_(NewSqliteClientStore(db)),
+        tickets_(NewSqliteTicketStore(db)),
+        tokens_(NewSqliteTokenStore(db)),
         resources_(NewSqliteResourceStore(db)),
         log_(NewSqliteDisclosureLog(db)),
         policies_(NewSqlitePolicyStore(db)),
@@ -180,8 +200,9 @@ class AuthorizationServer::Impl {
 
   using TokenRow = internal::TokenRow;
 
-  Status InsertToken(const std::string& token, const std::string& kind, const std::string& client_id,
-                     const std::string& subject, const json& data, int64_t ttl) {
+  Status InsertToken(const std::string& token, const std::string& kind,
+                     const std::string& client_id, const std::string& subject, const json& data,
+                     int64_t ttl) {
     return tokens_->Insert(token, {kind, client_id, subject, data, Now(), Now() + ttl});
   }
 
@@ -233,21 +254,25 @@ class AuthorizationServer::Impl {
     json vcs = json::array();  // the verified credentials, kept for re-checks behind a PCT
   };
 
-  Status CheckCredentialClaim(const json& vc, const std::string& holder, int64_t now, VerifiedCredential* out) {
-    if (!vc.is_object()) return Status::InvalidArgument("credential_malformed: a credential is a JSON object");
+  Status CheckCredentialClaim(const json& vc, const std::string& holder, int64_t now,
+                              VerifiedCredential* out) {
+    if (!vc.is_object())
+      return Status::InvalidArgument("credential_malformed: a credential is a JSON object");
     MDL_RETURN_IF_ERROR(claims::CheckCredential(vc, now, o_.max_clock_skew));
     claims::ProofCheckOptions po;
     po.now = now;
     po.max_clock_skew = o_.max_clock_skew;
     MDL_ASSIGN_OR_RETURN(auto proofs, claims::VerifyProofs(vc, *o_.resolver, po));
     const std::string issuer = claims::IssuerOf(vc);
-    if (proofs.empty() || std::none_of(proofs.begin(), proofs.end(), [&](const auto& p) { return p.controller == issuer; })) {
+    if (proofs.empty() || std::none_of(proofs.begin(), proofs.end(),
+                                       [&](const auto& p) { return p.controller == issuer; })) {
       return Status::PermissionDenied("issuer_proof_missing: no proof by the issuer " + issuer);
     }
     // VC Data Model 2.0 §4.5: the presentation's holder must be the subject.
     const json& subject = MemberOr(vc, "credentialSubject");
     if (!subject.is_object() || StringOr(subject, "id") != holder) {
-      return Status::PermissionDenied("holder_binding: the credential's subject is not the presentation's holder");
+      return Status::PermissionDenied(
+          "holder_binding: the credential's subject is not the presentation's holder");
     }
     out->types.clear();
     const json& types = MemberOr(vc, "type");
@@ -261,7 +286,8 @@ class AuthorizationServer::Impl {
     if (Contains(out->types, kLicenseCredentialType)) {
       MDL_RETURN_IF_ERROR(claims::CheckLicenseCredential(vc));
       if (!Contains(o_.trusted_issuers, issuer)) {
-        return Status::PermissionDenied("untrusted_issuer: " + issuer + " is not a trusted license issuer");
+        return Status::PermissionDenied("untrusted_issuer: " + issuer +
+                                        " is not a trusted license issuer");
       }
       Status st = o_.license_status(vc);
       if (!st.ok()) return Status(st.code(), "license_status: " + st.message());
@@ -273,7 +299,8 @@ class AuthorizationServer::Impl {
       out->facts.emplace_back("status", "active");
     }
     out->issuer = issuer;
-    if (vc.contains("id") && !vc["id"].is_string()) return Status::InvalidArgument("credential_malformed: 'id' must be a string");
+    if (vc.contains("id") && !vc["id"].is_string())
+      return Status::InvalidArgument("credential_malformed: 'id' must be a string");
     out->id = StringOr(vc, "id");
     MDL_ASSIGN_OR_RETURN(Hash256 digest, claims::CredentialDigest(vc));
     out->digest = HexEncode(digest);
@@ -281,8 +308,10 @@ class AuthorizationServer::Impl {
   }
 
   // Verifies a pushed claim token bound to `ticket` (its nonce) and this server (aud).
-  Result<Claims> VerifyClaimToken(std::string_view format, std::string_view token, const std::string& ticket) {
-    if (token.size() > kMaxClaimTokenBytes) return Status::InvalidArgument("claim_token_malformed: too large");
+  Result<Claims> VerifyClaimToken(std::string_view format, std::string_view token,
+                                  const std::string& ticket) {
+    if (token.size() > kMaxClaimTokenBytes)
+      return Status::InvalidArgument("claim_token_malformed: too large");
     const int64_t now = Now();
     claims::JwtCheckOptions co;
     co.now = now;
@@ -295,19 +324,23 @@ class AuthorizationServer::Impl {
     if (!vp && format != kClaimTokenDidAuth) {
       return Status::InvalidArgument("unsupported_claim_token_format: " + std::string(format));
     }
-    MDL_ASSIGN_OR_RETURN(json payload, claims::VerifyJwt(vp ? claims::JwtKind::kPresentation : claims::JwtKind::kDidAuth,
+    MDL_ASSIGN_OR_RETURN(json payload, claims::VerifyJwt(vp ? claims::JwtKind::kPresentation
+                                                            : claims::JwtKind::kDidAuth,
                                                          token, *o_.resolver, co, &info));
     // The token is single-use through its nonce (the ticket is consumed); a short life bounds
     // what a stolen one is worth before then.
-    if (!info.issued_at || !info.expires) return Status::InvalidArgument("claim_token_malformed: iat and exp are required");
-    if (*info.expires - *info.issued_at > o_.max_claim_token_age || now - *info.issued_at > o_.max_claim_token_age) {
+    if (!info.issued_at || !info.expires)
+      return Status::InvalidArgument("claim_token_malformed: iat and exp are required");
+    if (*info.expires - *info.issued_at > o_.max_claim_token_age ||
+        now - *info.issued_at > o_.max_claim_token_age) {
       return Status::FailedPrecondition("claim_token_too_old: a claim token lives at most " +
                                         std::to_string(o_.max_claim_token_age) + " s");
     }
     out.party.did = info.controller;
     if (auto it = payload.find("purpose_of_use"); it != payload.end()) {
       if (!it->is_string() || !IsPurposeOfUse(it->get<std::string>())) {
-        return Status::InvalidArgument("purpose_invalid: purpose_of_use is not a known purpose of use");
+        return Status::InvalidArgument(
+            "purpose_invalid: purpose_of_use is not a known purpose of use");
       }
       out.party.purpose = it->get<std::string>();
     }
@@ -316,7 +349,8 @@ class AuthorizationServer::Impl {
       if (auto it = payload.find("verifiableCredential"); it != payload.end()) {
         vcs = it->is_array() ? *it : json::array({*it});
       }
-      if (vcs.size() > 16) return Status::InvalidArgument("claim_token_malformed: too many credentials");
+      if (vcs.size() > 16)
+        return Status::InvalidArgument("claim_token_malformed: too many credentials");
       for (const json& vc : vcs) {
         VerifiedCredential c;
         MDL_RETURN_IF_ERROR(CheckCredentialClaim(vc, out.party.did, now, &c));
@@ -331,14 +365,16 @@ class AuthorizationServer::Impl {
   // change within one chain.
   Status Merge(Claims& have, Claims&& add) {
     if (!have.party.did.empty() && have.party.did != add.party.did) {
-      return Status::PermissionDenied("subject_mismatch: the claim token proves a different DID than earlier claims");
+      return Status::PermissionDenied(
+          "subject_mismatch: the claim token proves a different DID than earlier claims");
     }
     have.party.did = add.party.did;
     if (!add.party.purpose.empty()) have.party.purpose = add.party.purpose;
     for (size_t i = 0; i < add.party.credentials.size(); ++i) {
       const auto& c = add.party.credentials[i];
-      const bool dup = std::any_of(have.party.credentials.begin(), have.party.credentials.end(),
-                                   [&](const VerifiedCredential& x) { return x.digest == c.digest; });
+      const bool dup =
+          std::any_of(have.party.credentials.begin(), have.party.credentials.end(),
+                      [&](const VerifiedCredential& x) { return x.digest == c.digest; });
       if (dup) continue;
       have.party.credentials.push_back(c);
       have.vcs.push_back(add.vcs[i]);
@@ -364,19 +400,27 @@ class AuthorizationServer::Impl {
   json RequiredClaims() const {
     json formats = {kClaimTokenDidAuth, kClaimTokenVp};
     return json::array({
-        {{"name", "did"}, {"friendly_name", "Proof of control of the requesting party's DID"},
-         {"claim_type", kClaimDid}, {"claim_token_format", formats}},
-        {{"name", "license"}, {"friendly_name", "A medical license credential"},
-         {"claim_type", kLicenseCredentialType}, {"claim_token_format", {kClaimTokenVp}},
+        {{"name", "did"},
+         {"friendly_name", "Proof of control of the requesting party's DID"},
+         {"claim_type", kClaimDid},
+         {"claim_token_format", formats}},
+        {{"name", "license"},
+         {"friendly_name", "A medical license credential"},
+         {"claim_type", kLicenseCredentialType},
+         {"claim_token_format", {kClaimTokenVp}},
          {"issuer", o_.trusted_issuers}},
-        {{"name", "purpose_of_use"}, {"friendly_name", "The purpose of use"},
-         {"claim_type", kClaimPurpose}, {"claim_token_format", formats}},
+        {{"name", "purpose_of_use"},
+         {"friendly_name", "The purpose of use"},
+         {"claim_type", kClaimPurpose},
+         {"claim_token_format", formats}},
     });
   }
 
   // Consumes a live owner/device sign-in challenge (single use). False if unknown, used or
   // expired. Runs inside a transaction.
-  Result<bool> ConsumeChallenge(const std::string& nonce) { return tokens_->ConsumeChallenge(nonce, Now()); }
+  Result<bool> ConsumeChallenge(const std::string& nonce) {
+    return tokens_->ConsumeChallenge(nonce, Now());
+  }
 
   // --- tickets ---
 
@@ -389,12 +433,15 @@ class AuthorizationServer::Impl {
   }
 
   // Consumes a ticket (single use). not_found: unknown or used; failed_precondition: expired.
-  Result<std::pair<std::string, json>> ConsumeTicket(std::string_view ticket) { return tickets_->Consume(ticket, Now()); }
+  Result<std::pair<std::string, json>> ConsumeTicket(std::string_view ticket) {
+    return tickets_->Consume(ticket, Now());
+  }
 
   // --- requests awaiting approval ---
 
-  json RequestSummary(const std::string& id, const RequestingParty& party, const std::string& client_id,
-                      const std::vector<GrantedPermission>& perms, const std::vector<std::string>& approvers, int64_t created) {
+  json RequestSummary(const std::string& id, const RequestingParty& party,
+                      const std::string& client_id, const std::vector<GrantedPermission>& perms,
+                      const std::vector<std::string>& approvers, int64_t created) {
     json resources = json::array();
     for (const auto& g : perms) {
       auto r = Resource(g.resource_id);
@@ -403,9 +450,15 @@ class AuthorizationServer::Impl {
                            {"type", r ? r->description.value("type", "") : ""},
                            {"resource_scopes", g.scopes}});
     }
-    return {{"id", id},           {"kind", kRequestConsent}, {"requesting_party", party.did}, {"client_id", client_id},
-            {"purpose", party.purpose}, {"permissions", resources}, {"approvers", approvers},
-            {"credentials", PartyToJson(party, json::array())["credentials"]}, {"created", created}};
+    return {{"id", id},
+            {"kind", kRequestConsent},
+            {"requesting_party", party.did},
+            {"client_id", client_id},
+            {"purpose", party.purpose},
+            {"permissions", resources},
+            {"approvers", approvers},
+            {"credentials", PartyToJson(party, json::array())["credentials"]},
+            {"created", created}};
   }
 
   // The approver names a DID resolves to for this container ("owner" for the owner's DID).
@@ -417,34 +470,46 @@ class AuthorizationServer::Impl {
 
   // Records one approver's decision; settles the request when every approver approved or
   // anyone denied. Runs inside a transaction.
-  Reply RecordDecision(const std::string& request_id, const std::vector<std::string>& as, const std::string& decision,
-                       const json& evidence) {
+  Reply RecordDecision(const std::string& request_id, const std::vector<std::string>& as,
+                       const std::string& decision, const json& evidence) {
     auto row = requests_->Get(request_id);
     if (!row) {
-      if (row.error().code() == StatusCode::kNotFound) return Error(StatusCode::kNotFound, "not_found", "no such request");
+      if (row.error().code() == StatusCode::kNotFound)
+        return Error(StatusCode::kNotFound, "not_found", "no such request");
       return Internal(row.error());
     }
     const std::string hash = row->hash;
     json& data = row->data;
-    if (row->status != "pending") return Error(StatusCode::kAlreadyExists, "already_decided", "the request was already " + row->status);
+    if (row->status != "pending")
+      return Error(StatusCode::kAlreadyExists, "already_decided",
+                   "the request was already " + row->status);
     const std::vector<std::string> approvers = data["summary"]["approvers"];
     std::string who;
     for (const std::string& a : as) {
       if (Contains(approvers, a)) who = a;
     }
-    if (who.empty()) return Error(StatusCode::kPermissionDenied, "not_an_approver", "this party is not an approver of the request");
-    if (data["approvals"].contains(who)) return Error(StatusCode::kAlreadyExists, "already_decided", "this approver has already decided");
+    if (who.empty())
+      return Error(StatusCode::kPermissionDenied, "not_an_approver",
+                   "this party is not an approver of the request");
+    if (data["approvals"].contains(who))
+      return Error(StatusCode::kAlreadyExists, "already_decided",
+                   "this approver has already decided");
     data["approvals"][who] = {{"decision", decision}, {"at", Now()}, {"evidence", evidence}};
     std::string status = "pending";
     if (decision == "deny") {
       status = "denied";
-    } else if (std::all_of(approvers.begin(), approvers.end(), [&](const std::string& a) { return data["approvals"].contains(a); })) {
+    } else if (std::all_of(approvers.begin(), approvers.end(),
+                           [&](const std::string& a) { return data["approvals"].contains(a); })) {
       status = "approved";
     }
     Status st = requests_->Decide(request_id, data, status, status == "pending" ? 0 : Now());
     if (!st.ok()) return Internal(st);
-    Status logged = Log({{"event", "approval"}, {"request", request_id}, {"request_hash", hash}, {"approver", who},
-                         {"decision", decision}, {"status", status}});
+    Status logged = Log({{"event", "approval"},
+                         {"request", request_id},
+                         {"request_hash", hash},
+                         {"approver", who},
+                         {"decision", decision},
+                         {"status", status}});
     if (!logged.ok()) return Internal(logged);
     return Answer({{"id", request_id}, {"status", status}, {"approver", who}});
   }

@@ -11,23 +11,27 @@ namespace medallion::uma {
 
 // ---------------------------------------------------------------------------------------------
 
-AuthorizationServer::AuthorizationServer(std::unique_ptr<Impl> impl, AuthorizationServerOptions options)
+AuthorizationServer::AuthorizationServer(std::unique_ptr<Impl> impl,
+                                         AuthorizationServerOptions options)
     : impl_(std::move(impl)), options_(std::move(options)) {}
 
 AuthorizationServer::~AuthorizationServer() = default;
 
-Result<std::unique_ptr<AuthorizationServer>> AuthorizationServer::Open(const std::string& path,
-                                                                       AuthorizationServerOptions options, Env env) {
+Result<std::unique_ptr<AuthorizationServer>> AuthorizationServer::Open(
+    const std::string& path, AuthorizationServerOptions options, Env env) {
   if (options.issuer.empty() || options.issuer.back() == '/') {
     return Status::InvalidArgument("uma: the issuer is a base URL without a trailing '/'");
   }
-  if (!did::IsValidDid(options.owner_did)) return Status::InvalidArgument("uma: the owner is not a DID");
+  if (!did::IsValidDid(options.owner_did))
+    return Status::InvalidArgument("uma: the owner is not a DID");
   if (options.resolver == nullptr || !options.license_status) {
     return Status::InvalidArgument("uma: a resolver and a license status check are required");
   }
   if (options.ledger != nullptr &&
-      (!options.owner_signer.sign || options.pseudonym_secret == nullptr || options.pseudonym_secret->size() != 32)) {
-    return Status::InvalidArgument("uma: ledger receipts need the owner's signer and a 32-byte pseudonym secret");
+      (!options.owner_signer.sign || options.pseudonym_secret == nullptr ||
+       options.pseudonym_secret->size() != 32)) {
+    return Status::InvalidArgument(
+        "uma: ledger receipts need the owner's signer and a 32-byte pseudonym secret");
   }
   sqlite3* db = nullptr;
   MDL_RETURN_IF_ERROR(sql::OpenDatabase(path, kWhat, Migrations(), &db));
@@ -62,59 +66,82 @@ json AuthorizationServer::Discovery() const {
 
 // --- clients ---
 
-Reply AuthorizationServer::RegisterClient(const json& metadata, std::string_view initial_access_token) {
-  if (!metadata.is_object()) return Error(StatusCode::kInvalidArgument, "invalid_client_metadata", "the metadata is a JSON object");
+Reply AuthorizationServer::RegisterClient(const json& metadata,
+                                          std::string_view initial_access_token) {
+  if (!metadata.is_object())
+    return Error(StatusCode::kInvalidArgument, "invalid_client_metadata",
+                 "the metadata is a JSON object");
   // RFC 7591 §2: the members we act on, each checked for type.
   std::string kind = "client";
   if (auto s = metadata.find("scope"); s != metadata.end()) {
-    if (!s->is_string()) return Error(StatusCode::kInvalidArgument, "invalid_client_metadata", "scope is a string");
+    if (!s->is_string())
+      return Error(StatusCode::kInvalidArgument, "invalid_client_metadata", "scope is a string");
     for (const std::string& sc : SplitSpaces(s->get<std::string>())) {
       if (sc == kProtectionScope) {
         kind = "resource_server";
       } else {
-        return Error(StatusCode::kInvalidArgument, "invalid_client_metadata", "unknown scope '" + sc + "'");
+        return Error(StatusCode::kInvalidArgument, "invalid_client_metadata",
+                     "unknown scope '" + sc + "'");
       }
     }
   }
   // RFC 7591 §3: registering a resource server for this container is the owner's act; the
   // initial access token is checked before anything else is said about the request.
   if (kind == "resource_server" && !CheckOwner(initial_access_token).ok()) {
-    return InvalidToken(options_.realm, "registering a resource server needs the owner's session as initial access token");
+    return InvalidToken(
+        options_.realm,
+        "registering a resource server needs the owner's session as initial access token");
   }
   std::string method = "client_secret_basic";
   if (auto m = metadata.find("token_endpoint_auth_method"); m != metadata.end()) {
     if (!m->is_string() || (*m != "client_secret_basic" && *m != "client_secret_post")) {
       return Error(StatusCode::kInvalidArgument, "invalid_client_metadata",
-                   "token_endpoint_auth_method must be client_secret_basic or client_secret_post (clients authenticate)");
+                   "token_endpoint_auth_method must be client_secret_basic or client_secret_post "
+                   "(clients authenticate)");
     }
     method = m->get<std::string>();
   }
-  std::vector<std::string> grants = {kind == "resource_server" ? "client_credentials" : kUmaTicketGrant};
+  std::vector<std::string> grants = {kind == "resource_server" ? "client_credentials"
+                                                               : kUmaTicketGrant};
   if (auto g = metadata.find("grant_types"); g != metadata.end()) {
-    if (!g->is_array() || g->empty()) return Error(StatusCode::kInvalidArgument, "invalid_client_metadata", "grant_types is a non-empty array");
+    if (!g->is_array() || g->empty())
+      return Error(StatusCode::kInvalidArgument, "invalid_client_metadata",
+                   "grant_types is a non-empty array");
     grants.clear();
     for (const json& v : *g) {
-      if (!v.is_string()) return Error(StatusCode::kInvalidArgument, "invalid_client_metadata", "grant_types holds strings");
-      const bool allowed = kind == "resource_server" ? v == "client_credentials" : v == kUmaTicketGrant;
-      if (!allowed) return Error(StatusCode::kInvalidArgument, "invalid_client_metadata", "grant type '" + v.get<std::string>() + "' is not available");
+      if (!v.is_string())
+        return Error(StatusCode::kInvalidArgument, "invalid_client_metadata",
+                     "grant_types holds strings");
+      const bool allowed =
+          kind == "resource_server" ? v == "client_credentials" : v == kUmaTicketGrant;
+      if (!allowed)
+        return Error(StatusCode::kInvalidArgument, "invalid_client_metadata",
+                     "grant type '" + v.get<std::string>() + "' is not available");
       grants.push_back(v);
     }
   }
   if (auto r = metadata.find("redirect_uris"); r != metadata.end()) {
-    if (!r->is_array()) return Error(StatusCode::kInvalidArgument, "invalid_redirect_uri", "redirect_uris is an array");
+    if (!r->is_array())
+      return Error(StatusCode::kInvalidArgument, "invalid_redirect_uri",
+                   "redirect_uris is an array");
     for (const json& u : *r) {
-      if (!u.is_string() || (u.get<std::string>().rfind("https://", 0) != 0 && u.get<std::string>().rfind("http://127.0.0.1", 0) != 0 &&
+      if (!u.is_string() || (u.get<std::string>().rfind("https://", 0) != 0 &&
+                             u.get<std::string>().rfind("http://127.0.0.1", 0) != 0 &&
                              u.get<std::string>().rfind("http://localhost", 0) != 0)) {
-        return Error(StatusCode::kInvalidArgument, "invalid_redirect_uri", "redirect URIs are https (or loopback http)");
+        return Error(StatusCode::kInvalidArgument, "invalid_redirect_uri",
+                     "redirect URIs are https (or loopback http)");
       }
     }
   }
   std::string name = "unnamed client";
   if (auto n = metadata.find("client_name"); n != metadata.end()) {
-    if (!n->is_string() || n->get<std::string>().size() > 256) return Error(StatusCode::kInvalidArgument, "invalid_client_metadata", "client_name is a short string");
+    if (!n->is_string() || n->get<std::string>().size() > 256)
+      return Error(StatusCode::kInvalidArgument, "invalid_client_metadata",
+                   "client_name is a short string");
     name = n->get<std::string>();
   }
-  json stored = {{"client_name", name}, {"token_endpoint_auth_method", method}, {"grant_types", grants}};
+  json stored = {
+      {"client_name", name}, {"token_endpoint_auth_method", method}, {"grant_types", grants}};
   if (metadata.contains("redirect_uris")) stored["redirect_uris"] = metadata["redirect_uris"];
   if (kind == "resource_server") stored["scope"] = kProtectionScope;
 
@@ -125,7 +152,10 @@ Reply AuthorizationServer::RegisterClient(const json& metadata, std::string_view
   std::lock_guard<std::mutex> lock(impl_->mu_);
   Status st = impl_->Tx([&]() -> Status {
     MDL_RETURN_IF_ERROR(impl_->clients_->Insert(client_id, h, kind, stored, now));
-    return impl_->Log({{"event", "client.register"}, {"client_id", client_id}, {"kind", kind}, {"client_name", name}});
+    return impl_->Log({{"event", "client.register"},
+                       {"client_id", client_id},
+                       {"kind", kind},
+                       {"client_name", name}});
   });
   if (!st.ok()) return Internal(st);
   json body = stored;
@@ -137,21 +167,28 @@ Reply AuthorizationServer::RegisterClient(const json& metadata, std::string_view
   return Created(std::move(body));
 }
 
-Result<std::pair<std::string, SecretString>> AuthorizationServer::RegisterResourceServer(const std::string& name) {
+Result<std::pair<std::string, SecretString>> AuthorizationServer::RegisterResourceServer(
+    const std::string& name) {
   const std::string client_id = impl_->NewId();
   SecretString secret(impl_->NewToken());
   const Hash256 h = TokenHash(secret.Reveal());
-  json stored = {{"client_name", name}, {"token_endpoint_auth_method", "client_secret_basic"},
-                 {"grant_types", {"client_credentials"}}, {"scope", kProtectionScope}};
+  json stored = {{"client_name", name},
+                 {"token_endpoint_auth_method", "client_secret_basic"},
+                 {"grant_types", {"client_credentials"}},
+                 {"scope", kProtectionScope}};
   std::lock_guard<std::mutex> lock(impl_->mu_);
   MDL_RETURN_IF_ERROR(impl_->Tx([&]() -> Status {
     // (not MDL_RETURN_IF_ERROR: this runs inside one, whose local it would shadow)
-    if (Status st = impl_->clients_->Insert(client_id, h, "resource_server", stored, impl_->Now()); !st.ok()) return st;
-    return impl_->Log({{"event", "client.register"}, {"client_id", client_id}, {"kind", "resource_server"}, {"client_name", name}});
+    if (Status st = impl_->clients_->Insert(client_id, h, "resource_server", stored, impl_->Now());
+        !st.ok())
+      return st;
+    return impl_->Log({{"event", "client.register"},
+                       {"client_id", client_id},
+                       {"kind", "resource_server"},
+                       {"client_name", name}});
   }));
   return std::make_pair(client_id, std::move(secret));
 }
-
 
 Result<std::string> AuthorizationServer::InternalPat(const std::string& name) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
@@ -162,17 +199,22 @@ Result<std::string> AuthorizationServer::InternalPat(const std::string& name) {
       client_id = impl_->NewId();
       // No usable secret: an internal client only ever gets PATs through this call.
       const Hash256 none = TokenHash(impl_->NewToken());
-      json stored = {{"client_name", name}, {"grant_types", json::array()}, {"scope", kProtectionScope}};
-      if (Status st = impl_->clients_->Insert(client_id, none, "internal", stored, impl_->Now()); !st.ok()) return st;
+      json stored = {
+          {"client_name", name}, {"grant_types", json::array()}, {"scope", kProtectionScope}};
+      if (Status st = impl_->clients_->Insert(client_id, none, "internal", stored, impl_->Now());
+          !st.ok())
+        return st;
     }
-    return impl_->InsertToken(pat, "pat", client_id, options_.owner_did, {{"scope", kProtectionScope}}, options_.pat_ttl);
+    return impl_->InsertToken(pat, "pat", client_id, options_.owner_did,
+                              {{"scope", kProtectionScope}}, options_.pat_ttl);
   }));
   return pat;
 }
 
 // --- token endpoint ---
 
-Reply AuthorizationServer::Token(const std::map<std::string, std::string>& form, const ClientCredentials& credentials) {
+Reply AuthorizationServer::Token(const std::map<std::string, std::string>& form,
+                                 const ClientCredentials& credentials) {
   auto param = [&](const char* k) -> std::string {
     auto it = form.find(k);
     return it == form.end() ? "" : it->second;
@@ -189,28 +231,36 @@ Reply AuthorizationServer::Token(const std::map<std::string, std::string>& form,
     return r;
   }
   const std::string grant_type = param("grant_type");
-  const std::vector<std::string> grants = client->metadata.value("grant_types", std::vector<std::string>{});
-  if (grant_type.empty()) return Error(StatusCode::kInvalidArgument, "invalid_request", "grant_type is required");
+  const std::vector<std::string> grants =
+      client->metadata.value("grant_types", std::vector<std::string>{});
+  if (grant_type.empty())
+    return Error(StatusCode::kInvalidArgument, "invalid_request", "grant_type is required");
   if (grant_type != kUmaTicketGrant && grant_type != "client_credentials") {
-    return Error(StatusCode::kInvalidArgument, "unsupported_grant_type", "grant_type '" + grant_type + "' is not supported");
+    return Error(StatusCode::kInvalidArgument, "unsupported_grant_type",
+                 "grant_type '" + grant_type + "' is not supported");
   }
-  if (!Contains(grants, grant_type)) return Error(StatusCode::kInvalidArgument, "unauthorized_client", "this client may not use " + grant_type);
+  if (!Contains(grants, grant_type))
+    return Error(StatusCode::kInvalidArgument, "unauthorized_client",
+                 "this client may not use " + grant_type);
 
   if (grant_type == "client_credentials") {
     // FedAuthz §1.3.1: the PAT, scope uma_protection, for a resource server of this owner.
     const std::vector<std::string> scopes = SplitSpaces(param("scope"));
     if (scopes.size() != 1 || scopes[0] != kProtectionScope) {
-      return Error(StatusCode::kInvalidArgument, "invalid_scope", "a resource server asks for scope uma_protection");
+      return Error(StatusCode::kInvalidArgument, "invalid_scope",
+                   "a resource server asks for scope uma_protection");
     }
     const std::string pat = impl_->NewToken();
     std::lock_guard<std::mutex> lock(impl_->mu_);
     Status st = impl_->Tx([&]() -> Status {
-      return impl_->InsertToken(pat, "pat", credentials.client_id, options_.owner_did, {{"scope", kProtectionScope}},
-                                options_.pat_ttl);
+      return impl_->InsertToken(pat, "pat", credentials.client_id, options_.owner_did,
+                                {{"scope", kProtectionScope}}, options_.pat_ttl);
     });
     if (!st.ok()) return Internal(st);
-    return Answer({{"access_token", pat}, {"token_type", "Bearer"}, {"expires_in", options_.pat_ttl},
-                      {"scope", kProtectionScope}});
+    return Answer({{"access_token", pat},
+                   {"token_type", "Bearer"},
+                   {"expires_in", options_.pat_ttl},
+                   {"scope", kProtectionScope}});
   }
   return UmaGrant(form, credentials.client_id);
 }
@@ -226,12 +276,14 @@ Result<json> ResourceDescription(const json& d) {
   if (!d.is_object()) return Status::InvalidArgument("a resource description is a JSON object");
   json out = json::object();
   auto scopes = d.find("resource_scopes");
-  if (scopes == d.end() || !scopes->is_array() || scopes->empty() || scopes->size() > kMaxScopesPerResource) {
+  if (scopes == d.end() || !scopes->is_array() || scopes->empty() ||
+      scopes->size() > kMaxScopesPerResource) {
     return Status::InvalidArgument("resource_scopes is a non-empty array of strings");
   }
   std::set<std::string> seen;
   for (const json& s : *scopes) {
-    if (!s.is_string() || s.get_ref<const std::string&>().empty() || s.get_ref<const std::string&>().size() > 256 ||
+    if (!s.is_string() || s.get_ref<const std::string&>().empty() ||
+        s.get_ref<const std::string&>().size() > 256 ||
         s.get_ref<const std::string&>().find(' ') != std::string::npos) {
       return Status::InvalidArgument("resource_scopes holds scope strings without spaces");
     }
@@ -259,12 +311,15 @@ Reply AuthorizationServer::CreateResource(std::string_view pat, const json& desc
   if (!d) return Error(StatusCode::kInvalidArgument, "invalid_request", d.error().message());
   const std::string id = impl_->NewId();
   Status st = impl_->Tx([&]() -> Status {
-    return impl_->resources_->Create(id, {rs, options_.owner_did, *d}, impl_->Now(), kMaxResourcesPerServer);
+    return impl_->resources_->Create(id, {rs, options_.owner_did, *d}, impl_->Now(),
+                                     kMaxResourcesPerServer);
   });
-  if (st.code() == StatusCode::kResourceExhausted) return Error(StatusCode::kInvalidArgument, "invalid_request", st.message());
+  if (st.code() == StatusCode::kResourceExhausted)
+    return Error(StatusCode::kInvalidArgument, "invalid_request", st.message());
   if (!st.ok()) return Internal(st);
   // FedAuthz §3.2.1: the new resource's location.
-  Reply created = Created({{"_id", id}, {"user_access_policy_uri", options_.issuer + "/owner/v1/policies"}});
+  Reply created =
+      Created({{"_id", id}, {"user_access_policy_uri", options_.issuer + "/owner/v1/policies"}});
   created.headers.emplace_back("Location", options_.issuer + "/uma/resource_set/" + id);
   return created;
 }
@@ -275,23 +330,24 @@ Reply AuthorizationServer::ReadResource(std::string_view pat, std::string_view i
   if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
   auto r = impl_->Resource(id);
   // Another server's resource reads as absent (FedAuthz §3.2: not_found).
-  if (!r || r->client_id != rs) return Error(StatusCode::kNotFound, "not_found", "no such resource");
+  if (!r || r->client_id != rs)
+    return Error(StatusCode::kNotFound, "not_found", "no such resource");
   json body = r->description;
   body["_id"] = std::string(id);
   return Answer(std::move(body));
 }
 
-Reply AuthorizationServer::UpdateResource(std::string_view pat, std::string_view id, const json& description) {
+Reply AuthorizationServer::UpdateResource(std::string_view pat, std::string_view id,
+                                          const json& description) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
   const std::string rs = impl_->PatClient(pat);
   if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
   auto d = ResourceDescription(description);
   if (!d) return Error(StatusCode::kInvalidArgument, "invalid_request", d.error().message());
   auto r = impl_->Resource(id);
-  if (!r || r->client_id != rs) return Error(StatusCode::kNotFound, "not_found", "no such resource");
-  Status st = impl_->Tx([&]() -> Status {
-    return impl_->resources_->Update(id, rs, *d);
-  });
+  if (!r || r->client_id != rs)
+    return Error(StatusCode::kNotFound, "not_found", "no such resource");
+  Status st = impl_->Tx([&]() -> Status { return impl_->resources_->Update(id, rs, *d); });
   if (!st.ok()) return Internal(st);
   return Answer({{"_id", std::string(id)}});
 }
@@ -301,10 +357,9 @@ Reply AuthorizationServer::DeleteResource(std::string_view pat, std::string_view
   const std::string rs = impl_->PatClient(pat);
   if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
   auto r = impl_->Resource(id);
-  if (!r || r->client_id != rs) return Error(StatusCode::kNotFound, "not_found", "no such resource");
-  Status st = impl_->Tx([&]() -> Status {
-    return impl_->resources_->Delete(id, rs);
-  });
+  if (!r || r->client_id != rs)
+    return Error(StatusCode::kNotFound, "not_found", "no such resource");
+  Status st = impl_->Tx([&]() -> Status { return impl_->resources_->Delete(id, rs); });
   if (!st.ok()) return Internal(st);
   return Empty();
 }
@@ -334,28 +389,35 @@ Reply AuthorizationServer::RequestPermissionLocked(const std::string& rs, const 
   json permissions = json::array();
   for (const json& p : list) {
     if (!p.is_object() || !p.contains("resource_id") || !p["resource_id"].is_string()) {
-      return Error(StatusCode::kInvalidArgument, "invalid_resource_id", "each permission names a resource_id");
+      return Error(StatusCode::kInvalidArgument, "invalid_resource_id",
+                   "each permission names a resource_id");
     }
     const std::string id = p["resource_id"];
     auto r = impl_->Resource(id);
     // The resource must be this resource server's, for this owner (FedAuthz §4.3).
     if (!r || r->client_id != rs || r->owner != options_.owner_did) {
-      return Error(StatusCode::kInvalidArgument, "invalid_resource_id", "resource '" + id + "' is not registered by this resource server");
+      return Error(StatusCode::kInvalidArgument, "invalid_resource_id",
+                   "resource '" + id + "' is not registered by this resource server");
     }
-    const std::vector<std::string> registered = r->description.value("resource_scopes", std::vector<std::string>{});
+    const std::vector<std::string> registered =
+        r->description.value("resource_scopes", std::vector<std::string>{});
     auto scopes = p.find("resource_scopes");
     // FedAuthz §4.1: "zero or more" scope identifiers.
     if (scopes == p.end() || !scopes->is_array()) {
-      return Error(StatusCode::kInvalidArgument, "invalid_scope", "resource_scopes is an array (of zero or more scopes)");
+      return Error(StatusCode::kInvalidArgument, "invalid_scope",
+                   "resource_scopes is an array (of zero or more scopes)");
     }
     std::set<std::string> want;
     for (const json& s : *scopes) {
       if (!s.is_string() || !Contains(registered, s.get<std::string>())) {
-        return Error(StatusCode::kInvalidArgument, "invalid_scope", "a requested scope is not registered on resource '" + id + "'");
+        return Error(StatusCode::kInvalidArgument, "invalid_scope",
+                     "a requested scope is not registered on resource '" + id + "'");
       }
       want.insert(s.get<std::string>());
     }
-    permissions.push_back({{"resource_id", id}, {"resource_scopes", std::vector<std::string>(want.begin(), want.end())}});
+    permissions.push_back(
+        {{"resource_id", id},
+         {"resource_scopes", std::vector<std::string>(want.begin(), want.end())}});
   }
   Result<std::string> ticket = Status::Internal("unset");
   Status st = impl_->Tx([&]() -> Status {
@@ -370,7 +432,8 @@ Reply AuthorizationServer::Introspect(std::string_view pat, std::string_view tok
   std::lock_guard<std::mutex> lock(impl_->mu_);
   const std::string rs = impl_->PatClient(pat);
   if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
-  if (token.empty()) return Error(StatusCode::kInvalidArgument, "invalid_request", "token is required");
+  if (token.empty())
+    return Error(StatusCode::kInvalidArgument, "invalid_request", "token is required");
   // RFC 7662 §2.2: anything not active for this caller is just {"active": false}.
   auto row = impl_->LiveToken(token, "rpt");
   if (!row) return Answer({{"active", false}});
@@ -379,17 +442,18 @@ Reply AuthorizationServer::Introspect(std::string_view pat, std::string_view tok
     auto r = impl_->Resource(g.resource_id);
     if (!r || r->client_id != rs) continue;
     // FedAuthz §5.1.1: resource_id, resource_scopes, exp.
-    perms.push_back({{"resource_id", g.resource_id}, {"resource_scopes", g.scopes}, {"exp", row->expires}});
+    perms.push_back(
+        {{"resource_id", g.resource_id}, {"resource_scopes", g.scopes}, {"exp", row->expires}});
   }
   if (perms.empty()) return Answer({{"active", false}});
   return Answer({{"active", true},
-                    {"exp", row->expires},
-                    {"iat", row->issued},
-                    {"client_id", row->client_id},
-                    {"sub", row->subject},
-                    {"iss", options_.issuer},
-                    {"token_type", "Bearer"},
-                    {"permissions", perms}});
+                 {"exp", row->expires},
+                 {"iat", row->issued},
+                 {"client_id", row->client_id},
+                 {"sub", row->subject},
+                 {"iss", options_.issuer},
+                 {"token_type", "Bearer"},
+                 {"permissions", perms}});
 }
 
 Reply AuthorizationServer::Revoke(const ClientCredentials& credentials, std::string_view token) {
@@ -399,7 +463,8 @@ Reply AuthorizationServer::Revoke(const ClientCredentials& credentials, std::str
     r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"" + options_.realm + "\"");
     return r;
   }
-  if (token.empty()) return Error(StatusCode::kInvalidArgument, "invalid_request", "token is required");
+  if (token.empty())
+    return Error(StatusCode::kInvalidArgument, "invalid_request", "token is required");
   if (token.size() > kMaxTokenBytes) return Answer(json::object());
   const Hash256 h = TokenHash(token);
   const std::optional<TokenRow> row = impl_->tokens_->Find(h);
@@ -408,18 +473,23 @@ Reply AuthorizationServer::Revoke(const ClientCredentials& credentials, std::str
   const std::string kind = row->kind, owner_client = row->client_id, subject = row->subject;
   // RFC 7009 §2.1: only the client the token was issued to may revoke it.
   if (owner_client != credentials.client_id || (kind != "rpt" && kind != "pct" && kind != "pat")) {
-    return Error(StatusCode::kInvalidArgument, "unauthorized_client", "the token was not issued to this client");
+    return Error(StatusCode::kInvalidArgument, "unauthorized_client",
+                 "the token was not issued to this client");
   }
   Status st = impl_->Tx([&]() -> Status {
     MDL_RETURN_IF_ERROR(impl_->RevokeTokenHash(h));
-    return impl_->Log({{"event", "token.revoke"}, {"kind", kind}, {"client_id", owner_client}, {"requesting_party", subject},
+    return impl_->Log({{"event", "token.revoke"},
+                       {"kind", kind},
+                       {"client_id", owner_client},
+                       {"requesting_party", subject},
                        {"token_hash", HexEncode(h)}});
   });
   if (!st.ok()) return Internal(st);
   return Answer(json::object());
 }
 
-Result<Access> AuthorizationServer::Authorize(std::string_view pat, std::string_view bearer, const std::string& resource_id,
+Result<Access> AuthorizationServer::Authorize(std::string_view pat, std::string_view bearer,
+                                              const std::string& resource_id,
                                               const std::string& scope, Reply* refusal) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
   const std::string rs = impl_->PatClient(pat);
@@ -437,26 +507,36 @@ Result<Access> AuthorizationServer::Authorize(std::string_view pat, std::string_
     }
   }
   // UMA Grant §3.2: no token, or one without this permission → a permission ticket.
-  Reply ticket = RequestPermissionLocked(rs, {{"resource_id", resource_id}, {"resource_scopes", {scope}}});
+  Reply ticket =
+      RequestPermissionLocked(rs, {{"resource_id", resource_id}, {"resource_scopes", {scope}}});
   if (!ticket.ok()) {
-    *refusal = Error(StatusCode::kPermissionDenied, "insufficient_scope", "no permission ticket can be issued for this resource");
+    *refusal = Error(StatusCode::kPermissionDenied, "insufficient_scope",
+                     "no permission ticket can be issued for this resource");
     return Status::PermissionDenied("no ticket");
   }
-  Reply r = Error(StatusCode::kUnauthenticated, "unauthorized", "an RPT with the permission is required; ask the authorization server",
+  Reply r = Error(StatusCode::kUnauthenticated, "unauthorized",
+                  "an RPT with the permission is required; ask the authorization server",
                   {{"ticket", ticket.body["ticket"]}, {"as_uri", options_.issuer}});
   // UMA Grant §3.2 (example): WWW-Authenticate: UMA realm, as_uri, ticket.
-  r.headers.emplace_back("WWW-Authenticate", "UMA realm=\"" + options_.realm + "\", as_uri=\"" + options_.issuer +
-                                                 "\", ticket=\"" + ticket.body["ticket"].get<std::string>() + "\"");
+  r.headers.emplace_back("WWW-Authenticate", "UMA realm=\"" + options_.realm + "\", as_uri=\"" +
+                                                 options_.issuer + "\", ticket=\"" +
+                                                 ticket.body["ticket"].get<std::string>() + "\"");
   *refusal = std::move(r);
   return Status::PermissionDenied("no permission");
 }
 
-Status AuthorizationServer::RecordRelease(const Access& access, const std::string& resource_id, const std::string& scope,
+Status AuthorizationServer::RecordRelease(const Access& access, const std::string& resource_id,
+                                          const std::string& scope,
                                           const std::vector<std::string>& what) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
   MDL_RETURN_IF_ERROR(impl_->Tx([&]() {
-    return impl_->Log({{"event", "release"}, {"requesting_party", access.requesting_party}, {"client_id", access.client_id},
-                       {"owner", access.owner}, {"resource_id", resource_id}, {"scope", scope}, {"records", what},
+    return impl_->Log({{"event", "release"},
+                       {"requesting_party", access.requesting_party},
+                       {"client_id", access.client_id},
+                       {"owner", access.owner},
+                       {"resource_id", resource_id},
+                       {"scope", scope},
+                       {"records", what},
                        {"rpt_hash", access.token_hash}});
   }));
   return MaybeAnchorLocked(false);
@@ -471,9 +551,13 @@ Reply AuthorizationServer::OwnerChallenge() {
   Status st = impl_->Tx([&]() -> Status {
     return impl_->tokens_->PutChallenge(nonce, expires, impl_->Now(), kMaxOpenChallenges);
   });
-  if (st.code() == StatusCode::kResourceExhausted) return Error(StatusCode::kUnavailable, "temporarily_unavailable", st.message());
+  if (st.code() == StatusCode::kResourceExhausted)
+    return Error(StatusCode::kUnavailable, "temporarily_unavailable", st.message());
   if (!st.ok()) return Internal(st);
-  return Answer({{"nonce", nonce}, {"audience", options_.issuer}, {"expires", expires}, {"did", options_.owner_did}});
+  return Answer({{"nonce", nonce},
+                 {"audience", options_.issuer},
+                 {"expires", expires},
+                 {"did", options_.owner_did}});
 }
 
 namespace {
@@ -481,14 +565,17 @@ namespace {
 // The claims of a did-auth+jwt addressed to `audience`, with iat/exp required and bounded.
 Result<json> VerifyDidAuth(std::string_view token, const AuthorizationServerOptions& o, int64_t now,
                            const std::string& nonce, claims::VerifiedJwt* info) {
-  if (token.empty() || token.size() > kMaxClaimTokenBytes) return Status::InvalidArgument("jwt_malformed: missing or too large");
+  if (token.empty() || token.size() > kMaxClaimTokenBytes)
+    return Status::InvalidArgument("jwt_malformed: missing or too large");
   claims::JwtCheckOptions co;
   co.now = now;
   co.max_clock_skew = o.max_clock_skew;
   co.expected_audience = o.issuer;
   co.expected_nonce = nonce;
-  MDL_ASSIGN_OR_RETURN(json payload, claims::VerifyJwt(claims::JwtKind::kDidAuth, token, *o.resolver, co, info));
-  if (!info->issued_at || !info->expires || *info->expires - *info->issued_at > o.max_claim_token_age ||
+  MDL_ASSIGN_OR_RETURN(json payload,
+                       claims::VerifyJwt(claims::JwtKind::kDidAuth, token, *o.resolver, co, info));
+  if (!info->issued_at || !info->expires ||
+      *info->expires - *info->issued_at > o.max_claim_token_age ||
       now - *info->issued_at > o.max_claim_token_age) {
     return Status::FailedPrecondition("claim_token_too_old: iat and exp are required, at most " +
                                       std::to_string(o.max_claim_token_age) + " s apart");
@@ -502,10 +589,16 @@ Reply AuthorizationServer::OwnerSignIn(std::string_view did_auth_jwt) {
   claims::VerifiedJwt info;
   auto payload = VerifyDidAuth(did_auth_jwt, options_, impl_->Now(), "", &info);
   std::lock_guard<std::mutex> lock(impl_->mu_);
-  if (!payload) return Error(StatusCode::kUnauthenticated, "invalid_grant", "the sign-in token was refused: " + payload.error().message());
+  if (!payload)
+    return Error(StatusCode::kUnauthenticated, "invalid_grant",
+                 "the sign-in token was refused: " + payload.error().message());
   if (info.controller != options_.owner_did) {
-    (void)impl_->Tx([&]() { return impl_->Log({{"event", "owner.signin"}, {"did", info.controller}, {"outcome", "refused"}}); });
-    return Error(StatusCode::kPermissionDenied, "access_denied", "only the container's owner signs in here");
+    (void)impl_->Tx([&]() {
+      return impl_->Log(
+          {{"event", "owner.signin"}, {"did", info.controller}, {"outcome", "refused"}});
+    });
+    return Error(StatusCode::kPermissionDenied, "access_denied",
+                 "only the container's owner signs in here");
   }
   const std::string nonce = StringOr(*payload, "nonce");
   const std::string session = impl_->NewToken();
@@ -514,27 +607,38 @@ Reply AuthorizationServer::OwnerSignIn(std::string_view did_auth_jwt) {
     // The challenge is single use and must be live.
     MDL_ASSIGN_OR_RETURN(bool live, impl_->ConsumeChallenge(nonce));
     if (!live) {
-      reply = Error(StatusCode::kUnauthenticated, "invalid_grant", "the challenge is unknown, used or expired");
+      reply = Error(StatusCode::kUnauthenticated, "invalid_grant",
+                    "the challenge is unknown, used or expired");
       return Status::Ok();
     }
-    MDL_RETURN_IF_ERROR(impl_->InsertToken(session, "session", "owner", options_.owner_did, json::object(), options_.session_ttl));
-    MDL_RETURN_IF_ERROR(impl_->Log({{"event", "owner.signin"}, {"did", info.controller}, {"outcome", "session"},
+    MDL_RETURN_IF_ERROR(impl_->InsertToken(session, "session", "owner", options_.owner_did,
+                                           json::object(), options_.session_ttl));
+    MDL_RETURN_IF_ERROR(impl_->Log({{"event", "owner.signin"},
+                                    {"did", info.controller},
+                                    {"outcome", "session"},
                                     {"session_hash", HexEncode(TokenHash(session))}}));
-    reply = Answer({{"access_token", session}, {"token_type", "Bearer"}, {"expires_in", options_.session_ttl}});
+    reply = Answer({{"access_token", session},
+                    {"token_type", "Bearer"},
+                    {"expires_in", options_.session_ttl}});
     return Status::Ok();
   });
   if (!st.ok()) return Internal(st);
   return reply;
 }
 
-Result<std::string> AuthorizationServer::OpenOwnerSession(std::string_view method, int64_t ttl_seconds) {
+Result<std::string> AuthorizationServer::OpenOwnerSession(std::string_view method,
+                                                          int64_t ttl_seconds) {
   if (ttl_seconds <= 0 || ttl_seconds > options_.session_ttl) ttl_seconds = options_.session_ttl;
   const std::string session = impl_->NewToken();
   std::lock_guard<std::mutex> lock(impl_->mu_);
   Status st = impl_->Tx([&]() -> Status {
-    MDL_RETURN_IF_ERROR(impl_->InsertToken(session, "session", "owner", options_.owner_did, json::object(), ttl_seconds));
-    return impl_->Log({{"event", "owner.signin"}, {"did", options_.owner_did}, {"outcome", "session"},
-                       {"method", std::string(method)}, {"session_hash", HexEncode(TokenHash(session))}});
+    MDL_RETURN_IF_ERROR(impl_->InsertToken(session, "session", "owner", options_.owner_did,
+                                           json::object(), ttl_seconds));
+    return impl_->Log({{"event", "owner.signin"},
+                       {"did", options_.owner_did},
+                       {"outcome", "session"},
+                       {"method", std::string(method)},
+                       {"session_hash", HexEncode(TokenHash(session))}});
   });
   if (!st.ok()) return st;
   return session;
@@ -545,7 +649,8 @@ Status AuthorizationServer::EndOwnerSession(std::string_view session) {
   if (!impl_->LiveToken(session, "session")) return Status::Ok();
   return impl_->Tx([&]() -> Status {
     MDL_RETURN_IF_ERROR(impl_->RevokeTokenHash(TokenHash(session)));
-    return impl_->Log({{"event", "owner.signout"}, {"session_hash", HexEncode(TokenHash(session))}});
+    return impl_->Log(
+        {{"event", "owner.signout"}, {"session_hash", HexEncode(TokenHash(session))}});
   });
 }
 
@@ -558,14 +663,15 @@ Status AuthorizationServer::EndOwnerSessions() {
 }
 
 Status AuthorizationServer::CheckOwner(std::string_view session) {
-  if (!impl_->LiveToken(session, "session")) return Status::Unauthenticated("the owner's session is required");
+  if (!impl_->LiveToken(session, "session"))
+    return Status::Unauthenticated("the owner's session is required");
   return Status::Ok();
 }
 
-#define MDL_OWNER_ONLY(session)                                                          \
-  std::lock_guard<std::mutex> lock(impl_->mu_);                                          \
-  if (!CheckOwner(session).ok()) {                                                       \
-    return InvalidToken(options_.realm, "the owner's session is required (sign in)");    \
+#define MDL_OWNER_ONLY(session)                                                       \
+  std::lock_guard<std::mutex> lock(impl_->mu_);                                       \
+  if (!CheckOwner(session).ok()) {                                                    \
+    return InvalidToken(options_.realm, "the owner's session is required (sign in)"); \
   }
 
 namespace {
@@ -575,7 +681,8 @@ json AnchorJson(const LogAnchor& a) {
 }
 
 std::string ScopeHash(const Policy& p) {
-  json scope = {{"resource_ids", p.resource_ids}, {"resource_types", p.resource_types}, {"scopes", p.scopes}};
+  json scope = {
+      {"resource_ids", p.resource_ids}, {"resource_types", p.resource_types}, {"scopes", p.scopes}};
   return HexHash(*jcs::Canonicalize(scope));
 }
 
@@ -588,7 +695,8 @@ Result<wallet::SigningKey> PseudonymousKey(const SecretBytes& secret, const std:
   return wallet::MakeSigningKey(wallet::SignatureAlg::kEdDSA, ByteView(seed.data(), seed.size()));
 }
 
-Result<json> SignPseudonymously(json entry, const char* key_field, const SecretBytes& secret, const std::string& label) {
+Result<json> SignPseudonymously(json entry, const char* key_field, const SecretBytes& secret,
+                                const std::string& label) {
   MDL_ASSIGN_OR_RETURN(wallet::SigningKey key, PseudonymousKey(secret, label));
   entry[key_field] = Base64UrlEncode(key.public_key);
   entry.erase("sig");
@@ -604,9 +712,12 @@ std::string ConsentSignerLabel(std::string_view grant_receipt_hash) {
   return "consent " + std::string(grant_receipt_hash);
 }
 std::string SignerBindingMessage(std::string_view signer, std::string_view receipt_hash) {
-  return "medallion ledger signer binding\nsigner " + std::string(signer) + "\nreceipt " + std::string(receipt_hash) + "\n";
+  return "medallion ledger signer binding\nsigner " + std::string(signer) + "\nreceipt " +
+         std::string(receipt_hash) + "\n";
 }
-std::string DisclosureAnchorLabel(int64_t seq) { return "disclosure anchor " + std::to_string(seq); }
+std::string DisclosureAnchorLabel(int64_t seq) {
+  return "disclosure anchor " + std::to_string(seq);
+}
 
 Result<std::string> PseudonymousPublicKey(const SecretBytes& secret, const std::string& label) {
   MDL_ASSIGN_OR_RETURN(wallet::SigningKey key, PseudonymousKey(secret, label));
@@ -618,19 +729,23 @@ Result<std::string> PseudonymousPublicKey(const SecretBytes& secret, const std::
 // The entries are signed by a per-receipt pseudonymous key (the grant's receipt hash labels it, so
 // a revocation is signed by the same key as its grant); the owner's DID appears only in the
 // receipt document she keeps.
-Result<json> AuthorizationServer::AnchorConsent(const Policy& p, const std::string& action, const std::string& receipt_hash) {
+Result<json> AuthorizationServer::AnchorConsent(const Policy& p, const std::string& action,
+                                                const std::string& receipt_hash) {
   json indexes = json::array();
   if (options_.ledger == nullptr || p.effect != Policy::Effect::kPermit) return indexes;
   MDL_ASSIGN_OR_RETURN(std::string subjects, jcs::Canonicalize(PolicyToJson(p)["subjects"]));
-  const Hash256 mac = HmacSha256(options_.pseudonym_secret->Reveal(), AsBytes("medallion consent subject\n" + subjects));
+  const Hash256 mac = HmacSha256(options_.pseudonym_secret->Reveal(),
+                                 AsBytes("medallion consent subject\n" + subjects));
   const std::string pseudonym = Base64UrlEncode(ByteView(mac.data(), 16));
   const int64_t now = impl_->Now();
   for (const std::string& purpose : p.purposes) {
-    json entry = {{"type", "consent"}, {"v", 1},     {"receipt", receipt_hash}, {"subject", pseudonym},
-                  {"purpose", purpose}, {"action", action}, {"scope", ScopeHash(p)},    {"ts", now}};
+    json entry = {
+        {"type", "consent"},  {"v", 1},           {"receipt", receipt_hash}, {"subject", pseudonym},
+        {"purpose", purpose}, {"action", action}, {"scope", ScopeHash(p)},   {"ts", now}};
     if (action == "grant" && p.not_after > now) entry["expires"] = p.not_after;
-    MDL_ASSIGN_OR_RETURN(entry, SignPseudonymously(std::move(entry), "controller", *options_.pseudonym_secret,
-                                                   ConsentSignerLabel(receipt_hash)));
+    MDL_ASSIGN_OR_RETURN(
+        entry, SignPseudonymously(std::move(entry), "controller", *options_.pseudonym_secret,
+                                  ConsentSignerLabel(receipt_hash)));
     MDL_ASSIGN_OR_RETURN(ledger::AppendResult appended, options_.ledger->Append(entry));
     indexes.push_back(appended.index);
   }
@@ -640,20 +755,32 @@ Result<json> AuthorizationServer::AnchorConsent(const Policy& p, const std::stri
 Reply AuthorizationServer::AddPolicy(std::string_view session, const json& body) {
   MDL_OWNER_ONLY(session);
   auto policy = PolicyFromJson(body);
-  if (!policy) return Error(StatusCode::kInvalidArgument, "invalid_request", policy.error().message());
+  if (!policy)
+    return Error(StatusCode::kInvalidArgument, "invalid_request", policy.error().message());
   policy->id = impl_->NewId();
   const json stored = PolicyToJson(*policy);
   const int64_t now = impl_->Now();
-  json receipt = {{"type", "ConsentReceipt"}, {"v", 1},        {"action", "grant"}, {"controller", options_.owner_did},
-                  {"container", options_.issuer}, {"policy", stored}, {"issued", now}};
+  json receipt = {{"type", "ConsentReceipt"},
+                  {"v", 1},
+                  {"action", "grant"},
+                  {"controller", options_.owner_did},
+                  {"container", options_.issuer},
+                  {"policy", stored},
+                  {"issued", now}};
   const std::string receipt_hash = HexHash(*jcs::Canonicalize(receipt));
   // The ledger first: if it refuses, nothing is stored and the owner is told.
   auto indexes = AnchorConsent(*policy, "grant", receipt_hash);
-  if (!indexes) return Error(StatusCode::kUnavailable, "temporarily_unavailable", "the consent receipt could not be anchored: " + indexes.error().message());
+  if (!indexes)
+    return Error(StatusCode::kUnavailable, "temporarily_unavailable",
+                 "the consent receipt could not be anchored: " + indexes.error().message());
   Status st = impl_->Tx([&]() -> Status {
     MDL_RETURN_IF_ERROR(impl_->policies_->Add(*policy, stored, now));
-    MDL_RETURN_IF_ERROR(impl_->policies_->AddReceipt({policy->id, "grant", receipt, receipt_hash, *indexes, now}));
-    return impl_->Log({{"event", "policy.add"}, {"policy", stored}, {"receipt", receipt_hash}, {"ledger", *indexes}});
+    MDL_RETURN_IF_ERROR(
+        impl_->policies_->AddReceipt({policy->id, "grant", receipt, receipt_hash, *indexes, now}));
+    return impl_->Log({{"event", "policy.add"},
+                       {"policy", stored},
+                       {"receipt", receipt_hash},
+                       {"ledger", *indexes}});
   });
   if (!st.ok()) return Internal(st);
   json out = stored;
@@ -685,16 +812,21 @@ Reply AuthorizationServer::DeletePolicy(std::string_view session, std::string_vi
   if (!policy) return Error(StatusCode::kNotFound, "not_found", "no such policy");
   const std::string grant_hash = impl_->policies_->GrantReceiptHash(id);
   const int64_t now = impl_->Now();
-  json receipt = {{"type", "ConsentReceipt"}, {"v", 1}, {"action", "revoke"}, {"controller", options_.owner_did},
-                  {"container", options_.issuer}, {"policy_id", std::string(id)}, {"grant", grant_hash}, {"issued", now}};
+  json receipt = {{"type", "ConsentReceipt"},     {"v", 1},
+                  {"action", "revoke"},           {"controller", options_.owner_did},
+                  {"container", options_.issuer}, {"policy_id", std::string(id)},
+                  {"grant", grant_hash},          {"issued", now}};
   const std::string receipt_hash = HexHash(*jcs::Canonicalize(receipt));
   // The ledger's revoke names the grant's receipt (docs/ledger.md: a revoke matches a grant).
   auto indexes = AnchorConsent(*policy, "revoke", grant_hash);
-  if (!indexes) return Error(StatusCode::kUnavailable, "temporarily_unavailable", "the revocation could not be anchored: " + indexes.error().message());
+  if (!indexes)
+    return Error(StatusCode::kUnavailable, "temporarily_unavailable",
+                 "the revocation could not be anchored: " + indexes.error().message());
   size_t revoked_tokens = 0;
   Status st = impl_->Tx([&]() -> Status {
     MDL_RETURN_IF_ERROR(impl_->policies_->Revoke(id, now));
-    MDL_RETURN_IF_ERROR(impl_->policies_->AddReceipt({std::string(id), "revoke", receipt, receipt_hash, *indexes, now}));
+    MDL_RETURN_IF_ERROR(impl_->policies_->AddReceipt(
+        {std::string(id), "revoke", receipt, receipt_hash, *indexes, now}));
     // Every live RPT that any of this policy's grants went into stops working now.
     auto granted_by_policy = [&](const json& data) {
       for (const GrantedPermission& g : PermissionsFromJson(MemberOr(data, "permissions"))) {
@@ -703,18 +835,25 @@ Reply AuthorizationServer::DeletePolicy(std::string_view session, std::string_vi
       return false;
     };
     MDL_ASSIGN_OR_RETURN(revoked_tokens, impl_->tokens_->RevokeRpts(now, granted_by_policy));
-    return impl_->Log({{"event", "policy.revoke"}, {"policy_id", std::string(id)}, {"receipt", receipt_hash},
-                       {"ledger", *indexes}, {"tokens_revoked", revoked_tokens}});
+    return impl_->Log({{"event", "policy.revoke"},
+                       {"policy_id", std::string(id)},
+                       {"receipt", receipt_hash},
+                       {"ledger", *indexes},
+                       {"tokens_revoked", revoked_tokens}});
   });
   if (!st.ok()) return Internal(st);
-  return Answer({{"id", std::string(id)}, {"revoked", true}, {"tokens_revoked", revoked_tokens},
-                    {"receipt", {{"hash", receipt_hash}, {"ledger_indexes", *indexes}}}});
+  return Answer({{"id", std::string(id)},
+                 {"revoked", true},
+                 {"tokens_revoked", revoked_tokens},
+                 {"receipt", {{"hash", receipt_hash}, {"ledger_indexes", *indexes}}}});
 }
 
 Reply AuthorizationServer::ListRequests(std::string_view session, std::string_view status_filter) {
   MDL_OWNER_ONLY(session);
-  if (!status_filter.empty() && status_filter != "pending" && status_filter != "approved" && status_filter != "denied") {
-    return Error(StatusCode::kInvalidArgument, "invalid_request", "status is pending, approved or denied");
+  if (!status_filter.empty() && status_filter != "pending" && status_filter != "approved" &&
+      status_filter != "denied") {
+    return Error(StatusCode::kInvalidArgument, "invalid_request",
+                 "status is pending, approved or denied");
   }
   json out = json::array();
   auto rows = impl_->requests_->List(/*pending_only=*/false);
@@ -723,20 +862,28 @@ Reply AuthorizationServer::ListRequests(std::string_view session, std::string_vi
     if (!status_filter.empty() && row.status != status_filter) continue;
     json& data = row.data;
     json approvals = json::object();
-    for (auto& [who, a] : data["approvals"].items()) approvals[who] = {{"decision", a["decision"]}, {"at", a["at"]}};
-    out.push_back({{"id", row.id}, {"hash", row.hash}, {"status", row.status}, {"summary", data["summary"]},
-                   {"approvals", approvals}, {"created", row.created}});
+    for (auto& [who, a] : data["approvals"].items())
+      approvals[who] = {{"decision", a["decision"]}, {"at", a["at"]}};
+    out.push_back({{"id", row.id},
+                   {"hash", row.hash},
+                   {"status", row.status},
+                   {"summary", data["summary"]},
+                   {"approvals", approvals},
+                   {"created", row.created}});
   }
   return Answer(std::move(out));
 }
 
-Reply AuthorizationServer::DecideAsOwner(std::string_view session, std::string_view request_id, std::string_view decision) {
+Reply AuthorizationServer::DecideAsOwner(std::string_view session, std::string_view request_id,
+                                         std::string_view decision) {
   MDL_OWNER_ONLY(session);
-  if (decision != "approve" && decision != "deny") return Error(StatusCode::kInvalidArgument, "invalid_request", "decision is approve or deny");
+  if (decision != "approve" && decision != "deny")
+    return Error(StatusCode::kInvalidArgument, "invalid_request", "decision is approve or deny");
   Reply reply;
   Status st = impl_->Tx([&]() -> Status {
-    reply = impl_->RecordDecision(std::string(request_id), {kOwnerApprover}, std::string(decision),
-                                  {{"method", "owner_session"}, {"session_hash", HexEncode(TokenHash(session))}});
+    reply = impl_->RecordDecision(
+        std::string(request_id), {kOwnerApprover}, std::string(decision),
+        {{"method", "owner_session"}, {"session_hash", HexEncode(TokenHash(session))}});
     return Status::Ok();
   });
   if (!st.ok()) return Internal(st);
@@ -744,7 +891,8 @@ Reply AuthorizationServer::DecideAsOwner(std::string_view session, std::string_v
   return reply;
 }
 
-Reply AuthorizationServer::DecideSigned(std::string_view request_id, std::string_view decision_token) {
+Reply AuthorizationServer::DecideSigned(std::string_view request_id,
+                                        std::string_view decision_token) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
   std::string hash;
   {
@@ -755,15 +903,20 @@ Reply AuthorizationServer::DecideSigned(std::string_view request_id, std::string
   claims::VerifiedJwt info;
   // The decision is bound to this request's content by its hash (the nonce).
   auto payload = VerifyDidAuth(decision_token, options_, impl_->Now(), hash, &info);
-  if (!payload) return Error(StatusCode::kUnauthenticated, "invalid_token", "the signed decision was refused: " + payload.error().message());
+  if (!payload)
+    return Error(StatusCode::kUnauthenticated, "invalid_token",
+                 "the signed decision was refused: " + payload.error().message());
   const std::string decision = StringOr(*payload, "decision");
-  if (StringOr(*payload, "request") != request_id || (decision != "approve" && decision != "deny")) {
-    return Error(StatusCode::kInvalidArgument, "invalid_request", "the token names another request or no decision");
+  if (StringOr(*payload, "request") != request_id ||
+      (decision != "approve" && decision != "deny")) {
+    return Error(StatusCode::kInvalidArgument, "invalid_request",
+                 "the token names another request or no decision");
   }
   Reply reply;
   Status st = impl_->Tx([&]() -> Status {
-    reply = impl_->RecordDecision(std::string(request_id), impl_->ApproverNames(info.controller), decision,
-                                  {{"method", "signed"}, {"kid", info.kid}, {"token", std::string(decision_token)}});
+    reply = impl_->RecordDecision(
+        std::string(request_id), impl_->ApproverNames(info.controller), decision,
+        {{"method", "signed"}, {"kid", info.kid}, {"token", std::string(decision_token)}});
     return Status::Ok();
   });
   if (!st.ok()) return Internal(st);
@@ -771,7 +924,8 @@ Reply AuthorizationServer::DecideSigned(std::string_view request_id, std::string
   return reply;
 }
 
-Reply AuthorizationServer::ReadDisclosures(std::string_view session, uint64_t after_seq, size_t limit) {
+Reply AuthorizationServer::ReadDisclosures(std::string_view session, uint64_t after_seq,
+                                           size_t limit) {
   MDL_OWNER_ONLY(session);
   limit = std::clamp<size_t>(limit, 1, 1000);
   auto read = impl_->log_->Read(static_cast<int64_t>(after_seq), limit);
@@ -810,13 +964,18 @@ Reply AuthorizationServer::ExportDisclosures(std::string_view session) {
     }
     anchors.push_back(std::move(anchor));
   }
-  return Answer({{"format", "medallion-disclosure-log/1"}, {"owner", options_.owner_did}, {"container", options_.issuer},
-                    {"entries", entries}, {"anchors", anchors}});
+  return Answer({{"format", "medallion-disclosure-log/1"},
+                 {"owner", options_.owner_did},
+                 {"container", options_.issuer},
+                 {"entries", entries},
+                 {"anchors", anchors}});
 }
 
 Reply AuthorizationServer::AnchorDisclosures(std::string_view session) {
   MDL_OWNER_ONLY(session);
-  if (options_.ledger == nullptr) return Error(StatusCode::kFailedPrecondition, "no_ledger", "this container has no ledger configured");
+  if (options_.ledger == nullptr)
+    return Error(StatusCode::kFailedPrecondition, "no_ledger",
+                 "this container has no ledger configured");
   Status st = MaybeAnchorLocked(true);
   if (!st.ok()) return Error(StatusCode::kUnavailable, "temporarily_unavailable", st.message());
   const std::optional<LogAnchor> last = impl_->log_->LastAnchor();
@@ -830,8 +989,8 @@ Reply AuthorizationServer::ListReceipts(std::string_view session) {
   auto receipts = impl_->policies_->Receipts();
   if (!receipts) return Internal(receipts.error());
   for (const ReceiptRow& r : *receipts) {
-    json item = {{"policy_id", r.policy_id}, {"action", r.action}, {"receipt", r.receipt}, {"hash", r.hash},
-                 {"ledger_indexes", r.ledger}, {"created", r.created}};
+    json item = {{"policy_id", r.policy_id}, {"action", r.action},         {"receipt", r.receipt},
+                 {"hash", r.hash},           {"ledger_indexes", r.ledger}, {"created", r.created}};
     // The pseudonymous key that signed the ledger entries, and the owner's signature binding it
     // to her DID: what she shows to prove the entries hers (docs/uma.md §Receipts).
     if (options_.pseudonym_secret != nullptr && options_.owner_signer.sign) {
@@ -867,14 +1026,19 @@ Status AuthorizationServer::MaybeAnchorLocked(bool force) {
   const int64_t seq = head.seq;
   const std::string hash = head.hash;
   const int64_t pending = seq - last;
-  if (pending <= 0 || (!force && static_cast<size_t>(pending) < options_.log_batch)) return Status::Ok();
+  if (pending <= 0 || (!force && static_cast<size_t>(pending) < options_.log_batch))
+    return Status::Ok();
   // The chain head commits to every entry before it: one anchor covers the batch.
   // Signed by a pseudonymous key of this anchor alone (docs/uma.md §"Accounting of disclosures").
-  json entry = {{"type", "anchor"}, {"v", 1}, {"hash", hash}, {"kind", "batch"}, {"ts", impl_->Now()}};
-  MDL_ASSIGN_OR_RETURN(entry, SignPseudonymously(std::move(entry), "key", *options_.pseudonym_secret, DisclosureAnchorLabel(seq)));
+  json entry = {
+      {"type", "anchor"}, {"v", 1}, {"hash", hash}, {"kind", "batch"}, {"ts", impl_->Now()}};
+  MDL_ASSIGN_OR_RETURN(entry,
+                       SignPseudonymously(std::move(entry), "key", *options_.pseudonym_secret,
+                                          DisclosureAnchorLabel(seq)));
   MDL_ASSIGN_OR_RETURN(ledger::AppendResult appended, options_.ledger->Append(entry));
-  return impl_->Tx(
-      [&]() { return impl_->log_->AddAnchor({seq, hash, static_cast<int64_t>(appended.index), impl_->Now()}); });
+  return impl_->Tx([&]() {
+    return impl_->log_->AddAnchor({seq, hash, static_cast<int64_t>(appended.index), impl_->Now()});
+  });
 }
 
 Result<uint64_t> VerifyDisclosureExport(const json& exported) {
@@ -887,16 +1051,18 @@ Result<uint64_t> VerifyDisclosureExport(const json& exported) {
   uint64_t n = 0;
   for (const json& item : exported["entries"]) {
     ++n;
-    if (!item.is_object() || !item.contains("entry") || !item["entry"].is_object() || !item.contains("hash") ||
-        !item["hash"].is_string()) {
+    if (!item.is_object() || !item.contains("entry") || !item["entry"].is_object() ||
+        !item.contains("hash") || !item["hash"].is_string()) {
       return Status::DataLoss("entry " + std::to_string(n) + ": malformed");
     }
     const json& e = item["entry"];
     const auto seq = e.find("seq");
-    if (seq == e.end() || !seq->is_number_integer() || seq->get<int64_t>() < 0 || seq->get<uint64_t>() != n) {
+    if (seq == e.end() || !seq->is_number_integer() || seq->get<int64_t>() < 0 ||
+        seq->get<uint64_t>() != n) {
       return Status::DataLoss("entry " + std::to_string(n) + ": sequence gap");
     }
-    if (StringOr(e, "prev") != prev) return Status::DataLoss("entry " + std::to_string(n) + ": does not chain to its predecessor");
+    if (StringOr(e, "prev") != prev)
+      return Status::DataLoss("entry " + std::to_string(n) + ": does not chain to its predecessor");
     auto canonical = jcs::Canonicalize(e);
     if (!canonical || HexHash(*canonical) != item["hash"]) {
       return Status::DataLoss("entry " + std::to_string(n) + ": hash mismatch (edited)");
@@ -905,10 +1071,13 @@ Result<uint64_t> VerifyDisclosureExport(const json& exported) {
     heads[n] = prev;
   }
   const auto anchors = exported.find("anchors");
-  if (anchors != exported.end() && !anchors->is_array()) return Status::DataLoss("anchors: not a list");
+  if (anchors != exported.end() && !anchors->is_array())
+    return Status::DataLoss("anchors: not a list");
   for (const json& a : anchors != exported.end() ? *anchors : json::array()) {
     const auto at = a.is_object() ? a.find("seq") : a.end();
-    const uint64_t seq = at != a.end() && at->is_number_integer() && at->get<int64_t>() >= 0 ? at->get<uint64_t>() : 0;
+    const uint64_t seq = at != a.end() && at->is_number_integer() && at->get<int64_t>() >= 0
+                             ? at->get<uint64_t>()
+                             : 0;
     auto it = heads.find(seq);
     if (it == heads.end() || it->second != StringOr(a, "hash")) {
       return Status::DataLoss("anchor at " + std::to_string(seq) + ": not the chain head there");

@@ -17,29 +17,40 @@ class SqliteClientStore final : public ClientStore {
  public:
   explicit SqliteClientStore(sqlite3* db) : db_(db) {}
 
-  Status Insert(const std::string& client_id, const Hash256& secret_hash, const std::string& kind, const json& metadata,
-                int64_t now) override {
-    Stmt ins(db_, "INSERT INTO clients (client_id, secret_hash, kind, metadata, created) VALUES (?,?,?,?,?)", kWhat);
-    ins.Text(1, client_id).Blob(2, secret_hash.data(), secret_hash.size()).Text(3, kind).Text(4, metadata.dump());
+  Status Insert(const std::string& client_id, const Hash256& secret_hash, const std::string& kind,
+                const json& metadata, int64_t now) override {
+    Stmt ins(
+        db_,
+        "INSERT INTO clients (client_id, secret_hash, kind, metadata, created) VALUES (?,?,?,?,?)",
+        kWhat);
+    ins.Text(1, client_id)
+        .Blob(2, secret_hash.data(), secret_hash.size())
+        .Text(3, kind)
+        .Text(4, metadata.dump());
     if (ins.Int(5, now).Step() != SQLITE_DONE) return ins.Error();
     return Status::Ok();
   }
 
-  std::optional<ClientRow> Authenticate(std::string_view client_id, std::string_view secret) override {
-    if (client_id.size() > kMaxCredentialBytes || secret.size() > kMaxCredentialBytes) return std::nullopt;
+  std::optional<ClientRow> Authenticate(std::string_view client_id,
+                                        std::string_view secret) override {
+    if (client_id.size() > kMaxCredentialBytes || secret.size() > kMaxCredentialBytes)
+      return std::nullopt;
     Stmt q(db_, "SELECT secret_hash, kind, metadata FROM clients WHERE client_id = ?", kWhat);
     q.Text(1, client_id);
     if (q.Step() != SQLITE_ROW) return std::nullopt;
     const std::string stored = q.ColBlob(0);
     const Hash256 given = Sha256(AsBytes(secret));
-    if (stored.size() != given.size() || !ConstantTimeEqual(AsBytes(stored), given)) return std::nullopt;
+    if (stored.size() != given.size() || !ConstantTimeEqual(AsBytes(stored), given))
+      return std::nullopt;
     ClientRow row{q.Col(1), json::parse(q.Col(2), nullptr, false)};
     if (!row.metadata.is_object()) return std::nullopt;
     return row;
   }
 
   std::string InternalClient(const std::string& name) override {
-    Stmt q(db_, "SELECT client_id FROM clients WHERE kind = 'internal' AND json_extract(metadata, '$.client_name') = ?",
+    Stmt q(db_,
+           "SELECT client_id FROM clients WHERE kind = 'internal' AND json_extract(metadata, "
+           "'$.client_name') = ?",
            kWhat);
     if (q.Text(1, name).Step() == SQLITE_ROW) return q.Col(0);
     return "";
@@ -51,6 +62,8 @@ class SqliteClientStore final : public ClientStore {
 
 }  // namespace
 
-std::unique_ptr<ClientStore> NewSqliteClientStore(sqlite3* db) { return std::make_unique<SqliteClientStore>(db); }
+std::unique_ptr<ClientStore> NewSqliteClientStore(sqlite3* db) {
+  return std::make_unique<SqliteClientStore>(db);
+}
 
 }  // namespace medallion::uma::internal

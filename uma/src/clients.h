@@ -41,11 +41,12 @@ class ClientStore {
  public:
   virtual ~ClientStore() = default;
   // Registers `client_id` with the hash of its secret. Errors: the database's.
-  virtual Status Insert(const std::string& client_id, const Hash256& secret_hash, const std::string& kind,
-                        const nlohmann::json& metadata, int64_t now) = 0;
+  virtual Status Insert(const std::string& client_id, const Hash256& secret_hash,
+                        const std::string& kind, const nlohmann::json& metadata, int64_t now) = 0;
   // RFC 6749 §2.3.1: the client if `secret` is its secret (compared as a hash, in constant
   // time); nullopt otherwise, also for oversized input.
-  virtual std::optional<ClientRow> Authenticate(std::string_view client_id, std::string_view secret) = 0;
+  virtual std::optional<ClientRow> Authenticate(std::string_view client_id,
+                                                std::string_view secret) = 0;
   // The id of the internal client called `name`; "" if there is none.
   virtual std::string InternalClient(const std::string& name) = 0;
 };

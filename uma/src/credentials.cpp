@@ -16,20 +16,31 @@ class SqliteCredentialStore final : public CredentialStore {
   explicit SqliteCredentialStore(sqlite3* db) : db_(db) {}
 
   Result<bool> Add(const CredentialRow& r) override {
-    Stmt ins(db_, "INSERT OR IGNORE INTO credentials (id, vc, issuer, types, source, received) VALUES (?,?,?,?,?,?)",
+    Stmt ins(db_,
+             "INSERT OR IGNORE INTO credentials (id, vc, issuer, types, source, received) VALUES "
+             "(?,?,?,?,?,?)",
              kWhat);
-    ins.Text(1, r.id).Text(2, r.vc.dump()).Text(3, r.issuer).Text(4, r.types.dump()).Text(5, r.source).Int(6, r.received);
+    ins.Text(1, r.id)
+        .Text(2, r.vc.dump())
+        .Text(3, r.issuer)
+        .Text(4, r.types.dump())
+        .Text(5, r.source)
+        .Int(6, r.received);
     if (ins.Step() != SQLITE_DONE) return ins.Error();
     return sqlite3_changes(db_) != 0;
   }
 
   Result<std::vector<CredentialRow>> List() override {
     std::vector<CredentialRow> out;
-    Stmt q(db_, "SELECT id, vc, issuer, types, source, received FROM credentials ORDER BY received, id", kWhat);
+    Stmt q(db_,
+           "SELECT id, vc, issuer, types, source, received FROM credentials ORDER BY received, id",
+           kWhat);
     while (q.Step() == SQLITE_ROW) {
-      CredentialRow r{q.Col(0), json::parse(q.Col(1), nullptr, false), q.Col(2), json::parse(q.Col(3), nullptr, false),
+      CredentialRow r{q.Col(0), json::parse(q.Col(1), nullptr, false),
+                      q.Col(2), json::parse(q.Col(3), nullptr, false),
                       q.Col(4), q.ColInt(5)};
-      if (r.vc.is_discarded() || r.types.is_discarded()) return Status::DataLoss("consent: a kept credential is not JSON");
+      if (r.vc.is_discarded() || r.types.is_discarded())
+        return Status::DataLoss("consent: a kept credential is not JSON");
       out.push_back(std::move(r));
     }
     return out;

@@ -13,9 +13,11 @@ constexpr size_t kMaxDevices = 16;
 
 Result<Bytes> DecodeSig(const json& body, const char* member, size_t size) {
   auto it = body.find(member);
-  if (it == body.end() || !it->is_string()) return Status::InvalidArgument(std::string(member) + " is required");
+  if (it == body.end() || !it->is_string())
+    return Status::InvalidArgument(std::string(member) + " is required");
   MDL_ASSIGN_OR_RETURN(Bytes b, Base64UrlDecode(it->get<std::string>()));
-  if (b.size() != size) return Status::InvalidArgument(std::string(member) + " has the wrong length");
+  if (b.size() != size)
+    return Status::InvalidArgument(std::string(member) + " has the wrong length");
   return b;
 }
 
@@ -29,16 +31,19 @@ Status CheckSignRequest(const json& sign) {
   if (!sign.is_object()) return Status::InvalidArgument("'payload.sign' must be an object");
   const std::string format = StringOr(sign, "format");
   if (format != "data_integrity" && format != "did-auth+jwt") {
-    return Status::InvalidArgument("payload.sign needs format data_integrity or did-auth+jwt and a verification_method");
+    return Status::InvalidArgument(
+        "payload.sign needs format data_integrity or did-auth+jwt and a verification_method");
   }
   if (!sign.contains("verification_method")) {
-    return Status::InvalidArgument("payload.sign needs format data_integrity or did-auth+jwt and a verification_method");
+    return Status::InvalidArgument(
+        "payload.sign needs format data_integrity or did-auth+jwt and a verification_method");
   }
   if (!sign["verification_method"].is_string()) {
     return Status::InvalidArgument("'payload.sign.verification_method' must be a string");
   }
   if (format == "data_integrity" && !MemberOr(sign, "document").is_object()) {
-    return Status::InvalidArgument("'payload.sign.document' must be an object (the document to sign)");
+    return Status::InvalidArgument(
+        "'payload.sign.document' must be an object (the document to sign)");
   }
   if (sign.contains("claims") && !sign["claims"].is_object()) {
     return Status::InvalidArgument("'payload.sign.claims' must be an object");
@@ -50,9 +55,11 @@ Status CheckSignRequest(const json& sign) {
 
 Reply AuthorizationServer::CreatePairing(std::string_view session, int64_t ttl_seconds) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
-  if (!CheckOwner(session).ok()) return InvalidToken(options_.realm, "the owner's session is required (sign in)");
+  if (!CheckOwner(session).ok())
+    return InvalidToken(options_.realm, "the owner's session is required (sign in)");
   if (ttl_seconds < 0 || ttl_seconds > options_.pairing_ttl) {
-    return Error(StatusCode::kInvalidArgument, "invalid_request", "ttl is between 1 and " + std::to_string(options_.pairing_ttl) + " seconds");
+    return Error(StatusCode::kInvalidArgument, "invalid_request",
+                 "ttl is between 1 and " + std::to_string(options_.pairing_ttl) + " seconds");
   }
   const std::string id = impl_->NewId();
   std::string secret = impl_->NewToken();
@@ -60,33 +67,45 @@ Reply AuthorizationServer::CreatePairing(std::string_view session, int64_t ttl_s
   const int64_t expires = impl_->Now() + (ttl_seconds > 0 ? ttl_seconds : options_.pairing_ttl);
   Status st = impl_->Tx([&]() -> Status {
     MDL_RETURN_IF_ERROR(impl_->devices_->PutPairing(id, h, expires, impl_->Now()));
-    return impl_->Log({{"event", "device.pairing_offer"}, {"pairing_id", id}, {"expires", expires}});
+    return impl_->Log(
+        {{"event", "device.pairing_offer"}, {"pairing_id", id}, {"expires", expires}});
   });
   if (!st.ok()) return Internal(st);
   // The QR code's content: everything the phone needs, once.
-  const std::string uri = "medallion-pair://v1?url=" + PercentEncode(options_.issuer) + "&id=" + id + "&secret=" + secret +
-                          "&expires=" + std::to_string(expires);
+  const std::string uri = "medallion-pair://v1?url=" + PercentEncode(options_.issuer) +
+                          "&id=" + id + "&secret=" + secret + "&expires=" + std::to_string(expires);
   Reply r = Created({{"pairing_id", id}, {"secret", secret}, {"expires", expires}, {"uri", uri}});
   SecretString::WipeString(secret);
   return r;
 }
 
 Reply AuthorizationServer::CompletePairing(const json& body) {
-  if (!body.is_object()) return Error(StatusCode::kInvalidArgument, "invalid_request", "the body is a JSON object");
+  if (!body.is_object())
+    return Error(StatusCode::kInvalidArgument, "invalid_request", "the body is a JSON object");
   for (const char* k : {"pairing_id", "device_key", "device_name"}) {
-    if (!body.contains(k) || !body[k].is_string() || body[k].get_ref<const std::string&>().empty() ||
+    if (!body.contains(k) || !body[k].is_string() ||
+        body[k].get_ref<const std::string&>().empty() ||
         body[k].get_ref<const std::string&>().size() > 256) {
-      return Error(StatusCode::kInvalidArgument, "invalid_request", std::string(k) + " is a non-empty string");
+      return Error(StatusCode::kInvalidArgument, "invalid_request",
+                   std::string(k) + " is a non-empty string");
     }
   }
-  const std::string pairing_id = body["pairing_id"], device_key = body["device_key"], name = body["device_name"];
+  const std::string pairing_id = body["pairing_id"], device_key = body["device_key"],
+                    name = body["device_name"];
   auto key = did::ParseMultikey(device_key);
-  if (!key || key->type != did::KeyType::kEd25519) return Error(StatusCode::kInvalidArgument, "invalid_request", "device_key is an Ed25519 Multikey");
+  if (!key || key->type != did::KeyType::kEd25519)
+    return Error(StatusCode::kInvalidArgument, "invalid_request",
+                 "device_key is an Ed25519 Multikey");
   auto mac = DecodeSig(body, "mac", 32);
   auto sig = DecodeSig(body, "sig", 64);
-  if (!mac || !sig) return Error(StatusCode::kInvalidArgument, "invalid_request", !mac ? mac.error().message() : sig.error().message());
-  const json transcript = {{"type", kPairingType}, {"container", options_.issuer}, {"pairing_id", pairing_id},
-                           {"device_key", device_key}, {"device_name", name}};
+  if (!mac || !sig)
+    return Error(StatusCode::kInvalidArgument, "invalid_request",
+                 !mac ? mac.error().message() : sig.error().message());
+  const json transcript = {{"type", kPairingType},
+                           {"container", options_.issuer},
+                           {"pairing_id", pairing_id},
+                           {"device_key", device_key},
+                           {"device_name", name}};
   const std::string t = *jcs::Canonicalize(transcript);
 
   std::lock_guard<std::mutex> lock(impl_->mu_);
@@ -96,17 +115,20 @@ Reply AuthorizationServer::CompletePairing(const json& body) {
     auto pairing = impl_->devices_->FindPairing(pairing_id);
     if (!pairing && pairing.error().code() != StatusCode::kNotFound) return pairing.error();
     if (!pairing) {
-      reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "unknown pairing", {{"reason", "pairing_unknown"}});
+      reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "unknown pairing",
+                    {{"reason", "pairing_unknown"}});
       return Status::Ok();
     }
     const Hash256& secret_hash = pairing->secret_hash;
     const int64_t expires = pairing->expires, attempts = pairing->attempts;
     if (pairing->used || attempts >= options_.max_pairing_attempts) {
-      reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "the pairing offer was already used or burned", {{"reason", "pairing_used"}});
+      reply = Error(StatusCode::kInvalidArgument, "invalid_grant",
+                    "the pairing offer was already used or burned", {{"reason", "pairing_used"}});
       return Status::Ok();
     }
     if (expires <= impl_->Now()) {
-      reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "the pairing offer has expired", {{"reason", "pairing_expired"}});
+      reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "the pairing offer has expired",
+                    {{"reason", "pairing_expired"}});
       return Status::Ok();
     }
     // The container keeps only H = SHA-256(secret); the phone, which read the secret from the
@@ -117,9 +139,13 @@ Reply AuthorizationServer::CompletePairing(const json& body) {
     const bool sig_ok = VerifyEd25519(key->public_key, t, *sig);
     if (!mac_ok || !sig_ok) {
       MDL_RETURN_IF_ERROR(impl_->devices_->BurnAttempt(pairing_id));
-      MDL_RETURN_IF_ERROR(impl_->Log({{"event", "device.pairing_refused"}, {"pairing_id", pairing_id},
-                                      {"reason", !mac_ok ? "wrong secret" : "bad device signature"}}));
-      reply = Error(StatusCode::kInvalidArgument, "invalid_grant", !mac_ok ? "the pairing proof is wrong" : "the device signature does not verify");
+      MDL_RETURN_IF_ERROR(
+          impl_->Log({{"event", "device.pairing_refused"},
+                      {"pairing_id", pairing_id},
+                      {"reason", !mac_ok ? "wrong secret" : "bad device signature"}}));
+      reply =
+          Error(StatusCode::kInvalidArgument, "invalid_grant",
+                !mac_ok ? "the pairing proof is wrong" : "the device signature does not verify");
       return Status::Ok();
     }
     MDL_ASSIGN_OR_RETURN(size_t devices, impl_->devices_->CountActive());
@@ -129,32 +155,42 @@ Reply AuthorizationServer::CompletePairing(const json& body) {
     }
     MDL_ASSIGN_OR_RETURN(bool consumed, impl_->devices_->ConsumePairing(pairing_id));
     if (!consumed) {
-      reply = Error(StatusCode::kInvalidArgument, "invalid_grant", "the pairing offer was already used", {{"reason", "pairing_used"}});
+      reply = Error(StatusCode::kInvalidArgument, "invalid_grant",
+                    "the pairing offer was already used", {{"reason", "pairing_used"}});
       return Status::Ok();
     }
     // The DID first: if the device cannot be published, the pairing does not happen.
     if (options_.device_key_hook) {
       Status published = options_.device_key_hook(key->public_key, true);
-      if (!published.ok()) return Status::Unavailable("the device key could not be added to the owner's DID: " + published.message());
+      if (!published.ok())
+        return Status::Unavailable("the device key could not be added to the owner's DID: " +
+                                   published.message());
       hook_added = true;
     }
     const std::string device_id = impl_->NewId();
     MDL_RETURN_IF_ERROR(impl_->devices_->AddDevice(device_id, key->public_key, name, impl_->Now()));
-    MDL_RETURN_IF_ERROR(impl_->Log({{"event", "device.paired"}, {"device_id", device_id}, {"device_key", device_key},
-                                    {"device_name", name}, {"pairing_id", pairing_id}}));
-    reply = Created({{"device_id", device_id}, {"owner", options_.owner_did}, {"container", options_.issuer}});
+    MDL_RETURN_IF_ERROR(impl_->Log({{"event", "device.paired"},
+                                    {"device_id", device_id},
+                                    {"device_key", device_key},
+                                    {"device_name", name},
+                                    {"pairing_id", pairing_id}}));
+    reply = Created(
+        {{"device_id", device_id}, {"owner", options_.owner_did}, {"container", options_.issuer}});
     return Status::Ok();
   });
   if (!st.ok()) {
     if (hook_added) (void)options_.device_key_hook(key->public_key, false);
-    return st.code() == StatusCode::kUnavailable ? Error(StatusCode::kUnavailable, "temporarily_unavailable", st.message()) : Internal(st);
+    return st.code() == StatusCode::kUnavailable
+               ? Error(StatusCode::kUnavailable, "temporarily_unavailable", st.message())
+               : Internal(st);
   }
   return reply;
 }
 
 Reply AuthorizationServer::ListDevices(std::string_view session) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
-  if (!CheckOwner(session).ok()) return InvalidToken(options_.realm, "the owner's session is required (sign in)");
+  if (!CheckOwner(session).ok())
+    return InvalidToken(options_.realm, "the owner's session is required (sign in)");
   json out = json::array();
   auto devices = impl_->devices_->ListDevices();
   if (!devices) return Internal(devices.error());
@@ -171,14 +207,17 @@ Reply AuthorizationServer::ListDevices(std::string_view session) {
 
 Reply AuthorizationServer::RevokeDevice(std::string_view session, std::string_view device_id) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
-  if (!CheckOwner(session).ok()) return InvalidToken(options_.realm, "the owner's session is required (sign in)");
+  if (!CheckOwner(session).ok())
+    return InvalidToken(options_.realm, "the owner's session is required (sign in)");
   auto pk = impl_->devices_->ActiveKey(device_id);
   if (!pk) return Error(StatusCode::kNotFound, "not_found", "no such device in use");
   // The key leaves the DID first: a lost phone must stop being trusted by everyone, not just
   // by this container.
   if (options_.device_key_hook) {
     Status withdrawn = options_.device_key_hook(*pk, false);
-    if (!withdrawn.ok()) return Error(StatusCode::kUnavailable, "temporarily_unavailable", "the device key could not be removed from the DID: " + withdrawn.message());
+    if (!withdrawn.ok())
+      return Error(StatusCode::kUnavailable, "temporarily_unavailable",
+                   "the device key could not be removed from the DID: " + withdrawn.message());
   }
   Status st = impl_->Tx([&]() -> Status {
     MDL_RETURN_IF_ERROR(impl_->devices_->Revoke(device_id, impl_->Now()));
@@ -190,29 +229,38 @@ Reply AuthorizationServer::RevokeDevice(std::string_view session, std::string_vi
 }
 
 Reply AuthorizationServer::DeviceSignIn(const json& body) {
-  if (!body.is_object() || !body.contains("device_id") || !body["device_id"].is_string() || !body.contains("nonce") ||
-      !body["nonce"].is_string()) {
-    return Error(StatusCode::kInvalidArgument, "invalid_request", "the body is {\"device_id\", \"nonce\", \"sig\"}");
+  if (!body.is_object() || !body.contains("device_id") || !body["device_id"].is_string() ||
+      !body.contains("nonce") || !body["nonce"].is_string()) {
+    return Error(StatusCode::kInvalidArgument, "invalid_request",
+                 "the body is {\"device_id\", \"nonce\", \"sig\"}");
   }
   auto sig = DecodeSig(body, "sig", 64);
   if (!sig) return Error(StatusCode::kInvalidArgument, "invalid_request", sig.error().message());
   const std::string device_id = body["device_id"], nonce = body["nonce"];
-  const std::string statement = *jcs::Canonicalize(
-      json{{"type", kSessionType}, {"container", options_.issuer}, {"device_id", device_id}, {"nonce", nonce}});
+  const std::string statement = *jcs::Canonicalize(json{{"type", kSessionType},
+                                                        {"container", options_.issuer},
+                                                        {"device_id", device_id},
+                                                        {"nonce", nonce}});
   std::lock_guard<std::mutex> lock(impl_->mu_);
   auto pk = impl_->devices_->ActiveKey(device_id);
   if (!pk) return Error(StatusCode::kUnauthenticated, "invalid_grant", "unknown or revoked device");
-  if (!VerifyEd25519(*pk, statement, *sig)) return Error(StatusCode::kUnauthenticated, "invalid_grant", "the device signature does not verify");
+  if (!VerifyEd25519(*pk, statement, *sig))
+    return Error(StatusCode::kUnauthenticated, "invalid_grant",
+                 "the device signature does not verify");
   const std::string session = impl_->NewToken();
   Reply reply;
   Status st = impl_->Tx([&]() -> Status {
     MDL_ASSIGN_OR_RETURN(bool live, impl_->ConsumeChallenge(nonce));
     if (!live) {
-      reply = Error(StatusCode::kUnauthenticated, "invalid_grant", "the challenge is unknown, used or expired");
+      reply = Error(StatusCode::kUnauthenticated, "invalid_grant",
+                    "the challenge is unknown, used or expired");
       return Status::Ok();
     }
-    MDL_RETURN_IF_ERROR(impl_->InsertToken(session, "device", "device", device_id, json::object(), options_.session_ttl));
-    reply = Answer({{"access_token", session}, {"token_type", "Bearer"}, {"expires_in", options_.session_ttl}});
+    MDL_RETURN_IF_ERROR(impl_->InsertToken(session, "device", "device", device_id, json::object(),
+                                           options_.session_ttl));
+    reply = Answer({{"access_token", session},
+                    {"token_type", "Bearer"},
+                    {"expires_in", options_.session_ttl}});
     return Status::Ok();
   });
   if (!st.ok()) return Internal(st);
@@ -221,27 +269,36 @@ Reply AuthorizationServer::DeviceSignIn(const json& body) {
 
 Reply AuthorizationServer::DeviceRequests(std::string_view device_session) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
-  if (!impl_->LiveToken(device_session, "device")) return InvalidToken(options_.realm, "a device session is required");
+  if (!impl_->LiveToken(device_session, "device"))
+    return InvalidToken(options_.realm, "a device session is required");
   json out = json::array();
   auto pending = impl_->requests_->List(/*pending_only=*/true);
   if (!pending) return Internal(pending.error());
   for (RequestRow& row : *pending) {
     json& data = row.data;
     const auto approvers = data["summary"].value("approvers", std::vector<std::string>{});
-    if (!Contains(approvers, kOwnerApprover) || data["approvals"].contains(kOwnerApprover)) continue;
-    json item = {{"id", row.id}, {"kind", row.kind}, {"hash", row.hash}, {"summary", data["summary"]}, {"created", row.created}};
+    if (!Contains(approvers, kOwnerApprover) || data["approvals"].contains(kOwnerApprover))
+      continue;
+    json item = {{"id", row.id},
+                 {"kind", row.kind},
+                 {"hash", row.hash},
+                 {"summary", data["summary"]},
+                 {"created", row.created}};
     if (data.contains("payload")) item["payload"] = data["payload"];
     out.push_back(std::move(item));
   }
   return Answer(std::move(out));
 }
 
-Reply AuthorizationServer::DeviceDecide(std::string_view device_session, std::string_view request_id, const json& body) {
+Reply AuthorizationServer::DeviceDecide(std::string_view device_session,
+                                        std::string_view request_id, const json& body) {
   if (!body.is_object() || !body.contains("decision") || !body["decision"].is_string()) {
-    return Error(StatusCode::kInvalidArgument, "invalid_request", "the body is {\"decision\", \"sig\", \"result\"?}");
+    return Error(StatusCode::kInvalidArgument, "invalid_request",
+                 "the body is {\"decision\", \"sig\", \"result\"?}");
   }
   const std::string decision = body["decision"];
-  if (decision != "approve" && decision != "deny") return Error(StatusCode::kInvalidArgument, "invalid_request", "decision is approve or deny");
+  if (decision != "approve" && decision != "deny")
+    return Error(StatusCode::kInvalidArgument, "invalid_request", "decision is approve or deny");
   auto sig = DecodeSig(body, "sig", 64);
   if (!sig) return Error(StatusCode::kInvalidArgument, "invalid_request", sig.error().message());
 
@@ -269,22 +326,28 @@ Reply AuthorizationServer::DeviceDecide(std::string_view device_session, std::st
                                                         {"hash", hash},
                                                         {"decision", decision}});
   if (!VerifyEd25519(pk, statement, *sig)) {
-    return Error(StatusCode::kUnauthenticated, "invalid_grant", "the decision signature does not verify with this device's key");
+    return Error(StatusCode::kUnauthenticated, "invalid_grant",
+                 "the decision signature does not verify with this device's key");
   }
   // A request that asks for a signature is approved only with a valid one, by this device.
   json result;
   if (decision == "approve" && data.contains("payload") && data["payload"].contains("sign")) {
     const json& sign = data["payload"]["sign"];
     const std::string vm = StringOr(sign, "verification_method");
-    if (!body.contains("result")) return Error(StatusCode::kInvalidArgument, "invalid_request", "this request needs the signed result");
+    if (!body.contains("result"))
+      return Error(StatusCode::kInvalidArgument, "invalid_request",
+                   "this request needs the signed result");
     auto method = options_.resolver->DereferenceMethod(vm, std::nullopt);
     if (!method || method->public_key != pk) {
-      return Error(StatusCode::kInvalidArgument, "invalid_request", "the verification method to sign with is not this device's key");
+      return Error(StatusCode::kInvalidArgument, "invalid_request",
+                   "the verification method to sign with is not this device's key");
     }
     const int64_t now = impl_->Now();
     if (StringOr(sign, "format") == "data_integrity") {
       const json& doc = body["result"];
-      if (!doc.is_object()) return Error(StatusCode::kInvalidArgument, "invalid_request", "'result' must be an object (the signed document)");
+      if (!doc.is_object())
+        return Error(StatusCode::kInvalidArgument, "invalid_request",
+                     "'result' must be an object (the signed document)");
       json unsigned_doc = doc;
       // The document must be the one put before the owner, plus proofs.
       json original = MemberOr(sign, "document");
@@ -292,31 +355,47 @@ Reply AuthorizationServer::DeviceDecide(std::string_view device_session, std::st
       json original_unsigned = original;
       original_unsigned.erase("proof");
       if (unsigned_doc != original_unsigned) {
-        return Error(StatusCode::kInvalidArgument, "invalid_request", "the signed document is not the one to sign");
+        return Error(StatusCode::kInvalidArgument, "invalid_request",
+                     "the signed document is not the one to sign");
       }
       claims::ProofCheckOptions po;
       po.now = now;
       auto proofs = claims::VerifyProofs(doc, *options_.resolver, po);
-      if (!proofs) return Error(StatusCode::kInvalidArgument, "invalid_request", "the signed document does not verify: " + proofs.error().message());
-      if (std::none_of(proofs->begin(), proofs->end(), [&](const auto& p) { return p.verification_method == vm; })) {
-        return Error(StatusCode::kInvalidArgument, "invalid_request", "no proof by the device's verification method");
+      if (!proofs)
+        return Error(StatusCode::kInvalidArgument, "invalid_request",
+                     "the signed document does not verify: " + proofs.error().message());
+      if (std::none_of(proofs->begin(), proofs->end(),
+                       [&](const auto& p) { return p.verification_method == vm; })) {
+        return Error(StatusCode::kInvalidArgument, "invalid_request",
+                     "no proof by the device's verification method");
       }
       result = doc;
     } else if (StringOr(sign, "format") == "did-auth+jwt") {
-      if (!body["result"].is_string()) return Error(StatusCode::kInvalidArgument, "invalid_request", "the result is a compact JWS");
+      if (!body["result"].is_string())
+        return Error(StatusCode::kInvalidArgument, "invalid_request",
+                     "the result is a compact JWS");
       claims::JwtCheckOptions co;
       co.now = now;
       claims::VerifiedJwt info;
-      auto payload = claims::VerifyJwt(claims::JwtKind::kDidAuth, body["result"].get<std::string>(), *options_.resolver, co, &info);
-      if (!payload) return Error(StatusCode::kInvalidArgument, "invalid_request", "the signed token does not verify: " + payload.error().message());
-      if (info.kid != vm) return Error(StatusCode::kInvalidArgument, "invalid_request", "the token is not signed by the device's verification method");
-      const json wanted = MemberOr(sign, "claims");  // a named value: items() of a temporary dangles
+      auto payload = claims::VerifyJwt(claims::JwtKind::kDidAuth, body["result"].get<std::string>(),
+                                       *options_.resolver, co, &info);
+      if (!payload)
+        return Error(StatusCode::kInvalidArgument, "invalid_request",
+                     "the signed token does not verify: " + payload.error().message());
+      if (info.kid != vm)
+        return Error(StatusCode::kInvalidArgument, "invalid_request",
+                     "the token is not signed by the device's verification method");
+      const json wanted =
+          MemberOr(sign, "claims");  // a named value: items() of a temporary dangles
       for (auto& [k, v] : wanted.items()) {
-        if (!payload->contains(k) || (*payload)[k] != v) return Error(StatusCode::kInvalidArgument, "invalid_request", "the token's claim " + k + " differs");
+        if (!payload->contains(k) || (*payload)[k] != v)
+          return Error(StatusCode::kInvalidArgument, "invalid_request",
+                       "the token's claim " + k + " differs");
       }
       result = body["result"];
     } else {
-      return Error(StatusCode::kInternal, "server_error", "unknown signature format in the request");
+      return Error(StatusCode::kInternal, "server_error",
+                   "unknown signature format in the request");
     }
   }
 
@@ -324,7 +403,9 @@ Reply AuthorizationServer::DeviceDecide(std::string_view device_session, std::st
   Reply reply;
   Status st = impl_->Tx([&]() -> Status {
     reply = impl_->RecordDecision(std::string(request_id), {kOwnerApprover}, decision,
-                                  {{"method", "device"}, {"device_id", device_id}, {"statement", statement},
+                                  {{"method", "device"},
+                                   {"device_id", device_id},
+                                   {"statement", statement},
                                    {"sig", Base64UrlEncode(*sig)}});
     if (reply.ok() && !result.is_null()) {
       MDL_ASSIGN_OR_RETURN(RequestRow decided, impl_->requests_->Get(request_id));
@@ -338,12 +419,14 @@ Reply AuthorizationServer::DeviceDecide(std::string_view device_session, std::st
   return reply;
 }
 
-Result<std::string> AuthorizationServer::QueueApproval(const std::string& kind, const json& summary, const json& payload) {
-  if (kind != kRequestPrescriptionCosign && kind != kRequestFill && kind != kRequestRecovery && kind != kRequestConsent &&
-      kind != kRequestBrowserSignIn) {
+Result<std::string> AuthorizationServer::QueueApproval(const std::string& kind, const json& summary,
+                                                       const json& payload) {
+  if (kind != kRequestPrescriptionCosign && kind != kRequestFill && kind != kRequestRecovery &&
+      kind != kRequestConsent && kind != kRequestBrowserSignIn) {
     return Status::InvalidArgument("unknown request kind '" + kind + "'");
   }
-  if (!summary.is_object() && !summary.is_null()) return Status::InvalidArgument("'summary' must be an object");
+  if (!summary.is_object() && !summary.is_null())
+    return Status::InvalidArgument("'summary' must be an object");
   if (!payload.is_object()) return Status::InvalidArgument("'payload' must be an object");
   if (payload.contains("sign")) MDL_RETURN_IF_ERROR(CheckSignRequest(payload["sign"]));
   std::lock_guard<std::mutex> lock(impl_->mu_);
@@ -353,14 +436,17 @@ Result<std::string> AuthorizationServer::QueueApproval(const std::string& kind, 
   s["kind"] = kind;
   s["approvers"] = {kOwnerApprover};
   s["created"] = impl_->Now();
-  if (payload.contains("sign")) s["sign"] = payload["sign"];  // what is signed is part of what is approved
+  if (payload.contains("sign"))
+    s["sign"] = payload["sign"];  // what is signed is part of what is approved
   MDL_ASSIGN_OR_RETURN(std::string canonical, jcs::Canonicalize(s));
   const std::string hash = HexHash(canonical);
   MDL_RETURN_IF_ERROR(impl_->Tx([&]() -> Status {
     Status inserted = impl_->requests_->Insert(
-        id, kind, hash, json({{"summary", s}, {"approvals", json::object()}, {"payload", payload}}), impl_->Now());
+        id, kind, hash, json({{"summary", s}, {"approvals", json::object()}, {"payload", payload}}),
+        impl_->Now());
     if (!inserted.ok()) return inserted;
-    return impl_->Log({{"event", "approval.queued"}, {"request", id}, {"kind", kind}, {"request_hash", hash}});
+    return impl_->Log(
+        {{"event", "approval.queued"}, {"request", id}, {"kind", kind}, {"request_hash", hash}});
   }));
   return id;
 }
@@ -370,8 +456,9 @@ Result<json> AuthorizationServer::GetRequest(std::string_view request_id) {
   auto row = impl_->requests_->Get(request_id);
   if (!row) return row.error();
   json& data = row->data;
-  json out = {{"id", std::string(request_id)}, {"hash", row->hash}, {"status", row->status}, {"kind", row->kind},
-              {"summary", data["summary"]}, {"approvals", data["approvals"]}};
+  json out = {{"id", std::string(request_id)}, {"hash", row->hash},
+              {"status", row->status},         {"kind", row->kind},
+              {"summary", data["summary"]},    {"approvals", data["approvals"]}};
   if (data.contains("result")) out["result"] = data["result"];
   return out;
 }

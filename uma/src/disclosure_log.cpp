@@ -35,11 +35,14 @@ class SqliteDisclosureLog final : public DisclosureLog {
 
   Result<std::vector<LogEntry>> Read(int64_t after_seq, std::optional<size_t> limit) override {
     std::vector<LogEntry> out;
-    Stmt q(db_, "SELECT seq, entry, hash FROM disclosures WHERE seq > ? ORDER BY seq LIMIT ?", kWhat);
-    q.Int(1, after_seq).Int(2, limit ? static_cast<int64_t>(*limit) : -1);  // SQLite: LIMIT -1 is none
+    Stmt q(db_, "SELECT seq, entry, hash FROM disclosures WHERE seq > ? ORDER BY seq LIMIT ?",
+           kWhat);
+    q.Int(1, after_seq)
+        .Int(2, limit ? static_cast<int64_t>(*limit) : -1);  // SQLite: LIMIT -1 is none
     while (q.Step() == SQLITE_ROW) {
       LogEntry e{q.ColInt(0), json::parse(q.Col(1), nullptr, false), q.Col(2)};
-      if (e.entry.is_discarded()) return Status::DataLoss("consent: log entry " + std::to_string(e.seq) + " is not JSON");
+      if (e.entry.is_discarded())
+        return Status::DataLoss("consent: log entry " + std::to_string(e.seq) + " is not JSON");
       out.push_back(std::move(e));
     }
     return out;
@@ -77,6 +80,8 @@ class SqliteDisclosureLog final : public DisclosureLog {
 
 }  // namespace
 
-std::unique_ptr<DisclosureLog> NewSqliteDisclosureLog(sqlite3* db) { return std::make_unique<SqliteDisclosureLog>(db); }
+std::unique_ptr<DisclosureLog> NewSqliteDisclosureLog(sqlite3* db) {
+  return std::make_unique<SqliteDisclosureLog>(db);
+}
 
 }  // namespace medallion::uma::internal

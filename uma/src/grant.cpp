@@ -23,12 +23,15 @@ class GrantFlow {
 
   // UMA Grant §3.3.1: the parameters' presence; the refusal, if any.
   std::optional<Reply> CheckParameters() const {
-    if (ticket_.empty()) return Error(StatusCode::kInvalidArgument, "invalid_request", "ticket is required");
+    if (ticket_.empty())
+      return Error(StatusCode::kInvalidArgument, "invalid_request", "ticket is required");
     if (!claim_token_.empty() && claim_token_format_.empty()) {
-      return Error(StatusCode::kInvalidArgument, "invalid_request", "claim_token_format is required with claim_token");
+      return Error(StatusCode::kInvalidArgument, "invalid_request",
+                   "claim_token_format is required with claim_token");
     }
     if (claim_token_.empty() && !claim_token_format_.empty()) {
-      return Error(StatusCode::kInvalidArgument, "invalid_request", "claim_token_format without claim_token");
+      return Error(StatusCode::kInvalidArgument, "invalid_request",
+                   "claim_token_format without claim_token");
     }
     return std::nullopt;
   }
@@ -36,7 +39,8 @@ class GrantFlow {
   // What costs time — signatures, DID resolution, status lists — is checked before the lock,
   // so one slow society server does not stall every other request to this container.
   void VerifyClaimsUnlocked() {
-    if (!claim_token_.empty()) verified_ = im_.VerifyClaimToken(claim_token_format_, claim_token_, ticket_);
+    if (!claim_token_.empty())
+      verified_ = im_.VerifyClaimToken(claim_token_format_, claim_token_, ticket_);
     if (pct_.empty()) return;
     std::optional<TokenRow> row;
     {
@@ -48,8 +52,9 @@ class GrantFlow {
 
   // The decision, with the lock held inside a transaction.
   Status Decide() {
-    for (auto step : {&GrantFlow::TakeTicket, &GrantFlow::AddPctClaims, &GrantFlow::AddPushedClaims,
-                      &GrantFlow::GatherPermissions, &GrantFlow::Assess, &GrantFlow::AwaitApproval}) {
+    for (auto step :
+         {&GrantFlow::TakeTicket, &GrantFlow::AddPctClaims, &GrantFlow::AddPushedClaims,
+          &GrantFlow::GatherPermissions, &GrantFlow::Assess, &GrantFlow::AwaitApproval}) {
       MDL_ASSIGN_OR_RETURN(bool go_on, (this->*step)());
       if (!go_on) return Status::Ok();
     }
@@ -75,10 +80,12 @@ class GrantFlow {
     return false;
   }
   bool InvalidGrant(const std::string& description, const std::string& reason) {
-    return Refuse(Error(StatusCode::kInvalidArgument, "invalid_grant", description), "invalid_grant", reason);
+    return Refuse(Error(StatusCode::kInvalidArgument, "invalid_grant", description),
+                  "invalid_grant", reason);
   }
   bool Denied() {
-    return Refuse(Error(StatusCode::kPermissionDenied, "request_denied", "the request was denied"), "request_denied");
+    return Refuse(Error(StatusCode::kPermissionDenied, "request_denied", "the request was denied"),
+                  "request_denied");
   }
 
   // A new ticket carrying the chain's state (need_info, request_submitted).
@@ -122,7 +129,8 @@ class GrantFlow {
     if (!row || row->client_id != client_id_ || !pct_claims_) {
       return InvalidGrant("the pct is not valid for this client", "bad pct");
     }
-    if (Status m = im_.Merge(claims_, std::move(*pct_claims_)); !m.ok()) return InvalidGrant(m.message(), m.message());
+    if (Status m = im_.Merge(claims_, std::move(*pct_claims_)); !m.ok())
+      return InvalidGrant(m.message(), m.message());
     return true;
   }
 
@@ -133,10 +141,12 @@ class GrantFlow {
         log_entry_["claim_token_refused"] = verified_->error().message();
         return NeedInfo("the claim token was refused: " + verified_->error().message());
       }
-      if (Status m = im_.Merge(claims_, std::move(**verified_)); !m.ok()) return NeedInfo(m.message());
+      if (Status m = im_.Merge(claims_, std::move(**verified_)); !m.ok())
+        return NeedInfo(m.message());
       pushed_ = true;
     }
-    if (claims_.party.did.empty()) return NeedInfo("the requesting party must prove control of a DID");
+    if (claims_.party.did.empty())
+      return NeedInfo("the requesting party must prove control of a DID");
     log_entry_["requesting_party"] = claims_.party.did;
     log_entry_["purpose"] = claims_.party.purpose;
     return true;
@@ -157,7 +167,8 @@ class GrantFlow {
   Result<bool> GatherPermissions() {
     for (const GrantedPermission& p : PermissionsFromJson(state_.at("permissions"))) {
       auto res = im_.Resource(p.resource_id);
-      if (res) Want(p.resource_id, *res, p.scopes, false);  // absent: deleted since the ticket was issued
+      if (res)
+        Want(p.resource_id, *res, p.scopes, false);  // absent: deleted since the ticket was issued
     }
     for (const std::string& s : SplitSpaces(Param("scope"))) {
       bool known = false;
@@ -175,8 +186,10 @@ class GrantFlow {
     }
     if (!rpt_.empty()) {
       old_rpt_ = im_.LiveToken(rpt_, "rpt");
-      if (!old_rpt_ || old_rpt_->client_id != client_id_ || old_rpt_->subject != claims_.party.did) {
-        return InvalidGrant("the rpt to upgrade is not valid for this client and requesting party", "bad rpt");
+      if (!old_rpt_ || old_rpt_->client_id != client_id_ ||
+          old_rpt_->subject != claims_.party.did) {
+        return InvalidGrant("the rpt to upgrade is not valid for this client and requesting party",
+                            "bad rpt");
       }
       // Its permissions are asked for again, not carried blindly: policies may have changed.
       for (const GrantedPermission& g : PermissionsFromJson(old_rpt_->data.at("permissions"))) {
@@ -194,7 +207,8 @@ class GrantFlow {
 
   // UMA Grant §3.3.4: the assessment against the owner's policies.
   Result<bool> Assess() {
-    decision_ = Evaluate(im_.ActivePolicies(), requested_, claims_.party, o_.trusted_issuers, im_.Now());
+    decision_ =
+        Evaluate(im_.ActivePolicies(), requested_, claims_.party, o_.trusted_issuers, im_.Now());
     log_entry_["explanation"] = decision_.explanation;
     if (decision_.outcome != Decision::Outcome::kDeny) return true;
     if (claims_.party.credentials.empty() && !state_.value("asked_credentials", false)) {
@@ -242,16 +256,17 @@ class GrantFlow {
   Result<bool> SubmitRequest(std::string& request_id) {
     MDL_ASSIGN_OR_RETURN(size_t pending, im_.requests_->CountPending());
     if (pending >= kMaxPendingRequests) {
-      reply_ = Error(StatusCode::kUnavailable, "temporarily_unavailable", "too many requests are awaiting the owner's decision");
+      reply_ = Error(StatusCode::kUnavailable, "temporarily_unavailable",
+                     "too many requests are awaiting the owner's decision");
       return false;
     }
     request_id = im_.NewId();
-    json summary = im_.RequestSummary(request_id, claims_.party, client_id_, decision_.permissions, decision_.approvers,
-                                      im_.Now());
+    json summary = im_.RequestSummary(request_id, claims_.party, client_id_, decision_.permissions,
+                                      decision_.approvers, im_.Now());
     MDL_ASSIGN_OR_RETURN(std::string canonical, jcs::Canonicalize(summary));
-    MDL_RETURN_IF_ERROR(im_.requests_->Insert(request_id, kRequestConsent, HexHash(canonical),
-                                              json({{"summary", summary}, {"approvals", json::object()}}),
-                                              im_.Now()));
+    MDL_RETURN_IF_ERROR(im_.requests_->Insert(
+        request_id, kRequestConsent, HexHash(canonical),
+        json({{"summary", summary}, {"approvals", json::object()}}), im_.Now()));
     state_["request"] = request_id;
     return true;
   }
@@ -273,7 +288,8 @@ class GrantFlow {
     }
     MDL_ASSIGN_OR_RETURN(std::string next, Rotate());
     // UMA Grant §3.3.6: request_submitted with a new ticket and the polling interval.
-    Refuse(Error(StatusCode::kPermissionDenied, "request_submitted", "the request awaits the approval of its approvers",
+    Refuse(Error(StatusCode::kPermissionDenied, "request_submitted",
+                 "the request awaits the approval of its approvers",
                  {{"ticket", next}, {"interval", o_.approval_poll_interval}}),
            "request_submitted");
     log_entry_["request"] = request_id;
@@ -283,8 +299,10 @@ class GrantFlow {
   // UMA Grant §3.3.5: the RPT (and a PCT when claims were pushed).
   Status IssueTokens() {
     const std::string new_rpt = im_.NewToken();
-    json data = {{"permissions", PermissionsToJson(decision_.permissions)}, {"purpose", claims_.party.purpose}};
-    MDL_RETURN_IF_ERROR(im_.InsertToken(new_rpt, "rpt", client_id_, claims_.party.did, data, o_.rpt_ttl));
+    json data = {{"permissions", PermissionsToJson(decision_.permissions)},
+                 {"purpose", claims_.party.purpose}};
+    MDL_RETURN_IF_ERROR(
+        im_.InsertToken(new_rpt, "rpt", client_id_, claims_.party.did, data, o_.rpt_ttl));
     json body = {{"access_token", new_rpt}, {"token_type", "Bearer"}, {"expires_in", o_.rpt_ttl}};
     if (old_rpt_) {
       // The old token's permissions were asked for again and are in the new one (as far as the
@@ -295,7 +313,8 @@ class GrantFlow {
     if (pushed_) {
       const std::string new_pct = im_.NewToken();
       json pct_data = PartyToJson(claims_.party, claims_.vcs);
-      MDL_RETURN_IF_ERROR(im_.InsertToken(new_pct, "pct", client_id_, claims_.party.did, pct_data, o_.pct_ttl));
+      MDL_RETURN_IF_ERROR(
+          im_.InsertToken(new_pct, "pct", client_id_, claims_.party.did, pct_data, o_.pct_ttl));
       body["pct"] = new_pct;
     }
     reply_ = Answer(std::move(body));
@@ -325,7 +344,8 @@ class GrantFlow {
   json log_entry_;
 };
 
-Reply AuthorizationServer::UmaGrant(const std::map<std::string, std::string>& form, const std::string& client_id) {
+Reply AuthorizationServer::UmaGrant(const std::map<std::string, std::string>& form,
+                                    const std::string& client_id) {
   GrantFlow flow(*impl_, options_, form, client_id);
   if (auto refused = flow.CheckParameters()) return *refused;
   flow.VerifyClaimsUnlocked();

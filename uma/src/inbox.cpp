@@ -8,11 +8,13 @@ namespace {
 std::string NotificationType(const json& e) {
   const std::string ev = e.value("event", "");
   if (ev == "approval.queued") return "request_awaiting_approval";
-  if (ev == "decision" && e.value("outcome", "") == "request_submitted") return "request_awaiting_approval";
+  if (ev == "decision" && e.value("outcome", "") == "request_submitted")
+    return "request_awaiting_approval";
   if (ev == "release") return "new_disclosure";
   if (ev == "credential.received") {
     const std::string types = e.value("types", json::array()).dump();
-    return types.find("PrescriptionCredential") != std::string::npos ? "new_prescription" : "new_credential";
+    return types.find("PrescriptionCredential") != std::string::npos ? "new_prescription"
+                                                                     : "new_credential";
   }
   if (ev.rfind("relationship.", 0) == 0) return "relationship";
   if (ev == "device.paired") return "new_device";
@@ -28,40 +30,52 @@ Reply AuthorizationServer::DeliverCredential(const json& credential) {
 Reply AuthorizationServer::StoreCredential(std::string_view session, const json& credential) {
   {
     std::lock_guard<std::mutex> lock(impl_->mu_);
-    if (!CheckOwner(session).ok()) return InvalidToken(options_.realm, "the owner's session is required (sign in)");
+    if (!CheckOwner(session).ok())
+      return InvalidToken(options_.realm, "the owner's session is required (sign in)");
   }
   return StoreCredentialFrom("owner", credential);
 }
 
 Reply AuthorizationServer::StoreCredentialFrom(const std::string& source, const json& credential) {
-  if (!credential.is_object()) return Error(StatusCode::kInvalidArgument, "invalid_request", "a credential is a JSON object");
+  if (!credential.is_object())
+    return Error(StatusCode::kInvalidArgument, "invalid_request", "a credential is a JSON object");
   const int64_t now = impl_->Now();
-  if (Status st = claims::CheckCredential(credential, 0); !st.ok()) return Error(StatusCode::kInvalidArgument, "invalid_credential", st.message());
+  if (Status st = claims::CheckCredential(credential, 0); !st.ok())
+    return Error(StatusCode::kInvalidArgument, "invalid_credential", st.message());
   // The inbox takes only what is addressed to the owner.
   const json& subject = MemberOr(credential, "credentialSubject");
-  if (source == "inbox" && (!subject.is_object() || StringOr(subject, "id") != options_.owner_did)) {
-    return Error(StatusCode::kInvalidArgument, "invalid_credential", "the credential's subject is not this container's owner");
+  if (source == "inbox" &&
+      (!subject.is_object() || StringOr(subject, "id") != options_.owner_did)) {
+    return Error(StatusCode::kInvalidArgument, "invalid_credential",
+                 "the credential's subject is not this container's owner");
   }
   claims::ProofCheckOptions po;
   po.now = now;
   po.max_clock_skew = options_.max_clock_skew;
   auto proofs = claims::VerifyProofs(credential, *options_.resolver, po);
-  if (!proofs) return Error(StatusCode::kInvalidArgument, "invalid_credential", proofs.error().message());
+  if (!proofs)
+    return Error(StatusCode::kInvalidArgument, "invalid_credential", proofs.error().message());
   const std::string issuer = claims::IssuerOf(credential);
-  if (std::none_of(proofs->begin(), proofs->end(), [&](const auto& p) { return p.controller == issuer; })) {
+  if (std::none_of(proofs->begin(), proofs->end(),
+                   [&](const auto& p) { return p.controller == issuer; })) {
     return Error(StatusCode::kInvalidArgument, "invalid_credential", "no proof by the issuer");
   }
   auto digest = claims::CredentialDigest(credential);
-  if (!digest) return Error(StatusCode::kInvalidArgument, "invalid_credential", digest.error().message());
+  if (!digest)
+    return Error(StatusCode::kInvalidArgument, "invalid_credential", digest.error().message());
   const std::string id = HexEncode(*digest);
-  const json& type = MemberOr(credential, "type");  // CheckCredential: present, a string or an array
+  const json& type =
+      MemberOr(credential, "type");  // CheckCredential: present, a string or an array
   json types = type.is_array() ? type : json::array({type});
   std::lock_guard<std::mutex> lock(impl_->mu_);
   Status st = impl_->Tx([&]() -> Status {
-    MDL_ASSIGN_OR_RETURN(bool added, impl_->credentials_->Add({id, credential, issuer, types, source, now}));
+    MDL_ASSIGN_OR_RETURN(bool added,
+                         impl_->credentials_->Add({id, credential, issuer, types, source, now}));
     if (!added) return Status::Ok();  // already kept
     return impl_->Log({{"event", source == "inbox" ? "credential.received" : "credential.stored"},
-                       {"credential", id}, {"issuer", issuer}, {"types", types}});
+                       {"credential", id},
+                       {"issuer", issuer},
+                       {"types", types}});
   });
   if (!st.ok()) return Internal(st);
   return Created({{"id", id}});
@@ -69,20 +83,26 @@ Reply AuthorizationServer::StoreCredentialFrom(const std::string& source, const 
 
 Reply AuthorizationServer::ListCredentials(std::string_view session) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
-  if (!CheckOwner(session).ok()) return InvalidToken(options_.realm, "the owner's session is required (sign in)");
+  if (!CheckOwner(session).ok())
+    return InvalidToken(options_.realm, "the owner's session is required (sign in)");
   auto kept = impl_->credentials_->List();
   if (!kept) return Internal(kept.error());
   json out = json::array();
   for (CredentialRow& c : *kept) {
-    out.push_back({{"id", c.id}, {"credential", std::move(c.vc)}, {"issuer", c.issuer}, {"types", std::move(c.types)},
-                   {"source", c.source}, {"received", c.received}});
+    out.push_back({{"id", c.id},
+                   {"credential", std::move(c.vc)},
+                   {"issuer", c.issuer},
+                   {"types", std::move(c.types)},
+                   {"source", c.source},
+                   {"received", c.received}});
   }
   return Answer(std::move(out));
 }
 
 Reply AuthorizationServer::Events(std::string_view session, uint64_t after_seq, int wait_seconds) {
   std::unique_lock<std::mutex> lock(impl_->mu_);
-  if (!CheckOwner(session).ok()) return InvalidToken(options_.realm, "the owner's session is required (sign in)");
+  if (!CheckOwner(session).ok())
+    return InvalidToken(options_.realm, "the owner's session is required (sign in)");
   wait_seconds = std::clamp(wait_seconds, 0, 30);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_seconds);
   for (;;) {

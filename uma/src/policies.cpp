@@ -29,7 +29,8 @@ class SqlitePolicyStore final : public PolicyStore {
 
   Status Add(const Policy& p, const json& body, int64_t now) override {
     Stmt ins(db_, "INSERT INTO policies (id, body, created) VALUES (?,?,?)", kWhat);
-    if (ins.Text(1, p.id).Text(2, body.dump()).Int(3, now).Step() != SQLITE_DONE) return ins.Error();
+    if (ins.Text(1, p.id).Text(2, body.dump()).Int(3, now).Step() != SQLITE_DONE)
+      return ins.Error();
     return Status::Ok();
   }
 
@@ -40,8 +41,15 @@ class SqlitePolicyStore final : public PolicyStore {
   }
 
   Status AddReceipt(const ReceiptRow& r) override {
-    Stmt rec(db_, "INSERT INTO receipts (policy_id, action, receipt, hash, ledger, created) VALUES (?,?,?,?,?,?)", kWhat);
-    rec.Text(1, r.policy_id).Text(2, r.action).Text(3, r.receipt.dump()).Text(4, r.hash).Text(5, r.ledger.dump());
+    Stmt rec(db_,
+             "INSERT INTO receipts (policy_id, action, receipt, hash, ledger, created) VALUES "
+             "(?,?,?,?,?,?)",
+             kWhat);
+    rec.Text(1, r.policy_id)
+        .Text(2, r.action)
+        .Text(3, r.receipt.dump())
+        .Text(4, r.hash)
+        .Text(5, r.ledger.dump());
     if (rec.Int(6, r.created).Step() != SQLITE_DONE) return rec.Error();
     return Status::Ok();
   }
@@ -54,11 +62,18 @@ class SqlitePolicyStore final : public PolicyStore {
 
   Result<std::vector<ReceiptRow>> Receipts() override {
     std::vector<ReceiptRow> out;
-    Stmt q(db_, "SELECT policy_id, action, receipt, hash, ledger, created FROM receipts ORDER BY seq", kWhat);
+    Stmt q(db_,
+           "SELECT policy_id, action, receipt, hash, ledger, created FROM receipts ORDER BY seq",
+           kWhat);
     while (q.Step() == SQLITE_ROW) {
-      ReceiptRow r{q.Col(0), q.Col(1), json::parse(q.Col(2), nullptr, false), q.Col(3),
-                   json::parse(q.Col(4), nullptr, false), q.ColInt(5)};
-      if (!r.receipt.is_object() || r.ledger.is_discarded()) return Status::DataLoss("consent: a stored receipt is not JSON");
+      ReceiptRow r{q.Col(0),
+                   q.Col(1),
+                   json::parse(q.Col(2), nullptr, false),
+                   q.Col(3),
+                   json::parse(q.Col(4), nullptr, false),
+                   q.ColInt(5)};
+      if (!r.receipt.is_object() || r.ledger.is_discarded())
+        return Status::DataLoss("consent: a stored receipt is not JSON");
       out.push_back(std::move(r));
     }
     return out;
@@ -70,6 +85,8 @@ class SqlitePolicyStore final : public PolicyStore {
 
 }  // namespace
 
-std::unique_ptr<PolicyStore> NewSqlitePolicyStore(sqlite3* db) { return std::make_unique<SqlitePolicyStore>(db); }
+std::unique_ptr<PolicyStore> NewSqlitePolicyStore(sqlite3* db) {
+  return std::make_unique<SqlitePolicyStore>(db);
+}
 
 }  // namespace medallion::uma::internal

@@ -18,8 +18,8 @@ constexpr size_t kMaxListItems = 256;
 constexpr size_t kMaxStringBytes = 512;
 
 const std::set<std::string, std::less<>>& Purposes() {
-  static const std::set<std::string, std::less<>> kPurposes = {"treatment", "research",      "payment",
-                                                               "operations", "public_health", "emergency"};
+  static const std::set<std::string, std::less<>> kPurposes = {
+      "treatment", "research", "payment", "operations", "public_health", "emergency"};
   return kPurposes;
 }
 
@@ -38,7 +38,8 @@ Result<std::vector<std::string>> StringList(const json& j, const char* member, b
         v.get_ref<const std::string&>().size() > kMaxStringBytes) {
       return Bad(member, "must be an array of non-empty strings");
     }
-    if (dids && !did::IsValidDid(v.get<std::string>())) return Bad(member, "'" + v.get<std::string>() + "' is not a DID");
+    if (dids && !did::IsValidDid(v.get<std::string>()))
+      return Bad(member, "'" + v.get<std::string>() + "' is not a DID");
     out.push_back(v.get<std::string>());
   }
   std::sort(out.begin(), out.end());
@@ -49,24 +50,29 @@ Result<std::vector<std::string>> StringList(const json& j, const char* member, b
 Result<int64_t> Seconds(const json& j, const char* member) {
   auto it = j.find(member);
   if (it == j.end()) return int64_t{0};
-  if (!it->is_number_integer() || it->get<int64_t>() <= 0) return Bad(member, "must be a positive integer (POSIX seconds)");
+  if (!it->is_number_integer() || it->get<int64_t>() <= 0)
+    return Bad(member, "must be a positive integer (POSIX seconds)");
   return it->get<int64_t>();
 }
 
-bool Contains(const std::vector<std::string>& v, std::string_view s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+bool Contains(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
 
-bool SubjectMatches(const SubjectRule& rule, const RequestingParty& party, const std::vector<std::string>& trusted) {
+bool SubjectMatches(const SubjectRule& rule, const RequestingParty& party,
+                    const std::vector<std::string>& trusted) {
   if (party.did.empty()) return false;  // nothing matches an unproven party
   if (!rule.did.empty()) return rule.did == party.did;
   const std::vector<std::string>& issuers = rule.issuers.empty() ? trusted : rule.issuers;
-  return std::any_of(party.credentials.begin(), party.credentials.end(), [&](const VerifiedCredential& c) {
-    return Contains(c.types, rule.credential_type) && Contains(issuers, c.issuer);
-  });
+  return std::any_of(
+      party.credentials.begin(), party.credentials.end(), [&](const VerifiedCredential& c) {
+        return Contains(c.types, rule.credential_type) && Contains(issuers, c.issuer);
+      });
 }
 
 // Whether `p` applies to (resource, scope) for `party` at `now`; `why` says which part failed.
-bool Applies(const Policy& p, const ResourceRef& resource, const std::string& scope, const RequestingParty& party,
-             const std::vector<std::string>& trusted, int64_t now) {
+bool Applies(const Policy& p, const ResourceRef& resource, const std::string& scope,
+             const RequestingParty& party, const std::vector<std::string>& trusted, int64_t now) {
   if (!std::any_of(p.subjects.begin(), p.subjects.end(),
                    [&](const SubjectRule& r) { return SubjectMatches(r, party, trusted); })) {
     return false;
@@ -74,9 +80,10 @@ bool Applies(const Policy& p, const ResourceRef& resource, const std::string& sc
   // A type matches exactly, or by its last path segment ("MedicationRequest" for
   // "http://hl7.org/fhir/StructureDefinition/MedicationRequest").
   const std::string short_type = resource.type.substr(resource.type.find_last_of('/') + 1);
-  const bool resource_ok = Contains(p.resource_ids, resource.id) || Contains(p.resource_types, "*") ||
-                           (!resource.type.empty() &&
-                            (Contains(p.resource_types, resource.type) || Contains(p.resource_types, short_type)));
+  const bool resource_ok =
+      Contains(p.resource_ids, resource.id) || Contains(p.resource_types, "*") ||
+      (!resource.type.empty() &&
+       (Contains(p.resource_types, resource.type) || Contains(p.resource_types, short_type)));
   if (!resource_ok) return false;
   if (!p.scopes.empty() && !Contains(p.scopes, scope)) return false;
   if (!p.purposes.empty() && !Contains(p.purposes, party.purpose)) return false;
@@ -100,8 +107,8 @@ bool IsPurposeOfUse(std::string_view purpose) { return Purposes().count(purpose)
 Result<Policy> PolicyFromJson(const json& j) {
   if (!j.is_object()) return Status::InvalidArgument("policy: must be a JSON object");
   static const std::set<std::string, std::less<>> kMembers = {
-      "id",        "effect",     "subjects",       "resource_ids", "resource_types", "scopes", "purposes",
-      "not_before", "not_after", "owner_approval", "co_approvers", "note"};
+      "id",       "effect",     "subjects",  "resource_ids",   "resource_types", "scopes",
+      "purposes", "not_before", "not_after", "owner_approval", "co_approvers",   "note"};
   for (const auto& [key, value] : j.items()) {
     if (!kMembers.count(key)) return Bad(key, "unknown member");
   }
@@ -113,17 +120,20 @@ Result<Policy> PolicyFromJson(const json& j) {
   p.effect = *effect == "permit" ? Policy::Effect::kPermit : Policy::Effect::kDeny;
 
   auto subjects = j.find("subjects");
-  if (subjects == j.end() || !subjects->is_array() || subjects->empty() || subjects->size() > kMaxListItems) {
+  if (subjects == j.end() || !subjects->is_array() || subjects->empty() ||
+      subjects->size() > kMaxListItems) {
     return Bad("subjects", "must be a non-empty array");
   }
   for (const json& s : *subjects) {
     if (!s.is_object()) return Bad("subjects", "each subject must be an object");
     for (const auto& [key, value] : s.items()) {
-      if (key != "did" && key != "credential_type" && key != "issuers") return Bad("subjects." + key, "unknown member");
+      if (key != "did" && key != "credential_type" && key != "issuers")
+        return Bad("subjects." + key, "unknown member");
     }
     SubjectRule rule;
     if (auto d = s.find("did"); d != s.end()) {
-      if (!d->is_string() || !did::IsValidDid(d->get<std::string>())) return Bad("subjects.did", "must be a DID");
+      if (!d->is_string() || !did::IsValidDid(d->get<std::string>()))
+        return Bad("subjects.did", "must be a DID");
       rule.did = d->get<std::string>();
     }
     if (auto t = s.find("credential_type"); t != s.end()) {
@@ -137,18 +147,21 @@ Result<Policy> PolicyFromJson(const json& j) {
       return Bad("subjects", "each subject names exactly one of did or credential_type");
     }
     MDL_ASSIGN_OR_RETURN(rule.issuers, StringList(s, "issuers", /*dids=*/true));
-    if (!rule.did.empty() && !rule.issuers.empty()) return Bad("subjects.issuers", "only with credential_type");
+    if (!rule.did.empty() && !rule.issuers.empty())
+      return Bad("subjects.issuers", "only with credential_type");
     p.subjects.push_back(std::move(rule));
   }
   MDL_ASSIGN_OR_RETURN(p.resource_ids, StringList(j, "resource_ids"));
   MDL_ASSIGN_OR_RETURN(p.resource_types, StringList(j, "resource_types"));
   if (p.resource_ids.empty() && p.resource_types.empty()) {
-    return Bad("resource_ids", "a policy names resource_ids or resource_types (\"*\" for every resource)");
+    return Bad("resource_ids",
+               "a policy names resource_ids or resource_types (\"*\" for every resource)");
   }
   MDL_ASSIGN_OR_RETURN(p.scopes, StringList(j, "scopes"));
   MDL_ASSIGN_OR_RETURN(p.purposes, StringList(j, "purposes"));
   for (const std::string& purpose : p.purposes) {
-    if (!IsPurposeOfUse(purpose)) return Bad("purposes", "'" + purpose + "' is not a purpose of use");
+    if (!IsPurposeOfUse(purpose))
+      return Bad("purposes", "'" + purpose + "' is not a purpose of use");
   }
   if (p.effect == Policy::Effect::kPermit && p.purposes.empty()) {
     return Bad("purposes", "a permit names the purposes of use it allows");
@@ -184,7 +197,8 @@ json PolicyToJson(const Policy& p) {
     if (!r.issuers.empty()) s["issuers"] = r.issuers;
     subjects.push_back(std::move(s));
   }
-  json j = {{"effect", p.effect == Policy::Effect::kPermit ? "permit" : "deny"}, {"subjects", subjects}};
+  json j = {{"effect", p.effect == Policy::Effect::kPermit ? "permit" : "deny"},
+            {"subjects", subjects}};
   if (!p.id.empty()) j["id"] = p.id;
   if (!p.resource_ids.empty()) j["resource_ids"] = p.resource_ids;
   if (!p.resource_types.empty()) j["resource_types"] = p.resource_types;
@@ -198,12 +212,14 @@ json PolicyToJson(const Policy& p) {
   return j;
 }
 
-Decision Evaluate(const std::vector<Policy>& policies, const std::vector<RequestedPermission>& requested,
-                  const RequestingParty& party, const std::vector<std::string>& trusted_issuers, int64_t now) {
+Decision Evaluate(const std::vector<Policy>& policies,
+                  const std::vector<RequestedPermission>& requested, const RequestingParty& party,
+                  const std::vector<std::string>& trusted_issuers, int64_t now) {
   // Policies in id order, so that ties and explanations never depend on storage order.
   std::vector<const Policy*> ordered;
   for (const Policy& p : policies) ordered.push_back(&p);
-  std::sort(ordered.begin(), ordered.end(), [](const Policy* a, const Policy* b) { return a->id < b->id; });
+  std::sort(ordered.begin(), ordered.end(),
+            [](const Policy* a, const Policy* b) { return a->id < b->id; });
 
   Decision d;
   std::map<std::string, GrantedPermission> granted;  // by resource id
@@ -231,7 +247,8 @@ Decision Evaluate(const std::vector<Policy>& policies, const std::vector<Request
       }
       if (deny != nullptr) {
         ++denied;
-        d.explanation.push_back(pair + ": deny (policy " + deny->id + " denies; deny overrides permit)");
+        d.explanation.push_back(pair + ": deny (policy " + deny->id +
+                                " denies; deny overrides permit)");
         continue;
       }
       const Policy* grantor = permit != nullptr ? permit : approval;

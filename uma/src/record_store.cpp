@@ -15,8 +15,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kTypes[] = {"MedicationRequest", "AllergyIntolerance", "Condition", "Observation",
-                                  "DocumentReference"};
+constexpr const char* kTypes[] = {"MedicationRequest", "AllergyIntolerance", "Condition",
+                                  "Observation", "DocumentReference"};
 
 constexpr const char* kMigrations[] = {
     R"sql(
@@ -59,7 +59,8 @@ bool IsCodeableConcept(const json& j) {
   if (j.contains("coding")) {
     if (!j["coding"].is_array()) return false;
     for (const auto& c : j["coding"]) {
-      if (!c.is_object() || (c.contains("code") && !c["code"].is_string()) || (c.contains("system") && !c["system"].is_string())) {
+      if (!c.is_object() || (c.contains("code") && !c["code"].is_string()) ||
+          (c.contains("system") && !c["system"].is_string())) {
         return false;
       }
     }
@@ -67,8 +68,10 @@ bool IsCodeableConcept(const json& j) {
   return j.contains("coding") || (j.contains("text") && j["text"].is_string());
 }
 
-Status RequireCode(const json& r, const std::string& type, const char* element, std::initializer_list<const char*> values) {
-  if (!r.contains(element) || !r[element].is_string()) return Fhir(type, std::string(element) + ": required");
+Status RequireCode(const json& r, const std::string& type, const char* element,
+                   std::initializer_list<const char*> values) {
+  if (!r.contains(element) || !r[element].is_string())
+    return Fhir(type, std::string(element) + ": required");
   const std::string v = r[element];
   for (const char* x : values) {
     if (v == x) return Status::Ok();
@@ -97,14 +100,16 @@ Status InTransaction(sqlite3* db, F&& body) {
 
 Result<std::string> Serialize(const json& r) {
   MDL_ASSIGN_OR_RETURN(std::string s, jcs::Canonicalize(r));
-  if (s.size() > kMaxResourceBytes) return Status::InvalidArgument("fhir: resource larger than 256 KiB");
+  if (s.size() > kMaxResourceBytes)
+    return Status::InvalidArgument("fhir: resource larger than 256 KiB");
   return s;
 }
 
 }  // namespace
 
 bool IsSupportedResourceType(std::string_view type) {
-  return std::any_of(std::begin(kTypes), std::end(kTypes), [&](const char* t) { return type == t; });
+  return std::any_of(std::begin(kTypes), std::end(kTypes),
+                     [&](const char* t) { return type == t; });
 }
 
 Status ValidateResource(const json& r) {
@@ -112,37 +117,55 @@ Status ValidateResource(const json& r) {
     return Status::InvalidArgument("fhir: a resource is a JSON object with a resourceType");
   }
   const std::string type = r["resourceType"];
-  if (!IsSupportedResourceType(type)) return Status::InvalidArgument("fhir: resourceType " + type + " is not stored here");
-  if (r.contains("id") && (!r["id"].is_string() || !IsFhirId(r["id"]))) return Fhir(type, "id: must match [A-Za-z0-9.-]{1,64}");
+  if (!IsSupportedResourceType(type))
+    return Status::InvalidArgument("fhir: resourceType " + type + " is not stored here");
+  if (r.contains("id") && (!r["id"].is_string() || !IsFhirId(r["id"])))
+    return Fhir(type, "id: must match [A-Za-z0-9.-]{1,64}");
   if (type == "MedicationRequest") {
-    MDL_RETURN_IF_ERROR(RequireCode(r, type, "status", {"active", "on-hold", "cancelled", "completed", "entered-in-error",
-                                                        "stopped", "draft", "unknown"}));
-    MDL_RETURN_IF_ERROR(RequireCode(r, type, "intent", {"proposal", "plan", "order", "original-order", "reflex-order",
-                                                        "filler-order", "instance-order", "option"}));
-    const bool by_concept = r.contains("medicationCodeableConcept") && IsCodeableConcept(r["medicationCodeableConcept"]);
+    MDL_RETURN_IF_ERROR(RequireCode(r, type, "status",
+                                    {"active", "on-hold", "cancelled", "completed",
+                                     "entered-in-error", "stopped", "draft", "unknown"}));
+    MDL_RETURN_IF_ERROR(RequireCode(r, type, "intent",
+                                    {"proposal", "plan", "order", "original-order", "reflex-order",
+                                     "filler-order", "instance-order", "option"}));
+    const bool by_concept = r.contains("medicationCodeableConcept") &&
+                            IsCodeableConcept(r["medicationCodeableConcept"]);
     const bool ref = r.contains("medicationReference") && IsReference(r["medicationReference"]);
-    if (by_concept == ref) return Fhir(type, "medication[x]: exactly one of medicationCodeableConcept / medicationReference");
-    if (!r.contains("subject") || !IsReference(r["subject"])) return Fhir(type, "subject: a Reference is required");
+    if (by_concept == ref)
+      return Fhir(type,
+                  "medication[x]: exactly one of medicationCodeableConcept / medicationReference");
+    if (!r.contains("subject") || !IsReference(r["subject"]))
+      return Fhir(type, "subject: a Reference is required");
   } else if (type == "AllergyIntolerance") {
-    if (!r.contains("patient") || !IsReference(r["patient"])) return Fhir(type, "patient: a Reference is required");
-    if (r.contains("code") && !IsCodeableConcept(r["code"])) return Fhir(type, "code: must be a CodeableConcept");
+    if (!r.contains("patient") || !IsReference(r["patient"]))
+      return Fhir(type, "patient: a Reference is required");
+    if (r.contains("code") && !IsCodeableConcept(r["code"]))
+      return Fhir(type, "code: must be a CodeableConcept");
   } else if (type == "Condition") {
-    if (!r.contains("subject") || !IsReference(r["subject"])) return Fhir(type, "subject: a Reference is required");
-    if (r.contains("code") && !IsCodeableConcept(r["code"])) return Fhir(type, "code: must be a CodeableConcept");
+    if (!r.contains("subject") || !IsReference(r["subject"]))
+      return Fhir(type, "subject: a Reference is required");
+    if (r.contains("code") && !IsCodeableConcept(r["code"]))
+      return Fhir(type, "code: must be a CodeableConcept");
   } else if (type == "Observation") {
-    MDL_RETURN_IF_ERROR(RequireCode(r, type, "status", {"registered", "preliminary", "final", "amended", "corrected",
-                                                        "cancelled", "entered-in-error", "unknown"}));
-    if (!r.contains("code") || !IsCodeableConcept(r["code"])) return Fhir(type, "code: a CodeableConcept is required");
-    if (r.contains("subject") && !IsReference(r["subject"])) return Fhir(type, "subject: must be a Reference");
+    MDL_RETURN_IF_ERROR(RequireCode(r, type, "status",
+                                    {"registered", "preliminary", "final", "amended", "corrected",
+                                     "cancelled", "entered-in-error", "unknown"}));
+    if (!r.contains("code") || !IsCodeableConcept(r["code"]))
+      return Fhir(type, "code: a CodeableConcept is required");
+    if (r.contains("subject") && !IsReference(r["subject"]))
+      return Fhir(type, "subject: must be a Reference");
   } else if (type == "DocumentReference") {
-    MDL_RETURN_IF_ERROR(RequireCode(r, type, "status", {"current", "superseded", "entered-in-error"}));
-    if (!r.contains("content") || !r["content"].is_array() || r["content"].empty()) return Fhir(type, "content: at least one is required");
+    MDL_RETURN_IF_ERROR(
+        RequireCode(r, type, "status", {"current", "superseded", "entered-in-error"}));
+    if (!r.contains("content") || !r["content"].is_array() || r["content"].empty())
+      return Fhir(type, "content: at least one is required");
     for (const auto& c : r["content"]) {
       if (!c.is_object() || !c.contains("attachment") || !c["attachment"].is_object()) {
         return Fhir(type, "content.attachment: required");
       }
     }
-    if (r.contains("subject") && !IsReference(r["subject"])) return Fhir(type, "subject: must be a Reference");
+    if (r.contains("subject") && !IsReference(r["subject"]))
+      return Fhir(type, "subject: must be a Reference");
   }
   return Status::Ok();
 }
@@ -157,7 +180,8 @@ RecordStore::~RecordStore() { sqlite3_close(db_); }
 
 Result<json> RecordStore::Create(const json& resource) {
   MDL_RETURN_IF_ERROR(ValidateResource(resource));
-  if (resource.contains("id")) return Status::InvalidArgument("fhir: create assigns the id; the resource must not carry one");
+  if (resource.contains("id"))
+    return Status::InvalidArgument("fhir: create assigns the id; the resource must not carry one");
   json r = resource;
   r["id"] = env_.rng->RandomId(12);
   // Ids are base64url; keep them in the FHIR id alphabet by mapping '_' → '.'.
@@ -169,7 +193,9 @@ Result<json> RecordStore::Create(const json& resource) {
   MDL_ASSIGN_OR_RETURN(std::string body, Serialize(r));
   const std::string type = r["resourceType"];
   MDL_RETURN_IF_ERROR(InTransaction(db_, [&]() -> Status {
-    Stmt ins(db_, "INSERT INTO resources (type, id, version, patient, body, updated_at, current) VALUES (?,?,1,?,?,?,1)");
+    Stmt ins(db_,
+             "INSERT INTO resources (type, id, version, patient, body, updated_at, current) VALUES "
+             "(?,?,1,?,?,?,1)");
     ins.Text(1, type).Text(2, id).Text(3, PatientOf(r)).Text(4, body).Int(5, now);
     if (ins.Step() != SQLITE_DONE) return ins.Error();
     return Status::Ok();
@@ -180,15 +206,18 @@ Result<json> RecordStore::Create(const json& resource) {
 Result<json> RecordStore::Read(std::string_view type, std::string_view id) {
   Stmt q(db_, "SELECT body FROM resources WHERE type = ? AND id = ? AND current = 1");
   q.Text(1, type).Text(2, id);
-  if (q.Step() != SQLITE_ROW) return Status::NotFound("fhir: no " + std::string(type) + "/" + std::string(id));
+  if (q.Step() != SQLITE_ROW)
+    return Status::NotFound("fhir: no " + std::string(type) + "/" + std::string(id));
   return json::parse(q.Col(0));
 }
 
-Result<json> RecordStore::ReadVersion(std::string_view type, std::string_view id, uint64_t version) {
+Result<json> RecordStore::ReadVersion(std::string_view type, std::string_view id,
+                                      uint64_t version) {
   Stmt q(db_, "SELECT body FROM resources WHERE type = ? AND id = ? AND version = ?");
   q.Text(1, type).Text(2, id).Int(3, static_cast<int64_t>(version));
   if (q.Step() != SQLITE_ROW) {
-    return Status::NotFound("fhir: no version " + std::to_string(version) + " of " + std::string(type) + "/" + std::string(id));
+    return Status::NotFound("fhir: no version " + std::to_string(version) + " of " +
+                            std::string(type) + "/" + std::string(id));
   }
   return json::parse(q.Col(0));
 }
@@ -197,7 +226,8 @@ Result<json> RecordStore::Update(std::string_view type, std::string_view id, con
                                  std::optional<uint64_t> if_match) {
   MDL_RETURN_IF_ERROR(ValidateResource(resource));
   if (resource["resourceType"] != type || resource.value("id", "") != id) {
-    return Status::InvalidArgument("fhir: update: the body's resourceType and id must match the URL");
+    return Status::InvalidArgument(
+        "fhir: update: the body's resourceType and id must match the URL");
   }
   json r = resource;
   const int64_t now = env_.clock->NowSeconds();
@@ -205,18 +235,28 @@ Result<json> RecordStore::Update(std::string_view type, std::string_view id, con
   MDL_RETURN_IF_ERROR(InTransaction(db_, [&]() -> Status {
     Stmt q(db_, "SELECT version FROM resources WHERE type = ? AND id = ? AND current = 1");
     q.Text(1, type).Text(2, id);
-    if (q.Step() != SQLITE_ROW) return Status::NotFound("fhir: no " + std::string(type) + "/" + std::string(id));
+    if (q.Step() != SQLITE_ROW)
+      return Status::NotFound("fhir: no " + std::string(type) + "/" + std::string(id));
     const int64_t version = q.ColInt(0);
     if (if_match && static_cast<int64_t>(*if_match) != version) {
-      return Status::FailedPrecondition("fhir: version " + std::to_string(version) + " is current, not " + std::to_string(*if_match));
+      return Status::FailedPrecondition("fhir: version " + std::to_string(version) +
+                                        " is current, not " + std::to_string(*if_match));
     }
-    r["meta"] = {{"versionId", std::to_string(version + 1)}, {"lastUpdated", did::XmlDateTime(now)}};
+    r["meta"] = {{"versionId", std::to_string(version + 1)},
+                 {"lastUpdated", did::XmlDateTime(now)}};
     auto body = Serialize(r);
     if (!body) return body.error();
     Stmt old(db_, "UPDATE resources SET current = 0 WHERE type = ? AND id = ? AND current = 1");
     if (old.Text(1, type).Text(2, id).Step() != SQLITE_DONE) return old.Error();
-    Stmt ins(db_, "INSERT INTO resources (type, id, version, patient, body, updated_at, current) VALUES (?,?,?,?,?,?,1)");
-    ins.Text(1, type).Text(2, id).Int(3, version + 1).Text(4, PatientOf(r)).Text(5, *body).Int(6, now);
+    Stmt ins(db_,
+             "INSERT INTO resources (type, id, version, patient, body, updated_at, current) VALUES "
+             "(?,?,?,?,?,?,1)");
+    ins.Text(1, type)
+        .Text(2, id)
+        .Int(3, version + 1)
+        .Text(4, PatientOf(r))
+        .Text(5, *body)
+        .Int(6, now);
     if (ins.Step() != SQLITE_DONE) return ins.Error();
     stored = r;
     return Status::Ok();
@@ -224,11 +264,16 @@ Result<json> RecordStore::Update(std::string_view type, std::string_view id, con
   return stored;
 }
 
-Result<std::vector<json>> RecordStore::Search(std::string_view type, std::optional<std::string> patient, size_t limit) {
-  if (!IsSupportedResourceType(type)) return Status::InvalidArgument("fhir: resourceType " + std::string(type) + " is not stored here");
+Result<std::vector<json>> RecordStore::Search(std::string_view type,
+                                              std::optional<std::string> patient, size_t limit) {
+  if (!IsSupportedResourceType(type))
+    return Status::InvalidArgument("fhir: resourceType " + std::string(type) +
+                                   " is not stored here");
   if (limit == 0 || limit > 1000) return Status::InvalidArgument("fhir: _count must be 1..1000");
-  Stmt q(db_, patient ? "SELECT body FROM resources WHERE type = ? AND patient = ? AND current = 1 ORDER BY updated_at, rowid LIMIT ?"
-                      : "SELECT body FROM resources WHERE type = ? AND current = 1 ORDER BY updated_at, rowid LIMIT ?");
+  Stmt q(db_, patient ? "SELECT body FROM resources WHERE type = ? AND patient = ? AND current = 1 "
+                        "ORDER BY updated_at, rowid LIMIT ?"
+                      : "SELECT body FROM resources WHERE type = ? AND current = 1 ORDER BY "
+                        "updated_at, rowid LIMIT ?");
   q.Text(1, type);
   if (patient) {
     q.Text(2, *patient).Int(3, static_cast<int64_t>(limit));

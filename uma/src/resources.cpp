@@ -24,20 +24,31 @@ class SqliteResourceStore final : public ResourceStore {
     return row;
   }
 
-  Status Create(const std::string& id, const ResourceRow& row, int64_t now, size_t max_per_server) override {
+  Status Create(const std::string& id, const ResourceRow& row, int64_t now,
+                size_t max_per_server) override {
     Stmt count(db_, "SELECT COUNT(*) FROM resources WHERE client_id = ?", kWhat);
-    if (count.Text(1, row.client_id).Step() == SQLITE_ROW && static_cast<size_t>(count.ColInt(0)) >= max_per_server) {
+    if (count.Text(1, row.client_id).Step() == SQLITE_ROW &&
+        static_cast<size_t>(count.ColInt(0)) >= max_per_server) {
       return Status::ResourceExhausted("too many resources");
     }
-    Stmt ins(db_, "INSERT INTO resources (id, client_id, owner, description, created) VALUES (?,?,?,?,?)", kWhat);
-    ins.Text(1, id).Text(2, row.client_id).Text(3, row.owner).Text(4, row.description.dump()).Int(5, now);
+    Stmt ins(
+        db_,
+        "INSERT INTO resources (id, client_id, owner, description, created) VALUES (?,?,?,?,?)",
+        kWhat);
+    ins.Text(1, id)
+        .Text(2, row.client_id)
+        .Text(3, row.owner)
+        .Text(4, row.description.dump())
+        .Int(5, now);
     if (ins.Step() != SQLITE_DONE) return ins.Error();
     return Status::Ok();
   }
 
-  Status Update(std::string_view id, const std::string& client_id, const json& description) override {
+  Status Update(std::string_view id, const std::string& client_id,
+                const json& description) override {
     Stmt up(db_, "UPDATE resources SET description = ? WHERE id = ? AND client_id = ?", kWhat);
-    if (up.Text(1, description.dump()).Text(2, id).Text(3, client_id).Step() != SQLITE_DONE) return up.Error();
+    if (up.Text(1, description.dump()).Text(2, id).Text(3, client_id).Step() != SQLITE_DONE)
+      return up.Error();
     return Status::Ok();
   }
 
@@ -61,6 +72,8 @@ class SqliteResourceStore final : public ResourceStore {
 
 }  // namespace
 
-std::unique_ptr<ResourceStore> NewSqliteResourceStore(sqlite3* db) { return std::make_unique<SqliteResourceStore>(db); }
+std::unique_ptr<ResourceStore> NewSqliteResourceStore(sqlite3* db) {
+  return std::make_unique<SqliteResourceStore>(db);
+}
 
 }  // namespace medallion::uma::internal

@@ -47,9 +47,11 @@ class ResourceStore {
   virtual std::optional<ResourceRow> Get(std::string_view id) = 0;
   // Registers resource `id` of `row.client_id` at `now`. Errors: resource_exhausted when that
   // server has `max_per_server` resources; the database's.
-  virtual Status Create(const std::string& id, const ResourceRow& row, int64_t now, size_t max_per_server) = 0;
+  virtual Status Create(const std::string& id, const ResourceRow& row, int64_t now,
+                        size_t max_per_server) = 0;
   // Replaces the description of `client_id`'s resource `id` (nothing if it is not theirs).
-  virtual Status Update(std::string_view id, const std::string& client_id, const nlohmann::json& description) = 0;
+  virtual Status Update(std::string_view id, const std::string& client_id,
+                        const nlohmann::json& description) = 0;
   // Deletes `client_id`'s resource `id` (nothing if it is not theirs).
   virtual Status Delete(std::string_view id, const std::string& client_id) = 0;
   // The ids of `client_id`'s resources, oldest first.

@@ -20,8 +20,9 @@ namespace medallion::uma::internal {
 
 // The migrations, numbered by position (storage/sqlite.h: OpenDatabase).
 inline std::span<const char* const> Migrations() {
-  static const std::string v1 = std::string(kClientsV1) + kTokensV1 + kResourcesV1 + kTicketsV1 + kChallengesV1 +
-                                kPoliciesV1 + kRequestsV1 + kReceiptsV1 + kDisclosuresV1 + kAnchorsV1;
+  static const std::string v1 = std::string(kClientsV1) + kTokensV1 + kResourcesV1 + kTicketsV1 +
+                                kChallengesV1 + kPoliciesV1 + kRequestsV1 + kReceiptsV1 +
+                                kDisclosuresV1 + kAnchorsV1;
   static const std::string v2 = std::string(kDevicesV2) + kRequestKindsV2;
   static const char* const list[] = {v1.c_str(), v2.c_str(), kCredentialsV3};
   return list;

@@ -23,14 +23,20 @@ class SqliteTicketStore final : public TicketStore {
     // Expired tickets are dropped as new ones are made, so the table stays small.
     Stmt gc(db_, "DELETE FROM tickets WHERE expires < ?", kWhat);
     if (gc.Int(1, now - 3600).Step() != SQLITE_DONE) return gc.Error();
-    Stmt ins(db_, "INSERT INTO tickets (hash, client_id, data, issued, expires) VALUES (?,?,?,?,?)", kWhat);
-    ins.Blob(1, h.data(), h.size()).Text(2, rs_client).Text(3, data.dump()).Int(4, now).Int(5, expires);
+    Stmt ins(db_, "INSERT INTO tickets (hash, client_id, data, issued, expires) VALUES (?,?,?,?,?)",
+             kWhat);
+    ins.Blob(1, h.data(), h.size())
+        .Text(2, rs_client)
+        .Text(3, data.dump())
+        .Int(4, now)
+        .Int(5, expires);
     if (ins.Step() != SQLITE_DONE) return ins.Error();
     return Status::Ok();
   }
 
   Result<std::pair<std::string, json>> Consume(std::string_view ticket, int64_t now) override {
-    if (ticket.empty() || ticket.size() > kMaxTicketBytes) return Status::NotFound("unknown ticket");
+    if (ticket.empty() || ticket.size() > kMaxTicketBytes)
+      return Status::NotFound("unknown ticket");
     const Hash256 h = Sha256(AsBytes(ticket));
     Stmt q(db_, "SELECT client_id, data, expires, used FROM tickets WHERE hash = ?", kWhat);
     q.Blob(1, h.data(), h.size());
@@ -52,6 +58,8 @@ class SqliteTicketStore final : public TicketStore {
 
 }  // namespace
 
-std::unique_ptr<TicketStore> NewSqliteTicketStore(sqlite3* db) { return std::make_unique<SqliteTicketStore>(db); }
+std::unique_ptr<TicketStore> NewSqliteTicketStore(sqlite3* db) {
+  return std::make_unique<SqliteTicketStore>(db);
+}
 
 }  // namespace medallion::uma::internal

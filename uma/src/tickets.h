@@ -38,11 +38,12 @@ class TicketStore {
   // Keeps `ticket` (its hash) for the resource server `rs_client` with `data` (the requested
   // permissions, and a rotated ticket's chain state) until `expires`; drops tickets that expired
   // over an hour before `now`. Errors: the database's.
-  virtual Status Put(std::string_view ticket, const std::string& rs_client, const nlohmann::json& data, int64_t now,
-                     int64_t expires) = 0;
+  virtual Status Put(std::string_view ticket, const std::string& rs_client,
+                     const nlohmann::json& data, int64_t now, int64_t expires) = 0;
   // Consumes `ticket` (single use, also when expired): its resource server and data.
   // Errors: not_found (unknown or used), failed_precondition (expired), the database's.
-  virtual Result<std::pair<std::string, nlohmann::json>> Consume(std::string_view ticket, int64_t now) = 0;
+  virtual Result<std::pair<std::string, nlohmann::json>> Consume(std::string_view ticket,
+                                                                 int64_t now) = 0;
 };
 
 // The tickets table of the consent database `db` (borrowed; outlives the store).

@@ -18,7 +18,9 @@ class SqliteTokenStore final : public TokenStore {
 
   Status Insert(std::string_view token, const TokenRow& row) override {
     const Hash256 h = Sha256(AsBytes(token));
-    Stmt ins(db_, "INSERT INTO tokens (hash, kind, client_id, subject, data, issued, expires) VALUES (?,?,?,?,?,?,?)",
+    Stmt ins(db_,
+             "INSERT INTO tokens (hash, kind, client_id, subject, data, issued, expires) VALUES "
+             "(?,?,?,?,?,?,?)",
              kWhat);
     ins.Blob(1, h.data(), h.size()).Text(2, row.kind).Text(3, row.client_id).Text(4, row.subject);
     ins.Text(5, row.data.dump()).Int(6, row.issued).Int(7, row.expires);
@@ -26,14 +28,18 @@ class SqliteTokenStore final : public TokenStore {
     return Status::Ok();
   }
 
-  std::optional<TokenRow> Live(std::string_view token, std::string_view kind, int64_t now) override {
+  std::optional<TokenRow> Live(std::string_view token, std::string_view kind,
+                               int64_t now) override {
     if (token.empty() || token.size() > kMaxTokenBytes) return std::nullopt;
     const Hash256 h = Sha256(AsBytes(token));
-    Stmt q(db_, "SELECT kind, client_id, subject, data, issued, expires FROM tokens WHERE hash = ? AND revoked = 0",
+    Stmt q(db_,
+           "SELECT kind, client_id, subject, data, issued, expires FROM tokens WHERE hash = ? AND "
+           "revoked = 0",
            kWhat);
     q.Blob(1, h.data(), h.size());
     if (q.Step() != SQLITE_ROW) return std::nullopt;
-    TokenRow row{q.Col(0), q.Col(1), q.Col(2), json::parse(q.Col(3), nullptr, false), q.ColInt(4), q.ColInt(5)};
+    TokenRow row{q.Col(0),    q.Col(1),   q.Col(2), json::parse(q.Col(3), nullptr, false),
+                 q.ColInt(4), q.ColInt(5)};
     if (row.kind != kind || row.expires <= now || row.data.is_discarded()) return std::nullopt;
     return row;
   }
@@ -51,10 +57,13 @@ class SqliteTokenStore final : public TokenStore {
     return Status::Ok();
   }
 
-  Result<size_t> RevokeRpts(int64_t now, const std::function<bool(const json& data)>& matches) override {
+  Result<size_t> RevokeRpts(int64_t now,
+                            const std::function<bool(const json& data)>& matches) override {
     std::vector<std::string> hashes;
     {
-      Stmt q(db_, "SELECT hash, data FROM tokens WHERE kind = 'rpt' AND revoked = 0 AND expires > ?", kWhat);
+      Stmt q(db_,
+             "SELECT hash, data FROM tokens WHERE kind = 'rpt' AND revoked = 0 AND expires > ?",
+             kWhat);
       q.Int(1, now);
       while (q.Step() == SQLITE_ROW) {
         const json data = json::parse(q.Col(1), nullptr, false);
@@ -75,12 +84,14 @@ class SqliteTokenStore final : public TokenStore {
   }
 
   Result<size_t> RevokeKind(std::string_view kind, int64_t now) override {
-    Stmt kill(db_, "UPDATE tokens SET revoked = 1 WHERE kind = ? AND revoked = 0 AND expires > ?", kWhat);
+    Stmt kill(db_, "UPDATE tokens SET revoked = 1 WHERE kind = ? AND revoked = 0 AND expires > ?",
+              kWhat);
     if (kill.Text(1, kind).Int(2, now).Step() != SQLITE_DONE) return kill.Error();
     return static_cast<size_t>(sqlite3_changes(db_));
   }
 
-  Status PutChallenge(const std::string& nonce, int64_t expires, int64_t now, size_t max_open) override {
+  Status PutChallenge(const std::string& nonce, int64_t expires, int64_t now,
+                      size_t max_open) override {
     Stmt gc(db_, "DELETE FROM challenges WHERE expires <= ?", kWhat);
     if (gc.Int(1, now).Step() != SQLITE_DONE) return gc.Error();
     Stmt count(db_, "SELECT COUNT(*) FROM challenges", kWhat);
@@ -104,6 +115,8 @@ class SqliteTokenStore final : public TokenStore {
 
 }  // namespace
 
-std::unique_ptr<TokenStore> NewSqliteTokenStore(sqlite3* db) { return std::make_unique<SqliteTokenStore>(db); }
+std::unique_ptr<TokenStore> NewSqliteTokenStore(sqlite3* db) {
+  return std::make_unique<SqliteTokenStore>(db);
+}
 
 }  // namespace medallion::uma::internal

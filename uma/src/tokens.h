@@ -58,20 +58,23 @@ class TokenStore {
   virtual Status Insert(std::string_view token, const TokenRow& row) = 0;
   // The token if it is of `kind`, not revoked and not expired at `now`; nullopt otherwise
   // (also for an empty or oversized token).
-  virtual std::optional<TokenRow> Live(std::string_view token, std::string_view kind, int64_t now) = 0;
+  virtual std::optional<TokenRow> Live(std::string_view token, std::string_view kind,
+                                       int64_t now) = 0;
   // Any token by its hash, revoked or expired too (kind, client_id, subject); nullopt if unknown.
   virtual std::optional<TokenRow> Find(const Hash256& hash) = 0;
   // Revokes the token with hash `hash` (nothing if unknown). Errors: the database's.
   virtual Status Revoke(const Hash256& hash) = 0;
   // Revokes every RPT live at `now` whose data `matches`; the number revoked.
-  virtual Result<size_t> RevokeRpts(int64_t now, const std::function<bool(const nlohmann::json& data)>& matches) = 0;
+  virtual Result<size_t> RevokeRpts(
+      int64_t now, const std::function<bool(const nlohmann::json& data)>& matches) = 0;
   // Revokes the sessions of device `device_id`.
   virtual Status RevokeDeviceSessions(std::string_view device_id) = 0;
   // Revokes every live token of `kind`; how many were live.
   virtual Result<size_t> RevokeKind(std::string_view kind, int64_t now) = 0;
   // Keeps a sign-in challenge until `expires`, after dropping those expired at `now`.
   // Errors: resource_exhausted when `max_open` are open; the database's.
-  virtual Status PutChallenge(const std::string& nonce, int64_t expires, int64_t now, size_t max_open) = 0;
+  virtual Status PutChallenge(const std::string& nonce, int64_t expires, int64_t now,
+                              size_t max_open) = 0;
   // Consumes a challenge live at `now` (single use): false if unknown, used or expired.
   virtual Result<bool> ConsumeChallenge(const std::string& nonce, int64_t now) = 0;
 };

@@ -16,8 +16,8 @@ namespace medallion::wallet {
 
 struct ExtendedKeyAccess {
   // Takes ownership of `priv` (may be empty for a public key).
-  static ExtendedKey Make(Curve curve, uint8_t depth, uint32_t parent_fp, uint32_t child, ByteView chain,
-                          SecretBytes priv, Bytes pub) {
+  static ExtendedKey Make(Curve curve, uint8_t depth, uint32_t parent_fp, uint32_t child,
+                          ByteView chain, SecretBytes priv, Bytes pub) {
     ExtendedKey k;
     k.curve_ = curve;
     k.depth_ = depth;
@@ -47,9 +47,12 @@ uint32_t GetU32(const uint8_t* p) {
 
 const char* SeedKey(Curve curve) {
   switch (curve) {
-    case Curve::kSecp256k1: return "Bitcoin seed";
-    case Curve::kEd25519: return "ed25519 seed";
-    case Curve::kCurve25519: return "curve25519 seed";
+    case Curve::kSecp256k1:
+      return "Bitcoin seed";
+    case Curve::kEd25519:
+      return "ed25519 seed";
+    case Curve::kCurve25519:
+      return "curve25519 seed";
   }
   return "";
 }
@@ -63,7 +66,8 @@ Result<Bytes> PublicFromPrivate(Curve curve, ByteView priv) {
       }
       Bytes out(33);
       size_t len = out.size();
-      secp256k1_ec_pubkey_serialize(Secp256k1Context(), out.data(), &len, &pk, SECP256K1_EC_COMPRESSED);
+      secp256k1_ec_pubkey_serialize(Secp256k1Context(), out.data(), &len, &pk,
+                                    SECP256K1_EC_COMPRESSED);
       return out;
     }
     case Curve::kEd25519: {
@@ -75,22 +79,28 @@ Result<Bytes> PublicFromPrivate(Curve curve, ByteView priv) {
     }
     case Curve::kCurve25519: {
       Bytes pk(crypto_scalarmult_BYTES);
-      if (crypto_scalarmult_base(pk.data(), priv.data()) != 0) return Status::InvalidArgument("x25519: bad key");
+      if (crypto_scalarmult_base(pk.data(), priv.data()) != 0)
+        return Status::InvalidArgument("x25519: bad key");
       return pk;
     }
   }
   return Status::Internal("unknown curve");
 }
 
-bool Secp256k1ScalarValid(ByteView k) { return secp256k1_ec_seckey_verify(Secp256k1Context(), k.data()) == 1; }
+bool Secp256k1ScalarValid(ByteView k) {
+  return secp256k1_ec_seckey_verify(Secp256k1Context(), k.data()) == 1;
+}
 
 }  // namespace
 
 std::string_view CurveName(Curve curve) {
   switch (curve) {
-    case Curve::kSecp256k1: return "secp256k1";
-    case Curve::kEd25519: return "ed25519";
-    case Curve::kCurve25519: return "curve25519";
+    case Curve::kSecp256k1:
+      return "secp256k1";
+    case Curve::kEd25519:
+      return "ed25519";
+    case Curve::kCurve25519:
+      return "curve25519";
   }
   return "unknown";
 }
@@ -99,7 +109,8 @@ Result<Curve> ParseCurve(std::string_view name) {
   if (name == "secp256k1") return Curve::kSecp256k1;
   if (name == "ed25519") return Curve::kEd25519;
   if (name == "curve25519") return Curve::kCurve25519;
-  return Status::InvalidArgument("unknown curve '" + std::string(name) + "' (ed25519, secp256k1, curve25519)");
+  return Status::InvalidArgument("unknown curve '" + std::string(name) +
+                                 "' (ed25519, secp256k1, curve25519)");
 }
 
 const SecretBytes& ExtendedKey::private_key() const {
@@ -120,17 +131,19 @@ uint32_t ExtendedKey::Fingerprint() const {
 }
 
 ExtendedKey ExtendedKey::Neutered() const {
-  return ExtendedKeyAccess::Make(curve_, depth_, parent_fingerprint_, child_number_, chain_code_.Reveal(),
-                                 SecretBytes(), public_key_);
+  return ExtendedKeyAccess::Make(curve_, depth_, parent_fingerprint_, child_number_,
+                                 chain_code_.Reveal(), SecretBytes(), public_key_);
 }
 
 ExtendedKey ExtendedKey::Clone() const {
-  return ExtendedKeyAccess::Make(curve_, depth_, parent_fingerprint_, child_number_, chain_code_.Reveal(),
-                                 has_private_key() ? private_key_.Clone() : SecretBytes(), public_key_);
+  return ExtendedKeyAccess::Make(
+      curve_, depth_, parent_fingerprint_, child_number_, chain_code_.Reveal(),
+      has_private_key() ? private_key_.Clone() : SecretBytes(), public_key_);
 }
 
 Result<ExtendedKey> MasterKeyFromSeed(Curve curve, ByteView seed) {
-  if (seed.size() < 16 || seed.size() > 64) return Status::InvalidArgument("seed must be 16 to 64 bytes");
+  if (seed.size() < 16 || seed.size() > 64)
+    return Status::InvalidArgument("seed must be 16 to 64 bytes");
   const char* key = SeedKey(curve);
   // I holds the master private key and chain code: wiped on every return path.
   std::array<uint8_t, 64> i = HmacSha512(AsBytes(key), seed);
@@ -145,14 +158,16 @@ Result<ExtendedKey> MasterKeyFromSeed(Curve curve, ByteView seed) {
   SecretBytes priv = SecretBytes::CopyFrom(ByteView(i.data(), 32));
   auto pub = PublicFromPrivate(curve, priv.Reveal());
   if (!pub) return pub.error();
-  return ExtendedKeyAccess::Make(curve, 0, 0, 0, ByteView(i.data() + 32, 32), std::move(priv), std::move(*pub));
+  return ExtendedKeyAccess::Make(curve, 0, 0, 0, ByteView(i.data() + 32, 32), std::move(priv),
+                                 std::move(*pub));
 }
 
 Result<ExtendedKey> DeriveChild(const ExtendedKey& parent, uint32_t index) {
   const bool hardened = (index & kHardened) != 0;
   if (parent.depth() == 255) return Status::FailedPrecondition("bip32: depth 255 reached");
   if (parent.curve() != Curve::kSecp256k1 && !hardened) {
-    return Status::InvalidArgument(std::string("slip10: ") + std::string(CurveName(parent.curve())) +
+    return Status::InvalidArgument(std::string("slip10: ") +
+                                   std::string(CurveName(parent.curve())) +
                                    " supports hardened derivation only");
   }
   if (hardened && !parent.has_private_key()) {
@@ -179,18 +194,22 @@ Result<ExtendedKey> DeriveChild(const ExtendedKey& parent, uint32_t index) {
       SecretBytes priv = SecretBytes::CopyFrom(il);
       auto pub = PublicFromPrivate(parent.curve(), priv.Reveal());
       if (!pub) return pub.error();
-      return ExtendedKeyAccess::Make(parent.curve(), parent.depth() + 1, parent.Fingerprint(), index,
-                                     ByteView(i.data() + 32, 32), std::move(priv), std::move(*pub));
+      return ExtendedKeyAccess::Make(parent.curve(), parent.depth() + 1, parent.Fingerprint(),
+                                     index, ByteView(i.data() + 32, 32), std::move(priv),
+                                     std::move(*pub));
     }
-    bool valid = Secp256k1ScalarValid(il) || std::all_of(il.begin(), il.end(), [](uint8_t b) { return b == 0; });
+    bool valid = Secp256k1ScalarValid(il) ||
+                 std::all_of(il.begin(), il.end(), [](uint8_t b) { return b == 0; });
     if (valid && parent.has_private_key()) {
       SecretBytes priv = parent.private_key().Clone();
       // k_i = parse256(IL) + k_par (mod n); fails if IL >= n or the sum is zero.
-      if (secp256k1_ec_seckey_tweak_add(Secp256k1Context(), priv.RevealMutable().data(), il.data()) == 1) {
+      if (secp256k1_ec_seckey_tweak_add(Secp256k1Context(), priv.RevealMutable().data(),
+                                        il.data()) == 1) {
         auto pub = PublicFromPrivate(Curve::kSecp256k1, priv.Reveal());
         if (!pub) return pub.error();
-        return ExtendedKeyAccess::Make(Curve::kSecp256k1, parent.depth() + 1, parent.Fingerprint(), index,
-                                       ByteView(i.data() + 32, 32), std::move(priv), std::move(*pub));
+        return ExtendedKeyAccess::Make(Curve::kSecp256k1, parent.depth() + 1, parent.Fingerprint(),
+                                       index, ByteView(i.data() + 32, 32), std::move(priv),
+                                       std::move(*pub));
       }
     } else if (valid) {
       secp256k1_pubkey pk;
@@ -201,9 +220,11 @@ Result<ExtendedKey> DeriveChild(const ExtendedKey& parent, uint32_t index) {
       if (secp256k1_ec_pubkey_tweak_add(Secp256k1Context(), &pk, il.data()) == 1) {
         Bytes out(33);
         size_t len = out.size();
-        secp256k1_ec_pubkey_serialize(Secp256k1Context(), out.data(), &len, &pk, SECP256K1_EC_COMPRESSED);
-        return ExtendedKeyAccess::Make(Curve::kSecp256k1, parent.depth() + 1, parent.Fingerprint(), index,
-                                       ByteView(i.data() + 32, 32), SecretBytes(), std::move(out));
+        secp256k1_ec_pubkey_serialize(Secp256k1Context(), out.data(), &len, &pk,
+                                      SECP256K1_EC_COMPRESSED);
+        return ExtendedKeyAccess::Make(Curve::kSecp256k1, parent.depth() + 1, parent.Fingerprint(),
+                                       index, ByteView(i.data() + 32, 32), SecretBytes(),
+                                       std::move(out));
       }
     }
     // SLIP-10 §"Private parent key → private child key": on an invalid key, retry with
@@ -222,7 +243,8 @@ Result<std::vector<uint32_t>> ParsePath(std::string_view path) {
   std::vector<uint32_t> out;
   size_t pos = 1;
   while (pos < path.size()) {
-    if (path[pos] != '/') return Status::InvalidArgument("path: expected '/' at position " + std::to_string(pos));
+    if (path[pos] != '/')
+      return Status::InvalidArgument("path: expected '/' at position " + std::to_string(pos));
     ++pos;
     size_t end = path.find('/', pos);
     if (end == std::string_view::npos) end = path.size();
@@ -233,7 +255,8 @@ Result<std::vector<uint32_t>> ParsePath(std::string_view path) {
       comp.remove_suffix(1);
     }
     if (comp.empty() || (comp.size() > 1 && comp[0] == '0')) {
-      return Status::InvalidArgument("path: bad component '" + std::string(path.substr(pos, end - pos)) + "'");
+      return Status::InvalidArgument("path: bad component '" +
+                                     std::string(path.substr(pos, end - pos)) + "'");
     }
     uint64_t v = 0;
     auto [p, ec] = std::from_chars(comp.data(), comp.data() + comp.size(), v);
@@ -322,18 +345,23 @@ Result<ExtendedKey> ParseExtendedKey(std::string_view text) {
     return Status::InvalidArgument("bip32: unknown extended key version");
   }
   const bool is_private = version == kXprvVersion;
-  if (depth == 0 && parent_fp != 0) return Status::InvalidArgument("bip32: zero depth with non-zero parent fingerprint");
-  if (depth == 0 && child != 0) return Status::InvalidArgument("bip32: zero depth with non-zero index");
+  if (depth == 0 && parent_fp != 0)
+    return Status::InvalidArgument("bip32: zero depth with non-zero parent fingerprint");
+  if (depth == 0 && child != 0)
+    return Status::InvalidArgument("bip32: zero depth with non-zero index");
   if (is_private) {
-    if (keydata[0] == 0x02 || keydata[0] == 0x03) return Status::InvalidArgument("bip32: prvkey version / pubkey mismatch");
+    if (keydata[0] == 0x02 || keydata[0] == 0x03)
+      return Status::InvalidArgument("bip32: prvkey version / pubkey mismatch");
     if (keydata[0] != 0x00) {
       return Status::InvalidArgument("bip32: invalid prvkey prefix " + HexEncode(keydata.first(1)));
     }
     ByteView k = keydata.subspan(1);
-    if (!Secp256k1ScalarValid(k)) return Status::InvalidArgument("bip32: private key not in 1..n-1");
+    if (!Secp256k1ScalarValid(k))
+      return Status::InvalidArgument("bip32: private key not in 1..n-1");
     SecretBytes priv = SecretBytes::CopyFrom(k);
     MDL_ASSIGN_OR_RETURN(Bytes pub, PublicFromPrivate(Curve::kSecp256k1, priv.Reveal()));
-    return ExtendedKeyAccess::Make(Curve::kSecp256k1, depth, parent_fp, child, chain, std::move(priv), std::move(pub));
+    return ExtendedKeyAccess::Make(Curve::kSecp256k1, depth, parent_fp, child, chain,
+                                   std::move(priv), std::move(pub));
   }
   if (keydata[0] == 0x00) return Status::InvalidArgument("bip32: pubkey version / prvkey mismatch");
   if (keydata[0] != 0x02 && keydata[0] != 0x03) {

@@ -14,7 +14,8 @@ namespace {
 constexpr const char* kEnglish[] = {
 #include "bip39_english.inc"
 };
-static_assert(sizeof(kEnglish) / sizeof(kEnglish[0]) == 2048, "BIP-39 wordlist must have 2048 words");
+static_assert(sizeof(kEnglish) / sizeof(kEnglish[0]) == 2048,
+              "BIP-39 wordlist must have 2048 words");
 
 int WordIndex(std::string_view word) {
   const auto& list = EnglishWordlist();
@@ -46,10 +47,10 @@ const std::vector<std::string_view>& EnglishWordlist() {
 
 Result<SecretString> NormalizeNfkd(std::string_view text) {
   utf8proc_uint8_t* out = nullptr;
-  utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
-                                    static_cast<utf8proc_ssize_t>(text.size()), &out,
-                                    static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPAT |
-                                                                   UTF8PROC_DECOMPOSE));
+  utf8proc_ssize_t n = utf8proc_map(
+      reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
+      static_cast<utf8proc_ssize_t>(text.size()), &out,
+      static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE));
   if (n < 0) return Status::InvalidArgument("text is not valid UTF-8");
   SecretString result(std::string(reinterpret_cast<char*>(out), static_cast<size_t>(n)));
   SecureWipe(out, static_cast<size_t>(n));
@@ -96,7 +97,8 @@ Result<SecretBytes> MnemonicToEntropy(std::string_view mnemonic) {
   std::vector<std::string_view> words = SplitWords(norm.Reveal());
   const size_t n = words.size();
   if (n < 12 || n > 24 || n % 3 != 0) {
-    return Status::InvalidArgument("bip39: a mnemonic has 12, 15, 18, 21 or 24 words, got " + std::to_string(n));
+    return Status::InvalidArgument("bip39: a mnemonic has 12, 15, 18, 21 or 24 words, got " +
+                                   std::to_string(n));
   }
   const size_t total_bits = n * 11;
   const size_t cs_bits = total_bits / 33;
@@ -104,15 +106,19 @@ Result<SecretBytes> MnemonicToEntropy(std::string_view mnemonic) {
   std::vector<uint8_t> bits(total_bits);
   for (size_t w = 0; w < n; ++w) {
     int idx = WordIndex(words[w]);
-    if (idx < 0) return Status::InvalidArgument("bip39: word " + std::to_string(w + 1) + " is not in the wordlist");
+    if (idx < 0)
+      return Status::InvalidArgument("bip39: word " + std::to_string(w + 1) +
+                                     " is not in the wordlist");
     for (size_t b = 0; b < 11; ++b) bits[w * 11 + b] = static_cast<uint8_t>((idx >> (10 - b)) & 1);
   }
   SecretBytes entropy(ent_bits / 8);
   auto ent = entropy.RevealMutable();
-  for (size_t i = 0; i < ent_bits; ++i) ent[i / 8] = static_cast<uint8_t>(ent[i / 8] | (bits[i] << (7 - i % 8)));
+  for (size_t i = 0; i < ent_bits; ++i)
+    ent[i / 8] = static_cast<uint8_t>(ent[i / 8] | (bits[i] << (7 - i % 8)));
   Hash256 h = Sha256(entropy.Reveal());
   bool ok = true;
-  for (size_t i = 0; i < cs_bits; ++i) ok &= (((h[i / 8] >> (7 - i % 8)) & 1) == bits[ent_bits + i]);
+  for (size_t i = 0; i < cs_bits; ++i)
+    ok &= (((h[i / 8] >> (7 - i % 8)) & 1) == bits[ent_bits + i]);
   SecureWipe(bits.data(), bits.size());
   SecureWipe(h.data(), h.size());
   if (!ok) return Status::InvalidArgument("bip39: checksum mismatch");

@@ -82,7 +82,8 @@ Bytes ColBytes(Stmt& q, int i) {
 }
 
 Status Migrate(sqlite3* db) {
-  MDL_RETURN_IF_ERROR(Exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)"));
+  MDL_RETURN_IF_ERROR(
+      Exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)"));
   return InTransaction(db, [&]() -> Status {
     Stmt q(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", kWhat);
     if (q.Step() != SQLITE_ROW) return Status::DataLoss("keystore: cannot read schema version");
@@ -119,7 +120,8 @@ Status SqliteReadError(const std::string& path, int rc, const std::string& what)
     case SQLITE_ERROR:  // e.g. "no such table"
     case SQLITE_EMPTY:
       return Status::DataLoss("keystore: " + path + " is not a key store (" + what + ")");
-    default: return Status::Unavailable("keystore: cannot read " + path + ": " + what);
+    default:
+      return Status::Unavailable("keystore: cannot read " + path + ": " + what);
   }
 }
 
@@ -127,8 +129,10 @@ Status SqliteReadError(const std::string& path, int rc, const std::string& what)
 // between the checks of Open() and SQLite opening it).
 Status CheckSameFile(const std::string& path, const struct stat& expected) {
   struct stat now;
-  if (::lstat(path.c_str(), &now) != 0 || now.st_dev != expected.st_dev || now.st_ino != expected.st_ino) {
-    return Status::FailedPrecondition("keystore: " + path + " was replaced while it was being opened");
+  if (::lstat(path.c_str(), &now) != 0 || now.st_dev != expected.st_dev ||
+      now.st_ino != expected.st_ino) {
+    return Status::FailedPrecondition("keystore: " + path +
+                                      " was replaced while it was being opened");
   }
   return Status::Ok();
 }
@@ -160,7 +164,8 @@ std::string FileUri(const std::string& path, const char* query) {
 Status CheckIsKeyStore(const std::string& path, const struct stat& checked) {
   {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-    if (fd < 0) return Status::Unavailable("keystore: cannot read " + path + ": " + std::strerror(errno));
+    if (fd < 0)
+      return Status::Unavailable("keystore: cannot read " + path + ": " + std::strerror(errno));
     char header[16] = {};
     ssize_t n;
     do {
@@ -168,9 +173,12 @@ Status CheckIsKeyStore(const std::string& path, const struct stat& checked) {
     } while (n < 0 && errno == EINTR);
     const int err = errno;
     ::close(fd);
-    if (n < 0) return Status::Unavailable("keystore: cannot read " + path + ": " + std::strerror(err));
-    if (n == 0) return Status::DataLoss("keystore: " + path + " is not a key store (an empty file)");
-    if (n != static_cast<ssize_t>(sizeof header) || std::memcmp(header, "SQLite format 3", 16) != 0) {
+    if (n < 0)
+      return Status::Unavailable("keystore: cannot read " + path + ": " + std::strerror(err));
+    if (n == 0)
+      return Status::DataLoss("keystore: " + path + " is not a key store (an empty file)");
+    if (n != static_cast<ssize_t>(sizeof header) ||
+        std::memcmp(header, "SQLite format 3", 16) != 0) {
       return Status::DataLoss("keystore: " + path + " is not a key store (not an SQLite database)");
     }
   }
@@ -179,23 +187,29 @@ Status CheckIsKeyStore(const std::string& path, const struct stat& checked) {
   sqlite3* raw = nullptr;
   constexpr int kReadOnly = SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX | kNoFollow;
   const int rc = has_wal ? sqlite3_open_v2(path.c_str(), &raw, kReadOnly, nullptr)
-                         : sqlite3_open_v2(FileUri(path, "immutable=1").c_str(), &raw, kReadOnly | SQLITE_OPEN_URI,
-                                           nullptr);
+                         : sqlite3_open_v2(FileUri(path, "immutable=1").c_str(), &raw,
+                                           kReadOnly | SQLITE_OPEN_URI, nullptr);
   DbCloser db{raw};
-  if (rc != SQLITE_OK) return SqliteReadError(path, rc, raw ? sqlite3_errmsg(raw) : "out of memory");
+  if (rc != SQLITE_OK)
+    return SqliteReadError(path, rc, raw ? sqlite3_errmsg(raw) : "out of memory");
   MDL_RETURN_IF_ERROR(CheckSameFile(path, checked));
   sqlite3_busy_timeout(db.db, 5000);
   {
     Stmt q(db.db,
            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('sealed_secrets', "
-           "'schema_migrations')", kWhat);
-    if (q.Step() != SQLITE_ROW) return SqliteReadError(path, sqlite3_errcode(db.db), sqlite3_errmsg(db.db));
-    if (q.ColInt(0) != 2) return Status::DataLoss("keystore: " + path + " is not a key store (no key store tables)");
+           "'schema_migrations')",
+           kWhat);
+    if (q.Step() != SQLITE_ROW)
+      return SqliteReadError(path, sqlite3_errcode(db.db), sqlite3_errmsg(db.db));
+    if (q.ColInt(0) != 2)
+      return Status::DataLoss("keystore: " + path + " is not a key store (no key store tables)");
   }
   Stmt v(db.db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", kWhat);
-  if (v.Step() != SQLITE_ROW) return SqliteReadError(path, sqlite3_errcode(db.db), sqlite3_errmsg(db.db));
+  if (v.Step() != SQLITE_ROW)
+    return SqliteReadError(path, sqlite3_errcode(db.db), sqlite3_errmsg(db.db));
   if (v.ColInt(0) > kSchemaVersion) {
-    return Status::FailedPrecondition("keystore: " + path + " has schema version " + std::to_string(v.ColInt(0)) +
+    return Status::FailedPrecondition("keystore: " + path + " has schema version " +
+                                      std::to_string(v.ColInt(0)) +
                                       ", newer than this build supports");
   }
   return Status::Ok();
@@ -205,19 +219,22 @@ Status CheckIsKeyStore(const std::string& path, const struct stat& checked) {
 // `checked`, if given, is the lstat() the caller vetted: the file opened must be that one.
 Result<sqlite3*> OpenDb(const std::string& path, const struct stat* checked) {
   sqlite3* raw = nullptr;
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | kNoFollow, nullptr);
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | kNoFollow, nullptr);
   DbCloser db{raw};
   if (rc != SQLITE_OK) {
-    return Status::Unavailable("keystore: cannot open " + path + ": " + (raw ? sqlite3_errmsg(raw) : "out of memory"));
+    return Status::Unavailable("keystore: cannot open " + path + ": " +
+                               (raw ? sqlite3_errmsg(raw) : "out of memory"));
   }
   if (checked != nullptr) MDL_RETURN_IF_ERROR(CheckSameFile(path, *checked));
   sqlite3_busy_timeout(db.db, 5000);
   // WAL with FULL sync: an acknowledged write survives power loss and kill -9. secure_delete:
   // a re-sealed record overwrites the old ciphertext instead of leaving it in a free page.
-  Status st = Exec(db.db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-                          "PRAGMA secure_delete=ON;");
-  if (!st.ok()) return Status::DataLoss("keystore: " + path + " is not a key store (" + st.message() + ")");
+  Status st = Exec(db.db,
+                   "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+                   "PRAGMA secure_delete=ON;");
+  if (!st.ok())
+    return Status::DataLoss("keystore: " + path + " is not a key store (" + st.message() + ")");
   return db.release();
 }
 
@@ -225,22 +242,27 @@ Result<sqlite3*> OpenDb(const std::string& path, const struct stat* checked) {
 // owned by another user, or readable or writable by group or others. Stores its lstat().
 Status CheckStoreFile(const std::string& path, struct stat* sb) {
   if (::lstat(path.c_str(), sb) != 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return Status::NotFound("keystore: " + path + " does not exist");
+    if (errno == ENOENT || errno == ENOTDIR)
+      return Status::NotFound("keystore: " + path + " does not exist");
     return Status::Unavailable("keystore: cannot stat " + path + ": " + std::strerror(errno));
   }
   if (S_ISLNK(sb->st_mode)) {
-    return Status::FailedPrecondition("keystore: " + path + " is a symbolic link; give the key store file itself");
+    return Status::FailedPrecondition("keystore: " + path +
+                                      " is a symbolic link; give the key store file itself");
   }
-  if (!S_ISREG(sb->st_mode)) return Status::FailedPrecondition("keystore: " + path + " is not a regular file");
+  if (!S_ISREG(sb->st_mode))
+    return Status::FailedPrecondition("keystore: " + path + " is not a regular file");
   if (sb->st_uid != ::geteuid()) {
-    return Status::FailedPrecondition("keystore: " + path + " is owned by uid " + std::to_string(sb->st_uid) +
-                                      ", not by the user running this (uid " + std::to_string(::geteuid()) + ")");
+    return Status::FailedPrecondition(
+        "keystore: " + path + " is owned by uid " + std::to_string(sb->st_uid) +
+        ", not by the user running this (uid " + std::to_string(::geteuid()) + ")");
   }
   if ((sb->st_mode & 077) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(sb->st_mode & 07777));
-    return Status::FailedPrecondition("keystore: " + path + " has mode " + mode +
-                                      "; it must not be readable or writable by group or others (chmod 600)");
+    return Status::FailedPrecondition(
+        "keystore: " + path + " has mode " + mode +
+        "; it must not be readable or writable by group or others (chmod 600)");
   }
   return Status::Ok();
 }
@@ -254,8 +276,9 @@ std::string AssociatedData(std::string_view name, std::string_view purpose, cons
 
 Result<SecretBytes> DeriveKey(std::string_view passphrase, ByteView salt, const KdfParams& p) {
   SecretBytes key(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
-  if (crypto_pwhash(key.RevealMutable().data(), key.size(), passphrase.data(), passphrase.size(), salt.data(),
-                    p.opslimit, static_cast<size_t>(p.memlimit), crypto_pwhash_ALG_ARGON2ID13) != 0) {
+  if (crypto_pwhash(key.RevealMutable().data(), key.size(), passphrase.data(), passphrase.size(),
+                    salt.data(), p.opslimit, static_cast<size_t>(p.memlimit),
+                    crypto_pwhash_ALG_ARGON2ID13) != 0) {
     return Status::ResourceExhausted("keystore: Argon2id ran out of memory");
   }
   return key;
@@ -272,22 +295,28 @@ struct SealedRecord {
   Bytes salt, nonce, ciphertext;
 };
 
-Result<SealedRecord> Seal(Env env, std::string_view name, std::string_view purpose, ByteView plaintext,
-                          std::string_view passphrase, const KdfParams& params) {
-  SealedRecord r{std::string(purpose), params, env.rng->RandomBytes(crypto_pwhash_SALTBYTES),
-                 env.rng->RandomBytes(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES), {}};
+Result<SealedRecord> Seal(Env env, std::string_view name, std::string_view purpose,
+                          ByteView plaintext, std::string_view passphrase,
+                          const KdfParams& params) {
+  SealedRecord r{std::string(purpose),
+                 params,
+                 env.rng->RandomBytes(crypto_pwhash_SALTBYTES),
+                 env.rng->RandomBytes(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES),
+                 {}};
   MDL_ASSIGN_OR_RETURN(SecretBytes key, DeriveKey(passphrase, r.salt, params));
   const std::string ad = AssociatedData(name, purpose, params);
   r.ciphertext.resize(plaintext.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
   unsigned long long clen = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(r.ciphertext.data(), &clen, plaintext.data(), plaintext.size(),
-                                             reinterpret_cast<const uint8_t*>(ad.data()), ad.size(), nullptr,
-                                             r.nonce.data(), key.Reveal().data());
+  crypto_aead_xchacha20poly1305_ietf_encrypt(r.ciphertext.data(), &clen, plaintext.data(),
+                                             plaintext.size(),
+                                             reinterpret_cast<const uint8_t*>(ad.data()), ad.size(),
+                                             nullptr, r.nonce.data(), key.Reveal().data());
   r.ciphertext.resize(clen);
   return r;
 }
 
-Result<SecretBytes> OpenRecord(std::string_view name, const SealedRecord& r, std::string_view passphrase) {
+Result<SecretBytes> OpenRecord(std::string_view name, const SealedRecord& r,
+                               std::string_view passphrase) {
   if (!ParamsInBounds(r.params) || r.salt.size() != crypto_pwhash_SALTBYTES ||
       r.nonce.size() != crypto_aead_xchacha20poly1305_ietf_NPUBBYTES ||
       r.ciphertext.size() < crypto_aead_xchacha20poly1305_ietf_ABYTES) {
@@ -297,9 +326,10 @@ Result<SecretBytes> OpenRecord(std::string_view name, const SealedRecord& r, std
   const std::string ad = AssociatedData(name, r.purpose, r.params);
   SecretBytes plain(r.ciphertext.size() - crypto_aead_xchacha20poly1305_ietf_ABYTES);
   unsigned long long plen = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain.RevealMutable().data(), &plen, nullptr, r.ciphertext.data(),
-                                                 r.ciphertext.size(), reinterpret_cast<const uint8_t*>(ad.data()),
-                                                 ad.size(), r.nonce.data(), key.Reveal().data()) != 0) {
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          plain.RevealMutable().data(), &plen, nullptr, r.ciphertext.data(), r.ciphertext.size(),
+          reinterpret_cast<const uint8_t*>(ad.data()), ad.size(), r.nonce.data(),
+          key.Reveal().data()) != 0) {
     return Status::Unauthenticated("keystore: wrong passphrase or tampered key store");
   }
   return plain;
@@ -307,29 +337,38 @@ Result<SecretBytes> OpenRecord(std::string_view name, const SealedRecord& r, std
 
 Result<SealedRecord> ReadRecord(sqlite3* db, std::string_view name) {
   Stmt q(db,
-         "SELECT purpose, format_version, kdf, opslimit, memlimit, salt, nonce, ciphertext FROM sealed_secrets "
-         "WHERE name = ?", kWhat);
+         "SELECT purpose, format_version, kdf, opslimit, memlimit, salt, nonce, ciphertext FROM "
+         "sealed_secrets "
+         "WHERE name = ?",
+         kWhat);
   q.Text(1, name);
   const int rc = q.Step();
-  if (rc == SQLITE_DONE) return Status::DataLoss("keystore: record '" + std::string(name) + "' is missing");
+  if (rc == SQLITE_DONE)
+    return Status::DataLoss("keystore: record '" + std::string(name) + "' is missing");
   if (rc != SQLITE_ROW) {
-    const std::string what = "keystore: cannot read record '" + std::string(name) + "': " + ErrorText(db);
+    const std::string what =
+        "keystore: cannot read record '" + std::string(name) + "': " + ErrorText(db);
     const int code = sqlite3_errcode(db) & 0xff;
-    return code == SQLITE_CORRUPT || code == SQLITE_NOTADB ? Status::DataLoss(what) : Status::Unavailable(what);
+    return code == SQLITE_CORRUPT || code == SQLITE_NOTADB ? Status::DataLoss(what)
+                                                           : Status::Unavailable(what);
   }
   if (q.ColInt(1) != kFormatVersion || q.Col(2) != kKdfName) {
     return Status::DataLoss("keystore: record '" + std::string(name) + "' has an unknown format");
   }
-  if (q.ColInt(3) < 0 || q.ColInt(4) < 0) return Status::DataLoss("keystore: record parameters out of bounds");
-  SealedRecord r{q.Col(0), KdfParams{static_cast<uint64_t>(q.ColInt(3)), static_cast<uint64_t>(q.ColInt(4))}, ColBytes(q, 5),
-                 ColBytes(q, 6), ColBytes(q, 7)};
+  if (q.ColInt(3) < 0 || q.ColInt(4) < 0)
+    return Status::DataLoss("keystore: record parameters out of bounds");
+  SealedRecord r{q.Col(0),
+                 KdfParams{static_cast<uint64_t>(q.ColInt(3)), static_cast<uint64_t>(q.ColInt(4))},
+                 ColBytes(q, 5), ColBytes(q, 6), ColBytes(q, 7)};
   return r;
 }
 
 Status WriteRecord(sqlite3* db, Env env, std::string_view name, const SealedRecord& r) {
   Stmt q(db,
-         "INSERT OR REPLACE INTO sealed_secrets (name, purpose, format_version, kdf, opslimit, memlimit, salt, nonce, "
-         "ciphertext, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)", kWhat);
+         "INSERT OR REPLACE INTO sealed_secrets (name, purpose, format_version, kdf, opslimit, "
+         "memlimit, salt, nonce, "
+         "ciphertext, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+         kWhat);
   if (!q.ok()) return Status::Unavailable("keystore: " + ErrorText(db));
   q.Text(1, name);
   q.Text(2, r.purpose);
@@ -356,7 +395,8 @@ SecretBytes EncodeSecret(const WalletSecret& s) {
 }
 
 Result<WalletSecret> DecodeSecret(ByteView p) {
-  if (p.empty() || p.size() != 1u + p[0] + 64u) return Status::DataLoss("keystore: seed record has a bad layout");
+  if (p.empty() || p.size() != 1u + p[0] + 64u)
+    return Status::DataLoss("keystore: seed record has a bad layout");
   WalletSecret s;
   s.entropy = SecretBytes::CopyFrom(p.subspan(1, p[0]));
   s.seed = SecretBytes::CopyFrom(p.subspan(1 + p[0]));
@@ -373,10 +413,14 @@ KdfParams KdfParams::Interactive() {
 }
 KdfParams KdfParams::ForTests() { return {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN}; }
 
-Result<std::unique_ptr<KeyStore>> KeyStore::Create(const std::string& path, std::string_view passphrase,
-                                                   const WalletSecret& secret, KdfParams params, Env env) {
-  if (passphrase.empty()) return Status::InvalidArgument("keystore: the passphrase must not be empty");
-  if (!ParamsInBounds(params)) return Status::InvalidArgument("keystore: KDF parameters out of bounds");
+Result<std::unique_ptr<KeyStore>> KeyStore::Create(const std::string& path,
+                                                   std::string_view passphrase,
+                                                   const WalletSecret& secret, KdfParams params,
+                                                   Env env) {
+  if (passphrase.empty())
+    return Status::InvalidArgument("keystore: the passphrase must not be empty");
+  if (!ParamsInBounds(params))
+    return Status::InvalidArgument("keystore: KDF parameters out of bounds");
   if (secret.seed.size() != 64 || secret.entropy.size() > 64) {
     return Status::InvalidArgument("keystore: a wallet secret is a 64-byte seed and its entropy");
   }
@@ -414,7 +458,8 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Create(const std::string& path, std:
   if (st.ok()) {
     SecretBytes plain = EncodeSecret(secret);
     auto sealed = Seal(env, kSeedRecord, kSeedPurpose, plain.Reveal(), passphrase, params);
-    st = sealed ? InTransaction(*db, [&] { return WriteRecord(*db, env, kSeedRecord, *sealed); }) : sealed.error();
+    st = sealed ? InTransaction(*db, [&] { return WriteRecord(*db, env, kSeedRecord, *sealed); })
+                : sealed.error();
   }
   if (!st.ok()) {
     store.reset();
@@ -441,27 +486,32 @@ KeyStore::~KeyStore() { sqlite3_close(db_); }
 
 Result<WalletSecret> KeyStore::Unlock(std::string_view passphrase) const {
   MDL_ASSIGN_OR_RETURN(SealedRecord r, ReadRecord(db_, kSeedRecord));
-  if (r.purpose != kSeedPurpose) return Status::Unauthenticated("keystore: wrong passphrase or tampered key store");
+  if (r.purpose != kSeedPurpose)
+    return Status::Unauthenticated("keystore: wrong passphrase or tampered key store");
   MDL_ASSIGN_OR_RETURN(SecretBytes plain, OpenRecord(kSeedRecord, r, passphrase));
   return DecodeSecret(plain.Reveal());
 }
 
 Status KeyStore::ChangePassphrase(std::string_view old_passphrase, std::string_view new_passphrase,
                                   KdfParams params) {
-  if (new_passphrase.empty()) return Status::InvalidArgument("keystore: the new passphrase must not be empty");
-  if (!ParamsInBounds(params)) return Status::InvalidArgument("keystore: KDF parameters out of bounds");
+  if (new_passphrase.empty())
+    return Status::InvalidArgument("keystore: the new passphrase must not be empty");
+  if (!ParamsInBounds(params))
+    return Status::InvalidArgument("keystore: KDF parameters out of bounds");
   Status st = InTransaction(db_, [&]() -> Status {
     std::vector<std::string> names;
     {
       Stmt q(db_, "SELECT name FROM sealed_secrets ORDER BY name", kWhat);
       int rc;
       while ((rc = q.Step()) == SQLITE_ROW) names.push_back(q.Col(0));
-      if (rc != SQLITE_DONE) return Status::Unavailable("keystore: cannot list records: " + ErrorText(db_));
+      if (rc != SQLITE_DONE)
+        return Status::Unavailable("keystore: cannot list records: " + ErrorText(db_));
     }
     // The seed record first: it must exist and open under the old passphrase before any other
     // record is touched (a store without it is not one we can vouch for).
     auto seed = std::find(names.begin(), names.end(), kSeedRecord);
-    if (seed == names.end()) return Status::DataLoss("keystore: record '" + std::string(kSeedRecord) + "' is missing");
+    if (seed == names.end())
+      return Status::DataLoss("keystore: record '" + std::string(kSeedRecord) + "' is missing");
     std::rotate(names.begin(), seed, seed + 1);
     // Open every record before sealing any, so that a failure anywhere changes nothing even
     // before the transaction rolls back.
@@ -480,7 +530,8 @@ Status KeyStore::ChangePassphrase(std::string_view old_passphrase, std::string_v
       opened.push_back({name, r.purpose, std::move(plain)});
     }
     for (const auto& o : opened) {
-      MDL_ASSIGN_OR_RETURN(SealedRecord fresh, Seal(env_, o.name, o.purpose, o.plain.Reveal(), new_passphrase, params));
+      MDL_ASSIGN_OR_RETURN(SealedRecord fresh,
+                           Seal(env_, o.name, o.purpose, o.plain.Reveal(), new_passphrase, params));
       MDL_RETURN_IF_ERROR(WriteRecord(db_, env_, o.name, fresh));
     }
     return Status::Ok();
@@ -510,12 +561,14 @@ Result<std::string> KeyStore::GetPublic(std::string_view kind, std::string_view 
   q.Text(1, kind);
   q.Text(2, name);
   const int rc = q.Step();
-  if (rc == SQLITE_DONE) return Status::NotFound("keystore: no " + std::string(kind) + " '" + std::string(name) + "'");
+  if (rc == SQLITE_DONE)
+    return Status::NotFound("keystore: no " + std::string(kind) + " '" + std::string(name) + "'");
   if (rc != SQLITE_ROW) return Status::Unavailable("keystore: " + ErrorText(db_));
   return q.Col(0);
 }
 
-Result<std::vector<std::pair<std::string, std::string>>> KeyStore::ListPublic(std::string_view kind) const {
+Result<std::vector<std::pair<std::string, std::string>>> KeyStore::ListPublic(
+    std::string_view kind) const {
   Stmt q(db_, "SELECT name, value FROM public_records WHERE kind = ? ORDER BY name", kWhat);
   q.Text(1, kind);
   std::vector<std::pair<std::string, std::string>> out;

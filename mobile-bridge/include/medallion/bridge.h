@@ -40,22 +40,24 @@ extern "C" {
 /* Status codes: fixed values, never renumbered. */
 typedef int32_t mdl_status;
 #define MDL_OK 0
-#define MDL_ERR_INVALID_ARGUMENT 1   /* bad input: a NULL pointer, malformed text, a wrong length */
-#define MDL_ERR_NOT_FOUND 2          /* no such file, request or pairing */
-#define MDL_ERR_ALREADY_EXISTS 3     /* a store already exists at that path */
-#define MDL_ERR_PERMISSION_DENIED 4  /* the container refused (not an approver, a revoked device) */
-#define MDL_ERR_UNAUTHENTICATED 5    /* wrong passphrase, tampered store, refused signature or secret */
+#define MDL_ERR_INVALID_ARGUMENT 1  /* bad input: a NULL pointer, malformed text, a wrong length */
+#define MDL_ERR_NOT_FOUND 2         /* no such file, request or pairing */
+#define MDL_ERR_ALREADY_EXISTS 3    /* a store already exists at that path */
+#define MDL_ERR_PERMISSION_DENIED 4 /* the container refused (not an approver, a revoked device) \
+                                     */
+#define MDL_ERR_UNAUTHENTICATED \
+  5 /* wrong passphrase, tampered store, refused signature or secret */
 #define MDL_ERR_FAILED_PRECONDITION 6 /* not paired yet, an expired or used pairing offer */
 #define MDL_ERR_RESOURCE_EXHAUSTED 7
-#define MDL_ERR_DATA_LOSS 8          /* the store is damaged */
-#define MDL_ERR_UNAVAILABLE 9        /* the container cannot be reached */
+#define MDL_ERR_DATA_LOSS 8   /* the store is damaged */
+#define MDL_ERR_UNAVAILABLE 9 /* the container cannot be reached */
 #define MDL_ERR_INTERNAL 10
 
 /* Key-derivation cost of the phone's encrypted store (Argon2id). */
 typedef int32_t mdl_kdf;
-#define MDL_KDF_MODERATE 0     /* 256 MiB, the default for a real phone */
-#define MDL_KDF_INTERACTIVE 1  /* 64 MiB */
-#define MDL_KDF_TEST 2         /* the minimum: refused unless MEDALLION_ALLOW_TEST_KDF=1 is set */
+#define MDL_KDF_MODERATE 0    /* 256 MiB, the default for a real phone */
+#define MDL_KDF_INTERACTIVE 1 /* 64 MiB */
+#define MDL_KDF_TEST 2        /* the minimum: refused unless MEDALLION_ALLOW_TEST_KDF=1 is set */
 
 typedef struct mdl_phone mdl_phone;
 
@@ -75,18 +77,20 @@ MDL_BRIDGE_API void mdl_string_free(char* s);
  * `passphrase` (passphrase_len bytes, not NUL-terminated) seals the store. On success
  * *out_phone is a new handle and *out_mnemonic the mnemonic to show the person once (free it
  * with mdl_string_free as soon as it is shown). */
-MDL_BRIDGE_API mdl_status mdl_phone_create(const char* store_path, const uint8_t* passphrase, size_t passphrase_len,
-                                           mdl_kdf kdf, mdl_phone** out_phone, char** out_mnemonic);
+MDL_BRIDGE_API mdl_status mdl_phone_create(const char* store_path, const uint8_t* passphrase,
+                                           size_t passphrase_len, mdl_kdf kdf,
+                                           mdl_phone** out_phone, char** out_mnemonic);
 
 /* Restores the wallet from a BIP-39 mnemonic (mnemonic_len bytes) into a new store; the phone
  * gets a new device key (a device key never moves: the new phone is paired again). */
-MDL_BRIDGE_API mdl_status mdl_phone_restore(const char* store_path, const uint8_t* passphrase, size_t passphrase_len,
-                                            mdl_kdf kdf, const char* mnemonic, size_t mnemonic_len,
+MDL_BRIDGE_API mdl_status mdl_phone_restore(const char* store_path, const uint8_t* passphrase,
+                                            size_t passphrase_len, mdl_kdf kdf,
+                                            const char* mnemonic, size_t mnemonic_len,
                                             mdl_phone** out_phone);
 
 /* Opens an existing store. MDL_ERR_UNAUTHENTICATED for a wrong passphrase. */
-MDL_BRIDGE_API mdl_status mdl_phone_open(const char* store_path, const uint8_t* passphrase, size_t passphrase_len,
-                                         mdl_phone** out_phone);
+MDL_BRIDGE_API mdl_status mdl_phone_open(const char* store_path, const uint8_t* passphrase,
+                                         size_t passphrase_len, mdl_phone** out_phone);
 
 /* Destroys a handle (wiping its keys). NULL is allowed. */
 MDL_BRIDGE_API void mdl_phone_destroy(mdl_phone* phone);
@@ -102,8 +106,9 @@ MDL_BRIDGE_API mdl_status mdl_phone_did(mdl_phone* phone, char** out_did);
 
 /* Signs `message` with the device key (Ed25519). out_signature must have room for
  * out_signature_len >= 64 bytes; exactly 64 are written. */
-MDL_BRIDGE_API mdl_status mdl_phone_sign(mdl_phone* phone, const uint8_t* message, size_t message_len,
-                                         uint8_t* out_signature, size_t out_signature_len);
+MDL_BRIDGE_API mdl_status mdl_phone_sign(mdl_phone* phone, const uint8_t* message,
+                                         size_t message_len, uint8_t* out_signature,
+                                         size_t out_signature_len);
 
 /* --- Pairing with the container -------------------------------------------------------------- */
 
@@ -112,8 +117,8 @@ MDL_BRIDGE_API mdl_status mdl_phone_sign(mdl_phone* phone, const uint8_t* messag
  * that includes the device key, and remembers the container. *out_json is the container's
  * answer {"device_id", "owner", "container"}. MDL_ERR_FAILED_PRECONDITION for an expired
  * offer (checked here first), MDL_ERR_UNAUTHENTICATED if the container refuses the proof. */
-MDL_BRIDGE_API mdl_status mdl_phone_pair(mdl_phone* phone, const char* pairing_uri, const char* device_name,
-                                         char** out_json);
+MDL_BRIDGE_API mdl_status mdl_phone_pair(mdl_phone* phone, const char* pairing_uri,
+                                         const char* device_name, char** out_json);
 
 /* The paired container's URL and this device's id as JSON {"container", "device_id"}
  * (MDL_ERR_FAILED_PRECONDITION when not paired). */
@@ -124,7 +129,8 @@ MDL_BRIDGE_API mdl_status mdl_phone_pairing(mdl_phone* phone, char** out_json);
 /* The requests awaiting this person's decision, as a JSON array; each item has "id", "kind"
  * (consent, prescription_cosign, fill, recovery), "hash" (of what is approved), "summary" (the
  * container's structured summary), "text" (a human sentence to show) and "payload" (what the
- * approval asks the phone to sign; {} when it asks for nothing but the decision, as for consent). */
+ * approval asks the phone to sign; {} when it asks for nothing but the decision, as for consent).
+ */
 MDL_BRIDGE_API mdl_status mdl_phone_pending(mdl_phone* phone, char** out_json);
 
 /* Decides a request: approve != 0 approves, 0 denies. The device signs the decision over the
@@ -132,7 +138,8 @@ MDL_BRIDGE_API mdl_status mdl_phone_pending(mdl_phone* phone, char** out_json);
  * authorize) and approve != 0, the device also signs that document or token. *out_json is the
  * container's answer {"id", "status", "approver"}. MDL_ERR_NOT_FOUND if the request is no
  * longer pending. */
-MDL_BRIDGE_API mdl_status mdl_phone_decide(mdl_phone* phone, const char* request_id, int32_t approve, char** out_json);
+MDL_BRIDGE_API mdl_status mdl_phone_decide(mdl_phone* phone, const char* request_id,
+                                           int32_t approve, char** out_json);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -53,10 +53,10 @@ bool IsSchedule(const std::string& s);
 struct LicenseClaims {
   std::string physician_did;
   std::string license_number;
-  std::string jurisdiction;   // e.g. "US-MA"
-  std::string license_type;   // e.g. "MD", "DO"
-  std::string specialty;      // e.g. "Internal Medicine"
-  std::vector<std::string> schedules;  // controlled-substance schedules the license covers
+  std::string jurisdiction;             // e.g. "US-MA"
+  std::string license_type;             // e.g. "MD", "DO"
+  std::string specialty;                // e.g. "Internal Medicine"
+  std::vector<std::string> schedules;   // controlled-substance schedules the license covers
   std::string valid_from, valid_until;  // XML datetimes
   std::string name;  // the physician's name as the society's directory holds it ("": left out)
 };
@@ -64,7 +64,8 @@ struct LicenseClaims {
 // An unsecured MedicalLicenseCredential (secure it with a Data Integrity proof).
 // `status_entries` are BitstringStatusListEntry objects (revocation, suspension).
 Result<nlohmann::json> BuildLicenseCredential(const std::string& id, const std::string& issuer_did,
-                                              const LicenseClaims& claims, const nlohmann::json& status_entries);
+                                              const LicenseClaims& claims,
+                                              const nlohmann::json& status_entries);
 // Checks the license-specific shape (subject fields, schedules). invalid_argument.
 Status CheckLicenseCredential(const nlohmann::json& vc);
 
@@ -79,14 +80,16 @@ struct PrescriptionClaims {
   std::string patient_did;
   std::string prescriber_did;
   nlohmann::json* medication_request = nullptr;  // FHIR R4 MedicationRequest (not owned)
-  std::string schedule;  // "" for a non-controlled drug, else "II".."V"
-  const nlohmann::json* license_credential = nullptr;  // the prescriber's secured license VC (not owned)
+  std::string schedule;                          // "" for a non-controlled drug, else "II".."V"
+  const nlohmann::json* license_credential =
+      nullptr;  // the prescriber's secured license VC (not owned)
   std::string valid_from, valid_until;
 };
 
 // An unsecured PrescriptionCredential: subject = patient, the MedicationRequest, the
 // schedule, and the license as evidence (embedded, with its SHA-256 digest over JCS).
-Result<nlohmann::json> BuildPrescriptionCredential(const std::string& id, const PrescriptionClaims& claims);
+Result<nlohmann::json> BuildPrescriptionCredential(const std::string& id,
+                                                   const PrescriptionClaims& claims);
 // Checks the prescription-specific shape, including the MedicationRequest and that the
 // evidence digest matches the embedded license. invalid_argument.
 Status CheckPrescriptionCredential(const nlohmann::json& vc);

@@ -76,7 +76,8 @@ struct ProofOptions {
 // or `expires` that is not a dateTimeStamp, an authentication proof without a challenge, a
 // duplicate proof id, a previous_proof naming no proof, numbers JCS cannot represent); the
 // signer's error.
-Result<nlohmann::json> AddProof(const nlohmann::json& document, const Signer& signer, const ProofOptions& options);
+Result<nlohmann::json> AddProof(const nlohmann::json& document, const Signer& signer,
+                                const ProofOptions& options);
 
 struct ProofCheckOptions {
   std::string expected_purpose = "assertionMethod";
@@ -107,7 +108,8 @@ struct VerifiedProof {
 // challenge_mismatch, domain_mismatch; failed_precondition for proof_expired,
 // proof_not_yet_valid; the resolver's code for method_unresolved; unauthenticated for
 // signature_invalid. Thread-safe if the resolver is.
-Result<std::vector<VerifiedProof>> VerifyProofs(const nlohmann::json& secured_document, const did::Resolver& resolver,
+Result<std::vector<VerifiedProof>> VerifyProofs(const nlohmann::json& secured_document,
+                                                const did::Resolver& resolver,
                                                 const ProofCheckOptions& options);
 
 // The intermediate values of eddsa-jcs-2022 §3.3.3-§3.3.5 for one proof configuration (without
@@ -121,6 +123,7 @@ struct JcsHashData {
   Bytes hash_data;                     // §3.3.4 step 3: proof_config_hash || document_hash
 };
 // Errors: invalid_argument (not objects, or numbers JCS cannot represent).
-Result<JcsHashData> EddsaJcs2022HashData(const nlohmann::json& proof_config, const nlohmann::json& unsecured_document);
+Result<JcsHashData> EddsaJcs2022HashData(const nlohmann::json& proof_config,
+                                         const nlohmann::json& unsecured_document);
 
 }  // namespace medallion::claims

@@ -40,21 +40,27 @@ inline constexpr std::string_view kDidAuthJwtType = "did-auth+jwt";
 inline constexpr size_t kMaxJwtBytes = 256 * 1024;
 
 namespace jwt_reason {
-inline constexpr std::string_view kMalformed = "jwt_malformed";              // not a compact JWS / bad JSON
-inline constexpr std::string_view kAlgNotAllowed = "alg_not_allowed";        // none, HS*, anything else
-inline constexpr std::string_view kAlgKeyMismatch = "alg_key_mismatch";      // alg does not fit the key type
-inline constexpr std::string_view kTypMismatch = "typ_mismatch";             // not vc+jwt / vp+jwt as expected
-inline constexpr std::string_view kCtyUnsupported = "cty_unsupported";       // cty other than vc / vp
-inline constexpr std::string_view kCritUnsupported = "crit_unsupported";     // RFC 7515 §4.1.11
-inline constexpr std::string_view kKidInvalid = "kid_invalid";               // missing, or not an absolute DID URL
-inline constexpr std::string_view kKidNotIssuer = "kid_not_issuer";          // kid's DID is not the issuer's / holder's
-inline constexpr std::string_view kIssMismatch = "iss_mismatch";             // iss is not the issuer / holder
-inline constexpr std::string_view kClaimForbidden = "claim_forbidden";       // `vc` / `vp` claims present
-inline constexpr std::string_view kPayloadInvalid = "payload_invalid";       // not a VC / VP (context, type, issuer)
-inline constexpr std::string_view kExpired = "jwt_expired";                  // exp passed
-inline constexpr std::string_view kNotYetValid = "jwt_not_yet_valid";        // nbf / iat in the future
+inline constexpr std::string_view kMalformed = "jwt_malformed";  // not a compact JWS / bad JSON
+inline constexpr std::string_view kAlgNotAllowed = "alg_not_allowed";  // none, HS*, anything else
+inline constexpr std::string_view kAlgKeyMismatch =
+    "alg_key_mismatch";                                           // alg does not fit the key type
+inline constexpr std::string_view kTypMismatch = "typ_mismatch";  // not vc+jwt / vp+jwt as expected
+inline constexpr std::string_view kCtyUnsupported = "cty_unsupported";    // cty other than vc / vp
+inline constexpr std::string_view kCritUnsupported = "crit_unsupported";  // RFC 7515 §4.1.11
+inline constexpr std::string_view kKidInvalid =
+    "kid_invalid";  // missing, or not an absolute DID URL
+inline constexpr std::string_view kKidNotIssuer =
+    "kid_not_issuer";  // kid's DID is not the issuer's / holder's
+inline constexpr std::string_view kIssMismatch = "iss_mismatch";  // iss is not the issuer / holder
+inline constexpr std::string_view kClaimForbidden =
+    "claim_forbidden";  // `vc` / `vp` claims present
+inline constexpr std::string_view kPayloadInvalid =
+    "payload_invalid";  // not a VC / VP (context, type, issuer)
+inline constexpr std::string_view kExpired = "jwt_expired";            // exp passed
+inline constexpr std::string_view kNotYetValid = "jwt_not_yet_valid";  // nbf / iat in the future
 inline constexpr std::string_view kCredentialExpired = "credential_expired";  // validUntil passed
-inline constexpr std::string_view kCredentialNotYetValid = "credential_not_yet_valid";  // validFrom ahead
+inline constexpr std::string_view kCredentialNotYetValid =
+    "credential_not_yet_valid";  // validFrom ahead
 inline constexpr std::string_view kAudienceMismatch = "audience_mismatch";
 inline constexpr std::string_view kNonceMismatch = "nonce_mismatch";
 }  // namespace jwt_reason
@@ -62,12 +68,13 @@ inline constexpr std::string_view kNonceMismatch = "nonce_mismatch";
 enum class JwtKind { kCredential, kPresentation, kDidAuth };  // typ vc+jwt, vp+jwt, did-auth+jwt
 
 struct JwtSignOptions {
-  int64_t issued_at = 0;   // `iat` (POSIX seconds); 0 = omit
-  int64_t not_before = 0;  // `nbf`; 0 = omit (VC-JOSE-COSE: NOT RECOMMENDED, kept for peers that want it)
-  int64_t expires = 0;     // `exp`; 0 = omit
-  std::string audience;    // `aud`: presentations, the verifier
-  std::string nonce;       // `nonce`: presentations, the verifier's challenge
-  std::string jwt_id;      // `jti`
+  int64_t issued_at = 0;  // `iat` (POSIX seconds); 0 = omit
+  int64_t not_before =
+      0;  // `nbf`; 0 = omit (VC-JOSE-COSE: NOT RECOMMENDED, kept for peers that want it)
+  int64_t expires = 0;        // `exp`; 0 = omit
+  std::string audience;       // `aud`: presentations, the verifier
+  std::string nonce;          // `nonce`: presentations, the verifier's challenge
+  std::string jwt_id;         // `jti`
   bool content_type = false;  // add `cty` "vc" / "vp" (VC-JOSE-COSE §3.1.1: optional)
 };
 
@@ -83,8 +90,8 @@ Result<std::string> SignJwt(JwtKind kind, const nlohmann::json& document, const 
                             const JwtSignOptions& options);
 
 struct JwtCheckOptions {
-  int64_t now = 0;               // REQUIRES: > 0, POSIX seconds
-  int64_t max_clock_skew = 300;  // REQUIRES: 0 <= max_clock_skew <= kMaxClockSkewSeconds
+  int64_t now = 0;                // REQUIRES: > 0, POSIX seconds
+  int64_t max_clock_skew = 300;   // REQUIRES: 0 <= max_clock_skew <= kMaxClockSkewSeconds
   std::string expected_audience;  // "" = `aud` not checked
   std::string expected_nonce;     // "" = `nonce` not checked
   did::ResolutionOptions resolution;
@@ -106,7 +113,8 @@ struct VerifiedJwt {
 // invalid_argument for malformed input and refused header values, permission_denied for
 // issuer/kid/aud/nonce mismatches, failed_precondition for time failures, the resolver's code
 // for method_unresolved, unauthenticated for signature_invalid. Thread-safe if the resolver is.
-Result<nlohmann::json> VerifyJwt(JwtKind kind, std::string_view compact_jws, const did::Resolver& resolver,
-                                 const JwtCheckOptions& options, VerifiedJwt* info = nullptr);
+Result<nlohmann::json> VerifyJwt(JwtKind kind, std::string_view compact_jws,
+                                 const did::Resolver& resolver, const JwtCheckOptions& options,
+                                 VerifiedJwt* info = nullptr);
 
 }  // namespace medallion::claims

@@ -83,10 +83,11 @@ LicenseStatusCheck MakeLicenseStatusCheck(StatusChecker& checker);
 
 struct PharmacyConfig {
   std::string pharmacy_did;
-  std::string domain;                              // the verifier's origin for challenges
-  Signer receipt_signer;                           // the pharmacy's assertion key
+  std::string domain;                                // the verifier's origin for challenges
+  Signer receipt_signer;                             // the pharmacy's assertion key
   std::vector<std::string> trusted_license_issuers;  // medical societies (DIDs)
-  const SecretBytes* pseudonym_secret = nullptr;   // 32 bytes: derives the pharmacy's per-prescription pseudonyms
+  const SecretBytes* pseudonym_secret =
+      nullptr;  // 32 bytes: derives the pharmacy's per-prescription pseudonyms
   int64_t max_clock_skew = 300;
 };
 
@@ -100,12 +101,13 @@ struct DispenseResult {
   std::string reason = rx_reason::kOk;  // rx_reason::*
   std::string detail;
   std::vector<StepResult> steps;
-  uint32_t fill = 0;          // 1-based fill number dispensed
+  uint32_t fill = 0;  // 1-based fill number dispensed
   uint32_t fills_allowed = 0;
-  uint64_t dispense_index = 0;  // ledger index of the dispense record
+  uint64_t dispense_index = 0;      // ledger index of the dispense record
   std::string prescription_digest;  // hex
-  std::string receipt_json;   // the signed receipt (a DispenseReceipt credential), JSON text
-  std::vector<std::string> disclosed;  // SD-JWT VC: JSON Pointers of the claims the patient revealed
+  std::string receipt_json;         // the signed receipt (a DispenseReceipt credential), JSON text
+  std::vector<std::string>
+      disclosed;  // SD-JWT VC: JSON Pointers of the claims the patient revealed
   bool ok() const { return reason == rx_reason::kOk; }
   nlohmann::json ToJson() const;
 };
@@ -119,24 +121,26 @@ Result<std::string> DispenseNullifier(const nlohmann::json& prescription_vc, uin
 // appends the dispense record and returns the signed receipt. `approval_check`, if set, is
 // called for controlled substances to confirm the patient's phone approved this fill (returns
 // OK or permission_denied). Nothing is written unless every check passed.
-DispenseResult VerifyAndDispense(const nlohmann::json& presentation, const PharmacyConfig& config,
-                                 const did::Resolver& resolver, ChallengeStore& challenges, LedgerPort& ledger,
-                                 const LicenseStatusCheck& license_status,
-                                 const std::function<Status(const nlohmann::json& prescription)>& approval_check, Env env);
+DispenseResult VerifyAndDispense(
+    const nlohmann::json& presentation, const PharmacyConfig& config, const did::Resolver& resolver,
+    ChallengeStore& challenges, LedgerPort& ledger, const LicenseStatusCheck& license_status,
+    const std::function<Status(const nlohmann::json& prescription)>& approval_check, Env env);
 
 // The patient's phone approval of a controlled-substance fill (docs/mobile-bridge.md): a
 // did-auth+jwt whose signer is the prescription's subject (the patient) and whose key is her
 // DID's device key — a method listed under both authentication and assertionMethod — with
 // aud = the pharmacy's domain and the claim "prescription" = the hex digest of the
 // prescription credential (CredentialDigest). OK, or permission_denied naming what failed.
-Status VerifyFillAuthorization(std::string_view token, const nlohmann::json& prescription_vc, const std::string& pharmacy_domain,
-                               const did::Resolver& resolver, int64_t now);
+Status VerifyFillAuthorization(std::string_view token, const nlohmann::json& prescription_vc,
+                               const std::string& pharmacy_domain, const did::Resolver& resolver,
+                               int64_t now);
 
 // --- Minimal disclosure: the prescription as an SD-JWT VC (docs/credentials.md) ---
 
 // `vct` of the pharmacy copy of a prescription, and the `aud` of the prescriber's phone
 // co-signature over it.
-inline constexpr char kPrescriptionVct[] = "https://w3id.org/medallion/credentials/v1/PrescriptionCredential";
+inline constexpr char kPrescriptionVct[] =
+    "https://w3id.org/medallion/credentials/v1/PrescriptionCredential";
 inline constexpr char kCosignAudience[] = "medallion:prescription-cosign";
 
 // The pharmacy copy of a PrescriptionCredential (Data Integrity form, checked), signed by the
@@ -147,8 +151,10 @@ inline constexpr char kCosignAudience[] = "medallion:prescription-cosign";
 // `sub` (the patient's DID) and the MedicationRequest's subject, requester, authoredOn,
 // dosageInstruction, id, meta, note, reasonCode, identifier and encounter selectively
 // disclosable, with decoys. Errors: invalid_argument; the signer's.
-Result<std::string> IssuePrescriptionSdJwt(const nlohmann::json& prescription_vc, const Signer& prescriber,
-                                           const std::string& holder_pseudonym, int64_t valid_until, const Env& env);
+Result<std::string> IssuePrescriptionSdJwt(const nlohmann::json& prescription_vc,
+                                           const Signer& prescriber,
+                                           const std::string& holder_pseudonym, int64_t valid_until,
+                                           const Env& env);
 // What a patient reveals at a pharmacy, as JSON Pointers into the holder's view: "/sub" for a
 // controlled substance (her phone's fill approval is checked against her DID), else nothing.
 std::vector<std::string> PharmacyReveal(const nlohmann::json& holder_payload);
@@ -168,12 +174,14 @@ struct SdJwtDispenseRequest {
 // kCosignAudience, `prescription` = the digest, by a key under both authentication and
 // assertionMethod, valid at the postmark's time), then the same checks and dispense as
 // VerifyAndDispense. `disclosed` lists what the patient revealed.
-DispenseResult VerifyAndDispenseSdJwt(const SdJwtDispenseRequest& request, const PharmacyConfig& config,
-                                      const did::Resolver& resolver, ChallengeStore& challenges, LedgerPort& ledger,
+DispenseResult VerifyAndDispenseSdJwt(const SdJwtDispenseRequest& request,
+                                      const PharmacyConfig& config, const did::Resolver& resolver,
+                                      ChallengeStore& challenges, LedgerPort& ledger,
                                       const LicenseStatusCheck& license_status, Env env);
 // VerifyFillAuthorization for a patient DID and a prescription digest (hex) given directly.
-Status VerifyFillAuthorizationFor(std::string_view token, const std::string& patient_did, const std::string& digest_hex,
-                                  const std::string& pharmacy_domain, const did::Resolver& resolver, int64_t now);
+Status VerifyFillAuthorizationFor(std::string_view token, const std::string& patient_did,
+                                  const std::string& digest_hex, const std::string& pharmacy_domain,
+                                  const did::Resolver& resolver, int64_t now);
 
 // A LedgerPort over an in-process Log (the ledger node itself, tests): entries are read from
 // the log's committed state; appends wait for durability.

@@ -29,8 +29,8 @@ inline constexpr char kHolderBinding[] = "holder_binding";
 }  // namespace presentation_reason
 
 struct Challenge {
-  std::string nonce;   // 128 random bits, base64url
-  std::string domain;  // the verifier's origin
+  std::string nonce;    // 128 random bits, base64url
+  std::string domain;   // the verifier's origin
   int64_t expires = 0;  // POSIX seconds
 };
 
@@ -62,8 +62,9 @@ class ChallengeStore {
 // Builds a VerifiablePresentation of `credentials` for `holder` and signs it with the
 // holder's authentication key (eddsa-jcs-2022, proofPurpose authentication, the challenge and
 // domain). `created` is an XML datetime.
-Result<nlohmann::json> PresentCredentials(const std::vector<nlohmann::json>& credentials, const std::string& holder,
-                                          const Signer& holder_key, const Challenge& challenge, const std::string& created);
+Result<nlohmann::json> PresentCredentials(const std::vector<nlohmann::json>& credentials,
+                                          const std::string& holder, const Signer& holder_key,
+                                          const Challenge& challenge, const std::string& created);
 
 struct VerifiedPresentation {
   std::string holder;
@@ -75,7 +76,9 @@ struct VerifiedPresentation {
 // `domain` (consumed: a second use is refused), and every credential's subject is the holder.
 // Errors carry reason codes: "holder_binding: ..." (proof or subject problems) or the
 // challenge reasons above.
-Result<VerifiedPresentation> VerifyPresentation(const nlohmann::json& presentation, const did::Resolver& resolver,
-                                                ChallengeStore& challenges, const std::string& domain, int64_t now);
+Result<VerifiedPresentation> VerifyPresentation(const nlohmann::json& presentation,
+                                                const did::Resolver& resolver,
+                                                ChallengeStore& challenges,
+                                                const std::string& domain, int64_t now);
 
 }  // namespace medallion::claims

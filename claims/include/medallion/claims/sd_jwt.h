@@ -35,10 +35,10 @@ inline constexpr size_t kMaxDisclosures = 4096;
 // functions, where they apply) has a message "<reason>: <detail>"; ReasonCode() in
 // data_integrity.h extracts it.
 namespace sd_jwt_reason {
-inline constexpr std::string_view kMalformed = "sd_jwt_malformed";           // syntax, types, sizes
-inline constexpr std::string_view kTypInvalid = "typ_invalid";               // header typ not expected
-inline constexpr std::string_view kAlgUnsupported = "alg_unsupported";       // not EdDSA / ES256K
-inline constexpr std::string_view kAlgMismatch = "alg_mismatch";             // alg vs key type
+inline constexpr std::string_view kMalformed = "sd_jwt_malformed";      // syntax, types, sizes
+inline constexpr std::string_view kTypInvalid = "typ_invalid";          // header typ not expected
+inline constexpr std::string_view kAlgUnsupported = "alg_unsupported";  // not EdDSA / ES256K
+inline constexpr std::string_view kAlgMismatch = "alg_mismatch";        // alg vs key type
 inline constexpr std::string_view kIssuerUnresolved = "issuer_unresolved";   // kid not resolvable
 inline constexpr std::string_view kIssuerMismatch = "issuer_mismatch";       // kid's DID != iss
 inline constexpr std::string_view kSignatureInvalid = "signature_invalid";   // issuer signature
@@ -47,9 +47,11 @@ inline constexpr std::string_view kDisclosureMalformed = "disclosure_malformed";
 inline constexpr std::string_view kDisclosureDuplicate = "disclosure_duplicate";
 inline constexpr std::string_view kDisclosureUnreferenced = "disclosure_unreferenced";
 inline constexpr std::string_view kDigestDuplicate = "digest_duplicate";
-inline constexpr std::string_view kClaimNameReserved = "claim_name_reserved";  // "_sd", "...", "_sd_alg"
+inline constexpr std::string_view kClaimNameReserved =
+    "claim_name_reserved";  // "_sd", "...", "_sd_alg"
 inline constexpr std::string_view kClaimNameCollision = "claim_name_collision";
-inline constexpr std::string_view kClaimNotDisclosable = "claim_not_disclosable";  // iss, exp, cnf...
+inline constexpr std::string_view kClaimNotDisclosable =
+    "claim_not_disclosable";  // iss, exp, cnf...
 inline constexpr std::string_view kVctMismatch = "vct_mismatch";
 inline constexpr std::string_view kExpired = "expired";
 inline constexpr std::string_view kNotYetValid = "not_yet_valid";
@@ -110,16 +112,16 @@ struct SdJwtIssueOptions {
 
 // RFC 9901 §4 / SD-JWT VC §3: issues "<issuer-signed JWT>~<disclosure>~...~". The payload is a JSON
 // object; `iss` is set to the DID of issuer.verification_method when absent (and must equal it
-// when present), `iat` to the Env clock when absent, `cnf` from options.holder; with typ dc+sd-jwt a
-// string `vct` is required. Salts are 128 bits from the Env rng (RFC 9901 §9.3); `_sd` arrays are
+// when present), `iat` to the Env clock when absent, `cnf` from options.holder; with typ dc+sd-jwt
+// a string `vct` is required. Salts are 128 bits from the Env rng (RFC 9901 §9.3); `_sd` arrays are
 // sorted (§4.2.4.1) and decoy array elements placed at random positions. The header carries `alg`,
 // `typ` and `kid` = issuer.verification_method.
 // Errors: invalid_argument (a payload that is not an object or uses `_sd`, `_sd_alg` or `...` as
 // claim names, a pointer that names nothing or a claim that cannot be disclosable, a payload
 // `cnf` together with options.holder, min_decoys > max_decoys, values not serializable as UTF-8
 // JSON); the signer's error.
-Result<std::string> IssueSdJwt(const nlohmann::json& payload, const Signer& issuer, const SdJwtIssueOptions& options,
-                               const Env& env);
+Result<std::string> IssueSdJwt(const nlohmann::json& payload, const Signer& issuer,
+                               const SdJwtIssueOptions& options, const Env& env);
 
 // What a holder sees in an issued SD-JWT (not verified): the payload with every disclosure
 // applied, and the JSON Pointers (into that payload) of the selectively disclosable claims.
@@ -147,8 +149,8 @@ struct SdJwtPresentOptions {
 // binding). Errors: invalid_argument (malformed input, a pointer that names nothing, empty aud or
 // nonce with a holder); failed_precondition (the holder key is not the `cnf.jwk` of the SD-JWT,
 // or there is no `cnf`); the signer's error.
-Result<std::string> PresentSdJwt(std::string_view issued, const SdJwtPresentOptions& options, const Signer* holder,
-                                 const Env& env);
+Result<std::string> PresentSdJwt(std::string_view issued, const SdJwtPresentOptions& options,
+                                 const Signer* holder, const Env& env);
 
 struct SdJwtVerifyOptions {
   std::string expected_typ = std::string(kSdJwtVcTyp);  // "" = do not check the header typ

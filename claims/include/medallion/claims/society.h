@@ -37,9 +37,9 @@ struct DirectoryEntry {
 Result<std::vector<DirectoryEntry>> ParseDirectory(const nlohmann::json& j);
 
 struct SocietyOptions {
-  std::string did;        // the society's DID (did:web)
-  Signer signer;          // its assertion key
-  std::string base_url;   // where it publishes: <base_url>/status/revocation, /status/suspension
+  std::string did;       // the society's DID (did:web)
+  Signer signer;         // its assertion key
+  std::string base_url;  // where it publishes: <base_url>/status/revocation, /status/suspension
   std::vector<DirectoryEntry> directory;
   int64_t challenge_ttl = 300;
   uint64_t status_list_length = kStatusListMinEntries;
@@ -49,7 +49,8 @@ struct SocietyOptions {
 
 class Society {
  public:
-  static Result<std::unique_ptr<Society>> Open(const std::string& path, SocietyOptions options, Env env);
+  static Result<std::unique_ptr<Society>> Open(const std::string& path, SocietyOptions options,
+                                               Env env);
   ~Society();
   Society(const Society&) = delete;
   Society& operator=(const Society&) = delete;
@@ -63,8 +64,8 @@ class Society {
   // returns a new credential and revokes the previous one. Returns the signed credential.
   // Errors: unauthenticated (proof), not_found (no directory match — the same answer for a
   // wrong number or name), failed_precondition (a revoked number is not re-licensed).
-  Result<nlohmann::json> Onboard(std::string_view proof, const std::string& license_number, const std::string& name,
-                                 const did::Resolver& resolver);
+  Result<nlohmann::json> Onboard(std::string_view proof, const std::string& license_number,
+                                 const std::string& name, const did::Resolver& resolver);
 
   // "revoke" (final), "suspend", "reinstate". Errors: not_found, invalid_argument,
   // failed_precondition (a revoked license).

@@ -61,7 +61,8 @@ Result<std::string> EncodeBitstring(const Bitstring& bits);
 // valid CRC and length, nothing after it, and at most `max_bytes` once decompressed. Errors:
 // invalid_argument (not 'u' multibase base64url, not gzip, corrupt, trailing data);
 // resource_exhausted (larger than max_bytes).
-Result<Bitstring> DecodeBitstring(std::string_view encoded_list, size_t max_bytes = kStatusListMaxBytes);
+Result<Bitstring> DecodeBitstring(std::string_view encoded_list,
+                                  size_t max_bytes = kStatusListMaxBytes);
 
 // ---------------------------------------------------------------------------------------------
 // Issuer side.
@@ -93,9 +94,9 @@ struct StatusEntryState {
 // An issuer's pair of lists, one per purpose, sharing one index space: a credential gets one
 // index and an entry in each list. Indexes are drawn uniformly at random among the unassigned
 // ones (§6 "Privacy Considerations": a sequential index would tell verifiers the issuance order
-// and shrink the herd a status bit hides in) and never reused. Persistence is the caller's: store Serialize() after every mutation
-// (before handing out a credential that carries a newly assigned index) and restore with
-// Deserialize(). Not thread-safe; one writer at a time.
+// and shrink the herd a status bit hides in) and never reused. Persistence is the caller's: store
+// Serialize() after every mutation (before handing out a credential that carries a newly assigned
+// index) and restore with Deserialize(). Not thread-safe; one writer at a time.
 class StatusListIssuer {
  public:
   // Errors: invalid_argument for an empty or equal URL, or a length outside the bounds above.
@@ -130,7 +131,8 @@ class StatusListIssuer {
   // context, id = the list URL, credentialSubject {id: "<url>#list", type BitstringStatusList,
   // statusPurpose, encodedList[, ttl]}). The caller secures it (Data Integrity) and publishes it.
   // Errors: invalid_argument (no issuer, a validity time that is not a dateTimeStamp); internal.
-  Result<nlohmann::json> StatusListCredential(StatusPurpose purpose, const StatusListCredentialOptions& options) const;
+  Result<nlohmann::json> StatusListCredential(StatusPurpose purpose,
+                                              const StatusListCredentialOptions& options) const;
 
   const StatusListConfig& config() const { return config_; }
   uint64_t assigned_count() const { return assigned_count_; }
@@ -141,7 +143,8 @@ class StatusListIssuer {
  private:
   StatusListIssuer() = default;
   const std::string& UrlOf(StatusPurpose purpose) const {
-    return purpose == StatusPurpose::kRevocation ? config_.revocation_list_url : config_.suspension_list_url;
+    return purpose == StatusPurpose::kRevocation ? config_.revocation_list_url
+                                                 : config_.suspension_list_url;
   }
 
   StatusListConfig config_;
@@ -212,7 +215,8 @@ class StatusChecker {
   //  malformed_value_error (invalid_argument): the entry is not a well-formed
   //    BitstringStatusListEntry with purpose revocation/suspension and statusSize 1;
   //  status_retrieval_error (unavailable): the fetcher failed, or the document is too large;
-  //  status_verification_error (unauthenticated / failed_precondition / invalid_argument): the proof
+  //  status_verification_error (unauthenticated / failed_precondition / invalid_argument): the
+  //  proof
   //    check failed, the document is not a BitstringStatusListCredential for this URL, purpose
   //    or validity period, or its encodedList does not decode (bad base64url or gzip, or larger
   //    than max_decompressed_bytes);

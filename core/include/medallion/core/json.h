@@ -37,13 +37,15 @@ int JsonDepth(std::string_view text, int limit);
 Result<nlohmann::json> ParseJson(std::string_view text, JsonLimits limits = {});
 
 // Same, and the value must be a JSON object; `what` names it in errors ("the body").
-Result<nlohmann::json> ParseJsonObject(std::string_view text, std::string_view what, JsonLimits limits = {});
+Result<nlohmann::json> ParseJsonObject(std::string_view text, std::string_view what,
+                                       JsonLimits limits = {});
 
 // Typed access to an object's members without exceptions. Every error is invalid_argument and
 // names the member ("'fill_authorization' must be a string"); a missing required member is
 // "'x' is required". `obj` that is not an object reads as having no members.
 Result<std::string> RequiredString(const nlohmann::json& obj, std::string_view name);
-Result<std::string> OptionalString(const nlohmann::json& obj, std::string_view name, std::string fallback = "");
+Result<std::string> OptionalString(const nlohmann::json& obj, std::string_view name,
+                                   std::string fallback = "");
 Result<int64_t> RequiredInt(const nlohmann::json& obj, std::string_view name);
 Result<int64_t> OptionalInt(const nlohmann::json& obj, std::string_view name, int64_t fallback);
 Result<bool> OptionalBool(const nlohmann::json& obj, std::string_view name, bool fallback);
@@ -52,7 +54,8 @@ Result<nlohmann::json> RequiredObject(const nlohmann::json& obj, std::string_vie
 Result<nlohmann::json> OptionalObject(const nlohmann::json& obj, std::string_view name);
 Result<nlohmann::json> OptionalArray(const nlohmann::json& obj, std::string_view name);
 // An optional array whose elements must all be strings.
-Result<std::vector<std::string>> OptionalStringArray(const nlohmann::json& obj, std::string_view name);
+Result<std::vector<std::string>> OptionalStringArray(const nlohmann::json& obj,
+                                                     std::string_view name);
 
 // Lenient reads of outside JSON for comparisons and display, never throwing (unlike
 // json::value or json::at on a wrong type): a string member, or `fallback` when `j` is not an

@@ -52,13 +52,23 @@ class [[nodiscard]] Status {
   }
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
-  static Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
-  static Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
-  static Status FailedPrecondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
-  static Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
+  static Status PermissionDenied(std::string m) {
+    return {StatusCode::kPermissionDenied, std::move(m)};
+  }
+  static Status Unauthenticated(std::string m) {
+    return {StatusCode::kUnauthenticated, std::move(m)};
+  }
+  static Status FailedPrecondition(std::string m) {
+    return {StatusCode::kFailedPrecondition, std::move(m)};
+  }
+  static Status ResourceExhausted(std::string m) {
+    return {StatusCode::kResourceExhausted, std::move(m)};
+  }
   static Status DataLoss(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
@@ -89,8 +99,8 @@ class [[nodiscard]] Status {
 // Aborts with a message: for programmer misuse only, never for bad input.
 [[noreturn]] void Panic(std::string_view what);
 
-#define MDL_CHECK(cond)                                                  \
-  do {                                                                   \
+#define MDL_CHECK(cond)                                                      \
+  do {                                                                       \
     if (!(cond)) ::medallion::Panic("check failed: " #cond " at " __FILE__); \
   } while (0)
 
@@ -140,15 +150,16 @@ class [[nodiscard]] Result {
 };
 
 // Early-return helpers.
-#define MDL_RETURN_IF_ERROR(expr)              \
-  do {                                         \
-    ::medallion::Status mdl_st_ = (expr);      \
-    if (!mdl_st_.ok()) return mdl_st_;         \
+#define MDL_RETURN_IF_ERROR(expr)         \
+  do {                                    \
+    ::medallion::Status mdl_st_ = (expr); \
+    if (!mdl_st_.ok()) return mdl_st_;    \
   } while (0)
 
 #define MDL_CONCAT_INNER(a, b) a##b
 #define MDL_CONCAT(a, b) MDL_CONCAT_INNER(a, b)
-#define MDL_ASSIGN_OR_RETURN(lhs, expr) MDL_ASSIGN_OR_RETURN_I(MDL_CONCAT(mdl_r_, __LINE__), lhs, expr)
+#define MDL_ASSIGN_OR_RETURN(lhs, expr) \
+  MDL_ASSIGN_OR_RETURN_I(MDL_CONCAT(mdl_r_, __LINE__), lhs, expr)
 #define MDL_ASSIGN_OR_RETURN_I(tmp, lhs, expr) \
   auto tmp = (expr);                           \
   if (!tmp.has_value()) return tmp.error();    \

@@ -54,8 +54,8 @@ struct OpSigner {
 struct State {
   std::string did;
   uint64_t seq = 0;
-  Hash256 last_op_hash{};       // SHA-256 of the last applied operation's canonical bytes
-  Hash256 next_commitment{};    // commitment to the next update key
+  Hash256 last_op_hash{};     // SHA-256 of the last applied operation's canonical bytes
+  Hash256 next_commitment{};  // commitment to the next update key
   Hash256 recovery_commitment{};
   KeySet keys;
   bool deactivated = false;
@@ -73,7 +73,8 @@ struct BuiltOp {
 };
 // create: signed by `update` (U0), commits to `next_update_commitment` (H(U1)) and
 // `recovery_commitment`. The DID is "did:mdl:" + base58btc(SHA-256(canonical op without "did")).
-Result<BuiltOp> BuildCreate(const KeySet& keys, const OpSigner& update, const Hash256& next_update_commitment,
+Result<BuiltOp> BuildCreate(const KeySet& keys, const OpSigner& update,
+                            const Hash256& next_update_commitment,
                             const Hash256& recovery_commitment, int64_t ts);
 // update (also key rotation and add-key / add-service): signed by the update key committed in
 // `current`, commits to the next one.
@@ -82,8 +83,8 @@ Result<BuiltOp> BuildUpdate(const State& current, const KeySet& keys, const OpSi
 // recover: signed by the recovery key committed in `current`; replaces keys, the update
 // commitment and the recovery commitment.
 Result<BuiltOp> BuildRecover(const State& current, const KeySet& keys, const OpSigner& recovery,
-                             const Hash256& next_update_commitment, const Hash256& new_recovery_commitment,
-                             int64_t ts);
+                             const Hash256& next_update_commitment,
+                             const Hash256& new_recovery_commitment, int64_t ts);
 // deactivate: signed by the committed update key or the recovery key. Final.
 Result<BuiltOp> BuildDeactivate(const State& current, const OpSigner& key, int64_t ts);
 
@@ -106,20 +107,21 @@ struct Ignored {
 };
 
 struct ReplayOptions {
-  std::optional<uint64_t> version_id;     // stop after the operation with this seq
-  std::optional<int64_t> version_time;    // only operations with ts <= this
+  std::optional<uint64_t> version_id;       // stop after the operation with this seq
+  std::optional<int64_t> version_time;      // only operations with ts <= this
   std::optional<uint64_t> ledger_position;  // only operations at ledger index < this
 };
 
 struct Replay {
   std::optional<State> state;  // nullopt: no valid create (within the options)
   std::vector<Ignored> ignored;
-  std::vector<uint64_t> applied;  // ledger indices of the applied operations
+  std::vector<uint64_t> applied;            // ledger indices of the applied operations
   std::optional<uint64_t> next_version_id;  // the seq after the selected version, if any
 };
 
 // Replays `ops` (ledger order) for `did` (docs/did-mdl.md §"Read").
-Replay ReplayOperations(std::string_view did, const std::vector<OpRecord>& ops, const ReplayOptions& options = {});
+Replay ReplayOperations(std::string_view did, const std::vector<OpRecord>& ops,
+                        const ReplayOptions& options = {});
 
 // The DID document of a state (docs/did-mdl.md §"DID document").
 DidDocument ToDocument(const State& state);
@@ -130,7 +132,8 @@ void RegisterLedgerValidator(ledger::ValidatorRegistry& registry);
 // Where resolution gets the operations of a DID: every did.op entry that carries it, in
 // ledger order, each already proven (inclusion against a checkpoint the fetcher trusts under
 // its witness policy). Returns the checkpoint size the proofs are against via *tree_size.
-using OpFetcher = std::function<Result<std::vector<OpRecord>>(std::string_view did, uint64_t* tree_size)>;
+using OpFetcher =
+    std::function<Result<std::vector<OpRecord>>(std::string_view did, uint64_t* tree_size)>;
 
 std::shared_ptr<MethodResolver> MakeMdlResolver(OpFetcher fetcher);
 

@@ -30,13 +30,19 @@ Result<DidUrl> ParseDidUrl(std::string_view url);
 std::string_view DidMethod(std::string_view did);
 
 // The verification relationships of DID Core §5.3.
-enum class Relationship { kAuthentication, kAssertionMethod, kKeyAgreement, kCapabilityInvocation, kCapabilityDelegation };
+enum class Relationship {
+  kAuthentication,
+  kAssertionMethod,
+  kKeyAgreement,
+  kCapabilityInvocation,
+  kCapabilityDelegation
+};
 std::string_view RelationshipName(Relationship r);
 Result<Relationship> ParseRelationship(std::string_view name);
 
 // A Multikey verification method (Controlled Identifiers §2.2.2).
 struct VerificationMethod {
-  std::string id;          // absolute DID URL: did#fragment
+  std::string id;  // absolute DID URL: did#fragment
   std::string type = "Multikey";
   std::string controller;  // a DID
   std::string public_key_multibase;
@@ -78,6 +84,7 @@ struct DidDocument {
 };
 
 // Adds a Multikey method `did#<multibase>` for `key` under the given relationships.
-Status AddKey(DidDocument& doc, KeyType type, ByteView public_key, std::initializer_list<Relationship> relationships);
+Status AddKey(DidDocument& doc, KeyType type, ByteView public_key,
+              std::initializer_list<Relationship> relationships);
 
 }  // namespace medallion::did

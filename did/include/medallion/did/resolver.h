@@ -53,7 +53,8 @@ struct ResolutionResult {
   DocumentMetadata metadata;
 
   bool ok() const { return error.empty(); }
-  // The DID Resolution result as JSON: {"didDocument", "didResolutionMetadata", "didDocumentMetadata"}.
+  // The DID Resolution result as JSON: {"didDocument", "didResolutionMetadata",
+  // "didDocumentMetadata"}.
   nlohmann::json ToJson() const;
   static ResolutionResult Error(std::string_view code, std::string message);
 };
@@ -79,7 +80,8 @@ class Resolver {
   // a DID URL with a fragment), not_found (DID or method unknown, or not under the
   // relationship), failed_precondition (the DID is deactivated), unavailable (resolution
   // failed for another reason).
-  Result<VerificationMethod> DereferenceMethod(std::string_view did_url, std::optional<Relationship> relationship,
+  Result<VerificationMethod> DereferenceMethod(std::string_view did_url,
+                                               std::optional<Relationship> relationship,
                                                const ResolutionOptions& options = {}) const;
 
  private:

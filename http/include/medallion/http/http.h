@@ -41,7 +41,8 @@ void SendError(httplib::Response& res, const Status& status);
 // required_claims, interval, ...), with HttpStatusFor(status). REQUIRES: !status.ok(); a status
 // without a reason sends its code name as the error.
 void SendOAuthError(httplib::Response& res, const Status& status, const nlohmann::json& extra);
-void SendError(httplib::Response& res, int http_status, std::string_view error, std::string_view description);
+void SendError(httplib::Response& res, int http_status, std::string_view error,
+               std::string_view description);
 void SendJson(httplib::Response& res, const nlohmann::json& body, int http_status = 200);
 
 // Largest request body any Medallion endpoint accepts (1 MiB); larger bodies get 413.
@@ -91,11 +92,13 @@ struct ConnectionLimits {
 // connection guard with `limits` (per-request time, connections per client address and in
 // total; connection_guard.h). Errors: invalid_argument naming the address, "the port is already
 // in use" when it is.
-Result<int> BindServer(httplib::Server& server, const std::string& host, int port, ConnectionLimits limits = {});
+Result<int> BindServer(httplib::Server& server, const std::string& host, int port,
+                       ConnectionLimits limits = {});
 
 // A plain server, or — with a certificate chain and key (PEM files) — a TLS one, for a role
 // exposed beyond loopback. Errors: invalid_argument if the files do not make a usable context.
-Result<std::unique_ptr<httplib::Server>> MakeHttpServer(const std::string& tls_cert_file, const std::string& tls_key_file);
+Result<std::unique_ptr<httplib::Server>> MakeHttpServer(const std::string& tls_cert_file,
+                                                        const std::string& tls_key_file);
 
 // "127.0.0.1:8080" or ":8080" → host and port. Errors: invalid_argument.
 struct ListenAddress {

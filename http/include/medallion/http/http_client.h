@@ -21,8 +21,9 @@ struct HttpReply {
 // Errors: invalid_argument for a URL we cannot use; unavailable when the server cannot be
 // reached, the answer is cut short or larger than `max_body`.
 // Thread-safe (each call has its own connection).
-Result<HttpReply> HttpCall(std::string_view method, const std::string& url, const std::string& bearer,
-                           const std::string& body = "", const std::string& content_type = "application/json",
+Result<HttpReply> HttpCall(std::string_view method, const std::string& url,
+                           const std::string& bearer, const std::string& body = "",
+                           const std::string& content_type = "application/json",
                            int timeout_seconds = 15, const std::string& ca_file = "",
                            size_t max_body = size_t{4} << 20);
 

@@ -101,8 +101,8 @@ struct VerifiedCheckpoint {
 };
 
 // Verifies a checkpoint note against the log's Ed25519 note key (typed, so that a witness
-// cosignature can never stand in for the log's signature), checks that the origin is `origin`, parses
-// it and applies `policy` (nullptr: no witnesses required). invalid_argument for malformed
+// cosignature can never stand in for the log's signature), checks that the origin is `origin`,
+// parses it and applies `policy` (nullptr: no witnesses required). invalid_argument for malformed
 // notes or checkpoints, unauthenticated for missing or bad signatures, failed_precondition
 // for a wrong origin.
 Result<VerifiedCheckpoint> OpenCheckpoint(std::string_view note, const Ed25519NoteVerifier& log_key,

@@ -61,8 +61,9 @@ class Log {
   // log's origin. Rebuilds the right border from O(log n) stored nodes and checks that the
   // latest checkpoint matches it (data_loss otherwise); signs the empty tree's checkpoint on
   // first use. Starts the sequencer thread.
-  static Result<std::unique_ptr<Log>> Open(std::unique_ptr<LeafStore> store, Ed25519NoteSigner signer,
-                                           Env env, LogOptions options = {});
+  static Result<std::unique_ptr<Log>> Open(std::unique_ptr<LeafStore> store,
+                                           Ed25519NoteSigner signer, Env env,
+                                           LogOptions options = {});
   // Stops accepting appends, commits what is queued, joins the sequencer.
   ~Log();
   Log(const Log&) = delete;
@@ -97,7 +98,8 @@ class Log {
   // Canonical entries [start, end); invalid_argument if end > Size() or end - start > 1000.
   Result<std::vector<StoredLeaf>> Entries(uint64_t start, uint64_t end);
   // Indices of entries carrying `key`, ascending, after `after` (-1: from the start).
-  Result<std::vector<uint64_t>> FindByKey(const EntryKey& key, int64_t after = -1, size_t limit = 100);
+  Result<std::vector<uint64_t>> FindByKey(const EntryKey& key, int64_t after = -1,
+                                          size_t limit = 100);
 
   // Recomputes every leaf hash from the stored entry, every stored node from the leaves and
   // every stored checkpoint's root and signature; reports the first disagreement. Reads the

@@ -31,10 +31,10 @@ struct StoredCheckpoint {
 
 // Everything one sequencer batch writes, atomically.
 struct AppendBatch {
-  std::vector<StoredLeaf> leaves;               // consecutive indices starting at Size()
-  std::vector<CompactRange::Node> nodes;        // complete nodes at level >= 1 they complete
+  std::vector<StoredLeaf> leaves;         // consecutive indices starting at Size()
+  std::vector<CompactRange::Node> nodes;  // complete nodes at level >= 1 they complete
   std::vector<std::pair<EntryKey, uint64_t>> keys;
-  std::optional<StoredCheckpoint> checkpoint;   // the checkpoint for the new size
+  std::optional<StoredCheckpoint> checkpoint;  // the checkpoint for the new size
 };
 
 class LeafStore : public NodeSource {
@@ -68,7 +68,8 @@ class LeafStore : public NodeSource {
     uint64_t size = 0;
     Hash root{};
   };
-  [[nodiscard]] virtual Result<std::optional<WitnessState>> GetWitnessState(const std::string& origin) = 0;
+  [[nodiscard]] virtual Result<std::optional<WitnessState>> GetWitnessState(
+      const std::string& origin) = 0;
   [[nodiscard]] virtual Status CompareAndSetWitnessState(const std::string& origin,
                                                          std::optional<uint64_t> expected_size,
                                                          const WitnessState& state) = 0;
@@ -90,7 +91,8 @@ class SqliteLeafStore final : public LeafStore {
   Status Append(const AppendBatch& batch) override;
   Status GetNode(uint32_t level, uint64_t index, Hash* out) override;
   Result<std::vector<StoredLeaf>> GetLeaves(uint64_t start, uint64_t end) override;
-  Result<std::vector<uint64_t>> FindByKey(const EntryKey& key, int64_t after, size_t limit) override;
+  Result<std::vector<uint64_t>> FindByKey(const EntryKey& key, int64_t after,
+                                          size_t limit) override;
   Result<std::optional<StoredCheckpoint>> LatestCheckpoint() override;
   Result<std::vector<StoredCheckpoint>> GetCheckpoints(uint64_t from_size, size_t limit) override;
   Status PutCheckpoint(const StoredCheckpoint& checkpoint) override;

@@ -54,8 +54,9 @@ struct OwnerKeys {
 // Opens and unlocks the owner's wallet (OpenAndUnlock, files.h) and derives her keys.
 // Errors: the key store's; invalid_argument if `owner_did` is neither empty, the wallet's
 // did:key nor a did:mdl.
-Result<OwnerKeys> UnlockOwner(const std::string& store, const std::string& passphrase_file, uint32_t account,
-                              const std::string& owner_did = "", uint32_t key_index = 0);
+Result<OwnerKeys> UnlockOwner(const std::string& store, const std::string& passphrase_file,
+                              uint32_t account, const std::string& owner_did = "",
+                              uint32_t key_index = 0);
 
 struct ContainerOptions {
   std::string dir;  // consent.db, records.db; created 0700 (removed again if Start fails)
@@ -67,7 +68,7 @@ struct ContainerOptions {
   uint32_t key_index = 0;
   VerifierOptions verifier;
   TlsFiles tls;
-  bool use_ledger = false;      // anchor consent receipts and disclosure batches
+  bool use_ledger = false;     // anchor consent receipts and disclosure batches
   LedgerClientOptions ledger;  // used when ledger.log_key is set
   // The origin of the owner's web app (docs/web.md), "http://localhost:8090": its host is the
   // WebAuthn RP ID. Default: the served URL with a loopback address written "localhost".
@@ -100,7 +101,7 @@ class ContainerRole final : public Role {
   Result<std::string> SetupLink();
 
  private:
-  Status Prepare();                         // keys, ledger client, verifier: before any binding
+  Status Prepare();                          // keys, ledger client, verifier: before any binding
   Status Open(const std::string& base_url);  // the databases and services, named by `base_url`
   Status OpenWeb(const std::string& origin, const std::string& prefix);  // the browser side
 

@@ -23,7 +23,8 @@ namespace medallion::roles {
 
 // Update keys after recovery k start at kUpdateChainStride*(k+1); the first kScanWindow keys of
 // each of kScanChains chains are searched.
-inline constexpr uint32_t kUpdateChainStride = 1000;  // update keys after recovery k start at 1000*(k+1)
+inline constexpr uint32_t kUpdateChainStride =
+    1000;  // update keys after recovery k start at 1000*(k+1)
 inline constexpr uint32_t kScanWindow = 32;
 inline constexpr uint32_t kScanChains = 9;
 
@@ -37,8 +38,9 @@ struct DidController {
                                     wallet::PurposeKeyPath(account, purpose, index));
   }
   Result<Bytes> PublicKey(wallet::KeyPurpose purpose, uint32_t index) const {
-    MDL_ASSIGN_OR_RETURN(auto k, wallet::DeriveFromSeed(wallet::CurveForPurpose(purpose), seed.Reveal(),
-                                                       wallet::PurposeKeyPath(account, purpose, index)));
+    MDL_ASSIGN_OR_RETURN(auto k,
+                         wallet::DeriveFromSeed(wallet::CurveForPurpose(purpose), seed.Reveal(),
+                                                wallet::PurposeKeyPath(account, purpose, index)));
     return k.public_key();
   }
   did::mdl::OpSigner Signer(std::shared_ptr<wallet::SigningKey> key) const {
@@ -59,9 +61,11 @@ struct DidController {
   }
   // Finds the index of the key of `purpose` whose commitment (or, with `raw`, public key)
   // matches, scanning the first keys of each update chain. Errors: not_found.
-  Result<uint32_t> Find(wallet::KeyPurpose purpose, const std::function<bool(const Bytes&)>& match) const {
+  Result<uint32_t> Find(wallet::KeyPurpose purpose,
+                        const std::function<bool(const Bytes&)>& match) const {
     for (uint32_t chain = 0; chain < kScanChains; ++chain) {
-      for (uint32_t i = chain * kUpdateChainStride; i < chain * kUpdateChainStride + kScanWindow; ++i) {
+      for (uint32_t i = chain * kUpdateChainStride; i < chain * kUpdateChainStride + kScanWindow;
+           ++i) {
         MDL_ASSIGN_OR_RETURN(Bytes pk, PublicKey(purpose, i));
         if (match(pk)) return i;
       }
@@ -70,9 +74,11 @@ struct DidController {
                             " key for that DID (wrong wallet or account?)");
   }
   // The update key `state` committed to (pre-rotation), as a signer.
-  Result<did::mdl::OpSigner> CommittedUpdateSigner(const did::mdl::State& state, uint32_t* index) const;
+  Result<did::mdl::OpSigner> CommittedUpdateSigner(const did::mdl::State& state,
+                                                   uint32_t* index) const;
   // An update of `state` to `keys`, signed by the committed update key, committing to the next.
-  Result<did::mdl::BuiltOp> Update(const did::mdl::State& state, const did::mdl::KeySet& keys) const;
+  Result<did::mdl::BuiltOp> Update(const did::mdl::State& state,
+                                   const did::mdl::KeySet& keys) const;
 };
 
 // The DID's current state, replayed from proven ledger operations (the ignored ones in
@@ -83,13 +89,14 @@ Result<did::mdl::State> CurrentState(server::LedgerClient& client, const std::st
 // Appends an operation and waits until a verified checkpoint includes it; returns {index,
 // leaf_hash, checkpoint_size}. Errors: the ledger's; unavailable if no accepted checkpoint
 // includes it yet.
-Result<nlohmann::json> SubmitDidOperation(server::LedgerClient& client, const std::string& canonical);
+Result<nlohmann::json> SubmitDidOperation(server::LedgerClient& client,
+                                          const std::string& canonical);
 
 // Publishes (add) or withdraws a paired phone's key as the device key of `did`, a did:mdl the
 // wallet with `seed` controls: an update signed by the committed update key, submitted and
 // proven included. Withdrawing a key that is no longer the device key changes nothing.
 // Errors: the ledger's; not_found if the wallet does not hold the committed key.
-Status SetDidDeviceKey(const SecretBytes& seed, uint32_t account, server::LedgerClient& client, const std::string& did,
-                       ByteView device_key, bool add);
+Status SetDidDeviceKey(const SecretBytes& seed, uint32_t account, server::LedgerClient& client,
+                       const std::string& did, ByteView device_key, bool add);
 
 }  // namespace medallion::roles

@@ -27,18 +27,20 @@ Result<SecretString> ReadSecretFile(const std::string& path);
 // complete. Without `overwrite` an existing `path` is refused (already_exists) and never
 // replaced. On failure the temporary file is removed. Errors: already_exists; invalid_argument
 // if the directory is missing or not writable; unavailable for I/O errors.
-Status WriteFileAtomic(const std::string& path, std::string_view data, bool public_file, bool overwrite);
+Status WriteFileAtomic(const std::string& path, std::string_view data, bool public_file,
+                       bool overwrite);
 
 // A key store passphrase: from `file` if given, else $`env_var`, else a no-echo prompt on the
 // terminal (at most 1024 bytes; twice when `confirm`, compared in constant time).
 // Errors: invalid_argument if none can be had or the two entries differ.
-Result<SecretString> GetPassphrase(const std::string& file, const char* env_var, const std::string& prompt,
-                                   bool confirm);
+Result<SecretString> GetPassphrase(const std::string& file, const char* env_var,
+                                   const std::string& prompt, bool confirm);
 
 // Opens and unlocks a key store: a file that is not a usable key store is invalid_argument
 // (exit 2), a wrong passphrase unauthenticated (exit 1). The passphrase comes from
 // `passphrase_file`, else $MEDALLION_PASSPHRASE, else a prompt.
-Result<wallet::WalletSecret> OpenAndUnlock(const std::string& store, const std::string& passphrase_file);
+Result<wallet::WalletSecret> OpenAndUnlock(const std::string& store,
+                                           const std::string& passphrase_file);
 
 // The layout of the guardian shares last split from a key store (`wallet split --store`), kept
 // beside the seed as a public record — never a share: {"group_threshold", "groups":

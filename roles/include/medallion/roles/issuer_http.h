@@ -31,7 +31,7 @@ void RegisterStatusListCredential(httplib::Server& server, const std::string& pa
 // <admin token>`: GET /society/v1/licenses and POST /society/v1/licenses/{id}/status
 // {"action": "revoke" | "suspend" | "reinstate"}; GET /status/revocation and /status/suspension
 // (the signed lists). `society`, `resolver` must outlive `server`.
-void RegisterSocietyRoutes(httplib::Server& server, claims::Society& society, const did::Resolver& resolver,
-                           std::string admin_token);
+void RegisterSocietyRoutes(httplib::Server& server, claims::Society& society,
+                           const did::Resolver& resolver, std::string admin_token);
 
 }  // namespace medallion::server

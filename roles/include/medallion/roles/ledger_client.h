@@ -38,7 +38,8 @@ class LedgerClient {
   // Errors: the server's error (invalid_argument, already_exists, resource_exhausted...),
   // unavailable if the node cannot be reached, data_loss if the answer is malformed.
   Result<ledger::AppendResult> Append(const nlohmann::json& entry);
-  Result<std::vector<Result<ledger::AppendResult>>> AppendBatch(const std::vector<nlohmann::json>& entries);
+  Result<std::vector<Result<ledger::AppendResult>>> AppendBatch(
+      const std::vector<nlohmann::json>& entries);
 
   // Fetches the latest checkpoint and, if it is newer than the trusted one, a consistency
   // proof; verifies both and trusts the checkpoint. failed_precondition "rollback" / "split

@@ -34,7 +34,8 @@ struct WitnessEndpoint {
 class CosignatureCollector {
  public:
   // `log` is not owned and must outlive the collector.
-  CosignatureCollector(ledger::Log* log, std::vector<WitnessEndpoint> witnesses, int interval_ms = 200);
+  CosignatureCollector(ledger::Log* log, std::vector<WitnessEndpoint> witnesses,
+                       int interval_ms = 200);
   ~CosignatureCollector();
   CosignatureCollector(const CosignatureCollector&) = delete;
   CosignatureCollector& operator=(const CosignatureCollector&) = delete;

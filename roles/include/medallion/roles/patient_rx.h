@@ -33,30 +33,32 @@ Result<std::string> DeviceMethod(const did::Resolver& resolver, const std::strin
 // The owner-approval request (uma::kRequestFill) that asks her phone to authorize one fill of
 // the prescription with digest `digest_hex` at the pharmacy `domain`: {"kind", "summary",
 // "payload": {"sign": did-auth+jwt by `device_method`, aud = domain, "prescription"}}.
-nlohmann::json FillRequest(const std::string& device_method, const std::string& domain, const std::string& digest_hex,
-                           const std::string& medication);
+nlohmann::json FillRequest(const std::string& device_method, const std::string& domain,
+                           const std::string& digest_hex, const std::string& medication);
 
 // The medication's name in a PrescriptionCredential ("" when it has none).
 std::string MedicationOf(const nlohmann::json& prescription_vc);
 
 // One fill of a prescription as the ledger shows it.
 struct FillState {
-  uint32_t n = 0;            // 0-based
-  bool used = false;         // a dispense record carries this fill's nullifier
-  uint64_t ledger_index = 0; // that record's index (when used)
+  uint32_t n = 0;             // 0-based
+  bool used = false;          // a dispense record carries this fill's nullifier
+  uint64_t ledger_index = 0;  // that record's index (when used)
 };
 
 // Each allowed fill of `prescription_vc` and whether the ledger holds a dispense record with
 // its nullifier (claims::DispenseNullifier), every record proven included against the client's
 // verified checkpoint. invalid_argument for a malformed prescription; the ledger's errors.
-Result<std::vector<FillState>> FillsOnLedger(const nlohmann::json& prescription_vc, server::LedgerClient& ledger);
+Result<std::vector<FillState>> FillsOnLedger(const nlohmann::json& prescription_vc,
+                                             server::LedgerClient& ledger);
 
 // A dispense receipt checked against the ledger for its holder: the entry at the receipt's
 // ledgerIndex is proven included (RFC 9162 §2.1.3.2) against a verified checkpoint, is a
 // dispense record, and carries the nullifier of the receipt's fill of `prescription_vc` (the
 // prescription whose digest the receipt names). {"index", "included", "tree_size"?,
 // "names_her_fill", "valid", "detail"?}.
-nlohmann::json CheckDispenseReceipt(const nlohmann::json& receipt_vc, const nlohmann::json* prescription_vc,
+nlohmann::json CheckDispenseReceipt(const nlohmann::json& receipt_vc,
+                                    const nlohmann::json* prescription_vc,
                                     server::LedgerClient& ledger);
 
 }  // namespace medallion::roles

@@ -42,15 +42,18 @@ class FhirResourceServer {
   // PAT expires.
   using PatSource = std::function<Result<std::string>()>;
   // Registers (or finds, after a restart) the resources. `as` and `records` must outlive it.
-  static Result<std::unique_ptr<FhirResourceServer>> Create(uma::AuthorizationServer& as, uma::RecordStore& records,
+  static Result<std::unique_ptr<FhirResourceServer>> Create(uma::AuthorizationServer& as,
+                                                            uma::RecordStore& records,
                                                             PatSource pat_source = {});
   // The UMA resource id of a FHIR type ("" if not a stored type).
   std::string ResourceIdFor(std::string_view type) const;
-  // Registers GET/POST /fhir/{type}, GET/PUT /fhir/{type}/{id}, GET /fhir/{type}/{id}/_history/{vid}.
+  // Registers GET/POST /fhir/{type}, GET/PUT /fhir/{type}/{id}, GET
+  // /fhir/{type}/{id}/_history/{vid}.
   void RegisterRoutes(httplib::Server& server);
 
  private:
-  FhirResourceServer(uma::AuthorizationServer& as, uma::RecordStore& records) : as_(as), records_(records) {}
+  FhirResourceServer(uma::AuthorizationServer& as, uma::RecordStore& records)
+      : as_(as), records_(records) {}
   std::string Pat();
   PatSource pat_source_;
   uma::AuthorizationServer& as_;

@@ -103,7 +103,7 @@ Status InTransaction(sqlite3* db, std::string_view what, F&& body) {
 // and applies the migrations it has not seen, each numbered by its position (1-based) in
 // `migrations`, in one transaction. On success *out owns the handle (sqlite3_close it).
 // Errors: unavailable (cannot open), failed_precondition (a newer schema), data_loss.
-Status OpenDatabase(const std::string& path, std::string_view what, std::span<const char* const> migrations,
-                    sqlite3** out);
+Status OpenDatabase(const std::string& path, std::string_view what,
+                    std::span<const char* const> migrations, sqlite3** out);
 
 }  // namespace medallion::sql

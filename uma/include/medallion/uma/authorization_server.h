@@ -8,8 +8,9 @@
 //
 // Every method is transport-neutral: it takes what the HTTP request carried (form fields,
 // bearer token, client credentials, JSON body) and returns the protocol's answer (a Status with
-// the OAuth/UMA error code as its reason, the JSON body) — server/uma_http.cpp only moves bytes. Tokens are random 256-bit strings; only their
-// SHA-256 is stored. Thread-safe (one SQLite connection, serialized).
+// the OAuth/UMA error code as its reason, the JSON body) — server/uma_http.cpp only moves bytes.
+// Tokens are random 256-bit strings; only their SHA-256 is stored. Thread-safe (one SQLite
+// connection, serialized).
 #pragma once
 
 #include <cstdint>
@@ -71,11 +72,12 @@ struct ClientCredentials {
 };
 
 struct AuthorizationServerOptions {
-  std::string issuer;     // the server's base URL (no trailing '/'): `as_uri`, and the audience of claim tokens
+  std::string issuer;     // the server's base URL (no trailing '/'): `as_uri`, and the audience of
+                          // claim tokens
   std::string owner_did;  // the container's owner: signs in, approves, controls the receipts
   std::string realm = "medallion";
-  std::vector<std::string> trusted_issuers;  // medical societies whose licenses count (DIDs)
-  const did::Resolver* resolver = nullptr;   // REQUIRES: set; outlives the server
+  std::vector<std::string> trusted_issuers;   // medical societies whose licenses count (DIDs)
+  const did::Resolver* resolver = nullptr;    // REQUIRES: set; outlives the server
   claims::LicenseStatusCheck license_status;  // REQUIRES: set (OK = active)
   // Receipts on the ledger (optional): consent grants/revocations and disclosure-log batches.
   // With a ledger, `owner_signer` (the owner's assertion key) signs the consent entries and
@@ -90,10 +92,11 @@ struct AuthorizationServerOptions {
   int64_t pat_ttl = 86400;
   int64_t session_ttl = 3600;
   int64_t challenge_ttl = 300;
-  int64_t max_claim_token_age = 600;  // a claim token's exp - iat, and how old its iat may be
+  int64_t max_claim_token_age = 600;   // a claim token's exp - iat, and how old its iat may be
   int64_t approval_poll_interval = 5;  // `interval` of request_submitted (UMA Grant §3.3.6)
   int64_t max_clock_skew = 120;
-  size_t log_batch = 64;  // disclosure-log entries per ledger anchor (AnchorDisclosures anchors what is pending)
+  size_t log_batch =
+      64;  // disclosure-log entries per ledger anchor (AnchorDisclosures anchors what is pending)
   // Devices: how long a pairing offer lives, and wrong proofs before it is burned.
   int64_t pairing_ttl = 300;
   int64_t max_pairing_attempts = 5;
@@ -122,7 +125,8 @@ class AuthorizationServer {
  public:
   // Opens or creates the consent database at `path` (WAL, synchronous=FULL, migrations).
   // Errors: invalid_argument for unusable options; the database's errors.
-  static Result<std::unique_ptr<AuthorizationServer>> Open(const std::string& path, AuthorizationServerOptions options,
+  static Result<std::unique_ptr<AuthorizationServer>> Open(const std::string& path,
+                                                           AuthorizationServerOptions options,
                                                            Env env);
   ~AuthorizationServer();
   AuthorizationServer(const AuthorizationServer&) = delete;
@@ -161,7 +165,8 @@ class AuthorizationServer {
   // --- Protection API (FedAuthz §3-§5), each with the PAT as bearer token ---
   Reply CreateResource(std::string_view pat, const nlohmann::json& description);
   Reply ReadResource(std::string_view pat, std::string_view id);
-  Reply UpdateResource(std::string_view pat, std::string_view id, const nlohmann::json& description);
+  Reply UpdateResource(std::string_view pat, std::string_view id,
+                       const nlohmann::json& description);
   Reply DeleteResource(std::string_view pat, std::string_view id);
   Reply ListResources(std::string_view pat);
   // FedAuthz §4: a permission ticket for one permission object or an array of them; every
@@ -179,12 +184,13 @@ class AuthorizationServer {
   // `scope` on `resource_id`. On refusal the reply is UMA Grant §3.2's "unauthorized"
   // (unauthenticated) with a fresh permission ticket in WWW-Authenticate (or insufficient_scope,
   // permission_denied, if no ticket can be issued).
-  Result<Access> Authorize(std::string_view pat, std::string_view bearer, const std::string& resource_id,
-                           const std::string& scope, Reply* refusal);
+  Result<Access> Authorize(std::string_view pat, std::string_view bearer,
+                           const std::string& resource_id, const std::string& scope,
+                           Reply* refusal);
   // Records a release in the accounting of disclosures (resource server → AS): what was
   // returned to whom. `what` names the records (e.g. "MedicationRequest/abc").
-  Status RecordRelease(const Access& access, const std::string& resource_id, const std::string& scope,
-                       const std::vector<std::string>& what);
+  Status RecordRelease(const Access& access, const std::string& resource_id,
+                       const std::string& scope, const std::vector<std::string>& what);
 
   // --- The owner (docs/uma.md §"Owner API") ---
   // A sign-in challenge: {"nonce", "audience", "expires"}.
@@ -212,7 +218,8 @@ class AuthorizationServer {
   Reply DeletePolicy(std::string_view session, std::string_view id);
   Reply ListRequests(std::string_view session, std::string_view status_filter);
   // The owner's decision on a pending request ("approve" / "deny").
-  Reply DecideAsOwner(std::string_view session, std::string_view request_id, std::string_view decision);
+  Reply DecideAsOwner(std::string_view session, std::string_view request_id,
+                      std::string_view decision);
   // A decision signed by an approver (the owner's phone, a co-approving provider): a
   // did-auth+jwt with aud = issuer, nonce = the request's hash, and the claims
   // {"request": id, "decision": "approve"|"deny"}. The signed token is kept as the receipt.
@@ -249,12 +256,14 @@ class AuthorizationServer {
   // "medallion-decision/1", "container", "request", "hash", "decision"}); for a request whose
   // payload asks for a signature, `result` is the signed document (a Data Integrity proof by
   // the device's verification method, or a did-auth+jwt) and is verified before it is kept.
-  Reply DeviceDecide(std::string_view device_session, std::string_view request_id, const nlohmann::json& body);
+  Reply DeviceDecide(std::string_view device_session, std::string_view request_id,
+                     const nlohmann::json& body);
   // Queues a request for the owner's approval (another part of the container: a prescription
   // to co-sign, a fill to authorize, a recovery). `summary` is shown to the owner; `payload`
   // may carry {"sign": {"format": "data_integrity" | "did-auth+jwt", "verification_method",
   // "document" | "claims"}}. Returns the request id.
-  Result<std::string> QueueApproval(const std::string& kind, const nlohmann::json& summary, const nlohmann::json& payload);
+  Result<std::string> QueueApproval(const std::string& kind, const nlohmann::json& summary,
+                                    const nlohmann::json& payload);
   // A request's state: {"id", "kind", "status", "hash", "summary", "approvals", "result"?}.
   Result<nlohmann::json> GetRequest(std::string_view request_id);
 
@@ -285,7 +294,8 @@ class AuthorizationServer {
   Reply RequestPermissionLocked(const std::string& resource_server, const nlohmann::json& body);
   Status MaybeAnchorLocked(bool force);
   Reply StoreCredentialFrom(const std::string& source, const nlohmann::json& credential);
-  Result<nlohmann::json> AnchorConsent(const Policy& policy, const std::string& action, const std::string& receipt_hash);
+  Result<nlohmann::json> AnchorConsent(const Policy& policy, const std::string& action,
+                                       const std::string& receipt_hash);
   std::unique_ptr<Impl> impl_;
   AuthorizationServerOptions options_;
 };
@@ -303,7 +313,8 @@ Result<uint64_t> VerifyDisclosureExport(const nlohmann::json& exported);
 std::string ConsentSignerLabel(std::string_view grant_receipt_hash);
 std::string DisclosureAnchorLabel(int64_t seq);
 // What the owner signs with her DID's assertion key to bind a pseudonymous signer to herself
-// (ListReceipts' "signer_proof"): "medallion ledger signer binding\nsigner <key>\nreceipt <hash>\n".
+// (ListReceipts' "signer_proof"): "medallion ledger signer binding\nsigner <key>\nreceipt
+// <hash>\n".
 std::string SignerBindingMessage(std::string_view signer, std::string_view receipt_hash);
 Result<std::string> PseudonymousPublicKey(const SecretBytes& secret, const std::string& label);
 

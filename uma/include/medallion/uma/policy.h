@@ -26,22 +26,24 @@ inline constexpr char kOwnerApprover[] = "owner";
 struct SubjectRule {
   std::string did;              // this DID
   std::string credential_type;  // or: any holder of a verified credential of this type ...
-  std::vector<std::string> issuers;  // ... issued by one of these DIDs (empty: the container's trusted issuers)
+  std::vector<std::string>
+      issuers;  // ... issued by one of these DIDs (empty: the container's trusted issuers)
 };
 
 struct Policy {
   std::string id;  // assigned by the store
   enum class Effect { kPermit, kDeny } effect = Effect::kPermit;
-  std::vector<SubjectRule> subjects;         // any of them; at least one
-  std::vector<std::string> resource_ids;     // UMA resource ids ...
-  std::vector<std::string> resource_types;   // ... or resource types (exact, or the last path segment); "*" = all
-  std::vector<std::string> scopes;           // empty = every scope
-  std::vector<std::string> purposes;         // permit: at least one; deny: empty = every purpose
-  int64_t not_before = 0;                    // POSIX seconds, 0 = no bound
+  std::vector<SubjectRule> subjects;      // any of them; at least one
+  std::vector<std::string> resource_ids;  // UMA resource ids ...
+  std::vector<std::string>
+      resource_types;  // ... or resource types (exact, or the last path segment); "*" = all
+  std::vector<std::string> scopes;    // empty = every scope
+  std::vector<std::string> purposes;  // permit: at least one; deny: empty = every purpose
+  int64_t not_before = 0;             // POSIX seconds, 0 = no bound
   int64_t not_after = 0;
-  bool owner_approval = false;               // each request waits for the owner's decision
-  std::vector<std::string> co_approvers;     // DIDs whose approval is also required (multi-party)
-  std::string note;                          // the owner's own label; never shown to requesters
+  bool owner_approval = false;            // each request waits for the owner's decision
+  std::vector<std::string> co_approvers;  // DIDs whose approval is also required (multi-party)
+  std::string note;                       // the owner's own label; never shown to requesters
 };
 
 // Strict JSON form (docs/uma.md §"Policies"): unknown members, wrong types, an empty subject
@@ -91,7 +93,7 @@ struct Decision {
   // kPermit: what is granted (denied pairs are dropped). kApprovalRequired: what would be
   // granted once every approver agrees.
   std::vector<GrantedPermission> permissions;
-  std::vector<std::string> approvers;  // kApprovalRequired: "owner" and/or DIDs, sorted
+  std::vector<std::string> approvers;    // kApprovalRequired: "owner" and/or DIDs, sorted
   std::vector<std::string> explanation;  // one line per (resource, scope): which rule decided
 };
 
@@ -104,7 +106,8 @@ struct Decision {
 // The request is denied if every pair is; waits for approval if any remaining pair does;
 // otherwise permits the remaining pairs. `trusted_issuers` stands in for a credential rule
 // without issuers. Deterministic: the output depends only on the arguments.
-Decision Evaluate(const std::vector<Policy>& policies, const std::vector<RequestedPermission>& requested,
-                  const RequestingParty& party, const std::vector<std::string>& trusted_issuers, int64_t now);
+Decision Evaluate(const std::vector<Policy>& policies,
+                  const std::vector<RequestedPermission>& requested, const RequestingParty& party,
+                  const std::vector<std::string>& trusted_issuers, int64_t now);
 
 }  // namespace medallion::uma

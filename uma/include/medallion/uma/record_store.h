@@ -50,11 +50,13 @@ class RecordStore {
   // Replaces a resource (FHIR update): the body's resourceType and id must match; with
   // `if_match`, the current version must be that one (failed_precondition otherwise: a lost
   // update is refused). The version is incremented; old versions are kept.
-  Result<nlohmann::json> Update(std::string_view type, std::string_view id, const nlohmann::json& resource,
+  Result<nlohmann::json> Update(std::string_view type, std::string_view id,
+                                const nlohmann::json& resource,
                                 std::optional<uint64_t> if_match = std::nullopt);
   // Current resources of `type`, optionally only those about `patient` ("Patient/<id>" as in
   // subject.reference or patient.reference), oldest first, at most `limit` (≤ 1000).
-  Result<std::vector<nlohmann::json>> Search(std::string_view type, std::optional<std::string> patient,
+  Result<std::vector<nlohmann::json>> Search(std::string_view type,
+                                             std::optional<std::string> patient,
                                              size_t limit = 100);
 
  private:

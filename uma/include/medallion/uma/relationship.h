@@ -27,8 +27,8 @@ namespace medallion::uma {
 
 // A party's pairwise key for relationship `index` (wallet path m/5063756'/0'/7'/index'/0').
 struct PairwiseKey {
-  Bytes public_key;        // Ed25519, 32 bytes
-  SecretBytes private_key;  // libsodium's 64-byte secret key
+  Bytes public_key;               // Ed25519, 32 bytes
+  SecretBytes private_key;        // libsodium's 64-byte secret key
   std::string Pseudonym() const;  // base64url of the public key: what the ledger shows
 };
 Result<PairwiseKey> DerivePairwiseKey(ByteView seed, uint32_t index);
@@ -44,13 +44,17 @@ std::string DataCommitment(const std::string& salt, const std::string& data_hash
 
 // Ledger entries (canonical JSON objects, signed). The provider opens with the patient's
 // pseudonym (which the patient gave her) and seals `location` to it.
-Result<nlohmann::json> BuildOpen(const PairwiseKey& provider, const std::string& patient_pseudonym, const std::string& kind,
-                                 const std::string& location, const std::string& data_hash_hex, int64_t ts);
-Result<nlohmann::json> BuildStatus(const PairwiseKey& provider, const std::string& patient_pseudonym, const std::string& kind,
+Result<nlohmann::json> BuildOpen(const PairwiseKey& provider, const std::string& patient_pseudonym,
+                                 const std::string& kind, const std::string& location,
+                                 const std::string& data_hash_hex, int64_t ts);
+Result<nlohmann::json> BuildStatus(const PairwiseKey& provider,
+                                   const std::string& patient_pseudonym, const std::string& kind,
                                    const std::string& status, int64_t ts);
 // action: "accept", "reject" or "delete", by the patient.
-Result<nlohmann::json> BuildPatientAction(const PairwiseKey& patient, const std::string& provider_pseudonym,
-                                          const std::string& kind, const std::string& action, int64_t ts);
+Result<nlohmann::json> BuildPatientAction(const PairwiseKey& patient,
+                                          const std::string& provider_pseudonym,
+                                          const std::string& kind, const std::string& action,
+                                          int64_t ts);
 
 // The ledger validator: each entry's signature by the party its action belongs to.
 void RegisterRelationshipValidator(ledger::ValidatorRegistry& registry);
@@ -66,7 +70,7 @@ struct Relationship {
   std::string status;            // the provider's: active, suspended, ended
   std::string patient_decision;  // "", accepted, rejected
   bool deleted = false;
-  std::string location;          // opened, for the patient only ("" if not openable)
+  std::string location;           // opened, for the patient only ("" if not openable)
   std::string data_hash;          // the ledger's `data`: DataCommitment(salt, SHA-256 of the data)
   std::string data_salt;          // opened with the location, for the patient only
   std::vector<uint64_t> indexes;  // the ledger entries applied
@@ -74,11 +78,14 @@ struct Relationship {
 };
 // `entries`: (ledger index, canonical JSON) under this relationship id. With the patient's
 // key, the sealed location is opened.
-Result<Relationship> Replay(const std::vector<std::pair<uint64_t, std::string>>& entries, const PairwiseKey* patient);
+Result<Relationship> Replay(const std::vector<std::pair<uint64_t, std::string>>& entries,
+                            const PairwiseKey* patient);
 
 // Rebuilds a patient's relationships from her seed: pseudonyms 0, 1, 2, ... are derived and
 // looked up until `gap` consecutive indexes have nothing on the ledger (BIP-44's gap limit).
-using RelationshipLookup = std::function<Result<std::vector<std::pair<uint64_t, std::string>>>(const std::string& rel_id)>;
-Result<std::vector<Relationship>> RebuildFromSeed(ByteView seed, const RelationshipLookup& lookup, uint32_t gap = 20);
+using RelationshipLookup =
+    std::function<Result<std::vector<std::pair<uint64_t, std::string>>>(const std::string& rel_id)>;
+Result<std::vector<Relationship>> RebuildFromSeed(ByteView seed, const RelationshipLookup& lookup,
+                                                  uint32_t gap = 20);
 
 }  // namespace medallion::uma

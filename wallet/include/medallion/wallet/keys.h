@@ -25,7 +25,7 @@ enum class KeyPurpose : uint32_t {
   kDidUpdate = 3,           // Ed25519: did:mdl update operations (pre-rotation chain)
   kRecoveryCommitment = 4,  // Ed25519: did:mdl recovery key, committed in the create operation
   kEs256k = 5,              // secp256k1 (BIP-32): ES256K JOSE signatures
-  kDevice = 6,              // Ed25519: a paired phone's device key (derived on the phone's own seed)
+  kDevice = 6,  // Ed25519: a paired phone's device key (derived on the phone's own seed)
 };
 std::string_view KeyPurposeName(KeyPurpose purpose);
 Result<KeyPurpose> ParseKeyPurpose(std::string_view name);

@@ -26,7 +26,7 @@ namespace medallion::wallet {
 // unlocking take unbounded memory or time.
 struct KdfParams {
   uint64_t opslimit = 0;
-  uint64_t memlimit = 0;  // bytes
+  uint64_t memlimit = 0;           // bytes
   static KdfParams Moderate();     // libsodium MODERATE: 3 passes, 256 MiB (the default)
   static KdfParams Interactive();  // libsodium INTERACTIVE: 2 passes, 64 MiB
   static KdfParams ForTests();     // the minimum libsodium allows: fast, for tests only
@@ -46,8 +46,10 @@ class KeyStore {
   // not; permission_denied if it cannot be created there; invalid_argument for an empty
   // passphrase or out-of-bounds parameters; unavailable for I/O errors. On failure no file is
   // left behind. Connections use WAL, synchronous=FULL and secure_delete.
-  static Result<std::unique_ptr<KeyStore>> Create(const std::string& path, std::string_view passphrase,
-                                                  const WalletSecret& secret, KdfParams params, Env env);
+  static Result<std::unique_ptr<KeyStore>> Create(const std::string& path,
+                                                  std::string_view passphrase,
+                                                  const WalletSecret& secret, KdfParams params,
+                                                  Env env);
 
   // Opens an existing store without unlocking it. The file must be a regular file (a symlink
   // is refused, as with O_NOFOLLOW), owned by the effective user and not accessible by group or
@@ -73,7 +75,8 @@ class KeyStore {
   // WAL is checkpointed and truncated (best effort) so the old ciphertext does not linger.
   // Errors as Unlock (data_loss if the wallet-seed record is missing), plus invalid_argument
   // for an empty new passphrase or out-of-bounds parameters, unavailable for SQLite errors.
-  Status ChangePassphrase(std::string_view old_passphrase, std::string_view new_passphrase, KdfParams params);
+  Status ChangePassphrase(std::string_view old_passphrase, std::string_view new_passphrase,
+                          KdfParams params);
 
   // Public (not secret) records kept beside the seed: DIDs, relationship indices, ...
   Status PutPublic(std::string_view kind, std::string_view name, std::string_view value);

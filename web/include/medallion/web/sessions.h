@@ -28,11 +28,11 @@ inline constexpr char kChallengeUnknown[] = "challenge_unknown";
 inline constexpr char kChallengeUsed[] = "challenge_used";
 inline constexpr char kChallengeExpired[] = "challenge_expired";
 inline constexpr char kSessionUnknown[] = "session_unknown";
-inline constexpr char kSessionIdle[] = "session_idle";          // idle timeout passed
-inline constexpr char kSessionExpired[] = "session_expired";    // absolute timeout passed
+inline constexpr char kSessionIdle[] = "session_idle";        // idle timeout passed
+inline constexpr char kSessionExpired[] = "session_expired";  // absolute timeout passed
 inline constexpr char kCsrfInvalid[] = "csrf_invalid";
 inline constexpr char kRateLimited[] = "rate_limited";
-inline constexpr char kPasskeyUnknown[] = "passkey_unknown";    // unknown or revoked
+inline constexpr char kPasskeyUnknown[] = "passkey_unknown";  // unknown or revoked
 
 struct SessionOptions {
   int64_t idle_timeout_s = 30 * 60;
@@ -70,7 +70,7 @@ struct SessionInfo {
   std::string method;        // "passkey:<credential id>", "phone:<device id>" or "link"
   int64_t created_at = 0;
   int64_t last_seen_at = 0;
-  int64_t expires_at = 0;    // the absolute timeout
+  int64_t expires_at = 0;  // the absolute timeout
 };
 
 // A session's CSRF token: base64url(HMAC-SHA256(key = the session id, "medallion csrf v1")).
@@ -88,7 +88,8 @@ struct NewSession {
 class BrowserStore {
  public:
   // Opens or creates the database at `path` (":memory:" for tests).
-  static Result<std::unique_ptr<BrowserStore>> Open(const std::string& path, Env& env, SessionOptions options = {});
+  static Result<std::unique_ptr<BrowserStore>> Open(const std::string& path, Env& env,
+                                                    SessionOptions options = {});
   ~BrowserStore();
   BrowserStore(const BrowserStore&) = delete;
   BrowserStore& operator=(const BrowserStore&) = delete;

@@ -21,18 +21,18 @@
 namespace medallion::webauthn {
 
 // Reason codes (Status::reason()) of refused ceremonies.
-inline constexpr char kMalformed[] = "webauthn_malformed";            // unusable encoding, CBOR or JSON
-inline constexpr char kWrongType[] = "webauthn_type";                  // clientData.type mismatch
+inline constexpr char kMalformed[] = "webauthn_malformed";  // unusable encoding, CBOR or JSON
+inline constexpr char kWrongType[] = "webauthn_type";       // clientData.type mismatch
 inline constexpr char kChallengeMismatch[] = "challenge_mismatch";
 inline constexpr char kOriginMismatch[] = "origin_mismatch";
-inline constexpr char kRpIdMismatch[] = "rp_id_mismatch";              // rpIdHash
-inline constexpr char kUserNotPresent[] = "user_not_present";          // UP flag clear
-inline constexpr char kUserNotVerified[] = "user_not_verified";        // UV required, clear
+inline constexpr char kRpIdMismatch[] = "rp_id_mismatch";        // rpIdHash
+inline constexpr char kUserNotPresent[] = "user_not_present";    // UP flag clear
+inline constexpr char kUserNotVerified[] = "user_not_verified";  // UV required, clear
 inline constexpr char kAttestationUnsupported[] = "attestation_unsupported";
 inline constexpr char kAlgorithmUnsupported[] = "alg_unsupported";
 inline constexpr char kSignatureInvalid[] = "signature_invalid";
-inline constexpr char kCounterRegression[] = "counter_regression";     // §6.1.1
-inline constexpr char kCredentialMismatch[] = "credential_mismatch";   // rawId / userHandle
+inline constexpr char kCounterRegression[] = "counter_regression";    // §6.1.1
+inline constexpr char kCredentialMismatch[] = "credential_mismatch";  // rawId / userHandle
 
 // Status codes of the refusals: kMalformed, kAttestationUnsupported and kAlgorithmUnsupported
 // are invalid_argument (the input cannot be used); every other reason is unauthenticated (the
@@ -72,14 +72,14 @@ Result<CoseKey> ParseCoseKey(ByteView cose_key);
 
 // A registered credential as the relying party stores it.
 struct Credential {
-  Bytes id;                 // credentialId (rawId)
-  Bytes cose_public_key;    // the credentialPublicKey, CBOR-encoded COSE_Key, as received
-  int64_t alg = 0;          // kCoseEs256 or kCoseEdDsa
+  Bytes id;               // credentialId (rawId)
+  Bytes cose_public_key;  // the credentialPublicKey, CBOR-encoded COSE_Key, as received
+  int64_t alg = 0;        // kCoseEs256 or kCoseEdDsa
   uint32_t sign_count = 0;
   bool user_verified = false;
   bool backup_eligible = false;  // BE flag
   bool backed_up = false;        // BS flag
-  Bytes aaguid;             // 16 bytes
+  Bytes aaguid;                  // 16 bytes
 };
 
 // What a registration response carries (the members of PublicKeyCredential with an
