@@ -192,12 +192,15 @@ export async function render(main, ctx) {
     }
   });
 
-  const session = ctx.state && ctx.state.session;
+  const reloadRecovery = async () => {
+    const [r, list] = await Promise.all([api.get('web/v1/recovery').catch(() => null), api.get('owner/v1/devices')]);
+    clear(recoveryHolder).append(recoveryBox(r, (list || []).filter((d) => !d.revoked).length));
+  };  const session = ctx.state && ctx.state.session;
   main.append(
     h('h1', {}, 'Devices and sign-in'),
     status,
     h('h2', {}, 'Your phones'), deviceBox,
-    pairingBox(ctx, () => reloadDevices().catch(() => {})),
+    pairingBox(ctx, () => Promise.all([reloadDevices(), reloadRecovery()]).catch(() => {})),
     h('h2', {}, 'Your passkeys'),
     h('p', {}, 'Passkeys sign you in to this page. Remove one you no longer use.'),
     passkeyBox, addForm,
@@ -207,9 +210,6 @@ export async function render(main, ctx) {
     session ? h('p', {}, 'Signed in ', h('time', { datetime: isoAttr(session.created_at) }, when(session.created_at)), session.expires_at ? [', until ', h('time', { datetime: isoAttr(session.expires_at) }, when(session.expires_at)), ' at the latest'] : '', '.') : null,
     h('div', { class: 'actions' }, signout, signoutAll),
     ctx.ownerDid ? details('Your identity (DID)', h('code', { class: 'mono' }, ctx.ownerDid)) : null);
-  const reloadRecovery = async () => {
-    const [r, list] = await Promise.all([api.get('web/v1/recovery').catch(() => null), api.get('owner/v1/devices')]);
-    clear(recoveryHolder).append(recoveryBox(r, (list || []).filter((d) => !d.revoked).length));
-  };
+
   await Promise.all([reloadDevices(), reloadPasskeys(), reloadRecovery()]);
 }
