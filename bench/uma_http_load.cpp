@@ -1,8 +1,8 @@
 // HTTP load on the container's UMA 2.0 authorization server and FHIR resource server (issue 6).
 //
 // One process: the server side is what `medallion container serve` runs (uma::AuthorizationServer,
-// uma::RecordStore, server::RegisterUmaRoutes, server::FhirResourceServer as a resource-server
-// client the owner registered, server::ConfigureServer) on 127.0.0.1:0 with SystemClock +
+// uma::RecordStore, roles::RegisterUmaRoutes, roles::FhirResourceServer as a resource-server
+// client the owner registered, http::ConfigureServer) on 127.0.0.1:0 with SystemClock +
 // SystemRng and its databases on a real disk; the client side is N threads, one keep-alive
 // httplib::Client each. Client and server share the machine's cores.
 //
@@ -336,7 +336,7 @@ int main(int argc, char** argv) {
 
   // --- the container (server side) ---
   httplib::Server http;
-  server::ConfigureServer(http);
+  http::ConfigureServer(http);
   const int port = http.bind_to_any_port("127.0.0.1");
   if (port <= 0) Die("cannot bind 127.0.0.1");
   const std::string issuer = "http://127.0.0.1:" + std::to_string(port);
@@ -384,7 +384,7 @@ int main(int argc, char** argv) {
   if (!rs.ok()) Die("resource server registration: " + rs.body.dump());
   const uma::ClientCredentials rs_client{rs.body["client_id"], rs.body["client_secret"]};
   uma::AuthorizationServer* as_ptr = as.get();
-  auto fhir = server::FhirResourceServer::Create(
+  auto fhir = roles::FhirResourceServer::Create(
       *as, *records, [as_ptr, rs_client]() -> Result<std::string> {
         uma::Reply t = as_ptr->Token(
             {{"grant_type", "client_credentials"}, {"scope", uma::kProtectionScope}}, rs_client);
@@ -399,7 +399,7 @@ int main(int argc, char** argv) {
                               {"scopes", {"read", "search"}},
                               {"purposes", {"treatment"}}});
   if (!policy.ok()) Die("policy: " + policy.body.dump());
-  server::RegisterUmaRoutes(http, *as);
+  roles::RegisterUmaRoutes(http, *as);
   (*fhir)->RegisterRoutes(http);
   std::thread serve([&] { http.listen_after_bind(); });
   while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));

@@ -59,8 +59,8 @@ Result<std::pair<int, json>> Call(const std::string& url, const std::string& met
                                   const json* body) {
   const std::string sent = method == "POST" ? (body ? body->dump() : "{}") : "";
   // An export of the disclosure log runs to many megabytes (bounded JSON below: 64 MiB).
-  auto r = server::HttpCall(method, url + path, bearer, sent, "application/json", 30, "",
-                            size_t{64} << 20);
+  auto r = http::HttpCall(method, url + path, bearer, sent, "application/json", 30, "",
+                          size_t{64} << 20);
   if (!r) {
     if (r.error().code() == StatusCode::kUnavailable) return r.error();
     return Status::Unavailable("cannot reach " + url + ": " + r.error().message());

@@ -229,7 +229,7 @@ struct Demo {
   SystemRng rng;
   Person society, physician, patient, pharmacy_a, pharmacy_b;
   std::string ledger_url, log_key, origin;
-  std::shared_ptr<server::LedgerClient> ledger;
+  std::shared_ptr<roles::LedgerClient> ledger;
   json society_banner;
   std::string society_did, society_url;
   std::string patient_box, physician_box, pharmacy_a_url, pharmacy_b_url, pharmacy_a_domain,
@@ -402,7 +402,7 @@ struct Demo {
     if (!n.Ok(entries.status(), "inclusion proof of ledger index " + std::to_string(index)))
       return Status::Ok();
     json proof = json::array();
-    const server::ProvenEntry& e = (*entries)[0];
+    const roles::ProvenEntry& e = (*entries)[0];
     for (const auto& h : e.inclusion_proof) proof.push_back(HexEncode(h));
     n.Json(name, "inclusion-proof",
            {{"index", index},
@@ -455,8 +455,8 @@ struct Demo {
     ClientOptions lo;
     lo.url = ledger_url;
     lo.log_key = log_key;
-    MDL_ASSIGN_OR_RETURN(server::LedgerClient client, lo.MakeClient());
-    ledger = std::make_shared<server::LedgerClient>(std::move(client));
+    MDL_ASSIGN_OR_RETURN(roles::LedgerClient client, lo.MakeClient());
+    ledger = std::make_shared<roles::LedgerClient>(std::move(client));
     for (Person* p : {&physician, &patient}) {
       MDL_ASSIGN_OR_RETURN(std::string out,
                            roles.Cli({"did", "create", "--store", p->store, "--ledger", ledger_url,

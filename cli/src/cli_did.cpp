@@ -34,7 +34,7 @@ using roles::CurrentState;
 using roles::kScanChains;
 using roles::kUpdateChainStride;
 
-Result<json> Submit(server::LedgerClient& client, const std::string& canonical) {
+Result<json> Submit(roles::LedgerClient& client, const std::string& canonical) {
   return roles::SubmitDidOperation(client, canonical);
 }
 
@@ -183,12 +183,12 @@ int RunDidResolve(const DidResolveOptions& o) {
     auto client = o.ledger.MakeClient();
     if (!client) return ReportError(client.error());
     resolver.Register(did::mdl::MakeMdlResolver(
-        server::MakeLedgerOpFetcher(std::make_shared<server::LedgerClient>(std::move(*client)))));
+        roles::MakeLedgerOpFetcher(std::make_shared<roles::LedgerClient>(std::move(*client)))));
   }
   did::ResolutionOptions options;
   if (!o.version_id.empty()) options.version_id = o.version_id;
   if (!o.version_time.empty()) {
-    auto t = server::ParseXmlDateTime(o.version_time);
+    auto t = roles::ParseXmlDateTime(o.version_time);
     if (!t) return ReportError(t.error());
     options.version_time = *t;
   }

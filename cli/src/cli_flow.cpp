@@ -81,11 +81,11 @@ struct Who {
 // A resolver for did:mdl (through the verifying ledger client) and did:web/did:key.
 struct Resolving {
   ClientOptions ledger;
-  std::shared_ptr<server::LedgerClient> client;
+  std::shared_ptr<roles::LedgerClient> client;
   std::unique_ptr<Verifier> verifier;
   Status Open() {
-    MDL_ASSIGN_OR_RETURN(server::LedgerClient c, ledger.MakeClient());
-    client = std::make_shared<server::LedgerClient>(std::move(c));
+    MDL_ASSIGN_OR_RETURN(roles::LedgerClient c, ledger.MakeClient());
+    client = std::make_shared<roles::LedgerClient>(std::move(c));
     VerifierOptions vo;
     vo.allow_insecure_loopback = true;
     verifier = std::make_unique<Verifier>(vo, client);

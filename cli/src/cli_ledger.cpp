@@ -36,7 +36,7 @@ namespace {
 
 using nlohmann::json;
 
-json ProvenJson(const server::ProvenEntry& e) {
+json ProvenJson(const roles::ProvenEntry& e) {
   json proof = json::array();
   for (const auto& h : e.inclusion_proof) proof.push_back(HexEncode(h));
   return {{"index", e.index},
@@ -106,10 +106,10 @@ int RunLedgerAppend(const LedgerAppendOptions& o) {
     body = ToString(*b);
   }
   if (body.empty()) return ReportError(Status::InvalidArgument("give --file or --entry"));
-  auto res = server::HttpCall("POST", o.url + "/ledger/v1/entries", "", body);
+  auto res = http::HttpCall("POST", o.url + "/ledger/v1/entries", "", body);
   if (!res) return ReportError(Status::Unavailable("cannot reach " + o.url));
   std::cout << res->body << "\n";
-  if (res->status != 200) return ReportError(server::StatusFromHttpError(res->status, res->body));
+  if (res->status != 200) return ReportError(roles::StatusFromHttpError(res->status, res->body));
   return kExitOk;
 }
 
@@ -171,7 +171,7 @@ int RunLedgerGet(const LedgerGetOptions& o) {
   if (!client) return ReportError(client.error());
   auto cp = client->Refresh();
   if (!cp) return ReportError(cp.error());
-  Result<std::vector<server::ProvenEntry>> entries =
+  Result<std::vector<roles::ProvenEntry>> entries =
       Status::InvalidArgument("give --start/--end or --kind/--value");
   if (!o.kind.empty()) {
     auto kind = ledger::KeyKindFromName(o.kind);

@@ -412,20 +412,20 @@ Outcome VerifySdJwtToken(const std::string& token, bool key_bound, const VerifyC
 }
 
 // --ledger/--log-key: a did:mdl resolver through a verifying ledger client, if asked for.
-Result<std::shared_ptr<server::LedgerClient>> MaybeLedger(const ClientOptions& l) {
-  if (l.log_key.empty()) return std::shared_ptr<server::LedgerClient>();
-  MDL_ASSIGN_OR_RETURN(server::LedgerClient client, l.MakeClient());
-  return std::make_shared<server::LedgerClient>(std::move(client));
+Result<std::shared_ptr<roles::LedgerClient>> MaybeLedger(const ClientOptions& l) {
+  if (l.log_key.empty()) return std::shared_ptr<roles::LedgerClient>();
+  MDL_ASSIGN_OR_RETURN(roles::LedgerClient client, l.MakeClient());
+  return std::make_shared<roles::LedgerClient>(std::move(client));
 }
 
 // Status lists over HTTPS (plain HTTP on loopback only with --allow-insecure-loopback).
 class StatusFetcher final : public claims::StatusListFetcher {
  public:
-  explicit StatusFetcher(server::HttpsFetcherOptions o) : fetcher_(std::move(o)) {}
+  explicit StatusFetcher(roles::HttpsFetcherOptions o) : fetcher_(std::move(o)) {}
   Result<std::string> Fetch(const std::string& url) override { return fetcher_.Fetch(url); }
 
  private:
-  server::HttpsDocumentFetcher fetcher_;
+  roles::HttpsDocumentFetcher fetcher_;
 };
 
 // The credentialStatus of a credential in any of the three formats (not verified here).
@@ -775,7 +775,7 @@ int RunVcStatus(const VcStatusOptions& o) {
   auto ledger = MaybeLedger(o.ledger);
   if (!ledger) return Fail(ledger.error());
   Verifier verifier(vo, *ledger);
-  server::HttpsFetcherOptions fo;
+  roles::HttpsFetcherOptions fo;
   fo.allow_insecure_loopback = vo.allow_insecure_loopback;
   fo.ca_file = vo.ca_file;
   fo.max_body_bytes = size_t{32} << 20;

@@ -57,7 +57,7 @@ Result<Party> PartyFromStore(const std::string& store, const std::string& passph
 
 namespace {
 
-Result<Answer> Parse(const std::string& url, const server::HttpReply& r) {
+Result<Answer> Parse(const std::string& url, const http::HttpReply& r) {
   if (r.body.empty()) return Answer{r.status, json::object()};
   // Bounded like every parse of outside JSON (core/json.h): a hostile server's 100,000-deep
   // answer is refused, not recursed into.
@@ -69,8 +69,8 @@ Result<Answer> Parse(const std::string& url, const server::HttpReply& r) {
 }
 
 Result<Answer> PostForm(const std::string& url, const std::string& form) {
-  MDL_ASSIGN_OR_RETURN(server::HttpReply r, server::HttpCall("POST", url, "", form,
-                                                             "application/x-www-form-urlencoded"));
+  MDL_ASSIGN_OR_RETURN(http::HttpReply r,
+                       http::HttpCall("POST", url, "", form, "application/x-www-form-urlencoded"));
   return Parse(url, r);
 }
 
@@ -84,8 +84,8 @@ std::string Why(const Answer& a) {
 
 Result<Answer> Call(const std::string& method, const std::string& url, const std::string& bearer,
                     const json* body) {
-  MDL_ASSIGN_OR_RETURN(server::HttpReply r,
-                       server::HttpCall(method, url, bearer, body ? body->dump() : ""));
+  MDL_ASSIGN_OR_RETURN(http::HttpReply r,
+                       http::HttpCall(method, url, bearer, body ? body->dump() : ""));
   return Parse(url, r);
 }
 
@@ -299,7 +299,7 @@ Result<json> ApprovedResult(const std::string& container, const std::string& ses
   return state.body["result"];
 }
 
-Result<uint64_t> Postmark(server::LedgerClient& ledger, const std::string& digest_hex,
+Result<uint64_t> Postmark(roles::LedgerClient& ledger, const std::string& digest_hex,
                           const Party& by) {
   json anchor = {{"type", "anchor"},     {"v", 1},       {"hash", digest_hex},
                  {"kind", "credential"}, {"by", by.did}, {"ts", Now()}};

@@ -111,7 +111,7 @@ Result<json> ApprovedResult(const std::string& container, const std::string& ses
                             const std::string& id);
 // The postmark: the hex digest on the ledger (anchor, kind credential, by the physician and
 // signed by her assertion key, docs/ledger.md). Its ledger index.
-Result<uint64_t> Postmark(server::LedgerClient& ledger, const std::string& digest_hex,
+Result<uint64_t> Postmark(roles::LedgerClient& ledger, const std::string& digest_hex,
                           const Party& by);
 // Keeps the credential in the physician's container and delivers it to the patient's inbox.
 Status KeepAndDeliver(const json& vc, const std::string& physician_box,

@@ -19,7 +19,7 @@
 #include <tuple>
 #include <vector>
 
-namespace medallion::server {
+namespace medallion::http {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -266,4 +266,4 @@ void ConnectionGuard::ResponseWritten(int local_port, const std::string& remote_
 
 size_t ConnectionGuard::closed_count() const { return impl_->closed(); }
 
-}  // namespace medallion::server
+}  // namespace medallion::http

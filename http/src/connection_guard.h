@@ -27,7 +27,7 @@
 
 #include "medallion/http/http.h"
 
-namespace medallion::server {
+namespace medallion::http {
 
 class ConnectionGuard {
  public:
@@ -52,4 +52,4 @@ class ConnectionGuard {
   Impl* impl_;
 };
 
-}  // namespace medallion::server
+}  // namespace medallion::http

@@ -14,7 +14,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-namespace medallion::server {
+namespace medallion::http {
 
 int HttpStatusFor(StatusCode code) {
   switch (code) {
@@ -284,4 +284,4 @@ Result<uint64_t> QueryU64(const httplib::Request& req, const char* name) {
   return out;
 }
 
-}  // namespace medallion::server
+}  // namespace medallion::http

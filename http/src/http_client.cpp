@@ -7,7 +7,7 @@
 
 #include "medallion/core/json.h"
 
-namespace medallion::server {
+namespace medallion::http {
 
 Result<HttpReply> HttpCall(std::string_view method, const std::string& url,
                            const std::string& bearer, const std::string& body,
@@ -101,4 +101,4 @@ Status StatusFromHttpReply(const HttpReply& reply) {
   return Status::WithReason(code, reason, description);
 }
 
-}  // namespace medallion::server
+}  // namespace medallion::http

@@ -221,8 +221,8 @@ Result<T> FromContainer(Result<T> r) {
 Result<json> Container(mdl_phone& p, const char* method, const std::string& path,
                        const std::string& bearer, const json* body) {
   MDL_ASSIGN_OR_RETURN(
-      medallion::server::HttpReply r,
-      medallion::server::HttpCall(method, p.container + path, bearer, body ? body->dump() : ""));
+      medallion::http::HttpReply r,
+      medallion::http::HttpCall(method, p.container + path, bearer, body ? body->dump() : ""));
   // The container's answer is outside input too: bounded in size and depth (core/json.h).
   json j = json::object();
   if (!r.body.empty()) {
@@ -238,7 +238,7 @@ Result<json> Container(mdl_phone& p, const char* method, const std::string& path
   const std::string why = error + ": " + description;
   // The reason as the server's clients read it (its "reason", or a protocol error such as
   // invalid_grant); the code from the bridge's own table (409 is a precondition for the phone).
-  const std::string reason = medallion::server::StatusFromHttpReply(r).reason();
+  const std::string reason = medallion::http::StatusFromHttpReply(r).reason();
   switch (r.status) {
     case 400:
       return Status(StatusCode::kInvalidArgument, why, reason);

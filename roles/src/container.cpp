@@ -89,9 +89,9 @@ Status ContainerRole::Prepare() {
     return Status::InvalidArgument("--owner DID or --store (the owner's wallet) is required");
   MDL_RETURN_IF_ERROR(o.verifier.Check());
   if (!o.ledger.log_key.empty()) {
-    MDL_ASSIGN_OR_RETURN(server::LedgerClient client, o.ledger.MakeClient());
-    ledger_client_ = std::make_shared<server::LedgerClient>(std::move(client));
-    if (o.use_ledger) ledger_port_ = server::MakeLedgerPort(ledger_client_);
+    MDL_ASSIGN_OR_RETURN(roles::LedgerClient client, o.ledger.MakeClient());
+    ledger_client_ = std::make_shared<roles::LedgerClient>(std::move(client));
+    if (o.use_ledger) ledger_port_ = roles::MakeLedgerPort(ledger_client_);
   } else if (o.use_ledger) {
     return Status::InvalidArgument("--ledger-receipts needs --ledger and --log-key");
   }
@@ -125,7 +125,7 @@ Status ContainerRole::Open(const std::string& base_url) {
   // A did:mdl owner's paired phone becomes the device key of her DID (docs/mobile-bridge.md).
   if (keys_ && ledger_client_ && did::DidMethod(owner_) == "mdl") {
     const OwnerKeys* k = &*keys_;
-    std::shared_ptr<server::LedgerClient> lc = ledger_client_;
+    std::shared_ptr<roles::LedgerClient> lc = ledger_client_;
     const uint32_t account = o.account;
     const std::string owner = owner_;
     ao.device_key_hook = [k, lc, account, owner](ByteView key, bool add) {
@@ -139,7 +139,7 @@ Status ContainerRole::Open(const std::string& base_url) {
       as_, uma::AuthorizationServer::Open((fs::path(o.dir) / "consent.db").string(), ao, env_));
   MDL_ASSIGN_OR_RETURN(records_,
                        uma::RecordStore::Open((fs::path(o.dir) / "records.db").string(), env_));
-  MDL_ASSIGN_OR_RETURN(fhir_, server::FhirResourceServer::Create(*as_, *records_));
+  MDL_ASSIGN_OR_RETURN(fhir_, roles::FhirResourceServer::Create(*as_, *records_));
   banner_ = {{"role", "container"},
              {"owner", owner_},
              {"issuer", ao.issuer},
@@ -185,7 +185,7 @@ Status ContainerRole::Start() {
     MDL_RETURN_IF_ERROR(Open(url()));
     MDL_RETURN_IF_ERROR(OpenWeb(url(), ""));
     web_->RegisterRoutes(server);
-    server::RegisterUmaRoutes(server, *as_);
+    roles::RegisterUmaRoutes(server, *as_);
     fhir_->RegisterRoutes(server);
     return Status::Ok();
   }();
@@ -210,7 +210,7 @@ Status ContainerRole::Mount(httplib::Server& server, const std::string& prefix,
     MDL_RETURN_IF_ERROR(OpenWeb(base, prefix));
     mounted_ = std::make_unique<MountedRoutes>();
     web_->RegisterRoutes(*mounted_);
-    server::RegisterUmaRoutes(*mounted_, *as_);
+    roles::RegisterUmaRoutes(*mounted_, *as_);
     fhir_->RegisterRoutes(*mounted_);
     mounted_->MountOn(server, prefix);
     return Status::Ok();

@@ -35,11 +35,11 @@ Result<did::mdl::BuiltOp> DidController::Update(const did::mdl::State& state,
 }
 
 // The DID's current state, replayed from proven ledger operations.
-Result<did::mdl::State> CurrentState(server::LedgerClient& client, const std::string& did,
+Result<did::mdl::State> CurrentState(roles::LedgerClient& client, const std::string& did,
                                      std::vector<did::mdl::Ignored>* ignored) {
-  auto shared = std::shared_ptr<server::LedgerClient>(&client, [](server::LedgerClient*) {});
+  auto shared = std::shared_ptr<roles::LedgerClient>(&client, [](roles::LedgerClient*) {});
   uint64_t size = 0;
-  MDL_ASSIGN_OR_RETURN(auto ops, server::MakeLedgerOpFetcher(shared)(did, &size));
+  MDL_ASSIGN_OR_RETURN(auto ops, roles::MakeLedgerOpFetcher(shared)(did, &size));
   did::mdl::Replay replay = did::mdl::ReplayOperations(did, ops);
   if (ignored) *ignored = replay.ignored;
   if (!replay.state) return Status::NotFound(did + " has no valid create operation on the ledger");
@@ -47,7 +47,7 @@ Result<did::mdl::State> CurrentState(server::LedgerClient& client, const std::st
 }
 
 // Appends an operation and waits until a verified checkpoint includes it.
-Result<nlohmann::json> SubmitDidOperation(server::LedgerClient& client,
+Result<nlohmann::json> SubmitDidOperation(roles::LedgerClient& client,
                                           const std::string& canonical) {
   MDL_ASSIGN_OR_RETURN(ledger::AppendResult r, client.Append(nlohmann::json::parse(canonical)));
   MDL_ASSIGN_OR_RETURN(ledger::Checkpoint cp, client.Refresh());
@@ -59,7 +59,7 @@ Result<nlohmann::json> SubmitDidOperation(server::LedgerClient& client,
       {"index", r.index}, {"leaf_hash", HexEncode(r.leaf_hash)}, {"checkpoint_size", cp.size}};
 }
 
-Status SetDidDeviceKey(const SecretBytes& seed, uint32_t account, server::LedgerClient& client,
+Status SetDidDeviceKey(const SecretBytes& seed, uint32_t account, roles::LedgerClient& client,
                        const std::string& did, ByteView device_key, bool add) {
   DidController c{SecretBytes::CopyFrom(seed.Reveal()), account};
   MDL_ASSIGN_OR_RETURN(did::mdl::State state, CurrentState(client, did, nullptr));

@@ -12,7 +12,7 @@
 #include "medallion/core/jcs.h"
 #include "medallion/http/http.h"
 
-namespace medallion::server {
+namespace medallion::roles {
 
 using nlohmann::json;
 
@@ -86,19 +86,19 @@ void RegisterResolverRoutes(httplib::Server& server, const did::Resolver& resolv
     if (req.has_param("versionTime")) {
       auto t = ParseXmlDateTime(req.get_param_value("versionTime"));
       if (!t) {
-        SendJson(res,
-                 did::ResolutionResult::Error(did::kInvalidOptions, t.error().message()).ToJson(),
-                 400);
+        http::SendJson(
+            res, did::ResolutionResult::Error(did::kInvalidOptions, t.error().message()).ToJson(),
+            400);
         return;
       }
       options.version_time = *t;
     }
     if (req.has_param("ledgerPosition")) {
-      auto p = QueryU64(req, "ledgerPosition");
+      auto p = http::QueryU64(req, "ledgerPosition");
       if (!p) {
-        SendJson(res,
-                 did::ResolutionResult::Error(did::kInvalidOptions, p.error().message()).ToJson(),
-                 400);
+        http::SendJson(
+            res, did::ResolutionResult::Error(did::kInvalidOptions, p.error().message()).ToJson(),
+            400);
         return;
       }
       options.ledger_position = *p;
@@ -151,4 +151,4 @@ did::mdl::OpFetcher MakeLedgerOpFetcher(std::shared_ptr<LedgerClient> client) {
   };
 }
 
-}  // namespace medallion::server
+}  // namespace medallion::roles

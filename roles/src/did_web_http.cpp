@@ -14,7 +14,7 @@
 
 #include "medallion/http/http.h"
 
-namespace medallion::server {
+namespace medallion::roles {
 namespace {
 
 using SteadyTime = std::chrono::steady_clock::time_point;
@@ -345,7 +345,7 @@ void RegisterDidWebDocument(httplib::Server& server,
     const did::DidDocument doc = current_document();
     auto url = did::DidWebToUrl(doc.id);
     if (!url || PathOf(*url) != route) {
-      return SendError(
+      return http::SendError(
           res, Status::Internal("the published DID document's id '" + doc.id.substr(0, 256) +
                                 "' is not a did:web served at " + route));
     }
@@ -355,4 +355,4 @@ void RegisterDidWebDocument(httplib::Server& server,
   });
 }
 
-}  // namespace medallion::server
+}  // namespace medallion::roles

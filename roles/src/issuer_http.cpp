@@ -10,7 +10,7 @@
 #include "medallion/core/status.h"
 #include "medallion/http/http.h"
 
-namespace medallion::server {
+namespace medallion::roles {
 
 void RegisterCredentialContext(httplib::Server& server) {
   server.Get("/credentials/v1", [](const httplib::Request&, httplib::Response& res) {
@@ -42,44 +42,44 @@ void RegisterSocietyRoutes(httplib::Server& server, claims::Society& society,
   };
   server.Post("/society/v1/challenge", [s](const httplib::Request&, httplib::Response& res) {
     auto c = s->Challenge();
-    if (!c) return SendError(res, c.error());
-    SendJson(res, *c);
+    if (!c) return http::SendError(res, c.error());
+    http::SendJson(res, *c);
   });
   server.Post("/society/v1/licenses", [s, r](const httplib::Request& req, httplib::Response& res) {
-    auto parsed = ReadJsonBody(req, res);
+    auto parsed = http::ReadJsonBody(req, res);
     if (!parsed) return;
     nlohmann::json& body = *parsed;
     if (!body.is_object() || !body["proof"].is_string() || !body["license_number"].is_string() ||
         !body["name"].is_string()) {
-      return SendError(res, 400, "invalid_request",
-                       "the body is {\"proof\", \"license_number\", \"name\"}");
+      return http::SendError(res, 400, "invalid_request",
+                             "the body is {\"proof\", \"license_number\", \"name\"}");
     }
     auto vc =
         s->Onboard(body["proof"].get<std::string>(), body["license_number"], body["name"], *r);
-    if (!vc) return SendError(res, vc.error());
-    SendJson(res, *vc, 201);
+    if (!vc) return http::SendError(res, vc.error());
+    http::SendJson(res, *vc, 201);
   });
-  server.Get(
-      "/society/v1/licenses", [s, admin](const httplib::Request& req, httplib::Response& res) {
-        if (!admin(req))
-          return SendError(res, 401, "invalid_token", "the society's admin token is required");
-        auto l = s->Licenses();
-        if (!l) return SendError(res, l.error());
-        SendJson(res, *l);
-      });
+  server.Get("/society/v1/licenses", [s, admin](const httplib::Request& req,
+                                                httplib::Response& res) {
+    if (!admin(req))
+      return http::SendError(res, 401, "invalid_token", "the society's admin token is required");
+    auto l = s->Licenses();
+    if (!l) return http::SendError(res, l.error());
+    http::SendJson(res, *l);
+  });
   server.Post(R"(/society/v1/licenses/([A-Za-z0-9:._-]{1,128})/status)",
               [s, admin](const httplib::Request& req, httplib::Response& res) {
                 if (!admin(req))
-                  return SendError(res, 401, "invalid_token",
-                                   "the society's admin token is required");
-                auto parsed = ReadJsonBody(req, res);
+                  return http::SendError(res, 401, "invalid_token",
+                                         "the society's admin token is required");
+                auto parsed = http::ReadJsonBody(req, res);
                 if (!parsed) return;
                 nlohmann::json& body = *parsed;
                 if (!body.is_object() || !body["action"].is_string())
-                  return SendError(res, 400, "invalid_request", "the body is {\"action\"}");
+                  return http::SendError(res, 400, "invalid_request", "the body is {\"action\"}");
                 Status st = s->SetStatus(req.matches[1].str(), body["action"]);
-                if (!st.ok()) return SendError(res, st);
-                SendJson(res, {{"id", req.matches[1].str()}, {"action", body["action"]}});
+                if (!st.ok()) return http::SendError(res, st);
+                http::SendJson(res, {{"id", req.matches[1].str()}, {"action", body["action"]}});
               });
   for (auto purpose : {claims::StatusPurpose::kRevocation, claims::StatusPurpose::kSuspension}) {
     RegisterStatusListCredential(
@@ -93,4 +93,4 @@ void RegisterSocietyRoutes(httplib::Server& server, claims::Society& society,
   RegisterCredentialContext(server);
 }
 
-}  // namespace medallion::server
+}  // namespace medallion::roles

@@ -12,7 +12,7 @@
 #include "medallion/ledger/checkpoint.h"
 #include "medallion/ledger/merkle.h"
 
-namespace medallion::server {
+namespace medallion::roles {
 namespace {
 
 using nlohmann::json;
@@ -282,4 +282,4 @@ std::unique_ptr<claims::LedgerPort> MakeLedgerPort(std::shared_ptr<LedgerClient>
   return std::make_unique<RemoteLedgerPort>(std::move(client));
 }
 
-}  // namespace medallion::server
+}  // namespace medallion::roles

@@ -13,7 +13,7 @@
 #include "medallion/ledger/signed_note.h"
 #include "medallion/http/http.h"
 
-namespace medallion::server {
+namespace medallion::roles {
 namespace {
 
 using nlohmann::json;
@@ -36,38 +36,39 @@ json AppendJson(const ledger::AppendResult& r) {
 // batch is schema-checked before any is queued, so a malformed batch changes nothing.
 void HandleAppend(ledger::Log* log, CosignatureCollector* collector, const httplib::Request& req,
                   httplib::Response& res) {
-  if (!IsJsonMediaType(req))
-    return SendError(res, 415, "unsupported_media_type", "entries are application/json");
+  if (!http::IsJsonMediaType(req))
+    return http::SendError(res, 415, "unsupported_media_type", "entries are application/json");
   auto body = jcs::ParseStrict(req.body);
-  if (!body) return SendError(res, body.error());
+  if (!body) return http::SendError(res, body.error());
   if (!body->is_object())
-    return SendError(res, Status::InvalidArgument("body must be a JSON object"));
+    return http::SendError(res, Status::InvalidArgument("body must be a JSON object"));
   const bool batch = body->contains("entries");
   // docs/ledger.md: an entry is at most 4096 bytes as received (whitespace counts); a single
   // entry's received text is the whole body. (Each entry of a batch is held to 4096 canonical
   // bytes, and the batch to the 1 MiB body limit.)
   if (!batch && req.body.size() > ledger::kMaxEntryBytes) {
-    return SendError(res, Status::InvalidArgument("entry: " + std::to_string(req.body.size()) +
-                                                  " bytes received, limit " +
-                                                  std::to_string(ledger::kMaxEntryBytes)));
+    return http::SendError(res,
+                           Status::InvalidArgument("entry: " + std::to_string(req.body.size()) +
+                                                   " bytes received, limit " +
+                                                   std::to_string(ledger::kMaxEntryBytes)));
   }
   std::vector<ledger::Entry> entries;
   if (batch) {
     const json& list = (*body)["entries"];
     if (body->size() != 1 || !list.is_array() || list.empty() || list.size() > kMaxBatchEntries) {
-      return SendError(res,
-                       Status::InvalidArgument("a batch is {\"entries\": [1 to 1000 entries]}"));
+      return http::SendError(
+          res, Status::InvalidArgument("a batch is {\"entries\": [1 to 1000 entries]}"));
     }
     for (size_t i = 0; i < list.size(); ++i) {
       auto e = ledger::EntryFromJson(list[i]);
       if (!e)
-        return SendError(res, Status::InvalidArgument("entries[" + std::to_string(i) +
-                                                      "]: " + e.error().message()));
+        return http::SendError(res, Status::InvalidArgument("entries[" + std::to_string(i) +
+                                                            "]: " + e.error().message()));
       entries.push_back(std::move(*e));
     }
   } else {
     auto e = ledger::EntryFromJson(*body);
-    if (!e) return SendError(res, e.error());
+    if (!e) return http::SendError(res, e.error());
     entries.push_back(std::move(*e));
   }
   std::vector<std::future<Result<ledger::AppendResult>>> futures;
@@ -87,33 +88,34 @@ void HandleAppend(ledger::Log* log, CosignatureCollector* collector, const httpl
   }
   if (collector != nullptr) collector->Kick();
   if (!batch) {
-    if (!first_error.ok()) return SendError(res, first_error);
-    return SendJson(res, results[0]);
+    if (!first_error.ok()) return http::SendError(res, first_error);
+    return http::SendJson(res, results[0]);
   }
-  SendJson(res, {{"results", results}});
+  http::SendJson(res, {{"results", results}});
 }
 
 void HandleLookup(ledger::Log* log, const httplib::Request& req, httplib::Response& res) {
   auto kind = ledger::KeyKindFromName(req.get_param_value("kind"));
-  if (!kind) return SendError(res, kind.error());
+  if (!kind) return http::SendError(res, kind.error());
   const std::string value = req.get_param_value("value");
   if (value.empty() || value.size() > 256)
-    return SendError(res, Status::InvalidArgument("value must be 1 to 256 bytes"));
+    return http::SendError(res, Status::InvalidArgument("value must be 1 to 256 bytes"));
   uint64_t size = log->Size();
   if (req.has_param("size")) {
-    auto s = QueryU64(req, "size");
-    if (!s) return SendError(res, s.error());
+    auto s = http::QueryU64(req, "size");
+    if (!s) return http::SendError(res, s.error());
     size = *s;
   }
-  if (size > log->Size()) return SendError(res, Status::InvalidArgument("size beyond the log"));
+  if (size > log->Size())
+    return http::SendError(res, Status::InvalidArgument("size beyond the log"));
   int64_t after = -1;
   if (req.has_param("after")) {
-    auto a = QueryU64(req, "after");
-    if (!a) return SendError(res, a.error());
+    auto a = http::QueryU64(req, "after");
+    if (!a) return http::SendError(res, a.error());
     after = static_cast<int64_t>(*a);
   }
   auto indices = log->FindByKey({*kind, value}, after, kMaxLookupMatches + 1);
-  if (!indices) return SendError(res, indices.error());
+  if (!indices) return http::SendError(res, indices.error());
   json matches = json::array();
   bool more = false;
   for (uint64_t index : *indices) {
@@ -123,16 +125,16 @@ void HandleLookup(ledger::Log* log, const httplib::Request& req, httplib::Respon
       break;
     }
     auto leaves = log->Entries(index, index + 1);
-    if (!leaves) return SendError(res, leaves.error());
+    if (!leaves) return http::SendError(res, leaves.error());
     auto proof = log->InclusionProof(index, size);
-    if (!proof) return SendError(res, proof.error());
+    if (!proof) return http::SendError(res, proof.error());
     const auto& leaf = (*leaves)[0];
     matches.push_back({{"index", index},
                        {"leaf_hash", HexEncode(leaf.leaf_hash)},
                        {"entry", leaf.entry},
                        {"inclusion_proof", HashesJson(*proof)}});
   }
-  SendJson(res, {{"size", size}, {"matches", matches}, {"more", more}});
+  http::SendJson(res, {{"size", size}, {"matches", matches}, {"more", more}});
 }
 
 }  // namespace
@@ -150,47 +152,47 @@ void RegisterLedgerRoutes(httplib::Server& server, ledger::Log* log, ledger::Wit
                                  "text/plain; charset=utf-8");
                });
     server.Get("/ledger/v1/key", [log](const httplib::Request&, httplib::Response& res) {
-      SendJson(res, {{"origin", log->origin()},
-                     {"verifier_key", log->VerifierKey()},
-                     {"public_key", HexEncode(log->Verifier().public_key())}});
+      http::SendJson(res, {{"origin", log->origin()},
+                           {"verifier_key", log->VerifierKey()},
+                           {"public_key", HexEncode(log->Verifier().public_key())}});
     });
     server.Get("/ledger/v1/proof/inclusion",
                [log](const httplib::Request& req, httplib::Response& res) {
-                 auto index = QueryU64(req, "index");
-                 if (!index) return SendError(res, index.error());
-                 auto size = QueryU64(req, "size");
-                 if (!size) return SendError(res, size.error());
+                 auto index = http::QueryU64(req, "index");
+                 if (!index) return http::SendError(res, index.error());
+                 auto size = http::QueryU64(req, "size");
+                 if (!size) return http::SendError(res, size.error());
                  auto proof = log->InclusionProof(*index, *size);
-                 if (!proof) return SendError(res, proof.error());
-                 SendJson(res, {{"hashes", HashesJson(*proof)}});
+                 if (!proof) return http::SendError(res, proof.error());
+                 http::SendJson(res, {{"hashes", HashesJson(*proof)}});
                });
     server.Get("/ledger/v1/proof/consistency",
                [log](const httplib::Request& req, httplib::Response& res) {
-                 auto first = QueryU64(req, "first");
-                 if (!first) return SendError(res, first.error());
-                 auto second = QueryU64(req, "second");
-                 if (!second) return SendError(res, second.error());
+                 auto first = http::QueryU64(req, "first");
+                 if (!first) return http::SendError(res, first.error());
+                 auto second = http::QueryU64(req, "second");
+                 if (!second) return http::SendError(res, second.error());
                  auto proof = log->ConsistencyProof(*first, *second);
-                 if (!proof) return SendError(res, proof.error());
-                 SendJson(res, {{"hashes", HashesJson(*proof)}});
+                 if (!proof) return http::SendError(res, proof.error());
+                 http::SendJson(res, {{"hashes", HashesJson(*proof)}});
                });
     server.Get("/ledger/v1/entries", [log](const httplib::Request& req, httplib::Response& res) {
-      auto start = QueryU64(req, "start");
-      if (!start) return SendError(res, start.error());
-      auto end = QueryU64(req, "end");
-      if (!end) return SendError(res, end.error());
+      auto start = http::QueryU64(req, "start");
+      if (!start) return http::SendError(res, start.error());
+      auto end = http::QueryU64(req, "end");
+      if (!end) return http::SendError(res, end.error());
       if (*end < *start || *end - *start > kMaxEntriesPerRead) {
-        return SendError(res,
-                         Status::InvalidArgument("need start <= end and at most 1000 entries"));
+        return http::SendError(
+            res, Status::InvalidArgument("need start <= end and at most 1000 entries"));
       }
       auto leaves = log->Entries(*start, *end);
-      if (!leaves) return SendError(res, leaves.error());
+      if (!leaves) return http::SendError(res, leaves.error());
       json out = json::array();
       for (const auto& l : *leaves) {
         out.push_back(
             {{"index", l.index}, {"leaf_hash", HexEncode(l.leaf_hash)}, {"entry", l.entry}});
       }
-      SendJson(res, {{"entries", out}});
+      http::SendJson(res, {{"entries", out}});
     });
     server.Get("/ledger/v1/lookup", [log](const httplib::Request& req, httplib::Response& res) {
       HandleLookup(log, req, res);
@@ -327,4 +329,4 @@ size_t CosignatureCollector::RunOnce() {
   return gathered;
 }
 
-}  // namespace medallion::server
+}  // namespace medallion::roles

@@ -72,7 +72,7 @@ Status LedgerNodeRole::Start() {
     return Status::InvalidArgument("--origin is not a valid note key name");
   bool created = false;
   MDL_ASSIGN_OR_RETURN(SecretBytes seed, LoadOrCreateSeed(o.key_file, &created));
-  std::vector<server::WitnessEndpoint> witnesses;
+  std::vector<roles::WitnessEndpoint> witnesses;
   for (const auto& w : o.witnesses) {
     const size_t eq = w.find('=');
     if (eq == std::string::npos)
@@ -114,9 +114,9 @@ Status LedgerNodeRole::Start() {
                               ledger::Ed25519NoteSigner::FromSeed(o.origin, seed.Reveal()), env_,
                               options));
   if (!witnesses.empty())
-    collector_ = std::make_unique<server::CosignatureCollector>(log_.get(), witnesses);
+    collector_ = std::make_unique<roles::CosignatureCollector>(log_.get(), witnesses);
   MDL_ASSIGN_OR_RETURN(std::unique_ptr<httplib::Server> made, MakeServer(o.tls));
-  server::RegisterLedgerRoutes(*made, log_.get(), nullptr, collector_.get());
+  roles::RegisterLedgerRoutes(*made, log_.get(), nullptr, collector_.get());
   banner_ = {{"role", "ledger"},
              {"origin", log_->origin()},
              {"verifier_key", log_->VerifierKey()},
@@ -151,7 +151,7 @@ Status WitnessRole::Start() {
   witness_ =
       std::make_unique<ledger::Witness>(store_.get(), std::move(signer), env_, std::move(logs));
   MDL_ASSIGN_OR_RETURN(std::unique_ptr<httplib::Server> made, MakeServer(o.tls));
-  server::RegisterLedgerRoutes(*made, nullptr, witness_.get(), nullptr);
+  roles::RegisterLedgerRoutes(*made, nullptr, witness_.get(), nullptr);
   banner_ = {{"role", "witness"}, {"name", o.name}, {"verifier_key", vkey}};
   MDL_RETURN_IF_ERROR(Bind(std::move(made), o.listen));
   Serve();
@@ -164,12 +164,12 @@ ResolverRole::ResolverRole(ResolverOptions options, Env env)
 ResolverRole::~ResolverRole() { Stop(); }
 
 Status ResolverRole::Start() {
-  MDL_ASSIGN_OR_RETURN(server::LedgerClient client, options_.ledger.MakeClient());
+  MDL_ASSIGN_OR_RETURN(roles::LedgerClient client, options_.ledger.MakeClient());
   resolver_ = std::make_unique<did::Resolver>();
   resolver_->Register(did::mdl::MakeMdlResolver(
-      server::MakeLedgerOpFetcher(std::make_shared<server::LedgerClient>(std::move(client)))));
+      roles::MakeLedgerOpFetcher(std::make_shared<roles::LedgerClient>(std::move(client)))));
   MDL_ASSIGN_OR_RETURN(std::unique_ptr<httplib::Server> made, MakeServer(TlsFiles{}));
-  server::RegisterResolverRoutes(*made, *resolver_);
+  roles::RegisterResolverRoutes(*made, *resolver_);
   banner_ = {{"role", "resolver"}};
   MDL_RETURN_IF_ERROR(Bind(std::move(made), options_.listen));
   Serve();

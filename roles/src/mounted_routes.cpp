@@ -64,7 +64,7 @@ bool Copied(const std::string& name) {
 }  // namespace
 
 MountedRoutes::MountedRoutes() {
-  server::ConfigureServer(*this);
+  http::ConfigureServer(*this);
   set_logger([](const httplib::Request&, const httplib::Response& res) {
     if (t_answer != nullptr) *t_answer = res;
   });
@@ -109,7 +109,7 @@ void MountedRoutes::Dispatch(const std::string& prefix, const httplib::Request& 
     target = "/" + target;
   }
   if (target[0] != '/') {
-    server::SendError(res, 404, "not_found", "no such endpoint");
+    http::SendError(res, 404, "not_found", "no such endpoint");
     return;
   }
   std::string raw = req.method + " " + target + " HTTP/1.1\r\n";
@@ -125,7 +125,7 @@ void MountedRoutes::Dispatch(const std::string& prefix, const httplib::Request& 
   process_request(stream, true, closed, nullptr);
   t_answer = nullptr;
   if (answer.status < 0) {
-    server::SendError(res, 500, "internal", "the mounted request was not answered");
+    http::SendError(res, 500, "internal", "the mounted request was not answered");
     return;
   }
   res.status = answer.status;

@@ -12,7 +12,7 @@
 
 namespace medallion::roles {
 
-Result<server::LedgerClient> LedgerClientOptions::MakeClient() const {
+Result<roles::LedgerClient> LedgerClientOptions::MakeClient() const {
   MDL_ASSIGN_OR_RETURN(ledger::Ed25519NoteVerifier key,
                        ledger::Ed25519NoteVerifier::FromVerifierKey(log_key));
   ledger::WitnessPolicy policy;
@@ -37,10 +37,10 @@ Result<server::LedgerClient> LedgerClientOptions::MakeClient() const {
     return Status::FailedPrecondition("the saved checkpoint in " + state_file +
                                       " no longer verifies");
   }
-  return server::LedgerClient(url, std::move(verifier));
+  return roles::LedgerClient(url, std::move(verifier));
 }
 
-Status LedgerClientOptions::SaveState(const server::LedgerClient& client) const {
+Status LedgerClientOptions::SaveState(const roles::LedgerClient& client) const {
   if (state_file.empty()) return Status::Ok();
   const std::string tmp = state_file + ".tmp";
   {

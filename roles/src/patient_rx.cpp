@@ -15,10 +15,10 @@ namespace medallion::roles {
 using nlohmann::json;
 
 Result<claims::Challenge> FetchPharmacyChallenge(const std::string& pharmacy_url) {
-  MDL_ASSIGN_OR_RETURN(server::HttpReply r,
-                       server::HttpCall("POST", pharmacy_url + "/pharmacy/v1/challenge", "", "{}"));
+  MDL_ASSIGN_OR_RETURN(http::HttpReply r,
+                       http::HttpCall("POST", pharmacy_url + "/pharmacy/v1/challenge", "", "{}"));
   if (r.status != 200) {
-    Status st = server::StatusFromHttpReply(r);
+    Status st = http::StatusFromHttpReply(r);
     return Status::Unavailable("no challenge from the pharmacy: " + std::to_string(r.status) + " " +
                                st.message());
   }
@@ -65,13 +65,13 @@ std::string MedicationOf(const json& vc) {
 }
 
 Result<std::vector<FillState>> FillsOnLedger(const json& prescription_vc,
-                                             server::LedgerClient& ledger) {
+                                             roles::LedgerClient& ledger) {
   MDL_RETURN_IF_ERROR(claims::CheckPrescriptionCredential(prescription_vc));
   MDL_ASSIGN_OR_RETURN(uint32_t allowed, claims::AllowedFills(prescription_vc));
   std::vector<FillState> out;
   for (uint32_t n = 0; n < allowed; ++n) {
     MDL_ASSIGN_OR_RETURN(std::string nullifier, claims::DispenseNullifier(prescription_vc, n));
-    MDL_ASSIGN_OR_RETURN(std::vector<server::ProvenEntry> found,
+    MDL_ASSIGN_OR_RETURN(std::vector<roles::ProvenEntry> found,
                          ledger.Lookup({ledger::KeyKind::kNullifier, nullifier}));
     FillState f;
     f.n = n;
@@ -83,7 +83,7 @@ Result<std::vector<FillState>> FillsOnLedger(const json& prescription_vc,
 }
 
 json CheckDispenseReceipt(const json& receipt_vc, const json* prescription_vc,
-                          server::LedgerClient& ledger) {
+                          roles::LedgerClient& ledger) {
   const json& subject = MemberOr(receipt_vc, "credentialSubject");
   const json& index = MemberOr(subject, "ledgerIndex");
   const json& fill = MemberOr(subject, "fill");

@@ -25,9 +25,9 @@ Status PharmacyRole::Start() {
   MDL_ASSIGN_OR_RETURN(RoleKeys keys,
                        UnlockRole(o.store, o.passphrase_file, "medallion pharmacy pseudonyms"));
   pseudonym_secret_ = std::move(keys.derived);
-  MDL_ASSIGN_OR_RETURN(server::LedgerClient client, o.ledger.MakeClient());
-  auto ledger_client = std::make_shared<server::LedgerClient>(std::move(client));
-  ledger_port_ = server::MakeLedgerPort(ledger_client);
+  MDL_ASSIGN_OR_RETURN(roles::LedgerClient client, o.ledger.MakeClient());
+  auto ledger_client = std::make_shared<roles::LedgerClient>(std::move(client));
+  ledger_port_ = roles::MakeLedgerPort(ledger_client);
   verifier_ = std::make_unique<Verifier>(o.verifier, ledger_client);
   const std::string multikey =
       *did::MultikeyFromPublicKey(did::KeyType::kEd25519, keys.auth->public_key);
@@ -37,8 +37,8 @@ Status PharmacyRole::Start() {
   httplib::Server& http = *made;
   MDL_RETURN_IF_ERROR(Bind(std::move(made), o.listen));
   challenges_ = std::make_unique<claims::ChallengeStore>(env_);
-  service_ = std::make_unique<server::PharmacyService>();
-  server::PharmacyService& svc = *service_;
+  service_ = std::make_unique<roles::PharmacyService>();
+  roles::PharmacyService& svc = *service_;
   svc.config.pharmacy_did = did;
   svc.config.domain = o.domain.empty() ? url() : o.domain;
   svc.config.receipt_signer = claims::WalletSigner(keys.auth, did + "#" + multikey);
@@ -49,7 +49,7 @@ Status PharmacyRole::Start() {
   svc.ledger = ledger_port_.get();
   svc.license_status = verifier_->LicenseStatus();
   svc.env = env_;
-  server::RegisterPharmacyRoutes(http, svc);
+  roles::RegisterPharmacyRoutes(http, svc);
   banner_ = {{"role", "pharmacy"},
              {"did", did},
              {"domain", svc.config.domain},

@@ -8,35 +8,36 @@
 #include "medallion/core/json.h"
 #include "medallion/http/http.h"
 
-namespace medallion::server {
+namespace medallion::roles {
 
 void RegisterPharmacyRoutes(httplib::Server& server, PharmacyService& service) {
   PharmacyService* p = &service;
   server.Post("/pharmacy/v1/challenge", [p](const httplib::Request&, httplib::Response& res) {
     claims::Challenge c = p->challenges->Issue(p->config.domain);
-    SendJson(res, {{"nonce", c.nonce},
-                   {"domain", c.domain},
-                   {"expires", c.expires},
-                   {"pharmacy", p->config.pharmacy_did}});
+    http::SendJson(res, {{"nonce", c.nonce},
+                         {"domain", c.domain},
+                         {"expires", c.expires},
+                         {"pharmacy", p->config.pharmacy_did}});
   });
   // {"presentation", "fill_authorization"?}: a Data Integrity presentation; or {"sd_jwt",
   // "cosignature"?, "fill_authorization"?}: the SD-JWT VC form (docs/credentials.md).
   server.Post("/pharmacy/v1/dispense", [p](const httplib::Request& req, httplib::Response& res) {
-    auto parsed = ReadJsonBody(req, res);
+    auto parsed = http::ReadJsonBody(req, res);
     if (!parsed) return;
     const nlohmann::json& body = *parsed;
     const bool sd = body.is_object() && body.contains("sd_jwt");
     if (!body.is_object() ||
         (sd ? !body["sd_jwt"].is_string()
             : !(body.contains("presentation") && body["presentation"].is_object()))) {
-      return SendError(res, 400, "invalid_request",
-                       "the body is {\"presentation\", \"fill_authorization\"?} or {\"sd_jwt\", "
-                       "\"cosignature\"?, \"fill_authorization\"?}");
+      return http::SendError(
+          res, 400, "invalid_request",
+          "the body is {\"presentation\", \"fill_authorization\"?} or {\"sd_jwt\", "
+          "\"cosignature\"?, \"fill_authorization\"?}");
     }
     for (const char* member : {"fill_authorization", "cosignature"}) {
       if (body.contains(member) && !body[member].is_string()) {
-        return SendError(res, 400, "invalid_request",
-                         std::string(member) + " must be a string (a compact JWS)");
+        return http::SendError(res, 400, "invalid_request",
+                               std::string(member) + " must be a string (a compact JWS)");
       }
     }
     const std::string fill = body.value("fill_authorization", "");
@@ -57,10 +58,10 @@ void RegisterPharmacyRoutes(httplib::Server& server, PharmacyService& service) {
           },
           p->env);
     }
-    if (r.ok()) return SendJson(res, r.ToJson());
-    SendJson(res, {{"error", r.reason}, {"error_description", r.detail}, {"result", r.ToJson()}},
-             422);
+    if (r.ok()) return http::SendJson(res, r.ToJson());
+    http::SendJson(
+        res, {{"error", r.reason}, {"error_description", r.detail}, {"result", r.ToJson()}}, 422);
   });
 }
 
-}  // namespace medallion::server
+}  // namespace medallion::roles

@@ -21,12 +21,12 @@ void Role::Stop() {
 }
 
 Result<std::unique_ptr<httplib::Server>> Role::MakeServer(const TlsFiles& tls) {
-  return server::MakeHttpServer(tls.cert, tls.key);
+  return http::MakeHttpServer(tls.cert, tls.key);
 }
 
 Status Role::Bind(std::unique_ptr<httplib::Server> server, const std::string& listen) {
-  MDL_ASSIGN_OR_RETURN(server::ListenAddress addr, server::ParseListenAddress(listen));
-  MDL_ASSIGN_OR_RETURN(int port, server::BindServer(*server, addr.host, addr.port));
+  MDL_ASSIGN_OR_RETURN(http::ListenAddress addr, http::ParseListenAddress(listen));
+  MDL_ASSIGN_OR_RETURN(int port, http::BindServer(*server, addr.host, addr.port));
   const bool tls = dynamic_cast<httplib::SSLServer*>(server.get()) != nullptr;
   port_ = port;
   url_ = std::string(tls ? "https://" : "http://") + addr.host + ":" + std::to_string(port);

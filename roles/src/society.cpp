@@ -67,17 +67,17 @@ Status SocietyRole::Start() {
   MDL_ASSIGN_OR_RETURN(society_,
                        claims::Society::Open((fs::path(o.dir) / "society.db").string(), so, env_));
   // Physicians prove control of their DID: did:key, did:web, and did:mdl when a ledger is given.
-  std::shared_ptr<server::LedgerClient> ledger_client;
+  std::shared_ptr<roles::LedgerClient> ledger_client;
   if (!o.ledger.log_key.empty()) {
-    MDL_ASSIGN_OR_RETURN(server::LedgerClient client, o.ledger.MakeClient());
-    ledger_client = std::make_shared<server::LedgerClient>(std::move(client));
+    MDL_ASSIGN_OR_RETURN(roles::LedgerClient client, o.ledger.MakeClient());
+    ledger_client = std::make_shared<roles::LedgerClient>(std::move(client));
   }
   VerifierOptions vo;
   vo.allow_insecure_loopback = true;
   verifier_ = std::make_unique<Verifier>(vo, ledger_client);
-  server::RegisterDidWebDocument(
+  roles::RegisterDidWebDocument(
       http, [doc] { return doc; }, "");
-  server::RegisterSocietyRoutes(http, *society_, verifier_->resolver(), token);
+  roles::RegisterSocietyRoutes(http, *society_, verifier_->resolver(), token);
   banner_ = {{"role", "issuer"},
              {"did", did},
              {"origin", origin},

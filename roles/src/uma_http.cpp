@@ -11,7 +11,7 @@
 #include "medallion/core/encoding.h"
 #include "medallion/http/http.h"
 
-namespace medallion::server {
+namespace medallion::roles {
 namespace {
 
 using nlohmann::json;
@@ -23,12 +23,12 @@ void Send(httplib::Response& res, const uma::Reply& reply) {
   // RFC 6749 §5.1: token responses are not cached.
   res.set_header("Cache-Control", "no-store");
   res.set_header("Pragma", "no-cache");
-  if (!reply.ok()) return SendJson(res, reply.body, HttpStatusFor(reply.status));
+  if (!reply.ok()) return http::SendJson(res, reply.body, http::HttpStatusFor(reply.status));
   if (reply.success == uma::Reply::Success::kEmpty) {
     res.status = 204;
     return;
   }
-  SendJson(res, reply.body, reply.success == uma::Reply::Success::kCreated ? 201 : 200);
+  http::SendJson(res, reply.body, reply.success == uma::Reply::Success::kCreated ? 201 : 200);
 }
 
 // RFC 6750 §2.1: "Authorization: Bearer <token>" (scheme case-insensitive). "" if absent.
@@ -47,7 +47,7 @@ std::string BearerToken(const httplib::Request& req) {
 // The JSON body (ReadJsonBody: media type, size, depth); on failure the error is sent.
 std::optional<json> JsonBody(const httplib::Request& req, httplib::Response& res,
                              std::string_view error = "invalid_request") {
-  return ReadJsonBody(req, res, error);
+  return http::ReadJsonBody(req, res, error);
 }
 
 bool IsFormRequest(const httplib::Request& req) {
@@ -88,7 +88,7 @@ Result<uma::ClientCredentials> ClientAuth(const httplib::Request& req,
 }
 
 void BadRequest(httplib::Response& res, const std::string& why) {
-  SendError(res, 400, "invalid_request", why);
+  http::SendError(res, 400, "invalid_request", why);
 }
 
 // RFC 6750 §3.1: the owner's session is missing or not live. Sent before a body is looked at,
@@ -98,7 +98,7 @@ void OwnerRequired(httplib::Response& res, const uma::AuthorizationServer& a) {
                  "Bearer realm=\"" + a.options().realm + "\", error=\"invalid_token\"");
   res.set_header("Cache-Control", "no-store");
   res.set_header("Pragma", "no-cache");
-  SendError(res, 401, "invalid_token", "the owner's session is required (sign in)");
+  http::SendError(res, 401, "invalid_token", "the owner's session is required (sign in)");
 }
 
 }  // namespace
@@ -131,12 +131,14 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
   uma::AuthorizationServer* a = &as;
 
   // UMA Grant §2 / FedAuthz §2: discovery.
-  server.Get(
-      "/.well-known/uma2-configuration",
-      [a](const httplib::Request&, httplib::Response& res) { SendJson(res, a->Discovery()); });
-  server.Get(
-      "/.well-known/oauth-authorization-server",
-      [a](const httplib::Request&, httplib::Response& res) { SendJson(res, a->Discovery()); });
+  server.Get("/.well-known/uma2-configuration",
+             [a](const httplib::Request&, httplib::Response& res) {
+               http::SendJson(res, a->Discovery());
+             });
+  server.Get("/.well-known/oauth-authorization-server",
+             [a](const httplib::Request&, httplib::Response& res) {
+               http::SendJson(res, a->Discovery());
+             });
 
   // RFC 7591 §3.
   server.Post("/register", [a](const httplib::Request& req, httplib::Response& res) {
@@ -205,7 +207,7 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
                                std::initializer_list<const char*> methods) {
     auto h = [allow](const httplib::Request&, httplib::Response& res) {
       res.set_header("Allow", allow);
-      SendError(res, 405, "method_not_allowed", "this endpoint allows " + allow);
+      http::SendError(res, 405, "method_not_allowed", "this endpoint allows " + allow);
     };
     for (const char* m : methods) {
       const std::string method(m);
@@ -286,12 +288,12 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
   server.Get("/owner/v1/disclosures", [a](const httplib::Request& req, httplib::Response& res) {
     uint64_t after = 0, limit = 100;
     if (req.has_param("after")) {
-      auto v = QueryU64(req, "after");
+      auto v = http::QueryU64(req, "after");
       if (!v) return BadRequest(res, v.error().message());
       after = *v;
     }
     if (req.has_param("limit")) {
-      auto v = QueryU64(req, "limit");
+      auto v = http::QueryU64(req, "limit");
       if (!v) return BadRequest(res, v.error().message());
       limit = *v;
     }
@@ -329,12 +331,12 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
   server.Get("/owner/v1/events", [a](const httplib::Request& req, httplib::Response& res) {
     uint64_t after = 0, wait = 0;
     if (req.has_param("after")) {
-      auto v = QueryU64(req, "after");
+      auto v = http::QueryU64(req, "after");
       if (!v) return BadRequest(res, v.error().message());
       after = *v;
     }
     if (req.has_param("wait")) {
-      auto v = QueryU64(req, "wait");
+      auto v = http::QueryU64(req, "wait");
       if (!v) return BadRequest(res, v.error().message());
       wait = std::min<uint64_t>(*v, 30);
     }
@@ -352,15 +354,15 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
     }
     auto id = a->QueueApproval((*body)["kind"], body->value("summary", nlohmann::json::object()),
                                body->value("payload", nlohmann::json::object()));
-    if (!id) return SendError(res, id.error());
-    SendJson(res, {{"id", *id}}, 201);
+    if (!id) return http::SendError(res, id.error());
+    http::SendJson(res, {{"id", *id}}, 201);
   });
   server.Get(R"(/owner/v1/approvals/([A-Za-z0-9_-]{1,64}))",
              [a](const httplib::Request& req, httplib::Response& res) {
                if (!a->CheckOwner(BearerToken(req)).ok()) return OwnerRequired(res, *a);
                auto r = a->GetRequest(req.matches[1].str());
-               if (!r) return SendError(res, r.error());
-               SendJson(res, *r);
+               if (!r) return http::SendError(res, r.error());
+               http::SendJson(res, *r);
              });
 
   // Devices (docs/mobile-bridge.md): pairing offers and the device list for the owner; the
@@ -475,7 +477,7 @@ void FhirResourceServer::RegisterRoutes(httplib::Server& server) {
                       const char* scope) -> std::optional<uma::Access> {
     const std::string resource_id = self->ResourceIdFor(type);
     if (resource_id.empty()) {
-      SendError(res, 404, "not_found", "resource type " + type + " is not stored here");
+      http::SendError(res, 404, "not_found", "resource type " + type + " is not stored here");
       return std::nullopt;
     }
     uma::Reply refusal;
@@ -518,9 +520,10 @@ void FhirResourceServer::RegisterRoutes(httplib::Server& server) {
                auto access = guard(req, res, type, kScopeRead);
                if (!access) return;
                auto r = self->records_.Read(type, id);
-               if (!r) return SendError(res, r.error());
+               if (!r) return http::SendError(res, r.error());
                Status logged = release(*access, type, kScopeRead, {type + "/" + id});
-               if (!logged.ok()) return SendError(res, logged);  // no release without its record
+               if (!logged.ok())
+                 return http::SendError(res, logged);  // no release without its record
                res.set_header("ETag", "W/\"" + (*r)["meta"]["versionId"].get<std::string>() + "\"");
                reply(res, *r, 200);
              });
@@ -530,10 +533,10 @@ void FhirResourceServer::RegisterRoutes(httplib::Server& server) {
                auto access = guard(req, res, type, kScopeRead);
                if (!access) return;
                auto r = self->records_.ReadVersion(type, id, std::stoull(req.matches[3].str()));
-               if (!r) return SendError(res, r.error());
+               if (!r) return http::SendError(res, r.error());
                Status logged = release(*access, type, kScopeRead,
                                        {type + "/" + id + "/_history/" + req.matches[3].str()});
-               if (!logged.ok()) return SendError(res, logged);
+               if (!logged.ok()) return http::SendError(res, logged);
                reply(res, *r, 200);
              });
   // §3.1.0.9 search (by patient), answered as a searchset Bundle.
@@ -552,12 +555,12 @@ void FhirResourceServer::RegisterRoutes(httplib::Server& server) {
     }
     size_t count = 100;
     if (req.has_param("_count")) {
-      auto c = QueryU64(req, "_count");
+      auto c = http::QueryU64(req, "_count");
       if (!c || *c == 0) return BadRequest(res, "_count is a positive integer");
       count = static_cast<size_t>(std::min<uint64_t>(*c, 1000));
     }
     auto found = self->records_.Search(type, patient, count);
-    if (!found) return SendError(res, found.error());
+    if (!found) return http::SendError(res, found.error());
     json entries = json::array();
     std::vector<std::string> what;
     for (const json& r : *found) {
@@ -567,7 +570,7 @@ void FhirResourceServer::RegisterRoutes(httplib::Server& server) {
                          {"search", {{"mode", "match"}}}});
     }
     Status logged = release(*access, type, kScopeSearch, what);
-    if (!logged.ok()) return SendError(res, logged);
+    if (!logged.ok()) return http::SendError(res, logged);
     reply(res,
           {{"resourceType", "Bundle"},
            {"type", "searchset"},
@@ -586,10 +589,10 @@ void FhirResourceServer::RegisterRoutes(httplib::Server& server) {
       return BadRequest(res, "the body's resourceType must be " + type);
     }
     auto created = self->records_.Create(*body);
-    if (!created) return SendError(res, created.error());
+    if (!created) return http::SendError(res, created.error());
     const std::string id = (*created)["id"];
     Status logged = release(*access, type, kScopeCreate, {type + "/" + id});
-    if (!logged.ok()) return SendError(res, logged);
+    if (!logged.ok()) return http::SendError(res, logged);
     res.set_header("Location", "/fhir/" + type + "/" + id + "/_history/1");
     res.set_header("ETag", "W/\"1\"");
     reply(res, *created, 201);
@@ -617,15 +620,15 @@ void FhirResourceServer::RegisterRoutes(httplib::Server& server) {
     auto updated = self->records_.Update(type, id, *body, if_match);
     if (!updated) {
       if (updated.error().code() == StatusCode::kFailedPrecondition) {
-        return SendError(res, 412, "precondition_failed", updated.error().message());
+        return http::SendError(res, 412, "precondition_failed", updated.error().message());
       }
-      return SendError(res, updated.error());
+      return http::SendError(res, updated.error());
     }
     Status logged = release(*access, type, kScopeUpdate, {type + "/" + id});
-    if (!logged.ok()) return SendError(res, logged);
+    if (!logged.ok()) return http::SendError(res, logged);
     res.set_header("ETag", "W/\"" + (*updated)["meta"]["versionId"].get<std::string>() + "\"");
     reply(res, *updated, 200);
   });
 }
 
-}  // namespace medallion::server
+}  // namespace medallion::roles

@@ -14,8 +14,8 @@
 namespace medallion::roles {
 namespace {
 
-server::HttpsFetcherOptions FetcherOptions(const VerifierOptions& o) {
-  server::HttpsFetcherOptions fo;
+roles::HttpsFetcherOptions FetcherOptions(const VerifierOptions& o) {
+  roles::HttpsFetcherOptions fo;
   fo.allow_insecure_loopback = o.allow_insecure_loopback;
   fo.ca_file = o.ca_file;
   return fo;
@@ -30,7 +30,7 @@ Status VerifierOptions::Check() const {
   return Status::Ok();
 }
 
-Verifier::Verifier(const VerifierOptions& options, std::shared_ptr<server::LedgerClient> ledger)
+Verifier::Verifier(const VerifierOptions& options, std::shared_ptr<roles::LedgerClient> ledger)
     : trusted_(options.trusted),
       fetcher_(FetcherOptions(options)),
       checker_(fetcher_, *DefaultEnv().clock, [this](const nlohmann::json& list) -> Status {
@@ -49,10 +49,10 @@ Verifier::Verifier(const VerifierOptions& options, std::shared_ptr<server::Ledge
         return Status::PermissionDenied("no proof by the status list's issuer");
       }) {
   resolver_.Register(std::make_shared<did::DidWebResolver>(
-      std::make_shared<server::HttpsDocumentFetcher>(FetcherOptions(options)), DefaultEnv(),
+      std::make_shared<roles::HttpsDocumentFetcher>(FetcherOptions(options)), DefaultEnv(),
       60'000));
   if (ledger)
-    resolver_.Register(did::mdl::MakeMdlResolver(server::MakeLedgerOpFetcher(std::move(ledger))));
+    resolver_.Register(did::mdl::MakeMdlResolver(roles::MakeLedgerOpFetcher(std::move(ledger))));
 }
 
 }  // namespace medallion::roles

@@ -24,9 +24,9 @@ extern const medallion::web::AssetBundle medallion_patient_app;
 
 namespace medallion::roles {
 
+using http::SendError;
+using http::SendJson;
 using nlohmann::json;
-using server::SendError;
-using server::SendJson;
 
 namespace {
 
@@ -182,11 +182,11 @@ class ContainerWeb::Handlers {
   void SignIn(httplib::Response& res, const std::string& method, int status = 200,
               json extra = json::object()) {
     auto s = w_.store_->CreateSession(method);
-    if (!s) return SendError(res, s.error());
+    if (!s) return http::SendError(res, s.error());
     res.set_header("Set-Cookie", CookieHeader(s->id, w_.store_->options().absolute_timeout_s));
     extra["signed_in"] = true;
     extra["csrf"] = s->csrf_token;
-    SendJson(res, extra, status);
+    http::SendJson(res, extra, status);
   }
 
   // The owner session standing for a live browser session (a new one when there is none or it
@@ -214,8 +214,9 @@ class ContainerWeb::Handlers {
   // start or finish a ceremony for the browser (login CSRF). Sends the error; false then.
   bool RequireSameOrigin(const httplib::Request& req, httplib::Response& res) {
     if (SameOrigin(req)) return true;
-    SendError(res, Status::WithReason(StatusCode::kPermissionDenied, web::kCsrfInvalid,
-                                      "sign-in requests must come from this app's own origin"));
+    http::SendError(res,
+                    Status::WithReason(StatusCode::kPermissionDenied, web::kCsrfInvalid,
+                                       "sign-in requests must come from this app's own origin"));
     return false;
   }
 
@@ -224,32 +225,32 @@ class ContainerWeb::Handlers {
   std::optional<web::SessionInfo> Session(const httplib::Request& req, httplib::Response& res) {
     const std::string id = CookieValue(req, w_.cookie_name_);
     if (id.empty()) {
-      SendError(res, Status::WithReason(StatusCode::kUnauthenticated, web::kSessionUnknown,
-                                        "sign in first"));
+      http::SendError(res, Status::WithReason(StatusCode::kUnauthenticated, web::kSessionUnknown,
+                                              "sign in first"));
       return std::nullopt;
     }
     if (IsUnsafe(req.method)) {
       if (!SameOrigin(req)) {
-        SendError(res, Status::WithReason(
-                           StatusCode::kPermissionDenied, web::kCsrfInvalid,
-                           "a state-changing request must come from this app's own origin"));
+        http::SendError(res, Status::WithReason(
+                                 StatusCode::kPermissionDenied, web::kCsrfInvalid,
+                                 "a state-changing request must come from this app's own origin"));
         return std::nullopt;
       }
       Status csrf = w_.store_->CheckCsrf(id, req.get_header_value("X-CSRF-Token"));
       if (!csrf.ok()) {
-        SendError(res, csrf);
+        http::SendError(res, csrf);
         return std::nullopt;
       }
     } else if (const std::string origin = req.get_header_value("Origin");
                !origin.empty() && origin != w_.options_.origin) {
-      SendError(res, Status::WithReason(StatusCode::kPermissionDenied, web::kCsrfInvalid,
-                                        "another origin may not use this session"));
+      http::SendError(res, Status::WithReason(StatusCode::kPermissionDenied, web::kCsrfInvalid,
+                                              "another origin may not use this session"));
       return std::nullopt;
     }
     auto info = w_.store_->Touch(id);
     if (!info) {
       res.set_header("Set-Cookie", CookieHeader("", 0));
-      SendError(res, info.error());
+      http::SendError(res, info.error());
       return std::nullopt;
     }
     return *info;
@@ -270,7 +271,7 @@ class ContainerWeb::Handlers {
     if (!info) return true;
     auto token = OwnerSessionFor(*info);
     if (!token) {
-      SendError(res, token.error());
+      http::SendError(res, token.error());
       return true;
     }
     // The Request is the server's own mutable object for this exchange; httplib hands it to
@@ -308,7 +309,7 @@ class ContainerWeb::Handlers {
       }
     }
     res.set_header("Cache-Control", "no-store");
-    SendJson(res, out);
+    http::SendJson(res, out);
   }
 
   json CreationOptions(const Bytes& challenge) {
@@ -336,45 +337,46 @@ class ContainerWeb::Handlers {
 
   void RegisterOptions(const httplib::Request& req, httplib::Response& res) {
     if (!RequireSameOrigin(req, res)) return;
-    auto body = server::ReadJsonBody(req, res);
+    auto body = http::ReadJsonBody(req, res);
     if (!body) return;
     std::string ceremony;
     if (body->contains("link")) {
       const std::string link = StringOr(*body, "link");
       if (Status rl = w_.store_->CountSignInAttempt(Address(req)); !rl.ok())
-        return SendError(res, rl);
+        return http::SendError(res, rl);
       if (Status st = w_.store_->ConsumeLink(link, web::LinkPurpose::kRegisterPasskey); !st.ok())
-        return SendError(res, st);
+        return http::SendError(res, st);
       ceremony = "register-link";
     } else {
       if (!Session(req, res)) return;
       ceremony = "register-session";
     }
     auto challenge = w_.store_->NewChallenge(ceremony);
-    if (!challenge) return SendError(res, challenge.error());
+    if (!challenge) return http::SendError(res, challenge.error());
     res.set_header("Cache-Control", "no-store");
-    SendJson(res, CreationOptions(*challenge));
+    http::SendJson(res, CreationOptions(*challenge));
   }
 
   void Register(const httplib::Request& req, httplib::Response& res) {
     if (!RequireSameOrigin(req, res)) return;
-    auto body = server::ReadJsonBody(req, res);
+    auto body = http::ReadJsonBody(req, res);
     if (!body) return;
     webauthn::RegistrationResponse r;
     auto response = CredentialResponse(*body, &r.raw_id);
-    if (!response) return SendError(res, response.error());
+    if (!response) return http::SendError(res, response.error());
     auto cdj = B64Member(**response, "clientDataJSON");
     auto att = B64Member(**response, "attestationObject");
-    if (!cdj) return SendError(res, cdj.error());
-    if (!att) return SendError(res, att.error());
+    if (!cdj) return http::SendError(res, cdj.error());
+    if (!att) return http::SendError(res, att.error());
     r.client_data_json = *cdj;
     r.attestation_object = *att;
     std::string name = StringOr(*body, "name");
     if (name.size() > 64)
-      return SendError(res, Status::InvalidArgument("a passkey's name has at most 64 characters"));
+      return http::SendError(res,
+                             Status::InvalidArgument("a passkey's name has at most 64 characters"));
     if (name.empty()) name = "Passkey";
     auto challenge = ChallengeOf(r.client_data_json);
-    if (!challenge) return SendError(res, challenge.error());
+    if (!challenge) return http::SendError(res, challenge.error());
     // The ceremony began with a setup link (the browser is signed in after it) or in a session
     // (another passkey for a signed-in owner, who must still be signed in).
     bool via_link = true;
@@ -384,9 +386,9 @@ class ContainerWeb::Handlers {
       if (!Session(req, res)) return;
       consumed = w_.store_->ConsumeChallenge(*challenge, "register-session");
     }
-    if (!consumed.ok()) return SendError(res, consumed);
+    if (!consumed.ok()) return http::SendError(res, consumed);
     auto cred = webauthn::VerifyRegistration(w_.rp_, *challenge, r);
-    if (!cred) return SendError(res, cred.error());
+    if (!cred) return http::SendError(res, cred.error());
     web::Passkey p;
     p.id = Base64UrlEncode(cred->id);
     p.name = name;
@@ -398,53 +400,53 @@ class ContainerWeb::Handlers {
     p.backed_up = cred->backed_up;
     p.aaguid = cred->aaguid;
     p.created_at = w_.env_.clock->NowSeconds();
-    if (Status st = w_.store_->AddPasskey(p); !st.ok()) return SendError(res, st);
+    if (Status st = w_.store_->AddPasskey(p); !st.ok()) return http::SendError(res, st);
     json out = {{"passkey", PasskeyJson(p)}};
     if (via_link) return SignIn(res, "passkey:" + p.id, 201, out);
-    SendJson(res, out, 201);
+    http::SendJson(res, out, 201);
   }
 
   void SignInOptions(const httplib::Request& req, httplib::Response& res) {
     if (!RequireSameOrigin(req, res)) return;
     if (Status rl = w_.store_->CountSignInAttempt(Address(req)); !rl.ok())
-      return SendError(res, rl);
+      return http::SendError(res, rl);
     auto challenge = w_.store_->NewChallenge("signin");
-    if (!challenge) return SendError(res, challenge.error());
+    if (!challenge) return http::SendError(res, challenge.error());
     res.set_header("Cache-Control", "no-store");
-    SendJson(res, {{"challenge", Base64UrlEncode(*challenge)},
-                   {"rpId", w_.rp_.rp_id},
-                   {"timeout", w_.store_->options().challenge_ttl_s * 1000},
-                   {"userVerification", "preferred"},
-                   {"allowCredentials", json::array()}});
+    http::SendJson(res, {{"challenge", Base64UrlEncode(*challenge)},
+                         {"rpId", w_.rp_.rp_id},
+                         {"timeout", w_.store_->options().challenge_ttl_s * 1000},
+                         {"userVerification", "preferred"},
+                         {"allowCredentials", json::array()}});
   }
 
   void SignInPasskey(const httplib::Request& req, httplib::Response& res) {
     if (!RequireSameOrigin(req, res)) return;
-    auto body = server::ReadJsonBody(req, res);
+    auto body = http::ReadJsonBody(req, res);
     if (!body) return;
     // (Counted at the options: every assertion needs a fresh challenge.)
     webauthn::AssertionResponse a;
     auto response = CredentialResponse(*body, &a.raw_id);
-    if (!response) return SendError(res, response.error());
+    if (!response) return http::SendError(res, response.error());
     for (auto [name, out, optional] :
          {std::tuple{"clientDataJSON", &a.client_data_json, false},
           std::tuple{"authenticatorData", &a.authenticator_data, false},
           std::tuple{"signature", &a.signature, false},
           std::tuple{"userHandle", &a.user_handle, true}}) {
       auto v = B64Member(**response, name, optional);
-      if (!v) return SendError(res, v.error());
+      if (!v) return http::SendError(res, v.error());
       *out = std::move(*v);
     }
     auto challenge = ChallengeOf(a.client_data_json);
-    if (!challenge) return SendError(res, challenge.error());
+    if (!challenge) return http::SendError(res, challenge.error());
     if (Status st = w_.store_->ConsumeChallenge(*challenge, "signin"); !st.ok())
-      return SendError(res, st);
+      return http::SendError(res, st);
     const std::string id = Base64UrlEncode(a.raw_id);
     auto passkey = w_.store_->GetPasskey(id);
     if (!passkey) {
-      return SendError(res,
-                       Status::WithReason(StatusCode::kUnauthenticated, web::kPasskeyUnknown,
-                                          "this passkey is not registered here (or was revoked)"));
+      return http::SendError(
+          res, Status::WithReason(StatusCode::kUnauthenticated, web::kPasskeyUnknown,
+                                  "this passkey is not registered here (or was revoked)"));
     }
     webauthn::Credential stored;
     stored.id = a.raw_id;
@@ -453,21 +455,21 @@ class ContainerWeb::Handlers {
     stored.sign_count = passkey->sign_count;
     auto count =
         webauthn::VerifyAssertion(w_.rp_, *challenge, stored, UserHandle(w_.options_.owner_did), a);
-    if (!count) return SendError(res, count.error());
-    if (Status st = w_.store_->RecordUse(id, *count); !st.ok()) return SendError(res, st);
+    if (!count) return http::SendError(res, count.error());
+    if (Status st = w_.store_->RecordUse(id, *count); !st.ok()) return http::SendError(res, st);
     SignIn(res, "passkey:" + id);
   }
 
   void SignInPhone(const httplib::Request& req, httplib::Response& res) {
     if (!RequireSameOrigin(req, res)) return;
     if (Status rl = w_.store_->CountSignInAttempt(Address(req)); !rl.ok())
-      return SendError(res, rl);
+      return http::SendError(res, rl);
     std::string agent = req.get_header_value("User-Agent").substr(0, 120);
     json summary = {{"text", "Sign in to your container from a browser?"},
                     {"browser", agent},
                     {"address", Address(req)}};
     auto id = w_.as_.QueueApproval(uma::kRequestBrowserSignIn, summary, json::object());
-    if (!id) return SendError(res, id.error());
+    if (!id) return http::SendError(res, id.error());
     const std::string attempt = w_.env_.rng->RandomId(32);
     {
       std::lock_guard<std::mutex> lock(w_.mu_);
@@ -477,13 +479,13 @@ class ContainerWeb::Handlers {
       w_.phone_attempts_[HexEncode(Sha256(AsBytes(attempt)))] = {*id, now + kPhoneAttemptTtl,
                                                                  false};
     }
-    SendJson(res, {{"attempt", attempt}, {"request_id", *id}, {"expires_in", kPhoneAttemptTtl}},
-             202);
+    http::SendJson(
+        res, {{"attempt", attempt}, {"request_id", *id}, {"expires_in", kPhoneAttemptTtl}}, 202);
   }
 
   void SignInPhonePoll(const httplib::Request& req, httplib::Response& res) {
     if (!RequireSameOrigin(req, res)) return;
-    auto body = server::ReadJsonBody(req, res);
+    auto body = http::ReadJsonBody(req, res);
     if (!body) return;
     const std::string key = HexEncode(Sha256(AsBytes(StringOr(*body, "attempt"))));
     PhoneAttempt attempt;
@@ -491,30 +493,32 @@ class ContainerWeb::Handlers {
       std::lock_guard<std::mutex> lock(w_.mu_);
       auto it = w_.phone_attempts_.find(key);
       if (it == w_.phone_attempts_.end() || it->second.done) {
-        return SendError(res, Status::WithReason(StatusCode::kUnauthenticated, web::kLinkUnknown,
-                                                 "no such sign-in attempt"));
+        return http::SendError(res,
+                               Status::WithReason(StatusCode::kUnauthenticated, web::kLinkUnknown,
+                                                  "no such sign-in attempt"));
       }
       attempt = it->second;
     }
     auto state = w_.as_.GetRequest(attempt.request_id);
-    if (!state) return SendError(res, state.error());
+    if (!state) return http::SendError(res, state.error());
     const std::string status = StringOr(*state, "status");
     if (status == "approved") {
       {
         std::lock_guard<std::mutex> lock(w_.mu_);
         auto it = w_.phone_attempts_.find(key);
         if (it == w_.phone_attempts_.end() || it->second.done) {
-          return SendError(res, Status::WithReason(StatusCode::kUnauthenticated, web::kLinkUsed,
-                                                   "this sign-in attempt was used"));
+          return http::SendError(res,
+                                 Status::WithReason(StatusCode::kUnauthenticated, web::kLinkUsed,
+                                                    "this sign-in attempt was used"));
         }
         it->second.done = true;
       }
       return SignIn(res, "phone");
     }
-    if (status == "denied") return SendJson(res, {{"status", "denied"}});
+    if (status == "denied") return http::SendJson(res, {{"status", "denied"}});
     if (w_.env_.clock->NowSeconds() > attempt.expires_at)
-      return SendJson(res, {{"status", "expired"}});
-    SendJson(res, {{"status", "pending"}});
+      return http::SendJson(res, {{"status", "expired"}});
+    http::SendJson(res, {{"status", "pending"}});
   }
 
   void SignOut(const httplib::Request& req, httplib::Response& res, bool everywhere) {
@@ -522,13 +526,13 @@ class ContainerWeb::Handlers {
     if (!info) return;
     if (everywhere) {
       auto ended = w_.store_->EndAllSessions();
-      if (!ended) return SendError(res, ended.error());
-      if (Status st = w_.as_.EndOwnerSessions(); !st.ok()) return SendError(res, st);
+      if (!ended) return http::SendError(res, ended.error());
+      if (Status st = w_.as_.EndOwnerSessions(); !st.ok()) return http::SendError(res, st);
       std::lock_guard<std::mutex> lock(w_.mu_);
       w_.owner_sessions_.clear();
     } else {
       if (Status st = w_.store_->EndSession(CookieValue(req, w_.cookie_name_)); !st.ok())
-        return SendError(res, st);
+        return http::SendError(res, st);
       std::string token;
       {
         std::lock_guard<std::mutex> lock(w_.mu_);
@@ -541,22 +545,22 @@ class ContainerWeb::Handlers {
       if (!token.empty()) (void)w_.as_.EndOwnerSession(token);
     }
     res.set_header("Set-Cookie", CookieHeader("", 0));
-    SendJson(res, {{"signed_in", false}});
+    http::SendJson(res, {{"signed_in", false}});
   }
 
   void ListPasskeys(const httplib::Request& req, httplib::Response& res) {
     if (!Session(req, res)) return;
     auto list = w_.store_->ListPasskeys();
-    if (!list) return SendError(res, list.error());
+    if (!list) return http::SendError(res, list.error());
     json out = json::array();
     for (const web::Passkey& p : *list) out.push_back(PasskeyJson(p));
-    SendJson(res, {{"passkeys", out}});
+    http::SendJson(res, {{"passkeys", out}});
   }
 
   void RevokePasskey(const httplib::Request& req, httplib::Response& res) {
     if (!Session(req, res)) return;
     if (Status st = w_.store_->RevokePasskey(req.matches[1].str()); !st.ok())
-      return SendError(res, st);
+      return http::SendError(res, st);
     res.status = 204;
   }
 
@@ -567,7 +571,7 @@ class ContainerWeb::Handlers {
     auto info = Session(req, res);
     if (!info) return;
     auto token = OwnerSessionFor(*info);
-    if (!token) return SendError(res, token.error());
+    if (!token) return http::SendError(res, token.error());
     uint64_t after = 0;
     const std::string last = req.has_header("Last-Event-ID") ? req.get_header_value("Last-Event-ID")
                                                              : req.get_param_value("after");
@@ -627,16 +631,16 @@ class ContainerWeb::Handlers {
     auto info = Session(req, res);
     if (!info) return;
     auto token = OwnerSessionFor(*info);
-    if (!token) return SendError(res, token.error());
+    if (!token) return http::SendError(res, token.error());
     uma::Reply offer = w_.as_.CreatePairing(*token);
-    if (!offer.ok()) return SendJson(res, offer.body, server::HttpStatusFor(offer.status));
+    if (!offer.ok()) return http::SendJson(res, offer.body, http::HttpStatusFor(offer.status));
     const std::string uri = StringOr(offer.body, "uri");
     auto svg = web::QrSvg(uri, "QR code to pair your phone");
-    if (!svg) return SendError(res, svg.error());
+    if (!svg) return http::SendError(res, svg.error());
     res.set_header("Cache-Control", "no-store");
-    SendJson(res,
-             {{"uri", uri}, {"expires", offer.body.value("expires", json())}, {"qr_svg", *svg}},
-             201);
+    http::SendJson(
+        res, {{"uri", uri}, {"expires", offer.body.value("expires", json())}, {"qr_svg", *svg}},
+        201);
   }
 
   // The accounting of disclosures checked for her: the hash chain of the export, each anchor's
@@ -646,12 +650,13 @@ class ContainerWeb::Handlers {
     auto info = Session(req, res);
     if (!info) return;
     auto token = OwnerSessionFor(*info);
-    if (!token) return SendError(res, token.error());
+    if (!token) return http::SendError(res, token.error());
     uma::Reply exported = w_.as_.ExportDisclosures(*token);
-    if (!exported.ok()) return SendJson(res, exported.body, server::HttpStatusFor(exported.status));
+    if (!exported.ok())
+      return http::SendJson(res, exported.body, http::HttpStatusFor(exported.status));
     auto entries = uma::VerifyDisclosureExport(exported.body);
     if (!entries) {
-      return SendJson(
+      return http::SendJson(
           res,
           {{"valid", false}, {"reason", "chain_broken"}, {"detail", entries.error().message()}});
     }
@@ -690,7 +695,7 @@ class ContainerWeb::Handlers {
                 {"anchors", anchors},
                 {"ledger", w_.ledger_ != nullptr}};
     if (!all_included) out["reason"] = "anchor_not_proven";
-    SendJson(res, out);
+    http::SendJson(res, out);
   }
 
   // Her consent receipts checked for her: each ledger index a receipt names holds an entry
@@ -701,15 +706,16 @@ class ContainerWeb::Handlers {
     auto info = Session(req, res);
     if (!info) return;
     auto token = OwnerSessionFor(*info);
-    if (!token) return SendError(res, token.error());
+    if (!token) return http::SendError(res, token.error());
     uma::Reply receipts = w_.as_.ListReceipts(*token);
-    if (!receipts.ok()) return SendJson(res, receipts.body, server::HttpStatusFor(receipts.status));
-    if (!w_.ledger_) return SendJson(res, {{"ledger", false}, {"receipts", json::array()}});
+    if (!receipts.ok())
+      return http::SendJson(res, receipts.body, http::HttpStatusFor(receipts.status));
+    if (!w_.ledger_) return http::SendJson(res, {{"ledger", false}, {"receipts", json::array()}});
     if (auto cp = w_.ledger_->Refresh(); !cp) {
-      return SendJson(res, {{"ledger", true},
-                            {"valid", false},
-                            {"reason", "checkpoint_unverified"},
-                            {"detail", cp.error().message()}});
+      return http::SendJson(res, {{"ledger", true},
+                                  {"valid", false},
+                                  {"reason", "checkpoint_unverified"},
+                                  {"detail", cp.error().message()}});
     }
     json out = json::array();
     bool all = true;
@@ -749,9 +755,9 @@ class ContainerWeb::Handlers {
       out.push_back(std::move(row));
     }
     auto dispensed = w_.desk_.VerifyDispenseReceipts(*token);
-    if (!dispensed) return SendError(res, dispensed.error());
+    if (!dispensed) return http::SendError(res, dispensed.error());
     for (const json& d : *dispensed) all = all && d.value("valid", false);
-    SendJson(
+    http::SendJson(
         res,
         {{"ledger", true}, {"valid", all}, {"receipts", out}, {"dispense_receipts", *dispensed}});
   }
@@ -765,7 +771,7 @@ class ContainerWeb::Handlers {
     if (!info) return std::nullopt;
     auto token = OwnerSessionFor(*info);
     if (!token) {
-      SendError(res, token.error());
+      http::SendError(res, token.error());
       return std::nullopt;
     }
     return *token;
@@ -775,18 +781,18 @@ class ContainerWeb::Handlers {
     auto token = OwnerToken(req, res);
     if (!token) return;
     auto list = w_.desk_.List(*token);
-    if (!list) return SendError(res, list.error());
-    SendJson(res, *list);
+    if (!list) return http::SendError(res, list.error());
+    http::SendJson(res, *list);
   }
 
   void Present(const httplib::Request& req, httplib::Response& res, bool poll) {
     auto token = OwnerToken(req, res);
     if (!token) return;
-    auto body = server::ReadJsonBody(req, res);
+    auto body = http::ReadJsonBody(req, res);
     if (!body) return;
     auto answer = poll ? w_.desk_.Poll(*token, *body) : w_.desk_.Present(*token, *body);
-    if (!answer) return SendError(res, answer.error());
-    SendJson(res, answer->body, answer->http);
+    if (!answer) return http::SendError(res, answer.error());
+    http::SendJson(res, answer->body, answer->http);
   }
 
   // Her recovery: the layout of her guardian shares (never a share) from her wallet's public
@@ -799,10 +805,10 @@ class ContainerWeb::Handlers {
                 {"owner", w_.options_.owner_did}};
     if (!w_.options_.store.empty()) {
       auto layout = GuardianShares(w_.options_.store);
-      if (!layout) return SendError(res, layout.error());
+      if (!layout) return http::SendError(res, layout.error());
       out["guardian_shares"] = *layout;
     }
-    SendJson(res, out);
+    http::SendJson(res, out);
   }
 
   // --- relationships on the ledger (docs/relationships.md), from her seed ---
@@ -810,7 +816,7 @@ class ContainerWeb::Handlers {
   // nullopt (an error sent) without the seed or the ledger.
   bool CanRelate(httplib::Response& res) {
     if (w_.options_.seed != nullptr && w_.ledger_) return true;
-    SendError(
+    http::SendError(
         res,
         Status::FailedPrecondition(
             "relationships need the owner's wallet (--store) and a ledger (--ledger, --log-key)"));
@@ -819,7 +825,7 @@ class ContainerWeb::Handlers {
 
   Result<std::vector<uma::Relationship>> Relationships() {
     MDL_RETURN_IF_ERROR(w_.ledger_->Refresh().status());
-    server::LedgerClient* client = w_.ledger_.get();
+    roles::LedgerClient* client = w_.ledger_.get();
     return uma::RebuildFromSeed(
         w_.options_.seed->Reveal(),
         [client](const std::string& id) -> Result<std::vector<std::pair<uint64_t, std::string>>> {
@@ -833,7 +839,7 @@ class ContainerWeb::Handlers {
   void ListRelationships(const httplib::Request& req, httplib::Response& res) {
     if (!Session(req, res) || !CanRelate(res)) return;
     auto list = Relationships();
-    if (!list) return SendError(res, list.error());
+    if (!list) return http::SendError(res, list.error());
     json out = json::array();
     for (const uma::Relationship& r : *list) {
       out.push_back({{"rel", r.id},
@@ -846,55 +852,58 @@ class ContainerWeb::Handlers {
                      {"location", r.location},
                      {"ledger_indexes", r.indexes}});
     }
-    SendJson(res, {{"relationships", out}});
+    http::SendJson(res, {{"relationships", out}});
   }
 
   // A fresh pseudonym to give a provider: the first index with nothing on the ledger.
   void NewPseudonym(const httplib::Request& req, httplib::Response& res) {
     if (!Session(req, res) || !CanRelate(res)) return;
     auto list = Relationships();
-    if (!list) return SendError(res, list.error());
+    if (!list) return http::SendError(res, list.error());
     for (uint32_t i = 0; i < 10'000; ++i) {
       auto key = uma::DerivePairwiseKey(w_.options_.seed->Reveal(), i);
-      if (!key) return SendError(res, key.error());
+      if (!key) return http::SendError(res, key.error());
       const std::string p = key->Pseudonym();
       if (std::none_of(list->begin(), list->end(),
                        [&](const uma::Relationship& r) { return r.patient == p; })) {
-        return SendJson(res, {{"pseudonym", p}, {"index", i}}, 201);
+        return http::SendJson(res, {{"pseudonym", p}, {"index", i}}, 201);
       }
     }
-    SendError(res, Status::ResourceExhausted("no unused pseudonym"));
+    http::SendError(res, Status::ResourceExhausted("no unused pseudonym"));
   }
 
   // Her decision on a relationship: {"rel", "action": accept | reject | delete}, signed with
   // the pairwise key of that relationship and appended to the ledger.
   void DecideRelationship(const httplib::Request& req, httplib::Response& res) {
     if (!Session(req, res) || !CanRelate(res)) return;
-    auto body = server::ReadJsonBody(req, res);
+    auto body = http::ReadJsonBody(req, res);
     if (!body) return;
     const std::string rel = StringOr(*body, "rel"), action = StringOr(*body, "action");
     if (action != "accept" && action != "reject" && action != "delete") {
-      return SendError(res, Status::InvalidArgument("'action' must be accept, reject or delete"));
+      return http::SendError(res,
+                             Status::InvalidArgument("'action' must be accept, reject or delete"));
     }
     auto list = Relationships();
-    if (!list) return SendError(res, list.error());
+    if (!list) return http::SendError(res, list.error());
     auto it = std::find_if(list->begin(), list->end(),
                            [&](const uma::Relationship& r) { return r.id == rel; });
     if (it == list->end())
-      return SendError(res,
-                       Status::NotFound("no relationship '" + rel.substr(0, 64) + "' of yours"));
+      return http::SendError(
+          res, Status::NotFound("no relationship '" + rel.substr(0, 64) + "' of yours"));
     for (uint32_t i = 0; i < 10'000; ++i) {
       auto key = uma::DerivePairwiseKey(w_.options_.seed->Reveal(), i);
-      if (!key) return SendError(res, key.error());
+      if (!key) return http::SendError(res, key.error());
       if (key->Pseudonym() != it->patient) continue;
       auto entry = uma::BuildPatientAction(*key, it->provider, it->kind, action,
                                            w_.env_.clock->NowSeconds());
-      if (!entry) return SendError(res, entry.error());
+      if (!entry) return http::SendError(res, entry.error());
       auto appended = w_.ledger_->Append(*entry);
-      if (!appended) return SendError(res, appended.error());
-      return SendJson(res, {{"rel", rel}, {"action", action}, {"ledger_index", appended->index}});
+      if (!appended) return http::SendError(res, appended.error());
+      return http::SendJson(res,
+                            {{"rel", rel}, {"action", action}, {"ledger_index", appended->index}});
     }
-    SendError(res, Status::NotFound("the relationship's pseudonym is not one of this seed's"));
+    http::SendError(res,
+                    Status::NotFound("the relationship's pseudonym is not one of this seed's"));
   }
 
   // POST /web/v1/links with the owner's bearer session (from a DID-auth sign-in: medallion
@@ -906,19 +915,19 @@ class ContainerWeb::Handlers {
           return std::tolower(static_cast<unsigned char>(x)) ==
                  std::tolower(static_cast<unsigned char>(y));
         })) {
-      return SendError(res,
-                       Status::Unauthenticated(
-                           "the owner's session is required (medallion container login-link)"));
+      return http::SendError(
+          res, Status::Unauthenticated(
+                   "the owner's session is required (medallion container login-link)"));
     }
     if (!w_.as_.CheckOwner(bearer.substr(7)).ok()) {
-      return SendError(res,
-                       Status::Unauthenticated(
-                           "the owner's session is required (medallion container login-link)"));
+      return http::SendError(
+          res, Status::Unauthenticated(
+                   "the owner's session is required (medallion container login-link)"));
     }
     auto link = w_.SetupLink();
-    if (!link) return SendError(res, link.error());
+    if (!link) return http::SendError(res, link.error());
     res.set_header("Cache-Control", "no-store");
-    SendJson(res, {{"link", *link}, {"expires_in", w_.store_->options().link_ttl_s}}, 201);
+    http::SendJson(res, {{"link", *link}, {"expires_in", w_.store_->options().link_ttl_s}}, 201);
   }
 
  private:
@@ -926,8 +935,8 @@ class ContainerWeb::Handlers {
 };
 
 ContainerWeb::ContainerWeb(uma::AuthorizationServer& as,
-                           std::shared_ptr<server::LedgerClient> ledger,
-                           ContainerWebOptions options, Env env)
+                           std::shared_ptr<roles::LedgerClient> ledger, ContainerWebOptions options,
+                           Env env)
     : as_(as),
       ledger_(std::move(ledger)),
       options_(std::move(options)),
@@ -938,7 +947,7 @@ ContainerWeb::~ContainerWeb() = default;
 
 Result<std::unique_ptr<ContainerWeb>> ContainerWeb::Open(
     const std::string& dir, uma::AuthorizationServer& as,
-    std::shared_ptr<server::LedgerClient> ledger, ContainerWebOptions options, Env env) {
+    std::shared_ptr<roles::LedgerClient> ledger, ContainerWebOptions options, Env env) {
   std::unique_ptr<ContainerWeb> w(new ContainerWeb(as, std::move(ledger), std::move(options), env));
   const std::string& origin = w->options_.origin;
   const size_t host_start = origin.find("://");
@@ -973,7 +982,7 @@ Result<std::string> ContainerWeb::SetupLink() {
 void ContainerWeb::RegisterRoutes(httplib::Server& server) {
   auto h = std::make_shared<Handlers>(*this);
   web::ServeApp(server, medallion_patient_app, options_.tls);
-  server::SetPreRoutingHandler(server, [h](const httplib::Request& req, httplib::Response& res) {
+  http::SetPreRoutingHandler(server, [h](const httplib::Request& req, httplib::Response& res) {
     return h->Bridge(req, res);
   });
   server.Get("/web/v1/state",

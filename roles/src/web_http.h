@@ -22,7 +22,7 @@
 namespace medallion::uma {
 class AuthorizationServer;
 }
-namespace medallion::server {
+namespace medallion::roles {
 class LedgerClient;
 }
 
@@ -54,7 +54,7 @@ class ContainerWeb {
   // Opens (or creates) `dir`/web.sqlite. `as` (and `ledger`, which may be null) outlive this.
   static Result<std::unique_ptr<ContainerWeb>> Open(const std::string& dir,
                                                     uma::AuthorizationServer& as,
-                                                    std::shared_ptr<server::LedgerClient> ledger,
+                                                    std::shared_ptr<roles::LedgerClient> ledger,
                                                     ContainerWebOptions options, Env env);
   ~ContainerWeb();
 
@@ -71,13 +71,13 @@ class ContainerWeb {
   std::string AppUrl() const { return options_.origin + options_.base_path + "/"; }
 
  private:
-  ContainerWeb(uma::AuthorizationServer& as, std::shared_ptr<server::LedgerClient> ledger,
+  ContainerWeb(uma::AuthorizationServer& as, std::shared_ptr<roles::LedgerClient> ledger,
                ContainerWebOptions options, Env env);
   class Handlers;
   friend class Handlers;
 
   uma::AuthorizationServer& as_;
-  std::shared_ptr<server::LedgerClient> ledger_;
+  std::shared_ptr<roles::LedgerClient> ledger_;
   ContainerWebOptions options_;
   Env env_;
   webauthn::RelyingParty rp_;

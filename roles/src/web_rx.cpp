@@ -56,7 +56,7 @@ Result<std::string> PharmacyBaseUrl(const std::string& typed) {
 }
 
 PrescriptionDesk::PrescriptionDesk(uma::AuthorizationServer& as,
-                                   std::shared_ptr<server::LedgerClient> ledger,
+                                   std::shared_ptr<roles::LedgerClient> ledger,
                                    PrescriptionDeskOptions options, Env env)
     : as_(as), ledger_(std::move(ledger)), options_(std::move(options)), env_(env) {}
 
@@ -209,7 +209,7 @@ Result<DeskAnswer> PrescriptionDesk::Poll(const std::string& owner_session, cons
 
 Result<DeskAnswer> PrescriptionDesk::Dispense(const std::string& owner_session,
                                               const std::string& pharmacy, const json& body) {
-  auto reply = server::HttpCall("POST", pharmacy + "/pharmacy/v1/dispense", "", body.dump());
+  auto reply = http::HttpCall("POST", pharmacy + "/pharmacy/v1/dispense", "", body.dump());
   if (!reply)
     return Status::WithReason(StatusCode::kUnavailable, "pharmacy_unavailable",
                               reply.error().message());
@@ -221,7 +221,7 @@ Result<DeskAnswer> PrescriptionDesk::Dispense(const std::string& owner_session,
   }
   if (reply->status != 200) {
     if (!MemberOr(*answer, "result").is_object()) {
-      Status st = server::StatusFromHttpReply(*reply);
+      Status st = http::StatusFromHttpReply(*reply);
       return Status::WithReason(
           StatusCode::kUnavailable, "pharmacy_unavailable",
           "the pharmacy answered " + std::to_string(reply->status) + ": " + st.message());

@@ -23,7 +23,7 @@
 namespace medallion::uma {
 class AuthorizationServer;
 }
-namespace medallion::server {
+namespace medallion::roles {
 class LedgerClient;
 }
 
@@ -45,7 +45,7 @@ struct DeskAnswer {
 class PrescriptionDesk {
  public:
   // `as` and `ledger` (which may be null) outlive the desk.
-  PrescriptionDesk(uma::AuthorizationServer& as, std::shared_ptr<server::LedgerClient> ledger,
+  PrescriptionDesk(uma::AuthorizationServer& as, std::shared_ptr<roles::LedgerClient> ledger,
                    PrescriptionDeskOptions options, Env env);
 
   // {"prescriptions": [{"id", "medication", "controlled", "fills_allowed", "fills_used"?,
@@ -83,7 +83,7 @@ class PrescriptionDesk {
   nlohmann::json LicenseNow(const nlohmann::json& prescription_vc);
 
   uma::AuthorizationServer& as_;
-  std::shared_ptr<server::LedgerClient> ledger_;
+  std::shared_ptr<roles::LedgerClient> ledger_;
   PrescriptionDeskOptions options_;
   Env env_;
   std::mutex mu_;

@@ -17,7 +17,7 @@ using nlohmann::json;
 
 int main() {
   httplib::Server http;
-  server::ConfigureServer(http);
+  http::ConfigureServer(http);
   const int port = http.bind_to_any_port("127.0.0.1");
   if (port <= 0) return 1;
   testing::UmaWorld w("bridge-fixture");
@@ -36,7 +36,7 @@ int main() {
     return Status::Ok();
   };
   w.Open();
-  server::RegisterUmaRoutes(http, *w.as);
+  roles::RegisterUmaRoutes(http, *w.as);
   const std::string session = w.OwnerSession();
   auto offer = [&](int64_t ttl) { return w.as->CreatePairing(session, ttl).body; };
   json expiring = offer(1);

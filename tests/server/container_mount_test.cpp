@@ -38,8 +38,8 @@ TEST_CASE("two containers mounted under two prefixes share one server", "[server
       fs::temp_directory_path() / ("medallion-mount-" + HexEncode(rng.RandomBytes(6)));
 
   httplib::Server shared;
-  server::ConfigureServer(shared);
-  auto port = server::BindServer(shared, "127.0.0.1", 0);
+  http::ConfigureServer(shared);
+  auto port = http::BindServer(shared, "127.0.0.1", 0);
   REQUIRE(port);
   const std::string base = "http://127.0.0.1:" + std::to_string(*port);
 

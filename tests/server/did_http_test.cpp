@@ -23,7 +23,7 @@
 #include "medallion/roles/ledger_client.h"
 #include "medallion/roles/ledger_http.h"
 
-namespace medallion::server {
+namespace medallion::roles {
 namespace {
 
 namespace fs = std::filesystem;
@@ -53,7 +53,7 @@ struct Running {
   std::thread thread;
   template <typename Setup>
   explicit Running(Setup setup) {
-    ConfigureServer(server);
+    http::ConfigureServer(server);
     setup(server);
     port = server.bind_to_any_port("127.0.0.1");
     thread = std::thread([this] { server.listen_after_bind(); });
@@ -249,12 +249,12 @@ TEST_CASE("did:mdl over a ledger node: create, rotate, resolve, refuse lies",
   }
 }
 
-}  // namespace medallion::server
+}  // namespace medallion::roles
 
 #include "medallion/claims/credentials.h"
 #include "medallion/roles/issuer_http.h"
 
-namespace medallion::server {
+namespace medallion::roles {
 
 TEST_CASE("An issuer serves the Medallion context and its status lists", "[server][issuer][http]") {
   int version = 1;
@@ -276,9 +276,9 @@ TEST_CASE("An issuer serves the Medallion context and its status lists", "[serve
   CHECK(c.Get("/status/2")->status == 404);
 }
 
-}  // namespace medallion::server
+}  // namespace medallion::roles
 
-namespace medallion::server {
+namespace medallion::roles {
 
 TEST_CASE("The pharmacy's remote ledger port proves what it returns", "[server][pharmacy][http]") {
   Node node;
@@ -316,4 +316,4 @@ TEST_CASE("The pharmacy's remote ledger port proves what it returns", "[server][
   CHECK_FALSE(strict->Find({ledger::KeyKind::kHash, digest}).has_value());
 }
 
-}  // namespace medallion::server
+}  // namespace medallion::roles

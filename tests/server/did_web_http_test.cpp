@@ -28,10 +28,10 @@
 
 using namespace medallion;
 using namespace medallion::did;
-using medallion::server::DidWebDocumentPath;
-using medallion::server::HttpsDocumentFetcher;
-using medallion::server::HttpsFetcherOptions;
-using medallion::server::RegisterDidWebDocument;
+using medallion::roles::DidWebDocumentPath;
+using medallion::roles::HttpsDocumentFetcher;
+using medallion::roles::HttpsFetcherOptions;
+using medallion::roles::RegisterDidWebDocument;
 
 namespace {
 
@@ -162,7 +162,7 @@ class TestServer {
  public:
   explicit TestServer(std::unique_ptr<httplib::Server> server) : server_(std::move(server)) {
     REQUIRE(server_->is_valid());
-    medallion::server::ConfigureServer(*server_);
+    medallion::http::ConfigureServer(*server_);
     port_ = server_->bind_to_any_port("127.0.0.1");
     REQUIRE(port_ > 0);
   }

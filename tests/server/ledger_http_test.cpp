@@ -36,7 +36,7 @@
 #include "medallion/roles/ledger_http.h"
 #include "test_util.h"
 
-namespace medallion::server {
+namespace medallion::roles {
 namespace {
 
 namespace fs = std::filesystem;
@@ -140,7 +140,7 @@ json ProofJson(const ledger::Proof& p) {
 // An httplib server with Medallion's defaults on 127.0.0.1:<any port>, in its own thread.
 class HttpServer {
  public:
-  HttpServer() { ConfigureServer(server_); }
+  HttpServer() { http::ConfigureServer(server_); }
   ~HttpServer() { Stop(); }
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -476,7 +476,7 @@ TEST_CASE("ledger http: every negative answers a JSON error and changes nothing"
   }
   SECTION("a body over 1 MiB is 413 with a JSON error") {
     std::string huge = "{\"entries\":[" + Canon(Anchor(1));
-    while (huge.size() <= kMaxRequestBody) huge += "," + Canon(Anchor(1));
+    while (huge.size() <= http::kMaxRequestBody) huge += "," + Canon(Anchor(1));
     huge += "]}";
     CheckError(PostJson(c, huge), 413, "request_too_large");
   }
@@ -716,17 +716,17 @@ TEST_CASE("ledger client: a hostile node's 100,000-deep answers are refused, not
 // per-address limit, so only the total applies.
 TEST_CASE("connection guard: a listener keeps at most max_total connections", "[server][guard]") {
   httplib::Server server;
-  ConfigureServer(server);
+  http::ConfigureServer(server);
   server.Get("/ping", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("pong", "text/plain");
   });
-  ConnectionLimits limits;
+  http::ConnectionLimits limits;
   limits.max_total = 4;
   limits.max_per_address = 100;
   limits.shed_after = std::chrono::milliseconds(0);
   limits.request_timeout =
       std::chrono::milliseconds(120'000);  // only the count closes anything here
-  auto port = BindServer(server, "127.0.0.1", 0, limits);
+  auto port = http::BindServer(server, "127.0.0.1", 0, limits);
   REQUIRE(port);
   std::thread loop([&] { server.listen_after_bind(); });
   for (int i = 0; i < 2000 && !server.is_running(); ++i)
@@ -1157,4 +1157,4 @@ TEST_CASE("medallion ledger verify reports an edited row at its index (exit 1)",
 }
 
 }  // namespace
-}  // namespace medallion::server
+}  // namespace medallion::roles

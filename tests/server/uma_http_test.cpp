@@ -12,7 +12,8 @@
 #include "uma/uma_world.h"
 
 using namespace medallion;
-using namespace medallion::server;
+using namespace medallion::http;
+using namespace medallion::roles;
 using medallion::testing::UmaWorld;
 using nlohmann::json;
 
@@ -27,7 +28,7 @@ struct Container {
   std::unique_ptr<FhirResourceServer> fhir;
 
   Container() {
-    ConfigureServer(http);
+    http::ConfigureServer(http);
     port = http.bind_to_any_port("127.0.0.1");
     w.env.clock = &system_clock;
     w.issuer = Url();

@@ -9,7 +9,7 @@
 namespace medallion::testing {
 
 inline int Http(const uma::Reply& reply) {
-  if (!reply.ok()) return server::HttpStatusFor(reply.status);
+  if (!reply.ok()) return http::HttpStatusFor(reply.status);
   switch (reply.success) {
     case uma::Reply::Success::kCreated:
       return 201;

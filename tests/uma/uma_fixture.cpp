@@ -17,7 +17,7 @@ using nlohmann::json;
 
 int main() {
   httplib::Server http;
-  server::ConfigureServer(http);
+  http::ConfigureServer(http);
   const int port = http.bind_to_any_port("127.0.0.1");
   if (port <= 0) {
     std::cerr << "uma_fixture: cannot bind\n";
@@ -51,7 +51,7 @@ int main() {
   }
   const uma::ClientCredentials rs_client{rs.body["client_id"], rs.body["client_secret"]};
   uma::AuthorizationServer* as = w.as.get();
-  auto fhir = server::FhirResourceServer::Create(
+  auto fhir = roles::FhirResourceServer::Create(
       *w.as, *w.records, [as, rs_client]() -> Result<std::string> {
         uma::Reply t = as->Token(
             {{"grant_type", "client_credentials"}, {"scope", "uma_protection"}}, rs_client);
@@ -62,7 +62,7 @@ int main() {
     std::cerr << "uma_fixture: setup failed\n";
     return 1;
   }
-  server::RegisterUmaRoutes(http, *w.as);
+  roles::RegisterUmaRoutes(http, *w.as);
   (*fhir)->RegisterRoutes(http);
 
   uma::Reply policy =

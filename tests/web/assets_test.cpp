@@ -58,17 +58,17 @@ void CheckSecurityHeaders(const httplib::Headers& headers, bool tls) {
 class AppServer {
  public:
   AppServer() {
-    server::ConfigureServer(server_);
+    http::ConfigureServer(server_);
     server_.Get("/api/ping", [](const httplib::Request&, httplib::Response& res) {
-      server::SendJson(res, {{"pong", true}});
+      http::SendJson(res, {{"pong", true}});
     });
     server_.Post("/api/refuse", [](const httplib::Request&, httplib::Response& res) {
       // (Status built directly: GCC 12 reports a false -Warray-bounds for WithReason inlined here.)
-      server::SendError(
+      http::SendError(
           res, Status(StatusCode::kPermissionDenied, "csrf_invalid: refused", "csrf_invalid"));
     });
     web::ServeApp(server_, web_test_app, /*tls=*/false);
-    auto port = server::BindServer(server_, "127.0.0.1", 0);
+    auto port = http::BindServer(server_, "127.0.0.1", 0);
     REQUIRE(port);
     port_ = *port;
     thread_ = std::thread([this] { server_.listen_after_bind(); });
@@ -252,7 +252,7 @@ TEST_CASE("ServeApp serves the app with caching and the security headers", "[web
     CHECK(wrong_method->status >= 400);
     CheckSecurityHeaders(wrong_method->headers, false);
     auto too_large =
-        http.Post("/api/refuse", std::string(server::kMaxRequestBody + 1, 'x'), "application/json");
+        http.Post("/api/refuse", std::string(http::kMaxRequestBody + 1, 'x'), "application/json");
     if (too_large) {  // httplib may close the connection before the client has sent it all
       CHECK(too_large->status == 413);
       CheckSecurityHeaders(too_large->headers, false);
@@ -264,9 +264,9 @@ TEST_CASE("ServeApp with TLS adds Strict-Transport-Security to every response",
           "[web][assets][http]") {
   // The header does not depend on the transport: a plain server told tls=true shows it.
   httplib::Server s;
-  server::ConfigureServer(s);
+  http::ConfigureServer(s);
   web::ServeApp(s, web_test_app, /*tls=*/true);
-  auto port = server::BindServer(s, "127.0.0.1", 0);
+  auto port = http::BindServer(s, "127.0.0.1", 0);
   REQUIRE(port);
   std::thread t([&] { s.listen_after_bind(); });
   while (!s.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -288,9 +288,9 @@ TEST_CASE("ServeApp with a bundle without index.html answers / with a JSON 404",
   static const unsigned char kJs[] = {'1'};
   static const web::Asset kOnly[] = {{"a.js", "text/javascript; charset=utf-8", kJs, 1, "\"00\""}};
   httplib::Server s;
-  server::ConfigureServer(s);
+  http::ConfigureServer(s);
   web::ServeApp(s, web::AssetBundle{kOnly, 1}, false);
-  auto port = server::BindServer(s, "127.0.0.1", 0);
+  auto port = http::BindServer(s, "127.0.0.1", 0);
   REQUIRE(port);
   std::thread t([&] { s.listen_after_bind(); });
   while (!s.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -306,7 +306,7 @@ TEST_CASE("ServeApp with a bundle without index.html answers / with a JSON 404",
 
 TEST_CASE("ServeAppAt serves the app under a path prefix", "[web][assets][http]") {
   httplib::Server s;
-  server::ConfigureServer(s);
+  http::ConfigureServer(s);
   for (const char* bad :
        {"c", "/", "/c/", "/c//x", "/c/../x", "/c/./x", "/c/a b", "/c/%2e", "/c\\x"}) {
     INFO(bad);
@@ -314,7 +314,7 @@ TEST_CASE("ServeAppAt serves the app under a path prefix", "[web][assets][http]"
   }
   REQUIRE(web::ServeAppAt(s, "/c/alice", web_test_app, false).ok());
   REQUIRE(web::ServeAppAt(s, "/c/bob.x", web_test_app, false).ok());
-  auto port = server::BindServer(s, "127.0.0.1", 0);
+  auto port = http::BindServer(s, "127.0.0.1", 0);
   REQUIRE(port);
   std::thread t([&] { s.listen_after_bind(); });
   while (!s.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));

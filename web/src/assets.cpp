@@ -91,7 +91,7 @@ void SendAsset(const httplib::Request& req, httplib::Response& res, const Asset&
 }
 
 void NotFound(httplib::Response& res) {
-  server::SendError(res, 404, "not_found", "no such file in the app");
+  http::SendError(res, 404, "not_found", "no such file in the app");
 }
 
 }  // namespace

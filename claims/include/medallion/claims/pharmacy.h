@@ -52,7 +52,7 @@ inline constexpr char kPatientApprovalMissing[] = "controlled_substance_patient_
 }  // namespace rx_reason
 
 // What the pipeline needs from the ledger. Implementations verify everything they return
-// against a checkpoint that satisfies their witness policy (server::LedgerClient does).
+// against a checkpoint that satisfies their witness policy (roles::LedgerClient does).
 class LedgerPort {
  public:
   virtual ~LedgerPort() = default;

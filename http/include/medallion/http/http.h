@@ -24,7 +24,7 @@ struct Response;
 struct Request;
 }  // namespace httplib
 
-namespace medallion::server {
+namespace medallion::http {
 
 // The one table mapping a Status code to an HTTP status.
 int HttpStatusFor(StatusCode code);
@@ -110,4 +110,4 @@ Result<ListenAddress> ParseListenAddress(std::string_view text);
 // A query parameter as an unsigned integer. Errors: invalid_argument naming the parameter.
 Result<uint64_t> QueryU64(const httplib::Request& req, const char* name);
 
-}  // namespace medallion::server
+}  // namespace medallion::http

@@ -8,7 +8,7 @@
 
 #include "medallion/core/status.h"
 
-namespace medallion::server {
+namespace medallion::http {
 
 struct HttpReply {
   int status = 0;
@@ -35,4 +35,4 @@ Result<HttpReply> HttpCall(std::string_view method, const std::string& url,
 // JSON object still gives the code. REQUIRES: reply.status is not 2xx.
 Status StatusFromHttpReply(const HttpReply& reply);
 
-}  // namespace medallion::server
+}  // namespace medallion::http

@@ -28,7 +28,7 @@ namespace medallion::uma {
 class AuthorizationServer;
 class RecordStore;
 }  // namespace medallion::uma
-namespace medallion::server {
+namespace medallion::roles {
 class FhirResourceServer;
 }
 
@@ -109,13 +109,13 @@ class ContainerRole final : public Role {
   Env env_;
   std::optional<OwnerKeys> keys_;
   std::string owner_;
-  std::shared_ptr<server::LedgerClient> ledger_client_;
+  std::shared_ptr<roles::LedgerClient> ledger_client_;
   std::unique_ptr<claims::LedgerPort> ledger_port_;
   std::unique_ptr<Verifier> verifier_;
   std::string issuer_;
   std::unique_ptr<uma::AuthorizationServer> as_;
   std::unique_ptr<uma::RecordStore> records_;
-  std::unique_ptr<server::FhirResourceServer> fhir_;
+  std::unique_ptr<roles::FhirResourceServer> fhir_;
   std::unique_ptr<MountedRoutes> mounted_;
   std::unique_ptr<ContainerWeb> web_;
 };

@@ -83,20 +83,20 @@ struct DidController {
 
 // The DID's current state, replayed from proven ledger operations (the ignored ones in
 // *ignored when not null). Errors: the ledger's; not_found without a valid create operation.
-Result<did::mdl::State> CurrentState(server::LedgerClient& client, const std::string& did,
+Result<did::mdl::State> CurrentState(roles::LedgerClient& client, const std::string& did,
                                      std::vector<did::mdl::Ignored>* ignored);
 
 // Appends an operation and waits until a verified checkpoint includes it; returns {index,
 // leaf_hash, checkpoint_size}. Errors: the ledger's; unavailable if no accepted checkpoint
 // includes it yet.
-Result<nlohmann::json> SubmitDidOperation(server::LedgerClient& client,
+Result<nlohmann::json> SubmitDidOperation(roles::LedgerClient& client,
                                           const std::string& canonical);
 
 // Publishes (add) or withdraws a paired phone's key as the device key of `did`, a did:mdl the
 // wallet with `seed` controls: an update signed by the committed update key, submitted and
 // proven included. Withdrawing a key that is no longer the device key changes nothing.
 // Errors: the ledger's; not_found if the wallet does not hold the committed key.
-Status SetDidDeviceKey(const SecretBytes& seed, uint32_t account, server::LedgerClient& client,
+Status SetDidDeviceKey(const SecretBytes& seed, uint32_t account, roles::LedgerClient& client,
                        const std::string& did, ByteView device_key, bool add);
 
 }  // namespace medallion::roles

@@ -12,7 +12,7 @@ namespace httplib {
 class Server;
 }
 
-namespace medallion::server {
+namespace medallion::roles {
 
 // GET /1.0/identifiers/{did}[?versionId=..|versionTime=..|ledgerPosition=..] answers the DID
 // Resolution result as application/ld+json;profile="https://w3id.org/did-resolution", with
@@ -29,4 +29,4 @@ did::mdl::OpFetcher MakeLedgerOpFetcher(std::shared_ptr<LedgerClient> client);
 // "2026-11-23T05:00:00Z" (or with fractional seconds / "+00:00") → POSIX seconds.
 Result<int64_t> ParseXmlDateTime(std::string_view text);
 
-}  // namespace medallion::server
+}  // namespace medallion::roles

@@ -17,7 +17,7 @@ namespace httplib {
 class Server;
 }  // namespace httplib
 
-namespace medallion::server {
+namespace medallion::roles {
 
 struct HttpsFetcherOptions {
   // PEM file of the CAs to trust; empty: the system store (OpenSSL's default verify paths,
@@ -81,4 +81,4 @@ Result<std::string> DidWebDocumentPath(std::string_view path);
 void RegisterDidWebDocument(httplib::Server& server,
                             std::function<did::DidDocument()> current_document, std::string path);
 
-}  // namespace medallion::server
+}  // namespace medallion::roles

@@ -14,7 +14,7 @@ namespace httplib {
 class Server;
 }
 
-namespace medallion::server {
+namespace medallion::roles {
 
 // GET /credentials/v1 → the Medallion context (application/ld+json), the document that
 // https://w3id.org/medallion/credentials/v1 names. Verifiers use the embedded copy offline.
@@ -34,4 +34,4 @@ void RegisterStatusListCredential(httplib::Server& server, const std::string& pa
 void RegisterSocietyRoutes(httplib::Server& server, claims::Society& society,
                            const did::Resolver& resolver, std::string admin_token);
 
-}  // namespace medallion::server
+}  // namespace medallion::roles

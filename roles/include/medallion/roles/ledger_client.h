@@ -15,7 +15,7 @@
 #include "medallion/ledger/log.h"
 #include "medallion/ledger/witness.h"
 
-namespace medallion::server {
+namespace medallion::roles {
 
 // An entry proven to be in the log at the trusted checkpoint.
 struct ProvenEntry {
@@ -75,4 +75,4 @@ std::unique_ptr<claims::LedgerPort> MakeLedgerPort(std::shared_ptr<LedgerClient>
 // not one). Exposed for the other HTTP clients.
 Status StatusFromHttpError(int http_status, const std::string& body);
 
-}  // namespace medallion::server
+}  // namespace medallion::roles

@@ -19,7 +19,7 @@ namespace httplib {
 class Server;
 }
 
-namespace medallion::server {
+namespace medallion::roles {
 
 // A witness this log asks for cosignatures: its base URL ("http://127.0.0.1:8081") and key.
 struct WitnessEndpoint {
@@ -72,4 +72,4 @@ class CosignatureCollector {
 void RegisterLedgerRoutes(httplib::Server& server, ledger::Log* log, ledger::Witness* witness,
                           CosignatureCollector* collector);
 
-}  // namespace medallion::server
+}  // namespace medallion::roles

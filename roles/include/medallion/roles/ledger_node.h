@@ -20,7 +20,7 @@ class ValidatorRegistry;
 namespace medallion::did {
 class Resolver;
 }
-namespace medallion::server {
+namespace medallion::roles {
 class CosignatureCollector;
 }
 
@@ -55,7 +55,7 @@ class LedgerNodeRole final : public Role {
   std::unique_ptr<ledger::ValidatorRegistry> validators_;
   std::unique_ptr<did::Resolver> resolver_;
   std::unique_ptr<ledger::Log> log_;
-  std::unique_ptr<server::CosignatureCollector> collector_;
+  std::unique_ptr<roles::CosignatureCollector> collector_;
 };
 
 struct WitnessOptions {

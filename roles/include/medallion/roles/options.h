@@ -21,9 +21,9 @@ struct LedgerClientOptions {
   // A client pinned to the log key, with the witness policy and the trusted checkpoint saved
   // in state_file (if any). Errors: invalid_argument for bad keys; failed_precondition if the
   // saved checkpoint no longer verifies.
-  Result<server::LedgerClient> MakeClient() const;
+  Result<roles::LedgerClient> MakeClient() const;
   // Saves the client's trusted checkpoint to state_file (no-op without it). Errors: unavailable.
-  Status SaveState(const server::LedgerClient& client) const;
+  Status SaveState(const roles::LedgerClient& client) const;
 };
 
 // Plain HTTP (both empty, for loopback) or TLS with this PEM certificate chain and key.

@@ -15,7 +15,7 @@
 #include "medallion/core/status.h"
 #include "medallion/did/resolver.h"
 
-namespace medallion::server {
+namespace medallion::roles {
 class LedgerClient;
 }
 
@@ -50,7 +50,7 @@ struct FillState {
 // its nullifier (claims::DispenseNullifier), every record proven included against the client's
 // verified checkpoint. invalid_argument for a malformed prescription; the ledger's errors.
 Result<std::vector<FillState>> FillsOnLedger(const nlohmann::json& prescription_vc,
-                                             server::LedgerClient& ledger);
+                                             roles::LedgerClient& ledger);
 
 // A dispense receipt checked against the ledger for its holder: the entry at the receipt's
 // ledgerIndex is proven included (RFC 9162 §2.1.3.2) against a verified checkpoint, is a
@@ -59,6 +59,6 @@ Result<std::vector<FillState>> FillsOnLedger(const nlohmann::json& prescription_
 // "names_her_fill", "valid", "detail"?}.
 nlohmann::json CheckDispenseReceipt(const nlohmann::json& receipt_vc,
                                     const nlohmann::json* prescription_vc,
-                                    server::LedgerClient& ledger);
+                                    roles::LedgerClient& ledger);
 
 }  // namespace medallion::roles

@@ -16,7 +16,7 @@ namespace medallion::claims {
 class ChallengeStore;
 class LedgerPort;
 }  // namespace medallion::claims
-namespace medallion::server {
+namespace medallion::roles {
 struct PharmacyService;
 }
 
@@ -46,7 +46,7 @@ class PharmacyRole final : public Role {
   std::unique_ptr<claims::LedgerPort> ledger_port_;
   std::unique_ptr<Verifier> verifier_;
   std::unique_ptr<claims::ChallengeStore> challenges_;
-  std::unique_ptr<server::PharmacyService> service_;
+  std::unique_ptr<roles::PharmacyService> service_;
 };
 
 }  // namespace medallion::roles

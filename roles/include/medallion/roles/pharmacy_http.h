@@ -11,7 +11,7 @@ namespace httplib {
 class Server;
 }
 
-namespace medallion::server {
+namespace medallion::roles {
 
 struct PharmacyService {
   claims::PharmacyConfig config;
@@ -30,4 +30,4 @@ struct PharmacyService {
 // points to must outlive `server`.
 void RegisterPharmacyRoutes(httplib::Server& server, PharmacyService& service);
 
-}  // namespace medallion::server
+}  // namespace medallion::roles

@@ -20,7 +20,7 @@ namespace httplib {
 class Server;
 }
 
-namespace medallion::server {
+namespace medallion::roles {
 
 // Parses an application/x-www-form-urlencoded body (RFC 6749 §3.2: parameters sent without a
 // value are treated as omitted; a parameter repeated is refused). Errors: invalid_argument.
@@ -69,4 +69,4 @@ inline constexpr char kScopeSearch[] = "search";
 inline constexpr char kScopeCreate[] = "create";
 inline constexpr char kScopeUpdate[] = "update";
 
-}  // namespace medallion::server
+}  // namespace medallion::roles

@@ -25,7 +25,7 @@ struct VerifierOptions {
 class Verifier {
  public:
   // `ledger` may be null (no did:mdl then).
-  Verifier(const VerifierOptions& options, std::shared_ptr<server::LedgerClient> ledger);
+  Verifier(const VerifierOptions& options, std::shared_ptr<roles::LedgerClient> ledger);
   Verifier(const Verifier&) = delete;
   Verifier& operator=(const Verifier&) = delete;
   did::Resolver& resolver() { return resolver_; }
@@ -36,11 +36,11 @@ class Verifier {
  private:
   class Fetcher final : public claims::StatusListFetcher {
    public:
-    explicit Fetcher(server::HttpsFetcherOptions o) : fetcher_(std::move(o)) {}
+    explicit Fetcher(roles::HttpsFetcherOptions o) : fetcher_(std::move(o)) {}
     Result<std::string> Fetch(const std::string& url) override { return fetcher_.Fetch(url); }
 
    private:
-    server::HttpsDocumentFetcher fetcher_;
+    roles::HttpsDocumentFetcher fetcher_;
   };
   std::vector<std::string> trusted_;
   did::Resolver resolver_;
