@@ -51,6 +51,74 @@ Status CheckSignRequest(const json& sign) {
   return Status::Ok();
 }
 
+// The phone's answer to a request that asked for a data-integrity signature: the document put
+// before the owner, unchanged but for its proofs, with a proof by `vm` that verifies at `now`.
+Result<json> CheckSignedDocument(const json& sign, const json& doc, const std::string& vm,
+                                 const did::Resolver& resolver, int64_t now) {
+  if (!doc.is_object())
+    return Status::InvalidArgument("'result' must be an object (the signed document)");
+  json unsigned_doc = doc;
+  unsigned_doc.erase("proof");
+  json original_unsigned = MemberOr(sign, "document");
+  original_unsigned.erase("proof");
+  if (unsigned_doc != original_unsigned)
+    return Status::InvalidArgument("the signed document is not the one to sign");
+  claims::ProofCheckOptions po;
+  po.now = now;
+  auto proofs = claims::VerifyProofs(doc, resolver, po);
+  if (!proofs)
+    return Status::InvalidArgument("the signed document does not verify: " +
+                                   proofs.error().message());
+  if (std::none_of(proofs->begin(), proofs->end(),
+                   [&](const auto& p) { return p.verification_method == vm; })) {
+    return Status::InvalidArgument("no proof by the device's verification method");
+  }
+  return doc;
+}
+
+// The phone's answer to a request that asked for a did-auth token: a compact JWS by `vm` that
+// verifies at `now` and carries every claim the request named, with the same values.
+Result<json> CheckSignedToken(const json& sign, const json& token, const std::string& vm,
+                              const did::Resolver& resolver, int64_t now) {
+  if (!token.is_string()) return Status::InvalidArgument("the result is a compact JWS");
+  claims::JwtCheckOptions co;
+  co.now = now;
+  claims::VerifiedJwt info;
+  auto payload =
+      claims::VerifyJwt(claims::JwtKind::kDidAuth, token.get<std::string>(), resolver, co, &info);
+  if (!payload)
+    return Status::InvalidArgument("the signed token does not verify: " +
+                                   payload.error().message());
+  if (info.kid != vm)
+    return Status::InvalidArgument("the token is not signed by the device's verification method");
+  const json wanted = MemberOr(sign, "claims");  // a named value: items() of a temporary dangles
+  for (auto& [k, v] : wanted.items()) {
+    if (!payload->contains(k) || (*payload)[k] != v)
+      return Status::InvalidArgument("the token's claim " + k + " differs");
+  }
+  return token;
+}
+
+// The signed result a device sends with its approval of a request that asks for a signature
+// (payload.sign, checked by CheckSignRequest when queued): the verification method to sign with
+// must be `device_key`, and the result must verify as CheckSignedDocument or CheckSignedToken
+// says. Returns the result to store; InvalidArgument names what is wrong, Internal an unknown
+// format in the stored request.
+Result<json> CheckSignedResult(const json& sign, const json& body, ByteView device_key,
+                               const did::Resolver& resolver, int64_t now) {
+  const std::string vm = StringOr(sign, "verification_method");
+  if (!body.contains("result"))
+    return Status::InvalidArgument("this request needs the signed result");
+  auto method = resolver.DereferenceMethod(vm, std::nullopt);
+  if (!method || !ConstantTimeEqual(method->public_key, device_key))
+    return Status::InvalidArgument("the verification method to sign with is not this device's key");
+  const std::string format = StringOr(sign, "format");
+  if (format == "data_integrity")
+    return CheckSignedDocument(sign, body["result"], vm, resolver, now);
+  if (format == "did-auth+jwt") return CheckSignedToken(sign, body["result"], vm, resolver, now);
+  return Status::Internal("unknown signature format in the request");
+}
+
 }  // namespace
 
 Reply AuthorizationServer::CreatePairing(std::string_view session, int64_t ttl_seconds) {
@@ -332,71 +400,13 @@ Reply AuthorizationServer::DeviceDecide(std::string_view device_session,
   // A request that asks for a signature is approved only with a valid one, by this device.
   json result;
   if (decision == "approve" && data.contains("payload") && data["payload"].contains("sign")) {
-    const json& sign = data["payload"]["sign"];
-    const std::string vm = StringOr(sign, "verification_method");
-    if (!body.contains("result"))
-      return Error(StatusCode::kInvalidArgument, "invalid_request",
-                   "this request needs the signed result");
-    auto method = options_.resolver->DereferenceMethod(vm, std::nullopt);
-    if (!method || method->public_key != pk) {
-      return Error(StatusCode::kInvalidArgument, "invalid_request",
-                   "the verification method to sign with is not this device's key");
+    auto checked =
+        CheckSignedResult(data["payload"]["sign"], body, pk, *options_.resolver, impl_->Now());
+    if (!checked) {
+      if (checked.error().code() == StatusCode::kInternal) return Internal(checked.error());
+      return Error(StatusCode::kInvalidArgument, "invalid_request", checked.error().message());
     }
-    const int64_t now = impl_->Now();
-    if (StringOr(sign, "format") == "data_integrity") {
-      const json& doc = body["result"];
-      if (!doc.is_object())
-        return Error(StatusCode::kInvalidArgument, "invalid_request",
-                     "'result' must be an object (the signed document)");
-      json unsigned_doc = doc;
-      // The document must be the one put before the owner, plus proofs.
-      json original = MemberOr(sign, "document");
-      unsigned_doc.erase("proof");
-      json original_unsigned = original;
-      original_unsigned.erase("proof");
-      if (unsigned_doc != original_unsigned) {
-        return Error(StatusCode::kInvalidArgument, "invalid_request",
-                     "the signed document is not the one to sign");
-      }
-      claims::ProofCheckOptions po;
-      po.now = now;
-      auto proofs = claims::VerifyProofs(doc, *options_.resolver, po);
-      if (!proofs)
-        return Error(StatusCode::kInvalidArgument, "invalid_request",
-                     "the signed document does not verify: " + proofs.error().message());
-      if (std::none_of(proofs->begin(), proofs->end(),
-                       [&](const auto& p) { return p.verification_method == vm; })) {
-        return Error(StatusCode::kInvalidArgument, "invalid_request",
-                     "no proof by the device's verification method");
-      }
-      result = doc;
-    } else if (StringOr(sign, "format") == "did-auth+jwt") {
-      if (!body["result"].is_string())
-        return Error(StatusCode::kInvalidArgument, "invalid_request",
-                     "the result is a compact JWS");
-      claims::JwtCheckOptions co;
-      co.now = now;
-      claims::VerifiedJwt info;
-      auto payload = claims::VerifyJwt(claims::JwtKind::kDidAuth, body["result"].get<std::string>(),
-                                       *options_.resolver, co, &info);
-      if (!payload)
-        return Error(StatusCode::kInvalidArgument, "invalid_request",
-                     "the signed token does not verify: " + payload.error().message());
-      if (info.kid != vm)
-        return Error(StatusCode::kInvalidArgument, "invalid_request",
-                     "the token is not signed by the device's verification method");
-      const json wanted =
-          MemberOr(sign, "claims");  // a named value: items() of a temporary dangles
-      for (auto& [k, v] : wanted.items()) {
-        if (!payload->contains(k) || (*payload)[k] != v)
-          return Error(StatusCode::kInvalidArgument, "invalid_request",
-                       "the token's claim " + k + " differs");
-      }
-      result = body["result"];
-    } else {
-      return Error(StatusCode::kInternal, "server_error",
-                   "unknown signature format in the request");
-    }
+    result = std::move(*checked);
   }
 
   std::lock_guard<std::mutex> lock(impl_->mu_);
