@@ -79,7 +79,13 @@ Status MountedRoutes::CheckPrefix(const std::string& prefix) {
   return Status::Ok();
 }
 
+void MountedRoutes::GetStreamed(const std::string& pattern, Handler handler) {
+  streamed_.emplace_back(pattern, std::move(handler));
+}
+
 void MountedRoutes::MountOn(httplib::Server& outer, const std::string& prefix) {
+  // httplib tries a method's routes in the order they were registered.
+  for (const auto& [pattern, handler] : streamed_) outer.Get(prefix + pattern, handler);
   const std::string pattern = prefix + "(/.*)?";
   auto handler = [this, prefix](const httplib::Request& req, httplib::Response& res) {
     Dispatch(prefix, req, res);

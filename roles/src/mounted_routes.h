@@ -5,12 +5,16 @@
 //
 // cpp-httplib (0.11) has no sub-router; its protected process_request() serves one request
 // from any Stream, so the request is replayed from memory (headers and the body the shared
-// server already read) and the answer is taken from the response the inner server logs.
+// server already read) and the answer is taken from the response the inner server logs. An
+// answer that streams (a content provider: Server-Sent Events) cannot be replayed; its route is
+// registered on the shared server itself (GetStreamed).
 #pragma once
 
 #include <httplib.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "medallion/core/status.h"
 
@@ -31,7 +35,16 @@ class MountedRoutes : public httplib::Server {
   // object outlives `outer`'s serving.
   void MountOn(httplib::Server& outer, const std::string& prefix);
 
+  // Registers GET `pattern` to be answered on the shared server itself under the prefix, ahead
+  // of the replayed routes: for an answer that streams (a content provider, e.g. Server-Sent
+  // Events), which a replay from memory cannot carry. The handler sees the shared server's
+  // request: its path has the prefix, its `matches` are those of prefix + pattern, and this
+  // server's pre-routing handler does not run for it. Call before MountOn.
+  void GetStreamed(const std::string& pattern, Handler handler);
+
  private:
+  std::vector<std::pair<std::string, Handler>> streamed_;
+
   void Dispatch(const std::string& prefix, const httplib::Request& req, httplib::Response& res);
 };
 

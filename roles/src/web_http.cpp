@@ -585,20 +585,6 @@ class ContainerWeb::Handlers {
     auto started = std::make_shared<bool>(false);
     uma::AuthorizationServer* as = &w_.as_;
     const std::string owner = *token;
-    if (!w_.options_.base_path.empty()) {
-      // Mounted on a host, an answer is replayed from memory (mounted_routes.h), so it cannot
-      // stream: what happens within 20 s is one finished event-stream response, and the
-      // browser's EventSource reconnects after `retry` with Last-Event-ID.
-      uma::Reply r = as->Events(owner, after, 20);
-      std::string out = "retry: 500\n\n";
-      if (r.ok()) {
-        out += SseEvents(r.body);
-      } else {
-        out += "event: signed_out\ndata: {}\n\n";
-      }
-      res.set_content(out, "text/event-stream");
-      return;
-    }
     res.set_chunked_content_provider("text/event-stream", [as, owner, deadline, cursor, started](
                                                               size_t, httplib::DataSink& sink) {
       if (!*started) {
@@ -979,7 +965,11 @@ Result<std::string> ContainerWeb::SetupLink() {
   return AppUrl() + "#setup=" + token;
 }
 
-void ContainerWeb::RegisterRoutes(httplib::Server& server) {
+void ContainerWeb::RegisterRoutes(httplib::Server& server) { Register(server, nullptr); }
+
+void ContainerWeb::RegisterRoutes(MountedRoutes& mounted) { Register(mounted, &mounted); }
+
+void ContainerWeb::Register(httplib::Server& server, MountedRoutes* mounted) {
   auto h = std::make_shared<Handlers>(*this);
   web::ServeApp(server, medallion_patient_app, options_.tls);
   http::SetPreRoutingHandler(server, [h](const httplib::Request& req, httplib::Response& res) {
@@ -1016,8 +1006,19 @@ void ContainerWeb::RegisterRoutes(httplib::Server& server) {
   server.Post("/web/v1/signout-all", [h](const httplib::Request& req, httplib::Response& res) {
     h->SignOut(req, res, true);
   });
-  server.Get("/web/v1/events",
-             [h](const httplib::Request& req, httplib::Response& res) { h->Events(req, res); });
+  // The event stream is a content provider: mounted, it is served by the shared server itself.
+  auto events = [h](const httplib::Request& req, httplib::Response& res) { h->Events(req, res); };
+  if (mounted != nullptr) {
+    // The shared server runs none of this server's handlers around it: the app's security
+    // headers are set here.
+    mounted->GetStreamed("/web/v1/events", [events, tls = options_.tls](const httplib::Request& req,
+                                                                        httplib::Response& res) {
+      web::SetSecurityHeaders(res, tls);
+      events(req, res);
+    });
+  } else {
+    server.Get("/web/v1/events", events);
+  }
   server.Post("/web/v1/pairing",
               [h](const httplib::Request& req, httplib::Response& res) { h->Pairing(req, res); });
   server.Post(

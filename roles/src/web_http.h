@@ -17,6 +17,7 @@
 #include "medallion/core/status.h"
 #include "medallion/web/sessions.h"
 #include "medallion/webauthn/webauthn.h"
+#include "mounted_routes.h"
 #include "web_rx.h"
 
 namespace medallion::uma {
@@ -62,6 +63,7 @@ class ContainerWeb {
   // container's own listener, or its MountedRoutes). Call before the other routes' owners
   // register theirs; sets the server's pre- and post-routing handlers.
   void RegisterRoutes(httplib::Server& server);
+  void RegisterRoutes(MountedRoutes& mounted);
 
   // A one-time link that registers a passkey and signs the browser in:
   // "<origin><base>/#setup=<token>", live for SessionOptions::link_ttl_s.
@@ -71,6 +73,7 @@ class ContainerWeb {
   std::string AppUrl() const { return options_.origin + options_.base_path + "/"; }
 
  private:
+  void Register(httplib::Server& server, MountedRoutes* mounted);
   ContainerWeb(uma::AuthorizationServer& as, std::shared_ptr<roles::LedgerClient> ledger,
                ContainerWebOptions options, Env env);
   class Handlers;

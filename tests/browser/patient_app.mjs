@@ -638,6 +638,16 @@ async function main() {
     const hc = (await hctx.cookies(`http://localhost:${port}/c/carol/`)).find((c) => c.name.startsWith('mdl_session_'));
     check(hc && hc.path === '/c/carol/', 'the mounted container’s cookie is scoped to its base path', hc && hc.path);
     await axe(hp, 'home under /c/<name>/');
+    // The event stream is served by the shared listener itself: it streams (its greeting comes
+    // while the response is still open) rather than answering one finished replay.
+    const streamed = await hp.evaluate(async () => {
+      const ctl = new AbortController();
+      const r = await fetch('web/v1/events', { signal: ctl.signal });
+      const { value } = await r.body.getReader().read();
+      ctl.abort();
+      return { status: r.status, type: r.headers.get('content-type'), first: new TextDecoder().decode(value || new Uint8Array()) };
+    });
+    check(streamed.status === 200 && /text\/event-stream/.test(streamed.type || '') && streamed.first.includes(': medallion events'), 'under /c/carol/ the event stream streams', JSON.stringify(streamed));
     await hctx.close();
   }
 
