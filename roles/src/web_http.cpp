@@ -24,8 +24,6 @@ extern const medallion::web::AssetBundle medallion_patient_app;
 
 namespace medallion::roles {
 
-using http::SendError;
-using http::SendJson;
 using nlohmann::json;
 
 namespace {
