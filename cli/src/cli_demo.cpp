@@ -563,7 +563,7 @@ struct Demo {
             "requests, for treatment");
     n.Json("consent-receipt.json", "consent-receipt", pol.body["receipt"]);
 
-    uma_client.emplace(patient_box);
+    uma_client = flow::UmaClient{patient_box};
     MDL_RETURN_IF_ERROR(uma_client->Register());
     med_request =
         flow::MedicationRequest("1049621", "oxycodone 5 mg oral tablet", 1, "Patient/alice");
@@ -739,6 +739,15 @@ struct Demo {
   Status Step8() {
     // ---------------------------------------------------------------------------------------
     n.Step(8, "Dispute: each side proves from its receipts and the ledger what was signed, when");
+    for (Status (Demo::*part)() : {&Demo::ProvePostmark, &Demo::ProveDispense, &Demo::ProveConsent,
+                                   &Demo::ProveDidOperations, &Demo::RebuildAndResolve}) {
+      MDL_RETURN_IF_ERROR((this->*part)());
+    }
+    return Status::Ok();
+  }
+
+  // The prescription's postmark, proven against a signed checkpoint.
+  Status ProvePostmark() {
     MDL_ASSIGN_OR_RETURN(Hash256 digest, claims::CredentialDigest(rx));
     MDL_RETURN_IF_ERROR(ledger->Refresh().status());
     MDL_ASSIGN_OR_RETURN(auto postmarks,
@@ -749,39 +758,42 @@ struct Demo {
                 ", inclusion proven against a signed checkpoint");
     n.Artifact("postmark-checkpoint.txt", "checkpoint", ledger->verifier().trusted_note());
     if (!postmarks.empty()) {
-      json proof = json::array();
-      for (const auto& h : postmarks[0].inclusion_proof) proof.push_back(HexEncode(h));
-      n.Json("postmark-proof.json", "inclusion-proof",
-             {{"index", postmarks[0].index},
-              {"tree_size", postmarks[0].tree_size},
-              {"entry", json::parse(postmarks[0].entry)},
-              {"leaf_hash", HexEncode(postmarks[0].leaf_hash)},
-              {"inclusion_proof", proof}});
+      MDL_RETURN_IF_ERROR(
+          ProofArtifact("postmark-proof.json", postmarks[0].index, "postmark-checkpoint.txt"));
     }
-    if (fill1.status == 200) {
-      json receipt = fill1.body.value("receipt", json::object());
-      did::Resolver resolver;
-      claims::ProofCheckOptions po;
-      po.now = Now();
-      auto proofs = claims::VerifyProofs(receipt, resolver, po);
-      n.Check(proofs.has_value(), "Alice: the dispense receipt is signed by Main St Pharmacy (" +
-                                      pharmacy_a.did.substr(0, 28) + "...)" +
-                                      (proofs ? "" : ": " + proofs.error().ToString()));
-      const uint64_t idx = fill1.body.value("dispense_index", uint64_t{0});
-      MDL_ASSIGN_OR_RETURN(auto record, ledger->Entries(idx, idx + 1));
-      n.Check(record.size() == 1 && json::parse(record[0].entry)["type"] == "dispense",
-              "the dispense record at index " + std::to_string(idx) +
-                  " is proven on the ledger (it names neither Alice nor the drug)");
-      MDL_RETURN_IF_ERROR(ProofArtifact("dispense-proof-1.json", idx, "proofs-checkpoint.txt"));
-      // The receipt's own checkpoint includes the record it names.
-      // (A C2SP checkpoint: origin, then the tree size, on the second line.)
-      const std::string note = receipt["credentialSubject"].value("checkpoint", "");
-      const size_t line2 = note.find('\n');
-      const uint64_t cp_size =
-          line2 == std::string::npos ? 0 : std::strtoull(note.c_str() + line2 + 1, nullptr, 10);
-      n.Check(cp_size > idx, "the receipt's checkpoint (size " + std::to_string(cp_size) +
-                                 ") includes its record (index " + std::to_string(idx) + ")");
-    }
+    return Status::Ok();
+  }
+
+  // The dispense receipt is the pharmacy's, and its record is on the ledger.
+  Status ProveDispense() {
+    if (fill1.status != 200) return Status::Ok();  // step 6 reported it
+    json receipt = fill1.body.value("receipt", json::object());
+    did::Resolver resolver;
+    claims::ProofCheckOptions po;
+    po.now = Now();
+    auto proofs = claims::VerifyProofs(receipt, resolver, po);
+    n.Check(proofs.has_value(), "Alice: the dispense receipt is signed by Main St Pharmacy (" +
+                                    pharmacy_a.did.substr(0, 28) + "...)" +
+                                    (proofs ? "" : ": " + proofs.error().ToString()));
+    const uint64_t idx = fill1.body.value("dispense_index", uint64_t{0});
+    MDL_ASSIGN_OR_RETURN(auto record, ledger->Entries(idx, idx + 1));
+    n.Check(record.size() == 1 && json::parse(record[0].entry)["type"] == "dispense",
+            "the dispense record at index " + std::to_string(idx) +
+                " is proven on the ledger (it names neither Alice nor the drug)");
+    MDL_RETURN_IF_ERROR(ProofArtifact("dispense-proof-1.json", idx, "proofs-checkpoint.txt"));
+    // The receipt's own checkpoint includes the record it names.
+    // (A C2SP checkpoint: origin, then the tree size, on the second line.)
+    const std::string note = receipt["credentialSubject"].value("checkpoint", "");
+    const size_t line2 = note.find('\n');
+    const uint64_t cp_size =
+        line2 == std::string::npos ? 0 : std::strtoull(note.c_str() + line2 + 1, nullptr, 10);
+    n.Check(cp_size > idx, "the receipt's checkpoint (size " + std::to_string(cp_size) +
+                               ") includes its record (index " + std::to_string(idx) + ")");
+    return Status::Ok();
+  }
+
+  // Her consent receipts, her accounting of disclosures and her notifications.
+  Status ProveConsent() {
     MDL_ASSIGN_OR_RETURN(Answer receipts,
                          Call("GET", patient_box + "/owner/v1/receipts", patient_session));
     bool consent_proven = receipts.status == 200 && !receipts.body.empty();
@@ -813,6 +825,11 @@ struct Demo {
             "her notifications: " + std::to_string(events.body["events"].size()) +
                 " (requests awaiting approval, disclosures, new prescriptions)");
     n.Json("notifications.json", "notifications", events.body);
+    return Status::Ok();
+  }
+
+  // The DID operations of both, each with its inclusion proof.
+  Status ProveDidOperations() {
     // Her DID operations, and Dr. Rivera's, each with its inclusion proof.
     for (const Person* p : {&physician, &patient}) {
       MDL_ASSIGN_OR_RETURN(auto ops, ledger->Lookup({ledger::KeyKind::kDid, p->did}));
@@ -825,6 +842,11 @@ struct Demo {
                                 " DID operation(s) proven on the ledger");
     }
     n.Artifact("proofs-checkpoint.txt", "checkpoint", ledger->verifier().trusted_note());
+    return Status::Ok();
+  }
+
+  // Recovery from the seed, the DID documents as they stand, the final checkpoint.
+  Status RebuildAndResolve() {
     // Alice's container is gone: her relationships come back from her seed and the ledger.
     MDL_RETURN_IF_ERROR(ledger->Refresh().status());
     auto rebuilt = uma::RebuildFromSeed(

@@ -91,6 +91,20 @@ void BadRequest(httplib::Response& res, const std::string& why) {
   http::SendError(res, 400, "invalid_request", why);
 }
 
+// Reads the optional unsigned query parameter `name` into *out (left as is when absent).
+// A malformed value is answered with 400 and false.
+bool OptionalQuery(const httplib::Request& req, httplib::Response& res, const char* name,
+                   uint64_t* out) {
+  if (!req.has_param(name)) return true;
+  auto v = http::QueryU64(req, name);
+  if (!v) {
+    BadRequest(res, v.error().message());
+    return false;
+  }
+  *out = *v;
+  return true;
+}
+
 // RFC 6750 §3.1: the owner's session is missing or not live. Sent before a body is looked at,
 // so nothing is said about the request to someone who is not the owner.
 void OwnerRequired(httplib::Response& res, const uma::AuthorizationServer& a) {
@@ -127,9 +141,10 @@ Result<std::map<std::string, std::string>> ParseForm(std::string_view body) {
   return out;
 }
 
-void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
-  uma::AuthorizationServer* a = &as;
+namespace {
 
+// The OAuth endpoints: discovery, client registration, token, introspection, revocation.
+void RegisterOAuthRoutes(httplib::Server& server, uma::AuthorizationServer* a) {
   // UMA Grant §2 / FedAuthz §2: discovery.
   server.Get("/.well-known/uma2-configuration",
              [a](const httplib::Request&, httplib::Response& res) {
@@ -177,7 +192,10 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
     if (!client) return BadRequest(res, client.error().message());
     Send(res, a->Revoke(*client, (*form)["token"]));
   });
+}
 
+// FedAuthz §3–4: resource registration, permission tickets, an approver's signed decision.
+void RegisterResourceRoutes(httplib::Server& server, uma::AuthorizationServer* a) {
   // FedAuthz §3.2: resource registration.
   server.Post("/uma/resource_set", [a](const httplib::Request& req, httplib::Response& res) {
     auto body = JsonBody(req, res);
@@ -242,7 +260,10 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
       return BadRequest(res, "the body is {\"token\": <did-auth+jwt>}");
     Send(res, a->DecideSigned(req.matches[1].str(), (*body)["token"].get<std::string>()));
   });
+}
 
+// The owner API: sign-in, policies, requests, the disclosure log, receipts.
+void RegisterOwnerRoutes(httplib::Server& server, uma::AuthorizationServer* a) {
   // The owner API.
   server.Post("/owner/v1/challenge", [a](const httplib::Request&, httplib::Response& res) {
     Send(res, a->OwnerChallenge());
@@ -287,16 +308,8 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
               });
   server.Get("/owner/v1/disclosures", [a](const httplib::Request& req, httplib::Response& res) {
     uint64_t after = 0, limit = 100;
-    if (req.has_param("after")) {
-      auto v = http::QueryU64(req, "after");
-      if (!v) return BadRequest(res, v.error().message());
-      after = *v;
-    }
-    if (req.has_param("limit")) {
-      auto v = http::QueryU64(req, "limit");
-      if (!v) return BadRequest(res, v.error().message());
-      limit = *v;
-    }
+    if (!OptionalQuery(req, res, "after", &after) || !OptionalQuery(req, res, "limit", &limit))
+      return;
     Send(res, a->ReadDisclosures(BearerToken(req), after,
                                  static_cast<size_t>(std::min<uint64_t>(limit, 1000))));
   });
@@ -311,7 +324,10 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
   server.Get("/owner/v1/receipts", [a](const httplib::Request& req, httplib::Response& res) {
     Send(res, a->ListReceipts(BearerToken(req)));
   });
+}
 
+// Credentials, notifications and the owner's own approval requests.
+void RegisterCredentialRoutes(httplib::Server& server, uma::AuthorizationServer* a) {
   // The inbox (anyone delivers a credential addressed to the owner), her credential store and
   // her notifications (long polling: ?after=<seq>&wait=<seconds ≤ 30>).
   server.Post("/inbox/v1/credentials", [a](const httplib::Request& req, httplib::Response& res) {
@@ -330,16 +346,9 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
   });
   server.Get("/owner/v1/events", [a](const httplib::Request& req, httplib::Response& res) {
     uint64_t after = 0, wait = 0;
-    if (req.has_param("after")) {
-      auto v = http::QueryU64(req, "after");
-      if (!v) return BadRequest(res, v.error().message());
-      after = *v;
-    }
-    if (req.has_param("wait")) {
-      auto v = http::QueryU64(req, "wait");
-      if (!v) return BadRequest(res, v.error().message());
-      wait = std::min<uint64_t>(*v, 30);
-    }
+    if (!OptionalQuery(req, res, "after", &after) || !OptionalQuery(req, res, "wait", &wait))
+      return;
+    wait = std::min<uint64_t>(wait, 30);
     Send(res, a->Events(BearerToken(req), after, static_cast<int>(wait)));
   });
 
@@ -364,7 +373,9 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
                if (!r) return http::SendError(res, r.error());
                http::SendJson(res, *r);
              });
+}
 
+void RegisterDeviceRoutes(httplib::Server& server, uma::AuthorizationServer* a) {
   // Devices (docs/mobile-bridge.md): pairing offers and the device list for the owner; the
   // phone's half of pairing, its session, its queue and its decisions.
   server.Post("/owner/v1/pairings", [a](const httplib::Request& req, httplib::Response& res) {
@@ -409,6 +420,17 @@ void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
                 if (!body) return;
                 Send(res, a->DeviceDecide(BearerToken(req), req.matches[1].str(), *body));
               });
+}
+
+}  // namespace
+
+void RegisterUmaRoutes(httplib::Server& server, uma::AuthorizationServer& as) {
+  uma::AuthorizationServer* a = &as;
+  RegisterOAuthRoutes(server, a);
+  RegisterResourceRoutes(server, a);
+  RegisterOwnerRoutes(server, a);
+  RegisterCredentialRoutes(server, a);
+  RegisterDeviceRoutes(server, a);
 }
 
 // --- FHIR ---
@@ -470,165 +492,187 @@ std::string FhirResourceServer::Pat() {
   return pat_;
 }
 
+std::optional<uma::Access> FhirResourceServer::Guard(const httplib::Request& req,
+                                                     httplib::Response& res,
+                                                     const std::string& type, const char* scope) {
+  const std::string resource_id = ResourceIdFor(type);
+  if (resource_id.empty()) {
+    http::SendError(res, 404, "not_found", "resource type " + type + " is not stored here");
+    return std::nullopt;
+  }
+  uma::Reply refusal;
+  auto access = as_.Authorize(Pat(), BearerToken(req), resource_id, scope, &refusal);
+  if (!access && access.error().code() == StatusCode::kUnauthenticated) {
+    // The PAT expired: take a new one and ask again.
+    auto pat = pat_source_();
+    if (pat) {
+      std::lock_guard<std::mutex> lock(mu_);
+      pat_ = *pat;
+    }
+    access = as_.Authorize(Pat(), BearerToken(req), resource_id, scope, &refusal);
+  }
+  if (!access) {
+    if (refusal.ok()) {
+      refusal.status =
+          Status::WithReason(StatusCode::kInternal, "server_error", access.error().message());
+      refusal.body = {{"error", "server_error"}, {"error_description", access.error().message()}};
+    }
+    Send(res, refusal);
+    return std::nullopt;
+  }
+  return *access;
+}
+
+Status FhirResourceServer::Release(const uma::Access& access, const std::string& type,
+                                   const char* scope, const std::vector<std::string>& what) {
+  return as_.RecordRelease(access, ResourceIdFor(type), scope, what);
+}
+
+namespace {
+void ReplyFhir(httplib::Response& res, const json& body, int status) {
+  res.status = status;
+  res.set_content(body.dump(), kFhirJson);
+}
+}  // namespace
+
+// FHIR R4 RESTful API §3.1.0.2 read.
+void FhirResourceServer::HandleRead(const httplib::Request& req, httplib::Response& res) {
+  const std::string type = req.matches[1], id = req.matches[2];
+  auto access = Guard(req, res, type, kScopeRead);
+  if (!access) return;
+  auto r = records_.Read(type, id);
+  if (!r) return http::SendError(res, r.error());
+  Status logged = Release(*access, type, kScopeRead, {type + "/" + id});
+  if (!logged.ok()) return http::SendError(res, logged);
+  res.set_header("ETag", "W/\"" + (*r)["meta"]["versionId"].get<std::string>() + "\"");
+  ReplyFhir(res, *r, 200);
+}
+
+// §3.1.0.3 vread.
+void FhirResourceServer::HandleVread(const httplib::Request& req, httplib::Response& res) {
+  const std::string type = req.matches[1], id = req.matches[2];
+  auto access = Guard(req, res, type, kScopeRead);
+  if (!access) return;
+  auto r = records_.ReadVersion(type, id, std::stoull(req.matches[3].str()));
+  if (!r) return http::SendError(res, r.error());
+  Status logged =
+      Release(*access, type, kScopeRead, {type + "/" + id + "/_history/" + req.matches[3].str()});
+  if (!logged.ok()) return http::SendError(res, logged);
+  ReplyFhir(res, *r, 200);
+}
+
+// §3.1.0.9 search (by patient), answered as a searchset Bundle.
+void FhirResourceServer::HandleSearch(const httplib::Request& req, httplib::Response& res) {
+  const std::string type = req.matches[1];
+  for (const auto& [k, v] : req.params) {
+    if (k != "patient" && k != "_count")
+      return BadRequest(res, "search parameter '" + k + "' is not supported");
+  }
+  auto access = Guard(req, res, type, kScopeSearch);
+  if (!access) return;
+  std::optional<std::string> patient;
+  if (req.has_param("patient")) {
+    std::string p = req.get_param_value("patient");
+    patient = p.rfind("Patient/", 0) == 0 ? p : "Patient/" + p;
+  }
+  size_t count = 100;
+  if (req.has_param("_count")) {
+    auto c = http::QueryU64(req, "_count");
+    if (!c || *c == 0) return BadRequest(res, "_count is a positive integer");
+    count = static_cast<size_t>(std::min<uint64_t>(*c, 1000));
+  }
+  auto found = records_.Search(type, patient, count);
+  if (!found) return http::SendError(res, found.error());
+  json entries = json::array();
+  std::vector<std::string> what;
+  for (const json& r : *found) {
+    what.push_back(type + "/" + r["id"].get<std::string>());
+    entries.push_back({{"fullUrl", type + "/" + r["id"].get<std::string>()},
+                       {"resource", r},
+                       {"search", {{"mode", "match"}}}});
+  }
+  Status logged = Release(*access, type, kScopeSearch, what);
+  if (!logged.ok()) return http::SendError(res, logged);
+  ReplyFhir(res,
+            {{"resourceType", "Bundle"},
+             {"type", "searchset"},
+             {"total", entries.size()},
+             {"entry", entries}},
+            200);
+}
+
+// §3.1.0.5 create.
+void FhirResourceServer::HandleCreate(const httplib::Request& req, httplib::Response& res) {
+  const std::string type = req.matches[1];
+  auto access = Guard(req, res, type, kScopeCreate);
+  if (!access) return;
+  auto body = JsonBody(req, res);
+  if (!body) return;
+  if (!body->is_object() || body->value("resourceType", "") != type) {
+    return BadRequest(res, "the body's resourceType must be " + type);
+  }
+  auto created = records_.Create(*body);
+  if (!created) return http::SendError(res, created.error());
+  const std::string id = (*created)["id"];
+  Status logged = Release(*access, type, kScopeCreate, {type + "/" + id});
+  if (!logged.ok()) return http::SendError(res, logged);
+  res.set_header("Location", "/fhir/" + type + "/" + id + "/_history/1");
+  res.set_header("ETag", "W/\"1\"");
+  ReplyFhir(res, *created, 201);
+}
+
+// §3.1.0.4 update, with If-Match (§3.1.0.4.2 "managing resource contention").
+void FhirResourceServer::HandleUpdate(const httplib::Request& req, httplib::Response& res) {
+  const std::string type = req.matches[1], id = req.matches[2];
+  auto access = Guard(req, res, type, kScopeUpdate);
+  if (!access) return;
+  auto body = JsonBody(req, res);
+  if (!body) return;
+  std::optional<uint64_t> if_match;
+  if (req.has_header("If-Match")) {
+    std::string v = req.get_header_value("If-Match");
+    if (v.rfind("W/", 0) == 0) v = v.substr(2);
+    if (v.size() < 3 || v.front() != '"' || v.back() != '"')
+      return BadRequest(res, "If-Match is W/\"<version>\"");
+    try {
+      if_match = std::stoull(v.substr(1, v.size() - 2));
+    } catch (...) {
+      return BadRequest(res, "If-Match is W/\"<version>\"");
+    }
+  }
+  auto updated = records_.Update(type, id, *body, if_match);
+  if (!updated) {
+    if (updated.error().code() == StatusCode::kFailedPrecondition) {
+      return http::SendError(res, 412, "precondition_failed", updated.error().message());
+    }
+    return http::SendError(res, updated.error());
+  }
+  Status logged = Release(*access, type, kScopeUpdate, {type + "/" + id});
+  if (!logged.ok()) return http::SendError(res, logged);
+  res.set_header("ETag", "W/\"" + (*updated)["meta"]["versionId"].get<std::string>() + "\"");
+  ReplyFhir(res, *updated, 200);
+}
+
 void FhirResourceServer::RegisterRoutes(httplib::Server& server) {
   FhirResourceServer* self = this;
-  // Authorizes `scope` on the type's resource; on refusal writes the 401 with a ticket.
-  auto guard = [self](const httplib::Request& req, httplib::Response& res, const std::string& type,
-                      const char* scope) -> std::optional<uma::Access> {
-    const std::string resource_id = self->ResourceIdFor(type);
-    if (resource_id.empty()) {
-      http::SendError(res, 404, "not_found", "resource type " + type + " is not stored here");
-      return std::nullopt;
-    }
-    uma::Reply refusal;
-    auto access = self->as_.Authorize(self->Pat(), BearerToken(req), resource_id, scope, &refusal);
-    if (!access && access.error().code() == StatusCode::kUnauthenticated) {
-      // The PAT expired: take a new one and ask again.
-      auto pat = self->pat_source_();
-      if (pat) {
-        std::lock_guard<std::mutex> lock(self->mu_);
-        self->pat_ = *pat;
-      }
-      access = self->as_.Authorize(self->Pat(), BearerToken(req), resource_id, scope, &refusal);
-    }
-    if (!access) {
-      if (refusal.ok()) {
-        refusal.status =
-            Status::WithReason(StatusCode::kInternal, "server_error", access.error().message());
-        refusal.body = {{"error", "server_error"}, {"error_description", access.error().message()}};
-      }
-      Send(res, refusal);
-      return std::nullopt;
-    }
-    return *access;
-  };
-  auto release = [self](const uma::Access& access, const std::string& type, const char* scope,
-                        const std::vector<std::string>& what) {
-    return self->as_.RecordRelease(access, self->ResourceIdFor(type), scope, what);
-  };
-  auto reply = [](httplib::Response& res, const json& body, int status) {
-    res.status = status;
-    res.set_content(body.dump(), kFhirJson);
-  };
   const std::string types =
       "(MedicationRequest|AllergyIntolerance|Condition|Observation|DocumentReference)";
-
-  // FHIR R4 RESTful API §3.1.0.2 read / §3.1.0.3 vread.
-  server.Get("/fhir/" + types + R"(/([A-Za-z0-9.-]{1,64}))",
-             [=](const httplib::Request& req, httplib::Response& res) {
-               const std::string type = req.matches[1], id = req.matches[2];
-               auto access = guard(req, res, type, kScopeRead);
-               if (!access) return;
-               auto r = self->records_.Read(type, id);
-               if (!r) return http::SendError(res, r.error());
-               Status logged = release(*access, type, kScopeRead, {type + "/" + id});
-               if (!logged.ok())
-                 return http::SendError(res, logged);  // no release without its record
-               res.set_header("ETag", "W/\"" + (*r)["meta"]["versionId"].get<std::string>() + "\"");
-               reply(res, *r, 200);
+  server.Get(
+      "/fhir/" + types + R"(/([A-Za-z0-9.-]{1,64}))",
+      [self](const httplib::Request& req, httplib::Response& res) { self->HandleRead(req, res); });
+  server.Get(
+      "/fhir/" + types + R"(/([A-Za-z0-9.-]{1,64})/_history/([0-9]{1,9}))",
+      [self](const httplib::Request& req, httplib::Response& res) { self->HandleVread(req, res); });
+  server.Get("/fhir/" + types, [self](const httplib::Request& req, httplib::Response& res) {
+    self->HandleSearch(req, res);
+  });
+  server.Post("/fhir/" + types, [self](const httplib::Request& req, httplib::Response& res) {
+    self->HandleCreate(req, res);
+  });
+  server.Put("/fhir/" + types + R"(/([A-Za-z0-9.-]{1,64}))",
+             [self](const httplib::Request& req, httplib::Response& res) {
+               self->HandleUpdate(req, res);
              });
-  server.Get("/fhir/" + types + R"(/([A-Za-z0-9.-]{1,64})/_history/([0-9]{1,9}))",
-             [=](const httplib::Request& req, httplib::Response& res) {
-               const std::string type = req.matches[1], id = req.matches[2];
-               auto access = guard(req, res, type, kScopeRead);
-               if (!access) return;
-               auto r = self->records_.ReadVersion(type, id, std::stoull(req.matches[3].str()));
-               if (!r) return http::SendError(res, r.error());
-               Status logged = release(*access, type, kScopeRead,
-                                       {type + "/" + id + "/_history/" + req.matches[3].str()});
-               if (!logged.ok()) return http::SendError(res, logged);
-               reply(res, *r, 200);
-             });
-  // §3.1.0.9 search (by patient), answered as a searchset Bundle.
-  server.Get("/fhir/" + types, [=](const httplib::Request& req, httplib::Response& res) {
-    const std::string type = req.matches[1];
-    for (const auto& [k, v] : req.params) {
-      if (k != "patient" && k != "_count")
-        return BadRequest(res, "search parameter '" + k + "' is not supported");
-    }
-    auto access = guard(req, res, type, kScopeSearch);
-    if (!access) return;
-    std::optional<std::string> patient;
-    if (req.has_param("patient")) {
-      std::string p = req.get_param_value("patient");
-      patient = p.rfind("Patient/", 0) == 0 ? p : "Patient/" + p;
-    }
-    size_t count = 100;
-    if (req.has_param("_count")) {
-      auto c = http::QueryU64(req, "_count");
-      if (!c || *c == 0) return BadRequest(res, "_count is a positive integer");
-      count = static_cast<size_t>(std::min<uint64_t>(*c, 1000));
-    }
-    auto found = self->records_.Search(type, patient, count);
-    if (!found) return http::SendError(res, found.error());
-    json entries = json::array();
-    std::vector<std::string> what;
-    for (const json& r : *found) {
-      what.push_back(type + "/" + r["id"].get<std::string>());
-      entries.push_back({{"fullUrl", type + "/" + r["id"].get<std::string>()},
-                         {"resource", r},
-                         {"search", {{"mode", "match"}}}});
-    }
-    Status logged = release(*access, type, kScopeSearch, what);
-    if (!logged.ok()) return http::SendError(res, logged);
-    reply(res,
-          {{"resourceType", "Bundle"},
-           {"type", "searchset"},
-           {"total", entries.size()},
-           {"entry", entries}},
-          200);
-  });
-  // §3.1.0.5 create.
-  server.Post("/fhir/" + types, [=](const httplib::Request& req, httplib::Response& res) {
-    const std::string type = req.matches[1];
-    auto access = guard(req, res, type, kScopeCreate);
-    if (!access) return;
-    auto body = JsonBody(req, res);
-    if (!body) return;
-    if (!body->is_object() || body->value("resourceType", "") != type) {
-      return BadRequest(res, "the body's resourceType must be " + type);
-    }
-    auto created = self->records_.Create(*body);
-    if (!created) return http::SendError(res, created.error());
-    const std::string id = (*created)["id"];
-    Status logged = release(*access, type, kScopeCreate, {type + "/" + id});
-    if (!logged.ok()) return http::SendError(res, logged);
-    res.set_header("Location", "/fhir/" + type + "/" + id + "/_history/1");
-    res.set_header("ETag", "W/\"1\"");
-    reply(res, *created, 201);
-  });
-  // §3.1.0.4 update, with If-Match (§3.1.0.4.2 "managing resource contention").
-  server.Put("/fhir/" + types + R"(/([A-Za-z0-9.-]{1,64}))", [=](const httplib::Request& req,
-                                                                 httplib::Response& res) {
-    const std::string type = req.matches[1], id = req.matches[2];
-    auto access = guard(req, res, type, kScopeUpdate);
-    if (!access) return;
-    auto body = JsonBody(req, res);
-    if (!body) return;
-    std::optional<uint64_t> if_match;
-    if (req.has_header("If-Match")) {
-      std::string v = req.get_header_value("If-Match");
-      if (v.rfind("W/", 0) == 0) v = v.substr(2);
-      if (v.size() < 3 || v.front() != '"' || v.back() != '"')
-        return BadRequest(res, "If-Match is W/\"<version>\"");
-      try {
-        if_match = std::stoull(v.substr(1, v.size() - 2));
-      } catch (...) {
-        return BadRequest(res, "If-Match is W/\"<version>\"");
-      }
-    }
-    auto updated = self->records_.Update(type, id, *body, if_match);
-    if (!updated) {
-      if (updated.error().code() == StatusCode::kFailedPrecondition) {
-        return http::SendError(res, 412, "precondition_failed", updated.error().message());
-      }
-      return http::SendError(res, updated.error());
-    }
-    Status logged = release(*access, type, kScopeUpdate, {type + "/" + id});
-    if (!logged.ok()) return http::SendError(res, logged);
-    res.set_header("ETag", "W/\"" + (*updated)["meta"]["versionId"].get<std::string>() + "\"");
-    reply(res, *updated, 200);
-  });
 }
 
 }  // namespace medallion::roles

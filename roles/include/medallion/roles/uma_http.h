@@ -10,7 +10,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "medallion/core/status.h"
 #include "medallion/uma/authorization_server.h"
@@ -18,7 +20,9 @@
 
 namespace httplib {
 class Server;
-}
+struct Request;
+struct Response;
+}  // namespace httplib
 
 namespace medallion::roles {
 
@@ -55,6 +59,19 @@ class FhirResourceServer {
   FhirResourceServer(uma::AuthorizationServer& as, uma::RecordStore& records)
       : as_(as), records_(records) {}
   std::string Pat();
+  // Authorizes `scope` on the type's resource (taking a new PAT once if the old one expired);
+  // on refusal writes the 401 with a ticket (or the error) to `res` and returns nullopt.
+  std::optional<uma::Access> Guard(const httplib::Request& req, httplib::Response& res,
+                                   const std::string& type, const char* scope);
+  // Writes the release to the accounting of disclosures; no release without its record.
+  Status Release(const uma::Access& access, const std::string& type, const char* scope,
+                 const std::vector<std::string>& what);
+  // The FHIR interactions (R4 RESTful API §3.1.0): read, vread, search, create, update.
+  void HandleRead(const httplib::Request& req, httplib::Response& res);
+  void HandleVread(const httplib::Request& req, httplib::Response& res);
+  void HandleSearch(const httplib::Request& req, httplib::Response& res);
+  void HandleCreate(const httplib::Request& req, httplib::Response& res);
+  void HandleUpdate(const httplib::Request& req, httplib::Response& res);
   PatSource pat_source_;
   uma::AuthorizationServer& as_;
   uma::RecordStore& records_;
