@@ -212,6 +212,17 @@ int RunLoginLink(const SigninOptions& o, bool as_json) {
   return 0;
 }
 
+// The owner's key options of `login-link` and `consent signin`.
+void AddSignerOptions(CLI::App* cmd, SigninOptions& o) {
+  cmd->add_option("--store", o.store, "The owner's wallet key store")->required();
+  cmd->add_option("--passphrase-file", o.pass,
+                  "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+  cmd->add_option("--account", o.account, "Wallet account (default 0)");
+  cmd->add_option("--did", o.owner, "Sign in as this did:mdl (default: the wallet's did:key)");
+  cmd->add_option("--key-index", o.key_index,
+                  "did:mdl: the generation of the authentication key (default 0)");
+}
+
 void AddLoginLink(CLI::App* container, int& rc) {
   auto o = std::make_shared<SigninOptions>();
   auto as_json = std::make_shared<bool>(false);
@@ -221,13 +232,7 @@ void AddLoginLink(CLI::App* container, int& rc) {
   o->client.url = "http://127.0.0.1:8090";
   cmd->add_option("--url", o->client.url,
                   "The container's base URL (default http://127.0.0.1:8090)");
-  cmd->add_option("--store", o->store, "The owner's wallet key store")->required();
-  cmd->add_option("--passphrase-file", o->pass,
-                  "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
-  cmd->add_option("--account", o->account, "Wallet account (default 0)");
-  cmd->add_option("--did", o->owner, "Sign in as this did:mdl (default: the wallet's did:key)");
-  cmd->add_option("--key-index", o->key_index,
-                  "did:mdl: the generation of the authentication key (default 0)");
+  AddSignerOptions(cmd, *o);
   cmd->add_flag("--json", *as_json, "Print {did, link, expires_in} as JSON");
   cmd->callback([o, as_json, &rc] { rc = RunLoginLink(*o, *as_json); });
 }
@@ -237,13 +242,7 @@ void AddSignin(CLI::App* consent, int& rc) {
   auto* cmd = consent->add_subcommand(
       "signin", "Sign in with the wallet's DID key; writes the session token (0600)");
   o->client.Add(cmd);
-  cmd->add_option("--store", o->store, "The owner's wallet key store")->required();
-  cmd->add_option("--passphrase-file", o->pass,
-                  "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
-  cmd->add_option("--account", o->account, "Wallet account (default 0)");
-  cmd->add_option("--did", o->owner, "Sign in as this did:mdl (default: the wallet's did:key)");
-  cmd->add_option("--key-index", o->key_index,
-                  "did:mdl: the generation of the authentication key (default 0)");
+  AddSignerOptions(cmd, *o);
   cmd->callback([o, &rc] { rc = RunSignin(*o); });
 }
 

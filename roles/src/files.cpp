@@ -39,42 +39,54 @@ Status OpenForReadError(const std::string& path, int err) {
   return Status::Unavailable(why);
 }
 
-}  // namespace
-
-Result<Bytes> ReadFileBytes(const std::string& path) {
-  FdCloser fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY)};
-  if (fd.fd < 0) return OpenForReadError(path, errno);
+// Opens `path` for reading into *fd and checks what it is: a regular file or, with
+// `allow_pipe`, a pipe (a directory and anything else are refused). Returns fstat's answer.
+Result<struct stat> OpenReadable(const std::string& path, bool allow_pipe, FdCloser* fd) {
+  fd->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd->fd < 0) return OpenForReadError(path, errno);
   struct stat sb;
-  if (::fstat(fd.fd, &sb) != 0)
+  if (::fstat(fd->fd, &sb) != 0)
     return Status::Unavailable("cannot read " + path + ": " + Errno(errno));
   if (S_ISDIR(sb.st_mode))
     return Status::InvalidArgument("cannot read " + path + ": it is a directory");
-  if (!S_ISREG(sb.st_mode))
-    return Status::InvalidArgument("cannot read " + path + ": not a regular file");
+  if (!S_ISREG(sb.st_mode) && !(allow_pipe && S_ISFIFO(sb.st_mode))) {
+    return Status::InvalidArgument("cannot read " + path + ": not a regular file" +
+                                   (allow_pipe ? " or a pipe" : ""));
+  }
+  return sb;
+}
+
+// Reads `fd` to its end through `buf`, handing each chunk to `sink(data, n)`, which may stop
+// the reading with an error.
+template <typename Buffer, typename Sink>
+Status ReadToEnd(int fd, const std::string& path, Buffer& buf, Sink&& sink) {
+  for (;;) {
+    const ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Status::Unavailable("cannot read " + path + ": " + Errno(errno));
+    if (n == 0) return Status::Ok();
+    MDL_RETURN_IF_ERROR(sink(buf.data(), static_cast<size_t>(n)));
+  }
+}
+
+}  // namespace
+
+Result<Bytes> ReadFileBytes(const std::string& path) {
+  FdCloser fd{-1};
+  MDL_ASSIGN_OR_RETURN(struct stat sb, OpenReadable(path, /*allow_pipe=*/false, &fd));
   Bytes out;
   out.reserve(static_cast<size_t>(sb.st_size));
   std::array<uint8_t, 1 << 16> buf;
-  for (;;) {
-    const ssize_t n = ::read(fd.fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::Unavailable("cannot read " + path + ": " + Errno(errno));
-    if (n == 0) break;
-    out.insert(out.end(), buf.begin(), buf.begin() + n);
-  }
+  MDL_RETURN_IF_ERROR(ReadToEnd(fd.fd, path, buf, [&](const uint8_t* data, size_t n) {
+    out.insert(out.end(), data, data + n);
+    return Status::Ok();
+  }));
   return out;
 }
 
 Result<SecretString> ReadSecretFile(const std::string& path) {
-  FdCloser fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY)};
-  if (fd.fd < 0) return OpenForReadError(path, errno);
-  struct stat sb;
-  if (::fstat(fd.fd, &sb) != 0)
-    return Status::Unavailable("cannot read " + path + ": " + Errno(errno));
-  if (S_ISDIR(sb.st_mode))
-    return Status::InvalidArgument("cannot read " + path + ": it is a directory");
-  if (!S_ISREG(sb.st_mode) && !S_ISFIFO(sb.st_mode)) {
-    return Status::InvalidArgument("cannot read " + path + ": not a regular file or a pipe");
-  }
+  FdCloser fd{-1};
+  MDL_ASSIGN_OR_RETURN(struct stat sb, OpenReadable(path, /*allow_pipe=*/true, &fd));
   if (S_ISREG(sb.st_mode) && static_cast<uint64_t>(sb.st_size) > kMaxSecretFile) {
     return Status::InvalidArgument(path + " is too large for a secret");
   }
@@ -84,16 +96,13 @@ Result<SecretString> ReadSecretFile(const std::string& path) {
   out.reserve(kMaxSecretFile);
   std::array<char, 4096> buf;
   ScopedWipe wipe_buf(buf);
-  for (;;) {
-    const ssize_t n = ::read(fd.fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Status::Unavailable("cannot read " + path + ": " + Errno(errno));
-    if (n == 0) break;
-    if (out.size() + static_cast<size_t>(n) > kMaxSecretFile) {
+  MDL_RETURN_IF_ERROR(ReadToEnd(fd.fd, path, buf, [&](const char* data, size_t n) {
+    if (out.size() + n > kMaxSecretFile) {
       return Status::InvalidArgument(path + " is too large for a secret");
     }
-    out.append(buf.data(), static_cast<size_t>(n));
-  }
+    out.append(data, n);
+    return Status::Ok();
+  }));
   if (!out.empty() && out.back() == '\n') {
     out.pop_back();
     if (!out.empty() && out.back() == '\r') out.pop_back();

@@ -234,6 +234,20 @@ class AuthorizationServer::Impl {
 
   std::optional<ResourceRow> Resource(std::string_view id) { return resources_->Get(id); }
 
+  // Resource `id` for the resource server holding `pat` (FedAuthz §3.2): that server's client id
+  // in *rs and the row in *row; or the refusal to send — invalid_token without a live PAT,
+  // not_found for an unknown id and for another server's resource alike.
+  std::optional<Reply> OwnedResource(std::string_view pat, std::string_view id, std::string* rs,
+                                     ResourceRow* row) {
+    *rs = PatClient(pat);
+    if (rs->empty()) return InvalidToken(o_.realm, "a valid PAT is required");
+    auto r = Resource(id);
+    if (!r || r->client_id != *rs)
+      return Error(StatusCode::kNotFound, "not_found", "no such resource");
+    *row = std::move(*r);
+    return std::nullopt;
+  }
+
   // --- the accounting of disclosures ---
 
   // Appends a hash-chained entry (disclosure_log.h) and wakes the event readers.
@@ -420,6 +434,28 @@ class AuthorizationServer::Impl {
   // expired. Runs inside a transaction.
   Result<bool> ConsumeChallenge(const std::string& nonce) {
     return tokens_->ConsumeChallenge(nonce, Now());
+  }
+
+  // Sign-in by challenge (the owner's DID, a paired device): in one transaction consumes the
+  // single-use `nonce` and, if it was live, stores the bearer `session` (kind, client, subject,
+  // ttl) and writes `log` (unless null). *reply is the bearer answer, or invalid_grant when the
+  // challenge is unknown, used or expired. Call with mu_ held.
+  Status OpenChallengedSession(const std::string& nonce, const std::string& session,
+                               const std::string& kind, const std::string& client_id,
+                               const std::string& subject, int64_t ttl, const json& log,
+                               Reply* reply) {
+    return Tx([&]() -> Status {
+      MDL_ASSIGN_OR_RETURN(bool live, ConsumeChallenge(nonce));
+      if (!live) {
+        *reply = Error(StatusCode::kUnauthenticated, "invalid_grant",
+                       "the challenge is unknown, used or expired");
+        return Status::Ok();
+      }
+      MDL_RETURN_IF_ERROR(InsertToken(session, kind, client_id, subject, json::object(), ttl));
+      if (!log.is_null()) MDL_RETURN_IF_ERROR(Log(log));
+      *reply = Answer({{"access_token", session}, {"token_type", "Bearer"}, {"expires_in", ttl}});
+      return Status::Ok();
+    });
   }
 
   // --- tickets ---

@@ -326,13 +326,10 @@ Reply AuthorizationServer::CreateResource(std::string_view pat, const json& desc
 
 Reply AuthorizationServer::ReadResource(std::string_view pat, std::string_view id) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
-  const std::string rs = impl_->PatClient(pat);
-  if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
-  auto r = impl_->Resource(id);
-  // Another server's resource reads as absent (FedAuthz §3.2: not_found).
-  if (!r || r->client_id != rs)
-    return Error(StatusCode::kNotFound, "not_found", "no such resource");
-  json body = r->description;
+  std::string rs;
+  Impl::ResourceRow r;
+  if (auto refusal = impl_->OwnedResource(pat, id, &rs, &r)) return *refusal;
+  json body = r.description;
   body["_id"] = std::string(id);
   return Answer(std::move(body));
 }
@@ -340,13 +337,11 @@ Reply AuthorizationServer::ReadResource(std::string_view pat, std::string_view i
 Reply AuthorizationServer::UpdateResource(std::string_view pat, std::string_view id,
                                           const json& description) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
-  const std::string rs = impl_->PatClient(pat);
-  if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
+  std::string rs;
+  Impl::ResourceRow r;
+  if (auto refusal = impl_->OwnedResource(pat, id, &rs, &r)) return *refusal;
   auto d = ResourceDescription(description);
   if (!d) return Error(StatusCode::kInvalidArgument, "invalid_request", d.error().message());
-  auto r = impl_->Resource(id);
-  if (!r || r->client_id != rs)
-    return Error(StatusCode::kNotFound, "not_found", "no such resource");
   Status st = impl_->Tx([&]() -> Status { return impl_->resources_->Update(id, rs, *d); });
   if (!st.ok()) return Internal(st);
   return Answer({{"_id", std::string(id)}});
@@ -354,11 +349,9 @@ Reply AuthorizationServer::UpdateResource(std::string_view pat, std::string_view
 
 Reply AuthorizationServer::DeleteResource(std::string_view pat, std::string_view id) {
   std::lock_guard<std::mutex> lock(impl_->mu_);
-  const std::string rs = impl_->PatClient(pat);
-  if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
-  auto r = impl_->Resource(id);
-  if (!r || r->client_id != rs)
-    return Error(StatusCode::kNotFound, "not_found", "no such resource");
+  std::string rs;
+  Impl::ResourceRow r;
+  if (auto refusal = impl_->OwnedResource(pat, id, &rs, &r)) return *refusal;
   Status st = impl_->Tx([&]() -> Status { return impl_->resources_->Delete(id, rs); });
   if (!st.ok()) return Internal(st);
   return Empty();
@@ -603,25 +596,13 @@ Reply AuthorizationServer::OwnerSignIn(std::string_view did_auth_jwt) {
   const std::string nonce = StringOr(*payload, "nonce");
   const std::string session = impl_->NewToken();
   Reply reply;
-  Status st = impl_->Tx([&]() -> Status {
-    // The challenge is single use and must be live.
-    MDL_ASSIGN_OR_RETURN(bool live, impl_->ConsumeChallenge(nonce));
-    if (!live) {
-      reply = Error(StatusCode::kUnauthenticated, "invalid_grant",
-                    "the challenge is unknown, used or expired");
-      return Status::Ok();
-    }
-    MDL_RETURN_IF_ERROR(impl_->InsertToken(session, "session", "owner", options_.owner_did,
-                                           json::object(), options_.session_ttl));
-    MDL_RETURN_IF_ERROR(impl_->Log({{"event", "owner.signin"},
-                                    {"did", info.controller},
-                                    {"outcome", "session"},
-                                    {"session_hash", HexEncode(TokenHash(session))}}));
-    reply = Answer({{"access_token", session},
-                    {"token_type", "Bearer"},
-                    {"expires_in", options_.session_ttl}});
-    return Status::Ok();
-  });
+  Status st = impl_->OpenChallengedSession(nonce, session, "session", "owner", options_.owner_did,
+                                           options_.session_ttl,
+                                           {{"event", "owner.signin"},
+                                            {"did", info.controller},
+                                            {"outcome", "session"},
+                                            {"session_hash", HexEncode(TokenHash(session))}},
+                                           &reply);
   if (!st.ok()) return Internal(st);
   return reply;
 }

@@ -317,20 +317,8 @@ Reply AuthorizationServer::DeviceSignIn(const json& body) {
                  "the device signature does not verify");
   const std::string session = impl_->NewToken();
   Reply reply;
-  Status st = impl_->Tx([&]() -> Status {
-    MDL_ASSIGN_OR_RETURN(bool live, impl_->ConsumeChallenge(nonce));
-    if (!live) {
-      reply = Error(StatusCode::kUnauthenticated, "invalid_grant",
-                    "the challenge is unknown, used or expired");
-      return Status::Ok();
-    }
-    MDL_RETURN_IF_ERROR(impl_->InsertToken(session, "device", "device", device_id, json::object(),
-                                           options_.session_ttl));
-    reply = Answer({{"access_token", session},
-                    {"token_type", "Bearer"},
-                    {"expires_in", options_.session_ttl}});
-    return Status::Ok();
-  });
+  Status st = impl_->OpenChallengedSession(nonce, session, "device", "device", device_id,
+                                           options_.session_ttl, json(), &reply);
   if (!st.ok()) return Internal(st);
   return reply;
 }
