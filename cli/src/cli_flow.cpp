@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include <memory>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -145,13 +146,31 @@ Result<json> RunSetStatus(const StatusOptions& o, const std::string& action) {
 
 struct SigninOptions {
   std::string url, license, session_file, scope = "create", resource = "MedicationRequest";
+  std::optional<uint32_t> relationship_index;
   Who who;
   bool as_json = false;
 };
 
+// The party a session signs in as: the physician, or (with a relationship index) the provider
+// of that relationship through its pairwise key.
+Result<flow::Party> SessionParty(flow::Party physician, const json& session) {
+  if (!session.contains("relationship_index")) return physician;
+  if (!session["relationship_index"].is_number_unsigned())
+    return Status::InvalidArgument("the session's relationship_index is not an index");
+  return flow::PairwiseParty(physician, session["relationship_index"].get<uint32_t>());
+}
+
 Result<json> RunSignin(const SigninOptions& o) {
-  MDL_ASSIGN_OR_RETURN(flow::Party physician, o.who.Open());
-  MDL_ASSIGN_OR_RETURN(json license, ReadJson(o.license));
+  if (o.license.empty() && !o.relationship_index)
+    return Status::InvalidArgument("--license FILE (or --relationship-index N) is required");
+  MDL_ASSIGN_OR_RETURN(flow::Party me, o.who.Open());
+  json session_base = json::object();
+  if (o.relationship_index) session_base["relationship_index"] = *o.relationship_index;
+  MDL_ASSIGN_OR_RETURN(flow::Party physician, SessionParty(std::move(me), session_base));
+  json license;  // null: a relationship's pairwise key shows no license
+  if (!o.license.empty()) {
+    MDL_ASSIGN_OR_RETURN(license, ReadJson(o.license));
+  }
   flow::UmaClient uma{o.url};
   MDL_RETURN_IF_ERROR(uma.Register());
   // The resource server answers an unauthenticated request with a permission ticket for the
@@ -168,11 +187,13 @@ Result<json> RunSignin(const SigninOptions& o) {
   json session = uma.ToJson();
   session["did"] = physician.did;
   session["license"] = license;
+  session.update(session_base);
   MDL_RETURN_IF_ERROR(WriteFileAtomic(o.session_file, DumpJson(session, 2) + "\n", false, true));
   return json{{"container", o.url},
               {"session_file", o.session_file},
               {"scope", o.scope},
-              {"resource", o.resource}};
+              {"resource", o.resource},
+              {"did", physician.did}};
 }
 
 struct WriteOptions {
@@ -193,12 +214,14 @@ Result<json> RunWrite(const WriteOptions& o) {
     if (o.store.empty())
       return Status::FailedPrecondition(
           "the RPT no longer suffices: give --store to present the license again");
-    MDL_ASSIGN_OR_RETURN(flow::Party physician, flow::PartyFromStore(o.store, o.passphrase_file,
-                                                                     session.value("did", "")));
+    const bool pairwise = session.contains("relationship_index");
+    MDL_ASSIGN_OR_RETURN(
+        flow::Party me,
+        flow::PartyFromStore(o.store, o.passphrase_file, pairwise ? "" : session.value("did", "")));
+    MDL_ASSIGN_OR_RETURN(flow::Party physician, SessionParty(std::move(me), session));
     MDL_ASSIGN_OR_RETURN(a, uma.Request("POST", path, &resource, physician, session["license"]));
-    json updated = uma.ToJson();
-    updated["did"] = session["did"];
-    updated["license"] = session["license"];
+    json updated = session;
+    updated.update(uma.ToJson());
     MDL_RETURN_IF_ERROR(WriteFileAtomic(o.session_file, DumpJson(updated, 2) + "\n", false, true));
   }
   if (a.status != 201) return Refused("the patient's container refused", a);
@@ -488,8 +511,12 @@ void AddPhysicianFlow(CLI::App& app, int& rc) {
              o->as_json);
     cmd->add_option("--url", o->url, "The patient's container")->required();
     o->who.Add(cmd, "The physician's");
-    cmd->add_option("--license", o->license, "Your license credential (from `issuer onboard`)")
-        ->required();
+    cmd->add_option("--license", o->license,
+                    "Your license credential (from `issuer onboard`); required unless "
+                    "--relationship-index");
+    cmd->add_option("--relationship-index", o->relationship_index,
+                    "Sign in as the provider of a relationship (docs/relationships.md): your "
+                    "pairwise key of this index, matched by the patient's relationship policies");
     cmd->add_option("--session-file", o->session_file,
                     "Where to keep the UMA session (client, RPT, PCT; 0600)")
         ->required();

@@ -54,6 +54,21 @@ void DieWithParent(pid_t parent) {
   if (getppid() != parent) _exit(127);
 }
 
+// Forks and runs `ex` in the child with stdout on `stdout_fd`, stderr on `stderr_fd`, stdin
+// from /dev/null, dying with this process. The child's pid, or -1 if fork failed.
+pid_t Spawn(const Exec& ex, int stdout_fd, int stderr_fd) {
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid != 0) return pid;
+  DieWithParent(parent);
+  dup2(stdout_fd, STDOUT_FILENO);
+  dup2(stderr_fd, STDERR_FILENO);
+  const int devnull = open("/dev/null", O_RDONLY);
+  if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+  execve(ex.argv[0], ex.argv.data(), ex.envp.data());
+  _exit(127);
+}
+
 }  // namespace
 
 std::string SelfExe() {
@@ -95,17 +110,10 @@ Result<Process> Process::Start(const std::vector<std::string>& args,
     close(out[1]);
     return Status::Unavailable("cannot open " + log_path);
   }
-  const pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) return Status::Unavailable("fork failed");
-  if (pid == 0) {
-    DieWithParent(parent);
-    dup2(out[1], STDOUT_FILENO);
-    dup2(log, STDERR_FILENO);
-    const int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
-    execve(ex.argv[0], ex.argv.data(), ex.envp.data());
-    _exit(127);
+  const pid_t pid = Spawn(ex, out[1], log);
+  if (pid < 0) {
+    for (int fd : {out[0], out[1], log}) close(fd);
+    return Status::Unavailable("fork failed");
   }
   close(out[1]);
   close(log);
@@ -162,17 +170,10 @@ Result<RunResult> RunCommand(const std::vector<std::string>& args,
   int out[2], err[2];
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0)
     return Status::Unavailable("pipe failed");
-  const pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) return Status::Unavailable("fork failed");
-  if (pid == 0) {
-    DieWithParent(parent);
-    dup2(out[1], STDOUT_FILENO);
-    dup2(err[1], STDERR_FILENO);
-    const int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
-    execve(ex.argv[0], ex.argv.data(), ex.envp.data());
-    _exit(127);
+  const pid_t pid = Spawn(ex, out[1], err[1]);
+  if (pid < 0) {
+    for (int fd : {out[0], out[1], err[0], err[1]}) close(fd);
+    return Status::Unavailable("fork failed");
   }
   close(out[1]);
   close(err[1]);

@@ -49,6 +49,19 @@ Result<Party> PartyFromSeed(ByteView seed, const std::string& did) {
   return p;
 }
 
+Result<Party> PairwiseParty(const Party& p, uint32_t index) {
+  MDL_ASSIGN_OR_RETURN(
+      wallet::SigningKey k,
+      wallet::DeriveSigningKey(p.seed.Reveal(), wallet::SignatureAlg::kEdDSA,
+                               wallet::PairwiseKeyPath(0, index, KeyPurpose::kAuthentication)));
+  Party out;
+  MDL_ASSIGN_OR_RETURN(out.did, did::DidKeyFromPublicKey(did::KeyType::kEd25519, k.public_key));
+  out.seed = SecretBytes::CopyFrom(p.seed.Reveal());
+  out.auth = std::make_shared<wallet::SigningKey>(std::move(k));
+  out.assertion = out.auth;
+  return out;
+}
+
 Result<Party> PartyFromStore(const std::string& store, const std::string& passphrase_file,
                              const std::string& did) {
   MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret, OpenAndUnlock(store, passphrase_file));
@@ -173,8 +186,8 @@ Result<Answer> UmaClient::Grant(const std::string& ticket, const Party& physicia
     json vp = {{"@context", {claims::kVcContextV2}},
                {"type", {"VerifiablePresentation"}},
                {"holder", physician.did},
-               {"verifiableCredential", {license}},
                {"purpose_of_use", "treatment"}};
+    if (!license.is_null()) vp["verifiableCredential"] = json::array({license});
     claims::JwtSignOptions o;
     o.issued_at = Now();
     o.expires = Now() + 300;

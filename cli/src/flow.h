@@ -39,6 +39,9 @@ struct Party {
   claims::Signer Signer(const std::shared_ptr<wallet::SigningKey>& key) const;
 };
 Result<Party> PartyFromSeed(ByteView seed, const std::string& did);
+// The party as the provider of one relationship (docs/relationships.md): the pairwise key of
+// `index` (m/5063756'/0'/7'/index'/0') signs, and its did:key is the DID.
+Result<Party> PairwiseParty(const Party& p, uint32_t index);
 // Opens the key store (passphrase from the file, else $MEDALLION_PASSPHRASE, else a prompt).
 Result<Party> PartyFromStore(const std::string& store, const std::string& passphrase_file,
                              const std::string& did);
@@ -76,8 +79,8 @@ struct UmaClient {
   Status Register();
   // POST /token with the ticket (and a claim token, else the PCT).
   Result<Answer> Token(const std::string& ticket, const std::string& claim_token = "");
-  // The whole grant for a ticket: need_info → the license presentation → RPT (kept in `rpt`),
-  // or the refusal.
+  // The whole grant for a ticket: need_info → the license presentation (a presentation without
+  // a credential when `license` is null) → RPT (kept in `rpt`), or the refusal.
   Result<Answer> Grant(const std::string& ticket, const Party& physician, const json& license);
   // A request with the RPT; a 401 with a ticket is granted (with the license) and retried once.
   Result<Answer> Request(const std::string& method, const std::string& path, const json* body,

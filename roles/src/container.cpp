@@ -20,6 +20,7 @@
 #include "medallion/uma/authorization_server.h"
 #include "medallion/uma/record_store.h"
 #include "mounted_routes.h"
+#include "owner_relationships.h"
 #include "web_http.h"
 
 namespace medallion::roles {
@@ -130,6 +131,14 @@ Status ContainerRole::Open(const std::string& base_url) {
     const std::string owner = owner_;
     ao.device_key_hook = [k, lc, account, owner](ByteView key, bool add) {
       return SetDidDeviceKey(k->seed, account, *lc, owner, key, add);
+    };
+  }
+  // Relationship subjects in her policies (docs/relationships.md): the providers' pairwise keys.
+  if (keys_ && ledger_client_) {
+    const OwnerKeys* k = &*keys_;
+    std::shared_ptr<roles::LedgerClient> lc = ledger_client_;
+    ao.relationships_of = [k, lc](const std::string& did) {
+      return RelationshipsOfProvider(k->seed.Reveal(), *lc, did);
     };
   }
   ao.issuer = !o.public_url.empty() ? o.public_url : base_url;

@@ -142,6 +142,7 @@ Result<std::vector<Result<ledger::AppendResult>>> LedgerClient::AppendBatch(
 }
 
 Result<ledger::Checkpoint> LedgerClient::Refresh() {
+  std::lock_guard<std::mutex> lock(*mu_);
   MDL_ASSIGN_OR_RETURN(std::string note, Get("/ledger/v1/checkpoint"));
   // Peek at the offered size to ask for the right consistency proof; the verifier checks all.
   auto parsed = ledger::ParseNote(note);
@@ -159,6 +160,7 @@ Result<ledger::Checkpoint> LedgerClient::Refresh() {
 }
 
 Status LedgerClient::VerifyIncluded(uint64_t index, const ledger::Hash& leaf_hash) {
+  std::lock_guard<std::mutex> lock(*mu_);
   const auto& trusted = verifier_.trusted();
   if (!trusted) return Status::FailedPrecondition("no trusted checkpoint yet (Refresh first)");
   if (index >= trusted->size)
@@ -171,6 +173,7 @@ Status LedgerClient::VerifyIncluded(uint64_t index, const ledger::Hash& leaf_has
 }
 
 Result<std::vector<ProvenEntry>> LedgerClient::Lookup(const ledger::EntryKey& key) {
+  std::lock_guard<std::mutex> lock(*mu_);
   const auto& trusted = verifier_.trusted();
   if (!trusted) return Status::FailedPrecondition("no trusted checkpoint yet (Refresh first)");
   std::vector<ProvenEntry> out;
@@ -221,6 +224,7 @@ Result<std::vector<ProvenEntry>> LedgerClient::Lookup(const ledger::EntryKey& ke
 }
 
 Result<std::vector<ProvenEntry>> LedgerClient::Entries(uint64_t start, uint64_t end) {
+  std::lock_guard<std::mutex> lock(*mu_);
   const auto& trusted = verifier_.trusted();
   if (!trusted) return Status::FailedPrecondition("no trusted checkpoint yet (Refresh first)");
   if (end > trusted->size || start > end)

@@ -18,6 +18,7 @@
 #include "medallion/uma/relationship.h"
 #include "medallion/web/assets.h"
 #include "medallion/web/qr.h"
+#include "owner_relationships.h"
 
 // The patient's app, embedded at build time from web/apps/patient (roles/CMakeLists.txt).
 extern const medallion::web::AssetBundle medallion_patient_app;
@@ -808,16 +809,7 @@ class ContainerWeb::Handlers {
   }
 
   Result<std::vector<uma::Relationship>> Relationships() {
-    MDL_RETURN_IF_ERROR(w_.ledger_->Refresh().status());
-    roles::LedgerClient* client = w_.ledger_.get();
-    return uma::RebuildFromSeed(
-        w_.options_.seed->Reveal(),
-        [client](const std::string& id) -> Result<std::vector<std::pair<uint64_t, std::string>>> {
-          MDL_ASSIGN_OR_RETURN(auto proven, client->Lookup({ledger::KeyKind::kRelationship, id}));
-          std::vector<std::pair<uint64_t, std::string>> out;
-          for (auto& e : proven) out.emplace_back(e.index, e.entry);
-          return out;
-        });
+    return OwnerRelationships(w_.options_.seed->Reveal(), *w_.ledger_);
   }
 
   void ListRelationships(const httplib::Request& req, httplib::Response& res) {

@@ -484,6 +484,38 @@ async function main() {
   check(await page.getByText('You accepted it.').count() === 1, 'Relationships: the card says she accepted it');
   await pageCheck(page, 'relationships', 'Relationships', 'relationships');
 
+  // Sharing with a relationship: the provider signs in with the pairwise key of that
+  // relationship (no license); refused until Alice's rule names the relationship, then granted.
+  const relAsk = (file) => run(M, ['physician', 'signin', '--url', origin, '--store', 'dr.wallet', '--did', roles.drDid, '--relationship-index', '0',
+    '--session-file', file, '--scope', 'read', '--json'], ENV);
+  const relBefore = await relAsk('dr-rel-1.json');
+  check(relBefore.code !== 0, 'Sharing: the provider of a relationship gets nothing before a rule names it', `${relBefore.code} ${relBefore.stdout} ${relBefore.stderr}`);
+  await visit(page, 'sharing', 'Sharing');
+  await page.getByRole('button', { name: 'New sharing rule' }).click();
+  const relForm = page.locator('#policy-form');
+  await relForm.getByLabel('A provider you have a relationship with').check();
+  const relOption = relForm.locator('select[name="relationship"] option').nth(1);
+  check(await relOption.waitFor({ state: 'attached', timeout: 15000 }).then(() => true, () => false),
+    'Sharing: her accepted relationship is offered as who', await relForm.locator('select[name="relationship"]').innerText().catch(() => ''));
+  const relValue = await relOption.getAttribute('value');
+  await relForm.getByLabel('The relationship').selectOption(relValue);
+  await relForm.getByRole('checkbox', { name: 'Medications' }).check();
+  for (const sc of ['Add new records', 'Change existing records']) await relForm.getByRole('checkbox', { name: sc }).uncheck();
+  for (const sc of ['Open a record', 'List and search records']) await relForm.getByRole('checkbox', { name: sc }).check();
+  await relForm.getByRole('checkbox', { name: 'Treatment' }).check();
+  const relPreview = await page.locator('#policy-preview').innerText();
+  check(relPreview === `The provider of your relationship ${relValue.slice(0, 6)}… may read your medication requests for your treatment.`,
+    'Sharing: the relationship rule reads as a plain sentence', relPreview);
+  await relForm.getByRole('button', { name: 'Add this rule' }).click();
+  await page.locator('main').getByText('Your new rule is in force.').waitFor({ timeout: 15000 });
+  const relPolicies = await page.evaluate(() => fetch('owner/v1/policies').then((r) => r.json()));
+  check(relPolicies.some((p) => p.subjects.some((x) => x.relationship === relValue)), 'Sharing: the rule names the relationship', JSON.stringify(relPolicies));
+  const relAfter = await relAsk('dr-rel-2.json');
+  let relDid = '';
+  try { relDid = JSON.parse(relAfter.stdout).did || ''; } catch { /* reported below */ }
+  check(relAfter.code === 0 && /^did:key:z6Mk/.test(relDid) && relDid !== roles.drDid,
+    'Sharing: the provider signed in with the relationship’s pairwise key is granted (no license, not her DID)', `${relAfter.code} ${relAfter.stdout} ${relAfter.stderr}`);
+
   // Devices: her recovery — no guardian shares, then split (CLI) into 2 of 3 and shown.
   await visit(page, 'devices', 'Devices and sign-in');
   await page.locator('#recovery').waitFor({ timeout: 10000 }).catch(() => {});

@@ -243,6 +243,105 @@ TEST_CASE("evaluation: deny overrides, default deny, windows, purposes, approval
   }
 }
 
+TEST_CASE("a relationship as a policy subject: parsed strictly, matched by the provider's key",
+          "[uma][policy][relationship]") {
+  const std::string rel = "q0Yfq8Gx3Xw2m8Yf1wV6eA";  // 22 base64url characters (16 bytes)
+  const json base = {{"effect", "permit"},
+                     {"resource_types", {"MedicationRequest"}},
+                     {"scopes", {"read"}},
+                     {"purposes", {"treatment"}}};
+  auto with_subject = [&](json subject) {
+    json j = base;
+    j["subjects"] = json::array({subject});
+    return PolicyFromJson(j);
+  };
+  auto one = with_subject({{"relationship", rel}});
+  REQUIRE(one);
+  CHECK(one->subjects[0].relationship == rel);
+  CHECK(PolicyToJson(*one)["subjects"] == json::array({{{"relationship", rel}}}));
+  CHECK(with_subject({{"relationship", "*"}}));
+  CHECK_FALSE(with_subject({{"relationship", "short"}}));
+  CHECK_FALSE(with_subject({{"relationship", std::string(22, '!')}}));
+  CHECK_FALSE(with_subject({{"relationship", 7}}));
+  CHECK_FALSE(with_subject({{"relationship", rel},
+                            {"did", "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"}}));
+  CHECK_FALSE(
+      with_subject({{"relationship", rel},
+                    {"issuers", {"did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"}}}));
+
+  // Evaluation: the party's relationships (filled by the server) against the rule.
+  ResourceRef meds{"r1", kType, {"read"}};
+  Policy p = *one;
+  p.id = "p";
+  Policy any = *with_subject({{"relationship", "*"}});
+  any.id = "any";
+  RequestingParty provider{
+      "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", {}, "treatment"};
+  const int64_t now = 1'790'000'000;
+  CHECK(Evaluate({p}, {{meds, {"read"}}}, provider, {}, now).outcome == Decision::Outcome::kDeny);
+  provider.relationships = {"other-relationship-id1"};
+  CHECK(Evaluate({p}, {{meds, {"read"}}}, provider, {}, now).outcome == Decision::Outcome::kDeny);
+  CHECK(Evaluate({any}, {{meds, {"read"}}}, provider, {}, now).outcome ==
+        Decision::Outcome::kPermit);
+  provider.relationships = {rel};
+  CHECK(Evaluate({p}, {{meds, {"read"}}}, provider, {}, now).outcome == Decision::Outcome::kPermit);
+  provider.did.clear();  // an unproven party matches nothing
+  CHECK(Evaluate({p}, {{meds, {"read"}}}, provider, {}, now).outcome == Decision::Outcome::kDeny);
+}
+
+TEST_CASE("the grant asks for the provider's relationships only when a policy names one",
+          "[uma][grant][relationship]") {
+  UmaWorld w;
+  const std::string rel = "q0Yfq8Gx3Xw2m8Yf1wV6eA";
+  std::map<std::string, std::vector<std::string>> rels = {{w.provider.Did(), {rel}}};
+  int calls = 0;
+  bool failing = false;
+  w.relationships_of = [&](const std::string& did) -> Result<std::vector<std::string>> {
+    ++calls;
+    if (failing) return Status::Unavailable("the ledger is down");
+    auto it = rels.find(did);
+    return it == rels.end() ? std::vector<std::string>{} : it->second;
+  };
+  w.Open();
+  Setup s(w, /*with_policy=*/false);
+  auto grant = [&](const UmaKey& who) {
+    Reply first = s.Token({{"ticket", s.Ticket()}});
+    REQUIRE(first.body["error"] == "need_info");
+    const std::string next = first.body["ticket"];
+    return s.Token({{"ticket", next},
+                    {"claim_token", w.DidAuth(who, next)},
+                    {"claim_token_format", kClaimTokenDidAuth}});
+  };
+  CHECK(Http(grant(w.provider)) != 200);
+  CHECK(calls == 0);  // no policy names a relationship: nobody's relationships are looked up
+
+  Reply added = w.as->AddPolicy(s.session, {{"effect", "permit"},
+                                            {"subjects", {{{"relationship", rel}}}},
+                                            {"resource_types", {"MedicationRequest"}},
+                                            {"scopes", {"read"}},
+                                            {"purposes", {"treatment"}}});
+  REQUIRE(Http(added) == 201);
+  Reply ok = grant(w.provider);
+  INFO(ok.body.dump());
+  REQUIRE(Http(ok) == 200);
+  CHECK(calls == 1);
+  Reply in = w.as->Introspect(s.pat, ok.body["access_token"].get<std::string>());
+  CHECK(in.body["sub"] == w.provider.Did());
+  CHECK(in.body["permissions"][0]["resource_scopes"] == json({"read"}));
+
+  // Someone else signing in with her own did:key is no provider of hers.
+  CHECK(Http(grant(w.stranger)) != 200);
+  // The relationship ended, or was never accepted: the lookup no longer names it.
+  rels.clear();
+  CHECK(Http(grant(w.provider)) != 200);
+  // A lookup that fails counts as no relationship.
+  rels = {{w.provider.Did(), {rel}}};
+  failing = true;
+  CHECK(Http(grant(w.provider)) != 200);
+  failing = false;
+  CHECK(Http(grant(w.provider)) == 200);
+}
+
 TEST_CASE("the UMA grant end to end: ticket, need_info, claims, RPT, introspection, revocation",
           "[uma][grant]") {
   UmaWorld w;

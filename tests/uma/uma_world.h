@@ -149,6 +149,8 @@ struct UmaWorld {
   std::shared_ptr<ExampleDids> example = std::make_shared<ExampleDids>();
   std::function<Status(ByteView, bool)> device_key_hook;  // set before Open() to publish devices
   int64_t pairing_ttl = 300;
+  // Set before Open(): the owner's relationships a did:key is the provider of.
+  std::function<Result<std::vector<std::string>>(const std::string&)> relationships_of;
 
   explicit UmaWorld(const std::string& tag = "uma", claims::LedgerPort* ledger_port = nullptr)
       : ledger(ledger_port) {
@@ -178,6 +180,7 @@ struct UmaWorld {
     };
     o.device_key_hook = device_key_hook;
     o.pairing_ttl = pairing_ttl;
+    o.relationships_of = relationships_of;
     if (ledger != nullptr) {
       o.ledger = ledger;
       o.owner_signer = patient.Signer();

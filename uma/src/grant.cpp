@@ -207,8 +207,9 @@ class GrantFlow {
 
   // UMA Grant §3.3.4: the assessment against the owner's policies.
   Result<bool> Assess() {
-    decision_ =
-        Evaluate(im_.ActivePolicies(), requested_, claims_.party, o_.trusted_issuers, im_.Now());
+    const std::vector<Policy> policies = im_.ActivePolicies();
+    AddRelationships(policies);
+    decision_ = Evaluate(policies, requested_, claims_.party, o_.trusted_issuers, im_.Now());
     log_entry_["explanation"] = decision_.explanation;
     if (decision_.outcome != Decision::Outcome::kDeny) return true;
     if (claims_.party.credentials.empty() && !state_.value("asked_credentials", false)) {
@@ -218,6 +219,25 @@ class GrantFlow {
       return NeedInfo("no permission on the claims so far; a credential may be required");
     }
     return Denied();
+  }
+
+  // The owner's relationships the party is the provider of, when a policy can use them.
+  void AddRelationships(const std::vector<Policy>& policies) {
+    claims_.party.relationships.clear();
+    if (!o_.relationships_of || claims_.party.did.rfind("did:key:", 0) != 0) return;
+    const bool named = std::any_of(policies.begin(), policies.end(), [](const Policy& p) {
+      return std::any_of(p.subjects.begin(), p.subjects.end(),
+                         [](const SubjectRule& r) { return !r.relationship.empty(); });
+    });
+    if (!named) return;
+    auto rels = o_.relationships_of(claims_.party.did);
+    if (!rels) {
+      log_entry_["relationships_unavailable"] = rels.error().message();
+      return;
+    }
+    claims_.party.relationships = std::move(*rels);
+    if (!claims_.party.relationships.empty())
+      log_entry_["relationships"] = claims_.party.relationships;
   }
 
   // Only what was put before the approvers can be granted by their approval.

@@ -2,6 +2,7 @@
 #include "medallion/uma/policy.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -59,10 +60,22 @@ bool Contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+// A relationship id (22 base64url characters: 16 bytes, docs/relationships.md) or "*".
+bool IsRelationshipSubject(const std::string& v) {
+  if (v == kAnyRelationship) return true;
+  return v.size() == 22 && std::all_of(v.begin(), v.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+         });
+}
+
 bool SubjectMatches(const SubjectRule& rule, const RequestingParty& party,
                     const std::vector<std::string>& trusted) {
   if (party.did.empty()) return false;  // nothing matches an unproven party
   if (!rule.did.empty()) return rule.did == party.did;
+  if (!rule.relationship.empty()) {
+    return rule.relationship == kAnyRelationship ? !party.relationships.empty()
+                                                 : Contains(party.relationships, rule.relationship);
+  }
   const std::vector<std::string>& issuers = rule.issuers.empty() ? trusted : rule.issuers;
   return std::any_of(
       party.credentials.begin(), party.credentials.end(), [&](const VerifiedCredential& c) {
@@ -127,7 +140,7 @@ Result<Policy> PolicyFromJson(const json& j) {
   for (const json& s : *subjects) {
     if (!s.is_object()) return Bad("subjects", "each subject must be an object");
     for (const auto& [key, value] : s.items()) {
-      if (key != "did" && key != "credential_type" && key != "issuers")
+      if (key != "did" && key != "credential_type" && key != "issuers" && key != "relationship")
         return Bad("subjects." + key, "unknown member");
     }
     SubjectRule rule;
@@ -143,11 +156,18 @@ Result<Policy> PolicyFromJson(const json& j) {
       }
       rule.credential_type = t->get<std::string>();
     }
-    if (rule.did.empty() == rule.credential_type.empty()) {
-      return Bad("subjects", "each subject names exactly one of did or credential_type");
+    if (auto r = s.find("relationship"); r != s.end()) {
+      if (!r->is_string() || !IsRelationshipSubject(r->get_ref<const std::string&>())) {
+        return Bad("subjects.relationship", "must be a relationship id or \"*\"");
+      }
+      rule.relationship = r->get<std::string>();
+    }
+    if (!rule.did.empty() + !rule.credential_type.empty() + !rule.relationship.empty() != 1) {
+      return Bad("subjects",
+                 "each subject names exactly one of did, credential_type or relationship");
     }
     MDL_ASSIGN_OR_RETURN(rule.issuers, StringList(s, "issuers", /*dids=*/true));
-    if (!rule.did.empty() && !rule.issuers.empty())
+    if (rule.credential_type.empty() && !rule.issuers.empty())
       return Bad("subjects.issuers", "only with credential_type");
     p.subjects.push_back(std::move(rule));
   }
@@ -195,6 +215,7 @@ json PolicyToJson(const Policy& p) {
     if (!r.did.empty()) s["did"] = r.did;
     if (!r.credential_type.empty()) s["credential_type"] = r.credential_type;
     if (!r.issuers.empty()) s["issuers"] = r.issuers;
+    if (!r.relationship.empty()) s["relationship"] = r.relationship;
     subjects.push_back(std::move(s));
   }
   json j = {{"effect", p.effect == Policy::Effect::kPermit ? "permit" : "deny"},

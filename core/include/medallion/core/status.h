@@ -160,9 +160,13 @@ class [[nodiscard]] Result {
 #define MDL_CONCAT(a, b) MDL_CONCAT_INNER(a, b)
 #define MDL_ASSIGN_OR_RETURN(lhs, expr) \
   MDL_ASSIGN_OR_RETURN_I(MDL_CONCAT(mdl_r_, __LINE__), lhs, expr)
+// `tmp` is an identifier and `lhs` may be a declaration ("auto x"): neither can be
+// parenthesized.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define MDL_ASSIGN_OR_RETURN_I(tmp, lhs, expr) \
   auto tmp = (expr);                           \
   if (!tmp.has_value()) return tmp.error();    \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 }  // namespace medallion

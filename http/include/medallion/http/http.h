@@ -1,8 +1,8 @@
 // HTTP conventions shared by every Medallion role: the one Status → HTTP table, JSON errors
 // ({"error", "error_description"}), request size limits and the server lifecycle.
 //
-// Only http/ and roles/ include httplib.h; this header forward-declares what it needs. (The
-// namespace is still medallion::server, as before the split into http/, roles/ and cli/.)
+// Only http/, web/ and roles/ include httplib.h (tests/arch/boundaries.sh checks it); this
+// header forward-declares what it needs. Namespace medallion::http.
 #pragma once
 
 #include <chrono>

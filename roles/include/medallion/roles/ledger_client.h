@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@ struct ProvenEntry {
   uint64_t tree_size = 0;
 };
 
+// Thread-safe, except verifier(), which is for single-threaded callers (the command line).
 class LedgerClient {
  public:
   // `base_url` like "http://127.0.0.1:8080". The verifier holds the pinned key, origin,
@@ -63,6 +65,9 @@ class LedgerClient {
   Result<nlohmann::json> GetJson(const std::string& path_and_query);
   Result<ledger::Proof> GetProof(const std::string& path_and_query);
   std::string base_url_;
+  // Guards verifier_ (the trusted checkpoint): Refresh, VerifyIncluded, Lookup and Entries may
+  // be called from several threads (a container's web handlers and its grants share one).
+  std::unique_ptr<std::mutex> mu_ = std::make_unique<std::mutex>();
   ledger::LogVerifier verifier_;
 };
 

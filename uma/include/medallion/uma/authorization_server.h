@@ -104,6 +104,12 @@ struct AuthorizationServerOptions {
   // key as a verification method of the owner's DID (a did:mdl update). Pairing fails, and
   // nothing is stored, if it fails. Unset: the device is only the container's approver.
   std::function<Status(ByteView device_public_key, bool add)> device_key_hook;
+  // The owner's relationships (ids, docs/relationships.md) whose provider pseudonym is the
+  // Ed25519 key of `did` (a did:key), active and accepted by her; asked during a grant only
+  // when an active policy names a relationship (RequestingParty::relationships). Unset: no
+  // requesting party matches a relationship subject. A failure counts as no relationship.
+  // Called with the server's lock held: it must not call back into the server.
+  std::function<Result<std::vector<std::string>>(const std::string& did)> relationships_of;
 };
 
 // The kinds of request the owner's phone approves (docs/mobile-bridge.md §"Approvals").

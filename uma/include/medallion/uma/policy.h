@@ -1,8 +1,9 @@
-// The owner's consent policies and their evaluation: who (a DID, or any holder of a credential
-// type from a trusted issuer) may do what (scopes) to which resources, for which purpose of
-// use, in which time window, and whether each request needs the owner's (and other parties')
-// approval. Deny overrides permit; the default is deny; the result is deterministic and comes
-// with an explanation for the decision log. Pure functions: no storage, no clock.
+// The owner's consent policies and their evaluation: who (a DID, any holder of a credential
+// type from a trusted issuer, or the provider of one of her relationships) may do what (scopes) to
+// which resources, for which purpose of use, in which time window, and whether each request needs
+// the owner's (and other parties') approval. Deny overrides permit; the default is deny; the result
+// is deterministic and comes with an explanation for the decision log. Pure functions: no storage,
+// no clock.
 #pragma once
 
 #include <cstdint>
@@ -22,13 +23,21 @@ bool IsPurposeOfUse(std::string_view purpose);
 // The name an approver list uses for the container's owner.
 inline constexpr char kOwnerApprover[] = "owner";
 
-// One way a requesting party can match a policy: exactly one of `did` or `credential_type`.
+// One way a requesting party can match a policy: exactly one of `did`, `credential_type` or
+// `relationship`.
 struct SubjectRule {
   std::string did;              // this DID
   std::string credential_type;  // or: any holder of a verified credential of this type ...
   std::vector<std::string>
       issuers;  // ... issued by one of these DIDs (empty: the container's trusted issuers)
+  // Or: the provider of this relationship (its id, docs/relationships.md), or of any of hers
+  // ("*"), proven by signing in with the provider's pairwise key of that relationship (its
+  // did:key) while the relationship is active and accepted by her.
+  std::string relationship;
 };
+
+// The subject value naming every relationship of the owner.
+inline constexpr char kAnyRelationship[] = "*";
 
 struct Policy {
   std::string id;  // assigned by the store
@@ -47,7 +56,8 @@ struct Policy {
 };
 
 // Strict JSON form (docs/uma.md §"Policies"): unknown members, wrong types, an empty subject
-// list, a rule with both or neither of did / credential_type, unknown purposes, a window with
+// list, a rule naming not exactly one of did / credential_type / relationship, a relationship
+// that is neither a relationship id nor "*", unknown purposes, a window with
 // not_after <= not_before are refused (invalid_argument naming the member). `id` is ignored
 // on input.
 Result<Policy> PolicyFromJson(const nlohmann::json& j);
@@ -69,6 +79,10 @@ struct RequestingParty {
   std::string did;  // proven control ("" = not yet proven)
   std::vector<VerifiedCredential> credentials;
   std::string purpose;  // declared purpose of use ("" = none)
+  // The owner's relationships (ids) whose provider pseudonym is the key of `did`, active and
+  // accepted by her: filled by the authorization server (AuthorizationServerOptions::
+  // relationships_of) when a policy names a relationship.
+  std::vector<std::string> relationships;
 };
 
 struct ResourceRef {

@@ -3,7 +3,7 @@
 // rule and then revokes the old one (the page says so).
 import { h, clear, field, choices, details } from './dom.js';
 import * as api from './api.js';
-import { RECORD_TYPES, SCOPES, PURPOSES, policySentence, errorWords, errorDetail, when, isoAttr } from './words.js';
+import { RECORD_TYPES, SCOPES, PURPOSES, policySentence, relationshipWords, errorWords, errorDetail, when, isoAttr } from './words.js';
 
 function dateInputValue(seconds) {
   if (!seconds) return '';
@@ -29,7 +29,11 @@ function policyFromForm(form) {
   const whoKind = checked(form, 'who')[0] || 'physicians';
   const subjects = [];
   if (whoKind === 'physicians') subjects.push({ credential_type: 'MedicalLicenseCredential' });
-  else {
+  else if (whoKind === 'relationship') {
+    const rel = form.querySelector('[name="relationship"]').value;
+    if (!rel) throw new Error('Choose the relationship.');
+    subjects.push({ relationship: rel });
+  } else {
     const did = form.querySelector('[name="did"]').value.trim();
     if (!/^did:[a-z0-9]+:.+/.test(did)) throw new Error('Enter the identifier (DID) of the person or organisation, starting with “did:”.');
     subjects.push({ did });
@@ -58,6 +62,19 @@ function policyFromForm(form) {
 function policyForm(ctx, existing, onDone, onCancel) {
   const p = existing || { effect: 'permit', subjects: [{ credential_type: 'MedicalLicenseCredential' }], resource_types: ['MedicationRequest'], scopes: ['read', 'search'], purposes: ['treatment'] };
   const subjectDid = (p.subjects || []).find((s) => s.did);
+  const subjectRel = (p.subjects || []).find((s) => s.relationship);
+  // Her relationships (from her seed and the ledger) fill the list once known; "any" is always
+  // there, and a rule's own relationship stays selectable even if the list cannot be read.
+  const relSelect = h('select', { name: 'relationship' },
+    h('option', { value: '*' }, 'Any provider I have accepted a relationship with'));
+  if (subjectRel && subjectRel.relationship !== '*') relSelect.append(h('option', { value: subjectRel.relationship }, relationshipWords(subjectRel.relationship)));
+  if (subjectRel) relSelect.value = subjectRel.relationship;
+  api.get('web/v1/relationships').then((out) => {
+    for (const r of out.relationships || []) {
+      if (r.deleted || r.patient_decision !== 'accepted' || [...relSelect.options].some((o) => o.value === r.rel)) continue;
+      relSelect.append(h('option', { value: r.rel }, relationshipWords(r.rel, r)));
+    }
+  }).catch(() => {});
   const didInput = h('input', { type: 'text', name: 'did', value: subjectDid ? subjectDid.did : '', autocomplete: 'off', spellcheck: 'false' });
   const notBefore = h('input', { type: 'date', name: 'not_before', value: dateInputValue(p.not_before) });
   const notAfter = h('input', { type: 'date', name: 'not_after', value: dateInputValue(p.not_after ? p.not_after - 1 : 0) });
@@ -73,8 +90,9 @@ function policyForm(ctx, existing, onDone, onCancel) {
     h('h2', {}, existing ? 'Change a sharing rule' : 'New sharing rule'),
     existing ? h('p', { class: 'notice' }, 'Your container cannot change a rule in place: saving adds the changed rule and then revokes the old one. Both steps are written in your receipts, and any access given under the old rule stops.') : null,
     choices('Allow or refuse?', 'effect', 'radio', [['permit', 'Allow'], ['deny', 'Never allow (overrides any rule that allows)']], [p.effect]),
-    choices('Who?', 'who', 'radio', [['physicians', 'Any licensed physician', 'with a license from a medical society your container trusts'], ['did', 'One person or organisation', 'by their identifier (DID)']], [subjectDid ? 'did' : 'physicians']),
+    choices('Who?', 'who', 'radio', [['physicians', 'Any licensed physician', 'with a license from a medical society your container trusts'], ['did', 'One person or organisation', 'by their identifier (DID)'], ['relationship', 'A provider you have a relationship with', 'they sign in with the private key of that relationship (see Relationships)']], [subjectDid ? 'did' : subjectRel ? 'relationship' : 'physicians']),
     field('Their identifier (DID)', didInput, 'Only for “one person or organisation”. It starts with “did:”.'),
+    field('The relationship', relSelect, 'Only for “a provider you have a relationship with”. It counts while the relationship is active and accepted by you.'),
     choices('Which records?', 'types', 'checkbox', [...RECORD_TYPES.map(([k, label]) => [k, label]), ['*', 'All my records']], p.resource_types || []),
     choices('What may they do?', 'scopes', 'checkbox', SCOPES.map(([k, label]) => [k, label]), allScopes),
     choices('For what reason?', 'purposes', 'checkbox', PURPOSES.map(([k, label]) => [k, label]), p.purposes || []),
@@ -87,6 +105,7 @@ function policyForm(ctx, existing, onDone, onCancel) {
   const update = () => {
     const whoDid = checked(form, 'who')[0] === 'did';
     didInput.disabled = !whoDid;
+    relSelect.disabled = checked(form, 'who')[0] !== 'relationship';
     const deny = checked(form, 'effect')[0] === 'deny';
     approval.disabled = deny;
     try {

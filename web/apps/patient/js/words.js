@@ -208,8 +208,16 @@ export function policySentence(p, ownerDid) {
   return `${s}.`;
 }
 
+// A relationship (docs/relationships.md) by its id, and its provider's pseudonym when known.
+export function relationshipWords(rel, r) {
+  const who = r && r.provider ? ` (provider …${String(r.provider).slice(-6)})` : '';
+  return `The provider of relationship ${String(rel).slice(0, 6)}…${who}`;
+}
+
 export function subjectWords(s, ownerDid) {
   if (s.did) return didWords(s.did, ownerDid);
+  if (s.relationship === '*') return 'the providers you have accepted a relationship with';
+  if (s.relationship) return `the provider of your relationship ${String(s.relationship).slice(0, 6)}…`;
   if (s.credential_type === 'MedicalLicenseCredential') {
     return s.issuers && s.issuers.length
       ? `physicians licensed by ${listWords(s.issuers.map((i) => didWords(i)), 'or')}`
