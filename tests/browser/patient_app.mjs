@@ -564,6 +564,51 @@ async function main() {
   }
   await pageCheck(page, 'devices', 'Devices and sign-in', 'devices');
 
+  // A controlled substance through the page: the physician's phone co-signs it (CLI); Alice
+  // presents it from the page; her container asks her phone (202 awaiting_phone), the page waits
+  // and polls; her phone approves; the pharmacy dispenses with every check passed.
+  {
+    const drPair = await cli(['consent', 'pair', '--url', dr.url, '--session-file', 'dr.session'], 'consent pair (the physician’s phone)');
+    const drUri = (json(drPair.stdout) || {}).uri || '';
+    await cli(['phone', 'init', '--store', 'dr-phone.db', '--kdf', 'test', '--mnemonic-out', 'dr-phone.words'], 'phone init (the physician)');
+    await cli(['phone', 'pair', '--store', 'dr-phone.db', '--uri', drUri, '--name', 'Dr. Rivera’s phone'], 'phone pair (the physician)');
+    const base = JSON.parse(readFileSync(join(work, 'stored.json'), 'utf8'));
+    const oxy = { ...base, id: 'oxy-1', medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '1049621', display: 'oxycodone hydrochloride 5 MG Oral Tablet' }], text: 'oxycodone 5 mg oral tablet' } };
+    writeFileSync(join(work, 'oxy.json'), JSON.stringify(oxy));
+    const pr = await cli(['physician', 'prescribe', '--store', 'dr.wallet', '--did', roles.drDid, '--license', 'license.json', '--request', 'oxy.json', '--patient', roles.aliceDid,
+      '--schedule', 'II', '--container', dr.url, '--session-file', 'dr.session', '--out', 'draft-oxy.json', '--json', ...L], 'physician prescribe --schedule II');
+    const approvals = (json(pr.stdout) || {}).approvals || [];
+    for (const id of approvals) await cli(['phone', 'approve', '--store', 'dr-phone.db', '--', id], 'phone approve (the physician co-signs)');
+    const dl = await cli(['physician', 'deliver', '--draft', 'draft-oxy.json', '--store', 'dr.wallet', '--did', roles.drDid, '--session-file', 'dr.session', '--patient-container', origin, '--out', 'rx-oxy.json', ...L], 'physician deliver (controlled)');
+    check(approvals.length === 1 && dl.code === 0, 'a controlled prescription, co-signed by the physician’s phone (one co-signature: no pharmacy copy asked for), reaches Alice', `${approvals.length} ${dl.stderr}`);
+    await visit(page, 'prescriptions', 'Prescriptions');
+    const rxOxy = page.locator('.rx', { hasText: 'oxycodone' }).first();
+    check(/Schedule II/.test(await rxOxy.innerText().catch(() => '')), 'Prescriptions: the controlled substance says each fill needs her phone', await rxOxy.innerText().catch(() => ''));
+    await rxOxy.getByRole('button', { name: 'Present to a pharmacy' }).click();
+    await rxOxy.getByLabel('The pharmacy’s address or link').fill(roles.pharmacy.banner.url);
+    await rxOxy.getByRole('button', { name: 'Present', exact: true }).click();
+    check(await rxOxy.locator('#rx-awaiting-phone').waitFor({ timeout: 20000 }).then(() => true, () => false), 'Present (controlled): the page asks her to approve the fill on her phone and waits',
+      await rxOxy.innerText().catch(() => ''));
+    await shoot(page, 'prescriptions-awaiting-phone');
+    const fillReq = await waitFor(async () => {
+      const list = json((await run(M, ['phone', 'pending', '--store', 'alice-phone.db'], ENV)).stdout) || [];
+      return list.find((x) => JSON.stringify(x).includes('fill')) || null;
+    }, { timeout: 15000, interval: 500 });
+    check(Boolean(fillReq), 'her phone shows the fill to authorize', JSON.stringify(fillReq));
+    if (fillReq) await cli(['phone', 'approve', '--store', 'alice-phone.db', '--', fillReq.id || fillReq.request_id], 'phone approve (the fill)');
+    const outOxy = rxOxy.locator('.rx-outcome');
+    check(await outOxy.waitFor({ timeout: 30000 }).then(() => true, () => false), 'Present (controlled): the page continues once her phone approves');
+    const oxyText = await outOxy.innerText().catch(() => '');
+    const oxyChecks = await outOxy.locator('.checks li').allInnerTexts();
+    check(/^Dispensed: fill 1 of \d+/.test(oxyText) && oxyChecks.length >= 8 && oxyChecks.every((t) => /^Passed:/.test(t)),
+      'Present (controlled): dispensed after her phone’s approval, every check passed', oxyText);
+    // Through the API and the ledger, not the page's words: her container finds the fill's
+    // nullifier on the ledger, and the pharmacy's receipt is kept among her credentials.
+    const listed = await page.evaluate(() => fetch('web/v1/prescriptions').then((r) => r.json()));
+    const oxyRow = (listed.prescriptions || []).find((r) => /oxycodone/i.test(JSON.stringify(r.medication)));
+    check(oxyRow && oxyRow.controlled === true && oxyRow.fills_used === 1, 'the ledger counts the controlled fill (GET web/v1/prescriptions)', JSON.stringify(oxyRow));
+  }
+
   // Sign in by approving on the phone.
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await page.getByRole('heading', { level: 1, name: 'Sign in to your health container' }).waitFor();
