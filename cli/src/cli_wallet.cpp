@@ -568,7 +568,7 @@ int RunWalletMnemonic(const WalletMnemonicOptions& o) {
     SecureWipe(e->data(), e->size());
   } else {
     SystemRng rng;
-    entropy = rng.RandomSecret(static_cast<size_t>(o.words / 3 * 4));
+    entropy = rng.RandomSecret(static_cast<size_t>(o.words) / 3 * 4);  // 12..24 words: 16..32 bytes
   }
   auto m = wallet::bip39::MnemonicFromEntropy(entropy.Reveal());
   if (!m) return ReportError(m.error());
