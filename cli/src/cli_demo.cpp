@@ -354,8 +354,8 @@ struct Demo {
       const Copy& copy = copies.at(prescription["id"].get<std::string>());
       std::vector<std::string> revealed, hidden;
       MDL_ASSIGN_OR_RETURN(std::string presented,
-                           flow::PresentPharmacyCopy(copy.sd_jwt, patient.seed.Reveal(), 0,
-                                                     challenge, &revealed, &hidden));
+                           roles::PresentPharmacyCopy(copy.sd_jwt, patient.seed.Reveal(), 0,
+                                                      challenge, DefaultEnv(), &revealed, &hidden));
       n.Artifact("presentation-" + label + ".sd-jwt", "presentation", presented + "\n");
       MDL_ASSIGN_OR_RETURN(claims::SdJwtHolderView view, claims::InspectSdJwt(copy.sd_jwt));
       json visible = json::array();

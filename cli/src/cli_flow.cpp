@@ -147,6 +147,7 @@ Result<json> RunSetStatus(const StatusOptions& o, const std::string& action) {
 struct SigninOptions {
   std::string url, license, session_file, scope = "create", resource = "MedicationRequest";
   std::optional<uint32_t> relationship_index;
+  int wait = 0;
   Who who;
   bool as_json = false;
 };
@@ -183,6 +184,9 @@ Result<json> RunSignin(const SigninOptions& o) {
   if (probe.status != 401 || !probe.body["ticket"].is_string())
     return Refused("no permission ticket from " + o.url, probe);
   MDL_ASSIGN_OR_RETURN(Answer granted, uma.Grant(probe.body["ticket"], physician, license));
+  if (o.wait > 0) {
+    MDL_ASSIGN_OR_RETURN(granted, uma.AwaitDecision(std::move(granted), o.wait));
+  }
   if (granted.status != 200) return Refused("the patient's container refused", granted);
   json session = uma.ToJson();
   session["did"] = physician.did;
@@ -307,16 +311,17 @@ Result<json> RunDeliver(DeliverOptions& o) {
   MDL_ASSIGN_OR_RETURN(Hash256 digest, claims::CredentialDigest(vc));
   MDL_ASSIGN_OR_RETURN(uint64_t index,
                        flow::Postmark(*o.resolving.client, HexEncode(digest), physician));
-  MDL_RETURN_IF_ERROR(flow::KeepAndDeliver(vc, container, session, o.patient_container));
-  MDL_RETURN_IF_ERROR(WriteJson(o.out, vc));
   json result = {{"credential", o.out},
                  {"digest", HexEncode(digest)},
                  {"postmark_index", index},
                  {"delivered_to", o.patient_container}};
+  // The pharmacy copy: postmarked too, delivered with the prescription (her container presents
+  // it, disclosing only what dispensing needs) and written to --copy-out.
+  json copy;
   if (draft["sd_jwt"].is_string()) {
     if (o.copy_out.empty())
       return Status::InvalidArgument("the draft has a pharmacy copy: --copy-out is required");
-    json copy = {{"sd_jwt", draft["sd_jwt"]}};
+    copy = {{"sd_jwt", draft["sd_jwt"]}};
     if (draft["sd_cosign_approval"].is_string()) {
       MDL_ASSIGN_OR_RETURN(copy["cosignature"],
                            flow::ApprovedResult(container, session, draft["sd_cosign_approval"]));
@@ -329,6 +334,8 @@ Result<json> RunDeliver(DeliverOptions& o) {
     result["copy"] = o.copy_out;
     result["copy_postmark_index"] = copy_index;
   }
+  MDL_RETURN_IF_ERROR(flow::KeepAndDeliver(vc, container, session, o.patient_container, copy));
+  MDL_RETURN_IF_ERROR(WriteJson(o.out, vc));
   return result;
 }
 
@@ -371,8 +378,8 @@ Result<json> RunPresent(PresentOptions& o) {
     const std::string sd = copy["sd_jwt"];
     std::vector<std::string> revealed, hidden;
     MDL_ASSIGN_OR_RETURN(std::string presented,
-                         flow::PresentPharmacyCopy(sd, patient.seed.Reveal(), o.pairwise_index,
-                                                   challenge, &revealed, &hidden));
+                         roles::PresentPharmacyCopy(sd, patient.seed.Reveal(), o.pairwise_index,
+                                                    challenge, DefaultEnv(), &revealed, &hidden));
     state["body"] = {{"sd_jwt", presented}};
     if (copy["cosignature"].is_string()) state["body"]["cosignature"] = copy["cosignature"];
     out["disclosed"] = revealed;
@@ -517,6 +524,11 @@ void AddPhysicianFlow(CLI::App& app, int& rc) {
     cmd->add_option("--relationship-index", o->relationship_index,
                     "Sign in as the provider of a relationship (docs/relationships.md): your "
                     "pairwise key of this index, matched by the patient's relationship policies");
+    cmd->add_option("--wait", o->wait,
+                    "If the patient must approve (request_submitted), wait up to this many "
+                    "seconds for her decision, polling as the container asks (default 0: "
+                    "return at once)")
+        ->check(CLI::Range(0, 3600));
     cmd->add_option("--session-file", o->session_file,
                     "Where to keep the UMA session (client, RPT, PCT; 0600)")
         ->required();

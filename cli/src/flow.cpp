@@ -1,6 +1,10 @@
 // The prescription flow's steps as the people's apps perform them (flow.h).
 #include "flow.h"
 
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
 #include "cli_util.h"
 #include "medallion/claims/credentials.h"
 #include "medallion/claims/data_integrity.h"
@@ -204,6 +208,25 @@ Result<Answer> UmaClient::Grant(const std::string& ticket, const Party& physicia
   return first;
 }
 
+Result<Answer> UmaClient::AwaitDecision(Answer a, int max_seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(max_seconds);
+  while (a.status != 200 && a.body.value("error", "") == "request_submitted" &&
+         a.body["ticket"].is_string()) {
+    int64_t interval =
+        a.body["interval"].is_number_integer() ? a.body["interval"].get<int64_t>() : 5;
+    interval = std::clamp<int64_t>(interval, 1, 60);
+    if (std::chrono::steady_clock::now() + std::chrono::seconds(interval) > deadline) break;
+    std::this_thread::sleep_for(std::chrono::seconds(interval));
+    const std::string ticket = a.body["ticket"];
+    MDL_ASSIGN_OR_RETURN(a, Token(ticket));
+  }
+  if (a.status == 200) {
+    if (a.body["pct"].is_string()) pct = a.body["pct"];
+    if (a.body["access_token"].is_string()) rpt = a.body["access_token"];
+  }
+  return a;
+}
+
 Result<Answer> UmaClient::Request(const std::string& method, const std::string& path,
                                   const json* body, const Party& physician, const json& license) {
   MDL_ASSIGN_OR_RETURN(Answer a, Call(method, container + path, rpt, body));
@@ -322,13 +345,15 @@ Result<uint64_t> Postmark(roles::LedgerClient& ledger, const std::string& digest
 }
 
 Status KeepAndDeliver(const json& vc, const std::string& physician_box,
-                      const std::string& physician_session, const std::string& patient_box) {
+                      const std::string& physician_session, const std::string& patient_box,
+                      const json& pharmacy_copy) {
   MDL_ASSIGN_OR_RETURN(
       Answer kept, Call("POST", physician_box + "/owner/v1/credentials", physician_session, &vc));
   if (kept.status != 201)
     return Status::Unavailable("not kept in the physician's container: " + Why(kept));
-  MDL_ASSIGN_OR_RETURN(Answer delivered,
-                       Call("POST", patient_box + "/inbox/v1/credentials", "", &vc));
+  const json with_copy = {{"credential", vc}, {"pharmacy_copy", pharmacy_copy}};
+  MDL_ASSIGN_OR_RETURN(Answer delivered, Call("POST", patient_box + "/inbox/v1/credentials", "",
+                                              pharmacy_copy.is_null() ? &vc : &with_copy));
   if (delivered.status != 201)
     return Status::Unavailable("not delivered to the patient's inbox: " + Why(delivered));
   return Status::Ok();
@@ -358,34 +383,6 @@ json SdCosignRequest(const std::string& device_method, const std::string& sd_jwt
           {"verification_method", device_method},
           {"claims",
            {{"aud", claims::kCosignAudience}, {"prescription", claims::SdJwtDigest(sd_jwt)}}}}}}}};
-}
-
-Result<std::string> PresentPharmacyCopy(const std::string& sd_jwt, ByteView seed, uint32_t index,
-                                        const claims::Challenge& challenge,
-                                        std::vector<std::string>* revealed,
-                                        std::vector<std::string>* hidden) {
-  MDL_ASSIGN_OR_RETURN(claims::SdJwtHolderView view, claims::InspectSdJwt(sd_jwt));
-  const json payload = json::parse(view.payload_json);
-  claims::SdJwtPresentOptions o;
-  o.reveal = claims::PharmacyReveal(payload);
-  o.audience = challenge.domain;
-  o.nonce = challenge.nonce;
-  MDL_ASSIGN_OR_RETURN(
-      wallet::SigningKey key,
-      wallet::DeriveSigningKey(seed, wallet::SignatureAlg::kEdDSA,
-                               wallet::PairwiseKeyPath(0, index, KeyPurpose::kAuthentication)));
-  auto shared = std::make_shared<wallet::SigningKey>(std::move(key));
-  MDL_ASSIGN_OR_RETURN(std::string did,
-                       did::DidKeyFromPublicKey(did::KeyType::kEd25519, shared->public_key));
-  const claims::Signer holder = claims::WalletSigner(shared, did + "#" + did.substr(8));
-  if (revealed != nullptr) *revealed = o.reveal;
-  if (hidden != nullptr) {
-    hidden->clear();
-    for (const std::string& p : view.disclosable) {
-      if (std::find(o.reveal.begin(), o.reveal.end(), p) == o.reveal.end()) hidden->push_back(p);
-    }
-  }
-  return claims::PresentSdJwt(sd_jwt, o, &holder, DefaultEnv());
 }
 
 // --- at the pharmacy ---

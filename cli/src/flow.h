@@ -82,6 +82,10 @@ struct UmaClient {
   // The whole grant for a ticket: need_info → the license presentation (a presentation without
   // a credential when `license` is null) → RPT (kept in `rpt`), or the refusal.
   Result<Answer> Grant(const std::string& ticket, const Party& physician, const json& license);
+  // UMA Grant §3.3.6: while `a` is request_submitted, polls the token endpoint with its newest
+  // ticket at the interval it names (1..60 s, default 5) until the owner decides or
+  // `max_seconds` would pass; the last answer (200 keeps the RPT and PCT).
+  Result<Answer> AwaitDecision(Answer a, int max_seconds);
   // A request with the RPT; a 401 with a ticket is granted (with the license) and retried once.
   Result<Answer> Request(const std::string& method, const std::string& path, const json* body,
                          const Party& physician, const json& license);
@@ -116,12 +120,13 @@ Result<json> ApprovedResult(const std::string& container, const std::string& ses
 // signed by her assertion key, docs/ledger.md). Its ledger index.
 Result<uint64_t> Postmark(roles::LedgerClient& ledger, const std::string& digest_hex,
                           const Party& by);
-// Keeps the credential in the physician's container and delivers it to the patient's inbox.
+// Keeps the credential in the physician's container and delivers it to the patient's inbox,
+// with its pharmacy copy ({"sd_jwt", "cosignature"?}) when there is one.
 Status KeepAndDeliver(const json& vc, const std::string& physician_box,
-                      const std::string& physician_session, const std::string& patient_box);
+                      const std::string& physician_session, const std::string& patient_box,
+                      const json& pharmacy_copy = json());
 
 // --- minimal disclosure: the pharmacy copy (SD-JWT VC, docs/credentials.md) ---
-
 // The patient's pairwise pseudonym for relationship `index` (what she gives a physician), and
 // the key that signs her key-binding JWTs for it.
 Result<std::string> HolderPseudonym(ByteView seed, uint32_t index);
@@ -133,13 +138,6 @@ Result<std::string> IssuePharmacyCopy(const Party& physician, const json& rx,
 // did-auth+jwt over its digest, claims::kCosignAudience).
 json SdCosignRequest(const std::string& device_method, const std::string& sd_jwt,
                      const std::string& medication);
-// The patient's presentation of the copy for the challenge: the disclosures the pharmacy needs
-// (claims::PharmacyReveal) and a KB-JWT by her pairwise key `index`. `hidden`, if set, receives
-// the JSON Pointers of what stayed undisclosed.
-Result<std::string> PresentPharmacyCopy(const std::string& sd_jwt, ByteView seed, uint32_t index,
-                                        const claims::Challenge& challenge,
-                                        std::vector<std::string>* revealed,
-                                        std::vector<std::string>* hidden);
 
 // --- at the pharmacy ---
 

@@ -169,6 +169,7 @@ Status ContainerRole::OpenWeb(const std::string& origin, const std::string& pref
   if (keys_) {
     wo.seed = &keys_->seed;
     wo.prescriptions.holder_signer = keys_->AuthSigner();
+    wo.prescriptions.seed = &keys_->seed;
   }
   wo.prescriptions.holder_did = owner_;
   wo.prescriptions.resolver = &verifier_->resolver();

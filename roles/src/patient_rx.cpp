@@ -2,9 +2,16 @@
 #include "medallion/roles/patient_rx.h"
 
 #include <algorithm>
+#include <memory>
 
 #include "medallion/claims/credentials.h"
 #include "medallion/claims/pharmacy.h"
+#include "medallion/wallet/keys.h"
+#include "medallion/wallet/hd_key.h"
+#include "medallion/uma/relationship.h"
+#include "medallion/did/did_key.h"
+#include "medallion/claims/sd_jwt.h"
+#include "medallion/claims/signer.h"
 #include "medallion/core/json.h"
 #include "medallion/http/http_client.h"
 #include "medallion/roles/ledger_client.h"
@@ -113,6 +120,49 @@ json CheckDispenseReceipt(const json& receipt_vc, const json* prescription_vc,
   out["valid"] = names;
   if (!names) out["detail"] = "the ledger entry is not the dispense record of this fill";
   return out;
+}
+
+Result<std::string> PresentPharmacyCopy(const std::string& sd_jwt, ByteView seed, uint32_t index,
+                                        const claims::Challenge& challenge, const Env& env,
+                                        std::vector<std::string>* revealed,
+                                        std::vector<std::string>* hidden) {
+  MDL_ASSIGN_OR_RETURN(claims::SdJwtHolderView view, claims::InspectSdJwt(sd_jwt));
+  auto payload = ParseJson(view.payload_json, JsonLimits{size_t{1} << 20, 64});
+  if (!payload) return Status::InvalidArgument("the pharmacy copy's payload is not JSON");
+  claims::SdJwtPresentOptions o;
+  o.reveal = claims::PharmacyReveal(*payload);
+  o.audience = challenge.domain;
+  o.nonce = challenge.nonce;
+  MDL_ASSIGN_OR_RETURN(wallet::SigningKey key,
+                       wallet::DeriveSigningKey(
+                           seed, wallet::SignatureAlg::kEdDSA,
+                           wallet::PairwiseKeyPath(0, index, wallet::KeyPurpose::kAuthentication)));
+  auto shared = std::make_shared<wallet::SigningKey>(std::move(key));
+  MDL_ASSIGN_OR_RETURN(std::string did,
+                       did::DidKeyFromPublicKey(did::KeyType::kEd25519, shared->public_key));
+  const claims::Signer holder = claims::WalletSigner(shared, did + "#" + did.substr(8));
+  if (revealed != nullptr) *revealed = o.reveal;
+  if (hidden != nullptr) {
+    hidden->clear();
+    for (const std::string& p : view.disclosable) {
+      if (std::find(o.reveal.begin(), o.reveal.end(), p) == o.reveal.end()) hidden->push_back(p);
+    }
+  }
+  return claims::PresentSdJwt(sd_jwt, o, &holder, env);
+}
+
+Result<uint32_t> PairwiseIndexOfCopy(const std::string& sd_jwt, ByteView seed, uint32_t limit) {
+  MDL_ASSIGN_OR_RETURN(claims::SdJwtHolderView view, claims::InspectSdJwt(sd_jwt));
+  auto payload = ParseJson(view.payload_json, JsonLimits{size_t{1} << 20, 64});
+  if (!payload) return Status::InvalidArgument("the pharmacy copy's payload is not JSON");
+  const std::string x = StringOr(MemberOr(MemberOr(*payload, "cnf"), "jwk"), "x");
+  if (x.empty()) return Status::InvalidArgument("the pharmacy copy is bound to no key (cnf.jwk)");
+  for (uint32_t i = 0; i < limit; ++i) {
+    MDL_ASSIGN_OR_RETURN(uma::PairwiseKey key, uma::DerivePairwiseKey(seed, i));
+    if (key.Pseudonym() == x) return i;
+  }
+  return Status::NotFound("the pharmacy copy is bound to none of your first " +
+                          std::to_string(limit) + " pairwise keys");
 }
 
 }  // namespace medallion::roles

@@ -94,7 +94,10 @@ Result<json> PrescriptionDesk::List(const std::string& owner_session) {
         {"medication", MedicationOf(vc)},
         {"controlled",
          !StringOr(MemberOr(vc, "credentialSubject"), "controlledSubstanceSchedule").empty()},
-        {"license", LicenseNow(vc)}};
+        {"license", LicenseNow(vc)},
+        {"minimal_disclosure",
+         options_.seed != nullptr &&
+             MemberOr(MemberOr(item, "pharmacy_copy"), "sd_jwt").is_string()}};
     auto allowed = claims::AllowedFills(vc);
     if (allowed) row["fills_allowed"] = *allowed;
     if (!fresh.ok()) {
@@ -134,18 +137,39 @@ Result<DeskAnswer> PrescriptionDesk::Present(const std::string& owner_session, c
   }
   MDL_ASSIGN_OR_RETURN(json kept, Credentials(owner_session));
   const json* rx = nullptr;
+  const json* copy = nullptr;
   for (const json& item : kept) {
-    if (StringOr(item, "id") == id && HasType(item, "PrescriptionCredential"))
+    if (StringOr(item, "id") == id && HasType(item, "PrescriptionCredential")) {
       rx = &MemberOr(item, "credential");
+      copy = &MemberOr(item, "pharmacy_copy");
+    }
   }
   if (rx == nullptr) return Status::NotFound("no prescription with that id in your container");
   MDL_ASSIGN_OR_RETURN(claims::Challenge challenge, FetchPharmacyChallenge(pharmacy));
-  MDL_ASSIGN_OR_RETURN(
-      json vp, claims::PresentCredentials({*rx}, options_.holder_did, options_.holder_signer,
-                                          challenge, did::XmlDateTime(env_.clock->NowSeconds())));
-  json dispense = {{"presentation", std::move(vp)}};
+  json dispense, disclosure;
+  std::string digest = id;  // what her phone's fill authorization names
+  if (options_.seed != nullptr && MemberOr(*copy, "sd_jwt").is_string()) {
+    // Minimal disclosure: the pharmacy copy, key-bound by the pairwise key it names.
+    const std::string& sd = (*copy)["sd_jwt"].get_ref<const std::string&>();
+    MDL_ASSIGN_OR_RETURN(uint32_t index, PairwiseIndexOfCopy(sd, options_.seed->Reveal()));
+    std::vector<std::string> revealed, hidden;
+    MDL_ASSIGN_OR_RETURN(std::string presented,
+                         PresentPharmacyCopy(sd, options_.seed->Reveal(), index, challenge, env_,
+                                             &revealed, &hidden));
+    dispense = {{"sd_jwt", std::move(presented)}};
+    if (MemberOr(*copy, "cosignature").is_string())
+      dispense["cosignature"] = (*copy)["cosignature"];
+    digest = claims::SdJwtDigest(sd);
+    disclosure = {{"form", "sd-jwt"}, {"revealed", revealed}, {"hidden", hidden}};
+  } else {
+    MDL_ASSIGN_OR_RETURN(
+        json vp, claims::PresentCredentials({*rx}, options_.holder_did, options_.holder_signer,
+                                            challenge, did::XmlDateTime(env_.clock->NowSeconds())));
+    dispense = {{"presentation", std::move(vp)}};
+    disclosure = {{"form", "full"}};
+  }
   if (StringOr(MemberOr(*rx, "credentialSubject"), "controlledSubstanceSchedule").empty()) {
-    return Dispense(owner_session, pharmacy, dispense);
+    return Dispense(owner_session, pharmacy, dispense, disclosure);
   }
   // A controlled substance: her phone authorizes this fill at this pharmacy first.
   if (options_.resolver == nullptr)
@@ -157,7 +181,7 @@ Result<DeskAnswer> PrescriptionDesk::Present(const std::string& owner_session, c
         "a controlled substance needs your paired phone's approval: pair a phone first (" +
             device.error().message() + ")");
   }
-  json request = FillRequest(*device, challenge.domain, id, MedicationOf(*rx));
+  json request = FillRequest(*device, challenge.domain, digest, MedicationOf(*rx));
   MDL_ASSIGN_OR_RETURN(std::string request_id,
                        as_.QueueApproval(request["kind"], request["summary"], request["payload"]));
   const std::string attempt = env_.rng->RandomId(32);
@@ -165,8 +189,8 @@ Result<DeskAnswer> PrescriptionDesk::Present(const std::string& owner_session, c
   {
     std::lock_guard<std::mutex> lock(mu_);
     std::erase_if(attempts_, [now](const auto& kv) { return kv.second.expires_at < now - 3600; });
-    attempts_[HexEncode(Sha256(AsBytes(attempt)))] = {request_id, pharmacy,          id,
-                                                      dispense,   challenge.expires, false};
+    attempts_[HexEncode(Sha256(AsBytes(attempt)))] = {request_id, pharmacy,          id,   dispense,
+                                                      disclosure, challenge.expires, false};
   }
   return DeskAnswer{202,
                     {{"status", "awaiting_phone"},
@@ -204,11 +228,12 @@ Result<DeskAnswer> PrescriptionDesk::Poll(const std::string& owner_session, cons
   }
   json dispense = a.body;
   dispense["fill_authorization"] = state["result"];
-  return Dispense(owner_session, a.pharmacy, dispense);
+  return Dispense(owner_session, a.pharmacy, dispense, a.disclosure);
 }
 
 Result<DeskAnswer> PrescriptionDesk::Dispense(const std::string& owner_session,
-                                              const std::string& pharmacy, const json& body) {
+                                              const std::string& pharmacy, const json& body,
+                                              const json& disclosure) {
   auto reply = http::HttpCall("POST", pharmacy + "/pharmacy/v1/dispense", "", body.dump());
   if (!reply)
     return Status::WithReason(StatusCode::kUnavailable, "pharmacy_unavailable",
@@ -230,9 +255,10 @@ Result<DeskAnswer> PrescriptionDesk::Dispense(const std::string& owner_session,
                       {{"status", "refused"},
                        {"error", StringOr(*answer, "error")},
                        {"error_description", StringOr(*answer, "error_description")},
-                       {"result", (*answer)["result"]}}};
+                       {"result", (*answer)["result"]},
+                       {"disclosure", disclosure}}};
   }
-  json out = {{"status", "dispensed"}, {"result", *answer}};
+  json out = {{"status", "dispensed"}, {"result", *answer}, {"disclosure", disclosure}};
   // Her copy of the pharmacy's signed receipt, kept with her credentials (the issuer's proof is
   // checked there).
   const json& receipt = MemberOr(*answer, "receipt");

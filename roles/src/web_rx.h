@@ -17,6 +17,7 @@
 #include "medallion/claims/pharmacy.h"
 #include "medallion/claims/signer.h"
 #include "medallion/core/env.h"
+#include "medallion/core/secret.h"
 #include "medallion/core/status.h"
 #include "medallion/did/resolver.h"
 
@@ -34,6 +35,10 @@ struct PrescriptionDeskOptions {
   claims::Signer holder_signer;  // her authentication key; no `sign` function without her wallet
   const did::Resolver* resolver = nullptr;    // her DID's phone key (controlled substances)
   claims::LicenseStatusCheck license_status;  // the prescriber's license now; unset: "unknown"
+  // Her seed (borrowed): a prescription kept with its pharmacy copy is presented as that SD-JWT
+  // VC, key-bound by her pairwise key, disclosing only what dispensing needs. Null: the full
+  // prescription is presented.
+  const SecretBytes* seed = nullptr;
 };
 
 // An answer for the page: the HTTP status (200, 201 or 202) and the JSON body.
@@ -74,12 +79,13 @@ class PrescriptionDesk {
   struct Attempt {
     std::string request_id, pharmacy, credential_id;
     nlohmann::json body;
+    nlohmann::json disclosure;
     int64_t expires_at = 0;
     bool done = false;
   };
   Result<nlohmann::json> Credentials(const std::string& owner_session);
   Result<DeskAnswer> Dispense(const std::string& owner_session, const std::string& pharmacy,
-                              const nlohmann::json& body);
+                              const nlohmann::json& body, const nlohmann::json& disclosure);
   nlohmann::json LicenseNow(const nlohmann::json& prescription_vc);
 
   uma::AuthorizationServer& as_;

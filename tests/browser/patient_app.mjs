@@ -326,8 +326,8 @@ async function main() {
   await visit(page, 'requests', 'Requests');
   check(await page.locator('main').getByText('No request is waiting for you.').isVisible(), 'no request waits at first');
   const ask = (file) => run(M, ['physician', 'signin', '--url', origin, '--store', 'dr.wallet', '--did', roles.drDid, '--license', 'license.json', '--session-file', file, '--scope', 'read', '--json'], ENV);
-  const asked = await ask('dr-uma-1.json');
-  check(asked.code !== 0 && /request_submitted/.test(asked.stdout + asked.stderr), 'the physician’s request waits for Alice (request_submitted)', `${asked.code} ${asked.stdout} ${asked.stderr}`);
+  // The physician's client waits for Alice's decision (--wait: UMA Grant §3.3.6 polling).
+  const waiting = run(M, ['physician', 'signin', '--url', origin, '--store', 'dr.wallet', '--did', roles.drDid, '--license', 'license.json', '--session-file', 'dr-uma-1.json', '--scope', 'read', '--wait', '90', '--json'], ENV);
   check(await notified(page, 'New request'), 'the request is announced live (Server-Sent Events → a polite live region)');
   const reqCard = page.locator('.request').first();
   check(await reqCard.waitFor({ timeout: 15000 }).then(() => true, () => false), 'the pending request appears without reloading');
@@ -343,8 +343,13 @@ async function main() {
   await page.locator('main').getByText('No request is waiting for you.').waitFor({ timeout: 10000 });
   const decided1 = await page.evaluate(() => fetch('owner/v1/requests').then((r) => r.json()));
   check(decided1.length === 1 && decided1[0].status === 'approved', 'Approve → the request is approved', JSON.stringify(decided1.map((r) => r.status)));
+  const asked = await waiting;
+  let session1 = {};
+  try { session1 = json(readFileSync(join(work, 'dr-uma-1.json'), 'utf8')) || {}; } catch { /* reported below */ }
+  check(asked.code === 0 && typeof session1.rpt === 'string' && session1.rpt.length > 0,
+    'the physician’s waiting client (physician signin --wait) gets its RPT once Alice approves', `${asked.code} ${asked.stdout} ${asked.stderr}`);
   const asked2 = await ask('dr-uma-2.json');
-  check(asked2.code !== 0, 'a second request waits as well');
+  check(asked2.code !== 0 && /request_submitted/.test(asked2.stdout + asked2.stderr), 'a second request waits as well (request_submitted, without --wait the client returns at once)', `${asked2.code} ${asked2.stderr}`);
   await page.locator('.request').first().waitFor({ timeout: 15000 });
   await page.locator('.request').first().getByRole('button', { name: 'Deny' }).click();
   await page.locator('main').getByText('No request is waiting for you.').waitFor({ timeout: 10000 });
@@ -575,16 +580,24 @@ async function main() {
     const base = JSON.parse(readFileSync(join(work, 'stored.json'), 'utf8'));
     const oxy = { ...base, id: 'oxy-1', medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '1049621', display: 'oxycodone hydrochloride 5 MG Oral Tablet' }], text: 'oxycodone 5 mg oral tablet' } };
     writeFileSync(join(work, 'oxy.json'), JSON.stringify(oxy));
+    // With the pharmacy copy (SD-JWT VC) bound to the pseudonym Alice gave this provider: it
+    // reaches her container with the prescription, so the page presents only what dispensing needs.
     const pr = await cli(['physician', 'prescribe', '--store', 'dr.wallet', '--did', roles.drDid, '--license', 'license.json', '--request', 'oxy.json', '--patient', roles.aliceDid,
-      '--schedule', 'II', '--container', dr.url, '--session-file', 'dr.session', '--out', 'draft-oxy.json', '--json', ...L], 'physician prescribe --schedule II');
+      '--schedule', 'II', '--holder', pseudonym, '--container', dr.url, '--session-file', 'dr.session', '--out', 'draft-oxy.json', '--json', ...L], 'physician prescribe --schedule II --holder');
     const approvals = (json(pr.stdout) || {}).approvals || [];
     for (const id of approvals) await cli(['phone', 'approve', '--store', 'dr-phone.db', '--', id], 'phone approve (the physician co-signs)');
-    const dl = await cli(['physician', 'deliver', '--draft', 'draft-oxy.json', '--store', 'dr.wallet', '--did', roles.drDid, '--session-file', 'dr.session', '--patient-container', origin, '--out', 'rx-oxy.json', ...L], 'physician deliver (controlled)');
-    check(approvals.length === 1 && dl.code === 0, 'a controlled prescription, co-signed by the physician’s phone (one co-signature: no pharmacy copy asked for), reaches Alice', `${approvals.length} ${dl.stderr}`);
+    const dl = await cli(['physician', 'deliver', '--draft', 'draft-oxy.json', '--store', 'dr.wallet', '--did', roles.drDid, '--session-file', 'dr.session', '--patient-container', origin,
+      '--out', 'rx-oxy.json', '--copy-out', 'rx-oxy.copy.json', ...L], 'physician deliver (controlled, with its pharmacy copy)');
+    check(approvals.length === 2 && dl.code === 0, 'a controlled prescription and its pharmacy copy, each co-signed by the physician’s phone, reach Alice', `${approvals.length} ${dl.stderr}`);
+    const keptOxy = (await page.evaluate(() => fetch('owner/v1/credentials').then((r) => r.json()))).find((c) => JSON.stringify(c.credential).includes('oxycodone'));
+    check(keptOxy && typeof keptOxy.pharmacy_copy?.sd_jwt === 'string' && typeof keptOxy.pharmacy_copy?.cosignature === 'string',
+      'her container keeps the pharmacy copy (and its co-signature) with the prescription', JSON.stringify(Object.keys(keptOxy || {})));
     await visit(page, 'prescriptions', 'Prescriptions');
     const rxOxy = page.locator('.rx', { hasText: 'oxycodone' }).first();
     check(/Schedule II/.test(await rxOxy.innerText().catch(() => '')), 'Prescriptions: the controlled substance says each fill needs her phone', await rxOxy.innerText().catch(() => ''));
     await rxOxy.getByRole('button', { name: 'Present to a pharmacy' }).click();
+    check(/sees only what dispensing needs/.test(await rxOxy.locator('.present-form .notice').innerText().catch(() => '')),
+      'Present: the page says the pharmacy sees only what dispensing needs', await rxOxy.locator('.present-form .notice').innerText().catch(() => ''));
     await rxOxy.getByLabel('The pharmacy’s address or link').fill(roles.pharmacy.banner.url);
     await rxOxy.getByRole('button', { name: 'Present', exact: true }).click();
     check(await rxOxy.locator('#rx-awaiting-phone').waitFor({ timeout: 20000 }).then(() => true, () => false), 'Present (controlled): the page asks her to approve the fill on her phone and waits',
@@ -602,6 +615,12 @@ async function main() {
     const oxyChecks = await outOxy.locator('.checks li').allInnerTexts();
     check(/^Dispensed: fill 1 of \d+/.test(oxyText) && oxyChecks.length >= 8 && oxyChecks.every((t) => /^Passed:/.test(t)),
       'Present (controlled): dispensed after her phone’s approval, every check passed', oxyText);
+    await shoot(page, 'prescriptions-dispensed-minimal');
+    const oxyAnswer = json(await outOxy.locator('details pre').textContent().catch(() => '')) || {};
+    const seen = (oxyAnswer.result || {}).disclosed || [];
+    check(/received only what dispensing needs/.test(oxyText) && /your name in the prescription/.test(oxyText) && /how to take it/.test(oxyText)
+      && oxyAnswer.disclosure?.form === 'sd-jwt' && seen.length === 1 && seen[0] === '/sub',
+      'Present (controlled): the pharmacy received the SD-JWT VC copy — it reports only /sub disclosed (for the phone check); her name in the prescription and the dosage stayed hidden', `${oxyText} | ${JSON.stringify(seen)}`);
     // Through the API and the ledger, not the page's words: her container finds the fill's
     // nullifier on the ledger, and the pharmacy's receipt is kept among her credentials.
     const listed = await page.evaluate(() => fetch('web/v1/prescriptions').then((r) => r.json()));

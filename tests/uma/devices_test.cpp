@@ -4,6 +4,10 @@
 
 #include <thread>
 
+#include "medallion/claims/credentials.h"
+#include "medallion/claims/data_integrity.h"
+#include "medallion/claims/pharmacy.h"
+#include "medallion/core/encoding.h"
 #include "uma/reply_http.h"
 #include "uma/uma_world.h"
 
@@ -288,6 +292,101 @@ TEST_CASE("a consent request awaiting the owner is decided on the phone", "[uma]
   Reply granted =
       w.as->Token({{"grant_type", kUmaTicketGrant}, {"ticket", submitted.body["ticket"]}}, cc);
   CHECK(Http(granted) == 200);
+}
+
+namespace {
+// A prescription for the owner by `by` (a did:key physician), signed, and its pharmacy copy.
+struct RxWithCopy {
+  json rx;
+  std::string copy;
+};
+RxWithCopy PrescriptionWithCopy(UmaWorld& w, const UmaKey& by, const std::string& patient_did,
+                                const std::string& id) {
+  json license = w.License(by);
+  json request = {
+      {"resourceType", "MedicationRequest"},
+      {"status", "active"},
+      {"intent", "order"},
+      {"medicationCodeableConcept",
+       {{"coding",
+         {{{"system", "http://www.nlm.nih.gov/research/umls/rxnorm"}, {"code", "1049502"}}}}}},
+      {"subject", {{"reference", "Patient/p1"}}},
+      {"requester", {{"reference", "Practitioner/dr1"}}},
+      {"authoredOn", "2026-09-21"},
+      {"dosageInstruction", {{{"text", "1 tablet every 6 hours as needed"}}}},
+      {"dispenseRequest",
+       {{"quantity", {{"value", 20}, {"unit", "tablet"}}}, {"numberOfRepeatsAllowed", 1}}}};
+  claims::PrescriptionClaims c{
+      patient_did,           by.Did(), &request, "", &license, "2026-09-20T00:00:00Z",
+      "2027-03-20T00:00:00Z"};
+  auto vc = claims::BuildPrescriptionCredential(id, c);
+  REQUIRE(vc);
+  claims::ProofOptions o;
+  o.created = did::XmlDateTime(w.Now() - 60);
+  json rx = *claims::AddProof(*vc, by.Signer(), o);
+  auto copy = claims::IssuePrescriptionSdJwt(rx, by.Signer(), Base64UrlEncode(w.provider.pk),
+                                             w.Now() + 86400, w.env);
+  REQUIRE(copy);
+  return {rx, *copy};
+}
+}  // namespace
+
+TEST_CASE("a prescription delivered with its pharmacy copy keeps the copy; a wrong copy is refused",
+          "[uma][inbox][pharmacy-copy]") {
+  UmaWorld w;
+  const std::string session = w.OwnerSession();
+  RxWithCopy a = PrescriptionWithCopy(w, w.physician, w.patient.Did(), "urn:uuid:rx-a");
+  RxWithCopy b = PrescriptionWithCopy(w, w.physician, w.patient.Did(), "urn:uuid:rx-b");
+  RxWithCopy theirs = PrescriptionWithCopy(w, w.physician, w.stranger.Did(), "urn:uuid:rx-a");
+  RxWithCopy forged = PrescriptionWithCopy(w, w.stranger, w.patient.Did(), "urn:uuid:rx-a");
+  auto deliver = [&](const json& rx, json copy) {
+    return w.as->DeliverCredential({{"credential", rx}, {"pharmacy_copy", std::move(copy)}});
+  };
+  auto count = [&]() { return w.as->ListCredentials(session).body.size(); };
+  // Refused, and nothing kept: another prescription's copy (jti), a copy about someone else, a
+  // copy by another issuer, a tampered copy, wrong shapes and unknown members.
+  CHECK(deliver(a.rx, {{"sd_jwt", b.copy}}).body["error_description"] ==
+        "pharmacy_copy: not the copy of this prescription (jti)");
+  CHECK(deliver(a.rx, {{"sd_jwt", theirs.copy}}).body["error_description"] ==
+        "pharmacy_copy: its subject is not this container's owner");
+  CHECK(deliver(a.rx, {{"sd_jwt", forged.copy}}).body["error_description"] ==
+        "pharmacy_copy: issued by someone other than the prescription's issuer");
+  std::string tampered = a.copy;
+  tampered[tampered.find('.') + 5] ^= 1;
+  CHECK(Http(deliver(a.rx, {{"sd_jwt", tampered}})) == 400);
+  CHECK(Http(deliver(a.rx, {{"sd_jwt", 7}})) == 400);
+  CHECK(Http(deliver(a.rx, "text")) == 400);
+  CHECK(Http(deliver(a.rx, {{"sd_jwt", a.copy}, {"surprise", 1}})) == 400);
+  CHECK(Http(deliver(a.rx, {{"sd_jwt", a.copy}, {"cosignature", 5}})) == 400);
+  CHECK(Http(w.as->DeliverCredential(
+            {{"credential", a.rx}, {"pharmacy_copy", {{"sd_jwt", a.copy}}}, {"extra", 1}})) == 400);
+  CHECK(Http(deliver(w.License(w.patient, "urn:uuid:lic"), {{"sd_jwt", a.copy}})) == 400);
+  CHECK(count() == 0);
+
+  // The right copy is kept with its prescription and listed with it.
+  Reply ok = deliver(a.rx, {{"sd_jwt", a.copy}, {"cosignature", "x.y.z"}});
+  INFO(ok.body.dump());
+  REQUIRE(Http(ok) == 201);
+  Reply list = w.as->ListCredentials(session);
+  REQUIRE(list.body.size() == 1);
+  CHECK(list.body[0]["pharmacy_copy"] == json({{"sd_jwt", a.copy}, {"cosignature", "x.y.z"}}));
+  // A prescription delivered alone first takes its copy when it comes; a kept copy stays.
+  auto kept = [&](const std::string& sess, const std::string& rx_id) {
+    for (const json& item : w.as->ListCredentials(sess).body) {
+      if (item["credential"]["id"] == rx_id) return item;
+    }
+    return json();
+  };
+  REQUIRE(Http(w.as->DeliverCredential(b.rx)) == 201);
+  CHECK_FALSE(kept(session, "urn:uuid:rx-b").contains("pharmacy_copy"));
+  REQUIRE(Http(deliver(b.rx, {{"sd_jwt", b.copy}})) == 201);
+  CHECK(kept(session, "urn:uuid:rx-b")["pharmacy_copy"]["sd_jwt"] == b.copy);
+  REQUIRE(Http(deliver(a.rx, {{"sd_jwt", a.copy}})) == 201);
+  CHECK(kept(session, "urn:uuid:rx-a")["pharmacy_copy"]["cosignature"] == "x.y.z");
+  // After a restart, the copies are still there (the column survives the reopen).
+  w.Open();
+  const std::string again = w.OwnerSession();
+  CHECK(kept(again, "urn:uuid:rx-a")["pharmacy_copy"]["sd_jwt"] == a.copy);
 }
 
 TEST_CASE("the inbox keeps only credentials for the owner; notifications wait for news",

@@ -17,8 +17,8 @@ class SqliteCredentialStore final : public CredentialStore {
 
   Result<bool> Add(const CredentialRow& r) override {
     Stmt ins(db_,
-             "INSERT OR IGNORE INTO credentials (id, vc, issuer, types, source, received) VALUES "
-             "(?,?,?,?,?,?)",
+             "INSERT OR IGNORE INTO credentials (id, vc, issuer, types, source, received, "
+             "pharmacy_copy) VALUES (?,?,?,?,?,?,?)",
              kWhat);
     ins.Text(1, r.id)
         .Text(2, r.vc.dump())
@@ -26,20 +26,31 @@ class SqliteCredentialStore final : public CredentialStore {
         .Text(4, r.types.dump())
         .Text(5, r.source)
         .Int(6, r.received);
+    if (!r.pharmacy_copy.is_null()) ins.Text(7, r.pharmacy_copy.dump());
     if (ins.Step() != SQLITE_DONE) return ins.Error();
-    return sqlite3_changes(db_) != 0;
+    if (sqlite3_changes(db_) != 0) return true;
+    if (!r.pharmacy_copy.is_null()) {
+      Stmt upd(db_,
+               "UPDATE credentials SET pharmacy_copy = ? WHERE id = ? AND pharmacy_copy IS NULL",
+               kWhat);
+      upd.Text(1, r.pharmacy_copy.dump()).Text(2, r.id);
+      if (upd.Step() != SQLITE_DONE) return upd.Error();
+    }
+    return false;
   }
 
   Result<std::vector<CredentialRow>> List() override {
     std::vector<CredentialRow> out;
     Stmt q(db_,
-           "SELECT id, vc, issuer, types, source, received FROM credentials ORDER BY received, id",
+           "SELECT id, vc, issuer, types, source, received, pharmacy_copy FROM credentials "
+           "ORDER BY received, id",
            kWhat);
     while (q.Step() == SQLITE_ROW) {
       CredentialRow r{q.Col(0), json::parse(q.Col(1), nullptr, false),
                       q.Col(2), json::parse(q.Col(3), nullptr, false),
                       q.Col(4), q.ColInt(5)};
-      if (r.vc.is_discarded() || r.types.is_discarded())
+      if (!q.ColIsNull(6)) r.pharmacy_copy = json::parse(q.Col(6), nullptr, false);
+      if (r.vc.is_discarded() || r.types.is_discarded() || r.pharmacy_copy.is_discarded())
         return Status::DataLoss("consent: a kept credential is not JSON");
       out.push_back(std::move(r));
     }

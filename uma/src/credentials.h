@@ -27,6 +27,13 @@ CREATE TABLE credentials (
 );
 )sql";
 
+// Migration 4: a prescription's pharmacy copy (an SD-JWT VC bound to one of her pairwise keys,
+// and the prescriber's phone co-signature of it), kept with the prescription: JSON
+// {"sd_jwt", "cosignature"?}, NULL when there is none.
+inline constexpr char kCredentialCopyV4[] = R"sql(
+ALTER TABLE credentials ADD COLUMN pharmacy_copy TEXT;
+)sql";
+
 // A kept credential: its digest (hex SHA-256 of the canonical credential), the credential, its
 // issuer and types, where it came from ('inbox' | 'owner') and when.
 struct CredentialRow {
@@ -36,6 +43,7 @@ struct CredentialRow {
   nlohmann::json types;
   std::string source;
   int64_t received = 0;
+  nlohmann::json pharmacy_copy;  // null: none
 };
 
 // Where the authorization server keeps the owner's credentials. Not synchronized: the server
@@ -43,7 +51,8 @@ struct CredentialRow {
 class CredentialStore {
  public:
   virtual ~CredentialStore() = default;
-  // Keeps `row` unless a credential with its id is kept already: true if it is new.
+  // Keeps `row` unless a credential with its id is kept already: true if it is new. A kept
+  // credential without a pharmacy copy takes the row's copy, if it has one.
   virtual Result<bool> Add(const CredentialRow& row) = 0;
   // Every kept credential, oldest first. Errors: data_loss for a stored one that is not JSON.
   virtual Result<std::vector<CredentialRow>> List() = 0;

@@ -1,5 +1,7 @@
 // The owner's credential store (inbox and her own) and her notification feed.
 #include "as_internal.h"
+#include "medallion/claims/pharmacy.h"
+#include "medallion/claims/sd_jwt.h"
 
 namespace medallion::uma {
 namespace {
@@ -23,8 +25,65 @@ std::string NotificationType(const json& e) {
 
 }  // namespace
 
-Reply AuthorizationServer::DeliverCredential(const json& credential) {
-  return StoreCredentialFrom("inbox", credential);
+namespace {
+constexpr size_t kMaxCopyBytes = 64 * 1024;
+constexpr size_t kMaxCosignatureBytes = 8 * 1024;
+}  // namespace
+
+Reply AuthorizationServer::DeliverCredential(const json& body) {
+  // A prescription with its pharmacy copy: {"credential", "pharmacy_copy"}.
+  if (body.is_object() && body.contains("pharmacy_copy")) {
+    for (const auto& [key, value] : body.items()) {
+      if (key != "credential" && key != "pharmacy_copy") {
+        return Error(StatusCode::kInvalidArgument, "invalid_request",
+                     "unknown member '" + key.substr(0, 64) + "' beside a pharmacy copy");
+      }
+    }
+    return StoreCredentialFrom("inbox", MemberOr(body, "credential"), body["pharmacy_copy"]);
+  }
+  return StoreCredentialFrom("inbox", body, json());
+}
+
+Status AuthorizationServer::CheckPharmacyCopy(const json& prescription, const json& copy) {
+  auto bad = [](const std::string& why) {
+    return Status::InvalidArgument("pharmacy_copy: " + why);
+  };
+  if (!copy.is_object()) return bad("must be {\"sd_jwt\", \"cosignature\"?}");
+  for (const auto& [key, value] : copy.items()) {
+    if (key != "sd_jwt" && key != "cosignature")
+      return bad("unknown member '" + key.substr(0, 64) + "'");
+  }
+  const json& sd = MemberOr(copy, "sd_jwt");
+  if (!sd.is_string() || sd.get_ref<const std::string&>().empty() ||
+      sd.get_ref<const std::string&>().size() > kMaxCopyBytes) {
+    return bad("'sd_jwt' must be an SD-JWT VC of at most 64 KiB");
+  }
+  if (copy.contains("cosignature") &&
+      (!copy["cosignature"].is_string() ||
+       copy["cosignature"].get_ref<const std::string&>().size() > kMaxCosignatureBytes)) {
+    return bad("'cosignature' must be a did-auth+jwt");
+  }
+  const json& types = MemberOr(prescription, "type");
+  if (!types.is_array() ||
+      std::find(types.begin(), types.end(), "PrescriptionCredential") == types.end()) {
+    return bad("only a PrescriptionCredential has a pharmacy copy");
+  }
+  claims::SdJwtVerifyOptions vo;
+  vo.require_key_binding = false;  // bound at each presentation, by her pairwise key
+  vo.expected_vct = claims::kPrescriptionVct;
+  vo.max_clock_skew_seconds = options_.max_clock_skew;
+  auto verified = claims::VerifySdJwt(sd.get_ref<const std::string&>(), *options_.resolver, vo,
+                                      *impl_->env_.clock);
+  if (!verified) return bad(verified.error().message());
+  auto payload = ParseJson(verified->payload_json, JsonLimits{kMaxCopyBytes, 64});
+  if (!payload || !payload->is_object()) return bad("its payload is not a JSON object");
+  if (verified->issuer != claims::IssuerOf(prescription))
+    return bad("issued by someone other than the prescription's issuer");
+  if (StringOr(*payload, "jti") != StringOr(prescription, "id"))
+    return bad("not the copy of this prescription (jti)");
+  if (StringOr(*payload, "sub") != options_.owner_did)
+    return bad("its subject is not this container's owner");
+  return Status::Ok();
 }
 
 Reply AuthorizationServer::StoreCredential(std::string_view session, const json& credential) {
@@ -33,10 +92,11 @@ Reply AuthorizationServer::StoreCredential(std::string_view session, const json&
     if (!CheckOwner(session).ok())
       return InvalidToken(options_.realm, "the owner's session is required (sign in)");
   }
-  return StoreCredentialFrom("owner", credential);
+  return StoreCredentialFrom("owner", credential, json());
 }
 
-Reply AuthorizationServer::StoreCredentialFrom(const std::string& source, const json& credential) {
+Reply AuthorizationServer::StoreCredentialFrom(const std::string& source, const json& credential,
+                                               const json& pharmacy_copy) {
   if (!credential.is_object())
     return Error(StatusCode::kInvalidArgument, "invalid_request", "a credential is a JSON object");
   const int64_t now = impl_->Now();
@@ -60,6 +120,10 @@ Reply AuthorizationServer::StoreCredentialFrom(const std::string& source, const 
                    [&](const auto& p) { return p.controller == issuer; })) {
     return Error(StatusCode::kInvalidArgument, "invalid_credential", "no proof by the issuer");
   }
+  if (!pharmacy_copy.is_null()) {
+    if (Status st = CheckPharmacyCopy(credential, pharmacy_copy); !st.ok())
+      return Error(StatusCode::kInvalidArgument, "invalid_credential", st.message());
+  }
   auto digest = claims::CredentialDigest(credential);
   if (!digest)
     return Error(StatusCode::kInvalidArgument, "invalid_credential", digest.error().message());
@@ -69,8 +133,8 @@ Reply AuthorizationServer::StoreCredentialFrom(const std::string& source, const 
   json types = type.is_array() ? type : json::array({type});
   std::lock_guard<std::mutex> lock(impl_->mu_);
   Status st = impl_->Tx([&]() -> Status {
-    MDL_ASSIGN_OR_RETURN(bool added,
-                         impl_->credentials_->Add({id, credential, issuer, types, source, now}));
+    MDL_ASSIGN_OR_RETURN(bool added, impl_->credentials_->Add({id, credential, issuer, types,
+                                                               source, now, pharmacy_copy}));
     if (!added) return Status::Ok();  // already kept
     return impl_->Log({{"event", source == "inbox" ? "credential.received" : "credential.stored"},
                        {"credential", id},
@@ -95,6 +159,7 @@ Reply AuthorizationServer::ListCredentials(std::string_view session) {
                    {"types", std::move(c.types)},
                    {"source", c.source},
                    {"received", c.received}});
+    if (!c.pharmacy_copy.is_null()) out.back()["pharmacy_copy"] = std::move(c.pharmacy_copy);
   }
   return Answer(std::move(out));
 }

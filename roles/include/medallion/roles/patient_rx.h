@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "medallion/claims/presentation.h"
+#include "medallion/core/bytes.h"
+#include "medallion/core/env.h"
 #include "medallion/core/status.h"
 #include "medallion/did/resolver.h"
 
@@ -35,6 +37,22 @@ Result<std::string> DeviceMethod(const did::Resolver& resolver, const std::strin
 // "payload": {"sign": did-auth+jwt by `device_method`, aud = domain, "prescription"}}.
 nlohmann::json FillRequest(const std::string& device_method, const std::string& domain,
                            const std::string& digest_hex, const std::string& medication);
+
+// The pharmacy copy of a prescription (an SD-JWT VC bound to one of the patient's pairwise
+// keys, claims::IssuePrescriptionSdJwt) presented for a pharmacy's challenge: only what
+// dispensing needs is revealed (claims::PharmacyReveal), and a KB-JWT (aud = the challenge's
+// domain, nonce = its nonce) is signed by her pairwise key of `index`. `revealed` and `hidden`
+// (JSON Pointers into the holder's view) are filled when given. Errors: invalid_argument for a
+// malformed copy; failed_precondition when the key of `index` is not the copy's cnf.
+Result<std::string> PresentPharmacyCopy(const std::string& sd_jwt, ByteView seed, uint32_t index,
+                                        const claims::Challenge& challenge, const Env& env,
+                                        std::vector<std::string>* revealed = nullptr,
+                                        std::vector<std::string>* hidden = nullptr);
+
+// The index of the patient's pairwise key (m/5063756'/0'/7'/index'/0') that the copy is bound
+// to (its cnf.jwk), searched among the first `limit`. not_found if none of them is.
+Result<uint32_t> PairwiseIndexOfCopy(const std::string& sd_jwt, ByteView seed,
+                                     uint32_t limit = 1000);
 
 // The medication's name in a PrescriptionCredential ("" when it has none).
 std::string MedicationOf(const nlohmann::json& prescription_vc);

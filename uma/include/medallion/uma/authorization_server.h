@@ -276,7 +276,11 @@ class AuthorizationServer {
   // --- Credentials and notifications ---
   // The container's inbox (anyone may deliver): a credential whose subject is the owner and
   // that carries a valid proof by its issuer is kept (a prescription written for her, a
-  // dispense receipt). Created {"id" (its digest)}; invalid_credential otherwise.
+  // dispense receipt). Created {"id" (its digest)}; invalid_credential otherwise. A
+  // prescription may come with its pharmacy copy as {"credential", "pharmacy_copy": {"sd_jwt",
+  // "cosignature"?}}: the SD-JWT VC must verify (its issuer's signature and disclosures), be
+  // that prescription's (same iss and jti) and name the owner as its subject; it is kept with
+  // the prescription, so that she presents only what dispensing needs.
   Reply DeliverCredential(const nlohmann::json& credential);
   // The owner keeps any credential she holds or issued (after the same proof check).
   Reply StoreCredential(std::string_view session, const nlohmann::json& credential);
@@ -299,7 +303,9 @@ class AuthorizationServer {
   Reply UmaGrant(const std::map<std::string, std::string>& form, const std::string& client_id);
   Reply RequestPermissionLocked(const std::string& resource_server, const nlohmann::json& body);
   Status MaybeAnchorLocked(bool force);
-  Reply StoreCredentialFrom(const std::string& source, const nlohmann::json& credential);
+  Reply StoreCredentialFrom(const std::string& source, const nlohmann::json& credential,
+                            const nlohmann::json& pharmacy_copy);
+  Status CheckPharmacyCopy(const nlohmann::json& prescription, const nlohmann::json& copy);
   Result<nlohmann::json> AnchorConsent(const Policy& policy, const std::string& action,
                                        const std::string& receipt_hash);
   std::unique_ptr<Impl> impl_;

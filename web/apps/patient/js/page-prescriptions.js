@@ -26,6 +26,25 @@ function fillsWords(facts, fills) {
   return `${facts.fills_used} of ${facts.fills_allowed} used — ${left === 0 ? 'none left' : `${left} left`} (the public ledger’s count)`;
 }
 
+// What the pharmacy received: the pharmacy copy with only what dispensing needs, or the whole
+// prescription.
+const HIDDEN_WORDS = {
+  '/sub': 'your identifier',
+  '/prescription/subject': 'your name in the prescription',
+  '/prescription/dosageInstruction': 'how to take it',
+  '/prescription/requester': 'who wrote it',
+  '/prescription/authoredOn': 'when it was written',
+  '/prescription/reasonCode': 'why it was prescribed',
+  '/prescription/note': 'the physician’s notes',
+};
+function disclosureWords(d) {
+  if (!d || !d.form) return null;
+  if (d.form === 'full') return h('p', { class: 'disclosure' }, 'The pharmacy received the whole prescription, your identifier included.');
+  const kept = (d.hidden || []).map((p) => HIDDEN_WORDS[p]).filter(Boolean);
+  return h('p', { class: 'disclosure' }, 'The pharmacy received only what dispensing needs (the medication, quantity, fills and the physician’s license)',
+    kept.length ? `; it did not see ${[...new Set(kept)].join(', ')}.` : '.');
+}
+
 // The pharmacy's answer, check by check.
 function outcome(answer) {
   const result = answer.result || {};
@@ -34,7 +53,7 @@ function outcome(answer) {
   const head = ok
     ? h('p', { class: 'ok' }, `Dispensed: fill ${result.fill} of ${result.fills_allowed}. ${answer.receipt_id ? 'The pharmacy’s signed receipt is in your Receipts.' : 'The receipt could not be kept in your container.'}`)
     : h('p', { class: 'error' }, 'The pharmacy refused: ', answer.error_description || answer.error || 'no reason given');
-  return h('div', { class: 'rx-outcome' }, head,
+  return h('div', { class: 'rx-outcome' }, head, disclosureWords(answer.disclosure),
     h('ol', { class: 'checks' }, steps.map((s) => h('li', { class: s.ok ? 'ok' : 'error' },
       h('strong', {}, s.ok ? 'Passed: ' : 'Failed: '), rxStepWords(s.step), s.detail ? h('span', { class: 'hint' }, ` — ${s.detail}`) : null))),
     details('Technical details', h('pre', { class: 'mono' }, JSON.stringify(answer, null, 2))));
@@ -47,7 +66,10 @@ function presentForm(item, facts, ctx, reload) {
   const controlled = facts && facts.controlled;
   const form = h('form', { class: 'stack present-form', novalidate: true },
     field('The pharmacy’s address or link', url, 'From the pharmacy’s screen or the QR code at its counter (your phone’s camera opens it as a link).'),
-    h('p', { class: 'notice' }, 'The pharmacy sees the whole prescription, your identifier included, and records the fill on the public ledger without your name.',
+    h('p', { class: 'notice' },
+      facts && facts.minimal_disclosure
+        ? `The pharmacy sees only what dispensing needs (the medication, quantity, fills and the physician’s license${controlled ? ', and your identifier, to check your phone’s approval' : ''}), not your name or how to take it, and records the fill on the public ledger without your name.`
+        : 'The pharmacy sees the whole prescription, your identifier included, and records the fill on the public ledger without your name.',
       controlled ? ' This is a controlled substance: your phone will ask you to approve this fill.' : ''),
     h('div', { class: 'actions' }, submit), status);
   let timer = null;
