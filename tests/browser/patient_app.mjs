@@ -603,6 +603,9 @@ async function main() {
     check(await rxOxy.locator('#rx-awaiting-phone').waitFor({ timeout: 20000 }).then(() => true, () => false), 'Present (controlled): the page asks her to approve the fill on her phone and waits',
       await rxOxy.innerText().catch(() => ''));
     await shoot(page, 'prescriptions-awaiting-phone');
+    const fillToast = await page.locator('#toasts .toast', { hasText: 'Approve this fill on your phone' }).first().waitFor({ timeout: 10000 }).then(() => true, () => false);
+    check(fillToast && await page.locator('#toasts .toast', { hasText: 'has not proven who they are' }).count() === 0,
+      'the fill request is announced as hers to approve on her phone, not as someone asking for her records', await page.locator('#toasts').innerText().catch(() => ''));
     const fillReq = await waitFor(async () => {
       const list = json((await run(M, ['phone', 'pending', '--store', 'alice-phone.db'], ENV)).stdout) || [];
       return list.find((x) => JSON.stringify(x).includes('fill')) || null;

@@ -117,12 +117,20 @@ async function renderPage(signed, seq) {
 // The live stream of the owner's notifications (docs/web.md: GET web/v1/events).
 const EVENT_TYPES = ['request_awaiting_approval', 'new_disclosure', 'new_prescription', 'new_credential', 'relationship', 'new_device'];
 
+const PHONE_APPROVAL_WORDS = {
+  browser_signin: 'A browser asks to sign in to your container: decide on your phone.',
+  fill: 'Approve this fill on your phone.',
+  prescription_cosign: 'Your phone asks you to co-sign a prescription.',
+  recovery: 'Your phone asks you to approve a recovery.',
+  consent: 'Your phone has a consent request for you to approve.',
+};
+
 function eventText(type, d) {
   switch (type) {
     case 'request_awaiting_approval':
-      return d.kind === 'browser_signin'
-        ? 'A browser asks to sign in to your container: decide on your phone.'
-        : `New request: ${didWords(d.requesting_party, ctx.ownerDid)} asks to see your records. It waits for your decision.`;
+      // Her own approvals, queued for her phone, are not someone's access request.
+      if (d.event === 'approval.queued') return PHONE_APPROVAL_WORDS[d.kind] || 'Your phone has a request for you to approve.';
+      return `New request: ${didWords(d.requesting_party, ctx.ownerDid)} asks to see your records. It waits for your decision.`;
     case 'new_disclosure':
       return `${capitalize(didWords(d.requesting_party, ctx.ownerDid))} used ${typeFromRecords(d)}.`;
     case 'new_prescription':
@@ -188,7 +196,8 @@ async function startEvents() {
       const text = eventText(type, detail);
       // On the page the news belongs to, the page itself updates: announce it, no notification.
       const here = LINKS[type] && currentRoute() === LINKS[type][0].slice(1);
-      if (!here) toast(text, LINKS[type] || null);
+      // Her own phone approvals are decided on the phone: no link to the Requests page.
+      if (!here) toast(text, detail.event === 'approval.queued' ? null : LINKS[type] || null);
       announce(text);
       refreshBadge();
       window.dispatchEvent(new CustomEvent('medallion:event', { detail: { type, detail } }));
