@@ -135,11 +135,8 @@ Status ContainerRole::Open(const std::string& base_url) {
   }
   // Relationship subjects in her policies (docs/relationships.md): the providers' pairwise keys.
   if (keys_ && ledger_client_) {
-    const OwnerKeys* k = &*keys_;
-    std::shared_ptr<roles::LedgerClient> lc = ledger_client_;
-    ao.relationships_of = [k, lc](const std::string& did) {
-      return RelationshipsOfProvider(k->seed.Reveal(), *lc, did);
-    };
+    auto cache = std::make_shared<ProviderRelationshipCache>(&keys_->seed, ledger_client_, env_);
+    ao.relationships_of = [cache](const std::string& did) { return cache->RelationshipsOf(did); };
   }
   ao.issuer = !o.public_url.empty() ? o.public_url : base_url;
   while (!ao.issuer.empty() && ao.issuer.back() == '/') ao.issuer.pop_back();

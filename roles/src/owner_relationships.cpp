@@ -19,13 +19,15 @@ Result<std::vector<uma::Relationship>> OwnerRelationships(ByteView seed, LedgerC
       });
 }
 
-Result<std::vector<std::string>> RelationshipsOfProvider(ByteView seed, LedgerClient& ledger,
-                                                         const std::string& did) {
+namespace {
+// The ids in `all` whose provider is the Ed25519 key of did:key `did`, active, accepted by her
+// and not deleted.
+std::vector<std::string> ProvidedBy(const std::vector<uma::Relationship>& all,
+                                    const std::string& did) {
   std::vector<std::string> ids;
   auto key = did::ParseDidKey(did);
   if (!key || key->type != did::KeyType::kEd25519) return ids;
   const std::string pseudonym = Base64UrlEncode(key->public_key);
-  MDL_ASSIGN_OR_RETURN(std::vector<uma::Relationship> all, OwnerRelationships(seed, ledger));
   for (const uma::Relationship& r : all) {
     if (r.provider == pseudonym && r.status == "active" && r.patient_decision == "accepted" &&
         !r.deleted) {
@@ -33,6 +35,21 @@ Result<std::vector<std::string>> RelationshipsOfProvider(ByteView seed, LedgerCl
     }
   }
   return ids;
+}
+}  // namespace
+
+Result<std::vector<std::string>> ProviderRelationshipCache::RelationshipsOf(
+    const std::string& did) {
+  auto key = did::ParseDidKey(did);
+  if (!key || key->type != did::KeyType::kEd25519) return std::vector<std::string>{};
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t now = env_.clock->NowSeconds();
+  if (!fresh_ || now - fetched_at_ >= ttl_ || now < fetched_at_) {
+    MDL_ASSIGN_OR_RETURN(view_, OwnerRelationships(seed_->Reveal(), *ledger_));
+    fetched_at_ = now;
+    fresh_ = true;
+  }
+  return ProvidedBy(view_, did);
 }
 
 }  // namespace medallion::roles
