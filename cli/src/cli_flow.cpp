@@ -505,128 +505,132 @@ void AddIssuerFlow(CLI::App* issuer, int& rc) {
 }
 
 // The physician's steps: sign in to a patient's container, write, prescribe, deliver.
+void AddPhysicianSignin(CLI::App* physician, int& rc) {
+  auto o = std::make_shared<SigninOptions>();
+  auto* cmd =
+      Json(physician->add_subcommand(
+               "signin", "Sign in to a patient's container with your license (UMA grant → RPT)"),
+           o->as_json);
+  cmd->add_option("--url", o->url, "The patient's container")->required();
+  o->who.Add(cmd, "The physician's");
+  cmd->add_option("--license", o->license,
+                  "Your license credential (from `issuer onboard`); required unless "
+                  "--relationship-index");
+  cmd->add_option("--relationship-index", o->relationship_index,
+                  "Sign in as the provider of a relationship (docs/relationships.md): your "
+                  "pairwise key of this index, matched by the patient's relationship policies");
+  cmd->add_option("--wait", o->wait,
+                  "If the patient must approve (request_submitted), wait up to this many "
+                  "seconds for her decision, polling as the container asks (default 0: "
+                  "return at once)")
+      ->check(CLI::Range(0, 3600));
+  cmd->add_option("--session-file", o->session_file,
+                  "Where to keep the UMA session (client, RPT, PCT; 0600)")
+      ->required();
+  cmd->add_option("--scope", o->scope, "create (default), read or search")
+      ->check(CLI::IsMember({"create", "read", "search"}));
+  cmd->add_option("--resource", o->resource, "The FHIR resource type (default MedicationRequest)");
+  cmd->callback([o, &rc] {
+    rc = Finish(RunSignin(*o), o->as_json, [](const json& j) {
+      return "signed in to " + j.value("container", "") + " (" + j.value("scope", "") + " " +
+             j.value("resource", "") + "); session in " + j.value("session_file", "");
+    });
+  });
+}
+
+void AddPhysicianWrite(CLI::App* physician, int& rc) {
+  auto o = std::make_shared<WriteOptions>();
+  auto* cmd = Json(physician->add_subcommand("write",
+                                             "Write a FHIR resource (a MedicationRequest) into "
+                                             "the patient's record store with the RPT"),
+                   o->as_json);
+  cmd->add_option("--session-file", o->session_file, "The UMA session from `physician signin`")
+      ->required();
+  cmd->add_option("--in", o->in, "The resource (JSON)")->required();
+  cmd->add_option("--out", o->out, "Where to write the stored resource (with its id)");
+  cmd->add_option("--store", o->store,
+                  "Your wallet, to present the license again if the container asks");
+  cmd->add_option("--passphrase-file", o->passphrase_file,
+                  "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+  cmd->callback([o, &rc] {
+    rc = Finish(RunWrite(*o), o->as_json, [](const json& j) {
+      return j.value("resourceType", "") + "/" + j.value("id", "") + " written";
+    });
+  });
+}
+
+void AddPhysicianPrescribe(CLI::App* physician, int& rc) {
+  auto o = std::make_shared<PrescribeOptions>();
+  auto* cmd = Json(physician->add_subcommand("prescribe",
+                                             "Sign a prescription credential; for a controlled "
+                                             "substance queue your phone's co-signature"),
+                   o->as_json);
+  o->who.Add(cmd, "The physician's");
+  cmd->add_option("--license", o->license, "Your license credential")->required();
+  cmd->add_option("--request", o->request,
+                  "The MedicationRequest as stored (from `physician write --out`)")
+      ->required();
+  cmd->add_option("--patient", o->patient, "The patient's DID")->required();
+  cmd->add_option("--schedule", o->schedule,
+                  "Controlled substance schedule (II..V); omit otherwise");
+  cmd->add_option("--id", o->id, "The credential's id (default a random urn:uuid)");
+  cmd->add_option(
+      "--holder", o->holder,
+      "The patient's pairwise pseudonym: also issue the pharmacy copy (SD-JWT VC) bound to it");
+  cmd->add_option("--container", o->container, "Your own container (the co-signature queue)")
+      ->required();
+  cmd->add_option("--session-file", o->session_file, "Your owner session there (`consent signin`)")
+      ->required();
+  cmd->add_option("--out", o->out, "Where to write the draft for `physician deliver`")->required();
+  o->resolving.ledger.Add(cmd, false, "--ledger");
+  cmd->callback([o, &rc] {
+    rc = Finish(RunPrescribe(*o), o->as_json, [](const json& j) {
+      std::string t =
+          "prescription " + j.value("id", "") + " signed; draft in " + j.value("draft", "");
+      for (const auto& a : j.value("approvals", json::array()))
+        t += "\nyour phone must co-sign: approval " + a.get<std::string>();
+      for (const auto& n : j["next"]) t += "\nnext: " + n.get<std::string>();
+      return t;
+    });
+  });
+}
+
+void AddPhysicianDeliver(CLI::App* physician, int& rc) {
+  auto o = std::make_shared<DeliverOptions>();
+  auto* cmd =
+      Json(physician->add_subcommand("deliver",
+                                     "Collect the co-signature, postmark the prescription, keep "
+                                     "it and deliver it to the patient"),
+           o->as_json);
+  cmd->add_option("--draft", o->draft, "The draft from `physician prescribe`")->required();
+  o->who.Add(cmd, "The physician's");
+  cmd->add_option("--session-file", o->session_file, "Your owner session in your container")
+      ->required();
+  cmd->add_option("--patient-container", o->patient_container,
+                  "The patient's container (its inbox)")
+      ->required();
+  cmd->add_option("--out", o->out, "Where to write the delivered credential")->required();
+  cmd->add_option("--copy-out", o->copy_out,
+                  "Where to write the pharmacy copy (SD-JWT VC and co-signature) for the patient");
+  o->resolving.ledger.Add(cmd, true, "--ledger");
+  cmd->callback([o, &rc] {
+    rc = Finish(RunDeliver(*o), o->as_json, [](const json& j) {
+      return "postmarked at ledger index " + std::to_string(j.value("postmark_index", 0)) +
+             " and delivered to " + j.value("delivered_to", "") + "; written to " +
+             j.value("credential", "");
+    });
+  });
+}
+
 void AddPhysicianFlow(CLI::App& app, int& rc) {
   auto* physician = app.add_subcommand(
       "physician",
       "A physician's steps: sign in to a patient's container, write, prescribe, deliver");
   physician->require_subcommand(1);
-  {
-    auto o = std::make_shared<SigninOptions>();
-    auto* cmd =
-        Json(physician->add_subcommand(
-                 "signin", "Sign in to a patient's container with your license (UMA grant → RPT)"),
-             o->as_json);
-    cmd->add_option("--url", o->url, "The patient's container")->required();
-    o->who.Add(cmd, "The physician's");
-    cmd->add_option("--license", o->license,
-                    "Your license credential (from `issuer onboard`); required unless "
-                    "--relationship-index");
-    cmd->add_option("--relationship-index", o->relationship_index,
-                    "Sign in as the provider of a relationship (docs/relationships.md): your "
-                    "pairwise key of this index, matched by the patient's relationship policies");
-    cmd->add_option("--wait", o->wait,
-                    "If the patient must approve (request_submitted), wait up to this many "
-                    "seconds for her decision, polling as the container asks (default 0: "
-                    "return at once)")
-        ->check(CLI::Range(0, 3600));
-    cmd->add_option("--session-file", o->session_file,
-                    "Where to keep the UMA session (client, RPT, PCT; 0600)")
-        ->required();
-    cmd->add_option("--scope", o->scope, "create (default), read or search")
-        ->check(CLI::IsMember({"create", "read", "search"}));
-    cmd->add_option("--resource", o->resource,
-                    "The FHIR resource type (default MedicationRequest)");
-    cmd->callback([o, &rc] {
-      rc = Finish(RunSignin(*o), o->as_json, [](const json& j) {
-        return "signed in to " + j.value("container", "") + " (" + j.value("scope", "") + " " +
-               j.value("resource", "") + "); session in " + j.value("session_file", "");
-      });
-    });
-  }
-  {
-    auto o = std::make_shared<WriteOptions>();
-    auto* cmd = Json(physician->add_subcommand("write",
-                                               "Write a FHIR resource (a MedicationRequest) into "
-                                               "the patient's record store with the RPT"),
-                     o->as_json);
-    cmd->add_option("--session-file", o->session_file, "The UMA session from `physician signin`")
-        ->required();
-    cmd->add_option("--in", o->in, "The resource (JSON)")->required();
-    cmd->add_option("--out", o->out, "Where to write the stored resource (with its id)");
-    cmd->add_option("--store", o->store,
-                    "Your wallet, to present the license again if the container asks");
-    cmd->add_option("--passphrase-file", o->passphrase_file,
-                    "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
-    cmd->callback([o, &rc] {
-      rc = Finish(RunWrite(*o), o->as_json, [](const json& j) {
-        return j.value("resourceType", "") + "/" + j.value("id", "") + " written";
-      });
-    });
-  }
-  {
-    auto o = std::make_shared<PrescribeOptions>();
-    auto* cmd = Json(physician->add_subcommand("prescribe",
-                                               "Sign a prescription credential; for a controlled "
-                                               "substance queue your phone's co-signature"),
-                     o->as_json);
-    o->who.Add(cmd, "The physician's");
-    cmd->add_option("--license", o->license, "Your license credential")->required();
-    cmd->add_option("--request", o->request,
-                    "The MedicationRequest as stored (from `physician write --out`)")
-        ->required();
-    cmd->add_option("--patient", o->patient, "The patient's DID")->required();
-    cmd->add_option("--schedule", o->schedule,
-                    "Controlled substance schedule (II..V); omit otherwise");
-    cmd->add_option("--id", o->id, "The credential's id (default a random urn:uuid)");
-    cmd->add_option(
-        "--holder", o->holder,
-        "The patient's pairwise pseudonym: also issue the pharmacy copy (SD-JWT VC) bound to it");
-    cmd->add_option("--container", o->container, "Your own container (the co-signature queue)")
-        ->required();
-    cmd->add_option("--session-file", o->session_file,
-                    "Your owner session there (`consent signin`)")
-        ->required();
-    cmd->add_option("--out", o->out, "Where to write the draft for `physician deliver`")
-        ->required();
-    o->resolving.ledger.Add(cmd, false, "--ledger");
-    cmd->callback([o, &rc] {
-      rc = Finish(RunPrescribe(*o), o->as_json, [](const json& j) {
-        std::string t =
-            "prescription " + j.value("id", "") + " signed; draft in " + j.value("draft", "");
-        for (const auto& a : j.value("approvals", json::array()))
-          t += "\nyour phone must co-sign: approval " + a.get<std::string>();
-        for (const auto& n : j["next"]) t += "\nnext: " + n.get<std::string>();
-        return t;
-      });
-    });
-  }
-  {
-    auto o = std::make_shared<DeliverOptions>();
-    auto* cmd =
-        Json(physician->add_subcommand("deliver",
-                                       "Collect the co-signature, postmark the prescription, keep "
-                                       "it and deliver it to the patient"),
-             o->as_json);
-    cmd->add_option("--draft", o->draft, "The draft from `physician prescribe`")->required();
-    o->who.Add(cmd, "The physician's");
-    cmd->add_option("--session-file", o->session_file, "Your owner session in your container")
-        ->required();
-    cmd->add_option("--patient-container", o->patient_container,
-                    "The patient's container (its inbox)")
-        ->required();
-    cmd->add_option("--out", o->out, "Where to write the delivered credential")->required();
-    cmd->add_option(
-        "--copy-out", o->copy_out,
-        "Where to write the pharmacy copy (SD-JWT VC and co-signature) for the patient");
-    o->resolving.ledger.Add(cmd, true, "--ledger");
-    cmd->callback([o, &rc] {
-      rc = Finish(RunDeliver(*o), o->as_json, [](const json& j) {
-        return "postmarked at ledger index " + std::to_string(j.value("postmark_index", 0)) +
-               " and delivered to " + j.value("delivered_to", "") + "; written to " +
-               j.value("credential", "");
-      });
-    });
-  }
+  AddPhysicianSignin(physician, rc);
+  AddPhysicianWrite(physician, rc);
+  AddPhysicianPrescribe(physician, rc);
+  AddPhysicianDeliver(physician, rc);
 }
 
 // The patient's steps at a pharmacy: present, dispense.
