@@ -54,15 +54,12 @@ Result<Party> PartyFromSeed(ByteView seed, const std::string& did) {
 }
 
 Result<Party> PairwiseParty(const Party& p, uint32_t index) {
-  MDL_ASSIGN_OR_RETURN(
-      wallet::SigningKey k,
-      wallet::DeriveSigningKey(p.seed.Reveal(), wallet::SignatureAlg::kEdDSA,
-                               wallet::PairwiseKeyPath(0, index, KeyPurpose::kAuthentication)));
+  MDL_ASSIGN_OR_RETURN(uma::PairwiseSigner pairwise,
+                       uma::DerivePairwiseSigner(p.seed.Reveal(), index));
   Party out;
-  MDL_ASSIGN_OR_RETURN(out.did, did::DidKeyFromPublicKey(did::KeyType::kEd25519, k.public_key));
+  out.did = pairwise.did;
   out.seed = SecretBytes::CopyFrom(p.seed.Reveal());
-  out.auth = std::make_shared<wallet::SigningKey>(std::move(k));
-  out.assertion = out.auth;
+  out.auth = out.assertion = pairwise.key;
   return out;
 }
 

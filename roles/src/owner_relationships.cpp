@@ -20,14 +20,11 @@ Result<std::vector<uma::Relationship>> OwnerRelationships(ByteView seed, LedgerC
 }
 
 namespace {
-// The ids in `all` whose provider is the Ed25519 key of did:key `did`, active, accepted by her
-// and not deleted.
+// The ids in `all` whose provider pseudonym is `pseudonym`, active, accepted by her and not
+// deleted.
 std::vector<std::string> ProvidedBy(const std::vector<uma::Relationship>& all,
-                                    const std::string& did) {
+                                    const std::string& pseudonym) {
   std::vector<std::string> ids;
-  auto key = did::ParseDidKey(did);
-  if (!key || key->type != did::KeyType::kEd25519) return ids;
-  const std::string pseudonym = Base64UrlEncode(key->public_key);
   for (const uma::Relationship& r : all) {
     if (r.provider == pseudonym && r.status == "active" && r.patient_decision == "accepted" &&
         !r.deleted) {
@@ -44,12 +41,11 @@ Result<std::vector<std::string>> ProviderRelationshipCache::RelationshipsOf(
   if (!key || key->type != did::KeyType::kEd25519) return std::vector<std::string>{};
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = env_.clock->NowSeconds();
-  if (!fresh_ || now - fetched_at_ >= ttl_ || now < fetched_at_) {
+  if (!fetched_at_ || now - *fetched_at_ >= ttl_ || now < *fetched_at_) {
     MDL_ASSIGN_OR_RETURN(view_, OwnerRelationships(seed_->Reveal(), *ledger_));
     fetched_at_ = now;
-    fresh_ = true;
   }
-  return ProvidedBy(view_, did);
+  return ProvidedBy(view_, Base64UrlEncode(key->public_key));
 }
 
 }  // namespace medallion::roles

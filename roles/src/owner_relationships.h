@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,8 +43,7 @@ class ProviderRelationshipCache {
   Env env_;
   int64_t ttl_;
   std::mutex mu_;
-  int64_t fetched_at_ = 0;
-  bool fresh_ = false;
+  std::optional<int64_t> fetched_at_;  // when view_ was read; none yet
   std::vector<uma::Relationship> view_;
 };
 

@@ -2,20 +2,15 @@
 #include "medallion/roles/patient_rx.h"
 
 #include <algorithm>
-#include <memory>
 
 #include "medallion/claims/credentials.h"
 #include "medallion/claims/pharmacy.h"
-#include "medallion/wallet/keys.h"
-#include "medallion/wallet/hd_key.h"
-#include "medallion/uma/relationship.h"
-#include "medallion/did/did_key.h"
 #include "medallion/claims/sd_jwt.h"
-#include "medallion/claims/signer.h"
 #include "medallion/core/json.h"
 #include "medallion/http/http_client.h"
 #include "medallion/roles/ledger_client.h"
 #include "medallion/uma/authorization_server.h"
+#include "medallion/uma/relationship.h"
 
 namespace medallion::roles {
 
@@ -133,14 +128,7 @@ Result<std::string> PresentPharmacyCopy(const std::string& sd_jwt, ByteView seed
   o.reveal = claims::PharmacyReveal(*payload);
   o.audience = challenge.domain;
   o.nonce = challenge.nonce;
-  MDL_ASSIGN_OR_RETURN(wallet::SigningKey key,
-                       wallet::DeriveSigningKey(
-                           seed, wallet::SignatureAlg::kEdDSA,
-                           wallet::PairwiseKeyPath(0, index, wallet::KeyPurpose::kAuthentication)));
-  auto shared = std::make_shared<wallet::SigningKey>(std::move(key));
-  MDL_ASSIGN_OR_RETURN(std::string did,
-                       did::DidKeyFromPublicKey(did::KeyType::kEd25519, shared->public_key));
-  const claims::Signer holder = claims::WalletSigner(shared, did + "#" + did.substr(8));
+  MDL_ASSIGN_OR_RETURN(uma::PairwiseSigner holder, uma::DerivePairwiseSigner(seed, index));
   if (revealed != nullptr) *revealed = o.reveal;
   if (hidden != nullptr) {
     hidden->clear();
@@ -148,7 +136,7 @@ Result<std::string> PresentPharmacyCopy(const std::string& sd_jwt, ByteView seed
       if (std::find(o.reveal.begin(), o.reveal.end(), p) == o.reveal.end()) hidden->push_back(p);
     }
   }
-  return claims::PresentSdJwt(sd_jwt, o, &holder, env);
+  return claims::PresentSdJwt(sd_jwt, o, &holder.signer, env);
 }
 
 Result<uint32_t> PairwiseIndexOfCopy(const std::string& sd_jwt, ByteView seed, uint32_t limit) {

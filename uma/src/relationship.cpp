@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "medallion/core/encoding.h"
+#include "medallion/did/did_key.h"
 #include "medallion/core/hash.h"
 #include "medallion/core/jcs.h"
 #include "medallion/core/json.h"
@@ -111,6 +112,19 @@ Result<PairwiseKey> DerivePairwiseKey(ByteView seed, uint32_t index) {
   PairwiseKey out;
   out.public_key = k.public_key;
   out.private_key = std::move(k.expanded);  // libsodium's 64-byte form (MakeSigningKey fills it)
+  return out;
+}
+
+Result<PairwiseSigner> DerivePairwiseSigner(ByteView seed, uint32_t index) {
+  MDL_ASSIGN_OR_RETURN(wallet::SigningKey k,
+                       wallet::DeriveSigningKey(
+                           seed, wallet::SignatureAlg::kEdDSA,
+                           wallet::PairwiseKeyPath(0, index, wallet::KeyPurpose::kAuthentication)));
+  PairwiseSigner out;
+  out.key = std::make_shared<wallet::SigningKey>(std::move(k));
+  MDL_ASSIGN_OR_RETURN(out.did,
+                       did::DidKeyFromPublicKey(did::KeyType::kEd25519, out.key->public_key));
+  out.signer = claims::WalletSigner(out.key, out.did + "#" + out.did.substr(8));
   return out;
 }
 

@@ -9,15 +9,18 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "medallion/claims/signer.h"
 #include "medallion/core/bytes.h"
 #include "medallion/core/secret.h"
 #include "medallion/core/status.h"
+#include "medallion/wallet/keys.h"
 
 namespace medallion::ledger {
 class ValidatorRegistry;
@@ -32,6 +35,15 @@ struct PairwiseKey {
   std::string Pseudonym() const;  // base64url of the public key: what the ledger shows
 };
 Result<PairwiseKey> DerivePairwiseKey(ByteView seed, uint32_t index);
+
+// The same key as a signer (did-auth claim tokens, SD-JWT key binding): its did:key, the key,
+// and a claims::Signer whose verification method is did:key#<multikey>.
+struct PairwiseSigner {
+  std::string did;
+  std::shared_ptr<wallet::SigningKey> key;
+  claims::Signer signer;
+};
+Result<PairwiseSigner> DerivePairwiseSigner(ByteView seed, uint32_t index);
 
 // The relationship id for a patient pseudonym: base64url(SHA-256("medallion relationship v1\n"
 // || pseudonym)[0..16]).
