@@ -77,6 +77,20 @@ Result<std::string> SignWithSeed(const SecretBytes& seed, const std::string& mes
   return Base64UrlEncode(sig);
 }
 
+// A MedicationRequest's medication in words: the concept's text, else its first coding's
+// display, else "".
+std::string MedicationText(const json& rx) {
+  if (!rx.is_object() || !rx.contains("medicationCodeableConcept")) return "";
+  const json& m = rx["medicationCodeableConcept"];
+  if (!m.is_object()) return "";
+  if (m.contains("text") && m["text"].is_string()) return m["text"];
+  if (m.contains("coding") && m["coding"].is_array() && !m["coding"].empty() &&
+      m["coding"][0].is_object() && m["coding"][0].contains("display") &&
+      m["coding"][0]["display"].is_string())
+    return m["coding"][0]["display"];
+  return "";
+}
+
 bool Listed(const std::vector<std::string>& ids, const std::string& id) {
   return std::find(ids.begin(), ids.end(), id) != ids.end();
 }
@@ -113,7 +127,7 @@ json DispenseResult::ToJson() const {
   for (const auto& s : steps)
     steps_json.push_back({{"step", s.step}, {"ok", s.ok}, {"detail", s.detail}});
   json j = {{"reason", reason}, {"detail", detail}, {"steps", steps_json}};
-  if (ok()) {
+  if (ok() && !held) {
     j["fill"] = fill;
     j["fills_allowed"] = fills_allowed;
     j["dispense_index"] = dispense_index;
@@ -121,6 +135,19 @@ json DispenseResult::ToJson() const {
     j["receipt"] = json::parse(receipt_json);
   }
   if (!disclosed.empty()) j["disclosed"] = disclosed;
+  if (held) {
+    j["held"] = true;
+    j["fill"] = fill;
+    j["fills_allowed"] = fills_allowed;
+    j["prescription_digest"] = prescription_digest;
+  }
+  json presented = json::object();
+  if (!medication.empty()) presented["medication"] = medication;
+  if (quantity > 0) presented["quantity"] = quantity;
+  if (!prescriber.empty()) presented["prescriber"] = prescriber;
+  presented["schedule"] = schedule.empty() ? json(nullptr) : json(schedule);
+  if (!holder.empty()) presented["holder"] = holder;
+  j["presented"] = presented;
   return j;
 }
 
@@ -144,7 +171,28 @@ struct RxFacts {
   json quantity;
   std::optional<uint64_t> postmark_index;
   std::function<Status()> patient_approval;  // controlled substances
+  std::string medication;                    // the prescription's medication, in words
 };
+
+// What steps 1-9 established, for the dispense record and the receipt (steps 10-11).
+struct Verified {
+  std::string nullifier;
+  uint32_t next = 0;  // 0-based fill
+  json quantity;
+  std::string holder;
+  json license;  // for the status check again at the counter's "dispense"
+};
+
+}  // namespace
+
+// A presentation verified and held for the pharmacist (VerifyAndDispense with hold).
+struct HeldDispense {
+  DispenseResult result;  // the steps so far
+  Verified verified;
+  Hash256 rx_key{};
+};
+
+namespace {
 
 // One run of the pipeline: the steps passed so far and the refusal, if any.
 class Pipeline {
@@ -162,10 +210,14 @@ class Pipeline {
     return ok;
   }
   DispenseResult Fail(const char* reason, const char* name, std::string detail) {
+    Refuse(reason, name, std::move(detail));
+    return out;
+  }
+  bool Refuse(const char* reason, const char* name, std::string detail) {
     Step(name, false, detail);
     out.reason = reason;
     out.detail = std::move(detail);
-    return out;
+    return false;
   }
   bool Configured() const {
     return config_.pseudonym_secret != nullptr && config_.pseudonym_secret->size() == 32;
@@ -210,15 +262,54 @@ class Pipeline {
   }
 
   // Steps 4-11, the same for both forms: license proof and status, schedule, postmark, fills,
-  // the patient's approval, the dispense record and the receipt.
-  DispenseResult Finish(const RxFacts& f, const LicenseStatusCheck& license_status) {
+  // the patient's approval (Check), the dispense record and the receipt (Dispense). With
+  // `hold`, stops before the dispense record and keeps what it needs in out.held.
+  DispenseResult Finish(const RxFacts& f, const LicenseStatusCheck& license_status, bool hold) {
+    out.medication = f.medication;
+    out.prescriber = f.prescriber;
+    out.schedule = f.schedule;
+    out.holder = f.holder;
+    out.quantity = f.quantity.is_number_integer() ? f.quantity.get<int64_t>() : 0;
+    Verified v;
+    if (!Check(f, license_status, v)) return out;
+    if (hold) {
+      out.fill = v.next + 1;
+      auto held = std::make_shared<HeldDispense>();
+      held->result = out;
+      held->verified = std::move(v);
+      held->rx_key = f.rx_key;
+      out.held = std::move(held);
+      return out;
+    }
+    return Dispense(f.rx_key, v);
+  }
+
+  // The license's status again (it may have changed while the pharmacist looked), then steps
+  // 10-11.
+  DispenseResult Commit(const HeldDispense& held, const LicenseStatusCheck& license_status) {
+    out = held.result;
+    out.held.reset();
+    Status status = license_status ? license_status(held.verified.license)
+                                   : Status::Unavailable("no status checker configured");
+    if (!status.ok()) {
+      const char* reason =
+          status.reason() == rx_reason::kLicenseSuspended    ? rx_reason::kLicenseSuspended
+          : status.code() == StatusCode::kFailedPrecondition ? rx_reason::kLicenseRevoked
+                                                             : rx_reason::kLicenseStatusUnavailable;
+      return Fail(reason, "license_status", status.message());
+    }
+    return Dispense(held.rx_key, held.verified);
+  }
+
+  // Steps 4-9. False (with out set) on a refusal.
+  bool Check(const RxFacts& f, const LicenseStatusCheck& license_status, Verified& v) {
     // 4. The license credential (evidence) and its proof.
     const json& license = *f.license;
     if (Status st = CheckLicenseCredential(license); !st.ok())
-      return Fail(rx_reason::kLicenseMalformed, "license_proof", st.message());
+      return Refuse(rx_reason::kLicenseMalformed, "license_proof", st.message());
     const std::string society = IssuerOf(license);
     if (!Listed(config_.trusted_license_issuers, society)) {
-      return Fail(rx_reason::kLicenseIssuerUntrusted, "license_proof",
+      return Refuse(rx_reason::kLicenseIssuerUntrusted, "license_proof",
                   society + " is not a licensing body this pharmacy trusts");
     }
     ProofCheckOptions lo;
@@ -227,21 +318,21 @@ class Pipeline {
     lo.max_clock_skew = config_.max_clock_skew;
     auto license_proofs = VerifyProofs(license, resolver_, lo);
     if (!license_proofs)
-      return Fail(rx_reason::kLicenseProof, "license_proof", license_proofs.error().message());
+      return Refuse(rx_reason::kLicenseProof, "license_proof", license_proofs.error().message());
     for (const auto& p : *license_proofs) {
       if (p.controller != society)
-        return Fail(rx_reason::kLicenseProof, "license_proof",
+        return Refuse(rx_reason::kLicenseProof, "license_proof",
                     "a license proof is not by its issuer");
     }
     if (license["credentialSubject"].value("id", "") != f.prescriber) {
-      return Fail(rx_reason::kLicenseNotPrescriber, "license_proof",
+      return Refuse(rx_reason::kLicenseNotPrescriber, "license_proof",
                   "the license is not the prescriber's");
     }
     if (Status st = CheckCredential(license, now_, config_.max_clock_skew); !st.ok()) {
       const char* reason = st.reason() == vc_reason::kExpired       ? rx_reason::kLicenseExpired
                            : st.reason() == vc_reason::kNotYetValid ? rx_reason::kLicenseNotYetValid
                                                                     : rx_reason::kLicenseMalformed;
-      return Fail(reason, "license_proof", st.message());
+      return Refuse(reason, "license_proof", st.message());
     }
     Step("license_proof", true, "issued by " + society);
 
@@ -254,7 +345,7 @@ class Pipeline {
           status.reason() == rx_reason::kLicenseSuspended    ? rx_reason::kLicenseSuspended
           : status.code() == StatusCode::kFailedPrecondition ? rx_reason::kLicenseRevoked
                                                              : rx_reason::kLicenseStatusUnavailable;
-      return Fail(reason, "license_status", status.message());
+      return Refuse(reason, "license_status", status.message());
     }
     Step("license_status", true, "active");
 
@@ -263,7 +354,7 @@ class Pipeline {
       const json& covered =
           license["credentialSubject"].value("controlledSubstanceSchedules", json::array());
       if (std::find(covered.begin(), covered.end(), f.schedule) == covered.end()) {
-        return Fail(rx_reason::kScheduleNotCovered, "schedule",
+        return Refuse(rx_reason::kScheduleNotCovered, "schedule",
                     "the license does not cover schedule " + f.schedule);
       }
     }
@@ -272,20 +363,20 @@ class Pipeline {
 
     // 7. The postmark: the prescription's digest anchored on the ledger (inclusion proven).
     if (!f.postmark_index)
-      return Fail(rx_reason::kPostmarkMissing, "postmark",
+      return Refuse(rx_reason::kPostmarkMissing, "postmark",
                   "no anchor of " + out.prescription_digest);
     Step("postmark", true, "ledger index " + std::to_string(*f.postmark_index));
 
     // 8. Remaining fills from the ledger's dispense records.
     out.fills_allowed = f.fills_allowed;
     auto me = PharmacyPseudonym(*config_.pseudonym_secret, f.rx_key);
-    if (!me) return Fail(rx_reason::kMalformed, "fills", me.error().message());
+    if (!me) return Refuse(rx_reason::kMalformed, "fills", me.error().message());
     std::optional<uint32_t> next;
     std::string nullifier;
     for (uint32_t n = 0; n < f.fills_allowed; ++n) {
       const std::string nf = Hex(HmacSha256(f.rx_key, AsBytes("fill:" + std::to_string(n))));
       auto used = ledger_.Find({ledger::KeyKind::kNullifier, nf});
-      if (!used) return Fail(rx_reason::kLedgerUnavailable, "fills", used.error().message());
+      if (!used) return Refuse(rx_reason::kLedgerUnavailable, "fills", used.error().message());
       if (used->empty()) {
         next = n;
         nullifier = nf;
@@ -294,13 +385,13 @@ class Pipeline {
       if (n == 0) {
         auto first = jcs::ParseStrict((*used)[0].entry);
         if (!first || first->value("pharmacy", "") != me->did) {
-          return Fail(rx_reason::kDispensedElsewhere, "fills",
+          return Refuse(rx_reason::kDispensedElsewhere, "fills",
                       "this prescription is being filled at another pharmacy");
         }
       }
     }
     if (!next)
-      return Fail(rx_reason::kAlreadyDispensed, "fills",
+      return Refuse(rx_reason::kAlreadyDispensed, "fills",
                   "all " + std::to_string(f.fills_allowed) + " fill(s) dispensed");
     Step("fills", true,
          "fill " + std::to_string(*next + 1) + " of " + std::to_string(f.fills_allowed));
@@ -310,18 +401,31 @@ class Pipeline {
       Status approved =
           f.patient_approval ? f.patient_approval() : Status::PermissionDenied("no approval");
       if (!approved.ok())
-        return Fail(rx_reason::kPatientApprovalMissing, "patient_approval", approved.message());
+        return Refuse(rx_reason::kPatientApprovalMissing, "patient_approval", approved.message());
       Step("patient_approval", true, "approved on the patient's phone");
     }
 
+    v.nullifier = nullifier;
+    v.next = *next;
+    v.quantity = f.quantity;
+    v.holder = f.holder;
+    v.license = license;
+    return true;
+  }
+
+  // Steps 10-11.
+  DispenseResult Dispense(const Hash256& rx_key, const Verified& v) {
+    const std::string& nullifier = v.nullifier;
+    auto me = PharmacyPseudonym(*config_.pseudonym_secret, rx_key);
+    if (!me) return Fail(rx_reason::kMalformed, "dispense", me.error().message());
     // 10. The dispense record: nullifier, an unlinkable commitment, the pharmacy's pseudonym.
-    auto commitment = HmacSha256(f.rx_key, AsBytes("commitment"));
+    auto commitment = HmacSha256(rx_key, AsBytes("commitment"));
     json record = {{"type", "dispense"},
                    {"v", 1},
                    {"nullifier", nullifier},
                    {"rx", Hex(commitment)},
                    {"pharmacy", me->did},
-                   {"qty", f.quantity.is_number_integer() ? f.quantity.get<uint64_t>() : 1},
+                   {"qty", v.quantity.is_number_integer() ? v.quantity.get<uint64_t>() : 1},
                    {"ts", now_}};
     auto to_sign = jcs::Canonicalize(record);
     auto sig = SignWithSeed(me->seed, *to_sign);
@@ -334,7 +438,7 @@ class Pipeline {
       }
       return Fail(rx_reason::kLedgerUnavailable, "dispense", appended.error().message());
     }
-    out.fill = *next + 1;
+    out.fill = v.next + 1;
     out.dispense_index = appended->index;
     // The receipt must name a checkpoint that includes the record, so that it proves its own
     // record: wait (bounded) until the ledger's checkpoint covers it and it is proven there.
@@ -359,7 +463,7 @@ class Pipeline {
                     {"fillsAllowed", out.fills_allowed},
                     {"ledgerIndex", out.dispense_index},
                     {"checkpoint", ledger_.TrustedCheckpoint()}};
-    if (!f.holder.empty()) subject["id"] = f.holder;
+    if (!v.holder.empty()) subject["id"] = v.holder;
     json receipt = {{"@context", {kVcContextV2, kMedallionContext}},
                     {"type", {"VerifiableCredential", "DispenseReceipt"}},
                     {"issuer", config_.pharmacy_did},
@@ -388,8 +492,8 @@ class Pipeline {
 DispenseResult VerifyAndDispense(const json& vp, const PharmacyConfig& config,
                                  const did::Resolver& resolver, ChallengeStore& challenges,
                                  LedgerPort& ledger, const LicenseStatusCheck& license_status,
-                                 const std::function<Status(const json&)>& approval_check,
-                                 Env env) {
+                                 const std::function<Status(const json&)>& approval_check, Env env,
+                                 bool hold) {
   Pipeline p(config, resolver, ledger, env);
   const int64_t now = p.now();
   if (!p.Configured())
@@ -473,7 +577,8 @@ DispenseResult VerifyAndDispense(const json& vp, const PharmacyConfig& config,
   f.patient_approval = [&] {
     return approval_check ? approval_check(*rx) : Status::PermissionDenied("no approval");
   };
-  return p.Finish(f, license_status);
+  f.medication = MedicationText(subject["prescription"]);
+  return p.Finish(f, license_status, hold);
 }
 
 // --- the SD-JWT VC form ---
@@ -570,7 +675,8 @@ std::string SdJwtDigest(std::string_view sd_jwt) {
 DispenseResult VerifyAndDispenseSdJwt(const SdJwtDispenseRequest& request,
                                       const PharmacyConfig& config, const did::Resolver& resolver,
                                       ChallengeStore& challenges, LedgerPort& ledger,
-                                      const LicenseStatusCheck& license_status, Env env) {
+                                      const LicenseStatusCheck& license_status, Env env,
+                                      bool hold) {
   Pipeline p(config, resolver, ledger, env);
   const int64_t now = p.now();
   if (!p.Configured())
@@ -678,7 +784,17 @@ DispenseResult VerifyAndDispenseSdJwt(const SdJwtDispenseRequest& request,
     return VerifyFillAuthorizationFor(request.fill_authorization, f.holder, digest, config.domain,
                                       resolver, now);
   };
-  return p.Finish(f, license_status);
+  f.medication = MedicationText(rx);
+  return p.Finish(f, license_status, hold);
+}
+
+DispenseResult CommitHeldDispense(const HeldDispense& held, const PharmacyConfig& config,
+                                  const did::Resolver& resolver, LedgerPort& ledger,
+                                  const LicenseStatusCheck& license_status, Env env) {
+  Pipeline p(config, resolver, ledger, env);
+  if (!p.Configured())
+    return p.Fail(rx_reason::kMalformed, "configuration", "the pharmacy has no pseudonym secret");
+  return p.Commit(held, license_status);
 }
 
 LicenseStatusCheck MakeLicenseStatusCheck(StatusChecker& checker) {

@@ -5,6 +5,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
 #include "cli_flow.h"
 #include "cli_ledger_options.h"
 #include "cli_util.h"
@@ -72,6 +76,9 @@ void AddRoleCommands(CLI::App& app, int& rc) {
     cmd->add_option("--listen", o->listen, "HOST:PORT (default 127.0.0.1:8060; port 0 picks one)");
     cmd->add_option("--domain", o->domain,
                     "The origin presentations are bound to (default the bound URL)");
+    cmd->add_option("--name", o->name, "The pharmacy's name, shown at the counter and to patients");
+    cmd->add_option("--web-origin", o->web_origin,
+                    "The counter app's origin (default the bound URL with localhost)");
     AddVerifierOptions(cmd, o->verifier);
     AddTlsOptions(cmd, o->tls);
     l->Add(cmd, true, "--ledger");
@@ -81,6 +88,40 @@ void AddRoleCommands(CLI::App& app, int& rc) {
       po.ledger = *l;
       roles::PharmacyRole role(std::move(po), DefaultEnv());
       rc = ServeRole(role, o->as_json);
+    });
+  }
+  {
+    struct StaffOptions {
+      std::string dir, name, role = "technician", display_name, url;
+      bool as_json = false;
+    };
+    auto o = std::make_shared<StaffOptions>();
+    auto* cmd = pharmacy->add_subcommand(
+        "add-staff", "Add a staff account to the counter and print its one-time setup link");
+    cmd->add_option("--dir", o->dir, "The pharmacy's data folder")->required();
+    cmd->add_option("--name", o->name, "Account name (a-z, 0-9, . _ -)")->required();
+    cmd->add_option("--role", o->role, "pharmacist (dispenses) or technician (default)")
+        ->check(CLI::IsMember({"pharmacist", "technician"}));
+    cmd->add_option("--display-name", o->display_name, "Full name shown at the counter");
+    cmd->add_option("--url", o->url,
+                    "The counter's origin (default: as `pharmacy serve` last recorded it)");
+    cmd->add_flag("--json", o->as_json, "Print {\"account\", \"role\", \"setup_link\"}");
+    cmd->callback([o, &rc] {
+      auto link = roles::AddPharmacyStaff(o->dir, o->url, o->name, o->role, o->display_name,
+                                          DefaultEnv());
+      if (!link) {
+        rc = ReportError(link.error());
+        return;
+      }
+      if (o->as_json) {
+        std::cout << nlohmann::json{{"account", o->name}, {"role", o->role}, {"setup_link", *link}}
+                         .dump()
+                  << "\n";
+      } else {
+        std::cout << "account: " << o->name << " (" << o->role << ")\nsetup_link: " << *link
+                  << "\n(open it on the person's device within 10 minutes to create a passkey)\n";
+      }
+      rc = 0;
     });
   }
   AddFlowCommands(app, issuer, pharmacy, rc);

@@ -33,6 +33,25 @@ Result<claims::Challenge> FetchPharmacyChallenge(const std::string& pharmacy_url
   return claims::Challenge{(*body)["nonce"], (*body)["domain"], (*body)["expires"]};
 }
 
+Result<claims::Challenge> FetchCounterChallenge(const std::string& request_url) {
+  MDL_ASSIGN_OR_RETURN(http::HttpReply r, http::HttpCall("GET", request_url, "", ""));
+  if (r.status != 200) {
+    Status st = http::StatusFromHttpReply(r);
+    return Status::WithReason(r.status == 404 || r.status == 409 ? StatusCode::kFailedPrecondition
+                                                                 : StatusCode::kUnavailable,
+                              r.status == 404 || r.status == 409 ? "counter_request_gone"
+                                                                 : "pharmacy_unavailable",
+                              "the pharmacy's request: " + st.message());
+  }
+  auto body = ParseJson(r.body, JsonLimits{size_t{64} << 10, 8});
+  if (!body || !body->is_object() || !(*body)["nonce"].is_string() ||
+      !(*body)["domain"].is_string() || !(*body)["expires"].is_number_integer()) {
+    return Status::Unavailable(
+        "the pharmacy's request is not {nonce, domain, expires, ...}");
+  }
+  return claims::Challenge{(*body)["nonce"], (*body)["domain"], (*body)["expires"]};
+}
+
 Result<std::string> DeviceMethod(const did::Resolver& resolver, const std::string& did) {
   did::ResolutionResult r = resolver.Resolve(did);
   if (!r.ok())

@@ -9,6 +9,7 @@
 #include "medallion/did/did_key.h"
 #include "medallion/roles/ledger_client.h"
 #include "medallion/roles/pharmacy_http.h"
+#include "pharmacy_counter.h"
 #include "role_util.h"
 
 namespace medallion::roles {
@@ -49,11 +50,27 @@ Status PharmacyRole::Start() {
   svc.ledger = ledger_port_.get();
   svc.license_status = verifier_->LicenseStatus();
   svc.env = env_;
+  CounterOptions co;
+  co.dir = o.dir;
+  co.origin = o.web_origin.empty() ? WebOriginFor(url()) : o.web_origin;
+  co.tls = !o.tls.cert.empty();
+  co.name = o.name;
+  MDL_ASSIGN_OR_RETURN(counter_, PharmacyCounter::Open(svc, co, env_));
+  PharmacyCounter* counter = counter_.get();
+  svc.on_dispensed = [counter](const claims::DispenseResult& r) {
+    (void)counter->Record(r, "", "");  // the API's own dispenses: no staff, no counter request
+  };
+  counter_->RegisterRoutes(http);
   roles::RegisterPharmacyRoutes(http, svc);
   banner_ = {{"role", "pharmacy"},
              {"did", did},
              {"domain", svc.config.domain},
-             {"trusted", o.verifier.trusted}};
+             {"name", o.name},
+             {"trusted", o.verifier.trusted},
+             {"app", counter_->AppUrl()}};
+  // No one can sign in yet: a setup link for the first pharmacist (who adds the others).
+  MDL_ASSIGN_OR_RETURN(std::optional<std::string> link, counter_->FirstSetupLink());
+  if (link) banner_["setup_link"] = *link;
   Serve();
   return Status::Ok();
 }

@@ -24,44 +24,49 @@ void RegisterPharmacyRoutes(httplib::Server& server, PharmacyService& service) {
   server.Post("/pharmacy/v1/dispense", [p](const httplib::Request& req, httplib::Response& res) {
     auto parsed = http::ReadJsonBody(req, res);
     if (!parsed) return;
-    const nlohmann::json& body = *parsed;
-    const bool sd = body.is_object() && body.contains("sd_jwt");
-    if (!body.is_object() ||
-        (sd ? !body["sd_jwt"].is_string()
-            : !(body.contains("presentation") && body["presentation"].is_object()))) {
-      return http::SendError(
-          res, 400, "invalid_request",
-          "the body is {\"presentation\", \"fill_authorization\"?} or {\"sd_jwt\", "
-          "\"cosignature\"?, \"fill_authorization\"?}");
+    auto r = RunDispense(*p, *parsed, *p->challenges, /*hold=*/false);
+    if (!r) return http::SendError(res, r.error());
+    if (r->ok()) {
+      if (p->on_dispensed) p->on_dispensed(*r);
+      return http::SendJson(res, r->ToJson());
     }
-    for (const char* member : {"fill_authorization", "cosignature"}) {
-      if (body.contains(member) && !body[member].is_string()) {
-        return http::SendError(res, 400, "invalid_request",
-                               std::string(member) + " must be a string (a compact JWS)");
-      }
-    }
-    const std::string fill = body.value("fill_authorization", "");
-    const int64_t now = p->env.clock->NowSeconds();
-    claims::DispenseResult r;
-    if (sd) {
-      claims::SdJwtDispenseRequest sr{body["sd_jwt"].get<std::string>(),
-                                      body.value("cosignature", ""), fill};
-      r = claims::VerifyAndDispenseSdJwt(sr, p->config, *p->resolver, *p->challenges, *p->ledger,
-                                         p->license_status, p->env);
-    } else {
-      r = claims::VerifyAndDispense(
-          body["presentation"], p->config, *p->resolver, *p->challenges, *p->ledger,
-          p->license_status,
-          [&](const nlohmann::json& prescription) {
-            return claims::VerifyFillAuthorization(fill, prescription, p->config.domain,
-                                                   *p->resolver, now);
-          },
-          p->env);
-    }
-    if (r.ok()) return http::SendJson(res, r.ToJson());
     http::SendJson(
-        res, {{"error", r.reason}, {"error_description", r.detail}, {"result", r.ToJson()}}, 422);
+        res, {{"error", r->reason}, {"error_description", r->detail}, {"result", r->ToJson()}},
+        422);
   });
+}
+
+Result<claims::DispenseResult> RunDispense(PharmacyService& service, const nlohmann::json& body,
+                                           claims::ChallengeStore& challenges, bool hold) {
+  PharmacyService* p = &service;
+  const bool sd = body.is_object() && body.contains("sd_jwt");
+  if (!body.is_object() ||
+      (sd ? !body["sd_jwt"].is_string()
+          : !(body.contains("presentation") && body["presentation"].is_object()))) {
+    return Status::InvalidArgument(
+        "the body is {\"presentation\", \"fill_authorization\"?} or {\"sd_jwt\", "
+        "\"cosignature\"?, \"fill_authorization\"?}");
+  }
+  for (const char* member : {"fill_authorization", "cosignature"}) {
+    if (body.contains(member) && !body[member].is_string()) {
+      return Status::InvalidArgument(std::string(member) + " must be a string (a compact JWS)");
+    }
+  }
+  const std::string fill = body.value("fill_authorization", "");
+  const int64_t now = p->env.clock->NowSeconds();
+  if (sd) {
+    claims::SdJwtDispenseRequest sr{body["sd_jwt"].get<std::string>(),
+                                    body.value("cosignature", ""), fill};
+    return claims::VerifyAndDispenseSdJwt(sr, p->config, *p->resolver, challenges, *p->ledger,
+                                          p->license_status, p->env, hold);
+  }
+  return claims::VerifyAndDispense(
+      body["presentation"], p->config, *p->resolver, challenges, *p->ledger, p->license_status,
+      [&](const nlohmann::json& prescription) {
+        return claims::VerifyFillAuthorization(fill, prescription, p->config.domain, *p->resolver,
+                                               now);
+      },
+      p->env, hold);
 }
 
 }  // namespace medallion::roles

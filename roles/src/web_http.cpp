@@ -30,92 +30,6 @@ using nlohmann::json;
 namespace {
 
 constexpr int64_t kPhoneAttemptTtl = 120;  // seconds her phone has to answer a browser sign-in
-constexpr size_t kMaxWebAuthnMember = 16 * 1024;
-
-// The value of cookie `name` in the request's Cookie headers ("" if absent).
-std::string CookieValue(const httplib::Request& req, std::string_view name) {
-  auto range = req.headers.equal_range("Cookie");
-  for (auto it = range.first; it != range.second; ++it) {
-    std::string_view rest = it->second;
-    while (!rest.empty()) {
-      size_t end = rest.find(';');
-      std::string_view part = rest.substr(0, end);
-      while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-      const size_t eq = part.find('=');
-      if (eq != std::string_view::npos && part.substr(0, eq) == name)
-        return std::string(part.substr(eq + 1));
-      if (end == std::string_view::npos) break;
-      rest.remove_prefix(end + 1);
-    }
-  }
-  return "";
-}
-
-bool IsUnsafe(const std::string& method) {
-  return method != "GET" && method != "HEAD" && method != "OPTIONS";
-}
-
-// A member of a WebAuthn JSON object as bytes (base64url, RFC 4648 §5, unpadded).
-Result<Bytes> B64Member(const json& obj, const char* name, bool optional = false) {
-  auto it = obj.find(name);
-  if (it == obj.end() || it->is_null()) {
-    if (optional) return Bytes{};
-    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed,
-                              std::string("'") + name + "' is required");
-  }
-  if (!it->is_string() || it->get_ref<const std::string&>().size() > kMaxWebAuthnMember) {
-    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed,
-                              std::string("'") + name + "' must be a base64url string");
-  }
-  auto bytes = Base64UrlDecode(it->get<std::string>());
-  if (!bytes) {
-    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed,
-                              std::string("'") + name + "' is not base64url");
-  }
-  return *bytes;
-}
-
-// The credential object of a body: {"credential": {"id", "rawId", "type": "public-key",
-// "response": {...}}}; the response object.
-Result<const json*> CredentialResponse(const json& body, Bytes* raw_id) {
-  auto c = body.find("credential");
-  if (c == body.end() || !c->is_object()) {
-    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed,
-                              "'credential' must be an object");
-  }
-  if (StringOr(*c, "type") != "public-key") {
-    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed,
-                              "credential.type must be \"public-key\"");
-  }
-  MDL_ASSIGN_OR_RETURN(*raw_id, B64Member(*c, "rawId"));
-  auto r = c->find("response");
-  if (r == c->end() || !r->is_object()) {
-    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed,
-                              "credential.response must be an object");
-  }
-  return &*r;
-}
-
-// The challenge a clientDataJSON names (so the server can find and consume it).
-Result<Bytes> ChallengeOf(ByteView client_data_json) {
-  auto cd = ParseJsonObject(ToString(client_data_json), "clientDataJSON",
-                            {.max_bytes = kMaxWebAuthnMember, .max_depth = 8});
-  if (!cd)
-    return Status::WithReason(StatusCode::kInvalidArgument, webauthn::kMalformed,
-                              cd.error().message());
-  return B64Member(*cd, "challenge");
-}
-
-json PasskeyJson(const web::Passkey& p) {
-  return {{"id", p.id},
-          {"name", p.name},
-          {"alg", p.alg == webauthn::kCoseEdDsa   ? "EdDSA"
-                  : p.alg == webauthn::kCoseEs256 ? "ES256"
-                                                  : "?"},
-          {"created_at", p.created_at},
-          {"last_used_at", p.last_used_at},
-          {"backed_up", p.backed_up}};
-}
 
 // The WebAuthn user handle of the container's owner (§14.6.1: no personal data): 16 bytes of
 // SHA-256("medallion webauthn user\n" || her DID).
@@ -135,32 +49,7 @@ std::string SseEvents(const json& answer) {
   return out;
 }
 
-// A request's client address (rate limits).
-std::string Address(const httplib::Request& req) {
-  return req.remote_addr.empty() ? "?" : req.remote_addr;
-}
-
 }  // namespace
-
-std::string WebOriginFor(const std::string& url) {
-  const size_t scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return url;
-  const std::string scheme = url.substr(0, scheme_end);
-  std::string rest = url.substr(scheme_end + 3);
-  rest = rest.substr(0, rest.find('/'));
-  std::string host = rest, port;
-  if (!rest.empty() && rest.front() == '[') {
-    const size_t close = rest.find(']');
-    host = rest.substr(0, close + 1);
-    if (close + 1 < rest.size() && rest[close + 1] == ':') port = rest.substr(close + 2);
-  } else if (const size_t colon = rest.rfind(':'); colon != std::string::npos) {
-    host = rest.substr(0, colon);
-    port = rest.substr(colon + 1);
-  }
-  if (host == "127.0.0.1" || host == "[::1]" || host == "0.0.0.0" || host == "[::]")
-    host = "localhost";
-  return scheme + "://" + host + (port.empty() ? "" : ":" + port);
-}
 
 // The handlers, with access to the ContainerWeb they serve.
 class ContainerWeb::Handlers {
@@ -168,25 +57,6 @@ class ContainerWeb::Handlers {
   explicit Handlers(ContainerWeb& w) : w_(w) {}
 
   // --- sessions and cookies ---
-
-  std::string CookieHeader(const std::string& value, int64_t max_age) const {
-    const std::string path = w_.options_.base_path.empty() ? "/" : w_.options_.base_path + "/";
-    std::string c = w_.cookie_name_ + "=" + value + "; Path=" + path +
-                    "; Max-Age=" + std::to_string(max_age) + "; HttpOnly; SameSite=Strict";
-    if (w_.options_.tls) c += "; Secure";
-    return c;
-  }
-
-  // Signs the browser in: a new session, its cookie, and {"signed_in", "csrf"}.
-  void SignIn(httplib::Response& res, const std::string& method, int status = 200,
-              json extra = json::object()) {
-    auto s = w_.store_->CreateSession(method);
-    if (!s) return http::SendError(res, s.error());
-    res.set_header("Set-Cookie", CookieHeader(s->id, w_.store_->options().absolute_timeout_s));
-    extra["signed_in"] = true;
-    extra["csrf"] = s->csrf_token;
-    http::SendJson(res, extra, status);
-  }
 
   // The owner session standing for a live browser session (a new one when there is none or it
   // ended).
@@ -201,60 +71,6 @@ class ContainerWeb::Handlers {
     return token;
   }
 
-  // Same origin: the Origin header names this app's origin, or (without Origin) the fetch
-  // metadata says same-origin.
-  bool SameOrigin(const httplib::Request& req) const {
-    const std::string origin = req.get_header_value("Origin");
-    if (!origin.empty()) return origin == w_.options_.origin;
-    return req.get_header_value("Sec-Fetch-Site") == "same-origin";
-  }
-
-  // Sign-in steps (no session yet) must come from the app's own origin too: no other site can
-  // start or finish a ceremony for the browser (login CSRF). Sends the error; false then.
-  bool RequireSameOrigin(const httplib::Request& req, httplib::Response& res) {
-    if (SameOrigin(req)) return true;
-    http::SendError(res,
-                    Status::WithReason(StatusCode::kPermissionDenied, web::kCsrfInvalid,
-                                       "sign-in requests must come from this app's own origin"));
-    return false;
-  }
-
-  // The browser session of a request, with the CSRF rule for unsafe methods. nullopt when an
-  // error was sent.
-  std::optional<web::SessionInfo> Session(const httplib::Request& req, httplib::Response& res) {
-    const std::string id = CookieValue(req, w_.cookie_name_);
-    if (id.empty()) {
-      http::SendError(res, Status::WithReason(StatusCode::kUnauthenticated, web::kSessionUnknown,
-                                              "sign in first"));
-      return std::nullopt;
-    }
-    if (IsUnsafe(req.method)) {
-      if (!SameOrigin(req)) {
-        http::SendError(res, Status::WithReason(
-                                 StatusCode::kPermissionDenied, web::kCsrfInvalid,
-                                 "a state-changing request must come from this app's own origin"));
-        return std::nullopt;
-      }
-      Status csrf = w_.store_->CheckCsrf(id, req.get_header_value("X-CSRF-Token"));
-      if (!csrf.ok()) {
-        http::SendError(res, csrf);
-        return std::nullopt;
-      }
-    } else if (const std::string origin = req.get_header_value("Origin");
-               !origin.empty() && origin != w_.options_.origin) {
-      http::SendError(res, Status::WithReason(StatusCode::kPermissionDenied, web::kCsrfInvalid,
-                                              "another origin may not use this session"));
-      return std::nullopt;
-    }
-    auto info = w_.store_->Touch(id);
-    if (!info) {
-      res.set_header("Set-Cookie", CookieHeader("", 0));
-      http::SendError(res, info.error());
-      return std::nullopt;
-    }
-    return *info;
-  }
-
   // --- the cookie's bridge to the owner API and her FHIR records ---
 
   // Pre-routing: a request to /owner/v1/ or /fhir/ without an Authorization header but with
@@ -263,10 +79,10 @@ class ContainerWeb::Handlers {
   bool Bridge(const httplib::Request& req, httplib::Response& res) {
     const bool owner_api = req.path.rfind("/owner/v1/", 0) == 0 || req.path.rfind("/fhir/", 0) == 0;
     if (!owner_api || req.has_header("Authorization") ||
-        CookieValue(req, w_.cookie_name_).empty()) {
+        w_.gate_->SessionId(req).empty()) {
       return false;
     }
-    auto info = Session(req, res);
+    auto info = w_.gate_->Session(req, res);
     if (!info) return true;
     auto token = OwnerSessionFor(*info);
     if (!token) {
@@ -284,11 +100,11 @@ class ContainerWeb::Handlers {
   void State(const httplib::Request& req, httplib::Response& res) {
     json out = {{"signed_in", false},
                 {"owner", {{"did", w_.options_.owner_did}}},
-                {"rp_id", w_.rp_.rp_id},
+                {"rp_id", w_.gate_->rp().rp_id},
                 {"origin", w_.options_.origin}};
     auto passkeys = w_.store_->ListPasskeys();
     out["passkeys"] = passkeys ? passkeys->size() : 0;
-    const std::string id = CookieValue(req, w_.cookie_name_);
+    const std::string id = w_.gate_->SessionId(req);
     if (!id.empty()) {
       if (auto info = w_.store_->Touch(id)) {
         out["signed_in"] = true;
@@ -304,169 +120,21 @@ class ContainerWeb::Handlers {
             out["devices"] = devices.body["devices"].size();
         }
       } else {
-        res.set_header("Set-Cookie", CookieHeader("", 0));
+        res.set_header("Set-Cookie", w_.gate_->CookieHeader("", 0));
       }
     }
     res.set_header("Cache-Control", "no-store");
     http::SendJson(res, out);
   }
 
-  json CreationOptions(const Bytes& challenge) {
-    json exclude = json::array();
-    if (auto list = w_.store_->ListPasskeys()) {
-      for (const web::Passkey& p : *list) exclude.push_back({{"type", "public-key"}, {"id", p.id}});
-    }
-    return {{"challenge", Base64UrlEncode(challenge)},
-            {"rp", {{"id", w_.rp_.rp_id}, {"name", "Medallion"}}},
-            {"user",
-             {{"id", Base64UrlEncode(UserHandle(w_.options_.owner_did))},
-              {"name", w_.options_.display_name},
-              {"displayName", w_.options_.display_name}}},
-            {"pubKeyCredParams",
-             {{{"type", "public-key"}, {"alg", webauthn::kCoseEdDsa}},
-              {{"type", "public-key"}, {"alg", webauthn::kCoseEs256}}}},
-            {"timeout", w_.store_->options().challenge_ttl_s * 1000},
-            {"attestation", "none"},
-            {"authenticatorSelection",
-             {{"residentKey", "required"},
-              {"requireResidentKey", true},
-              {"userVerification", "preferred"}}},
-            {"excludeCredentials", exclude}};
-  }
-
-  void RegisterOptions(const httplib::Request& req, httplib::Response& res) {
-    if (!RequireSameOrigin(req, res)) return;
-    auto body = http::ReadJsonBody(req, res);
-    if (!body) return;
-    std::string ceremony;
-    if (body->contains("link")) {
-      const std::string link = StringOr(*body, "link");
-      if (Status rl = w_.store_->CountSignInAttempt(Address(req)); !rl.ok())
-        return http::SendError(res, rl);
-      if (Status st = w_.store_->ConsumeLink(link, web::LinkPurpose::kRegisterPasskey); !st.ok())
-        return http::SendError(res, st);
-      ceremony = "register-link";
-    } else {
-      if (!Session(req, res)) return;
-      ceremony = "register-session";
-    }
-    auto challenge = w_.store_->NewChallenge(ceremony);
-    if (!challenge) return http::SendError(res, challenge.error());
-    res.set_header("Cache-Control", "no-store");
-    http::SendJson(res, CreationOptions(*challenge));
-  }
-
-  void Register(const httplib::Request& req, httplib::Response& res) {
-    if (!RequireSameOrigin(req, res)) return;
-    auto body = http::ReadJsonBody(req, res);
-    if (!body) return;
-    webauthn::RegistrationResponse r;
-    auto response = CredentialResponse(*body, &r.raw_id);
-    if (!response) return http::SendError(res, response.error());
-    auto cdj = B64Member(**response, "clientDataJSON");
-    auto att = B64Member(**response, "attestationObject");
-    if (!cdj) return http::SendError(res, cdj.error());
-    if (!att) return http::SendError(res, att.error());
-    r.client_data_json = *cdj;
-    r.attestation_object = *att;
-    std::string name = StringOr(*body, "name");
-    if (name.size() > 64)
-      return http::SendError(res,
-                             Status::InvalidArgument("a passkey's name has at most 64 characters"));
-    if (name.empty()) name = "Passkey";
-    auto challenge = ChallengeOf(r.client_data_json);
-    if (!challenge) return http::SendError(res, challenge.error());
-    // The ceremony began with a setup link (the browser is signed in after it) or in a session
-    // (another passkey for a signed-in owner, who must still be signed in).
-    bool via_link = true;
-    Status consumed = w_.store_->ConsumeChallenge(*challenge, "register-link");
-    if (!consumed.ok() && consumed.reason() == web::kChallengeUnknown) {
-      via_link = false;
-      if (!Session(req, res)) return;
-      consumed = w_.store_->ConsumeChallenge(*challenge, "register-session");
-    }
-    if (!consumed.ok()) return http::SendError(res, consumed);
-    auto cred = webauthn::VerifyRegistration(w_.rp_, *challenge, r);
-    if (!cred) return http::SendError(res, cred.error());
-    web::Passkey p;
-    p.id = Base64UrlEncode(cred->id);
-    p.name = name;
-    p.cose_public_key = cred->cose_public_key;
-    p.alg = cred->alg;
-    p.sign_count = cred->sign_count;
-    p.user_verified = cred->user_verified;
-    p.backup_eligible = cred->backup_eligible;
-    p.backed_up = cred->backed_up;
-    p.aaguid = cred->aaguid;
-    p.created_at = w_.env_.clock->NowSeconds();
-    if (Status st = w_.store_->AddPasskey(p); !st.ok()) return http::SendError(res, st);
-    json out = {{"passkey", PasskeyJson(p)}};
-    if (via_link) return SignIn(res, "passkey:" + p.id, 201, out);
-    http::SendJson(res, out, 201);
-  }
-
-  void SignInOptions(const httplib::Request& req, httplib::Response& res) {
-    if (!RequireSameOrigin(req, res)) return;
-    if (Status rl = w_.store_->CountSignInAttempt(Address(req)); !rl.ok())
-      return http::SendError(res, rl);
-    auto challenge = w_.store_->NewChallenge("signin");
-    if (!challenge) return http::SendError(res, challenge.error());
-    res.set_header("Cache-Control", "no-store");
-    http::SendJson(res, {{"challenge", Base64UrlEncode(*challenge)},
-                         {"rpId", w_.rp_.rp_id},
-                         {"timeout", w_.store_->options().challenge_ttl_s * 1000},
-                         {"userVerification", "preferred"},
-                         {"allowCredentials", json::array()}});
-  }
-
-  void SignInPasskey(const httplib::Request& req, httplib::Response& res) {
-    if (!RequireSameOrigin(req, res)) return;
-    auto body = http::ReadJsonBody(req, res);
-    if (!body) return;
-    // (Counted at the options: every assertion needs a fresh challenge.)
-    webauthn::AssertionResponse a;
-    auto response = CredentialResponse(*body, &a.raw_id);
-    if (!response) return http::SendError(res, response.error());
-    for (auto [name, out, optional] :
-         {std::tuple{"clientDataJSON", &a.client_data_json, false},
-          std::tuple{"authenticatorData", &a.authenticator_data, false},
-          std::tuple{"signature", &a.signature, false},
-          std::tuple{"userHandle", &a.user_handle, true}}) {
-      auto v = B64Member(**response, name, optional);
-      if (!v) return http::SendError(res, v.error());
-      *out = std::move(*v);
-    }
-    auto challenge = ChallengeOf(a.client_data_json);
-    if (!challenge) return http::SendError(res, challenge.error());
-    if (Status st = w_.store_->ConsumeChallenge(*challenge, "signin"); !st.ok())
-      return http::SendError(res, st);
-    const std::string id = Base64UrlEncode(a.raw_id);
-    auto passkey = w_.store_->GetPasskey(id);
-    if (!passkey) {
-      return http::SendError(
-          res, Status::WithReason(StatusCode::kUnauthenticated, web::kPasskeyUnknown,
-                                  "this passkey is not registered here (or was revoked)"));
-    }
-    webauthn::Credential stored;
-    stored.id = a.raw_id;
-    stored.cose_public_key = passkey->cose_public_key;
-    stored.alg = passkey->alg;
-    stored.sign_count = passkey->sign_count;
-    auto count =
-        webauthn::VerifyAssertion(w_.rp_, *challenge, stored, UserHandle(w_.options_.owner_did), a);
-    if (!count) return http::SendError(res, count.error());
-    if (Status st = w_.store_->RecordUse(id, *count); !st.ok()) return http::SendError(res, st);
-    SignIn(res, "passkey:" + id);
-  }
-
   void SignInPhone(const httplib::Request& req, httplib::Response& res) {
-    if (!RequireSameOrigin(req, res)) return;
-    if (Status rl = w_.store_->CountSignInAttempt(Address(req)); !rl.ok())
+    if (!w_.gate_->RequireSameOrigin(req, res)) return;
+    if (Status rl = w_.store_->CountSignInAttempt(ClientAddress(req)); !rl.ok())
       return http::SendError(res, rl);
     std::string agent = req.get_header_value("User-Agent").substr(0, 120);
     json summary = {{"text", "Sign in to your container from a browser?"},
                     {"browser", agent},
-                    {"address", Address(req)}};
+                    {"address", ClientAddress(req)}};
     auto id = w_.as_.QueueApproval(uma::kRequestBrowserSignIn, summary, json::object());
     if (!id) return http::SendError(res, id.error());
     const std::string attempt = w_.env_.rng->RandomId(32);
@@ -483,7 +151,7 @@ class ContainerWeb::Handlers {
   }
 
   void SignInPhonePoll(const httplib::Request& req, httplib::Response& res) {
-    if (!RequireSameOrigin(req, res)) return;
+    if (!w_.gate_->RequireSameOrigin(req, res)) return;
     auto body = http::ReadJsonBody(req, res);
     if (!body) return;
     const std::string key = HexEncode(Sha256(AsBytes(StringOr(*body, "attempt"))));
@@ -512,7 +180,7 @@ class ContainerWeb::Handlers {
         }
         it->second.done = true;
       }
-      return SignIn(res, "phone");
+      return w_.gate_->SignIn(res, "phone", "");
     }
     if (status == "denied") return http::SendJson(res, {{"status", "denied"}});
     if (w_.env_.clock->NowSeconds() > attempt.expires_at)
@@ -521,7 +189,7 @@ class ContainerWeb::Handlers {
   }
 
   void SignOut(const httplib::Request& req, httplib::Response& res, bool everywhere) {
-    auto info = Session(req, res);
+    auto info = w_.gate_->Session(req, res);
     if (!info) return;
     if (everywhere) {
       auto ended = w_.store_->EndAllSessions();
@@ -530,7 +198,7 @@ class ContainerWeb::Handlers {
       std::lock_guard<std::mutex> lock(w_.mu_);
       w_.owner_sessions_.clear();
     } else {
-      if (Status st = w_.store_->EndSession(CookieValue(req, w_.cookie_name_)); !st.ok())
+      if (Status st = w_.store_->EndSession(w_.gate_->SessionId(req)); !st.ok())
         return http::SendError(res, st);
       std::string token;
       {
@@ -543,31 +211,15 @@ class ContainerWeb::Handlers {
       }
       if (!token.empty()) (void)w_.as_.EndOwnerSession(token);
     }
-    res.set_header("Set-Cookie", CookieHeader("", 0));
+    res.set_header("Set-Cookie", w_.gate_->CookieHeader("", 0));
     http::SendJson(res, {{"signed_in", false}});
-  }
-
-  void ListPasskeys(const httplib::Request& req, httplib::Response& res) {
-    if (!Session(req, res)) return;
-    auto list = w_.store_->ListPasskeys();
-    if (!list) return http::SendError(res, list.error());
-    json out = json::array();
-    for (const web::Passkey& p : *list) out.push_back(PasskeyJson(p));
-    http::SendJson(res, {{"passkeys", out}});
-  }
-
-  void RevokePasskey(const httplib::Request& req, httplib::Response& res) {
-    if (!Session(req, res)) return;
-    if (Status st = w_.store_->RevokePasskey(req.matches[1].str()); !st.ok())
-      return http::SendError(res, st);
-    res.status = 204;
   }
 
   // Server-Sent Events (HTML Living Standard §9.2): the owner's notifications, resumed after
   // Last-Event-ID. One response lasts at most ~45 s (under the connection guard's exchange
   // limit); the browser reconnects by itself after `retry`.
   void Events(const httplib::Request& req, httplib::Response& res) {
-    auto info = Session(req, res);
+    auto info = w_.gate_->Session(req, res);
     if (!info) return;
     auto token = OwnerSessionFor(*info);
     if (!token) return http::SendError(res, token.error());
@@ -613,7 +265,7 @@ class ContainerWeb::Handlers {
   }
 
   void Pairing(const httplib::Request& req, httplib::Response& res) {
-    auto info = Session(req, res);
+    auto info = w_.gate_->Session(req, res);
     if (!info) return;
     auto token = OwnerSessionFor(*info);
     if (!token) return http::SendError(res, token.error());
@@ -632,7 +284,7 @@ class ContainerWeb::Handlers {
   // chain head, and — with a ledger — each anchor's entry proven in the log (RFC 9162
   // §2.1.3.2 inclusion, against a verified checkpoint) and naming that head.
   void VerifyDisclosures(const httplib::Request& req, httplib::Response& res) {
-    auto info = Session(req, res);
+    auto info = w_.gate_->Session(req, res);
     if (!info) return;
     auto token = OwnerSessionFor(*info);
     if (!token) return http::SendError(res, token.error());
@@ -688,7 +340,7 @@ class ContainerWeb::Handlers {
   // receipt's hash, signed (the node checked it: claims::RegisterAuthorValidators) by the
   // pseudonymous key her signer_proof binds to her DID.
   void VerifyReceipts(const httplib::Request& req, httplib::Response& res) {
-    auto info = Session(req, res);
+    auto info = w_.gate_->Session(req, res);
     if (!info) return;
     auto token = OwnerSessionFor(*info);
     if (!token) return http::SendError(res, token.error());
@@ -752,7 +404,7 @@ class ContainerWeb::Handlers {
   // The owner session of the request's browser session (CSRF checked for unsafe methods);
   // nullopt when an error was sent.
   std::optional<std::string> OwnerToken(const httplib::Request& req, httplib::Response& res) {
-    auto info = Session(req, res);
+    auto info = w_.gate_->Session(req, res);
     if (!info) return std::nullopt;
     auto token = OwnerSessionFor(*info);
     if (!token) {
@@ -813,7 +465,7 @@ class ContainerWeb::Handlers {
   }
 
   void ListRelationships(const httplib::Request& req, httplib::Response& res) {
-    if (!Session(req, res) || !CanRelate(res)) return;
+    if (!w_.gate_->Session(req, res) || !CanRelate(res)) return;
     auto list = Relationships();
     if (!list) return http::SendError(res, list.error());
     json out = json::array();
@@ -833,7 +485,7 @@ class ContainerWeb::Handlers {
 
   // A fresh pseudonym to give a provider: the first index with nothing on the ledger.
   void NewPseudonym(const httplib::Request& req, httplib::Response& res) {
-    if (!Session(req, res) || !CanRelate(res)) return;
+    if (!w_.gate_->Session(req, res) || !CanRelate(res)) return;
     auto list = Relationships();
     if (!list) return http::SendError(res, list.error());
     for (uint32_t i = 0; i < 10'000; ++i) {
@@ -851,7 +503,7 @@ class ContainerWeb::Handlers {
   // Her decision on a relationship: {"rel", "action": accept | reject | delete}, signed with
   // the pairwise key of that relationship and appended to the ledger.
   void DecideRelationship(const httplib::Request& req, httplib::Response& res) {
-    if (!Session(req, res) || !CanRelate(res)) return;
+    if (!w_.gate_->Session(req, res) || !CanRelate(res)) return;
     auto body = http::ReadJsonBody(req, res);
     if (!body) return;
     const std::string rel = StringOr(*body, "rel"), action = StringOr(*body, "action");
@@ -925,28 +577,23 @@ Result<std::unique_ptr<ContainerWeb>> ContainerWeb::Open(
     const std::string& dir, uma::AuthorizationServer& as,
     std::shared_ptr<roles::LedgerClient> ledger, ContainerWebOptions options, Env env) {
   std::unique_ptr<ContainerWeb> w(new ContainerWeb(as, std::move(ledger), std::move(options), env));
-  const std::string& origin = w->options_.origin;
-  const size_t host_start = origin.find("://");
-  if (host_start == std::string::npos)
-    return Status::InvalidArgument("the web origin must be scheme://host[:port]");
-  std::string host = origin.substr(host_start + 3);
-  if (!host.empty() && host.front() == '[')
-    return Status::InvalidArgument("a WebAuthn relying party needs a host name, not an IP address");
-  host = host.substr(0, host.find(':'));
-  w->rp_.rp_id = host;
-  // Browsers keep cookies per host, not per port: the port is in the name, so that containers
-  // on one host name (medallion up: localhost:A, localhost:B) do not replace each other's.
-  const size_t colon = origin.rfind(':');
-  const std::string port =
-      colon > host_start + 2 ? origin.substr(colon + 1) : (w->options_.tls ? "443" : "80");
-  w->cookie_name_ = "mdl_session_" + port;
-  w->rp_.origins = {origin};
   web::SessionOptions so;
   so.max_signin_attempts =
       20;  // per client address in 5 minutes: ceremonies begun, links, phone requests
   MDL_ASSIGN_OR_RETURN(
       w->store_,
       web::BrowserStore::Open((std::filesystem::path(dir) / "web.sqlite").string(), w->env_, so));
+  WebGateOptions go;
+  go.origin = w->options_.origin;
+  go.base_path = w->options_.base_path;
+  go.tls = w->options_.tls;
+  // One person: the owner (account ""), named as the authenticator shows her container.
+  go.user_for = [owner = w->options_.owner_did,
+                 name = w->options_.display_name](const std::string& account) -> Result<WebUser> {
+    if (!account.empty()) return Status::PermissionDenied("a container has no staff accounts");
+    return WebUser{UserHandle(owner), name, name};
+  };
+  MDL_ASSIGN_OR_RETURN(w->gate_, WebGate::Make(*w->store_, std::move(go), w->env_));
   return w;
 }
 
@@ -967,23 +614,7 @@ void ContainerWeb::Register(httplib::Server& server, MountedRoutes* mounted) {
   });
   server.Get("/web/v1/state",
              [h](const httplib::Request& req, httplib::Response& res) { h->State(req, res); });
-  server.Post(
-      "/web/v1/passkeys/register/options",
-      [h](const httplib::Request& req, httplib::Response& res) { h->RegisterOptions(req, res); });
-  server.Post("/web/v1/passkeys/register",
-              [h](const httplib::Request& req, httplib::Response& res) { h->Register(req, res); });
-  server.Get("/web/v1/passkeys", [h](const httplib::Request& req, httplib::Response& res) {
-    h->ListPasskeys(req, res);
-  });
-  server.Delete(
-      R"(/web/v1/passkeys/([A-Za-z0-9_-]{1,1400}))",
-      [h](const httplib::Request& req, httplib::Response& res) { h->RevokePasskey(req, res); });
-  server.Post("/web/v1/signin/options", [h](const httplib::Request& req, httplib::Response& res) {
-    h->SignInOptions(req, res);
-  });
-  server.Post("/web/v1/signin", [h](const httplib::Request& req, httplib::Response& res) {
-    h->SignInPasskey(req, res);
-  });
+  gate_->RegisterRoutes(server);
   server.Post("/web/v1/signin/phone", [h](const httplib::Request& req, httplib::Response& res) {
     h->SignInPhone(req, res);
   });

@@ -18,6 +18,7 @@
 #include "medallion/web/sessions.h"
 #include "medallion/webauthn/webauthn.h"
 #include "mounted_routes.h"
+#include "web_gate.h"
 #include "web_rx.h"
 
 namespace medallion::uma {
@@ -44,11 +45,6 @@ struct ContainerWebOptions {
   // Her key store's path ("" without one): the layout of her guardian shares (files.h).
   std::string store;
 };
-
-// The web origin for a served URL: the same scheme and port, with 127.0.0.1 / ::1 / 0.0.0.0
-// written as "localhost" (WebAuthn needs a domain as its RP ID: Chromium refuses an IP
-// address). "http://127.0.0.1:8090/c/a" → "http://localhost:8090".
-std::string WebOriginFor(const std::string& url);
 
 class ContainerWeb {
  public:
@@ -83,9 +79,8 @@ class ContainerWeb {
   std::shared_ptr<roles::LedgerClient> ledger_;
   ContainerWebOptions options_;
   Env env_;
-  webauthn::RelyingParty rp_;
-  std::string cookie_name_;  // "mdl_session_<port>"
   std::unique_ptr<web::BrowserStore> store_;
+  std::unique_ptr<WebGate> gate_;  // cookie "mdl_session_<port>", passkeys, CSRF
   PrescriptionDesk desk_;
 
   // The owner session standing for each browser session (by session hash), in memory only:

@@ -55,6 +55,64 @@ Result<std::string> PharmacyBaseUrl(const std::string& typed) {
   return url;
 }
 
+namespace {
+
+// RFC 3986 §2.1 percent-decoding (a '+' stays a '+'). invalid_argument for a bad escape.
+Result<std::string> PercentDecode(std::string_view in) {
+  std::string out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out += in[i];
+      continue;
+    }
+    auto hex = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    if (i + 2 >= in.size())
+      return Status::InvalidArgument("a bad %-escape");
+    const int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
+    if (hi < 0 || lo < 0) return Status::InvalidArgument("a bad %-escape");
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+constexpr std::string_view kCounterPath = "/pharmacy/v1/requests/";
+constexpr std::string_view kSchemePresent = "web+medallion:present?request=";
+
+}  // namespace
+
+Result<PharmacyTarget> ParsePharmacyTarget(const std::string& typed) {
+  std::string text = typed;
+  text.erase(0, text.find_first_not_of(" \t\r\n"));
+  if (text.rfind(kSchemePresent, 0) == 0) {
+    std::string_view rest = std::string_view(text).substr(kSchemePresent.size());
+    rest = rest.substr(0, rest.find('&'));
+    MDL_ASSIGN_OR_RETURN(text, PercentDecode(rest));
+  }
+  MDL_ASSIGN_OR_RETURN(std::string url, PharmacyBaseUrl(text));
+  PharmacyTarget t;
+  const size_t host = url.find("://") + 3;
+  const size_t at = url.find(kCounterPath, host);
+  if (at == std::string::npos) {
+    t.base = url;
+    return t;
+  }
+  const std::string id = url.substr(at + kCounterPath.size());
+  if (id.empty() || id.size() > 64 || !std::all_of(id.begin(), id.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+      })) {
+    return Status::InvalidArgument("that pharmacy link names no request");
+  }
+  t.base = url.substr(0, at);
+  t.request = url;
+  return t;
+}
+
 PrescriptionDesk::PrescriptionDesk(uma::AuthorizationServer& as,
                                    std::shared_ptr<roles::LedgerClient> ledger,
                                    PrescriptionDeskOptions options, Env env)
@@ -129,7 +187,7 @@ Result<json> PrescriptionDesk::List(const std::string& owner_session) {
 Result<DeskAnswer> PrescriptionDesk::Present(const std::string& owner_session, const json& body) {
   MDL_ASSIGN_OR_RETURN(std::string id, RequiredString(body, "credential"));
   MDL_ASSIGN_OR_RETURN(std::string typed, RequiredString(body, "pharmacy"));
-  MDL_ASSIGN_OR_RETURN(std::string pharmacy, PharmacyBaseUrl(typed));
+  MDL_ASSIGN_OR_RETURN(PharmacyTarget target, ParsePharmacyTarget(typed));
   if (!options_.holder_signer.sign) {
     return Status::WithReason(
         StatusCode::kFailedPrecondition, "no_wallet",
@@ -145,7 +203,9 @@ Result<DeskAnswer> PrescriptionDesk::Present(const std::string& owner_session, c
     }
   }
   if (rx == nullptr) return Status::NotFound("no prescription with that id in your container");
-  MDL_ASSIGN_OR_RETURN(claims::Challenge challenge, FetchPharmacyChallenge(pharmacy));
+  MDL_ASSIGN_OR_RETURN(claims::Challenge challenge,
+                       target.request.empty() ? FetchPharmacyChallenge(target.base)
+                                              : FetchCounterChallenge(target.request));
   json dispense, disclosure;
   std::string digest = id;  // what her phone's fill authorization names
   if (options_.seed != nullptr && MemberOr(*copy, "sd_jwt").is_string()) {
@@ -168,8 +228,15 @@ Result<DeskAnswer> PrescriptionDesk::Present(const std::string& owner_session, c
     dispense = {{"presentation", std::move(vp)}};
     disclosure = {{"form", "full"}};
   }
+  Attempt sending;
+  sending.pharmacy = target.base;
+  sending.counter = target.request;
+  sending.credential_id = id;
+  sending.body = dispense;
+  sending.disclosure = disclosure;
+  sending.expires_at = challenge.expires;
   if (StringOr(MemberOr(*rx, "credentialSubject"), "controlledSubstanceSchedule").empty()) {
-    return Dispense(owner_session, pharmacy, dispense, disclosure);
+    return Dispense(owner_session, sending, "");
   }
   // A controlled substance: her phone authorizes this fill at this pharmacy first.
   if (options_.resolver == nullptr)
@@ -186,11 +253,11 @@ Result<DeskAnswer> PrescriptionDesk::Present(const std::string& owner_session, c
                        as_.QueueApproval(request["kind"], request["summary"], request["payload"]));
   const std::string attempt = env_.rng->RandomId(32);
   const int64_t now = env_.clock->NowSeconds();
+  sending.request_id = request_id;
   {
     std::lock_guard<std::mutex> lock(mu_);
     std::erase_if(attempts_, [now](const auto& kv) { return kv.second.expires_at < now - 3600; });
-    attempts_[HexEncode(Sha256(AsBytes(attempt)))] = {request_id, pharmacy,          id,   dispense,
-                                                      disclosure, challenge.expires, false};
+    attempts_[HexEncode(Sha256(AsBytes(attempt)))] = sending;
   }
   return DeskAnswer{202,
                     {{"status", "awaiting_phone"},
@@ -210,6 +277,7 @@ Result<DeskAnswer> PrescriptionDesk::Poll(const std::string& owner_session, cons
       return Status::NotFound("no such presentation waiting for your phone");
     a = it->second;
   }
+  if (!a.counter_token.empty()) return PollCounter(owner_session, key, a);
   MDL_ASSIGN_OR_RETURN(json state, as_.GetRequest(a.request_id));
   const std::string status = StringOr(state, "status");
   if (status == "denied") return DeskAnswer{200, {{"status", "denied"}}};
@@ -226,15 +294,16 @@ Result<DeskAnswer> PrescriptionDesk::Poll(const std::string& owner_session, cons
       return Status::NotFound("this presentation was already sent");
     it->second.done = true;
   }
-  json dispense = a.body;
-  dispense["fill_authorization"] = state["result"];
-  return Dispense(owner_session, a.pharmacy, dispense, a.disclosure);
+  a.body["fill_authorization"] = state["result"];
+  return Dispense(owner_session, a, key);
 }
 
 Result<DeskAnswer> PrescriptionDesk::Dispense(const std::string& owner_session,
-                                              const std::string& pharmacy, const json& body,
-                                              const json& disclosure) {
-  auto reply = http::HttpCall("POST", pharmacy + "/pharmacy/v1/dispense", "", body.dump());
+                                              const Attempt& target,
+                                              const std::string& attempt_key) {
+  const std::string url = target.counter.empty() ? target.pharmacy + "/pharmacy/v1/dispense"
+                                                 : target.counter + "/presentation";
+  auto reply = http::HttpCall("POST", url, "", target.body.dump());
   if (!reply)
     return Status::WithReason(StatusCode::kUnavailable, "pharmacy_unavailable",
                               reply.error().message());
@@ -244,6 +313,24 @@ Result<DeskAnswer> PrescriptionDesk::Dispense(const std::string& owner_session,
         StatusCode::kUnavailable, "pharmacy_unavailable",
         "the pharmacy answered " + std::to_string(reply->status) + " without a JSON object");
   }
+  if (reply->status == 202 && !target.counter.empty() && MemberOr(*answer, "token").is_string()) {
+    // The counter holds the checked presentation for the pharmacist: poll its outcome.
+    Attempt waiting = target;
+    waiting.counter_token = (*answer)["token"];
+    waiting.body = json();  // sent: nothing to keep
+    waiting.expires_at = env_.clock->NowSeconds() + 30 * 60;
+    const std::string attempt = attempt_key.empty() ? env_.rng->RandomId(32) : "";
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      attempts_[attempt_key.empty() ? HexEncode(Sha256(AsBytes(attempt))) : attempt_key] =
+          waiting;
+    }
+    json out = {{"status", "awaiting_pharmacist"},
+                {"result", MemberOr(*answer, "result")},
+                {"disclosure", target.disclosure}};
+    if (!attempt.empty()) out["attempt"] = attempt;
+    return DeskAnswer{attempt.empty() ? 200 : 202, std::move(out)};
+  }
   if (reply->status != 200) {
     if (!MemberOr(*answer, "result").is_object()) {
       Status st = http::StatusFromHttpReply(*reply);
@@ -251,18 +338,26 @@ Result<DeskAnswer> PrescriptionDesk::Dispense(const std::string& owner_session,
           StatusCode::kUnavailable, "pharmacy_unavailable",
           "the pharmacy answered " + std::to_string(reply->status) + ": " + st.message());
     }
+    return Outcome(owner_session, *answer, false, target.disclosure);
+  }
+  return Outcome(owner_session, json{{"result", *answer}}, true, target.disclosure);
+}
+
+DeskAnswer PrescriptionDesk::Outcome(const std::string& owner_session, const json& answer,
+                                     bool dispensed, const json& disclosure) {
+  if (!dispensed) {
     return DeskAnswer{200,
                       {{"status", "refused"},
-                       {"error", StringOr(*answer, "error")},
-                       {"error_description", StringOr(*answer, "error_description")},
-                       {"result", (*answer)["result"]},
+                       {"error", StringOr(answer, "error")},
+                       {"error_description", StringOr(answer, "error_description")},
+                       {"result", MemberOr(answer, "result")},
                        {"disclosure", disclosure}}};
   }
-  json out = {{"status", "dispensed"}, {"result", *answer}, {"disclosure", disclosure}};
+  const json& result = MemberOr(answer, "result");
+  json out = {{"status", "dispensed"}, {"result", result}, {"disclosure", disclosure}};
   // Her copy of the pharmacy's signed receipt, kept with her credentials (the issuer's proof is
   // checked there).
-  const json& receipt = MemberOr(*answer, "receipt");
-  uma::Reply kept = as_.StoreCredential(owner_session, receipt);
+  uma::Reply kept = as_.StoreCredential(owner_session, MemberOr(result, "receipt"));
   if (kept.ok()) {
     out["receipt_id"] = StringOr(kept.body, "id");
   } else {
@@ -270,6 +365,37 @@ Result<DeskAnswer> PrescriptionDesk::Dispense(const std::string& owner_session,
     out["receipt_detail"] = kept.status.message();
   }
   return DeskAnswer{200, std::move(out)};
+}
+
+Result<DeskAnswer> PrescriptionDesk::PollCounter(const std::string& owner_session,
+                                                 const std::string& key, const Attempt& a) {
+  auto reply = http::HttpCall("POST", a.counter + "/outcome", "",
+                              json{{"token", a.counter_token}}.dump());
+  if (!reply)
+    return Status::WithReason(StatusCode::kUnavailable, "pharmacy_unavailable",
+                              reply.error().message());
+  auto answer = ParseJson(reply->body, JsonLimits{size_t{4} << 20, 64});
+  if (reply->status != 200 || !answer || !answer->is_object()) {
+    Status st = http::StatusFromHttpReply(*reply);
+    return Status::WithReason(StatusCode::kUnavailable, "pharmacy_unavailable",
+                              "the pharmacy's counter answered " + std::to_string(reply->status) +
+                                  ": " + st.message());
+  }
+  const std::string status = StringOr(*answer, "status");
+  if (status != "dispensed" && status != "refused") {
+    return DeskAnswer{200,
+                      {{"status", "awaiting_pharmacist"},
+                       {"result", MemberOr(*answer, "result")},
+                       {"disclosure", a.disclosure}}};
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = attempts_.find(key);
+    if (it == attempts_.end() || it->second.done)
+      return Status::NotFound("this presentation's outcome was already taken");
+    it->second.done = true;
+  }
+  return Outcome(owner_session, *answer, status == "dispensed", a.disclosure);
 }
 
 Result<json> PrescriptionDesk::VerifyDispenseReceipts(const std::string& owner_session) {

@@ -76,16 +76,27 @@ class PrescriptionDesk {
   Result<nlohmann::json> VerifyDispenseReceipts(const std::string& owner_session);
 
  private:
+  // A presentation in progress: waiting for her phone (request_id), then — at a pharmacy's
+  // counter — for the pharmacist (counter_token).
   struct Attempt {
     std::string request_id, pharmacy, credential_id;
+    std::string counter;        // the counter request's URL ("" for a pharmacy's plain API)
+    std::string counter_token;  // set once the counter holds the presentation
     nlohmann::json body;
     nlohmann::json disclosure;
     int64_t expires_at = 0;
     bool done = false;
   };
   Result<nlohmann::json> Credentials(const std::string& owner_session);
-  Result<DeskAnswer> Dispense(const std::string& owner_session, const std::string& pharmacy,
-                              const nlohmann::json& body, const nlohmann::json& disclosure);
+  // Sends the presentation (to the counter request, or the pharmacy's dispense endpoint).
+  // `attempt_key` "" makes a new attempt when the counter holds it for the pharmacist.
+  Result<DeskAnswer> Dispense(const std::string& owner_session, const Attempt& target,
+                              const std::string& attempt_key);
+  // The pharmacy's final answer (dispensed: her receipt kept; refused) for the page.
+  DeskAnswer Outcome(const std::string& owner_session, const nlohmann::json& answer, bool dispensed,
+                     const nlohmann::json& disclosure);
+  Result<DeskAnswer> PollCounter(const std::string& owner_session, const std::string& key,
+                                 const Attempt& a);
   nlohmann::json LicenseNow(const nlohmann::json& prescription_vc);
 
   uma::AuthorizationServer& as_;
@@ -99,5 +110,15 @@ class PrescriptionDesk {
 // A pharmacy's base URL from what the patient typed or scanned: http(s) only, no user info,
 // the fragment and a trailing '/' dropped. invalid_argument otherwise.
 Result<std::string> PharmacyBaseUrl(const std::string& typed);
+
+// Where to present, from what the patient typed, scanned or opened: a pharmacy's address
+// (its challenge endpoint), or a counter's presentation request — its link
+// "<pharmacy>/pharmacy/v1/requests/<id>", or the QR code's "web+medallion:present?request=<the
+// link, percent-encoded>".
+struct PharmacyTarget {
+  std::string base;     // the pharmacy's base URL
+  std::string request;  // the counter request's URL, or ""
+};
+Result<PharmacyTarget> ParsePharmacyTarget(const std::string& typed);
 
 }  // namespace medallion::roles

@@ -53,7 +53,8 @@ const server = http.createServer(async (req, res) => {
   for await (const c of req) body += c;
   const j = body ? JSON.parse(body) : {};
   if (req.method === 'GET' && (p === '/' || p.startsWith('/app/'))) {
-    const f = p === '/' ? join(APP, 'index.html') : join(APP, p.slice(5));
+    const rel = p.slice(5);
+    const f = p === '/' ? join(APP, 'index.html') : rel.startsWith('shared/') ? join(APP, '..', rel) : join(APP, rel);
     if (!f.startsWith(APP) || !existsSync(f)) return send(res, 404, { error: 'not_found' });
     return send(res, 200, readFileSync(f), { 'Content-Type': TYPES[extname(f)] || 'application/octet-stream' });
   }

@@ -67,6 +67,22 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_by_method ON sessions(method);
 )sql",
+    // 2: staff accounts (a pharmacy's pharmacists, a society's clerks); "" is a container's owner.
+    R"sql(
+CREATE TABLE accounts (
+  name TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  display_name TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  removed_at INTEGER
+);
+ALTER TABLE links ADD COLUMN account TEXT NOT NULL DEFAULT '';
+ALTER TABLE challenges ADD COLUMN account TEXT NOT NULL DEFAULT '';
+ALTER TABLE passkeys ADD COLUMN account TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN account TEXT NOT NULL DEFAULT '';
+CREATE INDEX passkeys_by_account ON passkeys(account);
+CREATE INDEX sessions_by_account ON sessions(account);
+)sql",
 };
 
 std::string HashHex(ByteView secret) { return HexEncode(Sha256(secret)); }
@@ -83,7 +99,7 @@ bool IsBase64UrlId(std::string_view id) {
 }
 
 // At most kMaxPasskeyName characters of valid UTF-8 with no control character.
-Status CheckPasskeyName(std::string_view name) {
+Status CheckPasskeyName(std::string_view name, std::string_view what = "passkey name") {
   size_t chars = 0;
   for (size_t i = 0; i < name.size();) {
     const auto c = static_cast<unsigned char>(name[i]);
@@ -98,28 +114,46 @@ Status CheckPasskeyName(std::string_view name) {
     } else if ((c & 0xF8) == 0xF0) {
       len = 4, cp = c & 0x07u;
     } else {
-      return Status::InvalidArgument("passkey name: not UTF-8");
+      return Status::InvalidArgument(std::string(what) + ": not UTF-8");
     }
-    if (i + len > name.size()) return Status::InvalidArgument("passkey name: not UTF-8");
+    if (i + len > name.size()) return Status::InvalidArgument(std::string(what) + ": not UTF-8");
     for (size_t k = 1; k < len; ++k) {
       const auto cc = static_cast<unsigned char>(name[i + k]);
-      if ((cc & 0xC0) != 0x80) return Status::InvalidArgument("passkey name: not UTF-8");
+      if ((cc & 0xC0) != 0x80) return Status::InvalidArgument(std::string(what) + ": not UTF-8");
       cp = (cp << 6) | (cc & 0x3Fu);
     }
     static constexpr uint32_t kMinOfLength[] = {0, 0, 0x80, 0x800, 0x10000};
     if (cp < kMinOfLength[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return Status::InvalidArgument("passkey name: not UTF-8");
+      return Status::InvalidArgument(std::string(what) + ": not UTF-8");
     }
     if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0))
-      return Status::InvalidArgument("passkey name: control character");
+      return Status::InvalidArgument(std::string(what) + ": control character");
     i += len;
     ++chars;
   }
   if (chars > kMaxPasskeyName) {
-    return Status::InvalidArgument("passkey name: at most " + std::to_string(kMaxPasskeyName) +
+    return Status::InvalidArgument(std::string(what) + ": at most " + std::to_string(kMaxPasskeyName) +
                                    " characters");
   }
   return Status::Ok();
+}
+
+// A staff account's name (1-32 of [a-z0-9._-]) or role (1-32 of [a-z_]).
+bool IsAccountName(std::string_view name) {
+  if (name.empty() || name.size() > 32) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+  });
+}
+bool IsRoleName(std::string_view role) {
+  if (role.empty() || role.size() > 32) return false;
+  return std::all_of(role.begin(), role.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
+}
+
+Status AccountUnknown(std::string_view name) {
+  return Status::WithReason(StatusCode::kNotFound, kAccountUnknown,
+                            "no account " + std::string(name.substr(0, 32)));
 }
 
 Status PasskeyUnknown(std::string_view id) {
@@ -131,7 +165,7 @@ Status PasskeyUnknown(std::string_view id) {
 constexpr char kPasskeyColumns[] =
     "id, name, cose_public_key, alg, sign_count, user_verified, backup_eligible, backed_up, "
     "aaguid, created_at, "
-    "last_used_at";
+    "last_used_at, account";
 
 Passkey ReadPasskey(Stmt& q) {
   Passkey p;
@@ -146,10 +180,12 @@ Passkey ReadPasskey(Stmt& q) {
   p.aaguid = ToBytes(q.ColBlob(8));
   p.created_at = q.ColInt(9);
   p.last_used_at = q.ColInt(10);
+  p.account = q.Col(11);
   return p;
 }
 
-constexpr char kSessionColumns[] = "session_hash, method, created_at, last_seen_at, expires_at";
+constexpr char kSessionColumns[] =
+    "session_hash, method, created_at, last_seen_at, expires_at, account";
 
 SessionInfo ReadSession(Stmt& q) {
   SessionInfo s;
@@ -158,6 +194,7 @@ SessionInfo ReadSession(Stmt& q) {
   s.created_at = q.ColInt(2);
   s.last_seen_at = q.ColInt(3);
   s.expires_at = q.ColInt(4);
+  s.account = q.Col(5);
   return s;
 }
 
@@ -178,6 +215,16 @@ struct BrowserStore::Impl {
   std::string LiveCondition() const {
     return "ended_at IS NULL AND expires_at > ?1 AND last_seen_at + " +
            std::to_string(options.idle_timeout_s) + " > ?1";
+  }
+
+  // OK if `account` is "" (the owner) or a live staff account.
+  Status CheckAccountLive(std::string_view account) {
+    if (account.empty()) return Status::Ok();
+    Stmt q(db, "SELECT 1 FROM accounts WHERE name = ? AND removed_at IS NULL", kWhat);
+    const int rc = q.Text(1, account).Step();
+    if (rc == SQLITE_ROW) return Status::Ok();
+    if (rc != SQLITE_DONE) return q.Error();
+    return AccountUnknown(account);
   }
 
   // Deletes what is long dead: links, challenges and sessions past kKeepExpired.
@@ -223,17 +270,20 @@ const SessionOptions& BrowserStore::options() const { return impl_->options; }
 
 // --- One-time links ---
 
-Result<std::string> BrowserStore::CreateLink(LinkPurpose purpose) {
+Result<std::string> BrowserStore::CreateLink(LinkPurpose purpose, std::string_view account) {
   std::lock_guard lock(impl_->mu);
   const std::string token = Base64UrlEncode(impl_->env.rng->RandomBytes(kSecretBytes));
   const int64_t now = impl_->Now();
   const Status st = sql::InTransaction(impl_->db, kWhat, [&]() -> Status {
     MDL_RETURN_IF_ERROR(impl_->CollectGarbage(now));
-    Stmt ins(impl_->db, "INSERT INTO links (token_hash, purpose, expires_at) VALUES (?, ?, ?)",
+    MDL_RETURN_IF_ERROR(impl_->CheckAccountLive(account));
+    Stmt ins(impl_->db,
+             "INSERT INTO links (token_hash, purpose, expires_at, account) VALUES (?, ?, ?, ?)",
              kWhat);
     ins.Text(1, HashHex(token))
         .Int(2, static_cast<int64_t>(purpose))
-        .Int(3, now + impl_->options.link_ttl_s);
+        .Int(3, now + impl_->options.link_ttl_s)
+        .Text(4, account);
     if (ins.Step() != SQLITE_DONE) return ins.Error();
     return Status::Ok();
   });
@@ -242,11 +292,18 @@ Result<std::string> BrowserStore::CreateLink(LinkPurpose purpose) {
 }
 
 Status BrowserStore::ConsumeLink(std::string_view token, LinkPurpose purpose) {
+  auto account = ConsumeLinkFor(token, purpose);
+  return account ? Status::Ok() : account.error();
+}
+
+Result<std::string> BrowserStore::ConsumeLinkFor(std::string_view token, LinkPurpose purpose) {
   std::lock_guard lock(impl_->mu);
   const int64_t now = impl_->Now();
   const std::string hash = HashHex(token);
-  return sql::InTransaction(impl_->db, kWhat, [&]() -> Status {
-    Stmt q(impl_->db, "SELECT purpose, expires_at, used_at FROM links WHERE token_hash = ?", kWhat);
+  std::string account;
+  const Status st = sql::InTransaction(impl_->db, kWhat, [&]() -> Status {
+    Stmt q(impl_->db,
+           "SELECT purpose, expires_at, used_at, account FROM links WHERE token_hash = ?", kWhat);
     const int rc = q.Text(1, hash).Step();
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return q.Error();
     // A link of the other purpose is, for this one, a link never issued (and stays usable).
@@ -257,15 +314,20 @@ Status BrowserStore::ConsumeLink(std::string_view token, LinkPurpose purpose) {
       return Status::WithReason(StatusCode::kUnauthenticated, kLinkUsed, "the link was used");
     if (now >= q.ColInt(1))
       return Status::WithReason(StatusCode::kUnauthenticated, kLinkExpired, "the link expired");
+    account = q.Col(3);
+    if (!impl_->CheckAccountLive(account).ok())
+      return Status::WithReason(StatusCode::kUnauthenticated, kLinkUnknown, "no such link");
     Stmt use(impl_->db, "UPDATE links SET used_at = ? WHERE token_hash = ?", kWhat);
     if (use.Int(1, now).Text(2, hash).Step() != SQLITE_DONE) return use.Error();
     return Status::Ok();
   });
+  if (!st.ok()) return st;
+  return account;
 }
 
 // --- WebAuthn challenges ---
 
-Result<Bytes> BrowserStore::NewChallenge(std::string_view ceremony) {
+Result<Bytes> BrowserStore::NewChallenge(std::string_view ceremony, std::string_view account) {
   if (ceremony.empty() || ceremony.size() > kMaxCeremony) {
     return Status::InvalidArgument("challenge: a ceremony name of 1 to 64 bytes is required");
   }
@@ -275,9 +337,13 @@ Result<Bytes> BrowserStore::NewChallenge(std::string_view ceremony) {
   const Status st = sql::InTransaction(impl_->db, kWhat, [&]() -> Status {
     MDL_RETURN_IF_ERROR(impl_->CollectGarbage(now));
     Stmt ins(impl_->db,
-             "INSERT INTO challenges (challenge_hash, ceremony, expires_at) VALUES (?, ?, ?)",
+             "INSERT INTO challenges (challenge_hash, ceremony, expires_at, account) VALUES (?, ?, "
+             "?, ?)",
              kWhat);
-    ins.Text(1, HashHex(challenge)).Text(2, ceremony).Int(3, now + impl_->options.challenge_ttl_s);
+    ins.Text(1, HashHex(challenge))
+        .Text(2, ceremony)
+        .Int(3, now + impl_->options.challenge_ttl_s)
+        .Text(4, account);
     if (ins.Step() != SQLITE_DONE) return ins.Error();
     return Status::Ok();
   });
@@ -286,12 +352,20 @@ Result<Bytes> BrowserStore::NewChallenge(std::string_view ceremony) {
 }
 
 Status BrowserStore::ConsumeChallenge(ByteView challenge, std::string_view ceremony) {
+  auto account = ConsumeChallengeFor(challenge, ceremony);
+  return account ? Status::Ok() : account.error();
+}
+
+Result<std::string> BrowserStore::ConsumeChallengeFor(ByteView challenge,
+                                                      std::string_view ceremony) {
   std::lock_guard lock(impl_->mu);
   const int64_t now = impl_->Now();
   const std::string hash = HashHex(challenge);
-  return sql::InTransaction(impl_->db, kWhat, [&]() -> Status {
+  std::string account;
+  const Status st = sql::InTransaction(impl_->db, kWhat, [&]() -> Status {
     Stmt q(impl_->db,
-           "SELECT ceremony, expires_at, used_at FROM challenges WHERE challenge_hash = ?", kWhat);
+           "SELECT ceremony, expires_at, used_at, account FROM challenges WHERE challenge_hash = ?",
+           kWhat);
     const int rc = q.Text(1, hash).Step();
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return q.Error();
     if (rc == SQLITE_DONE || q.Col(0) != ceremony) {
@@ -306,10 +380,13 @@ Status BrowserStore::ConsumeChallenge(ByteView challenge, std::string_view cerem
       return Status::WithReason(StatusCode::kUnauthenticated, kChallengeExpired,
                                 "the challenge expired");
     }
+    account = q.Col(3);
     Stmt use(impl_->db, "UPDATE challenges SET used_at = ? WHERE challenge_hash = ?", kWhat);
     if (use.Int(1, now).Text(2, hash).Step() != SQLITE_DONE) return use.Error();
     return Status::Ok();
   });
+  if (!st.ok()) return st;
+  return account;
 }
 
 // --- Passkeys ---
@@ -328,12 +405,12 @@ Status BrowserStore::AddPasskey(const Passkey& passkey) {
       return Status::AlreadyExists("passkey " + passkey.id.substr(0, 64) +
                                    " is already registered");
     if (rc != SQLITE_DONE) return q.Error();
-    Stmt ins(
-        impl_->db,
-        "INSERT INTO passkeys (id, name, cose_public_key, alg, sign_count, user_verified, "
-        "backup_eligible, "
-        "backed_up, aaguid, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        kWhat);
+    MDL_RETURN_IF_ERROR(impl_->CheckAccountLive(passkey.account));
+    Stmt ins(impl_->db,
+             "INSERT INTO passkeys (id, name, cose_public_key, alg, sign_count, user_verified, "
+             "backup_eligible, backed_up, aaguid, created_at, last_used_at, account) VALUES (?, ?, "
+             "?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             kWhat);
     ins.Text(1, passkey.id)
         .Text(2, passkey.name)
         .Blob(3, passkey.cose_public_key.data(), passkey.cose_public_key.size())
@@ -344,7 +421,8 @@ Status BrowserStore::AddPasskey(const Passkey& passkey) {
         .Int(8, passkey.backed_up ? 1 : 0)
         .Blob(9, passkey.aaguid.data(), passkey.aaguid.size())
         .Int(10, passkey.created_at != 0 ? passkey.created_at : now)
-        .Int(11, passkey.last_used_at);
+        .Int(11, passkey.last_used_at)
+        .Text(12, passkey.account);
     if (ins.Step() != SQLITE_DONE) return ins.Error();
     return Status::Ok();
   });
@@ -357,6 +435,21 @@ Result<std::vector<Passkey>> BrowserStore::ListPasskeys() {
           " FROM passkeys WHERE revoked_at IS NULL ORDER BY created_at, rowid")
              .c_str(),
          kWhat);
+  std::vector<Passkey> out;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) out.push_back(ReadPasskey(q));
+  if (rc != SQLITE_DONE) return q.Error();
+  return out;
+}
+
+Result<std::vector<Passkey>> BrowserStore::ListPasskeys(std::string_view account) {
+  std::lock_guard lock(impl_->mu);
+  Stmt q(impl_->db,
+         (std::string("SELECT ") + kPasskeyColumns +
+          " FROM passkeys WHERE revoked_at IS NULL AND account = ? ORDER BY created_at, rowid")
+             .c_str(),
+         kWhat);
+  q.Text(1, account);
   std::vector<Passkey> out;
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) out.push_back(ReadPasskey(q));
@@ -418,9 +511,83 @@ Status BrowserStore::RenamePasskey(std::string_view id, std::string_view name) {
   });
 }
 
+// --- Staff accounts ---
+
+Status BrowserStore::AddAccount(const Account& account) {
+  if (!IsAccountName(account.name))
+    return Status::InvalidArgument("account: a name is 1 to 32 of a-z, 0-9, '.', '_', '-'");
+  if (!IsRoleName(account.role))
+    return Status::InvalidArgument("account: a role is 1 to 32 of a-z and '_'");
+  MDL_RETURN_IF_ERROR(CheckPasskeyName(account.display_name, "account display name"));
+  std::lock_guard lock(impl_->mu);
+  const int64_t now = impl_->Now();
+  return sql::InTransaction(impl_->db, kWhat, [&]() -> Status {
+    Stmt q(impl_->db, "SELECT 1 FROM accounts WHERE name = ?", kWhat);
+    const int rc = q.Text(1, account.name).Step();
+    if (rc == SQLITE_ROW)
+      return Status::AlreadyExists("account " + account.name + " exists (or existed)");
+    if (rc != SQLITE_DONE) return q.Error();
+    Stmt ins(impl_->db,
+             "INSERT INTO accounts (name, role, display_name, created_at) VALUES (?, ?, ?, ?)",
+             kWhat);
+    ins.Text(1, account.name)
+        .Text(2, account.role)
+        .Text(3, account.display_name.empty() ? account.name : account.display_name)
+        .Int(4, account.created_at != 0 ? account.created_at : now);
+    if (ins.Step() != SQLITE_DONE) return ins.Error();
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<Account>> BrowserStore::ListAccounts() {
+  std::lock_guard lock(impl_->mu);
+  Stmt q(impl_->db,
+         "SELECT name, role, display_name, created_at FROM accounts WHERE removed_at IS NULL "
+         "ORDER BY created_at, rowid",
+         kWhat);
+  std::vector<Account> out;
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW)
+    out.push_back({q.Col(0), q.Col(1), q.Col(2), q.ColInt(3)});
+  if (rc != SQLITE_DONE) return q.Error();
+  return out;
+}
+
+Result<Account> BrowserStore::GetAccount(std::string_view name) {
+  std::lock_guard lock(impl_->mu);
+  Stmt q(impl_->db,
+         "SELECT name, role, display_name, created_at FROM accounts WHERE name = ? AND removed_at "
+         "IS NULL",
+         kWhat);
+  const int rc = q.Text(1, name).Step();
+  if (rc == SQLITE_ROW) return Account{q.Col(0), q.Col(1), q.Col(2), q.ColInt(3)};
+  if (rc != SQLITE_DONE) return q.Error();
+  return AccountUnknown(name);
+}
+
+Status BrowserStore::RemoveAccount(std::string_view name) {
+  std::lock_guard lock(impl_->mu);
+  const int64_t now = impl_->Now();
+  return sql::InTransaction(impl_->db, kWhat, [&]() -> Status {
+    Stmt up(impl_->db, "UPDATE accounts SET removed_at = ? WHERE name = ? AND removed_at IS NULL",
+            kWhat);
+    if (up.Int(1, now).Text(2, name).Step() != SQLITE_DONE) return up.Error();
+    if (sqlite3_changes(impl_->db) == 0) return AccountUnknown(name);
+    for (const char* sql :
+         {"UPDATE passkeys SET revoked_at = ?1 WHERE account = ?2 AND revoked_at IS NULL",
+          "UPDATE sessions SET ended_at = ?1 WHERE account = ?2 AND ended_at IS NULL",
+          "UPDATE links SET used_at = ?1 WHERE account = ?2 AND used_at IS NULL"}) {
+      Stmt end(impl_->db, sql, kWhat);
+      if (end.Int(1, now).Text(2, name).Step() != SQLITE_DONE) return end.Error();
+    }
+    return Status::Ok();
+  });
+}
+
 // --- Browser sessions ---
 
-Result<NewSession> BrowserStore::CreateSession(std::string_view method) {
+Result<NewSession> BrowserStore::CreateSession(std::string_view method,
+                                               std::string_view account) {
   if (method.empty() || method.size() > 2048)
     return Status::InvalidArgument("session: a sign-in method is required");
   std::lock_guard lock(impl_->mu);
@@ -433,17 +600,20 @@ Result<NewSession> BrowserStore::CreateSession(std::string_view method) {
   out.info.created_at = now;
   out.info.last_seen_at = now;
   out.info.expires_at = now + impl_->options.absolute_timeout_s;
+  out.info.account = std::string(account);
   const Status st = sql::InTransaction(impl_->db, kWhat, [&]() -> Status {
     MDL_RETURN_IF_ERROR(impl_->CollectGarbage(now));
+    MDL_RETURN_IF_ERROR(impl_->CheckAccountLive(account));
     Stmt ins(impl_->db,
-             "INSERT INTO sessions (session_hash, method, created_at, last_seen_at, expires_at) "
-             "VALUES (?, ?, ?, ?, ?)",
+             "INSERT INTO sessions (session_hash, method, created_at, last_seen_at, expires_at, "
+             "account) VALUES (?, ?, ?, ?, ?, ?)",
              kWhat);
     ins.Text(1, out.info.session_hash)
         .Text(2, method)
         .Int(3, now)
         .Int(4, now)
-        .Int(5, out.info.expires_at);
+        .Int(5, out.info.expires_at)
+        .Text(6, account);
     if (ins.Step() != SQLITE_DONE) return ins.Error();
     return Status::Ok();
   });
@@ -464,7 +634,7 @@ Result<SessionInfo> BrowserStore::Touch(std::string_view session_id) {
            kWhat);
     const int rc = q.Text(1, hash).Step();
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return q.Error();
-    if (rc == SQLITE_DONE || !q.ColIsNull(5)) {
+    if (rc == SQLITE_DONE || !q.ColIsNull(6)) {
       return Status::WithReason(StatusCode::kUnauthenticated, kSessionUnknown, "no such session");
     }
     info = ReadSession(q);

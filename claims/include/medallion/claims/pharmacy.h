@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -91,6 +92,8 @@ struct PharmacyConfig {
   int64_t max_clock_skew = 300;
 };
 
+struct HeldDispense;
+
 struct StepResult {
   std::string step;
   bool ok = false;
@@ -108,6 +111,14 @@ struct DispenseResult {
   std::string receipt_json;         // the signed receipt (a DispenseReceipt credential), JSON text
   std::vector<std::string>
       disclosed;  // SD-JWT VC: JSON Pointers of the claims the patient revealed
+  // What the presentation showed (for the counter's screen): the medication in words, the
+  // quantity, the prescriber's DID, the schedule ("" if none) and the holder ("" if not
+  // disclosed).
+  std::string medication, prescriber, schedule, holder;
+  int64_t quantity = 0;
+  // Set when verified with `hold`: every check passed and nothing was written; `fill` is the
+  // fill a CommitHeldDispense would dispense.
+  std::shared_ptr<const HeldDispense> held;
   bool ok() const { return reason == rx_reason::kOk; }
   nlohmann::json ToJson() const;
 };
@@ -120,11 +131,22 @@ Result<std::string> DispenseNullifier(const nlohmann::json& prescription_vc, uin
 // Runs the whole pipeline on a presentation and, if everything holds, dispenses the next fill:
 // appends the dispense record and returns the signed receipt. `approval_check`, if set, is
 // called for controlled substances to confirm the patient's phone approved this fill (returns
-// OK or permission_denied). Nothing is written unless every check passed.
+// OK or permission_denied). Nothing is written unless every check passed. With `hold`, nothing
+// is written at all: the checks' result comes back with `held` set, for a pharmacist to
+// dispense (CommitHeldDispense) or not.
 DispenseResult VerifyAndDispense(
     const nlohmann::json& presentation, const PharmacyConfig& config, const did::Resolver& resolver,
     ChallengeStore& challenges, LedgerPort& ledger, const LicenseStatusCheck& license_status,
-    const std::function<Status(const nlohmann::json& prescription)>& approval_check, Env env);
+    const std::function<Status(const nlohmann::json& prescription)>& approval_check, Env env,
+    bool hold = false);
+
+// Dispenses a held presentation: the license's status is checked again (it may have changed
+// since), then the dispense record (a fill used meanwhile, here or elsewhere, is
+// already_dispensed: the ledger refuses a used nullifier) and the signed receipt. The result's
+// steps are the held ones plus these.
+DispenseResult CommitHeldDispense(const HeldDispense& held, const PharmacyConfig& config,
+                                  const did::Resolver& resolver, LedgerPort& ledger,
+                                  const LicenseStatusCheck& license_status, Env env);
 
 // The patient's phone approval of a controlled-substance fill (docs/mobile-bridge.md): a
 // did-auth+jwt whose signer is the prescription's subject (the patient) and whose key is her
@@ -177,7 +199,8 @@ struct SdJwtDispenseRequest {
 DispenseResult VerifyAndDispenseSdJwt(const SdJwtDispenseRequest& request,
                                       const PharmacyConfig& config, const did::Resolver& resolver,
                                       ChallengeStore& challenges, LedgerPort& ledger,
-                                      const LicenseStatusCheck& license_status, Env env);
+                                      const LicenseStatusCheck& license_status, Env env,
+                                      bool hold = false);
 // VerifyFillAuthorization for a patient DID and a prescription digest (hex) given directly.
 Status VerifyFillAuthorizationFor(std::string_view token, const std::string& patient_did,
                                   const std::string& digest_hex, const std::string& pharmacy_domain,

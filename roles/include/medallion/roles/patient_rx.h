@@ -26,6 +26,10 @@ namespace medallion::roles {
 // The pharmacy's challenge (POST <pharmacy_url>/pharmacy/v1/challenge). unavailable when the
 // pharmacy cannot be reached or answers something else than {"nonce", "domain", "expires"}.
 Result<claims::Challenge> FetchPharmacyChallenge(const std::string& pharmacy_url);
+// A pharmacy counter's presentation request (GET <request_url>: {"nonce", "domain",
+// "expires", ...}): its challenge. unavailable when it cannot be had; failed_precondition when
+// the request was already answered or expired.
+Result<claims::Challenge> FetchCounterChallenge(const std::string& request_url);
 
 // The phone's verification method of `did`: the first method listed under both
 // authentication and assertionMethod (docs/mobile-bridge.md). not_found without a paired phone;

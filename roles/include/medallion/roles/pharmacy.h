@@ -18,6 +18,7 @@ class LedgerPort;
 }  // namespace medallion::claims
 namespace medallion::roles {
 struct PharmacyService;
+class PharmacyCounter;
 }
 
 namespace medallion::roles {
@@ -27,10 +28,21 @@ struct PharmacyOptions {
   std::string store, passphrase_file;
   std::string listen = "127.0.0.1:8060";
   std::string domain;  // the origin presentations are bound to (default: the bound URL)
+  std::string name = "Pharmacy";  // shown at the counter and to patients' containers
+  std::string web_origin;  // the counter app's origin (default: the bound URL, as "localhost")
   VerifierOptions verifier;
   TlsFiles tls;
   LedgerClientOptions ledger;  // required (log_key)
 };
+
+// Adds a staff account (`role` "pharmacist" or "technician") to the pharmacy whose data folder
+// is `dir`, while it runs or not, and returns the account's one-time setup link
+// "<origin>/#setup=<token>" (10 minutes). `origin` "" is the counter's origin as its last start
+// recorded it (DIR/web.origin). Errors: invalid_argument (name, role, no origin),
+// already_exists.
+Result<std::string> AddPharmacyStaff(const std::string& dir, std::string origin,
+                                     const std::string& name, const std::string& role,
+                                     const std::string& display_name, Env env);
 
 class PharmacyRole final : public Role {
  public:
@@ -47,6 +59,7 @@ class PharmacyRole final : public Role {
   std::unique_ptr<Verifier> verifier_;
   std::unique_ptr<claims::ChallengeStore> challenges_;
   std::unique_ptr<roles::PharmacyService> service_;
+  std::unique_ptr<PharmacyCounter> counter_;
 };
 
 }  // namespace medallion::roles

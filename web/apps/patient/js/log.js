@@ -1,5 +1,5 @@
 // The accounting of disclosures, read page by page (GET owner/v1/disclosures?after=&limit=).
-import * as api from './api.js';
+import * as api from '../shared/js/api.js';
 
 export async function loadLog(maxPages = 20) {
   const all = [];

@@ -1,7 +1,7 @@
 // The patient's container as a web app: boot, sign-in state, hash routing, the live event
 // stream (Server-Sent Events) and the shared announcer. Plain ES modules, no framework.
-import { h, clear } from './dom.js';
-import * as api from './api.js';
+import { h, clear } from '../shared/js/dom.js';
+import * as api from '../shared/js/api.js';
 import { errorWords, typePlural, didWords } from './words.js';
 import * as signin from './page-signin.js';
 import * as home from './page-home.js';

@@ -1,8 +1,8 @@
 // Devices and sign-in: paired phones (owner/v1/devices: list, revoke, pair with a QR code from
 // web/v1/pairing), passkeys (web/v1/passkeys: list, add, revoke), sign out, sign out everywhere.
-import { h, clear, field, details } from './dom.js';
-import * as api from './api.js';
-import { textToBase64 } from './b64.js';
+import { h, clear, field, details } from '../shared/js/dom.js';
+import * as api from '../shared/js/api.js';
+import { textToBase64 } from '../shared/js/b64.js';
 import { when, isoAttr, errorWords, errorDetail } from './words.js';
 import { registerPasskey } from './page-signin.js';
 

@@ -1,8 +1,8 @@
 // Who saw what: the accounting of disclosures as a timeline (owner/v1/disclosures), filtered by
 // party and kind; the export (owner/v1/disclosures/export) and its verification
 // (web/v1/disclosures/verify).
-import { h, clear, field, details } from './dom.js';
-import * as api from './api.js';
+import { h, clear, field, details } from '../shared/js/dom.js';
+import * as api from '../shared/js/api.js';
 import { didWords, typePlural, scopeWords, when, isoAttr, errorWords, errorDetail, capital, purposeWords } from './words.js';
 import { loadLog } from './log.js';
 

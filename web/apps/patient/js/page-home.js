@@ -1,7 +1,7 @@
 // Home: the records in the container, one tab per FHIR type, newest first, with who wrote each
 // and when (local time); and a form to add a symptom report (a FHIR Observation).
-import { h, clear, field, details, newId } from './dom.js';
-import * as api from './api.js';
+import { h, clear, field, details, newId } from '../shared/js/dom.js';
+import * as api from '../shared/js/api.js';
 import { RECORD_TYPES, didWords, when, isoAttr, errorWords, errorDetail, capital } from './words.js';
 import { loadLog, authors } from './log.js';
 

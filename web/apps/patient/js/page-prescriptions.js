@@ -4,8 +4,8 @@
 // shows it to the pharmacy at the address she gives (or the pharmacy's link), her phone
 // approves a controlled substance's fill, and the pharmacy's answer appears check by check
 // (web/v1/prescriptions/present, .../poll).
-import { h, clear, field, details } from './dom.js';
-import * as api from './api.js';
+import { h, clear, field, details } from '../shared/js/dom.js';
+import * as api from '../shared/js/api.js';
 import { didWords, when, isoAttr, capital, errorWords, errorDetail, rxStepWords } from './words.js';
 
 const LICENSE_WORDS = {
@@ -59,8 +59,18 @@ function outcome(answer) {
     details('Technical details', h('pre', { class: 'mono' }, JSON.stringify(answer, null, 2))));
 }
 
+// While the pharmacist looks: the checks so far.
+function pharmacistWaiting(answer) {
+  const steps = ((answer.result || {}).steps) || [];
+  return h('div', { class: 'rx-outcome', id: 'rx-awaiting-pharmacist' },
+    h('p', { class: 'notice' }, 'Every check passed. The pharmacist is reviewing your prescription; this page continues when they decide.'),
+    disclosureWords(answer.disclosure),
+    h('ol', { class: 'checks' }, steps.map((s) => h('li', { class: s.ok ? 'ok' : 'error' },
+      h('strong', {}, s.ok ? 'Passed: ' : 'Failed: '), rxStepWords(s.step), s.detail ? h('span', { class: 'hint' }, ` — ${s.detail}`) : null))));
+}
+
 function presentForm(item, facts, ctx, reload) {
-  const url = h('input', { type: 'url', name: 'pharmacy', autocomplete: 'url', spellcheck: 'false', placeholder: 'https://pharmacy.example', required: true });
+  const url = h('input', { type: 'text', inputmode: 'url', name: 'pharmacy', autocomplete: 'url', spellcheck: 'false', placeholder: 'https://pharmacy.example', required: true, value: ctx.pharmacyLink || '' });
   const submit = h('button', { type: 'submit', class: 'button primary' }, 'Present');
   const status = h('div', { class: 'message', role: 'status' });
   const controlled = facts && facts.controlled;
@@ -91,13 +101,28 @@ function presentForm(item, facts, ctx, reload) {
     status.replaceChildren(h('p', {}, 'Showing your prescription to the pharmacy…'));
     try {
       const answer = await api.post('web/v1/prescriptions/present', { credential: item.id, pharmacy: url.value.trim() });
-      if (answer.status !== 'awaiting_phone') return done(answer);
-      status.replaceChildren(h('p', { class: 'notice', id: 'rx-awaiting-phone' }, 'Approve this fill on your phone. This page continues when you do.'));
-      ctx.announce('Approve this fill on your phone.');
+      if (answer.status !== 'awaiting_phone' && answer.status !== 'awaiting_pharmacist') return done(answer);
+      if (answer.status === 'awaiting_phone') {
+        status.replaceChildren(h('p', { class: 'notice', id: 'rx-awaiting-phone' }, 'Approve this fill on your phone. This page continues when you do.'));
+        ctx.announce('Approve this fill on your phone.');
+      } else {
+        status.replaceChildren(pharmacistWaiting(answer));
+        ctx.announce('The pharmacist is reviewing your prescription.');
+      }
+      let toldPharmacist = answer.status === 'awaiting_pharmacist';
       const poll = async () => {
         try {
           const r = await api.post('web/v1/prescriptions/present/poll', { attempt: answer.attempt });
           if (r.status === 'pending') {
+            timer = window.setTimeout(poll, 1500);
+            return;
+          }
+          if (r.status === 'awaiting_pharmacist') {
+            if (!toldPharmacist) {
+              status.replaceChildren(pharmacistWaiting(r));
+              ctx.announce('Your phone approved. The pharmacist is reviewing your prescription.');
+              toldPharmacist = true;
+            }
             timer = window.setTimeout(poll, 1500);
             return;
           }
@@ -168,11 +193,37 @@ function rxCard(item, facts, ctx, canPresent, reload) {
       h('pre', { class: 'mono' }, JSON.stringify(vc, null, 2))));
 }
 
+// A pharmacy's request opened from its QR code (web+medallion:present?request=…, through the
+// protocol handler) or a link: #prescriptions?open=<the URI> or ?present=<the link>.
+function pharmacyLinkFromHash() {
+  const q = window.location.hash.split('?')[1] || '';
+  const params = new URLSearchParams(q);
+  return params.get('open') || params.get('present') || '';
+}
+
+function handlerButton() {
+  if (typeof navigator.registerProtocolHandler !== 'function') return null;
+  const button = h('button', { type: 'button', class: 'button quiet', id: 'register-handler' }, 'Open pharmacies’ QR codes with this container');
+  const msg = h('span', { class: 'hint', role: 'status' });
+  button.addEventListener('click', () => {
+    try {
+      navigator.registerProtocolHandler('web+medallion', `${window.location.origin}${window.location.pathname}#prescriptions?open=%s`);
+      msg.textContent = ' Your browser asks to confirm: then a pharmacy’s QR code opens here.';
+    } catch (err) {
+      msg.textContent = ` This browser refused: ${err.message}`;
+    }
+  });
+  return h('p', {}, button, msg);
+}
+
 export async function render(main, ctx) {
   const box = h('div', { id: 'prescriptions' });
+  ctx.pharmacyLink = pharmacyLinkFromHash();
   main.append(
     h('h1', {}, 'Prescriptions'),
     h('p', { class: 'lead' }, 'Prescriptions your physicians sent to your container. Present one to a pharmacy from here or from your phone.'),
+    ctx.pharmacyLink ? h('p', { class: 'notice', id: 'pharmacy-request', role: 'status' }, 'A pharmacy is ready for your prescription: choose “Present to a pharmacy” on the one to fill — its address is filled in.') : null,
+    handlerButton(),
     box);
   const reload = async () => {
     const [list, facts] = await Promise.all([

@@ -2,8 +2,8 @@
 // type DispenseReceipt) and the consent receipts of every rule added or revoked
 // (owner/v1/receipts), each with its ledger position and the proof her container checked
 // (web/v1/receipts/verify).
-import { h, clear, details } from './dom.js';
-import * as api from './api.js';
+import { h, clear, details } from '../shared/js/dom.js';
+import * as api from '../shared/js/api.js';
 import { policySentence, when, isoAttr, didWords } from './words.js';
 
 function dispenseCard(item, rxById, ctx) {

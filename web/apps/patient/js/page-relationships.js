@@ -2,8 +2,8 @@
 // the ledger (docs/relationships.md), rebuilt by her container from her seed
 // (GET web/v1/relationships); accept, reject or delete each (POST web/v1/relationships/decision),
 // and a fresh pseudonym to give a new provider (POST web/v1/relationships/pseudonym).
-import { h, clear, details } from './dom.js';
-import * as api from './api.js';
+import { h, clear, details } from '../shared/js/dom.js';
+import * as api from '../shared/js/api.js';
 import { errorWords, errorDetail, capital } from './words.js';
 
 const KIND_WORDS = { patient_provider: 'care relationship' };

@@ -1,8 +1,8 @@
 // Requests: access requests waiting for the owner's decision — who asks, for what, why, and
 // for how long — approved or denied with owner/v1/requests/<id>/decision; live through the
 // event stream.
-import { h, clear, details } from './dom.js';
-import * as api from './api.js';
+import { h, clear, details } from '../shared/js/dom.js';
+import * as api from '../shared/js/api.js';
 import { didWords, credentialWords, typePlural, scopeWords, purposeWords, listWords, when, isoAttr, errorWords, capital } from './words.js';
 
 let listener = null;

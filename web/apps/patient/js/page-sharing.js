@@ -1,8 +1,8 @@
 // Sharing: the owner's private policies (owner/v1/policies) — listed as plain sentences,
 // created, edited and revoked. The container has no update endpoint, so an edit adds the new
 // rule and then revokes the old one (the page says so).
-import { h, clear, field, choices, details } from './dom.js';
-import * as api from './api.js';
+import { h, clear, field, choices, details } from '../shared/js/dom.js';
+import * as api from '../shared/js/api.js';
 import { RECORD_TYPES, SCOPES, PURPOSES, policySentence, relationshipWords, errorWords, errorDetail, when, isoAttr } from './words.js';
 
 function dateInputValue(seconds) {

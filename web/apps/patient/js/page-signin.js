@@ -1,8 +1,8 @@
 // Sign-in: a passkey (WebAuthn, discoverable credentials), "approve on my phone", and the
 // first passkey of this device from a one-time setup link (#setup=<token>).
-import { h, field, details } from './dom.js';
-import * as api from './api.js';
-import * as b64 from './b64.js';
+import { h, field, details } from '../shared/js/dom.js';
+import * as api from '../shared/js/api.js';
+import * as b64 from '../shared/js/b64.js';
 import { errorWords, errorDetail } from './words.js';
 
 let phonePoll = null;

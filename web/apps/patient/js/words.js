@@ -115,26 +115,8 @@ const REASONS = {
   pharmacy_unavailable: 'The pharmacy could not be reached. Check its address and try again.',
 };
 
-// A pharmacy's checks (claims/pharmacy.h), each in plain words.
-export const RX_STEPS = {
-  configuration: 'The pharmacy is set up to dispense',
-  prescription: 'It is a prescription',
-  holder_binding: 'You are the patient it was written for',
-  prescription_proofs: 'The prescriber’s signature (and, for a controlled substance, her phone’s)',
-  issuer_resolution: 'The prescriber’s identity',
-  license_proof: 'The prescriber’s license was issued by a trusted medical society',
-  license_status: 'The license is active now (not revoked or suspended)',
-  schedule: 'The license covers this controlled substance',
-  postmark: 'The prescription is stamped on the public ledger',
-  fills: 'A fill is left',
-  patient_approval: 'You approved this fill on your phone',
-  dispense: 'The fill is recorded on the public ledger',
-  receipt: 'The pharmacy signed your receipt',
-};
-
-export function rxStepWords(step) {
-  return RX_STEPS[step] || step;
-}
+// A pharmacy's checks in plain words (shared with the pharmacy's counter).
+export { RX_STEPS, rxStepWords } from '../shared/js/rx-words.js';
 
 // A sentence for an error; the technical detail is kept for a <details>.
 export function errorWords(err) {

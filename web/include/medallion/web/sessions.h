@@ -33,6 +33,7 @@ inline constexpr char kSessionExpired[] = "session_expired";  // absolute timeou
 inline constexpr char kCsrfInvalid[] = "csrf_invalid";
 inline constexpr char kRateLimited[] = "rate_limited";
 inline constexpr char kPasskeyUnknown[] = "passkey_unknown";  // unknown or revoked
+inline constexpr char kAccountUnknown[] = "account_unknown";  // unknown or removed
 
 struct SessionOptions {
   int64_t idle_timeout_s = 30 * 60;
@@ -48,10 +49,21 @@ struct SessionOptions {
 // What a one-time link lets its holder do.
 enum class LinkPurpose { kRegisterPasskey, kSignIn };
 
+// A staff account of a role with several people (a pharmacy's pharmacists, a society's clerks).
+// A container has one person, its owner: her passkeys, links and sessions have account "".
+// `name`: 1-32 of [a-z0-9._-]; `role`: 1-32 of [a-z_]; `display_name`: at most 64 characters.
+struct Account {
+  std::string name;
+  std::string role;
+  std::string display_name;
+  int64_t created_at = 0;
+};
+
 // A registered passkey (the webauthn::Credential members the relying party keeps, plus names
 // and times). `id` is the base64url credential id.
 struct Passkey {
   std::string id;
+  std::string account;  // "" for a container's owner
   std::string name;  // the owner's label ("Laptop"), at most 64 characters
   Bytes cose_public_key;
   int64_t alg = 0;
@@ -68,6 +80,7 @@ struct Passkey {
 struct SessionInfo {
   std::string session_hash;  // hex SHA-256 of the id: the stable handle for logs and caches
   std::string method;        // "passkey:<credential id>", "phone:<device id>" or "link"
+  std::string account;       // the staff account signed in ("" for a container's owner)
   int64_t created_at = 0;
   int64_t last_seen_at = 0;
   int64_t expires_at = 0;  // the absolute timeout
@@ -98,23 +111,42 @@ class BrowserStore {
 
   // --- One-time links (container login-link, setup links printed by serve/up) ---
   // A new single-use token (32 random bytes, base64url) for `purpose`, live for link_ttl_s.
-  Result<std::string> CreateLink(LinkPurpose purpose);
+  // With `account`, the link is that staff account's (it must exist).
+  Result<std::string> CreateLink(LinkPurpose purpose, std::string_view account = "");
   // Consumes a link: OK once, within its lifetime, for its purpose. Errors: unauthenticated with
   // kLinkUnknown (never issued, or issued for the other purpose), kLinkUsed, kLinkExpired.
   Status ConsumeLink(std::string_view token, LinkPurpose purpose);
+  // ConsumeLink, answering the account the link was made for ("" for the owner). A link of an
+  // account removed since is kLinkUnknown.
+  Result<std::string> ConsumeLinkFor(std::string_view token, LinkPurpose purpose);
 
   // --- WebAuthn challenges (§13.4.3: at least 16 random bytes, single use, expiring) ---
   // 32 random bytes for a ceremony ("register" or "signin"), live for challenge_ttl_s.
-  Result<Bytes> NewChallenge(std::string_view ceremony);
+  // With `account`: a registration for that staff account.
+  Result<Bytes> NewChallenge(std::string_view ceremony, std::string_view account = "");
   // Consumes a challenge of `ceremony`. Errors: unauthenticated with kChallengeUnknown,
   // kChallengeUsed, kChallengeExpired. A challenge is consumed even if the ceremony then fails.
   Status ConsumeChallenge(ByteView challenge, std::string_view ceremony);
+  // ConsumeChallenge, answering the account it was issued for.
+  Result<std::string> ConsumeChallengeFor(ByteView challenge, std::string_view ceremony);
+
+  // --- Staff accounts ---
+  // Errors: invalid_argument (name, role, display name), already_exists (also for a name that
+  // was removed: names are never reused, so old log lines stay unambiguous).
+  Status AddAccount(const Account& account);
+  // Live accounts, oldest first.
+  Result<std::vector<Account>> ListAccounts();
+  // Errors: not_found with kAccountUnknown (unknown or removed).
+  Result<Account> GetAccount(std::string_view name);
+  // Removes an account: its passkeys are revoked, its sessions and unused links end.
+  Status RemoveAccount(std::string_view name);
 
   // --- Passkeys (several per owner; each can be revoked) ---
   // Errors: already_exists if the credential id is registered (or was, and was revoked).
   Status AddPasskey(const Passkey& passkey);
-  // Live passkeys, oldest first.
+  // Live passkeys, oldest first: all of them, or one account's.
   Result<std::vector<Passkey>> ListPasskeys();
+  Result<std::vector<Passkey>> ListPasskeys(std::string_view account);
   // Errors: not_found with kPasskeyUnknown if unknown or revoked.
   Result<Passkey> GetPasskey(std::string_view id);
   // Stores the new signature counter and the time of use.
@@ -124,8 +156,8 @@ class BrowserStore {
   Status RenamePasskey(std::string_view id, std::string_view name);
 
   // --- Browser sessions ---
-  // A new session signed in by `method`.
-  Result<NewSession> CreateSession(std::string_view method);
+  // A new session signed in by `method` (for staff `account`, which must be live).
+  Result<NewSession> CreateSession(std::string_view method, std::string_view account = "");
   // The live session with this id: checks the idle and absolute timeouts and records the use
   // (sliding the idle timeout). Errors: unauthenticated with kSessionUnknown (also for ended
   // sessions), kSessionIdle, kSessionExpired.
