@@ -28,9 +28,9 @@ export async function render(main, ctx) {
     ev.preventDefault();
     try {
       const r = await api.post('web/v1/staff', { name: name.value.trim(), display_name: display.value.trim(), role: role.value });
+      form.reset();
       msg.replaceChildren(h('p', { class: 'ok' }, `Give ${r.account.display_name} this one-time link (valid ${Math.round(r.expires_in / 60)} minutes): `),
         h('input', { type: 'text', readOnly: true, value: r.setup_link, class: 'mono', 'aria-label': 'Setup link', id: 'setup-link' }));
-      form.reset();
       await load();
     } catch (err) {
       msg.replaceChildren(errorBox(err, ctx.app.reasons));

@@ -1,0 +1,294 @@
+// The prescription flow through the web apps (issue 15; docs/web.md): the patient's container
+// and the pharmacy counter in separate browser contexts (Chromium headless, passkeys through
+// CDP virtual authenticators); the physician still through the command line. Starts its own
+// ledger, society, two containers and two pharmacies in a temp folder. Every result a page shows
+// is also checked through an API or the ledger. One line per check; exit 1 if any failed.
+// Usage: node flow_apps.mjs <path-to-medallion>
+import { chromium } from 'playwright-core';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { ok, notOk, check, summary, work, freePort, startRole, run, json, cleanup, sleep, onStop } from './lib.mjs';
+import { makeHarness, visit, pageFetch } from './harness.mjs';
+
+const M = resolve(process.argv[2] || '');
+if (!process.argv[2]) {
+  console.error('usage: node flow_apps.mjs <path-to-medallion>');
+  process.exit(2);
+}
+const SHOTS = resolve(process.env.MEDALLION_SCREENSHOTS || join(dirname(M), '..', 'browser-screenshots'));
+mkdirSync(SHOTS, { recursive: true });
+const ENV = { MEDALLION_PASSPHRASE: 'browser-test-pass', MEDALLION_ALLOW_TEST_KDF: '1' };
+const CHROMIUM = process.env.MEDALLION_CHROMIUM || '/usr/bin/chromium';
+const hx = makeHarness(SHOTS);
+
+const deadline = setTimeout(async () => {
+  notOk('the suite finished within 540 s');
+  summary();
+  await cleanup({ keep: Boolean(process.env.MEDALLION_KEEP_TMP) });
+  process.exit(1);
+}, 540000);
+
+async function cli(args, what) {
+  const r = await run(M, args, ENV);
+  if (r.code !== 0 && what) notOk(what, `exit ${r.code}: ${r.stderr || r.stdout}`);
+  return r;
+}
+
+async function startRoles() {
+  const ledger = await startRole(M, 'ledger', ['ledger', 'serve', '--db', 'ledger.db', '--key-file', 'ledger.key', '--origin', 'browser.test/ledger', '--listen', '127.0.0.1:0', '--json'], ENV);
+  const L = ['--ledger', ledger.banner.url, '--log-key', ledger.banner.verifier_key];
+  for (const w of ['alice', 'dr', 'society', 'pharmacy-a', 'pharmacy-b']) await cli(['wallet', 'init', '--store', `${w}.wallet`, '--kdf', 'test', '--mnemonic-out', `${w}.words`], `wallet init ${w}`);
+  const aliceDid = (await cli(['did', 'create', '--store', 'alice.wallet', ...L], 'did create alice')).stdout.trim();
+  const drDid = (await cli(['did', 'create', '--store', 'dr.wallet', ...L], 'did create dr')).stdout.trim();
+  writeFileSync(join(work, 'directory.json'), JSON.stringify([{ license_number: 'MA-MD-204812', name: 'Dr. Elena Rivera', jurisdiction: 'US-MA', license_type: 'MD', specialty: 'Internal Medicine', schedules: ['II', 'III', 'IV', 'V'], valid_until: new Date(Date.now() + 2 * 365 * 86400e3).toISOString().replace(/\.\d+Z$/, 'Z') }]));
+  const society = await startRole(M, 'society', ['issuer', 'serve', '--dir', 'society', '--store', 'society.wallet', '--directory', 'directory.json', '--listen', '127.0.0.1:0', '--status-ttl-ms', '1000', '--json', ...L], ENV);
+  const box = async (name, store, did) => {
+    const port = await freePort();
+    const url = `http://localhost:${port}`;
+    const r = await startRole(M, name, ['container', 'serve', '--dir', `${name}-box`, '--store', store, '--owner', did, '--listen', `127.0.0.1:${port}`, '--public-url', url, '--json', '--ledger-receipts', '--trust', society.banner.did, '--allow-insecure-loopback', ...L], ENV);
+    return { ...r, url, did, store };
+  };
+  const alice = await box('alice', 'alice.wallet', aliceDid);
+  const dr = await box('dr', 'dr.wallet', drDid);
+  const pharmacy = async (name, label) => {
+    const port = await freePort();
+    const r = await startRole(M, name, ['pharmacy', 'serve', '--dir', name, '--store', `${name}.wallet`, '--name', label, '--listen', `127.0.0.1:${port}`, '--json', '--trust', society.banner.did, '--allow-insecure-loopback', ...L], ENV);
+    return { ...r, url: `http://localhost:${port}` };
+  };
+  const pa = await pharmacy('pharmacy-a', 'Riverside Pharmacy');
+  const pb = await pharmacy('pharmacy-b', 'Hillside Pharmacy');
+  return { ledger, L, society, alice, dr, aliceDid, drDid, pa, pb };
+}
+
+function medicationRequest(id, display, refills) {
+  return {
+    resourceType: 'MedicationRequest', id, status: 'active', intent: 'order',
+    medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '308191', display }], text: display },
+    subject: { reference: 'Patient/alice' }, requester: { reference: 'Practitioner/dr-rivera' }, authoredOn: new Date().toISOString().slice(0, 10),
+    dosageInstruction: [{ text: 'Take 1 capsule by mouth 3 times a day for 10 days' }],
+    dispenseRequest: { quantity: { value: 30, unit: 'capsule' }, numberOfRepeatsAllowed: refills },
+  };
+}
+
+// The physician prescribes and delivers to Alice's inbox (CLI until her app exists).
+async function prescribe(roles, name, display, refills) {
+  writeFileSync(join(work, `${name}.mr.json`), JSON.stringify(medicationRequest(name, display, refills)));
+  const pr = await cli(['physician', 'prescribe', '--store', 'dr.wallet', '--did', roles.drDid, '--license', 'license.json', '--request', `${name}.mr.json`, '--patient', roles.aliceDid,
+    '--container', roles.dr.url, '--session-file', 'dr.session', '--out', `${name}.draft.json`, ...roles.L], `physician prescribe ${name}`);
+  if (pr.code !== 0) return false;
+  const dl = await cli(['physician', 'deliver', '--draft', `${name}.draft.json`, '--store', 'dr.wallet', '--did', roles.drDid, '--session-file', 'dr.session', '--patient-container', roles.alice.url, '--out', `${name}.rx.json`, ...roles.L], `physician deliver ${name}`);
+  return dl.code === 0;
+}
+
+// A staff member's first passkey from a setup link: the page, the passkey, signed in.
+async function staffSetup(page, link, who) {
+  await page.goto(link);
+  await page.getByRole('button', { name: 'Create a passkey on this device' }).click();
+  const signed = await page.locator('#who').filter({ hasText: who }).waitFor({ timeout: 15000 }).then(() => true, () => false);
+  return signed;
+}
+
+// Alice presents the prescription `med` from her Prescriptions page to `target` (a link).
+async function present(page, med, target) {
+  await page.evaluate((t) => {
+    window.location.hash = `prescriptions?present=${encodeURIComponent(t)}`;
+  }, target);
+  await page.getByRole('heading', { level: 1, name: 'Prescriptions' }).waitFor({ timeout: 15000 });
+  const card = page.locator('.rx', { hasText: med }).first();
+  await card.getByRole('button', { name: 'Present to a pharmacy' }).click();
+  const prefilled = await card.getByLabel('The pharmacy’s address or link').inputValue();
+  await card.getByRole('button', { name: 'Present', exact: true }).click();
+  return { card, prefilled };
+}
+
+async function newCustomer(page) {
+  await visit(page, 'counter', 'Counter');
+  await page.getByRole('button', { name: 'New customer' }).click();
+  await page.locator('#request-link').waitFor({ timeout: 10000 });
+  return page.locator('#request-link').inputValue();
+}
+
+async function counterStatus(page, status) {
+  return page.locator(`#counter-request[data-status="${status}"]`).waitFor({ timeout: 30000 }).then(() => true, () => false);
+}
+
+async function main() {
+  const roles = await startRoles();
+  const { alice, pa, pb, L } = roles;
+  ok(`ledger, society, two containers and two pharmacies started (counter A at ${pa.url}, B at ${pb.url})`);
+  await cli(['issuer', 'onboard', '--url', roles.society.banner.url, '--store', 'dr.wallet', '--did', roles.drDid, '--license-number', 'MA-MD-204812', '--name', 'Dr. Elena Rivera', '--out', 'license.json'], 'Dr. Rivera onboards at the society');
+  await cli(['consent', 'signin', '--url', roles.dr.url, '--store', 'dr.wallet', '--did', roles.drDid, '--session-file', 'dr.session'], 'Dr. Rivera signs in to her own container');
+
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
+  onStop(() => browser.close());
+  const ctxOf = () => browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'Europe/Berlin' });
+
+  // --- the pharmacy's staff ------------------------------------------------------------------
+  check(typeof pa.banner.setup_link === 'string' && pa.banner.setup_link.startsWith(`${pa.url}/#setup=`) && pa.banner.app === `${pa.url}/`,
+    'pharmacy serve prints the counter app and a setup link for its first pharmacist', JSON.stringify(pa.banner));
+  const pharmacist = await hx.newPage(await ctxOf(), pa.url, 'pharmacist');
+  const pp = pharmacist.page;
+  await pp.goto(pa.url);
+  await pp.getByRole('heading', { level: 1, name: /Sign in to the pharmacy counter/ }).waitFor({ timeout: 15000 });
+  await hx.axe(pp, 'pharmacy-signin');
+  await hx.shoot(pp, 'pharmacy-signin');
+  check(await staffSetup(pp, pa.banner.setup_link, 'Pharmacist'), 'the first pharmacist creates her passkey from the setup link and is signed in');
+  const stateA = (await pageFetch(pp, 'GET', 'web/v1/state', undefined, { csrf: false })).body;
+  check(stateA.signed_in && stateA.account.role === 'pharmacist' && stateA.pharmacy.name === 'Riverside Pharmacy', 'her session is a pharmacist’s at Riverside Pharmacy (web/v1/state)', JSON.stringify(stateA));
+
+  // She adds a technician from the Staff page; the technician sets up from the link.
+  await visit(pp, 'staff', 'Staff');
+  hx.expectingErrors = true;
+  await pp.getByLabel('Account name').fill('Not Valid!');
+  await pp.getByRole('button', { name: 'Create a setup link' }).click();
+  const badName = await pp.locator('#staff-message .error').innerText({ timeout: 10000 }).catch(() => '');
+  check(/name is 1 to 32/.test(badName), 'Staff: a malformed account name is refused on the page', badName);
+  hx.expectingErrors = false;
+  await pp.getByLabel('Account name').fill('sam');
+  await pp.getByLabel('Full name').fill('Sam Okafor');
+  await pp.getByLabel('Role').selectOption('technician');
+  await pp.getByRole('button', { name: 'Create a setup link' }).click();
+  const techLink = await pp.locator('#setup-link').inputValue({ timeout: 10000 }).catch(async () => `none: ${await pp.locator('#staff-message').innerText().catch(() => '')}`);
+  check(techLink.startsWith(`${pa.url}/#setup=`), 'Staff: a pharmacist adds a technician and gets a one-time setup link', techLink);
+  await hx.axe(pp, 'pharmacy-staff');
+  await hx.shoot(pp, 'pharmacy-staff');
+  const technician = await hx.newPage(await ctxOf(), pa.url, 'technician');
+  const tp = technician.page;
+  check(await staffSetup(tp, techLink, 'Sam Okafor'), 'the technician creates his passkey from that link');
+  const used = await run(M, ['pharmacy', 'add-staff', '--dir', 'pharmacy-b', '--name', 'lee', '--role', 'pharmacist', '--display-name', 'Lee Park', '--json'], ENV);
+  const leeLink = (json(used.stdout) || {}).setup_link || '';
+  check(used.code === 0 && leeLink.startsWith(`${pb.url}/#setup=`), 'medallion pharmacy add-staff prints a setup link for pharmacy B’s pharmacist', used.stderr || used.stdout);
+  const dup = await run(M, ['pharmacy', 'add-staff', '--dir', 'pharmacy-b', '--name', 'lee', '--role', 'pharmacist'], ENV);
+  check(dup.code === 2 && /exists/.test(dup.stderr), 'add-staff refuses an account name already taken (exit 2)', `${dup.code} ${dup.stderr}`);
+  const badRole = await run(M, ['pharmacy', 'add-staff', '--dir', 'pharmacy-b', '--name', 'kim', '--role', 'owner'], ENV);
+  check(badRole.code !== 0, 'add-staff refuses an unknown role', `${badRole.code}`);
+  const pharmacistB = await hx.newPage(await ctxOf(), pb.url, 'pharmacist-b');
+  const pbp = pharmacistB.page;
+  check(await staffSetup(pbp, leeLink, 'Lee Park'), 'pharmacy B’s pharmacist sets up from the add-staff link');
+
+  // --- Alice ---------------------------------------------------------------------------------
+  const aliceLink = `${alice.output()}\n${alice.errors()}`.match(/https?:\/\/[^\s"]+#setup=[A-Za-z0-9_-]+/);
+  const patient = await hx.newPage(await ctxOf(), alice.url, 'alice');
+  const ap = patient.page;
+  await ap.goto(aliceLink ? aliceLink[0] : alice.url);
+  await ap.getByRole('button', { name: 'Create a passkey on this device' }).click();
+  check(await ap.locator('#nav').waitFor({ state: 'visible', timeout: 15000 }).then(() => true, () => false), 'Alice sets up her passkey and is signed in to her container');
+
+  // --- a prescription (one fill) presented at the counter --------------------------------------
+  check(await prescribe(roles, 'amox', 'amoxicillin 500 MG Oral Capsule', 0), 'the physician prescribes amoxicillin (one fill) to Alice (CLI)');
+  const link1 = await newCustomer(tp);
+  check(/\/pharmacy\/v1\/requests\/[A-Za-z0-9_-]+$/.test(link1), 'Counter (technician): “New customer” shows a request link', link1);
+  const qrAlt = await tp.locator('img.qr').getAttribute('alt').catch(() => '');
+  const qrSrc = await tp.locator('img.qr').getAttribute('src').catch(() => '');
+  check(/QR code/.test(qrAlt) && qrSrc.startsWith('data:image/svg+xml;base64,') && Buffer.from(qrSrc.split(',')[1], 'base64').toString().includes('<svg'),
+    'Counter: the request as a QR code (server-rendered SVG) with alt text');
+  const described = await (await fetch(link1)).json();
+  check(described.nonce && described.domain && described.name === 'Riverside Pharmacy' && described.presentation_endpoint === `${link1}/presentation`,
+    'the request link answers the patient’s container with its challenge (nonce, domain) and where to present', JSON.stringify(described));
+  await hx.axe(tp, 'pharmacy-counter-waiting');
+  await hx.shoot(tp, 'pharmacy-counter-waiting');
+  const { card, prefilled } = await present(ap, 'amoxicillin', link1);
+  check(prefilled === link1, 'Alice’s app opens the pharmacy’s link (#prescriptions?present=…) with the address filled in', prefilled);
+  check(await card.locator('#rx-awaiting-pharmacist').waitFor({ timeout: 30000 }).then(() => true, () => false), 'Alice’s page: every check passed, the pharmacist is reviewing');
+  check(await counterStatus(tp, 'held'), 'Counter (technician): the presentation arrives, verified and held for the pharmacist');
+  const rows = await tp.locator('#counter-request .checks li').allInnerTexts();
+  const steps = await tp.locator('#counter-request .checks li').evaluateAll((ls) => ls.map((l) => l.dataset.step));
+  check(['holder_binding', 'prescription_proofs', 'issuer_resolution', 'license_proof', 'license_status', 'schedule', 'postmark', 'fills'].every((s) => steps.includes(s)) && rows.every((r) => /^Passed:/.test(r)),
+    'Counter: every check of the pipeline is a row, each passed in words', rows.join(' | '));
+  check(/amoxicillin/.test(await tp.locator('#rx-medication').innerText()) && /The whole prescription/.test(await tp.locator('#rx-disclosed').innerText()), 'Counter: what was presented and disclosed');
+  check(await tp.locator('#dispense-button').count() === 0 && /A pharmacist must dispense/.test(await tp.locator('#counter-request').innerText()), 'Counter (technician): no Dispense button — a pharmacist must dispense');
+  await hx.axe(tp, 'pharmacy-counter-held');
+  await hx.shoot(tp, 'pharmacy-counter-held');
+  const id1 = link1.split('/').pop();
+  hx.expectingErrors = true;
+  const techDispense = await pageFetch(tp, 'POST', `web/v1/counter/requests/${id1}/dispense`, {});
+  check(techDispense.status === 403 && techDispense.body.reason === 'insufficient_role', 'API: a technician’s dispense is refused (403 insufficient_role)', JSON.stringify(techDispense));
+  const noCsrf = await pageFetch(pp, 'POST', `web/v1/counter/requests/${id1}/dispense`, {}, { csrf: false });
+  check(noCsrf.status === 403 && noCsrf.body.reason === 'csrf_invalid', 'API: a pharmacist’s dispense without the CSRF token is refused (403 csrf_invalid)', JSON.stringify(noCsrf));
+  const emptyRefusal = await pageFetch(pp, 'POST', `web/v1/counter/requests/${id1}/refuse`, { reason: '  ' });
+  check(emptyRefusal.status === 400, 'API: a refusal without a reason is refused (400)', JSON.stringify(emptyRefusal));
+  hx.expectingErrors = false;
+  const stillHeld = (await pageFetch(pp, 'GET', `web/v1/counter/requests/${id1}`)).body;
+  check(stillHeld.status === 'held', 'nothing changed: the request is still held', stillHeld.status);
+  await visit(pp, `counter?r=${id1}`, 'Counter');
+  await pp.locator('#dispense-button').click();
+  check(await counterStatus(pp, 'dispensed'), 'Counter (pharmacist): Dispense → dispensed');
+  check(/Dispensed fill 1 of 1; the dispense record is at ledger index \d+/.test(await pp.locator('#dispensed').innerText().catch(() => '')), 'Counter: fill 1 of 1 and its ledger index shown', await pp.locator('#dispensed').innerText().catch(() => ''));
+  await hx.axe(pp, 'pharmacy-counter-dispensed');
+  await hx.shoot(pp, 'pharmacy-counter-dispensed');
+  const outcome = card.locator('.rx-outcome p.ok');
+  check(await outcome.waitFor({ timeout: 30000 }).then(() => true, () => false) && /^Dispensed: fill 1 of 1/.test(await outcome.innerText()), 'Alice’s page: dispensed, her receipt kept', await card.locator('.rx-outcome').innerText().catch(() => ''));
+  const creds = (await pageFetch(ap, 'GET', 'owner/v1/credentials')).body || [];
+  check(creds.some((c) => (c.types || []).includes('DispenseReceipt')), 'API: her container holds the pharmacy’s signed DispenseReceipt');
+  const facts = (await pageFetch(ap, 'GET', 'web/v1/prescriptions')).body;
+  const amox = (facts.prescriptions || []).find((p) => /amoxicillin/.test(p.medication));
+  check(amox && amox.fills_used === 1 && amox.fills[0].used, 'ledger: the fill’s nullifier is on the ledger (her container’s proven lookup)', JSON.stringify(amox));
+
+  // Refusals, each shown with its reason and changing nothing.
+  const link2 = await newCustomer(pp);
+  const again = await present(ap, 'amoxicillin', link2);
+  check(await counterStatus(pp, 'refused') && /Every fill of this prescription has been dispensed/.test(await pp.locator('#refusal').innerText()), 'Counter: a second fill beyond the refills is refused (already dispensed), with its reason');
+  await again.card.locator('.rx-outcome p.error').waitFor({ timeout: 30000 }).catch(() => {});
+  check(/refused/.test(await again.card.locator('.rx-outcome').innerText().catch(() => '')), 'Alice’s page: the refusal is shown');
+  const linkB = await newCustomer(pbp);
+  await present(ap, 'amoxicillin', linkB);
+  check(await counterStatus(pbp, 'refused') && /another pharmacy/.test(await pbp.locator('#refusal').innerText()), 'Counter B: the same prescription at a second pharmacy is refused (dispensed elsewhere)');
+  await hx.axe(pbp, 'pharmacy-counter-refused');
+  await hx.shoot(pbp, 'pharmacy-counter-refused');
+
+  // A pharmacist refuses by hand, with a reason the patient sees.
+  check(await prescribe(roles, 'ibu', 'ibuprofen 800 MG Oral Tablet', 2), 'the physician prescribes ibuprofen (three fills)');
+  const link3 = await newCustomer(pp);
+  const ibu = await present(ap, 'ibuprofen', link3);
+  check(await counterStatus(pp, 'held'), 'Counter: the ibuprofen presentation is held');
+  await pp.getByLabel('Reason for refusing').fill('Please see your physician: interaction with your other medication');
+  await pp.getByRole('button', { name: 'Refuse' }).click();
+  check(await counterStatus(pp, 'refused') && /The pharmacist refused to dispense/.test(await pp.locator('#refusal').innerText()), 'Counter: the pharmacist refuses with a reason');
+  await ibu.card.locator('.rx-outcome p.error').waitFor({ timeout: 30000 }).catch(() => {});
+  const ibuOutcome = await ibu.card.locator('.rx-outcome').innerText().catch(() => '');
+  check(/interaction with your other medication/.test(ibuOutcome), 'Alice’s page: the pharmacist’s reason', ibuOutcome);
+  const ibuFacts = ((await pageFetch(ap, 'GET', 'web/v1/prescriptions')).body.prescriptions || []).find((p) => /ibuprofen/.test(p.medication));
+  check(ibuFacts && ibuFacts.fills_used === 0, 'ledger: a refusal writes nothing (no fill used)', JSON.stringify(ibuFacts));
+
+  // The license revoked at the society: the next presentation is refused.
+  const revoked = await cli(['issuer', 'revoke', '--url', roles.society.banner.url, '--admin-token-file', 'society/admin.token', '--license', 'license.json'], 'issuer revoke');
+  check(revoked.code === 0, 'the society revokes Dr. Rivera’s license');
+  await sleep(1500);
+  const link4 = await newCustomer(pp);
+  await present(ap, 'ibuprofen', link4);
+  check(await counterStatus(pp, 'refused') && /revoked/.test(await pp.locator('#refusal').innerText()), 'Counter: a prescription after the license was revoked is refused (license revoked)');
+
+  // The day's dispenses: one at A, none at B; a pharmacy sees only its own.
+  await visit(pp, 'dispenses', 'Today’s dispenses');
+  const table = await pp.locator('#dispenses').innerText({ timeout: 10000 }).catch(() => '');
+  check(/1 dispense on/.test(table) && /amoxicillin/.test(table) && /1 of 1/.test(table), 'Today’s dispenses (A): the amoxicillin fill', table);
+  await hx.axe(pp, 'pharmacy-dispenses');
+  await hx.shoot(pp, 'pharmacy-dispenses');
+  const listB = (await pageFetch(pbp, 'GET', 'web/v1/dispenses')).body;
+  check(listB && Array.isArray(listB.dispenses) && listB.dispenses.length === 0, 'pharmacy B’s list holds none of A’s dispenses', JSON.stringify(listB));
+  const cookieA = (await pp.context().cookies(pa.url)).find((c) => c.name.startsWith('mdl_staff_'));
+  const crossed = await fetch(`${pb.url}/web/v1/dispenses`, { headers: { Cookie: `mdl_staff_${new URL(pb.url).port}=${cookieA.value}` } });
+  check(crossed.status === 401, 'A’s staff session presented at pharmacy B opens nothing (401)', String(crossed.status));
+  const aliceCookie = (await ap.context().cookies(alice.url)).find((c) => c.name.startsWith('mdl_session_'));
+  const patientAtCounter = await fetch(`${pa.url}/web/v1/dispenses`, { headers: { Cookie: `mdl_staff_${new URL(pa.url).port}=${aliceCookie.value}` } });
+  check(patientAtCounter.status === 401, 'the patient’s session opens nothing at the counter (401)', String(patientAtCounter.status));
+  hx.expectingErrors = true;
+  const badDay = await pageFetch(pp, 'GET', 'web/v1/dispenses?day=yesterday');
+  hx.expectingErrors = false;
+  check(badDay.status === 400, 'API: a malformed day is refused (400)', JSON.stringify(badDay));
+  const truncated = await fetch(`${(await newCustomer(pp))}/presentation`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"presentation": {"type": ["VerifiablePresentation"' });
+  check(truncated.status === 400, 'API: a truncated presentation is refused (400) and the request stays open', String(truncated.status));
+
+  await hx.finalChecks();
+  await browser.close();
+}
+
+try {
+  await main();
+} catch (err) {
+  notOk('the flow ran to its end', err && err.stack ? err.stack.split('\n').slice(0, 4).join(' | ') : String(err));
+}
+clearTimeout(deadline);
+const code = summary() ? 1 : 0;
+await cleanup({ keep: Boolean(process.env.MEDALLION_KEEP_TMP) });
+process.exit(code);
