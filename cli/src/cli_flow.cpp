@@ -7,8 +7,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -110,11 +112,37 @@ struct OnboardOptions {
   std::string url, license_number, name, out;
   Who who;
   bool as_json = false;
+  int wait = 0;  // seconds to wait for a clerk's decision (issuer serve --review)
 };
 
 Result<json> RunOnboard(const OnboardOptions& o) {
   MDL_ASSIGN_OR_RETURN(flow::Party physician, o.who.Open());
   MDL_ASSIGN_OR_RETURN(Answer a, flow::Onboard(physician, o.url, o.license_number, o.name));
+  if (a.status == 202 && a.body["request"].is_string()) {
+    // The society's clerk decides: poll the request until then (or say where it stands).
+    const std::string request = a.body["request"];
+    const int64_t until = flow::Now() + o.wait;
+    for (;;) {
+      MDL_ASSIGN_OR_RETURN(a, flow::Call("GET", o.url + "/society/v1/onboarding/" + request));
+      const std::string status = a.body.value("status", "");
+      if (status == "approved" && a.body["credential"].is_object()) {
+        a.body = a.body["credential"];
+        a.status = 201;
+        break;
+      }
+      if (status == "rejected") {
+        return Status::WithReason(StatusCode::kPermissionDenied, "onboarding_rejected",
+                                  "the society's clerk rejected the request: " +
+                                      a.body.value("reason", ""));
+      }
+      if (flow::Now() >= until) {
+        return Status::WithReason(StatusCode::kUnavailable, "onboarding_pending",
+                                  "request " + request +
+                                      " waits for the society's clerk (use --wait SECONDS)");
+      }
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
+  }
   if (a.status != 201) return Refused("the society refused", a);
   MDL_RETURN_IF_ERROR(WriteJson(o.out, a.body));
   return json{{"license_id", a.body.value("id", "")},
@@ -477,6 +505,9 @@ void AddIssuerFlow(CLI::App* issuer, int& rc) {
     cmd->add_option("--out", o->out,
                     "Where to write the license credential (JSON; never overwritten)")
         ->required();
+    cmd->add_option("--wait", o->wait,
+                    "Seconds to wait for the society's clerk when it reviews requests (default 0)")
+        ->check(CLI::Range(0, 3600));
     cmd->callback([o, &rc] {
       rc = Finish(RunOnboard(*o), o->as_json, [](const json& j) {
         return "license " + j.value("license_id", "") + " issued by " + j.value("issuer", "") +

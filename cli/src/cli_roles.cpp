@@ -27,6 +27,45 @@ struct PharmacyOptions : roles::PharmacyOptions {
   bool as_json = false;
 };
 
+using AddStaffFn = Result<std::string> (*)(const std::string&, std::string, const std::string&,
+                                           const std::string&, const std::string&, Env);
+
+// `pharmacy add-staff` and `issuer add-clerk`: an account and its one-time setup link.
+void AddStaffCommand(CLI::App* parent, const char* name, const char* default_role,
+                     std::vector<std::string> roles, const char* role_help, AddStaffFn add,
+                     int& rc) {
+  struct StaffOptions {
+    std::string dir, name, role, display_name, url;
+    bool as_json = false;
+  };
+  auto o = std::make_shared<StaffOptions>();
+  o->role = default_role;
+  auto* cmd = parent->add_subcommand(
+      name, "Add a staff account to the web app and print its one-time setup link");
+  cmd->add_option("--dir", o->dir, "The role's data folder")->required();
+  cmd->add_option("--name", o->name, "Account name (a-z, 0-9, . _ -)")->required();
+  cmd->add_option("--role", o->role, role_help)->check(CLI::IsMember(roles));
+  cmd->add_option("--display-name", o->display_name, "Full name shown in the app");
+  cmd->add_option("--url", o->url, "The app's origin (default: as the role's last start recorded)");
+  cmd->add_flag("--json", o->as_json, "Print {\"account\", \"role\", \"setup_link\"}");
+  cmd->callback([o, add, &rc] {
+    auto link = add(o->dir, o->url, o->name, o->role, o->display_name, DefaultEnv());
+    if (!link) {
+      rc = ReportError(link.error());
+      return;
+    }
+    if (o->as_json) {
+      std::cout << nlohmann::json{{"account", o->name}, {"role", o->role}, {"setup_link", *link}}
+                       .dump()
+                << "\n";
+    } else {
+      std::cout << "account: " << o->name << " (" << o->role << ")\nsetup_link: " << *link
+                << "\n(open it on the person's device within 10 minutes to create a passkey)\n";
+    }
+    rc = 0;
+  });
+}
+
 }  // namespace
 
 void AddRoleCommands(CLI::App& app, int& rc) {
@@ -53,6 +92,11 @@ void AddRoleCommands(CLI::App& app, int& rc) {
     AddTlsOptions(cmd, o->tls);
     cmd->add_option("--status-ttl-ms", o->status_ttl_ms,
                     "How long verifiers may cache a status list (default 60000)");
+    cmd->add_flag("--review", o->review,
+                  "Onboarding requests wait for a clerk's decision at the desk");
+    cmd->add_option("--name", o->name, "The society's name, shown at its desk");
+    cmd->add_option("--web-origin", o->web_origin,
+                    "The desk app's origin (default the bound URL with localhost)");
     cmd->add_flag("--json", o->as_json, "Print the banner as one JSON line");
     l->Add(cmd, false, "--ledger");
     cmd->callback([o, l, &rc] {
@@ -90,40 +134,10 @@ void AddRoleCommands(CLI::App& app, int& rc) {
       rc = ServeRole(role, o->as_json);
     });
   }
-  {
-    struct StaffOptions {
-      std::string dir, name, role = "technician", display_name, url;
-      bool as_json = false;
-    };
-    auto o = std::make_shared<StaffOptions>();
-    auto* cmd = pharmacy->add_subcommand(
-        "add-staff", "Add a staff account to the counter and print its one-time setup link");
-    cmd->add_option("--dir", o->dir, "The pharmacy's data folder")->required();
-    cmd->add_option("--name", o->name, "Account name (a-z, 0-9, . _ -)")->required();
-    cmd->add_option("--role", o->role, "pharmacist (dispenses) or technician (default)")
-        ->check(CLI::IsMember({"pharmacist", "technician"}));
-    cmd->add_option("--display-name", o->display_name, "Full name shown at the counter");
-    cmd->add_option("--url", o->url,
-                    "The counter's origin (default: as `pharmacy serve` last recorded it)");
-    cmd->add_flag("--json", o->as_json, "Print {\"account\", \"role\", \"setup_link\"}");
-    cmd->callback([o, &rc] {
-      auto link = roles::AddPharmacyStaff(o->dir, o->url, o->name, o->role, o->display_name,
-                                          DefaultEnv());
-      if (!link) {
-        rc = ReportError(link.error());
-        return;
-      }
-      if (o->as_json) {
-        std::cout << nlohmann::json{{"account", o->name}, {"role", o->role}, {"setup_link", *link}}
-                         .dump()
-                  << "\n";
-      } else {
-        std::cout << "account: " << o->name << " (" << o->role << ")\nsetup_link: " << *link
-                  << "\n(open it on the person's device within 10 minutes to create a passkey)\n";
-      }
-      rc = 0;
-    });
-  }
+  AddStaffCommand(pharmacy, "add-staff", "technician", {"pharmacist", "technician"},
+                  "pharmacist (dispenses) or technician (default)", roles::AddPharmacyStaff, rc);
+  AddStaffCommand(issuer, "add-clerk", "clerk", {"clerk", "auditor"},
+                  "clerk (default: acts) or auditor (reads)", roles::AddSocietyClerk, rc);
   AddFlowCommands(app, issuer, pharmacy, rc);
 }
 

@@ -57,8 +57,18 @@ void RegisterSocietyRoutes(httplib::Server& server, claims::Society& society,
     auto vc =
         s->Onboard(body["proof"].get<std::string>(), body["license_number"], body["name"], *r);
     if (!vc) return http::SendError(res, vc.error());
-    http::SendJson(res, *vc, 201);
+    // With review: {"request", "status": "pending"}: a clerk decides; poll the request.
+    http::SendJson(res, *vc, vc->contains("request") ? 202 : 201);
   });
+  // The physician polls her onboarding request: {"request", "status", "reason"?,
+  // "credential"? (once approved)}. The id is a random UUID only she and the clerks know.
+  server.Get(R"(/society/v1/onboarding/([A-Za-z0-9-]{1,64}))",
+             [s](const httplib::Request& req, httplib::Response& res) {
+               auto request = s->OnboardingRequest(req.matches[1].str());
+               if (!request) return http::SendError(res, request.error());
+               res.set_header("Cache-Control", "no-store");
+               http::SendJson(res, *request);
+             });
   server.Get("/society/v1/licenses", [s, admin](const httplib::Request& req,
                                                 httplib::Response& res) {
     if (!admin(req))

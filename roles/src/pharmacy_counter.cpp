@@ -29,7 +29,6 @@ namespace {
 constexpr std::string_view kWhat = "pharmacy counter";
 constexpr size_t kMaxRefusal = 200;
 constexpr int64_t kKeepDecided = 24 * 60 * 60;  // decided requests stay visible this long
-constexpr char kOriginFile[] = "web.origin";     // the counter's origin, for add-staff
 
 constexpr const char* kMigrations[] = {
     R"sql(
@@ -72,56 +71,13 @@ bool IsDay(const std::string& d) {
   return true;
 }
 
-// The WebAuthn user handle of a staff account (§14.6.1: no personal data): 16 bytes of
-// SHA-256("medallion webauthn staff\n" || origin || "\n" || account).
-Bytes StaffHandle(const std::string& origin, const std::string& account) {
-  const Hash256 h = Sha256(AsBytes("medallion webauthn staff\n" + origin + "\n" + account));
-  return Bytes(h.begin(), h.begin() + 16);
-}
-
-Result<std::unique_ptr<web::BrowserStore>> OpenStaffStore(const std::string& dir, Env& env) {
-  web::SessionOptions so;
-  so.max_signin_attempts = 20;
-  // A counter is a shared place: a shorter idle timeout than a patient's own container.
-  so.idle_timeout_s = 15 * 60;
-  return web::BrowserStore::Open((std::filesystem::path(dir) / "web.sqlite").string(), env, so);
-}
-
-Status CheckStaffRole(const std::string& role) {
-  if (role != kRolePharmacist && role != kRoleTechnician)
-    return Status::InvalidArgument("a pharmacy's staff role is pharmacist or technician");
-  return Status::Ok();
-}
-
-json AccountJson(const web::Account& a) {
-  return {{"name", a.name},
-          {"role", a.role},
-          {"display_name", a.display_name},
-          {"created_at", a.created_at}};
-}
-
 }  // namespace
 
 Result<std::string> AddPharmacyStaff(const std::string& dir, std::string origin,
                                      const std::string& name, const std::string& role,
                                      const std::string& display_name, Env env) {
-  const web::Account account{name, role, display_name.empty() ? name : display_name, 0};
-  MDL_RETURN_IF_ERROR(CheckStaffRole(account.role));
-  if (origin.empty()) {
-    auto recorded = ReadFileBytes((std::filesystem::path(dir) / kOriginFile).string());
-    if (!recorded || recorded->empty()) {
-      return Status::InvalidArgument(
-          "the counter's address is unknown: start `medallion pharmacy serve` once, or pass "
-          "--url");
-    }
-    origin = ToString(*recorded);
-    while (!origin.empty() && (origin.back() == '\n' || origin.back() == '/')) origin.pop_back();
-  }
-  MDL_ASSIGN_OR_RETURN(std::unique_ptr<web::BrowserStore> store, OpenStaffStore(dir, env));
-  MDL_RETURN_IF_ERROR(store->AddAccount(account));
-  MDL_ASSIGN_OR_RETURN(std::string token,
-                       store->CreateLink(web::LinkPurpose::kRegisterPasskey, account.name));
-  return origin + "/#setup=" + token;
+  return StaffWeb::AddStaff(dir, std::move(origin), {name, role, display_name, 0},
+                            {kRolePharmacist, kRoleTechnician}, env);
 }
 
 class PharmacyCounter::Handlers {
@@ -249,44 +205,8 @@ class PharmacyCounter::Handlers {
     http::SendJson(res, out);
   }
 
-  // --- staff ---
-
-  void State(const httplib::Request& req, httplib::Response& res) {
-    json out = {{"signed_in", false},
-                {"pharmacy",
-                 {{"did", c_.service_.config.pharmacy_did},
-                  {"name", c_.options_.name},
-                  {"domain", c_.service_.config.domain}}},
-                {"rp_id", c_.gate_->rp().rp_id},
-                {"origin", c_.options_.origin}};
-    const std::string id = c_.gate_->SessionId(req);
-    if (!id.empty()) {
-      auto info = c_.store_->Touch(id);
-      auto account = info ? c_.store_->GetAccount(info->account)
-                          : Result<web::Account>(info.error());
-      if (account) {
-        out["signed_in"] = true;
-        out["csrf"] = web::CsrfTokenFor(id);
-        out["account"] = AccountJson(*account);
-        out["session"] = {{"created_at", info->created_at}, {"expires_at", info->expires_at}};
-      } else {
-        res.set_header("Set-Cookie", c_.gate_->CookieHeader("", 0));
-      }
-    }
-    res.set_header("Cache-Control", "no-store");
-    http::SendJson(res, out);
-  }
-
-  void SignOut(const httplib::Request& req, httplib::Response& res) {
-    if (!c_.gate_->Session(req, res)) return;
-    if (Status st = c_.store_->EndSession(c_.gate_->SessionId(req)); !st.ok())
-      return http::SendError(res, st);
-    res.set_header("Set-Cookie", c_.gate_->CookieHeader("", 0));
-    http::SendJson(res, {{"signed_in", false}});
-  }
-
   void NewRequest(const httplib::Request& req, httplib::Response& res) {
-    auto info = c_.gate_->StaffSession(req, res, {kRolePharmacist, kRoleTechnician});
+    auto info = c_.staff_->gate().StaffSession(req, res, {kRolePharmacist, kRoleTechnician});
     if (!info) return;
     const int64_t now = c_.env_.clock->NowSeconds();
     Request r;
@@ -316,7 +236,7 @@ class PharmacyCounter::Handlers {
   }
 
   void ListRequests(const httplib::Request& req, httplib::Response& res) {
-    if (!c_.gate_->StaffSession(req, res, {kRolePharmacist, kRoleTechnician})) return;
+    if (!c_.staff_->gate().StaffSession(req, res, {kRolePharmacist, kRoleTechnician})) return;
     std::lock_guard lock(c_.mu_);
     Sweep(c_.env_.clock->NowSeconds());
     std::vector<const Request*> list;
@@ -330,7 +250,7 @@ class PharmacyCounter::Handlers {
   }
 
   void ShowRequest(const httplib::Request& req, httplib::Response& res) {
-    if (!c_.gate_->StaffSession(req, res, {kRolePharmacist, kRoleTechnician})) return;
+    if (!c_.staff_->gate().StaffSession(req, res, {kRolePharmacist, kRoleTechnician})) return;
     std::lock_guard lock(c_.mu_);
     Sweep(c_.env_.clock->NowSeconds());
     auto it = c_.requests_.find(req.matches[1].str());
@@ -340,7 +260,7 @@ class PharmacyCounter::Handlers {
   }
 
   void Dispense(const httplib::Request& req, httplib::Response& res) {
-    auto info = c_.gate_->StaffSession(req, res, {kRolePharmacist});
+    auto info = c_.staff_->gate().StaffSession(req, res, {kRolePharmacist});
     if (!info) return;
     const std::string id = req.matches[1].str();
     std::shared_ptr<const claims::HeldDispense> held;
@@ -381,7 +301,7 @@ class PharmacyCounter::Handlers {
   }
 
   void Refuse(const httplib::Request& req, httplib::Response& res) {
-    auto info = c_.gate_->StaffSession(req, res, {kRolePharmacist});
+    auto info = c_.staff_->gate().StaffSession(req, res, {kRolePharmacist});
     if (!info) return;
     auto body = http::ReadJsonBody(req, res);
     if (!body) return;
@@ -414,7 +334,7 @@ class PharmacyCounter::Handlers {
   }
 
   void Dispenses(const httplib::Request& req, httplib::Response& res) {
-    if (!c_.gate_->StaffSession(req, res, {kRolePharmacist, kRoleTechnician})) return;
+    if (!c_.staff_->gate().StaffSession(req, res, {kRolePharmacist, kRoleTechnician})) return;
     std::string day = req.get_param_value("day");
     if (day.empty()) day = UtcDay(c_.env_.clock->NowSeconds());
     if (!IsDay(day))
@@ -448,35 +368,6 @@ class PharmacyCounter::Handlers {
     http::SendJson(res, {{"day", day}, {"dispenses", out}});
   }
 
-  void ListStaff(const httplib::Request& req, httplib::Response& res) {
-    if (!c_.gate_->StaffSession(req, res, {kRolePharmacist})) return;
-    auto list = c_.store_->ListAccounts();
-    if (!list) return http::SendError(res, list.error());
-    json out = json::array();
-    for (const web::Account& a : *list) out.push_back(AccountJson(a));
-    http::SendJson(res, {{"staff", out}});
-  }
-
-  void AddStaff(const httplib::Request& req, httplib::Response& res) {
-    if (!c_.gate_->StaffSession(req, res, {kRolePharmacist})) return;
-    auto body = http::ReadJsonBody(req, res);
-    if (!body) return;
-    web::Account a{StringOr(*body, "name"), StringOr(*body, "role"),
-                   StringOr(*body, "display_name"), 0};
-    if (Status st = CheckStaffRole(a.role); !st.ok()) return http::SendError(res, st);
-    if (Status st = c_.store_->AddAccount(a); !st.ok()) return http::SendError(res, st);
-    auto link = c_.SetupLink(a.name);
-    if (!link) return http::SendError(res, link.error());
-    auto created = c_.store_->GetAccount(a.name);
-    if (!created) return http::SendError(res, created.error());
-    res.set_header("Cache-Control", "no-store");
-    http::SendJson(res,
-                   {{"account", AccountJson(*created)},
-                    {"setup_link", *link},
-                    {"expires_in", c_.store_->options().link_ttl_s}},
-                   201);
-  }
-
  private:
   PharmacyCounter& c_;
 };
@@ -484,25 +375,19 @@ class PharmacyCounter::Handlers {
 Result<std::unique_ptr<PharmacyCounter>> PharmacyCounter::Open(PharmacyService& service,
                                                                CounterOptions options, Env env) {
   std::unique_ptr<PharmacyCounter> c(new PharmacyCounter(service, std::move(options), env));
-  MDL_ASSIGN_OR_RETURN(c->store_, OpenStaffStore(c->options_.dir, c->env_));
-  WebGateOptions go;
-  go.origin = c->options_.origin;
-  go.tls = c->options_.tls;
-  go.cookie_prefix = "mdl_staff_";
-  web::BrowserStore* store = c->store_.get();
-  go.user_for = [store, origin = c->options_.origin,
-                 name = c->options_.name](const std::string& account) -> Result<WebUser> {
-    if (account.empty()) return Status::PermissionDenied("only staff accounts sign in here");
-    MDL_ASSIGN_OR_RETURN(web::Account a, store->GetAccount(account));
-    return WebUser{StaffHandle(origin, a.name), a.name + " (" + name + ")", a.display_name};
-  };
-  MDL_ASSIGN_OR_RETURN(c->gate_, WebGate::Make(*c->store_, std::move(go), c->env_));
+  StaffWebOptions so;
+  so.dir = c->options_.dir;
+  so.origin = c->options_.origin;
+  so.tls = c->options_.tls;
+  so.place = c->options_.name;
+  so.roles = {kRolePharmacist, kRoleTechnician};
+  so.manager_role = kRolePharmacist;
+  so.first_account = "pharmacist";
+  so.first_display_name = "Pharmacist";
+  MDL_ASSIGN_OR_RETURN(c->staff_, StaffWeb::Open(std::move(so), c->env_));
   MDL_RETURN_IF_ERROR(
       sql::OpenDatabase((std::filesystem::path(c->options_.dir) / "counter.sqlite").string(),
                         kWhat, kMigrations, &c->db_));
-  MDL_RETURN_IF_ERROR(
-      WriteFileAtomic((std::filesystem::path(c->options_.dir) / kOriginFile).string(),
-                      c->options_.origin + "\n", /*public_file=*/false, /*overwrite=*/true));
   return c;
 }
 
@@ -510,23 +395,8 @@ PharmacyCounter::~PharmacyCounter() {
   if (db_ != nullptr) sqlite3_close(db_);
 }
 
-Result<std::string> PharmacyCounter::SetupLink(const std::string& account) {
-  MDL_ASSIGN_OR_RETURN(std::string token,
-                       store_->CreateLink(web::LinkPurpose::kRegisterPasskey, account));
-  return AppUrl() + "#setup=" + token;
-}
-
 Result<std::optional<std::string>> PharmacyCounter::FirstSetupLink() {
-  MDL_ASSIGN_OR_RETURN(std::vector<web::Passkey> passkeys, store_->ListPasskeys());
-  if (!passkeys.empty()) return std::optional<std::string>();
-  auto first = store_->GetAccount("pharmacist");
-  if (!first) {
-    MDL_RETURN_IF_ERROR(store_->AddAccount({"pharmacist", kRolePharmacist, "Pharmacist", 0}));
-  } else if (first->role != kRolePharmacist) {
-    return std::optional<std::string>();
-  }
-  MDL_ASSIGN_OR_RETURN(std::string link, SetupLink("pharmacist"));
-  return std::optional<std::string>(std::move(link));
+  return staff_->FirstSetupLink();
 }
 
 Status PharmacyCounter::Record(const claims::DispenseResult& r, const std::string& staff,
@@ -561,7 +431,12 @@ Status PharmacyCounter::Record(const claims::DispenseResult& r, const std::strin
 void PharmacyCounter::RegisterRoutes(httplib::Server& server) {
   auto h = std::make_shared<Handlers>(*this);
   web::ServeApp(server, medallion_pharmacy_app, options_.tls);
-  gate_->RegisterRoutes(server);
+  staff_->RegisterRoutes(server, [this] {
+    return json{{"pharmacy",
+                 {{"did", service_.config.pharmacy_did},
+                  {"name", options_.name},
+                  {"domain", service_.config.domain}}}};
+  });
   using Req = const httplib::Request&;
   using Res = httplib::Response&;
   constexpr char kId[] = "([A-Za-z0-9_-]{1,64})";
@@ -569,8 +444,6 @@ void PharmacyCounter::RegisterRoutes(httplib::Server& server) {
   server.Get(requests, [h](Req req, Res res) { h->Describe(req, res); });
   server.Post(requests + "/presentation", [h](Req req, Res res) { h->Present(req, res); });
   server.Post(requests + "/outcome", [h](Req req, Res res) { h->Outcome(req, res); });
-  server.Get("/web/v1/state", [h](Req req, Res res) { h->State(req, res); });
-  server.Post("/web/v1/signout", [h](Req req, Res res) { h->SignOut(req, res); });
   server.Post("/web/v1/counter/requests", [h](Req req, Res res) { h->NewRequest(req, res); });
   server.Get("/web/v1/counter/requests", [h](Req req, Res res) { h->ListRequests(req, res); });
   const std::string mine = "/web/v1/counter/requests/" + std::string(kId);
@@ -578,8 +451,6 @@ void PharmacyCounter::RegisterRoutes(httplib::Server& server) {
   server.Post(mine + "/dispense", [h](Req req, Res res) { h->Dispense(req, res); });
   server.Post(mine + "/refuse", [h](Req req, Res res) { h->Refuse(req, res); });
   server.Get("/web/v1/dispenses", [h](Req req, Res res) { h->Dispenses(req, res); });
-  server.Get("/web/v1/staff", [h](Req req, Res res) { h->ListStaff(req, res); });
-  server.Post("/web/v1/staff", [h](Req req, Res res) { h->AddStaff(req, res); });
 }
 
 }  // namespace medallion::roles

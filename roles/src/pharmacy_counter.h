@@ -22,7 +22,7 @@
 #include "medallion/core/status.h"
 #include "medallion/roles/pharmacy_http.h"
 #include "medallion/web/sessions.h"
-#include "web_gate.h"
+#include "staff_web.h"
 
 struct sqlite3;
 
@@ -58,9 +58,7 @@ class PharmacyCounter {
   // While no staff account has a passkey: a setup link for the first pharmacist (account
   // "pharmacist", created if missing). nullopt once someone can sign in.
   Result<std::optional<std::string>> FirstSetupLink();
-  // A setup link for an account: "<origin>/#setup=<token>".
-  Result<std::string> SetupLink(const std::string& account);
-  std::string AppUrl() const { return options_.origin + "/"; }
+  std::string AppUrl() const { return staff_->AppUrl(); }
 
  private:
   PharmacyCounter(PharmacyService& service, CounterOptions options, Env env)
@@ -85,8 +83,7 @@ class PharmacyCounter {
   PharmacyService& service_;
   CounterOptions options_;
   Env env_;
-  std::unique_ptr<web::BrowserStore> store_;
-  std::unique_ptr<WebGate> gate_;
+  std::unique_ptr<StaffWeb> staff_;
   sqlite3* db_ = nullptr;
   std::mutex mu_;  // requests_ and db_
   std::map<std::string, Request> requests_;

@@ -17,6 +17,8 @@
 #include "medallion/roles/ledger_client.h"
 #include "medallion/roles/verifier.h"
 #include "role_util.h"
+#include "society_desk.h"
+#include "web_gate.h"
 
 namespace medallion::roles {
 
@@ -64,6 +66,7 @@ Status SocietyRole::Start() {
   so.base_url = origin;
   so.directory = directory;
   so.status_ttl_millis = o.status_ttl_ms;
+  so.review = o.review;
   MDL_ASSIGN_OR_RETURN(society_,
                        claims::Society::Open((fs::path(o.dir) / "society.db").string(), so, env_));
   // Physicians prove control of their DID: did:key, did:web, and did:mdl when a ledger is given.
@@ -77,11 +80,23 @@ Status SocietyRole::Start() {
   verifier_ = std::make_unique<Verifier>(vo, ledger_client);
   roles::RegisterDidWebDocument(
       http, [doc] { return doc; }, "");
+  DeskOptions desk;
+  desk.dir = o.dir;
+  desk.origin = o.web_origin.empty() ? WebOriginFor(url()) : o.web_origin;
+  desk.tls = !o.tls.cert.empty();
+  desk.name = o.name;
+  MDL_ASSIGN_OR_RETURN(desk_, SocietyDesk::Open(*society_, desk, env_));
+  desk_->RegisterRoutes(http);
   roles::RegisterSocietyRoutes(http, *society_, verifier_->resolver(), token);
   banner_ = {{"role", "issuer"},
              {"did", did},
              {"origin", origin},
-             {"licenses_in_directory", directory.size()}};
+             {"name", o.name},
+             {"review", o.review},
+             {"licenses_in_directory", directory.size()},
+             {"app", desk_->AppUrl()}};
+  MDL_ASSIGN_OR_RETURN(std::optional<std::string> link, desk_->FirstSetupLink());
+  if (link) banner_["setup_link"] = *link;
   Serve();
   return Status::Ok();
 }

@@ -20,6 +20,7 @@ mkdirSync(SHOTS, { recursive: true });
 const ENV = { MEDALLION_PASSPHRASE: 'browser-test-pass', MEDALLION_ALLOW_TEST_KDF: '1' };
 const CHROMIUM = process.env.MEDALLION_CHROMIUM || '/usr/bin/chromium';
 const hx = makeHarness(SHOTS);
+const VALID_UNTIL = new Date(Date.now() + 2 * 365 * 86400e3).toISOString().replace(/\.\d+Z$/, 'Z');
 
 const deadline = setTimeout(async () => {
   notOk('the suite finished within 540 s');
@@ -40,8 +41,11 @@ async function startRoles() {
   for (const w of ['alice', 'dr', 'society', 'pharmacy-a', 'pharmacy-b']) await cli(['wallet', 'init', '--store', `${w}.wallet`, '--kdf', 'test', '--mnemonic-out', `${w}.words`], `wallet init ${w}`);
   const aliceDid = (await cli(['did', 'create', '--store', 'alice.wallet', ...L], 'did create alice')).stdout.trim();
   const drDid = (await cli(['did', 'create', '--store', 'dr.wallet', ...L], 'did create dr')).stdout.trim();
-  writeFileSync(join(work, 'directory.json'), JSON.stringify([{ license_number: 'MA-MD-204812', name: 'Dr. Elena Rivera', jurisdiction: 'US-MA', license_type: 'MD', specialty: 'Internal Medicine', schedules: ['II', 'III', 'IV', 'V'], valid_until: new Date(Date.now() + 2 * 365 * 86400e3).toISOString().replace(/\.\d+Z$/, 'Z') }]));
-  const society = await startRole(M, 'society', ['issuer', 'serve', '--dir', 'society', '--store', 'society.wallet', '--directory', 'directory.json', '--listen', '127.0.0.1:0', '--status-ttl-ms', '1000', '--json', ...L], ENV);
+  // The directory starts with someone else: the clerk imports Dr. Rivera at the desk.
+  writeFileSync(join(work, 'directory.json'), JSON.stringify([{ license_number: 'MA-MD-100001', name: 'Dr. Amir Haddad', jurisdiction: 'US-MA', license_type: 'MD', specialty: 'Pediatrics', schedules: ['IV'], valid_until: VALID_UNTIL }]));
+  const sport = await freePort();
+  const society = await startRole(M, 'society', ['issuer', 'serve', '--dir', 'society', '--store', 'society.wallet', '--directory', 'directory.json', '--listen', `127.0.0.1:${sport}`, '--status-ttl-ms', '1000', '--review', '--name', 'Massachusetts Medical Society', '--json', ...L], ENV);
+  society.url = `http://localhost:${sport}`;
   const box = async (name, store, did) => {
     const port = await freePort();
     const url = `http://localhost:${port}`;
@@ -116,12 +120,58 @@ async function main() {
   const roles = await startRoles();
   const { alice, pa, pb, L } = roles;
   ok(`ledger, society, two containers and two pharmacies started (counter A at ${pa.url}, B at ${pb.url})`);
-  await cli(['issuer', 'onboard', '--url', roles.society.banner.url, '--store', 'dr.wallet', '--did', roles.drDid, '--license-number', 'MA-MD-204812', '--name', 'Dr. Elena Rivera', '--out', 'license.json'], 'Dr. Rivera onboards at the society');
-  await cli(['consent', 'signin', '--url', roles.dr.url, '--store', 'dr.wallet', '--did', roles.drDid, '--session-file', 'dr.session'], 'Dr. Rivera signs in to her own container');
-
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], headless: true, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
   onStop(() => browser.close());
   const ctxOf = () => browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'Europe/Berlin' });
+
+  // --- the society's desk: a clerk imports the directory and approves Dr. Rivera ---------------
+  const society = roles.society;
+  check(typeof society.banner.setup_link === 'string' && society.banner.setup_link.startsWith(`${society.url}/#setup=`), 'issuer serve prints the desk and a setup link for its first clerk', JSON.stringify(society.banner));
+  const clerk = await hx.newPage(await ctxOf(), society.url, 'clerk');
+  const cp = clerk.page;
+  check(await staffSetup(cp, society.banner.setup_link, 'Clerk'), 'the first clerk creates her passkey from the setup link');
+  await visit(cp, 'directory', 'Directory');
+  await cp.locator('#directory table').waitFor({ timeout: 10000 }).catch(() => {});
+  await hx.axe(cp, 'society-directory');
+  await hx.shoot(cp, 'society-directory');
+  const header = 'license_number,name,jurisdiction,license_type,specialty,schedules,valid_until';
+  const badCsv = `${header}\nMA-MD-204812,"Dr. Elena Rivera",US-MA,MD,Internal Medicine,II III IV V,not-a-date\nMA-MD-300003,Dr. Ann Lee,US-MA,MD,Surgery,VI,${VALID_UNTIL}\nshort,row\n`;
+  hx.expectingErrors = true;
+  await cp.locator('input[type=file]').setInputFiles({ name: 'directory.csv', mimeType: 'text/csv', buffer: Buffer.from(badCsv) });
+  await cp.getByRole('button', { name: 'Import' }).click();
+  const importErrors = await cp.locator('#import-errors li').allInnerTexts().catch(() => []);
+  await cp.locator('#import-errors').waitFor({ timeout: 10000 }).catch(() => {});
+  const errs = await cp.locator('#import-errors li').allInnerTexts();
+  hx.expectingErrors = false;
+  check(errs.length === 3 && /^Line 2: .*valid_until/.test(errs[0]) && /^Line 3: .*schedules/.test(errs[1]) && /^Line 4: 2 fields/.test(errs[2]),
+    'Directory: a malformed CSV is refused with each problem listed by line', `${errs.join(' | ')} ${importErrors.length}`);
+  const dirAfterBad = (await pageFetch(cp, 'GET', 'web/v1/desk/directory')).body.directory || [];
+  check(dirAfterBad.length === 1, 'nothing was imported (the directory still holds one entry)', JSON.stringify(dirAfterBad.map((e) => e.license_number)));
+  await hx.shoot(cp, 'society-directory-errors');
+  const goodCsv = `${header}\nMA-MD-204812,"Rivera, Elena (Dr.)",US-MA,MD,Internal Medicine,II III IV V,${VALID_UNTIL}\n`;
+  await cp.locator('input[type=file]').setInputFiles({ name: 'directory.csv', mimeType: 'text/csv', buffer: Buffer.from(goodCsv) });
+  await cp.getByRole('button', { name: 'Import' }).click();
+  await cp.locator('#import-result p').first().waitFor({ timeout: 10000 }).catch(() => {});
+  const imported = await cp.locator('#import-result').innerText().catch(() => '');
+  check(/1 added, 0 replaced/.test(imported), 'Directory: a CSV with a quoted comma imports Dr. Rivera', imported);
+  const dirAfter = (await pageFetch(cp, 'GET', 'web/v1/desk/directory')).body.directory || [];
+  check(dirAfter.some((e) => e.license_number === 'MA-MD-204812' && e.name === 'Rivera, Elena (Dr.)' && e.schedules.length === 4), 'API: the directory holds her entry as imported', JSON.stringify(dirAfter));
+  hx.expectingErrors = true;
+  const jsonBad = await pageFetch(cp, 'POST', 'web/v1/desk/directory/import', { format: 'json', content: '[\n  {"license_number": "X"},\n  ' });
+  hx.expectingErrors = false;
+  check(jsonBad.status === 400 && (jsonBad.body.errors || [])[0]?.line === 3, 'API: a truncated JSON directory is refused with its line', JSON.stringify(jsonBad.body));
+  // Dr. Rivera asks for her license (CLI); the request waits for the clerk.
+  const onboarding = run(M, ['issuer', 'onboard', '--url', society.url, '--store', 'dr.wallet', '--did', roles.drDid, '--license-number', 'MA-MD-204812', '--name', 'Rivera, Elena (Dr.)', '--out', 'license.json', '--wait', '90', '--json'], ENV);
+  await visit(cp, 'onboarding', 'Onboarding');
+  const pending = cp.locator('.onboarding[data-status="pending"]').first();
+  check(await pending.waitFor({ timeout: 20000 }).then(() => true, () => false), 'Onboarding: her request appears, waiting for a decision');
+  check(/match a directory entry/.test(await pending.innerText()), 'Onboarding: the page says it matches the directory');
+  await hx.axe(cp, 'society-onboarding');
+  await hx.shoot(cp, 'society-onboarding');
+  await pending.getByRole('button', { name: 'Approve and issue the license' }).click();
+  const issued = await onboarding;
+  check(issued.code === 0 && (json(issued.stdout) || {}).license_id, 'the physician’s onboard --wait receives her license once the clerk approves', `${issued.code} ${issued.stderr}`);
+  await cli(['consent', 'signin', '--url', roles.dr.url, '--store', 'dr.wallet', '--did', roles.drDid, '--session-file', 'dr.session'], 'Dr. Rivera signs in to her own container');
 
   // --- the pharmacy's staff ------------------------------------------------------------------
   check(typeof pa.banner.setup_link === 'string' && pa.banner.setup_link.startsWith(`${pa.url}/#setup=`) && pa.banner.app === `${pa.url}/`,
@@ -251,8 +301,25 @@ async function main() {
   check(ibuFacts && ibuFacts.fills_used === 0, 'ledger: a refusal writes nothing (no fill used)', JSON.stringify(ibuFacts));
 
   // The license revoked at the society: the next presentation is refused.
-  const revoked = await cli(['issuer', 'revoke', '--url', roles.society.banner.url, '--admin-token-file', 'society/admin.token', '--license', 'license.json'], 'issuer revoke');
-  check(revoked.code === 0, 'the society revokes Dr. Rivera’s license');
+  await visit(cp, 'licenses', 'Licenses');
+  const lic = cp.locator('.license[data-status="active"]').first();
+  await lic.waitFor({ timeout: 10000 });
+  await hx.axe(cp, 'society-licenses');
+  await hx.shoot(cp, 'society-licenses');
+  await lic.getByLabel('Change').selectOption('revoke');
+  await lic.getByRole('button', { name: 'Change the status…' }).click();
+  check(/Give a reason/.test(await lic.locator('.message').innerText().catch(() => '')), 'Licenses: a change without a reason is refused on the page');
+  await lic.getByLabel('Reason').fill('Board order 2026-118: license surrendered');
+  await lic.getByRole('button', { name: 'Change the status…' }).click();
+  await lic.getByRole('button', { name: /^Yes, revoke license MA-MD-204812/ }).click();
+  check(await cp.locator('.license[data-status="revoked"]').first().waitFor({ timeout: 10000 }).then(() => true, () => false), 'Licenses: the clerk revokes her license after confirming, with a reason');
+  const licensesApi = (await pageFetch(cp, 'GET', 'web/v1/desk/licenses')).body.licenses || [];
+  const revokedLic = licensesApi.find((l) => l.license_number === 'MA-MD-204812');
+  check(revokedLic && revokedLic.status === 'revoked' && revokedLic.events[0].reason === 'Board order 2026-118: license surrendered' && revokedLic.events[0].by === 'clerk', 'API: revoked, with the reason and the clerk', JSON.stringify(revokedLic));
+  const listState = (await pageFetch(cp, 'GET', 'web/v1/desk/status-lists')).body;
+  check(listState.revocation.set === 1 && listState.updated_at > 0, 'API: the revocation list counts one revoked license', JSON.stringify(listState));
+  const published = await (await fetch(`${society.url}/status/revocation`)).json();
+  check(published.type.includes('BitstringStatusListCredential'), 'the published revocation list is a signed BitstringStatusListCredential');
   await sleep(1500);
   const link4 = await newCustomer(pp);
   await present(ap, 'ibuprofen', link4);
@@ -260,6 +327,7 @@ async function main() {
 
   // The day's dispenses: one at A, none at B; a pharmacy sees only its own.
   await visit(pp, 'dispenses', 'Today’s dispenses');
+  await pp.locator('#dispenses table, #dispenses .empty').first().waitFor({ timeout: 10000 }).catch(() => {});
   const table = await pp.locator('#dispenses').innerText({ timeout: 10000 }).catch(() => '');
   check(/1 dispense on/.test(table) && /amoxicillin/.test(table) && /1 of 1/.test(table), 'Today’s dispenses (A): the amoxicillin fill', table);
   await hx.axe(pp, 'pharmacy-dispenses');

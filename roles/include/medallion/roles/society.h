@@ -18,6 +18,13 @@ class Society;
 namespace medallion::roles {
 
 class Verifier;
+class SocietyDesk;
+
+// Adds a clerk (`role` "clerk" or "auditor") to the society whose data folder is `dir` and
+// returns the one-time setup link "<origin>/#setup=<token>" (as AddPharmacyStaff).
+Result<std::string> AddSocietyClerk(const std::string& dir, std::string origin,
+                                    const std::string& name, const std::string& role,
+                                    const std::string& display_name, Env env);
 
 struct SocietyOptions {
   std::string dir;  // society.db, admin.token; created 0700
@@ -27,6 +34,9 @@ struct SocietyOptions {
   std::string public_host = "localhost";  // the host name in the did:web
   std::string admin_token_file;           // created 0600 if missing; default DIR/admin.token
   int64_t status_ttl_ms = 60'000;
+  bool review = false;  // onboarding requests wait for a clerk (the desk) instead of issuing
+  std::string name = "Medical society";  // shown at the desk
+  std::string web_origin;  // the desk's origin (default: the bound URL, as "localhost")
   TlsFiles tls;
   LedgerClientOptions ledger;  // physicians' did:mdl, when ledger.log_key is set
 };
@@ -44,6 +54,7 @@ class SocietyRole final : public Role {
   Env env_;
   std::unique_ptr<claims::Society> society_;
   std::unique_ptr<Verifier> verifier_;
+  std::unique_ptr<SocietyDesk> desk_;
 };
 
 }  // namespace medallion::roles

@@ -3,7 +3,7 @@ import { startStaffApp } from '../shared/js/staff.js';
 import { RX_REASONS } from '../shared/js/rx-words.js';
 import * as counter from './page-counter.js';
 import * as dispenses from './page-dispenses.js';
-import * as staff from './page-staff.js';
+import * as staff from '../shared/js/page-staff.js';
 
 startStaffApp({
   title: 'the pharmacy counter',
@@ -13,6 +13,8 @@ startStaffApp({
     dispenses: { title: 'Today’s dispenses', page: dispenses },
     staff: { title: 'Staff', page: staff },
   },
+  managerRole: 'pharmacist',
+  roleWords: { technician: 'Technician (prepares, cannot dispense)', pharmacist: 'Pharmacist (dispenses)' },
   reasons: {
     ...RX_REASONS,
     not_held: 'Nothing verified waits for a decision on this request.',

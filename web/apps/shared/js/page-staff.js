@@ -1,18 +1,20 @@
-// Staff: who can sign in at this counter; a pharmacist adds someone with a one-time setup link.
-import { h, clear, field } from '../shared/js/dom.js';
-import * as api from '../shared/js/api.js';
-import { errorBox } from '../shared/js/staff.js';
+// Staff: who can sign in to this app; a manager (a pharmacist, a clerk) adds someone with a
+// one-time setup link. The app gives its roles in words (ctx.app.roleWords) and its manager role.
+import { h, clear, field } from './dom.js';
+import * as api from './api.js';
+import { errorBox } from './staff.js';
 
 export async function render(main, ctx) {
   main.append(h('h1', {}, 'Staff'));
-  if (ctx.state.account.role !== 'pharmacist') {
-    main.append(h('p', { class: 'notice' }, 'Only a pharmacist manages staff.'));
+  const words = ctx.app.roleWords || {};
+  if (ctx.state.account.role !== ctx.app.managerRole) {
+    main.append(h('p', { class: 'notice' }, `Only a ${ctx.app.managerRole} manages staff.`));
     return;
   }
   const list = h('div', { id: 'staff-list' });
   const name = h('input', { type: 'text', name: 'name', maxlength: '32', autocomplete: 'off', pattern: '[a-z0-9._-]+', required: true });
   const display = h('input', { type: 'text', name: 'display_name', maxlength: '64', autocomplete: 'off' });
-  const role = h('select', { name: 'role' }, h('option', { value: 'technician' }, 'Technician (prepares, cannot dispense)'), h('option', { value: 'pharmacist' }, 'Pharmacist (dispenses)'));
+  const role = h('select', { name: 'role' }, Object.entries(words).map(([value, text]) => h('option', { value }, text)));
   const msg = h('div', { class: 'message', role: 'status', id: 'staff-message' });
   const form = h('form', { class: 'card stack', id: 'add-staff', novalidate: true },
     h('h2', {}, 'Add someone'),
