@@ -23,6 +23,7 @@ export async function render(main, ctx) {
         file.focus();
         return;
       }
+      msg.replaceChildren(h('p', {}, `Importing ${f.name}…`));
       const content = await f.text();
       const format = /\.json$/i.test(f.name) || /^\s*\[/.test(content) ? 'json' : 'csv';
       try {
