@@ -74,9 +74,16 @@ Status Fhir(const std::string& what) {
                             "MedicationRequest." + what);
 }
 
+// FHIR R4 Reference (§2.3.0): a literal reference, or a logical one by identifier (a
+// prescription names its patient and prescriber by their DIDs: system urn:ietf:rfc:3986).
 bool IsReference(const json& j) {
-  return j.is_object() && j.contains("reference") && j["reference"].is_string() &&
-         !j["reference"].get<std::string>().empty();
+  if (!j.is_object()) return false;
+  if (j.contains("reference") && j["reference"].is_string() &&
+      !j["reference"].get<std::string>().empty())
+    return true;
+  auto id = j.find("identifier");
+  return id != j.end() && id->is_object() && id->contains("value") && (*id)["value"].is_string() &&
+         !(*id)["value"].get<std::string>().empty();
 }
 
 }  // namespace

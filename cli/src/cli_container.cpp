@@ -124,6 +124,11 @@ void AddContainerServe(CLI::App* container, int& rc) {
   AddTlsOptions(cmd, o->tls);
   cmd->add_flag("--ledger-receipts", o->use_ledger,
                 "Anchor consent receipts and disclosure batches on the ledger");
+  cmd->add_option("--app", o->app,
+                  "The web app at /: patient (default) or physician (her workspace)")
+      ->check(CLI::IsMember({"patient", "physician"}));
+  cmd->add_option("--web-origin", o->web_origin,
+                  "The web app's origin (default the served URL with localhost)");
   l->Add(cmd, false, "--ledger");
   cmd->add_flag("--json", *as_json, "Print the banner as one JSON line");
   cmd->callback([o, l, as_json, &rc] {

@@ -24,7 +24,7 @@
 #include "cli_ledger_options.h"
 #include "cli_util.h"
 #include "demo_procs.h"
-#include "flow.h"
+#include "medallion/roles/flow.h"
 #include "medallion/claims/ledger_entries.h"
 #include "medallion/claims/credentials.h"
 #include "medallion/claims/data_integrity.h"
@@ -49,6 +49,7 @@
 #include "medallion/wallet/keystore.h"
 
 namespace medallion::cli {
+namespace flow = roles::flow;
 namespace {
 
 using nlohmann::json;

@@ -16,7 +16,7 @@
 
 #include "cli_ledger_options.h"
 #include "cli_util.h"
-#include "flow.h"
+#include "medallion/roles/flow.h"
 #include "medallion/claims/credentials.h"
 #include "medallion/claims/pharmacy.h"
 #include "medallion/claims/sd_jwt.h"
@@ -25,6 +25,7 @@
 #include "medallion/core/json.h"
 
 namespace medallion::cli {
+namespace flow = roles::flow;
 namespace {
 
 using flow::Answer;

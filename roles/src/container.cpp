@@ -172,9 +172,13 @@ Status ContainerRole::OpenWeb(const std::string& origin, const std::string& pref
   wo.prescriptions.resolver = &verifier_->resolver();
   wo.prescriptions.license_status = verifier_->LicenseStatus();
   wo.store = options_.store;
+  if (options_.app != "patient" && options_.app != "physician")
+    return Status::InvalidArgument("the app is patient or physician");
+  wo.physician = options_.app == "physician";
   MDL_ASSIGN_OR_RETURN(web_, ContainerWeb::Open(options_.dir, *as_, ledger_client_, wo, env_));
   MDL_ASSIGN_OR_RETURN(std::string link, web_->SetupLink());
   banner_["app"] = web_->AppUrl();
+  banner_["app_kind"] = options_.app;
   banner_["setup_link"] = link;
   return Status::Ok();
 }

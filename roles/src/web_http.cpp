@@ -20,8 +20,10 @@
 #include "medallion/web/qr.h"
 #include "owner_relationships.h"
 
-// The patient's app, embedded at build time from web/apps/patient (roles/CMakeLists.txt).
+// The patient's app and the physician's workspace, embedded at build time from web/apps/patient
+// and web/apps/physician (roles/CMakeLists.txt).
 extern const medallion::web::AssetBundle medallion_patient_app;
+extern const medallion::web::AssetBundle medallion_physician_app;
 
 namespace medallion::roles {
 
@@ -414,6 +416,25 @@ class ContainerWeb::Handlers {
     return *token;
   }
 
+  // /web/v1/physician/...: the workspace's calls, each in the owner's session.
+  template <typename F>
+  void Physician(const httplib::Request& req, httplib::Response& res, F call) {
+    if (!w_.physician_)
+      return http::SendError(res, 404, "not_found", "this container serves no physician's app");
+    auto token = OwnerToken(req, res);
+    if (!token) return;
+    json body = json::object();
+    if (req.method == "POST") {
+      auto parsed = http::ReadJsonBody(req, res);
+      if (!parsed) return;
+      body = std::move(*parsed);
+    }
+    Result<DeskAnswer> answer = call(*w_.physician_, *token, body);
+    if (!answer) return http::SendError(res, answer.error());
+    res.set_header("Cache-Control", "no-store");
+    http::SendJson(res, answer->body, answer->http);
+  }
+
   void ListPrescriptions(const httplib::Request& req, httplib::Response& res) {
     auto token = OwnerToken(req, res);
     if (!token) return;
@@ -594,6 +615,16 @@ Result<std::unique_ptr<ContainerWeb>> ContainerWeb::Open(
     return WebUser{UserHandle(owner), name, name};
   };
   MDL_ASSIGN_OR_RETURN(w->gate_, WebGate::Make(*w->store_, std::move(go), w->env_));
+  if (w->options_.physician) {
+    PhysicianDeskOptions po;
+    po.did = w->options_.owner_did;
+    po.seed = w->options_.seed;
+    po.resolver = w->options_.prescriptions.resolver;
+    po.license_status = w->options_.prescriptions.license_status;
+    if (const web::Asset* list = web::FindAsset(medallion_physician_app, "data/medications.json"))
+      po.medications_json.assign(reinterpret_cast<const char*>(list->data), list->size);
+    w->physician_ = std::make_unique<PhysicianDesk>(w->as_, w->ledger_, std::move(po), w->env_);
+  }
   return w;
 }
 
@@ -602,13 +633,62 @@ Result<std::string> ContainerWeb::SetupLink() {
   return AppUrl() + "#setup=" + token;
 }
 
+void ContainerWeb::RegisterPhysicianRoutes(httplib::Server& server,
+                                           const std::shared_ptr<Handlers>& h) {
+  using Req = const httplib::Request&;
+  using Res = httplib::Response&;
+  using D = PhysicianDesk;
+  using J = const json&;
+  auto route = [h](auto call) {
+    return [h, call](Req req, Res res) { h->Physician(req, res, call); };
+  };
+  server.Get("/web/v1/physician/state",
+             route([](D& d, const std::string& o, J) { return d.State(o); }));
+  server.Post("/web/v1/physician/onboard",
+              route([](D& d, const std::string& o, J b) { return d.Onboard(o, b); }));
+  server.Post("/web/v1/physician/onboard/poll",
+              route([](D& d, const std::string& o, J) { return d.OnboardPoll(o); }));
+  server.Get("/web/v1/physician/patients",
+             route([](D& d, const std::string&, J) { return d.Patients(); }));
+  server.Post("/web/v1/physician/patients",
+              route([](D& d, const std::string& o, J b) { return d.Connect(o, b); }));
+  server.Post(R"(/web/v1/physician/patients/([0-9a-f]{16})/poll)", [h](Req req, Res res) {
+    const std::string id = req.matches[1].str();
+    h->Physician(req, res,
+                 [id](D& d, const std::string& o, J) { return d.PollPatient(o, id); });
+  });
+  server.Get(R"(/web/v1/physician/patients/([0-9a-f]{16})/records)", [h](Req req, Res res) {
+    const std::string id = req.matches[1].str(), type = req.get_param_value("type");
+    h->Physician(req, res,
+                 [id, type](D& d, const std::string& o, J) { return d.Records(o, id, type); });
+  });
+  server.Post(R"(/web/v1/physician/patients/([0-9a-f]{16})/records)", [h](Req req, Res res) {
+    const std::string id = req.matches[1].str();
+    h->Physician(req, res,
+                 [id](D& d, const std::string& o, J b) { return d.WriteRecord(o, id, b); });
+  });
+  server.Get("/web/v1/physician/prescriptions",
+             route([](D& d, const std::string& o, J) { return d.Prescriptions(o); }));
+  server.Post("/web/v1/physician/prescriptions",
+              route([](D& d, const std::string& o, J b) { return d.Prescribe(o, b); }));
+  server.Post(R"(/web/v1/physician/prescriptions/([A-Za-z0-9_-]{1,64})/poll)",
+              [h](Req req, Res res) {
+                const std::string id = req.matches[1].str();
+                h->Physician(req, res, [id](D& d, const std::string& o, J) {
+                  return d.PollPrescription(o, id);
+                });
+              });
+}
+
 void ContainerWeb::RegisterRoutes(httplib::Server& server) { Register(server, nullptr); }
 
 void ContainerWeb::RegisterRoutes(MountedRoutes& mounted) { Register(mounted, &mounted); }
 
 void ContainerWeb::Register(httplib::Server& server, MountedRoutes* mounted) {
   auto h = std::make_shared<Handlers>(*this);
-  web::ServeApp(server, medallion_patient_app, options_.tls);
+  web::ServeApp(server, options_.physician ? medallion_physician_app : medallion_patient_app,
+                options_.tls);
+  RegisterPhysicianRoutes(server, h);
   http::SetPreRoutingHandler(server, [h](const httplib::Request& req, httplib::Response& res) {
     return h->Bridge(req, res);
   });

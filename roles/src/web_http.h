@@ -18,6 +18,7 @@
 #include "medallion/web/sessions.h"
 #include "medallion/webauthn/webauthn.h"
 #include "mounted_routes.h"
+#include "physician_desk.h"
 #include "web_gate.h"
 #include "web_rx.h"
 
@@ -44,6 +45,8 @@ struct ContainerWebOptions {
   PrescriptionDeskOptions prescriptions;
   // Her key store's path ("" without one): the layout of her guardian shares (files.h).
   std::string store;
+  // Serve the physician's workspace instead of the patient's app (physician_desk.h).
+  bool physician = false;
 };
 
 class ContainerWeb {
@@ -70,9 +73,10 @@ class ContainerWeb {
 
  private:
   void Register(httplib::Server& server, MountedRoutes* mounted);
+  class Handlers;
+  void RegisterPhysicianRoutes(httplib::Server& server, const std::shared_ptr<Handlers>& h);
   ContainerWeb(uma::AuthorizationServer& as, std::shared_ptr<roles::LedgerClient> ledger,
                ContainerWebOptions options, Env env);
-  class Handlers;
   friend class Handlers;
 
   uma::AuthorizationServer& as_;
@@ -82,6 +86,7 @@ class ContainerWeb {
   std::unique_ptr<web::BrowserStore> store_;
   std::unique_ptr<WebGate> gate_;  // cookie "mdl_session_<port>", passkeys, CSRF
   PrescriptionDesk desk_;
+  std::unique_ptr<PhysicianDesk> physician_;  // with options_.physician
 
   // The owner session standing for each browser session (by session hash), in memory only:
   // after a restart a live browser session gets a new one.

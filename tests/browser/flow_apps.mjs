@@ -46,14 +46,14 @@ async function startRoles() {
   const sport = await freePort();
   const society = await startRole(M, 'society', ['issuer', 'serve', '--dir', 'society', '--store', 'society.wallet', '--directory', 'directory.json', '--listen', `127.0.0.1:${sport}`, '--status-ttl-ms', '1000', '--review', '--name', 'Massachusetts Medical Society', '--json', ...L], ENV);
   society.url = `http://localhost:${sport}`;
-  const box = async (name, store, did) => {
+  const box = async (name, store, did, app) => {
     const port = await freePort();
     const url = `http://localhost:${port}`;
-    const r = await startRole(M, name, ['container', 'serve', '--dir', `${name}-box`, '--store', store, '--owner', did, '--listen', `127.0.0.1:${port}`, '--public-url', url, '--json', '--ledger-receipts', '--trust', society.banner.did, '--allow-insecure-loopback', ...L], ENV);
+    const r = await startRole(M, name, ['container', 'serve', '--dir', `${name}-box`, '--store', store, '--owner', did, '--listen', `127.0.0.1:${port}`, '--public-url', url, '--app', app, '--json', '--ledger-receipts', '--trust', society.banner.did, '--allow-insecure-loopback', ...L], ENV);
     return { ...r, url, did, store };
   };
-  const alice = await box('alice', 'alice.wallet', aliceDid);
-  const dr = await box('dr', 'dr.wallet', drDid);
+  const alice = await box('alice', 'alice.wallet', aliceDid, 'patient');
+  const dr = await box('dr', 'dr.wallet', drDid, 'physician');
   const pharmacy = async (name, label) => {
     const port = await freePort();
     const r = await startRole(M, name, ['pharmacy', 'serve', '--dir', name, '--store', `${name}.wallet`, '--name', label, '--listen', `127.0.0.1:${port}`, '--json', '--trust', society.banner.did, '--allow-insecure-loopback', ...L], ENV);
@@ -74,14 +74,20 @@ function medicationRequest(id, display, refills) {
   };
 }
 
-// The physician prescribes and delivers to Alice's inbox (CLI until her app exists).
-async function prescribe(roles, name, display, refills) {
-  writeFileSync(join(work, `${name}.mr.json`), JSON.stringify(medicationRequest(name, display, refills)));
-  const pr = await cli(['physician', 'prescribe', '--store', 'dr.wallet', '--did', roles.drDid, '--license', 'license.json', '--request', `${name}.mr.json`, '--patient', roles.aliceDid,
-    '--container', roles.dr.url, '--session-file', 'dr.session', '--out', `${name}.draft.json`, ...roles.L], `physician prescribe ${name}`);
-  if (pr.code !== 0) return false;
-  const dl = await cli(['physician', 'deliver', '--draft', `${name}.draft.json`, '--store', 'dr.wallet', '--did', roles.drDid, '--session-file', 'dr.session', '--patient-container', roles.alice.url, '--out', `${name}.rx.json`, ...roles.L], `physician deliver ${name}`);
-  return dl.code === 0;
+// The physician prescribes in her workspace: the form, "Sign", each step shown done; a
+// controlled substance waits for her phone (`approve` co-signs it).
+async function prescribe(dp, rxcui, refills, { pseudonym = '', approve = null } = {}) {
+  await visit(dp, 'prescribe', 'Prescribe');
+  await dp.locator('#prescribe-form').waitFor({ timeout: 15000 });
+  await dp.getByLabel('Medication').selectOption(rxcui);
+  await dp.getByLabel('Refills').fill(String(refills));
+  if (pseudonym) await dp.getByLabel('The patient’s pseudonym for you (optional)').fill(pseudonym);
+  await dp.getByRole('button', { name: 'Sign', exact: true }).click();
+  if (approve) {
+    await dp.locator('#prescribe-cosign').waitFor({ timeout: 20000 });
+    await approve();
+  }
+  return dp.locator('#prescribe-done').waitFor({ timeout: 30000 }).then(() => true, () => false);
 }
 
 // A staff member's first passkey from a setup link: the page, the passkey, signed in.
@@ -159,18 +165,37 @@ async function main() {
   const jsonBad = await pageFetch(cp, 'POST', 'web/v1/desk/directory/import', { format: 'json', content: '[\n  {"license_number": "X"},\n  ' });
   hx.expectingErrors = false;
   check(jsonBad.status === 400 && (jsonBad.body.errors || [])[0]?.line === 3, 'API: a truncated JSON directory is refused with its line', JSON.stringify(jsonBad.body));
-  // Dr. Rivera asks for her license (CLI); the request waits for the clerk.
-  const onboarding = run(M, ['issuer', 'onboard', '--url', society.url, '--store', 'dr.wallet', '--did', roles.drDid, '--license-number', 'MA-MD-204812', '--name', 'Rivera, Elena (Dr.)', '--out', 'license.json', '--wait', '90', '--json'], ENV);
+  // --- the physician's workspace: her license from the society, through the clerk -----------
+  const drLink = `${roles.dr.output()}\n${roles.dr.errors()}`.match(/https?:\/\/[^\s"]+#setup=[A-Za-z0-9_-]+/);
+  check(roles.dr.banner.app_kind === 'physician' && Boolean(drLink), 'container serve --app physician prints her workspace and a setup link', JSON.stringify(roles.dr.banner));
+  const physician = await hx.newPage(await ctxOf(), roles.dr.url, 'physician');
+  const dp = physician.page;
+  await dp.goto(drLink ? drLink[0] : roles.dr.url);
+  await dp.getByRole('button', { name: 'Create a passkey on this device' }).click();
+  check(await dp.locator('#nav').waitFor({ state: 'visible', timeout: 15000 }).then(() => true, () => false), 'Dr. Rivera sets up her passkey and is signed in to her workspace');
+  await visit(dp, 'license', 'My license');
+  await hx.axe(dp, 'physician-license-none');
+  await hx.shoot(dp, 'physician-license-none');
+  await dp.getByLabel('The society’s address').fill(society.url);
+  await dp.getByLabel('License number').fill('MA-MD-204812');
+  await dp.getByLabel('Your name as in the society’s directory').fill('Rivera, Elena (Dr.)');
+  await dp.getByRole('button', { name: 'Ask the society' }).click();
+  check(await dp.locator('#onboard-pending').waitFor({ timeout: 15000 }).then(() => true, () => false), 'My license: her request waits for the society’s clerk');
   await visit(cp, 'onboarding', 'Onboarding');
   const pending = cp.locator('.onboarding[data-status="pending"]').first();
-  check(await pending.waitFor({ timeout: 20000 }).then(() => true, () => false), 'Onboarding: her request appears, waiting for a decision');
-  check(/match a directory entry/.test(await pending.innerText()), 'Onboarding: the page says it matches the directory');
+  check(await pending.waitFor({ timeout: 20000 }).then(() => true, () => false), 'Desk: her onboarding request appears, waiting for a decision');
+  check(/match a directory entry/.test(await pending.innerText()) && (await pending.innerText()).includes(roles.drDid), 'Desk: it matches the directory and names her DID');
   await hx.axe(cp, 'society-onboarding');
   await hx.shoot(cp, 'society-onboarding');
   await pending.getByRole('button', { name: 'Approve and issue the license' }).click();
-  const issued = await onboarding;
-  check(issued.code === 0 && (json(issued.stdout) || {}).license_id, 'the physician’s onboard --wait receives her license once the clerk approves', `${issued.code} ${issued.stderr}`);
-  await cli(['consent', 'signin', '--url', roles.dr.url, '--store', 'dr.wallet', '--did', roles.drDid, '--session-file', 'dr.session'], 'Dr. Rivera signs in to her own container');
+  check(await dp.locator('#license-status').waitFor({ timeout: 20000 }).then(() => true, () => false) && /Active/.test(await dp.locator('#license-status').innerText()),
+    'My license: issued once the clerk approves; its status is active (live from the status list)');
+  const drState = (await pageFetch(dp, 'GET', 'web/v1/physician/state')).body;
+  check(drState.license && drState.license.status.status === 'active' && drState.license.schedules.length === 4 && drState.license.issuer === society.banner.did,
+    'API: her container keeps the license from the society, covering schedules II–V', JSON.stringify(drState.license && { ...drState.license, credential: undefined }));
+  await hx.axe(dp, 'physician-license');
+  await hx.shoot(dp, 'physician-license');
+  await cli(['consent', 'signin', '--url', roles.dr.url, '--store', 'dr.wallet', '--did', roles.drDid, '--session-file', 'dr.session'], 'Dr. Rivera signs in to her own container (CLI, to pair her phone)');
 
   // --- the pharmacy's staff ------------------------------------------------------------------
   check(typeof pa.banner.setup_link === 'string' && pa.banner.setup_link.startsWith(`${pa.url}/#setup=`) && pa.banner.app === `${pa.url}/`,
@@ -223,8 +248,72 @@ async function main() {
   await ap.getByRole('button', { name: 'Create a passkey on this device' }).click();
   check(await ap.locator('#nav').waitFor({ state: 'visible', timeout: 15000 }).then(() => true, () => false), 'Alice sets up her passkey and is signed in to her container');
 
-  // --- a prescription (one fill) presented at the counter --------------------------------------
-  check(await prescribe(roles, 'amox', 'amoxicillin 500 MG Oral Capsule', 0), 'the physician prescribes amoxicillin (one fill) to Alice (CLI)');
+  // --- Alice shares with licensed physicians, asking first; Dr. Rivera connects -----------------
+  await visit(ap, 'sharing', 'Sharing');
+  await ap.getByRole('button', { name: 'New sharing rule' }).click();
+  const pform = ap.locator('#policy-form');
+  await pform.getByLabel('Any licensed physician').check();
+  await pform.getByRole('checkbox', { name: 'Medications' }).check();
+  for (const sc of ['Open a record', 'List and search records', 'Add new records']) await pform.getByRole('checkbox', { name: sc }).check();
+  await pform.getByRole('checkbox', { name: 'Treatment' }).check();
+  await pform.getByLabel('Ask me before each access').check();
+  await pform.getByRole('button', { name: 'Add this rule' }).click();
+  await ap.locator('main').getByText('Your new rule is in force.').waitFor({ timeout: 15000 });
+  await visit(dp, 'patients', 'Patients');
+  await hx.axe(dp, 'physician-patients-empty');
+  hx.expectingErrors = true;
+  await dp.getByLabel('The address of her container').fill('ftp://nowhere.example');
+  await dp.getByRole('button', { name: 'Connect' }).click();
+  check(/https:\/\/ or http:\/\//.test(await dp.locator('#connect-message').innerText({ timeout: 10000 }).catch(() => '')), 'Patients: a non-web address is refused on the page');
+  hx.expectingErrors = false;
+  await dp.getByLabel('The address of her container').fill(alice.url);
+  await dp.getByRole('button', { name: 'Connect' }).click();
+  const card0 = dp.locator('.patient').first();
+  check(await dp.locator('.patient[data-status="request_submitted"]').waitFor({ timeout: 20000 }).then(() => true, () => false), 'Patients: the request is submitted and waits for the patient (UMA request_submitted)');
+  await hx.shoot(dp, 'physician-patients-waiting');
+  await visit(ap, 'requests', 'Requests');
+  const reqCard = ap.locator('.request').first();
+  check(await reqCard.waitFor({ timeout: 15000 }).then(() => true, () => false) && /Elena Rivera|Rivera, Elena/.test(await reqCard.innerText()), 'Alice’s Requests: the physician’s request, named from her license');
+  await reqCard.getByRole('button', { name: 'Approve' }).click();
+  check(await dp.locator('.patient[data-status="granted"]').waitFor({ timeout: 20000 }).then(() => true, () => false), 'Patients: granted once Alice approves (the page polls)');
+  check(/you may read/.test(await card0.innerText()), 'Patients: what the grant allows', await card0.innerText());
+  const pts = (await pageFetch(dp, 'GET', 'web/v1/physician/patients')).body.patients || [];
+  check(pts.length === 1 && pts[0].did === roles.aliceDid && pts[0].status === 'granted', 'API: the grant, for Alice’s DID', JSON.stringify(pts));
+  const aliceReqs = (await pageFetch(ap, 'GET', 'owner/v1/requests')).body || [];
+  check(aliceReqs.some((r) => r.status === 'approved'), 'API: Alice’s container recorded her approval');
+  await card0.getByRole('button', { name: 'Read her record' }).click();
+  await hx.axe(dp, 'physician-patients');
+  await hx.shoot(dp, 'physician-patients');
+
+  // Bad input to the prescription endpoint: a clear error, nothing written.
+  const inboxBefore = ((await pageFetch(ap, 'GET', 'owner/v1/credentials')).body || []).length;
+  hx.expectingErrors = true;
+  const base = { patient: pts[0].id, rxcui: '308191', instructions: 'Take 1 capsule 3 times a day', quantity: 30, refills: 0, substitution: true };
+  const unknown = await pageFetch(dp, 'POST', 'web/v1/physician/prescriptions', { ...base, rxcui: '999999999' });
+  const negative = await pageFetch(dp, 'POST', 'web/v1/physician/prescriptions', { ...base, quantity: -3 });
+  const tooMany = await pageFetch(dp, 'POST', 'web/v1/physician/prescriptions', { ...base, refills: 5 });
+  hx.expectingErrors = false;
+  check(unknown.status === 400 && unknown.body.reason === 'unknown_medication', 'API: an unknown medication code is refused (400 unknown_medication)', JSON.stringify(unknown.body));
+  check(negative.status === 400 && negative.body.reason === 'quantity_invalid', 'API: a negative quantity is refused (400 quantity_invalid)', JSON.stringify(negative.body));
+  check(tooMany.status === 400 && tooMany.body.reason === 'refills_over_limit', 'API: refills beyond the limit are refused (400 refills_over_limit)', JSON.stringify(tooMany.body));
+  check(((await pageFetch(ap, 'GET', 'owner/v1/credentials')).body || []).length === inboxBefore, 'nothing reached Alice’s inbox');
+  await visit(dp, 'prescribe', 'Prescribe');
+  await dp.locator('#prescribe-form, main .notice, main .error').first().waitFor({ timeout: 15000 }).catch(() => {});
+  if (!(await dp.locator('#prescribe-form').count())) console.log(`# prescribe page: ${await dp.locator('main').innerText()} ${hx.consoleErrors.join(' | ')}`);
+  await dp.getByRole('button', { name: 'Sign', exact: true }).click();
+  check(/Choose a medication/.test(await dp.locator('#prescribe-message').innerText().catch(() => '')), 'Prescribe: signing without a medication is refused on the page');
+
+  // --- a prescription (one fill) presented at the counter ------------------------------------
+  await dp.getByLabel('Medication').selectOption('308191');
+  check(/amoxicillin 500 MG Oral Capsule \(RxNorm 308191\).*Dispense 30 capsules, no refills \(1 fill in all\)/.test(await dp.locator('#rx-preview').innerText()), 'Prescribe: the preview in plain words', await dp.locator('#rx-preview').innerText());
+  await hx.axe(dp, 'physician-prescribe');
+  await hx.shoot(dp, 'physician-prescribe');
+  check(await prescribe(dp, '308191', 0), 'Prescribe: amoxicillin signed, postmarked, kept and delivered, each step shown done');
+  const doneSteps = await dp.locator('#prescribe-steps li').evaluateAll((ls) => ls.map((l) => `${l.dataset.step}:${l.className}`));
+  check(['sign:ok', 'postmark:ok', 'store:ok', 'deliver:ok'].every((x) => doneSteps.includes(x)), 'Prescribe: the steps sign, postmark, store, deliver', doneSteps.join(' '));
+  await hx.shoot(dp, 'physician-prescribe-done');
+  const inbox = (await pageFetch(ap, 'GET', 'owner/v1/credentials')).body || [];
+  check(inbox.some((c) => (c.types || []).includes('PrescriptionCredential') && JSON.stringify(c.credential).includes('308191')), 'API: the PrescriptionCredential is in Alice’s container');
   const link1 = await newCustomer(tp);
   check(/\/pharmacy\/v1\/requests\/[A-Za-z0-9_-]+$/.test(link1), 'Counter (technician): “New customer” shows a request link', link1);
   const qrAlt = await tp.locator('img.qr').getAttribute('alt').catch(() => '');
@@ -273,6 +362,14 @@ async function main() {
   const amox = (facts.prescriptions || []).find((p) => /amoxicillin/.test(p.medication));
   check(amox && amox.fills_used === 1 && amox.fills[0].used, 'ledger: the fill’s nullifier is on the ledger (her container’s proven lookup)', JSON.stringify(amox));
 
+  await visit(dp, 'prescriptions', 'My prescriptions');
+  const mine = dp.locator('.my-rx', { hasText: 'amoxicillin' }).first();
+  await mine.waitFor({ timeout: 15000 }).catch(() => {});
+  const mineText = await mine.innerText().catch(() => '');
+  check(/Filled 1 of 1/.test(mineText) && /proven included/.test(mineText), 'My prescriptions: filled 1 of 1 (the ledger’s dispense record), the postmark proven', mineText);
+  await hx.axe(dp, 'physician-prescriptions');
+  await hx.shoot(dp, 'physician-prescriptions');
+
   // Refusals, each shown with its reason and changing nothing.
   const link2 = await newCustomer(pp);
   const again = await present(ap, 'amoxicillin', link2);
@@ -286,7 +383,7 @@ async function main() {
   await hx.shoot(pbp, 'pharmacy-counter-refused');
 
   // A pharmacist refuses by hand, with a reason the patient sees.
-  check(await prescribe(roles, 'ibu', 'ibuprofen 800 MG Oral Tablet', 2), 'the physician prescribes ibuprofen (three fills)');
+  check(await prescribe(dp, '197807', 2), 'the physician prescribes ibuprofen (three fills) in her workspace');
   const link3 = await newCustomer(pp);
   const ibu = await present(ap, 'ibuprofen', link3);
   check(await counterStatus(pp, 'held'), 'Counter: the ibuprofen presentation is held');

@@ -1,6 +1,8 @@
 // The UMA grant at the token endpoint (UMA Grant §3.3.1-§3.3.6) in short steps over one
 // chain's state: the ticket, the claims (a PCT, a pushed claim token), the permissions asked
 // for, the assessment against the owner's policies, approvals, and the tokens issued.
+#include <set>
+
 #include "as_internal.h"
 
 namespace medallion::uma {
@@ -324,6 +326,13 @@ class GrantFlow {
     MDL_RETURN_IF_ERROR(
         im_.InsertToken(new_rpt, "rpt", client_id_, claims_.party.did, data, o_.rpt_ttl));
     json body = {{"access_token", new_rpt}, {"token_type", "Bearer"}, {"expires_in", o_.rpt_ttl}};
+    // RFC 6749 §5.1: the scopes the token carries (the union over its permissions), so that the
+    // client can tell the requesting party what was granted.
+    std::set<std::string> scopes;
+    for (const auto& g : decision_.permissions) scopes.insert(g.scopes.begin(), g.scopes.end());
+    std::string scope;
+    for (const std::string& sc : scopes) scope += (scope.empty() ? "" : " ") + sc;
+    if (!scope.empty()) body["scope"] = scope;
     if (old_rpt_) {
       // The old token's permissions were asked for again and are in the new one (as far as the
       // policies still allow): it is superseded.

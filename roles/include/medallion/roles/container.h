@@ -73,6 +73,9 @@ struct ContainerOptions {
   // The origin of the owner's web app (docs/web.md), "http://localhost:8090": its host is the
   // WebAuthn RP ID. Default: the served URL with a loopback address written "localhost".
   std::string web_origin;
+  // Which person's app the container serves at "/": "patient" (default) or "physician" (her
+  // workspace: license, patients, prescribing; docs/web.md).
+  std::string app = "patient";
 };
 
 class ContainerRole final : public Role {

@@ -45,7 +45,7 @@ function signinPage(main, app, ctx) {
     const name = h('input', { type: 'text', name: 'passkey-name', value: defaultDeviceName(), maxlength: '64', autocomplete: 'off', required: true });
     const button = h('button', { type: 'submit', class: 'button primary' }, 'Create a passkey on this device');
     const form = h('form', { class: 'card stack', id: 'setup-form', novalidate: true },
-      h('h2', {}, 'Set up your staff account on this device'),
+      h('h2', {}, app.setupTitle || 'Set up your staff account on this device'),
       h('p', {}, 'A passkey lets you sign in with this device’s screen lock. Nothing secret leaves the device.'),
       field('Name for this passkey', name, 'So you can recognise it later.'),
       button);
@@ -89,7 +89,7 @@ function signinPage(main, app, ctx) {
     h('h1', {}, `Sign in to ${app.title}`),
     ctx.message ? h('p', { class: 'notice', role: 'status' }, ctx.message) : null,
     h('div', { class: 'card stack' },
-      h('h2', {}, 'Staff sign-in'),
+      h('h2', {}, app.signinTitle || 'Staff sign-in'),
       h('p', {}, 'Use the passkey you set up on this device.'),
       supported ? button : h('p', { class: 'error' }, 'This browser cannot use passkeys.')),
     box,
@@ -104,7 +104,8 @@ export function announce(text) {
   }, 50);
 }
 
-// app: {title, routes: {name: {title, page, roles?}}, home, reasons, newcomerHint}
+// app: {title, routes: {name: {title, page}}, home, reasons, newcomerHint, who?(state),
+// setupTitle?} — also the physician's workspace (one person, her own container's sign-in).
 export function startStaffApp(app) {
   const main = document.getElementById('main');
   const ctx = { state: null, setupToken: '', message: '', announce, signedIn, render, go, app };
@@ -122,7 +123,7 @@ export function startStaffApp(app) {
     document.getElementById('nav').hidden = !signed;
     document.getElementById('top-actions').hidden = !signed;
     const who = document.getElementById('who');
-    if (who) who.textContent = signed ? `${ctx.state.account.display_name} (${ctx.state.account.role})` : '';
+    if (who) who.textContent = !signed ? '' : app.who ? app.who(ctx.state) : `${ctx.state.account.display_name} (${ctx.state.account.role})`;
     if (ctx.stop) ctx.stop();
     ctx.stop = null;
     clear(main);

@@ -1,11 +1,11 @@
 // The prescription flow's steps as the people's apps perform them (flow.h).
-#include "flow.h"
+#include "medallion/roles/flow.h"
 
 #include <algorithm>
 #include <chrono>
 #include <thread>
 
-#include "cli_util.h"
+#include "medallion/roles/files.h"
 #include "medallion/claims/credentials.h"
 #include "medallion/claims/data_integrity.h"
 #include "medallion/claims/jose.h"
@@ -21,7 +21,7 @@
 #include "medallion/uma/relationship.h"
 #include "medallion/wallet/hd_key.h"
 
-namespace medallion::cli::flow {
+namespace medallion::roles::flow {
 
 using wallet::KeyPurpose;
 
@@ -394,4 +394,4 @@ Result<Answer> Dispense(const std::string& pharmacy_url, const json& body) {
   return Call("POST", pharmacy_url + "/pharmacy/v1/dispense", "", &body);
 }
 
-}  // namespace medallion::cli::flow
+}  // namespace medallion::roles::flow

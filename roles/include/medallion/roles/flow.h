@@ -3,7 +3,8 @@
 // its status changes, the owner's sign-in, the physician's UMA client, signing, co-signing
 // (through the owner's phone approval queue), postmarking and delivering a prescription, and
 // presenting it at a pharmacy. `medallion demo` and the `issuer|physician|pharmacy` commands
-// (cli_flow.cpp) are both built on these functions, so the demo does nothing a script cannot.
+// (cli_flow.cpp) are both built on these functions, so the demo does nothing a script cannot;
+// the physician's workspace (her container's web app) runs them too.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +24,7 @@
 #include "medallion/roles/patient_rx.h"
 #include "medallion/wallet/keys.h"
 
-namespace medallion::cli::flow {
+namespace medallion::roles::flow {
 
 using nlohmann::json;
 
@@ -150,4 +151,4 @@ Result<json> PresentPrescription(const json& rx, const Party& patient,
 // POST /pharmacy/v1/dispense.
 Result<Answer> Dispense(const std::string& pharmacy_url, const json& body);
 
-}  // namespace medallion::cli::flow
+}  // namespace medallion::roles::flow

@@ -1,0 +1,572 @@
+// The physician's workspace (physician_desk.h).
+#include "physician_desk.h"
+
+#include <algorithm>
+
+#include "medallion/claims/credentials.h"
+#include "medallion/claims/sd_jwt.h"
+#include "medallion/core/encoding.h"
+#include "medallion/core/hash.h"
+#include "medallion/core/json.h"
+#include "medallion/roles/ledger_client.h"
+#include "medallion/roles/patient_rx.h"
+#include "medallion/uma/authorization_server.h"
+#include "medallion/uma/relationship.h"
+
+namespace medallion::roles {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kMaxInstructions = 500;
+constexpr int64_t kMaxQuantity = 1000;
+constexpr char kRxNorm[] = "http://www.nlm.nih.gov/research/umls/rxnorm";
+
+bool HasType(const json& item, const char* type) {
+  const json& types = MemberOr(item, "types");
+  return types.is_array() && std::find(types.begin(), types.end(), type) != types.end();
+}
+
+Status Refusal(const char* reason, const std::string& message) {
+  return Status::WithReason(StatusCode::kInvalidArgument, reason, message);
+}
+
+json Step(const char* name, bool ok, const std::string& detail) {
+  return {{"step", name}, {"ok", ok}, {"detail", detail}};
+}
+
+// The pairwise key index of her relationship with the patient of `pseudonym`: 31 bits of its
+// hash, so that each patient gets a key of her own, the same after a restart.
+uint32_t RelationshipIndex(const std::string& pseudonym) {
+  const Hash256 h = Sha256(AsBytes("medallion provider index\n" + pseudonym));
+  return ((uint32_t{h[0]} << 24) | (uint32_t{h[1]} << 16) | (uint32_t{h[2]} << 8) | h[3]) &
+         0x7fffffffu;
+}
+
+}  // namespace
+
+PhysicianDesk::PhysicianDesk(uma::AuthorizationServer& as, std::shared_ptr<LedgerClient> ledger,
+                             PhysicianDeskOptions options, Env env)
+    : as_(as), ledger_(std::move(ledger)), options_(std::move(options)), env_(env) {
+  medications_ = json::parse(options_.medications_json, nullptr, false);
+  if (!medications_.is_object()) medications_ = json{{"medications", json::array()}};
+}
+
+Result<flow::Party> PhysicianDesk::Me() const {
+  if (options_.seed == nullptr) {
+    return Status::WithReason(StatusCode::kFailedPrecondition, "no_wallet",
+                              "this container does not hold your wallet (serve it with --store)");
+  }
+  return flow::PartyFromSeed(options_.seed->Reveal(), options_.did);
+}
+
+// Her newest MedicalLicenseCredential kept in her container, or null.
+Result<json> PhysicianDesk::License(const std::string& owner) {
+  uma::Reply r = as_.ListCredentials(owner);
+  if (!r.ok()) return r.status;
+  json newest;
+  for (const json& item : r.body.is_array() ? r.body : json::array()) {
+    if (HasType(item, "MedicalLicenseCredential")) newest = MemberOr(item, "credential");
+  }
+  return newest;
+}
+
+Result<DeskAnswer> PhysicianDesk::State(const std::string& owner) {
+  MDL_ASSIGN_OR_RETURN(json license, License(owner));
+  json out = {{"did", options_.did},
+              {"can_sign", options_.seed != nullptr},
+              {"ledger", ledger_ != nullptr},
+              {"license", nullptr}};
+  if (license.is_object()) {
+    const json& s = MemberOr(license, "credentialSubject");
+    json status = {{"status", "unknown"}};
+    if (options_.license_status) {
+      Status st = options_.license_status(license);
+      status = st.ok() ? json{{"status", "active"}}
+               : st.reason() == claims::rx_reason::kLicenseSuspended
+                   ? json{{"status", "suspended"}, {"detail", st.message()}}
+               : st.code() == StatusCode::kFailedPrecondition
+                   ? json{{"status", "revoked"}, {"detail", st.message()}}
+                   : json{{"status", "unknown"}, {"detail", st.message()}};
+    }
+    out["license"] = {{"credential", license},
+                      {"issuer", claims::IssuerOf(license)},
+                      {"name", StringOr(s, "name")},
+                      {"license_number", StringOr(s, "licenseNumber")},
+                      {"license_type", StringOr(s, "licenseType")},
+                      {"specialty", StringOr(s, "specialty")},
+                      {"jurisdiction", StringOr(s, "jurisdiction")},
+                      {"schedules", MemberOr(s, "controlledSubstanceSchedules")},
+                      {"valid_until", StringOr(license, "validUntil")},
+                      {"status", status}};
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (!onboarding_request_.empty())
+      out["onboarding"] = {{"society", onboarding_society_}, {"request", onboarding_request_}};
+  }
+  out["phone"] = options_.resolver != nullptr &&
+                 static_cast<bool>(DeviceMethod(*options_.resolver, options_.did));
+  return DeskAnswer{200, out};
+}
+
+Result<DeskAnswer> PhysicianDesk::Onboard(const std::string& owner, const json& body) {
+  MDL_ASSIGN_OR_RETURN(std::string typed, RequiredString(body, "society"));
+  MDL_ASSIGN_OR_RETURN(std::string number, RequiredString(body, "license_number"));
+  MDL_ASSIGN_OR_RETURN(std::string name, RequiredString(body, "name"));
+  MDL_ASSIGN_OR_RETURN(std::string society, PharmacyBaseUrl(typed));  // http(s), no user info
+  MDL_ASSIGN_OR_RETURN(flow::Party me, Me());
+  MDL_ASSIGN_OR_RETURN(flow::Answer a, flow::Onboard(me, society, number, name));
+  if (a.status == 202 && a.body["request"].is_string()) {
+    std::lock_guard lock(mu_);
+    onboarding_society_ = society;
+    onboarding_request_ = a.body["request"];
+    return DeskAnswer{202, {{"status", "pending"}, {"request", onboarding_request_}}};
+  }
+  if (a.status != 201) {
+    return DeskAnswer{200,
+                      {{"status", "refused"},
+                       {"error", StringOr(a.body, "error")},
+                       {"error_description", StringOr(a.body, "error_description")}}};
+  }
+  uma::Reply kept = as_.StoreCredential(owner, a.body);
+  if (!kept.ok()) return kept.status;
+  return DeskAnswer{201, {{"status", "issued"}}};
+}
+
+Result<DeskAnswer> PhysicianDesk::OnboardPoll(const std::string& owner) {
+  std::string society, request;
+  {
+    std::lock_guard lock(mu_);
+    society = onboarding_society_;
+    request = onboarding_request_;
+  }
+  if (request.empty()) return Status::NotFound("no onboarding request waits");
+  MDL_ASSIGN_OR_RETURN(flow::Answer a,
+                       flow::Call("GET", society + "/society/v1/onboarding/" + request));
+  const std::string status = StringOr(a.body, "status");
+  if (status == "approved" && a.body["credential"].is_object()) {
+    uma::Reply kept = as_.StoreCredential(owner, a.body["credential"]);
+    if (!kept.ok()) return kept.status;
+  }
+  if (status == "approved" || status == "rejected") {
+    std::lock_guard lock(mu_);
+    onboarding_request_.clear();
+  }
+  json out = {{"status", status.empty() ? "unknown" : status}};
+  if (a.body["reason"].is_string()) out["reason"] = a.body["reason"];
+  return DeskAnswer{200, out};
+}
+
+// --- patients ---
+
+json PhysicianDesk::PatientJson(const Patient& p) const {
+  json out = {{"id", p.id},         {"url", p.url},       {"did", p.did},
+              {"status", p.status}, {"scopes", p.scopes}, {"connected_at", p.connected_at}};
+  if (p.expires > 0) out["expires"] = p.expires;
+  if (!p.detail.empty()) out["detail"] = p.detail;
+  return out;
+}
+
+// Where a grant stands after the token endpoint's answer (UMA Grant §3.3).
+void PhysicianDesk::Absorb(Patient& p, const flow::Answer& a) {
+  if (a.status == 200 && a.body["access_token"].is_string()) {
+    p.status = "granted";
+    p.ticket.clear();
+    p.detail.clear();
+    // What the RPT allows, as the patient's container says (RFC 7662 through the grant's
+    // answer: the token's permissions when it lists them).
+    json scopes = json::array();
+    for (const json& perm : MemberOr(a.body, "permissions").is_array() ? a.body["permissions"]
+                                                                       : json::array()) {
+      for (const json& sc : MemberOr(perm, "resource_scopes")) scopes.push_back(sc);
+    }
+    if (scopes.empty() && a.body["scope"].is_string()) {
+      std::string all = a.body["scope"], one;
+      for (char c : all + " ") {
+        if (c == ' ') {
+          if (!one.empty()) scopes.push_back(one);
+          one.clear();
+        } else {
+          one += c;
+        }
+      }
+    }
+    p.scopes = scopes;
+    if (a.body["expires_in"].is_number_integer())
+      p.expires = env_.clock->NowSeconds() + a.body["expires_in"].get<int64_t>();
+    return;
+  }
+  const std::string error = StringOr(a.body, "error");
+  p.detail = StringOr(a.body, "error_description");
+  if (error == "request_submitted") {
+    p.status = "request_submitted";
+    p.ticket = StringOr(a.body, "ticket");
+  } else if (error == "need_info") {
+    p.status = "need_info";
+    p.ticket = StringOr(a.body, "ticket");
+  } else if (error == "request_denied") {
+    p.status = "denied";
+    p.ticket.clear();
+  } else {
+    p.status = "error";
+    p.detail = error + (p.detail.empty() ? "" : ": " + p.detail);
+  }
+}
+
+Result<DeskAnswer> PhysicianDesk::Patients() {
+  std::lock_guard lock(mu_);
+  json out = json::array();
+  for (const auto& [id, p] : patients_) out.push_back(PatientJson(p));
+  return DeskAnswer{200, {{"patients", out}}};
+}
+
+Result<DeskAnswer> PhysicianDesk::Connect(const std::string& owner, const json& body) {
+  MDL_ASSIGN_OR_RETURN(std::string typed, RequiredString(body, "url"));
+  MDL_ASSIGN_OR_RETURN(std::string url, PharmacyBaseUrl(typed));  // http(s), no user info
+  MDL_ASSIGN_OR_RETURN(flow::Party me, Me());
+  MDL_ASSIGN_OR_RETURN(json license, License(owner));
+  if (!license.is_object()) {
+    return Status::WithReason(StatusCode::kFailedPrecondition, "no_license",
+                              "get your license first: a patient's container asks for it");
+  }
+  // Who the container belongs to (its public state names its owner's DID).
+  MDL_ASSIGN_OR_RETURN(flow::Answer who, flow::Call("GET", url + "/web/v1/state"));
+  const std::string did = StringOr(MemberOr(who.body, "owner"), "did");
+  if (who.status != 200 || did.empty()) {
+    return Status::WithReason(StatusCode::kUnavailable, "container_unavailable",
+                              "no patient's container answers at " + url);
+  }
+  Patient p;
+  p.id = HexEncode(Sha256(AsBytes(url))).substr(0, 16);
+  p.url = url;
+  p.did = did;
+  p.connected_at = env_.clock->NowSeconds();
+  p.uma.container = url;
+  MDL_RETURN_IF_ERROR(p.uma.Register());
+  // The resource server answers an unauthenticated read with a permission ticket (UMA Grant
+  // §3.2); the grant presents her DID and license (need_info → the claim token).
+  MDL_ASSIGN_OR_RETURN(flow::Answer probe, flow::Call("GET", url + "/fhir/MedicationRequest"));
+  if (probe.status != 401 || !probe.body["ticket"].is_string()) {
+    return Status::WithReason(StatusCode::kUnavailable, "container_unavailable",
+                              "no permission ticket from " + url);
+  }
+  MDL_ASSIGN_OR_RETURN(flow::Answer granted, p.uma.Grant(probe.body["ticket"], me, license));
+  Absorb(p, granted);
+  std::lock_guard lock(mu_);
+  patients_[p.id] = p;
+  return DeskAnswer{201, PatientJson(p)};
+}
+
+Result<DeskAnswer> PhysicianDesk::PollPatient(const std::string& owner, const std::string& id) {
+  (void)owner;
+  std::lock_guard lock(mu_);
+  auto it = patients_.find(id);
+  if (it == patients_.end()) return Status::NotFound("no such patient");
+  Patient& p = it->second;
+  if (p.status == "request_submitted" && !p.ticket.empty()) {
+    // UMA Grant §3.3.6: ask again with the newest ticket (the page polls at the interval).
+    MDL_ASSIGN_OR_RETURN(flow::Answer a, p.uma.Token(p.ticket));
+    if (a.status == 200) {
+      if (a.body["pct"].is_string()) p.uma.pct = a.body["pct"];
+      if (a.body["access_token"].is_string()) p.uma.rpt = a.body["access_token"];
+    }
+    Absorb(p, a);
+  }
+  return DeskAnswer{200, PatientJson(p)};
+}
+
+Result<DeskAnswer> PhysicianDesk::Records(const std::string& owner, const std::string& id,
+                                          const std::string& type) {
+  static const char* kTypes[] = {"MedicationRequest", "Observation", "Condition",
+                                 "AllergyIntolerance", "Immunization"};
+  if (std::find(std::begin(kTypes), std::end(kTypes), type) == std::end(kTypes))
+    return Status::InvalidArgument("type is one of MedicationRequest, Observation, ...");
+  MDL_ASSIGN_OR_RETURN(flow::Party me, Me());
+  MDL_ASSIGN_OR_RETURN(json license, License(owner));
+  std::lock_guard lock(mu_);
+  auto it = patients_.find(id);
+  if (it == patients_.end()) return Status::NotFound("no such patient");
+  Patient& p = it->second;
+  if (p.status != "granted") {
+    return Status::WithReason(StatusCode::kPermissionDenied, "not_granted",
+                              "the patient has not granted access (status " + p.status + ")");
+  }
+  MDL_ASSIGN_OR_RETURN(flow::Answer a, flow::Call("GET", p.url + "/fhir/" + type, p.uma.rpt));
+  if (a.status == 401 || a.status == 403) {
+    return DeskAnswer{200,
+                      {{"allowed", false},
+                       {"detail", "the grant does not cover reading " + type + " records"}}};
+  }
+  if (a.status != 200) return Status::Unavailable("the patient's container answered " +
+                                                   std::to_string(a.status));
+  (void)license;
+  return DeskAnswer{200, {{"allowed", true}, {"bundle", a.body}}};
+}
+
+Result<DeskAnswer> PhysicianDesk::WriteRecord(const std::string& owner, const std::string& id,
+                                              const json& body) {
+  MDL_ASSIGN_OR_RETURN(std::string job_id, RequiredString(body, "prescription"));
+  MDL_ASSIGN_OR_RETURN(flow::Party me, Me());
+  MDL_ASSIGN_OR_RETURN(json license, License(owner));
+  std::lock_guard lock(mu_);
+  auto it = patients_.find(id);
+  auto job = jobs_.find(job_id);
+  if (it == patients_.end() || job == jobs_.end() || job->second.patient_id != id)
+    return Status::NotFound("no such patient or prescription");
+  const json resource = job->second.request;
+  MDL_ASSIGN_OR_RETURN(flow::Answer a,
+                       it->second.uma.Request("POST", "/fhir/MedicationRequest", &resource, me,
+                                              license));
+  if (a.status == 201 || a.status == 200)
+    return DeskAnswer{201, {{"status", "written"}, {"resource", a.body}}};
+  Absorb(it->second, a);
+  return DeskAnswer{200, {{"status", it->second.status}, {"detail", it->second.detail}}};
+}
+
+// --- prescribing ---
+
+Result<json> PhysicianDesk::Medication(const std::string& rxcui) const {
+  for (const json& m : MemberOr(medications_, "medications")) {
+    if (StringOr(m, "rxcui") == rxcui) return m;
+  }
+  return Refusal("unknown_medication", "no medication with RxNorm code " + rxcui.substr(0, 16) +
+                                           " in the list");
+}
+
+json PhysicianDesk::JobJson(const Job& j) const {
+  return {{"id", j.id},         {"status", j.status},         {"steps", j.steps},
+          {"patient", j.patient_id}, {"medication", j.medication}, {"created", j.created}};
+}
+
+Result<DeskAnswer> PhysicianDesk::Prescribe(const std::string& owner, const json& body) {
+  MDL_ASSIGN_OR_RETURN(std::string patient_id, RequiredString(body, "patient"));
+  MDL_ASSIGN_OR_RETURN(std::string rxcui, RequiredString(body, "rxcui"));
+  MDL_ASSIGN_OR_RETURN(std::string instructions, RequiredString(body, "instructions"));
+  MDL_ASSIGN_OR_RETURN(json med, Medication(rxcui));
+  const json& quantity = MemberOr(body, "quantity");
+  const json& refills = MemberOr(body, "refills");
+  if (!quantity.is_number_integer() || quantity.get<int64_t>() < 1 ||
+      quantity.get<int64_t>() > kMaxQuantity) {
+    return Refusal("quantity_invalid", "the quantity is a whole number from 1 to 1000");
+  }
+  const int64_t max_refills = MemberOr(med, "max_refills").is_number_integer()
+                                  ? med["max_refills"].get<int64_t>()
+                                  : 0;
+  if (!refills.is_number_integer() || refills.get<int64_t>() < 0 ||
+      refills.get<int64_t>() > max_refills) {
+    return Refusal("refills_over_limit", "refills for " + StringOr(med, "display") +
+                                             " are a whole number from 0 to " +
+                                             std::to_string(max_refills));
+  }
+  if (instructions.size() > kMaxInstructions)
+    return Refusal("instructions_too_long", "instructions have at most 500 characters");
+  const json& substitution = MemberOr(body, "substitution");
+  if (!substitution.is_null() && !substitution.is_boolean())
+    return Refusal("substitution_invalid", "substitution is true or false");
+  const std::string pseudonym = StringOr(body, "pseudonym");
+  if (!pseudonym.empty() && (pseudonym.size() != 43 || !Base64UrlDecode(pseudonym)))
+    return Refusal("pseudonym_invalid", "a patient's pseudonym is 43 base64url characters");
+  MDL_ASSIGN_OR_RETURN(json license, License(owner));
+  if (!license.is_object())
+    return Status::WithReason(StatusCode::kFailedPrecondition, "no_license",
+                              "get your license first");
+  const std::string schedule = MemberOr(med, "schedule").is_string() ? med["schedule"] : "";
+  if (!schedule.empty()) {
+    const json& covered =
+        MemberOr(MemberOr(license, "credentialSubject"), "controlledSubstanceSchedules");
+    if (!covered.is_array() || std::find(covered.begin(), covered.end(), schedule) == covered.end())
+      return Refusal("schedule_not_covered",
+                     "your license does not cover schedule " + schedule + " substances");
+  }
+  Job job;
+  {
+    std::lock_guard lock(mu_);
+    auto p = patients_.find(patient_id);
+    if (p == patients_.end())
+      return Status::NotFound("connect to the patient's container first");
+    job.patient_did = p->second.did;
+    job.patient_url = p->second.url;
+  }
+  MDL_ASSIGN_OR_RETURN(flow::Party me, Me());
+  job.id = env_.rng->RandomId(22);
+  job.patient_id = patient_id;
+  job.pseudonym = pseudonym;
+  job.medication = StringOr(med, "display");
+  job.created = env_.clock->NowSeconds();
+  job.request = {
+      {"resourceType", "MedicationRequest"},
+      {"status", "active"},
+      {"intent", "order"},
+      {"medicationCodeableConcept",
+       {{"coding", {{{"system", kRxNorm}, {"code", rxcui}, {"display", job.medication}}}},
+        {"text", job.medication}}},
+      {"subject",
+       {{"identifier", {{"system", "urn:ietf:rfc:3986"}, {"value", job.patient_did}}}}},
+      {"requester", {{"identifier", {{"system", "urn:ietf:rfc:3986"}, {"value", options_.did}}}}},
+      {"authoredOn", did::XmlDateTime(job.created).substr(0, 10)},
+      {"dosageInstruction", {{{"text", instructions}}}},
+      {"dispenseRequest",
+       {{"quantity", {{"value", quantity}, {"unit", StringOr(med, "unit")}}},
+        {"numberOfRepeatsAllowed", refills}}},
+      {"substitution", {{"allowedBoolean", substitution.is_boolean() && substitution.get<bool>()}}}};
+  auto signed_vc = flow::SignPrescription(me, job.patient_did, job.request, schedule, license,
+                                          claims::NewCredentialId(*env_.rng));
+  if (!signed_vc) return Refusal("prescription_invalid", signed_vc.error().message());
+  job.vc = *signed_vc;
+  job.steps.push_back(Step("sign", true, "signed with your assertion key"));
+  if (!pseudonym.empty()) {
+    auto copy = flow::IssuePharmacyCopy(me, job.vc, pseudonym);
+    if (!copy) return Refusal("prescription_invalid", copy.error().message());
+    job.sd_jwt = *copy;
+  }
+  if (!schedule.empty()) {
+    // A controlled substance: her phone co-signs it (and its pharmacy copy).
+    auto device = options_.resolver ? DeviceMethod(*options_.resolver, options_.did)
+                                    : Result<std::string>(Status::NotFound("no resolver"));
+    if (!device) {
+      return Status::WithReason(StatusCode::kFailedPrecondition, "no_phone",
+                                "a controlled substance needs your phone's co-signature: pair a "
+                                "phone first (" + device.error().message() + ")");
+    }
+    json cosign = flow::CosignRequest(*device, job.vc, job.patient_did);
+    MDL_ASSIGN_OR_RETURN(job.cosign_approval,
+                         as_.QueueApproval(cosign["kind"], cosign["summary"], cosign["payload"]));
+    if (!job.sd_jwt.empty()) {
+      json sd = flow::SdCosignRequest(*device, job.sd_jwt, job.medication);
+      MDL_ASSIGN_OR_RETURN(job.sd_cosign_approval,
+                           as_.QueueApproval(sd["kind"], sd["summary"], sd["payload"]));
+    }
+    job.status = "awaiting_cosign";
+    job.steps.push_back(Step("cosign", false, "waiting for your phone"));
+  }
+  std::lock_guard lock(mu_);
+  Job& kept = jobs_[job.id] = std::move(job);
+  if (kept.status == "awaiting_cosign") return DeskAnswer{202, JobJson(kept)};
+  return Continue(owner, kept);
+}
+
+Result<DeskAnswer> PhysicianDesk::PollPrescription(const std::string& owner,
+                                                   const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return Status::NotFound("no such prescription in progress");
+  Job& job = it->second;
+  if (job.status != "awaiting_cosign") return DeskAnswer{200, JobJson(job)};
+  for (const std::string* approval : {&job.cosign_approval, &job.sd_cosign_approval}) {
+    if (approval->empty()) continue;
+    MDL_ASSIGN_OR_RETURN(json state, as_.GetRequest(*approval));
+    const std::string status = StringOr(state, "status");
+    if (status == "denied" || status == "expired") {
+      job.status = "failed";
+      job.steps.back() = Step("cosign", false, "your phone said no: nothing was sent");
+      return DeskAnswer{200, JobJson(job)};
+    }
+    if (status != "approved") return DeskAnswer{200, JobJson(job)};
+  }
+  MDL_ASSIGN_OR_RETURN(json state, as_.GetRequest(job.cosign_approval));
+  if (!MemberOr(state, "result").is_object())
+    return Status::Internal("the phone's co-signature carries no signed prescription");
+  job.vc = state["result"];
+  job.steps.back() = Step("cosign", true, "co-signed on your phone");
+  job.status = "signing";
+  return Continue(owner, job);
+}
+
+// Postmark, keep, deliver, relationship: each step recorded, the first failure ends the job.
+Result<DeskAnswer> PhysicianDesk::Continue(const std::string& owner, Job& job) {
+  auto fail = [&](const char* step, const std::string& why) {
+    job.steps.push_back(Step(step, false, why));
+    job.status = "failed";
+    return DeskAnswer{200, JobJson(job)};
+  };
+  MDL_ASSIGN_OR_RETURN(flow::Party me, Me());
+  if (!ledger_) return fail("postmark", "this container has no ledger (--ledger)");
+  auto digest = claims::CredentialDigest(job.vc);
+  if (!digest) return fail("postmark", digest.error().message());
+  auto index = flow::Postmark(*ledger_, HexEncode(*digest), me);
+  if (!index) return fail("postmark", index.error().message());
+  job.steps.push_back(Step("postmark", true, "ledger index " + std::to_string(*index)));
+  json copy;
+  if (!job.sd_jwt.empty()) {
+    copy = {{"sd_jwt", job.sd_jwt}};
+    if (!job.sd_cosign_approval.empty()) {
+      MDL_ASSIGN_OR_RETURN(json state, as_.GetRequest(job.sd_cosign_approval));
+      copy["cosignature"] = MemberOr(state, "result");
+    }
+    auto copy_index = flow::Postmark(*ledger_, claims::SdJwtDigest(job.sd_jwt), me);
+    if (!copy_index) return fail("postmark", copy_index.error().message());
+  }
+  uma::Reply kept = as_.StoreCredential(owner, job.vc);
+  if (!kept.ok()) return fail("store", kept.status.message());
+  job.steps.push_back(Step("store", true, "kept in your container"));
+  const json with_copy = {{"credential", job.vc}, {"pharmacy_copy", copy}};
+  auto delivered = flow::Call("POST", job.patient_url + "/inbox/v1/credentials", "",
+                              copy.is_null() ? &job.vc : &with_copy);
+  if (!delivered || delivered->status != 201) {
+    return fail("deliver", delivered ? "the patient's inbox answered " +
+                                           std::to_string(delivered->status)
+                                     : delivered.error().message());
+  }
+  job.steps.push_back(Step("deliver", true, "in the patient's inbox"));
+  if (!job.pseudonym.empty()) {
+    auto key = uma::DerivePairwiseKey(options_.seed->Reveal(), RelationshipIndex(job.pseudonym));
+    if (!key) return fail("relationship", key.error().message());
+    const std::string data_hash = HexEncode(*digest);
+    auto entry = uma::BuildOpen(*key, job.pseudonym, "patient_provider", job.patient_url,
+                                data_hash, env_.clock->NowSeconds());
+    if (!entry) return fail("relationship", entry.error().message());
+    auto appended = ledger_->Append(*entry);
+    if (!appended) return fail("relationship", appended.error().message());
+    job.steps.push_back(Step("relationship", true,
+                             "opened on the ledger at index " + std::to_string(appended->index)));
+  }
+  job.status = "delivered";
+  return DeskAnswer{201, JobJson(job)};
+}
+
+Result<DeskAnswer> PhysicianDesk::Prescriptions(const std::string& owner) {
+  uma::Reply r = as_.ListCredentials(owner);
+  if (!r.ok()) return r.status;
+  Status fresh = ledger_ ? ledger_->Refresh().status() : Status::Unavailable("no ledger");
+  json out = json::array();
+  for (const json& item : r.body.is_array() ? r.body : json::array()) {
+    if (!HasType(item, "PrescriptionCredential")) continue;
+    const json& vc = MemberOr(item, "credential");
+    if (claims::IssuerOf(vc) != options_.did) continue;
+    const json& subject = MemberOr(vc, "credentialSubject");
+    json row = {{"id", StringOr(item, "id")},
+                {"medication", MedicationOf(vc)},
+                {"patient", StringOr(subject, "id")},
+                {"schedule", StringOr(subject, "controlledSubstanceSchedule")},
+                {"issued", StringOr(vc, "validFrom")},
+                {"delivered", true}};
+    if (auto allowed = claims::AllowedFills(vc)) row["fills_allowed"] = *allowed;
+    if (!fresh.ok()) {
+      row["ledger_detail"] = fresh.message();
+    } else {
+      if (auto fills = FillsOnLedger(vc, *ledger_)) {
+        uint32_t used = 0;
+        for (const FillState& f : *fills) used += f.used ? 1 : 0;
+        row["fills_used"] = used;
+      }
+      if (auto digest = claims::CredentialDigest(vc)) {
+        auto found = ledger_->Lookup({ledger::KeyKind::kHash, HexEncode(*digest)});
+        if (found && !found->empty()) {
+          row["postmark"] = {{"index", found->front().index},
+                             {"tree_size", found->front().tree_size},
+                             {"proven", true}};
+        } else {
+          row["postmark"] = {{"proven", false},
+                             {"detail", found ? "not on the ledger" : found.error().message()}};
+        }
+      }
+    }
+    out.push_back(std::move(row));
+  }
+  std::reverse(out.begin(), out.end());
+  return DeskAnswer{200, {{"prescriptions", out}}};
+}
+
+}  // namespace medallion::roles

@@ -1,0 +1,104 @@
+// The physician's workspace (docs/web.md §"The physician's workspace"): her own container,
+// served with the physician's app, running the prescription flow for her (roles/flow.h): her
+// license (onboarding at a society, its live status), her patients (the UMA grant as a client
+// with her DID and license, and where each stands), a patient's record as far as the grant
+// allows, prescribing from a coded medication list (FHIR R4 MedicationRequest +
+// PrescriptionCredential, her phone's co-signature for a controlled substance, the postmark,
+// kept, delivered to the patient's inbox, the relationship opened), and her prescriptions with
+// their fills on the ledger and the postmark proven.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "medallion/claims/pharmacy.h"
+#include "medallion/core/env.h"
+#include "medallion/core/secret.h"
+#include "medallion/core/status.h"
+#include "medallion/did/resolver.h"
+#include "medallion/roles/flow.h"
+#include "web_rx.h"
+
+namespace medallion::uma {
+class AuthorizationServer;
+}
+namespace medallion::roles {
+class LedgerClient;
+}
+
+namespace medallion::roles {
+
+struct PhysicianDeskOptions {
+  std::string did;                      // hers
+  const SecretBytes* seed = nullptr;    // her wallet's seed (borrowed); null: nothing to sign
+  const did::Resolver* resolver = nullptr;    // her DID's phone key
+  claims::LicenseStatusCheck license_status;  // her license now
+  std::string medications_json;               // the coded list (web/apps/physician/data)
+};
+
+class PhysicianDesk {
+ public:
+  PhysicianDesk(uma::AuthorizationServer& as, std::shared_ptr<LedgerClient> ledger,
+                PhysicianDeskOptions options, Env env);
+
+  // GET state: {"did", "license": null | {...}, "onboarding"?, "phone", "can_sign", "ledger"}.
+  Result<DeskAnswer> State(const std::string& owner);
+  // POST onboard {"society", "license_number", "name"}; poll {}.
+  Result<DeskAnswer> Onboard(const std::string& owner, const nlohmann::json& body);
+  Result<DeskAnswer> OnboardPoll(const std::string& owner);
+  // Patients: {"patients": [...]}; connect {"url"}; poll one; her records of a type.
+  Result<DeskAnswer> Patients();
+  Result<DeskAnswer> Connect(const std::string& owner, const nlohmann::json& body);
+  Result<DeskAnswer> PollPatient(const std::string& owner, const std::string& id);
+  Result<DeskAnswer> Records(const std::string& owner, const std::string& id,
+                             const std::string& type);
+  // Writes a prescription's MedicationRequest into the patient's record (UMA create).
+  Result<DeskAnswer> WriteRecord(const std::string& owner, const std::string& id,
+                                 const nlohmann::json& body);
+  // Prescribe {"patient", "rxcui", "instructions", "quantity", "refills", "substitution",
+  // "pseudonym"?}; poll a prescription in progress; her prescriptions.
+  Result<DeskAnswer> Prescribe(const std::string& owner, const nlohmann::json& body);
+  Result<DeskAnswer> PollPrescription(const std::string& owner, const std::string& id);
+  Result<DeskAnswer> Prescriptions(const std::string& owner);
+
+ private:
+  struct Patient {
+    std::string id, url, did, name;
+    flow::UmaClient uma;
+    std::string status = "connecting";  // need_info | request_submitted | granted | denied | error
+    std::string ticket, detail;
+    nlohmann::json scopes = nlohmann::json::array();
+    int64_t expires = 0, connected_at = 0;
+  };
+  struct Job {
+    std::string id, patient_id, patient_did, patient_url, pseudonym, medication;
+    nlohmann::json vc, steps = nlohmann::json::array(), request;
+    std::string cosign_approval, sd_jwt, sd_cosign_approval;
+    std::string status = "signing";  // awaiting_cosign | delivered | failed
+    int64_t created = 0;
+  };
+  Result<flow::Party> Me() const;
+  Result<nlohmann::json> License(const std::string& owner);
+  nlohmann::json PatientJson(const Patient& p) const;
+  void Absorb(Patient& p, const flow::Answer& a);
+  Result<nlohmann::json> Medication(const std::string& rxcui) const;
+  Result<DeskAnswer> Continue(const std::string& owner, Job& job);
+  nlohmann::json JobJson(const Job& j) const;
+
+  uma::AuthorizationServer& as_;
+  std::shared_ptr<LedgerClient> ledger_;
+  PhysicianDeskOptions options_;
+  Env env_;
+  nlohmann::json medications_;
+  std::mutex mu_;
+  std::map<std::string, Patient> patients_;
+  std::map<std::string, Job> jobs_;
+  std::string onboarding_society_, onboarding_request_;
+};
+
+}  // namespace medallion::roles

@@ -1,0 +1,20 @@
+// Her prescriptions: medication, patient, fills used of those allowed (the ledger's dispense
+// records), the postmark proven in the ledger.
+import { h } from '../shared/js/dom.js';
+import * as api from '../shared/js/api.js';
+import { when } from './words.js';
+
+export async function render(main) {
+  const box = h('div', { id: 'my-prescriptions' });
+  main.append(h('h1', {}, 'My prescriptions'), h('p', { class: 'lead' }, 'What you prescribed, and what the public ledger says about each: its postmark and how many fills pharmacies dispensed. Pharmacies never tell the ledger who the patient is.'), box);
+  const r = await api.get('web/v1/physician/prescriptions');
+  const rows = r.prescriptions || [];
+  box.replaceChildren(!rows.length ? h('p', { class: 'empty' }, 'No prescription yet.') : h('ul', { class: 'cards' }, rows.map((p) => h('li', { class: 'card stack my-rx', dataset: { rx: p.id } },
+    h('h2', { class: 'card-title' }, p.medication || 'A medication'),
+    h('dl', { class: 'facts' },
+      h('dt', {}, 'Patient'), h('dd', {}, h('code', { class: 'mono' }, p.patient)),
+      h('dt', {}, 'Status'), h('dd', { class: 'rx-status' }, p.fills_used === undefined ? 'Delivered' : p.fills_used === 0 ? 'Delivered — not filled yet' : `Filled ${p.fills_used} of ${p.fills_allowed}`),
+      p.schedule ? [h('dt', {}, 'Controlled substance'), h('dd', {}, `Schedule ${p.schedule}`)] : null,
+      h('dt', {}, 'Issued'), h('dd', {}, when(p.issued)),
+      h('dt', {}, 'Postmark'), h('dd', { class: 'postmark' }, p.postmark && p.postmark.proven ? `Ledger index ${p.postmark.index}, proven included in the ledger’s checkpoint (size ${p.postmark.tree_size})` : `Not proven${p.postmark && p.postmark.detail ? `: ${p.postmark.detail}` : p.ledger_detail ? `: ${p.ledger_detail}` : ''}`))))));
+}
