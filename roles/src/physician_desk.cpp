@@ -115,7 +115,7 @@ Result<DeskAnswer> PhysicianDesk::Onboard(const std::string& owner, const json& 
   MDL_ASSIGN_OR_RETURN(std::string typed, RequiredString(body, "society"));
   MDL_ASSIGN_OR_RETURN(std::string number, RequiredString(body, "license_number"));
   MDL_ASSIGN_OR_RETURN(std::string name, RequiredString(body, "name"));
-  MDL_ASSIGN_OR_RETURN(std::string society, PharmacyBaseUrl(typed));  // http(s), no user info
+  MDL_ASSIGN_OR_RETURN(std::string society, WebBaseUrl(typed, "society"));
   MDL_ASSIGN_OR_RETURN(flow::Party me, Me());
   MDL_ASSIGN_OR_RETURN(flow::Answer a, flow::Onboard(me, society, number, name));
   if (a.status == 202 && a.body["request"].is_string()) {
@@ -224,7 +224,7 @@ Result<DeskAnswer> PhysicianDesk::Patients() {
 
 Result<DeskAnswer> PhysicianDesk::Connect(const std::string& owner, const json& body) {
   MDL_ASSIGN_OR_RETURN(std::string typed, RequiredString(body, "url"));
-  MDL_ASSIGN_OR_RETURN(std::string url, PharmacyBaseUrl(typed));  // http(s), no user info
+  MDL_ASSIGN_OR_RETURN(std::string url, WebBaseUrl(typed, "url"));
   MDL_ASSIGN_OR_RETURN(flow::Party me, Me());
   MDL_ASSIGN_OR_RETURN(json license, License(owner));
   if (!license.is_object()) {

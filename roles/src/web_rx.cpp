@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "medallion/claims/credentials.h"
+#include "medallion/claims/sd_jwt.h"
 #include "medallion/core/encoding.h"
 #include "medallion/core/hash.h"
 #include "medallion/core/json.h"
@@ -32,25 +33,29 @@ Status Unauthorized(const uma::Reply& r) {
 }  // namespace
 
 Result<std::string> PharmacyBaseUrl(const std::string& typed) {
+  return WebBaseUrl(typed, "pharmacy");
+}
+
+Result<std::string> WebBaseUrl(const std::string& typed, const std::string& what) {
   std::string url = typed;
   url.erase(0, url.find_first_not_of(" \t\r\n"));
   while (!url.empty() && std::isspace(static_cast<unsigned char>(url.back()))) url.pop_back();
   if (url.empty() || url.size() > kMaxUrl)
     return Status::InvalidArgument(
-        "'pharmacy' must be the pharmacy's address (an http or https URL)");
+        "'" + what + "' must be an address (an http or https URL)");
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-    return Status::InvalidArgument("'pharmacy' must start with https:// or http://");
+    return Status::InvalidArgument("'" + what + "' must start with https:// or http://");
   }
   if (auto hash = url.find('#'); hash != std::string::npos) url.resize(hash);
   if (url.find_first_of(" \t\r\n\\") != std::string::npos)
-    return Status::InvalidArgument("'pharmacy' holds spaces or backslashes");
+    return Status::InvalidArgument("'" + what + "' holds spaces or backslashes");
   const size_t host = url.find("://") + 3;
   const size_t path = url.find('/', host);
   if (url.substr(host, path == std::string::npos ? std::string::npos : path - host).find('@') !=
       std::string::npos) {
-    return Status::InvalidArgument("'pharmacy' must not carry a user name or password");
+    return Status::InvalidArgument("'" + what + "' must not carry a user name or password");
   }
-  if (url.size() == host) return Status::InvalidArgument("'pharmacy' names no host");
+  if (url.size() == host) return Status::InvalidArgument("'" + what + "' names no host");
   while (url.size() > host && url.back() == '/') url.pop_back();
   return url;
 }
@@ -404,8 +409,12 @@ Result<json> PrescriptionDesk::VerifyDispenseReceipts(const std::string& owner_s
   if (!ledger_) return out;
   std::map<std::string, const json*> prescriptions;
   for (const json& item : kept) {
-    if (HasType(item, "PrescriptionCredential"))
-      prescriptions[StringOr(item, "id")] = &MemberOr(item, "credential");
+    if (!HasType(item, "PrescriptionCredential")) continue;
+    prescriptions[StringOr(item, "id")] = &MemberOr(item, "credential");
+    // A fill of its pharmacy copy: the receipt names the SD-JWT's digest (same nullifiers).
+    const json& sd = MemberOr(MemberOr(item, "pharmacy_copy"), "sd_jwt");
+    if (sd.is_string())
+      prescriptions[claims::SdJwtDigest(sd.get<std::string>())] = &MemberOr(item, "credential");
   }
   for (const json& item : kept) {
     if (!HasType(item, "DispenseReceipt")) continue;

@@ -110,6 +110,8 @@ class PrescriptionDesk {
 // A pharmacy's base URL from what the patient typed or scanned: http(s) only, no user info,
 // the fragment and a trailing '/' dropped. invalid_argument otherwise.
 Result<std::string> PharmacyBaseUrl(const std::string& typed);
+// The same check for any role's address; errors name it as `what` ("url", "society").
+Result<std::string> WebBaseUrl(const std::string& typed, const std::string& what);
 
 // Where to present, from what the patient typed, scanned or opened: a pharmacy's address
 // (its challenge endpoint), or a counter's presentation request — its link

@@ -264,7 +264,8 @@ async function main() {
   hx.expectingErrors = true;
   await dp.getByLabel('The address of her container').fill('ftp://nowhere.example');
   await dp.getByRole('button', { name: 'Connect' }).click();
-  check(/https:\/\/ or http:\/\//.test(await dp.locator('#connect-message').innerText({ timeout: 10000 }).catch(() => '')), 'Patients: a non-web address is refused on the page');
+  await dp.locator('#connect-message .error').waitFor({ timeout: 10000 }).catch(() => {});
+  check(/https:\/\/ or http:\/\//.test(await dp.locator('#connect-message').innerText().catch(() => '')), 'Patients: a non-web address is refused on the page', await dp.locator('#connect-message').innerText().catch(() => ''));
   hx.expectingErrors = false;
   await dp.getByLabel('The address of her container').fill(alice.url);
   await dp.getByRole('button', { name: 'Connect' }).click();
@@ -396,6 +397,66 @@ async function main() {
   const ibuFacts = ((await pageFetch(ap, 'GET', 'web/v1/prescriptions')).body.prescriptions || []).find((p) => /ibuprofen/.test(p.medication));
   check(ibuFacts && ibuFacts.fills_used === 0, 'ledger: a refusal writes nothing (no fill used)', JSON.stringify(ibuFacts));
 
+  // --- a controlled substance: her phone co-signs; Alice's phone approves the fill ---------------
+  const pairPhone = async (who, url, session) => {
+    const offer = json((await cli(['consent', 'pair', '--url', url, '--session-file', session], `consent pair (${who})`)).stdout) || {};
+    await cli(['phone', 'init', '--store', `${who}-phone.db`, '--kdf', 'test', '--mnemonic-out', `${who}-phone.words`], `phone init (${who})`);
+    return (await cli(['phone', 'pair', '--store', `${who}-phone.db`, '--uri', offer.uri || '', '--name', `${who}’s phone`], `phone pair (${who})`)).code === 0;
+  };
+  const approveAll = async (who, expect) => {
+    const ids = [];
+    for (let i = 0; i < 40 && ids.length < expect; i += 1) {
+      const pending = json((await cli(['phone', 'pending', '--store', `${who}-phone.db`])).stdout) || [];
+      for (const r of pending) if (!ids.includes(r.id)) ids.push(r.id);
+      if (ids.length < expect) await sleep(500);
+    }
+    for (const id of ids) await cli(['phone', 'approve', '--store', `${who}-phone.db`, '--', id], `phone approve (${who})`);
+    return ids.length;
+  };
+  await cli(['consent', 'signin', '--url', alice.url, '--store', 'alice.wallet', '--did', roles.aliceDid, '--session-file', 'alice.session'], 'Alice signs in with her wallet (CLI, to pair her phone)');
+  check(await pairPhone('dr', roles.dr.url, 'dr.session') && await pairPhone('alice', alice.url, 'alice.session'), 'both phones paired (medallion phone, the C ABI)');
+  const pseudonym = (await pageFetch(ap, 'POST', 'web/v1/relationships/pseudonym', {})).body.pseudonym || '';
+  check(pseudonym.length === 43, 'Alice makes a pairwise pseudonym to give Dr. Rivera');
+  let cosigned = 0;
+  check(await prescribe(dp, '1049621', 0, { pseudonym, approve: async () => { cosigned = await approveAll('dr', 2); } }),
+    'Prescribe (schedule II): the page waits for her phone, which co-signs (prescription and pharmacy copy); then delivered');
+  const oxySteps = await dp.locator('#prescribe-steps li').evaluateAll((ls) => ls.map((l) => `${l.dataset.step}:${l.className}`));
+  check(cosigned === 2 && ['sign:ok', 'cosign:ok', 'postmark:ok', 'store:ok', 'deliver:ok', 'relationship:ok'].every((x) => oxySteps.includes(x)),
+    'Prescribe: sign, co-sign, postmark, store, deliver, relationship — each shown done', oxySteps.join(' '));
+  const rels = (await pageFetch(ap, 'GET', 'web/v1/relationships')).body.relationships || [];
+  check(rels.length === 1 && rels[0].status === 'active', 'ledger: Alice’s container finds the relationship opened with her pseudonym', JSON.stringify(rels));
+  const link5 = await newCustomer(pp);
+  const oxy = await present(ap, 'oxycodone', link5);
+  check(await oxy.card.locator('#rx-awaiting-phone').waitFor({ timeout: 20000 }).then(() => true, () => false), 'Alice’s page: approve the fill on her phone');
+  check(await approveAll('alice', 1) === 1, 'Alice’s phone approves the fill');
+  check(await counterStatus(pp, 'held'), 'Counter: the controlled prescription is held for the pharmacist');
+  const oxyRows = await pp.locator('#counter-request .checks li').evaluateAll((ls) => ls.map((l) => `${l.dataset.step}:${l.className}`));
+  check(['patient_approval:ok', 'schedule:ok', 'license_status:ok', 'prescription_proofs:ok'].every((x) => oxyRows.includes(x)), 'Counter: schedule covered, the prescriber’s phone proof and the patient’s phone approval pass', oxyRows.join(' '));
+  check(/Only what dispensing needs/.test(await pp.locator('#rx-disclosed').innerText()), 'Counter: only what dispensing needs was disclosed (the pharmacy copy)', await pp.locator('#rx-disclosed').innerText());
+  await hx.shoot(pp, 'pharmacy-counter-controlled');
+  await pp.locator('#dispense-button').click();
+  check(await counterStatus(pp, 'dispensed'), 'Counter: the pharmacist dispenses the controlled substance');
+  await oxy.card.locator('.rx-outcome p.ok').waitFor({ timeout: 30000 }).catch(() => {});
+  check(/^Dispensed: fill 1 of 1/.test(await oxy.card.locator('.rx-outcome p.ok').innerText().catch(() => '')), 'Alice’s page: dispensed');
+
+  // Alice sees who saw what and her receipts.
+  await visit(ap, 'disclosures', 'Who saw what');
+  await ap.locator('.timeline .event').first().waitFor({ timeout: 15000 }).catch(() => {});
+  const events = await ap.locator('.timeline .event').allInnerTexts();
+  check(events.length > 0, 'Alice’s log lists the disclosures', String(events.length));
+  await ap.getByRole('button', { name: 'Verify the log' }).click();
+  await ap.locator('#verify-result p.ok, #verify-result p.error').first().waitFor({ timeout: 15000 }).catch(() => {});
+  check(/The log is intact/.test(await ap.locator('#verify-result').innerText().catch(() => '')), 'Alice’s log verifies (chain and ledger anchors)');
+  await hx.axe(ap, 'patient-disclosures');
+  await visit(ap, 'receipts', 'Receipts');
+  await ap.waitForFunction(() => document.querySelectorAll('.receipt.dispense').length >= 2 && ![...document.querySelectorAll('.receipt.dispense .proof')].some((p) => /Checking/.test(p.textContent)), null, { timeout: 20000 }).catch(() => {});
+  const proofs = await ap.locator('.receipt.dispense .proof').allInnerTexts();
+  check(proofs.length === 2 && proofs.every((t) => /^Verified/.test(t)), 'Alice’s receipts: both dispense receipts verified against the ledger', proofs.join(' | '));
+  const verifiedApi = (await pageFetch(ap, 'POST', 'web/v1/receipts/verify', {})).body;
+  check((verifiedApi.dispense_receipts || []).length === 2 && verifiedApi.dispense_receipts.every((r) => r.valid), 'API: her dispense receipts each name her fill’s ledger record', JSON.stringify(verifiedApi.dispense_receipts));
+  await hx.axe(ap, 'patient-receipts');
+  await hx.shoot(ap, 'patient-receipts');
+
   // The license revoked at the society: the next presentation is refused.
   await visit(cp, 'licenses', 'Licenses');
   const lic = cp.locator('.license[data-status="active"]').first();
@@ -425,7 +486,9 @@ async function main() {
   await visit(pp, 'dispenses', 'Today’s dispenses');
   await pp.locator('#dispenses table, #dispenses .empty').first().waitFor({ timeout: 10000 }).catch(() => {});
   const table = await pp.locator('#dispenses').innerText({ timeout: 10000 }).catch(() => '');
-  check(/1 dispense on/.test(table) && /amoxicillin/.test(table) && /1 of 1/.test(table), 'Today’s dispenses (A): the amoxicillin fill', table);
+  check(/2 dispenses on/.test(table) && /amoxicillin/.test(table) && /oxycodone/.test(table) && /Schedule II/.test(table), 'Today’s dispenses (A): the amoxicillin and oxycodone fills', table);
+  const dayApi = (await pageFetch(pp, 'GET', 'web/v1/dispenses')).body.dispenses || [];
+  check(dayApi.length === 2 && dayApi.every((d) => d.ledger_index > 0 && d.staff === 'pharmacist'), 'API: the day’s dispenses, each with its ledger record and who dispensed', JSON.stringify(dayApi.map((d) => [d.medication, d.ledger_index, d.staff])));
   await hx.axe(pp, 'pharmacy-dispenses');
   await hx.shoot(pp, 'pharmacy-dispenses');
   const listB = (await pageFetch(pbp, 'GET', 'web/v1/dispenses')).body;

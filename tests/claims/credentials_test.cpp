@@ -8,6 +8,7 @@
 #include <set>
 
 #include "medallion/claims/credentials.h"
+#include "medallion/claims/society.h"
 #include "medallion/core/env.h"
 
 using namespace medallion;
@@ -210,4 +211,56 @@ TEST_CASE("Credential ids are RFC 9562 version 4 UUID URNs", "[claims][credentia
     CHECK(variants == std::set<char>{'8', '9', 'a', 'b'});
     for (int c : nibble_counts) CHECK(c > 0);
   }
+}
+
+TEST_CASE("A directory file: CSV (RFC 4180) and JSON, every bad line listed",
+          "[claims][society][directory]") {
+  using medallion::claims::ParseDirectoryFile;
+  const std::string header =
+      "license_number,name,jurisdiction,license_type,specialty,schedules,valid_until\n";
+  auto good = ParseDirectoryFile(header +
+                                     "MA-MD-1,\"Rivera, Elena \"\"Ellie\"\"\",US-MA,MD,Internal "
+                                     "Medicine,II III;IV,2028-01-01T00:00:00Z\r\n"
+                                     "MA-MD-2,Amir Haddad,US-MA,MD,\"Pediatrics\nand family\",,"
+                                     "2028-01-01T00:00:00Z\n",
+                                 "csv");
+  REQUIRE(good.errors.empty());
+  REQUIRE(good.entries.size() == 2);
+  CHECK(good.entries[0].name == "Rivera, Elena \"Ellie\"");
+  CHECK(good.entries[0].schedules == std::vector<std::string>{"II", "III", "IV"});
+  CHECK(good.entries[1].specialty == "Pediatrics\nand family");
+  CHECK(good.entries[1].schedules.empty());
+
+  // Each problem with its line (a quoted newline moves the next record's line), nothing kept.
+  auto bad = ParseDirectoryFile(header +
+                                    "MA-MD-1,A,US-MA,MD,\"x\ny\",II,not-a-date\n"
+                                    "MA-MD-2,B,US-MA,MD,S,VI,2028-01-01T00:00:00Z\n"
+                                    "short,row\n"
+                                    "MA-MD-3,C,US-MA,MD,S,,2028-01-01T00:00:00Z\n"
+                                    "MA-MD-3,D,US-MA,MD,S,,2028-01-01T00:00:00Z\n",
+                                "csv");
+  CHECK(bad.entries.empty());
+  REQUIRE(bad.errors.size() == 4);
+  CHECK(bad.errors[0].first == 2);
+  CHECK(bad.errors[0].second.find("valid_until") != std::string::npos);
+  CHECK(bad.errors[1].first == 4);
+  CHECK(bad.errors[1].second.find("schedules") != std::string::npos);
+  CHECK(bad.errors[2].first == 5);
+  CHECK(bad.errors[3].first == 7);
+  CHECK(bad.errors[3].second.find("also on line 6") != std::string::npos);
+  CHECK(ParseDirectoryFile("name,license_number\nx,y\n", "csv").errors.size() == 5);
+  CHECK(ParseDirectoryFile(header + "\"unclosed,x\n", "csv").errors.size() == 1);
+
+  auto json_good = ParseDirectoryFile(
+      "[\n  {\"license_number\": \"A\", \"name\": \"N\", \"jurisdiction\": \"J\", "
+      "\"license_type\": \"MD\", \"specialty\": \"S\", \"valid_until\": "
+      "\"2028-01-01T00:00:00Z\"},\n  {\"license_number\": \"B\"}\n]",
+      "json");
+  REQUIRE(json_good.errors.size() == 1);
+  CHECK(json_good.errors[0].first == 3);  // the entry on line 3 lacks its members
+  auto truncated = ParseDirectoryFile("[\n  {\"license_number\": \"X\"},\n  ", "json");
+  REQUIRE(truncated.errors.size() == 1);
+  CHECK(truncated.errors[0].first == 3);
+  CHECK(ParseDirectoryFile("{}", "json").errors.size() == 1);
+  CHECK(ParseDirectoryFile("a,b", "xml").errors.size() == 1);
 }

@@ -196,18 +196,27 @@ struct World {
     return *vp;
   }
 
-  DispenseResult Fill(const json& vp, const PharmacyConfig& config, bool approved = true) {
+  LicenseStatusCheck StatusCheck() {
+    return [this](const json& license) -> Status {
+      if (revoked.count(license.value("id", ""))) return Status::FailedPrecondition("revoked");
+      return Status::Ok();
+    };
+  }
+
+  DispenseResult Fill(const json& vp, const PharmacyConfig& config, bool approved = true,
+                      bool hold = false) {
     auto port = MakeInProcessLedgerPort(log.get());
     return VerifyAndDispense(
-        vp, config, resolver, challenges, *port,
-        [this](const json& license) -> Status {
-          if (revoked.count(license.value("id", ""))) return Status::FailedPrecondition("revoked");
-          return Status::Ok();
-        },
+        vp, config, resolver, challenges, *port, StatusCheck(),
         [approved](const json&) {
           return approved ? Status::Ok() : Status::PermissionDenied("the patient declined");
         },
-        env);
+        env, hold);
+  }
+
+  DispenseResult Commit(const DispenseResult& held, const PharmacyConfig& config) {
+    auto port = MakeInProcessLedgerPort(log.get());
+    return CommitHeldDispense(*held.held, config, resolver, *port, StatusCheck(), env);
   }
 };
 
@@ -672,4 +681,49 @@ TEST_CASE("Pharmacy: SD-JWT VC refusals, each with its reason, nothing written",
     const std::string sd = w.Copy(w.Prescription(""));
     refused({w.PresentCopy(sd, {}), "", ""}, rx_reason::kLicenseIssuerUntrusted);
   }
+}
+
+TEST_CASE("Pharmacy: a held presentation is checked, writes nothing, and is dispensed later",
+          "[claims][pharmacy][hold]") {
+  World w;
+  json rx = w.Prescription("II");
+  PharmacyConfig config = w.Config(w.pharmacy, w.secret);
+  const uint64_t size_before = w.log->Size();
+  DispenseResult held = w.Fill(w.Present(rx), config, true, /*hold=*/true);
+  INFO(held.ToJson().dump(2));
+  REQUIRE(held.ok());
+  REQUIRE(held.held);
+  CHECK(held.fill == 1);
+  CHECK(held.receipt_json.empty());
+  CHECK(held.quantity > 0);
+  CHECK(held.schedule == "II");
+  CHECK(held.holder == w.patient.DidKey());
+  CHECK(held.ToJson()["held"] == true);
+  CHECK(w.log->Size() == size_before);  // nothing written while the pharmacist looks
+
+  DispenseResult done = w.Commit(held, config);
+  INFO(done.ToJson().dump(2));
+  REQUIRE(done.ok());
+  CHECK(done.fill == 1);
+  CHECK(!done.receipt_json.empty());
+  CHECK(done.steps.back().step == "receipt");
+
+  // Two held presentations of the same fill: the second commit finds the fill used.
+  DispenseResult a = w.Fill(w.Present(rx), config, true, true);
+  DispenseResult b = w.Fill(w.Present(rx), config, true, true);
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  CHECK(a.fill == 2);
+  CHECK(b.fill == 2);
+  CHECK(w.Commit(a, config).ok());
+  CHECK(w.Commit(b, config).reason == rx_reason::kAlreadyDispensed);
+
+  // The license revoked between the check and the pharmacist's "dispense": refused then.
+  json rx2 = w.Prescription("II", true, true, 1, "urn:uuid:rx-2");
+  DispenseResult c = w.Fill(w.Present(rx2), config, true, true);
+  REQUIRE(c.ok());
+  w.revoked.insert(rx2["evidence"][0]["licenseCredential"].value("id", ""));
+  const uint64_t size = w.log->Size();
+  CHECK(w.Commit(c, config).reason == rx_reason::kLicenseRevoked);
+  CHECK(w.log->Size() == size);
 }

@@ -484,3 +484,67 @@ TEST_CASE("BrowserStore is safe to use from several threads", "[web][sessions][t
   CHECK(failures == 0);
   CHECK(w.store->ListSessions()->size() == 200);
 }
+
+TEST_CASE("staff accounts: roles, links, passkeys and sessions bound to an account",
+          "[web][sessions][accounts]") {
+  World w;
+  // Names and roles are checked; a name is never reused.
+  CHECK(w.store->AddAccount({"Not Valid!", "pharmacist", "X", 0}).code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(w.store->AddAccount({"sam", "Pharmacist", "Sam", 0}).code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(w.store->AddAccount({"sam", "technician", std::string(65, 'x'), 0}).code() ==
+        StatusCode::kInvalidArgument);
+  REQUIRE(w.store->AddAccount({"sam", "technician", "Sam Okafor", 0}).ok());
+  CHECK(w.store->AddAccount({"sam", "pharmacist", "Sam again", 0}).code() ==
+        StatusCode::kAlreadyExists);
+  auto sam = w.store->GetAccount("sam");
+  REQUIRE(sam);
+  CHECK(sam->role == "technician");
+  CHECK(sam->display_name == "Sam Okafor");
+  CheckRefused(w.store->GetAccount("nobody").status(), StatusCode::kNotFound,
+               web::kAccountUnknown);
+
+  // A link names its account; so does the registration challenge begun with it.
+  CHECK(w.store->CreateLink(LinkPurpose::kRegisterPasskey, "nobody").status().code() ==
+        StatusCode::kNotFound);
+  auto link = w.store->CreateLink(LinkPurpose::kRegisterPasskey, "sam");
+  REQUIRE(link);
+  auto account = w.store->ConsumeLinkFor(*link, LinkPurpose::kRegisterPasskey);
+  REQUIRE(account);
+  CHECK(*account == "sam");
+  auto challenge = w.store->NewChallenge("register-link", "sam");
+  REQUIRE(challenge);
+  auto for_account = w.store->ConsumeChallengeFor(*challenge, "register-link");
+  REQUIRE(for_account);
+  CHECK(*for_account == "sam");
+
+  web::Passkey p = MakePasskey("cred-sam", "Counter PC");
+  p.account = "sam";
+  REQUIRE(w.store->AddPasskey(p).ok());
+  web::Passkey owner = MakePasskey("cred-owner", "Owner");
+  REQUIRE(w.store->AddPasskey(owner).ok());
+  CHECK(w.store->ListPasskeys("sam")->size() == 1);
+  CHECK(w.store->ListPasskeys("")->size() == 1);
+  CHECK(w.store->GetPasskey("cred-sam")->account == "sam");
+
+  auto session = w.store->CreateSession("passkey:cred-sam", "sam");
+  REQUIRE(session);
+  CHECK(w.store->Touch(session->id)->account == "sam");
+  CHECK(w.store->CreateSession("passkey:x", "nobody").status().code() == StatusCode::kNotFound);
+
+  // Removing the account ends its sessions, revokes its passkeys, and its unused links die.
+  auto spare = w.store->CreateLink(LinkPurpose::kRegisterPasskey, "sam");
+  REQUIRE(spare);
+  REQUIRE(w.store->RemoveAccount("sam").ok());
+  CheckRefused(w.store->Touch(session->id).status(), StatusCode::kUnauthenticated,
+               web::kSessionUnknown);
+  CheckRefused(w.store->GetPasskey("cred-sam").status(), StatusCode::kNotFound,
+               web::kPasskeyUnknown);
+  CHECK(w.store->ConsumeLink(*spare, LinkPurpose::kRegisterPasskey).reason() == web::kLinkUsed);
+  CHECK(w.store->ListAccounts()->empty());
+  CHECK(w.store->AddAccount({"sam", "technician", "Sam", 0}).code() ==
+        StatusCode::kAlreadyExists);
+  // The owner's passkey is untouched.
+  CHECK(static_cast<bool>(w.store->GetPasskey("cred-owner")));
+}
