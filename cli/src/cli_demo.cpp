@@ -950,12 +950,43 @@ std::string TryBlock(const std::string& dir, const json& table, const Person& pa
   const std::string alice = " --store " + patient.store + " --passphrase-file " + dir +
                             "/patient/passphrase.txt --did " + patient.did;
   const std::string led = " --ledger " + L + " --log-key " + K;
-  std::string t =
-      "\nIn a browser: open Alice's sign-in link above (it works once, for 10 minutes) to register "
-      "a\n"
-      "passkey and use her container; another link any time:\n"
-      "  medallion container login-link --url " +
-      PB + alice + "\n";
+  auto field = [&](const std::string& role, const char* key) {
+    for (const json& r : table) {
+      if (r["role"] == role) return r.value(key, std::string());
+    }
+    return std::string();
+  };
+  std::string t = "\nThe people, each in her own browser (docs/web.md has the walkthrough). Each "
+                  "sign-in link works\nonce, for 10 minutes, and registers that browser's "
+                  "passkey:\n";
+  const std::pair<const char*, const char*> people[] = {
+      {"Alice, the patient", "patient's container"},
+      {"Dr. Rivera, the physician", "physician's container"},
+      {"the pharmacist", "pharmacy"},
+      {"the society's clerk", "society (issuer)"}};
+  for (const auto& [who, role] : people) {
+    t += "\n  " + std::string(who) + "\n      app:          " + field(role, "app") +
+         "\n      sign-in link: " + field(role, "sign_in_link") + "\n";
+  }
+  t += "\n  New links: medallion container login-link --url " + PB + alice +
+       "\n             medallion container login-link --url " + DB + dr +
+       "\n             medallion pharmacy add-staff --dir " + dir +
+       "/pharmacy/data --name NAME --role pharmacist|technician\n" +
+       "             medallion issuer add-clerk --dir " + dir + "/society/data --name NAME\n";
+  t += "\nThe phones (a terminal each): pair with the URI under the QR code (Alice's app: Devices;"
+       "\nDr. Rivera's workspace: My license, or `medallion consent pair` as below), then approve by "
+       "hand:\n";
+  t += "  medallion phone init --store alice-phone.db --kdf interactive --mnemonic-out "
+       "alice-phone.words\n";
+  t += "  medallion phone pair --store alice-phone.db --uri URI && medallion phone watch --store "
+       "alice-phone.db\n";
+  t += "  medallion phone init --store dr-phone.db --kdf interactive --mnemonic-out "
+       "dr-phone.words\n";
+  t += "  medallion consent signin --url " + DB + dr +
+       " --session-file dr.session && medallion consent pair --url " + DB +
+       " --session-file dr.session\n";
+  t += "  medallion phone pair --store dr-phone.db --uri URI && medallion phone watch --store "
+       "dr-phone.db\n";
   t += "\nTry (in an empty folder; every step of `medallion demo` by hand):\n";
   t += "\n  # the patient: sign in, pair a phone, allow licensed physicians to write medication "
        "requests\n";
@@ -1073,11 +1104,13 @@ int RunUp(const std::string& out) {
     table.push_back({{"role", "society (issuer)"},
                      {"url", sb["url"]},
                      {"did", society_did},
-                     {"admin_token", dir + "/society/data/admin.token"}});
+                     {"admin_token", dir + "/society/data/admin.token"},
+                     {"app", sb.value("app", "")},
+                     {"sign_in_link", sb.value("setup_link", "")}});
     for (Person* p : {&d.patient, &d.physician}) {
       std::vector<std::string> a = {
           "container", "serve",  "--dir",   dir + "/" + p->name + "/container",
-          "--store",   p->store, "--owner", p->did};
+          "--store",   p->store, "--owner", p->did, "--app", p->name};
       a.insert(a.end(), common.begin(), common.end());
       MDL_ASSIGN_OR_RETURN(json b, d.roles.Start(p->name + "-container", a, p->Env()));
       // Her app in a browser (docs/web.md): the URL, and a one-time link that registers a
@@ -1099,8 +1132,13 @@ int RunUp(const std::string& out) {
                                   society_did, "--allow-insecure-loopback",
                                   "--ledger",  d.ledger_url,
                                   "--log-key", d.log_key};
+    a.insert(a.end(), {"--name", "Riverside Pharmacy"});
     MDL_ASSIGN_OR_RETURN(json pb, d.roles.Start("pharmacy", a, d.pharmacy_a.Env()));
-    table.push_back({{"role", "pharmacy"}, {"url", pb["url"]}, {"did", pb["did"]}});
+    table.push_back({{"role", "pharmacy"},
+                     {"url", pb["url"]},
+                     {"did", pb["did"]},
+                     {"app", pb.value("app", "")},
+                     {"sign_in_link", pb.value("setup_link", "")}});
     MDL_RETURN_IF_ERROR(WriteFileAtomic(dir + "/up.json", table.dump(2) + "\n", true, true));
     const json example =
         flow::MedicationRequest("1049621", "oxycodone 5 mg oral tablet", 1, "Patient/alice");

@@ -32,6 +32,19 @@ done
 for c in "issuer onboard" "physician signin" "physician write" "physician prescribe" "physician deliver" "pharmacy present" "pharmacy dispense" "issuer revoke"; do
   grep -q "medallion $c " "$WORK/up.out" || bad "Try block lacks medallion $c"
 done
+# Each person's app and one-time sign-in link (issue 15), and the phone commands.
+for who in "Alice, the patient" "Dr. Rivera, the physician" "the pharmacist" "the society's clerk"; do
+  grep -A2 "^  $who\$" "$WORK/up.out" | grep -q "sign-in link: http://localhost:[0-9]*/#setup=" \
+    && ok "up prints $who's app and sign-in link" || bad "no app or sign-in link for $who"
+done
+grep -q "medallion phone watch --store alice-phone.db" "$WORK/up.out" && grep -q "medallion phone watch --store dr-phone.db" "$WORK/up.out" \
+  && ok "up prints the phones' commands (phone watch)" || bad "no phone commands"
+for kind in patient physician; do
+  link="$(grep -A2 "^  .*the $kind\$" "$WORK/up.out" | sed -n 's/.*app: *//p' | head -1)"
+  curl -s "$link" | grep -q "<title>Medallion" && ok "the $kind's app answers at $link" || bad "no app at $link"
+done
+curl -s "$(grep -A2 "^  Dr. Rivera" "$WORK/up.out" | sed -n 's/.*app: *//p')" | grep -q "physician’s workspace" \
+  && ok "the physician's container serves her workspace" || bad "the physician's container does not serve her workspace"
 field() { node -e 'const t=JSON.parse(require("fs").readFileSync(process.argv[1]));const r=t.find(x=>x.role===process.argv[2]);console.log(r[process.argv[3]])' "$RUN/up.json" "$1" "$2"; }
 LEDGER="$(field ledger url)"; KEY="$(field ledger log_key)"
 SOCIETY="$(field 'society (issuer)' url)"; SOCIETY_DID="$(field 'society (issuer)' did)"

@@ -73,7 +73,26 @@ export async function render(main, ctx) {
       msg.replaceChildren(errorBox(err, ctx.app.reasons));
     }
   });
-  main.append(form);
+  // Her phone co-signs controlled substances: pair it from here (the pairing QR code).
+  const phoneBox = h('div', { id: 'phone-pairing' });
+  const pair = h('button', { type: 'button', class: 'button' }, 'Pair a phone');
+  pair.addEventListener('click', async () => {
+    try {
+      const offer = await api.post('web/v1/pairing', {});
+      const bytes = new TextEncoder().encode(offer.qr_svg);
+      let bin = '';
+      for (const b of bytes) bin += String.fromCharCode(b);
+      phoneBox.replaceChildren(
+        h('img', { class: 'qr', id: 'pairing-qr', src: `data:image/svg+xml;base64,${btoa(bin)}`, alt: 'QR code to pair your phone with your container', width: '240', height: '240' }),
+        field('Or copy this pairing address into your phone', h('input', { type: 'text', readOnly: true, value: offer.uri, class: 'mono', id: 'pairing-uri' })));
+    } catch (err) {
+      phoneBox.replaceChildren(errorBox(err, ctx.app.reasons));
+    }
+  });
+  main.append(form, h('section', { class: 'card stack', 'aria-labelledby': 'phone-title' },
+    h('h2', { id: 'phone-title' }, 'Your phone'),
+    h('p', {}, state.phone ? 'A phone is paired: it co-signs your controlled-substance prescriptions.' : 'No phone is paired yet. Controlled substances need its co-signature.'),
+    h('div', { class: 'actions' }, pair), phoneBox));
   if (state.onboarding) {
     msg.replaceChildren(h('p', { class: 'notice', id: 'onboard-pending' }, 'Your request waits for the society’s clerk. This page continues when they decide.'));
     timer = window.setTimeout(poll, 1500);
