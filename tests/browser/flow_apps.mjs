@@ -135,6 +135,10 @@ async function main() {
   check(typeof society.banner.setup_link === 'string' && society.banner.setup_link.startsWith(`${society.url}/#setup=`), 'issuer serve prints the desk and a setup link for its first clerk', JSON.stringify(society.banner));
   const clerk = await hx.newPage(await ctxOf(), society.url, 'clerk');
   const cp = clerk.page;
+  await cp.goto(society.url);
+  await cp.getByRole('heading', { level: 1, name: /Sign in to the society/ }).waitFor({ timeout: 15000 });
+  await hx.axe(cp, 'society-signin');
+  await hx.shoot(cp, 'society-signin');
   check(await staffSetup(cp, society.banner.setup_link, 'Clerk'), 'the first clerk creates her passkey from the setup link');
   await visit(cp, 'directory', 'Directory');
   await cp.locator('#directory table').waitFor({ timeout: 10000 }).catch(() => {});
@@ -166,10 +170,32 @@ async function main() {
   hx.expectingErrors = false;
   check(jsonBad.status === 400 && (jsonBad.body.errors || [])[0]?.line === 3, 'API: a truncated JSON directory is refused with its line', JSON.stringify(jsonBad.body));
   // --- the physician's workspace: her license from the society, through the clerk -----------
+  // An auditor reads the desk but changes nothing; the desk's CSRF rule; another app's session.
+  const auditorLink = (json((await cli(['issuer', 'add-clerk', '--dir', 'society', '--name', 'ada', '--role', 'auditor', '--display-name', 'Ada Auditor', '--json'], 'issuer add-clerk --role auditor')).stdout) || {}).setup_link || '';
+  const auditor = await hx.newPage(await ctxOf(), society.url, 'auditor');
+  check(await staffSetup(auditor.page, auditorLink, 'Ada Auditor'), 'an auditor sets up from the add-clerk link');
+  hx.expectingErrors = true;
+  const auditorImport = await pageFetch(auditor.page, 'POST', 'web/v1/desk/directory/import', { format: 'csv', content: goodCsv });
+  check(auditorImport.status === 403 && auditorImport.body.reason === 'insufficient_role', 'Desk: an auditor’s import is refused (403 insufficient_role)', JSON.stringify(auditorImport.body));
+  const auditorRead = await pageFetch(auditor.page, 'GET', 'web/v1/desk/licenses');
+  check(auditorRead.status === 200, 'Desk: an auditor reads the licenses');
+  const deskNoCsrf = await pageFetch(cp, 'POST', 'web/v1/desk/directory/import', { format: 'csv', content: goodCsv }, { csrf: false });
+  check(deskNoCsrf.status === 403 && deskNoCsrf.body.reason === 'csrf_invalid', 'Desk: an import without the CSRF token is refused (403)', JSON.stringify(deskNoCsrf.body));
+  hx.expectingErrors = false;
+  await visit(cp, 'staff', 'Staff');
+  await cp.locator('#staff-list li').first().waitFor({ timeout: 10000 }).catch(() => {});
+  check(/Ada Auditor — auditor/.test(await cp.locator('#staff-list').innerText().catch(() => '')), 'Desk: the clerks page lists the auditor');
+  await hx.axe(cp, 'society-clerks');
+  await hx.shoot(cp, 'society-clerks');
+
   const drLink = `${roles.dr.output()}\n${roles.dr.errors()}`.match(/https?:\/\/[^\s"]+#setup=[A-Za-z0-9_-]+/);
   check(roles.dr.banner.app_kind === 'physician' && Boolean(drLink), 'container serve --app physician prints her workspace and a setup link', JSON.stringify(roles.dr.banner));
   const physician = await hx.newPage(await ctxOf(), roles.dr.url, 'physician');
   const dp = physician.page;
+  await dp.goto(roles.dr.url);
+  await dp.getByRole('heading', { level: 1, name: /Sign in to your workspace/ }).waitFor({ timeout: 15000 });
+  await hx.axe(dp, 'physician-signin');
+  await hx.shoot(dp, 'physician-signin');
   await dp.goto(drLink ? drLink[0] : roles.dr.url);
   await dp.getByRole('button', { name: 'Create a passkey on this device' }).click();
   check(await dp.locator('#nav').waitFor({ state: 'visible', timeout: 15000 }).then(() => true, () => false), 'Dr. Rivera sets up her passkey and is signed in to her workspace');
@@ -261,6 +287,7 @@ async function main() {
   await ap.locator('main').getByText('Your new rule is in force.').waitFor({ timeout: 15000 });
   await visit(dp, 'patients', 'Patients');
   await hx.axe(dp, 'physician-patients-empty');
+  await hx.shoot(dp, 'physician-patients-empty');
   hx.expectingErrors = true;
   await dp.getByLabel('The address of her container').fill('ftp://nowhere.example');
   await dp.getByRole('button', { name: 'Connect' }).click();
@@ -297,6 +324,16 @@ async function main() {
   check(unknown.status === 400 && unknown.body.reason === 'unknown_medication', 'API: an unknown medication code is refused (400 unknown_medication)', JSON.stringify(unknown.body));
   check(negative.status === 400 && negative.body.reason === 'quantity_invalid', 'API: a negative quantity is refused (400 quantity_invalid)', JSON.stringify(negative.body));
   check(tooMany.status === 400 && tooMany.body.reason === 'refills_over_limit', 'API: refills beyond the limit are refused (400 refills_over_limit)', JSON.stringify(tooMany.body));
+  hx.expectingErrors = true;
+  const rxNoCsrf = await pageFetch(dp, 'POST', 'web/v1/physician/prescriptions', base, { csrf: false });
+  hx.expectingErrors = false;
+  check(rxNoCsrf.status === 403 && rxNoCsrf.body.reason === 'csrf_invalid', 'Workspace: a prescription without the CSRF token is refused (403)', JSON.stringify(rxNoCsrf.body));
+  const aliceAtDr = (await ap.context().cookies(alice.url)).find((c) => c.name.startsWith('mdl_session_'));
+  const crossDr = await fetch(`${roles.dr.url}/web/v1/physician/patients`, { headers: { Cookie: `mdl_session_${new URL(roles.dr.url).port}=${aliceAtDr.value}` } });
+  check(crossDr.status === 401, 'Workspace: the patient’s session opens nothing in the physician’s container (401)', String(crossDr.status));
+  const pharmacistAtDesk = (await pp.context().cookies(pa.url)).find((c) => c.name.startsWith('mdl_staff_'));
+  const crossDesk = await fetch(`${society.url}/web/v1/desk/licenses`, { headers: { Cookie: `mdl_staff_${new URL(society.url).port}=${pharmacistAtDesk.value}` } });
+  check(crossDesk.status === 401, 'Desk: a pharmacist’s session opens nothing at the society (401)', String(crossDesk.status));
   check(((await pageFetch(ap, 'GET', 'owner/v1/credentials')).body || []).length === inboxBefore, 'nothing reached Alice’s inbox');
   await visit(dp, 'prescribe', 'Prescribe');
   await dp.locator('#prescribe-form, main .notice, main .error').first().waitFor({ timeout: 15000 }).catch(() => {});
@@ -328,6 +365,7 @@ async function main() {
   await hx.shoot(tp, 'pharmacy-counter-waiting');
   const { card, prefilled } = await present(ap, 'amoxicillin', link1);
   check(prefilled === link1, 'Alice’s app opens the pharmacy’s link (#prescriptions?present=…) with the address filled in', prefilled);
+  check(await ap.locator('#pharmacy-request').isVisible(), 'Alice’s page says a pharmacy is ready for her prescription');
   check(await card.locator('#rx-awaiting-pharmacist').waitFor({ timeout: 30000 }).then(() => true, () => false), 'Alice’s page: every check passed, the pharmacist is reviewing');
   check(await counterStatus(tp, 'held'), 'Counter (technician): the presentation arrives, verified and held for the pharmacist');
   const rows = await tp.locator('#counter-request .checks li').allInnerTexts();
@@ -448,6 +486,7 @@ async function main() {
   await ap.locator('#verify-result p.ok, #verify-result p.error').first().waitFor({ timeout: 15000 }).catch(() => {});
   check(/The log is intact/.test(await ap.locator('#verify-result').innerText().catch(() => '')), 'Alice’s log verifies (chain and ledger anchors)');
   await hx.axe(ap, 'patient-disclosures');
+  await hx.shoot(ap, 'patient-disclosures');
   await visit(ap, 'receipts', 'Receipts');
   await ap.waitForFunction(() => document.querySelectorAll('.receipt.dispense').length >= 2 && ![...document.querySelectorAll('.receipt.dispense .proof')].some((p) => /Checking/.test(p.textContent)), null, { timeout: 20000 }).catch(() => {});
   const proofs = await ap.locator('.receipt.dispense .proof').allInnerTexts();

@@ -58,6 +58,7 @@ export async function render(main, ctx) {
     preview.textContent = `${m.display} (RxNorm ${m.rxcui}): ${instructions.value.trim() || '…'}. Dispense ${quantity.value || '…'} ${m.unit}${Number(quantity.value) === 1 ? '' : 's'}, ${n === 0 ? 'no refills' : `${n} refill${n === 1 ? '' : 's'}`} (${1 + n} fill${n === 0 ? '' : 's'} in all). ${substitution.checked ? 'A generic may be substituted.' : 'Dispense as written.'}${m.schedule ? ` Schedule ${m.schedule} controlled substance: your phone co-signs it, and the patient’s phone approves each fill.` : ''}`;
   };
   med.addEventListener('change', () => {
+    msg.replaceChildren();
     const m = chosen();
     if (m) {
       instructions.value = m.default_sig;
