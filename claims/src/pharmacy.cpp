@@ -201,7 +201,6 @@ class Pipeline {
       : config_(config),
         resolver_(resolver),
         ledger_(ledger),
-        env_(env),
         now_(env.clock->NowSeconds()) {}
   DispenseResult out;
   int64_t now() const { return now_; }
@@ -483,7 +482,6 @@ class Pipeline {
   const PharmacyConfig& config_;
   const did::Resolver& resolver_;
   LedgerPort& ledger_;
-  Env env_;
   int64_t now_;
 };
 

@@ -1044,6 +1044,113 @@ std::atomic<bool> g_up_stop{false};
 void OnUpSignal(int) { g_up_stop = true; }
 
 // `medallion up`: the same roles as the demo, started and left running for interactive use.
+// `up`'s roles, started and described (each person's app and sign-in link, the Try block).
+Status StartUp(Demo& d, const std::string& dir) {
+  MDL_ASSIGN_OR_RETURN(d.society, NewPerson("society", dir + "/society", d.rng));
+  MDL_ASSIGN_OR_RETURN(d.physician, NewPerson("physician", dir + "/physician", d.rng));
+  MDL_ASSIGN_OR_RETURN(d.patient, NewPerson("patient", dir + "/patient", d.rng));
+  MDL_ASSIGN_OR_RETURN(d.pharmacy_a, NewPerson("pharmacy", dir + "/pharmacy", d.rng));
+  for (Person* p : {&d.society, &d.physician, &d.patient, &d.pharmacy_a}) {
+    MDL_RETURN_IF_ERROR(
+        WriteFileAtomic(fs::path(p->store).parent_path().string() + "/passphrase.txt",
+                        p->passphrase + "\n", false, true));
+  }
+  MDL_ASSIGN_OR_RETURN(
+      json lb, d.roles.Start("ledger", {"ledger", "serve", "--db", dir + "/ledger/ledger.db",
+                                        "--key-file", dir + "/ledger/ledger.key", "--origin",
+                                        "local.medallion.health/ledger", "--listen",
+                                        "127.0.0.1:0", "--json"}));
+  d.ledger_url = lb["url"];
+  d.log_key = lb["verifier_key"];
+  for (Person* p : {&d.physician, &d.patient}) {
+    MDL_ASSIGN_OR_RETURN(std::string o,
+                         d.roles.Cli({"did", "create", "--store", p->store, "--ledger",
+                                      d.ledger_url, "--log-key", d.log_key},
+                                     p->Env()));
+    p->did = o.substr(0, o.find_last_not_of(" \n") + 1);
+  }
+  json directory = SocietyDirectory();
+  MDL_RETURN_IF_ERROR(
+      WriteFileAtomic(dir + "/society/directory.json", directory.dump(2), true, true));
+  MDL_ASSIGN_OR_RETURN(
+      json sb, d.roles.Start("society",
+                             {"issuer", "serve", "--dir", dir + "/society/data", "--store",
+                              d.society.store, "--directory", dir + "/society/directory.json",
+                              "--listen", "127.0.0.1:0", "--json", "--status-ttl-ms", "1000",
+                              "--ledger", d.ledger_url, "--log-key", d.log_key},
+                             d.society.Env()));
+  const std::string society_did = sb["did"];
+  std::vector<std::string> common = {"--listen",
+                                     "127.0.0.1:0",
+                                     "--json",
+                                     "--ledger-receipts",
+                                     "--trust",
+                                     society_did,
+                                     "--allow-insecure-loopback",
+                                     "--ledger",
+                                     d.ledger_url,
+                                     "--log-key",
+                                     d.log_key};
+  json table = json::array();
+  table.push_back({{"role", "ledger"}, {"url", d.ledger_url}, {"log_key", d.log_key}});
+  table.push_back({{"role", "society (issuer)"},
+                   {"url", sb["url"]},
+                   {"did", society_did},
+                   {"admin_token", dir + "/society/data/admin.token"},
+                   {"app", sb.value("app", "")},
+                   {"sign_in_link", sb.value("setup_link", "")}});
+  for (Person* p : {&d.patient, &d.physician}) {
+    std::vector<std::string> a = {
+        "container", "serve",  "--dir",   dir + "/" + p->name + "/container",
+        "--store",   p->store, "--owner", p->did, "--app", p->name};
+    a.insert(a.end(), common.begin(), common.end());
+    MDL_ASSIGN_OR_RETURN(json b, d.roles.Start(p->name + "-container", a, p->Env()));
+    // Her app in a browser (docs/web.md): the URL, and a one-time link that registers a
+    // passkey and signs her in (`medallion container login-link` makes another).
+    table.push_back(
+        {{"role", p->name + "'s container"},
+         {"url", b["url"]},
+         {"owner", p->did},
+         {"wallet", p->store},
+         {"passphrase_file", fs::path(p->store).parent_path().string() + "/passphrase.txt"},
+         {"app", b.value("app", "")},
+         {"sign_in_link", b.value("setup_link", "")}});
+  }
+  std::vector<std::string> a = {"pharmacy",  "serve",
+                                "--dir",     dir + "/pharmacy/data",
+                                "--store",   d.pharmacy_a.store,
+                                "--listen",  "127.0.0.1:0",
+                                "--json",    "--trust",
+                                society_did, "--allow-insecure-loopback",
+                                "--ledger",  d.ledger_url,
+                                "--log-key", d.log_key};
+  a.insert(a.end(), {"--name", "Riverside Pharmacy"});
+  MDL_ASSIGN_OR_RETURN(json pb, d.roles.Start("pharmacy", a, d.pharmacy_a.Env()));
+  table.push_back({{"role", "pharmacy"},
+                   {"url", pb["url"]},
+                   {"did", pb["did"]},
+                   {"app", pb.value("app", "")},
+                   {"sign_in_link", pb.value("setup_link", "")}});
+  MDL_RETURN_IF_ERROR(WriteFileAtomic(dir + "/up.json", table.dump(2) + "\n", true, true));
+  const json example =
+      flow::MedicationRequest("1049621", "oxycodone 5 mg oral tablet", 1, "Patient/alice");
+  MDL_RETURN_IF_ERROR(
+      WriteFileAtomic(dir + "/medication-request.json", example.dump(2) + "\n", true, true));
+  std::cout << "Medallion is up (" << dir << "). Every role is its own process; logs in " << dir
+            << "/logs.\n\n";
+  for (const json& r : table) {
+    std::cout << "  " << r["role"].get<std::string>() << "\n";
+    for (auto& [k, v] : r.items()) {
+      if (k != "role")
+        std::cout << "      " << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump())
+                  << "\n";
+    }
+  }
+  std::cout << TryBlock(dir, table, d.patient, d.physician) << "\nCtrl-C stops everything.\n"
+            << std::flush;
+  return Status::Ok();
+}
+
 int RunUp(const std::string& out) {
   const std::string dir = RunFolder(out);
   if (Status st = MakeRunFolders(
@@ -1053,112 +1160,7 @@ int RunUp(const std::string& out) {
   }
   Narrator n(dir, true);
   Demo d(n);
-  auto run = [&]() -> Status {
-    MDL_ASSIGN_OR_RETURN(d.society, NewPerson("society", dir + "/society", d.rng));
-    MDL_ASSIGN_OR_RETURN(d.physician, NewPerson("physician", dir + "/physician", d.rng));
-    MDL_ASSIGN_OR_RETURN(d.patient, NewPerson("patient", dir + "/patient", d.rng));
-    MDL_ASSIGN_OR_RETURN(d.pharmacy_a, NewPerson("pharmacy", dir + "/pharmacy", d.rng));
-    for (Person* p : {&d.society, &d.physician, &d.patient, &d.pharmacy_a}) {
-      MDL_RETURN_IF_ERROR(
-          WriteFileAtomic(fs::path(p->store).parent_path().string() + "/passphrase.txt",
-                          p->passphrase + "\n", false, true));
-    }
-    MDL_ASSIGN_OR_RETURN(
-        json lb, d.roles.Start("ledger", {"ledger", "serve", "--db", dir + "/ledger/ledger.db",
-                                          "--key-file", dir + "/ledger/ledger.key", "--origin",
-                                          "local.medallion.health/ledger", "--listen",
-                                          "127.0.0.1:0", "--json"}));
-    d.ledger_url = lb["url"];
-    d.log_key = lb["verifier_key"];
-    for (Person* p : {&d.physician, &d.patient}) {
-      MDL_ASSIGN_OR_RETURN(std::string o,
-                           d.roles.Cli({"did", "create", "--store", p->store, "--ledger",
-                                        d.ledger_url, "--log-key", d.log_key},
-                                       p->Env()));
-      p->did = o.substr(0, o.find_last_not_of(" \n") + 1);
-    }
-    json directory = SocietyDirectory();
-    MDL_RETURN_IF_ERROR(
-        WriteFileAtomic(dir + "/society/directory.json", directory.dump(2), true, true));
-    MDL_ASSIGN_OR_RETURN(
-        json sb, d.roles.Start("society",
-                               {"issuer", "serve", "--dir", dir + "/society/data", "--store",
-                                d.society.store, "--directory", dir + "/society/directory.json",
-                                "--listen", "127.0.0.1:0", "--json", "--status-ttl-ms", "1000",
-                                "--ledger", d.ledger_url, "--log-key", d.log_key},
-                               d.society.Env()));
-    const std::string society_did = sb["did"];
-    std::vector<std::string> common = {"--listen",
-                                       "127.0.0.1:0",
-                                       "--json",
-                                       "--ledger-receipts",
-                                       "--trust",
-                                       society_did,
-                                       "--allow-insecure-loopback",
-                                       "--ledger",
-                                       d.ledger_url,
-                                       "--log-key",
-                                       d.log_key};
-    json table = json::array();
-    table.push_back({{"role", "ledger"}, {"url", d.ledger_url}, {"log_key", d.log_key}});
-    table.push_back({{"role", "society (issuer)"},
-                     {"url", sb["url"]},
-                     {"did", society_did},
-                     {"admin_token", dir + "/society/data/admin.token"},
-                     {"app", sb.value("app", "")},
-                     {"sign_in_link", sb.value("setup_link", "")}});
-    for (Person* p : {&d.patient, &d.physician}) {
-      std::vector<std::string> a = {
-          "container", "serve",  "--dir",   dir + "/" + p->name + "/container",
-          "--store",   p->store, "--owner", p->did, "--app", p->name};
-      a.insert(a.end(), common.begin(), common.end());
-      MDL_ASSIGN_OR_RETURN(json b, d.roles.Start(p->name + "-container", a, p->Env()));
-      // Her app in a browser (docs/web.md): the URL, and a one-time link that registers a
-      // passkey and signs her in (`medallion container login-link` makes another).
-      table.push_back(
-          {{"role", p->name + "'s container"},
-           {"url", b["url"]},
-           {"owner", p->did},
-           {"wallet", p->store},
-           {"passphrase_file", fs::path(p->store).parent_path().string() + "/passphrase.txt"},
-           {"app", b.value("app", "")},
-           {"sign_in_link", b.value("setup_link", "")}});
-    }
-    std::vector<std::string> a = {"pharmacy",  "serve",
-                                  "--dir",     dir + "/pharmacy/data",
-                                  "--store",   d.pharmacy_a.store,
-                                  "--listen",  "127.0.0.1:0",
-                                  "--json",    "--trust",
-                                  society_did, "--allow-insecure-loopback",
-                                  "--ledger",  d.ledger_url,
-                                  "--log-key", d.log_key};
-    a.insert(a.end(), {"--name", "Riverside Pharmacy"});
-    MDL_ASSIGN_OR_RETURN(json pb, d.roles.Start("pharmacy", a, d.pharmacy_a.Env()));
-    table.push_back({{"role", "pharmacy"},
-                     {"url", pb["url"]},
-                     {"did", pb["did"]},
-                     {"app", pb.value("app", "")},
-                     {"sign_in_link", pb.value("setup_link", "")}});
-    MDL_RETURN_IF_ERROR(WriteFileAtomic(dir + "/up.json", table.dump(2) + "\n", true, true));
-    const json example =
-        flow::MedicationRequest("1049621", "oxycodone 5 mg oral tablet", 1, "Patient/alice");
-    MDL_RETURN_IF_ERROR(
-        WriteFileAtomic(dir + "/medication-request.json", example.dump(2) + "\n", true, true));
-    std::cout << "Medallion is up (" << dir << "). Every role is its own process; logs in " << dir
-              << "/logs.\n\n";
-    for (const json& r : table) {
-      std::cout << "  " << r["role"].get<std::string>() << "\n";
-      for (auto& [k, v] : r.items()) {
-        if (k != "role")
-          std::cout << "      " << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump())
-                    << "\n";
-      }
-    }
-    std::cout << TryBlock(dir, table, d.patient, d.physician) << "\nCtrl-C stops everything.\n"
-              << std::flush;
-    return Status::Ok();
-  };
-  Status st = run();
+  Status st = StartUp(d, dir);
   if (!st.ok()) {
     d.roles.StopAll();
     return ReportError(st);
