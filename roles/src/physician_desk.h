@@ -79,6 +79,7 @@ class PhysicianDesk {
     std::string id, patient_id, patient_did, patient_url, pseudonym, medication;
     nlohmann::json vc, steps = nlohmann::json::array(), request;
     std::string cosign_approval, sd_jwt, sd_cosign_approval;
+    std::string write_ticket;  // writing it into her record waits for her approval
     std::string status = "signing";  // awaiting_cosign | delivered | failed
     int64_t created = 0;
   };

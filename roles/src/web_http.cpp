@@ -455,6 +455,16 @@ class ContainerWeb::Handlers {
 
   // Her recovery: the layout of her guardian shares (never a share) from her wallet's public
   // records, and her paired phones' count.
+  // Her container's address for a physician to connect to, as text and as a QR code.
+  void Address(const httplib::Request& req, httplib::Response& res) {
+    if (!w_.gate_->Session(req, res)) return;
+    const std::string url = w_.options_.origin + w_.options_.base_path;
+    auto svg = web::QrSvg(url, "QR code of your container's address");
+    if (!svg) return http::SendError(res, svg.error());
+    res.set_header("Cache-Control", "no-store");
+    http::SendJson(res, {{"url", url}, {"qr_svg", *svg}});
+  }
+
   void Recovery(const httplib::Request& req, httplib::Response& res) {
     auto token = OwnerToken(req, res);
     if (!token) return;
@@ -749,6 +759,8 @@ void ContainerWeb::Register(httplib::Server& server, MountedRoutes* mounted) {
       [h](const httplib::Request& req, httplib::Response& res) { h->Present(req, res, true); });
   server.Get("/web/v1/recovery",
              [h](const httplib::Request& req, httplib::Response& res) { h->Recovery(req, res); });
+  server.Get("/web/v1/address",
+             [h](const httplib::Request& req, httplib::Response& res) { h->Address(req, res); });
   server.Post("/web/v1/links",
               [h](const httplib::Request& req, httplib::Response& res) { h->Link(req, res); });
 }

@@ -294,7 +294,14 @@ async function main() {
   await dp.locator('#connect-message .error').waitFor({ timeout: 10000 }).catch(() => {});
   check(/https:\/\/ or http:\/\//.test(await dp.locator('#connect-message').innerText().catch(() => '')), 'Patients: a non-web address is refused on the page', await dp.locator('#connect-message').innerText().catch(() => ''));
   hx.expectingErrors = false;
-  await dp.getByLabel('The address of her container').fill(alice.url);
+  // Alice shows her container's address (text and QR code); the physician types it in.
+  await visit(ap, 'sharing', 'Sharing');
+  await ap.getByRole('button', { name: 'Show my container’s address' }).click();
+  await ap.locator('#address-qr').waitFor({ timeout: 10000 });
+  const shownAddress = await ap.locator('#address-url').inputValue();
+  check(shownAddress === alice.url && (await ap.locator('#address-qr').getAttribute('src')).startsWith('data:image/svg+xml;base64,'), 'Sharing: Alice shows her container’s address as text and a QR code', shownAddress);
+  await hx.axe(ap, 'patient-sharing-address');
+  await dp.getByLabel('The address of her container').fill(shownAddress);
   await dp.getByRole('button', { name: 'Connect' }).click();
   const card0 = dp.locator('.patient').first();
   check(await dp.locator('.patient[data-status="request_submitted"]').waitFor({ timeout: 20000 }).then(() => true, () => false), 'Patients: the request is submitted and waits for the patient (UMA request_submitted)');
@@ -350,6 +357,20 @@ async function main() {
   const doneSteps = await dp.locator('#prescribe-steps li').evaluateAll((ls) => ls.map((l) => `${l.dataset.step}:${l.className}`));
   check(['sign:ok', 'postmark:ok', 'store:ok', 'deliver:ok'].every((x) => doneSteps.includes(x)), 'Prescribe: the steps sign, postmark, store, deliver', doneSteps.join(' '));
   await hx.shoot(dp, 'physician-prescribe-done');
+  // Writing the MedicationRequest into her record: her container asks her first.
+  await dp.getByRole('button', { name: 'Add it to her record' }).click();
+  await dp.locator('#record-status').filter({ hasText: /asked her first|Added|Not added/ }).waitFor({ timeout: 15000 }).catch(() => {});
+  check(/asked her first/.test(await dp.locator('#record-status').innerText()), 'Prescribe: “Add it to her record” — her container asks her first', await dp.locator('#record-status').innerText());
+  await visit(ap, 'requests', 'Requests');
+  const writeReq = ap.locator('.request').first();
+  check(await writeReq.waitFor({ timeout: 15000 }).then(() => true, () => false), 'Alice’s Requests: the physician asks to add a record');
+  await writeReq.getByRole('button', { name: 'Approve' }).click();
+  await ap.locator('main').getByText('No request is waiting for you.').waitFor({ timeout: 10000 }).catch(() => {});
+  await dp.getByRole('button', { name: 'Add it to her record' }).click();
+  await dp.locator('#record-status').filter({ hasText: 'Added to her record.' }).waitFor({ timeout: 15000 }).catch(() => {});
+  check(/Added to her record/.test(await dp.locator('#record-status').innerText()), 'Prescribe: added to her record once she approved', await dp.locator('#record-status').innerText());
+  const herRecords = (await pageFetch(ap, 'GET', 'fhir/MedicationRequest')).body || {};
+  check(JSON.stringify(herRecords).includes('308191'), 'API: Alice’s FHIR record holds the MedicationRequest the physician wrote', JSON.stringify(herRecords).slice(0, 200));
   const inbox = (await pageFetch(ap, 'GET', 'owner/v1/credentials')).body || [];
   check(inbox.some((c) => (c.types || []).includes('PrescriptionCredential') && JSON.stringify(c.credential).includes('308191')), 'API: the PrescriptionCredential is in Alice’s container');
   const link1 = await newCustomer(tp);

@@ -46,8 +46,17 @@ bool IsFhirId(const std::string& s) {
 }
 
 // A FHIR Reference with a relative literal reference "Type/id".
+// FHIR R4 Reference (§2.3.0): a relative literal reference ("Type/id"), or a logical one by
+// identifier (a prescription names its patient and prescriber by their DIDs).
 bool IsReference(const json& j) {
-  if (!j.is_object() || !j.contains("reference") || !j["reference"].is_string()) return false;
+  if (!j.is_object()) return false;
+  if (!j.contains("reference")) {
+    auto id = j.find("identifier");
+    return id != j.end() && id->is_object() && id->contains("value") &&
+           (*id)["value"].is_string() && !(*id)["value"].get<std::string>().empty() &&
+           (*id)["value"].get<std::string>().size() <= 4096;
+  }
+  if (!j["reference"].is_string()) return false;
   const std::string r = j["reference"];
   const size_t slash = r.find('/');
   return slash != std::string::npos && slash > 0 && IsFhirId(r.substr(slash + 1)) &&
@@ -82,7 +91,7 @@ Status RequireCode(const json& r, const std::string& type, const char* element,
 // The patient a resource is about, as "Patient/<id>" ("" if none).
 std::string PatientOf(const json& r) {
   for (const char* e : {"subject", "patient"}) {
-    if (r.contains(e) && IsReference(r[e])) {
+    if (r.contains(e) && IsReference(r[e]) && r[e].contains("reference")) {
       const std::string ref = r[e]["reference"];
       if (ref.rfind("Patient/", 0) == 0) return ref;
     }

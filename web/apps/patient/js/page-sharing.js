@@ -168,11 +168,32 @@ export async function render(main, ctx) {
   const formBox = h('div', {});
   const status = h('div', { role: 'status', class: 'message', id: 'sharing-status' });
   const addButton = h('button', { type: 'button', class: 'button primary', id: 'new-policy' }, 'New sharing rule');
+  // Her container's address for a physician (text and QR code): the physician's workspace
+  // connects to it and asks for access under these rules.
+  const addressBox = h('div', { id: 'address-box' });
+  const showAddress = h('button', { type: 'button', class: 'button', id: 'show-address' }, 'Show my container’s address');
+  showAddress.addEventListener('click', async () => {
+    try {
+      const a = await api.get('web/v1/address');
+      const bytes = new TextEncoder().encode(a.qr_svg);
+      let bin = '';
+      for (const b of bytes) bin += String.fromCharCode(b);
+      addressBox.replaceChildren(
+        h('img', { class: 'qr', id: 'address-qr', src: `data:image/svg+xml;base64,${btoa(bin)}`, alt: 'QR code of your container’s address, for a physician to scan', width: '240', height: '240' }),
+        field('Your container’s address', h('input', { type: 'text', readOnly: true, value: a.url, class: 'mono', id: 'address-url' })));
+    } catch (err) {
+      addressBox.replaceChildren(h('p', { class: 'error' }, errorWords(err)));
+    }
+  });
   main.append(
     h('h1', {}, 'Sharing'),
     h('p', { class: 'lead' }, 'Your rules decide who may use your records, and why. They are private: nobody else can see them. Anything no rule allows is refused.'),
     status, addButton, formBox,
-    h('h2', {}, 'Your rules'), listBox);
+    h('h2', {}, 'Your rules'), listBox,
+    h('section', { class: 'card stack', 'aria-labelledby': 'address-title' },
+      h('h2', { id: 'address-title' }, 'For a physician'),
+      h('p', {}, 'A physician connects to your container with its address (she scans the QR code or types it); she sees only what your rules allow.'),
+      h('div', { class: 'actions' }, showAddress), addressBox));
 
   const closeForm = () => {
     clear(formBox);

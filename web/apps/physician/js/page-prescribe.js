@@ -86,6 +86,27 @@ export async function render(main, ctx) {
       : job.status === 'awaiting_cosign' ? h('p', { class: 'notice', id: 'prescribe-cosign' }, 'Approve the co-signature on your phone. This page continues when you do.')
         : job.status === 'failed' ? h('p', { class: 'error', id: 'prescribe-failed' }, 'The prescription was not completed.') : h('p', {}, 'Working…');
     msg.replaceChildren(head, stepsList(job));
+    if (job.status === 'delivered') msg.append(writeRecord(job));
+  };
+  // "Add it to her record": the MedicationRequest written into her FHIR record (UMA, the create
+  // scope); her container may ask her first.
+  const writeRecord = (job) => {
+    const out = h('p', { role: 'status', id: 'record-status' });
+    const add = h('button', { type: 'button', class: 'button', id: 'add-to-record' }, 'Add it to her record');
+    add.addEventListener('click', async () => {
+      add.disabled = true;
+      try {
+        const r = await api.post(`web/v1/physician/patients/${job.patient}/records`, { prescription: job.id });
+        out.textContent = r.status === 'written' ? 'Added to her record.'
+          : r.status === 'request_submitted' ? 'Her container asked her first: try again once she approves.'
+            : `Not added: ${r.detail || r.status}.`;
+        add.disabled = r.status === 'written';
+      } catch (err) {
+        add.disabled = false;
+        out.textContent = err.message;
+      }
+    });
+    return h('div', { class: 'stack' }, h('div', { class: 'actions' }, add), out);
   };
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
