@@ -288,16 +288,24 @@ class Pipeline {
   DispenseResult Commit(const HeldDispense& held, const LicenseStatusCheck& license_status) {
     out = held.result;
     out.held.reset();
-    Status status = license_status ? license_status(held.verified.license)
+    if (!LicenseActive(held.verified.license, license_status)) return out;
+    return Dispense(held.rx_key, held.verified);
+  }
+
+  // Step 5: the license's status (revocation and suspension lists). False (refused) unless
+  // active.
+  bool LicenseActive(const json& license, const LicenseStatusCheck& license_status) {
+    Status status = license_status ? license_status(license)
                                    : Status::Unavailable("no status checker configured");
     if (!status.ok()) {
+      // A failed_precondition without a reason is a revocation (LicenseStatusCheck's contract).
       const char* reason =
           status.reason() == rx_reason::kLicenseSuspended    ? rx_reason::kLicenseSuspended
           : status.code() == StatusCode::kFailedPrecondition ? rx_reason::kLicenseRevoked
                                                              : rx_reason::kLicenseStatusUnavailable;
-      return Fail(reason, "license_status", status.message());
+      return Refuse(reason, "license_status", status.message());
     }
-    return Dispense(held.rx_key, held.verified);
+    return true;
   }
 
   // Steps 4-9. False (with out set) on a refusal.
@@ -336,16 +344,7 @@ class Pipeline {
     Step("license_proof", true, "issued by " + society);
 
     // 5. License status (revocation and suspension lists).
-    Status status = license_status ? license_status(license)
-                                   : Status::Unavailable("no status checker configured");
-    if (!status.ok()) {
-      // A failed_precondition without a reason is a revocation (LicenseStatusCheck's contract).
-      const char* reason =
-          status.reason() == rx_reason::kLicenseSuspended    ? rx_reason::kLicenseSuspended
-          : status.code() == StatusCode::kFailedPrecondition ? rx_reason::kLicenseRevoked
-                                                             : rx_reason::kLicenseStatusUnavailable;
-      return Refuse(reason, "license_status", status.message());
-    }
+    if (!LicenseActive(license, license_status)) return false;
     Step("license_status", true, "active");
 
     // 6. The license covers the schedule.

@@ -9,10 +9,10 @@
 // Env: MEDALLION_SCREENSHOTS (default <build>/browser-screenshots), MEDALLION_KEEP_TMP=1 keeps
 // the temp folder (logs of every role) for debugging.
 import { chromium, request as pwRequest } from 'playwright-core';
-import { AxeBuilder } from '@axe-core/playwright';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { ok, notOk, check, summary, work, freePort, startRole, run, json, cleanup, sleep, waitFor, onStop } from './lib.mjs';
+import { makeHarness, CSP } from './harness.mjs';
 
 const M = resolve(process.argv[2] || '');
 if (!process.argv[2]) {
@@ -23,7 +23,6 @@ const SHOTS = resolve(process.env.MEDALLION_SCREENSHOTS || join(dirname(M), '..'
 mkdirSync(SHOTS, { recursive: true });
 const ENV = { MEDALLION_PASSPHRASE: 'browser-test-pass', MEDALLION_ALLOW_TEST_KDF: '1' };
 const CHROMIUM = process.env.MEDALLION_CHROMIUM || '/usr/bin/chromium';
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 const deadline = setTimeout(async () => {
   notOk('the suite finished within 540 s');
@@ -74,65 +73,14 @@ async function setupLink(role) {
 
 // --- the browser -------------------------------------------------------------------------------
 
-const consoleErrors = [];
-let expectingErrors = false; // deliberate refusals (4xx) log "Failed to load resource"
-const responsesWithoutCsp = [];
-const responsesSeen = { count: 0 };
-
-async function newPage(context, origin, label) {
-  const page = await context.newPage();
-  await page.addInitScript(() => {
-    window.__cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
-  });
-  page.on('console', (msg) => {
-    if (msg.type() !== 'error') return;
-    const text = msg.text();
-    if (expectingErrors && /Failed to load resource: the server responded with a status of 4\d\d/.test(text)) return;
-    consoleErrors.push(`${label}: ${text}`);
-  });
-  page.on('pageerror', (err) => consoleErrors.push(`${label}: pageerror ${err.message}`));
-  page.on('dialog', (d) => d.accept());
-  page.on('response', (r) => {
-    if (!r.url().startsWith(origin)) return;
-    responsesSeen.count += 1;
-    const csp = r.headers()['content-security-policy'];
-    if (csp !== CSP) responsesWithoutCsp.push(`${r.status()} ${r.url()} → ${csp}`);
-  });
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-  });
-  return { page, cdp, authenticatorId };
-}
-
+// The pages' watchers (console errors, CSP violations, the CSP header on every response), axe
+// and screenshots: harness.mjs, shared with browser:flow.
+const hx = makeHarness(SHOTS);
+const newPage = hx.newPage;
+const axe = hx.axe;
+const shoot = hx.shoot;
 async function cspViolations(page) {
   return page.evaluate(() => window.__cspViolations || []).catch(() => []);
-}
-
-const axeSeen = [];
-async function axe(page, name) {
-  try {
-    const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).analyze();
-    const bad = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    const minor = r.violations.filter((v) => !(v.impact === 'serious' || v.impact === 'critical'));
-    axeSeen.push(name);
-    check(bad.length === 0, `axe: no serious or critical violation on ${name}`,
-      bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`).join('; '));
-    if (minor.length) console.log(`# axe on ${name}: ${minor.map((v) => `${v.id} (${v.impact})`).join(', ')}`);
-  } catch (err) {
-    notOk(`axe ran on ${name}`, err.message);
-  }
-}
-
-async function shoot(page, name) {
-  for (const width of [390, 1280]) {
-    await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
-    await sleep(150);
-    await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1280, height: 900 });
 }
 
 // Whether `text` reached the live region (#announce) or a notification within 15 s.
@@ -281,13 +229,13 @@ async function main() {
   // A POST without the CSRF token is refused (403, csrf_invalid) and changes nothing.
   {
     const before = await page.evaluate(() => fetch('owner/v1/policies').then((r) => r.json()));
-    expectingErrors = true;
+    hx.expectingErrors = true;
     const policy = { effect: 'permit', subjects: [{ did: roles.drDid }], resource_types: ['*'], purposes: ['treatment'] };
     const r = await page.evaluate((p) => fetch('owner/v1/policies', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(p) })
       .then(async (res) => ({ status: res.status, body: await res.json().catch(() => null) })), policy);
     const wrongToken = await page.evaluate((p) => fetch('owner/v1/policies', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }, body: JSON.stringify(p) })
       .then((res) => res.status), policy);
-    expectingErrors = false;
+    hx.expectingErrors = false;
     const after = await page.evaluate(() => fetch('owner/v1/policies').then((res) => res.json()));
     check(r.status === 403 && r.body && r.body.reason === 'csrf_invalid', 'a POST with the cookie but without X-CSRF-Token → 403 csrf_invalid', JSON.stringify(r));
     check(wrongToken === 403, 'a POST with a wrong X-CSRF-Token → 403', wrongToken);
@@ -404,11 +352,11 @@ async function main() {
     await rx.getByRole('button', { name: 'Present to a pharmacy' }).click();
     const where = rx.getByLabel('The pharmacy’s address or link');
     await where.fill('ftp://pharmacy.example');
-    expectingErrors = true;
+    hx.expectingErrors = true;
     await rx.getByRole('button', { name: 'Present', exact: true }).click();
     await rx.locator('.present-form .error').waitFor({ timeout: 10000 }).catch(() => {});
     check(/https:\/\/ or http:\/\//.test(await rx.locator('.present-form .message').innerText().catch(() => '')), 'Present: a non-web address is refused with a clear error', await rx.locator('.present-form .message').innerText().catch(() => ''));
-    expectingErrors = false;
+    hx.expectingErrors = false;
     await where.fill(`${roles.pharmacy.banner.url}/#present`);
     await shoot(page, 'prescriptions-present');
     await rx.getByRole('button', { name: 'Present', exact: true }).click();
@@ -681,10 +629,10 @@ async function main() {
     check(credentials.length >= 1 && c.signCount >= 1, `the authenticator's passkey has a signature counter (${c && c.signCount})`);
     await cdp.send('WebAuthn.removeCredential', { authenticatorId, credentialId: c.credentialId });
     await cdp.send('WebAuthn.addCredential', { authenticatorId, credential: { ...c, signCount: 0 } });
-    expectingErrors = true;
+    hx.expectingErrors = true;
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     const err = await page.locator('#signin-message .error').innerText({ timeout: 15000 }).catch(() => '');
-    expectingErrors = false;
+    hx.expectingErrors = false;
     const st = await page.evaluate(() => fetch('web/v1/state').then((r) => r.json()));
     check(!st.signed_in && err.length > 0, 'a passkey whose counter went back (a cloned authenticator) is refused, and the page says so', `signed_in ${st.signed_in}; ${err}`);
     await cdp.send('WebAuthn.removeCredential', { authenticatorId, credentialId: c.credentialId });
@@ -751,11 +699,11 @@ async function main() {
   }
 
   // Every response of the container carried the CSP; no CSP violation; no console error.
-  check(responsesWithoutCsp.length === 0 && responsesSeen.count > 20, `the CSP header on every response the browser got (${responsesSeen.count})`, responsesWithoutCsp.slice(0, 5).join(' | '));
+  check(hx.responsesWithoutCsp.length === 0 && hx.responses > 20, `the CSP header on every response the browser got (${hx.responses})`, hx.responsesWithoutCsp.slice(0, 5).join(' | '));
   const violations = await cspViolations(page);
   check(violations.length === 0, 'no CSP violation', violations.join(' | '));
-  check(consoleErrors.length === 0, 'no console error and no uncaught exception', consoleErrors.slice(0, 5).join(' | '));
-  check(['setup', 'signin', 'home', 'sharing', 'requests', 'prescriptions', 'disclosures', 'receipts', 'relationships', 'devices'].every((n) => axeSeen.includes(n)), 'axe ran on every page');
+  check(hx.consoleErrors.length === 0, 'no console error and no uncaught exception', hx.consoleErrors.slice(0, 5).join(' | '));
+  check(['setup', 'signin', 'home', 'sharing', 'requests', 'prescriptions', 'disclosures', 'receipts', 'relationships', 'devices'].every((n) => hx.axeSeen.includes(n)), 'axe ran on every page');
   console.log(`# screenshots in ${SHOTS}`);
 }
 

@@ -1,7 +1,7 @@
 // Sharing: the owner's private policies (owner/v1/policies) — listed as plain sentences,
 // created, edited and revoked. The container has no update endpoint, so an edit adds the new
 // rule and then revokes the old one (the page says so).
-import { h, clear, field, choices, details } from '../shared/js/dom.js';
+import { h, clear, field, choices, details, qrImage } from '../shared/js/dom.js';
 import * as api from '../shared/js/api.js';
 import { RECORD_TYPES, SCOPES, PURPOSES, policySentence, relationshipWords, errorWords, errorDetail, when, isoAttr } from './words.js';
 
@@ -175,11 +175,8 @@ export async function render(main, ctx) {
   showAddress.addEventListener('click', async () => {
     try {
       const a = await api.get('web/v1/address');
-      const bytes = new TextEncoder().encode(a.qr_svg);
-      let bin = '';
-      for (const b of bytes) bin += String.fromCharCode(b);
       addressBox.replaceChildren(
-        h('img', { class: 'qr', id: 'address-qr', src: `data:image/svg+xml;base64,${btoa(bin)}`, alt: 'QR code of your container’s address, for a physician to scan', width: '240', height: '240' }),
+        qrImage(a.qr_svg, 'QR code of your container’s address, for a physician to scan', 'address-qr'),
         field('Your container’s address', h('input', { type: 'text', readOnly: true, value: a.url, class: 'mono', id: 'address-url' })));
     } catch (err) {
       addressBox.replaceChildren(h('p', { class: 'error' }, errorWords(err)));

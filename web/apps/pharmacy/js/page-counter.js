@@ -1,7 +1,7 @@
 // The counter: "new customer" makes a presentation request (a QR code and a link her container
 // opens); her presentation arrives checked, every check of the pipeline a row; a pharmacist
 // dispenses (the ledger's dispense record, her signed receipt) or refuses with a reason.
-import { h, clear, field, details } from '../shared/js/dom.js';
+import { h, clear, field, details, qrImage } from '../shared/js/dom.js';
 import * as api from '../shared/js/api.js';
 import { rxStepWords, rxReasonWords } from '../shared/js/rx-words.js';
 import { errorBox } from '../shared/js/staff.js';
@@ -26,12 +26,6 @@ const POINTER_WORDS = {
   '/prescription/note': 'the physician’s notes',
 };
 
-function qrImage(svg, alt) {
-  const bytes = new TextEncoder().encode(svg);
-  let bin = '';
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return h('img', { class: 'qr', src: `data:image/svg+xml;base64,${btoa(bin)}`, alt, width: '240', height: '240' });
-}
 
 function checksList(result) {
   const steps = (result && result.steps) || [];

@@ -1,6 +1,6 @@
 // Her license: the credential, its issuer, its live status, the schedules it covers; without
 // one, ask a society for it (onboarding, maybe waiting for its clerk).
-import { h, field, details } from '../shared/js/dom.js';
+import { h, field, details, qrImage } from '../shared/js/dom.js';
 import * as api from '../shared/js/api.js';
 import { errorBox } from '../shared/js/staff.js';
 import { when } from './words.js';
@@ -79,11 +79,8 @@ export async function render(main, ctx) {
   pair.addEventListener('click', async () => {
     try {
       const offer = await api.post('web/v1/pairing', {});
-      const bytes = new TextEncoder().encode(offer.qr_svg);
-      let bin = '';
-      for (const b of bytes) bin += String.fromCharCode(b);
       phoneBox.replaceChildren(
-        h('img', { class: 'qr', id: 'pairing-qr', src: `data:image/svg+xml;base64,${btoa(bin)}`, alt: 'QR code to pair your phone with your container', width: '240', height: '240' }),
+        qrImage(offer.qr_svg, 'QR code to pair your phone with your container', 'pairing-qr'),
         field('Or copy this pairing address into your phone', h('input', { type: 'text', readOnly: true, value: offer.uri, class: 'mono', id: 'pairing-uri' })));
     } catch (err) {
       phoneBox.replaceChildren(errorBox(err, ctx.app.reasons));

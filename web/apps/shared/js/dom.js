@@ -79,3 +79,11 @@ export function details(summary, ...content) {
 export function code(text) {
   return h('code', { class: 'mono' }, text);
 }
+
+// A server-rendered QR code (SVG text) as an <img> with a data: URL (the CSP allows img data:).
+export function qrImage(svg, alt, id) {
+  const bytes = new TextEncoder().encode(svg);
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return h('img', { class: 'qr', id, src: `data:image/svg+xml;base64,${btoa(bin)}`, alt, width: '240', height: '240' });
+}
