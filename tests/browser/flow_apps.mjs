@@ -517,6 +517,19 @@ async function main() {
   await hx.axe(ap, 'patient-receipts');
   await hx.shoot(ap, 'patient-receipts');
 
+  // The physician asks again; this time Alice says no, and the workspace shows it.
+  await visit(dp, 'patients', 'Patients');
+  await dp.getByLabel('The address of her container').fill(alice.url);
+  await dp.getByRole('button', { name: 'Connect' }).click();
+  await dp.locator('.patient[data-status="request_submitted"]').waitFor({ timeout: 20000 }).catch(() => {});
+  await visit(ap, 'requests', 'Requests');
+  const denyCard = ap.locator(".request").first();
+  await denyCard.waitFor({ timeout: 15000 }).catch(() => {});
+  await denyCard.getByRole("button", { name: "Deny" }).click();
+  check(await dp.locator('.patient[data-status="denied"]').waitFor({ timeout: 20000 }).then(() => true, () => false) && /The patient said no/.test(await dp.locator('.patient').first().innerText()),
+    'Patients: a request Alice denies shows “The patient said no” (UMA request_denied)');
+  await hx.shoot(dp, 'physician-patients-denied');
+
   // The license revoked at the society: the next presentation is refused.
   await visit(cp, 'licenses', 'Licenses');
   const lic = cp.locator('.license[data-status="active"]').first();
@@ -565,6 +578,14 @@ async function main() {
   check(badDay.status === 400, 'API: a malformed day is refused (400)', JSON.stringify(badDay));
   const truncated = await fetch(`${(await newCustomer(pp))}/presentation`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"presentation": {"type": ["VerifiablePresentation"' });
   check(truncated.status === 400, 'API: a truncated presentation is refused (400) and the request stays open', String(truncated.status));
+
+  // With her license revoked, the physician cannot connect: Alice's container refuses the
+  // license, and the workspace says why.
+  await visit(dp, 'patients', 'Patients');
+  await dp.getByLabel('The address of her container').fill(alice.url);
+  await dp.getByRole('button', { name: 'Connect' }).click();
+  await dp.locator('.patient .grant-status', { hasText: 'revoked' }).first().waitFor({ timeout: 20000 }).catch(() => {});
+  check(/revoked/.test(await dp.locator('.patient').first().innerText().catch(() => '')), 'Patients: after the revocation her container refuses the license, and the page says why', await dp.locator('.patient').first().innerText().catch(() => ''));
 
   await hx.finalChecks();
   await browser.close();
