@@ -21,11 +21,6 @@ namespace {
 
 constexpr size_t kMaxUrl = 2048;
 
-bool HasType(const json& item, const char* type) {
-  const json& types = MemberOr(item, "types");
-  return types.is_array() && std::find(types.begin(), types.end(), type) != types.end();
-}
-
 Status Unauthorized(const uma::Reply& r) {
   return r.status.ok() ? Status::Internal("unexpected answer") : r.status;
 }
@@ -91,6 +86,22 @@ constexpr std::string_view kSchemePresent = "web+medallion:present?request=";
 
 }  // namespace
 
+bool HasType(const json& item, const char* type) {
+  const json& types = MemberOr(item, "types");
+  return types.is_array() && std::find(types.begin(), types.end(), type) != types.end();
+}
+
+json LicenseStatusJson(const claims::LicenseStatusCheck& check, const json& license) {
+  if (!check || !license.is_object()) return {{"status", "unknown"}};
+  Status st = check(license);
+  if (st.ok()) return {{"status", "active"}};
+  if (st.reason() == claims::rx_reason::kLicenseSuspended)
+    return {{"status", "suspended"}, {"detail", st.message()}};
+  if (st.code() == StatusCode::kFailedPrecondition)
+    return {{"status", "revoked"}, {"detail", st.message()}};
+  return {{"status", "unknown"}, {"detail", st.message()}};
+}
+
 Result<PharmacyTarget> ParsePharmacyTarget(const std::string& typed) {
   std::string text = typed;
   text.erase(0, text.find_first_not_of(" \t\r\n"));
@@ -134,14 +145,7 @@ json PrescriptionDesk::LicenseNow(const json& vc) {
   static const json kNone;
   const json& license =
       evidence.is_array() && !evidence.empty() ? MemberOr(evidence[0], "licenseCredential") : kNone;
-  if (!options_.license_status || !license.is_object()) return {{"status", "unknown"}};
-  Status st = options_.license_status(license);
-  if (st.ok()) return {{"status", "active"}};
-  if (st.reason() == claims::rx_reason::kLicenseSuspended)
-    return {{"status", "suspended"}, {"detail", st.message()}};
-  if (st.code() == StatusCode::kFailedPrecondition)
-    return {{"status", "revoked"}, {"detail", st.message()}};
-  return {{"status", "unknown"}, {"detail", st.message()}};
+  return LicenseStatusJson(options_.license_status, license);
 }
 
 Result<json> PrescriptionDesk::List(const std::string& owner_session) {

@@ -110,6 +110,12 @@ class PrescriptionDesk {
 // A pharmacy's base URL from what the patient typed or scanned: http(s) only, no user info,
 // the fragment and a trailing '/' dropped. invalid_argument otherwise.
 Result<std::string> PharmacyBaseUrl(const std::string& typed);
+// Whether an item of the owner's credential list (ListCredentials) has `type` in its "types".
+bool HasType(const nlohmann::json& item, const char* type);
+// A license's status now, for a page: {"status": "active"|"suspended"|"revoked"|"unknown",
+// "detail"?} ("unknown" without a checker or a license).
+nlohmann::json LicenseStatusJson(const claims::LicenseStatusCheck& check,
+                                 const nlohmann::json& license);
 // The same check for any role's address; errors name it as `what` ("url", "society").
 Result<std::string> WebBaseUrl(const std::string& typed, const std::string& what);
 
