@@ -42,8 +42,13 @@ uint32_t RelationshipIndex(const std::string& pseudonym) {
 }  // namespace
 
 PhysicianDesk::PhysicianDesk(uma::AuthorizationServer& as, std::shared_ptr<LedgerClient> ledger,
-                             PhysicianDeskOptions options, Env env)
-    : as_(as), ledger_(std::move(ledger)), options_(std::move(options)), env_(env) {
+                             PhysicianDeskOptions options,
+                             std::unique_ptr<PrescriberNotices> notices, Env env)
+    : as_(as),
+      ledger_(std::move(ledger)),
+      options_(std::move(options)),
+      notices_(std::move(notices)),
+      env_(env) {
   medications_ = json::parse(options_.medications_json, nullptr, false);
   if (!medications_.is_object()) medications_ = json{{"medications", json::array()}};
 }
@@ -510,9 +515,16 @@ Result<DeskAnswer> PhysicianDesk::Continue(const std::string& owner, Job& job) {
   uma::Reply kept = as_.StoreCredential(owner, job.vc);
   if (!kept.ok()) return fail("store", kept.status.message());
   job.steps.push_back(Step("store", true, "kept in your container"));
-  const json with_copy = {{"credential", job.vc}, {"pharmacy_copy", copy}};
+  json delivery = {{"credential", job.vc}};
+  if (!copy.is_null()) delivery["pharmacy_copy"] = copy;
+  if (notices_ && !options_.notices_url.empty()) {
+    // Whose word about it she takes: its patient's (ReceiveNotice).
+    Status st = notices_->Issued(HexEncode(*digest), job.patient_did, env_.clock->NowSeconds());
+    if (!st.ok()) return fail("store", st.message());
+    delivery["notices"] = options_.notices_url;
+  }
   auto delivered = flow::Call("POST", job.patient_url + "/inbox/v1/credentials", "",
-                              copy.is_null() ? &job.vc : &with_copy);
+                              delivery.size() == 1 ? &job.vc : &delivery);
   if (!delivered || delivered->status != 201) {
     return fail("deliver", delivered ? "the patient's inbox answered " +
                                            std::to_string(delivered->status)
@@ -539,6 +551,9 @@ Result<DeskAnswer> PhysicianDesk::Prescriptions(const std::string& owner) {
   uma::Reply r = as_.ListCredentials(owner);
   if (!r.ok()) return r.status;
   Status fresh = ledger_ ? ledger_->Refresh().status() : Status::Unavailable("no ledger");
+  // What her patients told her of refusals (physician_notices.h).
+  Result<std::map<std::string, json>> refusals =
+      notices_ ? notices_->Refusals() : std::map<std::string, json>{};
   json out = json::array();
   for (const json& item : r.body.is_array() ? r.body : json::array()) {
     if (!HasType(item, "PrescriptionCredential")) continue;
@@ -572,10 +587,34 @@ Result<DeskAnswer> PhysicianDesk::Prescriptions(const std::string& owner) {
         }
       }
     }
+    if (refusals) {
+      auto told = refusals->find(row["id"].get<std::string>());
+      if (told != refusals->end()) row["refusals"] = told->second;
+    }
     out.push_back(std::move(row));
   }
   std::reverse(out.begin(), out.end());
-  return DeskAnswer{200, {{"prescriptions", out}}};
+  json answer = {{"prescriptions", out}};
+  if (!refusals) answer["refusals_detail"] = refusals.error().message();
+  return DeskAnswer{200, std::move(answer)};
+}
+
+Result<DeskAnswer> PhysicianDesk::ReceiveNotice(const json& body) {
+  if (!notices_ || options_.resolver == nullptr)
+    return Status::NotFound("this workspace takes no notices");
+  const json& token = MemberOr(body, "notice");
+  if (!body.is_object() || body.size() != 1 || !token.is_string() ||
+      token.get_ref<const std::string&>().size() > 16 * 1024) {
+    return Status::InvalidArgument("the body is {\"notice\": <did-auth+jwt of at most 16 KiB>}");
+  }
+  const int64_t now = env_.clock->NowSeconds();
+  MDL_ASSIGN_OR_RETURN(
+      claims::RefusalNotice notice,
+      claims::VerifyRefusalNotice(
+          token.get_ref<const std::string&>(), options_.did, *options_.resolver,
+          [this](const std::string& digest) { return notices_->SubjectOf(digest); }, now));
+  MDL_ASSIGN_OR_RETURN(bool added, notices_->Keep(notice, now));
+  return DeskAnswer{202, {{"received", true}, {"new", added}}};
 }
 
 }  // namespace medallion::roles

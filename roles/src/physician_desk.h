@@ -22,6 +22,7 @@
 #include "medallion/core/status.h"
 #include "medallion/did/resolver.h"
 #include "medallion/roles/flow.h"
+#include "physician_notices.h"
 #include "web_rx.h"
 
 namespace medallion::uma {
@@ -39,12 +40,17 @@ struct PhysicianDeskOptions {
   const did::Resolver* resolver = nullptr;    // her DID's phone key
   claims::LicenseStatusCheck license_status;  // her license now
   std::string medications_json;               // the coded list (web/apps/physician/data)
+  // Where her patients' containers tell her of a refusal ("<origin><base>/rx/v1/notices"),
+  // given with each prescription she delivers; "" gives none.
+  std::string notices_url;
 };
 
 class PhysicianDesk {
  public:
+  // `notices` (may be null: no refusal reaches her) keeps what she delivered and the refusals.
   PhysicianDesk(uma::AuthorizationServer& as, std::shared_ptr<LedgerClient> ledger,
-                PhysicianDeskOptions options, Env env);
+                PhysicianDeskOptions options, std::unique_ptr<PrescriberNotices> notices,
+                Env env);
 
   // GET state: {"did", "license": null | {...}, "onboarding"?, "phone", "can_sign", "ledger"}.
   Result<DeskAnswer> State(const std::string& owner);
@@ -65,6 +71,10 @@ class PhysicianDesk {
   Result<DeskAnswer> Prescribe(const std::string& owner, const nlohmann::json& body);
   Result<DeskAnswer> PollPrescription(const std::string& owner, const std::string& id);
   Result<DeskAnswer> Prescriptions(const std::string& owner);
+  // POST /rx/v1/notices {"notice": <did-auth+jwt>}, from a patient's container, no session:
+  // the notice (claims::VerifyRefusalNotice) must be addressed to her and signed by the
+  // patient of a prescription this workspace delivered. 202 {"received": true, "new"}.
+  Result<DeskAnswer> ReceiveNotice(const nlohmann::json& body);
 
  private:
   struct Patient {
@@ -94,6 +104,7 @@ class PhysicianDesk {
   uma::AuthorizationServer& as_;
   std::shared_ptr<LedgerClient> ledger_;
   PhysicianDeskOptions options_;
+  std::unique_ptr<PrescriberNotices> notices_;
   Env env_;
   nlohmann::json medications_;
   std::mutex mu_;

@@ -435,6 +435,16 @@ class ContainerWeb::Handlers {
     http::SendJson(res, answer->body, answer->http);
   }
 
+  void ReceiveNotice(const httplib::Request& req, httplib::Response& res) {
+    if (!w_.physician_)
+      return http::SendError(res, 404, "not_found", "this container serves no physician's app");
+    auto body = http::ReadJsonBody(req, res);
+    if (!body) return;
+    Result<DeskAnswer> answer = w_.physician_->ReceiveNotice(*body);
+    if (!answer) return http::SendError(res, answer.error());
+    http::SendJson(res, answer->body, answer->http);
+  }
+
   void ListPrescriptions(const httplib::Request& req, httplib::Response& res) {
     auto token = OwnerToken(req, res);
     if (!token) return;
@@ -449,6 +459,16 @@ class ContainerWeb::Handlers {
     auto body = http::ReadJsonBody(req, res);
     if (!body) return;
     auto answer = poll ? w_.desk_.Poll(*token, *body) : w_.desk_.Present(*token, *body);
+    if (!answer) return http::SendError(res, answer.error());
+    http::SendJson(res, answer->body, answer->http);
+  }
+
+  void Tell(const httplib::Request& req, httplib::Response& res) {
+    auto token = OwnerToken(req, res);
+    if (!token) return;
+    auto body = http::ReadJsonBody(req, res);
+    if (!body) return;
+    auto answer = w_.desk_.Tell(*token, *body);
     if (!answer) return http::SendError(res, answer.error());
     http::SendJson(res, answer->body, answer->http);
   }
@@ -633,7 +653,12 @@ Result<std::unique_ptr<ContainerWeb>> ContainerWeb::Open(
     po.license_status = w->options_.prescriptions.license_status;
     if (const web::Asset* list = web::FindAsset(medallion_physician_app, "data/medications.json"))
       po.medications_json.assign(reinterpret_cast<const char*>(list->data), list->size);
-    w->physician_ = std::make_unique<PhysicianDesk>(w->as_, w->ledger_, std::move(po), w->env_);
+    po.notices_url = w->options_.origin + w->options_.base_path + "/rx/v1/notices";
+    MDL_ASSIGN_OR_RETURN(
+        std::unique_ptr<PrescriberNotices> notices,
+        PrescriberNotices::Open((std::filesystem::path(dir) / "physician.sqlite").string()));
+    w->physician_ = std::make_unique<PhysicianDesk>(w->as_, w->ledger_, std::move(po),
+                                                    std::move(notices), w->env_);
   }
   return w;
 }
@@ -677,6 +702,8 @@ void ContainerWeb::RegisterPhysicianRoutes(httplib::Server& server,
     h->Physician(req, res,
                  [id](D& d, const std::string& o, J b) { return d.WriteRecord(o, id, b); });
   });
+  // A patient's container tells her of a refusal: no session, the signed notice is the proof.
+  server.Post("/rx/v1/notices", [h](Req req, Res res) { h->ReceiveNotice(req, res); });
   server.Get("/web/v1/physician/prescriptions",
              route([](D& d, const std::string& o, J) { return d.Prescriptions(o); }));
   server.Post("/web/v1/physician/prescriptions",
@@ -757,6 +784,8 @@ void ContainerWeb::Register(httplib::Server& server, MountedRoutes* mounted) {
   server.Post(
       "/web/v1/prescriptions/present/poll",
       [h](const httplib::Request& req, httplib::Response& res) { h->Present(req, res, true); });
+  server.Post("/web/v1/prescriptions/tell",
+              [h](const httplib::Request& req, httplib::Response& res) { h->Tell(req, res); });
   server.Get("/web/v1/recovery",
              [h](const httplib::Request& req, httplib::Response& res) { h->Recovery(req, res); });
   server.Get("/web/v1/address",

@@ -205,10 +205,12 @@ Result<DeskAnswer> PrescriptionDesk::Present(const std::string& owner_session, c
   MDL_ASSIGN_OR_RETURN(json kept, Credentials(owner_session));
   const json* rx = nullptr;
   const json* copy = nullptr;
+  std::string notices;
   for (const json& item : kept) {
     if (StringOr(item, "id") == id && HasType(item, "PrescriptionCredential")) {
       rx = &MemberOr(item, "credential");
       copy = &MemberOr(item, "pharmacy_copy");
+      notices = StringOr(item, "notices");
     }
   }
   if (rx == nullptr) return Status::NotFound("no prescription with that id in your container");
@@ -241,6 +243,9 @@ Result<DeskAnswer> PrescriptionDesk::Present(const std::string& owner_session, c
   sending.pharmacy = target.base;
   sending.counter = target.request;
   sending.credential_id = id;
+  sending.domain = challenge.domain;
+  sending.prescriber = claims::IssuerOf(*rx);
+  sending.notices = notices;
   sending.body = dispense;
   sending.disclosure = disclosure;
   sending.expires_at = challenge.expires;
@@ -347,20 +352,33 @@ Result<DeskAnswer> PrescriptionDesk::Dispense(const std::string& owner_session,
           StatusCode::kUnavailable, "pharmacy_unavailable",
           "the pharmacy answered " + std::to_string(reply->status) + ": " + st.message());
     }
-    return Outcome(owner_session, *answer, false, target.disclosure);
+    return Outcome(owner_session, *answer, false, target);
   }
-  return Outcome(owner_session, json{{"result", *answer}}, true, target.disclosure);
+  return Outcome(owner_session, json{{"result", *answer}}, true, target);
 }
 
 DeskAnswer PrescriptionDesk::Outcome(const std::string& owner_session, const json& answer,
-                                     bool dispensed, const json& disclosure) {
+                                     bool dispensed, const Attempt& attempt) {
+  const json& disclosure = attempt.disclosure;
   if (!dispensed) {
-    return DeskAnswer{200,
-                      {{"status", "refused"},
-                       {"error", StringOr(answer, "error")},
-                       {"error_description", StringOr(answer, "error_description")},
-                       {"result", MemberOr(answer, "result")},
-                       {"disclosure", disclosure}}};
+    json out = {{"status", "refused"},
+                {"error", StringOr(answer, "error")},
+                {"error_description", StringOr(answer, "error_description")},
+                {"result", MemberOr(answer, "result")},
+                {"disclosure", disclosure}};
+    // She may tell her prescriber why (Tell), if the prescription says where.
+    const int64_t now = env_.clock->NowSeconds();
+    const std::string id = env_.rng->RandomId(16);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      std::erase_if(refusals_, [now](const auto& kv) { return kv.second.at < now - 86400; });
+      if (refusals_.size() < 256) {
+        refusals_[id] = Refusal{attempt, StringOr(answer, "error", "refused"),
+                                StringOr(answer, "error_description"), now};
+        out["refusal"] = {{"id", id}, {"can_tell", !attempt.notices.empty()}};
+      }
+    }
+    return DeskAnswer{200, std::move(out)};
   }
   const json& result = MemberOr(answer, "result");
   json out = {{"status", "dispensed"}, {"result", result}, {"disclosure", disclosure}};
@@ -404,7 +422,55 @@ Result<DeskAnswer> PrescriptionDesk::PollCounter(const std::string& owner_sessio
       return Status::NotFound("this presentation's outcome was already taken");
     it->second.done = true;
   }
-  return Outcome(owner_session, *answer, status == "dispensed", a.disclosure);
+  return Outcome(owner_session, *answer, status == "dispensed", a);
+}
+
+Result<DeskAnswer> PrescriptionDesk::Tell(const std::string& owner_session, const json& body) {
+  MDL_ASSIGN_OR_RETURN(std::string id, RequiredString(body, "refusal"));
+  MDL_RETURN_IF_ERROR(Credentials(owner_session).status());  // her session, checked
+  if (!options_.holder_signer.sign) {
+    return Status::WithReason(StatusCode::kFailedPrecondition, "no_wallet",
+                              "telling your physician needs your wallet in the container");
+  }
+  Refusal r;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = refusals_.find(id);
+    if (it == refusals_.end())
+      return Status::NotFound("no such refusal (or you told your physician already)");
+    r = it->second;
+  }
+  if (r.attempt.notices.empty()) {
+    return Status::WithReason(StatusCode::kFailedPrecondition, "no_notices_address",
+                              "this prescription does not say where its physician takes notices");
+  }
+  claims::RefusalNotice n;
+  n.patient = options_.holder_did;
+  n.prescriber = r.attempt.prescriber;
+  n.prescription = r.attempt.credential_id;
+  n.pharmacy = r.attempt.domain.empty() ? r.attempt.pharmacy : r.attempt.domain;
+  n.reason = r.reason;
+  n.description = r.description.substr(0, claims::kRefusalDescriptionMax);
+  n.refused_at = r.at;
+  n.id = env_.rng->RandomId(16);
+  const int64_t now = env_.clock->NowSeconds();
+  MDL_ASSIGN_OR_RETURN(std::string token,
+                       claims::SignRefusalNotice(n, options_.holder_signer, now));
+  auto reply = http::HttpCall("POST", r.attempt.notices, "", json{{"notice", token}}.dump());
+  if (!reply)
+    return Status::WithReason(StatusCode::kUnavailable, "prescriber_unavailable",
+                              reply.error().message());
+  if (reply->status != 202) {
+    Status st = http::StatusFromHttpReply(*reply);
+    return Status::WithReason(StatusCode::kUnavailable, "prescriber_unavailable",
+                              "your physician's workspace answered " +
+                                  std::to_string(reply->status) + ": " + st.message());
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    refusals_.erase(id);
+  }
+  return DeskAnswer{200, {{"told", true}, {"prescriber", n.prescriber}}};
 }
 
 Result<json> PrescriptionDesk::VerifyDispenseReceipts(const std::string& owner_session) {

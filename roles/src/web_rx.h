@@ -71,6 +71,13 @@ class PrescriptionDesk {
   // dispense's outcome as for Present. An attempt is used once.
   Result<DeskAnswer> Poll(const std::string& owner_session, const nlohmann::json& body);
 
+  // {"refusal"}: tells the prescriber why a pharmacy refused (a refusal the outcome named, once):
+  // a claims::RefusalNotice signed by her authentication key, sent to the address her
+  // prescriber gave with the prescription. 200 {"told": true, "prescriber"}. Errors: not_found
+  // (no such refusal, or told already), failed_precondition (the prescription names no address;
+  // no wallet), unavailable (the prescriber's container did not take it: its answer).
+  Result<DeskAnswer> Tell(const std::string& owner_session, const nlohmann::json& body);
+
   // Her dispense receipts, each checked against the ledger (CheckDispenseReceipt):
   // [{"id", "valid", ...}]. An empty array without a ledger.
   Result<nlohmann::json> VerifyDispenseReceipts(const std::string& owner_session);
@@ -80,6 +87,9 @@ class PrescriptionDesk {
   // counter — for the pharmacist (counter_token).
   struct Attempt {
     std::string request_id, pharmacy, credential_id;
+    std::string domain;      // the pharmacy's, from its challenge
+    std::string prescriber;  // the prescription's issuer
+    std::string notices;     // where the prescriber takes notices ("" none)
     std::string counter;        // the counter request's URL ("" for a pharmacy's plain API)
     std::string counter_token;  // set once the counter holds the presentation
     nlohmann::json body;
@@ -94,7 +104,7 @@ class PrescriptionDesk {
                               const std::string& attempt_key);
   // The pharmacy's final answer (dispensed: her receipt kept; refused) for the page.
   DeskAnswer Outcome(const std::string& owner_session, const nlohmann::json& answer, bool dispensed,
-                     const nlohmann::json& disclosure);
+                     const Attempt& attempt);
   Result<DeskAnswer> PollCounter(const std::string& owner_session, const std::string& key,
                                  const Attempt& a);
   nlohmann::json LicenseNow(const nlohmann::json& prescription_vc);
@@ -105,6 +115,14 @@ class PrescriptionDesk {
   Env env_;
   std::mutex mu_;
   std::map<std::string, Attempt> attempts_;  // by hex SHA-256 of the attempt token
+  // Refusals she may tell her prescriber of, by id (in memory: after a restart the page no
+  // longer offers it), kept a day.
+  struct Refusal {
+    Attempt attempt;
+    std::string reason, description;
+    int64_t at = 0;
+  };
+  std::map<std::string, Refusal> refusals_;
 };
 
 // A pharmacy's base URL from what the patient typed or scanned: http(s) only, no user info,

@@ -6,6 +6,7 @@
 // Usage: node flow_apps.mjs <path-to-medallion>
 import { chromium } from 'playwright-core';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import { join, resolve, dirname } from 'node:path';
 import { ok, notOk, check, summary, work, freePort, startRole, run, json, cleanup, sleep, onStop } from './lib.mjs';
 import { makeHarness, visit, pageFetch } from './harness.mjs';
@@ -109,6 +110,29 @@ async function present(page, med, target) {
   const prefilled = await card.getByLabel('The pharmacy’s address or link').inputValue();
   await card.getByRole('button', { name: 'Present', exact: true }).click();
   return { card, prefilled };
+}
+
+// A did-auth+jwt refusal notice signed by a fresh did:key that is not the prescription's
+// patient (the workspace must refuse it).
+function base58btc(bytes) {
+  const alphabet = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+  let n = BigInt(`0x${Buffer.from(bytes).toString('hex')}`);
+  let out = '';
+  while (n > 0n) { out = alphabet[Number(n % 58n)] + out; n /= 58n; }
+  for (const b of bytes) { if (b !== 0) break; out = `1${out}`; }
+  return out;
+}
+function forgedRefusalNotice(aud, digest) {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+  const mk = `z${base58btc(Buffer.concat([Buffer.from([0xed, 0x01]), raw]))}`;
+  const did = `did:key:${mk}`;
+  const now = Math.floor(Date.now() / 1000);
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const head = b64({ alg: 'EdDSA', kid: `${did}#${mk}`, typ: 'did-auth+jwt' });
+  const body = b64({ aud, exp: now + 300, iat: now, iss: did, jti: 'forged-1', prescription: digest, refusal: { at: now, description: 'forged', pharmacy: 'x', reason: 'x' }, sub: did });
+  const sig = cryptoSign(null, Buffer.from(`${head}.${body}`), privateKey).toString('base64url');
+  return `${head}.${body}.${sig}`;
 }
 
 async function newCustomer(page) {
@@ -453,6 +477,37 @@ async function main() {
   await ibu.card.locator('.rx-outcome p.error').waitFor({ timeout: 30000 }).catch(() => {});
   const ibuOutcome = await ibu.card.locator('.rx-outcome').innerText().catch(() => '');
   check(/interaction with your other medication/.test(ibuOutcome), 'Alice’s page: the pharmacist’s reason', ibuOutcome);
+
+  // She tells her physician why; the refusal appears on the physician's My prescriptions.
+  await ibu.card.getByRole('button', { name: 'Tell your physician why' }).click();
+  check(await ibu.card.locator('#told-physician').waitFor({ timeout: 15000 }).then(() => true, () => false), 'Alice’s page: “Tell your physician why” → told');
+  await hx.axe(ap, 'patient-prescription-refused-told');
+  await hx.shoot(ap, 'patient-prescription-refused-told');
+  await visit(dp, 'prescriptions', 'My prescriptions');
+  const ibuMine = dp.locator('.my-rx', { hasText: 'ibuprofen' }).first();
+  await ibuMine.locator('.refusal').waitFor({ timeout: 15000 }).catch(() => {});
+  const ibuMineText = await ibuMine.innerText().catch(() => '');
+  check(/Refused at \S+ on .*interaction with your other medication/.test(ibuMineText), 'My prescriptions: “Refused at <pharmacy>: <reason>”, as the patient told it', ibuMineText);
+  await hx.axe(dp, 'physician-prescriptions-refused');
+  await hx.shoot(dp, 'physician-prescriptions-refused');
+  const drRows = (await pageFetch(dp, 'GET', 'web/v1/physician/prescriptions')).body.prescriptions || [];
+  const ibuRow = drRows.find((p) => /ibuprofen/.test(p.medication)) || {};
+  check((ibuRow.refusals || []).length === 1 && ibuRow.refusals[0].reason === 'refused_by_pharmacist', 'API: the workspace keeps one refusal notice for the ibuprofen, reason refused_by_pharmacist', JSON.stringify(ibuRow.refusals));
+  // Nobody else's word is taken: a notice signed by a stranger's key, and garbage, are refused;
+  // nothing is kept.
+  hx.expectingErrors = true;
+  const drDidNow = (await pageFetch(dp, 'GET', 'web/v1/physician/state')).body.did;
+  const forged = forgedRefusalNotice(drDidNow, ibuRow.id);
+  const forgedReply = await fetch(`${roles.dr.url}/rx/v1/notices`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ notice: forged }) });
+  const forgedBody = await forgedReply.json().catch(() => ({}));
+  check(forgedReply.status === 403 && typeof forgedBody.error === 'string', 'API: a refusal notice signed by a stranger is refused (403) with a JSON error', `${forgedReply.status} ${JSON.stringify(forgedBody)}`);
+  const garbage = await fetch(`${roles.dr.url}/rx/v1/notices`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ notice: 'a.b.c' }) });
+  check(garbage.status === 400, 'API: a malformed refusal notice is refused (400)', String(garbage.status));
+  const again2 = await pageFetch(ap, 'POST', 'web/v1/prescriptions/tell', { refusal: 'no-such-refusal' });
+  check(again2.status === 404, 'API: telling of an unknown refusal is refused (404)', JSON.stringify(again2));
+  hx.expectingErrors = false;
+  const drRowsAfter = (await pageFetch(dp, 'GET', 'web/v1/physician/prescriptions')).body.prescriptions || [];
+  check(((drRowsAfter.find((p) => /ibuprofen/.test(p.medication)) || {}).refusals || []).length === 1, 'nothing changed: still one refusal notice');
   const ibuFacts = ((await pageFetch(ap, 'GET', 'web/v1/prescriptions')).body.prescriptions || []).find((p) => /ibuprofen/.test(p.medication));
   check(ibuFacts && ibuFacts.fills_used === 0, 'ledger: a refusal writes nothing (no fill used)', JSON.stringify(ibuFacts));
 

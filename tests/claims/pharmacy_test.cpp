@@ -727,3 +727,81 @@ TEST_CASE("Pharmacy: a held presentation is checked, writes nothing, and is disp
   CHECK(w.Commit(c, config).reason == rx_reason::kLicenseRevoked);
   CHECK(w.log->Size() == size);
 }
+
+TEST_CASE("Pharmacy: a refusal notice reaches only the prescriber, from the prescription's patient",
+          "[claims][pharmacy]") {
+  World w;
+  json rx = w.Prescription("");
+  const std::string digest = HexEncode(*CredentialDigest(rx));
+  auto subject_of = [&](const std::string& d) -> Result<std::string> {
+    if (d == digest) return w.patient.DidKey();
+    return Status::NotFound("not one of yours");
+  };
+  RefusalNotice n;
+  n.patient = w.patient.DidKey();
+  n.prescriber = w.physician;
+  n.prescription = digest;
+  n.pharmacy = "https://pharmacy.example";
+  n.reason = "already_dispensed";
+  n.description = "Every fill of this prescription has been dispensed";
+  n.refused_at = kNow - 5;
+  n.id = "notice-1";
+  const Signer patient = w.patient.SignerFor(w.patient.DidKey());
+
+  auto token = SignRefusalNotice(n, patient, kNow);
+  REQUIRE(token);
+  auto ok = VerifyRefusalNotice(*token, w.physician, w.resolver, subject_of, kNow + 10);
+  INFO((ok ? "" : ok.error().ToString()));
+  REQUIRE(ok);
+  CHECK(ok->patient == n.patient);
+  CHECK(ok->prescription == digest);
+  CHECK(ok->reason == "already_dispensed");
+  CHECK(ok->description == n.description);
+  CHECK(ok->refused_at == n.refused_at);
+  CHECK(ok->id == "notice-1");
+
+  SECTION("addressed to another prescriber") {
+    auto r = VerifyRefusalNotice(*token, w.society.DidKey(), w.resolver, subject_of, kNow);
+    CHECK(r.error().code() == StatusCode::kPermissionDenied);
+  }
+  SECTION("expired") {
+    auto r = VerifyRefusalNotice(*token, w.physician, w.resolver, subject_of, kNow + 3600);
+    CHECK(r.error().code() == StatusCode::kFailedPrecondition);
+  }
+  SECTION("signed by someone who is not the prescription's patient") {
+    RefusalNotice other = n;
+    other.patient = w.pharmacy.DidKey();
+    auto forged = SignRefusalNotice(other, w.pharmacy.SignerFor(w.pharmacy.DidKey()), kNow);
+    REQUIRE(forged);
+    auto r = VerifyRefusalNotice(*forged, w.physician, w.resolver, subject_of, kNow);
+    CHECK(r.error().code() == StatusCode::kPermissionDenied);
+  }
+  SECTION("a sub that is not the signer") {
+    RefusalNotice other = n;
+    other.patient = w.patient.DidKey();
+    auto forged = SignRefusalNotice(other, w.pharmacy.SignerFor(w.pharmacy.DidKey()), kNow);
+    CHECK(!forged);  // SignJwt: the key must belong to `sub`
+  }
+  SECTION("a prescription that is not the prescriber's") {
+    RefusalNotice other = n;
+    other.prescription = std::string(64, 'a');
+    auto t = SignRefusalNotice(other, patient, kNow);
+    REQUIRE(t);
+    auto r = VerifyRefusalNotice(*t, w.physician, w.resolver, subject_of, kNow);
+    CHECK(r.error().code() == StatusCode::kNotFound);
+  }
+  SECTION("tampered") {
+    std::string t = *token;
+    const size_t dot = t.find('.');
+    t[dot + 5] = t[dot + 5] == 'A' ? 'B' : 'A';
+    CHECK(!VerifyRefusalNotice(t, w.physician, w.resolver, subject_of, kNow));
+  }
+  SECTION("malformed fields are refused when signing") {
+    RefusalNotice bad = n;
+    bad.description = std::string(kRefusalDescriptionMax + 1, 'x');
+    CHECK(SignRefusalNotice(bad, patient, kNow).error().code() == StatusCode::kInvalidArgument);
+    bad = n;
+    bad.prescription = "not-a-digest";
+    CHECK(SignRefusalNotice(bad, patient, kNow).error().code() == StatusCode::kInvalidArgument);
+  }
+}

@@ -389,6 +389,37 @@ TEST_CASE("a prescription delivered with its pharmacy copy keeps the copy; a wro
   CHECK(kept(again, "urn:uuid:rx-a")["pharmacy_copy"]["sd_jwt"] == a.copy);
 }
 
+TEST_CASE("a prescription may name where its prescriber takes notices; a bad address is refused",
+          "[uma][inbox][notices]") {
+  UmaWorld w;
+  const std::string session = w.OwnerSession();
+  RxWithCopy a = PrescriptionWithCopy(w, w.physician, w.patient.Did(), "urn:uuid:rx-a");
+  auto deliver = [&](const json& rx, json notices) {
+    return w.as->DeliverCredential({{"credential", rx}, {"notices", std::move(notices)}});
+  };
+  for (const json& bad : {json(7), json("ftp://dr.example/rx/v1/notices"), json("https://"),
+                          json("https://user@dr.example/n"), json("https://dr.example/n#x"),
+                          json("https://dr.example/a b"), json("https://dr.example/" +
+                                                                std::string(600, 'a'))}) {
+    INFO(bad.dump());
+    CHECK(Http(deliver(a.rx, bad)) == 400);
+  }
+  // Only a prescription names a notices address.
+  CHECK(Http(deliver(w.License(w.patient, "urn:uuid:lic"), "https://dr.example/rx/v1/notices")) ==
+        400);
+  CHECK(w.as->ListCredentials(session).body.empty());
+  REQUIRE(Http(deliver(a.rx, "https://dr.example/rx/v1/notices")) == 201);
+  // Delivered again with its copy: the address stays, the copy is added.
+  REQUIRE(Http(w.as->DeliverCredential({{"credential", a.rx},
+                                        {"pharmacy_copy", {{"sd_jwt", a.copy}}},
+                                        {"notices", "https://other.example/n"}})) == 201);
+  w.Open();
+  Reply list = w.as->ListCredentials(w.OwnerSession());
+  REQUIRE(list.body.size() == 1);
+  CHECK(list.body[0]["notices"] == "https://dr.example/rx/v1/notices");
+  CHECK(list.body[0]["pharmacy_copy"]["sd_jwt"] == a.copy);
+}
+
 TEST_CASE("the inbox keeps only credentials for the owner; notifications wait for news",
           "[uma][inbox]") {
   UmaWorld w;

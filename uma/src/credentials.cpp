@@ -18,7 +18,7 @@ class SqliteCredentialStore final : public CredentialStore {
   Result<bool> Add(const CredentialRow& r) override {
     Stmt ins(db_,
              "INSERT OR IGNORE INTO credentials (id, vc, issuer, types, source, received, "
-             "pharmacy_copy) VALUES (?,?,?,?,?,?,?)",
+             "pharmacy_copy, notices) VALUES (?,?,?,?,?,?,?,?)",
              kWhat);
     ins.Text(1, r.id)
         .Text(2, r.vc.dump())
@@ -27,6 +27,7 @@ class SqliteCredentialStore final : public CredentialStore {
         .Text(5, r.source)
         .Int(6, r.received);
     if (!r.pharmacy_copy.is_null()) ins.Text(7, r.pharmacy_copy.dump());
+    if (!r.notices.empty()) ins.Text(8, r.notices);
     if (ins.Step() != SQLITE_DONE) return ins.Error();
     if (sqlite3_changes(db_) != 0) return true;
     if (!r.pharmacy_copy.is_null()) {
@@ -36,13 +37,18 @@ class SqliteCredentialStore final : public CredentialStore {
       upd.Text(1, r.pharmacy_copy.dump()).Text(2, r.id);
       if (upd.Step() != SQLITE_DONE) return upd.Error();
     }
+    if (!r.notices.empty()) {
+      Stmt upd(db_, "UPDATE credentials SET notices = ? WHERE id = ? AND notices IS NULL", kWhat);
+      upd.Text(1, r.notices).Text(2, r.id);
+      if (upd.Step() != SQLITE_DONE) return upd.Error();
+    }
     return false;
   }
 
   Result<std::vector<CredentialRow>> List() override {
     std::vector<CredentialRow> out;
     Stmt q(db_,
-           "SELECT id, vc, issuer, types, source, received, pharmacy_copy FROM credentials "
+           "SELECT id, vc, issuer, types, source, received, pharmacy_copy, notices FROM credentials "
            "ORDER BY received, id",
            kWhat);
     while (q.Step() == SQLITE_ROW) {
@@ -50,6 +56,7 @@ class SqliteCredentialStore final : public CredentialStore {
                       q.Col(2), json::parse(q.Col(3), nullptr, false),
                       q.Col(4), q.ColInt(5)};
       if (!q.ColIsNull(6)) r.pharmacy_copy = json::parse(q.Col(6), nullptr, false);
+      if (!q.ColIsNull(7)) r.notices = q.Col(7);
       if (r.vc.is_discarded() || r.types.is_discarded() || r.pharmacy_copy.is_discarded())
         return Status::DataLoss("consent: a kept credential is not JSON");
       out.push_back(std::move(r));

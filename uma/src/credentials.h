@@ -34,6 +34,13 @@ inline constexpr char kCredentialCopyV4[] = R"sql(
 ALTER TABLE credentials ADD COLUMN pharmacy_copy TEXT;
 )sql";
 
+// Migration 5: where the prescriber takes a notice about a prescription (a refusal the patient
+// chooses to tell her, docs/web.md §"A refusal reaches the prescriber"): an http(s) URL given
+// at delivery, NULL when none.
+inline constexpr char kCredentialNoticesV5[] = R"sql(
+ALTER TABLE credentials ADD COLUMN notices TEXT;
+)sql";
+
 // A kept credential: its digest (hex SHA-256 of the canonical credential), the credential, its
 // issuer and types, where it came from ('inbox' | 'owner') and when.
 struct CredentialRow {
@@ -44,6 +51,7 @@ struct CredentialRow {
   std::string source;
   int64_t received = 0;
   nlohmann::json pharmacy_copy;  // null: none
+  std::string notices;           // "": none
 };
 
 // Where the authorization server keeps the owner's credentials. Not synchronized: the server
@@ -52,7 +60,7 @@ class CredentialStore {
  public:
   virtual ~CredentialStore() = default;
   // Keeps `row` unless a credential with its id is kept already: true if it is new. A kept
-  // credential without a pharmacy copy takes the row's copy, if it has one.
+  // credential without a pharmacy copy (notices URL) takes the row's, if it has one.
   virtual Result<bool> Add(const CredentialRow& row) = 0;
   // Every kept credential, oldest first. Errors: data_loss for a stored one that is not JSON.
   virtual Result<std::vector<CredentialRow>> List() = 0;

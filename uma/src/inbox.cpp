@@ -28,20 +28,53 @@ std::string NotificationType(const json& e) {
 namespace {
 constexpr size_t kMaxCopyBytes = 64 * 1024;
 constexpr size_t kMaxCosignatureBytes = 8 * 1024;
+constexpr size_t kMaxNoticesUrl = 512;
+
+// An absolute http(s) URL with a host, no user info, no fragment, printable ASCII only.
+bool IsNoticesUrl(const std::string& url) {
+  if (url.size() > kMaxNoticesUrl) return false;
+  size_t rest = 0;
+  if (url.rfind("https://", 0) == 0) rest = 8;
+  else if (url.rfind("http://", 0) == 0) rest = 7;
+  else return false;
+  const size_t host_end = url.find('/', rest);
+  const std::string authority = url.substr(rest, host_end == std::string::npos ? std::string::npos
+                                                                                : host_end - rest);
+  if (authority.empty() || authority.find('@') != std::string::npos) return false;
+  return std::all_of(url.begin(), url.end(),
+                     [](char c) { return c > 0x20 && c < 0x7f && c != '#'; });
+}
 }  // namespace
 
 Reply AuthorizationServer::DeliverCredential(const json& body) {
-  // A prescription with its pharmacy copy: {"credential", "pharmacy_copy"}.
-  if (body.is_object() && body.contains("pharmacy_copy")) {
+  // A prescription with its pharmacy copy and/or where its prescriber takes notices:
+  // {"credential", "pharmacy_copy"?, "notices"?}.
+  if (body.is_object() && (body.contains("pharmacy_copy") || body.contains("notices"))) {
     for (const auto& [key, value] : body.items()) {
-      if (key != "credential" && key != "pharmacy_copy") {
+      if (key != "credential" && key != "pharmacy_copy" && key != "notices") {
         return Error(StatusCode::kInvalidArgument, "invalid_request",
-                     "unknown member '" + key.substr(0, 64) + "' beside a pharmacy copy");
+                     "unknown member '" + key.substr(0, 64) + "' beside a delivered credential");
       }
     }
-    return StoreCredentialFrom("inbox", MemberOr(body, "credential"), body["pharmacy_copy"]);
+    std::string notices;
+    if (body.contains("notices")) {
+      const json& n = body["notices"];
+      if (!n.is_string() || !IsNoticesUrl(n.get_ref<const std::string&>())) {
+        return Error(StatusCode::kInvalidArgument, "invalid_request",
+                     "'notices' must be an http(s) URL of at most 512 bytes");
+      }
+      const json& types = MemberOr(MemberOr(body, "credential"), "type");
+      if (!types.is_array() ||
+          std::find(types.begin(), types.end(), "PrescriptionCredential") == types.end()) {
+        return Error(StatusCode::kInvalidArgument, "invalid_request",
+                     "only a PrescriptionCredential comes with a notices address");
+      }
+      notices = n.get<std::string>();
+    }
+    return StoreCredentialFrom("inbox", MemberOr(body, "credential"),
+                               MemberOr(body, "pharmacy_copy"), notices);
   }
-  return StoreCredentialFrom("inbox", body, json());
+  return StoreCredentialFrom("inbox", body, json(), "");
 }
 
 Status AuthorizationServer::CheckPharmacyCopy(const json& prescription, const json& copy) {
@@ -92,11 +125,12 @@ Reply AuthorizationServer::StoreCredential(std::string_view session, const json&
     if (!CheckOwner(session).ok())
       return InvalidToken(options_.realm, "the owner's session is required (sign in)");
   }
-  return StoreCredentialFrom("owner", credential, json());
+  return StoreCredentialFrom("owner", credential, json(), "");
 }
 
 Reply AuthorizationServer::StoreCredentialFrom(const std::string& source, const json& credential,
-                                               const json& pharmacy_copy) {
+                                               const json& pharmacy_copy,
+                                               const std::string& notices) {
   if (!credential.is_object())
     return Error(StatusCode::kInvalidArgument, "invalid_request", "a credential is a JSON object");
   const int64_t now = impl_->Now();
@@ -134,7 +168,8 @@ Reply AuthorizationServer::StoreCredentialFrom(const std::string& source, const 
   std::lock_guard<std::mutex> lock(impl_->mu_);
   Status st = impl_->Tx([&]() -> Status {
     MDL_ASSIGN_OR_RETURN(bool added, impl_->credentials_->Add({id, credential, issuer, types,
-                                                               source, now, pharmacy_copy}));
+                                                               source, now, pharmacy_copy,
+                                                               notices}));
     if (!added) return Status::Ok();  // already kept
     return impl_->Log({{"event", source == "inbox" ? "credential.received" : "credential.stored"},
                        {"credential", id},
@@ -160,6 +195,7 @@ Reply AuthorizationServer::ListCredentials(std::string_view session) {
                    {"source", c.source},
                    {"received", c.received}});
     if (!c.pharmacy_copy.is_null()) out.back()["pharmacy_copy"] = std::move(c.pharmacy_copy);
+    if (!c.notices.empty()) out.back()["notices"] = std::move(c.notices);
   }
   return Answer(std::move(out));
 }

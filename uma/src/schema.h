@@ -24,7 +24,8 @@ inline std::span<const char* const> Migrations() {
                                 kChallengesV1 + kPoliciesV1 + kRequestsV1 + kReceiptsV1 +
                                 kDisclosuresV1 + kAnchorsV1;
   static const std::string v2 = std::string(kDevicesV2) + kRequestKindsV2;
-  static const char* const list[] = {v1.c_str(), v2.c_str(), kCredentialsV3, kCredentialCopyV4};
+  static const char* const list[] = {v1.c_str(), v2.c_str(), kCredentialsV3, kCredentialCopyV4,
+                                     kCredentialNoticesV5};
   return list;
 }
 

@@ -157,6 +157,43 @@ Status VerifyFillAuthorization(std::string_view token, const nlohmann::json& pre
                                const std::string& pharmacy_domain, const did::Resolver& resolver,
                                int64_t now);
 
+// --- A refusal told to the prescriber (docs/web.md §"A refusal reaches the prescriber") ---
+
+// The patient's word to her prescriber that a pharmacy refused her prescription: a
+// did-auth+jwt signed by her authentication key, sub = iss = her DID, aud = the prescriber's
+// DID, iat, exp (at most kRefusalNoticeMaxTtl after iat), jti, "prescription" = the hex
+// CredentialDigest of the PrescriptionCredential, "refusal" = {"pharmacy", "reason",
+// "description", "at"}. It is her report of what the pharmacy answered (pharmacies do not sign
+// refusals), and it tells the prescriber nothing a pharmacy saw that she did not.
+struct RefusalNotice {
+  std::string patient;       // sub: the prescription's subject
+  std::string prescriber;    // aud
+  std::string prescription;  // hex CredentialDigest
+  std::string pharmacy;      // the pharmacy's domain (its challenge's), as she presented to it
+  std::string reason;        // the pharmacy's reason code ("already_dispensed", ...)
+  std::string description;   // its words, at most kRefusalDescriptionMax bytes
+  int64_t refused_at = 0;    // POSIX seconds
+  std::string id;            // jti
+};
+inline constexpr int64_t kRefusalNoticeMaxTtl = 3600;
+inline constexpr size_t kRefusalDescriptionMax = 1000;
+
+// Signs `notice` (its `id` and `patient` must be set; `patient` is the signer's DID) valid from
+// `now` for 10 minutes. Errors: invalid_argument for a field missing or too long; the signer's.
+Result<std::string> SignRefusalNotice(const RefusalNotice& notice, const Signer& patient,
+                                      int64_t now);
+
+// Checks a notice addressed to `prescriber_did`: the JWS (VerifyJwt, authentication key of its
+// `sub`), aud, iat/exp present with exp - iat <= kRefusalNoticeMaxTtl, the fields' shapes and
+// sizes, and that its signer is the subject of the prescription it names — `subject_of` maps
+// a prescription digest to its subject's DID (not_found: not one of the prescriber's). Errors:
+// invalid_argument (malformed), permission_denied (audience, signer, not the prescription's
+// patient), not_found (no such prescription), failed_precondition (expired), the resolver's.
+Result<RefusalNotice> VerifyRefusalNotice(
+    std::string_view token, const std::string& prescriber_did, const did::Resolver& resolver,
+    const std::function<Result<std::string>(const std::string& digest_hex)>& subject_of,
+    int64_t now);
+
 // --- Minimal disclosure: the prescription as an SD-JWT VC (docs/credentials.md) ---
 
 // `vct` of the pharmacy copy of a prescription, and the `aud` of the prescriber's phone

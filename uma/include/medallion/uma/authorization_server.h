@@ -280,7 +280,9 @@ class AuthorizationServer {
   // prescription may come with its pharmacy copy as {"credential", "pharmacy_copy": {"sd_jwt",
   // "cosignature"?}}: the SD-JWT VC must verify (its issuer's signature and disclosures), be
   // that prescription's (same iss and jti) and name the owner as its subject; it is kept with
-  // the prescription, so that she presents only what dispensing needs.
+  // the prescription, so that she presents only what dispensing needs. A prescription may also
+  // name where its prescriber takes notices about it ("notices": an http(s) URL, kept with it):
+  // her container sends a refusal there only when she asks (roles/web_rx.h).
   Reply DeliverCredential(const nlohmann::json& credential);
   // The owner keeps any credential she holds or issued (after the same proof check).
   Reply StoreCredential(std::string_view session, const nlohmann::json& credential);
@@ -304,7 +306,7 @@ class AuthorizationServer {
   Reply RequestPermissionLocked(const std::string& resource_server, const nlohmann::json& body);
   Status MaybeAnchorLocked(bool force);
   Reply StoreCredentialFrom(const std::string& source, const nlohmann::json& credential,
-                            const nlohmann::json& pharmacy_copy);
+                            const nlohmann::json& pharmacy_copy, const std::string& notices);
   Status CheckPharmacyCopy(const nlohmann::json& prescription, const nlohmann::json& copy);
   Result<nlohmann::json> AnchorConsent(const Policy& policy, const std::string& action,
                                        const std::string& receipt_hash);

@@ -45,15 +45,40 @@ function disclosureWords(d) {
     kept.length ? `; it did not see ${[...new Set(kept)].join(', ')}.` : '.');
 }
 
+// After a refusal: tell the physician why (her container signs a notice and sends it to the
+// address the physician gave with the prescription; web/v1/prescriptions/tell).
+function tellPhysician(refusal, ctx) {
+  if (!refusal) return null;
+  if (!refusal.can_tell) return h('p', { class: 'hint' }, 'This prescription does not say how to reach its physician’s workspace: tell them yourself if you want them to know.');
+  const button = h('button', { type: 'button', class: 'button', id: 'tell-physician' }, 'Tell your physician why');
+  const said = h('p', { class: 'message', role: 'status' });
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    said.replaceChildren('Telling your physician…');
+    try {
+      await api.post('web/v1/prescriptions/tell', { refusal: refusal.id });
+      said.replaceChildren(h('span', { class: 'ok', id: 'told-physician' }, 'Your physician’s workspace now shows this refusal and its reason. Nothing else about you was sent.'));
+      ctx.announce('Your physician was told why the pharmacy refused.');
+      button.remove();
+    } catch (err) {
+      button.disabled = false;
+      said.replaceChildren(h('span', { class: 'error' }, (err.body && err.body.error_description) ? `Your physician could not be told: ${err.body.error_description}` : errorWords(err)));
+    }
+  });
+  return h('div', { class: 'stack tell' },
+    h('p', { class: 'hint' }, 'Your physician does not hear of a refusal unless you tell them. Your container sends the pharmacy’s reason, signed by you, to their workspace.'),
+    h('div', { class: 'actions' }, button), said);
+}
+
 // The pharmacy's answer, check by check.
-function outcome(answer) {
+function outcome(answer, ctx) {
   const result = answer.result || {};
   const steps = result.steps || [];
   const ok = answer.status === 'dispensed';
   const head = ok
     ? h('p', { class: 'ok' }, `Dispensed: fill ${result.fill} of ${result.fills_allowed}. ${answer.receipt_id ? 'The pharmacy’s signed receipt is in your Receipts.' : 'The receipt could not be kept in your container.'}`)
     : h('p', { class: 'error' }, 'The pharmacy refused: ', answer.error_description || answer.error || 'no reason given');
-  return h('div', { class: 'rx-outcome' }, head, disclosureWords(answer.disclosure),
+  return h('div', { class: 'rx-outcome' }, head, ok ? null : tellPhysician(answer.refusal, ctx), disclosureWords(answer.disclosure),
     h('ol', { class: 'checks' }, steps.map((s) => h('li', { class: s.ok ? 'ok' : 'error' },
       h('strong', {}, s.ok ? 'Passed: ' : 'Failed: '), rxStepWords(s.step), s.detail ? h('span', { class: 'hint' }, ` — ${s.detail}`) : null))),
     details('Technical details', h('pre', { class: 'mono' }, JSON.stringify(answer, null, 2))));
@@ -84,7 +109,7 @@ function presentForm(item, facts, ctx, reload) {
     h('div', { class: 'actions' }, submit), status);
   let timer = null;
   const done = (answer) => {
-    status.replaceChildren(outcome(answer));
+    status.replaceChildren(outcome(answer, ctx));
     ctx.announce(answer.status === 'dispensed' ? 'The pharmacy dispensed your prescription.' : 'The pharmacy refused your prescription.');
     submit.disabled = false;
     reload();
