@@ -105,6 +105,20 @@ void BM_DidKeyDereference(benchmark::State& state) {
 }
 BENCHMARK(BM_DidKeyDereference);
 
+// The same without the resolver's cache of did:key documents (a DID seen for the first time).
+void BM_DidKeyDereferenceUncached(benchmark::State& state) {
+  Fixture& f = F();
+  did::Resolver uncached;
+  uncached.Register(did::MakeDidKeyResolver(0));
+  for (auto _ : state) {
+    auto r = uncached.DereferenceMethod(f.signer.verification_method,
+                                        did::Relationship::kAssertionMethod);
+    if (!r) state.SkipWithError("DereferenceMethod failed");
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK(BM_DidKeyDereferenceUncached);
+
 void BM_DiIssue(benchmark::State& state) {
   Fixture& f = F();
   claims::ProofOptions po;

@@ -2,7 +2,8 @@
 // The npm side of the credential benchmarks (issue 12): issue and verify per second for Data
 // Integrity eddsa-jcs-2022 (@digitalbazaar/eddsa-jcs-2022-cryptosuite + data-integrity +
 // jsonld-signatures, did:key through @digitalbazaar/did-method-key), VC-JOSE vc+jwt (jose@5,
-// EdDSA) and SD-JWT VC (@sd-jwt/sd-jwt-vc, two selectively disclosable claims, no key binding),
+// EdDSA) and SD-JWT (@sd-jwt/core's SDJwtInstance, typ dc+sd-jwt, two selectively disclosable
+// claims, no key binding),
 // next to raw Ed25519 sign / verify of 64 bytes by node:crypto (OpenSSL). The same credential
 // and work per operation as bench/claims_bench.cpp: verification resolves the issuer's did:key on
 // every call, from the JWS `kid` or the proof's verificationMethod.
@@ -49,7 +50,7 @@ const { DataIntegrityProof } = await load('@digitalbazaar/data-integrity');
 const { createSignCryptosuite, createVerifyCryptosuite } = await load('@digitalbazaar/eddsa-jcs-2022-cryptosuite');
 const jsigs = (await load('jsonld-signatures')).default;
 const jose = await load('jose');
-const { SDJwtVcInstance } = await load('@sd-jwt/sd-jwt-vc');
+const { SDJwtInstance } = await load('@sd-jwt/core');
 const { digest, generateSalt } = await load('@sd-jwt/crypto-nodejs');
 const { AssertionProofPurpose } = jsigs.purposes;
 
@@ -137,7 +138,7 @@ async function sdVerifier(data, sig) {
   const header = JSON.parse(Buffer.from(data.split('.')[0], 'base64url').toString('utf8'));
   return crypto.verify(null, Buffer.from(data), await publicKeyOf(header.kid), Buffer.from(sig, 'base64url'));
 }
-const sd = new SDJwtVcInstance({ hasher: digest, hashAlg: 'sha-256', saltGenerator: generateSalt, signer, signAlg: 'EdDSA', verifier: sdVerifier });
+const sd = new SDJwtInstance({ hasher: digest, hashAlg: 'sha-256', saltGenerator: generateSalt, signer, signAlg: 'EdDSA', verifier: sdVerifier });
 const { issuer: _drop, ...sdPayload } = credential;
 async function sdIssue() {
   return sd.issue(
@@ -175,6 +176,8 @@ const ops = {
     if (!crypto.verify(null, msg, publicKey, rawSig)) throw new Error('raw verify');
   },
   did_key_dereference: async () => driver.get({ url: KID }),
+  // did-method-key keeps no cache: every get builds the document.
+  did_key_dereference_uncached: async () => driver.get({ url: KID }),
   di_issue: diIssue,
   di_verify: diVerify,
   jwt_issue: jwtIssue,

@@ -35,6 +35,7 @@ const map = {
   raw_ed25519_sign: 'BM_RawEd25519Sign',
   raw_ed25519_verify: 'BM_RawEd25519Verify',
   did_key_dereference: 'BM_DidKeyDereference',
+  did_key_dereference_uncached: 'BM_DidKeyDereferenceUncached',
   di_issue: 'BM_DiIssue',
   di_verify: 'BM_DiVerify',
   jwt_issue: 'BM_JwtIssue',
@@ -51,7 +52,7 @@ for (const [k, b] of Object.entries(map)) {
   const o = rate[b];
   const n = npm.results[k];
   const raw = k.endsWith('sign') || k.endsWith('issue') ? 'raw_ed25519_sign' : 'raw_ed25519_verify';
-  if (k === 'did_key_dereference') {
+  if (k.startsWith('did_key_dereference')) {
     console.log(`| ${k} | ${fmt(o)} | ${fmt(n)} | ${(o / n).toFixed(2)}× | – | – |`);
     continue;
   }

@@ -66,6 +66,13 @@ class MethodResolver {
   virtual std::string_view method() const = 0;  // "key", "web", "mdl"
   // REQUIRES: DidMethod(did) == method() and IsValidDid(did).
   virtual ResolutionResult Resolve(std::string_view did, const ResolutionOptions& options) = 0;
+  // The verification method "did#fragment" (under `relationship`, if given), with the errors
+  // of Resolver::DereferenceMethod. The default resolves the document and looks the method up;
+  // a method may answer without building the whole document.
+  // REQUIRES: as Resolve; `fragment` without its '#'.
+  virtual Result<VerificationMethod> Dereference(std::string_view did, std::string_view fragment,
+                                                 std::optional<Relationship> relationship,
+                                                 const ResolutionOptions& options);
 };
 
 class Resolver {
@@ -91,7 +98,10 @@ class Resolver {
 // did:key resolution (did-method-key §"Read"): one Multikey method for the key, under
 // authentication, assertionMethod, capabilityInvocation and capabilityDelegation; for Ed25519
 // also the derived X25519 key under keyAgreement; an X25519 did:key has keyAgreement only.
-std::shared_ptr<MethodResolver> MakeDidKeyResolver();
+// Resolved documents are kept in a bounded cache of `cache_capacity` DIDs (least recently used
+// out; a did:key document is a pure function of its DID); 0 turns the cache off.
+inline constexpr size_t kDidKeyCacheCapacity = 4096;
+std::shared_ptr<MethodResolver> MakeDidKeyResolver(size_t cache_capacity = kDidKeyCacheCapacity);
 
 // POSIX seconds → "2026-11-23T05:00:00Z".
 std::string XmlDateTime(int64_t seconds);
