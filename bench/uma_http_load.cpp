@@ -16,13 +16,20 @@
 //                      {"active": true}.
 //   --mode resource    GET the record with a valid RPT (one per thread) → 200 (the resource
 //                      server's Authorize + the release's entry in the disclosure log).
+//   --mode token       POST /token, client_credentials (client_secret_basic) → 200 with an
+//                      access token: the resource server's PAT, stored (group commit) as
+//                      every token is.
+//   --peer JSON        token or introspect against another OAuth 2.0 server instead: the JSON
+//                      line bench/oidc_provider.mjs prints (url, token_endpoint,
+//                      introspection_endpoint, client_id, client_secret, token). The same
+//                      client threads and loop; cpu_cores_busy is then the client's alone.
 //
 // Any other status (or an answer without what it must carry) is an error, counted and reported.
 // Prints one JSON line. Round-trip latency includes the client's VP signing; `phases` gives each
 // step's share so it can be subtracted. Results and commands: docs/benchmarks.md.
 //
-//   uma_http_load --mode grant|introspect|resource [--threads 4] [--seconds 10] [--data-dir DIR]
-//                 [--keep-data]
+//   uma_http_load --mode grant|introspect|resource|token [--threads 4] [--seconds 10]
+//                 [--data-dir DIR] [--keep-data] [--peer JSON]
 #include <httplib.h>
 #include <sodium.h>
 #include <sys/resource.h>
@@ -64,7 +71,7 @@ using namespace medallion;
 using nlohmann::json;
 using SteadyClock = std::chrono::steady_clock;
 
-enum class Mode { kGrant, kIntrospect, kResource };
+enum class Mode { kGrant, kIntrospect, kResource, kToken };
 
 struct Options {
   Mode mode = Mode::kGrant;
@@ -73,13 +80,14 @@ struct Options {
   double seconds = 10;
   std::string data_dir = MEDALLION_BENCH_DATA_DIR;
   bool keep_data = false;
+  std::string peer;  // the JSON line bench/oidc_provider.mjs prints: load that server instead
 };
 
 [[noreturn]] void Usage(const std::string& why) {
   std::fprintf(
       stderr,
-      "%s\nusage: uma_http_load --mode grant|introspect|resource [--threads N] [--seconds S] "
-      "[--data-dir DIR] [--keep-data]\n",
+      "%s\nusage: uma_http_load --mode grant|introspect|resource|token [--threads N] [--seconds S] "
+      "[--data-dir DIR] [--keep-data] [--peer JSON]\n",
       why.c_str());
   std::exit(2);
 }
@@ -102,6 +110,8 @@ Options Parse(int argc, char** argv) {
       o.data_dir = value();
     else if (a == "--keep-data")
       o.keep_data = true;
+    else if (a == "--peer")
+      o.peer = value();
     else
       Usage("unknown argument " + a);
   }
@@ -111,8 +121,12 @@ Options Parse(int argc, char** argv) {
     o.mode = Mode::kIntrospect;
   else if (o.mode_name == "resource")
     o.mode = Mode::kResource;
+  else if (o.mode_name == "token")
+    o.mode = Mode::kToken;
   else
-    Usage("--mode must be grant, introspect or resource");
+    Usage("--mode must be grant, introspect, resource or token");
+  if (!o.peer.empty() && o.mode != Mode::kToken && o.mode != Mode::kIntrospect)
+    Usage("--peer runs --mode token or introspect");
   if (o.threads < 1 || o.threads > 256) Usage("--threads must be 1..256");
   if (o.seconds <= 0 || o.seconds > 600) Usage("--seconds must be in (0, 600]");
   return o;
@@ -327,11 +341,139 @@ class RequestingClient {
   claims::Signer signer_ = w_.physician->Signer();
 };
 
+
+// Prints the run's JSON line; exit status 1 if any request failed.
+int Report(const Options& o, std::vector<Worker>& stats, double elapsed, double cpu,
+           const char* target) {
+  Worker all;
+  for (Worker& s : stats) {
+    all.ops += s.ops;
+    all.requests += s.requests;
+    all.errors += s.errors;
+    if (all.first_error.empty()) all.first_error = s.first_error;
+    all.latency_ms.insert(all.latency_ms.end(), s.latency_ms.begin(), s.latency_ms.end());
+    for (int p = 0; p < kPhases; ++p)
+      all.phase_ms[p].insert(all.phase_ms[p].end(), s.phase_ms[p].begin(), s.phase_ms[p].end());
+  }
+  auto pct = [](std::vector<double>& v, double p) {
+    if (v.empty()) return 0.0;
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
+  };
+  auto round3 = [](double x) { return std::round(x * 1000) / 1000; };
+  nlohmann::ordered_json out = {{"target", target},
+                                {"mode", o.mode_name},
+                                {"threads", o.threads},
+                                {"seconds", round3(elapsed)},
+                                {"ops", all.ops},
+                                {"ops_per_s", std::round(all.ops / elapsed * 10) / 10},
+                                {"requests", all.requests},
+                                {"requests_per_s", std::round(all.requests / elapsed)},
+                                {"p50_ms", round3(pct(all.latency_ms, 0.5))},
+                                {"p99_ms", round3(pct(all.latency_ms, 0.99))},
+                                {"errors", all.errors},
+                                {"cpu_cores_busy", std::round(cpu / elapsed * 100) / 100}};
+  if (o.mode == Mode::kGrant) {
+    nlohmann::ordered_json phases = nlohmann::ordered_json::object();
+    for (int p = 0; p < kPhases; ++p) {
+      double sum = 0;
+      for (double x : all.phase_ms[p]) sum += x;
+      const double mean = all.phase_ms[p].empty() ? 0 : sum / all.phase_ms[p].size();
+      phases[kPhaseNames[p]] = {{"p50_ms", round3(pct(all.phase_ms[p], 0.5))},
+                                {"mean_ms", round3(mean)}};
+    }
+    out["phases"] = phases;
+  }
+  if (all.errors > 0) out["first_error"] = all.first_error;
+  std::printf("%s\n", out.dump().c_str());
+  return all.errors > 0 ? 1 : 0;
+}
+
+// --peer: the same loop against another OAuth 2.0 server (client_credentials, RFC 7662).
+int RunPeer(const Options& o) {
+  const json peer = json::parse(o.peer, nullptr, false);
+  if (!peer.is_object() || !peer.contains("url") || !peer.contains("client_id"))
+    Usage("--peer: the JSON line of bench/oidc_provider.mjs");
+  const std::string url = peer["url"], basic = Basic(peer["client_id"], peer["client_secret"]);
+  const std::string token_path = peer.value("token_endpoint", "/token");
+  const std::string intro_path = peer.value("introspection_endpoint", "/token/introspection");
+  const std::string token_body = "grant_type=client_credentials&scope=" +
+                                 PercentEncode(peer.value("scope", "read"));
+  // A fresh token to introspect (an in-memory peer may have evicted the one it printed).
+  std::string token = peer.value("token", "");
+  {
+    httplib::Client http(url);
+    auto r = http.Post(token_path, {{"Authorization", basic}}, token_body,
+                       "application/x-www-form-urlencoded");
+    if (!r || r->status != 200) Die("peer setup: " + Describe(r, "client_credentials"));
+    token = json::parse(r->body).value("access_token", token);
+  }
+  const std::string intro_body = "token=" + PercentEncode(token);
+  std::vector<Worker> stats(o.threads);
+  std::atomic<int> ready{0};
+  std::mutex setup_mu;
+  std::atomic<bool> go{false};
+  SteadyClock::time_point deadline;
+  std::vector<std::thread> pool;
+  for (int i = 0; i < o.threads; ++i) {
+    pool.emplace_back([&, i] {
+      Worker& s = stats[i];
+      httplib::Client http(url);
+      http.set_keep_alive(true);
+      http.set_tcp_nodelay(true);
+      http.set_connection_timeout(5, 0);
+      http.set_read_timeout(60, 0);
+      const httplib::Headers auth = {{"Authorization", basic}};
+      auto once = [&]() -> bool {
+        if (o.mode == Mode::kToken) {
+          auto r = http.Post(token_path, auth, token_body, "application/x-www-form-urlencoded");
+          ++s.requests;
+          const bool ok = r && r->status == 200 && r->body.find("\"access_token\"") != std::string::npos;
+          if (!ok) s.Error(Describe(r, "client_credentials (want 200 access_token)"));
+          return ok;
+        }
+        auto r = http.Post(intro_path, auth, intro_body, "application/x-www-form-urlencoded");
+        ++s.requests;
+        const bool ok = r && r->status == 200 && r->body.find("\"active\":true") != std::string::npos;
+        if (!ok) s.Error(Describe(r, "introspect (want 200 active)"));
+        return ok;
+      };
+      bool ok;
+      {
+        std::lock_guard<std::mutex> one_at_a_time(setup_mu);  // connect one at a time
+        ok = once();
+      }
+      s.requests = 0;
+      ++ready;
+      while (!go.load()) std::this_thread::sleep_for(std::chrono::microseconds(200));
+      if (!ok) return;
+      while (SteadyClock::now() < deadline) {
+        const auto start = SteadyClock::now();
+        if (once()) {
+          ++s.ops;
+          s.latency_ms.push_back(MsSince(start));
+        } else if (s.errors > 1000 && s.ops == 0) {
+          break;
+        }
+      }
+    });
+  }
+  while (ready.load() < o.threads) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const double cpu0 = CpuSeconds();
+  const auto t0 = SteadyClock::now();
+  deadline = t0 + std::chrono::duration_cast<SteadyClock::duration>(
+                      std::chrono::duration<double>(o.seconds));
+  go = true;
+  for (auto& th : pool) th.join();
+  const double elapsed = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  return Report(o, stats, elapsed, CpuSeconds() - cpu0, "peer");
+}
 }  // namespace
 
 int main(int argc, char** argv) {
   const Options o = Parse(argc, argv);
   if (sodium_init() < 0) Die("sodium_init");
+  if (!o.peer.empty()) return RunPeer(o);
   Env env = DefaultEnv();
 
   // --- the container (server side) ---
@@ -430,6 +572,8 @@ int main(int argc, char** argv) {
 
   // Introspection: one RPT, and a PAT the resource server takes with client_credentials.
   std::string shared_rpt, pat;
+  const std::string token_body =
+      "grant_type=client_credentials&scope=" + PercentEncode(uma::kProtectionScope);
   if (o.mode == Mode::kIntrospect) {
     Worker setup;
     RequestingClient c(w, setup);
@@ -464,7 +608,7 @@ int main(int argc, char** argv) {
         auto d = c.http().Get("/.well-known/uma2-configuration");
         ok = d && d->status == 200;
         if (!ok) s.Error(Describe(d, "discovery (want 200)"));
-        if (ok && o.mode != Mode::kIntrospect) ok = c.Register();
+        if (ok && (o.mode == Mode::kGrant || o.mode == Mode::kResource)) ok = c.Register();
         if (ok && o.mode == Mode::kResource) ok = c.RoundTrip(&rpt, false);
       }
       s.requests = 0;
@@ -489,6 +633,14 @@ int main(int argc, char** argv) {
             ++s.requests;
             done = r && r->status == 200 && r->body.find("\"active\":true") != std::string::npos;
             if (!done) s.Error(Describe(r, "introspect (want 200 active)"));
+            break;
+          }
+          case Mode::kToken: {
+            auto r = c.http().Post("/token", {{"Authorization", w.rs_basic}}, token_body,
+                                   "application/x-www-form-urlencoded");
+            ++s.requests;
+            done = r && r->status == 200 && r->body.find("\"access_token\"") != std::string::npos;
+            if (!done) s.Error(Describe(r, "client_credentials (want 200 access_token)"));
             break;
           }
         }
@@ -517,45 +669,5 @@ int main(int argc, char** argv) {
   records.reset();
   if (!o.keep_data) std::filesystem::remove_all(dir);
 
-  Worker all;
-  for (Worker& s : stats) {
-    all.ops += s.ops;
-    all.requests += s.requests;
-    all.errors += s.errors;
-    if (all.first_error.empty()) all.first_error = s.first_error;
-    all.latency_ms.insert(all.latency_ms.end(), s.latency_ms.begin(), s.latency_ms.end());
-    for (int p = 0; p < kPhases; ++p)
-      all.phase_ms[p].insert(all.phase_ms[p].end(), s.phase_ms[p].begin(), s.phase_ms[p].end());
-  }
-  auto pct = [](std::vector<double>& v, double p) {
-    if (v.empty()) return 0.0;
-    std::sort(v.begin(), v.end());
-    return v[std::min(v.size() - 1, static_cast<size_t>(p * v.size()))];
-  };
-  auto round3 = [](double x) { return std::round(x * 1000) / 1000; };
-  nlohmann::ordered_json out = {{"mode", o.mode_name},
-                                {"threads", o.threads},
-                                {"seconds", round3(elapsed)},
-                                {"ops", all.ops},
-                                {"ops_per_s", std::round(all.ops / elapsed * 10) / 10},
-                                {"requests", all.requests},
-                                {"requests_per_s", std::round(all.requests / elapsed)},
-                                {"p50_ms", round3(pct(all.latency_ms, 0.5))},
-                                {"p99_ms", round3(pct(all.latency_ms, 0.99))},
-                                {"errors", all.errors},
-                                {"cpu_cores_busy", std::round(cpu / elapsed * 100) / 100}};
-  if (o.mode == Mode::kGrant) {
-    nlohmann::ordered_json phases = nlohmann::ordered_json::object();
-    for (int p = 0; p < kPhases; ++p) {
-      double sum = 0;
-      for (double x : all.phase_ms[p]) sum += x;
-      const double mean = all.phase_ms[p].empty() ? 0 : sum / all.phase_ms[p].size();
-      phases[kPhaseNames[p]] = {{"p50_ms", round3(pct(all.phase_ms[p], 0.5))},
-                                {"mean_ms", round3(mean)}};
-    }
-    out["phases"] = phases;
-  }
-  if (all.errors > 0) out["first_error"] = all.first_error;
-  std::printf("%s\n", out.dump().c_str());
-  return all.errors > 0 ? 1 : 0;
+  return Report(o, stats, elapsed, cpu, "medallion");
 }

@@ -20,6 +20,9 @@ Stmt::Stmt(sqlite3* db, const char* statement, std::string_view what) : db_(db),
 Stmt::Stmt(sqlite3* db, sqlite3_stmt* cached, std::string_view what)
     : db_(db), what_(what), s_(cached), ok_(cached != nullptr), owned_(false) {}
 
+Stmt::Stmt(StmtCache& cache, const char* statement, std::string_view what)
+    : Stmt(cache.db_, cache.Prepared(statement), what) {}
+
 Stmt::~Stmt() {
   if (owned_) {
     sqlite3_finalize(s_);
@@ -83,19 +86,21 @@ StmtCache::~StmtCache() {
   for (auto& [statement, s] : stmts_) sqlite3_finalize(s);
 }
 
-Stmt StmtCache::Get(const char* statement) {
+sqlite3_stmt* StmtCache::Prepared(const char* statement) {
   auto it = stmts_.find(statement);
   if (it == stmts_.end()) {
     sqlite3_stmt* s = nullptr;
     const int rc = sqlite3_prepare_v3(db_, statement, -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr);
     if (rc != SQLITE_OK) {
       sqlite3_finalize(s);
-      return Stmt(db_, static_cast<sqlite3_stmt*>(nullptr), what_);
+      return nullptr;
     }
     it = stmts_.emplace(statement, s).first;
   }
-  return Stmt(db_, it->second, what_);
+  return it->second;
 }
+
+Stmt StmtCache::Get(const char* statement) { return Stmt(db_, Prepared(statement), what_); }
 
 Status OpenDatabase(const std::string& path, std::string_view what,
                     std::span<const char* const> migrations, sqlite3** out) {

@@ -17,7 +17,7 @@ class SqliteRequestStore final : public RequestStore {
 
   Status Insert(const std::string& id, const std::string& kind, const std::string& hash,
                 const json& data, int64_t created) override {
-    Stmt ins(db_,
+    Stmt ins(cache_,
              "INSERT INTO requests (id, hash, data, status, created, kind) "
              "VALUES (?,?,?,'pending',?,?)",
              kWhat);
@@ -27,13 +27,13 @@ class SqliteRequestStore final : public RequestStore {
   }
 
   Result<size_t> CountPending() override {
-    Stmt count(db_, "SELECT COUNT(*) FROM requests WHERE status = 'pending'", kWhat);
+    Stmt count(cache_, "SELECT COUNT(*) FROM requests WHERE status = 'pending'", kWhat);
     if (count.Step() != SQLITE_ROW) return count.Error();
     return static_cast<size_t>(count.ColInt(0));
   }
 
   Result<RequestRow> Get(std::string_view id) override {
-    Stmt q(db_, "SELECT id, hash, data, status, kind, created, decided FROM requests WHERE id = ?",
+    Stmt q(cache_, "SELECT id, hash, data, status, kind, created, decided FROM requests WHERE id = ?",
            kWhat);
     const int rc = q.Text(1, id).Step();
     if (rc == SQLITE_DONE) return Status::NotFound("no such request");
@@ -42,7 +42,7 @@ class SqliteRequestStore final : public RequestStore {
   }
 
   Result<std::vector<RequestRow>> List(bool pending_only) override {
-    Stmt q(db_,
+    Stmt q(cache_,
            pending_only ? "SELECT id, hash, data, status, kind, created, decided FROM requests "
                           "WHERE status = 'pending' ORDER BY created, id"
                         : "SELECT id, hash, data, status, kind, created, decided FROM requests "
@@ -60,14 +60,14 @@ class SqliteRequestStore final : public RequestStore {
 
   Status Decide(std::string_view id, const json& data, const std::string& status,
                 int64_t decided) override {
-    Stmt up(db_, "UPDATE requests SET data = ?, status = ?, decided = ? WHERE id = ?", kWhat);
+    Stmt up(cache_, "UPDATE requests SET data = ?, status = ?, decided = ? WHERE id = ?", kWhat);
     up.Text(1, data.dump()).Text(2, status).Int(3, decided).Text(4, id);
     if (up.Step() != SQLITE_DONE) return up.Error();
     return Status::Ok();
   }
 
   Status PutData(std::string_view id, const json& data) override {
-    Stmt up(db_, "UPDATE requests SET data = ? WHERE id = ?", kWhat);
+    Stmt up(cache_, "UPDATE requests SET data = ? WHERE id = ?", kWhat);
     if (up.Text(1, data.dump()).Text(2, id).Step() != SQLITE_DONE) return up.Error();
     return Status::Ok();
   }
@@ -88,6 +88,7 @@ class SqliteRequestStore final : public RequestStore {
   }
 
   sqlite3* db_;
+  sql::StmtCache cache_{db_, kWhat};  // statements prepared once (the caller serializes)
 };
 
 }  // namespace

@@ -4,7 +4,10 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -169,7 +172,17 @@ class AuthorizationServer::Impl {
         credentials_(NewSqliteCredentialStore(db)),
         requests_(NewSqliteRequestStore(db)),
         devices_(NewSqliteDeviceStore(db)) {}
-  ~Impl() { sqlite3_close(db_); }
+  ~Impl() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (batch_open_) (void)CommitGroup();
+    }
+    // The stores' prepared statements go before their connection.
+    clients_.reset(), tickets_.reset(), tokens_.reset(), resources_.reset(), log_.reset();
+    policies_.reset(), credentials_.reset(), requests_.reset(), devices_.reset();
+    readers_.clear();
+    sqlite3_close(db_);
+  }
 
   sqlite3* db_;
   const AuthorizationServerOptions& o_;
@@ -184,17 +197,191 @@ class AuthorizationServer::Impl {
   std::unique_ptr<RequestStore> requests_;
   std::unique_ptr<DeviceStore> devices_;
   std::mutex mu_;  // serializes read-modify-write sequences (SQLite serializes statements)
-  // Wakes the owner's long-polling event readers when the log grows (notifications).
+  // Wakes the owner's long-polling event readers when the log grows (notifications): after the
+  // group that grew it is committed, so they never see an entry that could still be lost.
   std::condition_variable log_grew_;
+
+  // --- group commit (docs/uma.md §"Group commit") ---
+  //
+  // Every write runs in Tx() with mu_ held, as before, but inside a SAVEPOINT of the *group*: one
+  // open BEGIN IMMEDIATE transaction that the writes of concurrent requests join. A write is
+  // acknowledged (Tx returns) only after the group's COMMIT — one fsync for the whole group. The
+  // first writer to wait leads: it lets the requests queued on mu_ add their writes (bounded by
+  // kMaxGroupWrites and kGroupWindow), then commits and wakes the others; each then answers with
+  // the group's outcome. Writes run one after another on one connection, so every read-modify-
+  // write (the disclosure log's hash chain included) sees exactly the writes before it; a write
+  // that fails rolls back to its savepoint and changes nothing. A request that only read under
+  // mu_ may have seen the open group's writes, so Lock waits for that group too before it lets
+  // the answer go: nothing is answered from a state that could still be lost. Hot reads
+  // (introspection, resource authorization) use WAL reader connections (TakeReader) and see only
+  // committed state, without mu_.
+
+  // Takes mu_ (counted, so a group's leader knows who is queued) and, on release, waits until
+  // every write this holder could have seen is durable.
+  class Lock {
+   public:
+    explicit Lock(Impl& im) : im_(im) {
+      im_.arriving_.fetch_add(1, std::memory_order_relaxed);
+      im_.mu_.lock();
+      im_.arriving_.fetch_sub(1, std::memory_order_relaxed);
+      ++im_.acquired_;
+    }
+    ~Lock() {
+      if (im_.batch_open_ && im_.batch_writes_ > 0) (void)im_.AwaitGroup(im_.batch_seq_);
+      im_.mu_.unlock();
+    }
+    Lock(const Lock&) = delete;
+    Lock& operator=(const Lock&) = delete;
+
+   private:
+    Impl& im_;
+  };
+
+  static constexpr size_t kMaxGroupWrites = 256;
+  static constexpr std::chrono::microseconds kGroupWindow{1000};
+
+  std::atomic<int> arriving_{0};  // threads waiting for mu_
+  uint64_t acquired_ = 0;         // times mu_ was taken through Lock (guarded by mu_)
+  std::condition_variable_any group_done_;   // a group was committed (or failed)
+  std::condition_variable_any group_grew_;   // a request joined the open group (wakes the leader)
+  bool batch_open_ = false;
+  bool leading_ = false;       // a leader is collecting or committing the open group
+  bool in_write_ = false;      // a Tx body is running (Tx does not nest)
+  uint64_t batch_seq_ = 0;     // the open (or last) group
+  uint64_t done_seq_ = 0;      // groups up to this one are committed or failed
+  size_t batch_writes_ = 0;    // writes in the open group
+  std::deque<std::pair<uint64_t, Status>> failed_groups_;  // the last few failed groups
+
+  // The outcome of group `seq` (done).
+  Status GroupOutcome(uint64_t seq) const {
+    for (const auto& [s, st] : failed_groups_) {
+      if (s == seq) return st;
+    }
+    return Status::Ok();
+  }
+
+  // Commits the open group. REQUIRES: mu_ held, batch_open_.
+  Status CommitGroup() {
+    Status st = batch_writes_ > 0 ? sql::Exec(db_, "COMMIT", kWhat) : Status::Ok();
+    if (batch_writes_ == 0 || !st.ok()) (void)sql::Exec(db_, "ROLLBACK", kWhat);
+    batch_open_ = false;
+    batch_writes_ = 0;
+    done_seq_ = batch_seq_;
+    if (!st.ok()) {
+      failed_groups_.emplace_back(batch_seq_, st);
+      if (failed_groups_.size() > 64) failed_groups_.pop_front();
+    }
+    group_done_.notify_all();
+    log_grew_.notify_all();
+    return st;
+  }
+
+  // Waits until group `seq` is committed, leading it if nobody does. REQUIRES: mu_ held (it is
+  // released while waiting and held again on return).
+  Status AwaitGroup(uint64_t seq) {
+    while (done_seq_ < seq) {
+      if (leading_) {
+        group_grew_.notify_one();  // the leader may be waiting for this request to join
+        group_done_.wait(mu_);
+        continue;
+      }
+      leading_ = true;
+      // Wait for the requests queued on the lock right now (not for later ones: they make the
+      // next group while this one commits), at most kGroupWindow.
+      const uint64_t let_in = acquired_ + static_cast<uint64_t>(arriving_.load());
+      const auto deadline = std::chrono::steady_clock::now() + kGroupWindow;
+      while (acquired_ < let_in && batch_writes_ < kMaxGroupWrites &&
+             std::chrono::steady_clock::now() < deadline) {
+        group_grew_.wait_until(mu_, deadline);
+      }
+      (void)CommitGroup();
+      leading_ = false;
+    }
+    return GroupOutcome(seq);
+  }
+
+  // Runs `body` as one write of the open group (opening one if needed) and returns once the
+  // group is committed: OK if both the body and the commit succeeded. A body that fails changes
+  // nothing. REQUIRES: mu_ held (through Lock), not inside another Tx body.
+  template <typename F>
+  Status Tx(F&& body) {
+    if (in_write_) return Status::Internal("consent: nested transaction");
+    if (!batch_open_) {
+      MDL_RETURN_IF_ERROR(sql::Exec(db_, "BEGIN IMMEDIATE", kWhat));
+      batch_open_ = true;
+      ++batch_seq_;
+    }
+    MDL_RETURN_IF_ERROR(sql::Exec(db_, "SAVEPOINT w", kWhat));
+    in_write_ = true;
+    Status st = body();
+    in_write_ = false;
+    if (st.ok()) st = sql::Exec(db_, "RELEASE w", kWhat);
+    if (!st.ok()) {
+      (void)sql::Exec(db_, "ROLLBACK TO w", kWhat);
+      (void)sql::Exec(db_, "RELEASE w", kWhat);
+      if (batch_writes_ == 0 && !leading_) (void)CommitGroup();  // nothing to keep: close it
+      return st;
+    }
+    ++batch_writes_;
+    return AwaitGroup(batch_seq_);
+  }
+
+  // --- WAL readers ---
+
+  // A read-only connection with the stores the hot read paths use; it sees committed state only.
+  struct Reader {
+    sqlite3* db = nullptr;
+    std::unique_ptr<TokenStore> tokens;
+    std::unique_ptr<ResourceStore> resources;
+    ~Reader() {
+      tokens.reset(), resources.reset();
+      sqlite3_close(db);
+    }
+  };
+  struct ReaderReturn {
+    Impl* im;
+    void operator()(Reader* r) const { im->ReturnReader(r); }
+  };
+  using ReaderPtr = std::unique_ptr<Reader, ReaderReturn>;
+
+  std::string path_;  // the database ("" or ":memory:": no readers, reads take mu_)
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<Reader>> readers_;  // idle ones
+  static constexpr size_t kMaxIdleReaders = 8;
+
+  // An idle reader, or a new one; nullptr when this database has no separate readers.
+  ReaderPtr TakeReader() {
+    {
+      std::lock_guard<std::mutex> lock(readers_mu_);
+      if (!readers_.empty()) {
+        Reader* r = readers_.back().release();
+        readers_.pop_back();
+        return ReaderPtr(r, ReaderReturn{this});
+      }
+    }
+    if (path_.empty() || path_ == ":memory:" || path_.rfind("file:", 0) == 0)
+      return ReaderPtr(nullptr, ReaderReturn{this});
+    auto r = std::make_unique<Reader>();
+    if (sqlite3_open_v2(path_.c_str(), &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+      return ReaderPtr(nullptr, ReaderReturn{this});
+    }
+    sqlite3_busy_timeout(r->db, 5000);
+    r->tokens = NewSqliteTokenStore(r->db);
+    r->resources = NewSqliteResourceStore(r->db);
+    return ReaderPtr(r.release(), ReaderReturn{this});
+  }
+
+  void ReturnReader(Reader* r) {
+    std::unique_ptr<Reader> owned(r);
+    if (r == nullptr) return;
+    std::lock_guard<std::mutex> lock(readers_mu_);
+    if (readers_.size() < kMaxIdleReaders) readers_.push_back(std::move(owned));
+  }
 
   int64_t Now() const { return env_.clock->NowSeconds(); }
   std::string NewToken() { return Base64UrlEncode(env_.rng->RandomBytes(32)); }
   std::string NewId() { return env_.rng->RandomId(16); }
-
-  template <typename F>
-  Status Tx(F&& body) {
-    return sql::InTransaction(db_, kWhat, std::forward<F>(body));
-  }
 
   // --- tokens ---
 
@@ -250,12 +437,8 @@ class AuthorizationServer::Impl {
 
   // --- the accounting of disclosures ---
 
-  // Appends a hash-chained entry (disclosure_log.h) and wakes the event readers.
-  Status Log(json entry) {
-    MDL_RETURN_IF_ERROR(log_->Append(std::move(entry), Now()));
-    log_grew_.notify_all();
-    return Status::Ok();
-  }
+  // Appends a hash-chained entry (disclosure_log.h); the event readers wake when it commits.
+  Status Log(json entry) { return log_->Append(std::move(entry), Now()); }
 
   // --- policies ---
 

@@ -37,6 +37,7 @@ Result<std::unique_ptr<AuthorizationServer>> AuthorizationServer::Open(
   MDL_RETURN_IF_ERROR(sql::OpenDatabase(path, kWhat, Migrations(), &db));
   std::unique_ptr<AuthorizationServer> as(new AuthorizationServer(nullptr, std::move(options)));
   as->impl_ = std::make_unique<Impl>(db, as->options_, env);
+  as->impl_->path_ = path;
   return as;
 }
 
@@ -149,7 +150,7 @@ Reply AuthorizationServer::RegisterClient(const json& metadata,
   std::string secret = impl_->NewToken();
   const Hash256 h = TokenHash(secret);
   const int64_t now = impl_->Now();
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   Status st = impl_->Tx([&]() -> Status {
     MDL_RETURN_IF_ERROR(impl_->clients_->Insert(client_id, h, kind, stored, now));
     return impl_->Log({{"event", "client.register"},
@@ -176,7 +177,7 @@ Result<std::pair<std::string, SecretString>> AuthorizationServer::RegisterResour
                  {"token_endpoint_auth_method", "client_secret_basic"},
                  {"grant_types", {"client_credentials"}},
                  {"scope", kProtectionScope}};
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   MDL_RETURN_IF_ERROR(impl_->Tx([&]() -> Status {
     // (not MDL_RETURN_IF_ERROR: this runs inside one, whose local it would shadow)
     if (Status st = impl_->clients_->Insert(client_id, h, "resource_server", stored, impl_->Now());
@@ -191,7 +192,7 @@ Result<std::pair<std::string, SecretString>> AuthorizationServer::RegisterResour
 }
 
 Result<std::string> AuthorizationServer::InternalPat(const std::string& name) {
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   std::string client_id = impl_->clients_->InternalClient(name);
   const std::string pat = impl_->NewToken();
   MDL_RETURN_IF_ERROR(impl_->Tx([&]() -> Status {
@@ -222,7 +223,7 @@ Reply AuthorizationServer::Token(const std::map<std::string, std::string>& form,
   // RFC 6749 §5.2: client authentication failed → 401 invalid_client.
   std::optional<ClientRow> client;
   {
-    std::lock_guard<std::mutex> lock(impl_->mu_);
+    Impl::Lock lock(*impl_);
     client = impl_->Authenticate(credentials);
   }
   if (!client) {
@@ -251,7 +252,7 @@ Reply AuthorizationServer::Token(const std::map<std::string, std::string>& form,
                    "a resource server asks for scope uma_protection");
     }
     const std::string pat = impl_->NewToken();
-    std::lock_guard<std::mutex> lock(impl_->mu_);
+    Impl::Lock lock(*impl_);
     Status st = impl_->Tx([&]() -> Status {
       return impl_->InsertToken(pat, "pat", credentials.client_id, options_.owner_did,
                                 {{"scope", kProtectionScope}}, options_.pat_ttl);
@@ -304,7 +305,7 @@ Result<json> ResourceDescription(const json& d) {
 }  // namespace
 
 Reply AuthorizationServer::CreateResource(std::string_view pat, const json& description) {
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   const std::string rs = impl_->PatClient(pat);
   if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
   auto d = ResourceDescription(description);
@@ -325,7 +326,7 @@ Reply AuthorizationServer::CreateResource(std::string_view pat, const json& desc
 }
 
 Reply AuthorizationServer::ReadResource(std::string_view pat, std::string_view id) {
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   std::string rs;
   Impl::ResourceRow r;
   if (auto refusal = impl_->OwnedResource(pat, id, &rs, &r)) return *refusal;
@@ -336,7 +337,7 @@ Reply AuthorizationServer::ReadResource(std::string_view pat, std::string_view i
 
 Reply AuthorizationServer::UpdateResource(std::string_view pat, std::string_view id,
                                           const json& description) {
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   std::string rs;
   Impl::ResourceRow r;
   if (auto refusal = impl_->OwnedResource(pat, id, &rs, &r)) return *refusal;
@@ -348,7 +349,7 @@ Reply AuthorizationServer::UpdateResource(std::string_view pat, std::string_view
 }
 
 Reply AuthorizationServer::DeleteResource(std::string_view pat, std::string_view id) {
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   std::string rs;
   Impl::ResourceRow r;
   if (auto refusal = impl_->OwnedResource(pat, id, &rs, &r)) return *refusal;
@@ -358,7 +359,7 @@ Reply AuthorizationServer::DeleteResource(std::string_view pat, std::string_view
 }
 
 Reply AuthorizationServer::ListResources(std::string_view pat) {
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   const std::string rs = impl_->PatClient(pat);
   if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
   json ids = json::array();
@@ -367,7 +368,7 @@ Reply AuthorizationServer::ListResources(std::string_view pat) {
 }
 
 Reply AuthorizationServer::RequestPermission(std::string_view pat, const json& body) {
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   const std::string rs = impl_->PatClient(pat);
   if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
   return RequestPermissionLocked(rs, body);
@@ -421,18 +422,44 @@ Reply AuthorizationServer::RequestPermissionLocked(const std::string& rs, const 
   return Created({{"ticket", *ticket}});
 }
 
+// A read of committed state: through a WAL reader connection without mu_, or (a database with
+// no separate readers) the stores under the lock.
+class AuthorizationServer::ReadView {
+ public:
+  explicit ReadView(Impl& im) : reader_(im.TakeReader()) {
+    if (reader_) {
+      tokens_ = reader_->tokens.get();
+      resources_ = reader_->resources.get();
+    } else {
+      lock_.emplace(im);
+      tokens_ = im.tokens_.get();
+      resources_ = im.resources_.get();
+    }
+  }
+  TokenStore& tokens() { return *tokens_; }
+  ResourceStore& resources() { return *resources_; }
+
+ private:
+  Impl::ReaderPtr reader_;
+  std::optional<Impl::Lock> lock_;
+  TokenStore* tokens_;
+  ResourceStore* resources_;
+};
+
 Reply AuthorizationServer::Introspect(std::string_view pat, std::string_view token) {
-  std::lock_guard<std::mutex> lock(impl_->mu_);
-  const std::string rs = impl_->PatClient(pat);
-  if (rs.empty()) return InvalidToken(options_.realm, "a valid PAT is required");
+  ReadView view(*impl_);
+  const int64_t now = impl_->Now();
+  auto pat_row = view.tokens().Live(pat, "pat", now);
+  if (!pat_row) return InvalidToken(options_.realm, "a valid PAT is required");
+  const std::string rs = pat_row->client_id;
   if (token.empty())
     return Error(StatusCode::kInvalidArgument, "invalid_request", "token is required");
   // RFC 7662 §2.2: anything not active for this caller is just {"active": false}.
-  auto row = impl_->LiveToken(token, "rpt");
+  auto row = view.tokens().Live(token, "rpt", now);
   if (!row) return Answer({{"active", false}});
   json perms = json::array();
   for (const GrantedPermission& g : PermissionsFromJson(row->data.at("permissions"))) {
-    auto r = impl_->Resource(g.resource_id);
+    auto r = view.resources().Get(g.resource_id);
     if (!r || r->client_id != rs) continue;
     // FedAuthz §5.1.1: resource_id, resource_scopes, exp.
     perms.push_back(
@@ -450,7 +477,7 @@ Reply AuthorizationServer::Introspect(std::string_view pat, std::string_view tok
 }
 
 Reply AuthorizationServer::Revoke(const ClientCredentials& credentials, std::string_view token) {
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   if (!impl_->Authenticate(credentials)) {
     Reply r = Error(StatusCode::kUnauthenticated, "invalid_client", "client authentication failed");
     r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"" + options_.realm + "\"");
@@ -484,21 +511,27 @@ Reply AuthorizationServer::Revoke(const ClientCredentials& credentials, std::str
 Result<Access> AuthorizationServer::Authorize(std::string_view pat, std::string_view bearer,
                                               const std::string& resource_id,
                                               const std::string& scope, Reply* refusal) {
-  std::lock_guard<std::mutex> lock(impl_->mu_);
-  const std::string rs = impl_->PatClient(pat);
-  if (rs.empty()) return Status::Unauthenticated("the resource server's PAT is not valid");
-  if (!bearer.empty()) {
-    if (auto session = impl_->LiveToken(bearer, "session")) {
-      return Access{options_.owner_did, "owner", HexEncode(TokenHash(bearer)), true};
-    }
-    if (auto row = impl_->LiveToken(bearer, "rpt")) {
-      for (const GrantedPermission& g : PermissionsFromJson(row->data.at("permissions"))) {
-        if (g.resource_id == resource_id && Contains(g.scopes, scope)) {
-          return Access{row->subject, row->client_id, HexEncode(TokenHash(bearer)), false};
+  std::string rs;
+  {
+    ReadView view(*impl_);
+    const int64_t now = impl_->Now();
+    auto pat_row = view.tokens().Live(pat, "pat", now);
+    if (!pat_row) return Status::Unauthenticated("the resource server's PAT is not valid");
+    rs = pat_row->client_id;
+    if (!bearer.empty()) {
+      if (auto session = view.tokens().Live(bearer, "session", now)) {
+        return Access{options_.owner_did, "owner", HexEncode(TokenHash(bearer)), true};
+      }
+      if (auto row = view.tokens().Live(bearer, "rpt", now)) {
+        for (const GrantedPermission& g : PermissionsFromJson(row->data.at("permissions"))) {
+          if (g.resource_id == resource_id && Contains(g.scopes, scope)) {
+            return Access{row->subject, row->client_id, HexEncode(TokenHash(bearer)), false};
+          }
         }
       }
     }
   }
+  Impl::Lock lock(*impl_);
   // UMA Grant §3.2: no token, or one without this permission → a permission ticket.
   Reply ticket =
       RequestPermissionLocked(rs, {{"resource_id", resource_id}, {"resource_scopes", {scope}}});
@@ -521,7 +554,7 @@ Result<Access> AuthorizationServer::Authorize(std::string_view pat, std::string_
 Status AuthorizationServer::RecordRelease(const Access& access, const std::string& resource_id,
                                           const std::string& scope,
                                           const std::vector<std::string>& what) {
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   MDL_RETURN_IF_ERROR(impl_->Tx([&]() {
     return impl_->Log({{"event", "release"},
                        {"requesting_party", access.requesting_party},
@@ -538,7 +571,7 @@ Status AuthorizationServer::RecordRelease(const Access& access, const std::strin
 // --- the owner ---
 
 Reply AuthorizationServer::OwnerChallenge() {
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   const std::string nonce = impl_->NewToken();
   const int64_t expires = impl_->Now() + options_.challenge_ttl;
   Status st = impl_->Tx([&]() -> Status {
@@ -581,7 +614,7 @@ Result<json> VerifyDidAuth(std::string_view token, const AuthorizationServerOpti
 Reply AuthorizationServer::OwnerSignIn(std::string_view did_auth_jwt) {
   claims::VerifiedJwt info;
   auto payload = VerifyDidAuth(did_auth_jwt, options_, impl_->Now(), "", &info);
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   if (!payload)
     return Error(StatusCode::kUnauthenticated, "invalid_grant",
                  "the sign-in token was refused: " + payload.error().message());
@@ -611,7 +644,7 @@ Result<std::string> AuthorizationServer::OpenOwnerSession(std::string_view metho
                                                           int64_t ttl_seconds) {
   if (ttl_seconds <= 0 || ttl_seconds > options_.session_ttl) ttl_seconds = options_.session_ttl;
   const std::string session = impl_->NewToken();
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   Status st = impl_->Tx([&]() -> Status {
     MDL_RETURN_IF_ERROR(impl_->InsertToken(session, "session", "owner", options_.owner_did,
                                            json::object(), ttl_seconds));
@@ -626,7 +659,7 @@ Result<std::string> AuthorizationServer::OpenOwnerSession(std::string_view metho
 }
 
 Status AuthorizationServer::EndOwnerSession(std::string_view session) {
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   if (!impl_->LiveToken(session, "session")) return Status::Ok();
   return impl_->Tx([&]() -> Status {
     MDL_RETURN_IF_ERROR(impl_->RevokeTokenHash(TokenHash(session)));
@@ -636,7 +669,7 @@ Status AuthorizationServer::EndOwnerSession(std::string_view session) {
 }
 
 Status AuthorizationServer::EndOwnerSessions() {
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   return impl_->Tx([&]() -> Status {
     MDL_ASSIGN_OR_RETURN(size_t ended, impl_->tokens_->RevokeKind("session", impl_->Now()));
     return impl_->Log({{"event", "owner.signout"}, {"everywhere", true}, {"sessions", ended}});
@@ -650,7 +683,7 @@ Status AuthorizationServer::CheckOwner(std::string_view session) {
 }
 
 #define MDL_OWNER_ONLY(session)                                                       \
-  std::lock_guard<std::mutex> lock(impl_->mu_);                                       \
+  Impl::Lock lock(*impl_);                                       \
   if (!CheckOwner(session).ok()) {                                                    \
     return InvalidToken(options_.realm, "the owner's session is required (sign in)"); \
   }
@@ -874,7 +907,7 @@ Reply AuthorizationServer::DecideAsOwner(std::string_view session, std::string_v
 
 Reply AuthorizationServer::DecideSigned(std::string_view request_id,
                                         std::string_view decision_token) {
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   std::string hash;
   {
     auto row = impl_->requests_->Get(request_id);
@@ -993,7 +1026,7 @@ Reply AuthorizationServer::ListReceipts(std::string_view session) {
 #undef MDL_OWNER_ONLY
 
 Status AuthorizationServer::MaybeAnchor(bool force) {
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   return MaybeAnchorLocked(force);
 }
 

@@ -35,7 +35,7 @@ class SqliteClientStore final : public ClientStore {
                                         std::string_view secret) override {
     if (client_id.size() > kMaxCredentialBytes || secret.size() > kMaxCredentialBytes)
       return std::nullopt;
-    Stmt q(db_, "SELECT secret_hash, kind, metadata FROM clients WHERE client_id = ?", kWhat);
+    Stmt q(cache_, "SELECT secret_hash, kind, metadata FROM clients WHERE client_id = ?", kWhat);
     q.Text(1, client_id);
     if (q.Step() != SQLITE_ROW) return std::nullopt;
     const std::string stored = q.ColBlob(0);
@@ -48,7 +48,7 @@ class SqliteClientStore final : public ClientStore {
   }
 
   std::string InternalClient(const std::string& name) override {
-    Stmt q(db_,
+    Stmt q(cache_,
            "SELECT client_id FROM clients WHERE kind = 'internal' AND json_extract(metadata, "
            "'$.client_name') = ?",
            kWhat);
@@ -58,6 +58,7 @@ class SqliteClientStore final : public ClientStore {
 
  private:
   sqlite3* db_;
+  sql::StmtCache cache_{db_, kWhat};  // statements prepared once (the caller serializes)
 };
 
 }  // namespace

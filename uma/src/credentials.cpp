@@ -16,7 +16,7 @@ class SqliteCredentialStore final : public CredentialStore {
   explicit SqliteCredentialStore(sqlite3* db) : db_(db) {}
 
   Result<bool> Add(const CredentialRow& r) override {
-    Stmt ins(db_,
+    Stmt ins(cache_,
              "INSERT OR IGNORE INTO credentials (id, vc, issuer, types, source, received, "
              "pharmacy_copy, notices) VALUES (?,?,?,?,?,?,?,?)",
              kWhat);
@@ -31,14 +31,14 @@ class SqliteCredentialStore final : public CredentialStore {
     if (ins.Step() != SQLITE_DONE) return ins.Error();
     if (sqlite3_changes(db_) != 0) return true;
     if (!r.pharmacy_copy.is_null()) {
-      Stmt upd(db_,
+      Stmt upd(cache_,
                "UPDATE credentials SET pharmacy_copy = ? WHERE id = ? AND pharmacy_copy IS NULL",
                kWhat);
       upd.Text(1, r.pharmacy_copy.dump()).Text(2, r.id);
       if (upd.Step() != SQLITE_DONE) return upd.Error();
     }
     if (!r.notices.empty()) {
-      Stmt upd(db_, "UPDATE credentials SET notices = ? WHERE id = ? AND notices IS NULL", kWhat);
+      Stmt upd(cache_, "UPDATE credentials SET notices = ? WHERE id = ? AND notices IS NULL", kWhat);
       upd.Text(1, r.notices).Text(2, r.id);
       if (upd.Step() != SQLITE_DONE) return upd.Error();
     }
@@ -47,7 +47,7 @@ class SqliteCredentialStore final : public CredentialStore {
 
   Result<std::vector<CredentialRow>> List() override {
     std::vector<CredentialRow> out;
-    Stmt q(db_,
+    Stmt q(cache_,
            "SELECT id, vc, issuer, types, source, received, pharmacy_copy, notices FROM credentials "
            "ORDER BY received, id",
            kWhat);
@@ -66,6 +66,7 @@ class SqliteCredentialStore final : public CredentialStore {
 
  private:
   sqlite3* db_;
+  sql::StmtCache cache_{db_, kWhat};  // statements prepared once (the caller serializes)
 };
 
 }  // namespace

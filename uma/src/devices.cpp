@@ -122,7 +122,7 @@ Result<json> CheckSignedResult(const json& sign, const json& body, ByteView devi
 }  // namespace
 
 Reply AuthorizationServer::CreatePairing(std::string_view session, int64_t ttl_seconds) {
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   if (!CheckOwner(session).ok())
     return InvalidToken(options_.realm, "the owner's session is required (sign in)");
   if (ttl_seconds < 0 || ttl_seconds > options_.pairing_ttl) {
@@ -176,7 +176,7 @@ Reply AuthorizationServer::CompletePairing(const json& body) {
                            {"device_name", name}};
   const std::string t = *jcs::Canonicalize(transcript);
 
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   Reply reply;
   bool hook_added = false;
   Status st = impl_->Tx([&]() -> Status {
@@ -256,7 +256,7 @@ Reply AuthorizationServer::CompletePairing(const json& body) {
 }
 
 Reply AuthorizationServer::ListDevices(std::string_view session) {
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   if (!CheckOwner(session).ok())
     return InvalidToken(options_.realm, "the owner's session is required (sign in)");
   json out = json::array();
@@ -274,7 +274,7 @@ Reply AuthorizationServer::ListDevices(std::string_view session) {
 }
 
 Reply AuthorizationServer::RevokeDevice(std::string_view session, std::string_view device_id) {
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   if (!CheckOwner(session).ok())
     return InvalidToken(options_.realm, "the owner's session is required (sign in)");
   auto pk = impl_->devices_->ActiveKey(device_id);
@@ -309,7 +309,7 @@ Reply AuthorizationServer::DeviceSignIn(const json& body) {
                                                         {"container", options_.issuer},
                                                         {"device_id", device_id},
                                                         {"nonce", nonce}});
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   auto pk = impl_->devices_->ActiveKey(device_id);
   if (!pk) return Error(StatusCode::kUnauthenticated, "invalid_grant", "unknown or revoked device");
   if (!VerifyEd25519(*pk, statement, *sig))
@@ -324,7 +324,7 @@ Reply AuthorizationServer::DeviceSignIn(const json& body) {
 }
 
 Reply AuthorizationServer::DeviceRequests(std::string_view device_session) {
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   if (!impl_->LiveToken(device_session, "device"))
     return InvalidToken(options_.realm, "a device session is required");
   json out = json::array();
@@ -362,7 +362,7 @@ Reply AuthorizationServer::DeviceDecide(std::string_view device_session,
   Bytes pk;
   json data;
   {
-    std::lock_guard<std::mutex> lock(impl_->mu_);
+    Impl::Lock lock(*impl_);
     auto session = impl_->LiveToken(device_session, "device");
     if (!session) return InvalidToken(options_.realm, "a device session is required");
     device_id = session->subject;
@@ -397,7 +397,7 @@ Reply AuthorizationServer::DeviceDecide(std::string_view device_session,
     result = std::move(*checked);
   }
 
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   Reply reply;
   Status st = impl_->Tx([&]() -> Status {
     reply = impl_->RecordDecision(std::string(request_id), {kOwnerApprover}, decision,
@@ -427,7 +427,7 @@ Result<std::string> AuthorizationServer::QueueApproval(const std::string& kind, 
     return Status::InvalidArgument("'summary' must be an object");
   if (!payload.is_object()) return Status::InvalidArgument("'payload' must be an object");
   if (payload.contains("sign")) MDL_RETURN_IF_ERROR(CheckSignRequest(payload["sign"]));
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   const std::string id = impl_->NewId();
   json s = summary;
   s["id"] = id;
@@ -450,7 +450,7 @@ Result<std::string> AuthorizationServer::QueueApproval(const std::string& kind, 
 }
 
 Result<json> AuthorizationServer::GetRequest(std::string_view request_id) {
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   auto row = impl_->requests_->Get(request_id);
   if (!row) return row.error();
   json& data = row->data;

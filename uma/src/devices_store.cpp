@@ -18,9 +18,9 @@ class SqliteDeviceStore final : public DeviceStore {
 
   Status PutPairing(const std::string& id, const Hash256& secret_hash, int64_t expires,
                     int64_t now) override {
-    Stmt gc(db_, "DELETE FROM pairings WHERE expires < ?", kWhat);
+    Stmt gc(cache_, "DELETE FROM pairings WHERE expires < ?", kWhat);
     if (gc.Int(1, now - 86400).Step() != SQLITE_DONE) return gc.Error();
-    Stmt ins(db_, "INSERT INTO pairings (id, secret_hash, expires, created) VALUES (?,?,?,?)",
+    Stmt ins(cache_, "INSERT INTO pairings (id, secret_hash, expires, created) VALUES (?,?,?,?)",
              kWhat);
     ins.Text(1, id).Blob(2, secret_hash.data(), secret_hash.size()).Int(3, expires).Int(4, now);
     if (ins.Step() != SQLITE_DONE) return ins.Error();
@@ -28,7 +28,7 @@ class SqliteDeviceStore final : public DeviceStore {
   }
 
   Result<PairingRow> FindPairing(std::string_view id) override {
-    Stmt q(db_, "SELECT secret_hash, expires, used, attempts FROM pairings WHERE id = ?", kWhat);
+    Stmt q(cache_, "SELECT secret_hash, expires, used, attempts FROM pairings WHERE id = ?", kWhat);
     const int rc = q.Text(1, id).Step();
     if (rc == SQLITE_DONE) return Status::NotFound("unknown pairing");
     if (rc != SQLITE_ROW) return q.Error();
@@ -45,33 +45,33 @@ class SqliteDeviceStore final : public DeviceStore {
   }
 
   Status BurnAttempt(std::string_view id) override {
-    Stmt bump(db_, "UPDATE pairings SET attempts = attempts + 1 WHERE id = ?", kWhat);
+    Stmt bump(cache_, "UPDATE pairings SET attempts = attempts + 1 WHERE id = ?", kWhat);
     if (bump.Text(1, id).Step() != SQLITE_DONE) return bump.Error();
     return Status::Ok();
   }
 
   Result<bool> ConsumePairing(std::string_view id) override {
-    Stmt use(db_, "UPDATE pairings SET used = 1 WHERE id = ? AND used = 0", kWhat);
+    Stmt use(cache_, "UPDATE pairings SET used = 1 WHERE id = ? AND used = 0", kWhat);
     if (use.Text(1, id).Step() != SQLITE_DONE) return use.Error();
     return sqlite3_changes(db_) == 1;
   }
 
   Status AddDevice(const std::string& id, ByteView public_key, const std::string& name,
                    int64_t created) override {
-    Stmt ins(db_, "INSERT INTO devices (id, public_key, name, created) VALUES (?,?,?,?)", kWhat);
+    Stmt ins(cache_, "INSERT INTO devices (id, public_key, name, created) VALUES (?,?,?,?)", kWhat);
     ins.Text(1, id).Blob(2, public_key.data(), public_key.size()).Text(3, name).Int(4, created);
     if (ins.Step() != SQLITE_DONE) return ins.Error();
     return Status::Ok();
   }
 
   Result<size_t> CountActive() override {
-    Stmt count(db_, "SELECT COUNT(*) FROM devices WHERE revoked IS NULL", kWhat);
+    Stmt count(cache_, "SELECT COUNT(*) FROM devices WHERE revoked IS NULL", kWhat);
     if (count.Step() != SQLITE_ROW) return count.Error();
     return static_cast<size_t>(count.ColInt(0));
   }
 
   Result<std::vector<DeviceRow>> ListDevices() override {
-    Stmt q(db_, "SELECT id, public_key, name, created, revoked FROM devices ORDER BY created, id",
+    Stmt q(cache_, "SELECT id, public_key, name, created, revoked FROM devices ORDER BY created, id",
            kWhat);
     std::vector<DeviceRow> out;
     int rc;
@@ -90,7 +90,7 @@ class SqliteDeviceStore final : public DeviceStore {
   }
 
   Result<Bytes> ActiveKey(std::string_view id) override {
-    Stmt q(db_, "SELECT public_key FROM devices WHERE id = ? AND revoked IS NULL", kWhat);
+    Stmt q(cache_, "SELECT public_key FROM devices WHERE id = ? AND revoked IS NULL", kWhat);
     const int rc = q.Text(1, id).Step();
     if (rc == SQLITE_DONE) return Status::NotFound("no such device in use");
     if (rc != SQLITE_ROW) return q.Error();
@@ -99,13 +99,14 @@ class SqliteDeviceStore final : public DeviceStore {
   }
 
   Status Revoke(std::string_view id, int64_t now) override {
-    Stmt up(db_, "UPDATE devices SET revoked = ? WHERE id = ?", kWhat);
+    Stmt up(cache_, "UPDATE devices SET revoked = ? WHERE id = ?", kWhat);
     if (up.Int(1, now).Text(2, id).Step() != SQLITE_DONE) return up.Error();
     return Status::Ok();
   }
 
  private:
   sqlite3* db_;
+  sql::StmtCache cache_{db_, kWhat};  // statements prepared once (the caller serializes)
 };
 
 }  // namespace

@@ -27,7 +27,7 @@ class SqliteDisclosureLog final : public DisclosureLog {
     entry["prev"] = head.hash;
     MDL_ASSIGN_OR_RETURN(std::string canonical, jcs::Canonicalize(entry));
     const std::string hash = HexEncode(Sha256(AsBytes(canonical)));
-    Stmt ins(db_, "INSERT INTO disclosures (seq, entry, hash) VALUES (?,?,?)", kWhat);
+    Stmt ins(cache_, "INSERT INTO disclosures (seq, entry, hash) VALUES (?,?,?)", kWhat);
     ins.Int(1, head.seq + 1).Text(2, canonical).Text(3, hash);
     if (ins.Step() != SQLITE_DONE) return ins.Error();
     return Status::Ok();
@@ -35,7 +35,7 @@ class SqliteDisclosureLog final : public DisclosureLog {
 
   Result<std::vector<LogEntry>> Read(int64_t after_seq, std::optional<size_t> limit) override {
     std::vector<LogEntry> out;
-    Stmt q(db_, "SELECT seq, entry, hash FROM disclosures WHERE seq > ? ORDER BY seq LIMIT ?",
+    Stmt q(cache_, "SELECT seq, entry, hash FROM disclosures WHERE seq > ? ORDER BY seq LIMIT ?",
            kWhat);
     q.Int(1, after_seq)
         .Int(2, limit ? static_cast<int64_t>(*limit) : -1);  // SQLite: LIMIT -1 is none
@@ -49,26 +49,26 @@ class SqliteDisclosureLog final : public DisclosureLog {
   }
 
   LogEntry Head() override {
-    Stmt h(db_, "SELECT seq, hash FROM disclosures ORDER BY seq DESC LIMIT 1", kWhat);
+    Stmt h(cache_, "SELECT seq, hash FROM disclosures ORDER BY seq DESC LIMIT 1", kWhat);
     if (h.Step() != SQLITE_ROW) return {0, json(), std::string(64, '0')};
     return {h.ColInt(0), json(), h.Col(1)};
   }
 
   std::vector<LogAnchor> Anchors() override {
     std::vector<LogAnchor> out;
-    Stmt a(db_, "SELECT seq, hash, ledger_index, ts FROM anchors ORDER BY seq", kWhat);
+    Stmt a(cache_, "SELECT seq, hash, ledger_index, ts FROM anchors ORDER BY seq", kWhat);
     while (a.Step() == SQLITE_ROW) out.push_back(AnchorRow(a));
     return out;
   }
 
   std::optional<LogAnchor> LastAnchor() override {
-    Stmt a(db_, "SELECT seq, hash, ledger_index, ts FROM anchors ORDER BY seq DESC LIMIT 1", kWhat);
+    Stmt a(cache_, "SELECT seq, hash, ledger_index, ts FROM anchors ORDER BY seq DESC LIMIT 1", kWhat);
     if (a.Step() != SQLITE_ROW) return std::nullopt;
     return AnchorRow(a);
   }
 
   Status AddAnchor(const LogAnchor& anchor) override {
-    Stmt ins(db_, "INSERT INTO anchors (seq, hash, ledger_index, ts) VALUES (?,?,?,?)", kWhat);
+    Stmt ins(cache_, "INSERT INTO anchors (seq, hash, ledger_index, ts) VALUES (?,?,?,?)", kWhat);
     ins.Int(1, anchor.seq).Text(2, anchor.hash).Int(3, anchor.ledger_index).Int(4, anchor.ts);
     if (ins.Step() != SQLITE_DONE) return ins.Error();
     return Status::Ok();
@@ -76,6 +76,7 @@ class SqliteDisclosureLog final : public DisclosureLog {
 
  private:
   sqlite3* db_;
+  sql::StmtCache cache_{db_, kWhat};  // statements prepared once (the caller serializes)
 };
 
 }  // namespace

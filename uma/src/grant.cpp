@@ -46,7 +46,7 @@ class GrantFlow {
     if (pct_.empty()) return;
     std::optional<TokenRow> row;
     {
-      std::lock_guard<std::mutex> lock(im_.mu_);
+      Impl::Lock lock(im_);
       row = im_.LiveToken(pct_, "pct");
     }
     if (row && row->client_id == client_id_) pct_claims_ = im_.ClaimsFromPct(row->data);
@@ -378,14 +378,14 @@ Reply AuthorizationServer::UmaGrant(const std::map<std::string, std::string>& fo
   GrantFlow flow(*impl_, options_, form, client_id);
   if (auto refused = flow.CheckParameters()) return *refused;
   flow.VerifyClaimsUnlocked();
-  std::lock_guard<std::mutex> lock(impl_->mu_);
-  Status st = impl_->Tx([&]() { return flow.Decide(); });
+  Impl::Lock lock(*impl_);
+  // The decision and its log entry are one write: both are kept or neither (a refusal's ticket
+  // consumption included), and the answer goes only once they are committed.
+  Status st = impl_->Tx([&]() -> Status {
+    MDL_RETURN_IF_ERROR(flow.Decide());
+    return impl_->Log(flow.log_entry());
+  });
   if (!st.ok()) return Internal(st);
-  // The decision is logged in its own transaction: a refusal's ticket consumption and its log
-  // entry are both kept, and a failure to log is reported (the answer stands: the log is
-  // append-only and its gaps would show as a broken chain, which never happens silently).
-  Status logged = impl_->Tx([&]() { return impl_->Log(flow.log_entry()); });
-  if (!logged.ok()) return Internal(logged);
   (void)MaybeAnchorLocked(false);
   return flow.reply();
 }

@@ -121,7 +121,7 @@ Status AuthorizationServer::CheckPharmacyCopy(const json& prescription, const js
 
 Reply AuthorizationServer::StoreCredential(std::string_view session, const json& credential) {
   {
-    std::lock_guard<std::mutex> lock(impl_->mu_);
+    Impl::Lock lock(*impl_);
     if (!CheckOwner(session).ok())
       return InvalidToken(options_.realm, "the owner's session is required (sign in)");
   }
@@ -165,7 +165,7 @@ Reply AuthorizationServer::StoreCredentialFrom(const std::string& source, const 
   const json& type =
       MemberOr(credential, "type");  // CheckCredential: present, a string or an array
   json types = type.is_array() ? type : json::array({type});
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   Status st = impl_->Tx([&]() -> Status {
     MDL_ASSIGN_OR_RETURN(bool added, impl_->credentials_->Add({id, credential, issuer, types,
                                                                source, now, pharmacy_copy,
@@ -181,7 +181,7 @@ Reply AuthorizationServer::StoreCredentialFrom(const std::string& source, const 
 }
 
 Reply AuthorizationServer::ListCredentials(std::string_view session) {
-  std::lock_guard<std::mutex> lock(impl_->mu_);
+  Impl::Lock lock(*impl_);
   if (!CheckOwner(session).ok())
     return InvalidToken(options_.realm, "the owner's session is required (sign in)");
   auto kept = impl_->credentials_->List();
@@ -207,6 +207,8 @@ Reply AuthorizationServer::Events(std::string_view session, uint64_t after_seq, 
   wait_seconds = std::clamp(wait_seconds, 0, 30);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_seconds);
   for (;;) {
+    // Only committed entries are announced (the open group's may still be lost).
+    if (impl_->batch_open_ && impl_->batch_writes_ > 0) (void)impl_->AwaitGroup(impl_->batch_seq_);
     json events = json::array();
     uint64_t next = after_seq;
     auto read = impl_->log_->Read(static_cast<int64_t>(after_seq), 500);

@@ -17,7 +17,7 @@ class SqlitePolicyStore final : public PolicyStore {
 
   std::vector<Policy> Active() override {
     std::vector<Policy> out;
-    Stmt q(db_, "SELECT id, body FROM policies WHERE revoked IS NULL ORDER BY id", kWhat);
+    Stmt q(cache_, "SELECT id, body FROM policies WHERE revoked IS NULL ORDER BY id", kWhat);
     while (q.Step() == SQLITE_ROW) {
       auto p = PolicyFromJson(json::parse(q.Col(1), nullptr, false));
       if (!p) continue;  // cannot happen: bodies are stored after PolicyFromJson
@@ -28,20 +28,20 @@ class SqlitePolicyStore final : public PolicyStore {
   }
 
   Status Add(const Policy& p, const json& body, int64_t now) override {
-    Stmt ins(db_, "INSERT INTO policies (id, body, created) VALUES (?,?,?)", kWhat);
+    Stmt ins(cache_, "INSERT INTO policies (id, body, created) VALUES (?,?,?)", kWhat);
     if (ins.Text(1, p.id).Text(2, body.dump()).Int(3, now).Step() != SQLITE_DONE)
       return ins.Error();
     return Status::Ok();
   }
 
   Status Revoke(std::string_view id, int64_t now) override {
-    Stmt up(db_, "UPDATE policies SET revoked = ? WHERE id = ? AND revoked IS NULL", kWhat);
+    Stmt up(cache_, "UPDATE policies SET revoked = ? WHERE id = ? AND revoked IS NULL", kWhat);
     if (up.Int(1, now).Text(2, id).Step() != SQLITE_DONE) return up.Error();
     return Status::Ok();
   }
 
   Status AddReceipt(const ReceiptRow& r) override {
-    Stmt rec(db_,
+    Stmt rec(cache_,
              "INSERT INTO receipts (policy_id, action, receipt, hash, ledger, created) VALUES "
              "(?,?,?,?,?,?)",
              kWhat);
@@ -55,14 +55,14 @@ class SqlitePolicyStore final : public PolicyStore {
   }
 
   std::string GrantReceiptHash(std::string_view id) override {
-    Stmt q(db_, "SELECT hash FROM receipts WHERE policy_id = ? AND action = 'grant'", kWhat);
+    Stmt q(cache_, "SELECT hash FROM receipts WHERE policy_id = ? AND action = 'grant'", kWhat);
     if (q.Text(1, id).Step() == SQLITE_ROW) return q.Col(0);
     return "";
   }
 
   Result<std::vector<ReceiptRow>> Receipts() override {
     std::vector<ReceiptRow> out;
-    Stmt q(db_,
+    Stmt q(cache_,
            "SELECT policy_id, action, receipt, hash, ledger, created FROM receipts ORDER BY seq",
            kWhat);
     while (q.Step() == SQLITE_ROW) {
@@ -81,6 +81,7 @@ class SqlitePolicyStore final : public PolicyStore {
 
  private:
   sqlite3* db_;
+  sql::StmtCache cache_{db_, kWhat};  // statements prepared once (the caller serializes)
 };
 
 }  // namespace

@@ -16,7 +16,7 @@ class SqliteResourceStore final : public ResourceStore {
   explicit SqliteResourceStore(sqlite3* db) : db_(db) {}
 
   std::optional<ResourceRow> Get(std::string_view id) override {
-    Stmt q(db_, "SELECT client_id, owner, description FROM resources WHERE id = ?", kWhat);
+    Stmt q(cache_, "SELECT client_id, owner, description FROM resources WHERE id = ?", kWhat);
     q.Text(1, id);
     if (q.Step() != SQLITE_ROW) return std::nullopt;
     ResourceRow row{q.Col(0), q.Col(1), json::parse(q.Col(2), nullptr, false)};
@@ -26,7 +26,7 @@ class SqliteResourceStore final : public ResourceStore {
 
   Status Create(const std::string& id, const ResourceRow& row, int64_t now,
                 size_t max_per_server) override {
-    Stmt count(db_, "SELECT COUNT(*) FROM resources WHERE client_id = ?", kWhat);
+    Stmt count(cache_, "SELECT COUNT(*) FROM resources WHERE client_id = ?", kWhat);
     if (count.Text(1, row.client_id).Step() == SQLITE_ROW &&
         static_cast<size_t>(count.ColInt(0)) >= max_per_server) {
       return Status::ResourceExhausted("too many resources");
@@ -46,21 +46,21 @@ class SqliteResourceStore final : public ResourceStore {
 
   Status Update(std::string_view id, const std::string& client_id,
                 const json& description) override {
-    Stmt up(db_, "UPDATE resources SET description = ? WHERE id = ? AND client_id = ?", kWhat);
+    Stmt up(cache_, "UPDATE resources SET description = ? WHERE id = ? AND client_id = ?", kWhat);
     if (up.Text(1, description.dump()).Text(2, id).Text(3, client_id).Step() != SQLITE_DONE)
       return up.Error();
     return Status::Ok();
   }
 
   Status Delete(std::string_view id, const std::string& client_id) override {
-    Stmt del(db_, "DELETE FROM resources WHERE id = ? AND client_id = ?", kWhat);
+    Stmt del(cache_, "DELETE FROM resources WHERE id = ? AND client_id = ?", kWhat);
     if (del.Text(1, id).Text(2, client_id).Step() != SQLITE_DONE) return del.Error();
     return Status::Ok();
   }
 
   std::vector<std::string> List(const std::string& client_id) override {
     std::vector<std::string> ids;
-    Stmt q(db_, "SELECT id FROM resources WHERE client_id = ? ORDER BY created, id", kWhat);
+    Stmt q(cache_, "SELECT id FROM resources WHERE client_id = ? ORDER BY created, id", kWhat);
     q.Text(1, client_id);
     while (q.Step() == SQLITE_ROW) ids.push_back(q.Col(0));
     return ids;
@@ -68,6 +68,7 @@ class SqliteResourceStore final : public ResourceStore {
 
  private:
   sqlite3* db_;
+  sql::StmtCache cache_{db_, kWhat};  // statements prepared once (the caller serializes)
 };
 
 }  // namespace

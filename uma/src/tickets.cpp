@@ -21,9 +21,9 @@ class SqliteTicketStore final : public TicketStore {
              int64_t expires) override {
     const Hash256 h = Sha256(AsBytes(ticket));
     // Expired tickets are dropped as new ones are made, so the table stays small.
-    Stmt gc(db_, "DELETE FROM tickets WHERE expires < ?", kWhat);
+    Stmt gc(cache_, "DELETE FROM tickets WHERE expires < ?", kWhat);
     if (gc.Int(1, now - 3600).Step() != SQLITE_DONE) return gc.Error();
-    Stmt ins(db_, "INSERT INTO tickets (hash, client_id, data, issued, expires) VALUES (?,?,?,?,?)",
+    Stmt ins(cache_, "INSERT INTO tickets (hash, client_id, data, issued, expires) VALUES (?,?,?,?,?)",
              kWhat);
     ins.Blob(1, h.data(), h.size())
         .Text(2, rs_client)
@@ -38,14 +38,14 @@ class SqliteTicketStore final : public TicketStore {
     if (ticket.empty() || ticket.size() > kMaxTicketBytes)
       return Status::NotFound("unknown ticket");
     const Hash256 h = Sha256(AsBytes(ticket));
-    Stmt q(db_, "SELECT client_id, data, expires, used FROM tickets WHERE hash = ?", kWhat);
+    Stmt q(cache_, "SELECT client_id, data, expires, used FROM tickets WHERE hash = ?", kWhat);
     q.Blob(1, h.data(), h.size());
     if (q.Step() != SQLITE_ROW) return Status::NotFound("unknown ticket");
     if (q.ColInt(3) != 0) return Status::NotFound("the ticket was already used");
     std::pair<std::string, json> out{q.Col(0), json::parse(q.Col(1), nullptr, false)};
     if (out.second.is_discarded()) return Status::DataLoss("consent: a stored ticket is not JSON");
     const bool expired = q.ColInt(2) <= now;
-    Stmt use(db_, "UPDATE tickets SET used = 1 WHERE hash = ? AND used = 0", kWhat);
+    Stmt use(cache_, "UPDATE tickets SET used = 1 WHERE hash = ? AND used = 0", kWhat);
     if (use.Blob(1, h.data(), h.size()).Step() != SQLITE_DONE) return use.Error();
     if (sqlite3_changes(db_) != 1) return Status::NotFound("the ticket was already used");
     if (expired) return Status::FailedPrecondition("the ticket has expired");
@@ -54,6 +54,7 @@ class SqliteTicketStore final : public TicketStore {
 
  private:
   sqlite3* db_;
+  sql::StmtCache cache_{db_, kWhat};  // statements prepared once (the caller serializes)
 };
 
 }  // namespace

@@ -18,7 +18,7 @@ class SqliteTokenStore final : public TokenStore {
 
   Status Insert(std::string_view token, const TokenRow& row) override {
     const Hash256 h = Sha256(AsBytes(token));
-    Stmt ins(db_,
+    Stmt ins(cache_,
              "INSERT INTO tokens (hash, kind, client_id, subject, data, issued, expires) VALUES "
              "(?,?,?,?,?,?,?)",
              kWhat);
@@ -32,7 +32,7 @@ class SqliteTokenStore final : public TokenStore {
                                int64_t now) override {
     if (token.empty() || token.size() > kMaxTokenBytes) return std::nullopt;
     const Hash256 h = Sha256(AsBytes(token));
-    Stmt q(db_,
+    Stmt q(cache_,
            "SELECT kind, client_id, subject, data, issued, expires FROM tokens WHERE hash = ? AND "
            "revoked = 0",
            kWhat);
@@ -45,14 +45,14 @@ class SqliteTokenStore final : public TokenStore {
   }
 
   std::optional<TokenRow> Find(const Hash256& hash) override {
-    Stmt q(db_, "SELECT kind, client_id, subject FROM tokens WHERE hash = ?", kWhat);
+    Stmt q(cache_, "SELECT kind, client_id, subject FROM tokens WHERE hash = ?", kWhat);
     q.Blob(1, hash.data(), hash.size());
     if (q.Step() != SQLITE_ROW) return std::nullopt;
     return TokenRow{q.Col(0), q.Col(1), q.Col(2), json::object(), 0, 0};
   }
 
   Status Revoke(const Hash256& hash) override {
-    Stmt up(db_, "UPDATE tokens SET revoked = 1 WHERE hash = ?", kWhat);
+    Stmt up(cache_, "UPDATE tokens SET revoked = 1 WHERE hash = ?", kWhat);
     if (up.Blob(1, hash.data(), hash.size()).Step() != SQLITE_DONE) return up.Error();
     return Status::Ok();
   }
@@ -61,7 +61,7 @@ class SqliteTokenStore final : public TokenStore {
                             const std::function<bool(const json& data)>& matches) override {
     std::vector<std::string> hashes;
     {
-      Stmt q(db_,
+      Stmt q(cache_,
              "SELECT hash, data FROM tokens WHERE kind = 'rpt' AND revoked = 0 AND expires > ?",
              kWhat);
       q.Int(1, now);
@@ -71,20 +71,20 @@ class SqliteTokenStore final : public TokenStore {
       }
     }
     for (const std::string& h : hashes) {
-      Stmt r(db_, "UPDATE tokens SET revoked = 1 WHERE hash = ?", kWhat);
+      Stmt r(cache_, "UPDATE tokens SET revoked = 1 WHERE hash = ?", kWhat);
       if (r.Blob(1, h.data(), h.size()).Step() != SQLITE_DONE) return r.Error();
     }
     return hashes.size();
   }
 
   Status RevokeDeviceSessions(std::string_view device_id) override {
-    Stmt kill(db_, "UPDATE tokens SET revoked = 1 WHERE kind = 'device' AND subject = ?", kWhat);
+    Stmt kill(cache_, "UPDATE tokens SET revoked = 1 WHERE kind = 'device' AND subject = ?", kWhat);
     if (kill.Text(1, device_id).Step() != SQLITE_DONE) return kill.Error();
     return Status::Ok();
   }
 
   Result<size_t> RevokeKind(std::string_view kind, int64_t now) override {
-    Stmt kill(db_, "UPDATE tokens SET revoked = 1 WHERE kind = ? AND revoked = 0 AND expires > ?",
+    Stmt kill(cache_, "UPDATE tokens SET revoked = 1 WHERE kind = ? AND revoked = 0 AND expires > ?",
               kWhat);
     if (kill.Text(1, kind).Int(2, now).Step() != SQLITE_DONE) return kill.Error();
     return static_cast<size_t>(sqlite3_changes(db_));
@@ -92,25 +92,26 @@ class SqliteTokenStore final : public TokenStore {
 
   Status PutChallenge(const std::string& nonce, int64_t expires, int64_t now,
                       size_t max_open) override {
-    Stmt gc(db_, "DELETE FROM challenges WHERE expires <= ?", kWhat);
+    Stmt gc(cache_, "DELETE FROM challenges WHERE expires <= ?", kWhat);
     if (gc.Int(1, now).Step() != SQLITE_DONE) return gc.Error();
-    Stmt count(db_, "SELECT COUNT(*) FROM challenges", kWhat);
+    Stmt count(cache_, "SELECT COUNT(*) FROM challenges", kWhat);
     if (count.Step() == SQLITE_ROW && count.ColInt(0) >= static_cast<int64_t>(max_open)) {
       return Status::ResourceExhausted("too many open challenges");
     }
-    Stmt ins(db_, "INSERT INTO challenges (nonce, expires) VALUES (?,?)", kWhat);
+    Stmt ins(cache_, "INSERT INTO challenges (nonce, expires) VALUES (?,?)", kWhat);
     if (ins.Text(1, nonce).Int(2, expires).Step() != SQLITE_DONE) return ins.Error();
     return Status::Ok();
   }
 
   Result<bool> ConsumeChallenge(const std::string& nonce, int64_t now) override {
-    Stmt del(db_, "DELETE FROM challenges WHERE nonce = ? AND expires > ?", kWhat);
+    Stmt del(cache_, "DELETE FROM challenges WHERE nonce = ? AND expires > ?", kWhat);
     if (del.Text(1, nonce).Int(2, now).Step() != SQLITE_DONE) return del.Error();
     return sqlite3_changes(db_) == 1;
   }
 
  private:
   sqlite3* db_;
+  sql::StmtCache cache_{db_, kWhat};  // statements prepared once (the caller serializes)
 };
 
 }  // namespace

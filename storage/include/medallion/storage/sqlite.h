@@ -30,6 +30,9 @@ class StmtCache;
 class Stmt {
  public:
   Stmt(sqlite3* db, const char* statement, std::string_view what = "store");
+  // Borrowed from `cache` (prepared there on first use; see StmtCache): the same code reads as
+  // an owned statement's, without preparing it again on every call.
+  Stmt(StmtCache& cache, const char* statement, std::string_view what = "store");
   // Owned: finalizes. Borrowed: resets and clears the bindings, so it holds no read open.
   ~Stmt();
   Stmt(const Stmt&) = delete;
@@ -80,6 +83,10 @@ class StmtCache {
   Stmt Get(const char* statement);
 
  private:
+  friend class Stmt;
+  // The cached handle for `statement` (prepared on first use), or nullptr if it does not prepare.
+  sqlite3_stmt* Prepared(const char* statement);
+
   sqlite3* db_;
   std::string_view what_;
   std::unordered_map<const char*, sqlite3_stmt*> stmts_;

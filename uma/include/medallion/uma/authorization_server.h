@@ -300,6 +300,7 @@ class AuthorizationServer {
  private:
   class Impl;
   friend class GrantFlow;  // the UMA grant's steps (grant.cpp)
+  class ReadView;          // committed state for the hot read paths (authorization_server.cpp)
   AuthorizationServer(std::unique_ptr<Impl> impl, AuthorizationServerOptions options);
   // The UMA grant (takes the lock after the claim checks); the others run with it held.
   Reply UmaGrant(const std::map<std::string, std::string>& form, const std::string& client_id);
