@@ -384,8 +384,8 @@ void AddContainerCommands(CLI::App& app, int& rc) {
     auto* cmd = host->add_subcommand(
         "serve", "Serve every container of a host configuration (docs/roles.md)");
     cmd->add_option("--config", *config,
-                    "host.json: {ledger, trust, ledger_receipts, allow_insecure_loopback, tls, "
-                    "containers: [...]}")
+                    "host.json: {listen, open (eager|lazy), max_open, ledger, trust, "
+                    "ledger_receipts, allow_insecure_loopback, tls, containers: [...]}")
         ->required();
     cmd->callback([config, &rc] { rc = RunHost(*config); });
   }

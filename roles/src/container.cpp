@@ -3,6 +3,12 @@
 
 #include <httplib.h>
 
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
 #include <filesystem>
 #include <set>
 
@@ -13,6 +19,7 @@
 #include "medallion/core/json.h"
 #include "medallion/did/did_key.h"
 #include "medallion/did/did_web.h"
+#include "medallion/http/http.h"
 #include "medallion/roles/did_controller.h"
 #include "medallion/roles/files.h"
 #include "medallion/roles/ledger_client.h"
@@ -138,6 +145,7 @@ Status ContainerRole::Open(const std::string& base_url) {
     auto cache = std::make_shared<ProviderRelationshipCache>(&keys_->seed, ledger_client_, env_);
     ao.relationships_of = [cache](const std::string& did) { return cache->RelationshipsOf(did); };
   }
+  if (o.max_idle_readers > 0) ao.max_idle_readers = o.max_idle_readers;
   ao.issuer = !o.public_url.empty() ? o.public_url : base_url;
   while (!ao.issuer.empty() && ao.issuer.back() == '/') ao.issuer.pop_back();
   issuer_ = ao.issuer;
@@ -210,6 +218,12 @@ Status ContainerRole::Start() {
 
 Status ContainerRole::Mount(httplib::Server& server, const std::string& prefix,
                             const std::string& base_url) {
+  MDL_RETURN_IF_ERROR(OpenMounted(prefix, base_url));
+  mounted_->MountOn(server, prefix);
+  return Status::Ok();
+}
+
+Status ContainerRole::OpenMounted(const std::string& prefix, const std::string& base_url) {
   MDL_RETURN_IF_ERROR(MountedRoutes::CheckPrefix(prefix));
   std::error_code ec;
   const bool existed = fs::exists(options_.dir, ec);
@@ -223,11 +237,15 @@ Status ContainerRole::Mount(httplib::Server& server, const std::string& prefix,
     web_->RegisterRoutes(*mounted_);
     roles::RegisterUmaRoutes(*mounted_, *as_);
     fhir_->RegisterRoutes(*mounted_);
-    mounted_->MountOn(server, prefix);
     return Status::Ok();
   }();
   if (!st.ok() && !existed) fs::remove_all(options_.dir, ec);
   return st;
+}
+
+void ContainerRole::ServeMounted(const std::string& prefix, const httplib::Request& req,
+                                 httplib::Response& res) {
+  mounted_->Serve(prefix, req, res);
 }
 
 Result<HostOptions> ParseHostConfig(const json& cfg, const std::string& config_path) {
@@ -254,10 +272,19 @@ Result<HostOptions> ParseHostConfig(const json& cfg, const std::string& config_p
     auto trust = OptionalStringArray(cfg, "trust");
     auto loopback = OptionalBool(cfg, "allow_insecure_loopback", false);
     auto anchor = OptionalBool(cfg, "ledger_receipts", false);
+    auto open = OptionalString(cfg, "open", "eager");
+    auto max_open = OptionalInt(cfg, "max_open", 0);
     for (const Status& st : {url.status(), key.status(), tls_json.status(), listen.status(),
-                             trust.status(), loopback.status(), anchor.status()}) {
+                             trust.status(), loopback.status(), anchor.status(), open.status(),
+                             max_open.status()}) {
       if (!st.ok()) return named(st);
     }
+    if (*open != "eager" && *open != "lazy")
+      return named(Status::InvalidArgument("'open' is \"eager\" or \"lazy\""));
+    if (*max_open < 0 || *max_open > 1'000'000)
+      return named(Status::InvalidArgument("'max_open' is out of range"));
+    host.lazy = *open == "lazy";
+    host.max_open = static_cast<size_t>(*max_open);
     auto cert = OptionalString(*tls_json, "cert", "");
     auto tls_key = OptionalString(*tls_json, "key", "");
     if (!cert) return named(cert.error());
@@ -329,6 +356,34 @@ HostRole::HostRole(HostOptions options, Env env) : options_(std::move(options)),
 
 HostRole::~HostRole() { Stop(); }
 
+// One container of the shared listener. Its state is guarded by slots_mu_.
+struct HostRole::Slot {
+  std::string name, prefix;
+  ContainerOptions options;
+  std::shared_ptr<ContainerRole> open;  // held by each request it serves, too
+  bool opening = false;
+  Status failed;                        // why it would not open (while retry_at is ahead)
+  std::chrono::steady_clock::time_point retry_at;
+  std::list<Slot*>::iterator lru;
+  std::condition_variable opened;       // an opening finished (for requests that came meanwhile)
+};
+
+namespace {
+
+// The open-file budget per open container: its three databases in WAL (file, -wal, -shm each)
+// and one reader connection, with room to spare.
+constexpr size_t kFilesPerContainer = 16;
+constexpr auto kRetryAfterFailure = std::chrono::seconds(30);
+
+size_t DefaultMaxOpen() {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return 1024;
+  const size_t files = static_cast<size_t>(r.rlim_cur);
+  return std::clamp<size_t>(files > 512 ? (files - 512) / kFilesPerContainer : 8, 8, 16384);
+}
+
+}  // namespace
+
 Status HostRole::Start() {
   json listing = json::array();
   if (!options_.listen.empty()) {
@@ -354,32 +409,144 @@ Status HostRole::Start() {
   return Status::Ok();
 }
 
-// One listener and one worker pool for every container, each mounted under /c/<name>
-// (ContainerRole::Mount): a host of many containers no longer costs a port and a thread pool
-// each.
+// One listener and one worker pool for every container, each under /c/<name>: one route for
+// all of them, the container found by name (not a route per container), opened on first use
+// ("lazy") or at the start ("eager"), at most max_open_ open at once. A container that cannot
+// open answers 503 for itself; the others are not affected.
 Status HostRole::StartShared(json* listing) {
   MDL_ASSIGN_OR_RETURN(std::unique_ptr<httplib::Server> server, MakeServer(options_.tls));
   MDL_RETURN_IF_ERROR(Bind(std::move(server), options_.listen));
+  max_open_ = options_.max_open > 0 ? options_.max_open : DefaultMaxOpen();
   for (auto& [name, o] : options_.containers) {
-    auto c = std::make_unique<ContainerRole>(o, env_);
-    if (Status st = c->Mount(listener(), "/c/" + name, url()); !st.ok()) {
-      containers_.clear();
-      return Status(st.code(), name + ": " + st.message());
+    auto slot = std::make_unique<Slot>();
+    slot->name = name;
+    slot->prefix = "/c/" + name;
+    slot->options = o;
+    slot->options.max_idle_readers = 1;  // open files are the host's budget
+    slots_.emplace(name, std::move(slot));
+  }
+  const auto route = [this](const httplib::Request& req, httplib::Response& res) {
+    Route(req, res);
+  };
+  const std::string pattern = "/c/[A-Za-z0-9_-]{1,64}(/.*)?";
+  httplib::Server& http = listener();
+  http.Get(pattern, route);
+  http.Post(pattern, route);
+  http.Put(pattern, route);
+  http.Patch(pattern, route);
+  http.Delete(pattern, route);
+  http.Options(pattern, route);
+  std::string base = url();
+  for (auto& [name, o] : options_.containers) {
+    Slot& slot = *slots_.at(name);
+    json item = {{"name", name}};
+    if (!options_.lazy) {
+      auto c = Acquire(slot);
+      if (!c) {
+        item["error"] = c.error().message();
+        std::fprintf(stderr, "host: container %s: %s\n", name.c_str(),
+                     c.error().ToString().c_str());
+      } else {
+        item["url"] = (*c)->issuer();
+        item["owner"] = (*c)->banner()["owner"];
+        item["app"] = (*c)->banner().value("app", "");
+        item["setup_link"] = (*c)->banner().value("setup_link", "");
+      }
     }
-    listing->push_back({{"name", name},
-                        {"url", c->issuer()},
-                        {"owner", c->banner()["owner"]},
-                        {"app", c->banner().value("app", "")},
-                        {"setup_link", c->banner().value("setup_link", "")}});
-    containers_.push_back(std::move(c));
+    if (!item.contains("url")) {
+      item["url"] = !o.public_url.empty() ? o.public_url : base + slot.prefix;
+      if (!o.owner.empty()) item["owner"] = o.owner;
+    }
+    listing->push_back(std::move(item));
   }
   Serve();
   return Status::Ok();
 }
 
+Result<std::shared_ptr<ContainerRole>> HostRole::Acquire(Slot& slot) {
+  std::vector<std::shared_ptr<ContainerRole>> closing;  // closed after the lock is let go
+  std::unique_lock<std::mutex> lock(slots_mu_);
+  slot.opened.wait(lock, [&] { return !slot.opening; });
+  if (slot.open) {
+    lru_.splice(lru_.begin(), lru_, slot.lru);
+    return slot.open;
+  }
+  if (!slot.failed.ok() && std::chrono::steady_clock::now() < slot.retry_at) return slot.failed;
+  slot.opening = true;
+  lock.unlock();
+  auto c = std::make_shared<ContainerRole>(slot.options, env_);
+  Status st = c->OpenMounted(slot.prefix, url());
+  lock.lock();
+  slot.opening = false;
+  slot.opened.notify_all();
+  if (!st.ok()) {
+    slot.failed = st;
+    slot.retry_at = std::chrono::steady_clock::now() + kRetryAfterFailure;
+    lock.unlock();
+    c.reset();
+    return st;
+  }
+  slot.failed = Status::Ok();
+  slot.open = c;
+  lru_.push_front(&slot);
+  slot.lru = lru_.begin();
+  // Close the least recently used containers nobody is using (no request, no event stream)
+  // while more than max_open_ are open; a busy one stays open until it is idle.
+  for (auto it = lru_.end(); lru_.size() > max_open_ && it != lru_.begin();) {
+    --it;
+    Slot* s = *it;
+    if (s == &slot || s->open.use_count() > 1) continue;
+    closing.push_back(std::move(s->open));
+    it = lru_.erase(it);
+  }
+  lock.unlock();
+  closing.clear();
+  return c;
+}
+
+void HostRole::Route(const httplib::Request& req, httplib::Response& res) {
+  // "/c/<name>" or "/c/<name>/...": the route's pattern allows nothing else.
+  const size_t end = req.path.find('/', 3);
+  const std::string name = req.path.substr(3, end == std::string::npos ? end : end - 3);
+  auto it = slots_.find(name);  // slots_ is not changed after the start
+  if (it == slots_.end()) {
+    http::SendError(res, 404, "not_found", "no such container");
+    return;
+  }
+  Slot& slot = *it->second;
+  auto c = Acquire(slot);
+  if (!c) {
+    std::fprintf(stderr, "host: container %s: %s\n", name.c_str(), c.error().ToString().c_str());
+    res.set_header("Retry-After", std::to_string(kRetryAfterFailure.count()));
+    http::SendError(res, 503, "temporarily_unavailable",
+                    "this container cannot be opened now; its operator has been told");
+    return;
+  }
+  (*c)->ServeMounted(slot.prefix, req, res);
+  // An event stream outlives this handler: it keeps its container open (and out of the LRU's
+  // reach) for as long as it runs.
+  if (res.content_provider_) {
+    res.content_provider_ = [provider = std::move(res.content_provider_), keep = *c](
+                                size_t offset, size_t length, httplib::DataSink& sink) {
+      return provider(offset, length, sink);
+    };
+  }
+}
+
+size_t HostRole::open_containers() {
+  std::lock_guard<std::mutex> lock(slots_mu_);
+  return lru_.size();
+}
+
 void HostRole::Stop() {
   Role::Stop();  // the shared listener, if any
   for (auto& c : containers_) c->Stop();
+  std::vector<std::shared_ptr<ContainerRole>> closing;
+  {
+    std::lock_guard<std::mutex> lock(slots_mu_);
+    for (Slot* s : lru_) closing.push_back(std::move(s->open));
+    lru_.clear();
+  }
 }
 
 }  // namespace medallion::roles

@@ -98,6 +98,20 @@ void MountedRoutes::MountOn(httplib::Server& outer, const std::string& prefix) {
   outer.Options(pattern, handler);
 }
 
+void MountedRoutes::Serve(const std::string& prefix, const httplib::Request& req,
+                          httplib::Response& res) {
+  if (req.method == "GET" && req.path.compare(0, prefix.size(), prefix) == 0) {
+    const std::string rest = req.path.substr(prefix.size());
+    for (const auto& [pattern, handler] : streamed_) {
+      if (std::regex_match(rest, std::regex(pattern))) {
+        handler(req, res);
+        return;
+      }
+    }
+  }
+  Dispatch(prefix, req, res);
+}
+
 void MountedRoutes::Dispatch(const std::string& prefix, const httplib::Request& req,
                              httplib::Response& res) {
   // The raw target without the prefix (the path was matched decoded; the prefix has no

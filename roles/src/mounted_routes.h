@@ -42,6 +42,11 @@ class MountedRoutes : public httplib::Server {
   // server's pre-routing handler does not run for it. Call before MountOn.
   void GetStreamed(const std::string& pattern, Handler handler);
 
+  // Serves one request of another server under `prefix`, as the routes MountOn registers would:
+  // a GET whose rest of the path matches a streamed pattern goes to that handler, anything else
+  // is replayed. For a host that routes by name itself (one route for every container).
+  void Serve(const std::string& prefix, const httplib::Request& req, httplib::Response& res);
+
  private:
   std::vector<std::pair<std::string, Handler>> streamed_;
 

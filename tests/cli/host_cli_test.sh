@@ -68,6 +68,39 @@ kill -TERM $PID
 set +e; wait $PID 2>/dev/null; rc=$?; set -e
 [[ $rc == 0 ]] && ok "the shared host stops cleanly on SIGTERM (exit 0)" || bad "shared host exit $rc"
 PID=""
+# Many containers opened on first use ("open": "lazy", at most "max_open" at once): the host is
+# ready before any container opens; one broken container (its database replaced by garbage)
+# answers 503 for itself only, and the others go on, closed and reopened as the LRU needs.
+OWNER="$(node -e 'console.log(JSON.parse(require("fs").readFileSync("shared.out","utf8")).containers[0].owner)')"
+mkdir -p mallory-box && head -c 65536 /dev/urandom >mallory-box/consent.db && chmod 700 mallory-box
+cat >lazy.json <<JSON
+{"listen": "127.0.0.1:0", "open": "lazy", "max_open": 2, "containers": [
+  {"name": "alice", "dir": "$WORK/alice-box", "store": "$WORK/alice.db", "passphrase_file": "$WORK/alice.pass"},
+  {"name": "mallory", "dir": "$WORK/mallory-box", "owner": "$OWNER"},
+  {"name": "bob", "dir": "$WORK/bob-box", "store": "$WORK/bob.db", "passphrase_file": "$WORK/bob.pass"},
+  {"name": "dave", "dir": "$WORK/dave-box", "owner": "$OWNER"}
+]}
+JSON
+"$M" host serve --config lazy.json >lazy.out 2>lazy.err &
+PID=$!
+wait_for lazy.out || { bad "lazy host banner"; cat lazy.err; }
+url_of() { node -e 'const c=JSON.parse(require("fs").readFileSync("lazy.out","utf8")).containers.find(c=>c.name===process.argv[1]);console.log(c.url)' "$1"; }
+A="$(url_of alice)"; MAL="$(url_of mallory)"; B="$(url_of bob)"; D="$(url_of dave)"
+[[ "$A" == */c/alice && "$D" == */c/dave && ! -e dave-box ]] && ok "lazy: listed at once, nothing opened yet ($D)" || bad "lazy banner: $A $D $(ls)"
+body="$(http_get "$MAL/.well-known/uma2-configuration")"
+[[ "$(http_status "$MAL/.well-known/uma2-configuration")" == 503 && "$body" == *temporarily_unavailable* ]] && ok "the broken container answers 503 temporarily_unavailable" || bad "broken: $body"
+grep -q "container mallory" lazy.err && ok "the operator is told why: $(grep -m1 mallory lazy.err | head -c 120)" || bad "no log line for mallory"
+MEDALLION_PASSPHRASE=pass-alice "$M" consent signin --url "$A" --store alice.db --session-file la.txt >/dev/null && ok "Alice signs in next to the broken one" || bad "alice lazy signin"
+MEDALLION_PASSPHRASE=pass-bob "$M" consent signin --url "$B" --store bob.db --session-file lb.txt >/dev/null && ok "Bob signs in too" || bad "bob lazy signin"
+[[ "$(http_status "$D/.well-known/uma2-configuration")" == 200 && -f dave-box/consent.db ]] && ok "Dave's container opens on its first request" || bad "dave"
+[[ "$(http_status "$A/owner/v1/policies" "$(cat la.txt)")" == 200 ]] && ok "Alice's session after her container was closed (max_open 2) and reopened" || bad "alice after LRU"
+[[ "$(http_status "$B/owner/v1/policies" "$(cat la.txt)")" == 401 ]] && ok "still isolated: Alice's session is useless at Bob's" || bad "lazy isolation"
+[[ "$(http_status "$MAL/.well-known/uma2-configuration")" == 503 ]] && ok "the broken one still answers 503, the host still serves" || bad "mallory again"
+[[ "$(http_status "${A%/c/alice}/c/nobody/.well-known/uma2-configuration")" == 404 ]] && ok "an unknown container: 404" || bad "unknown container"
+kill -TERM $PID
+set +e; wait $PID 2>/dev/null; rc=$?; set -e
+[[ $rc == 0 ]] && ok "the lazy host stops cleanly on SIGTERM (exit 0)" || bad "lazy host exit $rc"
+PID=""
 # A name that is not a path segment is refused before anything starts.
 sed 's/"name": "bob"/"name": "b\/ob"/' shared.json >badname.json
 set +e; "$M" host serve --config badname.json >/dev/null 2>bad.err; rc=$?; set -e

@@ -4,6 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <list>
+#include <map>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +34,10 @@ class RecordStore;
 namespace medallion::roles {
 class FhirResourceServer;
 }
+namespace httplib {
+struct Request;
+struct Response;
+}  // namespace httplib
 
 namespace medallion::roles {
 
@@ -76,6 +83,7 @@ struct ContainerOptions {
   // Which person's app the container serves at "/": "patient" (default) or "physician" (her
   // workspace: license, patients, prescribing; docs/web.md).
   std::string app = "patient";
+  size_t max_idle_readers = 0;  // the consent server's idle WAL readers (0: its default)
 };
 
 class ContainerRole final : public Role {
@@ -94,6 +102,14 @@ class ContainerRole final : public Role {
   // listener (port() is 0). Errors: as Start, and invalid_argument for a bad prefix.
   // REQUIRES: called once, instead of Start; `server` outlives this role's use of it.
   Status Mount(httplib::Server& server, const std::string& prefix, const std::string& base_url);
+
+  // As Mount, but registers nothing on a server: the caller routes each request under `prefix`
+  // to ServeMounted (a host that routes by name, HostRole). REQUIRES: called once, instead of
+  // Start and Mount.
+  Status OpenMounted(const std::string& prefix, const std::string& base_url);
+  // Serves one request of the caller's server under `prefix`. REQUIRES: OpenMounted succeeded.
+  void ServeMounted(const std::string& prefix, const httplib::Request& req,
+                    httplib::Response& res);
 
   // The container's issuer URL (after Start or Mount).
   const std::string& issuer() const { return issuer_; }
@@ -130,10 +146,17 @@ struct HostOptions {
   std::vector<std::pair<std::string, ContainerOptions>> containers;  // (name, options)
   std::string listen;  // HOST:PORT of the shared listener; empty: a port per container
   TlsFiles tls;        // of the shared listener
+  // With a shared listener: "eager" opens every container at the start (the banner carries
+  // each one's app and setup link); "lazy" opens a container on its first request, so the host
+  // is ready at once whatever the number of containers. Either way at most `max_open` are open
+  // (least recently used idle ones are closed; 0: from the process's open-file limit), and a
+  // container that cannot open answers 503 for itself only, retried after a pause.
+  bool lazy = false;
+  size_t max_open = 0;
 };
 
-// The options of a host configuration (host.json: {listen, ledger: {url, log_key}, trust,
-// allow_insecure_loopback, ledger_receipts, tls: {cert, key}, containers: [{name, dir, store,
+// The options of a host configuration (host.json: {listen, open, max_open, ledger: {url,
+// log_key}, trust, allow_insecure_loopback, ledger_receipts, tls: {cert, key}, containers: [{name, dir, store,
 // passphrase_file, owner, key_index, listen, public_url}]}); `config_path` names it in errors.
 // Members of the wrong type are refused by name, never thrown. Errors: invalid_argument for a
 // missing or empty container list, a container without a unique name or without a dir, a name
@@ -145,17 +168,30 @@ class HostRole final : public Role {
  public:
   HostRole(HostOptions options, Env env);
   ~HostRole() override;
+  // With a shared listener: containers open now, and the bound on them.
+  size_t open_containers();
+  size_t max_open() const { return max_open_; }
   // Starts every container; on the first failure (named "<name>: ...") the started ones stop.
   // The banner lists {name, url, owner} per container.
   Status Start() override;
   void Stop() override;
 
  private:
+  struct Slot;  // one container of the shared listener: closed, open or failed (container.cpp)
+
   Status StartShared(nlohmann::json* listing);
+  // The open container of `slot`, opening it (and closing the least recently used idle ones
+  // beyond max_open_) if needed. Errors: why it cannot open (for a while, then retried).
+  Result<std::shared_ptr<ContainerRole>> Acquire(Slot& slot);
+  void Route(const httplib::Request& req, httplib::Response& res);
 
   HostOptions options_;
   Env env_;
-  std::vector<std::unique_ptr<ContainerRole>> containers_;
+  std::vector<std::unique_ptr<ContainerRole>> containers_;  // a port each
+  std::map<std::string, std::unique_ptr<Slot>> slots_;      // the shared listener's, by name
+  std::mutex slots_mu_;
+  std::list<Slot*> lru_;  // open slots, most recently used first
+  size_t max_open_ = 0;
 };
 
 }  // namespace medallion::roles
