@@ -346,8 +346,7 @@ class AuthorizationServer::Impl {
 
   std::string path_;  // the database ("" or ":memory:": no readers, reads take mu_)
   std::mutex readers_mu_;
-  std::vector<std::unique_ptr<Reader>> readers_;  // idle ones
-  static constexpr size_t kMaxIdleReaders = 8;
+  std::vector<std::unique_ptr<Reader>> readers_;  // idle ones (at most o_.max_idle_readers)
 
   // An idle reader, or a new one; nullptr when this database has no separate readers.
   ReaderPtr TakeReader() {
@@ -376,7 +375,7 @@ class AuthorizationServer::Impl {
     std::unique_ptr<Reader> owned(r);
     if (r == nullptr) return;
     std::lock_guard<std::mutex> lock(readers_mu_);
-    if (readers_.size() < kMaxIdleReaders) readers_.push_back(std::move(owned));
+    if (readers_.size() < o_.max_idle_readers) readers_.push_back(std::move(owned));
   }
 
   int64_t Now() const { return env_.clock->NowSeconds(); }

@@ -95,6 +95,9 @@ struct AuthorizationServerOptions {
   int64_t max_claim_token_age = 600;   // a claim token's exp - iat, and how old its iat may be
   int64_t approval_poll_interval = 5;  // `interval` of request_submitted (UMA Grant §3.3.6)
   int64_t max_clock_skew = 120;
+  // WAL reader connections kept open between reads (introspection, resource authorization); a
+  // host of many containers keeps fewer to bound its open files.
+  size_t max_idle_readers = 8;
   size_t log_batch =
       64;  // disclosure-log entries per ledger anchor (AnchorDisclosures anchors what is pending)
   // Devices: how long a pairing offer lives, and wrong proofs before it is burned.
