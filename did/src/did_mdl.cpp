@@ -1,4 +1,7 @@
 // did:mdl operations, validation, replay and resolution (docs/did-mdl.md).
+#include <list>
+#include <map>
+#include <mutex>
 #include "medallion/did/did_mdl.h"
 
 #include <nlohmann/json.hpp>
@@ -379,10 +382,48 @@ namespace {
 
 class MdlResolver final : public MethodResolver {
  public:
-  explicit MdlResolver(OpFetcher fetcher) : fetcher_(std::move(fetcher)) {}
+  MdlResolver(OpFetcher fetcher, size_t cache_capacity)
+      : fetcher_(std::move(fetcher)), capacity_(cache_capacity) {}
   std::string_view method() const override { return "mdl"; }
 
+  // §3: the result is deterministic for a given checkpoint, and as of a ledger position (only
+  // operations at indices below it count) it depends on nothing the ledger can still append once
+  // a verified checkpoint covers that position: such a result is final and kept (a bounded LRU,
+  // keyed by DID and position; the verifiers' "as of the postmark" resolutions). Everything else
+  // — the current state, versionId, versionTime — goes to the ledger every time.
   ResolutionResult Resolve(std::string_view did, const ResolutionOptions& options) override {
+    const bool final_form =
+        options.ledger_position && !options.version_id && !options.version_time && capacity_ > 0;
+    if (final_form) {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = final_.find({std::string(did), *options.ledger_position});
+      if (it != final_.end()) {
+        order_.splice(order_.begin(), order_, it->second.second);
+        return it->second.first;
+      }
+    }
+    uint64_t tree_size = 0;
+    ResolutionResult r = ResolveFromLedger(did, options, &tree_size);
+    if (final_form && r.ok() && tree_size >= *options.ledger_position) {
+      std::lock_guard<std::mutex> lock(mu_);
+      Key key{std::string(did), *options.ledger_position};
+      if (final_.find(key) == final_.end()) {
+        order_.push_front(key);
+        final_.emplace(key, std::make_pair(r, order_.begin()));
+        if (final_.size() > capacity_) {
+          final_.erase(order_.back());
+          order_.pop_back();
+        }
+      }
+    }
+    return r;
+  }
+
+ private:
+  using Key = std::pair<std::string, uint64_t>;
+
+  ResolutionResult ResolveFromLedger(std::string_view did, const ResolutionOptions& options,
+                                     uint64_t* tree_size_out) {
     const std::string_view id = did.substr(kPrefix.size());
     auto raw = Base58Decode(id);
     if (!raw || raw->size() != 32)
@@ -402,7 +443,7 @@ class MdlResolver final : public MethodResolver {
     }
     ro.version_time = options.version_time;
     ro.ledger_position = options.ledger_position;
-    uint64_t tree_size = 0;
+    uint64_t& tree_size = *tree_size_out;
     auto ops = fetcher_(did, &tree_size);
     if (!ops) {
       if (ops.error().code() == StatusCode::kNotFound)
@@ -441,14 +482,17 @@ class MdlResolver final : public MethodResolver {
     return r;
   }
 
- private:
   OpFetcher fetcher_;
+  const size_t capacity_;
+  std::mutex mu_;
+  std::list<Key> order_;  // most recently used first
+  std::map<Key, std::pair<ResolutionResult, std::list<Key>::iterator>> final_;
 };
 
 }  // namespace
 
-std::shared_ptr<MethodResolver> MakeMdlResolver(OpFetcher fetcher) {
-  return std::make_shared<MdlResolver>(std::move(fetcher));
+std::shared_ptr<MethodResolver> MakeMdlResolver(OpFetcher fetcher, size_t cache_capacity) {
+  return std::make_shared<MdlResolver>(std::move(fetcher), cache_capacity);
 }
 
 }  // namespace medallion::did::mdl

@@ -324,3 +324,55 @@ TEST_CASE("did:mdl resolution through the resolver", "[did][mdl]") {
   CHECK(resolver.Resolve(create.did, {.version_id = "0", .version_time = kT0}).error ==
         kInvalidOptions);
 }
+
+TEST_CASE("did:mdl: a resolution as of a covered ledger position is final and cached",
+          "[did][mdl][cache]") {
+  auto create =
+      *BuildCreate(Keys(A0, S0), U0.Signer(), KeyCommitment(U1.pk), KeyCommitment(R0.pk), kT0);
+  Chain chain;
+  chain.Add(create.canonical);
+  State s0 = *chain.Play(create.did).state;
+  auto rotate = *BuildUpdate(s0, Keys(A1, S1), U1.Signer(), KeyCommitment(U2.pk), kT0 + 100);
+  chain.Add(rotate.canonical);
+  int fetches = 0;
+  uint64_t checkpoint = chain.ops[1].index;  // the rotation is not yet under the checkpoint
+  Resolver resolver;
+  resolver.Register(
+      MakeMdlResolver([&](std::string_view, uint64_t* size) -> Result<std::vector<OpRecord>> {
+        ++fetches;
+        *size = checkpoint;
+        return chain.ops;
+      }));
+  const std::string old_vm = create.did + "#" + *MultikeyFromPublicKey(KeyType::kEd25519, S0.pk);
+  const ResolutionOptions before_rotation{.ledger_position = chain.ops[1].index};
+  // Covered by the checkpoint: fetched once, then served from the cache.
+  REQUIRE(resolver.DereferenceMethod(old_vm, Relationship::kAssertionMethod, before_rotation));
+  REQUIRE(resolver.DereferenceMethod(old_vm, Relationship::kAssertionMethod, before_rotation));
+  CHECK(fetches == 1);
+  // The current state is never cached: each resolution asks the ledger.
+  CHECK_FALSE(resolver.DereferenceMethod(old_vm, Relationship::kAssertionMethod));
+  CHECK_FALSE(resolver.DereferenceMethod(old_vm, Relationship::kAssertionMethod));
+  CHECK(fetches == 3);
+  // A position beyond the checkpoint is not final yet: not cached.
+  const ResolutionOptions ahead{.ledger_position = chain.ops[1].index + 5};
+  (void)resolver.Resolve(create.did, ahead);
+  (void)resolver.Resolve(create.did, ahead);
+  CHECK(fetches == 5);
+  // Once the checkpoint covers it, it is.
+  checkpoint = chain.ops[1].index + 10;
+  (void)resolver.Resolve(create.did, ahead);
+  (void)resolver.Resolve(create.did, ahead);
+  CHECK(fetches == 6);
+  // Errors are never cached, and 0 turns the cache off.
+  Resolver uncached;
+  uncached.Register(MakeMdlResolver(
+      [&](std::string_view, uint64_t* size) -> Result<std::vector<OpRecord>> {
+        ++fetches;
+        *size = checkpoint;
+        return chain.ops;
+      },
+      0));
+  (void)uncached.Resolve(create.did, before_rotation);
+  (void)uncached.Resolve(create.did, before_rotation);
+  CHECK(fetches == 8);
+}

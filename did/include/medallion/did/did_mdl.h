@@ -135,6 +135,10 @@ void RegisterLedgerValidator(ledger::ValidatorRegistry& registry);
 using OpFetcher =
     std::function<Result<std::vector<OpRecord>>(std::string_view did, uint64_t* tree_size)>;
 
-std::shared_ptr<MethodResolver> MakeMdlResolver(OpFetcher fetcher);
+// Resolutions as of a ledger position that the fetched checkpoint covers are final (§3) and kept
+// in a bounded LRU of `cache_capacity` results (0: none); others always ask the fetcher.
+inline constexpr size_t kMdlFinalCacheCapacity = 4096;
+std::shared_ptr<MethodResolver> MakeMdlResolver(OpFetcher fetcher,
+                                                size_t cache_capacity = kMdlFinalCacheCapacity);
 
 }  // namespace medallion::did::mdl
