@@ -118,25 +118,50 @@ Result<Bytes> HexDecode(std::string_view text) {
 std::string Base58Encode(ByteView data) {
   size_t zeros = 0;
   while (zeros < data.size() && data[zeros] == 0) ++zeros;
-  // log(256)/log(58) ≈ 1.365
-  std::vector<uint8_t> b58((data.size() - zeros) * 138 / 100 + 1, 0);
-  ScopedWipe wipe_b58(b58);
-  size_t length = 0;
-  for (size_t i = zeros; i < data.size(); ++i) {
-    int carry = data[i];
-    size_t j = 0;
-    for (auto it = b58.rbegin(); (carry != 0 || j < length) && it != b58.rend(); ++it, ++j) {
-      carry += 256 * (*it);
-      *it = static_cast<uint8_t>(carry % 58);
-      carry /= 58;
+  // The number in limbs of 58^5 (least significant first), fed 32 bits at a time: a limb times
+  // 2^32 plus a carry stays below 2^64, and each pass touches a limb per five digits instead of a
+  // digit per byte (the schoolbook loop was most of a Data Integrity signature's encoding).
+  constexpr uint64_t kLimb = 58ull * 58 * 58 * 58 * 58;
+  const size_t digits_max = (data.size() - zeros) * 138 / 100 + 1;  // log(256)/log(58) ≈ 1.365
+  std::vector<uint64_t> limbs;
+  limbs.reserve(digits_max / 5 + 2);  // never reallocated: the one buffer is wiped
+  ScopedWipe wipe_limbs(limbs);
+  auto feed = [&](uint64_t multiplier, uint64_t value) {
+    uint64_t carry = value;
+    for (uint64_t& l : limbs) {
+      const uint64_t v = l * multiplier + carry;
+      l = v % kLimb;
+      carry = v / kLimb;
     }
-    length = j;
+    while (carry != 0) {
+      limbs.push_back(carry % kLimb);
+      carry /= kLimb;
+    }
+  };
+  size_t i = zeros;
+  if (const size_t head = (data.size() - zeros) % 4; head != 0) {
+    uint64_t v = 0;
+    for (size_t k = 0; k < head; ++k) v = (v << 8) | data[i++];
+    feed(uint64_t{1} << (8 * head), v);
   }
-  auto it = b58.begin() + static_cast<std::ptrdiff_t>(b58.size() - length);
-  std::string out;
-  out.reserve(zeros + length);
-  out.append(zeros, '1');
-  for (; it != b58.end(); ++it) out += kBase58Alphabet[*it];
+  for (; i < data.size(); i += 4) {
+    const uint64_t v = (uint64_t{data[i]} << 24) | (uint64_t{data[i + 1]} << 16) |
+                       (uint64_t{data[i + 2]} << 8) | uint64_t{data[i + 3]};
+    feed(uint64_t{1} << 32, v);
+  }
+  std::string out(zeros + limbs.size() * 5, '1');
+  size_t end = out.size();  // digits from the least significant, right to left
+  for (const uint64_t limb : limbs) {
+    uint64_t l = limb;
+    for (int d = 0; d < 5; ++d) {
+      out[--end] = kBase58Alphabet[l % 58];
+      l /= 58;
+    }
+  }
+  // The most significant limb's leading zero digits are not digits of the number.
+  size_t first = zeros;
+  while (first < out.size() && out[first] == '1') ++first;
+  out.erase(zeros, first - zeros);
   return out;
 }
 

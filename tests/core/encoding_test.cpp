@@ -35,6 +35,40 @@ TEST_CASE("base58btc", "[core][encoding]") {
   CHECK_FALSE(Base58CheckDecode(bad).has_value());
 }
 
+TEST_CASE("base58btc: the limb encoder equals the digit-by-digit definition", "[core][encoding]") {
+  // The reference: the number in base 58 one digit at a time, a '1' per leading zero byte.
+  auto reference = [](ByteView data) {
+    static constexpr char kAlphabet[] =
+        "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    std::vector<int> digits;  // least significant first
+    size_t zeros = 0;
+    while (zeros < data.size() && data[zeros] == 0) ++zeros;
+    for (size_t i = zeros; i < data.size(); ++i) {
+      int carry = data[i];
+      for (int& d : digits) {
+        carry += d * 256;
+        d = carry % 58;
+        carry /= 58;
+      }
+      for (; carry > 0; carry /= 58) digits.push_back(carry % 58);
+    }
+    std::string out(zeros, '1');
+    for (auto it = digits.rbegin(); it != digits.rend(); ++it) out += kAlphabet[*it];
+    return out;
+  };
+  SeededRng rng(58);
+  for (size_t n = 0; n <= 100; ++n) {
+    for (int zeros = 0; zeros <= 3; ++zeros) {
+      Bytes b = rng.RandomBytes(n);
+      for (size_t z = 0; z < static_cast<size_t>(zeros) && z < b.size(); ++z) b[z] = 0;
+      INFO(HexEncode(b));
+      CHECK(Base58Encode(b) == reference(b));
+      CHECK(*Base58Decode(Base58Encode(b)) == b);
+    }
+  }
+  CHECK(Base58Encode(Bytes(64, 0xff)) == reference(Bytes(64, 0xff)));
+}
+
 TEST_CASE("base58check round-trips extended-key-sized payloads", "[core][encoding]") {
   // 78-byte BIP-32 payloads (and leading zero bytes) through the wiping code paths.
   SeededRng rng(7);
