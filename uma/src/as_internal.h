@@ -238,7 +238,7 @@ class AuthorizationServer::Impl {
   };
 
   static constexpr size_t kMaxGroupWrites = 256;
-  static constexpr std::chrono::microseconds kGroupWindow{1000};
+  static constexpr std::chrono::microseconds kGroupWindow{250};
 
   std::atomic<int> arriving_{0};  // threads waiting for mu_
   uint64_t acquired_ = 0;         // times mu_ was taken through Lock (guarded by mu_)
