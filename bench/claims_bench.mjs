@@ -12,37 +12,10 @@
 //
 // Prints one JSON object: {"node": version, "results": {name: ops_per_second}}.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const MODULES = path.resolve(HERE, '..', 'tests', 'interop', 'node_modules');
+import { load } from './interop_packages.mjs';
+
 const SECONDS = Number(process.argv[process.argv.indexOf('--seconds') + 1]) || 2;
-
-// The packages live in tests/interop (one package-lock for every Node suite): resolve each
-// package's ESM entry point from its package.json, as Node would from inside tests/interop.
-async function load(name) {
-  const dir = path.join(MODULES, name);
-  const pj = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
-  const pick = (e) => {
-    if (typeof e === 'string') return e;
-    if (Array.isArray(e)) return pick(e[0]);
-    if (e && typeof e === 'object') {
-      for (const k of ['node', 'import', 'default']) {
-        if (e[k] !== undefined) {
-          const r = pick(e[k]);
-          if (r) return r;
-        }
-      }
-    }
-    return null;
-  };
-  let entry = null;
-  if (pj.exports !== undefined) entry = pick(typeof pj.exports === 'object' && pj.exports['.'] !== undefined ? pj.exports['.'] : pj.exports);
-  entry = entry || pj.module || pj.main || 'index.js';
-  return import(pathToFileURL(path.join(dir, entry)).href);
-}
 
 const DidKey = await load('@digitalbazaar/did-method-key');
 const Ed25519Multikey = await load('@digitalbazaar/ed25519-multikey');

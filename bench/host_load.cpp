@@ -46,6 +46,7 @@
 #include "medallion/roles/container.h"
 #include "medallion/uma/authorization_server.h"
 #include "medallion/uma/record_store.h"
+#include "bench_party.h"
 
 #ifndef MEDALLION_BENCH_DATA_DIR
 #define MEDALLION_BENCH_DATA_DIR "/var/tmp"
@@ -103,38 +104,8 @@ Options Parse(int argc, char** argv) {
   return o;
 }
 
-// An Ed25519 did:key from a 32-byte seed (a benchmark: keys in ordinary memory).
-struct Party {
-  Bytes pk = Bytes(32), sk = Bytes(64);
-  explicit Party(const std::string& label) {
-    Bytes seed(32);
-    crypto_generichash(seed.data(), seed.size(), reinterpret_cast<const uint8_t*>(label.data()),
-                       label.size(), nullptr, 0);
-    crypto_sign_seed_keypair(pk.data(), sk.data(), seed.data());
-  }
-  std::string Did() const {
-    return "did:key:" + *did::MultikeyFromPublicKey(did::KeyType::kEd25519, pk);
-  }
-  claims::Signer Signer() const {
-    claims::Signer s;
-    s.alg = claims::Alg::kEdDSA;
-    s.verification_method =
-        Did() + "#" + *did::MultikeyFromPublicKey(did::KeyType::kEd25519, pk);
-    s.public_key = pk;
-    s.sign = [key = sk](ByteView m) -> Result<Bytes> {
-      Bytes sig(64);
-      crypto_sign_detached(sig.data(), nullptr, m.data(), m.size(), key.data());
-      return sig;
-    };
-    return s;
-  }
-};
-
-int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+using bench::NowSeconds;
+using bench::Party;
 
 // VmRSS (kB) and Threads of this process.
 std::pair<long, long> RssAndThreads() {
@@ -259,7 +230,7 @@ int main(int argc, char** argv) {
   fs::create_directories(root);
   const int port = FreePort();
   const std::string base = "http://127.0.0.1:" + std::to_string(port);
-  const Party physician("physician");
+  const Party physician = Party::FromLabel("physician");
   auto name_of = [](int i) { return "c" + std::to_string(i); };
 
   // --- the active containers' data, before the host starts (untimed) ---
@@ -272,7 +243,7 @@ int main(int argc, char** argv) {
       pool.emplace_back([&] {
         did::Resolver resolver;
         for (int i; (i = next++) < o.active;) {
-          const Party owner("owner " + std::to_string(i));
+          const Party owner = Party::FromLabel("owner " + std::to_string(i));
           const fs::path dir = root / name_of(i);
           fs::create_directories(dir);
           fs::permissions(dir, fs::perms::owner_all);
@@ -317,7 +288,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < o.containers; ++i) {
     roles::ContainerOptions c;
     c.dir = (root / name_of(i)).string();
-    c.owner = Party("owner " + std::to_string(i)).Did();
+    c.owner = Party::FromLabel("owner " + std::to_string(i)).Did();
     ho.containers.emplace_back(name_of(i), std::move(c));
   }
   const auto t0 = SteadyClock::now();

@@ -34,13 +34,9 @@
 // with the endpoint paths taken from /.well-known/openid-configuration. Then it serves until
 // SIGTERM or SIGINT, and exits 0.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const MODULES = path.resolve(HERE, '..', 'tests', 'interop', 'node_modules');
+import { load, packageJson } from './interop_packages.mjs';
 
 function option(name, fallback) {
   const i = process.argv.indexOf(name);
@@ -60,34 +56,6 @@ for (const level of ['info', 'warn']) {
     if (typeof args[0] === 'string' && args[0].includes('oidc-provider ')) return;
     original(...args);
   };
-}
-
-// The packages live in tests/interop (one package-lock for every Node suite): resolve each
-// package's ESM entry point from its package.json, as Node would from inside tests/interop
-// (the same helper as bench/claims_bench.mjs).
-function packageJson(name) {
-  return JSON.parse(fs.readFileSync(path.join(MODULES, name, 'package.json'), 'utf8'));
-}
-async function load(name) {
-  const dir = path.join(MODULES, name);
-  const pj = packageJson(name);
-  const pick = (e) => {
-    if (typeof e === 'string') return e;
-    if (Array.isArray(e)) return pick(e[0]);
-    if (e && typeof e === 'object') {
-      for (const k of ['node', 'import', 'default']) {
-        if (e[k] !== undefined) {
-          const r = pick(e[k]);
-          if (r) return r;
-        }
-      }
-    }
-    return null;
-  };
-  let entry = null;
-  if (pj.exports !== undefined) entry = pick(typeof pj.exports === 'object' && pj.exports['.'] !== undefined ? pj.exports['.'] : pj.exports);
-  entry = entry || pj.module || pj.main || 'index.js';
-  return import(pathToFileURL(path.join(dir, entry)).href);
 }
 
 const VERSION = packageJson('oidc-provider').version;

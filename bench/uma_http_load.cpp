@@ -60,6 +60,7 @@
 #include "medallion/roles/uma_http.h"
 #include "medallion/uma/authorization_server.h"
 #include "medallion/uma/record_store.h"
+#include "bench_party.h"
 
 #ifndef MEDALLION_BENCH_DATA_DIR
 #define MEDALLION_BENCH_DATA_DIR "/var/tmp"
@@ -132,40 +133,12 @@ Options Parse(int argc, char** argv) {
   return o;
 }
 
-// An Ed25519 did:key party (a benchmark: keys from fixed seeds, kept in ordinary memory).
-struct Party {
-  Bytes pk = Bytes(32);
-  Bytes sk = Bytes(64);
-  explicit Party(uint8_t b) {
-    Bytes seed(32, b);
-    crypto_sign_seed_keypair(pk.data(), sk.data(), seed.data());
-  }
-  std::string Multikey() const { return *did::MultikeyFromPublicKey(did::KeyType::kEd25519, pk); }
-  std::string Did() const { return "did:key:" + Multikey(); }
-  claims::Signer Signer() const {
-    claims::Signer s;
-    s.alg = claims::Alg::kEdDSA;
-    s.verification_method = Did() + "#" + Multikey();
-    s.public_key = pk;
-    Bytes key = sk;
-    s.sign = [key](ByteView m) -> Result<Bytes> {
-      Bytes sig(64);
-      crypto_sign_detached(sig.data(), nullptr, m.data(), m.size(), key.data());
-      return sig;
-    };
-    return s;
-  }
-};
+using bench::NowSeconds;
+using bench::Party;
 
 [[noreturn]] void Die(const std::string& what) {
   std::fprintf(stderr, "uma_http_load: %s\n", what.c_str());
   std::exit(1);
-}
-
-int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 std::string Basic(const std::string& id, const std::string& secret) {

@@ -428,14 +428,7 @@ Status HostRole::StartShared(json* listing) {
   const auto route = [this](const httplib::Request& req, httplib::Response& res) {
     Route(req, res);
   };
-  const std::string pattern = "/c/[A-Za-z0-9_-]{1,64}(/.*)?";
-  httplib::Server& http = listener();
-  http.Get(pattern, route);
-  http.Post(pattern, route);
-  http.Put(pattern, route);
-  http.Patch(pattern, route);
-  http.Delete(pattern, route);
-  http.Options(pattern, route);
+  MountedRoutes::RouteEveryMethod(listener(), "/c/[A-Za-z0-9_-]{1,64}(/.*)?", route);
   std::string base = url();
   for (auto& [name, o] : options_.containers) {
     Slot& slot = *slots_.at(name);

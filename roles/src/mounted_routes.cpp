@@ -90,12 +90,17 @@ void MountedRoutes::MountOn(httplib::Server& outer, const std::string& prefix) {
   auto handler = [this, prefix](const httplib::Request& req, httplib::Response& res) {
     Dispatch(prefix, req, res);
   };
-  outer.Get(pattern, handler);
-  outer.Post(pattern, handler);
-  outer.Put(pattern, handler);
-  outer.Patch(pattern, handler);
-  outer.Delete(pattern, handler);
-  outer.Options(pattern, handler);
+  RouteEveryMethod(outer, pattern, handler);
+}
+
+void MountedRoutes::RouteEveryMethod(httplib::Server& server, const std::string& pattern,
+                                     const Handler& handler) {
+  server.Get(pattern, handler);
+  server.Post(pattern, handler);
+  server.Put(pattern, handler);
+  server.Patch(pattern, handler);
+  server.Delete(pattern, handler);
+  server.Options(pattern, handler);
 }
 
 void MountedRoutes::Serve(const std::string& prefix, const httplib::Request& req,

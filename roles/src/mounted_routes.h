@@ -26,6 +26,10 @@ class MountedRoutes : public httplib::Server {
   // handler); the logger is this class's own.
   MountedRoutes();
 
+  // Registers `handler` on `server` for `pattern` with GET, POST, PUT, PATCH, DELETE and OPTIONS.
+  static void RouteEveryMethod(httplib::Server& server, const std::string& pattern,
+                               const Handler& handler);
+
   // OK if `prefix` can be mounted: "/" then letters, digits, '-', '_' and inner '/'.
   // Errors: invalid_argument.
   static Status CheckPrefix(const std::string& prefix);
