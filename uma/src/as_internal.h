@@ -311,7 +311,10 @@ class AuthorizationServer::Impl {
       batch_open_ = true;
       ++batch_seq_;
     }
-    MDL_RETURN_IF_ERROR(sql::Exec(db_, "SAVEPOINT w", kWhat));
+    if (Status st = sql::Exec(db_, "SAVEPOINT w", kWhat); !st.ok()) {
+      if (batch_writes_ == 0 && !leading_) (void)CommitGroup();  // nothing to keep: close it
+      return st;
+    }
     in_write_ = true;
     Status st = body();
     in_write_ = false;
