@@ -6,10 +6,12 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <regex>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -224,7 +226,7 @@ Status ContainerRole::Mount(httplib::Server& server, const std::string& prefix,
 }
 
 Status ContainerRole::OpenMounted(const std::string& prefix, const std::string& base_url) {
-  MDL_RETURN_IF_ERROR(MountedRoutes::CheckPrefix(prefix));
+  if (!prefix.empty()) MDL_RETURN_IF_ERROR(MountedRoutes::CheckPrefix(prefix));
   std::error_code ec;
   const bool existed = fs::exists(options_.dir, ec);
   Status st = [&]() -> Status {
@@ -298,7 +300,7 @@ Result<HostOptions> ParseHostConfig(const json& cfg, const std::string& config_p
     insecure = *loopback;
     receipts = *anchor;
   }
-  std::set<std::string> names;
+  std::set<std::string> names, hosts;
   for (const json& e : cfg["containers"]) {
     if (!e.is_object() || !e.contains("name") || !e["name"].is_string() ||
         !names.insert(e["name"].get<std::string>()).second) {
@@ -316,8 +318,10 @@ Result<HostOptions> ParseHostConfig(const json& cfg, const std::string& config_p
     auto key_index = OptionalInt(e, "key_index", 0);
     auto listen = OptionalString(e, "listen", "");
     auto public_url = OptionalString(e, "public_url", "");
+    auto virtual_host = OptionalString(e, "host", "");
     for (const Status& st : {dir.status(), store.status(), pass.status(), owner.status(),
-                             key_index.status(), listen.status(), public_url.status()}) {
+                             key_index.status(), listen.status(), public_url.status(),
+                             virtual_host.status()}) {
       if (!st.ok()) return in(st);
     }
     if (*key_index < 0 || *key_index > 0x7fffffff)
@@ -341,6 +345,17 @@ Result<HostOptions> ParseHostConfig(const json& cfg, const std::string& config_p
     o.key_index = static_cast<uint32_t>(*key_index);
     o.listen = listen->empty() ? "127.0.0.1:0" : *listen;
     o.public_url = *public_url;
+    if (!virtual_host->empty()) {
+      static const std::regex kHostName(
+          "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
+      if (host.listen.empty())
+        return in(Status::InvalidArgument("'host' goes with the host's shared 'listen'"));
+      if (virtual_host->size() > 253 || !std::regex_match(*virtual_host, kHostName))
+        return in(Status::InvalidArgument("'host' is a DNS name in lower case"));
+      if (!hosts.insert(*virtual_host).second)
+        return in(Status::InvalidArgument("'host' is another container's too"));
+      o.virtual_host = *virtual_host;
+    }
     o.verifier.trusted = trusted;
     o.verifier.allow_insecure_loopback = insecure;
     o.use_ledger = receipts;
@@ -420,16 +435,32 @@ Status HostRole::StartShared(json* listing) {
   for (auto& [name, o] : options_.containers) {
     auto slot = std::make_unique<Slot>();
     slot->name = name;
-    slot->prefix = "/c/" + name;
+    slot->prefix = o.virtual_host.empty() ? "/c/" + name : "";
     slot->options = o;
     slot->options.max_idle_readers = 1;  // open files are the host's budget
+    if (!o.virtual_host.empty()) virtual_hosts_.emplace(o.virtual_host, slot.get());
     slots_.emplace(name, std::move(slot));
+  }
+  if (!virtual_hosts_.empty()) {
+    // By host name first (the Host header, without its port): such a container has no /c/ path.
+    http::SetPreRoutingHandler(listener(), [this](const httplib::Request& req,
+                                                  httplib::Response& res) {
+      std::string h = req.get_header_value("Host");
+      if (const size_t colon = h.rfind(':'); colon != std::string::npos && h.find(']') == h.npos)
+        h.resize(colon);
+      std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) {
+        return static_cast<char>(std::tolower(c));
+      });
+      auto it = virtual_hosts_.find(h);
+      if (it == virtual_hosts_.end()) return false;
+      ServeSlot(*it->second, req, res);
+      return true;
+    });
   }
   const auto route = [this](const httplib::Request& req, httplib::Response& res) {
     Route(req, res);
   };
   MountedRoutes::RouteEveryMethod(listener(), "/c/[A-Za-z0-9_-]{1,64}(/.*)?", route);
-  std::string base = url();
   for (auto& [name, o] : options_.containers) {
     Slot& slot = *slots_.at(name);
     json item = {{"name", name}};
@@ -447,7 +478,7 @@ Status HostRole::StartShared(json* listing) {
       }
     }
     if (!item.contains("url")) {
-      item["url"] = !o.public_url.empty() ? o.public_url : base + slot.prefix;
+      item["url"] = !o.public_url.empty() ? o.public_url : BaseUrlOf(slot) + slot.prefix;
       if (!o.owner.empty()) item["owner"] = o.owner;
     }
     listing->push_back(std::move(item));
@@ -468,7 +499,7 @@ Result<std::shared_ptr<ContainerRole>> HostRole::Acquire(Slot& slot) {
   slot.opening = true;
   lock.unlock();
   auto c = std::make_shared<ContainerRole>(slot.options, env_);
-  Status st = c->OpenMounted(slot.prefix, url());
+  Status st = c->OpenMounted(slot.prefix, BaseUrlOf(slot));
   lock.lock();
   slot.opening = false;
   slot.opened.notify_all();
@@ -497,16 +528,27 @@ Result<std::shared_ptr<ContainerRole>> HostRole::Acquire(Slot& slot) {
   return c;
 }
 
+std::string HostRole::BaseUrlOf(const Slot& slot) const {
+  if (slot.options.virtual_host.empty()) return url();
+  const std::string& u = url();  // scheme://address:port
+  const size_t scheme_end = u.find("://");
+  return u.substr(0, scheme_end + 3) + slot.options.virtual_host + ":" + std::to_string(port());
+}
+
 void HostRole::Route(const httplib::Request& req, httplib::Response& res) {
   // "/c/<name>" or "/c/<name>/...": the route's pattern allows nothing else.
   const size_t end = req.path.find('/', 3);
   const std::string name = req.path.substr(3, end == std::string::npos ? end : end - 3);
   auto it = slots_.find(name);  // slots_ is not changed after the start
-  if (it == slots_.end()) {
+  if (it == slots_.end() || it->second->prefix.empty()) {  // a virtual host's has no /c/ path
     http::SendError(res, 404, "not_found", "no such container");
     return;
   }
-  Slot& slot = *it->second;
+  ServeSlot(*it->second, req, res);
+}
+
+void HostRole::ServeSlot(Slot& slot, const httplib::Request& req, httplib::Response& res) {
+  const std::string& name = slot.name;
   auto c = Acquire(slot);
   if (!c) {
     std::fprintf(stderr, "host: container %s: %s\n", name.c_str(), c.error().ToString().c_str());

@@ -78,7 +78,8 @@ cat >lazy.json <<JSON
   {"name": "alice", "dir": "$WORK/alice-box", "store": "$WORK/alice.db", "passphrase_file": "$WORK/alice.pass"},
   {"name": "mallory", "dir": "$WORK/mallory-box", "owner": "$OWNER"},
   {"name": "bob", "dir": "$WORK/bob-box", "store": "$WORK/bob.db", "passphrase_file": "$WORK/bob.pass"},
-  {"name": "dave", "dir": "$WORK/dave-box", "owner": "$OWNER"}
+  {"name": "dave", "dir": "$WORK/dave-box", "owner": "$OWNER"},
+  {"name": "erin", "dir": "$WORK/erin-box", "owner": "$OWNER", "host": "erin.localhost"}
 ]}
 JSON
 "$M" host serve --config lazy.json >lazy.out 2>lazy.err &
@@ -97,6 +98,15 @@ MEDALLION_PASSPHRASE=pass-bob "$M" consent signin --url "$B" --store bob.db --se
 [[ "$(http_status "$B/owner/v1/policies" "$(cat la.txt)")" == 401 ]] && ok "still isolated: Alice's session is useless at Bob's" || bad "lazy isolation"
 [[ "$(http_status "$MAL/.well-known/uma2-configuration")" == 503 ]] && ok "the broken one still answers 503, the host still serves" || bad "mallory again"
 [[ "$(http_status "${A%/c/alice}/c/nobody/.well-known/uma2-configuration")" == 404 ]] && ok "an unknown container: 404" || bad "unknown container"
+# Routing by host name: "host" serves a container at the root of that name on the same port.
+PORT="${A%/c/alice}"; PORT="${PORT##*:}"
+E="$(url_of erin)"
+by_host() { node -e 'require("http").get({host:"127.0.0.1",port:process.argv[1],path:process.argv[2],headers:{host:process.argv[3]}},r=>{let b="";r.on("data",d=>b+=d);r.on("end",()=>console.log(r.statusCode+" "+b))})' "$PORT" "$1" "$2"; }
+got="$(by_host /.well-known/uma2-configuration "erin.localhost:$PORT")"
+[[ "$E" == "http://erin.localhost:$PORT" && "$got" == 200* && "$got" == *"\"issuer\":\"http://erin.localhost:$PORT\""* ]] && ok "by host name: erin.localhost is Erin's container, issuer $E" || bad "virtual host: $E $got"
+[[ "$(by_host /.well-known/uma2-configuration "ERIN.localhost:$PORT" | cut -c1-3)" == 200 ]] && ok "the host name is matched without regard to case" || bad "host case"
+[[ "$(http_status "${A%/c/alice}/c/erin/.well-known/uma2-configuration")" == 404 ]] && ok "a host-named container has no /c/ path" || bad "erin under /c/"
+[[ "$(by_host /c/alice/.well-known/uma2-configuration "127.0.0.1:$PORT" | cut -c1-3)" == 200 ]] && ok "other host names still reach /c/<name>" || bad "path routing with another Host"
 kill -TERM $PID
 set +e; wait $PID 2>/dev/null; rc=$?; set -e
 [[ $rc == 0 ]] && ok "the lazy host stops cleanly on SIGTERM (exit 0)" || bad "lazy host exit $rc"
@@ -105,6 +115,13 @@ PID=""
 sed 's/"name": "bob"/"name": "b\/ob"/' shared.json >badname.json
 set +e; "$M" host serve --config badname.json >/dev/null 2>bad.err; rc=$?; set -e
 [[ $rc == 2 ]] && grep -q "path" bad.err && ok "a container name that is not a path segment: exit 2" || bad "bad name rc=$rc $(cat bad.err)"
+# "host" needs the shared listener, and a DNS name.
+sed 's/"name": "bob", /"name": "bob", "host": "bob.example", /' host.json >badhost.json
+set +e; "$M" host serve --config badhost.json >/dev/null 2>badhost.err; rc=$?; set -e
+[[ $rc == 2 ]] && grep -q "shared 'listen'" badhost.err && ok "'host' without a shared listener: exit 2" || bad "host without listen rc=$rc $(cat badhost.err)"
+sed 's/"name": "bob", /"name": "bob", "host": "Bob_Example", /' shared.json >badhost2.json
+set +e; "$M" host serve --config badhost2.json >/dev/null 2>badhost2.err; rc=$?; set -e
+[[ $rc == 2 ]] && grep -q "DNS name" badhost2.err && ok "a 'host' that is not a DNS name: exit 2" || bad "bad host rc=$rc $(cat badhost2.err)"
 # A member of the wrong type is refused by name (was an exception from a throwing accessor).
 sed 's/"dir": "[^"]*alice-box"/"dir": 5/' shared.json >badtype.json
 set +e; "$M" host serve --config badtype.json >/dev/null 2>badtype.err; rc=$?; set -e

@@ -84,6 +84,9 @@ struct ContainerOptions {
   // workspace: license, patients, prescribing; docs/web.md).
   std::string app = "patient";
   size_t max_idle_readers = 0;  // the consent server's idle WAL readers (0: its default)
+  // On a host's shared listener: served at the root of this host name (the Host header) rather
+  // than under /c/<name>; its issuer is public_url or http(s)://<virtual_host>:<port>.
+  std::string virtual_host;
 };
 
 class ContainerRole final : public Role {
@@ -183,12 +186,16 @@ class HostRole final : public Role {
   // The open container of `slot`, opening it (and closing the least recently used idle ones
   // beyond max_open_) if needed. Errors: why it cannot open (for a while, then retried).
   Result<std::shared_ptr<ContainerRole>> Acquire(Slot& slot);
-  void Route(const httplib::Request& req, httplib::Response& res);
+  void Route(const httplib::Request& req, httplib::Response& res);  // /c/<name>/...
+  void ServeSlot(Slot& slot, const httplib::Request& req, httplib::Response& res);
+  // The base URL a container of `slot` is named by (its virtual host's, or the listener's).
+  std::string BaseUrlOf(const Slot& slot) const;
 
   HostOptions options_;
   Env env_;
   std::vector<std::unique_ptr<ContainerRole>> containers_;  // a port each
   std::map<std::string, std::unique_ptr<Slot>> slots_;      // the shared listener's, by name
+  std::map<std::string, Slot*> virtual_hosts_;              // by host name (lower case)
   std::mutex slots_mu_;
   std::list<Slot*> lru_;  // open slots, most recently used first
   size_t max_open_ = 0;
