@@ -32,6 +32,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <random>
 #include <string>
 #include <thread>
@@ -163,6 +164,15 @@ struct Stats {
 std::string Describe(const httplib::Result& r, const std::string& step) {
   if (!r) return step + ": transport error " + httplib::to_string(r.error());
   return step + ": " + std::to_string(r->status) + " " + r->body.substr(0, 200);
+}
+
+// One keep-alive client of the host (a thread's own).
+std::unique_ptr<httplib::Client> HostClient(const std::string& base) {
+  auto http = std::make_unique<httplib::Client>(base);
+  http->set_keep_alive(true);
+  http->set_tcp_nodelay(true);
+  http->set_read_timeout(60, 0);
+  return http;
 }
 
 // The full UMA grant round trip at `t` (its RPT kept in t.rpt).
@@ -305,10 +315,8 @@ int main(int argc, char** argv) {
     std::vector<std::thread> pool;
     for (int w = 0; w < o.threads; ++w) {
       pool.emplace_back([&, w] {
-        httplib::Client http(base);
-        http.set_keep_alive(true);
-        http.set_tcp_nodelay(true);
-        http.set_read_timeout(60, 0);
+        auto client = HostClient(base);
+        httplib::Client& http = *client;
         Stats& s = stats[static_cast<size_t>(w)];
         for (int i; (i = next++) < o.active;) {
           Target& t = targets[static_cast<size_t>(i)];
@@ -344,10 +352,8 @@ int main(int argc, char** argv) {
   std::vector<std::thread> pool;
   for (int w = 0; w < o.threads; ++w) {
     pool.emplace_back([&, w] {
-      httplib::Client http(base);
-      http.set_keep_alive(true);
-      http.set_tcp_nodelay(true);
-      http.set_read_timeout(60, 0);
+      auto client = HostClient(base);
+      httplib::Client& http = *client;
       (void)http.Get("/c/" + name_of(0) + "/.well-known/uma2-configuration");  // connect
       std::mt19937 rng(static_cast<unsigned>(w) * 7919u + 1);
       std::uniform_int_distribution<int> pick(0, o.active - 1);

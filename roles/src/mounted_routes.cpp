@@ -80,12 +80,12 @@ Status MountedRoutes::CheckPrefix(const std::string& prefix) {
 }
 
 void MountedRoutes::GetStreamed(const std::string& pattern, Handler handler) {
-  streamed_.emplace_back(pattern, std::move(handler));
+  streamed_.push_back({pattern, std::regex(pattern), std::move(handler)});
 }
 
 void MountedRoutes::MountOn(httplib::Server& outer, const std::string& prefix) {
   // httplib tries a method's routes in the order they were registered.
-  for (const auto& [pattern, handler] : streamed_) outer.Get(prefix + pattern, handler);
+  for (const Streamed& s : streamed_) outer.Get(prefix + s.pattern, s.handler);
   const std::string pattern = prefix + "(/.*)?";
   auto handler = [this, prefix](const httplib::Request& req, httplib::Response& res) {
     Dispatch(prefix, req, res);
@@ -107,9 +107,9 @@ void MountedRoutes::Serve(const std::string& prefix, const httplib::Request& req
                           httplib::Response& res) {
   if (req.method == "GET" && req.path.compare(0, prefix.size(), prefix) == 0) {
     const std::string rest = req.path.substr(prefix.size());
-    for (const auto& [pattern, handler] : streamed_) {
-      if (std::regex_match(rest, std::regex(pattern))) {
-        handler(req, res);
+    for (const Streamed& s : streamed_) {
+      if (std::regex_match(rest, s.compiled)) {
+        s.handler(req, res);
         return;
       }
     }

@@ -12,6 +12,7 @@
 
 #include <httplib.h>
 
+#include <regex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,7 +53,12 @@ class MountedRoutes : public httplib::Server {
   void Serve(const std::string& prefix, const httplib::Request& req, httplib::Response& res);
 
  private:
-  std::vector<std::pair<std::string, Handler>> streamed_;
+  struct Streamed {
+    std::string pattern;
+    std::regex compiled;  // for Serve, compiled once
+    Handler handler;
+  };
+  std::vector<Streamed> streamed_;
 
   void Dispatch(const std::string& prefix, const httplib::Request& req, httplib::Response& res);
 };

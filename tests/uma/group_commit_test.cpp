@@ -99,6 +99,17 @@ std::map<std::string, int> LoggedReleases(const json& exported) {
   return out;
 }
 
+// The owner's export of the disclosure log, required to verify; its entry count in *entries.
+json VerifiedExport(UmaWorld& w, uint64_t* entries = nullptr) {
+  Reply exported = w.as->ExportDisclosures(w.OwnerSession());
+  REQUIRE(Http(exported) == 200);
+  auto n = VerifyDisclosureExport(exported.body);
+  INFO((n ? "" : n.error().ToString()));
+  REQUIRE(n);
+  if (entries != nullptr) *entries = *n;
+  return exported.body;
+}
+
 }  // namespace
 
 TEST_CASE("concurrent grants and reads: the disclosure log stays one exact chain",
@@ -132,12 +143,9 @@ TEST_CASE("concurrent grants and reads: the disclosure log stays one exact chain
   CHECK(grant_failures == 0);
   CHECK(read_failures == 0);
 
-  Reply exported = w.as->ExportDisclosures(w.OwnerSession());
-  REQUIRE(Http(exported) == 200);
-  auto n = VerifyDisclosureExport(exported.body);
-  INFO((n ? "" : n.error().ToString()));
-  REQUIRE(n);
-  const std::map<std::string, int> logged = LoggedReleases(exported.body);
+  uint64_t n = 0;
+  const json exported = VerifiedExport(w, &n);
+  const std::map<std::string, int> logged = LoggedReleases(exported);
   size_t acked = 0;
   for (const auto& per_thread : released) {
     for (const std::string& r : per_thread) {
@@ -151,7 +159,7 @@ TEST_CASE("concurrent grants and reads: the disclosure log stays one exact chain
   CHECK(acked == static_cast<size_t>(kThreads * 6 * 3));
   CHECK(logged.size() == acked);
   size_t decisions = 0;
-  for (const json& item : exported.body["entries"]) {
+  for (const json& item : exported["entries"]) {
     if (item["entry"].value("event", "") == "decision") ++decisions;
   }
   CHECK(decisions == static_cast<size_t>(kThreads * 6 * 2));  // need_info and the RPT
@@ -161,7 +169,7 @@ TEST_CASE("concurrent grants and reads: the disclosure log stays one exact chain
   Reply again = w.as->ExportDisclosures(w.OwnerSession());
   auto m = VerifyDisclosureExport(again.body);
   REQUIRE(m);
-  CHECK(*m == *n + 1);  // the owner's sign-in
+  CHECK(*m == n + 1);  // the owner's sign-in
 }
 
 // The rule kept across a crash: an answered release is in the log (it was committed before the
@@ -239,12 +247,7 @@ TEST_CASE("kill -9 in the middle of a concurrent load: no acknowledged release i
   REQUIRE(acked.size() >= 120);
 
   w.Open();
-  Reply exported = w.as->ExportDisclosures(w.OwnerSession());
-  REQUIRE(Http(exported) == 200);
-  auto n = VerifyDisclosureExport(exported.body);
-  INFO((n ? "" : n.error().ToString()));
-  REQUIRE(n);
-  const std::map<std::string, int> logged = LoggedReleases(exported.body);
+  const std::map<std::string, int> logged = LoggedReleases(VerifiedExport(w));
   size_t unanswered = 0;
   for (const std::string& r : acked) {
     INFO("acknowledged but not logged: " << r);
