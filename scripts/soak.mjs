@@ -241,6 +241,8 @@ function killEverything() {
   if (upChild && upChild.exitCode === null) { try { upChild.kill('SIGTERM'); } catch { /* gone */ } }
 }
 process.on('exit', killEverything);
+process.on('uncaughtException', (e) => { say(`soak: internal error: ${e.stack ?? e}`); killEverything(); process.exit(3); });
+process.on('unhandledRejection', (e) => { say(`soak: internal error: ${e?.stack ?? e}`); killEverything(); process.exit(3); });
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => { say(`${sig}: stopping`); killEverything(); process.exit(130); });
 
 // ---------------------------------------------------------------------------------------------
@@ -711,12 +713,18 @@ const check = (name, ok, detail = '') => {
 
 // Signed notes (C2SP): the verifier key is name+keyid+base64(0x01 || Ed25519 public key).
 const vk = (() => {
-  const parts = K.split('+');
-  const raw = Buffer.from(parts[parts.length - 1], 'base64');
-  return {
-    name: parts.slice(0, -2).join('+'), id: parts[parts.length - 2],
-    key: crypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.subarray(1).toString('base64url') }, format: 'jwk' }),
-  };
+  // A key name has no '+'; the base64 may.
+  const i = K.indexOf('+');
+  const raw = Buffer.from(K.slice(i + 10), 'base64');
+  try {
+    return {
+      name: K.slice(0, i), id: K.slice(i + 1, i + 9),
+      key: crypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: raw.subarray(1).toString('base64url') }, format: 'jwk' }),
+    };
+  } catch (e) {
+    say(`the log key ${K} cannot be read: ${e.message}`);
+    return { name: '', id: '', key: null };
+  }
 })();
 function openNote(note) {
   const sep = note.indexOf('\n\n');
@@ -729,7 +737,7 @@ function openNote(note) {
     if (!m || m[1] !== vk.name) continue;
     const sig = Buffer.from(m[2], 'base64');
     if (sig.length !== 68 || sig.subarray(0, 4).toString('hex') !== vk.id) continue;
-    if (crypto.verify(null, Buffer.from(text, 'utf8'), vk.key, sig.subarray(4))) signed = true;
+    if (vk.key && crypto.verify(null, Buffer.from(text, 'utf8'), vk.key, sig.subarray(4))) signed = true;
   }
   return { origin: lines[0], size: Number(lines[1]), root: Buffer.from(lines[2], 'base64'), signed };
 }
@@ -922,7 +930,7 @@ try {
     const file = path.join(OUT, `${name}-disclosures.json`);
     fs.writeFileSync(file, r.out);
     const v = await cli(['consent', 'verify-export', file], { timeoutMs: 600000 });
-    check(`${name}: \`consent verify-export\` of its disclosure log`, v.code === 0, (v.out + v.err).trim().slice(0, 200));
+    check(`${name}: \`consent verify-export\` of its disclosure log`, v.code === 0, (v.out + v.err).replace(/\s+/g, ' ').trim().slice(0, 200));
     return JSON.parse(r.out);
   }
   const plog = await exportLog(PB, st.aliceSession, 'patient-container');
@@ -956,15 +964,17 @@ try {
     unknownRpt.length ? `seq ${unknownRpt.slice(0, 5).join(', ')}` : '');
   // Its anchors on the ledger.
   let aBad = 0;
+  let aChecked = 0;
   for (const a of plog.anchors ?? []) {
-    const idx = a.index ?? a.ledger_index;
-    if (idx === undefined) continue;
+    const idx = a.ledger_index ?? a.index;
+    if (idx === undefined) { ++aBad; continue; }
     let j = null;
     try { j = JSON.parse(entries[idx].entry); } catch { /* below */ }
-    if (!j || j.type !== 'anchor' || (a.hash && j.hash !== a.hash)) ++aBad;
+    if (!j || j.type !== 'anchor' || j.hash !== a.hash || (a.signer && j.key !== a.signer)) ++aBad;
+    ++aChecked;
   }
-  check('patient-container: every disclosure-log anchor of the export is on the ledger at its index', aBad === 0,
-    `${(plog.anchors ?? []).length} anchors`);
+  check('patient-container: every disclosure-log anchor of the export is on the ledger at its index (chain head, signer key)', aBad === 0,
+    `${(plog.anchors ?? []).length} anchors, ${aChecked} checked, ${aBad} bad`);
   const dlog = await exportLog(DB, st.drSession, 'physician-container');
   const stored = new Set(dlog.entries.map((x) => x.entry).filter((e) => e.event === 'credential.stored').map((e) => e.credential));
   const sMissing = acks.deliveries.filter((d) => !stored.has(d.digest));
