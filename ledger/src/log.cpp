@@ -18,14 +18,16 @@ std::future<T> Ready(T value) {
 
 }  // namespace
 
-Log::Log(std::unique_ptr<LeafStore> store, Ed25519NoteSigner signer, Env env, LogOptions options)
-    : store_(std::move(store)), signer_(std::move(signer)), env_(env), options_(options) {}
+Log::Log(std::unique_ptr<LeafStore> store, Ed25519NoteSigner signer, LogOptions options)
+    : store_(std::move(store)), signer_(std::move(signer)), options_(options) {}
 
+// The log reads no clock and draws no randomness (checkpoints carry no time); the Env stays in
+// the signature so that callers need not change when it does.
 Result<std::unique_ptr<Log>> Log::Open(std::unique_ptr<LeafStore> store, Ed25519NoteSigner signer,
-                                       Env env, LogOptions options) {
+                                       Env /*env*/, LogOptions options) {
   MDL_CHECK(store != nullptr);
   MDL_CHECK(options.max_batch > 0 && options.max_queue > 0);
-  std::unique_ptr<Log> log(new Log(std::move(store), std::move(signer), env, options));
+  std::unique_ptr<Log> log(new Log(std::move(store), std::move(signer), options));
   MDL_ASSIGN_OR_RETURN(uint64_t size, log->store_->Size());
   std::vector<Hash> border;
   for (auto [level, index] : CompactRange::BorderNodes(size)) {

@@ -111,14 +111,13 @@ class Log {
     Entry entry;
     std::promise<Result<AppendResult>> done;
   };
-  Log(std::unique_ptr<LeafStore> store, Ed25519NoteSigner signer, Env env, LogOptions options);
+  Log(std::unique_ptr<LeafStore> store, Ed25519NoteSigner signer, LogOptions options);
   void Run();
   void CommitBatch(std::vector<Pending>& batch);
   Result<std::string> SignCheckpoint(uint64_t size, const Hash& root) const;
 
   std::unique_ptr<LeafStore> store_;
   Ed25519NoteSigner signer_;
-  Env env_;
   LogOptions options_;
 
   // Sequencer state: only the sequencer thread touches range_.
