@@ -55,6 +55,8 @@ void SeededRng::Fill(std::span<uint8_t> out) {
   uint8_t nonce[crypto_stream_chacha20_ietf_NONCEBYTES] = {0};
   for (int i = 0; i < 8; ++i) nonce[i] = static_cast<uint8_t>(counter_ >> (8 * i));
   ++counter_;
+  // An empty span may have a null data(): memset(nullptr, 0, 0) is undefined behaviour.
+  if (out.empty()) return;
   std::memset(out.data(), 0, out.size());
   crypto_stream_chacha20_ietf_xor(out.data(), out.data(), out.size(), nonce, key_);
 }
