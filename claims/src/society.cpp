@@ -12,6 +12,7 @@
 #include "medallion/claims/data_integrity.h"
 #include "medallion/claims/jose.h"
 #include "medallion/core/encoding.h"
+#include "medallion/core/json.h"
 #include "medallion/storage/sqlite.h"
 
 namespace medallion::claims {
@@ -130,7 +131,12 @@ Result<std::vector<DirectoryEntry>> ParseDirectory(const json& j) {
       return Status::InvalidArgument("directory entry " + std::to_string(i) + ": valid_until: " +
                                      t.error().message());
     }
-    for (const json& s : e.value("schedules", json::array())) {
+    auto schedules = OptionalArray(e, "schedules");
+    if (!schedules) {
+      return Status::InvalidArgument("directory entry " + std::to_string(i) + ": " +
+                                     schedules.error().message());
+    }
+    for (const json& s : *schedules) {
       if (!s.is_string() || !IsSchedule(s.get<std::string>())) {
         return Status::InvalidArgument("directory entry " + std::to_string(i) +
                                        ": schedules are II, III, IV or V");
@@ -457,6 +463,7 @@ Result<json> Society::Issue(const std::string& did, const DirectoryEntry& entry,
 }
 
 Result<json> Society::Challenge() {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   const std::string nonce = Base64UrlEncode(env_.rng->RandomBytes(32));
   const int64_t expires = env_.clock->NowSeconds() + options_.challenge_ttl;
   MDL_RETURN_IF_ERROR(sql::InTransaction(db_, kWhat, [&]() -> Status {
@@ -483,8 +490,9 @@ Result<json> Society::Onboard(std::string_view proof, const std::string& license
   if (!info.issued_at || !info.expires || *info.expires - *info.issued_at > 600) {
     return Status::Unauthenticated("the proof needs iat and exp at most 600 s apart");
   }
-  const std::string nonce = payload->value("nonce", "");
+  const std::string nonce = StringOr(*payload, "nonce");
   json out;
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   Status st = sql::InTransaction(db_, kWhat, [&]() -> Status {
     Stmt del(db_, "DELETE FROM challenges WHERE nonce = ? AND expires > ?", kWhat);
     if (del.Text(1, nonce).Int(2, now).Step() != SQLITE_DONE) return del.Error();
@@ -517,6 +525,7 @@ Result<json> Society::Onboard(std::string_view proof, const std::string& license
 }
 
 Result<json> Society::Directory() {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   json out = json::array();
   Stmt q(db_, "SELECT entry, updated_at, source FROM directory ORDER BY license_number", kWhat);
   int rc;
@@ -533,6 +542,7 @@ Result<json> Society::Directory() {
 
 Result<json> Society::ImportDirectory(const std::vector<DirectoryEntry>& entries,
                                       const std::string& source) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   const int64_t now = env_.clock->NowSeconds();
   int added = 0, updated = 0;
   const Status st = sql::InTransaction(db_, kWhat, [&]() -> Status {
@@ -555,6 +565,7 @@ Result<json> Society::ImportDirectory(const std::vector<DirectoryEntry>& entries
 }
 
 Result<json> Society::OnboardingRequests() {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   json out = json::array();
   Stmt q(db_,
          "SELECT id, did, license_number, name, created, status, decided_by, decided_at, reason, "
@@ -582,6 +593,7 @@ Result<json> Society::OnboardingRequests() {
 }
 
 Result<json> Society::OnboardingRequest(const std::string& id) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   Stmt q(db_, "SELECT status, reason, license_id FROM onboarding WHERE id = ?", kWhat);
   const int rc = q.Text(1, id).Step();
   if (rc == SQLITE_DONE) return Status::NotFound("no such onboarding request");
@@ -597,6 +609,7 @@ Result<json> Society::OnboardingRequest(const std::string& id) {
 
 Result<json> Society::DecideOnboarding(const std::string& id, bool approve,
                                        const std::string& reason, const std::string& clerk) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   if (!approve) MDL_RETURN_IF_ERROR(CheckReason(reason));
   const int64_t now = env_.clock->NowSeconds();
   json out;
@@ -636,11 +649,13 @@ Result<json> Society::DecideOnboarding(const std::string& id, bool approve,
 }
 
 Status Society::SetStatus(const std::string& license_id, const std::string& action) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   return SetStatus(license_id, action, "", "");
 }
 
 Status Society::SetStatus(const std::string& license_id, const std::string& action,
                           const std::string& reason, const std::string& clerk) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   if (action != "revoke" && action != "suspend" && action != "reinstate") {
     return Status::InvalidArgument("action is revoke, suspend or reinstate");
   }
@@ -667,6 +682,7 @@ Status Society::SetStatus(const std::string& license_id, const std::string& acti
 }
 
 Result<json> Society::StatusListState() {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   MDL_ASSIGN_OR_RETURN(StatusListIssuer lists, LoadLists());
   Stmt q(db_, "SELECT updated_at FROM lists WHERE id = 1", kWhat);
   const int64_t updated = q.Step() == SQLITE_ROW ? q.ColInt(0) : 0;
@@ -690,6 +706,7 @@ Result<json> Society::StatusListState() {
 }
 
 Result<json> Society::StatusListCredential(StatusPurpose purpose) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   MDL_ASSIGN_OR_RETURN(StatusListIssuer lists, LoadLists());
   const int64_t now = env_.clock->NowSeconds();
   StatusListCredentialOptions o;
@@ -704,6 +721,7 @@ Result<json> Society::StatusListCredential(StatusPurpose purpose) {
 }
 
 Result<json> Society::Licenses() {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
   MDL_ASSIGN_OR_RETURN(StatusListIssuer lists, LoadLists());
   json out = json::array();
   Stmt q(db_,

@@ -65,6 +65,17 @@ Wanted FromAccept(const std::string& accept) {
   return Wanted::kUnsupported;
 }
 
+// The resolution result as sent: a failed resolution also carries the top-level "error" and
+// "error_description" every Medallion error has (next to didResolutionMetadata.error).
+static json ResultJson(const did::ResolutionResult& r) {
+  json j = r.ToJson();
+  if (!r.ok()) {
+    j["error"] = r.error;
+    j["error_description"] = r.error_message.empty() ? r.error : r.error_message;
+  }
+  return j;
+}
+
 void RegisterResolverRoutes(httplib::Server& server, const did::Resolver& resolver) {
   server.Get(R"(/1\.0/identifiers/(.+))", [&resolver](const httplib::Request& req,
                                                       httplib::Response& res) {
@@ -72,10 +83,10 @@ void RegisterResolverRoutes(httplib::Server& server, const did::Resolver& resolv
     if (wanted == Wanted::kUnsupported) {
       res.status = 406;
       res.set_content(
-          did::ResolutionResult::Error(did::kRepresentationNotSupported,
-                                       "Accept names no representation this resolver produces "
-                                       "(application/did+json, or the resolution result)")
-              .ToJson()
+          ResultJson(did::ResolutionResult::Error(
+                         did::kRepresentationNotSupported,
+                         "Accept names no representation this resolver produces "
+                         "(application/did+json, or the resolution result)"))
               .dump(),
           "application/ld+json;profile=\"https://w3id.org/did-resolution\"");
       return;
@@ -87,7 +98,7 @@ void RegisterResolverRoutes(httplib::Server& server, const did::Resolver& resolv
       auto t = ParseXmlDateTime(req.get_param_value("versionTime"));
       if (!t) {
         http::SendJson(
-            res, did::ResolutionResult::Error(did::kInvalidOptions, t.error().message()).ToJson(),
+            res, ResultJson(did::ResolutionResult::Error(did::kInvalidOptions, t.error().message())),
             400);
         return;
       }
@@ -97,7 +108,7 @@ void RegisterResolverRoutes(httplib::Server& server, const did::Resolver& resolv
       auto p = http::QueryU64(req, "ledgerPosition");
       if (!p) {
         http::SendJson(
-            res, did::ResolutionResult::Error(did::kInvalidOptions, p.error().message()).ToJson(),
+            res, ResultJson(did::ResolutionResult::Error(did::kInvalidOptions, p.error().message())),
             400);
         return;
       }
@@ -125,7 +136,7 @@ void RegisterResolverRoutes(httplib::Server& server, const did::Resolver& resolv
       res.set_content(r.ToJson()["didDocument"].dump(), "application/did+json");
       return;
     }
-    res.set_content(r.ToJson().dump(),
+    res.set_content(ResultJson(r).dump(),
                     "application/ld+json;profile=\"https://w3id.org/did-resolution\"");
   });
 }

@@ -200,7 +200,7 @@ void RegisterLedgerRoutes(httplib::Server& server, ledger::Log* log, ledger::Wit
   }
   if (witness != nullptr) {
     // c2sp.org/tlog-witness: POST /add-checkpoint. 200 with the cosignature line; 409 with
-    // the witness's size as text/x.tlog.size; 400/403/404/422 with a plain-text reason.
+    // the witness's size as text/x.tlog.size; 400/403/404/422 with a JSON error.
     server.Post("/add-checkpoint", [witness](const httplib::Request& req, httplib::Response& res) {
       uint64_t current = 0;
       auto line = witness->AddCheckpoint(req.body, &current);
@@ -211,9 +211,16 @@ void RegisterLedgerRoutes(httplib::Server& server, ledger::Log* log, ledger::Wit
       res.status = ledger::AddCheckpointHttpStatus(line.error());
       if (res.status == 409) {
         res.set_content(std::to_string(current) + "\n", "text/x.tlog.size");
-      } else {
-        res.set_content(line.error().message() + "\n", "text/plain; charset=utf-8");
+        return;
       }
+      // The spec prescribes no body for the other refusals: ours is JSON like every other
+      // Medallion error ({"error", "error_description"}).
+      const char* error = res.status == 403   ? "forbidden"
+                          : res.status == 404 ? "unknown_log"
+                          : res.status == 422 ? "unprocessable"
+                          : res.status == 400 ? "invalid_request"
+                                              : "internal";
+      http::SendError(res, res.status, error, line.error().message());
     });
   }
 }

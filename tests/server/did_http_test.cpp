@@ -139,6 +139,13 @@ TEST_CASE("the resolver honours Accept", "[server][did][http]") {
   CHECK(unsupported->status == 406);
   CHECK(json::parse(unsupported->body)["didResolutionMetadata"]["error"] ==
         "representationNotSupported");
+  // A failed resolution also has the top-level error members of every Medallion error.
+  CHECK(json::parse(unsupported->body).value("error", "") == "representationNotSupported");
+  CHECK(!json::parse(unsupported->body).value("error_description", "").empty());
+  auto invalid = c.Get("/1.0/identifiers/did:key:zz..");
+  REQUIRE(invalid);
+  CHECK(invalid->status == 400);
+  CHECK(json::parse(invalid->body).value("error", "") == "invalidDid");
 }
 
 }  // namespace

@@ -995,7 +995,11 @@ TEST_CASE("witness http: add-checkpoint 200 / 409 / 403 / 404 / 422 / 400",
     auto r = post(AddCheckpointBody(5, proof, imposter.SignNote(CheckpointOf(note9).ToText())));
     REQUIRE(r);
     CHECK(r->status == 403);
-    CHECK(r->get_header_value("Content-Type").rfind("text/plain", 0) == 0);
+    // A refusal other than 409 is a JSON error like every other Medallion error.
+    CHECK(r->get_header_value("Content-Type") == "application/json");
+    json j = json::parse(r->body, nullptr, false);
+    CHECK(j.value("error", "") == "forbidden");
+    CHECK(!j.value("error_description", "").empty());
   }
   SECTION("404: unknown origin") {
     auto other = ledger::Ed25519NoteSigner::FromSeed("other.example/log", kLogSeed);

@@ -266,3 +266,30 @@ TEST_CASE("kill -9 in the middle of a concurrent load: no acknowledged release i
   INFO(load->last_error);
   CHECK(!rpt.empty());
 }
+
+// The owner-session check of the HTTP handlers and the web app's cookie bridge runs without the
+// server's lock: concurrent checks must each answer for their own token (they shared one
+// prepared statement, whose bind/step/reset interleaved: a live session judged dead, and the
+// bridge opened a new owner session on a refused request).
+TEST_CASE("concurrent owner-session checks each answer for their own token",
+          "[uma][concurrency]") {
+  UmaWorld w("owner-check");
+  const std::string live = w.OwnerSession();
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 400; ++i) {
+        if (t % 2 == 0) {
+          if (!w.as->CheckOwner(live).ok()) ++wrong;
+        } else if (w.as->CheckOwner("forged-" + std::to_string(t) + "-" + std::to_string(i))
+                       .ok()) {
+          ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(wrong == 0);
+  CHECK(w.as->CheckOwner(live).ok());
+}

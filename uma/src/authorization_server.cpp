@@ -677,14 +677,20 @@ Status AuthorizationServer::EndOwnerSessions() {
 }
 
 Status AuthorizationServer::CheckOwner(std::string_view session) {
-  if (!impl_->LiveToken(session, "session"))
+  // Callers hold no lock (the HTTP handlers, the web app's cookie bridge): a WAL reader of its
+  // own, as every hot read. Reading the shared connection's prepared statement unlocked let two
+  // concurrent checks interleave their bind/step/reset — a live session judged dead (the web
+  // app then opened a new owner session on a refused request), or one token's row answering
+  // for another's. Code that holds the lock uses impl_->LiveToken itself.
+  ReadView view(*impl_);
+  if (!view.tokens().Live(session, "session", impl_->Now()))
     return Status::Unauthenticated("the owner's session is required");
   return Status::Ok();
 }
 
 #define MDL_OWNER_ONLY(session)                                                       \
   Impl::Lock lock(*impl_);                                       \
-  if (!CheckOwner(session).ok()) {                                                    \
+  if (!impl_->LiveToken(session, "session")) {                                        \
     return InvalidToken(options_.realm, "the owner's session is required (sign in)"); \
   }
 

@@ -123,7 +123,7 @@ Result<json> CheckSignedResult(const json& sign, const json& body, ByteView devi
 
 Reply AuthorizationServer::CreatePairing(std::string_view session, int64_t ttl_seconds) {
   Impl::Lock lock(*impl_);
-  if (!CheckOwner(session).ok())
+  if (!impl_->LiveToken(session, "session"))
     return InvalidToken(options_.realm, "the owner's session is required (sign in)");
   if (ttl_seconds < 0 || ttl_seconds > options_.pairing_ttl) {
     return Error(StatusCode::kInvalidArgument, "invalid_request",
@@ -257,7 +257,7 @@ Reply AuthorizationServer::CompletePairing(const json& body) {
 
 Reply AuthorizationServer::ListDevices(std::string_view session) {
   Impl::Lock lock(*impl_);
-  if (!CheckOwner(session).ok())
+  if (!impl_->LiveToken(session, "session"))
     return InvalidToken(options_.realm, "the owner's session is required (sign in)");
   json out = json::array();
   auto devices = impl_->devices_->ListDevices();
@@ -275,7 +275,7 @@ Reply AuthorizationServer::ListDevices(std::string_view session) {
 
 Reply AuthorizationServer::RevokeDevice(std::string_view session, std::string_view device_id) {
   Impl::Lock lock(*impl_);
-  if (!CheckOwner(session).ok())
+  if (!impl_->LiveToken(session, "session"))
     return InvalidToken(options_.realm, "the owner's session is required (sign in)");
   auto pk = impl_->devices_->ActiveKey(device_id);
   if (!pk) return Error(StatusCode::kNotFound, "not_found", "no such device in use");

@@ -122,7 +122,7 @@ Status AuthorizationServer::CheckPharmacyCopy(const json& prescription, const js
 Reply AuthorizationServer::StoreCredential(std::string_view session, const json& credential) {
   {
     Impl::Lock lock(*impl_);
-    if (!CheckOwner(session).ok())
+    if (!impl_->LiveToken(session, "session"))
       return InvalidToken(options_.realm, "the owner's session is required (sign in)");
   }
   return StoreCredentialFrom("owner", credential, json(), "");
@@ -182,7 +182,7 @@ Reply AuthorizationServer::StoreCredentialFrom(const std::string& source, const 
 
 Reply AuthorizationServer::ListCredentials(std::string_view session) {
   Impl::Lock lock(*impl_);
-  if (!CheckOwner(session).ok())
+  if (!impl_->LiveToken(session, "session"))
     return InvalidToken(options_.realm, "the owner's session is required (sign in)");
   auto kept = impl_->credentials_->List();
   if (!kept) return Internal(kept.error());
@@ -202,7 +202,7 @@ Reply AuthorizationServer::ListCredentials(std::string_view session) {
 
 Reply AuthorizationServer::Events(std::string_view session, uint64_t after_seq, int wait_seconds) {
   std::unique_lock<std::mutex> lock(impl_->mu_);
-  if (!CheckOwner(session).ok())
+  if (!impl_->LiveToken(session, "session"))
     return InvalidToken(options_.realm, "the owner's session is required (sign in)");
   wait_seconds = std::clamp(wait_seconds, 0, 30);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_seconds);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -134,6 +135,10 @@ class Society {
   Result<nlohmann::json> Issue(const std::string& did, const DirectoryEntry& entry, int64_t now,
                                std::string* license_id);
   sqlite3* db_;
+  // One connection, many server threads: a transaction begun by one request while another's is
+  // open failed ("cannot start a transaction within a transaction", a 503). Every public method
+  // that reads or writes db_ holds this (recursive: SetStatus calls SetStatus).
+  std::recursive_mutex mu_;
   SocietyOptions options_;
   Env env_;
 };
