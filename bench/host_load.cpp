@@ -232,6 +232,9 @@ const json kMedicationRequest = {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The in-process server writes no per-request log lines (http/src/observe.h): a benchmark
+  // measures the server, not its terminal. MEDALLION_LOG=json in the environment keeps them.
+  setenv("MEDALLION_LOG", "off", /*overwrite=*/0);
   const Options o = Parse(argc, argv);
   if (sodium_init() < 0) Die("sodium_init");
   Env env = DefaultEnv();

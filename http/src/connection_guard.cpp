@@ -44,6 +44,7 @@ struct Conn {
   Clock::time_point first_seen;
   uint64_t generation = 0;  // the last scan that found it
   bool closed = false;
+  bool close_after = false;  // shut down once its response is written (CloseAfterResponse)
 };
 
 struct Listener {
@@ -117,6 +118,13 @@ class ConnectionGuard::Impl {
     }
     it->second.exchanging = exchanging;
     it->second.since = now;
+  }
+
+  void CloseAfter(int local_port, const std::string& addr, int port) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (listeners_.count(local_port) == 0) return;
+    auto it = conns_.find(Key{local_port, addr, port});
+    if (it != conns_.end()) it->second.close_after = true;
   }
 
   size_t closed() const { return closed_.load(); }
@@ -202,7 +210,7 @@ class ConnectionGuard::Impl {
       if (c.fd < 0 || c.closed || c.generation != generation_) continue;
       const ConnectionLimits& limits = listeners_[key.local_port].limits;
       const auto allowed = c.exchanging ? limits.exchange_timeout : limits.request_timeout;
-      if (now - c.since > allowed) {
+      if ((c.close_after && !c.exchanging) || now - c.since > allowed) {
         close(key, c);
         continue;
       }
@@ -262,6 +270,11 @@ void ConnectionGuard::RequestReceived(int local_port, const std::string& remote_
 void ConnectionGuard::ResponseWritten(int local_port, const std::string& remote_addr,
                                       int remote_port) {
   impl_->Mark(local_port, remote_addr, remote_port, false);
+}
+
+void ConnectionGuard::CloseAfterResponse(int local_port, const std::string& remote_addr,
+                                         int remote_port) {
+  impl_->CloseAfter(local_port, remote_addr, remote_port);
 }
 
 size_t ConnectionGuard::closed_count() const { return impl_->closed(); }

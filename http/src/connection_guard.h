@@ -42,6 +42,11 @@ class ConnectionGuard {
   void RequestReceived(int local_port, const std::string& remote_addr, int remote_port);
   void ResponseWritten(int local_port, const std::string& remote_addr, int remote_port);
 
+  // The connection's request was refused before its body was read: the connection is shut
+  // down at the first scan after its response is written (≤ kScanInterval), so that the worker
+  // does not wait for the next request on a stream whose next bytes are the unread body.
+  void CloseAfterResponse(int local_port, const std::string& remote_addr, int remote_port);
+
   // Connections shut down so far (for tests and logs).
   size_t closed_count() const;
 

@@ -3,6 +3,7 @@
 
 #include "connection_guard.h"
 #include "medallion/core/json.h"
+#include "observe.h"
 
 #include <httplib.h>
 
@@ -12,6 +13,9 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <map>
+#include <mutex>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 namespace medallion::http {
@@ -83,6 +87,7 @@ void SendError(httplib::Response& res, int http_status, std::string_view error,
 void SendError(httplib::Response& res, const Status& status) {
   const int http = HttpStatusFor(status);
   if (http == 503) res.set_header("Retry-After", "1");
+  if (http == 429) res.set_header("Retry-After", "60");
   nlohmann::json body = {{"error", std::string(StatusCodeName(status.code()))},
                          {"error_description", status.message()}};
   if (!status.reason().empty()) body["reason"] = status.reason();
@@ -92,6 +97,7 @@ void SendError(httplib::Response& res, const Status& status) {
 void SendOAuthError(httplib::Response& res, const Status& status, const nlohmann::json& extra) {
   const int http = HttpStatusFor(status);
   if (http == 503) res.set_header("Retry-After", "1");
+  if (http == 429) res.set_header("Retry-After", "60");
   nlohmann::json body = extra.is_object() ? extra : nlohmann::json::object();
   body["error"] =
       status.reason().empty() ? std::string(StatusCodeName(status.code())) : status.reason();
@@ -156,18 +162,88 @@ Result<int> BindServer(httplib::Server& server, const std::string& host, int por
   return bound;
 }
 
+namespace {
+
+// Per-server body limits (LimitBody), by path prefix.
+struct BodyLimits {
+  std::mutex mu;
+  std::map<const httplib::Server*, std::vector<std::pair<std::string, size_t>>> by_server;
+};
+BodyLimits& TheBodyLimits() {
+  static BodyLimits* limits = new BodyLimits();
+  return *limits;
+}
+
+size_t BodyLimitFor(const httplib::Server* server, const std::string& path) {
+  BodyLimits& all = TheBodyLimits();
+  std::lock_guard<std::mutex> lock(all.mu);
+  auto it = all.by_server.find(server);
+  size_t best_len = 0, limit = kMaxRequestBody;
+  if (it == all.by_server.end()) return limit;
+  for (const auto& [prefix, max] : it->second) {
+    if (path.compare(0, prefix.size(), prefix) == 0 && prefix.size() >= best_len) {
+      best_len = prefix.size();
+      limit = max;
+    }
+  }
+  return limit;
+}
+
+// The request's Content-Length against its route's limit, before httplib reads the body.
+// True when it answered (400 or 413).
+bool RefuseBody(const httplib::Server* server, const httplib::Request& req,
+                httplib::Response& res) {
+  if (!req.has_header("Content-Length")) return false;
+  const std::string v = req.get_header_value("Content-Length");
+  uint64_t length = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), length);
+  if (v.empty() || v.size() > 19 || ec != std::errc() || p != v.data() + v.size()) {
+    res.set_header("Connection", "close");
+    SendError(res, 400, "invalid_request", "Content-Length is not a decimal number of bytes");
+    return true;
+  }
+  // Over the 1 MiB of every route, httplib answers 413 itself and reads the body away, so that
+  // a client still sending it gets the answer and not a reset; over a route's own smaller
+  // limit, the connection is refused here and closed.
+  const size_t limit = BodyLimitFor(server, req.path);
+  if (length > limit && limit < kMaxRequestBody) {
+    res.set_header("Connection", "close");
+    SendError(res, 413, "request_too_large",
+              "request body over " + std::to_string(limit) + " bytes for this endpoint");
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void LimitBody(httplib::Server& server, std::string path_prefix, size_t max_bytes) {
+  BodyLimits& all = TheBodyLimits();
+  std::lock_guard<std::mutex> lock(all.mu);
+  all.by_server[&server].emplace_back(std::move(path_prefix), std::min(max_bytes, kMaxRequestBody));
+}
+
 void SetPreRoutingHandler(
     httplib::Server& server,
     std::function<bool(const httplib::Request&, httplib::Response&)> handler) {
-  server.set_pre_routing_handler([handler = std::move(handler)](const httplib::Request& req,
-                                                                httplib::Response& res) {
+  server.set_pre_routing_handler([server = &server, handler = std::move(handler)](
+                                     const httplib::Request& req, httplib::Response& res) {
     ConnectionGuard::Instance().RequestReceived(req.local_port, req.remote_addr, req.remote_port);
+    // Request id and start time (observe.h); GET /metrics is answered here, before any role's
+    // routes and prefixes; then the body's declared length, before the body is read.
+    if (BeginRequest(req, res)) return httplib::Server::HandlerResponse::Handled;
+    if (RefuseBody(server, req, res)) {
+      ConnectionGuard::Instance().CloseAfterResponse(req.local_port, req.remote_addr,
+                                                     req.remote_port);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     if (handler && handler(req, res)) return httplib::Server::HandlerResponse::Handled;
     return httplib::Server::HandlerResponse::Unhandled;
   });
 }
 
 void ConfigureServer(httplib::Server& server) {
+  RegisterProcessMetrics();
   server.set_payload_max_length(kMaxRequestBody);
   // httplib's default socket options add SO_REUSEPORT, with which a second server on a taken
   // port starts and the kernel splits the connections between the two. SO_REUSEADDR alone
@@ -179,8 +255,10 @@ void ConfigureServer(httplib::Server& server) {
   // Progress marks for the connection guard (connection_guard.h): the request's line and
   // headers are in; the response is written.
   SetPreRoutingHandler(server, nullptr);
-  server.set_logger([](const httplib::Request& req, const httplib::Response&) {
+  // ... and the request's metrics and log line (observe.h).
+  server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
     ConnectionGuard::Instance().ResponseWritten(req.local_port, req.remote_addr, req.remote_port);
+    EndRequest(req, res);
   });
   // Small JSON answers must not wait ~40 ms for the peer's delayed ACK (Nagle): measured in
   // docs/benchmarks.md, 177 → 8,400 single appends/s.
@@ -194,6 +272,7 @@ void ConfigureServer(httplib::Server& server) {
   server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     // Only fill in a body for errors no handler answered.
     if (!res.body.empty()) return;
+    if (res.status == 404 || res.status == 405) MarkUnmatched();
     switch (res.status) {
       case 404:
         SendError(res, 404, "not_found", "no such endpoint");
@@ -202,7 +281,11 @@ void ConfigureServer(httplib::Server& server) {
         SendError(res, 405, "method_not_allowed", "method not allowed on this endpoint");
         break;
       case 413:
-        SendError(res, 413, "request_too_large", "request body over 1 MiB");
+        SendError(res, 413, "request_too_large",
+                  "request body too large (1 MiB; 8 KiB for a form body)");
+        break;
+      case 414:
+        SendError(res, 414, "uri_too_long", "request target over 8,192 bytes");
         break;
       case 400:
         SendError(res, 400, "invalid_request", "malformed HTTP request");
@@ -225,9 +308,18 @@ void ConfigureServer(httplib::Server& server) {
     } catch (const nlohmann::json::out_of_range&) {
       return SendError(res, 400, "invalid_request",
                        "a member of the request is missing or out of range");
+    } catch (const std::exception& e) {
+      LogInternalError(e.what());
     } catch (...) {
+      LogInternalError("an exception that is not a std::exception");
     }
-    SendError(res, 500, "internal", "internal error");
+    // A fault of ours: logged with the request id above, which the body gives so that the
+    // caller can quote it; nothing of the fault itself.
+    SendJson(res,
+             {{"error", "internal"},
+              {"error_description", "internal error (request " + CurrentRequestId() + ")"},
+              {"request_id", CurrentRequestId()}},
+             500);
   });
 }
 

@@ -1,6 +1,8 @@
 // Log: sequencer, checkpoints, proofs and storage verification.
 #include "medallion/ledger/log.h"
 
+#include "medallion/core/metrics.h"
+
 #include <set>
 
 namespace medallion::ledger {
@@ -164,6 +166,11 @@ void Log::CommitBatch(std::vector<Pending>& batch) {
     return;
   }
   range_ = std::move(range);
+  auto& metrics = metrics::Registry::Default();
+  metrics.Observe("medallion_ledger_batch_entries", "Entries per sequencer batch (one commit each)",
+                  {}, static_cast<double>(accepted.size()), metrics::SizeBuckets());
+  metrics.Set("medallion_ledger_size", "Entries in the log (its tree size)", {},
+              static_cast<double>(range_.size()));
   {
     std::lock_guard<std::mutex> lock(mu_);
     committed_size_ = range_.size();

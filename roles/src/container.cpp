@@ -19,6 +19,7 @@
 #include "medallion/claims/ledger_entries.h"
 #include "medallion/core/hash.h"
 #include "medallion/core/json.h"
+#include "medallion/core/metrics.h"
 #include "medallion/did/did_key.h"
 #include "medallion/did/did_web.h"
 #include "medallion/http/http.h"
@@ -504,6 +505,8 @@ Result<std::shared_ptr<ContainerRole>> HostRole::Acquire(Slot& slot) {
   slot.opening = false;
   slot.opened.notify_all();
   if (!st.ok()) {
+    metrics::Registry::Default().Add("medallion_host_open_failures_total",
+                                     "Hosted containers that could not be opened", {});
     slot.failed = st;
     slot.retry_at = std::chrono::steady_clock::now() + kRetryAfterFailure;
     lock.unlock();
@@ -523,6 +526,9 @@ Result<std::shared_ptr<ContainerRole>> HostRole::Acquire(Slot& slot) {
     closing.push_back(std::move(s->open));
     it = lru_.erase(it);
   }
+  metrics::Registry::Default().Set("medallion_host_open_containers",
+                                   "Hosted containers whose databases are open", {},
+                                   static_cast<double>(lru_.size()));
   lock.unlock();
   closing.clear();
   return c;

@@ -201,6 +201,9 @@ void RegisterLedgerRoutes(httplib::Server& server, ledger::Log* log, ledger::Wit
   if (witness != nullptr) {
     // c2sp.org/tlog-witness: POST /add-checkpoint. 200 with the cosignature line; 409 with
     // the witness's size as text/x.tlog.size; 400/403/404/422 with a JSON error.
+    // A request is a checkpoint, its signatures and a consistency proof of at most 63 hashes:
+    // a few KiB (docs/limits.md).
+    http::LimitBody(server, "/add-checkpoint", 64 * 1024);
     server.Post("/add-checkpoint", [witness](const httplib::Request& req, httplib::Response& res) {
       uint64_t current = 0;
       auto line = witness->AddCheckpoint(req.body, &current);

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "medallion/core/json.h"
+#include "medallion/core/metrics.h"
 #include "medallion/http/http.h"
 
 namespace medallion::roles {
@@ -36,7 +37,28 @@ void RegisterPharmacyRoutes(httplib::Server& server, PharmacyService& service) {
   });
 }
 
+namespace {
+
+Result<claims::DispenseResult> RunPipeline(PharmacyService& service, const nlohmann::json& body,
+                                           claims::ChallengeStore& challenges, bool hold);
+
+}  // namespace
+
 Result<claims::DispenseResult> RunDispense(PharmacyService& service, const nlohmann::json& body,
+                                           claims::ChallengeStore& challenges, bool hold) {
+  auto r = RunPipeline(service, body, challenges, hold);
+  // Verification outcomes by reason code (rx_reason::*; "ok" when every check passed) for
+  // /metrics; a request refused before the pipeline is counted as invalid_request.
+  metrics::Registry::Default().Add(
+      "medallion_pharmacy_verifications_total",
+      "Prescription presentations verified at the pharmacy, by outcome reason code",
+      {{"reason", r ? r->reason : std::string("invalid_request")}});
+  return r;
+}
+
+namespace {
+
+Result<claims::DispenseResult> RunPipeline(PharmacyService& service, const nlohmann::json& body,
                                            claims::ChallengeStore& challenges, bool hold) {
   PharmacyService* p = &service;
   const bool sd = body.is_object() && body.contains("sd_jwt");
@@ -68,5 +90,7 @@ Result<claims::DispenseResult> RunDispense(PharmacyService& service, const nlohm
       },
       p->env, hold);
 }
+
+}  // namespace
 
 }  // namespace medallion::roles

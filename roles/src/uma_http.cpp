@@ -10,6 +10,7 @@
 
 #include "medallion/core/encoding.h"
 #include "medallion/http/http.h"
+#include "medallion/http/rate_limit.h"
 
 namespace medallion::roles {
 namespace {
@@ -143,6 +144,11 @@ Result<std::map<std::string, std::string>> ParseForm(std::string_view body) {
 
 namespace {
 
+// Per client address, in a sliding window (docs/limits.md).
+constexpr size_t kRegistrationsPerWindow = 30;
+constexpr size_t kAuthFailuresPerWindow = 20;
+constexpr std::chrono::seconds kRateWindow{600};
+
 // The OAuth endpoints: discovery, client registration, token, introspection, revocation.
 void RegisterOAuthRoutes(httplib::Server& server, uma::AuthorizationServer* a) {
   // UMA Grant §2 / FedAuthz §2: discovery.
@@ -155,22 +161,40 @@ void RegisterOAuthRoutes(httplib::Server& server, uma::AuthorizationServer* a) {
                http::SendJson(res, a->Discovery());
              });
 
+  // Per-address limits (docs/limits.md): registrations are open to any requesting party
+  // (RFC 7591 §3 without an initial access token), so each address gets kRegistrations per
+  // window; failed client authentications at the token endpoint are counted and, over
+  // kAuthFailures per window, the address is refused before its credentials are checked.
+  auto registrations = std::make_shared<http::RateLimiter>(kRegistrationsPerWindow, kRateWindow);
+  auto auth_failures = std::make_shared<http::RateLimiter>(kAuthFailuresPerWindow, kRateWindow);
+
   // RFC 7591 §3.
-  server.Post("/register", [a](const httplib::Request& req, httplib::Response& res) {
+  server.Post("/register", [a, registrations](const httplib::Request& req,
+                                              httplib::Response& res) {
     auto body = JsonBody(req, res, "invalid_client_metadata");
     if (!body) return;
+    if (Status limited = registrations->Count(req.remote_addr, "client registrations");
+        !limited.ok()) {
+      return http::SendOAuthError(res, limited, nlohmann::json::object());
+    }
     Send(res, a->RegisterClient(*body, BearerToken(req)));
   });
 
   // RFC 6749 §3.2 + UMA Grant §3.3.1.
-  server.Post("/token", [a](const httplib::Request& req, httplib::Response& res) {
+  server.Post("/token", [a, auth_failures](const httplib::Request& req, httplib::Response& res) {
     if (!IsFormRequest(req))
       return BadRequest(res, "the token endpoint takes application/x-www-form-urlencoded");
     auto form = ParseForm(req.body);
     if (!form) return BadRequest(res, form.error().message());
     auto client = ClientAuth(req, *form);
     if (!client) return BadRequest(res, client.error().message());
-    Send(res, a->Token(*form, *client));
+    if (Status limited = auth_failures->Check(req.remote_addr, "failed client authentications");
+        !limited.ok()) {
+      return http::SendOAuthError(res, limited, nlohmann::json::object());
+    }
+    uma::Reply reply = a->Token(*form, *client);
+    if (reply.status.reason() == "invalid_client") auth_failures->Record(req.remote_addr);
+    Send(res, reply);
   });
 
   // RFC 7662 §2.1 with the PAT (FedAuthz §5).

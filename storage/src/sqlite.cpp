@@ -1,6 +1,8 @@
 // The SQLite helper (medallion/storage/sqlite.h).
 #include "medallion/storage/sqlite.h"
 
+#include "medallion/core/metrics.h"
+
 namespace medallion::sql {
 
 Status Exec(sqlite3* db, const char* statement, std::string_view what) {
@@ -101,6 +103,13 @@ sqlite3_stmt* StmtCache::Prepared(const char* statement) {
 }
 
 Stmt StmtCache::Get(const char* statement) { return Stmt(db_, Prepared(statement), what_); }
+
+Status Commit(sqlite3* db, std::string_view what) {
+  metrics::ScopedTimer timer("medallion_sqlite_commit_seconds",
+                             "SQLite COMMIT latency (the WAL fsync with synchronous=FULL), by store",
+                             {{"store", std::string(what)}});
+  return Exec(db, "COMMIT", what);
+}
 
 Status OpenDatabase(const std::string& path, std::string_view what,
                     std::span<const char* const> migrations, sqlite3** out) {

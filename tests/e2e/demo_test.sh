@@ -28,6 +28,29 @@ for(const f of ix.files){if(!fs.existsSync(path.join(run,f.file)))bad.push("miss
 for(const k of ["url","verifier_key","origin","checkpoint"])if(!ix.ledger[k])bad.push("ledger."+k);
 const kinds=new Set(ix.files.map(f=>f.kind));for(const k of ["credential","presentation","receipt","refusal","inclusion-proof","checkpoint","disclosure-log","did","fill-authorization"])if(!kinds.has(k))bad.push("no "+k);
 if(bad.length){console.error(bad.join("\n"));process.exit(1)}' "$RUN" && ok "every indexed artifact exists, with kind and step; ledger key, origin, checkpoint" || bad "index contents"
+# The servers' logs (docs/observability.md): every request line is JSON with time, request id,
+# route template, status and latency; no log holds a DID, a token or credential (any compact JWS
+# or SD-JWT segment of the run), a medication, or a nullifier/digest from the run's artifacts.
+node -e '
+const fs=require("fs"),path=require("path");const run=process.argv[1];const logs=path.join(run,"logs");
+const names=fs.readdirSync(logs).filter(f=>f.endsWith(".log"));const text=names.map(f=>fs.readFileSync(path.join(logs,f),"utf8")).join("\n");
+let bad=[];let requests=0;
+for(const line of text.split("\n")){if(!line.startsWith("{"))continue;let o;try{o=JSON.parse(line)}catch{bad.push("not JSON: "+line.slice(0,80));continue}
+ if(o.route!==undefined){requests++;for(const k of ["time","request_id","method","route","status","latency_ms"])if(o[k]===undefined)bad.push("no "+k+": "+line.slice(0,80));}}
+if(requests<100)bad.push("only "+requests+" request lines");
+const secrets=new Set();
+for(const f of fs.readdirSync(run)){const p=path.join(run,f);if(!fs.statSync(p).isFile()||f==="index.json"||f==="transcript.txt")continue;const t=fs.readFileSync(p,"utf8");
+ for(const m of t.matchAll(/did:(key|mdl|web):[A-Za-z0-9._%:-]{8,}/g))secrets.add(m[0]);
+ for(const m of t.matchAll(/eyJ[A-Za-z0-9_-]{10,}(\.[A-Za-z0-9_-]{10,})*/g))for(const seg of m[0].split("."))if(seg.length>=16)secrets.add(seg);
+ for(const m of t.matchAll(/~([A-Za-z0-9_-]{20,})/g))secrets.add(m[1]);
+ for(const m of t.matchAll(/\b[0-9a-f]{64}\b/g))secrets.add(m[0]);}
+const mr=JSON.parse(fs.readFileSync(path.join(run,"medication-request.json"),"utf8"));
+const med=(mr.medicationCodeableConcept||{});for(const c of (med.coding||[])){if(c.display)secrets.add(c.display);if(c.code)secrets.add("\""+c.code+"\"");}if(med.text)secrets.add(med.text);
+let found=[...secrets].filter(s=>text.includes(s));
+if(found.length)bad.push("the logs hold: "+found.slice(0,5).join(", "));
+if(secrets.size<20)bad.push("only "+secrets.size+" identifiers collected");
+if(bad.length){console.error(bad.join("\n"));process.exit(1)}
+console.log(requests+" request lines in "+names.length+" logs; none of "+secrets.size+" identifiers");' "$RUN" > "$WORK/logcheck.out" 2>&1 && ok "server logs: $(cat "$WORK/logcheck.out")" || { bad "server logs"; cat "$WORK/logcheck.out"; }
 grep -q "after the restart" "$RUN/transcript.txt" && ok "the run restarted every process mid-flow" || bad "no restart in the transcript"
 for r in "already_dispensed" "dispensed_elsewhere" "license_revoked" "request_denied"; do
   grep -rq "\"$r\"" "$RUN"/refusal-*.json && ok "refusal recorded: $r" || bad "refusal $r"

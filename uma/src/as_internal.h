@@ -19,6 +19,7 @@
 #include "medallion/core/hash.h"
 #include "medallion/core/jcs.h"
 #include "medallion/core/json.h"
+#include "medallion/core/metrics.h"
 #include "medallion/uma/authorization_server.h"
 #include "medallion/storage/sqlite.h"
 #include "schema.h"
@@ -262,7 +263,13 @@ class AuthorizationServer::Impl {
 
   // Commits the open group. REQUIRES: mu_ held, batch_open_.
   Status CommitGroup() {
-    Status st = batch_writes_ > 0 ? sql::Exec(db_, "COMMIT", kWhat) : Status::Ok();
+    Status st = batch_writes_ > 0 ? sql::Commit(db_, kWhat) : Status::Ok();
+    if (batch_writes_ > 0) {
+      metrics::Registry::Default().Observe("medallion_consent_group_writes",
+                                           "Writes per consent-server group commit", {},
+                                           static_cast<double>(batch_writes_),
+                                           metrics::SizeBuckets());
+    }
     if (batch_writes_ == 0 || !st.ok()) (void)sql::Exec(db_, "ROLLBACK", kWhat);
     batch_open_ = false;
     batch_writes_ = 0;

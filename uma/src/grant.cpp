@@ -375,8 +375,19 @@ class GrantFlow {
 
 Reply AuthorizationServer::UmaGrant(const std::map<std::string, std::string>& form,
                                     const std::string& client_id) {
+  // Outcomes by UMA error code (granted, need_info, request_submitted, request_denied,
+  // invalid_grant, ...) for /metrics: codes only, never who asked or for what.
+  auto count = [](const Reply& reply) {
+    const std::string outcome = reply.ok()                         ? std::string("granted")
+                                : reply.status.reason().empty()    ? std::string("error")
+                                                                   : reply.status.reason();
+    metrics::Registry::Default().Add("medallion_uma_grants_total",
+                                     "UMA grant requests at the token endpoint, by outcome",
+                                     {{"outcome", outcome}});
+    return reply;
+  };
   GrantFlow flow(*impl_, options_, form, client_id);
-  if (auto refused = flow.CheckParameters()) return *refused;
+  if (auto refused = flow.CheckParameters()) return count(*refused);
   flow.VerifyClaimsUnlocked();
   Impl::Lock lock(*impl_);
   // The decision and its log entry are one write: both are kept or neither (a refusal's ticket
@@ -385,9 +396,9 @@ Reply AuthorizationServer::UmaGrant(const std::map<std::string, std::string>& fo
     MDL_RETURN_IF_ERROR(flow.Decide());
     return impl_->Log(flow.log_entry());
   });
-  if (!st.ok()) return Internal(st);
+  if (!st.ok()) return count(Internal(st));
   (void)MaybeAnchorLocked(false);
-  return flow.reply();
+  return count(flow.reply());
 }
 
 }  // namespace medallion::uma

@@ -48,6 +48,13 @@ void SendJson(httplib::Response& res, const nlohmann::json& body, int http_statu
 // Largest request body any Medallion endpoint accepts (1 MiB); larger bodies get 413.
 inline constexpr size_t kMaxRequestBody = 1 << 20;
 
+// A smaller body limit for the routes of `server` whose path starts with `path_prefix` (the
+// longest matching prefix wins; methods with a body only). Checked from Content-Length before
+// the body is read, as is the header itself: a Content-Length that is not a plain decimal
+// number gets 400, one over the route's limit 413 — at once, with Connection: close, never
+// after waiting for a body that will not come. REQUIRES: ConfigureServer(server) was called.
+void LimitBody(httplib::Server& server, std::string path_prefix, size_t max_bytes);
+
 // True if the request's Content-Type is application/json or application/<anything>+json
 // (parameters such as charset allowed).
 bool IsJsonMediaType(const httplib::Request& req);

@@ -92,6 +92,10 @@ class StmtCache {
   std::unordered_map<const char*, sqlite3_stmt*> stmts_;
 };
 
+// COMMIT, timed into medallion_sqlite_commit_seconds{store=<what>} (with synchronous=FULL the
+// commit is the WAL's fsync: this is the fsync latency an operator watches).
+Status Commit(sqlite3* db, std::string_view what);
+
 // Runs `body` in BEGIN IMMEDIATE ... COMMIT; rolls back if it fails or the commit does.
 template <typename F>
 Status InTransaction(sqlite3* db, std::string_view what, F&& body) {
@@ -101,7 +105,7 @@ Status InTransaction(sqlite3* db, std::string_view what, F&& body) {
     (void)Exec(db, "ROLLBACK", what);
     return st;
   }
-  st = Exec(db, "COMMIT", what);
+  st = Commit(db, what);
   if (!st.ok()) (void)Exec(db, "ROLLBACK", what);
   return st;
 }
