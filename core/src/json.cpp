@@ -61,6 +61,9 @@ Result<json> ParseJson(std::string_view text, JsonLimits limits) {
     out = json::parse(text.begin(), text.end());
   } catch (const json::parse_error& e) {
     return Status::InvalidArgument("malformed JSON at byte " + std::to_string(e.byte));
+  } catch (const json::out_of_range&) {
+    // A number beyond the double range ("1e400") is out_of_range (406), not a parse_error.
+    return Status::InvalidArgument("malformed JSON: a number is out of range");
   }
   return out;
 }

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "medallion/core/jcs.h"
+#include "medallion/core/json.h"
 #include "medallion/core/status.h"
 #include "test_util.h"
 
@@ -426,6 +427,22 @@ TEST_CASE("JCS rejects in-memory values with no canonical form", "[core][jcs][ne
     RequireValueRejected(obj);
   }
   SECTION("binary values") { RequireValueRejected(json::binary({1, 2, 3})); }
+}
+
+// Found by fuzz:json and fuzz:sd_jwt (tests/fuzz/corpus/{json,sd_jwt}/crash-number-out-of-range):
+// nlohmann refuses a number beyond the double range with out_of_range, not parse_error, and
+// ParseJson let it escape — an exception out of core for "1e400" in any HTTP body or token.
+TEST_CASE("ParseJson refuses numbers beyond the double range without throwing", "[core][json]") {
+  for (std::string_view text : {"1e400"sv, "[-1e99999]"sv, "{\"a\": 11e1111111}"sv,
+                                "{\n  \"numbers\": [3333333331e308.33331664, 1Efalse30,"sv}) {
+    INFO(text);
+    Result<json> r = json();
+    REQUIRE_NOTHROW(r = ParseJson(text));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code() == StatusCode::kInvalidArgument);
+    CHECK_NOTHROW((void)ParseJsonObject(text, "the body"));
+  }
+  CHECK(ParseJson("1e308").value() == json(1e308));
 }
 
 }  // namespace
