@@ -1,0 +1,378 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the libFuzzer targets (tests/fuzz/corpus/<target>/).
+
+Run from anywhere: python3 tests/fuzz/make_seeds.py. The files are committed; this script is how
+they were made (from tests/vectors and hand-written valid artifacts), so they can be made again
+when a format changes. It needs Python 3 with the `cryptography` package (Ed25519 signatures for
+the notes and WebAuthn objects). Each seed is named by what it is.
+"""
+import base64
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import sys
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VECTORS = os.path.join(HERE, "..", "vectors")
+CORPUS = os.path.join(HERE, "corpus")
+
+B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
+
+def b58(data: bytes) -> str:
+    n = int.from_bytes(data, "big")
+    out = ""
+    while n:
+        n, r = divmod(n, 58)
+        out = B58[r] + out
+    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
+
+
+def b64u(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def ed_key(fill: int):
+    return Ed25519PrivateKey.from_private_bytes(bytes([fill]) * 32)
+
+
+def ed_pub(fill: int) -> bytes:
+    return ed_key(fill).public_key().public_bytes_raw()
+
+
+def did_key(fill: int) -> str:
+    return "did:key:z" + b58(b"\xed\x01" + ed_pub(fill))
+
+
+def canon(obj) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def write(target: str, name: str, data) -> None:
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def read(*parts) -> bytes:
+    with open(os.path.join(VECTORS, *parts), "rb") as f:
+        return f.read()
+
+
+H1 = "11" * 32
+H2 = "22" * 32
+SIG = b64u(bytes([7]) * 64)
+PN1 = b64u(bytes([1]) * 32)
+PN2 = b64u(bytes([2]) * 32)
+KEY = b64u(b"\xed\x01" + bytes([3]) * 32)
+DID = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+
+ENTRIES = {
+    "did_op": {"type": "did.op", "v": 1, "did": DID, "op": "create", "seq": 0, "key": KEY,
+               "next": H1, "recovery": H2, "auth": KEY, "assert": KEY,
+               "service": "https://container.example/alice", "sig": SIG, "ts": 1700000000},
+    "anchor": {"type": "anchor", "v": 1, "hash": H1, "kind": "document", "ts": 1700000000},
+    "consent": {"type": "consent", "v": 1, "receipt": H1, "subject": PN1, "controller": PN1,
+                "purpose": "research", "action": "grant", "scope": H2, "expires": 1800000000,
+                "sig": SIG, "ts": 1700000000},
+    "relationship": {"type": "relationship", "v": 1, "rel": b64u(bytes([9]) * 16), "a": PN1,
+                     "b": PN2, "kind": "guardian", "action": "open", "sig": SIG,
+                     "ts": 1700000000},
+    "status": {"type": "status", "v": 1, "credential": H1, "issuer": DID, "status": "revoked",
+               "list": H2, "index": 42, "sig": SIG, "ts": 1700000000},
+    "dispense": {"type": "dispense", "v": 1, "nullifier": H1, "rx": H2, "pharmacy": DID,
+                 "qty": 30, "sig": SIG, "ts": 1700000000},
+}
+
+CREDENTIAL = {
+    "@context": ["https://www.w3.org/ns/credentials/v2", "https://w3id.org/medallion/credentials/v1"],
+    "type": ["VerifiableCredential", "MedicalLicenseCredential"],
+    "id": "urn:uuid:8a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d",
+    "issuer": "$DID",
+    "validFrom": "2026-01-01T00:00:00Z",
+    "validUntil": "2030-01-01T00:00:00Z",
+    "credentialSubject": {"id": did_key(0x33), "licenseNumber": "MD-1", "name": "Ada Lovelace",
+                          "jurisdiction": "CA", "licenseType": "MD", "specialty": "cardiology",
+                          "schedules": ["II"]},
+}
+
+MED_REQUEST = {
+    "resourceType": "MedicationRequest", "status": "active", "intent": "order",
+    "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                                              "code": "197361", "display": "amlodipine 5 MG"}]},
+    "subject": {"reference": "Patient/alice"},
+    "requester": {"reference": "Practitioner/ada"},
+    "authoredOn": "2026-05-01",
+    "dosageInstruction": [{"text": "1 tablet daily"}],
+    "dispenseRequest": {"numberOfRepeatsAllowed": 2, "quantity": {"value": 30, "unit": "tablet"}},
+}
+
+
+def core_seeds():
+    for name in sorted(os.listdir(os.path.join(VECTORS, "jcs", "input"))):
+        data = read("jcs", "input", name)
+        write("jcs", name, data)
+        write("json", name, data)
+    write("jcs", "numbers.json", "[0,-0,1e21,1e-7,9007199254740993,0.1,-1.5e300,123456789012345680000]")
+    write("jcs", "escapes.json", '{"\\u20ac":"\\u0000\\u001f\\"\\\\/","b":[true,false,null],"a":{}}')
+    write("json", "deep.json", "[" * 16 + "]" * 16)
+    write("json", "members.json", '{"a":"x","id":7,"type":["t"],"":{},"sig":null}')
+    for name, value in [("hex", "00ff10Ab"), ("base58", "1113yQ"), ("base58check", "1PMycacnJaSqwwJqjawXBErnLsZ7RkXUAs"),
+                        ("base64url", b64u(b"\xfb\xff\x00hello")), ("base64", "+/8AaGVsbG8="),
+                        ("multibase_z", "z" + b58(b"\xed\x01" + ed_pub(1))),
+                        ("multibase_u", "u" + b64u(b"\xed\x01" + ed_pub(1)))]:
+        write("encoding", name, value)
+    write("encoding", "varint", bytes([0xed, 0x01]) + ed_pub(1))
+    write("encoding", "varint_long", bytes([0x80, 0x80, 0x80, 0x80, 0x01]))
+
+
+def ledger_seeds():
+    for name, entry in ENTRIES.items():
+        write("ledger_entry", name + ".json", canon(entry))
+    note_text = read("c2sp", "signed-note.json")
+    vector = json.loads(note_text)
+    write("note", "c2sp_vector", vector["text"] + "\n" + vector["signature_line"] + "\n")
+    # A checkpoint of the fuzz log signed by its key (origin ledger.example/fuzz, seed 0x42).
+    origin = "ledger.example/fuzz"
+    body = origin + "\n5\n" + base64.b64encode(hashlib.sha256(b"root").digest()).decode() + "\n"
+    key = ed_key(0x42)
+    pub = key.public_key().public_bytes_raw()
+    key_id = hashlib.sha256(origin.encode() + b"\n\x01" + pub).digest()[:4]
+    sig = key.sign(body.encode())
+    note = body + "\n\u2014 " + origin + " " + base64.b64encode(key_id + sig).decode() + "\n"
+    write("note", "checkpoint_signed", note)
+    write("note", "checkpoint_body", body)
+    write("note", "checkpoint_extension", body + "extension line\n")
+    write("note", "verifier_key", origin + "+" + key_id.hex() + "+" + base64.b64encode(b"\x01" + pub).decode())
+    write("witness", "add_checkpoint", "old 0\n\n" + note)
+    proof = base64.b64encode(hashlib.sha256(b"p").digest()).decode()
+    write("witness", "add_checkpoint_proof", "old 3\n" + proof + "\n" + proof + "\n\n" + note)
+    write("witness", "checkpoint_body", body)
+
+
+def claims_seeds():
+    vc = canon(CREDENTIAL)
+    # jws: first byte = mode (kind % 3, bit 2 ES256K, bit 3 header before the first newline).
+    write("jws", "vc_eddsa", b"\x00" + vc.encode())
+    write("jws", "vc_es256k", b"\x04" + vc.encode())
+    vp = canon({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+                "holder": "$DID", "aud": "https://pharmacy.example", "nonce": "n-0S6_WzA2Mj"})
+    write("jws", "vp", b"\x01" + vp.encode())
+    auth = canon({"sub": "$DID", "aud": "https://pharmacy.example", "nonce": "n-0S6_WzA2Mj",
+                  "iat": 1780000000, "exp": 1780000300})
+    write("jws", "did_auth", b"\x02" + auth.encode())
+    header = canon({"alg": "EdDSA", "kid": "$VM", "typ": "vc+jwt", "cty": "vc", "crit": ["b64"]})
+    write("jws", "vc_header", b"\x08" + header.encode() + b"\n" + vc.encode())
+    write("jws", "raw_not_jws", "eyJhbGciOiJub25lIn0.eyJpc3MiOiJ4In0.")
+    # sd_jwt: byte 0 = mode (bit 0 ES256K issuer, bit 1 KB-JWT last, bit 2 no _sd, bit 3 cnf,
+    # bit 4 other typ); then payload ~ disclosure JSON ... ~ KB payload.
+    payload = canon({"vct": "https://medallion.example/vct/MedicalLicense", "iss": "$DID",
+                     "iat": 1780000000, "exp": 1790000000, "license": {"number": "MD-1"}})
+    disclosures = ['["c2FsdDE","given_name","Ada"]', '["c2FsdDI","family_name","Lovelace"]',
+                   '["c2FsdDM","DE"]']
+    kb = canon({"aud": "https://pharmacy.example", "nonce": "n-0S6_WzA2Mj", "iat": 1780000000})
+    write("sd_jwt", "kb", b"\x0a" + "~".join([payload] + disclosures + [kb]).encode())
+    write("sd_jwt", "no_kb", b"\x08" + "~".join([payload] + disclosures).encode())
+    write("sd_jwt", "es256k", b"\x0b" + "~".join([payload, disclosures[0], kb]).encode())
+    pairs = json.loads(read("sd-jwt", "disclosures.json"))["pairs"]
+    write("sd_jwt", "rfc_disclosures", "eyJhbGciOiJFZERTQSJ9.e30.c2ln~" + "~".join(p["disclosure"] for p in pairs) + "~")
+    write("sd_jwt", "jwk", canon({"kty": "OKP", "crv": "Ed25519", "x": b64u(ed_pub(0x33))}))
+    # data_integrity: the W3C vectors and credentials.
+    write("data_integrity", "signed_jcs.json", read("eddsa-jcs-2022", "signedJCS.json"))
+    write("data_integrity", "unsigned.json", read("eddsa-jcs-2022", "unsigned.json"))
+    write("data_integrity", "credential.json", canon(CREDENTIAL))
+    write("data_integrity", "presentation.json", canon(
+        {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiablePresentation"],
+         "holder": did_key(0x33), "verifiableCredential": [CREDENTIAL],
+         "proof": {"type": "DataIntegrityProof", "cryptosuite": "eddsa-jcs-2022",
+                   "proofPurpose": "authentication", "challenge": "n-0S6_WzA2Mj",
+                   "domain": "https://pharmacy.example", "created": "2026-05-28T00:00:00Z",
+                   "verificationMethod": did_key(0x33) + "#" + did_key(0x33)[8:],
+                   "proofValue": "z" + b58(bytes(64))}}))
+    prescription = {"@context": CREDENTIAL["@context"],
+                    "type": ["VerifiableCredential", "PrescriptionCredential"],
+                    "issuer": did_key(0x11), "validFrom": "2026-05-01T00:00:00Z",
+                    "credentialSubject": {"id": did_key(0x33), "prescription": MED_REQUEST}}
+    write("data_integrity", "prescription.json", canon(prescription))
+    # status_list: gzip streams (raw bytes and as encodedList) and a credential.
+    zeros = gzip.compress(bytes(16384), mtime=0)
+    write("status_list", "gzip_16k_zeros", zeros)
+    write("status_list", "encoded_16k", "u" + b64u(zeros))
+    write("status_list", "gzip_some_bits", gzip.compress(bytes([0x80]) + bytes(16383), mtime=0))
+    write("status_list", "credential.json", canon(
+        {"@context": ["https://www.w3.org/ns/credentials/v2"], "id": "https://society.example/status/1",
+         "type": ["VerifiableCredential", "BitstringStatusListCredential"], "issuer": DID,
+         "validFrom": "2026-01-01T00:00:00Z",
+         "credentialSubject": {"id": "https://society.example/status/1#list", "type": "BitstringStatusList",
+                               "statusPurpose": "revocation", "encodedList": "u" + b64u(zeros)}}))
+
+
+def did_seeds():
+    keys = json.loads(read("didkey", "ed25519-x25519.json"))
+    for i, (did, v) in enumerate(list(keys.items())[:3]):
+        write("did", f"did_key_{i}", did)
+        if "didDocument" in v:
+            write("did", f"did_key_doc_{i}.json", canon(v["didDocument"]))
+    secp = json.loads(read("didkey", "secp256k1.json"))
+    write("did", "did_key_secp256k1", list(secp.keys())[0])
+    write("did", "did_url", did_key(1) + "/path?versionId=1#" + did_key(1)[8:])
+    write("did", "did_web", "did:web:example.com%3A8443:users:alice")
+    write("did", "did_mdl", "did:mdl:" + b58(hashlib.sha256(b"x").digest()))
+    doc = {"@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"],
+           "id": "did:web:example.com",
+           "verificationMethod": [{"id": "did:web:example.com#k1", "type": "Multikey",
+                                   "controller": "did:web:example.com",
+                                   "publicKeyMultibase": "z" + b58(b"\xed\x01" + ed_pub(1))}],
+           "authentication": ["did:web:example.com#k1"], "assertionMethod": ["#k1"],
+           "service": [{"id": "#c", "type": "MedallionContainer", "serviceEndpoint": "https://c.example"}]}
+    write("did", "document.json", canon(doc))
+    write("did", "op_update", canon(dict(ENTRIES["did_op"], op="update", seq=1)) + "\n" +
+          canon(dict(ENTRIES["did_op"], op="deactivate", seq=2)))
+
+
+def wallet_seeds():
+    vectors = json.loads(read("bip39", "trezor-vectors.json"))
+    english = vectors["english"] if isinstance(vectors, dict) else vectors
+    for i, v in enumerate(english[:6]):
+        write("bip39", f"trezor_{i}", v[1])
+    write("bip39", "japanese_spaces", "あいこくしん　あいこくしん　あいこくしん")
+    slip = json.loads(read("slip39", "trezor-vectors.json"))
+    n = 0
+    for v in slip:
+        if v[2] and n < 8:  # valid vectors (a master secret)
+            write("slip39", f"trezor_{n}", "\n".join(v[1]))
+            n += 1
+
+
+def fhir_seeds():
+    write("fhir", "medication_request.json", canon(MED_REQUEST))
+    write("fhir", "allergy.json", canon({"resourceType": "AllergyIntolerance", "patient": {"reference": "Patient/alice"},
+                                          "code": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "7980"}],
+                                                   "text": "penicillin"}}))
+    write("fhir", "observation.json", canon({"resourceType": "Observation", "status": "final",
+                                              "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
+                                              "subject": {"reference": "Patient/alice"},
+                                              "valueQuantity": {"value": 72, "unit": "/min"}}))
+    write("fhir", "condition.json", canon({"resourceType": "Condition", "subject": {"reference": "Patient/alice"}}))
+    write("fhir", "document_reference.json", canon({"resourceType": "DocumentReference", "status": "current",
+                                                     "content": [{"attachment": {"contentType": "application/pdf", "url": "Binary/1"}}]}))
+
+
+def webauthn_seeds():
+    pub = ed_pub(0x71)
+    cose = bytes([0xa4, 0x01, 0x01, 0x03, 0x27, 0x20, 0x06, 0x21, 0x58, 0x20]) + pub
+    rp_hash = hashlib.sha256(b"localhost").digest()
+    cred_id = bytes([0x77]) * 16
+    auth = rp_hash + bytes([0x41]) + bytes([0, 0, 0, 1]) + bytes(16) + bytes([0, 16]) + cred_id + cose
+    att = (bytes([0xa3, 0x63]) + b"fmt" + bytes([0x64]) + b"none" + bytes([0x67]) + b"attStmt" +
+           bytes([0xa0, 0x68]) + b"authData" + bytes([0x58, len(auth)]) + auth)
+    challenge = b64u(bytes([0x5a]) * 32)
+    write("webauthn", "cose_key", b"\x00" + cose)
+    write("webauthn", "attestation_object", b"\x01" + att)
+    write("webauthn", "client_data_create", b"\x02" + canon(
+        {"type": "webauthn.create", "challenge": challenge, "origin": "http://localhost:8443"}).encode())
+    write("webauthn", "authenticator_data", b"\x03" + rp_hash + bytes([0x05, 0, 0, 0, 9]))
+    write("webauthn", "client_data_get", b"\x04" + canon(
+        {"type": "webauthn.get", "challenge": challenge, "origin": "http://localhost:8443", "crossOrigin": False}).encode())
+    write("webauthn", "signature", b"\x05" + bytes(64))
+    vectors = json.loads(read("webauthn", "webauthn-l3-test-vectors.json"))
+    n = 0
+    for v in (vectors.values() if isinstance(vectors, dict) else vectors):
+        if not isinstance(v, dict):
+            continue
+        for k in ("attestationObject", "credentialPublicKey"):
+            if k in v and n < 6:
+                try:
+                    data = bytes.fromhex(v[k])
+                except (TypeError, ValueError):
+                    continue
+                write("webauthn", f"vector_{n}", (b"\x01" if k == "attestationObject" else b"\x00") + data)
+                n += 1
+
+
+def bridge_seeds():
+    # byte 0: the queue answer's status (index into 200x4, 400, 401, 403, 404, 409, 500), bit 6
+    # pairs first, bit 7 approves; then queue \x1e decision \x1e pairing answers.
+    item = {"id": "r1", "hash": "h1", "kind": "consent",
+            "summary": {"requesting_party": "Dr Ada", "purpose": "treatment",
+                        "permissions": [{"name": "Observation", "resource_scopes": ["read", "search"]}],
+                        "credentials": [{"types": ["VerifiableCredential", "MedicalLicenseCredential"], "issuer": "Society"}]},
+            "payload": None}
+    sign_di = {"id": "r1", "hash": "h2", "kind": "prescription_cosign", "summary": {"text": "Co-sign?"},
+               "payload": {"sign": {"format": "data_integrity", "verification_method": did_key(5) + "#" + did_key(5)[8:],
+                                    "document": {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["VerifiableCredential"]}}}}
+    sign_jwt = {"id": "r1", "hash": "h3", "kind": "browser_signin", "summary": None,
+                "payload": {"sign": {"format": "did-auth+jwt", "verification_method": did_key(5) + "#" + did_key(5)[8:],
+                                     "claims": {"aud": "https://patient.example", "nonce": "n1", "jti": "j1", "x": 1}}}}
+    write("bridge", "consent_deny", b"\x00" + canon([item]).encode() + b"\x1e" + b'{"status":"denied"}')
+    write("bridge", "cosign_approve", b"\x80" + canon([sign_di]).encode() + b"\x1e" + b'{"status":"approved"}')
+    write("bridge", "jwt_approve", b"\x81" + canon([sign_jwt]).encode() + b"\x1e" + b'{"status":"approved"}')
+    write("bridge", "pair", b"\x40[]\x1e{}\x1e" + canon({"device_id": "d2", "container": "x"}).encode())
+    write("bridge", "error_401", b"\x05" + canon({"error": "invalid_token", "error_description": "expired", "reason": "session_expired"}).encode())
+    write("bridge", "error_409", b"\x08" + canon({"error": "failed_precondition", "reason": "pairing_used"}).encode())
+
+
+def http(method, path, body=None, headers=()):
+    head = f"{method} {path} HTTP/1.1\nHost: localhost\n" + "".join(h + "\n" for h in headers)
+    if body is not None:
+        head += "Content-Type: application/json\n"
+    return head + "\n" + (body or "")
+
+
+def roles_seeds():
+    # byte 0: 0 ledger, 1 resolver, 2 container, 3 society, 4 pharmacy.
+    seeds = {
+        "ledger_append": (0, http("POST", "/ledger/v1/entries", canon(ENTRIES["anchor"]))),
+        "ledger_checkpoint": (0, http("GET", "/ledger/v1/checkpoint")),
+        "ledger_leaves": (0, http("GET", "/ledger/v1/leaves?start=0&end=1")),
+        "ledger_lookup": (0, http("GET", "/ledger/v1/lookup?kind=did&value=" + DID)),
+        "ledger_proof": (0, http("GET", "/ledger/v1/proof/inclusion?index=0&size=1")),
+        "ledger_consistency": (0, http("GET", "/ledger/v1/proof/consistency?old=0&new=1")),
+        "witness_add": (0, "POST /add-checkpoint HTTP/1.1\nHost: w\nContent-Type: text/plain\n\nold 0\n\nledger.example/fuzz\n1\nAAAA\n"),
+        "resolve_did_key": (1, http("GET", "/1.0/identifiers/" + did_key(1))),
+        "resolve_version": (1, http("GET", "/1.0/identifiers/" + did_key(1) + "?versionTime=2026-01-01T00:00:00Z", headers=["Accept: application/did+json"])),
+        "context": (1, http("GET", "/credentials/v1")),
+        "uma_config": (2, http("GET", "/.well-known/uma2-configuration")),
+        "uma_register": (2, http("POST", "/register", canon({"client_name": "Clinic", "grant_types": ["client_credentials"]}))),
+        "uma_token": (2, "POST /token HTTP/1.1\nHost: x\nContent-Type: application/x-www-form-urlencoded\n\ngrant_type=client_credentials&client_id=a&client_secret=b"),
+        "uma_grant": (2, "POST /token HTTP/1.1\nHost: x\nContent-Type: application/x-www-form-urlencoded\n\ngrant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Auma-ticket&ticket=t1&claim_token=e30&claim_token_format=did-auth%2Bjwt"),
+        "owner_challenge": (2, http("POST", "/owner/v1/challenge", "{}")),
+        "fhir_read": (2, http("GET", "/fhir/Observation/1", headers=["Authorization: Bearer abc"])),
+        "fhir_search": (2, http("GET", "/fhir/Observation?patient=Patient/alice")),
+        "device_challenge": (2, http("POST", "/device/v1/challenge", "{}")),
+        "society_challenge": (3, http("POST", "/society/v1/challenge", "{}")),
+        "society_license": (3, http("POST", "/society/v1/licenses", canon({"proof": "e30.e30.e30", "license_number": "MD-1", "name": "Ada Lovelace"}))),
+        "society_admin": (3, http("GET", "/society/v1/licenses", headers=["Authorization: Bearer admin-token"])),
+        "society_status": (3, http("POST", "/society/v1/licenses/abc/status", canon({"action": "revoke"}), headers=["Authorization: Bearer admin-token"])),
+        "status_list": (3, http("GET", "/status/revocation")),
+        "pharmacy_challenge": (4, http("POST", "/pharmacy/v1/challenge", "{}")),
+        "pharmacy_dispense": (4, http("POST", "/pharmacy/v1/dispense", canon({"presentation": {"type": ["VerifiablePresentation"]}}))),
+        "pharmacy_sd_jwt": (4, http("POST", "/pharmacy/v1/dispense", canon({"sd_jwt": "e30.e30.e30~", "fill_authorization": "x"}))),
+    }
+    for name, (role, request) in seeds.items():
+        write("roles_http", name, bytes([role]) + request.encode())
+
+
+def main():
+    if os.path.isdir(CORPUS) and "--clean" in sys.argv:
+        shutil.rmtree(CORPUS)
+    core_seeds()
+    ledger_seeds()
+    claims_seeds()
+    did_seeds()
+    wallet_seeds()
+    fhir_seeds()
+    webauthn_seeds()
+    bridge_seeds()
+    roles_seeds()
+
+
+if __name__ == "__main__":
+    main()
