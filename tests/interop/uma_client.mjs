@@ -49,6 +49,7 @@
 // The last line printed is exactly "N passed, M failed"; the exit code is non-zero on failure.
 
 import { spawn } from 'node:child_process';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -991,4 +992,20 @@ try {
 } catch (e) {
   fail('run', `uncaught ${e && e.stack ? e.stack.split('\n').slice(0, 4).join(' | ') : e}`);
 }
+// The server's own account of the run (docs/observability.md): /metrics in the Prometheus text
+// format, read by an independent parser, counts the grant requests above by outcome.
+await check('metrics: /metrics parses and counts the grants by outcome (granted and refusals)', async () => {
+  const res = await fetch(`${BASE}/metrics`);
+  if (res.status !== 200) return `GET /metrics: ${res.status}`;
+  const families = parsePrometheusTextFormat(await res.text());
+  const grants = families.find((f) => f.name === 'medallion_uma_grants_total');
+  if (!grants || grants.type !== 'COUNTER') return 'no counter medallion_uma_grants_total';
+  const by = Object.fromEntries(grants.metrics.map((m) => [m.labels.outcome, Number(m.value)]));
+  if (!(by.granted >= 1)) return `no granted outcome: ${JSON.stringify(by)}`;
+  if (!(by.need_info >= 1)) return `no need_info outcome: ${JSON.stringify(by)}`;
+  const requests = families.find((f) => f.name === 'medallion_http_requests_total');
+  const token200 = requests && requests.metrics.find((m) => m.labels.route === '/token' && m.labels.status === '200');
+  if (!token200 || !(Number(token200.value) >= by.granted)) return 'the /token 200s are not counted';
+  return true;
+});
 await finish();
