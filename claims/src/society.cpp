@@ -263,6 +263,13 @@ DirectoryImport ParseDirectoryFile(std::string_view text, std::string_view forma
   DirectoryImport out;
   std::vector<std::pair<int, json>> objects;  // (line, entry)
   if (format == "json") {
+    // A directory is an array of flat entries (depth 3 with a schedules list): deeper text is
+    // refused before a value is built (core/json.h: nlohmann's values are destroyed and dumped
+    // recursively).
+    if (JsonDepth(text, 8) > 8) {
+      out.errors.push_back({1, "the directory nests deeper than 8 levels"});
+      return out;
+    }
     json j = json::parse(text, nullptr, false);
     if (j.is_discarded()) {
       try {

@@ -263,4 +263,10 @@ TEST_CASE("A directory file: CSV (RFC 4180) and JSON, every bad line listed",
   CHECK(truncated.errors[0].first == 3);
   CHECK(ParseDirectoryFile("{}", "json").errors.size() == 1);
   CHECK(ParseDirectoryFile("a,b", "xml").errors.size() == 1);
+  // A clerk's upload 200,000 arrays deep is refused before a value is built (destroying or
+  // dumping such a value recurses once per level).
+  auto deep = ParseDirectoryFile(std::string(200000, '[') + std::string(200000, ']'), "json");
+  REQUIRE(deep.errors.size() == 1);
+  CHECK(deep.errors[0].second.find("deeper") != std::string::npos);
+  CHECK(deep.entries.empty());
 }
