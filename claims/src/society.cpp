@@ -278,6 +278,10 @@ DirectoryImport ParseDirectoryFile(std::string_view text, std::string_view forma
       } catch (const json::parse_error& e) {
         out.errors.push_back({LineAt(text, e.byte), "not JSON: " + std::string(e.what())});
         return out;
+      } catch (const json::out_of_range& e) {
+        // A number beyond the double range ("1e400") is out_of_range (406), not a parse_error.
+        out.errors.push_back({1, "not JSON: " + std::string(e.what())});
+        return out;
       }
     }
     if (!j.is_array()) {

@@ -250,6 +250,12 @@ TEST_CASE("A directory file: CSV (RFC 4180) and JSON, every bad line listed",
   CHECK(bad.errors[3].second.find("also on line 6") != std::string::npos);
   CHECK(ParseDirectoryFile("name,license_number\nx,y\n", "csv").errors.size() == 5);
   CHECK(ParseDirectoryFile(header + "\"unclosed,x\n", "csv").errors.size() == 1);
+  // A number beyond the double range is an error line, not an exception (the bug ParseJson had,
+  // found by fuzz:json).
+  medallion::claims::DirectoryImport huge;
+  REQUIRE_NOTHROW(huge = ParseDirectoryFile("[{\"license_number\": 1e400}]", "json"));
+  CHECK(huge.errors.size() == 1);
+  CHECK(huge.entries.empty());
 
   auto json_good = ParseDirectoryFile(
       "[\n  {\"license_number\": \"A\", \"name\": \"N\", \"jurisdiction\": \"J\", "
