@@ -277,6 +277,31 @@ const TYPES = [null, true, 0, -1, 1.5, 1e308, -9007199254740993, 184467440737095
 const deep = (n, open, close, mid = '') => open.repeat(n) + mid + close.repeat(n);
 // Candidate values for the member walk: every JSON type, edge values, plausible strings.
 const CANDIDATES = ['x', 1, true, {}, [], null, -1, 1.5, 1e308, '', '\u0000', 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK', 'A'.repeat(43), 'e30.e30.AAAA', '0'.repeat(64), 'x'.repeat(20000), { a: 1 }, ['x'], [{}], 'permit', 'approve', 'grant', 'revoke', 'treatment'];
+// Plausible bodies of some routes: each member in turn gets every type (and goes missing), so
+// the checks behind the first member are reached too. An accepted one may change state (noted).
+const DK = 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK';
+const ENTRY = { license_number: 'MA-MD-2', name: 'Dr. B', jurisdiction: 'US-MA', license_type: 'MD', specialty: 'x', schedules: ['II'], valid_until: '2031-01-01T00:00:00Z' };
+const SKELETONS = {
+  '/owner/v1/policies': { effect: 'permit', subjects: [{ did: DK }], resource_types: ['MedicationRequest'], resource_ids: [], scopes: ['read'], purposes: ['treatment'] },
+  '/web/v1/staff': { name: 'bad-input-1', role: 'technician', display_name: 'B' },
+  '/web/v1/desk/directory/import': { format: 'json', content: JSON.stringify([ENTRY]) },
+  '/society/v1/licenses': { proof: 'e30.e30.AAAA', license_number: 'MA-MD-100001', name: 'Dr. Amir Haddad' },
+  '/pharmacy/v1/dispense': { presentation: { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiablePresentation'], holder: DK, verifiableCredential: [{}], proof: {} }, fill_authorization: 'e30.e30.AAAA' },
+  '/ledger/v1/entries': { type: 'anchor', v: 1, hash: 'ab'.repeat(32), kind: 'document', ts: 1700000000 },
+  '/web/v1/physician/onboard': { society: 'http://127.0.0.1:1', license_number: 'MA-MD-1', name: 'Dr. X' },
+  '/web/v1/physician/prescriptions': { patient: DK, rxcui: '308191', instructions: 'x', refills: 1, schedule: 'II', holder: DK },
+  '/inbox/v1/credentials': { credential: { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiableCredential'], issuer: DK, credentialSubject: { id: DK }, proof: {} } },
+  '/web/v1/desk/onboarding/abc-123': { action: 'approve', reason: 'x' },
+  '/society/v1/licenses/urn:uuid:1234/status': { action: 'revoke' },
+};
+// Files of the directory import that its parser must refuse, not choke on.
+const IMPORTS = [
+  ['json', DEEP_ARRAY_TEXT()], ['json', '{"a":' .repeat(50000) + '1' + '}'.repeat(50000)], ['json', '[' + JSON.stringify(ENTRY).repeat(2) + ']'],
+  ['csv', 'a,'.repeat(200000)], ['csv', '"'.repeat(100001)], ['csv', 'license_number,name\n' + 'x,\u0000\n'.repeat(1000)], ['csv', Buffer.from([0xff, 0xfe, 0x00, 0x41]).toString('latin1')],
+  ['json', JSON.stringify(Array.from({ length: 30000 }, () => ENTRY))], ['csv', '\n'.repeat(500000)],
+];
+function DEEP_ARRAY_TEXT() { return '['.repeat(100000) + ']'.repeat(100000); }
+
 // The member an error names ('name', "name", or "name is/must ..."), if the handlers read it.
 function namedMember(r, members) {
   const d = r && r.json && typeof r.json.error_description === 'string' ? r.json.error_description : '';
@@ -388,6 +413,23 @@ async function runServer(srv, tally) {
             for (const m of srv.members) all[m] = t;
             R.push(() => send(route, `every member = ${JSON.stringify(t).slice(0, 20)}`, { method, path, headers: jsonHdr(valid), body: JSON.stringify(all) }, flags));
           }
+        }
+        const skel = SKELETONS[path];
+        if (skel) {
+          for (const m of Object.keys(skel)) {
+            const { [m]: _, ...without } = skel;
+            R.push(() => send(route, `skeleton without ${m}`, { method, path, headers: jsonHdr(valid), body: JSON.stringify(without) }, flags));
+            for (const t of TYPES) {
+              R.push(() => send(route, `skeleton ${m}=${JSON.stringify(t).slice(0, 20)}`, { method, path, headers: jsonHdr(valid), body: JSON.stringify({ ...skel, [m]: t }) }, flags));
+              if (Array.isArray(skel[m]) || (skel[m] && typeof skel[m] === 'object')) {
+                const inner = Array.isArray(skel[m]) ? [t] : Object.fromEntries(Object.keys(skel[m]).map((k) => [k, t]));
+                R.push(() => send(route, `skeleton ${m} inner=${JSON.stringify(t).slice(0, 20)}`, { method, path, headers: jsonHdr(valid), body: JSON.stringify({ ...skel, [m]: inner }) }, flags));
+              }
+            }
+          }
+        }
+        if (path === '/web/v1/desk/directory/import') {
+          for (const [format, content] of IMPORTS) R.push(() => send(route, `import ${format} ${content.slice(0, 20)}`, { method, path, headers: jsonHdr(valid), body: JSON.stringify({ format, content }) }, flags));
         }
         if (kind !== 'form' && kind !== 'text') {
           // Member by member in the handler's own order: the member its error names gets every
@@ -527,6 +569,9 @@ function report(srv, tally, rss) {
   writeFileSync(join(work, 'directory.json'), JSON.stringify([{ license_number: 'MA-MD-100001', name: 'Dr. Amir Haddad', jurisdiction: 'US-MA', license_type: 'MD', specialty: 'Pediatrics', schedules: ['IV'], valid_until: '2031-01-01T00:00:00Z' }]));
   const sport = await freePort();
   const society = await startRole('society', ['issuer', 'serve', '--dir', 'society', '--store', 'society.wallet', '--directory', 'directory.json', '--listen', `127.0.0.1:${sport}`, '--review', '--json', ...L]);
+  // The physician's onboarding names a society it calls: this one (an unreachable one is a 503,
+  // the upstream's state, not the request's).
+  SKELETONS['/web/v1/physician/onboard'].society = society.banner.url;
   const pport = await freePort();
   const pharmacy = await startRole('pharmacy', ['pharmacy', 'serve', '--dir', 'pharmacy', '--store', 'pharmacy.wallet', '--name', 'Bad Input Pharmacy', '--listen', `127.0.0.1:${pport}`, '--json', '--trust', society.banner.did, '--allow-insecure-loopback', ...L]);
   const box = async (name, app) => {
