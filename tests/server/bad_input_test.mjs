@@ -293,6 +293,8 @@ const SKELETONS = {
   '/inbox/v1/credentials': { credential: { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiableCredential'], issuer: DK, credentialSubject: { id: DK }, proof: {} } },
   '/web/v1/desk/onboarding/abc-123': { action: 'approve', reason: 'x' },
   '/society/v1/licenses/urn:uuid:1234/status': { action: 'revoke' },
+  '/uma/resource_set': { name: 'x', type: 'MedicationRequest', resource_scopes: ['read', 'search'], description: 'x', icon_uri: 'http://x.example/i' },
+  '/uma/permission': { resource_id: 'AbCdEf0123456789', resource_scopes: ['read'] },
 };
 // Files of the directory import that its parser must refuse, not choke on.
 const IMPORTS = [
@@ -373,7 +375,7 @@ async function runServer(srv, tally) {
     if (seen.has(route)) continue;
     seen.add(route);
     const body = method === 'POST' || method === 'PUT' || method === 'PATCH';
-    const valid = srv.auth.valid;
+    const valid = srv.auth.validFor ? srv.auth.validFor(path) : srv.auth.valid;
     const jsonHdr = (h, ct = 'application/json') => ({ ...h, 'content-type': ct });
     const R = [];
     // Credentials: none, garbage, another party's; then the valid ones (except for sign-outs).
@@ -595,6 +597,12 @@ function report(srv, tally, rss) {
   const drBearer = signin(dr.banner.url, 'dr.wallet', 'dr.session');
   const halBearer = signin(hostHal, 'hal.wallet', 'hal.session');
   const hbobBearer = signin(hostBob, 'hbob.wallet', 'hbob.session');
+  // A resource server of hers (RFC 7591 with her session as initial access token) and its PAT
+  // (client_credentials, scope uma_protection): the protection API's own credential.
+  const rs = await request(alice.banner.url, { method: 'POST', path: '/register', headers: { 'content-type': 'application/json', authorization: `Bearer ${aliceBearer}` }, body: JSON.stringify({ client_name: 'bad-input rs', scope: 'uma_protection' }) });
+  const patReply = await request(alice.banner.url, { method: 'POST', path: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Basic ' + Buffer.from(`${rs.json?.client_id}:${rs.json?.client_secret}`).toString('base64') }, body: 'grant_type=client_credentials&scope=uma_protection' });
+  const alicePat = patReply.json?.access_token;
+  ok(typeof alicePat === 'string', `a resource server of hers gets a PAT (${rs.status} ${patReply.status})`, patReply.text);
   const aliceWeb = await passkeyFromLink(alice.banner.setup_link);
   const drWeb = await passkeyFromLink(dr.banner.setup_link);
   const clerk = await passkeyFromLink(society.banner.setup_link);
@@ -625,7 +633,10 @@ function report(srv, tally, rss) {
     { name: 'witness', base: witness.banner.url, pid: witness.pid, routes: WITNESS, dbs: () => [join(work, 'witness.db')], auth: { valid: {}, others: garbage.slice(0, 2) }, members: [], rawPath: '/add-checkpoint' },
     { name: 'resolver', base: resolver.banner.url, pid: resolver.pid, routes: RESOLVER, auth: { valid: { accept: 'application/did+ld+json' }, others: [['Accept: garbage', { accept: '%%%/;;;q=abc, */*;q=-1' }], ['Accept: resolution', { accept: 'application/ld+json;profile="https://w3id.org/did-resolution"' }]] }, members: [], rawPath: '/1.0/identifiers/did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK' },
     { name: 'container (patient)', base: alice.banner.url, pid: alice.pid, routes: [...UMA, ...GATE, ...APP, ...CONTAINER_WEB], dbs: files('alice-box'), members, warmup: [['GET', '/web/v1/prescriptions'], ['GET', '/owner/v1/policies']],
-      auth: { valid: { authorization: `Bearer ${aliceBearer}`, ...web(aliceWeb) }, others: [...garbage, ['another container\'s owner session', { authorization: `Bearer ${drBearer}` }], ['another container\'s cookie', web(drWeb)], ...cookieVariants(aliceWeb, 'the owner')] }, rawPath: '/owner/v1/policies' },
+      auth: { valid: { authorization: `Bearer ${aliceBearer}`, ...web(aliceWeb) },
+        // The protection API (resource registration, permission tickets, introspection) takes the PAT.
+        validFor: (p) => (/^\/(uma\/resource_set|uma\/permission|introspect)/.test(p) ? { authorization: `Bearer ${alicePat}` } : { authorization: `Bearer ${aliceBearer}`, ...web(aliceWeb) }),
+        others: [...garbage, ['another container\'s owner session', { authorization: `Bearer ${drBearer}` }], ['another container\'s cookie', web(drWeb)], ['her PAT where her session is due', { authorization: `Bearer ${alicePat}` }], ...cookieVariants(aliceWeb, 'the owner')] }, rawPath: '/owner/v1/policies' },
     { name: 'container (physician)', base: dr.banner.url, pid: dr.pid, routes: [...PHYSICIAN, ...CONTAINER_WEB.filter((r) => r[1] === 'GET' || r[3] === 'signout'), ...APP], dbs: files('dr-box'), members, warmup: [['GET', '/web/v1/physician/state']],
       auth: { valid: { authorization: `Bearer ${drBearer}`, ...web(drWeb) }, others: [...garbage, ['the patient\'s owner session', { authorization: `Bearer ${aliceBearer}` }], ['the patient\'s cookie', web(aliceWeb)], ...cookieVariants(drWeb, 'the physician')] }, rawPath: '/web/v1/physician/patients' },
     { name: 'host (/c/hal)', base: hostHal, pid: host.pid, routes: [...UMA.filter((r) => r[1] !== 'GET' || !r[2].startsWith('/fhir')), ...CONTAINER_WEB, ...MOUNTED, ...APP], dbs: files('hal-box'), members, light: true,
