@@ -9,6 +9,7 @@
 
 #include "medallion/core/encoding.h"
 #include "medallion/core/jcs.h"
+#include "medallion/core/json.h"
 #include "medallion/ledger/entry.h"
 #include "medallion/wallet/keys.h"
 
@@ -242,7 +243,9 @@ Replay ReplayOperations(std::string_view did, const std::vector<OpRecord>& ops,
       continue;
     }
     auto parsed = jcs::ParseStrict(rec.canonical);
-    if (!parsed || !parsed->is_object() || parsed->value("did", "") != did) {
+    // Outside input (a ledger's entries): json::value() would throw on a "did" that is not a
+    // string; StringOr never throws.
+    if (!parsed || !parsed->is_object() || StringOr(*parsed, "did") != did) {
       ignore("malformed");
       continue;
     }
@@ -250,7 +253,7 @@ Replay ReplayOperations(std::string_view did, const std::vector<OpRecord>& ops,
     Status check = CheckOperation(op);
     if (!check.ok()) {
       ignore(check.code() == StatusCode::kUnauthenticated ? "bad_signature"
-             : op.value("op", "") == "create"             ? "invalid_create"
+             : StringOr(op, "op") == "create"             ? "invalid_create"
                                                           : "malformed");
       continue;
     }

@@ -121,6 +121,25 @@ TEST_CASE("did:mdl create: self-certifying identifier and document", "[did][mdl]
   }
 }
 
+// Found by fuzz:did (tests/fuzz/corpus/did/crash-replay-did-not-a-string): replay read "did" (and,
+// for a refused operation, "op") with json::value(), which throws when the member is not a
+// string. Operations come from a ledger: outside input, ignored as malformed, never thrown.
+TEST_CASE("did:mdl replay ignores operations whose did or op is not a string", "[did][mdl]") {
+  auto create =
+      *BuildCreate(Keys(A0, S0), U0.Signer(), KeyCommitment(U1.pk), KeyCommitment(R0.pk), kT0);
+  Chain chain;
+  chain.Add(create.canonical);
+  chain.Add(R"({"did":1,"op":"update"})");
+  chain.Add(R"({"did":")" + create.did + R"(","op":1,"seq":1})");
+  chain.Add(R"({"did":")" + create.did + R"(","op":["create"]})");
+  Replay r;
+  REQUIRE_NOTHROW(r = chain.Play(create.did));
+  REQUIRE(r.state.has_value());
+  CHECK(r.state->seq == 0);
+  REQUIRE(r.ignored.size() == 3);
+  for (const Ignored& i : r.ignored) CHECK(i.reason == "malformed");
+}
+
 TEST_CASE("did:mdl updates follow the pre-rotation chain", "[did][mdl]") {
   auto create =
       *BuildCreate(Keys(A0, S0), U0.Signer(), KeyCommitment(U1.pk), KeyCommitment(R0.pk), kT0);
