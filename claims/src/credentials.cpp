@@ -207,7 +207,7 @@ Status CheckMedicationRequest(const json& r) {
   }
   bool rxnorm = false;
   for (const auto& c : (*med)["coding"]) {
-    if (c.is_object() && c.value("system", "") == kRxNormSystem && IsNonEmptyString(c, "code")) {
+    if (c.is_object() && StringOr(c, "system") == kRxNormSystem && IsNonEmptyString(c, "code")) {
       const std::string code = c["code"];
       rxnorm = std::all_of(code.begin(), code.end(), ::isdigit);
     }

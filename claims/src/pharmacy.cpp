@@ -11,6 +11,7 @@
 #include "medallion/claims/data_integrity.h"
 #include "medallion/claims/jose.h"
 #include "medallion/claims/sd_jwt.h"
+#include "medallion/core/json.h"
 #include "medallion/core/encoding.h"
 #include "medallion/core/hash.h"
 #include "medallion/core/jcs.h"
@@ -331,7 +332,7 @@ class Pipeline {
         return Refuse(rx_reason::kLicenseProof, "license_proof",
                     "a license proof is not by its issuer");
     }
-    if (license["credentialSubject"].value("id", "") != f.prescriber) {
+    if (StringOr(license["credentialSubject"], "id") != f.prescriber) {
       return Refuse(rx_reason::kLicenseNotPrescriber, "license_proof",
                   "the license is not the prescriber's");
     }
@@ -832,7 +833,7 @@ Status VerifyFillAuthorization(std::string_view token, const json& prescription_
                                const std::string& pharmacy_domain, const did::Resolver& resolver,
                                int64_t now) {
   const json& subject = prescription_vc.at("credentialSubject");
-  const std::string patient = subject.is_object() ? subject.value("id", "") : "";
+  const std::string patient = StringOr(subject, "id");
   MDL_ASSIGN_OR_RETURN(Hash256 digest, CredentialDigest(prescription_vc));
   return VerifyFillAuthorizationFor(token, patient, HexEncode(digest), pharmacy_domain, resolver,
                                     now);

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "medallion/claims/credentials.h"
+#include "medallion/core/json.h"
 #include "medallion/core/encoding.h"
 
 namespace medallion::claims {
@@ -102,7 +103,7 @@ Result<VerifiedPresentation> VerifyPresentation(const json& vp, const did::Resol
   out.holder = holder;
   for (const auto& vc : vp["verifiableCredential"]) {
     if (!vc.is_object() || !vc.contains("credentialSubject") ||
-        !vc["credentialSubject"].is_object() || vc["credentialSubject"].value("id", "") != holder) {
+        !vc["credentialSubject"].is_object() || StringOr(vc["credentialSubject"], "id") != holder) {
       return fail("a presented credential is not about the holder");
     }
     out.credentials.push_back(vc);

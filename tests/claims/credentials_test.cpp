@@ -116,6 +116,10 @@ TEST_CASE("FHIR R4 MedicationRequest: required elements and the prescription pro
        [](json& j) {
          j["medicationCodeableConcept"]["coding"][0]["system"] = "http://snomed.info/sct";
        }},
+      // Found by reading the json::value() call sites after fuzz:did's find: a coding whose
+      // system is not a string threw type_error out of CheckMedicationRequest.
+      {"RxNorm system not a string",
+       [](json& j) { j["medicationCodeableConcept"]["coding"][0]["system"] = 1; }},
       {"non-numeric RxNorm",
        [](json& j) { j["medicationCodeableConcept"]["coding"][0]["code"] = "oxy"; }},
       {"no subject", [](json& j) { j.erase("subject"); }},

@@ -323,6 +323,23 @@ TEST_CASE("Pharmacy: each refusal has its reason and writes nothing", "[claims][
   }
 }
 
+// A holder can sign whatever credentials she likes into her presentation: a subject id that is
+// not a string used to throw type_error (json::value) instead of failing the holder binding.
+TEST_CASE("A presented credential whose subject id is not a string fails the holder binding",
+          "[claims][presentation]") {
+  World w;
+  json vc = {{"type", {"VerifiableCredential"}}, {"credentialSubject", {{"id", 1}}}};
+  Challenge ch = w.challenges.Issue("https://pharmacy.example");
+  auto vp = PresentCredentials({vc}, w.patient.DidKey(), w.patient.SignerFor(w.patient.DidKey()),
+                               ch, did::XmlDateTime(kNow));
+  REQUIRE(vp);
+  Result<VerifiedPresentation> r = Status::Internal("unset");
+  REQUIRE_NOTHROW(r = VerifyPresentation(*vp, w.resolver, w.challenges, "https://pharmacy.example",
+                                         kNow));
+  REQUIRE_FALSE(r.has_value());
+  CHECK_THAT(r.error().message(), Catch::StartsWith("holder_binding"));
+}
+
 TEST_CASE("Challenges are single use and expire", "[claims][presentation]") {
   FakeClock clock(1'000'000);
   SeededRng rng(1);
