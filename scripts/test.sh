@@ -1,9 +1,24 @@
 #!/usr/bin/env bash
-# The full test suite: installs what is missing, builds, and runs every test with ctest.
-# Long soak and fuzz runs are opt-in: MEDALLION_SOAK=1 scripts/test.sh includes them.
+# The full test suite: installs what is missing, builds, and runs every test with ctest, in two
+# stages (README "Tests"):
+#
+#   1. GCC 12 (build/): every suite — unit, CLI, interop, browser, end to end — except the
+#      opt-in soak runs (label soak).
+#   2. clang 14 with AddressSanitizer + UBSan and libFuzzer coverage (build-clang/): the whole
+#      project compiles warning-free with the second compiler; then every Catch2 suite and the C
+#      ABI test (label unit) run with leak detection on, and every fuzz target runs its
+#      regression (label fuzz: its in-tree corpus plus a fixed number of executions). The
+#      process-level suites (CLI, interop, browser, e2e) are not run again here: they exercise
+#      the same code as the unit suites through the binary, and would double the run time.
+#      MEDALLION_CLANG_STAGE=0 skips this stage.
+#
+# Long soak and fuzz runs are opt-in: MEDALLION_SOAK=1 scripts/test.sh includes them (the soak
+# tests, and fuzz targets for MEDALLION_FUZZ_SECONDS each instead of the regression).
+# MEDALLION_SANITIZE=1 instead runs every test of stage 1 against a GCC ASan + UBSan build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+JOBS="${MEDALLION_JOBS:-$(nproc)}"
 # MEDALLION_SANITIZE=1: an AddressSanitizer + UBSan build in build-sanitize (or
 # $MEDALLION_BUILD_DIR), every test run against it (README "Sanitizers").
 if [ "${MEDALLION_SANITIZE:-0}" = "1" ]; then
@@ -17,5 +32,23 @@ fi
 BUILD_DIR="${MEDALLION_BUILD_DIR:-build}"
 LABEL_ARGS=(-LE soak)
 if [ "${MEDALLION_SOAK:-0}" = "1" ]; then LABEL_ARGS=(); fi
-cd "$BUILD_DIR"
-ctest --output-on-failure -j"${MEDALLION_JOBS:-$(nproc)}" "${LABEL_ARGS[@]}" "$@"
+status=0
+echo "== stage 1: GCC, every suite ($BUILD_DIR)"
+(cd "$BUILD_DIR" && ctest --output-on-failure -j"$JOBS" "${LABEL_ARGS[@]}" "$@") || status=$?
+
+if [ "${MEDALLION_CLANG_STAGE:-1}" = "1" ] && [ "${MEDALLION_SANITIZE:-0}" != "1" ]; then
+  echo "== stage 2: clang 14, ASan + UBSan + LeakSanitizer, unit suites and fuzz regression (build-clang)"
+  MEDALLION_BUILD_DIR=build-clang bash scripts/build.sh \
+    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
+    -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" \
+    -DMEDALLION_SANITIZE=ON -DMEDALLION_FUZZ=ON -DMEDALLION_BUILD_BENCH=OFF
+  supp="$PWD/tests/sanitizer/lsan.supp"
+  lsan="detect_leaks=1"
+  if [ -f "$supp" ]; then lsan="detect_leaks=1:suppressions=$supp"; fi
+  (cd build-clang &&
+    ASAN_OPTIONS="$lsan:abort_on_error=1" \
+    UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+    ctest --output-on-failure -j"$JOBS" -L "unit|fuzz") || status=$?
+fi
+exit "$status"
