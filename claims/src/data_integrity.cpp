@@ -11,6 +11,7 @@
 #include "medallion/core/encoding.h"
 #include "medallion/core/hash.h"
 #include "medallion/core/jcs.h"
+#include "medallion/core/json.h"
 
 namespace medallion::claims {
 namespace {
@@ -420,11 +421,11 @@ Result<VerifiedProof> VerifyOne(size_t index, const json& proof,
                 who + ": the signature does not verify");
   }
   VerifiedProof out;
-  out.id = proof.value("id", "");
+  out.id = StringOr(proof, "id");
   out.verification_method = *method;
   out.controller = vm->controller;
   out.proof_purpose = *purpose;
-  out.created = proof.value("created", "");
+  out.created = StringOr(proof, "created");
   return out;
 }
 

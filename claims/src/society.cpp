@@ -753,7 +753,7 @@ Result<json> Society::Licenses() {
     out.push_back({{"id", q.Col(0)},
                    {"did", q.Col(1)},
                    {"license_number", q.Col(2)},
-                   {"name", vc.is_object() ? vc["credentialSubject"].value("name", "") : ""},
+                   {"name", StringOr(MemberOr(vc, "credentialSubject"), "name")},
                    {"status", s.revoked     ? "revoked"
                               : s.suspended ? "suspended"
                                             : "active"},

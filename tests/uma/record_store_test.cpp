@@ -139,6 +139,12 @@ TEST_CASE("Record store: create, read, versions, search, durability", "[uma][rec
           StatusCode::kInvalidArgument);
     CHECK((*store)->Update("Condition", allergy_id, changed).error().code() ==
           StatusCode::kInvalidArgument);
+    // An id of the wrong type is a mismatch, not an exception.
+    json numeric_id = changed;
+    numeric_id["id"] = 42;
+    auto wrong_type = (*store)->Update("AllergyIntolerance", allergy_id, numeric_id);
+    REQUIRE_FALSE(wrong_type);
+    CHECK(wrong_type.error().code() == StatusCode::kInvalidArgument);
     CHECK((*(*store)->ReadVersion("AllergyIntolerance", allergy_id, 1)).contains("criticality") ==
           false);
   }

@@ -7,6 +7,7 @@
 
 #include "medallion/core/encoding.h"
 #include "medallion/core/jcs.h"
+#include "medallion/core/json.h"
 #include "medallion/did/resolver.h"
 #include "medallion/storage/sqlite.h"
 
@@ -234,7 +235,7 @@ Result<json> RecordStore::ReadVersion(std::string_view type, std::string_view id
 Result<json> RecordStore::Update(std::string_view type, std::string_view id, const json& resource,
                                  std::optional<uint64_t> if_match) {
   MDL_RETURN_IF_ERROR(ValidateResource(resource));
-  if (resource["resourceType"] != type || resource.value("id", "") != id) {
+  if (resource["resourceType"] != type || StringOr(resource, "id") != id) {
     return Status::InvalidArgument(
         "fhir: update: the body's resourceType and id must match the URL");
   }
