@@ -1,7 +1,6 @@
 #include "observe.h"
 
 #include <httplib.h>
-#include <sodium.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +13,8 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "medallion/core/bytes.h"
+#include "medallion/core/env.h"
 #include "medallion/core/metrics.h"
 
 namespace medallion::http {
@@ -37,8 +38,11 @@ bool LogEnabled() {
 }
 
 std::string NewRequestId() {
+  // Request ids are operational, not protocol: the operating system's CSPRNG directly (core's
+  // SystemRng), as the connection guard uses the steady clock directly.
+  static SystemRng rng;
   uint8_t raw[8];
-  randombytes_buf(raw, sizeof raw);
+  rng.Fill(raw);
   static const char kHex[] = "0123456789abcdef";
   std::string id(16, '0');
   for (size_t i = 0; i < sizeof raw; ++i) {
@@ -82,8 +86,9 @@ bool MetricsAllowed(const httplib::Request& req) {
   if (token != nullptr && *token != '\0') {
     const std::string expected = std::string("Bearer ") + token;
     const std::string given = req.get_header_value("Authorization");
-    return given.size() == expected.size() &&
-           sodium_memcmp(given.data(), expected.data(), given.size()) == 0;
+    return ConstantTimeEqual(
+        ByteView(reinterpret_cast<const uint8_t*>(given.data()), given.size()),
+        ByteView(reinterpret_cast<const uint8_t*>(expected.data()), expected.size()));
   }
   return IsLoopback(req.remote_addr);
 }

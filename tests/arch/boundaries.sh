@@ -81,6 +81,12 @@ check "webauthn/ links a module other than core and wallet" \
 check "webauthn/ includes a crypto library (only wallet/ and core/ may)" \
   "$(includes webauthn 'sodium\.h|secp256k1|openssl/')"
 
+# libsodium and libsecp256k1 only in core/ and wallet/ (docs/architecture.md "Crypto").
+for m in storage ledger did claims uma http web roles cli mobile-bridge; do
+  check "$m/ includes sodium.h or secp256k1 (only core/ and wallet/ may)" \
+    "$(includes "$m" 'sodium\.h|secp256k1\.h|secp256k1_[a-z]+\.h')"
+done
+
 # cpp-httplib only behind http/, web/ and roles/.
 for m in core storage wallet ledger did claims uma cli mobile-bridge webauthn; do
   check "$m/ includes httplib.h (only http/, web/ and roles/ may)" "$(includes "$m" 'httplib\.h')"
