@@ -191,6 +191,7 @@ class Role {
     this.pid = child.pid;
     this.incarnation += 1;
     this.exited = null;
+    this.ready = false;  // sampled only once it answers (not while it execs and opens its state)
     this.exitPromise = new Promise((res) => child.on('exit', (code, sig) => { this.exited = { code, sig }; res(this.exited); }));
     fs.appendFileSync(pidsFile, `${child.pid} ${procStartTime(child.pid)}\n`);
     const banner = await new Promise((resolve, reject) => {
@@ -219,6 +220,7 @@ class Role {
       if (i > 300) throw new Error(`${this.name}: /metrics does not answer`);
       await sleep(100);
     }
+    this.ready = true;
     return banner;
   }
   async kill9() {
@@ -575,7 +577,7 @@ function sampleOnce() {
   const t = Date.now();
   for (const n of ORDER) {
     const r = roles[n];
-    if (!r.pid || r.exited) continue;
+    if (!r.pid || r.exited || !r.ready) continue;
     try {
       const status = fs.readFileSync(`/proc/${r.pid}/status`, 'utf8');
       const rss = Number(/VmRSS:\s+(\d+)/.exec(status)[1]);
@@ -1200,7 +1202,7 @@ lines.push(`out: ${OUT}`);
 lines.push('');
 lines.push('operations (done = ok + failed during a kill + failed outside):');
 for (const [k, b] of Object.entries(byKind)) lines.push(`  ${k.padEnd(13)} ${String(b.done).padStart(6)} = ${b.ok} ok + ${b.failed_during_kill} during kill + ${b.failed_outside} outside   ${scheduled[k] !== undefined ? `   (scheduled ${scheduled[k]}, skipped: ${skipped[k]} at capacity, ${notReady[k]} nothing to do)` : ''}`);
-lines.push(`acknowledged: ${acks.appends.length} ledger entries appended, ${acks.grants.length} UMA grants, ${releasesAcked} releases (reads/searches), ` +
+lines.push(`acknowledged: ${acks.appends.length} ledger entries appended, ${acks.grants.length} UMA grants, ${releasesAcked} releases (reads, searches and creates answered), ` +
            `${acks.writes.length} MedicationRequests written, ${acks.deliveries.length} prescriptions delivered, ${acks.dispenses.length} dispenses`);
 lines.push('');
 lines.push(`kills: ${kills.length} (${['ledger', 'patient-container', 'physician-container'].map((t) => `${t} ${kills.filter((k) => k.target === t).length}`).join(', ')})`);
