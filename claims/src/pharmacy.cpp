@@ -504,6 +504,10 @@ DispenseResult VerifyAndDispense(const json& vp, const PharmacyConfig& config,
     const bool challenge = why == presentation_reason::kChallengeUnknown ||
                            why == presentation_reason::kChallengeExpired ||
                            why == presentation_reason::kDomainMismatch;
+    // A DID that could not be resolved because the ledger is unreachable is the ledger's
+    // outage, not a failed binding: the answer must say "try again", not "refused".
+    if (presented.error().code() == StatusCode::kUnavailable)
+      return p.Fail(rx_reason::kLedgerUnavailable, "holder_binding", presented.error().message());
     return p.Fail(challenge ? rx_reason::kChallenge : rx_reason::kHolderBinding, "holder_binding",
                   presented.error().message());
   }
@@ -538,8 +542,12 @@ DispenseResult VerifyAndDispense(const json& vp, const PharmacyConfig& config,
   po.max_clock_skew = config.max_clock_skew;
   po.resolution = as_of;
   auto proofs = VerifyProofs(*rx, resolver, po);
-  if (!proofs)
-    return p.Fail(rx_reason::kPrescriptionProof, "prescription_proofs", proofs.error().message());
+  if (!proofs) {
+    // The prescriber's DID unresolvable because the ledger is down: an outage, not a refusal.
+    return p.Fail(proofs.error().code() == StatusCode::kUnavailable ? rx_reason::kLedgerUnavailable
+                                                                   : rx_reason::kPrescriptionProof,
+                  "prescription_proofs", proofs.error().message());
+  }
   for (const auto& pr : *proofs) {
     if (pr.controller != f.prescriber)
       return p.Fail(rx_reason::kPrescriptionProof, "prescription_proofs",
@@ -725,6 +733,9 @@ DispenseResult VerifyAndDispenseSdJwt(const SdJwtDispenseRequest& request,
                 code == sd_jwt_reason::kIssuerMismatch || code == sd_jwt_reason::kAlgMismatch
             ? rx_reason::kPrescriptionProof
             : rx_reason::kMalformed;
+    // The issuer's DID unresolvable because the ledger is down: an outage, not a refusal.
+    if (verified.error().code() == StatusCode::kUnavailable)
+      return p.Fail(rx_reason::kLedgerUnavailable, "holder_binding", verified.error().message());
     return p.Fail(reason, "holder_binding", verified.error().message());
   }
   p.out.disclosed = verified->disclosed;

@@ -31,9 +31,13 @@ void RegisterPharmacyRoutes(httplib::Server& server, PharmacyService& service) {
       if (p->on_dispensed) p->on_dispensed(*r);
       return http::SendJson(res, r->ToJson());
     }
+    // A ledger outage is the one refusal that says "try again": 503 with Retry-After; every
+    // other reason is a verdict on the presentation (422).
+    const bool outage = r->reason == claims::rx_reason::kLedgerUnavailable;
+    if (outage) res.set_header("Retry-After", "5");
     http::SendJson(
         res, {{"error", r->reason}, {"error_description", r->detail}, {"result", r->ToJson()}},
-        422);
+        outage ? 503 : 422);
   });
 }
 

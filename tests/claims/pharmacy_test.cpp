@@ -93,6 +93,7 @@ struct World {
   Key u0{10}, u1{11}, r0{12}, auth{13}, assertion{14}, phone{15};
   std::string physician;
   std::set<std::string> revoked;
+  bool ledger_down = false;  // the did:mdl fetcher answers unavailable, as during an outage
   SecretBytes secret = SecretBytes::CopyFrom(Bytes(32, 0x55));
   SecretBytes other_secret = SecretBytes::CopyFrom(Bytes(32, 0x66));
   ChallengeStore challenges{env};
@@ -120,6 +121,7 @@ struct World {
     REQUIRE(log->AppendSync(create->canonical));
     resolver.Register(did::mdl::MakeMdlResolver(
         [this](std::string_view d, uint64_t* size) -> Result<std::vector<did::mdl::OpRecord>> {
+          if (ledger_down) return Status::Unavailable("ledger: unavailable: the test's outage");
           *size = log->Size();
           MDL_ASSIGN_OR_RETURN(auto idx, log->FindByKey({ledger::KeyKind::kDid, std::string(d)}));
           std::vector<did::mdl::OpRecord> ops;
@@ -253,6 +255,24 @@ TEST_CASE("Pharmacy: a controlled-substance prescription is filled once per allo
   // The same prescription at another pharmacy is refused with its own code.
   DispenseResult elsewhere = w.Fill(w.Present(rx), w.Config(w.other_pharmacy, w.other_secret));
   CHECK(elsewhere.reason == rx_reason::kDispensedElsewhere);
+}
+
+TEST_CASE("Pharmacy: a ledger outage during verification is ledger_unavailable, not a refusal",
+          "[claims][pharmacy]") {
+  World w;
+  json rx = w.Prescription("II");
+  PharmacyConfig config = w.Config(w.pharmacy, w.secret);
+  const uint64_t size = w.log->Size();
+  w.ledger_down = true;
+  DispenseResult r = w.Fill(w.Present(rx), config);
+  INFO(r.ToJson().dump(2));
+  CHECK(r.reason == std::string(rx_reason::kLedgerUnavailable));
+  CHECK(w.log->Size() == size);
+  // Once the ledger answers again, the same prescription is filled.
+  w.ledger_down = false;
+  DispenseResult again = w.Fill(w.Present(rx), config);
+  INFO(again.ToJson().dump(2));
+  CHECK(again.ok());
 }
 
 TEST_CASE("Pharmacy: each refusal has its reason and writes nothing", "[claims][pharmacy]") {

@@ -342,6 +342,41 @@ TEST_CASE("the grant asks for the provider's relationships only when a policy na
   CHECK(Http(grant(w.provider)) == 200);
 }
 
+// did:key resolution failing as a did:mdl's does while its ledger is down (internalError).
+class UnavailableDidKey final : public did::MethodResolver {
+ public:
+  std::string_view method() const override { return "key"; }
+  did::ResolutionResult Resolve(std::string_view, const did::ResolutionOptions&) override {
+    return did::ResolutionResult::Error("internalError", "ledger: unavailable: the test's outage");
+  }
+};
+
+TEST_CASE("a claim token that cannot be checked now is 503 with a fresh ticket, not need_info",
+          "[uma][grant]") {
+  UmaWorld w;
+  Setup s(w);
+  const json license = w.License(w.physician);
+  Reply first = s.Token({{"ticket", s.Ticket()}});
+  REQUIRE(first.body["error"] == "need_info");
+  std::string next = first.body["ticket"];
+  w.resolver.Register(std::make_shared<UnavailableDidKey>());
+  Reply down = s.Token({{"ticket", next},
+                        {"claim_token", w.Vp(w.physician, {license}, next)},
+                        {"claim_token_format", kClaimTokenVp}});
+  INFO(down.body.dump());
+  CHECK(Http(down) == 503);
+  CHECK(down.body["error"] == "temporarily_unavailable");
+  REQUIRE(down.body["ticket"].is_string());
+  // The ledger is back: the fresh ticket and the same claims get the RPT.
+  w.resolver.Register(did::MakeDidKeyResolver());
+  next = down.body["ticket"];
+  Reply up = s.Token({{"ticket", next},
+                      {"claim_token", w.Vp(w.physician, {license}, next)},
+                      {"claim_token_format", kClaimTokenVp}});
+  INFO(up.body.dump());
+  CHECK(Http(up) == 200);
+}
+
 TEST_CASE("the UMA grant end to end: ticket, need_info, claims, RPT, introspection, revocation",
           "[uma][grant]") {
   UmaWorld w;

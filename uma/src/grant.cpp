@@ -141,6 +141,17 @@ class GrantFlow {
     if (verified_) {
       if (!*verified_) {
         log_entry_["claim_token_refused"] = verified_->error().message();
+        if (verified_->error().code() == StatusCode::kUnavailable) {
+          // The token could not be checked (its issuer's DID did not resolve: the ledger is
+          // down), which says nothing against it: 503 with a fresh ticket to try again with,
+          // not a need_info that tells the client its claims were wrong.
+          MDL_ASSIGN_OR_RETURN(std::string next, Rotate());
+          return Refuse(Error(StatusCode::kUnavailable, "temporarily_unavailable",
+                              "the claim token cannot be checked now: " +
+                                  verified_->error().message(),
+                              {{"ticket", next}}),
+                        "temporarily_unavailable", verified_->error().message());
+        }
         return NeedInfo("the claim token was refused: " + verified_->error().message());
       }
       if (Status m = im_.Merge(claims_, std::move(**verified_)); !m.ok())
