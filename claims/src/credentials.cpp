@@ -185,7 +185,7 @@ Status CheckMedicationRequest(const json& r) {
   if (!r.is_object())
     return Status::WithReason(StatusCode::kInvalidArgument, vc_reason::kFhir,
                               "a MedicationRequest is a JSON object");
-  if (r.value("resourceType", "") != "MedicationRequest")
+  if (StringOr(r, "resourceType") != "MedicationRequest")
     return Fhir("resourceType must be MedicationRequest");
   // Required elements (R4 cardinality 1..1): status, intent, medication[x], subject.
   if (!r.contains("status") || !r["status"].is_string() ||
@@ -299,7 +299,7 @@ Status CheckPrescriptionCredential(const json& vc) {
   MDL_ASSIGN_OR_RETURN(Hash256 digest, CredentialDigest(e["licenseCredential"]));
   const std::string expect =
       MultibaseEncode(Multibase::kBase64Url, MulticodecWrap(0x12, Concat(Bytes{0x20}, digest)));
-  if (e.value("digestMultibase", "") != expect)
+  if (StringOr(e, "digestMultibase") != expect)
     return Malformed("evidence digest does not match the embedded license");
   return Status::Ok();
 }

@@ -103,6 +103,9 @@ TEST_CASE("FHIR R4 MedicationRequest: required elements and the prescription pro
   };
   const Bad cases[] = {
       {"resourceType", [](json& j) { j["resourceType"] = "Observation"; }},
+      // fuzz:fhir (tests/fuzz/corpus/fhir/crash-resource-type-not-a-string): a resourceType that
+      // is an object threw type_error out of CheckMedicationRequest.
+      {"resourceType not a string", [](json& j) { j["resourceType"] = {{"unit", "/min"}}; }},
       {"no status", [](json& j) { j.erase("status"); }},
       {"status outside the value set", [](json& j) { j["status"] = "pending"; }},
       {"no intent", [](json& j) { j.erase("intent"); }},
