@@ -52,14 +52,18 @@ std::string WithLabel(const std::string& key, const std::string& name, const std
   return key.substr(0, key.size() - 1) + "," + extra + "}";
 }
 
-// HELP text escaping: backslash and newline (the format's rule for docstrings).
-std::string EscapeHelp(std::string_view help) {
+// The text format's escaping: backslash and newline always, the double quote in label values
+// only (HELP text keeps it as is).
+std::string Escape(std::string_view text, bool quote) {
   std::string out;
-  for (char c : help) {
+  out.reserve(text.size());
+  for (char c : text) {
     if (c == '\\') {
       out += "\\\\";
     } else if (c == '\n') {
       out += "\\n";
+    } else if (quote && c == '"') {
+      out += "\\\"";
     } else {
       out += c;
     }
@@ -82,22 +86,7 @@ const std::vector<double>& SizeBuckets() {
   return kBuckets;
 }
 
-std::string EscapeLabelValue(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+std::string EscapeLabelValue(std::string_view value) { return Escape(value, true); }
 
 Registry& Registry::Default() {
   static Registry* registry = new Registry();  // never destroyed: recorded into until exit
@@ -181,7 +170,7 @@ std::string Registry::Render() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;
   for (const auto& [name, family] : families_) {
-    out += "# HELP " + name + " " + EscapeHelp(family.help) + "\n";
+    out += "# HELP " + name + " " + Escape(family.help, false) + "\n";
     out += "# TYPE " + name + " ";
     out += family.type == Type::kCounter ? "counter" :
            family.type == Type::kGauge   ? "gauge" :
