@@ -9,6 +9,7 @@ APT_PACKAGES=(
   libsodium-dev libsecp256k1-dev libcpp-httplib-dev libsqlite3-dev sqlite3 nlohmann-json3-dev
   catch2 libssl-dev libcli11-dev libutf8proc-dev libbenchmark-dev zlib1g-dev valgrind
   libcbor-dev libqrencode-dev
+  postgresql libpq-dev
   clang libclang-rt-14-dev
   chromium fonts-dejavu-core
 )
