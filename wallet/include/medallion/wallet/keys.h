@@ -3,6 +3,7 @@
 // verification only for P-256 (ES256, WebAuthn credentials).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -77,6 +78,26 @@ Result<Bytes> CompressSecp256k1PublicKey(ByteView public_key);
 // The same key uncompressed (SEC 1 v2 §2.3.3: 0x04 || x || y, 65 bytes), from compressed or
 // uncompressed input. Errors: invalid_argument for anything that is not a point on the curve.
 Result<Bytes> DecompressSecp256k1PublicKey(ByteView public_key);
+
+// Recoverable ECDSA over secp256k1 on a 32-byte digest the caller computed (Ethereum signs
+// Keccak-256 digests: Yellow Paper Appendix F, EIP-155), in wallet/src/recoverable.cpp. The
+// recovery id (0..3) names which of the candidate public keys signed (SEC 1 v2 §4.1.6).
+struct RecoverableSignature {
+  std::array<uint8_t, 32> r{};
+  std::array<uint8_t, 32> s{};
+  int recovery_id = 0;
+};
+// Signs `digest` (32 bytes) with the 32-byte scalar `private_key`: RFC 6979 nonces, always low-S
+// (s <= n/2, as EIP-2 requires of transactions). Errors: invalid_argument for a digest that is
+// not 32 bytes or a key out of range. Thread-safe.
+Result<RecoverableSignature> SignSecp256k1Recoverable(ByteView private_key, ByteView digest);
+// The uncompressed public key (65 bytes, 0x04 || x || y) that made `signature` over `digest`.
+// Errors: invalid_argument for a digest that is not 32 bytes, a recovery id outside 0..3, r or
+// s out of range, high-S, or no key recovering. Thread-safe.
+Result<Bytes> RecoverSecp256k1PublicKey(ByteView digest, const RecoverableSignature& signature);
+// The uncompressed public key (65 bytes) of a 32-byte secp256k1 scalar. Errors: invalid_argument
+// for a key of the wrong length or out of range.
+Result<Bytes> Secp256k1UncompressedPublicKey(ByteView private_key);
 
 // Sizes of RFC 8032 Ed25519 keys and of the signatures of both algorithms (64 bytes).
 inline constexpr size_t kEd25519PublicKeyBytes = 32;

@@ -1,0 +1,127 @@
+// The LedgerAnchor contract: anchor transactions and the anchors recorded.
+#include "medallion/chain/anchor.h"
+
+#include <algorithm>
+#include <set>
+#include <thread>
+
+#include "medallion/chain/abi.h"
+
+namespace medallion::chain {
+
+AnchorContract::AnchorContract(JsonRpcClient rpc, Address contract)
+    : rpc_(std::move(rpc)), contract_(contract) {}
+
+Result<Address> AnchorContract::Writer() const {
+  MDL_ASSIGN_OR_RETURN(Bytes out, rpc_.EthCall(contract_, AbiCall(kWriterFunction, {})));
+  auto words = AbiWords(out, 1);
+  if (!words) return Status::DataLoss("writer(): " + words.error().message());
+  auto a = AbiWordToAddress((*words)[0]);
+  if (!a) return Status::DataLoss("writer(): " + a.error().message());
+  return *a;
+}
+
+Result<uint64_t> AnchorContract::Count() const {
+  MDL_ASSIGN_OR_RETURN(Bytes out, rpc_.EthCall(contract_, AbiCall(kAnchorCountFunction, {})));
+  auto words = AbiWords(out, 1);
+  if (!words) return Status::DataLoss("anchorCount(): " + words.error().message());
+  auto n = AbiWordToUint64((*words)[0]);
+  if (!n) return Status::DataLoss("anchorCount(): " + n.error().message());
+  return *n;
+}
+
+Result<std::vector<AnchorRecord>> AnchorContract::List(
+    const std::optional<Hash32>& origin_hash) const {
+  MDL_ASSIGN_OR_RETURN(uint64_t count, Count());
+  MDL_ASSIGN_OR_RETURN(std::vector<LogEntry> logs,
+                       rpc_.GetLogs(contract_, EventTopic(kAnchoredEvent), origin_hash));
+  std::vector<AnchorRecord> out;
+  std::set<uint64_t> seen;
+  for (const LogEntry& l : logs) {
+    // Anchored(bytes32 indexed originHash, uint64 indexed size, bytes32 root,
+    //          address indexed sender, uint256 index): topics 1-3, data = root || index.
+    if (l.address != contract_ || l.topics.size() != 4)
+      return Status::DataLoss("an Anchored log of the wrong shape");
+    AnchorRecord a;
+    a.origin_hash = l.topics[1];
+    auto size = AbiWordToUint64(l.topics[2]);
+    auto sender = AbiWordToAddress(l.topics[3]);
+    auto words = AbiWords(l.data, 2);
+    if (!size || !sender || !words) return Status::DataLoss("an Anchored log does not decode");
+    a.size = *size;
+    a.sender = *sender;
+    a.root = (*words)[0];
+    auto index = AbiWordToUint64((*words)[1]);
+    if (!index || *index >= count || !seen.insert(*index).second)
+      return Status::DataLoss("an Anchored log's index disagrees with the contract's state");
+    a.index = *index;
+    a.block_number = l.block_number;
+    a.transaction_hash = l.transaction_hash;
+    out.push_back(a);
+  }
+  if (!origin_hash && out.size() != count)
+    return Status::DataLoss("the chain node returned " + std::to_string(out.size()) +
+                            " Anchored logs for " + std::to_string(count) + " anchors");
+  std::sort(out.begin(), out.end(),
+            [](const AnchorRecord& x, const AnchorRecord& y) { return x.index < y.index; });
+  if (!out.empty()) {
+    // The newest log against the state itself (a node hiding or inventing logs shows here).
+    const AnchorRecord& last = out.back();
+    MDL_ASSIGN_OR_RETURN(Bytes state,
+                         rpc_.EthCall(contract_, AbiCall(kAnchorAtFunction, {AbiUint(last.index)})));
+    auto w = AbiWords(state, 5);
+    if (!w) return Status::DataLoss("anchorAt(): " + w.error().message());
+    auto size = AbiWordToUint64((*w)[1]);
+    auto sender = AbiWordToAddress((*w)[3]);
+    if ((*w)[0] != last.origin_hash || !size || *size != last.size || (*w)[2] != last.root ||
+        !sender || *sender != last.sender)
+      return Status::DataLoss("an Anchored log disagrees with anchorAt()");
+  }
+  return out;
+}
+
+Result<TxReceipt> SendAndWait(const JsonRpcClient& rpc, const SecretBytes& private_key,
+                              const std::optional<Address>& to, ByteView data,
+                              std::chrono::milliseconds wait, uint64_t* nonce_used) {
+  MDL_ASSIGN_OR_RETURN(Address from, AddressFromPrivateKey(private_key));
+  LegacyTx tx;
+  MDL_ASSIGN_OR_RETURN(tx.chain_id, rpc.ChainId());
+  MDL_ASSIGN_OR_RETURN(tx.nonce, rpc.PendingNonce(from));
+  MDL_ASSIGN_OR_RETURN(tx.gas_price, rpc.GasPrice());
+  MDL_ASSIGN_OR_RETURN(uint64_t gas, rpc.EstimateGas(from, to, data));
+  tx.gas_limit = gas + gas / 4;
+  tx.to = to;
+  tx.data = Bytes(data.begin(), data.end());
+  if (nonce_used != nullptr) *nonce_used = tx.nonce;
+  MDL_ASSIGN_OR_RETURN(SignedTx signed_tx, SignLegacyTx(tx, private_key));
+  MDL_ASSIGN_OR_RETURN(Hash32 hash, rpc.SendRawTransaction(signed_tx.raw));
+  if (hash != signed_tx.hash)
+    return Status::DataLoss("the chain node named another hash for our transaction");
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (true) {
+    MDL_ASSIGN_OR_RETURN(std::optional<TxReceipt> receipt, rpc.Receipt(hash));
+    if (receipt) {
+      if (!receipt->success)
+        return Status::FailedPrecondition("transaction " + DataHex(hash) + " reverted");
+      return *receipt;
+    }
+    if (std::chrono::steady_clock::now() >= deadline)
+      return Status::Unavailable("no receipt yet for transaction " + DataHex(hash));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+Result<SubmittedAnchor> AnchorContract::Submit(const SecretBytes& private_key,
+                                               const Hash32& origin_hash, uint64_t size,
+                                               const Hash32& root,
+                                               std::chrono::milliseconds wait) const {
+  const Bytes data = AbiCall(kAnchorFunction, {origin_hash, AbiUint(size), root});
+  SubmittedAnchor out;
+  MDL_ASSIGN_OR_RETURN(TxReceipt receipt,
+                       SendAndWait(rpc_, private_key, contract_, data, wait, &out.nonce));
+  out.transaction_hash = receipt.transaction_hash;
+  out.block_number = receipt.block_number;
+  return out;
+}
+
+}  // namespace medallion::chain
