@@ -212,6 +212,8 @@ Result<Proof> Log::ConsistencyProof(uint64_t first, uint64_t second) {
   return ledger::ConsistencyProof(*store_, first, second);
 }
 
+Result<Bytes> Log::Tile(const TileId& tile) { return ReadTile(*store_, tile, Size()); }
+
 Result<std::vector<StoredLeaf>> Log::Entries(uint64_t start, uint64_t end) {
   if (start > end || end > Size())
     return Status::InvalidArgument("ledger: entry range outside the log");

@@ -22,6 +22,7 @@
 #include "medallion/ledger/merkle.h"
 #include "medallion/ledger/signed_note.h"
 #include "medallion/ledger/store.h"
+#include "medallion/ledger/tiles.h"
 
 namespace medallion::ledger {
 
@@ -95,6 +96,9 @@ class Log {
   // of order. O(log n) store reads.
   Result<Proof> InclusionProof(uint64_t index, uint64_t size);
   Result<Proof> ConsistencyProof(uint64_t first, uint64_t second);
+  // c2sp.org/tlog-tiles: a hash tile or entry bundle of the committed tree (ReadTile in
+  // tiles.h, against Size()). not_found if the tile, at its width, is not in the tree yet.
+  Result<Bytes> Tile(const TileId& tile);
   // Canonical entries [start, end); invalid_argument if end > Size() or end - start > 1000.
   Result<std::vector<StoredLeaf>> Entries(uint64_t start, uint64_t end);
   // Indices of entries carrying `key`, ascending, after `after` (-1: from the start).
