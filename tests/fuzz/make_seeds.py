@@ -327,7 +327,7 @@ def http(method, path, body=None, headers=()):
 
 
 def roles_seeds():
-    # byte 0: 0 ledger, 1 resolver, 2 container, 3 society, 4 pharmacy.
+    # byte 0: 0 ledger, 1 resolver, 2 container, 3 society, 4 pharmacy (5, 6: below).
     seeds = {
         "ledger_append": (0, http("POST", "/ledger/v1/entries", canon(ENTRIES["anchor"]))),
         "ledger_checkpoint": (0, http("GET", "/ledger/v1/checkpoint")),
@@ -356,6 +356,77 @@ def roles_seeds():
         "pharmacy_dispense": (4, http("POST", "/pharmacy/v1/dispense", canon({"presentation": {"type": ["VerifiablePresentation"]}}))),
         "pharmacy_sd_jwt": (4, http("POST", "/pharmacy/v1/dispense", canon({"sd_jwt": "e30.e30.e30~", "fill_authorization": "x"}))),
     }
+    # The web apps, signed in: the harness puts the live session's id and CSRF token in place of
+    # @SID@ and @CSRF@ (roles_http_fuzz.cpp). 3 the society's desk (clerk), 4 the pharmacy's
+    # counter (pharmacist), 5 the patient's app under /c/alice and the physician's workspace under
+    # /c/doc, 6 a container host (ann, ben, cat under /c/; dan by virtual host).
+    def signed(port, unsafe=False):
+        h = [f"Cookie: mdl_session_{port}=@SID@"]
+        if unsafe:
+            h += [f"Origin: http://localhost:{port}", "X-CSRF-Token: @CSRF@"]
+        return h
+
+    def staff(port, unsafe=False):  # the staff apps' cookie is mdl_staff_<port>
+        return [h.replace("mdl_session_", "mdl_staff_") for h in signed(port, unsafe)]
+
+    desk, counter, app = staff(8070), staff(8060), signed(8090)
+    desk_post, counter_post, app_post = staff(8070, True), staff(8060, True), signed(8090, True)
+    seeds.update({
+        "desk_app": (3, http("GET", "/")),
+        "desk_asset": (3, http("GET", "/app/js/main.js", headers=["If-None-Match: \"x\""])),
+        "desk_state": (3, http("GET", "/web/v1/state", headers=desk)),
+        "desk_signin_options": (3, http("POST", "/web/v1/signin/options", "{}", headers=["Origin: http://localhost:8070"])),
+        "desk_register_options": (3, http("POST", "/web/v1/passkeys/register/options", canon({"link": "AAAA"}), headers=["Origin: http://localhost:8070"])),
+        "desk_passkeys": (3, http("GET", "/web/v1/passkeys", headers=desk)),
+        "desk_staff": (3, http("POST", "/web/v1/staff", canon({"name": "aud1", "role": "auditor", "display_name": "Aud"}), headers=desk_post)),
+        "desk_directory": (3, http("GET", "/web/v1/desk/directory", headers=desk)),
+        "desk_import_csv": (3, http("POST", "/web/v1/desk/directory/import", canon({"format": "csv", "content": "license_number,name,jurisdiction,degree,specialty,schedules,expires\nMD-2,Grace Hopper,CA,MD,oncology,II,2031-01-01T00:00:00Z\n"}), headers=desk_post)),
+        "desk_onboarding": (3, http("GET", "/web/v1/desk/onboarding", headers=desk)),
+        "desk_decide": (3, http("POST", "/web/v1/desk/onboarding/req-1", canon({"action": "approve", "reason": "checked"}), headers=desk_post)),
+        "desk_licenses": (3, http("GET", "/web/v1/desk/licenses", headers=desk)),
+        "desk_license_status": (3, http("POST", "/web/v1/desk/licenses/lic-1/status", canon({"action": "suspend", "reason": "audit", "confirm": "MD-1"}), headers=desk_post)),
+        "desk_status_lists": (3, http("GET", "/web/v1/desk/status-lists", headers=desk)),
+        "desk_signout": (3, http("POST", "/web/v1/signout", "{}", headers=desk_post)),
+        "counter_state": (4, http("GET", "/web/v1/state", headers=counter)),
+        "counter_new_request": (4, http("POST", "/web/v1/counter/requests", "{}", headers=counter_post)),
+        "counter_requests": (4, http("GET", "/web/v1/counter/requests", headers=counter)),
+        "counter_request": (4, http("GET", "/web/v1/counter/requests/abc", headers=counter)),
+        "counter_dispense": (4, http("POST", "/web/v1/counter/requests/abc/dispense", "{}", headers=counter_post)),
+        "counter_refuse": (4, http("POST", "/web/v1/counter/requests/abc/refuse", canon({"reason": "wrong patient"}), headers=counter_post)),
+        "counter_dispenses": (4, http("GET", "/web/v1/dispenses?day=2026-06-01", headers=counter)),
+        "counter_describe": (4, http("GET", "/pharmacy/v1/requests/abc?token=t")),
+        "counter_present": (4, http("POST", "/pharmacy/v1/requests/abc/presentation", canon({"token": "t", "sd_jwt": "e30.e30.e30~", "fill_authorization": "x"}))),
+        "counter_outcome": (4, http("POST", "/pharmacy/v1/requests/abc/outcome", canon({"token": "t"}))),
+        "app_root": (5, http("GET", "/c/alice/")),
+        "app_asset": (5, http("GET", "/c/alice/app/js/page-home.js")),
+        "app_css": (5, http("GET", "/c/alice/app/css/app.css", headers=["Accept-Encoding: gzip"])),
+        "app_state": (5, http("GET", "/c/alice/web/v1/state", headers=app)),
+        "app_events": (5, http("GET", "/c/alice/web/v1/events", headers=app + ["Last-Event-ID: 3"])),
+        "app_pairing": (5, http("POST", "/c/alice/web/v1/pairing", "{}", headers=app_post)),
+        "app_receipt_verify": (5, http("POST", "/c/alice/web/v1/receipts/verify", canon({"receipt": "e30.e30.e30"}), headers=app_post)),
+        "app_disclosures": (5, http("POST", "/c/alice/web/v1/disclosures/verify", "{}", headers=app_post)),
+        "app_relationships": (5, http("GET", "/c/alice/web/v1/relationships", headers=app)),
+        "app_relationship_decision": (5, http("POST", "/c/alice/web/v1/relationships/decision", canon({"id": "r1", "action": "approve"}), headers=app_post)),
+        "app_prescriptions": (5, http("GET", "/c/alice/web/v1/prescriptions", headers=app)),
+        "app_present": (5, http("POST", "/c/alice/web/v1/prescriptions/present", canon({"id": "rx1", "pharmacy": "https://pharmacy.example"}), headers=app_post)),
+        "app_tell": (5, http("POST", "/c/alice/web/v1/prescriptions/tell", canon({"id": "rx1", "token": "t"}), headers=app_post)),
+        "app_recovery": (5, http("GET", "/c/alice/web/v1/recovery", headers=app)),
+        "app_links": (5, http("POST", "/c/alice/web/v1/links", "{}", headers=app_post)),
+        "app_owner_policies": (5, http("GET", "/c/alice/owner/v1/policies", headers=app)),
+        "app_signout_all": (5, http("POST", "/c/alice/web/v1/signout-all", "{}", headers=app_post)),
+        "doc_state": (5, http("GET", "/c/doc/web/v1/physician/state", headers=app)),
+        "doc_onboard": (5, http("POST", "/c/doc/web/v1/physician/onboard", canon({"name": "Ada Lovelace", "license_number": "MD-1"}), headers=app_post)),
+        "doc_patients": (5, http("GET", "/c/doc/web/v1/physician/patients", headers=app)),
+        "doc_records": (5, http("GET", "/c/doc/web/v1/physician/patients/0123456789abcdef/records", headers=app)),
+        "doc_prescribe": (5, http("POST", "/c/doc/web/v1/physician/prescriptions", canon({"patient": "0123456789abcdef", "medications": [{"rxcui": "197361", "display": "Amlodipine 5 MG", "quantity": 30, "unit": "tablet", "refills": 1}]}), headers=app_post)),
+        "doc_notices": (5, http("POST", "/c/doc/rx/v1/notices", canon({"notice": "e30.e30.e30"}))),
+        "host_config": (6, http("GET", "/c/ann/.well-known/uma2-configuration")),
+        "host_other": (6, http("POST", "/c/ben/owner/v1/challenge", "{}")),
+        "host_third": (6, http("GET", "/c/cat/fhir/Observation/1", headers=["Authorization: Bearer abc"])),
+        "host_unknown": (6, http("GET", "/c/zed/web/v1/state")),
+        "host_virtual": (6, "GET /.well-known/uma2-configuration HTTP/1.1\nHost: dan.example:8080\n\n"),
+        "host_app": (6, http("GET", "/c/ann/")),
+    })
     for name, (role, request) in seeds.items():
         write("roles_http", name, bytes([role]) + request.encode())
 

@@ -41,6 +41,10 @@ class Role {
   const nlohmann::json& banner() const { return banner_; }
 
  protected:
+  // Tests and fuzz targets (tests/fuzz/roles_http_fuzz.cpp) reach a started role's listener
+  // through this to serve raw requests in process (httplib's own parsing, no socket).
+  friend struct RoleTestAccess;
+
   // A configured server (http.h ConfigureServer): TLS with both files, plain HTTP with neither.
   static Result<std::unique_ptr<httplib::Server>> MakeServer(const TlsFiles& tls);
   // Binds `server` to `listen` (HOST:PORT; port 0 picks one) and keeps it as the role's
