@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli_anchor.h"
 #include "cli_ledger_options.h"
 #include "cli_util.h"
 #include "medallion/roles/ledger_node.h"
@@ -63,6 +64,7 @@ void AddLedgerServe(CLI::App* parent, int& rc) {
   cmd->add_option("--listen", o->listen, "HOST:PORT (port 0 picks a free one)");
   cmd->add_option("--witness", o->witnesses,
                   "A witness to ask for cosignatures: URL=VERIFIER_KEY (repeat)");
+  AddAnchoringOptions(cmd, o->anchor);
   cmd->add_flag("--json", o->json, "Print the banner (origin, verifier key, URL) as one JSON line");
   cmd->callback([o, &rc] {
     roles::LedgerNodeRole node(*o, DefaultEnv());
@@ -129,21 +131,37 @@ int ExitStatus(const Status& st) { return st.ok() ? kExitOk : ReportError(st); }
 // `ledger checkpoint`.
 struct LedgerCheckpointOptions {
   ClientOptions client;
+  AnchorCheckOptions anchor;
   bool json = false;
 };
 
 int RunLedgerCheckpoint(const LedgerCheckpointOptions& o) {
   auto client = o.client.MakeClient();
   if (!client) return ReportError(client.error());
+  // With --anchor-rpc the checkpoint must also be consistent with every anchored one.
+  std::optional<std::string> anchored;
+  if (o.anchor.enabled()) {
+    auto report = o.anchor.Check(*client);
+    if (!report) {
+      if (o.json && !report.error().reason().empty())
+        PrintJson({{"ok", false},
+                   {"reason", report.error().reason()},
+                   {"problem", report.error().message()}});
+      return ReportError(report.error());
+    }
+    anchored = *report;
+  }
   auto cp = client->Refresh();
   if (!cp) return ReportError(cp.error());
   Status st = o.client.SaveState(*client);
   if (!st.ok()) return ReportError(st);
   if (o.json) {
-    PrintJson({{"origin", cp->origin},
-               {"size", cp->size},
-               {"root", HexEncode(cp->root)},
-               {"note", client->verifier().trusted_note()}});
+    json out = {{"origin", cp->origin},
+                {"size", cp->size},
+                {"root", HexEncode(cp->root)},
+                {"note", client->verifier().trusted_note()}};
+    if (anchored) out["anchored"] = json::parse(*anchored);
+    PrintJson(out);
   } else {
     std::cout << client->verifier().trusted_note();
   }
@@ -155,6 +173,7 @@ void AddLedgerCheckpoint(CLI::App* parent, int& rc) {
       "checkpoint", "Fetch and verify the latest checkpoint (signature, witnesses, consistency)");
   auto o = std::make_shared<LedgerCheckpointOptions>();
   o->client.Add(cmd, true);
+  o->anchor.Add(cmd);
   cmd->add_flag("--json", o->json, "JSON output");
   cmd->callback([o, &rc] { rc = RunLedgerCheckpoint(*o); });
 }
@@ -308,6 +327,7 @@ void AddLedgerCommands(CLI::App& app, int& rc) {
   AddLedgerGet(l, rc);
   AddLedgerProof(l, rc);
   AddLedgerVerify(l, rc);
+  AddLedgerAnchors(l, rc);
 }
 
 }  // namespace medallion::cli

@@ -172,6 +172,36 @@ Status LedgerClient::VerifyIncluded(uint64_t index, const ledger::Hash& leaf_has
   return verifier_.VerifyInclusion(index, leaf_hash, proof);
 }
 
+Status LedgerClient::VerifyConsistentWithTrusted(uint64_t size, const ledger::Hash& root) {
+  std::lock_guard<std::mutex> lock(*mu_);
+  const auto& trusted = verifier_.trusted();
+  if (!trusted) return Status::FailedPrecondition("no trusted checkpoint yet (Refresh first)");
+  if (size > trusted->size)
+    return Status::WithReason(StatusCode::kFailedPrecondition, "beyond_trusted",
+                              "size " + std::to_string(size) + " is beyond the trusted size " +
+                                  std::to_string(trusted->size));
+  if (size == 0) {
+    if (root == ledger::EmptyRoot()) return Status::Ok();
+    return Status::WithReason(StatusCode::kFailedPrecondition, "split_view",
+                              "a root for the empty tree that is not SHA-256(\"\")");
+  }
+  ledger::Proof proof;
+  if (size < trusted->size) {
+    MDL_ASSIGN_OR_RETURN(
+        proof, GetProof("/ledger/v1/proof/consistency?first=" + std::to_string(size) +
+                        "&second=" + std::to_string(trusted->size)));
+  }
+  const ledger::ProofCheck check =
+      ledger::VerifyConsistency(size, trusted->size, proof, root, trusted->root);
+  if (!check.ok())
+    return Status::WithReason(StatusCode::kFailedPrecondition, "split_view",
+                              "the root at size " + std::to_string(size) +
+                                  " is not a prefix of the trusted checkpoint of size " +
+                                  std::to_string(trusted->size) + " (" +
+                                  check.ToStatus().message() + ")");
+  return Status::Ok();
+}
+
 Result<std::vector<ProvenEntry>> LedgerClient::Lookup(const ledger::EntryKey& key) {
   std::lock_guard<std::mutex> lock(*mu_);
   const auto& trusted = verifier_.trusted();

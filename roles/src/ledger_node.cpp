@@ -115,6 +115,9 @@ Status LedgerNodeRole::Start() {
                               options));
   if (!witnesses.empty())
     collector_ = std::make_unique<roles::CosignatureCollector>(log_.get(), witnesses);
+  if (!o.anchor.rpc.empty()) {
+    MDL_ASSIGN_OR_RETURN(anchorer_, CheckpointAnchorer::Start(log_.get(), o.anchor, env_));
+  }
   MDL_ASSIGN_OR_RETURN(std::unique_ptr<httplib::Server> made, MakeServer(o.tls));
   roles::RegisterLedgerRoutes(*made, log_.get(), nullptr, collector_.get());
   banner_ = {{"role", "ledger"},
@@ -122,6 +125,7 @@ Status LedgerNodeRole::Start() {
              {"verifier_key", log_->VerifierKey()},
              {"size", log_->Size()}};
   if (created) banner_["key_file_created"] = o.key_file;
+  if (anchorer_) banner_["anchor_address"] = chain::AddressToString(anchorer_->address());
   MDL_RETURN_IF_ERROR(Bind(std::move(made), o.listen));
   Serve();
   return Status::Ok();

@@ -51,6 +51,13 @@ class LedgerClient {
   // Proves that `leaf_hash` is leaf `index` of the trusted checkpoint (Refresh first).
   Status VerifyIncluded(uint64_t index, const ledger::Hash& leaf_hash);
 
+  // Proves that the tree of `size` leaves with root `root` (from elsewhere: an anchor on a
+  // chain, another client's checkpoint) is a prefix of the trusted checkpoint: equal roots at
+  // equal sizes, else a consistency proof fetched from the node (Refresh first). Errors:
+  // failed_precondition with reason "split_view" if it is not, "beyond_trusted" if `size` is
+  // larger than the trusted checkpoint, or when nothing is trusted yet; the node's errors.
+  Status VerifyConsistentWithTrusted(uint64_t size, const ledger::Hash& root);
+
   // Entries carrying `key`, each with a verified inclusion proof at the trusted size.
   Result<std::vector<ProvenEntry>> Lookup(const ledger::EntryKey& key);
   // Entries [start, end) with verified inclusion proofs (end <= trusted size).

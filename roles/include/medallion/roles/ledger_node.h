@@ -8,6 +8,7 @@
 
 #include "medallion/core/env.h"
 #include "medallion/core/status.h"
+#include "medallion/roles/ledger_anchoring.h"
 #include "medallion/roles/options.h"
 #include "medallion/roles/role.h"
 
@@ -38,6 +39,8 @@ struct LedgerNodeOptions {
   std::string listen = "127.0.0.1:8080";
   std::vector<std::string> witnesses;  // URL=VERIFIER_KEY
   TlsFiles tls;
+  // Checkpoint anchoring on an EVM chain (off while anchor.rpc is empty).
+  AnchoringOptions anchor;
 };
 
 class LedgerNodeRole final : public Role {
@@ -56,6 +59,8 @@ class LedgerNodeRole final : public Role {
   std::unique_ptr<did::Resolver> resolver_;
   std::unique_ptr<ledger::Log> log_;
   std::unique_ptr<roles::CosignatureCollector> collector_;
+  // After log_: stopped and joined before the log closes.
+  std::unique_ptr<CheckpointAnchorer> anchorer_;
 };
 
 struct WitnessOptions {

@@ -1,0 +1,134 @@
+// `medallion ledger anchors`, the anchoring options of `ledger serve` and the anchored check.
+#include "cli_anchor.h"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli_util.h"
+#include "medallion/chain/anchor.h"
+#include "medallion/core/encoding.h"
+
+namespace medallion::cli {
+namespace {
+
+using nlohmann::json;
+
+json AnchorJson(const chain::AnchorRecord& a, const std::optional<chain::Address>& writer) {
+  json j = {{"index", a.index},
+            {"origin_hash", HexEncode(a.origin_hash)},
+            {"size", a.size},
+            {"root", HexEncode(a.root)},
+            {"sender", chain::AddressToString(a.sender)},
+            {"block", a.block_number},
+            {"tx", chain::DataHex(a.transaction_hash)}};
+  if (writer) j["by_writer"] = a.sender == *writer;
+  return j;
+}
+
+struct LedgerAnchorsOptions {
+  std::string rpc = "http://127.0.0.1:8545", contract, origin, writer;
+  bool json = false;
+};
+
+int RunLedgerAnchors(const LedgerAnchorsOptions& o) {
+  auto contract_address = chain::ParseAddress(o.contract);
+  if (!contract_address)
+    return ReportError(Status::InvalidArgument("--contract: " + contract_address.error().message()));
+  std::optional<chain::Address> writer;
+  if (!o.writer.empty()) {
+    auto w = chain::ParseAddress(o.writer);
+    if (!w) return ReportError(Status::InvalidArgument("--writer: " + w.error().message()));
+    writer = *w;
+  }
+  chain::AnchorContract contract(chain::JsonRpcClient(o.rpc), *contract_address);
+  auto contract_writer = contract.Writer();
+  if (!contract_writer) return ReportError(contract_writer.error());
+  std::optional<chain::Hash32> origin_hash;
+  if (!o.origin.empty()) origin_hash = roles::AnchorOriginHash(o.origin);
+  auto anchors = contract.List(origin_hash);
+  if (!anchors) return ReportError(anchors.error());
+  if (o.json) {
+    json list = json::array();
+    for (const auto& a : *anchors) list.push_back(AnchorJson(a, writer));
+    json out = {{"contract", chain::AddressToString(*contract_address)},
+                {"writer", chain::AddressToString(*contract_writer)},
+                {"anchors", list}};
+    if (origin_hash) out["origin_hash"] = HexEncode(*origin_hash);
+    PrintJson(out);
+  } else {
+    std::cout << "contract " << chain::AddressToString(*contract_address) << " (writer "
+              << chain::AddressToString(*contract_writer) << "): " << anchors->size()
+              << " anchor(s)\n";
+    for (const auto& a : *anchors) {
+      std::cout << "#" << a.index << " size " << a.size << " root " << HexEncode(a.root)
+                << " block " << a.block_number << " tx " << chain::DataHex(a.transaction_hash)
+                << " from " << chain::AddressToString(a.sender)
+                << (writer && a.sender != *writer ? " (not the writer)" : "") << "\n";
+    }
+  }
+  if (writer && contract_writer.value() != *writer)
+    return ReportError(Status::WithReason(StatusCode::kFailedPrecondition, "anchor_writer",
+                                          "the contract's writer is not --writer"));
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddAnchoringOptions(CLI::App* cmd, roles::AnchoringOptions& anchor) {
+  cmd->add_option("--anchor-rpc", anchor.rpc,
+                  "Anchor checkpoints on an EVM chain: its JSON-RPC URL (docs/scale-out.md)");
+  cmd->add_option("--anchor-contract", anchor.contract,
+                  "The LedgerAnchor contract's address (contracts/LedgerAnchor.sol)");
+  cmd->add_option("--anchor-key", anchor.key_file,
+                  "The anchoring secp256k1 key, 64 hex digits (created 0600 if missing); its "
+                  "address must be the contract's writer");
+  cmd->add_option("--anchor-every-entries", anchor.every_entries,
+                  "Anchor the latest checkpoint once the log grew by N entries");
+  cmd->add_option("--anchor-every-seconds", anchor.every_seconds,
+                  "Anchor a grown log T seconds after the last anchor");
+}
+
+void AddLedgerAnchors(CLI::App* parent, int& rc) {
+  auto* cmd = parent->add_subcommand(
+      "anchors", "List the checkpoints anchored in a LedgerAnchor contract on an EVM chain");
+  auto o = std::make_shared<LedgerAnchorsOptions>();
+  cmd->add_option("--rpc", o->rpc, "The chain's JSON-RPC URL (default http://127.0.0.1:8545)");
+  cmd->add_option("--contract", o->contract, "The LedgerAnchor contract's address")->required();
+  cmd->add_option("--origin", o->origin, "Only the anchors of this log origin");
+  cmd->add_option("--writer", o->writer,
+                  "The ledger's anchoring address: mark anchors by others, fail if the contract's "
+                  "writer differs");
+  cmd->add_flag("--json", o->json, "JSON output");
+  cmd->callback([o, &rc] { rc = RunLedgerAnchors(*o); });
+}
+
+void AnchorCheckOptions::Add(CLI::App* cmd) {
+  cmd->add_option("--anchor-rpc", rpc,
+                  "Require consistency with the checkpoints anchored on this EVM chain "
+                  "(JSON-RPC URL)");
+  cmd->add_option("--anchor-contract", contract, "The LedgerAnchor contract's address");
+  cmd->add_option("--anchor-writer", writer, "The ledger's anchoring address (0x...)");
+}
+
+Result<std::string> AnchorCheckOptions::Check(roles::LedgerClient& client) const {
+  if (contract.empty() || writer.empty())
+    return Status::InvalidArgument("--anchor-rpc needs --anchor-contract and --anchor-writer");
+  auto contract_address = chain::ParseAddress(contract);
+  if (!contract_address)
+    return Status::InvalidArgument("--anchor-contract: " + contract_address.error().message());
+  auto writer_address = chain::ParseAddress(writer);
+  if (!writer_address)
+    return Status::InvalidArgument("--anchor-writer: " + writer_address.error().message());
+  chain::AnchorContract c(chain::JsonRpcClient(rpc), *contract_address);
+  MDL_ASSIGN_OR_RETURN(roles::AnchorCheckReport report,
+                       roles::CheckAnchoredCheckpoint(client, c, *writer_address));
+  json anchors = json::array();
+  for (const auto& a : report.anchors) anchors.push_back(AnchorJson(a, *writer_address));
+  return json{{"anchors_checked", report.anchors.size()},
+              {"anchors_ignored", report.ignored},
+              {"latest_anchor", anchors.back()}}
+      .dump();
+}
+
+}  // namespace medallion::cli

@@ -1,0 +1,35 @@
+// `medallion ledger` and checkpoint anchoring on an EVM chain (docs/scale-out.md "Anchoring on
+// an EVM chain"): the serve options, `ledger anchors`, and the anchored-checkpoint check of
+// `ledger checkpoint`.
+#pragma once
+
+#include <string>
+
+#include "medallion/core/status.h"
+#include "medallion/roles/ledger_anchoring.h"
+#include "medallion/roles/ledger_client.h"
+
+namespace CLI {
+class App;
+}
+
+namespace medallion::cli {
+
+// --anchor-rpc, --anchor-contract, --anchor-key, --anchor-every-entries, --anchor-every-seconds.
+void AddAnchoringOptions(CLI::App* cmd, roles::AnchoringOptions& anchor);
+
+// `ledger anchors`: the anchors recorded in a LedgerAnchor contract.
+void AddLedgerAnchors(CLI::App* parent, int& rc);
+
+// --anchor-rpc, --anchor-contract, --anchor-writer for a client command: when set, the
+// checkpoint must be consistent with every checkpoint the writer anchored.
+struct AnchorCheckOptions {
+  std::string rpc, contract, writer;
+  void Add(CLI::App* cmd);
+  bool enabled() const { return !rpc.empty(); }
+  // Runs roles::CheckAnchoredCheckpoint for `client`; the JSON report on success.
+  // Errors: invalid_argument for a partial or malformed option set; the check's.
+  Result<std::string> Check(roles::LedgerClient& client) const;
+};
+
+}  // namespace medallion::cli

@@ -1,0 +1,266 @@
+// interop:anchoring — checkpoint anchoring on an EVM chain (docs/scale-out.md "Anchoring on an
+// EVM chain") against independent implementations from npm: ganache (a local chain, started
+// here on a free port and stopped at the end), ethers (keccak256, RLP, EIP-155 signing) and
+// solc (the contract recompiled and compared with the committed bytecode).
+//
+//   node anchoring_interop.mjs path/to/medallion path/to/chain_tool
+//
+// 1. keccak256 of random inputs (lengths across the 136-byte rate) equals ethers';
+// 2. a legacy transaction ethers signs decodes with our RLP and recovers ethers' sender and
+//    hash; one we sign is accepted by ganache, which names our address as its sender;
+// 3. `ledger serve --anchor-*` anchors every 3 entries; `ledger anchors` finds the anchored
+//    checkpoints (size and root equal to the log's); `ledger checkpoint --anchor-*` passes;
+// 4. an anchor from another account is refused by the contract (NotWriter); a forged anchor
+//    signed with the ledger's key — another root at an anchored size, or a root at a new size
+//    that is no prefix of the log — makes `ledger checkpoint --anchor-*` fail with reason
+//    split_view;
+// 5. a ledger whose chain is down keeps appending and shows the failures in /metrics.
+import { spawn, execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes, createHash } from 'node:crypto';
+import assert from 'node:assert/strict';
+import ganache from 'ganache';
+import { ethers } from 'ethers';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const [M, TOOL] = process.argv.slice(2).map((p) => resolve(p));
+if (!M || !TOOL) {
+  console.error('usage: anchoring_interop.mjs MEDALLION CHAIN_TOOL');
+  process.exit(2);
+}
+const work = mkdtempSync(join(tmpdir(), 'mdl-anchor-'));
+const children = [];
+let server;
+let passed = 0;
+const ok = (what) => { passed++; console.log(`ok ${passed} - ${what}`); };
+
+function tool(...args) { return execFileSync(TOOL, args, { encoding: 'utf8' }).trim(); }
+// Asynchronous: ganache answers from this very process, so its event loop must keep running.
+function medallion(args, { allowFail = false } = {}) {
+  return new Promise((done, fail) => {
+    execFile(M, args, { encoding: 'utf8', timeout: 60000 }, (e, stdout, stderr) => {
+      if (!e) return done({ code: 0, out: stdout });
+      if (!allowFail) return fail(new Error(`medallion ${args.join(' ')} failed (${e.code}): ${stderr}`));
+      done({ code: e.code, out: stdout, err: stderr });
+    });
+  });
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function startLedger(name, extra) {
+  const out = join(work, `${name}.out`);
+  const child = spawn('bash', ['-c', `exec "${M}" ledger serve --db ${name}.db --key-file ${name}.key --origin anchoring.test/${name} --listen 127.0.0.1:0 --json ${extra} >${name}.out 2>${name}.err`], { cwd: work, stdio: 'ignore' });
+  children.push(child);
+  for (let i = 0; i < 200; i++) {
+    await sleep(50);
+    try { const t = readFileSync(out, 'utf8'); if (t.includes('\n')) return { child, banner: JSON.parse(t.split('\n')[0]) }; } catch {}
+    if (child.exitCode !== null) break;
+  }
+  throw new Error(`ledger ${name} did not start: ${readFileSync(join(work, `${name}.err`), 'utf8')}`);
+}
+
+async function append(url, n, tag) {
+  for (let i = 0; i < n; i++) {
+    const hash = createHash('sha256').update(`${tag}-${i}`).digest('hex');
+    const r = await fetch(`${url}/ledger/v1/entries`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'anchor', v: 1, hash, kind: 'document', ts: 1700000000 + i }),
+    });
+    assert.equal(r.status, 200, await r.text());
+  }
+}
+
+async function main() {
+  // The contract: the committed bytecode is what the pinned solc builds from the source.
+  const { compileLedgerAnchor } = await import(join(here, '../../contracts/compile.mjs'));
+  const { bytecode, abi } = compileLedgerAnchor();
+  assert.equal(readFileSync(join(here, '../../contracts/LedgerAnchor.bin'), 'utf8').trim(), bytecode);
+  ok('contracts/LedgerAnchor.bin is what solc 0.8.28 builds from LedgerAnchor.sol');
+
+  // 1. Keccak-256 against ethers.
+  for (const len of [0, 1, 31, 32, 55, 56, 135, 136, 137, 271, 272, 273, 1000]) {
+    const b = randomBytes(len);
+    assert.equal(tool('keccak', b.toString('hex') || '0x'), ethers.keccak256(b).slice(2), `length ${len}`);
+  }
+  ok('keccak256 equals ethers for 13 lengths across the rate');
+
+  // A local chain: ganache on a free port, deterministic accounts, chain id 1337.
+  server = ganache.server({ logging: { quiet: true }, wallet: { deterministic: true, totalAccounts: 3 }, chain: { chainId: 1337 } });
+  await server.listen(0, '127.0.0.1');
+  const rpc = `http://127.0.0.1:${server.address().port}`;
+  const provider = new ethers.JsonRpcProvider(rpc, 1337, { staticNetwork: true, cacheTimeout: -1 });
+  const accounts = await provider.send('eth_accounts', []);
+  const funder = await provider.getSigner(accounts[0]);
+  const stranger = await provider.getSigner(accounts[1]);
+
+  // The ledger's anchoring key, made here so that its address is known before deployment.
+  const anchorKey = '0x' + randomBytes(32).toString('hex');
+  writeFileSync(join(work, 'anchor.key'), anchorKey.slice(2) + '\n', { mode: 0o600 });
+  const ledgerWallet = new ethers.Wallet(anchorKey, provider);
+  assert.equal(tool('address', anchorKey), ledgerWallet.address);
+  ok('our address of a key equals ethers\'');
+  await (await funder.sendTransaction({ to: ledgerWallet.address, value: ethers.parseEther('10') })).wait();
+
+  // 2. ethers signs, we decode; we sign, ganache accepts.
+  const unsigned = { type: 0, nonce: 7, gasPrice: 20000000000n, gasLimit: 21000n, to: accounts[2], value: 123456789n, data: '0xc0ffee', chainId: 1337n };
+  const theirs = await ledgerWallet.signTransaction(unsigned);
+  const decoded = JSON.parse(tool('decode-tx', theirs));
+  assert.equal(decoded.from, ledgerWallet.address);
+  assert.equal(decoded.hash, ethers.keccak256(theirs));
+  assert.equal(decoded.chainId, 1337);
+  assert.equal(decoded.nonce, 7);
+  assert.equal(decoded.to, ethers.getAddress(accounts[2]));
+  assert.equal(BigInt(decoded.value), 123456789n);
+  assert.equal(decoded.data, '0xc0ffee');
+  const parsed = ethers.Transaction.from(theirs);
+  assert.equal(decoded.r, parsed.signature.r);
+  assert.equal(decoded.s, parsed.signature.s);
+  ok('a legacy EIP-155 transaction signed by ethers decodes with our RLP to its sender and hash');
+
+  const nonce = await provider.getTransactionCount(ledgerWallet.address, 'pending');
+  const ours = JSON.parse(tool('sign-tx', anchorKey, JSON.stringify({ nonce, gasPrice: 2000000000, gas: 21000, to: accounts[2], value: '0x01', data: '0x', chainId: 1337 })));
+  const ethersView = ethers.Transaction.from(ours.raw);
+  assert.equal(ethersView.from, ledgerWallet.address);
+  assert.equal(ethersView.hash, ours.hash);
+  const sentHash = await provider.send('eth_sendRawTransaction', [ours.raw]);
+  assert.equal(sentHash, ours.hash);
+  const receipt = await provider.waitForTransaction(sentHash);
+  assert.equal(receipt.status, 1);
+  assert.equal(receipt.from, ledgerWallet.address);
+  ok('a transaction we sign is accepted by ganache, sender and hash as ethers computes them');
+
+  // Deployment: the ledger's address is the contract's one writer.
+  const factory = new ethers.ContractFactory(abi, '0x' + bytecode, funder);
+  const deployed = await factory.deploy(ledgerWallet.address);
+  await deployed.waitForDeployment();
+  const contractAddress = await deployed.getAddress();
+  const contract = new ethers.Contract(contractAddress, abi, provider);
+  assert.equal(await contract.writer(), ledgerWallet.address);
+
+  // 3. A ledger node anchoring every 3 entries.
+  const anchorOpts = `--anchor-rpc ${rpc} --anchor-contract ${contractAddress} --anchor-key anchor.key --anchor-every-entries 3`;
+  const { child: ledger, banner } = await startLedger('ledger', anchorOpts);
+  assert.equal(banner.anchor_address, ledgerWallet.address);
+  const url = banner.url;
+  const origin = banner.origin;
+  const originHash = '0x' + createHash('sha256').update(origin).digest('hex');
+  let listing;
+  const waitAnchored = async (size) => {
+    for (let i = 0; i < 200; i++) {
+      listing = JSON.parse((await medallion(['ledger', 'anchors', '--rpc', rpc, '--contract', contractAddress, '--origin', origin, '--writer', ledgerWallet.address, '--json'])).out);
+      if (listing.anchors.some((a) => a.size === size)) return;
+      await sleep(100);
+    }
+    throw new Error(`size ${size} never anchored: ${JSON.stringify(listing)}`);
+  };
+  await append(url, 3, 'first');
+  await waitAnchored(3);
+  await append(url, 3, 'more');
+  await waitAnchored(6);
+  const sizes = listing.anchors.map((a) => a.size);
+  assert.deepEqual(sizes, [3, 6]);
+  for (const a of listing.anchors) {
+    assert.equal(a.sender, ledgerWallet.address);
+    assert.equal(a.by_writer, true);
+    assert.equal('0x' + a.origin_hash, originHash);
+    const tx = await provider.getTransaction(a.tx);
+    assert.equal(tx.from, ledgerWallet.address);
+    assert.equal(tx.type, 0);
+    assert.equal(tx.chainId, 1337n);
+    assert.equal((await provider.getTransactionReceipt(a.tx)).blockNumber, a.block);
+  }
+  const cp = JSON.parse((await medallion(['ledger', 'checkpoint', '--url', url, '--log-key', banner.verifier_key, '--json'])).out);
+  const latest = listing.anchors.find((a) => a.size === 6);
+  assert.equal(cp.size, 6);
+  assert.equal(latest.root, cp.root);
+  // The same anchors as the contract's state says, through ethers' ABI decoding.
+  assert.equal(Number(await contract.anchorCount()), listing.anchors.length);
+  const last = await contract.anchorAt(latest.index);
+  assert.equal(last.root, '0x' + cp.root);
+  assert.equal(Number(last.size), 6);
+  ok(`ledger anchors lists the anchored checkpoints (sizes ${sizes.join(', ')}), the latest equal to the log's checkpoint`);
+
+  const anchorArgs = ['--anchor-rpc', rpc, '--anchor-contract', contractAddress, '--anchor-writer', ledgerWallet.address];
+  const checked = (await medallion(['ledger', 'checkpoint', '--url', url, '--log-key', banner.verifier_key, '--json', ...anchorArgs]));
+  const report = JSON.parse(checked.out);
+  assert.equal(report.anchored.anchors_checked, listing.anchors.length);
+  assert.equal(report.anchored.latest_anchor.size, 6);
+  ok('ledger checkpoint --anchor-* verifies the checkpoint against every anchor');
+
+  // Growth after an anchor is still consistent with it.
+  await append(url, 2, 'second');
+  (await medallion(['ledger', 'checkpoint', '--url', url, '--log-key', banner.verifier_key, '--json', ...anchorArgs]));
+  ok('a grown log (size 8, not yet anchored) is consistent with the anchors');
+
+  // The wrong writer is refused.
+  const wrongWriter = (await medallion(['ledger', 'checkpoint', '--url', url, '--log-key', banner.verifier_key, '--json', '--anchor-rpc', rpc, '--anchor-contract', contractAddress, '--anchor-writer', ethers.getAddress(accounts[1])], { allowFail: true }));
+  assert.equal(wrongWriter.code, 1);
+  assert.equal(JSON.parse(wrongWriter.out).reason, 'anchor_writer');
+  ok('a verifier expecting another writer is refused (anchor_writer)');
+
+  // 4. Forgeries. Another account cannot anchor at all.
+  const fakeRoot = '0x' + randomBytes(32).toString('hex');
+  await assert.rejects(contract.connect(stranger).anchor(originHash, 3, fakeRoot), /NotWriter|revert/);
+  (await medallion(['ledger', 'checkpoint', '--url', url, '--log-key', banner.verifier_key, ...anchorArgs]));
+  ok('an anchor from another account reverts (NotWriter); verification still passes');
+
+  // The ledger's own key anchoring a root at a new size that is no prefix of the log.
+  const asLedger = contract.connect(ledgerWallet);
+  await (await asLedger.anchor(originHash, 4, fakeRoot)).wait();
+  let r = (await medallion(['ledger', 'checkpoint', '--url', url, '--log-key', banner.verifier_key, '--json', ...anchorArgs], { allowFail: true }));
+  assert.equal(r.code, 1, r.out);
+  let j = JSON.parse(r.out);
+  assert.equal(j.reason, 'split_view');
+  assert.match(j.problem, /size 4 .* not consistent/);
+  ok('a forged anchor at size 4 (signed with the ledger key) is reported as a split view');
+
+  // Another root at a size the ledger anchored.
+  const otherRoot = '0x' + randomBytes(32).toString('hex');
+  await (await asLedger.anchor(originHash, 6, otherRoot)).wait();
+  r = (await medallion(['ledger', 'checkpoint', '--url', url, '--log-key', banner.verifier_key, '--json', ...anchorArgs], { allowFail: true }));
+  assert.equal(r.code, 1);
+  j = JSON.parse(r.out);
+  assert.equal(j.reason, 'split_view');
+  assert.match(j.problem, /two roots for size 6/);
+  listing = JSON.parse((await medallion(['ledger', 'anchors', '--rpc', rpc, '--contract', contractAddress, '--origin', origin, '--json'])).out);
+  assert.deepEqual(listing.anchors.filter((a) => a.size === 6).map((a) => '0x' + a.root).sort(), ['0x' + cp.root, otherRoot].sort());
+  ok('another root at the anchored size 6 is listed by ledger anchors and reported as a split view');
+
+  // Metrics: the node counted its anchors.
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  const okCount = Number((metrics.match(/medallion_anchor_submissions_total\{outcome="ok"\} (\d+)/) || [])[1]);
+  assert.ok(okCount >= 2, metrics.split('\n').filter((l) => l.includes('anchor')).join('\n'));
+  ledger.kill('SIGTERM');
+
+  // 5. A chain that is down never stops the ledger.
+  const dead = ganache.server({ logging: { quiet: true } });
+  await dead.listen(0, '127.0.0.1');
+  const deadUrl = `http://127.0.0.1:${dead.address().port}`;
+  await dead.close();
+  const { child: lonely, banner: b2 } = await startLedger('lonely', `--anchor-rpc ${deadUrl} --anchor-contract ${contractAddress} --anchor-key anchor2.key --anchor-every-entries 1`);
+  await append(b2.url, 3, 'lonely');
+  await sleep(1500);
+  const m2 = await (await fetch(`${b2.url}/metrics`)).text();
+  assert.match(m2, /medallion_anchor_submissions_total\{outcome="unavailable"\} [1-9]/);
+  const cp2 = JSON.parse((await medallion(['ledger', 'checkpoint', '--url', b2.url, '--log-key', b2.verifier_key, '--json'])).out);
+  assert.equal(cp2.size, 3);
+  lonely.kill('SIGTERM');
+  ok('with the chain down the ledger appends and /metrics counts the failed attempts');
+}
+
+try {
+  await main();
+  console.log(`${passed} passed, 0 failed`);
+} catch (e) {
+  console.error(e);
+  for (const f of ['ledger.err', 'lonely.err']) { try { console.error(f + ':\n' + readFileSync(join(work, f), 'utf8').slice(-2000)); } catch {} }
+  console.log(`${passed} passed, 1 failed`);
+  process.exitCode = 1;
+} finally {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  if (server) await server.close();
+  if (!process.exitCode) rmSync(work, { recursive: true, force: true });
+}
