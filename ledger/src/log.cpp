@@ -18,6 +18,24 @@ std::future<T> Ready(T value) {
   return p.get_future();
 }
 
+constexpr std::string_view kActiveGauge = "medallion_ledger_sequencer_active";
+constexpr std::string_view kActiveHelp =
+    "1 while this process holds the sequencer lease and sequences, 0 while it is a standby";
+
+// The right border of the tree of `size` leaves, from O(log n) stored nodes. A node that is
+// not there is data_loss; a store that cannot be read answers its own error.
+Result<CompactRange> LoadBorder(LeafStore& store, uint64_t size) {
+  std::vector<Hash> border;
+  for (auto [level, index] : CompactRange::BorderNodes(size)) {
+    Hash h;
+    Status st = store.GetNode(level, index, &h);
+    if (st.code() == StatusCode::kUnavailable) return st;
+    if (!st.ok()) return Status::DataLoss("ledger: border node missing: " + st.message());
+    border.push_back(h);
+  }
+  return CompactRange(size, std::move(border));
+}
+
 }  // namespace
 
 Log::Log(std::unique_ptr<LeafStore> store, Ed25519NoteSigner signer, LogOptions options)
@@ -30,43 +48,125 @@ Result<std::unique_ptr<Log>> Log::Open(std::unique_ptr<LeafStore> store, Ed25519
   MDL_CHECK(store != nullptr);
   MDL_CHECK(options.max_batch > 0 && options.max_queue > 0);
   std::unique_ptr<Log> log(new Log(std::move(store), std::move(signer), options));
-  MDL_ASSIGN_OR_RETURN(uint64_t size, log->store_->Size());
-  std::vector<Hash> border;
-  for (auto [level, index] : CompactRange::BorderNodes(size)) {
-    Hash h;
-    Status st = log->store_->GetNode(level, index, &h);
-    if (!st.ok()) return Status::DataLoss("ledger: border node missing: " + st.message());
-    border.push_back(h);
+  if (options.open_damaged_for_verify) {
+    // `ledger verify`: the stored tree as it is, even when its latest checkpoint disagrees, and
+    // no sequencer (it needs no lease, and runs next to a live node).
+    MDL_ASSIGN_OR_RETURN(uint64_t size, log->store_->Size());
+    std::vector<Hash> border;
+    for (auto [level, index] : CompactRange::BorderNodes(size)) {
+      Hash h;
+      Status st = log->store_->GetNode(level, index, &h);
+      if (!st.ok()) return Status::DataLoss("ledger: border node missing: " + st.message());
+      border.push_back(h);
+    }
+    log->range_ = CompactRange(size, std::move(border));
+    MDL_ASSIGN_OR_RETURN(auto latest, log->store_->LatestCheckpoint());
+    if (!latest && size != 0) return Status::DataLoss("ledger: leaves stored but no checkpoint");
+    std::string note = latest ? latest->note : "";
+    auto cp = OpenCheckpoint(note, log->signer_.Verifier(), log->origin(), nullptr);
+    log->committed_size_ = size;
+    log->checkpoint_note_ = note;
+    if (cp) log->checkpoint_ = cp->checkpoint;
+    log->closing_ = true;  // no sequencer: Append answers at once
+    return log;
   }
-  log->range_ = CompactRange(size, std::move(border));
-  const Hash root = log->range_.Root();
+  MDL_ASSIGN_OR_RETURN(bool lease, log->store_->TryAcquireSequencerLease());
+  if (lease) {
+    MDL_RETURN_IF_ERROR(log->LoadAsSequencer());
+    log->active_ = true;
+  } else {
+    MDL_RETURN_IF_ERROR(log->LoadAsStandby());
+  }
+  metrics::Registry::Default().Set(kActiveGauge, kActiveHelp, {}, lease ? 1 : 0);
+  log->sequencer_ = std::thread([raw = log.get()] { raw->Run(); });
+  return log;
+}
 
-  MDL_ASSIGN_OR_RETURN(auto latest, log->store_->LatestCheckpoint());
+Status Log::LoadAsSequencer() {
+  MDL_ASSIGN_OR_RETURN(uint64_t size, store_->Size());
+  MDL_ASSIGN_OR_RETURN(CompactRange range, LoadBorder(*store_, size));
+  const Hash root = range.Root();
+  MDL_ASSIGN_OR_RETURN(auto latest, store_->LatestCheckpoint());
   if (!latest) {
     if (size != 0) return Status::DataLoss("ledger: leaves stored but no checkpoint");
-    MDL_ASSIGN_OR_RETURN(std::string note, log->SignCheckpoint(0, root));
+    MDL_ASSIGN_OR_RETURN(std::string note, SignCheckpoint(0, root));
     latest = StoredCheckpoint{0, note};
-    MDL_RETURN_IF_ERROR(log->store_->PutCheckpoint(*latest));
+    MDL_RETURN_IF_ERROR(store_->PutCheckpoint(*latest));
   }
-  auto verifier = log->signer_.Verifier();
-  auto cp = OpenCheckpoint(latest->note, verifier, log->origin(), nullptr);
-  const bool damaged = !cp || cp->checkpoint.size != size || cp->checkpoint.root != root;
-  if (damaged && !options.open_damaged_for_verify) {
-    if (!cp)
-      return Status::DataLoss("ledger: latest checkpoint does not verify: " + cp.error().message());
+  auto cp = OpenCheckpoint(latest->note, signer_.Verifier(), origin(), nullptr);
+  if (!cp)
+    return Status::DataLoss("ledger: latest checkpoint does not verify: " + cp.error().message());
+  if (cp->checkpoint.size != size || cp->checkpoint.root != root) {
     return Status::DataLoss("ledger: latest checkpoint (size " +
                             std::to_string(cp->checkpoint.size) +
                             ") does not match the stored tree (size " + std::to_string(size) + ")");
   }
-  log->committed_size_ = size;
-  log->checkpoint_note_ = latest->note;
-  if (cp) log->checkpoint_ = cp->checkpoint;
-  if (options.open_damaged_for_verify) {
-    log->closing_ = true;  // no sequencer: Append answers at once
-    return log;
+  range_ = std::move(range);
+  Publish(size, latest->note, cp->checkpoint);
+  return Status::Ok();
+}
+
+Status Log::LoadAsStandby() {
+  MDL_ASSIGN_OR_RETURN(auto latest, store_->LatestCheckpoint());
+  if (!latest) {
+    // The sequencer has not stored the empty tree's checkpoint yet. Ed25519 signatures are
+    // deterministic (RFC 8032 §5.1.6): this is the very note it will store.
+    MDL_ASSIGN_OR_RETURN(std::string note, SignCheckpoint(0, EmptyRoot()));
+    range_ = CompactRange();
+    Publish(0, std::move(note), Checkpoint{origin(), 0, EmptyRoot(), {}});
+    return Status::Ok();
   }
-  log->sequencer_ = std::thread([raw = log.get()] { raw->Run(); });
-  return log;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (latest->note == checkpoint_note_) return Status::Ok();
+  }
+  auto cp = OpenCheckpoint(latest->note, signer_.Verifier(), origin(), nullptr);
+  if (!cp)
+    return Status::DataLoss("ledger: latest checkpoint does not verify: " + cp.error().message());
+  // Border nodes of a committed size are never rewritten, so reading them after the checkpoint
+  // is consistent however far the sequencer has gone meanwhile.
+  MDL_ASSIGN_OR_RETURN(CompactRange range, LoadBorder(*store_, cp->checkpoint.size));
+  if (range.Root() != cp->checkpoint.root) {
+    return Status::DataLoss("ledger: latest checkpoint (size " +
+                            std::to_string(cp->checkpoint.size) +
+                            ") does not match the stored tree");
+  }
+  range_ = std::move(range);
+  Publish(cp->checkpoint.size, latest->note, cp->checkpoint);
+  return Status::Ok();
+}
+
+void Log::Publish(uint64_t size, std::string note, const Checkpoint& checkpoint) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    committed_size_ = size;
+    checkpoint_note_ = std::move(note);
+    checkpoint_ = checkpoint;
+  }
+  metrics::Registry::Default().Set("medallion_ledger_size", "Entries in the log (its tree size)",
+                                   {}, static_cast<double>(size));
+}
+
+void Log::BecomeStandby(const Status& why) {
+  std::deque<Pending> dropped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    active_ = false;
+    dropped.swap(queue_);
+  }
+  const Status st = Status::WithReason(StatusCode::kUnavailable, "standby",
+                                       "ledger: the sequencer lease was lost (" + why.message() +
+                                           "); retry");
+  for (Pending& p : dropped) p.done.set_value(st);
+  auto& metrics = metrics::Registry::Default();
+  metrics.Set(kActiveGauge, kActiveHelp, {}, 0);
+  metrics.Add("medallion_ledger_sequencer_transitions_total",
+              "Times this process took or lost the sequencer lease", {{"to", "standby"}});
+}
+
+bool Log::IsSequencer() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return active_;
 }
 
 Log::~Log() {
@@ -93,6 +193,11 @@ std::future<Result<AppendResult>> Log::Append(Entry entry) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closing_) return Ready(Result<AppendResult>(Status::Unavailable("ledger: log is closing")));
+    if (!active_) {
+      return Ready(Result<AppendResult>(Status::WithReason(
+          StatusCode::kUnavailable, "standby",
+          "ledger: this node is a standby (another node holds the sequencer lease); retry")));
+    }
     if (queue_.size() >= options_.max_queue) {
       return Ready(Result<AppendResult>(Status::ResourceExhausted("ledger: append queue is full")));
     }
@@ -105,10 +210,38 @@ std::future<Result<AppendResult>> Log::Append(Entry entry) {
 
 void Log::Run() {
   while (true) {
+    bool active;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      active = active_;
+    }
+    if (!active) {
+      // A standby: follow the store for readers, and ask for the lease.
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        if (cv_.wait_for(lock, options_.lease_poll, [&] { return closing_; })) return;
+      }
+      (void)LoadAsStandby();  // on failure the last good state stays served
+      auto lease = store_->TryAcquireSequencerLease();
+      if (!lease || !*lease) continue;
+      // Everything the previous sequencer committed is in the store: start from there.
+      if (!LoadAsSequencer().ok()) continue;  // retried at the next poll
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        active_ = true;
+      }
+      need_reload_ = false;
+      auto& metrics = metrics::Registry::Default();
+      metrics.Set(kActiveGauge, kActiveHelp, {}, 1);
+      metrics.Add("medallion_ledger_sequencer_transitions_total",
+                  "Times this process took or lost the sequencer lease", {{"to", "active"}});
+      continue;
+    }
     std::vector<Pending> batch;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+      cv_.wait(lock, [&] { return closing_ || !queue_.empty() || !active_; });
+      if (!active_) continue;
       if (queue_.empty()) return;  // closing and drained
       size_t n = std::min(queue_.size(), options_.max_batch);
       batch.reserve(n);
@@ -116,6 +249,15 @@ void Log::Run() {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+    }
+    if (need_reload_) {
+      Status st = LoadAsSequencer();
+      if (!st.ok()) {
+        for (Pending& p : batch) p.done.set_value(st);
+        if (!store_->HoldsSequencerLease()) BecomeStandby(st);
+        continue;
+      }
+      need_reload_ = false;
     }
     CommitBatch(batch);
   }
@@ -161,8 +303,12 @@ void Log::CommitBatch(std::vector<Pending>& batch) {
     st = store_->Append(write);
   }
   if (!st.ok()) {
-    // Nothing was written: the tree stays as it was and every caller learns why.
+    // Not acknowledged: every caller learns why. With a database server a COMMIT whose answer
+    // was lost may still have been applied, so the tree is reloaded from the store before the
+    // next batch; a store that lost the lease makes this log a standby.
     for (auto& [p, r] : accepted) p->done.set_value(st);
+    need_reload_ = true;
+    if (!store_->HoldsSequencerLease()) BecomeStandby(st);
     return;
   }
   range_ = std::move(range);

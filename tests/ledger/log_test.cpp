@@ -1,5 +1,6 @@
-// SqliteLeafStore and Log: durable batched appends, proofs against signed checkpoints,
-// lookups, back-pressure, reopening, and VerifyStorage finding edited rows.
+// The LeafStores (SQLite and PostgreSQL) and Log: durable batched appends, proofs against signed
+// checkpoints, lookups, back-pressure, reopening, VerifyStorage finding edited rows, and the
+// sequencer lease (standby, takeover, fencing). Each case runs once per backend (backends.h).
 #include <catch2/catch.hpp>
 
 #include <sqlite3.h>
@@ -12,29 +13,28 @@
 #include "medallion/core/encoding.h"
 #include "medallion/core/hash.h"
 #include "medallion/core/jcs.h"
+#include "backends.h"
 #include "medallion/ledger/log.h"
+#include "medallion/ledger/pg_store.h"
 #include "test_util.h"
 
 namespace medallion::ledger {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::Backend;
+using testing::PgBaseUrl;
+using testing::TestDb;
 
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("medallion-ledger-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+// This run's backend (Catch2 GENERATE: the test case runs once per value); a PostgreSQL run
+// without a cluster returns at once with a warning.
+#define MDL_BACKEND(var)                                             \
+  const Backend var = GENERATE(Backend::kSqlite, Backend::kPostgres); \
+  if (var == Backend::kPostgres && !PgBaseUrl()) {                   \
+    WARN(testing::kPgSkipMessage);                                   \
+    return;                                                          \
+  }                                                                  \
+  INFO("backend: " << testing::BackendName(var))
 
 std::string Hex32(uint64_t i) { return HexEncode(Sha256(AsBytes("entry " + std::to_string(i)))); }
 
@@ -59,19 +59,22 @@ Ed25519NoteSigner LogKey() {
 }
 
 struct Fixture {
-  TempDir dir;
+  explicit Fixture(Backend backend) : test_db(backend), db(test_db.db()) {}
+  TestDb test_db;
   FakeClock clock{1700000000000};
   SeededRng rng{7};
   Env env{&clock, &rng};
-  std::string db = dir.File("ledger.db");
+  std::string db;
 
   std::unique_ptr<Log> Open(LogOptions options = {}) {
-    auto store = SqliteLeafStore::Open(db);
+    auto store = OpenLeafStore(db);
     REQUIRE(store);
     auto log = Log::Open(std::move(store).value(), LogKey(), env, options);
     REQUIRE(log);
     return std::move(log).value();
   }
+  // Edits the stored rows behind the store's back: `sqlite` or `pg`, by backend.
+  void Edit(const std::string& sqlite, const std::string& pg);
 };
 
 void Sql(const std::string& path, const std::string& sql) {
@@ -85,11 +88,21 @@ void Sql(const std::string& path, const std::string& sql) {
   REQUIRE(rc == SQLITE_OK);
 }
 
-TEST_CASE("sqlite store: migrations, batches, nodes, keys", "[ledger][store]") {
-  TempDir dir;
-  auto store = SqliteLeafStore::Open(dir.File("s.db"));
+void Fixture::Edit(const std::string& sqlite, const std::string& pg) {
+  if (test_db.backend() == Backend::kSqlite) {
+    Sql(db, sqlite);
+  } else {
+    REQUIRE_NOTHROW(test_db.schema()->Exec(pg));
+  }
+}
+
+TEST_CASE("store: migrations, batches, nodes, keys", "[ledger][store]") {
+  MDL_BACKEND(backend);
+  Fixture fx(backend);
+  auto store = OpenLeafStore(fx.db);
   REQUIRE(store);
   CHECK(SqliteLeafStore::SchemaVersion() == 1);
+  CHECK(PgLeafStore::SchemaVersion() == 1);
   CHECK(*(*store)->Size() == 0);
   AppendBatch b;
   CompactRange range;
@@ -125,17 +138,25 @@ TEST_CASE("sqlite store: migrations, batches, nodes, keys", "[ledger][store]") {
   CHECK((*(*store)->GetWitnessState("o"))->size == 12);
   store->reset();
 
-  // Reopening keeps everything; a newer schema is refused.
-  auto again = SqliteLeafStore::Open(dir.File("s.db"));
+  // Reopening keeps everything (and applies no migration twice); a newer schema is refused.
+  auto again = OpenLeafStore(fx.db);
   REQUIRE(again);
   CHECK(*(*again)->Size() == 5);
   again->reset();
-  Sql(dir.File("s.db"), "PRAGMA user_version=99");
-  CHECK(SqliteLeafStore::Open(dir.File("s.db")).error().code() == StatusCode::kDataLoss);
+  if (backend == Backend::kPostgres) {
+    CHECK(fx.test_db.schema()->Query("SELECT count(*) FROM ledger_schema_migrations") == "1");
+  }
+  fx.Edit("PRAGMA user_version=99",
+          "INSERT INTO ledger_schema_migrations(version, description) VALUES (99, 'future')");
+  auto newer = OpenLeafStore(fx.db);
+  REQUIRE_FALSE(newer);
+  CHECK(newer.error().code() == StatusCode::kDataLoss);
+  CHECK(newer.error().message().find("newer than this build") != std::string::npos);
 }
 
 TEST_CASE("log: appends, checkpoints, proofs, lookups", "[ledger][log]") {
-  Fixture fx;
+  MDL_BACKEND(backend);
+  Fixture fx(backend);
   auto log = fx.Open();
   CHECK(log->Size() == 0);
   auto verifier = log->Verifier();
@@ -202,7 +223,8 @@ TEST_CASE("log: appends, checkpoints, proofs, lookups", "[ledger][log]") {
 }
 
 TEST_CASE("log: concurrent producers get distinct indices", "[ledger][log]") {
-  Fixture fx;
+  MDL_BACKEND(backend);
+  Fixture fx(backend);
   auto log = fx.Open(LogOptions{.max_queue = 100000, .max_batch = 64});
   constexpr int kThreads = 4, kEach = 200;
   std::vector<std::thread> threads;
@@ -274,8 +296,9 @@ class GatedStore final : public LeafStore {
 
 TEST_CASE("log: acknowledged only after commit; full queue is resource_exhausted",
           "[ledger][log]") {
-  Fixture fx;
-  auto gated = std::make_unique<GatedStore>(std::move(SqliteLeafStore::Open(fx.db)).value());
+  MDL_BACKEND(backend);
+  Fixture fx(backend);
+  auto gated = std::make_unique<GatedStore>(std::move(OpenLeafStore(fx.db)).value());
   GatedStore* gate = gated.get();
   auto log =
       Log::Open(std::move(gated), LogKey(), fx.env, LogOptions{.max_queue = 4, .max_batch = 2});
@@ -300,7 +323,8 @@ TEST_CASE("log: acknowledged only after commit; full queue is resource_exhausted
 }
 
 TEST_CASE("log: reopen keeps the tree; VerifyStorage finds edited rows", "[ledger][log][verify]") {
-  Fixture fx;
+  MDL_BACKEND(backend);
+  Fixture fx(backend);
   std::string note;
   {
     auto log = fx.Open(LogOptions{.max_batch = 7});
@@ -317,7 +341,9 @@ TEST_CASE("log: reopen keeps the tree; VerifyStorage finds edited rows", "[ledge
     CHECK(log->VerifyStorage()->ok);
   }
   SECTION("edited entry") {
-    Sql(fx.db, "UPDATE leaves SET entry = replace(entry, 'document', 'batch') WHERE idx = 17");
+    fx.Edit("UPDATE leaves SET entry = replace(entry, 'document', 'batch') WHERE idx = 17",
+            "UPDATE leaves SET entry = convert_to(replace(convert_from(entry, 'UTF8'), 'document', "
+            "'batch'), 'UTF8') WHERE idx = 17");
     auto log = fx.Open();
     auto r = log->VerifyStorage();
     REQUIRE(r);
@@ -326,8 +352,10 @@ TEST_CASE("log: reopen keeps the tree; VerifyStorage finds edited rows", "[ledge
   }
   SECTION("edited entry and leaf hash together") {
     std::string e = Canon(Anchor(999));
-    Sql(fx.db, "UPDATE leaves SET entry = '" + e + "', leaf_hash = x'" +
-                   HexEncode(HashLeaf(AsBytes(e))) + "' WHERE idx = 21");
+    const std::string h = HexEncode(HashLeaf(AsBytes(e)));
+    fx.Edit("UPDATE leaves SET entry = '" + e + "', leaf_hash = x'" + h + "' WHERE idx = 21",
+            "UPDATE leaves SET entry = convert_to('" + e + "', 'UTF8'), leaf_hash = decode('" + h +
+                "', 'hex') WHERE idx = 21");
     auto log = fx.Open();
     auto r = log->VerifyStorage();
     REQUIRE(r);
@@ -337,9 +365,10 @@ TEST_CASE("log: reopen keeps the tree; VerifyStorage finds edited rows", "[ledge
     CHECK(r->problem.find("[20, 22)") != std::string::npos);
   }
   SECTION("edited checkpoint") {
-    Sql(fx.db,
+    const std::string edit =
         "UPDATE checkpoints SET note = replace(note, 'ledger.example/test', 'ledger.example/tesT') "
-        "WHERE size = 14");
+        "WHERE size = 14";
+    fx.Edit(edit, edit);
     auto log = fx.Open();
     auto r = log->VerifyStorage();
     REQUIRE(r);
@@ -347,19 +376,155 @@ TEST_CASE("log: reopen keeps the tree; VerifyStorage finds edited rows", "[ledge
     CHECK(r->first_bad_index == 14);
   }
   SECTION("deleted last leaf is refused at open") {
-    Sql(fx.db, "DELETE FROM leaves WHERE idx = 40");
-    auto store = SqliteLeafStore::Open(fx.db);
+    fx.Edit("DELETE FROM leaves WHERE idx = 40", "DELETE FROM leaves WHERE idx = 40");
+    auto store = OpenLeafStore(fx.db);
     REQUIRE(store);
     auto log = Log::Open(std::move(store).value(), LogKey(), fx.env);
     REQUIRE_FALSE(log);
     CHECK(log.error().code() == StatusCode::kDataLoss);
   }
   SECTION("another key cannot open the log") {
-    auto store = SqliteLeafStore::Open(fx.db);
+    auto store = OpenLeafStore(fx.db);
     auto log = Log::Open(std::move(store).value(),
                          Ed25519NoteSigner::FromSeed("ledger.example/test", Bytes(32, 1)), fx.env);
     CHECK_FALSE(log);
   }
+}
+
+
+// Waits up to 10 s for `cond`.
+template <typename F>
+bool Eventually(F cond) {
+  for (int i = 0; i < 1000; ++i) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return cond();
+}
+
+TEST_CASE("log: sequencer lease: a hot standby serves reads and takes over",
+          "[ledger][log][lease][pg]") {
+  if (!PgBaseUrl()) {
+    WARN(testing::kPgSkipMessage);
+    return;
+  }
+  Fixture fx(Backend::kPostgres);
+  LogOptions fast;
+  fast.lease_poll = std::chrono::milliseconds(20);
+  auto active = fx.Open(fast);
+  CHECK(active->IsSequencer());
+  for (uint64_t i = 0; i < 10; ++i) REQUIRE(active->AppendSync(Anchor(i)));
+  auto standby = fx.Open(fast);
+  CHECK_FALSE(standby->IsSequencer());
+  CHECK(standby->Size() == 10);
+  CHECK(standby->CheckpointNote() == active->CheckpointNote());
+  auto refused = standby->AppendSync(Anchor(100));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code() == StatusCode::kUnavailable);
+  CHECK(refused.error().reason() == "standby");
+
+  // The standby follows what the active node commits, proofs included.
+  auto r10 = active->AppendSync(Anchor(10));
+  REQUIRE(r10);
+  CHECK(Eventually([&] { return standby->Size() == 11; }));
+  const Checkpoint seen = standby->LatestCheckpoint();
+  CHECK(seen.size == 11);
+  auto proof = standby->InclusionProof(10, 11);
+  REQUIRE(proof);
+  CHECK(VerifyInclusion(10, 11, r10->leaf_hash, *proof, seen.root).ok());
+  CHECK(standby->Entries(10, 11)->at(0).entry == Canon(Anchor(10)));
+
+  // The active node goes away (its connection, and the session lock, with it).
+  active.reset();
+  CHECK(Eventually([&] { return standby->IsSequencer(); }));
+  auto r11 = standby->AppendSync(Anchor(11));
+  REQUIRE(r11);
+  CHECK(r11->index == 11);
+  const Checkpoint after = standby->LatestCheckpoint();
+  auto consistency = standby->ConsistencyProof(11, 12);
+  REQUIRE(consistency);
+  CHECK(VerifyConsistency(11, 12, *consistency, seen.root, after.root).ok());
+  CHECK(standby->VerifyStorage()->ok);
+}
+
+TEST_CASE("pg store: lease fencing, lost connections, migrations once", "[ledger][pg][lease]") {
+  if (!PgBaseUrl()) {
+    WARN(testing::kPgSkipMessage);
+    return;
+  }
+  Fixture fx(Backend::kPostgres);
+  const testing::PgSchema& schema = *fx.test_db.schema();
+  const std::string app = "fence_" + schema.name();
+  auto first = PgLeafStore::Open(testing::WithParam(fx.db, "application_name=" + app));
+  REQUIRE(first);
+  auto second = PgLeafStore::Open(fx.db);
+  REQUIRE(second);
+  PgLeafStore& s1 = **first;
+  PgLeafStore& s2 = **second;
+  CHECK(schema.Query("SELECT count(*) FROM ledger_schema_migrations") == "1");
+  REQUIRE(*s1.TryAcquireSequencerLease());
+  CHECK(s1.LeaseEpoch() == 1);
+  CHECK_FALSE(*s2.TryAcquireSequencerLease());
+  CHECK(s2.LeaseEpoch() == 0);
+
+  AppendBatch batch;
+  batch.leaves.push_back({0, HashLeaf(AsBytes(std::string("0"))), "0"});
+  batch.checkpoint = StoredCheckpoint{1, "note"};
+
+  // Fencing: a later holder bumps the epoch; the next batch of the earlier one writes nothing.
+  schema.Exec("UPDATE sequencer_lease SET epoch = epoch + 1");
+  Status fenced = s1.Append(batch);
+  CHECK(fenced.code() == StatusCode::kFailedPrecondition);
+  CHECK(fenced.reason() == "lease_lost");
+  CHECK_FALSE(s1.HoldsSequencerLease());
+  CHECK(*s1.Size() == 0);
+  // Still its session's lock: it may take the lease again (a new epoch) and write.
+  REQUIRE(*s1.TryAcquireSequencerLease());
+  CHECK(s1.LeaseEpoch() == 3);
+  REQUIRE(s1.Append(batch).ok());
+  CHECK(*s2.Size() == 1);
+
+  // Its connections die (server restart, network): the lock goes with them, the other store
+  // takes the lease, and the first refuses to append until it takes the lease again. Reads
+  // reconnect.
+  schema.Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '" +
+              app + "'");
+  CHECK(Eventually([&] {
+    auto got = s2.TryAcquireSequencerLease();
+    return got && *got;
+  }));
+  CHECK(s2.LeaseEpoch() == 4);
+  CHECK(*s1.Size() == 1);
+  batch.leaves[0].index = 1;
+  batch.checkpoint = StoredCheckpoint{2, "note"};
+  Status lost = s1.Append(batch);
+  CHECK(lost.code() == StatusCode::kUnavailable);
+  CHECK(lost.reason() == "lease_lost");
+  CHECK_FALSE(*s1.TryAcquireSequencerLease());
+  REQUIRE(s2.Append(batch).ok());
+  CHECK(*s1.Size() == 2);
+}
+
+TEST_CASE("pg store: URLs, and no password in errors", "[ledger][pg]") {
+  CHECK(IsPostgresUrl("postgresql://h/db"));
+  CHECK(IsPostgresUrl("POSTGRES://h/db"));
+  CHECK_FALSE(IsPostgresUrl("ledger.db"));
+  CHECK_FALSE(IsPostgresUrl("/var/lib/postgresql/ledger.db"));
+  CHECK(RedactDbUrl("postgresql://alice:s3cr%40t@db.example:5432/ledger") ==
+        "postgresql://alice:***@db.example:5432/ledger");
+  CHECK(RedactDbUrl("postgresql:///ledger?host=/run/pg&password=hunter2&user=a") ==
+        "postgresql:///ledger?host=/run/pg&password=***&user=a");
+  CHECK(RedactDbUrl("ledger.db") == "ledger.db");
+  // Nothing listens on port 1: unavailable, naming the server but not the password.
+  auto refused = OpenLeafStore("postgresql://alice:s3cr3tpw@127.0.0.1:1/ledger?connect_timeout=2");
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code() == StatusCode::kUnavailable);
+  INFO(refused.error().message());
+  CHECK(refused.error().message().find("s3cr3tpw") == std::string::npos);
+  CHECK(refused.error().message().find("127.0.0.1") != std::string::npos);
+  auto bad = OpenLeafStore("postgresql://alice:s3cr3tpw@127.0.0.1:1/ledger?nonsense=1");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message().find("s3cr3tpw") == std::string::npos);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "backends.h"
 #include "medallion/ledger/witness.h"
 #include "test_util.h"
 
@@ -38,11 +39,16 @@ struct World {
 };
 
 TEST_CASE("witness add-checkpoint", "[ledger][witness]") {
-  auto dir =
-      std::filesystem::temp_directory_path() / ("medallion-witness-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  auto store = SqliteLeafStore::Open((dir / "w.db").string());
+  // Once on SQLite, once on PostgreSQL (backends.h).
+  const testing::Backend backend =
+      GENERATE(testing::Backend::kSqlite, testing::Backend::kPostgres);
+  if (backend == testing::Backend::kPostgres && !testing::PgBaseUrl()) {
+    WARN(testing::kPgSkipMessage);
+    return;
+  }
+  INFO("backend: " << testing::BackendName(backend));
+  testing::TestDb db(backend);
+  auto store = OpenLeafStore(db.db());
   REQUIRE(store);
   FakeClock clock(1700000000000);
   SeededRng rng(1);
@@ -106,7 +112,6 @@ TEST_CASE("witness add-checkpoint", "[ledger][witness]") {
   CHECK(AddCheckpointHttpStatus(
             witness.AddCheckpoint("old 01\n\n" + world.Note(5), &current).error()) == 400);
   store->reset();
-  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("client verifier refuses rollback and split view", "[ledger][client]") {

@@ -4,6 +4,7 @@
 // futures with each entry's index and leaf hash.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -39,6 +40,10 @@ struct LogOptions {
   // with the stored tree, so that the damage can be located leaf by leaf; no sequencer runs and
   // every Append fails with unavailable.
   bool open_damaged_for_verify = false;
+  // While another process holds the store's sequencer lease (a hot standby: docs/ledger.md
+  // §Sequencer lease), the log asks for the lease and refreshes what it serves (size,
+  // checkpoint) from the store this often.
+  std::chrono::milliseconds lease_poll{200};
 };
 
 struct AppendResult {
@@ -62,6 +67,11 @@ class Log {
   // log's origin. Rebuilds the right border from O(log n) stored nodes and checks that the
   // latest checkpoint matches it (data_loss otherwise); signs the empty tree's checkpoint on
   // first use. Starts the sequencer thread.
+  // If the store's sequencer lease is held by another process, the log opens as a standby: it
+  // serves the store's latest checkpoint and the proofs and entries under it, refuses appends
+  // (unavailable, reason "standby"), and takes the lease over when it is free, reloading the
+  // tree from the store before it sequences. An active log whose lease is lost (its database
+  // connection died, or it was fenced) becomes a standby the same way.
   static Result<std::unique_ptr<Log>> Open(std::unique_ptr<LeafStore> store,
                                            Ed25519NoteSigner signer, Env env,
                                            LogOptions options = {});
@@ -85,6 +95,9 @@ class Log {
   std::future<Result<AppendResult>> Append(Entry entry);
   // Append and wait.
   Result<AppendResult> AppendSync(std::string_view json_entry) { return Append(json_entry).get(); }
+
+  // Whether this log sequences (holds the store's sequencer lease) or is a standby.
+  bool IsSequencer() const;
 
   // The committed tree size (the latest checkpoint's).
   uint64_t Size() const;
@@ -118,6 +131,18 @@ class Log {
   Log(std::unique_ptr<LeafStore> store, Ed25519NoteSigner signer, LogOptions options);
   void Run();
   void CommitBatch(std::vector<Pending>& batch);
+  // Loads the tree from the store as its sequencer: Size() leaves, the border nodes, the latest
+  // checkpoint, which must match (data_loss otherwise); stores the empty tree's checkpoint on
+  // first use. Sequencer thread (or Open) only.
+  Status LoadAsSequencer();
+  // Loads the tree as a standby: the latest stored checkpoint first, then the border nodes of
+  // its size, whose root must be the checkpoint's (data_loss otherwise). Consistent while
+  // another process appends: nodes under a committed checkpoint never change.
+  Status LoadAsStandby();
+  // Publishes the loaded tree to readers. REQUIRES: mu_ not held.
+  void Publish(uint64_t size, std::string note, const Checkpoint& checkpoint);
+  // Leaves the sequencer role: queued appends fail with unavailable (reason "standby").
+  void BecomeStandby(const Status& why);
   Result<std::string> SignCheckpoint(uint64_t size, const Hash& root) const;
 
   std::unique_ptr<LeafStore> store_;
@@ -131,6 +156,8 @@ class Log {
   std::condition_variable cv_;
   std::deque<Pending> queue_;
   bool closing_ = false;
+  bool active_ = false;       // holds the lease and sequences
+  bool need_reload_ = false;  // sequencer thread only: a commit failed, reload before the next
   uint64_t committed_size_ = 0;
   std::string checkpoint_note_;
   Checkpoint checkpoint_;

@@ -1,4 +1,5 @@
-// LeafStore: the ledger's storage interface, and its SQLite implementation.
+// LeafStore: the ledger's storage interface, and its SQLite implementation (PostgreSQL's is in
+// pg_store.h; OpenLeafStore picks one from the --db value).
 //
 // A store keeps the leaves (leaf hash and canonical entry bytes), the hash of every complete
 // subtree above the leaves (so any RFC 9162 proof needs O(log n) node reads), the signed
@@ -73,7 +74,24 @@ class LeafStore : public NodeSource {
   [[nodiscard]] virtual Status CompareAndSetWitnessState(const std::string& origin,
                                                          std::optional<uint64_t> expected_size,
                                                          const WitnessState& state) = 0;
+
+  // The sequencer lease (docs/ledger.md §Sequencer lease): among the stores open on one database
+  // at most one holds it, and the Log sequences (appends) only through a store that holds it.
+  // TryAcquireSequencerLease: true if this store holds the lease now (it already did, or just
+  // took it); false if another holder has it; unavailable if the database cannot be reached.
+  // A store that took the lease and lost it (its connection died, or another holder fenced it)
+  // refuses Append with unavailable or failed_precondition, reason "lease_lost".
+  // The defaults are for a store only one process can open (SQLite in this build: its file is
+  // written by one sequencer at a time because Append checks Size() in its transaction).
+  [[nodiscard]] virtual Result<bool> TryAcquireSequencerLease() { return true; }
+  // Whether this store still holds the lease as far as it knows.
+  virtual bool HoldsSequencerLease() { return true; }
 };
+
+// Opens the LeafStore named by `db`: PostgreSQL (PgLeafStore, pg_store.h) for a
+// "postgresql://" or "postgres://" URL, SQLite (SqliteLeafStore) for anything else (a file
+// path, ":memory:"). Errors as the chosen store's Open; a URL's password is never in them.
+Result<std::unique_ptr<LeafStore>> OpenLeafStore(const std::string& db);
 
 // SQLite (WAL, synchronous=FULL, numbered schema migrations). All methods are thread-safe
 // (one connection behind a mutex).
