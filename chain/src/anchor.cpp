@@ -124,4 +124,20 @@ Result<SubmittedAnchor> AnchorContract::Submit(const SecretBytes& private_key,
   return out;
 }
 
+Result<Address> DeployAnchorContract(const JsonRpcClient& rpc, const SecretBytes& private_key,
+                                     ByteView creation_code, const Address& writer,
+                                     std::chrono::milliseconds wait) {
+  Bytes data(creation_code.begin(), creation_code.end());
+  const AbiWord arg = AbiAddress(writer);
+  data.insert(data.end(), arg.begin(), arg.end());
+  MDL_ASSIGN_OR_RETURN(TxReceipt receipt,
+                       SendAndWait(rpc, private_key, std::nullopt, data, wait));
+  if (!receipt.contract_address)
+    return Status::DataLoss("the deployment's receipt names no contract address");
+  AnchorContract contract(rpc, *receipt.contract_address);
+  MDL_ASSIGN_OR_RETURN(Address actual, contract.Writer());
+  if (actual != writer) return Status::DataLoss("the deployed contract answers another writer");
+  return *receipt.contract_address;
+}
+
 }  // namespace medallion::chain

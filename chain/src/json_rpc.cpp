@@ -150,6 +150,10 @@ Result<std::optional<TxReceipt>> JsonRpcClient::Receipt(const Hash32& tx) const 
   MDL_ASSIGN_OR_RETURN(uint64_t status, Quantity(r, "status"));
   out.success = status == 1;
   MDL_ASSIGN_OR_RETURN(out.gas_used, Quantity(r, "gasUsed"));
+  if (const json& c = MemberOr(r, "contractAddress"); !c.is_null()) {
+    MDL_ASSIGN_OR_RETURN(Address a, ParseAddressData(c));
+    out.contract_address = a;
+  }
   return std::optional<TxReceipt>(out);
 }
 

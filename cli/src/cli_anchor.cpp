@@ -73,7 +73,60 @@ int RunLedgerAnchors(const LedgerAnchorsOptions& o) {
   return kExitOk;
 }
 
+struct LedgerAnchorDeployOptions {
+  std::string rpc = "http://127.0.0.1:8545", key_file, bytecode = "contracts/LedgerAnchor.bin",
+              writer;
+  bool json = false;
+};
+
+int RunLedgerAnchorDeploy(const LedgerAnchorDeployOptions& o) {
+  auto writer = chain::ParseAddress(o.writer);
+  if (!writer) return ReportError(Status::InvalidArgument("--writer: " + writer.error().message()));
+  auto code_file = ReadFileBytes(o.bytecode);
+  if (!code_file) return ReportError(code_file.error());
+  std::string hex = ToString(*code_file);
+  while (!hex.empty() && (hex.back() == '\n' || hex.back() == '\r')) hex.pop_back();
+  if (hex.rfind("0x", 0) == 0) hex = hex.substr(2);
+  auto code = HexDecode(hex);
+  if (!code || code->empty())
+    return ReportError(Status::InvalidArgument(o.bytecode + " does not hold hex bytecode"));
+  auto key_text = ReadSecretFile(o.key_file);
+  if (!key_text) return ReportError(key_text.error());
+  auto key_bytes = HexDecode(key_text->Reveal());
+  if (!key_bytes || key_bytes->size() != 32)
+    return ReportError(Status::InvalidArgument(o.key_file + " must hold a 32-byte hex key"));
+  SecretBytes key = SecretBytes::CopyFrom(*key_bytes);
+  SecureWipe(key_bytes->data(), key_bytes->size());
+  chain::JsonRpcClient rpc(o.rpc);
+  auto address = chain::DeployAnchorContract(rpc, key, *code, *writer);
+  if (!address) return ReportError(address.error());
+  if (o.json) {
+    PrintJson({{"contract", chain::AddressToString(*address)},
+               {"writer", chain::AddressToString(*writer)}});
+  } else {
+    std::cout << "contract: " << chain::AddressToString(*address) << "\n";
+  }
+  return kExitOk;
+}
+
 }  // namespace
+
+void AddLedgerAnchorDeploy(CLI::App* parent, int& rc) {
+  auto* cmd = parent->add_subcommand(
+      "anchor-deploy", "Deploy the LedgerAnchor contract with the ledger's address as its writer");
+  auto o = std::make_shared<LedgerAnchorDeployOptions>();
+  cmd->add_option("--rpc", o->rpc, "The chain's JSON-RPC URL (default http://127.0.0.1:8545)");
+  cmd->add_option("--key", o->key_file,
+                  "A funded secp256k1 key (64 hex digits) paying for the deployment")
+      ->required();
+  cmd->add_option("--writer", o->writer,
+                  "The ledger's anchoring address (its banner's anchor_address)")
+      ->required();
+  cmd->add_option("--bytecode", o->bytecode,
+                  "The creation code, hex (default contracts/LedgerAnchor.bin)");
+  cmd->add_flag("--json", o->json, "JSON output");
+  cmd->callback([o, &rc] { rc = RunLedgerAnchorDeploy(*o); });
+}
 
 void AddAnchoringOptions(CLI::App* cmd, roles::AnchoringOptions& anchor) {
   cmd->add_option("--anchor-rpc", anchor.rpc,

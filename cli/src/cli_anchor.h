@@ -20,6 +20,8 @@ void AddAnchoringOptions(CLI::App* cmd, roles::AnchoringOptions& anchor);
 
 // `ledger anchors`: the anchors recorded in a LedgerAnchor contract.
 void AddLedgerAnchors(CLI::App* parent, int& rc);
+// `ledger anchor-deploy`: deploys contracts/LedgerAnchor.bin with a given writer.
+void AddLedgerAnchorDeploy(CLI::App* parent, int& rc);
 
 // --anchor-rpc, --anchor-contract, --anchor-writer for a client command: when set, the
 // checkpoint must be consistent with every checkpoint the writer anchored.

@@ -328,6 +328,7 @@ void AddLedgerCommands(CLI::App& app, int& rc) {
   AddLedgerProof(l, rc);
   AddLedgerVerify(l, rc);
   AddLedgerAnchors(l, rc);
+  AddLedgerAnchorDeploy(l, rc);
 }
 
 }  // namespace medallion::cli

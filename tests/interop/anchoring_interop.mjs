@@ -8,7 +8,8 @@
 // 1. keccak256 of random inputs (lengths across the 136-byte rate) equals ethers';
 // 2. a legacy transaction ethers signs decodes with our RLP and recovers ethers' sender and
 //    hash; one we sign is accepted by ganache, which names our address as its sender;
-// 3. `ledger serve --anchor-*` anchors every 3 entries; `ledger anchors` finds the anchored
+// 3. `ledger anchor-deploy` deploys the contract; `ledger serve --anchor-*` anchors every 3
+//    entries; `ledger anchors` finds the anchored
 //    checkpoints (size and root equal to the log's); `ledger checkpoint --anchor-*` passes;
 // 4. an anchor from another account is refused by the contract (NotWriter); a forged anchor
 //    signed with the ledger's key — another root at an anchored size, or a root at a new size
@@ -52,6 +53,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function startLedger(name, extra) {
   const out = join(work, `${name}.out`);
+  rmSync(out, { force: true });
   const child = spawn('bash', ['-c', `exec "${M}" ledger serve --db ${name}.db --key-file ${name}.key --origin anchoring.test/${name} --listen 127.0.0.1:0 --json ${extra} >${name}.out 2>${name}.err`], { cwd: work, stdio: 'ignore' });
   children.push(child);
   for (let i = 0; i < 200; i++) {
@@ -132,19 +134,22 @@ async function main() {
   assert.equal(receipt.from, ledgerWallet.address);
   ok('a transaction we sign is accepted by ganache, sender and hash as ethers computes them');
 
-  // Deployment: the ledger's address is the contract's one writer.
-  const factory = new ethers.ContractFactory(abi, '0x' + bytecode, funder);
-  const deployed = await factory.deploy(ledgerWallet.address);
-  await deployed.waitForDeployment();
-  const contractAddress = await deployed.getAddress();
+  // Deployment with `ledger anchor-deploy` (a contract-creation transaction we sign), paid by
+  // ganache's first account; the ledger's address is the contract's one writer.
+  const initial = server.provider.getInitialAccounts();
+  writeFileSync(join(work, 'funder.key'), initial[accounts[0].toLowerCase()].secretKey.slice(2) + '\n', { mode: 0o600 });
+  const deployedOut = JSON.parse((await medallion(['ledger', 'anchor-deploy', '--rpc', rpc, '--key', join(work, 'funder.key'), '--writer', ledgerWallet.address, '--bytecode', join(here, '../../contracts/LedgerAnchor.bin'), '--json'])).out);
+  const contractAddress = deployedOut.contract;
+  assert.equal(contractAddress, ethers.getCreateAddress({ from: accounts[0], nonce: await provider.getTransactionCount(accounts[0]) - 1 }));
   const contract = new ethers.Contract(contractAddress, abi, provider);
   assert.equal(await contract.writer(), ledgerWallet.address);
+  ok('ledger anchor-deploy deploys the contract (address as ethers derives it, writer() the ledger\'s)');
 
   // 3. A ledger node anchoring every 3 entries.
   const anchorOpts = `--anchor-rpc ${rpc} --anchor-contract ${contractAddress} --anchor-key anchor.key --anchor-every-entries 3`;
-  const { child: ledger, banner } = await startLedger('ledger', anchorOpts);
+  let { child: ledger, banner } = await startLedger('ledger', anchorOpts);
   assert.equal(banner.anchor_address, ledgerWallet.address);
-  const url = banner.url;
+  let url = banner.url;
   const origin = banner.origin;
   const originHash = '0x' + createHash('sha256').update(origin).digest('hex');
   let listing;
@@ -195,6 +200,20 @@ async function main() {
   (await medallion(['ledger', 'checkpoint', '--url', url, '--log-key', banner.verifier_key, '--json', ...anchorArgs]));
   ok('a grown log (size 8, not yet anchored) is consistent with the anchors');
 
+  // A restarted node learns from the chain what it anchored: nothing new at size 8 (8 - 6 < 3),
+  // an anchor at 9.
+  ledger.kill('SIGTERM');
+  await new Promise((r) => ledger.once('exit', r));
+  const countBefore = Number(await contract.anchorCount());
+  ({ child: ledger, banner } = await startLedger('ledger', anchorOpts));
+  url = banner.url;
+  await sleep(1500);
+  assert.equal(Number(await contract.anchorCount()), countBefore);
+  await append(url, 1, 'after-restart');
+  await waitAnchored(9);
+  assert.deepEqual(listing.anchors.map((a) => a.size), [3, 6, 9]);
+  ok('a restarted node resumes from the anchors on the chain (no anchor at 8, one at 9)');
+
   // The wrong writer is refused.
   const wrongWriter = (await medallion(['ledger', 'checkpoint', '--url', url, '--log-key', banner.verifier_key, '--json', '--anchor-rpc', rpc, '--anchor-contract', contractAddress, '--anchor-writer', ethers.getAddress(accounts[1])], { allowFail: true }));
   assert.equal(wrongWriter.code, 1);
@@ -229,10 +248,11 @@ async function main() {
   assert.deepEqual(listing.anchors.filter((a) => a.size === 6).map((a) => '0x' + a.root).sort(), ['0x' + cp.root, otherRoot].sort());
   ok('another root at the anchored size 6 is listed by ledger anchors and reported as a split view');
 
-  // Metrics: the node counted its anchors.
+  // Metrics: the restarted node counted its one anchor (size 9) and shows the size anchored.
   const metrics = await (await fetch(`${url}/metrics`)).text();
-  const okCount = Number((metrics.match(/medallion_anchor_submissions_total\{outcome="ok"\} (\d+)/) || [])[1]);
-  assert.ok(okCount >= 2, metrics.split('\n').filter((l) => l.includes('anchor')).join('\n'));
+  const anchorLines = metrics.split('\n').filter((l) => l.includes('anchor')).join('\n');
+  assert.match(metrics, /medallion_anchor_submissions_total\{outcome="ok"\} 1\n/, anchorLines);
+  assert.match(metrics, /medallion_anchor_last_size 9\n/, anchorLines);
   ledger.kill('SIGTERM');
 
   // 5. A chain that is down never stops the ledger.
@@ -242,9 +262,13 @@ async function main() {
   await dead.close();
   const { child: lonely, banner: b2 } = await startLedger('lonely', `--anchor-rpc ${deadUrl} --anchor-contract ${contractAddress} --anchor-key anchor2.key --anchor-every-entries 1`);
   await append(b2.url, 3, 'lonely');
-  await sleep(1500);
-  const m2 = await (await fetch(`${b2.url}/metrics`)).text();
-  assert.match(m2, /medallion_anchor_submissions_total\{outcome="unavailable"\} [1-9]/);
+  let m2 = '';
+  for (let i = 0; i < 100 && !/medallion_anchor_submissions_total\{outcome="unavailable"\} [1-9]/.test(m2); i++) {
+    await sleep(100);
+    m2 = await (await fetch(`${b2.url}/metrics`)).text();
+  }
+  assert.match(m2, /medallion_anchor_submissions_total\{outcome="unavailable"\} [1-9]/,
+    m2.split('\n').filter((l) => l.includes('anchor')).join('\n'));
   const cp2 = JSON.parse((await medallion(['ledger', 'checkpoint', '--url', b2.url, '--log-key', b2.verifier_key, '--json'])).out);
   assert.equal(cp2.size, 3);
   lonely.kill('SIGTERM');

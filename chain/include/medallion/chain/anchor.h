@@ -80,4 +80,13 @@ Result<TxReceipt> SendAndWait(const JsonRpcClient& rpc, const SecretBytes& priva
                               const std::optional<Address>& to, ByteView data,
                               std::chrono::milliseconds wait, uint64_t* nonce_used = nullptr);
 
+// Deploys the contract: `creation_code` (contracts/LedgerAnchor.bin) with the constructor's
+// argument, the writer's address, appended as one ABI word; sent from the key's address and
+// waited for as SendAndWait does. The new contract's address, checked to answer writer() ==
+// `writer`. Errors: as SendAndWait; data_loss if the receipt names no contract or the contract
+// answers another writer.
+Result<Address> DeployAnchorContract(const JsonRpcClient& rpc, const SecretBytes& private_key,
+                                     ByteView creation_code, const Address& writer,
+                                     std::chrono::milliseconds wait = std::chrono::seconds(60));
+
 }  // namespace medallion::chain

@@ -22,6 +22,7 @@ struct TxReceipt {
   uint64_t block_number = 0;
   bool success = false;  // status 0x1
   uint64_t gas_used = 0;
+  std::optional<Address> contract_address;  // set for a contract creation
 };
 
 struct LogEntry {
