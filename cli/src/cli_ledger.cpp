@@ -24,6 +24,7 @@
 #include "medallion/did/did_mdl.h"
 #include "medallion/ledger/checkpoint.h"
 #include "medallion/ledger/log.h"
+#include "medallion/ledger/pg_store.h"
 #include "medallion/ledger/store.h"
 #include "medallion/ledger/witness.h"
 #include "medallion/http/http_client.h"
@@ -56,7 +57,8 @@ void AddLedgerServe(CLI::App* parent, int& rc) {
   auto* cmd = parent->add_subcommand("serve", "Run a ledger node (HTTP API in docs/ledger.md)");
   auto o = std::make_shared<LedgerServeOptions>();
   AddTlsOptions(cmd, o->tls);
-  cmd->add_option("--db", o->db, "SQLite database of the log (created if missing)");
+  cmd->add_option("--db", o->db,
+                  "The log's database: a SQLite file (created if missing) or a postgresql:// URL");
   cmd->add_option("--key-file", o->key_file,
                   "The log's Ed25519 seed, hex (created 0600 if missing)");
   cmd->add_option("--origin", o->origin,
@@ -82,7 +84,8 @@ void AddLedgerWitness(CLI::App* parent, int& rc) {
       "witness", "Run a witness (c2sp.org/tlog-witness add-checkpoint) for named logs");
   auto o = std::make_shared<LedgerWitnessOptions>();
   AddTlsOptions(cmd, o->tls);
-  cmd->add_option("--db", o->db, "SQLite database of the witness state (created if missing)");
+  cmd->add_option("--db", o->db,
+                  "The witness state: a SQLite file (created if missing) or a postgresql:// URL");
   cmd->add_option("--key-file", o->key_file,
                   "The witness's Ed25519 seed, hex (created 0600 if missing)");
   cmd->add_option("--name", o->name, "The witness's key name");
@@ -266,13 +269,13 @@ struct LedgerVerifyOptions {
 };
 
 int RunLedgerVerify(const LedgerVerifyOptions& o) {
-  if (::access(o.db.c_str(), F_OK) != 0)
+  if (!ledger::IsPostgresUrl(o.db) && ::access(o.db.c_str(), F_OK) != 0)
     return ReportError(Status::NotFound(o.db + " does not exist"));
   auto seed = ReadSecretFile(o.key_file);
   if (!seed) return ReportError(seed.error());
   auto raw = HexDecode(seed->Reveal());
   if (!raw || raw->size() != 32) return ReportError(Status::InvalidArgument("bad key file"));
-  auto store = ledger::SqliteLeafStore::Open(o.db);
+  auto store = ledger::OpenLeafStore(o.db);
   if (!store) return ReportError(store.error());
   // Opened even when the latest checkpoint disagrees with the tree, to locate the damage.
   ledger::LogOptions verify_options;
@@ -307,7 +310,7 @@ void AddLedgerVerify(CLI::App* parent, int& rc) {
   auto* cmd = parent->add_subcommand(
       "verify", "Recompute the tree from storage and check every stored checkpoint (offline)");
   auto o = std::make_shared<LedgerVerifyOptions>();
-  cmd->add_option("--db", o->db, "SQLite database of the log");
+  cmd->add_option("--db", o->db, "The log's database: a SQLite file or a postgresql:// URL");
   cmd->add_option("--key-file", o->key_file, "The log's seed file");
   cmd->add_option("--origin", o->origin, "The log's origin");
   cmd->add_flag("--json", o->json, "JSON output");

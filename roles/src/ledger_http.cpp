@@ -32,6 +32,14 @@ json AppendJson(const ledger::AppendResult& r) {
   return {{"index", r.index}, {"leaf_hash", HexEncode(r.leaf_hash)}};
 }
 
+// 503 {"error": "temporarily_unavailable"} with Retry-After: this node does not sequence now.
+void SendStandby(httplib::Response& res) {
+  res.set_header("Retry-After", "1");
+  http::SendError(res, 503, "temporarily_unavailable",
+                  "this ledger node is a standby: another node holds the sequencer lease; "
+                  "retry (here after a takeover, or at the active node)");
+}
+
 // POST /ledger/v1/entries: one entry, or {"entries": [...]} (at most 1000). Every entry of a
 // batch is schema-checked before any is queued, so a malformed batch changes nothing.
 void HandleAppend(ledger::Log* log, CosignatureCollector* collector, const httplib::Request& req,
@@ -71,6 +79,9 @@ void HandleAppend(ledger::Log* log, CosignatureCollector* collector, const httpl
     if (!e) return http::SendError(res, e.error());
     entries.push_back(std::move(*e));
   }
+  // A standby serves reads only (docs/ledger.md §Sequencer lease): the client retries, here
+  // once the lease is taken over or at the active node.
+  if (!log->IsSequencer()) return SendStandby(res);
   std::vector<std::future<Result<ledger::AppendResult>>> futures;
   futures.reserve(entries.size());
   for (auto& e : entries) futures.push_back(log->Append(std::move(e)));
@@ -88,6 +99,7 @@ void HandleAppend(ledger::Log* log, CosignatureCollector* collector, const httpl
   }
   if (collector != nullptr) collector->Kick();
   if (!batch) {
+    if (first_error.reason() == "standby") return SendStandby(res);
     if (!first_error.ok()) return http::SendError(res, first_error);
     return http::SendJson(res, results[0]);
   }

@@ -81,7 +81,8 @@ Status LedgerNodeRole::Start() {
                          ledger::CosignatureV1Verifier::FromVerifierKey(w.substr(eq + 1)));
     witnesses.push_back({w.substr(0, eq), std::move(key)});
   }
-  MDL_ASSIGN_OR_RETURN(auto store, ledger::SqliteLeafStore::Open(o.db));
+  // SQLite for a file path, PostgreSQL for a postgresql:// URL (docs/scale-out.md §Ledger).
+  MDL_ASSIGN_OR_RETURN(auto store, ledger::OpenLeafStore(o.db));
   // Semantic checks other modules own (docs/ledger.md §validators).
   validators_ = std::make_unique<ledger::ValidatorRegistry>();
   did::mdl::RegisterLedgerValidator(*validators_);
@@ -123,7 +124,10 @@ Status LedgerNodeRole::Start() {
   banner_ = {{"role", "ledger"},
              {"origin", log_->origin()},
              {"verifier_key", log_->VerifierKey()},
-             {"size", log_->Size()}};
+             {"size", log_->Size()},
+             // "standby": another node on this database sequences; this one serves reads and
+             // takes over when it dies (docs/ledger.md §Sequencer lease).
+             {"sequencer", log_->IsSequencer() ? "active" : "standby"}};
   if (created) banner_["key_file_created"] = o.key_file;
   if (anchorer_) banner_["anchor_address"] = chain::AddressToString(anchorer_->address());
   MDL_RETURN_IF_ERROR(Bind(std::move(made), o.listen));
@@ -149,7 +153,7 @@ Status WitnessRole::Start() {
     std::string name = v.name();
     logs.push_back({std::move(name), std::move(v)});
   }
-  MDL_ASSIGN_OR_RETURN(store_, ledger::SqliteLeafStore::Open(o.db));
+  MDL_ASSIGN_OR_RETURN(store_, ledger::OpenLeafStore(o.db));
   auto signer = ledger::CosignatureV1Signer::FromSeed(o.name, seed.Reveal());
   const std::string vkey = signer.Verifier().VerifierKey();
   witness_ =

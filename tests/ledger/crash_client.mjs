@@ -6,6 +6,9 @@
 //     written to ACK_FILE as "index leaf_hash" before the next request of that loop, after
 //     checking that the leaf hash is SHA-256(0x00 || canonical entry). Exit 1 on any answer
 //     other than 200 or 503 (queue full), or on a wrong leaf hash.
+//     URL may be a comma-separated list of nodes on one database (tests/ledger/pg_failover_test.sh):
+//     a worker then moves to the next node on a 503 (a standby) or a broken connection, and
+//     keeps appending until MAX_SECONDS pass (the standby takes over when the active dies).
 //
 //   node crash_client.mjs check URL ACK_FILE
 //     Reads the node's entries and checks that every acknowledged entry is at its index with
@@ -15,6 +18,7 @@ import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { appendFileSync, readFileSync, existsSync } from 'node:fs';
 
 const [mode, url, ackFile, ...rest] = process.argv.slice(2);
+const urls = (url ?? '').split(',');
 
 function leafHash(canonical) {
   return createHash('sha256').update(Buffer.from([0])).update(Buffer.from(canonical, 'utf8')).digest('hex');
@@ -67,6 +71,7 @@ async function append(prefix, maxSeconds, workers) {
   async function worker(w) {
     let n = 0;
     let failures = 0;
+    let node = 0;
     while (Date.now() < deadline) {
       const size = (n + w) % 4 === 0 ? 2 + ((n * 7 + w) % 15) : 1;  // a quarter are batches of 2..16
       const entries = [];
@@ -75,20 +80,26 @@ async function append(prefix, maxSeconds, workers) {
       let res;
       let text;
       try {
-        res = await fetch(url + '/ledger/v1/entries', {
+        res = await fetch(urls[node] + '/ledger/v1/entries', {
           method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
           signal: AbortSignal.timeout(10000),
         });
         text = await res.text();
       } catch {
         // The node is gone (killed) or the connection broke: not acknowledged. Stop once the
-        // node has not answered for about a second.
+        // node has not answered for about a second (with several nodes: try the next one).
+        if (urls.length > 1) {
+          node = (node + 1) % urls.length;
+          await sleep(50);
+          continue;
+        }
         if (++failures >= 20) return;
         await sleep(50);
         continue;
       }
       failures = 0;
       if (res.status === 503) {
+        node = (node + 1) % urls.length;  // a standby (or a full queue): elsewhere, or later
         await sleep(20);
         continue;
       }

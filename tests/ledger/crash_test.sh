@@ -11,6 +11,8 @@
 #   - the last acknowledged entry has a verified inclusion proof (`medallion ledger proof`).
 #
 # Usage: crash_test.sh path/to/medallion      ROUNDS (default 3), CRASH_SEED to reproduce.
+# CRASH_PG_STATE=DIR: the same on PostgreSQL, in a fresh schema of the test cluster
+# (tests/pg/pg_cluster.sh new-schema DIR; ctest ledger:crash-pg); exit 77 (skipped) without one.
 # Needs node (20+) for the concurrent client (tests/ledger/crash_client.mjs); curl is not used.
 set -euo pipefail
 
@@ -37,6 +39,13 @@ fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/medallion-crash.XXXXXX")
 DB="$TMP/ledger.db"
+if [[ -n ${CRASH_PG_STATE:-} ]]; then
+  if ! DB=$(bash "$HERE/../pg/pg_cluster.sh" new-schema "$CRASH_PG_STATE" crash 2>/dev/null); then
+    rm -rf "$TMP"
+    echo "SKIP: no PostgreSQL cluster (MEDALLION_PG_URL unset and none started by ctest's pg:start, or MEDALLION_NO_POSTGRES=1)"
+    exit 77
+  fi
+fi
 KEY="$TMP/ledger.key"
 STATE="$TMP/trusted.note"
 ACKS="$TMP/acks.txt"
@@ -53,6 +62,7 @@ cleanup() {
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
   fi
+  if [[ -n ${CRASH_PG_STATE:-} ]]; then bash "$HERE/../pg/pg_cluster.sh" drop-schema "$DB" 2>/dev/null || true; fi
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -98,7 +108,7 @@ checkpoint() {
   "$MEDALLION" ledger checkpoint --url "$URL" --log-key "$LOG_KEY" --state "$STATE" --json >"$1" 2>>"$TMP/cli.err"
 }
 
-echo "# crash test: ROUNDS=$ROUNDS CRASH_SEED=$CRASH_SEED"
+echo "# crash test: ROUNDS=$ROUNDS CRASH_SEED=$CRASH_SEED${CRASH_PG_STATE:+ (PostgreSQL)}"
 : >"$ACKS"
 if start_server; then ok "ledger serve starts on a free port ($URL)"; else
   bad "ledger serve starts"

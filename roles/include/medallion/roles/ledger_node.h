@@ -33,7 +33,7 @@ namespace medallion::roles {
 Result<SecretBytes> LoadOrCreateSeed(const std::string& path, bool* created);
 
 struct LedgerNodeOptions {
-  std::string db = "ledger.db";         // SQLite, created if missing
+  std::string db = "ledger.db";  // SQLite file (created if missing) or a postgresql:// URL
   std::string key_file = "ledger.key";  // the log's seed, hex (LoadOrCreateSeed)
   std::string origin = "medallion.example/ledger";
   std::string listen = "127.0.0.1:8080";
