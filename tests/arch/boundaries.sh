@@ -12,6 +12,7 @@
 #   - storage/ includes and links core alone (wallet links storage: core <- storage <- wallet, so
 #     anything more would be a cycle);
 #   - webauthn/ includes and links only core and wallet among our modules;
+#   - chain/ includes and links only core, wallet and http among our modules;
 #   - httplib.h is included only in http/, web/ and roles/ (and tests/, bench/).
 # Usage: boundaries.sh [SOURCE_DIR (default: the repository holding this script)]
 set -u
@@ -48,6 +49,8 @@ check() {  # description output
 for m in core storage wallet ledger did claims uma; do
   check "$m/ includes an upper layer (http, web, roles, cli)" "$(includes "$m" 'medallion/(http|web|roles|cli|server)/')"
   check "$m/ links an upper layer (http, web, roles, cli)" "$(links "$m" 'http|web|roles|cli|server')"
+  check "$m/ includes or links chain (only roles and cli use it)" \
+    "$(includes "$m" 'medallion/chain/')$(links "$m" 'chain')"
 done
 
 # storage/: core and SQLite only; wallet, and every module above it, links storage.
@@ -81,14 +84,21 @@ check "webauthn/ links a module other than core and wallet" \
 check "webauthn/ includes a crypto library (only wallet/ and core/ may)" \
   "$(includes webauthn 'sodium\.h|secp256k1|openssl/')"
 
+# chain/ (EVM anchoring): core, wallet (its signing) and http (its client) only; what an anchor
+# means for a log is checked in roles/.
+check "chain/ includes a module other than core, wallet and http" \
+  "$(includes chain 'medallion/(storage|ledger|did|claims|uma|roles|cli|server|web|webauthn)/|medallion/bridge\.h')"
+check "chain/ links a module other than core, wallet and http" \
+  "$(links chain 'storage|ledger|did|claims|uma|roles|cli|server|web|webauthn|bridge')"
+
 # libsodium and libsecp256k1 only in core/ and wallet/ (docs/architecture.md "Crypto").
-for m in storage ledger did claims uma http web roles cli mobile-bridge; do
+for m in storage ledger did claims uma http web roles cli mobile-bridge chain; do
   check "$m/ includes sodium.h or secp256k1 (only core/ and wallet/ may)" \
     "$(includes "$m" 'sodium\.h|secp256k1\.h|secp256k1_[a-z]+\.h')"
 done
 
 # cpp-httplib only behind http/, web/ and roles/.
-for m in core storage wallet ledger did claims uma cli mobile-bridge webauthn; do
+for m in core storage wallet ledger did claims uma cli mobile-bridge webauthn chain; do
   check "$m/ includes httplib.h (only http/, web/ and roles/ may)" "$(includes "$m" 'httplib\.h')"
 done
 
