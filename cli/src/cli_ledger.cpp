@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -26,6 +27,7 @@
 #include "medallion/ledger/log.h"
 #include "medallion/ledger/pg_store.h"
 #include "medallion/ledger/store.h"
+#include "medallion/ledger/tiles.h"
 #include "medallion/ledger/witness.h"
 #include "medallion/http/http_client.h"
 #include "medallion/roles/ledger_client.h"
@@ -317,6 +319,118 @@ void AddLedgerVerify(CLI::App* parent, int& rc) {
   cmd->callback([o, &rc] { rc = RunLedgerVerify(*o); });
 }
 
+// `ledger export-tiles`.
+struct LedgerExportTilesOptions {
+  std::string db = "ledger.db", out;
+  bool json = false;
+};
+
+// Writes a tile through a temporary file and rename(), so that a static web server never serves
+// a half-written tile; not synced one by one (RunLedgerExportTiles syncs once, before the
+// checkpoint that makes them reachable).
+Status WriteTileFile(const std::filesystem::path& path, ByteView data) {
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  if (ec) {
+    return Status::Unavailable("cannot create " + path.parent_path().string() + ": " +
+                               ec.message());
+  }
+  const std::filesystem::path tmp = path.parent_path() / ("." + path.filename().string() + ".tmp");
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+    f.close();
+    if (!f) {
+      std::filesystem::remove(tmp, ec);
+      return Status::Unavailable("cannot write " + tmp.string());
+    }
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    std::filesystem::remove(tmp, ec);
+    return Status::Unavailable("cannot write " + path.string() + ": " + why);
+  }
+  return Status::Ok();
+}
+
+// c2sp.org/tlog-tiles as static files: every hash tile and entry bundle of the tree of the
+// latest stored checkpoint, then that checkpoint. Tiles of an earlier export into the same
+// directory stay (a client holding an older checkpoint still finds its partial tiles).
+int RunLedgerExportTiles(const LedgerExportTilesOptions& o) {
+  if (o.out.empty()) return ReportError(Status::InvalidArgument("give --out DIR"));
+  if (!ledger::IsPostgresUrl(o.db) && ::access(o.db.c_str(), F_OK) != 0)
+    return ReportError(Status::NotFound(o.db + " does not exist"));
+  auto store = ledger::OpenLeafStore(o.db);
+  if (!store) return ReportError(store.error());
+  ledger::LeafStore& leaves = **store;
+  auto latest = leaves.LatestCheckpoint();
+  if (!latest) return ReportError(latest.error());
+  if (!*latest) return ReportError(Status::FailedPrecondition(o.db + " holds no checkpoint"));
+  auto note = ledger::ParseNote((*latest)->note);
+  if (!note) return ReportError(Status::DataLoss("stored checkpoint: " + note.error().message()));
+  auto cp = ledger::ParseCheckpoint(note->text);
+  if (!cp) return ReportError(Status::DataLoss("stored checkpoint: " + cp.error().message()));
+  // The tiles must be the tree the checkpoint signs: its root from the stored nodes.
+  auto root = ledger::TreeRoot(leaves, cp->size);
+  if (!root) return ReportError(root.error());
+  if (*root != cp->root) {
+    return ReportError(Status::DataLoss("the stored tree of size " + std::to_string(cp->size) +
+                                        " does not match its checkpoint (run ledger verify)"));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(o.out, ec);
+  if (ec || !std::filesystem::is_directory(o.out)) {
+    return ReportError(Status::InvalidArgument("--out " + o.out + " is not a usable directory" +
+                                               (ec ? ": " + ec.message() : std::string())));
+  }
+  const std::filesystem::path out(o.out);
+  uint64_t tiles = 0, bundles = 0;
+  for (const ledger::TileId& t : ledger::TilesOfTree(cp->size)) {
+    if (t.entries) continue;  // written beside its level-0 tile, from the same read
+    Status st;
+    if (t.level == 0) {
+      auto pair = ledger::ReadLeafTiles(leaves, t.index, t.width, cp->size);
+      if (!pair) return ReportError(pair.error());
+      st = WriteTileFile(out / ledger::TilePath(t), pair->hashes);
+      if (st.ok()) {
+        st = WriteTileFile(out / ledger::TilePath({true, 0, t.index, t.width}), pair->bundle);
+        ++bundles;
+      }
+    } else {
+      auto bytes = ledger::ReadTile(leaves, t, cp->size);
+      if (!bytes) return ReportError(bytes.error());
+      st = WriteTileFile(out / ledger::TilePath(t), *bytes);
+    }
+    if (!st.ok()) return ReportError(st);
+    ++tiles;
+  }
+  ::sync();  // every tile on disk before the checkpoint that points at them
+  Status st = WriteFileAtomic((out / "checkpoint").string(), (*latest)->note, true, true);
+  if (!st.ok()) return ReportError(st);
+  if (o.json) {
+    PrintJson({{"out", o.out},
+               {"size", cp->size},
+               {"root", HexEncode(cp->root)},
+               {"tiles", tiles},
+               {"bundles", bundles}});
+  } else {
+    std::cout << "exported the tree of size " << cp->size << " to " << o.out << ": " << tiles
+              << " tiles, " << bundles << " entry bundles, checkpoint\n";
+  }
+  return kExitOk;
+}
+
+void AddLedgerExportTiles(CLI::App* parent, int& rc) {
+  auto* cmd = parent->add_subcommand(
+      "export-tiles",
+      "Write the checkpoint, tiles and entry bundles (c2sp.org/tlog-tiles) for a static server");
+  auto o = std::make_shared<LedgerExportTilesOptions>();
+  cmd->add_option("--db", o->db, "The log's database: a SQLite file or a postgresql:// URL");
+  cmd->add_option("--out", o->out, "Directory to write (created if missing)")->required();
+  cmd->add_flag("--json", o->json, "JSON output");
+  cmd->callback([o, &rc] { rc = RunLedgerExportTiles(*o); });
+}
+
 }  // namespace
 
 void AddLedgerCommands(CLI::App& app, int& rc) {
@@ -330,6 +444,7 @@ void AddLedgerCommands(CLI::App& app, int& rc) {
   AddLedgerGet(l, rc);
   AddLedgerProof(l, rc);
   AddLedgerVerify(l, rc);
+  AddLedgerExportTiles(l, rc);
   AddLedgerAnchors(l, rc);
   AddLedgerAnchorDeploy(l, rc);
 }

@@ -11,6 +11,7 @@
 #include "medallion/ledger/entry.h"
 #include "medallion/ledger/merkle.h"
 #include "medallion/ledger/signed_note.h"
+#include "medallion/ledger/tiles.h"
 #include "medallion/http/http.h"
 
 namespace medallion::roles {
@@ -149,6 +150,25 @@ void HandleLookup(ledger::Log* log, const httplib::Request& req, httplib::Respon
   http::SendJson(res, {{"size", size}, {"matches", matches}, {"more", more}});
 }
 
+// c2sp.org/tlog-tiles §"Merkle Tree" and §"Log entries": GET <prefix>/tile/... for a hash tile
+// or entry bundle of the committed tree. A path that names no tile, and a tile beyond the tree
+// (or not yet at that width), are 404; neither is cached, since the tile may exist later.
+void HandleTile(ledger::Log* log, const httplib::Request& req, httplib::Response& res) {
+  auto fail = [&res](const Status& st) {
+    res.set_header("Cache-Control", "no-store");
+    http::SendError(res, st);
+  };
+  auto tile = ledger::ParseTilePath(req.matches[1].str());
+  if (!tile) return fail(Status::NotFound(tile.error().message()));
+  auto bytes = log->Tile(*tile);
+  if (!bytes) return fail(bytes.error());
+  // Immutable: a tile's content is fixed by its path, partial ones included (their width is
+  // in the path).
+  res.set_header("Cache-Control", "public, max-age=31536000, immutable");
+  res.set_content(reinterpret_cast<const char*>(bytes->data()), bytes->size(),
+                  "application/octet-stream");
+}
+
 }  // namespace
 
 void RegisterLedgerRoutes(httplib::Server& server, ledger::Log* log, ledger::Witness* witness,
@@ -208,6 +228,18 @@ void RegisterLedgerRoutes(httplib::Server& server, ledger::Log* log, ledger::Wit
     });
     server.Get("/ledger/v1/lookup", [log](const httplib::Request& req, httplib::Response& res) {
       HandleLookup(log, req, res);
+    });
+    // c2sp.org/tlog-tiles with the prefix /tlog (docs/ledger.md §Tiles): the checkpoint (the
+    // same note as /ledger/v1/checkpoint), hash tiles and entry bundles. The checkpoint is
+    // mutable, so clients revalidate it (§Checkpoints: no caching beyond a few seconds).
+    server.Get("/tlog/checkpoint",
+               [log, collector](const httplib::Request&, httplib::Response& res) {
+                 res.set_header("Cache-Control", "no-cache");
+                 res.set_content(collector ? collector->CosignedNote() : log->CheckpointNote(),
+                                 "text/plain; charset=utf-8");
+               });
+    server.Get(R"(/tlog/(tile/.+))", [log](const httplib::Request& req, httplib::Response& res) {
+      HandleTile(log, req, res);
     });
   }
   if (witness != nullptr) {
