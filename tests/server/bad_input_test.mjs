@@ -232,6 +232,10 @@ const LEDGER = [
   ['roles/src/ledger_http.cpp GET "/ledger/v1/proof/consistency"', 'GET', '/ledger/v1/proof/consistency'],
   ['roles/src/ledger_http.cpp GET "/ledger/v1/entries"', 'GET', '/ledger/v1/entries'],
   ['roles/src/ledger_http.cpp GET "/ledger/v1/lookup"', 'GET', '/ledger/v1/lookup'],
+  ['roles/src/ledger_http.cpp GET "/tlog/checkpoint"', 'GET', '/tlog/checkpoint'],
+  ['roles/src/ledger_http.cpp GET R"(/tlog/(tile/.+))"', 'GET', '/tlog/tile/0/000'],
+  ['roles/src/ledger_http.cpp GET R"(/tlog/(tile/.+))"', 'GET', '/tlog/tile/entries/x001/000.p/7'],
+  ['roles/src/ledger_http.cpp GET R"(/tlog/(tile/.+))"', 'GET', '/tlog/tile/1/000.p/1'],
 ];
 const WITNESS = [['roles/src/ledger_http.cpp POST "/add-checkpoint"', 'POST', '/add-checkpoint', 'text']];
 const RESOLVER = [['roles/src/did_http.cpp GET R"(/1\\.0/identifiers/(.+))"', 'GET', '/1.0/identifiers/did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK']];
