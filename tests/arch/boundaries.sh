@@ -102,6 +102,12 @@ for m in core storage wallet ledger did claims uma cli mobile-bridge webauthn ch
   check "$m/ includes httplib.h (only http/, web/ and roles/ may)" "$(includes "$m" 'httplib\.h')"
 done
 
+# libpq only in ledger/ (PgLeafStore, pg_store.cpp): every other module reaches PostgreSQL, if at
+# all, through ledger::LeafStore (docs/ledger.md §Storage backends).
+for m in core storage wallet did claims uma http web roles cli mobile-bridge webauthn chain; do
+  check "$m/ includes libpq-fe.h (only ledger/ may)" "$(includes "$m" 'libpq-fe\.h|libpq/')"
+done
+
 # uma/ names no HTTP status either: that rule is its own test, arch:uma-no-http
 # (tests/arch/uma_no_http.sh).
 
