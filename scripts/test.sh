@@ -15,6 +15,11 @@
 # Long soak and fuzz runs are opt-in: MEDALLION_SOAK=1 scripts/test.sh includes them (the soak
 # tests, and fuzz targets for MEDALLION_FUZZ_SECONDS each instead of the regression).
 # MEDALLION_SANITIZE=1 instead runs every test of stage 1 against a GCC ASan + UBSan build.
+#
+# PostgreSQL (the ledger's second backend, docs/ledger.md §Storage backends): a throwaway cluster
+# (tests/pg/pg_cluster.sh: a temporary data directory, a unix socket only) is started before
+# stage 1, its URL exported as MEDALLION_PG_URL for both stages, and removed on exit.
+# MEDALLION_NO_POSTGRES=1 runs without it: the PostgreSQL runs of the ledger suites skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -30,6 +35,14 @@ else
   bash scripts/build.sh
 fi
 BUILD_DIR="${MEDALLION_BUILD_DIR:-build}"
+if [ "${MEDALLION_NO_POSTGRES:-0}" != "1" ] && [ -z "${MEDALLION_PG_URL:-}" ]; then
+  PG_STATE="$(mktemp -d "${TMPDIR:-/tmp}/medallion-pg-state.XXXXXX")"
+  PG_CLUSTER="$PWD/tests/pg/pg_cluster.sh"
+  trap 'bash "$PG_CLUSTER" stop "$PG_STATE"; rm -rf "$PG_STATE"' EXIT
+  MEDALLION_PG_URL="$(bash "$PG_CLUSTER" start "$PG_STATE")"
+  export MEDALLION_PG_URL
+  echo "== PostgreSQL for the ledger suites: $MEDALLION_PG_URL"
+fi
 LABEL_ARGS=(-LE soak)
 if [ "${MEDALLION_SOAK:-0}" = "1" ]; then LABEL_ARGS=(); fi
 status=0
