@@ -65,11 +65,16 @@ class ContainerWeb::Handlers {
   Result<std::string> OwnerSessionFor(const web::SessionInfo& info) {
     std::lock_guard<std::mutex> lock(w_.mu_);
     auto it = w_.owner_sessions_.find(info.session_hash);
-    if (it != w_.owner_sessions_.end() && w_.as_.CheckOwner(it->second).ok()) return it->second;
-    const int64_t left = info.expires_at - w_.env_.clock->NowSeconds();
+    if (it != w_.owner_sessions_.end() && w_.as_.CheckOwner(it->second.token).ok())
+      return it->second.token;
+    const int64_t now = w_.env_.clock->NowSeconds();
+    const int64_t left = info.expires_at - now;
     MDL_ASSIGN_OR_RETURN(std::string token, w_.as_.OpenOwnerSession("browser " + info.method,
                                                                     std::max<int64_t>(left, 1)));
-    w_.owner_sessions_[info.session_hash] = token;
+    // The entries of browser sessions past their end go (their owner sessions ended with them):
+    // the map holds live sessions only, however many come and go while the container runs.
+    std::erase_if(w_.owner_sessions_, [now](const auto& kv) { return kv.second.expires_at < now; });
+    w_.owner_sessions_[info.session_hash] = {token, info.expires_at};
     return token;
   }
 
@@ -207,7 +212,7 @@ class ContainerWeb::Handlers {
         std::lock_guard<std::mutex> lock(w_.mu_);
         auto it = w_.owner_sessions_.find(info->session_hash);
         if (it != w_.owner_sessions_.end()) {
-          token = it->second;
+          token = it->second.token;
           w_.owner_sessions_.erase(it);
         }
       }

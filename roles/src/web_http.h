@@ -91,7 +91,11 @@ class ContainerWeb {
   // The owner session standing for each browser session (by session hash), in memory only:
   // after a restart a live browser session gets a new one.
   std::mutex mu_;
-  std::map<std::string, std::string> owner_sessions_;
+  struct OwnerSession {
+    std::string token;
+    int64_t expires_at = 0;  // the browser session's absolute end: dropped from here after it
+  };
+  std::map<std::string, OwnerSession> owner_sessions_;
   struct PhoneAttempt {
     std::string request_id;
     int64_t expires_at = 0;
