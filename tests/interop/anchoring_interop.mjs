@@ -255,6 +255,27 @@ async function main() {
   assert.match(metrics, /medallion_anchor_last_size 9\n/, anchorLines);
   ledger.kill('SIGTERM');
 
+  // By time: a second log anchoring every 2 seconds (its own key, funded, and its own contract)
+  // anchors a single entry that no entry count would.
+  const timedKey = '0x' + randomBytes(32).toString('hex');
+  writeFileSync(join(work, 'timed-anchor.key'), timedKey.slice(2) + '\n', { mode: 0o600 });
+  const timedAddress = new ethers.Wallet(timedKey).address;
+  await (await funder.sendTransaction({ to: timedAddress, value: ethers.parseEther('1') })).wait();
+  const timedContract = JSON.parse((await medallion(['ledger', 'anchor-deploy', '--rpc', rpc, '--key', join(work, 'funder.key'), '--writer', timedAddress, '--bytecode', join(here, '../../contracts/LedgerAnchor.bin'), '--json'])).out).contract;
+  const { child: timed, banner: bt } = await startLedger('timed', `--anchor-rpc ${rpc} --anchor-contract ${timedContract} --anchor-key timed-anchor.key --anchor-every-seconds 2`);
+  await append(bt.url, 1, 'timed');
+  const t0 = Date.now();
+  let timedList;
+  for (let i = 0; i < 100; i++) {
+    timedList = JSON.parse((await medallion(['ledger', 'anchors', '--rpc', rpc, '--contract', timedContract, '--json'])).out);
+    if (timedList.anchors.length > 0) break;
+    await sleep(100);
+  }
+  assert.deepEqual(timedList.anchors.map((a) => a.size), [1]);
+  assert.equal(timedList.anchors[0].sender, timedAddress);
+  timed.kill('SIGTERM');
+  ok(`--anchor-every-seconds 2 anchors a log of one entry (after ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+
   // 5. A chain that is down never stops the ledger.
   const dead = ganache.server({ logging: { quiet: true } });
   await dead.listen(0, '127.0.0.1');
