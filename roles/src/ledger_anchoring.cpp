@@ -77,6 +77,12 @@ CheckpointAnchorer::~CheckpointAnchorer() {
 }
 
 Status CheckpointAnchorer::Step() {
+  // A standby node (docs/ledger.md §Sequencer lease) leaves anchoring to the active one, and
+  // reads the chain afresh once it takes over.
+  if (!log_->IsSequencer()) {
+    synced_ = false;
+    return Status::Ok();
+  }
   if (!synced_) {
     MDL_ASSIGN_OR_RETURN(chain::Address writer, contract_.Writer());
     if (writer != address_)
