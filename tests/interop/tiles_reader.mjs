@@ -335,6 +335,7 @@ async function startLedger(work) {
       if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)));
     });
     child.on('exit', (code) => reject(new Error(`ledger serve exited with ${code}`)));
+    child.on('error', reject);
     setTimeout(() => reject(new Error('ledger serve: no banner')), 20000);
   });
   return { child, url: banner.url, vkey: banner.verifier_key };
@@ -480,6 +481,26 @@ async function main() {
   } finally {
     node.child.kill('SIGTERM');
   }
+  await new Promise((resolve) => (node.child.exitCode !== null ? resolve() : node.child.on('exit', resolve)));
+
+  // export-tiles refuses what it cannot use (exit 2) and a stored tree that is not the one its
+  // checkpoint signs (exit 1), writing no checkpoint.
+  const exitOf = (args) => {
+    try {
+      execFileSync(MEDALLION, ['ledger', 'export-tiles', ...args], { stdio: 'pipe' });
+      return 0;
+    } catch (e) {
+      return e.status;
+    }
+  };
+  check(exitOf(['--db', path.join(work, 'missing.db'), '--out', path.join(work, 'm')]) === 2, 'export-tiles: a missing database is exit 2');
+  fs.writeFileSync(path.join(work, 'a-file'), 'x');
+  check(exitOf(['--db', db, '--out', path.join(work, 'a-file')]) === 2, 'export-tiles: --out naming a file is exit 2');
+  check(exitOf(['--db', db]) === 2, 'export-tiles: no --out is exit 2');
+  execFileSync('sqlite3', [db, 'UPDATE nodes SET hash = zeroblob(32) WHERE level = 16 AND idx = 0']);
+  const damaged = path.join(work, 'damaged');
+  check(exitOf(['--db', db, '--out', damaged]) === 1 && !fs.existsSync(path.join(damaged, 'checkpoint')),
+    'export-tiles: a stored node edited under the checkpoint is exit 1, and no checkpoint is written');
   fs.rmSync(work, { recursive: true, force: true });
 }
 
