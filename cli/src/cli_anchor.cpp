@@ -165,8 +165,9 @@ void AnchorCheckOptions::Add(CLI::App* cmd) {
 }
 
 Result<std::string> AnchorCheckOptions::Check(roles::LedgerClient& client) const {
-  if (contract.empty() || writer.empty())
-    return Status::InvalidArgument("--anchor-rpc needs --anchor-contract and --anchor-writer");
+  if (rpc.empty() || contract.empty() || writer.empty())
+    return Status::InvalidArgument(
+        "--anchor-rpc, --anchor-contract and --anchor-writer go together");
   auto contract_address = chain::ParseAddress(contract);
   if (!contract_address)
     return Status::InvalidArgument("--anchor-contract: " + contract_address.error().message());

@@ -28,7 +28,7 @@ void AddLedgerAnchorDeploy(CLI::App* parent, int& rc);
 struct AnchorCheckOptions {
   std::string rpc, contract, writer;
   void Add(CLI::App* cmd);
-  bool enabled() const { return !rpc.empty(); }
+  bool enabled() const { return !rpc.empty() || !contract.empty() || !writer.empty(); }
   // Runs roles::CheckAnchoredCheckpoint for `client`; the JSON report on success.
   // Errors: invalid_argument for a partial or malformed option set; the check's.
   Result<std::string> Check(roles::LedgerClient& client) const;

@@ -214,6 +214,19 @@ async function main() {
   assert.deepEqual(listing.anchors.map((a) => a.size), [3, 6, 9]);
   ok('a restarted node resumes from the anchors on the chain (no anchor at 8, one at 9)');
 
+  // Unusable options are refused with exit 2 and a clear message.
+  for (const [args, msg] of [
+    [['ledger', 'anchors', '--rpc', rpc, '--contract', '0x1234'], /0x and 40 hex digits/],
+    // EIP-55's example address with its last letter's case flipped: a wrong checksum.
+    [['ledger', 'anchors', '--rpc', rpc, '--contract', '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD'], /checksum|EIP-55/],
+    [['ledger', 'checkpoint', '--url', url, '--log-key', banner.verifier_key, '--anchor-contract', contractAddress], /go together/],
+  ]) {
+    const bad = await medallion(args, { allowFail: true });
+    assert.equal(bad.code, 2, `${args.join(' ')}: ${bad.err}`);
+    assert.match(bad.err, msg);
+  }
+  ok('malformed addresses and partial --anchor-* options are refused (exit 2)');
+
   // The wrong writer is refused.
   const wrongWriter = (await medallion(['ledger', 'checkpoint', '--url', url, '--log-key', banner.verifier_key, '--json', '--anchor-rpc', rpc, '--anchor-contract', contractAddress, '--anchor-writer', ethers.getAddress(accounts[1])], { allowFail: true }));
   assert.equal(wrongWriter.code, 1);
