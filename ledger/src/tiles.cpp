@@ -123,8 +123,7 @@ Result<TileId> ParseTilePath(std::string_view path) {
   constexpr std::string_view kPartial = ".p/";
   if (rest.substr(0, kPartial.size()) != kPartial) return BadPath(path, "trailing characters");
   uint64_t width;
-  if (!ParseDecimal(rest.substr(kPartial.size()), 3, &width) || width == 0 ||
-      width >= kTileWidth) {
+  if (!ParseDecimal(rest.substr(kPartial.size()), 3, &width) || width == 0 || width >= kTileWidth) {
     return BadPath(path, "a partial width is a decimal 1..255 without leading zeros");
   }
   tile.width = static_cast<uint32_t>(width);
@@ -145,8 +144,7 @@ Status CheckTileInTree(const TileId& tile, uint64_t size) {
     return Status::InvalidArgument("not a tile");
   }
   if (TileWidthAt(tile.level, tile.index, size) < tile.width) {
-    return Status::NotFound(TilePath(tile) + " is beyond the tree of size " +
-                            std::to_string(size));
+    return Status::NotFound(TilePath(tile) + " is beyond the tree of size " + std::to_string(size));
   }
   return Status::Ok();
 }
@@ -155,7 +153,8 @@ std::vector<TileId> TilesOfTree(uint64_t size) {
   std::vector<TileId> out;
   auto level_tiles = [&](uint32_t level, bool entries) {
     const uint64_t hashes = HashesAtLevel(level, size);
-    for (uint64_t n = 0; n < hashes / kTileWidth; ++n) out.push_back({entries, level, n, kTileWidth});
+    for (uint64_t n = 0; n < hashes / kTileWidth; ++n)
+      out.push_back({entries, level, n, kTileWidth});
     if (hashes % kTileWidth != 0) {
       out.push_back(
           {entries, level, hashes / kTileWidth, static_cast<uint32_t>(hashes % kTileWidth)});

@@ -53,9 +53,8 @@ struct TiledLog {
   TiledLog() {
     auto store = SqliteLeafStore::Open(dir.File("ledger.db"));
     REQUIRE(store);
-    auto opened =
-        Log::Open(std::move(store).value(),
-                  Ed25519NoteSigner::FromSeed("tiles.example/log", Bytes(32, 0x17)), env);
+    auto opened = Log::Open(std::move(store).value(),
+                            Ed25519NoteSigner::FromSeed("tiles.example/log", Bytes(32, 0x17)), env);
     REQUIRE(opened);
     log = std::move(opened).value();
   }
@@ -109,15 +108,15 @@ TEST_CASE("tile paths: every other spelling is refused", "[ledger][tiles]") {
   const char* bad = GENERATE(
       "", "tile", "tile/", "tile/0", "tile/0/", "/tile/0/000", "tiles/0/000", "TILE/0/000",
       "tile/00/000", "tile/01/000", "tile/64/000", "tile/-1/000", "tile/+1/000", "tile/a/000",
-      "tile/100/000", "tile/entry/000", "tile/entries/",
-      "tile/0/0", "tile/0/00", "tile/0/0000", "tile/0/x000", "tile/0/001x", "tile/0/x001",
-      "tile/0/x001/", "tile/0/x000/001", "tile/0/001/002", "tile/0/x01/002", "tile/0/x0011/002",
-      "tile/0/x001//002", "tile/0/x001/x002", "tile/0/X001/002", "tile/0/xabc/002",
-      "tile/0/000/", "tile/0/000.p", "tile/0/000.p/", "tile/0/000.p/0", "tile/0/000.p/256",
-      "tile/0/000.p/01", "tile/0/000.p/1000", "tile/0/000.p/-1", "tile/0/000.p/1/",
-      "tile/0/000.p/a", "tile/0/000.q/1", "tile/0/000p/1", "tile/0/000.p/1x",
-      "tile/0/x018/x446/x744/x073/x709/x551/616",             // 2^64
-      "tile/0/x001/x018/x446/x744/x073/x709/x551/615",        // too many elements
+      "tile/100/000", "tile/entry/000", "tile/entries/", "tile/0/0", "tile/0/00", "tile/0/0000",
+      "tile/0/x000", "tile/0/001x", "tile/0/x001", "tile/0/x001/", "tile/0/x000/001",
+      "tile/0/001/002", "tile/0/x01/002", "tile/0/x0011/002", "tile/0/x001//002",
+      "tile/0/x001/x002", "tile/0/X001/002", "tile/0/xabc/002", "tile/0/000/", "tile/0/000.p",
+      "tile/0/000.p/", "tile/0/000.p/0", "tile/0/000.p/256", "tile/0/000.p/01", "tile/0/000.p/1000",
+      "tile/0/000.p/-1", "tile/0/000.p/1/", "tile/0/000.p/a", "tile/0/000.q/1", "tile/0/000p/1",
+      "tile/0/000.p/1x",
+      "tile/0/x018/x446/x744/x073/x709/x551/616",       // 2^64
+      "tile/0/x001/x018/x446/x744/x073/x709/x551/615",  // too many elements
       "tile/0/../000", "tile/0/000%2f", "tile/0/000\n", "tile/0/ 000");
   auto parsed = ParseTilePath(bad);
   INFO(bad);
@@ -134,8 +133,10 @@ TEST_CASE("tiles of a tree: the spec's examples", "[ledger][tiles]") {
   std::vector<TileId> partial;
   for (const TileId& t : tiles) {
     if (t.entries) {
-      if (t.full()) ++bundles_full;
-      else partial.push_back(t);
+      if (t.full())
+        ++bundles_full;
+      else
+        partial.push_back(t);
     } else if (t.full()) {
       (t.level == 0 ? full0 : full1)++;
       CHECK(t.level <= 1);
@@ -146,14 +147,13 @@ TEST_CASE("tiles of a tree: the spec's examples", "[ledger][tiles]") {
   CHECK(full0 == 273);
   CHECK(full1 == 1);
   CHECK(bundles_full == 273);
-  CHECK(partial == std::vector<TileId>{{false, 0, 273, 112},
-                                       {false, 1, 1, 17},
-                                       {false, 2, 0, 1},
-                                       {true, 0, 273, 112}});
+  CHECK(partial ==
+        std::vector<TileId>{
+            {false, 0, 273, 112}, {false, 1, 1, 17}, {false, 2, 0, 1}, {true, 0, 273, 112}});
   // "a tree of size 256 will be represented by a full level 0 tile and a partial level 1 tile
   // of width 1."
-  CHECK(TilesOfTree(256) == std::vector<TileId>{{false, 0, 0, 256}, {false, 1, 0, 1},
-                                                {true, 0, 0, 256}});
+  CHECK(TilesOfTree(256) ==
+        std::vector<TileId>{{false, 0, 0, 256}, {false, 1, 0, 1}, {true, 0, 0, 256}});
   CHECK(TilesOfTree(0).empty());
   CHECK(TilesOfTree(1) == std::vector<TileId>{{false, 0, 0, 1}, {true, 0, 0, 1}});
 
@@ -242,8 +242,8 @@ void CheckTreeFromTiles(Log& log, uint64_t size, const Hash& root,
   REQUIRE(tile_root);
   CHECK(*tile_root == root);
   const uint64_t edge = size > 300 ? 256 : 0;
-  for (uint64_t index : std::vector<uint64_t>{0, size / 3, size / 2, size - 1, edge,
-                                              edge > 0 ? edge - 1 : 0}) {
+  for (uint64_t index :
+       std::vector<uint64_t>{0, size / 3, size / 2, size - 1, edge, edge > 0 ? edge - 1 : 0}) {
     auto from_tiles = InclusionProof(tiles, index, size);
     auto from_log = log.InclusionProof(index, size);
     REQUIRE(from_tiles);
@@ -292,7 +292,8 @@ TEST_CASE("tiles from a log: full and partial tiles, bundles, proofs equal the l
   CHECK(Bytes(full->begin(), full->begin() + 188 * 32) == *old);
 
   // A tampered tile byte: in a level-0 tile (hash 3 of tile 7, leaf 1795), the inclusion
-  // proof of its sibling leaf 1794 no longer verifies; in the level-2 tile (one hash), the root changes.
+  // proof of its sibling leaf 1794 no longer verifies; in the level-2 tile (one hash), the root
+  // changes.
   const Hash root = t.log->LatestCheckpoint().root;
   auto tampered_at = [&](uint32_t level, uint64_t index, size_t byte) {
     return TileNodeSource(

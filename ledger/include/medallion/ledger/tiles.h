@@ -37,9 +37,9 @@ inline constexpr uint32_t kMaxTileLevel = 63;
 
 // One tile or entry bundle, at one width.
 struct TileId {
-  bool entries = false;  // an entry bundle (tile/entries/N), else a hash tile (tile/L/N)
-  uint32_t level = 0;    // 0..kMaxTileLevel; always 0 for an entry bundle
-  uint64_t index = 0;    // N
+  bool entries = false;         // an entry bundle (tile/entries/N), else a hash tile (tile/L/N)
+  uint32_t level = 0;           // 0..kMaxTileLevel; always 0 for an entry bundle
+  uint64_t index = 0;           // N
   uint32_t width = kTileWidth;  // 1..kTileWidth
 
   bool full() const { return width == kTileWidth; }
@@ -54,8 +54,8 @@ std::string TileIndexPath(uint64_t index);
 std::string TilePath(const TileId& tile);
 // The inverse of TilePath, exactly: any other spelling (leading zeros, an "x" on the last
 // element or none on another, a 0 or 256 partial width, a level over 63, extra slashes, an
-// index beyond 2^64-1) is invalid_argument. Accepts the path with or without "tile/"'s
-// leading slash stripped: `path` starts with "tile/".
+// index beyond 2^64-1) is invalid_argument. `path` is relative to the log's prefix: it starts
+// with "tile/", without a leading slash.
 Result<TileId> ParseTilePath(std::string_view path);
 
 // The width of tile (level, index) in the tree of `size` leaves: kTileWidth if full, the
