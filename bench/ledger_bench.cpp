@@ -1,6 +1,9 @@
 // Ledger benchmarks (issue 3): durable appends per second through ledger::Log over a
 // SqliteLeafStore on a real file, inclusion and consistency proof generation at 10^6 and 10^7
 // leaves, and the raw SHA-256 rate on the 65-byte input of a Merkle node for comparison.
+// Issue 18: the same appends over a PgLeafStore (BM_LogAppendPg, BM_LogAppendSyncThreadsPg)
+// when MEDALLION_PG_URL names a PostgreSQL database (tests/pg/pg_cluster.sh start prints one);
+// each run in a fresh schema "ledger_bench". Without it those report an error and are skipped.
 //
 // Files go under MEDALLION_BENCH_DATA_DIR (default: <build dir>/bench-data, set by CMake), never
 // /tmp: the append figures must include a real fsync. The proof trees are built once and kept
@@ -8,6 +11,7 @@
 #include <benchmark/benchmark.h>
 #include <openssl/evp.h>
 #include <sodium.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include <chrono>
@@ -29,6 +33,7 @@
 #include "medallion/ledger/checkpoint.h"
 #include "medallion/ledger/log.h"
 #include "medallion/ledger/merkle.h"
+#include "medallion/ledger/pg_store.h"
 #include "medallion/ledger/signed_note.h"
 #include "medallion/ledger/store.h"
 
@@ -181,6 +186,117 @@ void BM_LogAppendSyncThreads(benchmark::State& state) {
   RemoveDb(db);
 }
 BENCHMARK(BM_LogAppendSyncThreads)->Arg(8)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// ---------------------------------------------------------------------------------------------
+// The same on PostgreSQL (issue 18).
+
+// A fresh schema "ledger_bench" in $MEDALLION_PG_URL's database and a URL selecting it; "" when
+// the variable is unset.
+std::string FreshPgSchema() {
+  const char* base = std::getenv("MEDALLION_PG_URL");
+  if (base == nullptr || *base == '\0') return "";
+  PGconn* c = PQconnectdb(base);
+  PQsetNoticeProcessor(c, [](void*, const char*) {}, nullptr);
+  PGresult* r = PQexec(c, "DROP SCHEMA IF EXISTS ledger_bench CASCADE; CREATE SCHEMA ledger_bench");
+  const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  if (!ok) std::fprintf(stderr, "postgresql: %s", PQerrorMessage(c));
+  PQclear(r);
+  PQfinish(c);
+  if (!ok) std::abort();
+  const std::string url(base);
+  return url + (url.find('?') == std::string::npos ? "?" : "&") +
+         "options=-csearch_path%3Dledger_bench";
+}
+
+// Entries per commit on PostgreSQL: leaves / checkpoints after the empty one.
+double PgEntriesPerCommit(const std::string& url) {
+  PGconn* c = PQconnectdb(url.c_str());
+  PGresult* r = PQexec(
+      c, "SELECT (SELECT count(*) FROM leaves), (SELECT count(*) FROM checkpoints WHERE size > 0)");
+  double out = 0;
+  if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+    const double commits = std::atof(PQgetvalue(r, 0, 1));
+    if (commits > 0) out = std::atof(PQgetvalue(r, 0, 0)) / commits;
+  }
+  PQclear(r);
+  PQfinish(c);
+  return out;
+}
+
+std::unique_ptr<Log> FreshPgLog(const std::string& url) {
+  auto store = Must(PgLeafStore::Open(url), "open postgresql store");
+  return Must(Log::Open(std::move(store), BenchKey(), BenchEnv()), "open log");
+}
+
+// BM_LogAppend on PostgreSQL: `batch` appends queued from one thread, then all awaited.
+void BM_LogAppendPg(benchmark::State& state) {
+  const std::string url = FreshPgSchema();
+  if (url.empty()) {
+    state.SkipWithError("MEDALLION_PG_URL is not set");
+    for (auto _ : state) {
+    }
+    return;
+  }
+  const size_t batch = static_cast<size_t>(state.range(0));
+  uint64_t n = 0;
+  {
+    auto log = FreshPgLog(url);
+    std::vector<std::future<Result<AppendResult>>> futures;
+    futures.reserve(batch);
+    for (auto _ : state) {
+      futures.clear();
+      for (size_t i = 0; i < batch; ++i) futures.push_back(log->Append(AnchorEntry(n + i)));
+      for (auto& f : futures) {
+        auto r = f.get();
+        if (!r) {
+          state.SkipWithError(r.error().message().c_str());
+          break;
+        }
+      }
+      n += batch;
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(n));
+  state.counters["entries_per_commit"] = PgEntriesPerCommit(url);
+}
+BENCHMARK(BM_LogAppendPg)->Arg(1)->Arg(64)->Arg(1024)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+// BM_LogAppendSyncThreads on PostgreSQL.
+void BM_LogAppendSyncThreadsPg(benchmark::State& state) {
+  const std::string url = FreshPgSchema();
+  if (url.empty()) {
+    state.SkipWithError("MEDALLION_PG_URL is not set");
+    for (auto _ : state) {
+    }
+    return;
+  }
+  const int threads = static_cast<int>(state.range(0));
+  constexpr int kPerThread = 32;
+  std::atomic<uint64_t> next{0};
+  {
+    auto log = FreshPgLog(url);
+    for (auto _ : state) {
+      std::vector<std::thread> pool;
+      std::atomic<bool> failed{false};
+      for (int t = 0; t < threads; ++t) {
+        pool.emplace_back([&] {
+          for (int i = 0; i < kPerThread; ++i) {
+            if (!log->AppendSync(AnchorEntry(next.fetch_add(1)))) failed = true;
+          }
+        });
+      }
+      for (auto& th : pool) th.join();
+      if (failed) state.SkipWithError("append failed");
+    }
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(next.load()));
+  state.counters["entries_per_commit"] = PgEntriesPerCommit(url);
+}
+BENCHMARK(BM_LogAppendSyncThreadsPg)
+    ->Arg(8)
+    ->Arg(64)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 // ---------------------------------------------------------------------------------------------
 // Proof generation over a large stored tree.

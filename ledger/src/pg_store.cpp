@@ -276,6 +276,68 @@ class Connection {
     return r;
   }
 
+  // One statement of a pipeline.
+  struct Step {
+    const char* name;
+    const char* sql;
+    Params params;
+    const char* op;
+  };
+
+  // Runs `steps` in one round trip (libpq pipeline mode, PostgreSQL 15 manual §34.5): *out gets
+  // the results read (binary), in order, and the first failure is returned (the server skips
+  // the statements after it). A pipeline that cannot be sent or read leaves the connection
+  // closed (its transaction ends with it).
+  Status RunPipeline(const std::vector<Step>& steps, std::vector<PgResult>* out) {
+    out->clear();
+    if (!ok()) return Status::Unavailable("postgresql: pipeline: not connected");
+    for (const Step& st : steps) {
+      if (prepared_.contains(st.name)) continue;
+      PgResult p(PQprepare(pg_, st.name, st.sql, static_cast<int>(st.params.types.size()),
+                           st.params.types.data()));
+      if (PQresultStatus(p.get()) != PGRES_COMMAND_OK) return Error(st.op, p.get());
+      prepared_.insert(st.name);
+    }
+    auto broken = [&](const char* op) {
+      Status st = Error(op, nullptr);
+      Close();
+      return st;
+    };
+    if (PQenterPipelineMode(pg_) != 1) return broken("pipeline");
+    for (const Step& st : steps) {
+      std::vector<const char*> values;
+      std::vector<int> lengths, formats;
+      for (const std::string& v : st.params.values) {
+        values.push_back(v.data());
+        lengths.push_back(static_cast<int>(v.size()));
+        formats.push_back(1);
+      }
+      if (PQsendQueryPrepared(pg_, st.name, static_cast<int>(values.size()), values.data(),
+                              lengths.data(), formats.data(), 1) != 1) {
+        return broken(st.op);
+      }
+    }
+    if (PQpipelineSync(pg_) != 1) return broken("pipeline sync");
+    Status first;
+    for (const Step& st : steps) {
+      PgResult r(PQgetResult(pg_));
+      if (!r) return broken(st.op);
+      const ExecStatusType t = PQresultStatus(r.get());
+      if (t != PGRES_TUPLES_OK && t != PGRES_COMMAND_OK && first.ok()) {
+        first = t == PGRES_PIPELINE_ABORTED
+                    ? Status::Unavailable(std::string("postgresql: ") + st.op + ": aborted")
+                    : Error(st.op, r.get());
+      }
+      out->push_back(std::move(r));
+      // Each statement's results end with a null result.
+      while (PGresult* extra = PQgetResult(pg_)) PQclear(extra);
+    }
+    PgResult sync(PQgetResult(pg_));
+    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) return broken("pipeline sync");
+    if (PQexitPipelineMode(pg_) != 1) return broken("pipeline end");
+    return first;
+  }
+
   // A statement without parameters or results (BEGIN, COMMIT, DDL).
   Status Exec(const char* sql, const char* op) {
     if (!ok()) return Status::Unavailable(std::string("postgresql: ") + op + ": not connected");
@@ -404,8 +466,12 @@ struct PgLeafStore::Impl {
       if (write.ok()) (void)write.Exec("ROLLBACK", "rollback");
       return st;
     }
-    // The append is acknowledged once this returns: with synchronous_commit on, COMMIT returns
-    // after the commit record is flushed to the WAL on disk.
+    return Commit();
+  }
+
+  // COMMIT on the writer. An append is acknowledged once this returns: with synchronous_commit
+  // on, COMMIT returns after the commit record is flushed to the WAL on disk.
+  Status Commit() {
     const auto t0 = std::chrono::steady_clock::now();
     Status committed = write.Exec("COMMIT", "commit");
     metrics::Registry::Default().Observe(
@@ -494,97 +560,116 @@ Status PgLeafStore::Append(const AppendBatch& batch) {
                               "the sequencer lease was lost with the database connection");
   }
   Connection& c = m.write;
-  Status st = m.Transaction([&]() -> Status {
-    if (m.lease_wanted) {
-      // Fencing: a holder that took the lease after ours bumped the epoch; FOR SHARE makes its
-      // bump wait for this transaction, so a batch is either before its takeover or refused.
-      MDL_ASSIGN_OR_RETURN(PgResult r, c.Run("lease_check",
-                                             "SELECT epoch FROM sequencer_lease WHERE id = 1 "
-                                             "FOR SHARE",
-                                             Params(), "lease check"));
-      if (PQntuples(r.get()) != 1 || GetInt(r.get(), 0, 0) != m.epoch) {
+  // The whole batch is one pipeline (one round trip) ending before COMMIT: BEGIN; the lease
+  // row FOR SHARE; the size; one INSERT ... unnest() per table. The checks are made on the
+  // answers, then COMMIT (a second round trip) or ROLLBACK.
+  std::vector<Connection::Step> steps;
+  steps.push_back({"begin", "BEGIN", Params(), "begin"});
+  // Fencing: a holder that took the lease after ours bumped the epoch; FOR SHARE makes its bump
+  // wait for this transaction, so a batch is either before its takeover or refused.
+  const bool fenced = m.lease_wanted;
+  if (fenced) {
+    steps.push_back({"lease_check", "SELECT epoch FROM sequencer_lease WHERE id = 1 FOR SHARE",
+                     Params(), "lease check"});
+  }
+  const size_t size_step = steps.size();
+  steps.push_back(
+      {"size", "SELECT COALESCE(MAX(idx) + 1, 0)::int8 FROM leaves", Params(), "size"});
+  if (!batch.leaves.empty()) {
+    ArrayParam idx(kInt8), hash(kBytea), entry(kBytea);
+    for (const StoredLeaf& l : batch.leaves) {
+      idx.Add(Be64(static_cast<int64_t>(l.index)));
+      hash.Add(std::string_view(reinterpret_cast<const char*>(l.leaf_hash.data()), kHashSize));
+      entry.Add(l.entry);
+    }
+    steps.push_back({"ins_leaves",
+                     "INSERT INTO leaves(idx, leaf_hash, entry) "
+                     "SELECT * FROM unnest($1::int8[], $2::bytea[], $3::bytea[])",
+                     Params()
+                         .Array(kInt8Array, idx)
+                         .Array(kByteaArray, hash)
+                         .Array(kByteaArray, entry),
+                     "insert leaves"});
+  }
+  ArrayParam level(kInt4), nidx(kInt8), nhash(kBytea);
+  for (const CompactRange::Node& n : batch.nodes) {
+    if (n.level == 0) continue;  // level 0 is the leaves table
+    level.Add(Be32(static_cast<int32_t>(n.level)));
+    nidx.Add(Be64(static_cast<int64_t>(n.index)));
+    nhash.Add(std::string_view(reinterpret_cast<const char*>(n.hash.data()), kHashSize));
+  }
+  if (level.size() > 0) {
+    steps.push_back({"ins_nodes",
+                     "INSERT INTO nodes(level, idx, hash) "
+                     "SELECT * FROM unnest($1::int4[], $2::int8[], $3::bytea[])",
+                     Params()
+                         .Array(kInt4Array, level)
+                         .Array(kInt8Array, nidx)
+                         .Array(kByteaArray, nhash),
+                     "insert nodes"});
+  }
+  if (!batch.keys.empty()) {
+    ArrayParam kind(kInt4), value(kText), kidx(kInt8);
+    for (const auto& [k, i] : batch.keys) {
+      kind.Add(Be32(static_cast<int32_t>(k.kind)));
+      value.Add(k.value);
+      kidx.Add(Be64(static_cast<int64_t>(i)));
+    }
+    steps.push_back({"ins_keys",
+                     "INSERT INTO entry_keys(kind, value, idx) "
+                     "SELECT * FROM unnest($1::int4[], $2::text[], $3::int8[]) "
+                     "ON CONFLICT DO NOTHING",
+                     Params()
+                         .Array(kInt4Array, kind)
+                         .Array(kTextArray, value)
+                         .Array(kInt8Array, kidx),
+                     "insert keys"});
+  }
+  if (batch.checkpoint) {
+    steps.push_back({"put_cp",
+                     "INSERT INTO checkpoints(size, note) VALUES($1, $2) "
+                     "ON CONFLICT (size) DO UPDATE SET note = excluded.note",
+                     Params()
+                         .Int8(static_cast<int64_t>(batch.checkpoint->size))
+                         .Text(batch.checkpoint->note),
+                     "insert checkpoint"});
+  }
+
+  Status st = [&]() -> Status {
+    std::vector<PgResult> results;
+    Status sent = c.RunPipeline(steps, &results);
+    // The answers in order of precedence: the lease, the size (a batch that does not start at
+    // Size() fails on the leaves' primary key before its size is looked at), the rest.
+    auto answered = [&](size_t i) {
+      return i < results.size() && PQresultStatus(results[i].get()) == PGRES_TUPLES_OK &&
+             PQntuples(results[i].get()) == 1;
+    };
+    if (fenced && answered(1)) {
+      const int64_t epoch = GetInt(results[1].get(), 0, 0);
+      if (epoch != m.epoch) {
         m.lease_held = false;
         return Status::WithReason(StatusCode::kFailedPrecondition, "lease_lost",
                                   "another sequencer took the lease (epoch " +
-                                      std::to_string(PQntuples(r.get()) == 1
-                                                         ? GetInt(r.get(), 0, 0)
-                                                         : -1) +
-                                      ", ours " + std::to_string(m.epoch) + ")");
+                                      std::to_string(epoch) + ", ours " +
+                                      std::to_string(m.epoch) + ")");
       }
     }
-    MDL_ASSIGN_OR_RETURN(uint64_t size, SizeOn(c));
-    for (size_t i = 0; i < batch.leaves.size(); ++i) {
-      if (batch.leaves[i].index != size + i) {
-        return Status::FailedPrecondition("append: leaf index " +
-                                          std::to_string(batch.leaves[i].index) + ", expected " +
-                                          std::to_string(size + i));
+    if (answered(size_step)) {
+      const uint64_t size = static_cast<uint64_t>(GetInt(results[size_step].get(), 0, 0));
+      // The leaves were inserted before this answer was read: a wrong index rolls them back.
+      for (size_t i = 0; i < batch.leaves.size(); ++i) {
+        if (batch.leaves[i].index != size + i) {
+          return Status::FailedPrecondition("append: leaf index " +
+                                            std::to_string(batch.leaves[i].index) +
+                                            ", expected " + std::to_string(size + i));
+        }
       }
     }
-    if (!batch.leaves.empty()) {
-      ArrayParam idx(kInt8), hash(kBytea), entry(kBytea);
-      for (const StoredLeaf& l : batch.leaves) {
-        idx.Add(Be64(static_cast<int64_t>(l.index)));
-        hash.Add(std::string_view(reinterpret_cast<const char*>(l.leaf_hash.data()), kHashSize));
-        entry.Add(l.entry);
-      }
-      MDL_RETURN_IF_ERROR(c.Run("ins_leaves",
-                                "INSERT INTO leaves(idx, leaf_hash, entry) "
-                                "SELECT * FROM unnest($1::int8[], $2::bytea[], $3::bytea[])",
-                                Params()
-                                    .Array(kInt8Array, idx)
-                                    .Array(kByteaArray, hash)
-                                    .Array(kByteaArray, entry),
-                                "insert leaves")
-                              .status());
-    }
-    ArrayParam level(kInt4), nidx(kInt8), nhash(kBytea);
-    for (const CompactRange::Node& n : batch.nodes) {
-      if (n.level == 0) continue;  // level 0 is the leaves table
-      level.Add(Be32(static_cast<int32_t>(n.level)));
-      nidx.Add(Be64(static_cast<int64_t>(n.index)));
-      nhash.Add(std::string_view(reinterpret_cast<const char*>(n.hash.data()), kHashSize));
-    }
-    if (level.size() > 0) {
-      MDL_RETURN_IF_ERROR(c.Run("ins_nodes",
-                                "INSERT INTO nodes(level, idx, hash) "
-                                "SELECT * FROM unnest($1::int4[], $2::int8[], $3::bytea[])",
-                                Params()
-                                    .Array(kInt4Array, level)
-                                    .Array(kInt8Array, nidx)
-                                    .Array(kByteaArray, nhash),
-                                "insert nodes")
-                              .status());
-    }
-    if (!batch.keys.empty()) {
-      ArrayParam kind(kInt4), value(kText), kidx(kInt8);
-      for (const auto& [k, i] : batch.keys) {
-        kind.Add(Be32(static_cast<int32_t>(k.kind)));
-        value.Add(k.value);
-        kidx.Add(Be64(static_cast<int64_t>(i)));
-      }
-      MDL_RETURN_IF_ERROR(c.Run("ins_keys",
-                                "INSERT INTO entry_keys(kind, value, idx) "
-                                "SELECT * FROM unnest($1::int4[], $2::text[], $3::int8[]) "
-                                "ON CONFLICT DO NOTHING",
-                                Params()
-                                    .Array(kInt4Array, kind)
-                                    .Array(kTextArray, value)
-                                    .Array(kInt8Array, kidx),
-                                "insert keys")
-                              .status());
-    }
-    if (batch.checkpoint) {
-      MDL_RETURN_IF_ERROR(c.Run("put_cp",
-                                "INSERT INTO checkpoints(size, note) VALUES($1, $2) "
-                                "ON CONFLICT (size) DO UPDATE SET note = excluded.note",
-                                Params()
-                                    .Int8(static_cast<int64_t>(batch.checkpoint->size))
-                                    .Text(batch.checkpoint->note),
-                                "insert checkpoint")
-                              .status());
-    }
-    return Status::Ok();
-  });
+    if (!sent.ok()) return sent;
+    if (fenced && !answered(1)) return Status::DataLoss("sequencer_lease has no row");
+    return m.Commit();
+  }();
+  if (!st.ok() && c.ok()) (void)c.Exec("ROLLBACK", "rollback");
   // A broken connection took the session lock with it: whatever happens next, this store no
   // longer sequences until it takes the lease again.
   if (!st.ok() && !c.ok() && m.lease_wanted) {

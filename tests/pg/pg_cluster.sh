@@ -119,7 +119,7 @@ base_url() {
 psql_run() {
   local pgbin
   pgbin=$(find_pgbin)
-  "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 "$@"
+  PGOPTIONS="-c client_min_messages=warning" "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 "$@"
 }
 
 case $cmd in
