@@ -87,16 +87,27 @@ std::string QuantityHex(uint64_t value) {
 }
 
 JsonRpcClient::JsonRpcClient(std::string url, int timeout_seconds)
-    : url_(std::move(url)), timeout_seconds_(timeout_seconds) {}
+    : url_(std::move(url)), timeout_seconds_(timeout_seconds) {
+  // Providers put API keys in the path or query ("https://host/v3/KEY"): messages name the
+  // scheme, host and port only.
+  const size_t scheme = url_.find("://");
+  const size_t path = url_.find_first_of("/?#", scheme == std::string::npos ? 0 : scheme + 3);
+  display_ = path == std::string::npos ? url_ : url_.substr(0, path);
+}
 
 Result<json> JsonRpcClient::Call(const std::string& method, const json& params) const {
   const uint64_t id = g_request_id.fetch_add(1);
   json request = {{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}};
   auto reply = http::HttpCall("POST", url_, "", request.dump(), "application/json",
                               timeout_seconds_, "", size_t{32} << 20);
-  if (!reply) return Status::Unavailable("chain node " + url_ + ": " + reply.error().message());
+  if (!reply) {
+    std::string detail = reply.error().message();
+    for (size_t at; (at = detail.find(url_)) != std::string::npos;)
+      detail.replace(at, url_.size(), display_);
+    return Status::Unavailable("chain node " + display_ + ": " + detail);
+  }
   if (reply->status >= 500)
-    return Status::Unavailable("chain node " + url_ + " answered HTTP " +
+    return Status::Unavailable("chain node " + display_ + " answered HTTP " +
                                std::to_string(reply->status));
   auto answer = ParseJson(reply->body, JsonLimits{size_t{32} << 20, 32});
   if (!answer || !answer->is_object())

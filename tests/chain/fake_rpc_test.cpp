@@ -273,6 +273,9 @@ TEST_CASE("JsonRpcClient: broken answers and unreachable nodes", "[chain][jsonrp
   CHECK(rpc.ChainId().error().code() == StatusCode::kDataLoss);  // another call's answer
   node.AnswerRaw(502, "bad gateway");
   CHECK(rpc.ChainId().error().code() == StatusCode::kUnavailable);
-  const JsonRpcClient down("http://127.0.0.1:1", 2);
-  CHECK(down.ChainId().error().code() == StatusCode::kUnavailable);
+  const JsonRpcClient down("http://127.0.0.1:1/v3/SECRET-API-KEY", 2);
+  auto unreachable = down.ChainId();
+  CHECK(unreachable.error().code() == StatusCode::kUnavailable);
+  CHECK(unreachable.error().message().find("SECRET") == std::string::npos);
+  CHECK(unreachable.error().message().find("127.0.0.1:1") != std::string::npos);
 }

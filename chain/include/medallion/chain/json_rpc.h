@@ -45,7 +45,8 @@ std::string QuantityHex(uint64_t value);
 // Thread-safe (each call is its own HTTP request).
 class JsonRpcClient {
  public:
-  // `url` like "http://127.0.0.1:8545". `timeout_seconds` bounds each request.
+  // `url` like "http://127.0.0.1:8545" (a provider's path with an API key is never shown in
+  // errors). `timeout_seconds` bounds each request.
   explicit JsonRpcClient(std::string url, int timeout_seconds = 15);
 
   // One JSON-RPC 2.0 call; the "result" member. Errors: unavailable when the node cannot be
@@ -75,6 +76,7 @@ class JsonRpcClient {
 
  private:
   std::string url_;
+  std::string display_;  // scheme://host:port, for messages (no path: it may hold an API key)
   int timeout_seconds_;
 };
 
