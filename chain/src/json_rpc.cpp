@@ -102,8 +102,10 @@ Result<json> JsonRpcClient::Call(const std::string& method, const json& params) 
                               timeout_seconds_, "", size_t{32} << 20);
   if (!reply) {
     std::string detail = reply.error().message();
-    for (size_t at; (at = detail.find(url_)) != std::string::npos;)
+    for (size_t at = detail.find(url_); at != std::string::npos;
+         at = detail.find(url_, at + display_.size())) {
       detail.replace(at, url_.size(), display_);
+    }
     return Status::Unavailable("chain node " + display_ + ": " + detail);
   }
   if (reply->status >= 500)

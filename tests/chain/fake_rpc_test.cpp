@@ -278,4 +278,6 @@ TEST_CASE("JsonRpcClient: broken answers and unreachable nodes", "[chain][jsonrp
   CHECK(unreachable.error().code() == StatusCode::kUnavailable);
   CHECK(unreachable.error().message().find("SECRET") == std::string::npos);
   CHECK(unreachable.error().message().find("127.0.0.1:1") != std::string::npos);
+  const JsonRpcClient plain("http://127.0.0.1:1", 2);  // no path: named as given
+  CHECK(plain.ChainId().error().message().find("http://127.0.0.1:1") != std::string::npos);
 }

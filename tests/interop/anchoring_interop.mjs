@@ -23,6 +23,7 @@ import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes, createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import ganache from 'ganache';
 import { ethers } from 'ethers';
 
@@ -290,10 +291,11 @@ async function main() {
   ok(`--anchor-every-seconds 2 anchors a log of one entry (after ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 
   // 5. A chain that is down never stops the ledger.
-  const dead = ganache.server({ logging: { quiet: true } });
-  await dead.listen(0, '127.0.0.1');
-  const deadUrl = `http://127.0.0.1:${dead.address().port}`;
-  await dead.close();
+  // A port nothing listens on: taken from the kernel, then released.
+  const probe = net.createServer();
+  await new Promise((r) => probe.listen(0, '127.0.0.1', r));
+  const deadUrl = `http://127.0.0.1:${probe.address().port}`;
+  await new Promise((r) => probe.close(r));
   const { child: lonely, banner: b2 } = await startLedger('lonely', `--anchor-rpc ${deadUrl} --anchor-contract ${contractAddress} --anchor-key anchor2.key --anchor-every-entries 1`);
   await append(b2.url, 3, 'lonely');
   let m2 = '';
