@@ -485,7 +485,17 @@ struct PgLeafStore::Impl {
 };
 
 PgLeafStore::PgLeafStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-PgLeafStore::~PgLeafStore() = default;
+
+PgLeafStore::~PgLeafStore() {
+  // Give the lease back before closing: the server releases a closed session's locks only once
+  // its backend has noticed and exited, and a node restarted at once would start as a standby.
+  std::lock_guard<std::mutex> lock(impl_->write_mu);
+  if (impl_->lease_held && impl_->write.ok()) {
+    // (All of the session's: a lease taken again after a fencing is held twice.)
+    (void)impl_->write.Run("lease_unlock_all", "SELECT pg_advisory_unlock_all()", Params(),
+                           "lease unlock");
+  }
+}
 
 int PgLeafStore::SchemaVersion() { return kSchemaVersion; }
 
