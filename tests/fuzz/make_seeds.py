@@ -431,6 +431,43 @@ def roles_seeds():
         write("roles_http", name, bytes([role]) + request.encode())
 
 
+def chain_seeds():
+    # byte 0: 0 RLP / signed legacy transactions, 1 JSON values, 2 ABI words, 3 JSON-RPC answers
+    # (split at 0x1E, one per request in turn).
+    eth = os.path.join(VECTORS, "ethereum")
+    with open(os.path.join(eth, "rlptest.json")) as f:
+        rlp = json.load(f)
+    for name in ("emptystring", "shortstring", "longstring", "emptylist", "multilist", "listsoflists2", "bigint"):
+        if name in rlp:
+            write("chain", "rlp_" + name, b"\x00" + bytes.fromhex(rlp[name]["out"][2:]))
+    with open(os.path.join(eth, "eip155_transactions.json")) as f:
+        txs = json.load(f)["tests"]
+    for name in list(txs)[:3]:
+        write("chain", "tx_" + name, b"\x00" + bytes.fromhex(txs[name]["txbytes"][2:]))
+    write("chain", "quantity", b"\x01" + b'"0x1b4"')
+    write("chain", "data", b"\x01" + b'"0xdeadBEEF"')
+    write("chain", "address", b"\x01" + b'"0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"')
+    word = bytes(24) + (1234).to_bytes(8, "big")
+    write("chain", "abi_words", b"\x02" + word + bytes(12) + bytes(range(1, 21)))
+
+    def rpc(result):
+        return json.dumps({"jsonrpc": "2.0", "id": 1, "result": result}, separators=(",", ":")).encode()
+
+    def word_hex(v):
+        return "0x" + v.to_bytes(32, "big").hex()
+
+    writer = "0x" + "00" * 12 + "11" * 20
+    topic0 = "0x" + "ab" * 32
+    log = {"address": "0x" + "11" * 20, "topics": [topic0, "0x" + "22" * 32, word_hex(3), "0x" + "00" * 12 + "44" * 20],
+           "data": "0x" + "55" * 32 + (0).to_bytes(32, "big").hex(), "blockNumber": "0x5",
+           "transactionHash": "0x" + "66" * 32, "logIndex": "0x0", "removed": False}
+    write("chain", "node_anchors", b"\x03" + b"\x1e".join([
+        rpc(writer), rpc(word_hex(1)), rpc([log]), rpc("0x" + "22" * 32 + word_hex(3)[2:] + "55" * 32 + "00" * 12 + "44" * 20 + word_hex(5)[2:])]))
+    receipt = {"transactionHash": "0x" + "33" * 32, "blockNumber": "0x7", "status": "0x1", "gasUsed": "0x5208", "contractAddress": None}
+    write("chain", "node_receipt", b"\x03" + rpc(receipt))
+    write("chain", "node_error", b"\x03" + json.dumps({"jsonrpc": "2.0", "id": 1, "error": {"code": 3, "message": "execution reverted", "data": "0x"}}).encode())
+
+
 def main():
     if os.path.isdir(CORPUS) and "--clean" in sys.argv:
         shutil.rmtree(CORPUS)
@@ -443,6 +480,7 @@ def main():
     webauthn_seeds()
     bridge_seeds()
     roles_seeds()
+    chain_seeds()
 
 
 if __name__ == "__main__":
