@@ -30,11 +30,41 @@ Result<uint64_t> AnchorContract::Count() const {
   return *n;
 }
 
-Result<std::vector<AnchorRecord>> AnchorContract::List(
-    const std::optional<Hash32>& origin_hash) const {
-  MDL_ASSIGN_OR_RETURN(uint64_t count, Count());
-  MDL_ASSIGN_OR_RETURN(std::vector<LogEntry> logs,
-                       rpc_.GetLogs(contract_, EventTopic(kAnchoredEvent), origin_hash));
+Result<std::vector<AnchorRecord>> AnchorContract::List(const std::optional<Hash32>& origin_hash,
+                                                       const AnchorListOptions& options) const {
+  constexpr size_t kMaxLogs = 100000;
+  if (options.block_range == 0) return Status::InvalidArgument("a block range of 0 blocks");
+  // One head for the state and every page, so an anchor mined meanwhile is in neither.
+  MDL_ASSIGN_OR_RETURN(uint64_t head, rpc_.BlockNumber());
+  MDL_ASSIGN_OR_RETURN(Bytes count_out,
+                       rpc_.EthCall(contract_, AbiCall(kAnchorCountFunction, {}), head));
+  auto count_words = AbiWords(count_out, 1);
+  if (!count_words) return Status::DataLoss("anchorCount(): " + count_words.error().message());
+  auto count_value = AbiWordToUint64((*count_words)[0]);
+  if (!count_value) return Status::DataLoss("anchorCount(): " + count_value.error().message());
+  const uint64_t count = *count_value;
+  // A bound on the calls, so a node naming an absurd head cannot keep us asking forever.
+  constexpr uint64_t kMaxPages = 100000;
+  if (head >= options.from_block && (head - options.from_block) / options.block_range >= kMaxPages)
+    return Status::ResourceExhausted(
+        "reading blocks " + std::to_string(options.from_block) + ".." + std::to_string(head) +
+        " takes more than 100,000 eth_getLogs queries: start from the contract's deployment "
+        "block or widen the block range");
+  std::vector<LogEntry> logs;
+  for (uint64_t from = options.from_block; from <= head;) {
+    const uint64_t to = head - from < options.block_range - 1 ? head
+                                                              : from + options.block_range - 1;
+    MDL_ASSIGN_OR_RETURN(std::vector<LogEntry> page,
+                         rpc_.GetLogs(contract_, EventTopic(kAnchoredEvent), origin_hash,
+                                      kMaxLogs - logs.size(), from, to));
+    for (LogEntry& l : page) {
+      if (l.block_number < from || l.block_number > to)
+        return Status::DataLoss("an Anchored log outside the block range asked for");
+      logs.push_back(std::move(l));
+    }
+    if (to == head) break;
+    from = to + 1;
+  }
   std::vector<AnchorRecord> out;
   std::set<uint64_t> seen;
   for (const LogEntry& l : logs) {
@@ -59,16 +89,24 @@ Result<std::vector<AnchorRecord>> AnchorContract::List(
     a.transaction_hash = l.transaction_hash;
     out.push_back(a);
   }
-  if (!origin_hash && out.size() != count)
+  if (!origin_hash && options.from_block == 0 && out.size() != count)
     return Status::DataLoss("the chain node returned " + std::to_string(out.size()) +
                             " Anchored logs for " + std::to_string(count) + " anchors");
   std::sort(out.begin(), out.end(),
             [](const AnchorRecord& x, const AnchorRecord& y) { return x.index < y.index; });
+  // From a later block, the anchors are the newest ones: indices count-k .. count-1.
+  if (!origin_hash && !out.empty() &&
+      (out.back().index != count - 1 || out.front().index != count - out.size()))
+    return Status::DataLoss("the chain node returned Anchored logs " +
+                            std::to_string(out.front().index) + ".." +
+                            std::to_string(out.back().index) + " of " + std::to_string(count) +
+                            " anchors: some are missing");
   if (!out.empty()) {
     // The newest log against the state itself (a node hiding or inventing logs shows here).
     const AnchorRecord& last = out.back();
     MDL_ASSIGN_OR_RETURN(Bytes state,
-                         rpc_.EthCall(contract_, AbiCall(kAnchorAtFunction, {AbiUint(last.index)})));
+                         rpc_.EthCall(contract_, AbiCall(kAnchorAtFunction, {AbiUint(last.index)}),
+                                      head));
     auto w = AbiWords(state, 5);
     if (!w) return Status::DataLoss("anchorAt(): " + w.error().message());
     auto size = AbiWordToUint64((*w)[1]);

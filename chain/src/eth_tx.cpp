@@ -5,6 +5,7 @@
 
 #include "medallion/chain/rlp.h"
 #include "medallion/core/encoding.h"
+#include "medallion/wallet/hd_key.h"
 #include "medallion/wallet/keys.h"
 
 namespace medallion::chain {
@@ -41,6 +42,19 @@ Result<Address> AddressFromPublicKey(ByteView uncompressed) {
 Result<Address> AddressFromPrivateKey(const SecretBytes& private_key) {
   MDL_ASSIGN_OR_RETURN(Bytes pub, wallet::Secp256k1UncompressedPublicKey(private_key.Reveal()));
   return AddressFromPublicKey(pub);
+}
+
+std::string EthereumAccountPath(uint32_t account) {
+  return "m/44'/60'/" + std::to_string(account) + "'/0/0";
+}
+
+Result<SecretBytes> EthereumKeyFromSeed(ByteView seed, uint32_t account) {
+  if (account >= wallet::kHardened)
+    return Status::InvalidArgument("an Ethereum account number must be below 2^31");
+  MDL_ASSIGN_OR_RETURN(wallet::ExtendedKey key,
+                       wallet::DeriveFromSeed(wallet::Curve::kSecp256k1, seed,
+                                              EthereumAccountPath(account)));
+  return SecretBytes::CopyFrom(key.private_key().Reveal());
 }
 
 std::string AddressToString(const Address& address) {

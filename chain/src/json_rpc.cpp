@@ -178,9 +178,11 @@ Result<uint64_t> JsonRpcClient::EstimateGas(const Address& from, const std::opti
   return ParseQuantity(r);
 }
 
-Result<Bytes> JsonRpcClient::EthCall(const Address& to, ByteView data) const {
+Result<Bytes> JsonRpcClient::EthCall(const Address& to, ByteView data,
+                                     std::optional<uint64_t> block) const {
   json call = {{"to", DataHex(to)}, {"data", DataHex(data)}};
-  MDL_ASSIGN_OR_RETURN(json r, Call("eth_call", json::array({call, "latest"})));
+  const json at = block ? json(QuantityHex(*block)) : json("latest");
+  MDL_ASSIGN_OR_RETURN(json r, Call("eth_call", json::array({call, at})));
   auto b = ParseData(r);
   if (!b) return Status::DataLoss("eth_call: " + b.error().message());
   return std::move(*b);
@@ -188,12 +190,13 @@ Result<Bytes> JsonRpcClient::EthCall(const Address& to, ByteView data) const {
 
 Result<std::vector<LogEntry>> JsonRpcClient::GetLogs(const Address& address, const Hash32& topic0,
                                                      const std::optional<Hash32>& topic1,
-                                                     size_t max_logs) const {
+                                                     size_t max_logs, uint64_t from_block,
+                                                     std::optional<uint64_t> to_block) const {
   json topics = json::array({DataHex(topic0)});
   if (topic1) topics.push_back(DataHex(*topic1));
   json filter = {{"address", DataHex(address)},
-                 {"fromBlock", "0x0"},
-                 {"toBlock", "latest"},
+                 {"fromBlock", QuantityHex(from_block)},
+                 {"toBlock", to_block ? json(QuantityHex(*to_block)) : json("latest")},
                  {"topics", topics}};
   MDL_ASSIGN_OR_RETURN(json r, Call("eth_getLogs", json::array({filter})));
   if (!r.is_array()) return Status::DataLoss("eth_getLogs: not an array");

@@ -28,8 +28,38 @@ json AnchorJson(const chain::AnchorRecord& a, const std::optional<chain::Address
 
 struct LedgerAnchorsOptions {
   std::string rpc = "http://127.0.0.1:8545", contract, origin, writer;
+  chain::AnchorListOptions list;
   bool json = false;
 };
+
+// --from-block and --block-range (with `prefix`: --anchor-from-block, ...).
+void AddListOptions(CLI::App* cmd, chain::AnchorListOptions& list, const std::string& prefix) {
+  cmd->add_option(prefix + "from-block", list.from_block,
+                  "Read anchors from this block on (the contract's deployment block; default 0)");
+  cmd->add_option(prefix + "block-range", list.block_range,
+                  "Blocks per eth_getLogs query (default 10000; public providers cap it)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
+}
+
+// The anchoring key's source (roles::AnchoringKeyOptions) as options named `prefix` + key,
+// store, passphrase-file, account.
+void AddKeyOptions(CLI::App* cmd, roles::AnchoringKeyOptions& key, const std::string& prefix,
+                   const std::string& key_help) {
+  key.option_prefix = prefix;
+  cmd->add_option(prefix + "key", key.key_file, key_help);
+  cmd->add_option(prefix + "store", key.store,
+                  "Or a wallet key store: the secp256k1 key at m/44'/60'/ACCOUNT'/0/0 (BIP-44, "
+                  "the Ethereum account any wallet derives from the same mnemonic)");
+  cmd->add_option(prefix + "passphrase-file", key.passphrase_file,
+                  "The key store's passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+  cmd->add_option_function<uint32_t>(
+      prefix + "account",
+      [&key](const uint32_t& n) {
+        key.account = n;
+        key.account_given = true;
+      },
+      "The Ethereum account number N in m/44'/60'/N'/0/0 (default 0; needs a key store)");
+}
 
 int RunLedgerAnchors(const LedgerAnchorsOptions& o) {
   auto contract_address = chain::ParseAddress(o.contract);
@@ -46,7 +76,7 @@ int RunLedgerAnchors(const LedgerAnchorsOptions& o) {
   if (!contract_writer) return ReportError(contract_writer.error());
   std::optional<chain::Hash32> origin_hash;
   if (!o.origin.empty()) origin_hash = roles::AnchorOriginHash(o.origin);
-  auto anchors = contract.List(origin_hash);
+  auto anchors = contract.List(origin_hash, o.list);
   if (!anchors) return ReportError(anchors.error());
   if (o.json) {
     json list = json::array();
@@ -74,8 +104,8 @@ int RunLedgerAnchors(const LedgerAnchorsOptions& o) {
 }
 
 struct LedgerAnchorDeployOptions {
-  std::string rpc = "http://127.0.0.1:8545", key_file, bytecode = "contracts/LedgerAnchor.bin",
-              writer;
+  std::string rpc = "http://127.0.0.1:8545", bytecode = "contracts/LedgerAnchor.bin", writer;
+  roles::AnchoringKeyOptions key;
   bool json = false;
 };
 
@@ -90,15 +120,10 @@ int RunLedgerAnchorDeploy(const LedgerAnchorDeployOptions& o) {
   auto code = HexDecode(hex);
   if (!code || code->empty())
     return ReportError(Status::InvalidArgument(o.bytecode + " does not hold hex bytecode"));
-  auto key_text = ReadSecretFile(o.key_file);
-  if (!key_text) return ReportError(key_text.error());
-  auto key_bytes = HexDecode(key_text->Reveal());
-  if (!key_bytes || key_bytes->size() != 32)
-    return ReportError(Status::InvalidArgument(o.key_file + " must hold a 32-byte hex key"));
-  SecretBytes key = SecretBytes::CopyFrom(*key_bytes);
-  SecureWipe(key_bytes->data(), key_bytes->size());
+  auto key = roles::LoadAnchoringKey(o.key, /*create_key_file=*/false);
+  if (!key) return ReportError(key.error());
   chain::JsonRpcClient rpc(o.rpc);
-  auto address = chain::DeployAnchorContract(rpc, key, *code, *writer);
+  auto address = chain::DeployAnchorContract(rpc, key->key, *code, *writer);
   if (!address) return ReportError(address.error());
   if (o.json) {
     PrintJson({{"contract", chain::AddressToString(*address)},
@@ -116,9 +141,8 @@ void AddLedgerAnchorDeploy(CLI::App* parent, int& rc) {
       "anchor-deploy", "Deploy the LedgerAnchor contract with the ledger's address as its writer");
   auto o = std::make_shared<LedgerAnchorDeployOptions>();
   cmd->add_option("--rpc", o->rpc, "The chain's JSON-RPC URL (default http://127.0.0.1:8545)");
-  cmd->add_option("--key", o->key_file,
-                  "A funded secp256k1 key (64 hex digits) paying for the deployment")
-      ->required();
+  AddKeyOptions(cmd, o->key, "--",
+                "A funded secp256k1 key (64 hex digits) paying for the deployment");
   cmd->add_option("--writer", o->writer,
                   "The ledger's anchoring address (its banner's anchor_address)")
       ->required();
@@ -133,13 +157,42 @@ void AddAnchoringOptions(CLI::App* cmd, roles::AnchoringOptions& anchor) {
                   "Anchor checkpoints on an EVM chain: its JSON-RPC URL (docs/scale-out.md)");
   cmd->add_option("--anchor-contract", anchor.contract,
                   "The LedgerAnchor contract's address (contracts/LedgerAnchor.sol)");
-  cmd->add_option("--anchor-key", anchor.key_file,
-                  "The anchoring secp256k1 key, 64 hex digits (created 0600 if missing); its "
-                  "address must be the contract's writer");
+  AddKeyOptions(cmd, anchor.key, "--anchor-",
+                "The anchoring secp256k1 key, 64 hex digits (created 0600 if missing); its "
+                "address must be the contract's writer");
   cmd->add_option("--anchor-every-entries", anchor.every_entries,
                   "Anchor the latest checkpoint once the log grew by N entries");
   cmd->add_option("--anchor-every-seconds", anchor.every_seconds,
                   "Anchor a grown log T seconds after the last anchor");
+  AddListOptions(cmd, anchor.list, "--anchor-");
+}
+
+void AddLedgerAnchorAddress(CLI::App* parent, int& rc) {
+  auto* cmd = parent->add_subcommand(
+      "anchor-address", "Print the address of an anchoring key (to fund it, or as --writer)");
+  struct Options {
+    roles::AnchoringKeyOptions key;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  AddKeyOptions(cmd, o->key, "--anchor-", "The anchoring key file, 64 hex digits");
+  cmd->add_flag("--json", o->json, "JSON output");
+  cmd->callback([o, &rc] {
+    auto key = roles::LoadAnchoringKey(o->key, /*create_key_file=*/false);
+    if (!key) {
+      rc = ReportError(key.error());
+      return;
+    }
+    const std::string address = chain::AddressToString(key->address);
+    if (o->json) {
+      json out = {{"address", address}};
+      if (!o->key.store.empty()) out["path"] = chain::EthereumAccountPath(o->key.account);
+      PrintJson(out);
+    } else {
+      std::cout << address << "\n";
+    }
+    rc = kExitOk;
+  });
 }
 
 void AddLedgerAnchors(CLI::App* parent, int& rc) {
@@ -152,6 +205,7 @@ void AddLedgerAnchors(CLI::App* parent, int& rc) {
   cmd->add_option("--writer", o->writer,
                   "The ledger's anchoring address: mark anchors by others, fail if the contract's "
                   "writer differs");
+  AddListOptions(cmd, o->list, "--");
   cmd->add_flag("--json", o->json, "JSON output");
   cmd->callback([o, &rc] { rc = RunLedgerAnchors(*o); });
 }
@@ -162,6 +216,7 @@ void AnchorCheckOptions::Add(CLI::App* cmd) {
                   "(JSON-RPC URL)");
   cmd->add_option("--anchor-contract", contract, "The LedgerAnchor contract's address");
   cmd->add_option("--anchor-writer", writer, "The ledger's anchoring address (0x...)");
+  AddListOptions(cmd, list, "--anchor-");
 }
 
 Result<std::string> AnchorCheckOptions::Check(roles::LedgerClient& client) const {
@@ -176,7 +231,7 @@ Result<std::string> AnchorCheckOptions::Check(roles::LedgerClient& client) const
     return Status::InvalidArgument("--anchor-writer: " + writer_address.error().message());
   chain::AnchorContract c(chain::JsonRpcClient(rpc), *contract_address);
   MDL_ASSIGN_OR_RETURN(roles::AnchorCheckReport report,
-                       roles::CheckAnchoredCheckpoint(client, c, *writer_address));
+                       roles::CheckAnchoredCheckpoint(client, c, *writer_address, list));
   json anchors = json::array();
   for (const auto& a : report.anchors) anchors.push_back(AnchorJson(a, *writer_address));
   return json{{"anchors_checked", report.anchors.size()},

@@ -15,18 +15,23 @@ class App;
 
 namespace medallion::cli {
 
-// --anchor-rpc, --anchor-contract, --anchor-key, --anchor-every-entries, --anchor-every-seconds.
+// --anchor-rpc, --anchor-contract, the key (--anchor-key, or --anchor-store,
+// --anchor-passphrase-file, --anchor-account), --anchor-every-entries, --anchor-every-seconds,
+// --anchor-from-block, --anchor-block-range.
 void AddAnchoringOptions(CLI::App* cmd, roles::AnchoringOptions& anchor);
 
 // `ledger anchors`: the anchors recorded in a LedgerAnchor contract.
 void AddLedgerAnchors(CLI::App* parent, int& rc);
 // `ledger anchor-deploy`: deploys contracts/LedgerAnchor.bin with a given writer.
 void AddLedgerAnchorDeploy(CLI::App* parent, int& rc);
+// `ledger anchor-address`: the address of an anchoring key (a key file or a key store's).
+void AddLedgerAnchorAddress(CLI::App* parent, int& rc);
 
 // --anchor-rpc, --anchor-contract, --anchor-writer for a client command: when set, the
 // checkpoint must be consistent with every checkpoint the writer anchored.
 struct AnchorCheckOptions {
   std::string rpc, contract, writer;
+  chain::AnchorListOptions list;  // --anchor-from-block, --anchor-block-range
   void Add(CLI::App* cmd);
   bool enabled() const { return !rpc.empty() || !contract.empty() || !writer.empty(); }
   // Runs roles::CheckAnchoredCheckpoint for `client`; the JSON report on success.

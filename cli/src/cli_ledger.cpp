@@ -447,6 +447,7 @@ void AddLedgerCommands(CLI::App& app, int& rc) {
   AddLedgerExportTiles(l, rc);
   AddLedgerAnchors(l, rc);
   AddLedgerAnchorDeploy(l, rc);
+  AddLedgerAnchorAddress(l, rc);
 }
 
 }  // namespace medallion::cli

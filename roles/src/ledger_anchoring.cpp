@@ -5,11 +5,14 @@
 #include <map>
 
 #include "medallion/chain/json_rpc.h"
+#include "medallion/core/encoding.h"
 #include "medallion/core/hash.h"
 #include "medallion/core/metrics.h"
 #include "medallion/ledger/log.h"
+#include "medallion/roles/files.h"
 #include "medallion/roles/ledger_client.h"
 #include "medallion/roles/ledger_node.h"
+#include "medallion/wallet/hd_key.h"
 
 namespace medallion::roles {
 namespace {
@@ -28,8 +31,47 @@ void CountOutcome(const Status& st) {
 
 chain::Hash32 AnchorOriginHash(std::string_view origin) { return Sha256(AsBytes(origin)); }
 
-Result<std::unique_ptr<CheckpointAnchorer>> CheckpointAnchorer::Start(
-    ledger::Log* log, const AnchoringOptions& options, Env env) {
+Result<AnchoringKey> LoadAnchoringKey(const AnchoringKeyOptions& options, bool create_key_file) {
+  const bool from_file = !options.key_file.empty(), from_store = !options.store.empty();
+  const std::string& p = options.option_prefix;
+  if (from_file == from_store)
+    return Status::InvalidArgument("the anchoring key: give exactly one of a key file (" + p +
+                                   "key) and a wallet key store (" + p + "store)");
+  if (!from_store && (!options.passphrase_file.empty() || options.account_given))
+    return Status::InvalidArgument(p + "passphrase-file and " + p + "account need " + p +
+                                   "store");
+  AnchoringKey out;
+  std::string source;
+  if (from_file) {
+    source = options.key_file;
+    if (create_key_file) {
+      MDL_ASSIGN_OR_RETURN(out.key, LoadOrCreateSeed(options.key_file, &out.created));
+    } else {
+      MDL_ASSIGN_OR_RETURN(SecretString text, ReadSecretFile(options.key_file));
+      auto bytes = HexDecode(text.Reveal());
+      const bool good = bytes && bytes->size() == 32;
+      if (bytes) {
+        if (good) out.key = SecretBytes::CopyFrom(*bytes);
+        SecureWipe(bytes->data(), bytes->size());
+      }
+      if (!good) return Status::InvalidArgument(options.key_file + " must hold a 32-byte hex key");
+    }
+  } else {
+    source = options.store + " (" + chain::EthereumAccountPath(options.account) + ")";
+    if (options.account >= wallet::kHardened)
+      return Status::InvalidArgument(p + "account must be below 2^31");
+    MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret,
+                         OpenAndUnlock(options.store, options.passphrase_file));
+    MDL_ASSIGN_OR_RETURN(out.key, chain::EthereumKeyFromSeed(secret.seed.Reveal(), options.account));
+  }
+  auto address = chain::AddressFromPrivateKey(out.key);
+  if (!address) return Status::InvalidArgument(source + " is not a usable secp256k1 key");
+  out.address = *address;
+  return out;
+}
+
+Status CheckAnchoringOptions(const AnchoringOptions& options) {
+  if (options.rpc.empty()) return Status::InvalidArgument("anchoring needs --anchor-rpc");
   if (options.every_entries == 0 && options.every_seconds == 0)
     return Status::InvalidArgument(
         "anchoring needs --anchor-every-entries or --anchor-every-seconds");
@@ -38,14 +80,18 @@ Result<std::unique_ptr<CheckpointAnchorer>> CheckpointAnchorer::Start(
   auto contract = chain::ParseAddress(options.contract);
   if (!contract)
     return Status::InvalidArgument("--anchor-contract: " + contract.error().message());
-  bool created = false;
-  MDL_ASSIGN_OR_RETURN(SecretBytes key, LoadOrCreateSeed(options.key_file, &created));
-  auto address = chain::AddressFromPrivateKey(key);
-  if (!address)
-    return Status::InvalidArgument(options.key_file + " is not a usable secp256k1 key");
+  if (options.list.block_range == 0)
+    return Status::InvalidArgument("--anchor-block-range must be at least 1");
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<CheckpointAnchorer>> CheckpointAnchorer::Start(
+    ledger::Log* log, const AnchoringOptions& options, AnchoringKey key, Env env) {
+  MDL_RETURN_IF_ERROR(CheckAnchoringOptions(options));
+  auto contract = chain::ParseAddress(options.contract);
   std::unique_ptr<CheckpointAnchorer> a(new CheckpointAnchorer(
-      log, chain::AnchorContract(chain::JsonRpcClient(options.rpc), *contract), std::move(key),
-      *address, options, env));
+      log, chain::AnchorContract(chain::JsonRpcClient(options.rpc), *contract),
+      std::move(key.key), key.address, options, env));
   a->thread_ = std::thread([p = a.get()] { p->Run(); });
   return a;
 }
@@ -88,7 +134,7 @@ Status CheckpointAnchorer::Step() {
     if (writer != address_)
       return Status::PermissionDenied("the contract's writer is " + chain::AddressToString(writer) +
                                       ", not this key's " + chain::AddressToString(address_));
-    MDL_ASSIGN_OR_RETURN(auto anchors, contract_.List(origin_hash_));
+    MDL_ASSIGN_OR_RETURN(auto anchors, contract_.List(origin_hash_, options_.list));
     uint64_t newest = 0;
     for (const auto& a : anchors)
       if (a.sender == address_) newest = std::max(newest, a.size);
@@ -138,7 +184,8 @@ void CheckpointAnchorer::Run() {
 
 Result<AnchorCheckReport> CheckAnchoredCheckpoint(LedgerClient& client,
                                                   const chain::AnchorContract& contract,
-                                                  const chain::Address& writer) {
+                                                  const chain::Address& writer,
+                                                  const chain::AnchorListOptions& list) {
   MDL_ASSIGN_OR_RETURN(chain::Address actual_writer, contract.Writer());
   if (actual_writer != writer)
     return Status::WithReason(StatusCode::kFailedPrecondition, "anchor_writer",
@@ -149,7 +196,7 @@ Result<AnchorCheckReport> CheckAnchoredCheckpoint(LedgerClient& client,
   // learns the origin.)
   AnchorCheckReport report;
   MDL_ASSIGN_OR_RETURN(ledger::Checkpoint before, client.Refresh());
-  MDL_ASSIGN_OR_RETURN(auto all, contract.List(AnchorOriginHash(before.origin)));
+  MDL_ASSIGN_OR_RETURN(auto all, contract.List(AnchorOriginHash(before.origin), list));
   MDL_ASSIGN_OR_RETURN(report.checkpoint, client.Refresh());
   std::map<uint64_t, const chain::AnchorRecord*> by_size;
   for (const auto& a : all) {

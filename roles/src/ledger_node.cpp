@@ -70,6 +70,12 @@ Status LedgerNodeRole::Start() {
   const LedgerNodeOptions& o = options_;
   if (!ledger::IsValidNoteKeyName(o.origin))
     return Status::InvalidArgument("--origin is not a valid note key name");
+  // Anchoring options and key first: a bad one leaves no file created or changed.
+  std::optional<AnchoringKey> anchor_key;
+  if (o.anchor.requested()) {
+    MDL_RETURN_IF_ERROR(CheckAnchoringOptions(o.anchor));
+    MDL_ASSIGN_OR_RETURN(anchor_key, LoadAnchoringKey(o.anchor.key, /*create_key_file=*/true));
+  }
   bool created = false;
   MDL_ASSIGN_OR_RETURN(SecretBytes seed, LoadOrCreateSeed(o.key_file, &created));
   std::vector<roles::WitnessEndpoint> witnesses;
@@ -116,8 +122,9 @@ Status LedgerNodeRole::Start() {
                               options));
   if (!witnesses.empty())
     collector_ = std::make_unique<roles::CosignatureCollector>(log_.get(), witnesses);
-  if (!o.anchor.rpc.empty()) {
-    MDL_ASSIGN_OR_RETURN(anchorer_, CheckpointAnchorer::Start(log_.get(), o.anchor, env_));
+  if (anchor_key) {
+    MDL_ASSIGN_OR_RETURN(anchorer_, CheckpointAnchorer::Start(log_.get(), o.anchor,
+                                                              std::move(*anchor_key), env_));
   }
   MDL_ASSIGN_OR_RETURN(std::unique_ptr<httplib::Server> made, MakeServer(o.tls));
   roles::RegisterLedgerRoutes(*made, log_.get(), nullptr, collector_.get());
@@ -129,7 +136,12 @@ Status LedgerNodeRole::Start() {
              // takes over when it dies (docs/ledger.md §Sequencer lease).
              {"sequencer", log_->IsSequencer() ? "active" : "standby"}};
   if (created) banner_["key_file_created"] = o.key_file;
-  if (anchorer_) banner_["anchor_address"] = chain::AddressToString(anchorer_->address());
+  if (anchorer_) {
+    banner_["anchor_address"] = chain::AddressToString(anchorer_->address());
+    if (anchor_key->created) banner_["anchor_key_created"] = o.anchor.key.key_file;
+    if (!o.anchor.key.store.empty())
+      banner_["anchor_path"] = chain::EthereumAccountPath(o.anchor.key.account);
+  }
   MDL_RETURN_IF_ERROR(Bind(std::move(made), o.listen));
   Serve();
   return Status::Ok();

@@ -12,6 +12,7 @@
 #include "medallion/chain/keccak.h"
 #include "medallion/chain/rlp.h"
 #include "medallion/core/encoding.h"
+#include "medallion/wallet/bip39.h"
 #include "medallion/wallet/keys.h"
 
 using namespace medallion;
@@ -217,6 +218,28 @@ TEST_CASE("Recoverable secp256k1 signatures recover the signer", "[chain][wallet
         "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23");
   CHECK_FALSE(wallet::SignSecp256k1Recoverable(Bytes(32, 0), digest).has_value());
   CHECK_FALSE(wallet::SignSecp256k1Recoverable(key.Reveal(), Bytes(31, 1)).has_value());
+}
+
+TEST_CASE("BIP-44 Ethereum accounts: m/44'/60'/N'/0/0 of a BIP-39 seed", "[chain][bip44]") {
+  // Hardhat's and ganache's well-known development mnemonic: account 0 (BIP-32 over secp256k1
+  // at BIP-44 coin type 60, SLIP-44) is the documented 0xf39F...2266 with its documented key.
+  auto seed = wallet::bip39::MnemonicToSeed(
+      "test test test test test test test test test test test junk", "");
+  REQUIRE(seed.has_value());
+  CHECK(EthereumAccountPath(0) == "m/44'/60'/0'/0/0");
+  CHECK(EthereumAccountPath(7) == "m/44'/60'/7'/0/0");
+  auto key = EthereumKeyFromSeed(seed->Reveal(), 0);
+  REQUIRE(key.has_value());
+  CHECK(HexEncode(key->Reveal()) ==
+        "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80");
+  CHECK(AddressToString(AddressFromPrivateKey(*key).value()) ==
+        "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+  auto other = EthereumKeyFromSeed(seed->Reveal(), 1);
+  REQUIRE(other.has_value());
+  CHECK(HexEncode(other->Reveal()) != HexEncode(key->Reveal()));
+  CHECK(EthereumKeyFromSeed(seed->Reveal(), 0x80000000u).error().code() ==
+        StatusCode::kInvalidArgument);
+  CHECK(EthereumKeyFromSeed(Bytes(8, 1), 0).error().code() == StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("EIP-55 addresses", "[chain][eip55]") {

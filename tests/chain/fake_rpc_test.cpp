@@ -123,9 +123,30 @@ void ServeContract(FakeNode& node, const Address& contract, std::vector<FakeAnch
     }
     return "0x";
   };
+  node.answers["eth_blockNumber"] = [](const json&) -> json { return QuantityHex(100); };
   node.answers["eth_getLogs"] = [contract, logs](const json&) -> json {
     json out = json::array();
     for (const auto& a : logs) out.push_back(LogJson(contract, a));
+    return out;
+  };
+}
+
+// eth_getLogs honouring fromBlock/toBlock, refusing ranges wider than `cap` blocks as public
+// providers do, and recording each range asked for.
+void ServeRangedLogs(FakeNode& node, const Address& contract, std::vector<FakeAnchor> logs,
+                     uint64_t cap, std::vector<std::pair<uint64_t, uint64_t>>* asked) {
+  node.answers["eth_getLogs"] = [=](const json& params) -> json {
+    const uint64_t from = ParseQuantity(params[0]["fromBlock"]).value();
+    const uint64_t to = ParseQuantity(params[0]["toBlock"]).value();
+    asked->emplace_back(from, to);
+    if (to - from + 1 > cap) throw std::runtime_error("range too wide");
+    json out = json::array();
+    const json& topics = params[0]["topics"];
+    for (const auto& a : logs) {
+      const uint64_t block = 10 + a.index;
+      if (topics.size() > 1 && topics[1] != DataHex(a.origin)) continue;
+      if (block >= from && block <= to) out.push_back(LogJson(contract, a));
+    }
     return out;
   };
 }
@@ -189,6 +210,64 @@ TEST_CASE("AnchorContract::List decodes logs and checks them against the state",
     CHECK(c.List(std::nullopt).error().code() == StatusCode::kDataLoss);
     node.answers["eth_getLogs"] = [&](const json&) -> json { return json::object(); };
     CHECK(c.List(std::nullopt).error().code() == StatusCode::kDataLoss);
+  }
+}
+
+TEST_CASE("AnchorContract::List pages eth_getLogs from a block on", "[chain][anchor]") {
+  FakeNode node;
+  const Address contract = Addr(0xcc);
+  // Blocks 10, 11, 12; the head is 100.
+  const FakeAnchor a0{Filled(1), 3, Filled(0x33), Addr(0xaa), 0};
+  const FakeAnchor a1{Filled(1), 6, Filled(0x66), Addr(0xaa), 1};
+  const FakeAnchor a2{Filled(2), 9, Filled(0x99), Addr(0xaa), 2};
+  AnchorContract c(JsonRpcClient(node.url()), contract);
+  ServeContract(node, contract, {a0, a1, a2}, {});
+  std::vector<std::pair<uint64_t, uint64_t>> asked;
+
+  SECTION("bounded ranges up to the head") {
+    ServeRangedLogs(node, contract, {a0, a1, a2}, 7, &asked);
+    auto list = c.List(std::nullopt, {0, 7});
+    REQUIRE(list.has_value());
+    CHECK(list->size() == 3);
+    REQUIRE(asked.size() == 15);  // 0-6, 7-13, ..., 98-100
+    CHECK(asked[0] == std::pair<uint64_t, uint64_t>{0, 6});
+    CHECK(asked[1] == std::pair<uint64_t, uint64_t>{7, 13});
+    CHECK(asked.back() == std::pair<uint64_t, uint64_t>{98, 100});
+    // The provider's cap exceeded: its error, nothing half-listed.
+    asked.clear();
+    CHECK(c.List(std::nullopt, {0, 8}).error().code() == StatusCode::kUnavailable);
+    CHECK(c.List(std::nullopt, {0, 0}).error().code() == StatusCode::kInvalidArgument);
+    // A head that would take more than 100,000 queries is refused before the first.
+    node.answers["eth_blockNumber"] = [](const json&) -> json { return QuantityHex(1u << 30); };
+    asked.clear();
+    CHECK(c.List(std::nullopt, {0, 10000}).error().code() == StatusCode::kResourceExhausted);
+    CHECK(asked.empty());
+  }
+  SECTION("from a later block: the newest anchors, checked to be a suffix") {
+    ServeRangedLogs(node, contract, {a0, a1, a2}, 10000, &asked);
+    auto list = c.List(std::nullopt, {11, 10000});
+    REQUIRE(list.has_value());
+    REQUIRE(list->size() == 2);
+    CHECK((*list)[0].index == 1);
+    CHECK(asked == std::vector<std::pair<uint64_t, uint64_t>>{{11, 100}});
+    auto of_origin = c.List(Filled(1), {11, 10000});
+    REQUIRE(of_origin.has_value());
+    CHECK(of_origin->size() == 1);
+    CHECK(c.List(std::nullopt, {101, 10000}).value().empty());  // beyond the head
+  }
+  SECTION("a node hiding the newest anchor from a later block") {
+    ServeRangedLogs(node, contract, {a0, a1}, 10000, &asked);
+    CHECK(c.List(std::nullopt, {11, 10000}).error().code() == StatusCode::kDataLoss);
+  }
+  SECTION("a node hiding one in the middle from a later block") {
+    ServeRangedLogs(node, contract, {a0, a2}, 10000, &asked);
+    CHECK(c.List(std::nullopt, {10, 10000}).error().code() == StatusCode::kDataLoss);
+  }
+  SECTION("a log from outside the range asked for") {
+    node.answers["eth_getLogs"] = [&](const json&) -> json {
+      return json::array({LogJson(contract, a0), LogJson(contract, a1), LogJson(contract, a2)});
+    };
+    CHECK(c.List(std::nullopt, {0, 11}).error().code() == StatusCode::kDataLoss);
   }
 }
 

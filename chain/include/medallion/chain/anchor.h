@@ -39,6 +39,14 @@ struct SubmittedAnchor {
   uint64_t nonce = 0;
 };
 
+// Where AnchorContract::List reads the Anchored events: from `from_block` (the contract's
+// deployment block is enough) to the chain's head, `block_range` blocks per eth_getLogs call
+// (public providers refuse wider queries: 10,000 blocks is accepted by the common ones).
+struct AnchorListOptions {
+  uint64_t from_block = 0;
+  uint64_t block_range = 10000;  // > 0
+};
+
 class AnchorContract {
  public:
   AnchorContract(JsonRpcClient rpc, Address contract);
@@ -48,12 +56,17 @@ class AnchorContract {
   // Anchors recorded (eth_call anchorCount()).
   Result<uint64_t> Count() const;
 
-  // Every anchor recorded, oldest first, read from the Anchored events (eth_getLogs), only those
-  // of `origin_hash` if given. The logs are cross-checked against the contract's state: each
-  // event's index is unique and below anchorCount(), and the event of the newest index agrees
-  // with anchorAt(). Errors: the node's (unavailable, ...), data_loss for logs that do not
-  // decode or disagree with the state.
-  Result<std::vector<AnchorRecord>> List(const std::optional<Hash32>& origin_hash) const;
+  // Every anchor recorded from block `options.from_block` on, oldest first, read from the
+  // Anchored events (eth_getLogs, paged by `options.block_range` blocks up to the head read
+  // once with eth_blockNumber), only those of `origin_hash` if given. The logs are
+  // cross-checked against the contract's state at that head: each event's index is unique and
+  // below anchorCount(); without `origin_hash` the indices are exactly the newest ones (all of
+  // them from block 0); the event of the newest index agrees with anchorAt(). At most 100,000
+  // logs and 100,000 queries. Errors: invalid_argument for a zero block_range; the node's
+  // (unavailable, ...); resource_exhausted beyond 100,000 logs or queries; data_loss for logs
+  // that do not decode or disagree with the state.
+  Result<std::vector<AnchorRecord>> List(const std::optional<Hash32>& origin_hash,
+                                         const AnchorListOptions& options = {}) const;
 
   // Sends anchor(origin_hash, size, root) from the key's address: chain id from eth_chainId,
   // nonce from eth_getTransactionCount(pending), gas price from eth_gasPrice, gas from

@@ -27,6 +27,12 @@ using Address = std::array<uint8_t, 20>;
 Result<Address> AddressFromPublicKey(ByteView uncompressed);
 // The address of a 32-byte secp256k1 private key. Errors: invalid_argument for a bad key.
 Result<Address> AddressFromPrivateKey(const SecretBytes& private_key);
+// The standard Ethereum account path of BIP-44 (coin type 60, SLIP-44): m/44'/60'/account'/0/0.
+std::string EthereumAccountPath(uint32_t account);
+// The private key of account `account` of a BIP-39 seed (16..64 bytes): BIP-32 over secp256k1
+// at EthereumAccountPath(account), the key any BIP-44 Ethereum wallet derives from the same
+// mnemonic. Errors: invalid_argument for an account >= 2^31 (hardened) or a bad seed.
+Result<SecretBytes> EthereumKeyFromSeed(ByteView seed, uint32_t account);
 // EIP-55 mixed-case checksum form, "0x" + 40 hex digits.
 std::string AddressToString(const Address& address);
 // "0x" + 40 hex digits. All lower or all upper case is taken as is; mixed case must be a valid

@@ -64,13 +64,17 @@ class JsonRpcClient {
   // eth_estimateGas of a call from `from` (a revert is failed_precondition).
   Result<uint64_t> EstimateGas(const Address& from, const std::optional<Address>& to,
                                ByteView data) const;
-  // eth_call against the latest block.
-  Result<Bytes> EthCall(const Address& to, ByteView data) const;
-  // eth_getLogs of `address` from block 0 to latest, topic 0 = `topic0` and topic 1 =
-  // `topic1` if given. At most `max_logs` (resource_exhausted beyond).
+  // eth_call against block `block`, or the latest block if none.
+  Result<Bytes> EthCall(const Address& to, ByteView data,
+                        std::optional<uint64_t> block = std::nullopt) const;
+  // eth_getLogs of `address` in blocks [from_block, to_block] (to_block: latest if none),
+  // topic 0 = `topic0` and topic 1 = `topic1` if given. Logs marked `removed` are skipped. At
+  // most `max_logs` (resource_exhausted beyond). Providers cap the range one call may cover:
+  // AnchorContract::List pages.
   Result<std::vector<LogEntry>> GetLogs(const Address& address, const Hash32& topic0,
                                         const std::optional<Hash32>& topic1,
-                                        size_t max_logs = 100000) const;
+                                        size_t max_logs = 100000, uint64_t from_block = 0,
+                                        std::optional<uint64_t> to_block = std::nullopt) const;
 
   const std::string& url() const { return url_; }
 

@@ -31,15 +31,53 @@ class LedgerClient;
 // The origin hash an anchor carries: SHA-256 of the log's origin line.
 chain::Hash32 AnchorOriginHash(std::string_view origin);
 
+// Where an anchoring (or paying) secp256k1 key comes from: exactly one of a hex key file and a
+// wallet key store.
+struct AnchoringKeyOptions {
+  // A secp256k1 private key, 64 hex digits (created 0600 if missing where the caller allows).
+  std::string key_file;
+  // A Medallion wallet key store (`wallet init`); the key is BIP-32 over secp256k1 at the
+  // BIP-44 Ethereum path m/44'/60'/account'/0/0 (SLIP-44 coin type 60), the account any
+  // Ethereum wallet derives from the same mnemonic.
+  std::string store;
+  std::string passphrase_file;  // the store's passphrase (else $MEDALLION_PASSPHRASE, a prompt)
+  uint32_t account = 0;
+  bool account_given = false;  // the account option was given (it needs a store)
+  // How the options are spelt in messages: "--anchor-" (serve) gives --anchor-key,
+  // --anchor-store, --anchor-passphrase-file, --anchor-account.
+  std::string option_prefix = "--anchor-";
+};
+
+// The key of `options` and its address. With `create_key_file` a missing key file is created
+// (0600, LoadOrCreateSeed) and *created says so. Errors: invalid_argument for neither or both
+// of a key file and a store, a passphrase file or account without a store, an account >= 2^31,
+// a key file that is not 32 bytes of hex; the key file's errors (not_found without
+// `create_key_file`); OpenAndUnlock's (a wrong passphrase is unauthenticated).
+struct AnchoringKey {
+  SecretBytes key;
+  chain::Address address{};
+  bool created = false;
+};
+Result<AnchoringKey> LoadAnchoringKey(const AnchoringKeyOptions& options, bool create_key_file);
+
 struct AnchoringOptions {
   std::string rpc;       // Ethereum JSON-RPC URL; empty: no anchoring
   std::string contract;  // the LedgerAnchor contract's address (0x...)
-  // The anchoring key: a secp256k1 private key, 64 hex digits, created 0600 if missing
-  // (LoadOrCreateSeed). Its address must be the contract's writer.
-  std::string key_file = "anchor.key";
+  // The anchoring key. Its address must be the contract's writer.
+  AnchoringKeyOptions key;
   uint64_t every_entries = 0;  // anchor once the log grew by this many entries (0: never)
   uint64_t every_seconds = 0;  // anchor a grown log this long after the last anchor (0: never)
+  chain::AnchorListOptions list;  // where the node reads its past anchors (from_block, range)
+  // Any option set: anchoring was asked for (and then needs rpc).
+  bool requested() const {
+    return !rpc.empty() || !contract.empty() || !key.key_file.empty() || !key.store.empty() ||
+           every_entries > 0 || every_seconds > 0;
+  }
 };
+
+// The options' own checks, before anything is opened: rpc, contract and a period
+// (every_entries or every_seconds) are all needed. Errors: invalid_argument.
+Status CheckAnchoringOptions(const AnchoringOptions& options);
 
 // The anchoring thread of a ledger node. Anchors (origin hash, size, root) of the log's latest
 // checkpoint when the log grew by `every_entries` since the last anchor, or when it grew at all
@@ -49,14 +87,13 @@ struct AnchoringOptions {
 // (medallion_anchor_submissions_total{outcome}) and retried after a growing pause (1 s to 60 s).
 class CheckpointAnchorer {
  public:
-  // Reads (or creates) the key, parses the contract address and starts the thread. Errors:
-  // invalid_argument for a bad address, key file or an option without its companions
-  // (neither every_entries nor every_seconds), the key file's errors. The chain is not
-  // contacted here (a chain that is down does not stop the ledger from starting).
+  // Checks the options (CheckAnchoringOptions), parses the contract address and starts the
+  // thread with `key` (LoadAnchoringKey of options.key). Errors: invalid_argument. The chain
+  // is not contacted here (a chain that is down does not stop the ledger from starting).
   // REQUIRES: `log` outlives the anchorer.
   static Result<std::unique_ptr<CheckpointAnchorer>> Start(ledger::Log* log,
                                                            const AnchoringOptions& options,
-                                                           Env env);
+                                                           AnchoringKey key, Env env);
   // Stops and joins the thread (an anchor in flight finishes or times out first).
   ~CheckpointAnchorer();
   CheckpointAnchorer(const CheckpointAnchorer&) = delete;
@@ -108,8 +145,10 @@ struct AnchorCheckReport {
 // writer anchored two roots for one size, or an anchored root is not a prefix of the log's
 // checkpoint; "behind_anchor" if the log offers a tree smaller than one it anchored. The
 // client's and the chain node's errors otherwise.
+// The anchors are read from `list.from_block`, `list.block_range` blocks per eth_getLogs.
 Result<AnchorCheckReport> CheckAnchoredCheckpoint(LedgerClient& client,
                                                   const chain::AnchorContract& contract,
-                                                  const chain::Address& writer);
+                                                  const chain::Address& writer,
+                                                  const chain::AnchorListOptions& list = {});
 
 }  // namespace medallion::roles
