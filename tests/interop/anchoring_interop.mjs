@@ -15,7 +15,11 @@
 //    signed with the ledger's key — another root at an anchored size, or a root at a new size
 //    that is no prefix of the log — makes `ledger checkpoint --anchor-*` fail with reason
 //    split_view;
-// 5. a ledger whose chain is down keeps appending and shows the failures in /metrics.
+// 5. a ledger whose chain is down keeps appending and shows the failures in /metrics;
+// 6. keys from a wallet key store (`wallet restore`): `ledger anchor-address` equals ethers'
+//    HDNodeWallet at m/44'/60'/N'/0/0 (0xf39F...2266 for the Hardhat mnemonic), a node and
+//    `ledger anchor-deploy` take their keys from stores, exactly one key source is required;
+//    `ledger anchors --from-block --block-range` pages eth_getLogs.
 import { spawn, execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,9 +45,9 @@ const ok = (what) => { passed++; console.log(`ok ${passed} - ${what}`); };
 
 function tool(...args) { return execFileSync(TOOL, args, { encoding: 'utf8' }).trim(); }
 // Asynchronous: ganache answers from this very process, so its event loop must keep running.
-function medallion(args, { allowFail = false } = {}) {
+function medallion(args, { allowFail = false, env } = {}) {
   return new Promise((done, fail) => {
-    execFile(M, args, { encoding: 'utf8', timeout: 60000 }, (e, stdout, stderr) => {
+    execFile(M, args, { encoding: 'utf8', timeout: 60000, env: env ? { ...process.env, ...env } : process.env }, (e, stdout, stderr) => {
       if (!e) return done({ code: 0, out: stdout });
       if (!allowFail) return fail(new Error(`medallion ${args.join(' ')} failed (${e.code}): ${stderr}`));
       done({ code: e.code, out: stdout, err: stderr });
@@ -269,14 +273,63 @@ async function main() {
   assert.match(metrics, /medallion_anchor_last_size 9\n/, anchorLines);
   ledger.kill('SIGTERM');
 
-  // By time: a second log anchoring every 2 seconds (its own key, funded, and its own contract)
+  // Keys from a wallet key store (`wallet restore`): BIP-44 m/44'/60'/N'/0/0, the account
+  // ethers' HDNodeWallet (and any Ethereum wallet) derives from the same mnemonic.
+  writeFileSync(join(work, 'store-pass.txt'), 'anchoring interop passphrase\n', { mode: 0o600 });
+  const restore = async (name, phrase) => {
+    writeFileSync(join(work, `${name}.mnemonic`), phrase + '\n', { mode: 0o600 });
+    await medallion(['wallet', 'restore', '--store', join(work, `${name}.db`), '--mnemonic-file', join(work, `${name}.mnemonic`), '--kdf', 'test', '--passphrase-file', join(work, 'store-pass.txt')], { env: { MEDALLION_ALLOW_TEST_KDF: '1' } });
+    return join(work, `${name}.db`);
+  };
+  const storeArgs = (store, account) => ['--anchor-store', store, '--anchor-passphrase-file', join(work, 'store-pass.txt'), '--anchor-account', String(account)];
+  const hardhatPhrase = 'test test test test test test test test test test test junk';
+  const hardhat = await restore('hardhat', hardhatPhrase);
+  const hd0 = ethers.HDNodeWallet.fromPhrase(hardhatPhrase, undefined, "m/44'/60'/0'/0/0");
+  assert.equal(hd0.address, '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266');
+  const addr0 = JSON.parse((await medallion(['ledger', 'anchor-address', ...storeArgs(hardhat, 0), '--json'])).out);
+  assert.equal(addr0.address, hd0.address);
+  assert.equal(addr0.path, "m/44'/60'/0'/0/0");
+  const randomPhrase = ethers.Wallet.createRandom().mnemonic.phrase;
+  const randomStore = await restore('random', randomPhrase);
+  for (const n of [0, 5]) {
+    const mine = (await medallion(['ledger', 'anchor-address', ...storeArgs(randomStore, n)])).out.trim();
+    assert.equal(mine, ethers.HDNodeWallet.fromPhrase(randomPhrase, undefined, `m/44'/60'/${n}'/0/0`).address);
+  }
+  ok('ledger anchor-address of a key store equals ethers\' HDNodeWallet at m/44\'/60\'/N\'/0/0 (0xf39F...2266 for the Hardhat mnemonic)');
+
+  // ganache's deterministic accounts are m/44'/60'/0'/0/i of its mnemonic: account 0 (index 0)
+  // pays for a deployment from a key store.
+  const ganacheStore = await restore('ganache', 'myth like bonus scare over problem client lizard pioneer submit female collect');
+  const ganacheStoreArgs = ['--store', ganacheStore, '--passphrase-file', join(work, 'store-pass.txt')];
+  assert.equal((await medallion(['ledger', 'anchor-address', '--anchor-store', ganacheStore, '--anchor-passphrase-file', join(work, 'store-pass.txt')])).out.trim(), ethers.getAddress(accounts[0]));
+
+  // Exactly one key source; nothing is created when the options are refused.
+  for (const [args, msg] of [
+    [['ledger', 'serve', '--db', join(work, 'refused.db'), '--key-file', join(work, 'refused.key'), '--origin', 'anchoring.test/refused', '--anchor-rpc', rpc, '--anchor-contract', contractAddress, '--anchor-every-entries', '1'], /exactly one of a key file \(--anchor-key\) and a wallet key store \(--anchor-store\)/],
+    [['ledger', 'serve', '--db', join(work, 'refused.db'), '--key-file', join(work, 'refused.key'), '--origin', 'anchoring.test/refused', '--anchor-rpc', rpc, '--anchor-contract', contractAddress, '--anchor-every-entries', '1', '--anchor-key', join(work, 'anchor.key'), ...storeArgs(hardhat, 0)], /exactly one/],
+    [['ledger', 'serve', '--db', join(work, 'refused.db'), '--key-file', join(work, 'refused.key'), '--origin', 'anchoring.test/refused', '--anchor-rpc', rpc, '--anchor-contract', contractAddress, '--anchor-every-entries', '1', '--anchor-key', join(work, 'anchor.key'), '--anchor-account', '1'], /need --anchor-store/],
+    [['ledger', 'anchor-deploy', '--rpc', rpc, '--writer', hd0.address, '--bytecode', join(here, '../../contracts/LedgerAnchor.bin')], /exactly one of a key file \(--key\) and a wallet key store \(--store\)/],
+    [['ledger', 'anchor-address', ...storeArgs(hardhat, 2147483648)], /below 2\^31/],
+  ]) {
+    const bad = await medallion(args, { allowFail: true });
+    assert.equal(bad.code, 2, `${args.join(' ')}: ${bad.err}`);
+    assert.match(bad.err, msg);
+  }
+  assert.throws(() => readFileSync(join(work, 'refused.db')));
+  assert.throws(() => readFileSync(join(work, 'refused.key')));
+  ok('ledger serve / anchor-deploy without exactly one key source are refused (exit 2), creating nothing');
+
+  // By time: a second log anchoring every 2 seconds (its own key, account 1 of the Hardhat
+  // mnemonic's key store, funded, and its own contract deployed from ganache's key store)
   // anchors a single entry that no entry count would.
-  const timedKey = '0x' + randomBytes(32).toString('hex');
-  writeFileSync(join(work, 'timed-anchor.key'), timedKey.slice(2) + '\n', { mode: 0o600 });
-  const timedAddress = new ethers.Wallet(timedKey).address;
+  const timedAddress = ethers.HDNodeWallet.fromPhrase(hardhatPhrase, undefined, "m/44'/60'/1'/0/0").address;
   await (await funder.sendTransaction({ to: timedAddress, value: ethers.parseEther('1') })).wait();
-  const timedContract = JSON.parse((await medallion(['ledger', 'anchor-deploy', '--rpc', rpc, '--key', join(work, 'funder.key'), '--writer', timedAddress, '--bytecode', join(here, '../../contracts/LedgerAnchor.bin'), '--json'])).out).contract;
-  const { child: timed, banner: bt } = await startLedger('timed', `--anchor-rpc ${rpc} --anchor-contract ${timedContract} --anchor-key timed-anchor.key --anchor-every-seconds 2`);
+  const timedDeploy = JSON.parse((await medallion(['ledger', 'anchor-deploy', '--rpc', rpc, ...ganacheStoreArgs, '--writer', timedAddress, '--bytecode', join(here, '../../contracts/LedgerAnchor.bin'), '--json'])).out);
+  const timedContract = timedDeploy.contract;
+  const deployBlock = await provider.getBlockNumber();  // ganache mines each transaction at once
+  const { child: timed, banner: bt } = await startLedger('timed', `--anchor-rpc ${rpc} --anchor-contract ${timedContract} ${storeArgs(hardhat, 1).join(' ')} --anchor-every-seconds 2 --anchor-from-block ${deployBlock} --anchor-block-range 2`);
+  assert.equal(bt.anchor_address, timedAddress);
+  assert.equal(bt.anchor_path, "m/44'/60'/1'/0/0");
   await append(bt.url, 1, 'timed');
   const t0 = Date.now();
   let timedList;
@@ -287,8 +340,23 @@ async function main() {
   }
   assert.deepEqual(timedList.anchors.map((a) => a.size), [1]);
   assert.equal(timedList.anchors[0].sender, timedAddress);
+  assert.equal((await provider.getTransaction(timedList.anchors[0].tx)).from, timedAddress);
   timed.kill('SIGTERM');
-  ok(`--anchor-every-seconds 2 anchors a log of one entry (after ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  ok(`a node whose key is account 1 of a key store (ethers' address) anchors by time: --anchor-every-seconds 2, one entry (after ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+
+  // Paging: one block per eth_getLogs query, from the deployment block or from one after the
+  // anchor; the listing from 0 in 1-block pages equals the one query of the default.
+  const anchorBlock = timedList.anchors[0].block;
+  const paged = JSON.parse((await medallion(['ledger', 'anchors', '--rpc', rpc, '--contract', timedContract, '--from-block', String(deployBlock), '--block-range', '1', '--json'])).out);
+  assert.deepEqual(paged.anchors, timedList.anchors);
+  const pagedAll = JSON.parse((await medallion(['ledger', 'anchors', '--rpc', rpc, '--contract', contractAddress, '--block-range', '1', '--json'])).out);
+  const defaultAll = JSON.parse((await medallion(['ledger', 'anchors', '--rpc', rpc, '--contract', contractAddress, '--json'])).out);
+  assert.deepEqual(pagedAll.anchors, defaultAll.anchors);
+  const later = JSON.parse((await medallion(['ledger', 'anchors', '--rpc', rpc, '--contract', timedContract, '--from-block', String(anchorBlock + 1), '--json'])).out);
+  assert.deepEqual(later.anchors, []);
+  const badRange = await medallion(['ledger', 'anchors', '--rpc', rpc, '--contract', timedContract, '--block-range', '0'], { allowFail: true });
+  assert.equal(badRange.code, 2, badRange.err);
+  ok(`ledger anchors --from-block/--block-range page eth_getLogs (${pagedAll.anchors.length} anchors in 1-block pages equal the default listing)`);
 
   // 5. A chain that is down never stops the ledger.
   // A port nothing listens on: taken from the kernel, then released.
@@ -316,7 +384,7 @@ try {
   console.log(`${passed} passed, 0 failed`);
 } catch (e) {
   console.error(e);
-  for (const f of ['ledger.err', 'lonely.err']) { try { console.error(f + ':\n' + readFileSync(join(work, f), 'utf8').slice(-2000)); } catch {} }
+  for (const f of ['ledger.err', 'timed.err', 'lonely.err']) { try { console.error(f + ':\n' + readFileSync(join(work, f), 'utf8').slice(-2000)); } catch {} }
   console.log(`${passed} passed, 1 failed`);
   process.exitCode = 1;
 } finally {
