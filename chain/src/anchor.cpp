@@ -52,8 +52,8 @@ Result<std::vector<AnchorRecord>> AnchorContract::List(const std::optional<Hash3
         "block or widen the block range");
   std::vector<LogEntry> logs;
   for (uint64_t from = options.from_block; from <= head;) {
-    const uint64_t to = head - from < options.block_range - 1 ? head
-                                                              : from + options.block_range - 1;
+    const uint64_t to =
+        head - from < options.block_range - 1 ? head : from + options.block_range - 1;
     MDL_ASSIGN_OR_RETURN(std::vector<LogEntry> page,
                          rpc_.GetLogs(contract_, EventTopic(kAnchoredEvent), origin_hash,
                                       kMaxLogs - logs.size(), from, to));
@@ -104,9 +104,9 @@ Result<std::vector<AnchorRecord>> AnchorContract::List(const std::optional<Hash3
   if (!out.empty()) {
     // The newest log against the state itself (a node hiding or inventing logs shows here).
     const AnchorRecord& last = out.back();
-    MDL_ASSIGN_OR_RETURN(Bytes state,
-                         rpc_.EthCall(contract_, AbiCall(kAnchorAtFunction, {AbiUint(last.index)}),
-                                      head));
+    MDL_ASSIGN_OR_RETURN(
+        Bytes state,
+        rpc_.EthCall(contract_, AbiCall(kAnchorAtFunction, {AbiUint(last.index)}), head));
     auto w = AbiWords(state, 5);
     if (!w) return Status::DataLoss("anchorAt(): " + w.error().message());
     auto size = AbiWordToUint64((*w)[1]);

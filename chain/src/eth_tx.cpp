@@ -51,9 +51,9 @@ std::string EthereumAccountPath(uint32_t account) {
 Result<SecretBytes> EthereumKeyFromSeed(ByteView seed, uint32_t account) {
   if (account >= wallet::kHardened)
     return Status::InvalidArgument("an Ethereum account number must be below 2^31");
-  MDL_ASSIGN_OR_RETURN(wallet::ExtendedKey key,
-                       wallet::DeriveFromSeed(wallet::Curve::kSecp256k1, seed,
-                                              EthereumAccountPath(account)));
+  MDL_ASSIGN_OR_RETURN(
+      wallet::ExtendedKey key,
+      wallet::DeriveFromSeed(wallet::Curve::kSecp256k1, seed, EthereumAccountPath(account)));
   return SecretBytes::CopyFrom(key.private_key().Reveal());
 }
 

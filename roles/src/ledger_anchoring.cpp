@@ -38,8 +38,7 @@ Result<AnchoringKey> LoadAnchoringKey(const AnchoringKeyOptions& options, bool c
     return Status::InvalidArgument("the anchoring key: give exactly one of a key file (" + p +
                                    "key) and a wallet key store (" + p + "store)");
   if (!from_store && (!options.passphrase_file.empty() || options.account_given))
-    return Status::InvalidArgument(p + "passphrase-file and " + p + "account need " + p +
-                                   "store");
+    return Status::InvalidArgument(p + "passphrase-file and " + p + "account need " + p + "store");
   AnchoringKey out;
   std::string source;
   if (from_file) {
@@ -62,7 +61,8 @@ Result<AnchoringKey> LoadAnchoringKey(const AnchoringKeyOptions& options, bool c
       return Status::InvalidArgument(p + "account must be below 2^31");
     MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret,
                          OpenAndUnlock(options.store, options.passphrase_file));
-    MDL_ASSIGN_OR_RETURN(out.key, chain::EthereumKeyFromSeed(secret.seed.Reveal(), options.account));
+    MDL_ASSIGN_OR_RETURN(out.key,
+                         chain::EthereumKeyFromSeed(secret.seed.Reveal(), options.account));
   }
   auto address = chain::AddressFromPrivateKey(out.key);
   if (!address) return Status::InvalidArgument(source + " is not a usable secp256k1 key");
@@ -90,8 +90,8 @@ Result<std::unique_ptr<CheckpointAnchorer>> CheckpointAnchorer::Start(
   MDL_RETURN_IF_ERROR(CheckAnchoringOptions(options));
   auto contract = chain::ParseAddress(options.contract);
   std::unique_ptr<CheckpointAnchorer> a(new CheckpointAnchorer(
-      log, chain::AnchorContract(chain::JsonRpcClient(options.rpc), *contract),
-      std::move(key.key), key.address, options, env));
+      log, chain::AnchorContract(chain::JsonRpcClient(options.rpc), *contract), std::move(key.key),
+      key.address, options, env));
   a->thread_ = std::thread([p = a.get()] { p->Run(); });
   return a;
 }

@@ -123,8 +123,8 @@ Status LedgerNodeRole::Start() {
   if (!witnesses.empty())
     collector_ = std::make_unique<roles::CosignatureCollector>(log_.get(), witnesses);
   if (anchor_key) {
-    MDL_ASSIGN_OR_RETURN(anchorer_, CheckpointAnchorer::Start(log_.get(), o.anchor,
-                                                              std::move(*anchor_key), env_));
+    MDL_ASSIGN_OR_RETURN(
+        anchorer_, CheckpointAnchorer::Start(log_.get(), o.anchor, std::move(*anchor_key), env_));
   }
   MDL_ASSIGN_OR_RETURN(std::unique_ptr<httplib::Server> made, MakeServer(o.tls));
   roles::RegisterLedgerRoutes(*made, log_.get(), nullptr, collector_.get());

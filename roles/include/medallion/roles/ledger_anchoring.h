@@ -65,8 +65,8 @@ struct AnchoringOptions {
   std::string contract;  // the LedgerAnchor contract's address (0x...)
   // The anchoring key. Its address must be the contract's writer.
   AnchoringKeyOptions key;
-  uint64_t every_entries = 0;  // anchor once the log grew by this many entries (0: never)
-  uint64_t every_seconds = 0;  // anchor a grown log this long after the last anchor (0: never)
+  uint64_t every_entries = 0;     // anchor once the log grew by this many entries (0: never)
+  uint64_t every_seconds = 0;     // anchor a grown log this long after the last anchor (0: never)
   chain::AnchorListOptions list;  // where the node reads its past anchors (from_block, range)
   // Any option set: anchoring was asked for (and then needs rpc).
   bool requested() const {
