@@ -461,8 +461,10 @@ def chain_seeds():
     log = {"address": "0x" + "11" * 20, "topics": [topic0, "0x" + "22" * 32, word_hex(3), "0x" + "00" * 12 + "44" * 20],
            "data": "0x" + "55" * 32 + (0).to_bytes(32, "big").hex(), "blockNumber": "0x5",
            "transactionHash": "0x" + "66" * 32, "logIndex": "0x0", "removed": False}
+    # In the order the harness asks: writer(), anchorCount(), then List: eth_blockNumber,
+    # anchorCount() at that block, eth_getLogs (one page), anchorAt(newest).
     write("chain", "node_anchors", b"\x03" + b"\x1e".join([
-        rpc(writer), rpc(word_hex(1)), rpc([log]), rpc("0x" + "22" * 32 + word_hex(3)[2:] + "55" * 32 + "00" * 12 + "44" * 20 + word_hex(5)[2:])]))
+        rpc(writer), rpc(word_hex(1)), rpc("0x10"), rpc(word_hex(1)), rpc([log]), rpc("0x" + "22" * 32 + word_hex(3)[2:] + "55" * 32 + "00" * 12 + "44" * 20 + word_hex(5)[2:])]))
     receipt = {"transactionHash": "0x" + "33" * 32, "blockNumber": "0x7", "status": "0x1", "gasUsed": "0x5208", "contractAddress": None}
     write("chain", "node_receipt", b"\x03" + rpc(receipt))
     write("chain", "node_error", b"\x03" + json.dumps({"jsonrpc": "2.0", "id": 1, "error": {"code": 3, "message": "execution reverted", "data": "0x"}}).encode())
