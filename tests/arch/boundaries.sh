@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The module boundaries (docs/architecture.md §Modules), checked over the include graph and the
 # CMake link lists. Fails, naming each offending line, if a forbidden dependency appears:
-#   - the lower modules (core storage wallet ledger did claims uma) never include or link
+#   - the lower modules (core storage wallet ledger did claims oid4vc uma) never include or link
 #     medallion/http, medallion/web, medallion/roles or medallion/cli;
 #   - http/ includes and links none of roles, cli, uma, claims, web;
 #   - web/ (the browser foundation) includes and links none of roles, cli, uma, claims: only
@@ -46,7 +46,7 @@ check() {  # description output
 }
 
 # The lower modules never reach the served layers.
-for m in core storage wallet ledger did claims uma; do
+for m in core storage wallet ledger did claims oid4vc uma; do
   check "$m/ includes an upper layer (http, web, roles, cli)" "$(includes "$m" 'medallion/(http|web|roles|cli|server)/')"
   check "$m/ links an upper layer (http, web, roles, cli)" "$(links "$m" 'http|web|roles|cli|server')"
   check "$m/ includes or links chain (only roles and cli use it)" \
@@ -92,13 +92,13 @@ check "chain/ links a module other than core, wallet and http" \
   "$(links chain 'storage|ledger|did|claims|uma|roles|cli|server|web|webauthn|bridge')"
 
 # libsodium and libsecp256k1 only in core/ and wallet/ (docs/architecture.md "Crypto").
-for m in storage ledger did claims uma http web roles cli mobile-bridge chain; do
+for m in storage ledger did claims oid4vc uma http web roles cli mobile-bridge chain; do
   check "$m/ includes sodium.h or secp256k1 (only core/ and wallet/ may)" \
     "$(includes "$m" 'sodium\.h|secp256k1\.h|secp256k1_[a-z]+\.h')"
 done
 
 # cpp-httplib only behind http/, web/ and roles/.
-for m in core storage wallet ledger did claims uma cli mobile-bridge webauthn chain; do
+for m in core storage wallet ledger did claims oid4vc uma cli mobile-bridge webauthn chain; do
   check "$m/ includes httplib.h (only http/, web/ and roles/ may)" "$(includes "$m" 'httplib\.h')"
 done
 

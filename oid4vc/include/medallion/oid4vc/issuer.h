@@ -1,0 +1,166 @@
+// An OpenID for Verifiable Credential Issuance 1.0 (final, 2025-09) Credential Issuer with its
+// own OAuth 2.0 authorization server for the Pre-Authorized Code Flow (docs/openid4vc.md):
+//
+//   - Credential Issuer Metadata (§12.2) and the RFC 8414 authorization server metadata (§12.3);
+//   - Credential Offers (§4.1) by value and by reference (§4.1.3), each with a single-use
+//     pre-authorized code and, by default, a Transaction Code (`tx_code`, §4.1.1);
+//   - the Token Endpoint (§6) for grant type urn:ietf:params:oauth:grant-type:pre-authorized_code
+//     (anonymous access, no DPoP): an access token bound to its offer, with an expiry;
+//   - the Nonce Endpoint (§7): single-use `c_nonce` values with an expiry, bound to the access
+//     token when the request presents one;
+//   - the Credential Endpoint (§8) with `jwt` key proofs (Appendix F.1, typ
+//     `openid4vci-proof+jwt`, ES256 or EdDSA, the key as `jwk` or as a `kid` did:key / did:jwk
+//     URL), issuing an SD-JWT VC (`dc+sd-jwt`, Appendix A.3) whose `cnf.jwk` is the proven key.
+//
+// Codes, tokens, nonces and transaction codes are stored only as SHA-256 digests, in the
+// issuer's own SQLite file (WAL, synchronous=FULL), so a restart keeps every single-use rule.
+// Errors of the protocol carry the spec's error code as the Status reason (error codes below);
+// the HTTP layer (roles/oid4vci_http.h) sends them as {"error", "error_description"}.
+// Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "medallion/claims/signer.h"
+#include "medallion/core/bytes.h"
+#include "medallion/core/env.h"
+#include "medallion/core/status.h"
+
+struct sqlite3;
+
+namespace medallion::oid4vc {
+
+// OpenID4VCI 1.0 Appendix F.1: the `typ` of a `jwt` key proof.
+inline constexpr std::string_view kProofJwtTyp = "openid4vci-proof+jwt";
+// §4.1.1 / §6.1: the grant type of the Pre-Authorized Code Flow.
+inline constexpr std::string_view kPreAuthorizedGrant =
+    "urn:ietf:params:oauth:grant-type:pre-authorized_code";
+// §4.1: the scheme of a Credential Offer handed to a wallet (link or QR code).
+inline constexpr std::string_view kOfferScheme = "openid-credential-offer://";
+// Our credential configuration (§12.2.4): the MedicalLicenseCredential as an SD-JWT VC.
+inline constexpr std::string_view kLicenseSdJwtConfiguration = "MedicalLicenseCredential_dc+sd-jwt";
+// The SD-JWT VC type of that configuration (SD-JWT VC §3.2.2.1 `vct`).
+inline constexpr std::string_view kLicenseVct = "urn:medallion:vct:MedicalLicenseCredential:1";
+
+// The error codes (the Status reason of every protocol error).
+namespace error {
+// RFC 6749 §5.2, OpenID4VCI §6.3 (Token Endpoint).
+inline constexpr std::string_view kInvalidRequest = "invalid_request";
+inline constexpr std::string_view kInvalidGrant = "invalid_grant";
+inline constexpr std::string_view kUnsupportedGrantType = "unsupported_grant_type";
+// RFC 6750 §3.1 (Credential and Nonce Endpoints: the access token).
+inline constexpr std::string_view kInvalidToken = "invalid_token";
+// OpenID4VCI §8.3.1.2 (Credential Endpoint).
+inline constexpr std::string_view kInvalidCredentialRequest = "invalid_credential_request";
+inline constexpr std::string_view kUnknownCredentialConfiguration =
+    "unknown_credential_configuration";
+inline constexpr std::string_view kUnknownCredentialIdentifier = "unknown_credential_identifier";
+inline constexpr std::string_view kInvalidProof = "invalid_proof";
+inline constexpr std::string_view kInvalidNonce = "invalid_nonce";
+inline constexpr std::string_view kCredentialRequestDenied = "credential_request_denied";
+}  // namespace error
+
+struct IssuerOptions {
+  // The Credential Issuer Identifier (§12.2.1): an https URL (http on loopback in tests) with no
+  // query or fragment. Endpoints live under it (/oid4vci/...), metadata at its well-known URLs.
+  std::string credential_issuer;
+  std::string display_name = "Medical society";
+  // Signs the credentials: the issuer's assertion key; its DID is the credential's `iss`.
+  claims::Signer signer;
+  int64_t offer_ttl_seconds = 600;      // the pre-authorized code's lifetime
+  int64_t token_ttl_seconds = 300;      // the access token's
+  int64_t nonce_ttl_seconds = 300;      // a c_nonce's
+  int64_t proof_max_age_seconds = 300;  // a key proof's `iat` may be this old (plus skew)
+  int64_t max_clock_skew_seconds = 60;
+  int tx_code_length = 6;        // digits (§4.1.1 tx_code.input_mode "numeric")
+  int max_tx_code_attempts = 5;  // wrong transaction codes before the offer is burnt
+};
+
+// What a new offer is for.
+struct OfferRequest {
+  std::string configuration_id = std::string(kLicenseSdJwtConfiguration);
+  // The credential's claims (a JSON object: `sub`, the license's members, `exp`, ...). The
+  // issuer adds iss, iat, vct and cnf at issuance.
+  std::string claims_json;
+  // RFC 6901 pointers into claims of those to make selectively disclosable.
+  std::vector<std::string> disclosable;
+  bool tx_code = true;  // require a transaction code (handed to the holder out of band)
+  std::string label;    // who it is for (the society's license id), kept with the offer
+};
+
+struct Offer {
+  std::string id;          // names the offer by reference (§4.1.3)
+  std::string offer_json;  // the Credential Offer object (§4.1.1)
+  std::string uri;         // openid-credential-offer://?credential_offer=<the object, URL-encoded>
+  std::string uri_by_reference;  // ...?credential_offer_uri=<issuer>/oid4vci/offers/<id>
+  std::string tx_code;           // "" when none; shown to the holder through another channel
+  int64_t expires = 0;           // POSIX seconds
+};
+
+class Issuer {
+ public:
+  // Opens (creating) the issuer's state at `path`. Errors: invalid_argument (options: an
+  // identifier that is not an absolute http(s) URL, a signer without a DID URL), the database's.
+  static Result<std::unique_ptr<Issuer>> Open(const std::string& path, IssuerOptions options,
+                                              Env env);
+  ~Issuer();
+  Issuer(const Issuer&) = delete;
+  Issuer& operator=(const Issuer&) = delete;
+
+  const IssuerOptions& options() const { return options_; }
+  std::string Endpoint(std::string_view name) const;  // <credential_issuer>/oid4vci/<name>
+
+  // §12.2.4 Credential Issuer Metadata (JSON text).
+  std::string CredentialIssuerMetadata() const;
+  // RFC 8414 §2 Authorization Server Metadata, with the OpenID4VCI §12.3 member
+  // `pre-authorized_grant_anonymous_access_supported` (JSON text).
+  std::string AuthorizationServerMetadata() const;
+
+  // Creates an offer. Errors: invalid_argument (unknown configuration id, claims that are not
+  // a JSON object), the database's.
+  Result<Offer> CreateOffer(const OfferRequest& request);
+  // §4.1.3: the Credential Offer object of a live offer (JSON text). Errors: not_found (unknown,
+  // expired or already redeemed: the same answer).
+  Result<std::string> OfferObject(const std::string& id);
+
+  // §6.1 Token Request (the form parameters). Returns the §6.2 Token Response (JSON text).
+  // Errors (reason): unsupported_grant_type, invalid_request (a missing parameter, a missing
+  // tx_code the offer requires), invalid_grant (unknown, expired or redeemed code; a wrong
+  // tx_code; too many wrong ones).
+  Result<std::string> Token(const std::map<std::string, std::string>& form);
+
+  // §7.2 Nonce Response ({"c_nonce"}, JSON text). `access_token` may be empty (an unbound
+  // nonce, usable once by any session); with a token, the nonce is usable only with it.
+  // Errors: invalid_token (a token that is given but not live).
+  Result<std::string> Nonce(std::string_view access_token);
+
+  // §8.2 Credential Request with the bearer `access_token`; returns the §8.3 Credential Response
+  // (JSON text). Errors (reason): invalid_token (unauthenticated); invalid_credential_request,
+  // unknown_credential_configuration, unknown_credential_identifier, invalid_proof,
+  // invalid_nonce, credential_request_denied (invalid_argument / permission_denied).
+  Result<std::string> Credential(std::string_view access_token, std::string_view request_json);
+
+ private:
+  Issuer(sqlite3* db, IssuerOptions options, Env env);
+  struct HolderKey;
+  Result<HolderKey> VerifyProof(std::string_view jwt, const std::string& token_digest);
+  Bytes Digest(std::string_view secret) const;
+  int64_t Now() const;
+
+  sqlite3* db_;
+  std::mutex mu_;
+  IssuerOptions options_;
+  std::string issuer_did_;
+  Env env_;
+};
+
+}  // namespace medallion::oid4vc

@@ -1,0 +1,548 @@
+// OpenID4VCI 1.0 Credential Issuer, Pre-Authorized Code Flow (issuer.h, docs/openid4vc.md).
+#include "medallion/oid4vc/issuer.h"
+
+#include <sqlite3.h>
+
+#include <nlohmann/json.hpp>
+
+#include "medallion/claims/sd_jwt.h"
+#include "medallion/core/encoding.h"
+#include "medallion/core/hash.h"
+#include "medallion/core/json.h"
+#include "medallion/did/did_key.h"
+#include "medallion/storage/sqlite.h"
+#include "medallion/wallet/keys.h"
+
+namespace medallion::oid4vc {
+
+using nlohmann::json;
+using sql::Stmt;
+
+namespace {
+
+constexpr std::string_view kWhat = "oid4vci";
+
+constexpr const char* kMigrations[] = {
+    // 1: offers (the pre-authorized code and the transaction code, digests only), access
+    // tokens (bound to their offer) and c_nonces (bound to a token or to none).
+    "CREATE TABLE offers (id TEXT PRIMARY KEY, code_digest BLOB NOT NULL UNIQUE, "
+    "  tx_digest BLOB, configuration TEXT NOT NULL, claims TEXT NOT NULL, "
+    "  disclosable TEXT NOT NULL, label TEXT NOT NULL, offer TEXT NOT NULL, "
+    "  created INTEGER NOT NULL, expires INTEGER NOT NULL, redeemed INTEGER NOT NULL DEFAULT 0, "
+    "  tx_failures INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE tokens (digest BLOB PRIMARY KEY, offer TEXT NOT NULL REFERENCES offers(id), "
+    "  expires INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE nonces (digest BLOB PRIMARY KEY, token BLOB, expires INTEGER NOT NULL, "
+    "  used INTEGER NOT NULL DEFAULT 0);",
+};
+
+Status Err(StatusCode code, std::string_view reason, std::string_view detail) {
+  return Status::WithReason(code, reason, detail);
+}
+Status Bad(std::string_view reason, std::string_view detail) {
+  return Err(StatusCode::kInvalidArgument, reason, detail);
+}
+
+// RFC 7518 §3.4: the 64-byte R || S of an ES256 JWS as the DER ECDSA-Sig-Value the wallet's
+// P-256 check takes.
+Bytes RawToDer(ByteView raw) {
+  auto integer = [](ByteView v) {
+    size_t i = 0;
+    while (i + 1 < v.size() && v[i] == 0) ++i;
+    Bytes out{0x02};
+    const bool pad = (v[i] & 0x80) != 0;
+    out.push_back(static_cast<uint8_t>(v.size() - i + (pad ? 1 : 0)));
+    if (pad) out.push_back(0);
+    out.insert(out.end(), v.begin() + static_cast<std::ptrdiff_t>(i), v.end());
+    return out;
+  };
+  Bytes r = integer(raw.subspan(0, 32)), s = integer(raw.subspan(32, 32));
+  Bytes der{0x30, static_cast<uint8_t>(r.size() + s.size())};
+  der.insert(der.end(), r.begin(), r.end());
+  der.insert(der.end(), s.begin(), s.end());
+  return der;
+}
+
+// A JOSE algorithm of a key proof (metadata proof_signing_alg_values_supported).
+enum class ProofAlg { kEdDSA, kES256 };
+
+struct PublicKey {
+  ProofAlg alg;
+  Bytes x, y;  // Ed25519: x = the 32-byte key; P-256: the coordinates
+};
+
+// A public JWK (RFC 7517) of an Ed25519 (RFC 8037 §2) or P-256 (RFC 7518 §6.2.1) key. Private
+// members are refused.
+Result<PublicKey> KeyFromJwk(const json& jwk) {
+  if (!jwk.is_object()) return Bad(error::kInvalidProof, "jwk is not an object");
+  if (jwk.contains("d")) return Bad(error::kInvalidProof, "jwk carries a private key");
+  const std::string kty = jwk.value("kty", ""), crv = jwk.value("crv", "");
+  auto coord = [&](const char* name) -> Result<Bytes> {
+    if (!jwk.contains(name) || !jwk[name].is_string())
+      return Bad(error::kInvalidProof, std::string("jwk has no ") + name);
+    auto b = Base64UrlDecode(jwk[name].get<std::string>());
+    if (!b || b->size() != 32)
+      return Bad(error::kInvalidProof, std::string("jwk ") + name + " is not 32 bytes");
+    return *b;
+  };
+  if (kty == "OKP" && crv == "Ed25519") {
+    MDL_ASSIGN_OR_RETURN(Bytes x, coord("x"));
+    if (!wallet::IsValidEd25519PublicKey(x))
+      return Bad(error::kInvalidProof, "jwk is not a valid Ed25519 key");
+    return PublicKey{ProofAlg::kEdDSA, std::move(x), {}};
+  }
+  if (kty == "EC" && crv == "P-256") {
+    MDL_ASSIGN_OR_RETURN(Bytes x, coord("x"));
+    MDL_ASSIGN_OR_RETURN(Bytes y, coord("y"));
+    if (!wallet::IsValidP256PublicKey(x, y))
+      return Bad(error::kInvalidProof, "jwk is not a P-256 point");
+    return PublicKey{ProofAlg::kES256, std::move(x), std::move(y)};
+  }
+  return Bad(error::kInvalidProof, "jwk: only OKP Ed25519 and EC P-256 keys are supported");
+}
+
+json PublicJwk(const PublicKey& k) {
+  if (k.alg == ProofAlg::kEdDSA)
+    return {{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", Base64UrlEncode(k.x)}};
+  return {
+      {"kty", "EC"}, {"crv", "P-256"}, {"x", Base64UrlEncode(k.x)}, {"y", Base64UrlEncode(k.y)}};
+}
+
+// Appendix F.1 `kid`: a DID URL naming the key: did:key (Ed25519; the fragment, if any, is the
+// multibase key itself) or did:jwk (the fragment, if any, is "0").
+Result<PublicKey> KeyFromKid(std::string_view kid) {
+  const size_t hash = kid.find('#');
+  const std::string_view did = kid.substr(0, hash);
+  const std::string_view fragment = hash == std::string_view::npos ? "" : kid.substr(hash + 1);
+  if (did.starts_with("did:key:")) {
+    auto k = did::ParseDidKey(did);
+    if (!k) return Bad(error::kInvalidProof, "kid: " + k.error().message());
+    if (k->type != did::KeyType::kEd25519)
+      return Bad(error::kInvalidProof, "kid: only Ed25519 did:key keys are supported");
+    if (!fragment.empty() && fragment != k->multibase)
+      return Bad(error::kInvalidProof, "kid: the fragment does not name the did:key's key");
+    return PublicKey{ProofAlg::kEdDSA, k->public_key, {}};
+  }
+  if (did.starts_with("did:jwk:")) {
+    if (!fragment.empty() && fragment != "0")
+      return Bad(error::kInvalidProof, "kid: a did:jwk key is #0");
+    auto bytes = Base64UrlDecode(did.substr(8));
+    if (!bytes) return Bad(error::kInvalidProof, "kid: did:jwk is not base64url");
+    auto jwk = ParseJsonObject(ToString(*bytes), "did:jwk");
+    if (!jwk) return Bad(error::kInvalidProof, "kid: did:jwk is not a JSON object");
+    return KeyFromJwk(*jwk);
+  }
+  return Bad(error::kInvalidProof, "kid: only did:key and did:jwk key ids are supported");
+}
+
+std::string Digits(Rng& rng, int n) {
+  std::string out;
+  while (static_cast<int>(out.size()) < n) {
+    Bytes b = rng.RandomBytes(16);
+    for (uint8_t c : b) {
+      if (c < 250 && static_cast<int>(out.size()) < n)
+        out.push_back(static_cast<char>('0' + c % 10));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+struct Issuer::HolderKey {
+  PublicKey key;
+};
+
+Issuer::Issuer(sqlite3* db, IssuerOptions options, Env env)
+    : db_(db), options_(std::move(options)), env_(env) {
+  issuer_did_ =
+      options_.signer.verification_method.substr(0, options_.signer.verification_method.find('#'));
+}
+
+Issuer::~Issuer() { sqlite3_close(db_); }
+
+Result<std::unique_ptr<Issuer>> Issuer::Open(const std::string& path, IssuerOptions options,
+                                             Env env) {
+  const std::string& id = options.credential_issuer;
+  if (!(id.starts_with("https://") || id.starts_with("http://")) ||
+      id.find_first_of("?#") != std::string::npos || id.ends_with("/"))
+    return Status::InvalidArgument(
+        "the credential issuer identifier must be an http(s) URL without query, fragment or a "
+        "trailing slash");
+  if (!options.signer.verification_method.starts_with("did:") ||
+      options.signer.verification_method.find('#') == std::string::npos)
+    return Status::InvalidArgument("the issuer's signer must be named by a DID URL");
+  if (options.tx_code_length < 4 || options.tx_code_length > 12 || options.max_tx_code_attempts < 1)
+    return Status::InvalidArgument("tx_code_length is 4..12 and max_tx_code_attempts >= 1");
+  sqlite3* db = nullptr;
+  MDL_RETURN_IF_ERROR(sql::OpenDatabase(path, kWhat, kMigrations, &db));
+  return std::unique_ptr<Issuer>(new Issuer(db, std::move(options), env));
+}
+
+Bytes Issuer::Digest(std::string_view secret) const {
+  Hash256 h = Sha256(AsBytes(secret));
+  return Bytes(h.begin(), h.end());
+}
+
+int64_t Issuer::Now() const { return env_.clock->NowMillis() / 1000; }
+
+std::string Issuer::Endpoint(std::string_view name) const {
+  return options_.credential_issuer + "/oid4vci/" + std::string(name);
+}
+
+std::string Issuer::CredentialIssuerMetadata() const {
+  // §12.2.4; the configuration's members: §12.2.4 (format, scope, binding methods, signing
+  // algorithms, proof types, credential_metadata) and Appendix A.3.2 (dc+sd-jwt: vct).
+  json display = json::array({{{"name", "Medical license"}, {"locale", "en"}}});
+  auto claim = [](const char* name, const char* label) {
+    return json{{"path", json::array({name})},
+                {"display", json::array({{{"name", label}, {"locale", "en"}}})}};
+  };
+  json license = {
+      {"format", "dc+sd-jwt"},
+      {"scope", "MedicalLicenseCredential"},
+      {"vct", std::string(kLicenseVct)},
+      {"cryptographic_binding_methods_supported", json::array({"jwk", "did:key", "did:jwk"})},
+      {"credential_signing_alg_values_supported",
+       json::array({std::string(claims::AlgName(options_.signer.alg))})},
+      {"proof_types_supported",
+       {{"jwt", {{"proof_signing_alg_values_supported", json::array({"ES256", "EdDSA"})}}}}},
+      {"credential_metadata",
+       {{"display", display},
+        {"claims",
+         json::array({claim("name", "Name"), claim("license_number", "License number"),
+                      claim("jurisdiction", "Jurisdiction"), claim("license_type", "License type"),
+                      claim("specialty", "Specialty"),
+                      claim("schedules", "Controlled-substance schedules")})}}}};
+  json m = {{"credential_issuer", options_.credential_issuer},
+            {"credential_endpoint", Endpoint("credential")},
+            {"nonce_endpoint", Endpoint("nonce")},
+            {"display", json::array({{{"name", options_.display_name}, {"locale", "en"}}})},
+            {"credential_configurations_supported",
+             {{std::string(kLicenseSdJwtConfiguration), license}}}};
+  return m.dump();
+}
+
+std::string Issuer::AuthorizationServerMetadata() const {
+  json m = {{"issuer", options_.credential_issuer},
+            {"token_endpoint", Endpoint("token")},
+            {"grant_types_supported", json::array({std::string(kPreAuthorizedGrant)})},
+            {"response_types_supported", json::array()},
+            {"token_endpoint_auth_methods_supported", json::array({"none"})},
+            {"pre-authorized_grant_anonymous_access_supported", true}};
+  return m.dump();
+}
+
+Result<Offer> Issuer::CreateOffer(const OfferRequest& request) {
+  if (request.configuration_id != kLicenseSdJwtConfiguration)
+    return Status::InvalidArgument("unknown credential configuration");
+  auto claims = ParseJsonObject(request.claims_json, "the claims");
+  if (!claims) return claims.status();
+  Offer o;
+  o.id = env_.rng->RandomId(16);
+  const std::string code = env_.rng->RandomId(32);
+  if (request.tx_code) o.tx_code = Digits(*env_.rng, options_.tx_code_length);
+  const int64_t now = Now();
+  o.expires = now + options_.offer_ttl_seconds;
+  json grant = {{"pre-authorized_code", code}};
+  if (request.tx_code)
+    grant["tx_code"] = {{"input_mode", "numeric"},
+                        {"length", options_.tx_code_length},
+                        {"description", "The code the society gave you with this offer"}};
+  json offer = {{"credential_issuer", options_.credential_issuer},
+                {"credential_configuration_ids", json::array({request.configuration_id})},
+                {"grants", {{std::string(kPreAuthorizedGrant), grant}}}};
+  o.offer_json = offer.dump();
+  o.uri = std::string(kOfferScheme) + "?credential_offer=" + PercentEncode(o.offer_json);
+  o.uri_by_reference = std::string(kOfferScheme) +
+                       "?credential_offer_uri=" + PercentEncode(Endpoint("offers/" + o.id));
+  const json disclosable = request.disclosable;
+  std::lock_guard lock(mu_);
+  Stmt s(db_,
+         "INSERT INTO offers (id, code_digest, tx_digest, configuration, claims, disclosable, "
+         "label, offer, created, expires) VALUES (?,?,?,?,?,?,?,?,?,?)",
+         kWhat);
+  s.Text(1, o.id).Blob(2, Digest(code));
+  // The transaction code is kept as SHA-256(code ":" tx_code): not guessable from the table.
+  if (request.tx_code)
+    s.Blob(3, Digest(code + ":" + o.tx_code));
+  else
+    s.Null(3);
+  s.Text(4, request.configuration_id)
+      .Text(5, claims->dump())
+      .Text(6, disclosable.dump())
+      .Text(7, request.label)
+      .Text(8, o.offer_json)
+      .Int(9, now)
+      .Int(10, o.expires);
+  if (s.Step() != SQLITE_DONE) return s.Error();
+  return o;
+}
+
+Result<std::string> Issuer::OfferObject(const std::string& id) {
+  std::lock_guard lock(mu_);
+  Stmt q(db_, "SELECT offer FROM offers WHERE id = ? AND redeemed = 0 AND expires > ?", kWhat);
+  q.Text(1, id).Int(2, Now());
+  const int rc = q.Step();
+  if (rc == SQLITE_ROW) return q.Col(0);
+  if (rc != SQLITE_DONE) return q.Error();
+  return Status::NotFound("no such offer");
+}
+
+Result<std::string> Issuer::Token(const std::map<std::string, std::string>& form) {
+  auto param = [&](const char* name) -> std::optional<std::string> {
+    auto it = form.find(name);
+    if (it == form.end() || it->second.empty()) return std::nullopt;
+    return it->second;
+  };
+  auto grant_type = param("grant_type");
+  if (!grant_type) return Bad(error::kInvalidRequest, "grant_type is missing");
+  if (*grant_type != kPreAuthorizedGrant)
+    return Bad(error::kUnsupportedGrantType,
+               "only the pre-authorized code grant is supported (OpenID4VCI §6.1)");
+  auto code = param("pre-authorized_code");
+  if (!code) return Bad(error::kInvalidRequest, "pre-authorized_code is missing");
+  auto tx_code = param("tx_code");
+  const int64_t now = Now();
+  std::lock_guard lock(mu_);
+  std::string offer_id, token;
+  Status refused = Status::Ok();
+  Status st = sql::InTransaction(db_, kWhat, [&]() -> Status {
+    Stmt q(db_,
+           "SELECT id, tx_digest, expires, redeemed, tx_failures FROM offers WHERE code_digest = ?",
+           kWhat);
+    q.Blob(1, Digest(*code));
+    const int rc = q.Step();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return q.Error();
+    // An unknown, expired or redeemed code get the same answer (§6.3 invalid_grant).
+    if (rc == SQLITE_DONE || q.ColInt(3) != 0 || q.ColInt(2) <= now) {
+      refused = Bad(error::kInvalidGrant, "the pre-authorized code is invalid, expired or used");
+      return Status::Ok();
+    }
+    offer_id = q.Col(0);
+    if (!q.ColIsNull(1)) {
+      const std::string want = q.ColBlob(1);
+      if (!tx_code) {
+        refused = Bad(error::kInvalidRequest, "this offer requires a tx_code (§6.1)");
+        return Status::Ok();
+      }
+      const Bytes got = Digest(*code + ":" + *tx_code);
+      if (!ConstantTimeEqual(got, AsBytes(want))) {
+        // A wrong transaction code counts; too many burn the offer (brute force of a short
+        // code, §13.6 "Pre-Authorized Code Flow").
+        const int64_t failures = q.ColInt(4) + 1;
+        Stmt u(db_, "UPDATE offers SET tx_failures = ?, redeemed = ? WHERE id = ?", kWhat);
+        u.Int(1, failures)
+            .Int(2, failures >= options_.max_tx_code_attempts ? 1 : 0)
+            .Text(3, offer_id);
+        if (u.Step() != SQLITE_DONE) return u.Error();
+        refused = Bad(error::kInvalidGrant, failures >= options_.max_tx_code_attempts
+                                                ? "wrong tx_code; the offer is withdrawn"
+                                                : "wrong tx_code");
+        return Status::Ok();
+      }
+    }
+    Stmt u(db_, "UPDATE offers SET redeemed = 1 WHERE id = ?", kWhat);
+    u.Text(1, offer_id);
+    if (u.Step() != SQLITE_DONE) return u.Error();
+    token = env_.rng->RandomId(32);
+    Stmt t(db_, "INSERT INTO tokens (digest, offer, expires) VALUES (?,?,?)", kWhat);
+    t.Blob(1, Digest(token)).Text(2, offer_id).Int(3, now + options_.token_ttl_seconds);
+    if (t.Step() != SQLITE_DONE) return t.Error();
+    return Status::Ok();
+  });
+  MDL_RETURN_IF_ERROR(st);
+  MDL_RETURN_IF_ERROR(refused);
+  return json{
+      {"access_token", token}, {"token_type", "Bearer"}, {"expires_in", options_.token_ttl_seconds}}
+      .dump();
+}
+
+Result<std::string> Issuer::Nonce(std::string_view access_token) {
+  const int64_t now = Now();
+  std::lock_guard lock(mu_);
+  std::optional<Bytes> bound;
+  if (!access_token.empty()) {
+    Stmt q(db_, "SELECT 1 FROM tokens WHERE digest = ? AND expires > ? AND used = 0", kWhat);
+    q.Blob(1, Digest(access_token)).Int(2, now);
+    const int rc = q.Step();
+    if (rc == SQLITE_DONE)
+      return Err(StatusCode::kUnauthenticated, error::kInvalidToken,
+                 "the access token is invalid or expired");
+    if (rc != SQLITE_ROW) return q.Error();
+    bound = Digest(access_token);
+  }
+  const std::string nonce = env_.rng->RandomId(32);
+  Stmt s(db_, "INSERT INTO nonces (digest, token, expires) VALUES (?,?,?)", kWhat);
+  s.Blob(1, Digest(nonce));
+  if (bound)
+    s.Blob(2, *bound);
+  else
+    s.Null(2);
+  s.Int(3, now + options_.nonce_ttl_seconds);
+  if (s.Step() != SQLITE_DONE) return s.Error();
+  // Expired nonces are of no use to anyone: drop them as new ones come.
+  Stmt d(db_, "DELETE FROM nonces WHERE expires <= ?", kWhat);
+  d.Int(1, now - options_.max_clock_skew_seconds);
+  (void)d.Step();
+  return json{{"c_nonce", nonce}}.dump();
+}
+
+// Appendix F.1 (the `jwt` proof type) and §8.2.1.1 (its verification): REQUIRES mu_ held.
+Result<Issuer::HolderKey> Issuer::VerifyProof(std::string_view jwt,
+                                              const std::string& token_digest) {
+  if (jwt.size() > 16 * 1024) return Bad(error::kInvalidProof, "the proof is too long");
+  const size_t a = jwt.find('.');
+  const size_t b = a == std::string_view::npos ? a : jwt.find('.', a + 1);
+  if (b == std::string_view::npos || jwt.find('.', b + 1) != std::string_view::npos)
+    return Bad(error::kInvalidProof, "the proof is not a compact JWS");
+  auto header_bytes = Base64UrlDecode(jwt.substr(0, a));
+  auto payload_bytes = Base64UrlDecode(jwt.substr(a + 1, b - a - 1));
+  auto signature = Base64UrlDecode(jwt.substr(b + 1));
+  if (!header_bytes || !payload_bytes || !signature)
+    return Bad(error::kInvalidProof, "the proof is not base64url");
+  auto header = ParseJsonObject(ToString(*header_bytes), "the proof header");
+  auto payload = ParseJsonObject(ToString(*payload_bytes), "the proof payload");
+  if (!header || !payload) return Bad(error::kInvalidProof, "the proof is not JSON");
+  // F.1: typ "openid4vci-proof+jwt" (what keeps other JWTs from passing as key proofs).
+  if (header->value("typ", "") != kProofJwtTyp)
+    return Bad(error::kInvalidProof, "typ is not openid4vci-proof+jwt");
+  const std::string alg = header->value("alg", "");
+  if (alg != "EdDSA" && alg != "ES256")
+    return Bad(error::kInvalidProof, "alg is not one of proof_signing_alg_values_supported");
+  if (header->contains("crit")) return Bad(error::kInvalidProof, "crit is not supported");
+  // F.1: the key is one of kid, jwk, x5c; never two of them.
+  int named = 0;
+  for (const char* m : {"kid", "jwk", "x5c", "trust_chain", "key_attestation"})
+    named += header->contains(m) ? 1 : 0;
+  if (named != 1)
+    return Bad(error::kInvalidProof, "the header must name the key once (kid or jwk)");
+  Result<PublicKey> key =
+      Bad(error::kInvalidProof, "x5c, trust_chain and key_attestation are not supported");
+  if (header->contains("jwk")) {
+    key = KeyFromJwk((*header)["jwk"]);
+  } else if (header->contains("kid")) {
+    if (!(*header)["kid"].is_string()) return Bad(error::kInvalidProof, "kid is not a string");
+    key = KeyFromKid((*header)["kid"].get<std::string>());
+  }
+  if (!key) return key.status();
+  if ((alg == "EdDSA") != (key->alg == ProofAlg::kEdDSA))
+    return Bad(error::kInvalidProof, "alg does not fit the key");
+  const ByteView signing_input = AsBytes(jwt.substr(0, b));
+  bool valid = false;
+  if (key->alg == ProofAlg::kEdDSA) {
+    valid = signature->size() == 64 &&
+            wallet::Verify(wallet::SignatureAlg::kEdDSA, key->x, signing_input, *signature);
+  } else {
+    valid = signature->size() == 64 &&
+            wallet::VerifyEs256P256(key->x, key->y, signing_input, RawToDer(*signature));
+  }
+  if (!valid) return Bad(error::kInvalidProof, "the proof's signature does not verify");
+  // F.1: aud is the Credential Issuer Identifier.
+  const json& aud = MemberOr(*payload, "aud");
+  const bool aud_ok = (aud.is_string() && aud.get<std::string>() == options_.credential_issuer) ||
+                      (aud.is_array() && aud.size() == 1 && aud[0].is_string() &&
+                       aud[0].get<std::string>() == options_.credential_issuer);
+  if (!aud_ok) return Bad(error::kInvalidProof, "aud is not this credential issuer");
+  // F.1: iat is required; the issuer decides how old a proof may be.
+  const json& iat = MemberOr(*payload, "iat");
+  if (!iat.is_number_integer()) return Bad(error::kInvalidProof, "iat is missing");
+  const int64_t now = Now(), skew = options_.max_clock_skew_seconds;
+  if (iat.get<int64_t>() > now + skew) return Bad(error::kInvalidProof, "iat is in the future");
+  if (iat.get<int64_t>() < now - options_.proof_max_age_seconds - skew)
+    return Bad(error::kInvalidProof, "the proof is too old");
+  const json& exp = MemberOr(*payload, "exp");
+  if (!exp.is_null() && (!exp.is_number_integer() || exp.get<int64_t>() <= now - skew))
+    return Bad(error::kInvalidProof, "the proof has expired");
+  // F.1 / §8.3.1.2: a nonce endpoint exists, so the proof carries a c_nonce this issuer gave
+  // out, unused, unexpired, and — if it was given to a session — given to this one.
+  const json& nonce = MemberOr(*payload, "nonce");
+  if (!nonce.is_string()) return Bad(error::kInvalidNonce, "the proof has no c_nonce");
+  Stmt u(db_,
+         "UPDATE nonces SET used = 1 WHERE digest = ? AND used = 0 AND expires > ? AND "
+         "(token IS NULL OR token = ?)",
+         kWhat);
+  u.Blob(1, Digest(nonce.get<std::string>())).Int(2, now).Blob(3, AsBytes(token_digest));
+  if (u.Step() != SQLITE_DONE) return u.Error();
+  if (sqlite3_changes(db_) != 1)
+    return Bad(error::kInvalidNonce,
+               "the c_nonce is unknown, used, expired or was given to another session");
+  return HolderKey{std::move(*key)};
+}
+
+Result<std::string> Issuer::Credential(std::string_view access_token,
+                                       std::string_view request_json) {
+  const int64_t now = Now();
+  std::lock_guard lock(mu_);
+  const Bytes token_digest = Digest(access_token);
+  std::string offer_id;
+  {
+    Stmt q(db_, "SELECT offer FROM tokens WHERE digest = ? AND expires > ? AND used = 0", kWhat);
+    q.Blob(1, token_digest).Int(2, now);
+    const int rc = q.Step();
+    if (rc == SQLITE_DONE || access_token.empty())
+      return Err(StatusCode::kUnauthenticated, error::kInvalidToken,
+                 "the access token is invalid, expired or used");
+    if (rc != SQLITE_ROW) return q.Error();
+    offer_id = q.Col(0);
+  }
+  auto request = ParseJsonObject(request_json, "the credential request");
+  if (!request) return Bad(error::kInvalidCredentialRequest, "the body is not a JSON object");
+  if (request->contains("credential_identifier"))
+    return Bad(error::kUnknownCredentialIdentifier,
+               "this issuer gives no credential identifiers (use credential_configuration_id)");
+  if (request->contains("credential_response_encryption"))
+    return Bad("invalid_encryption_parameters", "credential response encryption is not supported");
+  const json& config = MemberOr(*request, "credential_configuration_id");
+  if (!config.is_string())
+    return Bad(error::kInvalidCredentialRequest, "credential_configuration_id is missing");
+  if (config.get<std::string>() != kLicenseSdJwtConfiguration)
+    return Bad(error::kUnknownCredentialConfiguration, "unknown credential configuration");
+  std::string claims_text, disclosable_text, configuration;
+  {
+    Stmt q(db_, "SELECT configuration, claims, disclosable FROM offers WHERE id = ?", kWhat);
+    q.Text(1, offer_id);
+    if (q.Step() != SQLITE_ROW) return q.Error();
+    configuration = q.Col(0);
+    claims_text = q.Col(1);
+    disclosable_text = q.Col(2);
+  }
+  if (config.get<std::string>() != configuration)
+    return Bad(error::kInvalidCredentialRequest, "the access token is for another configuration");
+  // §8.2: `proofs` holds one proof type; batch issuance is not offered (no batch_credential_
+  // issuance in the metadata), so exactly one jwt proof.
+  const json& proofs = MemberOr(*request, "proofs");
+  if (request->contains("proof"))
+    return Bad(error::kInvalidCredentialRequest, "`proof` is not OpenID4VCI 1.0; send `proofs`");
+  if (!proofs.is_object() || proofs.size() != 1 || !proofs.contains("jwt"))
+    return Bad(error::kInvalidProof, "proofs must be {\"jwt\": [<one key proof>]}");
+  const json& jwts = proofs["jwt"];
+  if (!jwts.is_array() || jwts.size() != 1 || !jwts[0].is_string())
+    return Bad(error::kInvalidProof, "proofs.jwt must hold exactly one JWT");
+  MDL_ASSIGN_OR_RETURN(HolderKey holder,
+                       VerifyProof(jwts[0].get<std::string>(), ToString(token_digest)));
+  // One credential per access token (the token is spent with it).
+  Stmt spend(db_, "UPDATE tokens SET used = 1 WHERE digest = ? AND used = 0", kWhat);
+  spend.Blob(1, token_digest);
+  if (spend.Step() != SQLITE_DONE) return spend.Error();
+  if (sqlite3_changes(db_) != 1)
+    return Err(StatusCode::kUnauthenticated, error::kInvalidToken, "the access token is used");
+  json payload = json::parse(claims_text);
+  payload["vct"] = std::string(kLicenseVct);
+  payload["iss"] = issuer_did_;
+  payload["iat"] = now;
+  claims::SdJwtIssueOptions so;
+  so.disclosable = json::parse(disclosable_text).get<std::vector<std::string>>();
+  so.min_decoys = 1;
+  so.max_decoys = 3;
+  if (holder.key.alg == ProofAlg::kEdDSA) {
+    so.holder = claims::HolderKey{claims::Alg::kEdDSA, holder.key.x};
+  } else {
+    payload["cnf"] = {{"jwk", PublicJwk(holder.key)}};  // RFC 7800 §3.2
+  }
+  auto sd_jwt = claims::IssueSdJwt(payload, options_.signer, so, env_);
+  if (!sd_jwt) return sd_jwt.status();
+  return json{{"credentials", json::array({{{"credential", *sd_jwt}}})}}.dump();
+}
+
+}  // namespace medallion::oid4vc

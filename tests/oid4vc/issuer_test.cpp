@@ -1,0 +1,411 @@
+// OpenID4VCI 1.0 issuer (oid4vc/issuer.h): the pre-authorized code flow end to end, and each
+// refusal with the spec's error code (§6.3, §8.3.1.2, RFC 6750 §3.1).
+#include "medallion/oid4vc/issuer.h"
+
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/core_names.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "medallion/claims/sd_jwt.h"
+#include "medallion/core/encoding.h"
+#include "medallion/did/did_key.h"
+#include "medallion/did/resolver.h"
+#include "medallion/wallet/keys.h"
+
+using namespace medallion;
+using namespace medallion::oid4vc;
+using nlohmann::json;
+
+namespace {
+
+constexpr int64_t kNow = 1'780'000'000;
+constexpr const char* kIssuerId = "https://society.example";
+
+std::shared_ptr<wallet::SigningKey> Key(uint8_t fill) {
+  return std::make_shared<wallet::SigningKey>(
+      *wallet::MakeSigningKey(wallet::SignatureAlg::kEdDSA, Bytes(32, fill)));
+}
+
+std::string B64(const json& j) { return Base64UrlEncode(AsBytes(j.dump())); }
+
+json Jwk(const wallet::SigningKey& k) {
+  return {{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", Base64UrlEncode(k.public_key)}};
+}
+
+// A jwt key proof (Appendix F.1) signed by `signer` with `header` and `payload`.
+std::string Proof(const wallet::SigningKey& signer, const json& header, const json& payload) {
+  const std::string input = B64(header) + "." + B64(payload);
+  Bytes sig = *wallet::Sign(signer, AsBytes(input));
+  return input + "." + Base64UrlEncode(sig);
+}
+
+// An ES256 proof by a fresh P-256 key (OpenSSL), the key in the header as a JWK.
+std::string Es256Proof(const json& payload, json* jwk_out) {
+  EVP_PKEY* pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  REQUIRE(pkey != nullptr);
+  BIGNUM *x = nullptr, *y = nullptr;
+  REQUIRE(EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_X, &x) == 1);
+  REQUIRE(EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &y) == 1);
+  Bytes xb(32), yb(32);
+  BN_bn2binpad(x, xb.data(), 32);
+  BN_bn2binpad(y, yb.data(), 32);
+  BN_free(x);
+  BN_free(y);
+  json jwk = {
+      {"kty", "EC"}, {"crv", "P-256"}, {"x", Base64UrlEncode(xb)}, {"y", Base64UrlEncode(yb)}};
+  *jwk_out = jwk;
+  const std::string input =
+      B64({{"typ", "openid4vci-proof+jwt"}, {"alg", "ES256"}, {"jwk", jwk}}) + "." + B64(payload);
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  REQUIRE(EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, pkey) == 1);
+  size_t len = 0;
+  REQUIRE(EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<const uint8_t*>(input.data()),
+                         input.size()) == 1);
+  Bytes der(len);
+  REQUIRE(EVP_DigestSign(ctx, der.data(), &len, reinterpret_cast<const uint8_t*>(input.data()),
+                         input.size()) == 1);
+  der.resize(len);
+  EVP_MD_CTX_free(ctx);
+  EVP_PKEY_free(pkey);
+  const uint8_t* p = der.data();
+  ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size()));
+  REQUIRE(sig != nullptr);
+  Bytes raw(64);
+  BN_bn2binpad(ECDSA_SIG_get0_r(sig), raw.data(), 32);
+  BN_bn2binpad(ECDSA_SIG_get0_s(sig), raw.data() + 32, 32);
+  ECDSA_SIG_free(sig);
+  return input + "." + Base64UrlEncode(raw);
+}
+
+struct Fixture {
+  FakeClock clock{kNow * 1000};
+  SeededRng rng{19};
+  Env env{&clock, &rng};
+  std::filesystem::path dir;
+  std::shared_ptr<wallet::SigningKey> issuer_key = Key(1);
+  std::shared_ptr<wallet::SigningKey> holder = Key(2);
+  std::shared_ptr<wallet::SigningKey> other = Key(3);
+  std::unique_ptr<Issuer> issuer;
+
+  Fixture() {
+    static int n = 0;
+    dir = std::filesystem::temp_directory_path() /
+          ("medallion-oid4vci-" + std::to_string(::getpid()) + "-" + std::to_string(++n));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    IssuerOptions o;
+    o.credential_issuer = kIssuerId;
+    const std::string did =
+        *did::DidKeyFromPublicKey(did::KeyType::kEd25519, issuer_key->public_key);
+    o.signer = claims::WalletSigner(
+        issuer_key,
+        did + "#" + *did::MultikeyFromPublicKey(did::KeyType::kEd25519, issuer_key->public_key));
+    issuer = std::move(*Issuer::Open((dir / "oid4vci.db").string(), o, env));
+  }
+  ~Fixture() {
+    issuer.reset();
+    std::filesystem::remove_all(dir);
+  }
+
+  Offer NewOffer(bool tx = true) {
+    OfferRequest r;
+    r.claims_json = json{
+        {"sub", "did:example:physician"},
+        {"license_number", "MA-MD-1"},
+        {"name", "Dr. Rivera"},
+        {"schedules",
+         {"II", "III"}}}.dump();
+    r.disclosable = {"/name", "/schedules"};
+    r.tx_code = tx;
+    auto o = issuer->CreateOffer(r);
+    REQUIRE(o.has_value());
+    return *o;
+  }
+  static std::string Code(const Offer& o) {
+    return json::parse(
+        o.offer_json)["grants"][std::string(kPreAuthorizedGrant)]["pre-authorized_code"];
+  }
+  Result<std::string> Token(const Offer& o, std::optional<std::string> tx) {
+    std::map<std::string, std::string> form = {{"grant_type", std::string(kPreAuthorizedGrant)},
+                                               {"pre-authorized_code", Code(o)}};
+    if (tx) form["tx_code"] = *tx;
+    return issuer->Token(form);
+  }
+  std::string AccessToken() {
+    Offer o = NewOffer();
+    auto t = Token(o, o.tx_code);
+    REQUIRE(t.has_value());
+    return json::parse(*t)["access_token"];
+  }
+  std::string CNonce(const std::string& token = "") {
+    auto n = issuer->Nonce(token);
+    REQUIRE(n.has_value());
+    return json::parse(*n)["c_nonce"];
+  }
+  json Payload(const std::string& nonce) {
+    return {{"aud", kIssuerId}, {"iat", kNow}, {"nonce", nonce}};
+  }
+  json Header(const wallet::SigningKey& k) {
+    return {{"typ", "openid4vci-proof+jwt"}, {"alg", "EdDSA"}, {"jwk", Jwk(k)}};
+  }
+  Result<std::string> Request(const std::string& token, const std::string& proof) {
+    json body = {{"credential_configuration_id", std::string(kLicenseSdJwtConfiguration)},
+                 {"proofs", {{"jwt", {proof}}}}};
+    return issuer->Credential(token, body.dump());
+  }
+};
+
+void RequireRefused(const Result<std::string>& r, std::string_view reason) {
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.status().reason() == reason);
+}
+
+}  // namespace
+
+TEST_CASE("oid4vci: metadata names the endpoints and the license configuration") {
+  Fixture f;
+  json m = json::parse(f.issuer->CredentialIssuerMetadata());
+  CHECK(m["credential_issuer"] == kIssuerId);
+  CHECK(m["credential_endpoint"] == "https://society.example/oid4vci/credential");
+  CHECK(m["nonce_endpoint"] == "https://society.example/oid4vci/nonce");
+  json c = m["credential_configurations_supported"][std::string(kLicenseSdJwtConfiguration)];
+  CHECK(c["format"] == "dc+sd-jwt");
+  CHECK(c["vct"] == std::string(kLicenseVct));
+  CHECK(c["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] ==
+        json({"ES256", "EdDSA"}));
+  json as = json::parse(f.issuer->AuthorizationServerMetadata());
+  CHECK(as["token_endpoint"] == "https://society.example/oid4vci/token");
+  CHECK(as["pre-authorized_grant_anonymous_access_supported"] == true);
+}
+
+TEST_CASE("oid4vci: offer URI by value and by reference") {
+  Fixture f;
+  Offer o = f.NewOffer();
+  CHECK(o.uri.starts_with("openid-credential-offer://?credential_offer=%7B%22"));
+  CHECK(o.uri_by_reference ==
+        "openid-credential-offer://"
+        "?credential_offer_uri=https%3A%2F%2Fsociety.example%2Foid4vci%2Foffers%2F" +
+            o.id);
+  CHECK(o.tx_code.size() == 6);
+  json offer = json::parse(o.offer_json);
+  CHECK(offer["credential_configuration_ids"] == json({std::string(kLicenseSdJwtConfiguration)}));
+  CHECK(offer["grants"][std::string(kPreAuthorizedGrant)]["tx_code"]["length"] == 6);
+  auto by_ref = f.issuer->OfferObject(o.id);
+  REQUIRE(by_ref.has_value());
+  CHECK(*by_ref == o.offer_json);
+  CHECK(f.issuer->OfferObject("nope").status().code() == StatusCode::kNotFound);
+}
+
+TEST_CASE("oid4vci: the pre-authorized flow issues an SD-JWT VC bound to the proof key") {
+  Fixture f;
+  const std::string token = f.AccessToken();
+  const std::string nonce = f.CNonce();
+  auto r = f.Request(token, Proof(*f.holder, f.Header(*f.holder), f.Payload(nonce)));
+  REQUIRE(r.has_value());
+  const std::string sd = json::parse(*r)["credentials"][0]["credential"];
+  did::Resolver resolver;
+  claims::SdJwtVerifyOptions vo;
+  vo.require_key_binding = false;
+  vo.expected_vct = std::string(kLicenseVct);
+  auto v = claims::VerifySdJwt(sd, resolver, vo, f.clock);
+  REQUIRE(v.has_value());
+  json p = json::parse(v->payload_json);
+  CHECK(p["license_number"] == "MA-MD-1");
+  CHECK(p["name"] == "Dr. Rivera");
+  CHECK(p["cnf"]["jwk"] == Jwk(*f.holder));
+  CHECK(v->disclosed.size() >= 2);
+  // The token is spent with its credential.
+  RequireRefused(f.Request(token, Proof(*f.holder, f.Header(*f.holder), f.Payload(f.CNonce()))),
+                 error::kInvalidToken);
+}
+
+TEST_CASE("oid4vci: an ES256 proof binds a P-256 key; did:key and did:jwk kids are accepted") {
+  Fixture f;
+  json jwk;
+  auto r = f.Request(f.AccessToken(), Es256Proof(f.Payload(f.CNonce()), &jwk));
+  REQUIRE(r.has_value());
+  auto view =
+      claims::InspectSdJwt(json::parse(*r)["credentials"][0]["credential"].get<std::string>());
+  REQUIRE(view.has_value());
+  CHECK(json::parse(view->payload_json)["cnf"]["jwk"] == jwk);
+
+  const std::string mb = *did::MultikeyFromPublicKey(did::KeyType::kEd25519, f.holder->public_key);
+  json h = {{"typ", "openid4vci-proof+jwt"}, {"alg", "EdDSA"}, {"kid", "did:key:" + mb + "#" + mb}};
+  CHECK(f.Request(f.AccessToken(), Proof(*f.holder, h, f.Payload(f.CNonce()))).has_value());
+  h["kid"] = "did:jwk:" + B64(Jwk(*f.holder)) + "#0";
+  CHECK(f.Request(f.AccessToken(), Proof(*f.holder, h, f.Payload(f.CNonce()))).has_value());
+  // A kid naming another key than the one that signed.
+  const std::string omb = *did::MultikeyFromPublicKey(did::KeyType::kEd25519, f.other->public_key);
+  h["kid"] = "did:key:" + omb + "#" + omb;
+  RequireRefused(f.Request(f.AccessToken(), Proof(*f.holder, h, f.Payload(f.CNonce()))),
+                 error::kInvalidProof);
+}
+
+TEST_CASE("oid4vci: token endpoint refusals (§6.3)") {
+  Fixture f;
+  Offer o = f.NewOffer();
+  RequireRefused(f.issuer->Token({{"grant_type", "authorization_code"}, {"code", "x"}}),
+                 error::kUnsupportedGrantType);
+  RequireRefused(f.issuer->Token({{"grant_type", std::string(kPreAuthorizedGrant)}}),
+                 error::kInvalidRequest);
+  RequireRefused(f.Token(o, std::nullopt), error::kInvalidRequest);  // tx_code required
+  RequireRefused(f.Token(o, o.tx_code == "000000" ? "111111" : "000000"), error::kInvalidGrant);
+  REQUIRE(f.Token(o, o.tx_code).has_value());
+  // Single use: the same code again.
+  RequireRefused(f.Token(o, o.tx_code), error::kInvalidGrant);
+  CHECK(f.issuer->OfferObject(o.id).status().code() == StatusCode::kNotFound);
+
+  SECTION("expired") {
+    Offer e = f.NewOffer();
+    f.clock.Advance(601'000);
+    RequireRefused(f.Token(e, e.tx_code), error::kInvalidGrant);
+  }
+  SECTION("too many wrong transaction codes burn the offer") {
+    Offer b = f.NewOffer();
+    const std::string wrong = b.tx_code == "000000" ? "111111" : "000000";
+    for (int i = 0; i < 5; ++i) RequireRefused(f.Token(b, wrong), error::kInvalidGrant);
+    RequireRefused(f.Token(b, b.tx_code), error::kInvalidGrant);
+  }
+  SECTION("an offer without tx_code") {
+    Offer n = f.NewOffer(false);
+    CHECK(n.tx_code.empty());
+    CHECK(f.Token(n, std::nullopt).has_value());
+  }
+}
+
+TEST_CASE("oid4vci: access token refusals (RFC 6750 invalid_token)") {
+  Fixture f;
+  const std::string nonce = f.CNonce();
+  auto r = f.Request("not-a-token", Proof(*f.holder, f.Header(*f.holder), f.Payload(nonce)));
+  RequireRefused(r, error::kInvalidToken);
+  CHECK(r.status().code() == StatusCode::kUnauthenticated);
+  const std::string token = f.AccessToken();
+  f.clock.Advance(301'000);
+  RequireRefused(f.Request(token, Proof(*f.holder, f.Header(*f.holder), f.Payload(f.CNonce()))),
+                 error::kInvalidToken);
+  RequireRefused(f.issuer->Nonce(token), error::kInvalidToken);
+}
+
+TEST_CASE("oid4vci: nonce refusals (§8.3.1.2 invalid_nonce)") {
+  Fixture f;
+  SECTION("a wrong nonce") {
+    RequireRefused(
+        f.Request(f.AccessToken(), Proof(*f.holder, f.Header(*f.holder), f.Payload("made-up"))),
+        error::kInvalidNonce);
+  }
+  SECTION("no nonce") {
+    json p = f.Payload("");
+    p.erase("nonce");
+    RequireRefused(f.Request(f.AccessToken(), Proof(*f.holder, f.Header(*f.holder), p)),
+                   error::kInvalidNonce);
+  }
+  SECTION("a replayed nonce") {
+    const std::string nonce = f.CNonce();
+    const std::string proof = Proof(*f.holder, f.Header(*f.holder), f.Payload(nonce));
+    REQUIRE(f.Request(f.AccessToken(), proof).has_value());
+    RequireRefused(f.Request(f.AccessToken(), proof), error::kInvalidNonce);
+  }
+  SECTION("an expired nonce") {
+    const std::string nonce = f.CNonce();
+    f.clock.Advance(250'000);
+    const std::string token = f.AccessToken();
+    f.clock.Advance(60'000);  // the nonce is 310 s old (ttl 300), the token 60 s (ttl 300)
+    json p = f.Payload(nonce);
+    p["iat"] = kNow + 310;
+    RequireRefused(f.Request(token, Proof(*f.holder, f.Header(*f.holder), p)),
+                   error::kInvalidNonce);
+  }
+  SECTION("a c_nonce given to another session") {
+    const std::string mine = f.AccessToken();
+    const std::string theirs = f.AccessToken();
+    const std::string their_nonce = f.CNonce(theirs);
+    RequireRefused(f.Request(mine, Proof(*f.holder, f.Header(*f.holder), f.Payload(their_nonce))),
+                   error::kInvalidNonce);
+    // ... and it still works in its own session.
+    CHECK(f.Request(theirs, Proof(*f.holder, f.Header(*f.holder), f.Payload(their_nonce)))
+              .has_value());
+  }
+}
+
+TEST_CASE("oid4vci: proof refusals (§8.3.1.2 invalid_proof)") {
+  Fixture f;
+  const std::string token = f.AccessToken();
+  auto refused = [&](const std::string& proof) {
+    RequireRefused(f.Request(token, proof), error::kInvalidProof);
+  };
+  // A proof JWT by another key than the one it names.
+  refused(Proof(*f.other, f.Header(*f.holder), f.Payload(f.CNonce())));
+  // aud for another issuer.
+  json p = f.Payload(f.CNonce());
+  p["aud"] = "https://other-issuer.example";
+  refused(Proof(*f.holder, f.Header(*f.holder), p));
+  // No aud, no iat, a stale or future iat.
+  p = f.Payload(f.CNonce());
+  p.erase("aud");
+  refused(Proof(*f.holder, f.Header(*f.holder), p));
+  p = f.Payload(f.CNonce());
+  p.erase("iat");
+  refused(Proof(*f.holder, f.Header(*f.holder), p));
+  p = f.Payload(f.CNonce());
+  p["iat"] = kNow - 361;
+  refused(Proof(*f.holder, f.Header(*f.holder), p));
+  p["iat"] = kNow + 61;
+  refused(Proof(*f.holder, f.Header(*f.holder), p));
+  // Header: wrong typ, none, an alg that does not fit the key, both kid and jwk, a private jwk.
+  json h = f.Header(*f.holder);
+  h["typ"] = "JWT";
+  refused(Proof(*f.holder, h, f.Payload(f.CNonce())));
+  h = f.Header(*f.holder);
+  h["alg"] = "none";
+  refused(Proof(*f.holder, h, f.Payload(f.CNonce())));
+  h["alg"] = "ES256";
+  refused(Proof(*f.holder, h, f.Payload(f.CNonce())));
+  h = f.Header(*f.holder);
+  h["kid"] = "did:jwk:" + B64(Jwk(*f.holder)) + "#0";
+  refused(Proof(*f.holder, h, f.Payload(f.CNonce())));
+  h = f.Header(*f.holder);
+  h["jwk"]["d"] = "AAAA";
+  refused(Proof(*f.holder, h, f.Payload(f.CNonce())));
+  refused("not.a.jwt");
+  // No proofs at all.
+  RequireRefused(
+      f.issuer->Credential(
+          token,
+          json{{"credential_configuration_id", std::string(kLicenseSdJwtConfiguration)}}.dump()),
+      error::kInvalidProof);
+  // None of these spent the token or the proof's nonce was never taken: a good proof works.
+  CHECK(f.Request(token, Proof(*f.holder, f.Header(*f.holder), f.Payload(f.CNonce()))).has_value());
+}
+
+TEST_CASE("oid4vci: credential request refusals") {
+  Fixture f;
+  const std::string token = f.AccessToken();
+  const std::string proof = Proof(*f.holder, f.Header(*f.holder), f.Payload(f.CNonce()));
+  RequireRefused(f.issuer->Credential(token, "[1]"), error::kInvalidCredentialRequest);
+  RequireRefused(f.issuer->Credential(token, json{{"proofs", {{"jwt", {proof}}}}}.dump()),
+                 error::kInvalidCredentialRequest);
+  RequireRefused(
+      f.issuer->Credential(
+          token,
+          json{{"credential_configuration_id", "Other"}, {"proofs", {{"jwt", {proof}}}}}.dump()),
+      error::kUnknownCredentialConfiguration);
+  RequireRefused(
+      f.issuer->Credential(
+          token, json{{"credential_identifier", "x"}, {"proofs", {{"jwt", {proof}}}}}.dump()),
+      error::kUnknownCredentialIdentifier);
+}
+
+TEST_CASE("oid4vci: single-use rules survive a restart") {
+  Fixture f;
+  Offer o = f.NewOffer();
+  REQUIRE(f.Token(o, o.tx_code).has_value());
+  IssuerOptions opts = f.issuer->options();
+  f.issuer.reset();
+  f.issuer = std::move(*Issuer::Open((f.dir / "oid4vci.db").string(), opts, f.env));
+  RequireRefused(f.Token(o, o.tx_code), error::kInvalidGrant);
+}
