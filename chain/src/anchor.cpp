@@ -9,6 +9,19 @@
 
 namespace medallion::chain {
 
+namespace {
+
+// The answer of anchorCount(): one ABI word holding a uint64.
+Result<uint64_t> DecodeAnchorCount(const Bytes& out) {
+  auto words = AbiWords(out, 1);
+  if (!words) return Status::DataLoss("anchorCount(): " + words.error().message());
+  auto n = AbiWordToUint64((*words)[0]);
+  if (!n) return Status::DataLoss("anchorCount(): " + n.error().message());
+  return *n;
+}
+
+}  // namespace
+
 AnchorContract::AnchorContract(JsonRpcClient rpc, Address contract)
     : rpc_(std::move(rpc)), contract_(contract) {}
 
@@ -23,11 +36,7 @@ Result<Address> AnchorContract::Writer() const {
 
 Result<uint64_t> AnchorContract::Count() const {
   MDL_ASSIGN_OR_RETURN(Bytes out, rpc_.EthCall(contract_, AbiCall(kAnchorCountFunction, {})));
-  auto words = AbiWords(out, 1);
-  if (!words) return Status::DataLoss("anchorCount(): " + words.error().message());
-  auto n = AbiWordToUint64((*words)[0]);
-  if (!n) return Status::DataLoss("anchorCount(): " + n.error().message());
-  return *n;
+  return DecodeAnchorCount(out);
 }
 
 Result<std::vector<AnchorRecord>> AnchorContract::List(const std::optional<Hash32>& origin_hash,
@@ -38,11 +47,7 @@ Result<std::vector<AnchorRecord>> AnchorContract::List(const std::optional<Hash3
   MDL_ASSIGN_OR_RETURN(uint64_t head, rpc_.BlockNumber());
   MDL_ASSIGN_OR_RETURN(Bytes count_out,
                        rpc_.EthCall(contract_, AbiCall(kAnchorCountFunction, {}), head));
-  auto count_words = AbiWords(count_out, 1);
-  if (!count_words) return Status::DataLoss("anchorCount(): " + count_words.error().message());
-  auto count_value = AbiWordToUint64((*count_words)[0]);
-  if (!count_value) return Status::DataLoss("anchorCount(): " + count_value.error().message());
-  const uint64_t count = *count_value;
+  MDL_ASSIGN_OR_RETURN(const uint64_t count, DecodeAnchorCount(count_out));
   // A bound on the calls, so a node naming an absurd head cannot keep us asking forever.
   constexpr uint64_t kMaxPages = 100000;
   if (head >= options.from_block && (head - options.from_block) / options.block_range >= kMaxPages)
