@@ -329,7 +329,7 @@ Result<std::string> Issuer::Token(const std::map<std::string, std::string>& form
       const Bytes got = Digest(*code + ":" + *tx_code);
       if (!ConstantTimeEqual(got, AsBytes(want))) {
         // A wrong transaction code counts; too many burn the offer (brute force of a short
-        // code, §13.6 "Pre-Authorized Code Flow").
+        // code: OID4VCI security considerations, "Pre-Authorized Code Flow").
         const int64_t failures = q.ColInt(4) + 1;
         Stmt u(db_, "UPDATE offers SET tx_failures = ?, redeemed = ? WHERE id = ?", kWhat);
         u.Int(1, failures)

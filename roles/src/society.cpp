@@ -11,10 +11,12 @@
 #include "medallion/core/json.h"
 #include "medallion/did/did_key.h"
 #include "medallion/did/did_web.h"
+#include "medallion/oid4vc/issuer.h"
 #include "medallion/roles/did_web_http.h"
 #include "medallion/roles/files.h"
 #include "medallion/roles/issuer_http.h"
 #include "medallion/roles/ledger_client.h"
+#include "medallion/roles/oid4vci_http.h"
 #include "medallion/roles/verifier.h"
 #include "role_util.h"
 #include "society_desk.h"
@@ -88,13 +90,19 @@ Status SocietyRole::Start() {
   MDL_ASSIGN_OR_RETURN(desk_, SocietyDesk::Open(*society_, desk, env_));
   desk_->RegisterRoutes(http);
   roles::RegisterSocietyRoutes(http, *society_, verifier_->resolver(), token);
-  banner_ = {{"role", "issuer"},
-             {"did", did},
-             {"origin", origin},
-             {"name", o.name},
-             {"review", o.review},
-             {"licenses_in_directory", directory.size()},
-             {"app", desk_->AppUrl()}};
+  // OpenID4VCI (docs/openid4vc.md): the society is a credential issuer whose identifier is the
+  // origin it is reached at; offers are made for licenses its onboarding has issued.
+  oid4vc::IssuerOptions io;
+  io.credential_issuer = url();
+  io.display_name = o.name;
+  io.signer = so.signer;
+  MDL_ASSIGN_OR_RETURN(oid4vci_,
+                       oid4vc::Issuer::Open((fs::path(o.dir) / "oid4vci.db").string(), io, env_));
+  roles::RegisterSocietyOid4vciRoutes(http, *society_, *oid4vci_, token);
+  banner_ = {{"role", "issuer"},       {"did", did},
+             {"origin", origin},       {"name", o.name},
+             {"review", o.review},     {"licenses_in_directory", directory.size()},
+             {"app", desk_->AppUrl()}, {"oid4vci", {{"credential_issuer", url()}}}};
   MDL_ASSIGN_OR_RETURN(std::optional<std::string> link, desk_->FirstSetupLink());
   if (link) banner_["setup_link"] = *link;
   Serve();

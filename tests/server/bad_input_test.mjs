@@ -201,6 +201,13 @@ const SOCIETY = [
   ['roles/src/issuer_http.cpp GET R"(/society/v1/onboarding/([A-Za-z0-9-]{1,64}))"', 'GET', '/society/v1/onboarding/abc-123'],
   ['roles/src/issuer_http.cpp GET "/society/v1/licenses"', 'GET', '/society/v1/licenses'],
   ['roles/src/issuer_http.cpp POST R"(/society/v1/licenses/([A-Za-z0-9:._-]{1,128})/status)"', 'POST', '/society/v1/licenses/urn:uuid:1234/status'],
+  ['roles/src/oid4vci_http.cpp GET "/.well-known/openid-credential-issuer"', 'GET', '/.well-known/openid-credential-issuer'],
+  ['roles/src/oid4vci_http.cpp GET "/.well-known/oauth-authorization-server"', 'GET', '/.well-known/oauth-authorization-server'],
+  ['roles/src/oid4vci_http.cpp GET R"(/oid4vci/offers/([A-Za-z0-9_-]{1,64}))"', 'GET', `/oid4vci/offers/${ID}`],
+  ['roles/src/oid4vci_http.cpp POST "/oid4vci/token"', 'POST', '/oid4vci/token', 'form'],
+  ['roles/src/oid4vci_http.cpp POST "/oid4vci/nonce"', 'POST', '/oid4vci/nonce', 'mints'], // OpenID4VCI §7: an unbound c_nonce for anyone
+  ['roles/src/oid4vci_http.cpp POST "/oid4vci/credential"', 'POST', '/oid4vci/credential'],
+  ['roles/src/oid4vci_http.cpp POST "/society/v1/oid4vci/offers"', 'POST', '/society/v1/oid4vci/offers'],
   ['roles/src/society_desk.cpp GET "/web/v1/desk/directory"', 'GET', '/web/v1/desk/directory'],
   ['roles/src/society_desk.cpp POST "/web/v1/desk/directory/import"', 'POST', '/web/v1/desk/directory/import'],
   ['roles/src/society_desk.cpp GET "/web/v1/desk/onboarding"', 'GET', '/web/v1/desk/onboarding'],
@@ -297,6 +304,8 @@ const SKELETONS = {
   '/inbox/v1/credentials': { credential: { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiableCredential'], issuer: DK, credentialSubject: { id: DK }, proof: {} } },
   '/web/v1/desk/onboarding/abc-123': { action: 'approve', reason: 'x' },
   '/society/v1/licenses/urn:uuid:1234/status': { action: 'revoke' },
+  '/society/v1/oid4vci/offers': { license_id: 'urn:uuid:1234', tx_code: true },
+  '/oid4vci/credential': { credential_configuration_id: 'MedicalLicenseCredential_dc+sd-jwt', proofs: { jwt: ['e30.e30.AAAA'] } },
   '/uma/resource_set': { name: 'x', type: 'MedicationRequest', resource_scopes: ['read', 'search'], description: 'x', icon_uri: 'http://x.example/i' },
   '/uma/permission': { resource_id: 'AbCdEf0123456789', resource_scopes: ['read'] },
 };

@@ -14,6 +14,9 @@
 namespace medallion::claims {
 class Society;
 }
+namespace medallion::oid4vc {
+class Issuer;
+}
 
 namespace medallion::roles {
 
@@ -53,6 +56,7 @@ class SocietyRole final : public Role {
   SocietyOptions options_;
   Env env_;
   std::unique_ptr<claims::Society> society_;
+  std::unique_ptr<oid4vc::Issuer> oid4vci_;  // OpenID4VCI (docs/openid4vc.md), DIR/oid4vci.db
   std::unique_ptr<Verifier> verifier_;
   std::unique_ptr<SocietyDesk> desk_;
 };

@@ -1,0 +1,175 @@
+// OpenID4VCI 1.0 issuer endpoints over HTTP (oid4vci_http.h, docs/openid4vc.md).
+#include "medallion/roles/oid4vci_http.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <nlohmann/json.hpp>
+
+#include "medallion/core/bytes.h"
+#include "medallion/core/json.h"
+#include "medallion/http/http.h"
+#include "medallion/roles/did_http.h"
+#include "medallion/roles/uma_http.h"
+
+namespace medallion::roles {
+
+using nlohmann::json;
+
+namespace {
+
+void NoStore(httplib::Response& res) {
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("Pragma", "no-cache");
+}
+
+// RFC 6750 §2.1: "Authorization: Bearer <token>" ("" when absent or another scheme).
+std::string BearerToken(const httplib::Request& req) {
+  const std::string h = req.get_header_value("Authorization");
+  if (h.size() > 7 && (h.rfind("Bearer ", 0) == 0 || h.rfind("bearer ", 0) == 0))
+    return h.substr(7);
+  return "";
+}
+
+void SendProtocolError(httplib::Response& res, const Status& st) {
+  NoStore(res);
+  if (st.reason() == oid4vc::error::kInvalidToken) {
+    // RFC 6750 §3: a refused token is named in WWW-Authenticate.
+    res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+  }
+  if (st.reason().empty()) return http::SendError(res, st);
+  http::SendOAuthError(res, st, json::object());
+}
+
+bool IsForm(const httplib::Request& req) {
+  std::string ct = req.get_header_value("Content-Type");
+  std::transform(ct.begin(), ct.end(), ct.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ct.rfind("application/x-www-form-urlencoded", 0) == 0;
+}
+
+}  // namespace
+
+void RegisterOid4vciRoutes(httplib::Server& server, oid4vc::Issuer& issuer) {
+  oid4vc::Issuer* is = &issuer;
+  auto metadata = [](std::string body) {
+    return [body](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Access-Control-Allow-Origin", "*");
+      res.set_header("Cache-Control", "no-cache");
+      res.set_content(body, "application/json");
+    };
+  };
+  server.Get("/.well-known/openid-credential-issuer", metadata(is->CredentialIssuerMetadata()));
+  server.Get("/.well-known/oauth-authorization-server",
+             metadata(is->AuthorizationServerMetadata()));
+  server.Get(R"(/oid4vci/offers/([A-Za-z0-9_-]{1,64}))",
+             [is](const httplib::Request& req, httplib::Response& res) {
+               auto offer = is->OfferObject(req.matches[1].str());
+               NoStore(res);
+               if (!offer) return http::SendError(res, 404, "not_found", "no such offer");
+               res.set_content(*offer, "application/json");
+             });
+  server.Post("/oid4vci/token", [is](const httplib::Request& req, httplib::Response& res) {
+    NoStore(res);
+    if (!IsForm(req))
+      return http::SendError(res, 400, "invalid_request",
+                             "the token endpoint takes application/x-www-form-urlencoded");
+    auto form = ParseForm(req.body);
+    if (!form) return http::SendError(res, 400, "invalid_request", form.error().message());
+    auto token = is->Token(*form);
+    if (!token) return SendProtocolError(res, token.error());
+    res.set_content(*token, "application/json");
+  });
+  server.Post("/oid4vci/nonce", [is](const httplib::Request& req, httplib::Response& res) {
+    auto nonce = is->Nonce(BearerToken(req));
+    if (!nonce) return SendProtocolError(res, nonce.error());
+    NoStore(res);  // §7.2: the response MUST NOT be cached
+    res.set_content(*nonce, "application/json");
+  });
+  server.Post("/oid4vci/credential", [is](const httplib::Request& req, httplib::Response& res) {
+    const std::string token = BearerToken(req);
+    if (token.empty()) {
+      NoStore(res);
+      res.set_header("WWW-Authenticate", "Bearer");
+      return http::SendError(res, 401, "invalid_token", "a bearer access token is required");
+    }
+    auto credential = is->Credential(token, req.body);
+    if (!credential) return SendProtocolError(res, credential.error());
+    NoStore(res);
+    res.set_content(*credential, "application/json");
+  });
+}
+
+Result<std::string> SocietyLicenseClaims(claims::Society& society, const std::string& license_id) {
+  MDL_ASSIGN_OR_RETURN(json licenses, society.Licenses());
+  const json* license = nullptr;
+  for (const json& l : licenses)
+    if (l.value("id", "") == license_id) license = &l;
+  if (license == nullptr) return Status::NotFound("no such license");
+  if (license->value("status", "") != "active" || license->value("superseded", false))
+    return Status::FailedPrecondition("the license is " +
+                                      (license->value("superseded", false)
+                                           ? std::string("superseded")
+                                           : license->value("status", "")) +
+                                      ": no offer");
+  MDL_ASSIGN_OR_RETURN(json directory, society.Directory());
+  const std::string number = license->value("license_number", "");
+  for (const json& e : directory) {
+    if (e.value("license_number", "") != number) continue;
+    json claims = {{"sub", license->value("did", "")},
+                   {"license_number", number},
+                   {"name", e.value("name", "")},
+                   {"jurisdiction", e.value("jurisdiction", "")},
+                   {"license_type", e.value("license_type", "")},
+                   {"specialty", e.value("specialty", "")},
+                   {"schedules", MemberOr(e, "schedules")}};
+    auto until = ParseXmlDateTime(e.value("valid_until", ""));
+    if (until) claims["exp"] = *until;
+    return claims.dump();
+  }
+  return Status::FailedPrecondition("the license's number is no longer in the directory");
+}
+
+void RegisterSocietyOid4vciRoutes(httplib::Server& server, claims::Society& society,
+                                  oid4vc::Issuer& issuer, std::string admin_token) {
+  RegisterOid4vciRoutes(server, issuer);
+  claims::Society* s = &society;
+  oid4vc::Issuer* is = &issuer;
+  server.Post("/society/v1/oid4vci/offers", [s, is, admin_token](const httplib::Request& req,
+                                                                 httplib::Response& res) {
+    const std::string h = req.get_header_value("Authorization");
+    const std::string want = "Bearer " + admin_token;
+    if (admin_token.empty() || h.size() != want.size() ||
+        !ConstantTimeEqual(AsBytes(h), AsBytes(want)))
+      return http::SendError(res, 401, "invalid_token", "the society's admin token is required");
+    auto parsed = http::ReadJsonBody(req, res);
+    if (!parsed) return;
+    const json& body = *parsed;
+    if (!body.is_object() || !MemberOr(body, "license_id").is_string() ||
+        (body.contains("tx_code") && !body["tx_code"].is_boolean()))
+      return http::SendError(res, 400, "invalid_request",
+                             "the body is {\"license_id\", \"tx_code\"?: boolean}");
+    const std::string license_id = body["license_id"];
+    auto claims = SocietyLicenseClaims(*s, license_id);
+    if (!claims) return http::SendError(res, claims.error());
+    oid4vc::OfferRequest r;
+    r.claims_json = *claims;
+    // Everything but the subject, the license number and the validity can stay undisclosed.
+    r.disclosable = {"/name", "/jurisdiction", "/license_type", "/specialty", "/schedules"};
+    r.tx_code = body.value("tx_code", true);
+    r.label = license_id;
+    auto offer = is->CreateOffer(r);
+    if (!offer) return http::SendError(res, offer.error());
+    NoStore(res);
+    http::SendJson(res,
+                   {{"license_id", license_id},
+                    {"offer_uri", offer->uri},
+                    {"offer_uri_by_reference", offer->uri_by_reference},
+                    {"tx_code", offer->tx_code},
+                    {"expires", offer->expires},
+                    {"credential_offer", json::parse(offer->offer_json)}},
+                   201);
+  });
+}
+
+}  // namespace medallion::roles

@@ -1,0 +1,289 @@
+// OpenID4VCI 1.0 interop (docs/openid4vc.md): the OpenWallet Foundation's wallet-side client
+// (@openid4vc/openid4vci + @openid4vc/oauth2 0.4.6, an independent implementation) obtains a
+// physician's MedicalLicenseCredential from `medallion issuer serve` through the pre-authorized
+// code flow with a transaction code — offer by value and by reference, issuer and AS metadata,
+// token, nonce, a `jwt` key proof (ES256 and EdDSA), the credential — and the credential is
+// verified with @sd-jwt/sd-jwt-vc against the society's did:web key. Refusals seen from the
+// client: a wrong tx_code (invalid_grant), a replayed key proof (invalid_nonce), a proof for
+// another issuer (invalid_proof), no access token (401 invalid_token).
+//
+// Usage: node oid4vci_interop.mjs <path-to-medallion>
+import crypto from 'node:crypto';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+let Openid4vciClient, clientAuthenticationAnonymous, setGlobalConfig, SDJwtVcInstance, digest;
+try {
+  ({ Openid4vciClient } = await import('@openid4vc/openid4vci'));
+  ({ clientAuthenticationAnonymous, setGlobalConfig } = await import('@openid4vc/oauth2'));
+  ({ SDJwtVcInstance } = await import('@sd-jwt/sd-jwt-vc'));
+  ({ digest } = await import('@sd-jwt/crypto-nodejs'));
+} catch (e) {
+  console.log(`cannot load the npm packages (${e.message.split('\n')[0]});`);
+  console.log(`run: npm ci --no-audit --no-fund --prefix ${path.dirname(fileURLToPath(import.meta.url))}`);
+  console.log('0 passed, 1 failed');
+  process.exit(2);
+}
+
+// The society listens on loopback without TLS here; the library refuses http:// URLs unless told
+// (its documented switch). Nothing else of its checking is relaxed.
+setGlobalConfig({ allowInsecureUrls: true });
+
+const BIN = process.argv[2] ? path.resolve(process.argv[2]) : '';
+if (!BIN) {
+  console.log('usage: node oid4vci_interop.mjs <path-to-medallion>');
+  console.log('0 passed, 1 failed');
+  process.exit(2);
+}
+
+let passed = 0;
+let failed = 0;
+function check(name, cond, detail) {
+  if (cond) {
+    passed += 1;
+    console.log(`ok - ${name}`);
+  } else {
+    failed += 1;
+    console.log(`not ok - ${name}${detail === undefined ? '' : ` (${JSON.stringify(detail).slice(0, 600)})`}`);
+  }
+  return Boolean(cond);
+}
+
+const work = mkdtempSync(path.join(tmpdir(), 'medallion-oid4vci-'));
+const ENV = { ...process.env, MEDALLION_PASSPHRASE: 'oid4vci-interop-pass', MEDALLION_ALLOW_TEST_KDF: '1' };
+let society = null;
+function cleanup() {
+  if (society && society.exitCode === null) society.kill('SIGTERM');
+  rmSync(work, { recursive: true, force: true });
+}
+const watchdog = setTimeout(() => {
+  console.log('not ok - the suite did not finish in 240 s');
+  cleanup();
+  process.exit(1);
+}, 240000);
+
+// --- helpers ---------------------------------------------------------------------------------
+
+const b64u = (b) => Buffer.from(b).toString('base64url');
+const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+function base58(bytes) {
+  let n = BigInt(`0x${Buffer.from(bytes).toString('hex') || '0'}`);
+  let out = '';
+  while (n > 0n) {
+    out = B58[Number(n % 58n)] + out;
+    n /= 58n;
+  }
+  for (const b of bytes) {
+    if (b !== 0) break;
+    out = `1${out}`;
+  }
+  return out;
+}
+function unbase58(s) {
+  let n = 0n;
+  for (const c of s) n = n * 58n + BigInt(B58.indexOf(c));
+  let hex = n.toString(16);
+  if (hex.length % 2) hex = `0${hex}`;
+  const lead = s.match(/^1*/)[0].length;
+  return Buffer.concat([Buffer.alloc(lead), Buffer.from(hex, 'hex')]);
+}
+// did:key of an Ed25519 key (multicodec 0xed01, base58btc).
+function didKey(publicKey) {
+  const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x, 'base64url');
+  const mk = `z${base58(Buffer.concat([Buffer.from([0xed, 0x01]), raw]))}`;
+  return { did: `did:key:${mk}`, mk };
+}
+function signJws(header, payload, privateKey) {
+  const input = `${b64u(JSON.stringify(header))}.${b64u(JSON.stringify(payload))}`;
+  const alg = header.alg === 'ES256' ? 'sha256' : null;
+  const sig = crypto.sign(alg, Buffer.from(input), header.alg === 'ES256' ? { key: privateKey, dsaEncoding: 'ieee-p1363' } : privateKey);
+  return `${input}.${b64u(sig)}`;
+}
+async function call(method, url, { body, bearer, form } = {}) {
+  const headers = {};
+  if (bearer) headers.authorization = `Bearer ${bearer}`;
+  let data;
+  if (form) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    data = new URLSearchParams(form).toString();
+  } else if (body !== undefined) {
+    headers['content-type'] = 'application/json';
+    data = JSON.stringify(body);
+  }
+  const r = await fetch(url, { method, headers, body: data });
+  const text = await r.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
+  return { status: r.status, json, text, headers: r.headers };
+}
+
+function startSociety(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(BIN, args, { cwd: work, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
+    society = child;
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.stdout.on('data', (d) => {
+      out += d;
+      for (const line of out.split('\n')) {
+        if (!line.trim().startsWith('{')) continue;
+        try {
+          resolve(JSON.parse(line));
+          return;
+        } catch {
+          /* partial */
+        }
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`issuer serve exited (${code}): ${err.slice(-800)}`)));
+  });
+}
+
+// The wallet's callbacks for the OWF client (CallbackContext of @openid4vc/oauth2).
+function walletCallbacks(holderKeys) {
+  return {
+    fetch,
+    hash: (data, alg) => new Uint8Array(crypto.createHash(alg.replace('-', '').toLowerCase()).update(data).digest()),
+    generateRandom: (n) => new Uint8Array(crypto.randomBytes(n)),
+    clientAuthentication: clientAuthenticationAnonymous(),
+    signJwt: async (signer, { header, payload }) => {
+      if (signer.method !== 'jwk') throw new Error(`unexpected signer ${signer.method}`);
+      const key = holderKeys.get(signer.publicJwk.x);
+      return { jwt: signJws(header, payload, key), signerJwk: signer.publicJwk };
+    },
+  };
+}
+
+// --- the walk --------------------------------------------------------------------------------
+
+async function main() {
+  execFileSync(BIN, ['wallet', 'init', '--store', 'society.wallet', '--kdf', 'test', '--mnemonic-out', 'society.words'], { cwd: work, env: ENV });
+  const validUntil = new Date(Date.now() + 2 * 365 * 86400e3).toISOString().replace(/\.\d+Z$/, 'Z');
+  writeFileSync(path.join(work, 'directory.json'), JSON.stringify([{ license_number: 'MA-MD-204812', name: 'Dr. Elena Rivera', jurisdiction: 'US-MA', license_type: 'MD', specialty: 'Internal Medicine', schedules: ['II', 'III', 'IV', 'V'], valid_until: validUntil }]));
+  const banner = await startSociety(['issuer', 'serve', '--dir', 'society', '--store', 'society.wallet', '--directory', 'directory.json', '--listen', '127.0.0.1:0', '--json']);
+  const issuerId = banner.oid4vci?.credential_issuer;
+  check('issuer serve names its credential issuer identifier in the banner', typeof issuerId === 'string' && issuerId.startsWith('http://127.0.0.1:'), banner);
+  const admin = readFileSync(path.join(work, 'society', 'admin.token'), 'utf8').trim();
+
+  // The physician onboards (the society's check: control of her DID + the directory match).
+  const dr = crypto.generateKeyPairSync('ed25519');
+  const { did, mk } = didKey(dr.publicKey);
+  const challenge = (await call('POST', `${issuerId}/society/v1/challenge`)).json;
+  const now = Math.floor(Date.now() / 1000);
+  const proof = signJws({ alg: 'EdDSA', kid: `${did}#${mk}`, typ: 'did-auth+jwt' }, { aud: challenge.audience, exp: now + 120, iat: now, iss: did, nonce: challenge.nonce, sub: did }, dr.privateKey);
+  const onboard = await call('POST', `${issuerId}/society/v1/licenses`, { body: { proof, license_number: 'MA-MD-204812', name: 'Dr. Elena Rivera' } });
+  check('the physician is onboarded (201, her license)', onboard.status === 201 && typeof onboard.json?.id === 'string', onboard.json);
+  const licenseId = onboard.json.id;
+
+  const offer = async (extra = {}) => {
+    const r = await call('POST', `${issuerId}/society/v1/oid4vci/offers`, { bearer: admin, body: { license_id: licenseId, ...extra } });
+    if (r.status !== 201) throw new Error(`offer: ${r.status} ${r.text}`);
+    return r.json;
+  };
+  const noAdmin = await call('POST', `${issuerId}/society/v1/oid4vci/offers`, { body: { license_id: licenseId } });
+  check('an offer needs the society\'s admin token (401)', noAdmin.status === 401, noAdmin.json);
+  const unknown = await call('POST', `${issuerId}/society/v1/oid4vci/offers`, { bearer: admin, body: { license_id: 'urn:uuid:00000000-0000-4000-8000-000000000000' } });
+  check('no offer for a license the society did not issue (404)', unknown.status === 404, unknown.json);
+
+  const holderKeys = new Map();
+  const client = new Openid4vciClient({ callbacks: walletCallbacks(holderKeys) });
+
+  // Issuance, once with each proof algorithm; once by value, once by reference.
+  const sdjwts = [];
+  for (const [alg, byRef] of [['ES256', false], ['EdDSA', true]]) {
+    const o = await offer();
+    check(`${alg}: the offer is an openid-credential-offer:// URI with a ${o.tx_code.length}-digit tx_code`, o.offer_uri.startsWith('openid-credential-offer://?credential_offer=') && /^\d{6}$/.test(o.tx_code), o);
+    const uri = byRef ? o.offer_uri_by_reference : o.offer_uri;
+    const credentialOffer = await client.resolveCredentialOffer(uri);
+    check(`${alg}: their client resolves the offer ${byRef ? 'by reference' : 'by value'}`, credentialOffer.credential_issuer === issuerId, credentialOffer);
+    const issuerMetadata = await client.resolveIssuerMetadata(credentialOffer.credential_issuer);
+    const configId = credentialOffer.credential_configuration_ids[0];
+    check(`${alg}: their client reads our issuer and AS metadata`, issuerMetadata.credentialIssuer.credential_configurations_supported[configId]?.format === 'dc+sd-jwt', issuerMetadata);
+
+    if (!byRef) {
+      let refused = null;
+      try {
+        await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata, txCode: o.tx_code === '000000' ? '111111' : '000000' });
+      } catch (e) {
+        refused = e;
+      }
+      check(`${alg}: a wrong tx_code is refused (invalid_grant)`, refused && JSON.stringify(refused.errorResponse ?? refused.message).includes('invalid_grant'), refused?.message);
+    }
+    const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata, txCode: o.tx_code });
+    check(`${alg}: the token endpoint answers the pre-authorized code + tx_code`, typeof accessTokenResponse.access_token === 'string' && accessTokenResponse.token_type === 'Bearer', accessTokenResponse);
+    const { c_nonce: cNonce } = await client.requestNonce({ issuerMetadata });
+    check(`${alg}: the nonce endpoint gives a c_nonce`, typeof cNonce === 'string' && cNonce.length >= 32);
+
+    const kp = alg === 'ES256' ? crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }) : crypto.generateKeyPairSync('ed25519');
+    const publicJwk = kp.publicKey.export({ format: 'jwk' });
+    holderKeys.set(publicJwk.x, kp.privateKey);
+    const { jwt } = await client.createCredentialRequestJwtProof({ issuerMetadata, credentialConfigurationId: configId, nonce: cNonce, signer: { method: 'jwk', alg, publicJwk } });
+
+    if (byRef) {
+      // The same proof for another issuer: refused before the nonce is spent.
+      const header = JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url'));
+      const payload = JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url'));
+      const forOther = signJws(header, { ...payload, aud: 'https://other-issuer.example' }, kp.privateKey);
+      const r = await call('POST', issuerMetadata.credentialIssuer.credential_endpoint, { bearer: accessTokenResponse.access_token, body: { credential_configuration_id: configId, proofs: { jwt: [forOther] } } });
+      check(`${alg}: a proof whose aud is another issuer is refused (400 invalid_proof)`, r.status === 400 && r.json?.error === 'invalid_proof', r.json);
+      const none = await call('POST', issuerMetadata.credentialIssuer.credential_endpoint, { body: { credential_configuration_id: configId, proofs: { jwt: [jwt] } } });
+      check(`${alg}: no access token: 401 invalid_token with WWW-Authenticate`, none.status === 401 && none.json?.error === 'invalid_token' && /^Bearer/.test(none.headers.get('www-authenticate') ?? ''), none.json);
+    }
+
+    const response = await client.retrieveCredentials({ issuerMetadata, accessToken: accessTokenResponse.access_token, credentialConfigurationId: configId, proofs: { jwt: [jwt] } });
+    const credential = response.credentialResponse?.credentials?.[0]?.credential;
+    check(`${alg}: their client receives the credential`, typeof credential === 'string' && credential.includes('~'), response.credentialResponse);
+    sdjwts.push({ alg, credential, publicJwk });
+
+    // Replaying the same key proof (a fresh token, the spent c_nonce).
+    const o2 = await offer();
+    const co2 = await client.resolveCredentialOffer(o2.offer_uri);
+    const t2 = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer: co2, issuerMetadata, txCode: o2.tx_code });
+    const replay = await call('POST', issuerMetadata.credentialIssuer.credential_endpoint, { bearer: t2.accessTokenResponse.access_token, body: { credential_configuration_id: configId, proofs: { jwt: [jwt] } } });
+    check(`${alg}: a replayed key proof is refused (400 invalid_nonce)`, replay.status === 400 && replay.json?.error === 'invalid_nonce', replay.json);
+  }
+
+  // Verification with @sd-jwt/sd-jwt-vc: the issuer key from the society's did:web document.
+  const didDoc = (await call('GET', `${issuerId}/.well-known/did.json`)).json;
+  for (const { alg, credential, publicJwk } of sdjwts) {
+    const kid = JSON.parse(Buffer.from(credential.split('.')[0], 'base64url')).kid;
+    const vm = (didDoc.verificationMethod ?? []).find((m) => kid === m.id || kid.endsWith(m.id));
+    const raw = vm ? unbase58(vm.publicKeyMultibase.slice(1)).subarray(2) : Buffer.alloc(32);
+    const issuerKey = crypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64u(raw) }, format: 'jwk' });
+    const sdjwt = new SDJwtVcInstance({
+      hasher: digest,
+      hashAlg: 'sha-256',
+      verifier: (data, sig) => crypto.verify(null, Buffer.from(data), issuerKey, Buffer.from(sig, 'base64url')),
+    });
+    let verified = null;
+    try {
+      verified = await sdjwt.verify(credential);
+    } catch (e) {
+      verified = { error: e.message };
+    }
+    const p = verified?.payload ?? {};
+    check(`${alg}: @sd-jwt/sd-jwt-vc verifies the credential with the society's did:web key`, vm && p.vct === 'urn:medallion:vct:MedicalLicenseCredential:1' && p.iss === banner.did, verified);
+    check(`${alg}: its disclosures hold the license (name, schedules) for her DID`, p.name === 'Dr. Elena Rivera' && JSON.stringify(p.schedules) === '["II","III","IV","V"]' && p.sub === did && p.license_number === 'MA-MD-204812', p);
+    check(`${alg}: cnf.jwk is the key of her proof`, p.cnf?.jwk?.x === publicJwk.x && p.cnf?.jwk?.crv === publicJwk.crv, p.cnf);
+  }
+}
+
+try {
+  await main();
+} catch (e) {
+  check('the walk ran to its end', false, e.stack ?? e.message);
+}
+clearTimeout(watchdog);
+cleanup();
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
