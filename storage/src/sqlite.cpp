@@ -2,6 +2,7 @@
 #include "medallion/storage/sqlite.h"
 
 #include "medallion/core/metrics.h"
+#include "pg_internal.h"
 
 namespace medallion::sql {
 
@@ -22,11 +23,37 @@ Stmt::Stmt(sqlite3* db, const char* statement, std::string_view what) : db_(db),
 Stmt::Stmt(sqlite3* db, sqlite3_stmt* cached, std::string_view what)
     : db_(db), what_(what), s_(cached), ok_(cached != nullptr), owned_(false) {}
 
+Stmt::Stmt(PgStmt* pg, bool owned, std::string_view what)
+    : pg_(pg), what_(what), ok_(pg->ok()), owned_(owned) {}
+
 Stmt::Stmt(StmtCache& cache, const char* statement, std::string_view what)
-    : Stmt(cache.db_, cache.Prepared(statement), what) {}
+    : db_(cache.db_), what_(what), owned_(false) {
+  if (cache.pg_ != nullptr) {
+    pg_ = cache.PgPrepared(statement);
+    ok_ = pg_->ok();
+  } else {
+    s_ = cache.Prepared(statement);
+    ok_ = s_ != nullptr;
+  }
+}
+
+Stmt::Stmt(Db& db, const char* statement, std::string_view what) : db_(db.sqlite()), what_(what) {
+  if (db.pg() != nullptr) {
+    pg_ = new PgStmt(db.pg(), statement);
+    ok_ = pg_->ok();
+  } else {
+    ok_ = sqlite3_prepare_v2(db_, statement, -1, &s_, nullptr) == SQLITE_OK;
+  }
+}
 
 Stmt::~Stmt() {
-  if (owned_) {
+  if (pg_ != nullptr) {
+    if (owned_) {
+      delete pg_;
+    } else {
+      pg_->Reset();
+    }
+  } else if (owned_) {
     sqlite3_finalize(s_);
   } else if (s_ != nullptr) {
     sqlite3_reset(s_);
@@ -35,34 +62,43 @@ Stmt::~Stmt() {
 }
 
 Stmt& Stmt::Text(int i, std::string_view v) {
+  if (pg_) return pg_->Bind(i, v, false), *this;
   sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   return *this;
 }
 
 Stmt& Stmt::Blob(int i, const void* p, size_t n) {
+  if (pg_) return pg_->Bind(i, std::string_view(static_cast<const char*>(p), n), true), *this;
   sqlite3_bind_blob(s_, i, p, static_cast<int>(n), SQLITE_TRANSIENT);
   return *this;
 }
 
 Stmt& Stmt::Int(int i, int64_t v) {
+  if (pg_) return pg_->Bind(i, std::to_string(v), false), *this;
   sqlite3_bind_int64(s_, i, v);
   return *this;
 }
 
 Stmt& Stmt::Null(int i) {
+  if (pg_) return pg_->BindNull(i), *this;
   sqlite3_bind_null(s_, i);
   return *this;
 }
 
-int Stmt::Step() { return ok_ ? sqlite3_step(s_) : SQLITE_ERROR; }
+int Stmt::Step() {
+  if (pg_) return pg_->Step();
+  return ok_ ? sqlite3_step(s_) : SQLITE_ERROR;
+}
 
 void Stmt::Reset() {
+  if (pg_) return pg_->Reset();
   if (!ok_) return;
   sqlite3_reset(s_);
   sqlite3_clear_bindings(s_);
 }
 
 std::string Stmt::Col(int i) {
+  if (pg_) return pg_->Col(i);
   auto p = sqlite3_column_text(s_, i);
   return p ? std::string(reinterpret_cast<const char*>(p),
                          static_cast<size_t>(sqlite3_column_bytes(s_, i)))
@@ -70,22 +106,39 @@ std::string Stmt::Col(int i) {
 }
 
 std::string Stmt::ColBlob(int i) {
+  if (pg_) return pg_->Col(i);
   auto p = static_cast<const char*>(sqlite3_column_blob(s_, i));
   return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s_, i))) : "";
 }
 
-int64_t Stmt::ColInt(int i) { return sqlite3_column_int64(s_, i); }
+int64_t Stmt::ColInt(int i) { return pg_ ? pg_->ColInt(i) : sqlite3_column_int64(s_, i); }
 
-bool Stmt::ColIsNull(int i) { return sqlite3_column_type(s_, i) == SQLITE_NULL; }
+bool Stmt::ColIsNull(int i) {
+  return pg_ ? pg_->ColIsNull(i) : sqlite3_column_type(s_, i) == SQLITE_NULL;
+}
 
 Status Stmt::Error() const {
+  if (pg_) {
+    std::string m = pg_->error();
+    while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+    return Status::Unavailable(std::string(what_) + ": postgresql: " + m);
+  }
   return Status::Unavailable(std::string(what_) + ": sqlite: " + sqlite3_errmsg(db_));
 }
 
 StmtCache::StmtCache(sqlite3* db, std::string_view what) : db_(db), what_(what) {}
 
+StmtCache::StmtCache(Db& db, std::string_view what) : db_(db.sqlite()), pg_(db.pg()), what_(what) {}
+
 StmtCache::~StmtCache() {
   for (auto& [statement, s] : stmts_) sqlite3_finalize(s);
+  for (auto& [statement, s] : pg_stmts_) delete s;
+}
+
+PgStmt* StmtCache::PgPrepared(const char* statement) {
+  auto it = pg_stmts_.find(statement);
+  if (it == pg_stmts_.end()) it = pg_stmts_.emplace(statement, new PgStmt(pg_, statement)).first;
+  return it->second;
 }
 
 sqlite3_stmt* StmtCache::Prepared(const char* statement) {
@@ -102,7 +155,10 @@ sqlite3_stmt* StmtCache::Prepared(const char* statement) {
   return it->second;
 }
 
-Stmt StmtCache::Get(const char* statement) { return Stmt(db_, Prepared(statement), what_); }
+Stmt StmtCache::Get(const char* statement) {
+  if (pg_) return Stmt(PgPrepared(statement), false, what_);
+  return Stmt(db_, Prepared(statement), what_);
+}
 
 Status Commit(sqlite3* db, std::string_view what) {
   metrics::ScopedTimer timer("medallion_sqlite_commit_seconds",

@@ -102,11 +102,14 @@ for m in core storage wallet ledger did claims oid4vc uma cli mobile-bridge weba
   check "$m/ includes httplib.h (only http/, web/ and roles/ may)" "$(includes "$m" 'httplib\.h')"
 done
 
-# libpq only in ledger/ (PgLeafStore, pg_store.cpp): every other module reaches PostgreSQL, if at
-# all, through ledger::LeafStore (docs/ledger.md §Storage backends).
-for m in core storage wallet did claims uma http web roles cli mobile-bridge webauthn chain; do
-  check "$m/ includes libpq-fe.h (only ledger/ may)" "$(includes "$m" 'libpq-fe\.h|libpq/')"
+# libpq only in ledger/ (PgLeafStore, pg_store.cpp) and storage/ (sql::Db's PostgreSQL side, a
+# private header): every other module reaches PostgreSQL, if at all, through ledger::LeafStore
+# or sql::Db (docs/ledger.md §Storage backends, docs/scale-out.md).
+for m in core wallet did claims uma http web roles cli mobile-bridge webauthn chain; do
+  check "$m/ includes libpq-fe.h (only ledger/ and storage/ may)" "$(includes "$m" 'libpq-fe\.h|libpq/')"
 done
+check "storage/include/ includes libpq-fe.h (its PostgreSQL side stays private)" \
+  "$(grep -rlE '#include *[<"](libpq-fe\.h|libpq/)' storage/include 2>/dev/null || true)"
 
 # uma/ names no HTTP status either: that rule is its own test, arch:uma-no-http
 # (tests/arch/uma_no_http.sh).

@@ -2,12 +2,18 @@
 // society, a physician with a license, a stranger, a patient who owns a container (the UMA
 // authorization server + FHIR record store in a temporary folder), a fake clock and a seeded
 // RNG, and builders for the claim tokens a requesting party's client pushes.
+//
+// The consent database is SQLite, or, when MEDALLION_UMA_BACKEND=postgresql (ctest registers the
+// suites a second time so, as uma_tests_pg:*), a schema of its own in the test cluster of
+// tests/ledger/backends.h, reached as an ordinary role that row-level security binds.
 #pragma once
 
 #include <sodium.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <optional>
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -29,7 +35,50 @@
 #include "medallion/uma/authorization_server.h"
 #include "medallion/uma/record_store.h"
 
+#ifdef MEDALLION_BINARY_DIR  // the Catch suites (not the interop fixture): PostgreSQL runs too
+#include <regex>
+
+#include "ledger/backends.h"
+#define MEDALLION_UMA_PG 1
+#endif
+
 namespace medallion::testing {
+
+#ifdef MEDALLION_UMA_PG
+// True when this run keeps the consent database on PostgreSQL.
+inline bool UmaOnPostgres() {
+  const char* b = std::getenv("MEDALLION_UMA_BACKEND");
+  return b != nullptr && std::string_view(b) == "postgresql";
+}
+
+// The role the PostgreSQL runs connect as: neither superuser nor BYPASSRLS (sql::Db refuses
+// those), created once per cluster.
+inline constexpr const char* kUmaPgRole = "medallion_app";
+
+// A fresh schema the test role owns, and the URL that opens it as that role.
+class UmaPgSchema {
+ public:
+  explicit UmaPgSchema(const std::string& base) : schema_(base) {
+    schema_.Exec(std::string("DO $$ BEGIN CREATE ROLE ") + kUmaPgRole +
+                 " LOGIN NOSUPERUSER NOBYPASSRLS; EXCEPTION WHEN duplicate_object OR "
+                 "unique_violation THEN NULL; END $$");
+    schema_.Exec("GRANT ALL ON SCHEMA " + schema_.name() + " TO " + kUmaPgRole);
+    const std::string as_app = std::regex_replace(base, std::regex("([?&])user=[^&]*"),
+                                                  std::string("$1user=") + kUmaPgRole);
+    url_ = ledger::testing::WithParam(
+        as_app.find("user=") == std::string::npos
+            ? ledger::testing::WithParam(as_app, std::string("user=") + kUmaPgRole)
+            : as_app,
+        "options=-csearch_path%3D" + schema_.name());
+  }
+  const std::string& url() const { return url_; }
+  const ledger::testing::PgSchema& schema() const { return schema_; }
+
+ private:
+  ledger::testing::PgSchema schema_;
+  std::string url_;
+};
+#endif
 
 struct UmaKey {
   Bytes pk = Bytes(32);
@@ -160,6 +209,20 @@ struct UmaWorld {
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
     resolver.Register(example);
+    consent = (dir / "consent.db").string();
+#ifdef MEDALLION_UMA_PG
+    if (UmaOnPostgres()) {
+      if (auto base = ledger::testing::PgBaseUrl()) {
+        pg.emplace(*base);
+        consent = pg->url();
+      } else {
+        static std::once_flag once;
+        std::call_once(once, [] {
+          std::fprintf(stderr, "%s; this run used SQLite\n", ledger::testing::kPgSkipMessage);
+        });
+      }
+    }
+#endif
     Open();
   }
   ~UmaWorld() {
@@ -167,6 +230,12 @@ struct UmaWorld {
     records.reset();
     std::filesystem::remove_all(dir);
   }
+
+  // Where the consent database is: the SQLite file, or the PostgreSQL URL.
+  std::string consent;
+#ifdef MEDALLION_UMA_PG
+  std::optional<UmaPgSchema> pg;
+#endif
 
   uma::AuthorizationServerOptions Options() {
     uma::AuthorizationServerOptions o;
@@ -192,7 +261,7 @@ struct UmaWorld {
   void Open() {
     as.reset();
     records.reset();
-    auto a = uma::AuthorizationServer::Open((dir / "consent.db").string(), Options(), env);
+    auto a = uma::AuthorizationServer::Open(consent, Options(), env);
     if (!a) throw std::runtime_error(a.error().ToString());
     as = std::move(*a);
     auto r = uma::RecordStore::Open((dir / "records.db").string(), env);

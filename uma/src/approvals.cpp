@@ -1,4 +1,4 @@
-// The SQLite request store.
+// The SQL (SQLite or PostgreSQL, storage/db.h) request store.
 #include "approvals.h"
 
 #include "medallion/storage/sqlite.h"
@@ -11,9 +11,9 @@ using sql::Stmt;
 
 constexpr std::string_view kWhat = "consent";
 
-class SqliteRequestStore final : public RequestStore {
+class SqlRequestStore final : public RequestStore {
  public:
-  explicit SqliteRequestStore(sqlite3* db) : db_(db) {}
+  explicit SqlRequestStore(sql::Db& db) : db_(db) {}
 
   Status Insert(const std::string& id, const std::string& kind, const std::string& hash,
                 const json& data, int64_t created) override {
@@ -87,14 +87,14 @@ class SqliteRequestStore final : public RequestStore {
     return row;
   }
 
-  sqlite3* db_;
+  sql::Db& db_;
   sql::StmtCache cache_{db_, kWhat};  // statements prepared once (the caller serializes)
 };
 
 }  // namespace
 
-std::unique_ptr<RequestStore> NewSqliteRequestStore(sqlite3* db) {
-  return std::make_unique<SqliteRequestStore>(db);
+std::unique_ptr<RequestStore> NewSqlRequestStore(sql::Db& db) {
+  return std::make_unique<SqlRequestStore>(db);
 }
 
 }  // namespace medallion::uma::internal

@@ -3,7 +3,7 @@
 // approvals, payload, the signed result), a status and a kind. Private to the uma module.
 #pragma once
 
-#include <sqlite3.h>
+#include "medallion/storage/db.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -71,6 +71,6 @@ class RequestStore {
 };
 
 // The requests table of the consent database `db` (borrowed; outlives the store).
-std::unique_ptr<RequestStore> NewSqliteRequestStore(sqlite3* db);
+std::unique_ptr<RequestStore> NewSqlRequestStore(sql::Db& db);
 
 }  // namespace medallion::uma::internal

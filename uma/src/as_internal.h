@@ -160,19 +160,19 @@ using namespace internal;
 
 class AuthorizationServer::Impl {
  public:
-  Impl(sqlite3* db, const AuthorizationServerOptions& o, Env env)
-      : db_(db),
+  Impl(std::unique_ptr<sql::Db> db, const AuthorizationServerOptions& o, Env env)
+      : db_(std::move(db)),
         o_(o),
         env_(env),
-        clients_(NewSqliteClientStore(db)),
-        tickets_(NewSqliteTicketStore(db)),
-        tokens_(NewSqliteTokenStore(db)),
-        resources_(NewSqliteResourceStore(db)),
-        log_(NewSqliteDisclosureLog(db)),
-        policies_(NewSqlitePolicyStore(db)),
-        credentials_(NewSqliteCredentialStore(db)),
-        requests_(NewSqliteRequestStore(db)),
-        devices_(NewSqliteDeviceStore(db)) {}
+        clients_(NewSqlClientStore(*db_)),
+        tickets_(NewSqlTicketStore(*db_)),
+        tokens_(NewSqlTokenStore(*db_)),
+        resources_(NewSqlResourceStore(*db_)),
+        log_(NewSqlDisclosureLog(*db_)),
+        policies_(NewSqlPolicyStore(*db_)),
+        credentials_(NewSqlCredentialStore(*db_)),
+        requests_(NewSqlRequestStore(*db_)),
+        devices_(NewSqlDeviceStore(*db_)) {}
   ~Impl() {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -182,10 +182,11 @@ class AuthorizationServer::Impl {
     clients_.reset(), tickets_.reset(), tokens_.reset(), resources_.reset(), log_.reset();
     policies_.reset(), credentials_.reset(), requests_.reset(), devices_.reset();
     readers_.clear();
-    sqlite3_close(db_);
+    db_.reset();
   }
 
-  sqlite3* db_;
+  // The consent database: SQLite (the default) or the host's PostgreSQL, this container's rows.
+  std::unique_ptr<sql::Db> db_;
   const AuthorizationServerOptions& o_;
   Env env_;
   std::unique_ptr<ClientStore> clients_;
@@ -197,7 +198,7 @@ class AuthorizationServer::Impl {
   std::unique_ptr<CredentialStore> credentials_;
   std::unique_ptr<RequestStore> requests_;
   std::unique_ptr<DeviceStore> devices_;
-  std::mutex mu_;  // serializes read-modify-write sequences (SQLite serializes statements)
+  std::mutex mu_;  // serializes read-modify-write sequences (and the one connection)
   // Wakes the owner's long-polling event readers when the log grows (notifications): after the
   // group that grew it is committed, so they never see an entry that could still be lost.
   std::condition_variable log_grew_;
@@ -263,14 +264,14 @@ class AuthorizationServer::Impl {
 
   // Commits the open group. REQUIRES: mu_ held, batch_open_.
   Status CommitGroup() {
-    Status st = batch_writes_ > 0 ? sql::Commit(db_, kWhat) : Status::Ok();
+    Status st = batch_writes_ > 0 ? db_->Commit() : Status::Ok();
     if (batch_writes_ > 0) {
       metrics::Registry::Default().Observe("medallion_consent_group_writes",
                                            "Writes per consent-server group commit", {},
                                            static_cast<double>(batch_writes_),
                                            metrics::SizeBuckets());
     }
-    if (batch_writes_ == 0 || !st.ok()) (void)sql::Exec(db_, "ROLLBACK", kWhat);
+    if (batch_writes_ == 0 || !st.ok()) (void)db_->Exec("ROLLBACK");
     batch_open_ = false;
     batch_writes_ = 0;
     done_seq_ = batch_seq_;
@@ -314,21 +315,21 @@ class AuthorizationServer::Impl {
   Status Tx(F&& body) {
     if (in_write_) return Status::Internal("consent: nested transaction");
     if (!batch_open_) {
-      MDL_RETURN_IF_ERROR(sql::Exec(db_, "BEGIN IMMEDIATE", kWhat));
+      MDL_RETURN_IF_ERROR(db_->Begin());
       batch_open_ = true;
       ++batch_seq_;
     }
-    if (Status st = sql::Exec(db_, "SAVEPOINT w", kWhat); !st.ok()) {
+    if (Status st = db_->Exec("SAVEPOINT w"); !st.ok()) {
       if (batch_writes_ == 0 && !leading_) (void)CommitGroup();  // nothing to keep: close it
       return st;
     }
     in_write_ = true;
     Status st = body();
     in_write_ = false;
-    if (st.ok()) st = sql::Exec(db_, "RELEASE w", kWhat);
+    if (st.ok()) st = db_->Exec("RELEASE w");
     if (!st.ok()) {
-      (void)sql::Exec(db_, "ROLLBACK TO w", kWhat);
-      (void)sql::Exec(db_, "RELEASE w", kWhat);
+      (void)db_->Exec("ROLLBACK TO w");
+      (void)db_->Exec("RELEASE w");
       if (batch_writes_ == 0 && !leading_) (void)CommitGroup();  // nothing to keep: close it
       return st;
     }
@@ -340,13 +341,10 @@ class AuthorizationServer::Impl {
 
   // A read-only connection with the stores the hot read paths use; it sees committed state only.
   struct Reader {
-    sqlite3* db = nullptr;
+    std::unique_ptr<sql::Db> db;
     std::unique_ptr<TokenStore> tokens;
     std::unique_ptr<ResourceStore> resources;
-    ~Reader() {
-      tokens.reset(), resources.reset();
-      sqlite3_close(db);
-    }
+    ~Reader() { tokens.reset(), resources.reset(); }
   };
   struct ReaderReturn {
     Impl* im;
@@ -354,7 +352,9 @@ class AuthorizationServer::Impl {
   };
   using ReaderPtr = std::unique_ptr<Reader, ReaderReturn>;
 
-  std::string path_;  // the database ("" or ":memory:": no readers, reads take mu_)
+  // The SQLite database ("", ":memory:" or PostgreSQL: no readers, reads take mu_; a PostgreSQL
+  // reader pool would need a connection per reader per container, docs/scale-out.md).
+  std::string path_;
   std::mutex readers_mu_;
   std::vector<std::unique_ptr<Reader>> readers_;  // idle ones (at most o_.max_idle_readers)
 
@@ -371,13 +371,14 @@ class AuthorizationServer::Impl {
     if (path_.empty() || path_ == ":memory:" || path_.rfind("file:", 0) == 0)
       return ReaderPtr(nullptr, ReaderReturn{this});
     auto r = std::make_unique<Reader>();
-    if (sqlite3_open_v2(path_.c_str(), &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                        nullptr) != SQLITE_OK) {
-      return ReaderPtr(nullptr, ReaderReturn{this});
-    }
-    sqlite3_busy_timeout(r->db, 5000);
-    r->tokens = NewSqliteTokenStore(r->db);
-    r->resources = NewSqliteResourceStore(r->db);
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(path_.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                                   nullptr);
+    r->db = sql::Db::AdoptSqlite(raw, kWhat);
+    if (rc != SQLITE_OK) return ReaderPtr(nullptr, ReaderReturn{this});
+    sqlite3_busy_timeout(raw, 5000);
+    r->tokens = NewSqlTokenStore(*r->db);
+    r->resources = NewSqlResourceStore(*r->db);
     return ReaderPtr(r.release(), ReaderReturn{this});
   }
 

@@ -33,11 +33,13 @@ Result<std::unique_ptr<AuthorizationServer>> AuthorizationServer::Open(
     return Status::InvalidArgument(
         "uma: ledger receipts need the owner's signer and a 32-byte pseudonym secret");
   }
-  sqlite3* db = nullptr;
-  MDL_RETURN_IF_ERROR(sql::OpenDatabase(path, kWhat, Migrations(), &db));
+  const std::string container = options.container.empty() ? options.owner_did : options.container;
+  MDL_ASSIGN_OR_RETURN(std::unique_ptr<sql::Db> db,
+                       sql::Db::Open(path, kWhat, {Migrations(), PgMigrations()}, container));
+  const bool pg = db->backend() == sql::Backend::kPostgres;
   std::unique_ptr<AuthorizationServer> as(new AuthorizationServer(nullptr, std::move(options)));
-  as->impl_ = std::make_unique<Impl>(db, as->options_, env);
-  as->impl_->path_ = path;
+  as->impl_ = std::make_unique<Impl>(std::move(db), as->options_, env);
+  if (!pg) as->impl_->path_ = path;
   return as;
 }
 

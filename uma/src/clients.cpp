@@ -1,4 +1,4 @@
-// The SQLite client store.
+// The SQL (SQLite or PostgreSQL, storage/db.h) client store.
 #include "clients.h"
 
 #include "medallion/core/secret.h"
@@ -13,9 +13,9 @@ using sql::Stmt;
 constexpr std::string_view kWhat = "consent";
 constexpr size_t kMaxCredentialBytes = 512;  // our ids and secrets are far shorter
 
-class SqliteClientStore final : public ClientStore {
+class SqlClientStore final : public ClientStore {
  public:
-  explicit SqliteClientStore(sqlite3* db) : db_(db) {}
+  explicit SqlClientStore(sql::Db& db) : db_(db) {}
 
   Status Insert(const std::string& client_id, const Hash256& secret_hash, const std::string& kind,
                 const json& metadata, int64_t now) override {
@@ -48,23 +48,27 @@ class SqliteClientStore final : public ClientStore {
   }
 
   std::string InternalClient(const std::string& name) override {
+    // The one dialect difference of this store: reading a member of the JSON metadata.
     Stmt q(cache_,
-           "SELECT client_id FROM clients WHERE kind = 'internal' AND json_extract(metadata, "
-           "'$.client_name') = ?",
+           db_.backend() == sql::Backend::kPostgres
+               ? "SELECT client_id FROM clients WHERE kind = 'internal' AND "
+                 "(metadata::jsonb ->> 'client_name') = ?"
+               : "SELECT client_id FROM clients WHERE kind = 'internal' AND json_extract(metadata, "
+                 "'$.client_name') = ?",
            kWhat);
     if (q.Text(1, name).Step() == SQLITE_ROW) return q.Col(0);
     return "";
   }
 
  private:
-  sqlite3* db_;
+  sql::Db& db_;
   sql::StmtCache cache_{db_, kWhat};  // statements prepared once (the caller serializes)
 };
 
 }  // namespace
 
-std::unique_ptr<ClientStore> NewSqliteClientStore(sqlite3* db) {
-  return std::make_unique<SqliteClientStore>(db);
+std::unique_ptr<ClientStore> NewSqlClientStore(sql::Db& db) {
+  return std::make_unique<SqlClientStore>(db);
 }
 
 }  // namespace medallion::uma::internal

@@ -3,7 +3,7 @@
 // the uma module.
 #pragma once
 
-#include <sqlite3.h>
+#include "medallion/storage/db.h"
 
 #include <cstdint>
 #include <memory>
@@ -52,6 +52,6 @@ class ClientStore {
 };
 
 // The clients table of the consent database `db` (borrowed; outlives the store).
-std::unique_ptr<ClientStore> NewSqliteClientStore(sqlite3* db);
+std::unique_ptr<ClientStore> NewSqlClientStore(sql::Db& db);
 
 }  // namespace medallion::uma::internal

@@ -1,4 +1,4 @@
-// The SQLite credential store.
+// The SQL (SQLite or PostgreSQL, storage/db.h) credential store.
 #include "credentials.h"
 
 #include "medallion/storage/sqlite.h"
@@ -11,9 +11,9 @@ using sql::Stmt;
 
 constexpr std::string_view kWhat = "consent";
 
-class SqliteCredentialStore final : public CredentialStore {
+class SqlCredentialStore final : public CredentialStore {
  public:
-  explicit SqliteCredentialStore(sqlite3* db) : db_(db) {}
+  explicit SqlCredentialStore(sql::Db& db) : db_(db) {}
 
   Result<bool> Add(const CredentialRow& r) override {
     Stmt ins(cache_,
@@ -29,7 +29,7 @@ class SqliteCredentialStore final : public CredentialStore {
     if (!r.pharmacy_copy.is_null()) ins.Text(7, r.pharmacy_copy.dump());
     if (!r.notices.empty()) ins.Text(8, r.notices);
     if (ins.Step() != SQLITE_DONE) return ins.Error();
-    if (sqlite3_changes(db_) != 0) return true;
+    if (db_.Changes() != 0) return true;
     if (!r.pharmacy_copy.is_null()) {
       Stmt upd(cache_,
                "UPDATE credentials SET pharmacy_copy = ? WHERE id = ? AND pharmacy_copy IS NULL",
@@ -65,14 +65,14 @@ class SqliteCredentialStore final : public CredentialStore {
   }
 
  private:
-  sqlite3* db_;
+  sql::Db& db_;
   sql::StmtCache cache_{db_, kWhat};  // statements prepared once (the caller serializes)
 };
 
 }  // namespace
 
-std::unique_ptr<CredentialStore> NewSqliteCredentialStore(sqlite3* db) {
-  return std::make_unique<SqliteCredentialStore>(db);
+std::unique_ptr<CredentialStore> NewSqlCredentialStore(sql::Db& db) {
+  return std::make_unique<SqlCredentialStore>(db);
 }
 
 }  // namespace medallion::uma::internal

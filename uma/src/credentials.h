@@ -2,7 +2,7 @@
 // its digest. Private to the uma module.
 #pragma once
 
-#include <sqlite3.h>
+#include "medallion/storage/db.h"
 
 #include <cstdint>
 #include <memory>
@@ -67,6 +67,6 @@ class CredentialStore {
 };
 
 // The credentials table of the consent database `db` (borrowed; outlives the store).
-std::unique_ptr<CredentialStore> NewSqliteCredentialStore(sqlite3* db);
+std::unique_ptr<CredentialStore> NewSqlCredentialStore(sql::Db& db);
 
 }  // namespace medallion::uma::internal

@@ -1,4 +1,4 @@
-// The SQLite device store.
+// The SQL (SQLite or PostgreSQL, storage/db.h) device store.
 #include "devices_store.h"
 
 #include <algorithm>
@@ -12,9 +12,9 @@ using sql::Stmt;
 
 constexpr std::string_view kWhat = "consent";
 
-class SqliteDeviceStore final : public DeviceStore {
+class SqlDeviceStore final : public DeviceStore {
  public:
-  explicit SqliteDeviceStore(sqlite3* db) : db_(db) {}
+  explicit SqlDeviceStore(sql::Db& db) : db_(db) {}
 
   Status PutPairing(const std::string& id, const Hash256& secret_hash, int64_t expires,
                     int64_t now) override {
@@ -53,7 +53,7 @@ class SqliteDeviceStore final : public DeviceStore {
   Result<bool> ConsumePairing(std::string_view id) override {
     Stmt use(cache_, "UPDATE pairings SET used = 1 WHERE id = ? AND used = 0", kWhat);
     if (use.Text(1, id).Step() != SQLITE_DONE) return use.Error();
-    return sqlite3_changes(db_) == 1;
+    return db_.Changes() == 1;
   }
 
   Status AddDevice(const std::string& id, ByteView public_key, const std::string& name,
@@ -105,14 +105,14 @@ class SqliteDeviceStore final : public DeviceStore {
   }
 
  private:
-  sqlite3* db_;
+  sql::Db& db_;
   sql::StmtCache cache_{db_, kWhat};  // statements prepared once (the caller serializes)
 };
 
 }  // namespace
 
-std::unique_ptr<DeviceStore> NewSqliteDeviceStore(sqlite3* db) {
-  return std::make_unique<SqliteDeviceStore>(db);
+std::unique_ptr<DeviceStore> NewSqlDeviceStore(sql::Db& db) {
+  return std::make_unique<SqlDeviceStore>(db);
 }
 
 }  // namespace medallion::uma::internal

@@ -3,7 +3,7 @@
 // Ed25519 keys. Private to the uma module.
 #pragma once
 
-#include <sqlite3.h>
+#include "medallion/storage/db.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -92,6 +92,6 @@ class DeviceStore {
 };
 
 // The pairings and devices tables of the consent database `db` (borrowed; outlives the store).
-std::unique_ptr<DeviceStore> NewSqliteDeviceStore(sqlite3* db);
+std::unique_ptr<DeviceStore> NewSqlDeviceStore(sql::Db& db);
 
 }  // namespace medallion::uma::internal

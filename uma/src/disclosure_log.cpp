@@ -1,5 +1,7 @@
-// The SQLite disclosure log.
+// The SQL (SQLite or PostgreSQL, storage/db.h) disclosure log.
 #include "disclosure_log.h"
+
+#include <limits>
 
 #include "medallion/core/encoding.h"
 #include "medallion/core/hash.h"
@@ -16,9 +18,9 @@ constexpr std::string_view kWhat = "consent";
 
 LogAnchor AnchorRow(Stmt& a) { return {a.ColInt(0), a.Col(1), a.ColInt(2), a.ColInt(3)}; }
 
-class SqliteDisclosureLog final : public DisclosureLog {
+class SqlDisclosureLog final : public DisclosureLog {
  public:
-  explicit SqliteDisclosureLog(sqlite3* db) : db_(db) {}
+  explicit SqlDisclosureLog(sql::Db& db) : db_(db) {}
 
   Status Append(json entry, int64_t now) override {
     const LogEntry head = Head();
@@ -38,7 +40,8 @@ class SqliteDisclosureLog final : public DisclosureLog {
     Stmt q(cache_, "SELECT seq, entry, hash FROM disclosures WHERE seq > ? ORDER BY seq LIMIT ?",
            kWhat);
     q.Int(1, after_seq)
-        .Int(2, limit ? static_cast<int64_t>(*limit) : -1);  // SQLite: LIMIT -1 is none
+        .Int(2, limit ? static_cast<int64_t>(*limit)
+                      : std::numeric_limits<int64_t>::max());  // (PostgreSQL refuses LIMIT -1)
     while (q.Step() == SQLITE_ROW) {
       LogEntry e{q.ColInt(0), json::parse(q.Col(1), nullptr, false), q.Col(2)};
       if (e.entry.is_discarded())
@@ -75,14 +78,14 @@ class SqliteDisclosureLog final : public DisclosureLog {
   }
 
  private:
-  sqlite3* db_;
+  sql::Db& db_;
   sql::StmtCache cache_{db_, kWhat};  // statements prepared once (the caller serializes)
 };
 
 }  // namespace
 
-std::unique_ptr<DisclosureLog> NewSqliteDisclosureLog(sqlite3* db) {
-  return std::make_unique<SqliteDisclosureLog>(db);
+std::unique_ptr<DisclosureLog> NewSqlDisclosureLog(sql::Db& db) {
+  return std::make_unique<SqlDisclosureLog>(db);
 }
 
 }  // namespace medallion::uma::internal

@@ -3,7 +3,7 @@
 // anchors of its chain head. Private to the uma module.
 #pragma once
 
-#include <sqlite3.h>
+#include "medallion/storage/db.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -70,6 +70,6 @@ class DisclosureLog {
 };
 
 // The disclosures and anchors tables of the consent database `db` (borrowed; outlives the log).
-std::unique_ptr<DisclosureLog> NewSqliteDisclosureLog(sqlite3* db);
+std::unique_ptr<DisclosureLog> NewSqlDisclosureLog(sql::Db& db);
 
 }  // namespace medallion::uma::internal

@@ -1,4 +1,4 @@
-// The SQLite policy store.
+// The SQL (SQLite or PostgreSQL, storage/db.h) policy store.
 #include "policies.h"
 
 #include "medallion/storage/sqlite.h"
@@ -11,9 +11,9 @@ using sql::Stmt;
 
 constexpr std::string_view kWhat = "consent";
 
-class SqlitePolicyStore final : public PolicyStore {
+class SqlPolicyStore final : public PolicyStore {
  public:
-  explicit SqlitePolicyStore(sqlite3* db) : db_(db) {}
+  explicit SqlPolicyStore(sql::Db& db) : db_(db) {}
 
   std::vector<Policy> Active() override {
     std::vector<Policy> out;
@@ -80,14 +80,14 @@ class SqlitePolicyStore final : public PolicyStore {
   }
 
  private:
-  sqlite3* db_;
+  sql::Db& db_;
   sql::StmtCache cache_{db_, kWhat};  // statements prepared once (the caller serializes)
 };
 
 }  // namespace
 
-std::unique_ptr<PolicyStore> NewSqlitePolicyStore(sqlite3* db) {
-  return std::make_unique<SqlitePolicyStore>(db);
+std::unique_ptr<PolicyStore> NewSqlPolicyStore(sql::Db& db) {
+  return std::make_unique<SqlPolicyStore>(db);
 }
 
 }  // namespace medallion::uma::internal

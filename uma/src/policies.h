@@ -2,7 +2,7 @@
 // revocations. Private to the uma module.
 #pragma once
 
-#include <sqlite3.h>
+#include "medallion/storage/db.h"
 
 #include <cstdint>
 #include <memory>
@@ -67,6 +67,6 @@ class PolicyStore {
 };
 
 // The policies and receipts tables of the consent database `db` (borrowed; outlives the store).
-std::unique_ptr<PolicyStore> NewSqlitePolicyStore(sqlite3* db);
+std::unique_ptr<PolicyStore> NewSqlPolicyStore(sql::Db& db);
 
 }  // namespace medallion::uma::internal

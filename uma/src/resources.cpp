@@ -1,4 +1,4 @@
-// The SQLite resource store.
+// The SQL (SQLite or PostgreSQL, storage/db.h) resource store.
 #include "resources.h"
 
 #include "medallion/storage/sqlite.h"
@@ -11,9 +11,9 @@ using sql::Stmt;
 
 constexpr std::string_view kWhat = "consent";
 
-class SqliteResourceStore final : public ResourceStore {
+class SqlResourceStore final : public ResourceStore {
  public:
-  explicit SqliteResourceStore(sqlite3* db) : db_(db) {}
+  explicit SqlResourceStore(sql::Db& db) : db_(db) {}
 
   std::optional<ResourceRow> Get(std::string_view id) override {
     Stmt q(cache_, "SELECT client_id, owner, description FROM resources WHERE id = ?", kWhat);
@@ -67,14 +67,14 @@ class SqliteResourceStore final : public ResourceStore {
   }
 
  private:
-  sqlite3* db_;
+  sql::Db& db_;
   sql::StmtCache cache_{db_, kWhat};  // statements prepared once (the caller serializes)
 };
 
 }  // namespace
 
-std::unique_ptr<ResourceStore> NewSqliteResourceStore(sqlite3* db) {
-  return std::make_unique<SqliteResourceStore>(db);
+std::unique_ptr<ResourceStore> NewSqlResourceStore(sql::Db& db) {
+  return std::make_unique<SqlResourceStore>(db);
 }
 
 }  // namespace medallion::uma::internal

@@ -2,7 +2,7 @@
 // its scopes. Private to the uma module.
 #pragma once
 
-#include <sqlite3.h>
+#include "medallion/storage/db.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -59,6 +59,6 @@ class ResourceStore {
 };
 
 // The resources table of the consent database `db` (borrowed; outlives the store).
-std::unique_ptr<ResourceStore> NewSqliteResourceStore(sqlite3* db);
+std::unique_ptr<ResourceStore> NewSqlResourceStore(sql::Db& db);
 
 }  // namespace medallion::uma::internal

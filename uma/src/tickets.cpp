@@ -1,4 +1,4 @@
-// The SQLite ticket store.
+// The SQL (SQLite or PostgreSQL, storage/db.h) ticket store.
 #include "tickets.h"
 
 #include "medallion/core/hash.h"
@@ -13,9 +13,9 @@ using sql::Stmt;
 constexpr std::string_view kWhat = "consent";
 constexpr size_t kMaxTicketBytes = 512;  // our tickets are 43 characters
 
-class SqliteTicketStore final : public TicketStore {
+class SqlTicketStore final : public TicketStore {
  public:
-  explicit SqliteTicketStore(sqlite3* db) : db_(db) {}
+  explicit SqlTicketStore(sql::Db& db) : db_(db) {}
 
   Status Put(std::string_view ticket, const std::string& rs_client, const json& data, int64_t now,
              int64_t expires) override {
@@ -47,20 +47,20 @@ class SqliteTicketStore final : public TicketStore {
     const bool expired = q.ColInt(2) <= now;
     Stmt use(cache_, "UPDATE tickets SET used = 1 WHERE hash = ? AND used = 0", kWhat);
     if (use.Blob(1, h.data(), h.size()).Step() != SQLITE_DONE) return use.Error();
-    if (sqlite3_changes(db_) != 1) return Status::NotFound("the ticket was already used");
+    if (db_.Changes() != 1) return Status::NotFound("the ticket was already used");
     if (expired) return Status::FailedPrecondition("the ticket has expired");
     return out;
   }
 
  private:
-  sqlite3* db_;
+  sql::Db& db_;
   sql::StmtCache cache_{db_, kWhat};  // statements prepared once (the caller serializes)
 };
 
 }  // namespace
 
-std::unique_ptr<TicketStore> NewSqliteTicketStore(sqlite3* db) {
-  return std::make_unique<SqliteTicketStore>(db);
+std::unique_ptr<TicketStore> NewSqlTicketStore(sql::Db& db) {
+  return std::make_unique<SqlTicketStore>(db);
 }
 
 }  // namespace medallion::uma::internal

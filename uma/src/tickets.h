@@ -3,7 +3,7 @@
 // carries the state of its chain. Private to the uma module.
 #pragma once
 
-#include <sqlite3.h>
+#include "medallion/storage/db.h"
 
 #include <cstdint>
 #include <memory>
@@ -47,6 +47,6 @@ class TicketStore {
 };
 
 // The tickets table of the consent database `db` (borrowed; outlives the store).
-std::unique_ptr<TicketStore> NewSqliteTicketStore(sqlite3* db);
+std::unique_ptr<TicketStore> NewSqlTicketStore(sql::Db& db);
 
 }  // namespace medallion::uma::internal

@@ -1,4 +1,4 @@
-// The SQLite token store.
+// The SQL (SQLite or PostgreSQL, storage/db.h) token store.
 #include "tokens.h"
 
 #include "medallion/storage/sqlite.h"
@@ -12,9 +12,9 @@ using sql::Stmt;
 constexpr std::string_view kWhat = "consent";
 constexpr size_t kMaxTokenBytes = 512;  // our own opaque tokens are 43 characters
 
-class SqliteTokenStore final : public TokenStore {
+class SqlTokenStore final : public TokenStore {
  public:
-  explicit SqliteTokenStore(sqlite3* db) : db_(db) {}
+  explicit SqlTokenStore(sql::Db& db) : db_(db) {}
 
   Status Insert(std::string_view token, const TokenRow& row) override {
     const Hash256 h = Sha256(AsBytes(token));
@@ -87,7 +87,7 @@ class SqliteTokenStore final : public TokenStore {
     Stmt kill(cache_, "UPDATE tokens SET revoked = 1 WHERE kind = ? AND revoked = 0 AND expires > ?",
               kWhat);
     if (kill.Text(1, kind).Int(2, now).Step() != SQLITE_DONE) return kill.Error();
-    return static_cast<size_t>(sqlite3_changes(db_));
+    return static_cast<size_t>(db_.Changes());
   }
 
   Status PutChallenge(const std::string& nonce, int64_t expires, int64_t now,
@@ -106,18 +106,18 @@ class SqliteTokenStore final : public TokenStore {
   Result<bool> ConsumeChallenge(const std::string& nonce, int64_t now) override {
     Stmt del(cache_, "DELETE FROM challenges WHERE nonce = ? AND expires > ?", kWhat);
     if (del.Text(1, nonce).Int(2, now).Step() != SQLITE_DONE) return del.Error();
-    return sqlite3_changes(db_) == 1;
+    return db_.Changes() == 1;
   }
 
  private:
-  sqlite3* db_;
+  sql::Db& db_;
   sql::StmtCache cache_{db_, kWhat};  // statements prepared once (the caller serializes)
 };
 
 }  // namespace
 
-std::unique_ptr<TokenStore> NewSqliteTokenStore(sqlite3* db) {
-  return std::make_unique<SqliteTokenStore>(db);
+std::unique_ptr<TokenStore> NewSqlTokenStore(sql::Db& db) {
+  return std::make_unique<SqlTokenStore>(db);
 }
 
 }  // namespace medallion::uma::internal

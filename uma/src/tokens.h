@@ -3,7 +3,7 @@
 // that hash, so no secret is ever compared byte by byte. Private to the uma module.
 #pragma once
 
-#include <sqlite3.h>
+#include "medallion/storage/db.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -80,6 +80,6 @@ class TokenStore {
 };
 
 // The tokens and challenges tables of the consent database `db` (borrowed; outlives the store).
-std::unique_ptr<TokenStore> NewSqliteTokenStore(sqlite3* db);
+std::unique_ptr<TokenStore> NewSqlTokenStore(sql::Db& db);
 
 }  // namespace medallion::uma::internal

@@ -1,8 +1,9 @@
 // The one SQLite helper of every store (records, consent, the society, the key store, the
 // ledger's leaves): statements with typed binds, a cache of prepared statements for hot paths,
 // explicit IMMEDIATE transactions, and opening a database in WAL mode with synchronous=FULL and
-// numbered migrations. The target
-// `medallion::storage` links SQLite; a module that includes this header links that target.
+// numbered migrations. The same Stmt and StmtCache also run over a sql::Db (db.h), SQLite or
+// PostgreSQL, so a store written on them is written once for both backends. The target
+// `medallion::storage` links SQLite and libpq; a module that includes this header links it.
 #pragma once
 
 #include <sqlite3.h>
@@ -15,6 +16,7 @@
 
 #include "medallion/core/bytes.h"
 #include "medallion/core/status.h"
+#include "medallion/storage/db.h"
 
 namespace medallion::sql {
 
@@ -23,6 +25,7 @@ namespace medallion::sql {
 Status Exec(sqlite3* db, const char* statement, std::string_view what);
 
 class StmtCache;
+class PgStmt;  // storage/src/pg.cpp
 
 // A prepared statement. Binds are 1-based, columns 0-based (SQLite's convention). A statement
 // that did not prepare reports ok() false and every Step() fails; Error() names the cause.
@@ -33,6 +36,9 @@ class Stmt {
   // Borrowed from `cache` (prepared there on first use; see StmtCache): the same code reads as
   // an owned statement's, without preparing it again on every call.
   Stmt(StmtCache& cache, const char* statement, std::string_view what = "store");
+  // Over `db`, either backend (on PostgreSQL: prepared once per connection, see db.h for the SQL
+  // it takes; Step() answers SQLITE_ROW, SQLITE_DONE or SQLITE_ERROR there too).
+  Stmt(Db& db, const char* statement, std::string_view what = "store");
   // Owned: finalizes. Borrowed: resets and clears the bindings, so it holds no read open.
   ~Stmt();
   Stmt(const Stmt&) = delete;
@@ -51,15 +57,18 @@ class Stmt {
   std::string ColBlob(int i);
   int64_t ColInt(int i);
   bool ColIsNull(int i);
-  // unavailable: "<what>: sqlite: <SQLite's message>".
+  // unavailable: "<what>: sqlite: <SQLite's message>" (or "postgresql: ").
   Status Error() const;
 
  private:
   friend class StmtCache;
   // Borrows `cached` (nullptr: a statement that did not prepare).
   Stmt(sqlite3* db, sqlite3_stmt* cached, std::string_view what);
+  // Runs `pg` (owned: deleted with this statement).
+  Stmt(PgStmt* pg, bool owned, std::string_view what);
 
-  sqlite3* db_;
+  sqlite3* db_ = nullptr;
+  PgStmt* pg_ = nullptr;  // set on PostgreSQL; every method then forwards to it
   std::string_view what_;
   sqlite3_stmt* s_ = nullptr;
   bool ok_ = false;
@@ -73,6 +82,8 @@ class Stmt {
 class StmtCache {
  public:
   StmtCache(sqlite3* db, std::string_view what = "store");
+  // Over `db`, either backend (REQUIRES: destroyed before `db`).
+  StmtCache(Db& db, std::string_view what = "store");
   // Finalizes every cached statement.
   ~StmtCache();
   StmtCache(const StmtCache&) = delete;
@@ -86,10 +97,15 @@ class StmtCache {
   friend class Stmt;
   // The cached handle for `statement` (prepared on first use), or nullptr if it does not prepare.
   sqlite3_stmt* Prepared(const char* statement);
+  // The cached PostgreSQL statement for `statement` (made on first use; ok() false if it does
+  // not prepare, and it is then tried again by the next PgStmt only after a new cache).
+  PgStmt* PgPrepared(const char* statement);
 
-  sqlite3* db_;
+  sqlite3* db_ = nullptr;
+  PgConn* pg_ = nullptr;
   std::string_view what_;
   std::unordered_map<const char*, sqlite3_stmt*> stmts_;
+  std::unordered_map<const char*, PgStmt*> pg_stmts_;  // owned (deleted by the destructor)
 };
 
 // COMMIT, timed into medallion_sqlite_commit_seconds{store=<what>} (with synchronous=FULL the

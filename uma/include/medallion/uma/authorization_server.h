@@ -98,6 +98,10 @@ struct AuthorizationServerOptions {
   // WAL reader connections kept open between reads (introspection, resource authorization); a
   // host of many containers keeps fewer to bound its open files.
   size_t max_idle_readers = 8;
+  // On a PostgreSQL consent database (Open's `path` a postgresql:// URL): the container whose
+  // rows this server reads and writes (row-level security, docs/scale-out.md); empty: the
+  // owner's DID. Not used on SQLite, where the file is the container's own.
+  std::string container;
   size_t log_batch =
       64;  // disclosure-log entries per ledger anchor (AnchorDisclosures anchors what is pending)
   // Devices: how long a pairing offer lives, and wrong proofs before it is burned.
@@ -132,7 +136,9 @@ struct Access {
 
 class AuthorizationServer {
  public:
-  // Opens or creates the consent database at `path` (WAL, synchronous=FULL, migrations).
+  // Opens or creates the consent database at `path` (WAL, synchronous=FULL, migrations), or,
+  // when `path` is a postgresql:// URL, this container's rows of a database shared by a host's
+  // containers (options.container; migrations applied at start there too).
   // Errors: invalid_argument for unusable options; the database's errors.
   static Result<std::unique_ptr<AuthorizationServer>> Open(const std::string& path,
                                                            AuthorizationServerOptions options,

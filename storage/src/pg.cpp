@@ -1,0 +1,324 @@
+// sql::Db (medallion/storage/db.h) and the PostgreSQL side of sql::Stmt, on libpq.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <optional>
+
+#include "medallion/core/metrics.h"
+#include "medallion/storage/db.h"
+#include "medallion/storage/sqlite.h"
+#include "pg_internal.h"
+
+namespace medallion::sql {
+
+namespace {
+
+constexpr Oid kByteaOid = 17;  // pg_type.h: BYTEAOID
+
+Status PgError(std::string_view what, std::string_view message) {
+  std::string m(message);
+  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+  return Status::Unavailable(std::string(what) + ": postgresql: " + m);
+}
+
+}  // namespace
+
+bool IsPostgresUrl(std::string_view where) {
+  return where.rfind("postgresql://", 0) == 0 || where.rfind("postgres://", 0) == 0;
+}
+
+std::string TenantIsolation(std::string_view table) {
+  const std::string t(table);
+  return "ALTER TABLE " + t + " ENABLE ROW LEVEL SECURITY;\nALTER TABLE " + t +
+         " FORCE ROW LEVEL SECURITY;\nCREATE POLICY container_only ON " + t +
+         " USING (container_id = current_setting('medallion.container', true)) WITH CHECK "
+         "(container_id = current_setting('medallion.container', true));\n";
+}
+
+std::string TranslateToPostgres(std::string_view statement, int* params) {
+  std::string out;
+  out.reserve(statement.size() + 32);
+  std::string_view s = statement;
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\n')) s.remove_prefix(1);
+  bool ignore = false;
+  if (s.rfind("INSERT OR IGNORE INTO ", 0) == 0) {
+    ignore = true;
+    out = "INSERT INTO ";
+    s.remove_prefix(sizeof("INSERT OR IGNORE INTO ") - 1);
+  }
+  int next = 0, most = 0;
+  char quote = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (quote != 0) {
+      if (c == quote) quote = 0;
+      out += c;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      out += c;
+    } else if (c == '?') {
+      size_t j = i + 1;
+      int n = 0;
+      while (j < s.size() && s[j] >= '0' && s[j] <= '9') n = n * 10 + (s[j++] - '0');
+      if (j == i + 1) n = ++next;  // a bare ?: the next number (SQLite's rule)
+      next = std::max(next, n);
+      most = std::max(most, n);
+      out += '$';
+      out += std::to_string(n);
+      i = j - 1;
+    } else {
+      out += c;
+    }
+  }
+  if (ignore) out += " ON CONFLICT DO NOTHING";
+  *params = most;
+  return out;
+}
+
+std::string PgConn::Prepared(const char* statement, int* params, std::string* error) {
+  auto it = names_.find(statement);
+  if (it == names_.end()) {
+    int n = 0;
+    const std::string text = TranslateToPostgres(statement, &n);
+    std::string name = "m" + std::to_string(names_.size() + 1);
+    PGresult* r = PQprepare(c_, name.c_str(), text.c_str(), 0, nullptr);
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) *error = PQresultErrorMessage(r);
+    PQclear(r);
+    if (!ok) return "";
+    it = names_.emplace(statement, Prepared_{std::move(name), n}).first;
+  }
+  *params = it->second.params;
+  return it->second.name;
+}
+
+Status PgConn::Exec(const char* statement, std::string_view what) {
+  PGresult* r = PQexec(c_, statement);
+  const ExecStatusType s = PQresultStatus(r);
+  Status st = Status::Ok();
+  if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) st = PgError(what, PQresultErrorMessage(r));
+  PQclear(r);
+  return st;
+}
+
+PgStmt::PgStmt(PgConn* conn, const char* statement) : conn_(conn) {
+  int n = 0;
+  name_ = conn->Prepared(statement, &n, &error_);
+  values_.resize(static_cast<size_t>(n));
+  formats_.assign(static_cast<size_t>(n), 0);
+  null_.assign(static_cast<size_t>(n), true);
+}
+
+void PgStmt::Clear() {
+  if (res_ != nullptr) PQclear(res_);
+  res_ = nullptr;
+  row_ = -1;
+}
+
+void PgStmt::Slot(int i) {
+  const auto k = static_cast<size_t>(i);
+  if (k > values_.size()) {
+    values_.resize(k);
+    formats_.resize(k, 0);
+    null_.resize(k, true);
+  }
+}
+
+void PgStmt::Bind(int i, std::string_view v, bool binary) {
+  if (i < 1) return;
+  Slot(i);
+  values_[i - 1].assign(v.data(), v.size());
+  formats_[i - 1] = binary ? 1 : 0;
+  null_[i - 1] = false;
+}
+
+void PgStmt::BindNull(int i) {
+  if (i < 1) return;
+  Slot(i);
+  null_[i - 1] = true;
+}
+
+int PgStmt::Step() {
+  if (!ok()) return SQLITE_ERROR;
+  if (res_ == nullptr) {
+    const size_t n = values_.size();
+    std::vector<const char*> values(n);
+    std::vector<int> lengths(n);
+    for (size_t i = 0; i < n; ++i) {
+      values[i] = null_[i] ? nullptr : values_[i].data();
+      lengths[i] = static_cast<int>(values_[i].size());
+    }
+    res_ = PQexecPrepared(conn_->raw(), name_.c_str(), static_cast<int>(n), values.data(),
+                          lengths.data(), formats_.data(), 0);
+    const ExecStatusType s = PQresultStatus(res_);
+    if (s == PGRES_COMMAND_OK) {
+      conn_->changes = std::strtoll(PQcmdTuples(res_), nullptr, 10);
+      return SQLITE_DONE;
+    }
+    if (s != PGRES_TUPLES_OK) {
+      error_ = PQresultErrorMessage(res_);
+      return SQLITE_ERROR;
+    }
+    row_ = 0;
+  } else if (PQresultStatus(res_) == PGRES_TUPLES_OK) {
+    ++row_;
+  } else {
+    return PQresultStatus(res_) == PGRES_COMMAND_OK ? SQLITE_DONE : SQLITE_ERROR;
+  }
+  return row_ < PQntuples(res_) ? SQLITE_ROW : SQLITE_DONE;
+}
+
+void PgStmt::Reset() {
+  Clear();
+  null_.assign(values_.size(), true);
+  formats_.assign(values_.size(), 0);
+}
+
+std::string PgStmt::Col(int i) const {
+  if (res_ == nullptr || row_ < 0 || row_ >= PQntuples(res_) || i >= PQnfields(res_)) return "";
+  const char* v = PQgetvalue(res_, row_, i);
+  if (PQftype(res_, i) == kByteaOid) {
+    size_t len = 0;
+    unsigned char* raw = PQunescapeBytea(reinterpret_cast<const unsigned char*>(v), &len);
+    if (raw == nullptr) return "";
+    std::string out(reinterpret_cast<const char*>(raw), len);
+    PQfreemem(raw);
+    return out;
+  }
+  return std::string(v, static_cast<size_t>(PQgetlength(res_, row_, i)));
+}
+
+int64_t PgStmt::ColInt(int i) const {
+  if (res_ == nullptr || row_ < 0 || row_ >= PQntuples(res_) || i >= PQnfields(res_)) return 0;
+  return std::strtoll(PQgetvalue(res_, row_, i), nullptr, 10);
+}
+
+bool PgStmt::ColIsNull(int i) const {
+  if (res_ == nullptr || row_ < 0 || row_ >= PQntuples(res_) || i >= PQnfields(res_)) return true;
+  return PQgetisnull(res_, row_, i) == 1;
+}
+
+// --- Db ---
+
+Db::Db(std::string_view what) : what_(what) {}
+
+Db::~Db() {
+  if (sqlite_ != nullptr) sqlite3_close(sqlite_);
+}
+
+std::unique_ptr<Db> Db::AdoptSqlite(sqlite3* db, std::string_view what) {
+  std::unique_ptr<Db> d(new Db(what));
+  d->sqlite_ = db;
+  return d;
+}
+
+namespace {
+
+// The migrations of `schema` not yet applied to the connection's schema, in one transaction
+// under an advisory lock keyed by the store and the schema.
+Status MigratePostgres(PgConn& c, std::string_view what, std::span<const char* const> list) {
+  const std::string table = std::string(what) + "_schema_migrations";
+  const std::string lock =
+      "SELECT pg_advisory_xact_lock(hashtext('" + table + "'), hashtext(current_schema()))";
+  const std::string create =
+      "CREATE TABLE IF NOT EXISTS " + table + " (version BIGINT PRIMARY KEY)";
+  MDL_RETURN_IF_ERROR(c.Exec("BEGIN", what));
+  auto body = [&]() -> Status {
+    MDL_RETURN_IF_ERROR(c.Exec(lock.c_str(), what));
+    MDL_RETURN_IF_ERROR(c.Exec(create.c_str(), what));
+    const std::string q = "SELECT COALESCE(MAX(version), 0) FROM " + table;
+    PGresult* r = PQexec(c.raw(), q.c_str());
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+      PQclear(r);
+      return Status::DataLoss(std::string(what) + ": cannot read the schema version");
+    }
+    const int64_t have = std::strtoll(PQgetvalue(r, 0, 0), nullptr, 10);
+    PQclear(r);
+    const auto want = static_cast<int64_t>(list.size());
+    if (have > want)
+      return Status::FailedPrecondition(std::string(what) +
+                                        ": database schema is newer than this build");
+    for (int64_t v = have; v < want; ++v) {
+      MDL_RETURN_IF_ERROR(c.Exec(list[static_cast<size_t>(v)], what));
+      const std::string ins =
+          "INSERT INTO " + table + " (version) VALUES (" + std::to_string(v + 1) + ")";
+      MDL_RETURN_IF_ERROR(c.Exec(ins.c_str(), what));
+    }
+    return Status::Ok();
+  };
+  Status st = body();
+  if (st.ok()) st = c.Exec("COMMIT", what);
+  if (!st.ok()) (void)c.Exec("ROLLBACK", what);
+  return st;
+}
+
+// The first column of the first row of a one-parameter query; nullopt with *st on failure.
+std::optional<std::string> QueryOne(PgConn& c, const char* q, const char* param,
+                                    std::string_view what, Status* st) {
+  PGresult* r = PQexecParams(c.raw(), q, param ? 1 : 0, nullptr, &param, nullptr, nullptr, 0);
+  std::optional<std::string> out;
+  if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+    out = PQgetvalue(r, 0, 0);
+  } else {
+    *st = PgError(what, PQresultErrorMessage(r));
+  }
+  PQclear(r);
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Db>> Db::Open(const std::string& where, std::string_view what,
+                                     const Schema& schema, const std::string& container) {
+  std::unique_ptr<Db> d(new Db(what));
+  if (!IsPostgresUrl(where)) {
+    MDL_RETURN_IF_ERROR(OpenDatabase(where, what, schema.sqlite, &d->sqlite_));
+    return d;
+  }
+  if (container.empty())
+    return Status::InvalidArgument(std::string(what) +
+                                   ": a PostgreSQL store needs the container it belongs to");
+  PGconn* raw = PQconnectdb(where.c_str());
+  d->pg_ = std::make_unique<PgConn>(raw);
+  if (PQstatus(raw) != CONNECTION_OK)
+    return PgError(what, std::string("cannot connect: ") + PQerrorMessage(raw));
+  PQsetNoticeProcessor(
+      raw, [](void*, const char*) {}, nullptr);
+  PgConn& c = *d->pg_;
+  Status st = Status::Ok();
+  // Row-level security binds neither a superuser nor a BYPASSRLS role: refuse rather than run
+  // with every container's rows in reach.
+  auto bypass = QueryOne(
+      c, "SELECT (rolsuper OR rolbypassrls)::text FROM pg_roles WHERE rolname = current_user",
+      nullptr, what, &st);
+  if (!bypass) return st;
+  if (*bypass != "false")
+    return Status::InvalidArgument(
+        std::string(what) +
+        ": the PostgreSQL role is a superuser or BYPASSRLS, which row-level security does not "
+        "bind; connect as an ordinary role");
+  if (!QueryOne(c, "SELECT set_config('medallion.container', $1, false)", container.c_str(), what,
+                &st))
+    return st;
+  MDL_RETURN_IF_ERROR(MigratePostgres(c, what, schema.postgres));
+  return d;
+}
+
+Status Db::Exec(const char* statement) {
+  return pg_ ? pg_->Exec(statement, what_) : sql::Exec(sqlite_, statement, what_);
+}
+
+Status Db::Begin() { return Exec(pg_ ? "BEGIN" : "BEGIN IMMEDIATE"); }
+
+Status Db::Commit() {
+  if (!pg_) return sql::Commit(sqlite_, what_);
+  metrics::ScopedTimer timer("medallion_pg_commit_seconds",
+                             "PostgreSQL COMMIT latency of the container stores, by store",
+                             {{"store", std::string(what_)}});
+  return pg_->Exec("COMMIT", what_);
+}
+
+int64_t Db::Changes() const { return pg_ ? pg_->changes : sqlite3_changes(sqlite_); }
+
+}  // namespace medallion::sql

@@ -1,0 +1,135 @@
+// Containers sharing one PostgreSQL consent database (docs/scale-out.md §"The container host on
+// PostgreSQL"): each container's connection reads and writes only its own rows, even with SQL
+// written by hand over that connection; a connection that names no container sees nothing; two
+// containers may hold the same ids; a role that row-level security would not bind is refused.
+// Runs in the PostgreSQL registration of the suite (uma_tests_pg:*, MEDALLION_UMA_BACKEND).
+#include <libpq-fe.h>
+
+#include <catch2/catch.hpp>
+
+#include "medallion/storage/sqlite.h"
+#include "uma/reply_http.h"
+#include "uma/uma_world.h"
+
+using namespace medallion;
+using medallion::testing::Http;
+using medallion::testing::UmaWorld;
+using medallion::uma::Reply;
+
+namespace {
+
+// A connection as sql::Db makes it for `container`, with no migrations of its own to apply.
+std::unique_ptr<sql::Db> Connect(const std::string& url, const std::string& container) {
+  auto db = sql::Db::Open(url, "isolation", {}, container);
+  if (!db) throw std::runtime_error(db.error().ToString());
+  return std::move(*db);
+}
+
+int64_t Count(sql::Db& db, const char* statement) {
+  sql::Stmt q(db, statement);
+  REQUIRE(q.Step() == SQLITE_ROW);
+  return q.ColInt(0);
+}
+
+// What a statement does over `db`: the rows it changed, or -1 if it failed.
+int64_t Run(sql::Db& db, const char* statement) {
+  sql::Stmt s(db, statement);
+  if (s.Step() != SQLITE_DONE) return -1;
+  return db.Changes();
+}
+
+}  // namespace
+
+TEST_CASE("one container never reads or writes another's rows in a shared PostgreSQL database",
+          "[uma][postgresql][isolation]") {
+  if (!testing::UmaOnPostgres()) {
+    SUCCEED("a PostgreSQL test: the uma_tests_pg registration runs it");
+    return;
+  }
+  UmaWorld a("uma-tenant-a");
+  if (!a.pg) {
+    WARN(ledger::testing::kPgSkipMessage);
+    return;
+  }
+  const std::string url = a.consent;
+  const std::string container_a = a.patient.Did();  // the default: the owner's DID
+
+  // Container A: a resource server's PAT and resource, a client, a policy, a session.
+  const std::string pat = *a.as->InternalPat("fhir");
+  Reply r = a.as->CreateResource(pat, {{"name", "Medication requests"},
+                                       {"type", "MedicationRequest"},
+                                       {"resource_scopes", {"read"}}});
+  REQUIRE(Http(r) == 201);
+  const std::string resource = r.body["_id"];
+  REQUIRE(Http(a.as->RegisterClient({{"client_name", "Dr. app"}}, "")) == 201);
+  (void)a.OwnerSession();
+
+  // Container B: another authorization server on the same database and schema.
+  uma::AuthorizationServerOptions ob = a.Options();
+  ob.container = "container-b";
+  auto b = uma::AuthorizationServer::Open(url, ob, a.env);
+  REQUIRE(b);
+  // B does not know A's PAT nor A's resource; its own internal client has the same name as A's
+  // and coexists with it (keys are per container: no conflict reveals A's row).
+  CHECK(Http((*b)->Introspect(pat, "x")) == 401);
+  const std::string pat_b = *(*b)->InternalPat("fhir");
+  CHECK(pat_b != pat);
+  Reply listed = (*b)->ListResources(pat_b);
+  REQUIRE(Http(listed) == 200);
+  CHECK(listed.body.dump().find(resource) == std::string::npos);
+
+  auto conn_a = Connect(url, container_a);
+  auto conn_b = Connect(url, "container-b");
+  const int64_t a_clients = Count(*conn_a, "SELECT COUNT(*) FROM clients");
+  const int64_t a_tokens = Count(*conn_a, "SELECT COUNT(*) FROM tokens");
+  REQUIRE(a_clients >= 2);  // the internal "fhir" client and the registered one
+  REQUIRE(a_tokens >= 2);   // the PAT and the owner's session
+  REQUIRE(Count(*conn_a, "SELECT COUNT(*) FROM resources") == 1);
+
+  SECTION("hand-written reads see the connection's container only") {
+    CHECK(Count(*conn_b, "SELECT COUNT(*) FROM resources") == 0);
+    CHECK(Count(*conn_b, "SELECT COUNT(*) FROM clients") == 1);  // B's own "fhir"
+    CHECK(Count(*conn_b, "SELECT COUNT(DISTINCT container_id) FROM tokens") == 1);
+    const std::string by_name =
+        "SELECT COUNT(*) FROM tokens WHERE container_id = '" + container_a + "'";
+    CHECK(Count(*conn_b, by_name.c_str()) == 0);
+    CHECK(Count(*conn_a, by_name.c_str()) == a_tokens);
+  }
+  SECTION("hand-written writes cannot touch or create another container's rows") {
+    CHECK(Run(*conn_b, "UPDATE tokens SET revoked = 1") == 1);  // B's own PAT only
+    CHECK(Run(*conn_b, "DELETE FROM resources") == 0);
+    const std::string forged =
+        "INSERT INTO clients (container_id, client_id, secret_hash, kind, metadata, created) "
+        "VALUES ('" +
+        container_a + "', 'forged', '\\x00', 'client', '{}', 0)";
+    CHECK(Run(*conn_b, forged.c_str()) == -1);  // WITH CHECK refuses it
+    CHECK(Count(*conn_a, "SELECT COUNT(*) FROM resources") == 1);
+    CHECK(Count(*conn_a, "SELECT COUNT(*) FROM tokens WHERE revoked = 1") == 0);
+    CHECK(Count(*conn_a, "SELECT COUNT(*) FROM clients WHERE client_id = 'forged'") == 0);
+    // A still introspects with its PAT: its rows are untouched.
+    CHECK(Http(a.as->Introspect(pat, "unknown")) == 200);
+  }
+  SECTION("a connection that names no container sees and writes nothing") {
+    PGconn* raw = PQconnectdb(url.c_str());
+    REQUIRE(PQstatus(raw) == CONNECTION_OK);
+    PGresult* q = PQexec(raw, "SELECT COUNT(*) FROM tokens");
+    REQUIRE(PQresultStatus(q) == PGRES_TUPLES_OK);
+    CHECK(std::string(PQgetvalue(q, 0, 0)) == "0");
+    PQclear(q);
+    PGresult* ins = PQexec(raw,
+                           "INSERT INTO challenges (container_id, nonce, expires) "
+                           "VALUES ('container-b', 'n', 1)");
+    CHECK(PQresultStatus(ins) == PGRES_FATAL_ERROR);
+    PQclear(ins);
+    PQfinish(raw);
+    CHECK(Count(*conn_b, "SELECT COUNT(*) FROM challenges") == 0);
+  }
+  SECTION("a role that bypasses row-level security is refused, and so is no container") {
+    auto super = sql::Db::Open(*ledger::testing::PgBaseUrl(), "isolation", {}, "container-b");
+    REQUIRE_FALSE(super);
+    CHECK(super.error().code() == StatusCode::kInvalidArgument);
+    auto none = sql::Db::Open(url, "isolation", {}, "");
+    REQUIRE_FALSE(none);
+    CHECK(none.error().code() == StatusCode::kInvalidArgument);
+  }
+}
