@@ -16,6 +16,7 @@
 #include "cli_roles.h"
 #include "cli_util.h"
 #include "cli_vc.h"
+#include "cli_oid4vci.h"
 #include "cli_wallet.h"
 
 namespace {
@@ -61,6 +62,7 @@ int main(int argc, char** argv) {
   medallion::cli::AddRoleCommands(app, rc);
   medallion::cli::AddRelationshipCommands(app, rc);
   medallion::cli::AddVcCommands(app, rc);
+  medallion::cli::AddOid4vciCommands(app, rc);
   medallion::cli::AddDemoCommand(app, rc);
   medallion::cli::AddUpCommand(app, rc);
   try {
