@@ -4,6 +4,8 @@
 // over unnest() of arrays inside one transaction, acknowledged after COMMIT returned.
 #include "medallion/ledger/pg_store.h"
 
+#include "tile_rows.h"
+
 #include <libpq-fe.h>
 #include <unistd.h>
 
@@ -19,6 +21,8 @@
 #include <vector>
 
 #include "medallion/core/metrics.h"
+
+#include "tile_rows.h"
 
 namespace medallion::ledger {
 namespace {
@@ -59,6 +63,32 @@ CREATE TABLE sequencer_lease(
   holder text NOT NULL,
   acquired_at timestamptz);
 INSERT INTO sequencer_lease(id, epoch, holder) VALUES (1, 0, '');
+)sql"},
+    // Issue 18: SqliteLeafStore's migration 2 (tile_rows.h), in SQL: a tile row's hashes are
+    // its nodes ordered by level then index, which string_agg(... ORDER BY) gives directly.
+    {"the tree as tiles (one row per tile), converted from the node rows", R"sql(
+CREATE TABLE tiles(
+  level integer NOT NULL CHECK(level >= 0 AND level < 8),
+  idx bigint NOT NULL CHECK(idx >= 0),
+  width integer NOT NULL CHECK(width BETWEEN 1 AND 256),
+  hashes bytea NOT NULL,
+  PRIMARY KEY(level, idx));
+INSERT INTO tiles(level, idx, width, hashes)
+SELECT level / 8, idx >> (8 - level % 8), count(*) FILTER (WHERE level % 8 = 0),
+       string_agg(hash, ''::bytea ORDER BY level, idx)
+FROM (SELECT 0 AS level, idx, leaf_hash AS hash FROM leaves
+      UNION ALL SELECT level, idx, hash FROM nodes) AS n
+GROUP BY level / 8, idx >> (8 - level % 8);
+DO $$
+BEGIN
+  -- A node row missing leaves a row shorter than its width says: refuse to convert.
+  IF EXISTS (SELECT 1 FROM tiles WHERE length(hashes) <> 32 * (width + (width >> 1) +
+             (width >> 2) + (width >> 3) + (width >> 4) + (width >> 5) + (width >> 6) +
+             (width >> 7))) THEN
+    RAISE EXCEPTION 'ledger migration 2: a node row is missing';
+  END IF;
+END $$;
+DROP TABLE nodes;
 )sql"},
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
@@ -393,7 +423,7 @@ bool ToHash(const std::string& b, Hash* out) {
   return true;
 }
 
-bool IsOk(const Status& s) { return s.ok(); }
+[[maybe_unused]] bool IsOk(const Status& s) { return s.ok(); }
 template <typename T>
 bool IsOk(const Result<T>& r) {
   return r.has_value();
@@ -435,6 +465,12 @@ struct PgLeafStore::Impl {
   // Writes and the lease: the session advisory lock lives on this connection, so it ends with it.
   std::mutex write_mu;
   Connection write;
+  // The partial tiles as of partials->size (tile_rows.h), under write_mu; reloaded when a batch
+  // does not start at that size or a batch failed.
+  std::optional<tile_rows::Partials> partials;
+  // Tile rows read lately (full ones never change; a partial one is re-read when too narrow).
+  std::mutex rows_mu;
+  tile_rows::RowCache rows{1024};
   bool lease_wanted = false;  // TryAcquireSequencerLease was called: Append is fenced
   bool lease_held = false;
   int64_t epoch = 0;
@@ -447,6 +483,38 @@ struct PgLeafStore::Impl {
       auto out = body(read);
       if (IsOk(out) || read.ok() || attempt > 0) return out;
     }
+  }
+
+  // The row of tile (level, index) with at least `min_width` base hashes: cached, else read.
+  Result<std::shared_ptr<const tile_rows::Row>> Row(uint32_t level, uint64_t index,
+                                                    uint32_t min_width) {
+    {
+      std::lock_guard<std::mutex> lock(rows_mu);
+      auto row = rows.Get(level, index);
+      if (row && row->width >= min_width) return row;
+    }
+    MDL_ASSIGN_OR_RETURN(tile_rows::Row read_row,
+                         Read([&](Connection& c) { return ReadRow(c, level, index); }));
+    auto row = std::make_shared<const tile_rows::Row>(std::move(read_row));
+    std::lock_guard<std::mutex> lock(rows_mu);
+    rows.Put(row);
+    return row;
+  }
+  static Result<tile_rows::Row> ReadRow(Connection& c, uint32_t level, uint64_t index) {
+    MDL_ASSIGN_OR_RETURN(
+        PgResult r,
+        c.Run("get_tile", "SELECT width, hashes FROM tiles WHERE level = $1 AND idx = $2",
+              Params().Int4(static_cast<int32_t>(level)).Int8(static_cast<int64_t>(index)),
+              "get tile"));
+    if (PQntuples(r.get()) == 0) {
+      return Status::NotFound("tile (" + std::to_string(level) + ", " + std::to_string(index) +
+                              ")");
+    }
+    tile_rows::Row row{level, index, static_cast<uint32_t>(GetInt(r.get(), 0, 0)), {}};
+    const std::string hashes = GetBytes(r.get(), 0, 1);
+    MDL_RETURN_IF_ERROR(tile_rows::CheckRow(level, index, row.width, hashes.size()));
+    row.hashes.assign(hashes.begin(), hashes.end());
+    return row;
   }
 
   // The writer's connection, (re)opened; a new connection does not hold the lease.
@@ -601,22 +669,41 @@ Status PgLeafStore::Append(const AppendBatch& batch) {
                          .Array(kByteaArray, entry),
                      "insert leaves"});
   }
-  ArrayParam level(kInt4), nidx(kInt8), nhash(kBytea);
-  for (const CompactRange::Node& n : batch.nodes) {
-    if (n.level == 0) continue;  // level 0 is the leaves table
-    level.Add(Be32(static_cast<int32_t>(n.level)));
-    nidx.Add(Be64(static_cast<int64_t>(n.index)));
-    nhash.Add(std::string_view(reinterpret_cast<const char*>(n.hash.data()), kHashSize));
+  // The tiles the batch fills or grows, from the partial tiles kept since the last batch.
+  if (!batch.leaves.empty() && (!m.partials || m.partials->size != batch.leaves[0].index)) {
+    m.partials.reset();
+    MDL_ASSIGN_OR_RETURN(
+        tile_rows::Partials loaded,
+        tile_rows::LoadPartials(batch.leaves[0].index, [&](uint32_t level, uint64_t index) {
+          return m.Read([&](Connection& rc) { return Impl::ReadRow(rc, level, index); });
+        }));
+    m.partials = std::move(loaded);
   }
-  if (level.size() > 0) {
-    steps.push_back({"ins_nodes",
-                     "INSERT INTO nodes(level, idx, hash) "
-                     "SELECT * FROM unnest($1::int4[], $2::int8[], $3::bytea[])",
+  std::optional<tile_rows::Partials> next;
+  std::vector<tile_rows::Row> tiles;
+  if (!batch.leaves.empty()) {
+    next = *m.partials;
+    MDL_ASSIGN_OR_RETURN(tiles, tile_rows::AddBatch(*next, batch));
+  }
+  if (!tiles.empty()) {
+    ArrayParam level(kInt4), tidx(kInt8), width(kInt4), hashes(kBytea);
+    for (const tile_rows::Row& t : tiles) {
+      level.Add(Be32(static_cast<int32_t>(t.level)));
+      tidx.Add(Be64(static_cast<int64_t>(t.index)));
+      width.Add(Be32(static_cast<int32_t>(t.width)));
+      hashes.Add(std::string_view(reinterpret_cast<const char*>(t.hashes.data()), t.hashes.size()));
+    }
+    steps.push_back({"put_tiles",
+                     "INSERT INTO tiles(level, idx, width, hashes) "
+                     "SELECT * FROM unnest($1::int4[], $2::int8[], $3::int4[], $4::bytea[]) "
+                     "ON CONFLICT (level, idx) DO UPDATE "
+                     "SET width = excluded.width, hashes = excluded.hashes",
                      Params()
                          .Array(kInt4Array, level)
-                         .Array(kInt8Array, nidx)
-                         .Array(kByteaArray, nhash),
-                     "insert nodes"});
+                         .Array(kInt8Array, tidx)
+                         .Array(kInt4Array, width)
+                         .Array(kByteaArray, hashes),
+                     "put tiles"});
   }
   if (!batch.keys.empty()) {
     ArrayParam kind(kInt4), value(kText), kidx(kInt8);
@@ -679,6 +766,13 @@ Status PgLeafStore::Append(const AppendBatch& batch) {
     if (fenced && !answered(1)) return Status::DataLoss("sequencer_lease has no row");
     return m.Commit();
   }();
+  if (st.ok()) {
+    if (next) m.partials = std::move(next);
+    std::lock_guard<std::mutex> rows_lock(m.rows_mu);
+    for (const tile_rows::Row& t : tiles) m.rows.Erase(t.level, t.index);
+  } else {
+    m.partials.reset();  // a COMMIT whose answer was lost may have been applied: reread
+  }
   if (!st.ok() && c.ok()) (void)c.Exec("ROLLBACK", "rollback");
   // A broken connection took the session lock with it: whatever happens next, this store no
   // longer sequences until it takes the lease again.
@@ -690,22 +784,29 @@ Status PgLeafStore::Append(const AppendBatch& batch) {
 }
 
 Status PgLeafStore::GetNode(uint32_t level, uint64_t index, Hash* out) {
-  return impl_->Read([&](Connection& c) -> Status {
-    Params p;
-    p.Int8(static_cast<int64_t>(index));
-    Result<PgResult> r =
-        level == 0 ? c.Run("get_leaf_hash", "SELECT leaf_hash FROM leaves WHERE idx = $1", p,
-                           "get node")
-                   : c.Run("get_node", "SELECT hash FROM nodes WHERE idx = $1 AND level = $2",
-                           p.Int4(static_cast<int32_t>(level)), "get node");
-    if (!r) return r.error();
-    if (PQntuples(r->get()) == 0) {
-      return Status::NotFound("node (" + std::to_string(level) + ", " + std::to_string(index) +
-                              ")");
-    }
-    if (!ToHash(GetBytes(r->get(), 0, 0), out)) return Status::DataLoss("node hash is not 32 bytes");
-    return Status::Ok();
-  });
+  const tile_rows::NodePlace place = tile_rows::PlaceOf(level, index);
+  if (place.tile_level >= 64 / tile_rows::kHeight) {
+    return Status::NotFound("node (" + std::to_string(level) + ", " + std::to_string(index) + ")");
+  }
+  const uint64_t min_width = (place.pos + 1) << place.rise;
+  MDL_ASSIGN_OR_RETURN(
+      auto row,
+      impl_->Row(place.tile_level, place.tile_index,
+                 static_cast<uint32_t>(std::min<uint64_t>(min_width, tile_rows::kWidth))));
+  if (!tile_rows::NodeFromRow(place, row->width, row->hashes.data(), out)) {
+    return Status::NotFound("node (" + std::to_string(level) + ", " + std::to_string(index) + ")");
+  }
+  return Status::Ok();
+}
+
+Result<Bytes> PgLeafStore::GetTile(uint32_t level, uint64_t index, uint32_t width) {
+  MDL_ASSIGN_OR_RETURN(auto row, impl_->Row(level, index, width));
+  if (row->width < width) {
+    return Status::NotFound("tile (" + std::to_string(level) + ", " + std::to_string(index) +
+                            ") is " + std::to_string(row->width) + " wide");
+  }
+  return Bytes(row->hashes.begin(),
+               row->hashes.begin() + static_cast<ptrdiff_t>(width) * kHashSize);
 }
 
 Result<std::vector<StoredLeaf>> PgLeafStore::GetLeaves(uint64_t start, uint64_t end) {

@@ -1,22 +1,34 @@
 // SqliteLeafStore: the ledger's embedded storage (WAL, synchronous=FULL, one transaction
-// per sequencer batch, numbered migrations in PRAGMA user_version).
+// per sequencer batch, numbered migrations in PRAGMA user_version). The tree is stored as
+// tiles (tile_rows.h): one row per full tile, the partial tile of each level one row rewritten
+// by each batch and kept in memory between batches.
 #include "medallion/ledger/store.h"
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <optional>
 
 #include "medallion/storage/sqlite.h"
+#include "tile_rows.h"
 
 namespace medallion::ledger {
 namespace {
 
 // Migration N brings the schema from version N-1 to N. Append only; never edit a shipped one.
-const char* const kMigrations[] = {
+struct Migration {
+  const char* sql;
+  // Runs after `sql`, in the same transaction (data conversions SQL alone cannot do).
+  Status (*convert)(sqlite3* db) = nullptr;
+};
+
+Status NodesToTiles(sqlite3* db);
+
+const Migration kMigrations[] = {
     // 1: leaves, complete-subtree nodes above the leaves, key index, checkpoints, witness state.
-    R"sql(
+    {R"sql(
 CREATE TABLE leaves(
   idx INTEGER PRIMARY KEY,
   leaf_hash BLOB NOT NULL CHECK(length(leaf_hash) = 32),
@@ -38,7 +50,17 @@ CREATE TABLE witness_state(
   origin TEXT PRIMARY KEY,
   size INTEGER NOT NULL,
   root BLOB NOT NULL CHECK(length(root) = 32));
+)sql"},
+    // 2 (issue 18): the tree as tiles (tile_rows.h), converted from the node rows, which go.
+    {R"sql(
+CREATE TABLE tiles(
+  level INTEGER NOT NULL CHECK(level >= 0 AND level < 8),
+  idx INTEGER NOT NULL,
+  width INTEGER NOT NULL CHECK(width BETWEEN 1 AND 256),
+  hashes BLOB NOT NULL,
+  PRIMARY KEY(level, idx));
 )sql",
+     NodesToTiles},
 };
 constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 
@@ -47,6 +69,9 @@ constexpr int kSchemaVersion = sizeof(kMigrations) / sizeof(kMigrations[0]);
 // migrations, BEGIN/COMMIT) reads as storage words it, "ledger: sqlite: <SQLite's message>".
 using sql::Stmt;
 constexpr std::string_view kWhat = "ledger";
+// Tile rows kept in memory: 1,024 rows of at most 16,320 bytes (~16 MB). At 10^7 leaves every
+// tile above level 0 (154 of them) stays warm, so a proof reads at most its level-0 tile.
+constexpr size_t kRowCacheCapacity = 1024;
 
 Status Exec(sqlite3* db, const char* statement) { return sql::Exec(db, statement, kWhat); }
 
@@ -61,6 +86,62 @@ bool ToHash(const std::string& b, Hash* out) {
   return true;
 }
 
+// Migration 2: one tile row per tile of the stored tree, built from the leaf hashes (level 0)
+// and the node rows (levels >= 1) as they are (`ledger verify` recomputes them afterwards); a
+// node missing from a tile is data_loss and the migration does not happen.
+Status NodesToTiles(sqlite3* db) {
+  uint64_t size;
+  {
+    Stmt s(db, "SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves", kWhat);
+    if (!s.ok() || s.Step() != SQLITE_ROW) return SqlError(db, "size");
+    size = static_cast<uint64_t>(s.ColInt(0));
+  }
+  Stmt leaves(db, "SELECT idx, leaf_hash FROM leaves WHERE idx >= ?2 AND idx < ?3 ORDER BY idx",
+              kWhat);
+  Stmt nodes(db,
+             "SELECT idx, hash FROM nodes WHERE level = ?1 AND idx >= ?2 AND idx < ?3 ORDER BY idx",
+             kWhat);
+  Stmt put(db, "INSERT INTO tiles(level, idx, width, hashes) VALUES(?, ?, ?, ?)", kWhat);
+  if (!leaves.ok() || !nodes.ok() || !put.ok()) return SqlError(db, "prepare");
+  using tile_rows::kHeight;
+  using tile_rows::kWidth;
+  for (uint32_t level = 0; level < 64 / kHeight && (size >> (kHeight * level)) > 0; ++level) {
+    const uint64_t hashes = size >> (kHeight * level);
+    for (uint64_t t = 0; t * kWidth < hashes; ++t) {
+      const auto width = static_cast<uint32_t>(std::min<uint64_t>(kWidth, hashes - t * kWidth));
+      Bytes row;
+      row.reserve(tile_rows::HashesInRow(width) * kHashSize);
+      for (uint32_t rise = 0; rise < kHeight; ++rise) {
+        const uint32_t node_level = kHeight * level + rise;
+        const uint64_t first = t << (kHeight - rise);
+        const uint64_t count = width >> rise;
+        if (count == 0) break;
+        Stmt& q = node_level == 0 ? leaves : nodes;
+        q.Reset();
+        if (node_level != 0) q.Int(1, node_level);
+        q.Int(2, static_cast<int64_t>(first)).Int(3, static_cast<int64_t>(first + count));
+        uint64_t got = 0;
+        int rc;
+        while ((rc = q.Step()) == SQLITE_ROW && static_cast<uint64_t>(q.ColInt(0)) == first + got) {
+          const std::string h = q.ColBlob(1);
+          if (h.size() != kHashSize) return Status::DataLoss("node hash is not 32 bytes");
+          row.insert(row.end(), h.begin(), h.end());
+          ++got;
+        }
+        if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqlError(db, "read nodes");
+        if (got != count) {
+          return Status::DataLoss("node (" + std::to_string(node_level) + ", " +
+                                  std::to_string(first + got) + ") is missing");
+        }
+      }
+      put.Reset();
+      put.Int(1, level).Int(2, static_cast<int64_t>(t)).Int(3, width).Blob(4, row);
+      if (put.Step() != SQLITE_DONE) return SqlError(db, "insert tile");
+    }
+  }
+  return sql::Exec(db, "DROP TABLE nodes", kWhat);
+}
+
 }  // namespace
 
 struct SqliteLeafStore::Impl {
@@ -69,6 +150,10 @@ struct SqliteLeafStore::Impl {
   // Statements of the hot paths (node reads for proofs, batch inserts, the size and key
   // lookups), prepared once: preparing costs more than running them. Used under `mu` only.
   std::optional<sql::StmtCache> cache;
+  // The partial tiles of the stored tree as of partials->size (reloaded when the size read in
+  // a batch's transaction differs), and the tile rows read lately (full ones never change).
+  std::optional<tile_rows::Partials> partials;
+  tile_rows::RowCache rows{kRowCacheCapacity};
   ~Impl() {
     cache.reset();  // its statements are finalized before the connection closes
     if (db) sqlite3_close(db);
@@ -79,6 +164,34 @@ struct SqliteLeafStore::Impl {
   template <typename F>
   Status Transaction(F&& body) {
     return sql::InTransaction(db, kWhat, std::forward<F>(body));
+  }
+  // The stored row of tile (level, index); not_found if there is none. REQUIRES: mu held.
+  Result<tile_rows::Row> ReadRow(uint32_t level, uint64_t index) {
+    Stmt s = Cached("SELECT width, hashes FROM tiles WHERE level = ? AND idx = ?");
+    if (!s.ok()) return SqlError(db, "prepare");
+    s.Int(1, level).Int(2, static_cast<int64_t>(index));
+    int rc = s.Step();
+    if (rc == SQLITE_DONE) {
+      return Status::NotFound("tile (" + std::to_string(level) + ", " + std::to_string(index) +
+                              ")");
+    }
+    if (rc != SQLITE_ROW) return SqlError(db, "get tile");
+    tile_rows::Row row{level, index, static_cast<uint32_t>(s.ColInt(0)), {}};
+    const std::string hashes = s.ColBlob(1);
+    MDL_RETURN_IF_ERROR(tile_rows::CheckRow(level, index, row.width, hashes.size()));
+    row.hashes.assign(hashes.begin(), hashes.end());
+    return row;
+  }
+  // The row of tile (level, index) holding at least `min_width` base hashes (or, for a node
+  // lookup, the node at `place`): from the cache, else read and cached. REQUIRES: mu held.
+  Result<std::shared_ptr<const tile_rows::Row>> Row(uint32_t level, uint64_t index,
+                                                    uint32_t min_width) {
+    auto row = rows.Get(level, index);
+    if (row && row->width >= min_width) return row;
+    MDL_ASSIGN_OR_RETURN(tile_rows::Row read, ReadRow(level, index));
+    row = std::make_shared<const tile_rows::Row>(std::move(read));
+    rows.Put(row);
+    return row;
   }
   Result<uint64_t> SizeLocked() {
     Stmt s = Cached("SELECT COALESCE(MAX(idx) + 1, 0) FROM leaves");
@@ -118,7 +231,8 @@ Result<std::unique_ptr<SqliteLeafStore>> SqliteLeafStore::Open(const std::string
   }
   for (int v = version; v < kSchemaVersion; ++v) {
     Status st = impl->Transaction([&]() -> Status {
-      MDL_RETURN_IF_ERROR(Exec(impl->db, kMigrations[v]));
+      MDL_RETURN_IF_ERROR(Exec(impl->db, kMigrations[v].sql));
+      if (kMigrations[v].convert != nullptr) MDL_RETURN_IF_ERROR(kMigrations[v].convert(impl->db));
       return Exec(impl->db, ("PRAGMA user_version=" + std::to_string(v + 1)).c_str());
     });
     if (!st.ok())
@@ -135,7 +249,9 @@ Result<uint64_t> SqliteLeafStore::Size() {
 
 Status SqliteLeafStore::Append(const AppendBatch& batch) {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  return impl_->Transaction([&]() -> Status {
+  std::optional<tile_rows::Partials> next;
+  std::vector<tile_rows::Row> tiles;
+  Status st = impl_->Transaction([&]() -> Status {
     MDL_ASSIGN_OR_RETURN(uint64_t size, impl_->SizeLocked());
     for (size_t i = 0; i < batch.leaves.size(); ++i) {
       if (batch.leaves[i].index != size + i) {
@@ -144,20 +260,30 @@ Status SqliteLeafStore::Append(const AppendBatch& batch) {
                                           std::to_string(size + i));
       }
     }
+    if (!impl_->partials || impl_->partials->size != size) {
+      impl_->partials.reset();
+      MDL_ASSIGN_OR_RETURN(tile_rows::Partials loaded,
+                           tile_rows::LoadPartials(size, [&](uint32_t level, uint64_t index) {
+                             return impl_->ReadRow(level, index);
+                           }));
+      impl_->partials = std::move(loaded);
+    }
+    next = *impl_->partials;
+    MDL_ASSIGN_OR_RETURN(tiles, tile_rows::AddBatch(*next, batch));
     Stmt leaf = impl_->Cached("INSERT INTO leaves(idx, leaf_hash, entry) VALUES(?, ?, ?)");
-    Stmt node = impl_->Cached("INSERT INTO nodes(level, idx, hash) VALUES(?, ?, ?)");
+    Stmt tile =
+        impl_->Cached("INSERT OR REPLACE INTO tiles(level, idx, width, hashes) VALUES(?, ?, ?, ?)");
     Stmt key = impl_->Cached("INSERT OR IGNORE INTO entry_keys(kind, value, idx) VALUES(?, ?, ?)");
-    if (!leaf.ok() || !node.ok() || !key.ok()) return SqlError(impl_->db, "prepare");
+    if (!leaf.ok() || !tile.ok() || !key.ok()) return SqlError(impl_->db, "prepare");
     for (const StoredLeaf& l : batch.leaves) {
       leaf.Int(1, static_cast<int64_t>(l.index)).Blob(2, l.leaf_hash).Blob(3, AsBytes(l.entry));
       if (leaf.Step() != SQLITE_DONE) return SqlError(impl_->db, "insert leaf");
       leaf.Reset();
     }
-    for (const CompactRange::Node& n : batch.nodes) {
-      if (n.level == 0) continue;  // level 0 is the leaves table
-      node.Int(1, n.level).Int(2, static_cast<int64_t>(n.index)).Blob(3, n.hash);
-      if (node.Step() != SQLITE_DONE) return SqlError(impl_->db, "insert node");
-      node.Reset();
+    for (const tile_rows::Row& t : tiles) {
+      tile.Int(1, t.level).Int(2, static_cast<int64_t>(t.index)).Int(3, t.width).Blob(4, t.hashes);
+      if (tile.Step() != SQLITE_DONE) return SqlError(impl_->db, "insert tile");
+      tile.Reset();
     }
     for (const auto& [k, idx] : batch.keys) {
       key.Int(1, static_cast<int>(k.kind)).Text(2, k.value).Int(3, static_cast<int64_t>(idx));
@@ -171,22 +297,42 @@ Status SqliteLeafStore::Append(const AppendBatch& batch) {
     }
     return Status::Ok();
   });
+  if (!st.ok()) {
+    impl_->partials.reset();  // reread from the database by the next batch
+    return st;
+  }
+  impl_->partials = std::move(next);
+  for (const tile_rows::Row& t : tiles) impl_->rows.Erase(t.level, t.index);
+  return Status::Ok();
 }
 
 Status SqliteLeafStore::GetNode(uint32_t level, uint64_t index, Hash* out) {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  Stmt s = level == 0 ? impl_->Cached("SELECT leaf_hash FROM leaves WHERE idx = ?2")
-                      : impl_->Cached("SELECT hash FROM nodes WHERE level = ?1 AND idx = ?2");
-  if (!s.ok()) return SqlError(impl_->db, "prepare");
-  if (level != 0) s.Int(1, level);
-  s.Int(2, static_cast<int64_t>(index));
-  int rc = s.Step();
-  if (rc == SQLITE_DONE) {
+  const tile_rows::NodePlace place = tile_rows::PlaceOf(level, index);
+  if (place.tile_level >= 64 / tile_rows::kHeight) {
     return Status::NotFound("node (" + std::to_string(level) + ", " + std::to_string(index) + ")");
   }
-  if (rc != SQLITE_ROW) return SqlError(impl_->db, "get node");
-  if (!ToHash(s.ColBlob(0), out)) return Status::DataLoss("node hash is not 32 bytes");
+  // The narrowest row that holds the node: (pos + 1) nodes at this rise need that many times
+  // 2^rise base hashes.
+  const uint64_t min_width = (place.pos + 1) << place.rise;
+  auto row = impl_->Row(place.tile_level, place.tile_index,
+                        static_cast<uint32_t>(std::min<uint64_t>(min_width, tile_rows::kWidth)));
+  if (!row) return row.error();
+  if (!tile_rows::NodeFromRow(place, (*row)->width, (*row)->hashes.data(), out)) {
+    return Status::NotFound("node (" + std::to_string(level) + ", " + std::to_string(index) + ")");
+  }
   return Status::Ok();
+}
+
+Result<Bytes> SqliteLeafStore::GetTile(uint32_t level, uint64_t index, uint32_t width) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  MDL_ASSIGN_OR_RETURN(auto row, impl_->Row(level, index, width));
+  if (row->width < width) {
+    return Status::NotFound("tile (" + std::to_string(level) + ", " + std::to_string(index) +
+                            ") is " + std::to_string(row->width) + " wide");
+  }
+  return Bytes(row->hashes.begin(),
+               row->hashes.begin() + static_cast<ptrdiff_t>(width) * kHashSize);
 }
 
 Result<std::vector<StoredLeaf>> SqliteLeafStore::GetLeaves(uint64_t start, uint64_t end) {

@@ -171,12 +171,18 @@ Result<LeafTilePair> ReadLeafTiles(LeafStore& store, uint64_t index, uint32_t wi
   const uint64_t start = index * kTileWidth;  // no overflow: the tile is inside the tree
   MDL_ASSIGN_OR_RETURN(std::vector<StoredLeaf> leaves, store.GetLeaves(start, start + width));
   LeafTilePair out;
-  out.hashes.reserve(static_cast<size_t>(width) * kHashSize);
+  // The hash tile as the store keeps it (one row in a store that stores tiles).
+  auto hashes = store.GetTile(0, index, width);
+  if (!hashes && hashes.error().code() == StatusCode::kNotFound) {
+    return Status::DataLoss("tile " + TilePath({false, 0, index, width}) + ": " +
+                            hashes.error().message());
+  }
+  if (!hashes) return hashes.error();
+  out.hashes = std::move(hashes).value();
   size_t bundle_bytes = 0;
   for (const StoredLeaf& l : leaves) bundle_bytes += 2 + l.entry.size();
   out.bundle.reserve(bundle_bytes);
   for (const StoredLeaf& l : leaves) {
-    out.hashes.insert(out.hashes.end(), l.leaf_hash.begin(), l.leaf_hash.end());
     // §"Log entries": big-endian uint16 length prefixes. Entries are at most kMaxEntryBytes;
     // a longer one cannot be represented, and truncating it would serve a wrong bundle.
     if (l.entry.size() > 0xffff) {
@@ -193,20 +199,26 @@ Result<LeafTilePair> ReadLeafTiles(LeafStore& store, uint64_t index, uint32_t wi
 
 Result<Bytes> ReadTile(LeafStore& store, const TileId& tile, uint64_t tree_size) {
   MDL_RETURN_IF_ERROR(CheckTileInTree(tile, tree_size));
-  if (tile.level == 0) {
+  if (tile.entries) {
     MDL_ASSIGN_OR_RETURN(LeafTilePair pair,
                          ReadLeafTiles(store, tile.index, tile.width, tree_size));
-    return tile.entries ? std::move(pair.bundle) : std::move(pair.hashes);
+    return std::move(pair.bundle);
   }
+  // The store's tile row: every hash in it is a complete node of the tree of tree_size.
+  auto out = store.GetTile(tile.level, tile.index, tile.width);
+  if (!out && out.error().code() == StatusCode::kNotFound)
+    return Status::DataLoss("tile " + TilePath(tile) + ": " + out.error().message());
+  return out;
+}
+
+Result<Bytes> LeafStore::GetTile(uint32_t level, uint64_t index, uint32_t width) {
+  MDL_CHECK(width >= 1 && width <= kTileWidth && level < kLevelsInU64);
   Bytes out;
-  out.reserve(static_cast<size_t>(tile.width) * kHashSize);
-  const uint32_t node_level = tile.level * kTileHeight;
-  for (uint32_t i = 0; i < tile.width; ++i) {
+  out.reserve(static_cast<size_t>(width) * kHashSize);
+  const uint32_t node_level = level * kTileHeight;
+  for (uint32_t i = 0; i < width; ++i) {
     Hash h;
-    Status st = store.GetNode(node_level, tile.index * kTileWidth + i, &h);
-    if (st.code() == StatusCode::kNotFound)
-      return Status::DataLoss("tile " + TilePath(tile) + ": " + st.message());
-    MDL_RETURN_IF_ERROR(st);
+    MDL_RETURN_IF_ERROR(GetNode(node_level, index * kTileWidth + i, &h));
     out.insert(out.end(), h.begin(), h.end());
   }
   return out;

@@ -497,7 +497,8 @@ async function main() {
   fs.writeFileSync(path.join(work, 'a-file'), 'x');
   check(exitOf(['--db', db, '--out', path.join(work, 'a-file')]) === 2, 'export-tiles: --out naming a file is exit 2');
   check(exitOf(['--db', db]) === 2, 'export-tiles: no --out is exit 2');
-  execFileSync('sqlite3', [db, 'UPDATE nodes SET hash = zeroblob(32) WHERE level = 16 AND idx = 0']);
+  // Node (16, 0): the first hash of the stored tile row (2, 0) (docs/ledger.md: one row per tile).
+  execFileSync('sqlite3', [db, 'UPDATE tiles SET hashes = zeroblob(32) || substr(hashes, 33) WHERE level = 2 AND idx = 0']);
   const damaged = path.join(work, 'damaged');
   check(exitOf(['--db', db, '--out', damaged]) === 1 && !fs.existsSync(path.join(damaged, 'checkpoint')),
     'export-tiles: a stored node edited under the checkpoint is exit 1, and no checkpoint is written');

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <set>
@@ -16,6 +17,7 @@
 #include "backends.h"
 #include "medallion/ledger/log.h"
 #include "medallion/ledger/pg_store.h"
+#include "medallion/ledger/tiles.h"
 #include "test_util.h"
 
 namespace medallion::ledger {
@@ -101,8 +103,8 @@ TEST_CASE("store: migrations, batches, nodes, keys", "[ledger][store]") {
   Fixture fx(backend);
   auto store = OpenLeafStore(fx.db);
   REQUIRE(store);
-  CHECK(SqliteLeafStore::SchemaVersion() == 1);
-  CHECK(PgLeafStore::SchemaVersion() == 1);
+  CHECK(SqliteLeafStore::SchemaVersion() == 2);
+  CHECK(PgLeafStore::SchemaVersion() == 2);
   CHECK(*(*store)->Size() == 0);
   AppendBatch b;
   CompactRange range;
@@ -144,7 +146,7 @@ TEST_CASE("store: migrations, batches, nodes, keys", "[ledger][store]") {
   CHECK(*(*again)->Size() == 5);
   again->reset();
   if (backend == Backend::kPostgres) {
-    CHECK(fx.test_db.schema()->Query("SELECT count(*) FROM ledger_schema_migrations") == "1");
+    CHECK(fx.test_db.schema()->Query("SELECT count(*) FROM ledger_schema_migrations") == "2");
   }
   fx.Edit("PRAGMA user_version=99",
           "INSERT INTO ledger_schema_migrations(version, description) VALUES (99, 'future')");
@@ -322,6 +324,283 @@ TEST_CASE("log: acknowledged only after commit; full queue is resource_exhausted
   CHECK(gate->appends.load() <= 3);  // batches of 1, 2, 2 (max_batch = 2)
 }
 
+// Appends `leaves` leaf hashes to `store` in batches of the sizes `batches` cycles through (what
+// Log::CommitBatch writes: leaves and the nodes CompactRange completes), mirroring them in
+// `memory`.
+void AppendLeaves(LeafStore& store, CompactRange& range, MemoryNodeSource& memory, uint64_t leaves,
+                  const std::vector<uint64_t>& batches) {
+  size_t next = 0;
+  for (uint64_t done = 0; done < leaves;) {
+    const uint64_t n = std::min(leaves - done, batches[next++ % batches.size()]);
+    AppendBatch b;
+    for (uint64_t i = 0; i < n; ++i) {
+      const Hash h = HashLeaf(AsBytes(std::to_string(range.size())));
+      for (auto& node : range.Append(h)) {
+        if (node.level > 0) b.nodes.push_back(node);
+      }
+      b.leaves.push_back({range.size() - 1, h, std::to_string(range.size() - 1)});
+      memory.AppendLeafHash(h);
+    }
+    REQUIRE(store.Append(b).ok());
+    done += n;
+  }
+}
+
+// Every node, tile and a sample of proofs of the tree of `size` read from `store` equal the
+// in-memory tree's.
+void CheckStoreTree(LeafStore& store, MemoryNodeSource& memory, uint64_t size) {
+  INFO("tree size " << size);
+  REQUIRE(*store.Size() == size);
+  for (uint32_t level = 0; (size >> level) > 0; ++level) {
+    for (uint64_t i = 0; i < (size >> level); i += 1 + (size >> level) / 300) {
+      Hash a, b;
+      REQUIRE(store.GetNode(level, i, &a).ok());
+      REQUIRE(memory.GetNode(level, i, &b).ok());
+      CHECK(a == b);
+    }
+    // The first node not complete yet is not there.
+    Hash none;
+    CHECK(store.GetNode(level, size >> level, &none).code() == StatusCode::kNotFound);
+  }
+  for (const TileId& t : TilesOfTree(size)) {
+    if (t.entries || (t.full() && t.index % 64 != 0)) continue;  // a sample, and every partial
+    auto bytes = ReadTile(store, t, size);
+    REQUIRE(bytes);
+    REQUIRE(bytes->size() == t.width * kHashSize);
+    for (uint32_t i = 0; i < t.width; i += 17) {
+      Hash h;
+      REQUIRE(memory.GetNode(t.level * 8, t.index * 256 + i, &h).ok());
+      CHECK(std::equal(h.begin(), h.end(), bytes->begin() + i * kHashSize));
+    }
+  }
+  for (uint64_t i = 0; i < size; i += 1 + size / 40) {
+    CHECK(*InclusionProof(store, i, size) == *InclusionProof(memory, i, size));
+    CHECK(*ConsistencyProof(store, i + 1, size) == *ConsistencyProof(memory, i + 1, size));
+  }
+  CHECK(*TreeRoot(store, size) == *TreeRoot(memory, size));
+}
+
+TEST_CASE("store: the tree as tile rows, across batches and reopening", "[ledger][store][tiles]") {
+  MDL_BACKEND(backend);
+  Fixture fx(backend);
+  CompactRange range;
+  MemoryNodeSource memory;
+  // Batches that end inside a tile, exactly on a tile boundary and across several tiles;
+  // 66,000 leaves fill a level-1 tile (65,536 leaves) and start the next.
+  const std::vector<uint64_t> batches = {1, 255, 7, 1, 4096, 300, 2, 4096};
+  uint64_t size = 0;
+  for (uint64_t target : {1ull, 256ull, 1000ull, 66000ull}) {
+    auto store = OpenLeafStore(fx.db);  // a fresh store: its partial tiles come from the rows
+    REQUIRE(store);
+    AppendLeaves(**store, range, memory, target - size, batches);
+    size = target;
+    CheckStoreTree(**store, memory, size);
+  }
+  // A batch that does not extend the stored tree writes nothing.
+  auto store = OpenLeafStore(fx.db);
+  REQUIRE(store);
+  AppendBatch stale;
+  stale.leaves.push_back({size, HashLeaf(AsBytes(std::string("x"))), "x"});
+  stale.nodes.push_back({1, 5, Hash{}});  // a node the stored tree already has
+  CHECK_FALSE((*store)->Append(stale).ok());
+  CHECK(*(*store)->Size() == size);
+  CompactRange copy = range;
+  AppendLeaves(**store, copy, memory, 1, {1});
+  CheckStoreTree(**store, memory, size + 1);
+}
+
+// The schema-1 layout (one row per node), as an older build wrote it.
+constexpr const char* kSchema1 = R"sql(
+CREATE TABLE leaves(idx INTEGER PRIMARY KEY,
+  leaf_hash BLOB NOT NULL CHECK(length(leaf_hash) = 32), entry BLOB NOT NULL);
+CREATE TABLE nodes(level INTEGER NOT NULL CHECK(level >= 1), idx INTEGER NOT NULL,
+  hash BLOB NOT NULL CHECK(length(hash) = 32), PRIMARY KEY(level, idx)) WITHOUT ROWID;
+CREATE TABLE entry_keys(kind INTEGER NOT NULL, value TEXT NOT NULL, idx INTEGER NOT NULL,
+  PRIMARY KEY(kind, value, idx)) WITHOUT ROWID;
+CREATE TABLE checkpoints(size INTEGER PRIMARY KEY, note TEXT NOT NULL);
+CREATE TABLE witness_state(origin TEXT PRIMARY KEY, size INTEGER NOT NULL,
+  root BLOB NOT NULL CHECK(length(root) = 32));
+PRAGMA user_version = 1;
+)sql";
+
+// Writes a schema-1 database of `size` anchor entries with its node rows and signed checkpoints.
+void WriteSchema1Log(const std::string& path, uint64_t size, MemoryNodeSource& memory) {
+  Sql(path, kSchema1);
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "BEGIN", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_stmt* leaf = nullptr;
+  sqlite3_stmt* node = nullptr;
+  sqlite3_stmt* cp = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "INSERT INTO leaves VALUES(?, ?, ?)", -1, &leaf, nullptr) ==
+          SQLITE_OK);
+  REQUIRE(sqlite3_prepare_v2(db, "INSERT INTO nodes VALUES(?, ?, ?)", -1, &node, nullptr) ==
+          SQLITE_OK);
+  REQUIRE(sqlite3_prepare_v2(db, "INSERT INTO checkpoints VALUES(?, ?)", -1, &cp, nullptr) ==
+          SQLITE_OK);
+  const Ed25519NoteSigner signer = LogKey();
+  CompactRange range;
+  auto checkpoint = [&] {
+    const std::string note =
+        signer.SignNote(Checkpoint{signer.name(), range.size(), range.Root(), {}}.ToText());
+    sqlite3_bind_int64(cp, 1, static_cast<int64_t>(range.size()));
+    sqlite3_bind_text(cp, 2, note.c_str(), static_cast<int>(note.size()), SQLITE_TRANSIENT);
+    REQUIRE(sqlite3_step(cp) == SQLITE_DONE);
+    sqlite3_reset(cp);
+  };
+  checkpoint();
+  for (uint64_t i = 0; i < size; ++i) {
+    const std::string e = Canon(Anchor(i));
+    const Hash h = HashLeaf(AsBytes(e));
+    memory.AppendLeafHash(h);
+    for (const auto& n : range.Append(h)) {
+      if (n.level == 0) continue;
+      sqlite3_bind_int(node, 1, static_cast<int>(n.level));
+      sqlite3_bind_int64(node, 2, static_cast<int64_t>(n.index));
+      sqlite3_bind_blob(node, 3, n.hash.data(), 32, SQLITE_TRANSIENT);
+      REQUIRE(sqlite3_step(node) == SQLITE_DONE);
+      sqlite3_reset(node);
+    }
+    sqlite3_bind_int64(leaf, 1, static_cast<int64_t>(i));
+    sqlite3_bind_blob(leaf, 2, h.data(), 32, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(leaf, 3, e.data(), static_cast<int>(e.size()), SQLITE_TRANSIENT);
+    REQUIRE(sqlite3_step(leaf) == SQLITE_DONE);
+    sqlite3_reset(leaf);
+    if ((i + 1) % 1000 == 0 || i + 1 == size) checkpoint();
+  }
+  sqlite3_finalize(leaf);
+  sqlite3_finalize(node);
+  sqlite3_finalize(cp);
+  REQUIRE(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+}
+
+TEST_CASE("sqlite store: migration 2 turns a node-row database into tile rows",
+          "[ledger][store][tiles][migration]") {
+  TestDb test_db(Backend::kSqlite);
+  const std::string path = test_db.db();
+  FakeClock clock{1700000000000};
+  SeededRng rng{7};
+  Env env{&clock, &rng};
+  MemoryNodeSource memory;
+  constexpr uint64_t kSize = 66000;  // full level-0 tiles, a partial one, a full level-1 tile
+  WriteSchema1Log(path, kSize, memory);
+
+  SECTION("converted; the log opens, verifies, proves and appends") {
+    {
+      auto store = SqliteLeafStore::Open(path);
+      REQUIRE(store);
+      CheckStoreTree(**store, memory, kSize);
+    }
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db,
+                               "SELECT (SELECT user_version FROM pragma_user_version), "
+                               "(SELECT count(*) FROM tiles), "
+                               "(SELECT count(*) FROM sqlite_master WHERE name = 'nodes')",
+                               -1, &s, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(s) == SQLITE_ROW);
+    CHECK(sqlite3_column_int(s, 0) == 2);
+    // Level 0: 257 full tiles and one of 208; level 1: one full and one of 1; level 2: one of 1.
+    CHECK(sqlite3_column_int(s, 1) == 258 + 2 + 1);
+    CHECK(sqlite3_column_int(s, 2) == 0);  // the node rows are gone
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+
+    auto store = OpenLeafStore(path);
+    REQUIRE(store);
+    auto log = Log::Open(std::move(store).value(), LogKey(), env);
+    REQUIRE(log);
+    CHECK((*log)->Size() == kSize);
+    auto r = (*log)->AppendSync(Anchor(kSize));
+    REQUIRE(r);
+    memory.AppendLeafHash(r->leaf_hash);
+    CHECK((*log)->LatestCheckpoint().root == *TreeRoot(memory, kSize + 1));
+    auto report = (*log)->VerifyStorage();
+    REQUIRE(report);
+    CHECK(report->ok);
+    CHECK(report->leaves == kSize + 1);
+  }
+  SECTION("a node row missing: data_loss, nothing converted") {
+    Sql(path, "DELETE FROM nodes WHERE level = 3 AND idx = 77");
+    auto store = SqliteLeafStore::Open(path);
+    REQUIRE_FALSE(store);
+    INFO(store.error().message());
+    CHECK(store.error().message().find("node (3, 77) is missing") != std::string::npos);
+    Sql(path, "SELECT count(*) FROM nodes");  // still schema 1
+  }
+}
+
+TEST_CASE("pg store: migration 2 turns a node-row schema into tile rows",
+          "[ledger][pg][store][tiles][migration]") {
+  if (!PgBaseUrl()) {
+    WARN(testing::kPgSkipMessage);
+    return;
+  }
+  TestDb test_db(Backend::kPostgres);
+  const testing::PgSchema& schema = *test_db.schema();
+  // Schema 1 as an older build created it, with 700 leaves: two full level-0 tiles and one of
+  // 188, a level-1 tile of 2 (and no level-2 tile).
+  schema.Exec(R"sql(
+CREATE TABLE ledger_schema_migrations(version integer PRIMARY KEY, description text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now());
+INSERT INTO ledger_schema_migrations(version, description) VALUES (1, 'schema 1');
+CREATE TABLE leaves(idx bigint PRIMARY KEY CHECK(idx >= 0),
+  leaf_hash bytea NOT NULL CHECK(length(leaf_hash) = 32), entry bytea NOT NULL);
+CREATE TABLE nodes(level integer NOT NULL CHECK(level >= 1), idx bigint NOT NULL CHECK(idx >= 0),
+  hash bytea NOT NULL CHECK(length(hash) = 32), PRIMARY KEY(level, idx));
+CREATE TABLE entry_keys(kind integer NOT NULL, value text NOT NULL, idx bigint NOT NULL,
+  PRIMARY KEY(kind, value, idx));
+CREATE TABLE checkpoints(size bigint PRIMARY KEY CHECK(size >= 0), note text NOT NULL);
+CREATE TABLE witness_state(origin text PRIMARY KEY, size bigint NOT NULL,
+  root bytea NOT NULL CHECK(length(root) = 32));
+CREATE TABLE sequencer_lease(id integer PRIMARY KEY CHECK(id = 1), epoch bigint NOT NULL,
+  holder text NOT NULL, acquired_at timestamptz);
+INSERT INTO sequencer_lease(id, epoch, holder) VALUES (1, 0, '');
+)sql");
+  constexpr uint64_t kSize = 700;
+  MemoryNodeSource memory;
+  CompactRange range;
+  std::string leaves = "INSERT INTO leaves VALUES ";
+  std::string nodes = "INSERT INTO nodes VALUES ";
+  for (uint64_t i = 0; i < kSize; ++i) {
+    const std::string e = std::to_string(i);
+    const Hash h = HashLeaf(AsBytes(e));
+    memory.AppendLeafHash(h);
+    leaves += (i ? ", (" : "(") + std::to_string(i) + ", decode('" + HexEncode(h) +
+              "', 'hex'), convert_to('" + e + "', 'UTF8'))";
+    for (const auto& n : range.Append(h)) {
+      if (n.level == 0) continue;
+      nodes += (nodes.back() == ')' ? ", (" : "(") + std::to_string(n.level) + ", " +
+               std::to_string(n.index) + ", decode('" + HexEncode(n.hash) + "', 'hex'))";
+    }
+  }
+  schema.Exec(leaves);
+  schema.Exec(nodes);
+  SECTION("converted") {
+    auto store = PgLeafStore::Open(test_db.db());
+    REQUIRE(store);
+    CheckStoreTree(**store, memory, kSize);
+    CHECK(schema.Query("SELECT count(*) FROM tiles") == "4");
+    CHECK(schema.Query("SELECT count(*) FROM pg_tables WHERE tablename = 'nodes' AND "
+                       "schemaname = current_schema()") == "0");
+    CHECK(schema.Query("SELECT max(version) FROM ledger_schema_migrations") == "2");
+    // And it appends on from the converted partial tiles.
+    CompactRange copy = range;
+    AppendLeaves(**store, copy, memory, 600, {37});
+    CheckStoreTree(**store, memory, kSize + 600);
+  }
+  SECTION("a node row missing: refused, nothing converted") {
+    schema.Exec("DELETE FROM nodes WHERE level = 3 AND idx = 7");
+    auto store = PgLeafStore::Open(test_db.db());
+    REQUIRE_FALSE(store);
+    INFO(store.error().message());
+    CHECK(store.error().message().find("a node row is missing") != std::string::npos);
+    CHECK(schema.Query("SELECT max(version) FROM ledger_schema_migrations") == "1");
+  }
+}
+
 TEST_CASE("log: reopen keeps the tree; VerifyStorage finds edited rows", "[ledger][log][verify]") {
   MDL_BACKEND(backend);
   Fixture fx(backend);
@@ -363,6 +642,49 @@ TEST_CASE("log: reopen keeps the tree; VerifyStorage finds edited rows", "[ledge
     CHECK(r->first_bad_index == 20);  // node (1, 10) covers leaves 20 and 21
     INFO(r->problem);
     CHECK(r->problem.find("[20, 22)") != std::string::npos);
+  }
+  SECTION("edited leaf hash in a tile row") {
+    // Leaf 5's hash in tile (0, 0) (bytes 160..191); the nodes above it are unchanged rows.
+    fx.Edit(
+        "UPDATE tiles SET hashes = substr(hashes, 1, 160) || zeroblob(32) || "
+        "substr(hashes, 193) WHERE level = 0 AND idx = 0",
+        "UPDATE tiles SET hashes = overlay(hashes placing decode(repeat('00', 32), 'hex') "
+        "from 161 for 32) WHERE level = 0 AND idx = 0");
+    auto log = fx.Open();
+    auto r = log->VerifyStorage();
+    REQUIRE(r);
+    CHECK_FALSE(r->ok);
+    CHECK(r->first_bad_index == 5);
+    INFO(r->problem);
+    CHECK(r->problem.find("leaf 5") != std::string::npos);
+    // What is served is what is stored: the edited tile, not a recomputation.
+    auto tile = log->Tile({false, 0, 0, 41});
+    REQUIRE(tile);
+    CHECK(std::all_of(tile->begin() + 160, tile->begin() + 192, [](uint8_t b) { return b == 0; }));
+  }
+  SECTION("edited node in a tile row") {
+    // Node (1, 3) is the fourth hash of rise 1 in tile (0, 0): after the 41 leaf hashes.
+    fx.Edit(
+        "UPDATE tiles SET hashes = substr(hashes, 1, 41 * 32 + 3 * 32) || zeroblob(32) || "
+        "substr(hashes, 41 * 32 + 4 * 32 + 1) WHERE level = 0 AND idx = 0",
+        "UPDATE tiles SET hashes = overlay(hashes placing decode(repeat('00', 32), 'hex') "
+        "from 41 * 32 + 3 * 32 + 1 for 32) WHERE level = 0 AND idx = 0");
+    auto log = fx.Open();
+    auto r = log->VerifyStorage();
+    REQUIRE(r);
+    CHECK_FALSE(r->ok);
+    CHECK(r->first_bad_index == 6);
+    INFO(r->problem);
+    CHECK(r->problem.find("node (1, 3)") != std::string::npos);
+  }
+  SECTION("a tile row of the wrong length is refused") {
+    fx.Edit("UPDATE tiles SET hashes = substr(hashes, 2) WHERE level = 0 AND idx = 0",
+            "UPDATE tiles SET hashes = substring(hashes from 2) WHERE level = 0 AND idx = 0");
+    auto store = OpenLeafStore(fx.db);
+    REQUIRE(store);
+    auto log = Log::Open(std::move(store).value(), LogKey(), fx.env);
+    REQUIRE_FALSE(log);
+    CHECK(log.error().code() == StatusCode::kDataLoss);
   }
   SECTION("edited checkpoint") {
     const std::string edit =
@@ -461,7 +783,7 @@ TEST_CASE("pg store: lease fencing, lost connections, migrations once", "[ledger
   REQUIRE(second);
   PgLeafStore& s1 = **first;
   PgLeafStore& s2 = **second;
-  CHECK(schema.Query("SELECT count(*) FROM ledger_schema_migrations") == "1");
+  CHECK(schema.Query("SELECT count(*) FROM ledger_schema_migrations") == "2");
   REQUIRE(*s1.TryAcquireSequencerLease());
   CHECK(s1.LeaseEpoch() == 1);
   CHECK_FALSE(*s2.TryAcquireSequencerLease());
@@ -495,7 +817,8 @@ TEST_CASE("pg store: lease fencing, lost connections, migrations once", "[ledger
   }));
   CHECK(s2.LeaseEpoch() == 4);
   CHECK(*s1.Size() == 1);
-  batch.leaves[0].index = 1;
+  batch.leaves[0].index = 1;  // the same entry again, and the node it completes
+  batch.nodes = {{1, 0, HashChildren(batch.leaves[0].leaf_hash, batch.leaves[0].leaf_hash)}};
   batch.checkpoint = StoredCheckpoint{2, "note"};
   Status lost = s1.Append(batch);
   CHECK(lost.code() == StatusCode::kUnavailable);

@@ -118,9 +118,10 @@ class Log {
   Result<std::vector<uint64_t>> FindByKey(const EntryKey& key, int64_t after = -1,
                                           size_t limit = 100);
 
-  // Recomputes every leaf hash from the stored entry, every stored node from the leaves and
-  // every stored checkpoint's root and signature; reports the first disagreement. Reads the
-  // whole store; safe while appends continue (it checks the committed prefix).
+  // Recomputes every leaf hash from the stored entry, every stored node from the leaves (the
+  // leaf hashes of the level-0 tiles too) and every stored checkpoint's root and signature; reports
+  // the first disagreement. Reads the whole store; safe while appends continue (it checks the
+  // committed prefix).
   Result<VerifyReport> VerifyStorage();
 
  private:

@@ -43,7 +43,9 @@ class PgLeafStore final : public LeafStore {
 
   Result<uint64_t> Size() override;
   Status Append(const AppendBatch& batch) override;
+  // From tile rows, as SqliteLeafStore (schema 2: the tree as tiles, tile_rows.h).
   Status GetNode(uint32_t level, uint64_t index, Hash* out) override;
+  Result<Bytes> GetTile(uint32_t level, uint64_t index, uint32_t width) override;
   Result<std::vector<StoredLeaf>> GetLeaves(uint64_t start, uint64_t end) override;
   Result<std::vector<uint64_t>> FindByKey(const EntryKey& key, int64_t after,
                                           size_t limit) override;

@@ -2,7 +2,8 @@
 // pg_store.h; OpenLeafStore picks one from the --db value).
 //
 // A store keeps the leaves (leaf hash and canonical entry bytes), the hash of every complete
-// subtree above the leaves (so any RFC 9162 proof needs O(log n) node reads), the signed
+// subtree (so any RFC 9162 proof needs O(log n) node reads; SQLite keeps them as C2SP tiles,
+// one row per tile, see GetTile), the signed
 // checkpoints, and a key index (DID, nullifier, relationship id -> leaf indices). Writes
 // come in batches from the single sequencer: one batch is one transaction.
 #pragma once
@@ -44,6 +45,12 @@ class LeafStore : public NodeSource {
 
   // The number of leaves stored.
   [[nodiscard]] virtual Result<uint64_t> Size() = 0;
+  // The first `width` hashes of hash tile (level, index) (c2sp.org/tlog-tiles §"Merkle Tree":
+  // the nodes at tree level 8 * level, indices index * 256 ..), width * 32 bytes.
+  // not_found if the store does not hold that many yet. REQUIRES: 1 <= width <= 256,
+  // level < 8. The default reads them one GetNode at a time; a store that keeps tiles answers
+  // from one stored row.
+  [[nodiscard]] virtual Result<Bytes> GetTile(uint32_t level, uint64_t index, uint32_t width);
   // Writes `batch` atomically and durably: on OK everything is on disk, on error nothing is.
   // REQUIRES: batch.leaves[0].index == Size() and indices consecutive (failed_precondition
   // otherwise, nothing written).
@@ -93,7 +100,9 @@ class LeafStore : public NodeSource {
 // path, ":memory:"). Errors as the chosen store's Open; a URL's password is never in them.
 Result<std::unique_ptr<LeafStore>> OpenLeafStore(const std::string& db);
 
-// SQLite (WAL, synchronous=FULL, numbered schema migrations). All methods are thread-safe
+// SQLite (WAL, synchronous=FULL, numbered schema migrations; schema 2 keeps the tree as tiles,
+// one row per full tile and one rewritten row per partial tile, converted from schema 1's node
+// rows when an older database is opened). All methods are thread-safe
 // (one connection behind a mutex).
 class SqliteLeafStore final : public LeafStore {
  public:
@@ -107,7 +116,11 @@ class SqliteLeafStore final : public LeafStore {
 
   Result<uint64_t> Size() override;
   Status Append(const AppendBatch& batch) override;
+  // Node reads come from tile rows (one row per tile, kept in a small cache: full tiles never
+  // change), so a proof reads a few rows rather than a row per node.
   Status GetNode(uint32_t level, uint64_t index, Hash* out) override;
+  // Straight from the stored tile row.
+  Result<Bytes> GetTile(uint32_t level, uint64_t index, uint32_t width) override;
   Result<std::vector<StoredLeaf>> GetLeaves(uint64_t start, uint64_t end) override;
   Result<std::vector<uint64_t>> FindByKey(const EntryKey& key, int64_t after,
                                           size_t limit) override;

@@ -72,15 +72,16 @@ Status CheckTileInTree(const TileId& tile, uint64_t size);
 std::vector<TileId> TilesOfTree(uint64_t size);
 
 // The bytes of `tile` read from `store` as the tree of `tree_size` leaves holds it: a hash
-// tile is width * 32 bytes (level 0 from the leaf hashes, higher levels from the stored
-// complete-subtree nodes at level 8*L); an entry bundle is the canonical entries, each after a
+// tile is width * 32 bytes, LeafStore::GetTile (straight from the stored tile row where the
+// store keeps tiles); an entry bundle is the canonical entries, each after a
 // big-endian uint16 length. not_found (CheckTileInTree) if the tile is beyond the tree;
 // data_loss if a stored entry is over 65535 bytes or a node is missing; the store's errors.
 // REQUIRES: tree_size <= the store's size. Thread-safe if the store is.
 Result<Bytes> ReadTile(LeafStore& store, const TileId& tile, uint64_t tree_size);
 
 // The level-0 hash tile and the entry bundle with index `index` and width `width`, from one
-// read of the leaves (what an export writes side by side). Errors as ReadTile.
+// tile read and one read of the leaves (what an export writes side by side). Errors as
+// ReadTile.
 struct LeafTilePair {
   Bytes hashes;
   Bytes bundle;
