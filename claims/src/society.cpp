@@ -731,6 +731,18 @@ Result<json> Society::StatusListCredential(StatusPurpose purpose) {
   return AddProof(list, options_.signer, po);
 }
 
+Result<json> Society::LicenseCredential(const std::string& license_id) {
+  std::lock_guard<std::recursive_mutex> lock(mu_);
+  Stmt q(db_, "SELECT vc FROM licenses WHERE id = ?", kWhat);
+  q.Text(1, license_id);
+  const int rc = q.Step();
+  if (rc == SQLITE_DONE) return Status::NotFound("no such license");
+  if (rc != SQLITE_ROW) return q.Error();
+  json vc = json::parse(q.Col(0), nullptr, false);
+  if (!vc.is_object()) return Status::DataLoss("society: a license is not JSON");
+  return vc;
+}
+
 Result<json> Society::Licenses() {
   std::lock_guard<std::recursive_mutex> lock(mu_);
   MDL_ASSIGN_OR_RETURN(StatusListIssuer lists, LoadLists());

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "medallion/claims/credentials.h"
 #include "medallion/claims/sd_jwt.h"
 #include "medallion/core/encoding.h"
 #include "medallion/core/hash.h"
@@ -34,6 +35,8 @@ constexpr const char* kMigrations[] = {
     "  expires INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE nonces (digest BLOB PRIMARY KEY, token BLOB, expires INTEGER NOT NULL, "
     "  used INTEGER NOT NULL DEFAULT 0);",
+    // 2: the DID an ldp_vc offer's key proof must belong to ('' for dc+sd-jwt).
+    "ALTER TABLE offers ADD COLUMN holder_did TEXT NOT NULL DEFAULT '';",
 };
 
 Status Err(StatusCode code, std::string_view reason, std::string_view detail) {
@@ -68,7 +71,8 @@ enum class ProofAlg { kEdDSA, kES256 };
 
 struct PublicKey {
   ProofAlg alg;
-  Bytes x, y;  // Ed25519: x = the 32-byte key; P-256: the coordinates
+  Bytes x, y;       // Ed25519: x = the 32-byte key; P-256: the coordinates
+  std::string did;  // the DID of a `kid` ("" for a `jwk`)
 };
 
 // A public JWK (RFC 7517) of an Ed25519 (RFC 8037 §2) or P-256 (RFC 7518 §6.2.1) key. Private
@@ -89,14 +93,14 @@ Result<PublicKey> KeyFromJwk(const json& jwk) {
     MDL_ASSIGN_OR_RETURN(Bytes x, coord("x"));
     if (!wallet::IsValidEd25519PublicKey(x))
       return Bad(error::kInvalidProof, "jwk is not a valid Ed25519 key");
-    return PublicKey{ProofAlg::kEdDSA, std::move(x), {}};
+    return PublicKey{ProofAlg::kEdDSA, std::move(x), {}, ""};
   }
   if (kty == "EC" && crv == "P-256") {
     MDL_ASSIGN_OR_RETURN(Bytes x, coord("x"));
     MDL_ASSIGN_OR_RETURN(Bytes y, coord("y"));
     if (!wallet::IsValidP256PublicKey(x, y))
       return Bad(error::kInvalidProof, "jwk is not a P-256 point");
-    return PublicKey{ProofAlg::kES256, std::move(x), std::move(y)};
+    return PublicKey{ProofAlg::kES256, std::move(x), std::move(y), ""};
   }
   return Bad(error::kInvalidProof, "jwk: only OKP Ed25519 and EC P-256 keys are supported");
 }
@@ -121,7 +125,7 @@ Result<PublicKey> KeyFromKid(std::string_view kid) {
       return Bad(error::kInvalidProof, "kid: only Ed25519 did:key keys are supported");
     if (!fragment.empty() && fragment != k->multibase)
       return Bad(error::kInvalidProof, "kid: the fragment does not name the did:key's key");
-    return PublicKey{ProofAlg::kEdDSA, k->public_key, {}};
+    return PublicKey{ProofAlg::kEdDSA, k->public_key, {}, std::string(did)};
   }
   if (did.starts_with("did:jwk:")) {
     if (!fragment.empty() && fragment != "0")
@@ -130,7 +134,9 @@ Result<PublicKey> KeyFromKid(std::string_view kid) {
     if (!bytes) return Bad(error::kInvalidProof, "kid: did:jwk is not base64url");
     auto jwk = ParseJsonObject(ToString(*bytes), "did:jwk");
     if (!jwk) return Bad(error::kInvalidProof, "kid: did:jwk is not a JSON object");
-    return KeyFromJwk(*jwk);
+    MDL_ASSIGN_OR_RETURN(PublicKey key, KeyFromJwk(*jwk));
+    key.did = std::string(did);
+    return key;
   }
   return Bad(error::kInvalidProof, "kid: only did:key and did:jwk key ids are supported");
 }
@@ -214,12 +220,25 @@ std::string Issuer::CredentialIssuerMetadata() const {
                       claim("jurisdiction", "Jurisdiction"), claim("license_type", "License type"),
                       claim("specialty", "Specialty"),
                       claim("schedules", "Controlled-substance schedules")})}}}};
+  // Appendix A.1.2 (ldp_vc): credential_definition with @context and type.
+  json ldp = {
+      {"format", "ldp_vc"},
+      {"scope", "MedicalLicenseCredential_ldp_vc"},
+      {"credential_definition",
+       {{"@context", json::array({claims::kVcContextV2, claims::kMedallionContext})},
+        {"type", json::array({"VerifiableCredential", "MedicalLicenseCredential"})}}},
+      {"cryptographic_binding_methods_supported", json::array({"did:key", "did:jwk"})},
+      {"credential_signing_alg_values_supported", json::array({"eddsa-jcs-2022"})},
+      {"proof_types_supported",
+       {{"jwt", {{"proof_signing_alg_values_supported", json::array({"ES256", "EdDSA"})}}}}},
+      {"credential_metadata", {{"display", display}}}};
   json m = {{"credential_issuer", options_.credential_issuer},
             {"credential_endpoint", Endpoint("credential")},
             {"nonce_endpoint", Endpoint("nonce")},
             {"display", json::array({{{"name", options_.display_name}, {"locale", "en"}}})},
             {"credential_configurations_supported",
-             {{std::string(kLicenseSdJwtConfiguration), license}}}};
+             {{std::string(kLicenseSdJwtConfiguration), license},
+              {std::string(kLicenseLdpConfiguration), ldp}}}};
   return m.dump();
 }
 
@@ -234,8 +253,12 @@ std::string Issuer::AuthorizationServerMetadata() const {
 }
 
 Result<Offer> Issuer::CreateOffer(const OfferRequest& request) {
-  if (request.configuration_id != kLicenseSdJwtConfiguration)
+  if (request.configuration_id != kLicenseSdJwtConfiguration &&
+      request.configuration_id != kLicenseLdpConfiguration)
     return Status::InvalidArgument("unknown credential configuration");
+  if (request.configuration_id == kLicenseLdpConfiguration &&
+      !request.holder_did.starts_with("did:"))
+    return Status::InvalidArgument("an ldp_vc offer names the holder's DID");
   auto claims = ParseJsonObject(request.claims_json, "the claims");
   if (!claims) return claims.status();
   Offer o;
@@ -260,7 +283,7 @@ Result<Offer> Issuer::CreateOffer(const OfferRequest& request) {
   std::lock_guard lock(mu_);
   Stmt s(db_,
          "INSERT INTO offers (id, code_digest, tx_digest, configuration, claims, disclosable, "
-         "label, offer, created, expires) VALUES (?,?,?,?,?,?,?,?,?,?)",
+         "label, offer, created, expires, holder_did) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
          kWhat);
   s.Text(1, o.id).Blob(2, Digest(code));
   // The transaction code is kept as SHA-256(code ":" tx_code): not guessable from the table.
@@ -274,7 +297,8 @@ Result<Offer> Issuer::CreateOffer(const OfferRequest& request) {
       .Text(7, request.label)
       .Text(8, o.offer_json)
       .Int(9, now)
-      .Int(10, o.expires);
+      .Int(10, o.expires)
+      .Text(11, request.holder_did);
   if (s.Step() != SQLITE_DONE) return s.Error();
   return o;
 }
@@ -389,8 +413,8 @@ Result<std::string> Issuer::Nonce(std::string_view access_token) {
 }
 
 // Appendix F.1 (the `jwt` proof type) and §8.2.1.1 (its verification): REQUIRES mu_ held.
-Result<Issuer::HolderKey> Issuer::VerifyProof(std::string_view jwt,
-                                              const std::string& token_digest) {
+Result<Issuer::HolderKey> Issuer::VerifyProof(std::string_view jwt, const std::string& token_digest,
+                                              const std::string& required_did) {
   if (jwt.size() > 16 * 1024) return Bad(error::kInvalidProof, "the proof is too long");
   const size_t a = jwt.find('.');
   const size_t b = a == std::string_view::npos ? a : jwt.find('.', a + 1);
@@ -426,6 +450,9 @@ Result<Issuer::HolderKey> Issuer::VerifyProof(std::string_view jwt,
     key = KeyFromKid((*header)["kid"].get<std::string>());
   }
   if (!key) return key.status();
+  // ldp_vc: the credential names its holder's DID; the proof is by a key of that DID.
+  if (!required_did.empty() && key->did != required_did)
+    return Bad(error::kInvalidProof, "the proof's kid is not a key of the credential's holder DID");
   if ((alg == "EdDSA") != (key->alg == ProofAlg::kEdDSA))
     return Bad(error::kInvalidProof, "alg does not fit the key");
   const ByteView signing_input = AsBytes(jwt.substr(0, b));
@@ -496,17 +523,21 @@ Result<std::string> Issuer::Credential(std::string_view access_token,
   const json& config = MemberOr(*request, "credential_configuration_id");
   if (!config.is_string())
     return Bad(error::kInvalidCredentialRequest, "credential_configuration_id is missing");
-  if (config.get<std::string>() != kLicenseSdJwtConfiguration)
+  if (config.get<std::string>() != kLicenseSdJwtConfiguration &&
+      config.get<std::string>() != kLicenseLdpConfiguration)
     return Bad(error::kUnknownCredentialConfiguration, "unknown credential configuration");
-  std::string claims_text, disclosable_text, configuration;
+  std::string claims_text, disclosable_text, configuration, holder_did;
   {
-    Stmt q(db_, "SELECT configuration, claims, disclosable FROM offers WHERE id = ?", kWhat);
+    Stmt q(db_, "SELECT configuration, claims, disclosable, holder_did FROM offers WHERE id = ?",
+           kWhat);
     q.Text(1, offer_id);
     if (q.Step() != SQLITE_ROW) return q.Error();
     configuration = q.Col(0);
     claims_text = q.Col(1);
     disclosable_text = q.Col(2);
+    holder_did = q.Col(3);
   }
+  const bool ldp = configuration == kLicenseLdpConfiguration;
   if (config.get<std::string>() != configuration)
     return Bad(error::kInvalidCredentialRequest, "the access token is for another configuration");
   // §8.2: `proofs` holds one proof type; batch issuance is not offered (no batch_credential_
@@ -520,13 +551,18 @@ Result<std::string> Issuer::Credential(std::string_view access_token,
   if (!jwts.is_array() || jwts.size() != 1 || !jwts[0].is_string())
     return Bad(error::kInvalidProof, "proofs.jwt must hold exactly one JWT");
   MDL_ASSIGN_OR_RETURN(HolderKey holder,
-                       VerifyProof(jwts[0].get<std::string>(), ToString(token_digest)));
+                       VerifyProof(jwts[0].get<std::string>(), ToString(token_digest),
+                                   ldp ? holder_did : std::string()));
   // One credential per access token (the token is spent with it).
   Stmt spend(db_, "UPDATE tokens SET used = 1 WHERE digest = ? AND used = 0", kWhat);
   spend.Blob(1, token_digest);
   if (spend.Step() != SQLITE_DONE) return spend.Error();
   if (sqlite3_changes(db_) != 1)
     return Err(StatusCode::kUnauthenticated, error::kInvalidToken, "the access token is used");
+  // ldp_vc: the license as the society signed it at onboarding (its subject is the holder DID
+  // the proof was just checked against).
+  if (ldp)
+    return json{{"credentials", json::array({{{"credential", json::parse(claims_text)}}})}}.dump();
   json payload = json::parse(claims_text);
   payload["vct"] = std::string(kLicenseVct);
   payload["iss"] = issuer_did_;

@@ -146,16 +146,30 @@ void RegisterSocietyOid4vciRoutes(httplib::Server& server, claims::Society& soci
     if (!parsed) return;
     const json& body = *parsed;
     if (!body.is_object() || !MemberOr(body, "license_id").is_string() ||
-        (body.contains("tx_code") && !body["tx_code"].is_boolean()))
-      return http::SendError(res, 400, "invalid_request",
-                             "the body is {\"license_id\", \"tx_code\"?: boolean}");
+        (body.contains("tx_code") && !body["tx_code"].is_boolean()) ||
+        (body.contains("format") && !body["format"].is_string()))
+      return http::SendError(
+          res, 400, "invalid_request",
+          "the body is {\"license_id\", \"tx_code\"?: boolean, \"format\"?: string}");
     const std::string license_id = body["license_id"];
+    const std::string format = body.value("format", "dc+sd-jwt");
+    if (format != "dc+sd-jwt" && format != "ldp_vc")
+      return http::SendError(res, 400, "invalid_request", "format is dc+sd-jwt or ldp_vc");
     auto claims = SocietyLicenseClaims(*s, license_id);
     if (!claims) return http::SendError(res, claims.error());
     oid4vc::OfferRequest r;
-    r.claims_json = *claims;
-    // Everything but the subject, the license number and the validity can stay undisclosed.
-    r.disclosable = {"/name", "/jurisdiction", "/license_type", "/specialty", "/schedules"};
+    if (format == "ldp_vc") {
+      // The license as signed at onboarding, for a key of the DID it names.
+      auto vc = s->LicenseCredential(license_id);
+      if (!vc) return http::SendError(res, vc.error());
+      r.configuration_id = std::string(oid4vc::kLicenseLdpConfiguration);
+      r.claims_json = vc->dump();
+      r.holder_did = json::parse(*claims).value("sub", "");
+    } else {
+      r.claims_json = *claims;
+      // Everything but the subject, the license number and the validity can stay undisclosed.
+      r.disclosable = {"/name", "/jurisdiction", "/license_type", "/specialty", "/schedules"};
+    }
     r.tx_code = body.value("tx_code", true);
     r.label = license_id;
     auto offer = is->CreateOffer(r);
@@ -163,6 +177,7 @@ void RegisterSocietyOid4vciRoutes(httplib::Server& server, claims::Society& soci
     NoStore(res);
     http::SendJson(res,
                    {{"license_id", license_id},
+                    {"format", format},
                     {"offer_uri", offer->uri},
                     {"offer_uri_by_reference", offer->uri_by_reference},
                     {"tx_code", offer->tx_code},

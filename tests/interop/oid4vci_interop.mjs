@@ -157,6 +157,10 @@ function walletCallbacks(holderKeys) {
     generateRandom: (n) => new Uint8Array(crypto.randomBytes(n)),
     clientAuthentication: clientAuthenticationAnonymous(),
     signJwt: async (signer, { header, payload }) => {
+      if (signer.method === 'did') {
+        const { privateKey, publicJwk } = holderKeys.get(signer.didUrl);
+        return { jwt: signJws(header, payload, privateKey), signerJwk: publicJwk };
+      }
       if (signer.method !== 'jwk') throw new Error(`unexpected signer ${signer.method}`);
       const key = holderKeys.get(signer.publicJwk.x);
       return { jwt: signJws(header, payload, key), signerJwk: signer.publicJwk };
@@ -251,6 +255,29 @@ async function main() {
     const t2 = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer: co2, issuerMetadata, txCode: o2.tx_code });
     const replay = await call('POST', issuerMetadata.credentialIssuer.credential_endpoint, { bearer: t2.accessTokenResponse.access_token, body: { credential_configuration_id: configId, proofs: { jwt: [jwt] } } });
     check(`${alg}: a replayed key proof is refused (400 invalid_nonce)`, replay.status === 400 && replay.json?.error === 'invalid_nonce', replay.json);
+  }
+
+  // ldp_vc: the license as signed at onboarding, to a proof by a key of her DID (kid did:key).
+  {
+    const o = await offer({ format: 'ldp_vc' });
+    const credentialOffer = await client.resolveCredentialOffer(o.offer_uri);
+    const issuerMetadata = await client.resolveIssuerMetadata(issuerId);
+    const configId = credentialOffer.credential_configuration_ids[0];
+    check('ldp_vc: the offer names the ldp_vc configuration', configId === 'MedicalLicenseCredential_ldp_vc' && issuerMetadata.credentialIssuer.credential_configurations_supported[configId]?.format === 'ldp_vc', credentialOffer);
+    const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata, txCode: o.tx_code });
+    const { c_nonce: cNonce } = await client.requestNonce({ issuerMetadata });
+    holderKeys.set(`${did}#${mk}`, { privateKey: dr.privateKey, publicJwk: dr.publicKey.export({ format: 'jwk' }) });
+    // First a proof by a key that is not her DID's: refused (invalid_proof), the nonce kept.
+    const stranger = crypto.generateKeyPairSync('ed25519');
+    const s = didKey(stranger.publicKey);
+    holderKeys.set(`${s.did}#${s.mk}`, { privateKey: stranger.privateKey, publicJwk: stranger.publicKey.export({ format: 'jwk' }) });
+    const { jwt: strangers } = await client.createCredentialRequestJwtProof({ issuerMetadata, credentialConfigurationId: configId, nonce: cNonce, signer: { method: 'did', didUrl: `${s.did}#${s.mk}`, alg: 'EdDSA' } });
+    const refused = await call('POST', issuerMetadata.credentialIssuer.credential_endpoint, { bearer: accessTokenResponse.access_token, body: { credential_configuration_id: configId, proofs: { jwt: [strangers] } } });
+    check('ldp_vc: a proof by a key of another DID is refused (400 invalid_proof)', refused.status === 400 && refused.json?.error === 'invalid_proof', refused.json);
+    const { jwt } = await client.createCredentialRequestJwtProof({ issuerMetadata, credentialConfigurationId: configId, nonce: cNonce, signer: { method: 'did', didUrl: `${did}#${mk}`, alg: 'EdDSA' } });
+    const response = await client.retrieveCredentials({ issuerMetadata, accessToken: accessTokenResponse.access_token, credentialConfigurationId: configId, proofs: { jwt: [jwt] } });
+    const vc = response.credentialResponse?.credentials?.[0]?.credential;
+    check('ldp_vc: their client receives the license exactly as the society signed it at onboarding', JSON.stringify(vc) === JSON.stringify(onboard.json) && vc?.proof?.cryptosuite === 'eddsa-jcs-2022', vc);
   }
 
   // The command line: `oid4vci offer` (society) and `oid4vci accept` (the physician's wallet).

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "medallion/claims/credentials.h"
 #include "medallion/claims/sd_jwt.h"
 #include "medallion/core/encoding.h"
 #include "medallion/did/did_key.h"
@@ -408,4 +409,48 @@ TEST_CASE("oid4vci: single-use rules survive a restart") {
   f.issuer.reset();
   f.issuer = std::move(*Issuer::Open((f.dir / "oid4vci.db").string(), opts, f.env));
   RequireRefused(f.Token(o, o.tx_code), error::kInvalidGrant);
+}
+
+TEST_CASE("oid4vci: ldp_vc hands over the signed license to a key of its holder's DID") {
+  Fixture f;
+  const std::string mb = *did::MultikeyFromPublicKey(did::KeyType::kEd25519, f.holder->public_key);
+  const std::string holder_did = "did:key:" + mb;
+  const json license = {{"@context", {claims::kVcContextV2, claims::kMedallionContext}},
+                        {"type", {"VerifiableCredential", "MedicalLicenseCredential"}},
+                        {"credentialSubject", {{"id", holder_did}}},
+                        {"proof", {{"type", "DataIntegrityProof"}}}};
+  OfferRequest r;
+  r.configuration_id = std::string(kLicenseLdpConfiguration);
+  r.claims_json = license.dump();
+  CHECK(f.issuer->CreateOffer(r).status().code() == StatusCode::kInvalidArgument);  // no DID
+  r.holder_did = holder_did;
+  auto offer = f.issuer->CreateOffer(r);
+  REQUIRE(offer.has_value());
+  auto t = f.Token(*offer, offer->tx_code);
+  REQUIRE(t.has_value());
+  const std::string token = json::parse(*t)["access_token"];
+  auto request = [&](const std::string& proof) {
+    return f.issuer->Credential(
+        token, json{{"credential_configuration_id", std::string(kLicenseLdpConfiguration)},
+                    {"proofs", {{"jwt", {proof}}}}}
+                   .dump());
+  };
+  const std::string nonce = f.CNonce();
+  // A jwk names no DID; another DID's key; both refused before the nonce is spent.
+  RequireRefused(request(Proof(*f.holder, f.Header(*f.holder), f.Payload(nonce))),
+                 error::kInvalidProof);
+  const std::string omb = *did::MultikeyFromPublicKey(did::KeyType::kEd25519, f.other->public_key);
+  json h = {
+      {"typ", "openid4vci-proof+jwt"}, {"alg", "EdDSA"}, {"kid", "did:key:" + omb + "#" + omb}};
+  RequireRefused(request(Proof(*f.other, h, f.Payload(nonce))), error::kInvalidProof);
+  // The wrong configuration for this token.
+  RequireRefused(f.Request(token, Proof(*f.holder, f.Header(*f.holder), f.Payload(nonce))),
+                 error::kInvalidCredentialRequest);
+  h["kid"] = "did:key:" + mb + "#" + mb;
+  auto ok = request(Proof(*f.holder, h, f.Payload(nonce)));
+  REQUIRE(ok.has_value());
+  CHECK(json::parse(*ok)["credentials"][0]["credential"] == license);
+  json m = json::parse(f.issuer->CredentialIssuerMetadata());
+  CHECK(m["credential_configurations_supported"][std::string(kLicenseLdpConfiguration)]["format"] ==
+        "ldp_vc");
 }

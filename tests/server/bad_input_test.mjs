@@ -304,7 +304,7 @@ const SKELETONS = {
   '/inbox/v1/credentials': { credential: { '@context': ['https://www.w3.org/ns/credentials/v2'], type: ['VerifiableCredential'], issuer: DK, credentialSubject: { id: DK }, proof: {} } },
   '/web/v1/desk/onboarding/abc-123': { action: 'approve', reason: 'x' },
   '/society/v1/licenses/urn:uuid:1234/status': { action: 'revoke' },
-  '/society/v1/oid4vci/offers': { license_id: 'urn:uuid:1234', tx_code: true },
+  '/society/v1/oid4vci/offers': { license_id: 'urn:uuid:1234', tx_code: true, format: 'ldp_vc' },
   '/oid4vci/credential': { credential_configuration_id: 'MedicalLicenseCredential_dc+sd-jwt', proofs: { jwt: ['e30.e30.AAAA'] } },
   '/uma/resource_set': { name: 'x', type: 'MedicationRequest', resource_scopes: ['read', 'search'], description: 'x', icon_uri: 'http://x.example/i' },
   '/uma/permission': { resource_id: 'AbCdEf0123456789', resource_scopes: ['read'] },

@@ -122,6 +122,9 @@ class Society {
   // Issued licenses: [{"id", "did", "license_number", "name", "status", "issued",
   // "superseded", "events": [{"action", "reason", "by", "at"}]}].
   Result<nlohmann::json> Licenses();
+  // The signed credential of one issued license, as issued (what OpenID4VCI's ldp_vc offer
+  // hands to its holder, docs/openid4vc.md). Errors: not_found.
+  Result<nlohmann::json> LicenseCredential(const std::string& license_id);
 
   const SocietyOptions& options() const { return options_; }
 

@@ -48,6 +48,10 @@ inline constexpr std::string_view kPreAuthorizedGrant =
 inline constexpr std::string_view kOfferScheme = "openid-credential-offer://";
 // Our credential configuration (§12.2.4): the MedicalLicenseCredential as an SD-JWT VC.
 inline constexpr std::string_view kLicenseSdJwtConfiguration = "MedicalLicenseCredential_dc+sd-jwt";
+// The same license as issued at onboarding: a W3C VC 2.0 secured with Data Integrity
+// eddsa-jcs-2022 (format `ldp_vc`, Appendix A.1.2), held by the DID it names; the key proof's
+// `kid` must be a key of that DID.
+inline constexpr std::string_view kLicenseLdpConfiguration = "MedicalLicenseCredential_ldp_vc";
 // The SD-JWT VC type of that configuration (SD-JWT VC §3.2.2.1 `vct`).
 inline constexpr std::string_view kLicenseVct = "urn:medallion:vct:MedicalLicenseCredential:1";
 
@@ -88,9 +92,13 @@ struct IssuerOptions {
 // What a new offer is for.
 struct OfferRequest {
   std::string configuration_id = std::string(kLicenseSdJwtConfiguration);
-  // The credential's claims (a JSON object: `sub`, the license's members, `exp`, ...). The
-  // issuer adds iss, iat, vct and cnf at issuance.
+  // dc+sd-jwt: the credential's claims (a JSON object: `sub`, the license's members, `exp`,
+  // ...); the issuer adds iss, iat, vct and cnf at issuance. ldp_vc: the signed credential,
+  // handed over as is.
   std::string claims_json;
+  // ldp_vc (required there): the DID the credential is about; the key proof's `kid` must be a
+  // DID URL of it (did:key; did:jwk).
+  std::string holder_did;
   // RFC 6901 pointers into claims of those to make selectively disclosable.
   std::vector<std::string> disclosable;
   bool tx_code = true;  // require a transaction code (handed to the holder out of band)
@@ -126,7 +134,7 @@ class Issuer {
   std::string AuthorizationServerMetadata() const;
 
   // Creates an offer. Errors: invalid_argument (unknown configuration id, claims that are not
-  // a JSON object), the database's.
+  // a JSON object, an ldp_vc offer without holder_did), the database's.
   Result<Offer> CreateOffer(const OfferRequest& request);
   // §4.1.3: the Credential Offer object of a live offer (JSON text). Errors: not_found (unknown,
   // expired or already redeemed: the same answer).
@@ -152,7 +160,8 @@ class Issuer {
  private:
   Issuer(sqlite3* db, IssuerOptions options, Env env);
   struct HolderKey;
-  Result<HolderKey> VerifyProof(std::string_view jwt, const std::string& token_digest);
+  Result<HolderKey> VerifyProof(std::string_view jwt, const std::string& token_digest,
+                                const std::string& required_did);
   Bytes Digest(std::string_view secret) const;
   int64_t Now() const;
 

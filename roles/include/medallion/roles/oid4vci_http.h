@@ -27,11 +27,12 @@ namespace medallion::roles {
 void RegisterOid4vciRoutes(httplib::Server& server, oid4vc::Issuer& issuer);
 
 // The society's side, behind its admin token: POST /society/v1/oid4vci/offers {"license_id",
-// "tx_code"?: true} → 201 {"license_id", "offer_uri", "offer_uri_by_reference", "tx_code",
-// "expires", "credential_offer"} for an active, current license (the physician passed the
-// onboarding check: proof of control of her DID and the directory match). 404 for an unknown
-// license, 412 (failed_precondition) for a revoked, suspended or superseded one. Also registers
-// RegisterOid4vciRoutes.
+// "tx_code"?: true, "format"?: "dc+sd-jwt" (default) | "ldp_vc" (the license as signed at
+// onboarding, for a key of its subject's DID)} → 201 {"license_id", "format", "offer_uri",
+// "offer_uri_by_reference", "tx_code", "expires", "credential_offer"} for an active, current
+// license (the physician passed the onboarding check: proof of control of her DID and the directory
+// match). 404 for an unknown license, 412 (failed_precondition) for a revoked, suspended or
+// superseded one. Also registers RegisterOid4vciRoutes.
 void RegisterSocietyOid4vciRoutes(httplib::Server& server, claims::Society& society,
                                   oid4vc::Issuer& issuer, std::string admin_token);
 
