@@ -152,10 +152,14 @@ Status ContainerRole::Open(const std::string& base_url) {
   ao.issuer = !o.public_url.empty() ? o.public_url : base_url;
   while (!ao.issuer.empty() && ao.issuer.back() == '/') ao.issuer.pop_back();
   issuer_ = ao.issuer;
-  MDL_ASSIGN_OR_RETURN(
-      as_, uma::AuthorizationServer::Open((fs::path(o.dir) / "consent.db").string(), ao, env_));
-  MDL_ASSIGN_OR_RETURN(records_,
-                       uma::RecordStore::Open((fs::path(o.dir) / "records.db").string(), env_));
+  const std::string tenant = !o.container_id.empty() ? o.container_id : owner_;
+  ao.container = tenant;
+  const std::string consent_db =
+      o.database.empty() ? (fs::path(o.dir) / "consent.db").string() : o.database;
+  const std::string records_db =
+      o.database.empty() ? (fs::path(o.dir) / "records.db").string() : o.database;
+  MDL_ASSIGN_OR_RETURN(as_, uma::AuthorizationServer::Open(consent_db, ao, env_));
+  MDL_ASSIGN_OR_RETURN(records_, uma::RecordStore::Open(records_db, env_, tenant));
   MDL_ASSIGN_OR_RETURN(fhir_, roles::FhirResourceServer::Create(*as_, *records_));
   banner_ = {{"role", "container"},
              {"owner", owner_},
@@ -277,11 +281,16 @@ Result<HostOptions> ParseHostConfig(const json& cfg, const std::string& config_p
     auto anchor = OptionalBool(cfg, "ledger_receipts", false);
     auto open = OptionalString(cfg, "open", "eager");
     auto max_open = OptionalInt(cfg, "max_open", 0);
+    auto database = OptionalString(cfg, "database", "");
     for (const Status& st : {url.status(), key.status(), tls_json.status(), listen.status(),
                              trust.status(), loopback.status(), anchor.status(), open.status(),
-                             max_open.status()}) {
+                             max_open.status(), database.status()}) {
       if (!st.ok()) return named(st);
     }
+    if (!database->empty() && database->rfind("postgresql://", 0) != 0 &&
+        database->rfind("postgres://", 0) != 0)
+      return named(Status::InvalidArgument("'database' is a postgresql:// URL"));
+    host.database = *database;
     if (*open != "eager" && *open != "lazy")
       return named(Status::InvalidArgument("'open' is \"eager\" or \"lazy\""));
     if (*max_open < 0 || *max_open > 1'000'000)
@@ -340,6 +349,8 @@ Result<HostOptions> ParseHostConfig(const json& cfg, const std::string& config_p
       }
     }
     o.dir = *dir;
+    o.database = host.database;
+    o.container_id = name;
     o.store = *store;
     o.passphrase_file = *pass;
     o.owner = *owner;

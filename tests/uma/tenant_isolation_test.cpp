@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "medallion/storage/sqlite.h"
+#include "medallion/uma/record_store.h"
 #include "uma/reply_http.h"
 #include "uma/uma_world.h"
 
@@ -123,6 +124,25 @@ TEST_CASE("one container never reads or writes another's rows in a shared Postgr
     PQclear(ins);
     PQfinish(raw);
     CHECK(Count(*conn_b, "SELECT COUNT(*) FROM challenges") == 0);
+  }
+  SECTION("the record store: one container's FHIR resources are not another's") {
+    const nlohmann::json mr = {{"resourceType", "MedicationRequest"},
+                               {"status", "active"},
+                               {"intent", "order"},
+                               {"medicationReference", {{"reference", "Medication/m1"}}},
+                               {"subject", {{"reference", "Patient/alice"}}}};
+    auto created = a.records->Create(mr);
+    REQUIRE(created);
+    const std::string id = (*created)["id"];
+    auto rb = uma::RecordStore::Open(url, a.env, "container-b");
+    REQUIRE(rb);
+    CHECK((*rb)->Read("MedicationRequest", id).error().code() == StatusCode::kNotFound);
+    CHECK((*rb)->Search("MedicationRequest", std::nullopt)->empty());
+    auto stolen = nlohmann::json(*created);
+    CHECK_FALSE((*rb)->Update("MedicationRequest", id, stolen));
+    CHECK(Count(*conn_b, "SELECT COUNT(*) FROM fhir_resources") == 0);
+    CHECK(Count(*conn_a, "SELECT COUNT(*) FROM fhir_resources") == 1);
+    CHECK(a.records->Read("MedicationRequest", id));
   }
   SECTION("a role that bypasses row-level security is refused, and so is no container") {
     auto super = sql::Db::Open(*ledger::testing::PgBaseUrl(), "isolation", {}, "container-b");

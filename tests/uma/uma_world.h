@@ -264,7 +264,9 @@ struct UmaWorld {
     auto a = uma::AuthorizationServer::Open(consent, Options(), env);
     if (!a) throw std::runtime_error(a.error().ToString());
     as = std::move(*a);
-    auto r = uma::RecordStore::Open((dir / "records.db").string(), env);
+    const bool on_pg = consent.rfind("postgresql://", 0) == 0;
+    auto r = uma::RecordStore::Open(on_pg ? consent : (dir / "records.db").string(), env,
+                                    patient.Did());
     if (!r) throw std::runtime_error(r.error().ToString());
     records = std::move(*r);
   }

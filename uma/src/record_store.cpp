@@ -19,7 +19,7 @@ using nlohmann::json;
 constexpr const char* kTypes[] = {"MedicationRequest", "AllergyIntolerance", "Condition",
                                   "Observation", "DocumentReference"};
 
-constexpr const char* kMigrations[] = {
+constexpr const char* kSqliteMigrations[] = {
     R"sql(
 CREATE TABLE resources (
   type TEXT NOT NULL,
@@ -35,6 +35,31 @@ CREATE INDEX resources_by_patient ON resources(type, patient, current);
 CREATE INDEX resources_current ON resources(type, current, updated_at);
 )sql",
 };
+
+// PostgreSQL: the same table led by the tenant column (docs/scale-out.md), and `seq` for the
+// insertion order SQLite's rowid gives.
+constexpr char kPgV1[] = R"sql(
+CREATE TABLE fhir_resources (
+  container_id TEXT NOT NULL DEFAULT current_setting('medallion.container'),
+  seq BIGINT GENERATED ALWAYS AS IDENTITY,
+  type TEXT NOT NULL,
+  id TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  patient TEXT,
+  body TEXT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  current BIGINT NOT NULL,
+  PRIMARY KEY (container_id, type, id, version)
+);
+CREATE INDEX fhir_resources_by_patient ON fhir_resources(container_id, type, patient, current);
+CREATE INDEX fhir_resources_current ON fhir_resources(container_id, type, current, updated_at);
+)sql";
+
+std::span<const char* const> PgMigrations() {
+  static const std::string v1 = kPgV1 + sql::TenantIsolation("fhir_resources");
+  static const char* const list[] = {v1.c_str()};
+  return list;
+}
 
 Status Fhir(const std::string& type, const std::string& what) {
   return Status::InvalidArgument("fhir: " + type + "." + what);
@@ -103,10 +128,9 @@ std::string PatientOf(const json& r) {
 constexpr std::string_view kWhat = "records";
 using sql::Stmt;
 
-template <typename F>
-Status InTransaction(sqlite3* db, F&& body) {
-  return sql::InTransaction(db, kWhat, std::forward<F>(body));
-}
+// On PostgreSQL the table is fhir_resources (the consent store's `resources` shares the schema)
+// and `seq` orders what SQLite's rowid does: each statement below is written for both.
+bool OnPg(const sql::Db& db) { return db.backend() == sql::Backend::kPostgres; }
 
 Result<std::string> Serialize(const json& r) {
   MDL_ASSIGN_OR_RETURN(std::string s, jcs::Canonicalize(r));
@@ -180,13 +204,20 @@ Status ValidateResource(const json& r) {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<RecordStore>> RecordStore::Open(const std::string& path, Env env) {
-  sqlite3* db = nullptr;
-  MDL_RETURN_IF_ERROR(sql::OpenDatabase(path, kWhat, kMigrations, &db));
-  return std::unique_ptr<RecordStore>(new RecordStore(db, env));
+Result<std::unique_ptr<RecordStore>> RecordStore::Open(const std::string& path, Env env,
+                                                       const std::string& container) {
+  MDL_ASSIGN_OR_RETURN(std::unique_ptr<sql::Db> db,
+                       sql::Db::Open(path, kWhat, {kSqliteMigrations, PgMigrations()}, container));
+  return std::unique_ptr<RecordStore>(new RecordStore(std::move(db), env));
 }
 
-RecordStore::~RecordStore() { sqlite3_close(db_); }
+RecordStore::RecordStore(std::unique_ptr<sql::Db> db, Env env) : db_(std::move(db)), env_(env) {}
+
+RecordStore::~RecordStore() = default;
+
+std::unique_lock<std::mutex> RecordStore::Guard() {
+  return OnPg(*db_) ? std::unique_lock<std::mutex>(mu_) : std::unique_lock<std::mutex>();
+}
 
 Result<json> RecordStore::Create(const json& resource) {
   MDL_RETURN_IF_ERROR(ValidateResource(resource));
@@ -202,10 +233,12 @@ Result<json> RecordStore::Create(const json& resource) {
   r["meta"] = {{"versionId", "1"}, {"lastUpdated", did::XmlDateTime(now)}};
   MDL_ASSIGN_OR_RETURN(std::string body, Serialize(r));
   const std::string type = r["resourceType"];
-  MDL_RETURN_IF_ERROR(InTransaction(db_, [&]() -> Status {
-    Stmt ins(db_,
-             "INSERT INTO resources (type, id, version, patient, body, updated_at, current) VALUES "
-             "(?,?,1,?,?,?,1)");
+  auto lock = Guard();
+  MDL_RETURN_IF_ERROR(sql::InTransaction(*db_, [&]() -> Status {
+    Stmt ins(*db_, OnPg(*db_) ? "INSERT INTO fhir_resources (type, id, version, patient, body, "
+                                "updated_at, current) VALUES (?,?,1,?,?,?,1)"
+                              : "INSERT INTO resources (type, id, version, patient, body, "
+                                "updated_at, current) VALUES (?,?,1,?,?,?,1)");
     ins.Text(1, type).Text(2, id).Text(3, PatientOf(r)).Text(4, body).Int(5, now);
     if (ins.Step() != SQLITE_DONE) return ins.Error();
     return Status::Ok();
@@ -214,7 +247,10 @@ Result<json> RecordStore::Create(const json& resource) {
 }
 
 Result<json> RecordStore::Read(std::string_view type, std::string_view id) {
-  Stmt q(db_, "SELECT body FROM resources WHERE type = ? AND id = ? AND current = 1");
+  auto lock = Guard();
+  Stmt q(*db_, OnPg(*db_)
+                   ? "SELECT body FROM fhir_resources WHERE type = ? AND id = ? AND current = 1"
+                   : "SELECT body FROM resources WHERE type = ? AND id = ? AND current = 1");
   q.Text(1, type).Text(2, id);
   if (q.Step() != SQLITE_ROW)
     return Status::NotFound("fhir: no " + std::string(type) + "/" + std::string(id));
@@ -223,7 +259,10 @@ Result<json> RecordStore::Read(std::string_view type, std::string_view id) {
 
 Result<json> RecordStore::ReadVersion(std::string_view type, std::string_view id,
                                       uint64_t version) {
-  Stmt q(db_, "SELECT body FROM resources WHERE type = ? AND id = ? AND version = ?");
+  auto lock = Guard();
+  Stmt q(*db_, OnPg(*db_)
+                   ? "SELECT body FROM fhir_resources WHERE type = ? AND id = ? AND version = ?"
+                   : "SELECT body FROM resources WHERE type = ? AND id = ? AND version = ?");
   q.Text(1, type).Text(2, id).Int(3, static_cast<int64_t>(version));
   if (q.Step() != SQLITE_ROW) {
     return Status::NotFound("fhir: no version " + std::to_string(version) + " of " +
@@ -242,8 +281,12 @@ Result<json> RecordStore::Update(std::string_view type, std::string_view id, con
   json r = resource;
   const int64_t now = env_.clock->NowSeconds();
   json stored;
-  MDL_RETURN_IF_ERROR(InTransaction(db_, [&]() -> Status {
-    Stmt q(db_, "SELECT version FROM resources WHERE type = ? AND id = ? AND current = 1");
+  auto lock = Guard();
+  MDL_RETURN_IF_ERROR(sql::InTransaction(*db_, [&]() -> Status {
+    Stmt q(*db_,
+           OnPg(*db_)
+               ? "SELECT version FROM fhir_resources WHERE type = ? AND id = ? AND current = 1"
+               : "SELECT version FROM resources WHERE type = ? AND id = ? AND current = 1");
     q.Text(1, type).Text(2, id);
     if (q.Step() != SQLITE_ROW)
       return Status::NotFound("fhir: no " + std::string(type) + "/" + std::string(id));
@@ -256,11 +299,15 @@ Result<json> RecordStore::Update(std::string_view type, std::string_view id, con
                  {"lastUpdated", did::XmlDateTime(now)}};
     auto body = Serialize(r);
     if (!body) return body.error();
-    Stmt old(db_, "UPDATE resources SET current = 0 WHERE type = ? AND id = ? AND current = 1");
+    Stmt old(*db_, OnPg(*db_) ? "UPDATE fhir_resources SET current = 0 WHERE type = ? AND id = ? "
+                                "AND current = 1"
+                              : "UPDATE resources SET current = 0 WHERE type = ? AND id = ? AND "
+                                "current = 1");
     if (old.Text(1, type).Text(2, id).Step() != SQLITE_DONE) return old.Error();
-    Stmt ins(db_,
-             "INSERT INTO resources (type, id, version, patient, body, updated_at, current) VALUES "
-             "(?,?,?,?,?,?,1)");
+    Stmt ins(*db_, OnPg(*db_) ? "INSERT INTO fhir_resources (type, id, version, patient, body, "
+                                "updated_at, current) VALUES (?,?,?,?,?,?,1)"
+                              : "INSERT INTO resources (type, id, version, patient, body, "
+                                "updated_at, current) VALUES (?,?,?,?,?,?,1)");
     ins.Text(1, type)
         .Text(2, id)
         .Int(3, version + 1)
@@ -280,10 +327,16 @@ Result<std::vector<json>> RecordStore::Search(std::string_view type,
     return Status::InvalidArgument("fhir: resourceType " + std::string(type) +
                                    " is not stored here");
   if (limit == 0 || limit > 1000) return Status::InvalidArgument("fhir: _count must be 1..1000");
-  Stmt q(db_, patient ? "SELECT body FROM resources WHERE type = ? AND patient = ? AND current = 1 "
-                        "ORDER BY updated_at, rowid LIMIT ?"
-                      : "SELECT body FROM resources WHERE type = ? AND current = 1 ORDER BY "
-                        "updated_at, rowid LIMIT ?");
+  auto lock = Guard();
+  const bool pg = OnPg(*db_);
+  Stmt q(*db_, patient ? (pg ? "SELECT body FROM fhir_resources WHERE type = ? AND patient = ? AND "
+                               "current = 1 ORDER BY updated_at, seq LIMIT ?"
+                             : "SELECT body FROM resources WHERE type = ? AND patient = ? AND "
+                               "current = 1 ORDER BY updated_at, rowid LIMIT ?")
+                       : (pg ? "SELECT body FROM fhir_resources WHERE type = ? AND current = 1 "
+                               "ORDER BY updated_at, seq LIMIT ?"
+                             : "SELECT body FROM resources WHERE type = ? AND current = 1 ORDER "
+                               "BY updated_at, rowid LIMIT ?"));
   q.Text(1, type);
   if (patient) {
     q.Text(2, *patient).Int(3, static_cast<int64_t>(limit));

@@ -84,6 +84,12 @@ struct ContainerOptions {
   // workspace: license, patients, prescribing; docs/web.md).
   std::string app = "patient";
   size_t max_idle_readers = 0;  // the consent server's idle WAL readers (0: its default)
+  // The consent server's and the record store's database: a postgresql:// URL shared by a
+  // host's containers, this one's rows those of `container_id` (row-level security,
+  // docs/scale-out.md §"The container host on PostgreSQL"); empty: consent.db and records.db in
+  // `dir`. The key store and web.sqlite stay files in `dir`.
+  std::string database;
+  std::string container_id;  // with `database`: the tenant (a host uses the container's name)
   // On a host's shared listener: served at the root of this host name (the Host header) rather
   // than under /c/<name>; its issuer is public_url or http(s)://<virtual_host>:<port>.
   std::string virtual_host;
@@ -156,9 +162,12 @@ struct HostOptions {
   // container that cannot open answers 503 for itself only, retried after a pause.
   bool lazy = false;
   size_t max_open = 0;
+  // host.json "database": a postgresql:// URL every container's consent and record stores share
+  // (each container its own rows, named by its name); empty: SQLite files per container.
+  std::string database;
 };
 
-// The options of a host configuration (host.json: {listen, open, max_open, ledger: {url,
+// The options of a host configuration (host.json: {listen, open, max_open, database, ledger: {url,
 // log_key}, trust, allow_insecure_loopback, ledger_receipts, tls: {cert, key}, containers: [{name, dir, store,
 // passphrase_file, owner, key_index, listen, public_url}]}); `config_path` names it in errors.
 // Members of the wrong type are refused by name, never thrown. Errors: invalid_argument for a

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,7 +15,9 @@
 #include "medallion/core/env.h"
 #include "medallion/core/status.h"
 
-struct sqlite3;
+namespace medallion::sql {
+class Db;
+}
 
 namespace medallion::uma {
 
@@ -34,8 +37,11 @@ Status ValidateResource(const nlohmann::json& resource);
 
 class RecordStore {
  public:
-  // Opens or creates the store (WAL, synchronous=FULL, numbered migrations).
-  static Result<std::unique_ptr<RecordStore>> Open(const std::string& path, Env env);
+  // Opens or creates the store (WAL, synchronous=FULL, numbered migrations), or, when `path` is
+  // a postgresql:// URL, the rows of `container` in a database shared by a host's containers
+  // (row-level security; docs/scale-out.md). Thread safe on either backend.
+  static Result<std::unique_ptr<RecordStore>> Open(const std::string& path, Env env,
+                                                   const std::string& container = "");
   ~RecordStore();
   RecordStore(const RecordStore&) = delete;
   RecordStore& operator=(const RecordStore&) = delete;
@@ -60,8 +66,12 @@ class RecordStore {
                                              size_t limit = 100);
 
  private:
-  RecordStore(sqlite3* db, Env env) : db_(db), env_(env) {}
-  sqlite3* db_;
+  RecordStore(std::unique_ptr<sql::Db> db, Env env);
+  // Held by every call on PostgreSQL, whose connection serves one statement at a time (a
+  // SQLite connection is opened serialized and needs none).
+  std::unique_lock<std::mutex> Guard();
+  std::unique_ptr<sql::Db> db_;
+  std::mutex mu_;
   Env env_;
 };
 
