@@ -5,11 +5,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "medallion/core/bytes.h"
 #include "medallion/core/json.h"
 #include "medallion/http/http.h"
+#include "medallion/http/rate_limit.h"
 #include "medallion/roles/did_http.h"
 #include "medallion/roles/uma_http.h"
 
@@ -52,6 +55,10 @@ bool IsForm(const httplib::Request& req) {
 
 void RegisterOid4vciRoutes(httplib::Server& server, oid4vc::Issuer& issuer) {
   oid4vc::Issuer* is = &issuer;
+  // Per-address limits (docs/limits.md): an unbound c_nonce is open to anyone and written to
+  // the issuer's database; refused token requests (wrong codes) are guesses.
+  auto nonces = std::make_shared<http::RateLimiter>(60, std::chrono::seconds(600));
+  auto token_failures = std::make_shared<http::RateLimiter>(20, std::chrono::seconds(600));
   auto metadata = [](std::string body) {
     return [body](const httplib::Request&, httplib::Response& res) {
       res.set_header("Access-Control-Allow-Origin", "*");
@@ -69,19 +76,33 @@ void RegisterOid4vciRoutes(httplib::Server& server, oid4vc::Issuer& issuer) {
                if (!offer) return http::SendError(res, 404, "not_found", "no such offer");
                res.set_content(*offer, "application/json");
              });
-  server.Post("/oid4vci/token", [is](const httplib::Request& req, httplib::Response& res) {
-    NoStore(res);
-    if (!IsForm(req))
-      return http::SendError(res, 400, "invalid_request",
-                             "the token endpoint takes application/x-www-form-urlencoded");
-    auto form = ParseForm(req.body);
-    if (!form) return http::SendError(res, 400, "invalid_request", form.error().message());
-    auto token = is->Token(*form);
-    if (!token) return SendProtocolError(res, token.error());
-    res.set_content(*token, "application/json");
-  });
-  server.Post("/oid4vci/nonce", [is](const httplib::Request& req, httplib::Response& res) {
-    auto nonce = is->Nonce(BearerToken(req));
+  server.Post(
+      "/oid4vci/token", [is, token_failures](const httplib::Request& req, httplib::Response& res) {
+        NoStore(res);
+        if (Status limited = token_failures->Check(req.remote_addr, "refused token requests");
+            !limited.ok())
+          return http::SendOAuthError(res, limited, json::object());
+        if (!IsForm(req))
+          return http::SendError(res, 400, "invalid_request",
+                                 "the token endpoint takes application/x-www-form-urlencoded");
+        auto form = ParseForm(req.body);
+        if (!form) return http::SendError(res, 400, "invalid_request", form.error().message());
+        auto token = is->Token(*form);
+        if (!token) {
+          token_failures->Record(req.remote_addr);
+          return SendProtocolError(res, token.error());
+        }
+        res.set_content(*token, "application/json");
+      });
+  server.Post("/oid4vci/nonce", [is, nonces](const httplib::Request& req, httplib::Response& res) {
+    const std::string bearer = BearerToken(req);
+    if (bearer.empty()) {
+      if (Status limited = nonces->Count(req.remote_addr, "unbound nonces"); !limited.ok()) {
+        NoStore(res);
+        return http::SendOAuthError(res, limited, json::object());
+      }
+    }
+    auto nonce = is->Nonce(bearer);
     if (!nonce) return SendProtocolError(res, nonce.error());
     NoStore(res);  // §7.2: the response MUST NOT be cached
     res.set_content(*nonce, "application/json");

@@ -300,6 +300,16 @@ async function main() {
     if (took.code === 0) sdjwts.push({ alg: 'CLI (EdDSA, wallet key)', credential: readFileSync(path.join(work, 'license.sdjwt'), 'utf8').trim(), publicJwk: null });
   }
 
+  // Unbound nonces are limited per address (docs/limits.md: 60 per 10 min).
+  {
+    let first429 = 0;
+    for (let i = 1; i <= 70 && !first429; i++) {
+      const r = await call('POST', `${issuerId}/oid4vci/nonce`);
+      if (r.status === 429) first429 = r.json?.error === 'rate_limited' && r.headers.get('retry-after') ? i : -1;
+    }
+    check('unbound nonces are rate-limited per address (429 rate_limited with Retry-After)', first429 > 1 && first429 <= 61, first429);
+  }
+
   // Verification with @sd-jwt/sd-jwt-vc: the issuer key from the society's did:web document.
   const didDoc = (await call('GET', `${issuerId}/.well-known/did.json`)).json;
   for (const { alg, credential, publicJwk } of sdjwts) {
