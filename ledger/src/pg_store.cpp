@@ -88,6 +88,8 @@ BEGIN
     RAISE EXCEPTION 'ledger migration 2: a node row is missing';
   END IF;
 END $$;
+-- A partial tile stores its base hashes only (tile_rows.h).
+UPDATE tiles SET hashes = substring(hashes from 1 for 32 * width) WHERE width < 256;
 DROP TABLE nodes;
 )sql"},
 };
@@ -514,6 +516,7 @@ struct PgLeafStore::Impl {
     const std::string hashes = GetBytes(r.get(), 0, 1);
     MDL_RETURN_IF_ERROR(tile_rows::CheckRow(level, index, row.width, hashes.size()));
     row.hashes.assign(hashes.begin(), hashes.end());
+    tile_rows::Expand(row);
     return row;
   }
 

@@ -110,12 +110,13 @@ Status NodesToTiles(sqlite3* db) {
     for (uint64_t t = 0; t * kWidth < hashes; ++t) {
       const auto width = static_cast<uint32_t>(std::min<uint64_t>(kWidth, hashes - t * kWidth));
       Bytes row;
-      row.reserve(tile_rows::HashesInRow(width) * kHashSize);
+      row.reserve(tile_rows::StoredHashes(width) * kHashSize);
       for (uint32_t rise = 0; rise < kHeight; ++rise) {
         const uint32_t node_level = kHeight * level + rise;
         const uint64_t first = t << (kHeight - rise);
         const uint64_t count = width >> rise;
-        if (count == 0) break;
+        // A partial tile stores its base hashes only (tile_rows.h).
+        if (count == 0 || (rise > 0 && width < kWidth)) break;
         Stmt& q = node_level == 0 ? leaves : nodes;
         q.Reset();
         if (node_level != 0) q.Int(1, node_level);
@@ -189,6 +190,7 @@ struct SqliteLeafStore::Impl {
     if (st.ok()) row.hashes.assign(hashes, hashes + bytes);
     sqlite3_reset(s);
     if (!st.ok()) return st;
+    tile_rows::Expand(row);
     return row;
   }
   // The row of tile (level, index) holding at least `min_width` base hashes (or, for a node

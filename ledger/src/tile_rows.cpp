@@ -13,6 +13,8 @@ size_t HashesInRow(uint32_t width) {
   return n;
 }
 
+size_t StoredHashes(uint32_t width) { return width == kWidth ? HashesInRow(kWidth) : width; }
+
 size_t RiseOffset(uint32_t width, uint32_t rise) {
   size_t n = 0;
   for (uint32_t r = 0; r < rise; ++r) n += width >> r;
@@ -20,12 +22,31 @@ size_t RiseOffset(uint32_t width, uint32_t rise) {
 }
 
 Status CheckRow(uint32_t level, uint64_t index, uint32_t width, size_t hashes_bytes) {
-  if (width < 1 || width > kWidth || hashes_bytes != HashesInRow(width) * kHashSize) {
+  // A partial row written expanded (by the first build with tile rows) is read as well.
+  if (width < 1 || width > kWidth ||
+      (hashes_bytes != StoredHashes(width) * kHashSize &&
+       hashes_bytes != HashesInRow(width) * kHashSize)) {
     return Status::DataLoss("tile row (" + std::to_string(level) + ", " + std::to_string(index) +
                             "): width " + std::to_string(width) + " with " +
                             std::to_string(hashes_bytes) + " bytes of hashes");
   }
   return Status::Ok();
+}
+
+void Expand(Row& row) {
+  if (row.hashes.size() == HashesInRow(row.width) * kHashSize) return;
+  row.hashes.resize(HashesInRow(row.width) * kHashSize);
+  for (uint32_t r = 1; r < kHeight; ++r) {
+    const uint8_t* below = row.hashes.data() + RiseOffset(row.width, r - 1);
+    uint8_t* at = row.hashes.data() + RiseOffset(row.width, r);
+    for (uint32_t j = 0; j < (row.width >> r); ++j) {
+      Hash left, right;
+      std::memcpy(left.data(), below + (2 * j) * kHashSize, kHashSize);
+      std::memcpy(right.data(), below + (2 * j + 1) * kHashSize, kHashSize);
+      const Hash up = HashChildren(left, right);
+      std::memcpy(at + j * kHashSize, up.data(), kHashSize);
+    }
+  }
 }
 
 NodePlace PlaceOf(uint32_t level, uint64_t index) {
@@ -51,15 +72,21 @@ bool Partial::full() const {
 
 Row Partial::ToRow() const {
   Row row{level, index, width(), {}};
-  row.hashes.reserve(HashesInRow(row.width) * kHashSize);
+  const bool whole = full();
+  row.hashes.reserve(StoredHashes(row.width) * kHashSize);
   for (const auto& rise : rises) {
     for (const Hash& h : rise) row.hashes.insert(row.hashes.end(), h.begin(), h.end());
+    if (!whole) break;  // a partial row stores its base hashes only
   }
   return row;
 }
 
 Result<Partial> PartialFromRow(const Row& row) {
-  MDL_RETURN_IF_ERROR(CheckRow(row.level, row.index, row.width, row.hashes.size()));
+  if (row.width < 1 || row.width > kWidth ||
+      row.hashes.size() != HashesInRow(row.width) * kHashSize) {
+    return Status::DataLoss("tile row (" + std::to_string(row.level) + ", " +
+                            std::to_string(row.index) + ") is not expanded");
+  }
   Partial p;
   p.level = row.level;
   p.index = row.index;

@@ -3,17 +3,20 @@
 // per node; the rightmost, partial tile of each level is one row too, rewritten by every batch
 // that grows it and kept in memory by the store that writes it.
 //
-// A row of tile (L, N) with width W holds, besides the W hashes a tiles client is served (the
-// RFC 9162 nodes at tree level 8L, indices N*256 .. N*256+W-1), the complete nodes the tile
-// spans above them: for rise r = 1..7 the W >> r nodes at level 8L + r, indices
-// (N << (8 - r)) + j. Stored rise after rise:
+// A row of a full tile (L, N) holds, besides the 256 hashes a tiles client is served (the RFC
+// 9162 nodes at tree level 8L, indices N*256 ..), the complete nodes the tile spans above them:
+// for rise r = 1..7 the 256 >> r nodes at level 8L + r, indices (N << (8 - r)) + j. Stored
+// rise after rise:
 //
-//   rise 0 (W hashes) | rise 1 (W >> 1) | ... | rise 7 (W >> 7)     (510 hashes when full)
+//   rise 0 (256 hashes) | rise 1 (128) | ... | rise 7 (2)          (510 hashes, 16,320 bytes)
 //
 // so that every node of an RFC 9162 proof is a lookup in a row (no hashing on read), and the
-// tile served under /tlog/ is the row's first W * 32 bytes. A row is never wider than the tree
-// under the latest committed checkpoint, and a partial row only ever grows: every node in it is
-// complete and never changes.
+// tile served under /tlog/ is the row's first W * 32 bytes. A partial row (W < 256) stores its
+// W base hashes only: it is rewritten by every commit that grows it, and small commits (single
+// appends over HTTP) would otherwise write up to 16 KB each; the nodes above are recomputed
+// (at most 255 hashes) when it is read. A row is never wider than the tree under the latest
+// committed checkpoint, and a partial row only ever grows: every node in it is complete and
+// never changes.
 #pragma once
 
 #include <array>
@@ -36,7 +39,8 @@ inline constexpr uint32_t kHeight = 8;      // tlog-tiles tile height
 inline constexpr uint32_t kWidth = 256;     // hashes in a full tile
 inline constexpr size_t kFullHashes = 510;  // 256 + 128 + ... + 2
 
-// One stored row: tile (level, index), `width` base hashes, `hashes` in the layout above.
+// One row: tile (level, index), `width` base hashes, `hashes` in the layout above with every
+// rise (as read: partial rows are expanded by Expand).
 struct Row {
   uint32_t level = 0;
   uint64_t index = 0;
@@ -44,12 +48,17 @@ struct Row {
   Bytes hashes;
 };
 
-// The number of hashes in a row of `width` base hashes (sum of width >> r, r = 0..7).
+// The number of hashes in an expanded row of `width` base hashes (sum of width >> r, r = 0..7).
 size_t HashesInRow(uint32_t width);
+// The number of hashes stored for a row of `width`: HashesInRow(256) when full, else width.
+size_t StoredHashes(uint32_t width);
 // The byte offset of rise r in a row of `width`.
 size_t RiseOffset(uint32_t width, uint32_t rise);
-// data_loss unless 1 <= width <= 256 and hashes is exactly HashesInRow(width) * 32 bytes.
+// data_loss unless 1 <= width <= 256 and hashes is exactly StoredHashes(width) * 32 bytes (or,
+// for a partial row, HashesInRow(width) * 32: already expanded).
 Status CheckRow(uint32_t level, uint64_t index, uint32_t width, size_t hashes_bytes);
+// A checked stored row with every rise: a partial row's rises 1..7 hashed up from its base.
+void Expand(Row& row);
 
 // The tile holding node (level, index), and where: tile (level / 8, index >> (8 - rise)),
 // position `pos` within rise `rise` = level % 8.
@@ -71,6 +80,7 @@ struct Partial {
   uint32_t width() const { return static_cast<uint32_t>(rises[0].size()); }
   // Every rise complete: 256 base hashes up to the 2 nodes at rise 7.
   bool full() const;
+  // The row to store (a partial tile: its base hashes only).
   Row ToRow() const;
 };
 // The tiles of a tree of `size` leaves that are not full yet, at most one per level, keyed by

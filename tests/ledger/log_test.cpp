@@ -522,6 +522,23 @@ TEST_CASE("sqlite store: migration 2 turns a node-row database into tile rows",
     CHECK(report->ok);
     CHECK(report->leaves == kSize + 1);
   }
+  SECTION("an edited node inside a full tile row is found by verify") {
+    REQUIRE(SqliteLeafStore::Open(path));  // converted
+    // Node (1, 3) is the fourth hash of rise 1 in the full tile (0, 0): after its 256 leaves.
+    Sql(path,
+        "UPDATE tiles SET hashes = substr(hashes, 1, 256 * 32 + 3 * 32) || zeroblob(32) || "
+        "substr(hashes, 256 * 32 + 4 * 32 + 1) WHERE level = 0 AND idx = 0");
+    auto store = OpenLeafStore(path);
+    REQUIRE(store);
+    auto log = Log::Open(std::move(store).value(), LogKey(), env);
+    REQUIRE(log);
+    auto r = (*log)->VerifyStorage();
+    REQUIRE(r);
+    CHECK_FALSE(r->ok);
+    CHECK(r->first_bad_index == 6);
+    INFO(r->problem);
+    CHECK(r->problem.find("node (1, 3)") != std::string::npos);
+  }
   SECTION("a node row missing: data_loss, nothing converted") {
     Sql(path, "DELETE FROM nodes WHERE level = 3 AND idx = 77");
     auto store = SqliteLeafStore::Open(path);
@@ -644,38 +661,32 @@ TEST_CASE("log: reopen keeps the tree; VerifyStorage finds edited rows", "[ledge
     CHECK(r->problem.find("[20, 22)") != std::string::npos);
   }
   SECTION("edited leaf hash in a tile row") {
-    // Leaf 5's hash in tile (0, 0) (bytes 160..191); the nodes above it are unchanged rows.
+    // Leaf 5's hash in the partial tile (0, 0) (bytes 160..191 of its 41 stored hashes); the
+    // nodes above it are recomputed from the row when it is read, so the stored tree no longer
+    // matches its checkpoint: the log refuses to open, and `ledger verify` locates the damage.
     fx.Edit(
         "UPDATE tiles SET hashes = substr(hashes, 1, 160) || zeroblob(32) || "
         "substr(hashes, 193) WHERE level = 0 AND idx = 0",
         "UPDATE tiles SET hashes = overlay(hashes placing decode(repeat('00', 32), 'hex') "
         "from 161 for 32) WHERE level = 0 AND idx = 0");
-    auto log = fx.Open();
+    {
+      auto store = OpenLeafStore(fx.db);
+      REQUIRE(store);
+      auto refused = Log::Open(std::move(store).value(), LogKey(), fx.env);
+      REQUIRE_FALSE(refused);
+      CHECK(refused.error().code() == StatusCode::kDataLoss);
+    }
+    auto log = fx.Open(LogOptions{.open_damaged_for_verify = true});
     auto r = log->VerifyStorage();
     REQUIRE(r);
     CHECK_FALSE(r->ok);
-    CHECK(r->first_bad_index == 5);
+    CHECK(r->first_bad_index == 4);  // node (1, 2) over leaves 4 and 5 is the first to differ
     INFO(r->problem);
-    CHECK(r->problem.find("leaf 5") != std::string::npos);
+    CHECK(r->problem.find("[4, 6)") != std::string::npos);
     // What is served is what is stored: the edited tile, not a recomputation.
     auto tile = log->Tile({false, 0, 0, 41});
     REQUIRE(tile);
     CHECK(std::all_of(tile->begin() + 160, tile->begin() + 192, [](uint8_t b) { return b == 0; }));
-  }
-  SECTION("edited node in a tile row") {
-    // Node (1, 3) is the fourth hash of rise 1 in tile (0, 0): after the 41 leaf hashes.
-    fx.Edit(
-        "UPDATE tiles SET hashes = substr(hashes, 1, 41 * 32 + 3 * 32) || zeroblob(32) || "
-        "substr(hashes, 41 * 32 + 4 * 32 + 1) WHERE level = 0 AND idx = 0",
-        "UPDATE tiles SET hashes = overlay(hashes placing decode(repeat('00', 32), 'hex') "
-        "from 41 * 32 + 3 * 32 + 1 for 32) WHERE level = 0 AND idx = 0");
-    auto log = fx.Open();
-    auto r = log->VerifyStorage();
-    REQUIRE(r);
-    CHECK_FALSE(r->ok);
-    CHECK(r->first_bad_index == 6);
-    INFO(r->problem);
-    CHECK(r->problem.find("node (1, 3)") != std::string::npos);
   }
   SECTION("a tile row of the wrong length is refused") {
     fx.Edit("UPDATE tiles SET hashes = substr(hashes, 2) WHERE level = 0 AND idx = 0",
