@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# `medallion host serve` with host.json "database": two containers whose consent and record
+# stores share one PostgreSQL schema (docs/scale-out.md §"The container host on PostgreSQL"):
+# nothing is written to their directories' consent.db / records.db, each owner signs in to hers
+# only, a session is useless at the other container, both containers' rows are in the shared
+# tables, and a restarted host finds its sessions again. Usage: host_pg_test.sh <medallion>
+# <pg-state-dir>. Exit 77 (skipped) without a cluster (tests/pg/pg_cluster.sh new-schema).
+set -euo pipefail
+M="${1:?usage}"
+M="$(cd "$(dirname "$M")" && pwd)/$(basename "$M")"
+STATE="${2:?usage}"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+if ! ADMIN=$(bash "$HERE/../pg/pg_cluster.sh" new-schema "$STATE" hostpg 2>/dev/null); then
+  echo "PostgreSQL run skipped: no cluster (MEDALLION_PG_URL, the ctest fixture pg; MEDALLION_NO_POSTGRES=1 turns it off)"
+  exit 77
+fi
+WORK="$(mktemp -d)"
+PID=""
+trap '[[ -n "$PID" ]] && kill $PID 2>/dev/null; wait 2>/dev/null; bash "$HERE/../pg/pg_cluster.sh" drop-schema "$ADMIN" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
+export MEDALLION_ALLOW_TEST_KDF=1
+source "$HERE/lib.sh"
+PSQL="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)/psql"
+SCHEMA="${ADMIN##*search_path%3D}"
+SCHEMA="${SCHEMA%%&*}"
+sql() { "$PSQL" "$ADMIN" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
+# An ordinary role: sql::Db refuses a superuser (row-level security would not bind it).
+sql "DO \$\$ BEGIN CREATE ROLE medallion_app LOGIN NOSUPERUSER NOBYPASSRLS; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END \$\$"
+sql "GRANT ALL ON SCHEMA $SCHEMA TO medallion_app"
+APP="$(sed -E 's/([?&])user=[^&]*/\1user=medallion_app/' <<<"$ADMIN")"
+cd "$WORK"
+for who in alice bob; do
+  echo "pass-$who" >"$who.pass"
+  MEDALLION_PASSPHRASE="pass-$who" "$M" wallet init --store "$who.db" --kdf test --mnemonic-out "$who.words" >/dev/null
+done
+cat >host.json <<JSON
+{"listen": "127.0.0.1:0", "database": "$APP", "containers": [
+  {"name": "alice", "dir": "$WORK/alice-box", "store": "$WORK/alice.db", "passphrase_file": "$WORK/alice.pass"},
+  {"name": "bob", "dir": "$WORK/bob-box", "store": "$WORK/bob.db", "passphrase_file": "$WORK/bob.pass"}
+]}
+JSON
+start_host() {
+  : >host.out
+  "$M" host serve --config host.json >host.out 2>host.err &
+  PID=$!
+  wait_for host.out || { bad "host banner"; cat host.err; }
+  A="$(node -e 'console.log(JSON.parse(require("fs").readFileSync("host.out","utf8")).containers[0].url)')"
+  B="$(node -e 'console.log(JSON.parse(require("fs").readFileSync("host.out","utf8")).containers[1].url)')"
+}
+stop_host() {
+  kill -TERM $PID
+  set +e; wait $PID 2>/dev/null; rc=$?; set -e
+  PID=""
+}
+start_host
+[[ "$A" == */c/alice && "$B" == */c/bob ]] && ok "two containers on PostgreSQL: $A $B" || { bad "banner: $A $B"; cat host.err; }
+[[ ! -e alice-box/consent.db && ! -e alice-box/records.db && ! -e bob-box/consent.db ]] && ok "no consent.db or records.db in their directories" || bad "SQLite files: $(ls alice-box bob-box)"
+MEDALLION_PASSPHRASE=pass-alice "$M" consent signin --url "$A" --store alice.db --session-file a.txt >/dev/null && ok "Alice signs in to hers" || bad "alice signin"
+MEDALLION_PASSPHRASE=pass-bob "$M" consent signin --url "$B" --store bob.db --session-file b.txt >/dev/null && ok "Bob signs in to his" || bad "bob signin"
+set +e
+MEDALLION_PASSPHRASE=pass-bob "$M" consent signin --url "$A" --store bob.db --session-file x.txt >/dev/null 2>&1; rc=$?
+set -e
+[[ $rc != 0 ]] && ok "Bob cannot sign in to Alice's container" || bad "bob at alice"
+[[ "$(http_status "$A/owner/v1/policies" "$(cat a.txt)")" == 200 ]] && ok "Alice's session works at hers" || bad "alice session"
+[[ "$(http_status "$B/owner/v1/policies" "$(cat a.txt)")" == 401 ]] && ok "Alice's session is useless at Bob's" || bad "isolation"
+got="$(sql "SELECT string_agg(DISTINCT container_id, ',' ORDER BY container_id) FROM $SCHEMA.tokens")"
+[[ "$got" == "alice,bob" ]] && ok "both containers' tokens in the one tokens table ($got)" || bad "tokens by container: $got"
+stop_host
+[[ $rc == 0 ]] && ok "the host stops cleanly (exit 0)" || bad "host exit $rc"
+start_host
+[[ "$(http_status "$A/owner/v1/policies" "$(cat a.txt)")" == 200 ]] && ok "restarted: Alice's session is still there (kept in PostgreSQL)" || bad "alice after restart"
+[[ "$(http_status "$B/owner/v1/policies" "$(cat b.txt)")" == 200 ]] && ok "restarted: Bob's too" || bad "bob after restart"
+stop_host
+finish
