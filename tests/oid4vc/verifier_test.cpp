@@ -1,0 +1,355 @@
+// OpenID4VP 1.0 (oid4vc/verifier.h, dcql.h): DCQL parsing and matching, a wallet -> verifier
+// presentation over direct_post end to end, and each refusal with its §8.5 error code.
+#include "medallion/oid4vc/verifier.h"
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "medallion/claims/sd_jwt.h"
+#include "medallion/did/did_key.h"
+#include "medallion/did/resolver.h"
+#include "medallion/oid4vc/dcql.h"
+#include "medallion/wallet/keys.h"
+
+using namespace medallion;
+using namespace medallion::oid4vc;
+using nlohmann::json;
+
+namespace {
+
+constexpr int64_t kNow = 1'780'000'000;
+constexpr const char* kVct = "urn:medallion:vct:MedicalLicenseCredential:1";
+constexpr const char* kResponseUri = "https://pharmacy.example/oid4vp/response";
+
+std::shared_ptr<wallet::SigningKey> Key(uint8_t fill) {
+  return std::make_shared<wallet::SigningKey>(
+      *wallet::MakeSigningKey(wallet::SignatureAlg::kEdDSA, Bytes(32, fill)));
+}
+
+claims::Signer SignerOf(const std::shared_ptr<wallet::SigningKey>& k) {
+  const std::string did = *did::DidKeyFromPublicKey(did::KeyType::kEd25519, k->public_key);
+  return claims::WalletSigner(
+      k, did + "#" + *did::MultikeyFromPublicKey(did::KeyType::kEd25519, k->public_key));
+}
+
+json LicenseQuery() {
+  return json::parse(R"({"credentials": [{"id": "license", "format": "dc+sd-jwt",
+      "meta": {"vct_values": ["urn:medallion:vct:MedicalLicenseCredential:1"]},
+      "claims": [{"path": ["family_name"]}, {"path": ["license", "number"]}]}]})");
+}
+
+struct Fixture {
+  FakeClock clock{kNow * 1000};
+  SeededRng rng{23};
+  Env env{&clock, &rng};
+  std::filesystem::path dir;
+  std::shared_ptr<wallet::SigningKey> issuer_key = Key(1), holder_key = Key(2);
+  claims::Signer issuer = SignerOf(issuer_key), holder = SignerOf(holder_key);
+  did::Resolver resolver;
+  std::unique_ptr<Verifier> verifier;
+  std::string license;  // the wallet's SD-JWT VC
+
+  Fixture() {
+    static int n = 0;
+    dir = std::filesystem::temp_directory_path() /
+          ("medallion-oid4vp-" + std::to_string(::getpid()) + "-" + std::to_string(++n));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    verifier = Open();
+    json payload = {{"vct", kVct},
+                    {"sub", "did:example:ada"},
+                    {"given_name", "Ada"},
+                    {"family_name", "Lovelace"},
+                    {"birthdate", "1990-12-10"},
+                    {"license", {{"number", "L-1815"}, {"specialty", "cardiology"}}},
+                    {"exp", kNow + 86400}};
+    claims::SdJwtIssueOptions o;
+    o.disclosable = {"/given_name", "/family_name", "/birthdate", "/license/number",
+                     "/license/specialty"};
+    o.holder = claims::HolderKey{claims::Alg::kEdDSA, holder_key->public_key};
+    license = *claims::IssueSdJwt(payload, issuer, o, env);
+  }
+  ~Fixture() { std::filesystem::remove_all(dir); }
+
+  std::unique_ptr<Verifier> Open() {
+    VerifierOptions o;
+    o.client_id = std::string(kRedirectUriPrefix) + kResponseUri;
+    o.response_uri = kResponseUri;
+    auto v = Verifier::Open((dir / "oid4vp.db").string(), o, env);
+    REQUIRE(v.has_value());
+    return std::move(*v);
+  }
+
+  // The wallet's reading of a fresh request.
+  ParsedRequest Request(const json& query = LicenseQuery()) {
+    auto r = verifier->CreateRequest(query);
+    REQUIRE(r.has_value());
+    auto parsed = ParseAuthorizationRequest(r->params);
+    REQUIRE(parsed.has_value());
+    return *parsed;
+  }
+  std::map<std::string, std::string> Respond(const ParsedRequest& r) {
+    auto form = BuildResponse(r, {license}, holder, env);
+    REQUIRE(form.has_value());
+    return *form;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("dcql: a query is parsed, and a malformed one refused naming the fault", "[oid4vp]") {
+  auto q = ParseDcqlQuery(LicenseQuery());
+  REQUIRE(q.has_value());
+  REQUIRE(q->credentials.size() == 1);
+  CHECK(q->credentials[0].vct_values == std::vector<std::string>{kVct});
+  CHECK(ParseDcqlQuery(DcqlQueryToJson(*q)).has_value());
+
+  auto refused = [](const std::string& text, std::string_view reason, const std::string& says) {
+    auto r = ParseDcqlQuery(std::string_view(text));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().reason() == reason);
+    CHECK_THAT(r.error().message(), Catch::Contains(says));
+  };
+  const std::string meta = R"("meta": {"vct_values": ["v"]})";
+  refused("[]", "invalid_request", "not a JSON object");
+  refused(R"({"credentials": []})", "invalid_request", "credentials must be a non-empty array");
+  refused(R"({"credentials": [{"format": "dc+sd-jwt", )" + meta + "}]}", "invalid_request", ".id");
+  refused(R"({"credentials": [{"id": "a b", "format": "dc+sd-jwt", )" + meta + "}]}",
+          "invalid_request", ".id");
+  refused(R"({"credentials": [{"id": "a", "format": "dc+sd-jwt"}]})", "invalid_request", ".meta");
+  refused(R"({"credentials": [{"id": "a", "format": "dc+sd-jwt", "meta": {}}]})", "invalid_request",
+          "vct_values");
+  refused(R"({"credentials": [{"id": "a", "format": "mso_mdoc", )" + meta + "}]}",
+          "vp_formats_not_supported", "mso_mdoc");
+  refused(R"({"credentials": [{"id": "a", "format": "dc+sd-jwt", )" + meta +
+              R"(}, {"id": "a", "format": "dc+sd-jwt", )" + meta + "}]}",
+          "invalid_request", "duplicate id");
+  refused(R"({"credentials": [{"id": "a", "format": "dc+sd-jwt", )" + meta +
+              R"(, "claims": [{"path": []}]}]})",
+          "invalid_request", "path");
+  refused(R"({"credentials": [{"id": "a", "format": "dc+sd-jwt", )" + meta +
+              R"(, "claims": [{"path": ["x", -1]}]}]})",
+          "invalid_request", "path elements");
+  refused(R"({"credentials": [{"id": "a", "format": "dc+sd-jwt", )" + meta +
+              R"(, "claims": [{"id": "x", "path": ["x"]}], "claim_sets": [["y"]]}]})",
+          "invalid_request", "claim_sets names");
+  refused(R"({"credentials": [{"id": "a", "format": "dc+sd-jwt", )" + meta +
+              R"(}], "credential_sets": [{"options": [["b"]]}]})",
+          "invalid_request", "not a Credential Query");
+  refused(R"({"credentials": [{"id": "a", "format": "dc+sd-jwt", )" + meta +
+              R"(, "trusted_authorities": []}]})",
+          "invalid_request", "trusted_authorities");
+}
+
+TEST_CASE("dcql: the matcher picks the credential and only the disclosures asked", "[oid4vp]") {
+  Fixture f;
+  auto q = ParseDcqlQuery(LicenseQuery());
+  REQUIRE(q.has_value());
+  auto m = MatchDcql(*q, {"not an sd-jwt", f.license});
+  REQUIRE(m.has_value());
+  REQUIRE(m->size() == 1);
+  CHECK((*m)[0].credential == 1);
+  CHECK((*m)[0].reveal == std::vector<std::string>{"/family_name", "/license/number"});
+
+  // A path naming an object asks for all of it (§7.1); a values filter that fails refuses.
+  json whole = LicenseQuery();
+  whole["credentials"][0]["claims"] = json::parse(R"([{"path": ["license"]}])");
+  m = MatchDcql(*ParseDcqlQuery(whole), {f.license});
+  REQUIRE(m.has_value());
+  CHECK((*m)[0].reveal == std::vector<std::string>{"/license/number", "/license/specialty"});
+  json values = LicenseQuery();
+  values["credentials"][0]["claims"][1]["values"] = json::array({"L-0000"});
+  m = MatchDcql(*ParseDcqlQuery(values), {f.license});
+  REQUIRE_FALSE(m.has_value());
+  CHECK(m.error().reason() == "access_denied");
+
+  // claim_sets: the first option that can be met; credential_sets: the first option.
+  json sets = json::parse(R"({"credentials": [
+      {"id": "lic", "format": "dc+sd-jwt", "meta": {"vct_values": ["urn:medallion:vct:MedicalLicenseCredential:1"]},
+       "claims": [{"id": "npi", "path": ["npi"]}, {"id": "num", "path": ["license", "number"]}],
+       "claim_sets": [["npi"], ["num"]]},
+      {"id": "pid", "format": "dc+sd-jwt", "meta": {"vct_values": ["urn:eudi:pid:1"]}}],
+      "credential_sets": [{"options": [["pid"], ["lic"]]}]})");
+  m = MatchDcql(*ParseDcqlQuery(sets), {f.license});
+  REQUIRE(m.has_value());
+  REQUIRE(m->size() == 1);
+  CHECK((*m)[0].query_id == "lic");
+  CHECK((*m)[0].reveal == std::vector<std::string>{"/license/number"});
+
+  // No claims asked: nothing selectively disclosable is revealed (§6.4.1).
+  json none = LicenseQuery();
+  none["credentials"][0].erase("claims");
+  m = MatchDcql(*ParseDcqlQuery(none), {f.license});
+  REQUIRE(m.has_value());
+  CHECK((*m)[0].reveal.empty());
+}
+
+TEST_CASE("oid4vp: a request is made with the spec's parameters", "[oid4vp]") {
+  Fixture f;
+  auto r = f.verifier->CreateRequest(LicenseQuery());
+  REQUIRE(r.has_value());
+  CHECK(r->params.at("client_id") == std::string("redirect_uri:") + kResponseUri);
+  CHECK(r->params.at("response_type") == "vp_token");
+  CHECK(r->params.at("response_mode") == "direct_post");
+  CHECK(r->params.at("response_uri") == kResponseUri);
+  CHECK(r->params.at("nonce") == r->nonce);
+  CHECK(r->params.at("state") == r->state);
+  CHECK(r->nonce != r->state);
+  CHECK(r->uri.starts_with("openid4vp://?"));
+  CHECK(json::parse(r->params.at("dcql_query")) ==
+        DcqlQueryToJson(*ParseDcqlQuery(LicenseQuery())));
+  // A malformed query makes no request.
+  auto bad = f.verifier->CreateRequest(json::parse(R"({"credentials": 1})"));
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().reason() == "invalid_request");
+
+  // A decentralized_identifier: client; the wallet wants a signed request object for it.
+  VerifierOptions o;
+  o.client_id = "decentralized_identifier:" +
+                f.issuer.verification_method.substr(0, f.issuer.verification_method.find('#'));
+  o.response_uri = kResponseUri;
+  auto v = Verifier::Open((f.dir / "did.db").string(), o, f.env);
+  REQUIRE(v.has_value());
+  auto dr = (*v)->CreateRequest(LicenseQuery());
+  REQUIRE(dr.has_value());
+  CHECK(dr->params.at("client_id") == o.client_id);
+  auto parsed = ParseAuthorizationRequest(dr->params);
+  REQUIRE_FALSE(parsed.has_value());
+  CHECK(parsed.error().reason() == "invalid_client");
+
+  // Wrong client_id / response_uri pairs are refused at Open and by the wallet.
+  o.client_id = "redirect_uri:https://elsewhere.example/cb";
+  CHECK_FALSE(Verifier::Open((f.dir / "x.db").string(), o, f.env).has_value());
+  auto params = r->params;
+  params["client_id"] = "redirect_uri:https://elsewhere.example/cb";
+  CHECK(ParseAuthorizationRequest(params).error().reason() == "invalid_request");
+  params = r->params;
+  params["response_mode"] = "fragment";
+  CHECK(ParseAuthorizationRequest(params).error().reason() == "invalid_request");
+  params = r->params;
+  params.erase("nonce");
+  CHECK(ParseAuthorizationRequest(params).error().reason() == "invalid_request");
+}
+
+TEST_CASE("oid4vp: wallet -> verifier end to end, disclosing only what was asked", "[oid4vp]") {
+  Fixture f;
+  ParsedRequest req = f.Request();
+  auto form = f.Respond(req);
+  CHECK(form.at("state") == req.state);
+  // A restart keeps the request.
+  f.verifier = f.Open();
+  auto v = f.verifier->VerifyResponse(form, f.resolver);
+  REQUIRE(v.has_value());
+  REQUIRE(v->credentials.at("license").size() == 1);
+  const claims::VerifiedSdJwt& c = v->credentials.at("license")[0];
+  CHECK(c.key_bound);
+  json payload = json::parse(c.payload_json);
+  CHECK(payload["family_name"] == "Lovelace");
+  CHECK(payload["license"]["number"] == "L-1815");
+  CHECK_FALSE(payload.contains("given_name"));
+  CHECK_FALSE(payload.contains("birthdate"));
+  CHECK_FALSE(payload["license"].contains("specialty"));
+}
+
+TEST_CASE("oid4vp: each refusal carries the spec's error", "[oid4vp]") {
+  Fixture f;
+  auto refused = [&](const std::map<std::string, std::string>& form, std::string_view reason,
+                     const std::string& says) {
+    auto v = f.verifier->VerifyResponse(form, f.resolver);
+    REQUIRE_FALSE(v.has_value());
+    CHECK(v.error().reason() == reason);
+    CHECK_THAT(v.error().message(), Catch::Contains(says));
+  };
+
+  SECTION("a response posted twice") {
+    auto form = f.Respond(f.Request());
+    REQUIRE(f.verifier->VerifyResponse(form, f.resolver).has_value());
+    refused(form, "invalid_request", "already answered");
+  }
+  SECTION("a wrong nonce") {
+    ParsedRequest req = f.Request();
+    req.nonce = "not-the-nonce";
+    refused(f.Respond(req), "invalid_request", "nonce_mismatch");
+  }
+  SECTION("a replayed response: another request's presentation under its state") {
+    ParsedRequest a = f.Request(), b = f.Request();
+    auto form = f.Respond(a);
+    REQUIRE(f.verifier->VerifyResponse(form, f.resolver).has_value());
+    form["state"] = b.state;  // a's nonce, b's state
+    refused(form, "invalid_request", "nonce_mismatch");
+  }
+  SECTION("a response to an unknown state") {
+    auto form = f.Respond(f.Request());
+    form["state"] = "no-such-state";
+    refused(form, "invalid_request", "unknown state");
+    form.erase("state");
+    refused(form, "invalid_request", "no valid state");
+  }
+  SECTION("an expired request") {
+    auto form = f.Respond(f.Request());
+    f.clock.Advance(601 * 1000);
+    refused(form, "invalid_request", "expired");
+  }
+  SECTION("an aud for another verifier") {
+    ParsedRequest req = f.Request();
+    req.client_id = "redirect_uri:https://other.example/cb";
+    refused(f.Respond(req), "invalid_request", "aud_mismatch");
+  }
+  SECTION("an issuer signature that does not verify") {
+    ParsedRequest req = f.Request();
+    auto form = f.Respond(req);
+    json vp = json::parse(form["vp_token"]);
+    std::string p = vp["license"][0];
+    const size_t dot = p.find('.', p.find('.') + 1);
+    p[dot + 2] = p[dot + 2] == 'A' ? 'B' : 'A';
+    vp["license"][0] = p;
+    form["vp_token"] = vp.dump();
+    refused(form, "invalid_request", "signature_invalid");
+  }
+  SECTION("an undisclosed claim the verifier needs") {
+    ParsedRequest req = f.Request();
+    claims::SdJwtPresentOptions o;
+    o.reveal = {"/family_name"};  // not /license/number
+    o.audience = req.client_id;
+    o.nonce = req.nonce;
+    auto p = claims::PresentSdJwt(f.license, o, &f.holder, f.env);
+    REQUIRE(p.has_value());
+    json vp = {{"license", {*p}}};
+    refused({{"vp_token", vp.dump()}, {"state", req.state}}, "invalid_request",
+            "not satisfied by the disclosed claims");
+  }
+  SECTION("a vp_token that is malformed or answers another query") {
+    ParsedRequest req = f.Request();
+    refused({{"vp_token", "[1]"}, {"state", req.state}}, "invalid_request", "not a JSON object");
+    req = f.Request();
+    auto form = f.Respond(req);
+    json vp = json::parse(form["vp_token"]);
+    form["vp_token"] = json{{"other", vp["license"]}}.dump();
+    refused(form, "invalid_request", "not a Credential Query");
+    req = f.Request();
+    form = f.Respond(req);
+    form["vp_token"] = "{}";
+    refused(form, "invalid_request", "does not answer credential query \"license\"");
+  }
+  SECTION("a query the wallet cannot satisfy: access_denied, posted back to the verifier") {
+    json q = LicenseQuery();
+    q["credentials"][0]["claims"].push_back({{"path", {"license", "expiry_date"}}});
+    ParsedRequest req = f.Request(q);
+    auto form = BuildResponse(req, {f.license}, f.holder, f.env);
+    REQUIRE_FALSE(form.has_value());
+    CHECK(form.error().reason() == "access_denied");
+    CHECK_THAT(form.error().message(), Catch::Contains("\"license\" cannot be satisfied"));
+    json other = LicenseQuery();
+    other["credentials"][0]["meta"]["vct_values"] = json::array({"urn:eudi:pid:1"});
+    auto none = BuildResponse(f.Request(other), {f.license}, f.holder, f.env);
+    REQUIRE_FALSE(none.has_value());
+    CHECK(none.error().reason() == "access_denied");
+    // §8.5: the wallet's error response ends the request.
+    refused({{"error", "access_denied"}, {"state", req.state}}, "access_denied", "refused");
+    refused({{"error", "access_denied"}, {"state", req.state}}, "invalid_request",
+            "already answered");
+  }
+}
