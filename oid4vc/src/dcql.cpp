@@ -344,7 +344,8 @@ Result<std::vector<std::string>> SelectClaims(const CredentialQuery& query, cons
     for (const std::string& id : option) {
       const auto it = std::find_if(query.claims.begin(), query.claims.end(),
                                    [&](const ClaimsQuery& cq) { return cq.id == id; });
-      st = select(*it);
+      st = it == query.claims.end() ? Malformed("claim_sets names an unknown claim id")
+                                    : select(*it);
       if (!st.ok()) break;
     }
     if (st.ok()) return out;

@@ -334,6 +334,24 @@ TEST_CASE("oid4vp: each refusal carries the spec's error", "[oid4vp]") {
     form["vp_token"] = "{}";
     refused(form, "invalid_request", "does not answer credential query \"license\"");
   }
+  SECTION("credential_sets and multiple are enforced on the response") {
+    json q = LicenseQuery();
+    q["credentials"].push_back(json::parse(
+        R"({"id": "pid", "format": "dc+sd-jwt", "meta": {"vct_values": ["urn:eudi:pid:1"]}})"));
+    q["credential_sets"] = json::parse(R"([{"options": [["pid"], ["license"]]}])");
+    ParsedRequest req = f.Request(q);
+    auto form = f.Respond(req);
+    auto v = f.verifier->VerifyResponse(form, f.resolver);
+    REQUIRE(v.has_value());
+    CHECK(v->credentials.count("license") == 1);
+    // Two presentations for a query without `multiple`.
+    req = f.Request();
+    form = f.Respond(req);
+    json vp = json::parse(form["vp_token"]);
+    vp["license"].push_back(vp["license"][0]);
+    form["vp_token"] = vp.dump();
+    refused(form, "invalid_request", "multiple is false");
+  }
   SECTION("a query the wallet cannot satisfy: access_denied, posted back to the verifier") {
     json q = LicenseQuery();
     q["credentials"][0]["claims"].push_back({{"path", {"license", "expiry_date"}}});
