@@ -384,12 +384,13 @@ Result<std::vector<DcqlSelection>> MatchDcql(const DcqlQuery& query,
         continue;
       }
       DcqlSelection s{cq.id, i, {}};
-      // Reveal each disclosable claim that a selected claim is, or lies within (§7.1: a path
-      // selecting an object or array asks for all of it). Disclosures above it are added by
-      // PresentSdJwt.
+      // Reveal each disclosable claim that a selected claim is, lies within (§7.1: a path
+      // selecting an object or array asks for all of it), or is part of (a claim inside a
+      // disclosure that holds a whole object or array: that disclosure is the smallest unit
+      // there is). Disclosures above it are added by PresentSdJwt.
       for (const std::string& d : views[i]->disclosable) {
         for (const std::string& p : *selected) {
-          if (d == p || d.starts_with(p + "/")) {
+          if (d == p || d.starts_with(p + "/") || p.starts_with(d + "/")) {
             s.reveal.push_back(d);
             break;
           }

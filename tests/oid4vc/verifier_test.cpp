@@ -179,6 +179,27 @@ TEST_CASE("dcql: the matcher picks the credential and only the disclosures asked
   CHECK((*m)[0].query_id == "lic");
   CHECK((*m)[0].reveal == std::vector<std::string>{"/license/number"});
 
+  // A claim inside a disclosure that holds a whole object: that disclosure is revealed, and
+  // the verifier then finds the claim.
+  {
+    json payload = {{"vct", kVct}, {"license", {{"number", "L-1815"}, {"specialty", "cardiology"}}}};
+    claims::SdJwtIssueOptions o;
+    o.disclosable = {"/license"};
+    o.holder = claims::HolderKey{claims::Alg::kEdDSA, f.holder_key->public_key};
+    const std::string whole_license = *claims::IssueSdJwt(payload, f.issuer, o, f.env);
+    json inner = LicenseQuery();
+    inner["credentials"][0]["claims"] = json::parse(R"([{"path": ["license", "number"]}])");
+    m = MatchDcql(*ParseDcqlQuery(inner), {whole_license});
+    REQUIRE(m.has_value());
+    CHECK((*m)[0].reveal == std::vector<std::string>{"/license"});
+    auto parsed = f.Request(inner);
+    auto form = BuildResponse(parsed, {whole_license}, f.holder, f.env);
+    REQUIRE(form.has_value());
+    auto verified = f.verifier->VerifyResponse(*form, f.resolver);
+    CHECK(verified.has_value());
+    if (!verified) FAIL_CHECK(verified.error().message());
+  }
+
   // No claims asked: nothing selectively disclosable is revealed (§6.4.1).
   json none = LicenseQuery();
   none["credentials"][0].erase("claims");
