@@ -204,7 +204,8 @@ bool PgStmt::ColIsNull(int i) const {
 Db::Db(std::string_view what) : what_(what) {}
 
 Db::~Db() {
-  if (sqlite_ != nullptr) sqlite3_close(sqlite_);
+  // close_v2: a statement still alive is finalized later rather than leaking the connection.
+  if (sqlite_ != nullptr) sqlite3_close_v2(sqlite_);
 }
 
 std::unique_ptr<Db> Db::AdoptSqlite(sqlite3* db, std::string_view what) {

@@ -70,56 +70,58 @@ TEST_CASE("sql::Db runs the same statements on SQLite and PostgreSQL", "[storage
     REQUIRE(ins.Step() == SQLITE_DONE);
     CHECK(db.Changes() == 1);
   }
-  sql::StmtCache cache(db, "dbtest");
-  {
-    // Numbered placeholders out of order, and one used twice.
-    sql::Stmt ins(cache, "INSERT INTO t (k, n, note) VALUES (?2, ?1, ?2)");
-    ins.Int(1, 7).Text(2, "b");
-    REQUIRE(ins.Step() == SQLITE_DONE);
+  {  // The statements go before their connection (StmtCache: REQUIRES destroyed before the Db).
+    sql::StmtCache cache(db, "dbtest");
+    {
+      // Numbered placeholders out of order, and one used twice.
+      sql::Stmt ins(cache, "INSERT INTO t (k, n, note) VALUES (?2, ?1, ?2)");
+      ins.Int(1, 7).Text(2, "b");
+      REQUIRE(ins.Step() == SQLITE_DONE);
+    }
+    {
+      sql::Stmt dup(cache, "INSERT OR IGNORE INTO t (k, n) VALUES (?, ?)");
+      dup.Text(1, "a").Int(2, 99);
+      REQUIRE(dup.Step() == SQLITE_DONE);
+      CHECK(db.Changes() == 0);
+    }
+    {
+      sql::Stmt q(cache, "SELECT k, b, n, note FROM t ORDER BY k");
+      REQUIRE(q.Step() == SQLITE_ROW);
+      CHECK(q.Col(0) == "a");
+      CHECK(q.ColBlob(1) == bytes);
+      CHECK(q.ColInt(2) == -5);
+      CHECK(q.Col(3) == "?");
+      REQUIRE(q.Step() == SQLITE_ROW);
+      CHECK(q.Col(0) == "b");
+      CHECK(q.ColIsNull(1));
+      CHECK(q.ColInt(2) == 7);
+      CHECK(q.Col(3) == "b");
+      CHECK(q.Step() == SQLITE_DONE);
+    }
+    {
+      // The cached statement again, bound anew (the first run's result dropped).
+      sql::Stmt q(cache, "SELECT k, b, n, note FROM t ORDER BY k");
+      REQUIRE(q.Step() == SQLITE_ROW);
+      CHECK(q.Col(0) == "a");
+    }
+    // A transaction that fails changes nothing; affected rows of an UPDATE.
+    Status st = sql::InTransaction(db, [&]() -> Status {
+      sql::Stmt up(db, "UPDATE t SET n = n + 1");
+      if (up.Step() != SQLITE_DONE) return up.Error();
+      CHECK(db.Changes() == 2);
+      return Status::Internal("abandon");
+    });
+    CHECK(st.code() == StatusCode::kInternal);
+    {
+      sql::Stmt q(db, "SELECT SUM(n) FROM t");
+      REQUIRE(q.Step() == SQLITE_ROW);
+      CHECK(q.ColInt(0) == 2);
+    }
+    // A statement that does not prepare reports it, with the backend's message.
+    sql::Stmt bad(db, "SELECT nope FROM t");
+    CHECK(bad.Step() != SQLITE_ROW);
+    CHECK(bad.Error().code() == StatusCode::kUnavailable);
   }
-  {
-    sql::Stmt dup(cache, "INSERT OR IGNORE INTO t (k, n) VALUES (?, ?)");
-    dup.Text(1, "a").Int(2, 99);
-    REQUIRE(dup.Step() == SQLITE_DONE);
-    CHECK(db.Changes() == 0);
-  }
-  {
-    sql::Stmt q(cache, "SELECT k, b, n, note FROM t ORDER BY k");
-    REQUIRE(q.Step() == SQLITE_ROW);
-    CHECK(q.Col(0) == "a");
-    CHECK(q.ColBlob(1) == bytes);
-    CHECK(q.ColInt(2) == -5);
-    CHECK(q.Col(3) == "?");
-    REQUIRE(q.Step() == SQLITE_ROW);
-    CHECK(q.Col(0) == "b");
-    CHECK(q.ColIsNull(1));
-    CHECK(q.ColInt(2) == 7);
-    CHECK(q.Col(3) == "b");
-    CHECK(q.Step() == SQLITE_DONE);
-  }
-  {
-    // The cached statement again, bound anew (the first run's result dropped).
-    sql::Stmt q(cache, "SELECT k, b, n, note FROM t ORDER BY k");
-    REQUIRE(q.Step() == SQLITE_ROW);
-    CHECK(q.Col(0) == "a");
-  }
-  // A transaction that fails changes nothing; affected rows of an UPDATE.
-  Status st = sql::InTransaction(db, [&]() -> Status {
-    sql::Stmt up(db, "UPDATE t SET n = n + 1");
-    if (up.Step() != SQLITE_DONE) return up.Error();
-    CHECK(db.Changes() == 2);
-    return Status::Internal("abandon");
-  });
-  CHECK(st.code() == StatusCode::kInternal);
-  {
-    sql::Stmt q(db, "SELECT SUM(n) FROM t");
-    REQUIRE(q.Step() == SQLITE_ROW);
-    CHECK(q.ColInt(0) == 2);
-  }
-  // A statement that does not prepare reports it, with the backend's message.
-  sql::Stmt bad(db, "SELECT nope FROM t");
-  CHECK(bad.Step() != SQLITE_ROW);
-  CHECK(bad.Error().code() == StatusCode::kUnavailable);
 
   // Reopening applies no migration twice; on PostgreSQL another container sees none of c1's rows.
   opened->reset();
