@@ -62,6 +62,27 @@ Result<json> Exchange(std::string_view method, const std::string& url, const std
   return std::move(*j);
 }
 
+// The wallet sends pre-authorized codes, transaction codes and bearer tokens: only over https,
+// or plain http to this machine's loopback (tests, and an issuer reached through a local proxy).
+// OID4VCI §13.1 (TLS for every endpoint) and RFC 6749 §1.6.
+Status CheckWalletTransport(const std::string& url) {
+  if (url.starts_with("https://")) return Status::Ok();
+  for (const char* local : {"http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:",
+                            "http://localhost/", "http://[::1]:", "http://[::1]/"}) {
+    if (url.starts_with(local)) return Status::Ok();
+  }
+  return Status::InvalidArgument("refusing to send codes or tokens to '" + url +
+                                 "': https is required (plain http only on loopback)");
+}
+
+// Exchange for the wallet's side: the transport check first.
+Result<json> WalletExchange(std::string_view method, const std::string& url,
+                            const std::string& bearer, const std::string& body = "",
+                            const std::string& content_type = "application/json") {
+  MDL_RETURN_IF_ERROR(CheckWalletTransport(url));
+  return Exchange(method, url, bearer, body, content_type);
+}
+
 // --- offer ------------------------------------------------------------------------------------
 
 struct OfferOptions {
@@ -113,7 +134,7 @@ Result<json> RunAccept(const AcceptOptions& o) {
       if (!j) return j.status();
       offer = std::move(*j);
     } else if (pair.substr(0, eq) == "credential_offer_uri") {
-      MDL_ASSIGN_OR_RETURN(offer, Exchange("GET", value, ""));  // §4.1.3
+      MDL_ASSIGN_OR_RETURN(offer, WalletExchange("GET", value, ""));  // §4.1.3
     }
   }
   if (!offer.is_object()) return Status::InvalidArgument("the URI holds no credential offer");
@@ -129,14 +150,24 @@ Result<json> RunAccept(const AcceptOptions& o) {
   const std::string config = ids[0];
   // §12.2.2 and RFC 8414 §3 (the issuer as its own AS unless it names one).
   MDL_ASSIGN_OR_RETURN(json metadata,
-                       Exchange("GET", issuer + "/.well-known/openid-credential-issuer", ""));
+                       WalletExchange("GET", issuer + "/.well-known/openid-credential-issuer", ""));
+  // §12.2.2: the metadata's credential_issuer MUST be the issuer the offer named.
+  if (metadata.value("credential_issuer", "") != issuer)
+    return Status::InvalidArgument(
+        "the issuer metadata names another credential_issuer than the "
+        "offer (" +
+        issuer + "): refused (OID4VCI §12.2.2)");
   std::string as = issuer;
   if (MemberOr(metadata, "authorization_servers").is_array() &&
       !metadata["authorization_servers"].empty() &&
       metadata["authorization_servers"][0].is_string())
     as = metadata["authorization_servers"][0];
   MDL_ASSIGN_OR_RETURN(json as_meta,
-                       Exchange("GET", as + "/.well-known/oauth-authorization-server", ""));
+                       WalletExchange("GET", as + "/.well-known/oauth-authorization-server", ""));
+  // RFC 8414 §3.3: the authorization server's metadata names the issuer it was fetched for.
+  if (as_meta.value("issuer", "") != as)
+    return Status::InvalidArgument("the authorization server metadata names another issuer than " +
+                                   as + " (RFC 8414 §3.3)");
   // §6.1 Token Request.
   std::string form =
       "grant_type=" + PercentEncode(oid4vc::kPreAuthorizedGrant) +
@@ -146,11 +177,12 @@ Result<json> RunAccept(const AcceptOptions& o) {
       return Status::InvalidArgument("this offer needs the transaction code (--tx-code)");
     form += "&tx_code=" + PercentEncode(o.tx_code);
   }
-  MDL_ASSIGN_OR_RETURN(json token, Exchange("POST", as_meta.value("token_endpoint", ""), "", form,
-                                            "application/x-www-form-urlencoded"));
+  MDL_ASSIGN_OR_RETURN(json token, WalletExchange("POST", as_meta.value("token_endpoint", ""), "",
+                                                  form, "application/x-www-form-urlencoded"));
   const std::string access = token.value("access_token", "");
   // §7 Nonce (sent with the token, so the nonce is this session's).
-  MDL_ASSIGN_OR_RETURN(json nonce, Exchange("POST", metadata.value("nonce_endpoint", ""), access));
+  MDL_ASSIGN_OR_RETURN(json nonce,
+                       WalletExchange("POST", metadata.value("nonce_endpoint", ""), access));
   // Appendix F.1: the proof by the physician's authentication key, as a JWK.
   MDL_ASSIGN_OR_RETURN(roles::flow::Party me,
                        roles::flow::PartyFromStore(o.store, o.passphrase_file, o.did));
@@ -166,8 +198,9 @@ Result<json> RunAccept(const AcceptOptions& o) {
   const std::string proof = input + "." + Base64UrlEncode(sig);
   // §8.2 Credential Request.
   json request = {{"credential_configuration_id", config}, {"proofs", {{"jwt", {proof}}}}};
-  MDL_ASSIGN_OR_RETURN(json response, Exchange("POST", metadata.value("credential_endpoint", ""),
-                                               access, request.dump()));
+  MDL_ASSIGN_OR_RETURN(
+      json response,
+      WalletExchange("POST", metadata.value("credential_endpoint", ""), access, request.dump()));
   const json& creds = MemberOr(response, "credentials");
   if (!creds.is_array() || creds.empty() || !MemberOr(creds[0], "credential").is_string())
     return Status::Unavailable(

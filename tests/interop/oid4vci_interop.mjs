@@ -297,6 +297,14 @@ async function main() {
     check('`oid4vci accept` with a wrong tx_code fails (exit 1 or 2) and writes nothing', wrong.code !== 0 && /invalid_grant/.test(wrong.out) && !existsSync(path.join(work, 'never.sdjwt')), wrong);
     const took = run(['oid4vci', 'accept', o.offer_uri_by_reference, '--tx-code', o.tx_code, '--store', 'dr.wallet', '--did', did, '--out', 'license.sdjwt', '--json']);
     check('`oid4vci accept` takes the offer by reference and writes the credential', took.code === 0 && JSON.parse(took.out).format === 'dc+sd-jwt', took);
+    // The wallet's own checks, before any code or token leaves it.
+    const offerFor = (issuer) => 'openid-credential-offer://?credential_offer=' + encodeURIComponent(JSON.stringify({
+      credential_issuer: issuer, credential_configuration_ids: ['MedicalLicenseCredential_dc+sd-jwt'],
+      grants: { 'urn:ietf:params:oauth:grant-type:pre-authorized_code': { 'pre-authorized_code': 'x' } } }));
+    const plain = run(['oid4vci', 'accept', offerFor('http://issuer.example'), '--store', 'dr.wallet', '--did', did, '--out', 'never.sdjwt']);
+    check('`oid4vci accept` refuses plain http to a host that is not loopback', plain.code !== 0 && /https is required/.test(plain.out), plain);
+    const other = run(['oid4vci', 'accept', offerFor(issuerId.replace('127.0.0.1', 'localhost')), '--store', 'dr.wallet', '--did', did, '--out', 'never.sdjwt']);
+    check('`oid4vci accept` refuses metadata naming another credential_issuer (OID4VCI §12.2.2)', other.code !== 0 && /12\.2\.2/.test(other.out) && !existsSync(path.join(work, 'never.sdjwt')), other);
     if (took.code === 0) sdjwts.push({ alg: 'CLI (EdDSA, wallet key)', credential: readFileSync(path.join(work, 'license.sdjwt'), 'utf8').trim(), publicJwk: null });
   }
 
