@@ -22,6 +22,8 @@ using sql::Stmt;
 namespace {
 
 constexpr std::string_view kWhat = "oid4vci";
+// The unused c_nonces one access token may hold at once (Issuer::Nonce drops the oldest).
+constexpr int kMaxNoncesPerToken = 16;
 
 constexpr const char* kMigrations[] = {
     // 1: offers (the pre-authorized code and the transaction code, digests only), access
@@ -405,6 +407,17 @@ Result<std::string> Issuer::Nonce(std::string_view access_token) {
     s.Null(2);
   s.Int(3, now + options_.nonce_ttl_seconds);
   if (s.Step() != SQLITE_DONE) return s.Error();
+  if (bound) {
+    // A live token may ask again and again: only its newest kMaxNoncesPerToken unused nonces
+    // stay valid, so one token cannot fill the database (older ones answer invalid_nonce).
+    Stmt cap(db_,
+             "DELETE FROM nonces WHERE token = ?1 AND used = 0 AND rowid NOT IN "
+             "(SELECT rowid FROM nonces WHERE token = ?1 AND used = 0 ORDER BY rowid DESC "
+             "LIMIT ?2)",
+             kWhat);
+    cap.Blob(1, *bound).Int(2, kMaxNoncesPerToken);
+    if (cap.Step() != SQLITE_DONE) return cap.Error();
+  }
   // Expired nonces are of no use to anyone: drop them as new ones come.
   Stmt d(db_, "DELETE FROM nonces WHERE expires <= ?", kWhat);
   d.Int(1, now - options_.max_clock_skew_seconds);

@@ -321,6 +321,15 @@ TEST_CASE("oid4vci: nonce refusals (§8.3.1.2 invalid_nonce)") {
     RequireRefused(f.Request(token, Proof(*f.holder, f.Header(*f.holder), p)),
                    error::kInvalidNonce);
   }
+  SECTION("a token holds at most 16 unused nonces: the oldest are dropped") {
+    const std::string token = f.AccessToken();
+    const std::string first = f.CNonce(token);
+    for (int i = 0; i < 16; ++i) (void)f.CNonce(token);
+    RequireRefused(f.Request(token, Proof(*f.holder, f.Header(*f.holder), f.Payload(first))),
+                   error::kInvalidNonce);
+    CHECK(f.Request(token, Proof(*f.holder, f.Header(*f.holder), f.Payload(f.CNonce(token))))
+              .has_value());
+  }
   SECTION("a c_nonce given to another session") {
     const std::string mine = f.AccessToken();
     const std::string theirs = f.AccessToken();
