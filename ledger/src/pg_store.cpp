@@ -379,6 +379,18 @@ class Connection {
     return Status::Ok();
   }
 
+  // COMMIT, refusing the answer PostgreSQL gives for a transaction that had already failed:
+  // PGRES_COMMAND_OK with the command tag ROLLBACK (nothing was committed).
+  Status ExecCommit() {
+    if (!ok()) return Status::Unavailable("postgresql: commit: not connected");
+    PgResult r(PQexec(pg_, "COMMIT"));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return Error("commit", r.get());
+    if (std::string_view(PQcmdStatus(r.get())) != "COMMIT")
+      return Status::Unavailable(
+          "postgresql: commit: the transaction had failed and was rolled back, nothing written");
+    return Status::Ok();
+  }
+
   // The SQLSTATE of the last failed statement's result, if any.
   static std::string SqlState(const PGresult* r) {
     const char* code = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
@@ -544,7 +556,7 @@ struct PgLeafStore::Impl {
   // on, COMMIT returns after the commit record is flushed to the WAL on disk.
   Status Commit() {
     const auto t0 = std::chrono::steady_clock::now();
-    Status committed = write.Exec("COMMIT", "commit");
+    Status committed = write.ExecCommit();
     metrics::Registry::Default().Observe(
         "medallion_postgres_commit_seconds",
         "COMMIT latency on PostgreSQL (synchronous_commit on: the server's WAL flush)",
