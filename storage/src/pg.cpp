@@ -2,6 +2,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <strings.h>
+
 #include <cstdlib>
 #include <optional>
 
@@ -102,7 +104,27 @@ Status PgConn::Exec(const char* statement, std::string_view what) {
   return st;
 }
 
+Status PgConn::Commit(std::string_view what) {
+  PGresult* r = PQexec(c_, "COMMIT");
+  Status st = Status::Ok();
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+    st = PgError(what, PQresultErrorMessage(r));
+  } else if (std::string_view(PQcmdStatus(r)) != "COMMIT") {
+    // A transaction in which a statement had failed: PostgreSQL answers COMMIT with the tag
+    // ROLLBACK. Nothing was written, so nothing may be acknowledged.
+    st = Status::Unavailable(std::string(what) +
+                             ": postgresql: the transaction had failed and was rolled back");
+  }
+  PQclear(r);
+  return st;
+}
+
 PgStmt::PgStmt(PgConn* conn, const char* statement) : conn_(conn) {
+  {
+    std::string_view head(statement);
+    while (!head.empty() && (head.front() == ' ' || head.front() == '\n')) head.remove_prefix(1);
+    select_ = head.size() >= 6 && strncasecmp(head.data(), "SELECT", 6) == 0;
+  }
   int n = 0;
   name_ = conn->Prepared(statement, &n, &error_);
   values_.resize(static_cast<size_t>(n));
@@ -125,9 +147,51 @@ void PgStmt::Slot(int i) {
   }
 }
 
+namespace {
+
+// Whether PostgreSQL (server encoding UTF8) takes `v` as text: well-formed UTF-8 (RFC 3629 §4:
+// no overlong forms, no surrogates, nothing above U+10FFFF) without NUL. Anything else raises
+// an error at the server, which would abort the open transaction (a group commit's).
+bool PostgresText(std::string_view v) {
+  const auto* p = reinterpret_cast<const unsigned char*>(v.data());
+  const size_t n = v.size();
+  for (size_t i = 0; i < n;) {
+    const unsigned c = p[i];
+    if (c == 0) return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (n - i < len) return false;
+    if (p[i + 1] < lo || p[i + 1] > hi) return false;
+    for (size_t k = 2; k < len; ++k)
+      if (p[i + k] < 0x80 || p[i + k] > 0xBF) return false;
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace
+
 void PgStmt::Bind(int i, std::string_view v, bool binary) {
   if (i < 1) return;
   Slot(i);
+  if (!binary && !PostgresText(v)) bad_text_ = true;
   values_[i - 1].assign(v.data(), v.size());
   formats_[i - 1] = binary ? 1 : 0;
   null_[i - 1] = false;
@@ -141,6 +205,13 @@ void PgStmt::BindNull(int i) {
 
 int PgStmt::Step() {
   if (!ok()) return SQLITE_ERROR;
+  if (res_ == nullptr && bad_text_) {
+    // Never sent, so the open transaction stays usable. Such text is stored nowhere, so a
+    // query with it finds nothing (as SQLite's lookup of the same bytes does); a write fails.
+    if (select_) return SQLITE_DONE;
+    error_ = "text that is not UTF-8, or holds NUL, cannot be stored";
+    return SQLITE_ERROR;
+  }
   if (res_ == nullptr) {
     const size_t n = values_.size();
     std::vector<const char*> values(n);
@@ -171,6 +242,7 @@ int PgStmt::Step() {
 
 void PgStmt::Reset() {
   Clear();
+  bad_text_ = false;
   null_.assign(values_.size(), true);
   formats_.assign(values_.size(), 0);
 }
@@ -317,7 +389,7 @@ Status Db::Commit() {
   metrics::ScopedTimer timer("medallion_pg_commit_seconds",
                              "PostgreSQL COMMIT latency of the container stores, by store",
                              {{"store", std::string(what_)}});
-  return pg_->Exec("COMMIT", what_);
+  return pg_->Commit(what_);
 }
 
 int64_t Db::Changes() const { return pg_ ? pg_->changes : sqlite3_changes(sqlite_); }

@@ -28,6 +28,9 @@ class PgConn {
   std::string Prepared(const char* statement, int* params, std::string* error);
   // Statements without parameters; an error names `what`.
   Status Exec(const char* statement, std::string_view what);
+  // COMMIT; unavailable when PostgreSQL rolled the transaction back instead (a statement in it
+  // had failed) or the commit failed.
+  Status Commit(std::string_view what);
 
   int64_t changes = 0;  // rows changed by the last command (PQcmdTuples)
 
@@ -73,6 +76,8 @@ class PgStmt {
   std::vector<bool> null_;
   PGresult* res_ = nullptr;
   int row_ = -1;
+  bool select_ = false;    // the statement reads (SELECT ...)
+  bool bad_text_ = false;  // a text bind PostgreSQL would refuse (see Step)
 };
 
 }  // namespace medallion::sql

@@ -121,6 +121,40 @@ TEST_CASE("sql::Db runs the same statements on SQLite and PostgreSQL", "[storage
     sql::Stmt bad(db, "SELECT nope FROM t");
     CHECK(bad.Step() != SQLITE_ROW);
     CHECK(bad.Error().code() == StatusCode::kUnavailable);
+
+    // Text that is not UTF-8 (or holds NUL): a lookup finds nothing on both backends, and on
+    // PostgreSQL the open transaction stays usable (the statement is never sent: the server's
+    // error would abort the transaction, a group commit's writes with it).
+    REQUIRE(db.Begin().ok());
+    {
+      sql::Stmt ins(db, "INSERT INTO t (k, n) VALUES ('c', 1)");
+      REQUIRE(ins.Step() == SQLITE_DONE);
+    }
+    for (const std::string& odd : {std::string("\xff"), std::string("a\0b", 3),
+                                   std::string("\xed\xa0\x80"), std::string("\xc0\xaf")}) {
+      sql::Stmt q(db, "SELECT n FROM t WHERE k = ?");
+      q.Text(1, odd);
+      CHECK(q.Step() == SQLITE_DONE);
+    }
+    REQUIRE(db.Commit().ok());
+    {
+      sql::Stmt q(db, "SELECT n FROM t WHERE k = 'c'");
+      CHECK(q.Step() == SQLITE_ROW);
+    }
+    if (backend == Backend::kPostgres) {
+      // A statement that failed inside a transaction: PostgreSQL answers COMMIT with ROLLBACK,
+      // and Commit must say so rather than acknowledge writes that are gone.
+      REQUIRE(db.Begin().ok());
+      {
+        sql::Stmt ins(db, "INSERT INTO t (k, n) VALUES ('d', 1)");
+        REQUIRE(ins.Step() == SQLITE_DONE);
+        sql::Stmt dup(db, "INSERT INTO t (k, n) VALUES ('a', 1)");
+        CHECK(dup.Step() != SQLITE_DONE);
+      }
+      CHECK_FALSE(db.Commit().ok());
+      sql::Stmt q(db, "SELECT n FROM t WHERE k = 'd'");
+      CHECK(q.Step() == SQLITE_DONE);
+    }
   }
 
   // Reopening applies no migration twice; on PostgreSQL another container sees none of c1's rows.
@@ -129,7 +163,7 @@ TEST_CASE("sql::Db runs the same statements on SQLite and PostgreSQL", "[storage
   REQUIRE(again);
   sql::Stmt count(**again, "SELECT COUNT(*) FROM t");
   REQUIRE(count.Step() == SQLITE_ROW);
-  CHECK(count.ColInt(0) == (backend == Backend::kPostgres ? 0 : 2));
+  CHECK(count.ColInt(0) == (backend == Backend::kPostgres ? 0 : 3));
   if (backend == Backend::kPostgres) {
     // A superuser is refused: row-level security would not bind it.
     auto super = sql::Db::Open(place->db(), "dbtest", schema, "c1");
