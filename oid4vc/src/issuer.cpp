@@ -302,6 +302,16 @@ Result<Offer> Issuer::CreateOffer(const OfferRequest& request) {
       .Int(10, o.expires)
       .Text(11, request.holder_did);
   if (s.Step() != SQLITE_DONE) return s.Error();
+  // Expired tokens, and expired offers no live token needs, are of no use: dropped as new
+  // offers come, so the file does not grow with every offer ever made.
+  const int64_t stale = now - options_.max_clock_skew_seconds;
+  Stmt t(db_, "DELETE FROM tokens WHERE expires <= ?", kWhat);
+  t.Int(1, stale);
+  if (t.Step() != SQLITE_DONE) return t.Error();
+  Stmt d(db_,
+         "DELETE FROM offers WHERE expires <= ? AND id NOT IN (SELECT offer FROM tokens)", kWhat);
+  d.Int(1, stale);
+  if (d.Step() != SQLITE_DONE) return d.Error();
   return o;
 }
 

@@ -87,6 +87,11 @@ Result<AuthorizationRequest> Verifier::CreateRequest(const json& dcql_query) {
            kWhat);
     s.Text(1, r.state).Text(2, r.nonce).Text(3, dcql).Int(4, Now()).Int(5, r.expires);
     if (s.Step() != SQLITE_DONE) return s.Error();
+    // Requests expired for longer than the clock skew are answered "unknown state" instead of
+    // "expired" from now on (refused either way): dropped, so the file does not grow forever.
+    Stmt d(db_, "DELETE FROM requests WHERE expires <= ?", kWhat);
+    d.Int(1, Now() - options_.max_clock_skew_seconds);
+    if (d.Step() != SQLITE_DONE) return d.Error();
   }
   r.params = {{"client_id", options_.client_id},
               {"response_type", std::string(kVpTokenResponseType)},

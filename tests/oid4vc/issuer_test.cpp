@@ -3,6 +3,7 @@
 #include "medallion/oid4vc/issuer.h"
 
 #include <openssl/ecdsa.h>
+#include <sqlite3.h>
 #include <openssl/evp.h>
 #include <openssl/core_names.h>
 #include <unistd.h>
@@ -408,6 +409,34 @@ TEST_CASE("oid4vci: credential request refusals") {
       f.issuer->Credential(
           token, json{{"credential_identifier", "x"}, {"proofs", {{"jwt", {proof}}}}}.dump()),
       error::kUnknownCredentialIdentifier);
+}
+
+TEST_CASE("oid4vci: expired offers and tokens are dropped as new offers come") {
+  Fixture f;
+  const Offer old = f.NewOffer();
+  REQUIRE(f.Token(old, old.tx_code).has_value());
+  const Offer unused = f.NewOffer();
+  auto rows = [&](const char* table) {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open_v2((f.dir / "oid4vci.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) ==
+            SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, (std::string("SELECT count(*) FROM ") + table).c_str(), -1, &s,
+                               nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(s) == SQLITE_ROW);
+    const int n = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+  };
+  CHECK(rows("offers") == 2);
+  CHECK(rows("tokens") == 1);
+  f.clock.Advance(700'000);  // past the offers' 600 s, the token's 300 s and the 60 s skew
+  const Offer fresh = f.NewOffer();
+  CHECK(rows("offers") == 1);
+  CHECK(rows("tokens") == 0);
+  RequireRefused(f.Token(unused, unused.tx_code), error::kInvalidGrant);
+  CHECK(f.Token(fresh, fresh.tx_code).has_value());
 }
 
 TEST_CASE("oid4vci: single-use rules survive a restart") {
