@@ -470,6 +470,38 @@ def chain_seeds():
     write("chain", "node_error", b"\x03" + json.dumps({"jsonrpc": "2.0", "id": 1, "error": {"code": 3, "message": "execution reverted", "data": "0x"}}).encode())
 
 
+def oid4vc_seeds():
+    # tests/fuzz/oid4vc_fuzz.cpp: the first byte picks the surface (0 DCQL, 1 request, 2 response,
+    # 3 token request, 4 credential request); the placeholders are the harness's.
+    dcql = {"credentials": [{"id": "license", "format": "dc+sd-jwt",
+                             "meta": {"vct_values": ["urn:medallion:vct:MedicalLicenseCredential:1"]},
+                             "claims": [{"id": "fam", "path": ["family_name"]},
+                                        {"id": "num", "path": ["license", "number"]},
+                                        {"id": "sch", "path": ["license", "schedules", None], "values": ["II"]}],
+                             "claim_sets": [["fam", "num"], ["sch"]]}],
+            "credential_sets": [{"options": [["license"]], "required": True}]}
+    write("oid4vc", "dcql_license", b"\x00" + json.dumps(dcql).encode())
+    write("oid4vc", "dcql_whole_object", b"\x00" + json.dumps(
+        {"credentials": [{"id": "l", "format": "dc+sd-jwt", "multiple": True,
+                          "meta": {"vct_values": ["urn:medallion:vct:MedicalLicenseCredential:1"]},
+                          "claims": [{"path": ["license"]}]}]}).encode())
+    request = "\n".join([
+        "client_id=redirect_uri:https://pharmacy.example/oid4vp/response",
+        "response_type=vp_token", "response_mode=direct_post",
+        "response_uri=https://pharmacy.example/oid4vp/response",
+        "nonce=n-0S6_WzA2Mj", "state=s-1", "dcql_query=" + json.dumps(dcql)])
+    write("oid4vc", "request", b"\x01" + request.encode())
+    write("oid4vc", "response_valid", b"\x02" + b"state=@STATE@\nvp_token=@VP@")
+    write("oid4vc", "response_error", b"\x02" + b"state=@STATE@\nerror=access_denied")
+    write("oid4vc", "response_self_check", b"\x02")
+    write("oid4vc", "token", b"\x03" + b"grant_type=urn:ietf:params:oauth:grant-type:pre-authorized_code\n"
+          b"pre-authorized_code=@CODE@\ntx_code=@TX@")
+    write("oid4vc", "credential", b"\x04" + json.dumps(
+        {"credential_configuration_id": "MedicalLicenseCredential_dc+sd-jwt",
+         "proofs": {"jwt": ["@PROOF@"]}}).encode() + b"\n" + json.dumps(
+        {"aud": "https://society.example", "iat": 1780000000, "nonce": "@NONCE@"}).encode())
+
+
 def main():
     if os.path.isdir(CORPUS) and "--clean" in sys.argv:
         shutil.rmtree(CORPUS)
@@ -483,6 +515,7 @@ def main():
     bridge_seeds()
     roles_seeds()
     chain_seeds()
+    oid4vc_seeds()
 
 
 if __name__ == "__main__":
