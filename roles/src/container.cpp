@@ -37,6 +37,34 @@ namespace medallion::roles {
 
 using nlohmann::json;
 namespace fs = std::filesystem;
+
+namespace {
+
+// The random part of this container's tenant in a shared database (see ContainerRole::Init):
+// <dir>/tenant-id, made on first use (22 base64url characters, 128 bits) and never replaced.
+Result<std::string> TenantId(const std::string& dir, Env env) {
+  const std::string path = (fs::path(dir) / "tenant-id").string();
+  auto valid = [](std::string_view id) {
+    return id.size() == 22 &&
+           id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
+               std::string_view::npos;
+  };
+  if (fs::exists(path)) {
+    MDL_ASSIGN_OR_RETURN(Bytes raw, ReadFileBytes(path));
+    std::string id(raw.begin(), raw.end());
+    while (!id.empty() && (id.back() == '\n' || id.back() == '\r')) id.pop_back();
+    if (!valid(id))
+      return Status::DataLoss(path + " is not a tenant id (22 base64url characters)");
+    return id;
+  }
+  const std::string id = env.rng->RandomId(16);
+  if (!valid(id)) return Status::Internal("tenant id: unexpected form");
+  MDL_RETURN_IF_ERROR(WriteFileAtomic(path, id + "\n", /*public_file=*/false, /*overwrite=*/false));
+  return id;
+}
+
+}  // namespace
+
 using wallet::KeyPurpose;
 
 Result<OwnerKeys> UnlockOwner(const std::string& store, const std::string& passphrase_file,
@@ -152,7 +180,15 @@ Status ContainerRole::Open(const std::string& base_url) {
   ao.issuer = !o.public_url.empty() ? o.public_url : base_url;
   while (!ao.issuer.empty() && ao.issuer.back() == '/') ao.issuer.pop_back();
   issuer_ = ao.issuer;
-  const std::string tenant = !o.container_id.empty() ? o.container_id : owner_;
+  std::string tenant = !o.container_id.empty() ? o.container_id : owner_;
+  if (!o.database.empty()) {
+    // Row-level security keys a shared database's rows by tenant. A name can be used again
+    // after its container was removed (or by another host on the same database), so the tenant
+    // is the name plus a random id kept in the container's own directory: a new directory is a
+    // new tenant and sees none of the rows an earlier owner of the name left behind.
+    MDL_ASSIGN_OR_RETURN(std::string id, TenantId(o.dir, env_));
+    tenant += "." + id;
+  }
   ao.container = tenant;
   const std::string consent_db =
       o.database.empty() ? (fs::path(o.dir) / "consent.db").string() : o.database;

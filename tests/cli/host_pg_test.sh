@@ -63,11 +63,19 @@ set -e
 [[ "$(http_status "$A/owner/v1/policies" "$(cat a.txt)")" == 200 ]] && ok "Alice's session works at hers" || bad "alice session"
 [[ "$(http_status "$B/owner/v1/policies" "$(cat a.txt)")" == 401 ]] && ok "Alice's session is useless at Bob's" || bad "isolation"
 got="$(sql "SELECT string_agg(DISTINCT container_id, ',' ORDER BY container_id) FROM $SCHEMA.tokens")"
-[[ "$got" == "alice,bob" ]] && ok "both containers' tokens in the one tokens table ($got)" || bad "tokens by container: $got"
+want="alice.$(cat alice-box/tenant-id),bob.$(cat bob-box/tenant-id)"
+[[ "$got" == "$want" ]] && ok "both containers' tokens in the one tokens table, by name and tenant id ($got)" || bad "tokens by container: $got (want $want)"
 stop_host
 [[ $rc == 0 ]] && ok "the host stops cleanly (exit 0)" || bad "host exit $rc"
 start_host
 [[ "$(http_status "$A/owner/v1/policies" "$(cat a.txt)")" == 200 ]] && ok "restarted: Alice's session is still there (kept in PostgreSQL)" || bad "alice after restart"
 [[ "$(http_status "$B/owner/v1/policies" "$(cat b.txt)")" == 200 ]] && ok "restarted: Bob's too" || bad "bob after restart"
+stop_host
+# The name "alice" given to a new container (a new directory): a new tenant, which sees none of
+# the rows the first one left in the shared tables.
+rm -rf alice-box
+start_host
+[[ "$(http_status "$A/owner/v1/policies" "$(cat a.txt)")" == 401 ]] && ok "a new container under the name alice does not know the old one's session" || bad "old session valid in the new alice"
+[[ "$(http_status "$B/owner/v1/policies" "$(cat b.txt)")" == 200 ]] && ok "Bob's container is unaffected" || bad "bob after alice was replaced"
 stop_host
 finish
