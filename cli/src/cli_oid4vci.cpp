@@ -22,6 +22,20 @@
 #include "medallion/web/qr.h"
 
 namespace medallion::cli {
+
+// The wallet sends pre-authorized codes, transaction codes and bearer tokens: only over https,
+// or plain http to this machine's loopback (tests, and an issuer reached through a local proxy).
+// OID4VCI §13.1 (TLS for every endpoint) and RFC 6749 §1.6.
+Status CheckWalletTransport(const std::string& url) {
+  if (url.starts_with("https://")) return Status::Ok();
+  for (const char* local : {"http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:",
+                            "http://localhost/", "http://[::1]:", "http://[::1]/"}) {
+    if (url.starts_with(local)) return Status::Ok();
+  }
+  return Status::InvalidArgument("refusing to send codes or tokens to '" + url +
+                                 "': https is required (plain http only on loopback)");
+}
+
 namespace {
 
 using nlohmann::json;
@@ -60,19 +74,6 @@ Result<json> Exchange(std::string_view method, const std::string& url, const std
   auto j = ParseJson(r.body);
   if (!j) return Status::Unavailable(url + " did not answer JSON");
   return std::move(*j);
-}
-
-// The wallet sends pre-authorized codes, transaction codes and bearer tokens: only over https,
-// or plain http to this machine's loopback (tests, and an issuer reached through a local proxy).
-// OID4VCI §13.1 (TLS for every endpoint) and RFC 6749 §1.6.
-Status CheckWalletTransport(const std::string& url) {
-  if (url.starts_with("https://")) return Status::Ok();
-  for (const char* local : {"http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:",
-                            "http://localhost/", "http://[::1]:", "http://[::1]/"}) {
-    if (url.starts_with(local)) return Status::Ok();
-  }
-  return Status::InvalidArgument("refusing to send codes or tokens to '" + url +
-                                 "': https is required (plain http only on loopback)");
 }
 
 // Exchange for the wallet's side: the transport check first.

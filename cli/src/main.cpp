@@ -17,6 +17,7 @@
 #include "cli_util.h"
 #include "cli_vc.h"
 #include "cli_oid4vci.h"
+#include "cli_oid4vp.h"
 #include "cli_wallet.h"
 
 namespace {
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
   medallion::cli::AddRelationshipCommands(app, rc);
   medallion::cli::AddVcCommands(app, rc);
   medallion::cli::AddOid4vciCommands(app, rc);
+  medallion::cli::AddOid4vpCommands(app, rc);
   medallion::cli::AddDemoCommand(app, rc);
   medallion::cli::AddUpCommand(app, rc);
   try {

@@ -1,0 +1,259 @@
+// `medallion oid4vp respond` (a wallet answering an OpenID for Verifiable Presentations 1.0
+// Authorization Request by value with the SD-JWT VCs it holds, after the holder's consent) and
+// `medallion oid4vp request` (a verifier for scripts: a request URI whose state is kept in a
+// SQLite file). The protocol logic is oid4vc/verifier.h; this file is the command line and the
+// HTTP post of the direct_post response (OpenID4VP §8.2).
+#include "cli_oid4vp.h"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_oid4vci.h"
+#include "cli_util.h"
+#include "medallion/core/encoding.h"
+#include "medallion/core/env.h"
+#include "medallion/core/json.h"
+#include "medallion/http/http_client.h"
+#include "medallion/oid4vc/dcql.h"
+#include "medallion/oid4vc/verifier.h"
+#include "medallion/roles/flow.h"
+#include "medallion/roles/uma_http.h"
+
+namespace medallion::cli {
+namespace {
+
+using nlohmann::json;
+
+// The query of a URI as parameters (application/x-www-form-urlencoded, as §5 sends a request by
+// value: "openid4vp://?client_id=...&dcql_query=...").
+Result<std::map<std::string, std::string>> RequestParams(const std::string& uri) {
+  const size_t q = uri.find('?');
+  if (q == std::string::npos)
+    return Status::InvalidArgument("the request URI has no query (expected openid4vp://?...)");
+  std::string_view query = std::string_view(uri).substr(q + 1);
+  if (const size_t hash = query.find('#'); hash != std::string_view::npos)
+    query = query.substr(0, hash);
+  return roles::ParseForm(query);
+}
+
+// The issuer-signed payload of an SD-JWT (its first part), undecoded disclosures aside; {} when
+// it cannot be read (MatchDcql has already parsed every credential it selected).
+json IssuerPayload(const std::string& sd_jwt) {
+  const size_t dot1 = sd_jwt.find('.');
+  const size_t dot2 = dot1 == std::string::npos ? dot1 : sd_jwt.find('.', dot1 + 1);
+  if (dot2 == std::string::npos) return json::object();
+  auto bytes = Base64UrlDecode(std::string_view(sd_jwt).substr(dot1 + 1, dot2 - dot1 - 1));
+  if (!bytes) return json::object();
+  auto j = ParseJson(std::string(bytes->begin(), bytes->end()));
+  return j && j->is_object() ? std::move(*j) : json::object();
+}
+
+// --- respond ----------------------------------------------------------------------------------
+
+struct RespondOptions {
+  std::string request_uri;
+  std::vector<std::string> credentials;
+  std::string store, passphrase_file, did;
+  bool yes = false, as_json = false;
+};
+
+// What the holder is asked to consent to: per Credential Query, the credential chosen, the
+// selectively disclosable claims revealed (JSON pointers) and the claims every presentation of
+// that credential shows anyway (the issuer-signed payload's own members).
+json DisclosurePlan(const RespondOptions& o, const std::vector<std::string>& held,
+                    const std::vector<oid4vc::DcqlSelection>& selections) {
+  json plan = json::array();
+  for (const oid4vc::DcqlSelection& s : selections) {
+    const json payload = IssuerPayload(held[s.credential]);
+    json always = json::array();
+    for (const auto& [k, v] : payload.items())
+      if (k != "_sd" && k != "_sd_alg") always.push_back(k);
+    plan.push_back({{"query_id", s.query_id},
+                    {"credential_file", o.credentials[s.credential]},
+                    {"vct", payload.value("vct", "")},
+                    {"issuer", payload.value("iss", "")},
+                    {"disclosed_claims", s.reveal},
+                    {"always_visible", always}});
+  }
+  return plan;
+}
+
+Result<json> RunRespond(const RespondOptions& o) {
+  MDL_ASSIGN_OR_RETURN(auto params, RequestParams(o.request_uri));
+  MDL_ASSIGN_OR_RETURN(oid4vc::ParsedRequest request, oid4vc::ParseAuthorizationRequest(params));
+  // Presentations go only over TLS (or to loopback): checked before anything is shown or built.
+  if (Status st = CheckWalletTransport(request.response_uri); !st.ok())
+    return Status::InvalidArgument("refusing to send a presentation to '" + request.response_uri +
+                                   "': https is required (plain http only on loopback)");
+  std::vector<std::string> held;
+  for (const std::string& file : o.credentials) {
+    MDL_ASSIGN_OR_RETURN(Bytes bytes, ReadFileBytes(file));
+    std::string text(bytes.begin(), bytes.end());
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
+      text.pop_back();
+    held.push_back(std::move(text));
+  }
+  // §6.4.2: which credential answers which Credential Query, revealing what. access_denied (the
+  // query cannot be satisfied) stops here: nothing is disclosed, nothing is sent.
+  MDL_ASSIGN_OR_RETURN(std::vector<oid4vc::DcqlSelection> selections,
+                       oid4vc::MatchDcql(request.query, held));
+  json out = {{"client_id", request.client_id},
+              {"response_uri", request.response_uri},
+              {"disclosures", DisclosurePlan(o, held, selections)},
+              {"sent", false}};
+  if (!o.yes) return out;
+  MDL_ASSIGN_OR_RETURN(roles::flow::Party me,
+                       roles::flow::PartyFromStore(o.store, o.passphrase_file, o.did));
+  MDL_ASSIGN_OR_RETURN(auto form,
+                       oid4vc::BuildResponse(request, held, me.Signer(me.auth), DefaultEnv()));
+  std::string body;
+  for (const auto& [k, v] : form) {
+    if (!body.empty()) body += '&';
+    body += PercentEncode(k) + "=" + PercentEncode(v);
+  }
+  // §8.2: the response is posted form-encoded to the response_uri.
+  MDL_ASSIGN_OR_RETURN(http::HttpReply reply, http::HttpCall("POST", request.response_uri, "", body,
+                                                             "application/x-www-form-urlencoded"));
+  if (reply.status < 200 || reply.status > 299) return http::StatusFromHttpReply(reply);
+  out["sent"] = true;
+  out["status"] = reply.status;
+  auto answer = ParseJson(reply.body);
+  out["verifier_answer"] = answer ? std::move(*answer) : json(reply.body);
+  return out;
+}
+
+void PrintPlanText(const json& r) {
+  std::cerr << "The verifier " << r.value("client_id", "") << " asks for:\n";
+  for (const json& d : r["disclosures"]) {
+    std::cerr << "  " << d.value("query_id", "") << ": " << d.value("vct", "") << " from "
+              << d.value("issuer", "") << " (" << d.value("credential_file", "") << ")\n";
+    std::cerr << "    disclosed:";
+    for (const json& c : d["disclosed_claims"]) std::cerr << " " << c.get<std::string>();
+    if (d["disclosed_claims"].empty()) std::cerr << " (no selectively disclosable claim)";
+    std::cerr << "\n    always visible:";
+    for (const json& c : d["always_visible"]) std::cerr << " " << c.get<std::string>();
+    std::cerr << "\n";
+  }
+}
+
+// --- request ----------------------------------------------------------------------------------
+
+struct RequestOptions {
+  std::string response_uri, dcql_file, db;
+  bool license_query = false, as_json = false;
+};
+
+// The license a society issues over OpenID4VCI (docs/openid4vc.md): the holder's name and the
+// license number.
+json LicenseQuery() {
+  return {{"credentials",
+           {{{"id", "license"},
+             {"format", std::string(oid4vc::kSdJwtVcFormat)},
+             {"meta", {{"vct_values", {"urn:medallion:vct:MedicalLicenseCredential:1"}}}},
+             {"claims", {{{"path", {"name"}}}, {{"path", {"license_number"}}}}}}}}};
+}
+
+Result<json> RunRequest(const RequestOptions& o) {
+  if (o.license_query == !o.dcql_file.empty())
+    return Status::InvalidArgument("give exactly one of --dcql FILE and --license-query");
+  json query;
+  if (o.license_query) {
+    query = LicenseQuery();
+  } else {
+    MDL_ASSIGN_OR_RETURN(Bytes bytes, ReadFileBytes(o.dcql_file));
+    auto j = ParseJsonObject(std::string(bytes.begin(), bytes.end()), "dcql_query");
+    if (!j) return j.status();
+    query = std::move(*j);
+  }
+  oid4vc::VerifierOptions vo;
+  vo.client_id = std::string(oid4vc::kRedirectUriPrefix) + o.response_uri;
+  vo.response_uri = o.response_uri;
+  MDL_ASSIGN_OR_RETURN(auto verifier, oid4vc::Verifier::Open(o.db, std::move(vo), DefaultEnv()));
+  MDL_ASSIGN_OR_RETURN(oid4vc::AuthorizationRequest r, verifier->CreateRequest(query));
+  return json{{"request_uri", r.uri},
+              {"state", r.state},
+              {"nonce", r.nonce},
+              {"expires", r.expires},
+              {"params", r.params}};
+}
+
+}  // namespace
+
+void AddOid4vpCommands(CLI::App& app, int& rc) {
+  CLI::App* top = app.add_subcommand(
+      "oid4vp", "OpenID4VP 1.0: answer a presentation request (wallet) or make one (verifier)");
+  top->require_subcommand(1);
+  {
+    auto o = std::make_shared<RespondOptions>();
+    auto* cmd = top->add_subcommand(
+        "respond",
+        "Wallet: answer an openid4vp:// request with your SD-JWT VCs (shows what would be "
+        "disclosed; sends only with --yes)");
+    cmd->add_option("request-uri", o->request_uri, "openid4vp://?... (the request by value)")
+        ->required();
+    cmd->add_option("--credential", o->credentials, "An SD-JWT VC you hold (repeatable)")
+        ->required();
+    cmd->add_option("--store", o->store, "Your wallet key store")->required();
+    cmd->add_option("--passphrase-file", o->passphrase_file,
+                    "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
+    cmd->add_option("--did", o->did, "Your DID")->required();
+    cmd->add_flag("--yes", o->yes,
+                  "Consent: build the presentation and post it to the verifier (without it, "
+                  "nothing is sent)");
+    cmd->add_flag("--json", o->as_json, "Print the result as JSON");
+    cmd->callback([o, &rc] {
+      auto r = RunRespond(*o);
+      if (!r) {
+        rc = ReportError(r.error());
+        return;
+      }
+      if (o->as_json) {
+        PrintJson(*r);
+      } else {
+        PrintPlanText(*r);
+        if (!(*r)["sent"].get<bool>())
+          std::cout << "not sent: run again with --yes to disclose this to "
+                    << r->value("response_uri", "") << "\n";
+        else
+          std::cout << "sent to " << r->value("response_uri", "") << "; the verifier answered "
+                    << (*r)["status"].get<int>() << " " << DumpJson((*r)["verifier_answer"])
+                    << "\n";
+      }
+      rc = kExitOk;
+    });
+  }
+  {
+    auto o = std::make_shared<RequestOptions>();
+    auto* cmd = top->add_subcommand(
+        "request",
+        "Verifier: a new presentation request (prints the openid4vp:// URI; the request is kept "
+        "in --db)");
+    cmd->add_option("--response-uri", o->response_uri,
+                    "Where the wallet posts its answer (direct_post; client_id is "
+                    "redirect_uri:<this>)")
+        ->required();
+    cmd->add_option("--dcql", o->dcql_file, "The DCQL query (a JSON file)");
+    cmd->add_flag("--license-query", o->license_query,
+                  "Ask for a medical license's name and license number");
+    cmd->add_option("--db", o->db, "The verifier's request file (SQLite)")->required();
+    cmd->add_flag("--json", o->as_json, "Print the result as JSON");
+    cmd->callback([o, &rc] {
+      auto r = RunRequest(*o);
+      if (!r) {
+        rc = ReportError(r.error());
+        return;
+      }
+      if (o->as_json)
+        PrintJson(*r);
+      else
+        std::cout << r->value("request_uri", "") << "\n";
+      rc = kExitOk;
+    });
+  }
+}
+
+}  // namespace medallion::cli
