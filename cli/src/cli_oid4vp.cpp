@@ -1,8 +1,9 @@
 // `medallion oid4vp respond` (a wallet answering an OpenID for Verifiable Presentations 1.0
 // Authorization Request by value with the SD-JWT VCs it holds, after the holder's consent) and
-// `medallion oid4vp request` (a verifier for scripts: a request URI whose state is kept in a
-// SQLite file). The protocol logic is oid4vc/verifier.h; this file is the command line and the
-// HTTP post of the direct_post response (OpenID4VP §8.2).
+// `medallion oid4vp request` / `oid4vp verify` (a verifier for scripts: a request URI whose state
+// is kept in a SQLite file, and the check of the form the wallet posted). The protocol logic is
+// oid4vc/verifier.h; this file is the command line and the HTTP post of the direct_post response
+// (OpenID4VP §8.2).
 #include "cli_oid4vp.h"
 
 #include <CLI/CLI.hpp>
@@ -17,9 +18,12 @@
 #include "medallion/core/encoding.h"
 #include "medallion/core/env.h"
 #include "medallion/core/json.h"
+#include "medallion/did/did_web.h"
+#include "medallion/did/resolver.h"
 #include "medallion/http/http_client.h"
 #include "medallion/oid4vc/dcql.h"
 #include "medallion/oid4vc/verifier.h"
+#include "medallion/roles/did_web_http.h"
 #include "medallion/roles/flow.h"
 #include "medallion/roles/uma_http.h"
 
@@ -181,6 +185,46 @@ Result<json> RunRequest(const RequestOptions& o) {
               {"params", r.params}};
 }
 
+// --- verify -----------------------------------------------------------------------------------
+
+struct VerifyOptions {
+  std::string response_uri, db, form_file, ca_file;
+  bool allow_insecure_loopback = false, as_json = false;
+};
+
+// The form a script saved from the POST to its response_uri, checked by the request kept in --db
+// (Verifier::VerifyResponse: state, single use, each SD-JWT+KB — issuer signature through
+// did:key or did:web, KB-JWT nonce and aud — and the DCQL query).
+Result<json> RunVerify(const VerifyOptions& o) {
+  MDL_ASSIGN_OR_RETURN(Bytes bytes, ReadFileBytes(o.form_file));
+  std::string body(bytes.begin(), bytes.end());
+  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+  MDL_ASSIGN_OR_RETURN(auto form, roles::ParseForm(body));
+  oid4vc::VerifierOptions vo;
+  vo.client_id = std::string(oid4vc::kRedirectUriPrefix) + o.response_uri;
+  vo.response_uri = o.response_uri;
+  MDL_ASSIGN_OR_RETURN(auto verifier, oid4vc::Verifier::Open(o.db, std::move(vo), DefaultEnv()));
+  roles::HttpsFetcherOptions fo;
+  fo.ca_file = o.ca_file;
+  fo.allow_insecure_loopback = o.allow_insecure_loopback;
+  did::Resolver resolver;  // did:key, and did:web over HTTPS
+  resolver.Register(std::make_shared<did::DidWebResolver>(
+      std::make_shared<roles::HttpsDocumentFetcher>(fo), DefaultEnv(), 60'000));
+  MDL_ASSIGN_OR_RETURN(oid4vc::VerifiedPresentation vp, verifier->VerifyResponse(form, resolver));
+  json credentials = json::object();
+  for (const auto& [id, list] : vp.credentials) {
+    for (const claims::VerifiedSdJwt& c : list) {
+      auto payload = ParseJson(c.payload_json);
+      credentials[id].push_back({{"issuer", c.issuer},
+                                 {"vct", c.vct},
+                                 {"key_bound", c.key_bound},
+                                 {"disclosed", c.disclosed},
+                                 {"claims", payload ? std::move(*payload) : json::object()}});
+    }
+  }
+  return json{{"state", vp.state}, {"verified", true}, {"credentials", credentials}};
+}
+
 }  // namespace
 
 void AddOid4vpCommands(CLI::App& app, int& rc) {
@@ -251,6 +295,41 @@ void AddOid4vpCommands(CLI::App& app, int& rc) {
         PrintJson(*r);
       else
         std::cout << r->value("request_uri", "") << "\n";
+      rc = kExitOk;
+    });
+  }
+  {
+    auto o = std::make_shared<VerifyOptions>();
+    auto* cmd = top->add_subcommand(
+        "verify",
+        "Verifier: check a wallet's direct_post answer (the form body, saved to a file) against "
+        "the request kept in --db");
+    cmd->add_option("--response-uri", o->response_uri, "The response URI the request named")
+        ->required();
+    cmd->add_option("--db", o->db, "The verifier's request file (from `oid4vp request`)")
+        ->required();
+    cmd->add_option("--form", o->form_file,
+                    "The posted application/x-www-form-urlencoded body (vp_token, state)")
+        ->required();
+    cmd->add_option("--ca-file", o->ca_file, "CAs to trust for did:web (PEM; else the system's)");
+    cmd->add_flag("--allow-insecure-loopback", o->allow_insecure_loopback,
+                  "Development: resolve did:web of 127.0.0.1/localhost over plain HTTP");
+    cmd->add_flag("--json", o->as_json, "Print the result as JSON");
+    cmd->callback([o, &rc] {
+      auto r = RunVerify(*o);
+      if (!r) {
+        rc = ReportError(r.error());
+        return;
+      }
+      if (o->as_json) {
+        PrintJson(*r);
+      } else {
+        std::cout << "verified (state " << r->value("state", "") << ")\n";
+        for (const auto& [id, list] : (*r)["credentials"].items())
+          for (const json& c : list)
+            std::cout << "  " << id << ": " << c.value("vct", "") << " from "
+                      << c.value("issuer", "") << " " << DumpJson(c["claims"]) << "\n";
+      }
       rc = kExitOk;
     });
   }

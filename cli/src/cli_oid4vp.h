@@ -1,5 +1,5 @@
-// Registration of `medallion oid4vp respond|request` (docs/openid4vc.md): a wallet answering an
-// OpenID4VP 1.0 request, and a verifier making one for scripts.
+// Registration of `medallion oid4vp respond|request|verify` (docs/openid4vc.md): a wallet
+// answering an OpenID4VP 1.0 request, and a verifier making and checking one for scripts.
 #pragma once
 
 namespace CLI {

@@ -9,7 +9,8 @@
 // KB-JWT by the cnf key with the request's nonce and aud = client_id, and only the asked-for
 // disclosures. Negative: a query the wallet cannot satisfy gets no disclosure (nonzero exit,
 // nothing posted); without --yes nothing is posted; plain http to a host that is not loopback is
-// refused; `medallion oid4vp request` makes a request their library parses.
+// refused; `medallion oid4vp request` makes a request their library parses, and our own
+// verifier (`oid4vp request` + `oid4vp verify`) checks what `oid4vp respond` posts, once.
 //
 // Usage: node oid4vp_interop.mjs <path-to-medallion>
 import crypto from 'node:crypto';
@@ -220,6 +221,13 @@ async function main() {
       data += d;
     });
     req.on('end', async () => {
+      if (req.url === '/ours') {
+        // Our verifier's response endpoint for scripts: the body is saved for `oid4vp verify`.
+        writeFileSync(path.join(work, 'ours.form'), data);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+        return;
+      }
       const entry = { contentType: req.headers['content-type'], form: Object.fromEntries(new URLSearchParams(data)) };
       received.push(entry);
       try {
@@ -328,6 +336,20 @@ async function main() {
     parsedOurs = { error: e.message };
   }
   check('`oid4vp request --license-query` prints a request their library parses (DCQL, direct_post)', ours.code === 0 && parsedOurs?.params?.response_mode === 'direct_post' && parsedOurs?.params?.dcql_query?.credentials?.[0]?.id === 'license', parsedOurs ?? ours);
+
+  // 7. Our own verifier end to end for scripts: `oid4vp request` -> `oid4vp respond --yes` ->
+  //    the saved form -> `oid4vp verify` (the society's did:web resolved on loopback).
+  const oursUri = `http://127.0.0.1:${server.address().port}/ours`;
+  const mine = await run(['oid4vp', 'request', '--response-uri', oursUri, '--license-query', '--db', 'verifier.db']);
+  const answered = await run(['oid4vp', 'respond', mine.out.trim(), ...wallet, '--yes']);
+  check('`oid4vp respond --yes` answers `oid4vp request`', mine.code === 0 && answered.code === 0 && /sent to/.test(answered.out), { mine, answered });
+  const verifyArgs = ['oid4vp', 'verify', '--db', 'verifier.db', '--response-uri', oursUri, '--form', 'ours.form', '--allow-insecure-loopback', '--json'];
+  const checked = await run(verifyArgs);
+  const vr = checked.code === 0 ? JSON.parse(checked.out) : {};
+  const c = vr.credentials?.license?.[0];
+  check('`oid4vp verify` accepts it: key bound, name and license_number, nothing else disclosed', checked.code === 0 && vr.verified === true && c?.key_bound === true && c?.claims?.name === 'Dr. Elena Rivera' && c?.claims?.license_number === 'MA-MD-204812' && c?.claims?.specialty === undefined, checked);
+  const again = await run(verifyArgs);
+  check('`oid4vp verify` refuses the same answer twice (the request is spent)', again.code !== 0 && /already answered/.test(again.err), again);
 }
 
 try {
