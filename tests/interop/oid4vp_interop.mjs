@@ -205,6 +205,23 @@ async function main() {
     return crypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64u(raw) }, format: 'jwk' });
   };
 
+  // @sd-jwt/sd-jwt-vc: the issuer's signature, the disclosures, the KB-JWT (by the cnf key, for
+  // the nonce).
+  const verifyPresentation = (p, nonce) => {
+    const kid = JSON.parse(Buffer.from(p.split('.')[0], 'base64url')).kid;
+    const issuerKey = issuerKeyFor(kid);
+    const sdjwt = new SDJwtVcInstance({
+      hasher: digest,
+      hashAlg: 'sha-256',
+      verifier: (d, sig) => crypto.verify(null, Buffer.from(d), issuerKey, Buffer.from(sig, 'base64url')),
+      kbVerifier: (d, sig, payload) => {
+        const cnf = payload?.cnf?.jwk;
+        return crypto.verify(null, Buffer.from(d), crypto.createPublicKey({ key: cnf, format: 'jwk' }), Buffer.from(sig, 'base64url'));
+      },
+    });
+    return sdjwt.verify(p, { keyBindingNonce: nonce, requireKeyBindings: true });
+  };
+
   // --- Their verifier: requests, and the response endpoint on loopback. -----------------------
   const requests = new Map(); // state -> authorizationRequestPayload
   const received = []; // every post, with its outcome
@@ -239,19 +256,8 @@ async function main() {
         for (const [id, presentations] of Object.entries(parsed.dcql?.presentations ?? {})) {
           entry.verified[id] = [];
           for (const p of [presentations].flat()) {
-            const kid = JSON.parse(Buffer.from(p.split('.')[0], 'base64url')).kid;
-            const issuerKey = issuerKeyFor(kid);
-            const sdjwt = new SDJwtVcInstance({
-              hasher: digest,
-              hashAlg: 'sha-256',
-              verifier: (d, sig) => crypto.verify(null, Buffer.from(d), issuerKey, Buffer.from(sig, 'base64url')),
-              kbVerifier: (d, sig, payload) => {
-                const cnf = payload?.cnf?.jwk;
-                return crypto.verify(null, Buffer.from(d), crypto.createPublicKey({ key: cnf, format: 'jwk' }), Buffer.from(sig, 'base64url'));
-              },
-            });
-            const v = await sdjwt.verify(p, { keyBindingNonce: payload.nonce, requireKeyBindings: true });
-            entry.verified[id].push({ payload: v.payload, kb: v.kb?.payload, disclosures: p.split('~').slice(1, -1).length });
+            const v = await verifyPresentation(p, payload.nonce);
+            entry.verified[id].push({ presentation: p, payload: v.payload, kb: v.kb?.payload, disclosures: p.split('~').slice(1, -1).length });
           }
         }
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -305,6 +311,15 @@ async function main() {
   check('@sd-jwt/sd-jwt-vc verifies the presentation: society signature, KB-JWT by the cnf key with the nonce', v && v.payload?.iss === banner.did && v.payload?.vct === VCT && v.kb?.nonce === r1.payload.nonce, post.error ?? v);
   check('the KB-JWT audience is the client_id (redirect_uri: prefix, OpenID4VP Appendix B.3.6)', v?.kb?.aud === `redirect_uri:${responseUri}`, v?.kb);
   check('exactly the asked-for claims: name and license_number, not specialty, schedules, jurisdiction', v?.payload?.name === 'Dr. Elena Rivera' && v?.payload?.license_number === 'MA-MD-204812' && v.payload.specialty === undefined && v.payload.schedules === undefined && v.payload.jurisdiction === undefined && v.disclosures === 1, v?.payload);
+
+  // The same checks are live: the presentation does not verify for another nonce.
+  let otherNonce = null;
+  try {
+    await verifyPresentation(v?.presentation ?? '', 'another-nonce');
+  } catch (e) {
+    otherNonce = e.message;
+  }
+  check('and @sd-jwt/sd-jwt-vc refuses it for another nonce (the KB-JWT check is live)', typeof otherNonce === 'string' && /nonce/i.test(otherNonce), otherNonce);
 
   // 3. A query the wallet cannot satisfy: no disclosure, nonzero exit, nothing posted.
   const r3 = await newRequest({ credentials: [{ id: 'passport', format: 'dc+sd-jwt', meta: { vct_values: ['urn:example:vct:Passport:1'] }, claims: [{ path: ['document_number'] }] }] });
