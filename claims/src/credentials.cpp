@@ -309,11 +309,18 @@ Result<uint32_t> AllowedFills(const json& vc) {
   if (s == nullptr || !s->contains("prescription"))
     return Status::InvalidArgument("not a prescription");
   const json& r = (*s)["prescription"];
-  uint64_t repeats = 0;
-  if (r.contains("dispenseRequest") && r["dispenseRequest"].contains("numberOfRepeatsAllowed")) {
-    repeats = r["dispenseRequest"]["numberOfRepeatsAllowed"].get<uint64_t>();
+  uint32_t repeats = 0;
+  if (r.is_object() && r.contains("dispenseRequest") && r["dispenseRequest"].is_object() &&
+      r["dispenseRequest"].contains("numberOfRepeatsAllowed")) {
+    // The range CheckMedicationRequest allows (0..99); anything else (a fraction, a negative
+    // or huge number, another type) is refused, never converted.
+    const json& n = r["dispenseRequest"]["numberOfRepeatsAllowed"];
+    if (!n.is_number_integer() || n.get<int64_t>() < 0 || n.get<int64_t>() > 99)
+      return Status::InvalidArgument(
+          "dispenseRequest.numberOfRepeatsAllowed must be an integer 0..99");
+    repeats = static_cast<uint32_t>(n.get<int64_t>());
   }
-  return static_cast<uint32_t>(1 + repeats);
+  return 1 + repeats;
 }
 
 std::string NewCredentialId(Rng& rng) {

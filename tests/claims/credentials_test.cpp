@@ -159,6 +159,21 @@ TEST_CASE("Prescription credential: subject, schedule, license evidence", "[clai
   REQUIRE(vc);
   CHECK(CheckPrescriptionCredential(*vc).ok());
   CHECK(*AllowedFills(*vc) == 2);
+  {
+    // fuzz:data_integrity (UBSan): a repeat count that is not an integer 0..99 is refused,
+    // never converted (4.4e27 into uint64_t was undefined behaviour; -1 and 2^32 wrapped).
+    json odd = *vc;
+    json& n = odd["credentialSubject"]["prescription"]["dispenseRequest"]["numberOfRepeatsAllowed"];
+    for (const json& bad : {json(4.444444444444444e27), json(-1), json(4294967296LL), json(1.5),
+                            json("3"), json(100)}) {
+      n = bad;
+      CHECK_FALSE(AllowedFills(odd).has_value());
+    }
+    n = 99;
+    CHECK(*AllowedFills(odd) == 100);
+    odd["credentialSubject"]["prescription"]["dispenseRequest"] = "not an object";
+    CHECK(*AllowedFills(odd) == 1);
+  }
   CHECK((*vc)["credentialSubject"]["controlledSubstanceSchedule"] == "II");
   auto d1 = CredentialDigest(*vc);
   REQUIRE(d1);

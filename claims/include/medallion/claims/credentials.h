@@ -95,6 +95,7 @@ Result<nlohmann::json> BuildPrescriptionCredential(const std::string& id,
 Status CheckPrescriptionCredential(const nlohmann::json& vc);
 
 // Number of fills a prescription allows: 1 + dispenseRequest.numberOfRepeatsAllowed.
+// invalid_argument: not a prescription, or numberOfRepeatsAllowed not an integer 0..99.
 Result<uint32_t> AllowedFills(const nlohmann::json& prescription_vc);
 
 // SHA-256 over the JCS form of a (secured) credential: the "digital postmark" anchored on the
