@@ -185,7 +185,10 @@ void PhysicianDesk::Absorb(Patient& p, const flow::Answer& a) {
       }
     }
     p.scopes = scopes;
-    if (a.body["expires_in"].is_number_integer())
+    // The container's answer: a lifetime beyond a year (or negative) is not believed, and
+    // never added as is (a huge one would overflow).
+    if (a.body["expires_in"].is_number_integer() && a.body["expires_in"].get<int64_t>() >= 0 &&
+        a.body["expires_in"].get<int64_t>() <= 366 * 86400)
       p.expires = env_.clock->NowSeconds() + a.body["expires_in"].get<int64_t>();
     return;
   }
