@@ -39,6 +39,12 @@ constexpr const char* kMigrations[] = {
     "  used INTEGER NOT NULL DEFAULT 0);",
     // 2: the DID an ldp_vc offer's key proof must belong to ('' for dc+sd-jwt).
     "ALTER TABLE offers ADD COLUMN holder_did TEXT NOT NULL DEFAULT '';",
+    // 3: deferred issuance (§9): offers whose claims come later, and the transaction ids given
+    // for them (digests), each bound to the access token (digest) and the proven key (a JWK).
+    "ALTER TABLE offers ADD COLUMN deferred INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE transactions (digest BLOB PRIMARY KEY, token BLOB NOT NULL, "
+    "  offer TEXT NOT NULL REFERENCES offers(id), holder_jwk TEXT NOT NULL, "
+    "  expires INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);",
 };
 
 Status Err(StatusCode code, std::string_view reason, std::string_view detail) {
@@ -237,6 +243,7 @@ std::string Issuer::CredentialIssuerMetadata() const {
   json m = {{"credential_issuer", options_.credential_issuer},
             {"credential_endpoint", Endpoint("credential")},
             {"nonce_endpoint", Endpoint("nonce")},
+            {"deferred_credential_endpoint", Endpoint("deferred_credential")},
             {"display", json::array({{{"name", options_.display_name}, {"locale", "en"}}})},
             {"credential_configurations_supported",
              {{std::string(kLicenseSdJwtConfiguration), license},
@@ -261,7 +268,11 @@ Result<Offer> Issuer::CreateOffer(const OfferRequest& request) {
   if (request.configuration_id == kLicenseLdpConfiguration &&
       !request.holder_did.starts_with("did:"))
     return Status::InvalidArgument("an ldp_vc offer names the holder's DID");
-  auto claims = ParseJsonObject(request.claims_json, "the claims");
+  if (request.deferred && (request.configuration_id != kLicenseSdJwtConfiguration ||
+                           !deferred_source_ || request.label.empty()))
+    return Status::InvalidArgument(
+        "a deferred offer is a dc+sd-jwt one with a label, on an issuer with a deferred source");
+  auto claims = ParseJsonObject(request.deferred ? "{}" : request.claims_json, "the claims");
   if (!claims) return claims.status();
   Offer o;
   o.id = env_.rng->RandomId(16);
@@ -285,7 +296,7 @@ Result<Offer> Issuer::CreateOffer(const OfferRequest& request) {
   std::lock_guard lock(mu_);
   Stmt s(db_,
          "INSERT INTO offers (id, code_digest, tx_digest, configuration, claims, disclosable, "
-         "label, offer, created, expires, holder_did) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+         "label, offer, created, expires, holder_did, deferred) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
          kWhat);
   s.Text(1, o.id).Blob(2, Digest(code));
   // The transaction code is kept as SHA-256(code ":" tx_code): not guessable from the table.
@@ -300,7 +311,8 @@ Result<Offer> Issuer::CreateOffer(const OfferRequest& request) {
       .Text(8, o.offer_json)
       .Int(9, now)
       .Int(10, o.expires)
-      .Text(11, request.holder_did);
+      .Text(11, request.holder_did)
+      .Int(12, request.deferred ? 1 : 0);
   if (s.Step() != SQLITE_DONE) return s.Error();
   // Expired tokens, and expired offers no live token needs, are of no use: dropped as new
   // offers come, so the file does not grow with every offer ever made.
@@ -308,8 +320,13 @@ Result<Offer> Issuer::CreateOffer(const OfferRequest& request) {
   Stmt t(db_, "DELETE FROM tokens WHERE expires <= ?", kWhat);
   t.Int(1, stale);
   if (t.Step() != SQLITE_DONE) return t.Error();
+  Stmt x(db_, "DELETE FROM transactions WHERE expires <= ? OR used = 1", kWhat);
+  x.Int(1, stale);
+  if (x.Step() != SQLITE_DONE) return x.Error();
   Stmt d(db_,
-         "DELETE FROM offers WHERE expires <= ? AND id NOT IN (SELECT offer FROM tokens)", kWhat);
+         "DELETE FROM offers WHERE expires <= ? AND id NOT IN (SELECT offer FROM tokens) AND "
+         "id NOT IN (SELECT offer FROM transactions)",
+         kWhat);
   d.Int(1, stale);
   if (d.Step() != SQLITE_DONE) return d.Error();
   return o;
@@ -550,8 +567,11 @@ Result<std::string> Issuer::Credential(std::string_view access_token,
       config.get<std::string>() != kLicenseLdpConfiguration)
     return Bad(error::kUnknownCredentialConfiguration, "unknown credential configuration");
   std::string claims_text, disclosable_text, configuration, holder_did;
+  bool deferred = false;
   {
-    Stmt q(db_, "SELECT configuration, claims, disclosable, holder_did FROM offers WHERE id = ?",
+    Stmt q(db_,
+           "SELECT configuration, claims, disclosable, holder_did, deferred FROM offers "
+           "WHERE id = ?",
            kWhat);
     q.Text(1, offer_id);
     if (q.Step() != SQLITE_ROW) return q.Error();
@@ -559,6 +579,7 @@ Result<std::string> Issuer::Credential(std::string_view access_token,
     claims_text = q.Col(1);
     disclosable_text = q.Col(2);
     holder_did = q.Col(3);
+    deferred = q.ColInt(4) != 0;
   }
   const bool ldp = configuration == kLicenseLdpConfiguration;
   if (config.get<std::string>() != configuration)
@@ -582,10 +603,36 @@ Result<std::string> Issuer::Credential(std::string_view access_token,
   if (spend.Step() != SQLITE_DONE) return spend.Error();
   if (sqlite3_changes(db_) != 1)
     return Err(StatusCode::kUnauthenticated, error::kInvalidToken, "the access token is used");
+  if (deferred) {
+    // §8.3: not ready yet — a transaction_id for the deferred endpoint (§9), single-use, bound
+    // to this access token and to the key just proven.
+    const std::string transaction_id = env_.rng->RandomId(32);
+    Stmt t(db_,
+           "INSERT INTO transactions (digest, token, offer, holder_jwk, expires) "
+           "VALUES (?,?,?,?,?)",
+           kWhat);
+    t.Blob(1, Digest(transaction_id))
+        .Blob(2, token_digest)
+        .Text(3, offer_id)
+        .Text(4, PublicJwk(holder.key).dump())
+        .Int(5, now + options_.transaction_ttl_seconds);
+    if (t.Step() != SQLITE_DONE) return t.Error();
+    return json{{"transaction_id", transaction_id},
+                {"interval", options_.deferred_interval_seconds}}
+        .dump();
+  }
   // ldp_vc: the license as the society signed it at onboarding (its subject is the holder DID
   // the proof was just checked against).
   if (ldp)
     return json{{"credentials", json::array({{{"credential", json::parse(claims_text)}}})}}.dump();
+  return SdJwtCredential(claims_text, disclosable_text, holder, now);
+}
+
+// The SD-JWT VC of `claims_text` bound to the holder's key (touches no state but the signer).
+Result<std::string> Issuer::SdJwtCredential(const std::string& claims_text,
+                                            const std::string& disclosable_text,
+                                            const HolderKey& holder, int64_t now) {
+  const PublicKey& key = holder.key;
   json payload = json::parse(claims_text);
   payload["vct"] = std::string(kLicenseVct);
   payload["iss"] = issuer_did_;
@@ -594,14 +641,81 @@ Result<std::string> Issuer::Credential(std::string_view access_token,
   so.disclosable = json::parse(disclosable_text).get<std::vector<std::string>>();
   so.min_decoys = 1;
   so.max_decoys = 3;
-  if (holder.key.alg == ProofAlg::kEdDSA) {
-    so.holder = claims::HolderKey{claims::Alg::kEdDSA, holder.key.x};
+  if (key.alg == ProofAlg::kEdDSA) {
+    so.holder = claims::HolderKey{claims::Alg::kEdDSA, key.x};
   } else {
-    payload["cnf"] = {{"jwk", PublicJwk(holder.key)}};  // RFC 7800 §3.2
+    payload["cnf"] = {{"jwk", PublicJwk(key)}};  // RFC 7800 §3.2
   }
   auto sd_jwt = claims::IssueSdJwt(payload, options_.signer, so, env_);
   if (!sd_jwt) return sd_jwt.status();
   return json{{"credentials", json::array({{{"credential", *sd_jwt}}})}}.dump();
+}
+
+void Issuer::SetDeferredSource(DeferredSource source) {
+  std::lock_guard lock(mu_);
+  deferred_source_ = std::move(source);
+}
+
+Result<std::string> Issuer::DeferredCredential(std::string_view access_token,
+                                               std::string_view request_json) {
+  if (access_token.empty())
+    return Err(StatusCode::kUnauthenticated, error::kInvalidToken, "an access token is required");
+  auto request = ParseJsonObject(request_json, "the deferred credential request");
+  if (!request) return Bad(error::kInvalidCredentialRequest, "the body is not a JSON object");
+  const json& id = MemberOr(*request, "transaction_id");
+  if (!id.is_string() || id.get<std::string>().empty())
+    return Bad(error::kInvalidCredentialRequest, "transaction_id is missing (§9.1)");
+  const std::string transaction_id = id.get<std::string>();
+  const Bytes digest = Digest(transaction_id);
+  const Bytes token_digest = Digest(access_token);
+  const Status unknown = Bad(error::kInvalidTransactionId,
+                             "the transaction_id is unknown, used, expired or another session's");
+  std::string offer_id, label, disclosable_text, holder_jwk;
+  DeferredSource source;
+  {
+    std::lock_guard lock(mu_);
+    // Unknown, used, expired and another token's ids get the same answer (§9.3).
+    Stmt q(db_,
+           "SELECT t.offer, o.label, o.disclosable, t.holder_jwk FROM transactions t JOIN offers o "
+           "ON o.id = t.offer WHERE t.digest = ? AND t.token = ? AND t.used = 0 AND t.expires > ?",
+           kWhat);
+    q.Blob(1, digest).Blob(2, token_digest).Int(3, Now());
+    const int rc = q.Step();
+    if (rc == SQLITE_DONE) return unknown;
+    if (rc != SQLITE_ROW) return q.Error();
+    offer_id = q.Col(0);
+    label = q.Col(1);
+    disclosable_text = q.Col(2);
+    holder_jwk = q.Col(3);
+    source = deferred_source_;
+  }
+  if (!source) return Status::FailedPrecondition("this issuer has no deferred source");
+  // Asked outside mu_: the source (the society's clerk desk) has its own lock.
+  auto ready = source(label);
+  std::lock_guard lock(mu_);
+  auto spend = [&]() -> Status {
+    Stmt u(db_, "UPDATE transactions SET used = 1 WHERE digest = ? AND token = ? AND used = 0",
+           kWhat);
+    u.Blob(1, digest).Blob(2, token_digest);
+    if (u.Step() != SQLITE_DONE) return u.Error();
+    if (sqlite3_changes(db_) != 1) return unknown;  // a concurrent request took it
+    return Status::Ok();
+  };
+  if (!ready) {
+    MDL_RETURN_IF_ERROR(spend());
+    return Err(StatusCode::kPermissionDenied, error::kCredentialRequestDenied,
+               "the credential will not be issued: " + ready.error().message());
+  }
+  if (!ready->has_value())  // §9.2: still pending — the same id, and the interval again
+    return json{{"transaction_id", transaction_id},
+                {"interval", options_.deferred_interval_seconds}}
+        .dump();
+  auto claims = ParseJsonObject(**ready, "the deferred claims");
+  if (!claims) return claims.status();
+  auto key = KeyFromJwk(json::parse(holder_jwk));
+  if (!key) return key.status();
+  MDL_RETURN_IF_ERROR(spend());
+  return SdJwtCredential(claims->dump(), disclosable_text, HolderKey{std::move(*key)}, Now());
 }
 
 }  // namespace medallion::oid4vc

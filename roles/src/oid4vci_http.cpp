@@ -117,8 +117,25 @@ void RegisterOid4vciRoutes(httplib::Server& server, oid4vc::Issuer& issuer) {
     auto credential = is->Credential(token, req.body);
     if (!credential) return SendProtocolError(res, credential.error());
     NoStore(res);
+    // §8.3: a deferred answer (transaction_id + interval) is 202 Accepted.
+    if (json::parse(*credential).contains("transaction_id")) res.status = 202;
     res.set_content(*credential, "application/json");
   });
+  server.Post(
+      "/oid4vci/deferred_credential", [is](const httplib::Request& req, httplib::Response& res) {
+        const std::string token = BearerToken(req);
+        if (token.empty()) {
+          NoStore(res);
+          res.set_header("WWW-Authenticate", "Bearer");
+          return http::SendError(res, 401, "invalid_token", "a bearer access token is required");
+        }
+        auto credential = is->DeferredCredential(token, req.body);
+        if (!credential) return SendProtocolError(res, credential.error());
+        NoStore(res);
+        // §9.2: still pending is 202 with the transaction_id and interval again.
+        if (!json::parse(*credential).contains("credentials")) res.status = 202;
+        res.set_content(*credential, "application/json");
+      });
 }
 
 Result<std::string> SocietyLicenseClaims(claims::Society& society, const std::string& license_id) {
@@ -156,6 +173,20 @@ void RegisterSocietyOid4vciRoutes(httplib::Server& server, claims::Society& soci
   RegisterOid4vciRoutes(server, issuer);
   claims::Society* s = &society;
   oid4vc::Issuer* is = &issuer;
+  // Deferred offers (§9) are for onboarding requests awaiting the clerk: pending until she
+  // decides; approved, the license's claims; rejected (or the license no longer active), a
+  // final refusal.
+  issuer.SetDeferredSource(
+      [s](const std::string& request_id) -> Result<std::optional<std::string>> {
+        MDL_ASSIGN_OR_RETURN(json request, s->OnboardingRequest(request_id));
+        const std::string status = request.value("status", "");
+        if (status == "pending") return std::optional<std::string>();
+        if (status != "approved" || !MemberOr(request, "credential").is_object())
+          return Status::PermissionDenied("the onboarding request was " + status);
+        MDL_ASSIGN_OR_RETURN(std::string claims,
+                             SocietyLicenseClaims(*s, request["credential"].value("id", "")));
+        return std::optional<std::string>(std::move(claims));
+      });
   server.Post("/society/v1/oid4vci/offers", [s, is, admin_token](const httplib::Request& req,
                                                                  httplib::Response& res) {
     const std::string h = req.get_header_value("Authorization");
@@ -166,16 +197,49 @@ void RegisterSocietyOid4vciRoutes(httplib::Server& server, claims::Society& soci
     auto parsed = http::ReadJsonBody(req, res);
     if (!parsed) return;
     const json& body = *parsed;
-    if (!body.is_object() || !MemberOr(body, "license_id").is_string() ||
+    if (!body.is_object() ||
+        MemberOr(body, "license_id").is_string() == MemberOr(body, "request_id").is_string() ||
         (body.contains("tx_code") && !body["tx_code"].is_boolean()) ||
         (body.contains("format") && !body["format"].is_string()))
-      return http::SendError(
-          res, 400, "invalid_request",
-          "the body is {\"license_id\", \"tx_code\"?: boolean, \"format\"?: string}");
-    const std::string license_id = body["license_id"];
+      return http::SendError(res, 400, "invalid_request",
+                             "the body is {\"license_id\" | \"request_id\", \"tx_code\"?: "
+                             "boolean, \"format\"?: string}");
     const std::string format = body.value("format", "dc+sd-jwt");
     if (format != "dc+sd-jwt" && format != "ldp_vc")
       return http::SendError(res, 400, "invalid_request", "format is dc+sd-jwt or ldp_vc");
+    if (body.contains("request_id")) {
+      // Deferred issuance (OpenID4VCI §9): an onboarding request the clerk has not decided.
+      const std::string request_id = body["request_id"];
+      if (!s->options().review)
+        return http::SendError(res, 412, "failed_precondition",
+                               "deferred offers exist only in review mode");
+      if (format != "dc+sd-jwt")
+        return http::SendError(res, 400, "invalid_request", "a deferred offer is dc+sd-jwt");
+      auto request = s->OnboardingRequest(request_id);
+      if (!request) return http::SendError(res, request.error());
+      if ((*request).value("status", "") != "pending")
+        return http::SendError(res, 412, "failed_precondition",
+                               "the request is decided: offer its license by license_id");
+      oid4vc::OfferRequest r;
+      r.deferred = true;
+      r.disclosable = {"/name", "/jurisdiction", "/license_type", "/specialty", "/schedules"};
+      r.tx_code = body.value("tx_code", true);
+      r.label = request_id;
+      auto offer = is->CreateOffer(r);
+      if (!offer) return http::SendError(res, offer.error());
+      NoStore(res);
+      return http::SendJson(res,
+                            {{"request_id", request_id},
+                             {"format", format},
+                             {"deferred", true},
+                             {"offer_uri", offer->uri},
+                             {"offer_uri_by_reference", offer->uri_by_reference},
+                             {"tx_code", offer->tx_code},
+                             {"expires", offer->expires},
+                             {"credential_offer", json::parse(offer->offer_json)}},
+                            201);
+    }
+    const std::string license_id = body["license_id"];
     auto claims = SocietyLicenseClaims(*s, license_id);
     if (!claims) return http::SendError(res, claims.error());
     oid4vc::OfferRequest r;

@@ -342,6 +342,43 @@ async function main() {
     if (publicJwk) check(`${alg}: cnf.jwk is the key of her proof`, p.cnf?.jwk?.x === publicJwk.x && p.cnf?.jwk?.crv === publicJwk.crv, p.cnf);
     else check(`${alg}: cnf.jwk is an Ed25519 key of her wallet`, p.cnf?.jwk?.crv === 'Ed25519' && typeof p.cnf?.jwk?.x === 'string', p.cnf);
   }
+
+  // Deferred issuance (§9): a society in review mode offers the license of an onboarding request
+  // the clerk has not decided; their client gets a transaction_id and asks the deferred endpoint,
+  // which answers 202 pending with the same id. (The clerk's approval needs a passkey session at
+  // the desk, which this walk has not: the approved path is covered by oid4vc_tests.)
+  {
+    society.kill('SIGTERM');
+    await new Promise((r) => society.once('exit', r));
+    const rb = await startSociety(['issuer', 'serve', '--review', '--dir', 'society-review', '--store', 'society.wallet', '--directory', 'directory.json', '--listen', '127.0.0.1:0', '--json']);
+    const rid = rb.oid4vci.credential_issuer;
+    const radmin = readFileSync(path.join(work, 'society-review', 'admin.token'), 'utf8').trim();
+    const ch = (await call('POST', `${rid}/society/v1/challenge`)).json;
+    const t = Math.floor(Date.now() / 1000);
+    const p = signJws({ alg: 'EdDSA', kid: `${did}#${mk}`, typ: 'did-auth+jwt' }, { aud: ch.audience, exp: t + 120, iat: t, iss: did, nonce: ch.nonce, sub: did }, dr.privateKey);
+    const pending = await call('POST', `${rid}/society/v1/licenses`, { body: { proof: p, license_number: 'MA-MD-204812', name: 'Dr. Elena Rivera' } });
+    const requestId = pending.json?.request;
+    check('deferred: in review mode onboarding waits for the clerk', pending.json?.status === 'pending' && typeof requestId === 'string', pending.json);
+    const made = await call('POST', `${rid}/society/v1/oid4vci/offers`, { bearer: radmin, body: { request_id: requestId } });
+    check('deferred: the society offers the pending request\'s license (201, deferred)', made.status === 201 && made.json?.deferred === true, made.json);
+    const credentialOffer = await client.resolveCredentialOffer(made.json.offer_uri);
+    const issuerMetadata = await client.resolveIssuerMetadata(rid);
+    check('deferred: their client reads deferred_credential_endpoint from our metadata', issuerMetadata.credentialIssuer.deferred_credential_endpoint === `${rid}/oid4vci/deferred_credential`, issuerMetadata.credentialIssuer);
+    const configId = credentialOffer.credential_configuration_ids[0];
+    const { accessTokenResponse } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer, issuerMetadata, txCode: made.json.tx_code });
+    const { c_nonce: cNonce } = await client.requestNonce({ issuerMetadata });
+    const kp = crypto.generateKeyPairSync('ed25519');
+    const publicJwk = kp.publicKey.export({ format: 'jwk' });
+    holderKeys.set(publicJwk.x, kp.privateKey);
+    const { jwt } = await client.createCredentialRequestJwtProof({ issuerMetadata, credentialConfigurationId: configId, nonce: cNonce, signer: { method: 'jwk', alg: 'EdDSA', publicJwk } });
+    const response = await client.retrieveCredentials({ issuerMetadata, accessToken: accessTokenResponse.access_token, credentialConfigurationId: configId, proofs: { jwt: [jwt] } });
+    const txId = response.credentialResponse?.transaction_id;
+    check('deferred: their client accepts our 202 {transaction_id, interval}', response.response.status === 202 && typeof txId === 'string' && response.credentialResponse.interval > 0, response.credentialResponse);
+    const later = await client.retrieveDeferredCredentials({ issuerMetadata, accessToken: accessTokenResponse.access_token, transactionId: txId });
+    check('deferred: their client asks the deferred endpoint: still pending (202, the same transaction_id)', later.response.status === 202 && later.deferredCredentialResponse?.transaction_id === txId && !later.deferredCredentialResponse?.credentials, later.deferredCredentialResponse);
+    const wrong = await call('POST', `${rid}/oid4vci/deferred_credential`, { bearer: accessTokenResponse.access_token, body: { transaction_id: `${txId}x` } });
+    check('deferred: an unknown transaction_id is refused (400 invalid_transaction_id)', wrong.status === 400 && wrong.json?.error === 'invalid_transaction_id', wrong.json);
+  }
 }
 
 try {

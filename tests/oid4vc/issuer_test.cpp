@@ -492,3 +492,123 @@ TEST_CASE("oid4vci: ldp_vc hands over the signed license to a key of its holder'
   CHECK(m["credential_configurations_supported"][std::string(kLicenseLdpConfiguration)]["format"] ==
         "ldp_vc");
 }
+
+namespace {
+
+// A deferred offer (§9) whose claims come from `state`: "pending", "ready" or "refused".
+struct DeferredFixture : Fixture {
+  std::string state = "pending";
+  std::vector<std::string> asked;
+  DeferredFixture() {
+    issuer->SetDeferredSource(
+        [this](const std::string& label) -> Result<std::optional<std::string>> {
+          asked.push_back(label);
+          if (state == "refused") return Status::PermissionDenied("the clerk rejected the request");
+          if (state == "pending") return std::optional<std::string>();
+          return std::optional<std::string>(json{
+              {"sub", "did:example:physician"},
+              {"license_number", "MA-MD-2"},
+              {"name", "Dr. Okafor"}}.dump());
+        });
+  }
+  std::string DeferredToken() {
+    OfferRequest r;
+    r.deferred = true;
+    r.label = "request-7";
+    r.disclosable = {"/name"};
+    r.tx_code = false;
+    auto o = issuer->CreateOffer(r);
+    REQUIRE(o.has_value());
+    auto t = Token(*o, std::nullopt);
+    REQUIRE(t.has_value());
+    return json::parse(*t)["access_token"];
+  }
+  // The credential endpoint's 202 answer: the transaction_id.
+  std::string TransactionId(const std::string& token) {
+    auto r = Request(token, Proof(*holder, Header(*holder), Payload(CNonce(token))));
+    REQUIRE(r.has_value());
+    json j = json::parse(*r);
+    CHECK_FALSE(j.contains("credentials"));
+    CHECK(j["interval"] == 60);
+    return j["transaction_id"];
+  }
+  Result<std::string> Deferred(const std::string& token, const std::string& id) {
+    return issuer->DeferredCredential(token, json{{"transaction_id", id}}.dump());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("oid4vci deferred: pending, then the credential bound to the key proven earlier") {
+  DeferredFixture f;
+  json m = json::parse(f.issuer->CredentialIssuerMetadata());
+  CHECK(m["deferred_credential_endpoint"] == "https://society.example/oid4vci/deferred_credential");
+  const std::string token = f.DeferredToken();
+  const std::string id = f.TransactionId(token);
+  CHECK(f.asked.empty());  // the credential endpoint does not ask: it defers
+  // §9.2: still pending — the same id and the interval again, as often as asked.
+  for (int i = 0; i < 2; ++i) {
+    auto p = f.Deferred(token, id);
+    REQUIRE(p.has_value());
+    CHECK(json::parse(*p) == json{{"transaction_id", id}, {"interval", 60}});
+  }
+  CHECK(f.asked == std::vector<std::string>{"request-7", "request-7"});
+  // The clerk approves; days later (the access token's own expiry is long past).
+  f.state = "ready";
+  f.clock.Advance(3 * 86400 * 1000LL);
+  auto r = f.Deferred(token, id);
+  REQUIRE(r.has_value());
+  const std::string sd = json::parse(*r)["credentials"][0]["credential"];
+  auto view = claims::InspectSdJwt(sd);
+  REQUIRE(view.has_value());
+  json p = json::parse(view->payload_json);
+  CHECK(p["license_number"] == "MA-MD-2");
+  CHECK(p["cnf"]["jwk"] == Jwk(*f.holder));
+  CHECK(p["vct"] == std::string(kLicenseVct));
+  // Single use.
+  RequireRefused(f.Deferred(token, id), error::kInvalidTransactionId);
+}
+
+TEST_CASE("oid4vci deferred: refusals (§9.3)") {
+  DeferredFixture f;
+  const std::string token = f.DeferredToken();
+  const std::string id = f.TransactionId(token);
+  // The token was spent at the credential endpoint: no second transaction.
+  RequireRefused(f.Request(token, Proof(*f.holder, f.Header(*f.holder), f.Payload(f.CNonce()))),
+                 error::kInvalidToken);
+  RequireRefused(f.Deferred(token, "unknown"), error::kInvalidTransactionId);
+  // Another session's token with this id.
+  const std::string other_token = f.DeferredToken();
+  RequireRefused(f.Deferred(other_token, id), error::kInvalidTransactionId);
+  RequireRefused(f.Deferred("", id), error::kInvalidToken);
+  RequireRefused(f.issuer->DeferredCredential(token, "{}"), error::kInvalidCredentialRequest);
+  RequireRefused(f.issuer->DeferredCredential(token, "[1]"), error::kInvalidCredentialRequest);
+  // Expired.
+  f.clock.Advance((14 * 86400 + 1) * 1000LL);
+  RequireRefused(f.Deferred(token, id), error::kInvalidTransactionId);
+}
+
+TEST_CASE("oid4vci deferred: a rejected request spends the transaction") {
+  DeferredFixture f;
+  const std::string token = f.DeferredToken();
+  const std::string id = f.TransactionId(token);
+  f.state = "refused";
+  RequireRefused(f.Deferred(token, id), error::kCredentialRequestDenied);
+  f.state = "ready";
+  RequireRefused(f.Deferred(token, id), error::kInvalidTransactionId);
+}
+
+TEST_CASE("oid4vci deferred: offers are dc+sd-jwt, labelled, on an issuer with a source") {
+  Fixture f;  // no deferred source
+  OfferRequest r;
+  r.deferred = true;
+  r.label = "request-1";
+  CHECK(f.issuer->CreateOffer(r).status().code() == StatusCode::kInvalidArgument);
+  DeferredFixture d;
+  r.configuration_id = std::string(kLicenseLdpConfiguration);
+  r.holder_did = "did:example:x";
+  CHECK(d.issuer->CreateOffer(r).status().code() == StatusCode::kInvalidArgument);
+  r = OfferRequest{};
+  r.deferred = true;
+  CHECK(d.issuer->CreateOffer(r).status().code() == StatusCode::kInvalidArgument);  // no label
+}

@@ -207,6 +207,7 @@ const SOCIETY = [
   ['roles/src/oid4vci_http.cpp POST "/oid4vci/token"', 'POST', '/oid4vci/token', 'form'],
   ['roles/src/oid4vci_http.cpp POST "/oid4vci/nonce"', 'POST', '/oid4vci/nonce', 'mints'], // OpenID4VCI §7: an unbound c_nonce for anyone
   ['roles/src/oid4vci_http.cpp POST "/oid4vci/credential"', 'POST', '/oid4vci/credential'],
+  ['roles/src/oid4vci_http.cpp POST "/oid4vci/deferred_credential"', 'POST', '/oid4vci/deferred_credential'],
   ['roles/src/oid4vci_http.cpp POST "/society/v1/oid4vci/offers"', 'POST', '/society/v1/oid4vci/offers'],
   ['roles/src/society_desk.cpp GET "/web/v1/desk/directory"', 'GET', '/web/v1/desk/directory'],
   ['roles/src/society_desk.cpp POST "/web/v1/desk/directory/import"', 'POST', '/web/v1/desk/directory/import'],
@@ -306,6 +307,7 @@ const SKELETONS = {
   '/society/v1/licenses/urn:uuid:1234/status': { action: 'revoke' },
   '/society/v1/oid4vci/offers': { license_id: 'urn:uuid:1234', tx_code: true, format: 'ldp_vc' },
   '/oid4vci/credential': { credential_configuration_id: 'MedicalLicenseCredential_dc+sd-jwt', proofs: { jwt: ['e30.e30.AAAA'] } },
+  '/oid4vci/deferred_credential': { transaction_id: 'AbCdEf0123456789' },
   '/uma/resource_set': { name: 'x', type: 'MedicationRequest', resource_scopes: ['read', 'search'], description: 'x', icon_uri: 'http://x.example/i' },
   '/uma/permission': { resource_id: 'AbCdEf0123456789', resource_scopes: ['read'] },
 };

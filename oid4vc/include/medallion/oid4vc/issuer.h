@@ -10,7 +10,10 @@
 //     token when the request presents one;
 //   - the Credential Endpoint (§8) with `jwt` key proofs (Appendix F.1, typ
 //     `openid4vci-proof+jwt`, ES256 or EdDSA, the key as `jwk` or as a `kid` did:key / did:jwk
-//     URL), issuing an SD-JWT VC (`dc+sd-jwt`, Appendix A.3) whose `cnf.jwk` is the proven key.
+//     URL), issuing an SD-JWT VC (`dc+sd-jwt`, Appendix A.3) whose `cnf.jwk` is the proven key;
+//   - deferred issuance (§8.3 `transaction_id` + `interval`, §9 Deferred Credential Endpoint)
+//     for an offer whose credential is not ready yet (the society's clerk has not decided):
+//     the claims come later from SetDeferredSource's callback.
 //
 // Codes, tokens, nonces and transaction codes are stored only as SHA-256 digests, in the
 // issuer's own SQLite file (WAL, synchronous=FULL), so a restart keeps every single-use rule.
@@ -20,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -71,6 +75,8 @@ inline constexpr std::string_view kUnknownCredentialIdentifier = "unknown_creden
 inline constexpr std::string_view kInvalidProof = "invalid_proof";
 inline constexpr std::string_view kInvalidNonce = "invalid_nonce";
 inline constexpr std::string_view kCredentialRequestDenied = "credential_request_denied";
+// OpenID4VCI §9.3 (Deferred Credential Endpoint).
+inline constexpr std::string_view kInvalidTransactionId = "invalid_transaction_id";
 }  // namespace error
 
 struct IssuerOptions {
@@ -87,7 +93,17 @@ struct IssuerOptions {
   int64_t max_clock_skew_seconds = 60;
   int tx_code_length = 6;        // digits (§4.1.1 tx_code.input_mode "numeric")
   int max_tx_code_attempts = 5;  // wrong transaction codes before the offer is burnt
+  // §8.3 `interval`: the seconds a wallet should wait between deferred credential requests.
+  int64_t deferred_interval_seconds = 60;
+  // How long a transaction_id (and the access token it is bound to, at the deferred endpoint
+  // only) stays good: a clerk may take days.
+  int64_t transaction_ttl_seconds = 14 * 86400;
 };
+
+// What a deferred offer's credential is, asked for each deferred credential request with the
+// offer's label: the claims (JSON object text) once ready; std::nullopt while pending; an
+// error (it is final: the transaction is spent, credential_request_denied) once refused.
+using DeferredSource = std::function<Result<std::optional<std::string>>(const std::string& label)>;
 
 // What a new offer is for.
 struct OfferRequest {
@@ -103,6 +119,10 @@ struct OfferRequest {
   std::vector<std::string> disclosable;
   bool tx_code = true;  // require a transaction code (handed to the holder out of band)
   std::string label;    // who it is for (the society's license id), kept with the offer
+  // dc+sd-jwt only: the credential is not ready yet (claims_json is not used); the credential
+  // endpoint answers 202 {transaction_id, interval} and the deferred endpoint issues once the
+  // DeferredSource gives the claims for `label`.
+  bool deferred = false;
 };
 
 struct Offer {
@@ -155,13 +175,32 @@ class Issuer {
   // (JSON text). Errors (reason): invalid_token (unauthenticated); invalid_credential_request,
   // unknown_credential_configuration, unknown_credential_identifier, invalid_proof,
   // invalid_nonce, credential_request_denied (invalid_argument / permission_denied).
+  // A deferred offer's answer (after the same checks, the key proof included) is the §8.3
+  // response {"transaction_id", "interval"} (HTTP 202): the id is single-use, stored as a
+  // digest, bound to the access token and the proven key.
   Result<std::string> Credential(std::string_view access_token, std::string_view request_json);
+
+  // §9.1 Deferred Credential Request ({"transaction_id"}) with the access token that got it.
+  // Returns {"credentials": [...]} (the credential bound to the key proven at the credential
+  // endpoint) once the DeferredSource has the claims, or again {"transaction_id", "interval"}
+  // (§9.2, HTTP 202) while pending. Errors: invalid_token (no token), invalid_credential_request
+  // (body), invalid_transaction_id (unknown, used, expired, or another token's), credential_
+  // request_denied (the source refused: the transaction is spent).
+  Result<std::string> DeferredCredential(std::string_view access_token,
+                                         std::string_view request_json);
+
+  // Where deferred offers' claims come from (set before serving; without it, deferred offers
+  // are refused at CreateOffer).
+  void SetDeferredSource(DeferredSource source);
 
  private:
   Issuer(sqlite3* db, IssuerOptions options, Env env);
   struct HolderKey;
   Result<HolderKey> VerifyProof(std::string_view jwt, const std::string& token_digest,
                                 const std::string& required_did);
+  Result<std::string> SdJwtCredential(const std::string& claims_text,
+                                      const std::string& disclosable_text, const HolderKey& holder,
+                                      int64_t now);
   Bytes Digest(std::string_view secret) const;
   int64_t Now() const;
 
@@ -170,6 +209,7 @@ class Issuer {
   IssuerOptions options_;
   std::string issuer_did_;
   Env env_;
+  DeferredSource deferred_source_;
 };
 
 }  // namespace medallion::oid4vc

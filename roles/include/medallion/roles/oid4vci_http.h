@@ -22,7 +22,10 @@ namespace medallion::roles {
 //   POST /oid4vci/token                          §6 (form-encoded; pre-authorized code)
 //   POST /oid4vci/nonce                          §7 (a bearer token, if sent, binds the nonce)
 //   POST /oid4vci/credential                     §8 (bearer token; 401 invalid_token with
-//                                                WWW-Authenticate, RFC 6750 §3)
+//                                                WWW-Authenticate, RFC 6750 §3); 202
+//                                                {transaction_id, interval} for a deferred offer
+//   POST /oid4vci/deferred_credential            §9 (bearer token that got the transaction_id;
+//                                                202 while pending, 200 with the credential)
 // The Credential Issuer Identifier must be the origin this server is reached at.
 void RegisterOid4vciRoutes(httplib::Server& server, oid4vc::Issuer& issuer);
 
@@ -32,7 +35,11 @@ void RegisterOid4vciRoutes(httplib::Server& server, oid4vc::Issuer& issuer);
 // "offer_uri_by_reference", "tx_code", "expires", "credential_offer"} for an active, current
 // license (the physician passed the onboarding check: proof of control of her DID and the directory
 // match). 404 for an unknown license, 412 (failed_precondition) for a revoked, suspended or
-// superseded one. Also registers RegisterOid4vciRoutes.
+// superseded one. In review mode, {"request_id"} instead of "license_id" offers the license of
+// an onboarding request still pending (dc+sd-jwt only): a deferred offer (OpenID4VCI §9) whose
+// credential the wallet gets from the deferred endpoint once the clerk approves (412 for a
+// decided request or without review mode, 404 for an unknown one). Also registers
+// RegisterOid4vciRoutes and the issuer's deferred source.
 void RegisterSocietyOid4vciRoutes(httplib::Server& server, claims::Society& society,
                                   oid4vc::Issuer& issuer, std::string admin_token);
 
