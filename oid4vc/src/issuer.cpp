@@ -1,7 +1,10 @@
-// OpenID4VCI 1.0 Credential Issuer, Pre-Authorized Code Flow (issuer.h, docs/openid4vc.md).
+// OpenID4VCI 1.0 Credential Issuer: Pre-Authorized and Authorization Code Flows, deferred issuance
+// (issuer.h, docs/openid4vc.md).
 #include "medallion/oid4vc/issuer.h"
 
 #include <sqlite3.h>
+
+#include <cctype>
 
 #include <nlohmann/json.hpp>
 
@@ -45,7 +48,40 @@ constexpr const char* kMigrations[] = {
     "CREATE TABLE transactions (digest BLOB PRIMARY KEY, token BLOB NOT NULL, "
     "  offer TEXT NOT NULL REFERENCES offers(id), holder_jwk TEXT NOT NULL, "
     "  expires INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);",
+    // 4: the Authorization Code Flow: an offer's issuer_state (digest; NULL for pre-authorized
+    // offers) and the authorization codes (digests), bound to client, redirect and challenge.
+    "ALTER TABLE offers ADD COLUMN state_digest BLOB;"
+    "CREATE UNIQUE INDEX offers_by_state ON offers(state_digest);"
+    "CREATE TABLE auth_codes (digest BLOB PRIMARY KEY, offer TEXT NOT NULL REFERENCES offers(id), "
+    "  client_id TEXT NOT NULL, redirect_uri TEXT NOT NULL, challenge TEXT NOT NULL, "
+    "  expires INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);",
 };
+
+// RFC 7636 §4.1: code_verifier = 43*128 unreserved characters.
+bool IsCodeVerifier(std::string_view v) {
+  if (v.size() < 43 || v.size() > 128) return false;
+  for (char c : v)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
+          c == '~'))
+      return false;
+  return true;
+}
+
+// RFC 6749 §3.1.2: an absolute URI (a scheme, then ':'), no fragment; wallets use https or
+// their own scheme. No spaces or control characters.
+bool IsRedirectUri(std::string_view uri) {
+  if (uri.size() > 2048 || uri.find('#') != std::string_view::npos) return false;
+  const size_t colon = uri.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == uri.size()) return false;
+  if (!std::isalpha(static_cast<unsigned char>(uri[0]))) return false;
+  for (size_t i = 0; i < colon; ++i)
+    if (!(std::isalnum(static_cast<unsigned char>(uri[i])) || uri[i] == '+' || uri[i] == '-' ||
+          uri[i] == '.'))
+      return false;
+  for (char c : uri)
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return false;
+  return true;
+}
 
 Status Err(StatusCode code, std::string_view reason, std::string_view detail) {
   return Status::WithReason(code, reason, detail);
@@ -254,8 +290,13 @@ std::string Issuer::CredentialIssuerMetadata() const {
 std::string Issuer::AuthorizationServerMetadata() const {
   json m = {{"issuer", options_.credential_issuer},
             {"token_endpoint", Endpoint("token")},
-            {"grant_types_supported", json::array({std::string(kPreAuthorizedGrant)})},
-            {"response_types_supported", json::array()},
+            {"authorization_endpoint", Endpoint("authorize")},
+            {"grant_types_supported",
+             json::array({std::string(kPreAuthorizedGrant), "authorization_code"})},
+            {"response_types_supported", json::array({"code"})},
+            {"code_challenge_methods_supported", json::array({"S256"})},
+            {"authorization_details_types_supported", json::array({"openid_credential"})},
+            {"authorization_response_iss_parameter_supported", true},
             {"token_endpoint_auth_methods_supported", json::array({"none"})},
             {"pre-authorized_grant_anonymous_access_supported", true}};
   return m.dump();
@@ -277,17 +318,28 @@ Result<Offer> Issuer::CreateOffer(const OfferRequest& request) {
   Offer o;
   o.id = env_.rng->RandomId(16);
   const std::string code = env_.rng->RandomId(32);
-  if (request.tx_code) o.tx_code = Digits(*env_.rng, options_.tx_code_length);
+  const bool tx = request.tx_code && !request.authorization_code;
+  if (tx) o.tx_code = Digits(*env_.rng, options_.tx_code_length);
   const int64_t now = Now();
   o.expires = now + options_.offer_ttl_seconds;
-  json grant = {{"pre-authorized_code", code}};
-  if (request.tx_code)
-    grant["tx_code"] = {{"input_mode", "numeric"},
-                        {"length", options_.tx_code_length},
-                        {"description", "The code the society gave you with this offer"}};
+  json grants;
+  if (request.authorization_code) {
+    // §4.1.1: the authorization_code grant's issuer_state, here a single-use secret: whoever
+    // holds the offer may authorize once (docs/openid4vc.md). The pre-authorized code below is
+    // never handed out (the column wants one).
+    o.issuer_state = env_.rng->RandomId(32);
+    grants["authorization_code"] = {{"issuer_state", o.issuer_state}};
+  } else {
+    json grant = {{"pre-authorized_code", code}};
+    if (tx)
+      grant["tx_code"] = {{"input_mode", "numeric"},
+                          {"length", options_.tx_code_length},
+                          {"description", "The code the society gave you with this offer"}};
+    grants[std::string(kPreAuthorizedGrant)] = grant;
+  }
   json offer = {{"credential_issuer", options_.credential_issuer},
                 {"credential_configuration_ids", json::array({request.configuration_id})},
-                {"grants", {{std::string(kPreAuthorizedGrant), grant}}}};
+                {"grants", grants}};
   o.offer_json = offer.dump();
   o.uri = std::string(kOfferScheme) + "?credential_offer=" + PercentEncode(o.offer_json);
   o.uri_by_reference = std::string(kOfferScheme) +
@@ -296,11 +348,12 @@ Result<Offer> Issuer::CreateOffer(const OfferRequest& request) {
   std::lock_guard lock(mu_);
   Stmt s(db_,
          "INSERT INTO offers (id, code_digest, tx_digest, configuration, claims, disclosable, "
-         "label, offer, created, expires, holder_did, deferred) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+         "label, offer, created, expires, holder_did, deferred, state_digest) "
+         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
          kWhat);
   s.Text(1, o.id).Blob(2, Digest(code));
   // The transaction code is kept as SHA-256(code ":" tx_code): not guessable from the table.
-  if (request.tx_code)
+  if (tx)
     s.Blob(3, Digest(code + ":" + o.tx_code));
   else
     s.Null(3);
@@ -313,6 +366,10 @@ Result<Offer> Issuer::CreateOffer(const OfferRequest& request) {
       .Int(10, o.expires)
       .Text(11, request.holder_did)
       .Int(12, request.deferred ? 1 : 0);
+  if (request.authorization_code)
+    s.Blob(13, Digest(o.issuer_state));
+  else
+    s.Null(13);
   if (s.Step() != SQLITE_DONE) return s.Error();
   // Expired tokens, and expired offers no live token needs, are of no use: dropped as new
   // offers come, so the file does not grow with every offer ever made.
@@ -320,12 +377,15 @@ Result<Offer> Issuer::CreateOffer(const OfferRequest& request) {
   Stmt t(db_, "DELETE FROM tokens WHERE expires <= ?", kWhat);
   t.Int(1, stale);
   if (t.Step() != SQLITE_DONE) return t.Error();
+  Stmt c(db_, "DELETE FROM auth_codes WHERE expires <= ?", kWhat);
+  c.Int(1, stale);
+  if (c.Step() != SQLITE_DONE) return c.Error();
   Stmt x(db_, "DELETE FROM transactions WHERE expires <= ? OR used = 1", kWhat);
   x.Int(1, stale);
   if (x.Step() != SQLITE_DONE) return x.Error();
   Stmt d(db_,
          "DELETE FROM offers WHERE expires <= ? AND id NOT IN (SELECT offer FROM tokens) AND "
-         "id NOT IN (SELECT offer FROM transactions)",
+         "id NOT IN (SELECT offer FROM transactions) AND id NOT IN (SELECT offer FROM auth_codes)",
          kWhat);
   d.Int(1, stale);
   if (d.Step() != SQLITE_DONE) return d.Error();
@@ -350,9 +410,10 @@ Result<std::string> Issuer::Token(const std::map<std::string, std::string>& form
   };
   auto grant_type = param("grant_type");
   if (!grant_type) return Bad(error::kInvalidRequest, "grant_type is missing");
+  if (*grant_type == "authorization_code") return AuthorizationCodeToken(form);
   if (*grant_type != kPreAuthorizedGrant)
     return Bad(error::kUnsupportedGrantType,
-               "only the pre-authorized code grant is supported (OpenID4VCI §6.1)");
+               "the grants are the pre-authorized code and authorization_code (OpenID4VCI §6.1)");
   auto code = param("pre-authorized_code");
   if (!code) return Bad(error::kInvalidRequest, "pre-authorized_code is missing");
   auto tx_code = param("tx_code");
@@ -362,7 +423,8 @@ Result<std::string> Issuer::Token(const std::map<std::string, std::string>& form
   Status refused = Status::Ok();
   Status st = sql::InTransaction(db_, kWhat, [&]() -> Status {
     Stmt q(db_,
-           "SELECT id, tx_digest, expires, redeemed, tx_failures FROM offers WHERE code_digest = ?",
+           "SELECT id, tx_digest, expires, redeemed, tx_failures FROM offers WHERE code_digest = ? "
+           "AND state_digest IS NULL",
            kWhat);
     q.Blob(1, Digest(*code));
     const int rc = q.Step();
@@ -398,6 +460,189 @@ Result<std::string> Issuer::Token(const std::map<std::string, std::string>& form
     Stmt u(db_, "UPDATE offers SET redeemed = 1 WHERE id = ?", kWhat);
     u.Text(1, offer_id);
     if (u.Step() != SQLITE_DONE) return u.Error();
+    token = env_.rng->RandomId(32);
+    Stmt t(db_, "INSERT INTO tokens (digest, offer, expires) VALUES (?,?,?)", kWhat);
+    t.Blob(1, Digest(token)).Text(2, offer_id).Int(3, now + options_.token_ttl_seconds);
+    if (t.Step() != SQLITE_DONE) return t.Error();
+    return Status::Ok();
+  });
+  MDL_RETURN_IF_ERROR(st);
+  MDL_RETURN_IF_ERROR(refused);
+  return json{
+      {"access_token", token}, {"token_type", "Bearer"}, {"expires_in", options_.token_ttl_seconds}}
+      .dump();
+}
+
+Result<std::string> Issuer::Authorize(const std::map<std::string, std::string>& query) {
+  auto param = [&](const char* name) -> std::string {
+    auto it = query.find(name);
+    return it == query.end() ? std::string() : it->second;
+  };
+  // RFC 6749 §4.1.1 / §4.1.2.1.
+  if (param("response_type") != "code")
+    return Bad(error::kUnsupportedResponseType, "response_type must be code");
+  const std::string client_id = param("client_id"), redirect_uri = param("redirect_uri");
+  if (client_id.empty() || client_id.size() > 255)
+    return Bad(error::kInvalidRequest, "client_id is missing");
+  if (!IsRedirectUri(redirect_uri))
+    return Bad(error::kInvalidRequest,
+               "redirect_uri is missing or not an absolute URI without a fragment");
+  // RFC 7636 §4.3, §4.4.1: PKCE is required here, and only S256 (never plain).
+  const std::string challenge = param("code_challenge");
+  if (param("code_challenge_method") != "S256")
+    return Bad(error::kInvalidRequest, "code_challenge_method must be S256 (RFC 7636 §4.3)");
+  auto decoded = Base64UrlDecode(challenge);
+  if (challenge.size() != 43 || !decoded || decoded->size() != 32)
+    return Bad(error::kInvalidRequest, "code_challenge must be BASE64URL(SHA-256(verifier))");
+  const std::string issuer_state = param("issuer_state");
+  if (issuer_state.empty())
+    return Bad(error::kInvalidRequest,
+               "issuer_state is missing: authorization starts from a credential offer (§5.1.3)");
+  const std::string details = param("authorization_details"), scope = param("scope");
+  if (details.empty() && scope.empty())
+    return Bad(error::kInvalidRequest, "authorization_details or scope is required (§5.1)");
+  const int64_t now = Now();
+  std::lock_guard lock(mu_);
+  std::string offer_id, code;
+  Status refused = Status::Ok();
+  Status st = sql::InTransaction(db_, kWhat, [&]() -> Status {
+    Stmt q(db_,
+           "SELECT id, configuration FROM offers WHERE state_digest = ? AND redeemed = 0 AND "
+           "expires > ?",
+           kWhat);
+    q.Blob(1, Digest(issuer_state)).Int(2, now);
+    const int rc = q.Step();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return q.Error();
+    if (rc == SQLITE_DONE) {
+      refused = Bad(error::kAccessDenied, "the issuer_state is unknown, expired or used");
+      return Status::Ok();
+    }
+    offer_id = q.Col(0);
+    const std::string configuration = q.Col(1);
+    // §5.1.1 authorization_details (RFC 9396): openid_credential entries for the offer's
+    // configuration only; §5.1.2 scope: the configuration's scope must be among them.
+    if (!details.empty()) {
+      auto parsed = json::parse(details, nullptr, false);
+      bool ok = parsed.is_array() && !parsed.empty();
+      if (ok)
+        for (const json& d : parsed)
+          ok = ok && d.is_object() && d.value("type", "") == "openid_credential" &&
+               MemberOr(d, "credential_configuration_id").is_string() &&
+               d["credential_configuration_id"].get<std::string>() == configuration;
+      if (!ok) {
+        refused = Bad(error::kInvalidAuthorizationDetails,
+                      "authorization_details must be openid_credential entries for the offered "
+                      "credential_configuration_id");
+        return Status::Ok();
+      }
+    }
+    if (!scope.empty()) {
+      const std::string want = configuration == kLicenseLdpConfiguration
+                                   ? "MedicalLicenseCredential_ldp_vc"
+                                   : "MedicalLicenseCredential";
+      bool found = false;
+      for (size_t i = 0; i <= scope.size();) {
+        size_t j = scope.find(' ', i);
+        if (j == std::string::npos) j = scope.size();
+        found = found || scope.substr(i, j - i) == want;
+        i = j + 1;
+      }
+      if (!found) {
+        refused = Bad(error::kInvalidScope, "scope does not name the offered credential");
+        return Status::Ok();
+      }
+    }
+    // The issuer_state is spent: one authorization per offer.
+    Stmt u(db_, "UPDATE offers SET redeemed = 1 WHERE id = ? AND redeemed = 0", kWhat);
+    u.Text(1, offer_id);
+    if (u.Step() != SQLITE_DONE) return u.Error();
+    code = env_.rng->RandomId(32);
+    Stmt c(db_,
+           "INSERT INTO auth_codes (digest, offer, client_id, redirect_uri, challenge, expires) "
+           "VALUES (?,?,?,?,?,?)",
+           kWhat);
+    c.Blob(1, Digest(code))
+        .Text(2, offer_id)
+        .Text(3, client_id)
+        .Text(4, redirect_uri)
+        .Text(5, challenge)
+        .Int(6, now + options_.auth_code_ttl_seconds);
+    if (c.Step() != SQLITE_DONE) return c.Error();
+    return Status::Ok();
+  });
+  MDL_RETURN_IF_ERROR(st);
+  MDL_RETURN_IF_ERROR(refused);
+  // RFC 6749 §4.1.2 (code, state) and RFC 9207 (iss).
+  std::string location = redirect_uri + (redirect_uri.find('?') == std::string::npos ? "?" : "&");
+  location += "code=" + PercentEncode(code);
+  const std::string state = param("state");
+  if (!state.empty()) location += "&state=" + PercentEncode(state);
+  location += "&iss=" + PercentEncode(options_.credential_issuer);
+  return location;
+}
+
+// RFC 6749 §4.1.3 with RFC 7636 §4.5/§4.6. REQUIRES mu_ not held.
+Result<std::string> Issuer::AuthorizationCodeToken(const std::map<std::string, std::string>& form) {
+  auto param = [&](const char* name) -> std::string {
+    auto it = form.find(name);
+    return it == form.end() ? std::string() : it->second;
+  };
+  const std::string code = param("code"), verifier = param("code_verifier"),
+                    redirect_uri = param("redirect_uri"), client_id = param("client_id");
+  if (code.empty()) return Bad(error::kInvalidRequest, "code is missing");
+  if (verifier.empty()) return Bad(error::kInvalidRequest, "code_verifier is missing (PKCE)");
+  if (redirect_uri.empty()) return Bad(error::kInvalidRequest, "redirect_uri is missing");
+  const int64_t now = Now();
+  std::lock_guard lock(mu_);
+  std::string token;
+  Status refused = Status::Ok();
+  Status st = sql::InTransaction(db_, kWhat, [&]() -> Status {
+    Stmt q(db_,
+           "SELECT offer, client_id, redirect_uri, challenge, expires, used FROM auth_codes "
+           "WHERE digest = ?",
+           kWhat);
+    q.Blob(1, Digest(code));
+    const int rc = q.Step();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return q.Error();
+    if (rc == SQLITE_DONE) {
+      refused = Bad(error::kInvalidGrant, "the authorization code is unknown");
+      return Status::Ok();
+    }
+    // Read the row before writing to the table (a pending SELECT's row is not kept).
+    const std::string offer_id = q.Col(0), code_client = q.Col(1), code_redirect = q.Col(2),
+                      challenge = q.Col(3);
+    const int64_t expires = q.ColInt(4), used = q.ColInt(5);
+    if (used != 0) {
+      // RFC 6749 §4.1.2: a code used twice — revoke what it gave.
+      Stmt r(db_, "UPDATE tokens SET used = 1 WHERE offer = ?", kWhat);
+      r.Text(1, offer_id);
+      if (r.Step() != SQLITE_DONE) return r.Error();
+      refused = Bad(error::kInvalidGrant, "the authorization code was used already");
+      return Status::Ok();
+    }
+    // Every attempt spends the code: a wrong verifier or redirect means it is not the client's.
+    Stmt u(db_, "UPDATE auth_codes SET used = 1 WHERE digest = ?", kWhat);
+    u.Blob(1, Digest(code));
+    if (u.Step() != SQLITE_DONE) return u.Error();
+    if (expires <= now) {
+      refused = Bad(error::kInvalidGrant, "the authorization code has expired");
+      return Status::Ok();
+    }
+    if (redirect_uri != code_redirect) {
+      refused = Bad(error::kInvalidGrant, "redirect_uri is not the authorization request's");
+      return Status::Ok();
+    }
+    if (!client_id.empty() && client_id != code_client) {
+      refused = Bad(error::kInvalidGrant, "the code was issued to another client_id");
+      return Status::Ok();
+    }
+    // RFC 7636 §4.6: BASE64URL(SHA256(ASCII(code_verifier))) == code_challenge.
+    const Hash256 h = Sha256(AsBytes(verifier));
+    const std::string computed = Base64UrlEncode(ByteView(h.data(), h.size()));
+    if (!IsCodeVerifier(verifier) || !ConstantTimeEqual(AsBytes(computed), AsBytes(challenge))) {
+      refused = Bad(error::kInvalidGrant, "code_verifier does not match the code_challenge");
+      return Status::Ok();
+    }
     token = env_.rng->RandomId(32);
     Stmt t(db_, "INSERT INTO tokens (digest, offer, expires) VALUES (?,?,?)", kWhat);
     t.Blob(1, Digest(token)).Text(2, offer_id).Int(3, now + options_.token_ttl_seconds);

@@ -76,6 +76,29 @@ void RegisterOid4vciRoutes(httplib::Server& server, oid4vc::Issuer& issuer) {
                if (!offer) return http::SendError(res, 404, "not_found", "no such offer");
                res.set_content(*offer, "application/json");
              });
+  // §5.1 Authorization Endpoint (RFC 6749 §4.1.1, RFC 7636): the physician is authenticated
+  // by the offer's single-use issuer_state (docs/openid4vc.md); errors are answered here as
+  // JSON, not redirected (redirect_uris are not registered: RFC 6749 §4.1.2.1, §10.15).
+  server.Get("/oid4vci/authorize", [is, token_failures](const httplib::Request& req,
+                                                        httplib::Response& res) {
+    NoStore(res);
+    if (Status limited = token_failures->Check(req.remote_addr, "refused authorization requests");
+        !limited.ok())
+      return http::SendOAuthError(res, limited, json::object());
+    std::map<std::string, std::string> query;
+    for (const auto& [name, value] : req.params) {
+      // RFC 6749 §3.1: parameters MUST NOT be included more than once.
+      if (!query.emplace(name, value).second)
+        return http::SendError(res, 400, "invalid_request", name + " is repeated");
+    }
+    auto location = is->Authorize(query);
+    if (!location) {
+      token_failures->Record(req.remote_addr);
+      return SendProtocolError(res, location.error());
+    }
+    res.status = 302;
+    res.set_header("Location", *location);
+  });
   server.Post(
       "/oid4vci/token", [is, token_failures](const httplib::Request& req, httplib::Response& res) {
         NoStore(res);
@@ -200,13 +223,18 @@ void RegisterSocietyOid4vciRoutes(httplib::Server& server, claims::Society& soci
     if (!body.is_object() ||
         MemberOr(body, "license_id").is_string() == MemberOr(body, "request_id").is_string() ||
         (body.contains("tx_code") && !body["tx_code"].is_boolean()) ||
-        (body.contains("format") && !body["format"].is_string()))
+        (body.contains("format") && !body["format"].is_string()) ||
+        (body.contains("grant") && !body["grant"].is_string()))
       return http::SendError(res, 400, "invalid_request",
                              "the body is {\"license_id\" | \"request_id\", \"tx_code\"?: "
-                             "boolean, \"format\"?: string}");
+                             "boolean, \"format\"?: string, \"grant\"?: string}");
     const std::string format = body.value("format", "dc+sd-jwt");
     if (format != "dc+sd-jwt" && format != "ldp_vc")
       return http::SendError(res, 400, "invalid_request", "format is dc+sd-jwt or ldp_vc");
+    const std::string grant = body.value("grant", "pre-authorized_code");
+    if (grant != "pre-authorized_code" && grant != "authorization_code")
+      return http::SendError(res, 400, "invalid_request",
+                             "grant is pre-authorized_code or authorization_code");
     if (body.contains("request_id")) {
       // Deferred issuance (OpenID4VCI §9): an onboarding request the clerk has not decided.
       const std::string request_id = body["request_id"];
@@ -225,6 +253,7 @@ void RegisterSocietyOid4vciRoutes(httplib::Server& server, claims::Society& soci
       r.disclosable = {"/name", "/jurisdiction", "/license_type", "/specialty", "/schedules"};
       r.tx_code = body.value("tx_code", true);
       r.label = request_id;
+      r.authorization_code = grant == "authorization_code";
       auto offer = is->CreateOffer(r);
       if (!offer) return http::SendError(res, offer.error());
       NoStore(res);
@@ -235,6 +264,7 @@ void RegisterSocietyOid4vciRoutes(httplib::Server& server, claims::Society& soci
                              {"offer_uri", offer->uri},
                              {"offer_uri_by_reference", offer->uri_by_reference},
                              {"tx_code", offer->tx_code},
+                             {"grant", grant},
                              {"expires", offer->expires},
                              {"credential_offer", json::parse(offer->offer_json)}},
                             201);
@@ -257,6 +287,7 @@ void RegisterSocietyOid4vciRoutes(httplib::Server& server, claims::Society& soci
     }
     r.tx_code = body.value("tx_code", true);
     r.label = license_id;
+    r.authorization_code = grant == "authorization_code";
     auto offer = is->CreateOffer(r);
     if (!offer) return http::SendError(res, offer.error());
     NoStore(res);
@@ -266,6 +297,7 @@ void RegisterSocietyOid4vciRoutes(httplib::Server& server, claims::Society& soci
                     {"offer_uri", offer->uri},
                     {"offer_uri_by_reference", offer->uri_by_reference},
                     {"tx_code", offer->tx_code},
+                    {"grant", grant},
                     {"expires", offer->expires},
                     {"credential_offer", json::parse(offer->offer_json)}},
                    201);

@@ -257,6 +257,60 @@ async function main() {
     check(`${alg}: a replayed key proof is refused (400 invalid_nonce)`, replay.status === 400 && replay.json?.error === 'invalid_nonce', replay.json);
   }
 
+  // The Authorization Code Flow with PKCE (§3.4, §5; RFC 7636 S256): their client builds the
+  // authorization request from an offer with the authorization_code grant (issuer_state), we
+  // follow it with plain fetch (no browser: the issuer_state is what authenticates her, so there
+  // is no page to sign in on), and their client exchanges the code with its code_verifier.
+  {
+    const o = await offer({ grant: 'authorization_code' });
+    const credentialOffer = await client.resolveCredentialOffer(o.offer_uri);
+    const issuerMetadata = await client.resolveIssuerMetadata(issuerId);
+    check('auth code: the offer has the authorization_code grant with an issuer_state and no tx_code', typeof credentialOffer.grants?.authorization_code?.issuer_state === 'string' && o.tx_code === '' && !credentialOffer.grants['urn:ietf:params:oauth:grant-type:pre-authorized_code'], credentialOffer);
+    const redirectUri = 'https://wallet.example/callback';
+    const { authorizationRequestUrl, pkce } = await client.createAuthorizationRequestUrlFromOffer({ credentialOffer, issuerMetadata, clientId: 'interop-wallet', redirectUri, scope: 'MedicalLicenseCredential' });
+    check('auth code: their client builds an S256 PKCE request to our authorization_endpoint', authorizationRequestUrl.startsWith(`${issuerId}/oid4vci/authorize?`) && pkce?.codeChallengeMethod === 'S256', authorizationRequestUrl);
+    const answer = await fetch(authorizationRequestUrl, { redirect: 'manual' });
+    const location = new URL(answer.headers.get('location') ?? 'about:blank');
+    const code = location.searchParams.get('code');
+    check('auth code: the authorization endpoint redirects to redirect_uri with code and iss (302)', answer.status === 302 && `${location.origin}${location.pathname}` === redirectUri && typeof code === 'string' && location.searchParams.get('iss') === issuerId, answer.status);
+    const again = await fetch(authorizationRequestUrl, { redirect: 'manual' });
+    const againJson = await again.json().catch(() => null);
+    check('auth code: the issuer_state is single use (400 access_denied)', again.status === 400 && againJson?.error === 'access_denied', againJson);
+    let refused = null;
+    try {
+      await client.retrieveAuthorizationCodeAccessTokenFromOffer({ issuerMetadata, credentialOffer, authorizationCode: code, pkceCodeVerifier: 'x'.repeat(43), redirectUri });
+    } catch (e) {
+      refused = e;
+    }
+    check('auth code: their client with another code_verifier is refused (invalid_grant)', refused && JSON.stringify(refused.errorResponse ?? refused.message).includes('invalid_grant'), refused?.message);
+    const spent = await call('POST', `${issuerId}/oid4vci/token`, { form: { grant_type: 'authorization_code', code, code_verifier: pkce.codeVerifier, redirect_uri: redirectUri } });
+    check('auth code: that attempt spent the code: the right code_verifier now gets invalid_grant', spent.status === 400 && spent.json?.error === 'invalid_grant', spent.json);
+    // A second authorization on a fresh offer, exchanged properly.
+    const o2 = await offer({ grant: 'authorization_code' });
+    const co2 = await client.resolveCredentialOffer(o2.offer_uri);
+    const req2 = await client.createAuthorizationRequestUrlFromOffer({ credentialOffer: co2, issuerMetadata, clientId: 'interop-wallet', redirectUri, scope: 'MedicalLicenseCredential' });
+    const code2 = new URL((await fetch(req2.authorizationRequestUrl, { redirect: 'manual' })).headers.get('location') ?? 'about:blank').searchParams.get('code');
+    const { accessTokenResponse } = await client.retrieveAuthorizationCodeAccessTokenFromOffer({ issuerMetadata, credentialOffer: co2, authorizationCode: code2, pkceCodeVerifier: req2.pkce.codeVerifier, redirectUri });
+    check('auth code: their client exchanges the code with its code_verifier for an access token', typeof accessTokenResponse?.access_token === 'string' && accessTokenResponse.token_type === 'Bearer', accessTokenResponse);
+    const { c_nonce: cNonce } = await client.requestNonce({ issuerMetadata });
+    const kp = crypto.generateKeyPairSync('ed25519');
+    const publicJwk = kp.publicKey.export({ format: 'jwk' });
+    holderKeys.set(publicJwk.x, kp.privateKey);
+    const configId = co2.credential_configuration_ids[0];
+    const { jwt } = await client.createCredentialRequestJwtProof({ issuerMetadata, credentialConfigurationId: configId, nonce: cNonce, signer: { method: 'jwk', alg: 'EdDSA', publicJwk } });
+    const response = await client.retrieveCredentials({ issuerMetadata, accessToken: accessTokenResponse.access_token, credentialConfigurationId: configId, proofs: { jwt: [jwt] } });
+    const credential = response.credentialResponse?.credentials?.[0]?.credential;
+    check('auth code: their client receives the credential', typeof credential === 'string' && credential.includes('~'), response.credentialResponse);
+    if (typeof credential === 'string') sdjwts.push({ alg: 'EdDSA (authorization code)', credential, publicJwk });
+    let reused = null;
+    try {
+      await client.retrieveAuthorizationCodeAccessTokenFromOffer({ issuerMetadata, credentialOffer: co2, authorizationCode: code2, pkceCodeVerifier: req2.pkce.codeVerifier, redirectUri });
+    } catch (e) {
+      reused = e;
+    }
+    check('auth code: the code is single use (invalid_grant)', reused && JSON.stringify(reused.errorResponse ?? reused.message).includes('invalid_grant'), reused?.message);
+  }
+
   // ldp_vc: the license as signed at onboarding, to a proof by a key of her DID (kid did:key).
   {
     const o = await offer({ format: 'ldp_vc' });

@@ -251,7 +251,7 @@ TEST_CASE("oid4vci: an ES256 proof binds a P-256 key; did:key and did:jwk kids a
 TEST_CASE("oid4vci: token endpoint refusals (§6.3)") {
   Fixture f;
   Offer o = f.NewOffer();
-  RequireRefused(f.issuer->Token({{"grant_type", "authorization_code"}, {"code", "x"}}),
+  RequireRefused(f.issuer->Token({{"grant_type", "client_credentials"}, {"code", "x"}}),
                  error::kUnsupportedGrantType);
   RequireRefused(f.issuer->Token({{"grant_type", std::string(kPreAuthorizedGrant)}}),
                  error::kInvalidRequest);
@@ -611,4 +611,184 @@ TEST_CASE("oid4vci deferred: offers are dc+sd-jwt, labelled, on an issuer with a
   r = OfferRequest{};
   r.deferred = true;
   CHECK(d.issuer->CreateOffer(r).status().code() == StatusCode::kInvalidArgument);  // no label
+}
+
+namespace {
+
+// A code_verifier and its S256 challenge, BASE64URL(SHA-256(verifier)) computed independently
+// (Python hashlib + base64.urlsafe_b64encode, padding stripped).
+constexpr const char* kVerifier = "dBjftJeZ4CVP-mJ92K5HcnPDHQxWnaNFrtpPtvgjYQm1";
+constexpr const char* kChallenge = "q-qvgDgsDuvtIKxY7UcmzGuhi663nqT55LvYppJneLU";
+constexpr const char* kRedirect = "https://wallet.example/cb";
+
+struct AuthFixture : Fixture {
+  Offer offer;
+  AuthFixture() {
+    OfferRequest r;
+    r.claims_json = json{{"sub", "did:example:physician"}, {"license_number", "MA-MD-3"}}.dump();
+    r.authorization_code = true;
+    auto o = issuer->CreateOffer(r);
+    REQUIRE(o.has_value());
+    offer = *o;
+  }
+  std::map<std::string, std::string> Query() {
+    return {
+        {"response_type", "code"},
+        {"client_id", "wallet-1"},
+        {"redirect_uri", kRedirect},
+        {"code_challenge", kChallenge},
+        {"code_challenge_method", "S256"},
+        {"authorization_details",
+         json::array({{{"type", "openid_credential"},
+                       {"credential_configuration_id", std::string(kLicenseSdJwtConfiguration)}}})
+             .dump()},
+        {"issuer_state", offer.issuer_state},
+        {"state", "xyz"}};
+  }
+  // The code from a redirect location.
+  static std::string CodeOf(const std::string& location) {
+    const size_t a = location.find("code=") + 5;
+    return location.substr(a, location.find('&', a) - a);
+  }
+  std::string AuthCode() {
+    auto l = issuer->Authorize(Query());
+    REQUIRE(l.has_value());
+    return CodeOf(*l);
+  }
+  std::map<std::string, std::string> TokenForm(const std::string& code) {
+    return {{"grant_type", "authorization_code"},
+            {"code", code},
+            {"redirect_uri", kRedirect},
+            {"code_verifier", kVerifier},
+            {"client_id", "wallet-1"}};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("oid4vci auth code: offer, authorize, token with PKCE, credential") {
+  AuthFixture f;
+  json as = json::parse(f.issuer->AuthorizationServerMetadata());
+  CHECK(as["authorization_endpoint"] == "https://society.example/oid4vci/authorize");
+  CHECK(as["code_challenge_methods_supported"] == json({"S256"}));
+  CHECK(as["grant_types_supported"] ==
+        json({std::string(kPreAuthorizedGrant), "authorization_code"}));
+  json grants = json::parse(f.offer.offer_json)["grants"];
+  CHECK(grants.size() == 1);
+  CHECK(grants["authorization_code"]["issuer_state"] == f.offer.issuer_state);
+  CHECK(f.offer.tx_code.empty());
+  auto l = f.issuer->Authorize(f.Query());
+  REQUIRE(l.has_value());
+  CHECK(l->starts_with("https://wallet.example/cb?code="));
+  CHECK(l->find("&state=xyz&iss=https%3A%2F%2Fsociety.example") != std::string::npos);
+  auto t = f.issuer->Token(f.TokenForm(AuthFixture::CodeOf(*l)));
+  REQUIRE(t.has_value());
+  const std::string token = json::parse(*t)["access_token"];
+  auto r = f.Request(token, Proof(*f.holder, f.Header(*f.holder), f.Payload(f.CNonce(token))));
+  REQUIRE(r.has_value());
+  auto view =
+      claims::InspectSdJwt(json::parse(*r)["credentials"][0]["credential"].get<std::string>());
+  REQUIRE(view.has_value());
+  CHECK(json::parse(view->payload_json)["license_number"] == "MA-MD-3");
+  // scope instead of authorization_details, on a fresh offer.
+  AuthFixture g;
+  auto q = g.Query();
+  q.erase("authorization_details");
+  q["scope"] = "openid MedicalLicenseCredential";
+  CHECK(g.issuer->Authorize(q).has_value());
+}
+
+TEST_CASE("oid4vci auth code: authorization endpoint refusals") {
+  AuthFixture f;
+  auto refused = [&](const char* name, std::optional<std::string> value, std::string_view reason) {
+    auto q = f.Query();
+    if (value)
+      q[name] = *value;
+    else
+      q.erase(name);
+    RequireRefused(f.issuer->Authorize(q), reason);
+  };
+  refused("response_type", "token", error::kUnsupportedResponseType);
+  refused("client_id", std::nullopt, error::kInvalidRequest);
+  refused("redirect_uri", std::nullopt, error::kInvalidRequest);
+  refused("redirect_uri", "/relative", error::kInvalidRequest);
+  refused("redirect_uri", "https://wallet.example/cb#frag", error::kInvalidRequest);
+  refused("code_challenge", std::nullopt, error::kInvalidRequest);
+  refused("code_challenge_method", std::nullopt, error::kInvalidRequest);
+  refused("code_challenge_method", "plain", error::kInvalidRequest);
+  refused("code_challenge", "short", error::kInvalidRequest);
+  refused("issuer_state", std::nullopt, error::kInvalidRequest);
+  refused("issuer_state", "not-an-offer", error::kAccessDenied);
+  refused("authorization_details", "[{\"type\":\"openid_credential\"}]",
+          error::kInvalidAuthorizationDetails);
+  refused("authorization_details",
+          json::array({{{"type", "openid_credential"},
+                        {"credential_configuration_id", std::string(kLicenseLdpConfiguration)}}})
+              .dump(),
+          error::kInvalidAuthorizationDetails);
+  refused("authorization_details", "not json", error::kInvalidAuthorizationDetails);
+  {
+    auto q = f.Query();
+    q.erase("authorization_details");
+    RequireRefused(f.issuer->Authorize(q), error::kInvalidRequest);  // neither
+    q["scope"] = "SomethingElse";
+    RequireRefused(f.issuer->Authorize(q), error::kInvalidScope);
+  }
+  // A pre-authorized offer has no issuer_state; the auth offer's is single use.
+  REQUIRE(f.issuer->Authorize(f.Query()).has_value());
+  RequireRefused(f.issuer->Authorize(f.Query()), error::kAccessDenied);
+  // Expired offer.
+  AuthFixture g;
+  g.clock.Advance(601 * 1000);
+  RequireRefused(g.issuer->Authorize(g.Query()), error::kAccessDenied);
+}
+
+TEST_CASE("oid4vci auth code: token endpoint refusals (invalid_grant)") {
+  {  // wrong verifier, and the code is spent by the attempt
+    AuthFixture f;
+    const std::string code = f.AuthCode();
+    auto form = f.TokenForm(code);
+    form["code_verifier"] = std::string(43, 'a');
+    RequireRefused(f.issuer->Token(form), error::kInvalidGrant);
+    RequireRefused(f.issuer->Token(f.TokenForm(code)), error::kInvalidGrant);
+  }
+  {  // another redirect_uri
+    AuthFixture f;
+    auto form = f.TokenForm(f.AuthCode());
+    form["redirect_uri"] = "https://wallet.example/other";
+    RequireRefused(f.issuer->Token(form), error::kInvalidGrant);
+  }
+  {  // another client_id
+    AuthFixture f;
+    auto form = f.TokenForm(f.AuthCode());
+    form["client_id"] = "wallet-2";
+    RequireRefused(f.issuer->Token(form), error::kInvalidGrant);
+  }
+  {  // expired
+    AuthFixture f;
+    const std::string code = f.AuthCode();
+    f.clock.Advance(61 * 1000);
+    RequireRefused(f.issuer->Token(f.TokenForm(code)), error::kInvalidGrant);
+  }
+  {  // reuse: refused, and the token it gave is revoked
+    AuthFixture f;
+    const std::string code = f.AuthCode();
+    auto t = f.issuer->Token(f.TokenForm(code));
+    REQUIRE(t.has_value());
+    RequireRefused(f.issuer->Token(f.TokenForm(code)), error::kInvalidGrant);
+    RequireRefused(f.issuer->Nonce(json::parse(*t)["access_token"].get<std::string>()),
+                   error::kInvalidToken);
+  }
+  {  // unknown code; missing verifier; a code is not a pre-authorized code
+    AuthFixture f;
+    RequireRefused(f.issuer->Token(f.TokenForm("unknown")), error::kInvalidGrant);
+    auto form = f.TokenForm(f.AuthCode());
+    form.erase("code_verifier");
+    RequireRefused(f.issuer->Token(form), error::kInvalidRequest);
+    // client_id may be left out (a public client: PKCE binds it).
+    AuthFixture g;
+    auto ok = g.TokenForm(g.AuthCode());
+    ok.erase("client_id");
+    CHECK(g.issuer->Token(ok).has_value());
+  }
 }

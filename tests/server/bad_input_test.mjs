@@ -204,6 +204,7 @@ const SOCIETY = [
   ['roles/src/oid4vci_http.cpp GET "/.well-known/openid-credential-issuer"', 'GET', '/.well-known/openid-credential-issuer'],
   ['roles/src/oid4vci_http.cpp GET "/.well-known/oauth-authorization-server"', 'GET', '/.well-known/oauth-authorization-server'],
   ['roles/src/oid4vci_http.cpp GET R"(/oid4vci/offers/([A-Za-z0-9_-]{1,64}))"', 'GET', `/oid4vci/offers/${ID}`],
+  ['roles/src/oid4vci_http.cpp GET "/oid4vci/authorize"', 'GET', '/oid4vci/authorize'],
   ['roles/src/oid4vci_http.cpp POST "/oid4vci/token"', 'POST', '/oid4vci/token', 'form'],
   ['roles/src/oid4vci_http.cpp POST "/oid4vci/nonce"', 'POST', '/oid4vci/nonce', 'mints'], // OpenID4VCI §7: an unbound c_nonce for anyone
   ['roles/src/oid4vci_http.cpp POST "/oid4vci/credential"', 'POST', '/oid4vci/credential'],

@@ -1,5 +1,5 @@
 // An OpenID for Verifiable Credential Issuance 1.0 (final, 2025-09) Credential Issuer with its
-// own OAuth 2.0 authorization server for the Pre-Authorized Code Flow (docs/openid4vc.md):
+// own OAuth 2.0 authorization server (docs/openid4vc.md):
 //
 //   - Credential Issuer Metadata (§12.2) and the RFC 8414 authorization server metadata (§12.3);
 //   - Credential Offers (§4.1) by value and by reference (§4.1.3), each with a single-use
@@ -11,6 +11,10 @@
 //   - the Credential Endpoint (§8) with `jwt` key proofs (Appendix F.1, typ
 //     `openid4vci-proof+jwt`, ES256 or EdDSA, the key as `jwk` or as a `kid` did:key / did:jwk
 //     URL), issuing an SD-JWT VC (`dc+sd-jwt`, Appendix A.3) whose `cnf.jwk` is the proven key;
+//   - the Authorization Code Flow (§3.4, §5; RFC 6749 §4.1) with PKCE (RFC 7636, S256 only):
+//     an offer's `authorization_code` grant carries a single-use `issuer_state`, the secret that
+//     authenticates the physician at the Authorization Endpoint (docs/openid4vc.md); the code is
+//     single use, short-lived, bound to client_id, redirect_uri and code_challenge;
 //   - deferred issuance (§8.3 `transaction_id` + `interval`, §9 Deferred Credential Endpoint)
 //     for an offer whose credential is not ready yet (the society's clerk has not decided):
 //     the claims come later from SetDeferredSource's callback.
@@ -75,6 +79,11 @@ inline constexpr std::string_view kUnknownCredentialIdentifier = "unknown_creden
 inline constexpr std::string_view kInvalidProof = "invalid_proof";
 inline constexpr std::string_view kInvalidNonce = "invalid_nonce";
 inline constexpr std::string_view kCredentialRequestDenied = "credential_request_denied";
+// RFC 6749 §4.1.2.1 (Authorization Endpoint), RFC 9396 §5 (authorization_details).
+inline constexpr std::string_view kUnsupportedResponseType = "unsupported_response_type";
+inline constexpr std::string_view kAccessDenied = "access_denied";
+inline constexpr std::string_view kInvalidScope = "invalid_scope";
+inline constexpr std::string_view kInvalidAuthorizationDetails = "invalid_authorization_details";
 // OpenID4VCI §9.3 (Deferred Credential Endpoint).
 inline constexpr std::string_view kInvalidTransactionId = "invalid_transaction_id";
 }  // namespace error
@@ -88,6 +97,7 @@ struct IssuerOptions {
   claims::Signer signer;
   int64_t offer_ttl_seconds = 600;      // the pre-authorized code's lifetime
   int64_t token_ttl_seconds = 300;      // the access token's
+  int64_t auth_code_ttl_seconds = 60;   // an authorization code's (RFC 6749 §4.1.2: short)
   int64_t nonce_ttl_seconds = 300;      // a c_nonce's
   int64_t proof_max_age_seconds = 300;  // a key proof's `iat` may be this old (plus skew)
   int64_t max_clock_skew_seconds = 60;
@@ -118,7 +128,10 @@ struct OfferRequest {
   // RFC 6901 pointers into claims of those to make selectively disclosable.
   std::vector<std::string> disclosable;
   bool tx_code = true;  // require a transaction code (handed to the holder out of band)
-  std::string label;    // who it is for (the society's license id), kept with the offer
+  // Offer the `authorization_code` grant (with a single-use issuer_state) instead of the
+  // pre-authorized code; tx_code does not apply.
+  bool authorization_code = false;
+  std::string label;  // who it is for (the society's license id), kept with the offer
   // dc+sd-jwt only: the credential is not ready yet (claims_json is not used); the credential
   // endpoint answers 202 {transaction_id, interval} and the deferred endpoint issues once the
   // DeferredSource gives the claims for `label`.
@@ -131,6 +144,7 @@ struct Offer {
   std::string uri;         // openid-credential-offer://?credential_offer=<the object, URL-encoded>
   std::string uri_by_reference;  // ...?credential_offer_uri=<issuer>/oid4vci/offers/<id>
   std::string tx_code;           // "" when none; shown to the holder through another channel
+  std::string issuer_state;      // the authorization_code grant's (also inside offer_json)
   int64_t expires = 0;           // POSIX seconds
 };
 
@@ -160,10 +174,22 @@ class Issuer {
   // expired or already redeemed: the same answer).
   Result<std::string> OfferObject(const std::string& id);
 
+  // §5.1 Authorization Request (RFC 6749 §4.1.1 with RFC 7636 §4.3 and RFC 9396 / `scope`):
+  // the query parameters. Returns the redirect (RFC 6749 §4.1.2): redirect_uri with `code`,
+  // `state` (if given) and `iss` (RFC 9207). Errors (reason), never redirected (redirect_uris
+  // are not registered, RFC 6749 §4.1.2.1 / §10.15): invalid_request, unsupported_response_type,
+  // access_denied (unknown, expired or used issuer_state), invalid_scope,
+  // invalid_authorization_details.
+  Result<std::string> Authorize(const std::map<std::string, std::string>& query);
+
   // §6.1 Token Request (the form parameters). Returns the §6.2 Token Response (JSON text).
   // Errors (reason): unsupported_grant_type, invalid_request (a missing parameter, a missing
   // tx_code the offer requires), invalid_grant (unknown, expired or redeemed code; a wrong
-  // tx_code; too many wrong ones).
+  // tx_code; too many wrong ones). grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636
+  // §4.5): code, redirect_uri, code_verifier, client_id (optional: PKCE binds the public
+  // client; if sent it must match); invalid_grant on a wrong verifier, a reused, expired or
+  // unknown code, another redirect_uri or client_id (each burns the code; reuse also revokes
+  // the token it gave).
   Result<std::string> Token(const std::map<std::string, std::string>& form);
 
   // §7.2 Nonce Response ({"c_nonce"}, JSON text). `access_token` may be empty (an unbound
@@ -201,6 +227,7 @@ class Issuer {
   Result<std::string> SdJwtCredential(const std::string& claims_text,
                                       const std::string& disclosable_text, const HolderKey& holder,
                                       int64_t now);
+  Result<std::string> AuthorizationCodeToken(const std::map<std::string, std::string>& form);
   Bytes Digest(std::string_view secret) const;
   int64_t Now() const;
 
