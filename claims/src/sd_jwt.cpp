@@ -162,21 +162,8 @@ std::optional<Alg> AlgForKeyType(did::KeyType type) {
 // JSON Pointers (RFC 6901).
 // ---------------------------------------------------------------------------------------------
 
-std::string EscapeToken(std::string_view token) {
-  std::string out;
-  for (char c : token) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
-}
-
 std::string Child(const std::string& pointer, std::string_view token) {
-  return pointer + "/" + EscapeToken(token);
+  return pointer + "/" + EscapeJsonPointerToken(token);
 }
 std::string Child(const std::string& pointer, size_t index) {
   return pointer + "/" + std::to_string(index);
@@ -610,6 +597,19 @@ bool AudienceMatches(const json& aud, const std::string& expected) {
 }
 
 }  // namespace
+
+std::string EscapeJsonPointerToken(std::string_view token) {
+  std::string out;
+  for (char c : token) {
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
+  }
+  return out;
+}
 
 Result<Disclosure> DecodeDisclosure(std::string_view encoded) {
   MDL_ASSIGN_OR_RETURN(json arr, DecodeDisclosureArray(encoded));

@@ -38,19 +38,6 @@ bool NonEmptyArray(const json& v) {
   return v.is_array() && !v.empty() && v.size() <= kMaxDcqlEntries;
 }
 
-std::string EscapePointerToken(std::string_view t) {
-  std::string out;
-  for (char c : t) {
-    if (c == '~')
-      out += "~0";
-    else if (c == '/')
-      out += "~1";
-    else
-      out += c;
-  }
-  return out;
-}
-
 Result<ClaimsQuery> ParseClaim(const json& c, const std::string& where) {
   if (!c.is_object()) return Malformed(where + " is not an object");
   ClaimsQuery q;
@@ -159,7 +146,7 @@ void Walk(const json& node, const json& path, size_t i, const std::string& point
     const std::string& name = e.get_ref<const std::string&>();
     auto it = node.find(name);
     if (it == node.end()) return;
-    Walk(*it, path, i + 1, pointer + "/" + EscapePointerToken(name), out);
+    Walk(*it, path, i + 1, pointer + "/" + claims::EscapeJsonPointerToken(name), out);
   } else if (e.is_null()) {
     if (!node.is_array()) return;
     for (size_t k = 0; k < node.size(); ++k)

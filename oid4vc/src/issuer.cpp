@@ -460,14 +460,23 @@ Result<std::string> Issuer::Token(const std::map<std::string, std::string>& form
     Stmt u(db_, "UPDATE offers SET redeemed = 1 WHERE id = ?", kWhat);
     u.Text(1, offer_id);
     if (u.Step() != SQLITE_DONE) return u.Error();
-    token = env_.rng->RandomId(32);
-    Stmt t(db_, "INSERT INTO tokens (digest, offer, expires) VALUES (?,?,?)", kWhat);
-    t.Blob(1, Digest(token)).Text(2, offer_id).Int(3, now + options_.token_ttl_seconds);
-    if (t.Step() != SQLITE_DONE) return t.Error();
+    MDL_ASSIGN_OR_RETURN(token, NewAccessToken(offer_id, now));
     return Status::Ok();
   });
   MDL_RETURN_IF_ERROR(st);
   MDL_RETURN_IF_ERROR(refused);
+  return TokenResponse(token);
+}
+
+Result<std::string> Issuer::NewAccessToken(const std::string& offer_id, int64_t now) {
+  std::string token = env_.rng->RandomId(32);
+  Stmt t(db_, "INSERT INTO tokens (digest, offer, expires) VALUES (?,?,?)", kWhat);
+  t.Blob(1, Digest(token)).Text(2, offer_id).Int(3, now + options_.token_ttl_seconds);
+  if (t.Step() != SQLITE_DONE) return t.Error();
+  return token;
+}
+
+std::string Issuer::TokenResponse(const std::string& token) const {
   return json{
       {"access_token", token}, {"token_type", "Bearer"}, {"expires_in", options_.token_ttl_seconds}}
       .dump();
@@ -643,17 +652,12 @@ Result<std::string> Issuer::AuthorizationCodeToken(const std::map<std::string, s
       refused = Bad(error::kInvalidGrant, "code_verifier does not match the code_challenge");
       return Status::Ok();
     }
-    token = env_.rng->RandomId(32);
-    Stmt t(db_, "INSERT INTO tokens (digest, offer, expires) VALUES (?,?,?)", kWhat);
-    t.Blob(1, Digest(token)).Text(2, offer_id).Int(3, now + options_.token_ttl_seconds);
-    if (t.Step() != SQLITE_DONE) return t.Error();
+    MDL_ASSIGN_OR_RETURN(token, NewAccessToken(offer_id, now));
     return Status::Ok();
   });
   MDL_RETURN_IF_ERROR(st);
   MDL_RETURN_IF_ERROR(refused);
-  return json{
-      {"access_token", token}, {"token_type", "Bearer"}, {"expires_in", options_.token_ttl_seconds}}
-      .dump();
+  return TokenResponse(token);
 }
 
 Result<std::string> Issuer::Nonce(std::string_view access_token) {

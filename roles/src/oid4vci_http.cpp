@@ -27,6 +27,13 @@ void NoStore(httplib::Response& res) {
   res.set_header("Pragma", "no-cache");
 }
 
+// RFC 6750 §3: a protected endpoint asked without a bearer token.
+void SendTokenRequired(httplib::Response& res) {
+  NoStore(res);
+  res.set_header("WWW-Authenticate", "Bearer");
+  http::SendError(res, 401, "invalid_token", "a bearer access token is required");
+}
+
 // RFC 6750 §2.1: "Authorization: Bearer <token>" ("" when absent or another scheme).
 std::string BearerToken(const httplib::Request& req) {
   const std::string h = req.get_header_value("Authorization");
@@ -132,11 +139,7 @@ void RegisterOid4vciRoutes(httplib::Server& server, oid4vc::Issuer& issuer) {
   });
   server.Post("/oid4vci/credential", [is](const httplib::Request& req, httplib::Response& res) {
     const std::string token = BearerToken(req);
-    if (token.empty()) {
-      NoStore(res);
-      res.set_header("WWW-Authenticate", "Bearer");
-      return http::SendError(res, 401, "invalid_token", "a bearer access token is required");
-    }
+    if (token.empty()) return SendTokenRequired(res);
     auto credential = is->Credential(token, req.body);
     if (!credential) return SendProtocolError(res, credential.error());
     NoStore(res);
@@ -147,11 +150,7 @@ void RegisterOid4vciRoutes(httplib::Server& server, oid4vc::Issuer& issuer) {
   server.Post(
       "/oid4vci/deferred_credential", [is](const httplib::Request& req, httplib::Response& res) {
         const std::string token = BearerToken(req);
-        if (token.empty()) {
-          NoStore(res);
-          res.set_header("WWW-Authenticate", "Bearer");
-          return http::SendError(res, 401, "invalid_token", "a bearer access token is required");
-        }
+        if (token.empty()) return SendTokenRequired(res);
         auto credential = is->DeferredCredential(token, req.body);
         if (!credential) return SendProtocolError(res, credential.error());
         NoStore(res);

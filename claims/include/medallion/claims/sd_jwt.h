@@ -23,6 +23,9 @@
 
 namespace medallion::claims {
 
+// One reference token of an RFC 6901 JSON Pointer (§3, §4): '~' as "~0", '/' as "~1".
+std::string EscapeJsonPointerToken(std::string_view token);
+
 // `typ` of an SD-JWT VC (SD-JWT VC §3.2.1 "JOSE Header") and of a KB-JWT (RFC 9901 §4.3).
 inline constexpr std::string_view kSdJwtVcTyp = "dc+sd-jwt";
 inline constexpr std::string_view kKbJwtTyp = "kb+jwt";

@@ -228,6 +228,11 @@ class Issuer {
                                       const std::string& disclosable_text, const HolderKey& holder,
                                       int64_t now);
   Result<std::string> AuthorizationCodeToken(const std::map<std::string, std::string>& form);
+  // A new access token for `offer_id`, stored as its digest (§6.2). REQUIRES mu_ held, inside
+  // the caller's transaction.
+  Result<std::string> NewAccessToken(const std::string& offer_id, int64_t now);
+  // The token response (§6.2) carrying `token`.
+  std::string TokenResponse(const std::string& token) const;
   Bytes Digest(std::string_view secret) const;
   int64_t Now() const;
 
