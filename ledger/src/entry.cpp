@@ -4,9 +4,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <optional>
-#include <set>
 
 #include "medallion/core/encoding.h"
 #include "medallion/core/jcs.h"
@@ -49,7 +49,37 @@ Field Enum(const char* name, std::vector<std::string_view> values, bool req = tr
   return {name, Kind::kEnum, req, std::move(values)};
 }
 
-using CrossCheck = std::function<Status(const json&)>;
+// One member of an entry object as the schema sees it: a string, a non-negative integer that
+// a double holds exactly, or anything else (refused by every field). Both parsers produce these:
+// the full one (nlohmann, strict) and the single-pass one for flat objects (ScanFlat).
+struct Member {
+  enum class Kind { kString, kUint, kOther };
+  std::string_view key;
+  Kind kind = Kind::kOther;
+  std::string_view text;  // kString: the decoded string; kUint (ScanFlat only): its digits
+  uint64_t num = 0;       // kUint
+};
+
+// The members of an entry object, for the cross-field rules (run after every field passed).
+class Obj {
+ public:
+  Obj(const Member* members, size_t count) : members_(members), count_(count) {}
+  const Member* Find(std::string_view k) const {
+    for (size_t i = 0; i < count_; ++i) {
+      if (members_[i].key == k) return &members_[i];
+    }
+    return nullptr;
+  }
+  bool Has(std::string_view k) const { return Find(k) != nullptr; }
+  uint64_t U(std::string_view k) const { return Find(k)->num; }
+  std::string_view S(std::string_view k) const { return Find(k)->text; }
+
+ private:
+  const Member* members_;
+  size_t count_;
+};
+
+using CrossCheck = std::function<Status(const Obj&)>;
 
 struct Schema {
   EntryType type;
@@ -57,8 +87,8 @@ struct Schema {
   CrossCheck cross = nullptr;
 };
 
-bool Has(const json& j, const char* k) { return j.contains(k); }
-uint64_t U(const json& j, const char* k) { return j.at(k).get<uint64_t>(); }
+bool Has(const Obj& j, const char* k) { return j.Has(k); }
+uint64_t U(const Obj& j, const char* k) { return j.U(k); }
 
 const std::vector<Schema>& Schemas() {
   static const std::vector<Schema> kSchemas = {
@@ -80,8 +110,8 @@ const std::vector<Schema>& Schemas() {
         {"service", Kind::kUrl, false},
         Sig(),
         Time("ts")},
-       [](const json& j) -> Status {
-         const std::string op = j.at("op");
+       [](const Obj& j) -> Status {
+         const std::string op(j.S("op"));
          if (op == "create") {
            if (U(j, "seq") != 0) return Status::InvalidArgument("create must have seq 0");
            if (Has(j, "prev")) return Status::InvalidArgument("create must not have prev");
@@ -112,7 +142,7 @@ const std::vector<Schema>& Schemas() {
        {HashF("hash", true, KeyKind::kHash),
         Enum("kind", {"credential", "document", "batch", "status_list", "key_event"}),
         Did("by", false), Ed25519Key("key", false), Sig(false), Time("ts")},
-       [](const json& j) -> Status {
+       [](const Obj& j) -> Status {
          // The author is a DID (`by`) or a pseudonymous key (`key`), never both; `sig` exactly
          // when there is an author (checked by the registered validator).
          if (Has(j, "by") && Has(j, "key"))
@@ -129,11 +159,11 @@ const std::vector<Schema>& Schemas() {
              {"treatment", "research", "payment", "operations", "public_health", "emergency"}),
         Enum("action", {"grant", "revoke"}), HashF("scope"), Time("expires", false), Sig(),
         Time("ts")},
-       [](const json& j) -> Status {
+       [](const Obj& j) -> Status {
          if (Has(j, "expires") && U(j, "expires") <= U(j, "ts")) {
            return Status::InvalidArgument("expires must be after ts");
          }
-         if (j.at("action") == "revoke" && Has(j, "expires")) {
+         if (j.S("action") == "revoke" && Has(j, "expires")) {
            return Status::InvalidArgument("a revocation has no expiry");
          }
          return Status::Ok();
@@ -151,9 +181,9 @@ const std::vector<Schema>& Schemas() {
         HashF("data", false),                       // hash of the shared data subset (open)
         Sig(),
         Time("ts")},
-       [](const json& j) -> Status {
-         if (j.at("a") == j.at("b")) return Status::InvalidArgument("a and b must differ");
-         const std::string action = j.at("action");
+       [](const Obj& j) -> Status {
+         if (j.S("a") == j.S("b")) return Status::InvalidArgument("a and b must differ");
+         const std::string_view action = j.S("action");
          if (action == "status" && !Has(j, "status"))
            return Status::InvalidArgument("a status entry names the status");
          if (action != "open" && (Has(j, "loc") || Has(j, "data"))) {
@@ -173,7 +203,7 @@ const std::vector<Schema>& Schemas() {
         {"index", Kind::kUint, false, {}, 0, kMaxSafeInteger},
         Sig(),
         Time("ts")},
-       [](const json& j) -> Status {
+       [](const Obj& j) -> Status {
          if (Has(j, "list") != Has(j, "index"))
            return Status::InvalidArgument("list and index go together");
          return Status::Ok();
@@ -190,7 +220,7 @@ const std::vector<Schema>& Schemas() {
 }
 
 // W3C DID Core §3.1: "did:" method-name ":" method-specific-id; no path, query or fragment.
-bool IsDid(const std::string& s) {
+bool IsDid(std::string_view s) {
   if (s.size() < 7 || s.size() > 256 || s.compare(0, 4, "did:") != 0) return false;
   size_t colon = s.find(':', 4);
   if (colon == std::string::npos || colon == 4) return false;
@@ -214,8 +244,9 @@ bool IsDid(const std::string& s) {
 
 // A service endpoint: https://host[:port][/path] with a conservative character set, no
 // userinfo, query or fragment; plain http only for loopback hosts. At most 200 characters.
-bool IsServiceUrl(const std::string& s) {
-  if (s.size() > 200) return false;
+bool IsServiceUrl(std::string_view url) {
+  if (url.size() > 200) return false;
+  const std::string s(url);
   std::string rest;
   bool https = false;
   if (s.rfind("https://", 0) == 0) {
@@ -252,7 +283,7 @@ bool IsServiceUrl(const std::string& s) {
   return https || host == "127.0.0.1" || host == "localhost";
 }
 
-bool IsLowerHex32(const std::string& s) {
+bool IsLowerHex32(std::string_view s) {
   return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
          });
@@ -264,56 +295,46 @@ std::string Join(const std::vector<std::string_view>& v) {
   return out;
 }
 
-Status CheckField(const Field& f, const json& v) {
-  const std::string name = f.name;
+Status CheckField(const Field& f, const Member& v) {
+  auto bad = [&f](std::string_view what) {
+    return Status::InvalidArgument("field \"" + std::string(f.name) + "\" " + std::string(what));
+  };
   switch (f.kind) {
     case Kind::kUint:
     case Kind::kTime: {
-      if (!v.is_number_integer() ||
-          (v.is_number_integer() && !v.is_number_unsigned() && v.get<int64_t>() < 0)) {
-        return Status::InvalidArgument("field \"" + name + "\" must be a non-negative integer");
-      }
-      uint64_t x = v.get<uint64_t>();
-      uint64_t max = f.max ? f.max : kMaxSafeInteger;
-      if (x < f.min || x > max) {
-        return Status::InvalidArgument("field \"" + name + "\" must be in [" +
-                                       std::to_string(f.min) + ", " + std::to_string(max) + "]");
+      if (v.kind != Member::Kind::kUint) return bad("must be a non-negative integer");
+      const uint64_t max = f.max ? f.max : kMaxSafeInteger;
+      if (v.num < f.min || v.num > max) {
+        return bad("must be in [" + std::to_string(f.min) + ", " + std::to_string(max) + "]");
       }
       return Status::Ok();
     }
     default:
       break;
   }
-  if (!v.is_string()) return Status::InvalidArgument("field \"" + name + "\" must be a string");
-  const std::string& s = v.get_ref<const std::string&>();
+  if (v.kind != Member::Kind::kString) return bad("must be a string");
+  const std::string_view s = v.text;
   switch (f.kind) {
     case Kind::kDid:
-      if (!IsDid(s))
-        return Status::InvalidArgument("field \"" + name +
-                                       "\" must be a DID without path, query or fragment");
+      if (!IsDid(s)) return bad("must be a DID without path, query or fragment");
       break;
     case Kind::kUrl:
-      if (!IsServiceUrl(s)) {
-        return Status::InvalidArgument("field \"" + name +
-                                       "\" must be an https URL (http only on loopback), no query");
-      }
+      if (!IsServiceUrl(s)) return bad("must be an https URL (http only on loopback), no query");
       break;
     case Kind::kHash:
-      if (!IsLowerHex32(s))
-        return Status::InvalidArgument("field \"" + name + "\" must be 64 lower-case hex digits");
+      if (!IsLowerHex32(s)) return bad("must be 64 lower-case hex digits");
       break;
     case Kind::kB64u: {
       auto b = Base64UrlDecode(s);
       if (!b || b->size() < f.min || b->size() > f.max) {
-        return Status::InvalidArgument("field \"" + name + "\" must be base64url (no padding) of " +
-                                       std::to_string(f.min) + ".." + std::to_string(f.max) +
-                                       " bytes");
+        return bad("must be base64url (no padding) of " + std::to_string(f.min) + ".." +
+                   std::to_string(f.max) + " bytes");
       }
       break;
     }
     case Kind::kEnum:
       if (std::find(f.values.begin(), f.values.end(), s) == f.values.end()) {
-        return Status::InvalidArgument("field \"" + name + "\" must be one of: " + Join(f.values));
+        return bad("must be one of: " + Join(f.values));
       }
       break;
     default:
@@ -324,6 +345,164 @@ Status CheckField(const Field& f, const json& v) {
 
 Status Prefix(std::string_view type, const Status& s) {
   return Status(s.code(), "entry " + std::string(type) + ": " + s.message());
+}
+
+// The schema check both parsers share: `members` (in the order their errors are reported)
+// against the schema of their "type". Fills type and keys of `out` (not its canonical form).
+// invalid_argument as ParseEntry documents.
+Status CheckMembers(const Member* members, size_t count, Entry* out, std::string* type_name) {
+  const Obj j(members, count);
+  const Member* t = j.Find("type");
+  if (t == nullptr || t->kind != Member::Kind::kString)
+    return Status::InvalidArgument("entry: missing \"type\"");
+  *type_name = std::string(t->text);
+  auto type = EntryTypeFromName(t->text);
+  if (!type) return Status::InvalidArgument("entry: " + type.error().message());
+  const Member* v = j.Find("v");
+  if (v == nullptr || v->kind != Member::Kind::kUint || v->num != kEntryVersion) {
+    return Status::InvalidArgument("entry " + *type_name + ": \"v\" must be 1");
+  }
+  const Schema* schema = nullptr;
+  for (const Schema& s : Schemas()) {
+    if (s.type == *type) schema = &s;
+  }
+  MDL_CHECK(schema != nullptr);
+  out->type = *type;
+  out->keys.clear();
+  for (size_t i = 0; i < count; ++i) {
+    const Member& m = members[i];
+    if (m.key == "type" || m.key == "v") continue;
+    const Field* f = nullptr;
+    for (const Field& cand : schema->fields) {
+      if (m.key == cand.name) f = &cand;
+    }
+    if (f == nullptr) {
+      return Status::InvalidArgument("entry " + *type_name + ": unknown field \"" +
+                                     std::string(m.key) +
+                                     "\" (free text and extra fields are refused)");
+    }
+    Status st = CheckField(*f, m);
+    if (!st.ok()) return Prefix(*type_name, st);
+    if (f->key) out->keys.push_back({*f->key, std::string(m.text)});
+  }
+  for (const Field& f : schema->fields) {
+    if (f.required && !j.Has(f.name)) {
+      return Status::InvalidArgument("entry " + *type_name + ": missing field \"" + f.name + "\"");
+    }
+  }
+  if (schema->cross) {
+    Status st = schema->cross(j);
+    if (!st.ok()) return Prefix(*type_name, st);
+  }
+  std::sort(out->keys.begin(), out->keys.end());
+  out->keys.erase(std::unique(out->keys.begin(), out->keys.end()), out->keys.end());
+  return Status::Ok();
+}
+
+// At most this many members in an entry ScanFlat reads (the largest schema has 17 with "type"
+// and "v"); a longer object goes to the full parser.
+constexpr size_t kMaxFlatMembers = 24;
+
+bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// The single-pass reader of the common case (RFC 8259 §2, §4, §6, §7): one object whose member
+// names and string values are printable ASCII without escapes, and whose other values are
+// integer literals without sign, fraction or exponent up to 2^53 - 1 (RFC 8785 §3.2.2.3: a
+// double holds them exactly, so their canonical form is their digits), no name twice (RFC 7493
+// §2.3). Returns the number of members, or 0 for anything else — including every malformed
+// text — which the full parser then reads and, if it must, refuses with its own message.
+size_t ScanFlat(std::string_view text, Member* members) {
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  auto skip_space = [&] {
+    while (p < end && IsJsonSpace(*p)) ++p;
+  };
+  // A string's content, p at its opening quote; false for an escape, a control or non-ASCII byte.
+  auto scan_string = [&](std::string_view* out) {
+    const char* start = ++p;
+    while (p < end) {
+      const auto c = static_cast<unsigned char>(*p);
+      if (c == '"') {
+        *out = std::string_view(start, static_cast<size_t>(p - start));
+        ++p;
+        return true;
+      }
+      if (c == '\\' || c < 0x20 || c >= 0x7f) return false;
+      ++p;
+    }
+    return false;
+  };
+  skip_space();
+  if (p == end || *p != '{') return 0;
+  ++p;
+  skip_space();
+  if (p < end && *p == '}') return 0;  // {} has no "type": the full parser words the error
+  size_t count = 0;
+  while (true) {
+    if (count == kMaxFlatMembers || p == end || *p != '"') return 0;
+    Member& m = members[count];
+    if (!scan_string(&m.key)) return 0;
+    for (size_t i = 0; i < count; ++i) {
+      if (members[i].key == m.key) return 0;
+    }
+    skip_space();
+    if (p == end || *p != ':') return 0;
+    ++p;
+    skip_space();
+    if (p == end) return 0;
+    if (*p == '"') {
+      m.kind = Member::Kind::kString;
+      if (!scan_string(&m.text)) return 0;
+    } else if (*p >= '0' && *p <= '9') {
+      const char* start = p;
+      uint64_t n = 0;
+      while (p < end && *p >= '0' && *p <= '9' && p - start < 17) n = n * 10 + (*p++ - '0');
+      const size_t digits = static_cast<size_t>(p - start);
+      if ((digits > 1 && *start == '0') || n > kMaxSafeInteger) return 0;
+      m.kind = Member::Kind::kUint;
+      m.num = n;
+      m.text = std::string_view(start, digits);
+    } else {
+      return 0;
+    }
+    ++count;
+    skip_space();
+    if (p == end) return 0;
+    if (*p == ',') {
+      ++p;
+      skip_space();
+      continue;
+    }
+    if (*p != '}') return 0;  // also '.', 'e' or a digit after 17: the full parser decides
+    ++p;
+    skip_space();
+    return p == end ? count : 0;
+  }
+}
+
+// The RFC 8785 form of members ScanFlat read: sorted by name (printable ASCII, so byte order
+// is UTF-16 code unit order, §3.2.3), strings as they are (nothing to escape, §3.2.2.2),
+// integers as their digits.
+std::string CanonicalFlat(Member* members, size_t count) {
+  std::sort(members, members + count,
+            [](const Member& a, const Member& b) { return a.key < b.key; });
+  size_t bytes = 2;
+  for (size_t i = 0; i < count; ++i) bytes += members[i].key.size() + members[i].text.size() + 6;
+  std::string out;
+  out.reserve(bytes);
+  out.push_back('{');
+  for (size_t i = 0; i < count; ++i) {
+    if (i > 0) out.push_back(',');
+    out.push_back('"');
+    out.append(members[i].key);
+    out.append("\":", 2);
+    const bool quoted = members[i].kind == Member::Kind::kString;
+    if (quoted) out.push_back('"');
+    out.append(members[i].text);
+    if (quoted) out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
 }
 
 }  // namespace
@@ -379,6 +558,18 @@ Result<Entry> ParseEntry(std::string_view json_text) {
     return Status::InvalidArgument("entry: " + std::to_string(json_text.size()) + " bytes, limit " +
                                    std::to_string(kMaxEntryBytes));
   }
+  // The common case in one pass, without a JSON tree; anything it does not read, and every
+  // entry that fails its schema, goes through the full parser, so that what is accepted and
+  // every error message are the full parser's (ledger_tests compares the two).
+  std::array<Member, kMaxFlatMembers> members;
+  if (const size_t count = ScanFlat(json_text, members.data()); count > 0) {
+    Entry e;
+    std::string type_name;
+    if (CheckMembers(members.data(), count, &e, &type_name).ok()) {
+      e.canonical = CanonicalFlat(members.data(), count);
+      return e;  // no longer than json_text, so within kMaxEntryBytes
+    }
+  }
   auto parsed = jcs::ParseStrict(json_text);
   if (!parsed)
     return Status::InvalidArgument("entry: not strict JSON: " + parsed.error().message());
@@ -387,54 +578,30 @@ Result<Entry> ParseEntry(std::string_view json_text) {
 
 Result<Entry> EntryFromJson(const json& j) {
   if (!j.is_object()) return Status::InvalidArgument("entry: must be a JSON object");
-  auto t = j.find("type");
-  if (t == j.end() || !t->is_string()) return Status::InvalidArgument("entry: missing \"type\"");
-  const std::string type_name = t->get<std::string>();
-  auto type = EntryTypeFromName(type_name);
-  if (!type) return Status::InvalidArgument("entry: " + type.error().message());
-  auto v = j.find("v");
-  if (v == j.end() || !v->is_number_integer() || v->get<int64_t>() != kEntryVersion) {
-    return Status::InvalidArgument("entry " + type_name + ": \"v\" must be 1");
-  }
-  const Schema* schema = nullptr;
-  for (const Schema& s : Schemas()) {
-    if (s.type == *type) schema = &s;
-  }
-  MDL_CHECK(schema != nullptr);
-
-  Entry e;
-  e.type = *type;
-  std::set<EntryKey> keys;
+  std::vector<Member> members;
+  members.reserve(j.size());
   for (auto it = j.begin(); it != j.end(); ++it) {
-    if (it.key() == "type" || it.key() == "v") continue;
-    const Field* f = nullptr;
-    for (const Field& cand : schema->fields) {
-      if (it.key() == cand.name) f = &cand;
+    Member m;
+    m.key = it.key();
+    const json& v = it.value();
+    if (v.is_string()) {
+      m.kind = Member::Kind::kString;
+      m.text = v.get_ref<const std::string&>();
+    } else if (v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0)) {
+      m.kind = Member::Kind::kUint;
+      m.num = v.get<uint64_t>();
     }
-    if (f == nullptr) {
-      return Status::InvalidArgument("entry " + type_name + ": unknown field \"" + it.key() +
-                                     "\" (free text and extra fields are refused)");
-    }
-    Status st = CheckField(*f, it.value());
-    if (!st.ok()) return Prefix(type_name, st);
-    if (f->key) keys.insert({*f->key, it.value().get<std::string>()});
+    members.push_back(m);
   }
-  for (const Field& f : schema->fields) {
-    if (f.required && !j.contains(f.name)) {
-      return Status::InvalidArgument("entry " + type_name + ": missing field \"" + f.name + "\"");
-    }
-  }
-  if (schema->cross) {
-    Status st = schema->cross(j);
-    if (!st.ok()) return Prefix(type_name, st);
-  }
+  Entry e;
+  std::string type_name;
+  MDL_RETURN_IF_ERROR(CheckMembers(members.data(), members.size(), &e, &type_name));
   MDL_ASSIGN_OR_RETURN(e.canonical, jcs::Canonicalize(j));
   if (e.canonical.size() > kMaxEntryBytes) {
     return Status::InvalidArgument("entry " + type_name + ": canonical form is " +
                                    std::to_string(e.canonical.size()) + " bytes, limit " +
                                    std::to_string(kMaxEntryBytes));
   }
-  e.keys.assign(keys.begin(), keys.end());
   return e;
 }
 

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "medallion/core/encoding.h"
+#include "medallion/core/jcs.h"
 #include "medallion/ledger/entry.h"
 #include "test_util.h"
 
@@ -177,6 +178,96 @@ TEST_CASE("schema rules refuse bad entries with a clear error", "[ledger][entry]
     INFO(r.error().message());
     CHECK(r.error().message().find(b.message_part) != std::string::npos);
   }
+}
+
+// ParseEntry reads the common case in one pass (flat objects of unescaped ASCII strings and
+// integers) and everything else with the full strict parser. Whatever path a text takes, the
+// outcome must be the full parser's: the same entry, or the same error.
+Result<Entry> FullParse(std::string_view text) {
+  if (text.size() > kMaxEntryBytes) return ParseEntry(text);  // the size check comes first
+  auto parsed = jcs::ParseStrict(text);
+  if (!parsed) return Status::InvalidArgument("entry: not strict JSON: " + parsed.error().message());
+  return EntryFromJson(*parsed);
+}
+
+void CheckSameAsFullParse(const std::string& text) {
+  INFO(text);
+  auto fast = ParseEntry(text);
+  auto full = FullParse(text);
+  REQUIRE(fast.has_value() == full.has_value());
+  if (fast) {
+    CHECK(fast->type == full->type);
+    CHECK(fast->canonical == full->canonical);
+    CHECK(fast->keys == full->keys);
+  } else {
+    CHECK(fast.error().code() == full.error().code());
+    CHECK(fast.error().message() == full.error().message());
+  }
+}
+
+// `j`'s members in reverse order (dump() sorts them), with `space` around every token.
+std::string Reversed(const json& j, const std::string& space) {
+  std::string out = "{" + space;
+  bool first = true;
+  for (auto it = j.rbegin(); it != j.rend(); ++it) {
+    if (!first) out += space + "," + space;
+    first = false;
+    out += json(it.key()).dump() + space + ":" + space + it.value().dump();
+  }
+  return out + space + "}" + space;
+}
+
+TEST_CASE("the one-pass entry reader agrees with the full parser", "[ledger][entry]") {
+  std::vector<std::string> texts;
+  for (int i = 0; i < kEntryTypeCount; ++i) {
+    const json j = Valid(static_cast<EntryType>(i));
+    texts.push_back(j.dump());
+    texts.push_back(j.dump(2));
+    texts.push_back(Reversed(j, ""));
+    texts.push_back(Reversed(j, " \t\r\n"));
+  }
+  // Values and spellings the one-pass reader leaves to the full parser, or must refuse as it does.
+  const std::vector<std::pair<std::string, std::string>> edits = {
+      {"1700000000", "1700000000.0"}, {"1700000000", "17e8"},     {"1700000000", "-1"},
+      {"1700000000", "01700000000"},  {"1700000000", "9007199254740991"},
+      {"1700000000", "9007199254740992"}, {"1700000000", "123456789012345678901"},
+      {"1700000000", "true"},         {"1700000000", "null"},     {"1700000000", "\"1\""},
+      {"\"type\"", "\"t\\u0079pe\""}, {"\"anchor\"", "\"anch\\u006fr\""},
+      {"\"document\"", "\"docum\u00e9nt\""}, {"\"document\"", "\"doc\tument\""},
+      {"\"document\"", "[\"document\"]"},    {"\"document\"", "{}"},
+      {"\"v\":1", "\"v\":1,\"v\":1"},        {"\"v\":1", "\"v\":2"},
+      {"\"v\":1", "\"v\":1.0"},               {"{", "{\"\":1,"},
+      {"}", "}}"},                                {"}", "} x"},
+      {"}", ""},                                  {"{", "\xef\xbb\xbf{"},
+      {"{", "[{"},                                {":", " : "},
+  };
+  const std::string anchor = Valid(EntryType::kAnchor).dump();
+  for (const auto& [from, to] : edits) {
+    std::string t = anchor;
+    const size_t at = t.find(from);
+    REQUIRE(at != std::string::npos);
+    t.replace(at, from.size(), to);
+    texts.push_back(t);
+  }
+  texts.push_back("{}");
+  texts.push_back("{ }");
+  texts.push_back("");
+  texts.push_back("  ");
+  std::string many = "{";
+  for (int i = 0; i < 30; ++i) many += "\"f" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  texts.push_back(many + "\"type\":\"anchor\",\"v\":1}");
+  // Every byte of a valid entry, in turn, replaced by characters that matter to a JSON reader.
+  for (const std::string& base : {anchor, Valid(EntryType::kDidOp).dump()}) {
+    for (size_t i = 0; i < base.size(); ++i) {
+      for (char c : std::string("\"\\{}[],:0 9a.-e\x01\x7f\x80")) {
+        std::string t = base;
+        t[i] = c;
+        texts.push_back(t);
+      }
+      texts.push_back(base.substr(0, i));
+    }
+  }
+  for (const std::string& t : texts) CheckSameAsFullParse(t);
 }
 
 TEST_CASE("entry text limits", "[ledger][entry]") {
