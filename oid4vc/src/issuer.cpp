@@ -4,11 +4,13 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cctype>
 
 #include <nlohmann/json.hpp>
 
 #include "medallion/claims/credentials.h"
+#include "medallion/claims/pharmacy.h"
 #include "medallion/claims/sd_jwt.h"
 #include "medallion/core/encoding.h"
 #include "medallion/core/hash.h"
@@ -199,6 +201,34 @@ std::string Digits(Rng& rng, int n) {
 
 }  // namespace
 
+CredentialConfiguration PrescriptionConfiguration(
+    std::function<Result<IssuedCredential>(const IssueRequest&)> issue) {
+  auto claim = [](json path, const char* label) {
+    return json{{"path", std::move(path)},
+                {"display", json::array({{{"name", label}, {"locale", "en"}}})}};
+  };
+  json metadata = {
+      {"format", "dc+sd-jwt"},
+      {"vct", claims::kPrescriptionVct},
+      {"cryptographic_binding_methods_supported", json::array({"jwk", "did:key"})},
+      {"credential_signing_alg_values_supported", json::array({"EdDSA"})},
+      {"credential_metadata",
+       {{"display", json::array({{{"name", "Prescription"}, {"locale", "en"}}})},
+        {"claims",
+         json::array({claim({"prescription", "medicationCodeableConcept"}, "Medication"),
+                      claim({"prescription", "dispenseRequest"}, "Quantity and refills"),
+                      claim({"prescription", "dosageInstruction"}, "Instructions"),
+                      claim({"controlledSubstanceSchedule"}, "Controlled-substance schedule"),
+                      claim({"sub"}, "Patient"), claim({"license"}, "Prescriber's license")})}}}};
+  CredentialConfiguration c;
+  c.id = std::string(kPrescriptionSdJwtConfiguration);
+  c.metadata_json = metadata.dump();
+  c.scope = "PrescriptionCredential";
+  c.proof_algs = {"EdDSA"};
+  c.issue = std::move(issue);
+  return c;
+}
+
 struct Issuer::HolderKey {
   PublicKey key;
 };
@@ -279,11 +309,25 @@ std::string Issuer::CredentialIssuerMetadata() const {
   json m = {{"credential_issuer", options_.credential_issuer},
             {"credential_endpoint", Endpoint("credential")},
             {"nonce_endpoint", Endpoint("nonce")},
-            {"deferred_credential_endpoint", Endpoint("deferred_credential")},
-            {"display", json::array({{{"name", options_.display_name}, {"locale", "en"}}})},
-            {"credential_configurations_supported",
-             {{std::string(kLicenseSdJwtConfiguration), license},
-              {std::string(kLicenseLdpConfiguration), ldp}}}};
+            {"display", json::array({{{"name", options_.display_name}, {"locale", "en"}}})}};
+  if (options_.configurations.empty()) {
+    m["deferred_credential_endpoint"] = Endpoint("deferred_credential");
+    m["credential_configurations_supported"] = {{std::string(kLicenseSdJwtConfiguration), license},
+                                                {std::string(kLicenseLdpConfiguration), ldp}};
+    return m.dump();
+  }
+  // The role's configurations: its object, with the scope and the proof types this pipeline
+  // checks (§12.2.4 proof_types_supported).
+  json configurations = json::object();
+  for (const CredentialConfiguration& c : options_.configurations) {
+    json object = json::parse(c.metadata_json, nullptr, false);
+    if (!object.is_object()) object = json::object();
+    object["scope"] = c.scope;
+    object["proof_types_supported"] = {
+        {"jwt", {{"proof_signing_alg_values_supported", c.proof_algs}}}};
+    configurations[c.id] = std::move(object);
+  }
+  m["credential_configurations_supported"] = std::move(configurations);
   return m.dump();
 }
 
@@ -302,9 +346,20 @@ std::string Issuer::AuthorizationServerMetadata() const {
   return m.dump();
 }
 
+const CredentialConfiguration* Issuer::RoleConfiguration(std::string_view id) const {
+  for (const CredentialConfiguration& c : options_.configurations)
+    if (c.id == id) return &c;
+  return nullptr;
+}
+
+bool Issuer::KnownConfiguration(std::string_view id) const {
+  if (options_.configurations.empty())
+    return id == kLicenseSdJwtConfiguration || id == kLicenseLdpConfiguration;
+  return RoleConfiguration(id) != nullptr;
+}
+
 Result<Offer> Issuer::CreateOffer(const OfferRequest& request) {
-  if (request.configuration_id != kLicenseSdJwtConfiguration &&
-      request.configuration_id != kLicenseLdpConfiguration)
+  if (!KnownConfiguration(request.configuration_id))
     return Status::InvalidArgument("unknown credential configuration");
   if (request.configuration_id == kLicenseLdpConfiguration &&
       !request.holder_did.starts_with("did:"))
@@ -546,7 +601,9 @@ Result<std::string> Issuer::Authorize(const std::map<std::string, std::string>& 
       }
     }
     if (!scope.empty()) {
-      const std::string want = configuration == kLicenseLdpConfiguration
+      const CredentialConfiguration* role = RoleConfiguration(configuration);
+      const std::string want = role != nullptr ? role->scope
+                               : configuration == kLicenseLdpConfiguration
                                    ? "MedicalLicenseCredential_ldp_vc"
                                    : "MedicalLicenseCredential";
       bool found = false;
@@ -703,7 +760,8 @@ Result<std::string> Issuer::Nonce(std::string_view access_token) {
 
 // Appendix F.1 (the `jwt` proof type) and §8.2.1.1 (its verification): REQUIRES mu_ held.
 Result<Issuer::HolderKey> Issuer::VerifyProof(std::string_view jwt, const std::string& token_digest,
-                                              const std::string& required_did) {
+                                              const std::string& required_did,
+                                              const std::vector<std::string>& algs) {
   if (jwt.size() > 16 * 1024) return Bad(error::kInvalidProof, "the proof is too long");
   const size_t a = jwt.find('.');
   const size_t b = a == std::string_view::npos ? a : jwt.find('.', a + 1);
@@ -721,7 +779,7 @@ Result<Issuer::HolderKey> Issuer::VerifyProof(std::string_view jwt, const std::s
   if (header->value("typ", "") != kProofJwtTyp)
     return Bad(error::kInvalidProof, "typ is not openid4vci-proof+jwt");
   const std::string alg = header->value("alg", "");
-  if (alg != "EdDSA" && alg != "ES256")
+  if ((alg != "EdDSA" && alg != "ES256") || std::find(algs.begin(), algs.end(), alg) == algs.end())
     return Bad(error::kInvalidProof, "alg is not one of proof_signing_alg_values_supported");
   if (header->contains("crit")) return Bad(error::kInvalidProof, "crit is not supported");
   // F.1: the key is one of kid, jwk, x5c; never two of them.
@@ -789,7 +847,7 @@ Result<Issuer::HolderKey> Issuer::VerifyProof(std::string_view jwt, const std::s
 Result<std::string> Issuer::Credential(std::string_view access_token,
                                        std::string_view request_json) {
   const int64_t now = Now();
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   const Bytes token_digest = Digest(access_token);
   std::string offer_id;
   {
@@ -812,14 +870,13 @@ Result<std::string> Issuer::Credential(std::string_view access_token,
   const json& config = MemberOr(*request, "credential_configuration_id");
   if (!config.is_string())
     return Bad(error::kInvalidCredentialRequest, "credential_configuration_id is missing");
-  if (config.get<std::string>() != kLicenseSdJwtConfiguration &&
-      config.get<std::string>() != kLicenseLdpConfiguration)
+  if (!KnownConfiguration(config.get<std::string>()))
     return Bad(error::kUnknownCredentialConfiguration, "unknown credential configuration");
-  std::string claims_text, disclosable_text, configuration, holder_did;
+  std::string claims_text, disclosable_text, configuration, holder_did, label;
   bool deferred = false;
   {
     Stmt q(db_,
-           "SELECT configuration, claims, disclosable, holder_did, deferred FROM offers "
+           "SELECT configuration, claims, disclosable, holder_did, deferred, label FROM offers "
            "WHERE id = ?",
            kWhat);
     q.Text(1, offer_id);
@@ -829,7 +886,10 @@ Result<std::string> Issuer::Credential(std::string_view access_token,
     disclosable_text = q.Col(2);
     holder_did = q.Col(3);
     deferred = q.ColInt(4) != 0;
+    label = q.Col(5);
   }
+  const CredentialConfiguration* role = RoleConfiguration(configuration);
+  static const std::vector<std::string> kBuiltInAlgs = {"ES256", "EdDSA"};
   const bool ldp = configuration == kLicenseLdpConfiguration;
   if (config.get<std::string>() != configuration)
     return Bad(error::kInvalidCredentialRequest, "the access token is for another configuration");
@@ -845,7 +905,8 @@ Result<std::string> Issuer::Credential(std::string_view access_token,
     return Bad(error::kInvalidProof, "proofs.jwt must hold exactly one JWT");
   MDL_ASSIGN_OR_RETURN(HolderKey holder,
                        VerifyProof(jwts[0].get<std::string>(), ToString(token_digest),
-                                   ldp ? holder_did : std::string()));
+                                   ldp ? holder_did : std::string(),
+                                   role != nullptr ? role->proof_algs : kBuiltInAlgs));
   // One credential per access token (the token is spent with it).
   Stmt spend(db_, "UPDATE tokens SET used = 1 WHERE digest = ? AND used = 0", kWhat);
   spend.Blob(1, token_digest);
@@ -869,6 +930,23 @@ Result<std::string> Issuer::Credential(std::string_view access_token,
     return json{{"transaction_id", transaction_id},
                 {"interval", options_.deferred_interval_seconds}}
         .dump();
+  }
+  if (role != nullptr) {
+    // The role makes the credential for the proven key, outside the lock (it may sign, or
+    // write to a ledger); the token is spent already, so this runs once per token.
+    IssueRequest ir{configuration, label, claims_text, PublicJwk(holder.key).dump(), now};
+    auto issue = role->issue;
+    lock.unlock();
+    if (!issue) return Status::FailedPrecondition("the configuration issues nothing");
+    MDL_ASSIGN_OR_RETURN(IssuedCredential issued, issue(ir));
+    json credential = json::parse(issued.credential, nullptr, false);
+    if (credential.is_discarded())
+      return Status::Internal("the role's credential is not JSON");
+    json response = issued.extra_json.empty() ? json::object()
+                                              : json::parse(issued.extra_json, nullptr, false);
+    if (!response.is_object()) return Status::Internal("the role's extra members are not an object");
+    response["credentials"] = json::array({{{"credential", std::move(credential)}}});
+    return response.dump();
   }
   // ldp_vc: the license as the society signed it at onboarding (its subject is the holder DID
   // the proof was just checked against).

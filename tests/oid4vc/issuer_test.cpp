@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "medallion/claims/credentials.h"
+#include "medallion/claims/pharmacy.h"
 #include "medallion/claims/sd_jwt.h"
 #include "medallion/core/encoding.h"
 #include "medallion/did/did_key.h"
@@ -790,5 +791,247 @@ TEST_CASE("oid4vci auth code: token endpoint refusals (invalid_grant)") {
     auto ok = g.TokenForm(g.AuthCode());
     ok.erase("client_id");
     CHECK(g.issuer->Token(ok).has_value());
+  }
+}
+
+// --- A role's configuration: the physician's PrescriptionCredential (PrescriptionConfiguration).
+// The role below stands for roles/physician_desk.cpp's IssueToWallet: it signs the offer's
+// content as a prescription SD-JWT VC bound to the proven key, and hands back a co-signature
+// beside it; the protocol (offer, token, nonce, proof) is the issuer's one pipeline.
+namespace {
+
+struct PrescriberFixture {
+  FakeClock clock{kNow * 1000};
+  SeededRng rng{23};
+  Env env{&clock, &rng};
+  std::filesystem::path dir;
+  std::shared_ptr<wallet::SigningKey> prescriber_key = Key(5);
+  std::shared_ptr<wallet::SigningKey> holder = Key(6);
+  std::shared_ptr<wallet::SigningKey> other = Key(7);
+  claims::Signer signer;
+  std::vector<IssueRequest> calls;  // what the role was asked
+  std::unique_ptr<Issuer> issuer;
+  static constexpr const char* kId = "https://dr-rivera.example";
+
+  PrescriberFixture() {
+    static int n = 0;
+    dir = std::filesystem::temp_directory_path() /
+          ("medallion-oid4vci-rx-" + std::to_string(::getpid()) + "-" + std::to_string(++n));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    const std::string did =
+        *did::DidKeyFromPublicKey(did::KeyType::kEd25519, prescriber_key->public_key);
+    signer = claims::WalletSigner(
+        prescriber_key,
+        did + "#" +
+            *did::MultikeyFromPublicKey(did::KeyType::kEd25519, prescriber_key->public_key));
+    IssuerOptions o;
+    o.credential_issuer = kId;
+    o.signer = signer;
+    o.configurations.push_back(
+        PrescriptionConfiguration([this](const IssueRequest& r) -> Result<IssuedCredential> {
+          calls.push_back(r);
+          json content = json::parse(r.claims_json);
+          if (content.value("refuse", false))
+            return Status::WithReason(StatusCode::kPermissionDenied,
+                                      error::kCredentialRequestDenied, "the role refuses");
+          json jwk = json::parse(r.holder_jwk);
+          claims::SdJwtIssueOptions so;
+          so.disclosable = {"/sub"};
+          so.holder = claims::HolderKey{claims::Alg::kEdDSA,
+                                        *Base64UrlDecode(jwk["x"].get<std::string>())};
+          json payload = {{"vct", claims::kPrescriptionVct},
+                          {"jti", r.label},
+                          {"sub", "did:example:patient"},
+                          {"prescription", content["prescription"]}};
+          auto sd = claims::IssueSdJwt(payload, signer, so, env);
+          if (!sd) return sd.status();
+          return IssuedCredential{json(*sd).dump(),
+                                  json{{std::string(kPrescriberCosignatureMember), "cosig.jwt"}}
+                                      .dump()};
+        }));
+    issuer = std::move(*Issuer::Open((dir / "oid4vci.db").string(), o, env));
+  }
+  ~PrescriberFixture() {
+    issuer.reset();
+    std::filesystem::remove_all(dir);
+  }
+  Offer NewOffer(bool refuse = false) {
+    OfferRequest r;
+    r.configuration_id = std::string(kPrescriptionSdJwtConfiguration);
+    r.claims_json = json{{"prescription", {{"resourceType", "MedicationRequest"}}},
+                         {"refuse", refuse}}
+                        .dump();
+    r.label = "urn:uuid:rx-1";
+    auto o = issuer->CreateOffer(r);
+    REQUIRE(o.has_value());
+    return *o;
+  }
+  Result<std::string> Token(const Offer& o, const std::string& tx) {
+    return issuer->Token({{"grant_type", std::string(kPreAuthorizedGrant)},
+                          {"pre-authorized_code", Fixture::Code(o)},
+                          {"tx_code", tx}});
+  }
+  std::string AccessToken(const Offer& o) {
+    auto t = Token(o, o.tx_code);
+    REQUIRE(t.has_value());
+    return json::parse(*t)["access_token"];
+  }
+  std::string CNonce(const std::string& token) {
+    auto n = issuer->Nonce(token);
+    REQUIRE(n.has_value());
+    return json::parse(*n)["c_nonce"];
+  }
+  std::string ProofBy(const wallet::SigningKey& signer_key, const wallet::SigningKey& named,
+                      const std::string& nonce) {
+    return Proof(signer_key, {{"typ", "openid4vci-proof+jwt"}, {"alg", "EdDSA"}, {"jwk", Jwk(named)}},
+                 {{"aud", kId}, {"iat", kNow}, {"nonce", nonce}});
+  }
+  Result<std::string> Request(const std::string& token, const std::string& proof,
+                              std::string_view configuration = kPrescriptionSdJwtConfiguration) {
+    json body = {{"credential_configuration_id", std::string(configuration)},
+                 {"proofs", {{"jwt", {proof}}}}};
+    return issuer->Credential(token, body.dump());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("oid4vci prescription: the metadata offers the role's configuration only") {
+  PrescriberFixture f;
+  json m = json::parse(f.issuer->CredentialIssuerMetadata());
+  CHECK(m["credential_issuer"] == PrescriberFixture::kId);
+  json configs = m["credential_configurations_supported"];
+  REQUIRE(configs.size() == 1);
+  json c = configs[std::string(kPrescriptionSdJwtConfiguration)];
+  CHECK(c["format"] == "dc+sd-jwt");
+  CHECK(c["vct"] == claims::kPrescriptionVct);
+  CHECK(c["scope"] == "PrescriptionCredential");
+  CHECK(c["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] ==
+        json({"EdDSA"}));
+  CHECK_FALSE(m.contains("deferred_credential_endpoint"));
+  // The society's configurations are not this issuer's.
+  OfferRequest license;
+  license.claims_json = "{}";
+  CHECK(f.issuer->CreateOffer(license).status().code() == StatusCode::kInvalidArgument);
+  license.configuration_id = std::string(kPrescriptionSdJwtConfiguration);
+  license.deferred = true;
+  license.label = "x";
+  CHECK(f.issuer->CreateOffer(license).status().code() == StatusCode::kInvalidArgument);
+}
+
+TEST_CASE("oid4vci prescription: offer, token, nonce, credential bound to the proven key") {
+  PrescriberFixture f;
+  Offer o = f.NewOffer();
+  CHECK(o.tx_code.size() == 6);
+  json offer = json::parse(o.offer_json);
+  CHECK(offer["credential_issuer"] == PrescriberFixture::kId);
+  CHECK(offer["credential_configuration_ids"] ==
+        json({std::string(kPrescriptionSdJwtConfiguration)}));
+  CHECK(offer["grants"][std::string(kPreAuthorizedGrant)].contains("tx_code"));
+  const std::string token = f.AccessToken(o);
+  auto r = f.Request(token, f.ProofBy(*f.holder, *f.holder, f.CNonce(token)));
+  REQUIRE(r.has_value());
+  json response = json::parse(*r);
+  CHECK(response[std::string(kPrescriberCosignatureMember)] == "cosig.jwt");
+  // The role was asked once, with the offer's label and content and the proven key.
+  REQUIRE(f.calls.size() == 1);
+  CHECK(f.calls[0].label == "urn:uuid:rx-1");
+  CHECK(json::parse(f.calls[0].claims_json)["prescription"]["resourceType"] == "MedicationRequest");
+  CHECK(json::parse(f.calls[0].holder_jwk) == Jwk(*f.holder));
+  CHECK(f.calls[0].now == kNow);
+  const std::string sd = response["credentials"][0]["credential"];
+  did::Resolver resolver;
+  claims::SdJwtVerifyOptions vo;
+  vo.require_key_binding = false;
+  vo.expected_vct = claims::kPrescriptionVct;
+  auto v = claims::VerifySdJwt(sd, resolver, vo, f.clock);
+  REQUIRE(v.has_value());
+  json p = json::parse(v->payload_json);
+  CHECK(p["cnf"]["jwk"] == Jwk(*f.holder));
+  CHECK(p["iss"] == f.signer.verification_method.substr(0, f.signer.verification_method.find('#')));
+  CHECK(p["jti"] == "urn:uuid:rx-1");
+  // One credential per token.
+  RequireRefused(f.Request(token, f.ProofBy(*f.holder, *f.holder, f.CNonce(""))),
+                 error::kInvalidToken);
+  CHECK(f.calls.size() == 1);
+}
+
+TEST_CASE("oid4vci prescription: refusals with the spec's errors") {
+  PrescriberFixture f;
+  SECTION("a replayed offer (§6.3 invalid_grant)") {
+    Offer o = f.NewOffer();
+    REQUIRE(f.Token(o, o.tx_code).has_value());
+    RequireRefused(f.Token(o, o.tx_code), error::kInvalidGrant);
+  }
+  SECTION("a wrong tx_code (§6.3 invalid_grant), a missing one (invalid_request)") {
+    Offer o = f.NewOffer();
+    RequireRefused(f.Token(o, o.tx_code == "000000" ? "111111" : "000000"), error::kInvalidGrant);
+    RequireRefused(f.issuer->Token({{"grant_type", std::string(kPreAuthorizedGrant)},
+                                    {"pre-authorized_code", Fixture::Code(o)}}),
+                   error::kInvalidRequest);
+    CHECK(f.Token(o, o.tx_code).has_value());  // not yet withdrawn
+  }
+  SECTION("a proof by another key (§8.3.1.2 invalid_proof); the nonce is not spent") {
+    Offer o = f.NewOffer();
+    const std::string token = f.AccessToken(o);
+    const std::string nonce = f.CNonce(token);
+    // Signed by `other` while naming the holder's key.
+    RequireRefused(f.Request(token, f.ProofBy(*f.other, *f.holder, nonce)), error::kInvalidProof);
+    CHECK(f.calls.empty());
+    // An ES256 proof: this configuration takes EdDSA only (its proof_signing_alg_values).
+    json jwk;
+    RequireRefused(f.Request(token, Es256Proof({{"aud", PrescriberFixture::kId},
+                                                {"iat", kNow},
+                                                {"nonce", nonce}},
+                                               &jwk)),
+                   error::kInvalidProof);
+    // The same nonce still serves the holder's own proof.
+    CHECK(f.Request(token, f.ProofBy(*f.holder, *f.holder, nonce)).has_value());
+  }
+  SECTION("a replayed nonce, and a nonce of another token's session (invalid_nonce)") {
+    Offer o1 = f.NewOffer(), o2 = f.NewOffer();
+    const std::string t1 = f.AccessToken(o1), t2 = f.AccessToken(o2);
+    const std::string n2 = f.CNonce(t2);
+    RequireRefused(f.Request(t1, f.ProofBy(*f.holder, *f.holder, n2)), error::kInvalidNonce);
+    const std::string n1 = f.CNonce(t1);
+    REQUIRE(f.Request(t1, f.ProofBy(*f.holder, *f.holder, n1)).has_value());
+    RequireRefused(f.Request(t2, f.ProofBy(*f.holder, *f.holder, n1)), error::kInvalidNonce);
+  }
+  SECTION("another configuration (unknown_credential_configuration)") {
+    Offer o = f.NewOffer();
+    const std::string token = f.AccessToken(o);
+    RequireRefused(f.Request(token, f.ProofBy(*f.holder, *f.holder, f.CNonce(token)),
+                             kLicenseSdJwtConfiguration),
+                   error::kUnknownCredentialConfiguration);
+  }
+  SECTION("the role's refusal is the answer (credential_request_denied)") {
+    Offer o = f.NewOffer(true);
+    const std::string token = f.AccessToken(o);
+    auto r = f.Request(token, f.ProofBy(*f.holder, *f.holder, f.CNonce(token)));
+    RequireRefused(r, error::kCredentialRequestDenied);
+    CHECK(f.calls.size() == 1);
+  }
+  SECTION("the authorization code flow names the configuration's scope") {
+    OfferRequest r;
+    r.configuration_id = std::string(kPrescriptionSdJwtConfiguration);
+    r.claims_json = "{}";
+    r.authorization_code = true;
+    auto o = f.issuer->CreateOffer(r);
+    REQUIRE(o.has_value());
+    std::map<std::string, std::string> q = {
+        {"response_type", "code"},
+        {"client_id", "wallet"},
+        {"redirect_uri", "https://wallet.example/cb"},
+        {"code_challenge", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"},
+        {"code_challenge_method", "S256"},
+        {"issuer_state", o->issuer_state},
+        {"scope", "MedicalLicenseCredential"}};
+    RequireRefused(f.issuer->Authorize(q), error::kInvalidScope);
+    auto fresh = f.issuer->CreateOffer(r);
+    REQUIRE(fresh.has_value());
+    q["issuer_state"] = fresh->issuer_state;
+    q["scope"] = "PrescriptionCredential";
+    CHECK(f.issuer->Authorize(q).has_value());
   }
 }

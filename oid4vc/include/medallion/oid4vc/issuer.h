@@ -63,6 +63,15 @@ inline constexpr std::string_view kLicenseLdpConfiguration = "MedicalLicenseCred
 // The SD-JWT VC type of that configuration (SD-JWT VC §3.2.2.1 `vct`).
 inline constexpr std::string_view kLicenseVct = "urn:medallion:vct:MedicalLicenseCredential:1";
 
+// A physician's container's configuration (roles/physician_desk.h): the pharmacy copy of a
+// PrescriptionCredential as an SD-JWT VC (`vct` claims::kPrescriptionVct), signed by the
+// prescriber and bound (`cnf`) to the wallet's proven Ed25519 key.
+inline constexpr std::string_view kPrescriptionSdJwtConfiguration =
+    "PrescriptionCredential_dc+sd-jwt";
+// The Credential Response member (an extension parameter, §8.3) that carries the prescriber's
+// phone co-signature of a controlled substance's copy (a did-auth+jwt over its SdJwtDigest).
+inline constexpr std::string_view kPrescriberCosignatureMember = "prescriber_cosignature";
+
 // The error codes (the Status reason of every protocol error).
 namespace error {
 // RFC 6749 §5.2, OpenID4VCI §6.3 (Token Endpoint).
@@ -88,6 +97,37 @@ inline constexpr std::string_view kInvalidAuthorizationDetails = "invalid_author
 inline constexpr std::string_view kInvalidTransactionId = "invalid_transaction_id";
 }  // namespace error
 
+// A credential configuration a role supplies (§12.2.4): the protocol (offers, both grants,
+// tokens, nonces, key proofs, single use) stays the issuer's; the role gives the metadata and
+// makes the credential once the wallet has proven its key.
+struct IssueRequest {
+  std::string configuration_id;
+  std::string label;        // the offer's (OfferRequest::label)
+  std::string claims_json;  // the offer's content (OfferRequest::claims_json), as stored
+  std::string holder_jwk;   // the proven public key (RFC 7517 JWK, JSON text; no private part)
+  int64_t now = 0;          // POSIX seconds
+};
+struct IssuedCredential {
+  std::string credential;  // the §8.3 `credential` value as JSON text (a string for an SD-JWT)
+  // A JSON object (text) whose members are added to the Credential Response next to
+  // `credentials` (extension parameters: §8.3 lets wallets ignore what they do not know);
+  // "" for none.
+  std::string extra_json;
+};
+struct CredentialConfiguration {
+  std::string id;  // credential_configuration_id
+  // Its §12.2.4 object (format, vct, credential_metadata, ...). The issuer sets
+  // proof_types_supported from proof_algs, and scope.
+  std::string metadata_json;
+  std::string scope;  // §5.1.2 / §12.2.4 `scope`
+  // The `jwt` proofs' algorithms (a subset of ES256, EdDSA), checked before the nonce is spent.
+  std::vector<std::string> proof_algs = {"ES256", "EdDSA"};
+  // Makes the credential for a verified proof (called without the issuer's lock; the access
+  // token is spent before). An error is the request's answer: a reason from error::, or none
+  // (the Status code then decides).
+  std::function<Result<IssuedCredential>(const IssueRequest&)> issue;
+};
+
 struct IssuerOptions {
   // The Credential Issuer Identifier (§12.2.1): an https URL (http on loopback in tests) with no
   // query or fragment. Endpoints live under it (/oid4vci/...), metadata at its well-known URLs.
@@ -108,6 +148,11 @@ struct IssuerOptions {
   // How long a transaction_id (and the access token it is bound to, at the deferred endpoint
   // only) stays good: a clerk may take days.
   int64_t transaction_ttl_seconds = 14 * 86400;
+  // The configurations offered. Empty (the society): the MedicalLicenseCredential as
+  // dc+sd-jwt and as ldp_vc, built in. Otherwise exactly these (a physician's container: the
+  // PrescriptionCredential, roles/physician_desk.h); deferred offers are the built-in
+  // license's only.
+  std::vector<CredentialConfiguration> configurations;
 };
 
 // What a deferred offer's credential is, asked for each deferred credential request with the
@@ -147,6 +192,12 @@ struct Offer {
   std::string issuer_state;      // the authorization_code grant's (also inside offer_json)
   int64_t expires = 0;           // POSIX seconds
 };
+
+// The PrescriptionCredential configuration's metadata (§12.2.4, Appendix A.3.2: format
+// dc+sd-jwt, vct, the claims a wallet may show), with `issue` supplied by the prescriber's role.
+// Proofs are EdDSA only: the copy's holder key is an Ed25519 key (claims::IssuePrescriptionSdJwt).
+CredentialConfiguration PrescriptionConfiguration(
+    std::function<Result<IssuedCredential>(const IssueRequest&)> issue);
 
 class Issuer {
  public:
@@ -223,7 +274,11 @@ class Issuer {
   Issuer(sqlite3* db, IssuerOptions options, Env env);
   struct HolderKey;
   Result<HolderKey> VerifyProof(std::string_view jwt, const std::string& token_digest,
-                                const std::string& required_did);
+                                const std::string& required_did,
+                                const std::vector<std::string>& algs);
+  // The role's configuration `id` (nullptr: a built-in one or unknown).
+  const CredentialConfiguration* RoleConfiguration(std::string_view id) const;
+  bool KnownConfiguration(std::string_view id) const;
   Result<std::string> SdJwtCredential(const std::string& claims_text,
                                       const std::string& disclosable_text, const HolderKey& holder,
                                       int64_t now);
