@@ -1,4 +1,5 @@
-// Encrypted key store: XChaCha20-Poly1305 under Argon2id, in SQLite (WAL, explicit transactions).
+// Encrypted key store: XChaCha20-Poly1305 under Argon2id, in SQLite (WAL, explicit transactions)
+// or in a container's rows of a shared PostgreSQL database (docs/scale-out.md).
 #include "medallion/wallet/keystore.h"
 
 #include <fcntl.h>
@@ -13,7 +14,10 @@
 #include <utility>
 #include <cstdio>
 #include <cstring>
+#include <span>
+#include <string>
 
+#include "medallion/storage/db.h"
 #include "medallion/storage/sqlite.h"
 
 namespace medallion::wallet {
@@ -53,6 +57,90 @@ CREATE TABLE public_records (
 )sql",
 };
 
+// PostgreSQL (docs/scale-out.md §"The container host on PostgreSQL"): the same two tables, named
+// for the store in the schema the container stores share, led by container_id (filled from the
+// connection's medallion.container) and isolated by row-level security (sql::TenantIsolation).
+// Migrations numbered by position, recorded in keystore_schema_migrations (sql::Db::Open).
+constexpr char kPgV1[] = R"sql(
+CREATE TABLE keystore_sealed_secrets (
+  container_id TEXT NOT NULL DEFAULT current_setting('medallion.container'),
+  name TEXT NOT NULL,
+  purpose TEXT NOT NULL,
+  format_version INTEGER NOT NULL,
+  kdf TEXT NOT NULL,
+  opslimit BIGINT NOT NULL,
+  memlimit BIGINT NOT NULL,
+  salt BYTEA NOT NULL,
+  nonce BYTEA NOT NULL,
+  ciphertext BYTEA NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (container_id, name));
+CREATE TABLE keystore_public_records (
+  container_id TEXT NOT NULL DEFAULT current_setting('medallion.container'),
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (container_id, kind, name));
+)sql";
+
+std::span<const char* const> PgMigrations() {
+  static const std::string v1 = std::string(kPgV1) +
+                                sql::TenantIsolation("keystore_sealed_secrets") +
+                                sql::TenantIsolation("keystore_public_records");
+  static const char* const list[] = {v1.c_str()};
+  return list;
+}
+
+// The statements, per backend (the tables' names differ; an upsert needs its conflict target
+// on PostgreSQL). Written in the common SQL sql::Stmt runs on both.
+struct Queries {
+  const char* read_record;
+  const char* write_record;
+  const char* list_names;
+  const char* put_public;
+  const char* get_public;
+  const char* list_public;
+  const char* all_records;  // every column of every sealed record, for an import
+  const char* count_records;
+};
+
+constexpr Queries kSqliteQueries = {
+    "SELECT purpose, format_version, kdf, opslimit, memlimit, salt, nonce, ciphertext FROM "
+    "sealed_secrets WHERE name = ?",
+    "INSERT OR REPLACE INTO sealed_secrets (name, purpose, format_version, kdf, opslimit, "
+    "memlimit, salt, nonce, ciphertext, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+    "SELECT name FROM sealed_secrets ORDER BY name",
+    "INSERT OR REPLACE INTO public_records (kind, name, value) VALUES (?,?,?)",
+    "SELECT value FROM public_records WHERE kind = ? AND name = ?",
+    "SELECT name, value FROM public_records WHERE kind = ? ORDER BY name",
+    "SELECT name, purpose, format_version, kdf, opslimit, memlimit, salt, nonce, ciphertext, "
+    "updated_at FROM sealed_secrets ORDER BY name",
+    "SELECT COUNT(*) FROM sealed_secrets",
+};
+
+constexpr Queries kPgQueries = {
+    "SELECT purpose, format_version, kdf, opslimit, memlimit, salt, nonce, ciphertext FROM "
+    "keystore_sealed_secrets WHERE name = ?",
+    "INSERT INTO keystore_sealed_secrets (name, purpose, format_version, kdf, opslimit, "
+    "memlimit, salt, nonce, ciphertext, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?) "
+    "ON CONFLICT (container_id, name) DO UPDATE SET purpose = EXCLUDED.purpose, "
+    "format_version = EXCLUDED.format_version, kdf = EXCLUDED.kdf, opslimit = EXCLUDED.opslimit, "
+    "memlimit = EXCLUDED.memlimit, salt = EXCLUDED.salt, nonce = EXCLUDED.nonce, "
+    "ciphertext = EXCLUDED.ciphertext, updated_at = EXCLUDED.updated_at",
+    "SELECT name FROM keystore_sealed_secrets ORDER BY name",
+    "INSERT INTO keystore_public_records (kind, name, value) VALUES (?,?,?) "
+    "ON CONFLICT (container_id, kind, name) DO UPDATE SET value = EXCLUDED.value",
+    "SELECT value FROM keystore_public_records WHERE kind = ? AND name = ?",
+    "SELECT name, value FROM keystore_public_records WHERE kind = ? ORDER BY name",
+    "SELECT name, purpose, format_version, kdf, opslimit, memlimit, salt, nonce, ciphertext, "
+    "updated_at FROM keystore_sealed_secrets ORDER BY name",
+    "SELECT COUNT(*) FROM keystore_sealed_secrets",
+};
+
+const Queries& QueriesFor(const sql::Db& db) {
+  return db.backend() == sql::Backend::kPostgres ? kPgQueries : kSqliteQueries;
+}
+
 #ifdef SQLITE_OPEN_NOFOLLOW
 constexpr int kNoFollow = SQLITE_OPEN_NOFOLLOW;  // refuse a symlink as the database file
 #else
@@ -71,9 +159,23 @@ template <typename F>
 Status InTransaction(sqlite3* db, F&& body) {
   return sql::InTransaction(db, kWhat, std::forward<F>(body));
 }
+// The same over either backend (PostgreSQL: BEGIN ... COMMIT; sql::Db::Commit refuses a COMMIT
+// the server answered with ROLLBACK, so a write is acknowledged only once it is durable).
+template <typename F>
+Status InTx(sql::Db& db, F&& body) {
+  return sql::InTransaction(db, std::forward<F>(body));
+}
 
 // SQLite's message for the last failure on `db` (what error texts quote).
 std::string ErrorText(sqlite3* db) { return sqlite3_errmsg(db); }
+
+// The message for the last failure of `q` over `db`: as the file store always said it
+// ("keystore: <SQLite's message>"), or "keystore: postgresql: ..." on PostgreSQL.
+Status StmtError(sql::Db& db, const Stmt& q) {
+  if (db.backend() == sql::Backend::kSqlite)
+    return Status::Unavailable("keystore: " + ErrorText(db.sqlite()));
+  return q.Error();
+}
 
 // A BLOB column as bytes.
 Bytes ColBytes(Stmt& q, int i) {
@@ -335,20 +437,17 @@ Result<SecretBytes> OpenRecord(std::string_view name, const SealedRecord& r,
   return plain;
 }
 
-Result<SealedRecord> ReadRecord(sqlite3* db, std::string_view name) {
-  Stmt q(db,
-         "SELECT purpose, format_version, kdf, opslimit, memlimit, salt, nonce, ciphertext FROM "
-         "sealed_secrets "
-         "WHERE name = ?",
-         kWhat);
+Result<SealedRecord> ReadRecord(sql::Db& db, std::string_view name) {
+  Stmt q(db, QueriesFor(db).read_record, kWhat);
   q.Text(1, name);
   const int rc = q.Step();
   if (rc == SQLITE_DONE)
     return Status::DataLoss("keystore: record '" + std::string(name) + "' is missing");
   if (rc != SQLITE_ROW) {
+    if (db.backend() == sql::Backend::kPostgres) return q.Error();
     const std::string what =
-        "keystore: cannot read record '" + std::string(name) + "': " + ErrorText(db);
-    const int code = sqlite3_errcode(db) & 0xff;
+        "keystore: cannot read record '" + std::string(name) + "': " + ErrorText(db.sqlite());
+    const int code = sqlite3_errcode(db.sqlite()) & 0xff;
     return code == SQLITE_CORRUPT || code == SQLITE_NOTADB ? Status::DataLoss(what)
                                                            : Status::Unavailable(what);
   }
@@ -363,13 +462,9 @@ Result<SealedRecord> ReadRecord(sqlite3* db, std::string_view name) {
   return r;
 }
 
-Status WriteRecord(sqlite3* db, Env env, std::string_view name, const SealedRecord& r) {
-  Stmt q(db,
-         "INSERT OR REPLACE INTO sealed_secrets (name, purpose, format_version, kdf, opslimit, "
-         "memlimit, salt, nonce, "
-         "ciphertext, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-         kWhat);
-  if (!q.ok()) return Status::Unavailable("keystore: " + ErrorText(db));
+Status WriteRecord(sql::Db& db, Env env, std::string_view name, const SealedRecord& r) {
+  Stmt q(db, QueriesFor(db).write_record, kWhat);
+  if (!q.ok()) return StmtError(db, q);
   q.Text(1, name);
   q.Text(2, r.purpose);
   q.Int(3, kFormatVersion);
@@ -380,9 +475,26 @@ Status WriteRecord(sqlite3* db, Env env, std::string_view name, const SealedReco
   q.Blob(8, r.nonce.data(), r.nonce.size());
   q.Blob(9, r.ciphertext.data(), r.ciphertext.size());
   q.Int(10, env.clock->NowSeconds());
-  if (q.Step() != SQLITE_DONE) return Status::Unavailable("keystore: " + ErrorText(db));
+  if (q.Step() != SQLITE_DONE) return StmtError(db, q);
   return Status::Ok();
 }
+
+// The number of sealed records in the store (a tenant without any has no key store).
+Result<int64_t> CountRecords(sql::Db& db) {
+  Stmt q(db, QueriesFor(db).count_records, kWhat);
+  if (q.Step() != SQLITE_ROW) return StmtError(db, q);
+  return q.ColInt(0);
+}
+
+// Opens the shared database at `url` for `tenant` (migrating it first).
+Result<std::unique_ptr<sql::Db>> OpenTenantDb(const std::string& url, const std::string& tenant) {
+  if (!sql::IsPostgresUrl(url))
+    return Status::InvalidArgument("keystore: a key store in a database needs a postgresql:// URL");
+  if (tenant.empty()) return Status::InvalidArgument("keystore: the tenant must not be empty");
+  if (sodium_init() < 0) return Status::Internal("sodium_init failed");
+  return sql::Db::Open(url, kWhat, sql::Schema{{}, PgMigrations()}, tenant);
+}
+
 
 // Plaintext layout of the seed record: len(entropy) || entropy || seed.
 SecretBytes EncodeSecret(const WalletSecret& s) {
@@ -448,17 +560,18 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Create(const std::string& path,
     cleanup();
     return Status::Unavailable("keystore: cannot stat " + path);
   }
-  auto db = OpenDb(path, &created);
-  if (!db) {
+  auto raw = OpenDb(path, &created);
+  if (!raw) {
     cleanup();
-    return db.error();
+    return raw.error();
   }
-  std::unique_ptr<KeyStore> store(new KeyStore(path, *db, env));
-  Status st = Migrate(*db);
+  std::unique_ptr<KeyStore> store(new KeyStore(path, sql::Db::AdoptSqlite(*raw, kWhat), env));
+  sql::Db& db = *store->db_;
+  Status st = Migrate(db.sqlite());
   if (st.ok()) {
     SecretBytes plain = EncodeSecret(secret);
     auto sealed = Seal(env, kSeedRecord, kSeedPurpose, plain.Reveal(), passphrase, params);
-    st = sealed ? InTransaction(*db, [&] { return WriteRecord(*db, env, kSeedRecord, *sealed); })
+    st = sealed ? InTx(db, [&] { return WriteRecord(db, env, kSeedRecord, *sealed); })
                 : sealed.error();
   }
   if (!st.ok()) {
@@ -477,15 +590,114 @@ Result<std::unique_ptr<KeyStore>> KeyStore::Open(const std::string& path, Env en
   // before anything could write to it (no WAL switch, no schema_migrations table).
   MDL_RETURN_IF_ERROR(CheckIsKeyStore(path, sb));
   MDL_ASSIGN_OR_RETURN(sqlite3 * db, OpenDb(path, &sb));
-  std::unique_ptr<KeyStore> store(new KeyStore(path, db, env));
+  std::unique_ptr<KeyStore> store(new KeyStore(path, sql::Db::AdoptSqlite(db, kWhat), env));
   MDL_RETURN_IF_ERROR(Migrate(db));
   return store;
 }
 
-KeyStore::~KeyStore() { sqlite3_close(db_); }
+Result<std::unique_ptr<KeyStore>> KeyStore::CreateInDatabase(const std::string& url,
+                                                             const std::string& tenant,
+                                                             std::string_view passphrase,
+                                                             const WalletSecret& secret,
+                                                             KdfParams params, Env env) {
+  if (passphrase.empty())
+    return Status::InvalidArgument("keystore: the passphrase must not be empty");
+  if (!ParamsInBounds(params))
+    return Status::InvalidArgument("keystore: KDF parameters out of bounds");
+  if (secret.seed.size() != 64 || secret.entropy.size() > 64) {
+    return Status::InvalidArgument("keystore: a wallet secret is a 64-byte seed and its entropy");
+  }
+  MDL_ASSIGN_OR_RETURN(std::unique_ptr<sql::Db> db, OpenTenantDb(url, tenant));
+  std::unique_ptr<KeyStore> store(
+      new KeyStore("postgresql (" + tenant + ")", std::move(db), env));
+  sql::Db& d = *store->db_;
+  SecretBytes plain = EncodeSecret(secret);
+  MDL_ASSIGN_OR_RETURN(SealedRecord sealed,
+                       Seal(env, kSeedRecord, kSeedPurpose, plain.Reveal(), passphrase, params));
+  MDL_RETURN_IF_ERROR(InTx(d, [&]() -> Status {
+    MDL_ASSIGN_OR_RETURN(int64_t n, CountRecords(d));
+    if (n != 0) return Status::AlreadyExists("keystore: " + tenant + " already has a key store");
+    return WriteRecord(d, env, kSeedRecord, sealed);
+  }));
+  return store;
+}
+
+Result<std::unique_ptr<KeyStore>> KeyStore::OpenInDatabase(const std::string& url,
+                                                           const std::string& tenant, Env env) {
+  MDL_ASSIGN_OR_RETURN(std::unique_ptr<sql::Db> db, OpenTenantDb(url, tenant));
+  std::unique_ptr<KeyStore> store(
+      new KeyStore("postgresql (" + tenant + ")", std::move(db), env));
+  MDL_ASSIGN_OR_RETURN(int64_t n, CountRecords(*store->db_));
+  if (n == 0) return Status::NotFound("keystore: " + tenant + " has no key store in the database");
+  return store;
+}
+
+Result<std::unique_ptr<KeyStore>> KeyStore::ImportIntoDatabase(const KeyStore& from,
+                                                               const std::string& url,
+                                                               const std::string& tenant,
+                                                               Env env) {
+  MDL_ASSIGN_OR_RETURN(std::unique_ptr<sql::Db> db, OpenTenantDb(url, tenant));
+  std::unique_ptr<KeyStore> store(
+      new KeyStore("postgresql (" + tenant + ")", std::move(db), env));
+  sql::Db& src = *from.db_;
+  sql::Db& dst = *store->db_;
+  MDL_RETURN_IF_ERROR(InTx(dst, [&]() -> Status {
+    MDL_ASSIGN_OR_RETURN(int64_t n, CountRecords(dst));
+    if (n != 0) return Status::AlreadyExists("keystore: " + tenant + " already has a key store");
+    bool seed = false;
+    {
+      // Byte for byte: the ciphertext stays sealed under the owner's passphrase, its associated
+      // data (format, name, purpose, KDF parameters) travels with it unchanged.
+      Stmt q(src, QueriesFor(src).all_records, kWhat);
+      Stmt ins(dst,
+               "INSERT INTO keystore_sealed_secrets (name, purpose, format_version, kdf, "
+               "opslimit, memlimit, salt, nonce, ciphertext, updated_at) VALUES "
+               "(?,?,?,?,?,?,?,?,?,?)",
+               kWhat);
+      int rc;
+      while ((rc = q.Step()) == SQLITE_ROW) {
+        seed = seed || q.Col(0) == kSeedRecord;
+        ins.Reset();
+        ins.Text(1, q.Col(0)).Text(2, q.Col(1)).Int(3, q.ColInt(2)).Text(4, q.Col(3));
+        ins.Int(5, q.ColInt(4)).Int(6, q.ColInt(5));
+        const std::string salt = q.ColBlob(6), nonce = q.ColBlob(7), ct = q.ColBlob(8);
+        ins.Blob(7, salt.data(), salt.size()).Blob(8, nonce.data(), nonce.size());
+        ins.Blob(9, ct.data(), ct.size()).Int(10, q.ColInt(9));
+        if (ins.Step() != SQLITE_DONE) return StmtError(dst, ins);
+      }
+      if (rc != SQLITE_DONE) return StmtError(src, q);
+    }
+    if (!seed) {
+      return Status::DataLoss("keystore: " + from.path() + " has no record '" +
+                              std::string(kSeedRecord) + "'");
+    }
+    Stmt q(src,
+           src.backend() == sql::Backend::kPostgres
+               ? "SELECT kind, name, value FROM keystore_public_records ORDER BY kind, name"
+               : "SELECT kind, name, value FROM public_records ORDER BY kind, name",
+           kWhat);
+    Stmt ins(dst, kPgQueries.put_public, kWhat);
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) {
+      ins.Reset();
+      ins.Text(1, q.Col(0)).Text(2, q.Col(1)).Text(3, q.Col(2));
+      if (ins.Step() != SQLITE_DONE) return StmtError(dst, ins);
+    }
+    if (rc != SQLITE_DONE) return StmtError(src, q);
+    return Status::Ok();
+  }));
+  return store;
+}
+
+KeyStore::KeyStore(std::string path, std::unique_ptr<sql::Db> db, Env env)
+    : path_(std::move(path)), db_(std::move(db)), env_(env) {}
+
+KeyStore::~KeyStore() = default;
+
+bool KeyStore::in_database() const { return db_->backend() == sql::Backend::kPostgres; }
 
 Result<WalletSecret> KeyStore::Unlock(std::string_view passphrase) const {
-  MDL_ASSIGN_OR_RETURN(SealedRecord r, ReadRecord(db_, kSeedRecord));
+  MDL_ASSIGN_OR_RETURN(SealedRecord r, ReadRecord(*db_, kSeedRecord));
   if (r.purpose != kSeedPurpose)
     return Status::Unauthenticated("keystore: wrong passphrase or tampered key store");
   MDL_ASSIGN_OR_RETURN(SecretBytes plain, OpenRecord(kSeedRecord, r, passphrase));
@@ -498,14 +710,17 @@ Status KeyStore::ChangePassphrase(std::string_view old_passphrase, std::string_v
     return Status::InvalidArgument("keystore: the new passphrase must not be empty");
   if (!ParamsInBounds(params))
     return Status::InvalidArgument("keystore: KDF parameters out of bounds");
-  Status st = InTransaction(db_, [&]() -> Status {
+  sql::Db& db = *db_;
+  Status st = InTx(db, [&]() -> Status {
     std::vector<std::string> names;
     {
-      Stmt q(db_, "SELECT name FROM sealed_secrets ORDER BY name", kWhat);
+      Stmt q(db, QueriesFor(db).list_names, kWhat);
       int rc;
       while ((rc = q.Step()) == SQLITE_ROW) names.push_back(q.Col(0));
-      if (rc != SQLITE_DONE)
-        return Status::Unavailable("keystore: cannot list records: " + ErrorText(db_));
+      if (rc != SQLITE_DONE) {
+        if (db.backend() == sql::Backend::kPostgres) return q.Error();
+        return Status::Unavailable("keystore: cannot list records: " + ErrorText(db.sqlite()));
+      }
     }
     // The seed record first: it must exist and open under the old passphrase before any other
     // record is touched (a store without it is not one we can vouch for).
@@ -521,7 +736,7 @@ Status KeyStore::ChangePassphrase(std::string_view old_passphrase, std::string_v
     };
     std::vector<Opened> opened;
     for (const auto& name : names) {
-      MDL_ASSIGN_OR_RETURN(SealedRecord r, ReadRecord(db_, name));
+      MDL_ASSIGN_OR_RETURN(SealedRecord r, ReadRecord(db, name));
       if (name == kSeedRecord && r.purpose != kSeedPurpose) {
         return Status::Unauthenticated("keystore: wrong passphrase or tampered key store");
       }
@@ -532,7 +747,7 @@ Status KeyStore::ChangePassphrase(std::string_view old_passphrase, std::string_v
     for (const auto& o : opened) {
       MDL_ASSIGN_OR_RETURN(SealedRecord fresh,
                            Seal(env_, o.name, o.purpose, o.plain.Reveal(), new_passphrase, params));
-      MDL_RETURN_IF_ERROR(WriteRecord(db_, env_, o.name, fresh));
+      MDL_RETURN_IF_ERROR(WriteRecord(db, env_, o.name, fresh));
     }
     return Status::Ok();
   });
@@ -541,45 +756,48 @@ Status KeyStore::ChangePassphrase(std::string_view old_passphrase, std::string_v
   // holding the old ciphertext do not linger in it (secure_delete already zeroed the old cells
   // in the database pages). Best effort: if another connection is reading, the checkpoint
   // cannot finish now and happens when the last connection closes; the change stands.
-  (void)Exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)");
+  // PostgreSQL: the old row versions are dead tuples until VACUUM reclaims them (docs/scale-out.md).
+  if (db.backend() == sql::Backend::kSqlite)
+    (void)Exec(db.sqlite(), "PRAGMA wal_checkpoint(TRUNCATE)");
   return Status::Ok();
 }
 
 Status KeyStore::PutPublic(std::string_view kind, std::string_view name, std::string_view value) {
-  return InTransaction(db_, [&]() -> Status {
-    Stmt q(db_, "INSERT OR REPLACE INTO public_records (kind, name, value) VALUES (?,?,?)", kWhat);
+  sql::Db& db = *db_;
+  return InTx(db, [&]() -> Status {
+    Stmt q(db, QueriesFor(db).put_public, kWhat);
     q.Text(1, kind);
     q.Text(2, name);
     q.Text(3, value);
-    if (q.Step() != SQLITE_DONE) return Status::Unavailable("keystore: " + ErrorText(db_));
+    if (q.Step() != SQLITE_DONE) return StmtError(db, q);
     return Status::Ok();
   });
 }
 
 Result<std::string> KeyStore::GetPublic(std::string_view kind, std::string_view name) const {
-  Stmt q(db_, "SELECT value FROM public_records WHERE kind = ? AND name = ?", kWhat);
+  Stmt q(*db_, QueriesFor(*db_).get_public, kWhat);
   q.Text(1, kind);
   q.Text(2, name);
   const int rc = q.Step();
   if (rc == SQLITE_DONE)
     return Status::NotFound("keystore: no " + std::string(kind) + " '" + std::string(name) + "'");
-  if (rc != SQLITE_ROW) return Status::Unavailable("keystore: " + ErrorText(db_));
+  if (rc != SQLITE_ROW) return StmtError(*db_, q);
   return q.Col(0);
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> KeyStore::ListPublic(
     std::string_view kind) const {
-  Stmt q(db_, "SELECT name, value FROM public_records WHERE kind = ? ORDER BY name", kWhat);
+  Stmt q(*db_, QueriesFor(*db_).list_public, kWhat);
   q.Text(1, kind);
   std::vector<std::pair<std::string, std::string>> out;
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) out.emplace_back(q.Col(0), q.Col(1));
-  if (rc != SQLITE_DONE) return Status::Unavailable("keystore: " + ErrorText(db_));
+  if (rc != SQLITE_DONE) return StmtError(*db_, q);
   return out;
 }
 
 Result<KdfParams> KeyStore::SeedKdfParams() const {
-  MDL_ASSIGN_OR_RETURN(SealedRecord r, ReadRecord(db_, kSeedRecord));
+  MDL_ASSIGN_OR_RETURN(SealedRecord r, ReadRecord(*db_, kSeedRecord));
   return r.params;
 }
 

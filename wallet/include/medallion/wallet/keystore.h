@@ -1,4 +1,5 @@
-// The encrypted key store: a person's HD seed sealed at rest in SQLite.
+// The encrypted key store: a person's HD seed sealed at rest in SQLite, or (a container on a
+// host with a shared database) in PostgreSQL rows of that container's tenant.
 //
 // The seed record is encrypted with XChaCha20-Poly1305 (libsodium
 // crypto_aead_xchacha20poly1305_ietf) under a key from Argon2id (crypto_pwhash, parameters
@@ -6,6 +7,11 @@
 // record's name and purpose, and the KDF parameters, so a moved, relabelled or re-parameterised
 // record fails to open. The file is created with mode 0600 and refused if group or others can
 // access it, if it is a symlink or if another user owns it.
+//
+// On PostgreSQL (docs/scale-out.md §"The container host on PostgreSQL") the same records are
+// rows keyed by (container_id, name), kept apart by row-level security enabled and forced: the
+// database only ever holds what the file holds (ciphertext, salt, nonce, KDF parameters and the
+// public records); the passphrase and the keys derived from it never leave the process.
 #pragma once
 
 #include <cstdint>
@@ -18,7 +24,9 @@
 #include "medallion/core/secret.h"
 #include "medallion/core/status.h"
 
-struct sqlite3;
+namespace medallion::sql {
+class Db;  // medallion/storage/db.h
+}
 
 namespace medallion::wallet {
 
@@ -60,6 +68,28 @@ class KeyStore {
   // corrupt, or without our tables); unavailable for I/O errors.
   static Result<std::unique_ptr<KeyStore>> Open(const std::string& path, Env env);
 
+  // The key store of `tenant` in the PostgreSQL database at `url` (a postgresql:// URL; the
+  // connection is fixed to the tenant as sql::Db::Open does, and the role must not bypass
+  // row-level security). Migrations (versioned, keystore_schema_migrations) are applied first.
+  // Create: as the file Create, all in one transaction; already_exists if the tenant has a key
+  // store. Open: not_found if the tenant has none. Errors also: invalid_argument for a URL that
+  // is not PostgreSQL or an empty tenant, unavailable (cannot connect), failed_precondition (a
+  // newer schema). A write is acknowledged only after its COMMIT succeeded.
+  static Result<std::unique_ptr<KeyStore>> CreateInDatabase(const std::string& url,
+                                                            const std::string& tenant,
+                                                            std::string_view passphrase,
+                                                            const WalletSecret& secret,
+                                                            KdfParams params, Env env);
+  static Result<std::unique_ptr<KeyStore>> OpenInDatabase(const std::string& url,
+                                                          const std::string& tenant, Env env);
+  // Copies every record of `from` into a new key store of `tenant` at `url`: the sealed records
+  // byte for byte (nothing is decrypted, so no passphrase is needed) and the public records, in
+  // one transaction. Errors: data_loss if `from` has no seed record, already_exists if the
+  // tenant has a key store, and those of OpenInDatabase.
+  static Result<std::unique_ptr<KeyStore>> ImportIntoDatabase(const KeyStore& from,
+                                                              const std::string& url,
+                                                              const std::string& tenant, Env env);
+
   ~KeyStore();
   KeyStore(const KeyStore&) = delete;
   KeyStore& operator=(const KeyStore&) = delete;
@@ -72,7 +102,8 @@ class KeyStore {
   // Re-seals every record under `new_passphrase` with fresh salts and nonces, all or nothing:
   // the wallet-seed record must exist and open under `old_passphrase`, then every record is
   // opened before any is re-sealed, and all writes happen in one transaction. Afterwards the
-  // WAL is checkpointed and truncated (best effort) so the old ciphertext does not linger.
+  // WAL is checkpointed and truncated (best effort) so the old ciphertext does not linger
+  // (on PostgreSQL the old row versions stay until VACUUM reclaims them).
   // Errors as Unlock (data_loss if the wallet-seed record is missing), plus invalid_argument
   // for an empty new passphrase or out-of-bounds parameters, unavailable for SQLite errors.
   Status ChangePassphrase(std::string_view old_passphrase, std::string_view new_passphrase,
@@ -85,12 +116,14 @@ class KeyStore {
 
   // The stored KDF parameters of the seed record.
   Result<KdfParams> SeedKdfParams() const;
+  // The file's path, or "postgresql (<tenant>)" for a key store in a database.
   const std::string& path() const { return path_; }
+  bool in_database() const;
 
  private:
-  KeyStore(std::string path, sqlite3* db, Env env) : path_(std::move(path)), db_(db), env_(env) {}
+  KeyStore(std::string path, std::unique_ptr<sql::Db> db, Env env);
   std::string path_;
-  sqlite3* db_;
+  std::unique_ptr<sql::Db> db_;
   Env env_;
 };
 
