@@ -1,7 +1,8 @@
 // sql::Db (storage/db.h): the same statements on SQLite and PostgreSQL — placeholders (bare and
 // numbered, a '?' inside a literal left alone), INSERT OR IGNORE, affected rows, bytes, NULLs,
 // migrations applied once — and, on PostgreSQL, the container fixed per connection and the roles
-// refused. PostgreSQL runs use the cluster of tests/ledger/backends.h, skipped without one.
+// refused, on a connection of its own and through a connection pool (sql::PgPool). PostgreSQL
+// runs use the cluster of tests/ledger/backends.h, skipped without one.
 #include <catch2/catch.hpp>
 
 #include <regex>
@@ -39,8 +40,11 @@ std::string AppUrl(const ledger::testing::PgSchema& schema, const std::string& b
 }  // namespace
 
 TEST_CASE("sql::Db runs the same statements on SQLite and PostgreSQL", "[storage][db]") {
-  const Backend backend = GENERATE(Backend::kSqlite, Backend::kPostgres);
-  INFO(ledger::testing::BackendName(backend));
+  // SQLite; PostgreSQL on a connection of its own; PostgreSQL through a sql::PgPool of two
+  // connections (registered for the URL, so Db::Open(where) borrows from it).
+  const int mode = GENERATE(0, 1, 2);
+  const Backend backend = mode == 0 ? Backend::kSqlite : Backend::kPostgres;
+  INFO(ledger::testing::BackendName(backend) << (mode == 2 ? " (pool)" : ""));
   std::optional<ledger::testing::TestDb> place;
   std::string where;
   if (backend == Backend::kPostgres) {
@@ -53,6 +57,12 @@ TEST_CASE("sql::Db runs the same statements on SQLite and PostgreSQL", "[storage
   } else {
     place.emplace(backend);
     where = place->db();
+  }
+  std::shared_ptr<sql::PgPool> pool;
+  if (mode == 2) {
+    auto made = sql::PgPool::Open(where, 2);
+    REQUIRE(made);
+    pool = *made;
   }
   const sql::Schema schema{kSqliteV1, kPgList};
   auto opened = sql::Db::Open(where, "dbtest", schema, "c1");
