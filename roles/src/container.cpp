@@ -27,6 +27,7 @@
 #include "medallion/roles/files.h"
 #include "medallion/roles/ledger_client.h"
 #include "medallion/roles/uma_http.h"
+#include "medallion/storage/db.h"
 #include "medallion/uma/authorization_server.h"
 #include "medallion/uma/record_store.h"
 #include "mounted_routes.h"
@@ -318,15 +319,19 @@ Result<HostOptions> ParseHostConfig(const json& cfg, const std::string& config_p
     auto open = OptionalString(cfg, "open", "eager");
     auto max_open = OptionalInt(cfg, "max_open", 0);
     auto database = OptionalString(cfg, "database", "");
+    auto database_pool = OptionalInt(cfg, "database_pool", 8);
     for (const Status& st : {url.status(), key.status(), tls_json.status(), listen.status(),
                              trust.status(), loopback.status(), anchor.status(), open.status(),
-                             max_open.status(), database.status()}) {
+                             max_open.status(), database.status(), database_pool.status()}) {
       if (!st.ok()) return named(st);
     }
     if (!database->empty() && database->rfind("postgresql://", 0) != 0 &&
         database->rfind("postgres://", 0) != 0)
       return named(Status::InvalidArgument("'database' is a postgresql:// URL"));
     host.database = *database;
+    if (*database_pool < 1 || *database_pool > 10'000)
+      return named(Status::InvalidArgument("'database_pool' is 1 to 10000 connections"));
+    host.database_pool = static_cast<size_t>(*database_pool);
     if (*open != "eager" && *open != "lazy")
       return named(Status::InvalidArgument("'open' is \"eager\" or \"lazy\""));
     if (*max_open < 0 || *max_open > 1'000'000)
@@ -449,6 +454,13 @@ size_t DefaultMaxOpen() {
 
 Status HostRole::Start() {
   json listing = json::array();
+  if (!options_.database.empty() && !pool_) {
+    // One pool for every container: their stores, opened by this URL, borrow from it
+    // (sql::Db::Open), so the host holds database_pool connections, not two per container.
+    auto pool = sql::PgPool::Open(options_.database, options_.database_pool);
+    if (!pool) return Status(pool.error().code(), "database: " + pool.error().message());
+    pool_ = std::move(*pool);
+  }
   if (!options_.listen.empty()) {
     MDL_RETURN_IF_ERROR(StartShared(&listing));
     banner_ = {{"role", "host"}, {"containers", listing}};

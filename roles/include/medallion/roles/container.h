@@ -24,6 +24,10 @@
 #include "medallion/roles/verifier.h"
 #include "medallion/wallet/keys.h"
 
+namespace medallion::sql {
+class PgPool;  // medallion/storage/db.h
+}
+
 namespace medallion::claims {
 class LedgerPort;
 }
@@ -165,9 +169,12 @@ struct HostOptions {
   // host.json "database": a postgresql:// URL every container's consent and record stores share
   // (each container its own rows, named by its name); empty: SQLite files per container.
   std::string database;
+  // host.json "database_pool": the PostgreSQL connections every container of the host shares
+  // (sql::PgPool; docs/scale-out.md §"The connection pool"), whatever the number of containers.
+  size_t database_pool = 8;
 };
 
-// The options of a host configuration (host.json: {listen, open, max_open, database, ledger: {url,
+// The options of a host configuration (host.json: {listen, open, max_open, database, database_pool, ledger: {url,
 // log_key}, trust, allow_insecure_loopback, ledger_receipts, tls: {cert, key}, containers: [{name, dir, store,
 // passphrase_file, owner, key_index, listen, public_url}]}); `config_path` names it in errors.
 // Members of the wrong type are refused by name, never thrown. Errors: invalid_argument for a
@@ -208,6 +215,7 @@ class HostRole final : public Role {
   std::mutex slots_mu_;
   std::list<Slot*> lru_;  // open slots, most recently used first
   size_t max_open_ = 0;
+  std::shared_ptr<sql::PgPool> pool_;  // with options_.database: every container's connections
 };
 
 }  // namespace medallion::roles
