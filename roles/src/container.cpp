@@ -64,13 +64,43 @@ Result<std::string> TenantId(const std::string& dir, Env env) {
   return id;
 }
 
+// The owner's key store of a container on a host with a shared database (docs/scale-out.md
+// §"The container host on PostgreSQL"): the sealed records of `tenant` in the database. The
+// first time (the tenant has none) they are imported byte for byte from the key store file
+// `o.store`, opened with all of its file checks; from then on the file is not read. Only
+// ciphertext and public records reach the database; the passphrase is used here only.
+Result<wallet::WalletSecret> UnlockInDatabase(const ContainerOptions& o, const std::string& tenant,
+                                              Env env) {
+  auto ks = wallet::KeyStore::OpenInDatabase(o.database, tenant, env);
+  if (!ks && ks.error().code() == StatusCode::kNotFound && !o.store.empty()) {
+    auto file = wallet::KeyStore::Open(o.store, env);
+    if (!file) return Status::InvalidArgument(file.error().ToString());
+    ks = wallet::KeyStore::ImportIntoDatabase(**file, o.database, tenant, env);
+    // Another host on the same database imported it first: use that one.
+    if (!ks && ks.error().code() == StatusCode::kAlreadyExists)
+      ks = wallet::KeyStore::OpenInDatabase(o.database, tenant, env);
+  }
+  if (!ks) {
+    if (ks.error().code() == StatusCode::kNotFound) {
+      return Status::InvalidArgument(ks.error().message() +
+                                     "; give 'store' (the key store file) to import it once");
+    }
+    return ks.error();
+  }
+  MDL_ASSIGN_OR_RETURN(SecretString pass, GetPassphrase(o.passphrase_file, "MEDALLION_PASSPHRASE",
+                                                        "Key store passphrase", false));
+  return (*ks)->Unlock(pass.Reveal());
+}
+
 }  // namespace
 
 using wallet::KeyPurpose;
 
-Result<OwnerKeys> UnlockOwner(const std::string& store, const std::string& passphrase_file,
-                              uint32_t account, const std::string& owner_did, uint32_t key_index) {
-  MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret, OpenAndUnlock(store, passphrase_file));
+namespace {
+
+// The owner's keys from her wallet secret (UnlockOwner).
+Result<OwnerKeys> OwnerKeysFrom(const wallet::WalletSecret& secret, uint32_t account,
+                                const std::string& owner_did, uint32_t key_index) {
   const bool mdl = !owner_did.empty() && did::DidMethod(owner_did) == "mdl";
   if (!owner_did.empty() && !mdl && did::DidMethod(owner_did) != "key") {
     return Status::InvalidArgument(
@@ -107,6 +137,14 @@ Result<OwnerKeys> UnlockOwner(const std::string& store, const std::string& passp
   return o;
 }
 
+}  // namespace
+
+Result<OwnerKeys> UnlockOwner(const std::string& store, const std::string& passphrase_file,
+                              uint32_t account, const std::string& owner_did, uint32_t key_index) {
+  MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret, OpenAndUnlock(store, passphrase_file));
+  return OwnerKeysFrom(secret, account, owner_did, key_index);
+}
+
 ContainerRole::ContainerRole(ContainerOptions options, Env env)
     : options_(std::move(options)), env_(env) {}
 
@@ -119,7 +157,16 @@ Status ContainerRole::Prepare() {
   fs::create_directories(o.dir, ec);
   if (ec) return Status::InvalidArgument("cannot create " + o.dir + ": " + ec.message());
   fs::permissions(o.dir, fs::perms::owner_all, ec);
-  if (!o.store.empty()) {
+  if (!o.database.empty() && !o.container_id.empty() &&
+      (!o.store.empty() || !o.passphrase_file.empty())) {
+    // On a host's shared database the key store is the container's rows there, as its consent
+    // and record stores are (the same tenant as in Open()).
+    MDL_ASSIGN_OR_RETURN(std::string id, TenantId(o.dir, env_));
+    MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret,
+                         UnlockInDatabase(o, o.container_id + "." + id, env_));
+    MDL_ASSIGN_OR_RETURN(OwnerKeys k, OwnerKeysFrom(secret, o.account, o.owner, o.key_index));
+    keys_ = std::move(k);
+  } else if (!o.store.empty()) {
     MDL_ASSIGN_OR_RETURN(OwnerKeys k,
                          UnlockOwner(o.store, o.passphrase_file, o.account, o.owner, o.key_index));
     keys_ = std::move(k);

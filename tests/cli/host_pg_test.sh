@@ -3,7 +3,9 @@
 # stores share one PostgreSQL schema (docs/scale-out.md §"The container host on PostgreSQL"):
 # nothing is written to their directories' consent.db / records.db, each owner signs in to hers
 # only, a session is useless at the other container, both containers' rows are in the shared
-# tables, and a restarted host finds its sessions again. Usage: host_pg_test.sh <medallion>
+# tables, and a restarted host finds its sessions again. The owners' key stores are imported into
+# the database on first start (sealed records only, per tenant, invisible to the other tenant), so
+# the host restarts with the key store files gone, even after kill -9. Usage: host_pg_test.sh <medallion>
 # <pg-state-dir>. Exit 77 (skipped) without a cluster (tests/pg/pg_cluster.sh new-schema).
 set -euo pipefail
 M="${1:?usage}"
@@ -45,7 +47,10 @@ start_host() {
   wait_for host.out || { bad "host banner"; cat host.err; }
   A="$(node -e 'console.log(JSON.parse(require("fs").readFileSync("host.out","utf8")).containers[0].url)')"
   B="$(node -e 'console.log(JSON.parse(require("fs").readFileSync("host.out","utf8")).containers[1].url)')"
+  OWNER_A="$(node -e 'console.log(JSON.parse(require("fs").readFileSync("host.out","utf8")).containers[0].owner)')"
 }
+# As the application's role, fixed to `$1`'s tenant as the host's connections are: `$2`.
+as_tenant() { "$PSQL" "$APP" -XAtq -v ON_ERROR_STOP=1 -c "SET medallion.container = '$1'" -c "$2"; }
 stop_host() {
   kill -TERM $PID
   set +e; wait $PID 2>/dev/null; rc=$?; set -e
@@ -65,9 +70,22 @@ set -e
 got="$(sql "SELECT string_agg(DISTINCT container_id, ',' ORDER BY container_id) FROM $SCHEMA.tokens")"
 want="alice.$(cat alice-box/tenant-id),bob.$(cat bob-box/tenant-id)"
 [[ "$got" == "$want" ]] && ok "both containers' tokens in the one tokens table, by name and tenant id ($got)" || bad "tokens by container: $got (want $want)"
+# The key stores: imported into the database (sealed records only), none in the directories.
+got="$(sql "SELECT string_agg(container_id || ':' || name, ',' ORDER BY container_id) FROM $SCHEMA.keystore_sealed_secrets")"
+[[ "$got" == "alice.$(cat alice-box/tenant-id):wallet-seed,bob.$(cat bob-box/tenant-id):wallet-seed" ]] && ok "both owners' sealed key records in the database, by tenant ($got)" || bad "key records: $got"
+! grep -rlq sealed_secrets alice-box bob-box && ok "no key store file in the containers' directories" || bad "key store files: $(grep -rl sealed_secrets alice-box bob-box)"
+TA="alice.$(cat alice-box/tenant-id)"; TB="bob.$(cat bob-box/tenant-id)"
+[[ "$(as_tenant "$TB" "SELECT count(*) FROM keystore_sealed_secrets WHERE container_id = '$TA'")" == 0 &&
+   "$(as_tenant "$TB" "SELECT count(*) FROM keystore_sealed_secrets")" == 1 ]] && ok "Bob's tenant sees only its own key record, none of Alice's" || bad "key records visible across tenants"
+[[ "$(as_tenant "$TB" "DELETE FROM keystore_sealed_secrets WHERE container_id = '$TA'" ; as_tenant "$TA" "SELECT count(*) FROM keystore_sealed_secrets")" == 1 ]] && ok "Bob's tenant cannot delete Alice's key record" || bad "cross-tenant delete"
 stop_host
 [[ $rc == 0 ]] && ok "the host stops cleanly (exit 0)" || bad "host exit $rc"
+# The key store files away: the containers unlock their owners' keys from the database.
+FIRST_OWNER="$OWNER_A"
+mv alice.db alice.away.db; mv bob.db bob.away.db
 start_host
+[[ "$OWNER_A" == "$FIRST_OWNER" ]] && ok "restarted without the key store files: Alice's container has her keys ($OWNER_A)" || bad "owner after restart: $OWNER_A (was $FIRST_OWNER)"
+mv alice.away.db alice.db; mv bob.away.db bob.db
 [[ "$(http_status "$A/owner/v1/policies" "$(cat a.txt)")" == 200 ]] && ok "restarted: Alice's session is still there (kept in PostgreSQL)" || bad "alice after restart"
 [[ "$(http_status "$B/owner/v1/policies" "$(cat b.txt)")" == 200 ]] && ok "restarted: Bob's too" || bad "bob after restart"
 stop_host
@@ -77,5 +95,14 @@ rm -rf alice-box
 start_host
 [[ "$(http_status "$A/owner/v1/policies" "$(cat a.txt)")" == 401 ]] && ok "a new container under the name alice does not know the old one's session" || bad "old session valid in the new alice"
 [[ "$(http_status "$B/owner/v1/policies" "$(cat b.txt)")" == 200 ]] && ok "Bob's container is unaffected" || bad "bob after alice was replaced"
+# The new alice imported her key store once more, as a new tenant; kill -9 right after the
+# banner (the import was acknowledged: committed), then start without the file.
+TA2="alice.$(cat alice-box/tenant-id)"
+[[ "$(sql "SELECT count(*) FROM $SCHEMA.keystore_sealed_secrets WHERE container_id IN ('$TA', '$TA2')")" == 2 ]] && ok "the new alice has her own imported key record" || bad "new tenant's key record"
+kill -KILL $PID; wait $PID 2>/dev/null || true; PID=""
+mv alice.db alice.away.db
+start_host
+[[ "$OWNER_A" == "$FIRST_OWNER" ]] && ok "after kill -9, without the file: the new alice's keys are in the database" || bad "after kill -9: $OWNER_A"
+mv alice.away.db alice.db
 stop_host
 finish

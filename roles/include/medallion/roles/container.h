@@ -91,7 +91,8 @@ struct ContainerOptions {
   // The consent server's and the record store's database: a postgresql:// URL shared by a
   // host's containers, this one's rows those of `container_id` (row-level security,
   // docs/scale-out.md §"The container host on PostgreSQL"); empty: consent.db and records.db in
-  // `dir`. The key store and web.sqlite stay files in `dir`.
+  // `dir`. With `container_id` the owner's key store is that tenant's rows there too, imported
+  // once byte for byte from the `store` file (which is not read again); web.sqlite stays a file.
   std::string database;
   std::string container_id;  // with `database`: the tenant (a host uses the container's name)
   // On a host's shared listener: served at the root of this host name (the Host header) rather
