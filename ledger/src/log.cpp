@@ -190,6 +190,8 @@ std::future<Result<AppendResult>> Log::Append(Entry entry) {
     Status st = options_.validators->Validate(entry);
     if (!st.ok()) return Ready(Result<AppendResult>(st));
   }
+  // Hashed here rather than on the sequencer, which every append waits for.
+  const Hash leaf_hash = HashLeaf(AsBytes(entry.canonical));
   std::future<Result<AppendResult>> f;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -202,7 +204,7 @@ std::future<Result<AppendResult>> Log::Append(Entry entry) {
     if (queue_.size() >= options_.max_queue) {
       return Ready(Result<AppendResult>(Status::ResourceExhausted("ledger: append queue is full")));
     }
-    queue_.push_back(Pending{std::move(entry), {}});
+    queue_.push_back(Pending{std::move(entry), leaf_hash, {}});
     f = queue_.back().done.get_future();
   }
   cv_.notify_one();
@@ -286,7 +288,7 @@ void Log::CommitBatch(std::vector<Pending>& batch) {
       }
     }
     if (duplicate) continue;
-    AppendResult r{range.size(), HashLeaf(AsBytes(p.entry.canonical))};
+    AppendResult r{range.size(), p.leaf_hash};
     for (const auto& n : range.Append(r.leaf_hash)) {
       if (n.level > 0) write.nodes.push_back(n);
     }

@@ -127,6 +127,7 @@ class Log {
  private:
   struct Pending {
     Entry entry;
+    Hash leaf_hash;  // of entry.canonical, hashed on the caller's thread (RFC 9162 §2.1.1)
     std::promise<Result<AppendResult>> done;
   };
   Log(std::unique_ptr<LeafStore> store, Ed25519NoteSigner signer, LogOptions options);
