@@ -197,6 +197,33 @@ void RegisterOAuthRoutes(httplib::Server& server, uma::AuthorizationServer* a) {
     Send(res, reply);
   });
 
+  // UMA Grant §3.3.2: the claims interaction endpoint, where the requesting party's browser is
+  // sent; answered with a redirect to her wallet (the OpenID4VP request, openid4vp://...), or
+  // with the request as JSON when the caller asks for JSON (a client driving the wallet itself).
+  // A refused client or redirect URI is answered as JSON, never redirected.
+  server.Get(uma::kClaimsInteractionPath, [a](const httplib::Request& req,
+                                              httplib::Response& res) {
+    std::map<std::string, std::string> query;
+    for (const auto& [k, v] : req.params) {
+      if (!query.emplace(k, v).second)
+        return BadRequest(res, "parameter '" + k + "' is repeated");
+    }
+    uma::Reply reply = a->ClaimsInteraction(query);
+    const bool wants_json =
+        req.get_header_value("Accept").find("application/json") != std::string::npos;
+    if (!reply.ok() || wants_json || !reply.body.contains("redirect_to")) return Send(res, reply);
+    res.set_header("Cache-Control", "no-store");
+    res.set_redirect(reply.body["redirect_to"].get<std::string>(), 302);
+  });
+  // OpenID4VP §8.2: the response endpoint the wallet posts its direct_post form to.
+  server.Post(uma::kClaimsResponsePath, [a](const httplib::Request& req, httplib::Response& res) {
+    if (!IsFormRequest(req))
+      return BadRequest(res, "the response endpoint takes application/x-www-form-urlencoded");
+    auto form = ParseForm(req.body);
+    if (!form) return BadRequest(res, form.error().message());
+    Send(res, a->ClaimsPresentation(*form));
+  });
+
   // RFC 7662 §2.1 with the PAT (FedAuthz §5).
   server.Post("/introspect", [a](const httplib::Request& req, httplib::Response& res) {
     if (!IsFormRequest(req))

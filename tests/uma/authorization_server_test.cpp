@@ -591,7 +591,7 @@ TEST_CASE("security: tickets, tokens, claims and containers", "[uma][security]")
       CHECK_FALSE(MentionsPolicy(*r));
       for (auto& [k, v] : r->body.items()) {
         CHECK((k == "error" || k == "error_description" || k == "ticket" ||
-               k == "required_claims" || k == "interval"));
+               k == "required_claims" || k == "interval" || k == "redirect_user"));
       }
     }
     // The owner API refuses without a session, and says nothing else.

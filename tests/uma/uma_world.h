@@ -28,6 +28,7 @@
 #include "medallion/claims/credentials.h"
 #include "medallion/claims/data_integrity.h"
 #include "medallion/claims/jose.h"
+#include "medallion/claims/sd_jwt.h"
 #include "medallion/core/encoding.h"
 #include "medallion/core/hash.h"
 #include "medallion/core/jcs.h"
@@ -247,6 +248,13 @@ struct UmaWorld {
       if (revoked.count(vc.value("id", ""))) return Status::FailedPrecondition("revoked");
       return Status::Ok();
     };
+    // Interactive claims gathering by OpenID4VP (claims_interaction.cpp): the SD-JWT license's
+    // status by its number, the verifier's file beside the consent database (also on PostgreSQL).
+    o.sd_jwt_license_status = [this](const nlohmann::json& payload) -> Status {
+      if (revoked.count(payload.value("license_number", ""))) return Status::FailedPrecondition("revoked");
+      return Status::Ok();
+    };
+    o.oid4vp_db = (dir / "oid4vp.db").string();
     o.device_key_hook = device_key_hook;
     o.pairing_ttl = pairing_ttl;
     o.relationships_of = relationships_of;
@@ -291,6 +299,30 @@ struct UmaWorld {
     claims::ProofOptions o;
     o.created = did::XmlDateTime(kUmaNow - 3600);
     return *claims::AddProof(*vc, by.Signer(), o);
+  }
+
+  // The society's license as an SD-JWT VC (dc+sd-jwt, as its OpenID4VCI issuer makes it:
+  // docs/openid4vc.md), bound (cnf) to `key` (normally the holder's own), naming `holder`.
+  std::string LicenseSdJwt(const UmaKey& holder, const std::string& number = "MD-12345",
+                           const UmaKey* key = nullptr, const UmaKey* issuer_key = nullptr) {
+    const UmaKey& by = issuer_key ? *issuer_key : society;
+    nlohmann::json payload = {{"vct", uma::kLicenseVct},
+                              {"sub", holder.Did()},
+                              {"license_number", number},
+                              {"name", "Dr. Ada Physician"},
+                              {"jurisdiction", "US-MA"},
+                              {"license_type", "MD"},
+                              {"specialty", "Internal Medicine"},
+                              {"schedules", {"II", "III"}},
+                              {"exp", Now() + 365 * 86400}};
+    claims::SdJwtIssueOptions o;
+    o.disclosable = {"/name", "/jurisdiction", "/license_type", "/specialty", "/schedules"};
+    o.min_decoys = 1;
+    o.max_decoys = 2;
+    o.holder = claims::HolderKey{claims::Alg::kEdDSA, (key ? *key : holder).pk};
+    auto sd = claims::IssueSdJwt(payload, by.Signer(), o, env);
+    if (!sd) throw std::runtime_error(sd.error().ToString());
+    return *sd;
   }
 
   // A did-auth+jwt claim token (docs/uma.md §"Claim tokens").

@@ -20,6 +20,7 @@
 #include "medallion/core/jcs.h"
 #include "medallion/core/json.h"
 #include "medallion/core/metrics.h"
+#include "medallion/oid4vc/verifier.h"
 #include "medallion/uma/authorization_server.h"
 #include "medallion/storage/sqlite.h"
 #include "schema.h"
@@ -198,6 +199,9 @@ class AuthorizationServer::Impl {
   std::unique_ptr<CredentialStore> credentials_;
   std::unique_ptr<RequestStore> requests_;
   std::unique_ptr<DeviceStore> devices_;
+  // The OpenID4VP verifier of interactive claims gathering (null: that path is off); its own
+  // SQLite file and lock (oid4vc/verifier.h).
+  std::unique_ptr<oid4vc::Verifier> vp_;
   std::mutex mu_;  // serializes read-modify-write sequences (and the one connection)
   // Wakes the owner's long-polling event readers when the log grows (notifications): after the
   // group that grew it is committed, so they never see an entry that could still be lost.
@@ -567,6 +571,10 @@ class AuthorizationServer::Impl {
     }
     return out;
   }
+
+  // The claims a license SD-JWT VC presented by OpenID4VP proves (claims_interaction.cpp): the
+  // checks of a pushed license (trusted issuer, status, bound to the DID it names).
+  Result<Claims> LicenseClaims(const claims::VerifiedSdJwt& v);
 
   // Merges newly proven claims into what the ticket chain already knows. The DID cannot
   // change within one chain.

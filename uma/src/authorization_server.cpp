@@ -40,6 +40,22 @@ Result<std::unique_ptr<AuthorizationServer>> AuthorizationServer::Open(
   std::unique_ptr<AuthorizationServer> as(new AuthorizationServer(nullptr, std::move(options)));
   as->impl_ = std::make_unique<Impl>(std::move(db), as->options_, env);
   if (!pg) as->impl_->path_ = path;
+  if (as->options_.sd_jwt_license_status) {
+    // UMA Grant §3.3.2 by OpenID4VP: client_id "redirect_uri:" + the response endpoint
+    // (OpenID4VP §5.9.3), requests in a SQLite file of their own.
+    std::string vp_path = as->options_.oid4vp_db;
+    if (vp_path.empty() && !pg && !path.empty() && path != ":memory:" &&
+        path.rfind("file:", 0) != 0)
+      vp_path = path + "-oid4vp.db";
+    if (!vp_path.empty()) {
+      oid4vc::VerifierOptions vo;
+      vo.response_uri = as->options_.issuer + kClaimsResponsePath;
+      vo.client_id = std::string(oid4vc::kRedirectUriPrefix) + vo.response_uri;
+      vo.request_ttl_seconds = as->options_.claims_interaction_ttl;
+      vo.max_clock_skew_seconds = as->options_.max_clock_skew;
+      MDL_ASSIGN_OR_RETURN(as->impl_->vp_, oid4vc::Verifier::Open(vp_path, vo, env));
+    }
+  }
   return as;
 }
 
@@ -49,7 +65,7 @@ json AuthorizationServer::Discovery() const {
   // (FedAuthz §5), which is no method of RFC 8414's registry, so
   // introspection_endpoint_auth_methods_supported is omitted (§2: "determined by other means");
   // no UMA profile is implemented, so uma_profiles_supported (optional) is omitted too.
-  return {
+  json d = {
       {"issuer", i},
       {"token_endpoint", i + "/token"},
       {"registration_endpoint", i + "/register"},
@@ -65,6 +81,9 @@ json AuthorizationServer::Discovery() const {
       {"claim_token_profiles_supported", {kClaimTokenDidAuth, kClaimTokenVp}},
       {"service_documentation", i + "/docs/uma"},
   };
+  // UMA Grant §2: interactive claims gathering (§3.3.2), here by OpenID4VP.
+  if (ClaimsInteractionEnabled()) d["claims_interaction_endpoint"] = i + kClaimsInteractionPath;
+  return d;
 }
 
 // --- clients ---

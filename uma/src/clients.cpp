@@ -47,6 +47,16 @@ class SqlClientStore final : public ClientStore {
     return row;
   }
 
+  std::optional<ClientRow> Find(std::string_view client_id) override {
+    if (client_id.empty() || client_id.size() > kMaxCredentialBytes) return std::nullopt;
+    Stmt q(cache_, "SELECT kind, metadata FROM clients WHERE client_id = ?", kWhat);
+    q.Text(1, client_id);
+    if (q.Step() != SQLITE_ROW) return std::nullopt;
+    ClientRow row{q.Col(0), json::parse(q.Col(1), nullptr, false)};
+    if (!row.metadata.is_object()) return std::nullopt;
+    return row;
+  }
+
   std::string InternalClient(const std::string& name) override {
     // The one dialect difference of this store: reading a member of the JSON metadata.
     Stmt q(cache_,

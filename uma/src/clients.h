@@ -47,6 +47,9 @@ class ClientStore {
   // time); nullopt otherwise, also for oversized input.
   virtual std::optional<ClientRow> Authenticate(std::string_view client_id,
                                                 std::string_view secret) = 0;
+  // The client `client_id` (no authentication: for the claims interaction endpoint, where the
+  // browser brings only its id, to check a redirect URI against its registration).
+  virtual std::optional<ClientRow> Find(std::string_view client_id) = 0;
   // The id of the internal client called `name`; "" if there is none.
   virtual std::string InternalClient(const std::string& name) = 0;
 };

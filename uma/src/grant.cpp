@@ -99,9 +99,11 @@ class GrantFlow {
   // UMA Grant §3.3.6: need_info with a new ticket and the claims that may help.
   Result<bool> NeedInfo(const std::string& why) {
     MDL_ASSIGN_OR_RETURN(std::string next, Rotate());
-    return Refuse(Error(StatusCode::kPermissionDenied, "need_info", why,
-                        {{"ticket", next}, {"required_claims", im_.RequiredClaims()}}),
-                  "need_info", why);
+    json extra = {{"ticket", next}, {"required_claims", im_.RequiredClaims()}};
+    // §3.3.6: the requesting party may also be redirected to the claims interaction endpoint
+    // (§3.3.2), where her wallet presents the license by OpenID4VP.
+    if (im_.vp_) extra["redirect_user"] = true;
+    return Refuse(Error(StatusCode::kPermissionDenied, "need_info", why, extra), "need_info", why);
   }
 
   // UMA Grant §3.3.6: an invalid, expired or used ticket is invalid_grant (the ticket is
@@ -111,6 +113,9 @@ class GrantFlow {
     if (!consumed) return InvalidGrant(consumed.error().message(), consumed.error().message());
     rs_client_ = consumed->first;
     state_ = consumed->second;
+    // A claims interaction's gathering record (claims_interaction.cpp) is no ticket.
+    if (state_.contains("gathering") || !state_.contains("permissions"))
+      return InvalidGrant("unknown ticket", "not a ticket");
     // A rotated ticket belongs to the client it was rotated for.
     if (state_.contains("client") && state_["client"] != client_id_) {
       return InvalidGrant("the ticket was issued to another client", "ticket of another client");

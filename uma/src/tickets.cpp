@@ -34,13 +34,15 @@ class SqlTicketStore final : public TicketStore {
     return Status::Ok();
   }
 
-  Result<std::pair<std::string, json>> Consume(std::string_view ticket, int64_t now) override {
+  Result<std::pair<std::string, json>> Consume(std::string_view ticket, int64_t now,
+                                               bool gathering) override {
     if (ticket.empty() || ticket.size() > kMaxTicketBytes)
       return Status::NotFound("unknown ticket");
     const Hash256 h = Sha256(AsBytes(ticket));
     Stmt q(cache_, "SELECT client_id, data, expires, used FROM tickets WHERE hash = ?", kWhat);
     q.Blob(1, h.data(), h.size());
     if (q.Step() != SQLITE_ROW) return Status::NotFound("unknown ticket");
+    if ((q.Col(0) == kGatheringOwner) != gathering) return Status::NotFound("unknown ticket");
     if (q.ColInt(3) != 0) return Status::NotFound("the ticket was already used");
     std::pair<std::string, json> out{q.Col(0), json::parse(q.Col(1), nullptr, false)};
     if (out.second.is_discarded()) return Status::DataLoss("consent: a stored ticket is not JSON");

@@ -30,6 +30,8 @@ CREATE TABLE tickets (
 CREATE INDEX tickets_expiry ON tickets(expires);
 )sql";
 
+inline constexpr char kGatheringOwner[] = "urn:medallion:uma:claims-gathering";
+
 // Where the authorization server keeps its tickets. Not synchronized: the server calls it with
 // its lock held, inside its transactions.
 class TicketStore {
@@ -42,8 +44,12 @@ class TicketStore {
                      const nlohmann::json& data, int64_t now, int64_t expires) = 0;
   // Consumes `ticket` (single use, also when expired): its resource server and data.
   // Errors: not_found (unknown or used), failed_precondition (expired), the database's.
+  // Claims interaction records (claims_interaction.cpp) are kept here too, under the resource
+  // server id kGatheringOwner: only a call with `gathering` consumes one, and such a call
+  // consumes nothing else (not_found), so neither can be spent through the other's endpoint.
   virtual Result<std::pair<std::string, nlohmann::json>> Consume(std::string_view ticket,
-                                                                 int64_t now) = 0;
+                                                                 int64_t now,
+                                                                 bool gathering = false) = 0;
 };
 
 // The tickets table of the consent database `db` (borrowed; outlives the store).

@@ -13,7 +13,6 @@ namespace medallion::http {
 struct HttpReply {
   int status = 0;
   std::string body;
-  std::string location;  // the Location header (a 3xx is not followed: the caller decides)
 };
 
 // One request: `method` GET, POST or DELETE; `url` http://host[:port]/path or https://...

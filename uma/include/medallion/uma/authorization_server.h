@@ -40,6 +40,11 @@ namespace medallion::uma {
 inline constexpr char kUmaTicketGrant[] = "urn:ietf:params:oauth:grant-type:uma-ticket";
 // The claim token formats this server accepts (docs/uma.md §"Claim tokens").
 inline constexpr char kClaimTokenDidAuth[] = "urn:medallion:uma:claim-token-format:did-auth-jwt";
+// The SD-JWT VC type of the society's license (docs/openid4vc.md), asked for by the claims
+// interaction's DCQL query, and the paths the container's response endpoint has.
+inline constexpr char kLicenseVct[] = "urn:medallion:vct:MedicalLicenseCredential:1";
+inline constexpr char kClaimsInteractionPath[] = "/uma/claims_interaction";
+inline constexpr char kClaimsResponsePath[] = "/uma/claims_interaction/response";
 inline constexpr char kClaimTokenVp[] = "urn:medallion:uma:claim-token-format:vp-jwt";
 // UMA FedAuthz §1.3.1: the scope of a protection API access token.
 inline constexpr char kProtectionScope[] = "uma_protection";
@@ -117,6 +122,16 @@ struct AuthorizationServerOptions {
   // requesting party matches a relationship subject. A failure counts as no relationship.
   // Called with the server's lock held: it must not call back into the server.
   std::function<Result<std::vector<std::string>>(const std::string& did)> relationships_of;
+  // Interactive claims gathering by OpenID4VP (UMA Grant §3.3.2-§3.3.3, docs/uma.md §"Claims
+  // interaction"): the physician presents her license SD-JWT VC (dc+sd-jwt, vct kLicenseVct)
+  // from her wallet instead of her client pushing a claim token. On only when
+  // `sd_jwt_license_status` is set (the status of a presented license, its processed payload
+  // with the disclosed claims: OK = active; the SD-JWT VC carries no status claim of its own)
+  // and the verifier has a file: `oid4vp_db`, or, when empty, "<path>-oid4vp.db" beside a
+  // SQLite consent database (none on PostgreSQL: the path is off there unless set).
+  std::function<Status(const nlohmann::json& sd_jwt_payload)> sd_jwt_license_status;
+  std::string oid4vp_db;
+  int64_t claims_interaction_ttl = 600;  // the presentation request and its gathering record
 };
 
 // The kinds of request the owner's phone approves (docs/mobile-bridge.md §"Approvals").
@@ -293,9 +308,7 @@ class AuthorizationServer {
   // name where its prescriber takes notices about it ("notices": an http(s) URL, kept with it):
   // her container sends a refusal there only when she asks (roles/web_rx.h).
   Reply DeliverCredential(const nlohmann::json& credential);
-  // The owner keeps any credential she holds or issued (after the same proof check), or an
-  // SD-JWT VC as {"format": "dc+sd-jwt", "credential": "<SD-JWT>"} (the issuer's signature and
-  // the disclosures verified; listed with "format": "dc+sd-jwt" and the string as "credential").
+  // The owner keeps any credential she holds or issued (after the same proof check).
   Reply StoreCredential(std::string_view session, const nlohmann::json& credential);
   Reply ListCredentials(std::string_view session);
   // The owner's notifications: log events after `after_seq` that she wants to hear about — a
@@ -303,6 +316,26 @@ class AuthorizationServer {
   // device — as {"events": [{"seq", "type", "detail"}], "next"}. Waits up to `wait_seconds`
   // (≤ 30) for one to happen (long polling).
   Reply Events(std::string_view session, uint64_t after_seq, int wait_seconds);
+
+  // --- Interactive claims gathering: UMA Grant §3.3.2-§3.3.3 by OpenID4VP 1.0 ---
+  // True when the claims interaction endpoint is on (AuthorizationServerOptions).
+  bool ClaimsInteractionEnabled() const;
+  // GET claims_interaction_endpoint (UMA Grant §3.3.2): client_id, ticket, claims_redirect_uri,
+  // state, and (Medallion) purpose_of_use. client_id must be a registered client and
+  // claims_redirect_uri one of its registered redirect_uris, else the refusal is answered as
+  // JSON and never redirected (no open redirector). Then the ticket is consumed (single use;
+  // a need_info ticket belongs to the client it was rotated for) and the answer is an
+  // OpenID4VP Authorization Request (§5, DCQL for the license, direct_post to the response
+  // endpoint): {"redirect_to": "openid4vp://?...", "authorization_request": {params}}. A bad
+  // ticket after a good redirect URI: OK with {"redirect_to": claims_redirect_uri?error=...}.
+  Reply ClaimsInteraction(const std::map<std::string, std::string>& query);
+  // POST response endpoint (OpenID4VP §8.2 direct_post): the Verifier's checks, then the
+  // license checks (trusted issuer, license status, the cnf key a key of the sub DID), then the
+  // gathered claims are kept in a new ticket of the chain. 200 {"redirect_uri":
+  // claims_redirect_uri?authorization_state=claims_submitted&ticket=...&state=...} (UMA Grant
+  // §3.3.3); a refusal is 400 invalid_request (§8.5), with "redirect_uri" carrying the error
+  // back to the client when the request is known.
+  Reply ClaimsPresentation(const std::map<std::string, std::string>& form);
 
   // Anchors pending disclosure entries once `log_batch` have accumulated (called after
   // writes; also usable from a timer). Errors only if the ledger refuses.
@@ -317,7 +350,6 @@ class AuthorizationServer {
   Reply UmaGrant(const std::map<std::string, std::string>& form, const std::string& client_id);
   Reply RequestPermissionLocked(const std::string& resource_server, const nlohmann::json& body);
   Status MaybeAnchorLocked(bool force);
-  Reply StoreSdJwtVc(const nlohmann::json& body);  // {"format": "dc+sd-jwt", "credential"}
   Reply StoreCredentialFrom(const std::string& source, const nlohmann::json& credential,
                             const nlohmann::json& pharmacy_copy, const std::string& notices);
   Status CheckPharmacyCopy(const nlohmann::json& prescription, const nlohmann::json& copy);
