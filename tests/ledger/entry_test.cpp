@@ -186,7 +186,8 @@ TEST_CASE("schema rules refuse bad entries with a clear error", "[ledger][entry]
 Result<Entry> FullParse(std::string_view text) {
   if (text.size() > kMaxEntryBytes) return ParseEntry(text);  // the size check comes first
   auto parsed = jcs::ParseStrict(text);
-  if (!parsed) return Status::InvalidArgument("entry: not strict JSON: " + parsed.error().message());
+  if (!parsed)
+    return Status::InvalidArgument("entry: not strict JSON: " + parsed.error().message());
   return EntryFromJson(*parsed);
 }
 
