@@ -24,6 +24,7 @@
 #include "medallion/oid4vc/dcql.h"
 #include "medallion/oid4vc/verifier.h"
 #include "medallion/roles/did_web_http.h"
+#include "medallion/roles/container.h"
 #include "medallion/roles/flow.h"
 #include "medallion/roles/uma_http.h"
 
@@ -62,13 +63,67 @@ struct RespondOptions {
   std::string request_uri;
   std::vector<std::string> credentials;
   std::string store, passphrase_file, did;
-  bool yes = false, as_json = false;
+  // --container: answer from the SD-JWT VCs kept in the owner's container (`oid4vci accept
+  // --container`), read through the owner API; the KB-JWT by her owner key.
+  std::string container, session_file;
+  uint32_t account = 0, key_index = 0;
+  bool yes = false, decline = false, as_json = false;
 };
+
+// The owner's session token from its file (`consent signin`).
+Result<std::string> SessionToken(const std::string& file) {
+  MDL_ASSIGN_OR_RETURN(SecretString session, ReadSecretFile(file));
+  std::string bearer(session.Reveal());
+  while (!bearer.empty() && (bearer.back() == '\n' || bearer.back() == '\r' || bearer.back() == ' '))
+    bearer.pop_back();
+  return bearer;
+}
+
+// The SD-JWT VCs kept in the container (GET /owner/v1/credentials: the rows with format
+// dc+sd-jwt), with a label per credential ("container:<id>") for the consent plan.
+Result<std::vector<std::string>> ContainerSdJwts(const RespondOptions& o,
+                                                 std::vector<std::string>* labels) {
+  MDL_RETURN_IF_ERROR(CheckWalletTransport(o.container));
+  MDL_ASSIGN_OR_RETURN(std::string bearer, SessionToken(o.session_file));
+  MDL_ASSIGN_OR_RETURN(http::HttpReply r,
+                       http::HttpCall("GET", o.container + "/owner/v1/credentials", bearer, "",
+                                      "application/json", 15, "", size_t{64} << 20));
+  if (r.status != 200) return http::StatusFromHttpReply(r);
+  auto list = ParseJson(r.body, JsonLimits{size_t{64} << 20, 64});
+  if (!list || !list->is_array())
+    return Status::Unavailable("the container did not answer a list of credentials");
+  std::vector<std::string> held;
+  for (const json& row : *list) {
+    if (!row.is_object() || row.value("format", "") != oid4vc::kSdJwtVcFormat ||
+        !MemberOr(row, "credential").is_string())
+      continue;
+    held.push_back(row["credential"].get<std::string>());
+    labels->push_back("container:" + row.value("id", ""));
+  }
+  return held;
+}
+
+// OID4VP §8.5: the wallet's error response (access_denied: the holder declines, or nothing she
+// holds answers the query), posted like a response to the response_uri with the request's state.
+Result<json> PostDecline(const oid4vc::ParsedRequest& request, const std::string& why) {
+  std::string body = "error=access_denied&error_description=" + PercentEncode(why);
+  if (!request.state.empty()) body += "&state=" + PercentEncode(request.state);
+  MDL_ASSIGN_OR_RETURN(http::HttpReply reply, http::HttpCall("POST", request.response_uri, "", body,
+                                                             "application/x-www-form-urlencoded"));
+  json out = {{"client_id", request.client_id},
+              {"response_uri", request.response_uri},
+              {"sent", true},
+              {"declined", true},
+              {"status", reply.status}};
+  auto answer = ParseJson(reply.body);
+  out["verifier_answer"] = answer ? std::move(*answer) : json(reply.body);
+  return out;
+}
 
 // What the holder is asked to consent to: per Credential Query, the credential chosen, the
 // selectively disclosable claims revealed (JSON pointers) and the claims every presentation of
 // that credential shows anyway (the issuer-signed payload's own members).
-json DisclosurePlan(const RespondOptions& o, const std::vector<std::string>& held,
+json DisclosurePlan(const std::vector<std::string>& labels, const std::vector<std::string>& held,
                     const std::vector<oid4vc::DcqlSelection>& selections) {
   json plan = json::array();
   for (const oid4vc::DcqlSelection& s : selections) {
@@ -77,7 +132,7 @@ json DisclosurePlan(const RespondOptions& o, const std::vector<std::string>& hel
     for (const auto& [k, v] : payload.items())
       if (k != "_sd" && k != "_sd_alg") always.push_back(k);
     plan.push_back({{"query_id", s.query_id},
-                    {"credential_file", o.credentials[s.credential]},
+                    {"credential_file", labels[s.credential]},
                     {"vct", payload.value("vct", "")},
                     {"issuer", payload.value("iss", "")},
                     {"disclosed_claims", s.reveal},
@@ -93,27 +148,50 @@ Result<json> RunRespond(const RespondOptions& o) {
   if (Status st = CheckWalletTransport(request.response_uri); !st.ok())
     return Status::InvalidArgument("refusing to send a presentation to '" + request.response_uri +
                                    "': https is required (plain http only on loopback)");
-  std::vector<std::string> held;
-  for (const std::string& file : o.credentials) {
-    MDL_ASSIGN_OR_RETURN(Bytes bytes, ReadFileBytes(file));
-    std::string text(bytes.begin(), bytes.end());
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
-      text.pop_back();
-    held.push_back(std::move(text));
+  if (o.container.empty() == o.credentials.empty())
+    return Status::InvalidArgument("give --credential FILE... or --container URL (not both)");
+  if (!o.container.empty() && o.session_file.empty())
+    return Status::InvalidArgument("--container needs --session-file (from `consent signin`)");
+  if (o.container.empty() && o.did.empty())
+    return Status::InvalidArgument("--did is required with --credential");
+  // §8.5: she declines (consent withheld, or nothing to show): only the refusal is sent.
+  if (o.decline) return PostDecline(request, "the holder declined the request");
+  std::vector<std::string> held, labels;
+  if (!o.container.empty()) {
+    MDL_ASSIGN_OR_RETURN(held, ContainerSdJwts(o, &labels));
+  } else {
+    for (const std::string& file : o.credentials) {
+      MDL_ASSIGN_OR_RETURN(Bytes bytes, ReadFileBytes(file));
+      std::string text(bytes.begin(), bytes.end());
+      while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
+        text.pop_back();
+      held.push_back(std::move(text));
+      labels.push_back(file);
+    }
   }
   // §6.4.2: which credential answers which Credential Query, revealing what. access_denied (the
-  // query cannot be satisfied) stops here: nothing is disclosed, nothing is sent.
+  // query cannot be satisfied) stops here: nothing is disclosed, nothing is sent (--decline
+  // tells the verifier so).
   MDL_ASSIGN_OR_RETURN(std::vector<oid4vc::DcqlSelection> selections,
                        oid4vc::MatchDcql(request.query, held));
   json out = {{"client_id", request.client_id},
               {"response_uri", request.response_uri},
-              {"disclosures", DisclosurePlan(o, held, selections)},
+              {"disclosures", DisclosurePlan(labels, held, selections)},
               {"sent", false}};
   if (!o.yes) return out;
-  MDL_ASSIGN_OR_RETURN(roles::flow::Party me,
-                       roles::flow::PartyFromStore(o.store, o.passphrase_file, o.did));
-  MDL_ASSIGN_OR_RETURN(auto form,
-                       oid4vc::BuildResponse(request, held, me.Signer(me.auth), DefaultEnv()));
+  claims::Signer holder;
+  if (!o.container.empty()) {
+    // The container's owner key (from her wallet's seed): the key `oid4vci accept --container`
+    // proved and the credentials are bound to.
+    MDL_ASSIGN_OR_RETURN(roles::OwnerKeys keys, roles::UnlockOwner(o.store, o.passphrase_file,
+                                                                   o.account, o.did, o.key_index));
+    holder = keys.AuthSigner();
+  } else {
+    MDL_ASSIGN_OR_RETURN(roles::flow::Party me,
+                         roles::flow::PartyFromStore(o.store, o.passphrase_file, o.did));
+    holder = me.Signer(me.auth);
+  }
+  MDL_ASSIGN_OR_RETURN(auto form, oid4vc::BuildResponse(request, held, holder, DefaultEnv()));
   std::string body;
   for (const auto& [k, v] : form) {
     if (!body.empty()) body += '&';
@@ -239,15 +317,24 @@ void AddOid4vpCommands(CLI::App& app, int& rc) {
         "disclosed; sends only with --yes)");
     cmd->add_option("request-uri", o->request_uri, "openid4vp://?... (the request by value)")
         ->required();
-    cmd->add_option("--credential", o->credentials, "An SD-JWT VC you hold (repeatable)")
-        ->required();
+    cmd->add_option("--credential", o->credentials, "An SD-JWT VC you hold (repeatable)");
+    cmd->add_option("--container", o->container,
+                    "Answer from the SD-JWT VCs kept in your container instead (its base URL)");
+    cmd->add_option("--session-file", o->session_file,
+                    "With --container: the owner's session token (from `consent signin`)");
     cmd->add_option("--store", o->store, "Your wallet key store")->required();
     cmd->add_option("--passphrase-file", o->passphrase_file,
                     "Key store passphrase (else $MEDALLION_PASSPHRASE or a prompt)");
-    cmd->add_option("--did", o->did, "Your DID")->required();
+    cmd->add_option("--did", o->did,
+                    "Your DID (with --container: a did:mdl owner; default the wallet's did:key)");
+    cmd->add_option("--account", o->account, "With --container: wallet account (default 0)");
+    cmd->add_option("--key-index", o->key_index,
+                    "With --container and a did:mdl: the authentication key's generation");
     cmd->add_flag("--yes", o->yes,
                   "Consent: build the presentation and post it to the verifier (without it, "
                   "nothing is sent)");
+    cmd->add_flag("--decline", o->decline,
+                  "Refuse: post only the OpenID4VP error response access_denied (§8.5)");
     cmd->add_flag("--json", o->as_json, "Print the result as JSON");
     cmd->callback([o, &rc] {
       auto r = RunRespond(*o);
@@ -257,6 +344,9 @@ void AddOid4vpCommands(CLI::App& app, int& rc) {
       }
       if (o->as_json) {
         PrintJson(*r);
+      } else if (r->value("declined", false)) {
+        std::cout << "declined: access_denied sent to " << r->value("response_uri", "")
+                  << "; the verifier answered " << (*r)["status"].get<int>() << "\n";
       } else {
         PrintPlanText(*r);
         if (!(*r)["sent"].get<bool>())

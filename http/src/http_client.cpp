@@ -61,7 +61,7 @@ Result<HttpReply> HttpCall(std::string_view method, const std::string& url,
     return Status::Unavailable("cannot reach " + origin + ": " + httplib::to_string(r.error()));
   if (received.size() > max_body)
     return Status::Unavailable("the answer from " + origin + " is larger than " + limit);
-  return HttpReply{r->status, std::move(received)};
+  return HttpReply{r->status, std::move(received), r->get_header_value("Location")};
 }
 
 Status StatusFromHttpReply(const HttpReply& reply) {

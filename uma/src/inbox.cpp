@@ -125,7 +125,53 @@ Reply AuthorizationServer::StoreCredential(std::string_view session, const json&
     if (!impl_->LiveToken(session, "session"))
       return InvalidToken(options_.realm, "the owner's session is required (sign in)");
   }
+  // An SD-JWT VC her wallet took over OpenID4VCI (`medallion oid4vci accept --container`):
+  // {"format": "dc+sd-jwt", "credential": "<issuer-signed JWT>~<disclosures>~"}.
+  if (credential.is_object() && StringOr(credential, "format") == claims::kSdJwtVcTyp)
+    return StoreSdJwtVc(credential);
   return StoreCredentialFrom("owner", credential, json(), "");
+}
+
+// Kept as the JSON string of the SD-JWT (every disclosure, so that she can present any subset),
+// under the hex SHA-256 of that string, with `iss` as its issuer and `vct` as its type — after
+// the issuer's signature and the disclosures verify (RFC 9901 §7.1; no key binding: she binds it
+// at each presentation).
+Reply AuthorizationServer::StoreSdJwtVc(const json& body) {
+  for (const auto& [key, value] : body.items()) {
+    if (key != "format" && key != "credential")
+      return Error(StatusCode::kInvalidArgument, "invalid_request",
+                   "unknown member '" + key.substr(0, 64) + "' beside an SD-JWT VC");
+  }
+  const json& sd = MemberOr(body, "credential");
+  if (!sd.is_string() || sd.get_ref<const std::string&>().empty() ||
+      sd.get_ref<const std::string&>().size() > kMaxCopyBytes)
+    return Error(StatusCode::kInvalidArgument, "invalid_request",
+                 "'credential' must be an SD-JWT VC of at most 64 KiB");
+  const std::string& text = sd.get_ref<const std::string&>();
+  if (!text.ends_with("~"))  // an SD-JWT as issued, not a presentation with a KB-JWT
+    return Error(StatusCode::kInvalidArgument, "invalid_credential",
+                 "an issued SD-JWT VC ends with '~' (no key binding JWT)");
+  claims::SdJwtVerifyOptions vo;
+  vo.require_key_binding = false;
+  vo.max_clock_skew_seconds = options_.max_clock_skew;
+  auto verified = claims::VerifySdJwt(text, *options_.resolver, vo, *impl_->env_.clock);
+  if (!verified)
+    return Error(StatusCode::kInvalidArgument, "invalid_credential", verified.error().message());
+  const std::string id = HexEncode(Sha256(AsBytes(text)));
+  const json types = json::array({verified->vct});
+  const int64_t now = impl_->Now();
+  Impl::Lock lock(*impl_);
+  Status st = impl_->Tx([&]() -> Status {
+    MDL_ASSIGN_OR_RETURN(bool added, impl_->credentials_->Add({id, json(text), verified->issuer,
+                                                               types, "owner", now, json(), ""}));
+    if (!added) return Status::Ok();
+    return impl_->Log({{"event", "credential.stored"},
+                       {"credential", id},
+                       {"issuer", verified->issuer},
+                       {"types", types}});
+  });
+  if (!st.ok()) return Internal(st);
+  return Created({{"id", id}});
 }
 
 Reply AuthorizationServer::StoreCredentialFrom(const std::string& source, const json& credential,
@@ -194,6 +240,7 @@ Reply AuthorizationServer::ListCredentials(std::string_view session) {
                    {"types", std::move(c.types)},
                    {"source", c.source},
                    {"received", c.received}});
+    if (out.back()["credential"].is_string()) out.back()["format"] = std::string(claims::kSdJwtVcTyp);
     if (!c.pharmacy_copy.is_null()) out.back()["pharmacy_copy"] = std::move(c.pharmacy_copy);
     if (!c.notices.empty()) out.back()["notices"] = std::move(c.notices);
   }

@@ -13,6 +13,7 @@ namespace medallion::http {
 struct HttpReply {
   int status = 0;
   std::string body;
+  std::string location;  // the Location header (a 3xx is not followed: the caller decides)
 };
 
 // One request: `method` GET, POST or DELETE; `url` http://host[:port]/path or https://...

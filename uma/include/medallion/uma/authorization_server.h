@@ -308,7 +308,9 @@ class AuthorizationServer {
   // name where its prescriber takes notices about it ("notices": an http(s) URL, kept with it):
   // her container sends a refusal there only when she asks (roles/web_rx.h).
   Reply DeliverCredential(const nlohmann::json& credential);
-  // The owner keeps any credential she holds or issued (after the same proof check).
+  // The owner keeps any credential she holds or issued (after the same proof check), or an
+  // SD-JWT VC as {"format": "dc+sd-jwt", "credential": "<SD-JWT>"} (the issuer's signature and
+  // the disclosures verified; listed with "format": "dc+sd-jwt" and the string as "credential").
   Reply StoreCredential(std::string_view session, const nlohmann::json& credential);
   Reply ListCredentials(std::string_view session);
   // The owner's notifications: log events after `after_seq` that she wants to hear about — a
@@ -350,6 +352,7 @@ class AuthorizationServer {
   Reply UmaGrant(const std::map<std::string, std::string>& form, const std::string& client_id);
   Reply RequestPermissionLocked(const std::string& resource_server, const nlohmann::json& body);
   Status MaybeAnchorLocked(bool force);
+  Reply StoreSdJwtVc(const nlohmann::json& body);  // {"format": "dc+sd-jwt", "credential"}
   Reply StoreCredentialFrom(const std::string& source, const nlohmann::json& credential,
                             const nlohmann::json& pharmacy_copy, const std::string& notices);
   Status CheckPharmacyCopy(const nlohmann::json& prescription, const nlohmann::json& copy);
