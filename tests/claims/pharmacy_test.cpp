@@ -23,6 +23,8 @@
 #include "medallion/did/did_mdl.h"
 #include "medallion/ledger/log.h"
 #include "medallion/ledger/store.h"
+#include "medallion/oid4vc/verifier.h"
+#include "pharmacy_oid4vp.h"  // roles/src
 
 using namespace medallion;
 using namespace medallion::claims;
@@ -840,5 +842,166 @@ TEST_CASE("Pharmacy: a refusal notice reaches only the prescriber, from the pres
     bad = n;
     bad.prescription = "not-a-digest";
     CHECK(SignRefusalNotice(bad, patient, kNow).error().code() == StatusCode::kInvalidArgument);
+  }
+}
+
+// The pharmacy as an OpenID4VP verifier (roles/src/pharmacy_oid4vp.h): a request by reference,
+// the wallet's answer by direct_post, the pipeline with its reason codes behind it.
+TEST_CASE("Pharmacy: OpenID4VP direct_post runs the dispense pipeline, each refusal named",
+          "[claims][pharmacy][oid4vp]") {
+  SdWorld w;
+  roles::PharmacyService svc;
+  svc.config = w.Config(w.pharmacy, w.secret);
+  svc.resolver = &w.resolver;
+  svc.challenges = &w.challenges;
+  auto port = MakeInProcessLedgerPort(w.log.get());
+  svc.ledger = port.get();
+  svc.license_status = [](const json&) { return Status::Ok(); };
+  svc.env = w.env;
+  int dispensed = 0;
+  svc.on_dispensed = [&](const DispenseResult&) { ++dispensed; };
+  auto opened = roles::PharmacyOid4vp::Open(svc, (w.dir / "oid4vp.db").string(),
+                                            "https://pharmacy.example/", w.env);
+  REQUIRE(opened);
+  roles::PharmacyOid4vp& ph = **opened;
+  const std::string client = "redirect_uri:https://pharmacy.example/pharmacy/v1/oid4vp/response";
+  CHECK(ph.client_id() == client);
+  const Signer holder = w.holder.SignerFor(w.holder.DidKey());
+
+  // The wallet's side: the request fetched by reference (the request object, alg none).
+  auto wallet_reads = [&](const json& made) {
+    const std::string uri = made["uri"];
+    CHECK(uri.starts_with("openid4vp://?client_id="));
+    std::map<std::string, std::string> outer = {{"client_id", made["client_id"]},
+                                                {"request_uri", made["request_uri"]}};
+    auto parsed = oid4vc::ParseAuthorizationRequest(
+        outer, [&](const std::string& u, const std::string&) -> Result<std::string> {
+          const std::string prefix = "https://pharmacy.example/pharmacy/v1/oid4vp/requests/";
+          if (!u.starts_with(prefix)) return Status::NotFound("404");
+          return ph.verifier().RequestObject(u.substr(prefix.size()));
+        });
+    INFO((parsed ? "" : parsed.error().ToString()));
+    REQUIRE(parsed);
+    return *parsed;
+  };
+  auto answer = [&](const oid4vc::ParsedRequest& req, const std::string& sd) {
+    auto form = oid4vc::BuildResponse(req, {sd}, holder, w.env);
+    INFO((form ? "" : form.error().ToString()));
+    REQUIRE(form);
+    (*form)[roles::kCosignatureParam] = w.Cosign(sd, w.phone);
+    // Her phone approves this fill for this verifier: aud = the client_id.
+    (*form)[roles::kFillAuthorizationParam] =
+        w.DidAuth(w.patient, w.patient.DidKey(), client, SdJwtDigest(sd));
+    return *form;
+  };
+  auto status_of = [&](const json& made) {
+    auto o = ph.Outcome(made["id"]);
+    REQUIRE(o);
+    return *o;
+  };
+  const std::string sd = w.Copy(w.Prescription("II"));
+
+  SECTION("dispensed, then the same response replayed") {
+    auto made = ph.NewRequest(/*controlled=*/true);
+    REQUIRE(made);
+    CHECK((*made)["request"]["dcql_query"]["credentials"][0]["meta"]["vct_values"][0] ==
+          kPrescriptionVct);
+    CHECK((*made)["request"]["nonce"].get<std::string>().size() > 20);
+    oid4vc::ParsedRequest req = wallet_reads(*made);
+    CHECK(req.client_id == client);
+    CHECK(status_of(*made)["status"] == "waiting");
+    auto form = answer(req, sd);
+    auto [code, body] = ph.Respond(form);
+    INFO(body.dump() << status_of(*made).dump());
+    CHECK(code == 200);
+    CHECK(dispensed == 1);
+    json st = status_of(*made);
+    CHECK(st["status"] == "dispensed");
+    CHECK(st["result"]["fill"] == 1);
+    CHECK(st["result"]["disclosed"] == json::array({"/sub"}));
+    // Only /sub was disclosed: no dosage, no FHIR subject travelled.
+    CHECK(form["vp_token"].find("1 tablet every 6 hours") == std::string::npos);
+    auto [again, why] = ph.Respond(form);
+    CHECK(again == 400);
+    CHECK(why["error"] == "invalid_request");
+    CHECK_THAT(why["error_description"].get<std::string>(), Catch::Contains("already answered"));
+    CHECK(dispensed == 1);
+  }
+  SECTION("refused before anything is spent: wrong nonce, another state, sub withheld, another "
+          "aud") {
+    auto made = ph.NewRequest(true);
+    REQUIRE(made);
+    oid4vc::ParsedRequest req = wallet_reads(*made);
+    oid4vc::ParsedRequest wrong = req;
+    wrong.nonce = "not-this-requests-nonce";
+    auto [c1, b1] = ph.Respond(answer(wrong, sd));
+    CHECK(c1 == 400);
+    CHECK_THAT(b1["error_description"].get<std::string>(), Catch::StartsWith("nonce_mismatch"));
+    auto other = ph.NewRequest(true);
+    REQUIRE(other);
+    auto form = answer(req, sd);
+    form["state"] = (*other)["request"]["state"];  // this answer under another request's state
+    auto [c2, b2] = ph.Respond(form);
+    CHECK(c2 == 400);
+    CHECK_THAT(b2["error_description"].get<std::string>(), Catch::StartsWith("nonce_mismatch"));
+    // `sub` asked (controlled) but not disclosed: the query is not satisfied.
+    SdJwtPresentOptions hide;
+    hide.audience = client;
+    hide.nonce = req.nonce;
+    auto hidden = PresentSdJwt(sd, hide, &holder, w.env);
+    REQUIRE(hidden);
+    auto undisclosed = answer(req, sd);
+    undisclosed["vp_token"] = json{{"prescription", {*hidden}}}.dump();
+    auto [c6, b6] = ph.Respond(undisclosed);
+    CHECK(c6 == 400);
+    CHECK_THAT(b6["error_description"].get<std::string>(), Catch::Contains("not satisfied"));
+    wrong = req;
+    wrong.client_id = "redirect_uri:https://other-verifier.example/cb";
+    auto [c3, b3] = ph.Respond(answer(wrong, sd));
+    CHECK(c3 == 400);
+    CHECK_THAT(b3["error_description"].get<std::string>(), Catch::StartsWith("aud_mismatch"));
+    auto [c4, b4] = ph.Respond({{"state", req.state}, {"vp_token", "[]"}});
+    CHECK(c4 == 400);
+    CHECK(b4["error"] == "invalid_request");
+    // The wallet's §8.5 error is noted; the request stays open.
+    auto [c5, b5] = ph.Respond({{"state", req.state}, {"error", "access_denied"}});
+    CHECK(c5 == 200);
+    json st = status_of(*made);
+    CHECK(st["status"] == "waiting");
+    CHECK(st["declined"]["error"] == "access_denied");
+    CHECK(dispensed == 0);
+    // Nothing was spent: the real answer still dispenses, and the other request is open too.
+    auto [ok, body] = ph.Respond(answer(req, sd));
+    INFO(body.dump());
+    CHECK(ok == 200);
+    CHECK(status_of(*made)["status"] == "dispensed");
+    CHECK(status_of(*other)["status"] == "waiting");
+  }
+  SECTION("the pipeline's reasons: sub not asked for a controlled substance, no co-signature") {
+    auto made = ph.NewRequest(/*controlled=*/false);  // the query does not ask for sub
+    REQUIRE(made);
+    const oid4vc::ParsedRequest read = wallet_reads(*made);
+    auto [code, body] = ph.Respond(answer(read, sd));
+    CHECK(code == 400);
+    CHECK(body["error"] == "invalid_request");
+    CHECK_THAT(body["error_description"].get<std::string>(),
+               Catch::StartsWith(rx_reason::kPatientApprovalMissing));
+    json st = status_of(*made);
+    CHECK(st["status"] == "refused");
+    CHECK(st["error"] == rx_reason::kPatientApprovalMissing);
+    // The state is spent once the pipeline ran; the request object is gone.
+    auto [again, why] = ph.Respond(answer(read, sd));
+    CHECK(again == 400);
+    CHECK_THAT(why["error_description"].get<std::string>(), Catch::Contains("already answered"));
+    CHECK(ph.verifier().RequestObject((*made)["id"]).error().code() == StatusCode::kNotFound);
+
+    made = ph.NewRequest(true);
+    REQUIRE(made);
+    auto form = answer(wallet_reads(*made), sd);
+    form.erase(roles::kCosignatureParam);
+    auto [c2, b2] = ph.Respond(form);
+    CHECK(c2 == 400);
+    CHECK(status_of(*made)["error"] == rx_reason::kPhoneProofMissing);
+    CHECK(dispensed == 0);
   }
 }
