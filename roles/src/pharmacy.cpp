@@ -10,6 +10,7 @@
 #include "medallion/roles/ledger_client.h"
 #include "medallion/roles/pharmacy_http.h"
 #include "pharmacy_counter.h"
+#include "pharmacy_oid4vp.h"
 #include "role_util.h"
 
 namespace medallion::roles {
@@ -62,12 +63,28 @@ Status PharmacyRole::Start() {
   };
   counter_->RegisterRoutes(http);
   roles::RegisterPharmacyRoutes(http, svc);
+  // OpenID4VP (docs/openid4vc.md): its response_uri and request objects at the pharmacy's
+  // domain when that is a URL, else at the served URL; requests by pharmacists only (the
+  // response dispenses at once, like the counter's dispense).
+  const std::string base = svc.config.domain.starts_with("http://") ||
+                                   svc.config.domain.starts_with("https://")
+                               ? svc.config.domain
+                               : url();
+  MDL_ASSIGN_OR_RETURN(oid4vp_, PharmacyOid4vp::Open(svc, o.dir + "/oid4vp.db", base, env_));
+  oid4vp_->RegisterRoutes(
+      http, [counter](const httplib::Request& req,
+                      httplib::Response& res) -> std::optional<std::string> {
+        auto info = counter->StaffSession(req, res, {kRolePharmacist});
+        if (!info) return std::nullopt;
+        return info->account;
+      });
   banner_ = {{"role", "pharmacy"},
              {"did", did},
              {"domain", svc.config.domain},
              {"name", o.name},
              {"trusted", o.verifier.trusted},
-             {"app", counter_->AppUrl()}};
+             {"app", counter_->AppUrl()},
+             {"oid4vp", {{"client_id", oid4vp_->client_id()}}}};
   // No one can sign in yet: a setup link for the first pharmacist (who adds the others).
   MDL_ASSIGN_OR_RETURN(std::optional<std::string> link, counter_->FirstSetupLink());
   if (link) banner_["setup_link"] = *link;

@@ -59,6 +59,13 @@ class PharmacyCounter {
   // "pharmacist", created if missing). nullopt once someone can sign in.
   Result<std::optional<std::string>> FirstSetupLink();
   std::string AppUrl() const { return staff_->AppUrl(); }
+  // A staff session with one of `roles` (WebGate::StaffSession), for the pharmacy's other
+  // staff routes (pharmacy_oid4vp.h).
+  std::optional<web::SessionInfo> StaffSession(const httplib::Request& req,
+                                               httplib::Response& res,
+                                               std::initializer_list<std::string_view> roles) {
+    return staff_->gate().StaffSession(req, res, roles);
+  }
 
  private:
   PharmacyCounter(PharmacyService& service, CounterOptions options, Env env)

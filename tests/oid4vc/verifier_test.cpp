@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "medallion/core/encoding.h"
 #include "medallion/claims/sd_jwt.h"
 #include "medallion/did/did_key.h"
 #include "medallion/did/resolver.h"
@@ -391,4 +392,149 @@ TEST_CASE("oid4vp: each refusal carries the spec's error", "[oid4vp]") {
     refused({{"error", "access_denied"}, {"state", req.state}}, "invalid_request",
             "already answered");
   }
+}
+
+TEST_CASE("oid4vp: a caller's nonce, ReadResponse spends nothing, Spend once, the outcome kept",
+          "[oid4vp]") {
+  Fixture f;
+  RequestOptions ro;
+  ro.nonce = "a-challenge-of-the-caller";
+  auto r = f.verifier->CreateRequest(LicenseQuery(), ro);
+  REQUIRE(r.has_value());
+  CHECK(r->nonce == "a-challenge-of-the-caller");
+  CHECK(r->params.at("nonce") == "a-challenge-of-the-caller");
+  CHECK_FALSE(r->id.empty());
+  CHECK(r->request_uri.empty());  // no request_uri_base: by value only
+  auto parsed = ParseAuthorizationRequest(r->params);
+  REQUIRE(parsed.has_value());
+  auto form = f.Respond(*parsed);
+  form["medallion_extra"] = "kept";
+
+  // Read twice: nothing is spent; the presentations come back by Credential Query.
+  for (int i = 0; i < 2; ++i) {
+    auto p = f.verifier->ReadResponse(form);
+    REQUIRE(p.has_value());
+    CHECK(p->id == r->id);
+    CHECK(p->nonce == r->nonce);
+    REQUIRE(p->presentations.at("license").size() == 1);
+    CHECK(p->form.at("medallion_extra") == "kept");
+    CHECK(p->error.empty());
+  }
+  // Refusals of ReadResponse spend nothing either.
+  auto bad = form;
+  bad["vp_token"] = "{}";
+  CHECK(f.verifier->ReadResponse(bad).error().reason() == "invalid_request");
+  bad = form;
+  bad["state"] = "nope";
+  CHECK(f.verifier->ReadResponse(bad).error().reason() == "invalid_request");
+  // A wallet's §8.5 error is read as such.
+  auto declined = f.verifier->ReadResponse({{"state", r->state}, {"error", "access_denied"}});
+  REQUIRE(declined.has_value());
+  CHECK(declined->error == "access_denied");
+
+  auto rec = f.verifier->Lookup(r->id);
+  REQUIRE(rec.has_value());
+  CHECK_FALSE(rec->answered);
+  CHECK_FALSE(rec->outcome.has_value());
+  REQUIRE(f.verifier->Spend(r->state).ok());
+  Status again = f.verifier->Spend(r->state);
+  CHECK(again.reason() == "invalid_request");
+  CHECK_THAT(again.message(), Catch::Contains("already answered"));
+  CHECK_THAT(f.verifier->ReadResponse(form).error().message(),
+             Catch::Contains("already answered"));
+  REQUIRE(f.verifier->RecordOutcome(r->id, {{"status", "dispensed"}}).ok());
+  f.verifier = f.Open();  // kept across a restart
+  rec = f.verifier->Lookup(r->id);
+  REQUIRE(rec.has_value());
+  CHECK(rec->answered);
+  REQUIRE(rec->outcome.has_value());
+  CHECK((*rec->outcome)["status"] == "dispensed");
+  CHECK(f.verifier->Lookup("no-such-id").error().code() == StatusCode::kNotFound);
+}
+
+TEST_CASE("oid4vp: a request object by reference, unsigned for redirect_uri:, fetched by the "
+          "wallet through its caller",
+          "[oid4vp]") {
+  Fixture f;
+  VerifierOptions o;
+  o.client_id = std::string(kRedirectUriPrefix) + kResponseUri;
+  o.response_uri = kResponseUri;
+  o.request_uri_base = "https://pharmacy.example/oid4vp/requests/";
+  auto v = Verifier::Open((f.dir / "ref.db").string(), o, f.env);
+  REQUIRE(v.has_value());
+  auto r = (*v)->CreateRequest(LicenseQuery());
+  REQUIRE(r.has_value());
+  CHECK(r->request_uri == o.request_uri_base + r->id);
+  CHECK(r->uri_by_reference == "openid4vp://?client_id=" + PercentEncode(o.client_id) +
+                                   "&request_uri=" + PercentEncode(r->request_uri));
+  auto object = (*v)->RequestObject(r->id);
+  REQUIRE(object.has_value());
+  // An Unsecured JWT (alg none, empty signature), typ oauth-authz-req+jwt.
+  const std::string& jwt = *object;
+  REQUIRE(jwt.back() == '.');
+  json header = json::parse(ToString(*Base64UrlDecode(jwt.substr(0, jwt.find('.')))));
+  CHECK(header == json{{"alg", "none"}, {"typ", "oauth-authz-req+jwt"}});
+  CHECK((*v)->RequestObject("unknown").error().code() == StatusCode::kNotFound);
+
+  std::vector<std::pair<std::string, std::string>> fetched;
+  std::string served = jwt, served_uri = r->request_uri;
+  RequestObjectFetcher fetch = [&](const std::string& uri,
+                                   const std::string& method) -> Result<std::string> {
+    fetched.emplace_back(uri, method);
+    if (uri != served_uri) return Status::NotFound("404");
+    return served;
+  };
+  std::map<std::string, std::string> outer = {{"client_id", o.client_id},
+                                              {"request_uri", r->request_uri}};
+  auto parsed = ParseAuthorizationRequest(outer, fetch);
+  REQUIRE(parsed.has_value());
+  CHECK(fetched == std::vector<std::pair<std::string, std::string>>{{r->request_uri, "get"}});
+  CHECK(parsed->nonce == r->nonce);
+  CHECK(parsed->state == r->state);
+  CHECK(parsed->client_id == o.client_id);
+  // The wallet answers it and the verifier accepts the answer; the object is gone after.
+  auto form = BuildResponse(*parsed, {f.license}, f.holder, f.env);
+  REQUIRE(form.has_value());
+  REQUIRE((*v)->VerifyResponse(*form, f.resolver).has_value());
+  CHECK((*v)->RequestObject(r->id).error().code() == StatusCode::kNotFound);
+
+  // Refusals.
+  auto refused = [&](std::map<std::string, std::string> params, std::string_view reason,
+                     const std::string& says) {
+    auto p = ParseAuthorizationRequest(params, fetch);
+    REQUIRE_FALSE(p.has_value());
+    CHECK(p.error().reason() == reason);
+    CHECK_THAT(p.error().message(), Catch::Contains(says));
+  };
+  auto fresh = (*v)->CreateRequest(LicenseQuery());
+  REQUIRE(fresh.has_value());
+  served = *(*v)->RequestObject(fresh->id);
+  outer["request_uri"] = served_uri = fresh->request_uri;
+  auto with = [&](const char* k, const std::string& val) {
+    auto m = outer;
+    m[k] = val;
+    return m;
+  };
+  refused(with("request_uri_method", "put"), "invalid_request_uri_method", "get or post");
+  refused(with("client_id", "redirect_uri:https://elsewhere.example/cb"), "invalid_request",
+          "client_id is not the request's");
+  refused(with("client_id", "decentralized_identifier:did:example:v"), "invalid_client",
+          "redirect_uri:");
+  refused(with("request_uri", "https://pharmacy.example/oid4vp/requests/gone"), "invalid_request",
+          "could not be fetched");
+  CHECK(ParseAuthorizationRequest(outer, nullptr).error().reason() == "invalid_request");
+  CHECK(ParseAuthorizationRequest(outer).error().reason() == "invalid_request");  // by value only
+  // A signed object is not what a redirect_uri: client may send.
+  const std::string payload = served.substr(served.find('.') + 1, served.size() - served.find('.') - 2);
+  served = Base64UrlEncode(AsBytes(json{{"alg", "EdDSA"}}.dump())) + "." + payload + ".c2ln";
+  refused(outer, "invalid_request", "unsigned JWT");
+  served = Base64UrlEncode(AsBytes(json{{"alg", "EdDSA"}}.dump())) + "." + payload + ".";
+  refused(outer, "invalid_request", "alg none");
+  served = "not a jwt";
+  refused(outer, "invalid_request", "unsigned JWT");
+  // POST is fetched with method "post".
+  served = *(*v)->RequestObject(fresh->id);
+  fetched.clear();
+  REQUIRE(ParseAuthorizationRequest(with("request_uri_method", "post"), fetch).has_value());
+  CHECK(fetched.back().second == "post");
 }

@@ -23,12 +23,17 @@
 //
 // Errors carry the §8.5 codes (dcql.h vp_error) as the Status reason; a refused presentation
 // says invalid_request with the claims module's reason (nonce_mismatch, aud_mismatch,
-// signature_invalid, ...) at the head of the detail. Not built: request objects (JAR, request_uri,
-// §5.10), direct_post.jwt (§8.3), transaction_data (§8.4), the DC API (Appendix A).
+// signature_invalid, ...) at the head of the detail. Request objects by reference (RFC 9101,
+// OID4VP §5.10) are made unsigned for redirect_uri: clients (§5.9.3 forbids signing them) and
+// fetched by the wallet only through a function its caller supplies (no HTTP here). Not built:
+// signed request objects (JAR), direct_post.jwt (§8.3), transaction_data (§8.4), the DC API
+// (Appendix A).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -63,6 +68,34 @@ struct VerifierOptions {
   int64_t request_ttl_seconds = 600;
   int64_t kb_max_age_seconds = 300;
   int64_t max_clock_skew_seconds = 60;
+  // When set, each request also gets an id and a request object by reference (RFC 9101 §5.2,
+  // OID4VP §5.10): request_uri = request_uri_base + id.
+  std::string request_uri_base;
+};
+
+// What a caller may fix in a new request.
+struct RequestOptions {
+  // The nonce (§5.2), e.g. a challenge the caller's own pipeline consumes; "" = a fresh one.
+  std::string nonce;
+};
+
+// What the verifier keeps of one request, for its caller (the staff's outcome).
+struct RequestRecord {
+  std::string id, state;
+  int64_t expires = 0;
+  bool answered = false;
+  std::optional<nlohmann::json> outcome;  // RecordOutcome's, if any
+};
+
+// A response read, nothing spent yet: the request it answers and its presentations per
+// Credential Query (shape checked: §8.1, `multiple`, credential_sets), or the wallet's §8.5
+// error (`error` non-empty).
+struct PendingResponse {
+  std::string id, state, nonce;
+  DcqlQuery query;
+  std::map<std::string, std::vector<std::string>> presentations;
+  std::map<std::string, std::string> form;  // the whole form (extension parameters included)
+  std::string error, error_description;
 };
 
 // An Authorization Request, by value: its parameters (the dcql_query as JSON text).
@@ -71,6 +104,9 @@ struct AuthorizationRequest {
   std::string uri;  // openid4vp://?<params, form-encoded>
   std::string state, nonce;
   int64_t expires = 0;
+  // With VerifierOptions::request_uri_base: the request's id, its request_uri and the
+  // by-reference form openid4vp://?client_id=...&request_uri=... (§5.10, RFC 9101 §5.2).
+  std::string id, request_uri, uri_by_reference;
 };
 
 // A verified response: per Credential Query id, the verified credentials (processed payloads).
@@ -93,7 +129,16 @@ class Verifier {
   const VerifierOptions& options() const { return options_; }
 
   // A new request for `dcql_query` (validated with ParseDcqlQuery: its errors).
-  Result<AuthorizationRequest> CreateRequest(const nlohmann::json& dcql_query);
+  Result<AuthorizationRequest> CreateRequest(const nlohmann::json& dcql_query,
+                                             const RequestOptions& request_options = {});
+
+  // The request object of request `id` (RFC 9101 §2.1) as the wallet fetches it from the
+  // request_uri: for a redirect_uri: client an Unsecured JWT (RFC 7519 §6, alg "none"; OID4VP
+  // §5.9.3: such requests cannot be signed), typ oauth-authz-req+jwt (RFC 9101 §10.8), its
+  // claims the request's parameters (dcql_query as an object). Errors: not_found (unknown,
+  // expired or answered), failed_precondition (a decentralized_identifier: client: its request
+  // objects must be signed, not built).
+  Result<std::string> RequestObject(const std::string& id);
 
   // §8.2: the form the wallet posted to response_uri. Errors (reason): invalid_request (no or
   // unknown state, expired, already answered, malformed or unsatisfying vp_token, a presentation
@@ -102,9 +147,25 @@ class Verifier {
   Result<VerifiedPresentation> VerifyResponse(const std::map<std::string, std::string>& form,
                                               const did::Resolver& resolver);
 
+  // For a caller that verifies the presentations itself (the pharmacy's dispense pipeline):
+  // ReadResponse checks the form like VerifyResponse — state known, unexpired, unanswered; the
+  // vp_token's shape against the query — but verifies no presentation and spends nothing.
+  // Errors (reason): invalid_request.
+  Result<PendingResponse> ReadResponse(const std::map<std::string, std::string>& form);
+  // Marks the request answered, once: invalid_request "already answered" for the second call.
+  Status Spend(const std::string& state);
+  // The caller's outcome of request `id` (any JSON), kept with the request until it is dropped.
+  Status RecordOutcome(const std::string& id, const nlohmann::json& outcome);
+  // A request by id. Errors: not_found.
+  Result<RequestRecord> Lookup(const std::string& id);
+
  private:
   Verifier(sqlite3* db, VerifierOptions options, Env env);
   int64_t Now() const;
+  // The request of `state` for a response: its nonce, dcql and id; "unknown", "answered",
+  // "expired" refusals; with `spend`, marks it answered in the same transaction.
+  Status LoadForResponse(const std::string& state, bool spend, std::string* nonce,
+                         std::string* dcql, std::string* id);
 
   sqlite3* db_;
   std::mutex mu_;
@@ -125,6 +186,20 @@ struct ParsedRequest {
 // supported yet, or an unknown prefix); request_uri (not supported yet) is refused with
 // invalid_request. Also the query's errors (vp_formats_not_supported for another format).
 Result<ParsedRequest> ParseAuthorizationRequest(const std::map<std::string, std::string>& params);
+
+// Fetches a request object: (request_uri, method "get" or "post") → the response body. The
+// caller's HTTP (OID4VP §5.10: a POST sends wallet_metadata/wallet_nonce; we send neither).
+using RequestObjectFetcher =
+    std::function<Result<std::string>(const std::string& uri, const std::string& method)>;
+
+// The same, also for a request by reference (§5.10, RFC 9101 §5): `client_id` + `request_uri`
+// (+ `request_uri_method` "get" or "post"), the object fetched through `fetch`. Only a
+// redirect_uri: client's Unsecured JWT (alg none) is accepted (§5.9.3); its client_id must be
+// the outer one (RFC 9101 §5: the request object's parameters are the only ones used). Errors:
+// invalid_request (another method, a fetch failure, a malformed or signed object, a client_id
+// mismatch), invalid_request_uri_method, and those of the by-value form.
+Result<ParsedRequest> ParseAuthorizationRequest(const std::map<std::string, std::string>& params,
+                                                const RequestObjectFetcher& fetch);
 
 // The direct_post form (vp_token, state) answering `request` from `held` SD-JWT VCs, each
 // bound to `holder` (its cnf key) with a KB-JWT (aud = client_id, nonce). Errors: access_denied

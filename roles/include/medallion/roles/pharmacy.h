@@ -19,6 +19,7 @@ class LedgerPort;
 namespace medallion::roles {
 struct PharmacyService;
 class PharmacyCounter;
+class PharmacyOid4vp;
 }
 
 namespace medallion::roles {
@@ -60,6 +61,7 @@ class PharmacyRole final : public Role {
   std::unique_ptr<claims::ChallengeStore> challenges_;
   std::unique_ptr<roles::PharmacyService> service_;
   std::unique_ptr<PharmacyCounter> counter_;
+  std::unique_ptr<PharmacyOid4vp> oid4vp_;  // the OpenID4VP verifier (pharmacy_oid4vp.h)
 };
 
 }  // namespace medallion::roles
