@@ -389,7 +389,7 @@ Result<Offer> Issuer::CreateOffer(const OfferRequest& request) {
     if (tx)
       grant["tx_code"] = {{"input_mode", "numeric"},
                           {"length", options_.tx_code_length},
-                          {"description", "The code the society gave you with this offer"}};
+                          {"description", options_.tx_code_description}};
     grants[std::string(kPreAuthorizedGrant)] = grant;
   }
   json offer = {{"credential_issuer", options_.credential_issuer},

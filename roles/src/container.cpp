@@ -67,17 +67,22 @@ Result<std::string> TenantId(const std::string& dir, Env env) {
 // The owner's key store of a container on a host with a shared database (docs/scale-out.md
 // §"The container host on PostgreSQL"): the sealed records of `tenant` in the database. The
 // first time (the tenant has none) they are imported byte for byte from the key store file
-// `o.store`, opened with all of its file checks; from then on the file is not read. Only
-// ciphertext and public records reach the database; the passphrase is used here only.
+// `o.store`, opened with all of its file checks, once it has opened under the passphrase (so a
+// wrong passphrase file imports nothing); from then on the file is not read. Only ciphertext
+// and public records reach the database; the passphrase is used here only.
 Result<wallet::WalletSecret> UnlockInDatabase(const ContainerOptions& o, const std::string& tenant,
                                               Env env) {
   auto ks = wallet::KeyStore::OpenInDatabase(o.database, tenant, env);
   if (!ks && ks.error().code() == StatusCode::kNotFound && !o.store.empty()) {
     auto file = wallet::KeyStore::Open(o.store, env);
     if (!file) return Status::InvalidArgument(file.error().ToString());
+    MDL_ASSIGN_OR_RETURN(SecretString pass, GetPassphrase(o.passphrase_file, "MEDALLION_PASSPHRASE",
+                                                          "Key store passphrase", false));
+    MDL_ASSIGN_OR_RETURN(wallet::WalletSecret secret, (*file)->Unlock(pass.Reveal()));
     ks = wallet::KeyStore::ImportIntoDatabase(**file, o.database, tenant, env);
+    if (ks) return secret;  // committed: the same sealed bytes are now the tenant's rows
     // Another host on the same database imported it first: use that one.
-    if (!ks && ks.error().code() == StatusCode::kAlreadyExists)
+    if (ks.error().code() == StatusCode::kAlreadyExists)
       ks = wallet::KeyStore::OpenInDatabase(o.database, tenant, env);
   }
   if (!ks) {

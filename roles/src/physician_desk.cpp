@@ -511,6 +511,7 @@ Result<DeskAnswer> PhysicianDesk::Continue(const std::string& owner, Job& job) {
     if (!job.sd_cosign_approval.empty()) {
       MDL_ASSIGN_OR_RETURN(json state, as_.GetRequest(job.sd_cosign_approval));
       copy["cosignature"] = MemberOr(state, "result");
+      job.sd_cosignature = copy["cosignature"];
     }
     auto copy_index = flow::Postmark(*ledger_, claims::SdJwtDigest(job.sd_jwt), me);
     if (!copy_index) return fail("postmark", copy_index.error().message());
@@ -618,6 +619,147 @@ Result<DeskAnswer> PhysicianDesk::ReceiveNotice(const json& body) {
           [this](const std::string& digest) { return notices_->SubjectOf(digest); }, now));
   MDL_ASSIGN_OR_RETURN(bool added, notices_->Keep(notice, now));
   return DeskAnswer{202, {{"received", true}, {"new", added}}};
+}
+
+// --- OpenID4VCI: her prescriptions to the patient's wallet (docs/openid4vc.md) ---
+
+Status PhysicianDesk::EnableOid4vci(const std::string& db_path,
+                                    const std::string& credential_issuer) {
+  MDL_ASSIGN_OR_RETURN(flow::Party me, Me());
+  oid4vc::IssuerOptions io;
+  io.credential_issuer = credential_issuer;
+  io.display_name = "Prescriber " + options_.did;
+  io.tx_code_description = "The code your physician gave you with this prescription";
+  io.signer = me.Signer(me.assertion);
+  io.configurations.push_back(oid4vc::PrescriptionConfiguration(
+      [this](const oid4vc::IssueRequest& r) { return IssueToWallet(r); }));
+  MDL_ASSIGN_OR_RETURN(oid4vci_, oid4vc::Issuer::Open(db_path, std::move(io), env_));
+  return Status::Ok();
+}
+
+Result<DeskAnswer> PhysicianDesk::OfferPrescription(const std::string& owner,
+                                                    const std::string& id) {
+  json body;
+  {
+    std::lock_guard lock(mu_);
+    auto it = jobs_.find(id);
+    if (it == jobs_.end()) return Status::NotFound("no such prescription in progress");
+    const Job& j = it->second;
+    if (j.status != "delivered")
+      return Status::FailedPrecondition("only a signed and delivered prescription is offered");
+    body = {{"prescription", j.vc}};
+    if (!j.sd_jwt.empty()) body["pharmacy_copy"] = {{"sd_jwt", j.sd_jwt}, {"cosignature", j.sd_cosignature}};
+  }
+  return OfferDelivered(owner, body);
+}
+
+Result<DeskAnswer> PhysicianDesk::OfferDelivered(const std::string& owner, const json& body) {
+  (void)owner;  // her session: she offers what she signed
+  if (!oid4vci_)
+    return Status::WithReason(StatusCode::kFailedPrecondition, "no_issuer",
+                              "this workspace issues nothing over OpenID4VCI (it needs your "
+                              "wallet: serve it with --store)");
+  const json& vc = MemberOr(body, "prescription");
+  const json& copy = MemberOr(body, "pharmacy_copy");
+  if (!body.is_object() || !vc.is_object() || !(copy.is_null() || copy.is_object()))
+    return Status::InvalidArgument(
+        "the body is {\"prescription\": <PrescriptionCredential>, \"pharmacy_copy\"?: "
+        "{\"sd_jwt\", \"cosignature\"?}}");
+  const json& types = MemberOr(vc, "type");
+  if (!types.is_array() ||
+      std::find(types.begin(), types.end(), "PrescriptionCredential") == types.end())
+    return Status::InvalidArgument("not a PrescriptionCredential");
+  if (claims::IssuerOf(vc) != options_.did || !MemberOr(vc, "id").is_string())
+    return Status::InvalidArgument("only a prescription you signed (with its id) is offered");
+  const bool controlled =
+      !StringOr(MemberOr(vc, "credentialSubject"), "controlledSubstanceSchedule").empty();
+  json content = {{"vc", vc},
+                  {"sd_jwt", ""},
+                  {"pseudonym", ""},
+                  {"cosignature", nullptr},
+                  {"valid_until", env_.clock->NowSeconds() + 180 * 86400}};
+  if (copy.is_object()) {
+    // The pharmacy copy made at prescribing: hers, of this prescription; its cnf names the
+    // patient's pairwise key (the holder pseudonym).
+    const std::string sd_jwt = StringOr(copy, "sd_jwt");
+    auto view = claims::InspectSdJwt(sd_jwt);
+    if (!view) return Status::InvalidArgument("pharmacy_copy.sd_jwt: " + view.error().message());
+    const json payload = json::parse(view->payload_json, nullptr, false);
+    const json& cnf = MemberOr(MemberOr(payload, "cnf"), "jwk");
+    if (StringOr(payload, "iss") != options_.did || MemberOr(payload, "jti") != vc["id"] ||
+        StringOr(cnf, "kty") != "OKP" || StringOr(cnf, "x").empty())
+      return Status::InvalidArgument(
+          "pharmacy_copy is not this prescription's copy, signed by you and bound to a key");
+    if (controlled && !MemberOr(copy, "cosignature").is_string())
+      return Status::InvalidArgument("a controlled substance's copy comes with its co-signature");
+    content["sd_jwt"] = sd_jwt;
+    content["pseudonym"] = StringOr(cnf, "x");
+    content["cosignature"] = MemberOr(copy, "cosignature");
+    if (MemberOr(payload, "exp").is_number_integer()) content["valid_until"] = payload["exp"];
+  } else if (controlled) {
+    return Status::FailedPrecondition(
+        "a controlled substance is offered with its co-signed pharmacy copy: prescribe it "
+        "with the patient's pseudonym");
+  }
+  oid4vc::OfferRequest r;
+  r.configuration_id = std::string(oid4vc::kPrescriptionSdJwtConfiguration);
+  // Everything the credential endpoint needs, kept with the offer (the issuer's SQLite file),
+  // so an offer outlives this workspace's memory of the prescription.
+  r.claims_json = content.dump();
+  r.tx_code = true;  // §4.1.1: told to the patient by another channel (spoken, printed)
+  r.label = vc["id"].get<std::string>();
+  MDL_ASSIGN_OR_RETURN(oid4vc::Offer offer, oid4vci_->CreateOffer(r));
+  return DeskAnswer{201,
+                    {{"prescription", r.label},
+                     {"offer_uri", offer.uri},
+                     {"offer_uri_by_reference", offer.uri_by_reference},
+                     {"tx_code", offer.tx_code},
+                     {"expires", offer.expires},
+                     {"credential_offer", json::parse(offer.offer_json)}}};
+}
+
+// The wallet proved an Ed25519 key (the configuration takes EdDSA proofs only). Her own
+// container proves her pairwise key for this physician — the pseudonym the copy made at
+// prescribing is bound to — and gets that very copy: postmarked already and, for a controlled
+// substance, with the phone's co-signature beside it (kPrescriberCosignatureMember). Any other
+// key gets a new copy bound to it (cnf), postmarked now; a controlled substance's copy needs
+// the phone's co-signature of its own, so another key is refused for one.
+Result<oid4vc::IssuedCredential> PhysicianDesk::IssueToWallet(const oid4vc::IssueRequest& r) {
+  const json content = json::parse(r.claims_json, nullptr, false);
+  const json jwk = json::parse(r.holder_jwk, nullptr, false);
+  const std::string x = StringOr(jwk, "x");
+  if (!content.is_object() || StringOr(jwk, "kty") != "OKP" || x.empty())
+    return Status::Internal("the offer's content or the proven key is not what was stored");
+  const std::string sd_jwt = StringOr(content, "sd_jwt");
+  if (!sd_jwt.empty() && x == StringOr(content, "pseudonym")) {
+    json extra = json::object();
+    if (MemberOr(content, "cosignature").is_string())
+      extra[std::string(oid4vc::kPrescriberCosignatureMember)] = content["cosignature"];
+    return oid4vc::IssuedCredential{json(sd_jwt).dump(), extra.dump()};
+  }
+  const json& vc = MemberOr(content, "vc");
+  if (!StringOr(MemberOr(vc, "credentialSubject"), "controlledSubstanceSchedule").empty())
+    return Status::WithReason(StatusCode::kPermissionDenied, oid4vc::error::kCredentialRequestDenied,
+                              "a controlled substance's copy is co-signed by the prescriber's "
+                              "phone for the patient's pseudonym: prove that key");
+  MDL_ASSIGN_OR_RETURN(flow::Party me, Me());
+  const json& until = MemberOr(content, "valid_until");
+  MDL_ASSIGN_OR_RETURN(std::string copy,
+                       claims::IssuePrescriptionSdJwt(vc, me.Signer(me.assertion), x,
+                                                      until.is_number_integer()
+                                                          ? until.get<int64_t>()
+                                                          : r.now + 180 * 86400,
+                                                      env_));
+  // The pharmacy finds the copy's postmark (SdJwtDigest) by its prescriber before it trusts it.
+  std::lock_guard lock(mu_);  // the ledger client, as Continue uses it
+  if (!ledger_)
+    return Status::WithReason(StatusCode::kUnavailable, oid4vc::error::kCredentialRequestDenied,
+                              "this workspace has no ledger to postmark the copy on");
+  auto index = flow::Postmark(*ledger_, claims::SdJwtDigest(copy), me);
+  if (!index)
+    return Status::WithReason(StatusCode::kUnavailable, oid4vc::error::kCredentialRequestDenied,
+                              "the copy could not be postmarked: " + index.error().message());
+  return oid4vc::IssuedCredential{json(copy).dump(), ""};
 }
 
 }  // namespace medallion::roles

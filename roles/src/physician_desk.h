@@ -21,6 +21,7 @@
 #include "medallion/core/secret.h"
 #include "medallion/core/status.h"
 #include "medallion/did/resolver.h"
+#include "medallion/oid4vc/issuer.h"
 #include "medallion/roles/flow.h"
 #include "physician_notices.h"
 #include "web_rx.h"
@@ -76,6 +77,27 @@ class PhysicianDesk {
   // patient of a prescription this workspace delivered. 202 {"received": true, "new"}.
   Result<DeskAnswer> ReceiveNotice(const nlohmann::json& body);
 
+  // OpenID4VCI (docs/openid4vc.md "The physician's container as an issuer"): her container
+  // issues her prescriptions' pharmacy copies to the patient's wallet — her container or any
+  // conformant one. Opens the issuer's state at `db_path` (SQLite) with the Credential Issuer
+  // Identifier `credential_issuer` (the container's origin and base path) and the
+  // PrescriptionCredential configuration; the credentials are signed with her assertion key.
+  // Errors: failed_precondition (no wallet: nothing to sign with), the issuer's.
+  Status EnableOid4vci(const std::string& db_path, const std::string& credential_issuer);
+  oid4vc::Issuer* oid4vci() { return oid4vci_.get(); }
+  // POST prescriptions/<id>/offer: a Credential Offer (pre-authorized code + tx_code) for a
+  // delivered prescription → 201 {"prescription", "offer_uri", "offer_uri_by_reference",
+  // "tx_code" (to tell the patient by another channel), "expires", "credential_offer"}.
+  // Errors: not_found, failed_precondition (not delivered; a controlled substance without its
+  // pharmacy copy; no issuer).
+  Result<DeskAnswer> OfferPrescription(const std::string& owner, const std::string& id);
+  // The same for a prescription she signed and delivered, given whole (the command line's
+  // `medallion oid4vci offer --prescription`, through POST /owner/v1/oid4vci/offers):
+  // {"prescription": <PrescriptionCredential>, "pharmacy_copy"?: {"sd_jwt", "cosignature"?}}.
+  // The copy, when given, must be hers, of this prescription, bound to a key (the patient's
+  // pseudonym). Errors: invalid_argument, failed_precondition.
+  Result<DeskAnswer> OfferDelivered(const std::string& owner, const nlohmann::json& body);
+
  private:
   struct Patient {
     std::string id, url, did, name;
@@ -89,6 +111,7 @@ class PhysicianDesk {
     std::string id, patient_id, patient_did, patient_url, pseudonym, medication;
     nlohmann::json vc, steps = nlohmann::json::array(), request;
     std::string cosign_approval, sd_jwt, sd_cosign_approval;
+    nlohmann::json sd_cosignature;  // the phone's co-signature of sd_jwt (controlled), once made
     std::string write_ticket;  // writing it into her record waits for her approval
     std::string status = "signing";  // awaiting_cosign | delivered | failed
     int64_t created = 0;
@@ -100,6 +123,8 @@ class PhysicianDesk {
   Result<nlohmann::json> Medication(const std::string& rxcui) const;
   Result<DeskAnswer> Continue(const std::string& owner, Job& job);
   nlohmann::json JobJson(const Job& j) const;
+  // The credential endpoint's call (oid4vc::CredentialConfiguration::issue) for a proven key.
+  Result<oid4vc::IssuedCredential> IssueToWallet(const oid4vc::IssueRequest& request);
 
   uma::AuthorizationServer& as_;
   std::shared_ptr<LedgerClient> ledger_;
@@ -111,6 +136,7 @@ class PhysicianDesk {
   std::map<std::string, Patient> patients_;
   std::map<std::string, Job> jobs_;
   std::string onboarding_society_, onboarding_request_;
+  std::unique_ptr<oid4vc::Issuer> oid4vci_;  // EnableOid4vci; calls IssueToWallet
 };
 
 }  // namespace medallion::roles

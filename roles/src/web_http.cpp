@@ -14,6 +14,7 @@
 #include "medallion/http/http.h"
 #include "medallion/roles/files.h"
 #include "medallion/roles/ledger_client.h"
+#include "medallion/roles/oid4vci_http.h"
 #include "medallion/uma/authorization_server.h"
 #include "medallion/uma/relationship.h"
 #include "medallion/web/assets.h"
@@ -664,6 +665,12 @@ Result<std::unique_ptr<ContainerWeb>> ContainerWeb::Open(
         PrescriberNotices::Open((std::filesystem::path(dir) / "physician.sqlite").string()));
     w->physician_ = std::make_unique<PhysicianDesk>(w->as_, w->ledger_, std::move(po),
                                                     std::move(notices), w->env_);
+    // Her prescriptions over OpenID4VCI (docs/openid4vc.md): only with her wallet to sign.
+    if (w->options_.seed != nullptr) {
+      MDL_RETURN_IF_ERROR(w->physician_->EnableOid4vci(
+          (std::filesystem::path(dir) / "oid4vci.db").string(),
+          w->options_.origin + w->options_.base_path));
+    }
   }
   return w;
 }
@@ -713,6 +720,31 @@ void ContainerWeb::RegisterPhysicianRoutes(httplib::Server& server,
              route([](D& d, const std::string& o, J) { return d.Prescriptions(o); }));
   server.Post("/web/v1/physician/prescriptions",
               route([](D& d, const std::string& o, J b) { return d.Prescribe(o, b); }));
+  // A Credential Offer of a delivered prescription for the patient's wallet (OpenID4VCI), and
+  // the wallet-facing issuer endpoints (oid4vci_http.h).
+  server.Post(R"(/web/v1/physician/prescriptions/([A-Za-z0-9_-]{1,64})/offer)",
+              [h](Req req, Res res) {
+                const std::string id = req.matches[1].str();
+                h->Physician(req, res, [id](D& d, const std::string& o, J) {
+                  return d.OfferPrescription(o, id);
+                });
+              });
+  if (physician_ && physician_->oid4vci() != nullptr) {
+    RegisterOid4vciRoutes(server, *physician_->oid4vci());
+    // The same offer for the command line (`medallion oid4vci offer --prescription`): the
+    // owner API's bearer session (a browser's cookie is bridged to it, Bridge above).
+    server.Post("/owner/v1/oid4vci/offers", [this](Req req, Res res) {
+      const std::string bearer = req.get_header_value("Authorization");
+      if (bearer.rfind("Bearer ", 0) != 0 || !as_.CheckOwner(bearer.substr(7)).ok())
+        return http::SendError(res, Status::Unauthenticated("the owner's session is required"));
+      auto body = http::ReadJsonBody(req, res);
+      if (!body) return;
+      Result<DeskAnswer> answer = physician_->OfferDelivered(bearer.substr(7), *body);
+      if (!answer) return http::SendError(res, answer.error());
+      res.set_header("Cache-Control", "no-store");
+      http::SendJson(res, answer->body, answer->http);
+    });
+  }
   server.Post(R"(/web/v1/physician/prescriptions/([A-Za-z0-9_-]{1,64})/poll)",
               [h](Req req, Res res) {
                 const std::string id = req.matches[1].str();

@@ -105,4 +105,20 @@ start_host
 [[ "$OWNER_A" == "$FIRST_OWNER" ]] && ok "after kill -9, without the file: the new alice's keys are in the database" || bad "after kill -9: $OWNER_A"
 mv alice.away.db alice.db
 stop_host
+# A wrong passphrase file imports nothing: the container does not open and no row is left.
+echo "pass-carol" >carol.pass
+MEDALLION_PASSPHRASE=pass-carol "$M" wallet init --store carol.db --kdf test --mnemonic-out carol.words >/dev/null
+echo "not-carols" >wrong.pass
+cat >host2.json <<JSON
+{"listen": "127.0.0.1:0", "database": "$APP", "containers": [
+  {"name": "carol", "dir": "$WORK/carol-box", "store": "$WORK/carol.db", "passphrase_file": "$WORK/wrong.pass"}
+]}
+JSON
+"$M" host serve --config host2.json >host2.out 2>host2.err &
+PID=$!
+wait_for host2.out || { bad "host2 banner"; cat host2.err; }
+err="$(node -e 'console.log(JSON.parse(require("fs").readFileSync("host2.out","utf8")).containers[0].error || "")')"
+[[ "$err" == *"wrong passphrase"* ]] && ok "a wrong passphrase file: carol's container does not open ($err)" || bad "carol opened: $err"
+stop_host
+[[ "$(sql "SELECT count(*) FROM $SCHEMA.keystore_sealed_secrets WHERE container_id LIKE 'carol.%'")" == 0 ]] && ok "and nothing of carol's key store was imported" || bad "carol rows imported"
 finish

@@ -142,6 +142,8 @@ struct IssuerOptions {
   int64_t proof_max_age_seconds = 300;  // a key proof's `iat` may be this old (plus skew)
   int64_t max_clock_skew_seconds = 60;
   int tx_code_length = 6;        // digits (§4.1.1 tx_code.input_mode "numeric")
+  // §4.1.1 tx_code.description: tells the holder where the code comes from.
+  std::string tx_code_description = "The code the society gave you with this offer";
   int max_tx_code_attempts = 5;  // wrong transaction codes before the offer is burnt
   // §8.3 `interval`: the seconds a wallet should wait between deferred credential requests.
   int64_t deferred_interval_seconds = 60;
