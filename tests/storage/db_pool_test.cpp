@@ -7,9 +7,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <regex>
-#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ledger/backends.h"
@@ -217,6 +218,53 @@ TEST_CASE("sql::PgPool shares two connections among many containers' Dbs", "[sto
     CHECK(Count(a) == 3 + 1);
     CHECK(pool->stats().open <= 2);
   }
+}
+
+TEST_CASE("sql::PgPool under threads: eight containers' writers over two connections",
+          "[storage][db][pool]") {
+  if (!ledger::testing::PgBaseUrl()) {
+    WARN(ledger::testing::kPgSkipMessage);
+    return;
+  }
+  ledger::testing::PgSchema schema(*ledger::testing::PgBaseUrl());
+  const std::string url =
+      AppUrl(schema, *ledger::testing::PgBaseUrl(), "pooltest_threads" + std::to_string(::getpid()));
+  auto pool = sql::PgPool::Open(url, 2);
+  REQUIRE(pool);
+  constexpr int kThreads = 8, kWrites = 40;
+  std::vector<std::unique_ptr<sql::Db>> dbs;
+  for (int i = 0; i < kThreads; ++i) {
+    auto db = sql::Db::Open(*pool, "pooltest", kSchema, "w" + std::to_string(i));
+    REQUIRE(db);
+    dbs.push_back(std::move(*db));
+  }
+  // Each thread its own container: every other write in an explicit transaction of two rows
+  // (holding a connection across statements), the others alone. Waiting for a connection is
+  // the pool's; no write may fail and none may land in another container.
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      sql::Db& db = *dbs[static_cast<size_t>(t)];
+      for (int w = 0; w < kWrites; ++w) {
+        const std::string k = std::to_string(w);
+        if (w % 2 == 0) {
+          Status st = sql::InTransaction(db, [&]() -> Status {
+            MDL_RETURN_IF_ERROR(Insert(db, k, t));
+            return Insert(db, k + "b", t);
+          });
+          if (!st.ok()) ++failures;
+        } else if (!Insert(db, k, t).ok()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failures == 0);
+  CHECK((*pool)->stats().open <= 2);
+  for (int t = 0; t < kThreads; ++t) CHECK(Count(*dbs[static_cast<size_t>(t)]) == kWrites * 3 / 2);
+  CHECK(schema.Query("SELECT COUNT(*) FROM t WHERE container_id <> 'w' || n") == "0");
 }
 
 TEST_CASE("sql::PgPool refuses what a Db refuses", "[storage][db][pool]") {
