@@ -155,7 +155,13 @@ void BM_LogAppend(benchmark::State& state) {
   state.counters["entries_per_commit"] = EntriesPerCommit(db, 0);
   RemoveDb(db);
 }
-BENCHMARK(BM_LogAppend)->Arg(1)->Arg(64)->Arg(1024)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_LogAppend)
+    ->Arg(1)
+    ->Arg(64)
+    ->Arg(1024)
+    ->Arg(4096)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 // `threads` callers each doing synchronous single appends (AppendSync), as an HTTP server's
 // worker threads do for single-entry requests: the sequencer's group commit is what batches.
