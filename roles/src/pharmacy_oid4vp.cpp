@@ -98,7 +98,12 @@ Result<json> PharmacyOid4vp::NewRequest(bool controlled) {
 
 std::pair<int, json> PharmacyOid4vp::Respond(const std::map<std::string, std::string>& form) {
   auto pending = verifier_->ReadResponse(form);
-  if (!pending) return {400, Error(pending.error().reason(), pending.error().message())};
+  if (!pending) {
+    // A refusal carries its §8.5 code; anything else (the database) is the server's fault.
+    if (pending.error().reason().empty())
+      return {500, Error("server_error", pending.error().message())};
+    return {400, Error(pending.error().reason(), pending.error().message())};
+  }
   if (!pending->error.empty()) {
     // §8.5: the wallet declined. Noted for the staff; the request stays open (whoever saw the
     // QR code could post this, so it must not end the request).
@@ -139,8 +144,10 @@ std::pair<int, json> PharmacyOid4vp::Respond(const std::map<std::string, std::st
                        "credential query \"prescription\" is not satisfied by the disclosed "
                        "claims: " + selected.error().message())};
   // The request is answered from here on, whatever the pipeline says.
-  if (Status spent = verifier_->Spend(pending->state); !spent.ok())
+  if (Status spent = verifier_->Spend(pending->state); !spent.ok()) {
+    if (spent.reason().empty()) return {500, Error("server_error", spent.message())};
     return {400, Error(spent.reason(), spent.message())};
+  }
 
   json body = {{"sd_jwt", presentation}};
   for (const auto& [param, member] : {std::pair{kCosignatureParam, "cosignature"},
