@@ -26,36 +26,13 @@
 #include "medallion/roles/did_web_http.h"
 #include "medallion/roles/container.h"
 #include "medallion/roles/flow.h"
+#include "medallion/roles/oid4vp_wallet.h"
 #include "medallion/roles/uma_http.h"
 
 namespace medallion::cli {
 namespace {
 
 using nlohmann::json;
-
-// The query of a URI as parameters (application/x-www-form-urlencoded, as §5 sends a request by
-// value: "openid4vp://?client_id=...&dcql_query=...").
-Result<std::map<std::string, std::string>> RequestParams(const std::string& uri) {
-  const size_t q = uri.find('?');
-  if (q == std::string::npos)
-    return Status::InvalidArgument("the request URI has no query (expected openid4vp://?...)");
-  std::string_view query = std::string_view(uri).substr(q + 1);
-  if (const size_t hash = query.find('#'); hash != std::string_view::npos)
-    query = query.substr(0, hash);
-  return roles::ParseForm(query);
-}
-
-// The issuer-signed payload of an SD-JWT (its first part), undecoded disclosures aside; {} when
-// it cannot be read (MatchDcql has already parsed every credential it selected).
-json IssuerPayload(const std::string& sd_jwt) {
-  const size_t dot1 = sd_jwt.find('.');
-  const size_t dot2 = dot1 == std::string::npos ? dot1 : sd_jwt.find('.', dot1 + 1);
-  if (dot2 == std::string::npos) return json::object();
-  auto bytes = Base64UrlDecode(std::string_view(sd_jwt).substr(dot1 + 1, dot2 - dot1 - 1));
-  if (!bytes) return json::object();
-  auto j = ParseJson(std::string(bytes->begin(), bytes->end()));
-  return j && j->is_object() ? std::move(*j) : json::object();
-}
 
 // --- respond ----------------------------------------------------------------------------------
 
@@ -92,62 +69,12 @@ Result<std::vector<std::string>> ContainerSdJwts(const RespondOptions& o,
   auto list = ParseJson(r.body, JsonLimits{size_t{64} << 20, 64});
   if (!list || !list->is_array())
     return Status::Unavailable("the container did not answer a list of credentials");
-  std::vector<std::string> held;
-  for (const json& row : *list) {
-    if (!row.is_object() || row.value("format", "") != oid4vc::kSdJwtVcFormat ||
-        !MemberOr(row, "credential").is_string())
-      continue;
-    held.push_back(row["credential"].get<std::string>());
-    labels->push_back("container:" + row.value("id", ""));
-  }
-  return held;
-}
-
-// OID4VP §8.5: the wallet's error response (access_denied: the holder declines, or nothing she
-// holds answers the query), posted like a response to the response_uri with the request's state.
-Result<json> PostDecline(const oid4vc::ParsedRequest& request, const std::string& why) {
-  std::string body = "error=access_denied&error_description=" + PercentEncode(why);
-  if (!request.state.empty()) body += "&state=" + PercentEncode(request.state);
-  MDL_ASSIGN_OR_RETURN(http::HttpReply reply, http::HttpCall("POST", request.response_uri, "", body,
-                                                             "application/x-www-form-urlencoded"));
-  json out = {{"client_id", request.client_id},
-              {"response_uri", request.response_uri},
-              {"sent", true},
-              {"declined", true},
-              {"status", reply.status}};
-  auto answer = ParseJson(reply.body);
-  out["verifier_answer"] = answer ? std::move(*answer) : json(reply.body);
-  return out;
-}
-
-// What the holder is asked to consent to: per Credential Query, the credential chosen, the
-// selectively disclosable claims revealed (JSON pointers) and the claims every presentation of
-// that credential shows anyway (the issuer-signed payload's own members).
-json DisclosurePlan(const std::vector<std::string>& labels, const std::vector<std::string>& held,
-                    const std::vector<oid4vc::DcqlSelection>& selections) {
-  json plan = json::array();
-  for (const oid4vc::DcqlSelection& s : selections) {
-    const json payload = IssuerPayload(held[s.credential]);
-    json always = json::array();
-    for (const auto& [k, v] : payload.items())
-      if (k != "_sd" && k != "_sd_alg") always.push_back(k);
-    plan.push_back({{"query_id", s.query_id},
-                    {"credential_file", labels[s.credential]},
-                    {"vct", payload.value("vct", "")},
-                    {"issuer", payload.value("iss", "")},
-                    {"disclosed_claims", s.reveal},
-                    {"always_visible", always}});
-  }
-  return plan;
+  return roles::KeptSdJwtVcs(*list, labels);
 }
 
 Result<json> RunRespond(const RespondOptions& o) {
-  MDL_ASSIGN_OR_RETURN(auto params, RequestParams(o.request_uri));
-  MDL_ASSIGN_OR_RETURN(oid4vc::ParsedRequest request, oid4vc::ParseAuthorizationRequest(params));
   // Presentations go only over TLS (or to loopback): checked before anything is shown or built.
-  if (Status st = CheckWalletTransport(request.response_uri); !st.ok())
-    return Status::InvalidArgument("refusing to send a presentation to '" + request.response_uri +
-                                   "': https is required (plain http only on loopback)");
+  MDL_ASSIGN_OR_RETURN(oid4vc::ParsedRequest request, roles::ReadOid4vpRequest(o.request_uri));
   if (o.container.empty() == o.credentials.empty())
     return Status::InvalidArgument("give --credential FILE... or --container URL (not both)");
   if (!o.container.empty() && o.session_file.empty())
@@ -155,7 +82,7 @@ Result<json> RunRespond(const RespondOptions& o) {
   if (o.container.empty() && o.did.empty())
     return Status::InvalidArgument("--did is required with --credential");
   // §8.5: she declines (consent withheld, or nothing to show): only the refusal is sent.
-  if (o.decline) return PostDecline(request, "the holder declined the request");
+  if (o.decline) return roles::PostOid4vpDecline(request, "the holder declined the request");
   std::vector<std::string> held, labels;
   if (!o.container.empty()) {
     MDL_ASSIGN_OR_RETURN(held, ContainerSdJwts(o, &labels));
@@ -176,7 +103,7 @@ Result<json> RunRespond(const RespondOptions& o) {
                        oid4vc::MatchDcql(request.query, held));
   json out = {{"client_id", request.client_id},
               {"response_uri", request.response_uri},
-              {"disclosures", DisclosurePlan(labels, held, selections)},
+              {"disclosures", roles::Oid4vpDisclosurePlan(labels, held, selections)},
               {"sent", false}};
   if (!o.yes) return out;
   claims::Signer holder;
@@ -191,20 +118,9 @@ Result<json> RunRespond(const RespondOptions& o) {
                          roles::flow::PartyFromStore(o.store, o.passphrase_file, o.did));
     holder = me.Signer(me.auth);
   }
-  MDL_ASSIGN_OR_RETURN(auto form, oid4vc::BuildResponse(request, held, holder, DefaultEnv()));
-  std::string body;
-  for (const auto& [k, v] : form) {
-    if (!body.empty()) body += '&';
-    body += PercentEncode(k) + "=" + PercentEncode(v);
-  }
-  // §8.2: the response is posted form-encoded to the response_uri.
-  MDL_ASSIGN_OR_RETURN(http::HttpReply reply, http::HttpCall("POST", request.response_uri, "", body,
-                                                             "application/x-www-form-urlencoded"));
-  if (reply.status < 200 || reply.status > 299) return http::StatusFromHttpReply(reply);
-  out["sent"] = true;
-  out["status"] = reply.status;
-  auto answer = ParseJson(reply.body);
-  out["verifier_answer"] = answer ? std::move(*answer) : json(reply.body);
+  // §8.2: only what the query asks, the KB-JWT for the nonce and client_id, posted form-encoded.
+  MDL_ASSIGN_OR_RETURN(json sent, roles::PostOid4vpResponse(request, held, holder, DefaultEnv()));
+  out.update(sent);
   return out;
 }
 

@@ -20,6 +20,7 @@
 #include "medallion/web/assets.h"
 #include "medallion/web/qr.h"
 #include "owner_relationships.h"
+#include "web_oid4vc.h"
 
 // The patient's app and the physician's workspace, embedded at build time from web/apps/patient
 // and web/apps/physician (roles/CMakeLists.txt).
@@ -829,6 +830,12 @@ void ContainerWeb::Register(httplib::Server& server, MountedRoutes* mounted) {
              [h](const httplib::Request& req, httplib::Response& res) { h->Address(req, res); });
   server.Post("/web/v1/links",
               [h](const httplib::Request& req, httplib::Response& res) { h->Link(req, res); });
+  // Her container as an OpenID4VP wallet (web_oid4vc.h).
+  RegisterWalletWebRoutes(server, {&as_, options_.prescriptions.holder_signer,
+                                   [h](const httplib::Request& req, httplib::Response& res) {
+                                     return h->OwnerToken(req, res);
+                                   },
+                                   env_});
 }
 
 }  // namespace medallion::roles

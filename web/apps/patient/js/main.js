@@ -12,6 +12,7 @@ import * as prescriptions from './page-prescriptions.js';
 import * as devices from './page-devices.js';
 import * as receipts from './page-receipts.js';
 import * as relationships from './page-relationships.js';
+import * as present from './page-present.js';
 
 const ROUTES = {
   home: { title: 'Your records', page: home },
@@ -22,6 +23,7 @@ const ROUTES = {
   devices: { title: 'Devices and sign-in', page: devices },
   receipts: { title: 'Receipts', page: receipts },
   relationships: { title: 'Relationships', page: relationships },
+  present: { title: 'Show credentials', page: present },
 };
 
 const main = document.getElementById('main');
