@@ -184,6 +184,8 @@ const PHYSICIAN = [
   ['roles/src/web_http.cpp GET "/web/v1/physician/prescriptions"', 'GET', '/web/v1/physician/prescriptions'],
   ['roles/src/web_http.cpp POST "/web/v1/physician/prescriptions"', 'POST', '/web/v1/physician/prescriptions'],
   ['roles/src/web_http.cpp POST R"(/web/v1/physician/prescriptions/([A-Za-z0-9_-]{1,64})/poll)"', 'POST', `/web/v1/physician/prescriptions/${ID}/poll`],
+  ['roles/src/web_http.cpp POST R"(/web/v1/physician/prescriptions/([A-Za-z0-9_-]{1,64})/offer)"', 'POST', `/web/v1/physician/prescriptions/${ID}/offer`],
+  ['roles/src/web_http.cpp POST "/owner/v1/oid4vci/offers"', 'POST', '/owner/v1/oid4vci/offers'],
 ];
 const STAFF = [
   ['roles/src/staff_web.cpp GET "/web/v1/state"', 'GET', '/web/v1/state'],
