@@ -40,6 +40,7 @@
 #include <regex>
 
 #include "ledger/backends.h"
+#include "medallion/storage/db.h"
 #define MEDALLION_UMA_PG 1
 #endif
 
@@ -71,6 +72,11 @@ class UmaPgSchema {
             ? ledger::testing::WithParam(as_app, std::string("user=") + kUmaPgRole)
             : as_app,
         "options=-csearch_path%3D" + schema_.name());
+    if (const char* n = std::getenv("MEDALLION_UMA_PG_POOL"); n != nullptr) {
+      auto pool = sql::PgPool::Open(url_, static_cast<size_t>(std::atoi(n)));
+      if (!pool) throw std::runtime_error("pool: " + pool.error().ToString());
+      pool_ = *pool;
+    }
   }
   const std::string& url() const { return url_; }
   const ledger::testing::PgSchema& schema() const { return schema_; }
@@ -78,6 +84,10 @@ class UmaPgSchema {
  private:
   ledger::testing::PgSchema schema_;
   std::string url_;
+  // MEDALLION_UMA_PG_POOL=N (the run uma_tests_pgpool:*): a sql::PgPool of N connections for
+  // url_, so every store the world opens by it borrows from the pool (docs/scale-out.md
+  // §"The connection pool"). Declared last: closed before the schema is dropped.
+  std::shared_ptr<sql::PgPool> pool_;
 };
 #endif
 
