@@ -17,7 +17,10 @@
 //     single use, short-lived, bound to client_id, redirect_uri and code_challenge;
 //   - deferred issuance (§8.3 `transaction_id` + `interval`, §9 Deferred Credential Endpoint)
 //     for an offer whose credential is not ready yet (the society's clerk has not decided):
-//     the claims come later from SetDeferredSource's callback.
+//     the claims come later from SetDeferredSource's callback;
+//   - credential configurations a role supplies (IssuerOptions::configurations, e.g. the
+//     physician's PrescriptionConfiguration): the same pipeline, the credential made by the
+//     role's callback for the proven key.
 //
 // Codes, tokens, nonces and transaction codes are stored only as SHA-256 digests, in the
 // issuer's own SQLite file (WAL, synchronous=FULL), so a restart keeps every single-use rule.
@@ -167,7 +170,7 @@ struct OfferRequest {
   std::string configuration_id = std::string(kLicenseSdJwtConfiguration);
   // dc+sd-jwt: the credential's claims (a JSON object: `sub`, the license's members, `exp`,
   // ...); the issuer adds iss, iat, vct and cnf at issuance. ldp_vc: the signed credential,
-  // handed over as is.
+  // handed over as is. A role's configuration: any JSON object, handed to its `issue`.
   std::string claims_json;
   // ldp_vc (required there): the DID the credential is about; the key proof's `kid` must be a
   // DID URL of it (did:key; did:jwk).
