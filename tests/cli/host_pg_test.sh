@@ -29,13 +29,15 @@ sql() { "$PSQL" "$ADMIN" -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
 sql "DO \$\$ BEGIN CREATE ROLE medallion_app LOGIN NOSUPERUSER NOBYPASSRLS; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END \$\$"
 sql "GRANT ALL ON SCHEMA $SCHEMA TO medallion_app"
 APP="$(sed -E 's/([?&])user=[^&]*/\1user=medallion_app/' <<<"$ADMIN")"
+# Named, so that the host's connections can be counted apart from other tests' (same role).
+APP="$APP&application_name=hostpg_$$"
 cd "$WORK"
 for who in alice bob; do
   echo "pass-$who" >"$who.pass"
   MEDALLION_PASSPHRASE="pass-$who" "$M" wallet init --store "$who.db" --kdf test --mnemonic-out "$who.words" >/dev/null
 done
 cat >host.json <<JSON
-{"listen": "127.0.0.1:0", "database": "$APP", "containers": [
+{"listen": "127.0.0.1:0", "database": "$APP", "database_pool": 2, "containers": [
   {"name": "alice", "dir": "$WORK/alice-box", "store": "$WORK/alice.db", "passphrase_file": "$WORK/alice.pass"},
   {"name": "bob", "dir": "$WORK/bob-box", "store": "$WORK/bob.db", "passphrase_file": "$WORK/bob.pass"}
 ]}
@@ -70,6 +72,10 @@ set -e
 got="$(sql "SELECT string_agg(DISTINCT container_id, ',' ORDER BY container_id) FROM $SCHEMA.tokens")"
 want="alice.$(cat alice-box/tenant-id),bob.$(cat bob-box/tenant-id)"
 [[ "$got" == "$want" ]] && ok "both containers' tokens in the one tokens table, by name and tenant id ($got)" || bad "tokens by container: $got (want $want)"
+# One pool for the host (host.json "database_pool": 2): two containers' consent, record and key
+# stores (six connections without it) over at most two server connections.
+conns="$(sql "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'hostpg_$$'")"
+[[ "$conns" -ge 1 && "$conns" -le 2 ]] && ok "the host's stores share its pool: $conns server connections" || bad "server connections: $conns (pool of 2)"
 # The key stores: imported into the database (sealed records only), none in the directories.
 got="$(sql "SELECT string_agg(container_id || ':' || name, ',' ORDER BY container_id) FROM $SCHEMA.keystore_sealed_secrets")"
 [[ "$got" == "alice.$(cat alice-box/tenant-id):wallet-seed,bob.$(cat bob-box/tenant-id):wallet-seed" ]] && ok "both owners' sealed key records in the database, by tenant ($got)" || bad "key records: $got"
