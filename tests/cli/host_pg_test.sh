@@ -127,4 +127,10 @@ err="$(node -e 'console.log(JSON.parse(require("fs").readFileSync("host2.out","u
 [[ "$err" == *"wrong passphrase"* ]] && ok "a wrong passphrase file: carol's container does not open ($err)" || bad "carol opened: $err"
 stop_host
 [[ "$(sql "SELECT count(*) FROM $SCHEMA.keystore_sealed_secrets WHERE container_id LIKE 'carol.%'")" == 0 ]] && ok "and nothing of carol's key store was imported" || bad "carol rows imported"
+# A pool of no connection is refused by name.
+sed 's/"database": "[^"]*"/&, "database_pool": 0/' host2.json >host3.json
+set +e
+"$M" host serve --config host3.json >host3.out 2>host3.err; rc=$?
+set -e
+[[ $rc != 0 ]] && grep -q "database_pool" host3.err && ok "\"database_pool\": 0 is refused ($(head -c 120 host3.err))" || bad "database_pool 0: rc $rc $(cat host3.err)"
 finish
