@@ -1,9 +1,10 @@
 // `medallion oid4vp respond` (a wallet answering an OpenID for Verifiable Presentations 1.0
-// Authorization Request by value with the SD-JWT VCs it holds, after the holder's consent) and
+// Authorization Request, by value or by reference (request_uri, §5.10), with the SD-JWT VCs it
+// holds, after the holder's consent) and
 // `medallion oid4vp request` / `oid4vp verify` (a verifier for scripts: a request URI whose state
 // is kept in a SQLite file, and the check of the form the wallet posted). The protocol logic is
-// oid4vc/verifier.h; this file is the command line and the HTTP post of the direct_post response
-// (OpenID4VP §8.2).
+// oid4vc/verifier.h, the wallet's HTTP (request object, direct_post §8.2, the consent plan) is
+// roles/oid4vp_wallet.h, shared with the patient's web app; this file is the command line.
 #include "cli_oid4vp.h"
 
 #include <CLI/CLI.hpp>
@@ -231,7 +232,8 @@ void AddOid4vpCommands(CLI::App& app, int& rc) {
         "respond",
         "Wallet: answer an openid4vp:// request with your SD-JWT VCs (shows what would be "
         "disclosed; sends only with --yes)");
-    cmd->add_option("request-uri", o->request_uri, "openid4vp://?... (the request by value)")
+    cmd->add_option("request-uri", o->request_uri,
+                    "openid4vp://?... (the request by value, or client_id + request_uri)")
         ->required();
     cmd->add_option("--credential", o->credentials, "An SD-JWT VC you hold (repeatable)");
     cmd->add_option("--container", o->container,

@@ -87,9 +87,25 @@ Status CheckPresentationTransport(const std::string& url) {
                                  "': https is required (plain http only on loopback)");
 }
 
+Result<std::string> FetchRequestObject(const std::string& uri, const std::string& method) {
+  // Fetched only over TLS (or from loopback), small and quick: a request object is a few KiB.
+  MDL_RETURN_IF_ERROR(CheckPresentationTransport(uri));
+  // §5.10: "post" sends wallet_metadata and wallet_nonce, both OPTIONAL; we send neither.
+  MDL_ASSIGN_OR_RETURN(
+      http::HttpReply reply,
+      http::HttpCall(method == "post" ? "POST" : "GET", uri, "", "",
+                     method == "post" ? "application/x-www-form-urlencoded" : "application/json",
+                     kRequestObjectTimeoutSeconds, "", kMaxRequestObjectBytes));
+  if (reply.status != 200)
+    return Status::Unavailable("the request_uri answered HTTP " + std::to_string(reply.status));
+  return reply.body;
+}
+
 Result<oid4vc::ParsedRequest> ReadOid4vpRequest(std::string_view uri) {
   MDL_ASSIGN_OR_RETURN(auto params, Oid4vpRequestParams(uri));
-  MDL_ASSIGN_OR_RETURN(oid4vc::ParsedRequest request, oid4vc::ParseAuthorizationRequest(params));
+  // By value, or by reference (§5.10, RFC 9101 §5): the request object fetched from request_uri.
+  MDL_ASSIGN_OR_RETURN(oid4vc::ParsedRequest request,
+                       oid4vc::ParseAuthorizationRequest(params, FetchRequestObject));
   MDL_RETURN_IF_ERROR(CheckPresentationTransport(request.response_uri));
   return request;
 }

@@ -5,8 +5,9 @@
 // credentials", sees the verifier and, per credential, what would be disclosed and what is
 // always visible, approves, and `medallion oid4vp verify` accepts what her container posted to
 // the response_uri (served by this script) — with member_id and name only. Then: the plan is
-// single use, a decline posts only access_denied (the verifier reads the refusal), a request
-// nothing she keeps answers offers no "Share", a response_uri over plain http off loopback is
+// single use, a decline posts only access_denied (the verifier reads the refusal), the same
+// request by reference (request_uri: an unsigned request object served here, fetched by her
+// container; none over plain http off loopback), a request nothing she keeps answers offers no "Share", a response_uri over plain http off loopback is
 // refused, a call without the CSRF token is refused; axe finds no serious or critical
 // violation on the page, its plan and its outcome; screenshots at 390 and 1280 px.
 //
@@ -98,9 +99,17 @@ function issueSdJwtVc(holderDid, claims) {
 // --- the verifier's response_uri (direct_post), served here ----------------------------------
 
 const posts = [];
+const requestObjects = new Map();  // path -> an unsigned request object (RFC 9101, alg none)
+const fetched = [];
 function startVerifier() {
   return new Promise((resolveP) => {
     verifierServer = http.createServer((req, res) => {
+      if (req.method === 'GET' && requestObjects.has(req.url)) {
+        fetched.push(req.url);
+        res.writeHead(200, { 'content-type': 'application/oauth-authz-req+jwt' });
+        res.end(requestObjects.get(req.url));
+        return;
+      }
       let body = '';
       req.on('data', (d) => { body += d; });
       req.on('end', () => {
@@ -117,6 +126,17 @@ async function makeRequest(responseUri, query, db) {
   writeFileSync(join(work, `${db}.dcql.json`), JSON.stringify(query));
   const r = await cli(['oid4vp', 'request', '--response-uri', responseUri, '--dcql', `${db}.dcql.json`, '--db', db, '--json'], `oid4vp request (${db})`);
   return (json(r.stdout) || {}).request_uri || '';
+}
+
+// The same request by reference (OID4VP §5.10): its parameters as an unsigned request object
+// (§5.9.3: a redirect_uri: client's cannot be signed) served at `path` here.
+async function makeRequestByReference(responseUri, query, db, base, path) {
+  writeFileSync(join(work, `${db}.dcql.json`), JSON.stringify(query));
+  const r = await cli(['oid4vp', 'request', '--response-uri', responseUri, '--dcql', `${db}.dcql.json`, '--db', db, '--json'], `oid4vp request (${db})`);
+  const params = { ...((json(r.stdout) || {}).params || {}) };
+  params.dcql_query = JSON.parse(params.dcql_query || '{}');
+  requestObjects.set(path, `${b64u(JSON.stringify({ alg: 'none', typ: 'oauth-authz-req+jwt' }))}.${b64u(JSON.stringify(params))}.`);
+  return `openid4vp://?client_id=${encodeURIComponent(params.client_id)}&request_uri=${encodeURIComponent(base + path)}`;
 }
 
 async function verify(responseUri, db, body) {
@@ -234,6 +254,20 @@ async function main() {
   check((await page.locator('#present-outcome').innerText()).includes('You declined'), 'the page says she declined');
   await hx.shoot(page, 'present-declined');
 
+  // 5b. A request by reference: her container fetches the request object, the same plan.
+  await page.getByRole('button', { name: 'Another request' }).click();
+  const byRef = await makeRequestByReference(responseUri, askQuery, 'verifier5.db', verifierBase, '/request/5');
+  await page.getByLabel('The verifier’s request link').fill(byRef);
+  await page.getByRole('button', { name: 'Read the request' }).click();
+  await page.locator('#present-plan').waitFor({ timeout: 15000 });
+  const refPointers = await page.locator('#present-plan .disclosed-claims li').evaluateAll((els) => els.map((e) => e.dataset.pointer));
+  check(fetched.length === 1 && JSON.stringify(refPointers) === '["/member_id","/name"]', 'a request by reference (request_uri): fetched once by her container, the same plan', JSON.stringify({ fetched, refPointers }));
+  await page.getByRole('button', { name: 'Share', exact: true }).click();
+  await page.locator('#present-outcome').waitFor({ timeout: 20000 });
+  const v5 = await verify(responseUri, 'verifier5.db', (posts.at(-1) || {}).body || '');
+  const c5 = v5.out && v5.out.credentials && v5.out.credentials.insurance && v5.out.credentials.insurance[0];
+  check(posts.length === 3 && v5.code === 0 && c5 && c5.claims.member_id === 'M-4471-22' && c5.claims.birthdate === undefined, '`oid4vp verify` accepts the answer to the request by reference', v5.stderr || v5.stdout);
+
   // 6. Nothing she keeps answers: no "Share"; only declining is offered.
   await page.getByRole('button', { name: 'Another request' }).click();
   const uri3 = await makeRequest(responseUri, { credentials: [{ id: 'license', format: 'dc+sd-jwt', meta: { vct_values: ['urn:medallion:vct:MedicalLicenseCredential:1'] }, claims: [{ path: ['license_number'] }] }] }, 'verifier3.db');
@@ -251,11 +285,17 @@ async function main() {
   await page.locator('#present-error').waitFor({ timeout: 15000 });
   check(/https is required/.test(await page.locator('#present-error').innerText()), 'plain http off loopback: refused with the reason', await page.locator('#present-error').innerText());
 
+  // A request_uri over plain http off loopback is not fetched.
+  await page.getByLabel('The verifier’s request link').fill(`openid4vp://?client_id=${encodeURIComponent(`redirect_uri:${responseUri}`)}&request_uri=${encodeURIComponent('http://verifier.example/request/1')}`);
+  await page.getByRole('button', { name: 'Read the request' }).click();
+  await page.locator('#present-error').waitFor({ timeout: 15000 });
+  check(/verifier\.example\/request\/1.*https is required/.test(await page.locator('#present-error').innerText()), 'a request_uri over plain http off loopback is not fetched', await page.locator('#present-error').innerText());
+
   // 8. Without the CSRF token: refused.
   const noCsrf = await pageFetch(page, 'POST', 'web/v1/oid4vp/plan', { request: uri3 }, { csrf: false });
   check(noCsrf.status === 403, 'web/v1/oid4vp/plan without the CSRF token: 403', JSON.stringify(noCsrf));
   hx.expectingErrors = false;
-  check(posts.length === 2, 'nothing else reached the verifier', posts.length);
+  check(posts.length === 3, 'nothing else reached the verifier', posts.length);
   await hx.finalChecks();
 }
 

@@ -32,8 +32,16 @@ Result<std::map<std::string, std::string>> Oid4vpRequestParams(std::string_view 
 // presentation (OID4VP §14.x, RFC 6749 §1.6). Errors: invalid_argument naming the URL.
 Status CheckPresentationTransport(const std::string& url);
 
-// ParseAuthorizationRequest of the URI's parameters, then the response_uri's transport checked
-// (before anything is shown or built).
+// A request object by reference (OID4VP §5.10, RFC 9101 §5.2): GET (or POST, for
+// request_uri_method=post) of `uri`, only https or loopback, at most 64 KiB within 5 seconds,
+// HTTP 200 required. The oid4vc::RequestObjectFetcher the wallet uses.
+inline constexpr size_t kMaxRequestObjectBytes = 64 * 1024;
+inline constexpr int kRequestObjectTimeoutSeconds = 5;
+Result<std::string> FetchRequestObject(const std::string& uri, const std::string& method);
+
+// ParseAuthorizationRequest of the URI's parameters (by value, or by reference through
+// FetchRequestObject), then the response_uri's transport checked (before anything is shown or
+// built).
 Result<oid4vc::ParsedRequest> ReadOid4vpRequest(std::string_view uri);
 
 // The SD-JWT VCs among a container's kept credentials (GET /owner/v1/credentials rows with
