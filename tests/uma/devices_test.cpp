@@ -537,3 +537,41 @@ TEST_CASE("wrong types in device bodies and queued requests are refused, never t
   }
   CHECK(w.as->GetRequest(*fill)->at("status") == "pending");
 }
+
+TEST_CASE("the owner keeps an SD-JWT VC her wallet took over OpenID4VCI, verified, and lists it",
+          "[uma][inbox][sd_jwt]") {
+  UmaWorld w;
+  const std::string session = w.OwnerSession();
+  const std::string sd = w.LicenseSdJwt(w.patient);
+  const json body = {{"format", "dc+sd-jwt"}, {"credential", sd}};
+  CHECK(Http(w.as->StoreCredential("x", body)) == 401);
+  Reply kept = w.as->StoreCredential(session, body);
+  REQUIRE(Http(kept) == 201);
+  CHECK(Http(w.as->StoreCredential(session, body)) == 201);  // idempotent: one row
+  Reply list = w.as->ListCredentials(session);
+  REQUIRE(list.body.size() == 1);
+  CHECK(list.body[0]["id"] == kept.body["id"]);
+  CHECK(list.body[0]["format"] == "dc+sd-jwt");
+  CHECK(list.body[0]["credential"] == sd);  // as issued, every disclosure
+  CHECK(list.body[0]["issuer"] == w.society.Did());
+  CHECK(list.body[0]["types"] == json::array({uma::kLicenseVct}));
+  CHECK(list.body[0]["source"] == "owner");
+  // Refused, nothing kept: a forged signature, a presentation (KB-JWT), an unknown member, a
+  // credential that is not a string, garbage.
+  std::string forged = sd;
+  const size_t sig = forged.find('.', forged.find('.') + 1) + 1;
+  forged[sig] = forged[sig] == 'A' ? 'B' : 'A';
+  Reply r = w.as->StoreCredential(session, {{"format", "dc+sd-jwt"}, {"credential", forged}});
+  CHECK(Http(r) == 400);
+  CHECK(r.body["error"] == "invalid_credential");
+  r = w.as->StoreCredential(session, {{"format", "dc+sd-jwt"}, {"credential", sd + "x.y.z"}});
+  CHECK(Http(r) == 400);
+  CHECK(r.body["error"] == "invalid_credential");
+  CHECK(Http(w.as->StoreCredential(
+            session, {{"format", "dc+sd-jwt"}, {"credential", sd}, {"extra", 1}})) == 400);
+  CHECK(Http(w.as->StoreCredential(session, {{"format", "dc+sd-jwt"}, {"credential", 5}})) ==
+        400);
+  CHECK(Http(w.as->StoreCredential(session, {{"format", "dc+sd-jwt"}, {"credential", "a~"}})) ==
+        400);
+  CHECK(w.as->ListCredentials(session).body.size() == 1);
+}
