@@ -176,6 +176,7 @@ struct SqliteLeafStore::Impl {
   std::condition_variable checkpoint_cv;
   bool checkpoint_wanted = false;
   bool checkpoint_stop = false;
+  int checkpoint_asked_at = 0;  // WAL frames when the checkpointer was last asked (writer only)
   ~Impl() {
     if (checkpointer.joinable()) {
       {
@@ -251,11 +252,15 @@ struct SqliteLeafStore::Impl {
         db,
         [](void* arg, sqlite3* handle, const char* name, int pages) -> int {
           auto* impl = static_cast<Impl*>(arg);
+          if (pages < impl->checkpoint_asked_at) impl->checkpoint_asked_at = 0;  // WAL restarted
           if (pages >= kSelfCheckpointPages) {
             // Passive: never waits; a checkpoint already running makes this one a no-op.
             (void)sqlite3_wal_checkpoint_v2(handle, name, SQLITE_CHECKPOINT_PASSIVE, nullptr,
                                             nullptr);
-          } else if (pages >= kCheckpointPages) {
+          } else if (pages >= impl->checkpoint_asked_at + kCheckpointPages) {
+            // Once per kCheckpointPages new frames, as SQLite's own: a checkpoint per commit
+            // (its fsync of the database file beside every WAL fsync) slowed single appends.
+            impl->checkpoint_asked_at = pages;
             {
               std::lock_guard<std::mutex> lock(impl->checkpoint_mu);
               impl->checkpoint_wanted = true;
