@@ -1,9 +1,15 @@
 // OpenID4VP 1.0 Verifier and Wallet side, direct_post with DCQL over SD-JWT VC (verifier.h).
 #include "medallion/oid4vc/verifier.h"
 
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "medallion/core/encoding.h"
@@ -31,6 +37,8 @@ constexpr const char* kMigrations[] = {
     // outcome (JSON).
     "ALTER TABLE requests ADD COLUMN id TEXT; ALTER TABLE requests ADD COLUMN outcome TEXT; "
     "CREATE UNIQUE INDEX requests_by_id ON requests(id);",
+    // 3: direct_post.jwt (§8.3): the request's ephemeral P-256 private key (PKCS#8 PEM).
+    "ALTER TABLE requests ADD COLUMN enc_key TEXT;",
 };
 
 Status Invalid(std::string_view detail) {
@@ -47,6 +55,218 @@ std::string Param(const std::map<std::string, std::string>& m, const char* name)
   return it == m.end() ? "" : it->second;
 }
 
+
+// --- §8.3 direct_post.jwt: JWE with ECDH-ES (RFC 7518 §4.6) and AES-GCM (§5.3) ---
+
+struct PkeyFree {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct PkeyCtxFree {
+  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
+};
+struct CipherCtxFree {
+  void operator()(EVP_CIPHER_CTX* p) const { EVP_CIPHER_CTX_free(p); }
+};
+struct BioFree {
+  void operator()(BIO* p) const { BIO_free(p); }
+};
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using PkeyCtxPtr = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
+
+constexpr size_t kCoord = 32;  // P-256
+
+Status JweError(std::string_view detail) {
+  return Status::WithReason(StatusCode::kInvalidArgument, vp_error::kInvalidRequest,
+                            "the encrypted response: " + std::string(detail));
+}
+
+// The public JWK of a P-256 key: {"kty":"EC","crv":"P-256","x","y"}.
+Result<json> PublicJwk(EVP_PKEY* key) {
+  uint8_t point[1 + 2 * kCoord];
+  size_t len = 0;
+  if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
+                                      sizeof point, &len) != 1 ||
+      len != sizeof point || point[0] != 0x04)
+    return Status::Internal("P-256 public key export failed");
+  return json{{"kty", "EC"},
+              {"crv", "P-256"},
+              {"x", Base64UrlEncode(ByteView(point + 1, kCoord))},
+              {"y", Base64UrlEncode(ByteView(point + 1 + kCoord, kCoord))}};
+}
+
+// A P-256 public key from a JWK, fully validated (on the curve: SP 800-56A §5.6.2.3.3, against
+// invalid-curve attacks on ECDH).
+PkeyPtr PublicKeyFromJwk(const json& jwk) {
+  if (!jwk.is_object() || jwk.value("kty", "") != "EC" || jwk.value("crv", "") != "P-256" ||
+      !jwk["x"].is_string() || !jwk["y"].is_string() || jwk.contains("d"))
+    return nullptr;
+  auto x = Base64UrlDecode(jwk["x"].get<std::string>());
+  auto y = Base64UrlDecode(jwk["y"].get<std::string>());
+  if (!x || !y || x->size() != kCoord || y->size() != kCoord) return nullptr;
+  uint8_t point[1 + 2 * kCoord];
+  point[0] = 0x04;
+  std::memcpy(point + 1, x->data(), kCoord);
+  std::memcpy(point + 1 + kCoord, y->data(), kCoord);
+  char group[] = "prime256v1";
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
+      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point),
+      OSSL_PARAM_construct_end()};
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+  EVP_PKEY* raw = nullptr;
+  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &raw, EVP_PKEY_PUBLIC_KEY, params) != 1)
+    return nullptr;
+  PkeyPtr key(raw);
+  PkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+  if (!check || EVP_PKEY_public_check(check.get()) != 1) return nullptr;
+  return key;
+}
+
+PkeyPtr NewP256Key() { return PkeyPtr(EVP_EC_gen("P-256")); }
+
+Result<std::string> PrivateKeyPem(EVP_PKEY* key) {
+  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1)
+    return Status::Internal("P-256 private key export failed");
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(n));
+}
+
+PkeyPtr PrivateKeyFromPem(const std::string& pem) {
+  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return nullptr;
+  return PkeyPtr(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+}
+
+// ECDH (SEC 1 §3.3.1) then the Concat KDF of RFC 7518 §4.6.2 (NIST SP 800-56A §5.8.1) with
+// SHA-256: for "ECDH-ES" (direct key agreement) AlgorithmID is the "enc" value.
+Result<Bytes> DeriveCek(EVP_PKEY* mine, EVP_PKEY* peer, const std::string& enc, ByteView apu,
+                        ByteView apv, size_t key_bytes) {
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, mine, nullptr));
+  size_t zlen = 0;
+  if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 ||
+      EVP_PKEY_derive_set_peer(ctx.get(), peer) != 1 ||
+      EVP_PKEY_derive(ctx.get(), nullptr, &zlen) != 1)
+    return JweError("key agreement failed");
+  Bytes z(zlen);
+  if (EVP_PKEY_derive(ctx.get(), z.data(), &zlen) != 1) return JweError("key agreement failed");
+  z.resize(zlen);
+  auto be32 = [](Bytes& out, uint32_t v) {
+    for (int i = 3; i >= 0; --i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  };
+  Bytes input;
+  be32(input, 1);  // round 1: 256 bits of SHA-256 cover A128GCM and A256GCM keys
+  input.insert(input.end(), z.begin(), z.end());
+  be32(input, static_cast<uint32_t>(enc.size()));
+  input.insert(input.end(), enc.begin(), enc.end());
+  be32(input, static_cast<uint32_t>(apu.size()));
+  input.insert(input.end(), apu.begin(), apu.end());
+  be32(input, static_cast<uint32_t>(apv.size()));
+  input.insert(input.end(), apv.begin(), apv.end());
+  be32(input, static_cast<uint32_t>(key_bytes * 8));  // SuppPubInfo: keydatalen in bits
+  uint8_t md[32];
+  unsigned int mdlen = 0;
+  if (EVP_Digest(input.data(), input.size(), md, &mdlen, EVP_sha256(), nullptr) != 1 ||
+      mdlen != 32)
+    return JweError("key derivation failed");
+  std::fill(z.begin(), z.end(), 0);
+  return Bytes(md, md + key_bytes);
+}
+
+const EVP_CIPHER* GcmFor(const std::string& enc) {
+  if (enc == "A128GCM") return EVP_aes_128_gcm();
+  if (enc == "A256GCM") return EVP_aes_256_gcm();
+  return nullptr;
+}
+
+// AES-GCM (RFC 7518 §5.3): 96-bit IV, 128-bit tag, AAD = ASCII(BASE64URL(protected header)).
+bool Gcm(bool encrypt, const std::string& enc, ByteView key, ByteView iv, ByteView aad,
+         ByteView in, Bytes* out, Bytes* tag) {
+  const EVP_CIPHER* cipher = GcmFor(enc);
+  std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree> ctx(EVP_CIPHER_CTX_new());
+  if (cipher == nullptr || !ctx || iv.size() != 12) return false;
+  if (EVP_CipherInit_ex(ctx.get(), cipher, nullptr, key.data(), iv.data(), encrypt ? 1 : 0) != 1)
+    return false;
+  int n = 0;
+  if (!aad.empty() &&
+      EVP_CipherUpdate(ctx.get(), nullptr, &n, aad.data(), static_cast<int>(aad.size())) != 1)
+    return false;
+  out->assign(in.size() + 16, 0);
+  int total = 0;
+  if (!in.empty()) {
+    if (EVP_CipherUpdate(ctx.get(), out->data(), &n, in.data(), static_cast<int>(in.size())) != 1)
+      return false;
+    total = n;
+  }
+  if (!encrypt) {
+    if (tag->size() != 16 ||
+        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, 16, tag->data()) != 1)
+      return false;
+  }
+  if (EVP_CipherFinal_ex(ctx.get(), out->data() + total, &n) != 1) return false;
+  total += n;
+  out->resize(static_cast<size_t>(total));
+  if (encrypt) {
+    tag->assign(16, 0);
+    if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, 16, tag->data()) != 1) return false;
+  }
+  return true;
+}
+
+// The protected header of a compact JWE, and its kid (the request id), before decryption.
+Result<json> JweHeader(const std::string& jwe) {
+  const size_t dot = jwe.find('.');
+  if (dot == std::string::npos || std::count(jwe.begin(), jwe.end(), '.') != 4)
+    return JweError("not a compact JWE (RFC 7516 §7.1)");
+  auto bytes = Base64UrlDecode(std::string_view(jwe).substr(0, dot));
+  if (!bytes) return JweError("the protected header is not base64url");
+  auto header = ParseJsonObject(ToString(*bytes), "JWE header");
+  if (!header) return JweError("the protected header is not a JSON object");
+  return std::move(*header);
+}
+
+// Decrypts a compact JWE made for `key`: alg ECDH-ES, enc A128GCM/A256GCM, an epk on P-256, no
+// zip, no crit (RFC 7516 §4.1.11: none understood). Returns the plaintext.
+Result<std::string> DecryptJwe(const std::string& jwe, const json& header, EVP_PKEY* key) {
+  if (header.value("alg", "") != "ECDH-ES")
+    return JweError("alg must be ECDH-ES (the key in client_metadata.jwks)");
+  const std::string enc = header.value("enc", "");
+  if (GcmFor(enc) == nullptr) return JweError("enc must be A128GCM or A256GCM");
+  if (header.contains("zip") || header.contains("crit"))
+    return JweError("zip and crit are not supported");
+  PkeyPtr epk = PublicKeyFromJwk(header.contains("epk") ? header["epk"] : json());
+  if (!epk) return JweError("epk is not a valid P-256 public key");
+  Bytes apu, apv;
+  for (const auto& [name, out] : {std::pair<const char*, Bytes*>{"apu", &apu}, {"apv", &apv}}) {
+    if (!header.contains(name)) continue;
+    if (!header[name].is_string()) return JweError(std::string(name) + " must be base64url");
+    auto b = Base64UrlDecode(header[name].get<std::string>());
+    if (!b) return JweError(std::string(name) + " must be base64url");
+    *out = std::move(*b);
+  }
+  std::vector<std::string_view> part;
+  size_t start = 0;
+  for (size_t i = 0; i <= jwe.size(); ++i) {
+    if (i == jwe.size() || jwe[i] == '.') {
+      part.emplace_back(std::string_view(jwe).substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  if (!part[1].empty()) return JweError("ECDH-ES has no encrypted key (RFC 7518 §4.6)");
+  auto iv = Base64UrlDecode(part[2]);
+  auto ct = Base64UrlDecode(part[3]);
+  auto tag = Base64UrlDecode(part[4]);
+  if (!iv || !ct || !tag) return JweError("a part is not base64url");
+  MDL_ASSIGN_OR_RETURN(Bytes cek, DeriveCek(key, epk.get(), enc, apu, apv,
+                                            enc == "A128GCM" ? 16 : 32));
+  Bytes plain;
+  const bool ok = Gcm(false, enc, cek, *iv, AsBytes(part[0]), *ct, &plain, &*tag);
+  std::fill(cek.begin(), cek.end(), 0);
+  if (!ok) return JweError("decryption failed (wrong key or tampered)");
+  return ToString(plain);
+}
 }  // namespace
 
 Verifier::Verifier(sqlite3* db, VerifierOptions options, Env env)
@@ -85,6 +305,14 @@ Result<AuthorizationRequest> Verifier::CreateRequest(const json& dcql_query,
   if (request_options.nonce.size() > kMaxParam)
     return Status::InvalidArgument("the nonce is too long");
   AuthorizationRequest r;
+  PkeyPtr enc_key;
+  std::string enc_pem;
+  json client_metadata;
+  if (request_options.encrypted_response) {
+    enc_key = NewP256Key();
+    if (!enc_key) return Status::Internal("P-256 key generation failed");
+    MDL_ASSIGN_OR_RETURN(enc_pem, PrivateKeyPem(enc_key.get()));
+  }
   r.state = env_.rng->RandomId(32);
   // §5.2 / §14.1: fresh, unpredictable, one per request (the caller's is a fresh challenge).
   r.nonce = request_options.nonce.empty() ? env_.rng->RandomId(32) : request_options.nonce;
@@ -93,9 +321,15 @@ Result<AuthorizationRequest> Verifier::CreateRequest(const json& dcql_query,
   {
     std::lock_guard<std::mutex> lock(mu_);
     Stmt s(db_,
-           "INSERT INTO requests (state, nonce, dcql, created, expires, id) VALUES (?,?,?,?,?,?)",
+           "INSERT INTO requests (state, nonce, dcql, created, expires, id, enc_key) "
+           "VALUES (?,?,?,?,?,?,?)",
            kWhat);
     s.Text(1, r.state).Text(2, r.nonce).Text(3, dcql).Int(4, Now()).Int(5, r.expires).Text(6, r.id);
+    if (enc_key) {
+      s.Text(7, enc_pem);
+    } else {
+      s.Null(7);
+    }
     if (s.Step() != SQLITE_DONE) return s.Error();
     // Requests expired for longer than the clock skew are answered "unknown state" instead of
     // "expired" from now on (refused either way): dropped, so the file does not grow forever.
@@ -103,13 +337,24 @@ Result<AuthorizationRequest> Verifier::CreateRequest(const json& dcql_query,
     d.Int(1, Now() - options_.max_clock_skew_seconds);
     if (d.Step() != SQLITE_DONE) return d.Error();
   }
+  if (enc_key) {
+    // §5.1 client_metadata: the key to encrypt to (§8.3), kid = the request id, and the
+    // content encryptions accepted.
+    MDL_ASSIGN_OR_RETURN(json jwk, PublicJwk(enc_key.get()));
+    jwk["kid"] = r.id;
+    jwk["use"] = "enc";
+    jwk["alg"] = "ECDH-ES";
+    client_metadata = {{"jwks", {{"keys", {jwk}}}},
+                       {"encrypted_response_enc_values_supported", {"A128GCM", "A256GCM"}}};
+  }
   r.params = {{"client_id", options_.client_id},
               {"response_type", std::string(kVpTokenResponseType)},
-              {"response_mode", std::string(kDirectPost)},
+              {"response_mode", std::string(enc_key ? kDirectPostJwt : kDirectPost)},
               {"response_uri", options_.response_uri},
               {"nonce", r.nonce},
               {"state", r.state},
               {"dcql_query", dcql}};
+  if (enc_key) r.params["client_metadata"] = client_metadata.dump();
   r.uri = std::string(kRequestScheme) + "?";
   bool first = true;
   for (const auto& [k, v] : r.params) {
@@ -131,10 +376,11 @@ Result<std::string> Verifier::RequestObject(const std::string& id) {
   if (!options_.client_id.starts_with(kRedirectUriPrefix))
     return Status::FailedPrecondition(
         "signed request objects (a decentralized_identifier: client) are not built");
-  std::string state, nonce, dcql;
+  std::string state, nonce, dcql, enc_pem;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    Stmt q(db_, "SELECT state, nonce, dcql, expires, answered FROM requests WHERE id = ?", kWhat);
+    Stmt q(db_, "SELECT state, nonce, dcql, expires, answered, enc_key FROM requests WHERE id = ?",
+           kWhat);
     q.Text(1, id);
     const int rc = q.Step();
     if (rc == SQLITE_DONE) return Status::NotFound("no such request");
@@ -144,6 +390,7 @@ Result<std::string> Verifier::RequestObject(const std::string& id) {
     state = q.Col(0);
     nonce = q.Col(1);
     dcql = q.Col(2);
+    if (!q.ColIsNull(5)) enc_pem = q.Col(5);
   }
   // RFC 9101 §4: the request's parameters as claims; OID4VP §5.9.3: unsigned for this prefix.
   json claims = {{"client_id", options_.client_id},
@@ -153,6 +400,18 @@ Result<std::string> Verifier::RequestObject(const std::string& id) {
                  {"nonce", nonce},
                  {"state", state},
                  {"dcql_query", json::parse(dcql)}};
+  if (!enc_pem.empty()) {
+    PkeyPtr key = PrivateKeyFromPem(enc_pem);
+    if (!key) return Status::Internal("the request's encryption key is unreadable");
+    MDL_ASSIGN_OR_RETURN(json jwk, PublicJwk(key.get()));
+    jwk["kid"] = id;
+    jwk["use"] = "enc";
+    jwk["alg"] = "ECDH-ES";
+    claims["response_mode"] = kDirectPostJwt;
+    claims["client_metadata"] = {
+        {"jwks", {{"keys", {jwk}}}},
+        {"encrypted_response_enc_values_supported", {"A128GCM", "A256GCM"}}};
+  }
   const json header = {{"alg", "none"}, {"typ", "oauth-authz-req+jwt"}};
   return Base64UrlEncode(AsBytes(header.dump())) + "." + Base64UrlEncode(AsBytes(claims.dump())) +
          ".";
@@ -190,12 +449,62 @@ Status Verifier::LoadForResponse(const std::string& state, bool spend, std::stri
   return refused;
 }
 
+Result<std::map<std::string, std::string>> Verifier::OpenForm(
+    const std::map<std::string, std::string>& form) {
+  auto it = form.find("response");
+  if (it == form.end()) {
+    const std::string state = Param(form, "state");
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt q(db_, "SELECT enc_key IS NOT NULL FROM requests WHERE state = ?", kWhat);
+    q.Text(1, state);
+    if (q.Step() == SQLITE_ROW && q.ColInt(0) != 0 && !form.count("error"))
+      return Invalid("this request asked for an encrypted response (direct_post.jwt, §8.3)");
+    return form;
+  }
+  if (form.size() != 1) return Invalid("a direct_post.jwt form has only `response` (§8.3)");
+  const std::string& jwe = it->second;
+  if (jwe.size() > kMaxVpToken) return JweError("too large");
+  MDL_ASSIGN_OR_RETURN(json header, JweHeader(jwe));
+  const std::string kid = header.value("kid", "");
+  std::string state, pem;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Stmt q(db_, "SELECT state, enc_key FROM requests WHERE id = ?", kWhat);
+    q.Text(1, kid);
+    if (kid.empty() || kid.size() > kMaxParam || q.Step() != SQLITE_ROW || q.ColIsNull(1))
+      return Invalid("unknown state: the encrypted response names no request of ours (kid)");
+    state = q.Col(0);
+    pem = q.Col(1);
+  }
+  PkeyPtr key = PrivateKeyFromPem(pem);
+  if (!key) return Status::Internal("the request's encryption key is unreadable");
+  MDL_ASSIGN_OR_RETURN(std::string plain, DecryptJwe(jwe, header, key.get()));
+  auto payload = ParseJsonObject(plain, "the decrypted response");
+  if (!payload) return JweError("the plaintext is not a JSON object");
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : payload->items()) {
+    if (v.is_string()) {
+      out[k] = v.get<std::string>();
+    } else if (v.is_object() || v.is_array()) {
+      out[k] = v.dump();
+    } else {
+      return JweError("member \"" + k + "\" has an unexpected type");
+    }
+  }
+  // The state travels inside the JWE (§8.3); it must be the request the key belongs to.
+  if (Param(out, "state") != state)
+    return Invalid("the encrypted response's state is not its request's");
+  return out;
+}
+
 Status Verifier::Spend(const std::string& state) {
   std::string nonce, dcql, id;
   return LoadForResponse(state, /*spend=*/true, &nonce, &dcql, &id);
 }
 
-Result<PendingResponse> Verifier::ReadResponse(const std::map<std::string, std::string>& form) {
+Result<PendingResponse> Verifier::ReadResponse(
+    const std::map<std::string, std::string>& posted) {
+  MDL_ASSIGN_OR_RETURN(const auto form, OpenForm(posted));
   PendingResponse out;
   out.state = Param(form, "state");
   std::string dcql;
@@ -269,7 +578,8 @@ Result<RequestRecord> Verifier::Lookup(const std::string& id) {
 }
 
 Result<VerifiedPresentation> Verifier::VerifyResponse(
-    const std::map<std::string, std::string>& form, const did::Resolver& resolver) {
+    const std::map<std::string, std::string>& posted, const did::Resolver& resolver) {
+  MDL_ASSIGN_OR_RETURN(const auto form, OpenForm(posted));
   const std::string state = Param(form, "state");
   // Spend the request first: a second post for this state is refused, whatever the first was.
   std::string nonce, dcql, request_id;
@@ -429,6 +739,30 @@ Result<ParsedRequest> ParseAuthorizationRequest(const std::map<std::string, std:
   if (Param(inner, "client_id") != outer_client)
     return Invalid("the request object's client_id is not the request's");
   return ParseAuthorizationRequest(inner);
+}
+
+Result<std::string> EncryptResponse(const json& payload, const json& jwk, const std::string& enc) {
+  PkeyPtr peer = PublicKeyFromJwk(jwk);
+  if (!peer) return Status::InvalidArgument("the verifier's key is not an EC P-256 public JWK");
+  if (GcmFor(enc) == nullptr) return Status::InvalidArgument("enc must be A128GCM or A256GCM");
+  PkeyPtr eph = NewP256Key();
+  if (!eph) return Status::Internal("P-256 key generation failed");
+  MDL_ASSIGN_OR_RETURN(json epk, PublicJwk(eph.get()));
+  json header = {{"alg", "ECDH-ES"}, {"enc", enc}, {"epk", epk}};
+  if (jwk.contains("kid") && jwk["kid"].is_string()) header["kid"] = jwk["kid"];
+  const std::string protected_b64 = Base64UrlEncode(AsBytes(header.dump()));
+  MDL_ASSIGN_OR_RETURN(Bytes cek, DeriveCek(eph.get(), peer.get(), enc, {}, {},
+                                            enc == "A128GCM" ? 16 : 32));
+  // A random 96-bit IV (RFC 7518 §5.3); the ephemeral key, hence the CEK, is new each time.
+  Bytes iv(12);
+  if (RAND_bytes(iv.data(), static_cast<int>(iv.size())) != 1)
+    return Status::Internal("random IV failed");
+  Bytes ct, tag;
+  const std::string plain = payload.dump();
+  if (!Gcm(true, enc, cek, iv, AsBytes(protected_b64), AsBytes(plain), &ct, &tag))
+    return Status::Internal("encryption failed");
+  return protected_b64 + ".." + Base64UrlEncode(iv) + "." + Base64UrlEncode(ct) + "." +
+         Base64UrlEncode(tag);
 }
 
 Result<std::map<std::string, std::string>> BuildResponse(const ParsedRequest& request,

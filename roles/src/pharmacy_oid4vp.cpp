@@ -74,16 +74,18 @@ Result<std::unique_ptr<PharmacyOid4vp>> PharmacyOid4vp::Open(PharmacyService& se
   return std::unique_ptr<PharmacyOid4vp>(new PharmacyOid4vp(service, std::move(v), env));
 }
 
-Result<json> PharmacyOid4vp::NewRequest(bool controlled) {
+Result<json> PharmacyOid4vp::NewRequest(bool controlled, bool encrypted) {
   // The nonce is a challenge of the pharmacy's own store, for the client_id: the pipeline
   // consumes it once as the KB-JWT's nonce and checks aud against the same client_id.
   claims::Challenge challenge = service_.challenges->Issue(client_id());
   oid4vc::RequestOptions ro;
   ro.nonce = challenge.nonce;
+  ro.encrypted_response = encrypted;
   MDL_ASSIGN_OR_RETURN(oid4vc::AuthorizationRequest r,
                        verifier_->CreateRequest(PrescriptionDcqlQuery(controlled), ro));
   json params = json::object();
-  for (const auto& [k, v] : r.params) params[k] = k == "dcql_query" ? json::parse(v) : json(v);
+  for (const auto& [k, v] : r.params)
+    params[k] = k == "dcql_query" || k == "client_metadata" ? json::parse(v) : json(v);
   const int64_t now = env_.clock->NowSeconds();
   return json{{"id", r.id},
               {"uri", r.uri_by_reference},
@@ -152,8 +154,8 @@ std::pair<int, json> PharmacyOid4vp::Respond(const std::map<std::string, std::st
   json body = {{"sd_jwt", presentation}};
   for (const auto& [param, member] : {std::pair{kCosignatureParam, "cosignature"},
                                       std::pair{kFillAuthorizationParam, "fill_authorization"}}) {
-    auto it = form.find(param);
-    if (it != form.end()) body[member] = it->second;
+    auto it = pending->form.find(param);  // decrypted, for direct_post.jwt
+    if (it != pending->form.end()) body[member] = it->second;
   }
   // The pipeline, unchanged, with this verifier's audience: the KB-JWT's aud (Appendix B.3.6:
   // the client_id) and the challenge's domain are the client_id.
@@ -201,18 +203,20 @@ void PharmacyOid4vp::RegisterRoutes(httplib::Server& server, StaffCheck staff) {
   server.Post("/web/v1/counter/oid4vp/requests",
               [self, staff](const httplib::Request& req, httplib::Response& res) {
                 if (!staff(req, res)) return;
-                bool controlled = false;
+                bool flags[2] = {false, false};  // controlled, encrypted
                 if (!req.body.empty()) {
                   auto body = http::ReadJsonBody(req, res);
                   if (!body) return;
-                  if (body->contains("controlled")) {
-                    if (!(*body)["controlled"].is_boolean())
+                  const char* names[2] = {"controlled", "encrypted"};
+                  for (int i = 0; i < 2; ++i) {
+                    if (!body->contains(names[i])) continue;
+                    if (!(*body)[names[i]].is_boolean())
                       return http::SendError(res, 400, "invalid_request",
-                                             "controlled must be a boolean");
-                    controlled = (*body)["controlled"].get<bool>();
+                                             std::string(names[i]) + " must be a boolean");
+                    flags[i] = (*body)[names[i]].get<bool>();
                   }
                 }
-                auto r = self->NewRequest(controlled);
+                auto r = self->NewRequest(flags[0], flags[1]);
                 if (!r) return http::SendError(res, r.error());
                 res.set_header("Cache-Control", "no-store");
                 http::SendJson(res, *r, 201);

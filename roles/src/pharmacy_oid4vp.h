@@ -3,7 +3,7 @@
 // direct_post, and the answer runs through the pharmacy's dispense pipeline
 // (claims::VerifyAndDispenseSdJwt via RunDispense), every reason code included.
 //
-//   POST /web/v1/counter/oid4vp/requests      (pharmacist) {"controlled"?: bool} → 201 the
+//   POST /web/v1/counter/oid4vp/requests      (pharmacist) {"controlled"?, "encrypted"?} → 201 the
 //        request: by reference (openid4vp://?client_id=...&request_uri=...) and by value
 //   GET  /web/v1/counter/oid4vp/requests/<id> (pharmacist) → {"status", "result"?, "error"?}
 //   GET  /pharmacy/v1/oid4vp/requests/<id>    the request object (RFC 9101, alg none: §5.9.3)
@@ -56,8 +56,9 @@ class PharmacyOid4vp {
   oid4vc::Verifier& verifier() { return *verifier_; }
 
   // The handlers, also for tests without a server.
-  // A new request (what POST /web/v1/counter/oid4vp/requests answers).
-  Result<nlohmann::json> NewRequest(bool controlled);
+  // A new request (what POST /web/v1/counter/oid4vp/requests answers); `encrypted`: response
+  // mode direct_post.jwt (OID4VP §8.3).
+  Result<nlohmann::json> NewRequest(bool controlled, bool encrypted = false);
   // direct_post: the HTTP status and JSON body answered to the wallet.
   std::pair<int, nlohmann::json> Respond(const std::map<std::string, std::string>& form);
   // The staff's view of a request. Errors: not_found.

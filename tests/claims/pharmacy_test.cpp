@@ -927,6 +927,32 @@ TEST_CASE("Pharmacy: OpenID4VP direct_post runs the dispense pipeline, each refu
     CHECK_THAT(why["error_description"].get<std::string>(), Catch::Contains("already answered"));
     CHECK(dispensed == 1);
   }
+  SECTION("direct_post.jwt: the answer encrypted to the request's key, the approvals inside") {
+    auto made = ph.NewRequest(/*controlled=*/true, /*encrypted=*/true);
+    REQUIRE(made);
+    CHECK((*made)["request"]["response_mode"] == "direct_post.jwt");
+    const json jwk = (*made)["request"]["client_metadata"]["jwks"]["keys"][0];
+    // Our wallet code reads direct_post only; the answer is built and then encrypted (§8.3).
+    oid4vc::ParsedRequest req;
+    req.client_id = client;
+    req.response_uri = (*made)["request"]["response_uri"];
+    req.nonce = (*made)["request"]["nonce"];
+    req.state = (*made)["request"]["state"];
+    req.query = *oid4vc::ParseDcqlQuery((*made)["request"]["dcql_query"]);
+    auto form = answer(req, sd);
+    json payload = json::object();
+    for (const auto& [k, v] : form) payload[k] = k == "vp_token" ? json::parse(v) : json(v);
+    auto [plain, why] = ph.Respond(form);
+    CHECK(plain == 400);  // the plain form is refused for an encrypted request
+    CHECK_THAT(why["error_description"].get<std::string>(), Catch::Contains("encrypted"));
+    auto jwe = oid4vc::EncryptResponse(payload, jwk, "A128GCM");
+    REQUIRE(jwe);
+    auto [code, body] = ph.Respond({{"response", *jwe}});
+    INFO(body.dump());
+    CHECK(code == 200);
+    CHECK(status_of(*made)["status"] == "dispensed");
+    CHECK(dispensed == 1);
+  }
   SECTION("refused before anything is spent: wrong nonce, another state, sub withheld, another "
           "aud") {
     auto made = ph.NewRequest(true);

@@ -9,7 +9,9 @@
 // the same request (each spends nothing, so the real answer still dispenses after them): a
 // wrong nonce, an answer to another request under this state, an aud for another verifier, a
 // garbled vp_token, and (on a controlled-substance request) `sub` withheld; then a replayed
-// response and a wallet's access_denied. Each refusal is a §8.5-style JSON error (invalid_request).
+// response and a wallet's access_denied. direct_post.jwt: a response encrypted with jose 5
+// (ECDH-ES + A256GCM) to the key of the request's client_metadata.jwks is decrypted and
+// dispensed; the plain form and a tampered JWE are refused. Each refusal is a §8.5-style JSON error (invalid_request).
 //
 // Usage: node oid4vp_pharmacy_interop.mjs <path-to-medallion>
 import crypto from 'node:crypto';
@@ -20,8 +22,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { passkeyFromLink } from '../server/bad_input_lib.mjs';
 
-let Openid4vpClient, parseOpenid4vpAuthorizationRequest, setGlobalConfig, SDJwtVcInstance, digest, generateSalt;
+let Openid4vpClient, parseOpenid4vpAuthorizationRequest, setGlobalConfig, SDJwtVcInstance, digest, generateSalt, CompactEncrypt, importJWK;
 try {
+  ({ CompactEncrypt, importJWK } = await import('jose'));
   ({ Openid4vpClient, parseOpenid4vpAuthorizationRequest } = await import('@openid4vc/openid4vp'));
   ({ setGlobalConfig } = await import('@openid4vc/oauth2'));
   ({ SDJwtVcInstance } = await import('@sd-jwt/sd-jwt-vc'));
@@ -244,6 +247,28 @@ async function main() {
   const replay = await post(formOf(response));
   check('the same response replayed is refused (invalid_request, already answered)', refused(replay, 'already answered'), replay);
   check('the other request is still open', (await outcome(other.json.id)).status === 'waiting');
+  // direct_post.jwt (§8.3): the response encrypted with jose 5 (an independent JWE
+  // implementation) to the request's key from client_metadata.jwks, ECDH-ES + A256GCM.
+  const enc = await newRequest({ encrypted: true });
+  const encResolved = await resolveRequest(enc.json.uri_by_value);
+  const encPayload = payloadOf(encResolved);
+  const jwk = encPayload.client_metadata?.jwks?.keys?.[0];
+  check('an encrypted request: response_mode direct_post.jwt, an EC P-256 key in client_metadata.jwks (their parser accepts it)', encPayload.response_mode === 'direct_post.jwt' && jwk?.kty === 'EC' && jwk?.crv === 'P-256' && !('d' in jwk), encPayload);
+  const encAnswer = { vp_token: { prescription: [await present(encPayload.nonce)] }, state: encPayload.state };
+  const jweFor = async (payload, encAlg) => new CompactEncrypt(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: 'ECDH-ES', enc: encAlg, kid: jwk.kid }).encrypt(await importJWK(jwk, 'ECDH-ES'));
+  const plainToEnc = await post({ vp_token: JSON.stringify(encAnswer.vp_token), state: encAnswer.state });
+  check('the plain form for an encrypted request is refused (invalid_request)', plainToEnc.status === 400 && plainToEnc.json?.error === 'invalid_request', plainToEnc);
+  const good = await jweFor(encAnswer, 'A256GCM');
+  const parts = good.split('.');
+  parts[3] = parts[3].slice(0, -2) + (parts[3].endsWith('AA') ? 'BB' : 'AA');
+  const tamperedR = await post({ response: parts.join('.') });
+  check('a tampered JWE is refused (invalid_request)', tamperedR.status === 400 && tamperedR.json?.error === 'invalid_request', tamperedR);
+  const encR = await post({ response: good });
+  const encSt = await outcome(enc.json.id);
+  const fillsAllowed = st.result?.fills_allowed ?? 1;
+  check(`jose's ECDH-ES/A256GCM JWE is decrypted and runs the pipeline (${fillsAllowed > 1 ? 'dispensed, fill 2' : 'already_dispensed: one fill allowed'})`,
+    fillsAllowed > 1 ? encR.status === 200 && encSt.status === 'dispensed' && encSt.result?.fill === 2 : encR.status === 400 && encSt.error === 'already_dispensed', { encR, encSt });
+
   // The wallet's §8.5 error leaves the request open, noted for the staff.
   const declined = await post({ state: payloadOf(otherResolved).state, error: 'access_denied' });
   const otherSt = await outcome(other.json.id);

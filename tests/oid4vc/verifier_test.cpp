@@ -538,3 +538,66 @@ TEST_CASE("oid4vp: a request object by reference, unsigned for redirect_uri:, fe
   REQUIRE(ParseAuthorizationRequest(with("request_uri_method", "post"), fetch).has_value());
   CHECK(fetched.back().second == "post");
 }
+
+TEST_CASE("oid4vp: direct_post.jwt — the response encrypted to the request's key (ECDH-ES)",
+          "[oid4vp]") {
+  Fixture f;
+  RequestOptions ro;
+  ro.encrypted_response = true;
+  auto r = f.verifier->CreateRequest(LicenseQuery(), ro);
+  REQUIRE(r.has_value());
+  CHECK(r->params.at("response_mode") == "direct_post.jwt");
+  json meta = json::parse(r->params.at("client_metadata"));
+  const json jwk = meta["jwks"]["keys"][0];
+  CHECK(jwk["kty"] == "EC");
+  CHECK(jwk["crv"] == "P-256");
+  CHECK(jwk["kid"] == r->id);
+  CHECK(jwk["alg"] == "ECDH-ES");
+  CHECK_FALSE(jwk.contains("d"));
+  CHECK(meta["encrypted_response_enc_values_supported"] == json::array({"A128GCM", "A256GCM"}));
+
+  // The wallet's answer, as direct_post would carry it, then encrypted.
+  auto plain_params = r->params;
+  plain_params["response_mode"] = "direct_post";
+  plain_params.erase("client_metadata");
+  auto parsed = ParseAuthorizationRequest(plain_params);
+  REQUIRE(parsed.has_value());
+  auto form = f.Respond(*parsed);
+  json payload = {{"vp_token", json::parse(form.at("vp_token"))}, {"state", form.at("state")}};
+
+  auto refused = [&](const std::map<std::string, std::string>& posted, const std::string& says) {
+    auto v = f.verifier->VerifyResponse(posted, f.resolver);
+    REQUIRE_FALSE(v.has_value());
+    CHECK(v.error().reason() == "invalid_request");
+    CHECK_THAT(v.error().message(), Catch::Contains(says));
+  };
+  // Refused, and nothing spent: the plain form, a tampered JWE, another request's state inside,
+  // another verifier's key.
+  refused(form, "asked for an encrypted response");
+  auto jwe = EncryptResponse(payload, jwk, "A128GCM");
+  REQUIRE(jwe.has_value());
+  CHECK(std::count(jwe->begin(), jwe->end(), '.') == 4);
+  std::string tampered = *jwe;
+  tampered[tampered.rfind('.') - 3] = tampered[tampered.rfind('.') - 3] == 'A' ? 'B' : 'A';
+  refused({{"response", tampered}}, "decryption failed");
+  auto other = f.verifier->CreateRequest(LicenseQuery(), ro);
+  REQUIRE(other.has_value());
+  json crossed = payload;
+  crossed["state"] = other->state;
+  refused({{"response", *EncryptResponse(crossed, jwk, "A128GCM")}}, "not its request's");
+  json other_jwk = json::parse(other->params.at("client_metadata"))["jwks"]["keys"][0];
+  json wrong_key = other_jwk;
+  wrong_key["kid"] = r->id;  // names this request, encrypted to the other one's key
+  refused({{"response", *EncryptResponse(payload, wrong_key, "A256GCM")}}, "decryption failed");
+  refused({{"response", "a.b.c"}}, "not a compact JWE");
+  refused({{"response", *jwe}, {"state", r->state}}, "only `response`");
+  CHECK_FALSE(EncryptResponse(payload, jwk, "A192CBC").has_value());
+
+  // The real one, A256GCM this time.
+  auto v = f.verifier->VerifyResponse({{"response", *EncryptResponse(payload, jwk, "A256GCM")}},
+                                      f.resolver);
+  INFO((v ? "" : v.error().ToString()));
+  REQUIRE(v.has_value());
+  CHECK(json::parse(v->credentials.at("license")[0].payload_json)["family_name"] == "Lovelace");
+  refused({{"response", *jwe}}, "already answered");
+}

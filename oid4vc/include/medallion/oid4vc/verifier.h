@@ -25,8 +25,10 @@
 // says invalid_request with the claims module's reason (nonce_mismatch, aud_mismatch,
 // signature_invalid, ...) at the head of the detail. Request objects by reference (RFC 9101,
 // OID4VP §5.10) are made unsigned for redirect_uri: clients (§5.9.3 forbids signing them) and
-// fetched by the wallet only through a function its caller supplies (no HTTP here). Not built:
-// signed request objects (JAR), direct_post.jwt (§8.3), transaction_data (§8.4), the DC API
+// fetched by the wallet only through a function its caller supplies (no HTTP here).
+// direct_post.jwt (§8.3): encrypted responses, ECDH-ES with A128GCM or A256GCM (RFC 7518 §4.6,
+// §5.3) to a per-request P-256 key. Not built: signed request objects (JAR), signed or
+// signed-then-encrypted responses, transaction_data (§8.4), the DC API
 // (Appendix A).
 #pragma once
 
@@ -57,6 +59,7 @@ inline constexpr std::string_view kDecentralizedIdentifierPrefix = "decentralize
 // §5.6 / §8.2.
 inline constexpr std::string_view kVpTokenResponseType = "vp_token";
 inline constexpr std::string_view kDirectPost = "direct_post";
+inline constexpr std::string_view kDirectPostJwt = "direct_post.jwt";  // §8.3
 // The scheme of a request handed to a wallet by link or QR code (§5 examples, "openid4vp://").
 inline constexpr std::string_view kRequestScheme = "openid4vp://";
 
@@ -77,6 +80,10 @@ struct VerifierOptions {
 struct RequestOptions {
   // The nonce (§5.2), e.g. a challenge the caller's own pipeline consumes; "" = a fresh one.
   std::string nonce;
+  // §8.3: response_mode direct_post.jwt — the wallet encrypts its response to an ephemeral
+  // P-256 key of this request (client_metadata.jwks, alg ECDH-ES; enc A128GCM or A256GCM,
+  // RFC 7516/7518 §4.6); the private key stays in the verifier's file.
+  bool encrypted_response = false;
 };
 
 // What the verifier keeps of one request, for its caller (the staff's outcome).
@@ -166,12 +173,24 @@ class Verifier {
   // "expired" refusals; with `spend`, marks it answered in the same transaction.
   Status LoadForResponse(const std::string& state, bool spend, std::string* nonce,
                          std::string* dcql, std::string* id);
+  // §8.3: a direct_post.jwt form {"response": <JWE>} decrypted with its request's key (the JWE's
+  // kid is the request id) into the response parameters; a plain form as is, unless its request
+  // asked for an encrypted response.
+  Result<std::map<std::string, std::string>> OpenForm(
+      const std::map<std::string, std::string>& form);
 
   sqlite3* db_;
   std::mutex mu_;
   VerifierOptions options_;
   Env env_;
 };
+
+// §8.3 the wallet's side of direct_post.jwt: `payload` (the response parameters: vp_token as a
+// JSON object, state, ...) as a compact JWE for the verifier's `jwk` (EC P-256, from
+// client_metadata.jwks; its kid goes in the header): alg ECDH-ES with an ephemeral key, enc
+// A128GCM or A256GCM. The form to post is {"response": <JWE>}. Errors: invalid_argument.
+Result<std::string> EncryptResponse(const nlohmann::json& payload, const nlohmann::json& jwk,
+                                    const std::string& enc);
 
 // The wallet's reading of a request (§5).
 struct ParsedRequest {
