@@ -27,6 +27,12 @@ using sql::Stmt;
 namespace {
 
 constexpr std::string_view kWhat = "oid4vci";
+// tokens.used: fresh; claimed by a credential request whose role is making the credential
+// (outside the lock); spent. Only fresh tokens are accepted anywhere.
+constexpr int kTokenFresh = 0;
+constexpr int kTokenSpent = 1;
+constexpr int kTokenInProgress = 2;
+
 // The unused c_nonces one access token may hold at once (Issuer::Nonce drops the oldest).
 constexpr int kMaxNoncesPerToken = 16;
 
@@ -202,7 +208,8 @@ std::string Digits(Rng& rng, int n) {
 }  // namespace
 
 CredentialConfiguration PrescriptionConfiguration(
-    std::function<Result<IssuedCredential>(const IssueRequest&)> issue) {
+    std::function<Result<IssuedCredential>(const IssueRequest&)> issue,
+    std::function<Status(const IssueRequest&)> precheck) {
   auto claim = [](json path, const char* label) {
     return json{{"path", std::move(path)},
                 {"display", json::array({{{"name", label}, {"locale", "en"}}})}};
@@ -226,6 +233,7 @@ CredentialConfiguration PrescriptionConfiguration(
   c.scope = "PrescriptionCredential";
   c.proof_algs = {"EdDSA"};
   c.issue = std::move(issue);
+  c.precheck = std::move(precheck);
   return c;
 }
 
@@ -907,9 +915,24 @@ Result<std::string> Issuer::Credential(std::string_view access_token,
                        VerifyProof(jwts[0].get<std::string>(), ToString(token_digest),
                                    ldp ? holder_did : std::string(),
                                    role != nullptr ? role->proof_algs : kBuiltInAlgs));
-  // One credential per access token (the token is spent with it).
-  Stmt spend(db_, "UPDATE tokens SET used = 1 WHERE digest = ? AND used = 0", kWhat);
-  spend.Blob(1, token_digest);
+  const std::string holder_jwk = PublicJwk(holder.key).dump();
+  if (role != nullptr && role->precheck) {
+    // The role's deterministic refusal (e.g. a controlled substance proven with a key other
+    // than the patient's pseudonym) comes before the token is touched: the wallet may retry
+    // on this token with another key. The c_nonce stays spent — a verified proof used it
+    // (§7, §8.3.1.2); a fresh one comes from the Nonce Endpoint (§7.1). Run without the lock;
+    // the claim below re-checks the token.
+    IssueRequest ir{configuration, label, claims_text, holder_jwk, now};
+    auto precheck = role->precheck;
+    lock.unlock();
+    if (Status s = precheck(ir); !s.ok()) return s;
+    lock.lock();
+  }
+  // One credential per access token. A role's credential is made outside the lock, so the
+  // token is claimed first (used = 2, in progress: as spent as used = 1 to every reader, so
+  // two concurrent requests cannot both issue) and settled once the role answers.
+  Stmt spend(db_, "UPDATE tokens SET used = ? WHERE digest = ? AND used = 0", kWhat);
+  spend.Int(1, role != nullptr ? kTokenInProgress : kTokenSpent).Blob(2, token_digest);
   if (spend.Step() != SQLITE_DONE) return spend.Error();
   if (sqlite3_changes(db_) != 1)
     return Err(StatusCode::kUnauthenticated, error::kInvalidToken, "the access token is used");
@@ -924,7 +947,7 @@ Result<std::string> Issuer::Credential(std::string_view access_token,
     t.Blob(1, Digest(transaction_id))
         .Blob(2, token_digest)
         .Text(3, offer_id)
-        .Text(4, PublicJwk(holder.key).dump())
+        .Text(4, holder_jwk)
         .Int(5, now + options_.transaction_ttl_seconds);
     if (t.Step() != SQLITE_DONE) return t.Error();
     return json{{"transaction_id", transaction_id},
@@ -933,17 +956,31 @@ Result<std::string> Issuer::Credential(std::string_view access_token,
   }
   if (role != nullptr) {
     // The role makes the credential for the proven key, outside the lock (it may sign, or
-    // write to a ledger); the token is spent already, so this runs once per token.
-    IssueRequest ir{configuration, label, claims_text, PublicJwk(holder.key).dump(), now};
+    // write to a ledger); the claimed token lets this run once at a time per token.
+    IssueRequest ir{configuration, label, claims_text, holder_jwk, now};
     auto issue = role->issue;
     lock.unlock();
-    if (!issue) return Status::FailedPrecondition("the configuration issues nothing");
-    MDL_ASSIGN_OR_RETURN(IssuedCredential issued, issue(ir));
-    json credential = json::parse(issued.credential, nullptr, false);
+    Result<IssuedCredential> issued =
+        issue ? issue(ir) : Result<IssuedCredential>(
+                                Status::FailedPrecondition("the configuration issues nothing"));
+    // Settle the claim: a transient failure (kUnavailable: the ledger down for the postmark)
+    // gives the token back for a retry; a credential or any other answer spends it. A failed
+    // write leaves it in progress, i.e. spent (the safe side; so does a crash meanwhile).
+    {
+      std::lock_guard relock(mu_);
+      const bool give_back = !issued && issued.status().code() == StatusCode::kUnavailable;
+      Stmt settle(db_, "UPDATE tokens SET used = ? WHERE digest = ? AND used = ?", kWhat);
+      settle.Int(1, give_back ? kTokenFresh : kTokenSpent)
+          .Blob(2, token_digest)
+          .Int(3, kTokenInProgress);
+      (void)settle.Step();
+    }
+    if (!issued) return issued.status();
+    json credential = json::parse(issued->credential, nullptr, false);
     if (credential.is_discarded())
       return Status::Internal("the role's credential is not JSON");
-    json response = issued.extra_json.empty() ? json::object()
-                                              : json::parse(issued.extra_json, nullptr, false);
+    json response = issued->extra_json.empty() ? json::object()
+                                               : json::parse(issued->extra_json, nullptr, false);
     if (!response.is_object()) return Status::Internal("the role's extra members are not an object");
     response["credentials"] = json::array({{{"credential", std::move(credential)}}});
     return response.dump();
@@ -952,7 +989,14 @@ Result<std::string> Issuer::Credential(std::string_view access_token,
   // the proof was just checked against).
   if (ldp)
     return json{{"credentials", json::array({{{"credential", json::parse(claims_text)}}})}}.dump();
-  return SdJwtCredential(claims_text, disclosable_text, holder, now);
+  auto sd_jwt = SdJwtCredential(claims_text, disclosable_text, holder, now);
+  if (!sd_jwt && sd_jwt.status().code() == StatusCode::kUnavailable) {
+    // A transient signing failure: the token is given back (still under the lock).
+    Stmt back(db_, "UPDATE tokens SET used = 0 WHERE digest = ? AND used = 1", kWhat);
+    back.Blob(1, token_digest);
+    (void)back.Step();
+  }
+  return sd_jwt;
 }
 
 // The SD-JWT VC of `claims_text` bound to the holder's key (touches no state but the signer).

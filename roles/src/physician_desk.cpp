@@ -632,7 +632,7 @@ Status PhysicianDesk::EnableOid4vci(const std::string& db_path,
   io.tx_code_description = "The code your physician gave you with this prescription";
   io.signer = me.Signer(me.assertion);
   io.configurations.push_back(oid4vc::PrescriptionConfiguration(
-      [this](const oid4vc::IssueRequest& r) { return IssueToWallet(r); }));
+      [this](const oid4vc::IssueRequest& r) { return IssueToWallet(r); }, &CheckWalletKey));
   MDL_ASSIGN_OR_RETURN(oid4vci_, oid4vc::Issuer::Open(db_path, std::move(io), env_));
   return Status::Ok();
 }
@@ -723,13 +723,28 @@ Result<DeskAnswer> PhysicianDesk::OfferDelivered(const std::string& owner, const
 // prescribing is bound to — and gets that very copy: postmarked already and, for a controlled
 // substance, with the phone's co-signature beside it (kPrescriberCosignatureMember). Any other
 // key gets a new copy bound to it (cnf), postmarked now; a controlled substance's copy needs
-// the phone's co-signature of its own, so another key is refused for one.
-Result<oid4vc::IssuedCredential> PhysicianDesk::IssueToWallet(const oid4vc::IssueRequest& r) {
+// the phone's co-signature of its own, so another key is refused for one — by CheckWalletKey,
+// before the access token is spent, so her container may still take the offer on that token.
+Status PhysicianDesk::CheckWalletKey(const oid4vc::IssueRequest& r) {
   const json content = json::parse(r.claims_json, nullptr, false);
   const json jwk = json::parse(r.holder_jwk, nullptr, false);
   const std::string x = StringOr(jwk, "x");
   if (!content.is_object() || StringOr(jwk, "kty") != "OKP" || x.empty())
     return Status::Internal("the offer's content or the proven key is not what was stored");
+  if (!StringOr(content, "sd_jwt").empty() && x == StringOr(content, "pseudonym"))
+    return Status::Ok();
+  const json& vc = MemberOr(content, "vc");
+  if (!StringOr(MemberOr(vc, "credentialSubject"), "controlledSubstanceSchedule").empty())
+    return Status::WithReason(StatusCode::kPermissionDenied, oid4vc::error::kCredentialRequestDenied,
+                              "a controlled substance's copy is co-signed by the prescriber's "
+                              "phone for the patient's pseudonym: prove that key");
+  return Status::Ok();
+}
+
+Result<oid4vc::IssuedCredential> PhysicianDesk::IssueToWallet(const oid4vc::IssueRequest& r) {
+  MDL_RETURN_IF_ERROR(CheckWalletKey(r));  // the issuer ran it already; kept for any caller
+  const json content = json::parse(r.claims_json, nullptr, false);
+  const std::string x = StringOr(json::parse(r.holder_jwk, nullptr, false), "x");
   const std::string sd_jwt = StringOr(content, "sd_jwt");
   if (!sd_jwt.empty() && x == StringOr(content, "pseudonym")) {
     json extra = json::object();
@@ -738,10 +753,6 @@ Result<oid4vc::IssuedCredential> PhysicianDesk::IssueToWallet(const oid4vc::Issu
     return oid4vc::IssuedCredential{json(sd_jwt).dump(), extra.dump()};
   }
   const json& vc = MemberOr(content, "vc");
-  if (!StringOr(MemberOr(vc, "credentialSubject"), "controlledSubstanceSchedule").empty())
-    return Status::WithReason(StatusCode::kPermissionDenied, oid4vc::error::kCredentialRequestDenied,
-                              "a controlled substance's copy is co-signed by the prescriber's "
-                              "phone for the patient's pseudonym: prove that key");
   MDL_ASSIGN_OR_RETURN(flow::Party me, Me());
   const json& until = MemberOr(content, "valid_until");
   MDL_ASSIGN_OR_RETURN(std::string copy,

@@ -125,6 +125,9 @@ class PhysicianDesk {
   nlohmann::json JobJson(const Job& j) const;
   // The credential endpoint's call (oid4vc::CredentialConfiguration::issue) for a proven key.
   Result<oid4vc::IssuedCredential> IssueToWallet(const oid4vc::IssueRequest& request);
+  // Its deterministic refusals (CredentialConfiguration::precheck), checked before the access
+  // token is spent: a controlled substance for a key other than the pseudonym.
+  static Status CheckWalletKey(const oid4vc::IssueRequest& request);
 
   uma::AuthorizationServer& as_;
   std::shared_ptr<LedgerClient> ledger_;

@@ -10,7 +10,8 @@
 // tx_code and a replayed offer (invalid_grant), a proof signed by another key and an ES256 proof
 // (invalid_proof), an offer without her session. A controlled substance (her phone co-signs):
 // Alice's pairwise key (the copy's pseudonym) gets the prescribing copy and the co-signature
-// (prescriber_cosignature); another key is refused (credential_request_denied).
+// (prescriber_cosignature); another key is refused (credential_request_denied) before the
+// access token is spent, so her pairwise key then takes the offer on that same token, once.
 //
 // Usage: node oid4vci_prescription_interop.mjs <path-to-medallion>
 import crypto from 'node:crypto';
@@ -275,12 +276,25 @@ async function main() {
     const { accessTokenResponse: t } = await client.retrievePreAuthorizedCodeAccessTokenFromOffer({ credentialOffer: co, issuerMetadata, txCode: off.tx_code });
     const { c_nonce: n } = await client.requestNonce({ issuerMetadata });
     const { jwt: proofJwt } = await client.createCredentialRequestJwtProof({ issuerMetadata, credentialConfigurationId: CONFIG_ID, nonce: n, signer: { method: 'jwk', alg: 'EdDSA', publicJwk: signerJwk } });
-    return call('POST', endpoint, { bearer: t.access_token, body: { credential_configuration_id: CONFIG_ID, proofs: { jwt: [proofJwt] } } });
+    const res = await call('POST', endpoint, { bearer: t.access_token, body: { credential_configuration_id: CONFIG_ID, proofs: { jwt: [proofJwt] } } });
+    return { ...res, accessToken: t.access_token };
   };
   const mine = await take(pairwiseJwk);
   check('her pairwise key proven: the very copy made at prescribing (postmarked), with the phone co-signature as prescriber_cosignature', mine.status === 200 && mine.json?.credentials?.[0]?.credential === copy2.sd_jwt && mine.json.prescriber_cosignature === copy2.cosignature, mine.json);
   const other = await take(publicJwk);
-  check('another key for a controlled substance: 403 credential_request_denied (its co-signature is for the pseudonym\'s copy)', other.status === 403 && other.json?.error === 'credential_request_denied', other);
+  check('another key for a controlled substance: 403 credential_request_denied (its co-signature is for the pseudonym\'s copy)', other.status === 403 && other.json?.error === 'credential_request_denied', { status: other.status, json: other.json });
+  // That refusal comes before the access token is spent: her pairwise key, with a fresh
+  // c_nonce (the refused proof spent its own), takes the offer on the same token.
+  {
+    const { c_nonce: n } = await client.requestNonce({ issuerMetadata });
+    const { jwt: proofJwt } = await client.createCredentialRequestJwtProof({ issuerMetadata, credentialConfigurationId: CONFIG_ID, nonce: n, signer: { method: 'jwk', alg: 'EdDSA', publicJwk: pairwiseJwk } });
+    const retry = await call('POST', endpoint, { bearer: other.accessToken, body: { credential_configuration_id: CONFIG_ID, proofs: { jwt: [proofJwt] } } });
+    check('after the 403, her pairwise key on the same access token gets the co-signed copy', retry.status === 200 && retry.json?.credentials?.[0]?.credential === copy2.sd_jwt && retry.json.prescriber_cosignature === copy2.cosignature, retry.json);
+    const { c_nonce: n2 } = await client.requestNonce({ issuerMetadata });
+    const { jwt: proof2 } = await client.createCredentialRequestJwtProof({ issuerMetadata, credentialConfigurationId: CONFIG_ID, nonce: n2, signer: { method: 'jwk', alg: 'EdDSA', publicJwk: pairwiseJwk } });
+    const twice = await call('POST', endpoint, { bearer: other.accessToken, body: { credential_configuration_id: CONFIG_ID, proofs: { jwt: [proof2] } } });
+    check('then the token is spent (401 invalid_token)', twice.status === 401 && twice.json?.error === 'invalid_token', twice.json);
+  }
 }
 
 main()

@@ -10,6 +10,9 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <future>
+#include <optional>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "medallion/claims/credentials.h"
@@ -810,6 +813,8 @@ struct PrescriberFixture {
   std::shared_ptr<wallet::SigningKey> other = Key(7);
   claims::Signer signer;
   std::vector<IssueRequest> calls;  // what the role was asked
+  int outages = 0;                  // issue answers kUnavailable (the ledger down) this often
+  std::function<void()> on_issue;   // runs first in issue (a test holds a request there)
   std::unique_ptr<Issuer> issuer;
   static constexpr const char* kId = "https://dr-rivera.example";
 
@@ -830,7 +835,13 @@ struct PrescriberFixture {
     o.signer = signer;
     o.configurations.push_back(
         PrescriptionConfiguration([this](const IssueRequest& r) -> Result<IssuedCredential> {
+          if (on_issue) on_issue();
           calls.push_back(r);
+          if (outages > 0) {
+            --outages;
+            return Status::WithReason(StatusCode::kUnavailable, error::kCredentialRequestDenied,
+                                      "the ledger is unreachable");
+          }
           json content = json::parse(r.claims_json);
           if (content.value("refuse", false))
             return Status::WithReason(StatusCode::kPermissionDenied,
@@ -849,6 +860,16 @@ struct PrescriberFixture {
           return IssuedCredential{json(*sd).dump(),
                                   json{{std::string(kPrescriberCosignatureMember), "cosig.jwt"}}
                                       .dump()};
+        },
+        // The precheck: an offer naming `only_x` is for that key only (as the physician's
+        // controlled substance is for the pseudonym).
+        [](const IssueRequest& r) -> Status {
+          json content = json::parse(r.claims_json);
+          const std::string only = content.value("only_x", "");
+          if (!only.empty() && json::parse(r.holder_jwk).value("x", "") != only)
+            return Status::WithReason(StatusCode::kPermissionDenied,
+                                      error::kCredentialRequestDenied, "another key");
+          return Status::Ok();
         }));
     issuer = std::move(*Issuer::Open((dir / "oid4vci.db").string(), o, env));
   }
@@ -856,11 +877,12 @@ struct PrescriberFixture {
     issuer.reset();
     std::filesystem::remove_all(dir);
   }
-  Offer NewOffer(bool refuse = false) {
+  Offer NewOffer(bool refuse = false, const std::string& only_x = "") {
     OfferRequest r;
     r.configuration_id = std::string(kPrescriptionSdJwtConfiguration);
     r.claims_json = json{{"prescription", {{"resourceType", "MedicationRequest"}}},
-                         {"refuse", refuse}}
+                         {"refuse", refuse},
+                         {"only_x", only_x}}
                         .dump();
     r.label = "urn:uuid:rx-1";
     auto o = issuer->CreateOffer(r);
@@ -1011,6 +1033,10 @@ TEST_CASE("oid4vci prescription: refusals with the spec's errors") {
     auto r = f.Request(token, f.ProofBy(*f.holder, *f.holder, f.CNonce(token)));
     RequireRefused(r, error::kCredentialRequestDenied);
     CHECK(f.calls.size() == 1);
+    // The role's refusal in issue (not its precheck) is final: the token is spent.
+    RequireRefused(f.Request(token, f.ProofBy(*f.holder, *f.holder, f.CNonce(""))),
+                   error::kInvalidToken);
+    CHECK(f.calls.size() == 1);
   }
   SECTION("the authorization code flow names the configuration's scope") {
     OfferRequest r;
@@ -1034,4 +1060,85 @@ TEST_CASE("oid4vci prescription: refusals with the spec's errors") {
     q["scope"] = "PrescriptionCredential";
     CHECK(f.issuer->Authorize(q).has_value());
   }
+}
+
+// The access token is spent only once the role has made the credential (the review finding
+// "OpenID4VCI spends the access token before the role decides").
+TEST_CASE("oid4vci prescription: the precheck's refusal leaves the token, the right key then "
+          "gets the credential on it") {
+  PrescriberFixture f;
+  const std::string holder_x = Jwk(*f.holder)["x"];
+  Offer o = f.NewOffer(false, holder_x);
+  const std::string token = f.AccessToken(o);
+  const std::string nonce = f.CNonce(token);
+  // A third-party wallet's key: refused before the role is asked to issue.
+  RequireRefused(f.Request(token, f.ProofBy(*f.other, *f.other, nonce)),
+                 error::kCredentialRequestDenied);
+  CHECK(f.calls.empty());
+  // That proof spent its c_nonce (§7, §8.3.1.2: single use once a verified proof used it).
+  RequireRefused(f.Request(token, f.ProofBy(*f.holder, *f.holder, nonce)), error::kInvalidNonce);
+  // The token is live: a fresh nonce for it, and the holder's key gets the credential.
+  auto r = f.Request(token, f.ProofBy(*f.holder, *f.holder, f.CNonce(token)));
+  REQUIRE(r.has_value());
+  REQUIRE(f.calls.size() == 1);
+  CHECK(json::parse(f.calls[0].holder_jwk) == Jwk(*f.holder));
+  // And then it is spent, as before.
+  RequireRefused(f.Request(token, f.ProofBy(*f.holder, *f.holder, f.CNonce(""))),
+                 error::kInvalidToken);
+  RequireRefused(f.issuer->Nonce(token), error::kInvalidToken);
+  CHECK(f.calls.size() == 1);
+}
+
+TEST_CASE("oid4vci prescription: issue's kUnavailable gives the token back, a retry gets the "
+          "credential once") {
+  PrescriberFixture f;
+  Offer o = f.NewOffer();
+  const std::string token = f.AccessToken(o);
+  f.outages = 2;
+  for (int i = 1; i <= 2; ++i) {
+    auto r = f.Request(token, f.ProofBy(*f.holder, *f.holder, f.CNonce(token)));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.status().code() == StatusCode::kUnavailable);
+    CHECK(f.calls.size() == static_cast<size_t>(i));
+  }
+  auto r = f.Request(token, f.ProofBy(*f.holder, *f.holder, f.CNonce(token)));
+  REQUIRE(r.has_value());
+  CHECK(json::parse(*r)["credentials"][0]["credential"].is_string());
+  CHECK(f.calls.size() == 3);
+  RequireRefused(f.Request(token, f.ProofBy(*f.holder, *f.holder, f.CNonce(""))),
+                 error::kInvalidToken);
+  CHECK(f.calls.size() == 3);
+}
+
+TEST_CASE("oid4vci prescription: while the role issues the token is claimed, a concurrent "
+          "request on it is refused and one credential results") {
+  PrescriberFixture f;
+  Offer o = f.NewOffer();
+  const std::string token = f.AccessToken(o);
+  const std::string first_proof = f.ProofBy(*f.holder, *f.holder, f.CNonce(token));
+  std::promise<void> entered, release;
+  std::shared_future<void> released = release.get_future().share();
+  bool waited = false;  // only the first request waits (the second never reaches issue)
+  f.on_issue = [&] {
+    if (waited) return;
+    waited = true;
+    entered.set_value();
+    released.wait();
+  };
+  std::optional<Result<std::string>> first;
+  std::thread t([&] { first.emplace(f.Request(token, first_proof)); });
+  entered.get_future().wait();  // the first request is inside issue, outside the lock
+  // The second request on the same token (an unbound nonce: the token is not live for the
+  // nonce endpoint while claimed) is refused before the role is asked.
+  RequireRefused(f.Request(token, f.ProofBy(*f.holder, *f.holder, f.CNonce(""))),
+                 error::kInvalidToken);
+  RequireRefused(f.issuer->Nonce(token), error::kInvalidToken);
+  CHECK(f.calls.empty());
+  release.set_value();
+  t.join();
+  REQUIRE(first.has_value());
+  CHECK(first->has_value());
+  CHECK(f.calls.size() == 1);
+  RequireRefused(f.Request(token, f.ProofBy(*f.holder, *f.holder, f.CNonce(""))),
+                 error::kInvalidToken);
 }

@@ -125,9 +125,17 @@ struct CredentialConfiguration {
   std::string scope;  // §5.1.2 / §12.2.4 `scope`
   // The `jwt` proofs' algorithms (a subset of ES256, EdDSA), checked before the nonce is spent.
   std::vector<std::string> proof_algs = {"ES256", "EdDSA"};
-  // Makes the credential for a verified proof (called without the issuer's lock; the access
-  // token is spent before). An error is the request's answer: a reason from error::, or none
-  // (the Status code then decides).
+  // The role's deterministic checks of the offer's content against the proven key (e.g. a
+  // controlled substance only for the patient's pseudonym), run after the key proof is
+  // verified and before the access token is touched (without the issuer's lock; optional).
+  // An error is the request's answer and leaves the token usable: the wallet may retry with
+  // another key and a fresh c_nonce (the proof's nonce is spent, §7 / §8.3.1.2).
+  std::function<Status(const IssueRequest&)> precheck;
+  // Makes the credential for a verified proof (called without the issuer's lock, at most once
+  // at a time per access token: the token is claimed "in progress" before). A credential, or
+  // an error other than kUnavailable, spends the token; kUnavailable (transient: a ledger
+  // outage) gives it back for a retry. An error is the request's answer: a reason from
+  // error::, or none (the Status code then decides).
   std::function<Result<IssuedCredential>(const IssueRequest&)> issue;
 };
 
@@ -202,7 +210,8 @@ struct Offer {
 // dc+sd-jwt, vct, the claims a wallet may show), with `issue` supplied by the prescriber's role.
 // Proofs are EdDSA only: the copy's holder key is an Ed25519 key (claims::IssuePrescriptionSdJwt).
 CredentialConfiguration PrescriptionConfiguration(
-    std::function<Result<IssuedCredential>(const IssueRequest&)> issue);
+    std::function<Result<IssuedCredential>(const IssueRequest&)> issue,
+    std::function<Status(const IssueRequest&)> precheck = {});
 
 class Issuer {
  public:
