@@ -175,6 +175,7 @@ Result<json> RunSetStatus(const StatusOptions& o, const std::string& action) {
 
 struct SigninOptions {
   std::string url, license, session_file, scope = "create", resource = "MedicationRequest";
+  std::string license_sd_jwt;  // sign in by OpenID4VP claims gathering instead (UMA Grant §3.3.2)
   std::optional<uint32_t> relationship_index;
   int wait = 0;
   Who who;
@@ -191,8 +192,12 @@ Result<flow::Party> SessionParty(flow::Party physician, const json& session) {
 }
 
 Result<json> RunSignin(const SigninOptions& o) {
-  if (o.license.empty() && !o.relationship_index)
-    return Status::InvalidArgument("--license FILE (or --relationship-index N) is required");
+  if (o.license.empty() && !o.relationship_index && o.license_sd_jwt.empty())
+    return Status::InvalidArgument(
+        "--license FILE (or --license-sd-jwt FILE, or --relationship-index N) is required");
+  if (!o.license_sd_jwt.empty() && (!o.license.empty() || o.relationship_index))
+    return Status::InvalidArgument(
+        "--license-sd-jwt goes alone (not with --license or --relationship-index)");
   MDL_ASSIGN_OR_RETURN(flow::Party me, o.who.Open());
   json session_base = json::object();
   if (o.relationship_index) session_base["relationship_index"] = *o.relationship_index;
@@ -201,7 +206,15 @@ Result<json> RunSignin(const SigninOptions& o) {
   if (!o.license.empty()) {
     MDL_ASSIGN_OR_RETURN(license, ReadJson(o.license));
   }
+  std::string license_sd_jwt;
+  if (!o.license_sd_jwt.empty()) {
+    MDL_ASSIGN_OR_RETURN(Bytes b, ReadFileBytes(o.license_sd_jwt));
+    license_sd_jwt = Trim(ToString(b));  // as `oid4vci accept --out` writes it
+  }
   flow::UmaClient uma{o.url};
+  // Interactive claims gathering: a loopback claims_redirect_uri, registered with the client;
+  // the command reads the redirect itself (no browser), so nothing listens there.
+  if (!license_sd_jwt.empty()) uma.claims_redirect_uri = "http://127.0.0.1/medallion-cli/claims";
   MDL_RETURN_IF_ERROR(uma.Register());
   // The resource server answers an unauthenticated request with a permission ticket for the
   // scope it needs (UMA Grant §3.2): a create for "create", a search otherwise.
@@ -212,7 +225,11 @@ Result<json> RunSignin(const SigninOptions& o) {
                                          : flow::Call("GET", o.url + path));
   if (probe.status != 401 || !probe.body["ticket"].is_string())
     return Refused("no permission ticket from " + o.url, probe);
-  MDL_ASSIGN_OR_RETURN(Answer granted, uma.Grant(probe.body["ticket"], physician, license));
+  MDL_ASSIGN_OR_RETURN(Answer granted,
+                       license_sd_jwt.empty()
+                           ? uma.Grant(probe.body["ticket"], physician, license)
+                           : uma.GrantByPresentation(probe.body["ticket"], physician,
+                                                     license_sd_jwt));
   if (o.wait > 0) {
     MDL_ASSIGN_OR_RETURN(granted, uma.AwaitDecision(std::move(granted), o.wait));
   }
@@ -548,6 +565,11 @@ void AddPhysicianSignin(CLI::App* physician, int& rc) {
   cmd->add_option("--license", o->license,
                   "Your license credential (from `issuer onboard`); required unless "
                   "--relationship-index");
+  cmd->add_option("--license-sd-jwt", o->license_sd_jwt,
+                  "Or: your license SD-JWT VC (from `oid4vci accept`), presented by OpenID4VP "
+                  "through the container's claims interaction endpoint (UMA Grant §3.3.2) "
+                  "instead of a pushed claim token; the KB-JWT is signed by your "
+                  "authentication key");
   cmd->add_option("--relationship-index", o->relationship_index,
                   "Sign in as the provider of a relationship (docs/relationships.md): your "
                   "pairwise key of this index, matched by the patient's relationship policies");

@@ -17,6 +17,8 @@
 #include "medallion/core/json.h"
 #include "medallion/did/did_key.h"
 #include "medallion/http/http_client.h"
+#include "medallion/oid4vc/verifier.h"
+#include "medallion/roles/uma_http.h"
 #include "medallion/uma/authorization_server.h"
 #include "medallion/uma/relationship.h"
 #include "medallion/wallet/hd_key.h"
@@ -160,6 +162,7 @@ Status UmaClient::Register() {
   json meta = {{"client_name", "Dr. app"},
                {"grant_types", {uma::kUmaTicketGrant}},
                {"token_endpoint_auth_method", "client_secret_post"}};
+  if (!claims_redirect_uri.empty()) meta["redirect_uris"] = json::array({claims_redirect_uri});
   MDL_ASSIGN_OR_RETURN(Answer r, Call("POST", container + "/register", "", &meta));
   if (r.status != 201) return Status::Unavailable("client registration refused: " + Why(r));
   client_id = r.body.value("client_id", "");
@@ -205,6 +208,82 @@ Result<Answer> UmaClient::Grant(const std::string& ticket, const Party& physicia
   return first;
 }
 
+namespace {
+
+// The query parameters of a URI (form-decoded); repeated ones refused.
+Result<std::map<std::string, std::string>> QueryOf(const std::string& uri) {
+  const size_t q = uri.find('?');
+  if (q == std::string::npos) return std::map<std::string, std::string>{};
+  std::string query = uri.substr(q + 1);
+  if (const size_t hash = query.find('#'); hash != std::string::npos) query.resize(hash);
+  return ParseForm(query);
+}
+
+}  // namespace
+
+Result<Answer> UmaClient::GrantByPresentation(const std::string& ticket, const Party& physician,
+                                              const std::string& license_sd_jwt) {
+  if (claims_redirect_uri.empty())
+    return Status::FailedPrecondition("interactive claims gathering needs a claims_redirect_uri");
+  MDL_ASSIGN_OR_RETURN(Answer first, Token(ticket));
+  if (first.status == 200 || first.body.value("error", "") != "need_info" ||
+      !first.body["ticket"].is_string() || first.body.value("redirect_user", false) != true)
+    return first;
+  MDL_ASSIGN_OR_RETURN(Answer meta, Call("GET", container + "/.well-known/uma2-configuration"));
+  const std::string endpoint = meta.body.value("claims_interaction_endpoint", "");
+  if (meta.status != 200 || endpoint.empty())
+    return Status::FailedPrecondition(container + " has no claims_interaction_endpoint");
+  // UMA Grant §3.3.2: the user agent goes to the endpoint; here the client follows for her.
+  Env env = DefaultEnv();
+  const std::string state = env.rng->RandomId(24);
+  const std::string url = endpoint + "?client_id=" + PercentEncode(client_id) +
+                          "&ticket=" + PercentEncode(first.body["ticket"].get<std::string>()) +
+                          "&claims_redirect_uri=" + PercentEncode(claims_redirect_uri) +
+                          "&state=" + PercentEncode(state) + "&purpose_of_use=treatment";
+  MDL_ASSIGN_OR_RETURN(http::HttpReply to_wallet, http::HttpCall("GET", url, ""));
+  if (to_wallet.status != 302 || !to_wallet.location.starts_with(oid4vc::kRequestScheme)) {
+    if (to_wallet.status == 302) {  // §3.3.3: an error sent back to the claims_redirect_uri
+      MDL_ASSIGN_OR_RETURN(auto back, QueryOf(to_wallet.location));
+      return Answer{400, json(back)};
+    }
+    return Parse(url, to_wallet);
+  }
+  std::map<std::string, std::string> params;
+  MDL_ASSIGN_OR_RETURN(Answer carried, Parse(url, to_wallet));
+  if (carried.body["authorization_request"].is_object()) {
+    for (const auto& [k, v] : carried.body["authorization_request"].items()) {
+      if (!v.is_string()) return Status::Unavailable("a malformed authorization request");
+      params[k] = v.get<std::string>();
+    }
+  } else {
+    MDL_ASSIGN_OR_RETURN(params, QueryOf(to_wallet.location));
+  }
+  // The physician's wallet (OpenID4VP §5, §8.2): her license, only the claims asked for, a
+  // KB-JWT by her authentication key for the request's nonce and client_id.
+  MDL_ASSIGN_OR_RETURN(oid4vc::ParsedRequest request, oid4vc::ParseAuthorizationRequest(params));
+  MDL_ASSIGN_OR_RETURN(auto form, oid4vc::BuildResponse(request, {license_sd_jwt},
+                                                        physician.Signer(physician.auth), env));
+  std::string body;
+  for (const auto& [k, v] : form) body += (body.empty() ? "" : "&") + k + "=" + PercentEncode(v);
+  MDL_ASSIGN_OR_RETURN(Answer posted, PostForm(request.response_uri, body));
+  if (posted.status != 200 || !posted.body["redirect_uri"].is_string()) return posted;
+  // UMA Grant §3.3.3: back at the claims_redirect_uri with the new ticket.
+  const std::string back = posted.body["redirect_uri"];
+  if (!back.starts_with(claims_redirect_uri))
+    return Status::PermissionDenied("the container redirected elsewhere than claims_redirect_uri");
+  MDL_ASSIGN_OR_RETURN(auto returned, QueryOf(back));
+  if (returned["state"] != state)
+    return Status::PermissionDenied("the claims redirect carries another state");
+  if (returned["authorization_state"] != "claims_submitted" || returned["ticket"].empty())
+    return Answer{400, json(returned)};
+  MDL_ASSIGN_OR_RETURN(Answer granted, Token(returned["ticket"]));
+  if (granted.status == 200) {
+    if (granted.body["pct"].is_string()) pct = granted.body["pct"];
+    if (granted.body["access_token"].is_string()) rpt = granted.body["access_token"];
+  }
+  return granted;
+}
+
 Result<Answer> UmaClient::AwaitDecision(Answer a, int max_seconds) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(max_seconds);
   while (a.status != 200 && a.body.value("error", "") == "request_submitted" &&
@@ -234,11 +313,13 @@ Result<Answer> UmaClient::Request(const std::string& method, const std::string& 
 }
 
 json UmaClient::ToJson() const {
-  return {{"container", container},
-          {"client_id", client_id},
-          {"client_secret", client_secret},
-          {"pct", pct},
-          {"rpt", rpt}};
+  json j = {{"container", container},
+            {"client_id", client_id},
+            {"client_secret", client_secret},
+            {"pct", pct},
+            {"rpt", rpt}};
+  if (!claims_redirect_uri.empty()) j["claims_redirect_uri"] = claims_redirect_uri;
+  return j;
 }
 
 Result<UmaClient> UmaClient::FromJson(const json& j) {
@@ -252,6 +333,7 @@ Result<UmaClient> UmaClient::FromJson(const json& j) {
       return Status::InvalidArgument(std::string("the UMA session has no ") + name);
     *field = j[name].get<std::string>();
   }
+  c.claims_redirect_uri = StringOr(j, "claims_redirect_uri");
   return c;
 }
 

@@ -212,8 +212,11 @@ void RegisterOAuthRoutes(httplib::Server& server, uma::AuthorizationServer* a) {
     const bool wants_json =
         req.get_header_value("Accept").find("application/json") != std::string::npos;
     if (!reply.ok() || wants_json || !reply.body.contains("redirect_to")) return Send(res, reply);
+    // The 302 also carries the request as JSON (a client that drives the wallet itself reads
+    // the parameters there rather than from the Location).
+    http::SendJson(res, reply.body, 302);
     res.set_header("Cache-Control", "no-store");
-    res.set_redirect(reply.body["redirect_to"].get<std::string>(), 302);
+    res.set_header("Location", reply.body["redirect_to"].get<std::string>());
   });
   // OpenID4VP §8.2: the response endpoint the wallet posts its direct_post form to.
   server.Post(uma::kClaimsResponsePath, [a](const httplib::Request& req, httplib::Response& res) {

@@ -77,12 +77,26 @@ Result<Answer> SetLicenseStatus(const std::string& society_url, const std::strin
 
 struct UmaClient {
   std::string container, client_id, client_secret, pct, rpt;
+  // A claims_redirect_uri registered with the client (RFC 7591 redirect_uris) for interactive
+  // claims gathering (UMA Grant §3.3.2); "" registers none.
+  std::string claims_redirect_uri;
   Status Register();
   // POST /token with the ticket (and a claim token, else the PCT).
   Result<Answer> Token(const std::string& ticket, const std::string& claim_token = "");
   // The whole grant for a ticket: need_info → the license presentation (a presentation without
   // a credential when `license` is null) → RPT (kept in `rpt`), or the refusal.
   Result<Answer> Grant(const std::string& ticket, const Party& physician, const json& license);
+  // The grant by interactive claims gathering (UMA Grant §3.3.2-§3.3.3) with OpenID4VP instead
+  // of a pushed claim token, for a need_info that says redirect_user: the claims interaction
+  // endpoint (from the container's discovery) with the ticket, claims_redirect_uri (must be set
+  // and registered) and a fresh state; its 302 to the OpenID4VP request, answered by the
+  // physician's wallet (oid4vc::BuildResponse: `license_sd_jwt`, her license SD-JWT VC, with a
+  // KB-JWT by her authentication key — the key the credential is bound to) posted to the
+  // request's response_uri; the response's redirect_uri (state checked,
+  // authorization_state=claims_submitted) gives the new ticket, redeemed at the token endpoint
+  // (RPT kept in `rpt`). Any other answer on the way is returned as it is (a refusal).
+  Result<Answer> GrantByPresentation(const std::string& ticket, const Party& physician,
+                                     const std::string& license_sd_jwt);
   // UMA Grant §3.3.6: while `a` is request_submitted, polls the token endpoint with its newest
   // ticket at the interval it names (1..60 s, default 5) until the owner decides or
   // `max_seconds` would pass; the last answer (200 keeps the RPT and PCT).
