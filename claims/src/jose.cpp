@@ -70,6 +70,8 @@ std::string_view TypFor(JwtKind kind) {
       return kVpJwtType;
     case JwtKind::kDidAuth:
       return kDidAuthJwtType;
+    case JwtKind::kAuthzRequest:
+      return kAuthzRequestJwtType;
   }
   MDL_CHECK(false);
   return {};
@@ -80,6 +82,16 @@ Result<std::string> CheckDocument(JwtKind kind, const json& doc) {
     return Fail(StatusCode::kInvalidArgument, jwt_reason::kPayloadInvalid, d);
   };
   if (!doc.is_object()) return invalid("the payload is not a JSON object");
+  if (kind == JwtKind::kAuthzRequest) {
+    // RFC 9101 §4 / OpenID4VP §5: the request parameters; whose key signs is the caller's check
+    // (OpenID4VP §5.9.3: a key of the client_id's DID). No VC payload.
+    auto id = doc.find("client_id");
+    if (id == doc.end() || !id->is_string() || id->get<std::string>().empty())
+      return invalid("a request object needs a `client_id`");
+    if (doc.contains("@context") || doc.contains("vc") || doc.contains("vp"))
+      return invalid("a request object carries no credential or presentation");
+    return std::string();
+  }
   if (kind == JwtKind::kDidAuth) {
     // docs/uma.md §"Claim tokens": `sub` is the DID whose control is proven; no VC payload.
     auto sub = doc.find("sub");
@@ -158,6 +170,8 @@ Result<std::string> SignJwt(JwtKind kind, const json& document, const Signer& si
   }
   for (const char* claim : {"iss", "iat", "nbf", "exp", "aud", "nonce", "jti", "cnf"}) {
     if (kind == JwtKind::kDidAuth && std::string_view(claim) == "cnf") continue;
+    // OpenID4VP §5.2: a request's nonce is one of its parameters.
+    if (kind == JwtKind::kAuthzRequest && std::string_view(claim) == "nonce") continue;
     if (document.contains(claim)) {
       return Status::InvalidArgument(std::string("the document already has a `") + claim +
                                      "` member");
@@ -165,7 +179,7 @@ Result<std::string> SignJwt(JwtKind kind, const json& document, const Signer& si
   }
   json header = {
       {"alg", AlgName(signer.alg)}, {"kid", signer.verification_method}, {"typ", TypFor(kind)}};
-  if (options.content_type && kind != JwtKind::kDidAuth)
+  if (options.content_type && (kind == JwtKind::kCredential || kind == JwtKind::kPresentation))
     header["cty"] = kind == JwtKind::kCredential ? "vc" : "vp";
   json payload = document;
   payload["iss"] = party->empty() ? kid->did : *party;
@@ -241,9 +255,9 @@ Result<json> VerifyJwt(JwtKind kind, std::string_view jws, const did::Resolver& 
   // "When present, the cty header parameter SHOULD be vc" (vp): any other content type (a
   // nested JWT, say) is not something this verifier unwraps.
   if (auto cty = header.find("cty"); cty != header.end()) {
-    if (kind == JwtKind::kDidAuth) {
+    if (kind == JwtKind::kDidAuth || kind == JwtKind::kAuthzRequest) {
       return Fail(StatusCode::kInvalidArgument, jwt_reason::kCtyUnsupported,
-                  "a did-auth+jwt has no cty");
+                  "a " + expected_typ + " has no cty");
     }
     const std::string expected_cty =
         kind == JwtKind::kCredential ? "application/vc" : "application/vp";
@@ -293,7 +307,8 @@ Result<json> VerifyJwt(JwtKind kind, std::string_view jws, const did::Resolver& 
   const did::Relationship relationship = kind == JwtKind::kCredential
                                              ? did::Relationship::kAssertionMethod
                                              : did::Relationship::kAuthentication;
-  // kDidAuth and kPresentation both prove control: authentication methods only.
+  // kDidAuth and kPresentation both prove control: authentication methods only; so does a
+  // kAuthzRequest (the verifier authenticating itself to the wallet, DID Core §5.3.1).
   auto vm = resolver.DereferenceMethod(kid, relationship, options.resolution);
   if (!vm) return Fail(vm.error().code(), reason::kMethodUnresolved, vm.error().message());
   const bool key_fits = (alg == Alg::kEdDSA && vm->key_type == did::KeyType::kEd25519) ||

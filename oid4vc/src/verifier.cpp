@@ -12,6 +12,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "medallion/claims/jose.h"
 #include "medallion/core/encoding.h"
 #include "medallion/core/json.h"
 #include "medallion/storage/sqlite.h"
@@ -285,9 +286,21 @@ Result<std::unique_ptr<Verifier>> Verifier::Open(const std::string& path, Verifi
     // §5.9.3: with direct_post, the response_uri is the client_id without its prefix.
     if (id.substr(kRedirectUriPrefix.size()) != options.response_uri)
       return Status::InvalidArgument("a redirect_uri: client_id must name the response_uri");
+    if (options.request_signer)
+      return Status::InvalidArgument("a redirect_uri: client's requests are unsigned (§5.9.3)");
   } else if (id.starts_with(kDecentralizedIdentifierPrefix)) {
-    if (!id.substr(kDecentralizedIdentifierPrefix.size()).starts_with("did:"))
+    const std::string did_value = id.substr(kDecentralizedIdentifierPrefix.size());
+    if (!did::IsValidDid(did_value))
       return Status::InvalidArgument("a decentralized_identifier: client_id must name a DID");
+    // §5.9.3: its requests MUST be signed with a key of the DID, `kid` naming it.
+    const claims::Signer* signer = options.request_signer ? &*options.request_signer : nullptr;
+    auto kid = signer ? did::ParseDidUrl(signer->verification_method)
+                      : Result<did::DidUrl>(Status::InvalidArgument("no signer"));
+    if (signer == nullptr || !signer->sign || !kid || kid->did != did_value ||
+        kid->fragment.empty())
+      return Status::InvalidArgument(
+          "a decentralized_identifier: client needs a request_signer: a key of " + did_value +
+          " named by a DID URL (§5.9.3)");
   } else {
     return Status::InvalidArgument(
         "the client_id needs the redirect_uri: or decentralized_identifier: prefix");
@@ -362,6 +375,13 @@ Result<AuthorizationRequest> Verifier::CreateRequest(const json& dcql_query,
     first = false;
     r.uri += k + "=" + PercentEncode(v);
   }
+  if (options_.request_signer) {
+    // RFC 9101 §5.1 by value: the signed request object in `request` beside the client_id
+    // (§5.9.3: a decentralized_identifier: client's request is signed, by value too).
+    MDL_ASSIGN_OR_RETURN(std::string object, RequestObject(r.id));
+    r.uri = std::string(kRequestScheme) + "?client_id=" + PercentEncode(options_.client_id) +
+            "&request=" + PercentEncode(object);
+  }
   if (!options_.request_uri_base.empty()) {
     r.request_uri = options_.request_uri_base + r.id;
     r.uri_by_reference = std::string(kRequestScheme) +
@@ -373,10 +393,8 @@ Result<AuthorizationRequest> Verifier::CreateRequest(const json& dcql_query,
 
 Result<std::string> Verifier::RequestObject(const std::string& id) {
   if (id.empty() || id.size() > kMaxParam) return Status::NotFound("no such request");
-  if (!options_.client_id.starts_with(kRedirectUriPrefix))
-    return Status::FailedPrecondition(
-        "signed request objects (a decentralized_identifier: client) are not built");
   std::string state, nonce, dcql, enc_pem;
+  int64_t expires = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     Stmt q(db_, "SELECT state, nonce, dcql, expires, answered, enc_key FROM requests WHERE id = ?",
@@ -390,6 +408,7 @@ Result<std::string> Verifier::RequestObject(const std::string& id) {
     state = q.Col(0);
     nonce = q.Col(1);
     dcql = q.Col(2);
+    expires = q.ColInt(3);
     if (!q.ColIsNull(5)) enc_pem = q.Col(5);
   }
   // RFC 9101 §4: the request's parameters as claims; OID4VP §5.9.3: unsigned for this prefix.
@@ -411,6 +430,17 @@ Result<std::string> Verifier::RequestObject(const std::string& id) {
     claims["client_metadata"] = {
         {"jwks", {{"keys", {jwk}}}},
         {"encrypted_response_enc_values_supported", {"A128GCM", "A256GCM"}}};
+  }
+  if (options_.request_signer) {
+    // §5.9.3 decentralized_identifier: signed by a key of the DID, kid = its DID URL; RFC 9101
+    // §4: iss (the DID) and aud — §5.8: "https://self-issued.me/v2", the wallet's metadata
+    // being static here; typ oauth-authz-req+jwt (RFC 9101 §10.8). The nonce stays a request
+    // parameter (claims::SignJwt puts it back where it was).
+    claims::JwtSignOptions so;
+    so.issued_at = Now();
+    so.expires = expires;
+    so.audience = std::string(kStaticDiscoveryAudience);
+    return claims::SignJwt(claims::JwtKind::kAuthzRequest, claims, *options_.request_signer, so);
   }
   const json header = {{"alg", "none"}, {"typ", "oauth-authz-req+jwt"}};
   return Base64UrlEncode(AsBytes(header.dump())) + "." + Base64UrlEncode(AsBytes(claims.dump())) +
@@ -652,9 +682,14 @@ Result<VerifiedPresentation> Verifier::VerifyResponse(
   return out;
 }
 
-Result<ParsedRequest> ParseAuthorizationRequest(const std::map<std::string, std::string>& params) {
+namespace {
+
+// §5, §5.9.3, §8.2: the request's parameters; `signed_did` is the DID whose key signed the
+// request object they came from ("" when they were not signed).
+Result<ParsedRequest> CheckRequestParams(const std::map<std::string, std::string>& params,
+                                         const std::string& signed_did) {
   if (params.count("request") || params.count("request_uri"))
-    return Invalid("request objects (request, request_uri) are not supported yet");
+    return Invalid("a request object (request, request_uri) needs the wallet's fetcher");
   if (Param(params, "response_type") != kVpTokenResponseType)
     return Invalid("response_type must be vp_token (§5.6)");
   if (Param(params, "response_mode") != kDirectPost)
@@ -669,9 +704,11 @@ Result<ParsedRequest> ParseAuthorizationRequest(const std::map<std::string, std:
     if (r.client_id.substr(kRedirectUriPrefix.size()) != r.response_uri)
       return Invalid("a redirect_uri: client_id must equal the response_uri (§5.9.3)");
   } else if (r.client_id.starts_with(kDecentralizedIdentifierPrefix)) {
-    return Status::WithReason(StatusCode::kInvalidArgument, vp_error::kInvalidClient,
-                              "a decentralized_identifier: client_id needs a signed request "
-                              "object (§5.9.3), not supported yet");
+    if (signed_did.empty() ||
+        r.client_id.substr(kDecentralizedIdentifierPrefix.size()) != signed_did)
+      return Invalid("a decentralized_identifier: client's request must be a request object "
+                     "signed with a key of its DID (§5.9.3)");
+    r.verifier_did = signed_did;
   } else {
     return Status::WithReason(StatusCode::kInvalidArgument, vp_error::kInvalidClient,
                               "unsupported client identifier prefix");
@@ -685,52 +722,113 @@ Result<ParsedRequest> ParseAuthorizationRequest(const std::map<std::string, std:
   return r;
 }
 
+}  // namespace
+
+Result<ParsedRequest> ParseAuthorizationRequest(const std::map<std::string, std::string>& params) {
+  return CheckRequestParams(params, "");
+}
+
 Result<ParsedRequest> ParseAuthorizationRequest(const std::map<std::string, std::string>& params,
-                                                const RequestObjectFetcher& fetch) {
-  if (!params.count("request_uri")) return ParseAuthorizationRequest(params);
-  if (params.count("request"))
+                                                const RequestObjectFetcher& fetch,
+                                                const did::Resolver* resolver, int64_t now,
+                                                int64_t max_clock_skew) {
+  const bool by_reference = params.count("request_uri") != 0;
+  const bool by_value = params.count("request") != 0;
+  if (!by_reference && !by_value) return CheckRequestParams(params, "");
+  if (by_reference && by_value)
     return Invalid("request and request_uri must not both be present (RFC 9101 §5)");
-  const std::string uri = Param(params, "request_uri");
-  if (!HttpUrl(uri) || uri.size() > 2048) return Invalid("request_uri must be an http(s) URL");
-  // §5.10: request_uri_method "get" (the default) or "post"; any other value is an error.
-  std::string method = params.count("request_uri_method") ? Param(params, "request_uri_method")
-                                                          : std::string("get");
-  if (method != "get" && method != "post")
-    return Status::WithReason(StatusCode::kInvalidArgument, vp_error::kInvalidRequestUriMethod,
-                              "request_uri_method must be get or post (§5.10)");
   const std::string outer_client = Param(params, "client_id");
-  if (outer_client.empty()) return Invalid("client_id is required with request_uri (§5.10)");
-  if (!outer_client.starts_with(kRedirectUriPrefix))
+  if (outer_client.empty())
+    return Invalid("client_id is required with a request object (RFC 9101 §5, §5.10)");
+  const bool did_client = outer_client.starts_with(kDecentralizedIdentifierPrefix);
+  if (!did_client && !outer_client.starts_with(kRedirectUriPrefix))
     return Status::WithReason(StatusCode::kInvalidArgument, vp_error::kInvalidClient,
-                              "only redirect_uri: clients are supported by reference (their "
-                              "request objects are unsigned, §5.9.3); signed ones are not built");
-  if (!fetch) return Invalid("request_uri given but the wallet cannot fetch it");
-  auto body = fetch(uri, method);
-  if (!body) return Invalid("the request object could not be fetched: " + body.error().message());
-  // An Unsecured JWT (RFC 7519 §6): header.payload. with an empty signature.
-  const std::string& jwt = *body;
+                              "request objects are read for redirect_uri: (unsigned) and "
+                              "decentralized_identifier: (signed) clients only (§5.9.3)");
+  std::string jwt;
+  if (by_reference) {
+    const std::string uri = Param(params, "request_uri");
+    if (!HttpUrl(uri) || uri.size() > 2048) return Invalid("request_uri must be an http(s) URL");
+    // §5.10: request_uri_method "get" (the default) or "post"; any other value is an error.
+    std::string method = params.count("request_uri_method") ? Param(params, "request_uri_method")
+                                                            : std::string("get");
+    if (method != "get" && method != "post")
+      return Status::WithReason(StatusCode::kInvalidArgument, vp_error::kInvalidRequestUriMethod,
+                                "request_uri_method must be get or post (§5.10)");
+    if (!fetch) return Invalid("request_uri given but the wallet cannot fetch it");
+    auto body = fetch(uri, method);
+    if (!body)
+      return Invalid("the request object could not be fetched: " + body.error().message());
+    jwt = std::move(*body);
+  } else {
+    jwt = Param(params, "request");
+  }
   const size_t d1 = jwt.find('.');
   const size_t d2 = d1 == std::string::npos ? d1 : jwt.find('.', d1 + 1);
-  if (jwt.size() > kMaxVpToken || d2 == std::string::npos || d2 + 1 != jwt.size())
-    return Invalid("the request object is not an unsigned JWT (alg none, §5.9.3)");
-  auto header_bytes = Base64UrlDecode(std::string_view(jwt).substr(0, d1));
-  auto payload_bytes = Base64UrlDecode(std::string_view(jwt).substr(d1 + 1, d2 - d1 - 1));
-  if (!header_bytes || !payload_bytes) return Invalid("the request object is not base64url");
-  auto header = ParseJsonObject(ToString(*header_bytes), "request object header");
-  auto claims = ParseJsonObject(ToString(*payload_bytes), "request object");
-  if (!header || !claims) return Invalid("the request object is not a JWT of JSON objects");
-  if (header->value("alg", "") != "none")
-    return Invalid("a redirect_uri: client's request object must be unsigned (alg none, §5.9.3)");
-  if (header->contains("typ") && (*header)["typ"] != "oauth-authz-req+jwt")
-    return Invalid("the request object's typ must be oauth-authz-req+jwt (RFC 9101 §10.8)");
+  if (jwt.size() > kMaxVpToken || d2 == std::string::npos ||
+      jwt.find('.', d2 + 1) != std::string::npos)
+    return Invalid(did_client ? "the request object is not a compact JWS (RFC 7515 §7.1)"
+                              : "the request object is not an unsigned JWT (alg none, §5.9.3)");
+  const bool is_signed = d2 + 1 != jwt.size();
+  std::optional<json> claims;
+  std::string signed_did, kid;
+  if (!did_client) {
+    // An Unsecured JWT (RFC 7519 §6): header.payload. with an empty signature.
+    if (is_signed)
+      return Invalid("the request object is not an unsigned JWT: a redirect_uri: client's "
+                     "request must not be signed (alg none, §5.9.3)");
+    auto header_bytes = Base64UrlDecode(std::string_view(jwt).substr(0, d1));
+    auto payload_bytes = Base64UrlDecode(std::string_view(jwt).substr(d1 + 1, d2 - d1 - 1));
+    if (!header_bytes || !payload_bytes) return Invalid("the request object is not base64url");
+    auto header = ParseJsonObject(ToString(*header_bytes), "request object header");
+    auto body = ParseJsonObject(ToString(*payload_bytes), "request object");
+    if (!header || !body) return Invalid("the request object is not a JWT of JSON objects");
+    if (header->value("alg", "") != "none")
+      return Invalid("a redirect_uri: client's request object must be unsigned (alg none, "
+                     "§5.9.3)");
+    if (header->contains("typ") && (*header)["typ"] != claims::kAuthzRequestJwtType)
+      return Invalid("the request object's typ must be oauth-authz-req+jwt (RFC 9101 §10.8)");
+    claims = std::move(*body);
+  } else {
+    // §5.9.3 decentralized_identifier: "The request MUST be signed with a private key
+    // associated with the DID", the key named by kid and found in the DID document.
+    const std::string did_value = outer_client.substr(kDecentralizedIdentifierPrefix.size());
+    if (!is_signed)
+      return Invalid("a decentralized_identifier: client's request object must be signed "
+                     "(§5.9.3); this one is not");
+    if (!did::IsValidDid(did_value))
+      return Invalid("the decentralized_identifier: client_id does not name a DID");
+    if (resolver == nullptr || now <= 0)
+      return Invalid("this wallet cannot verify a signed request object (no DID resolver)");
+    // RFC 9101 §6.2 / RFC 7515 §5.2 through claims::VerifyJwt: alg allow-list, typ
+    // oauth-authz-req+jwt, no crit, kid a DID URL resolved to an authentication method, the
+    // signature, iat/exp.
+    claims::JwtCheckOptions co;
+    co.now = now;
+    co.max_clock_skew = std::clamp<int64_t>(max_clock_skew, 0, claims::kMaxClockSkewSeconds);
+    claims::VerifiedJwt info;
+    auto verified = claims::VerifyJwt(claims::JwtKind::kAuthzRequest, jwt, *resolver, co, &info);
+    if (!verified)
+      return Invalid("the request object's signature: " + verified.error().message());
+    const size_t hash = info.kid.find('#');
+    if (info.kid.substr(0, hash) != did_value)
+      return Invalid("the request object is signed by a key of " + info.kid.substr(0, hash) +
+                     ", not of the client's DID " + did_value + " (§5.9.3)");
+    // §5.8: without wallet metadata of ours, the audience is the static one.
+    if (verified->contains("aud") && (*verified)["aud"] != kStaticDiscoveryAudience)
+      return Invalid("the request object's aud is not https://self-issued.me/v2 (§5.8)");
+    signed_did = did_value;
+    kid = info.kid;
+    claims = std::move(*verified);
+  }
   std::map<std::string, std::string> inner;
   for (const auto& [k, v] : claims->items()) {
-    if (v.is_string()) {
-      inner[k] = v.get<std::string>();
-    } else if (k == "dcql_query" && v.is_object()) {
-      inner[k] = v.dump();
-    } else if (k == "iss" || k == "aud" || k == "iat" || k == "exp" || k == "nbf" || k == "jti") {
+    if (k == "iss" || k == "aud" || k == "iat" || k == "exp" || k == "nbf" || k == "jti") {
       continue;  // JWT claims, not request parameters
+    } else if (v.is_string()) {
+      inner[k] = v.get<std::string>();
+    } else if ((k == "dcql_query" || k == "client_metadata") && v.is_object()) {
+      inner[k] = v.dump();
     } else {
       return Invalid("request object member \"" + k + "\" has an unexpected type");
     }
@@ -738,7 +836,9 @@ Result<ParsedRequest> ParseAuthorizationRequest(const std::map<std::string, std:
   // RFC 9101 §5 / OID4VP §5.10: the client_id outside must be the request object's.
   if (Param(inner, "client_id") != outer_client)
     return Invalid("the request object's client_id is not the request's");
-  return ParseAuthorizationRequest(inner);
+  MDL_ASSIGN_OR_RETURN(ParsedRequest r, CheckRequestParams(inner, signed_did));
+  r.request_kid = kid;
+  return r;
 }
 
 Result<std::string> EncryptResponse(const json& payload, const json& jwk, const std::string& enc) {

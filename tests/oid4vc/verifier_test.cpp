@@ -228,11 +228,13 @@ TEST_CASE("oid4vp: a request is made with the spec's parameters", "[oid4vp]") {
   REQUIRE_FALSE(bad.has_value());
   CHECK(bad.error().reason() == "invalid_request");
 
-  // A decentralized_identifier: client; the wallet wants a signed request object for it.
+  // A decentralized_identifier: client; the wallet wants a signed request object for it: its
+  // plain parameters (unsigned) are refused.
   VerifierOptions o;
   o.client_id = "decentralized_identifier:" +
                 f.issuer.verification_method.substr(0, f.issuer.verification_method.find('#'));
   o.response_uri = kResponseUri;
+  o.request_signer = f.issuer;
   auto v = Verifier::Open((f.dir / "did.db").string(), o, f.env);
   REQUIRE(v.has_value());
   auto dr = (*v)->CreateRequest(LicenseQuery());
@@ -240,7 +242,9 @@ TEST_CASE("oid4vp: a request is made with the spec's parameters", "[oid4vp]") {
   CHECK(dr->params.at("client_id") == o.client_id);
   auto parsed = ParseAuthorizationRequest(dr->params);
   REQUIRE_FALSE(parsed.has_value());
-  CHECK(parsed.error().reason() == "invalid_client");
+  CHECK(parsed.error().reason() == "invalid_request");
+  CHECK_THAT(parsed.error().message(), Catch::Contains("signed"));
+  o.request_signer.reset();
 
   // Wrong client_id / response_uri pairs are refused at Open and by the wallet.
   o.client_id = "redirect_uri:https://elsewhere.example/cb";
@@ -518,8 +522,9 @@ TEST_CASE("oid4vp: a request object by reference, unsigned for redirect_uri:, fe
   refused(with("request_uri_method", "put"), "invalid_request_uri_method", "get or post");
   refused(with("client_id", "redirect_uri:https://elsewhere.example/cb"), "invalid_request",
           "client_id is not the request's");
-  refused(with("client_id", "decentralized_identifier:did:example:v"), "invalid_client",
-          "redirect_uri:");
+  refused(with("client_id", "decentralized_identifier:did:example:v"), "invalid_request",
+          "must be signed");
+  refused(with("client_id", "x509_san_dns:pharmacy.example"), "invalid_client", "redirect_uri:");
   refused(with("request_uri", "https://pharmacy.example/oid4vp/requests/gone"), "invalid_request",
           "could not be fetched");
   CHECK(ParseAuthorizationRequest(outer, nullptr).error().reason() == "invalid_request");
@@ -537,6 +542,161 @@ TEST_CASE("oid4vp: a request object by reference, unsigned for redirect_uri:, fe
   fetched.clear();
   REQUIRE(ParseAuthorizationRequest(with("request_uri_method", "post"), fetch).has_value());
   CHECK(fetched.back().second == "post");
+}
+
+// A JWS over `header` and `payload` by `signer` (the tests' own, for headers SignJwt would not
+// make).
+std::string SignRaw(const json& header, const json& payload, const claims::Signer& signer) {
+  const std::string input = Base64UrlEncode(AsBytes(header.dump())) + "." +
+                            Base64UrlEncode(AsBytes(payload.dump()));
+  return input + "." + Base64UrlEncode(*signer.sign(AsBytes(input)));
+}
+
+TEST_CASE("oid4vp: decentralized_identifier: — request objects signed by a key of the DID, "
+          "verified by the wallet through its resolver",
+          "[oid4vp]") {
+  Fixture f;
+  const std::string did = f.issuer.verification_method.substr(0, f.issuer.verification_method.find('#'));
+  VerifierOptions o;
+  o.client_id = std::string(kDecentralizedIdentifierPrefix) + did;
+  o.response_uri = kResponseUri;
+  o.request_uri_base = "https://pharmacy.example/oid4vp/requests/";
+  // §5.9.3: no signer, a signer of another DID, or a signer for a redirect_uri: client: refused.
+  CHECK(Verifier::Open((f.dir / "a.db").string(), o, f.env).error().code() ==
+        StatusCode::kInvalidArgument);
+  o.request_signer = f.holder;
+  CHECK(Verifier::Open((f.dir / "a.db").string(), o, f.env).error().code() ==
+        StatusCode::kInvalidArgument);
+  VerifierOptions ro = o;
+  ro.client_id = std::string(kRedirectUriPrefix) + kResponseUri;
+  CHECK(Verifier::Open((f.dir / "a.db").string(), ro, f.env).error().code() ==
+        StatusCode::kInvalidArgument);
+  o.request_signer = f.issuer;
+  auto v = Verifier::Open((f.dir / "did.db").string(), o, f.env);
+  REQUIRE(v.has_value());
+  auto r = (*v)->CreateRequest(LicenseQuery());
+  REQUIRE(r.has_value());
+
+  // The object: a JWS, typ oauth-authz-req+jwt, kid the DID URL; iss the DID, aud §5.8's.
+  auto object = (*v)->RequestObject(r->id);
+  REQUIRE(object.has_value());
+  const std::string jws = *object;
+  const size_t d1 = jws.find('.'), d2 = jws.rfind('.');
+  json header = json::parse(ToString(*Base64UrlDecode(jws.substr(0, d1))));
+  json body = json::parse(ToString(*Base64UrlDecode(jws.substr(d1 + 1, d2 - d1 - 1))));
+  CHECK(header == json{{"alg", "EdDSA"}, {"kid", f.issuer.verification_method},
+                       {"typ", "oauth-authz-req+jwt"}});
+  CHECK(body["client_id"] == o.client_id);
+  CHECK(body["iss"] == did);
+  CHECK(body["aud"] == "https://self-issued.me/v2");
+  CHECK(body["iat"] == kNow);
+  CHECK(body["exp"] == r->expires);
+  CHECK(body["nonce"] == r->nonce);
+  CHECK(body["state"] == r->state);
+  CHECK(body["response_uri"] == kResponseUri);
+  CHECK(body["dcql_query"].is_object());
+  // By value: the same signed object in `request` (RFC 9101 §5.1).
+  CHECK(r->uri.starts_with("openid4vp://?client_id=" + PercentEncode(o.client_id) + "&request="));
+
+  std::string served = jws;
+  RequestObjectFetcher fetch = [&](const std::string& uri,
+                                   const std::string&) -> Result<std::string> {
+    if (!uri.starts_with(o.request_uri_base)) return Status::NotFound("404");
+    return served;
+  };
+  std::map<std::string, std::string> outer = {{"client_id", o.client_id},
+                                              {"request_uri", r->request_uri}};
+  auto parsed = ParseAuthorizationRequest(outer, fetch, &f.resolver, kNow);
+  INFO((parsed ? "" : parsed.error().ToString()));
+  REQUIRE(parsed.has_value());
+  CHECK(parsed->client_id == o.client_id);
+  CHECK(parsed->verifier_did == did);
+  CHECK(parsed->request_kid == f.issuer.verification_method);
+  CHECK(parsed->nonce == r->nonce);
+  auto by_value = ParseAuthorizationRequest(
+      {{"client_id", o.client_id}, {"request", jws}}, nullptr, &f.resolver, kNow);
+  REQUIRE(by_value.has_value());
+  CHECK(by_value->state == r->state);
+  // The KB-JWT's aud is the whole client_id, prefix included; the verifier accepts the answer.
+  auto form = BuildResponse(*parsed, {f.license}, f.holder, f.env);
+  REQUIRE(form.has_value());
+  auto verified = (*v)->VerifyResponse(*form, f.resolver);
+  INFO((verified ? "" : verified.error().ToString()));
+  REQUIRE(verified.has_value());
+
+  // Refusals, each invalid_request with what is wrong.
+  auto fresh = (*v)->CreateRequest(LicenseQuery());
+  REQUIRE(fresh.has_value());
+  const std::string good = *(*v)->RequestObject(fresh->id);
+  auto refused = [&](const std::string& object_text, const std::string& client,
+                     const std::string& says, const did::Resolver* resolver) {
+    served = object_text;
+    auto p = ParseAuthorizationRequest({{"client_id", client}, {"request_uri", fresh->request_uri}},
+                                       fetch, resolver, kNow);
+    REQUIRE_FALSE(p.has_value());
+    CHECK(p.error().reason() == "invalid_request");
+    CHECK_THAT(p.error().message(), Catch::Contains(says));
+  };
+  const json claims = json::parse(
+      ToString(*Base64UrlDecode(good.substr(good.find('.') + 1,
+                                            good.rfind('.') - good.find('.') - 1))));
+  const json good_header = {{"alg", "EdDSA"}, {"kid", f.issuer.verification_method},
+                            {"typ", "oauth-authz-req+jwt"}};
+  REQUIRE(ParseAuthorizationRequest(outer, [&](auto&, auto&) -> Result<std::string> {
+            return SignRaw(good_header, claims, f.issuer);
+          }, &f.resolver, kNow).has_value());  // the raw signer makes acceptable objects
+  // No resolver: a signed object cannot be checked, so it is not read.
+  refused(good, o.client_id, "no DID resolver", nullptr);
+  // Unsigned under decentralized_identifier:.
+  refused(Base64UrlEncode(AsBytes(json{{"alg", "none"}, {"typ", "oauth-authz-req+jwt"}}.dump())) +
+              "." + Base64UrlEncode(AsBytes(claims.dump())) + ".",
+          o.client_id, "must be signed", &f.resolver);
+  // Signed under redirect_uri: (the object's own client_id aside).
+  refused(good, std::string(kRedirectUriPrefix) + kResponseUri, "must not be signed", &f.resolver);
+  // A signature that does not verify.
+  std::string tampered = good;
+  tampered[good.rfind('.') + 3] = tampered[good.rfind('.') + 3] == 'A' ? 'B' : 'A';
+  refused(tampered, o.client_id, "signature_invalid", &f.resolver);
+  json changed = claims;
+  changed["response_uri"] = "https://attacker.example/collect";
+  refused(good.substr(0, good.find('.')) + "." + Base64UrlEncode(AsBytes(changed.dump())) +
+              good.substr(good.rfind('.')),
+          o.client_id, "signature_invalid", &f.resolver);
+  // A kid of another DID (a well-formed object signed by someone else's key).
+  const std::string other_did =
+      f.holder.verification_method.substr(0, f.holder.verification_method.find('#'));
+  json by_other = claims;
+  by_other["iss"] = other_did;
+  refused(SignRaw({{"alg", "EdDSA"}, {"kid", f.holder.verification_method},
+                   {"typ", "oauth-authz-req+jwt"}},
+                  by_other, f.holder),
+          o.client_id, "not of the client's DID", &f.resolver);
+  // A kid that is not a method of the DID.
+  refused(SignRaw({{"alg", "EdDSA"}, {"kid", did + "#no-such-key"}, {"typ", "oauth-authz-req+jwt"}},
+                  claims, f.issuer),
+          o.client_id, "method_unresolved", &f.resolver);
+  // typ other than oauth-authz-req+jwt, or none.
+  refused(SignRaw({{"alg", "EdDSA"}, {"kid", f.issuer.verification_method}, {"typ", "JWT"}},
+                  claims, f.issuer),
+          o.client_id, "typ_mismatch", &f.resolver);
+  refused(SignRaw({{"alg", "EdDSA"}, {"kid", f.issuer.verification_method}}, claims, f.issuer),
+          o.client_id, "typ_mismatch", &f.resolver);
+  // An aud for another wallet (§5.8).
+  json aud = claims;
+  aud["aud"] = "https://wallet.other.example";
+  refused(SignRaw(good_header, aud, f.issuer), o.client_id, "aud", &f.resolver);
+  // The object's client_id is not the outer one.
+  json other_client = claims;
+  other_client["client_id"] = std::string(kDecentralizedIdentifierPrefix) + did + ":x";
+  refused(SignRaw(good_header, other_client, f.issuer), o.client_id,
+          "client_id is not the request's", &f.resolver);
+  // Expired.
+  served = good;
+  auto late = ParseAuthorizationRequest(outer, fetch, &f.resolver,
+                                        fresh->expires + 3600);
+  REQUIRE_FALSE(late.has_value());
+  CHECK(late.error().reason() == "invalid_request");
+  CHECK_THAT(late.error().message(), Catch::Contains("jwt_expired"));
 }
 
 TEST_CASE("oid4vp: direct_post.jwt — the response encrypted to the request's key (ECDH-ES)",

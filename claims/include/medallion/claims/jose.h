@@ -35,6 +35,10 @@ inline constexpr std::string_view kVpJwtType = "vp+jwt";
 // and whose key is one of that DID's authentication methods — proof of control of the DID for
 // one audience and nonce (the UMA claim token, the owner's sign-in, approvals).
 inline constexpr std::string_view kDidAuthJwtType = "did-auth+jwt";
+// A signed Authorization Request Object (RFC 9101 §4, typ per §10.8; OpenID4VP 1.0 §5.9.3
+// `decentralized_identifier:` clients): the request parameters as claims, `client_id` required,
+// signed by a key of the client's DID (the `nonce` member is the request's own, §5.2).
+inline constexpr std::string_view kAuthzRequestJwtType = "oauth-authz-req+jwt";
 
 // A bound on a compact JWS a verifier accepts (the header, payload and signature together).
 inline constexpr size_t kMaxJwtBytes = 256 * 1024;
@@ -65,7 +69,8 @@ inline constexpr std::string_view kAudienceMismatch = "audience_mismatch";
 inline constexpr std::string_view kNonceMismatch = "nonce_mismatch";
 }  // namespace jwt_reason
 
-enum class JwtKind { kCredential, kPresentation, kDidAuth };  // typ vc+jwt, vp+jwt, did-auth+jwt
+// typ vc+jwt, vp+jwt, did-auth+jwt, oauth-authz-req+jwt
+enum class JwtKind { kCredential, kPresentation, kDidAuth, kAuthzRequest };
 
 struct JwtSignOptions {
   int64_t issued_at = 0;  // `iat` (POSIX seconds); 0 = omit
@@ -79,7 +84,8 @@ struct JwtSignOptions {
 };
 
 // Secures `document` (a credential for kCredential, a presentation for kPresentation, a claims
-// object whose `sub` is the signer's DID for kDidAuth) as a
+// object whose `sub` is the signer's DID for kDidAuth, request parameters with a `client_id` for
+// kAuthzRequest: `iss` is then the signer's DID and the document's `nonce` stays) as a
 // compact JWS: protected header {alg, kid = signer.verification_method, typ[, cty]}, payload =
 // the document with `iss` = the issuer (holder) id and the JWT claims of `options`, both
 // serialized with RFC 8785 JCS. The signer's DID must be the credential's issuer (the
@@ -108,7 +114,8 @@ struct VerifiedJwt {
 // parsed with jcs::ParseStrict (duplicate members refused), alg in {EdDSA, ES256K} and matching
 // the key type, typ vc+jwt (vp+jwt), cty absent or vc (vp), no crit, kid resolved through
 // `resolver` under assertionMethod (authentication), iss = issuer (holder), iat/nbf/exp and
-// validFrom/validUntil within `max_clock_skew`, aud/nonce when expected. On success returns the
+// validFrom/validUntil within `max_clock_skew`, aud/nonce when expected. kDidAuth,
+// kPresentation and kAuthzRequest keys are authentication methods. On success returns the
 // payload and, if `info` is not null, fills it. Errors carry a reason code (see above):
 // invalid_argument for malformed input and refused header values, permission_denied for
 // issuer/kid/aud/nonce mismatches, failed_precondition for time failures, the resolver's code

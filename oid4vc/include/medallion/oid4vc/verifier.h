@@ -23,13 +23,15 @@
 //
 // Errors carry the §8.5 codes (dcql.h vp_error) as the Status reason; a refused presentation
 // says invalid_request with the claims module's reason (nonce_mismatch, aud_mismatch,
-// signature_invalid, ...) at the head of the detail. Request objects by reference (RFC 9101,
-// OID4VP §5.10) are made unsigned for redirect_uri: clients (§5.9.3 forbids signing them) and
-// fetched by the wallet only through a function its caller supplies (no HTTP here).
-// direct_post.jwt (§8.3): encrypted responses, ECDH-ES with A128GCM or A256GCM (RFC 7518 §4.6,
-// §5.3) to a per-request P-256 key. Not built: signed request objects (JAR), signed or
-// signed-then-encrypted responses, transaction_data (§8.4), the DC API
-// (Appendix A).
+// signature_invalid, ...) at the head of the detail. Request objects (RFC 9101, OID4VP §5.10):
+// unsigned for redirect_uri: clients (§5.9.3 forbids signing them); signed JWS (typ
+// oauth-authz-req+jwt, kid a DID URL of the client's DID) for decentralized_identifier: clients
+// (§5.9.3 requires it), by reference and by value; the wallet fetches by reference only through
+// a function its caller supplies (no HTTP here) and verifies a signed object through its
+// did::Resolver. direct_post.jwt (§8.3): encrypted responses, ECDH-ES with A128GCM or A256GCM
+// (RFC 7518 §4.6, §5.3) to a per-request P-256 key. Not built: the x509_san_dns: / x509_hash:
+// prefixes (an X.509 chain), signed or signed-then-encrypted responses, transaction_data (§8.4),
+// the DC API (Appendix A).
 #pragma once
 
 #include <cstdint>
@@ -62,6 +64,8 @@ inline constexpr std::string_view kDirectPost = "direct_post";
 inline constexpr std::string_view kDirectPostJwt = "direct_post.jwt";  // §8.3
 // The scheme of a request handed to a wallet by link or QR code (§5 examples, "openid4vp://").
 inline constexpr std::string_view kRequestScheme = "openid4vp://";
+// §5.8: the `aud` of a request object when the wallet's metadata is static (no wallet `issuer`).
+inline constexpr std::string_view kStaticDiscoveryAudience = "https://self-issued.me/v2";
 
 struct VerifierOptions {
   // The full client_id, prefix included: "redirect_uri:<response_uri>" (then it must equal the
@@ -74,6 +78,11 @@ struct VerifierOptions {
   // When set, each request also gets an id and a request object by reference (RFC 9101 §5.2,
   // OID4VP §5.10): request_uri = request_uri_base + id.
   std::string request_uri_base;
+  // Required for, and only for, a decentralized_identifier: client (§5.9.3: its requests MUST be
+  // signed with a key of the DID, named by `kid`): the signer of its request objects, whose
+  // verification_method is a DID URL of the client's DID, listed under the DID's authentication
+  // methods (the wallet's check, ParseAuthorizationRequest).
+  std::optional<claims::Signer> request_signer;
 };
 
 // What a caller may fix in a new request.
@@ -113,6 +122,8 @@ struct AuthorizationRequest {
   int64_t expires = 0;
   // With VerifierOptions::request_uri_base: the request's id, its request_uri and the
   // by-reference form openid4vp://?client_id=...&request_uri=... (§5.10, RFC 9101 §5.2).
+  // For a decentralized_identifier: client `uri` is openid4vp://?client_id=...&request=<the
+  // signed request object> (RFC 9101 §5.1: by value, signed).
   std::string id, request_uri, uri_by_reference;
 };
 
@@ -125,8 +136,9 @@ struct VerifiedPresentation {
 class Verifier {
  public:
   // Errors: invalid_argument (a client_id without a supported prefix, a redirect_uri client_id
-  // that is not "redirect_uri:" + response_uri, a response_uri that is not http(s)), the
-  // database's.
+  // that is not "redirect_uri:" + response_uri, a response_uri that is not http(s); a
+  // decentralized_identifier: client without a request_signer of its DID, a redirect_uri: one
+  // with a request_signer), the database's.
   static Result<std::unique_ptr<Verifier>> Open(const std::string& path, VerifierOptions options,
                                                 Env env);
   ~Verifier();
@@ -140,11 +152,13 @@ class Verifier {
                                              const RequestOptions& request_options = {});
 
   // The request object of request `id` (RFC 9101 §2.1) as the wallet fetches it from the
-  // request_uri: for a redirect_uri: client an Unsecured JWT (RFC 7519 §6, alg "none"; OID4VP
-  // §5.9.3: such requests cannot be signed), typ oauth-authz-req+jwt (RFC 9101 §10.8), its
-  // claims the request's parameters (dcql_query as an object). Errors: not_found (unknown,
-  // expired or answered), failed_precondition (a decentralized_identifier: client: its request
-  // objects must be signed, not built).
+  // request_uri (content type application/oauth-authz-req+jwt, RFC 9101 §10.2), typ
+  // oauth-authz-req+jwt (RFC 9101 §10.8), its claims the request's parameters (dcql_query as an
+  // object): for a redirect_uri: client an Unsecured JWT (RFC 7519 §6, alg "none"; OID4VP
+  // §5.9.3: such requests cannot be signed); for a decentralized_identifier: client a JWS by
+  // the request_signer (kid its DID URL; iss the DID, aud "https://self-issued.me/v2" (§5.8,
+  // static discovery), iat now, exp the request's expiry). Errors: not_found (unknown, expired
+  // or answered), the signer's.
   Result<std::string> RequestObject(const std::string& id);
 
   // §8.2: the form the wallet posted to response_uri. Errors (reason): invalid_request (no or
@@ -196,14 +210,17 @@ Result<std::string> EncryptResponse(const nlohmann::json& payload, const nlohman
 struct ParsedRequest {
   std::string client_id, response_uri, nonce, state;
   DcqlQuery query;
+  // decentralized_identifier: clients: the DID (client_id without its prefix) and the
+  // verification method whose signature on the request object verified.
+  std::string verifier_did, request_kid;
 };
 
 // Checks the parameters: response_type vp_token, response_mode direct_post with a response_uri
 // and no redirect_uri (§8.2), a nonce, a client_id with the redirect_uri prefix naming the
-// response_uri (§5.9.3), a valid dcql_query. Errors (reason): invalid_request; invalid_client
-// (a decentralized_identifier client_id: that prefix needs a signed request object, not
-// supported yet, or an unknown prefix); request_uri (not supported yet) is refused with
-// invalid_request. Also the query's errors (vp_formats_not_supported for another format).
+// response_uri (§5.9.3), a valid dcql_query. Errors (reason): invalid_request (also: a
+// decentralized_identifier client_id — that prefix needs a signed request object, the
+// overload below —, request and request_uri, read by the overload below); invalid_client (an
+// unknown prefix). Also the query's errors (vp_formats_not_supported for another format).
 Result<ParsedRequest> ParseAuthorizationRequest(const std::map<std::string, std::string>& params);
 
 // Fetches a request object: (request_uri, method "get" or "post") → the response body. The
@@ -211,14 +228,27 @@ Result<ParsedRequest> ParseAuthorizationRequest(const std::map<std::string, std:
 using RequestObjectFetcher =
     std::function<Result<std::string>(const std::string& uri, const std::string& method)>;
 
-// The same, also for a request by reference (§5.10, RFC 9101 §5): `client_id` + `request_uri`
-// (+ `request_uri_method` "get" or "post"), the object fetched through `fetch`. Only a
-// redirect_uri: client's Unsecured JWT (alg none) is accepted (§5.9.3); its client_id must be
-// the outer one (RFC 9101 §5: the request object's parameters are the only ones used). Errors:
-// invalid_request (another method, a fetch failure, a malformed or signed object, a client_id
-// mismatch), invalid_request_uri_method, and those of the by-value form.
+// The same, also for a request object (RFC 9101 §5): by reference, `client_id` + `request_uri`
+// (+ `request_uri_method` "get" or "post", §5.10), the object fetched through `fetch`; or by
+// value, `client_id` + `request`. The object's client_id must be the outer one (RFC 9101 §5:
+// its parameters are the only ones used), its typ (when present, and always when signed)
+// oauth-authz-req+jwt. Per prefix (§5.9.3):
+//   - redirect_uri: an Unsecured JWT (alg none) only;
+//   - decentralized_identifier: (with `resolver`) a JWS only, verified by claims::VerifyJwt: alg
+//     EdDSA or ES256K, kid a DID URL of the client_id's DID resolved through `resolver` to one
+//     of that DID's authentication methods (DID Core §5.3.1: the verifier authenticating
+//     itself; §5.9.3 asks only for a verificationMethod named by kid), iat/exp within
+//     `max_clock_skew` of `now`, aud absent or "https://self-issued.me/v2" (§5.8: this wallet's
+//     metadata is static). Without a resolver, refused.
+// Errors: invalid_request (another method, a fetch failure, a malformed object, a signed one
+// under redirect_uri:, an unsigned one under decentralized_identifier:, a signature that does
+// not verify — the claims reason code in the detail —, a kid of another DID, a client_id
+// mismatch), invalid_client (another prefix), invalid_request_uri_method, and those of the
+// by-value form.
 Result<ParsedRequest> ParseAuthorizationRequest(const std::map<std::string, std::string>& params,
-                                                const RequestObjectFetcher& fetch);
+                                                const RequestObjectFetcher& fetch,
+                                                const did::Resolver* resolver = nullptr,
+                                                int64_t now = 0, int64_t max_clock_skew = 60);
 
 // The direct_post form (vp_token, state) answering `request` from `held` SD-JWT VCs, each
 // bound to `holder` (its cnf key) with a KB-JWT (aud = client_id, nonce). Errors: access_denied
