@@ -75,7 +75,14 @@ Result<std::vector<std::string>> ContainerSdJwts(const RespondOptions& o,
 
 Result<json> RunRespond(const RespondOptions& o) {
   // Presentations go only over TLS (or to loopback): checked before anything is shown or built.
-  MDL_ASSIGN_OR_RETURN(oid4vc::ParsedRequest request, roles::ReadOid4vpRequest(o.request_uri));
+  // A decentralized_identifier: verifier's signed request object (§5.9.3): its DID resolved
+  // here (did:key, and did:web over HTTPS).
+  did::Resolver resolver;
+  resolver.Register(std::make_shared<did::DidWebResolver>(
+      std::make_shared<roles::HttpsDocumentFetcher>(roles::HttpsFetcherOptions{}), DefaultEnv(),
+      60'000));
+  MDL_ASSIGN_OR_RETURN(oid4vc::ParsedRequest request,
+                       roles::ReadOid4vpRequest(o.request_uri, &resolver));
   if (o.container.empty() == o.credentials.empty())
     return Status::InvalidArgument("give --credential FILE... or --container URL (not both)");
   if (!o.container.empty() && o.session_file.empty())
@@ -104,6 +111,7 @@ Result<json> RunRespond(const RespondOptions& o) {
                        oid4vc::MatchDcql(request.query, held));
   json out = {{"client_id", request.client_id},
               {"response_uri", request.response_uri},
+              {"verifier_did", request.verifier_did},  // "" unless signed by its DID (§5.9.3)
               {"disclosures", roles::Oid4vpDisclosurePlan(labels, held, selections)},
               {"sent", false}};
   if (!o.yes) return out;
@@ -127,6 +135,9 @@ Result<json> RunRespond(const RespondOptions& o) {
 
 void PrintPlanText(const json& r) {
   std::cerr << "The verifier " << r.value("client_id", "") << " asks for:\n";
+  if (!r.value("verifier_did", "").empty())
+    std::cerr << "  (its request is signed by a key of " << r.value("verifier_did", "")
+              << ", checked: OpenID4VP §5.9.3)\n";
   for (const json& d : r["disclosures"]) {
     std::cerr << "  " << d.value("query_id", "") << ": " << d.value("vct", "") << " from "
               << d.value("issuer", "") << " (" << d.value("credential_file", "") << ")\n";

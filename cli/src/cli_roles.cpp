@@ -123,6 +123,9 @@ void AddRoleCommands(CLI::App& app, int& rc) {
     cmd->add_option("--name", o->name, "The pharmacy's name, shown at the counter and to patients");
     cmd->add_option("--web-origin", o->web_origin,
                     "The counter app's origin (default the bound URL with localhost)");
+    cmd->add_flag("--oid4vp-redirect-uri", o->oid4vp_redirect_uri,
+                  "OpenID4VP requests as client_id redirect_uri:<response_uri>, unsigned "
+                  "(default: decentralized_identifier:<the pharmacy's DID>, signed)");
     AddVerifierOptions(cmd, o->verifier);
     AddTlsOptions(cmd, o->tls);
     l->Add(cmd, true, "--ledger");

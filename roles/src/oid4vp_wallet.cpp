@@ -101,11 +101,19 @@ Result<std::string> FetchRequestObject(const std::string& uri, const std::string
   return reply.body;
 }
 
-Result<oid4vc::ParsedRequest> ReadOid4vpRequest(std::string_view uri) {
+Result<oid4vc::ParsedRequest> ReadOid4vpRequest(std::string_view uri,
+                                                const did::Resolver* resolver,
+                                                const Clock* clock) {
   MDL_ASSIGN_OR_RETURN(auto params, Oid4vpRequestParams(uri));
-  // By value, or by reference (§5.10, RFC 9101 §5): the request object fetched from request_uri.
-  MDL_ASSIGN_OR_RETURN(oid4vc::ParsedRequest request,
-                       oid4vc::ParseAuthorizationRequest(params, FetchRequestObject));
+  did::Resolver did_key;  // did:key only, when the caller has no resolver
+  SystemClock system;
+  // By value, or by reference (§5.10, RFC 9101 §5): the request object fetched from request_uri;
+  // signed for a decentralized_identifier: client (§5.9.3), verified through the resolver.
+  MDL_ASSIGN_OR_RETURN(
+      oid4vc::ParsedRequest request,
+      oid4vc::ParseAuthorizationRequest(params, FetchRequestObject,
+                                        resolver != nullptr ? resolver : &did_key,
+                                        (clock != nullptr ? clock : &system)->NowSeconds()));
   MDL_RETURN_IF_ERROR(CheckPresentationTransport(request.response_uri));
   return request;
 }

@@ -70,7 +70,12 @@ Status PharmacyRole::Start() {
                                    svc.config.domain.starts_with("https://")
                                ? svc.config.domain
                                : url();
-  MDL_ASSIGN_OR_RETURN(oid4vp_, PharmacyOid4vp::Open(svc, o.dir + "/oid4vp.db", base, env_));
+  // OID4VP §5.9.3: client_id decentralized_identifier:<its DID>, request objects signed by its
+  // key (the receipts' key, an authentication method of its did:key); redirect_uri: on request.
+  std::optional<claims::Signer> request_signer;
+  if (!o.oid4vp_redirect_uri) request_signer = svc.config.receipt_signer;
+  MDL_ASSIGN_OR_RETURN(oid4vp_, PharmacyOid4vp::Open(svc, o.dir + "/oid4vp.db", base, env_,
+                                                     std::move(request_signer)));
   oid4vp_->RegisterRoutes(
       http, [counter](const httplib::Request& req,
                       httplib::Response& res) -> std::optional<std::string> {

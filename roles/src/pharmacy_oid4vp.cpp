@@ -61,12 +61,20 @@ json PrescriptionDcqlQuery(bool controlled) {
 Result<std::unique_ptr<PharmacyOid4vp>> PharmacyOid4vp::Open(PharmacyService& service,
                                                              const std::string& db_path,
                                                              const std::string& base_url,
-                                                             Env env) {
+                                                             Env env,
+                                                             std::optional<claims::Signer> signer) {
   std::string base = base_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
   oid4vc::VerifierOptions o;
   o.response_uri = base + kResponsePath;
-  o.client_id = std::string(oid4vc::kRedirectUriPrefix) + o.response_uri;  // §5.9.3
+  if (signer) {
+    // §5.9.3 decentralized_identifier: the DID of the signing key; its request objects signed.
+    const std::string& vm = signer->verification_method;
+    o.client_id = std::string(oid4vc::kDecentralizedIdentifierPrefix) + vm.substr(0, vm.find('#'));
+    o.request_signer = std::move(signer);
+  } else {
+    o.client_id = std::string(oid4vc::kRedirectUriPrefix) + o.response_uri;  // §5.9.3
+  }
   o.request_uri_base = base + kRequestObjectPath;
   o.request_ttl_seconds = kRequestTtlSeconds;
   MDL_ASSIGN_OR_RETURN(std::unique_ptr<oid4vc::Verifier> v,

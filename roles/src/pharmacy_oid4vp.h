@@ -6,7 +6,8 @@
 //   POST /web/v1/counter/oid4vp/requests      (pharmacist) {"controlled"?, "encrypted"?} → 201 the
 //        request: by reference (openid4vp://?client_id=...&request_uri=...) and by value
 //   GET  /web/v1/counter/oid4vp/requests/<id> (pharmacist) → {"status", "result"?, "error"?}
-//   GET  /pharmacy/v1/oid4vp/requests/<id>    the request object (RFC 9101, alg none: §5.9.3)
+//   GET  /pharmacy/v1/oid4vp/requests/<id>    the request object (RFC 9101; OID4VP §5.9.3: a
+//        JWS by the pharmacy's DID key for decentralized_identifier:, alg none for redirect_uri:)
 //   POST /pharmacy/v1/oid4vp/response         the response_uri (direct_post, §8.2), public
 #pragma once
 
@@ -40,11 +41,13 @@ nlohmann::json PrescriptionDcqlQuery(bool controlled);
 class PharmacyOid4vp {
  public:
   // `base_url`: the origin the wallet reaches the pharmacy at (its response_uri and request
-  // objects live there). The client_id is "redirect_uri:" + base_url + "/pharmacy/v1/oid4vp/
-  // response". `service` outlives this. Errors: the verifier's (its file: `db_path`).
-  static Result<std::unique_ptr<PharmacyOid4vp>> Open(PharmacyService& service,
-                                                      const std::string& db_path,
-                                                      const std::string& base_url, Env env);
+  // objects live there). With `request_signer` (a key of the pharmacy's DID, named by a DID
+  // URL) the client_id is "decentralized_identifier:" + that DID and the request objects are
+  // signed (OID4VP §5.9.3); without, "redirect_uri:" + base_url + "/pharmacy/v1/oid4vp/
+  // response", unsigned. `service` outlives this. Errors: the verifier's (its file: `db_path`).
+  static Result<std::unique_ptr<PharmacyOid4vp>> Open(
+      PharmacyService& service, const std::string& db_path, const std::string& base_url, Env env,
+      std::optional<claims::Signer> request_signer = std::nullopt);
 
   // Authorizes a staff request (sends the error and returns nullopt otherwise); returns the
   // account.

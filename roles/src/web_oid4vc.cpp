@@ -48,7 +48,9 @@ class WalletWeb {
       uri.pop_back();
     while (!uri.empty() && (uri.front() == ' ' || uri.front() == '\n')) uri.erase(0, 1);
     // §5: the request's parameters, checked; the response_uri only over TLS (or loopback).
-    Result<oid4vc::ParsedRequest> request = ReadOid4vpRequest(uri);
+    // A decentralized_identifier: verifier's signed request object (§5.9.3) is verified here
+    // (did:key; the container's routes have no other resolver).
+    Result<oid4vc::ParsedRequest> request = ReadOid4vpRequest(uri, nullptr, o_.env.clock);
     if (!request) return http::SendError(res, request.error());
     uma::Reply kept = o_.as->ListCredentials(*token);
     if (!kept.ok()) return http::SendError(res, kept.status);
@@ -58,6 +60,7 @@ class WalletWeb {
     p.request = std::move(*request);
     json out = {{"client_id", p.request.client_id},
                 {"response_uri", p.request.response_uri},
+                {"verifier_did", p.request.verifier_did},  // "" unless signed by its DID
                 {"expires_in", kPlanTtl},
                 {"can_sign", static_cast<bool>(o_.holder.sign)},
                 {"held", p.held.size()}};

@@ -846,9 +846,13 @@ TEST_CASE("Pharmacy: a refusal notice reaches only the prescriber, from the pres
 }
 
 // The pharmacy as an OpenID4VP verifier (roles/src/pharmacy_oid4vp.h): a request by reference,
-// the wallet's answer by direct_post, the pipeline with its reason codes behind it.
+// the wallet's answer by direct_post, the pipeline with its reason codes behind it. Both client
+// identifier prefixes (OID4VP §5.9.3): redirect_uri: (unsigned request objects) and
+// decentralized_identifier:<the pharmacy's did:key> (request objects signed by its key, verified
+// by the wallet through its resolver), what `pharmacy serve` uses.
 TEST_CASE("Pharmacy: OpenID4VP direct_post runs the dispense pipeline, each refusal named",
           "[claims][pharmacy][oid4vp]") {
+  const bool did_client = GENERATE(false, true);
   SdWorld w;
   roles::PharmacyService svc;
   svc.config = w.Config(w.pharmacy, w.secret);
@@ -860,28 +864,56 @@ TEST_CASE("Pharmacy: OpenID4VP direct_post runs the dispense pipeline, each refu
   svc.env = w.env;
   int dispensed = 0;
   svc.on_dispensed = [&](const DispenseResult&) { ++dispensed; };
+  std::optional<Signer> request_signer;
+  if (did_client) request_signer = w.pharmacy.SignerFor(w.pharmacy.DidKey());
   auto opened = roles::PharmacyOid4vp::Open(svc, (w.dir / "oid4vp.db").string(),
-                                            "https://pharmacy.example/", w.env);
+                                            "https://pharmacy.example/", w.env, request_signer);
   REQUIRE(opened);
   roles::PharmacyOid4vp& ph = **opened;
-  const std::string client = "redirect_uri:https://pharmacy.example/pharmacy/v1/oid4vp/response";
+  const std::string client =
+      did_client ? "decentralized_identifier:" + w.pharmacy.DidKey()
+                 : "redirect_uri:https://pharmacy.example/pharmacy/v1/oid4vp/response";
   CHECK(ph.client_id() == client);
   const Signer holder = w.holder.SignerFor(w.holder.DidKey());
 
-  // The wallet's side: the request fetched by reference (the request object, alg none).
+  // The wallet's side: the request fetched by reference (the request object: alg none, or a JWS
+  // by the pharmacy's key checked against its DID document).
   auto wallet_reads = [&](const json& made) {
     const std::string uri = made["uri"];
     CHECK(uri.starts_with("openid4vp://?client_id="));
     std::map<std::string, std::string> outer = {{"client_id", made["client_id"]},
                                                 {"request_uri", made["request_uri"]}};
+    std::string object;
     auto parsed = oid4vc::ParseAuthorizationRequest(
-        outer, [&](const std::string& u, const std::string&) -> Result<std::string> {
+        outer,
+        [&](const std::string& u, const std::string&) -> Result<std::string> {
           const std::string prefix = "https://pharmacy.example/pharmacy/v1/oid4vp/requests/";
           if (!u.starts_with(prefix)) return Status::NotFound("404");
-          return ph.verifier().RequestObject(u.substr(prefix.size()));
-        });
+          auto o = ph.verifier().RequestObject(u.substr(prefix.size()));
+          if (o) object = *o;
+          return o;
+        },
+        &w.resolver, w.env.clock->NowSeconds());
     INFO((parsed ? "" : parsed.error().ToString()));
     REQUIRE(parsed);
+    const json header = json::parse(ToString(*Base64UrlDecode(object.substr(0, object.find('.')))));
+    CHECK(header["typ"] == "oauth-authz-req+jwt");
+    if (did_client) {
+      CHECK(header["alg"] == "EdDSA");
+      CHECK(header["kid"] == w.pharmacy.DidKey() + "#" + w.pharmacy.Multikey());
+      CHECK(parsed->verifier_did == w.pharmacy.DidKey());
+      // A signed request object is not what a redirect_uri: client sends; the wallet refuses it.
+      std::map<std::string, std::string> as_redirect = outer;
+      as_redirect["client_id"] = "redirect_uri:https://pharmacy.example/pharmacy/v1/oid4vp/response";
+      auto refused = oid4vc::ParseAuthorizationRequest(
+          as_redirect, [&](const std::string&, const std::string&) -> Result<std::string> {
+            return object;
+          });
+      CHECK_FALSE(refused);
+    } else {
+      CHECK(header["alg"] == "none");
+      CHECK(parsed->verifier_did.empty());
+    }
     return *parsed;
   };
   auto answer = [&](const oid4vc::ParsedRequest& req, const std::string& sd) {

@@ -1,8 +1,13 @@
 // OpenID4VP 1.0 interop, the pharmacy as the verifier (docs/openid4vc.md "The pharmacy as an
 // OpenID4VP verifier"): under `medallion up`, Dr. Rivera prescribes (command line) a pharmacy
 // copy bound to a key this script holds; a pharmacist (a passkey from the pharmacy's setup link)
-// makes a presentation request at the pharmacy; the OpenWallet Foundation's holder-side library
-// @openid4vc/openid4vp 0.4.6 (an independent implementation) parses and resolves it, the
+// makes a presentation request at the pharmacy — client_id decentralized_identifier:<the
+// pharmacy's did:key> (OpenID4VP §5.9.3), its request object a JWS by the pharmacy's key, by
+// value (request=) and by reference (request_uri) —; the OpenWallet Foundation's holder-side
+// library @openid4vc/openid4vp 0.4.6 (an independent implementation) parses and resolves it,
+// verifying the signed request object through its verifyJwt callback (the DID resolved by
+// @digitalbazaar/did-method-key 5.3.0, the key an authentication method, the signature checked
+// by jose 5; a tampered object is refused), the
 // presentation is built with @sd-jwt/sd-jwt-vc 0.19.0 (KB-JWT for the request's nonce and the
 // client_id), their library makes the direct_post response and submits it, and the pharmacy
 // dispenses (the staff's outcome: dispensed, with the pipeline's receipt). Refusals first, on
@@ -22,9 +27,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { passkeyFromLink } from '../server/bad_input_lib.mjs';
 
-let Openid4vpClient, parseOpenid4vpAuthorizationRequest, setGlobalConfig, SDJwtVcInstance, digest, generateSalt, CompactEncrypt, importJWK;
+let Openid4vpClient, parseOpenid4vpAuthorizationRequest, setGlobalConfig, SDJwtVcInstance, digest, generateSalt, CompactEncrypt, importJWK, compactVerify, DidKey, Ed25519Multikey;
 try {
-  ({ CompactEncrypt, importJWK } = await import('jose'));
+  ({ CompactEncrypt, importJWK, compactVerify } = await import('jose'));
+  DidKey = await import('@digitalbazaar/did-method-key');
+  Ed25519Multikey = await import('@digitalbazaar/ed25519-multikey');
   ({ Openid4vpClient, parseOpenid4vpAuthorizationRequest } = await import('@openid4vc/openid4vp'));
   ({ setGlobalConfig } = await import('@openid4vc/oauth2'));
   ({ SDJwtVcInstance } = await import('@sd-jwt/sd-jwt-vc'));
@@ -169,11 +176,34 @@ async function main() {
   const anonymous = await fetch(`${pharmacy}/web/v1/counter/oid4vp/requests`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   check('a presentation request needs a pharmacist\'s session (401/403)', anonymous.status === 401 || anonymous.status === 403, anonymous.status);
   const made = await newRequest();
-  check('the pharmacist makes a request: openid4vp:// by reference and by value, client_id redirect_uri:', made.status === 201 && made.json.uri.startsWith('openid4vp://?client_id=redirect_uri') && made.json.uri_by_value.startsWith('openid4vp://?') && made.json.client_id.startsWith('redirect_uri:'), made);
+  const pharmacyDid = field('pharmacy', 'did');
+  check('the pharmacist makes a request: openid4vp:// by reference and by value (a signed request=), client_id decentralized_identifier:<the pharmacy\'s DID>', made.status === 201 && made.json.uri.startsWith('openid4vp://?client_id=decentralized_identifier') && made.json.uri.includes('&request_uri=') && made.json.uri_by_value.includes('&request=') && made.json.client_id === `decentralized_identifier:${pharmacyDid}` && pharmacyDid.startsWith('did:key:'), made);
   const clientId = made.json.client_id;
 
-  // Their holder-side library parses and resolves the request (by value).
-  const wallet = new Openid4vpClient({ callbacks: { fetch, hash: (data, alg) => new Uint8Array(crypto.createHash(alg.replace('-', '').toLowerCase()).update(data).digest()) } });
+  // Their holder-side library resolves the request; its verifyJwt callback checks the request
+  // object's signature as §5.9.3 says: the DID resolved (their did:key driver), the kid's
+  // verification method in the document (under authentication), the JWS verified by jose.
+  const didDriver = DidKey.driver();
+  didDriver.use({ multibaseMultikeyHeader: 'z6Mk', fromMultibase: Ed25519Multikey.from });
+  const verifiedBy = [];
+  const verifyJwt = async (signer, { compact }) => {
+    if (signer.method !== 'did') return { verified: false };
+    const did = signer.didUrl.split('#')[0];
+    const doc = await didDriver.get({ did });
+    const vm = (doc.verificationMethod ?? []).find((m) => m.id === signer.didUrl);
+    const authn = (doc.authentication ?? []).some((a) => (typeof a === 'string' ? a : a.id) === signer.didUrl);
+    if (!vm || !authn || !vm.publicKeyMultibase?.startsWith('z6Mk')) return { verified: false };
+    const raw = unbase58(vm.publicKeyMultibase.slice(1)).subarray(2);  // after the 0xed01 header
+    const jwk = { kty: 'OKP', crv: 'Ed25519', x: b64u(raw) };
+    try {
+      await compactVerify(compact, await importJWK(jwk, 'EdDSA'));
+    } catch {
+      return { verified: false };
+    }
+    verifiedBy.push(signer.didUrl);
+    return { verified: true, signerJwk: jwk };
+  };
+  const wallet = new Openid4vpClient({ callbacks: { fetch, verifyJwt, hash: (data, alg) => new Uint8Array(crypto.createHash(alg.replace('-', '').toLowerCase()).update(data).digest()) } });
   const resolveRequest = async (uri) => {
     const parsed = parseOpenid4vpAuthorizationRequest({ authorizationRequest: uri });
     return wallet.resolveOpenId4vpAuthorizationRequest({ authorizationRequestPayload: parsed.params });
@@ -181,21 +211,26 @@ async function main() {
   const resolved = await resolveRequest(made.json.uri_by_value);
   const nonceOf = (r) => r.authorizationRequestPayload.nonce;
   const query = resolved.dcql?.query;
-  check('their library resolves it: redirect_uri client, direct_post, a DCQL query for the prescription vct', resolved.client.prefix === 'redirect_uri' && resolved.authorizationRequestPayload.response_mode === 'direct_post' && query?.credentials?.[0]?.meta?.vct_values?.[0] === PRESCRIPTION_VCT && !JSON.stringify(query).includes('"sub"'), { client: resolved.client, query });
-  // The by-reference form: the request object is an unsigned JWT (alg none, §5.9.3).
+  check('their library resolves it by value: decentralized_identifier client, the signature verified with the DID\'s key, direct_post, a DCQL query for the prescription vct', resolved.client.prefix === 'decentralized_identifier' && resolved.client.identifier === pharmacyDid && resolved.client.didUrl?.startsWith(`${pharmacyDid}#`) && verifiedBy.length === 1 && resolved.authorizationRequestPayload.response_mode === 'direct_post' && query?.credentials?.[0]?.meta?.vct_values?.[0] === PRESCRIPTION_VCT && !JSON.stringify(query).includes('"sub"'), { client: resolved.client, query, verifiedBy });
+  // The by-reference form: the request object is a JWS (typ oauth-authz-req+jwt, kid a DID URL
+  // of the pharmacy's DID, aud https://self-issued.me/v2 per §5.8).
   const object = await fetch(made.json.request_uri);
   const objectText = await object.text();
   const objectHeader = JSON.parse(Buffer.from(objectText.split('.')[0], 'base64url').toString());
-  check('the request object by reference: application/oauth-authz-req+jwt, alg none, the same nonce', object.headers.get('content-type').startsWith('application/oauth-authz-req+jwt') && objectHeader.alg === 'none' && JSON.parse(Buffer.from(objectText.split('.')[1], 'base64url').toString()).nonce === resolved.authorizationRequestPayload.nonce, objectHeader);
-
-  // What their library does with the by-reference form (reported, not asserted: 0.4.6 treats
-  // every request object as a signed JAR).
+  const objectBody = JSON.parse(Buffer.from(objectText.split('.')[1], 'base64url').toString());
+  check('the request object by reference: application/oauth-authz-req+jwt, EdDSA by the pharmacy\'s DID key, typ oauth-authz-req+jwt, aud self-issued.me/v2, the same nonce', object.headers.get('content-type').startsWith('application/oauth-authz-req+jwt') && objectHeader.alg === 'EdDSA' && objectHeader.typ === 'oauth-authz-req+jwt' && objectHeader.kid.startsWith(`${pharmacyDid}#`) && objectBody.aud === 'https://self-issued.me/v2' && objectBody.client_id === clientId && objectBody.nonce === nonceOf(resolved), { objectHeader, objectBody });
+  const byRef = await resolveRequest(made.json.uri);
+  check('their library resolves it by reference too (fetched, signature verified, the same nonce)', byRef.client.prefix === 'decentralized_identifier' && verifiedBy.length === 2 && nonceOf(byRef) === nonceOf(resolved), { client: byRef.client });
+  // A request object altered on the way (another response_uri) is refused by their library.
+  const forged = { ...objectBody, response_uri: 'https://attacker.example/collect' };
+  const forgedUri = `openid4vp://?client_id=${encodeURIComponent(clientId)}&request=${objectText.split('.')[0]}.${b64u(JSON.stringify(forged))}.${objectText.split('.')[2]}`;
+  let forgedError = null;
   try {
-    const byRef = await resolveRequest(made.json.uri);
-    console.log(`# their library resolves the request by reference too (nonce ${byRef.authorizationRequestPayload.nonce === nonceOf(resolved) ? 'the same' : 'different'})`);
+    await resolveRequest(forgedUri);
   } catch (e) {
-    console.log(`# their library refuses the request by reference: ${String(e?.message || e).split('\n')[0].slice(0, 200)}`);
+    forgedError = String(e?.message || e);
   }
+  check('a request object altered after signing is refused by their library (the signature does not verify)', forgedError !== null && /verif/i.test(forgedError) && verifiedBy.length === 2, forgedError);
 
   // The presentation: @sd-jwt/sd-jwt-vc with a KB-JWT by our key.
   const sdjwt = new SDJwtVcInstance({

@@ -236,3 +236,43 @@ TEST_CASE("oid4vp wallet: direct_post of the presentation and of the refusal", "
   CHECK(none.error().reason() == oid4vc::vp_error::kAccessDenied);
   CHECK(v.bodies.size() == 2);
 }
+
+TEST_CASE("oid4vp wallet: a decentralized_identifier: verifier's signed request, read with its DID",
+          "[oid4vp]") {
+  Fixture f;
+  FakeVerifier v;
+  // The verifier's DID is the issuer's did:key here; its request objects are signed (§5.9.3).
+  const std::string vm = f.issuer.verification_method;
+  const std::string did = vm.substr(0, vm.find('#'));
+  oid4vc::VerifierOptions o;
+  o.client_id = std::string(oid4vc::kDecentralizedIdentifierPrefix) + did;
+  o.response_uri = v.Url("/cb");
+  o.request_signer = f.issuer;
+  auto verifier = oid4vc::Verifier::Open((f.dir / "did.db").string(), o, f.env);
+  REQUIRE(verifier);
+  auto request = (*verifier)->CreateRequest(AskQuery());
+  REQUIRE(request);
+  // By value (request=<JWS>): verified through the default did:key resolver at the caller's time.
+  auto parsed = roles::ReadOid4vpRequest(request->uri, nullptr, f.env.clock);
+  INFO((parsed ? "" : parsed.error().ToString()));
+  REQUIRE(parsed);
+  CHECK(parsed->client_id == o.client_id);
+  CHECK(parsed->verifier_did == did);
+  CHECK(parsed->request_kid == vm);
+  // Posted and accepted: the KB-JWT's aud is the whole client_id.
+  auto sent = roles::PostOid4vpResponse(*parsed, {f.card}, f.holder, f.env);
+  REQUIRE(sent);
+  REQUIRE(v.bodies.size() == 1);
+  auto form = roles::ParseForm(v.bodies[0]);
+  REQUIRE(form);
+  did::Resolver resolver;
+  CHECK((*verifier)->VerifyResponse(*form, resolver).has_value());
+  // The same signed request read a day later: expired (exp = the request's expiry).
+  auto later = (*verifier)->CreateRequest(AskQuery());
+  REQUIRE(later);
+  FakeClock tomorrow{(int64_t{1'780'000'000} + 86400) * 1000};
+  auto stale = roles::ReadOid4vpRequest(later->uri, nullptr, &tomorrow);
+  REQUIRE_FALSE(stale);
+  CHECK(stale.error().reason() == oid4vc::vp_error::kInvalidRequest);
+  CHECK(stale.error().message().find("jwt_expired") != std::string::npos);
+}

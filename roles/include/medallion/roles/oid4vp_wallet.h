@@ -15,6 +15,7 @@
 #include "medallion/claims/signer.h"
 #include "medallion/core/env.h"
 #include "medallion/core/status.h"
+#include "medallion/did/resolver.h"
 #include "medallion/oid4vc/dcql.h"
 #include "medallion/oid4vc/verifier.h"
 
@@ -41,8 +42,11 @@ Result<std::string> FetchRequestObject(const std::string& uri, const std::string
 
 // ParseAuthorizationRequest of the URI's parameters (by value, or by reference through
 // FetchRequestObject), then the response_uri's transport checked (before anything is shown or
-// built).
-Result<oid4vc::ParsedRequest> ReadOid4vpRequest(std::string_view uri);
+// built). A decentralized_identifier: verifier's signed request object (OID4VP §5.9.3) is
+// verified through `resolver` (null: did:key only) at `clock`'s time (null: the system's).
+Result<oid4vc::ParsedRequest> ReadOid4vpRequest(std::string_view uri,
+                                                const did::Resolver* resolver = nullptr,
+                                                const Clock* clock = nullptr);
 
 // The SD-JWT VCs among a container's kept credentials (GET /owner/v1/credentials rows with
 // format dc+sd-jwt), with a label per credential ("container:<id>").

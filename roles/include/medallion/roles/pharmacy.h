@@ -31,6 +31,10 @@ struct PharmacyOptions {
   std::string domain;  // the origin presentations are bound to (default: the bound URL)
   std::string name = "Pharmacy";  // shown at the counter and to patients' containers
   std::string web_origin;  // the counter app's origin (default: the bound URL, as "localhost")
+  // OpenID4VP requests (docs/openid4vc.md): client_id "decentralized_identifier:" + the
+  // pharmacy's DID with request objects signed by its key (OID4VP §5.9.3), or, with this set,
+  // "redirect_uri:" + its response_uri with unsigned ones (for wallets that cannot resolve it).
+  bool oid4vp_redirect_uri = false;
   VerifierOptions verifier;
   TlsFiles tls;
   LedgerClientOptions ledger;  // required (log_key)

@@ -99,6 +99,7 @@ function planView(plan, ctx, reset) {
   return h('section', { class: 'card stack', id: 'present-plan', 'aria-labelledby': 'present-plan-title' },
     h('h2', { id: 'present-plan-title' }, `${who} asks to see`),
     h('p', {}, 'Verifier: ', code(plan.client_id)),
+    plan.verifier_did ? h('p', { class: 'hint', id: 'present-verifier-did' }, 'Its request is signed by a key of ', code(plan.verifier_did), ' (checked).') : null,
     h('p', { class: 'hint' }, 'Your answer goes to ', code(plan.response_uri), '.'),
     plan.can_answer
       ? h('ul', { class: 'cards', id: 'present-credentials' }, (plan.disclosures || []).map(credentialCard))
