@@ -105,6 +105,8 @@ const UMA = [
   ['roles/src/uma_http.cpp DELETE pattern', 'DELETE', '/introspect'],
   ['roles/src/uma_http.cpp POST "/uma/permission"', 'POST', '/uma/permission'],
   ['roles/src/uma_http.cpp POST R"(/uma/requests/([A-Za-z0-9_-]{1,64})/decision)"', 'POST', `/uma/requests/${ID}/decision`],
+  ['roles/src/uma_http.cpp GET uma::kClaimsInteractionPath', 'GET', '/uma/claims_interaction'],
+  ['roles/src/uma_http.cpp POST uma::kClaimsResponsePath', 'POST', '/uma/claims_interaction/response', 'form'],
   ['roles/src/uma_http.cpp POST "/owner/v1/challenge"', 'POST', '/owner/v1/challenge', 'mints'],
   ['roles/src/uma_http.cpp POST "/owner/v1/session"', 'POST', '/owner/v1/session'],
   ['roles/src/uma_http.cpp GET "/owner/v1/policies"', 'GET', '/owner/v1/policies'],
@@ -170,6 +172,9 @@ const CONTAINER_WEB = [
   ['roles/src/web_http.cpp GET "/web/v1/recovery"', 'GET', '/web/v1/recovery'],
   ['roles/src/web_http.cpp GET "/web/v1/address"', 'GET', '/web/v1/address'],
   ['roles/src/web_http.cpp POST "/web/v1/links"', 'POST', '/web/v1/links', 'mints'],
+  ['roles/src/web_oid4vc.cpp POST "/web/v1/oid4vp/plan"', 'POST', '/web/v1/oid4vp/plan'],
+  ['roles/src/web_oid4vc.cpp POST R"(/web/v1/oid4vp/([A-Za-z0-9_-]{1,64})/approve)"', 'POST', `/web/v1/oid4vp/${ID}/approve`],
+  ['roles/src/web_oid4vc.cpp POST R"(/web/v1/oid4vp/([A-Za-z0-9_-]{1,64})/decline)"', 'POST', `/web/v1/oid4vp/${ID}/decline`],
 ];
 const PHYSICIAN = [
   ['roles/src/web_http.cpp GET "/web/v1/physician/state"', 'GET', '/web/v1/physician/state'],

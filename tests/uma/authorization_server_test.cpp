@@ -644,6 +644,21 @@ TEST_CASE("security: tickets, tokens, claims and containers", "[uma][security]")
     CHECK(Http(w.as->RegisterClient({{"grant_types", {"password"}}}, "")) == 400);
     CHECK(w.as->RegisterClient({{"redirect_uris", {"http://evil.example/cb"}}}, "").body["error"] ==
           "invalid_redirect_uri");
+    // The loopback exception parses the authority (RFC 3986 §3.2), it does not match a prefix.
+    for (const char* bad :
+         {"http://localhost.evil.example/cb", "http://127.0.0.1@evil.example/cb",
+          "http://127.0.0.1.evil.example/cb", "http://localhost:80@evil.example/cb",
+          "http://[::1].evil.example/cb", "http://localhost:/cb", "http://localhost:8x/cb",
+          "https://user@evil.example/cb", "https:///cb", "ftp://localhost/cb"}) {
+      INFO(bad);
+      CHECK(w.as->RegisterClient({{"redirect_uris", {bad}}}, "").body["error"] ==
+            "invalid_redirect_uri");
+    }
+    for (const char* good : {"http://127.0.0.1:8123/cb", "http://localhost/cb?x=1",
+                             "http://[::1]:9/cb", "https://app.example/cb"}) {
+      INFO(good);
+      CHECK(Http(w.as->RegisterClient({{"redirect_uris", {good}}}, "")) == 201);
+    }
   }
 }
 

@@ -193,7 +193,8 @@ TEST_CASE("claims interaction: a replayed direct_post is refused", "[uma][claims
   CHECK(again.body.dump().find("claims_submitted") == std::string::npos);
 }
 
-TEST_CASE("claims interaction: a KB-JWT with the wrong nonce is refused and ends the gathering",
+TEST_CASE("claims interaction: a KB-JWT with the wrong nonce is refused and leaves the gathering "
+          "open",
           "[uma][claims_interaction]") {
   Gathering g;
   oid4vc::ParsedRequest request = g.Request(g.Interact(g.NeedInfoTicket()));
@@ -204,13 +205,55 @@ TEST_CASE("claims interaction: a KB-JWT with the wrong nonce is refused and ends
   CHECK_FALSE(r.ok());
   CHECK(r.body["error"] == "invalid_request");
   CHECK(r.body["error_description"].get<std::string>().find("nonce") != std::string::npos);
-  // The client hears of it (UMA Grant §3.3.3), with its state and no ticket.
-  Form q = QueryOf(r.body["redirect_uri"]);
-  CHECK(q["error"] == "access_denied");
+  // Not the holder's answer to this request: the client hears nothing, nothing is spent.
+  CHECK_FALSE(r.body.contains("redirect_uri"));
+  Reply ok = g.w.as->ClaimsPresentation(g.Answer(request, license));
+  REQUIRE(ok.ok());
+  CHECK(QueryOf(ok.body["redirect_uri"])["authorization_state"] == "claims_submitted");
+}
+
+TEST_CASE("claims interaction: a garbled post or a §8.5 error post leaves the gathering open",
+          "[uma][claims_interaction]") {
+  Gathering g;
+  const oid4vc::ParsedRequest request = g.Request(g.Interact(g.NeedInfoTicket()));
+  const std::string license = g.w.LicenseSdJwt(g.w.physician);
+  const Form good = g.Answer(request, license);
+  // Anyone who saw the link knows the state.
+  Reply garbled = g.w.as->ClaimsPresentation(
+      {{"state", request.state}, {"vp_token", R"({"license":["not-an-sd-jwt~"]})"}});
+  CHECK_FALSE(garbled.ok());
+  CHECK(garbled.body["error"] == "invalid_request");
+  CHECK_FALSE(garbled.body.contains("redirect_uri"));
+  Reply not_json = g.w.as->ClaimsPresentation({{"state", request.state}, {"vp_token", "{"}});
+  CHECK_FALSE(not_json.ok());
+  CHECK_FALSE(not_json.body.contains("redirect_uri"));
+  // A presentation with the signature of its KB-JWT broken.
+  Form forged = good;
+  std::string& vp = forged["vp_token"];
+  const size_t tilde = vp.rfind('~');
+  REQUIRE(tilde != std::string::npos);
+  const size_t sig = vp.rfind('.');
+  REQUIRE(sig != std::string::npos);
+  REQUIRE(sig > tilde);
+  vp[sig + 2] = vp[sig + 2] == 'A' ? 'B' : 'A';
+  Reply bad_sig = g.w.as->ClaimsPresentation(forged);
+  CHECK_FALSE(bad_sig.ok());
+  CHECK_FALSE(bad_sig.body.contains("redirect_uri"));
+  // OpenID4VP §8.5: "the wallet declined" — anyone can say so; noted, not terminal.
+  Reply declined = g.w.as->ClaimsPresentation(
+      {{"state", request.state}, {"error", "access_denied"}, {"error_description", "no"}});
+  CHECK(declined.ok());
+  CHECK_FALSE(declined.body.contains("redirect_uri"));
+  CHECK(declined.body.dump().find("claims_submitted") == std::string::npos);
+  // The physician's wallet still answers.
+  Reply ok = g.w.as->ClaimsPresentation(good);
+  REQUIRE(ok.ok());
+  Form q = QueryOf(ok.body["redirect_uri"]);
+  CHECK(q["authorization_state"] == "claims_submitted");
   CHECK(q["state"] == "client-state-1");
-  CHECK(q.count("ticket") == 0);
-  // The request is spent: the right answer now comes too late.
-  CHECK_FALSE(g.w.as->ClaimsPresentation(g.Answer(request, license)).ok());
+  REQUIRE(g.Token({{"ticket", q["ticket"]}}).ok());
+  // ... once.
+  CHECK_FALSE(g.w.as->ClaimsPresentation(good).ok());
 }
 
 TEST_CASE("claims interaction: an answer posted with another ticket's state is refused",
@@ -223,12 +266,14 @@ TEST_CASE("claims interaction: an answer posted with another ticket's state is r
   crossed["state"] = b.state;  // a's presentation (a's nonce) for b's request
   Reply r = g.w.as->ClaimsPresentation(crossed);
   CHECK_FALSE(r.ok());
-  CHECK(QueryOf(r.body["redirect_uri"])["state"] == "b");
-  CHECK(QueryOf(r.body["redirect_uri"])["error"] == "access_denied");
-  // a's own answer still goes through.
+  CHECK_FALSE(r.body.contains("redirect_uri"));  // b's nonce is not in it: b stays open
+  // a's own answer still goes through, and b's.
   Reply ok = g.w.as->ClaimsPresentation(g.Answer(a, license));
   REQUIRE(ok.ok());
   CHECK(QueryOf(ok.body["redirect_uri"])["state"] == "a");
+  Reply ok_b = g.w.as->ClaimsPresentation(g.Answer(b, license));
+  REQUIRE(ok_b.ok());
+  CHECK(QueryOf(ok_b.body["redirect_uri"])["state"] == "b");
 }
 
 TEST_CASE("claims interaction: an unregistered claims_redirect_uri is refused, not redirected",
@@ -270,11 +315,16 @@ TEST_CASE("claims interaction: a presentation without the claims asked for, or f
           "license checks, is refused",
           "[uma][claims_interaction]") {
   Gathering g;
-  auto refused = [&](const Form& form, const std::string& reason) {
+  auto refused = [&](const Form& form, const std::string& reason,
+                     const oid4vc::ParsedRequest& request) {
     Reply r = g.w.as->ClaimsPresentation(form);
     CHECK_FALSE(r.ok());
     CHECK(r.body["error_description"].get<std::string>().find(reason) != std::string::npos);
     CHECK(QueryOf(r.body["redirect_uri"])["error"] == "access_denied");
+    // The holder answered: the gathering is over; her full answer now finds no request.
+    Reply late = g.w.as->ClaimsPresentation(g.Answer(request, g.w.LicenseSdJwt(g.w.physician)));
+    CHECK_FALSE(late.ok());
+    CHECK_FALSE(late.body.contains("redirect_uri"));
   };
   SECTION("license_type withheld") {
     oid4vc::ParsedRequest request = g.Request(g.Interact(g.NeedInfoTicket()));
@@ -285,24 +335,28 @@ TEST_CASE("claims interaction: a presentation without the claims asked for, or f
                                   return c.path == json::array({"license_type"});
                                 }),
                  claims.end());
-    refused(g.Answer(less, g.w.LicenseSdJwt(g.w.physician)), "license_type");
+    refused(g.Answer(less, g.w.LicenseSdJwt(g.w.physician)), "license_type", request);
   }
-  SECTION("an untrusted issuer") {
+  SECTION("an untrusted issuer: refused, but anyone can issue himself one, so not terminal") {
     oid4vc::ParsedRequest request = g.Request(g.Interact(g.NeedInfoTicket()));
-    refused(g.Answer(request, g.w.LicenseSdJwt(g.w.physician, "MD-1", nullptr,
-                                               &g.w.rogue_society)),
-            "untrusted_issuer");
+    Reply r = g.w.as->ClaimsPresentation(g.Answer(
+        request, g.w.LicenseSdJwt(g.w.physician, "MD-1", nullptr, &g.w.rogue_society)));
+    CHECK_FALSE(r.ok());
+    CHECK(r.body["error_description"].get<std::string>().find("untrusted_issuer") !=
+          std::string::npos);
+    CHECK_FALSE(r.body.contains("redirect_uri"));
+    REQUIRE(g.w.as->ClaimsPresentation(g.Answer(request, g.w.LicenseSdJwt(g.w.physician))).ok());
   }
   SECTION("a license bound to a key that is not the DID's") {
     oid4vc::ParsedRequest request = g.Request(g.Interact(g.NeedInfoTicket()));
     refused(g.Answer(request, g.w.LicenseSdJwt(g.w.physician, "MD-12345", &g.w.stranger),
                      &g.w.stranger),
-            "holder_binding");
+            "holder_binding", request);
   }
   SECTION("a revoked license") {
     g.w.revoked.insert("MD-12345");
     oid4vc::ParsedRequest request = g.Request(g.Interact(g.NeedInfoTicket()));
-    refused(g.Answer(request, g.w.LicenseSdJwt(g.w.physician)), "license_status");
+    refused(g.Answer(request, g.w.LicenseSdJwt(g.w.physician)), "license_status", request);
   }
 }
 

@@ -88,6 +88,49 @@ json AuthorizationServer::Discovery() const {
 
 // --- clients ---
 
+namespace {
+
+// A client's redirect URI (RFC 6749 §3.1.2, RFC 8252 §7.3, RFC 9700 §4.1.3): https, or http to
+// the loopback interface only — the authority (RFC 3986 §3.2) parsed, not matched by prefix,
+// so "http://localhost.evil.example/" and "http://127.0.0.1@evil.example/" are refused: no
+// userinfo, the host exactly 127.0.0.1, localhost or [::1], an optional decimal port.
+bool AcceptableRedirectUri(const std::string& uri) {
+  if (uri.size() > 2048) return false;
+  auto authority_of = [&](size_t from) {
+    const size_t end = uri.find_first_of("/?#", from);
+    return uri.substr(from, end == std::string::npos ? std::string::npos : end - from);
+  };
+  if (uri.rfind("https://", 0) == 0) {
+    const std::string authority = authority_of(8);
+    return !authority.empty() && authority.find('@') == std::string::npos;
+  }
+  if (uri.rfind("http://", 0) != 0) return false;
+  const std::string authority = authority_of(7);
+  if (authority.find('@') != std::string::npos) return false;
+  std::string host = authority, port;
+  if (!authority.empty() && authority[0] == '[') {
+    const size_t close = authority.find(']');
+    if (close == std::string::npos) return false;
+    host = authority.substr(0, close + 1);
+    const std::string rest = authority.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest[0] != ':') return false;
+      port = rest.substr(1);
+      if (port.empty()) return false;
+    }
+  } else if (const size_t colon = authority.find(':'); colon != std::string::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+    if (port.empty()) return false;
+  }
+  if (port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return false;
+  return host == "127.0.0.1" || host == "localhost" || host == "[::1]";
+}
+
+}  // namespace
+
 Reply AuthorizationServer::RegisterClient(const json& metadata,
                                           std::string_view initial_access_token) {
   if (!metadata.is_object())
@@ -147,9 +190,7 @@ Reply AuthorizationServer::RegisterClient(const json& metadata,
       return Error(StatusCode::kInvalidArgument, "invalid_redirect_uri",
                    "redirect_uris is an array");
     for (const json& u : *r) {
-      if (!u.is_string() || (u.get<std::string>().rfind("https://", 0) != 0 &&
-                             u.get<std::string>().rfind("http://127.0.0.1", 0) != 0 &&
-                             u.get<std::string>().rfind("http://localhost", 0) != 0)) {
+      if (!u.is_string() || !AcceptableRedirectUri(u.get<std::string>())) {
         return Error(StatusCode::kInvalidArgument, "invalid_redirect_uri",
                      "redirect URIs are https (or loopback http)");
       }

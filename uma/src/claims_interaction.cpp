@@ -167,10 +167,8 @@ Reply AuthorizationServer::ClaimsInteraction(const std::map<std::string, std::st
   if (!purpose.empty() && !IsPurposeOfUse(purpose))
     return back_with_error("invalid_request", "purpose_of_use is not a known purpose of use");
 
-  auto request = impl_->vp_->CreateRequest(LicenseQuery());
-  if (!request) return Internal(request.error());
-
   Impl::Lock lock(*impl_);
+  std::optional<oid4vc::AuthorizationRequest> request;
   std::optional<Reply> refused;
   Status st = impl_->Tx([&]() -> Status {
     auto consumed = impl_->ConsumeTicket(ticket);
@@ -194,6 +192,11 @@ Reply AuthorizationServer::ClaimsInteraction(const std::map<std::string, std::st
                          {"reason", "ticket of another client"}});
     }
     chain["client"] = client_id;
+    // The OpenID4VP request only once the ticket is ours: a bad or spent ticket stores nothing
+    // in the verifier (a failure here rolls the ticket's consumption back).
+    auto created = impl_->vp_->CreateRequest(LicenseQuery());
+    if (!created) return created.error();
+    request = std::move(*created);
     json record = {{"gathering",
                     {{"client", client_id},
                      {"claims_redirect_uri", redirect},
@@ -209,6 +212,7 @@ Reply AuthorizationServer::ClaimsInteraction(const std::map<std::string, std::st
   });
   if (!st.ok()) return Internal(st);
   if (refused) return *refused;
+  if (!request) return Internal(Status::Internal("no OpenID4VP request was made"));
   json params = json::object();
   for (const auto& [k, v] : request->params) params[k] = v;
   return Answer({{"redirect_to", request->uri}, {"authorization_request", params}});
@@ -217,29 +221,113 @@ Reply AuthorizationServer::ClaimsInteraction(const std::map<std::string, std::st
 Reply AuthorizationServer::ClaimsPresentation(const std::map<std::string, std::string>& form) {
   if (!ClaimsInteractionEnabled())
     return Error(StatusCode::kNotFound, "not_found", "claims interaction is not offered here");
-  // OpenID4VP §8.2: the Verifier's checks (state known, unexpired and unanswered — spent by this
-  // post whatever its outcome — then each SD-JWT+KB, the nonce and aud, the DCQL query); the
-  // slow parts (DID resolution) run without the server's lock.
-  auto verified = impl_->vp_->VerifyResponse(form, *options_.resolver);
+  // Whoever sees the openid4vp:// link or QR code learns the request's state and nonce and can
+  // post to the response_uri, so a post ends the gathering (spends the OpenID4VP request and
+  // consumes the gathering record, the client hearing access_denied) only when its answer
+  // could only come from a holder of a license of a trusted issuer:
+  //   - not terminal (400 to the poster, nothing spent, the physician's wallet may still answer):
+  //     an unknown/expired/answered state or a malformed form (ReadResponse); the wallet's §8.5
+  //     error response (noted with the request, answered 200, as the pharmacy does: anyone can
+  //     post it); a presentation whose issuer signature or KB-JWT (signature by cnf, nonce, aud,
+  //     freshness) does not verify; a credential that is not a license SD-JWT VC of a trusted
+  //     issuer (anyone can issue himself one under his own DID); a DID that did not resolve now.
+  //   - terminal (refused, access_denied to the client, UMA Grant §3.3.3): a verified,
+  //     key-bound license of a trusted issuer that fails the rest — claims the query asks for
+  //     withheld (§6.4), the license's status, its key not of its DID, another DID than the
+  //     chain's. Only its holder can post that, so the holder answered.
+  //   - success: claims_submitted with a new ticket.
+  auto pending = impl_->vp_->ReadResponse(form);
+  std::string open_error, open_description;  // non-terminal: answered here, nothing spent
+  StatusCode open_code = StatusCode::kInvalidArgument;
   std::optional<Impl::Claims> gathered;
-  Status refusal;
-  if (verified) {
-    auto it = verified->credentials.find("license");
-    if (it == verified->credentials.end() || it->second.size() != 1) {
-      refusal = Status::PermissionDenied("the response presents no license");
+  Status refusal;  // terminal when not ok
+  if (!pending) {
+    if (pending.error().reason().empty()) return Internal(pending.error());
+    open_error = pending.error().reason();
+    open_description = pending.error().message();
+  } else if (!pending->error.empty()) {
+    // §8.5: the wallet declined (or someone says it did). Kept with the request; not terminal.
+    (void)impl_->vp_->RecordOutcome(pending->id,
+                                    {{"status", "declined"},
+                                     {"error", pending->error},
+                                     {"error_description", pending->error_description}});
+  } else {
+    auto it = pending->presentations.find("license");
+    const oid4vc::CredentialQuery* cq = pending->query.Find("license");
+    if (it == pending->presentations.end() || it->second.size() != 1 || cq == nullptr) {
+      open_error = oid4vc::vp_error::kInvalidRequest;
+      open_description = "the response presents no license";
     } else {
-      // The purpose comes with the gathering record; it is set below.
-      auto c = impl_->LicenseClaims(it->second.front());
-      if (c) {
-        gathered = std::move(*c);
+      // Appendix B.3.6: the issuer's signature, the KB-JWT's (by cnf) with this request's
+      // nonce and aud = our client_id — the slow parts (DID resolution) without the lock.
+      const oid4vc::VerifierOptions& vo = impl_->vp_->options();
+      claims::SdJwtVerifyOptions o;
+      o.require_key_binding = true;
+      o.expected_audience = vo.client_id;
+      o.expected_nonce = pending->nonce;
+      o.kb_max_age_seconds = vo.kb_max_age_seconds;
+      o.max_clock_skew_seconds = vo.max_clock_skew_seconds;
+      auto v = claims::VerifySdJwt(it->second.front(), *options_.resolver, o,
+                                   *impl_->env_.clock);
+      if (!v) {
+        open_error = oid4vc::vp_error::kInvalidRequest;
+        open_description = v.error().message();
+      } else if (v->vct != kLicenseVct || !v->key_bound ||
+                 !Contains(options_.trusted_issuers, v->issuer)) {
+        open_error = oid4vc::vp_error::kInvalidRequest;
+        open_description = v->vct != kLicenseVct ? "credential_type: not a license SD-JWT VC"
+                           : !v->key_bound       ? "holder_binding: no key binding"
+                                                 : "untrusted_issuer: " + v->issuer +
+                                                       " is not a trusted license issuer";
       } else {
-        refusal = c.error();
+        // §6.4 / §8.6: what was disclosed must satisfy the query.
+        auto payload = ParseJsonObject(v->payload_json, "sd-jwt payload");
+        auto selected = payload ? oid4vc::SelectClaims(*cq, *payload)
+                                : Result<std::vector<std::string>>(payload.error());
+        if (!selected) {
+          refusal = Status::PermissionDenied(
+              "credential query \"license\" is not satisfied by the disclosed claims: " +
+              selected.error().message());
+        } else if (auto c = impl_->LicenseClaims(*v); c) {
+          gathered = std::move(*c);  // the purpose comes with the gathering record, below
+        } else if (c.error().code() == StatusCode::kUnavailable) {
+          open_error = "temporarily_unavailable";
+          open_description = c.error().message();
+          open_code = StatusCode::kUnavailable;  // 503: the wallet may post again
+        } else {
+          refusal = c.error();
+        }
       }
     }
-  } else {
-    refusal = verified.error();
   }
-  const std::string vp_state = Param(form, "state");
+  if (pending && open_error.empty() && pending->error.empty()) {
+    // Terminal from here on: the request is answered once (a concurrent post loses here).
+    if (Status spent = impl_->vp_->Spend(pending->state); !spent.ok()) {
+      if (spent.reason().empty()) return Internal(spent);
+      open_error = spent.reason();
+      open_description = spent.message();
+    } else {
+      (void)impl_->vp_->RecordOutcome(
+          pending->id, {{"status", refusal.ok() ? "answered" : "refused"},
+                        {"error_description", refusal.message()}});
+    }
+  }
+  if (!open_error.empty() || (pending && !pending->error.empty())) {
+    // A post to no open request (unknown, expired or answered state; a malformed form) changes
+    // nothing, not even the log: anyone can send one. One to an open request is noted.
+    if (!pending) return Error(open_code, open_error, open_description);
+    Impl::Lock lock(*impl_);
+    const bool declined = open_error.empty();
+    Status st = impl_->Tx([&]() -> Status {
+      return impl_->Log({{"event", "claims.presentation"},
+                         {"outcome", declined ? "declined" : "not_accepted"},
+                         {"reason", declined ? pending->error : open_description}});
+    });
+    if (!st.ok()) return Internal(st);
+    if (declined) return Answer(json::object());  // §8.2: 200; the request stays open
+    return Error(open_code, open_error, open_description);
+  }
+  const std::string vp_state = pending->state;  // decrypted, for direct_post.jwt
 
   Impl::Lock lock(*impl_);
   Reply reply;

@@ -335,8 +335,12 @@ class AuthorizationServer {
   // license checks (trusted issuer, license status, the cnf key a key of the sub DID), then the
   // gathered claims are kept in a new ticket of the chain. 200 {"redirect_uri":
   // claims_redirect_uri?authorization_state=claims_submitted&ticket=...&state=...} (UMA Grant
-  // §3.3.3); a refusal is 400 invalid_request (§8.5), with "redirect_uri" carrying the error
-  // back to the client when the request is known.
+  // §3.3.3). Anyone who saw the request link can post here, so a post ends the gathering only
+  // when a verified, key-bound license of a trusted issuer answers: its refusal (claims
+  // withheld, license status, key not of its DID) is 400 invalid_request with "redirect_uri"
+  // carrying access_denied back to the client. Anything else leaves the request open and
+  // spends nothing: a malformed or unverifiable post, another issuer's credential (400), a DID
+  // that did not resolve (503), the wallet's §8.5 error (200 {}, noted with the request).
   Reply ClaimsPresentation(const std::map<std::string, std::string>& form);
 
   // Anchors pending disclosure entries once `log_batch` have accumulated (called after
