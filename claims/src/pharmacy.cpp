@@ -836,6 +836,23 @@ LicenseStatusCheck MakeLicenseStatusCheck(StatusChecker& checker) {
   };
 }
 
+Status SdJwtLicenseStatus(const LicenseStatusCheck& check, const json& sd_jwt_payload) {
+  const json* entries = nullptr;
+  if (sd_jwt_payload.is_object()) {
+    auto status = sd_jwt_payload.find("status");
+    if (status != sd_jwt_payload.end() && status->is_object()) {
+      auto it = status->find(kBitstringStatusMechanism);
+      if (it != status->end() && (it->is_object() || it->is_array())) entries = &*it;
+    }
+  }
+  if (entries == nullptr)
+    return Status(StatusCode::kUnavailable,
+                  std::string("the license carries no status entry (status.") +
+                      kBitstringStatusMechanism + ")",
+                  rx_reason::kLicenseStatusUnavailable);
+  return check(json{{"credentialStatus", *entries}});
+}
+
 std::unique_ptr<LedgerPort> MakeInProcessLedgerPort(ledger::Log* log) {
   return std::make_unique<InProcessLedgerPort>(log);
 }

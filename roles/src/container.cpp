@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "medallion/claims/ledger_entries.h"
+#include "medallion/claims/pharmacy.h"
 #include "medallion/core/hash.h"
 #include "medallion/core/json.h"
 #include "medallion/core/metrics.h"
@@ -209,6 +210,11 @@ Status ContainerRole::Open(const std::string& base_url) {
   ao.trusted_issuers = o.verifier.trusted;
   ao.resolver = &verifier_->resolver();
   ao.license_status = verifier_->LicenseStatus();
+  // The physician may sign in with her license SD-JWT VC by OpenID4VP (UMA Grant §3.3.2 claims
+  // interaction, docs/uma.md): its status is that of the W3C license it was issued from.
+  ao.sd_jwt_license_status = [check = ao.license_status](const nlohmann::json& payload) {
+    return claims::SdJwtLicenseStatus(check, payload);
+  };
   if (ledger_port_) {
     ao.ledger = ledger_port_.get();
     ao.owner_signer = keys_->Signer();

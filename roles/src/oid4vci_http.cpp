@@ -9,6 +9,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "medallion/claims/pharmacy.h"
 #include "medallion/core/bytes.h"
 #include "medallion/core/json.h"
 #include "medallion/http/http.h"
@@ -185,6 +186,14 @@ Result<std::string> SocietyLicenseClaims(claims::Society& society, const std::st
                    {"schedules", MemberOr(e, "schedules")}};
     auto until = ParseXmlDateTime(e.value("valid_until", ""));
     if (until) claims["exp"] = *until;
+    // Its status: the W3C license's Bitstring Status List entries (suspension, revocation),
+    // carried under the SD-JWT VC "status" claim (SD-JWT VC §3.2.2.2) as a status mechanism of
+    // its own, "bitstring_status_list" (the Token Status List's "status_list" is another
+    // mechanism of that claim; docs/openid4vc.md). Always visible: a verifier needs it.
+    auto vc = society.LicenseCredential(license_id);
+    if (!vc) return vc.error();
+    if (const json& entries = MemberOr(*vc, "credentialStatus"); !entries.is_null())
+      claims["status"] = {{std::string(claims::kBitstringStatusMechanism), entries}};
     return claims.dump();
   }
   return Status::FailedPrecondition("the license's number is no longer in the directory");

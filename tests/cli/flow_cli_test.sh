@@ -80,6 +80,14 @@ rc=$?; [[ $rc == 1 && ! -e nolicense.json ]] && ok "an unknown license number is
 "$M" consent signin --url "$DB" "${DR[@]}" --session-file dr.session >/dev/null && pair_phone "$DB" dr.session dr-phone.db && ok "Dr. Rivera: her container and phone" || bad "dr container/phone"
 "$M" physician signin --url "$PB" "${DR[@]}" --license license.json --session-file dr-uma.json --json >signin.json && [[ -n "$(json_get rpt <dr-uma.json)" ]] &&
   ok "physician signin: UMA grant with her license presentation → RPT" || bad "physician signin"
+# The same sign-in with her license as an SD-JWT VC from the society (OpenID4VCI), presented by
+# OpenID4VP in the container's UMA claims interaction (issue 19; UMA Grant §3.3.2).
+"$M" oid4vci offer --url "$SOCIETY" --admin-token-file "$ADMIN" --license-id "$(json_get license_id <onboard.json)" --json >offer.json &&
+  "$M" oid4vci accept "$(json_get offer_uri <offer.json)" --tx-code "$(json_get tx_code <offer.json)" "${DR[@]}" --out license.sd-jwt --allow-insecure-loopback >/dev/null &&
+  node -e 'const p=JSON.parse(Buffer.from(require("fs").readFileSync("license.sd-jwt","utf8").split("~")[0].split(".")[1],"base64url"));process.exit(p.status&&p.status.bitstring_status_list?0:1)' &&
+  ok "oid4vci offer/accept: her license as an SD-JWT VC, its status entry always visible" || bad "SD-JWT license"
+"$M" physician signin --url "$PB" "${DR[@]}" --license-sd-jwt license.sd-jwt --session-file dr-vp.json --json >signin-vp.json 2>signin-vp.err && [[ -n "$(json_get rpt <dr-vp.json)" ]] &&
+  ok "physician signin --license-sd-jwt: UMA claims interaction by OpenID4VP → RPT" || bad "physician signin --license-sd-jwt: $(cat signin-vp.err)"
 "$M" physician write --session-file dr-uma.json --in "$RUN/medication-request.json" --out stored.json --json >written.json &&
   [[ "$(json_get resourceType <stored.json)" == MedicationRequest && -n "$(json_get id <stored.json)" ]] && ok "physician write: MedicationRequest/$(json_get id <stored.json)" || bad "physician write"
 HOLDER="$("$M" relationship pseudonym --store "$RUN/patient/patient.wallet" --passphrase-file "$RUN/patient/passphrase.txt" | json_get pseudonym)"
@@ -126,6 +134,9 @@ node -e 'const r=JSON.parse(require("fs").readFileSync("stored.json"));r.medicat
 "$M" pharmacy present --url "$PHARMACY" "${ALICE[@]}" --container "$PB" --session-file alice.session --rx rx2.json --out p-rev.json >/dev/null &&
   "$M" pharmacy dispense --presentation p-rev.json >/dev/null 2>rev.err
 rc=$?; [[ $rc == 1 ]] && grep -q license_revoked rev.err && ok "the pharmacy refuses it: license_revoked" || bad "revoked rc=$rc $(cat rev.err)"
+
+"$M" physician signin --url "$PB" "${DR[@]}" --license-sd-jwt license.sd-jwt --session-file dr-vp2.json 2>vp-rev.err
+rc=$?; [[ $rc != 0 && ! -s dr-vp2.json ]] && grep -q "license_status" vp-rev.err && ok "the patient's container refuses her revoked SD-JWT license: $(grep -o 'license_status[^"]*' vp-rev.err | head -1 | cut -c1-60)" || bad "revoked SD-JWT sign-in rc=$rc $(cat vp-rev.err)"
 
 # --- stop everything ---
 kill -TERM "$UP_PID"; wait "$UP_PID"; UP_PID=""

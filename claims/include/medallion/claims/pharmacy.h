@@ -82,6 +82,15 @@ using LicenseStatusCheck = std::function<Status(const nlohmann::json& license_vc
 // (reason license_status_unavailable). `checker` must outlive the returned function.
 LicenseStatusCheck MakeLicenseStatusCheck(StatusChecker& checker);
 
+// A license as an SD-JWT VC (the society's OpenID4VCI dc+sd-jwt credential) carries the W3C
+// license's Bitstring Status List entries in its "status" claim (SD-JWT VC §3.2.2.2) under this
+// mechanism's name: {"status": {"bitstring_status_list": <credentialStatus>}}.
+inline constexpr char kBitstringStatusMechanism[] = "bitstring_status_list";
+// The status of such a license, its processed payload given: `check` (MakeLicenseStatusCheck)
+// on those entries; a payload without them is unavailable (license_status_unavailable), as a
+// W3C license without credentialStatus is.
+Status SdJwtLicenseStatus(const LicenseStatusCheck& check, const nlohmann::json& sd_jwt_payload);
+
 struct PharmacyConfig {
   std::string pharmacy_did;
   std::string domain;                                // the verifier's origin for challenges
