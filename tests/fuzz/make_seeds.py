@@ -491,6 +491,14 @@ def oid4vc_seeds():
         "response_uri=https://pharmacy.example/oid4vp/response",
         "nonce=n-0S6_WzA2Mj", "state=s-1", "dcql_query=" + json.dumps(dcql)])
     write("oid4vc", "request", b"\x01" + request.encode())
+    signed = {"client_id": "decentralized_identifier:@DID@", "response_type": "vp_token",
+              "response_mode": "direct_post", "response_uri": "https://pharmacy.example/oid4vp/response",
+              "nonce": "n-0S6_WzA2Mj", "state": "s-1", "aud": "https://self-issued.me/v2",
+              "iat": 1780000000, "exp": 1780000600, "dcql_query": dcql}
+    write("oid4vc", "request_signed", b"\x01" + "\n".join([
+        "client_id=decentralized_identifier:@DID@",
+        "request_uri=https://pharmacy.example/oid4vp/requests/r1",
+        "object=@SIGNED@" + json.dumps(signed)]).encode())
     write("oid4vc", "response_valid", b"\x02" + b"state=@STATE@\nvp_token=@VP@")
     write("oid4vc", "response_error", b"\x02" + b"state=@STATE@\nerror=access_denied")
     write("oid4vc", "response_self_check", b"\x02")

@@ -3,7 +3,10 @@
 //   0  a DCQL query (OpenID4VP §6) as JSON text: parsed; a parsed query must serialize and parse
 //      again to the same JSON, and is matched against a held SD-JWT VC;
 //   1  an authorization request's parameters (OpenID4VP §5), one "name=value" per line: parsed
-//      as a wallet does, and answered from the held credential when it parses;
+//      as a wallet does, and answered from the held credential when it parses; then again with a
+//      request object (RFC 9101): the "object" line is what the request_uri answers, "@SIGNED@"
+//      at its head a JWS by the DID key of "@DID@" (a did:key) over the rest (so fuzzed claims
+//      get past the signature), read with a did:key resolver;
 //   2  a direct_post response form (OpenID4VP §8.2), lines as in 1, to a fresh request of the
 //      verifier; "@STATE@" stands for that request's state and "@VP@" for a valid vp_token of it;
 //   3  a token request form (OpenID4VCI §6.1), lines as in 1; "@CODE@" stands for a fresh
@@ -12,7 +15,8 @@
 //      for a c_nonce bound to it and "@PROOF@" for a proof JWT by the holder key whose payload
 //      is the text after the first newline (so fuzzed claims get past the signature).
 // Invariants: a parsed DCQL query round-trips; a presentation the wallet built for a request
-// verifies at the verifier that made it; nothing crashes, leaks or hangs.
+// verifies at the verifier that made it; a decentralized_identifier: request is accepted only
+// signed by a key of its DID; nothing crashes, leaks or hangs.
 #include <nlohmann/json.hpp>
 
 #include <map>
@@ -101,9 +105,29 @@ void FuzzDcql(Fixture& f, std::string_view text) {
 }
 
 void FuzzRequest(Fixture& f, std::string_view text) {
-  auto parsed = ParseAuthorizationRequest(Form(text));
-  if (!parsed) return;
-  (void)BuildResponse(*parsed, {f.license}, f.holder, f.env);
+  std::map<std::string, std::string> form = Form(text);
+  auto parsed = ParseAuthorizationRequest(form);
+  if (parsed) (void)BuildResponse(*parsed, {f.license}, f.holder, f.env);
+
+  const std::string& vm = f.issuer_signer.verification_method;
+  const std::string did = vm.substr(0, vm.find('#'));
+  for (auto& [name, value] : form) Substitute(value, "@DID@", did);
+  std::string object = form.count("object") ? form["object"] : "";
+  form.erase("object");
+  if (object.starts_with("@SIGNED@")) {
+    const json header = {{"alg", "EdDSA"}, {"kid", vm}, {"typ", "oauth-authz-req+jwt"}};
+    object = fuzz::SignCompact(f.issuer_signer, header.dump(), object.substr(8));
+  }
+  auto by_object = ParseAuthorizationRequest(
+      form, [&](const std::string&, const std::string&) -> Result<std::string> { return object; },
+      &f.resolver, fuzz::kNowSeconds);
+  if (!by_object) return;
+  if (by_object->client_id.starts_with(kDecentralizedIdentifierPrefix)) {
+    MDL_FUZZ_CHECK(by_object->client_id == std::string(kDecentralizedIdentifierPrefix) + did);
+    MDL_FUZZ_CHECK(by_object->verifier_did == did);
+    MDL_FUZZ_CHECK(by_object->request_kid.starts_with(did + "#"));
+  }
+  (void)BuildResponse(*by_object, {f.license}, f.holder, f.env);
 }
 
 void FuzzResponse(Fixture& f, std::string_view text) {
