@@ -21,7 +21,7 @@
 // Usage: node oid4vp_pharmacy_interop.mjs <path-to-medallion>
 import crypto from 'node:crypto';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -231,6 +231,14 @@ async function main() {
     forgedError = String(e?.message || e);
   }
   check('a request object altered after signing is refused by their library (the signature does not verify)', forgedError !== null && /verif/i.test(forgedError) && verifiedBy.length === 2, forgedError);
+  // Our own wallet (`oid4vp respond`, a dry run: nothing is sent) reads the same request by
+  // reference, checks the signature with the pharmacy's did:key and names the verifier's DID;
+  // the altered object is refused (non-zero exit).
+  writeFileSync(path.join(work, 'copy.sd-jwt'), copy);
+  const ours = JSON.parse(run(['oid4vp', 'respond', made.json.uri, '--credential', 'copy.sd-jwt', '--did', pharmacyDid, '--store', 'unused.wallet', '--json']));
+  check('`medallion oid4vp respond` (dry run) verifies the signed request by reference and names verifier_did', ours.sent === false && ours.client_id === clientId && ours.verifier_did === pharmacyDid && ours.disclosures?.[0]?.query_id === 'prescription', ours);
+  const oursForged = runFails(['oid4vp', 'respond', forgedUri, '--credential', 'copy.sd-jwt', '--did', pharmacyDid, '--store', 'unused.wallet', '--json']);
+  check('`medallion oid4vp respond` refuses the altered request object (signature_invalid)', oursForged !== null && oursForged.status !== 0 && oursForged.stderr.includes('signature_invalid'), oursForged);
 
   // The presentation: @sd-jwt/sd-jwt-vc with a KB-JWT by our key.
   const sdjwt = new SDJwtVcInstance({
