@@ -7,8 +7,8 @@
 // library @openid4vc/openid4vp 0.4.6 (an independent implementation) parses and resolves it,
 // verifying the signed request object through its verifyJwt callback (the DID resolved by
 // @digitalbazaar/did-method-key 5.3.0, the key an authentication method, the signature checked
-// by jose 5; a tampered object is refused), the
-// presentation is built with @sd-jwt/sd-jwt-vc 0.19.0 (KB-JWT for the request's nonce and the
+// by jose 5; a tampered object is refused; our own `oid4vp respond` reads it too, dry run, and
+// refuses the tampered one), the presentation is built with @sd-jwt/sd-jwt-vc 0.19.0 (KB-JWT for the request's nonce and the
 // client_id), their library makes the direct_post response and submits it, and the pharmacy
 // dispenses (the staff's outcome: dispensed, with the pipeline's receipt). Refusals first, on
 // the same request (each spends nothing, so the real answer still dispenses after them): a
