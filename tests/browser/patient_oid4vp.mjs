@@ -7,7 +7,8 @@
 // the response_uri (served by this script) — with member_id and name only. Then: the plan is
 // single use, a decline posts only access_denied (the verifier reads the refusal), the same
 // request by reference (request_uri: an unsigned request object served here, fetched by her
-// container; none over plain http off loopback), a request nothing she keeps answers offers no "Share", a response_uri over plain http off loopback is
+// container; none over plain http off loopback), a decentralized_identifier: verifier's signed
+// request object (the plan names its DID; altered after signing, refused), a request nothing she keeps answers offers no "Share", a response_uri over plain http off loopback is
 // refused, a call without the CSRF token is refused; axe finds no serious or critical
 // violation on the page, its plan and its outcome; screenshots at 390 and 1280 px.
 //
@@ -139,6 +140,29 @@ async function makeRequestByReference(responseUri, query, db, base, path) {
   return `openid4vp://?client_id=${encodeURIComponent(params.client_id)}&request_uri=${encodeURIComponent(base + path)}`;
 }
 
+// A decentralized_identifier: verifier (OID4VP §5.9.3): the same parameters under
+// client_id decentralized_identifier:<a did:key made here>, the request object a JWS by that
+// key (typ oauth-authz-req+jwt, kid its DID URL), served at `path`; `tamper` changes the
+// response_uri after signing.
+async function makeSignedRequest(responseUri, query, db, base, path, tamper = false) {
+  writeFileSync(join(work, `${db}.dcql.json`), JSON.stringify(query));
+  const r = await cli(['oid4vp', 'request', '--response-uri', responseUri, '--dcql', `${db}.dcql.json`, '--db', db, '--json'], `oid4vp request (${db})`);
+  const params = { ...((json(r.stdout) || {}).params || {}) };
+  params.dcql_query = JSON.parse(params.dcql_query || '{}');
+  const key = crypto.generateKeyPairSync('ed25519');
+  const raw = Buffer.from(key.publicKey.export({ format: 'jwk' }).x, 'base64url');
+  const mk = `z${base58(Buffer.concat([Buffer.from([0xed, 0x01]), raw]))}`;
+  const did = `did:key:${mk}`;
+  const now = Math.floor(Date.now() / 1000);
+  const claims = { ...params, client_id: `decentralized_identifier:${did}`, iss: did, aud: 'https://self-issued.me/v2', iat: now, exp: now + 300 };
+  const header = b64u(JSON.stringify({ alg: 'EdDSA', kid: `${did}#${mk}`, typ: 'oauth-authz-req+jwt' }));
+  const input = `${header}.${b64u(JSON.stringify(claims))}`;
+  const sig = b64u(crypto.sign(null, Buffer.from(input), key.privateKey));
+  const sent = tamper ? `${header}.${b64u(JSON.stringify({ ...claims, response_uri: `${base}/elsewhere` }))}.${sig}` : `${input}.${sig}`;
+  requestObjects.set(path, sent);
+  return { did, uri: `openid4vp://?client_id=${encodeURIComponent(claims.client_id)}&request_uri=${encodeURIComponent(base + path)}` };
+}
+
 async function verify(responseUri, db, body) {
   writeFileSync(join(work, `${db}.form`), body);
   const r = await cli(['oid4vp', 'verify', '--response-uri', responseUri, '--db', db, '--form', `${db}.form`, '--json']);
@@ -267,6 +291,22 @@ async function main() {
   const v5 = await verify(responseUri, 'verifier5.db', (posts.at(-1) || {}).body || '');
   const c5 = v5.out && v5.out.credentials && v5.out.credentials.insurance && v5.out.credentials.insurance[0];
   check(posts.length === 3 && v5.code === 0 && c5 && c5.claims.member_id === 'M-4471-22' && c5.claims.birthdate === undefined, '`oid4vp verify` accepts the answer to the request by reference', v5.stderr || v5.stdout);
+
+  // 5c. A decentralized_identifier: verifier (§5.9.3): its request object signed by its did:key;
+  // her container checks the signature and the plan names the DID. Altered after signing: refused.
+  await page.getByRole('button', { name: 'Another request' }).click();
+  const forged = await makeSignedRequest(responseUri, askQuery, 'verifier6.db', verifierBase, '/request/6', true);
+  await page.getByLabel('The verifier’s request link').fill(forged.uri);
+  await page.getByRole('button', { name: 'Read the request' }).click();
+  await page.locator('#present-error').waitFor({ timeout: 15000 });
+  check(/signature_invalid/.test(await page.locator('#present-error').innerText()), 'a decentralized_identifier: request object altered after signing: refused (signature_invalid)', await page.locator('#present-error').innerText());
+  const signed = await makeSignedRequest(responseUri, askQuery, 'verifier7.db', verifierBase, '/request/7');
+  await page.getByLabel('The verifier’s request link').fill(signed.uri);
+  await page.getByRole('button', { name: 'Read the request' }).click();
+  await page.locator('#present-plan').waitFor({ timeout: 15000 });
+  const didText = await page.locator('#present-verifier-did').innerText();
+  check(didText.includes(signed.did) && (await page.locator('#present-plan').innerText()).includes(`decentralized_identifier:${signed.did}`), 'a decentralized_identifier: verifier\'s signed request: the plan names the DID whose key signed it', didText);
+  await hx.axe(page, 'present-signed');
 
   // 6. Nothing she keeps answers: no "Share"; only declining is offered.
   await page.getByRole('button', { name: 'Another request' }).click();
