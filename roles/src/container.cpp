@@ -282,6 +282,7 @@ Status ContainerRole::OpenWeb(const std::string& origin, const std::string& pref
   wo.prescriptions.resolver = &verifier_->resolver();
   wo.prescriptions.license_status = verifier_->LicenseStatus();
   wo.store = options_.store;
+  wo.allow_insecure_loopback = options_.verifier.allow_insecure_loopback;
   if (options_.app != "patient" && options_.app != "physician")
     return Status::InvalidArgument("the app is patient or physician");
   wo.physician = options_.app == "physician";

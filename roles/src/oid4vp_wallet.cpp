@@ -76,15 +76,17 @@ Result<std::map<std::string, std::string>> Oid4vpRequestParams(std::string_view 
   return ParseForm(query);
 }
 
-Status CheckPresentationTransport(const std::string& url) {
+Status CheckPresentationTransport(const std::string& url, bool loopback_http) {
   bool ok = url.starts_with("https://");
   for (const char* local : {"http://127.0.0.1:", "http://127.0.0.1/", "http://localhost:",
                             "http://localhost/", "http://[::1]:", "http://[::1]/"}) {
-    ok = ok || url.starts_with(local);
+    ok = ok || (loopback_http && url.starts_with(local));
   }
   if (ok) return Status::Ok();
-  return Status::InvalidArgument("refusing to send a presentation to '" + url.substr(0, 200) +
-                                 "': https is required (plain http only on loopback)");
+  return Status::InvalidArgument(
+      "refusing to send a presentation to '" + url.substr(0, 200) + "': https is required" +
+      (loopback_http ? " (plain http only on loopback)"
+                     : " (plain http to loopback only with --allow-insecure-loopback)"));
 }
 
 Result<std::string> FetchRequestObject(const std::string& uri, const std::string& method) {
@@ -103,7 +105,7 @@ Result<std::string> FetchRequestObject(const std::string& uri, const std::string
 
 Result<oid4vc::ParsedRequest> ReadOid4vpRequest(std::string_view uri,
                                                 const did::Resolver* resolver,
-                                                const Clock* clock) {
+                                                const Clock* clock, bool loopback_http) {
   MDL_ASSIGN_OR_RETURN(auto params, Oid4vpRequestParams(uri));
   did::Resolver did_key;  // did:key only, when the caller has no resolver
   SystemClock system;
@@ -111,10 +113,17 @@ Result<oid4vc::ParsedRequest> ReadOid4vpRequest(std::string_view uri,
   // signed for a decentralized_identifier: client (§5.9.3), verified through the resolver.
   MDL_ASSIGN_OR_RETURN(
       oid4vc::ParsedRequest request,
-      oid4vc::ParseAuthorizationRequest(params, FetchRequestObject,
+      oid4vc::ParseAuthorizationRequest(params,
+                                        [loopback_http](const std::string& at,
+                                                        const std::string& method)
+                                            -> Result<std::string> {
+                                          MDL_RETURN_IF_ERROR(
+                                              CheckPresentationTransport(at, loopback_http));
+                                          return FetchRequestObject(at, method);
+                                        },
                                         resolver != nullptr ? resolver : &did_key,
                                         (clock != nullptr ? clock : &system)->NowSeconds()));
-  MDL_RETURN_IF_ERROR(CheckPresentationTransport(request.response_uri));
+  MDL_RETURN_IF_ERROR(CheckPresentationTransport(request.response_uri, loopback_http));
   return request;
 }
 
@@ -153,8 +162,9 @@ json Oid4vpDisclosurePlan(const std::vector<std::string>& labels,
 
 Result<json> PostOid4vpResponse(const oid4vc::ParsedRequest& request,
                                 const std::vector<std::string>& held,
-                                const claims::Signer& holder, const Env& env) {
-  MDL_RETURN_IF_ERROR(CheckPresentationTransport(request.response_uri));
+                                const claims::Signer& holder, const Env& env,
+                                bool loopback_http) {
+  MDL_RETURN_IF_ERROR(CheckPresentationTransport(request.response_uri, loopback_http));
   MDL_ASSIGN_OR_RETURN(auto form, oid4vc::BuildResponse(request, held, holder, env));
   std::string body;
   for (const auto& [k, v] : form) {
@@ -170,14 +180,15 @@ Result<json> PostOid4vpResponse(const oid4vc::ParsedRequest& request,
   // §8.2: the verifier may answer a redirect_uri the wallet sends the user to.
   if (out["verifier_answer"].is_object()) {
     const std::string redirect = StringOr(out["verifier_answer"], "redirect_uri");
-    if (redirect.starts_with("https://") || CheckPresentationTransport(redirect).ok())
+    if (CheckPresentationTransport(redirect, loopback_http).ok())
       out["redirect_uri"] = redirect;
   }
   return out;
 }
 
-Result<json> PostOid4vpDecline(const oid4vc::ParsedRequest& request, const std::string& why) {
-  MDL_RETURN_IF_ERROR(CheckPresentationTransport(request.response_uri));
+Result<json> PostOid4vpDecline(const oid4vc::ParsedRequest& request, const std::string& why,
+                               bool loopback_http) {
+  MDL_RETURN_IF_ERROR(CheckPresentationTransport(request.response_uri, loopback_http));
   std::string body = "error=access_denied&error_description=" + PercentEncode(why);
   if (!request.state.empty()) body += "&state=" + PercentEncode(request.state);
   MDL_ASSIGN_OR_RETURN(http::HttpReply reply,

@@ -831,11 +831,16 @@ void ContainerWeb::Register(httplib::Server& server, MountedRoutes* mounted) {
   server.Post("/web/v1/links",
               [h](const httplib::Request& req, httplib::Response& res) { h->Link(req, res); });
   // Her container as an OpenID4VP wallet (web_oid4vc.h).
-  RegisterWalletWebRoutes(server, {&as_, options_.prescriptions.holder_signer,
-                                   [h](const httplib::Request& req, httplib::Response& res) {
-                                     return h->OwnerToken(req, res);
-                                   },
-                                   env_});
+  WalletWebOptions wallet;
+  wallet.as = &as_;
+  wallet.holder = options_.prescriptions.holder_signer;
+  wallet.owner_token = [h](const httplib::Request& req, httplib::Response& res) {
+    return h->OwnerToken(req, res);
+  };
+  wallet.env = env_;
+  wallet.resolver = options_.prescriptions.resolver;
+  wallet.allow_insecure_loopback = options_.allow_insecure_loopback;
+  RegisterWalletWebRoutes(server, std::move(wallet));
 }
 
 }  // namespace medallion::roles

@@ -47,6 +47,8 @@ struct ContainerWebOptions {
   std::string store;
   // Serve the physician's workspace instead of the patient's app (physician_desk.h).
   bool physician = false;
+  // Her OpenID4VP wallet may talk plain http to loopback verifiers (tests; web_oid4vc.h).
+  bool allow_insecure_loopback = false;
 };
 
 class ContainerWeb {

@@ -47,10 +47,11 @@ class WalletWeb {
     while (!uri.empty() && (uri.back() == ' ' || uri.back() == '\n' || uri.back() == '\r'))
       uri.pop_back();
     while (!uri.empty() && (uri.front() == ' ' || uri.front() == '\n')) uri.erase(0, 1);
-    // §5: the request's parameters, checked; the response_uri only over TLS (or loopback).
-    // A decentralized_identifier: verifier's signed request object (§5.9.3) is verified here
-    // (did:key; the container's routes have no other resolver).
-    Result<oid4vc::ParsedRequest> request = ReadOid4vpRequest(uri, nullptr, o_.env.clock);
+    // §5: the request's parameters, checked; the response_uri only over TLS (loopback only
+    // with --allow-insecure-loopback). A decentralized_identifier: verifier's signed request
+    // object (§5.9.3) is verified here through the container's DID resolver.
+    Result<oid4vc::ParsedRequest> request =
+        ReadOid4vpRequest(uri, o_.resolver, o_.env.clock, o_.allow_insecure_loopback);
     if (!request) return http::SendError(res, request.error());
     uma::Reply kept = o_.as->ListCredentials(*token);
     if (!kept.ok()) return http::SendError(res, kept.status);
@@ -127,8 +128,10 @@ class WalletWeb {
                                                      oid4vc::vp_error::kAccessDenied,
                                                      "nothing you keep answers this request"));
     Result<json> sent = approve
-                            ? PostOid4vpResponse(p.request, p.held, o_.holder, o_.env)
-                            : PostOid4vpDecline(p.request, "the holder declined the request");
+                            ? PostOid4vpResponse(p.request, p.held, o_.holder, o_.env,
+                                                 o_.allow_insecure_loopback)
+                            : PostOid4vpDecline(p.request, "the holder declined the request",
+                                                o_.allow_insecure_loopback);
     if (!sent) return http::SendError(res, sent.error());
     json out = std::move(*sent);
     out["client_id"] = p.request.client_id;

@@ -20,6 +20,7 @@
 
 #include "medallion/claims/signer.h"
 #include "medallion/core/env.h"
+#include "medallion/did/resolver.h"
 
 namespace medallion::uma {
 class AuthorizationServer;
@@ -38,6 +39,12 @@ struct WalletWebOptions {
   std::function<std::optional<std::string>(const httplib::Request&, httplib::Response&)>
       owner_token;
   Env env;
+  // Resolves a decentralized_identifier: verifier's DID (its signed request object, OID4VP
+  // §5.9.3); null: did:key only. Outlives the routes.
+  const did::Resolver* resolver = nullptr;
+  // Plain http to loopback verifiers (tests): --allow-insecure-loopback. Otherwise https only,
+  // so a pasted link cannot make the container call services on its own host.
+  bool allow_insecure_loopback = false;
 };
 
 void RegisterWalletWebRoutes(httplib::Server& server, WalletWebOptions options);

@@ -179,7 +179,7 @@ async function main() {
   await cli(['wallet', 'init', '--store', 'alice.wallet', '--kdf', 'test', '--mnemonic-out', 'alice.words'], 'wallet init alice');
   const port = await freePort();
   const origin = `http://localhost:${port}`;
-  const alice = await startRole(M, 'alice', ['container', 'serve', '--dir', 'alice-box', '--store', 'alice.wallet', '--listen', `127.0.0.1:${port}`, '--public-url', origin, '--json'], ENV);
+  const alice = await startRole(M, 'alice', ['container', 'serve', '--dir', 'alice-box', '--store', 'alice.wallet', '--listen', `127.0.0.1:${port}`, '--public-url', origin, '--json', '--allow-insecure-loopback'], ENV);
   const link = `${alice.output()}\n${alice.errors()}`.match(/https?:\/\/[^\s"]+#setup=[A-Za-z0-9_-]+/);
   if (!check(Boolean(link), 'container serve prints a setup link', alice.output())) return;
   const verifierBase = await startVerifier();

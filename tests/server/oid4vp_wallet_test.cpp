@@ -132,6 +132,11 @@ TEST_CASE("oid4vp wallet: the request link's parameters and the transport rule",
   CHECK_FALSE(roles::CheckPresentationTransport("http://verifier.example/cb").ok());
   CHECK_FALSE(roles::CheckPresentationTransport("http://127.0.0.1.evil.example/cb").ok());
   CHECK_FALSE(roles::CheckPresentationTransport("ftp://127.0.0.1/cb").ok());
+  // A server-side wallet (her container) reaches loopback only with --allow-insecure-loopback.
+  CHECK(roles::CheckPresentationTransport("https://verifier.example/cb", false).ok());
+  CHECK_FALSE(roles::CheckPresentationTransport("http://127.0.0.1:8080/cb", false).ok());
+  CHECK_FALSE(roles::CheckPresentationTransport("http://localhost/cb", false).ok());
+  CHECK_FALSE(roles::CheckPresentationTransport("http://[::1]:9/cb", false).ok());
 
   // A response_uri off loopback over plain http is refused before anything is built; so is a
   // request_uri (not fetched).
@@ -186,9 +191,14 @@ TEST_CASE("oid4vp wallet: direct_post of the presentation and of the refusal", "
   did::Resolver resolver;  // did:key
   auto request = verifier->CreateRequest(AskQuery());
   REQUIRE(request);
+  // Without loopback http (her container without --allow-insecure-loopback): not read, and a
+  // request read elsewhere is neither answered nor declined; nothing reaches the verifier.
+  CHECK_FALSE(roles::ReadOid4vpRequest(request->uri, nullptr, nullptr, false));
   auto parsed = roles::ReadOid4vpRequest(request->uri);
   REQUIRE(parsed);
   const std::vector<std::string> held{f.card};
+  CHECK_FALSE(roles::PostOid4vpResponse(*parsed, held, f.holder, f.env, false));
+  CHECK_FALSE(roles::PostOid4vpDecline(*parsed, "no", false));
 
   auto sent = roles::PostOid4vpResponse(*parsed, held, f.holder, f.env);
   REQUIRE(sent);

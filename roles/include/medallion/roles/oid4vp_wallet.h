@@ -29,9 +29,12 @@ inline constexpr size_t kMaxOid4vpRequestBytes = 96 * 1024;
 // malformed form).
 Result<std::map<std::string, std::string>> Oid4vpRequestParams(std::string_view uri);
 
-// Only TLS, or plain http to this machine's loopback (tests): where a wallet posts a
-// presentation (OID4VP §14.x, RFC 6749 §1.6). Errors: invalid_argument naming the URL.
-Status CheckPresentationTransport(const std::string& url);
+// Only TLS, or — with `loopback_http` — plain http to this machine's loopback (tests, a
+// wallet on the holder's own machine): where a wallet fetches a request object and posts a
+// presentation (OID4VP §14.x, RFC 6749 §1.6). A server-side wallet (her container) allows
+// loopback only when started with --allow-insecure-loopback: a link would otherwise make the
+// container call services on its own host. Errors: invalid_argument naming the URL.
+Status CheckPresentationTransport(const std::string& url, bool loopback_http = true);
 
 // A request object by reference (OID4VP §5.10, RFC 9101 §5.2): GET (or POST, for
 // request_uri_method=post) of `uri`, only https or loopback, at most 64 KiB within 5 seconds,
@@ -46,7 +49,8 @@ Result<std::string> FetchRequestObject(const std::string& uri, const std::string
 // verified through `resolver` (null: did:key only) at `clock`'s time (null: the system's).
 Result<oid4vc::ParsedRequest> ReadOid4vpRequest(std::string_view uri,
                                                 const did::Resolver* resolver = nullptr,
-                                                const Clock* clock = nullptr);
+                                                const Clock* clock = nullptr,
+                                                bool loopback_http = true);
 
 // The SD-JWT VCs among a container's kept credentials (GET /owner/v1/credentials rows with
 // format dc+sd-jwt), with a label per credential ("container:<id>").
@@ -69,12 +73,13 @@ nlohmann::json Oid4vpDisclosurePlan(const std::vector<std::string>& labels,
 // answer that is not 2xx (its Status).
 Result<nlohmann::json> PostOid4vpResponse(const oid4vc::ParsedRequest& request,
                                           const std::vector<std::string>& held,
-                                          const claims::Signer& holder, const Env& env);
+                                          const claims::Signer& holder, const Env& env,
+                                          bool loopback_http = true);
 
 // §8.5: the error response access_denied (she declines, or nothing she holds answers), posted
 // like a response with the request's state. Answers {"sent": true, "declined": true, "status",
 // "verifier_answer"}.
 Result<nlohmann::json> PostOid4vpDecline(const oid4vc::ParsedRequest& request,
-                                         const std::string& why);
+                                         const std::string& why, bool loopback_http = true);
 
 }  // namespace medallion::roles
