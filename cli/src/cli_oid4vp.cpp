@@ -9,8 +9,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <iostream>
 #include <memory>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -29,6 +31,7 @@
 #include "medallion/roles/flow.h"
 #include "medallion/roles/oid4vp_wallet.h"
 #include "medallion/roles/uma_http.h"
+#include "medallion/web/qr.h"
 
 namespace medallion::cli {
 namespace {
@@ -155,7 +158,84 @@ void PrintPlanText(const json& r) {
 struct RequestOptions {
   std::string response_uri, dcql_file, db;
   bool license_query = false, as_json = false;
+  // A pharmacy's request instead (docs/openid4vc.md "The pharmacy as an OpenID4VP verifier"):
+  // its URL and automation token; controlled / encrypted as the counter's buttons.
+  std::string pharmacy, admin_token_file, qr_svg;
+  bool controlled = false, encrypted = false;
 };
+
+// The pharmacy's automation token (DIR/admin.token of `pharmacy serve`).
+Result<std::string> ReadBearer(const std::string& path) {
+  MDL_ASSIGN_OR_RETURN(SecretString token, ReadSecretFile(path));
+  std::string t(token.Reveal());
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
+  return t;
+}
+
+Result<json> PharmacyCall(std::string_view method, const std::string& url,
+                          const std::string& bearer, const std::string& body = "") {
+  MDL_ASSIGN_OR_RETURN(http::HttpReply r, http::HttpCall(method, url, bearer, body,
+                                                         "application/json"));
+  if (r.status < 200 || r.status > 299) return http::StatusFromHttpReply(r);
+  auto j = ParseJson(r.body);
+  if (!j) return Status::Unavailable(url + " did not answer JSON");
+  return std::move(*j);
+}
+
+std::string TrimSlash(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
+// POST /web/v1/counter/oid4vp/requests with the pharmacy's automation token: the DCQL query for
+// the prescription (and the phone's fill authorization when controlled) is the pharmacy's.
+Result<json> RunPharmacyRequest(const RequestOptions& o) {
+  if (o.admin_token_file.empty())
+    return Status::InvalidArgument("--pharmacy takes --admin-token-file (DIR/admin.token)");
+  if (!o.response_uri.empty() || !o.db.empty() || !o.dcql_file.empty() || o.license_query)
+    return Status::InvalidArgument(
+        "--pharmacy makes the pharmacy's request: no --response-uri, --db, --dcql or "
+        "--license-query");
+  MDL_ASSIGN_OR_RETURN(std::string bearer, ReadBearer(o.admin_token_file));
+  json body = {{"controlled", o.controlled}, {"encrypted", o.encrypted}};
+  MDL_ASSIGN_OR_RETURN(json r, PharmacyCall("POST",
+                                            TrimSlash(o.pharmacy) + "/web/v1/counter/oid4vp/requests",
+                                            bearer, body.dump()));
+  if (!o.qr_svg.empty()) {
+    MDL_ASSIGN_OR_RETURN(std::string svg,
+                         web::QrSvg(r.value("uri", ""), "OpenID4VP presentation request"));
+    MDL_RETURN_IF_ERROR(WriteFileAtomic(o.qr_svg, svg, /*public_file=*/true, /*overwrite=*/false));
+    r["qr_svg"] = o.qr_svg;
+  }
+  return r;
+}
+
+// --- outcome (a pharmacy's request) -----------------------------------------------------------
+
+struct OutcomeOptions {
+  std::string pharmacy, admin_token_file, id;
+  int wait_seconds = 0;
+  bool as_json = false;
+};
+
+// GET /web/v1/counter/oid4vp/requests/<id>: waiting, checking, dispensed (with the receipt),
+// refused (a reason code), expired; with --wait, polled once a second while waiting or checking.
+Result<json> RunOutcome(const OutcomeOptions& o) {
+  if (o.wait_seconds < 0 || o.wait_seconds > 3600)
+    return Status::InvalidArgument("--wait is 0..3600 seconds");
+  MDL_ASSIGN_OR_RETURN(std::string bearer, ReadBearer(o.admin_token_file));
+  const std::string url =
+      TrimSlash(o.pharmacy) + "/web/v1/counter/oid4vp/requests/" + PercentEncode(o.id);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(o.wait_seconds);
+  for (;;) {
+    MDL_ASSIGN_OR_RETURN(json r, PharmacyCall("GET", url, bearer));
+    const std::string status = r.value("status", "");
+    if ((status != "waiting" && status != "checking") ||
+        std::chrono::steady_clock::now() >= until)
+      return r;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
 
 // The license a society issues over OpenID4VCI (docs/openid4vc.md): the holder's name and the
 // license number.
@@ -168,6 +248,12 @@ json LicenseQuery() {
 }
 
 Result<json> RunRequest(const RequestOptions& o) {
+  if (!o.pharmacy.empty()) return RunPharmacyRequest(o);
+  if (!o.admin_token_file.empty() || !o.qr_svg.empty() || o.controlled || o.encrypted)
+    return Status::InvalidArgument(
+        "--admin-token-file, --qr-svg, --controlled and --encrypted go with --pharmacy");
+  if (o.response_uri.empty() || o.db.empty())
+    return Status::InvalidArgument("a request of your own takes --response-uri and --db");
   if (o.license_query == !o.dcql_file.empty())
     return Status::InvalidArgument("give exactly one of --dcql FILE and --license-query");
   json query;
@@ -297,12 +383,22 @@ void AddOid4vpCommands(CLI::App& app, int& rc) {
         "in --db)");
     cmd->add_option("--response-uri", o->response_uri,
                     "Where the wallet posts its answer (direct_post; client_id is "
-                    "redirect_uri:<this>)")
-        ->required();
+                    "redirect_uri:<this>)");
     cmd->add_option("--dcql", o->dcql_file, "The DCQL query (a JSON file)");
     cmd->add_flag("--license-query", o->license_query,
                   "Ask for a medical license's name and license number");
-    cmd->add_option("--db", o->db, "The verifier's request file (SQLite)")->required();
+    cmd->add_option("--db", o->db, "The verifier's request file (SQLite)");
+    cmd->add_option("--pharmacy", o->pharmacy,
+                    "Instead: a pharmacy's request for a prescription (its URL; the pharmacy "
+                    "verifies and dispenses)");
+    cmd->add_option("--admin-token-file", o->admin_token_file,
+                    "With --pharmacy: its automation token (DIR/admin.token)");
+    cmd->add_flag("--controlled", o->controlled,
+                  "With --pharmacy: a controlled substance (asks sub and the phone's fill "
+                  "authorization)");
+    cmd->add_flag("--encrypted", o->encrypted,
+                  "With --pharmacy: the answer encrypted (direct_post.jwt)");
+    cmd->add_option("--qr-svg", o->qr_svg, "With --pharmacy: also write the link as a QR code");
     cmd->add_flag("--json", o->as_json, "Print the result as JSON");
     cmd->callback([o, &rc] {
       auto r = RunRequest(*o);
@@ -312,8 +408,42 @@ void AddOid4vpCommands(CLI::App& app, int& rc) {
       }
       if (o->as_json)
         PrintJson(*r);
+      else if (!o->pharmacy.empty())
+        std::cout << r->value("uri", "") << "\nrequest " << r->value("id", "")
+                  << " (medallion oid4vp outcome --pharmacy ... --id " << r->value("id", "")
+                  << ")\n";
       else
         std::cout << r->value("request_uri", "") << "\n";
+      rc = kExitOk;
+    });
+  }
+  {
+    auto o = std::make_shared<OutcomeOptions>();
+    auto* cmd = top->add_subcommand(
+        "outcome", "Pharmacy: what became of a presentation request (waiting, dispensed, refused)");
+    cmd->add_option("--pharmacy", o->pharmacy, "The pharmacy's URL")->required();
+    cmd->add_option("--admin-token-file", o->admin_token_file,
+                    "Its automation token (DIR/admin.token)")
+        ->required();
+    cmd->add_option("--id", o->id, "The request's id (from `oid4vp request --pharmacy`)")
+        ->required();
+    cmd->add_option("--wait", o->wait_seconds,
+                    "Poll until it is no longer waiting, at most this many seconds");
+    cmd->add_flag("--json", o->as_json, "Print the result as JSON");
+    cmd->callback([o, &rc] {
+      auto r = RunOutcome(*o);
+      if (!r) {
+        rc = ReportError(r.error());
+        return;
+      }
+      if (o->as_json) {
+        PrintJson(*r);
+      } else {
+        std::cout << r->value("status", "");
+        if (r->contains("error"))
+          std::cout << ": " << StringOr(*r, "error") << " " << StringOr(*r, "error_description");
+        std::cout << "\n";
+      }
       rc = kExitOk;
     });
   }

@@ -3,10 +3,13 @@
 
 #include <httplib.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "medallion/claims/presentation.h"
+#include "medallion/core/bytes.h"
 #include "medallion/did/did_key.h"
+#include "medallion/http/http.h"
 #include "medallion/roles/ledger_client.h"
 #include "medallion/roles/pharmacy_http.h"
 #include "pharmacy_counter.h"
@@ -14,6 +17,8 @@
 #include "role_util.h"
 
 namespace medallion::roles {
+
+namespace fs = std::filesystem;
 
 PharmacyRole::PharmacyRole(PharmacyOptions options, Env env)
     : options_(std::move(options)), env_(env) {}
@@ -76,9 +81,22 @@ Status PharmacyRole::Start() {
   if (!o.oid4vp_redirect_uri) request_signer = svc.config.receipt_signer;
   MDL_ASSIGN_OR_RETURN(oid4vp_, PharmacyOid4vp::Open(svc, o.dir + "/oid4vp.db", base, env_,
                                                      std::move(request_signer)));
+  // A pharmacist's session, or the pharmacy's automation token (DIR/admin.token, 0600, made at
+  // first start) as a Bearer token for scripts: `medallion oid4vp request|outcome --pharmacy`.
+  // A bearer token is no ambient credential, so it needs no Origin or CSRF check.
+  MDL_ASSIGN_OR_RETURN(std::string admin_token,
+                       AdminToken((fs::path(o.dir) / "admin.token").string(), env_));
   oid4vp_->RegisterRoutes(
-      http, [counter](const httplib::Request& req,
-                      httplib::Response& res) -> std::optional<std::string> {
+      http, [counter, admin_token](const httplib::Request& req,
+                                   httplib::Response& res) -> std::optional<std::string> {
+        const std::string h = req.get_header_value("Authorization");
+        if (h.rfind("Bearer ", 0) == 0) {
+          const std::string want = "Bearer " + admin_token;
+          if (h.size() == want.size() && ConstantTimeEqual(AsBytes(h), AsBytes(want)))
+            return std::string("admin-token");
+          http::SendError(res, 401, "invalid_token", "the pharmacy's admin token does not match");
+          return std::nullopt;
+        }
         auto info = counter->StaffSession(req, res, {kRolePharmacist});
         if (!info) return std::nullopt;
         return info->account;
@@ -89,7 +107,9 @@ Status PharmacyRole::Start() {
              {"name", o.name},
              {"trusted", o.verifier.trusted},
              {"app", counter_->AppUrl()},
-             {"oid4vp", {{"client_id", oid4vp_->client_id()}}}};
+             {"oid4vp",
+              {{"client_id", oid4vp_->client_id()},
+               {"admin_token_file", (fs::path(o.dir) / "admin.token").string()}}}};
   // No one can sign in yet: a setup link for the first pharmacist (who adds the others).
   MDL_ASSIGN_OR_RETURN(std::optional<std::string> link, counter_->FirstSetupLink());
   if (link) banner_["setup_link"] = *link;

@@ -292,7 +292,16 @@ async function main() {
   check('the other request is still open', (await outcome(other.json.id)).status === 'waiting');
   // direct_post.jwt (§8.3): the response encrypted with jose 5 (an independent JWE
   // implementation) to the request's key from client_metadata.jwks, ECDH-ES + A256GCM.
-  const enc = await newRequest({ encrypted: true });
+  // This one is made by a script: `medallion oid4vp request --pharmacy` with the pharmacy's
+  // automation token (DIR/admin.token), its outcome read by `medallion oid4vp outcome`.
+  const adminToken = path.join(runDir, 'pharmacy', 'data', 'admin.token');
+  writeFileSync(path.join(work, 'wrong.token'), 'not-the-token\n');
+  const noToken = runFails(['oid4vp', 'request', '--pharmacy', pharmacy, '--admin-token-file', path.join(work, 'wrong.token'), '--json']);
+  check('`medallion oid4vp request --pharmacy` with a wrong token is refused (invalid_token)', noToken !== null && noToken.status !== 0 && noToken.stderr.includes('invalid_token'), noToken);
+  const enc = { status: 201, json: JSON.parse(run(['oid4vp', 'request', '--pharmacy', pharmacy, '--admin-token-file', adminToken, '--encrypted', '--json'])) };
+  check('`medallion oid4vp request --pharmacy --encrypted` makes the pharmacy\'s request (decentralized_identifier client, an id)', enc.json.client_id === clientId && typeof enc.json.id === 'string' && enc.json.uri.startsWith('openid4vp://?client_id=decentralized_identifier'), enc.json);
+  const cliOutcome = (id) => JSON.parse(run(['oid4vp', 'outcome', '--pharmacy', pharmacy, '--admin-token-file', adminToken, '--id', id, '--json']));
+  check('`medallion oid4vp outcome` reads it: waiting', cliOutcome(enc.json.id).status === 'waiting');
   const encResolved = await resolveRequest(enc.json.uri_by_value);
   const encPayload = payloadOf(encResolved);
   const jwk = encPayload.client_metadata?.jwks?.keys?.[0];
@@ -307,7 +316,7 @@ async function main() {
   const tamperedR = await post({ response: parts.join('.') });
   check('a tampered JWE is refused (invalid_request)', tamperedR.status === 400 && tamperedR.json?.error === 'invalid_request', tamperedR);
   const encR = await post({ response: good });
-  const encSt = await outcome(enc.json.id);
+  const encSt = cliOutcome(enc.json.id);
   const fillsAllowed = st.result?.fills_allowed ?? 1;
   check(`jose's ECDH-ES/A256GCM JWE is decrypted and runs the pipeline (${fillsAllowed > 1 ? 'dispensed, fill 2' : 'already_dispensed: one fill allowed'})`,
     fillsAllowed > 1 ? encR.status === 200 && encSt.status === 'dispensed' && encSt.result?.fill === 2 : encR.status === 400 && encSt.error === 'already_dispensed', { encR, encSt });
