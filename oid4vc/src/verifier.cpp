@@ -15,6 +15,7 @@
 #include "medallion/claims/jose.h"
 #include "medallion/core/encoding.h"
 #include "medallion/core/json.h"
+#include "medallion/storage/db.h"
 #include "medallion/storage/sqlite.h"
 
 namespace medallion::oid4vc {
@@ -41,6 +42,34 @@ constexpr const char* kMigrations[] = {
     // 3: direct_post.jwt (§8.3): the request's ephemeral P-256 private key (PKCS#8 PEM).
     "ALTER TABLE requests ADD COLUMN enc_key TEXT;",
 };
+
+// PostgreSQL (a container host, docs/scale-out.md): v1 is the SQLite schema's latest state, each
+// row carrying its container, isolated by row-level security like the container's other tables.
+// The table is oid4vp_requests there: the container's consent database already has a `requests`
+// table (uma's RequestStore), and the file's table keeps its name.
+constexpr char kPgV1[] = R"sql(
+CREATE TABLE oid4vp_requests (
+  container_id TEXT NOT NULL DEFAULT current_setting('medallion.container'),
+  state TEXT NOT NULL,
+  nonce TEXT NOT NULL,
+  dcql TEXT NOT NULL,
+  created BIGINT NOT NULL,
+  expires BIGINT NOT NULL,
+  answered BIGINT NOT NULL DEFAULT 0,
+  id TEXT,
+  outcome TEXT,
+  enc_key TEXT,
+  PRIMARY KEY (container_id, state)
+);
+CREATE UNIQUE INDEX oid4vp_requests_by_id ON oid4vp_requests(container_id, id);
+CREATE INDEX oid4vp_requests_by_expiry ON oid4vp_requests(container_id, expires);
+)sql";
+
+std::span<const char* const> PgMigrations() {
+  static const std::string v1 = kPgV1 + sql::TenantIsolation("oid4vp_requests");
+  static const char* const list[] = {v1.c_str()};
+  return list;
+}
 
 Status Invalid(std::string_view detail) {
   return Status::WithReason(StatusCode::kInvalidArgument, vp_error::kInvalidRequest, detail);
@@ -270,15 +299,52 @@ Result<std::string> DecryptJwe(const std::string& jwe, const json& header, EVP_P
 }
 }  // namespace
 
-Verifier::Verifier(sqlite3* db, VerifierOptions options, Env env)
-    : db_(db), options_(std::move(options)), env_(env) {}
+// The statements on `requests`, the table's name on PostgreSQL put in (see kPgV1). Each string
+// lives as long as the verifier: a pooled statement keeps its text (storage/db.h).
+struct Verifier::Statements {
+  explicit Statements(sql::Backend backend) : pg(backend == sql::Backend::kPostgres) {}
+  const bool pg;
+  std::string On(std::string_view statement) const {
+    std::string out(statement);
+    const std::string_view from = " requests ";
+    if (const size_t at = out.find(from); pg && at != std::string::npos)
+      out.replace(at, from.size(), " oid4vp_requests ");
+    return out;
+  }
+  const std::string insert = On(
+      "INSERT INTO requests (state, nonce, dcql, created, expires, id, enc_key) "
+      "VALUES (?,?,?,?,?,?,?)");
+  const std::string drop_expired = On("DELETE FROM requests WHERE expires <= ?");
+  const std::string request_object =
+      On("SELECT state, nonce, dcql, expires, answered, enc_key FROM requests WHERE id = ?");
+  const std::string load =
+      On("SELECT nonce, dcql, expires, answered, id FROM requests WHERE state = ?");
+  const std::string spend = On("UPDATE requests SET answered = 1 WHERE state = ?");
+  const std::string key_of_state = On("SELECT enc_key FROM requests WHERE state = ?");
+  const std::string key_of_id = On("SELECT state, enc_key FROM requests WHERE id = ?");
+  const std::string outcome = On("UPDATE requests SET outcome = ? WHERE id = ?");
+  const std::string lookup =
+      On("SELECT state, expires, answered, outcome FROM requests WHERE id = ?");
+};
 
-Verifier::~Verifier() { sqlite3_close(db_); }
+Verifier::Verifier(std::unique_ptr<sql::Db> db, VerifierOptions options, Env env)
+    : db_(std::move(db)),
+      sql_(std::make_unique<Statements>(db_->backend())),
+      options_(std::move(options)),
+      env_(env) {}
+
+Verifier::~Verifier() = default;
 
 int64_t Verifier::Now() const { return env_.clock->NowMillis() / 1000; }
 
 Result<std::unique_ptr<Verifier>> Verifier::Open(const std::string& path, VerifierOptions options,
                                                  Env env) {
+  return Open(path, "", std::move(options), env);
+}
+
+Result<std::unique_ptr<Verifier>> Verifier::Open(const std::string& where,
+                                                 const std::string& container,
+                                                 VerifierOptions options, Env env) {
   if (!HttpUrl(options.response_uri))
     return Status::InvalidArgument("the response_uri must be an absolute http(s) URL");
   const std::string& id = options.client_id;
@@ -306,15 +372,18 @@ Result<std::unique_ptr<Verifier>> Verifier::Open(const std::string& path, Verifi
         "the client_id needs the redirect_uri: or decentralized_identifier: prefix");
   }
   if (options.request_ttl_seconds <= 0) return Status::InvalidArgument("request_ttl_seconds > 0");
-  sqlite3* db = nullptr;
-  MDL_RETURN_IF_ERROR(sql::OpenDatabase(path, kWhat, kMigrations, &db));
-  return std::unique_ptr<Verifier>(new Verifier(db, std::move(options), env));
+  // SQLite: sql::OpenDatabase with kMigrations, as before; PostgreSQL: the container's rows.
+  MDL_ASSIGN_OR_RETURN(std::unique_ptr<sql::Db> db,
+                       sql::Db::Open(where, kWhat, {kMigrations, PgMigrations()}, container));
+  return std::unique_ptr<Verifier>(new Verifier(std::move(db), std::move(options), env));
 }
 
 Result<AuthorizationRequest> Verifier::CreateRequest(const json& dcql_query,
                                                      const RequestOptions& request_options) {
   MDL_ASSIGN_OR_RETURN(DcqlQuery query, ParseDcqlQuery(dcql_query));
   const std::string dcql = DcqlQueryToJson(query).dump();
+  if (request_options.state.size() > kMaxParam)
+    return Status::InvalidArgument("the state is too long");
   if (request_options.nonce.size() > kMaxParam)
     return Status::InvalidArgument("the nonce is too long");
   AuthorizationRequest r;
@@ -326,17 +395,14 @@ Result<AuthorizationRequest> Verifier::CreateRequest(const json& dcql_query,
     if (!enc_key) return Status::Internal("P-256 key generation failed");
     MDL_ASSIGN_OR_RETURN(enc_pem, PrivateKeyPem(enc_key.get()));
   }
-  r.state = env_.rng->RandomId(32);
+  r.state = request_options.state.empty() ? env_.rng->RandomId(32) : request_options.state;
   // §5.2 / §14.1: fresh, unpredictable, one per request (the caller's is a fresh challenge).
   r.nonce = request_options.nonce.empty() ? env_.rng->RandomId(32) : request_options.nonce;
   r.id = env_.rng->RandomId(22);
   r.expires = Now() + options_.request_ttl_seconds;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    Stmt s(db_,
-           "INSERT INTO requests (state, nonce, dcql, created, expires, id, enc_key) "
-           "VALUES (?,?,?,?,?,?,?)",
-           kWhat);
+    Stmt s(*db_, sql_->insert.c_str(), kWhat);
     s.Text(1, r.state).Text(2, r.nonce).Text(3, dcql).Int(4, Now()).Int(5, r.expires).Text(6, r.id);
     if (enc_key) {
       s.Text(7, enc_pem);
@@ -346,7 +412,7 @@ Result<AuthorizationRequest> Verifier::CreateRequest(const json& dcql_query,
     if (s.Step() != SQLITE_DONE) return s.Error();
     // Requests expired for longer than the clock skew are answered "unknown state" instead of
     // "expired" from now on (refused either way): dropped, so the file does not grow forever.
-    Stmt d(db_, "DELETE FROM requests WHERE expires <= ?", kWhat);
+    Stmt d(*db_, sql_->drop_expired.c_str(), kWhat);
     d.Int(1, Now() - options_.max_clock_skew_seconds);
     if (d.Step() != SQLITE_DONE) return d.Error();
   }
@@ -397,8 +463,7 @@ Result<std::string> Verifier::RequestObject(const std::string& id) {
   int64_t expires = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    Stmt q(db_, "SELECT state, nonce, dcql, expires, answered, enc_key FROM requests WHERE id = ?",
-           kWhat);
+    Stmt q(*db_, sql_->request_object.c_str(), kWhat);
     q.Text(1, id);
     const int rc = q.Step();
     if (rc == SQLITE_DONE) return Status::NotFound("no such request");
@@ -453,8 +518,8 @@ Status Verifier::LoadForResponse(const std::string& state, bool spend, std::stri
   Status refused;
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = Now();
-  MDL_RETURN_IF_ERROR(sql::InTransaction(db_, kWhat, [&]() -> Status {
-    Stmt q(db_, "SELECT nonce, dcql, expires, answered, id FROM requests WHERE state = ?", kWhat);
+  MDL_RETURN_IF_ERROR(sql::InTransaction(*db_, [&]() -> Status {
+    Stmt q(*db_, sql_->load.c_str(), kWhat);
     q.Text(1, state);
     const int rc = q.Step();
     if (rc == SQLITE_DONE) {
@@ -471,7 +536,7 @@ Status Verifier::LoadForResponse(const std::string& state, bool spend, std::stri
     *dcql = q.Col(1);
     *id = q.Col(4);
     if (!spend) return Status::Ok();
-    Stmt u(db_, "UPDATE requests SET answered = 1 WHERE state = ?", kWhat);
+    Stmt u(*db_, sql_->spend.c_str(), kWhat);
     u.Text(1, state);
     if (u.Step() != SQLITE_DONE) return u.Error();
     return Status::Ok();
@@ -485,9 +550,9 @@ Result<std::map<std::string, std::string>> Verifier::OpenForm(
   if (it == form.end()) {
     const std::string state = Param(form, "state");
     std::lock_guard<std::mutex> lock(mu_);
-    Stmt q(db_, "SELECT enc_key IS NOT NULL FROM requests WHERE state = ?", kWhat);
+    Stmt q(*db_, sql_->key_of_state.c_str(), kWhat);
     q.Text(1, state);
-    if (q.Step() == SQLITE_ROW && q.ColInt(0) != 0 && !form.count("error"))
+    if (q.Step() == SQLITE_ROW && !q.ColIsNull(0) && !form.count("error"))
       return Invalid("this request asked for an encrypted response (direct_post.jwt, §8.3)");
     return form;
   }
@@ -499,7 +564,7 @@ Result<std::map<std::string, std::string>> Verifier::OpenForm(
   std::string state, pem;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    Stmt q(db_, "SELECT state, enc_key FROM requests WHERE id = ?", kWhat);
+    Stmt q(*db_, sql_->key_of_id.c_str(), kWhat);
     q.Text(1, kid);
     if (kid.empty() || kid.size() > kMaxParam || q.Step() != SQLITE_ROW || q.ColIsNull(1))
       return Invalid("unknown state: the encrypted response names no request of ours (kid)");
@@ -532,8 +597,7 @@ Status Verifier::Spend(const std::string& state) {
   return LoadForResponse(state, /*spend=*/true, &nonce, &dcql, &id);
 }
 
-Result<PendingResponse> Verifier::ReadResponse(
-    const std::map<std::string, std::string>& posted) {
+Result<PendingResponse> Verifier::ReadResponse(const std::map<std::string, std::string>& posted) {
   MDL_ASSIGN_OR_RETURN(const auto form, OpenForm(posted));
   PendingResponse out;
   out.state = Param(form, "state");
@@ -581,7 +645,7 @@ Result<PendingResponse> Verifier::ReadResponse(
 
 Status Verifier::RecordOutcome(const std::string& id, const json& outcome) {
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt u(db_, "UPDATE requests SET outcome = ? WHERE id = ?", kWhat);
+  Stmt u(*db_, sql_->outcome.c_str(), kWhat);
   u.Text(1, outcome.dump()).Text(2, id);
   if (u.Step() != SQLITE_DONE) return u.Error();
   return Status::Ok();
@@ -590,7 +654,7 @@ Status Verifier::RecordOutcome(const std::string& id, const json& outcome) {
 Result<RequestRecord> Verifier::Lookup(const std::string& id) {
   if (id.empty() || id.size() > kMaxParam) return Status::NotFound("no such request");
   std::lock_guard<std::mutex> lock(mu_);
-  Stmt q(db_, "SELECT state, expires, answered, outcome FROM requests WHERE id = ?", kWhat);
+  Stmt q(*db_, sql_->lookup.c_str(), kWhat);
   q.Text(1, id);
   const int rc = q.Step();
   if (rc == SQLITE_DONE) return Status::NotFound("no such request");

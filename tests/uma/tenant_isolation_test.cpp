@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "medallion/oid4vc/verifier.h"
 #include "medallion/storage/sqlite.h"
 #include "medallion/uma/record_store.h"
 #include "uma/reply_http.h"
@@ -143,6 +144,62 @@ TEST_CASE("one container never reads or writes another's rows in a shared Postgr
     CHECK(Count(*conn_b, "SELECT COUNT(*) FROM fhir_resources") == 0);
     CHECK(Count(*conn_a, "SELECT COUNT(*) FROM fhir_resources") == 1);
     CHECK(a.records->Read("MedicationRequest", id));
+  }
+  SECTION("one container's pending OpenID4VP request is not another's to read, answer or spend") {
+    // A's claims interaction (docs/uma.md §"Claims interaction"): a need_info ticket, then the
+    // OpenID4VP request, kept by A's verifier as A's rows of the shared database.
+    const std::string redirect = "https://drapp.example/claims-done";
+    Reply c = a.as->RegisterClient({{"client_name", "Dr. app"}, {"redirect_uris", {redirect}}}, "");
+    REQUIRE(Http(c) == 201);
+    const std::string client_id = c.body["client_id"], secret = c.body["client_secret"];
+    Reply t = a.as->RequestPermission(pat, {{"resource_id", resource}, {"resource_scopes", {"read"}}});
+    REQUIRE(Http(t) == 201);
+    Reply need = a.as->Token({{"grant_type", uma::kUmaTicketGrant}, {"ticket", t.body["ticket"]}},
+                             {client_id, secret});
+    REQUIRE(need.body["error"] == "need_info");
+    Reply interaction = a.as->ClaimsInteraction({{"client_id", client_id},
+                                                 {"ticket", need.body["ticket"]},
+                                                 {"claims_redirect_uri", redirect},
+                                                 {"state", "s1"}});
+    INFO(interaction.body.dump());
+    REQUIRE(interaction.ok());
+    std::map<std::string, std::string> params;
+    for (const auto& [k, v] : interaction.body["authorization_request"].items())
+      params[k] = v.get<std::string>();
+    auto request = oid4vc::ParseAuthorizationRequest(params);
+    REQUIRE(request);
+    auto answer = oid4vc::BuildResponse(*request, {a.LicenseSdJwt(a.physician)},
+                                        a.physician.Signer(), a.env);
+    REQUIRE(answer);
+    const std::string by_state = "SELECT COUNT(*) FROM oid4vp_requests WHERE state = '" +
+                                 request->state + "' AND answered = 0";
+    REQUIRE(Count(*conn_a, by_state.c_str()) == 1);
+
+    // Read: B's connection sees none of A's requests, by hand or by state.
+    CHECK(Count(*conn_b, "SELECT COUNT(*) FROM oid4vp_requests") == 0);
+    CHECK(Count(*conn_b, by_state.c_str()) == 0);
+    // Answer: B's response endpoint does not know the state (not terminal: nothing spent).
+    Reply at_b = (*b)->ClaimsPresentation(*answer);
+    CHECK_FALSE(at_b.ok());
+    CHECK(at_b.body["error"] == "invalid_request");
+    CHECK(at_b.body.dump().find("claims_submitted") == std::string::npos);
+    // Spend: B's hand-written writes change none of A's requests.
+    CHECK(Run(*conn_b, "UPDATE oid4vp_requests SET answered = 1") == 0);
+    CHECK(Run(*conn_b, "DELETE FROM oid4vp_requests") == 0);
+    const std::string forged =
+        "INSERT INTO oid4vp_requests (container_id, state, nonce, dcql, created, expires) VALUES ('" +
+        container_a + "', 'forged', 'n', '{}', 0, 9999999999)";
+    CHECK(Run(*conn_b, forged.c_str()) == -1);  // WITH CHECK refuses it
+    CHECK(Count(*conn_a, by_state.c_str()) == 1);
+    CHECK(Count(*conn_a, "SELECT COUNT(*) FROM oid4vp_requests WHERE state = 'forged'") == 0);
+    // A's own physician still answers A's request, once.
+    Reply at_a = a.as->ClaimsPresentation(*answer);
+    INFO(at_a.body.dump());
+    REQUIRE(at_a.ok());
+    CHECK(at_a.body["redirect_uri"].get<std::string>().find("claims_submitted") !=
+          std::string::npos);
+    CHECK(Count(*conn_a, by_state.c_str()) == 0);  // now answered
+    CHECK_FALSE(a.as->ClaimsPresentation(*answer).ok());
   }
   SECTION("a role that bypasses row-level security is refused, and so is no container") {
     auto super = sql::Db::Open(*ledger::testing::PgBaseUrl(), "isolation", {}, "container-b");

@@ -259,12 +259,12 @@ struct UmaWorld {
       return Status::Ok();
     };
     // Interactive claims gathering by OpenID4VP (claims_interaction.cpp): the SD-JWT license's
-    // status by its number, the verifier's file beside the consent database (also on PostgreSQL).
+    // status by its number; the verifier's requests where the server puts them by default (a
+    // file beside the SQLite consent database, or the container's rows of the PostgreSQL one).
     o.sd_jwt_license_status = [this](const nlohmann::json& payload) -> Status {
       if (revoked.count(payload.value("license_number", ""))) return Status::FailedPrecondition("revoked");
       return Status::Ok();
     };
-    o.oid4vp_db = (dir / "oid4vp.db").string();
     o.device_key_hook = device_key_hook;
     o.pairing_ttl = pairing_ttl;
     o.relationships_of = relationships_of;

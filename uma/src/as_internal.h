@@ -200,7 +200,8 @@ class AuthorizationServer::Impl {
   std::unique_ptr<RequestStore> requests_;
   std::unique_ptr<DeviceStore> devices_;
   // The OpenID4VP verifier of interactive claims gathering (null: that path is off); its own
-  // SQLite file and lock (oid4vc/verifier.h).
+  // connection (a SQLite file, or this container's rows on PostgreSQL) and lock
+  // (oid4vc/verifier.h).
   std::unique_ptr<oid4vc::Verifier> vp_;
   std::mutex mu_;  // serializes read-modify-write sequences (and the one connection)
   // Wakes the owner's long-polling event readers when the log grows (notifications): after the

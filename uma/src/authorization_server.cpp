@@ -42,18 +42,23 @@ Result<std::unique_ptr<AuthorizationServer>> AuthorizationServer::Open(
   if (!pg) as->impl_->path_ = path;
   if (as->options_.sd_jwt_license_status) {
     // UMA Grant §3.3.2 by OpenID4VP: client_id "redirect_uri:" + the response endpoint
-    // (OpenID4VP §5.9.3), requests in a SQLite file of their own.
+    // (OpenID4VP §5.9.3), requests in a SQLite file of their own or, on PostgreSQL, as this
+    // container's rows of the same database (the same URL, so the same PgPool when one lives;
+    // the tenant column and row-level security of the other stores: docs/scale-out.md).
     std::string vp_path = as->options_.oid4vp_db;
-    if (vp_path.empty() && !pg && !path.empty() && path != ":memory:" &&
-        path.rfind("file:", 0) != 0)
+    if (vp_path.empty() && pg) {
+      vp_path = path;
+    } else if (vp_path.empty() && !path.empty() && path != ":memory:" &&
+               path.rfind("file:", 0) != 0) {
       vp_path = path + "-oid4vp.db";
+    }
     if (!vp_path.empty()) {
       oid4vc::VerifierOptions vo;
       vo.response_uri = as->options_.issuer + kClaimsResponsePath;
       vo.client_id = std::string(oid4vc::kRedirectUriPrefix) + vo.response_uri;
       vo.request_ttl_seconds = as->options_.claims_interaction_ttl;
       vo.max_clock_skew_seconds = as->options_.max_clock_skew;
-      MDL_ASSIGN_OR_RETURN(as->impl_->vp_, oid4vc::Verifier::Open(vp_path, vo, env));
+      MDL_ASSIGN_OR_RETURN(as->impl_->vp_, oid4vc::Verifier::Open(vp_path, container, vo, env));
     }
   }
   return as;

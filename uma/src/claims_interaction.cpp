@@ -167,52 +167,63 @@ Reply AuthorizationServer::ClaimsInteraction(const std::map<std::string, std::st
   if (!purpose.empty() && !IsPurposeOfUse(purpose))
     return back_with_error("invalid_request", "purpose_of_use is not a known purpose of use");
 
-  Impl::Lock lock(*impl_);
-  std::optional<oid4vc::AuthorizationRequest> request;
+  // The OpenID4VP request is made only once the ticket is ours (a bad or spent ticket stores
+  // nothing in the verifier), after the ticket's transaction and outside the server's lock: on a
+  // container host's connection pool the verifier borrows a connection of its own, which it must
+  // never wait for while this container's open group holds one (docs/scale-out.md §"The
+  // connection pool": a transaction never needs a second connection). So its state is drawn
+  // first and the gathering record keyed by it in the ticket's transaction.
+  const std::string vp_state = impl_->env_.rng->RandomId(32);
   std::optional<Reply> refused;
-  Status st = impl_->Tx([&]() -> Status {
-    auto consumed = impl_->ConsumeTicket(ticket);
-    if (!consumed) {
-      if (consumed.error().code() != StatusCode::kNotFound &&
-          consumed.error().code() != StatusCode::kFailedPrecondition)
-        return consumed.error();
-      refused = back_with_error("invalid_grant", consumed.error().message());
+  Status st;
+  {
+    Impl::Lock lock(*impl_);
+    st = impl_->Tx([&]() -> Status {
+      auto consumed = impl_->ConsumeTicket(ticket);
+      if (!consumed) {
+        if (consumed.error().code() != StatusCode::kNotFound &&
+            consumed.error().code() != StatusCode::kFailedPrecondition)
+          return consumed.error();
+        refused = back_with_error("invalid_grant", consumed.error().message());
+        return impl_->Log({{"event", "claims.interaction"},
+                           {"client_id", client_id},
+                           {"outcome", "invalid_grant"},
+                           {"reason", consumed.error().message()}});
+      }
+      json chain = consumed->second;
+      if (chain.contains("gathering") ||
+          (chain.contains("client") && chain["client"] != client_id)) {
+        refused = back_with_error("invalid_grant", "the ticket was issued to another client");
+        return impl_->Log({{"event", "claims.interaction"},
+                           {"client_id", client_id},
+                           {"outcome", "invalid_grant"},
+                           {"reason", "ticket of another client"}});
+      }
+      chain["client"] = client_id;
+      json record = {{"gathering",
+                      {{"client", client_id},
+                       {"claims_redirect_uri", redirect},
+                       {"state", state},
+                       {"purpose", purpose}}},
+                     {"chain", chain},
+                     {"resource_server", consumed->first}};
+      const int64_t now = impl_->Now();
+      MDL_RETURN_IF_ERROR(impl_->tickets_->Put(vp_state, kGatheringOwner, record, now,
+                                               now + options_.claims_interaction_ttl));
       return impl_->Log({{"event", "claims.interaction"},
                          {"client_id", client_id},
-                         {"outcome", "invalid_grant"},
-                         {"reason", consumed.error().message()}});
-    }
-    json chain = consumed->second;
-    if (chain.contains("gathering") ||
-        (chain.contains("client") && chain["client"] != client_id)) {
-      refused = back_with_error("invalid_grant", "the ticket was issued to another client");
-      return impl_->Log({{"event", "claims.interaction"},
-                         {"client_id", client_id},
-                         {"outcome", "invalid_grant"},
-                         {"reason", "ticket of another client"}});
-    }
-    chain["client"] = client_id;
-    // The OpenID4VP request only once the ticket is ours: a bad or spent ticket stores nothing
-    // in the verifier (a failure here rolls the ticket's consumption back).
-    auto created = impl_->vp_->CreateRequest(LicenseQuery());
-    if (!created) return created.error();
-    request = std::move(*created);
-    json record = {{"gathering",
-                    {{"client", client_id},
-                     {"claims_redirect_uri", redirect},
-                     {"state", state},
-                     {"purpose", purpose}}},
-                   {"chain", chain},
-                   {"resource_server", consumed->first}};
-    MDL_RETURN_IF_ERROR(impl_->tickets_->Put(request->state, kGatheringOwner, record,
-                                             impl_->Now(), request->expires));
-    return impl_->Log({{"event", "claims.interaction"},
-                       {"client_id", client_id},
-                       {"outcome", "presentation_requested"}});
-  });
+                         {"outcome", "presentation_requested"}});
+    });
+  }
   if (!st.ok()) return Internal(st);
   if (refused) return *refused;
-  if (!request) return Internal(Status::Internal("no OpenID4VP request was made"));
+  // The verifier's expiry is the same TTL from a moment later: the gathering record never
+  // outlives its request. Should this fail, the ticket stays consumed (the client asks the
+  // resource server for a new one) and the gathering record expires unanswered.
+  oid4vc::RequestOptions ro;
+  ro.state = vp_state;
+  auto request = impl_->vp_->CreateRequest(LicenseQuery(), ro);
+  if (!request) return Internal(request.error());
   json params = json::object();
   for (const auto& [k, v] : request->params) params[k] = v;
   return Answer({{"redirect_to", request->uri}, {"authorization_request", params}});
@@ -307,9 +318,9 @@ Reply AuthorizationServer::ClaimsPresentation(const std::map<std::string, std::s
       open_error = spent.reason();
       open_description = spent.message();
     } else {
-      (void)impl_->vp_->RecordOutcome(
-          pending->id, {{"status", refusal.ok() ? "answered" : "refused"},
-                        {"error_description", refusal.message()}});
+      (void)impl_->vp_->RecordOutcome(pending->id,
+                                      {{"status", refusal.ok() ? "answered" : "refused"},
+                                       {"error_description", refusal.message()}});
     }
   }
   if (!open_error.empty() || (pending && !pending->error.empty())) {
@@ -360,10 +371,10 @@ Reply AuthorizationServer::ClaimsPresentation(const std::map<std::string, std::s
       // OpenID4VP §8.5 to the wallet; UMA Grant §3.3.3 back to the client with the error (no
       // ticket: the chain ends here, the client starts again).
       reply = Error(StatusCode::kInvalidArgument, "invalid_request", refusal.message());
-      reply.body["redirect_uri"] = RedirectTo(
-          redirect, {{"error", "access_denied"},
-                     {"error_description", "the presentation was refused"},
-                     {"state", state}});
+      reply.body["redirect_uri"] =
+          RedirectTo(redirect, {{"error", "access_denied"},
+                                {"error_description", "the presentation was refused"},
+                                {"state", state}});
       entry["outcome"] = "refused";
       entry["reason"] = refusal.message();
       return impl_->Log(entry);
@@ -376,10 +387,10 @@ Reply AuthorizationServer::ClaimsPresentation(const std::map<std::string, std::s
     }
     if (Status m = impl_->Merge(have, std::move(*gathered)); !m.ok()) {
       reply = Error(StatusCode::kInvalidArgument, "invalid_request", m.message());
-      reply.body["redirect_uri"] = RedirectTo(
-          redirect, {{"error", "access_denied"},
-                     {"error_description", "the presentation was refused"},
-                     {"state", state}});
+      reply.body["redirect_uri"] =
+          RedirectTo(redirect, {{"error", "access_denied"},
+                                {"error_description", "the presentation was refused"},
+                                {"state", state}});
       entry["outcome"] = "refused";
       entry["reason"] = m.message();
       return impl_->Log(entry);
@@ -390,9 +401,10 @@ Reply AuthorizationServer::ClaimsPresentation(const std::map<std::string, std::s
                          impl_->IssueTicket(record->second.value("resource_server", ""), chain));
     // OpenID4VP §8.2: the redirect_uri the wallet sends the user agent to; UMA Grant §3.3.3:
     // claims_redirect_uri with authorization_state=claims_submitted, the new ticket, the state.
-    reply = Answer({{"redirect_uri", RedirectTo(redirect, {{"authorization_state", "claims_submitted"},
-                                                           {"ticket", next},
-                                                           {"state", state}})}});
+    reply =
+        Answer({{"redirect_uri", RedirectTo(redirect, {{"authorization_state", "claims_submitted"},
+                                                       {"ticket", next},
+                                                       {"state", state}})}});
     entry["outcome"] = "claims_submitted";
     entry["requesting_party"] = have.party.did;
     return impl_->Log(entry);

@@ -7,7 +7,8 @@
 //     Prefix (§5.9.3: `redirect_uri:` the response_uri, or `decentralized_identifier:` a DID),
 //     response_type vp_token (§5.6), response_mode direct_post and response_uri (§8.2), a fresh
 //     nonce (§5.2) and state, dcql_query (§5.1). Kept in the verifier's own SQLite file (WAL,
-//     synchronous=FULL) with an expiry; one response is accepted per request, ever.
+//     synchronous=FULL) or as a container's rows in PostgreSQL, with an expiry; one response
+//     is accepted per request, ever.
 //   - VerifyResponse: the direct_post form (§8.2): `state` known, unexpired and not answered
 //     before (the request is spent by the first post, whatever its outcome); a §8.5 error
 //     response from the wallet; else `vp_token` (§8.1: a JSON object keyed by Credential Query
@@ -51,7 +52,9 @@
 #include "medallion/did/resolver.h"
 #include "medallion/oid4vc/dcql.h"
 
-struct sqlite3;
+namespace medallion::sql {
+class Db;
+}
 
 namespace medallion::oid4vc {
 
@@ -89,6 +92,11 @@ struct VerifierOptions {
 struct RequestOptions {
   // The nonce (§5.2), e.g. a challenge the caller's own pipeline consumes; "" = a fresh one.
   std::string nonce;
+  // The state (OID4VP §5, RFC 6749 §4.1.1: the key the response comes back under), e.g. one the
+  // caller already keyed a record of its own by; "" = a fresh one. It must be unpredictable (the
+  // request is answered by whoever knows it) and unused: a second request with the same state fails
+  // (the database's error).
+  std::string state;
   // §8.3: response_mode direct_post.jwt — the wallet encrypts its response to an ephemeral
   // P-256 key of this request (client_metadata.jwks, alg ECDH-ES; enc A128GCM or A256GCM,
   // RFC 7516/7518 §4.6); the private key stays in the verifier's file.
@@ -141,6 +149,14 @@ class Verifier {
   // with a request_signer), the database's.
   static Result<std::unique_ptr<Verifier>> Open(const std::string& path, VerifierOptions options,
                                                 Env env);
+  // The same on `where`, a SQLite path or a PostgreSQL URL (sql::Db::Open: through the PgPool
+  // that lives for that URL, if any), the requests on PostgreSQL kept as `container`'s rows —
+  // a tenant column under row-level security, as the container's other tables (docs/
+  // scale-out.md): another container's verifier on the same database neither sees nor answers
+  // nor spends them. `container` is required on PostgreSQL, ignored on SQLite.
+  static Result<std::unique_ptr<Verifier>> Open(const std::string& where,
+                                                const std::string& container,
+                                                VerifierOptions options, Env env);
   ~Verifier();
   Verifier(const Verifier&) = delete;
   Verifier& operator=(const Verifier&) = delete;
@@ -181,7 +197,7 @@ class Verifier {
   Result<RequestRecord> Lookup(const std::string& id);
 
  private:
-  Verifier(sqlite3* db, VerifierOptions options, Env env);
+  Verifier(std::unique_ptr<sql::Db> db, VerifierOptions options, Env env);
   int64_t Now() const;
   // The request of `state` for a response: its nonce, dcql and id; "unknown", "answered",
   // "expired" refusals; with `spend`, marks it answered in the same transaction.
@@ -193,8 +209,10 @@ class Verifier {
   Result<std::map<std::string, std::string>> OpenForm(
       const std::map<std::string, std::string>& form);
 
-  sqlite3* db_;
-  std::mutex mu_;
+  struct Statements;  // verifier.cpp: the SQL, with the table's name on this backend
+  std::unique_ptr<sql::Db> db_;
+  std::unique_ptr<const Statements> sql_;
+  std::mutex mu_;  // serializes db_ (a sql::Db is not thread safe)
   VerifierOptions options_;
   Env env_;
 };

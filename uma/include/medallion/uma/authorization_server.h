@@ -127,8 +127,10 @@ struct AuthorizationServerOptions {
   // from her wallet instead of her client pushing a claim token. On only when
   // `sd_jwt_license_status` is set (the status of a presented license, its processed payload
   // with the disclosed claims: OK = active; the SD-JWT VC carries no status claim of its own)
-  // and the verifier has a file: `oid4vp_db`, or, when empty, "<path>-oid4vp.db" beside a
-  // SQLite consent database (none on PostgreSQL: the path is off there unless set).
+  // and the verifier has a database: `oid4vp_db`, or, when empty, "<path>-oid4vp.db" beside a
+  // SQLite consent database, or, on PostgreSQL, the consent database itself (the same URL and
+  // so the same PgPool when one lives; the requests as this container's rows, under row-level
+  // security). Off only for an in-memory or "file:" SQLite database without `oid4vp_db`.
   std::function<Status(const nlohmann::json& sd_jwt_payload)> sd_jwt_license_status;
   std::string oid4vp_db;
   int64_t claims_interaction_ttl = 600;  // the presentation request and its gathering record
