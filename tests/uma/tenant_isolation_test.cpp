@@ -201,6 +201,50 @@ TEST_CASE("one container never reads or writes another's rows in a shared Postgr
     CHECK(Count(*conn_a, by_state.c_str()) == 0);  // now answered
     CHECK_FALSE(a.as->ClaimsPresentation(*answer).ok());
   }
+  SECTION("the OpenID4VP verifier itself: by id, encrypted, outcome — per container") {
+    oid4vc::VerifierOptions vo;
+    vo.response_uri = "https://verifier.example/response";
+    vo.client_id = std::string(oid4vc::kRedirectUriPrefix) + vo.response_uri;
+    auto va = oid4vc::Verifier::Open(url, container_a, vo, a.env);
+    auto vb = oid4vc::Verifier::Open(url, "container-b", vo, a.env);
+    REQUIRE(va);
+    REQUIRE(vb);
+    auto none = oid4vc::Verifier::Open(url, "", vo, a.env);  // PostgreSQL needs its container
+    REQUIRE_FALSE(none);
+    CHECK(none.error().code() == StatusCode::kInvalidArgument);
+    const nlohmann::json query = {
+        {"credentials",
+         {{{"id", "license"}, {"format", "dc+sd-jwt"}, {"meta", {{"vct_values", {"x"}}}}}}}};
+    oid4vc::RequestOptions ro;
+    ro.encrypted_response = true;
+    auto made = (*va)->CreateRequest(query, ro);
+    REQUIRE(made);
+    const std::string id = made->id, state = made->state;
+    // B neither reads it (by id, its request object), nor records on it, nor spends it.
+    CHECK((*vb)->Lookup(id).error().code() == StatusCode::kNotFound);
+    CHECK((*vb)->RequestObject(id).error().code() == StatusCode::kNotFound);
+    CHECK((*vb)->RecordOutcome(id, {{"status", "forged"}}).ok());  // updates no row
+    CHECK_FALSE((*vb)->Spend(state).ok());
+    // An encrypted response to A's request key (kid = A's id) is unknown at B.
+    const auto metadata = nlohmann::json::parse(made->params.at("client_metadata"));
+    auto jwe = oid4vc::EncryptResponse({{"state", state}, {"error", "access_denied"}},
+                                       metadata["jwks"]["keys"][0], "A128GCM");
+    REQUIRE(jwe);
+    auto at_b = (*vb)->ReadResponse({{"response", *jwe}});
+    REQUIRE_FALSE(at_b);
+    CHECK(at_b.error().message().find("unknown state") != std::string::npos);
+    // A has it all, untouched, and reads the same response.
+    auto at_a = (*va)->ReadResponse({{"response", *jwe}});
+    REQUIRE(at_a);
+    CHECK(at_a->error == "access_denied");
+    auto record = (*va)->Lookup(id);
+    REQUIRE(record);
+    CHECK_FALSE(record->answered);
+    CHECK_FALSE(record->outcome.has_value());
+    CHECK((*va)->RequestObject(id).has_value());
+    CHECK((*va)->Spend(state).ok());
+    CHECK((*va)->Lookup(id)->answered);
+  }
   SECTION("a role that bypasses row-level security is refused, and so is no container") {
     auto super = sql::Db::Open(*ledger::testing::PgBaseUrl(), "isolation", {}, "container-b");
     REQUIRE_FALSE(super);
