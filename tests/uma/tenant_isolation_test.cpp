@@ -152,7 +152,8 @@ TEST_CASE("one container never reads or writes another's rows in a shared Postgr
     Reply c = a.as->RegisterClient({{"client_name", "Dr. app"}, {"redirect_uris", {redirect}}}, "");
     REQUIRE(Http(c) == 201);
     const std::string client_id = c.body["client_id"], secret = c.body["client_secret"];
-    Reply t = a.as->RequestPermission(pat, {{"resource_id", resource}, {"resource_scopes", {"read"}}});
+    Reply t =
+        a.as->RequestPermission(pat, {{"resource_id", resource}, {"resource_scopes", {"read"}}});
     REQUIRE(Http(t) == 201);
     Reply need = a.as->Token({{"grant_type", uma::kUmaTicketGrant}, {"ticket", t.body["ticket"]}},
                              {client_id, secret});
@@ -187,7 +188,8 @@ TEST_CASE("one container never reads or writes another's rows in a shared Postgr
     CHECK(Run(*conn_b, "UPDATE oid4vp_requests SET answered = 1") == 0);
     CHECK(Run(*conn_b, "DELETE FROM oid4vp_requests") == 0);
     const std::string forged =
-        "INSERT INTO oid4vp_requests (container_id, state, nonce, dcql, created, expires) VALUES ('" +
+        "INSERT INTO oid4vp_requests (container_id, state, nonce, dcql, created, expires) "
+        "VALUES ('" +
         container_a + "', 'forged', 'n', '{}', 0, 9999999999)";
     CHECK(Run(*conn_b, forged.c_str()) == -1);  // WITH CHECK refuses it
     CHECK(Count(*conn_a, by_state.c_str()) == 1);
