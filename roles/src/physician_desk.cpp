@@ -598,7 +598,8 @@ Result<DeskAnswer> PhysicianDesk::Prescriptions(const std::string& owner) {
     out.push_back(std::move(row));
   }
   std::reverse(out.begin(), out.end());
-  json answer = {{"prescriptions", out}};
+  // Whether "Send to a wallet" can work here (OfferPrescription; serve with --store).
+  json answer = {{"prescriptions", out}, {"wallet_offers", oid4vci_ != nullptr}};
   if (!refusals) answer["refusals_detail"] = refusals.error().message();
   return DeskAnswer{200, std::move(answer)};
 }
@@ -639,16 +640,33 @@ Status PhysicianDesk::EnableOid4vci(const std::string& db_path,
 
 Result<DeskAnswer> PhysicianDesk::OfferPrescription(const std::string& owner,
                                                     const std::string& id) {
-  json body;
+  // The id is the prescribing job's (Prescribe's answer) or, as "My prescriptions" lists them,
+  // the id her container keeps the prescription under; the pharmacy copy made at prescribing
+  // (bound to the patient's pseudonym) goes with it while this workspace still holds it.
+  json vc;
   {
     std::lock_guard lock(mu_);
     auto it = jobs_.find(id);
-    if (it == jobs_.end()) return Status::NotFound("no such prescription in progress");
-    const Job& j = it->second;
-    if (j.status != "delivered")
-      return Status::FailedPrecondition("only a signed and delivered prescription is offered");
-    body = {{"prescription", j.vc}};
-    if (!j.sd_jwt.empty()) body["pharmacy_copy"] = {{"sd_jwt", j.sd_jwt}, {"cosignature", j.sd_cosignature}};
+    if (it != jobs_.end()) {
+      if (it->second.status != "delivered")
+        return Status::FailedPrecondition("only a signed and delivered prescription is offered");
+      vc = it->second.vc;
+    }
+  }
+  if (vc.is_null()) {
+    uma::Reply r = as_.ListCredentials(owner);
+    if (!r.ok()) return r.status;
+    for (const json& item : r.body.is_array() ? r.body : json::array())
+      if (StringOr(item, "id") == id && HasType(item, "PrescriptionCredential"))
+        vc = MemberOr(item, "credential");
+    if (vc.is_null()) return Status::NotFound("no such prescription");
+  }
+  json body = {{"prescription", vc}};
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [job_id, j] : jobs_)
+      if (j.status == "delivered" && !j.sd_jwt.empty() && j.vc == vc)
+        body["pharmacy_copy"] = {{"sd_jwt", j.sd_jwt}, {"cosignature", j.sd_cosignature}};
   }
   return OfferDelivered(owner, body);
 }

@@ -726,8 +726,15 @@ void ContainerWeb::RegisterPhysicianRoutes(httplib::Server& server,
   server.Post(R"(/web/v1/physician/prescriptions/([A-Za-z0-9_-]{1,64})/offer)",
               [h](Req req, Res res) {
                 const std::string id = req.matches[1].str();
-                h->Physician(req, res, [id](D& d, const std::string& o, J) {
-                  return d.OfferPrescription(o, id);
+                h->Physician(req, res, [id](D& d, const std::string& o, J) -> Result<DeskAnswer> {
+                  MDL_ASSIGN_OR_RETURN(DeskAnswer a, d.OfferPrescription(o, id));
+                  // Her page shows the offer by reference as a QR code for the patient's
+                  // wallet to scan (OpenID4VCI §4.1.3), rendered here as the pairing QR is.
+                  MDL_ASSIGN_OR_RETURN(
+                      a.body["qr_svg"],
+                      web::QrSvg(StringOr(a.body, "offer_uri_by_reference"),
+                                 "QR code of the prescription's credential offer"));
+                  return a;
                 });
               });
   if (physician_ && physician_->oid4vci() != nullptr) {

@@ -5,7 +5,7 @@
 // is also checked through an API or the ledger. One line per check; exit 1 if any failed.
 // Usage: node flow_apps.mjs <path-to-medallion>
 import { chromium } from 'playwright-core';
-import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import { join, resolve, dirname } from 'node:path';
 import { ok, notOk, check, summary, work, freePort, startRole, run, json, cleanup, sleep, onStop } from './lib.mjs';
@@ -34,6 +34,30 @@ async function cli(args, what) {
   const r = await run(M, args, ENV);
   if (r.code !== 0 && what) notOk(what, `exit ${r.code}: ${r.stderr || r.stdout}`);
   return r;
+}
+
+// A patient's wallet on the command line (its own store and DID), made once.
+let rxWalletDid = '';
+async function rxWallet(L) {
+  if (rxWalletDid) return rxWalletDid;
+  await cli(['wallet', 'init', '--store', 'rx-phone.wallet', '--kdf', 'test', '--mnemonic-out', 'rx-phone.words'], 'wallet init (a patient’s wallet)');
+  rxWalletDid = (await cli(['did', 'create', '--store', 'rx-phone.wallet', ...L], 'did create (a patient’s wallet)')).stdout.trim();
+  return rxWalletDid;
+}
+
+// On a card of My prescriptions: “Send to a wallet”, then what the page shows of the offer.
+async function sendToWallet(card) {
+  await card.getByRole('button', { name: 'Send to a wallet' }).click();
+  const box = card.locator('.wallet-offer');
+  const shown = await box.locator('.tx-code').waitFor({ timeout: 15000 }).then(() => true, () => false);
+  if (!shown) return { error: await box.innerText().catch(() => '') };
+  return {
+    qr: await box.locator('img.qr').evaluate((i) => i.complete && i.naturalWidth > 0 && i.alt.length > 0).catch(() => false),
+    link: await box.getByLabel('Link to the offer').inputValue(),
+    code: (await box.locator('.tx-code').innerText()).trim(),
+    expires: (await box.locator('.offer-expires').innerText()).trim(),
+    focused: await box.locator('h3').evaluate((el) => document.activeElement === el),
+  };
 }
 
 async function startRoles() {
@@ -454,6 +478,22 @@ async function main() {
   await hx.axe(dp, 'physician-prescriptions');
   await hx.shoot(dp, 'physician-prescriptions');
 
+  // “Send to a wallet”: her container offers the prescription over OpenID4VCI (pre-authorized
+  // code + transaction code); a wallet on the command line takes it as an SD-JWT VC.
+  const walletDid = await rxWallet(roles.L);
+  const sent = await sendToWallet(mine);
+  check(sent.qr && /^openid-credential-offer:\/\/\?credential_offer_uri=/.test(sent.link) && /^\d{6}$/.test(sent.code) && sent.focused,
+    'My prescriptions: “Send to a wallet” shows the offer’s QR code, its link (by reference), a 6-digit transaction code and when it expires; focus moves to it', JSON.stringify(sent));
+  await hx.axe(dp, 'physician-prescription-offer');
+  await hx.shoot(dp, 'physician-prescription-offer');
+  const took = await cli(['oid4vci', 'accept', sent.link, '--tx-code', sent.code, '--store', 'rx-phone.wallet', '--did', walletDid, '--out', 'rx.sd-jwt', '--allow-insecure-loopback', '--json'], 'oid4vci accept (the offer from her page)');
+  const rxJwt = took.code === 0 ? readFileSync(join(work, 'rx.sd-jwt'), 'utf8').trim() : '';
+  const rxPayload = rxJwt ? JSON.parse(Buffer.from(rxJwt.split('~')[0].split('.')[1], 'base64url').toString()) : {};
+  check((json(took.stdout) || {}).format === 'dc+sd-jwt' && rxJwt.includes('~') && rxPayload.vct === 'https://w3id.org/medallion/credentials/v1/PrescriptionCredential' && rxPayload.iss === roles.drDid && rxPayload.cnf && rxPayload.cnf.jwk && rxPayload.cnf.jwk.kty === 'OKP',
+    'a wallet takes the offer with the link and code read from her page (medallion oid4vci accept): an SD-JWT VC of the prescription, issued by her and bound to the wallet’s key', JSON.stringify({ out: took.stdout, err: took.stderr, iss: rxPayload.iss, vct: rxPayload.vct }));
+  const twice = await run(M, ['oid4vci', 'accept', sent.link, '--tx-code', sent.code, '--store', 'rx-phone.wallet', '--did', walletDid, '--out', 'rx-again.sd-jwt', '--allow-insecure-loopback'], ENV);
+  check(twice.code !== 0 && /no such offer/.test(twice.stderr + twice.stdout) && !existsSync(join(work, 'rx-again.sd-jwt')), 'the same offer taken twice is refused: no such offer (one use), nothing written', twice.stderr || twice.stdout);
+
   // Refusals, each shown with its reason and changing nothing.
   const link2 = await newCustomer(pp);
   const again = await present(ap, 'amoxicillin', link2);
@@ -552,6 +592,15 @@ async function main() {
   check(await counterStatus(pp, 'dispensed'), 'Counter: the pharmacist dispenses the controlled substance');
   await oxy.card.locator('.rx-outcome p.ok').waitFor({ timeout: 30000 }).catch(() => {});
   check(/^Dispensed: fill 1 of 1/.test(await oxy.card.locator('.rx-outcome p.ok').innerText().catch(() => '')), 'Alice’s page: dispensed');
+  // A controlled substance goes only to the key it was prescribed for (the patient's pairwise
+  // pseudonym, which her own container proves): another wallet is told why, and gets nothing.
+  await visit(dp, 'prescriptions', 'My prescriptions');
+  const oxyMine = dp.locator('.my-rx', { hasText: 'oxycodone' }).first();
+  await oxyMine.waitFor({ timeout: 15000 }).catch(() => {});
+  const oxySent = await sendToWallet(oxyMine);
+  check(/^\d{6}$/.test(oxySent.code || '') && /own container/.test(await oxyMine.innerText()), 'My prescriptions (schedule II): the offer is made, and the card says it goes only to the patient’s own container', JSON.stringify(oxySent));
+  const oxyTook = await run(M, ['oid4vci', 'accept', oxySent.link || 'x', '--tx-code', oxySent.code || '0', '--store', 'rx-phone.wallet', '--did', walletDid, '--out', 'oxy.sd-jwt', '--allow-insecure-loopback'], ENV);
+  check(oxyTook.code !== 0 && /credential_request_denied/.test(oxyTook.stderr + oxyTook.stdout) && /pseudonym/.test(oxyTook.stderr + oxyTook.stdout), 'a controlled substance offered to another wallet’s key is refused: credential_request_denied, “prove that key” (the patient’s pseudonym)', oxyTook.stderr || oxyTook.stdout);
 
   // Alice sees who saw what and her receipts.
   await visit(ap, 'disclosures', 'Who saw what');
