@@ -196,6 +196,8 @@ Result<json> RunPharmacyRequest(const RequestOptions& o) {
     return Status::InvalidArgument(
         "--pharmacy makes the pharmacy's request: no --response-uri, --db, --dcql or "
         "--license-query");
+  // The token only over https (or plain http to loopback), as the wallet's codes.
+  MDL_RETURN_IF_ERROR(CheckWalletTransport(o.pharmacy));
   MDL_ASSIGN_OR_RETURN(std::string bearer, ReadBearer(o.admin_token_file));
   json body = {{"controlled", o.controlled}, {"encrypted", o.encrypted}};
   MDL_ASSIGN_OR_RETURN(json r, PharmacyCall("POST",
@@ -223,6 +225,7 @@ struct OutcomeOptions {
 Result<json> RunOutcome(const OutcomeOptions& o) {
   if (o.wait_seconds < 0 || o.wait_seconds > 3600)
     return Status::InvalidArgument("--wait is 0..3600 seconds");
+  MDL_RETURN_IF_ERROR(CheckWalletTransport(o.pharmacy));
   MDL_ASSIGN_OR_RETURN(std::string bearer, ReadBearer(o.admin_token_file));
   const std::string url =
       TrimSlash(o.pharmacy) + "/web/v1/counter/oid4vp/requests/" + PercentEncode(o.id);

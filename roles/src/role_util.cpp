@@ -42,7 +42,12 @@ Status PrepareDir(const std::string& dir) {
 Result<std::string> AdminToken(const std::string& path, Env env) {
   if (fs::exists(path)) {
     MDL_ASSIGN_OR_RETURN(SecretString t, ReadSecretFile(path));
-    return t.Reveal();
+    std::string token(t.Reveal());
+    // A truncated or hand-made file ("" would let "Bearer " through) is refused, not used.
+    if (token.size() < 32)
+      return Status::InvalidArgument(path + " holds a token shorter than 32 characters: remove " +
+                                     "it and a new one is made at the next start");
+    return token;
   }
   const std::string token = Base64UrlEncode(env.rng->RandomBytes(32));
   MDL_RETURN_IF_ERROR(WriteFileAtomic(path, token + "\n", false, false));

@@ -649,7 +649,8 @@ TEST_CASE("security: tickets, tokens, claims and containers", "[uma][security]")
          {"http://localhost.evil.example/cb", "http://127.0.0.1@evil.example/cb",
           "http://127.0.0.1.evil.example/cb", "http://localhost:80@evil.example/cb",
           "http://[::1].evil.example/cb", "http://localhost:/cb", "http://localhost:8x/cb",
-          "https://user@evil.example/cb", "https:///cb", "ftp://localhost/cb"}) {
+          "https://user@evil.example/cb", "https:///cb", "ftp://localhost/cb",
+          "https://app.example/cb#frag", "https://app.example/c b", "https://app.example/\x01"}) {
       INFO(bad);
       CHECK(w.as->RegisterClient({{"redirect_uris", {bad}}}, "").body["error"] ==
             "invalid_redirect_uri");

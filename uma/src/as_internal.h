@@ -753,4 +753,7 @@ class AuthorizationServer::Impl {
   }
 };
 
+// A redirect URI a client may register and be sent back to (authorization_server.cpp).
+bool AcceptableRedirectUri(const std::string& uri);
+
 }  // namespace medallion::uma

@@ -93,14 +93,16 @@ json AuthorizationServer::Discovery() const {
 
 // --- clients ---
 
-namespace {
-
 // A client's redirect URI (RFC 6749 §3.1.2, RFC 8252 §7.3, RFC 9700 §4.1.3): https, or http to
 // the loopback interface only — the authority (RFC 3986 §3.2) parsed, not matched by prefix,
 // so "http://localhost.evil.example/" and "http://127.0.0.1@evil.example/" are refused: no
-// userinfo, the host exactly 127.0.0.1, localhost or [::1], an optional decimal port.
+// userinfo, the host exactly 127.0.0.1, localhost or [::1], an optional decimal port; no
+// fragment (§3.1.2) and only visible ASCII.
 bool AcceptableRedirectUri(const std::string& uri) {
   if (uri.size() > 2048) return false;
+  for (char c : uri) {
+    if (c < 0x21 || c > 0x7e || c == '#') return false;
+  }
   auto authority_of = [&](size_t from) {
     const size_t end = uri.find_first_of("/?#", from);
     return uri.substr(from, end == std::string::npos ? std::string::npos : end - from);
@@ -133,8 +135,6 @@ bool AcceptableRedirectUri(const std::string& uri) {
     return false;
   return host == "127.0.0.1" || host == "localhost" || host == "[::1]";
 }
-
-}  // namespace
 
 Reply AuthorizationServer::RegisterClient(const json& metadata,
                                           std::string_view initial_access_token) {

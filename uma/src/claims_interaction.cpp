@@ -153,7 +153,9 @@ Reply AuthorizationServer::ClaimsInteraction(const std::map<std::string, std::st
     if (uris.is_array()) {
       for (const json& u : uris) registered = registered || (u.is_string() && u == redirect);
     }
-    if (!registered)
+    // ... and one acceptable today (a client registered before the authority was parsed may
+    // hold a look-alike loopback URI).
+    if (!registered || !AcceptableRedirectUri(redirect))
       return Error(StatusCode::kInvalidArgument, "invalid_request",
                    "claims_redirect_uri is not a redirect URI this client registered");
   }
@@ -229,6 +231,25 @@ Reply AuthorizationServer::ClaimsInteraction(const std::map<std::string, std::st
   return Answer({{"redirect_to", request->uri}, {"authorization_request", params}});
 }
 
+namespace {
+
+// Why an unverified presented SD-JWT is not worth verifying here ("" when it is): not a
+// parseable SD-JWT, not the license vct, or an `iss` that is not a trusted society.
+std::string NotATrustedLicense(const std::string& presentation,
+                               const std::vector<std::string>& trusted) {
+  auto seen = claims::InspectSdJwt(presentation);
+  if (!seen) return seen.error().message();
+  auto payload = ParseJsonObject(seen->payload_json, "sd-jwt payload");
+  if (!payload) return payload.error().message();
+  if (StringOr(*payload, "vct") != kLicenseVct) return "credential_type: not a license SD-JWT VC";
+  const std::string iss = StringOr(*payload, "iss");
+  if (!Contains(trusted, iss))
+    return "untrusted_issuer: " + iss.substr(0, 200) + " is not a trusted license issuer";
+  return "";
+}
+
+}  // namespace
+
 Reply AuthorizationServer::ClaimsPresentation(const std::map<std::string, std::string>& form) {
   if (!ClaimsInteractionEnabled())
     return Error(StatusCode::kNotFound, "not_found", "claims interaction is not offered here");
@@ -268,6 +289,13 @@ Reply AuthorizationServer::ClaimsPresentation(const std::map<std::string, std::s
     if (it == pending->presentations.end() || it->second.size() != 1 || cq == nullptr) {
       open_error = oid4vc::vp_error::kInvalidRequest;
       open_description = "the response presents no license";
+    } else if (std::string why = NotATrustedLicense(it->second.front(), options_.trusted_issuers);
+               !why.empty()) {
+      // Read without verification first: a credential that does not even claim to be a
+      // license of a trusted society is refused before any DID is resolved or signature
+      // checked (anyone holding the link may post, again and again, a did:web of his choice).
+      open_error = oid4vc::vp_error::kInvalidRequest;
+      open_description = why;
     } else {
       // Appendix B.3.6: the issuer's signature, the KB-JWT's (by cnf) with this request's
       // nonce and aud = our client_id — the slow parts (DID resolution) without the lock.
@@ -324,18 +352,10 @@ Reply AuthorizationServer::ClaimsPresentation(const std::map<std::string, std::s
     }
   }
   if (!open_error.empty() || (pending && !pending->error.empty())) {
-    // A post to no open request (unknown, expired or answered state; a malformed form) changes
-    // nothing, not even the log: anyone can send one. One to an open request is noted.
-    if (!pending) return Error(open_code, open_error, open_description);
-    Impl::Lock lock(*impl_);
-    const bool declined = open_error.empty();
-    Status st = impl_->Tx([&]() -> Status {
-      return impl_->Log({{"event", "claims.presentation"},
-                         {"outcome", declined ? "declined" : "not_accepted"},
-                         {"reason", declined ? pending->error : open_description}});
-    });
-    if (!st.ok()) return Internal(st);
-    if (declined) return Answer(json::object());  // §8.2: 200; the request stays open
+    // Not terminal: anyone holding the link can post, as often as he likes, so nothing is
+    // written for it — not even the owner's log (a §8.5 decline is kept, the latest only, with
+    // the request by RecordOutcome above).
+    if (open_error.empty()) return Answer(json::object());  // §8.2: 200; the request stays open
     return Error(open_code, open_error, open_description);
   }
   const std::string vp_state = pending->state;  // decrypted, for direct_post.jwt
