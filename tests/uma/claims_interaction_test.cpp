@@ -383,3 +383,20 @@ TEST_CASE("claims interaction is off without a license status check for SD-JWT V
   CHECK_FALSE((*as)->Discovery().contains("claims_interaction_endpoint"));
   CHECK((*as)->ClaimsInteraction({}).body["error"] == "not_found");
 }
+
+TEST_CASE("claims interaction: an answer in the request's last second is taken, one after it "
+          "expired is refused",
+          "[uma][claims_interaction]") {
+  Gathering g;
+  const std::string license = g.w.LicenseSdJwt(g.w.physician);
+  const oid4vc::ParsedRequest late = g.Request(g.Interact(g.NeedInfoTicket()));
+  const oid4vc::ParsedRequest last = g.Request(g.Interact(g.NeedInfoTicket()));
+  g.w.Advance(600 - 1);  // claims_interaction_ttl
+  Reply ok = g.w.as->ClaimsPresentation(g.Answer(last, license));
+  REQUIRE(ok.ok());
+  CHECK(QueryOf(ok.body["redirect_uri"])["authorization_state"] == "claims_submitted");
+  g.w.Advance(2);
+  Reply expired = g.w.as->ClaimsPresentation(g.Answer(late, license));
+  CHECK_FALSE(expired.ok());
+  CHECK_FALSE(expired.body.contains("redirect_uri"));
+}

@@ -210,8 +210,11 @@ Reply AuthorizationServer::ClaimsInteraction(const std::map<std::string, std::st
                      {"chain", chain},
                      {"resource_server", consumed->first}};
       const int64_t now = impl_->Now();
+      // A minute longer than the verifier's request (made a moment later with the same TTL):
+      // a request answered at its last second still finds its record; a record left after
+      // its request expired is never used (the verifier refuses the post first).
       MDL_RETURN_IF_ERROR(impl_->tickets_->Put(vp_state, kGatheringOwner, record, now,
-                                               now + options_.claims_interaction_ttl));
+                                               now + options_.claims_interaction_ttl + 60));
       return impl_->Log({{"event", "claims.interaction"},
                          {"client_id", client_id},
                          {"outcome", "presentation_requested"}});
@@ -219,9 +222,9 @@ Reply AuthorizationServer::ClaimsInteraction(const std::map<std::string, std::st
   }
   if (!st.ok()) return Internal(st);
   if (refused) return *refused;
-  // The verifier's expiry is the same TTL from a moment later: the gathering record never
-  // outlives its request. Should this fail, the ticket stays consumed (the client asks the
-  // resource server for a new one) and the gathering record expires unanswered.
+  // The verifier's expiry is the same TTL from a moment later (the record outlives it by a
+  // minute, above). Should this fail, the ticket stays consumed (the client asks the resource
+  // server for a new one) and the gathering record expires unanswered.
   oid4vc::RequestOptions ro;
   ro.state = vp_state;
   auto request = impl_->vp_->CreateRequest(LicenseQuery(), ro);
