@@ -102,11 +102,6 @@ std::string Trim(std::string s) {
   return s;
 }
 
-Result<std::string> ReadToken(const std::string& path) {
-  MDL_ASSIGN_OR_RETURN(SecretString t, ReadSecretFile(path));
-  return Trim(t.Reveal());
-}
-
 // --- issuer ---
 
 struct OnboardOptions {

@@ -46,6 +46,16 @@ Status CheckWalletTransport(const std::string& url) {
                                  "': https is required (plain http only on loopback)");
 }
 
+Result<nlohmann::json> Exchange(std::string_view method, const std::string& url,
+                                const std::string& bearer, const std::string& body,
+                                const std::string& content_type) {
+  MDL_ASSIGN_OR_RETURN(http::HttpReply r, http::HttpCall(method, url, bearer, body, content_type));
+  if (r.status < 200 || r.status > 299) return http::StatusFromHttpReply(r);
+  auto j = ParseJson(r.body);
+  if (!j) return Status::Unavailable(url + " did not answer JSON");
+  return std::move(*j);
+}
+
 namespace {
 
 using nlohmann::json;
@@ -75,17 +85,6 @@ Result<std::string> PercentDecode(std::string_view s) {
   return out;
 }
 
-// An HTTP exchange whose answer is JSON; a non-2xx answer becomes the server's Status.
-Result<json> Exchange(std::string_view method, const std::string& url, const std::string& bearer,
-                      const std::string& body = "",
-                      const std::string& content_type = "application/json") {
-  MDL_ASSIGN_OR_RETURN(http::HttpReply r, http::HttpCall(method, url, bearer, body, content_type));
-  if (r.status < 200 || r.status > 299) return http::StatusFromHttpReply(r);
-  auto j = ParseJson(r.body);
-  if (!j) return Status::Unavailable(url + " did not answer JSON");
-  return std::move(*j);
-}
-
 // Exchange for the wallet's side: the transport check first.
 Result<json> WalletExchange(std::string_view method, const std::string& url,
                             const std::string& bearer, const std::string& body = "",
@@ -112,11 +111,7 @@ Result<json> RunOffer(const OfferOptions& o) {
       return Status::InvalidArgument(
           "--prescription takes --session-file (her owner session), not --admin-token-file, "
           "--license-id or --no-tx-code (a prescription's offer always has a transaction code)");
-    MDL_ASSIGN_OR_RETURN(SecretString secret, ReadSecretFile(o.session_file));
-    std::string session(secret.Reveal());
-    while (!session.empty() && (session.back() == '\n' || session.back() == '\r' ||
-                                session.back() == ' '))
-      session.pop_back();
+    MDL_ASSIGN_OR_RETURN(std::string session, ReadToken(o.session_file));
     auto read_json = [](const std::string& path) -> Result<json> {
       MDL_ASSIGN_OR_RETURN(Bytes b, ReadFileBytes(path));
       auto j = ParseJsonObject(ToString(b), path);
@@ -144,9 +139,7 @@ Result<json> RunOffer(const OfferOptions& o) {
   }
   if (o.admin_token_file.empty() || o.license_id.empty())
     return Status::InvalidArgument("a license's offer takes --admin-token-file and --license-id");
-  MDL_ASSIGN_OR_RETURN(SecretString token, ReadSecretFile(o.admin_token_file));
-  std::string t(token.Reveal());
-  while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
+  MDL_ASSIGN_OR_RETURN(std::string t, ReadToken(o.admin_token_file));
   json body = {{"license_id", o.license_id}, {"tx_code", !o.no_tx_code}};
   MDL_ASSIGN_OR_RETURN(json offer,
                        Exchange("POST", o.url + "/society/v1/oid4vci/offers", t, body.dump()));
@@ -424,10 +417,7 @@ Result<json> RunAccept(const AcceptOptions& o) {
     MDL_ASSIGN_OR_RETURN(oid4vc::ReceivedSdJwt received,
                          oid4vc::CheckReceivedSdJwt(credential, resolver, hk, vct,
                                                     *DefaultEnv().clock));
-    MDL_ASSIGN_OR_RETURN(SecretString session, ReadSecretFile(o.session_file));
-    std::string bearer(session.Reveal());
-    while (!bearer.empty() && (bearer.back() == '\n' || bearer.back() == '\r' || bearer.back() == ' '))
-      bearer.pop_back();
+    MDL_ASSIGN_OR_RETURN(std::string bearer, ReadToken(o.session_file));
     MDL_ASSIGN_OR_RETURN(
         json kept, Exchange("POST", o.container + "/owner/v1/credentials", bearer,
                             json{{"format", std::string(oid4vc::kSdJwtVcFormat)},

@@ -3,6 +3,9 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "medallion/core/status.h"
 
@@ -17,4 +20,10 @@ void AddOid4vciCommands(CLI::App& app, int& rc);
 // A wallet sends codes, tokens and presentations only over https, or plain http to this
 // machine's loopback (OID4VCI §13.1, OpenID4VP §14.1: TLS). Errors: invalid_argument.
 Status CheckWalletTransport(const std::string& url);
+
+// An HTTP exchange whose answer is JSON (bearer "" for none); a non-2xx answer becomes the
+// server's Status.
+Result<nlohmann::json> Exchange(std::string_view method, const std::string& url,
+                                const std::string& bearer, const std::string& body = "",
+                                const std::string& content_type = "application/json");
 }  // namespace medallion::cli

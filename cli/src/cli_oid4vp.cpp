@@ -51,21 +51,12 @@ struct RespondOptions {
   bool yes = false, decline = false, as_json = false;
 };
 
-// The owner's session token from its file (`consent signin`).
-Result<std::string> SessionToken(const std::string& file) {
-  MDL_ASSIGN_OR_RETURN(SecretString session, ReadSecretFile(file));
-  std::string bearer(session.Reveal());
-  while (!bearer.empty() && (bearer.back() == '\n' || bearer.back() == '\r' || bearer.back() == ' '))
-    bearer.pop_back();
-  return bearer;
-}
-
 // The SD-JWT VCs kept in the container (GET /owner/v1/credentials: the rows with format
 // dc+sd-jwt), with a label per credential ("container:<id>") for the consent plan.
 Result<std::vector<std::string>> ContainerSdJwts(const RespondOptions& o,
                                                  std::vector<std::string>* labels) {
   MDL_RETURN_IF_ERROR(CheckWalletTransport(o.container));
-  MDL_ASSIGN_OR_RETURN(std::string bearer, SessionToken(o.session_file));
+  MDL_ASSIGN_OR_RETURN(std::string bearer, ReadToken(o.session_file));
   MDL_ASSIGN_OR_RETURN(http::HttpReply r,
                        http::HttpCall("GET", o.container + "/owner/v1/credentials", bearer, "",
                                       "application/json", 15, "", size_t{64} << 20));
@@ -164,24 +155,6 @@ struct RequestOptions {
   bool controlled = false, encrypted = false;
 };
 
-// The pharmacy's automation token (DIR/admin.token of `pharmacy serve`).
-Result<std::string> ReadBearer(const std::string& path) {
-  MDL_ASSIGN_OR_RETURN(SecretString token, ReadSecretFile(path));
-  std::string t(token.Reveal());
-  while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
-  return t;
-}
-
-Result<json> PharmacyCall(std::string_view method, const std::string& url,
-                          const std::string& bearer, const std::string& body = "") {
-  MDL_ASSIGN_OR_RETURN(http::HttpReply r, http::HttpCall(method, url, bearer, body,
-                                                         "application/json"));
-  if (r.status < 200 || r.status > 299) return http::StatusFromHttpReply(r);
-  auto j = ParseJson(r.body);
-  if (!j) return Status::Unavailable(url + " did not answer JSON");
-  return std::move(*j);
-}
-
 std::string TrimSlash(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
   return url;
@@ -198,9 +171,9 @@ Result<json> RunPharmacyRequest(const RequestOptions& o) {
         "--license-query");
   // The token only over https (or plain http to loopback), as the wallet's codes.
   MDL_RETURN_IF_ERROR(CheckWalletTransport(o.pharmacy));
-  MDL_ASSIGN_OR_RETURN(std::string bearer, ReadBearer(o.admin_token_file));
+  MDL_ASSIGN_OR_RETURN(std::string bearer, ReadToken(o.admin_token_file));
   json body = {{"controlled", o.controlled}, {"encrypted", o.encrypted}};
-  MDL_ASSIGN_OR_RETURN(json r, PharmacyCall("POST",
+  MDL_ASSIGN_OR_RETURN(json r, Exchange("POST",
                                             TrimSlash(o.pharmacy) + "/web/v1/counter/oid4vp/requests",
                                             bearer, body.dump()));
   if (!o.qr_svg.empty()) {
@@ -226,12 +199,12 @@ Result<json> RunOutcome(const OutcomeOptions& o) {
   if (o.wait_seconds < 0 || o.wait_seconds > 3600)
     return Status::InvalidArgument("--wait is 0..3600 seconds");
   MDL_RETURN_IF_ERROR(CheckWalletTransport(o.pharmacy));
-  MDL_ASSIGN_OR_RETURN(std::string bearer, ReadBearer(o.admin_token_file));
+  MDL_ASSIGN_OR_RETURN(std::string bearer, ReadToken(o.admin_token_file));
   const std::string url =
       TrimSlash(o.pharmacy) + "/web/v1/counter/oid4vp/requests/" + PercentEncode(o.id);
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(o.wait_seconds);
   for (;;) {
-    MDL_ASSIGN_OR_RETURN(json r, PharmacyCall("GET", url, bearer));
+    MDL_ASSIGN_OR_RETURN(json r, Exchange("GET", url, bearer));
     const std::string status = r.value("status", "");
     if ((status != "waiting" && status != "checking") ||
         std::chrono::steady_clock::now() >= until)

@@ -70,6 +70,13 @@ Result<SecretString> ReadMnemonicFile(const std::string& path) {
   return wallet::bip39::MnemonicFromEntropy(entropy.Reveal());
 }
 
+Result<std::string> ReadToken(const std::string& path) {
+  MDL_ASSIGN_OR_RETURN(SecretString t, ReadSecretFile(path));
+  std::string s(t.Reveal());
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
 std::string DumpJson(const nlohmann::json& value, int indent) {
   return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }

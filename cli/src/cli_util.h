@@ -50,6 +50,10 @@ using roles::WriteFileAtomic;
 // A mnemonic read from a file, validated and re-encoded canonically (single spaces, NFKD).
 Result<SecretString> ReadMnemonicFile(const std::string& path);
 
+// A bearer token from its file (a session from `consent signin`, an admin token), without the
+// trailing newline, carriage return or spaces.
+Result<std::string> ReadToken(const std::string& path);
+
 // JSON text that never throws: invalid UTF-8 (e.g. a file name) is replaced with U+FFFD.
 // `indent` as nlohmann::json::dump (-1: compact).
 std::string DumpJson(const nlohmann::json& value, int indent = -1);

@@ -9,6 +9,7 @@
 #include "medallion/core/bytes.h"
 #include "medallion/core/status.h"
 #include "medallion/http/http.h"
+#include "role_util.h"
 
 namespace medallion::roles {
 
@@ -35,10 +36,7 @@ void RegisterSocietyRoutes(httplib::Server& server, claims::Society& society,
   claims::Society* s = &society;
   const did::Resolver* r = &resolver;
   auto admin = [admin_token](const httplib::Request& req) {
-    const std::string h = req.get_header_value("Authorization");
-    const std::string want = "Bearer " + admin_token;
-    return !admin_token.empty() && h.size() == want.size() &&
-           ConstantTimeEqual(AsBytes(h), AsBytes(want));
+    return BearerIs(req.get_header_value("Authorization"), admin_token);
   };
   server.Post("/society/v1/challenge", [s](const httplib::Request&, httplib::Response& res) {
     auto c = s->Challenge();

@@ -16,6 +16,7 @@
 #include "medallion/http/rate_limit.h"
 #include "medallion/roles/did_http.h"
 #include "medallion/roles/uma_http.h"
+#include "role_util.h"
 
 namespace medallion::roles {
 
@@ -220,10 +221,7 @@ void RegisterSocietyOid4vciRoutes(httplib::Server& server, claims::Society& soci
       });
   server.Post("/society/v1/oid4vci/offers", [s, is, admin_token](const httplib::Request& req,
                                                                  httplib::Response& res) {
-    const std::string h = req.get_header_value("Authorization");
-    const std::string want = "Bearer " + admin_token;
-    if (admin_token.empty() || h.size() != want.size() ||
-        !ConstantTimeEqual(AsBytes(h), AsBytes(want)))
+    if (!BearerIs(req.get_header_value("Authorization"), admin_token))
       return http::SendError(res, 401, "invalid_token", "the society's admin token is required");
     auto parsed = http::ReadJsonBody(req, res);
     if (!parsed) return;

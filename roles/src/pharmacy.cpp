@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 
 #include "medallion/claims/presentation.h"
-#include "medallion/core/bytes.h"
 #include "medallion/did/did_key.h"
 #include "medallion/http/http.h"
 #include "medallion/roles/ledger_client.h"
@@ -91,9 +90,7 @@ Status PharmacyRole::Start() {
                                    httplib::Response& res) -> std::optional<std::string> {
         const std::string h = req.get_header_value("Authorization");
         if (h.rfind("Bearer ", 0) == 0) {
-          const std::string want = "Bearer " + admin_token;
-          if (h.size() == want.size() && ConstantTimeEqual(AsBytes(h), AsBytes(want)))
-            return std::string("admin-token");
+          if (BearerIs(h, admin_token)) return std::string("admin-token");
           http::SendError(res, 401, "invalid_token", "the pharmacy's admin token does not match");
           return std::nullopt;
         }

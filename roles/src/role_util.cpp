@@ -3,6 +3,7 @@
 
 #include <filesystem>
 
+#include "medallion/core/bytes.h"
 #include "medallion/core/encoding.h"
 #include "medallion/core/hash.h"
 #include "medallion/roles/files.h"
@@ -52,6 +53,12 @@ Result<std::string> AdminToken(const std::string& path, Env env) {
   const std::string token = Base64UrlEncode(env.rng->RandomBytes(32));
   MDL_RETURN_IF_ERROR(WriteFileAtomic(path, token + "\n", false, false));
   return token;
+}
+
+bool BearerIs(std::string_view authorization, std::string_view token) {
+  const std::string want = "Bearer " + std::string(token);
+  return !token.empty() && authorization.size() == want.size() &&
+         ConstantTimeEqual(AsBytes(authorization), AsBytes(want));
 }
 
 }  // namespace medallion::roles

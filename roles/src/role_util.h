@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "medallion/core/env.h"
 #include "medallion/core/secret.h"
@@ -27,5 +28,9 @@ Status PrepareDir(const std::string& dir);
 
 // The admin token: read from the file, or created there (0600) on first start.
 Result<std::string> AdminToken(const std::string& path, Env env);
+
+// Whether an Authorization header is exactly "Bearer <token>" (compared in constant time; never
+// for an empty token).
+bool BearerIs(std::string_view authorization, std::string_view token);
 
 }  // namespace medallion::roles
