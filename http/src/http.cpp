@@ -264,8 +264,10 @@ void ConfigureServer(httplib::Server& server) {
   // docs/benchmarks.md, 177 → 8,400 single appends/s.
   server.set_tcp_nodelay(true);
   // Each keep-alive connection holds a worker; httplib's default pool (8 on this machine)
-  // caps concurrent requests. Threads are cheap next to the latency they hide.
-  server.new_task_queue = [] { return new httplib::ThreadPool(64); };
+  // caps concurrent requests. Threads are cheap next to the latency they hide: a ledger node's
+  // single appends wait for a group commit, and 96 clients fill a commit where 64 could not
+  // (docs/benchmarks.md §Issue 18, 2026-12-07: 64 workers served ~21,000 appends/s at most).
+  server.new_task_queue = [] { return new httplib::ThreadPool(128); };
   server.set_read_timeout(10, 0);
   server.set_write_timeout(10, 0);
   server.set_keep_alive_max_count(1000);

@@ -103,7 +103,7 @@ TEST_CASE("store: migrations, batches, nodes, keys", "[ledger][store]") {
   Fixture fx(backend);
   auto store = OpenLeafStore(fx.db);
   REQUIRE(store);
-  CHECK(SqliteLeafStore::SchemaVersion() == 2);
+  CHECK(SqliteLeafStore::SchemaVersion() == 3);
   CHECK(PgLeafStore::SchemaVersion() == 2);
   CHECK(*(*store)->Size() == 0);
   AppendBatch b;
@@ -501,7 +501,7 @@ TEST_CASE("sqlite store: migration 2 turns a node-row database into tile rows",
                                "(SELECT count(*) FROM sqlite_master WHERE name = 'nodes')",
                                -1, &s, nullptr) == SQLITE_OK);
     REQUIRE(sqlite3_step(s) == SQLITE_ROW);
-    CHECK(sqlite3_column_int(s, 0) == 2);
+    CHECK(sqlite3_column_int(s, 0) == SqliteLeafStore::SchemaVersion());  // 2, then 3
     // Level 0: 257 full tiles and one of 208; level 1: one full and one of 1; level 2: one of 1.
     CHECK(sqlite3_column_int(s, 1) == 258 + 2 + 1);
     CHECK(sqlite3_column_int(s, 2) == 0);  // the node rows are gone
@@ -547,6 +547,93 @@ TEST_CASE("sqlite store: migration 2 turns a node-row database into tile rows",
     CHECK(store.error().message().find("node (3, 77) is missing") != std::string::npos);
     Sql(path, "SELECT count(*) FROM nodes");  // still schema 1
   }
+}
+
+// The SQLite store's key tail (sqlite_store.cpp kKeyMergeRows = 65,536): keys are found while
+// they wait in the tail, after it is merged into the index, after reopening, and by another
+// connection that appended nothing itself.
+TEST_CASE("sqlite store: keys in the tail, merged into the index, and reopened",
+          "[ledger][store][keys]") {
+  TestDb test_db(Backend::kSqlite);
+  const std::string path = test_db.db();
+  auto store = SqliteLeafStore::Open(path);
+  REQUIRE(store);
+  auto reader = SqliteLeafStore::Open(path);  // a second connection, as `ledger lookup` is
+  REQUIRE(reader);
+  CompactRange range;
+  uint64_t size = 0;
+  // Appends `n` leaves; leaf i carries the key ("did:web:k<i % 1000>") and, for i % 7 == 0,
+  // also the nullifier "n<i>".
+  auto append = [&](uint64_t n) {
+    AppendBatch b;
+    for (uint64_t i = size; i < size + n; ++i) {
+      Hash h = HashLeaf(AsBytes(std::to_string(i)));
+      for (auto& node : range.Append(h)) {
+        if (node.level > 0) b.nodes.push_back(node);
+      }
+      b.leaves.push_back({i, h, std::to_string(i)});
+      b.keys.push_back({{KeyKind::kDid, "did:web:k" + std::to_string(i % 1000)}, i});
+      if (i % 7 == 0) b.keys.push_back({{KeyKind::kNullifier, "n" + std::to_string(i)}, i});
+    }
+    size += n;
+    b.checkpoint = StoredCheckpoint{size, "note"};
+    REQUIRE((*store)->Append(b).ok());
+  };
+  auto tail_rows = [&] {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, "SELECT count(*) FROM entry_keys_tail", -1, &s, nullptr) ==
+            SQLITE_OK);
+    REQUIRE(sqlite3_step(s) == SQLITE_ROW);
+    const int n = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return n;
+  };
+  // Every index of did:web:k<k> below `size`, ascending.
+  auto expected = [&](uint64_t k, int64_t after, size_t limit) {
+    std::vector<uint64_t> v;
+    for (uint64_t i = k; i < size && v.size() < limit; i += 1000) {
+      if (static_cast<int64_t>(i) > after) v.push_back(i);
+    }
+    return v;
+  };
+  auto check = [&](LeafStore& s) {
+    for (uint64_t k : {0u, 1u, 499u, 999u}) {
+      const EntryKey key{KeyKind::kDid, "did:web:k" + std::to_string(k)};
+      CHECK(*s.FindByKey(key, -1, 1000) == expected(k, -1, 1000));
+      CHECK(*s.FindByKey(key, 20000, 5) == expected(k, 20000, 5));
+      CHECK(*s.FindByKey(key, -1, 3) == expected(k, -1, 3));
+    }
+    CHECK(*s.FindByKey({KeyKind::kNullifier, "n7"}, -1, 10) == std::vector<uint64_t>{7});
+    CHECK(*s.FindByKey({KeyKind::kNullifier, "n" + std::to_string((size - 1) / 7 * 7)}, -1,
+                       10) == std::vector<uint64_t>{(size - 1) / 7 * 7});
+    CHECK(s.FindByKey({KeyKind::kNullifier, "n8"}, -1, 10)->empty());
+    CHECK(s.FindByKey({KeyKind::kDid, "did:web:k1000"}, -1, 10)->empty());
+  };
+
+  append(1000);
+  CHECK(tail_rows() == 1000 + 143);  // all of them still in the tail
+  check(**store);
+  check(**reader);
+  // 56,000 leaves make 64,000 keys: still the tail; the next batch reaches 65,536 and merges.
+  for (int b = 0; b < 55; ++b) append(1000);
+  CHECK(tail_rows() == 56000 + 8000);
+  check(**store);
+  append(4000);
+  CHECK(tail_rows() == 0);
+  check(**store);
+  check(**reader);  // it read the old tail before: it notices the merge
+  append(3000);     // and a new tail after the merge
+  CHECK(tail_rows() == 3000 + 428);
+  check(**store);
+  check(**reader);
+  store->reset();
+  reader->reset();
+  auto reopened = SqliteLeafStore::Open(path);
+  REQUIRE(reopened);
+  check(**reopened);
 }
 
 TEST_CASE("pg store: migration 2 turns a node-row schema into tile rows",

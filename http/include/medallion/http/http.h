@@ -89,7 +89,7 @@ inline constexpr int kListenBacklog = 1024;
 struct ConnectionLimits {
   std::chrono::milliseconds request_timeout{10'000};
   std::chrono::milliseconds exchange_timeout{60'000};
-  size_t max_per_address = 48;  // below the 64 workers: one address never holds them all
+  size_t max_per_address = 48;  // below the 128 workers: one address never holds them all
   size_t max_total = 512;
   std::chrono::milliseconds shed_after{2'000};
 };
