@@ -94,7 +94,9 @@ void RegisterAuthorValidators(ledger::ValidatorRegistry& registry, const did::Re
         if (body.contains("sig"))
           return Status::InvalidArgument("anchor: \"sig\" without an author (\"by\" or \"key\")");
         return Status::Ok();  // an anonymous timestamp of a hash
-      });
+      },
+      // Only an anchor with one of these members is checked (parsed) at all.
+      {"by", "key", "sig"});
   registry.Register(ledger::EntryType::kConsent, [](const ledger::Entry&, const json& body) {
     return VerifyLedgerEntryKeySignature(body, "controller");
   });

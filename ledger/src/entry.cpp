@@ -605,30 +605,50 @@ Result<Entry> EntryFromJson(const json& j) {
   return e;
 }
 
-void ValidatorRegistry::Register(EntryType type, Validator validator) {
+void ValidatorRegistry::Register(EntryType type, Validator validator,
+                                 std::vector<std::string> only_with_members) {
+  Registration r{std::move(validator), {}};
+  for (const std::string& m : only_with_members) r.needles.push_back("\"" + m + "\":");
   std::lock_guard<std::mutex> lock(mu_);
-  validators_[type].push_back(std::move(validator));
+  auto next = std::make_shared<std::vector<Registration>>();
+  if (auto it = validators_.find(type); it != validators_.end()) *next = *it->second;
+  next->push_back(std::move(r));
+  validators_[type] = std::move(next);
 }
 
 Status ValidatorRegistry::Validate(const Entry& entry) const {
-  std::vector<Validator> vs;
+  std::shared_ptr<const std::vector<Registration>> vs;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = validators_.find(entry.type);
     if (it != validators_.end()) vs = it->second;
   }
-  if (vs.empty()) {
+  if (!vs || vs->empty()) {
     if (require_all_) {
       return Status::FailedPrecondition("entry " + std::string(EntryTypeName(entry.type)) +
                                         ": no validator registered");
     }
     return Status::Ok();
   }
-  auto body = jcs::ParseStrict(entry.canonical);
-  if (!body)
-    return Status::Internal("entry: canonical form does not parse: " + body.error().message());
-  for (const Validator& v : vs) {
-    MDL_RETURN_IF_ERROR(v(entry, *body));
+  std::optional<nlohmann::json> body;
+  for (const Registration& r : *vs) {
+    // In JCS text a member name is written "<name>": and a string value cannot hold that
+    // sequence unescaped, so its absence proves the member absent (its presence may be a
+    // false alarm, which only costs the parse).
+    if (!r.needles.empty() &&
+        std::none_of(r.needles.begin(), r.needles.end(), [&](const std::string& n) {
+          return entry.canonical.find(n) != std::string::npos;
+        })) {
+      continue;
+    }
+    if (!body) {
+      auto parsed = jcs::ParseStrict(entry.canonical);
+      if (!parsed)
+        return Status::Internal("entry: canonical form does not parse: " +
+                                parsed.error().message());
+      body = std::move(*parsed);
+    }
+    MDL_RETURN_IF_ERROR(r.validator(entry, *body));
   }
   return Status::Ok();
 }

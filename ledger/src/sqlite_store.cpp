@@ -9,10 +9,11 @@
 #include <algorithm>
 #include <condition_variable>
 #include <cstring>
-#include <map>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 
 #include "medallion/storage/sqlite.h"
 #include "tile_rows.h"
@@ -200,7 +201,12 @@ struct SqliteLeafStore::Impl {
   // entry_keys_tail in memory (kKeyMergeRows): key → its indices, ascending; the number of rows
   // in the table; and the log size it reflects (nullopt: to be read; another size: the file was
   // appended to by another connection, so it is read again).
-  std::map<EntryKey, std::vector<uint64_t>> tail;
+  struct KeyHash {
+    size_t operator()(const EntryKey& k) const {
+      return std::hash<std::string_view>()(k.value) * 31 + static_cast<size_t>(k.kind);
+    }
+  };
+  std::unordered_map<EntryKey, std::vector<uint64_t>, KeyHash> tail;
   size_t tail_rows = 0;
   std::optional<uint64_t> tail_size;
   ~Impl() {

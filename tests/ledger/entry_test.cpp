@@ -305,6 +305,35 @@ TEST_CASE("validator registry", "[ledger][entry]") {
   CHECK(strict.Validate(anchor).code() == StatusCode::kFailedPrecondition);
   strict.Register(EntryType::kAnchor, [](const Entry&, const json&) { return Status::Ok(); });
   CHECK(strict.Validate(anchor).ok());
+
+  // only_with_members: run (and parse) only for an entry that may carry one of the members.
+  int author_checks = 0;
+  strict.Register(
+      EntryType::kAnchor,
+      [&](const Entry&, const json& body) {
+        ++author_checks;
+        return body.contains("by") ? Status::PermissionDenied("not by a known author")
+                                   : Status::Ok();
+      },
+      {"by", "sig"});
+  CHECK(strict.Validate(anchor).ok());
+  CHECK(author_checks == 0);  // no "by": nor "sig": in its text
+  // Validate reads the type and the canonical text only: entries made by hand.
+  Entry authored{EntryType::kAnchor, R"({"by":"did:web:x.example","hash":"00","sig":"AA"})", {}};
+  CHECK(strict.Validate(authored).code() == StatusCode::kPermissionDenied);
+  CHECK(author_checks == 1);
+  Entry signed_only{EntryType::kAnchor, R"({"hash":"00","sig":"AA"})", {}};
+  CHECK(strict.Validate(signed_only).ok());
+  CHECK(author_checks == 2);
+  // A value holding the text "by": is escaped in JSON text, so it looks like no member.
+  Entry lookalike{EntryType::kAnchor, R"({"hash":"00","kind":"x\"by\":"})", {}};
+  CHECK(strict.Validate(lookalike).ok());
+  CHECK(author_checks == 2);
+  Entry member_in_value{EntryType::kAnchor, R"({"hash":"00","kind":"\"by\":1"})", {}};
+  CHECK(strict.Validate(member_in_value).ok());
+  CHECK(author_checks == 2);
+  // Registrations already running are not disturbed by a later Register (copied on write).
+  CHECK(strict.Validate(consent).code() == StatusCode::kPermissionDenied);
 }
 
 }  // namespace

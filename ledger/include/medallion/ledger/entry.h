@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -70,14 +71,23 @@ class ValidatorRegistry {
   // (failed_precondition); otherwise the schema alone admits it.
   explicit ValidatorRegistry(bool require_all = false) : require_all_(require_all) {}
   // Adds a validator for `type`; all validators of a type must pass, in registration order.
-  void Register(EntryType type, Validator validator);
-  // Runs the validators of entry.type.
+  // With `only_with_members`, the validator runs only for an entry that may have one of those
+  // top-level members (its canonical text holds "<name>":), and passes otherwise: an anchor
+  // without an author needs no parse to be admitted.
+  void Register(EntryType type, Validator validator,
+                std::vector<std::string> only_with_members = {});
+  // Runs the validators of entry.type (the body is parsed once, if one of them runs).
   Status Validate(const Entry& entry) const;
 
  private:
+  struct Registration {
+    Validator validator;
+    std::vector<std::string> needles;  // "\"<member>\":" of only_with_members
+  };
   bool require_all_;
   mutable std::mutex mu_;
-  std::map<EntryType, std::vector<Validator>> validators_;
+  // Copied on Register, so that Validate holds the lock only to take a reference.
+  std::map<EntryType, std::shared_ptr<const std::vector<Registration>>> validators_;
 };
 
 }  // namespace medallion::ledger
