@@ -6,7 +6,10 @@
 #
 #   bench/run_ledger_http.sh [BUILD_DIR]        (default: ./build)
 #
-# Environment: THREADS (client connections, default 8 = the server's worker pool on 2 cores),
+# Environment: THREADS (client connections, default 8; the server has 128 workers, and the
+# epoll engine opens 32 connections per client address 127.0.0.x, below the connection guard's
+# 48), ENGINE (the load generator's engine: epoll, the default, one thread for all connections;
+# threads, one blocking httplib client per connection, as measured before 2026-12-07),
 # SECONDS_PER_RUN (default 10), BATCHES (default "1 64 1000"; the server takes at most 1000
 # entries per request), COUNT (entries per run at most, default 2000000), VERIFY (1: run
 # `medallion ledger verify` on the database after each run, which recomputes the tree and
@@ -21,6 +24,7 @@ BUILD_DIR="$(cd "${1:-build}" && pwd)"
 MEDALLION="$BUILD_DIR/cli/medallion"
 LOAD="$BUILD_DIR/bench/ledger_http_load"
 THREADS="${THREADS:-8}"
+ENGINE="${ENGINE:-epoll}"
 SECONDS_PER_RUN="${SECONDS_PER_RUN:-10}"
 BATCHES="${BATCHES:-1 64 1000}"
 COUNT="${COUNT:-2000000}"
@@ -54,7 +58,7 @@ if [[ " $BACKENDS " == *" postgresql "* && -z "${MEDALLION_PG_URL:-}" ]]; then
   export MEDALLION_PG_URL
 fi
 
-echo "# $(date -u +%FT%TZ)  $(nproc) cores  load: $(cut -d' ' -f1-3 /proc/loadavg)  threads=$THREADS seconds=$SECONDS_PER_RUN nodelay=${NODELAY:-0}"
+echo "# $(date -u +%FT%TZ)  $(nproc) cores  load: $(cut -d' ' -f1-3 /proc/loadavg)  threads=$THREADS engine=$ENGINE seconds=$SECONDS_PER_RUN nodelay=${NODELAY:-0}"
 for backend in $BACKENDS; do
 for batch in $BATCHES; do
   # A fresh log per run, so every run starts from the same (empty) tree.
@@ -78,7 +82,8 @@ for batch in $BATCHES; do
   URL="$(sed -n 's/.*"url":"\([^"]*\)".*/\1/p' "$BANNER")"
   [[ -n "$URL" ]] || { echo "no URL in the server banner" >&2; exit 1; }
   printf '%-10s batch %-5s ' "$backend" "$batch"
-  "$LOAD" --url "$URL" --threads "$THREADS" --batch "$batch" --count "$COUNT" --seconds "$SECONDS_PER_RUN" --json
+  "$LOAD" --url "$URL" --threads "$THREADS" --engine "$ENGINE" --batch "$batch" --count "$COUNT" \
+    --seconds "$SECONDS_PER_RUN" --json
   stop_server
   if [[ "${VERIFY:-1}" == 1 ]]; then
     # The stored log must be intact and hold every acknowledged entry (offline recomputation).
