@@ -79,8 +79,22 @@ Result<std::unique_ptr<Log>> Log::Open(std::unique_ptr<LeafStore> store, Ed25519
     MDL_RETURN_IF_ERROR(log->LoadAsStandby());
   }
   metrics::Registry::Default().Set(kActiveGauge, kActiveHelp, {}, lease ? 1 : 0);
+  log->completer_ = std::thread([raw = log.get()] { raw->Complete(); });
   log->sequencer_ = std::thread([raw = log.get()] { raw->Run(); });
   return log;
+}
+
+void Log::Complete() {
+  std::unique_lock<std::mutex> lock(done_mu_);
+  while (true) {
+    done_cv_.wait(lock, [&] { return done_stop_ || !done_queue_.empty(); });
+    if (done_queue_.empty()) return;  // stopping, and nothing left to acknowledge
+    std::vector<Done> batch = std::move(done_queue_.front());
+    done_queue_.pop_front();
+    lock.unlock();
+    for (auto& [promise, result] : batch) promise.set_value(result);
+    lock.lock();
+  }
 }
 
 Status Log::LoadAsSequencer() {
@@ -177,6 +191,12 @@ Log::~Log() {
   }
   cv_.notify_all();
   if (sequencer_.joinable()) sequencer_.join();
+  {
+    std::lock_guard<std::mutex> lock(done_mu_);
+    done_stop_ = true;
+  }
+  done_cv_.notify_all();
+  if (completer_.joinable()) completer_.join();
 }
 
 std::future<Result<AppendResult>> Log::Append(std::string_view json_entry) {
@@ -326,7 +346,15 @@ void Log::CommitBatch(std::vector<Pending>& batch) {
     checkpoint_note_ = *note;
     checkpoint_ = Checkpoint{origin(), range_.size(), root, {}};
   }
-  for (auto& [p, r] : accepted) p->done.set_value(r);
+  // Committed and published: acknowledged by the completer (Complete), in commit order.
+  std::vector<Done> done;
+  done.reserve(accepted.size());
+  for (auto& [p, r] : accepted) done.emplace_back(std::move(p->done), r);
+  {
+    std::lock_guard<std::mutex> lock(done_mu_);
+    done_queue_.push_back(std::move(done));
+  }
+  done_cv_.notify_one();
 }
 
 Result<std::string> Log::SignCheckpoint(uint64_t size, const Hash& root) const {
