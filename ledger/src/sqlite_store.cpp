@@ -213,6 +213,11 @@ struct SqliteLeafStore::Impl {
     }
   };
   std::unordered_map<EntryKey, std::vector<uint64_t>, KeyHash> tail;
+  // Multi-row inserts (storage's RowInserter) of leaves, of keys into the index (kDirectKeys)
+  // and of keys into the tail. Made at Open; reset before the connection closes.
+  std::optional<sql::RowInserter> leaf_insert;
+  std::optional<sql::RowInserter> index_insert;
+  std::optional<sql::RowInserter> tail_insert;
   size_t tail_rows = 0;
   std::optional<uint64_t> tail_size;
   ~Impl() {
@@ -226,6 +231,9 @@ struct SqliteLeafStore::Impl {
     }
     if (checkpoint_db) sqlite3_close(checkpoint_db);
     sqlite3_finalize(tile_read);
+    leaf_insert.reset();
+    index_insert.reset();
+    tail_insert.reset();
     cache.reset();  // its statements are finalized before the connection closes
     if (db) sqlite3_close(db);
   }
@@ -395,6 +403,11 @@ Result<std::unique_ptr<SqliteLeafStore>> SqliteLeafStore::Open(const std::string
       return Status::Unavailable("migration " + std::to_string(v + 1) + ": " + st.message());
   }
   impl->cache.emplace(impl->db, kWhat);
+  impl->leaf_insert.emplace(impl->db, "INSERT INTO leaves(idx, leaf_hash, entry) VALUES", 3, kWhat);
+  impl->index_insert.emplace(impl->db, "INSERT OR IGNORE INTO entry_keys(kind, value, idx) VALUES",
+                             3, kWhat);
+  impl->tail_insert.emplace(impl->db, "INSERT INTO entry_keys_tail(kind, value, idx) VALUES", 3,
+                            kWhat);
   if (sqlite3_prepare_v3(impl->db, "SELECT width, hashes FROM tiles WHERE level = ? AND idx = ?",
                          -1, SQLITE_PREPARE_PERSISTENT, &impl->tile_read, nullptr) != SQLITE_OK) {
     return SqlError(impl->db, "prepare");
@@ -436,44 +449,32 @@ Status SqliteLeafStore::Append(const AppendBatch& batch) {
     }
     next = *impl_->partials;
     MDL_ASSIGN_OR_RETURN(tiles, tile_rows::AddBatch(*next, batch));
-    Stmt leaf = impl_->Cached("INSERT INTO leaves(idx, leaf_hash, entry) VALUES(?, ?, ?)");
     Stmt tile =
         impl_->Cached("INSERT OR REPLACE INTO tiles(level, idx, width, hashes) VALUES(?, ?, ?, ?)");
-    Stmt key = impl_->Cached("INSERT INTO entry_keys_tail(kind, value, idx) VALUES(?, ?, ?)");
-    if (!leaf.ok() || !tile.ok() || !key.ok()) return SqlError(impl_->db, "prepare");
-    for (const StoredLeaf& l : batch.leaves) {
-      leaf.Int(1, static_cast<int64_t>(l.index)).Blob(2, l.leaf_hash).Blob(3, AsBytes(l.entry));
-      if (leaf.Step() != SQLITE_DONE) return SqlError(impl_->db, "insert leaf");
-      leaf.Reset();
-    }
+    if (!tile.ok()) return SqlError(impl_->db, "prepare");
+    MDL_RETURN_IF_ERROR(
+        impl_->leaf_insert->Insert(batch.leaves.size(), [&](size_t i, sql::RowInserter::Row& row) {
+          const StoredLeaf& l = batch.leaves[i];
+          row.Int(static_cast<int64_t>(l.index)).Blob(l.leaf_hash).Blob(AsBytes(l.entry));
+        }));
     for (const tile_rows::Row& t : tiles) {
       tile.Int(1, t.level).Int(2, static_cast<int64_t>(t.index)).Int(3, t.width).Blob(4, t.hashes);
       if (tile.Step() != SQLITE_DONE) return SqlError(impl_->db, "insert tile");
       tile.Reset();
     }
+    // The keys go straight into the index in key order (kDirectKeys: neighbouring index entries
+    // land on pages the previous insert touched), or else to the tail in commit order.
+    std::vector<const std::pair<EntryKey, uint64_t>*> keys;
+    keys.reserve(batch.keys.size());
+    for (const auto& k : batch.keys) keys.push_back(&k);
     if (direct) {
-      // In key order: neighbouring index entries land on pages the previous insert touched.
-      Stmt index = impl_->Cached(
-          "INSERT OR IGNORE INTO entry_keys(kind, value, idx) VALUES(?, ?, ?)");
-      if (!index.ok()) return SqlError(impl_->db, "prepare");
-      std::vector<const std::pair<EntryKey, uint64_t>*> keys;
-      keys.reserve(batch.keys.size());
-      for (const auto& k : batch.keys) keys.push_back(&k);
       std::sort(keys.begin(), keys.end(), [](const auto* a, const auto* b) { return *a < *b; });
-      for (const auto* entry : keys) {
-        const auto& [k, idx] = *entry;
-        index.Int(1, static_cast<int>(k.kind)).Text(2, k.value).Int(3, static_cast<int64_t>(idx));
-        if (index.Step() != SQLITE_DONE) return SqlError(impl_->db, "insert key");
-        index.Reset();
-      }
-    } else {
-      // The batch's keys go to the tail (kKeyMergeRows), in commit order: appended rows.
-      for (const auto& [k, idx] : batch.keys) {
-        key.Int(1, static_cast<int>(k.kind)).Text(2, k.value).Int(3, static_cast<int64_t>(idx));
-        if (key.Step() != SQLITE_DONE) return SqlError(impl_->db, "insert key");
-        key.Reset();
-      }
     }
+    sql::RowInserter& into = direct ? *impl_->index_insert : *impl_->tail_insert;
+    MDL_RETURN_IF_ERROR(into.Insert(keys.size(), [&](size_t i, sql::RowInserter::Row& row) {
+      const auto& [k, idx] = *keys[i];
+      row.Int(static_cast<int>(k.kind)).Text(k.value).Int(static_cast<int64_t>(idx));
+    }));
     // A full tail moves into the index in key order: neighbouring index entries land on pages
     // the previous insert just touched, and each page is written once.
     if (!direct && impl_->tail_rows + batch.keys.size() >= kKeyMergeRows) {

@@ -160,6 +160,59 @@ Stmt StmtCache::Get(const char* statement) {
   return Stmt(db_, Prepared(statement), what_);
 }
 
+RowInserter::Row& RowInserter::Row::Int(int64_t v) {
+  sqlite3_bind_int64(s_, next_++, v);
+  return *this;
+}
+
+RowInserter::Row& RowInserter::Row::Text(std::string_view v) {
+  sqlite3_bind_text(s_, next_++, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  return *this;
+}
+
+RowInserter::Row& RowInserter::Row::Blob(ByteView v) {
+  // A zero-length blob with a null pointer would bind NULL: point at something.
+  static const uint8_t kEmpty = 0;
+  sqlite3_bind_blob(s_, next_++, v.empty() ? &kEmpty : v.data(), static_cast<int>(v.size()),
+                    SQLITE_STATIC);
+  return *this;
+}
+
+RowInserter::RowInserter(sqlite3* db, std::string head, int columns, std::string_view what)
+    : db_(db), head_(std::move(head)), columns_(columns), what_(what) {}
+
+RowInserter::~RowInserter() {
+  for (sqlite3_stmt* s : stmts_) sqlite3_finalize(s);
+}
+
+sqlite3_stmt* RowInserter::Statement(int rows) {
+  size_t k = 0;
+  while ((1 << k) < rows) ++k;
+  if (stmts_[k] != nullptr) return stmts_[k];
+  std::string one = "(";
+  for (int c = 0; c < columns_; ++c) one += c == 0 ? "?" : ", ?";
+  one += ")";
+  std::string q = head_;
+  for (int r = 0; r < rows; ++r) q += (r == 0 ? " " : ", ") + one;
+  // PERSISTENT: kept for the connection's life, which SQLite's lookaside does not serve.
+  if (sqlite3_prepare_v3(db_, q.c_str(), static_cast<int>(q.size()), SQLITE_PREPARE_PERSISTENT,
+                         &stmts_[k], nullptr) != SQLITE_OK) {
+    sqlite3_finalize(stmts_[k]);
+    stmts_[k] = nullptr;
+  }
+  return stmts_[k];
+}
+
+Status RowInserter::Error() const {
+  return Status::Unavailable(std::string(what_) + ": sqlite: " + sqlite3_errmsg(db_));
+}
+
+Status RowInserter::WrongColumns(sqlite3_stmt* s, int bound) const {
+  sqlite3_reset(s);
+  return Status::Internal(std::string(what_) + ": a row bound " + std::to_string(bound) +
+                          " values for " + std::to_string(columns_) + " columns");
+}
+
 Status Commit(sqlite3* db, std::string_view what) {
   metrics::ScopedTimer timer("medallion_sqlite_commit_seconds",
                              "SQLite COMMIT latency (the WAL fsync with synchronous=FULL), by store",
