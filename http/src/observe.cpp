@@ -254,22 +254,13 @@ void EndRequest(const httplib::Request& req, const httplib::Response& res) {
   if (!LogEnabled()) return;
   // The access line, formatted by hand (a JSON tree and its dump cost more than the rest of
   // this function): every value is ASCII with nothing to escape — the clock, a hex id, a method
-  // from kMethods, a route template of [A-Za-z0-9._-] segments and ":id" or ":name" (RouteTemplate,
-  // KeepSegment), a number — and a route that is anything else takes the general path.
+  // from kMethods, a number — and so is a route template of [A-Za-z0-9._-] segments and ":id" or
+  // ":name" (RouteTemplate, KeepSegment); a route that is anything else is escaped by the JSON
+  // library.
   const bool plain = std::all_of(route.begin(), route.end(), [](char c) {
     return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
   });
   const double latency_ms = std::round(seconds * 1e6) / 1e3;
-  if (!plain) {
-    WriteLine({{"time", NowRfc3339()},
-               {"level", res.status >= 500 ? "error" : "info"},
-               {"request_id", id},
-               {"method", method},
-               {"route", route},
-               {"status", res.status},
-               {"latency_ms", latency_ms}});
-    return;
-  }
   std::string line;
   line.reserve(160 + route.size());
   line += "{\"time\":\"";
@@ -279,10 +270,16 @@ void EndRequest(const httplib::Request& req, const httplib::Response& res) {
   line += id;
   line += "\",\"method\":\"";
   line += method;
-  line += "\",\"route\":\"";
-  line += route;
+  line += "\",\"route\":";
+  if (plain) {
+    line += '"';
+    line += route;
+    line += '"';
+  } else {
+    line += nlohmann::json(route).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
   char tail[64];
-  std::snprintf(tail, sizeof tail, "\",\"status\":%d,\"latency_ms\":%.3f}\n", res.status,
+  std::snprintf(tail, sizeof tail, ",\"status\":%d,\"latency_ms\":%.3f}\n", res.status,
                 latency_ms);
   line += tail;
   WriteText(line);
