@@ -136,7 +136,8 @@ class RowInserter {
   };
 
   // `head`: everything before the values, e.g. "INSERT OR IGNORE INTO t(a, b, c) VALUES";
-  // `columns`: values per row (1 <= columns <= 256). `what` names the store in errors.
+  // `columns`: values per row. `what` names the store in errors. REQUIRES: 1 <= columns <= 256
+  // (64 rows of 256 values stay under SQLite's 32,766 parameters per statement).
   RowInserter(sqlite3* db, std::string head, int columns, std::string_view what = "store");
   // Finalizes its statements. REQUIRES: destroyed before the connection is closed.
   ~RowInserter();
@@ -158,7 +159,8 @@ class RowInserter {
       for (int r = 0; r < rows; ++r) {
         Row row(s, r * columns_ + 1);
         bind(i + static_cast<size_t>(r), row);
-        if (row.next_ != (r + 1) * columns_ + 1) return WrongColumns(s, row.next_ - r * columns_ - 1);
+        const int bound = row.next_ - r * columns_ - 1;
+        if (bound != columns_) return WrongColumns(s, bound);
       }
       // Every parameter was bound again above, so none still points at an earlier call's data.
       const int rc = sqlite3_step(s);
