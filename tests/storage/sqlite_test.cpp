@@ -145,10 +145,11 @@ TEST_CASE("sqlite: RowInserter inserts any number of rows, in order, in chunks",
     CHECK(count.ColInt(0) == 393);
 
     // A constraint failure: unavailable with SQLite's words; inside a transaction, nothing stays.
+    const Bytes one{1};  // bound without a copy: it lives until Insert returns
     const Status dup = sql::InTransaction(m.db, "test", [&] {
       return ins.Insert(70, [&](size_t k, sql::RowInserter::Row& row) {
         // Row 69 repeats a stored key: the second chunk (6 rows) fails after the first (64) ran.
-        row.Int(k == 69 ? 5 : 1000 + static_cast<int64_t>(k)).Text("x").Blob(Bytes{1});
+        row.Int(k == 69 ? 5 : 1000 + static_cast<int64_t>(k)).Text("x").Blob(one);
       });
     });
     CHECK(dup.code() == StatusCode::kUnavailable);

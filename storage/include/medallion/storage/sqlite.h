@@ -126,7 +126,11 @@ class RowInserter {
    public:
     Row& Int(int64_t v);
     Row& Text(std::string_view v);
+    Row& Text(const char* v) { return Text(std::string_view(v)); }  // a literal lives on
     Row& Blob(ByteView v);
+    // A temporary would be gone before the statement runs (ASan caught one in a test).
+    Row& Text(std::string&&) = delete;
+    Row& Blob(Bytes&&) = delete;
 
    private:
     friend class RowInserter;
